@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11, Node 20, npm):
+#   make deploy   install what is missing, compile, start the local chain, deploy the manifest
+#   make test     install what is missing and run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.28
+SOLC := .rwa/solc/solc-v$(SOLC_VERSION)
+
+export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup deploy test bench plan clean
+.DEFAULT_GOAL := deploy
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLC)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import ape, ape_foundry, ape_solidity, ape_vyper, rwa"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# A native solc of the pinned version when one is on PATH, otherwise the WebAssembly front end.
+$(SOLC): tools/solc-frontend.js node_modules/.installed
+	mkdir -p $(dir $@)
+	if command -v solc >/dev/null && solc --version | grep -q "Version: $(SOLC_VERSION)+"; then \
+		ln -sf "$$(command -v solc)" $@; \
+	else \
+		printf '#!/bin/sh\nexec node "%s/tools/solc-frontend.js" "$$@"\n' "$(CURDIR)" > $@; \
+		chmod +x $@; \
+	fi
+	$@ --version | grep -q "$(SOLC_VERSION)"
+
+deploy: setup
+	$(BIN)/rwa deploy
+
+plan: setup
+	$(BIN)/rwa deploy --plan
+
+test: setup
+	$(BIN)/ape test tests
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	-$(BIN)/rwa node stop
+	rm -rf .build contracts/.cache .rwa

@@ -1,0 +1,81 @@
+"""Compiled contracts, as the engine needs them: ABI, bytecode and the compiler that made them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+
+from rwa.errors import RwaError
+from rwa.project import SOLC_VERSION, ProjectPaths
+
+# Settings keys worth recording; the rest (output selection) is noise for integrators.
+RECORDED_SETTINGS = ("evmVersion", "optimizer", "remappings", "viaIR", "optimize")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: bytes
+    compiler: dict[str, Any]
+
+    @property
+    def bytecode_hash(self) -> str:
+        return "0x" + keccak(self.bytecode).hex()
+
+    def function(self, name: str) -> dict[str, Any]:
+        for item in self.abi:
+            if item.get("type") == "function" and item.get("name") == name:
+                return item
+        raise RwaError(f"{self.name} has no function '{name}'")
+
+    def constructor_inputs(self) -> list[dict[str, Any]]:
+        for item in self.abi:
+            if item.get("type") == "constructor":
+                return item.get("inputs", [])
+        return []
+
+
+def use_solc_front_end(paths: ProjectPaths) -> None:
+    """Point py-solc-x at the project's solc (native or the WebAssembly front end)."""
+    solc = paths.solc_dir / f"solc-v{SOLC_VERSION}"
+    if not solc.exists():
+        raise RwaError(f"solc {SOLC_VERSION} is not set up ({solc} missing): run `make setup`")
+    os.environ.setdefault("SOLCX_BINARY_PATH", str(paths.solc_dir))
+
+
+def load(paths: ProjectPaths) -> dict[str, Artifact]:
+    """Compile what changed (Ape caches the rest) and return every contract of the project."""
+    use_solc_front_end(paths)
+    from ape import project
+
+    from rwa.quiet import quiet_ape
+
+    quiet_ape()
+    try:
+        containers = project.load_contracts()
+    except Exception as exc:
+        message = " ".join(str(exc).split())[:500]
+        raise RwaError(f"compilation failed: {message}") from None
+    compilers = {}
+    for compiler in project.manifest.compilers or []:
+        settings = {k: v for k, v in (compiler.settings or {}).items() if k in RECORDED_SETTINGS}
+        for name in compiler.contractTypes or []:
+            compilers[name] = {"name": compiler.name, "version": compiler.version, "settings": settings}
+    artifacts = {}
+    for name, container in containers.items():
+        contract_type = container.contract_type
+        bytecode = contract_type.deployment_bytecode.bytecode if contract_type.deployment_bytecode else None
+        if not bytecode or bytecode in ("0x", ""):
+            continue  # interfaces and abstract contracts
+        abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
+        artifacts[name] = Artifact(
+            name=name,
+            abi=abi,
+            bytecode=bytes.fromhex(bytecode[2:] if bytecode.startswith("0x") else bytecode),
+            compiler=compilers.get(name, {}),
+        )
+    return artifacts

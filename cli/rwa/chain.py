@@ -1,0 +1,273 @@
+"""The one place that talks to a chain.
+
+Everything the toolkit reads from or sends to a node goes through :class:`Chain`, a thin layer over
+the Ape provider that is connected (by the CLI, by ``ape run`` or by ``ape test``). Transactions are
+built and signed here but broadcast separately, so the engine can journal a signed transaction
+before it leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak, to_checksum_address
+
+from rwa.errors import RwaError
+
+if TYPE_CHECKING:
+    from ape.api import AccountAPI, ProviderAPI
+
+# EIP-1967 storage slots: bytes32(uint256(keccak256("eip1967.proxy.<name>")) - 1).
+IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
+ADMIN_SLOT = int.from_bytes(keccak(text="eip1967.proxy.admin"), "big") - 1
+BEACON_SLOT = int.from_bytes(keccak(text="eip1967.proxy.beacon"), "big") - 1
+
+#: The deterministic deployment proxy (Arachnid's), present on anvil and on most public chains.
+CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: float = 2.0) -> Any:
+    """A bare JSON-RPC call, for probing a node without loading Ape."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise RwaError(f"{method} failed: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract a CREATE from ``sender`` at ``nonce`` makes."""
+    import rlp
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+def create2_address(deployer: str, salt: bytes, initcode: bytes) -> str:
+    digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + keccak(initcode))
+    return to_checksum_address(digest[12:])
+
+
+@dataclass(frozen=True)
+class SignedTransaction:
+    sender: str
+    nonce: int
+    hash: str
+    raw: str
+    to: str | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    hash: str
+    status: int
+    block: int
+    gas_used: int
+    contract_address: str | None
+    logs: list[Any]
+
+
+class Chain:
+    """A connected node, seen through the Ape provider."""
+
+    def __init__(self, provider: ProviderAPI):
+        self.provider = provider
+        self.web3 = provider.web3
+
+    @classmethod
+    def active(cls) -> Chain:
+        from ape import networks
+
+        return cls(networks.provider)
+
+    # --- identity -------------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.web3.eth.chain_id)
+
+    @property
+    def genesis_hash(self) -> str:
+        return "0x" + bytes(self.web3.eth.get_block(0)["hash"]).hex()
+
+    @property
+    def block_number(self) -> int:
+        return int(self.web3.eth.block_number)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def code(self, address: str) -> bytes:
+        return bytes(self.web3.eth.get_code(to_checksum_address(address)))
+
+    def code_hash(self, address: str) -> str | None:
+        code = self.code(address)
+        return "0x" + keccak(code).hex() if code else None
+
+    def storage_address(self, address: str, slot: int) -> str | None:
+        """An address kept in a storage slot (EIP-1967 slots), or None when the slot is empty."""
+        word = bytes(self.web3.eth.get_storage_at(to_checksum_address(address), slot))
+        value = to_checksum_address(word[-20:])
+        return None if value == to_checksum_address(ZERO_ADDRESS) else value
+
+    def nonce(self, address: str) -> int:
+        return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+
+    def balance(self, address: str) -> int:
+        return int(self.web3.eth.get_balance(to_checksum_address(address)))
+
+    def gas_price(self) -> int:
+        return int(self.web3.eth.gas_price)
+
+    def call(self, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> Any:
+        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        try:
+            return contract.get_function_by_name(function)(*args).call()
+        except Exception as exc:
+            raise RwaError(f"view {function} on {address} failed: {exc}") from None
+
+    # --- encoding -------------------------------------------------------------------------
+
+    def encode_call(self, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> bytes:
+        contract = self.web3.eth.contract(abi=abi)
+        try:
+            return bytes.fromhex(contract.encode_abi(function, list(args))[2:])
+        except Exception as exc:
+            raise RwaError(f"cannot encode {function}({', '.join(map(repr, args))}): {exc}") from None
+
+    def encode_deploy(self, abi: list[dict[str, Any]], bytecode: bytes, args: Sequence[Any]) -> bytes:
+        contract = self.web3.eth.contract(abi=abi, bytecode=bytecode)
+        try:
+            return bytes.fromhex(contract.constructor(*args).data_in_transaction[2:])
+        except Exception as exc:
+            raise RwaError(f"cannot encode constructor arguments {list(args)!r}: {exc}") from None
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
+        """Build, estimate and sign a transaction; nothing is broadcast."""
+        ecosystem = self.provider.network.ecosystem
+        fields: dict[str, Any] = {"data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id}
+        if to is not None:
+            fields["receiver"] = to_checksum_address(to)
+        txn = ecosystem.create_transaction(sender=account.address, **fields)
+        try:
+            txn = account.prepare_transaction(txn)
+        except Exception as exc:
+            raise RwaError(f"transaction would fail: {describe_revert(exc)}") from None
+        signed = account.sign_transaction(txn)
+        if signed is None:
+            raise RwaError(f"account {account.address} declined to sign")
+        return SignedTransaction(
+            sender=to_checksum_address(account.address),
+            nonce=nonce,
+            hash="0x" + bytes(signed.txn_hash).hex(),
+            raw="0x" + signed.serialize_transaction().hex(),
+            to=to,
+        )
+
+    def broadcast(self, raw: str) -> None:
+        try:
+            self.web3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            text = str(exc).lower()
+            if "already known" in text or "already imported" in text:
+                return  # re-broadcast of a transaction the node already has
+            raise RwaError(f"the node refused the transaction: {describe_revert(exc)}") from None
+
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            raw = self.web3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        address = raw.get("contractAddress")
+        return Receipt(
+            hash=tx_hash,
+            status=int(raw["status"]),
+            block=int(raw["blockNumber"]),
+            gas_used=int(raw["gasUsed"]),
+            contract_address=to_checksum_address(address) if address else None,
+            logs=list(raw["logs"]),
+        )
+
+    def wait(self, tx_hash: str, timeout: float = 180.0) -> Receipt:
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            found = self.receipt(tx_hash)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise RwaError(f"transaction {tx_hash} not mined after {timeout:.0f}s; rerun to resume")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def revert_reason(self, signed: SignedTransaction) -> str:
+        """Replay a reverted transaction as a call to learn why it failed."""
+        tx = self.web3.eth.get_transaction(signed.hash)
+        try:
+            self.web3.eth.call(
+                {"from": tx["from"], "to": tx.get("to"), "data": tx["input"], "value": tx["value"]},
+                tx["blockNumber"] - 1,
+            )
+        except Exception as exc:
+            return describe_revert(exc)
+        return "reverted"
+
+
+def describe_revert(exc: BaseException) -> str:
+    """One line for a failed call or transaction."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(message).split())[:300]
+
+
+def test_account(index: int) -> AccountAPI:
+    """A local development account; only ever used on local chains."""
+    from ape import accounts
+
+    return accounts.test_accounts[index]
+
+
+def load_account(alias: str) -> AccountAPI:
+    from ape import accounts
+
+    try:
+        return accounts.load(alias)
+    except Exception:
+        known = ", ".join(accounts.aliases) or "none"
+        raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
+
+
+@contextmanager
+def connect(ape_choice: str, rpc_url: str | None = None) -> Iterator[Chain]:
+    """Connect to a network by Ape choice (``ethereum:sepolia:node``) and yield its Chain."""
+    from ape import networks
+
+    from rwa.quiet import quiet_ape
+
+    quiet_ape()
+    choice = ape_choice
+    if rpc_url:
+        ecosystem, network = ape_choice.split(":")[:2]
+        choice = f"{ecosystem}:{network}:{rpc_url}"
+    try:
+        context = networks.parse_network_choice(choice)
+        provider = context.__enter__()
+    except Exception as exc:
+        where = rpc_url or ape_choice
+        raise RwaError(f"cannot connect to {where}: {describe_revert(exc)}") from None
+    try:
+        yield Chain(provider)
+    finally:
+        context.__exit__(None, None, None)

@@ -1,0 +1,358 @@
+"""The deployment engine: make a network match the manifest, resumably.
+
+``plan_deployment`` observes the chain and asks the planner what to do; ``apply_deployment`` does
+it in dependency order. Every transaction goes through the write-ahead journal, and the
+deployments file is rewritten (atomically) as soon as each contract exists, so a deploy killed at
+any moment resumes where it stopped: nothing is created twice and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak, to_checksum_address
+
+from rwa import deployments
+from rwa.artifacts import Artifact
+from rwa.chain import (
+    ADMIN_SLOT,
+    BEACON_SLOT,
+    CREATE2_DEPLOYER,
+    IMPLEMENTATION_SLOT,
+    ZERO_ADDRESS,
+    Chain,
+    create2_address,
+    create_address,
+    test_account,
+)
+from rwa.deployments import DeploymentStore
+from rwa.errors import DriftError, ManifestError, RwaError
+from rwa.journal import Intent, Journal, Outcome
+from rwa.manifest import TEST_ACCOUNT_RE, Call, Contract, Manifest, Network, ProxyKind, dependency_order, validate
+from rwa.manifest import manifest_hash as hash_manifest
+from rwa.planner import CALL, CREATE, Observation, Pending, Plan, Resolver, decoded_args, facets_of, plan
+from rwa.project import ProjectPaths
+
+if TYPE_CHECKING:
+    from ape.api import AccountAPI
+
+#: Proxy contracts of the project, deployed by name (contracts/proxy/Proxies.sol).
+PROXY_TYPES = {
+    ProxyKind.UUPS: "UUPSProxy",
+    ProxyKind.TRANSPARENT: "TransparentProxy",
+    ProxyKind.BEACON: "BeaconInstanceProxy",
+}
+BEACON_TYPE = "Beacon"
+
+Reporter = Callable[[str, str, str], None]  # (action, name, detail)
+
+
+def _silent(action: str, name: str, detail: str) -> None:
+    return None
+
+
+@dataclass
+class Target:
+    """Everything one deploy needs: where, what, and who pays."""
+
+    paths: ProjectPaths
+    manifest: Manifest
+    network: Network
+    chain: Chain
+    account: AccountAPI | None  # None: read-only (plan and status off local chains)
+    artifacts: dict[str, Artifact]
+
+    @property
+    def store(self) -> DeploymentStore:
+        return DeploymentStore(self.paths.deployments_dir)
+
+    @property
+    def entries(self) -> list[Contract]:
+        return dependency_order(self.manifest.entries(self.network.name), self.network)
+
+
+def named_accounts(network: Network) -> dict[str, str]:
+    """Resolve the network's named accounts; ``test:N`` only exists on local chains."""
+    resolved = {}
+    for name, value in network.accounts.items():
+        match = TEST_ACCOUNT_RE.match(value)
+        resolved[name] = test_account(int(match.group(1))).address if match else to_checksum_address(value)
+    return resolved
+
+
+def validate_target(target: Target) -> None:
+    problems = validate(target.manifest, target.network.name, target.artifacts)
+    if problems:
+        raise ManifestError(problems)
+
+
+def load_record(target: Target) -> dict[str, Any] | None:
+    record = target.store.load(target.network.name)
+    deployments.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
+    return record
+
+
+def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
+    contracts = (record or {}).get("contracts", {})
+    if target.account is not None:
+        deployer = to_checksum_address(target.account.address)
+    else:  # read-only: the account that deployed what is recorded
+        deployer = next((c["deployer"] for c in contracts.values()), ZERO_ADDRESS)
+    resolver = Resolver(target.network, deployer, named_accounts(target.network))
+    for name, entry in contracts.items():
+        resolver.facets[name] = facets_of(entry)
+    return resolver
+
+
+def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -> dict[str, Observation]:
+    """Read, for each recorded entry, its code hash, proxy slots and post-deploy checks."""
+    chain = target.chain
+    recorded = (record or {}).get("contracts", {})
+    observations = {}
+    for entry in target.entries:
+        if entry.name not in recorded:
+            continue
+        address = recorded[entry.name]["address"]
+        code_hash = chain.code_hash(address)
+        facts: dict[str, Any] = {"code_hash": code_hash}
+        if code_hash and entry.proxy is not ProxyKind.NONE:
+            facts["implementation"] = chain.storage_address(address, IMPLEMENTATION_SLOT)
+            facts["admin"] = chain.storage_address(address, ADMIN_SLOT)
+            facts["beacon"] = chain.storage_address(address, BEACON_SLOT)
+            if facts["beacon"] and chain.code(facts["beacon"]):
+                beacon_abi = target.artifacts[BEACON_TYPE].abi
+                facts["beacon_implementation"] = chain.call(facts["beacon"], beacon_abi, "implementation", [])
+        checks = tuple(check_holds(target, entry, call, resolver) if code_hash else None for call in entry.calls)
+        observations[entry.name] = Observation(checks=checks, **facts)
+    return observations
+
+
+def _call_site(target: Target, entry: Contract, call: Call, resolver: Resolver) -> tuple[str, Artifact]:
+    name = call.target or entry.name
+    address = resolver.facets.get(name, {}).get("address")
+    if address is None:
+        raise Pending(name)
+    owner = entry if name == entry.name else target.manifest.entry(name)
+    return address, target.artifacts[owner.contract_type]
+
+
+def check_holds(target: Target, entry: Contract, call: Call, resolver: Resolver) -> bool | None:
+    try:
+        address, artifact = _call_site(target, entry, call, resolver)
+        args = resolver.values(call.check.args)
+        expect = resolver.value(call.check.expect)
+    except Pending:
+        return None
+    result = target.chain.call(address, artifact.abi, call.check.function, args)
+    if isinstance(expect, str) and isinstance(result, str):
+        return result.lower() == expect.lower()
+    return bool(result == expect)
+
+
+def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
+    """Validate the manifest, check the chain's identity, observe and plan. Sends nothing."""
+    validate_target(target)
+    record = load_record(target)
+    resolver = make_resolver(target, record)
+    observations = observe(target, record, resolver)
+    return plan(target.entries, record, target.artifacts, observations, resolver), record
+
+
+def git_commit(paths: ProjectPaths) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=paths.root, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+class Executor:
+    """Sends the transactions of one deploy through the journal."""
+
+    def __init__(self, target: Target, journal: Journal, report: Reporter):
+        self.target = target
+        self.chain = target.chain
+        self.journal = journal
+        self.report = report
+        self.sender = to_checksum_address(target.account.address)
+
+    def settle(self) -> None:
+        """Finish whatever a previous, interrupted run left in flight."""
+        for intent in self.journal.open_intents():
+            receipt = self.chain.receipt(intent.hash)
+            if receipt is None and self.chain.nonce(intent.sender) == intent.nonce:
+                self.report("resume", intent.key, f"re-broadcasting {intent.hash[:12]}…")
+                self.chain.broadcast(intent.raw)
+                receipt = self.chain.wait(intent.hash)
+            if receipt is None:
+                self.journal.record_abandoned(intent.key, intent.hash, "nonce taken by another transaction")
+                continue
+            address = intent.address if receipt.status == 1 else None
+            self.journal.record_outcome(
+                Outcome(intent.key, intent.hash, receipt.status, receipt.block, address, receipt.gas_used)
+            )
+            self.report("resume", intent.key, f"found mined in block {receipt.block}")
+
+    def send(self, key: str, to: str | None, data: bytes, address: str | None = None) -> Outcome:
+        nonce = self.chain.nonce(self.sender)
+        signed = self.chain.sign(self.target.account, to, data, nonce)
+        if to is None:
+            address = create_address(self.sender, nonce)
+        self.journal.record_intent(Intent(key, nonce, signed.hash, signed.raw, self.sender, address))
+        self.chain.broadcast(signed.raw)
+        receipt = self.chain.wait(signed.hash)
+        outcome = Outcome(
+            key, signed.hash, receipt.status, receipt.block, address if receipt.status == 1 else None, receipt.gas_used
+        )
+        self.journal.record_outcome(outcome)
+        if receipt.status != 1:
+            raise RwaError(f"{key.split('/')[0]}: transaction {signed.hash} reverted: {self.chain.revert_reason(signed)}")
+        return outcome
+
+    def create(self, entry: Contract, part: str, contract_type: str, args: list[Any]) -> tuple[str, Outcome | None]:
+        """Deploy (or find already deployed) one contract of an entry."""
+        artifact = self.target.artifacts[contract_type]
+        initcode = self.chain.encode_deploy(artifact.abi, artifact.bytecode, args)
+        key = f"{entry.name}/{part}/{keccak(initcode).hex()[:16]}"
+        done = self.journal.outcome(key)
+        if done and done.address and self.chain.code(done.address):
+            return done.address, done
+        if entry.salt:
+            salt = keccak(text=f"{entry.salt}/{part}")
+            address = create2_address(CREATE2_DEPLOYER, salt, initcode)
+            if self.chain.code(address):
+                return address, None  # the same initcode is already there: adopt it
+            if not self.chain.code(CREATE2_DEPLOYER):
+                raise RwaError(f"{entry.name}: no CREATE2 deployer at {CREATE2_DEPLOYER} on this chain")
+            outcome = self.send(key, CREATE2_DEPLOYER, salt + initcode, address)
+        else:
+            outcome = self.send(key, None, initcode)
+        self.report("created", entry.name, f"{part} {contract_type} at {outcome.address}")
+        assert outcome.address is not None
+        return outcome.address, outcome
+
+    def deploy_entry(self, entry: Contract, resolver: Resolver) -> dict[str, Any]:
+        artifacts = self.target.artifacts
+        artifact = artifacts[entry.contract_type]
+        args = resolver.values(entry.args)
+        main_part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"
+        implementation, impl_outcome = self.create(entry, main_part, entry.contract_type, args)
+        proxy_record = None
+        address, outcome = implementation, impl_outcome
+        if entry.proxy is not ProxyKind.NONE:
+            assert entry.initializer is not None
+            init = self.chain.encode_call(artifact.abi, entry.initializer, resolver.values(entry.init_args))
+            proxy_type = PROXY_TYPES[entry.proxy]
+            admin = beacon = None
+            if entry.proxy is ProxyKind.UUPS:
+                address, outcome = self.create(entry, "proxy", proxy_type, [implementation, init])
+            elif entry.proxy is ProxyKind.TRANSPARENT:
+                owner = resolver.value(entry.admin)
+                address, outcome = self.create(entry, "proxy", proxy_type, [implementation, owner, init])
+                admin = self.chain.storage_address(address, ADMIN_SLOT)
+            else:
+                owner = resolver.value(entry.admin)
+                beacon, _ = self.create(entry, "beacon", BEACON_TYPE, [implementation, owner])
+                address, outcome = self.create(entry, "proxy", proxy_type, [beacon, init])
+            proxy_record = {
+                "kind": entry.proxy.value,
+                "proxyContractType": proxy_type,
+                "implementation": implementation,
+                "implementationTransactionHash": impl_outcome.hash if impl_outcome else None,
+                "admin": admin,
+                "beacon": beacon,
+            }
+        return {
+            "name": entry.name,
+            "contractType": entry.contract_type,
+            "address": address,
+            "abi": artifact.abi,
+            "transactionHash": outcome.hash if outcome else None,
+            "blockNumber": outcome.block if outcome else None,
+            "deployer": self.sender,
+            "args": decoded_args(entry, artifact, resolver),
+            "bytecodeHash": artifact.bytecode_hash,
+            "codeHash": self.chain.code_hash(address),
+            "compiler": artifact.compiler,
+            "salt": entry.salt,
+            "proxy": proxy_record,
+        }
+
+    def run_calls(self, entry: Contract, resolver: Resolver) -> None:
+        for index, call in enumerate(entry.calls):
+            if check_holds(self.target, entry, call, resolver):
+                continue
+            address, artifact = _call_site(self.target, entry, call, resolver)
+            data = self.chain.encode_call(artifact.abi, call.function, resolver.values(call.args))
+            self.send(f"{entry.name}/call{index}/{keccak(data).hex()[:16]}", address, data)
+            if not check_holds(self.target, entry, call, resolver):
+                raise RwaError(f"{entry.name}: {call.function} was mined but {call.check.function} still does not hold")
+            self.report("called", entry.name, call.function)
+
+
+def estimate_cost(target: Target, deploy_plan: Plan) -> int:
+    """A cautious upper estimate of the wei a plan will spend (creations by size, calls flat)."""
+    gas = 0
+    for step in deploy_plan.steps:
+        if step.action == CREATE:
+            entry = target.manifest.entry(step.name)
+            parts = [entry.contract_type] + ([] if entry.proxy is ProxyKind.NONE else [PROXY_TYPES[entry.proxy]])
+            if entry.proxy is ProxyKind.BEACON:
+                parts.append(BEACON_TYPE)
+            for part in parts:
+                gas += 53_000 + 220 * len(target.artifacts[part].bytecode) + 150_000
+        elif step.action == CALL:
+            gas += 150_000
+    return gas * target.chain.gas_price() * 5 // 4
+
+
+def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, dict[str, Any]]:
+    """Make the network match the manifest; safe to rerun, and to rerun after a crash."""
+    deploy_plan, record = plan_deployment(target)
+    if deploy_plan.blocking:
+        first = deploy_plan.blocking[0]
+        raise DriftError(
+            f"refusing to deploy: {len(deploy_plan.blocking)} drift(s), first: {first.name}: {first.detail} "
+            "(see `rwa deploy --plan`)"
+        )
+    if target.account is None:
+        raise RwaError("deploying needs an account (--account)")
+    store = target.store
+    network = target.network
+    journal = Journal(store.journal_path(network.name))
+    if not deploy_plan.sends and not journal.open_intents():
+        assert record is not None or not target.entries
+        return deploy_plan, record or {}
+    if not network.local:
+        cost, balance = estimate_cost(target, deploy_plan), target.chain.balance(target.account.address)
+        if balance < cost:
+            raise RwaError(
+                f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
+                f"{cost / 1e18:.6f} ETH; nothing was sent"
+            )
+    if record is None:
+        record = deployments.new_record(network.name, target.chain.chain_id, target.chain.genesis_hash)
+    stamp_args = (hash_manifest(target.manifest, network.name), git_commit(target.paths))
+
+    def save() -> None:
+        nonlocal record
+        record = deployments.stamp(record, *stamp_args)
+        store.save(network.name, record)
+
+    executor = Executor(target, journal, report)
+    executor.settle()
+    resolver = make_resolver(target, record)
+    for entry in target.entries:
+        if entry.name not in record["contracts"]:
+            record["contracts"][entry.name] = executor.deploy_entry(entry, resolver)
+            resolver.facets[entry.name] = facets_of(record["contracts"][entry.name])
+            save()
+        executor.run_calls(entry, resolver)
+    save()
+    journal.clear()
+    return deploy_plan, record

@@ -1,0 +1,222 @@
+"""The plan: what the manifest asks for, compared with the record and with the live chain.
+
+Pure functions only. The engine gathers what the chain says (:class:`Observation`) and the
+planner turns manifest, record and observations into steps: ``create``, ``skip``, ``call`` and
+``drift``. Drift that would make a deploy unsafe blocks it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+from rwa.artifacts import Artifact
+from rwa.manifest import AccountRef, Contract, Network, Param, ProxyKind, Ref, Role
+
+CREATE, SKIP, CALL, DRIFT = "create", "skip", "call", "drift"
+
+
+class Pending(Exception):
+    """A value refers to an entry that is not deployed yet."""
+
+
+@dataclass
+class Resolver:
+    """Turns symbolic manifest values into concrete ones on one network."""
+
+    network: Network
+    deployer: str
+    accounts: Mapping[str, str]
+    facets: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Ref):
+            address = self.facets.get(value.name, {}).get(value.facet)
+            if address is None:
+                raise Pending(value.name)
+            return address
+        if isinstance(value, AccountRef):
+            return self.deployer if value.name == "deployer" else self.accounts[value.name]
+        if isinstance(value, Param):
+            return self.value(self.network.params[value.key])
+        if isinstance(value, Role):
+            return keccak(text=value.name)
+        if isinstance(value, (list, tuple)):
+            return [self.value(v) for v in value]
+        return value
+
+    def values(self, values: Sequence[Any]) -> list[Any]:
+        return [self.value(v) for v in values]
+
+
+def facets_of(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """What other entries may refer to in a recorded contract."""
+    proxy = record.get("proxy") or {}
+    return {
+        "address": record["address"],
+        "implementation": proxy.get("implementation"),
+        "admin": proxy.get("admin"),
+        "beacon": proxy.get("beacon"),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """ABI values as stable JSON: checksummed addresses, hex bytes, big ints as strings."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        try:
+            return to_checksum_address(value)
+        except ValueError:
+            return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def named_args(inputs: Sequence[Mapping[str, Any]], values: Sequence[Any]) -> dict[str, Any]:
+    return {(spec.get("name") or f"arg{i}"): jsonable(v) for i, (spec, v) in enumerate(zip(inputs, values))}
+
+
+def decoded_args(entry: Contract, artifact: Artifact, resolver: Resolver) -> dict[str, Any]:
+    """The arguments an entry is deployed with, by name, as the record keeps them."""
+    decoded: dict[str, Any] = {"constructor": named_args(artifact.constructor_inputs(), resolver.values(entry.args))}
+    if entry.initializer:
+        inputs = artifact.function(entry.initializer).get("inputs", [])
+        decoded["initializer"] = {
+            "function": entry.initializer,
+            "args": named_args(inputs, resolver.values(entry.init_args)),
+        }
+    if entry.admin is not None:
+        decoded["admin"] = jsonable(resolver.value(entry.admin))
+    return decoded
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the live chain says about a recorded entry."""
+
+    code_hash: str | None
+    implementation: str | None = None
+    admin: str | None = None
+    beacon: str | None = None
+    beacon_implementation: str | None = None
+    checks: tuple[bool | None, ...] = ()  # per call: does its effect hold? None: unknown
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    name: str
+    detail: str
+    blocking: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+
+    @property
+    def blocking(self) -> list[Step]:
+        return [s for s in self.steps if s.blocking]
+
+    @property
+    def sends(self) -> bool:
+        return any(s.action in (CREATE, CALL) for s in self.steps)
+
+    def count(self, action: str) -> int:
+        return sum(1 for s in self.steps if s.action == action)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _addr_eq(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def entry_drift(
+    entry: Contract, recorded: Mapping[str, Any], observed: Observation, artifact: Artifact, resolver: Resolver
+) -> list[str]:
+    """Every way a recorded entry differs from the chain or from the manifest."""
+    problems = []
+    if observed.code_hash is None:
+        return [f"no code at {recorded['address']} (the chain lost it, or the record is wrong)"]
+    if not _addr_eq(observed.code_hash, recorded.get("codeHash")):
+        problems.append(f"code at {recorded['address']} differs from the recorded code hash")
+    proxy = recorded.get("proxy")
+    if entry.proxy is not ProxyKind.NONE:
+        if not proxy or proxy.get("kind") != entry.proxy.value:
+            problems.append(f"recorded as {proxy and proxy.get('kind') or 'no proxy'}, manifest says {entry.proxy.value}")
+        else:
+            if entry.proxy is ProxyKind.BEACON:
+                if not _addr_eq(observed.beacon, proxy.get("beacon")):
+                    problems.append(f"beacon slot holds {observed.beacon}, record says {proxy.get('beacon')}")
+                live_impl = observed.beacon_implementation
+            else:
+                live_impl = observed.implementation
+            if not _addr_eq(live_impl, proxy.get("implementation")):
+                problems.append(f"implementation is {live_impl}, record says {proxy.get('implementation')}")
+            if entry.proxy is ProxyKind.TRANSPARENT and not _addr_eq(observed.admin, proxy.get("admin")):
+                problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
+    elif proxy:
+        problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
+    if recorded.get("bytecodeHash") != artifact.bytecode_hash:
+        hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
+        problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
+    if recorded.get("contractType") != entry.contract_type:
+        problems.append(f"recorded as {recorded.get('contractType')}, manifest says {entry.contract_type}")
+    try:
+        wanted = decoded_args(entry, artifact, resolver)
+    except Pending:
+        wanted = None
+    if wanted is not None and not _same(wanted, recorded.get("args")):
+        problems.append("deployment arguments differ from the manifest")
+    return problems
+
+
+def plan(
+    entries: Sequence[Contract],
+    record: Mapping[str, Any] | None,
+    artifacts: Mapping[str, Artifact],
+    observations: Mapping[str, Observation],
+    resolver: Resolver,
+) -> Plan:
+    """Compare the manifest (in dependency order) with the record and the chain."""
+    recorded = (record or {}).get("contracts", {})
+    steps: list[Step] = []
+    for entry in entries:
+        artifact = artifacts[entry.contract_type]
+        if entry.name not in recorded:
+            kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
+            salt = " with CREATE2" if entry.salt else ""
+            steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}"))
+            steps.extend(Step(CALL, entry.name, _call_text(call)) for call in entry.calls)
+            continue
+        observed = observations[entry.name]
+        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
+        if drift:
+            steps.extend(Step(DRIFT, entry.name, problem, blocking=True) for problem in drift)
+        else:
+            steps.append(Step(SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
+        for call, holds in zip(entry.calls, observed.checks):
+            action = SKIP if holds else CALL
+            steps.append(Step(action, entry.name, _call_text(call) + (" (holds)" if holds else "")))
+    wanted = {e.name for e in entries}
+    for name in sorted(set(recorded) - wanted):
+        steps.append(Step(DRIFT, name, "recorded but no longer in the manifest (left as is)"))
+    return Plan(tuple(steps))
+
+
+def _call_text(call: Any) -> str:
+    target = f"{call.target}." if call.target else ""
+    return f"{target}{call.function}(…) unless {call.check.function} == {call.check.expect!r}"

@@ -1,0 +1,51 @@
+"""Rich rendering shared by the commands; JSON output goes through `emit_json`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow"}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def plan_table(steps: list[Any], title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("action")
+    table.add_column("contract")
+    table.add_column("detail", overflow="fold")
+    for step in steps:
+        style = ACTION_STYLES.get(step.action, "")
+        table.add_row(f"[{style}]{step.action}[/]", step.name, step.detail)
+    return table
+
+
+def contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("contract")
+    table.add_column("type")
+    table.add_column("address")
+    table.add_column("proxy")
+    table.add_column("block", justify="right")
+    if drift is not None:
+        table.add_column("live")
+    for name, entry in sorted(record.get("contracts", {}).items()):
+        proxy = entry.get("proxy")
+        proxy_text = f"{proxy['kind']} → {proxy['implementation']}" if proxy else "-"
+        row = [name, entry["contractType"], entry["address"], proxy_text, str(entry.get("blockNumber") or "-")]
+        if drift is not None:
+            problems = drift.get(name, [])
+            row.append("[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")
+        table.add_row(*row)
+    return table

@@ -1,0 +1,67 @@
+"""Opening a network for a command: project, manifest, node, compiler, connection and account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rwa import artifacts as artifacts_module
+from rwa import chain as chain_module
+from rwa import manifest as manifest_module
+from rwa import node
+from rwa.engine import Target
+from rwa.errors import RwaError
+from rwa.manifest import Network
+from rwa.project import LOCAL_NETWORK, ProjectPaths
+
+
+def rpc_url_for(network: Network, paths: ProjectPaths) -> str | None:
+    """A live network's RPC: ``<NAME>_RPC_URL``, else ape-config's ``node`` section, else an error."""
+    env_name = f"{network.name.upper()}_RPC_URL"
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    import yaml
+
+    config: dict[str, Any] = yaml.safe_load((paths.root / "ape-config.yaml").read_text()) or {}
+    ecosystem, ape_network = network.ape_choice.split(":")[:2]
+    configured = (((config.get("node") or {}).get(ecosystem) or {}).get(ape_network) or {}).get("uri")
+    if configured:
+        return None  # Ape's own provider configuration applies
+    raise RwaError(
+        f"network '{network.name}' has no RPC URL: set {env_name} or node.{ecosystem}.{ape_network}.uri "
+        "in ape-config.yaml"
+    )
+
+
+@contextmanager
+def open_target(
+    network_name: str | None, account_alias: str | None, paths: ProjectPaths, read_only: bool = False
+) -> Iterator[Target]:
+    """Everything a chain command needs, connected; the local node is started on demand.
+
+    A read-only target (status, show) needs no account off local chains.
+    """
+    os.chdir(paths.root)  # Ape's project is the working directory
+    manifest = manifest_module.load(paths.manifest_file)
+    network = manifest.network(network_name or LOCAL_NETWORK)
+    rpc_url = None
+    if network.local:
+        node.ensure_running(paths)
+        os.environ.setdefault("APE_FOUNDRY_HOST", node.rpc_url(paths))
+    else:
+        if not account_alias and not read_only:
+            raise RwaError(
+                f"network '{network.name}' needs an explicit --account (local development keys are for local chains only)"
+            )
+        rpc_url = rpc_url_for(network, paths)
+    compiled = artifacts_module.load(paths)
+    with chain_module.connect(network.ape_choice, rpc_url) as connected:
+        if account_alias:
+            account = chain_module.load_account(account_alias)
+        elif network.local:
+            account = chain_module.test_account(0)
+        else:
+            account = None
+        yield Target(paths, manifest, network, connected, account, compiled)

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+
+/**
+ * @title ComplianceRegistry
+ * @notice The suite's single source of truth on who may hold or receive its assets: one compliance
+ * record per wallet (investor id, country, KYC/AML/accreditation flags, expiry and a sanctions flag),
+ * written by attestors and sanctions officers and read by every NIL deal and ERC-3643 property token.
+ *
+ * @dev Deployed behind a {UUPSProxy}; upgrades are authorised by `DEFAULT_ADMIN_ROLE`.
+ *
+ * Each wallet's record lives in ONE storage slot, packed exactly as the Solidity struct
+ * `{uint128 investorId; uint16 country; uint8 flags; uint40 expiry; bool sanctioned}` would be:
+ *
+ * ```
+ * bits   0..127  investorId   (0 = no attestation)
+ * bits 128..143  country      (ISO-3166-1 numeric, 1..999)
+ * bits 144..151  flags        (FLAG_KYC | FLAG_AML | FLAG_ACCREDITED)
+ * bits 152..191  expiry       (unix time)
+ * bit  192       sanctioned
+ * ```
+ *
+ * so that {isVerified} costs a single SLOAD, and a registration a single SSTORE.
+ *
+ * Roles:
+ *
+ * - `DEFAULT_ADMIN_ROLE` grants and revokes the other roles and authorises upgrades.
+ * - `ATTESTOR_ROLE` registers and revokes attestations, directly or by EIP-712 signature ({registerWithSig}).
+ * - `SANCTIONS_ROLE` sets and clears the sanctions flag, which survives re-registration and revocation.
+ */
+contract ComplianceRegistry is
+    IComplianceRegistry,
+    Initializable,
+    AccessControlUpgradeable,
+    EIP712Upgradeable,
+    NoncesUpgradeable,
+    UUPSUpgradeable
+{
+    /// @notice Role allowed to register and revoke attestations.
+    bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
+
+    /// @notice Role allowed to set and clear the sanctions flag.
+    bytes32 public constant SANCTIONS_ROLE = keccak256("SANCTIONS_ROLE");
+
+    /// @notice EIP-712 type hash of the attestation an attestor signs for {registerWithSig}.
+    bytes32 public constant ATTEST_TYPEHASH = keccak256(
+        "Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint256 nonce,uint256 deadline)"
+    );
+
+    /// @notice The wallet's investor passed know-your-customer checks.
+    uint8 public constant FLAG_KYC = 1;
+
+    /// @notice The wallet's investor passed anti-money-laundering checks.
+    uint8 public constant FLAG_AML = 2;
+
+    /// @notice The wallet's investor is an accredited investor.
+    uint8 public constant FLAG_ACCREDITED = 4;
+
+    /// @notice Largest number of wallets one batch call accepts.
+    uint256 public constant MAX_BATCH = 200;
+
+    /// @notice Largest ISO-3166-1 numeric country code.
+    uint16 public constant MAX_COUNTRY = 999;
+
+    uint8 private constant _FLAGS_ALL = FLAG_KYC | FLAG_AML | FLAG_ACCREDITED;
+
+    uint256 private constant _COUNTRY_SHIFT = 128;
+    uint256 private constant _FLAGS_SHIFT = 144;
+    uint256 private constant _EXPIRY_SHIFT = 152;
+    uint256 private constant _SANCTIONED_BIT = 1 << 192;
+
+    // The record bits that must read exactly `_VERIFIED_PATTERN` for a wallet to be verified:
+    // KYC and AML set, sanctions clear.
+    uint256 private constant _VERIFIED_MASK =
+        (uint256(FLAG_KYC | FLAG_AML) << _FLAGS_SHIFT) | _SANCTIONED_BIT;
+    uint256 private constant _VERIFIED_PATTERN = uint256(FLAG_KYC | FLAG_AML) << _FLAGS_SHIFT;
+    uint256 private constant _ACCREDITED_PATTERN =
+        uint256(FLAG_KYC | FLAG_AML | FLAG_ACCREDITED) << _FLAGS_SHIFT;
+    uint256 private constant _ACCREDITED_MASK = _ACCREDITED_PATTERN | _SANCTIONED_BIT;
+
+    /// @custom:storage-location erc7201:rwa.storage.ComplianceRegistry
+    struct ComplianceRegistryStorage {
+        mapping(address wallet => uint256 packedRecord) _records;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant ComplianceRegistryStorageLocation =
+        0x99f36c048382437f4af984137db7c0292e7a488da2994ae374f9aa017ed4e400;
+
+    function _getComplianceRegistryStorage() private pure returns (ComplianceRegistryStorage storage $) {
+        assembly {
+            $.slot := ComplianceRegistryStorageLocation
+        }
+    }
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initializes the registry behind its proxy and makes `admin` its first administrator.
+     * @dev Can run once, through the proxy; the implementation itself cannot be initialized.
+     * @param admin Account that receives `DEFAULT_ADMIN_ROLE`.
+     */
+    function initialize(address admin) external initializer {
+        if (admin == address(0)) revert ZeroAddress();
+        __AccessControl_init();
+        __EIP712_init("ComplianceRegistry", "1");
+        __Nonces_init();
+        __UUPSUpgradeable_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Attestations
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Records (or replaces) the attestation of `wallet`. The sanctions flag is kept.
+     * @dev Requires `ATTESTOR_ROLE`. Emits {IdentityRegistered}.
+     * @param wallet The wallet attested; must not be the zero address.
+     * @param a The attestation: non-zero investor id, country in 1..999, known flags only, expiry in the future.
+     */
+    function register(address wallet, Attestation calldata a) external onlyRole(ATTESTOR_ROLE) {
+        _register(_getComplianceRegistryStorage(), wallet, a, _msgSender());
+    }
+
+    /**
+     * @notice Records (or replaces) the attestations of up to {MAX_BATCH} wallets in one call.
+     * @dev Requires `ATTESTOR_ROLE`. Same rules as {register}, all or nothing. Emits one
+     * {IdentityRegistered} per wallet.
+     * @param wallets The wallets attested.
+     * @param attestations The attestation of each wallet, in the same order as `wallets`.
+     */
+    function registerBatch(address[] calldata wallets, Attestation[] calldata attestations)
+        external
+        onlyRole(ATTESTOR_ROLE)
+    {
+        uint256 length = wallets.length;
+        if (length != attestations.length) revert LengthMismatch(length, attestations.length);
+        if (length > MAX_BATCH) revert BatchTooLarge(length, MAX_BATCH);
+
+        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        address attestor = _msgSender();
+        for (uint256 i; i < length; ) {
+            _register($, wallets[i], attestations[i], attestor);
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /**
+     * @notice Records (or replaces) the attestation of `wallet` on the strength of an attestor's EIP-712
+     * signature, so anyone (the investor, a relayer) can submit it and pay for it.
+     * @dev The signed struct is
+     * `Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint256 nonce,uint256 deadline)`
+     * in the domain `{name: "ComplianceRegistry", version: "1", chainId, verifyingContract: this proxy}`,
+     * where `nonce` is `nonces(attestor)`; it is consumed, so a signature works once. Contract attestors
+     * sign through ERC-1271. Emits {IdentityRegistered} with `attestor` as the attestor.
+     * @param wallet The wallet attested.
+     * @param a The attestation, validated as in {register}.
+     * @param attestor The account that signed; must hold `ATTESTOR_ROLE`.
+     * @param deadline Last unix time at which the signature may be used.
+     * @param signature The attestor's signature (65-byte ECDSA, or whatever its ERC-1271 wallet accepts).
+     */
+    function registerWithSig(
+        address wallet,
+        Attestation calldata a,
+        address attestor,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        if (!hasRole(ATTESTOR_ROLE, attestor)) revert InvalidAttestor(attestor);
+
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTEST_TYPEHASH,
+                wallet,
+                a.investorId,
+                a.country,
+                a.flags,
+                a.expiry,
+                _useNonce(attestor),
+                deadline
+            )
+        );
+        if (!SignatureChecker.isValidSignatureNow(attestor, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidAttestor(attestor);
+        }
+
+        _register(_getComplianceRegistryStorage(), wallet, a, attestor);
+    }
+
+    /**
+     * @notice Deletes the attestation of `wallet`; its sanctions flag, if any, stays.
+     * @dev Requires `ATTESTOR_ROLE`. Reverts with {NotRegistered} when the wallet has no attestation.
+     * Emits {IdentityRevoked}.
+     * @param wallet The wallet whose attestation is deleted.
+     */
+    function revoke(address wallet) external onlyRole(ATTESTOR_ROLE) {
+        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        uint256 record = $._records[wallet];
+        uint128 investorId = uint128(record);
+        if (investorId == 0) revert NotRegistered(wallet);
+        $._records[wallet] = record & _SANCTIONED_BIT;
+        emit IdentityRevoked(wallet, investorId, _msgSender());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Sanctions
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Sets or clears the sanctions flag of `wallet`. A sanctioned wallet is never verified.
+     * @dev Requires `SANCTIONS_ROLE`. Works on unregistered wallets too, and survives {register}
+     * and {revoke}. Emits {SanctionsUpdated}.
+     * @param wallet The wallet flagged or cleared; must not be the zero address.
+     * @param sanctioned True to flag, false to clear.
+     */
+    function setSanctioned(address wallet, bool sanctioned) external onlyRole(SANCTIONS_ROLE) {
+        _setSanctioned(_getComplianceRegistryStorage(), wallet, sanctioned, _msgSender());
+    }
+
+    /**
+     * @notice Sets or clears the sanctions flag of up to {MAX_BATCH} wallets at once.
+     * @dev Requires `SANCTIONS_ROLE`. All or nothing. Emits one {SanctionsUpdated} per wallet.
+     * @param wallets The wallets flagged or cleared; none may be the zero address.
+     * @param sanctioned True to flag them all, false to clear them all.
+     */
+    function setSanctionedBatch(address[] calldata wallets, bool sanctioned) external onlyRole(SANCTIONS_ROLE) {
+        uint256 length = wallets.length;
+        if (length > MAX_BATCH) revert BatchTooLarge(length, MAX_BATCH);
+
+        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        address officer = _msgSender();
+        for (uint256 i; i < length; ) {
+            _setSanctioned($, wallets[i], sanctioned, officer);
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IComplianceRegistry
+    function isVerified(address wallet) external view returns (bool) {
+        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        return (record & _VERIFIED_MASK) == _VERIFIED_PATTERN && uint40(record >> _EXPIRY_SHIFT) > block.timestamp;
+    }
+
+    /// @inheritdoc IComplianceRegistry
+    function isAccredited(address wallet) external view returns (bool) {
+        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        return
+            (record & _ACCREDITED_MASK) == _ACCREDITED_PATTERN && uint40(record >> _EXPIRY_SHIFT) > block.timestamp;
+    }
+
+    /// @inheritdoc IComplianceRegistry
+    function investorCountry(address wallet) external view returns (uint16) {
+        return uint16(_getComplianceRegistryStorage()._records[wallet] >> _COUNTRY_SHIFT);
+    }
+
+    /// @inheritdoc IComplianceRegistry
+    function investorIdOf(address wallet) external view returns (uint128) {
+        return uint128(_getComplianceRegistryStorage()._records[wallet]);
+    }
+
+    /// @inheritdoc IComplianceRegistry
+    function isSanctioned(address wallet) external view returns (bool) {
+        return _getComplianceRegistryStorage()._records[wallet] & _SANCTIONED_BIT != 0;
+    }
+
+    /**
+     * @notice The full record of `wallet`, as stored (expired attestations included).
+     * @param wallet The wallet looked up.
+     * @return attestation The wallet's attestation; all zero when it has none.
+     * @return sanctioned Whether a sanctions officer has flagged the wallet.
+     */
+    function recordOf(address wallet) external view returns (Attestation memory attestation, bool sanctioned) {
+        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        attestation = Attestation({
+            investorId: uint128(record),
+            country: uint16(record >> _COUNTRY_SHIFT),
+            flags: uint8(record >> _FLAGS_SHIFT),
+            expiry: uint40(record >> _EXPIRY_SHIFT)
+        });
+        sanctioned = record & _SANCTIONED_BIT != 0;
+    }
+
+    /// @inheritdoc AccessControlUpgradeable
+    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
+        return interfaceId == type(IComplianceRegistry).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev Validates `a`, stores it for `wallet` with the wallet's sanctions bit kept, and emits the event.
+    function _register(
+        ComplianceRegistryStorage storage $,
+        address wallet,
+        Attestation calldata a,
+        address attestor
+    ) private {
+        if (wallet == address(0)) revert ZeroAddress();
+        uint128 investorId = a.investorId;
+        if (investorId == 0) revert InvalidInvestorId();
+        uint16 country = a.country;
+        if (country == 0 || country > MAX_COUNTRY) revert InvalidCountry(country);
+        uint8 flags = a.flags;
+        if (flags & ~_FLAGS_ALL != 0) revert InvalidFlags(flags);
+        uint40 expiry = a.expiry;
+        if (expiry <= block.timestamp) revert ExpiryInPast(expiry);
+
+        // Reading the slot first warms it, so the SSTORE below costs no more than a blind write would.
+        $._records[wallet] =
+            ($._records[wallet] & _SANCTIONED_BIT) |
+            uint256(investorId) |
+            (uint256(country) << _COUNTRY_SHIFT) |
+            (uint256(flags) << _FLAGS_SHIFT) |
+            (uint256(expiry) << _EXPIRY_SHIFT);
+
+        emit IdentityRegistered(wallet, investorId, country, flags, expiry, attestor);
+    }
+
+    /// @dev Sets or clears the sanctions bit of `wallet`, leaving its attestation untouched, and emits the event.
+    function _setSanctioned(
+        ComplianceRegistryStorage storage $,
+        address wallet,
+        bool sanctioned,
+        address officer
+    ) private {
+        if (wallet == address(0)) revert ZeroAddress();
+        uint256 record = $._records[wallet];
+        $._records[wallet] = sanctioned ? record | _SANCTIONED_BIT : record & ~_SANCTIONED_BIT;
+        emit SanctionsUpdated(wallet, sanctioned, officer);
+    }
+
+    /// @dev Only `DEFAULT_ADMIN_ROLE` may upgrade the implementation.
+    function _authorizeUpgrade(address) internal virtual override onlyRole(DEFAULT_ADMIN_ROLE) {}
+}
