@@ -213,6 +213,27 @@ class Chain:
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
+    def simulate(self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> None:
+        """Run a transaction as a call first; a revert becomes one line naming the custom error."""
+        data = self.encode_call(abi, function, args)
+        try:
+            self.web3.eth.call({"from": to_checksum_address(sender), "to": to_checksum_address(address), "data": data})
+        except Exception as exc:
+            raise RwaError(f"{function} refused: {decode_revert(abi, exc)}") from None
+
+    def transact(
+        self, account: AccountAPI, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]
+    ) -> Receipt:
+        """Simulate, sign, send and wait for one contract call."""
+        self.simulate(account.address, address, abi, function, args)
+        data = self.encode_call(abi, function, args)
+        signed = self.sign(account, address, data, self.nonce(account.address))
+        self.broadcast(signed.raw)
+        receipt = self.wait(signed.hash)
+        if receipt.status != 1:
+            raise RwaError(f"{function} reverted in {signed.hash}: {self.revert_reason(signed)}")
+        return receipt
+
     def revert_reason(self, signed: SignedTransaction) -> str:
         """Replay a reverted transaction as a call to learn why it failed."""
         tx = self.web3.eth.get_transaction(signed.hash)
@@ -230,6 +251,44 @@ def describe_revert(exc: BaseException) -> str:
     """One line for a failed call or transaction."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return " ".join(str(message).split())[:300]
+
+
+def _revert_data(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "data", None), *getattr(exc, "args", ())):
+        if isinstance(candidate, str) and candidate.startswith("0x") and len(candidate) >= 10:
+            return candidate
+        if isinstance(candidate, dict) and isinstance(candidate.get("data"), str):
+            return candidate["data"]
+    return None
+
+
+def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
+    """Name the custom error (with its arguments) that a revert carries, when the ABI knows it."""
+    from eth_abi import decode
+
+    data = _revert_data(exc)
+    if data:
+        payload = bytes.fromhex(data[2:])
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = [i["type"] for i in item.get("inputs", [])]
+            if keccak(text=f"{item['name']}({','.join(types)})")[:4] == payload[:4]:
+                try:
+                    values = decode(types, payload[4:])
+                except Exception:
+                    break
+                shown = ", ".join(_show(v) for v in values)
+                return f"{item['name']}({shown})"
+    return describe_revert(exc)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    return str(value)
 
 
 def test_account(index: int) -> AccountAPI:

@@ -15,14 +15,18 @@ LOCAL_NETWORK = "local"
 @dataclass(frozen=True)
 class ProjectPaths:
     root: Path
+    deployments_override: Path | None = None
 
     @property
     def state_dir(self) -> Path:
-        """Machine-local state (the local chain, the compiler front end); git-ignored."""
+        """Machine-local state (the local chain's files); git-ignored."""
         return Path(os.environ.get("RWA_STATE_DIR") or self.root / ".rwa")
 
     @property
     def deployments_dir(self) -> Path:
+        """Where the deployments JSON and journals go (RWA_DEPLOYMENTS_DIR moves them, for tests)."""
+        if self.deployments_override is not None:
+            return self.deployments_override
         return Path(os.environ.get("RWA_DEPLOYMENTS_DIR") or self.root / "deployments")
 
     @property

@@ -13,7 +13,10 @@ ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bol
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (logs, CI) gets room for full addresses instead of rich's 80 columns.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def emit_json(data: Any) -> None:

@@ -13,7 +13,7 @@ from rwa import manifest as manifest_module
 from rwa import node
 from rwa.engine import Target
 from rwa.errors import RwaError
-from rwa.manifest import Network
+from rwa.manifest import TEST_ACCOUNT_RE, Network
 from rwa.project import LOCAL_NETWORK, ProjectPaths
 
 
@@ -37,11 +37,16 @@ def rpc_url_for(network: Network, paths: ProjectPaths) -> str | None:
 
 @contextmanager
 def open_target(
-    network_name: str | None, account_alias: str | None, paths: ProjectPaths, read_only: bool = False
+    network_name: str | None,
+    account_alias: str | None,
+    paths: ProjectPaths,
+    read_only: bool = False,
+    local_signer: str = "deployer",
 ) -> Iterator[Target]:
     """Everything a chain command needs, connected; the local node is started on demand.
 
-    A read-only target (status, show) needs no account off local chains.
+    On a local chain with no --account, ``local_signer`` names the manifest account that signs
+    (``attestor``, say); a read-only target (status, show) needs no account off local chains.
     """
     os.chdir(paths.root)  # Ape's project is the working directory
     manifest = manifest_module.load(paths.manifest_file)
@@ -61,7 +66,15 @@ def open_target(
         if account_alias:
             account = chain_module.load_account(account_alias)
         elif network.local:
-            account = chain_module.test_account(0)
+            account = chain_module.test_account(_local_index(network, local_signer))
         else:
             account = None
         yield Target(paths, manifest, network, connected, account, compiled)
+
+
+def _local_index(network: Network, name: str) -> int:
+    value = network.accounts.get(name, "test:0")
+    match = TEST_ACCOUNT_RE.match(value)
+    if not match:
+        raise RwaError(f"account '{name}' of network {network.name} is not a local test account: pass --account")
+    return int(match.group(1))

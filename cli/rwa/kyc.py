@@ -1,0 +1,196 @@
+"""Compliance records: parsing and validating attestations, and writing them to the registry.
+
+Parsing is pure: a CSV is validated whole, every bad row reported with its line number, before
+anything is sent. The chain side reads the registry from the network's deployment record.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+
+from rwa.errors import RwaError
+
+FLAG_BITS = {"kyc": 1, "aml": 2, "accredited": 4}
+MAX_BATCH = 200
+CSV_COLUMNS = ("wallet", "investor_id", "country", "flags", "expiry")
+REGISTRY = "ComplianceRegistry"
+
+
+@dataclass(frozen=True)
+class Attestation:
+    wallet: str
+    investor_id: int
+    country: int
+    flags: int
+    expiry: int
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.investor_id, self.country, self.flags, self.expiry)
+
+
+def parse_wallet(text: str) -> str:
+    text = text.strip()
+    if not is_hex_address(text):
+        raise ValueError(f"not an address: {text!r}")
+    if text != text.lower() and text[2:] != text[2:].upper() and not is_checksum_address(text):
+        raise ValueError(f"bad checksum: {text}")
+    return to_checksum_address(text)
+
+
+def parse_flags(text: str) -> int:
+    bits = 0
+    for name in filter(None, (part.strip().lower() for part in re.split(r"[,|+ ]", text))):
+        if name not in FLAG_BITS:
+            raise ValueError(f"unknown flag {name!r} (use {', '.join(FLAG_BITS)})")
+        bits |= FLAG_BITS[name]
+    return bits
+
+
+def flag_names(bits: int) -> list[str]:
+    return [name for name, bit in FLAG_BITS.items() if bits & bit]
+
+
+def parse_expiry(text: str, now: int) -> int:
+    """``2027-06-30``, ``365d`` (from now) or a unix time; must be in the future."""
+    text = text.strip()
+    if re.fullmatch(r"\d+d", text):
+        value = now + int(text[:-1]) * 86400
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        value = int(datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc).timestamp())
+    elif text.isdigit():
+        value = int(text)
+    else:
+        raise ValueError(f"bad expiry {text!r} (a date like 2027-06-30, a count of days like 365d, or a unix time)")
+    if value <= now:
+        raise ValueError(f"expiry {text} is not in the future")
+    if value >= 2**40:
+        raise ValueError(f"expiry {text} is too far away")
+    return value
+
+
+def parse_int(text: str, what: str, low: int, high: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{what} {value} out of range {low}..{high}")
+    return value
+
+
+def attestation(wallet: str, investor_id: str, country: str, flags: str, expiry: str, now: int) -> Attestation:
+    return Attestation(
+        wallet=parse_wallet(wallet),
+        investor_id=parse_int(investor_id, "investor id", 1, 2**128 - 1),
+        country=parse_int(country, "country", 1, 999),
+        flags=parse_flags(flags),
+        expiry=parse_expiry(expiry, now),
+    )
+
+
+def parse_csv(path: Path, now: int) -> list[Attestation]:
+    """Every row of a CSV, or a RwaError listing every bad row with its line number."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RwaError(f"cannot read {path}: {exc.strerror}") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RwaError(f"{path.name}: missing column(s) {', '.join(missing)} (need {','.join(CSV_COLUMNS)})")
+    rows: list[Attestation] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        try:
+            parsed = attestation(*(row.get(c) or "" for c in CSV_COLUMNS), now=now)
+        except ValueError as exc:
+            errors.append(f"line {line}: {exc}")
+            continue
+        if parsed.wallet in seen:
+            errors.append(f"line {line}: wallet {parsed.wallet} already on line {seen[parsed.wallet]}")
+            continue
+        seen[parsed.wallet] = line
+        rows.append(parsed)
+    if errors:
+        shown = "; ".join(errors[:20]) + (f"; and {len(errors) - 20} more" if len(errors) > 20 else "")
+        raise RwaError(f"{path.name}: {len(errors)} bad row(s), nothing sent: {shown}")
+    if not rows:
+        raise RwaError(f"{path.name}: no rows")
+    return rows
+
+
+def batches(rows: list[Attestation], size: int) -> Iterable[list[Attestation]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Registry:
+    """The network's ComplianceRegistry, as recorded in its deployments file."""
+
+    def __init__(self, target: Any):
+        from rwa import engine
+
+        record = engine.load_record(target)
+        entry = (record or {}).get("contracts", {}).get(REGISTRY)
+        if entry is None:
+            raise RwaError(f"{REGISTRY} is not deployed on {target.network.name}: run `rwa deploy` first")
+        self.target = target
+        self.address: str = entry["address"]
+        self.abi: list[dict[str, Any]] = entry["abi"]
+
+    @property
+    def chain(self) -> Any:
+        return self.target.chain
+
+    def now(self) -> int:
+        return int(self.chain.web3.eth.get_block("latest")["timestamp"]) or int(time.time())
+
+    def show(self, wallet: str) -> dict[str, Any]:
+        (investor_id, country, flags, expiry), sanctioned = self.chain.call(self.address, self.abi, "recordOf", [wallet])
+        verified = self.chain.call(self.address, self.abi, "isVerified", [wallet])
+        return {
+            "wallet": wallet,
+            "registered": investor_id != 0,
+            "investorId": str(investor_id),
+            "country": country,
+            "flags": flag_names(flags),
+            "expiry": expiry,
+            "expiryDate": datetime.fromtimestamp(expiry, timezone.utc).isoformat() if expiry else None,
+            "sanctioned": sanctioned,
+            "verified": verified,
+        }
+
+    def register(self, item: Attestation) -> str:
+        receipt = self.chain.transact(self.target.account, self.address, self.abi, "register", [item.wallet, item.as_tuple()])
+        return receipt.hash
+
+    def register_batch(self, items: list[Attestation]) -> str:
+        args = [[i.wallet for i in items], [i.as_tuple() for i in items]]
+        return self.chain.transact(self.target.account, self.address, self.abi, "registerBatch", args).hash
+
+    def revoke(self, wallet: str) -> str:
+        return self.chain.transact(self.target.account, self.address, self.abi, "revoke", [wallet]).hash
+
+    def set_sanctioned(self, wallet: str, sanctioned: bool) -> str:
+        return self.chain.transact(
+            self.target.account, self.address, self.abi, "setSanctioned", [wallet, sanctioned]
+        ).hash
+
+    def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:
+        """Send rows in batches; each batch is simulated before it is signed."""
+        hashes = []
+        for batch in batches(rows, size):
+            hashes.append(self.register_batch(batch))
+            advance(len(batch))
+        return hashes
