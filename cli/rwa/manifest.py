@@ -232,10 +232,12 @@ def dependency_order(entries: Iterable[Contract], network: Network) -> list[Cont
     return ordered
 
 
-def validate(manifest: Manifest, network_name: str, known_types: Iterable[str]) -> list[str]:
-    """Every problem of the manifest for one network, as one line each (empty: valid)."""
+def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]) -> list[str]:
+    """Every problem of the manifest for one network, as one line each (empty: valid).
+
+    ``artifacts`` maps compiled contract names to objects with ``abi`` (see rwa.artifacts).
+    """
     problems: list[str] = []
-    known_types = set(known_types)
     if network_name not in manifest.networks:
         return [f"unknown network '{network_name}' (the manifest knows: {', '.join(sorted(manifest.networks))})"]
     network = manifest.networks[network_name]
@@ -255,8 +257,10 @@ def validate(manifest: Manifest, network_name: str, known_types: Iterable[str]) 
         where = contract.name
         if not NAME_RE.match(contract.name):
             problems.append(f"{where}: name must be an identifier")
-        if contract.contract_type not in known_types:
+        if contract.contract_type not in artifacts:
             problems.append(f"{where}: unknown contract type '{contract.contract_type}'")
+        else:
+            problems.extend(f"{where}: {p}" for p in _arity_problems(contract, artifacts, by_name))
         if contract.proxy is not ProxyKind.NONE and not contract.initializer:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an initializer")
         if contract.proxy is ProxyKind.NONE and (contract.initializer or contract.init_args):
@@ -274,6 +278,36 @@ def validate(manifest: Manifest, network_name: str, known_types: Iterable[str]) 
     except ManifestError as exc:
         problems.extend(exc.problems)
     return problems
+
+
+def _abi_function(abi: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    return next((i for i in abi if i.get("type") == "function" and i.get("name") == name), None)
+
+
+def _arity_problems(contract: Contract, artifacts: Mapping[str, Any], by_name: Mapping[str, Contract]) -> Iterator[str]:
+    """Arguments that do not fit the compiled ABI: missing, extra, or unknown functions."""
+    abi = artifacts[contract.contract_type].abi
+    constructor = next((i for i in abi if i.get("type") == "constructor"), {"inputs": []})
+    wanted = len(constructor.get("inputs", []))
+    if len(contract.args) != wanted:
+        yield f"constructor takes {wanted} argument(s), manifest gives {len(contract.args)}"
+    if contract.initializer:
+        function = _abi_function(abi, contract.initializer)
+        if function is None:
+            yield f"{contract.contract_type} has no initializer '{contract.initializer}'"
+        elif len(function.get("inputs", [])) != len(contract.init_args):
+            yield f"{contract.initializer} takes {len(function['inputs'])} argument(s), manifest gives {len(contract.init_args)}"
+    for call in contract.calls:
+        owner = by_name.get(call.target or contract.name)
+        if owner is None or owner.contract_type not in artifacts:
+            continue
+        target_abi = artifacts[owner.contract_type].abi
+        for name, args in ((call.function, call.args), (call.check.function, call.check.args)):
+            function = _abi_function(target_abi, name)
+            if function is None:
+                yield f"{owner.contract_type} has no function '{name}'"
+            elif len(function.get("inputs", [])) != len(args):
+                yield f"{name} takes {len(function['inputs'])} argument(s), manifest gives {len(args)}"
 
 
 def _value_problems(

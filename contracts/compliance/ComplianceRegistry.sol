@@ -70,6 +70,9 @@ contract ComplianceRegistry is
     /// @notice Largest ISO-3166-1 numeric country code.
     uint16 public constant MAX_COUNTRY = 999;
 
+    string private constant _EIP712_NAME = "ComplianceRegistry";
+    string private constant _EIP712_VERSION = "1";
+
     uint8 private constant _FLAGS_ALL = FLAG_KYC | FLAG_AML | FLAG_ACCREDITED;
 
     uint256 private constant _COUNTRY_SHIFT = 128;
@@ -114,7 +117,7 @@ contract ComplianceRegistry is
     function initialize(address admin) external initializer {
         if (admin == address(0)) revert ZeroAddress();
         __AccessControl_init();
-        __EIP712_init("ComplianceRegistry", "1");
+        __EIP712_init(_EIP712_NAME, _EIP712_VERSION);
         __Nonces_init();
         __UUPSUpgradeable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -349,6 +352,19 @@ contract ComplianceRegistry is
         uint256 record = $._records[wallet];
         $._records[wallet] = sanctioned ? record | _SANCTIONED_BIT : record & ~_SANCTIONED_BIT;
         emit SanctionsUpdated(wallet, sanctioned, officer);
+    }
+
+    /**
+     * @dev The EIP-712 domain name, returned as a constant (as OpenZeppelin suggests when gas matters) so
+     * that {registerWithSig} does not read the name from storage. Equal to the value stored at initialization.
+     */
+    function _EIP712Name() internal pure override returns (string memory) {
+        return _EIP712_NAME;
+    }
+
+    /// @dev The EIP-712 domain version, a constant for the same reason as {_EIP712Name}.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return _EIP712_VERSION;
     }
 
     /// @dev Only `DEFAULT_ADMIN_ROLE` may upgrade the implementation.

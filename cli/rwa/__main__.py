@@ -1,0 +1,3 @@
+from rwa.cli import main
+
+main()

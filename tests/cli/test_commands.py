@@ -1,0 +1,188 @@
+"""Every command, as a separate `rwa` process: success paths and one-line failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "deployments" / "deployments.schema.json").read_text())
+DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+
+def one_line_error(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_help_lists_every_command(cli):
+    out = cli.run("--help").stdout
+    for command in ("deploy", "status", "export", "node", "kyc"):
+        assert command in out
+
+
+def test_node_lifecycle_keeps_state(cli):
+    assert cli.json("node", "status")["running"] is False
+    started = cli.json("node", "start")
+    assert started["running"] is True and started["chain_id"] == 31337
+    assert started["rpc_url"] == cli.env["APE_FOUNDRY_HOST"]
+    cli.run("kyc", "show", WALLET, expect=1)  # nothing deployed yet
+    from rwa.chain import rpc_request
+
+    rpc_request(started["rpc_url"], "evm_mine", [])
+    before = cli.block()
+    assert cli.json("node", "stop")["running"] is False
+    assert cli.json("node", "start")["block_number"] == before
+    reset = cli.json("node", "reset", "--yes")
+    assert reset["running"] is False
+    assert cli.json("node", "start")["block_number"] == 0
+
+
+def test_plan_sends_nothing_then_deploy_then_rerun_sends_nothing(cli):
+    block = cli.block()
+    plan = cli.json("deploy", "--plan")
+    assert {s["action"] for s in plan["steps"]} == {"create", "call"}
+    assert cli.block() == block
+    assert not (cli.deployments / "local.json").exists()
+
+    out = cli.run("deploy").stdout
+    assert "ComplianceRegistry" in out and "uups" in out
+    record = json.loads((cli.deployments / "local.json").read_text())
+    jsonschema.validate(record, SCHEMA)
+    assert record["contracts"]["ComplianceRegistry"]["deployer"] == DEPLOYER
+
+    block = cli.block()
+    assert "nothing sent" in cli.run("deploy").stdout
+    assert cli.block() == block
+    plan = cli.json("deploy", "--plan")
+    assert {s["action"] for s in plan["steps"]} == {"skip"}
+
+
+def test_status_and_export(cli, tmp_path):
+    status = cli.json("status")
+    assert status["drift"] == {}
+    assert set(status["deployment"]["contracts"]) >= {"ComplianceRegistry", "Timelock"}
+    out = tmp_path / "export.json"
+    cli.run("export", "--format", "hardhat-deploy", "--output", str(out))
+    exported = json.loads(out.read_text())
+    [network] = exported["31337"]
+    assert network["name"] == "local" and network["chainId"] == "31337"
+    registry = network["contracts"]["ComplianceRegistry"]
+    assert set(registry) == {"address", "abi"}
+    assert registry["address"] == status["deployment"]["contracts"]["ComplianceRegistry"]["address"]
+
+
+def test_kyc_set_show_sanction_revoke(cli):
+    record = cli.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
+    assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
+    assert cli.json("kyc", "show", WALLET)["investorId"] == "42"
+    assert cli.json("kyc", "sanction", WALLET)["verified"] is False
+    assert cli.json("kyc", "sanction", WALLET, "--lift")["verified"] is True
+    revoked = cli.json("kyc", "revoke", WALLET)
+    assert revoked["registered"] is False and revoked["verified"] is False
+
+
+def test_kyc_import_validates_everything_first(cli, tmp_path):
+    wallets = [f"0x{i:040x}" for i in range(1, 6)]
+    good = tmp_path / "good.csv"
+    good.write_text("wallet,investor_id,country,flags,expiry\n" + "".join(f"{w},{i + 1},276,kyc+aml,2099-01-01\n" for i, w in enumerate(wallets)))
+    result = cli.json("kyc", "import", str(good), "--batch-size", "2")
+    assert result["registered"] == 5 and len(result["transactions"]) == 3
+    assert cli.json("kyc", "show", wallets[4])["country"] == 276
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "wallet,investor_id,country,flags,expiry\n"
+        f"{WALLET},1,840,kyc,2099-01-01\n"
+        "0x123,2,840,kyc,2099-01-01\n"
+        f"{wallets[0]},0,840,kyc,2099-01-01\n"
+        f"{wallets[1]},3,840,gold,2099-01-01\n"
+        f"{wallets[2]},4,840,kyc,2001-01-01\n"
+        f"{WALLET},5,840,kyc,2099-01-01\n"
+    )
+    block = cli.block()
+    line = one_line_error(cli.run("kyc", "import", str(bad), expect=1))
+    for expected in ("5 bad row(s), nothing sent", "line 3: not an address", "line 4: investor id 0 out of range", "line 5: unknown flag 'gold'", "line 6: expiry", "line 7: wallet"):
+        assert expected in line
+    assert cli.block() == block
+    assert cli.json("kyc", "show", WALLET)["registered"] is False
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("kyc", "set", "0x123", "--investor-id", "1", "--country", "840", "--expires", "30d"), "not an address"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "1000", "--expires", "30d"), "country 1000 out of range"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
+        (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
+        (("kyc", "import", "/nonexistent.csv"), "cannot read"),
+        (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
+        (("deploy", "--network", "sepolia"), "needs an explicit --account"),
+        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
+    ],
+)
+def test_bad_input_is_one_line_and_sends_nothing(cli, args, message):
+    block = cli.block()
+    assert message in one_line_error(cli.run(*args, expect=1))
+    assert cli.block() == block
+
+
+def test_unreachable_rpc(cli):
+    result = cli.run("deploy", "--network", "sepolia", "--account", "ops", expect=1, env={"SEPOLIA_RPC_URL": "http://127.0.0.1:9"})
+    assert "cannot connect to http://127.0.0.1:9" in one_line_error(result)
+
+
+def test_unauthorised_signer_is_refused_with_the_decoded_error(cli):
+    # The deployer renounced every registry role: signing as it is refused before anything is sent.
+    block = cli.block()
+    result = cli.run("kyc", "sanction", WALLET, expect=1, env={"RWA_MANIFEST": str(_manifest_with_signer(cli, "sanctions_officer", "test:0"))})
+    assert "AccessControlUnauthorizedAccount" in one_line_error(result)
+    assert cli.block() == block
+
+
+def _manifest_with_signer(cli, name: str, value: str) -> Path:
+    """The project manifest with one local account pointed elsewhere (the signer of a command)."""
+    text = (ROOT / "deployments" / "manifest.py").read_text()
+    patched = text.replace(f'"{name}": "test:2"', f'"{name}": "{value}"')
+    assert patched != text
+    path = cli.deployments.parent / "manifest_signer.py"
+    path.write_text(patched)
+    return path
+
+
+def test_malformed_manifest_is_one_line(cli, tmp_path):
+    bad = tmp_path / "manifest.py"
+    bad.write_text("from rwa.manifest import Manifest, Contract\nMANIFEST = Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
+    line = one_line_error(cli.run("deploy", "--plan", expect=1, env={"RWA_MANIFEST": str(bad)}))
+    assert "unknown network 'local'" in line
+
+
+def test_another_chain_is_refused(cli):
+    path = cli.deployments / "local.json"
+    original = path.read_text()
+    record = json.loads(original)
+    path.write_text(json.dumps({**record, "genesisHash": "0x" + "cd" * 32}))
+    try:
+        line = one_line_error(cli.run("deploy", expect=1))
+        assert "refusing to mix them" in line
+    finally:
+        path.write_text(original)
+
+
+def test_corrupt_deployments_file_is_refused_and_kept(cli):
+    path = cli.deployments / "local.json"
+    original = path.read_text()
+    path.write_text(original[: len(original) // 2])
+    try:
+        line = one_line_error(cli.run("status", expect=1))
+        assert "not valid JSON" in line
+        assert path.read_text() == original[: len(original) // 2]
+    finally:
+        path.write_text(original)

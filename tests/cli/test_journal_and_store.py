@@ -1,0 +1,89 @@
+"""The journal, the deployments store and the export format: pure file handling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rwa import deployments
+from rwa.atomic import write_json
+from rwa.errors import ChainMismatchError, RwaError
+from rwa.journal import Intent, Journal, Outcome
+
+
+def intent(key, nonce, hash_):
+    return Intent(key, nonce, hash_, "0xraw", "0x" + "11" * 20, None)
+
+
+def test_journal_tracks_open_intents(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.record_intent(intent("A/contract/1", 0, "0xa"))
+    journal.record_intent(intent("B/contract/2", 1, "0xb"))
+    journal.record_outcome(Outcome("A/contract/1", "0xa", 1, 5, "0x" + "22" * 20, 100))
+    assert [i.key for i in journal.open_intents()] == ["B/contract/2"]
+    assert journal.outcome("A/contract/1").block == 5
+    assert journal.outcome("B/contract/2") is None
+    journal.record_abandoned("B/contract/2", "0xb", "nonce taken")
+    assert journal.open_intents() == []
+
+
+def test_journal_ignores_a_line_cut_short_by_a_crash(tmp_path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.record_intent(intent("A", 0, "0xa"))
+    with open(path, "a") as handle:
+        handle.write('{"event": "intent", "key": "B", "no')
+    assert [i.key for i in journal.open_intents()] == ["A"]
+
+
+def test_reverted_outcome_is_not_reused(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.record_outcome(Outcome("A", "0xa", 0, 5, None, 100))
+    assert journal.outcome("A") is None
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    path = tmp_path / "local.json"
+    write_json(path, {"b": 1, "a": 2})
+    assert path.read_text() == '{\n  "a": 2,\n  "b": 1\n}\n'
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", explode)
+    with pytest.raises(OSError):
+        write_json(path, {"c": 3})
+    assert json.loads(path.read_text()) == {"a": 2, "b": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["local.json"]
+
+
+def test_store_refuses_garbage(tmp_path):
+    store = deployments.DeploymentStore(tmp_path)
+    store.path("local").write_text("{not json")
+    with pytest.raises(RwaError, match="not valid JSON"):
+        store.load("local")
+    store.path("local").write_text('{"format": "other"}')
+    with pytest.raises(RwaError, match="not an rwa deployments file"):
+        store.load("local")
+    assert store.load("sepolia") is None
+
+
+def test_chain_identity_is_checked():
+    record = deployments.new_record("local", 31337, "0x" + "aa" * 32)
+    deployments.check_chain(record, "local", 31337, "0x" + "AA" * 32)
+    with pytest.raises(ChainMismatchError):
+        deployments.check_chain(record, "local", 1, "0x" + "aa" * 32)
+    with pytest.raises(ChainMismatchError):
+        deployments.check_chain(record, "local", 31337, "0x" + "bb" * 32)
+
+
+def test_export_matches_hardhat_deploy_export_all():
+    record = deployments.new_record("sepolia", 11155111, "0x" + "aa" * 32)
+    record["contracts"] = {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}], "other": 1}}
+    exported = deployments.export_hardhat_deploy([record])
+    assert exported == {
+        "11155111": [
+            {"name": "sepolia", "chainId": "11155111", "contracts": {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}]}}}
+        ]
+    }

@@ -1,0 +1,167 @@
+"""Manifest validation and ordering: pure, no chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from rwa.errors import ManifestError, RwaError
+from rwa.manifest import (
+    Call,
+    Check,
+    Contract,
+    Manifest,
+    Network,
+    ProxyKind,
+    account,
+    dependency_order,
+    load,
+    manifest_hash,
+    param,
+    ref,
+    role,
+    validate,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FakeArtifact:
+    abi: list
+
+
+def fn(name, *types):
+    return {"type": "function", "name": name, "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(types)]}
+
+
+def ctor(*types):
+    return {"type": "constructor", "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(types)]}
+
+
+ARTIFACTS = {
+    "Token": FakeArtifact([ctor("address"), fn("grant", "address"), fn("granted", "address")]),
+    "Registry": FakeArtifact([fn("initialize", "address")]),
+    "Plain": FakeArtifact([]),
+}
+LOCAL = Network("local", "ethereum:local:foundry", local=True, accounts={"ops": "test:1"}, params={"coin": ref("Plain")})
+
+
+def manifest(*contracts, networks=None):
+    return Manifest(contracts=contracts, networks=networks or {"local": LOCAL})
+
+
+def test_the_project_manifest_is_valid_on_every_network():
+    suite = load(ROOT / "deployments" / "manifest.py")
+    assert "local" in suite.networks
+    for entry in suite.contracts:
+        assert entry.name
+
+
+def test_every_problem_is_listed_at_once():
+    bad = manifest(
+        Contract("A", "Missing"),
+        Contract("B", "Token", args=()),  # missing constructor argument
+        Contract("C", "Token", args=(ref("Nowhere"),)),
+        Contract("D", "Token", args=(param("absent"),)),
+        Contract("E", "Token", args=("0x00000000000000000000000000000000000000zz",)),
+        Contract("F", "Token", args=(account("stranger"),)),
+    )
+    problems = validate(bad, "local", ARTIFACTS)
+    text = "\n".join(problems)
+    assert "A: unknown contract type 'Missing'" in text
+    assert "B: constructor takes 1 argument(s), manifest gives 0" in text
+    assert "C: refers to unknown contract 'Nowhere'" in text
+    assert "D: missing parameter 'absent'" in text
+    assert "E: bad address" in text
+    assert "F: account 'stranger' is not defined" in text
+    assert len(problems) == 6
+
+
+def test_reference_cycle_is_reported():
+    cyclic = manifest(Contract("A", "Token", args=(ref("B"),)), Contract("B", "Token", args=(ref("A"),)))
+    problems = validate(cyclic, "local", ARTIFACTS)
+    assert any("reference cycle: A -> B -> A" in p for p in problems)
+
+
+def test_cycle_through_a_parameter_is_found():
+    network = replace(LOCAL, params={"coin": ref("A")})
+    cyclic = manifest(Contract("A", "Token", args=(ref("B"),)), Contract("B", "Token", args=(param("coin"),)), networks={"local": network})
+    with pytest.raises(ManifestError, match="cycle"):
+        dependency_order(cyclic.entries("local"), network)
+
+
+def test_dependency_order_puts_referenced_entries_first():
+    m = manifest(
+        Contract("Token", args=(param("coin"),), calls=(Call("grant", (ref("Reg"),), Check("granted", (ref("Reg"),))),)),
+        Contract("Reg", "Registry", proxy=ProxyKind.UUPS, initializer="initialize", init_args=(account("ops"),)),
+        Contract("Plain"),
+    )
+    assert validate(m, "local", ARTIFACTS) == []
+    assert [c.name for c in dependency_order(m.entries("local"), LOCAL)] == ["Plain", "Reg", "Token"]
+
+
+def test_proxy_rules():
+    m = manifest(
+        Contract("R1", "Registry", proxy=ProxyKind.UUPS),  # no initializer
+        Contract("R2", "Registry", proxy=ProxyKind.TRANSPARENT, initializer="initialize", init_args=("0x" + "11" * 20,)),
+        Contract("R3", "Registry", proxy=ProxyKind.UUPS, initializer="nope"),
+        Contract("P", "Plain", initializer="initialize"),
+        Contract("T", "Token", args=(ref("P", "implementation"),)),
+    )
+    text = "\n".join(validate(m, "local", ARTIFACTS))
+    assert "R1: a uups proxy needs an initializer" in text
+    assert "R2: a transparent proxy needs an admin" in text
+    assert "R3: Registry has no initializer 'nope'" in text
+    assert "P: an initializer needs a proxy kind" in text
+    assert "T: ref P.implementation: 'P' is not a proxy" in text
+
+
+def test_calls_are_checked_against_the_abi():
+    m = manifest(Contract("T", "Token", args=("0x" + "11" * 20,), calls=(Call("mint", (1,), Check("granted", ())),)))
+    text = "\n".join(validate(m, "local", ARTIFACTS))
+    assert "Token has no function 'mint'" in text
+    assert "granted takes 1 argument(s), manifest gives 0" in text
+
+
+def test_test_keys_are_refused_on_live_networks():
+    live = Network("sepolia", "ethereum:sepolia:node", accounts={"ops": "test:3"})
+    problems = validate(manifest(Contract("Plain"), networks={"sepolia": live}), "sepolia", ARTIFACTS)
+    assert problems == ["network sepolia: account 'ops' uses a local test key on a live network"]
+
+
+def test_unknown_network():
+    assert validate(manifest(Contract("Plain")), "nowhere", ARTIFACTS)[0].startswith("unknown network 'nowhere'")
+    with pytest.raises(RwaError, match="unknown network"):
+        manifest(Contract("Plain")).network("nowhere")
+
+
+def test_local_only_entries_are_skipped_elsewhere():
+    live = Network("sepolia", "ethereum:sepolia:node", params={"coin": "0x" + "22" * 20})
+    m = manifest(Contract("Plain", networks={"local"}), Contract("T", "Token", args=(param("coin"),)), networks={"local": LOCAL, "sepolia": live})
+    assert [c.name for c in m.entries("sepolia")] == ["T"]
+    assert validate(m, "sepolia", ARTIFACTS) == []
+
+
+def test_manifest_hash_changes_with_content_only():
+    a = manifest(Contract("T", "Token", args=(role("X"),)))
+    b = manifest(Contract("T", "Token", args=(role("X"),)))
+    c = manifest(Contract("T", "Token", args=(role("Y"),)))
+    assert manifest_hash(a, "local") == manifest_hash(b, "local") != manifest_hash(c, "local")
+
+
+def test_broken_manifest_file_is_one_clear_line(tmp_path):
+    broken = tmp_path / "manifest.py"
+    broken.write_text("from rwa.manifest import Manifest\nx = 1\nMANIFEST = Manifest(contracts=(), networks=undefined_name)\n")
+    with pytest.raises(RwaError, match=r"manifest manifest.py:3: NameError"):
+        load(broken)
+    broken.write_text("def (:\n")
+    with pytest.raises(RwaError, match="SyntaxError"):
+        load(broken)
+    broken.write_text("MANIFEST = 3\n")
+    with pytest.raises(RwaError, match="must define MANIFEST"):
+        load(broken)
+    with pytest.raises(RwaError, match="manifest not found"):
+        load(tmp_path / "absent.py")

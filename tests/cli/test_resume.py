@@ -1,0 +1,98 @@
+"""A deploy that dies part way resumes where it stopped: no duplicate contract, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from rwa.chain import Chain
+from rwa.engine import Target, apply_deployment
+from rwa.journal import Journal
+from rwa.project import ProjectPaths
+
+DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+SUITE_TRANSACTIONS = 8  # 4 creations (stablecoin, timelock, registry implementation and proxy) + 4 calls
+
+
+def journal_lines(cli) -> int:
+    path = cli.deployments / "local.journal.jsonl"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def assert_complete_and_unique(cli) -> None:
+    record = json.loads((cli.deployments / "local.json").read_text())
+    from rwa.chain import rpc_request
+
+    for entry in record["contracts"].values():
+        assert rpc_request(cli.env["APE_FOUNDRY_HOST"], "eth_getCode", [entry["address"], "latest"]) != "0x"
+    assert cli.nonce(DEPLOYER) == SUITE_TRANSACTIONS
+    assert not (cli.deployments / "local.journal.jsonl").exists()
+
+
+@pytest.mark.parametrize("kill_after_lines", [1, 4, 9, 13])
+def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, kill_after_lines):
+    cli.run("node", "reset", "--yes")
+    cli.run("node", "start")
+    process = cli.spawn("deploy")
+    deadline = time.monotonic() + 120
+    while journal_lines(cli) < kill_after_lines and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    cli.run("deploy")
+    assert_complete_and_unique(cli)
+    block = cli.block()
+    assert "nothing sent" in cli.run("deploy").stdout
+    assert cli.block() == block
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: not an Exception, so nothing catches it."""
+
+
+@pytest.fixture
+def fresh_target(deploy_target: Target, tmp_path) -> Target:
+    """The suite's target with an empty deployments folder: a second, independent deploy."""
+    return Target(
+        ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path),
+        deploy_target.manifest,
+        deploy_target.network,
+        Chain.active(),
+        deploy_target.account,
+        deploy_target.artifacts,
+    )
+
+
+@pytest.mark.parametrize("crash_at", [1, 3, 6, 8])
+@pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
+def test_crash_between_journal_and_chain_resumes(fresh_target, monkeypatch, deployer, crash_at, stage):
+    calls = {"n": 0}
+    original_broadcast, original_wait = Chain.broadcast, Chain.wait
+
+    def broadcast(self, raw):
+        calls["n"] += 1
+        if stage == "signed, never sent" and calls["n"] == crash_at:
+            raise Crash()
+        return original_broadcast(self, raw)
+
+    def wait(self, tx_hash, timeout=180.0):
+        if stage == "sent, never recorded" and calls["n"] == crash_at:
+            raise Crash()
+        return original_wait(self, tx_hash, timeout)
+
+    start = deployer.nonce
+    monkeypatch.setattr(Chain, "broadcast", broadcast)
+    monkeypatch.setattr(Chain, "wait", wait)
+    with pytest.raises(Crash):
+        apply_deployment(fresh_target)
+    journal = Journal(fresh_target.store.journal_path("local"))
+    assert len(journal.open_intents()) == 1
+    monkeypatch.undo()
+
+    _, record = apply_deployment(fresh_target)
+    assert deployer.nonce - start == SUITE_TRANSACTIONS
+    assert len(record["contracts"]) == 3
+    assert not fresh_target.store.journal_path("local").exists()
