@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOLC_VERSION := 0.8.28
 SOLC := .rwa/solc/solc-v$(SOLC_VERSION)
+# The tests run their own anvil, away from the development chain of `make deploy` (8545).
+TEST_PORT ?= 8546
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
@@ -46,7 +48,7 @@ plan: setup
 	$(BIN)/rwa deploy --plan
 
 test: setup
-	$(BIN)/ape test tests
+	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) $(BIN)/ape test tests
 
 bench: setup
 	$(BIN)/python bench/run.py

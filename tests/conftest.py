@@ -25,8 +25,10 @@ def suite_manifest() -> manifest.Manifest:
     return manifest.load(ROOT / "deployments" / "manifest.py")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def compiled(project_paths: ProjectPaths) -> dict[str, artifacts.Artifact]:
+    """Compile in this process before any test starts an `rwa` process that would compile too:
+    Ape's in-memory project does not see artifacts that another process wrote after it loaded."""
     return artifacts.load(project_paths)
 
 

@@ -308,6 +308,19 @@ def load_account(alias: str) -> AccountAPI:
         raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
 
 
+LOCAL_FOUNDRY = "ethereum:local:foundry"
+
+
+def _local_foundry_context() -> Any:
+    """The anvil provider, built directly: resolving it by name imports every provider plugin,
+    Ape's in-process EVM among them, which costs a second on each command."""
+    from ape import networks
+    from ape.api.networks import ProviderContextManager
+    from ape_foundry.provider import FoundryProvider
+
+    return ProviderContextManager(provider=FoundryProvider(name="foundry", network=networks.ethereum.local))
+
+
 @contextmanager
 def connect(ape_choice: str, rpc_url: str | None = None) -> Iterator[Chain]:
     """Connect to a network by Ape choice (``ethereum:sepolia:node``) and yield its Chain."""
@@ -321,7 +334,7 @@ def connect(ape_choice: str, rpc_url: str | None = None) -> Iterator[Chain]:
         ecosystem, network = ape_choice.split(":")[:2]
         choice = f"{ecosystem}:{network}:{rpc_url}"
     try:
-        context = networks.parse_network_choice(choice)
+        context = _local_foundry_context() if choice == LOCAL_FOUNDRY else networks.parse_network_choice(choice)
         provider = context.__enter__()
     except Exception as exc:
         where = rpc_url or ape_choice

@@ -70,5 +70,6 @@ def cli(tmp_path_factory: pytest.TempPathFactory):
     }
     env.pop("RWA_MANIFEST", None)
     runner = Cli(env, base / "deployments", base / "state")
+    runner.run("node", "start")
     yield runner
     runner.run("node", "stop", expect=None)

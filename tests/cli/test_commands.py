@@ -28,6 +28,7 @@ def test_help_lists_every_command(cli):
 
 
 def test_node_lifecycle_keeps_state(cli):
+    assert cli.json("node", "stop")["running"] is False
     assert cli.json("node", "status")["running"] is False
     started = cli.json("node", "start")
     assert started["running"] is True and started["chain_id"] == 31337

@@ -1,0 +1,124 @@
+"""Speed and gas figures of the foundation, printed beside their targets and references.
+
+    make bench        (or: .venv/bin/python bench/run.py)
+
+Runs against a private anvil on a free port with its own state and deployments folders, so it
+never touches the developer's local chain. Timings are medians of several runs; gas figures are
+what the chain reports for one run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RWA = str(Path(sys.executable).parent / "rwa")
+INTRINSIC_GAS = 21_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def timed(command: list[str], env: dict[str, str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def row(label: str, ours: str, target: str, reference: str = "") -> None:
+    print(f"  {label:<46} {ours:>12}   {target:<12} {reference}")
+
+
+def speed(env: dict[str, str]) -> None:
+    print("\nspeed (median wall time)")
+    row("what", "ours", "target", "")
+    row("rwa --help", f"{timed([RWA, '--help'], env, 7):.3f} s", "< 0.3 s")
+    subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([RWA, "deploy", "--plan"], cwd=ROOT, env=env, check=True, capture_output=True)  # compile once
+    first = []
+    for _ in range(3):
+        subprocess.run([RWA, "node", "reset", "--yes"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+        start = time.perf_counter()
+        subprocess.run([RWA, "deploy"], cwd=ROOT, env=env, check=True, capture_output=True)
+        first.append(time.perf_counter() - start)
+    row("rwa deploy, first full deploy (compiled)", f"{statistics.median(first):.2f} s", "< 15 s")
+    row("rwa deploy --plan, up to date", f"{timed([RWA, 'deploy', '--plan'], env, 5):.2f} s", "< 3 s")
+    row("rwa deploy, rerun with nothing to do", f"{timed([RWA, 'deploy'], env, 3):.2f} s", "")
+
+
+def gas(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.chdir(ROOT)
+    from ape import accounts, chain, networks, project
+
+    from rwa import artifacts, manifest
+    from rwa.chain import Chain
+    from rwa.engine import Target, apply_deployment
+    from rwa.project import ProjectPaths
+    from rwa.quiet import quiet_ape
+
+    quiet_ape()
+    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
+    suite = manifest.load(paths.manifest_file)
+    compiled = artifacts.load(paths)
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        deployer, attestor = accounts.test_accounts[0], accounts.test_accounts[1]
+        target = Target(paths, suite, suite.network("local"), Chain(provider), deployer, compiled)
+        _, record = apply_deployment(target)
+        registry = project.ComplianceRegistry.at(record["contracts"]["ComplianceRegistry"]["address"])
+        expiry = chain.pending_timestamp + 365 * 86400
+
+        def wallet(i: int) -> str:
+            return "0x" + (0xBE0000 + i).to_bytes(20, "big").hex()
+
+        single = registry.register(wallet(0), (1, 840, 3, expiry), sender=attestor).gas_used
+        overwrite = registry.register(wallet(0), (1, 840, 7, expiry), sender=attestor).gas_used
+        wallets = [wallet(i) for i in range(1, 101)]
+        batch = registry.registerBatch(wallets, [(i + 2, 276, 3, expiry) for i in range(100)], sender=attestor).gas_used
+        consumer = project.RegistryConsumer.deploy(registry, sender=deployer)
+        _, cold = consumer.measureIsVerified(wallet(0))
+        _, warm = consumer.measureIsVerifiedWarm(wallets[0], wallet(0))
+
+    print("\nComplianceRegistry gas (anvil, cancun, optimizer 200 runs)")
+    row("what", "ours", "target", "reference ERC-3643 (T-REX)")
+    row("register one investor: transaction", f"{single:,}", "", "~844,000 to onboard (identity+claim+registry)")
+    row("register one investor: execution (−21,000)", f"{single - INTRINSIC_GAS:,}", "≤ 50,000")
+    row("update an existing record (transaction)", f"{overwrite:,}", "")
+    row("registerBatch of 100: per investor", f"{batch // 100:,}", "≤ 30,000")
+    row("isVerified from a contract, registry warm", f"{warm:,}", "≤ 8,000", "~140,000 per isVerified")
+    row("isVerified from a contract, cold (EIP-2929)", f"{cold:,}", "", "~140,000 per isVerified")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="rwa-bench-") as scratch:
+        env = {
+            **os.environ,
+            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
+            "RWA_STATE_DIR": f"{scratch}/state",
+            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
+        }
+        try:
+            speed(env)
+            subprocess.run([RWA, "node", "reset", "--yes"], cwd=ROOT, env=env, check=True, capture_output=True)
+            subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+            gas(env)
+        finally:
+            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
