@@ -118,7 +118,10 @@ def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -
         address = recorded[entry.name]["address"]
         code_hash = chain.code_hash(address)
         facts: dict[str, Any] = {"code_hash": code_hash}
-        if code_hash and entry.proxy is not ProxyKind.NONE:
+        if code_hash and entry.beacon_only:
+            facts["beacon"] = to_checksum_address(address)
+            facts["beacon_implementation"] = chain.call(address, target.artifacts[BEACON_TYPE].abi, "implementation", [])
+        elif code_hash and entry.proxy is not ProxyKind.NONE:
             facts["implementation"] = chain.storage_address(address, IMPLEMENTATION_SLOT)
             facts["admin"] = chain.storage_address(address, ADMIN_SLOT)
             facts["beacon"] = chain.storage_address(address, BEACON_SLOT)
@@ -244,7 +247,12 @@ class Executor:
         implementation, impl_outcome = self.create(entry, main_part, entry.contract_type, args)
         proxy_record = None
         address, outcome = implementation, impl_outcome
-        if entry.proxy is not ProxyKind.NONE:
+        abi, contract_type = artifact.abi, entry.contract_type
+        if entry.beacon_only:
+            beacon, outcome = self.create(entry, "beacon", BEACON_TYPE, [implementation, resolver.value(entry.admin)])
+            address, abi, contract_type = beacon, artifacts[BEACON_TYPE].abi, BEACON_TYPE
+            proxy_record = self._proxy_record(entry, BEACON_TYPE, implementation, impl_outcome, None, beacon)
+        elif entry.proxy is not ProxyKind.NONE:
             assert entry.initializer is not None
             init = self.chain.encode_call(artifact.abi, entry.initializer, resolver.values(entry.init_args))
             proxy_type = PROXY_TYPES[entry.proxy]
@@ -259,19 +267,12 @@ class Executor:
                 owner = resolver.value(entry.admin)
                 beacon, _ = self.create(entry, "beacon", BEACON_TYPE, [implementation, owner])
                 address, outcome = self.create(entry, "proxy", proxy_type, [beacon, init])
-            proxy_record = {
-                "kind": entry.proxy.value,
-                "proxyContractType": proxy_type,
-                "implementation": implementation,
-                "implementationTransactionHash": impl_outcome.hash if impl_outcome else None,
-                "admin": admin,
-                "beacon": beacon,
-            }
+            proxy_record = self._proxy_record(entry, proxy_type, implementation, impl_outcome, admin, beacon)
         return {
             "name": entry.name,
-            "contractType": entry.contract_type,
+            "contractType": contract_type,
             "address": address,
-            "abi": artifact.abi,
+            "abi": abi,
             "transactionHash": outcome.hash if outcome else None,
             "blockNumber": outcome.block if outcome else None,
             "deployer": self.sender,
@@ -281,6 +282,25 @@ class Executor:
             "compiler": artifact.compiler,
             "salt": entry.salt,
             "proxy": proxy_record,
+        }
+
+    @staticmethod
+    def _proxy_record(
+        entry: Contract,
+        proxy_type: str,
+        implementation: str,
+        impl_outcome: Outcome | None,
+        admin: str | None,
+        beacon: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "kind": entry.proxy.value,
+            "proxyContractType": proxy_type,
+            "implementation": implementation,
+            "implementationContractType": entry.contract_type,
+            "implementationTransactionHash": impl_outcome.hash if impl_outcome else None,
+            "admin": admin,
+            "beacon": beacon,
         }
 
     def run_calls(self, entry: Contract, resolver: Resolver) -> None:
@@ -316,9 +336,10 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
         first = deploy_plan.blocking[0]
+        hint = "; on a local chain, `rwa node reset` starts over" if target.network.local else ""
         raise DriftError(
             f"refusing to deploy: {len(deploy_plan.blocking)} drift(s), first: {first.name}: {first.detail} "
-            "(see `rwa deploy --plan`)"
+            f"(see `rwa deploy --plan`{hint})"
         )
     if target.account is None:
         raise RwaError("deploying needs an account (--account)")

@@ -109,7 +109,7 @@ class Contract:
     contract_type: str = ""
     args: tuple[Any, ...] = ()
     proxy: ProxyKind = ProxyKind.NONE
-    initializer: str | None = None
+    initializer: str | None = None  # a BEACON entry without one is the beacon alone (for factories)
     init_args: tuple[Any, ...] = ()
     admin: Any = None  # owner of the ProxyAdmin (transparent) or of the beacon
     salt: str | None = None  # CREATE2 salt, through the deterministic deployment proxy
@@ -121,6 +121,11 @@ class Contract:
             object.__setattr__(self, "contract_type", self.name)
         if isinstance(self.networks, (list, set, tuple)):
             object.__setattr__(self, "networks", frozenset(self.networks))
+
+    @property
+    def beacon_only(self) -> bool:
+        """A BEACON entry with no initializer: the implementation and its beacon, no instance."""
+        return self.proxy is ProxyKind.BEACON and not self.initializer
 
     def deployed_on(self, network: str) -> bool:
         return self.networks is None or network in self.networks
@@ -261,10 +266,12 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
             problems.append(f"{where}: unknown contract type '{contract.contract_type}'")
         else:
             problems.extend(f"{where}: {p}" for p in _arity_problems(contract, artifacts, by_name))
-        if contract.proxy is not ProxyKind.NONE and not contract.initializer:
+        if contract.proxy in (ProxyKind.UUPS, ProxyKind.TRANSPARENT) and not contract.initializer:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an initializer")
         if contract.proxy is ProxyKind.NONE and (contract.initializer or contract.init_args):
             problems.append(f"{where}: an initializer needs a proxy kind")
+        if contract.proxy is ProxyKind.BEACON and contract.init_args and not contract.initializer:
+            problems.append(f"{where}: initializer arguments without an initializer")
         if contract.proxy in (ProxyKind.TRANSPARENT, ProxyKind.BEACON) and contract.admin is None:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an admin")
         for call in contract.calls:

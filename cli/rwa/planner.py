@@ -173,8 +173,9 @@ def entry_drift(
     if recorded.get("bytecodeHash") != artifact.bytecode_hash:
         hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
         problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
-    if recorded.get("contractType") != entry.contract_type:
-        problems.append(f"recorded as {recorded.get('contractType')}, manifest says {entry.contract_type}")
+    recorded_type = (proxy or {}).get("implementationContractType") or recorded.get("contractType")
+    if recorded_type != entry.contract_type:
+        problems.append(f"recorded as {recorded_type}, manifest says {entry.contract_type}")
     try:
         wanted = decoded_args(entry, artifact, resolver)
     except Pending:
@@ -197,7 +198,10 @@ def plan(
     for entry in entries:
         artifact = artifacts[entry.contract_type]
         if entry.name not in recorded:
-            kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
+            if entry.beacon_only:
+                kind = " and its beacon"
+            else:
+                kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
             salt = " with CREATE2" if entry.salt else ""
             steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}"))
             steps.extend(Step(CALL, entry.name, _call_text(call)) for call in entry.calls)
@@ -219,4 +223,29 @@ def plan(
 
 def _call_text(call: Any) -> str:
     target = f"{call.target}." if call.target else ""
-    return f"{target}{call.function}(…) unless {call.check.function} == {call.check.expect!r}"
+    check = call.check
+    return (
+        f"{target}{call.function}({_args_text(call.args)}) unless "
+        f"{check.function}({_args_text(check.args)}) == {_arg_text(check.expect)}"
+    )
+
+
+def _args_text(values: Sequence[Any]) -> str:
+    return ", ".join(_arg_text(v) for v in values)
+
+
+def _arg_text(value: Any) -> str:
+    """Manifest values as a reader would write them: Timelock, @deployer, $attestor, ROLE."""
+    if isinstance(value, Ref):
+        return value.name if value.facet == "address" else f"{value.name}.{value.facet}"
+    if isinstance(value, AccountRef):
+        return f"@{value.name}"
+    if isinstance(value, Param):
+        return f"${value.key}"
+    if isinstance(value, Role):
+        return value.name
+    if isinstance(value, (bytes, bytearray)):
+        return "0x00…00" if not any(value) else "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + _args_text(value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)

@@ -81,3 +81,52 @@ def test_deployments_file_is_sorted_and_complete(suite, deploy_target):
     assert text == json.dumps(data, indent=2, sort_keys=True) + "\n"
     for key in ("chainId", "genesisHash", "manifestHash", "gitCommit", "toolkitVersion", "updatedAt"):
         assert key in data
+
+
+def _stage(suite_manifest, **changes):
+    """The suite's manifest with one extra non-local network, served by the test chain."""
+    from dataclasses import replace
+
+    from rwa.manifest import Manifest, Network
+
+    local = suite_manifest.network("local")
+    params = {**local.params, "stablecoin": "0x" + "5c" * 20}
+    stage = Network("stage", local.ape_choice, local=False, params=params, accounts=changes.pop("accounts", {}))
+    return Manifest(suite_manifest.contracts, {**suite_manifest.networks, "stage": replace(stage, **changes)})
+
+
+def _target(deploy_target, suite_manifest, account, tmp_path, **changes):
+    from rwa.chain import Chain
+    from rwa.engine import Target
+    from rwa.project import ProjectPaths
+
+    manifest = _stage(suite_manifest, **changes)
+    return Target(
+        ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path),
+        manifest,
+        manifest.network("stage"),
+        Chain.active(),
+        account,
+        deploy_target.artifacts,
+    )
+
+
+def test_live_network_refuses_local_test_keys(deploy_target, suite_manifest, deployer, tmp_path):
+    from rwa.errors import ManifestError
+
+    target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts={"attestor": "test:1", "sanctions_officer": "test:2"})
+    with pytest.raises(ManifestError, match="uses a local test key on a live network"):
+        plan_deployment(target)
+
+
+def test_deploy_that_cannot_be_paid_for_is_refused_before_sending(deploy_target, suite_manifest, accounts, tmp_path):
+    from rwa.errors import RwaError
+
+    broke = accounts.generate_test_account()
+    people = {"attestor": accounts[1].address, "sanctions_officer": accounts[2].address}
+    target = _target(deploy_target, suite_manifest, broke, tmp_path, accounts=people)
+    with pytest.raises(RwaError, match=r"holds 0\.000000 ETH but this deploy may cost up to .* nothing was sent"):
+        apply_deployment(target)
+    assert broke.nonce == 0
+    assert not (tmp_path / "stage.json").exists()
+    assert not (tmp_path / "stage.journal.jsonl").exists()
