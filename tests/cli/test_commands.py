@@ -187,3 +187,24 @@ def test_corrupt_deployments_file_is_refused_and_kept(cli):
         assert path.read_text() == original[: len(original) // 2]
     finally:
         path.write_text(original)
+
+
+def test_ape_run_deploy_is_the_same_deploy(cli):
+    import subprocess
+    import sys
+
+    ape = str(Path(sys.executable).parent / "ape")
+    result = subprocess.run(
+        [ape, "run", "deploy", "--plan", "--json"], cwd=ROOT, env=cli.env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["network"] == "local"
+    assert plan["steps"] == cli.json("deploy", "--plan")["steps"]
+
+
+def test_export_to_an_unwritable_place_is_one_line(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    line = one_line_error(cli.run("export", "--output", str(blocker / "sub" / "out.json"), expect=None))
+    assert "error:" in line
