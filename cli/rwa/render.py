@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -15,7 +16,7 @@ ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bol
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # Piped output (logs, CI) gets room for full addresses instead of rich's 80 columns.
-    width = None if stream.isatty() else 200
+    width = None if stream.isatty() or "COLUMNS" in os.environ else 200
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
@@ -37,16 +38,22 @@ def plan_table(steps: list[Any], title: str) -> Table:
 def contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("contract")
-    table.add_column("type")
-    table.add_column("address")
+    table.add_column("address", no_wrap=True)
     table.add_column("proxy")
+    table.add_column("implementation", no_wrap=True)
     table.add_column("block", justify="right")
     if drift is not None:
         table.add_column("live")
     for name, entry in sorted(record.get("contracts", {}).items()):
         proxy = entry.get("proxy")
-        proxy_text = f"{proxy['kind']} → {proxy['implementation']}" if proxy else "-"
-        row = [name, entry["contractType"], entry["address"], proxy_text, str(entry.get("blockNumber") or "-")]
+        label = name if entry["contractType"] == name else f"{name} ({entry['contractType']})"
+        row = [
+            label,
+            entry["address"],
+            proxy["kind"] if proxy else "-",
+            proxy["implementation"] if proxy else "-",
+            str(entry.get("blockNumber") or "-"),
+        ]
         if drift is not None:
             problems = drift.get(name, [])
             row.append("[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")

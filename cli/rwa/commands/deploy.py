@@ -47,10 +47,11 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
         if as_json:
             emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record})
             return
-        if not deploy_plan.sends:
-            out.print(f"[dim]{target.network.name} is up to date: nothing sent[/]")
         out.print(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})"))
-        out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
+        if deploy_plan.sends:
+            out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
+        else:
+            out.print(f"[dim]{target.network.name} is up to date: nothing sent[/]")
 
 
 def _summary(out, deploy_plan: engine.Plan) -> None:  # type: ignore[no-untyped-def]
