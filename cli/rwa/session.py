@@ -17,8 +17,11 @@ from rwa.manifest import TEST_ACCOUNT_RE, Network
 from rwa.project import LOCAL_NETWORK, ProjectPaths
 
 
-def rpc_url_for(network: Network, paths: ProjectPaths) -> str | None:
-    """A live network's RPC: ``<NAME>_RPC_URL``, else ape-config's ``node`` section, else an error."""
+def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
+    """A live network's RPC: ``<NAME>_RPC_URL``, else ape-config's ``node`` section, else an error.
+
+    ape-config.yaml names the variables (``uri: ${SEPOLIA_RPC_URL}``), so no endpoint is committed.
+    """
     env_name = f"{network.name.upper()}_RPC_URL"
     if os.environ.get(env_name):
         return os.environ[env_name]
@@ -26,13 +29,12 @@ def rpc_url_for(network: Network, paths: ProjectPaths) -> str | None:
 
     config: dict[str, Any] = yaml.safe_load((paths.root / "ape-config.yaml").read_text()) or {}
     ecosystem, ape_network = network.ape_choice.split(":")[:2]
-    configured = (((config.get("node") or {}).get(ecosystem) or {}).get(ape_network) or {}).get("uri")
-    if configured:
-        return None  # Ape's own provider configuration applies
-    raise RwaError(
-        f"network '{network.name}' has no RPC URL: set {env_name} or node.{ecosystem}.{ape_network}.uri "
-        "in ape-config.yaml"
-    )
+    configured = (((config.get("node") or {}).get(ecosystem) or {}).get(ape_network) or {}).get("uri") or ""
+    expanded = os.path.expandvars(str(configured))
+    if expanded and "$" not in expanded:
+        return expanded
+    hint = f" (ape-config.yaml asks for {configured})" if configured else ""
+    raise RwaError(f"network '{network.name}' has no RPC URL: set {env_name}{hint}")
 
 
 @contextmanager

@@ -125,7 +125,7 @@ def test_kyc_import_validates_everything_first(cli, tmp_path):
         (("kyc", "import", "/nonexistent.csv"), "cannot read"),
         (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
         (("deploy", "--network", "sepolia"), "needs an explicit --account"),
-        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL"),
+        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
         (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
     ],
 )
