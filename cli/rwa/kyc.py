@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
+from rwa import actions
 from rwa.errors import RwaError
 
 FLAG_BITS = {"kyc": 1, "aml": 2, "accredited": 4}
@@ -139,26 +140,15 @@ class Registry:
     """The network's ComplianceRegistry, as recorded in its deployments file."""
 
     def __init__(self, target: Any):
-        from rwa import engine
-
-        record = engine.load_record(target)
-        entry = (record or {}).get("contracts", {}).get(REGISTRY)
-        if entry is None:
-            raise RwaError(f"{REGISTRY} is not deployed on {target.network.name}: run `rwa deploy` first")
         self.target = target
-        self.address: str = entry["address"]
-        self.abi: list[dict[str, Any]] = entry["abi"]
-
-    @property
-    def chain(self) -> Any:
-        return self.target.chain
+        self.contract = actions.deployed(target, REGISTRY)
 
     def now(self) -> int:
-        return int(self.chain.web3.eth.get_block("latest")["timestamp"]) or int(time.time())
+        return int(self.target.chain.web3.eth.get_block("latest")["timestamp"]) or int(time.time())
 
     def show(self, wallet: str) -> dict[str, Any]:
-        (investor_id, country, flags, expiry), sanctioned = self.chain.call(self.address, self.abi, "recordOf", [wallet])
-        verified = self.chain.call(self.address, self.abi, "isVerified", [wallet])
+        (investor_id, country, flags, expiry), sanctioned = actions.read(self.target, self.contract, "recordOf", wallet)
+        verified = actions.read(self.target, self.contract, "isVerified", wallet)
         return {
             "wallet": wallet,
             "registered": investor_id != 0,
@@ -171,21 +161,20 @@ class Registry:
             "verified": verified,
         }
 
+    def _send(self, function: str, *args: Any) -> str:
+        return actions.send(self.target, actions.Action(self.contract, function, args)).hash
+
     def register(self, item: Attestation) -> str:
-        receipt = self.chain.transact(self.target.account, self.address, self.abi, "register", [item.wallet, item.as_tuple()])
-        return receipt.hash
+        return self._send("register", item.wallet, item.as_tuple())
 
     def register_batch(self, items: list[Attestation]) -> str:
-        args = [[i.wallet for i in items], [i.as_tuple() for i in items]]
-        return self.chain.transact(self.target.account, self.address, self.abi, "registerBatch", args).hash
+        return self._send("registerBatch", [i.wallet for i in items], [i.as_tuple() for i in items])
 
     def revoke(self, wallet: str) -> str:
-        return self.chain.transact(self.target.account, self.address, self.abi, "revoke", [wallet]).hash
+        return self._send("revoke", wallet)
 
     def set_sanctioned(self, wallet: str, sanctioned: bool) -> str:
-        return self.chain.transact(
-            self.target.account, self.address, self.abi, "setSanctioned", [wallet, sanctioned]
-        ).hash
+        return self._send("setSanctioned", wallet, sanctioned)
 
     def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:
         """Send rows in batches; each batch is simulated before it is signed."""

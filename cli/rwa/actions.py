@@ -1,0 +1,66 @@
+"""Admin actions on deployed contracts: one call described, simulated, then sent.
+
+Commands build :class:`Action` values and hand them here, so every admin command refuses the same
+way (the contract's custom error, decoded, before anything is signed) and later gains the same
+routing (a Safe proposal instead of a direct send) in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rwa.errors import RwaError
+
+if TYPE_CHECKING:
+    from rwa.chain import Receipt
+    from rwa.engine import Target
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A contract the network's record knows: where it is and how to talk to it."""
+
+    name: str
+    address: str
+    abi: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Action:
+    contract: Deployed
+    function: str
+    args: tuple[Any, ...]
+
+    def describe(self) -> str:
+        return f"{self.contract.name}.{self.function}({', '.join(map(str, self.args))})"
+
+
+def deployed(target: Target, name: str) -> Deployed:
+    """An entry of the network's deployments record, or a clear error if it is not there."""
+    from rwa.engine import load_record
+
+    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    if entry is None:
+        raise RwaError(f"{name} is not deployed on {target.network.name}: run `rwa deploy` first")
+    return Deployed(name, entry["address"], entry["abi"])
+
+
+def instance(target: Target, name: str, address: str, contract_type: str) -> Deployed:
+    """A contract made at run time (by a factory), with the ABI of its compiled type."""
+    if not target.chain.code(address):
+        raise RwaError(f"no contract at {address} on {target.network.name}")
+    return Deployed(name, address, target.artifacts[contract_type].abi)
+
+
+def read(target: Target, contract: Deployed, function: str, *args: Any) -> Any:
+    return target.chain.call(contract.address, contract.abi, function, list(args))
+
+
+def send(target: Target, action: Action) -> Receipt:
+    """Simulate (refusals become one line naming the custom error), then sign and send."""
+    if target.account is None:
+        raise RwaError("this action needs an account (--account)")
+    return target.chain.transact(
+        target.account, action.contract.address, action.contract.abi, action.function, list(action.args)
+    )
