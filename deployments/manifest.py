@@ -6,19 +6,32 @@ are deployed in dependency order; arguments may refer to other entries (`ref`), 
 names a view check, so a rerun skips calls whose effect already holds.
 """
 
-from rwa.manifest import Call, Check, Contract, Manifest, Network, ProxyKind, account, param, ref, role
+from rwa.manifest import (
+    Call,
+    Check,
+    Contract,
+    FactoryCall,
+    Manifest,
+    Network,
+    ProxyKind,
+    account,
+    encoded,
+    param,
+    ref,
+    role,
+)
 
 DEFAULT_ADMIN_ROLE = bytes(32)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
-# Live networks: the stablecoin is Circle's USDC. The attestor and sanctions officer default to
-# the deploying account; name dedicated wallets here before a real deploy.
+# Live networks: the stablecoin is Circle's USDC and Safe v1.4.1 is its canonical deployment.
+# The owners and thresholds of both Safes, the attestor and the sanctions officer must be named
+# here before a real deploy: until then `rwa deploy --plan` lists them as missing parameters.
 LIVE_PARAMS = {
     "timelock_delay": 2 * 24 * 3600,
-    "timelock_proposers": [account("deployer")],
-    "timelock_executors": [account("deployer")],
-    "attestor": account("deployer"),
-    "sanctions_officer": account("deployer"),
+    "safe_singleton": "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762",
+    "safe_factory": "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67",
+    "multisend": "0x9641d764fc13c8B624c04430C7356C1C7C8102e2",
 }
 
 NETWORKS = {
@@ -26,14 +39,26 @@ NETWORKS = {
         name="local",
         ape_choice="ethereum:local:foundry",
         local=True,
-        accounts={"attestor": "test:1", "sanctions_officer": "test:2"},
+        accounts={
+            "attestor": "test:1",
+            "sanctions_officer": "test:2",
+            "owner1": "test:3",
+            "owner2": "test:4",
+            "owner3": "test:5",
+            "guardian1": "test:6",
+        },
         params={
             "timelock_delay": 0,
-            "timelock_proposers": [account("deployer")],
-            "timelock_executors": [account("deployer")],
             "attestor": account("attestor"),
             "sanctions_officer": account("sanctions_officer"),
             "stablecoin": ref("MockStablecoin"),
+            "safe_singleton": ref("SafeSingleton"),
+            "safe_factory": ref("SafeProxyFactory"),
+            "multisend": ref("MultiSend"),
+            "safe_owners": [account("owner1"), account("owner2"), account("owner3")],
+            "safe_threshold": 2,
+            "guardian_owners": [account("owner1"), account("guardian1")],
+            "guardian_threshold": 1,
         },
     ),
     "sepolia": Network(
@@ -58,12 +83,31 @@ NETWORKS = {
     ),
 }
 
+def safe(name: str, owners: str, threshold: str, salt_nonce: int) -> Contract:
+    """A Safe v1.4.1 proxy made by the Safe factory, set up with its owners and threshold."""
+    setup = encoded(
+        "SafeL2", "setup", param(owners), param(threshold), ZERO_ADDRESS, b"", ZERO_ADDRESS, ZERO_ADDRESS, 0, ZERO_ADDRESS
+    )
+    return Contract(
+        name,
+        "SafeL2",
+        created_by=FactoryCall(
+            param("safe_factory"), "createProxyWithNonce", (param("safe_singleton"), setup, salt_nonce), "ProxyCreation"
+        ),
+    )
+
+
 CONTRACTS = (
     Contract("MockStablecoin", networks={"local"}),
-    Contract(
-        "Timelock",
-        args=(param("timelock_delay"), param("timelock_proposers"), param("timelock_executors"), ZERO_ADDRESS),
-    ),
+    # Safe v1.4.1 itself, from the bytecode ape-safe ships; live networks use the canonical one.
+    Contract("SafeSingleton", "SafeL2", networks={"local"}),
+    Contract("SafeProxyFactory", networks={"local"}),
+    Contract("MultiSend", "MultiSendCallOnly", networks={"local"}),
+    # The admins' Safe proposes to (and executes on) the timelock, which holds every admin role;
+    # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
+    safe("Safe", "safe_owners", "safe_threshold", 1),
+    safe("GuardianSafe", "guardian_owners", "guardian_threshold", 2),
+    Contract("Timelock", args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS)),
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,

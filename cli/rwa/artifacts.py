@@ -78,4 +78,29 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
             bytecode=bytes.fromhex(bytecode[2:] if bytecode.startswith("0x") else bytecode),
             compiler=compilers.get(name, {}),
         )
+    artifacts.update(safe_artifacts())
     return artifacts
+
+
+#: Safe v1.4.1, from the bytecode ape-safe ships: the engine deploys it on local chains.
+SAFE_VERSION = "1.4.1"
+SAFE_CONTRACTS = ("SafeL2", "SafeProxyFactory", "MultiSendCallOnly")
+
+
+def safe_artifacts() -> dict[str, Artifact]:
+    import json
+    from importlib import resources
+
+    manifest_file = resources.files("ape_safe").joinpath("manifests", f"safe-v{SAFE_VERSION}.json")
+    types = json.loads(manifest_file.read_text())["contractTypes"]
+    found = {}
+    for name in SAFE_CONTRACTS:
+        contract_type = types[name]
+        bytecode = contract_type["deploymentBytecode"]["bytecode"]
+        found[name] = Artifact(
+            name=name,
+            abi=contract_type["abi"],
+            bytecode=bytes.fromhex(bytecode[2:]),
+            compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (ape-safe)", "settings": {}},
+        )
+    return found

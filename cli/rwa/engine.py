@@ -101,7 +101,7 @@ def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
         deployer = to_checksum_address(target.account.address)
     else:  # read-only: the account that deployed what is recorded
         deployer = next((c["deployer"] for c in contracts.values()), ZERO_ADDRESS)
-    resolver = Resolver(target.network, deployer, named_accounts(target.network))
+    resolver = Resolver(target.network, deployer, named_accounts(target.network), artifacts=target.artifacts)
     for name, entry in contracts.items():
         resolver.facets[name] = facets_of(entry)
     return resolver
@@ -195,23 +195,24 @@ class Executor:
             if receipt is None:
                 self.journal.record_abandoned(intent.key, intent.hash, "nonce taken by another transaction")
                 continue
-            address = intent.address if receipt.status == 1 else None
+            address = created_address(receipt, intent.address, intent.address_topic) if receipt.status == 1 else None
             self.journal.record_outcome(
                 Outcome(intent.key, intent.hash, receipt.status, receipt.block, address, receipt.gas_used)
             )
             self.report("resume", intent.key, f"found mined in block {receipt.block}")
 
-    def send(self, key: str, to: str | None, data: bytes, address: str | None = None) -> Outcome:
+    def send(
+        self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None
+    ) -> Outcome:
         nonce = self.chain.nonce(self.sender)
         signed = self.chain.sign(self.target.account, to, data, nonce)
         if to is None:
             address = create_address(self.sender, nonce)
-        self.journal.record_intent(Intent(key, nonce, signed.hash, signed.raw, self.sender, address))
+        self.journal.record_intent(Intent(key, nonce, signed.hash, signed.raw, self.sender, address, address_topic))
         self.chain.broadcast(signed.raw)
         receipt = self.chain.wait(signed.hash)
-        outcome = Outcome(
-            key, signed.hash, receipt.status, receipt.block, address if receipt.status == 1 else None, receipt.gas_used
-        )
+        made = created_address(receipt, address, address_topic) if receipt.status == 1 else None
+        outcome = Outcome(key, signed.hash, receipt.status, receipt.block, made, receipt.gas_used)
         self.journal.record_outcome(outcome)
         if receipt.status != 1:
             raise RwaError(f"{key.split('/')[0]}: transaction {signed.hash} reverted: {self.chain.revert_reason(signed)}")
@@ -239,9 +240,35 @@ class Executor:
         assert outcome.address is not None
         return outcome.address, outcome
 
+    def create_through_factory(self, entry: Contract, resolver: Resolver) -> tuple[str, Outcome]:
+        made = entry.created_by
+        assert made is not None
+        factory = resolver.value(made.factory)
+        factory_type = self._contract_type_at(factory, resolver)
+        abi = self.target.artifacts[factory_type].abi
+        data = self.chain.encode_call(abi, made.function, resolver.values(made.args))
+        key = f"{entry.name}/factory/{keccak(data).hex()[:16]}"
+        done = self.journal.outcome(key)
+        if done and done.address and self.chain.code(done.address):
+            return done.address, done
+        outcome = self.send(key, factory, data, address_topic=event_topic(abi, made.event))
+        if outcome.address is None:
+            raise RwaError(f"{entry.name}: {factory_type}.{made.function} emitted no {made.event}")
+        self.report("created", entry.name, f"{entry.contract_type} at {outcome.address} by {factory_type}")
+        return outcome.address, outcome
+
+    def _contract_type_at(self, address: str, resolver: Resolver) -> str:
+        for name, facets in resolver.facets.items():
+            if (facets.get("address") or "").lower() == address.lower():
+                return self.target.manifest.entry(name).contract_type
+        raise RwaError(f"factory at {address} is not an entry of the manifest on {self.target.network.name}")
+
     def deploy_entry(self, entry: Contract, resolver: Resolver) -> dict[str, Any]:
         artifacts = self.target.artifacts
         artifact = artifacts[entry.contract_type]
+        if entry.created_by is not None:
+            address, outcome = self.create_through_factory(entry, resolver)
+            return self._record(entry, address, outcome, artifact.abi, entry.contract_type, resolver, None)
         args = resolver.values(entry.args)
         main_part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"
         implementation, impl_outcome = self.create(entry, main_part, entry.contract_type, args)
@@ -268,6 +295,19 @@ class Executor:
                 beacon, _ = self.create(entry, "beacon", BEACON_TYPE, [implementation, owner])
                 address, outcome = self.create(entry, "proxy", proxy_type, [beacon, init])
             proxy_record = self._proxy_record(entry, proxy_type, implementation, impl_outcome, admin, beacon)
+        return self._record(entry, address, outcome, abi, contract_type, resolver, proxy_record)
+
+    def _record(
+        self,
+        entry: Contract,
+        address: str,
+        outcome: Outcome | None,
+        abi: list[dict[str, Any]],
+        contract_type: str,
+        resolver: Resolver,
+        proxy_record: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        artifact = self.target.artifacts[entry.contract_type]
         return {
             "name": entry.name,
             "contractType": contract_type,
@@ -315,12 +355,34 @@ class Executor:
             self.report("called", entry.name, call.function)
 
 
+def event_topic(abi: list[dict[str, Any]], name: str) -> str:
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            types = ",".join(i["type"] for i in item.get("inputs", []))
+            return "0x" + keccak(text=f"{name}({types})").hex()
+    raise RwaError(f"no event {name} in the factory's ABI")
+
+
+def created_address(receipt: Any, address: str | None, address_topic: str | None) -> str | None:
+    """A creation's address: known ahead (CREATE, CREATE2), or the event the factory emitted."""
+    if address_topic is None:
+        return address
+    for log in receipt.logs:
+        topics = [("0x" + bytes(t).hex()) if not isinstance(t, str) else t for t in log["topics"]]
+        if len(topics) > 1 and topics[0].lower() == address_topic.lower():
+            return to_checksum_address("0x" + topics[1][-40:])
+    return None
+
+
 def estimate_cost(target: Target, deploy_plan: Plan) -> int:
     """A cautious upper estimate of the wei a plan will spend (creations by size, calls flat)."""
     gas = 0
     for step in deploy_plan.steps:
         if step.action == CREATE:
             entry = target.manifest.entry(step.name)
+            if entry.created_by is not None:
+                gas += 400_000
+                continue
             parts = [entry.contract_type] + ([] if entry.proxy is ProxyKind.NONE else [PROXY_TYPES[entry.proxy]])
             if entry.proxy is ProxyKind.BEACON:
                 parts.append(BEACON_TYPE)

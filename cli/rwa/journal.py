@@ -24,6 +24,7 @@ class Intent:
     raw: str
     sender: str
     address: str | None  # the contract address a creation will have
+    address_topic: str | None = None  # or: the event (topic 0) whose first indexed arg is it
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Journal:
         """Intents with no recorded outcome: the transactions a crash may have left in flight."""
         closed = {e["hash"] for e in self.entries() if e.get("event") in ("mined", "abandoned")}
         return [
-            Intent(e["key"], e["nonce"], e["hash"], e["raw"], e["sender"], e.get("address"))
+            Intent(e["key"], e["nonce"], e["hash"], e["raw"], e["sender"], e.get("address"), e.get("address_topic"))
             for e in self.entries()
             if e.get("event") == "intent" and e["hash"] not in closed
         ]

@@ -66,6 +66,19 @@ class Role:
     name: str
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """The calldata of ``contract_type.function(*args)``: an initializer handed to a factory."""
+
+    contract_type: str
+    function: str
+    args: tuple[Any, ...]
+
+
+def encoded(contract_type: str, function: str, *args: Any) -> Encoded:
+    return Encoded(contract_type, function, tuple(args))
+
+
 def ref(name: str, facet: str = "address") -> Ref:
     return Ref(name, facet)
 
@@ -102,6 +115,17 @@ class Call:
 
 
 @dataclass(frozen=True)
+class FactoryCall:
+    """How an entry is made when a factory creates it (a Safe, a clone): the call, and the event
+    whose first indexed argument is the new address."""
+
+    factory: Any  # usually ref("Factory") or param("factory")
+    function: str
+    args: tuple[Any, ...]
+    event: str
+
+
+@dataclass(frozen=True)
 class Contract:
     """One entry: a contract that must exist on the network under ``name``."""
 
@@ -115,6 +139,7 @@ class Contract:
     salt: str | None = None  # CREATE2 salt, through the deterministic deployment proxy
     calls: tuple[Call, ...] = ()
     networks: frozenset[str] | None = None  # None: every network
+    created_by: FactoryCall | None = None  # made by a factory call instead of a creation
 
     def __post_init__(self) -> None:
         if not self.contract_type:
@@ -168,6 +193,8 @@ def symbols(value: Any) -> Iterator[Any]:
     """Every symbolic value (Ref, AccountRef, Param, Role) inside a possibly nested value."""
     if isinstance(value, (Ref, AccountRef, Param, Role)):
         yield value
+    elif isinstance(value, Encoded):
+        yield from symbols(value.args)
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from symbols(item)
@@ -181,6 +208,9 @@ def entry_values(contract: Contract) -> Iterator[Any]:
     yield from contract.args
     yield from contract.init_args
     yield contract.admin
+    if contract.created_by is not None:
+        yield contract.created_by.factory
+        yield from contract.created_by.args
     for call in contract.calls:
         yield from call.args
         yield from call.check.args
@@ -274,6 +304,8 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
             problems.append(f"{where}: initializer arguments without an initializer")
         if contract.proxy in (ProxyKind.TRANSPARENT, ProxyKind.BEACON) and contract.admin is None:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an admin")
+        if contract.created_by is not None:
+            problems.extend(f"{where}: {p}" for p in _factory_problems(contract, network, artifacts, by_name))
         for call in contract.calls:
             if call.target and call.target not in by_name:
                 problems.append(f"{where}: call {call.function} targets unknown contract '{call.target}'")
@@ -285,6 +317,46 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
     except ManifestError as exc:
         problems.extend(exc.problems)
     return problems
+
+
+def _factory_problems(
+    contract: Contract, network: Network, artifacts: Mapping[str, Any], by_name: Mapping[str, Contract]
+) -> Iterator[str]:
+    made = contract.created_by
+    assert made is not None
+    if contract.proxy is not ProxyKind.NONE or contract.args or contract.salt:
+        yield "an entry created by a factory takes no proxy, constructor arguments or salt"
+    factory = made.factory
+    while isinstance(factory, Param) and factory.key in network.params:
+        factory = network.params[factory.key]
+    if isinstance(factory, Ref) and factory.name in by_name and by_name[factory.name].contract_type in artifacts:
+        abi = artifacts[by_name[factory.name].contract_type].abi
+        function = _abi_function(abi, made.function)
+        if function is None:
+            yield f"factory {factory.name} has no function '{made.function}'"
+        elif len(function.get("inputs", [])) != len(made.args):
+            yield f"{made.function} takes {len(function['inputs'])} argument(s), manifest gives {len(made.args)}"
+        event = next((i for i in abi if i.get("type") == "event" and i.get("name") == made.event), None)
+        if event is None or not any(i.get("indexed") for i in event.get("inputs", [])):
+            yield f"factory {factory.name} has no event '{made.event}' with an indexed address"
+    for value in made.args:
+        for item in _encoded_values(value):
+            if item.contract_type not in artifacts:
+                yield f"encoded call on unknown contract type '{item.contract_type}'"
+            else:
+                function = _abi_function(artifacts[item.contract_type].abi, item.function)
+                if function is None:
+                    yield f"{item.contract_type} has no function '{item.function}'"
+                elif len(function.get("inputs", [])) != len(item.args):
+                    yield f"{item.function} takes {len(function['inputs'])} argument(s), manifest gives {len(item.args)}"
+
+
+def _encoded_values(value: Any) -> Iterator[Encoded]:
+    if isinstance(value, Encoded):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _encoded_values(item)
 
 
 def _abi_function(abi: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
@@ -358,7 +430,9 @@ def canonical(value: Any) -> Any:
         return {"param": value.key}
     if isinstance(value, Role):
         return {"role": value.name}
-    if isinstance(value, (Contract, Call, Check, Network)):
+    if isinstance(value, Encoded):
+        return {"encoded": f"{value.contract_type}.{value.function}", "args": canonical(value.args)}
+    if isinstance(value, (Contract, Call, Check, Network, FactoryCall)):
         return {k: canonical(v) for k, v in vars(value).items()}
     if isinstance(value, (frozenset, set)):
         return sorted(canonical(v) for v in value)

@@ -15,7 +15,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from rwa.artifacts import Artifact
-from rwa.manifest import AccountRef, Contract, Network, Param, ProxyKind, Ref, Role
+from rwa.manifest import AccountRef, Contract, Encoded, Network, Param, ProxyKind, Ref, Role
 
 CREATE, SKIP, CALL, DRIFT = "create", "skip", "call", "drift"
 
@@ -32,6 +32,7 @@ class Resolver:
     deployer: str
     accounts: Mapping[str, str]
     facets: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    artifacts: Mapping[str, Artifact] = field(default_factory=dict)
 
     def value(self, value: Any) -> Any:
         if isinstance(value, Ref):
@@ -45,12 +46,44 @@ class Resolver:
             return self.value(self.network.params[value.key])
         if isinstance(value, Role):
             return keccak(text=value.name)
+        if isinstance(value, Encoded):
+            return encode_call(self.artifacts[value.contract_type].abi, value.function, self.values(value.args))
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
 
     def values(self, values: Sequence[Any]) -> list[Any]:
         return [self.value(v) for v in values]
+
+
+def encode_call(abi: Sequence[Mapping[str, Any]], function: str, args: Sequence[Any]) -> bytes:
+    """ABI-encode a call offline (no node needed): selector and arguments."""
+    from eth_abi import encode
+
+    for item in abi:
+        if item.get("type") == "function" and item.get("name") == function and len(item.get("inputs", [])) == len(args):
+            types = [_abi_type(i) for i in item["inputs"]]
+            selector = keccak(text=f"{function}({','.join(types)})")[:4]
+            return selector + encode(types, [_abi_value(a) for a in args])
+    raise ValueError(f"no function {function} taking {len(args)} argument(s)")
+
+
+def _abi_type(spec: Mapping[str, Any]) -> str:
+    if spec["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in spec["components"]) + ")" + spec["type"][5:]
+    return spec["type"]
+
+
+def _abi_value(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        return bytes.fromhex(value[2:])
+    if isinstance(value, list):
+        return [_abi_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_abi_value(v) for v in value)
+    return value
 
 
 def facets_of(record: Mapping[str, Any]) -> dict[str, str | None]:
@@ -97,6 +130,13 @@ def decoded_args(entry: Contract, artifact: Artifact, resolver: Resolver) -> dic
         }
     if entry.admin is not None:
         decoded["admin"] = jsonable(resolver.value(entry.admin))
+    if entry.created_by is not None:
+        made = entry.created_by
+        decoded["factory"] = {
+            "address": jsonable(resolver.value(made.factory)),
+            "function": made.function,
+            "args": [jsonable(v) for v in resolver.values(made.args)],
+        }
     return decoded
 
 
@@ -198,7 +238,9 @@ def plan(
     for entry in entries:
         artifact = artifacts[entry.contract_type]
         if entry.name not in recorded:
-            if entry.beacon_only:
+            if entry.created_by is not None:
+                kind = f" made by {_arg_text(entry.created_by.factory)}.{entry.created_by.function}"
+            elif entry.beacon_only:
                 kind = " and its beacon"
             else:
                 kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"

@@ -15,7 +15,9 @@ from rwa.journal import Journal
 
 def test_first_deploy_records_every_contract(suite, deploy_target, chain):
     contracts = suite["contracts"]
-    assert set(contracts) == {"MockStablecoin", "Timelock", "ComplianceRegistry"}
+    assert set(contracts) == {
+        "MockStablecoin", "SafeSingleton", "SafeProxyFactory", "MultiSend", "Safe", "GuardianSafe", "Timelock", "ComplianceRegistry"
+    }
     for entry in contracts.values():
         assert chain.provider.get_code(entry["address"]), entry["name"]
     registry = contracts["ComplianceRegistry"]
@@ -90,7 +92,14 @@ def _stage(suite_manifest, **changes):
     from rwa.manifest import Manifest, Network
 
     local = suite_manifest.network("local")
-    params = {**local.params, "stablecoin": "0x" + "5c" * 20}
+    live_addresses = {key: "0x" + f"{i + 1:02x}" * 20 for i, key in enumerate(("stablecoin", "safe_singleton", "safe_factory", "multisend"))}
+    owners = ["0x" + "0a" * 20, "0x" + "0b" * 20]
+    params = {
+        **local.params,
+        **live_addresses,
+        "safe_owners": owners,
+        "guardian_owners": owners,
+    }
     stage = Network("stage", local.ape_choice, local=False, params=params, accounts=changes.pop("accounts", {}))
     return Manifest(suite_manifest.contracts, {**suite_manifest.networks, "stage": replace(stage, **changes)})
 
