@@ -65,7 +65,9 @@ def open_target(
         rpc_url = rpc_url_for(network, paths)
     compiled = artifacts_module.load(paths)
     with chain_module.connect(network.ape_choice, rpc_url) as connected:
-        if account_alias:
+        if account_alias and network.local and account_alias in network.accounts:
+            account = chain_module.test_account(_local_index(network, account_alias))
+        elif account_alias:
             account = chain_module.load_account(account_alias)
         elif network.local:
             account = chain_module.test_account(_local_index(network, local_signer))
