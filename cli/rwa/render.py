@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow"}
 
@@ -59,3 +60,36 @@ def contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[st
             row.append("[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")
         table.add_row(*row)
     return table
+
+
+def control_tree(found: list[Any], kinds: dict[str, Any], title: str) -> Tree:
+    """From each Safe and key down through the contracts they control (a timelock, say) to every power."""
+    from rwa.control import ADMIN_POWERS
+
+    by_holder: dict[str, list[Any]] = {}
+    for power in found:
+        by_holder.setdefault(power.holder, []).append(power)
+    contract_address = {h.label: a for a, h in kinds.items()}
+    tree = Tree(f"[bold]{title}[/]")
+
+    def describe(holder: Any) -> str:
+        if holder.kind == "safe":
+            return f"[bold]{holder.label}[/] (Safe {holder.threshold}-of-{len(holder.owners)})"
+        return f"[bold]{holder.label}[/] ({holder.kind})"
+
+    def grow(node: Tree, address: str, seen: set[str]) -> None:
+        per_contract: dict[str, list[str]] = {}
+        for power in by_holder.get(address, []):
+            per_contract.setdefault(power.contract, []).append(power.power)
+        for contract, names in sorted(per_contract.items()):
+            flagged = [f"{n} [bold red](single key)[/]" if n in ADMIN_POWERS and kinds[address].single_key else n for n in sorted(names)]
+            child = node.add(f"{contract}: {', '.join(flagged)}")
+            inner = contract_address.get(contract)
+            # What a timelock (or any contract) may do, it does for whoever proposes and executes there.
+            if inner and inner not in seen and {"PROPOSER_ROLE", "EXECUTOR_ROLE"} & set(names) and inner in by_holder:
+                grow(child, inner, seen | {inner})
+
+    roots = [a for a, h in kinds.items() if h.kind in ("safe", "key") and a in by_holder]
+    for address in sorted(roots, key=lambda a: (kinds[a].kind != "safe", kinds[a].label)):
+        grow(tree.add(describe(kinds[address])), address, {address})
+    return tree

@@ -139,3 +139,29 @@ def test_deploy_that_cannot_be_paid_for_is_refused_before_sending(deploy_target,
     assert broke.nonce == 0
     assert not (tmp_path / "stage.json").exists()
     assert not (tmp_path / "stage.journal.jsonl").exists()
+
+
+def _control_of(deploy_target, suite, accounts):
+    from rwa import control
+
+    candidates = {*(e["address"] for e in suite["contracts"].values()), *(a.address for a in accounts[:8])}
+    found = control.powers(deploy_target.chain, suite, candidates)
+    kinds = control.holders(deploy_target.chain, suite, {}, {p.holder for p in found})
+    return found, kinds, control.single_key_powers(found, kinds)
+
+
+def test_control_tree_has_no_single_key_admin_after_deploy(deploy_target, suite, accounts):
+    found, kinds, single = _control_of(deploy_target, suite, accounts)
+    contracts = suite["contracts"]
+    held = {(p.contract, p.power, p.holder) for p in found}
+    assert ("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", contracts["Timelock"]["address"]) in held
+    assert ("Timelock", "PROPOSER_ROLE", contracts["Safe"]["address"]) in held
+    assert ("Timelock", "EXECUTOR_ROLE", contracts["Safe"]["address"]) in held
+    assert kinds[contracts["Safe"]["address"]].kind == "safe" and kinds[contracts["Safe"]["address"]].threshold == 2
+    assert single == []
+
+
+def test_admin_role_on_a_key_is_flagged(deploy_target, suite, accounts, registry, admin, outsider):
+    registry.grantRole(bytes(32), outsider, sender=admin)
+    _, _, single = _control_of(deploy_target, suite, accounts)
+    assert [(p.contract, p.power, p.holder) for p in single] == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]

@@ -9,7 +9,7 @@ import click
 from rwa import deployments, engine, project
 from rwa.atomic import write_json
 from rwa.errors import RwaError
-from rwa.render import console, contracts_table, emit_json, plan_table
+from rwa.render import console, contracts_table, control_tree, emit_json, plan_table
 from rwa.session import open_target
 
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
@@ -76,14 +76,36 @@ def status(network: str | None, as_json: bool) -> None:
         for step in deploy_plan.steps:
             if step.action == "drift":
                 drift.setdefault(step.name, []).append(step.detail)
+        found, kinds, single = _control(target, record)
         if as_json:
-            emit_json({"network": target.network.name, "deployment": record, "drift": drift})
+            control = {
+                "powers": [vars(p) for p in found],
+                "holders": {a: {**vars(h), "owners": list(h.owners)} for a, h in kinds.items()},
+                "singleKey": [vars(p) for p in single],
+            }
+            emit_json({"network": target.network.name, "deployment": record, "drift": drift, "control": control})
             return
         out = console()
         out.print(contracts_table(record, f"{target.network.name} (chain {record['chainId']})", drift))
         pending = [s for s in deploy_plan.steps if s.action in ("create", "call")]
         if pending:
             out.print(f"[yellow]{len(pending)} step(s) pending: run `rwa deploy --plan`[/]")
+        out.print(control_tree(found, kinds, "who controls what"))
+        for power in single:
+            out.print(f"[bold red]single key:[/] {power.contract} {power.power} is held by {kinds[power.holder].label}")
+
+
+def _control(target, record):  # type: ignore[no-untyped-def]
+    from rwa import control
+    from rwa.engine import named_accounts
+
+    labels = {address: name for name, address in named_accounts(target.network).items()}
+    deployers = {entry["deployer"] for entry in record["contracts"].values()}
+    labels.update({d: "deployer" for d in deployers})
+    candidates = {*labels, *(e["address"] for e in record["contracts"].values())}
+    found = control.powers(target.chain, record, candidates)
+    kinds = control.holders(target.chain, record, labels, {p.holder for p in found})
+    return found, kinds, control.single_key_powers(found, kinds)
 
 
 @click.command()
