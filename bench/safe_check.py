@@ -1,0 +1,83 @@
+"""Check: the toolkit's offline safeTxHash equals the Safe contract's getTransactionHash.
+
+    .venv/bin/python bench/safe_check.py [COUNT]
+
+Deploys the suite (Safe v1.4.1 included) on a private anvil, then compares the two hashes for
+COUNT (default 200) random Safe transactions and prints the tally.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RWA = str(Path(sys.executable).parent / "rwa")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def random_tx(rng: random.Random):  # type: ignore[no-untyped-def]
+    from eth_utils import to_checksum_address
+
+    from rwa.safe import SafeTx
+
+    def address() -> str:
+        return to_checksum_address(rng.randbytes(20).hex())
+
+    def uint() -> int:
+        return rng.choice([0, 1, rng.getrandbits(64), rng.getrandbits(256)])
+
+    return SafeTx(
+        address(), uint(), "0x" + rng.randbytes(rng.randint(0, 200)).hex(), rng.choice([0, 1]),
+        uint(), uint(), uint(), address(), address(), uint(),
+    )  # fmt: skip
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    with tempfile.TemporaryDirectory(prefix="rwa-safe-check-") as scratch:
+        env = {
+            **os.environ,
+            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
+            "RWA_STATE_DIR": f"{scratch}/state",
+            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
+        }
+        try:
+            subprocess.run([RWA, "deploy"], cwd=ROOT, env=env, check=True, capture_output=True)
+            import json
+
+            from web3 import Web3
+
+            from rwa.safe import safe_tx_hash
+
+            record = json.loads(Path(env["RWA_DEPLOYMENTS_DIR"], "local.json").read_text())
+            safe = record["contracts"]["Safe"]
+            web3 = Web3(Web3.HTTPProvider(env["APE_FOUNDRY_HOST"]))
+            contract = web3.eth.contract(address=safe["address"], abi=safe["abi"])
+            rng = random.Random(20261122)
+            agree = 0
+            for _ in range(count):
+                tx = random_tx(rng)
+                onchain = contract.functions.getTransactionHash(
+                    tx.to, tx.value, bytes.fromhex(tx.data[2:]), tx.operation, tx.safeTxGas, tx.baseGas,
+                    tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce,
+                ).call()  # fmt: skip
+                agree += "0x" + bytes(onchain).hex() == safe_tx_hash(record["chainId"], safe["address"], tx)
+            print(f"safeTxHash: toolkit == Safe.getTransactionHash for {agree} of {count} random transactions")
+            sys.exit(0 if agree == count else 1)
+        finally:
+            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
