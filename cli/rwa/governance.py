@@ -98,9 +98,19 @@ def _simulate(target: Target, sender: str, call: PlannedCall, abi: list[dict[str
 
 def propose(target: Target, texts: list[str], via: str, title: str | None = None) -> dict[str, Any]:
     """Write a proposal for ``texts`` (one or more calls); nothing is sent."""
+    return propose_calls(target, planned_calls(target, texts), via, title)
+
+
+def planned(action: Any) -> PlannedCall:
+    """An admin action of the CLI (rwa.actions.Action) as a call a proposal can carry."""
+    data = encode_call(action.contract.abi, action.function, list(action.args))
+    return PlannedCall(action.contract.name, action.contract.address, action.function, jsonable(list(action.args)), "0x" + data.hex())
+
+
+def propose_calls(target: Target, calls: list[PlannedCall], via: str, title: str | None = None) -> dict[str, Any]:
+    """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it."""
     if via not in SAFES:
         raise RwaError(f"--via must be one of {', '.join(SAFES)}")
-    calls = planned_calls(target, texts)
     safe = safe_state(target, SAFES[via])
     multisend = _optional_address(target, MULTISEND)
     record = load_record(target) or {}

@@ -137,11 +137,18 @@ def batches(rows: list[Attestation], size: int) -> Iterable[list[Attestation]]:
 
 
 class Registry:
-    """The network's ComplianceRegistry, as recorded in its deployments file."""
+    """The network's ComplianceRegistry, as recorded in its deployments file.
 
-    def __init__(self, target: Any):
+    With ``via`` ("safe" or "guardian"), writes become one multisig proposal instead of
+    transactions: ``proposal`` holds it once written.
+    """
+
+    def __init__(self, target: Any, via: str | None = None):
         self.target = target
         self.contract = actions.deployed(target, REGISTRY)
+        self.via = via
+        self.pending: list[actions.Action] = []
+        self.proposal: dict[str, Any] | None = None
 
     def now(self) -> int:
         return int(self.target.chain.web3.eth.get_block("latest")["timestamp"]) or int(time.time())
@@ -162,7 +169,21 @@ class Registry:
         }
 
     def _send(self, function: str, *args: Any) -> str:
-        return actions.send(self.target, actions.Action(self.contract, function, args)).hash
+        action = actions.Action(self.contract, function, args)
+        if self.via is None:
+            return actions.send(self.target, action).hash
+        self.pending.append(action)
+        return "(proposed)"
+
+    def propose(self, title: str) -> dict[str, Any] | None:
+        """Write the collected writes as one proposal (a MultiSend batch when there are several)."""
+        if self.via is None or not self.pending:
+            return None
+        from rwa import governance
+
+        calls = [governance.planned(a) for a in self.pending]
+        self.proposal = governance.propose_calls(self.target, calls, self.via, title)
+        return self.proposal
 
     def register(self, item: Attestation) -> str:
         return self._send("register", item.wallet, item.as_tuple())

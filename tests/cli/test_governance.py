@@ -156,3 +156,22 @@ def test_bad_calls_are_one_line_and_write_nothing(cli, deployed, call, message):
     before = sorted(folder.glob("*.json")) if folder.exists() else []
     assert message in one_line_error(cli.run("safe", "propose", "--call", call, expect=1))
     assert (sorted(folder.glob("*.json")) if folder.exists() else []) == before
+
+
+def test_kyc_action_via_guardian_after_the_admins_grant_it_the_role(cli, deployed):
+    wallet = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+    refused = cli.run("kyc", "sanction", wallet, "--via", "guardian", expect=1)
+    assert "AccessControlUnauthorizedAccount" in one_line_error(refused)
+
+    schedule = propose(cli, "ComplianceRegistry.grantRole(SANCTIONS_ROLE, GuardianSafe)")
+    _, run = sign_and_execute(cli, schedule["id"])
+    rpc_request(cli.env["APE_FOUNDRY_HOST"], "evm_increaseTime", [int(run["timelock"]["delay"]) + 1])
+    rpc_request(cli.env["APE_FOUNDRY_HOST"], "evm_mine", [])
+    sign_and_execute(cli, run["id"])
+
+    proposal = cli.json("kyc", "sanction", wallet, "--via", "guardian")
+    assert proposal["safe"]["name"] == "GuardianSafe" and proposal["timelock"] is None
+    assert cli.json("kyc", "show", wallet)["sanctioned"] is False
+    [done] = sign_and_execute(cli, proposal["id"], signers=("guardian1",))  # 1-of-2: acts at once
+    assert done["status"] == "executed"
+    assert cli.json("kyc", "show", wallet)["sanctioned"] is True

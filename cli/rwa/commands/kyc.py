@@ -16,6 +16,20 @@ from rwa.session import open_target
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
 account_option = click.option("--account", "-a", default=None, help="Ape account alias that signs (required off local).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+via_option = click.option(
+    "--via",
+    type=click.Choice(["safe", "guardian"]),
+    default=None,
+    help="Write a multisig proposal instead of sending (safe: through the timelock; guardian: at once).",
+)
+
+
+def _proposed(proposal: dict[str, object] | None, as_json: bool) -> None:
+    assert proposal is not None
+    if as_json:
+        emit_json(proposal)
+    else:
+        console().print(f"proposal {proposal['id']} written ({proposal['title']}): owners sign with `rwa safe sign {proposal['id']}`")
 
 
 def _wallet(value: str) -> str:
@@ -54,19 +68,30 @@ def kyc() -> None:
 @click.option("--expires", required=True, help="A date (2027-06-30), days from now (365d) or a unix time.")
 @network_option
 @account_option
+@via_option
 @json_option
 def set_record(
-    wallet: str, investor_id: str, country: str, flags: str, expires: str, network: str | None, account: str | None, as_json: bool
+    wallet: str,
+    investor_id: str,
+    country: str,
+    flags: str,
+    expires: str,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
 ) -> None:
     """Register or update WALLET's attestation (signed by an attestor)."""
     wallet = _wallet(wallet)
-    with open_target(network, account, project.paths(), local_signer="attestor") as target:
-        registry = kyc_lib.Registry(target)
+    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
         try:
             item = kyc_lib.attestation(wallet, investor_id, country, flags, expires, now=registry.now())
         except ValueError as exc:
             raise RwaError(str(exc)) from None
         tx = registry.register(item)
+        if via:
+            return _proposed(registry.propose(f"kyc set {wallet}"), as_json)
         record = registry.show(wallet)
         if as_json:
             emit_json({**record, "transactionHash": tx})
@@ -90,13 +115,16 @@ def show(wallet: str, network: str | None, as_json: bool) -> None:
 @click.argument("wallet")
 @network_option
 @account_option
+@via_option
 @json_option
-def revoke(wallet: str, network: str | None, account: str | None, as_json: bool) -> None:
+def revoke(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Delete WALLET's attestation (a sanctions flag stays)."""
     wallet = _wallet(wallet)
-    with open_target(network, account, project.paths(), local_signer="attestor") as target:
-        registry = kyc_lib.Registry(target)
+    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
         tx = registry.revoke(wallet)
+        if via:
+            return _proposed(registry.propose(f"kyc revoke {wallet}"), as_json)
         _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
 
 
@@ -105,13 +133,18 @@ def revoke(wallet: str, network: str | None, account: str | None, as_json: bool)
 @click.option("--lift", is_flag=True, help="Remove the sanctions flag instead of setting it.")
 @network_option
 @account_option
+@via_option
 @json_option
-def sanction(wallet: str, lift: bool, network: str | None, account: str | None, as_json: bool) -> None:
+def sanction(wallet: str, lift: bool, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Flag WALLET as sanctioned (or --lift it), signed by a sanctions officer."""
     wallet = _wallet(wallet)
-    with open_target(network, account, project.paths(), local_signer="sanctions_officer") as target:
-        registry = kyc_lib.Registry(target)
+    with open_target(
+        network, account, project.paths(), local_signer="sanctions_officer", read_only=via is not None
+    ) as target:
+        registry = kyc_lib.Registry(target, via)
         tx = registry.set_sanctioned(wallet, not lift)
+        if via:
+            return _proposed(registry.propose(f"kyc sanction {wallet}{' (lift)' if lift else ''}"), as_json)
         _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
 
 
@@ -120,12 +153,18 @@ def sanction(wallet: str, lift: bool, network: str | None, account: str | None, 
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
 @network_option
 @account_option
+@via_option
 @json_option
-def import_csv(csv_file: Path, batch_size: int, network: str | None, account: str | None, as_json: bool) -> None:
+def import_csv(
+    csv_file: Path, batch_size: int, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
     """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first."""
-    with open_target(network, account, project.paths(), local_signer="attestor") as target:
-        registry = kyc_lib.Registry(target)
+    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
         rows = kyc_lib.parse_csv(csv_file, now=registry.now())
+        if via:
+            registry.import_rows(rows, batch_size, lambda n: None)
+            return _proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
         columns = (TextColumn("registering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console(stderr=True), disable=as_json, transient=False) as progress:
             task = progress.add_task("import", total=len(rows))
