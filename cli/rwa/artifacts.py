@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: bytes
     compiler: dict[str, Any]
+    source_id: str | None = None  # the source file, relative to the project root
 
     @property
     def bytecode_hash(self) -> str:
@@ -50,6 +52,10 @@ def use_solc_front_end(paths: ProjectPaths) -> None:
 def load(paths: ProjectPaths) -> dict[str, Artifact]:
     """Compile what changed (Ape caches the rest) and return every contract of the project."""
     use_solc_front_end(paths)
+    # Ape lists at most 500 files under contracts/ to find sources; a dependency copy left in
+    # contracts/.cache (by `ape compile` or ape-solidity's standard-input helpers) pushes real
+    # sources past that limit and they silently stop compiling. Ape rebuilds it when needed.
+    shutil.rmtree(paths.root / "contracts" / ".cache", ignore_errors=True)
     from ape import project
 
     from rwa.quiet import quiet_ape
@@ -77,6 +83,7 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
             abi=abi,
             bytecode=bytes.fromhex(bytecode[2:] if bytecode.startswith("0x") else bytecode),
             compiler=compilers.get(name, {}),
+            source_id=contract_type.source_id,
         )
     artifacts.update(safe_artifacts())
     return artifacts

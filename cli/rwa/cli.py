@@ -20,6 +20,7 @@ COMMANDS = {
     "kyc": ("rwa.commands.kyc", "kyc", "Set, show, revoke and import compliance records."),
     "safe": ("rwa.commands.safe", "safe", "Multisig proposals: propose, list, show, sign, execute, reject."),
     "timelock": ("rwa.commands.safe", "timelock", "Timelock operations: list, execute, cancel."),
+    "upgrade": ("rwa.commands.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
 }
 
 

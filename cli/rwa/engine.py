@@ -33,7 +33,19 @@ from rwa.errors import DriftError, ManifestError, RwaError
 from rwa.journal import Intent, Journal, Outcome
 from rwa.manifest import TEST_ACCOUNT_RE, Call, Contract, Manifest, Network, ProxyKind, dependency_order, validate
 from rwa.manifest import manifest_hash as hash_manifest
-from rwa.planner import CALL, CREATE, Observation, Pending, Plan, Resolver, decoded_args, facets_of, plan
+from rwa.planner import (
+    CALL,
+    CREATE,
+    UPGRADE,
+    Observation,
+    Pending,
+    Plan,
+    Resolver,
+    decoded_args,
+    facets_of,
+    plan,
+    with_upgrade,
+)
 from rwa.project import ProjectPaths
 
 if TYPE_CHECKING:
@@ -297,6 +309,10 @@ class Executor:
             proxy_record = self._proxy_record(entry, proxy_type, implementation, impl_outcome, admin, beacon)
         return self._record(entry, address, outcome, abi, contract_type, resolver, proxy_record)
 
+    def layout(self, contract_type: str) -> dict[str, Any] | None:
+        """The storage layout of an implementation, kept so a later upgrade can be checked."""
+        return storage_layout(self.target, contract_type)
+
     def _record(
         self,
         entry: Contract,
@@ -322,6 +338,7 @@ class Executor:
             "compiler": artifact.compiler,
             "salt": entry.salt,
             "proxy": proxy_record,
+            "storageLayout": self.layout(entry.contract_type) if proxy_record else None,
         }
 
     @staticmethod
@@ -353,6 +370,19 @@ class Executor:
             if not check_holds(self.target, entry, call, resolver):
                 raise RwaError(f"{entry.name}: {call.function} was mined but {call.check.function} still does not hold")
             self.report("called", entry.name, call.function)
+
+
+def storage_layout(target: Target, contract_type: str) -> dict[str, Any] | None:
+    """The storage layout of a compiled contract (Solidity only), cached by source contents."""
+    from rwa.project import SOLC_VERSION
+    from rwa.upgrades import layout_of
+
+    artifact = target.artifacts[contract_type]
+    if not artifact.source_id or not artifact.source_id.endswith(".sol"):
+        return None
+    root = target.paths.root
+    solc = target.paths.solc_dir / f"solc-v{SOLC_VERSION}"
+    return layout_of(root, solc, artifact.source_id, contract_type, cache_dir=root / ".rwa" / "layouts").as_json()
 
 
 def event_topic(abi: list[dict[str, Any]], name: str) -> str:
@@ -408,7 +438,7 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
     store = target.store
     network = target.network
     journal = Journal(store.journal_path(network.name))
-    if not deploy_plan.sends and not journal.open_intents():
+    if not deploy_plan.writes and not journal.open_intents():
         assert record is not None or not target.entries
         return deploy_plan, record or {}
     if not network.local:
@@ -427,6 +457,10 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
         record = deployments.stamp(record, *stamp_args)
         store.save(network.name, record)
 
+    for step in deploy_plan.steps:
+        if step.action == UPGRADE:
+            record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
+            report("recorded", step.name, step.detail)
     executor = Executor(target, journal, report)
     executor.settle()
     resolver = make_resolver(target, record)

@@ -17,7 +17,7 @@ from eth_utils import keccak, to_checksum_address
 from rwa.artifacts import Artifact
 from rwa.manifest import AccountRef, Contract, Encoded, Network, Param, ProxyKind, Ref, Role
 
-CREATE, SKIP, CALL, DRIFT = "create", "skip", "call", "drift"
+CREATE, SKIP, CALL, DRIFT, UPGRADE = "create", "skip", "call", "drift", "upgrade"
 
 
 class Pending(Exception):
@@ -172,6 +172,11 @@ class Plan:
     def sends(self) -> bool:
         return any(s.action in (CREATE, CALL) for s in self.steps)
 
+    @property
+    def writes(self) -> bool:
+        """Whether applying changes the deployments file (sending, or recording a landed upgrade)."""
+        return self.sends or any(s.action == UPGRADE for s in self.steps)
+
     def count(self, action: str) -> int:
         return sum(1 for s in self.steps if s.action == action)
 
@@ -184,10 +189,40 @@ def _addr_eq(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
 
 
+def live_implementation(entry: Contract, observed: Observation) -> str | None:
+    return observed.beacon_implementation if entry.proxy is ProxyKind.BEACON else observed.implementation
+
+
+def upgrade_landed(entry: Contract, recorded: Mapping[str, Any], observed: Observation) -> bool:
+    """A recorded pending upgrade (`rwa upgrade` through a proposal) that the chain now runs."""
+    pending = recorded.get("pendingUpgrade")
+    return bool(pending) and _addr_eq(live_implementation(entry, observed), pending["implementation"])
+
+
+def with_upgrade(recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of an entry once its pending upgrade has landed."""
+    pending = recorded["pendingUpgrade"]
+    updated = {k: v for k, v in recorded.items() if k != "pendingUpgrade"}
+    updated["proxy"] = {
+        **recorded["proxy"],
+        "implementation": pending["implementation"],
+        "implementationContractType": pending["contractType"],
+        "implementationTransactionHash": pending.get("implementationTransactionHash"),
+    }
+    if recorded["contractType"] == recorded["proxy"].get("implementationContractType"):
+        updated["contractType"], updated["abi"] = pending["contractType"], pending["abi"]  # not a bare beacon
+    updated["bytecodeHash"] = pending["bytecodeHash"]
+    updated["storageLayout"] = pending["storageLayout"]
+    return updated
+
+
 def entry_drift(
     entry: Contract, recorded: Mapping[str, Any], observed: Observation, artifact: Artifact, resolver: Resolver
 ) -> list[str]:
     """Every way a recorded entry differs from the chain or from the manifest."""
+    if upgrade_landed(entry, recorded, observed):
+        recorded = with_upgrade(recorded)
+    pending = recorded.get("pendingUpgrade")
     problems = []
     if observed.code_hash is None:
         return [f"no code at {recorded['address']} (the chain lost it, or the record is wrong)"]
@@ -210,12 +245,13 @@ def entry_drift(
                 problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
     elif proxy:
         problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
-    if recorded.get("bytecodeHash") != artifact.bytecode_hash:
+    if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending or {}).get("bytecodeHash") != artifact.bytecode_hash:
         hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
         problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
     recorded_type = (proxy or {}).get("implementationContractType") or recorded.get("contractType")
-    if recorded_type != entry.contract_type:
-        problems.append(f"recorded as {recorded_type}, manifest says {entry.contract_type}")
+    if recorded_type != entry.contract_type and (pending or {}).get("contractType") != entry.contract_type:
+        hint = " (upgrade it)" if entry.proxy is not ProxyKind.NONE else ""
+        problems.append(f"recorded as {recorded_type}, manifest says {entry.contract_type}{hint}")
     try:
         wanted = decoded_args(entry, artifact, resolver)
     except Pending:
@@ -252,6 +288,12 @@ def plan(
         drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
         if drift:
             steps.extend(Step(DRIFT, entry.name, problem, blocking=True) for problem in drift)
+        elif upgrade_landed(entry, recorded[entry.name], observed):
+            pending = recorded[entry.name]["pendingUpgrade"]
+            steps.append(Step(UPGRADE, entry.name, f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it"))
+        elif recorded[entry.name].get("pendingUpgrade"):
+            pending = recorded[entry.name]["pendingUpgrade"]
+            steps.append(Step(SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
         else:
             steps.append(Step(SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
         for call, holds in zip(entry.calls, observed.checks):

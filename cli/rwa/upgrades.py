@@ -376,3 +376,145 @@ def _is_gap(variable: Variable) -> bool:
 def _gap_size(variable: Variable) -> int:
     match = re.search(r"\[(\d+)\]", variable.type)
     return int(match.group(1)) if match else variable.slots
+
+
+# --- the upgrade itself ---------------------------------------------------------------------
+
+PROXY_ADMIN_ABI = [
+    {
+        "type": "function",
+        "name": "upgradeAndCall",
+        "stateMutability": "payable",
+        "inputs": [
+            {"name": "proxy", "type": "address"},
+            {"name": "implementation", "type": "address"},
+            {"name": "data", "type": "bytes"},
+        ],
+        "outputs": [],
+    }
+]
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    name: str
+    kind: str
+    current: str
+    up_to_date: bool
+    problems: list[str]
+    layout: dict[str, Any]
+
+
+class UpgradeRefused(RwaError):
+    """An unsafe upgrade: the report names each variable and rule."""
+
+    def __init__(self, name: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"upgrade of {name} refused: {len(problems)} problem(s), first: {problems[0]}")
+
+
+def check(target: Any, name: str) -> UpgradePlan:
+    """Compare the compiled implementation of ``name`` with the layout recorded at its deploy."""
+    from rwa.engine import load_record
+    from rwa.project import SOLC_VERSION
+
+    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    if entry is None:
+        raise RwaError(f"{name} is not deployed on {target.network.name}")
+    proxy = entry.get("proxy")
+    if not proxy:
+        raise RwaError(f"{name} is not behind a proxy: it cannot be upgraded (deploy a new one under a new name)")
+    if entry.get("storageLayout") is None:
+        raise RwaError(f"{name} has no storage layout recorded at deploy; its upgrade cannot be checked")
+    contract_type = target.manifest.entry(name).contract_type  # what the manifest wants now
+    artifact = target.artifacts[contract_type]
+    pending = entry.get("pendingUpgrade") or {}
+    root = target.paths.root
+    solc = target.paths.solc_dir / f"solc-v{SOLC_VERSION}"
+    new = layout_of(root, solc, artifact.source_id or "", contract_type, root / ".rwa" / "layouts")
+    return UpgradePlan(
+        name=name,
+        kind=proxy["kind"],
+        current=proxy["implementation"],
+        up_to_date=artifact.bytecode_hash in (entry["bytecodeHash"], pending.get("bytecodeHash")),
+        problems=compare(Layout.from_json(entry["storageLayout"]), new),
+        layout=new.as_json(),
+    )
+
+
+def upgrade_call(target: Any, name: str, entry: dict[str, Any], kind: str, implementation: str) -> Any:
+    """The call that points a proxy (or every proxy of a beacon) at ``implementation``."""
+    from rwa.actions import Action, Deployed
+
+    proxy = entry["proxy"]
+    if kind == "uups":
+        return Action(Deployed(name, entry["address"], entry["abi"]), "upgradeToAndCall", (implementation, b""))
+    if kind == "beacon":
+        return Action(Deployed(f"{name} beacon", proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
+    return Action(
+        Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI), "upgradeAndCall", (entry["address"], implementation, b"")
+    )
+
+
+def apply(target: Any, name: str, via: str | None, report: Any) -> dict[str, Any]:
+    """Deploy the new implementation, then upgrade at once if the deployer may, else propose it.
+
+    The record keeps the new implementation as ``pendingUpgrade`` until the chain runs it; then
+    `rwa deploy` (or this command, when it upgraded directly) makes it the recorded one.
+    """
+    from rwa import deployments, governance
+    from rwa.actions import send
+    from rwa.engine import Executor, apply_deployment, git_commit, load_record, make_resolver
+    from rwa.journal import Journal
+    from rwa.manifest import manifest_hash
+
+    plan = check(target, name)
+    if plan.problems:
+        raise UpgradeRefused(name, plan.problems)
+    if plan.up_to_date:
+        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None}
+    if target.account is None:
+        raise RwaError("upgrading needs an account (--account) to deploy the new implementation")
+    record = load_record(target) or {}
+    entry = record["contracts"][name]
+    manifest_entry = target.manifest.entry(name)
+    journal = Journal(target.store.journal_path(target.network.name))
+    executor = Executor(target, journal, report)
+    executor.settle()
+    args = make_resolver(target, record).values(manifest_entry.args)
+    implementation, outcome = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
+    call = upgrade_call(target, name, entry, plan.kind, implementation)
+    pending: dict[str, Any] = {
+        "contractType": manifest_entry.contract_type,
+        "abi": target.artifacts[manifest_entry.contract_type].abi,
+        "implementation": implementation,
+        "implementationTransactionHash": outcome.hash if outcome else None,
+        "bytecodeHash": target.artifacts[manifest_entry.contract_type].bytecode_hash,
+        "storageLayout": plan.layout,
+        "proposal": None,
+    }
+    direct = via is None and _deployer_may(target, call)
+    if direct:
+        send(target, call)
+        status = "upgraded"
+    else:
+        proposal = governance.propose_calls(
+            target, [governance.planned(call)], via or "safe", f"upgrade {name} to {implementation}"
+        )
+        pending["proposal"] = proposal["id"]
+        status = f"proposed in {proposal['id']}"
+    record["contracts"][name] = {**entry, "pendingUpgrade": pending}
+    stamped = deployments.stamp(record, manifest_hash(target.manifest, target.network.name), git_commit(target.paths))
+    target.store.save(target.network.name, stamped)
+    journal.clear()
+    if direct:
+        apply_deployment(target, report)  # the chain runs it already: record it
+    return {"name": name, "status": status, "implementation": implementation, "proposal": pending["proposal"]}
+
+
+def _deployer_may(target: Any, action: Any) -> bool:
+    try:
+        target.chain.simulate(target.account.address, action.contract.address, action.contract.abi, action.function, list(action.args))
+    except RwaError:
+        return False
+    return True

@@ -38,3 +38,14 @@ contract ERC1271SignerMock is IERC1271 {
         return err == ECDSA.RecoverError.NoError && recovered == owner ? this.isValidSignature.selector : bytes4(0xffffffff);
     }
 }
+
+/**
+ * @title ComplianceRegistryUnsafeMock
+ * @notice Test helper: an upgrade that must be refused (an implementation able to selfdestruct).
+ */
+contract ComplianceRegistryUnsafeMock is ComplianceRegistry {
+    /// @notice Destroys the contract's code; never acceptable behind a proxy.
+    function destroy() external {
+        selfdestruct(payable(msg.sender));
+    }
+}
