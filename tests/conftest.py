@@ -92,3 +92,8 @@ def admin(accounts, timelock):
     account = accounts[timelock.address]
     account.balance += 10**18
     return account
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_actors(suite, admin, deployer, attestor, sanctions_officer, outsider):
+    """Create the session's fixtures before any test's isolation starts (Ape snapshots them once)."""
