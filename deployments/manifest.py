@@ -6,6 +6,8 @@ are deployed in dependency order; arguments may refer to other entries (`ref`), 
 names a view check, so a rerun skips calls whose effect already holds.
 """
 
+from eth_utils import keccak
+
 from rwa.manifest import (
     Call,
     Check,
@@ -32,6 +34,10 @@ LIVE_PARAMS = {
     "safe_singleton": "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762",
     "safe_factory": "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67",
     "multisend": "0x9641d764fc13c8B624c04430C7356C1C7C8102e2",
+    "property_creator": account("deployer"),
+    "property_agent": account("deployer"),
+    "guardian": account("deployer"),
+    "vault_operator": account("deployer"),
 }
 
 NETWORKS = {
@@ -59,6 +65,11 @@ NETWORKS = {
             "safe_threshold": 2,
             "guardian_owners": [account("owner1"), account("guardian1")],
             "guardian_threshold": 1,
+            "property_creator": account("deployer"),
+            "property_agent": account("deployer"),
+            # Locally the deployer creates vaults and is the vaults' guardian.
+            "guardian": account("deployer"),
+            "vault_operator": account("deployer"),
         },
     ),
     "sepolia": Network(
@@ -137,6 +148,151 @@ CONTRACTS = (
             ),
         ),
     ),
+    # ---- NIL deals (issue 4) ----
+    # The revenue splitter implementation (Vyper) and the factory of its EIP-1167 clones.
+    # Neither has an owner: splits are immutable and creation is permissionless.
+    Contract("RevenueSplitter"),
+    Contract("SplitterFactory", args=(ref("RevenueSplitter"),)),
+    # The vault factory holds the roles every vault obeys; the deployer sets it up (below, with the
+    # beacon) and then hands DEFAULT_ADMIN_ROLE to the timelock.
+    Contract(
+        "NILVaultFactory",
+        args=(account("deployer"),),
+        calls=(
+            Call(
+                "grantRole",
+                (role("OPERATOR_ROLE"), param("vault_operator")),
+                check=Check("hasRole", (role("OPERATOR_ROLE"), param("vault_operator"))),
+            ),
+            Call(
+                "grantRole",
+                (role("GUARDIAN_ROLE"), param("guardian")),
+                check=Check("hasRole", (role("GUARDIAN_ROLE"), param("guardian"))),
+            ),
+        ),
+    ),
+    # The deal NFT collection: only the factory's vaults mint.
+    Contract("ContractNFT", args=(ref("NILVaultFactory"),)),
+    # The vault implementation and its beacon (owned by the timelock: one upgrade moves every vault).
+    Contract(
+        "NILVaultBeacon",
+        "NILVault",
+        args=(ref("ComplianceRegistry"), ref("NILVaultFactory"), ref("ContractNFT"), ref("SplitterFactory")),
+        proxy=ProxyKind.BEACON,
+        admin=ref("Timelock"),
+        # Calls on the factory, declared here because they need the beacon.
+        calls=(
+            Call(
+                "setBeacon",
+                (ref("NILVaultBeacon"),),
+                check=Check("beacon", (), expect=ref("NILVaultBeacon")),
+                target="NILVaultFactory",
+            ),
+            Call(
+                "grantRole",
+                (DEFAULT_ADMIN_ROLE, ref("Timelock")),
+                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, ref("Timelock"))),
+                target="NILVaultFactory",
+            ),
+            # Last: the deployer gives up the admin role once the timelock holds it.
+            Call(
+                "renounceRole",
+                (DEFAULT_ADMIN_ROLE, account("deployer")),
+                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False),
+                target="NILVaultFactory",
+            ),
+        ),
+    ),
 )
 
-MANIFEST = Manifest(contracts=CONTRACTS, networks=NETWORKS)
+# Tokenized property: one beacon per contract kind (owned by the timelock, so one upgrade moves every
+# property) and the factory that creates each property's token, compliance and distributor.
+PROPERTY_CONTRACTS = (
+    Contract(
+        "PropertyTokenBeacon",
+        "PropertyToken",
+        # The implementation's immutables: the dividend stablecoin and the default identity registry.
+        args=(param("stablecoin"), ref("ComplianceRegistry")),
+        proxy=ProxyKind.BEACON,
+        admin=ref("Timelock"),
+    ),
+    Contract("ModularComplianceBeacon", "ModularCompliance", proxy=ProxyKind.BEACON, admin=ref("Timelock")),
+    Contract(
+        "DividendDistributorBeacon",
+        "DividendDistributor",
+        args=(param("stablecoin"),),
+        proxy=ProxyKind.BEACON,
+        admin=ref("Timelock"),
+    ),
+    Contract(
+        "PropertyTokenFactory",
+        args=(
+            ref("PropertyTokenBeacon"),
+            ref("ModularComplianceBeacon"),
+            ref("DividendDistributorBeacon"),
+            ref("ComplianceRegistry"),
+            param("stablecoin"),
+            ref("Timelock"),
+            account("deployer"),
+        ),
+        calls=(
+            Call(
+                "grantRole",
+                (role("CREATOR_ROLE"), param("property_creator")),
+                check=Check("hasRole", (role("CREATOR_ROLE"), param("property_creator"))),
+            ),
+            Call(
+                "grantRole",
+                (DEFAULT_ADMIN_ROLE, ref("Timelock")),
+                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, ref("Timelock"))),
+            ),
+            # Last: the deployer gives up the admin role (it keeps CREATOR_ROLE while it is the creator).
+            Call(
+                "renounceRole",
+                (DEFAULT_ADMIN_ROLE, account("deployer")),
+                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False),
+            ),
+        ),
+    ),
+)
+
+
+def property_entry(
+    name: str,
+    property_id: str,
+    token_name: str,
+    symbol: str,
+    *,
+    decimals: int = 18,
+    legal_doc_hash: bytes = bytes(32),
+    legal_doc_uri: str = "",
+    networks: set[str] | None = None,
+) -> Contract:
+    """A property (token, compliance and distributor) that the factory creates on the listed networks.
+
+    The entry's address is the token's; the property id on chain is ``keccak256(property_id)``. Every
+    agent role goes to the network's ``property_agent``; ownership goes to the timelock.
+    """
+    return Contract(
+        name,
+        "PropertyToken",
+        created_by=FactoryCall(
+            ref("PropertyTokenFactory"),
+            "createProperty",
+            (
+                (keccak(text=property_id), token_name, symbol, decimals, legal_doc_hash, legal_doc_uri),
+                (param("property_agent"),) * 6,
+            ),
+            "PropertyCreated",
+        ),
+        networks=networks,
+    )
+
+
+# Properties each network must have, e.g.
+#   property_entry("Property_MainSt1", "MAIN-ST-1", "1 Main Street", "MAIN1",
+#                  legal_doc_hash=bytes.fromhex("..."), legal_doc_uri="ipfs://...", networks={"sepolia"}),
+# (`rwa property create` makes others without touching this file.)
+PROPERTIES: tuple[Contract, ...] = ()
+
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES, networks=NETWORKS)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
@@ -41,17 +43,25 @@ class Artifact:
         return []
 
 
-def use_solc_front_end(paths: ProjectPaths) -> None:
-    """Point py-solc-x at the project's solc (native or the WebAssembly front end)."""
+def use_project_compilers(paths: ProjectPaths) -> None:
+    """Point Ape at the project's compilers, none of them downloaded.
+
+    py-solc-x takes the solc in ``.rwa/solc`` (native, or the WebAssembly front end); ape-vyper
+    takes the ``vyper`` installed from PyPI beside this Python, found on PATH, even when the
+    virtual environment is not activated.
+    """
     solc = paths.solc_dir / f"solc-v{SOLC_VERSION}"
     if not solc.exists():
         raise RwaError(f"solc {SOLC_VERSION} is not set up ({solc} missing): run `make setup`")
     os.environ.setdefault("SOLCX_BINARY_PATH", str(paths.solc_dir))
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
 def load(paths: ProjectPaths) -> dict[str, Artifact]:
     """Compile what changed (Ape caches the rest) and return every contract of the project."""
-    use_solc_front_end(paths)
+    use_project_compilers(paths)
     # Ape lists at most 500 files under contracts/ to find sources; a dependency copy left in
     # contracts/.cache (by `ape compile` or ape-solidity's standard-input helpers) pushes real
     # sources past that limit and they silently stop compiling. Ape rebuilds it when needed.

@@ -368,7 +368,7 @@ def _arity_problems(contract: Contract, artifacts: Mapping[str, Any], by_name: M
     abi = artifacts[contract.contract_type].abi
     constructor = next((i for i in abi if i.get("type") == "constructor"), {"inputs": []})
     wanted = len(constructor.get("inputs", []))
-    if len(contract.args) != wanted:
+    if contract.created_by is None and len(contract.args) != wanted:
         yield f"constructor takes {wanted} argument(s), manifest gives {len(contract.args)}"
     if contract.initializer:
         function = _abi_function(abi, contract.initializer)

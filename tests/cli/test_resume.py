@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,9 +15,27 @@ from rwa.journal import Journal
 from rwa.project import ProjectPaths
 
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-# 7 creations (stablecoin, Safe singleton, factory, MultiSend, timelock, registry implementation and
-# proxy), 2 Safes made by the factory, 4 post-deploy calls.
-SUITE_TRANSACTIONS = 13
+def suite_transactions() -> int:
+    """What a first deploy of the local manifest sends: one transaction per contract created (two
+    for a proxy or a bare beacon, three for a beacon with its proxy, one per factory-made entry),
+    plus one per post-deploy call."""
+    from rwa.manifest import ProxyKind, load
+
+    manifest = load(Path(__file__).resolve().parents[2] / "deployments" / "manifest.py")
+    per_kind = {ProxyKind.NONE: 1, ProxyKind.UUPS: 2, ProxyKind.TRANSPARENT: 2}
+    total = 0
+    for entry in manifest.entries("local"):
+        if entry.created_by is not None:
+            total += 1
+        elif entry.proxy is ProxyKind.BEACON:
+            total += 2 if entry.beacon_only else 3
+        else:
+            total += per_kind[entry.proxy]
+        total += len(entry.calls)
+    return total
+
+
+SUITE_TRANSACTIONS = suite_transactions()
 
 
 def journal_lines(cli) -> int:
@@ -34,7 +53,7 @@ def assert_complete_and_unique(cli) -> None:
     assert not (cli.deployments / "local.journal.jsonl").exists()
 
 
-@pytest.mark.parametrize("kill_after_lines", [1, 6, 11, 19])
+@pytest.mark.parametrize("kill_after_lines", [1, 29, 63])
 def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, kill_after_lines):
     cli.run("node", "reset", "--yes")
     cli.run("node", "start")
@@ -68,7 +87,7 @@ def fresh_target(deploy_target: Target, tmp_path) -> Target:
     )
 
 
-@pytest.mark.parametrize("crash_at", [1, 5, 9, 13])
+@pytest.mark.parametrize("crash_at", [1, 17, 34])
 @pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
 def test_crash_between_journal_and_chain_resumes(fresh_target, suite, monkeypatch, deployer, crash_at, stage):
     calls = {"n": 0}

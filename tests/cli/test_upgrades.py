@@ -14,13 +14,13 @@ SOURCE = "bench/upgrades/Variants.sol"
 
 
 @pytest.fixture(scope="module")
-def compiled():
+def variants():
     return solc_output(ROOT, ROOT / ".rwa" / "solc" / f"solc-v{SOLC_VERSION}", SOURCE)
 
 
 @pytest.fixture(scope="module")
-def v1(compiled):
-    return extract(compiled, SOURCE, "VaultV1")
+def v1(variants):
+    return extract(variants, SOURCE, "VaultV1")
 
 
 def test_v1_layout_has_storage_and_namespaces(v1):
@@ -47,16 +47,16 @@ def test_v1_layout_has_storage_and_namespaces(v1):
         ("UnsafeNamespaceReorder", "namespace erc7201:rwa.fixture.Vault: `token` inserted before `deposits`"),
     ],
 )
-def test_unsafe_upgrade_is_refused_naming_variable_and_rule(compiled, v1, name, reason):
-    problems = compare(v1, extract(compiled, SOURCE, name))
+def test_unsafe_upgrade_is_refused_naming_variable_and_rule(variants, v1, name, reason):
+    problems = compare(v1, extract(variants, SOURCE, name))
     assert any(reason in p for p in problems), problems
 
 
 @pytest.mark.parametrize(
     "name", ["SafeAppendBeforeGap", "SafeRenameAnnotated", "SafeRetypeAnnotated", "SafeNamespaceAppend", "SafeNewFunction"]
 )
-def test_safe_upgrade_is_accepted(compiled, v1, name):
-    assert compare(v1, extract(compiled, SOURCE, name)) == []
+def test_safe_upgrade_is_accepted(variants, v1, name):
+    assert compare(v1, extract(variants, SOURCE, name)) == []
 
 
 def test_layout_round_trips_through_the_deployments_json(v1):

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
+import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
+import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter.sol";
+import {INILVault} from "./INILVault.sol";
+import {ContractNFT} from "./ContractNFT.sol";
+
+/**
+ * @title NILVault
+ * @notice An athlete's vault and the escrow of the athlete's deals. A brand proposes terms, the
+ * athlete accepts (either may relay the other's EIP-712 signature), the brand funds the escrow and
+ * the deal NFT is minted; the athlete marks the deal delivered, and the brand confirms it or the
+ * confirmation period passes; the escrow is then released to the athlete's revenue splitter.
+ *
+ * Every movement of money checks the {IComplianceRegistry}: a sanctioned brand cannot fund or be
+ * refunded, the athlete must be verified (KYC/AML current, not sanctioned) to be paid, no payee of
+ * the splitter may be sanctioned, and the athlete withdraws free balances only to verified wallets.
+ *
+ * @dev Runs behind the factory's minimal beacon proxies. Per-vault state lives in one ERC-7201
+ * namespace; the suite's addresses are immutables of the implementation (a beacon upgrade can
+ * change them). The factory's roles govern every vault: `DEFAULT_ADMIN_ROLE` recovers the
+ * athlete's wallet, refunds or settles disputed deals; `GUARDIAN_ROLE` pauses. While paused, no
+ * money moves except by the admin.
+ *
+ * Initialisation is the factory's single {initialize} call (no `Initializable` slot: a vault is
+ * initialised once its athlete is set). EIP-712 is OpenZeppelin's immutable variant: the name and
+ * version are short, so its two fallback string slots are never written, and the domain separator
+ * is rebuilt for each proxy's address.
+ */
+contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice EIP-712 type of a brand's proposal, relayed by {proposeWithSig}.
+    bytes32 public constant PROPOSE_TYPEHASH = keccak256(
+        "Propose(address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint32 confirmationPeriod,string uri,uint256 nonce,uint256 deadline)"
+    );
+
+    /// @notice EIP-712 type of the athlete's acceptance, relayed by {acceptWithSig}.
+    bytes32 public constant ACCEPT_TYPEHASH = keccak256(
+        "Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint256 nonce,uint256 deadline)"
+    );
+
+    /// @notice Role (in the factory) allowed to pause and unpause.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    /// @notice The longest confirmation period a deal may set.
+    uint32 public constant MAX_CONFIRMATION_PERIOD = 90 days;
+
+    bytes32 private constant _ADMIN_ROLE = 0x00;
+    uint256 private constant _ATHLETE_ID_OFFSET = 76;
+
+    IComplianceRegistry private immutable _registry;
+    address private immutable _factory;
+    ContractNFT private immutable _nft;
+    ISplitterFactory private immutable _splitterFactory;
+
+    /// @custom:storage-location erc7201:rwa.storage.NILVault
+    struct VaultStorage {
+        address athlete;
+        address splitter;
+        uint96 dealCount;
+        mapping(uint256 dealId => Deal) deals;
+        mapping(address token => uint256) escrowed;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("rwa.storage.NILVault")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _STORAGE = 0xff87ed5bbf67dafb8010ae70682e0d8971cf1e0bfecb3b8ef8eeabd17d40f500;
+
+    /**
+     * @param registry_ The compliance registry.
+     * @param factory_ The {NILVaultFactory} whose vaults run this code (and whose roles they obey).
+     * @param nft_ The deal NFT collection.
+     * @param splitterFactory_ The factory of revenue splits.
+     */
+    constructor(address registry_, address factory_, address nft_, address splitterFactory_) EIP712("NILVault", "1") {
+        if (
+            registry_ == address(0) || factory_ == address(0) || nft_ == address(0)
+                || splitterFactory_ == address(0)
+        ) revert ZeroAddress();
+        _registry = IComplianceRegistry(registry_);
+        _factory = factory_;
+        _nft = ContractNFT(nft_);
+        _splitterFactory = ISplitterFactory(splitterFactory_);
+    }
+
+    modifier onlyAthlete() {
+        if (msg.sender != _vault().athlete) revert NotAthlete(msg.sender);
+        _;
+    }
+
+    modifier onlyFactoryRole(bytes32 role) {
+        if (!IAccessControl(_factory).hasRole(role, msg.sender)) revert MissingRole(msg.sender, role);
+        _;
+    }
+
+    /// @notice Accepts ETH (free balance of the athlete, withdrawable with {withdraw}).
+    receive() external payable {}
+
+    /// @inheritdoc INILVault
+    function initialize(address athlete_, address splitter_) external {
+        if (msg.sender != _factory) revert NotFactory(msg.sender);
+        VaultStorage storage $ = _vault();
+        if ($.athlete != address(0)) revert AlreadyInitialized();
+        if (athlete_ == address(0)) revert ZeroAddress();
+        // The factory's VaultCreated event records the first athlete and splitter.
+        $.athlete = athlete_;
+        if (splitter_ != address(0)) {
+            _checkSplitter(splitter_);
+            $.splitter = splitter_;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Deal lifecycle
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Proposes a deal; the caller must be `terms.brand`.
+     * @param terms The terms.
+     * @return dealId The new deal's id (from 1).
+     */
+    function propose(Terms calldata terms) external returns (uint256 dealId) {
+        if (msg.sender != terms.brand) revert NotBrand(msg.sender);
+        return _propose(terms);
+    }
+
+    /**
+     * @notice Proposes a deal on behalf of `terms.brand`, who signed it (EIP-712 `Propose`, or
+     * ERC-1271 for a contract wallet). When the athlete relays it, the deal is accepted at once.
+     * @param terms The terms.
+     * @param deadline The last second at which the signature is valid.
+     * @param signature The brand's signature.
+     * @return dealId The new deal's id.
+     */
+    function proposeWithSig(Terms calldata terms, uint256 deadline, bytes calldata signature)
+        external
+        returns (uint256 dealId)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                PROPOSE_TYPEHASH,
+                terms.brand,
+                terms.currency,
+                terms.amount,
+                terms.deliverablesHash,
+                terms.confirmationPeriod,
+                keccak256(bytes(terms.uri)),
+                _useNonce(terms.brand),
+                deadline
+            )
+        );
+        _checkSignature(terms.brand, structHash, deadline, signature);
+        dealId = _propose(terms);
+        if (msg.sender == _vault().athlete) _accept(dealId);
+    }
+
+    /**
+     * @notice Accepts a proposed deal; athlete only.
+     * @param dealId The deal.
+     */
+    function accept(uint256 dealId) external onlyAthlete {
+        _accept(dealId);
+    }
+
+    /**
+     * @notice Accepts a proposed deal on behalf of the athlete, who signed it (EIP-712 `Accept`).
+     * @param dealId The deal.
+     * @param deadline The last second at which the signature is valid.
+     * @param signature The athlete's signature.
+     */
+    function acceptWithSig(uint256 dealId, uint256 deadline, bytes calldata signature) external {
+        Deal storage d = _deal(dealId);
+        address athlete_ = _vault().athlete;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ACCEPT_TYPEHASH,
+                dealId,
+                d.brand,
+                d.currency,
+                d.amount,
+                d.deliverablesHash,
+                _useNonce(athlete_),
+                deadline
+            )
+        );
+        _checkSignature(athlete_, structHash, deadline, signature);
+        _accept(dealId);
+    }
+
+    /**
+     * @notice Funds an accepted deal's escrow (ETH as `msg.value`, or an approved ERC-20) and mints
+     * the deal NFT; the brand only, when not sanctioned.
+     * @param dealId The deal.
+     * @return tokenId The deal NFT.
+     */
+    function fund(uint256 dealId) external payable whenNotPaused nonReentrant returns (uint256 tokenId) {
+        Deal storage d = _deal(dealId);
+        address brand = d.brand;
+        if (msg.sender != brand) revert NotBrand(msg.sender);
+        _requireStatus(dealId, d.status, Status.Accepted);
+        if (_registry.isSanctioned(brand)) revert Sanctioned(brand);
+        address currency = d.currency;
+        uint256 amount = d.amount;
+        if (currency == address(0)) {
+            if (msg.value != amount) revert WrongPayment(amount, msg.value);
+        } else {
+            if (msg.value != 0) revert WrongPayment(0, msg.value);
+            IERC20 token = IERC20(currency);
+            uint256 before = token.balanceOf(address(this));
+            token.safeTransferFrom(brand, address(this), amount);
+            uint256 received = token.balanceOf(address(this)) - before;
+            if (received != amount) revert WrongPayment(amount, received);
+        }
+        _vault().escrowed[currency] += amount;
+        d.status = Status.Active;
+        tokenId = _nft.mint(dealId);
+        emit DealFunded(dealId, tokenId, currency, amount);
+    }
+
+    /**
+     * @notice Marks an active deal delivered, starting the brand's confirmation period; athlete only.
+     * @param dealId The deal.
+     */
+    function markDelivered(uint256 dealId) external onlyAthlete whenNotPaused {
+        Deal storage d = _deal(dealId);
+        _requireStatus(dealId, d.status, Status.Active);
+        d.status = Status.Delivered;
+        d.deliveredAt = uint40(block.timestamp);
+        emit DealDelivered(dealId, uint40(block.timestamp));
+        _nft.notifyStatus(dealId);
+    }
+
+    /**
+     * @notice Confirms a delivered deal and releases its escrow to the athlete's splitter; brand only.
+     * @param dealId The deal.
+     */
+    function confirm(uint256 dealId) external whenNotPaused nonReentrant {
+        Deal storage d = _deal(dealId);
+        if (msg.sender != d.brand) revert NotBrand(msg.sender);
+        _requireStatus(dealId, d.status, Status.Delivered);
+        _release(dealId, d);
+    }
+
+    /**
+     * @notice Releases a delivered deal's escrow once its confirmation period has passed; anyone.
+     * @param dealId The deal.
+     */
+    function release(uint256 dealId) external whenNotPaused nonReentrant {
+        Deal storage d = _deal(dealId);
+        _requireStatus(dealId, d.status, Status.Delivered);
+        uint256 releasableAt = uint256(d.deliveredAt) + d.confirmationPeriod;
+        if (block.timestamp < releasableAt) revert ConfirmationPending(dealId, releasableAt);
+        _release(dealId, d);
+    }
+
+    /**
+     * @notice Cancels a deal that is not funded yet; the brand or the athlete.
+     * @param dealId The deal.
+     */
+    function cancel(uint256 dealId) external {
+        Deal storage d = _deal(dealId);
+        _requireParty(d);
+        Status status = d.status;
+        if (status != Status.Proposed && status != Status.Accepted) revert WrongStatus(dealId, status);
+        d.status = Status.Cancelled;
+        emit DealCancelled(dealId, msg.sender);
+    }
+
+    /**
+     * @notice Disputes a funded deal (active or delivered), freezing its escrow until the admin
+     * refunds or settles it; the brand or the athlete.
+     * @param dealId The deal.
+     */
+    function dispute(uint256 dealId) external {
+        Deal storage d = _deal(dealId);
+        _requireParty(d);
+        Status status = d.status;
+        if (status != Status.Active && status != Status.Delivered) revert WrongStatus(dealId, status);
+        d.status = Status.Disputed;
+        emit DealDisputed(dealId, msg.sender);
+        _nft.notifyStatus(dealId);
+    }
+
+    /**
+     * @notice Refunds a disputed deal's escrow to the brand (not if sanctioned); admin only.
+     * @param dealId The deal.
+     */
+    function refund(uint256 dealId) external onlyFactoryRole(_ADMIN_ROLE) nonReentrant {
+        Deal storage d = _deal(dealId);
+        _requireStatus(dealId, d.status, Status.Disputed);
+        address brand = d.brand;
+        if (_registry.isSanctioned(brand)) revert Sanctioned(brand);
+        d.status = Status.Refunded;
+        address currency = d.currency;
+        uint256 amount = d.amount;
+        _vault().escrowed[currency] -= amount;
+        _send(currency, brand, amount);
+        emit DealRefunded(dealId, brand, amount);
+        _nft.notifyStatus(dealId);
+    }
+
+    /**
+     * @notice Settles a disputed deal in the athlete's favour: releases the escrow as {confirm} would;
+     * admin only.
+     * @param dealId The deal.
+     */
+    function settle(uint256 dealId) external onlyFactoryRole(_ADMIN_ROLE) nonReentrant {
+        Deal storage d = _deal(dealId);
+        _requireStatus(dealId, d.status, Status.Disputed);
+        _release(dealId, d);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Vault control
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Hands control of the vault to another wallet; athlete only.
+     * @param newAthlete The new wallet.
+     */
+    function setAthlete(address newAthlete) external onlyAthlete {
+        _setAthlete(newAthlete);
+    }
+
+    /**
+     * @notice Recovers the vault for an athlete who lost their wallet; admin only.
+     * @param newAthlete The new wallet.
+     */
+    function recoverAthlete(address newAthlete) external onlyFactoryRole(_ADMIN_ROLE) {
+        _setAthlete(newAthlete);
+    }
+
+    /**
+     * @notice Sets the revenue split the escrow is released to; athlete only.
+     * @param newSplitter A split made by the SplitterFactory.
+     */
+    function setSplitter(address newSplitter) external onlyAthlete {
+        _checkSplitter(newSplitter);
+        VaultStorage storage $ = _vault();
+        emit SplitterChanged($.splitter, newSplitter);
+        $.splitter = newSplitter;
+    }
+
+    /**
+     * @notice Sends free (not escrowed) balance to a verified wallet; athlete only.
+     * @param token The ERC-20, or `address(0)` for ETH.
+     * @param to The recipient, who must be verified in the registry.
+     * @param amount The amount.
+     */
+    function withdraw(address token, address to, uint256 amount) external onlyAthlete whenNotPaused nonReentrant {
+        if (!_registry.isVerified(to)) revert NotVerified(to);
+        uint256 available = freeBalance(token);
+        if (amount > available) revert InsufficientFreeBalance(token, available, amount);
+        _send(token, to, amount);
+        emit Withdrawn(token, to, amount);
+    }
+
+    /// @notice Stops every movement of money but the admin's; guardian only.
+    function pause() external onlyFactoryRole(GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @notice Lifts {pause}; guardian only.
+    function unpause() external onlyFactoryRole(GUARDIAN_ROLE) {
+        _unpause();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The wallet that controls the vault.
+    function athlete() external view returns (address) {
+        return _vault().athlete;
+    }
+
+    /// @notice The athlete's revenue split (zero until set).
+    function splitter() external view returns (address) {
+        return _vault().splitter;
+    }
+
+    /// @notice The athlete id the vault's address derives from.
+    function athleteId() external view returns (bytes32 id) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, _ATHLETE_ID_OFFSET, 32)
+            id := mload(0)
+        }
+    }
+
+    /// @notice The number of deals proposed so far (deal ids run from 1 to this).
+    function dealCount() external view returns (uint256) {
+        return _vault().dealCount;
+    }
+
+    /// @inheritdoc INILVault
+    function deal(uint256 dealId) external view returns (Deal memory) {
+        return _deal(dealId);
+    }
+
+    /// @notice The part of the vault's balance of `token` held in escrow.
+    function escrowed(address token) external view returns (uint256) {
+        return _vault().escrowed[token];
+    }
+
+    /// @notice The part of the vault's balance of `token` (`address(0)`: ETH) the athlete may withdraw.
+    function freeBalance(address token) public view returns (uint256) {
+        uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
+        uint256 locked = _vault().escrowed[token];
+        return balance > locked ? balance - locked : 0;
+    }
+
+    /// @notice The deal NFT of `dealId` (it exists once the deal is funded).
+    function tokenIdOf(uint256 dealId) external view returns (uint256) {
+        return _nft.tokenIdOf(address(this), dealId);
+    }
+
+    /// @notice The suite's contracts this vault works with.
+    function suite()
+        external
+        view
+        returns (address registry, address factory, address contractNFT, address splitterFactory)
+    {
+        return (address(_registry), _factory, address(_nft), address(_splitterFactory));
+    }
+
+    /// @notice The EIP-712 domain separator of this vault.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    function _propose(Terms calldata terms) private returns (uint256 dealId) {
+        if (
+            terms.brand == address(0) || terms.amount == 0 || terms.confirmationPeriod > MAX_CONFIRMATION_PERIOD
+                || (terms.currency != address(0) && terms.currency.code.length == 0)
+        ) revert InvalidTerms();
+        bytes calldata uri = bytes(terms.uri);
+        if (uri.length <= 7 || bytes7(uri[:7]) != "ipfs://") revert InvalidURI();
+        if (_registry.isSanctioned(terms.brand)) revert Sanctioned(terms.brand);
+        VaultStorage storage $ = _vault();
+        dealId = ++$.dealCount;
+        Deal storage d = $.deals[dealId];
+        d.brand = terms.brand;
+        d.status = Status.Proposed;
+        d.confirmationPeriod = terms.confirmationPeriod;
+        d.currency = terms.currency;
+        d.amount = terms.amount;
+        d.deliverablesHash = terms.deliverablesHash;
+        d.uri = terms.uri;
+        emit DealProposed(
+            dealId,
+            terms.brand,
+            terms.currency,
+            terms.amount,
+            terms.deliverablesHash,
+            terms.confirmationPeriod,
+            terms.uri
+        );
+    }
+
+    function _accept(uint256 dealId) private {
+        Deal storage d = _deal(dealId);
+        _requireStatus(dealId, d.status, Status.Proposed);
+        d.status = Status.Accepted;
+        emit DealAccepted(dealId, _vault().athlete);
+    }
+
+    /// @dev Pays a deal's escrow into the athlete's splitter, after the registry checks.
+    function _release(uint256 dealId, Deal storage d) private {
+        VaultStorage storage $ = _vault();
+        address athlete_ = $.athlete;
+        if (!_registry.isVerified(athlete_)) revert NotVerified(athlete_);
+        address split = $.splitter;
+        if (split == address(0)) revert NoSplitter();
+        address[] memory payees = IRevenueSplitter(split).payees();
+        for (uint256 i; i < payees.length; ++i) {
+            if (_registry.isSanctioned(payees[i])) revert Sanctioned(payees[i]);
+        }
+        d.status = Status.Released;
+        address currency = d.currency;
+        uint256 amount = d.amount;
+        $.escrowed[currency] -= amount;
+        _send(currency, split, amount);
+        // Push the shares on at once when possible; if not, anyone can distribute later.
+        try IRevenueSplitter(split).distribute(currency) {} catch {}
+        emit DealReleased(dealId, split, amount, msg.sender);
+        _nft.notifyStatus(dealId);
+    }
+
+    function _send(address token, address to, uint256 amount) private {
+        if (token == address(0)) {
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    function _setAthlete(address newAthlete) private {
+        if (newAthlete == address(0)) revert ZeroAddress();
+        VaultStorage storage $ = _vault();
+        emit AthleteChanged($.athlete, newAthlete, msg.sender);
+        $.athlete = newAthlete;
+    }
+
+    function _checkSplitter(address split) private view {
+        if (!_splitterFactory.isSplit(split)) revert InvalidSplitter(split);
+    }
+
+    function _checkSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)
+        private
+        view
+    {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidSignature(signer);
+        }
+    }
+
+    function _requireParty(Deal storage d) private view {
+        if (msg.sender != d.brand && msg.sender != _vault().athlete) revert NotParty(msg.sender);
+    }
+
+    function _requireStatus(uint256 dealId, Status actual, Status expected) private pure {
+        if (actual != expected) revert WrongStatus(dealId, actual);
+    }
+
+    function _deal(uint256 dealId) private view returns (Deal storage d) {
+        d = _vault().deals[dealId];
+        if (d.status == Status.None) revert UnknownDeal(dealId);
+    }
+
+    function _vault() private pure returns (VaultStorage storage $) {
+        assembly {
+            $.slot := _STORAGE
+        }
+    }
+}

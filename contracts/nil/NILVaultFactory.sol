@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
+import {INILVault} from "./INILVault.sol";
+
+/**
+ * @title NILVaultFactory
+ * @notice Creates one {NILVault} per athlete, at a CREATE2 address derived from the athlete id alone,
+ * so a vault's address can be shared before the vault exists ({predictVault}). Every vault is a
+ * beacon proxy: one upgrade of the beacon moves all of them. The factory keeps the list of its
+ * vaults and holds the roles the vaults obey.
+ *
+ * @dev Roles (read by the vaults through {hasRole}):
+ *
+ * - `DEFAULT_ADMIN_ROLE`: grants roles, sets the beacon once, and in the vaults recovers an athlete's
+ *   wallet and refunds disputed deals.
+ * - `OPERATOR_ROLE`: creates vaults (onboarding athletes, so that nobody can squat an athlete id).
+ * - `GUARDIAN_ROLE`: pauses and unpauses vaults.
+ *
+ * A vault is a minimal beacon proxy (76 bytes, `{beacon}` embedded like EIP-1167 embeds its
+ * implementation) followed by the 32-byte athlete id, which is never executed:
+ *
+ * ```
+ * 635c60da1b5f5260205f6004601c73<beacon>5afa156044575f51365f5f375f5f365f845af43d5f5f3e6040573d5ffd
+ * 5b3d5ff35b3d5f5f3e3d5ffd<athleteId>
+ * ```
+ *
+ * Each call asks the beacon for `implementation()` and delegates to it, bubbling up reverts. The
+ * beacon is not stored in the ERC-1967 beacon slot (that store alone would cost 22,100 gas per
+ * vault); {isVault} recognises vaults from their code and address alone.
+ */
+contract NILVaultFactory is AccessControl {
+    /// @notice Role allowed to create vaults.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+
+    /// @notice Role allowed to pause and unpause vaults.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    /// @notice The length of a vault's runtime code: the proxy, then the athlete id.
+    uint256 public constant VAULT_CODE_SIZE = 108;
+
+    uint256 private constant _PROXY_SIZE = 76;
+
+    /// @notice The beacon every vault reads its implementation from (set once).
+    address public beacon;
+
+    // Packed with `beacon`, which every creation reads anyway: the list's length costs no cold slot.
+    uint96 private _vaultCount;
+    mapping(uint256 index => address) private _vaults;
+
+    /// @notice The beacon was set.
+    event BeaconSet(address indexed beacon);
+    /// @notice A vault was created for `athleteId`, controlled by `athlete`.
+    event VaultCreated(bytes32 indexed athleteId, address indexed vault, address indexed athlete, address splitter);
+
+    /// @notice An address argument was zero.
+    error ZeroAddress();
+    /// @notice The beacon was set already.
+    error BeaconAlreadySet();
+    /// @notice No beacon is set yet.
+    error BeaconNotSet();
+    /// @notice The athlete id is zero.
+    error InvalidAthleteId();
+    /// @notice The athlete already has a vault.
+    error VaultExists(bytes32 athleteId, address vault);
+    /// @notice `index` is past the end of the list of vaults.
+    error IndexOutOfRange(uint256 index, uint256 count);
+
+    /// @param admin The holder of `DEFAULT_ADMIN_ROLE` (the deployer during set-up, then the timelock).
+    constructor(address admin) {
+        if (admin == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /**
+     * @notice Sets the vaults' beacon; possible once, as vault addresses depend on it.
+     * @param beacon_ The {Beacon} of the {NILVault} implementation.
+     */
+    function setBeacon(address beacon_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (beacon_ == address(0)) revert ZeroAddress();
+        if (beacon != address(0)) revert BeaconAlreadySet();
+        beacon = beacon_;
+        emit BeaconSet(beacon_);
+    }
+
+    /**
+     * @notice Creates the vault of `athleteId`, controlled by `athlete`, paying out through `splitter`.
+     * @param athleteId The athlete's id (non-zero), e.g. the hash of an off-chain identifier.
+     * @param athlete The wallet that controls the vault.
+     * @param splitter The athlete's split from the SplitterFactory, or zero for the athlete to set it
+     * later with `setSplitter` (cheaper: a vault with a splitter stores one more slot and checks it).
+     * @return vault The vault's address, equal to `predictVault(athleteId)`.
+     */
+    function createVault(bytes32 athleteId, address athlete, address splitter)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (address vault)
+    {
+        if (athleteId == bytes32(0)) revert InvalidAthleteId();
+        bytes memory code = _initcode(athleteId);
+        // Checked first: a CREATE2 onto an existing contract would burn all the gas it is given.
+        address predicted = Create2.computeAddress(athleteId, keccak256(code));
+        if (predicted.code.length != 0) revert VaultExists(athleteId, predicted);
+        assembly ("memory-safe") {
+            vault := create2(0, add(code, 32), mload(code), athleteId)
+        }
+        if (vault == address(0)) revert Errors.FailedDeployment();
+        INILVault(vault).initialize(athlete, splitter);
+        uint96 index = _vaultCount;
+        _vaults[index] = vault;
+        _vaultCount = index + 1;
+        emit VaultCreated(athleteId, vault, athlete, splitter);
+    }
+
+    /**
+     * @notice The address of the vault of `athleteId`, whether or not it exists yet.
+     * @param athleteId The athlete's id.
+     * @return The vault's address.
+     */
+    function predictVault(bytes32 athleteId) external view returns (address) {
+        return Create2.computeAddress(athleteId, keccak256(_initcode(athleteId)));
+    }
+
+    /**
+     * @notice Whether `account` is a vault this factory created.
+     * @param account The address to check.
+     * @return True for a vault of this factory.
+     */
+    function isVault(address account) public view returns (bool) {
+        if (account.code.length != VAULT_CODE_SIZE) return false;
+        bytes32 athleteId;
+        assembly ("memory-safe") {
+            extcodecopy(account, 0, _PROXY_SIZE, 32)
+            athleteId := mload(0)
+        }
+        return Create2.computeAddress(athleteId, keccak256(_initcode(athleteId))) == account;
+    }
+
+    /**
+     * @notice The number of vaults created.
+     * @return The count.
+     */
+    function vaultCount() external view returns (uint256) {
+        return _vaultCount;
+    }
+
+    /**
+     * @notice The vault created `index`-th (from 0).
+     * @param index The position in creation order.
+     * @return The vault.
+     */
+    function vaultAt(uint256 index) external view returns (address) {
+        if (index >= _vaultCount) revert IndexOutOfRange(index, _vaultCount);
+        return _vaults[index];
+    }
+
+    /**
+     * @notice Up to `limit` vaults from position `start`, in creation order.
+     * @param start The first position.
+     * @param limit The largest number of vaults returned.
+     * @return page The vaults.
+     */
+    function vaults(uint256 start, uint256 limit) external view returns (address[] memory page) {
+        uint256 count = _vaultCount;
+        uint256 end = start >= count ? start : (limit > count - start ? count : start + limit);
+        page = new address[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            page[i - start] = _vaults[i];
+        }
+    }
+
+    /// @dev The creation code of the vault of `athleteId` (see the contract's notes).
+    function _initcode(bytes32 athleteId) private view returns (bytes memory) {
+        address beacon_ = beacon;
+        if (beacon_ == address(0)) revert BeaconNotSet();
+        return abi.encodePacked(
+            hex"61006c80600a5f395ff3", // copy the 108-byte runtime and return it
+            hex"635c60da1b5f5260205f6004601c73",
+            beacon_,
+            hex"5afa156044575f51365f5f375f5f365f845af43d5f5f3e6040573d5ffd5b3d5ff35b3d5f5f3e3d5ffd",
+            athleteId
+        );
+    }
+}

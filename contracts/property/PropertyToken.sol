@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC3643} from "../interfaces/IERC3643.sol";
+import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
+
+/// @dev The registry's full-record view, used only to name the reason a wallet is refused.
+interface IComplianceRecords {
+    function recordOf(address wallet)
+        external
+        view
+        returns (IComplianceRegistry.Attestation memory attestation, bool sanctioned);
+}
+
+/// @dev What the token needs from its dividend distributor.
+interface IDividendVault {
+    function token() external view returns (address);
+    function stablecoin() external view returns (address);
+}
+
+/**
+ * @title PropertyToken
+ * @notice An ERC-3643 permissioned token for one tokenized property. Only wallets the suite's
+ * {IComplianceRegistry} verifies (KYC and AML, not sanctioned, not expired) may send, receive or spend
+ * it; the property's {ModularCompliance} adds per-property rules; rent deposited in the property's
+ * {DividendDistributor} is claimable pro rata to balances at deposit time.
+ *
+ * @dev Deployed behind a beacon proxy by {PropertyTokenFactory}; ERC-7201 namespaced storage.
+ *
+ * Gas: each wallet's balance, freeze flags and dividend correction share ONE storage slot
+ * (`{uint96 balance; uint8 flags; int152 correction}`), so an ordinary transfer writes two slots; the
+ * amount of partially frozen tokens lives apart and is read only for wallets whose flag says they
+ * have some; the compliance contract is called only when it has modules.
+ *
+ * Dividends use dividends-per-share accounting kept beside the balances, so that the token never
+ * calls out on a transfer: `dividendsPerShare` grows by `amount * 2^96 / totalSupply` on each
+ * deposit, and each balance change adjusts the wallet's correction so that its entitlement
+ * `(dividendsPerShare * balance >> 64) + correction` (in units of 2^-32 wei) is unchanged. Every
+ * rounding goes against the holder, so the claims can never exceed the deposits; each holder loses
+ * less than one wei in total. Holders claim here ({claimDividends}), which pays them straight from
+ * the distributor's funds: one call fewer than claiming through the distributor. `dividendsPerShare`
+ * (at most 2^160) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
+ * tokens and frozen wallets keep earning; a frozen wallet cannot claim until it is unfrozen.
+ *
+ * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters),
+ * `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`, `PAUSER_ROLE`.
+ */
+contract PropertyToken is
+    IERC3643,
+    IERC20Errors,
+    IComplianceErrors,
+    IComplianceAwareToken,
+    Initializable,
+    AccessControlUpgradeable
+{
+    using SafeERC20 for IERC20;
+
+    /// @notice Role allowed to mint.
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice Role allowed to burn.
+    bytes32 public constant BURNER_ROLE = keccak256("BURNER_ROLE");
+    /// @notice Role allowed to freeze and unfreeze wallets and tokens.
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
+    /// @notice Role allowed to force transfers.
+    bytes32 public constant FORCED_TRANSFER_ROLE = keccak256("FORCED_TRANSFER_ROLE");
+    /// @notice Role allowed to recover lost wallets.
+    bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
+    /// @notice Role allowed to pause and unpause.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice Largest number of entries a batch function accepts.
+    uint256 public constant MAX_BATCH = 100;
+    /// @notice Largest total supply (balances are stored as uint96).
+    uint256 public constant MAX_SUPPLY = type(uint96).max;
+
+    string private constant _VERSION = "1.0.0";
+
+    uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
+    uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
+    uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
+    uint256 private constant _ENTITLEMENT_SHIFT = 64; // entitlement units: wei << 32
+    uint256 private constant _WEI_SHIFT = 32;
+    uint256 private constant _ROUND_UP = (1 << _ENTITLEMENT_SHIFT) - 1;
+
+    /// @dev One wallet, in one slot.
+    struct Account {
+        uint96 balance;
+        uint8 flags;
+        int152 correction;
+    }
+
+    /// @notice What a new token is initialized with.
+    struct TokenConfig {
+        string name;
+        string symbol;
+        uint8 decimals;
+        address identityRegistry;
+        address compliance;
+        address distributor;
+        address onchainID;
+    }
+
+    /// @notice Who gets which role at initialization (zero addresses are skipped).
+    struct Agents {
+        address minter;
+        address burner;
+        address freezer;
+        address forcedTransfer;
+        address recovery;
+        address pauser;
+    }
+
+    /// @custom:storage-location erc7201:rwa.storage.PropertyToken
+    struct PropertyTokenStorage {
+        // slot 0: everything an ordinary transfer reads (capped at 2^160 by {distributeDividends})
+        uint160 dividendsPerShare;
+        bool paused;
+        bool complianceActive;
+        bool registryOverridden;
+        // slot 1
+        address compliance;
+        uint8 decimals;
+        // slot 2
+        address distributor;
+        uint96 totalSupply;
+        // slot 3: read only when `registryOverridden`; otherwise {defaultIdentityRegistry}
+        IComplianceRegistry registry;
+        address onchainID;
+        string name;
+        string symbol;
+        mapping(address wallet => Account) accounts;
+        mapping(address wallet => uint256) frozenTokens;
+        mapping(address owner => mapping(address spender => uint256)) allowances;
+        mapping(address agent => uint8 roles) agentRoles;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("rwa.storage.PropertyToken")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant PropertyTokenStorageLocation =
+        0xd4737aa09f69e2ca8119986beec815a9c452f22a63b739f1f9a3db0267c9f100;
+
+    /// @notice Emitted when a deposit raises the dividends per share.
+    event DividendsDistributed(uint256 amount, uint256 dividendsPerShare);
+    /// @notice Emitted when a holder claims dividends.
+    event DividendsClaimed(address indexed holder, uint256 amount);
+    /// @notice Emitted when the dividend distributor (and its stablecoin) is set.
+    event DividendDistributorSet(address indexed distributor, address indexed stablecoin);
+    /// @notice Emitted when the compliance starts or stops having modules.
+    event ComplianceEnforcementChanged(bool active);
+
+    error ZeroAddress();
+    error InvalidDecimals(uint8 decimals);
+    error TokenPaused();
+    error TokenNotPaused();
+    error WalletNotVerified(address wallet);
+    error WalletSanctioned(address wallet);
+    error VerificationExpired(address wallet, uint40 expiry);
+    error WalletFrozen(address wallet);
+    error InsufficientFreeBalance(address wallet, uint256 free, uint256 needed);
+    error FreezeExceedsBalance(address wallet, uint256 balance, uint256 frozen);
+    error UnfreezeExceedsFrozen(address wallet, uint256 frozen, uint256 amount);
+    error SupplyOverflow(uint256 supply, uint256 maxSupply);
+    error BatchLengthMismatch(uint256 expected, uint256 actual);
+    error BatchTooLarge(uint256 size, uint256 maxSize);
+    error NothingToRecover(address lostWallet);
+    error RecoveryInvestorMismatch(address lostWallet, address newWallet);
+    error UnauthorizedCaller(address caller);
+    error ComplianceNotBound(address compliance);
+    error DistributorNotBound(address distributor);
+    error NoSupply();
+    error DividendsPerShareOverflow();
+    error NothingToClaim(address holder);
+
+    function _getStorage() private pure returns (PropertyTokenStorage storage $) {
+        assembly {
+            $.slot := PropertyTokenStorageLocation
+        }
+    }
+
+    /// @notice The stablecoin dividends are paid in: one per network, shared by every property, so that
+    /// a claim reads it from the code rather than from storage.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable dividendToken;
+
+    /// @notice The suite's ComplianceRegistry: every token's identity registry unless its owner sets another.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable defaultIdentityRegistry;
+
+    /// @param dividendToken_ The network's rent stablecoin.
+    /// @param defaultIdentityRegistry_ The suite's ComplianceRegistry.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(address dividendToken_, address defaultIdentityRegistry_) {
+        if (dividendToken_ == address(0) || defaultIdentityRegistry_ == address(0)) revert ZeroAddress();
+        dividendToken = dividendToken_;
+        defaultIdentityRegistry = defaultIdentityRegistry_;
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initializes the token behind its proxy.
+     * @dev The compliance and distributor may not exist yet (the factory predicts their CREATE2
+     * addresses); the token trusts the addresses it is given. Compliance starts with no modules.
+     * @param config Name, symbol, decimals (≤ 18), identity registry (zero: the default), compliance,
+     * distributor (may be zero), ONCHAINID.
+     * @param admin Receives `DEFAULT_ADMIN_ROLE` (the owner: the timelock).
+     * @param agents Receive the operational roles.
+     */
+    function initialize(TokenConfig calldata config, address admin, Agents calldata agents) external initializer {
+        if (admin == address(0) || config.compliance == address(0)) revert ZeroAddress();
+        if (config.decimals > 18) revert InvalidDecimals(config.decimals);
+        PropertyTokenStorage storage $ = _getStorage();
+        $.name = config.name;
+        $.symbol = config.symbol;
+        $.decimals = config.decimals;
+        address registry = config.identityRegistry;
+        if (registry == address(0)) registry = defaultIdentityRegistry;
+        else if (registry != defaultIdentityRegistry) _overrideRegistry($, registry);
+        $.compliance = config.compliance;
+        $.onchainID = config.onchainID;
+        if (config.distributor != address(0)) {
+            $.distributor = config.distributor;
+            emit DividendDistributorSet(config.distributor, dividendToken);
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantAgent(MINTER_ROLE, agents.minter);
+        _grantAgent(BURNER_ROLE, agents.burner);
+        _grantAgent(FREEZER_ROLE, agents.freezer);
+        _grantAgent(FORCED_TRANSFER_ROLE, agents.forcedTransfer);
+        _grantAgent(RECOVERY_ROLE, agents.recovery);
+        _grantAgent(PAUSER_ROLE, agents.pauser);
+        emit IdentityRegistryAdded(registry);
+        emit ComplianceAdded(config.compliance);
+        emit UpdatedTokenInformation(config.name, config.symbol, config.decimals, _VERSION, config.onchainID);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ERC-20
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IERC20Metadata
+    function name() external view returns (string memory) {
+        return _getStorage().name;
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function symbol() external view returns (string memory) {
+        return _getStorage().symbol;
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function decimals() external view returns (uint8) {
+        return _getStorage().decimals;
+    }
+
+    /// @inheritdoc IERC20
+    function totalSupply() external view returns (uint256) {
+        return _getStorage().totalSupply;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) external view returns (uint256) {
+        return _getStorage().accounts[account].balance;
+    }
+
+    /// @inheritdoc IERC20
+    function allowance(address owner, address spender) external view returns (uint256) {
+        return _getStorage().allowances[owner][spender];
+    }
+
+    /**
+     * @notice Approves `spender` to move up to `value` of the caller's tokens.
+     * @dev The spender must itself be verified when it spends. Emits {Approval}.
+     */
+    function approve(address spender, uint256 value) external returns (bool) {
+        address owner = _msgSender();
+        if (spender == address(0)) revert ERC20InvalidSpender(address(0));
+        _getStorage().allowances[owner][spender] = value;
+        emit Approval(owner, spender, value);
+        return true;
+    }
+
+    /**
+     * @notice Transfers `value` tokens to `to`.
+     * @dev Refused when paused, when either wallet is frozen, unverified, sanctioned or expired,
+     * when the sender's unfrozen balance is too small, or when a compliance module refuses.
+     */
+    function transfer(address to, uint256 value) external returns (bool) {
+        address from = _msgSender();
+        _checkedTransfer(_getStorage(), from, to, value, from);
+        return true;
+    }
+
+    /**
+     * @notice Transfers `value` tokens from `from` to `to` on an allowance.
+     * @dev As {transfer}, and the spender (the caller) must be verified too.
+     */
+    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+        address spender = _msgSender();
+        _spendAllowance(from, spender, value);
+        _checkedTransfer(_getStorage(), from, to, value, spender);
+        return true;
+    }
+
+    /**
+     * @notice Transfers to each of `_toList` the amount at the same index, with the rules of {transfer}.
+     * @dev All or nothing; at most {MAX_BATCH} entries.
+     */
+    function batchTransfer(address[] calldata _toList, uint256[] calldata _amounts) external {
+        _checkBatch(_toList.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        address from = _msgSender();
+        for (uint256 i; i < _toList.length; ++i) {
+            _checkedTransfer($, from, _toList[i], _amounts[i], from);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Agents: mint, burn, forced transfer, recovery
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Mints `_amount` tokens to the verified wallet `_to`.
+     * @dev Requires `MINTER_ROLE`. Compliance modules apply (supply cap, max balance, ...). Allowed while paused.
+     */
+    function mint(address _to, uint256 _amount) external onlyRole(MINTER_ROLE) {
+        _checkedMint(_getStorage(), _to, _amount);
+    }
+
+    /**
+     * @notice Mints to each wallet of `_toList` the amount at the same index.
+     * @dev Requires `MINTER_ROLE`. All or nothing; at most {MAX_BATCH} entries.
+     */
+    function batchMint(address[] calldata _toList, uint256[] calldata _amounts) external onlyRole(MINTER_ROLE) {
+        _checkBatch(_toList.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _toList.length; ++i) {
+            _checkedMint($, _toList[i], _amounts[i]);
+        }
+    }
+
+    /**
+     * @notice Burns `_amount` of `_userAddress`'s tokens; frozen tokens are unfrozen as needed.
+     * @dev Requires `BURNER_ROLE`. Emits {TokensUnfrozen} when frozen tokens are burned.
+     */
+    function burn(address _userAddress, uint256 _amount) external onlyRole(BURNER_ROLE) {
+        _agentBurn(_getStorage(), _userAddress, _amount);
+    }
+
+    /**
+     * @notice Burns from each wallet the amount at the same index.
+     * @dev Requires `BURNER_ROLE`. All or nothing; at most {MAX_BATCH} entries.
+     */
+    function batchBurn(address[] calldata _userAddresses, uint256[] calldata _amounts)
+        external
+        onlyRole(BURNER_ROLE)
+    {
+        _checkBatch(_userAddresses.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _userAddresses.length; ++i) {
+            _agentBurn($, _userAddresses[i], _amounts[i]);
+        }
+    }
+
+    /**
+     * @notice Moves `_amount` tokens from `_from` to the verified wallet `_to` without the holder's consent.
+     * @dev Requires `FORCED_TRANSFER_ROLE`. Ignores pause, freezes and compliance rules (compliance
+     * still records the move); frozen tokens are unfrozen as needed.
+     */
+    function forcedTransfer(address _from, address _to, uint256 _amount)
+        external
+        onlyRole(FORCED_TRANSFER_ROLE)
+        returns (bool)
+    {
+        _forcedTransfer(_getStorage(), _from, _to, _amount);
+        return true;
+    }
+
+    /**
+     * @notice Forced transfers, one per index.
+     * @dev Requires `FORCED_TRANSFER_ROLE`. All or nothing; at most {MAX_BATCH} entries.
+     */
+    function batchForcedTransfer(
+        address[] calldata _fromList,
+        address[] calldata _toList,
+        uint256[] calldata _amounts
+    ) external onlyRole(FORCED_TRANSFER_ROLE) {
+        _checkBatch(_fromList.length, _toList.length);
+        _checkBatch(_fromList.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _fromList.length; ++i) {
+            _forcedTransfer($, _fromList[i], _toList[i], _amounts[i]);
+        }
+    }
+
+    /**
+     * @notice Moves everything of `_lostWallet` to `_newWallet`, a verified wallet of the same investor:
+     * balance, frozen tokens, the wallet freeze, and unclaimed dividends.
+     * @dev Requires `RECOVERY_ROLE`. The registry must give both wallets the same investor id.
+     * `_investorOnchainID` is kept for the standard's selector: it must be zero or the investor id as an
+     * address. Emits {Transfer}, {TokensFrozen}/{AddressFrozen} as carried over, and {RecoverySuccess}.
+     */
+    function recoveryAddress(address _lostWallet, address _newWallet, address _investorOnchainID)
+        external
+        onlyRole(RECOVERY_ROLE)
+        returns (bool)
+    {
+        PropertyTokenStorage storage $ = _getStorage();
+        Account memory lost = $.accounts[_lostWallet];
+        if (lost.balance == 0) revert NothingToRecover(_lostWallet);
+        if (_newWallet == address(0) || _newWallet == _lostWallet) revert ERC20InvalidReceiver(_newWallet);
+        IComplianceRegistry registry = _registry($);
+        _requireVerified(registry, _newWallet);
+        uint128 investorId = registry.investorIdOf(_lostWallet);
+        if (
+            investorId == 0 || registry.investorIdOf(_newWallet) != investorId
+                || (_investorOnchainID != address(0) && _investorOnchainID != address(uint160(investorId)))
+        ) revert RecoveryInvestorMismatch(_lostWallet, _newWallet);
+
+        Account memory target = $.accounts[_newWallet];
+        uint256 frozenCarried = lost.flags & _FLAG_PARTIAL != 0 ? $.frozenTokens[_lostWallet] : 0;
+        if (frozenCarried != 0) {
+            delete $.frozenTokens[_lostWallet];
+            $.frozenTokens[_newWallet] += frozenCarried;
+        }
+        uint8 flags = target.flags | lost.flags;
+        // Entitlements add up; the floor of a sum can exceed the sum of floors by one unit: take it back.
+        int256 correction = int256(target.correction) + lost.correction;
+        if ($.dividendsPerShare != 0) correction -= 1;
+        $.accounts[_newWallet] = Account({
+            balance: target.balance + lost.balance,
+            flags: flags,
+            correction: _toInt152(correction)
+        });
+        delete $.accounts[_lostWallet];
+        emit Transfer(_lostWallet, _newWallet, lost.balance);
+        if (frozenCarried != 0) {
+            emit TokensUnfrozen(_lostWallet, frozenCarried);
+            emit TokensFrozen(_newWallet, frozenCarried);
+        }
+        if (lost.flags & _FLAG_FROZEN != 0 && target.flags & _FLAG_FROZEN == 0) {
+            emit AddressFrozen(_newWallet, true, _msgSender());
+        }
+        if ($.complianceActive) IPropertyCompliance($.compliance).transferred(_lostWallet, _newWallet, lost.balance);
+        emit RecoverySuccess(_lostWallet, _newWallet, _investorOnchainID);
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Agents: freezes and pause
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Freezes (`_freeze` true) or unfreezes a wallet: a frozen wallet neither sends nor receives.
+     * @dev Requires `FREEZER_ROLE`. Emits {AddressFrozen}.
+     */
+    function setAddressFrozen(address _userAddress, bool _freeze) external onlyRole(FREEZER_ROLE) {
+        _setAddressFrozen(_getStorage(), _userAddress, _freeze);
+    }
+
+    /**
+     * @notice Freezes or unfreezes each wallet as told at the same index.
+     * @dev Requires `FREEZER_ROLE`. At most {MAX_BATCH} entries.
+     */
+    function batchSetAddressFrozen(address[] calldata _userAddresses, bool[] calldata _freeze)
+        external
+        onlyRole(FREEZER_ROLE)
+    {
+        _checkBatch(_userAddresses.length, _freeze.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _userAddresses.length; ++i) {
+            _setAddressFrozen($, _userAddresses[i], _freeze[i]);
+        }
+    }
+
+    /**
+     * @notice Freezes `_amount` more of the wallet's tokens; frozen tokens cannot be transferred.
+     * @dev Requires `FREEZER_ROLE`. The frozen total may not exceed the balance. Emits {TokensFrozen}.
+     */
+    function freezePartialTokens(address _userAddress, uint256 _amount) external onlyRole(FREEZER_ROLE) {
+        _freezePartial(_getStorage(), _userAddress, _amount);
+    }
+
+    /**
+     * @notice Partially freezes each wallet by the amount at the same index.
+     * @dev Requires `FREEZER_ROLE`. At most {MAX_BATCH} entries.
+     */
+    function batchFreezePartialTokens(address[] calldata _userAddresses, uint256[] calldata _amounts)
+        external
+        onlyRole(FREEZER_ROLE)
+    {
+        _checkBatch(_userAddresses.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _userAddresses.length; ++i) {
+            _freezePartial($, _userAddresses[i], _amounts[i]);
+        }
+    }
+
+    /**
+     * @notice Unfreezes `_amount` of the wallet's frozen tokens.
+     * @dev Requires `FREEZER_ROLE`. Emits {TokensUnfrozen}.
+     */
+    function unfreezePartialTokens(address _userAddress, uint256 _amount) external onlyRole(FREEZER_ROLE) {
+        _unfreezePartial(_getStorage(), _userAddress, _amount);
+    }
+
+    /**
+     * @notice Partially unfreezes each wallet by the amount at the same index.
+     * @dev Requires `FREEZER_ROLE`. At most {MAX_BATCH} entries.
+     */
+    function batchUnfreezePartialTokens(address[] calldata _userAddresses, uint256[] calldata _amounts)
+        external
+        onlyRole(FREEZER_ROLE)
+    {
+        _checkBatch(_userAddresses.length, _amounts.length);
+        PropertyTokenStorage storage $ = _getStorage();
+        for (uint256 i; i < _userAddresses.length; ++i) {
+            _unfreezePartial($, _userAddresses[i], _amounts[i]);
+        }
+    }
+
+    /**
+     * @notice Stops ordinary transfers (agents may still mint, burn, force and recover).
+     * @dev Requires `PAUSER_ROLE`. Emits {Paused}.
+     */
+    function pause() external onlyRole(PAUSER_ROLE) {
+        PropertyTokenStorage storage $ = _getStorage();
+        if ($.paused) revert TokenPaused();
+        $.paused = true;
+        emit Paused(_msgSender());
+    }
+
+    /**
+     * @notice Resumes ordinary transfers.
+     * @dev Requires `PAUSER_ROLE`. Emits {Unpaused}.
+     */
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        PropertyTokenStorage storage $ = _getStorage();
+        if (!$.paused) revert TokenNotPaused();
+        $.paused = false;
+        emit Unpaused(_msgSender());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Owner setters
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Renames the token.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
+     */
+    function setName(string calldata _name) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        PropertyTokenStorage storage $ = _getStorage();
+        $.name = _name;
+        _emitTokenInformation($);
+    }
+
+    /**
+     * @notice Changes the token symbol.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
+     */
+    function setSymbol(string calldata _symbol) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        PropertyTokenStorage storage $ = _getStorage();
+        $.symbol = _symbol;
+        _emitTokenInformation($);
+    }
+
+    /**
+     * @notice Sets the token's own ONCHAINID (may be zero).
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
+     */
+    function setOnchainID(address _onchainID) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        PropertyTokenStorage storage $ = _getStorage();
+        $.onchainID = _onchainID;
+        _emitTokenInformation($);
+    }
+
+    /**
+     * @notice Points the token at another identity registry (an {IComplianceRegistry}).
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {IdentityRegistryAdded}.
+     */
+    function setIdentityRegistry(address _identityRegistry) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_identityRegistry == address(0)) revert ZeroAddress();
+        _overrideRegistry(_getStorage(), _identityRegistry);
+        emit IdentityRegistryAdded(_identityRegistry);
+    }
+
+    /**
+     * @notice Replaces the compliance contract; it must already be bound to this token.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {ComplianceAdded}.
+     */
+    function setCompliance(address _compliance) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_compliance == address(0)) revert ZeroAddress();
+        IPropertyCompliance c = IPropertyCompliance(_compliance);
+        if (c.getTokenBound() != address(this)) revert ComplianceNotBound(_compliance);
+        PropertyTokenStorage storage $ = _getStorage();
+        $.compliance = _compliance;
+        $.complianceActive = c.hasModules();
+        emit ComplianceAdded(_compliance);
+    }
+
+    /**
+     * @notice Replaces the dividend distributor; it must name this token and {dividendToken}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Unclaimed dividends stay claimable from the new distributor, so
+     * move the old one's funds first. Emits {DividendDistributorSet}.
+     */
+    function setDividendDistributor(address distributor_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (distributor_ == address(0)) revert ZeroAddress();
+        if (
+            IDividendVault(distributor_).token() != address(this)
+                || IDividendVault(distributor_).stablecoin() != dividendToken
+        ) revert DistributorNotBound(distributor_);
+        _getStorage().distributor = distributor_;
+        emit DividendDistributorSet(distributor_, dividendToken);
+    }
+
+    /**
+     * @notice Told by the bound compliance whether it has modules; the token calls it only when it has.
+     * @dev Only the current compliance may call. Emits {ComplianceEnforcementChanged}.
+     */
+    function complianceModulesChanged(bool active) external {
+        PropertyTokenStorage storage $ = _getStorage();
+        if (_msgSender() != $.compliance) revert UnauthorizedCaller(_msgSender());
+        $.complianceActive = active;
+        emit ComplianceEnforcementChanged(active);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Dividends
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Records that `amount` of the stablecoin was deposited for the current holders, pro rata.
+     * @dev Only the distributor, which holds the funds. O(1). Emits {DividendsDistributed}.
+     */
+    function distributeDividends(uint256 amount) external {
+        PropertyTokenStorage storage $ = _getStorage();
+        if (_msgSender() != $.distributor) revert UnauthorizedCaller(_msgSender());
+        uint256 supply = $.totalSupply;
+        if (supply == 0) revert NoSupply();
+        uint256 dps = $.dividendsPerShare + (amount << _DPS_SHIFT) / supply;
+        // Keeps dividendsPerShare * balance within 256 bits for every possible balance.
+        if (dps > type(uint160).max) revert DividendsPerShareOverflow();
+        $.dividendsPerShare = uint160(dps);
+        emit DividendsDistributed(amount, dps);
+    }
+
+    /**
+     * @notice Pays the caller every dividend it has not claimed yet, from the distributor's funds.
+     * @dev A frozen wallet cannot claim. Emits {DividendsClaimed}.
+     * @return amount What was paid, in stablecoin units.
+     */
+    function claimDividends() external returns (uint256 amount) {
+        address holder = _msgSender();
+        PropertyTokenStorage storage $ = _getStorage();
+        Account storage account = $.accounts[holder];
+        Account memory a = account;
+        if (a.flags & _FLAG_FROZEN != 0) revert WalletFrozen(holder);
+        amount = _claimable(a, $.dividendsPerShare);
+        if (amount == 0) revert NothingToClaim(holder);
+        account.correction = _toInt152(int256(a.correction) - int256(amount << _WEI_SHIFT));
+        emit DividendsClaimed(holder, amount);
+        IERC20(dividendToken).safeTransferFrom($.distributor, holder, amount);
+    }
+
+    /// @notice What `holder` could claim now.
+    function claimableDividendsOf(address holder) external view returns (uint256) {
+        PropertyTokenStorage storage $ = _getStorage();
+        return _claimable($.accounts[holder], $.dividendsPerShare);
+    }
+
+    /// @notice Dividends per token unit since issuance, scaled by 2^96.
+    function dividendsPerShare() external view returns (uint256) {
+        return _getStorage().dividendsPerShare;
+    }
+
+    /// @notice The distributor that holds this token's dividends.
+    function dividendDistributor() external view returns (address) {
+        return _getStorage().distributor;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IERC3643
+    function onchainID() external view returns (address) {
+        return _getStorage().onchainID;
+    }
+
+    /// @inheritdoc IERC3643
+    function version() external pure returns (string memory) {
+        return _VERSION;
+    }
+
+    /// @inheritdoc IERC3643
+    function identityRegistry() external view returns (address) {
+        return address(_registry(_getStorage()));
+    }
+
+    /// @inheritdoc IERC3643
+    function compliance() external view returns (address) {
+        return _getStorage().compliance;
+    }
+
+    /// @notice Whether the token calls its compliance (it does when the compliance has modules).
+    function complianceActive() external view returns (bool) {
+        return _getStorage().complianceActive;
+    }
+
+    /// @inheritdoc IERC3643
+    function paused() external view returns (bool) {
+        return _getStorage().paused;
+    }
+
+    /// @inheritdoc IERC3643
+    function isFrozen(address _userAddress) external view returns (bool) {
+        return _getStorage().accounts[_userAddress].flags & _FLAG_FROZEN != 0;
+    }
+
+    /// @inheritdoc IERC3643
+    function getFrozenTokens(address _userAddress) external view returns (uint256) {
+        return _getStorage().frozenTokens[_userAddress];
+    }
+
+    /**
+     * @notice Whether `account` has `role`.
+     * @dev The six agent roles are kept as bits of one slot per agent (granting all six to one agent costs
+     * one storage write); every other role, `DEFAULT_ADMIN_ROLE` included, is AccessControl's own.
+     */
+    function hasRole(bytes32 role, address account) public view virtual override returns (bool) {
+        uint8 bit = _agentBit(role);
+        if (bit == 0) return super.hasRole(role, account);
+        return _getStorage().agentRoles[account] & bit != 0;
+    }
+
+    /// @inheritdoc AccessControlUpgradeable
+    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
+        return interfaceId == type(IERC3643).interfaceId || interfaceId == type(IERC20).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @dev Every balance change goes through here: balances, total supply, dividend corrections and the
+     * {Transfer} event. Mints when `from` is zero, burns when `to` is zero. Checks nothing but amounts.
+     */
+    function _update(PropertyTokenStorage storage $, address from, address to, uint256 value) internal virtual {
+        uint256 dps = $.dividendsPerShare;
+        if (from == address(0)) {
+            uint256 supply = uint256($.totalSupply) + value;
+            if (supply > MAX_SUPPLY) revert SupplyOverflow(supply, MAX_SUPPLY);
+            $.totalSupply = uint96(supply);
+        } else {
+            Account storage sender = $.accounts[from];
+            Account memory a = sender;
+            if (a.balance < value) revert ERC20InsufficientBalance(from, a.balance, value);
+            unchecked {
+                a.balance -= uint96(value);
+            }
+            // Sending keeps what was earned: the correction rises by dps * value (rounded down).
+            if (dps != 0) a.correction = _toInt152(int256(a.correction) + int256((dps * value) >> _ENTITLEMENT_SHIFT));
+            sender.balance = a.balance;
+            sender.correction = a.correction;
+        }
+        if (to == address(0)) {
+            unchecked {
+                $.totalSupply -= uint96(value);
+            }
+        } else {
+            Account storage receiver = $.accounts[to];
+            Account memory b = receiver;
+            unchecked {
+                // Cannot overflow: every balance is at most the total supply, itself at most MAX_SUPPLY.
+                b.balance += uint96(value);
+            }
+            // Receiving earns nothing from the past: the correction falls by dps * value (rounded up).
+            if (dps != 0) {
+                b.correction =
+                    _toInt152(int256(b.correction) - int256((dps * value + _ROUND_UP) >> _ENTITLEMENT_SHIFT));
+            }
+            receiver.balance = b.balance;
+            receiver.correction = b.correction;
+        }
+        emit Transfer(from, to, value);
+    }
+
+    /// @dev An ordinary transfer (or one leg of {batchTransfer}), with every check.
+    function _checkedTransfer(
+        PropertyTokenStorage storage $,
+        address from,
+        address to,
+        uint256 value,
+        address spender
+    ) private {
+        if ($.paused) revert TokenPaused();
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        IComplianceRegistry registry = _registry($);
+        _requireVerified(registry, from);
+        _requireVerified(registry, to);
+        if (spender != from) _requireVerified(registry, spender);
+
+        Account memory a = $.accounts[from];
+        if (a.flags != 0) {
+            if (a.flags & _FLAG_FROZEN != 0) revert WalletFrozen(from);
+            uint256 frozen = $.frozenTokens[from];
+            uint256 free = a.balance > frozen ? a.balance - frozen : 0;
+            if (value > free) revert InsufficientFreeBalance(from, free, value);
+        }
+        if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
+        if ($.complianceActive) IPropertyCompliance($.compliance).enforceTransfer(from, to, value);
+        _update($, from, to, value);
+    }
+
+    function _checkedMint(PropertyTokenStorage storage $, address to, uint256 value) private {
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _requireVerified(_registry($), to);
+        if ($.complianceActive) IPropertyCompliance($.compliance).enforceMint(to, value);
+        _update($, address(0), to, value);
+    }
+
+    function _agentBurn(PropertyTokenStorage storage $, address from, uint256 value) private {
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        _unfreezeForAgent($, from, value);
+        if ($.complianceActive) IPropertyCompliance($.compliance).destroyed(from, value);
+        _update($, from, address(0), value);
+    }
+
+    function _forcedTransfer(PropertyTokenStorage storage $, address from, address to, uint256 value) private {
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _requireVerified(_registry($), to);
+        _unfreezeForAgent($, from, value);
+        if ($.complianceActive) IPropertyCompliance($.compliance).transferred(from, to, value);
+        _update($, from, to, value);
+    }
+
+    /// @dev Before an agent takes `value` from `from`: unfreezes whatever part of it is frozen.
+    function _unfreezeForAgent(PropertyTokenStorage storage $, address from, uint256 value) private {
+        Account storage account = $.accounts[from];
+        uint256 balance = account.balance;
+        if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
+        if (account.flags & _FLAG_PARTIAL == 0) return;
+        uint256 frozen = $.frozenTokens[from];
+        uint256 free = balance - frozen;
+        if (value > free) {
+            uint256 release = value - free;
+            frozen -= release;
+            $.frozenTokens[from] = frozen;
+            if (frozen == 0) account.flags &= ~_FLAG_PARTIAL;
+            emit TokensUnfrozen(from, release);
+        }
+    }
+
+    function _setAddressFrozen(PropertyTokenStorage storage $, address wallet, bool freeze) private {
+        if (wallet == address(0)) revert ZeroAddress();
+        Account storage account = $.accounts[wallet];
+        account.flags = freeze ? account.flags | _FLAG_FROZEN : account.flags & ~_FLAG_FROZEN;
+        emit AddressFrozen(wallet, freeze, _msgSender());
+    }
+
+    function _freezePartial(PropertyTokenStorage storage $, address wallet, uint256 amount) private {
+        Account storage account = $.accounts[wallet];
+        uint256 frozen = $.frozenTokens[wallet] + amount;
+        if (frozen > account.balance) revert FreezeExceedsBalance(wallet, account.balance, frozen);
+        $.frozenTokens[wallet] = frozen;
+        if (frozen != 0) account.flags |= _FLAG_PARTIAL;
+        emit TokensFrozen(wallet, amount);
+    }
+
+    function _unfreezePartial(PropertyTokenStorage storage $, address wallet, uint256 amount) private {
+        uint256 frozen = $.frozenTokens[wallet];
+        if (amount > frozen) revert UnfreezeExceedsFrozen(wallet, frozen, amount);
+        unchecked {
+            frozen -= amount;
+        }
+        $.frozenTokens[wallet] = frozen;
+        if (frozen == 0) $.accounts[wallet].flags &= ~_FLAG_PARTIAL;
+        emit TokensUnfrozen(wallet, amount);
+    }
+
+    function _spendAllowance(address owner, address spender, uint256 value) private {
+        mapping(address => uint256) storage allowances = _getStorage().allowances[owner];
+        uint256 current = allowances[spender];
+        if (current != type(uint256).max) {
+            if (current < value) revert ERC20InsufficientAllowance(spender, current, value);
+            unchecked {
+                allowances[spender] = current - value;
+            }
+        }
+    }
+
+    /// @dev Reverts unless the registry verifies `wallet`, naming why: sanctioned, expired or not verified.
+    function _requireVerified(IComplianceRegistry registry, address wallet) private view {
+        if (registry.isVerified(wallet)) return;
+        // Only to name the reason; a registry without `recordOf` just gets the generic error.
+        try IComplianceRecords(address(registry)).recordOf(wallet) returns (
+            IComplianceRegistry.Attestation memory a, bool sanctioned
+        ) {
+            if (sanctioned) revert WalletSanctioned(wallet);
+            if (a.investorId != 0 && a.flags & 3 == 3 && a.expiry <= block.timestamp) {
+                revert VerificationExpired(wallet, a.expiry);
+            }
+        } catch {}
+        revert WalletNotVerified(wallet);
+    }
+
+    function _registry(PropertyTokenStorage storage $) private view returns (IComplianceRegistry) {
+        return $.registryOverridden ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
+    }
+
+    function _overrideRegistry(PropertyTokenStorage storage $, address registry) private {
+        bool overridden = registry != defaultIdentityRegistry;
+        $.registryOverridden = overridden;
+        $.registry = IComplianceRegistry(overridden ? registry : address(0));
+    }
+
+    function _claimable(Account memory a, uint256 dps) private pure returns (uint256) {
+        int256 entitlement = int256((dps * a.balance) >> _ENTITLEMENT_SHIFT) + a.correction;
+        return entitlement > 0 ? uint256(entitlement) >> _WEI_SHIFT : 0;
+    }
+
+    function _toInt152(int256 value) private pure returns (int152) {
+        if (value > type(int152).max || value < type(int152).min) revert DividendsPerShareOverflow();
+        return int152(value);
+    }
+
+    function _checkBatch(uint256 length, uint256 otherLength) private pure {
+        if (length != otherLength) revert BatchLengthMismatch(length, otherLength);
+        if (length > MAX_BATCH) revert BatchTooLarge(length, MAX_BATCH);
+    }
+
+    function _grantAgent(bytes32 role, address agent) private {
+        if (agent != address(0)) _grantRole(role, agent);
+    }
+
+    /// @dev Agent roles live in {PropertyTokenStorage-agentRoles}; the events are AccessControl's.
+    function _grantRole(bytes32 role, address account) internal virtual override returns (bool) {
+        uint8 bit = _agentBit(role);
+        if (bit == 0) return super._grantRole(role, account);
+        mapping(address => uint8) storage roles = _getStorage().agentRoles;
+        uint8 current = roles[account];
+        if (current & bit != 0) return false;
+        roles[account] = current | bit;
+        emit RoleGranted(role, account, _msgSender());
+        return true;
+    }
+
+    /// @dev See {_grantRole}.
+    function _revokeRole(bytes32 role, address account) internal virtual override returns (bool) {
+        uint8 bit = _agentBit(role);
+        if (bit == 0) return super._revokeRole(role, account);
+        mapping(address => uint8) storage roles = _getStorage().agentRoles;
+        uint8 current = roles[account];
+        if (current & bit == 0) return false;
+        roles[account] = current & ~bit;
+        emit RoleRevoked(role, account, _msgSender());
+        return true;
+    }
+
+    function _agentBit(bytes32 role) private pure returns (uint8) {
+        if (role == MINTER_ROLE) return 1;
+        if (role == BURNER_ROLE) return 2;
+        if (role == FREEZER_ROLE) return 4;
+        if (role == FORCED_TRANSFER_ROLE) return 8;
+        if (role == RECOVERY_ROLE) return 16;
+        if (role == PAUSER_ROLE) return 32;
+        return 0;
+    }
+
+    function _emitTokenInformation(PropertyTokenStorage storage $) private {
+        emit UpdatedTokenInformation($.name, $.symbol, $.decimals, _VERSION, $.onchainID);
+    }
+}

@@ -1,0 +1,883 @@
+"""Tests of the NIL half: NILVaultFactory, NILVault (the deal lifecycle) and ContractNFT.
+
+Fixtures come from ``tests/conftest.py`` and ``tests/contracts/conftest.py`` (every address from the
+deployed suite). Gas figures are printed (``-s``) and asserted only against the documented bounds:
+creating a vault ≤ 160,000; funding a deal plus minting its NFT ≤ 200,000.
+"""
+
+import ape
+import pytest
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+
+from nil_helpers import (
+    DAY,
+    KYC_AML,
+    ZERO_ADDRESS,
+    address_of,
+    attestation,
+    balance_of,
+    random_address,
+    report_gas,
+    reverts,
+)
+
+ETH = ZERO_ADDRESS
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+OPERATOR_ROLE = keccak(text="OPERATOR_ROLE")
+GUARDIAN_ROLE = keccak(text="GUARDIAN_ROLE")
+URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+HASH = keccak(text="3 posts, 1 appearance")
+PRICE = 10**18
+PERIOD = 7 * DAY
+
+# Status enum
+NONE, PROPOSED, ACCEPTED, ACTIVE, DELIVERED, RELEASED, CANCELLED, DISPUTED, REFUNDED = range(9)
+
+PROPOSE_TYPES = {
+    "Propose": [
+        {"name": "brand", "type": "address"},
+        {"name": "currency", "type": "address"},
+        {"name": "amount", "type": "uint256"},
+        {"name": "deliverablesHash", "type": "bytes32"},
+        {"name": "confirmationPeriod", "type": "uint32"},
+        {"name": "uri", "type": "string"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+ACCEPT_TYPES = {
+    "Accept": [
+        {"name": "dealId", "type": "uint256"},
+        {"name": "brand", "type": "address"},
+        {"name": "currency", "type": "address"},
+        {"name": "amount", "type": "uint256"},
+        {"name": "deliverablesHash", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+def athlete_id(name):
+    return keccak(text=name)
+
+
+def terms(brand, currency=ETH, amount=PRICE, deliverables=HASH, period=PERIOD, uri=URI):
+    return (address_of(brand), address_of(currency), amount, deliverables, period, uri)
+
+
+def domain(chain, vault):
+    return {"name": "NILVault", "version": "1", "chainId": chain.chain_id, "verifyingContract": address_of(vault)}
+
+
+def sign_propose(chain, vault, key, t, deadline, nonce=None):
+    brand, currency, amount, deliverables, period, uri = t
+    message = {
+        "brand": brand,
+        "currency": currency,
+        "amount": amount,
+        "deliverablesHash": deliverables,
+        "confirmationPeriod": period,
+        "uri": uri,
+        "nonce": vault.nonces(brand) if nonce is None else nonce,
+        "deadline": deadline,
+    }
+    return bytes(Account.sign_typed_data(key, domain(chain, vault), PROPOSE_TYPES, message).signature)
+
+
+def sign_accept(chain, vault, key, deal_id, deadline, nonce=None, signer=None):
+    deal = vault.deal(deal_id)
+    message = {
+        "dealId": deal_id,
+        "brand": deal.brand,
+        "currency": deal.currency,
+        "amount": deal.amount,
+        "deliverablesHash": bytes(deal.deliverablesHash),
+        "nonce": vault.nonces(signer or vault.athlete()) if nonce is None else nonce,
+        "deadline": deadline,
+    }
+    return bytes(Account.sign_typed_data(key, domain(chain, vault), ACCEPT_TYPES, message).signature)
+
+
+# ------------------------------------------------------------------------------------------------
+# Fixtures
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _wide_fixtures_first(
+    suite, registry, stablecoin, admin, attestor, sanctions_officer, vault_factory, contract_nft, splitter_factory,
+    vault_beacon, timelock, deployer, outsider, operator, guardian, accounts,
+):
+    """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
+
+
+@pytest.fixture(scope="module")
+def athlete(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="module")
+def brand(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="module")
+def agent():
+    return random_address()
+
+
+@pytest.fixture
+def verified(registry, attestor, chain, athlete, brand):
+    """Athlete and brand hold current KYC/AML attestations."""
+    registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
+    registry.register(brand, attestation(chain, investor_id=6), sender=attestor)
+
+
+@pytest.fixture
+def split(project, splitter_factory, deployer, athlete, agent):
+    """The athlete's split: 80% athlete, 20% agent."""
+    pairs = sorted([(athlete.address, 8000), (agent, 2000)], key=lambda p: int(p[0], 16))
+    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
+    address = splitter_factory.predict(payees, shares)
+    splitter_factory.createSplit(payees, shares, sender=deployer)
+    return project.RevenueSplitter.at(address)
+
+
+@pytest.fixture
+def vault(project, vault_factory, operator, athlete, split, verified):
+    address = vault_factory.createVault(athlete_id("athlete-1"), athlete, split, sender=operator).return_value
+    return project.NILVault.at(address)
+
+
+def proposed(vault, brand, **kw):
+    return vault.propose(terms(brand, **kw), sender=brand).return_value
+
+
+def accepted(vault, brand, athlete, **kw):
+    deal_id = proposed(vault, brand, **kw)
+    vault.accept(deal_id, sender=athlete)
+    return deal_id
+
+
+def funded(vault, brand, athlete, **kw):
+    deal_id = accepted(vault, brand, athlete, **kw)
+    vault.fund(deal_id, sender=brand, value=PRICE)
+    return deal_id
+
+
+def delivered(vault, brand, athlete, **kw):
+    deal_id = funded(vault, brand, athlete, **kw)
+    vault.markDelivered(deal_id, sender=athlete)
+    return deal_id
+
+
+# ================================================================================================
+# Factory
+# ================================================================================================
+
+
+def test_factory_setup(vault_factory, contract_nft, vault_beacon, admin, deployer, operator, guardian, timelock, suite):
+    assert vault_factory.beacon() == vault_beacon.address
+    assert vault_beacon.owner() == timelock.address
+    assert vault_beacon.implementation() == suite["contracts"]["NILVaultBeacon"]["proxy"]["implementation"]
+    assert vault_factory.hasRole(DEFAULT_ADMIN_ROLE, admin)
+    assert not vault_factory.hasRole(DEFAULT_ADMIN_ROLE, deployer)
+    assert vault_factory.hasRole(OPERATOR_ROLE, operator)
+    assert vault_factory.hasRole(GUARDIAN_ROLE, guardian)
+    assert contract_nft.factory() == vault_factory.address
+    assert vault_factory.vaultCount() == 0
+
+
+def test_create_vault(project, vault_factory, operator, athlete, split, chain, verified, registry, contract_nft, splitter_factory):
+    aid = athlete_id("athlete-1")
+    predicted = vault_factory.predictVault(aid)
+    assert not chain.provider.get_code(predicted)
+    assert not vault_factory.isVault(predicted)
+    receipt = vault_factory.createVault(aid, athlete, split, sender=operator)
+    assert receipt.return_value == predicted
+    vault = project.NILVault.at(predicted)
+    assert vault_factory.VaultCreated(athleteId=aid, vault=predicted, athlete=athlete, splitter=split) in receipt.events
+    assert len(receipt.events) == 1  # the vault's first athlete and splitter are in VaultCreated
+    assert vault.athlete() == athlete
+    assert vault.splitter() == split
+    assert bytes(vault.athleteId()) == aid
+    assert vault.dealCount() == 0
+    assert vault.suite() == (registry.address, vault_factory.address, contract_nft.address, splitter_factory.address)
+    assert vault_factory.isVault(predicted)
+    assert vault_factory.vaultCount() == 1
+    assert vault_factory.vaultAt(0) == predicted
+    assert vault_factory.vaults(0, 10) == [predicted]
+    assert len(chain.provider.get_code(predicted)) == vault_factory.VAULT_CODE_SIZE() == 108
+
+
+def test_vault_list_and_paging(project, vault_factory, operator, athlete):
+    made = [vault_factory.createVault(athlete_id(f"a{i}"), athlete, ZERO_ADDRESS, sender=operator).return_value for i in range(3)]
+    assert vault_factory.vaultCount() == 3
+    assert vault_factory.vaults(0, 2) == made[:2]
+    assert vault_factory.vaults(1, 10) == made[1:]
+    assert vault_factory.vaults(3, 10) == []
+    assert vault_factory.vaults(7, 1) == []
+    with reverts(vault_factory.IndexOutOfRange, index=3, count=3):
+        vault_factory.vaultAt(3)
+    vault = project.NILVault.at(made[0])
+    assert vault.splitter() == ZERO_ADDRESS
+
+
+def test_create_vault_refusals(vault_factory, operator, outsider, athlete, split, registry, admin):
+    aid = athlete_id("athlete-1")
+    with reverts(vault_factory.AccessControlUnauthorizedAccount, account=outsider, neededRole=OPERATOR_ROLE):
+        vault_factory.createVault(aid, athlete, split, sender=outsider)
+    with reverts(vault_factory.AccessControlUnauthorizedAccount, account=admin, neededRole=OPERATOR_ROLE):
+        vault_factory.createVault(aid, athlete, split, sender=admin)
+    with reverts(vault_factory.InvalidAthleteId):
+        vault_factory.createVault(b"\x00" * 32, athlete, split, sender=operator)
+    with ape.reverts(ape.project.NILVault.ZeroAddress):
+        vault_factory.createVault(aid, ZERO_ADDRESS, split, sender=operator)
+    with ape.reverts(ape.project.NILVault.InvalidSplitter):
+        vault_factory.createVault(aid, athlete, registry, sender=operator)
+    vault = vault_factory.createVault(aid, athlete, split, sender=operator).return_value
+    with reverts(vault_factory.VaultExists, athleteId=aid, vault=vault):
+        vault_factory.createVault(aid, athlete, split, sender=operator)
+
+
+def test_set_beacon_refusals(vault_factory, admin, outsider, vault_beacon):
+    with reverts(vault_factory.AccessControlUnauthorizedAccount, account=outsider, neededRole=DEFAULT_ADMIN_ROLE):
+        vault_factory.setBeacon(outsider, sender=outsider)
+    with reverts(vault_factory.BeaconAlreadySet):
+        vault_factory.setBeacon(outsider, sender=admin)
+    with reverts(vault_factory.ZeroAddress):
+        vault_factory.setBeacon(ZERO_ADDRESS, sender=admin)
+
+
+def test_factory_without_beacon(project, deployer):
+    fresh = deployer.deploy(project.NILVaultFactory, deployer)
+    with reverts(fresh.BeaconNotSet):
+        fresh.predictVault(athlete_id("x"))
+    with reverts(project.NILVaultFactory.ZeroAddress):
+        deployer.deploy(project.NILVaultFactory, ZERO_ADDRESS)
+
+
+def test_is_vault_rejects_lookalikes(vault_factory, vault, registry, deployer, project, split):
+    assert vault_factory.isVault(vault)
+    assert not vault_factory.isVault(registry)
+    assert not vault_factory.isVault(split)
+    assert not vault_factory.isVault(random_address())
+
+
+def test_initialize_only_once_and_only_by_factory(vault, project, outsider, athlete, suite, vault_factory):
+    with reverts(vault.NotFactory, caller=outsider):
+        vault.initialize(outsider, ZERO_ADDRESS, sender=outsider)
+    implementation = project.NILVault.at(suite["contracts"]["NILVaultBeacon"]["proxy"]["implementation"])
+    with reverts(implementation.NotFactory, caller=outsider):
+        implementation.initialize(outsider, ZERO_ADDRESS, sender=outsider)
+    assert vault.athlete() == athlete
+
+
+def test_beacon_upgrade_moves_every_vault(project, vault, vault_beacon, admin, deployer, outsider, suite, registry, vault_factory, contract_nft, splitter_factory, brand):
+    new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory)
+    with ape.reverts():
+        vault_beacon.upgradeTo(new_impl, sender=outsider)
+    vault_beacon.upgradeTo(new_impl, sender=admin)
+    assert vault_beacon.implementation() == new_impl.address
+    # State kept (ERC-7201 namespace), code new.
+    assert vault.splitter() != ZERO_ADDRESS
+    assert proposed(vault, brand) == 1
+
+
+# ================================================================================================
+# Lifecycle
+# ================================================================================================
+
+
+def test_full_lifecycle_eth(vault, contract_nft, brand, athlete, agent, split, chain):
+    gas = {}
+    t = terms(brand)
+    receipt = vault.propose(t, sender=brand)
+    gas["propose"] = receipt.gas_used
+    deal_id = receipt.return_value
+    assert deal_id == 1
+    assert receipt.events == [
+        vault.DealProposed(
+            dealId=1, brand=brand, currency=ETH, amount=PRICE, deliverablesHash=HASH, confirmationPeriod=PERIOD, uri=URI
+        )
+    ]
+    deal = vault.deal(1)
+    assert (deal.brand, deal.status, deal.currency, deal.amount, bytes(deal.deliverablesHash), deal.uri) == (
+        brand.address, PROPOSED, ETH, PRICE, HASH, URI
+    )
+
+    receipt = vault.accept(1, sender=athlete)
+    gas["accept"] = receipt.gas_used
+    assert receipt.events == [vault.DealAccepted(dealId=1, athlete=athlete)]
+
+    receipt = vault.fund(1, sender=brand, value=PRICE)
+    gas["fund + mint"] = receipt.gas_used
+    token_id = receipt.return_value
+    assert token_id == (int(vault.address, 16) << 96) | 1 == vault.tokenIdOf(1)
+    transfers = [e for e in receipt.events if e.event_name == "Transfer"]
+    assert [(e["from"], e["to"], e["tokenId"]) for e in transfers] == [(ZERO_ADDRESS, vault.address, token_id)]
+    assert contract_nft.Locked(tokenId=token_id) in receipt.events
+    assert vault.DealFunded(dealId=1, tokenId=token_id, currency=ETH, amount=PRICE) in receipt.events
+    assert vault.deal(1).status == ACTIVE
+    assert vault.escrowed(ETH) == PRICE
+    assert vault.freeBalance(ETH) == 0
+    assert contract_nft.ownerOf(token_id) == vault.address
+    assert contract_nft.locked(token_id)
+    assert contract_nft.tokenURI(token_id) == URI
+    record_vault, record_id, record = contract_nft.dealOf(token_id)
+    # Deal tuple: brand, status, confirmationPeriod, deliveredAt, currency, amount, deliverablesHash, uri
+    assert (record_vault, record_id, record[0], record[1], record[4], record[5], record[7]) == (
+        vault.address, 1, brand.address, ACTIVE, ETH, PRICE, URI
+    )
+
+    receipt = vault.markDelivered(1, sender=athlete)
+    gas["deliver"] = receipt.gas_used
+    assert contract_nft.MetadataUpdate(_tokenId=token_id) in receipt.events
+    assert vault.deal(1).status == DELIVERED
+    assert vault.deal(1).deliveredAt == chain.blocks.head.timestamp
+
+    athlete_before = balance_of(chain, athlete)
+    receipt = vault.confirm(1, sender=brand)
+    gas["confirm + release"] = receipt.gas_used
+    assert vault.DealReleased(dealId=1, splitter=split, amount=PRICE, by=brand) in receipt.events
+    assert contract_nft.MetadataUpdate(_tokenId=token_id) in receipt.events
+    assert vault.deal(1).status == RELEASED
+    assert contract_nft.dealOf(token_id)[2][1] == RELEASED
+    assert vault.escrowed(ETH) == 0
+    # Released through the split, and distributed at once.
+    assert balance_of(chain, athlete) - athlete_before == PRICE * 8 // 10
+    assert balance_of(chain, agent) == PRICE * 2 // 10
+    assert balance_of(chain, split) == 0
+
+    for step, value in gas.items():
+        report_gas(f"deal {step}", value, 200_000 if step == "fund + mint" else None)
+    report_gas("deal total (propose to release)", sum(gas.values()))
+    assert gas["fund + mint"] <= 200_000
+
+
+def test_lifecycle_erc20_released_after_timeout(vault, stablecoin, brand, athlete, agent, outsider, split, chain, contract_nft):
+    amount = 5_000 * 10**6
+    deal_id = vault.propose(terms(brand, currency=stablecoin, amount=amount), sender=brand).return_value
+    vault.accept(deal_id, sender=athlete)
+    stablecoin.mint(brand, amount, sender=brand)
+    stablecoin.approve(vault, amount, sender=brand)
+    receipt = vault.fund(deal_id, sender=brand)
+    report_gas("deal fund + mint (ERC-20)", receipt.gas_used, 200_000)
+    assert receipt.gas_used <= 200_000
+    assert stablecoin.balanceOf(vault) == amount == vault.escrowed(stablecoin)
+    vault.markDelivered(deal_id, sender=athlete)
+    delivered_at = vault.deal(deal_id).deliveredAt
+    chain.pending_timestamp = delivered_at + PERIOD - 5
+    with reverts(vault.ConfirmationPending, dealId=deal_id, releasableAt=delivered_at + PERIOD):
+        vault.release(deal_id, sender=outsider)
+    chain.pending_timestamp = delivered_at + PERIOD
+    receipt = vault.release(deal_id, sender=outsider)
+    assert vault.DealReleased(dealId=deal_id, splitter=split, amount=amount, by=outsider) in receipt.events
+    assert stablecoin.balanceOf(athlete) == amount * 8 // 10
+    assert stablecoin.balanceOf(agent) == amount * 2 // 10
+    assert vault.escrowed(stablecoin) == 0
+
+
+def test_gas_create_vault(vault_factory, operator, athlete, split, verified):
+    """The bound is for a vault and its athlete (the factory's very first vault also pays for the
+    list's first slot). Naming the splitter at creation stores and checks one more slot."""
+    first = vault_factory.createVault(athlete_id("gas1"), athlete, ZERO_ADDRESS, sender=operator).gas_used
+    report_gas("createVault (the factory's first vault)", first, 160_000)
+    later = vault_factory.createVault(athlete_id("gas2"), athlete, ZERO_ADDRESS, sender=operator).gas_used
+    report_gas("createVault", later, 160_000)
+    with_splitter = vault_factory.createVault(athlete_id("gas3"), athlete, split, sender=operator).gas_used
+    report_gas("createVault with its splitter", with_splitter)
+    assert first <= 160_000
+    assert later <= 160_000
+
+
+# ================================================================================================
+# Signatures
+# ================================================================================================
+
+
+@pytest.fixture
+def brand_key(registry, attestor, chain):
+    key = Account.create()
+    registry.register(key.address, attestation(chain, investor_id=66), sender=attestor)
+    return key
+
+
+def test_propose_with_sig_relayed_by_athlete_accepts_too(vault, brand_key, athlete, chain):
+    t = terms(brand_key.address)
+    deadline = chain.pending_timestamp + 3600
+    signature = sign_propose(chain, vault, brand_key.key, t, deadline)
+    receipt = vault.proposeWithSig(t, deadline, signature, sender=athlete)
+    assert vault.DealAccepted(dealId=1, athlete=athlete) in receipt.events
+    assert vault.deal(1).status == ACCEPTED
+    assert vault.nonces(brand_key.address) == 1
+    # Replayed: the nonce moved on.
+    with reverts(vault.InvalidSignature, expectedSigner=brand_key.address):
+        vault.proposeWithSig(t, deadline, signature, sender=athlete)
+
+
+def test_propose_with_sig_relayed_by_other_only_proposes(vault, brand_key, outsider, chain):
+    t = terms(brand_key.address)
+    deadline = chain.pending_timestamp + 3600
+    vault.proposeWithSig(t, deadline, sign_propose(chain, vault, brand_key.key, t, deadline), sender=outsider)
+    assert vault.deal(1).status == PROPOSED
+
+
+def test_propose_with_sig_refusals(vault, brand_key, athlete, chain, project, vault_factory, operator, split):
+    t = terms(brand_key.address)
+    deadline = chain.pending_timestamp + 3600
+    # Expired.
+    past = chain.pending_timestamp - 1
+    with reverts(vault.SignatureExpired, deadline=past):
+        vault.proposeWithSig(t, past, sign_propose(chain, vault, brand_key.key, t, past), sender=athlete)
+    # Signed by someone else.
+    stranger = Account.create()
+    with reverts(vault.InvalidSignature, expectedSigner=brand_key.address):
+        vault.proposeWithSig(t, deadline, sign_propose(chain, vault, stranger.key, t, deadline), sender=athlete)
+    # Terms altered after signing.
+    signature = sign_propose(chain, vault, brand_key.key, t, deadline)
+    altered = terms(brand_key.address, amount=PRICE * 2)
+    with reverts(vault.InvalidSignature, expectedSigner=brand_key.address):
+        vault.proposeWithSig(altered, deadline, signature, sender=athlete)
+    # Signed for another vault (EIP-712 domain).
+    other = project.NILVault.at(vault_factory.createVault(athlete_id("other"), athlete, split, sender=operator).return_value)
+    with reverts(vault.InvalidSignature, expectedSigner=brand_key.address):
+        vault.proposeWithSig(t, deadline, sign_propose(chain, other, brand_key.key, t, deadline, nonce=0), sender=athlete)
+    # Wrong nonce.
+    with reverts(vault.InvalidSignature, expectedSigner=brand_key.address):
+        vault.proposeWithSig(t, deadline, sign_propose(chain, vault, brand_key.key, t, deadline, nonce=5), sender=athlete)
+    # Malformed.
+    with ape.reverts():
+        vault.proposeWithSig(t, deadline, b"\x01" * 10, sender=athlete)
+    assert vault.dealCount() == 0
+
+
+@pytest.fixture
+def key_vault(project, vault_factory, operator, split, registry, attestor, chain):
+    """A vault whose athlete is an off-chain key (so tests can sign as the athlete)."""
+    key = Account.create()
+    registry.register(key.address, attestation(chain, investor_id=55), sender=attestor)
+    address = vault_factory.createVault(athlete_id("keyed"), key.address, split, sender=operator).return_value
+    return project.NILVault.at(address), key
+
+
+def test_accept_with_sig_relayed_by_brand(key_vault, brand, chain):
+    vault, key = key_vault
+    deal_id = proposed(vault, brand)
+    deadline = chain.pending_timestamp + 3600
+    signature = sign_accept(chain, vault, key.key, deal_id, deadline)
+    receipt = vault.acceptWithSig(deal_id, deadline, signature, sender=brand)
+    assert receipt.events == [vault.DealAccepted(dealId=deal_id, athlete=key.address)]
+    # Brand funds right after; replaying the acceptance fails.
+    with reverts(vault.InvalidSignature, expectedSigner=key.address):
+        vault.acceptWithSig(deal_id, deadline, signature, sender=brand)
+    vault.fund(deal_id, sender=brand, value=PRICE)
+    assert vault.deal(deal_id).status == ACTIVE
+
+
+def test_accept_with_sig_refusals(key_vault, brand, chain):
+    vault, key = key_vault
+    deal_id = proposed(vault, brand)
+    past = chain.pending_timestamp - 1
+    with reverts(vault.SignatureExpired, deadline=past):
+        vault.acceptWithSig(deal_id, past, sign_accept(chain, vault, key.key, deal_id, past), sender=brand)
+    deadline = chain.pending_timestamp + 3600
+    with reverts(vault.InvalidSignature, expectedSigner=key.address):
+        vault.acceptWithSig(deal_id, deadline, sign_accept(chain, vault, Account.create().key, deal_id, deadline, signer=key.address), sender=brand)
+    # A signature for deal 1 does not accept deal 2.
+    other = proposed(vault, brand, amount=PRICE + 1)
+    signature = sign_accept(chain, vault, key.key, deal_id, deadline)
+    with reverts(vault.InvalidSignature, expectedSigner=key.address):
+        vault.acceptWithSig(other, deadline, signature, sender=brand)
+    with reverts(vault.UnknownDeal, dealId=99):
+        vault.acceptWithSig(99, deadline, signature, sender=brand)
+    assert vault.deal(deal_id).status == PROPOSED
+
+
+# ================================================================================================
+# Refusals: wrong caller, wrong state, unknown deal
+# ================================================================================================
+
+
+def test_wrong_callers(vault, brand, athlete, outsider, admin, guardian, split):
+    with reverts(vault.NotBrand, caller=outsider):
+        vault.propose(terms(brand), sender=outsider)
+    deal_id = proposed(vault, brand)
+    with reverts(vault.NotAthlete, caller=brand):
+        vault.accept(deal_id, sender=brand)
+    with reverts(vault.NotParty, caller=outsider):
+        vault.cancel(deal_id, sender=outsider)
+    vault.accept(deal_id, sender=athlete)
+    with reverts(vault.NotBrand, caller=athlete):
+        vault.fund(deal_id, sender=athlete, value=PRICE)
+    vault.fund(deal_id, sender=brand, value=PRICE)
+    with reverts(vault.NotAthlete, caller=brand):
+        vault.markDelivered(deal_id, sender=brand)
+    with reverts(vault.NotParty, caller=outsider):
+        vault.dispute(deal_id, sender=outsider)
+    vault.markDelivered(deal_id, sender=athlete)
+    with reverts(vault.NotBrand, caller=athlete):
+        vault.confirm(deal_id, sender=athlete)
+    for fn in (vault.refund, vault.settle):
+        for who in (outsider, brand, athlete, guardian):
+            with reverts(vault.MissingRole, caller=who, role=DEFAULT_ADMIN_ROLE):
+                fn(deal_id, sender=who)
+    for who in (outsider, athlete):
+        with reverts(vault.MissingRole, caller=who, role=DEFAULT_ADMIN_ROLE):
+            vault.recoverAthlete(who, sender=who)
+    for who in (outsider, athlete, admin):
+        with reverts(vault.MissingRole, caller=who, role=GUARDIAN_ROLE):
+            vault.pause(sender=who)
+        with reverts(vault.MissingRole, caller=who, role=GUARDIAN_ROLE):
+            vault.unpause(sender=who)
+    for who in (outsider, brand, admin):
+        with reverts(vault.NotAthlete, caller=who):
+            vault.setAthlete(who, sender=who)
+        with reverts(vault.NotAthlete, caller=who):
+            vault.setSplitter(split, sender=who)
+        with reverts(vault.NotAthlete, caller=who):
+            vault.withdraw(ETH, who, 1, sender=who)
+
+
+def test_wrong_states(vault, brand, athlete, outsider, admin, chain):
+    deal_id = proposed(vault, brand)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=PROPOSED):
+        vault.fund(deal_id, sender=brand, value=PRICE)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=PROPOSED):
+        vault.markDelivered(deal_id, sender=athlete)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=PROPOSED):
+        vault.dispute(deal_id, sender=brand)
+    vault.accept(deal_id, sender=athlete)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACCEPTED):
+        vault.accept(deal_id, sender=athlete)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACCEPTED):
+        vault.confirm(deal_id, sender=brand)
+    vault.fund(deal_id, sender=brand, value=PRICE)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACTIVE):
+        vault.fund(deal_id, sender=brand, value=PRICE)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACTIVE):
+        vault.cancel(deal_id, sender=brand)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACTIVE):
+        vault.confirm(deal_id, sender=brand)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACTIVE):
+        vault.release(deal_id, sender=outsider)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=ACTIVE):
+        vault.refund(deal_id, sender=admin)
+    vault.markDelivered(deal_id, sender=athlete)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=DELIVERED):
+        vault.markDelivered(deal_id, sender=athlete)
+    vault.confirm(deal_id, sender=brand)
+    for call in (vault.confirm, vault.dispute, vault.cancel):
+        with reverts(vault.WrongStatus, dealId=deal_id, status=RELEASED):
+            call(deal_id, sender=brand)
+    with reverts(vault.WrongStatus, dealId=deal_id, status=RELEASED):
+        vault.settle(deal_id, sender=admin)
+
+
+def test_unknown_deal(vault, brand, athlete, admin, outsider):
+    for call, who in (
+        (vault.accept, athlete),
+        (vault.fund, brand),
+        (vault.markDelivered, athlete),
+        (vault.confirm, brand),
+        (vault.release, outsider),
+        (vault.cancel, brand),
+        (vault.dispute, brand),
+        (vault.refund, admin),
+        (vault.settle, admin),
+    ):
+        with reverts(vault.UnknownDeal, dealId=7):
+            call(7, sender=who)
+    with reverts(vault.UnknownDeal, dealId=0):
+        vault.deal(0)
+
+
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        ({"amount": 0}, "InvalidTerms"),
+        ({"period": 91 * DAY}, "InvalidTerms"),
+        ({"currency": "0x000000000000000000000000000000000000dEaD"}, "InvalidTerms"),
+        ({"uri": "https://example.com/deal.json"}, "InvalidURI"),
+        ({"uri": "ipfs://"}, "InvalidURI"),
+        ({"uri": ""}, "InvalidURI"),
+    ],
+)
+def test_propose_rejects_bad_terms(vault, brand, overrides, error):
+    with reverts(getattr(vault, error)):
+        vault.propose(terms(brand, **overrides), sender=brand)
+
+
+def test_cancel_before_funding(vault, brand, athlete, admin):
+    first = proposed(vault, brand)
+    receipt = vault.cancel(first, sender=brand)
+    assert receipt.events == [vault.DealCancelled(dealId=first, by=brand)]
+    second = accepted(vault, brand, athlete)
+    vault.cancel(second, sender=athlete)
+    assert vault.deal(first).status == vault.deal(second).status == CANCELLED
+    with reverts(vault.WrongStatus, dealId=second, status=CANCELLED):
+        vault.fund(second, sender=brand, value=PRICE)
+    with reverts(vault.WrongStatus, dealId=second, status=CANCELLED):
+        vault.refund(second, sender=admin)
+    assert vault.escrowed(ETH) == 0
+
+
+def test_wrong_payment(vault, brand, athlete, stablecoin, project, deployer):
+    deal_id = accepted(vault, brand, athlete)
+    with reverts(vault.WrongPayment, expected=PRICE, received=PRICE - 1):
+        vault.fund(deal_id, sender=brand, value=PRICE - 1)
+    token_deal = accepted(vault, brand, athlete, currency=stablecoin, amount=100)
+    stablecoin.mint(brand, 100, sender=brand)
+    stablecoin.approve(vault, 100, sender=brand)
+    with reverts(vault.WrongPayment, expected=0, received=1):
+        vault.fund(token_deal, sender=brand, value=1)
+    # A token that takes a fee on transfer cannot fund the exact escrow.
+    awkward = deployer.deploy(project.AwkwardToken)
+    awkward.setFee(100, sender=deployer)
+    fee_deal = accepted(vault, brand, athlete, currency=awkward, amount=10_000)
+    awkward.mint(brand, 10_000, sender=deployer)
+    awkward.approve(vault, 10_000, sender=brand)
+    with reverts(vault.WrongPayment, expected=10_000, received=9_900):
+        vault.fund(fee_deal, sender=brand)
+
+
+# ================================================================================================
+# Compliance
+# ================================================================================================
+
+
+def test_sanctioned_brand_cannot_propose_fund_or_be_refunded(vault, registry, sanctions_officer, brand, athlete, admin, chain):
+    deal_id = accepted(vault, brand, athlete)
+    disputed_id = funded(vault, brand, athlete)
+    vault.dispute(disputed_id, sender=athlete)
+    registry.setSanctioned(brand, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=brand):
+        vault.propose(terms(brand), sender=brand)
+    with reverts(vault.Sanctioned, account=brand):
+        vault.fund(deal_id, sender=brand, value=PRICE)
+    with reverts(vault.Sanctioned, account=brand):
+        vault.refund(disputed_id, sender=admin)
+    registry.setSanctioned(brand, False, sender=sanctions_officer)
+    vault.fund(deal_id, sender=brand, value=PRICE)
+
+
+def test_expired_athlete_cannot_be_paid_until_renewed(vault, registry, attestor, brand, athlete, chain, split):
+    deal_id = delivered(vault, brand, athlete)
+    expiry = chain.pending_timestamp + 50
+    registry.register(athlete, attestation(chain, investor_id=5, expiry=expiry), sender=attestor)
+    chain.pending_timestamp = expiry + 1
+    with reverts(vault.NotVerified, account=athlete):
+        vault.confirm(deal_id, sender=brand)
+    registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
+    vault.confirm(deal_id, sender=brand)
+    assert vault.deal(deal_id).status == RELEASED
+
+
+def test_sanctioned_payee_blocks_release(vault, registry, sanctions_officer, brand, athlete, agent):
+    deal_id = delivered(vault, brand, athlete)
+    registry.setSanctioned(agent, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=agent):
+        vault.confirm(deal_id, sender=brand)
+
+
+def test_release_needs_a_splitter(project, vault_factory, operator, athlete, brand, verified, splitter_factory):
+    vault = project.NILVault.at(vault_factory.createVault(athlete_id("nosplit"), athlete, ZERO_ADDRESS, sender=operator).return_value)
+    deal_id = delivered(vault, brand, athlete)
+    with reverts(vault.NoSplitter):
+        vault.confirm(deal_id, sender=brand)
+
+
+# ================================================================================================
+# Disputes, refunds, pause, athlete control, withdrawals
+# ================================================================================================
+
+
+def test_dispute_and_refund(vault, brand, athlete, admin, chain, contract_nft):
+    deal_id = funded(vault, brand, athlete)
+    receipt = vault.dispute(deal_id, sender=brand)
+    assert vault.DealDisputed(dealId=deal_id, by=brand) in receipt.events
+    assert contract_nft.MetadataUpdate(_tokenId=vault.tokenIdOf(deal_id)) in receipt.events
+    with reverts(vault.WrongStatus, dealId=deal_id, status=DISPUTED):
+        vault.release(deal_id, sender=brand)
+    before = balance_of(chain, brand)
+    receipt = vault.refund(deal_id, sender=admin)
+    assert vault.DealRefunded(dealId=deal_id, brand=brand, amount=PRICE) in receipt.events
+    assert balance_of(chain, brand) - before == PRICE
+    assert vault.deal(deal_id).status == REFUNDED
+    assert vault.escrowed(ETH) == 0
+
+
+def test_dispute_settled_for_athlete(vault, brand, athlete, admin, chain, agent):
+    deal_id = delivered(vault, brand, athlete)
+    vault.dispute(deal_id, sender=athlete)
+    vault.settle(deal_id, sender=admin)
+    assert vault.deal(deal_id).status == RELEASED
+    assert balance_of(chain, agent) == PRICE // 5
+
+
+def test_pause(vault, brand, athlete, guardian, admin, outsider):
+    accepted_id = accepted(vault, brand, athlete)
+    active_id = funded(vault, brand, athlete)
+    delivered_id = delivered(vault, brand, athlete)
+    receipt = vault.pause(sender=guardian)
+    assert receipt.events == [vault.Paused(account=guardian)]
+    with reverts(vault.EnforcedPause):
+        vault.fund(accepted_id, sender=brand, value=PRICE)
+    with reverts(vault.EnforcedPause):
+        vault.markDelivered(active_id, sender=athlete)
+    with reverts(vault.EnforcedPause):
+        vault.confirm(delivered_id, sender=brand)
+    with reverts(vault.EnforcedPause):
+        vault.release(delivered_id, sender=outsider)
+    with reverts(vault.EnforcedPause):
+        vault.withdraw(ETH, athlete, 0, sender=athlete)
+    # The admin can still refund a disputed deal.
+    vault.dispute(active_id, sender=brand)
+    vault.refund(active_id, sender=admin)
+    vault.unpause(sender=guardian)
+    vault.confirm(delivered_id, sender=brand)
+
+
+def test_athlete_control_and_recovery(vault, athlete, admin, accounts, brand):
+    new_wallet, recovered = accounts[8], accounts[9]
+    receipt = vault.setAthlete(new_wallet, sender=athlete)
+    assert receipt.events == [vault.AthleteChanged(previousAthlete=athlete, newAthlete=new_wallet, by=athlete)]
+    deal_id = proposed(vault, brand)
+    with reverts(vault.NotAthlete, caller=athlete):
+        vault.accept(deal_id, sender=athlete)
+    receipt = vault.recoverAthlete(recovered, sender=admin)
+    assert receipt.events == [vault.AthleteChanged(previousAthlete=new_wallet, newAthlete=recovered, by=admin)]
+    assert vault.athlete() == recovered
+    vault.accept(deal_id, sender=recovered)
+    with reverts(vault.ZeroAddress):
+        vault.setAthlete(ZERO_ADDRESS, sender=recovered)
+
+
+def test_set_splitter(vault, athlete, splitter_factory, deployer, registry):
+    payees = sorted([athlete.address, random_address()], key=lambda a: int(a, 16))
+    new = splitter_factory.createSplit(payees, [5000, 5000], sender=deployer).return_value
+    old = vault.splitter()
+    receipt = vault.setSplitter(new, sender=athlete)
+    assert receipt.events == [vault.SplitterChanged(previousSplitter=old, newSplitter=new)]
+    with reverts(vault.InvalidSplitter, splitter=registry):
+        vault.setSplitter(registry, sender=athlete)
+
+
+def test_withdraw_free_balance_only_to_verified(vault, brand, athlete, outsider, chain, deployer):
+    funded(vault, brand, athlete)
+    deployer.transfer(vault, 1000)  # a tip: free balance
+    assert vault.freeBalance(ETH) == 1000
+    with reverts(vault.NotVerified, account=outsider):
+        vault.withdraw(ETH, outsider, 1000, sender=athlete)
+    with reverts(vault.InsufficientFreeBalance, token=ETH, available=1000, requested=1001):
+        vault.withdraw(ETH, athlete, 1001, sender=athlete)
+    before = balance_of(chain, brand)
+    receipt = vault.withdraw(ETH, brand, 1000, sender=athlete)  # the brand is verified too
+    assert receipt.events == [vault.Withdrawn(token=ETH, to=brand, amount=1000)]
+    assert balance_of(chain, brand) - before == 1000
+    assert vault.escrowed(ETH) == PRICE == balance_of(chain, vault)
+
+
+# ================================================================================================
+# ContractNFT
+# ================================================================================================
+
+
+def test_nft_is_locked(vault, contract_nft, brand, athlete, outsider, admin):
+    deal_id = funded(vault, brand, athlete)
+    token_id = vault.tokenIdOf(deal_id)
+    vault_account = ape.accounts[vault.address]  # impersonated, to try transfers as the owner
+    vault_account.balance += 10**18
+    with reverts(contract_nft.TokenLocked, tokenId=token_id):
+        contract_nft.transferFrom(vault, outsider, token_id, sender=vault_account)
+    with reverts(contract_nft.TokenLocked, tokenId=token_id):
+        contract_nft.safeTransferFrom(vault, outsider, token_id, sender=vault_account)
+    with reverts(contract_nft.TokenLocked, tokenId=token_id):
+        contract_nft.approve(outsider, token_id, sender=vault_account)
+    with reverts(contract_nft.TokenLocked, tokenId=0):
+        contract_nft.setApprovalForAll(outsider, True, sender=vault_account)
+    assert contract_nft.ownerOf(token_id) == vault.address
+    assert contract_nft.balanceOf(vault) == 1
+
+
+def test_nft_mint_and_notify_only_by_vaults(contract_nft, vault, outsider, brand, athlete, deployer, project):
+    with reverts(contract_nft.NotVault, caller=outsider):
+        contract_nft.mint(1, sender=outsider)
+    with reverts(contract_nft.ERC721NonexistentToken):
+        contract_nft.notifyStatus(1, sender=outsider)
+    # A vault cannot touch another vault's token ids: ids derive from the caller.
+    funded(vault, brand, athlete)
+    vault_account = ape.accounts[vault.address]
+    vault_account.balance += 10**18
+    token_id = vault.tokenIdOf(1)
+    with reverts(contract_nft.TokenLocked, tokenId=token_id):
+        contract_nft.mint(1, sender=vault_account)  # deal 1 minted already
+    with reverts(contract_nft.DealIdTooLarge, dealId=2**96):
+        contract_nft.tokenIdOf(vault, 2**96)
+
+
+def test_nft_views(contract_nft, vault, brand, athlete):
+    assert contract_nft.name() == "NIL Deal Contract"
+    assert contract_nft.symbol() == "NILDEAL"
+    for interface_id in ("0x80ac58cd", "0x01ffc9a7", "0xb45a3c0e", "0x49064906", "0x5b5e139f"):
+        assert contract_nft.supportsInterface(interface_id), interface_id
+    assert not contract_nft.supportsInterface("0xffffffff")
+    with reverts(contract_nft.ERC721NonexistentToken):
+        contract_nft.locked(12345)
+    with reverts(contract_nft.ERC721NonexistentToken):
+        contract_nft.tokenURI(12345)
+
+
+# ================================================================================================
+# Hostile contracts, constants
+# ================================================================================================
+
+
+def test_reentrant_token_cannot_reenter_the_vault(vault, project, deployer, brand, athlete):
+    """A token whose transfer calls back into the vault: re-entering fund or confirm is refused."""
+    token = deployer.deploy(project.CallbackToken)
+    deal_id = accepted(vault, brand, athlete, currency=token, amount=1000)
+    other = accepted(vault, brand, athlete, currency=token, amount=1000)
+    token.mint(brand, 2000, sender=deployer)
+    token.approve(vault, 2000, sender=brand)
+    # During fund(deal), the token (msg.sender: the token) tries to fund the other deal.
+    token.arm(vault, vault.fund.encode_input(other), sender=deployer)
+    vault.fund(deal_id, sender=brand)
+    assert token.attempts() == 1 and not token.lastSucceeded()
+    selector = bytes(token.lastError())[:4]
+    assert selector == keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert vault.deal(deal_id).status == ACTIVE
+    assert vault.deal(other).status == ACCEPTED
+    assert vault.escrowed(token) == 1000 == token.balanceOf(vault)
+
+
+def test_release_through_split_with_a_reverting_payee(project, vault_factory, operator, splitter_factory, deployer, athlete, brand, verified, chain):
+    bad = deployer.deploy(project.RevertingPayee)
+    pairs = sorted([(athlete.address, 5000), (bad.address, 5000)], key=lambda p: int(p[0], 16))
+    split_address = splitter_factory.predict([p for p, _ in pairs], [s for _, s in pairs])
+    splitter_factory.createSplit([p for p, _ in pairs], [s for _, s in pairs], sender=deployer)
+    vault = project.NILVault.at(vault_factory.createVault(athlete_id("hostile"), athlete, split_address, sender=operator).return_value)
+    deal_id = delivered(vault, brand, athlete)
+    before = balance_of(chain, athlete)
+    vault.confirm(deal_id, sender=brand)
+    split = project.RevenueSplitter.at(split_address)
+    assert balance_of(chain, athlete) - before == PRICE // 2
+    assert split.owed(ETH, bad) == PRICE // 2  # kept for the payee to claim
+    assert vault.deal(deal_id).status == RELEASED
+
+
+def test_constants_and_domain(vault, chain):
+    assert bytes(vault.PROPOSE_TYPEHASH()) == keccak(
+        text="Propose(address brand,address currency,uint256 amount,bytes32 deliverablesHash,"
+        "uint32 confirmationPeriod,string uri,uint256 nonce,uint256 deadline)"
+    )
+    assert bytes(vault.ACCEPT_TYPEHASH()) == keccak(
+        text="Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,"
+        "uint256 nonce,uint256 deadline)"
+    )
+    assert bytes(vault.GUARDIAN_ROLE()) == GUARDIAN_ROLE
+    assert vault.MAX_CONFIRMATION_PERIOD() == 90 * DAY
+    d = vault.eip712Domain()
+    assert (d.name, d.version, d.chainId, d.verifyingContract) == ("NILVault", "1", chain.chain_id, vault.address)
