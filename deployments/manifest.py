@@ -6,6 +6,8 @@ are deployed in dependency order; arguments may refer to other entries (`ref`), 
 names a view check, so a rerun skips calls whose effect already holds.
 """
 
+from typing import Any
+
 from eth_utils import keccak
 
 from rwa.manifest import (
@@ -36,6 +38,7 @@ LIVE_PARAMS = {
     "multisend": "0x9641d764fc13c8B624c04430C7356C1C7C8102e2",
     "property_creator": account("deployer"),
     "property_agent": account("deployer"),
+    "property_pauser": ref("GuardianSafe"),
     "guardian": account("deployer"),
     "vault_operator": account("deployer"),
 }
@@ -52,6 +55,7 @@ NETWORKS = {
             "owner2": "test:4",
             "owner3": "test:5",
             "guardian1": "test:6",
+            "athlete": "test:8",
         },
         params={
             "timelock_delay": 0,
@@ -67,6 +71,7 @@ NETWORKS = {
             "guardian_threshold": 1,
             "property_creator": account("deployer"),
             "property_agent": account("deployer"),
+            "property_pauser": ref("GuardianSafe"),
             # Locally the deployer creates vaults and is the vaults' guardian.
             "guardian": account("deployer"),
             "vault_operator": account("deployer"),
@@ -270,8 +275,9 @@ def property_entry(
 ) -> Contract:
     """A property (token, compliance and distributor) that the factory creates on the listed networks.
 
-    The entry's address is the token's; the property id on chain is ``keccak256(property_id)``. Every
-    agent role goes to the network's ``property_agent``; ownership goes to the timelock.
+    The entry's address is the token's; the property id on chain is ``keccak256(property_id)``. The
+    agent roles go to the network's ``property_agent``, pausing to ``property_pauser`` (the guardian
+    Safe); ownership goes to the timelock.
     """
     return Contract(
         name,
@@ -281,7 +287,8 @@ def property_entry(
             "createProperty",
             (
                 (keccak(text=property_id), token_name, symbol, decimals, legal_doc_hash, legal_doc_uri),
-                (param("property_agent"),) * 6,
+                # Minter, burner, freezer, forced transfer and recovery agents; the guardian Safe pauses.
+                (param("property_agent"),) * 5 + (param("property_pauser"),),
             ),
             "PropertyCreated",
         ),
@@ -293,6 +300,24 @@ def property_entry(
 #   property_entry("Property_MainSt1", "MAIN-ST-1", "1 Main Street", "MAIN1",
 #                  legal_doc_hash=bytes.fromhex("..."), legal_doc_uri="ipfs://...", networks={"sepolia"}),
 # (`rwa property create` makes others without touching this file.)
-PROPERTIES: tuple[Contract, ...] = ()
+PROPERTIES: tuple[Contract, ...] = (
+    property_entry("DemoProperty", "DEMO-1", "1 Demo Street", "DEMO1", networks={"local"}),
+)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES, networks=NETWORKS)
+
+def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] | None = None) -> Contract:
+    """An athlete's vault that the vault factory creates (at the address `predictVault` gives)."""
+    return Contract(
+        name,
+        "NILVault",
+        created_by=FactoryCall(
+            ref("NILVaultFactory"), "createVault", (keccak(text=athlete_id), athlete, ZERO_ADDRESS), "VaultCreated"
+        ),
+        after=("NILVaultBeacon",),  # the factory needs its beacon set
+        networks=networks,
+    )
+
+
+VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
+
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS, networks=NETWORKS)

@@ -386,10 +386,17 @@ def storage_layout(target: Target, contract_type: str) -> dict[str, Any] | None:
 
 
 def event_topic(abi: list[dict[str, Any]], name: str) -> str:
+    """``<topic0>#<n>``: the event, and which topic holds the new address (its first indexed
+    address argument)."""
     for item in abi:
         if item.get("type") == "event" and item.get("name") == name:
-            types = ",".join(i["type"] for i in item.get("inputs", []))
-            return "0x" + keccak(text=f"{name}({types})").hex()
+            inputs = item.get("inputs", [])
+            types = ",".join(i["type"] for i in inputs)
+            indexed = [i for i in inputs if i.get("indexed")]
+            position = next((n + 1 for n, i in enumerate(indexed) if i["type"] == "address"), None)
+            if position is None:
+                raise RwaError(f"event {name} has no indexed address")
+            return "0x" + keccak(text=f"{name}({types})").hex() + f"#{position}"
     raise RwaError(f"no event {name} in the factory's ABI")
 
 
@@ -397,10 +404,12 @@ def created_address(receipt: Any, address: str | None, address_topic: str | None
     """A creation's address: known ahead (CREATE, CREATE2), or the event the factory emitted."""
     if address_topic is None:
         return address
+    topic0, _, position = address_topic.partition("#")
+    index = int(position or 1)
     for log in receipt.logs:
         topics = [("0x" + bytes(t).hex()) if not isinstance(t, str) else t for t in log["topics"]]
-        if len(topics) > 1 and topics[0].lower() == address_topic.lower():
-            return to_checksum_address("0x" + topics[1][-40:])
+        if len(topics) > index and topics[0].lower() == topic0.lower():
+            return to_checksum_address("0x" + topics[index][-40:])
     return None
 
 

@@ -107,14 +107,23 @@ def planned(action: Any) -> PlannedCall:
     return PlannedCall(action.contract.name, action.contract.address, action.function, jsonable(list(action.args)), "0x" + data.hex())
 
 
-def propose_calls(target: Target, calls: list[PlannedCall], via: str, title: str | None = None) -> dict[str, Any]:
-    """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it."""
+def propose_calls(
+    target: Target,
+    calls: list[PlannedCall],
+    via: str,
+    title: str | None = None,
+    extra_abis: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it.
+
+    Calls go to recorded contracts, or to ones named in ``extra_abis`` (a beacon, a proxy admin).
+    """
     if via not in SAFES:
         raise RwaError(f"--via must be one of {', '.join(SAFES)}")
     safe = safe_state(target, SAFES[via])
     multisend = _optional_address(target, MULTISEND)
     record = load_record(target) or {}
-    abis = {name: entry["abi"] for name, entry in record.get("contracts", {}).items()}
+    abis = {name: entry["abi"] for name, entry in record.get("contracts", {}).items()} | (extra_abis or {})
     timelock = None
     if via == "safe":
         timelock_contract = deployed(target, TIMELOCK)

@@ -117,7 +117,7 @@ class Call:
 @dataclass(frozen=True)
 class FactoryCall:
     """How an entry is made when a factory creates it (a Safe, a clone): the call, and the event
-    whose first indexed argument is the new address."""
+    whose first indexed address argument is the new contract."""
 
     factory: Any  # usually ref("Factory") or param("factory")
     function: str
@@ -140,6 +140,7 @@ class Contract:
     calls: tuple[Call, ...] = ()
     networks: frozenset[str] | None = None  # None: every network
     created_by: FactoryCall | None = None  # made by a factory call instead of a creation
+    after: tuple[str, ...] = ()  # entries that must be in place first, beyond those referred to
 
     def __post_init__(self) -> None:
         if not self.contract_type:
@@ -237,6 +238,7 @@ def direct_dependencies(contract: Contract, network: Network) -> set[str]:
     for call in contract.calls:
         if call.target:
             found.add(call.target)
+    found.update(contract.after)
     found.discard(contract.name)
     return found
 
@@ -306,6 +308,9 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an admin")
         if contract.created_by is not None:
             problems.extend(f"{where}: {p}" for p in _factory_problems(contract, network, artifacts, by_name))
+        for name in contract.after:
+            if name not in by_name:
+                problems.append(f"{where}: comes after unknown contract '{name}'")
         for call in contract.calls:
             if call.target and call.target not in by_name:
                 problems.append(f"{where}: call {call.function} targets unknown contract '{call.target}'")
@@ -337,7 +342,7 @@ def _factory_problems(
         elif len(function.get("inputs", [])) != len(made.args):
             yield f"{made.function} takes {len(function['inputs'])} argument(s), manifest gives {len(made.args)}"
         event = next((i for i in abi if i.get("type") == "event" and i.get("name") == made.event), None)
-        if event is None or not any(i.get("indexed") for i in event.get("inputs", [])):
+        if event is None or not any(i.get("indexed") and i["type"] == "address" for i in event.get("inputs", [])):
             yield f"factory {factory.name} has no event '{made.event}' with an indexed address"
     for value in made.args:
         for item in _encoded_values(value):

@@ -260,8 +260,10 @@ def _allowed(node: dict[str, Any], output: dict[str, Any]) -> set[str]:
 def _unsafe(bases: list[dict[str, Any]], output: dict[str, Any]) -> list[str]:
     """Constructs that do not belong in an implementation behind a proxy."""
     found = []
+    # What the contract being upgraded allows covers what it inherits (OpenZeppelin's `unsafeAllow`).
+    derived_allowed = _allowed(bases[0], output) if bases else set()
     for base in bases:
-        contract_allowed = _allowed(base, output)
+        contract_allowed = derived_allowed | _allowed(base, output)
         name = base.get("name")
         for node in base.get("nodes", []):
             kind = node.get("nodeType")
@@ -450,7 +452,8 @@ def upgrade_call(target: Any, name: str, entry: dict[str, Any], kind: str, imple
     if kind == "uups":
         return Action(Deployed(name, entry["address"], entry["abi"]), "upgradeToAndCall", (implementation, b""))
     if kind == "beacon":
-        return Action(Deployed(f"{name} beacon", proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
+        beacon = name if entry["address"] == proxy["beacon"] else f"{name} beacon"
+        return Action(Deployed(beacon, proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
     return Action(
         Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI), "upgradeAndCall", (entry["address"], implementation, b"")
     )
@@ -499,7 +502,11 @@ def apply(target: Any, name: str, via: str | None, report: Any) -> dict[str, Any
         status = "upgraded"
     else:
         proposal = governance.propose_calls(
-            target, [governance.planned(call)], via or "safe", f"upgrade {name} to {implementation}"
+            target,
+            [governance.planned(call)],
+            via or "safe",
+            f"upgrade {name} to {implementation}",
+            extra_abis={call.contract.name: call.contract.abi},
         )
         pending["proposal"] = proposal["id"]
         status = f"proposed in {proposal['id']}"

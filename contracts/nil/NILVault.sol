@@ -36,6 +36,10 @@ import {ContractNFT} from "./ContractNFT.sol";
  * initialised once its athlete is set). EIP-712 is OpenZeppelin's immutable variant: the name and
  * version are short, so its two fallback string slots are never written, and the domain separator
  * is rebuilt for each proxy's address.
+ *
+ * The immutables (its own and EIP712's) and the constructor that sets them are deliberate: they are
+ * the same for every vault of a network, and an upgrade may change them.
+ * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor
  */
 contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;

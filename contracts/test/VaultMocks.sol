@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {NILVault} from "../nil/NILVault.sol";
 
 // Test-only contracts for the NIL vault.
 
@@ -35,5 +36,21 @@ contract CallbackToken is ERC20 {
             lastSucceeded = ok;
             lastError = err;
         }
+    }
+}
+
+/**
+ * @title NILVaultV2Mock
+ * @notice Test helper: a later vault implementation (same storage, one more function), for beacon upgrades.
+ * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor
+ */
+contract NILVaultV2Mock is NILVault {
+    constructor(address registry_, address factory_, address nft_, address splitterFactory_)
+        NILVault(registry_, factory_, nft_, splitterFactory_)
+    {}
+
+    /// @notice Identifies the upgraded implementation.
+    function version() external pure returns (string memory) {
+        return "2";
     }
 }
