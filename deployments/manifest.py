@@ -99,6 +99,20 @@ NETWORKS = {
     ),
 }
 
+def grant(role_id: Any, holder: Any, target: str | None = None) -> Call:
+    """Grant a role unless the holder has it already."""
+    return Call("grantRole", (role_id, holder), check=Check("hasRole", (role_id, holder)), target=target)
+
+
+def hand_over_to_timelock(target: str | None = None) -> tuple[Call, Call]:
+    """The timelock takes the admin role, then the deployer gives up its own: keep these last."""
+    deployer_is_admin = Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False)
+    return (
+        grant(DEFAULT_ADMIN_ROLE, ref("Timelock"), target),
+        Call("renounceRole", (DEFAULT_ADMIN_ROLE, account("deployer")), check=deployer_is_admin, target=target),
+    )
+
+
 def safe(name: str, owners: str, threshold: str, salt_nonce: int) -> Contract:
     """A Safe v1.4.1 proxy made by the Safe factory, set up with its owners and threshold."""
     setup = encoded(
@@ -130,27 +144,9 @@ CONTRACTS = (
         initializer="initialize",
         init_args=(account("deployer"),),
         calls=(
-            Call(
-                "grantRole",
-                (role("ATTESTOR_ROLE"), param("attestor")),
-                check=Check("hasRole", (role("ATTESTOR_ROLE"), param("attestor"))),
-            ),
-            Call(
-                "grantRole",
-                (role("SANCTIONS_ROLE"), param("sanctions_officer")),
-                check=Check("hasRole", (role("SANCTIONS_ROLE"), param("sanctions_officer"))),
-            ),
-            Call(
-                "grantRole",
-                (DEFAULT_ADMIN_ROLE, ref("Timelock")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, ref("Timelock"))),
-            ),
-            # Last: the deployer gives up the admin role once the timelock holds it.
-            Call(
-                "renounceRole",
-                (DEFAULT_ADMIN_ROLE, account("deployer")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False),
-            ),
+            grant(role("ATTESTOR_ROLE"), param("attestor")),
+            grant(role("SANCTIONS_ROLE"), param("sanctions_officer")),
+            *hand_over_to_timelock(),
         ),
     ),
     # ---- NIL deals (issue 4) ----
@@ -164,16 +160,8 @@ CONTRACTS = (
         "NILVaultFactory",
         args=(account("deployer"),),
         calls=(
-            Call(
-                "grantRole",
-                (role("OPERATOR_ROLE"), param("vault_operator")),
-                check=Check("hasRole", (role("OPERATOR_ROLE"), param("vault_operator"))),
-            ),
-            Call(
-                "grantRole",
-                (role("GUARDIAN_ROLE"), param("guardian")),
-                check=Check("hasRole", (role("GUARDIAN_ROLE"), param("guardian"))),
-            ),
+            grant(role("OPERATOR_ROLE"), param("vault_operator")),
+            grant(role("GUARDIAN_ROLE"), param("guardian")),
         ),
     ),
     # The deal NFT collection: only the factory's vaults mint.
@@ -193,19 +181,7 @@ CONTRACTS = (
                 check=Check("beacon", (), expect=ref("NILVaultBeacon")),
                 target="NILVaultFactory",
             ),
-            Call(
-                "grantRole",
-                (DEFAULT_ADMIN_ROLE, ref("Timelock")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, ref("Timelock"))),
-                target="NILVaultFactory",
-            ),
-            # Last: the deployer gives up the admin role once the timelock holds it.
-            Call(
-                "renounceRole",
-                (DEFAULT_ADMIN_ROLE, account("deployer")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False),
-                target="NILVaultFactory",
-            ),
+            *hand_over_to_timelock("NILVaultFactory"),
         ),
     ),
 )
@@ -241,22 +217,8 @@ PROPERTY_CONTRACTS = (
             account("deployer"),
         ),
         calls=(
-            Call(
-                "grantRole",
-                (role("CREATOR_ROLE"), param("property_creator")),
-                check=Check("hasRole", (role("CREATOR_ROLE"), param("property_creator"))),
-            ),
-            Call(
-                "grantRole",
-                (DEFAULT_ADMIN_ROLE, ref("Timelock")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, ref("Timelock"))),
-            ),
-            # Last: the deployer gives up the admin role (it keeps CREATOR_ROLE while it is the creator).
-            Call(
-                "renounceRole",
-                (DEFAULT_ADMIN_ROLE, account("deployer")),
-                check=Check("hasRole", (DEFAULT_ADMIN_ROLE, account("deployer")), expect=False),
-            ),
+            grant(role("CREATOR_ROLE"), param("property_creator")),
+            *hand_over_to_timelock(),
         ),
     ),
 )
