@@ -46,10 +46,24 @@ def deploy_target(project_paths, suite_manifest, compiled, accounts, networks) -
 
 
 @pytest.fixture(scope="session")
-def suite(deploy_target: Target) -> dict[str, Any]:
-    """The whole manifest, deployed once per session on the test chain (tests revert to it)."""
+def suite_deploy(deploy_target: Target) -> tuple[dict[str, Any], int]:
+    """The whole manifest, deployed once per session on the test chain, and how many
+    transactions the deployer sent for it."""
+    before = deploy_target.account.nonce
     _, record = apply_deployment(deploy_target)
-    return record
+    return record, deploy_target.account.nonce - before
+
+
+@pytest.fixture(scope="session")
+def suite(suite_deploy: tuple[dict[str, Any], int]) -> dict[str, Any]:
+    """The deployment record of the suite (tests revert to the chain it was made on)."""
+    return suite_deploy[0]
+
+
+@pytest.fixture(scope="session")
+def suite_transactions(suite_deploy: tuple[dict[str, Any], int]) -> int:
+    """What an uninterrupted first deploy of the local manifest sends."""
+    return suite_deploy[1]
 
 
 def _at(project, suite: dict[str, Any], name: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,27 +14,7 @@ from rwa.journal import Journal
 from rwa.project import ProjectPaths
 
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-def suite_transactions() -> int:
-    """What a first deploy of the local manifest sends: one transaction per contract created (two
-    for a proxy or a bare beacon, three for a beacon with its proxy, one per factory-made entry),
-    plus one per post-deploy call."""
-    from rwa.manifest import ProxyKind, load
 
-    manifest = load(Path(__file__).resolve().parents[2] / "deployments" / "manifest.py")
-    per_kind = {ProxyKind.NONE: 1, ProxyKind.UUPS: 2, ProxyKind.TRANSPARENT: 2}
-    total = 0
-    for entry in manifest.entries("local"):
-        if entry.created_by is not None:
-            total += 1
-        elif entry.proxy is ProxyKind.BEACON:
-            total += 2 if entry.beacon_only else 3
-        else:
-            total += per_kind[entry.proxy]
-        total += len(entry.calls)
-    return total
-
-
-SUITE_TRANSACTIONS = suite_transactions()
 
 
 def journal_lines(cli) -> int:
@@ -43,18 +22,18 @@ def journal_lines(cli) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def assert_complete_and_unique(cli) -> None:
+def assert_complete_and_unique(cli, suite_transactions: int) -> None:
     record = json.loads((cli.deployments / "local.json").read_text())
     from rwa.chain import rpc_request
 
     for entry in record["contracts"].values():
         assert rpc_request(cli.env["APE_FOUNDRY_HOST"], "eth_getCode", [entry["address"], "latest"]) != "0x"
-    assert cli.nonce(DEPLOYER) == SUITE_TRANSACTIONS
+    assert cli.nonce(DEPLOYER) == suite_transactions  # as many as an uninterrupted deploy: no duplicate
     assert not (cli.deployments / "local.journal.jsonl").exists()
 
 
 @pytest.mark.parametrize("kill_after_lines", [1, 29, 63])
-def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, kill_after_lines):
+def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, suite_transactions, kill_after_lines):
     cli.run("node", "reset", "--yes")
     cli.run("node", "start")
     process = cli.spawn("deploy")
@@ -64,7 +43,7 @@ def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, kill_after_lines):
     process.send_signal(signal.SIGKILL)
     process.wait()
     cli.run("deploy")
-    assert_complete_and_unique(cli)
+    assert_complete_and_unique(cli, suite_transactions)
     block = cli.block()
     assert "nothing sent" in cli.run("deploy").stdout
     assert cli.block() == block
@@ -89,7 +68,9 @@ def fresh_target(deploy_target: Target, tmp_path) -> Target:
 
 @pytest.mark.parametrize("crash_at", [1, 17, 34])
 @pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
-def test_crash_between_journal_and_chain_resumes(fresh_target, suite, monkeypatch, deployer, crash_at, stage):
+def test_crash_between_journal_and_chain_resumes(
+    fresh_target, suite, suite_transactions, monkeypatch, deployer, crash_at, stage
+):
     calls = {"n": 0}
     original_broadcast, original_wait = Chain.broadcast, Chain.wait
 
@@ -114,6 +95,6 @@ def test_crash_between_journal_and_chain_resumes(fresh_target, suite, monkeypatc
     monkeypatch.undo()
 
     _, record = apply_deployment(fresh_target)
-    assert deployer.nonce - start == SUITE_TRANSACTIONS
+    assert deployer.nonce - start == suite_transactions
     assert record["contracts"].keys() == suite["contracts"].keys()
     assert not fresh_target.store.journal_path("local").exists()
