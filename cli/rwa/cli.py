@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
 
 import click
 
@@ -73,6 +72,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     sys.exit(0)
 
-
-def run(*args: Any) -> None:
-    main(list(args))

@@ -148,6 +148,3 @@ def reset(paths: ProjectPaths) -> NodeStatus:
     DeploymentStore(paths.deployments_dir).forget("local")
     return status(paths)
 
-
-def ensure_running(paths: ProjectPaths) -> NodeStatus:
-    return start(paths)

@@ -55,7 +55,7 @@ def open_target(
     network = manifest.network(network_name or LOCAL_NETWORK)
     rpc_url = None
     if network.local:
-        node.ensure_running(paths)
+        node.start(paths)
         os.environ.setdefault("APE_FOUNDRY_HOST", node.rpc_url(paths))
     else:
         if not account_alias and not read_only:

@@ -184,18 +184,15 @@ def _file_of(node: dict[str, Any], output: dict[str, Any]) -> str:
     return ""
 
 
-_TEXT_CACHE: dict[str, str] = {}
-
-
 def _text(node: dict[str, Any], output: dict[str, Any]) -> tuple[str, int]:
-    """The file text a node lives in, and the node's start offset in bytes."""
+    """The file text a node lives in (read once per compilation), and the node's start offset."""
     start, _, index = (int(x) for x in node["src"].split(":"))
     name = next((n for n, s in output["sources"].items() if s.get("id") == index), "")
-    if name not in _TEXT_CACHE:
-        root = output.get("_root")
-        path = Path(root) / name if root else Path(name)
-        _TEXT_CACHE[name] = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return _TEXT_CACHE[name], start
+    texts = output.setdefault("_texts", {})
+    if name not in texts:
+        path = Path(output.get("_root", ".")) / name
+        texts[name] = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return texts[name], start
 
 
 def _comment_before(node: dict[str, Any], output: dict[str, Any]) -> str:
