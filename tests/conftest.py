@@ -119,6 +119,76 @@ def _session_actors(suite, admin, deployer, attestor, sanctions_officer, outside
     """Create the session's fixtures before any test's isolation starts (Ape snapshots them once)."""
 
 
+# --- `rwa` in the test process: the commands against the session's chain and deployment ---
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class InProcessCli:
+    """`rwa` commands run in this process against the test chain and the session deploy.
+
+    Parsing, refusals and rendering are the real ones; only the connection is the test's (each
+    command's `session.open_target` yields the session's target with the command's signer), so a
+    call costs milliseconds rather than a process start. `Cli` below runs real processes.
+    """
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]):
+        self.capsys = capsys
+
+    def run(self, *args: str, expect: int | None = 0) -> Outcome:
+        from rwa.cli import main
+
+        self.capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = self.capsys.readouterr()
+        result = Outcome(code, captured.out, captured.err)
+        assert "Traceback" not in result.stderr, result.stderr
+        if expect is not None:
+            assert result.exit_code == expect, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+    def refused(self, *args: str) -> str:
+        """The one-line error of a command that must fail (and send nothing)."""
+        result = self.run(*args, expect=None)
+        assert result.exit_code != 0, f"expected a refusal, got:\n{result.stdout}"
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        return lines[0]
+
+
+@pytest.fixture
+def rwa(monkeypatch, capsys, project_paths, suite_manifest, compiled, suite) -> InProcessCli:
+    from contextlib import contextmanager
+
+    from rwa import session
+    from rwa.errors import RwaError
+
+    @contextmanager
+    def test_target(network_name, account_alias, paths, read_only=False, local_signer="deployer"):
+        if network_name not in (None, "local"):
+            raise RwaError(f"the in-process test runner has only the local network, not {network_name}")
+        network = suite_manifest.network("local")
+        account = session.select_account(network, account_alias, local_signer)
+        yield Target(project_paths, suite_manifest, network, Chain.active(), account, compiled)
+
+    monkeypatch.setattr(session, "open_target", test_target)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    return InProcessCli(capsys)
+
+
 # --- `rwa` as users run it: a separate process, against its own local node and folders ---
 
 RWA = str(Path(sys.executable).parent / "rwa")

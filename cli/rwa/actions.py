@@ -31,6 +31,7 @@ class Action:
     contract: Deployed
     function: str
     args: tuple[Any, ...]
+    value: int = 0
 
     def describe(self) -> str:
         return f"{self.contract.name}.{self.function}({', '.join(map(str, self.args))})"
@@ -62,5 +63,42 @@ def send(target: Target, action: Action) -> Receipt:
     if target.account is None:
         raise RwaError("this action needs an account (--account)")
     return target.chain.transact(
-        target.account, action.contract.address, action.contract.abi, action.function, list(action.args)
+        target.account, action.contract.address, action.contract.abi, action.function, list(action.args), action.value
     )
+
+
+class Writer:
+    """Where a command's writes go: sent one by one, or, with ``via`` ("safe" or "guardian"),
+    collected into one multisig proposal (a MultiSend batch when there are several).
+
+    Every write is simulated first either way, so a refusal names the contract's custom error and
+    nothing is sent or written.
+    """
+
+    def __init__(self, target: Target, via: str | None = None):
+        self.target = target
+        self.via = via
+        self.pending: list[Action] = []
+        self.proposal: dict[str, Any] | None = None
+
+    @property
+    def proposing(self) -> bool:
+        return self.via is not None
+
+    def send(self, action: Action) -> Receipt | None:
+        """The receipt of a sent write; None when it was kept for the proposal."""
+        if self.via is None:
+            return send(self.target, action)
+        self.pending.append(action)
+        return None
+
+    def propose(self, title: str) -> dict[str, Any] | None:
+        """Write the collected writes as one proposal (each simulated as its executor would run it)."""
+        if self.via is None or not self.pending:
+            return None
+        from rwa import governance
+
+        calls = [governance.planned(a) for a in self.pending]
+        abis = {a.contract.name: a.contract.abi for a in self.pending}
+        self.proposal = governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis)
+        return self.proposal

@@ -77,6 +77,36 @@ class Receipt:
     logs: list[Any]
 
 
+@dataclass(frozen=True)
+class Event:
+    """A decoded log."""
+
+    name: str
+    address: str
+    block: int
+    transaction: str
+    log_index: int
+    args: dict[str, Any]
+
+
+def _event(log: Any) -> Event:
+    return Event(
+        name=log["event"],
+        address=to_checksum_address(log["address"]),
+        block=int(log["blockNumber"]),
+        transaction="0x" + bytes(log["transactionHash"]).hex(),
+        log_index=int(log["logIndex"]),
+        args=dict(log["args"]),
+    )
+
+
+def _type_string(item: dict[str, Any]) -> str:
+    """An ABI parameter's canonical type (tuples spelled out), as event signatures need it."""
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_type_string(c) for c in item["components"]) + ")" + item["type"][5:]
+    return item["type"]
+
+
 class Chain:
     """A connected node, seen through the Ape provider."""
 
@@ -134,6 +164,40 @@ class Chain:
             return contract.get_function_by_name(function)(*args).call()
         except Exception as exc:
             raise RwaError(f"view {function} on {address} failed: {exc}") from None
+
+    def events(
+        self,
+        address: str,
+        abi: list[dict[str, Any]],
+        event: str,
+        from_block: int = 0,
+        filters: dict[str, Any] | None = None,
+    ) -> list[Event]:
+        """Every ``event`` the contract emitted since ``from_block``, decoded, oldest first."""
+        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        try:
+            logs = contract.events[event].get_logs(from_block=from_block, argument_filters=filters)
+        except Exception as exc:
+            raise RwaError(f"cannot read {event} events of {address}: {describe_revert(exc)}") from None
+        return [_event(log) for log in logs]
+
+    def decode_events(self, receipt: Receipt, abi: list[dict[str, Any]], event: str) -> list[Event]:
+        """The ``event`` logs of a receipt (from any emitter whose ABI has that event)."""
+        from web3._utils.events import get_event_data
+
+        abi_item = next((i for i in abi if i.get("type") == "event" and i.get("name") == event), None)
+        if abi_item is None:
+            raise RwaError(f"the ABI has no event {event}")
+        topic = "0x" + keccak(text=f"{event}({','.join(_type_string(i) for i in abi_item['inputs'])})").hex()
+        found = []
+        for log in receipt.logs:
+            topics = ["0x" + bytes(t).hex() for t in log["topics"]]
+            if topics and topics[0] == topic:
+                found.append(_event(get_event_data(self.web3.codec, abi_item, log)))
+        return found
+
+    def timestamp(self, block: int | str = "latest") -> int:
+        return int(self.web3.eth.get_block(block)["timestamp"])
 
     # --- encoding -------------------------------------------------------------------------
 
@@ -213,21 +277,30 @@ class Chain:
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    def simulate(self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> None:
+    def simulate(
+        self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any], value: int = 0
+    ) -> None:
         """Run a transaction as a call first; a revert becomes one line naming the custom error."""
         data = self.encode_call(abi, function, args)
+        call = {"from": to_checksum_address(sender), "to": to_checksum_address(address), "data": data, "value": value}
         try:
-            self.web3.eth.call({"from": to_checksum_address(sender), "to": to_checksum_address(address), "data": data})
+            self.web3.eth.call(call)  # type: ignore[arg-type]
         except Exception as exc:
             raise RwaError(f"{function} refused: {decode_revert(abi, exc)}") from None
 
     def transact(
-        self, account: AccountAPI, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]
+        self,
+        account: AccountAPI,
+        address: str,
+        abi: list[dict[str, Any]],
+        function: str,
+        args: Sequence[Any],
+        value: int = 0,
     ) -> Receipt:
         """Simulate, sign, send and wait for one contract call."""
-        self.simulate(account.address, address, abi, function, args)
+        self.simulate(account.address, address, abi, function, args, value)
         data = self.encode_call(abi, function, args)
-        signed = self.sign(account, address, data, self.nonce(account.address))
+        signed = self.sign(account, address, data, self.nonce(account.address), value)
         self.broadcast(signed.raw)
         receipt = self.wait(signed.hash)
         if receipt.status != 1:

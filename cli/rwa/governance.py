@@ -104,7 +104,14 @@ def propose(target: Target, texts: list[str], via: str, title: str | None = None
 def planned(action: Any) -> PlannedCall:
     """An admin action of the CLI (rwa.actions.Action) as a call a proposal can carry."""
     data = encode_call(action.contract.abi, action.function, list(action.args))
-    return PlannedCall(action.contract.name, action.contract.address, action.function, jsonable(list(action.args)), "0x" + data.hex())
+    return PlannedCall(
+        action.contract.name,
+        action.contract.address,
+        action.function,
+        jsonable(list(action.args)),
+        "0x" + data.hex(),
+        getattr(action, "value", 0),
+    )
 
 
 def propose_calls(

@@ -146,9 +146,7 @@ class Registry:
     def __init__(self, target: Any, via: str | None = None):
         self.target = target
         self.contract = actions.deployed(target, REGISTRY)
-        self.via = via
-        self.pending: list[actions.Action] = []
-        self.proposal: dict[str, Any] | None = None
+        self.writer = actions.Writer(target, via)
 
     def now(self) -> int:
         return int(self.target.chain.web3.eth.get_block("latest")["timestamp"]) or int(time.time())
@@ -169,21 +167,11 @@ class Registry:
         }
 
     def _send(self, function: str, *args: Any) -> str:
-        action = actions.Action(self.contract, function, args)
-        if self.via is None:
-            return actions.send(self.target, action).hash
-        self.pending.append(action)
-        return "(proposed)"
+        receipt = self.writer.send(actions.Action(self.contract, function, args))
+        return receipt.hash if receipt else "(proposed)"
 
     def propose(self, title: str) -> dict[str, Any] | None:
-        """Write the collected writes as one proposal (a MultiSend batch when there are several)."""
-        if self.via is None or not self.pending:
-            return None
-        from rwa import governance
-
-        calls = [governance.planned(a) for a in self.pending]
-        self.proposal = governance.propose_calls(self.target, calls, self.via, title)
-        return self.proposal
+        return self.writer.propose(title)
 
     def register(self, item: Attestation) -> str:
         return self._send("register", item.wallet, item.as_tuple())

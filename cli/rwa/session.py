@@ -65,15 +65,20 @@ def open_target(
         rpc_url = rpc_url_for(network, paths)
     compiled = artifacts_module.load(paths)
     with chain_module.connect(network.ape_choice, rpc_url) as connected:
-        if account_alias and network.local and account_alias in network.accounts:
-            account = chain_module.test_account(_local_index(network, account_alias))
-        elif account_alias:
-            account = chain_module.load_account(account_alias)
-        elif network.local:
-            account = chain_module.test_account(_local_index(network, local_signer))
-        else:
-            account = None
+        account = select_account(network, account_alias, local_signer)
         yield Target(paths, manifest, network, connected, account, compiled)
+
+
+def select_account(network: Network, account_alias: str | None, local_signer: str) -> Any:
+    """The signer: an Ape account alias, or on local chains a manifest account name (``owner2``)
+    or, with no --account, the command's ``local_signer``."""
+    if account_alias and network.local and account_alias in network.accounts:
+        return chain_module.test_account(_local_index(network, account_alias))
+    if account_alias:
+        return chain_module.load_account(account_alias)
+    if network.local:
+        return chain_module.test_account(_local_index(network, local_signer))
+    return None
 
 
 def _local_index(network: Network, name: str) -> int:

@@ -10,7 +10,7 @@ from rwa import deployments, engine, project
 from rwa.atomic import write_json
 from rwa.errors import RwaError
 from rwa.render import console, contracts_table, control_tree, emit_json, plan_table
-from rwa.session import open_target
+from rwa import session
 
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
 account_option = click.option("--account", "-a", default=None, help="Ape account alias that signs (required off local).")
@@ -30,7 +30,7 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
     """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy."""
     paths = project.paths()
     out = console(stderr=as_json)
-    with open_target(network, account, paths) as target:
+    with session.open_target(network, account, paths) as target:
         if plan_only:
             deploy_plan, _ = engine.plan_deployment(target)
             if as_json:
@@ -67,7 +67,7 @@ def _summary(out, deploy_plan: engine.Plan) -> None:  # type: ignore[no-untyped-
 def status(network: str | None, as_json: bool) -> None:
     """Show what is deployed on NETWORK, checked against the live chain."""
     paths = project.paths()
-    with open_target(network, None, paths, read_only=True) as target:
+    with session.open_target(network, None, paths, read_only=True) as target:
         record = engine.load_record(target)
         if record is None:
             raise RwaError(f"nothing deployed on {target.network.name} yet: run `rwa deploy`")

@@ -11,7 +11,7 @@ from rwa import kyc as kyc_lib
 from rwa import project
 from rwa.errors import RwaError
 from rwa.render import console, emit_json
-from rwa.session import open_target
+from rwa import session
 
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
 account_option = click.option("--account", "-a", default=None, help="Ape account alias that signs (required off local).")
@@ -83,7 +83,7 @@ def set_record(
 ) -> None:
     """Register or update WALLET's attestation (signed by an attestor)."""
     wallet = _wallet(wallet)
-    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
         try:
             item = kyc_lib.attestation(wallet, investor_id, country, flags, expires, now=registry.now())
@@ -107,7 +107,7 @@ def set_record(
 def show(wallet: str, network: str | None, as_json: bool) -> None:
     """Show WALLET's record and whether it is verified now."""
     wallet = _wallet(wallet)
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         _print_record(kyc_lib.Registry(target).show(wallet), as_json)
 
 
@@ -120,7 +120,7 @@ def show(wallet: str, network: str | None, as_json: bool) -> None:
 def revoke(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Delete WALLET's attestation (a sanctions flag stays)."""
     wallet = _wallet(wallet)
-    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
         tx = registry.revoke(wallet)
         if via:
@@ -138,7 +138,7 @@ def revoke(wallet: str, network: str | None, account: str | None, via: str | Non
 def sanction(wallet: str, lift: bool, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Flag WALLET as sanctioned (or --lift it), signed by a sanctions officer."""
     wallet = _wallet(wallet)
-    with open_target(
+    with session.open_target(
         network, account, project.paths(), local_signer="sanctions_officer", read_only=via is not None
     ) as target:
         registry = kyc_lib.Registry(target, via)
@@ -159,7 +159,7 @@ def import_csv(
     csv_file: Path, batch_size: int, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
     """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first."""
-    with open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
         rows = kyc_lib.parse_csv(csv_file, now=registry.now())
         if via:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from rwa import governance, project
 from rwa.render import console, emit_json
-from rwa.session import open_target
+from rwa import session
 
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
 account_option = click.option(
@@ -57,7 +57,7 @@ def safe() -> None:
 @json_option
 def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | None, as_json: bool) -> None:
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         proposal = governance.propose(target, list(calls), via, title)
         _show(proposal, as_json)
         if not as_json:
@@ -69,7 +69,7 @@ def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | 
 @json_option
 def list_proposals(network: str | None, as_json: bool) -> None:
     """Every proposal of the network, with its status."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         proposals = governance.store(target).all()
         if as_json:
             emit_json(proposals)
@@ -88,7 +88,7 @@ def list_proposals(network: str | None, as_json: bool) -> None:
 @json_option
 def show(proposal_id: str, network: str | None, as_json: bool) -> None:
     """One proposal: decoded calls, Safe transaction, hash and signatures."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         proposal = governance.store(target).load(proposal_id)
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
         _show(proposal, as_json, threshold)
@@ -101,7 +101,7 @@ def show(proposal_id: str, network: str | None, as_json: bool) -> None:
 @json_option
 def sign(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
     """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
-    with open_target(network, account, project.paths()) as target:
+    with session.open_target(network, account, project.paths()) as target:
         proposal = governance.sign(target, proposal_id)
         _show(proposal, as_json, governance.safe_state(target, proposal["safe"]["name"]).threshold)
 
@@ -113,7 +113,7 @@ def sign(proposal_id: str, network: str | None, account: str | None, as_json: bo
 @json_option
 def execute(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
     """Execute a proposal once enough owners signed (threshold, nonce and timelock checked, simulated first)."""
-    with open_target(network, account, project.paths()) as target:
+    with session.open_target(network, account, project.paths()) as target:
         results = governance.execute(target, proposal_id)
         if as_json:
             emit_json(results)
@@ -129,7 +129,7 @@ def execute(proposal_id: str, network: str | None, account: str | None, as_json:
 @json_option
 def reject(proposal_id: str, network: str | None, as_json: bool) -> None:
     """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         _show(governance.reject(target, proposal_id), as_json)
 
 
@@ -143,7 +143,7 @@ def timelock() -> None:
 @json_option
 def list_operations(network: str | None, as_json: bool) -> None:
     """Timelock operations known to the proposals, with their live state."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         operations = governance.operations(target)
         if as_json:
             emit_json(operations)
@@ -170,7 +170,7 @@ def list_operations(network: str | None, as_json: bool) -> None:
 @json_option
 def execute_operation(operation_id: str, network: str | None, as_json: bool) -> None:
     """Write (or show) the Safe proposal that executes a scheduled operation."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         _show(governance.execute_operation(target, operation_id), as_json)
 
 
@@ -180,5 +180,5 @@ def execute_operation(operation_id: str, network: str | None, as_json: bool) -> 
 @json_option
 def cancel_operation(operation_id: str, network: str | None, as_json: bool) -> None:
     """Write a Safe proposal cancelling a scheduled operation."""
-    with open_target(network, None, project.paths(), read_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
         _show(governance.cancel_operation(target, operation_id), as_json)

@@ -6,7 +6,7 @@ import click
 
 from rwa import project, upgrades
 from rwa.render import console, emit_json
-from rwa.session import open_target
+from rwa import session
 
 
 @click.command()
@@ -20,7 +20,7 @@ from rwa.session import open_target
 def upgrade(name: str, check_only: bool, via: str | None, network: str | None, account: str | None, as_json: bool) -> None:
     """Upgrade proxied contract NAME to its compiled code, if its storage stays compatible."""
     out = console(stderr=as_json)
-    with open_target(network, account, project.paths(), read_only=check_only) as target:
+    with session.open_target(network, account, project.paths(), read_only=check_only) as target:
         plan = upgrades.check(target, name)
         if plan.problems:
             for problem in plan.problems:
