@@ -169,19 +169,25 @@ class InProcessCli:
 
 
 @pytest.fixture
-def rwa(monkeypatch, capsys, project_paths, suite_manifest, compiled, suite) -> InProcessCli:
+def rwa(monkeypatch, capsys, tmp_path, project_paths, suite_manifest, compiled, suite) -> InProcessCli:
+    """`rwa` in this process; files it writes (proposals) go to a copy of the deployments folder,
+    so they vanish with the test, as its transactions do."""
+    import shutil
     from contextlib import contextmanager
 
     from rwa import session
     from rwa.errors import RwaError
 
+    deployments = shutil.copytree(project_paths.deployments_dir, tmp_path / "deployments")
+    test_paths = ProjectPaths(ROOT, deployments_override=deployments)
+
     @contextmanager
-    def test_target(network_name, account_alias, paths, read_only=False, local_signer="deployer"):
+    def test_target(network_name, account_alias, command_paths, read_only=False, local_signer="deployer"):
         if network_name not in (None, "local"):
             raise RwaError(f"the in-process test runner has only the local network, not {network_name}")
         network = suite_manifest.network("local")
         account = session.select_account(network, account_alias, local_signer)
-        yield Target(project_paths, suite_manifest, network, Chain.active(), account, compiled)
+        yield Target(test_paths, suite_manifest, network, Chain.active(), account, compiled)
 
     monkeypatch.setattr(session, "open_target", test_target)
     monkeypatch.setenv("NO_COLOR", "1")

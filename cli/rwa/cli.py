@@ -17,7 +17,7 @@ COMMANDS = {
     "export": ("rwa.commands.deploy", "export", "Write the deployments in another tool's format."),
     "node": ("rwa.commands.node", "node", "Start, stop, inspect or reset the local chain."),
     "kyc": ("rwa.commands.kyc", "kyc", "Set, show, revoke and import compliance records."),
-    "safe": ("rwa.commands.safe", "safe", "Multisig proposals: propose, list, show, sign, execute, reject."),
+    "safe": ("rwa.commands.safe", "safe", "Multisig proposals: propose, list, show, sign, sync, execute, reject."),
     "timelock": ("rwa.commands.safe", "timelock", "Timelock operations: list, execute, cancel."),
     "upgrade": ("rwa.commands.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
 }

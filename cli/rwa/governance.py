@@ -15,7 +15,7 @@ from typing import Any
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
-from rwa import callspec
+from rwa import callspec, txservice
 from rwa.actions import Deployed, deployed
 from rwa.chain import decode_revert
 from rwa.engine import Target, load_record
@@ -190,7 +190,26 @@ def sign(target: Target, proposal_id: str) -> dict[str, Any]:
         raise RwaError(f"the signature from {signer} does not recover to {signer}; nothing saved")
     signed = with_signature(proposal, signer, encoded)
     proposals.save(signed)
+    if txservice.service_url(target):
+        try:
+            txservice.sync(target, signed, safe.owners)
+        except RwaError as exc:
+            raise RwaError(f"signature saved in {proposal['id']}, but {exc}; retry with `rwa safe sync {proposal['id']}`") from None
     return signed
+
+
+def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.SyncResult]:
+    """Push the proposal and its signatures to the network's Safe Transaction Service, and save the
+    confirmations owners made there (each checked against the Safe's current owners)."""
+    proposals = store(target)
+    proposal = proposals.load(proposal_id)
+    safe = safe_state(target, proposal["safe"]["name"])
+    result = txservice.sync(target, proposal, safe.owners)
+    for owner, signature in result.pulled.items():
+        proposal = with_signature(proposal, owner, signature)
+    if result.pulled:
+        proposals.save(proposal)
+    return proposal, result
 
 
 def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:

@@ -127,6 +127,26 @@ def execute(proposal_id: str, network: str | None, account: str | None, as_json:
 @click.argument("proposal_id")
 @network_option
 @json_option
+def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
+    """Exchange PROPOSAL_ID's signatures with the network's Safe Transaction Service
+    (<NETWORK>_SAFE_SERVICE_URL): push what it lacks, save owners' confirmations made there."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal, result = governance.sync(target, proposal_id)
+        if as_json:
+            emit_json({"proposal": proposal, "service": result.url, "posted": result.posted,
+                       "pushed": result.pushed, "pulled": sorted(result.pulled)})
+            return
+        out = console()
+        if result.posted:
+            out.print(f"posted {proposal['id']} to {result.url}")
+        out.print(f"pushed {len(result.pushed)} signature(s), pulled {len(result.pulled)}")
+        _show(proposal, False, governance.safe_state(target, proposal["safe"]["name"]).threshold)
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@json_option
 def reject(proposal_id: str, network: str | None, as_json: bool) -> None:
     """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
