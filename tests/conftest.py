@@ -137,8 +137,9 @@ class InProcessCli:
     call costs milliseconds rather than a process start. `Cli` below runs real processes.
     """
 
-    def __init__(self, capsys: pytest.CaptureFixture[str]):
+    def __init__(self, capsys: pytest.CaptureFixture[str], deployments: Path):
         self.capsys = capsys
+        self.deployments = deployments
 
     def run(self, *args: str, expect: int | None = 0) -> Outcome:
         from rwa.cli import main
@@ -192,7 +193,7 @@ def rwa(monkeypatch, capsys, tmp_path, project_paths, suite_manifest, compiled, 
     monkeypatch.setattr(session, "open_target", test_target)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
-    return InProcessCli(capsys)
+    return InProcessCli(capsys, deployments)
 
 
 # --- `rwa` as users run it: a separate process, against its own local node and folders ---
