@@ -6,11 +6,9 @@ import json
 
 import pytest
 
-from rwa import deployments
 from rwa.chain import IMPLEMENTATION_SLOT
 from rwa.engine import apply_deployment, plan_deployment
 from rwa.errors import ChainMismatchError, DriftError
-from rwa.journal import Journal
 
 
 def test_first_deploy_records_every_contract(suite, deploy_target, chain):

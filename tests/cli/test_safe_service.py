@@ -1,7 +1,5 @@
 """Proposals mirrored to a Safe Transaction Service (a loopback one that checks like the real one)."""
 
-import json
-
 import pytest
 from eth_account import Account
 from fake_safe_service import FakeSafeService

@@ -9,17 +9,14 @@ targets: a single registration ≤ 50,000 execution gas, ≤ 30,000 per wallet i
 """
 
 import os
-import re
-from contextlib import contextmanager
 
-import ape
 import pytest
-from ape.exceptions import CustomError
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reverts import address_of, reverts
 
 # ------------------------------------------------------------------------------------------------
 # Constants mirrored from the contract
@@ -72,43 +69,6 @@ PROPERTY_SETTINGS = settings(
 # ------------------------------------------------------------------------------------------------
 
 
-def _address(value):
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts(error, **inputs):
-    """Stricter ``ape.reverts``: the revert must decode to exactly ``error`` with exactly these inputs.
-
-    ``ape.reverts(SomeError)`` alone accepts a revert that does not decode to a custom error at all
-    and silently skips input names it does not know, so both are checked here again.
-    """
-    with ape.reverts(error) as info:
-        yield info
-    raised = info.value
-    if isinstance(raised, CustomError):
-        assert raised.name == error.__name__, f"expected {error.__name__}, got {raised.name}"
-        actual_inputs = raised.inputs
-    else:
-        # Ape leaves some reverts of plain calls (eth_call) undecoded ("custom error 0x<data>"):
-        # decode them against the expected error's ABI.
-        actual_inputs = _decode_error_data(error.abi, raised)
-    for name, expected in inputs.items():
-        assert name in actual_inputs, f"{error.__name__} has no input {name!r}"
-        actual = actual_inputs[name]
-        assert actual == _address(expected), f"{error.__name__}.{name}: expected {expected!r}, got {actual!r}"
-
-
-def _decode_error_data(error_abi, raised):
-    match = re.fullmatch(r"custom error (0x[0-9a-fA-F]*)", str(raised.revert_message or ""))
-    assert match, f"expected {error_abi.name}, got {raised!r}"
-    data = bytes.fromhex(match.group(1)[2:])
-    selector = keccak(text=error_abi.selector)[:4]
-    assert data[:4] == selector, f"expected {error_abi.name} ({selector.hex()}), got 0x{data[:4].hex()}"
-    values = decode([i.canonical_type for i in error_abi.inputs], data[4:])
-    return {i.name: value for i, value in zip(error_abi.inputs, values)}
-
-
 def random_address():
     return to_checksum_address(os.urandom(20))
 
@@ -129,11 +89,11 @@ def pack(investor_id, country, flags, expiry, sanctioned=False):
 
 def record_slot(wallet):
     """Storage slot of `_records[wallet]` in the ERC-7201 namespace."""
-    return int.from_bytes(keccak(encode(["address", "uint256"], [_address(wallet), STORAGE_BASE])), "big")
+    return int.from_bytes(keccak(encode(["address", "uint256"], [address_of(wallet), STORAGE_BASE])), "big")
 
 
 def read_slot(chain, address, slot):
-    return int.from_bytes(bytes(chain.provider.get_storage(_address(address), slot)), "big")
+    return int.from_bytes(bytes(chain.provider.get_storage(address_of(address), slot)), "big")
 
 
 def record_tuple(registry, wallet):
@@ -187,7 +147,7 @@ def sign_attest(
         "verifyingContract": registry.address if verifying_contract is None else verifying_contract,
     }
     message = {
-        "wallet": _address(wallet),
+        "wallet": address_of(wallet),
         "investorId": investor_id,
         "country": country,
         "flags": flags,

@@ -8,11 +8,10 @@ creating a vault ≤ 160,000; funding a deal plus minting its NFT ≤ 200,000.
 import ape
 import pytest
 from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from nil_helpers import (
     DAY,
-    KYC_AML,
     ZERO_ADDRESS,
     address_of,
     attestation,

@@ -7,7 +7,6 @@ further payee, cannot be met by a *push* of ETH (see ``test_gas_distribute_eth``
 
 import ape
 import pytest
-from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
