@@ -52,6 +52,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/property_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

@@ -19,6 +19,8 @@ COMMANDS = {
     "kyc": ("rwa.commands.kyc", "kyc", "Set, show, revoke and import compliance records."),
     "safe": ("rwa.commands.safe", "safe", "Multisig proposals: propose, list, show, sign, sync, execute, reject."),
     "timelock": ("rwa.commands.safe", "timelock", "Timelock operations: list, execute, cancel."),
+    "property": ("rwa.commands.property", "property_group", "Tokenized properties: create, list, show, holders, agents' actions."),
+    "dividends": ("rwa.commands.dividends", "dividends", "Rent dividends of a property: deposit, claim, status."),
     "upgrade": ("rwa.commands.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
 }
 
