@@ -110,7 +110,7 @@ def _control(target, record):  # type: ignore[no-untyped-def]
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "rwa"]), default="hardhat-deploy", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write [default: stdout].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path, resolve_path=True), default=None, help="File to write [default: stdout].")
 def export(fmt: str, output: Path | None) -> None:
     """Export every network's deployment (hardhat-deploy's `export-all` shape by default)."""
     store = deployments.DeploymentStore(project.paths().deployments_dir)

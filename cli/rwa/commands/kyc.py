@@ -149,7 +149,7 @@ def sanction(wallet: str, lift: bool, network: str | None, account: str | None, 
 
 
 @kyc.command("import")
-@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.argument("csv_file", type=click.Path(path_type=Path, resolve_path=True))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
 @network_option
 @account_option

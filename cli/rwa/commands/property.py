@@ -202,7 +202,7 @@ def holders(reference: str, network: str | None, as_json: bool) -> None:
 @click.option("--decimals", default=18, show_default=True, type=click.IntRange(0, property_lib.MAX_DECIMALS))
 @click.option(
     "--legal-doc",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, dir_okay=False, resolve_path=True),
     help="A file whose keccak256 is the legal document hash.",
 )
 @click.option(
@@ -283,7 +283,7 @@ def create(
 @click.argument("wallet", required=False)
 @click.argument("amount", required=False)
 @click.option(
-    "--csv", "csv_file", type=click.Path(path_type=Path), help="Mint every row of a wallet,amount CSV instead."
+    "--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help="Mint every row of a wallet,amount CSV instead."
 )
 @click.option(
     "--batch-size",
@@ -371,7 +371,7 @@ def burn(
 @click.option(
     "--csv",
     "csv_file",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, resolve_path=True),
     help="Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).",
 )
 @click.option(
