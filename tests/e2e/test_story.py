@@ -63,7 +63,7 @@ def test_the_whole_story(story):
     assert owners[("DemoProperty", "PAUSER_ROLE")] == guardian
 
     # 2. The guardian pauses the property at once (1-of-2, no timelock).
-    pause = json.loads(story.run("safe", "propose", "--via", "guardian", "--call", "DemoProperty.pause()", "--json", env=v1).stdout)
+    pause = json.loads(story.run("property", "pause", "DEMO-1", "--via", "guardian", "--json", env=v1).stdout)
     story.run("safe", "sign", pause["id"], "--account", "guardian1", env=v1)
     story.run("safe", "execute", pause["id"], env=v1)
     assert contract(story, "DemoProperty").functions.paused().call() is True
