@@ -53,6 +53,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/property_gas.py
+	$(BIN)/python bench/nil_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

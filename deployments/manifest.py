@@ -56,6 +56,8 @@ NETWORKS = {
             "owner3": "test:5",
             "guardian1": "test:6",
             "athlete": "test:8",
+            # A brand for local NIL deals (`rwa deal propose ... --account brand`, its default there).
+            "brand": "test:9",
         },
         params={
             "timelock_delay": 0,

@@ -335,13 +335,23 @@ def _revert_data(exc: BaseException) -> str | None:
     return None
 
 
+#: The selector of ``Error(string)``: a ``require``/``assert`` message (Vyper's reverts are all these).
+ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
+
+
 def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
-    """Name the custom error (with its arguments) that a revert carries, when the ABI knows it."""
+    """Name the custom error (with its arguments) that a revert carries, when the ABI knows it, or
+    give a revert message as it is."""
     from eth_abi import decode
 
     data = _revert_data(exc)
     if data:
         payload = bytes.fromhex(data[2:])
+        if payload[:4] == ERROR_STRING_SELECTOR:
+            try:
+                return " ".join(str(decode(["string"], payload[4:])[0]).split())[:300]
+            except Exception:
+                return describe_revert(exc)
         for item in abi:
             if item.get("type") != "error":
                 continue

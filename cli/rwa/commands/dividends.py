@@ -8,7 +8,7 @@ from rich.table import Table
 from rwa import dividends as dividends_lib
 from rwa import project, session
 from rwa import property as property_lib
-from rwa.commands.kyc import account_option, json_option, network_option
+from rwa.commands.options import account_option, json_option, network_option
 from rwa.commands.property import property_argument, wallet_value
 from rwa.render import console, emit_json
 
@@ -23,7 +23,7 @@ def dividends() -> None:
 @click.argument("amount")
 @click.option("--mint", is_flag=True, help="Local chains: mint AMOUNT of the MockStablecoin to the signer first.")
 @network_option
-@account_option
+@account_option("deployer")
 @json_option
 def deposit(reference: str, amount: str, mint: bool, network: str | None, account: str | None, as_json: bool) -> None:
     """Deposit AMOUNT of the stablecoin (1500.25, say) for the property's current holders.
@@ -44,7 +44,7 @@ def deposit(reference: str, amount: str, mint: bool, network: str | None, accoun
 @dividends.command()
 @property_argument
 @network_option
-@account_option
+@account_option("deployer")
 @json_option
 def claim(reference: str, network: str | None, account: str | None, as_json: bool) -> None:
     """Claim the signer's (--account) dividends."""

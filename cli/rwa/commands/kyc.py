@@ -12,25 +12,7 @@ from rwa import project
 from rwa.errors import RwaError
 from rwa.render import console, emit_json
 from rwa import session
-
-network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
-account_option = click.option("--account", "-a", default=None, help="Ape account alias that signs (required off local).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-via_option = click.option(
-    "--via",
-    type=click.Choice(["safe", "guardian"]),
-    default=None,
-    help="Write a multisig proposal instead of sending (safe: through the timelock; guardian: at once).",
-)
-
-
-def _proposed(proposal: dict[str, object] | None, as_json: bool) -> None:
-    assert proposal is not None
-    if as_json:
-        emit_json(proposal)
-    else:
-        console().print(f"proposal {proposal['id']} written ({proposal['title']}): owners sign with `rwa safe sign {proposal['id']}`")
-
+from rwa.commands.options import account_option, json_option, network_option, proposed, via_option
 
 def _wallet(value: str) -> str:
     try:
@@ -67,7 +49,7 @@ def kyc() -> None:
 @click.option("--flags", default="kyc,aml", show_default=True, help="Comma list of kyc, aml, accredited.")
 @click.option("--expires", required=True, help="A date (2027-06-30), days from now (365d) or a unix time.")
 @network_option
-@account_option
+@account_option("attestor")
 @via_option
 @json_option
 def set_record(
@@ -91,7 +73,7 @@ def set_record(
             raise RwaError(str(exc)) from None
         tx = registry.register(item)
         if via:
-            return _proposed(registry.propose(f"kyc set {wallet}"), as_json)
+            return proposed(registry.propose(f"kyc set {wallet}"), as_json)
         record = registry.show(wallet)
         if as_json:
             emit_json({**record, "transactionHash": tx})
@@ -114,7 +96,7 @@ def show(wallet: str, network: str | None, as_json: bool) -> None:
 @kyc.command()
 @click.argument("wallet")
 @network_option
-@account_option
+@account_option("attestor")
 @via_option
 @json_option
 def revoke(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
@@ -124,7 +106,7 @@ def revoke(wallet: str, network: str | None, account: str | None, via: str | Non
         registry = kyc_lib.Registry(target, via)
         tx = registry.revoke(wallet)
         if via:
-            return _proposed(registry.propose(f"kyc revoke {wallet}"), as_json)
+            return proposed(registry.propose(f"kyc revoke {wallet}"), as_json)
         _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
 
 
@@ -132,7 +114,7 @@ def revoke(wallet: str, network: str | None, account: str | None, via: str | Non
 @click.argument("wallet")
 @click.option("--lift", is_flag=True, help="Remove the sanctions flag instead of setting it.")
 @network_option
-@account_option
+@account_option("sanctions_officer")
 @via_option
 @json_option
 def sanction(wallet: str, lift: bool, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
@@ -144,7 +126,7 @@ def sanction(wallet: str, lift: bool, network: str | None, account: str | None, 
         registry = kyc_lib.Registry(target, via)
         tx = registry.set_sanctioned(wallet, not lift)
         if via:
-            return _proposed(registry.propose(f"kyc sanction {wallet}{' (lift)' if lift else ''}"), as_json)
+            return proposed(registry.propose(f"kyc sanction {wallet}{' (lift)' if lift else ''}"), as_json)
         _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
 
 
@@ -152,7 +134,7 @@ def sanction(wallet: str, lift: bool, network: str | None, account: str | None, 
 @click.argument("csv_file", type=click.Path(path_type=Path, resolve_path=True))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
 @network_option
-@account_option
+@account_option("attestor")
 @via_option
 @json_option
 def import_csv(
@@ -164,7 +146,7 @@ def import_csv(
         rows = kyc_lib.parse_csv(csv_file, now=registry.now())
         if via:
             registry.import_rows(rows, batch_size, lambda n: None)
-            return _proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
+            return proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
         columns = (TextColumn("registering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console(stderr=True), disable=as_json, transient=False) as progress:
             task = progress.add_task("import", total=len(rows))

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from rwa import project, session
 from rwa import property as property_lib
-from rwa.commands.kyc import account_option, json_option, network_option, via_option
+from rwa.commands.options import account_option, json_option, network_option, proposed, via_option
 from rwa.errors import RwaError
 from rwa.kyc import parse_wallet
 from rwa.render import console, emit_json
@@ -36,16 +36,6 @@ def opened(
     with session.open_target(network, account, project.paths(), read_only=read_only or via is not None) as target:
         prop = property_lib.Properties(target).find(reference)
         yield property_lib.Token(target, prop, via)
-
-
-def proposed(proposal: dict[str, Any] | None, as_json: bool) -> None:
-    assert proposal is not None  # every write above kept a call for it
-    if as_json:
-        emit_json(proposal)
-    else:
-        console().print(
-            f"proposal {proposal['id']} written ({proposal['title']}): owners sign with `rwa safe sign {proposal['id']}`"
-        )
 
 
 def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool) -> None:
@@ -216,7 +206,7 @@ def holders(reference: str, network: str | None, as_json: bool) -> None:
 )
 @click.option("--pauser", default=None, help="Who gets the pauser role [default: the manifest's property_pauser].")
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def create(
@@ -293,7 +283,7 @@ def create(
     help="Rows per transaction (at most the token's cap).",
 )
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def mint(
@@ -353,7 +343,7 @@ def _mint_csv(
 @click.argument("wallet")
 @click.argument("amount")
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def burn(
@@ -382,7 +372,7 @@ def burn(
     help="Rows per transaction (at most the token's cap).",
 )
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def freeze(
@@ -439,7 +429,7 @@ def _freeze_csv(
 @click.argument("wallet")
 @click.option("--amount", default=None, help="Unfreeze this many frozen tokens instead of the wallet.")
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def unfreeze(
@@ -471,7 +461,7 @@ def unfreeze(
 @click.argument("destination", metavar="TO")
 @click.argument("amount")
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def force_transfer(
@@ -503,7 +493,7 @@ def force_transfer(
 @click.argument("lost")
 @click.argument("new")
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def recover(
@@ -526,7 +516,7 @@ def recover(
 @property_group.command()
 @property_argument
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def pause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
@@ -537,7 +527,7 @@ def pause(reference: str, network: str | None, account: str | None, via: str | N
 @property_group.command()
 @property_argument
 @network_option
-@account_option
+@account_option("deployer")
 @via_option
 @json_option
 def unpause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
@@ -553,7 +543,7 @@ def unpause(reference: str, network: str | None, account: str | None, via: str |
 @click.argument("destination", metavar="TO")
 @click.argument("amount")
 @network_option
-@account_option
+@account_option("deployer")
 @json_option
 def transfer(
     reference: str, destination: str, amount: str, network: str | None, account: str | None, as_json: bool

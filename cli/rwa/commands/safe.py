@@ -12,12 +12,8 @@ from rich.table import Table
 from rwa import governance, project
 from rwa.render import console, emit_json
 from rwa import session
+from rwa.commands.options import account_option, json_option, network_option
 
-network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
-account_option = click.option(
-    "--account", "-a", default=None, help="Ape account alias (on local chains also a manifest account name, e.g. owner2)."
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def _show(proposal: dict[str, Any], as_json: bool, threshold: int | None = None) -> None:
@@ -97,7 +93,7 @@ def show(proposal_id: str, network: str | None, as_json: bool) -> None:
 @safe.command()
 @click.argument("proposal_id")
 @network_option
-@account_option
+@account_option("deployer")
 @json_option
 def sign(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
     """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
@@ -109,7 +105,7 @@ def sign(proposal_id: str, network: str | None, account: str | None, as_json: bo
 @safe.command()
 @click.argument("proposal_id")
 @network_option
-@account_option
+@account_option("deployer")
 @json_option
 def execute(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
     """Execute a proposal once enough owners signed (threshold, nonce and timelock checked, simulated first)."""
