@@ -361,9 +361,34 @@ def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
                     values = decode(types, payload[4:])
                 except Exception:
                     break
-                shown = ", ".join(_show(v) for v in values)
+                roles = _role_names(abi)
+                shown = ", ".join(
+                    roles.get(value, "") if "role" in (i.get("name") or "").lower() and value in roles else _show(value)
+                    for i, value in zip(item.get("inputs", []), values)
+                )
                 return f"{item['name']}({shown})"
     return describe_revert(exc)
+
+
+# Roles of the suite (and of OpenZeppelin's TimelockController) that a contract may check without
+# declaring them in its ABI, as the vaults do with their factory's roles.
+SUITE_ROLES = (
+    "ATTESTOR_ROLE", "SANCTIONS_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE", "GUARDIAN_ROLE", "MINTER_ROLE",
+    "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE", "PROPOSER_ROLE",
+    "EXECUTOR_ROLE", "CANCELLER_ROLE",
+)
+
+
+def _role_names(abi: list[dict[str, Any]]) -> dict[bytes, str]:
+    """Role ids by name (``MINTER_ROLE`` is keccak256 of its name, as OpenZeppelin's AccessControl
+    has it), so a refusal names the role it is about."""
+    declared = {
+        item["name"]
+        for item in abi
+        if item.get("type") == "function" and item.get("name", "").endswith("_ROLE") and not item.get("inputs")
+    }
+    names = (declared | set(SUITE_ROLES)) - {"DEFAULT_ADMIN_ROLE"}
+    return {keccak(text=name): name for name in names} | {bytes(32): "DEFAULT_ADMIN_ROLE"}
 
 
 def _show(value: Any) -> str:

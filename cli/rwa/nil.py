@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +28,7 @@ from rwa import actions
 from rwa.chain import ZERO_ADDRESS
 from rwa.errors import RwaError
 from rwa.kyc import parse_wallet
+from rwa.units import format_units, parse_amount
 from rwa.planner import jsonable
 
 if TYPE_CHECKING:
@@ -159,29 +159,6 @@ def parse_deal_id(text: str) -> int:
     return int(text)
 
 
-def parse_amount(text: str, decimals: int, symbol: str) -> int:
-    """``1.5`` in whole units to base units, exactly (no float ever touches it)."""
-    try:
-        value = Decimal(text.strip().replace("_", ""))
-    except InvalidOperation:
-        raise ValueError(f"amount {text!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"amount {text} must be more than zero")
-    raw = value.scaleb(decimals)
-    if raw != raw.to_integral_value():
-        raise ValueError(f"amount {text} has more decimals than {symbol}'s {decimals}")
-    if raw >= 2**256:
-        raise ValueError(f"amount {text} is too large")
-    return int(raw)
-
-
-def format_amount(raw: int, decimals: int) -> str:
-    """Base units as a plain decimal (``1.5``, ``250``), never in exponent form."""
-    value = Decimal(raw).scaleb(-decimals)
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def parse_duration(text: str) -> int:
     """``7d``, ``12h``, ``30m``, ``3600s``, ``2w`` or a bare number of seconds."""
     match = re.fullmatch(r"(\d+)\s*([smhdw]?)", text.strip().lower())
@@ -305,7 +282,7 @@ class Currency:
         return parse_amount(text, self.decimals, self.symbol)
 
     def show(self, raw: int) -> str:
-        return f"{format_amount(raw, self.decimals)} {self.symbol}"
+        return f"{format_units(raw, self.decimals)} {self.symbol}"
 
     def as_json(self) -> dict[str, Any]:
         return {"address": self.address, "symbol": self.symbol, "decimals": self.decimals}

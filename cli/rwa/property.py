@@ -23,6 +23,7 @@ from rwa import actions
 from rwa.chain import ZERO_ADDRESS
 from rwa.errors import RwaError
 from rwa.kyc import flag_names, parse_wallet
+from rwa.units import amount_of, format_units, parse_amount
 
 if TYPE_CHECKING:
     from rwa.chain import Receipt
@@ -33,9 +34,6 @@ PAGE = 50
 MAX_DECIMALS = 18
 
 ROLES = ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE")
-ROLE_NAMES = {"0x" + keccak(text=name).hex(): name for name in (*ROLES, "CREATOR_ROLE")} | {
-    "0x" + "00" * 32: "DEFAULT_ADMIN_ROLE"
-}
 #: Who may act for a role the signer lacks, and how to reach them.
 VIA_HINTS = (("GuardianSafe", "--via guardian"), ("Timelock", "--via safe"))
 
@@ -50,7 +48,6 @@ MODULES = {
 }
 
 _BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}")
-_AMOUNT_RE = re.compile(r"(\d*)(?:\.(\d*))?")
 
 
 # --- parsing (pure) ----------------------------------------------------------------------------
@@ -64,30 +61,6 @@ def property_id(text: str) -> bytes:
     if _BYTES32_RE.fullmatch(text):
         return bytes.fromhex(text[2:])
     return keccak(text=text)
-
-
-def parse_amount(text: str, decimals: int, unit: str) -> int:
-    """``12.5`` in units of ``unit`` (``decimals`` places) as an exact whole number of base units."""
-    raw = text.strip().replace("_", "")
-    if raw.startswith("-"):
-        raise ValueError(f"amount {text} is negative")
-    match = _AMOUNT_RE.fullmatch(raw)
-    if not raw or not match or not (match.group(1) or match.group(2)):
-        raise ValueError(f"not an amount: {text!r}")
-    whole, fraction = match.group(1) or "0", (match.group(2) or "").rstrip("0")
-    if len(fraction) > decimals:
-        raise ValueError(f"amount {text} has {len(fraction)} decimal places; {unit} has {decimals}")
-    value = int(whole) * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
-    if value == 0:
-        raise ValueError(f"amount {text} is zero")
-    return value
-
-
-def format_units(value: int, decimals: int) -> str:
-    """Base units as an exact decimal string, without trailing zeros: ``12500…0`` → ``12.5``."""
-    whole, fraction = divmod(abs(value), 10**decimals)
-    text = f"{whole}.{fraction:0{decimals}d}".rstrip("0").rstrip(".") if decimals else str(whole)
-    return f"-{text}" if value < 0 else text
 
 
 def parse_hash(text: str) -> bytes:
@@ -164,11 +137,6 @@ def chunks(items: Sequence[Row], size: int) -> Iterable[Sequence[Row]]:
         yield items[start : start + size]
 
 
-def name_roles(message: str) -> str:
-    """Role ids in a refusal, replaced by the role names."""
-    return _BYTES32_RE.sub(lambda m: ROLE_NAMES.get(m.group(0).lower(), m.group(0)), message)
-
-
 # --- the factory -------------------------------------------------------------------------------
 
 
@@ -194,10 +162,7 @@ class Property:
         return self.record_name or f"PropertyToken({self.symbol})"
 
     def amount(self, text: str) -> int:
-        try:
-            return parse_amount(text, self.decimals, self.symbol)
-        except ValueError as exc:
-            raise RwaError(str(exc)) from None
+        return amount_of(text, self.decimals, self.symbol)
 
     def units(self, value: int) -> str:
         return format_units(value, self.decimals)
@@ -345,19 +310,13 @@ class Properties:
             existing = self.get(spec.id)
             raise RwaError(f"property '{spec.label}' exists already ({existing.symbol}, token {existing.token})")
         agents = (agent,) * 5 + (pauser,)
-        try:
-            receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), agents)))
-        except RwaError as exc:
-            raise RwaError(name_roles(str(exc))) from None
+        receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), agents)))
         if receipt is None:
             return None, PROPOSED
         return self.get(spec.id), receipt.hash
 
     def propose(self, title: str) -> dict[str, Any] | None:
-        try:
-            return self.writer.propose(title)
-        except RwaError as exc:
-            raise RwaError(name_roles(str(exc))) from None
+        return self.writer.propose(title)
 
 
 @dataclass(frozen=True)
@@ -369,10 +328,7 @@ class Coin:
     decimals: int
 
     def amount(self, text: str) -> int:
-        try:
-            return parse_amount(text, self.decimals, self.symbol)
-        except ValueError as exc:
-            raise RwaError(str(exc)) from None
+        return amount_of(text, self.decimals, self.symbol)
 
     def units(self, value: int) -> str:
         return format_units(value, self.decimals)
@@ -519,7 +475,6 @@ class Token:
 
     def _explain(self, message: str) -> str:
         """Name the role a refusal is about, and who holds it (a Safe reached with --via)."""
-        message = name_roles(message)
         match = re.search(r"AccessControlUnauthorizedAccount\((0x[0-9a-fA-F]{40}), ([A-Z_]+)\)", message)
         if not match or match.group(2) not in ROLES:
             return message

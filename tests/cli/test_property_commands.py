@@ -13,7 +13,7 @@ import re
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from rwa import property as property_lib
+from rwa.units import format_units, parse_amount
 
 E18 = 10**18
 USDC = 10**6
@@ -78,8 +78,8 @@ def demo(project, suite, deployer, investors, alice, bob):
     ],
 )
 def test_amounts_convert_exactly(text, decimals, units, shown):
-    assert property_lib.parse_amount(text, decimals, "T") == units
-    assert property_lib.format_units(units, decimals) == shown
+    assert parse_amount(text, decimals, "T") == units
+    assert format_units(units, decimals) == shown
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_amounts_convert_exactly(text, decimals, units, shown):
 )
 def test_bad_amounts_are_named(text, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        property_lib.parse_amount(text, 2, "T")
+        parse_amount(text, 2, "T")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -14,6 +14,7 @@ import click
 from rich.table import Table
 
 from rwa import nil, project, session
+from rwa.units import format_units
 from rwa.commands.options import account_option, fields, json_option, network_option, proposed, sent, via_option
 from rwa.errors import RwaError
 from rwa.render import console, emit_json
@@ -232,7 +233,7 @@ def _detail(key: str, value: Any, currency: dict[str, Any]) -> str | None:
     if key in ("currency", "deliverablesHash", "uri", "tokenId", "deliveredAt"):
         return None
     if key == "amount":
-        return f"{nil.format_amount(int(value), currency['decimals'])} {currency['symbol']}"
+        return f"{format_units(int(value), currency['decimals'])} {currency['symbol']}"
     if key == "confirmationPeriod":
         return f"confirmation {nil.format_duration(int(value))}"
     return f"{key} {value}"

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from rwa import nil, project, session
+from rwa.units import format_units
 from rwa.commands.options import account_option, json_option, network_option, sent
 from rwa.render import console, emit_json
 
@@ -46,7 +47,7 @@ def _payees(payees: list[dict[str, Any]], claimable: list[dict[str, Any]] | None
     for token in claimable or []:
         table.add_column(f"claimable {token['symbol']}", justify="right")
     for row in payees:
-        owed = [nil.format_amount(int(t["claimable"][row["payee"]]), t["decimals"]) for t in claimable or []]
+        owed = [format_units(int(t["claimable"][row["payee"]]), t["decimals"]) for t in claimable or []]
         table.add_row(row["payee"], f"{row['bps'] / 100:g}%", *owed)
     return table
 
@@ -70,8 +71,8 @@ def show(split_or_payees: tuple[str, ...], token: str | None, network: str | Non
     out.print(f"[bold]split {result['split']}[/]")
     for entry in result["tokens"]:
         decimals, symbol = entry["decimals"], entry["symbol"]
-        out.print(f"  {symbol}: balance {nil.format_amount(int(entry['balance']), decimals)}, "
-                  f"unallocated {nil.format_amount(int(entry['unallocated']), decimals)}")  # fmt: skip
+        out.print(f"  {symbol}: balance {format_units(int(entry['balance']), decimals)}, "
+                  f"unallocated {format_units(int(entry['unallocated']), decimals)}")  # fmt: skip
     out.print(_payees(result["payees"], result["tokens"]))
 
 
@@ -87,10 +88,10 @@ def distribute(split_address: str, token: str, network: str | None, account: str
         result = nil.Splits(target).distribute(split_address, token)
     decimals, symbol = result["currency"]["decimals"], result["currency"]["symbol"]
     parts = [
-        f"{nil.format_amount(int(share['amount']), decimals)} to {share['payee']}" + ("" if share["pushed"] else " (credited: claim it)")
+        f"{format_units(int(share['amount']), decimals)} to {share['payee']}" + ("" if share["pushed"] else " (credited: claim it)")
         for share in result["shares"]
     ]
-    sent(result, as_json, f"distributed {nil.format_amount(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
+    sent(result, as_json, f"distributed {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
 
 
 @split.command()
@@ -105,5 +106,5 @@ def claim(split_address: str, payee: str, token: str, network: str | None, accou
     with session.open_target(network, account, project.paths()) as target:
         result = nil.Splits(target).claim(split_address, payee, token)
     currency = result["currency"]
-    amount = nil.format_amount(int(result["amount"]), currency["decimals"])
+    amount = format_units(int(result["amount"]), currency["decimals"])
     sent(result, as_json, f"claimed {amount} {currency['symbol']} for {result['payee']}")

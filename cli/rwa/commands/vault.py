@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from rwa import nil, project, session
+from rwa.units import format_units
 from rwa.commands.options import account_option, fields, json_option, network_option, proposed, sent, via_option
 from rwa.render import console, emit_json
 
@@ -86,7 +87,7 @@ def _balances(balances: list[dict[str, Any]]) -> Table:
         table.add_column(column, justify="left" if column == "token" else "right")
     for row in balances:
         decimals = row["decimals"]
-        table.add_row(row["symbol"], *(nil.format_amount(int(row[k]), decimals) for k in ("balance", "escrowed", "free")))
+        table.add_row(row["symbol"], *(format_units(int(row[k]), decimals) for k in ("balance", "escrowed", "free")))
     return table
 
 
