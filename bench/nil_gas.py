@@ -117,14 +117,20 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
         split4 = project.RevenueSplitter.at(splits.predict(payees4, even_shares(4)))
         create_vault_split = gas(vaults.createVault, keccak(text="bench-athlete-2"), athlete, split4, sender=deployer)
 
-        distributions = {}
+        distributions, allocations = {}, {}
         for n in (2, 4, 10):
             split = split4 if n == 4 else make_split(addresses(n, n))
             deployer.transfer(split, 10**18)
             split.distribute(ETH, sender=deployer)  # the first round creates the payees' accounts
             deployer.transfer(split, 10**18)
             distributions[n] = gas(split.distribute, ETH, sender=deployer)
+            # Credit rounds, 0xSplits' model: later rounds update balances already credited.
+            deployer.transfer(split, 10**18)
+            split.allocate(ETH, sender=deployer)
+            deployer.transfer(split, 10**18)
+            allocations[n] = gas(split.allocate, ETH, sender=deployer)
         per_payee = (distributions[10] - distributions[4]) // 6
+        per_credit = (allocations[10] - allocations[4]) // 6
 
         split_figures = [
             Figure("createVault", create_vault, 160_000, "bare OZ BeaconProxy ≈143,000"),
@@ -138,6 +144,11 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
                    "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)",
                    "a push costs ≥ 9,300 (cold account 2,600 + value CALL 9,000 − unused stipend 2,300); "
                    "0xSplits only credits storage"),
+            Figure("allocate ETH (credit, payees claim), 2 payees", allocations[2], None, "0xSplits v1: 57,390 for 2"),
+            Figure("allocate ETH, 4 payees", allocations[4], 80_000),
+            Figure("allocate ETH, 10 payees", allocations[10], None, "0xSplits v1: 110,069 for 10"),
+            Figure("allocate ETH, each extra payee (10 vs 4)", per_credit, 7_000,
+                   "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)"),
         ]  # fmt: skip
 
         # --- one deal, from proposal to release through the 4-payee split ---

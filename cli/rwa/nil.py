@@ -820,21 +820,23 @@ class Splits(Nil):
             })  # fmt: skip
         return {"split": contract.address, "exists": True, "payees": _payees_json(payees), "tokens": tokens}
 
-    def distribute(self, text: str, token: str) -> dict[str, Any]:
-        """Push the unallocated balance to every payee (a payee that refuses it is credited instead)."""
+    def distribute(self, text: str, token: str, credit: bool = False) -> dict[str, Any]:
+        """Push the unallocated balance to every payee (a payee that refuses it is credited instead),
+        or with ``credit`` only credit every payee, who then claims (one storage write a payee)."""
         contract = self.split(text)
         currency = self.currency(token)
         available = int(self.read(contract, "unallocated", currency.address))
-        receipt = self.send_own(contract, "distribute", currency.address)
+        receipt = self.send_own(contract, "allocate" if credit else "distribute", currency.address)
         credited = {e.args["payee"] for e in self.events(receipt, contract, "PushFailed")}
         shares = [
             {"payee": to_checksum_address(payee), "bps": int(bps), "amount": str(available * int(bps) // TOTAL_BPS),
-             "pushed": to_checksum_address(payee) not in credited}
+             "pushed": not credit and to_checksum_address(payee) not in credited}
             for payee, bps in zip(self.read(contract, "payees"), self.read(contract, "shares"))
         ]  # fmt: skip
-        [distributed] = self.events(receipt, contract, "Distributed")
-        return {"split": contract.address, "currency": currency.as_json(), "amount": str(distributed.args["amount"]),
-                "shares": shares, "transactionHash": receipt.hash, "gasUsed": receipt.gas_used}  # fmt: skip
+        [event] = self.events(receipt, contract, "Allocated" if credit else "Distributed")
+        return {"split": contract.address, "currency": currency.as_json(), "amount": str(event.args["amount"]),
+                "credited": credit, "shares": shares, "transactionHash": receipt.hash,
+                "gasUsed": receipt.gas_used}  # fmt: skip
 
     def claim(self, text: str, payee: str, token: str) -> dict[str, Any]:
         """Send ``payee`` what it is owed (anyone may call; the money goes to the payee)."""

@@ -167,6 +167,24 @@ def distribute(token: address):
 
 @external
 @nonreentrant
+def allocate(token: address) -> uint256:
+    """
+    @dev Credits every payee its share of the unallocated balance of `token`
+         without sending anything: each payee then takes what it is owed
+         with `claim`. A round costs a storage update per payee instead of a
+         transfer per payee. Rounding dust stays unallocated.
+    @notice Anyone may call. Reverts when there is nothing to allocate.
+    @param token The ERC-20 token, or `empty(address)` for ETH.
+    @return uint256 The amount credited.
+    """
+    before: uint256 = self.reserved[token]
+    after: uint256 = self._allocate(token)
+    assert after != before, "splitter: nothing to allocate"
+    return after - before
+
+
+@external
+@nonreentrant
 def claim(token: address, payee: address) -> uint256:
     """
     @dev Credits every payee its share of the unallocated balance of `token`,

@@ -168,6 +168,13 @@ def test_split_create_show_distribute_claim(rwa, chain, accounts):
     assert rwa.refused("split", "distribute", split) == "error: distribute refused: splitter: nothing to distribute"
     assert "is not a payee of split" in rwa.refused("split", "claim", split, "--payee", OWNER1)
 
+    accounts[0].transfer(split, 4 * ETH)
+    credited = rwa.json("split", "distribute", split, "--credit")
+    assert credited["credited"] and not any(s["pushed"] for s in credited["shares"])
+    assert balance(chain, AGENT) - before[AGENT] == ETH + ETH // 2  # nothing sent, only credited
+    owed = rwa.json("split", "show", split)["tokens"][0]["claimable"]
+    assert owed == {nil.parse_wallet(FAMILY): str(ETH + ETH // 2 + 3 * ETH), nil.parse_wallet(AGENT): str(ETH)}
+
 
 @pytest.mark.parametrize(
     "payees, message",

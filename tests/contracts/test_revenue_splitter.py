@@ -213,6 +213,20 @@ def test_dust_stays_for_next_round(split4, deployer, four, chain):
     assert sum(shares) == TOTAL
 
 
+def test_allocate_credits_every_payee_and_sends_nothing(split4, deployer, outsider, four, chain):
+    deployer.transfer(split4, 1003)  # 401.2, 300.9, 200.6, 100.3 -> dust 2
+    receipt = split4.allocate(ETH, sender=outsider)
+    assert receipt.return_value == 1001
+    assert receipt.events == [split4.Allocated(token=ETH, amount=1001)]
+    assert [split4.owed(ETH, p) for p in four] == [401, 300, 200, 100]
+    assert [balance_of(chain, p) for p in four] == [0, 0, 0, 0]
+    assert split4.reserved(ETH) == 1001 and split4.unallocated(ETH) == 2
+    with ape.reverts("splitter: nothing to allocate"):
+        split4.allocate(ETH, sender=outsider)  # the dust alone gives every payee nothing
+    assert split4.claim(ETH, four[2], sender=outsider).return_value == 200
+    assert balance_of(chain, four[2]) == 200 and split4.reserved(ETH) == 801
+
+
 def test_claim_eth(split4, deployer, outsider, four, chain):
     deployer.transfer(split4, 1000)
     assert split4.claimable(ETH, four[1]) == 300
@@ -302,7 +316,7 @@ def test_gas_burner_claims_once_fixed(splitter_factory, deployer, hostile, chain
 
 
 def test_reentrancy_is_impossible(splitter_factory, deployer, hostile, chain):
-    """On claim (all gas forwarded) the payee re-enters distribute and claim: both refused."""
+    """On claim (all gas forwarded) the payee re-enters distribute, allocate and claim: all refused."""
     attacker = hostile["reentrant"]
     other = random_address()
     split = make_split(splitter_factory, [attacker, other], [5000, 5000], deployer)
@@ -312,7 +326,11 @@ def test_reentrancy_is_impossible(splitter_factory, deployer, hostile, chain):
     assert attacker.attempts() == 0
     assert split.owed(ETH, attacker) == 500
     deployer.transfer(split, 1000)  # fresh income the attacker would like to re-split
-    for data in (split.distribute.encode_input(ETH), split.claim.encode_input(ETH, attacker)):
+    for data in (
+        split.distribute.encode_input(ETH),
+        split.allocate.encode_input(ETH),
+        split.claim.encode_input(ETH, attacker),
+    ):
         attacker.arm(split, data, sender=deployer)
         attempts = attacker.attempts()
         with chain.isolate():
@@ -408,7 +426,7 @@ def splits(draw):
         st.lists(
             st.tuples(
                 st.one_of(st.integers(0, 50), st.integers(0, 10**21)),
-                st.sampled_from(["distribute", "claim"]),
+                st.sampled_from(["distribute", "allocate", "claim"]),
                 st.integers(0, n - 1),
             ),
             min_size=1,
@@ -439,6 +457,9 @@ def test_property_conservation(splitter_factory, deployer, chain, project, case)
         split_now = False
         if action == "distribute" and split.unallocated(ETH) != 0:
             split.distribute(ETH, sender=deployer)
+            split_now = True
+        elif action == "allocate" and split.unallocated(ETH) >= len(payees):  # a smaller rest allocates nothing
+            split.allocate(ETH, sender=deployer)
             split_now = True
         elif action == "claim" and payees[who] != (reverting and reverting.address) and split.claimable(ETH, payees[who]):
             split.claim(ETH, payees[who], sender=deployer)

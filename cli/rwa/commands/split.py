@@ -80,18 +80,20 @@ def show(split_or_payees: tuple[str, ...], token: str | None, network: str | Non
 @click.argument("split_address", metavar="SPLIT")
 @token_option
 @network_option
+@click.option("--credit", is_flag=True, help="Credit every payee (who then claims) instead of pushing: cheaper for many payees.")
 @account_option("deployer (anyone may distribute)")
 @json_option
-def distribute(split_address: str, token: str, network: str | None, account: str | None, as_json: bool) -> None:
-    """Push SPLIT's unallocated balance of a token to every payee."""
+def distribute(split_address: str, token: str, credit: bool, network: str | None, account: str | None, as_json: bool) -> None:
+    """Push SPLIT's unallocated balance of a token to every payee (or --credit them)."""
     with session.open_target(network, account, project.paths()) as target:
-        result = nil.Splits(target).distribute(split_address, token)
+        result = nil.Splits(target).distribute(split_address, token, credit)
     decimals, symbol = result["currency"]["decimals"], result["currency"]["symbol"]
     parts = [
         f"{format_units(int(share['amount']), decimals)} to {share['payee']}" + ("" if share["pushed"] else " (credited: claim it)")
         for share in result["shares"]
     ]
-    sent(result, as_json, f"distributed {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
+    verb = "credited" if credit else "distributed"
+    sent(result, as_json, f"{verb} {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
 
 
 @split.command()
