@@ -21,7 +21,7 @@ COMMANDS = {
     "timelock": ("rwa.commands.safe", "timelock", "Timelock operations: list, execute, cancel."),
     "property": ("rwa.commands.property", "property_group", "Tokenized properties: create, list, show, holders, agents' actions."),
     "dividends": ("rwa.commands.dividends", "dividends", "Rent dividends of a property: deposit, claim, status."),
-    "vault": ("rwa.commands.vault", "vault", "Athletes' vaults: predict, create, show, list, set-splitter."),
+    "vault": ("rwa.commands.vault", "vault", "Athletes' vaults: predict, create, show, list, set-splitter, pause, recover."),
     "deal": ("rwa.commands.deal", "deal", "NIL deals: propose, accept, fund, deliver, confirm, release, show, list..."),
     "split": ("rwa.commands.split", "split", "Revenue splits: create, show, distribute, claim."),
     "upgrade": ("rwa.commands.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),

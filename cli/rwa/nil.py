@@ -506,6 +506,17 @@ class Vaults(Nil):
         receipt = self.send_own(vault.contract, "setSplitter", split)
         return {"athlete": vault.label, "vault": vault.contract.address, "splitter": split, "transactionHash": receipt.hash}
 
+    def admin_act(self, text: str, function: str, *args: Any) -> dict[str, Any] | None:
+        """A guardian's (pause, unpause) or admin's (recoverAthlete) act on a vault; None when it
+        went into a proposal."""
+        vault = self.find(text)
+        receipt = self.send(vault.contract, function, *args)
+        if receipt is None:
+            return None
+        return {"athlete": vault.label, "vault": vault.contract.address, "paused": bool(self.read(vault.contract, "paused")),
+                "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
+                "transactionHash": receipt.hash}  # fmt: skip
+
     def show(self, text: str) -> dict[str, Any]:
         vault = self.find(text)
         contract = vault.contract

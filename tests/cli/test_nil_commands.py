@@ -319,6 +319,25 @@ def test_refund_is_the_admins_and_goes_through_the_safe(rwa, chain):
     assert balance(chain, BRAND) - before == 15 * ETH // 10
 
 
+def test_the_guardian_pauses_a_vault_and_the_admin_recovers_it_through_the_safe(rwa):
+    assert rwa.json("vault", "pause", "demo-athlete")["paused"] is True
+    assert rwa.json("vault", "show", "demo-athlete")["paused"] is True
+    line = rwa.refused("vault", "unpause", "demo-athlete", "--account", "owner1")
+    assert line == f"error: unpause refused: MissingRole({OWNER1}, GUARDIAN_ROLE)"
+    assert rwa.json("vault", "unpause", "demo-athlete")["paused"] is False
+
+    line = rwa.refused("vault", "recover", "demo-athlete", OWNER1)
+    assert line == f"error: recoverAthlete refused: MissingRole({DEPLOYER}, DEFAULT_ADMIN_ROLE)"
+    proposal = rwa.json("vault", "recover", "demo-athlete", OWNER1, "--via", "safe")
+    for owner in ("owner1", "owner2"):
+        rwa.run("safe", "sign", proposal["id"], "--account", owner)
+    follow_up = rwa.json("safe", "execute", proposal["id"])[-1]
+    for owner in ("owner1", "owner2"):
+        rwa.run("safe", "sign", follow_up["id"], "--account", owner)
+    rwa.run("safe", "execute", follow_up["id"])
+    assert rwa.json("vault", "show", "demo-athlete")["athleteWallet"] == OWNER1
+
+
 def test_human_output_names_what_happened(rwa):
     out = rwa.run("vault", "show", "demo-athlete").stdout
     assert "DemoVault" in out and "not verified" in out and "rwa vault set-splitter demo-athlete" in out

@@ -1,4 +1,4 @@
-"""`rwa vault predict|create|show|list|set-splitter`: athletes' vaults."""
+"""`rwa vault predict|create|show|list|set-splitter|pause|unpause|recover`: athletes' vaults."""
 
 from __future__ import annotations
 
@@ -124,3 +124,49 @@ def set_splitter(athlete: str, split: str, network: str | None, account: str | N
     with session.open_target(network, account, project.paths(), local_signer="athlete") as target:
         result = nil.Vaults(target).set_splitter(athlete, split)
     sent(result, as_json, f"{athlete}: releases now go to split {split}")
+
+
+def _admin_act(athlete: str, function: str, args: tuple[Any, ...], title: str, done: str,
+               network: str | None, account: str | None, via: str | None, as_json: bool) -> None:  # fmt: skip
+    with session.open_target(network, account, project.paths(), read_only=via is not None) as target:
+        vaults = nil.Vaults(target, via)
+        result = vaults.admin_act(athlete, function, *args)
+        if result is None:
+            return proposed(vaults.writer.propose(title), as_json)
+    sent(result, as_json, f"vault of {result['athlete']} {done}")
+
+
+@vault.command()
+@click.argument("athlete")
+@network_option
+@account_option("deployer, the guardian")
+@via_option
+@json_option
+def pause(athlete: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Stop ATHLETE's vault from moving money (the guardian; no delay)."""
+    _admin_act(athlete, "pause", (), f"vault pause {athlete}", "paused", network, account, via, as_json)
+
+
+@vault.command()
+@click.argument("athlete")
+@network_option
+@account_option("deployer, the guardian")
+@via_option
+@json_option
+def unpause(athlete: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Let ATHLETE's vault move money again (the guardian)."""
+    _admin_act(athlete, "unpause", (), f"vault unpause {athlete}", "unpaused", network, account, via, as_json)
+
+
+@vault.command()
+@click.argument("athlete")
+@click.argument("new_wallet")
+@network_option
+@account_option("deployer (the admin is the timelock: use --via safe)")
+@via_option
+@json_option
+def recover(athlete: str, new_wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Hand ATHLETE's vault to NEW_WALLET when the athlete lost its key (the admin, through the timelock)."""
+    wallet = nil.parsed(nil.parse_wallet, new_wallet)
+    _admin_act(athlete, "recoverAthlete", (wallet,), f"vault recover {athlete} to {wallet}", f"now controlled by {wallet}",
+               network, account, via, as_json)  # fmt: skip
