@@ -12,28 +12,18 @@ publishes them.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RWA = str(Path(sys.executable).parent / "rwa")
+from private_chain import ROOT, private_chain
+
 ZERO = "0x" + "00" * 20
 ETH = ZERO
 TOTAL_BPS = 10_000
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 WEEK = 7 * 86400
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -185,18 +175,8 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="rwa-nil-gas-") as scratch:
-        env = {
-            **os.environ,
-            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
-            "RWA_STATE_DIR": f"{scratch}/state",
-            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
-        }
-        try:
-            subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-            tables = measure(env)
-        finally:
-            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+    with private_chain("rwa-nil-gas-") as env:
+        tables = measure(env)
     print("NIL gas (anvil, cancun, optimizer 200 runs; whole transactions, 21,000 intrinsic included)")
     for title, figures in tables:
         print_table(title, figures)

@@ -19,17 +19,13 @@ token has 0 decimals, ours 18: its amounts are shorter calldata (a few hundred g
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RWA = str(Path(sys.executable).parent / "rwa")
+from private_chain import ROOT, private_chain
+
 E18 = 10**18
 USDC = 10**6
 US, GB, FR = 840, 826, 250
@@ -47,12 +43,6 @@ class Figure:
     reference: int | None = None  # T-REX's, when it has the operation
     target: str = ""
     passed: bool | None = None  # None: no target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wallet(i: int) -> str:
@@ -242,24 +232,9 @@ def run(env: dict[str, str]) -> list[Figure]:
     return rows
 
 
-def with_private_node(body: Callable[[dict[str, str]], list[Figure]]) -> list[Figure]:
-    """Run ``body`` against a fresh anvil of its own, stopped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="rwa-property-bench-") as scratch:
-        env = {
-            **os.environ,
-            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
-            "RWA_STATE_DIR": f"{scratch}/state",
-            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
-        }
-        subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-        try:
-            return body(env)
-        finally:
-            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
-
-
 def main() -> None:
-    rows = with_private_node(run)
+    with private_chain("rwa-property-bench-") as env:
+        rows = run(env)
     sys.exit(0 if all(row.passed is not False for row in rows) else 1)
 
 

@@ -10,23 +10,14 @@ what the chain reports for one run.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RWA = str(Path(sys.executable).parent / "rwa")
+from private_chain import RWA, ROOT, private_chain, rwa
+
 INTRINSIC_GAS = 21_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed(command: list[str], env: dict[str, str], runs: int) -> float:
@@ -46,14 +37,14 @@ def speed(env: dict[str, str]) -> None:
     print("\nspeed (median wall time)")
     row("what", "ours", "target", "")
     row("rwa --help", f"{timed([RWA, '--help'], env, 7):.3f} s", "< 0.3 s")
-    subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([RWA, "deploy", "--plan"], cwd=ROOT, env=env, check=True, capture_output=True)  # compile once
+    rwa(env, "node", "start")
+    rwa(env, "deploy", "--plan")  # compile once
     first = []
     for _ in range(3):
-        subprocess.run([RWA, "node", "reset", "--yes"], cwd=ROOT, env=env, check=True, capture_output=True)
-        subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+        rwa(env, "node", "reset", "--yes")
+        rwa(env, "node", "start")
         start = time.perf_counter()
-        subprocess.run([RWA, "deploy"], cwd=ROOT, env=env, check=True, capture_output=True)
+        rwa(env, "deploy")
         first.append(time.perf_counter() - start)
     row("rwa deploy, first full deploy (compiled)", f"{statistics.median(first):.2f} s", "< 15 s")
     row("rwa deploy --plan, up to date", f"{timed([RWA, 'deploy', '--plan'], env, 5):.2f} s", "< 3 s")
@@ -108,20 +99,11 @@ def gas(env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="rwa-bench-") as scratch:
-        env = {
-            **os.environ,
-            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
-            "RWA_STATE_DIR": f"{scratch}/state",
-            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
-        }
-        try:
-            speed(env)
-            subprocess.run([RWA, "node", "reset", "--yes"], cwd=ROOT, env=env, check=True, capture_output=True)
-            subprocess.run([RWA, "node", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-            gas(env)
-        finally:
-            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+    with private_chain("rwa-bench-", start=False) as env:
+        speed(env)
+        rwa(env, "node", "reset", "--yes")
+        rwa(env, "node", "start")
+        gas(env)
 
 
 if __name__ == "__main__":

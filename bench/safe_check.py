@@ -8,22 +8,12 @@ COUNT (default 200) random Safe transactions and prints the tally.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RWA = str(Path(sys.executable).parent / "rwa")
+from private_chain import private_chain, rwa
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def random_tx(rng: random.Random):  # type: ignore[no-untyped-def]
@@ -44,39 +34,30 @@ def random_tx(rng: random.Random):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    import json
+
+    from web3 import Web3
+
+    from rwa.safe import safe_tx_hash
+
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    with tempfile.TemporaryDirectory(prefix="rwa-safe-check-") as scratch:
-        env = {
-            **os.environ,
-            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
-            "RWA_STATE_DIR": f"{scratch}/state",
-            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
-        }
-        try:
-            subprocess.run([RWA, "deploy"], cwd=ROOT, env=env, check=True, capture_output=True)
-            import json
-
-            from web3 import Web3
-
-            from rwa.safe import safe_tx_hash
-
-            record = json.loads(Path(env["RWA_DEPLOYMENTS_DIR"], "local.json").read_text())
-            safe = record["contracts"]["Safe"]
-            web3 = Web3(Web3.HTTPProvider(env["APE_FOUNDRY_HOST"]))
-            contract = web3.eth.contract(address=safe["address"], abi=safe["abi"])
-            rng = random.Random(20261122)
-            agree = 0
-            for _ in range(count):
-                tx = random_tx(rng)
-                onchain = contract.functions.getTransactionHash(
-                    tx.to, tx.value, bytes.fromhex(tx.data[2:]), tx.operation, tx.safeTxGas, tx.baseGas,
-                    tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce,
-                ).call()  # fmt: skip
-                agree += "0x" + bytes(onchain).hex() == safe_tx_hash(record["chainId"], safe["address"], tx)
-            print(f"safeTxHash: toolkit == Safe.getTransactionHash for {agree} of {count} random transactions")
-            sys.exit(0 if agree == count else 1)
-        finally:
-            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+    with private_chain("rwa-safe-check-", start=False) as env:
+        rwa(env, "deploy")
+        record = json.loads(Path(env["RWA_DEPLOYMENTS_DIR"], "local.json").read_text())
+        safe = record["contracts"]["Safe"]
+        web3 = Web3(Web3.HTTPProvider(env["APE_FOUNDRY_HOST"]))
+        contract = web3.eth.contract(address=safe["address"], abi=safe["abi"])
+        rng = random.Random(20261122)
+        agree = 0
+        for _ in range(count):
+            tx = random_tx(rng)
+            onchain = contract.functions.getTransactionHash(
+                tx.to, tx.value, bytes.fromhex(tx.data[2:]), tx.operation, tx.safeTxGas, tx.baseGas,
+                tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce,
+            ).call()  # fmt: skip
+            agree += "0x" + bytes(onchain).hex() == safe_tx_hash(record["chainId"], safe["address"], tx)
+    print(f"safeTxHash: toolkit == Safe.getTransactionHash for {agree} of {count} random transactions")
+    sys.exit(0 if agree == count else 1)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,17 @@ class InProcessCli:
         assert len(lines) == 1, result.stderr
         return lines[0]
 
+    def through_the_timelock(self, proposal: dict[str, Any], owners: tuple[str, ...] = ("owner1", "owner2")) -> None:
+        """The admins' Safe signs and executes a `--via safe` proposal: the schedule, then (the local
+        delay is zero) the execute proposal that follows it."""
+        assert proposal["timelock"]["stage"] == "schedule", proposal["timelock"]
+        for owner in owners:
+            self.run("safe", "sign", proposal["id"], "--account", owner)
+        follow_up = self.json("safe", "execute", proposal["id"])[-1]
+        for owner in owners:
+            self.run("safe", "sign", follow_up["id"], "--account", owner)
+        self.run("safe", "execute", follow_up["id"])
+
 
 @pytest.fixture
 def rwa(monkeypatch, capsys, tmp_path, project_paths, suite_manifest, compiled, suite) -> InProcessCli:

@@ -507,7 +507,7 @@ class Vaults(Nil):
         return {"athlete": vault.label, "vault": vault.contract.address, "splitter": split, "transactionHash": receipt.hash}
 
     def admin_act(self, text: str, function: str, *args: Any) -> dict[str, Any] | None:
-        """A guardian's (pause, unpause) or admin's (recoverAthlete) act on a vault; None when it
+        """A guardian's (pause) or admin's (unpause, recoverAthlete) act on a vault; None when it
         went into a proposal."""
         vault = self.find(text)
         receipt = self.send(vault.contract, function, *args)

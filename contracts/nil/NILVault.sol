@@ -29,7 +29,8 @@ import {ContractNFT} from "./ContractNFT.sol";
  * @dev Runs behind the factory's minimal beacon proxies. Per-vault state lives in one ERC-7201
  * namespace; the suite's addresses are immutables of the implementation (a beacon upgrade can
  * change them). The factory's roles govern every vault: `DEFAULT_ADMIN_ROLE` recovers the
- * athlete's wallet, refunds or settles disputed deals; `GUARDIAN_ROLE` pauses. While paused, no
+ * athlete's wallet, refunds or settles disputed deals, and unpauses; `GUARDIAN_ROLE` pauses. A
+ * pause needs no delay, but lifting it goes through the admin (the timelock). While paused, no
  * money moves except by the admin.
  *
  * Initialisation is the factory's single {initialize} call (no `Initializable` slot: a vault is
@@ -374,8 +375,8 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
         _pause();
     }
 
-    /// @notice Lifts {pause}; guardian only.
-    function unpause() external onlyFactoryRole(GUARDIAN_ROLE) {
+    /// @notice Lifts {pause}; admin only, so that a guardian alone cannot undo a pause.
+    function unpause() external onlyFactoryRole(_ADMIN_ROLE) {
         _unpause();
     }
 

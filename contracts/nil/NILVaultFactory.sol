@@ -16,9 +16,9 @@ import {INILVault} from "./INILVault.sol";
  * @dev Roles (read by the vaults through {hasRole}):
  *
  * - `DEFAULT_ADMIN_ROLE`: grants roles, sets the beacon once, and in the vaults recovers an athlete's
- *   wallet and refunds disputed deals.
+ *   wallet, refunds disputed deals and unpauses.
  * - `OPERATOR_ROLE`: creates vaults (onboarding athletes, so that nobody can squat an athlete id).
- * - `GUARDIAN_ROLE`: pauses and unpauses vaults.
+ * - `GUARDIAN_ROLE`: pauses vaults (lifting a pause is the admin's, through the timelock).
  *
  * A vault is a minimal beacon proxy (76 bytes, `{beacon}` embedded like EIP-1167 embeds its
  * implementation) followed by the 32-byte athlete id, which is never executed:

@@ -49,8 +49,9 @@ interface IDividendVault {
  * (at most 2^160) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
  * tokens and frozen wallets keep earning; a frozen wallet cannot claim until it is unfrozen.
  *
- * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters),
- * `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`, `PAUSER_ROLE`.
+ * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
+ * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
+ * `PAUSER_ROLE` (pause only: a pause needs no delay, lifting it goes through the owner's timelock).
  */
 contract PropertyToken is
     IERC3643,
@@ -537,9 +538,10 @@ contract PropertyToken is
 
     /**
      * @notice Resumes ordinary transfers.
-     * @dev Requires `PAUSER_ROLE`. Emits {Unpaused}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE` (the owner), not `PAUSER_ROLE`: a guardian alone cannot undo
+     * a pause. Emits {Unpaused}.
      */
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         PropertyTokenStorage storage $ = _getStorage();
         if (!$.paused) revert TokenNotPaused();
         $.paused = false;

@@ -163,7 +163,12 @@ def test_create_then_list_show_pause_and_unpause(rwa, project, deployer, tmp_pat
 
     assert rwa.json("property", "pause", "MAIN1")["paused"] is True and token.paused()
     assert rwa.refused("property", "pause", "MAIN1") == "error: MAIN1 is paused already"
-    assert rwa.json("property", "unpause", "MAIN1")["paused"] is False and not token.paused()
+    # The pauser cannot lift its own pause: the owner (the timelock) does.
+    assert "the signer lacks DEFAULT_ADMIN_ROLE; Timelock holds it (--via safe)" in rwa.refused(
+        "property", "unpause", "MAIN1"
+    )
+    rwa.through_the_timelock(rwa.json("property", "unpause", "MAIN1", "--via", "safe"))
+    assert not token.paused()
 
     # Created with the defaults, the pauser is the manifest's guardian Safe.
     guardian = suite["contracts"]["GuardianSafe"]["address"]

@@ -175,11 +175,11 @@ def test_transfer_to_second_wallet_of_same_investor(token, holders, alice, alice
     assert token.balanceOf(alice2) == E18
 
 
-def test_transfer_refused_when_paused(token, holders, agent, alice, bob):
+def test_transfer_refused_when_paused(token, holders, agent, admin, alice, bob):
     token.pause(sender=agent)
     with reverts(token.TokenPaused):
         token.transfer(bob, 1, sender=alice)
-    token.unpause(sender=agent)
+    token.unpause(sender=admin)
     token.transfer(bob, 1, sender=alice)
 
 
@@ -425,16 +425,20 @@ def test_recovery_refusals(token, holders, agent, alice, alice2, bob, carol, str
 # ================================================================================================
 
 
-def test_pause_unpause(token, agent):
+def test_pause_unpause(token, agent, admin):
     receipt = token.pause(sender=agent)
     assert token.paused()
     assert [e._userAddress for e in token.Paused.from_receipt(receipt)] == [agent]
     with reverts(token.TokenPaused):
         token.pause(sender=agent)
-    receipt = token.unpause(sender=agent)
-    assert [e._userAddress for e in token.Unpaused.from_receipt(receipt)] == [agent]
-    with reverts(token.TokenNotPaused):
+    # The pauser cannot lift its own pause: that is the owner's (the timelock's) act.
+    with reverts(token.AccessControlUnauthorizedAccount, account=agent, neededRole=DEFAULT_ADMIN_ROLE):
         token.unpause(sender=agent)
+    receipt = token.unpause(sender=admin)
+    assert not token.paused()
+    assert [e._userAddress for e in token.Unpaused.from_receipt(receipt)] == [admin]
+    with reverts(token.TokenNotPaused):
+        token.unpause(sender=admin)
 
 
 def test_token_information_setters(token, admin, alice):
@@ -500,7 +504,7 @@ PRIVILEGED = [
     ("batchForcedTransfer", FORCER, lambda a: ([a], [a], [1])),
     ("recoveryAddress", RECOVERER, lambda a: (a, a, ZERO_ADDRESS)),
     ("pause", PAUSER, lambda a: ()),
-    ("unpause", PAUSER, lambda a: ()),
+    ("unpause", DEFAULT_ADMIN_ROLE, lambda a: ()),
     ("setName", DEFAULT_ADMIN_ROLE, lambda a: ("n",)),
     ("setSymbol", DEFAULT_ADMIN_ROLE, lambda a: ("s",)),
     ("setOnchainID", DEFAULT_ADMIN_ROLE, lambda a: (a,)),

@@ -527,11 +527,11 @@ def pause(reference: str, network: str | None, account: str | None, via: str | N
 @property_group.command()
 @property_argument
 @network_option
-@account_option("deployer")
+@account_option("deployer (the owner is the timelock: use --via safe)")
 @via_option
 @json_option
 def unpause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
-    """Resume ordinary transfers."""
+    """Resume ordinary transfers (the owner's act, through the timelock: the guardian cannot undo its pause)."""
     write("unpause", lambda t: t.unpause(), [], reference, network, account, via, as_json)
 
 

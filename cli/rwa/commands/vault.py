@@ -150,11 +150,11 @@ def pause(athlete: str, network: str | None, account: str | None, via: str | Non
 @vault.command()
 @click.argument("athlete")
 @network_option
-@account_option("deployer, the guardian")
+@account_option("deployer (the admin is the timelock: use --via safe)")
 @via_option
 @json_option
 def unpause(athlete: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
-    """Let ATHLETE's vault move money again (the guardian)."""
+    """Let ATHLETE's vault move money again (the admin, through the timelock: the guardian cannot undo its pause)."""
     _admin_act(athlete, "unpause", (), f"vault unpause {athlete}", "unpaused", network, account, via, as_json)
 
 

@@ -1,0 +1,47 @@
+"""A private anvil for a bench script: a free port, its own state and deployments folders, stopped on exit.
+
+The scripts run `rwa` as a user does, so the development chain of `make deploy` is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RWA = str(Path(sys.executable).parent / "rwa")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rwa(env: dict[str, str], *args: str) -> None:
+    """Run one `rwa` command against the private chain; its output is kept quiet, a failure raises."""
+    subprocess.run([RWA, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+@contextmanager
+def private_chain(prefix: str, start: bool = True) -> Iterator[dict[str, str]]:
+    """The environment that points `rwa` and Ape at a private chain; the node is started unless `start` is false."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        env = {
+            **os.environ,
+            "APE_FOUNDRY_HOST": f"http://127.0.0.1:{free_port()}",
+            "RWA_STATE_DIR": f"{scratch}/state",
+            "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
+        }
+        try:
+            if start:
+                rwa(env, "node", "start")
+            yield env
+        finally:
+            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
