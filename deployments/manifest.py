@@ -39,7 +39,7 @@ LIVE_PARAMS = {
     "property_creator": account("deployer"),
     "property_agent": account("deployer"),
     "property_pauser": ref("GuardianSafe"),
-    "guardian": account("deployer"),
+    "guardian": ref("GuardianSafe"),
     "vault_operator": account("deployer"),
 }
 
@@ -74,8 +74,8 @@ NETWORKS = {
             "property_creator": account("deployer"),
             "property_agent": account("deployer"),
             "property_pauser": ref("GuardianSafe"),
-            # Locally the deployer creates vaults and is the vaults' guardian.
-            "guardian": account("deployer"),
+            # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
+            "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
         },
     ),

@@ -7,8 +7,11 @@ routing (a Safe proposal instead of a direct send) in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak
 
 from rwa.errors import RwaError
 
@@ -56,6 +59,28 @@ def instance(target: Target, name: str, address: str, contract_type: str) -> Dep
 
 def read(target: Target, contract: Deployed, function: str, *args: Any) -> Any:
     return target.chain.call(contract.address, contract.abi, function, list(args))
+
+
+#: Who may act for a role the signer lacks, and how to reach them.
+VIA_HINTS = (("GuardianSafe", "--via guardian"), ("Timelock", "--via safe"))
+#: A refusal for a missing role, as OpenZeppelin's AccessControl and the vaults word it (decoded).
+ROLE_REFUSAL = re.compile(r"(?:AccessControlUnauthorizedAccount|MissingRole)\((0x[0-9a-fA-F]{40}), ([A-Z_]+)\)")
+
+
+def explain_refusal(target: Target, message: str, roles: Deployed) -> str:
+    """A missing-role refusal, completed with who holds the role in ``roles`` (the contract that
+    keeps them) when that is one of the suite's Safes or the timelock: the --via that reaches it."""
+    match = ROLE_REFUSAL.search(message)
+    if not match:
+        return message
+    role = match.group(2)
+    role_id = bytes(32) if role == "DEFAULT_ADMIN_ROLE" else keccak(text=role)
+    contracts = (target.store.load(target.network.name) or {}).get("contracts", {})
+    for name, option in VIA_HINTS:
+        entry = contracts.get(name)
+        if entry and read(target, roles, "hasRole", role_id, entry["address"]):
+            return f"{message}: the signer lacks {role}; {name} holds it ({option})"
+    return f"{message}: the signer lacks {role}"
 
 
 def send(target: Target, action: Action) -> Receipt:

@@ -510,12 +510,25 @@ class Vaults(Nil):
         """A guardian's (pause) or admin's (unpause, recoverAthlete) act on a vault; None when it
         went into a proposal."""
         vault = self.find(text)
-        receipt = self.send(vault.contract, function, *args)
+        try:
+            receipt = self.send(vault.contract, function, *args)
+        except RwaError as exc:
+            raise RwaError(self._explain(str(exc))) from None
         if receipt is None:
             return None
         return {"athlete": vault.label, "vault": vault.contract.address, "paused": bool(self.read(vault.contract, "paused")),
                 "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
                 "transactionHash": receipt.hash}  # fmt: skip
+
+    def propose_admin_acts(self, title: str) -> dict[str, Any] | None:
+        """The proposal of the admin acts collected with ``via``."""
+        try:
+            return self.writer.propose(title)
+        except RwaError as exc:
+            raise RwaError(self._explain(str(exc))) from None
+
+    def _explain(self, message: str) -> str:
+        return actions.explain_refusal(self.target, message, self.vault_factory)  # vaults obey the factory's roles
 
     def show(self, text: str) -> dict[str, Any]:
         vault = self.find(text)

@@ -33,11 +33,6 @@ PROPOSED = "(proposed)"
 PAGE = 50
 MAX_DECIMALS = 18
 
-ROLES = ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE")
-#: The owner's role (setters, unpause), held by the timelock once the suite is handed over.
-ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
-#: Who may act for a role the signer lacks, and how to reach them.
-VIA_HINTS = (("GuardianSafe", "--via guardian"), ("Timelock", "--via safe"))
 
 #: ModularCompliance's module bits, by the name the CLI shows.
 MODULES = {
@@ -476,18 +471,7 @@ class Token:
         return receipt.hash if receipt else PROPOSED
 
     def _explain(self, message: str) -> str:
-        """Name the role a refusal is about, and who holds it (a Safe reached with --via)."""
-        match = re.search(r"AccessControlUnauthorizedAccount\((0x[0-9a-fA-F]{40}), ([A-Z_]+)\)", message)
-        if not match or match.group(2) not in (*ROLES, ADMIN_ROLE):
-            return message
-        role = match.group(2)
-        role_id = bytes(32) if role == ADMIN_ROLE else keccak(text=role)
-        contracts = (self.target.store.load(self.target.network.name) or {}).get("contracts", {})
-        for name, option in VIA_HINTS:
-            entry = contracts.get(name)
-            if entry and self.read("hasRole", role_id, entry["address"]):
-                return f"{message}: the signer lacks {role}; {name} holds it ({option})"
-        return f"{message}: the signer lacks {role}"
+        return actions.explain_refusal(self.target, message, self.contract)
 
     def propose(self, title: str) -> dict[str, Any] | None:
         try:

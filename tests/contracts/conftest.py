@@ -131,9 +131,11 @@ def vault_beacon(project, suite):
 
 
 @pytest.fixture(scope="session")
-def guardian(accounts):
-    """GUARDIAN_ROLE of the vault factory (the deployer, on the local network)."""
-    return accounts[0]
+def guardian(accounts, suite):
+    """GUARDIAN_ROLE of the vault factory: the guardian Safe, impersonated (what its owners may do at once)."""
+    account = accounts[suite["contracts"]["GuardianSafe"]["address"]]
+    account.balance += 10**18
+    return account
 
 
 @pytest.fixture(scope="session")
