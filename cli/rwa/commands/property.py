@@ -516,7 +516,7 @@ def recover(
 @property_group.command()
 @property_argument
 @network_option
-@account_option("deployer")
+@account_option("deployer (the guardian is a Safe: use --via guardian)")
 @via_option
 @json_option
 def pause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:

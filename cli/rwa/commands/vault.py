@@ -139,11 +139,11 @@ def _admin_act(athlete: str, function: str, args: tuple[Any, ...], title: str, d
 @vault.command()
 @click.argument("athlete")
 @network_option
-@account_option("deployer, the guardian")
+@account_option("deployer (the guardian is a Safe: use --via guardian)")
 @via_option
 @json_option
 def pause(athlete: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
-    """Stop ATHLETE's vault from moving money (the guardian; no delay)."""
+    """Stop ATHLETE's vault from moving money (the guardian Safe, with no delay)."""
     _admin_act(athlete, "pause", (), f"vault pause {athlete}", "paused", network, account, via, as_json)
 
 
