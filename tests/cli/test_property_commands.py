@@ -41,11 +41,6 @@ def bob(accounts):
 
 
 @pytest.fixture(scope="module")
-def stranger():
-    return wallet("stranger")  # the registry knows nothing of it
-
-
-@pytest.fixture(scope="module")
 def investors(chain, registry, attestor, alice, bob):
     """Verified wallets: alice, bob, alice's second wallet, and five for CSV files (investors 10..14)."""
     expiry = chain.pending_timestamp + YEAR
@@ -205,7 +200,8 @@ def test_mint_burn_and_holders(rwa, demo, alice, bob):
     assert alice.address in table and "112.5" in table
 
 
-def test_mint_and_burn_refusals_send_nothing(rwa, demo, stranger, alice, bob):
+def test_mint_and_burn_refusals_send_nothing(rwa, demo, alice, bob):
+    stranger = wallet("stranger")  # the registry knows nothing of it
     supply = demo.totalSupply()
     assert (
         rwa.refused("property", "mint", "DEMO-1", stranger, "1")
@@ -232,7 +228,8 @@ def test_mint_csv_is_sent_in_batches(rwa, demo, investors, tmp_path):
     assert len(rwa.json("property", "holders", "DEMO-1")) == 7
 
 
-def test_mint_csv_reports_every_bad_row_and_sends_nothing(rwa, demo, investors, stranger, tmp_path):
+def test_mint_csv_reports_every_bad_row_and_sends_nothing(rwa, demo, investors, tmp_path):
+    stranger = wallet("stranger")
     good = investors[0]
     (tmp_path / "bad.csv").write_text(
         f"wallet,amount\n{good},10\n0x123,5\n{investors[1]},-1\n{good},3\n{stranger},4\n{investors[2]},0.0000000000000000001\n"

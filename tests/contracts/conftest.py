@@ -17,7 +17,7 @@ def factory(project, suite):
     return _at(project, suite, "PropertyTokenFactory")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
 def token_beacon(project, suite):
     return project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
 
@@ -96,7 +96,7 @@ def distributor(created):
     return created[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
 def funded(stablecoin, admin, distributor):
     """The admin (rent collector) holds stablecoin and has approved the distributor."""
     stablecoin.mint(admin, 10**15, sender=admin)

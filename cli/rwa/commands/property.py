@@ -19,6 +19,17 @@ from rwa.kyc import parse_wallet
 from rwa.render import console, emit_json
 
 property_argument = click.argument("reference", metavar="PROPERTY")
+batch_size_option = click.option(
+    "--batch-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Rows per transaction (at most the token's cap).",
+)
+
+
+def csv_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help=help)
 
 
 def wallet_value(text: str) -> str:
@@ -272,16 +283,8 @@ def create(
 @property_argument
 @click.argument("wallet", required=False)
 @click.argument("amount", required=False)
-@click.option(
-    "--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help="Mint every row of a wallet,amount CSV instead."
-)
-@click.option(
-    "--batch-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Rows per transaction (at most the token's cap).",
-)
+@csv_option("Mint every row of a wallet,amount CSV instead.")
+@batch_size_option
 @network_option
 @account_option("deployer")
 @via_option
@@ -317,19 +320,48 @@ def mint(
     )
 
 
+SendRows = Callable[[property_lib.Token, list[property_lib.Row], int, Callable[[int], None]], list[str]]
+
+
+@contextmanager
+def csv_batches(
+    verb: str,
+    validate: Callable[[property_lib.Token, str, str], list[property_lib.Row]],
+    send: SendRows,
+    reference: str,
+    csv_file: Path,
+    size: int,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> Iterator[tuple[property_lib.Token, list[property_lib.Row], list[str]] | None]:
+    """Every row of the CSV validated first, then sent in batches behind a progress bar; yields the
+    token, the rows and the transactions, or None when ``via`` made them one proposal instead."""
+    text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
+    with opened(reference, network, account, via) as token:
+        rows = validate(token, text, csv_file.name)
+        if via:
+            send(token, rows, size, lambda n: None)
+            proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
+            yield None
+            return
+        with progress(f"{verb} rows", as_json) as bar:
+            task = bar.add_task(verb, total=len(rows))
+            hashes = send(token, rows, size, lambda n: bar.advance(task, n))
+        yield token, rows, hashes
+
+
 def _mint_csv(
     reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
-    text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
-    with opened(reference, network, account, via) as token:
-        rows = token.mint_rows(text, csv_file.name)
+    batches = csv_batches("mint", property_lib.Token.mint_rows, property_lib.Token.send_mints,
+                          reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+    with batches as sent:
+        if sent is None:
+            return
+        token, rows, hashes = sent
         total = token.prop.units(sum(r.amount or 0 for r in rows))
-        if via:
-            token.send_mints(rows, size, lambda n: None)
-            return proposed(token.propose(f"mint {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
-        with progress("minting", as_json) as bar:
-            task = bar.add_task("mint", total=len(rows))
-            hashes = token.send_mints(rows, size, lambda n: bar.advance(task, n))
         supply = token.prop.units(int(token.read("totalSupply")))
     if as_json:
         return emit_json({"minted": total, "wallets": len(rows), "totalSupply": supply, "transactions": hashes})
@@ -358,19 +390,8 @@ def burn(
 @property_argument
 @click.argument("wallet", required=False)
 @click.option("--amount", default=None, help="Freeze this many tokens of the wallet instead of the whole wallet.")
-@click.option(
-    "--csv",
-    "csv_file",
-    type=click.Path(path_type=Path, resolve_path=True),
-    help="Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).",
-)
-@click.option(
-    "--batch-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Rows per transaction (at most the token's cap).",
-)
+@csv_option("Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).")
+@batch_size_option
 @network_option
 @account_option("deployer")
 @via_option
@@ -409,15 +430,12 @@ def freeze(
 def _freeze_csv(
     reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
-    text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
-    with opened(reference, network, account, via) as token:
-        rows = token.freeze_rows(text, csv_file.name)
-        if via:
-            token.send_freezes(rows, size, lambda n: None)
-            return proposed(token.propose(f"freeze {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
-        with progress("freezing", as_json) as bar:
-            task = bar.add_task("freeze", total=len(rows))
-            hashes = token.send_freezes(rows, size, lambda n: bar.advance(task, n))
+    batches = csv_batches("freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes,
+                          reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+    with batches as sent:
+        if sent is None:
+            return
+        _, rows, hashes = sent
     whole = sum(1 for r in rows if r.amount is None)
     if as_json:
         return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
