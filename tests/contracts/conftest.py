@@ -49,7 +49,7 @@ def alice2(accounts):
     return accounts[6]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # per test: see token_beacon
 def stranger(accounts):
     """A wallet the registry knows nothing about."""
     return accounts[9]
