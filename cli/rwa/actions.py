@@ -8,6 +8,7 @@ routing (a Safe proposal instead of a direct send) in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -97,12 +98,13 @@ class Writer:
     collected into one multisig proposal (a MultiSend batch when there are several).
 
     Every write is simulated first either way, so a refusal names the contract's custom error and
-    nothing is sent or written.
+    nothing is sent or written; ``explain`` may complete that line (who holds a missing role).
     """
 
-    def __init__(self, target: Target, via: str | None = None):
+    def __init__(self, target: Target, via: str | None = None, explain: Callable[[str], str] | None = None):
         self.target = target
         self.via = via
+        self.explain = explain or (lambda message: message)
         self.pending: list[Action] = []
         self.proposal: dict[str, Any] | None = None
 
@@ -113,7 +115,10 @@ class Writer:
     def send(self, action: Action) -> Receipt | None:
         """The receipt of a sent write; None when it was kept for the proposal."""
         if self.via is None:
-            return send(self.target, action)
+            try:
+                return send(self.target, action)
+            except RwaError as exc:
+                raise RwaError(self.explain(str(exc))) from None
         self.pending.append(action)
         return None
 
@@ -125,5 +130,8 @@ class Writer:
 
         calls = [governance.planned(a) for a in self.pending]
         abis = {a.contract.name: a.contract.abi for a in self.pending}
-        self.proposal = governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis)
+        try:
+            self.proposal = governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis)
+        except RwaError as exc:
+            raise RwaError(self.explain(str(exc))) from None
         return self.proposal

@@ -308,7 +308,10 @@ class Nil:
 
     def __init__(self, target: Target, via: str | None = None):
         self.target = target
-        self.writer = actions.Writer(target, via)
+        self.writer = actions.Writer(target, via, explain=self._explain)
+
+    def _explain(self, message: str) -> str:
+        return message
 
     @cached_property
     def vault_factory(self) -> actions.Deployed:
@@ -510,25 +513,16 @@ class Vaults(Nil):
         """A guardian's (pause) or admin's (unpause, recoverAthlete) act on a vault; None when it
         went into a proposal."""
         vault = self.find(text)
-        try:
-            receipt = self.send(vault.contract, function, *args)
-        except RwaError as exc:
-            raise RwaError(self._explain(str(exc))) from None
+        receipt = self.send(vault.contract, function, *args)
         if receipt is None:
             return None
         return {"athlete": vault.label, "vault": vault.contract.address, "paused": bool(self.read(vault.contract, "paused")),
                 "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
                 "transactionHash": receipt.hash}  # fmt: skip
 
-    def propose_admin_acts(self, title: str) -> dict[str, Any] | None:
-        """The proposal of the admin acts collected with ``via``."""
-        try:
-            return self.writer.propose(title)
-        except RwaError as exc:
-            raise RwaError(self._explain(str(exc))) from None
-
     def _explain(self, message: str) -> str:
-        return actions.explain_refusal(self.target, message, self.vault_factory)  # vaults obey the factory's roles
+        """A refused vault act names who holds the role: the vaults obey the factory's roles."""
+        return actions.explain_refusal(self.target, message, self.vault_factory)
 
     def show(self, text: str) -> dict[str, Any]:
         vault = self.find(text)

@@ -347,7 +347,7 @@ class Token:
         self.compliance = actions.Deployed(
             f"ModularCompliance({prop.symbol})", prop.compliance, target.artifacts["ModularCompliance"].abi
         )
-        self.writer = actions.Writer(target, via)
+        self.writer = actions.Writer(target, via, explain=self._explain)
         registry = to_checksum_address(self.read("identityRegistry"))
         self.registry = actions.Deployed("ComplianceRegistry", registry, target.artifacts["ComplianceRegistry"].abi)
 
@@ -461,10 +461,7 @@ class Token:
 
     def send(self, function: str, *args: Any) -> Receipt | None:
         """Send (or, with ``via``, keep for the proposal) one call of the token."""
-        try:
-            return self.writer.send(actions.Action(self.contract, function, args))
-        except RwaError as exc:
-            raise RwaError(self._explain(str(exc))) from None
+        return self.writer.send(actions.Action(self.contract, function, args))
 
     def _send(self, function: str, *args: Any) -> str:
         receipt = self.send(function, *args)
@@ -474,10 +471,7 @@ class Token:
         return actions.explain_refusal(self.target, message, self.contract)
 
     def propose(self, title: str) -> dict[str, Any] | None:
-        try:
-            return self.writer.propose(title)
-        except RwaError as exc:
-            raise RwaError(self._explain(str(exc))) from None
+        return self.writer.propose(title)
 
     def batch_cap(self) -> int:
         return int(self.read("MAX_BATCH"))

@@ -320,14 +320,14 @@ def mint(
     )
 
 
-SendRows = Callable[[property_lib.Token, list[property_lib.Row], int, Callable[[int], None]], list[str]]
+Rows = list[property_lib.Row]
 
 
-@contextmanager
-def csv_batches(
+def send_csv(
     verb: str,
-    validate: Callable[[property_lib.Token, str, str], list[property_lib.Row]],
-    send: SendRows,
+    validate: Callable[[property_lib.Token, str, str], Rows],
+    send: Callable[[property_lib.Token, Rows, int, Callable[[int], None]], list[str]],
+    done: Callable[[property_lib.Token, Rows, list[str]], None],
     reference: str,
     csv_file: Path,
     size: int,
@@ -335,39 +335,35 @@ def csv_batches(
     account: str | None,
     via: str | None,
     as_json: bool,
-) -> Iterator[tuple[property_lib.Token, list[property_lib.Row], list[str]] | None]:
-    """Every row of the CSV validated first, then sent in batches behind a progress bar; yields the
-    token, the rows and the transactions, or None when ``via`` made them one proposal instead."""
+) -> None:
+    """Every row of the CSV validated first, then sent in batches behind a progress bar and reported
+    by ``done``, or, with ``via``, written as one proposal."""
     text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
     with opened(reference, network, account, via) as token:
         rows = validate(token, text, csv_file.name)
         if via:
             send(token, rows, size, lambda n: None)
-            proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
-            yield None
-            return
+            return proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
         with progress(f"{verb} rows", as_json) as bar:
             task = bar.add_task(verb, total=len(rows))
             hashes = send(token, rows, size, lambda n: bar.advance(task, n))
-        yield token, rows, hashes
+        done(token, rows, hashes)
 
 
 def _mint_csv(
     reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
-    batches = csv_batches("mint", property_lib.Token.mint_rows, property_lib.Token.send_mints,
-                          reference, csv_file, size, network, account, via, as_json)  # fmt: skip
-    with batches as sent:
-        if sent is None:
-            return
-        token, rows, hashes = sent
+    def minted(token: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
         total = token.prop.units(sum(r.amount or 0 for r in rows))
         supply = token.prop.units(int(token.read("totalSupply")))
-    if as_json:
-        return emit_json({"minted": total, "wallets": len(rows), "totalSupply": supply, "transactions": hashes})
-    console().print(
-        f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
-    )
+        if as_json:
+            return emit_json({"minted": total, "wallets": len(rows), "totalSupply": supply, "transactions": hashes})
+        console().print(
+            f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
+        )
+
+    send_csv("mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted,
+             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
 
 
 @property_group.command()
@@ -430,16 +426,14 @@ def freeze(
 def _freeze_csv(
     reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
-    batches = csv_batches("freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes,
-                          reference, csv_file, size, network, account, via, as_json)  # fmt: skip
-    with batches as sent:
-        if sent is None:
-            return
-        _, rows, hashes = sent
-    whole = sum(1 for r in rows if r.amount is None)
-    if as_json:
-        return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
-    console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
+    def frozen(_: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+        whole = sum(1 for r in rows if r.amount is None)
+        if as_json:
+            return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
+        console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
+
+    send_csv("freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen,
+             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
 
 
 @property_group.command()

@@ -132,7 +132,7 @@ def _admin_act(athlete: str, function: str, args: tuple[Any, ...], title: str, d
         vaults = nil.Vaults(target, via)
         result = vaults.admin_act(athlete, function, *args)
         if result is None:
-            return proposed(vaults.propose_admin_acts(title), as_json)
+            return proposed(vaults.writer.propose(title), as_json)
     sent(result, as_json, f"vault of {result['athlete']} {done}")
 
 
