@@ -14,7 +14,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test bench plan clean
+.PHONY: setup deploy test lint bench plan clean
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -47,7 +47,13 @@ deploy: setup
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-test: setup
+# Lint first: the layers of the package (tools/layers.py), ruff, and mypy (strict on core, chain, deploy).
+lint: setup
+	$(BIN)/python tools/layers.py
+	$(BIN)/ruff check cli tests bench scripts tools deployments
+	$(BIN)/mypy
+
+test: lint
 	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) $(BIN)/ape test tests
 
 bench: setup

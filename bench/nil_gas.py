@@ -69,11 +69,13 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
     from ape import accounts, chain, networks, project
     from eth_utils import keccak
 
-    from rwa import artifacts, manifest
-    from rwa.chain import Chain
-    from rwa.engine import Target, apply_deployment
-    from rwa.project import ProjectPaths
-    from rwa.quiet import quiet_ape, silence_warnings
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape, silence_warnings
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
 
     silence_warnings()
     quiet_ape()

@@ -199,11 +199,14 @@ def run(env: dict[str, str]) -> list[Figure]:
     os.environ.update(env)
     os.chdir(ROOT)
     from ape import accounts, chain, networks, project
-    from rwa import artifacts, manifest
-    from rwa.chain import Chain
-    from rwa.engine import Target, apply_deployment
-    from rwa.project import ProjectPaths
-    from rwa.quiet import quiet_ape, silence_warnings
+
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape, silence_warnings
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
     from trex_reference import (
         ReferenceUnavailable,
         measure_reference,

@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from private_chain import RWA, ROOT, private_chain, rwa
+from private_chain import ROOT, RWA, private_chain, rwa
 
 INTRINSIC_GAS = 21_000
 
@@ -56,11 +56,13 @@ def gas(env: dict[str, str]) -> None:
     os.chdir(ROOT)
     from ape import accounts, chain, networks, project
 
-    from rwa import artifacts, manifest
-    from rwa.chain import Chain
-    from rwa.engine import Target, apply_deployment
-    from rwa.project import ProjectPaths
-    from rwa.quiet import quiet_ape
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
     from trex_reference import measure_reference
 
     quiet_ape()

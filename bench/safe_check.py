@@ -15,11 +15,10 @@ from pathlib import Path
 from private_chain import private_chain, rwa
 
 
-
 def random_tx(rng: random.Random):  # type: ignore[no-untyped-def]
     from eth_utils import to_checksum_address
 
-    from rwa.safe import SafeTx
+    from rwa.admin.safe import SafeTx
 
     def address() -> str:
         return to_checksum_address(rng.randbytes(20).hex())
@@ -38,7 +37,7 @@ def main() -> None:
 
     from web3 import Web3
 
-    from rwa.safe import safe_tx_hash
+    from rwa.admin.safe import safe_tx_hash
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     with private_chain("rwa-safe-check-", start=False) as env:

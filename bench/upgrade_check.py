@@ -18,8 +18,8 @@ SOURCE = "bench/upgrades/Variants.sol"
 
 
 def verdicts() -> list[tuple[str, bool, list[str]]]:
-    from rwa.project import SOLC_VERSION
-    from rwa.upgrades import compare, extract, solc_output
+    from rwa.chain.layouts import compare, extract, solc_output
+    from rwa.core.project import SOLC_VERSION
 
     output = solc_output(ROOT, ROOT / ".rwa" / "solc" / f"solc-v{SOLC_VERSION}", SOURCE)
     base = extract(output, SOURCE, "VaultV1")

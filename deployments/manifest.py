@@ -10,7 +10,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from rwa.manifest import (
+from rwa.deploy.manifest import (
     Call,
     Check,
     Contract,

@@ -2,7 +2,7 @@
 
 import click
 
-from rwa.cli import main
+from rwa.cli.app import main
 
 
 @click.command(context_settings={"ignore_unknown_options": True})

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from rwa import artifacts, manifest
-from rwa.chain import Chain
-from rwa.engine import Target, apply_deployment
-from rwa.project import ProjectPaths
+from rwa.chain import artifacts
+from rwa.chain.client import Chain
+from rwa.core.project import ProjectPaths
+from rwa.deploy import manifest
+from rwa.deploy.context import Target
+from rwa.deploy.engine import apply_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,7 +144,7 @@ class InProcessCli:
         self.deployments = deployments
 
     def run(self, *args: str, expect: int | None = 0) -> Outcome:
-        from rwa.cli import main
+        from rwa.cli.app import main
 
         self.capsys.readouterr()
         try:
@@ -187,8 +189,8 @@ def rwa(monkeypatch, capsys, tmp_path, project_paths, suite_manifest, compiled, 
     import shutil
     from contextlib import contextmanager
 
-    from rwa import session
-    from rwa.errors import RwaError
+    from rwa.core.errors import RwaError
+    from rwa.deploy import session
 
     deployments = shutil.copytree(project_paths.deployments_dir, tmp_path / "deployments")
     test_paths = ProjectPaths(ROOT, deployments_override=deployments)
@@ -246,7 +248,7 @@ class Cli:
         return self.json("node", "status")["block_number"]
 
     def nonce(self, address: str) -> int:
-        from rwa.chain import rpc_request
+        from rwa.chain.client import rpc_request
 
         return int(rpc_request(self.env["APE_FOUNDRY_HOST"], "eth_getTransactionCount", [address, "latest"]), 16)
 

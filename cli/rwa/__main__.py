@@ -1,3 +1,3 @@
-from rwa.cli import main
+from rwa.cli.app import main
 
 main()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -125,14 +125,14 @@ class FakeSafeService:
             tx["confirmations"].append(self._confirmation(owner, "0x" + _bytes(signature).hex()))
 
     def transaction(self, digest: str) -> dict[str, Any]:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         return {**self.transactions[digest], "submissionDate": now, "modified": now, "isExecuted": False}
 
     @staticmethod
     def _confirmation(owner: str, signature: str) -> dict[str, Any]:
         return {
             "owner": owner,
-            "submissionDate": datetime.now(timezone.utc).isoformat(),
+            "submissionDate": datetime.now(UTC).isoformat(),
             "signature": signature,
             "signatureType": "EOA",
         }

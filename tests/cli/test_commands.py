@@ -36,7 +36,7 @@ def test_node_lifecycle_keeps_state(cli):
     assert started["running"] is True and started["chain_id"] == 31337
     assert started["rpc_url"] == cli.env["APE_FOUNDRY_HOST"]
     cli.run("kyc", "show", WALLET, expect=1)  # nothing deployed yet
-    from rwa.chain import rpc_request
+    from rwa.chain.client import rpc_request
 
     rpc_request(started["rpc_url"], "evm_mine", [])
     before = cli.block()
@@ -131,7 +131,7 @@ def _manifest_with_signer(cli, name: str, value: str) -> Path:
 
 def test_malformed_manifest_is_one_line(cli, tmp_path):
     bad = tmp_path / "manifest.py"
-    bad.write_text("from rwa.manifest import Manifest, Contract\nMANIFEST = Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
+    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST = Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
     line = one_line_error(cli.run("deploy", "--plan", expect=1, env={"RWA_MANIFEST": str(bad)}))
     assert "unknown network 'local'" in line
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from rwa.chain import IMPLEMENTATION_SLOT
-from rwa.engine import apply_deployment, plan_deployment
-from rwa.errors import ChainMismatchError, DriftError
+from rwa.chain.client import IMPLEMENTATION_SLOT
+from rwa.core.errors import ChainMismatchError, DriftError, RwaError
+from rwa.deploy.engine import apply_deployment, plan_deployment
 
 
 def test_first_deploy_records_every_contract(suite, deploy_target, chain):
@@ -48,7 +48,7 @@ def test_undone_call_is_planned_then_redone(suite, deploy_target, registry, admi
     plan, _ = plan_deployment(deploy_target)
     assert [s.action for s in plan.steps if s.action != "skip"] == ["call"]
     # The deployer renounced its admin role, so the engine cannot redo this one itself.
-    with pytest.raises(Exception):
+    with pytest.raises(RwaError, match="reverted"):
         apply_deployment(deploy_target)
 
 
@@ -86,7 +86,7 @@ def _stage(suite_manifest, **changes):
     """The suite's manifest with one extra non-local network, served by the test chain."""
     from dataclasses import replace
 
-    from rwa.manifest import Manifest, Network
+    from rwa.deploy.manifest import Manifest, Network
 
     local = suite_manifest.network("local")
     live_addresses = {key: "0x" + f"{i + 1:02x}" * 20 for i, key in enumerate(("stablecoin", "safe_singleton", "safe_factory", "multisend"))}
@@ -102,9 +102,9 @@ def _stage(suite_manifest, **changes):
 
 
 def _target(deploy_target, suite_manifest, account, tmp_path, **changes):
-    from rwa.chain import Chain
-    from rwa.engine import Target
-    from rwa.project import ProjectPaths
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.deploy.context import Target
 
     manifest = _stage(suite_manifest, **changes)
     return Target(
@@ -118,7 +118,7 @@ def _target(deploy_target, suite_manifest, account, tmp_path, **changes):
 
 
 def test_live_network_refuses_local_test_keys(deploy_target, suite_manifest, deployer, tmp_path):
-    from rwa.errors import ManifestError
+    from rwa.core.errors import ManifestError
 
     target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts={"attestor": "test:1", "sanctions_officer": "test:2"})
     with pytest.raises(ManifestError, match="uses a local test key on a live network"):
@@ -126,7 +126,7 @@ def test_live_network_refuses_local_test_keys(deploy_target, suite_manifest, dep
 
 
 def test_deploy_that_cannot_be_paid_for_is_refused_before_sending(deploy_target, suite_manifest, accounts, tmp_path):
-    from rwa.errors import RwaError
+    from rwa.core.errors import RwaError
 
     broke = accounts.generate_test_account()
     people = {"attestor": accounts[1].address, "sanctions_officer": accounts[2].address}
@@ -139,7 +139,7 @@ def test_deploy_that_cannot_be_paid_for_is_refused_before_sending(deploy_target,
 
 
 def _control_of(deploy_target, suite, accounts):
-    from rwa import control
+    from rwa.admin import control
 
     candidates = {*(e["address"] for e in suite["contracts"].values()), *(a.address for a in accounts[:8])}
     found = control.powers(deploy_target.chain, suite, candidates)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from rwa import deployments
-from rwa.atomic import write_json
-from rwa.errors import ChainMismatchError, RwaError
-from rwa.journal import Intent, Journal, Outcome
+from rwa.core.atomic import write_json
+from rwa.core.errors import ChainMismatchError, RwaError
+from rwa.deploy import records
+from rwa.deploy.journal import Intent, Journal, Outcome
 
 
 def intent(key, nonce, hash_):
@@ -59,7 +59,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 
 
 def test_store_refuses_garbage(tmp_path):
-    store = deployments.DeploymentStore(tmp_path)
+    store = records.DeploymentStore(tmp_path)
     store.path("local").write_text("{not json")
     with pytest.raises(RwaError, match="not valid JSON"):
         store.load("local")
@@ -70,18 +70,18 @@ def test_store_refuses_garbage(tmp_path):
 
 
 def test_chain_identity_is_checked():
-    record = deployments.new_record("local", 31337, "0x" + "aa" * 32)
-    deployments.check_chain(record, "local", 31337, "0x" + "AA" * 32)
+    record = records.new_record("local", 31337, "0x" + "aa" * 32)
+    records.check_chain(record, "local", 31337, "0x" + "AA" * 32)
     with pytest.raises(ChainMismatchError):
-        deployments.check_chain(record, "local", 1, "0x" + "aa" * 32)
+        records.check_chain(record, "local", 1, "0x" + "aa" * 32)
     with pytest.raises(ChainMismatchError):
-        deployments.check_chain(record, "local", 31337, "0x" + "bb" * 32)
+        records.check_chain(record, "local", 31337, "0x" + "bb" * 32)
 
 
 def test_export_matches_hardhat_deploy_export_all():
-    record = deployments.new_record("sepolia", 11155111, "0x" + "aa" * 32)
+    record = records.new_record("sepolia", 11155111, "0x" + "aa" * 32)
     record["contracts"] = {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}], "other": 1}}
-    exported = deployments.export_hardhat_deploy([record])
+    exported = records.export_hardhat_deploy([record])
     assert exported == {
         "11155111": [
             {"name": "sepolia", "chainId": "11155111", "contracts": {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}]}}}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rwa.errors import ManifestError, RwaError
-from rwa.manifest import (
+from rwa.core.errors import ManifestError, RwaError
+from rwa.deploy.manifest import (
     Call,
     Check,
     Contract,
@@ -154,7 +154,7 @@ def test_manifest_hash_changes_with_content_only():
 
 def test_broken_manifest_file_is_one_clear_line(tmp_path):
     broken = tmp_path / "manifest.py"
-    broken.write_text("from rwa.manifest import Manifest\nx = 1\nMANIFEST = Manifest(contracts=(), networks=undefined_name)\n")
+    broken.write_text("from rwa.deploy.manifest import Manifest\nx = 1\nMANIFEST = Manifest(contracts=(), networks=undefined_name)\n")
     with pytest.raises(RwaError, match=r"manifest manifest.py:3: NameError"):
         load(broken)
     broken.write_text("def (:\n")

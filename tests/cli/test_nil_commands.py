@@ -10,8 +10,14 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from rwa import nil
-from rwa.units import format_units, parse_amount
+from rwa.core.parse import (
+    format_duration,
+    parse_duration,
+    parse_future_time,
+    parse_wallet,
+)
+from rwa.core.units import format_units, parse_amount
+from rwa.domain import nil
 
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 ATHLETE = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
@@ -75,11 +81,11 @@ def test_amounts_are_exact_and_refuse_what_the_token_cannot_hold():
 
 
 def test_durations_deadlines_uris_and_deliverables(tmp_path):
-    assert [nil.parse_duration(t) for t in ("7d", "3600s", "3600", "12h", "2w")] == [604800, 3600, 3600, 43200, 1209600]
-    assert nil.format_duration(90061) == "1d 1h 1m 1s" and nil.format_duration(0) == "0s"
-    assert nil.parse_deadline("1d", 1_000_000_000) == 1_000_086_400
+    assert [parse_duration(t) for t in ("7d", "3600s", "3600", "12h", "2w")] == [604800, 3600, 3600, 43200, 1209600]
+    assert format_duration(90061) == "1d 1h 1m 1s" and format_duration(0) == "0s"
+    assert parse_future_time("1d", 1_000_000_000, "deadline") == 1_000_086_400
     with pytest.raises(ValueError, match="not in the future"):
-        nil.parse_deadline("2001-01-01", 1_000_000_000)
+        parse_future_time("2001-01-01", 1_000_000_000, "deadline")
     with pytest.raises(ValueError, match="longer than the contract's 90d"):
         nil.parse_confirmation_period("91d")
     with pytest.raises(ValueError, match="ipfs://<cid>"):
@@ -92,7 +98,7 @@ def test_durations_deadlines_uris_and_deliverables(tmp_path):
 
 
 def test_payees_are_sorted_and_validated_whole():
-    payees = nil.parse_payees([f"{AGENT}:2000", f"{FAMILY}:8000"], nil.parse_wallet)
+    payees = nil.parse_payees([f"{AGENT}:2000", f"{FAMILY}:8000"], parse_wallet)
     assert [p for p, _ in payees] == sorted((p for p, _ in payees), key=lambda a: int(a, 16))
 
 
@@ -140,7 +146,7 @@ def test_vault_refusals(rwa, chain):
 def test_split_create_show_distribute_claim(rwa, chain, accounts):
     payees = ["--payee", f"{AGENT}:2500", "--payee", f"{FAMILY}:7500"]
     created = rwa.json("split", "create", *payees)
-    assert [p["payee"] for p in created["payees"]] == [nil.parse_wallet(FAMILY), nil.parse_wallet(AGENT)]  # sorted
+    assert [p["payee"] for p in created["payees"]] == [parse_wallet(FAMILY), parse_wallet(AGENT)]  # sorted
     assert created["created"] is True and created["gasUsed"] <= 90_000
     again = rwa.run("split", "create", *payees)
     assert f"an identical split already exists at {created['split']}; nothing sent" in again.stdout
@@ -162,7 +168,7 @@ def test_split_create_show_distribute_claim(rwa, chain, accounts):
     claimed = rwa.json("split", "claim", split, "--payee", AGENT)
     assert claimed["amount"] == str(ETH // 2) and balance(chain, AGENT) - before[AGENT] == ETH + ETH // 2
     left = rwa.json("split", "show", split)["tokens"][0]
-    assert left["claimable"][nil.parse_wallet(FAMILY)] == str(ETH + ETH // 2) and left["unallocated"] == "0"
+    assert left["claimable"][parse_wallet(FAMILY)] == str(ETH + ETH // 2) and left["unallocated"] == "0"
 
     assert rwa.refused("split", "claim", split, "--payee", AGENT) == "error: claim refused: splitter: nothing to claim"
     assert rwa.refused("split", "distribute", split) == "error: distribute refused: splitter: nothing to distribute"
@@ -173,14 +179,14 @@ def test_split_create_show_distribute_claim(rwa, chain, accounts):
     assert credited["credited"] and not any(s["pushed"] for s in credited["shares"])
     assert balance(chain, AGENT) - before[AGENT] == ETH + ETH // 2  # nothing sent, only credited
     owed = rwa.json("split", "show", split)["tokens"][0]["claimable"]
-    assert owed == {nil.parse_wallet(FAMILY): str(ETH + ETH // 2 + 3 * ETH), nil.parse_wallet(AGENT): str(ETH)}
+    assert owed == {parse_wallet(FAMILY): str(ETH + ETH // 2 + 3 * ETH), parse_wallet(AGENT): str(ETH)}
 
 
 @pytest.mark.parametrize(
     "payees, message",
     [
         ([f"{AGENT}:5000", f"{FAMILY}:4000"], "shares sum to 9,000 basis points, not 10,000 (100%)"),
-        ([f"{AGENT}:5000", f"{AGENT.upper().replace('0X', '0x')}:5000"], f"payee {nil.parse_wallet(AGENT)} is listed twice"),
+        ([f"{AGENT}:5000", f"{AGENT.upper().replace('0X', '0x')}:5000"], f"payee {parse_wallet(AGENT)} is listed twice"),
         ([f"0x{'00' * 20}:10000"], "the zero address cannot be a payee"),
         ([f"{AGENT}:0", f"{FAMILY}:10000"], "must be 1..10000 basis points"),
         ([f"{AGENT}=10000"], "is not WALLET:BPS"),

@@ -6,8 +6,17 @@ from dataclasses import dataclass
 
 from eth_utils import keccak
 
-from rwa.manifest import Call, Check, Contract, Network, ProxyKind, account, ref, role
-from rwa.planner import Observation, Resolver, plan
+from rwa.deploy.manifest import (
+    Call,
+    Check,
+    Contract,
+    Network,
+    ProxyKind,
+    account,
+    ref,
+    role,
+)
+from rwa.deploy.planner import Observation, Resolver, plan
 
 IMPL = "0x" + "11" * 20
 PROXY = "0x" + "22" * 20

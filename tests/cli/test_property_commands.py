@@ -13,7 +13,7 @@ import re
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from rwa.units import format_units, parse_amount
+from rwa.core.units import format_units, parse_amount
 
 E18 = 10**18
 USDC = 10**6

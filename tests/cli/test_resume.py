@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from rwa.chain import Chain
-from rwa.engine import Target, apply_deployment
-from rwa.journal import Journal
-from rwa.project import ProjectPaths
+from rwa.chain.client import Chain
+from rwa.core.project import ProjectPaths
+from rwa.deploy.context import Target
+from rwa.deploy.engine import apply_deployment
+from rwa.deploy.journal import Journal
 
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
@@ -24,7 +25,7 @@ def journal_lines(cli) -> int:
 
 def assert_complete_and_unique(cli, suite_transactions: int) -> None:
     record = json.loads((cli.deployments / "local.json").read_text())
-    from rwa.chain import rpc_request
+    from rwa.chain.client import rpc_request
 
     for entry in record["contracts"].values():
         assert rpc_request(cli.env["APE_FOUNDRY_HOST"], "eth_getCode", [entry["address"], "latest"]) != "0x"

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from eth_account import Account
-from eth_utils import to_checksum_address
 from eth_account.messages import encode_typed_data
+from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rwa.chain import Chain
-from rwa.safe import SafeTx, multisend_payload, pack_signatures, recover_signer, safe_tx_hash, typed_data
+from rwa.admin.safe import (
+    SafeTx,
+    multisend_payload,
+    pack_signatures,
+    recover_signer,
+    safe_tx_hash,
+    typed_data,
+)
+from rwa.chain.client import Chain
 
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: to_checksum_address("0x" + b.hex()))
 uints = st.integers(min_value=0, max_value=2**256 - 1)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rwa.project import SOLC_VERSION
-from rwa.upgrades import Layout, compare, extract, solc_output
+from rwa.chain.layouts import Layout, compare, extract, solc_output
+from rwa.core.project import SOLC_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "bench/upgrades/Variants.sol"

@@ -3,7 +3,6 @@ verified investors. Addresses come from the deployed suite (tests/conftest.py); 
 is deployed here."""
 
 import pytest
-
 from helpers import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
 
 

@@ -2,7 +2,6 @@
 
 
 from eth_utils import keccak
-
 from reverts import address_of, reverts  # noqa: F401 - the tests import them from here
 
 ZERO_ADDRESS = "0x" + "00" * 20

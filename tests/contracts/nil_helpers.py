@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from eth_utils import to_checksum_address
-
 from reverts import address_of, reverts  # noqa: F401 - the tests import them from here
 
 ZERO_ADDRESS = "0x" + "00" * 20

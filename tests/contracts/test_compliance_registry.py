@@ -269,18 +269,14 @@ def test_initialize_grants_admin(project, chain, deployer, registry, outsider):
 
 def test_reverts_helper_is_strict(registry, chain, attestor, wallet):
     """The `reverts` helper fails on the wrong error and on wrong inputs (unlike bare ape.reverts)."""
-    with pytest.raises(AssertionError):
-        with reverts(registry.InvalidCountry):
-            registry.register(ZERO_ADDRESS, att(chain), sender=attestor)
-    with pytest.raises(AssertionError):
-        with reverts(registry.InvalidCountry, country=1):
-            registry.register(wallet, att(chain, country=0), sender=attestor)
-    with pytest.raises(AssertionError):
-        with reverts(registry.InvalidCountry, county=0):
-            registry.register(wallet, att(chain, country=0), sender=attestor)
-    with pytest.raises(AssertionError):
-        with reverts(registry.UUPSUnauthorizedCallContext):
-            registry.register(wallet, att(chain), sender=attestor)
+    with pytest.raises(AssertionError), reverts(registry.InvalidCountry):
+        registry.register(ZERO_ADDRESS, att(chain), sender=attestor)
+    with pytest.raises(AssertionError), reverts(registry.InvalidCountry, country=1):
+        registry.register(wallet, att(chain, country=0), sender=attestor)
+    with pytest.raises(AssertionError), reverts(registry.InvalidCountry, county=0):
+        registry.register(wallet, att(chain, country=0), sender=attestor)
+    with pytest.raises(AssertionError), reverts(registry.UUPSUnauthorizedCallContext):
+        registry.register(wallet, att(chain), sender=attestor)
 
 
 # ================================================================================================

@@ -3,7 +3,6 @@ claims through the token. Correct across transfers, mints, burns, freezes, force
 recoveries; never pays more than was deposited."""
 
 import pytest
-
 from helpers import ZERO_ADDRESS, about, reverts
 
 E18 = 10**18

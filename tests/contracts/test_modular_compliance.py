@@ -5,9 +5,8 @@ investor 3 (FR, accredited). The compliance's owner is the token's admin (the ti
 """
 
 from eth_utils import keccak
-from hexbytes import HexBytes
-
 from helpers import FR, GB, US, ZERO_ADDRESS, create_property, reverts
+from hexbytes import HexBytes
 
 E18 = 10**18
 COUNTRY, MAX_BALANCE, MAX_HOLDERS, LOCKUP, SUPPLY_CAP, ACCREDITED = 1, 2, 4, 8, 16, 32

@@ -9,7 +9,6 @@ import ape
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-
 from nil_helpers import (
     DAY,
     ZERO_ADDRESS,

@@ -1,8 +1,14 @@
 """PropertyTokenFactory: one call creates and wires a property; listing; beacon upgrades; roles."""
 
 from eth_utils import keccak, to_checksum_address
-
-from helpers import DEFAULT_ADMIN_ROLE, ZERO_ADDRESS, create_property, property_input, reverts, role
+from helpers import (
+    DEFAULT_ADMIN_ROLE,
+    ZERO_ADDRESS,
+    create_property,
+    property_input,
+    reverts,
+    role,
+)
 
 CREATOR = role("CREATOR_ROLE")
 
@@ -133,7 +139,7 @@ def test_manifest_property_entries_validate(compiled):
     import importlib.util
     from pathlib import Path
 
-    from rwa.manifest import Manifest, validate
+    from rwa.deploy.manifest import Manifest, validate
 
     path = Path(__file__).resolve().parents[2] / "deployments" / "manifest.py"
     spec = importlib.util.spec_from_file_location("property_manifest", path)

@@ -13,7 +13,6 @@ import os
 
 import pytest
 from eth_utils import to_checksum_address
-
 from helpers import GB, KYC_AML, US, create_property, record_gas
 
 E18 = 10**18

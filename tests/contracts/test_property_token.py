@@ -7,8 +7,15 @@ after each test. Agent roles all belong to ``agent``; the owner (DEFAULT_ADMIN_R
 
 import pytest
 from eth_utils import keccak
-
-from helpers import DEFAULT_ADMIN_ROLE, KYC_AML, US, ZERO_ADDRESS, create_property, reverts, role
+from helpers import (
+    DEFAULT_ADMIN_ROLE,
+    KYC_AML,
+    US,
+    ZERO_ADDRESS,
+    create_property,
+    reverts,
+    role,
+)
 
 E18 = 10**18
 MINTER, BURNER, FREEZER, FORCER, RECOVERER, PAUSER = (

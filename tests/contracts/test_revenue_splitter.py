@@ -9,8 +9,14 @@ import ape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from nil_helpers import ZERO_ADDRESS, address_of, balance_of, random_address, report_gas, reverts
+from nil_helpers import (
+    ZERO_ADDRESS,
+    address_of,
+    balance_of,
+    random_address,
+    report_gas,
+    reverts,
+)
 
 ETH = ZERO_ADDRESS
 TOTAL = 10_000

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from rwa.chain import rpc_request
+from rwa.chain.client import rpc_request
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY = 3600

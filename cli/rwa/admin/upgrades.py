@@ -1,0 +1,154 @@
+"""Upgrading a proxied entry: check its new layout against the one recorded at deploy, deploy the
+new implementation through the engine's journal, then upgrade at once when the signer may, or
+propose the upgrade to the Safe and timelock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rwa.admin import governance
+from rwa.admin.actions import Action, Deployed, send
+from rwa.chain.layouts import Layout, compare, layout_for
+from rwa.core.errors import RwaError
+from rwa.deploy import records
+from rwa.deploy.context import Target, load_record, make_resolver
+from rwa.deploy.engine import Executor, Reporter, apply_deployment, git_commit
+from rwa.deploy.journal import Journal
+from rwa.deploy.manifest import manifest_hash
+
+PROXY_ADMIN_ABI = [
+    {
+        "type": "function",
+        "name": "upgradeAndCall",
+        "stateMutability": "payable",
+        "inputs": [
+            {"name": "proxy", "type": "address"},
+            {"name": "implementation", "type": "address"},
+            {"name": "data", "type": "bytes"},
+        ],
+        "outputs": [],
+    }
+]
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    name: str
+    kind: str
+    current: str
+    up_to_date: bool
+    problems: list[str]
+    layout: dict[str, Any]
+
+
+class UpgradeRefused(RwaError):
+    """An unsafe upgrade: the report names each variable and rule."""
+
+    def __init__(self, name: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"upgrade of {name} refused: {len(problems)} problem(s), first: {problems[0]}")
+
+
+def check(target: Target, name: str) -> UpgradePlan:
+    """Compare the compiled implementation of ``name`` with the layout recorded at its deploy."""
+    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    if entry is None:
+        raise RwaError(f"{name} is not deployed on {target.network.name}")
+    proxy = entry.get("proxy")
+    if not proxy:
+        raise RwaError(f"{name} is not behind a proxy: it cannot be upgraded (deploy a new one under a new name)")
+    if entry.get("storageLayout") is None:
+        raise RwaError(f"{name} has no storage layout recorded at deploy; its upgrade cannot be checked")
+    contract_type = target.manifest.entry(name).contract_type  # what the manifest wants now
+    artifact = target.artifacts[contract_type]
+    pending = entry.get("pendingUpgrade") or {}
+    new = layout_for(target.paths, artifact)
+    if new is None:
+        raise RwaError(f"{contract_type} is not Solidity: its storage layout cannot be checked")
+    return UpgradePlan(
+        name=name,
+        kind=proxy["kind"],
+        current=proxy["implementation"],
+        up_to_date=artifact.bytecode_hash in (entry["bytecodeHash"], pending.get("bytecodeHash")),
+        problems=compare(Layout.from_json(entry["storageLayout"]), new),
+        layout=new.as_json(),
+    )
+
+
+def upgrade_call(target: Target, name: str, entry: dict[str, Any], kind: str, implementation: str) -> Action:
+    """The call that points a proxy (or every proxy of a beacon) at ``implementation``."""
+    proxy = entry["proxy"]
+    if kind == "uups":
+        return Action(Deployed(name, entry["address"], entry["abi"]), "upgradeToAndCall", (implementation, b""))
+    if kind == "beacon":
+        beacon = name if entry["address"] == proxy["beacon"] else f"{name} beacon"
+        return Action(Deployed(beacon, proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
+    return Action(
+        Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI), "upgradeAndCall", (entry["address"], implementation, b"")
+    )
+
+
+def apply(target: Target, name: str, via: str | None, report: Reporter) -> dict[str, Any]:
+    """Deploy the new implementation, then upgrade at once if the deployer may, else propose it.
+
+    The record keeps the new implementation as ``pendingUpgrade`` until the chain runs it; then
+    `rwa deploy` (or this command, when it upgraded directly) makes it the recorded one.
+    """
+    plan = check(target, name)
+    if plan.problems:
+        raise UpgradeRefused(name, plan.problems)
+    if plan.up_to_date:
+        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None}
+    if target.account is None:
+        raise RwaError("upgrading needs an account (--account) to deploy the new implementation")
+    record = load_record(target) or {}
+    entry = record["contracts"][name]
+    manifest_entry = target.manifest.entry(name)
+    journal = Journal(target.store.journal_path(target.network.name))
+    executor = Executor(target, journal, report)
+    executor.settle()
+    args = make_resolver(target, record).values(manifest_entry.args)
+    implementation, outcome = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
+    call = upgrade_call(target, name, entry, plan.kind, implementation)
+    pending: dict[str, Any] = {
+        "contractType": manifest_entry.contract_type,
+        "abi": target.artifacts[manifest_entry.contract_type].abi,
+        "implementation": implementation,
+        "implementationTransactionHash": outcome.hash if outcome else None,
+        "bytecodeHash": target.artifacts[manifest_entry.contract_type].bytecode_hash,
+        "storageLayout": plan.layout,
+        "proposal": None,
+    }
+    direct = via is None and _deployer_may(target, call)
+    if direct:
+        send(target, call)
+        status = "upgraded"
+    else:
+        proposal = governance.propose_calls(
+            target,
+            [governance.planned(call)],
+            via or "safe",
+            f"upgrade {name} to {implementation}",
+            extra_abis={call.contract.name: call.contract.abi},
+        )
+        pending["proposal"] = proposal["id"]
+        status = f"proposed in {proposal['id']}"
+    record["contracts"][name] = {**entry, "pendingUpgrade": pending}
+    stamped = records.stamp(record, manifest_hash(target.manifest, target.network.name), git_commit(target.paths))
+    target.store.save(target.network.name, stamped)
+    journal.clear()
+    if direct:
+        apply_deployment(target, report)  # the chain runs it already: record it
+    return {"name": name, "status": status, "implementation": implementation, "proposal": pending["proposal"]}
+
+
+def _deployer_may(target: Target, action: Action) -> bool:
+    if target.account is None:
+        return False
+    try:
+        target.chain.simulate(target.account.address, action.contract.address, action.contract.abi, action.function, list(action.args))
+    except RwaError:
+        return False
+    return True

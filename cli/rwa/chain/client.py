@@ -1,0 +1,445 @@
+"""The one place that talks to a chain.
+
+Everything the toolkit reads from or sends to a node goes through :class:`Chain`, a thin layer over
+the Ape provider that is connected (by the CLI, by ``ape run`` or by ``ape test``). Transactions are
+built and signed here but broadcast separately, so the engine can journal a signed transaction
+before it leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak, to_checksum_address
+
+from rwa.core.abi import ZERO_ADDRESS, signature
+from rwa.core.errors import RwaError
+from rwa.core.quiet import quiet_ape
+
+if TYPE_CHECKING:
+    from ape.api import AccountAPI, ProviderAPI
+
+# EIP-1967 storage slots: bytes32(uint256(keccak256("eip1967.proxy.<name>")) - 1).
+IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
+ADMIN_SLOT = int.from_bytes(keccak(text="eip1967.proxy.admin"), "big") - 1
+BEACON_SLOT = int.from_bytes(keccak(text="eip1967.proxy.beacon"), "big") - 1
+
+#: The deterministic deployment proxy (Arachnid's), present on anvil and on most public chains.
+CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
+
+
+
+def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: float = 2.0) -> Any:
+    """A bare JSON-RPC call, for probing a node without loading Ape."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise RwaError(f"{method} failed: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract a CREATE from ``sender`` at ``nonce`` makes."""
+    import rlp
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+def create2_address(deployer: str, salt: bytes, initcode: bytes) -> str:
+    digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + keccak(initcode))
+    return to_checksum_address(digest[12:])
+
+
+@dataclass(frozen=True)
+class SignedTransaction:
+    sender: str
+    nonce: int
+    hash: str
+    raw: str
+    to: str | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    hash: str
+    status: int
+    block: int
+    gas_used: int
+    contract_address: str | None
+    logs: list[Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log."""
+
+    name: str
+    address: str
+    block: int
+    transaction: str
+    log_index: int
+    args: dict[str, Any]
+
+
+def _event(log: Any) -> Event:
+    return Event(
+        name=log["event"],
+        address=to_checksum_address(log["address"]),
+        block=int(log["blockNumber"]),
+        transaction="0x" + bytes(log["transactionHash"]).hex(),
+        log_index=int(log["logIndex"]),
+        args=dict(log["args"]),
+    )
+
+
+class Chain:
+    """A connected node, seen through the Ape provider."""
+
+    def __init__(self, provider: ProviderAPI):
+        self.provider = provider
+        self.web3 = provider.web3
+
+    @classmethod
+    def active(cls) -> Chain:
+        from ape import networks
+
+        return cls(networks.provider)
+
+    # --- identity -------------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.web3.eth.chain_id)
+
+    @property
+    def genesis_hash(self) -> str:
+        return "0x" + bytes(self.web3.eth.get_block(0)["hash"]).hex()
+
+    @property
+    def block_number(self) -> int:
+        return int(self.web3.eth.block_number)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def code(self, address: str) -> bytes:
+        return bytes(self.web3.eth.get_code(to_checksum_address(address)))
+
+    def code_hash(self, address: str) -> str | None:
+        code = self.code(address)
+        return "0x" + keccak(code).hex() if code else None
+
+    def storage_address(self, address: str, slot: int) -> str | None:
+        """An address kept in a storage slot (EIP-1967 slots), or None when the slot is empty."""
+        word = bytes(self.web3.eth.get_storage_at(to_checksum_address(address), slot))
+        value = to_checksum_address(word[-20:])
+        return None if value == to_checksum_address(ZERO_ADDRESS) else value
+
+    def nonce(self, address: str) -> int:
+        return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+
+    def balance(self, address: str) -> int:
+        return int(self.web3.eth.get_balance(to_checksum_address(address)))
+
+    def gas_price(self) -> int:
+        return int(self.web3.eth.gas_price)
+
+    def call(self, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> Any:
+        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        try:
+            return contract.get_function_by_name(function)(*args).call()
+        except Exception as exc:
+            raise RwaError(f"view {function} on {address} failed: {exc}") from None
+
+    def events(
+        self,
+        address: str,
+        abi: list[dict[str, Any]],
+        event: str,
+        from_block: int = 0,
+        filters: dict[str, Any] | None = None,
+    ) -> list[Event]:
+        """Every ``event`` the contract emitted since ``from_block``, decoded, oldest first."""
+        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        try:
+            logs = contract.events[event].get_logs(from_block=from_block, argument_filters=filters)
+        except Exception as exc:
+            raise RwaError(f"cannot read {event} events of {address}: {describe_revert(exc)}") from None
+        return [_event(log) for log in logs]
+
+    def decode_events(self, receipt: Receipt, abi: list[dict[str, Any]], event: str) -> list[Event]:
+        """The ``event`` logs of a receipt (from any emitter whose ABI has that event)."""
+        from web3._utils.events import get_event_data
+
+        abi_item = next((i for i in abi if i.get("type") == "event" and i.get("name") == event), None)
+        if abi_item is None:
+            raise RwaError(f"the ABI has no event {event}")
+        topic = "0x" + keccak(text=signature(abi_item)).hex()
+        found = []
+        for log in receipt.logs:
+            topics = ["0x" + bytes(t).hex() for t in log["topics"]]
+            if topics and topics[0] == topic:
+                found.append(_event(get_event_data(self.web3.codec, abi_item, log)))
+        return found
+
+    def timestamp(self, block: int | str = "latest") -> int:
+        return int(self.web3.eth.get_block(block)["timestamp"])
+
+    # --- encoding -------------------------------------------------------------------------
+
+    def encode_call(self, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> bytes:
+        contract = self.web3.eth.contract(abi=abi)
+        try:
+            return bytes.fromhex(contract.encode_abi(function, list(args))[2:])
+        except Exception as exc:
+            raise RwaError(f"cannot encode {function}({', '.join(map(repr, args))}): {exc}") from None
+
+    def encode_deploy(self, abi: list[dict[str, Any]], bytecode: bytes, args: Sequence[Any]) -> bytes:
+        contract = self.web3.eth.contract(abi=abi, bytecode=bytecode)
+        try:
+            return bytes.fromhex(contract.constructor(*args).data_in_transaction[2:])
+        except Exception as exc:
+            raise RwaError(f"cannot encode constructor arguments {list(args)!r}: {exc}") from None
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
+        """Build, estimate and sign a transaction; nothing is broadcast."""
+        ecosystem = self.provider.network.ecosystem
+        fields: dict[str, Any] = {"data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id}
+        if to is not None:
+            fields["receiver"] = to_checksum_address(to)
+        txn = ecosystem.create_transaction(sender=account.address, **fields)
+        try:
+            txn = account.prepare_transaction(txn)
+        except Exception as exc:
+            raise RwaError(f"transaction would fail: {describe_revert(exc)}") from None
+        signed = account.sign_transaction(txn)
+        if signed is None:
+            raise RwaError(f"account {account.address} declined to sign")
+        return SignedTransaction(
+            sender=to_checksum_address(account.address),
+            nonce=nonce,
+            hash="0x" + bytes(signed.txn_hash).hex(),
+            raw="0x" + signed.serialize_transaction().hex(),
+            to=to,
+        )
+
+    def broadcast(self, raw: str) -> None:
+        try:
+            self.web3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            text = str(exc).lower()
+            if "already known" in text or "already imported" in text:
+                return  # re-broadcast of a transaction the node already has
+            raise RwaError(f"the node refused the transaction: {describe_revert(exc)}") from None
+
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            raw = self.web3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        address = raw.get("contractAddress")
+        return Receipt(
+            hash=tx_hash,
+            status=int(raw["status"]),
+            block=int(raw["blockNumber"]),
+            gas_used=int(raw["gasUsed"]),
+            contract_address=to_checksum_address(address) if address else None,
+            logs=list(raw["logs"]),
+        )
+
+    def wait(self, tx_hash: str, timeout: float = 180.0) -> Receipt:
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            found = self.receipt(tx_hash)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise RwaError(f"transaction {tx_hash} not mined after {timeout:.0f}s; rerun to resume")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def simulate(
+        self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any], value: int = 0
+    ) -> None:
+        """Run a transaction as a call first; a revert becomes one line naming the custom error."""
+        data = self.encode_call(abi, function, args)
+        call = {"from": to_checksum_address(sender), "to": to_checksum_address(address), "data": data, "value": value}
+        try:
+            self.web3.eth.call(call)
+        except Exception as exc:
+            raise RwaError(f"{function} refused: {decode_revert(abi, exc)}") from None
+
+    def transact(
+        self,
+        account: AccountAPI,
+        address: str,
+        abi: list[dict[str, Any]],
+        function: str,
+        args: Sequence[Any],
+        value: int = 0,
+    ) -> Receipt:
+        """Simulate, sign, send and wait for one contract call."""
+        self.simulate(account.address, address, abi, function, args, value)
+        data = self.encode_call(abi, function, args)
+        signed = self.sign(account, address, data, self.nonce(account.address), value)
+        self.broadcast(signed.raw)
+        receipt = self.wait(signed.hash)
+        if receipt.status != 1:
+            raise RwaError(f"{function} reverted in {signed.hash}: {self.revert_reason(signed)}")
+        return receipt
+
+    def revert_reason(self, signed: SignedTransaction) -> str:
+        """Replay a reverted transaction as a call to learn why it failed."""
+        tx = self.web3.eth.get_transaction(signed.hash)
+        try:
+            self.web3.eth.call(
+                {"from": tx["from"], "to": tx.get("to"), "data": tx["input"], "value": tx["value"]},
+                tx["blockNumber"] - 1,
+            )
+        except Exception as exc:
+            return describe_revert(exc)
+        return "reverted"
+
+
+def describe_revert(exc: BaseException) -> str:
+    """One line for a failed call or transaction."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(message).split())[:300]
+
+
+def _revert_data(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "data", None), *getattr(exc, "args", ())):
+        if isinstance(candidate, str) and candidate.startswith("0x") and len(candidate) >= 10:
+            return candidate
+        if isinstance(candidate, dict) and isinstance(candidate.get("data"), str):
+            return str(candidate["data"])
+    return None
+
+
+#: The selector of ``Error(string)``: a ``require``/``assert`` message (Vyper's reverts are all these).
+ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
+
+
+def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
+    """Name the custom error (with its arguments) that a revert carries, when the ABI knows it, or
+    give a revert message as it is."""
+    from eth_abi import decode
+
+    data = _revert_data(exc)
+    if data:
+        payload = bytes.fromhex(data[2:])
+        if payload[:4] == ERROR_STRING_SELECTOR:
+            try:
+                return " ".join(str(decode(["string"], payload[4:])[0]).split())[:300]
+            except Exception:
+                return describe_revert(exc)
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = [i["type"] for i in item.get("inputs", [])]
+            if keccak(text=f"{item['name']}({','.join(types)})")[:4] == payload[:4]:
+                try:
+                    values = decode(types, payload[4:])
+                except Exception:
+                    break
+                roles = _role_names(abi)
+                shown = ", ".join(
+                    roles.get(value, "") if "role" in (i.get("name") or "").lower() and value in roles else _show(value)
+                    for i, value in zip(item.get("inputs", []), values)
+                )
+                return f"{item['name']}({shown})"
+    return describe_revert(exc)
+
+
+# Roles of the suite (and of OpenZeppelin's TimelockController) that a contract may check without
+# declaring them in its ABI, as the vaults do with their factory's roles.
+SUITE_ROLES = (
+    "ATTESTOR_ROLE", "SANCTIONS_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE", "GUARDIAN_ROLE", "MINTER_ROLE",
+    "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE", "PROPOSER_ROLE",
+    "EXECUTOR_ROLE", "CANCELLER_ROLE",
+)
+
+
+def _role_names(abi: list[dict[str, Any]]) -> dict[bytes, str]:
+    """Role ids by name (``MINTER_ROLE`` is keccak256 of its name, as OpenZeppelin's AccessControl
+    has it), so a refusal names the role it is about."""
+    declared = {
+        item["name"]
+        for item in abi
+        if item.get("type") == "function" and item.get("name", "").endswith("_ROLE") and not item.get("inputs")
+    }
+    names = (declared | set(SUITE_ROLES)) - {"DEFAULT_ADMIN_ROLE"}
+    return {keccak(text=name): name for name in names} | {bytes(32): "DEFAULT_ADMIN_ROLE"}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    return str(value)
+
+
+def test_account(index: int) -> AccountAPI:
+    """A local development account; only ever used on local chains."""
+    from ape import accounts
+
+    return accounts.test_accounts[index]
+
+
+def load_account(alias: str) -> AccountAPI:
+    from ape import accounts
+
+    try:
+        return accounts.load(alias)
+    except Exception:
+        known = ", ".join(accounts.aliases) or "none"
+        raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
+
+
+LOCAL_FOUNDRY = "ethereum:local:foundry"
+
+
+def _local_foundry_context() -> Any:
+    """The anvil provider, built directly: resolving it by name imports every provider plugin,
+    Ape's in-process EVM among them, which costs a second on each command."""
+    from ape import networks
+    from ape.api.networks import ProviderContextManager
+    from ape_foundry.provider import FoundryProvider
+
+    return ProviderContextManager(provider=FoundryProvider(name="foundry", network=networks.ethereum.local))
+
+
+@contextmanager
+def connect(ape_choice: str, rpc_url: str | None = None) -> Iterator[Chain]:
+    """Connect to a network by Ape choice (``ethereum:sepolia:node``) and yield its Chain."""
+    from ape import networks
+
+    quiet_ape()
+    choice = ape_choice
+    if rpc_url:
+        ecosystem, network = ape_choice.split(":")[:2]
+        choice = f"{ecosystem}:{network}:{rpc_url}"
+    try:
+        context = _local_foundry_context() if choice == LOCAL_FOUNDRY else networks.parse_network_choice(choice)
+        provider = context.__enter__()
+    except Exception as exc:
+        where = rpc_url or ape_choice
+        raise RwaError(f"cannot connect to {where}: {describe_revert(exc)}") from None
+    try:
+        yield Chain(provider)
+    finally:
+        context.__exit__(None, None, None)

@@ -1,0 +1,149 @@
+"""The local chain: an anvil process whose state outlives one command.
+
+anvil comes from the npm package ``@foundry-rs/anvil-linux-amd64``; its state is loaded from and
+dumped to ``.rwa/node/state.json`` (on a clean stop and every few seconds), so what was deployed
+on the local chain is still there on the next command. Ape's foundry provider then attaches to
+the running process instead of starting its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rwa.chain.client import rpc_request
+from rwa.core.errors import RwaError
+from rwa.core.project import ProjectPaths
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+STATE_INTERVAL_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    running: bool
+    rpc_url: str
+    chain_id: int | None
+    block_number: int | None
+    pid: int | None
+    state_file: str
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def rpc_url(paths: ProjectPaths) -> str:
+    """The local RPC: APE_FOUNDRY_HOST, else ``foundry.host`` of ape-config.yaml."""
+    if os.environ.get("APE_FOUNDRY_HOST"):
+        return os.environ["APE_FOUNDRY_HOST"]
+    import yaml
+
+    config = yaml.safe_load((paths.root / "ape-config.yaml").read_text()) or {}
+    host = (config.get("foundry") or {}).get("host") or DEFAULT_RPC_URL
+    return host if host.startswith("http") else f"http://{host}"
+
+
+def anvil_binary(paths: ProjectPaths) -> str:
+    bundled = paths.root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if bundled.is_file():
+        return str(bundled)
+    found = shutil.which("anvil")
+    if found:
+        return found
+    raise RwaError("anvil not found: run `make setup` (it installs @foundry-rs/anvil-linux-amd64 from npm)")
+
+
+def _files(paths: ProjectPaths) -> tuple[Path, Path, Path]:
+    folder = paths.node_dir
+    return folder / "state.json", folder / "anvil.pid", folder / "anvil.log"
+
+
+def _pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def status(paths: ProjectPaths) -> NodeStatus:
+    url = rpc_url(paths)
+    state_file, pid_file, _ = _files(paths)
+    chain_id: int | None
+    block: int | None
+    try:
+        chain_id = int(rpc_request(url, "eth_chainId", timeout=1.0), 16)
+        block = int(rpc_request(url, "eth_blockNumber", timeout=1.0), 16)
+    except (OSError, RwaError, ValueError):
+        chain_id = block = None
+    return NodeStatus(chain_id is not None, url, chain_id, block, _pid(pid_file), str(state_file))
+
+
+def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
+    """Start anvil in the background unless a node already answers at the local RPC."""
+    current = status(paths)
+    if current.running:
+        return current
+    url = urlparse(rpc_url(paths))
+    if url.hostname not in ("127.0.0.1", "localhost"):
+        raise RwaError(f"the local node's RPC {url.geturl()} is not on this machine; start it there")
+    state_file, pid_file, log_file = _files(paths)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        anvil_binary(paths),
+        "--host", url.hostname,
+        "--port", str(url.port or 8545),
+        "--state", str(state_file),
+        "--state-interval", str(STATE_INTERVAL_SECONDS),
+        "--hardfork", "cancun",
+    ]  # fmt: skip
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    pid_file.write_text(str(process.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise RwaError(f"anvil exited at start ({tail[0]}); see {log_file}")
+        current = status(paths)
+        if current.running:
+            return current
+        time.sleep(0.05)
+    raise RwaError(f"anvil did not answer at {url.geturl()} within {timeout:.0f}s; see {log_file}")
+
+
+def stop(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
+    """Stop the anvil this project started; it writes its state on the way out."""
+    _, pid_file, _ = _files(paths)
+    pid = _pid(pid_file)
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _pid(pid_file) is not None:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.05)
+        if _pid(pid_file) is not None:
+            os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return status(paths)
+
+
+def reset(paths: ProjectPaths) -> NodeStatus:
+    """Stop the node and forget its chain state."""
+    stop(paths)
+    state_file, _, _ = _files(paths)
+    state_file.unlink(missing_ok=True)
+    return status(paths)
+

@@ -1,0 +1,80 @@
+"""The `rwa` command: one table of its commands, each loaded on first use so `rwa --help` stays
+instant (`rwa <command> --help` lists a command's own subcommands)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from rwa import __version__
+from rwa.core.errors import RwaError
+from rwa.core.quiet import silence_warnings
+
+COMMANDS = {
+    "deploy": ("rwa.cli.deploy", "deploy", "Make a network match the manifest (or --plan to preview)."),
+    "status": ("rwa.cli.deploy", "status", "Show a network's deployment, its live drift and who controls what."),
+    "export": ("rwa.cli.deploy", "export", "Write the deployments in another tool's format."),
+    "node": ("rwa.cli.node", "node", "The local chain (anvil) and its saved state."),
+    "kyc": ("rwa.cli.kyc", "kyc", "Compliance records in the ComplianceRegistry."),
+    "safe": ("rwa.cli.safe", "safe", "Multisig proposals that the Safes' owners review and sign."),
+    "timelock": ("rwa.cli.safe", "timelock", "Operations waiting out the timelock's delay."),
+    "property": ("rwa.cli.property", "property_group", "Tokenized properties (ERC-3643) and their agents' acts."),
+    "dividends": ("rwa.cli.dividends", "dividends", "Rent dividends of a property, paid pro rata."),
+    "vault": ("rwa.cli.vault", "vault", "Athletes' vaults, one per athlete."),
+    "deal": ("rwa.cli.deal", "deal", "NIL deals between brands and athletes, escrowed in vaults."),
+    "split": ("rwa.cli.split", "split", "Revenue splits between payees."),
+    "upgrade": ("rwa.cli.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rwa")
+def app() -> None:
+    """Deploy, upgrade and administer the NIL and tokenized-property contract suite."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+    silence_warnings()
+    try:
+        app.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except RwaError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted: rerun the same command to resume", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("RWA_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())[:300]
+        click.echo(f"error: {type(exc).__name__}: {message} (set RWA_DEBUG=1 for the traceback)", err=True)
+        sys.exit(2)
+    sys.exit(0)
+

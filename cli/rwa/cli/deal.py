@@ -1,0 +1,274 @@
+"""A brand's deal with an athlete, from proposal to release (or refund).
+
+A deal is named by its athlete (athlete id or vault address) and its id in the vault: `rwa deal
+show demo-athlete 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import click
+from rich.table import Table
+
+from rwa.cli.options import (
+    account_option,
+    fields,
+    json_option,
+    network_option,
+    proposed,
+    sent,
+    via_option,
+)
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import format_duration, parse_future_time
+from rwa.core.units import format_units
+from rwa.deploy import session
+from rwa.deploy.context import Target
+from rwa.domain import nil
+from rwa.domain.deals import Deals
+
+athlete_argument = click.argument("athlete")
+deal_argument = click.argument("deal_id", metavar="DEAL_ID")
+
+
+@click.group()
+def deal() -> None:
+    """NIL deals: a brand proposes, the athlete accepts, the brand funds the escrow (the deal NFT
+    is minted), the athlete delivers, the brand confirms (or the confirmation period passes) and
+    the escrow is released to the athlete's revenue split."""
+
+
+def _deals(
+    network: str | None, account: str | None, local_signer: str, via: str | None = None
+) -> AbstractContextManager[Target]:
+    """The network, with the command's signer (``local_signer`` on local chains when no --account)."""
+    return session.open_target(network, account, project.paths(), local_signer=local_signer, read_only=via is not None)
+
+
+@deal.command()
+@athlete_argument
+@click.option("--amount", required=True, help="The price, in whole units of the currency (1.5).")
+@click.option("--currency", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
+@click.option("--deliverables", required=True, help="A file or a text describing them (its keccak256 goes on chain) or a 0x hash.")
+@click.option("--uri", required=True, help="The deal's metadata, ipfs://<cid>.")
+@click.option("--confirmation-period", "period", default="7d", show_default=True,
+              help="How long the brand has to confirm a delivery before anyone may release (at most 90d).")  # fmt: skip
+@network_option
+@account_option("brand")
+@json_option
+def propose(
+    athlete: str, amount: str, currency: str, deliverables: str, uri: str, period: str,
+    network: str | None, account: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Propose a deal to ATHLETE; the signing account is the brand."""
+    parsed(nil.parse_uri, uri)
+    parsed(nil.parse_confirmation_period, period)
+    digest = parsed(nil.deliverables_hash, deliverables)  # here: a file is relative to where the user is
+    with _deals(network, account, "brand") as target:
+        deals = Deals(target)
+        terms = deals.terms(amount, currency, digest, period, uri)
+        result = deals.propose(athlete, terms)
+    summary = f"deal {result['dealId']} proposed to {athlete}: {terms.currency.show(terms.amount)}"
+    sent(result, as_json, summary + f"; the athlete accepts with `rwa deal accept {athlete} {result['dealId']}`")
+
+
+@deal.command()
+@athlete_argument
+@deal_argument
+@click.option("--signature", default=None, help="The athlete's signed acceptance (rwa deal sign-accept), to relay.")
+@click.option("--deadline", default=None, help="The signature's deadline (unix time), with --signature.")
+@network_option
+@account_option("athlete; with --signature: brand")
+@json_option
+def accept(
+    athlete: str, deal_id: str, signature: str | None, deadline: str | None,
+    network: str | None, account: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Accept deal DEAL_ID (the athlete signs), or relay the athlete's signature."""
+    number = parsed(nil.parse_deal_id, deal_id)
+    if (signature is None) != (deadline is None):
+        raise RwaError("--signature and --deadline go together (as `rwa deal sign-accept` prints them)")
+    with _deals(network, account, "athlete" if signature is None else "brand") as target:
+        deals = Deals(target)
+        if signature is None or deadline is None:
+            result = deals.accept(athlete, number)
+        else:
+            until = parsed(lambda t: parse_future_time(t, deals.now(), "deadline"), deadline)
+            result = deals.accept_signed(athlete, number, until, signature)
+    sent(result, as_json, f"deal {number} of {athlete} accepted; the brand funds it with `rwa deal fund {athlete} {number}`")
+
+
+@deal.command("sign-accept")
+@athlete_argument
+@deal_argument
+@click.option("--deadline", default="7d", show_default=True, help="Until when it is valid: 7d, a date or a unix time.")
+@network_option
+@account_option("athlete")
+@json_option
+def sign_accept(athlete: str, deal_id: str, deadline: str, network: str | None, account: str | None, as_json: bool) -> None:
+    """Sign the athlete's acceptance of DEAL_ID (EIP-712) for someone else to relay; nothing is sent."""
+    number = parsed(nil.parse_deal_id, deal_id)
+    with _deals(network, account, "athlete") as target:
+        deals = Deals(target)
+        until = parsed(lambda t: parse_future_time(t, deals.now(), "deadline"), deadline)
+        result = deals.sign_accept(athlete, number, until)
+    if as_json:
+        return emit_json(result)
+    console().print(f"signed by {result['signer']} (valid until {_when(until)}); nothing sent. To relay:")
+    console().print(f"  rwa deal accept {athlete} {number} --signature {result['signature']} --deadline {until}")
+
+
+def _lifecycle(name: str, local_signer: str | None, help_text: str, call: Callable[[Deals, str, int], dict[str, Any]],
+               summary: Callable[[str, dict[str, Any]], str]) -> click.Command:  # fmt: skip
+    """A deal command that one party signs (ATHLETE DEAL_ID); ``local_signer`` None: --account is
+    required, because either party may sign."""
+
+    @deal.command(name, help=help_text)
+    @athlete_argument
+    @deal_argument
+    @network_option
+    @account_option(local_signer or "none: name the brand or the athlete")
+    @json_option
+    def command(athlete: str, deal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+        number = parsed(nil.parse_deal_id, deal_id)
+        if local_signer is None and account is None:
+            raise RwaError(f"deal {name} needs --account: the brand or the athlete")
+        with _deals(network, account, local_signer or "deployer") as target:
+            result = call(Deals(target), athlete, number)
+        sent(result, as_json, summary(athlete, result))
+
+    return command
+
+
+def _released(athlete: str, result: dict[str, Any]) -> str:
+    return f"deal {result['dealId']} of {athlete} released: {result['amountDisplay']} to split {result['splitter']}"
+
+
+_lifecycle(
+    "fund", "brand", "Fund DEAL_ID's escrow (the brand signs; an ERC-20 is approved first). Mints the deal NFT.",
+    Deals.fund, lambda a, r: f"deal {r['dealId']} of {a} funded: deal NFT {r['tokenId']}",
+)  # fmt: skip
+_lifecycle(
+    "deliver", "athlete", "Mark DEAL_ID delivered (the athlete signs), starting the brand's confirmation period.",
+    Deals.deliver, lambda a, r: f"deal {r['dealId']} of {a} delivered; the brand confirms with `rwa deal confirm {a} {r['dealId']}`",
+)  # fmt: skip
+_lifecycle(
+    "confirm", "brand", "Confirm DEAL_ID's delivery (the brand signs): the escrow goes to the athlete's split.",
+    Deals.confirm, _released,
+)  # fmt: skip
+_lifecycle(
+    "release", "deployer", "Release DEAL_ID once its confirmation period has passed (anyone may).",
+    Deals.release, _released,
+)  # fmt: skip
+_lifecycle(
+    "cancel", None, "Cancel DEAL_ID before it is funded (the brand or the athlete signs).",
+    Deals.cancel, lambda a, r: f"deal {r['dealId']} of {a} cancelled",
+)  # fmt: skip
+_lifecycle(
+    "dispute", None, "Dispute funded DEAL_ID, freezing its escrow for the admin (the brand or the athlete signs).",
+    Deals.dispute, lambda a, r: f"deal {r['dealId']} of {a} disputed; the admin refunds or settles it (--via safe)",
+)  # fmt: skip
+
+
+def _admin(name: str, help_text: str, outcome: str) -> click.Command:
+    """refund/settle: the factory's admin acts, i.e. the timelock, hence normally --via safe."""
+
+    @deal.command(name, help=help_text)
+    @athlete_argument
+    @deal_argument
+    @network_option
+    @account_option("deployer")
+    @via_option
+    @json_option
+    def command(athlete: str, deal_id: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+        number = parsed(nil.parse_deal_id, deal_id)
+        with _deals(network, account, "deployer", via) as target:
+            deals = Deals(target, via)
+            result = deals.admin(athlete, number, name)
+            if result is None:
+                return proposed(deals.writer.propose(f"deal {name} {athlete} {number}"), as_json)
+        sent(result, as_json, f"deal {number} of {athlete} {outcome}")
+
+    return command
+
+
+_admin("refund", "Refund disputed DEAL_ID to the brand (the admin: propose it with --via safe).", "refunded to the brand")
+_admin("settle", "Settle disputed DEAL_ID for the athlete (the admin: propose it with --via safe).", "settled to the split")
+
+
+@deal.command()
+@athlete_argument
+@deal_argument
+@network_option
+@json_option
+def show(athlete: str, deal_id: str, network: str | None, as_json: bool) -> None:
+    """DEAL_ID's terms, status, NFT and full history."""
+    number = parsed(nil.parse_deal_id, deal_id)
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        result = Deals(target).show(athlete, number)
+    if as_json:
+        return emit_json(result)
+    out = console()
+    out.print(f"[bold]deal {number}[/] of {athlete} (vault {result['vault']}): [bold]{result['status']}[/]")
+    out.print(fields([
+        ("brand", result["brand"]),
+        ("amount", result["amountDisplay"]),
+        ("deliverables", result["deliverablesHash"]),
+        ("metadata", result["uri"]),
+        ("confirmation", format_duration(result["confirmationPeriod"])),
+        ("delivered", _when(result["deliveredAt"])),
+        ("releasable", _when(result["releasableAt"])),
+        ("deal NFT", result["tokenId"]),
+    ]))  # fmt: skip
+    out.print(_history(result["history"], result["currency"]))
+
+
+def _history(history: list[dict[str, Any]], currency: dict[str, Any]) -> Table:
+    table = Table(title="history", title_justify="left")
+    for column in ("time", "block", "event", "details", "transaction"):
+        table.add_column(column, justify="right" if column == "block" else "left", no_wrap=column != "details")
+    for entry in history:
+        details = ", ".join(filter(None, (_detail(k, v, currency) for k, v in entry["args"].items())))
+        table.add_row(_when(entry["timestamp"]), str(entry["block"]), entry["event"], details, entry["transaction"])
+    return table
+
+
+def _detail(key: str, value: Any, currency: dict[str, Any]) -> str | None:
+    """An event argument, briefly; the terms the deal shows above are not repeated."""
+    if key in ("currency", "deliverablesHash", "uri", "tokenId", "deliveredAt"):
+        return None
+    if key == "amount":
+        return f"{format_units(int(value), currency['decimals'])} {currency['symbol']}"
+    if key == "confirmationPeriod":
+        return f"confirmation {format_duration(int(value))}"
+    return f"{key} {value}"
+
+
+def _when(timestamp: int | None) -> str | None:
+    return None if timestamp is None else nil.iso_time(timestamp).replace("T", " ").replace("Z", " UTC")
+
+
+@deal.command("list")
+@athlete_argument
+@network_option
+@json_option
+def list_deals(athlete: str, network: str | None, as_json: bool) -> None:
+    """ATHLETE's deals and their status."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        result = Deals(target).list(athlete)
+    if as_json:
+        return emit_json(result)
+    console().print(f"deals of {athlete} (vault {result['vault']})" + ("" if result["deals"] else ": none yet"))
+    if not result["deals"]:
+        return
+    table = Table()
+    for column in ("id", "status", "brand", "amount", "metadata"):
+        table.add_column(column, justify="right" if column in ("id", "amount") else "left", no_wrap=True)
+    for row in result["deals"]:
+        table.add_row(str(row["dealId"]), row["status"], row["brand"], row["amountDisplay"], row["uri"])
+    console().print(table)

@@ -1,0 +1,110 @@
+"""Deploying: make a network match the manifest, show what is there, export it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from rwa.admin import control
+from rwa.cli.options import account_option, json_option, network_option
+from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table
+from rwa.core import project
+from rwa.core.atomic import write_json
+from rwa.core.errors import RwaError
+from rwa.deploy import context, engine, records, session
+from rwa.deploy.planner import Plan
+
+
+def _steps_json(plan: Plan) -> list[dict[str, object]]:
+    return [{"action": s.action, "contract": s.name, "detail": s.detail, "blocking": s.blocking} for s in plan.steps]
+
+
+@click.command()
+@network_option
+@account_option("deployer")
+@click.option("--plan", "plan_only", is_flag=True, help="Show what would happen; send nothing.")
+@json_option
+def deploy(network: str | None, account: str | None, plan_only: bool, as_json: bool) -> None:
+    """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy."""
+    paths = project.paths()
+    out = console(stderr=as_json)
+    with session.open_target(network, account, paths) as target:
+        if plan_only:
+            deploy_plan, _ = engine.plan_deployment(target)
+            if as_json:
+                emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan)})
+            else:
+                out.print(plan_table(list(deploy_plan.steps), f"plan for {target.network.name}"))
+                _summary(out, deploy_plan)
+            return
+
+        def report(action: str, name: str, detail: str) -> None:
+            out.print(f"  [green]{action:>8}[/] {name}  [dim]{detail}[/]")
+
+        deploy_plan, record = engine.apply_deployment(target, report)
+        if as_json:
+            emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record})
+            return
+        out.print(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})"))
+        if deploy_plan.sends:
+            out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
+        else:
+            out.print(f"[dim]{target.network.name} is up to date: nothing sent[/]")
+
+
+def _summary(out: Console, deploy_plan: Plan) -> None:
+    counts = ", ".join(f"{deploy_plan.count(a)} {a}" for a in ("create", "call", "skip", "drift"))
+    out.print(f"[dim]{counts}; nothing sent[/]")
+    if deploy_plan.blocking:
+        raise RwaError(f"{len(deploy_plan.blocking)} drift(s) block a deploy")
+
+
+@click.command()
+@network_option
+@json_option
+def status(network: str | None, as_json: bool) -> None:
+    """Show what is deployed on NETWORK, checked against the live chain."""
+    paths = project.paths()
+    with session.open_target(network, None, paths, read_only=True) as target:
+        record = context.load_record(target)
+        if record is None:
+            raise RwaError(f"nothing deployed on {target.network.name} yet: run `rwa deploy`")
+        deploy_plan, _ = engine.plan_deployment(target)
+        drift: dict[str, list[str]] = {}
+        for step in deploy_plan.steps:
+            if step.action == "drift":
+                drift.setdefault(step.name, []).append(step.detail)
+        found, kinds, single = control.control_of(target, record)
+        if as_json:
+            control_json = {
+                "powers": [vars(p) for p in found],
+                "holders": {a: {**vars(h), "owners": list(h.owners)} for a, h in kinds.items()},
+                "singleKey": [vars(p) for p in single],
+            }
+            emit_json({"network": target.network.name, "deployment": record, "drift": drift, "control": control_json})
+            return
+        out = console()
+        out.print(contracts_table(record, f"{target.network.name} (chain {record['chainId']})", drift))
+        pending = [s for s in deploy_plan.steps if s.action in ("create", "call")]
+        if pending:
+            out.print(f"[yellow]{len(pending)} step(s) pending: run `rwa deploy --plan`[/]")
+        out.print(control_tree(found, kinds, "who controls what"))
+        for power in single:
+            out.print(f"[bold red]single key:[/] {power.contract} {power.power} is held by {kinds[power.holder].label}")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "rwa"]), default="hardhat-deploy", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path, resolve_path=True), default=None, help="File to write [default: stdout].")
+def export(fmt: str, output: Path | None) -> None:
+    """Export every network's deployment (hardhat-deploy's `export-all` shape by default)."""
+    store = records.DeploymentStore(project.paths().deployments_dir)
+    found = [r for r in (store.load(n) for n in store.networks()) if r is not None]
+    data = records.export_hardhat_deploy(found) if fmt == "hardhat-deploy" else {r["network"]: r for r in found}
+    if output is None:
+        emit_json(data)
+    else:
+        write_json(output, data)
+        console(stderr=True).print(f"[dim]wrote {output} ({len(found)} network(s))[/]")

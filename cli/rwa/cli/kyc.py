@@ -1,0 +1,164 @@
+"""The compliance registry's records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from rwa.cli.options import (
+    account_option,
+    json_option,
+    network_option,
+    proposed,
+    via_option,
+)
+from rwa.cli.options import wallet as wallet_address
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.core.errors import RwaError
+from rwa.deploy import session
+from rwa.domain import kyc as kyc_lib
+
+
+def _print_record(record: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        emit_json(record)
+        return
+    out = console()
+    if not record["registered"] and not record["sanctioned"]:
+        out.print(f"{record['wallet']}: not registered")
+        return
+    state = "[green]verified[/]" if record["verified"] else "[red]not verified[/]"
+    flags = ",".join(record["flags"]) or "none"  # type: ignore[arg-type]
+    out.print(
+        f"{record['wallet']}: {state}  investor {record['investorId']}  country {record['country']}  "
+        f"flags {flags}  expires {record['expiryDate']}" + ("  [bold red]SANCTIONED[/]" if record["sanctioned"] else "")
+    )
+
+
+@click.group()
+def kyc() -> None:
+    """Compliance records (KYC, AML, accreditation, sanctions) in the ComplianceRegistry."""
+
+
+@kyc.command("set")
+@click.argument("wallet")
+@click.option("--investor-id", required=True, help="The investor behind the wallet (shared by their wallets).")
+@click.option("--country", required=True, help="ISO-3166-1 numeric country code, e.g. 840.")
+@click.option("--flags", default="kyc,aml", show_default=True, help="Comma list of kyc, aml, accredited.")
+@click.option("--expires", required=True, help="A date (2027-06-30), days from now (365d) or a unix time.")
+@network_option
+@account_option("attestor")
+@via_option
+@json_option
+def set_record(
+    wallet: str,
+    investor_id: str,
+    country: str,
+    flags: str,
+    expires: str,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Register or update WALLET's attestation (signed by an attestor)."""
+    wallet = wallet_address(wallet)
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
+        try:
+            item = kyc_lib.attestation(wallet, investor_id, country, flags, expires, now=registry.now())
+        except ValueError as exc:
+            raise RwaError(str(exc)) from None
+        tx = registry.register(item)
+        if via:
+            return proposed(registry.propose(f"kyc set {wallet}"), as_json)
+        record = registry.show(wallet)
+        if as_json:
+            emit_json({**record, "transactionHash": tx})
+        else:
+            _print_record(record, False)
+            console().print(f"[dim]tx {tx}[/]")
+
+
+@kyc.command()
+@click.argument("wallet")
+@network_option
+@json_option
+def show(wallet: str, network: str | None, as_json: bool) -> None:
+    """Show WALLET's record and whether it is verified now."""
+    wallet = wallet_address(wallet)
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        _print_record(kyc_lib.Registry(target).show(wallet), as_json)
+
+
+@kyc.command()
+@click.argument("wallet")
+@network_option
+@account_option("attestor")
+@via_option
+@json_option
+def revoke(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Delete WALLET's attestation (a sanctions flag stays)."""
+    wallet = wallet_address(wallet)
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
+        tx = registry.revoke(wallet)
+        if via:
+            return proposed(registry.propose(f"kyc revoke {wallet}"), as_json)
+        _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
+
+
+@kyc.command()
+@click.argument("wallet")
+@click.option("--lift", is_flag=True, help="Remove the sanctions flag instead of setting it.")
+@network_option
+@account_option("sanctions_officer")
+@via_option
+@json_option
+def sanction(wallet: str, lift: bool, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Flag WALLET as sanctioned (or --lift it), signed by a sanctions officer."""
+    wallet = wallet_address(wallet)
+    with session.open_target(
+        network, account, project.paths(), local_signer="sanctions_officer", read_only=via is not None
+    ) as target:
+        registry = kyc_lib.Registry(target, via)
+        tx = registry.set_sanctioned(wallet, not lift)
+        if via:
+            return proposed(registry.propose(f"kyc sanction {wallet}{' (lift)' if lift else ''}"), as_json)
+        _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
+
+
+@kyc.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, resolve_path=True))
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
+@network_option
+@account_option("attestor")
+@via_option
+@json_option
+def import_csv(
+    csv_file: Path, batch_size: int, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first."""
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
+        rows = kyc_lib.parse_csv(csv_file, now=registry.now())
+        if via:
+            registry.import_rows(rows, batch_size, lambda n: None)
+            return proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
+        columns = (TextColumn("registering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console(stderr=True), disable=as_json, transient=False) as progress:
+            task = progress.add_task("import", total=len(rows))
+            hashes = registry.import_rows(rows, batch_size, lambda n: progress.advance(task, n))
+        if as_json:
+            emit_json({"registered": len(rows), "transactions": hashes})
+        else:
+            console().print(f"registered {len(rows)} wallet(s) in {len(hashes)} transaction(s)")

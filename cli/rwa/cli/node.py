@@ -1,0 +1,60 @@
+"""The local chain."""
+
+from __future__ import annotations
+
+import click
+
+from rwa.chain import node as local_node
+from rwa.cli.options import json_option
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.deploy import session
+
+
+def _show(status: local_node.NodeStatus, as_json: bool, verb: str) -> None:
+    if as_json:
+        emit_json(status.as_json())
+        return
+    if status.running:
+        console().print(
+            f"{verb}: anvil at {status.rpc_url} (chain {status.chain_id}, block {status.block_number}, "
+            f"pid {status.pid or 'not ours'})"
+        )
+    else:
+        console().print(f"{verb}: no node at {status.rpc_url}")
+
+
+@click.group()
+def node() -> None:
+    """The local chain (anvil), whose state survives between commands."""
+
+
+@node.command()
+@json_option
+def start(as_json: bool) -> None:
+    """Start the local chain unless it is running."""
+    _show(local_node.start(project.paths()), as_json, "running")
+
+
+@node.command()
+@json_option
+def stop(as_json: bool) -> None:
+    """Stop the local chain; its state is kept for the next start."""
+    _show(local_node.stop(project.paths()), as_json, "stopped")
+
+
+@node.command()
+@json_option
+def status(as_json: bool) -> None:
+    """Is the local chain running, where, and on which chain id."""
+    _show(local_node.status(project.paths()), as_json, "status")
+
+
+@node.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+def reset(yes: bool, as_json: bool) -> None:
+    """Stop the local chain and wipe it, with the local deployment record."""
+    if not yes:
+        click.confirm("Wipe the local chain and deployments/local.json?", abort=True)
+    _show(session.reset_local_chain(project.paths()), as_json, "reset")

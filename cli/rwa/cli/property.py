@@ -1,0 +1,576 @@
+"""Tokenized properties, their holders and their agents' actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from rwa.cli.options import (
+    account_option,
+    json_option,
+    network_option,
+    proposed,
+    via_option,
+)
+from rwa.cli.options import wallet as wallet_address
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.core.errors import RwaError
+from rwa.deploy import session
+from rwa.domain import property as property_lib
+
+property_argument = click.argument("reference", metavar="PROPERTY")
+batch_size_option = click.option(
+    "--batch-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Rows per transaction (at most the token's cap).",
+)
+
+
+def csv_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help=help)
+
+
+@contextmanager
+def opened(
+    reference: str, network: str | None, account: str | None, via: str | None = None, read_only: bool = False
+) -> Iterator[property_lib.Token]:
+    """The property's token, on a connected target (read-only for views and proposals)."""
+    with session.open_target(network, account, project.paths(), read_only=read_only or via is not None) as target:
+        prop = property_lib.Properties(target).find(reference)
+        yield property_lib.Token(target, prop, via)
+
+
+def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool) -> None:
+    """After a write: the wallets' positions, the supply and the transaction."""
+    positions = [token.position(w) for w in wallets]
+    supply = token.prop.units(int(token.read("totalSupply")))
+    paused = bool(token.read("paused"))
+    if as_json:
+        emit_json(
+            {
+                "property": token.prop.symbol,
+                "totalSupply": supply,
+                "paused": paused,
+                "wallets": positions,
+                "transactionHash": tx,
+            }
+        )
+        return
+    out = console()
+    for p in positions:
+        frozen = "  [bold red]WALLET FROZEN[/]" if p["walletFrozen"] else ""
+        out.print(f"{p['wallet']}: {p['balance']} {token.prop.symbol} (frozen {p['frozen']}, free {p['free']}){frozen}")
+    state = "[bold red]paused[/]" if paused else "active"
+    out.print(f"{token.prop.symbol} {state}, total supply {supply}\n[dim]tx {tx}[/]")
+
+
+def write(
+    title: str,
+    action: Callable[[property_lib.Token], str],
+    wallets: list[str],
+    reference: str,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """One agent write on the property, then its effect; with --via, the proposal instead."""
+    with opened(reference, network, account, via) as token:
+        tx = action(token)
+        if via:
+            return proposed(token.propose(f"{title} {token.prop.symbol}"), as_json)
+        report(token, tx, wallets, as_json)
+
+
+def progress(label: str, as_json: bool) -> Progress:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=console(stderr=True), disable=as_json, transient=False)
+
+
+@click.group("property")
+def property_group() -> None:
+    """Tokenized properties (ERC-3643): create, inspect, and act as their agents."""
+
+
+# --- views ---
+
+
+@property_group.command("list")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0), help="Skip this many properties.")
+@click.option("--limit", default=None, type=click.IntRange(1), help="Show at most this many [default: all].")
+@network_option
+@json_option
+def list_properties(offset: int, limit: int | None, network: str | None, as_json: bool) -> None:
+    """The factory's properties, in creation order."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        rows = property_lib.Properties(target).listing(offset, limit)
+    if as_json:
+        return emit_json(rows)
+    table = Table(title=f"properties on {target.network.name}", title_justify="left")
+    for column in ("symbol", "name", "id", "decimals", "supply", "token", "record"):
+        table.add_column(column, no_wrap=column in ("id", "token"))
+    for row in rows:
+        table.add_row(
+            row["symbol"],
+            row["name"],
+            row["id"][:10] + "…",
+            str(row["decimals"]),
+            row["totalSupply"],
+            row["token"],
+            row["record"] or "-",
+        )
+    console().print(table)
+
+
+@property_group.command()
+@property_argument
+@network_option
+@json_option
+def show(reference: str, network: str | None, as_json: bool) -> None:
+    """A property's metadata, contracts, supply, modules, holders and dividends."""
+    with opened(reference, network, None, read_only=True) as token:
+        prop, info = token.prop, token.summary()
+    if as_json:
+        return emit_json(info)
+    out = console()
+    state = "[bold red]paused[/]" if info["paused"] else "[green]active[/]"
+    out.print(f"[bold]{prop.symbol}[/] {prop.name}  ({state}, {prop.decimals} decimals)")
+    out.print(f"  id            {info['id']}" + (f"  (record {prop.record_name})" if prop.record_name else ""))
+    for key in ("token", "compliance", "distributor"):
+        out.print(f"  {key:<13} {info[key]}")
+    out.print(f"  legal doc     {info['legalDocHash']}  {prop.legal_doc_uri or '-'}")
+    out.print(f"  supply        {info['totalSupply']} {prop.symbol}  held by {info['holders']} wallet(s)")
+    modules = ", ".join(_module_text(m) for m in info["modules"]) or "none"
+    out.print(f"  modules       {modules}")
+    out.print(f"  dividends     {info['dividendsDeposited']} {info['stablecoin']} deposited")
+    out.print(f"  created in    block {info['createdBlock']}")
+
+
+def _module_text(module: dict[str, Any]) -> str:
+    settings = ", ".join(
+        f"{k} {','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in module.items() if k != "module"
+    )
+    return f"{module['module']} ({settings})" if settings else module["module"]
+
+
+@property_group.command()
+@property_argument
+@network_option
+@json_option
+def holders(reference: str, network: str | None, as_json: bool) -> None:
+    """Every wallet holding the property's tokens: balance, freezes, identity, claimable dividends."""
+    with opened(reference, network, None, read_only=True) as token:
+        rows = token.holders()
+        prop, coin = token.prop, token.coin
+    if as_json:
+        return emit_json(rows)
+    table = Table(title=f"{prop.symbol} holders", title_justify="left")
+    for column, justify in (
+        ("wallet", "left"),
+        ("balance", "right"),
+        ("frozen", "right"),
+        ("investor", "right"),
+        ("country", "right"),
+        ("verified", "left"),
+        (f"claimable {coin.symbol}", "right"),
+    ):
+        table.add_column(column, justify=justify, no_wrap=column == "wallet")  # type: ignore[arg-type]
+    for row in rows:
+        frozen = "wallet" if row["walletFrozen"] else row["frozen"]
+        verified = "[green]yes[/]" if row["verified"] else "[red]no[/]"
+        table.add_row(
+            row["wallet"], row["balance"], frozen, row["investorId"], str(row["country"]), verified, row["claimable"]
+        )
+    console().print(table)
+
+
+# --- create ---
+
+
+@property_group.command()
+@click.argument("property_id", metavar="ID")
+@click.option("--name", required=True, help="The token's name, e.g. '1 Main Street'.")
+@click.option("--symbol", required=True, help="The token's symbol, e.g. MAIN1.")
+@click.option("--decimals", default=18, show_default=True, type=click.IntRange(0, property_lib.MAX_DECIMALS))
+@click.option(
+    "--legal-doc",
+    type=click.Path(path_type=Path, dir_okay=False, resolve_path=True),
+    help="A file whose keccak256 is the legal document hash.",
+)
+@click.option(
+    "--legal-doc-hash", default=None, help="The legal document's hash (0x + 64 hex digits) instead of --legal-doc."
+)
+@click.option("--legal-doc-uri", default="", help="Where the legal document is (ipfs://…).")
+@click.option(
+    "--agent",
+    default=None,
+    help="Who gets the minter, burner, freezer, forced-transfer and recovery roles [default: the signer].",
+)
+@click.option("--pauser", default=None, help="Who gets the pauser role [default: the manifest's property_pauser].")
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def create(
+    property_id: str,
+    name: str,
+    symbol: str,
+    decimals: int,
+    legal_doc: Path | None,
+    legal_doc_hash: str | None,
+    legal_doc_uri: str,
+    agent: str | None,
+    pauser: str | None,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Create property ID (text such as MAIN-ST-1, kept on chain as its keccak256): token, compliance and distributor."""
+    if legal_doc and legal_doc_hash:
+        raise RwaError("give --legal-doc or --legal-doc-hash, not both")
+    try:
+        doc_hash = property_lib.parse_hash(legal_doc_hash) if legal_doc_hash else bytes(32)
+        spec = property_lib.NewProperty(
+            property_id,
+            property_lib.property_id(property_id),
+            name,
+            symbol,
+            decimals,
+            property_lib.file_hash(legal_doc) if legal_doc else doc_hash,
+            legal_doc_uri,
+        )
+    except ValueError as exc:
+        raise RwaError(str(exc)) from None
+    with session.open_target(network, account, project.paths(), read_only=via is not None) as target:
+        book = property_lib.Properties(target, via)
+        if agent is not None:
+            agent_address = wallet_address(agent)
+        elif target.account is not None:
+            agent_address = target.account.address
+        else:
+            raise RwaError("name the agent with --agent (no signer to default to)")
+        pauser_address = wallet_address(pauser) if pauser else book.default_pauser()
+        created, tx = book.create(spec, agent_address, pauser_address)
+        if via:
+            return proposed(book.propose(f"create property {property_id} ({symbol})"), as_json)
+    assert created is not None
+    if as_json:
+        return emit_json({**created.as_json(), "agent": agent_address, "pauser": pauser_address, "transactionHash": tx})
+    out = console()
+    out.print(f"created {created.symbol} ({created.name}) id 0x{created.id.hex()}")
+    for label, address in (
+        ("token", created.token),
+        ("compliance", created.compliance),
+        ("distributor", created.distributor),
+        ("agent", f"{agent_address} (minter, burner, freezer, forced transfer, recovery)"),
+        ("pauser", pauser_address),
+    ):
+        out.print(f"  {label:<12} {address}")
+    out.print(f"[dim]tx {tx}[/]")
+
+
+# --- agents' writes ---
+
+
+@property_group.command()
+@property_argument
+@click.argument("wallet", required=False)
+@click.argument("amount", required=False)
+@csv_option("Mint every row of a wallet,amount CSV instead.")
+@batch_size_option
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def mint(
+    reference: str,
+    wallet: str | None,
+    amount: str | None,
+    csv_file: Path | None,
+    batch_size: int,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Mint AMOUNT token units (12.5, say) to the verified WALLET, or every row of --csv."""
+    if csv_file is not None:
+        if wallet or amount:
+            raise RwaError("give WALLET AMOUNT or --csv FILE, not both")
+        return _mint_csv(reference, csv_file, batch_size, network, account, via, as_json)
+    if not (wallet and amount):
+        raise RwaError("mint needs WALLET and AMOUNT (or --csv FILE)")
+    recipient = wallet_address(wallet)
+    write(
+        "mint",
+        lambda t: t.mint(recipient, t.prop.amount(amount)),
+        [recipient],
+        reference,
+        network,
+        account,
+        via,
+        as_json,
+    )
+
+
+Rows = list[property_lib.Row]
+
+
+def send_csv(
+    verb: str,
+    validate: Callable[[property_lib.Token, str, str], Rows],
+    send: Callable[[property_lib.Token, Rows, int, Callable[[int], None]], list[str]],
+    done: Callable[[property_lib.Token, Rows, list[str]], None],
+    reference: str,
+    csv_file: Path,
+    size: int,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Every row of the CSV validated first, then sent in batches behind a progress bar and reported
+    by ``done``, or, with ``via``, written as one proposal."""
+    text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
+    with opened(reference, network, account, via) as token:
+        rows = validate(token, text, csv_file.name)
+        if via:
+            send(token, rows, size, lambda n: None)
+            return proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
+        with progress(f"{verb} rows", as_json) as bar:
+            task = bar.add_task(verb, total=len(rows))
+            hashes = send(token, rows, size, lambda n: bar.advance(task, n))
+        done(token, rows, hashes)
+
+
+def _mint_csv(
+    reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    def minted(token: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+        total = token.prop.units(sum(r.amount or 0 for r in rows))
+        supply = token.prop.units(int(token.read("totalSupply")))
+        if as_json:
+            return emit_json({"minted": total, "wallets": len(rows), "totalSupply": supply, "transactions": hashes})
+        console().print(
+            f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
+        )
+
+    send_csv("mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted,
+             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+
+
+@property_group.command()
+@property_argument
+@click.argument("wallet")
+@click.argument("amount")
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def burn(
+    reference: str, wallet: str, amount: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Burn AMOUNT of WALLET's tokens (frozen tokens are unfrozen as needed)."""
+    holder = wallet_address(wallet)
+    write("burn", lambda t: t.burn(holder, t.prop.amount(amount)), [holder], reference, network, account, via, as_json)
+
+
+@property_group.command()
+@property_argument
+@click.argument("wallet", required=False)
+@click.option("--amount", default=None, help="Freeze this many tokens of the wallet instead of the whole wallet.")
+@csv_option("Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).")
+@batch_size_option
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def freeze(
+    reference: str,
+    wallet: str | None,
+    amount: str | None,
+    csv_file: Path | None,
+    batch_size: int,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Freeze WALLET (it can neither send nor receive), or --amount of its tokens, or every row of --csv."""
+    if csv_file is not None:
+        if wallet or amount:
+            raise RwaError("give WALLET [--amount] or --csv FILE, not both")
+        return _freeze_csv(reference, csv_file, batch_size, network, account, via, as_json)
+    if not wallet:
+        raise RwaError("freeze needs WALLET (or --csv FILE)")
+    holder = wallet_address(wallet)
+    write(
+        "freeze",
+        lambda t: t.freeze(holder, t.prop.amount(amount) if amount else None),
+        [holder],
+        reference,
+        network,
+        account,
+        via,
+        as_json,
+    )
+
+
+def _freeze_csv(
+    reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    def frozen(_: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+        whole = sum(1 for r in rows if r.amount is None)
+        if as_json:
+            return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
+        console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
+
+    send_csv("freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen,
+             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+
+
+@property_group.command()
+@property_argument
+@click.argument("wallet")
+@click.option("--amount", default=None, help="Unfreeze this many frozen tokens instead of the wallet.")
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def unfreeze(
+    reference: str,
+    wallet: str,
+    amount: str | None,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Unfreeze WALLET, or --amount of its frozen tokens."""
+    holder = wallet_address(wallet)
+    write(
+        "unfreeze",
+        lambda t: t.unfreeze(holder, t.prop.amount(amount) if amount else None),
+        [holder],
+        reference,
+        network,
+        account,
+        via,
+        as_json,
+    )
+
+
+@property_group.command("force-transfer")
+@property_argument
+@click.argument("source", metavar="FROM")
+@click.argument("destination", metavar="TO")
+@click.argument("amount")
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def force_transfer(
+    reference: str,
+    source: str,
+    destination: str,
+    amount: str,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
+) -> None:
+    """Move AMOUNT from FROM to the verified TO without FROM's consent (freezes and modules do not apply)."""
+    sender, receiver = wallet_address(source), wallet_address(destination)
+    write(
+        "force-transfer",
+        lambda t: t.force_transfer(sender, receiver, t.prop.amount(amount)),
+        [sender, receiver],
+        reference,
+        network,
+        account,
+        via,
+        as_json,
+    )
+
+
+@property_group.command()
+@property_argument
+@click.argument("lost")
+@click.argument("new")
+@network_option
+@account_option("deployer")
+@via_option
+@json_option
+def recover(
+    reference: str, lost: str, new: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Move everything of the LOST wallet (balance, freezes, unclaimed dividends) to NEW, a wallet of the same investor."""
+    lost_wallet, new_wallet = wallet_address(lost), wallet_address(new)
+    write(
+        "recover",
+        lambda t: t.recover(lost_wallet, new_wallet),
+        [lost_wallet, new_wallet],
+        reference,
+        network,
+        account,
+        via,
+        as_json,
+    )
+
+
+@property_group.command()
+@property_argument
+@network_option
+@account_option("deployer (the guardian is a Safe: use --via guardian)")
+@via_option
+@json_option
+def pause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Stop ordinary transfers (the guardian Safe holds this role: --via guardian)."""
+    write("pause", lambda t: t.pause(), [], reference, network, account, via, as_json)
+
+
+@property_group.command()
+@property_argument
+@network_option
+@account_option("deployer (the owner is the timelock: use --via safe)")
+@via_option
+@json_option
+def unpause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Resume ordinary transfers (the owner's act, through the timelock: the guardian cannot undo its pause)."""
+    write("unpause", lambda t: t.unpause(), [], reference, network, account, via, as_json)
+
+
+# --- holders' writes ---
+
+
+@property_group.command()
+@property_argument
+@click.argument("destination", metavar="TO")
+@click.argument("amount")
+@network_option
+@account_option("deployer")
+@json_option
+def transfer(
+    reference: str, destination: str, amount: str, network: str | None, account: str | None, as_json: bool
+) -> None:
+    """Send AMOUNT of the signer's (--account) tokens to TO, every rule applying."""
+    receiver = wallet_address(destination)
+    with opened(reference, network, account) as token:
+        tx = token.transfer(receiver, token.prop.amount(amount))
+        report(token, tx, [token.signer(), receiver], as_json)

@@ -1,0 +1,200 @@
+"""Multisig proposals of the Safes, and the timelock's operations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from rwa.admin import governance
+from rwa.cli.options import account_option, json_option, network_option
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.deploy import session
+
+
+def _show(proposal: dict[str, Any], as_json: bool, threshold: int | None = None) -> None:
+    if as_json:
+        emit_json(proposal)
+        return
+    out = console()
+    signed = len(proposal.get("signatures", {}))
+    needed = f"/{threshold}" if threshold else ""
+    out.print(f"[bold]{proposal['id']}[/] {escape(proposal['title'])}  ({proposal['status']})  signatures {signed}{needed}")
+    safe = proposal.get("safe", {})
+    out.print(f"  safe      {safe.get('name')} {safe.get('address')}  nonce {proposal['safeTx']['nonce']}")
+    out.print(f"  safeTxHash {proposal['safeTxHash']}")
+    if proposal.get("timelock"):
+        operation = proposal["timelock"]
+        out.print(f"  timelock  {operation['stage']} operation {operation['operationId']} (delay {operation['delay']} s)")
+    for call in proposal["calls"]:
+        args = ", ".join(str(a) for a in call["args"])
+        out.print(f"  call      {call['contract']}.{call['function']}({args})")
+    for owner in proposal.get("signatures", {}):
+        out.print(f"  signed by {owner}")
+    if proposal.get("execution"):
+        out.print(f"  executed  {proposal['execution']['transactionHash']} in block {proposal['execution']['block']}")
+
+
+@click.group()
+def safe() -> None:
+    """Multisig proposals: files under deployments/proposals/<network>/ that owners sign in turn."""
+
+
+@safe.command()
+@click.option("--call", "calls", multiple=True, required=True, help="Contract.function(arg, ...); repeat to batch.")
+@click.option("--via", type=click.Choice(sorted(governance.SAFES)), default="safe", show_default=True,
+              help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.")
+@click.option("--title", default=None, help="A line for reviewers.")
+@network_option
+@json_option
+def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | None, as_json: bool) -> None:
+    """Write a proposal for one or more calls (simulated first); nothing is sent."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal = governance.propose(target, list(calls), via, title)
+        _show(proposal, as_json)
+        if not as_json:
+            console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
+
+
+@safe.command("list")
+@network_option
+@json_option
+def list_proposals(network: str | None, as_json: bool) -> None:
+    """Every proposal of the network, with its status."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposals = governance.store(target).all()
+        if as_json:
+            emit_json(proposals)
+            return
+        table = Table(title=f"proposals on {target.network.name}", title_justify="left")
+        for column in ("id", "safe", "status", "signatures", "title"):
+            table.add_column(column)
+        for p in proposals:
+            table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), p["status"], str(len(p.get("signatures", {}))), p["title"])
+        console().print(table)
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@json_option
+def show(proposal_id: str, network: str | None, as_json: bool) -> None:
+    """One proposal: decoded calls, Safe transaction, hash and signatures."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal = governance.store(target).load(proposal_id)
+        threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
+        _show(proposal, as_json, threshold)
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@account_option("deployer")
+@json_option
+def sign(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+    """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
+    with session.open_target(network, account, project.paths()) as target:
+        proposal = governance.sign(target, proposal_id)
+        _show(proposal, as_json, governance.safe_state(target, proposal["safe"]["name"]).threshold)
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@account_option("deployer")
+@json_option
+def execute(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+    """Execute a proposal once enough owners signed (threshold, nonce and timelock checked, simulated first)."""
+    with session.open_target(network, account, project.paths()) as target:
+        results = governance.execute(target, proposal_id)
+        if as_json:
+            emit_json(results)
+            return
+        _show(results[0], False)
+        for follow_up in results[1:]:
+            console().print(f"[yellow]next:[/] {follow_up['id']} executes the timelock operation once its delay has passed")
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@json_option
+def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
+    """Exchange PROPOSAL_ID's signatures with the network's Safe Transaction Service
+    (<NETWORK>_SAFE_SERVICE_URL): push what it lacks, save owners' confirmations made there."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal, result = governance.sync(target, proposal_id)
+        if as_json:
+            emit_json({"proposal": proposal, "service": result.url, "posted": result.posted,
+                       "pushed": result.pushed, "pulled": sorted(result.pulled)})
+            return
+        out = console()
+        if result.posted:
+            out.print(f"posted {proposal['id']} to {result.url}")
+        out.print(f"pushed {len(result.pushed)} signature(s), pulled {len(result.pulled)}")
+        _show(proposal, False, governance.safe_state(target, proposal["safe"]["name"]).threshold)
+
+
+@safe.command()
+@click.argument("proposal_id")
+@network_option
+@json_option
+def reject(proposal_id: str, network: str | None, as_json: bool) -> None:
+    """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        _show(governance.reject(target, proposal_id), as_json)
+
+
+@click.group()
+def timelock() -> None:
+    """Operations waiting in the timelock."""
+
+
+@timelock.command("list")
+@network_option
+@json_option
+def list_operations(network: str | None, as_json: bool) -> None:
+    """Timelock operations known to the proposals, with their live state."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        operations = governance.operations(target)
+        if as_json:
+            emit_json(operations)
+            return
+        table = Table(title=f"timelock operations on {target.network.name}", title_justify="left")
+        for column in ("operation", "state", "ready at", "schedule", "execute", "title"):
+            table.add_column(column)
+        for op in operations:
+            ready = datetime.fromtimestamp(op["readyAt"], UTC).isoformat() if op["readyAt"] else "-"
+            stages = op["proposals"]
+            table.add_row(
+                op["operationId"][:18] + "…",
+                op["state"],
+                ready,
+                *(f"{stages[s]['id']} ({stages[s]['status']})" if s in stages else "-" for s in ("schedule", "execute")),
+                op["title"],
+            )
+        console().print(table)
+
+
+@timelock.command("execute")
+@click.argument("operation_id")
+@network_option
+@json_option
+def execute_operation(operation_id: str, network: str | None, as_json: bool) -> None:
+    """Write (or show) the Safe proposal that executes a scheduled operation."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        _show(governance.execute_operation(target, operation_id), as_json)
+
+
+@timelock.command("cancel")
+@click.argument("operation_id")
+@network_option
+@json_option
+def cancel_operation(operation_id: str, network: str | None, as_json: bool) -> None:
+    """Write a Safe proposal cancelling a scheduled operation."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        _show(governance.cancel_operation(target, operation_id), as_json)

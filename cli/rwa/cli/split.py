@@ -1,0 +1,114 @@
+"""Immutable revenue splits of the SplitterFactory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from rwa.cli.options import account_option, json_option, network_option, sent
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.core.units import format_units
+from rwa.deploy import session
+from rwa.domain.splits import Splits
+
+token_option = click.option("--token", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
+
+
+@click.group()
+def split() -> None:
+    """Revenue splits: payees and basis points, fixed for good. Identical splits share one address."""
+
+
+@split.command()
+@click.option("--payee", "payees", multiple=True, metavar="WALLET:BPS",
+              help="A payee and its share in basis points (2500 = 25%); repeat for each. Shares sum to 10000.")  # fmt: skip
+@network_option
+@account_option("deployer (anyone may create a split)")
+@json_option
+def create(payees: tuple[str, ...], network: str | None, account: str | None, as_json: bool) -> None:
+    """Create the split of the --payee list (sorted for you), unless an identical one exists."""
+    with session.open_target(network, account, project.paths()) as target:
+        result = Splits(target).create(list(payees))
+    if as_json:
+        return emit_json(result)
+    out = console()
+    out.print(_payees(result["payees"]))
+    if result["created"]:
+        sent(result, False, f"split created at {result['split']} (the predicted address)  [dim]gas {result['gasUsed']:,}[/]")
+    else:
+        out.print(f"an identical split already exists at {result['split']}; nothing sent")
+
+
+def _payees(payees: list[dict[str, Any]], claimable: list[dict[str, Any]] | None = None) -> Table:
+    table = Table()
+    table.add_column("payee", no_wrap=True)
+    table.add_column("share", justify="right")
+    for token in claimable or []:
+        table.add_column(f"claimable {token['symbol']}", justify="right")
+    for row in payees:
+        owed = [format_units(int(t["claimable"][row["payee"]]), t["decimals"]) for t in claimable or []]
+        table.add_row(row["payee"], f"{row['bps'] / 100:g}%", *owed)
+    return table
+
+
+@split.command()
+@click.argument("split_or_payees", nargs=-1, required=True, metavar="SPLIT | WALLET:BPS...")
+@click.option("--token", default=None, help="Only this token (eth, stablecoin or an ERC-20) [default: ETH and the stablecoin].")
+@network_option
+@json_option
+def show(split_or_payees: tuple[str, ...], token: str | None, network: str | None, as_json: bool) -> None:
+    """A split by address, or the split of a payee list (created or not): payees, balances, claimable."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        result = Splits(target).show(list(split_or_payees), token)
+    if as_json:
+        return emit_json(result)
+    out = console()
+    if not result["exists"]:
+        out.print(f"split {result['split']}: not created yet (rwa split create makes it at this address)")
+        out.print(_payees(result["payees"]))
+        return
+    out.print(f"[bold]split {result['split']}[/]")
+    for entry in result["tokens"]:
+        decimals, symbol = entry["decimals"], entry["symbol"]
+        out.print(f"  {symbol}: balance {format_units(int(entry['balance']), decimals)}, "
+                  f"unallocated {format_units(int(entry['unallocated']), decimals)}")  # fmt: skip
+    out.print(_payees(result["payees"], result["tokens"]))
+
+
+@split.command()
+@click.argument("split_address", metavar="SPLIT")
+@token_option
+@network_option
+@click.option("--credit", is_flag=True, help="Credit every payee (who then claims) instead of pushing: cheaper for many payees.")
+@account_option("deployer (anyone may distribute)")
+@json_option
+def distribute(split_address: str, token: str, credit: bool, network: str | None, account: str | None, as_json: bool) -> None:
+    """Push SPLIT's unallocated balance of a token to every payee (or --credit them)."""
+    with session.open_target(network, account, project.paths()) as target:
+        result = Splits(target).distribute(split_address, token, credit)
+    decimals, symbol = result["currency"]["decimals"], result["currency"]["symbol"]
+    parts = [
+        f"{format_units(int(share['amount']), decimals)} to {share['payee']}" + ("" if share["pushed"] else " (credited: claim it)")
+        for share in result["shares"]
+    ]
+    verb = "credited" if credit else "distributed"
+    sent(result, as_json, f"{verb} {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
+
+
+@split.command()
+@click.argument("split_address", metavar="SPLIT")
+@click.option("--payee", required=True, help="Who is paid (anyone may send a payee what it is owed).")
+@token_option
+@network_option
+@account_option("deployer (anyone may claim for a payee)")
+@json_option
+def claim(split_address: str, payee: str, token: str, network: str | None, account: str | None, as_json: bool) -> None:
+    """Send a payee everything SPLIT owes it in a token."""
+    with session.open_target(network, account, project.paths()) as target:
+        result = Splits(target).claim(split_address, payee, token)
+    currency = result["currency"]
+    amount = format_units(int(result["amount"]), currency["decimals"])
+    sent(result, as_json, f"claimed {amount} {currency['symbol']} for {result['payee']}")

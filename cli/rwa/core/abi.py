@@ -1,0 +1,107 @@
+"""ABI facts computed offline: encoding calls, canonical types, role ids and JSON-safe values.
+
+Nothing here needs a node; the chain layer and everything above it share these helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
+
+AbiItem = Mapping[str, Any]
+Abi = Sequence[AbiItem]
+
+
+def type_string(spec: AbiItem) -> str:
+    """An ABI parameter's canonical type (tuples spelled out), as selectors and topics need it."""
+    kind = str(spec["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(type_string(c) for c in spec["components"]) + ")" + kind[5:]
+    return kind
+
+
+def signature(item: AbiItem) -> str:
+    """``name(type,...)`` of a function, event or error."""
+    return f"{item['name']}({','.join(type_string(i) for i in item.get('inputs', []))})"
+
+
+def role_id(name: str) -> bytes:
+    """An OpenZeppelin AccessControl role id: keccak256 of its name, zero for the admin role."""
+    return bytes(32) if name == DEFAULT_ADMIN_ROLE else keccak(text=name)
+
+
+def function_abi(abi: Abi, contract: str, function: str, arity: int) -> AbiItem:
+    """The ABI of ``contract.function`` taking ``arity`` arguments; ValueError names what exists."""
+    candidates = [i for i in abi if i.get("type") == "function" and i.get("name") == function]
+    if not candidates:
+        raise ValueError(f"{contract} has no function '{function}'")
+    for item in candidates:
+        if len(item.get("inputs", [])) == arity:
+            return item
+    wanted = " or ".join(str(len(i.get("inputs", []))) for i in candidates)
+    raise ValueError(f"{contract}.{function} takes {wanted} argument(s), got {arity}")
+
+
+def encode_call(abi: Abi, function: str, args: Sequence[Any]) -> bytes:
+    """ABI-encode a call offline (no node needed): selector and arguments."""
+    from eth_abi import encode
+
+    for item in abi:
+        if item.get("type") == "function" and item.get("name") == function and len(item.get("inputs", [])) == len(args):
+            types = [type_string(i) for i in item["inputs"]]
+            selector = keccak(text=f"{function}({','.join(types)})")[:4]
+            return selector + encode(types, [_abi_value(a) for a in args])
+    raise ValueError(f"no function {function} taking {len(args)} argument(s)")
+
+
+def _abi_value(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        return bytes.fromhex(value[2:])
+    if isinstance(value, list):
+        return [_abi_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_abi_value(v) for v in value)
+    return value
+
+
+def event_topic(abi: Abi, name: str) -> str:
+    """``<topic0>#<n>``: the event, and which topic holds the new address (its first indexed
+    address argument)."""
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            indexed = [i for i in item.get("inputs", []) if i.get("indexed")]
+            position = next((n + 1 for n, i in enumerate(indexed) if i["type"] == "address"), None)
+            if position is None:
+                raise ValueError(f"event {name} has no indexed address")
+            return "0x" + keccak(text=signature(item)).hex() + f"#{position}"
+    raise ValueError(f"no event {name} in the ABI")
+
+
+def jsonable(value: Any) -> Any:
+    """ABI values as stable JSON: checksummed addresses, hex bytes, big ints as strings."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        try:
+            return to_checksum_address(value)
+        except ValueError:
+            return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def named_args(inputs: Sequence[AbiItem], values: Sequence[Any]) -> dict[str, Any]:
+    """Argument values by their ABI names (``arg<i>`` where a name is missing), as JSON."""
+    return {(spec.get("name") or f"arg{i}"): jsonable(v) for i, (spec, v) in enumerate(zip(inputs, values))}

@@ -1,0 +1,293 @@
+"""The plan: what the manifest asks for, compared with the record and with the live chain.
+
+Pure functions only. The engine gathers what the chain says (:class:`Observation`) and the
+planner turns manifest, record and observations into steps: ``create``, ``skip``, ``call`` and
+``drift``. Drift that would make a deploy unsafe blocks it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import keccak
+
+from rwa.chain.artifacts import Artifact
+from rwa.core.abi import encode_call, jsonable, named_args
+from rwa.deploy.manifest import (
+    AccountRef,
+    Contract,
+    Encoded,
+    Network,
+    Param,
+    ProxyKind,
+    Ref,
+    Role,
+)
+
+CREATE, SKIP, CALL, DRIFT, UPGRADE = "create", "skip", "call", "drift", "upgrade"
+
+
+class Pending(Exception):
+    """A value refers to an entry that is not deployed yet."""
+
+
+@dataclass
+class Resolver:
+    """Turns symbolic manifest values into concrete ones on one network."""
+
+    network: Network
+    deployer: str
+    accounts: Mapping[str, str]
+    facets: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    artifacts: Mapping[str, Artifact] = field(default_factory=dict)
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Ref):
+            address = self.facets.get(value.name, {}).get(value.facet)
+            if address is None:
+                raise Pending(value.name)
+            return address
+        if isinstance(value, AccountRef):
+            return self.deployer if value.name == "deployer" else self.accounts[value.name]
+        if isinstance(value, Param):
+            return self.value(self.network.params[value.key])
+        if isinstance(value, Role):
+            return keccak(text=value.name)
+        if isinstance(value, Encoded):
+            return encode_call(self.artifacts[value.contract_type].abi, value.function, self.values(value.args))
+        if isinstance(value, (list, tuple)):
+            return [self.value(v) for v in value]
+        return value
+
+    def values(self, values: Sequence[Any]) -> list[Any]:
+        return [self.value(v) for v in values]
+
+
+def facets_of(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """What other entries may refer to in a recorded contract."""
+    proxy = record.get("proxy") or {}
+    return {
+        "address": record["address"],
+        "implementation": proxy.get("implementation"),
+        "admin": proxy.get("admin"),
+        "beacon": proxy.get("beacon"),
+    }
+
+
+def decoded_args(entry: Contract, artifact: Artifact, resolver: Resolver) -> dict[str, Any]:
+    """The arguments an entry is deployed with, by name, as the record keeps them."""
+    decoded: dict[str, Any] = {"constructor": named_args(artifact.constructor_inputs(), resolver.values(entry.args))}
+    if entry.initializer:
+        inputs = artifact.function(entry.initializer).get("inputs", [])
+        decoded["initializer"] = {
+            "function": entry.initializer,
+            "args": named_args(inputs, resolver.values(entry.init_args)),
+        }
+    if entry.admin is not None:
+        decoded["admin"] = jsonable(resolver.value(entry.admin))
+    if entry.created_by is not None:
+        made = entry.created_by
+        decoded["factory"] = {
+            "address": jsonable(resolver.value(made.factory)),
+            "function": made.function,
+            "args": [jsonable(v) for v in resolver.values(made.args)],
+        }
+    return decoded
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the live chain says about a recorded entry."""
+
+    code_hash: str | None
+    implementation: str | None = None
+    admin: str | None = None
+    beacon: str | None = None
+    beacon_implementation: str | None = None
+    checks: tuple[bool | None, ...] = ()  # per call: does its effect hold? None: unknown
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    name: str
+    detail: str
+    blocking: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+
+    @property
+    def blocking(self) -> list[Step]:
+        return [s for s in self.steps if s.blocking]
+
+    @property
+    def sends(self) -> bool:
+        return any(s.action in (CREATE, CALL) for s in self.steps)
+
+    @property
+    def writes(self) -> bool:
+        """Whether applying changes the deployments file (sending, or recording a landed upgrade)."""
+        return self.sends or any(s.action == UPGRADE for s in self.steps)
+
+    def count(self, action: str) -> int:
+        return sum(1 for s in self.steps if s.action == action)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _addr_eq(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def live_implementation(entry: Contract, observed: Observation) -> str | None:
+    return observed.beacon_implementation if entry.proxy is ProxyKind.BEACON else observed.implementation
+
+
+def upgrade_landed(entry: Contract, recorded: Mapping[str, Any], observed: Observation) -> bool:
+    """A recorded pending upgrade (`rwa upgrade` through a proposal) that the chain now runs."""
+    pending = recorded.get("pendingUpgrade")
+    return pending is not None and _addr_eq(live_implementation(entry, observed), pending["implementation"])
+
+
+def with_upgrade(recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of an entry once its pending upgrade has landed."""
+    pending = recorded["pendingUpgrade"]
+    updated = {k: v for k, v in recorded.items() if k != "pendingUpgrade"}
+    updated["proxy"] = {
+        **recorded["proxy"],
+        "implementation": pending["implementation"],
+        "implementationContractType": pending["contractType"],
+        "implementationTransactionHash": pending.get("implementationTransactionHash"),
+    }
+    if recorded["contractType"] == recorded["proxy"].get("implementationContractType"):
+        updated["contractType"], updated["abi"] = pending["contractType"], pending["abi"]  # not a bare beacon
+    updated["bytecodeHash"] = pending["bytecodeHash"]
+    updated["storageLayout"] = pending["storageLayout"]
+    return updated
+
+
+def entry_drift(
+    entry: Contract, recorded: Mapping[str, Any], observed: Observation, artifact: Artifact, resolver: Resolver
+) -> list[str]:
+    """Every way a recorded entry differs from the chain or from the manifest."""
+    if upgrade_landed(entry, recorded, observed):
+        recorded = with_upgrade(recorded)
+    pending = recorded.get("pendingUpgrade")
+    problems = []
+    if observed.code_hash is None:
+        return [f"no code at {recorded['address']} (the chain lost it, or the record is wrong)"]
+    if not _addr_eq(observed.code_hash, recorded.get("codeHash")):
+        problems.append(f"code at {recorded['address']} differs from the recorded code hash")
+    proxy = recorded.get("proxy")
+    if entry.proxy is not ProxyKind.NONE:
+        if not proxy or proxy.get("kind") != entry.proxy.value:
+            problems.append(f"recorded as {proxy and proxy.get('kind') or 'no proxy'}, manifest says {entry.proxy.value}")
+        else:
+            if entry.proxy is ProxyKind.BEACON:
+                if not _addr_eq(observed.beacon, proxy.get("beacon")):
+                    problems.append(f"beacon slot holds {observed.beacon}, record says {proxy.get('beacon')}")
+                live_impl = observed.beacon_implementation
+            else:
+                live_impl = observed.implementation
+            if not _addr_eq(live_impl, proxy.get("implementation")):
+                problems.append(f"implementation is {live_impl}, record says {proxy.get('implementation')}")
+            if entry.proxy is ProxyKind.TRANSPARENT and not _addr_eq(observed.admin, proxy.get("admin")):
+                problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
+    elif proxy:
+        problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
+    if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending or {}).get("bytecodeHash") != artifact.bytecode_hash:
+        hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
+        problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
+    recorded_type = (proxy or {}).get("implementationContractType") or recorded.get("contractType")
+    if recorded_type != entry.contract_type and (pending or {}).get("contractType") != entry.contract_type:
+        hint = " (upgrade it)" if entry.proxy is not ProxyKind.NONE else ""
+        problems.append(f"recorded as {recorded_type}, manifest says {entry.contract_type}{hint}")
+    try:
+        wanted = decoded_args(entry, artifact, resolver)
+    except Pending:
+        wanted = None
+    if wanted is not None and not _same(wanted, recorded.get("args")):
+        problems.append("deployment arguments differ from the manifest")
+    return problems
+
+
+def plan(
+    entries: Sequence[Contract],
+    record: Mapping[str, Any] | None,
+    artifacts: Mapping[str, Artifact],
+    observations: Mapping[str, Observation],
+    resolver: Resolver,
+) -> Plan:
+    """Compare the manifest (in dependency order) with the record and the chain."""
+    recorded = (record or {}).get("contracts", {})
+    steps: list[Step] = []
+    for entry in entries:
+        artifact = artifacts[entry.contract_type]
+        if entry.name not in recorded:
+            if entry.created_by is not None:
+                kind = f" made by {_arg_text(entry.created_by.factory)}.{entry.created_by.function}"
+            elif entry.beacon_only:
+                kind = " and its beacon"
+            else:
+                kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
+            salt = " with CREATE2" if entry.salt else ""
+            steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}"))
+            steps.extend(Step(CALL, entry.name, _call_text(call)) for call in entry.calls)
+            continue
+        observed = observations[entry.name]
+        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
+        if drift:
+            steps.extend(Step(DRIFT, entry.name, problem, blocking=True) for problem in drift)
+        elif upgrade_landed(entry, recorded[entry.name], observed):
+            pending = recorded[entry.name]["pendingUpgrade"]
+            steps.append(Step(UPGRADE, entry.name, f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it"))
+        elif recorded[entry.name].get("pendingUpgrade"):
+            pending = recorded[entry.name]["pendingUpgrade"]
+            steps.append(Step(SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
+        else:
+            steps.append(Step(SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
+        for call, holds in zip(entry.calls, observed.checks):
+            action = SKIP if holds else CALL
+            steps.append(Step(action, entry.name, _call_text(call) + (" (holds)" if holds else "")))
+    wanted = {e.name for e in entries}
+    for name in sorted(set(recorded) - wanted):
+        steps.append(Step(DRIFT, name, "recorded but no longer in the manifest (left as is)"))
+    return Plan(tuple(steps))
+
+
+def _call_text(call: Any) -> str:
+    target = f"{call.target}." if call.target else ""
+    check = call.check
+    return (
+        f"{target}{call.function}({_args_text(call.args)}) unless "
+        f"{check.function}({_args_text(check.args)}) == {_arg_text(check.expect)}"
+    )
+
+
+def _args_text(values: Sequence[Any]) -> str:
+    return ", ".join(_arg_text(v) for v in values)
+
+
+def _arg_text(value: Any) -> str:
+    """Manifest values as a reader would write them: Timelock, @deployer, $attestor, ROLE."""
+    if isinstance(value, Ref):
+        return value.name if value.facet == "address" else f"{value.name}.{value.facet}"
+    if isinstance(value, AccountRef):
+        return f"@{value.name}"
+    if isinstance(value, Param):
+        return f"${value.key}"
+    if isinstance(value, Role):
+        return value.name
+    if isinstance(value, (bytes, bytearray)):
+        return "0x00…00" if not any(value) else "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + _args_text(value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)

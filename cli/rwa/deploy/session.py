@@ -1,0 +1,97 @@
+"""Opening a network for a command: project, manifest, node, compiler, connection and account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rwa.chain import artifacts as artifacts_module
+from rwa.chain import client as chain_module
+from rwa.chain import node
+from rwa.core.errors import RwaError
+from rwa.core.project import LOCAL_NETWORK, ProjectPaths
+from rwa.deploy import manifest as manifest_module
+from rwa.deploy.context import Target
+from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
+from rwa.deploy.records import DeploymentStore
+
+
+def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
+    """A live network's RPC: ``<NAME>_RPC_URL``, else ape-config's ``node`` section, else an error.
+
+    ape-config.yaml names the variables (``uri: ${SEPOLIA_RPC_URL}``), so no endpoint is committed.
+    """
+    env_name = f"{network.name.upper()}_RPC_URL"
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    import yaml
+
+    config: dict[str, Any] = yaml.safe_load((paths.root / "ape-config.yaml").read_text()) or {}
+    ecosystem, ape_network = network.ape_choice.split(":")[:2]
+    configured = (((config.get("node") or {}).get(ecosystem) or {}).get(ape_network) or {}).get("uri") or ""
+    expanded = os.path.expandvars(str(configured))
+    if expanded and "$" not in expanded:
+        return expanded
+    hint = f" (ape-config.yaml asks for {configured})" if configured else ""
+    raise RwaError(f"network '{network.name}' has no RPC URL: set {env_name}{hint}")
+
+
+@contextmanager
+def open_target(
+    network_name: str | None,
+    account_alias: str | None,
+    paths: ProjectPaths,
+    read_only: bool = False,
+    local_signer: str = "deployer",
+) -> Iterator[Target]:
+    """Everything a chain command needs, connected; the local node is started on demand.
+
+    On a local chain with no --account, ``local_signer`` names the manifest account that signs
+    (``attestor``, say); a read-only target (status, show) needs no account off local chains.
+    """
+    os.chdir(paths.root)  # Ape's project is the working directory
+    manifest = manifest_module.load(paths.manifest_file)
+    network = manifest.network(network_name or LOCAL_NETWORK)
+    rpc_url = None
+    if network.local:
+        node.start(paths)
+        os.environ.setdefault("APE_FOUNDRY_HOST", node.rpc_url(paths))
+    else:
+        if not account_alias and not read_only:
+            raise RwaError(
+                f"network '{network.name}' needs an explicit --account (local development keys are for local chains only)"
+            )
+        rpc_url = rpc_url_for(network, paths)
+    compiled = artifacts_module.load(paths)
+    with chain_module.connect(network.ape_choice, rpc_url) as connected:
+        account = select_account(network, account_alias, local_signer)
+        yield Target(paths, manifest, network, connected, account, compiled)
+
+
+def select_account(network: Network, account_alias: str | None, local_signer: str) -> Any:
+    """The signer: an Ape account alias, or on local chains a manifest account name (``owner2``)
+    or, with no --account, the command's ``local_signer``."""
+    if account_alias and network.local and account_alias in network.accounts:
+        return chain_module.test_account(_local_index(network, account_alias))
+    if account_alias:
+        return chain_module.load_account(account_alias)
+    if network.local:
+        return chain_module.test_account(_local_index(network, local_signer))
+    return None
+
+
+def _local_index(network: Network, name: str) -> int:
+    value = network.accounts.get(name, "test:0")
+    match = TEST_ACCOUNT_RE.match(value)
+    if not match:
+        raise RwaError(f"account '{name}' of network {network.name} is not a local test account: pass --account")
+    return int(match.group(1))
+
+
+def reset_local_chain(paths: ProjectPaths) -> node.NodeStatus:
+    """Stop the local node and forget its chain: its state and the local deployment record."""
+    status = node.reset(paths)
+    DeploymentStore(paths.deployments_dir).forget(LOCAL_NETWORK)
+    return status

@@ -1,0 +1,616 @@
+"""Tokenized properties: finding one, reading its state, and the writes of its agents and holders.
+
+Parsing is pure (property references, amounts, CSV files). :class:`Properties` is the factory (list,
+find, create); :class:`Token` is one property's token, compliance and holders. Every write goes
+through :class:`rwa.admin.writer.Writer`, so it is simulated first (a refusal names the contract's custom
+error and sends nothing) or, with ``via``, becomes a multisig proposal. Cheap pre-checks turn the
+commonest mistakes (an amount above what is free, a wallet of another investor) into plainer words.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from eth_utils import is_hex_address, keccak, to_checksum_address
+
+from rwa.admin import actions
+from rwa.admin.writer import Writer
+from rwa.chain.client import Receipt
+from rwa.core.abi import ZERO_ADDRESS
+from rwa.core.errors import RwaError
+from rwa.core.parse import parse_wallet
+from rwa.core.units import amount_of, format_units, parse_amount
+from rwa.deploy.context import Target, load_record, resolve_param
+from rwa.domain.kyc import flag_names
+
+FACTORY = "PropertyTokenFactory"
+PROPOSED = "(proposed)"
+PAGE = 50
+MAX_DECIMALS = 18
+
+
+#: ModularCompliance's module bits, by the name the CLI shows.
+MODULES = {
+    1: "country-allow",
+    2: "max-balance",
+    4: "max-holders",
+    8: "lockup",
+    16: "supply-cap",
+    32: "accredited-only",
+}
+
+_BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+# --- parsing (pure) ----------------------------------------------------------------------------
+
+
+def property_id(text: str) -> bytes:
+    """A property's on-chain id: a ``0x`` 32-byte id as given, any other text hashed (keccak256)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("a property id cannot be empty")
+    if _BYTES32_RE.fullmatch(text):
+        return bytes.fromhex(text[2:])
+    return keccak(text=text)
+
+
+def parse_hash(text: str) -> bytes:
+    if not _BYTES32_RE.fullmatch(text.strip()):
+        raise ValueError(f"not a 32-byte hash: {text!r} (0x and 64 hex digits)")
+    return bytes.fromhex(text.strip()[2:])
+
+
+def file_hash(path: Path) -> bytes:
+    """keccak256 of a legal document's bytes, the fingerprint kept on chain."""
+    try:
+        return keccak(path.read_bytes())
+    except OSError as exc:
+        raise RwaError(f"cannot read {path}: {exc.strerror}") from None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a CSV: ``amount`` None means the whole wallet (a freeze)."""
+
+    line: int
+    wallet: str
+    amount: int | None
+
+
+def parse_rows(text: str, decimals: int, unit: str, amount_required: bool) -> tuple[list[Row], list[str]]:
+    """The rows of a ``wallet,amount`` CSV and every problem found, each with its line number."""
+    reader = csv.DictReader(text.splitlines())
+    columns = reader.fieldnames or []
+    if "wallet" not in columns or (amount_required and "amount" not in columns):
+        return [], [
+            f"need the column(s) wallet{',amount' if amount_required else '[,amount]'}, found {','.join(columns) or 'none'}"
+        ]
+    rows: list[Row] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        try:
+            wallet = parse_wallet(record.get("wallet") or "")
+            amount_text = (record.get("amount") or "").strip()
+            if not amount_text and amount_required:
+                raise ValueError("amount missing")
+            amount = parse_amount(amount_text, decimals, unit) if amount_text else None
+        except ValueError as exc:
+            errors.append(f"line {line}: {exc}")
+            continue
+        if wallet in seen:
+            errors.append(f"line {line}: wallet {wallet} already on line {seen[wallet]}")
+            continue
+        seen[wallet] = line
+        rows.append(Row(line, wallet, amount))
+    if not rows and not errors:
+        errors.append("no rows")
+    return rows, errors
+
+
+def read_csv(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RwaError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def refuse_rows(name: str, errors: Sequence[str]) -> None:
+    """One error line listing every bad row (the first twenty, then a count)."""
+    if errors:
+        shown = "; ".join(errors[:20]) + (f"; and {len(errors) - 20} more" if len(errors) > 20 else "")
+        raise RwaError(f"{name}: {len(errors)} bad row(s), nothing sent: {shown}")
+
+
+def chunks(items: Sequence[Row], size: int) -> Iterable[Sequence[Row]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- the factory -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property as the factory lists it."""
+
+    id: bytes
+    name: str
+    symbol: str
+    decimals: int
+    token: str
+    compliance: str
+    distributor: str
+    legal_doc_hash: bytes
+    legal_doc_uri: str
+    factory: str
+    record_name: str | None  # its entry in the deployments record, when the manifest made it
+
+    @property
+    def label(self) -> str:
+        """How proposals and messages name the token contract."""
+        return self.record_name or f"PropertyToken({self.symbol})"
+
+    def amount(self, text: str) -> int:
+        return amount_of(text, self.decimals, self.symbol)
+
+    def units(self, value: int) -> str:
+        return format_units(value, self.decimals)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": "0x" + self.id.hex(),
+            "name": self.name,
+            "symbol": self.symbol,
+            "decimals": self.decimals,
+            "token": self.token,
+            "compliance": self.compliance,
+            "distributor": self.distributor,
+            "legalDocHash": "0x" + self.legal_doc_hash.hex(),
+            "legalDocURI": self.legal_doc_uri,
+            "record": self.record_name,
+        }
+
+
+@dataclass(frozen=True)
+class NewProperty:
+    label: str  # the id as the user typed it
+    id: bytes
+    name: str
+    symbol: str
+    decimals: int
+    legal_doc_hash: bytes
+    legal_doc_uri: str
+
+    def __post_init__(self) -> None:
+        if not self.name.strip() or not self.symbol.strip():
+            raise RwaError("a property needs a name and a symbol")
+        if not 0 <= self.decimals <= MAX_DECIMALS:
+            raise RwaError(f"decimals {self.decimals} out of range 0..{MAX_DECIMALS}")
+
+    def as_tuple(self) -> tuple[bytes, str, str, int, bytes, str]:
+        return (self.id, self.name, self.symbol, self.decimals, self.legal_doc_hash, self.legal_doc_uri)
+
+
+class Properties:
+    """The network's PropertyTokenFactory: list, find and create properties."""
+
+    def __init__(self, target: Target, via: str | None = None):
+        self.target = target
+        self.record = load_record(target) or {}
+        self.factory = actions.deployed(target, FACTORY)
+        self.writer = Writer(target, via)
+        self._recorded = {
+            to_checksum_address(entry["address"]): name
+            for name, entry in self.record.get("contracts", {}).items()
+            if entry.get("contractType") == "PropertyToken"
+        }
+
+    def _read(self, function: str, *args: Any) -> Any:
+        return actions.read(self.target, self.factory, function, *args)
+
+    def _property(self, info: Sequence[Any]) -> Property:
+        pid, token, compliance, distributor, name, symbol, decimals, doc_hash, doc_uri = info
+        token = to_checksum_address(token)
+        return Property(
+            bytes(pid),
+            name,
+            symbol,
+            int(decimals),
+            token,
+            to_checksum_address(compliance),
+            to_checksum_address(distributor),
+            bytes(doc_hash),
+            doc_uri,
+            self.factory.address,
+            self._recorded.get(token),
+        )
+
+    def count(self) -> int:
+        return int(self._read("propertyCount"))
+
+    def page(self, offset: int, limit: int) -> list[Property]:
+        return [self._property(info) for info in self._read("properties", offset, limit)]
+
+    def all(self) -> list[Property]:
+        found: list[Property] = []
+        total = self.count()
+        while len(found) < total:
+            found += self.page(len(found), PAGE)
+        return found
+
+    def listing(self, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Properties from ``offset`` (all, or ``limit`` of them), each with its total supply."""
+        found = self.all()[offset:] if limit is None else self.page(offset, limit)
+        abi = self.target.artifacts["PropertyToken"].abi
+        return [
+            {**p.as_json(), "totalSupply": p.units(int(self.target.chain.call(p.token, abi, "totalSupply", [])))}
+            for p in found
+        ]
+
+    def exists(self, pid: bytes) -> bool:
+        return bool(self._read("propertyExists", pid))
+
+    def get(self, pid: bytes) -> Property:
+        return self._property(self._read("property", pid))
+
+    def find(self, reference: str) -> Property:
+        """By id text (``DEMO-1``), ``0x`` 32-byte id, token address or symbol."""
+        text = reference.strip()
+        if is_hex_address(text):
+            matches = [p for p in self.all() if p.token == to_checksum_address(text)]
+        else:
+            pid = property_id(text) if text else b""
+            if pid and self.exists(pid):
+                return self.get(pid)
+            listed = [] if _BYTES32_RE.fullmatch(text) else self.all()
+            matches = [p for p in listed if p.symbol == text] or [p for p in listed if p.symbol.lower() == text.lower()]
+        if len(matches) > 1:
+            ids = ", ".join("0x" + p.id.hex() for p in matches)
+            raise RwaError(
+                f"symbol '{text}' names {len(matches)} properties on {self.target.network.name}: use an id ({ids})"
+            )
+        if not matches:
+            raise RwaError(
+                f"unknown property '{reference}' on {self.target.network.name} (rwa property list shows them)"
+            )
+        return matches[0]
+
+    def default_pauser(self) -> str:
+        """The manifest's ``property_pauser`` (the guardian Safe), resolved on this network."""
+        if "property_pauser" not in self.target.network.params:
+            raise RwaError(f"network {self.target.network.name} has no property_pauser parameter: pass --pauser")
+        pauser = resolve_param(self.target, self.record, "property_pauser")
+        if pauser is not None:
+            return to_checksum_address(pauser)
+        raise RwaError(f"the property pauser is not deployed on {self.target.network.name}: pass --pauser")
+
+    def create(self, spec: NewProperty, agent: str, pauser: str) -> tuple[Property | None, str]:
+        """Create the property (token, compliance and distributor); the five agent roles go to
+        ``agent`` and pausing to ``pauser``. Returns the property (None when proposed) and the tx."""
+        if self.exists(spec.id):
+            existing = self.get(spec.id)
+            raise RwaError(f"property '{spec.label}' exists already ({existing.symbol}, token {existing.token})")
+        agents = (agent,) * 5 + (pauser,)
+        receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), agents)))
+        if receipt is None:
+            return None, PROPOSED
+        return self.get(spec.id), receipt.hash
+
+    def propose(self, title: str) -> dict[str, Any] | None:
+        return self.writer.propose(title)
+
+
+@dataclass(frozen=True)
+class Coin:
+    """The stablecoin dividends are paid in."""
+
+    contract: actions.Deployed
+    symbol: str
+    decimals: int
+
+    def amount(self, text: str) -> int:
+        return amount_of(text, self.decimals, self.symbol)
+
+    def units(self, value: int) -> str:
+        return format_units(value, self.decimals)
+
+
+# --- one property ------------------------------------------------------------------------------
+
+
+class Token:
+    """One property's token (and its compliance and registry): reads, agent writes, holder transfers.
+
+    With ``via``, writes become one proposal (see :meth:`propose`); pre-checks still apply.
+    """
+
+    def __init__(self, target: Target, prop: Property, via: str | None = None):
+        self.target = target
+        self.prop = prop
+        self.contract = actions.instance(target, prop.label, prop.token, "PropertyToken")
+        self.compliance = actions.Deployed(
+            f"ModularCompliance({prop.symbol})", prop.compliance, target.artifacts["ModularCompliance"].abi
+        )
+        self.writer = Writer(target, via, explain=self._explain)
+        registry = to_checksum_address(self.read("identityRegistry"))
+        self.registry = actions.Deployed("ComplianceRegistry", registry, target.artifacts["ComplianceRegistry"].abi)
+
+    # --- reads ---
+
+    def read(self, function: str, *args: Any) -> Any:
+        return actions.read(self.target, self.contract, function, *args)
+
+    @cached_property
+    def coin(self) -> Coin:
+        address = to_checksum_address(self.read("dividendToken"))
+        # Any ERC-20 will do: the local MockStablecoin's ABI has every function used here.
+        contract = actions.Deployed("Stablecoin", address, self.target.artifacts["MockStablecoin"].abi)
+        symbol = actions.read(self.target, contract, "symbol")
+        return Coin(contract, symbol, int(actions.read(self.target, contract, "decimals")))
+
+    def signer(self) -> str:
+        if self.target.account is None:
+            raise RwaError("this action needs an account (--account)")
+        return to_checksum_address(self.target.account.address)
+
+    def balance(self, wallet: str) -> int:
+        return int(self.read("balanceOf", wallet))
+
+    def frozen_tokens(self, wallet: str) -> int:
+        return int(self.read("getFrozenTokens", wallet))
+
+    def created_block(self) -> int:
+        """The block the factory created the property in: where its history starts."""
+        abi = self.target.artifacts[FACTORY].abi
+        events = self.target.chain.events(self.prop.factory, abi, "PropertyCreated", 0, {"propertyId": self.prop.id})
+        return events[0].block if events else 0
+
+    def holder_wallets(self) -> list[str]:
+        """Every wallet that ever received tokens and holds some now, largest balance first."""
+        events = self.target.chain.events(self.prop.token, self.contract.abi, "Transfer", self.created_block())
+        received = dict.fromkeys(str(to_checksum_address(e.args["to"])) for e in events if e.args["to"] != ZERO_ADDRESS)
+        balances = {wallet: self.balance(wallet) for wallet in received}
+        return sorted((w for w, b in balances.items() if b), key=lambda w: -balances[w])
+
+    def position(self, wallet: str) -> dict[str, Any]:
+        """What a wallet holds, what of it is frozen, and who the registry says it is."""
+        balance, frozen = self.balance(wallet), self.frozen_tokens(wallet)
+        (investor_id, country, flags, _), sanctioned = actions.read(self.target, self.registry, "recordOf", wallet)
+        return {
+            "wallet": wallet,
+            "balance": self.prop.units(balance),
+            "frozen": self.prop.units(frozen),
+            "free": self.prop.units(max(balance - frozen, 0)),
+            "walletFrozen": bool(self.read("isFrozen", wallet)),
+            "investorId": str(investor_id),
+            "country": country,
+            "flags": flag_names(flags),
+            "sanctioned": sanctioned,
+            "verified": self.verified(wallet),
+            "claimable": self.coin.units(int(self.read("claimableDividendsOf", wallet))),
+        }
+
+    def verified(self, wallet: str) -> bool:
+        return bool(actions.read(self.target, self.registry, "isVerified", wallet))
+
+    def holders(self) -> list[dict[str, Any]]:
+        return [self.position(wallet) for wallet in self.holder_wallets()]
+
+    def summary(self) -> dict[str, Any]:
+        """Metadata, contracts, supply, state, modules, holders and dividends deposited."""
+        distributor_abi = self.target.artifacts["DividendDistributor"].abi
+        deposited = int(self.target.chain.call(self.prop.distributor, distributor_abi, "totalDeposited", []))
+        return {
+            **self.prop.as_json(),
+            "totalSupply": self.prop.units(int(self.read("totalSupply"))),
+            "paused": bool(self.read("paused")),
+            "createdBlock": self.created_block(),
+            "modules": self.modules(),
+            "holders": len(self.holder_wallets()),
+            "dividendsDeposited": self.coin.units(deposited),
+            "stablecoin": self.coin.symbol,
+        }
+
+    def modules(self) -> list[dict[str, Any]]:
+        """The compliance's enabled modules, each with its settings."""
+        enabled = int(actions.read(self.target, self.compliance, "modules"))
+        return [{"module": name, **self._settings(bit)} for bit, name in MODULES.items() if enabled & bit]
+
+    def _settings(self, bit: int) -> dict[str, Any]:
+        def view(function: str) -> int:
+            return int(actions.read(self.target, self.compliance, function))
+
+        if bit == 1:
+            return {"countries": self.allowed_countries()}
+        if bit == 2:
+            return {"maxBalance": self.prop.units(view("maxBalance"))}
+        if bit == 4:
+            return {"maxHolders": view("maxHolders"), "investors": view("holderCount")}
+        if bit == 8:
+            return {"lockupSeconds": view("lockupPeriod")}
+        if bit == 16:
+            return {"supplyCap": self.prop.units(view("supplyCap"))}
+        return {}
+
+    def allowed_countries(self) -> list[int]:
+        """The allow-list, replayed from its events (the contract keeps bits, not a list)."""
+        allowed: set[int] = set()
+        for event in self.target.chain.events(
+            self.prop.compliance, self.compliance.abi, "CountryAllowed", self.created_block()
+        ):
+            (allowed.add if event.args["allowed"] else allowed.discard)(int(event.args["country"]))
+        return sorted(allowed)
+
+    # --- writes ---
+
+    def send(self, function: str, *args: Any) -> Receipt | None:
+        """Send (or, with ``via``, keep for the proposal) one call of the token."""
+        return self.writer.send(actions.Action(self.contract, function, args))
+
+    def _send(self, function: str, *args: Any) -> str:
+        receipt = self.send(function, *args)
+        return receipt.hash if receipt else PROPOSED
+
+    def _explain(self, message: str) -> str:
+        return actions.explain_refusal(self.target, message, self.contract)
+
+    def propose(self, title: str) -> dict[str, Any] | None:
+        return self.writer.propose(title)
+
+    def batch_cap(self) -> int:
+        return int(self.read("MAX_BATCH"))
+
+    def mint(self, wallet: str, amount: int) -> str:
+        return self._send("mint", wallet, amount)
+
+    def burn(self, wallet: str, amount: int) -> str:
+        self._require_balance(wallet, amount, "burn")
+        return self._send("burn", wallet, amount)
+
+    def force_transfer(self, source: str, destination: str, amount: int) -> str:
+        self._require_balance(source, amount, "force-transfer")
+        return self._send("forcedTransfer", source, destination, amount)
+
+    def transfer(self, destination: str, amount: int) -> str:
+        """An ordinary transfer by the signer, every rule applying."""
+        source = self.signer()
+        balance, frozen = self.balance(source), self.frozen_tokens(source)
+        free = max(balance - frozen, 0)
+        if amount > free:
+            raise RwaError(
+                f"transfer of {self.prop.units(amount)} {self.prop.symbol} exceeds the free balance of {source}: "
+                f"{self.prop.units(free)} ({self.prop.units(balance)} held, {self.prop.units(frozen)} frozen)"
+            )
+        return self._send("transfer", destination, amount)
+
+    def freeze(self, wallet: str, amount: int | None) -> str:
+        """Freeze the whole wallet (``amount`` None) or ``amount`` more of its tokens."""
+        if amount is None:
+            if self.read("isFrozen", wallet):
+                raise RwaError(f"{wallet} is frozen already on {self.prop.symbol}")
+            return self._send("setAddressFrozen", wallet, True)
+        free = self.balance(wallet) - self.frozen_tokens(wallet)
+        if amount > free:
+            raise RwaError(self._freeze_excess(wallet, amount, free))
+        return self._send("freezePartialTokens", wallet, amount)
+
+    def unfreeze(self, wallet: str, amount: int | None) -> str:
+        """Unfreeze the wallet (``amount`` None) or ``amount`` of its frozen tokens."""
+        if amount is None:
+            if not self.read("isFrozen", wallet):
+                raise RwaError(
+                    f"{wallet} is not frozen on {self.prop.symbol} (partly frozen tokens: unfreeze --amount)"
+                )
+            return self._send("setAddressFrozen", wallet, False)
+        frozen = self.frozen_tokens(wallet)
+        if amount > frozen:
+            raise RwaError(
+                f"cannot unfreeze {self.prop.units(amount)} {self.prop.symbol}: {wallet} has {self.prop.units(frozen)} frozen"
+            )
+        return self._send("unfreezePartialTokens", wallet, amount)
+
+    def recover(self, lost: str, new: str) -> str:
+        """Move everything of a lost wallet to a new wallet of the same investor."""
+        if not self.balance(lost):
+            raise RwaError(f"{lost} holds no {self.prop.symbol}: nothing to recover")
+        lost_id = int(actions.read(self.target, self.registry, "investorIdOf", lost))
+        new_id = int(actions.read(self.target, self.registry, "investorIdOf", new))
+        if not lost_id or new_id != lost_id:
+            whose = f"investor {new_id}" if new_id else "no investor"
+            raise RwaError(
+                f"{new} belongs to {whose}, not to investor {lost_id} of {lost}: register it under investor "
+                f"{lost_id} first (rwa kyc set {new} --investor-id {lost_id} ...)"
+            )
+        # The standard's third argument is the investor's ONCHAINID; here, the investor id as an address.
+        return self._send("recoveryAddress", lost, new, to_checksum_address(lost_id.to_bytes(20, "big")))
+
+    def pause(self) -> str:
+        if self.read("paused"):
+            raise RwaError(f"{self.prop.symbol} is paused already")
+        return self._send("pause")
+
+    def unpause(self) -> str:
+        if not self.read("paused"):
+            raise RwaError(f"{self.prop.symbol} is not paused")
+        return self._send("unpause")
+
+    # --- CSV batches ---
+
+    def mint_rows(self, text: str, name: str) -> list[Row]:
+        """A mint CSV validated whole: amounts, duplicates, and every recipient verified."""
+        rows, errors = parse_rows(text, self.prop.decimals, self.prop.symbol, amount_required=True)
+        errors += [
+            f"line {r.line}: {r.wallet} is not verified (rwa kyc show {r.wallet})"
+            for r in rows
+            if not self.verified(r.wallet)
+        ]
+        refuse_rows(name, sorted(errors, key=_line_number))
+        return rows
+
+    def freeze_rows(self, text: str, name: str) -> list[Row]:
+        """A freeze CSV validated whole: a partial freeze may not exceed what is still free."""
+        rows, errors = parse_rows(text, self.prop.decimals, self.prop.symbol, amount_required=False)
+        for row in rows:
+            if row.amount is not None:
+                free = self.balance(row.wallet) - self.frozen_tokens(row.wallet)
+                if row.amount > free:
+                    errors.append(f"line {row.line}: {self._freeze_excess(row.wallet, row.amount, free)}")
+        refuse_rows(name, sorted(errors, key=_line_number))
+        return rows
+
+    def send_mints(self, rows: Sequence[Row], size: int, advance: Callable[[int], None]) -> list[str]:
+        return self._send_batches("batchMint", rows, size, advance)
+
+    def send_freezes(self, rows: Sequence[Row], size: int, advance: Callable[[int], None]) -> list[str]:
+        """Whole-wallet freezes, then partial ones: each kind has its own batch function."""
+        whole = [r for r in rows if r.amount is None]
+        partial = [r for r in rows if r.amount is not None]
+        return self._send_batches("batchSetAddressFrozen", whole, size, advance) + self._send_batches(
+            "batchFreezePartialTokens", partial, size, advance, sent=len(whole)
+        )
+
+    def _send_batches(
+        self, function: str, rows: Sequence[Row], size: int, advance: Callable[[int], None], sent: int = 0
+    ) -> list[str]:
+        """Rows in batches of at most the contract's cap, each simulated before it is sent."""
+        size = min(size, self.batch_cap())
+        hashes = []
+        for batch in chunks(rows, size):
+            values = [True if r.amount is None else r.amount for r in batch]
+            try:
+                hashes.append(self._send(function, [r.wallet for r in batch], values))
+            except RwaError as exc:
+                raise RwaError(f"{exc} (lines {batch[0].line}-{batch[-1].line}; {sent} earlier row(s) sent)") from None
+            sent += len(batch)
+            advance(len(batch))
+        return hashes
+
+    # --- helpers ---
+
+    def _require_balance(self, wallet: str, amount: int, action: str) -> None:
+        balance = self.balance(wallet)
+        if amount > balance:
+            raise RwaError(
+                f"{action} of {self.prop.units(amount)} {self.prop.symbol} exceeds the balance of {wallet}: "
+                f"{self.prop.units(balance)}"
+            )
+
+    def _freeze_excess(self, wallet: str, amount: int, free: int) -> str:
+        return (
+            f"cannot freeze {self.prop.units(amount)} {self.prop.symbol}: the free balance of {wallet} is "
+            f"{self.prop.units(max(free, 0))}"
+        )
+
+
+def _line_number(error: str) -> int:
+    match = re.match(r"line (\d+):", error)
+    return int(match.group(1)) if match else 0

@@ -1,0 +1,134 @@
+"""The layers of the `rwa` package, and the check that keeps them apart.
+
+Each subpackage may import only itself and the layers listed before it; nothing of the package is
+imported inside a function (third-party imports may be, to keep `rwa --help` instant); and no two
+modules import each other, directly or around a cycle. `python tools/layers.py` prints modules per
+layer and every violation, and exits non-zero when there is one.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cli" / "rwa"
+#: Lowest first. ``rwa/__init__.py`` holds only the version; ``__main__`` runs the CLI.
+LAYERS = ("core", "chain", "deploy", "admin", "domain", "cli")
+TOP_LEVEL = {"rwa": -1, "rwa.__main__": len(LAYERS)}
+
+
+@dataclass
+class Report:
+    modules: dict[str, list[str]] = field(default_factory=dict)  # layer -> modules
+    upward: list[str] = field(default_factory=list)
+    in_function: list[str] = field(default_factory=list)
+    cycles: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.upward + self.in_function + self.cycles
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    if module in TOP_LEVEL:
+        return TOP_LEVEL[module]
+    return LAYERS.index(module.split(".")[1])
+
+
+def _imports(tree: ast.Module, module: str, is_package: bool) -> list[tuple[str, int, bool]]:
+    """(imported rwa module, line, inside a function) for every import of the package."""
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.Import):
+                found.extend((a.name, child.lineno, in_function) for a in child.names if a.name.split(".")[0] == "rwa")
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    anchor = module.split(".") if is_package else module.split(".")[:-1]
+                    anchor = anchor[: len(anchor) - child.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                if base.split(".")[0] == "rwa":
+                    for alias in child.names:
+                        candidate = f"{base}.{alias.name}"
+                        target = candidate if (PACKAGE.parent / (candidate.replace(".", "/") + ".py")).is_file() else base
+                        found.append((target, child.lineno, in_function))
+            visit(child, nested)
+
+    visit(tree, False)
+    return found
+
+
+def check() -> Report:
+    report = Report({layer: [] for layer in LAYERS})
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path)
+        if module not in TOP_LEVEL and path.name != "__init__.py":
+            report.modules[module.split(".")[1]].append(module)
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        graph[module] = set()
+        where = path.relative_to(PACKAGE.parent.parent)
+        for imported, line, in_function in _imports(tree, module, path.name == "__init__.py"):
+            if imported == "rwa":
+                continue
+            if in_function:
+                report.in_function.append(f"{where}:{line}: imports {imported} inside a function")
+            if layer_of(imported) > layer_of(module):
+                report.upward.append(f"{where}:{line}: {module} ({layer_name(module)}) imports {imported} ({layer_name(imported)})")
+            graph[module].add(imported)
+    report.cycles = _cycles(graph)
+    return report
+
+
+def layer_name(module: str) -> str:
+    index = layer_of(module)
+    return LAYERS[index] if 0 <= index < len(LAYERS) else "top"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    """One line per import cycle found by a depth-first search."""
+    found: list[str] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt in graph and nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def main() -> int:
+    report = check()
+    print("layer    modules")
+    for layer in LAYERS:
+        print(f"{layer:<8} {len(report.modules[layer]):>7}")
+    print(f"upward imports: {len(report.upward)}; in-function imports of the package: {len(report.in_function)}; "
+          f"cycles: {len(report.cycles)}")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
