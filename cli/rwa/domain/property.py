@@ -35,15 +35,8 @@ PAGE = 50
 MAX_DECIMALS = 18
 
 
-#: ModularCompliance's module bits, by the name the CLI shows.
-MODULES = {
-    1: "country-allow",
-    2: "max-balance",
-    4: "max-holders",
-    8: "lockup",
-    16: "supply-cap",
-    32: "accredited-only",
-}
+#: ModularCompliance declares each module as a ``MODULE_<NAME>`` constant; the CLI shows ``<name>``.
+MODULE_PREFIX = "MODULE_"
 
 _BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -420,24 +413,38 @@ class Token:
             "stablecoin": self.coin.symbol,
         }
 
+    def module_bits(self) -> dict[str, int]:
+        """Each module's bit, by the name the CLI shows (``MODULE_MAX_HOLDERS`` → ``max-holders``),
+        read from the compliance contract's own constants."""
+        names = [
+            item["name"]
+            for item in self.compliance.abi
+            if item.get("type") == "function" and item["name"].startswith(MODULE_PREFIX) and not item.get("inputs")
+        ]
+        bits = {
+            name[len(MODULE_PREFIX) :].lower().replace("_", "-"): int(actions.read(self.target, self.compliance, name))
+            for name in names
+        }
+        return dict(sorted(bits.items(), key=lambda item: item[1]))
+
     def modules(self) -> list[dict[str, Any]]:
         """The compliance's enabled modules, each with its settings."""
         enabled = int(actions.read(self.target, self.compliance, "modules"))
-        return [{"module": name, **self._settings(bit)} for bit, name in MODULES.items() if enabled & bit]
+        return [{"module": name, **self._settings(name)} for name, bit in self.module_bits().items() if enabled & bit]
 
-    def _settings(self, bit: int) -> dict[str, Any]:
+    def _settings(self, module: str) -> dict[str, Any]:
         def view(function: str) -> int:
             return int(actions.read(self.target, self.compliance, function))
 
-        if bit == 1:
+        if module == "country-allow":
             return {"countries": self.allowed_countries()}
-        if bit == 2:
+        if module == "max-balance":
             return {"maxBalance": self.prop.units(view("maxBalance"))}
-        if bit == 4:
+        if module == "max-holders":
             return {"maxHolders": view("maxHolders"), "investors": view("holderCount")}
-        if bit == 8:
+        if module == "lockup":
             return {"lockupSeconds": view("lockupPeriod")}
-        if bit == 16:
+        if module == "supply-cap":
             return {"supplyCap": self.prop.units(view("supplyCap"))}
         return {}
 
