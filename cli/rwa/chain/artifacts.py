@@ -26,6 +26,7 @@ class Artifact:
     bytecode: bytes
     compiler: dict[str, Any]
     source_id: str | None = None  # the source file, relative to the project root
+    runtime: bytes = b""  # the deployed code, for contracts placed by code rather than deployed (Multicall3)
 
     @property
     def bytecode_hash(self) -> str:
@@ -88,15 +89,21 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
         if not bytecode or bytecode in ("0x", ""):
             continue  # interfaces and abstract contracts
         abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
+        runtime = contract_type.runtime_bytecode.bytecode if contract_type.runtime_bytecode else None
         artifacts[name] = Artifact(
             name=name,
             abi=abi,
-            bytecode=bytes.fromhex(bytecode[2:] if bytecode.startswith("0x") else bytecode),
+            bytecode=_hex_bytes(bytecode),
             compiler=compilers.get(name, {}),
             source_id=contract_type.source_id,
+            runtime=_hex_bytes(runtime or ""),
         )
     artifacts.update(safe_artifacts())
     return artifacts
+
+
+def _hex_bytes(text: str) -> bytes:
+    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
 #: Safe v1.4.1, from the bytecode ape-safe ships: the engine deploys it on local chains.
