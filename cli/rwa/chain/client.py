@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
-from rwa.core.abi import ZERO_ADDRESS, encode_call, function_abi, signature, type_string
+from rwa.core.abi import ZERO_ADDRESS, encode_args, function_abi, signature, type_string
 from rwa.core.errors import RwaError
 from rwa.core.quiet import quiet_ape
 
@@ -177,6 +177,7 @@ class Chain:
         self.provider = provider
         self.web3 = provider.web3
         self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
+        self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
 
     @classmethod
     def active(cls) -> Chain:
@@ -267,13 +268,24 @@ class Chain:
         encoded: list[tuple[Read, dict[str, Any], bytes] | ReadResult] = []
         for read in reads:
             try:
-                item = dict(function_abi(read.abi, read.address, read.function, len(read.args)))
-                encoded.append((read, item, encode_call(read.abi, read.function, read.args)))
+                item, selector, types = self._view(read)
+                encoded.append((read, item, selector + encode_args(types, read.args)))
             except Exception as exc:
                 encoded.append(ReadResult(read, False, error=f"cannot encode: {exc}"))
         calls = [e for e in encoded if not isinstance(e, ReadResult)]
         outcomes = iter(self._aggregate(calls) if calls and self.has_multicall else self._eth_calls(calls))
         return [e if isinstance(e, ReadResult) else next(outcomes) for e in encoded]
+
+    def _view(self, read: Read) -> tuple[dict[str, Any], bytes, list[str]]:
+        """A view's ABI item, selector and input types, worked out once per ABI and function (a
+        status asks the same few views hundreds of times)."""
+        key = (id(read.abi), read.function, len(read.args))
+        if key not in self._views:
+            item = dict(function_abi(read.abi, read.address, read.function, len(read.args)))
+            types = [type_string(i) for i in item.get("inputs", [])]
+            selector = keccak(text=f"{read.function}({','.join(types)})")[:4]
+            self._views[key] = (read.abi, (item, selector, types))  # the ABI kept alive: its id stays its own
+        return self._views[key][1]
 
     def _aggregate(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
         from eth_abi import decode, encode
@@ -586,10 +598,53 @@ def test_account(index: int) -> AccountAPI:
     return accounts.test_accounts[index]
 
 
+#: The order of secp256k1, for BIP-32 child keys.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 @cache
 def test_address(index: int) -> str:
-    """The address of :func:`test_account`; derived once per process (each derivation costs ~20 ms)."""
-    return to_checksum_address(test_account(index).address)
+    """The address of :func:`test_account`, without building the account.
+
+    Ape derives each test account from the mnemonic down the whole HD path (five elliptic-curve
+    multiplications in pure Python, ~20 ms); a command that only names accounts needs their
+    addresses, so the node above them is derived once per process and each address costs one
+    multiplication (BIP-32 CKDpriv of a non-hardened child, then its public key).
+    """
+    parent = _test_accounts_parent()
+    if parent is None:
+        return to_checksum_address(test_account(index).address)
+    from eth_account.hdaccount._utils import hmac_sha512
+    from eth_keys import keys
+
+    key, chain_code, public = parent
+    derived = hmac_sha512(chain_code, public + index.to_bytes(4, "big"))
+    child = (int.from_bytes(derived[:32], "big") + key) % SECP256K1_N
+    if int.from_bytes(derived[:32], "big") >= SECP256K1_N or child == 0:  # BIP-32's 2**-127 case: Ape's way
+        return to_checksum_address(test_account(index).address)
+    return str(keys.PrivateKey(child.to_bytes(32, "big")).public_key.to_checksum_address())
+
+
+@cache
+def _test_accounts_parent() -> tuple[int, bytes, bytes] | None:
+    """Key, chain code and compressed public key of the HD node whose children are Ape's test
+    accounts; None when the configured path does not end with the account index."""
+    from ape import accounts
+    from eth_account.hdaccount._utils import hmac_sha512
+    from eth_account.hdaccount.deterministic import Node, derive_child_key
+    from eth_account.hdaccount.mnemonic import Mnemonic
+    from eth_keys import keys
+
+    container = accounts.test_accounts
+    path = str(container.hd_path)
+    path = path[: -len("/{}")] if path.endswith("/{}") else path.rstrip("/")
+    if "{" in path or not path.startswith("m"):
+        return None
+    main = hmac_sha512(b"Bitcoin seed", Mnemonic.to_seed(container.mnemonic))
+    key, chain_code = main[:32], main[32:]
+    for node in path.split("/")[1:]:
+        key, chain_code = derive_child_key(key, chain_code, Node.decode(node))
+    return int.from_bytes(key, "big"), chain_code, keys.PrivateKey(key).public_key.to_compressed_bytes()
 
 
 def load_account(alias: str) -> AccountAPI:

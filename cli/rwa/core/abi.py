@@ -49,14 +49,19 @@ def function_abi(abi: Abi, contract: str, function: str, arity: int) -> AbiItem:
 
 def encode_call(abi: Abi, function: str, args: Sequence[Any]) -> bytes:
     """ABI-encode a call offline (no node needed): selector and arguments."""
-    from eth_abi import encode
-
     for item in abi:
         if item.get("type") == "function" and item.get("name") == function and len(item.get("inputs", [])) == len(args):
             types = [type_string(i) for i in item["inputs"]]
             selector = keccak(text=f"{function}({','.join(types)})")[:4]
-            return selector + encode(types, [_abi_value(a) for a in args])
+            return selector + encode_args(types, args)
     raise ValueError(f"no function {function} taking {len(args)} argument(s)")
+
+
+def encode_args(types: Sequence[str], args: Sequence[Any]) -> bytes:
+    """ABI-encode arguments of known types; ``0x`` text is taken as an address (42 characters) or bytes."""
+    from eth_abi import encode
+
+    return encode(list(types), [_abi_value(a) for a in args])
 
 
 def _abi_value(value: Any) -> Any:
