@@ -1,16 +1,23 @@
-"""Batched reads: Chain.call_many through Multicall3 (or JSON-RPC batched eth_call without it), and
-the Multicall3 the engine places on local chains."""
+"""Fast reads: Chain.call_many through Multicall3 (or JSON-RPC batched eth_call without it), the
+Multicall3 the engine places on local chains, and artifacts read from Ape's last compile."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from eth_utils import to_checksum_address
 
 from rwa.admin import control
+from rwa.chain import artifacts
 from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE, Chain, Read
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
+from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import plan_deployment, ready_local_chain
 
 
@@ -119,3 +126,81 @@ def test_plan_is_the_same_with_and_without_multicall3(deploy_target, suite, regi
         ready_local_chain(deploy_target)
     assert batched.steps == unbatched.steps
     assert [s.action for s in batched.steps if s.action != "skip"] == ["call"]
+
+
+def _project_copy(root: Path, tmp_path: Path) -> ProjectPaths:
+    """The files that decide whether Ape's last compile is still the project's, copied."""
+    shutil.copytree(root / "contracts", tmp_path / "contracts", ignore=shutil.ignore_patterns(".cache"))
+    shutil.copy2(root / "ape-config.yaml", tmp_path / "ape-config.yaml")
+    (tmp_path / ".build").mkdir()
+    shutil.copy2(root / artifacts.BUILD_MANIFEST, tmp_path / artifacts.BUILD_MANIFEST)
+    return ProjectPaths(tmp_path)
+
+
+def test_unchanged_project_reads_the_last_compile_as_ape_would_give_it(project_paths, compiled):
+    built = artifacts._built(project_paths)
+    assert built is not None
+    assert {**built, **artifacts.safe_artifacts()} == compiled
+    assert built == artifacts._compiled(project_paths)
+    assert built[MULTICALL3_TYPE].runtime and built[MULTICALL3_TYPE].abi
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "config"])
+def test_changed_project_is_compiled_by_ape(project_paths, tmp_path, change):
+    paths = _project_copy(project_paths.root, tmp_path / "project")
+    assert artifacts._built(paths) is not None
+    source = paths.root / "contracts" / "external" / "Multicall3.sol"
+    if change == "edit":
+        source.write_text(source.read_text() + "\n// changed\n")
+    elif change == "add":
+        (paths.root / "contracts" / "external" / "Extra.sol").write_text("// SPDX-License-Identifier: MIT\n")
+    elif change == "remove":
+        source.unlink()
+    else:
+        config = paths.root / "ape-config.yaml"
+        os.utime(config, (time.time() + 10, time.time() + 10))
+    assert artifacts._built(paths) is None
+
+
+def test_multicall_codec_matches_eth_abi():
+    from eth_abi import decode, encode
+
+    from rwa.core.abi import AGGREGATE3_SELECTOR, decode_aggregate3, encode_aggregate3
+
+    calls = [
+        ("0x" + "11" * 20, True, b""),
+        ("0xcA11bde05977b3631167028862bE2a173976CA11", False, bytes(range(4))),
+        ("0x" + "ab" * 20, True, bytes(range(36))),
+        ("0x" + "cd" * 20, True, bytes(range(33))),
+    ]
+    assert encode_aggregate3(calls) == AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [calls])
+    assert encode_aggregate3([]) == AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [[]])
+    results = [(True, b""), (False, bytes(range(68))), (True, bytes(32))]
+    assert decode_aggregate3(encode(["(bool,bytes)[]"], [results])) == results
+    for odd in (b"", bytes(31), encode(["(bool,bytes)[]"], [results])[:-40]):
+        with pytest.raises(ValueError):
+            decode_aggregate3(odd)
+    assert decode(["(bool,bytes)[]"], encode(["(bool,bytes)[]"], [results]))[0] == tuple(results)
+
+
+@pytest.mark.parametrize(
+    "types, args",
+    [
+        (["bytes32", "address"], [role_id("MINTER_ROLE"), "0xcA11bde05977b3631167028862bE2a173976CA11"]),
+        (["uint256", "bool", "uint8"], [2**256 - 1, True, 255]),
+        (["uint256"], [0]),
+    ],
+)
+def test_one_word_arguments_encode_as_eth_abi_does(types, args):
+    from eth_abi import decode, encode
+
+    from rwa.core.abi import decode_word, encode_args
+
+    encoded = encode_args(types, args)
+    assert encoded == encode(types, args)
+    for index, kind in enumerate(types):
+        done, value = decode_word(kind, encoded[32 * index : 32 * index + 32])
+        expected = decode([kind], encoded[32 * index : 32 * index + 32])[0]
+        assert done and value == (to_checksum_address(expected) if kind == "address" else expected)
+    assert decode_word("bool", (2).to_bytes(32, "big")) == (False, None)  # not a bool: eth_abi decides
+    assert decode_word("address", bytes(32)) == (True, "0x0000000000000000000000000000000000000000")

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
-from rwa.core.abi import ZERO_ADDRESS, encode_args, function_abi, signature, type_string
+from rwa.core.abi import (
+    ZERO_ADDRESS,
+    decode_aggregate3,
+    decode_word,
+    encode_aggregate3,
+    encode_args,
+    function_abi,
+    signature,
+    type_string,
+)
 from rwa.core.errors import RwaError
 from rwa.core.quiet import quiet_ape
 
@@ -39,8 +48,6 @@ CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
 #: (contracts/external/Multicall3.sol) there. Reads of many views go through its ``aggregate3``.
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 MULTICALL3_TYPE = "Multicall3"
-AGGREGATE3 = "aggregate3((address,bool,bytes)[])"
-AGGREGATE3_SELECTOR = keccak(text=AGGREGATE3)[:4]
 
 #: Calls per aggregate3 and requests per JSON-RPC batch: under the gas and size caps of public RPCs.
 BATCH_SIZE = 250
@@ -150,6 +157,10 @@ def _decoded(item: dict[str, Any], data: bytes) -> Any:
 
     outputs = item.get("outputs", [])
     types = [type_string(o) for o in outputs]
+    if len(types) == 1:
+        done, value = decode_word(types[0], data)
+        if done:
+            return value
     values = list(decode(types, data))
     if all(t.startswith(_PLAIN_OUTPUT) and not t.endswith("]") for t in types):
         values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
@@ -268,6 +279,8 @@ class Chain:
         encoded: list[tuple[Read, dict[str, Any], bytes] | ReadResult] = []
         for read in reads:
             try:
+                if not (len(read.address) == 42 and read.address.startswith("0x") and bytes.fromhex(read.address[2:])):
+                    raise ValueError(f"not an address: {read.address!r}")
                 item, selector, types = self._view(read)
                 encoded.append((read, item, selector + encode_args(types, read.args)))
             except Exception as exc:
@@ -288,17 +301,18 @@ class Chain:
         return self._views[key][1]
 
     def _aggregate(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
-        from eth_abi import decode, encode
-
-        requests = []
-        for chunk in _chunks(calls):
-            payload = [(to_checksum_address(read.address), True, data) for read, _, data in chunk]
-            data = AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [payload])
-            requests.append(("eth_call", [{"to": MULTICALL3, "data": "0x" + data.hex()}, "latest"]))
+        requests = [
+            ("eth_call", [{"to": MULTICALL3, "data": "0x" + encode_aggregate3([(r.address, True, d) for r, _, d in chunk]).hex()}, "latest"])
+            for chunk in _chunks(calls)
+        ]
         results: list[ReadResult] = []
         for chunk, reply in zip(_chunks(calls), self.rpc_batch(requests)):
-            raw = bytes.fromhex(str(_result(reply, "aggregate3"))[2:])
-            outcomes = decode(["(bool,bytes)[]"], raw)[0]
+            try:
+                outcomes = decode_aggregate3(bytes.fromhex(str(_result(reply, "aggregate3"))[2:]))
+            except ValueError as exc:
+                raise RwaError(f"Multicall3 at {MULTICALL3} answered oddly: {exc}") from None
+            if len(outcomes) != len(chunk):
+                raise RwaError(f"Multicall3 at {MULTICALL3} returned {len(outcomes)} results for {len(chunk)} calls")
             results.extend(self._outcome(read, item, ok, out) for (read, item, _), (ok, out) in zip(chunk, outcomes))
         return results
 
