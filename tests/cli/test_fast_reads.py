@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 
 from rwa.admin import control
 from rwa.chain import artifacts
-from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE, Chain, Read
+from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE, Chain, Read, connect_reader
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
@@ -204,3 +204,15 @@ def test_one_word_arguments_encode_as_eth_abi_does(types, args):
         assert done and value == (to_checksum_address(expected) if kind == "address" else expected)
     assert decode_word("bool", (2).to_bytes(32, "big")) == (False, None)  # not a bool: eth_abi decides
     assert decode_word("address", bytes(32)) == (True, "0x0000000000000000000000000000000000000000")
+
+
+def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_target, suite, attestor, deployer):
+    with connect_reader(deploy_target.chain.provider.uri) as reader:
+        assert reader.provider is None
+        assert (reader.chain_id, reader.genesis_hash) == (deploy_target.chain.chain_id, deploy_target.chain.genesis_hash)
+        _check_batch(reader, _reads(suite, attestor, deployer))
+        read_plan, read_record = plan_deployment(replace(deploy_target, chain=reader))
+        plan, record = plan_deployment(deploy_target)
+        assert read_plan.steps == plan.steps and read_record == record
+        with pytest.raises(RwaError, match="only reads"):
+            reader.sign(deployer, None, b"", 0)

@@ -184,9 +184,11 @@ class Chain:
     connected (chain id, genesis hash) are asked once.
     """
 
-    def __init__(self, provider: ProviderAPI):
+    def __init__(self, provider: ProviderAPI | None, web3: Any = None):
+        """Over a connected Ape provider, or (``provider`` None) over a bare web3 that only reads:
+        see :func:`connect_reader`."""
         self.provider = provider
-        self.web3 = provider.web3
+        self.web3 = web3 if provider is None else provider.web3
         self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
         self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
 
@@ -412,6 +414,8 @@ class Chain:
 
     def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
         """Build, estimate and sign a transaction; nothing is broadcast."""
+        if self.provider is None:
+            raise RwaError("this connection only reads: it cannot sign")
         ecosystem = self.provider.network.ecosystem
         fields: dict[str, Any] = {"data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id}
         if to is not None:
@@ -682,6 +686,16 @@ def _local_foundry_context() -> Any:
     from ape_foundry.provider import FoundryProvider
 
     return ProviderContextManager(provider=FoundryProvider(name="foundry", network=networks.ethereum.local))
+
+
+@contextmanager
+def connect_reader(rpc_url: str) -> Iterator[Chain]:
+    """A Chain that only reads, over plain JSON-RPC: no Ape provider is connected (Ape's network and
+    chain managers cost about a second of imports on each command), so it cannot sign. For commands
+    that only read a local chain (status, deploy --plan), whose node the caller has started."""
+    from web3 import HTTPProvider, Web3
+
+    yield Chain(None, Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60})))
 
 
 @contextmanager
