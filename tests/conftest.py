@@ -196,7 +196,7 @@ def rwa(monkeypatch, capsys, tmp_path, project_paths, suite_manifest, compiled, 
     test_paths = ProjectPaths(ROOT, deployments_override=deployments)
 
     @contextmanager
-    def test_target(network_name, account_alias, command_paths, read_only=False, local_signer="deployer"):
+    def test_target(network_name, account_alias, command_paths, read_only=False, local_signer="deployer", reads_only=False):
         if network_name not in (None, "local"):
             raise RwaError(f"the in-process test runner has only the local network, not {network_name}")
         network = suite_manifest.network("local")

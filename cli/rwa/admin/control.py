@@ -13,9 +13,8 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from rwa.chain.client import Chain
+from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
-from rwa.core.errors import RwaError
 from rwa.deploy.context import Target, named_accounts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
@@ -55,50 +54,78 @@ def role_names(abi: list[dict[str, Any]]) -> list[str]:
     return names if "hasRole" in functions else []
 
 
+#: The ``owner()`` view of a proxy admin, whose ABI the record does not keep.
+OWNER_ABI = [{"type": "function", "name": "owner", "inputs": [], "outputs": [{"type": "address", "name": ""}], "stateMutability": "view"}]
+
+
 def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> list[Power]:
-    """Every (contract, power, holder) the chain confirms, over the known candidate addresses."""
+    """Every (contract, power, holder) the chain confirms, over the known candidate addresses.
+
+    One batch of views (:meth:`Chain.call_many`): each ``owner()``, and ``hasRole`` of every role
+    against every candidate.
+    """
     candidates = sorted({to_checksum_address(c) for c in candidates})
-    found: list[Power] = []
+    asked: list[tuple[str, str, str | None]] = []  # (contract, power, candidate; None: the view names the holder)
+    reads: list[Read] = []
     for name, entry in sorted(record.get("contracts", {}).items()):
         address, abi = entry["address"], entry["abi"]
         functions = _functions(abi)
         if "owner" in functions and not functions["owner"].get("inputs"):
-            found.append(Power(name, "owner", to_checksum_address(chain.call(address, abi, "owner", []))))
+            asked.append((name, "owner", None))
+            reads.append(Read(address, abi, "owner"))
         proxy = entry.get("proxy") or {}
         if proxy.get("admin"):
-            admin_abi = [{"type": "function", "name": "owner", "inputs": [], "outputs": [{"type": "address", "name": ""}], "stateMutability": "view"}]
-            found.append(Power(name, "proxy admin", to_checksum_address(chain.call(proxy["admin"], admin_abi, "owner", []))))
+            asked.append((name, "proxy admin", None))
+            reads.append(Read(proxy["admin"], OWNER_ABI, "owner"))
         for role in role_names(abi):
             for candidate in candidates:
-                if chain.call(address, abi, "hasRole", [role_id(role), candidate]):
-                    found.append(Power(name, role, candidate))
+                asked.append((name, role, candidate))
+                reads.append(Read(address, abi, "hasRole", (role_id(role), candidate)))
+    found: list[Power] = []
+    for (name, power, asked_holder), result in zip(asked, chain.call_many(reads)):
+        value = result.unwrap()
+        if asked_holder is None:
+            found.append(Power(name, power, to_checksum_address(value)))
+        elif value:
+            found.append(Power(name, power, asked_holder))
     return found
 
 
 def holders(chain: Chain, record: dict[str, Any], labels: dict[str, str], addresses: Iterable[str]) -> dict[str, Holder]:
-    """What each holder is: a Safe (with owners and threshold), another contract, or a key."""
+    """What each holder is: a Safe (with owners and threshold), another contract, or a key.
+
+    Two round trips whatever the number of holders: the Safes' owners and thresholds in one batch
+    of views, every holder's code in one JSON-RPC batch.
+    """
     by_address = {to_checksum_address(e["address"]): (n, e) for n, e in record.get("contracts", {}).items()}
+    wanted = sorted({to_checksum_address(a) for a in addresses})
+    safes = [a for a in wanted if a in by_address and "getOwners" in _functions(by_address[a][1]["abi"])]
+    setups = _safe_setups(chain, [(a, by_address[a][1]["abi"]) for a in safes])
+    codes = dict(zip(wanted, chain.codes(wanted)))
     found: dict[str, Holder] = {}
-    for address in {to_checksum_address(a) for a in addresses}:
+    for address in wanted:
         label = labels.get(address) or by_address.get(address, (address,))[0]
-        entry = by_address.get(address, (None, None))[1]
-        safe = _safe_setup(chain, address, entry["abi"]) if entry is not None and "getOwners" in _functions(entry["abi"]) else None
+        safe = setups.get(address)
         if safe is not None:
             found[address] = Holder(address, label, "safe", safe[1], safe[0])
-        elif chain.code(address):
+        elif codes[address]:
             found[address] = Holder(address, label, "contract")
         else:
             found[address] = Holder(address, label, "key")
     return found
 
 
-def _safe_setup(chain: Chain, address: str, abi: list[dict[str, Any]]) -> tuple[tuple[str, ...], int] | None:
-    """Owners and threshold of a Safe proxy; None for the singleton, which has no setup."""
-    try:
-        owners = tuple(to_checksum_address(o) for o in chain.call(address, abi, "getOwners", []))
-        return owners, int(chain.call(address, abi, "getThreshold", []))
-    except RwaError:
-        return None
+def _safe_setups(chain: Chain, safes: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, tuple[tuple[str, ...], int]]:
+    """Owners and threshold of each Safe proxy; the singleton, which has no setup (its views
+    revert), is left out."""
+    reads = [Read(address, abi, view) for address, abi in safes for view in ("getOwners", "getThreshold")]
+    results = chain.call_many(reads)
+    found: dict[str, tuple[tuple[str, ...], int]] = {}
+    for index, (address, _) in enumerate(safes):
+        owners, threshold = results[2 * index], results[2 * index + 1]
+        if owners.ok and threshold.ok:
+            found[address] = (tuple(to_checksum_address(o) for o in owners.value), int(threshold.value))
+    return found
 
 
 def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Power]:

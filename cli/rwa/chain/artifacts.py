@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -18,6 +19,10 @@ from rwa.core.quiet import quiet_ape
 # Settings keys worth recording; the rest (output selection) is noise for integrators.
 RECORDED_SETTINGS = ("evmVersion", "optimizer", "remappings", "viaIR", "optimize")
 
+#: Ape's manifest of the project's last compile, and the source files it compiles.
+BUILD_MANIFEST = Path(".build") / "__local__.json"
+SOURCE_SUFFIXES = (".sol", ".vy")
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -26,6 +31,7 @@ class Artifact:
     bytecode: bytes
     compiler: dict[str, Any]
     source_id: str | None = None  # the source file, relative to the project root
+    runtime: bytes = b""  # the deployed code, for contracts placed by code rather than deployed (Multicall3)
 
     @property
     def bytecode_hash(self) -> str:
@@ -62,8 +68,21 @@ def use_project_compilers(paths: ProjectPaths) -> None:
 
 
 def load(paths: ProjectPaths) -> dict[str, Artifact]:
-    """Compile what changed (Ape caches the rest) and return every contract of the project."""
+    """Compile what changed (Ape caches the rest) and return every contract of the project.
+
+    When nothing changed since Ape's last compile, its manifest is read directly: the same
+    artifacts, without loading Ape's project machinery (most of a second on each command).
+    """
     use_project_compilers(paths)
+    artifacts = _built(paths)
+    if artifacts is None:
+        artifacts = _compiled(paths)
+    artifacts.update(safe_artifacts())
+    return artifacts
+
+
+def _compiled(paths: ProjectPaths) -> dict[str, Artifact]:
+    """Ape's compile of the project (only what changed is compiled again)."""
     # Ape lists at most 500 files under contracts/ to find sources; a dependency copy left in
     # contracts/.cache (by `ape compile` or ape-solidity's standard-input helpers) pushes real
     # sources past that limit and they silently stop compiling. Ape rebuilds it when needed.
@@ -76,27 +95,61 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
     except Exception as exc:
         message = " ".join(str(exc).split())[:500]
         raise RwaError(f"compilation failed: {message}") from None
-    compilers = {}
-    for compiler in project.manifest.compilers or []:
-        settings = {k: v for k, v in (compiler.settings or {}).items() if k in RECORDED_SETTINGS}
-        for name in compiler.contractTypes or []:
-            compilers[name] = {"name": compiler.name, "version": compiler.version, "settings": settings}
+    compilers = [c.model_dump(mode="json", by_alias=True, exclude_none=True) for c in project.manifest.compilers or []]
+    types = {
+        name: container.contract_type.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name, container in containers.items()
+    }
+    return _artifacts(types, compilers)
+
+
+def _built(paths: ProjectPaths) -> dict[str, Artifact] | None:
+    """The artifacts in Ape's manifest of its last compile, when it is still the project's: every
+    source under contracts/ the same text as compiled, none added or removed, and ape-config.yaml
+    not changed since. None otherwise (Ape then compiles what changed)."""
+    manifest_file = paths.root / BUILD_MANIFEST
+    try:
+        if manifest_file.stat().st_mtime < (paths.root / "ape-config.yaml").stat().st_mtime:
+            return None
+        built = json.loads(manifest_file.read_text())
+        sources = built.get("sources") or {}
+        found = {
+            file.relative_to(paths.root).as_posix(): file
+            for file in (paths.root / "contracts").rglob("*")
+            if file.suffix in SOURCE_SUFFIXES and ".cache" not in file.parts
+        }
+        if set(found) != set(sources) or any(sources[name].get("content") != file.read_text() for name, file in found.items()):
+            return None
+        return _artifacts(built.get("contractTypes") or {}, built.get("compilers") or [])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _artifacts(types: dict[str, dict[str, Any]], compilers: list[dict[str, Any]]) -> dict[str, Artifact]:
+    """Artifacts from contract types and compilers as Ape's manifest spells them (camelCase JSON)."""
+    used = {}
+    for compiler in compilers:
+        settings = {k: v for k, v in (compiler.get("settings") or {}).items() if k in RECORDED_SETTINGS}
+        for name in compiler.get("contractTypes") or []:
+            used[name] = {"name": compiler["name"], "version": compiler["version"], "settings": settings}
     artifacts = {}
-    for name, container in containers.items():
-        contract_type = container.contract_type
-        bytecode = contract_type.deployment_bytecode.bytecode if contract_type.deployment_bytecode else None
+    for name, contract_type in types.items():
+        bytecode = (contract_type.get("deploymentBytecode") or {}).get("bytecode")
         if not bytecode or bytecode in ("0x", ""):
             continue  # interfaces and abstract contracts
-        abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
         artifacts[name] = Artifact(
             name=name,
-            abi=abi,
-            bytecode=bytes.fromhex(bytecode[2:] if bytecode.startswith("0x") else bytecode),
-            compiler=compilers.get(name, {}),
-            source_id=contract_type.source_id,
+            abi=contract_type.get("abi") or [],
+            bytecode=_hex_bytes(bytecode),
+            compiler=used.get(name, {}),
+            source_id=contract_type.get("sourceId"),
+            runtime=_hex_bytes((contract_type.get("runtimeBytecode") or {}).get("bytecode") or ""),
         )
-    artifacts.update(safe_artifacts())
     return artifacts
+
+
+def _hex_bytes(text: str) -> bytes:
+    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
 #: Safe v1.4.1, from the bytecode ape-safe ships: the engine deploys it on local chains.
@@ -105,7 +158,6 @@ SAFE_CONTRACTS = ("SafeL2", "SafeProxyFactory", "MultiSendCallOnly")
 
 
 def safe_artifacts() -> dict[str, Artifact]:
-    import json
     from importlib import resources
 
     manifest_file = resources.files("ape_safe").joinpath("manifests", f"safe-v{SAFE_VERSION}.json")

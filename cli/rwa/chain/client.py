@@ -15,11 +15,21 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
-from rwa.core.abi import ZERO_ADDRESS, signature
+from rwa.core.abi import (
+    ZERO_ADDRESS,
+    decode_aggregate3,
+    decode_word,
+    encode_aggregate3,
+    encode_args,
+    function_abi,
+    signature,
+    type_string,
+)
 from rwa.core.errors import RwaError
 from rwa.core.quiet import quiet_ape
 
@@ -33,6 +43,14 @@ BEACON_SLOT = int.from_bytes(keccak(text="eip1967.proxy.beacon"), "big") - 1
 
 #: The deterministic deployment proxy (Arachnid's), present on anvil and on most public chains.
 CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
+
+#: Multicall3, at this address on public chains; on local chains the engine puts the project's own
+#: (contracts/external/Multicall3.sol) there. Reads of many views go through its ``aggregate3``.
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+MULTICALL3_TYPE = "Multicall3"
+
+#: Calls per aggregate3 and requests per JSON-RPC batch: under the gas and size caps of public RPCs.
+BATCH_SIZE = 250
 
 
 
@@ -101,12 +119,78 @@ def _event(log: Any) -> Event:
     )
 
 
-class Chain:
-    """A connected node, seen through the Ape provider."""
+@dataclass(frozen=True, eq=False)
+class Read:
+    """One view call of a batch (:meth:`Chain.call_many`): ``function`` of ``abi`` on ``address``."""
 
-    def __init__(self, provider: ProviderAPI):
+    address: str
+    abi: list[dict[str, Any]]
+    function: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class ReadResult:
+    """What one read of a batch gave: its decoded value (as :meth:`Chain.call` returns it), or why it failed.
+
+    A batch does not stop at a failed read, so each caller decides: ``unwrap`` raises as ``call`` does.
+    """
+
+    read: Read
+    ok: bool
+    value: Any = None
+    error: str = ""
+
+    def unwrap(self) -> Any:
+        if not self.ok:
+            raise RwaError(f"view {self.read.function} on {self.read.address} failed: {self.error}")
+        return self.value
+
+
+#: Output types that decode to what web3 returns with no normalizing (addresses are checksummed apart).
+_PLAIN_OUTPUT = ("bool", "uint", "int", "bytes", "string", "address")
+
+
+def _decoded(item: dict[str, Any], data: bytes) -> Any:
+    """Return data as web3's ``call()`` gives it: one value alone, several as a list; checksummed addresses."""
+    from eth_abi import decode
+
+    outputs = item.get("outputs", [])
+    types = [type_string(o) for o in outputs]
+    if len(types) == 1:
+        done, value = decode_word(types[0], data)
+        if done:
+            return value
+    values = list(decode(types, data))
+    if all(t.startswith(_PLAIN_OUTPUT) and not t.endswith("]") for t in types):
+        values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
+    else:
+        from web3._utils.abi import map_abi_data
+        from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+
+        values = list(map_abi_data(BASE_RETURN_NORMALIZERS, types, values))
+    return values[0] if len(values) == 1 else values
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Chain:
+    """A connected node, seen through the Ape provider.
+
+    One Chain lives for one command (or test session), so facts that cannot change while it is
+    connected (chain id, genesis hash) are asked once.
+    """
+
+    def __init__(self, provider: ProviderAPI | None, web3: Any = None):
+        """Over a connected Ape provider, or (``provider`` None) over a bare web3 that only reads:
+        see :func:`connect_reader`."""
         self.provider = provider
-        self.web3 = provider.web3
+        self.web3 = web3 if provider is None else provider.web3
+        self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
+        self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
 
     @classmethod
     def active(cls) -> Chain:
@@ -116,11 +200,11 @@ class Chain:
 
     # --- identity -------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def chain_id(self) -> int:
         return int(self.web3.eth.chain_id)
 
-    @property
+    @cached_property
     def genesis_hash(self) -> str:
         return "0x" + bytes(self.web3.eth.get_block(0)["hash"]).hex()
 
@@ -142,6 +226,123 @@ class Chain:
         word = bytes(self.web3.eth.get_storage_at(to_checksum_address(address), slot))
         value = to_checksum_address(word[-20:])
         return None if value == to_checksum_address(ZERO_ADDRESS) else value
+
+    def codes(self, addresses: Sequence[str]) -> list[bytes]:
+        """The code of many addresses, in one round trip (a JSON-RPC batch) where the node allows."""
+        replies = self.rpc_batch([("eth_getCode", [to_checksum_address(a), "latest"]) for a in addresses])
+        return [bytes.fromhex(str(_result(r, "eth_getCode"))[2:]) for r in replies]
+
+    def code_hashes(self, addresses: Sequence[str]) -> list[str | None]:
+        return ["0x" + keccak(code).hex() if code else None for code in self.codes(addresses)]
+
+    def storage_addresses(self, slots: Sequence[tuple[str, int]]) -> list[str | None]:
+        """:meth:`storage_address` of many (address, slot) pairs, in one round trip."""
+        replies = self.rpc_batch(
+            [("eth_getStorageAt", [to_checksum_address(a), hex(slot), "latest"]) for a, slot in slots]
+        )
+        words = [bytes.fromhex(str(_result(r, "eth_getStorageAt"))[2:].rjust(64, "0")) for r in replies]
+        return [None if not any(w[-20:]) else to_checksum_address(w[-20:]) for w in words]
+
+    def rpc_batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Raw JSON-RPC replies to many requests, in order, sent as JSON-RPC batches (one at a time
+        when the provider cannot batch). Bypasses web3's middleware: no chain id asked per request."""
+        provider = self.web3.provider
+        batch = getattr(provider, "make_batch_request", None)
+        replies: list[dict[str, Any]] = []
+        for chunk in _chunks(requests):
+            if batch is not None and len(chunk) > 1:
+                answer = batch(list(chunk))
+                if isinstance(answer, list) and len(answer) == len(chunk):
+                    replies.extend(dict(a) for a in answer)
+                    continue
+            replies.extend(dict(provider.make_request(method, params)) for method, params in chunk)
+        return replies
+
+    @property
+    def has_multicall(self) -> bool:
+        """Whether Multicall3 is at its canonical address (asked once per Chain)."""
+        if self._multicall is None:
+            self._multicall = bool(self.codes([MULTICALL3])[0])
+        return self._multicall
+
+    def place_code(self, address: str, code: bytes) -> None:
+        """Put runtime code at an address of a local node (``anvil_setCode``); nothing when it is there already."""
+        if self.codes([address])[0] == code:
+            return
+        request = ("anvil_setCode", [to_checksum_address(address), "0x" + code.hex()])
+        _result(self.rpc_batch([request])[0], "anvil_setCode")
+        if address.lower() == MULTICALL3.lower():
+            self._multicall = None
+
+    def call_many(self, reads: Sequence[Read]) -> list[ReadResult]:
+        """Many view calls at once, each result decoded or its failure kept (a revert does not stop
+        the batch): through Multicall3's ``aggregate3`` when the chain has it, else as separate
+        ``eth_call`` requests in JSON-RPC batches."""
+        encoded: list[tuple[Read, dict[str, Any], bytes] | ReadResult] = []
+        for read in reads:
+            try:
+                if not (len(read.address) == 42 and read.address.startswith("0x") and bytes.fromhex(read.address[2:])):
+                    raise ValueError(f"not an address: {read.address!r}")
+                item, selector, types = self._view(read)
+                encoded.append((read, item, selector + encode_args(types, read.args)))
+            except Exception as exc:
+                encoded.append(ReadResult(read, False, error=f"cannot encode: {exc}"))
+        calls = [e for e in encoded if not isinstance(e, ReadResult)]
+        outcomes = iter(self._aggregate(calls) if calls and self.has_multicall else self._eth_calls(calls))
+        return [e if isinstance(e, ReadResult) else next(outcomes) for e in encoded]
+
+    def _view(self, read: Read) -> tuple[dict[str, Any], bytes, list[str]]:
+        """A view's ABI item, selector and input types, worked out once per ABI and function (a
+        status asks the same few views hundreds of times)."""
+        key = (id(read.abi), read.function, len(read.args))
+        if key not in self._views:
+            item = dict(function_abi(read.abi, read.address, read.function, len(read.args)))
+            types = [type_string(i) for i in item.get("inputs", [])]
+            selector = keccak(text=f"{read.function}({','.join(types)})")[:4]
+            self._views[key] = (read.abi, (item, selector, types))  # the ABI kept alive: its id stays its own
+        return self._views[key][1]
+
+    def _aggregate(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
+        requests = [
+            ("eth_call", [{"to": MULTICALL3, "data": "0x" + encode_aggregate3([(r.address, True, d) for r, _, d in chunk]).hex()}, "latest"])
+            for chunk in _chunks(calls)
+        ]
+        results: list[ReadResult] = []
+        for chunk, reply in zip(_chunks(calls), self.rpc_batch(requests)):
+            try:
+                outcomes = decode_aggregate3(bytes.fromhex(str(_result(reply, "aggregate3"))[2:]))
+            except ValueError as exc:
+                raise RwaError(f"Multicall3 at {MULTICALL3} answered oddly: {exc}") from None
+            if len(outcomes) != len(chunk):
+                raise RwaError(f"Multicall3 at {MULTICALL3} returned {len(outcomes)} results for {len(chunk)} calls")
+            results.extend(self._outcome(read, item, ok, out) for (read, item, _), (ok, out) in zip(chunk, outcomes))
+        return results
+
+    def _eth_calls(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
+        requests = [
+            ("eth_call", [{"to": to_checksum_address(read.address), "data": "0x" + data.hex()}, "latest"])
+            for read, _, data in calls
+        ]
+        results = []
+        for (read, item, _), reply in zip(calls, self.rpc_batch(requests)):
+            if "error" in reply:
+                error = reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])}
+                data = error.get("data")
+                revert = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else None
+                message = revert_text(read.abi, revert) if revert else None
+                results.append(ReadResult(read, False, error=message or str(error.get("message") or "reverted")))
+            else:
+                results.append(self._outcome(read, item, True, bytes.fromhex(str(reply.get("result") or "0x")[2:])))
+        return results
+
+    def _outcome(self, read: Read, item: dict[str, Any], ok: bool, data: bytes) -> ReadResult:
+        if not ok:
+            return ReadResult(read, False, error=revert_text(read.abi, data) or "reverted")
+        try:
+            return ReadResult(read, True, _decoded(item, data))
+        except Exception:
+            where = "no data (no contract there?)" if not data else f"undecodable data 0x{data.hex()[:64]}"
+            return ReadResult(read, False, error=f"returned {where}")
 
     def nonce(self, address: str) -> int:
         return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
@@ -213,6 +414,8 @@ class Chain:
 
     def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
         """Build, estimate and sign a transaction; nothing is broadcast."""
+        if self.provider is None:
+            raise RwaError("this connection only reads: it cannot sign")
         ecosystem = self.provider.network.ecosystem
         fields: dict[str, Any] = {"data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id}
         if to is not None:
@@ -314,6 +517,15 @@ class Chain:
         return "reverted"
 
 
+def _result(reply: dict[str, Any], what: str) -> Any:
+    """The result of a raw JSON-RPC reply, or an RwaError with the node's message."""
+    if "error" in reply:
+        error = reply["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise RwaError(f"{what} failed: {message}")
+    return reply.get("result")
+
+
 def describe_revert(exc: BaseException) -> str:
     """One line for a failed call or transaction."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -336,32 +548,36 @@ ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
 def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
     """Name the custom error (with its arguments) that a revert carries, when the ABI knows it, or
     give a revert message as it is."""
+    data = _revert_data(exc)
+    return (revert_text(abi, bytes.fromhex(data[2:])) if data else None) or describe_revert(exc)
+
+
+def revert_text(abi: list[dict[str, Any]], payload: bytes) -> str | None:
+    """Revert data as one line: a require message, or the custom error the ABI knows with its
+    arguments; None when neither (empty data, an unknown error)."""
     from eth_abi import decode
 
-    data = _revert_data(exc)
-    if data:
-        payload = bytes.fromhex(data[2:])
-        if payload[:4] == ERROR_STRING_SELECTOR:
+    if payload[:4] == ERROR_STRING_SELECTOR:
+        try:
+            return " ".join(str(decode(["string"], payload[4:])[0]).split())[:300]
+        except Exception:
+            return None
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item.get("inputs", [])]
+        if keccak(text=f"{item['name']}({','.join(types)})")[:4] == payload[:4]:
             try:
-                return " ".join(str(decode(["string"], payload[4:])[0]).split())[:300]
+                values = decode(types, payload[4:])
             except Exception:
-                return describe_revert(exc)
-        for item in abi:
-            if item.get("type") != "error":
-                continue
-            types = [i["type"] for i in item.get("inputs", [])]
-            if keccak(text=f"{item['name']}({','.join(types)})")[:4] == payload[:4]:
-                try:
-                    values = decode(types, payload[4:])
-                except Exception:
-                    break
-                roles = _role_names(abi)
-                shown = ", ".join(
-                    roles.get(value, "") if "role" in (i.get("name") or "").lower() and value in roles else _show(value)
-                    for i, value in zip(item.get("inputs", []), values)
-                )
-                return f"{item['name']}({shown})"
-    return describe_revert(exc)
+                return None
+            roles = _role_names(abi)
+            shown = ", ".join(
+                roles.get(value, "") if "role" in (i.get("name") or "").lower() and value in roles else _show(value)
+                for i, value in zip(item.get("inputs", []), values)
+            )
+            return f"{item['name']}({shown})"
+    return None
 
 
 # Roles of the suite (and of OpenZeppelin's TimelockController) that a contract may check without
@@ -400,6 +616,55 @@ def test_account(index: int) -> AccountAPI:
     return accounts.test_accounts[index]
 
 
+#: The order of secp256k1, for BIP-32 child keys.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@cache
+def test_address(index: int) -> str:
+    """The address of :func:`test_account`, without building the account.
+
+    Ape derives each test account from the mnemonic down the whole HD path (five elliptic-curve
+    multiplications in pure Python, ~20 ms); a command that only names accounts needs their
+    addresses, so the node above them is derived once per process and each address costs one
+    multiplication (BIP-32 CKDpriv of a non-hardened child, then its public key).
+    """
+    parent = _test_accounts_parent()
+    if parent is None:
+        return to_checksum_address(test_account(index).address)
+    from eth_account.hdaccount._utils import hmac_sha512
+    from eth_keys import keys
+
+    key, chain_code, public = parent
+    derived = hmac_sha512(chain_code, public + index.to_bytes(4, "big"))
+    child = (int.from_bytes(derived[:32], "big") + key) % SECP256K1_N
+    if int.from_bytes(derived[:32], "big") >= SECP256K1_N or child == 0:  # BIP-32's 2**-127 case: Ape's way
+        return to_checksum_address(test_account(index).address)
+    return str(keys.PrivateKey(child.to_bytes(32, "big")).public_key.to_checksum_address())
+
+
+@cache
+def _test_accounts_parent() -> tuple[int, bytes, bytes] | None:
+    """Key, chain code and compressed public key of the HD node whose children are Ape's test
+    accounts; None when the configured path does not end with the account index."""
+    from ape import accounts
+    from eth_account.hdaccount._utils import hmac_sha512
+    from eth_account.hdaccount.deterministic import Node, derive_child_key
+    from eth_account.hdaccount.mnemonic import Mnemonic
+    from eth_keys import keys
+
+    container = accounts.test_accounts
+    path = str(container.hd_path)
+    path = path[: -len("/{}")] if path.endswith("/{}") else path.rstrip("/")
+    if "{" in path or not path.startswith("m"):
+        return None
+    main = hmac_sha512(b"Bitcoin seed", Mnemonic.to_seed(container.mnemonic))
+    key, chain_code = main[:32], main[32:]
+    for node in path.split("/")[1:]:
+        key, chain_code = derive_child_key(key, chain_code, Node.decode(node))
+    return int.from_bytes(key, "big"), chain_code, keys.PrivateKey(key).public_key.to_compressed_bytes()
+
+
 def load_account(alias: str) -> AccountAPI:
     from ape import accounts
 
@@ -421,6 +686,16 @@ def _local_foundry_context() -> Any:
     from ape_foundry.provider import FoundryProvider
 
     return ProviderContextManager(provider=FoundryProvider(name="foundry", network=networks.ethereum.local))
+
+
+@contextmanager
+def connect_reader(rpc_url: str) -> Iterator[Chain]:
+    """A Chain that only reads, over plain JSON-RPC: no Ape provider is connected (Ape's network and
+    chain managers cost about a second of imports on each command), so it cannot sign. For commands
+    that only read a local chain (status, deploy --plan), whose node the caller has started."""
+    from web3 import HTTPProvider, Web3
+
+    yield Chain(None, Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60})))
 
 
 @contextmanager

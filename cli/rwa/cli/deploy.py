@@ -13,7 +13,7 @@ from rwa.cli.render import console, contracts_table, control_tree, emit_json, pl
 from rwa.core import project
 from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
-from rwa.deploy import context, engine, records, session
+from rwa.deploy import engine, records, session
 from rwa.deploy.planner import Plan
 
 
@@ -30,7 +30,7 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
     """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy."""
     paths = project.paths()
     out = console(stderr=as_json)
-    with session.open_target(network, account, paths) as target:
+    with session.open_target(network, account, paths, reads_only=plan_only) as target:
         if plan_only:
             deploy_plan, _ = engine.plan_deployment(target)
             if as_json:
@@ -67,11 +67,10 @@ def _summary(out: Console, deploy_plan: Plan) -> None:
 def status(network: str | None, as_json: bool) -> None:
     """Show what is deployed on NETWORK, checked against the live chain."""
     paths = project.paths()
-    with session.open_target(network, None, paths, read_only=True) as target:
-        record = context.load_record(target)
+    with session.open_target(network, None, paths, read_only=True, reads_only=True) as target:
+        deploy_plan, record = engine.plan_deployment(target)  # reads the record once, checked against the chain
         if record is None:
             raise RwaError(f"nothing deployed on {target.network.name} yet: run `rwa deploy`")
-        deploy_plan, _ = engine.plan_deployment(target)
         drift: dict[str, list[str]] = {}
         for step in deploy_plan.steps:
             if step.action == "drift":

@@ -49,14 +49,99 @@ def function_abi(abi: Abi, contract: str, function: str, arity: int) -> AbiItem:
 
 def encode_call(abi: Abi, function: str, args: Sequence[Any]) -> bytes:
     """ABI-encode a call offline (no node needed): selector and arguments."""
-    from eth_abi import encode
-
     for item in abi:
         if item.get("type") == "function" and item.get("name") == function and len(item.get("inputs", [])) == len(args):
             types = [type_string(i) for i in item["inputs"]]
             selector = keccak(text=f"{function}({','.join(types)})")[:4]
-            return selector + encode(types, [_abi_value(a) for a in args])
+            return selector + encode_args(types, args)
     raise ValueError(f"no function {function} taking {len(args)} argument(s)")
+
+
+def encode_args(types: Sequence[str], args: Sequence[Any]) -> bytes:
+    """ABI-encode arguments of known types; ``0x`` text is taken as an address (42 characters) or bytes.
+
+    One-word arguments (an address, a bool, a bytes32, a uint) are laid out here directly: a status
+    encodes hundreds of ``hasRole(bytes32,address)`` and eth_abi costs far more per call.
+    """
+    from eth_abi import encode
+
+    words = [_word(kind, value) for kind, value in zip(types, args)]
+    if len(words) == len(args) and all(w is not None for w in words):
+        return b"".join(w for w in words if w is not None)
+    return encode(list(types), [_abi_value(a) for a in args])
+
+
+def _word(kind: str, value: Any) -> bytes | None:
+    """A one-word static argument as its 32 bytes; None when the value is not plainly of that type."""
+    if kind == "address" and isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return bytes(12) + bytes.fromhex(value[2:])
+    if kind == "bool" and isinstance(value, bool):
+        return int(value).to_bytes(32, "big")
+    if kind == "bytes32" and isinstance(value, bytes) and len(value) == 32:
+        return value
+    if kind.startswith("uint") and type(value) is int and 0 <= value < 2 ** int(kind[4:] or 256):
+        return value.to_bytes(32, "big")
+    return None
+
+
+def decode_word(kind: str, data: bytes) -> tuple[bool, Any]:
+    """Return data of one one-word static type, decoded as eth_abi would (addresses checksummed);
+    (False, None) when the shortcut does not apply and eth_abi must decide."""
+    if len(data) != 32:
+        return False, None
+    number = int.from_bytes(data, "big")
+    if kind == "bool" and number in (0, 1):
+        return True, number == 1
+    if kind == "address" and not any(data[:12]):
+        return True, to_checksum_address(data[12:])
+    if kind == "bytes32":
+        return True, data
+    if kind.startswith("uint") and number < 2 ** int(kind[4:] or 256):
+        return True, number
+    return False, None
+
+
+#: Multicall3's batch call; its calldata and return data are laid out here directly (hundreds of calls).
+AGGREGATE3 = "aggregate3((address,bool,bytes)[])"
+AGGREGATE3_SELECTOR = keccak(text=AGGREGATE3)[:4]
+
+
+def encode_aggregate3(calls: Sequence[tuple[str, bool, bytes]]) -> bytes:
+    """Calldata of ``aggregate3`` for (target, allowFailure, callData) calls."""
+    heads, tails, offset = [], [], 32 * len(calls)
+    for target, allow_failure, data in calls:
+        body = b"".join(
+            (bytes(12) + bytes.fromhex(target[2:]), _uint(int(allow_failure)), _uint(96), _uint(len(data)),
+             data, bytes(-len(data) % 32))
+        )  # fmt: skip
+        heads.append(_uint(offset))
+        tails.append(body)
+        offset += len(body)
+    return AGGREGATE3_SELECTOR + _uint(32) + _uint(len(calls)) + b"".join(heads) + b"".join(tails)
+
+
+def decode_aggregate3(data: bytes) -> list[tuple[bool, bytes]]:
+    """The (success, returnData) results of ``aggregate3``; ValueError when the data is not that shape."""
+
+    def word(at: int) -> int:
+        if at + 32 > len(data):
+            raise ValueError(f"aggregate3 returned {len(data)} bytes: not a result array")
+        return int.from_bytes(data[at : at + 32], "big")
+
+    start = word(0) + 32
+    results = []
+    for index in range(word(start - 32)):
+        at = start + word(start + 32 * index)
+        where = at + word(at + 32)
+        length = word(where)
+        if where + 32 + length > len(data) or word(at) > 1:
+            raise ValueError(f"aggregate3 result {index} is malformed")
+        results.append((word(at) == 1, data[where + 32 : where + 32 + length]))
+    return results
+
+
+def _uint(value: int) -> bytes:
+    return value.to_bytes(32, "big")
 
 
 def _abi_value(value: Any) -> Any:

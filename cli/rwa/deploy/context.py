@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import Chain, test_account
+from rwa.chain.client import Chain, test_address
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.project import ProjectPaths
 from rwa.deploy import records
@@ -56,7 +56,7 @@ def named_accounts(network: Network) -> dict[str, str]:
     resolved = {}
     for name, value in network.accounts.items():
         match = TEST_ACCOUNT_RE.match(value)
-        resolved[name] = test_account(int(match.group(1))).address if match else to_checksum_address(value)
+        resolved[name] = test_address(int(match.group(1))) if match else to_checksum_address(value)
     return resolved
 
 

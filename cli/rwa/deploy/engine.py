@@ -20,6 +20,11 @@ from rwa.chain.client import (
     BEACON_SLOT,
     CREATE2_DEPLOYER,
     IMPLEMENTATION_SLOT,
+    MULTICALL3,
+    MULTICALL3_TYPE,
+    Chain,
+    Read,
+    ReadResult,
     Receipt,
     create2_address,
     create_address,
@@ -72,29 +77,51 @@ def validate_target(target: Target) -> None:
 
 
 def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -> dict[str, Observation]:
-    """Read, for each recorded entry, its code hash, proxy slots and post-deploy checks."""
+    """Read, for each recorded entry, its code hash, proxy slots and post-deploy checks.
+
+    Whatever the entries, this is a few round trips: one JSON-RPC batch of code and proxy slots,
+    the code of beacons not recorded (rare), and one batch of views (beacon implementations and
+    every check) through :meth:`Chain.call_many`.
+    """
     chain = target.chain
     recorded = (record or {}).get("contracts", {})
-    observations = {}
-    for entry in target.entries:
-        if entry.name not in recorded:
-            continue
-        address = recorded[entry.name]["address"]
-        code_hash = chain.code_hash(address)
-        facts: dict[str, Any] = {"code_hash": code_hash}
-        if code_hash and entry.beacon_only:
-            facts["beacon"] = to_checksum_address(address)
-            facts["beacon_implementation"] = chain.call(address, target.artifacts[BEACON_TYPE].abi, "implementation", [])
-        elif code_hash and entry.proxy is not ProxyKind.NONE:
-            facts["implementation"] = chain.storage_address(address, IMPLEMENTATION_SLOT)
-            facts["admin"] = chain.storage_address(address, ADMIN_SLOT)
-            facts["beacon"] = chain.storage_address(address, BEACON_SLOT)
-            if facts["beacon"] and chain.code(facts["beacon"]):
-                beacon_abi = target.artifacts[BEACON_TYPE].abi
-                facts["beacon_implementation"] = chain.call(facts["beacon"], beacon_abi, "implementation", [])
-        checks = tuple(check_holds(target, entry, call, resolver) if code_hash else None for call in entry.calls)
-        observations[entry.name] = Observation(checks=checks, **facts)
-    return observations
+    entries = [entry for entry in target.entries if entry.name in recorded]
+    addresses = {entry.name: recorded[entry.name]["address"] for entry in entries}
+    hashes = dict(zip(addresses, chain.code_hashes(list(addresses.values()))))
+    proxied = [e for e in entries if hashes[e.name] and not e.beacon_only and e.proxy is not ProxyKind.NONE]
+    slots = chain.storage_addresses(
+        [(addresses[e.name], slot) for e in proxied for slot in (IMPLEMENTATION_SLOT, ADMIN_SLOT, BEACON_SLOT)]
+    )
+    facts: dict[str, dict[str, Any]] = {name: {"code_hash": code_hash} for name, code_hash in hashes.items()}
+    for index, entry in enumerate(proxied):
+        implementation, admin, beacon = slots[3 * index : 3 * index + 3]
+        facts[entry.name].update(implementation=implementation, admin=admin, beacon=beacon)
+    for entry in entries:
+        if hashes[entry.name] and entry.beacon_only:
+            facts[entry.name]["beacon"] = to_checksum_address(addresses[entry.name])
+    beacons: dict[str, str] = {name: fact["beacon"] for name, fact in facts.items() if fact.get("beacon")}
+    live = _with_code(chain, beacons, {to_checksum_address(a): bool(hashes[n]) for n, a in addresses.items()})
+    beacon_abi = target.artifacts[BEACON_TYPE].abi
+    beacon_reads = {name: Read(beacon, beacon_abi, "implementation") for name, beacon in beacons.items() if beacon in live}
+    checks = {
+        entry.name: [_check_read(target, entry, call, resolver) if hashes[entry.name] else None for call in entry.calls]
+        for entry in entries
+    }
+    reads = [*beacon_reads.values(), *(c[0] for cs in checks.values() for c in cs if c is not None)]
+    results = iter(chain.call_many(reads))
+    for name in beacon_reads:
+        facts[name]["beacon_implementation"] = next(results).unwrap()
+    return {
+        name: Observation(checks=tuple(None if c is None else _holds(next(results), c[1]) for c in checks[name]), **facts[name])
+        for name in facts
+    }
+
+
+def _with_code(chain: Chain, beacons: dict[str, str], known: dict[str, bool]) -> set[str]:
+    """The beacon addresses that have code: recorded ones are known already, the others are asked."""
+    unknown = sorted({b for b in beacons.values() if b not in known})
+    known = {**known, **dict(zip(unknown, (bool(code) for code in chain.codes(unknown))))} if unknown else known
+    return {b for b in beacons.values() if known[b]}
 
 
 def _call_site(target: Target, entry: Contract, call: Call, resolver: Resolver) -> tuple[str, Artifact]:
@@ -106,17 +133,35 @@ def _call_site(target: Target, entry: Contract, call: Call, resolver: Resolver) 
     return address, target.artifacts[owner.contract_type]
 
 
-def check_holds(target: Target, entry: Contract, call: Call, resolver: Resolver) -> bool | None:
+def _check_read(target: Target, entry: Contract, call: Call, resolver: Resolver) -> tuple[Read, Any] | None:
+    """The view that tells whether a call's effect holds, and the value it must return; None
+    while it names an entry not deployed yet."""
     try:
         address, artifact = _call_site(target, entry, call, resolver)
         args = resolver.values(call.check.args)
         expect = resolver.value(call.check.expect)
     except Pending:
         return None
-    result = target.chain.call(address, artifact.abi, call.check.function, args)
-    if isinstance(expect, str) and isinstance(result, str):
-        return result.lower() == expect.lower()
-    return bool(result == expect)
+    return Read(address, artifact.abi, call.check.function, tuple(args)), expect
+
+
+def _holds(result: ReadResult, expect: Any) -> bool:
+    value = result.unwrap()
+    if isinstance(expect, str) and isinstance(value, str):
+        return value.lower() == expect.lower()
+    return bool(value == expect)
+
+
+def check_holds(target: Target, entry: Contract, call: Call, resolver: Resolver) -> bool | None:
+    check = _check_read(target, entry, call, resolver)
+    return None if check is None else _holds(target.chain.call_many([check[0]])[0], check[1])
+
+
+def ready_local_chain(target: Target) -> None:
+    """Put Multicall3 at its canonical address on a local chain, as public chains have it, so later
+    reads batch through it. Idempotent: nothing happens when the code is there already."""
+    if target.network.local:
+        target.chain.place_code(MULTICALL3, target.artifacts[MULTICALL3_TYPE].runtime)
 
 
 def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
@@ -363,6 +408,7 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
 
 def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, dict[str, Any]]:
     """Make the network match the manifest; safe to rerun, and to rerun after a crash."""
+    ready_local_chain(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
         first = deploy_plan.blocking[0]

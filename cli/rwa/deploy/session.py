@@ -45,11 +45,14 @@ def open_target(
     paths: ProjectPaths,
     read_only: bool = False,
     local_signer: str = "deployer",
+    reads_only: bool = False,
 ) -> Iterator[Target]:
     """Everything a chain command needs, connected; the local node is started on demand.
 
     On a local chain with no --account, ``local_signer`` names the manifest account that signs
     (``attestor``, say); a read-only target (status, show) needs no account off local chains.
+    A command that never signs (``reads_only``: status, deploy --plan) reaches a local node over
+    plain JSON-RPC instead of Ape's provider, whose connection is most of such a command's time.
     """
     os.chdir(paths.root)  # Ape's project is the working directory
     manifest = manifest_module.load(paths.manifest_file)
@@ -65,7 +68,11 @@ def open_target(
             )
         rpc_url = rpc_url_for(network, paths)
     compiled = artifacts_module.load(paths)
-    with chain_module.connect(network.ape_choice, rpc_url) as connected:
+    if reads_only and network.local:
+        connection = chain_module.connect_reader(node.rpc_url(paths))
+    else:
+        connection = chain_module.connect(network.ape_choice, rpc_url)
+    with connection as connected:
         account = select_account(network, account_alias, local_signer)
         yield Target(paths, manifest, network, connected, account, compiled)
 

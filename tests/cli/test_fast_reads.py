@@ -1,0 +1,218 @@
+"""Fast reads: Chain.call_many through Multicall3 (or JSON-RPC batched eth_call without it), the
+Multicall3 the engine places on local chains, and artifacts read from Ape's last compile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from eth_utils import to_checksum_address
+
+from rwa.admin import control
+from rwa.chain import artifacts
+from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE, Chain, Read, connect_reader
+from rwa.core.abi import role_id
+from rwa.core.errors import RwaError
+from rwa.core.project import ProjectPaths
+from rwa.deploy.engine import plan_deployment, ready_local_chain
+
+
+def _reads(suite, attestor, deployer):
+    contracts = suite["contracts"]
+    registry, nft, safe = contracts["ComplianceRegistry"], contracts["ContractNFT"], contracts["Safe"]
+    beacon = contracts["NILVaultBeacon"]
+    return [
+        Read(registry["address"], registry["abi"], "hasRole", (role_id("ATTESTOR_ROLE"), attestor.address)),
+        Read(registry["address"], registry["abi"], "hasRole", (role_id("DEFAULT_ADMIN_ROLE"), deployer.address)),
+        Read(nft["address"], nft["abi"], "ownerOf", (999,)),  # no such token: reverts with a custom error
+        Read(safe["address"], safe["abi"], "getOwners"),
+        Read(safe["address"], safe["abi"], "getThreshold"),
+        Read(beacon["address"], beacon["abi"], "owner"),
+        Read(deployer.address, beacon["abi"], "owner"),  # no code there: returns nothing
+    ]
+
+
+def _check_batch(chain: Chain, reads: list[Read]) -> None:
+    results = chain.call_many(reads)
+    assert [r.ok for r in results] == [True, True, False, True, True, True, False]
+    for read, result in zip(reads, results):
+        assert result.read is read
+        if result.ok:  # the same values (types included) as one call at a time
+            assert result.value == chain.call(read.address, read.abi, read.function, list(read.args))
+            assert type(result.value) is type(chain.call(read.address, read.abi, read.function, list(read.args)))
+    assert results[0].value is True and results[1].value is False
+    assert "ERC721NonexistentToken(999)" in results[2].error
+    with pytest.raises(RwaError, match=r"view ownerOf on 0x[0-9a-fA-F]{40} failed: .*ERC721NonexistentToken\(999\)"):
+        results[2].unwrap()
+    assert "no data" in results[6].error
+
+
+def test_call_many_through_multicall3_keeps_each_failure_apart(deploy_target, suite, attestor, deployer):
+    chain = Chain(deploy_target.chain.provider)
+    assert chain.has_multicall  # the session deploy placed it
+    _check_batch(chain, _reads(suite, attestor, deployer))
+
+
+def _without_multicall3(chain: Chain) -> None:
+    chain.rpc_batch([("anvil_setCode", [MULTICALL3, "0x"])])
+
+
+def test_call_many_falls_back_to_single_calls_without_multicall3(deploy_target, suite, attestor, deployer):
+    _without_multicall3(deploy_target.chain)
+    try:
+        chain = Chain(deploy_target.chain.provider)
+        assert not chain.has_multicall
+        sent: list[str] = []
+        batch = chain.rpc_batch
+
+        def counting(requests):
+            sent.extend(params[0]["to"] for method, params in requests if method == "eth_call")
+            return batch(requests)
+
+        chain.rpc_batch = counting  # type: ignore[method-assign]
+        reads = _reads(suite, attestor, deployer)
+        _check_batch(chain, reads)
+        assert MULTICALL3 not in sent
+    finally:
+        ready_local_chain(deploy_target)
+
+
+def test_powers_are_read_in_one_aggregate3(deploy_target, suite, accounts):
+    chain = Chain(deploy_target.chain.provider)
+    calls: list[str] = []
+    batch = chain.rpc_batch
+
+    def counting(requests):
+        calls.extend(params[0]["to"] for method, params in requests if method == "eth_call")
+        return batch(requests)
+
+    chain.rpc_batch = counting  # type: ignore[method-assign]
+    candidates = {*(e["address"] for e in suite["contracts"].values()), *(a.address for a in accounts[:8])}
+    found = control.powers(chain, suite, candidates)
+    one_by_one = control.powers(Chain(deploy_target.chain.provider), suite, candidates)
+    assert found == one_by_one and found
+    assert calls == [MULTICALL3] * len(calls) and 1 <= len(calls) <= 3  # hundreds of views, a few eth_call
+
+
+def test_engine_places_multicall3_on_local_chains_only(deploy_target):
+    runtime = deploy_target.artifacts[MULTICALL3_TYPE].runtime
+    assert runtime and deploy_target.chain.code(MULTICALL3) == runtime
+    _without_multicall3(deploy_target.chain)
+    try:
+        live = replace(deploy_target, network=replace(deploy_target.network, local=False))
+        ready_local_chain(live)
+        assert deploy_target.chain.code(MULTICALL3) == b""
+        ready_local_chain(deploy_target)
+        ready_local_chain(deploy_target)  # idempotent
+        assert deploy_target.chain.code(MULTICALL3) == runtime
+        assert deploy_target.chain.has_multicall
+    finally:
+        ready_local_chain(deploy_target)
+
+
+def test_plan_is_the_same_with_and_without_multicall3(deploy_target, suite, registry, admin, attestor):
+    registry.revokeRole(registry.ATTESTOR_ROLE(), attestor, sender=admin)
+    batched, _ = plan_deployment(deploy_target)
+    _without_multicall3(deploy_target.chain)
+    try:
+        single = replace(deploy_target, chain=Chain(deploy_target.chain.provider))
+        assert not single.chain.has_multicall
+        unbatched, _ = plan_deployment(single)
+    finally:
+        ready_local_chain(deploy_target)
+    assert batched.steps == unbatched.steps
+    assert [s.action for s in batched.steps if s.action != "skip"] == ["call"]
+
+
+def _project_copy(root: Path, tmp_path: Path) -> ProjectPaths:
+    """The files that decide whether Ape's last compile is still the project's, copied."""
+    shutil.copytree(root / "contracts", tmp_path / "contracts", ignore=shutil.ignore_patterns(".cache"))
+    shutil.copy2(root / "ape-config.yaml", tmp_path / "ape-config.yaml")
+    (tmp_path / ".build").mkdir()
+    shutil.copy2(root / artifacts.BUILD_MANIFEST, tmp_path / artifacts.BUILD_MANIFEST)
+    return ProjectPaths(tmp_path)
+
+
+def test_unchanged_project_reads_the_last_compile_as_ape_would_give_it(project_paths, compiled):
+    built = artifacts._built(project_paths)
+    assert built is not None
+    assert {**built, **artifacts.safe_artifacts()} == compiled
+    assert built == artifacts._compiled(project_paths)
+    assert built[MULTICALL3_TYPE].runtime and built[MULTICALL3_TYPE].abi
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "config"])
+def test_changed_project_is_compiled_by_ape(project_paths, tmp_path, change):
+    paths = _project_copy(project_paths.root, tmp_path / "project")
+    assert artifacts._built(paths) is not None
+    source = paths.root / "contracts" / "external" / "Multicall3.sol"
+    if change == "edit":
+        source.write_text(source.read_text() + "\n// changed\n")
+    elif change == "add":
+        (paths.root / "contracts" / "external" / "Extra.sol").write_text("// SPDX-License-Identifier: MIT\n")
+    elif change == "remove":
+        source.unlink()
+    else:
+        config = paths.root / "ape-config.yaml"
+        os.utime(config, (time.time() + 10, time.time() + 10))
+    assert artifacts._built(paths) is None
+
+
+def test_multicall_codec_matches_eth_abi():
+    from eth_abi import decode, encode
+
+    from rwa.core.abi import AGGREGATE3_SELECTOR, decode_aggregate3, encode_aggregate3
+
+    calls = [
+        ("0x" + "11" * 20, True, b""),
+        ("0xcA11bde05977b3631167028862bE2a173976CA11", False, bytes(range(4))),
+        ("0x" + "ab" * 20, True, bytes(range(36))),
+        ("0x" + "cd" * 20, True, bytes(range(33))),
+    ]
+    assert encode_aggregate3(calls) == AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [calls])
+    assert encode_aggregate3([]) == AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [[]])
+    results = [(True, b""), (False, bytes(range(68))), (True, bytes(32))]
+    assert decode_aggregate3(encode(["(bool,bytes)[]"], [results])) == results
+    for odd in (b"", bytes(31), encode(["(bool,bytes)[]"], [results])[:-40]):
+        with pytest.raises(ValueError):
+            decode_aggregate3(odd)
+    assert decode(["(bool,bytes)[]"], encode(["(bool,bytes)[]"], [results]))[0] == tuple(results)
+
+
+@pytest.mark.parametrize(
+    "types, args",
+    [
+        (["bytes32", "address"], [role_id("MINTER_ROLE"), "0xcA11bde05977b3631167028862bE2a173976CA11"]),
+        (["uint256", "bool", "uint8"], [2**256 - 1, True, 255]),
+        (["uint256"], [0]),
+    ],
+)
+def test_one_word_arguments_encode_as_eth_abi_does(types, args):
+    from eth_abi import decode, encode
+
+    from rwa.core.abi import decode_word, encode_args
+
+    encoded = encode_args(types, args)
+    assert encoded == encode(types, args)
+    for index, kind in enumerate(types):
+        done, value = decode_word(kind, encoded[32 * index : 32 * index + 32])
+        expected = decode([kind], encoded[32 * index : 32 * index + 32])[0]
+        assert done and value == (to_checksum_address(expected) if kind == "address" else expected)
+    assert decode_word("bool", (2).to_bytes(32, "big")) == (False, None)  # not a bool: eth_abi decides
+    assert decode_word("address", bytes(32)) == (True, "0x0000000000000000000000000000000000000000")
+
+
+def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_target, suite, attestor, deployer):
+    with connect_reader(deploy_target.chain.provider.uri) as reader:
+        assert reader.provider is None
+        assert (reader.chain_id, reader.genesis_hash) == (deploy_target.chain.chain_id, deploy_target.chain.genesis_hash)
+        _check_batch(reader, _reads(suite, attestor, deployer))
+        read_plan, read_record = plan_deployment(replace(deploy_target, chain=reader))
+        plan, record = plan_deployment(deploy_target)
+        assert read_plan.steps == plan.steps and read_record == record
+        with pytest.raises(RwaError, match="only reads"):
+            reader.sign(deployer, None, b"", 0)
