@@ -5,15 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from rwa.cli.options import (
+    Group,
     account_option,
     json_option,
     network_option,
@@ -22,6 +16,7 @@ from rwa.cli.options import (
 )
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.render import console, emit_json
+from rwa.cli.terminal import progress_bar, status
 from rwa.core import project
 from rwa.core.errors import RwaError
 from rwa.deploy import session
@@ -44,7 +39,7 @@ def _print_record(record: dict[str, object], as_json: bool) -> None:
     )
 
 
-@click.group()
+@click.group(cls=Group)
 def kyc() -> None:
     """Compliance records (KYC, AML, accreditation, sanctions) in the ComplianceRegistry."""
 
@@ -150,12 +145,12 @@ def import_csv(
     """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first."""
     with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
-        rows = kyc_lib.parse_csv(csv_file, now=registry.now())
+        with status(f"validating {csv_file.name}"):
+            rows = kyc_lib.parse_csv(csv_file, now=registry.now())
         if via:
             registry.import_rows(rows, batch_size, lambda n: None)
             return proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
-        columns = (TextColumn("registering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console(stderr=True), disable=as_json, transient=False) as progress:
+        with progress_bar("registering", as_json) as progress:
             task = progress.add_task("import", total=len(rows))
             hashes = registry.import_rows(rows, batch_size, lambda n: progress.advance(task, n))
         if as_json:
