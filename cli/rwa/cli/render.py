@@ -22,6 +22,11 @@ def _plain(cell: RenderableType) -> str:
     return Text.from_markup(cell).plain if isinstance(cell, str) else cell.plain if isinstance(cell, Text) else str(cell)
 
 
+def _natural_width(out: Console, table: Table) -> int:
+    """The width the table takes unsqueezed (rich's own measure stops at the console's width)."""
+    return out.measure(table, options=out.options.update_width(1_000_000)).maximum
+
+
 def fit(out: Console, table: Table) -> bool:
     """Size the table's columns to the console without cutting a word, or say it cannot be done.
 
@@ -29,7 +34,7 @@ def fit(out: Console, table: Table) -> bool:
     ellipses, losing names, addresses and digits. Here no-wrap columns (addresses, amounts) keep
     their whole width, the others wrap between words but never narrower than their longest word.
     """
-    natural = out.measure(table).maximum
+    natural = _natural_width(out, table)
     if natural <= out.width:
         return True
     longest, longest_word = [], []
@@ -39,7 +44,11 @@ def fit(out: Console, table: Table) -> bool:
         longest.append(max(cell_len(line) for line in lines))
         longest_word.append(max(cell_len(word) for line in lines for word in line.split() or [""]))
     available = out.width - (natural - sum(longest))  # what borders and padding leave
-    least = [full if column.no_wrap else word for column, full, word in zip(table.columns, longest, longest_word, strict=True)]
+    # No-wrap columns keep their whole width; folding ones (free text) may break anywhere.
+    least = [
+        full if column.no_wrap else min(word, 8) if column.overflow == "fold" else word
+        for column, full, word in zip(table.columns, longest, longest_word, strict=True)
+    ]
     spare = available - sum(least)
     if spare < 0:
         return False
@@ -93,9 +102,10 @@ def contracts_table(
     record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None, out: Console | None = None
 ) -> Table:
     """Every recorded contract, the manifest's and the factory-made. Given the console, a table too
-    wide for it puts each implementation under its proxy's address instead of in a column of its own."""
+    wide for it puts each implementation under its proxy's address instead of in a column of its
+    own, and leaves out the block (``--json`` and the record keep it)."""
     wide = _contracts_table(record, title, drift, compact=False)
-    if out is None or out.measure(wide).maximum <= out.width:
+    if out is None or _natural_width(out, wide) <= out.width:
         return wide
     return _contracts_table(record, title, drift, compact=True)
 
@@ -107,9 +117,10 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
     table.add_column("proxy")
     if not compact:
         table.add_column("implementation", no_wrap=True)
-    table.add_column("block", justify="right")
+    if not compact:
+        table.add_column("block", justify="right")
     if drift is not None:
-        table.add_column("live")
+        table.add_column("live", overflow="fold")
     for name, entry in recorded_contracts(record):
         proxy = entry.get("proxy")
         label = name if entry["contractType"] == name else f"{name} ({entry['contractType']})"
@@ -119,7 +130,8 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
             row += [entry["address"], proxy["kind"] if proxy else "-", implementation]
-        row.append(str(entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber") or "-"))
+        if not compact:
+            row.append(str(entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber") or "-"))
         if drift is not None:
             problems = drift.get(name, [])
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked

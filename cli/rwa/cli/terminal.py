@@ -22,8 +22,10 @@ def console(stderr: bool = False) -> Console:
     width = None if stream.isatty() or "COLUMNS" in os.environ else 200
     # NO_COLOR (no-color.org) means no styling at all: rich alone drops the colours but keeps bold
     # and dim. Off a terminal rich writes no styling either way.
-    color_system = None if os.environ.get("NO_COLOR") else "auto"
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width, color_system=color_system)
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(
+        stderr=stderr, highlight=False, soft_wrap=False, width=width, color_system=None if plain else "auto"
+    )
 
 
 def emit_json(data: Any) -> None:

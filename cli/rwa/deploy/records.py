@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
 #: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
 CREATED_SECTIONS = ("properties", "vaults")
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class DeploymentStore:
@@ -60,6 +62,8 @@ class DeploymentStore:
             for name, entry in contracts.items():
                 lacking = [k for k in REQUIRED_CONTRACT if k not in entry] if isinstance(entry, dict) else ["everything"]
                 problems += [f"contracts.{name}.{k}" for k in lacking]
+                if not lacking and not _ADDRESS_RE.fullmatch(str(entry["address"])):
+                    problems.append(f"contracts.{name}.address as an address (0x and 40 hex digits)")
         elif "contracts" in data:
             problems.append("contracts (an object)")
         if problems:
