@@ -23,8 +23,9 @@ from rwa.core.errors import ChainMismatchError, RwaError
 
 FORMAT = "rwa-deployments/1"
 SCHEMA_FILE = "deployments.schema.json"
-#: What every record and every recorded contract must hold (the schema's ``required``; a test keeps
-#: them equal), checked on load so a hand-edited file fails with a sentence, not a KeyError.
+#: What the toolkit reads of every record and every recorded contract (part of the schema's
+#: ``required``, a test checks), checked on load so a hand-edited file fails with a sentence, not a
+#: KeyError.
 REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
 REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
