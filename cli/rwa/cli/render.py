@@ -117,7 +117,6 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
     table.add_column("proxy")
     if not compact:
         table.add_column("implementation", no_wrap=True)
-    if not compact:
         table.add_column("block", justify="right")
     if drift is not None:
         table.add_column("live", overflow="fold")
@@ -129,9 +128,8 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
         if compact:
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
-            row += [entry["address"], proxy["kind"] if proxy else "-", implementation]
-        if not compact:
-            row.append(str(entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber") or "-"))
+            block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
+            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, str(block or "-")]
         if drift is not None:
             problems = drift.get(name, [])
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked
