@@ -77,8 +77,10 @@ def test_status_and_export(cli, tmp_path):
     [network] = exported["31337"]
     assert network["name"] == "local" and network["chainId"] == "31337"
     registry = network["contracts"]["ComplianceRegistry"]
-    assert set(registry) == {"address", "abi"}
-    assert registry["address"] == status["deployment"]["contracts"]["ComplianceRegistry"]["address"]
+    recorded = status["deployment"]["contracts"]["ComplianceRegistry"]
+    assert set(registry) == {"address", "abi", "transactionHash", "receipt", "implementation"}
+    assert registry["address"] == recorded["address"]
+    assert registry["receipt"] == {"blockNumber": recorded["blockNumber"], "transactionHash": recorded["transactionHash"]}
 
 
 def test_kyc_set_show_sanction_revoke(cli):

@@ -13,6 +13,7 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.errors import RwaError
+from rwa.core.progress import activity
 from rwa.core.project import SOLC_VERSION, ProjectPaths
 from rwa.core.quiet import quiet_ape
 
@@ -91,7 +92,8 @@ def _compiled(paths: ProjectPaths) -> dict[str, Artifact]:
 
     quiet_ape()
     try:
-        containers = project.load_contracts()
+        with activity("compiling contracts (only what changed)"):
+            containers = project.load_contracts()
     except Exception as exc:
         message = " ".join(str(exc).split())[:500]
         raise RwaError(f"compilation failed: {message}") from None

@@ -10,7 +10,9 @@ import sys
 import click
 
 from rwa import __version__
+from rwa.cli.terminal import emit_json, status
 from rwa.core.errors import RwaError
+from rwa.core.progress import set_announcer
 from rwa.core.quiet import silence_warnings
 
 COMMANDS = {
@@ -53,28 +55,39 @@ def app() -> None:
     """Deploy, upgrade and administer the NIL and tokenized-property contract suite."""
 
 
+def wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON (before any ``--``), known even when parsing fails."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback;
+    with --json, also ``{"error": "..."}`` on stdout, so a script reading stdout sees why."""
     silence_warnings()
+    set_announcer(status)
+    as_json = wants_json(sys.argv[1:] if argv is None else argv)
+
+    def fail(message: str, code: int, shown: bool = False) -> None:
+        if not shown:
+            click.echo(message, err=True)
+        if as_json:
+            emit_json({"error": message.removeprefix("error: "), "exitCode": code})
+        sys.exit(code)
+
     try:
         app.main(args=argv, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        fail("aborted", 130)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        fail(exc.format_message(), exc.exit_code, shown=True)
     except RwaError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        fail(f"error: {exc}", exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted: rerun the same command to resume", err=True)
-        sys.exit(130)
+        fail("interrupted: rerun the same command to resume", 130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("RWA_DEBUG"):
             raise
         message = " ".join(str(exc).split())[:300]
-        click.echo(f"error: {type(exc).__name__}: {message} (set RWA_DEBUG=1 for the traceback)", err=True)
-        sys.exit(2)
+        fail(f"error: {type(exc).__name__}: {message} (set RWA_DEBUG=1 for the traceback)", 2)
     sys.exit(0)
-

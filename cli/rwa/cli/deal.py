@@ -14,6 +14,7 @@ import click
 from rich.table import Table
 
 from rwa.cli.options import (
+    Group,
     account_option,
     fields,
     json_option,
@@ -22,7 +23,7 @@ from rwa.cli.options import (
     sent,
     via_option,
 )
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import format_duration, parse_future_time
@@ -36,7 +37,7 @@ athlete_argument = click.argument("athlete")
 deal_argument = click.argument("deal_id", metavar="DEAL_ID")
 
 
-@click.group()
+@click.group(cls=Group)
 def deal() -> None:
     """NIL deals: a brand proposes, the athlete accepts, the brand funds the escrow (the deal NFT
     is minted), the athlete delivers, the brand confirms (or the confirmation period passes) and
@@ -271,4 +272,4 @@ def list_deals(athlete: str, network: str | None, as_json: bool) -> None:
         table.add_column(column, justify="right" if column in ("id", "amount") else "left", no_wrap=True)
     for row in result["deals"]:
         table.add_row(str(row["dealId"]), row["status"], row["brand"], row["amountDisplay"], row["uri"])
-    console().print(table)
+    print_table(table)

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from rwa.admin import control
 from rwa.cli.options import account_option, json_option, network_option
-from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table
+from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
 from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
@@ -36,7 +36,7 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
             if as_json:
                 emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan)})
             else:
-                out.print(plan_table(list(deploy_plan.steps), f"plan for {target.network.name}"))
+                print_table(plan_table(list(deploy_plan.steps), f"plan for {target.network.name}"), out)
                 _summary(out, deploy_plan)
             return
 
@@ -47,7 +47,7 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
         if as_json:
             emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record})
             return
-        out.print(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})"))
+        print_table(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})", out=out), out)
         if deploy_plan.sends:
             out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
         else:
@@ -75,7 +75,10 @@ def status(network: str | None, as_json: bool) -> None:
         for step in deploy_plan.steps:
             if step.action == "drift":
                 drift.setdefault(step.name, []).append(step.detail)
-        found, kinds, single = control.control_of(target, record)
+        # Powers are read only where the record matches the chain: an entry that drifted (an edited
+        # address, say) is reported as drift above instead of failing the reads below.
+        trusted = {**record, "contracts": {n: e for n, e in record["contracts"].items() if n not in drift}}
+        found, kinds, single = control.control_of(target, trusted)
         if as_json:
             control_json = {
                 "powers": [vars(p) for p in found],
@@ -85,7 +88,7 @@ def status(network: str | None, as_json: bool) -> None:
             emit_json({"network": target.network.name, "deployment": record, "drift": drift, "control": control_json})
             return
         out = console()
-        out.print(contracts_table(record, f"{target.network.name} (chain {record['chainId']})", drift))
+        print_table(contracts_table(record, f"{target.network.name} (chain {record['chainId']})", drift, out), out)
         pending = [s for s in deploy_plan.steps if s.action in ("create", "call")]
         if pending:
             out.print(f"[yellow]{len(pending)} step(s) pending: run `rwa deploy --plan`[/]")
@@ -97,10 +100,15 @@ def status(network: str | None, as_json: bool) -> None:
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "rwa"]), default="hardhat-deploy", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path, resolve_path=True), default=None, help="File to write [default: stdout].")
-def export(fmt: str, output: Path | None) -> None:
+@click.option("--network", "-n", "networks", multiple=True, help="Only this network (repeatable) [default: every recorded one].")
+def export(fmt: str, output: Path | None, networks: tuple[str, ...]) -> None:
     """Export every network's deployment (hardhat-deploy's `export-all` shape by default)."""
     store = records.DeploymentStore(project.paths().deployments_dir)
-    found = [r for r in (store.load(n) for n in store.networks()) if r is not None]
+    recorded = store.networks()
+    unknown = [n for n in networks if n not in recorded]
+    if unknown:
+        raise RwaError(f"nothing recorded for {', '.join(unknown)} (recorded: {', '.join(recorded) or 'none'})")
+    found = [r for r in (store.load(n) for n in networks or recorded) if r is not None]
     data = records.export_hardhat_deploy(found) if fmt == "hardhat-deploy" else {r["network"]: r for r in found}
     if output is None:
         emit_json(data)

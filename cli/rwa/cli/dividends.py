@@ -5,17 +5,17 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from rwa.cli.options import account_option, json_option, network_option
+from rwa.cli.options import Group, account_option, json_option, network_option
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.property import property_argument
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.deploy import session
 from rwa.domain import dividends as dividends_lib
 from rwa.domain import property as property_lib
 
 
-@click.group()
+@click.group(cls=Group)
 def dividends() -> None:
     """Rent dividends: deposited in a property's distributor, claimed by its holders pro rata."""
 
@@ -82,4 +82,4 @@ def status(reference: str, wallet: str | None, network: str | None, as_json: boo
         table.add_column(column, justify="left" if column == "wallet" else "right", no_wrap=column == "wallet")
     for row in result["holders"]:
         table.add_row(row["wallet"], row["balance"], row["claimable"], row["claimed"])
-    console().print(table)
+    print_table(table)

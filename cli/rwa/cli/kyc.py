@@ -5,15 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from rwa.cli.options import (
+    Group,
     account_option,
     json_option,
     network_option,
@@ -22,6 +16,7 @@ from rwa.cli.options import (
 )
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.render import console, emit_json
+from rwa.cli.terminal import progress_bar, status
 from rwa.core import project
 from rwa.core.errors import RwaError
 from rwa.deploy import session
@@ -44,7 +39,7 @@ def _print_record(record: dict[str, object], as_json: bool) -> None:
     )
 
 
-@click.group()
+@click.group(cls=Group)
 def kyc() -> None:
     """Compliance records (KYC, AML, accreditation, sanctions) in the ComplianceRegistry."""
 
@@ -140,22 +135,41 @@ def sanction(wallet: str, lift: bool, network: str | None, account: str | None, 
 @kyc.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path, resolve_path=True))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
+@click.option(
+    "--allow-downgrade", is_flag=True, help="Import rows that take flags away from a wallet's current record."
+)
 @network_option
 @account_option("attestor")
 @via_option
 @json_option
 def import_csv(
-    csv_file: Path, batch_size: int, network: str | None, account: str | None, via: str | None, as_json: bool
+    csv_file: Path,
+    batch_size: int,
+    allow_downgrade: bool,
+    network: str | None,
+    account: str | None,
+    via: str | None,
+    as_json: bool,
 ) -> None:
-    """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first."""
+    """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first.
+
+    A row that would take a flag (kyc, aml, accredited) from a wallet's current record is refused,
+    with every such row listed, unless --allow-downgrade says it is meant."""
     with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
-        rows = kyc_lib.parse_csv(csv_file, now=registry.now())
+        with status(f"validating {csv_file.name}"):
+            rows = kyc_lib.parse_csv(csv_file, now=registry.now())
+            lowered = [] if allow_downgrade else registry.downgrades(rows)
+        if lowered:
+            raise RwaError(
+                f"{csv_file.name}: {len(lowered)} row(s) would downgrade a registered wallet, nothing sent: "
+                + "; ".join(lowered[:20]) + (f"; and {len(lowered) - 20} more" if len(lowered) > 20 else "")
+                + " (pass --allow-downgrade if that is meant)"
+            )
         if via:
             registry.import_rows(rows, batch_size, lambda n: None)
             return proposed(registry.propose(f"kyc import {csv_file.name} ({len(rows)} wallets)"), as_json)
-        columns = (TextColumn("registering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console(stderr=True), disable=as_json, transient=False) as progress:
+        with progress_bar("registering", as_json) as progress:
             task = progress.add_task("import", total=len(rows))
             hashes = registry.import_rows(rows, batch_size, lambda n: progress.advance(task, n))
         if as_json:

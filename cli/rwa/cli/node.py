@@ -8,6 +8,7 @@ from rwa.chain import node as local_node
 from rwa.cli.options import json_option
 from rwa.cli.render import console, emit_json
 from rwa.core import project
+from rwa.core.errors import RwaError
 from rwa.deploy import session
 
 
@@ -40,7 +41,17 @@ def start(as_json: bool) -> None:
 @json_option
 def stop(as_json: bool) -> None:
     """Stop the local chain; its state is kept for the next start."""
-    _show(local_node.stop(project.paths()), as_json, "stopped")
+    paths = project.paths()
+    before = local_node.status(paths)
+    after = local_node.stop(paths) if before.running else before
+    if after.running:
+        raise RwaError(f"the node at {after.rpc_url} was not started by this project (no pid file): stop it yourself")
+    if as_json:
+        emit_json({**after.as_json(), "wasRunning": before.running})
+    elif before.running:
+        console().print(f"stopped the node at {after.rpc_url}; its state is kept in {after.state_file}")
+    else:
+        console().print(f"no node was running at {after.rpc_url}")
 
 
 @node.command()

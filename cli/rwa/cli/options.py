@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import click
+from click.parser import OptionParser, ParsingState
 from rich.table import Table
 
 from rwa.admin.governance import SAFES
 from rwa.cli.render import console, emit_json
 from rwa.core.errors import parsed
 from rwa.core.parse import parse_wallet
+
+_NEGATIVE_NUMBER = re.compile(r"-(\d[\d_]*(\.\d*)?|\.\d+)")
+
+
+class _NumbersParser(OptionParser):
+    """Click's parser, except that ``-5`` or ``-0.5`` is an argument when no option is so named:
+    Click would say "No such option: -5"; the amount parsers refuse it as a negative amount."""
+
+    def _process_opts(self, arg: str, state: ParsingState) -> None:
+        if _NEGATIVE_NUMBER.fullmatch(arg) and arg not in self._short_opt and arg not in self._long_opt:
+            state.largs.append(arg)
+            return
+        super()._process_opts(arg, state)
+
+
+class Command(click.Command):
+    def make_parser(self, ctx: click.Context) -> OptionParser:
+        parser = _NumbersParser(ctx)
+        for param in self.get_params(ctx):
+            param.add_to_parser(parser, ctx)
+        return parser
+
+
+class Group(click.Group):
+    """A command group whose commands read negative numbers as arguments (see ``_NumbersParser``)."""
+
+    command_class = Command
+
 
 network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -8,16 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress
 from rich.table import Table
 
 from rwa.cli.options import (
+    Group,
     account_option,
     json_option,
     network_option,
@@ -25,7 +20,8 @@ from rwa.cli.options import (
     via_option,
 )
 from rwa.cli.options import wallet as wallet_address
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
+from rwa.cli.terminal import progress_bar, status
 from rwa.core import project
 from rwa.core.errors import RwaError
 from rwa.deploy import session
@@ -98,11 +94,10 @@ def write(
 
 
 def progress(label: str, as_json: bool) -> Progress:
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=console(stderr=True), disable=as_json, transient=False)
+    return progress_bar(label, as_json)
 
 
-@click.group("property")
+@click.group("property", cls=Group)
 def property_group() -> None:
     """Tokenized properties (ERC-3643): create, inspect, and act as their agents."""
 
@@ -134,7 +129,7 @@ def list_properties(offset: int, limit: int | None, network: str | None, as_json
             row["token"],
             row["record"] or "-",
         )
-    console().print(table)
+    print_table(table)
 
 
 @property_group.command()
@@ -189,14 +184,15 @@ def holders(reference: str, network: str | None, as_json: bool) -> None:
         ("verified", "left"),
         (f"claimable {coin.symbol}", "right"),
     ):
-        table.add_column(column, justify=justify, no_wrap=column == "wallet")  # type: ignore[arg-type]
+        # Addresses and amounts are never cut: too narrow a console shows a block per holder instead.
+        table.add_column(column, justify=justify, no_wrap=column != "verified")  # type: ignore[arg-type]
     for row in rows:
         frozen = "wallet" if row["walletFrozen"] else row["frozen"]
         verified = "[green]yes[/]" if row["verified"] else "[red]no[/]"
         table.add_row(
             row["wallet"], row["balance"], frozen, row["investorId"], str(row["country"]), verified, row["claimable"]
         )
-    console().print(table)
+    print_table(table)
 
 
 # --- create ---
@@ -349,7 +345,8 @@ def send_csv(
     by ``done``, or, with ``via``, written as one proposal."""
     text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
     with opened(reference, network, account, via) as token:
-        rows = validate(token, text, csv_file.name)
+        with status(f"validating {csv_file.name}"):
+            rows = validate(token, text, csv_file.name)
         if via:
             send(token, rows, size, lambda n: None)
             return proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)

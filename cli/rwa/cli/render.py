@@ -2,29 +2,89 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from typing import Any
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from rwa.admin.control import ADMIN_POWERS
+from rwa.cli.terminal import console as console
+from rwa.cli.terminal import emit_json as emit_json
+from rwa.deploy.records import recorded_contracts
 
 ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow"}
 
 
-def console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    # Piped output (logs, CI) gets room for full addresses instead of rich's 80 columns.
-    width = None if stream.isatty() or "COLUMNS" in os.environ else 200
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+def _plain(cell: RenderableType) -> str:
+    return Text.from_markup(cell).plain if isinstance(cell, str) else cell.plain if isinstance(cell, Text) else str(cell)
 
 
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+def _natural_width(out: Console, table: Table) -> int:
+    """The width the table takes unsqueezed (rich's own measure stops at the console's width)."""
+    return out.measure(table, options=out.options.update_width(1_000_000)).maximum
+
+
+def fit(out: Console, table: Table) -> bool:
+    """Size the table's columns to the console without cutting a word, or say it cannot be done.
+
+    Squeezed below its natural width, rich shares the shortfall out evenly and cuts cells to
+    ellipses, losing names, addresses and digits. Here no-wrap columns (addresses, amounts) keep
+    their whole width, the others wrap between words but never narrower than their longest word.
+    """
+    natural = _natural_width(out, table)
+    if natural <= out.width:
+        return True
+    longest, longest_word = [], []
+    for column in table.columns:
+        texts = [_plain(column.header), *(_plain(cell) for cell in column.cells)]
+        lines = [line for text in texts for line in text.splitlines()] or [""]
+        longest.append(max(cell_len(line) for line in lines))
+        longest_word.append(max(cell_len(word) for line in lines for word in line.split() or [""]))
+    available = out.width - (natural - sum(longest))  # what borders and padding leave
+    # No-wrap columns keep their whole width; folding ones (free text) may break anywhere.
+    least = [
+        full if column.no_wrap else min(word, 8) if column.overflow == "fold" else word
+        for column, full, word in zip(table.columns, longest, longest_word, strict=True)
+    ]
+    spare = available - sum(least)
+    if spare < 0:
+        return False
+    widths = list(least)
+    wrapping = sorted((i for i, c in enumerate(table.columns) if not c.no_wrap), key=lambda i: longest[i] - least[i])
+    for position, index in enumerate(wrapping):
+        extra = min(longest[index] - least[index], spare // (len(wrapping) - position))
+        widths[index] += extra
+        spare -= extra
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    return True
+
+
+def fitted(out: Console, table: Table) -> RenderableType:
+    """The table when it fits the console (see :func:`fit`), else each row as a block of
+    label/value lines, every value whole at any width an address fits in."""
+    if fit(out, table):
+        return table
+    headers = [_plain(column.header) for column in table.columns]
+    cells = [list(column.cells) for column in table.columns]
+    blocks = Table.grid(padding=(0, 2))
+    blocks.add_column(style="dim", no_wrap=True)
+    blocks.add_column(overflow="fold")
+    for index, row in enumerate(zip(*cells, strict=True)):
+        if index:
+            blocks.add_row("", "")
+        for header, cell in zip(headers, row, strict=True):
+            blocks.add_row(header, cell)
+    return Group(Text(str(table.title)), blocks) if table.title else blocks
+
+
+def print_table(table: Table, out: Console | None = None) -> None:
+    """Print a table whole: as a table when it fits, row by row when it does not."""
+    out = out or console()
+    out.print(fitted(out, table))
 
 
 def plan_table(steps: list[Any], title: str) -> Table:
@@ -38,28 +98,42 @@ def plan_table(steps: list[Any], title: str) -> Table:
     return table
 
 
-def contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None) -> Table:
+def contracts_table(
+    record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None, out: Console | None = None
+) -> Table:
+    """Every recorded contract, the manifest's and the factory-made. Given the console, a table too
+    wide for it puts each implementation under its proxy's address instead of in a column of its
+    own, and leaves out the block (``--json`` and the record keep it)."""
+    wide = _contracts_table(record, title, drift, compact=False)
+    if out is None or _natural_width(out, wide) <= out.width:
+        return wide
+    return _contracts_table(record, title, drift, compact=True)
+
+
+def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[str]] | None, compact: bool) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("contract")
-    table.add_column("address", no_wrap=True)
+    table.add_column("address\nimplementation" if compact else "address", no_wrap=True)
     table.add_column("proxy")
-    table.add_column("implementation", no_wrap=True)
-    table.add_column("block", justify="right")
+    if not compact:
+        table.add_column("implementation", no_wrap=True)
+        table.add_column("block", justify="right")
     if drift is not None:
-        table.add_column("live")
-    for name, entry in sorted(record.get("contracts", {}).items()):
+        table.add_column("live", overflow="fold")
+    for name, entry in recorded_contracts(record):
         proxy = entry.get("proxy")
         label = name if entry["contractType"] == name else f"{name} ({entry['contractType']})"
-        row = [
-            label,
-            entry["address"],
-            proxy["kind"] if proxy else "-",
-            proxy["implementation"] if proxy else "-",
-            str(entry.get("blockNumber") or "-"),
-        ]
+        implementation = proxy["implementation"] if proxy else "-"
+        row = [label]
+        if compact:
+            row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
+        else:
+            block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
+            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, str(block or "-")]
         if drift is not None:
             problems = drift.get(name, [])
-            row.append("[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")
+            checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked
+            row.append("-" if not checked else "[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")
         table.add_row(*row)
     return table
 

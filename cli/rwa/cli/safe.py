@@ -11,7 +11,7 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.cli.options import account_option, json_option, network_option
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.deploy import session
 
@@ -75,7 +75,7 @@ def list_proposals(network: str | None, as_json: bool) -> None:
             table.add_column(column)
         for p in proposals:
             table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), p["status"], str(len(p.get("signatures", {}))), p["title"])
-        console().print(table)
+        print_table(table)
 
 
 @safe.command()
@@ -177,7 +177,7 @@ def list_operations(network: str | None, as_json: bool) -> None:
                 *(f"{stages[s]['id']} ({stages[s]['status']})" if s in stages else "-" for s in ("schedule", "execute")),
                 op["title"],
             )
-        console().print(table)
+        print_table(table)
 
 
 @timelock.command("execute")

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from rwa.cli.options import account_option, json_option, network_option, sent
+from rwa.cli.options import Group, account_option, json_option, network_option, sent
 from rwa.cli.render import console, emit_json
 from rwa.core import project
 from rwa.core.units import format_units
@@ -17,7 +17,7 @@ from rwa.domain.splits import Splits
 token_option = click.option("--token", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
 
 
-@click.group()
+@click.group(cls=Group)
 def split() -> None:
     """Revenue splits: payees and basis points, fixed for good. Identical splits share one address."""
 

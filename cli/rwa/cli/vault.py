@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from rwa.cli.options import (
+    Group,
     account_option,
     fields,
     json_option,
@@ -16,7 +17,7 @@ from rwa.cli.options import (
     sent,
     via_option,
 )
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.core.errors import parsed
 from rwa.core.parse import parse_wallet
@@ -26,7 +27,7 @@ from rwa.domain import nil
 from rwa.domain.vaults import Vaults
 
 
-@click.group()
+@click.group(cls=Group)
 def vault() -> None:
     """Athletes' vaults: one per athlete id, at an address known before it exists."""
 
@@ -123,7 +124,7 @@ def list_vaults(start: int, limit: int, network: str | None, as_json: bool) -> N
         name = f" ({row['recordName']})" if row["recordName"] else ""
         table.add_row(str(index), row["vault"] + name, row["athleteId"][:10] + "…", row["athleteWallet"],
                       row["splitter"] or "-", str(row["dealCount"]))  # fmt: skip
-    console().print(table)
+    print_table(table)
 
 
 @vault.command("set-splitter")

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import is_hex_address, to_checksum_address
+from eth_utils import is_hex_address
 
 from rwa.core.abi import role_id
-from rwa.core.errors import RwaError
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import parse_wallet
 
 CALL_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s*$", re.S)
 
@@ -82,9 +83,9 @@ def convert(value: Any, spec: Mapping[str, Any], addresses: Mapping[str, str]) -
     if abi_type == "address":
         if text in addresses:
             return addresses[text]
-        if not is_hex_address(text):
+        if not is_hex_address(text) and not text.lower().startswith("0x"):
             raise RwaError(f"not an address or a deployed contract name: {text!r}")
-        return to_checksum_address(text)
+        return parsed(parse_wallet, text)  # the one reading of addresses: 0x, and checksums checked
     if abi_type.startswith(("uint", "int")):
         try:
             return int(text, 0)

@@ -33,8 +33,9 @@ from rwa.chain.layouts import layout_for
 from rwa.core.abi import event_topic
 from rwa.core.errors import DriftError, ManifestError, RwaError, parsed
 from rwa.core.project import ProjectPaths
-from rwa.deploy import records
+from rwa.deploy import created, records
 from rwa.deploy.context import Target, load_record, make_resolver
+from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.journal import Intent, Journal, Outcome
 from rwa.deploy.manifest import Call, Contract, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
@@ -61,7 +62,6 @@ PROXY_TYPES = {
     ProxyKind.TRANSPARENT: "TransparentProxy",
     ProxyKind.BEACON: "BeaconInstanceProxy",
 }
-BEACON_TYPE = "Beacon"
 
 Reporter = Callable[[str, str, str], None]  # (action, name, detail)
 
@@ -270,17 +270,37 @@ class Executor:
         return outcome.address, outcome
 
     def _contract_type_at(self, address: str, resolver: Resolver) -> str:
+        return self._entry_at(address, resolver).contract_type
+
+    def _entry_at(self, address: str, resolver: Resolver) -> Contract:
         for name, facets in resolver.facets.items():
             if (facets.get("address") or "").lower() == address.lower():
-                return self.target.manifest.entry(name).contract_type
+                return self.target.manifest.entry(name)
         raise RwaError(f"factory at {address} is not an entry of the manifest on {self.target.network.name}")
+
+    def _factory_proxy(self, entry: Contract, factory_type: str, resolver: Resolver) -> dict[str, Any] | None:
+        """A factory-made entry behind a beacon: the manifest's one beacon of its contract type
+        (PropertyTokenBeacon for a PropertyToken), when the factory makes beacon proxies."""
+        proxy_type = created.FACTORY_PROXY_TYPES.get(factory_type)
+        beacons = [e.name for e in self.target.entries if e.beacon_only and e.contract_type == entry.contract_type]
+        beacon = resolver.facets.get(beacons[0], {}).get("address") if len(beacons) == 1 else None
+        if proxy_type is None or beacon is None:
+            return None
+        return created.beacon_proxy(self.target, proxy_type, beacon, entry.contract_type)
 
     def deploy_entry(self, entry: Contract, resolver: Resolver) -> dict[str, Any]:
         artifacts = self.target.artifacts
         artifact = artifacts[entry.contract_type]
         if entry.created_by is not None:
             made_at, made_by = self.create_through_factory(entry, resolver)
-            return self._record(entry, made_at, made_by, artifact.abi, entry.contract_type, resolver, None)
+            factory = self._entry_at(resolver.value(entry.created_by.factory), resolver)
+            proxy = self._factory_proxy(entry, factory.contract_type, resolver)
+            recorded = self._record(entry, made_at, made_by, artifact.abi, entry.contract_type, resolver, proxy)
+            recorded["createdBy"] = created.created_by(
+                factory.name, resolver.value(entry.created_by.factory), entry.created_by.function,
+                made_by.hash, made_by.block, self.sender,
+            )  # fmt: skip
+            return recorded
         args = resolver.values(entry.args)
         main_part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"
         implementation, impl_outcome = self.create(entry, main_part, entry.contract_type, args)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.artifacts import Artifact
 from rwa.core.abi import encode_call, jsonable, named_args
@@ -67,14 +67,19 @@ class Resolver:
 
 
 def facets_of(record: Mapping[str, Any]) -> dict[str, str | None]:
-    """What other entries may refer to in a recorded contract."""
+    """What other entries may refer to in a recorded contract, checksummed afresh: an address
+    edited by hand is then the entry's drift, not a failed call of every entry that uses it."""
     proxy = record.get("proxy") or {}
     return {
-        "address": record["address"],
-        "implementation": proxy.get("implementation"),
-        "admin": proxy.get("admin"),
-        "beacon": proxy.get("beacon"),
+        "address": _checksummed(record["address"]),
+        "implementation": _checksummed(proxy.get("implementation")),
+        "admin": _checksummed(proxy.get("admin")),
+        "beacon": _checksummed(proxy.get("beacon")),
     }
+
+
+def _checksummed(address: str | None) -> str | None:
+    return to_checksum_address(address.lower()) if address else None
 
 
 def decoded_args(entry: Contract, artifact: Artifact, resolver: Resolver) -> dict[str, Any]:
@@ -201,7 +206,7 @@ def entry_drift(
                 problems.append(f"implementation is {live_impl}, record says {proxy.get('implementation')}")
             if entry.proxy is ProxyKind.TRANSPARENT and not _addr_eq(observed.admin, proxy.get("admin")):
                 problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
-    elif proxy:
+    elif proxy and entry.created_by is None:  # a factory's contracts may be beacon proxies
         problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
     if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending or {}).get("bytecodeHash") != artifact.bytecode_hash:
         hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"

@@ -8,8 +8,11 @@ with sorted keys so diffs stay small; ``deployments/deployments.schema.json`` de
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,15 @@ from rwa.core.errors import ChainMismatchError, RwaError
 
 FORMAT = "rwa-deployments/1"
 SCHEMA_FILE = "deployments.schema.json"
+#: What the toolkit reads of every record and every recorded contract (part of the schema's
+#: ``required``, a test checks), checked on load so a hand-edited file fails with a sentence, not a
+#: KeyError.
+REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
+REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
+#: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
+#: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
+CREATED_SECTIONS = ("properties", "vaults")
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class DeploymentStore:
@@ -42,12 +54,50 @@ class DeploymentStore:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise RwaError(f"{path} is not valid JSON ({exc}); restore it from version control") from None
-        if data.get("format") != FORMAT:
-            raise RwaError(f"{path} is not an rwa deployments file (format {data.get('format')!r})")
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise RwaError(f"{path} is not an rwa deployments file (format {found!r})")
+        problems = [key for key in REQUIRED if key not in data]
+        contracts = data.get("contracts")
+        if isinstance(contracts, dict):
+            for name, entry in contracts.items():
+                lacking = [k for k in REQUIRED_CONTRACT if k not in entry] if isinstance(entry, dict) else ["everything"]
+                problems += [f"contracts.{name}.{k}" for k in lacking]
+                if not lacking and not _ADDRESS_RE.fullmatch(str(entry["address"])):
+                    problems.append(f"contracts.{name}.address as an address (0x and 40 hex digits)")
+        elif "contracts" in data:
+            problems.append("contracts (an object)")
+        if problems:
+            raise RwaError(f"{path} lacks {', '.join(problems)}; restore it from version control")
         return data
 
+    @contextmanager
+    def locked(self, network: str) -> Iterator[None]:
+        """Hold the network's record for a read-modify-write: other rwa processes wait here."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / f".{network}.json.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def save(self, network: str, record: dict[str, Any]) -> None:
-        write_json(self.path(network), record)
+        """Write the record whole and atomically, keeping what another process added meanwhile:
+        a deploy holds its record in memory for minutes while `rwa property create` may record a
+        property, and a save never drops a contract or a created entry it did not know about."""
+        with self.locked(network):
+            write_json(self.path(network), merged(self.load(network), record))
+
+    def update(self, network: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Read the record, ``change`` it in place and write it, all under the lock."""
+        with self.locked(network):
+            record = self.load(network)
+            if record is None:
+                raise RwaError(f"nothing deployed on {network} yet: run `rwa deploy`")
+            change(record)
+            write_json(self.path(network), record)
+            return record
 
     def networks(self) -> list[str]:
         if not self.directory.is_dir():
@@ -57,6 +107,43 @@ class DeploymentStore:
     def forget(self, network: str) -> None:
         self.path(network).unlink(missing_ok=True)
         self.journal_path(network).unlink(missing_ok=True)
+
+
+def merged(on_disk: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` over what is on disk: entries only on disk (written by another process) stay."""
+    if on_disk is None:
+        return record
+    result = dict(record)
+    for section in ("contracts", *CREATED_SECTIONS):
+        if section in on_disk or section in record:
+            result[section] = {**on_disk.get(section, {}), **record.get(section, {})}
+    return result
+
+
+def record_created(store: DeploymentStore, network: str, section: str, key: str, entry: dict[str, Any]) -> None:
+    """Add what a command made through a factory (a property, a vault) to the network's record."""
+    assert section in CREATED_SECTIONS, section
+
+    def add(record: dict[str, Any]) -> None:
+        record.setdefault(section, {})[key] = entry
+        record["updatedAt"] = now()
+
+    store.update(network, add)
+
+
+def recorded_contracts(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every contract of a record by name: the manifest's, then each factory-made part as
+    ``<id>.<part>`` (``MAIN-ST-1.token``, ``jane-doe.vault``) with the entry's ``createdBy``."""
+    found = sorted(record.get("contracts", {}).items())
+    for section in CREATED_SECTIONS:
+        for key, created in sorted(record.get(section, {}).items()):
+            for part, entry in created["contracts"].items():
+                found.append((f"{key}.{part}", {**entry, "createdBy": created["createdBy"]}))
+    return found
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def new_record(network: str, chain_id: int, genesis_hash: str) -> dict[str, Any]:
@@ -88,19 +175,32 @@ def stamp(record: dict[str, Any], manifest_hash: str, git_commit: str | None) ->
         "manifestHash": manifest_hash,
         "gitCommit": git_commit,
         "toolkitVersion": __version__,
-        "updatedAt": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "updatedAt": now(),
     }
 
 
 def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """hardhat-deploy's ``export-all`` shape: ``{chainId: [{name, chainId, contracts}]}``."""
+    """hardhat-deploy's ``export-all`` shape: ``{chainId: [{name, chainId, contracts}]}``, each
+    contract with its address and ABI and, as hardhat-deploy's own deployments keep them, the
+    creating transaction, its block (where an indexer starts) and a proxy's implementation."""
     exported: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         chain_id = str(record["chainId"])
-        contracts = {
-            name: {"address": entry["address"], "abi": entry["abi"]}
-            for name, entry in sorted(record["contracts"].items())
-        }
+        contracts = {}
+        for name, entry in recorded_contracts(record):
+            created = entry.get("createdBy") or {}
+            item: dict[str, Any] = {"address": entry["address"], "abi": entry["abi"]}
+            transaction = entry.get("transactionHash") or created.get("transactionHash")
+            block = entry.get("blockNumber")
+            if block is None:
+                block = created.get("blockNumber")
+            if transaction:
+                item["transactionHash"] = transaction
+            if block is not None:
+                item["receipt"] = {"blockNumber": block, "transactionHash": transaction}
+            if entry.get("proxy"):
+                item["implementation"] = entry["proxy"]["implementation"]
+            contracts[name] = item
         exported.setdefault(chain_id, []).append(
             {"name": record["network"], "chainId": chain_id, "contracts": contracts}
         )

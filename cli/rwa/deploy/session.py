@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from rwa.chain import artifacts as artifacts_module
 from rwa.chain import client as chain_module
@@ -25,7 +26,7 @@ def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
     """
     env_name = f"{network.name.upper()}_RPC_URL"
     if os.environ.get(env_name):
-        return os.environ[env_name]
+        return checked_url(os.environ[env_name], env_name)
     import yaml
 
     config: dict[str, Any] = yaml.safe_load((paths.root / "ape-config.yaml").read_text()) or {}
@@ -33,9 +34,18 @@ def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
     configured = (((config.get("node") or {}).get(ecosystem) or {}).get(ape_network) or {}).get("uri") or ""
     expanded = os.path.expandvars(str(configured))
     if expanded and "$" not in expanded:
-        return expanded
+        return checked_url(expanded, f"ape-config.yaml's node.{ecosystem}.{ape_network}.uri")
     hint = f" (ape-config.yaml asks for {configured})" if configured else ""
     raise RwaError(f"network '{network.name}' has no RPC URL: set {env_name}{hint}")
+
+
+def checked_url(url: str, source: str) -> str:
+    """An RPC URL Ape can connect to; anything else would surface as Ape's "No provider named"."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+        # The value is not repeated: RPC URLs often carry an API key.
+        raise RwaError(f"{source} is not an http(s) or ws(s) URL (like https://host/path)")
+    return url.strip()
 
 
 @contextmanager

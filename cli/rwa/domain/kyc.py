@@ -17,6 +17,7 @@ from typing import Any
 
 from rwa.admin import actions
 from rwa.admin.writer import Writer
+from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
 from rwa.deploy.context import Target
@@ -64,10 +65,7 @@ def attestation(wallet: str, investor_id: str, country: str, flags: str, expiry:
 
 def parse_csv(path: Path, now: int) -> list[Attestation]:
     """Every row of a CSV, or a RwaError listing every bad row with its line number."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RwaError(f"cannot read {path}: {exc.strerror}") from None
+    text = csvfile.read_text(path)
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -149,6 +147,17 @@ class Registry:
 
     def set_sanctioned(self, wallet: str, sanctioned: bool) -> str:
         return self._send("setSanctioned", wallet, sanctioned)
+
+    def downgrades(self, rows: list[Attestation]) -> list[str]:
+        """Rows that would take flags away from a wallet's current record (kyc, aml or accredited):
+        a re-import from an older or narrower sheet would otherwise quietly unverify investors."""
+        found = []
+        for item in rows:
+            (investor_id, _, flags, _), _ = actions.read(self.target, self.contract, "recordOf", item.wallet)
+            lost = flag_names(flags & ~item.flags)
+            if investor_id and lost:
+                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} -> {','.join(flag_names(item.flags)) or 'none'})")
+        return found
 
     def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:
         """Send rows in batches; each batch is simulated before it is signed."""

@@ -22,10 +22,12 @@ from eth_utils import is_hex_address, keccak, to_checksum_address
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
+from rwa.core import csvfile
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_wallet
 from rwa.core.units import amount_of, format_units, parse_amount
+from rwa.deploy import created
 from rwa.deploy.context import Target, load_record, resolve_param
 from rwa.domain.kyc import flag_names
 
@@ -110,10 +112,7 @@ def parse_rows(text: str, decimals: int, unit: str, amount_required: bool) -> tu
 
 
 def read_csv(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RwaError(f"cannot read {path}: {exc.strerror}") from None
+    return csvfile.read_text(path)
 
 
 def refuse_rows(name: str, errors: Sequence[str]) -> None:
@@ -296,7 +295,34 @@ class Properties:
         receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), agents)))
         if receipt is None:
             return None, PROPOSED
-        return self.get(spec.id), receipt.hash
+        made = self.get(spec.id)
+        created.record(self.target, "properties", spec.label, self._record_entry(made, receipt))
+        return made, receipt.hash
+
+    def _record_entry(self, made: Property, receipt: Receipt) -> dict[str, Any]:
+        """The deployments file's entry of a property this command created: its three contracts,
+        each a beacon proxy of the factory's beacon for its kind."""
+        proxy_type = created.FACTORY_PROXY_TYPES[FACTORY]
+        parts = {
+            "token": ("PropertyToken", made.token, "tokenBeacon"),
+            "compliance": ("ModularCompliance", made.compliance, "complianceBeacon"),
+            "distributor": ("DividendDistributor", made.distributor, "distributorBeacon"),
+        }
+        contracts = {
+            key: created.part(self.target, kind, address, created.beacon_proxy(self.target, proxy_type, self._read(beacon), kind))
+            for key, (kind, address, beacon) in parts.items()
+        }
+        assert self.target.account is not None, "a sent transaction has a signer"
+        return {
+            "id": "0x" + made.id.hex(),
+            "name": made.name,
+            "symbol": made.symbol,
+            "decimals": made.decimals,
+            "createdBy": created.created_by(
+                FACTORY, self.factory.address, "createProperty", receipt.hash, receipt.block, self.target.account.address
+            ),
+            "contracts": contracts,
+        }
 
     def propose(self, title: str) -> dict[str, Any] | None:
         return self.writer.propose(title)

@@ -7,9 +7,12 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
+from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError, parsed
+from rwa.deploy import created as made
 from rwa.domain.nil import (
     ETH,
+    FACTORY,
     REGISTRY,
     VAULT_TYPE,
     Nil,
@@ -46,8 +49,23 @@ class Vaults(Nil):
         [created] = self.events(receipt, self.vault_factory, "VaultCreated")
         if created.args["vault"] != predicted["vault"]:  # the factory's promise: worth a loud failure
             raise RwaError(f"vault created at {created.args['vault']}, not at the predicted {predicted['vault']}")
+        self._record(name, predicted, wallet, receipt)
         return {**predicted, "exists": True, "athleteWallet": wallet, "splitter": optional_address(split),
                 "transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used}  # fmt: skip
+
+    def _record(self, name: str, predicted: dict[str, Any], wallet: str, receipt: Receipt) -> None:
+        """The vault in the deployments file, under the athlete id as typed: a beacon proxy of the
+        factory's beacon."""
+        factory = self.vault_factory
+        proxy = made.beacon_proxy(self.target, made.FACTORY_PROXY_TYPES[FACTORY], self.read(factory, "beacon"), VAULT_TYPE)
+        assert self.target.account is not None, "a sent transaction has a signer"
+        made.record(self.target, "vaults", name, {
+            "id": predicted["athleteId"],
+            "athlete": wallet,
+            "createdBy": made.created_by(FACTORY, factory.address, "createVault", receipt.hash, receipt.block,
+                                         self.target.account.address),
+            "contracts": {"vault": made.part(self.target, VAULT_TYPE, predicted["vault"], proxy)},
+        })  # fmt: skip
 
     def set_splitter(self, text: str, splitter: str) -> dict[str, Any]:
         """The athlete points the vault's releases at a split."""

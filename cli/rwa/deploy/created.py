@@ -1,0 +1,66 @@
+"""What commands make through the suite's factories, as the deployments record keeps it.
+
+A factory call creates contracts the manifest does not list one by one: a property's token,
+compliance and distributor (`rwa property create`), an athlete's vault (`rwa vault create`), or a
+manifest entry with ``created_by``. Each is recorded with the factory and transaction that made it
+and, behind a beacon, its proxy facts, so integrators and `rwa upgrade` see every contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from rwa.deploy import records
+from rwa.deploy.context import Target
+
+BEACON_TYPE = "Beacon"
+#: How each factory's contracts reach their implementation: PropertyBeaconProxy keeps its beacon
+#: immutable; a vault is a 76-byte proxy with the beacon in its code (NILVaultFactory's docs).
+FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "MinimalBeaconProxy"}
+
+
+def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> dict[str, Any]:
+    """The proxy facts of a contract that runs whatever ``beacon`` points at, read now."""
+    implementation = target.chain.call(beacon, target.artifacts[BEACON_TYPE].abi, "implementation", [])
+    return {
+        "kind": "beacon",
+        "proxyContractType": proxy_type,
+        "implementation": to_checksum_address(implementation),
+        "implementationContractType": contract_type,
+        "implementationTransactionHash": None,
+        "admin": None,
+        "beacon": to_checksum_address(beacon),
+    }
+
+
+def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any] | None) -> dict[str, Any]:
+    """One contract a factory made: what to call, how, and its code now (the drift check's base)."""
+    address = to_checksum_address(address)
+    return {
+        "contractType": contract_type,
+        "address": address,
+        "abi": target.artifacts[contract_type].abi,
+        "codeHash": target.chain.code_hash(address),
+        "proxy": proxy,
+    }
+
+
+def created_by(
+    factory: str, factory_address: str, function: str, transaction_hash: str | None, block: int | None, sender: str
+) -> dict[str, Any]:
+    """The factory (its record name and address), the call and the transaction that made something."""
+    return {
+        "factory": factory,
+        "address": to_checksum_address(factory_address),
+        "function": function,
+        "transactionHash": transaction_hash,
+        "blockNumber": block,
+        "sender": to_checksum_address(sender),
+    }
+
+
+def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:
+    """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
+    records.record_created(target.store, target.network.name, section, key, entry)
