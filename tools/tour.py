@@ -15,7 +15,9 @@ and times, progress timings, the anvil's pid, and values that come out of random
 (transaction and Safe hashes, proposal ids, signatures, unix deadlines). Those may differ from the
 README, but consistently: a value the README shows twice must come out twice, and when a later
 command uses it (``rwa safe sign 0000-a9e5d2c8``), it runs with the value this run printed. The
-scratch folders and port are shown as the defaults (``deployments``, ``.rwa``, port 8545).
+scratch folders and port are shown as the defaults (``deployments``, ``.rwa``, port 8545). The
+timelock salts of proposals, random in `rwa`, are numbered here, so proposal ids and hashes stay
+the same from one ``--write`` to the next.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import contextlib
 import difflib
 import io
+import itertools
 import os
 import re
 import shlex
@@ -48,7 +51,7 @@ VOLATILE = re.compile(
     r"|(?P<hash>0x[0-9a-fA-F]{64}\b)"
     r"|(?P<cut>0x[0-9a-fA-F]{4,}…)"
     r"|(?P<proposal>\b\d{4}-[0-9a-f]{8}\b)"
-    r"|(?P<datetime>\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\+00:00| UTC|Z)?)?)"
+    r"|(?P<datetime>\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}(?::\d{1,2}){0,2}(?:\+\d{1,2}(?::\d{0,2})?| UTC|Z)?)?)"
     r"|(?P<clock>\b\d+:\d{2}:\d{2}\b)"
     r"|(?P<unix>\b1[6-9]\d{8}\b)"
     r'|(?<="pid": )(?P<pid>\d+)'
@@ -143,6 +146,14 @@ class Tour:
             NO_COLOR="1",
         )
         os.chdir(ROOT)
+        # Timelock salts are random; the tour's are numbered, so its proposals keep their ids (and
+        # their order in `rwa safe list`) from one run to the next.
+        from eth_utils import keccak
+
+        from rwa.admin import governance
+
+        numbers = itertools.count(1)
+        governance.new_salt = lambda: "0x" + keccak(text=f"rwa-tour-salt-{next(numbers)}").hex()  # type: ignore[attr-defined]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -165,16 +176,22 @@ class Tour:
         return text
 
     def run(self, text: str) -> tuple[int, list[str]]:
+        argv = self.argv(text)
         from rwa.cli.app import main
 
         buffer = io.StringIO()
         os.chdir(ROOT)
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            try:
-                main(self.argv(text))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
+        program = sys.argv
+        sys.argv = ["rwa", *argv]  # Click names the program after argv[0]
+        try:
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+                try:
+                    main(argv)
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.argv = program
         out = buffer.getvalue()
         out = out.replace(str(self.scratch / "deployments"), "deployments").replace(str(self.scratch / "state"), ".rwa")
         out = out.replace(self.url, "http://127.0.0.1:8545")
@@ -237,7 +254,7 @@ def replay(write: bool, port: int, verbose: bool) -> int:
             for command in block.commands:
                 began = time.monotonic()
                 code, actual = tour.run(command.text)
-                where = f"README.md:{command.line + 1}: $ {command.text}"
+                where = f"README.md:{command.line + 1}: $ {tour.substitute(command.text)}"
                 if verbose:
                     print(f"{time.monotonic() - began:6.2f}s  {where}", file=sys.stderr)
                 if write:
