@@ -3,8 +3,8 @@
     .venv/bin/python tools/tour.py --check    # every command exits and prints what the README shows
     .venv/bin/python tools/tour.py --write    # rewrite the README's outputs from a real run
 
-A ```console block holds ``$ rwa ...`` lines, each followed by its output; other fenced blocks are
-illustrative and left alone. The commands run in this process (``rwa.cli.app.main``, as the tests'
+A ```console block holds ``$ rwa ...`` lines (or ``$ cat FILE``, to show an example file), each
+followed by its output; other fenced blocks are illustrative and left alone. The commands run in this process (``rwa.cli.app.main``, as the tests'
 in-process runner does), one after the other, against a private anvil on its own port with its own
 state and deployments folders (APE_FOUNDRY_HOST, RWA_STATE_DIR, RWA_DEPLOYMENTS_DIR), with
 COLUMNS=100 and NO_COLOR=1, from the project root (so ``examples/...`` paths resolve).
@@ -165,9 +165,9 @@ class Tour:
 
     def argv(self, text: str) -> list[str]:
         words = shlex.split(self.substitute(text), comments=True)
-        if not words or words[0] != "rwa":
-            raise SystemExit(f"not an rwa command: {text}")
-        return words[1:]
+        if not words or words[0] not in ("rwa", "cat"):
+            raise SystemExit(f"README.md: the tour runs `rwa ...` and `cat FILE` only, not: {text}")
+        return words
 
     def substitute(self, text: str) -> str:
         """A README command with the values it took from earlier outputs replaced by this run's."""
@@ -176,12 +176,14 @@ class Tour:
         return text
 
     def run(self, text: str) -> tuple[int, list[str]]:
-        argv = self.argv(text)
+        program, *argv = self.argv(text)
+        if program == "cat":  # to show an example file
+            return 0, [line.rstrip() for name in argv for line in (ROOT / name).read_text(encoding="utf-8").splitlines()]
         from rwa.cli.app import main
 
         buffer = io.StringIO()
         os.chdir(ROOT)
-        program = sys.argv
+        saved = sys.argv
         sys.argv = ["rwa", *argv]  # Click names the program after argv[0]
         try:
             with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
@@ -191,7 +193,7 @@ class Tour:
                 except SystemExit as exc:
                     code = exc.code if isinstance(exc.code, int) else 1
         finally:
-            sys.argv = program
+            sys.argv = saved
         out = buffer.getvalue()
         out = out.replace(str(self.scratch / "deployments"), "deployments").replace(str(self.scratch / "state"), ".rwa")
         out = out.replace(self.url, "http://127.0.0.1:8545")
@@ -266,9 +268,11 @@ def replay(write: bool, port: int, verbose: bool) -> int:
                 if expects_failure(command.output) != (code != 0):
                     wanted = "an error" if expects_failure(command.output) else "exit 0"
                     failures.append(f"{where}\n  the README shows {wanted}; it exited {code}:\n    " + "\n    ".join(actual))
+                    tour.learn(command.output, actual)
                     continue
                 problems = tour.compare(command.output, actual)
                 if problems:
+                    tour.learn(command.output, actual)  # so that later commands still get this run's values
                     failures.append(f"{where}\n  output differs:\n    " + "\n    ".join(problems))
             replaced[block.start] = new_block
     commands = sum(len(b.commands) for b in blocks)
