@@ -35,6 +35,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,12 +155,31 @@ class Tour:
 
         numbers = itertools.count(1)
         governance.new_salt = lambda: "0x" + keccak(text=f"rwa-tour-salt-{next(numbers)}").hex()  # type: ignore[attr-defined]
+        # Each command opens its network as it always does (manifest, node, compiler, account), but
+        # the Ape connection to the private chain stays open between commands, as in the tests'
+        # in-process runner: connecting costs more than most commands.
+        from rwa.chain import client
+
+        self.connect = client.connect
+        self.connections = contextlib.ExitStack()
+        opened: dict[tuple[str, str | None], client.Chain] = {}
+
+        @contextlib.contextmanager
+        def kept_open(ape_choice: str, rpc_url: str | None = None) -> Iterator[client.Chain]:
+            key = (ape_choice, rpc_url)
+            if key not in opened:
+                opened[key] = self.connections.enter_context(self.connect(ape_choice, rpc_url))
+            yield opened[key]
+
+        client.connect = kept_open  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from rwa.chain import node
+        from rwa.chain import client, node
         from rwa.core.project import ProjectPaths
 
+        self.connections.close()
+        client.connect = self.connect  # type: ignore[assignment]
         node.stop(ProjectPaths(ROOT))
         shutil.rmtree(self.scratch, ignore_errors=True)
 
