@@ -4,10 +4,12 @@
     .venv/bin/python tools/tour.py --write    # rewrite the README's outputs from a real run
 
 A ```console block holds ``$ rwa ...`` lines (or ``$ cat FILE``, to show an example file), each
-followed by its output; other fenced blocks are illustrative and left alone. The commands run in this process (``rwa.cli.app.main``, as the tests'
-in-process runner does), one after the other, against a private anvil on its own port with its own
-state and deployments folders (APE_FOUNDRY_HOST, RWA_STATE_DIR, RWA_DEPLOYMENTS_DIR), with
-COLUMNS=100 and NO_COLOR=1, from the project root (so ``examples/...`` paths resolve).
+followed by its output; other fenced blocks are illustrative and left alone. The commands run in
+this process (``rwa.cli.app.main``, as the tests' in-process runner does), one after the other,
+against a private anvil on its own port with its own state and deployments folders
+(APE_FOUNDRY_HOST, RWA_STATE_DIR, RWA_DEPLOYMENTS_DIR), with COLUMNS=100 and NO_COLOR=1, from the
+project root (so ``examples/...`` paths resolve). Stdout and stderr are shown together, as a
+terminal shows them. The Ape connection stays open from one command to the next.
 
 A command whose README output has a line starting with ``error:`` must exit non-zero, any other
 must exit 0. Outputs are compared after normalising what legitimately differs between runs: dates
@@ -133,6 +135,7 @@ class Tour:
         self.url = f"http://127.0.0.1:{port}"
         self.renamed: dict[str, str] = {}  # README value -> this run's
         self.renamed_back: dict[str, str] = {}
+        self.shown: dict[str, str] = {}  # --write: this run's value -> how the README shows it
 
     def __enter__(self) -> Tour:
         for name in CLEARED:
@@ -245,6 +248,29 @@ class Tour:
                     problems.append(f"{old} stands for {new} here but for {self.renamed.get(old) or self.renamed_back.get(new)} before")
         return problems
 
+    def shown_output(self, expected: list[str], actual: list[str], keep: bool) -> list[str]:
+        """--write: what the README shows for a command. An output that matched is kept as it is, so
+        rerunning --write changes only what really changed; in a new output, values that the README
+        already shows (a proposal id, a signature) keep their README form."""
+        if keep:
+            for (_, old_values), (_, new_values) in zip(map(skeleton, expected), map(skeleton, actual), strict=True):
+                for (kind, old), (_, new) in zip(old_values, new_values, strict=True):
+                    if kind in MAPPED:
+                        self.shown.setdefault(new, old)
+            return expected
+
+        def show(match: re.Match[str]) -> str:
+            value = match.group()
+            return self.shown.setdefault(value, value) if match.lastgroup in MAPPED else value
+
+        return [VOLATILE.sub(show, line) for line in actual]
+
+    def shown_command(self, text: str) -> str:
+        """--write: a command as the README shows it, with values taken from earlier outputs as shown there."""
+        for old, new in self.renamed.items():
+            text = text.replace(old, self.shown.get(new, new))
+        return text
+
     def learn(self, expected: list[str], actual: list[str]) -> None:
         """--write: pair the README's values with this run's, kind by kind, in order of appearance
         (values both show are the same; values already paired are skipped)."""
@@ -279,20 +305,21 @@ def replay(write: bool, port: int, verbose: bool) -> int:
                 where = f"README.md:{command.line + 1}: $ {tour.substitute(command.text)}"
                 if verbose:
                     print(f"{time.monotonic() - began:6.2f}s  {where}", file=sys.stderr)
-                if write:
-                    tour.learn(command.output, actual)
-                    if new_block:
-                        new_block.append("")
-                    new_block += [PROMPT + tour.substitute(command.text), *actual]
-                    continue
-                if expects_failure(command.output) != (code != 0):
-                    wanted = "an error" if expects_failure(command.output) else "exit 0"
-                    failures.append(f"{where}\n  the README shows {wanted}; it exited {code}:\n    " + "\n    ".join(actual))
-                    tour.learn(command.output, actual)
-                    continue
-                problems = tour.compare(command.output, actual)
+                same_exit = expects_failure(command.output) == (code != 0)
+                problems = tour.compare(command.output, actual) if same_exit else ["exit"]
                 if problems:
                     tour.learn(command.output, actual)  # so that later commands still get this run's values
+                if write:
+                    if command.output and not same_exit:
+                        now = f"fails now (exit {code})" if code else "succeeds now"
+                        print(f"note: {where}\n  {now}; review the README's text around it", file=sys.stderr)
+                    if new_block:
+                        new_block.append("")
+                    new_block += [PROMPT + tour.shown_command(command.text), *tour.shown_output(command.output, actual, keep=not problems)]
+                elif not same_exit:
+                    wanted = "an error" if expects_failure(command.output) else "exit 0"
+                    failures.append(f"{where}\n  the README shows {wanted}; it exited {code}:\n    " + "\n    ".join(actual))
+                elif problems:
                     failures.append(f"{where}\n  output differs:\n    " + "\n    ".join(problems))
             replaced[block.start] = new_block
     commands = sum(len(b.commands) for b in blocks)
