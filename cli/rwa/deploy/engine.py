@@ -201,13 +201,13 @@ class Executor:
             first = flight[0]
             receipt = self._mined(flight)
             if receipt is None and self.chain.mined_nonce(first.sender) <= first.nonce:
-                self.report("resume", first.key, f"waiting for {flight[-1].hash[:12]}… (nonce {first.nonce})")
+                self.report("resume", _entry(first.key), f"waiting for {flight[-1].hash[:12]}… (nonce {first.nonce})")
                 receipt = self.await_flight(flight)
             if receipt is None:
                 self.taken(flight)
                 continue
             self._close(first, receipt)
-            self.report("resume", first.key, f"found mined in block {receipt.block}")
+            self.report("resume", _entry(first.key), f"found mined in block {receipt.block}")
 
     def _mined(self, flight: list[Intent]) -> Receipt | None:
         for intent in flight:
@@ -235,7 +235,7 @@ class Executor:
             receipt = self.chain.receipt(other.hash)
             assert receipt is not None
             self._close(first, receipt)
-            self.report("adopted", first.key, f"{other.hash[:12]}… did the same at nonce {first.nonce}")
+            self.report("adopted", _entry(first.key), f"{other.hash[:12]}… did the same at nonce {first.nonce}")
             return
         if other is None:
             what = "a transaction before the journal began"
@@ -244,7 +244,7 @@ class Executor:
         else:
             what = f"{other.hash[:12]}…, a call to {other.to}"
         self.journal.record_abandoned(first.key, flight[-1].hash, f"nonce {first.nonce} taken by {what}")
-        self.report("abandoned", first.key, f"nonce {first.nonce} was taken by {what}; the step is checked again")
+        self.report("abandoned", _entry(first.key), f"nonce {first.nonce} was taken by {what}; the step is checked again")
 
     # --- sending --------------------------------------------------------------------------
 
@@ -293,7 +293,7 @@ class Executor:
             self.recovered.remove(tx)
             outcome = Outcome(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
             self.journal.record_outcome(outcome)
-            self.report("adopted", key.split("/")[0], f"{made}, created by {tx.hash[:12]}… (nonce {tx.nonce})")
+            self.report("adopted", _entry(key), f"{made}, created by {tx.hash[:12]}… (nonce {tx.nonce})")
             return outcome
         return None
 
@@ -317,11 +317,11 @@ class Executor:
         receipt = self.await_flight([intent])
         if receipt is None:
             self.taken([intent])
-            raise RwaError(f"{key.split('/')[0]}: another transaction took nonce {nonce} while ours waited; rerun to resume")
+            raise RwaError(f"{_entry(key)}: another transaction took nonce {nonce} while ours waited; rerun to resume")
         outcome = self._close(intent, receipt)
         if receipt.status != 1:
             reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
-            raise RwaError(f"{key.split('/')[0]}: transaction {receipt.hash} reverted: {reason}")
+            raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
         return outcome
 
     def await_flight(self, flight: list[Intent]) -> Receipt | None:
@@ -343,7 +343,7 @@ class Executor:
                 return receipt
             if time.monotonic() - started > self.timeout:
                 raise RwaError(
-                    f"{latest.key.split('/')[0]}: transaction {latest.hash} not mined after {self.timeout:.0f}s; "
+                    f"{_entry(latest.key)}: transaction {latest.hash} not mined after {self.timeout:.0f}s; "
                     "rerun to resume (it is kept, and replaced if it stays stuck)"
                 )
             raw = decode_raw(latest.raw)
@@ -355,7 +355,7 @@ class Executor:
                 if status == NONCE_USED:
                     continue
                 if status == ACCEPTED and fits:
-                    self.report("resent", latest.key.split("/")[0], f"{latest.hash[:12]}… (the node had dropped it)")
+                    self.report("resent", _entry(latest.key), f"{latest.hash[:12]}… (the node had dropped it)")
                     continue
             elif fits and not stuck:
                 continue
@@ -382,9 +382,9 @@ class Executor:
         self.journal.record_intent(intent)
         status, said = self.chain.offer(signed.raw)
         if status == FEE_TOO_LOW:
-            raise RwaError(f"{latest.key.split('/')[0]}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
+            raise RwaError(f"{_entry(latest.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
         self.report(
-            "replaced", latest.key.split("/")[0],
+            "replaced", _entry(latest.key),
             f"{latest.hash[:12]}… by {signed.hash[:12]}… (max fee {gwei(fees.max_fee)} gwei, nonce {latest.nonce})",
         )  # fmt: skip
         return intent
@@ -531,6 +531,11 @@ class Executor:
             if not check_holds(self.target, entry, call, resolver):
                 raise RwaError(f"{entry.name}: {call.function} was mined but {call.check.function} still does not hold")
             self.report("called", entry.name, call.function)
+
+
+def _entry(key: str) -> str:
+    """The manifest entry a journal key is about (``Registry/proxy/1a2b…`` → ``Registry``)."""
+    return key.split("/")[0]
 
 
 def created_address(receipt: Receipt, address: str | None, address_topic: str | None) -> str | None:

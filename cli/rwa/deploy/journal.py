@@ -96,8 +96,21 @@ class Journal:
             return []
         return read_lines(self.path, self.path.read_text(encoding="utf-8"))
 
+    def _cut_torn_tail(self) -> None:
+        """Drop a last line a crash cut short, before appending after it (else the next line would
+        be glued to it, and the journal read as damaged)."""
+        if not self.path.is_file():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+                handle.flush()
+                os.fsync(handle.fileno())
+
     def _append(self, entry: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._cut_torn_tail()
         entry = {**entry, "time": round(time.time(), 3)}
         entry["sum"] = checksum(entry)
         with open(self.path, "a", encoding="utf-8") as handle:
