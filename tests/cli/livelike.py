@@ -389,19 +389,20 @@ def crash_after_broadcast(run: Run, number: int) -> None:
 
 
 def journal_damaged(run: Run) -> Figures:
-    """A line in the middle of the journal changed: refused with one line and nothing sent; the
-    file put back (from the copy the refusal asks for), the rerun finishes."""
+    """A line in the middle of the journal changed: refused with one line and nothing sent. The
+    operator does what the refusal says (the file moved aside, `rwa deploy --adopt`): what the
+    deployer mined is matched on chain, and the rest is sent once."""
     crash_after_broadcast(run, 3)
     path = run.target.store.journal_path(NETWORK)
-    text = path.read_text()
-    lines = text.splitlines(keepends=True)
+    lines = path.read_text().splitlines(keepends=True)
     lines[1] = lines[1].replace('"nonce": 0', '"nonce": 7')
     path.write_text("".join(lines))
     sent = run.chain.mined_nonce()
     assert run.deploy() is None and "is damaged at line 2" in run.refusals[-1], run.refusals
     assert run.chain.mined_nonce() == sent
-    path.write_text(text)
-    complete(run, run.deploy())
+    assert f"mv {path} {path}.damaged" in run.refusals[-1] and "rwa deploy --adopt" in run.refusals[-1]
+    path.rename(path.with_name(path.name + ".damaged"))
+    complete(run, run.deploy(adopt=True))
     return run.figures()
 
 
