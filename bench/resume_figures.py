@@ -72,11 +72,15 @@ def main() -> None:
     print(f"  {'scenario':<46} {'sent/clean':>10} {'duplicates':>10} {'reruns':>6} {'hand edits':>10}  refusals")
     totals: dict[str, Any] = {"sent": 0, "clean": 0, "duplicates": 0, "edits": 0}
     for name, scenario in scenarios():
-        with tempfile.TemporaryDirectory(prefix="rwa-resume-") as scratch:
-            with livelike.live_chain(port) as chain, livelike.connected(chain) as connection:
-                paths = ProjectPaths(ROOT, deployments_override=Path(scratch))
-                target = Target(paths, manifest, manifest.network(livelike.NETWORK), connection, accounts.test_accounts[0], compiled)
-                figures = scenario(livelike.Run(chain, target, name))
+        with (
+            tempfile.TemporaryDirectory(prefix="rwa-resume-") as scratch,
+            livelike.live_chain(port) as chain,
+            livelike.connected(chain) as connection,
+        ):
+            paths = ProjectPaths(ROOT, deployments_override=Path(scratch))
+            network = manifest.network(livelike.NETWORK)
+            target = Target(paths, manifest, network, connection, accounts.test_accounts[0], compiled)
+            figures = scenario(livelike.Run(chain, target, name))
         totals["sent"] += figures.sent
         totals["clean"] += figures.clean
         totals["duplicates"] += figures.duplicates
