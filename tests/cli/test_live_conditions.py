@@ -41,7 +41,7 @@ def test_pending_at_resume_is_waited_for(run):
 def test_pending_dropped_by_the_node_is_rebroadcast(run):
     figures = livelike.pending_at_resume(run, dropped=True)
     exact(figures)
-    assert any(note.startswith("resent Registry") for note in figures.notes), figures.notes
+    assert any(note.startswith("resume Registry: re-broadcast") for note in figures.notes), figures.notes
 
 
 def test_nonce_taken_by_the_same_call_is_adopted(run):
@@ -116,3 +116,14 @@ def test_damaged_journal_is_refused(run):
 @pytest.mark.parametrize("fraction", [0.05, 0.5, 0.93])
 def test_truncated_journal_resumes_without_duplicate(run, fraction):
     exact(livelike.journal_truncated(run, fraction))
+
+
+def test_code_at_a_create2_address_refuses_an_unrecorded_deploy(run, accounts, tmp_path):
+    from dataclasses import replace
+
+    livelike.complete(run, run.deploy())
+    other = accounts[1]  # nonce 0 on this chain, but the Salted entry's address holds code
+    run.target = replace(run.target, account=other, paths=ProjectPaths(ROOT, deployments_override=tmp_path / "other"))
+    assert run.deploy() is None
+    assert "code already sits at the CREATE2 address of Salted" in run.refusals[-1]
+    assert other.nonce == 0

@@ -201,7 +201,12 @@ class Executor:
             first = flight[0]
             receipt = self._mined(flight)
             if receipt is None and self.chain.mined_nonce(first.sender) <= first.nonce:
-                self.report("resume", _entry(first.key), f"waiting for {flight[-1].hash[:12]}… (nonce {first.nonce})")
+                latest = flight[-1]
+                if self.chain.transaction(latest.hash) is None:  # never left, or the node dropped it
+                    status, _ = self.chain.offer(latest.raw)
+                    if status == ACCEPTED:
+                        self.report("resume", _entry(first.key), f"re-broadcast {latest.hash[:12]}…")
+                self.report("resume", _entry(first.key), f"waiting for {latest.hash[:12]}… (nonce {first.nonce})")
                 receipt = self.await_flight(flight)
             if receipt is None:
                 self.taken(flight)
