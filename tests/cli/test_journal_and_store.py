@@ -87,3 +87,52 @@ def test_export_matches_hardhat_deploy_export_all():
             {"name": "sepolia", "chainId": "11155111", "contracts": {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}]}}}
         ]
     }
+
+
+def test_damaged_line_is_refused_with_a_recovery_instruction(tmp_path):
+    from rwa.deploy.journal import JournalDamaged
+
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.record_intent(intent("A", 0, "0xa"))
+    journal.record_intent(intent("B", 1, "0xb"))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0].replace('"nonce": 0', '"nonce": 5') + lines[1])
+    with pytest.raises(JournalDamaged, match=r"damaged at line 1 .* run `rwa deploy --adopt`"):
+        journal.open_intents()
+    path.write_text(lines[0][:-1] + "\n" + "garbage\n" + lines[1])
+    with pytest.raises(JournalDamaged, match="damaged at line 2"):
+        journal.entries()
+
+
+def test_appending_after_a_torn_line_drops_it(tmp_path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.record_intent(intent("A", 0, "0xa"))
+    with open(path, "a") as handle:
+        handle.write('{"event": "intent", "key": "B", "no')
+    journal.record_intent(intent("C", 1, "0xc"))
+    assert [i.key for i in journal.open_intents()] == ["A", "C"]
+
+
+def test_a_replacement_joins_its_flight_and_either_mined_closes_it(tmp_path):
+    from dataclasses import replace
+
+    journal = Journal(tmp_path / "j.jsonl")
+    first = intent("A", 4, "0xa")
+    journal.record_intent(first)
+    journal.record_intent(replace(first, hash="0xa2", replaces="0xa", max_fee=9))
+    journal.record_intent(intent("B", 5, "0xb"))
+    assert [[i.hash for i in flight] for flight in journal.open_flights()] == [["0xa", "0xa2"], ["0xb"]]
+    journal.record_outcome(Outcome("A", "0xa2", 1, 7, None, 21000))
+    assert [[i.hash for i in flight] for flight in journal.open_flights()] == [["0xb"]]
+
+
+def test_begin_is_kept(tmp_path):
+    from rwa.deploy.journal import Begin
+
+    journal = Journal(tmp_path / "j.jsonl")
+    assert journal.begin() is None
+    journal.record_begin(Begin("0x" + "11" * 20, 3, 120))
+    journal.record_intent(intent("A", 3, "0xa"))
+    assert journal.begin() == Begin("0x" + "11" * 20, 3, 120)

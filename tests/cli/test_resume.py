@@ -11,7 +11,7 @@ import pytest
 from rwa.chain.client import Chain
 from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target
-from rwa.deploy.engine import apply_deployment
+from rwa.deploy.engine import DeployOptions, apply_deployment
 from rwa.deploy.journal import Journal
 
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -90,7 +90,7 @@ def test_crash_between_journal_and_chain_resumes(
     monkeypatch.setattr(Chain, "broadcast", broadcast)
     monkeypatch.setattr(Chain, "wait", wait)
     with pytest.raises(Crash):
-        apply_deployment(fresh_target)
+        apply_deployment(fresh_target, options=DeployOptions(fresh=True))  # the session's suite is there too
     journal = Journal(fresh_target.store.journal_path("local"))
     assert len(journal.open_intents()) == 1
     monkeypatch.undo()

@@ -84,6 +84,53 @@ class SignedTransaction:
     hash: str
     raw: str
     to: str | None
+    max_fee: int | None = None  # EIP-1559 fees, when the caller chose them (sign_priced)
+    priority_fee: int | None = None
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A transaction as a node knows it: in its pool (``block`` None) or mined."""
+
+    hash: str
+    sender: str
+    nonce: int
+    to: str | None
+    data: bytes
+    block: int | None
+
+
+@dataclass(frozen=True)
+class RawFields:
+    """What a signed transaction asks, read back from its bytes (to sign its replacement)."""
+
+    to: str | None
+    data: bytes
+    value: int
+    gas: int
+    max_fee: int
+    priority_fee: int
+
+
+def decode_raw(raw: str) -> RawFields:
+    """The fields of a signed EIP-1559 transaction."""
+    from eth_account.typed_transactions.typed_transaction import TypedTransaction
+    from hexbytes import HexBytes
+
+    fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    to = bytes(fields.get("to") or b"")
+    return RawFields(
+        to=to_checksum_address(to) if to else None,
+        data=bytes(fields["data"]),
+        value=int(fields["value"]),
+        gas=int(fields["gas"]),
+        max_fee=int(fields["maxFeePerGas"]),
+        priority_fee=int(fields["maxPriorityFeePerGas"]),
+    )
+
+
+#: How a node answered a broadcast (:meth:`Chain.offer`).
+ACCEPTED, NONCE_USED, FEE_TOO_LOW = "accepted", "nonce used", "fee too low"
 
 
 @dataclass(frozen=True)
@@ -116,6 +163,19 @@ def _event(log: Any) -> Event:
         transaction="0x" + bytes(log["transactionHash"]).hex(),
         log_index=int(log["logIndex"]),
         args=dict(log["args"]),
+    )
+
+
+def _sent(tx: Any) -> SentTransaction:
+    to = tx.get("to")
+    block = tx.get("blockNumber")
+    return SentTransaction(
+        hash="0x" + bytes(tx["hash"]).hex(),
+        sender=to_checksum_address(tx["from"]),
+        nonce=int(tx["nonce"]),
+        to=to_checksum_address(to) if to else None,
+        data=bytes(tx["input"]),
+        block=int(block) if block is not None else None,
     )
 
 
@@ -444,6 +504,111 @@ class Chain:
             if "already known" in text or "already imported" in text:
                 return  # re-broadcast of a transaction the node already has
             raise RwaError(f"the node refused the transaction: {describe_revert(exc)}") from None
+
+    # --- the pool, nonces and fees (resuming on live networks) ------------------------------
+
+    def mined_nonce(self, address: str) -> int:
+        """Transactions of ``address`` already mined (``nonce`` counts the pool's too)."""
+        return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "latest"))
+
+    def base_fee(self) -> int:
+        """The base fee the next block will charge."""
+        pending = self.web3.eth.get_block("pending")
+        fee = pending.get("baseFeePerGas")
+        if fee is None:
+            fee = self.web3.eth.get_block("latest").get("baseFeePerGas") or 0
+        return int(fee)
+
+    def suggested_priority_fee(self) -> int:
+        try:
+            return int(self.web3.eth.max_priority_fee)
+        except Exception:
+            return 10**9  # nodes without eth_maxPriorityFeePerGas: 1 gwei
+
+    def transaction(self, tx_hash: str) -> SentTransaction | None:
+        """A transaction the node knows (pending or mined), or None: dropped or never seen."""
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            tx = self.web3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return None
+        return _sent(tx)
+
+    def sent_by(self, sender: str, from_block: int, nonces: set[int] | None = None) -> list[SentTransaction]:
+        """The mined transactions of ``sender`` from ``from_block`` on (those at ``nonces`` only,
+        stopping once all are found), oldest first: how a crash's or another operator's
+        transactions are found when no journal names them."""
+        wanted = set(nonces) if nonces is not None else None
+        found: list[SentTransaction] = []
+        sender = to_checksum_address(sender)
+        for number in range(max(from_block, 0), self.block_number + 1):
+            block = self.web3.eth.get_block(number, full_transactions=True)
+            for tx in block["transactions"]:
+                if to_checksum_address(tx["from"]) != sender:
+                    continue
+                if wanted is None or int(tx["nonce"]) in wanted:
+                    found.append(_sent(tx))
+                    if wanted is not None:
+                        wanted.discard(int(tx["nonce"]))
+            if wanted is not None and not wanted:
+                break
+        return found
+
+    def sign_priced(
+        self, account: AccountAPI, to: str | None, data: bytes, nonce: int, max_fee: int, priority_fee: int,
+        gas: int | None = None, value: int = 0,
+    ) -> SignedTransaction:
+        """Sign an EIP-1559 transaction at the fees given (and gas, for a replacement); nothing
+        is broadcast."""
+        if self.provider is None:
+            raise RwaError("this connection only reads: it cannot sign")
+        ecosystem = self.provider.network.ecosystem
+        fields: dict[str, Any] = {
+            "data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id, "type": 2,
+            "max_fee": max_fee, "max_priority_fee": priority_fee,
+        }  # fmt: skip
+        if gas is not None:
+            fields["gas_limit"] = gas
+        if to is not None:
+            fields["receiver"] = to_checksum_address(to)
+        txn = ecosystem.create_transaction(sender=account.address, **fields)
+        try:
+            txn = account.prepare_transaction(txn)
+        except Exception as exc:
+            raise RwaError(f"transaction would fail: {describe_revert(exc)}") from None
+        signed = account.sign_transaction(txn)
+        if signed is None:
+            raise RwaError(f"account {account.address} declined to sign")
+        return SignedTransaction(
+            sender=to_checksum_address(account.address),
+            nonce=nonce,
+            hash="0x" + bytes(signed.txn_hash).hex(),
+            raw="0x" + signed.serialize_transaction().hex(),
+            to=to,
+            max_fee=max_fee,
+            priority_fee=priority_fee,
+        )
+
+    def offer(self, raw: str) -> tuple[str, str]:
+        """Broadcast, telling apart the refusals a resume acts on: ``ACCEPTED`` (also when the
+        node already has it), ``NONCE_USED`` (another transaction mined at its nonce) and
+        ``FEE_TOO_LOW`` (below the base fee, or too little over the one it would replace, or
+        more than the balance covers at its max fee), each with the node's words; any other
+        refusal is an error."""
+        try:
+            self.web3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            said = describe_revert(exc)
+            text = said.lower()
+            if "already known" in text or "already imported" in text:
+                return ACCEPTED, said
+            if "nonce too low" in text or "nonce has already been used" in text:
+                return NONCE_USED, said
+            if any(s in text for s in ("underpriced", "less than block base fee", "fee cap", "insufficient funds")):
+                return FEE_TOO_LOW, said
+            raise RwaError(f"the node refused the transaction: {said}") from None
+        return ACCEPTED, ""
 
     def receipt(self, tx_hash: str) -> Receipt | None:
         from web3.exceptions import TransactionNotFound

@@ -12,7 +12,9 @@ from rwa.cli.options import account_option, json_option, network_option
 from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
 from rwa.core.atomic import write_json
-from rwa.core.errors import RwaError
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import parse_duration
+from rwa.core.units import amount_of
 from rwa.deploy import engine, records, session
 from rwa.deploy.planner import Plan
 
@@ -25,9 +27,33 @@ def _steps_json(plan: Plan) -> list[dict[str, object]]:
 @network_option
 @account_option("deployer")
 @click.option("--plan", "plan_only", is_flag=True, help="Show what would happen; send nothing.")
+@click.option("--adopt", is_flag=True, help="No record but the account has deployed here: rebuild the record from the chain.")
+@click.option("--fresh", is_flag=True, help="No record but the account has sent before: deploy anew, deliberately.")
+@click.option("--wait", "wait_lock", is_flag=True, help="Wait for another operator's deploy on NETWORK instead of refusing.")
+@click.option("--max-fee", default=None, help="Cap on the max fee per gas, in gwei (over the network's fees.max_fee).")
+@click.option("--stuck-after", default=None, help="Replace a transaction unmined this long (90s, 5m) with higher fees.")
 @json_option
-def deploy(network: str | None, account: str | None, plan_only: bool, as_json: bool) -> None:
+def deploy(
+    network: str | None,
+    account: str | None,
+    plan_only: bool,
+    adopt: bool,
+    fresh: bool,
+    wait_lock: bool,
+    max_fee: str | None,
+    stuck_after: str | None,
+    as_json: bool,
+) -> None:
     """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy."""
+    if adopt and fresh:
+        raise RwaError("--adopt and --fresh exclude each other: rebuild the record, or deploy anew")
+    options = engine.DeployOptions(
+        adopt=adopt,
+        fresh=fresh,
+        wait=wait_lock,
+        max_fee=amount_of(max_fee, 9, "gwei") if max_fee is not None else None,
+        stuck_after=parsed(parse_duration, stuck_after) if stuck_after is not None else None,
+    )
     paths = project.paths()
     out = console(stderr=as_json)
     with session.open_target(network, account, paths, reads_only=plan_only) as target:
@@ -43,7 +69,7 @@ def deploy(network: str | None, account: str | None, plan_only: bool, as_json: b
         def report(action: str, name: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {name}  [dim]{detail}[/]")
 
-        deploy_plan, record = engine.apply_deployment(target, report)
+        deploy_plan, record = engine.apply_deployment(target, report, options)
         if as_json:
             emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record})
             return

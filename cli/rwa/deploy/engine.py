@@ -9,34 +9,43 @@ any moment resumes where it stopped: nothing is created twice and nothing is los
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import replace as replaced
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.artifacts import Artifact
 from rwa.chain.client import (
+    ACCEPTED,
     ADMIN_SLOT,
     BEACON_SLOT,
     CREATE2_DEPLOYER,
+    FEE_TOO_LOW,
     IMPLEMENTATION_SLOT,
     MULTICALL3,
     MULTICALL3_TYPE,
+    NONCE_USED,
     Chain,
     Read,
     ReadResult,
     Receipt,
+    SentTransaction,
     create2_address,
     create_address,
+    decode_raw,
 )
 from rwa.chain.layouts import layout_for
 from rwa.core.abi import event_topic
 from rwa.core.errors import DriftError, ManifestError, RwaError, parsed
 from rwa.core.project import ProjectPaths
-from rwa.deploy import created, records
+from rwa.deploy import created, lock, records
 from rwa.deploy.context import Target, load_record, make_resolver
 from rwa.deploy.created import BEACON_TYPE
-from rwa.deploy.journal import Intent, Journal, Outcome
+from rwa.deploy.fees import FeePolicy, Fees, gwei, policy_for
+from rwa.deploy.journal import Begin, Intent, Journal, Outcome
 from rwa.deploy.manifest import Call, Contract, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.planner import (
@@ -183,10 +192,35 @@ def git_commit(paths: ProjectPaths) -> str | None:
     return out.stdout.strip() or None
 
 
+@dataclass(frozen=True)
+class DeployOptions:
+    """How a deploy may proceed where the chain and the files disagree, and how it pays."""
+
+    adopt: bool = False  # no record: rebuild it from the chain (CREATE2 addresses, past creations)
+    fresh: bool = False  # no record: deploy anew, deliberately, though the account has sent before
+    wait: bool = False  # another operator holds the network: wait for them instead of refusing
+    max_fee: int | None = None  # wei per gas; over the network's fees.max_fee
+    stuck_after: int | None = None  # seconds; over the network's fees.stuck_after
+    timeout: float = 600.0  # seconds one transaction may take before the deploy stops (a rerun resumes)
+
+
+#: How long one look at a pending transaction waits before checking its fees and the pool again.
+POLL_SECONDS = 2.0
+#: How many blocks --adopt reads back for the deployer's past creations when no record bounds it.
+ADOPT_SCAN_BLOCKS = 20_000
+
+
 class Executor:
     """Sends the transactions of one deploy through the journal."""
 
-    def __init__(self, target: Target, journal: Journal, report: Reporter):
+    def __init__(
+        self,
+        target: Target,
+        journal: Journal,
+        report: Reporter,
+        policy: FeePolicy | None = None,
+        timeout: float = 600.0,
+    ):
         self.target = target
         self.chain = target.chain
         self.journal = journal
@@ -195,40 +229,215 @@ class Executor:
             raise RwaError("sending needs an account (--account)")
         self.account = target.account
         self.sender = to_checksum_address(target.account.address)
+        self.policy = policy or FeePolicy()
+        self.timeout = timeout
+        #: Creations the deployer mined that the journal does not name (a truncated journal, a lost
+        #: record): a step whose exact transaction is among them adopts it instead of sending again.
+        self.recovered: list[SentTransaction] = []
+
+    # --- what a previous run left in flight -----------------------------------------------
 
     def settle(self) -> None:
-        """Finish whatever a previous, interrupted run left in flight."""
-        for intent in self.journal.open_intents():
-            receipt = self.chain.receipt(intent.hash)
-            if receipt is None and self.chain.nonce(intent.sender) == intent.nonce:
-                self.report("resume", intent.key, f"re-broadcasting {intent.hash[:12]}…")
-                self.chain.broadcast(intent.raw)
-                receipt = self.chain.wait(intent.hash)
+        """Finish whatever a previous, interrupted run left in flight. A transaction whose nonce
+        is still free is waited for (re-broadcast if the node dropped it, outbid if it is stuck),
+        never replaced by a new step; only once another transaction has taken its nonce is it
+        given up, after looking at what that other transaction did."""
+        for flight in self.journal.open_flights():
+            first = flight[0]
+            receipt = self._mined(flight)
+            if receipt is None and self.chain.mined_nonce(first.sender) <= first.nonce:
+                latest = flight[-1]
+                if self.chain.transaction(latest.hash) is None:  # never left, or the node dropped it
+                    status, _ = self.chain.offer(latest.raw)
+                    if status == ACCEPTED:
+                        self.report("resume", _entry(first.key), f"re-broadcast {latest.hash[:12]}…")
+                self.report("resume", _entry(first.key), f"waiting for {latest.hash[:12]}… (nonce {first.nonce})")
+                receipt = self.await_flight(flight)
             if receipt is None:
-                self.journal.record_abandoned(intent.key, intent.hash, "nonce taken by another transaction")
+                self.taken(flight)
                 continue
-            address = created_address(receipt, intent.address, intent.address_topic) if receipt.status == 1 else None
-            self.journal.record_outcome(
-                Outcome(intent.key, intent.hash, receipt.status, receipt.block, address, receipt.gas_used)
+            self._close(first, receipt)
+            self.report("resume", _entry(first.key), f"found mined in block {receipt.block}")
+
+    def _mined(self, flight: list[Intent]) -> Receipt | None:
+        for intent in flight:
+            receipt = self.chain.receipt(intent.hash)
+            if receipt is not None:
+                return receipt
+        return None
+
+    def _close(self, intent: Intent, receipt: Receipt) -> Outcome:
+        address = created_address(receipt, intent.address, intent.address_topic) if receipt.status == 1 else None
+        outcome = Outcome(intent.key, receipt.hash, receipt.status, receipt.block, address, receipt.gas_used)
+        self.journal.record_outcome(outcome)
+        return outcome
+
+    def taken(self, flight: list[Intent]) -> None:
+        """Another transaction was mined at the flight's nonce: adopt it when it did exactly what
+        ours would (the same call, sent at other fees), else give ours up; the step is then
+        checked again (a creation's record, a call's check) before anything is re-sent."""
+        first = flight[0]
+        ours = decode_raw(first.raw)
+        begin = self.journal.begin()
+        found = self.chain.sent_by(first.sender, begin.block if begin else 0, {first.nonce})
+        other = found[0] if found else None
+        if other is not None and other.to == ours.to and other.data == ours.data:
+            receipt = self.chain.receipt(other.hash)
+            assert receipt is not None
+            self._close(first, receipt)
+            self.report("adopted", _entry(first.key), f"{other.hash[:12]}… did the same at nonce {first.nonce}")
+            return
+        if other is None:
+            what = "a transaction before the journal began"
+        elif other.to is None:
+            what = f"{other.hash[:12]}…, another creation"
+        else:
+            what = f"{other.hash[:12]}…, a call to {other.to}"
+        self.journal.record_abandoned(first.key, flight[-1].hash, f"nonce {first.nonce} taken by {what}")
+        self.report("abandoned", _entry(first.key), f"nonce {first.nonce} was taken by {what}; the step is checked again")
+
+    # --- sending --------------------------------------------------------------------------
+
+    def check_idle(self) -> None:
+        """Refuse to send while the account has transactions in flight that are not this deploy's:
+        another operator (or tool) sends from it, and both would sign the same nonces."""
+        pending, mined = self.chain.nonce(self.sender), self.chain.mined_nonce(self.sender)
+        if pending != mined:
+            raise RwaError(
+                f"{self.sender} has {pending - mined} pending transaction(s) this deploy did not send "
+                f"(nonces {mined}..{pending - 1}): another operator or tool is sending from it; "
+                "nothing was sent: rerun once they are mined"
             )
-            self.report("resume", intent.key, f"found mined in block {receipt.block}")
+
+    def begin(self) -> None:
+        """Note where this deploy starts, so a resume can find what the account mined since."""
+        if self.journal.begin() is None:
+            self.journal.record_begin(Begin(self.sender, self.chain.mined_nonce(self.sender), self.chain.block_number))
+
+    def recover(self, from_block: int, known_addresses: set[str]) -> None:
+        """Collect the deployer's mined creations since ``from_block`` that the journal does not
+        name and that no record holds: each may be a step done before the file that told of it
+        was lost, and is adopted by the step that would send exactly it."""
+        known = self.journal.known_hashes()
+        addresses = {a.lower() for a in known_addresses}
+        self.recovered = []
+        for tx in self.chain.sent_by(self.sender, from_block):
+            if tx.hash.lower() in known:
+                continue
+            if tx.to is None and create_address(self.sender, tx.nonce).lower() in addresses:
+                continue
+            self.recovered.append(tx)
+
+    def _adopt_recovered(
+        self, key: str, to: str | None, data: bytes, address: str | None, address_topic: str | None
+    ) -> Outcome | None:
+        for tx in self.recovered:
+            if (tx.to or "").lower() != (to or "").lower() or tx.data != data:
+                continue
+            receipt = self.chain.receipt(tx.hash)
+            if receipt is None or receipt.status != 1:
+                continue
+            made = created_address(receipt, create_address(self.sender, tx.nonce) if to is None else address, address_topic)
+            if made is None or not self.chain.code(made):
+                continue
+            self.recovered.remove(tx)
+            outcome = Outcome(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
+            self.journal.record_outcome(outcome)
+            self.report("adopted", _entry(key), f"{made}, created by {tx.hash[:12]}… (nonce {tx.nonce})")
+            return outcome
+        return None
 
     def send(
         self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None
     ) -> Outcome:
+        if to is None or address is not None or address_topic is not None:
+            adopted = self._adopt_recovered(key, to, data, address, address_topic)
+            if adopted is not None:
+                return adopted
         nonce = self.chain.nonce(self.sender)
-        signed = self.chain.sign(self.account, to, data, nonce)
+        fees = self.policy.price(self.chain.base_fee(), self.chain.suggested_priority_fee())
+        signed = self.chain.sign_priced(self.account, to, data, nonce, fees.max_fee, fees.priority_fee)
         if to is None:
             address = create_address(self.sender, nonce)
-        self.journal.record_intent(Intent(key, nonce, signed.hash, signed.raw, self.sender, address, address_topic))
+        intent = Intent(
+            key, nonce, signed.hash, signed.raw, self.sender, address, address_topic, fees.max_fee, fees.priority_fee
+        )
+        self.journal.record_intent(intent)
         self.chain.broadcast(signed.raw)
-        receipt = self.chain.wait(signed.hash)
-        made = created_address(receipt, address, address_topic) if receipt.status == 1 else None
-        outcome = Outcome(key, signed.hash, receipt.status, receipt.block, made, receipt.gas_used)
-        self.journal.record_outcome(outcome)
+        receipt = self.await_flight([intent])
+        if receipt is None:
+            self.taken([intent])
+            raise RwaError(f"{_entry(key)}: another transaction took nonce {nonce} while ours waited; rerun to resume")
+        outcome = self._close(intent, receipt)
         if receipt.status != 1:
-            raise RwaError(f"{key.split('/')[0]}: transaction {signed.hash} reverted: {self.chain.revert_reason(signed)}")
+            reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
+            raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
         return outcome
+
+    def await_flight(self, flight: list[Intent]) -> Receipt | None:
+        """Wait until one transaction of the flight is mined (its receipt), or another transaction
+        takes its nonce (None). Meanwhile a transaction the node dropped is re-broadcast, and one
+        stuck past the policy's time, or whose max fee the base fee has passed, is replaced at the
+        same nonce with higher fees; every replacement is journaled before it is broadcast."""
+        flight = list(flight)
+        started = since = time.monotonic()
+        while True:
+            latest = flight[-1]
+            try:
+                return self.chain.wait(latest.hash, POLL_SECONDS)
+            except RwaError:
+                pass  # not mined yet: look at the pool and the fees
+            taken = self.chain.mined_nonce(latest.sender) > latest.nonce
+            receipt = self._mined(flight)
+            if receipt is not None or taken:
+                return receipt
+            if time.monotonic() - started > self.timeout:
+                raise RwaError(
+                    f"{_entry(latest.key)}: transaction {latest.hash} not mined after {self.timeout:.0f}s; "
+                    "rerun to resume (it is kept, and replaced if it stays stuck)"
+                )
+            raw = decode_raw(latest.raw)
+            base_fee = self.chain.base_fee()
+            fits = Fees(raw.max_fee, raw.priority_fee).fits(base_fee)
+            stuck = time.monotonic() - since > self.policy.stuck_after
+            if self.chain.transaction(latest.hash) is None:
+                status, said = self.chain.offer(latest.raw)
+                if status == NONCE_USED:
+                    continue
+                if status == ACCEPTED and fits:
+                    self.report("resent", _entry(latest.key), f"{latest.hash[:12]}… (the node had dropped it)")
+                    continue
+            elif fits and not stuck:
+                continue
+            replacement = self.replace(latest, base_fee)
+            if replacement is not None:
+                flight.append(replacement)
+                since = time.monotonic()
+
+    def replace(self, latest: Intent, base_fee: int) -> Intent | None:
+        """Outbid ``latest`` at its nonce (the same call, higher fees within the cap); None when
+        the cap leaves no room, so the flight can only wait."""
+        raw = decode_raw(latest.raw)
+        fresh = self.policy.price(base_fee, self.chain.suggested_priority_fee())
+        fees = self.policy.bump(Fees(raw.max_fee, raw.priority_fee), fresh)
+        if fees is None:
+            return None
+        signed = self.chain.sign_priced(
+            self.account, raw.to, raw.data, latest.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
+        )
+        intent = replaced(
+            latest, hash=signed.hash, raw=signed.raw, max_fee=fees.max_fee, priority_fee=fees.priority_fee,
+            replaces=latest.hash,
+        )  # fmt: skip
+        self.journal.record_intent(intent)
+        status, said = self.chain.offer(signed.raw)
+        if status == FEE_TOO_LOW:
+            raise RwaError(f"{_entry(latest.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
+        self.report(
+            "replaced", _entry(latest.key),
+            f"{latest.hash[:12]}… by {signed.hash[:12]}… (max fee {gwei(fees.max_fee)} gwei, nonce {latest.nonce})",
+        )  # fmt: skip
+        return intent
 
     def create(self, entry: Contract, part: str, contract_type: str, args: list[Any]) -> tuple[str, Outcome | None]:
         """Deploy (or find already deployed) one contract of an entry."""
@@ -394,6 +603,11 @@ class Executor:
             self.report("called", entry.name, call.function)
 
 
+def _entry(key: str) -> str:
+    """The manifest entry a journal key is about (``Registry/proxy/1a2b…`` → ``Registry``)."""
+    return key.split("/")[0]
+
+
 def created_address(receipt: Receipt, address: str | None, address_topic: str | None) -> str | None:
     """A creation's address: known ahead (CREATE, CREATE2), or the event the factory emitted."""
     if address_topic is None:
@@ -426,8 +640,81 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
     return gas * target.chain.gas_price() * 5 // 4
 
 
-def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, dict[str, Any]]:
-    """Make the network match the manifest; safe to rerun, and to rerun after a crash."""
+def occupied_create2(target: Target) -> list[str]:
+    """The salted entries whose CREATE2 address already holds code (those whose constructor
+    arguments can be resolved before anything is deployed)."""
+    resolver = make_resolver(target, None)
+    found = []
+    for entry in target.entries:
+        if not entry.salt or entry.created_by is not None:
+            continue
+        try:
+            args = resolver.values(entry.args)
+        except Pending:
+            continue
+        part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"
+        artifact = target.artifacts[entry.contract_type]
+        initcode = target.chain.encode_deploy(artifact.abi, artifact.bytecode, args)
+        if target.chain.code(create2_address(CREATE2_DEPLOYER, keccak(text=f"{entry.salt}/{part}"), initcode)):
+            found.append(entry.name)
+    return found
+
+
+def check_unrecorded(target: Target, sender: str, options: DeployOptions) -> None:
+    """No record and no journal: refuse to create anything when the chain says this account has
+    deployed here before (its nonce is not zero, or a CREATE2 entry's address holds code), unless
+    told to rebuild the record (--adopt) or to deploy anew (--fresh). A lost file must never turn
+    into a second suite."""
+    if options.adopt or options.fresh:
+        return
+    nonce = target.chain.nonce(sender)
+    occupied = occupied_create2(target)
+    if not nonce and not occupied:
+        return
+    network = target.network.name
+    evidence = [f"{sender} has sent {nonce} transaction(s)"] if nonce else []
+    if occupied:
+        evidence.append(f"code already sits at the CREATE2 address of {', '.join(occupied)}")
+    hint = "; on a local chain `rwa node reset` also starts over" if target.network.local else ""
+    raise RwaError(
+        f"{target.store.path(network)} does not exist but {' and '.join(evidence)}: nothing was sent; "
+        f"rerun with --adopt to rebuild the record from the chain, or --fresh to deploy anew deliberately{hint}"
+    )
+
+
+def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | None, adopt: bool) -> int | None:
+    """The block from which the deployer's mined transactions are matched against the steps, or
+    None to match nothing: from the journal's beginning on a resume (a truncated journal loses
+    lines, not transactions); from the record's last creation when the journal is missing or cut
+    before its beginning, or with --adopt (bounded when there is no record)."""
+    begin = journal.begin()
+    if begin is not None:
+        return begin.block
+    blocks = [int(c["blockNumber"]) for c in (record or {}).get("contracts", {}).values() if c.get("blockNumber")]
+    if blocks and (adopt or journal.path.is_file()):
+        return max(blocks)
+    if adopt:
+        return max(0, target.chain.block_number - ADOPT_SCAN_BLOCKS)
+    return None
+
+
+def apply_deployment(
+    target: Target, report: Reporter = _silent, options: DeployOptions | None = None
+) -> tuple[Plan, dict[str, Any]]:
+    """Make the network match the manifest; safe to rerun, and to rerun after a crash. One
+    operator at a time: the network's lock is held throughout."""
+    options = options or DeployOptions()
+    holder = target.account.address if target.account is not None else "none"
+    network = target.network.name
+
+    def waiting(who: str) -> None:
+        report("waiting", network, f"for {who}")
+
+    with lock.hold(target.store.directory, network, holder, "rwa deploy", options.wait, waiting):
+        return _apply(target, report, options)
+
+
+def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Plan, dict[str, Any]]:
     ready_local_chain(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
@@ -442,9 +729,14 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
     store = target.store
     network = target.network
     journal = Journal(store.journal_path(network.name))
-    if not deploy_plan.writes and not journal.open_intents():
+    open_flights = journal.open_flights()  # a damaged journal is refused here, before anything is sent
+    if not deploy_plan.writes and not open_flights:
         assert record is not None or not target.entries
         return deploy_plan, record or {}
+    policy = policy_for(network, options.max_fee, options.stuck_after)
+    executor = Executor(target, journal, report, policy, options.timeout)
+    if record is None and not journal.intents():
+        check_unrecorded(target, executor.sender, options)
     if not network.local:
         cost, balance = estimate_cost(target, deploy_plan), target.chain.balance(target.account.address)
         if balance < cost:
@@ -452,6 +744,7 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
                 f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
                 f"{cost / 1e18:.6f} ETH; nothing was sent"
             )
+    start = recovery_start(target, journal, record, options.adopt)
     if record is None:
         record = records.new_record(network.name, target.chain.chain_id, target.chain.genesis_hash)
     stamp_args = (hash_manifest(target.manifest, network.name), git_commit(target.paths))
@@ -466,8 +759,11 @@ def apply_deployment(target: Target, report: Reporter = _silent) -> tuple[Plan, 
         if step.action == UPGRADE:
             record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
             report("recorded", step.name, step.detail)
-    executor = Executor(target, journal, report)
     executor.settle()
+    executor.check_idle()
+    if start is not None:
+        executor.recover(start, {c["address"] for c in record["contracts"].values()})
+    executor.begin()
     resolver = make_resolver(target, record)
     for entry in target.entries:
         if entry.name not in record["contracts"]:

@@ -4,16 +4,24 @@ Every transaction is recorded, signed, *before* it is broadcast (its intent: wha
 nonce, its hash and its raw bytes) and again once it is mined. A deploy that dies at any moment
 reads the journal back: a transaction that was mined is not sent again, one that was signed but
 never reached the chain is re-broadcast byte for byte, so no contract is created twice.
+
+A transaction replaced at the same nonce (higher fees) is another intent of the same key and
+nonce: together they are one *flight*, and whichever of them mines closes it. Each line carries a
+checksum of itself, so a damaged journal is refused rather than half-read; only a last line with
+no newline is ignored: the crash that cut it came before its transaction could be broadcast.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rwa.core.errors import RwaError
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,9 @@ class Intent:
     sender: str
     address: str | None  # the contract address a creation will have
     address_topic: str | None = None  # or: the event (topic 0) whose first indexed arg is it
+    max_fee: int | None = None
+    priority_fee: int | None = None
+    replaces: str | None = None  # the hash of the transaction this one outbids at the same nonce
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,45 @@ class Outcome:
     gas_used: int
 
 
+@dataclass(frozen=True)
+class Begin:
+    """Where a deploy started: the account's mined nonce and the chain's block then. Whatever the
+    account mined since, and the journal does not name, is looked for from that block."""
+
+    sender: str
+    nonce: int
+    block: int
+
+
+class JournalDamaged(RwaError):
+    """A line of the journal is not what was written: refuse rather than guess what was sent."""
+
+
+def checksum(entry: dict[str, Any]) -> str:
+    body = json.dumps({k: v for k, v in entry.items() if k != "sum"}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def read_lines(path: Path, text: str) -> list[dict[str, Any]]:
+    """The journal's entries, each checked; a damaged line (anywhere but a torn last one) refuses."""
+    lines = text.split("\n")[:-1]  # the last piece: "" after a final newline, else a line cut by a crash
+    entries = []
+    for number, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line)
+            valid = isinstance(entry, dict) and entry.get("sum") == checksum(entry)
+        except json.JSONDecodeError:
+            valid = False
+        if not valid:
+            raise JournalDamaged(
+                f"{path} is damaged at line {number} (its checksum does not match); nothing was sent: "
+                f"keep a copy (mv {path} {path}.damaged) and run `rwa deploy --adopt`, which matches what "
+                "the deployer already mined on chain"
+            )
+        entries.append(entry)
+    return entries
+
+
 class Journal:
     def __init__(self, path: Path):
         self.path = path
@@ -44,21 +94,39 @@ class Journal:
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.is_file():
             return []
-        entries = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash: its transaction was never sent
-        return entries
+        return read_lines(self.path, self.path.read_text(encoding="utf-8"))
+
+    def _cut_torn_tail(self) -> None:
+        """Drop a last line a crash cut short, before appending after it (else the next line would
+        be glued to it, and the journal read as damaged)."""
+        if not self.path.is_file():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def _append(self, entry: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._cut_torn_tail()
         entry = {**entry, "time": round(time.time(), 3)}
+        entry["sum"] = checksum(entry)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def record_begin(self, begin: Begin) -> None:
+        self._append({"event": "begin", **vars(begin)})
+
+    def begin(self) -> Begin | None:
+        """The first deploy's start that this journal covers."""
+        for entry in self.entries():
+            if entry.get("event") == "begin":
+                return Begin(entry["sender"], entry["nonce"], entry["block"])
+        return None
 
     def record_intent(self, intent: Intent) -> None:
         self._append({"event": "intent", **vars(intent)})
@@ -79,15 +147,37 @@ class Journal:
                 )
         return found
 
+    def known_hashes(self) -> set[str]:
+        """Every transaction this journal signed or adopted."""
+        return {e["hash"].lower() for e in self.entries() if e.get("event") in ("intent", "mined")}
+
+    def intents(self) -> list[Intent]:
+        return [_intent(e) for e in self.entries() if e.get("event") == "intent"]
+
+    def open_flights(self) -> list[list[Intent]]:
+        """The intents with no recorded outcome, grouped by (sender, nonce) — a transaction and its
+        replacements, oldest first — in nonce order: what a crash may have left in flight."""
+        entries = self.entries()
+        closed_hashes = {e["hash"] for e in entries if e.get("event") in ("mined", "abandoned")}
+        intents = [_intent(e) for e in entries if e.get("event") == "intent"]
+        closed = {(i.sender, i.nonce) for i in intents if i.hash in closed_hashes}
+        flights: dict[tuple[str, int], list[Intent]] = {}
+        for intent in intents:
+            if (intent.sender, intent.nonce) not in closed:
+                flights.setdefault((intent.sender, intent.nonce), []).append(intent)
+        return [flights[k] for k in sorted(flights, key=lambda k: (k[0], k[1]))]
+
     def open_intents(self) -> list[Intent]:
         """Intents with no recorded outcome: the transactions a crash may have left in flight."""
-        closed = {e["hash"] for e in self.entries() if e.get("event") in ("mined", "abandoned")}
-        return [
-            Intent(e["key"], e["nonce"], e["hash"], e["raw"], e["sender"], e.get("address"), e.get("address_topic"))
-            for e in self.entries()
-            if e.get("event") == "intent" and e["hash"] not in closed
-        ]
+        return [intent for flight in self.open_flights() for intent in flight]
 
     def clear(self) -> None:
         """Forget everything, once the deployments file holds all of it."""
         self.path.unlink(missing_ok=True)
+
+
+def _intent(entry: dict[str, Any]) -> Intent:
+    return Intent(
+        entry["key"], entry["nonce"], entry["hash"], entry["raw"], entry["sender"], entry.get("address"),
+        entry.get("address_topic"), entry.get("max_fee"), entry.get("priority_fee"), entry.get("replaces"),
+    )  # fmt: skip

@@ -166,6 +166,7 @@ class Network:
     local: bool = False
     accounts: Mapping[str, str] = field(default_factory=dict)  # name -> address or "test:N"
     params: Mapping[str, Any] = field(default_factory=dict)
+    fees: Mapping[str, Any] = field(default_factory=dict)  # the fee policy (rwa.deploy.fees)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""One operator at a time per network: a file lock next to the network's journal.
+
+Two processes sending from the same account race for nonces: both sign nonce n, one is refused as
+underpriced or "nonce too low", and each may create what the other just created. Every command
+that sends on a network holds :func:`hold` while it does; the kernel drops the lock when its
+process ends, even by ``kill -9``, so a crash leaves no stale lock. The file keeps who holds it, so
+a refusal can name them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from rwa.core.errors import RwaError
+
+
+class LockHeld(RwaError):
+    """Another process sends on this network."""
+
+
+def lock_path(directory: Path, network: str) -> Path:
+    return directory / f"{network}.lock"
+
+
+def describe(holder: dict[str, Any]) -> str:
+    """``pid 4242 on build-1 (account 0xf39F…, since 2026-11-28T19:30:00Z, rwa deploy)``."""
+    if not holder:
+        return "another process (it has not written its name yet)"
+    return (
+        f"pid {holder.get('pid')} on {holder.get('host')} (account {holder.get('account')}, "
+        f"since {holder.get('since')}, {holder.get('command')})"
+    )
+
+
+def _holder(handle: IO[str]) -> dict[str, Any]:
+    handle.seek(0)
+    try:
+        found = json.loads(handle.read() or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+@contextmanager
+def hold(
+    directory: Path,
+    network: str,
+    account: str,
+    command: str,
+    wait: bool = False,
+    waiting: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the network's lock for the block; refuse at once naming the holder, or with ``wait``
+    block until it is free (``waiting`` hears who is waited for)."""
+    path = lock_path(directory, network)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = describe(_holder(handle))
+            if not wait:
+                raise LockHeld(
+                    f"{network} is locked by {holder}: wait for it to finish, or rerun with --wait"
+                ) from None
+            if waiting is not None:
+                waiting(holder)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "account": account,
+            "since": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "command": command,
+        }
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(me, sort_keys=True))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
