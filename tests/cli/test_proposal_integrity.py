@@ -12,14 +12,24 @@ import threading
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rwa.admin import governance
+from rwa.admin.decode import MULTISEND_SELECTOR, Known, Undecodable, decode_safe_tx
 from rwa.admin.proposals import ProposalStore
 from rwa.admin.safe import SafeTx, typed_data
 from rwa.chain.client import Chain
 
 NEW_ATTESTOR = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
 OTHER = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+TIMELOCK, MULTISEND = "0x" + "11" * 20, "0x" + "22" * 20
+TIMELOCK_ABI = [
+    {"type": "function", "name": "schedule", "stateMutability": "nonpayable", "outputs": [], "inputs": [
+        {"name": n, "type": t} for n, t in (("target", "address"), ("value", "uint256"), ("data", "bytes"),
+                                            ("predecessor", "bytes32"), ("salt", "bytes32"), ("delay", "uint256"))
+    ]},
+]  # fmt: skip
 GRANT = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {NEW_ATTESTOR})"
 
 #: (field a reviewer reads, the edit) on a timelock schedule proposal for GRANT.
@@ -256,3 +266,72 @@ def test_execute_completes_after_a_crash(rwa, chain, suite, point):
     assert [p["id"] for p in listed if (p.get("timelock") or {}).get("stage") == "execute"] == [follow_up["id"]]
     receipt = web3.eth.get_transaction_receipt(executed["execution"]["transactionHash"])
     assert receipt["blockNumber"] == executed["execution"]["block"]
+
+
+def test_an_execute_proposal_keeps_the_delay_of_its_schedule(rwa):
+    schedule = rwa.json("safe", "propose", "--call", GRANT)
+    for signer in ("owner1", "owner2"):
+        rwa.run("safe", "sign", schedule["id"], "--account", signer)
+    _, follow_up = rwa.json("safe", "execute", schedule["id"])
+    path = proposal_file(rwa, follow_up)
+    path.write_text(json.dumps(edit(json.loads(path.read_text()), "timelock.delay", 86400)))
+    assert_refused_everywhere(rwa, follow_up, "timelock.delay")
+
+
+@settings(max_examples=200, deadline=None)
+@given(to=st.sampled_from([TIMELOCK, MULTISEND, OTHER]), data=st.binary(max_size=200), operation=st.sampled_from([0, 1, 2]))
+def test_decoding_arbitrary_calldata_refuses_or_explains(to, data, operation):
+    known = Known({TIMELOCK: ("Timelock", TIMELOCK_ABI)}, TIMELOCK_ABI, MULTISEND, TIMELOCK)
+    for payload in (data, bytes.fromhex("01d5062a") + data, MULTISEND_SELECTOR + data):
+        try:
+            decoded = decode_safe_tx(known, to, 0, payload, operation)
+        except Undecodable:
+            continue
+        assert decoded.safe_calls and all(c.data == "0x" + bytes.fromhex(c.data[2:]).hex() for c in decoded.calls)
+
+
+def test_a_proposal_goes_to_the_transaction_builder_and_back(rwa, tmp_path):
+    proposal = rwa.json("safe", "propose", "--call", GRANT)
+    exported = tmp_path / "batch.json"
+    rwa.run("safe", "export", proposal["id"], "--format", "tx-builder", "-o", str(exported))
+    document = json.loads(exported.read_text())
+    assert document["chainId"] == "31337" and document["meta"]["createdFromSafeAddress"] == proposal["safe"]["address"]
+    [tx] = document["transactions"]
+    assert tx["to"] == proposal["safeTx"]["to"] and tx["data"] == proposal["safeTx"]["data"] and tx["value"] == "0"
+    assert tx["contractMethod"]["name"] == "schedule"
+    assert [i["name"] for i in tx["contractMethod"]["inputs"]] == ["target", "value", "data", "predecessor", "salt", "delay"]
+    assert tx["contractInputsValues"]["delay"] == "0" and tx["contractInputsValues"]["salt"] == proposal["timelock"]["salt"]
+
+    imported = rwa.json("safe", "import", str(exported))
+    assert imported["id"] != proposal["id"] and imported["safeTx"]["nonce"] == proposal["safeTx"]["nonce"] + 1
+    for key in ("calls", "safeCalls", "timelock", "safe"):
+        assert imported[key] == proposal[key], key
+    assert imported["safeTx"]["data"] == proposal["safeTx"]["data"]
+
+    # The web app's way: no data, the method and its inputs (encoded with the toolkit's ABI).
+    by_method = {**document, "transactions": [{**tx, "data": None}]}
+    exported.write_text(json.dumps(by_method))
+    assert rwa.json("safe", "import", str(exported))["safeTx"]["data"] == proposal["safeTx"]["data"]
+
+
+@pytest.mark.parametrize(
+    "field, change",
+    [
+        ("transactions[0].contractMethod.name", lambda d: d["transactions"][0]["contractMethod"].update(name="cancel")),
+        ("transactions[0].contractInputsValues", lambda d: d["transactions"][0]["contractInputsValues"].update(delay="86400")),
+        ("chainId", lambda d: d.update(chainId="1")),
+        ("meta.createdFromSafeAddress", lambda d: d["meta"].update(createdFromSafeAddress=OTHER)),
+        ("transactions[0].data", lambda d: d["transactions"][0].update(data="0xdeadbeef")),
+    ],
+)
+def test_a_transaction_builder_file_that_misdescribes_its_calldata_is_refused(rwa, tmp_path, field, change):
+    proposal = rwa.json("safe", "propose", "--call", GRANT)
+    exported = tmp_path / "batch.json"
+    rwa.run("safe", "export", proposal["id"], "-o", str(exported))
+    document = json.loads(exported.read_text())
+    change(document)
+    exported.write_text(json.dumps(document))
+    folder = rwa.deployments / "proposals" / "local"
+    before = sorted(p.name for p in folder.glob("*.json"))
+    assert rwa.refused("safe", "import", str(exported)).startswith(f"error: {field}")
+    assert sorted(p.name for p in folder.glob("*.json")) == before

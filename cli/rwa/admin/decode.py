@@ -136,7 +136,10 @@ def unpack_multisend(data: bytes) -> list[tuple[int, str, int, bytes]]:
     """MultiSend's packed transactions: (operation, to, value, data) each."""
     if data[:4] != MULTISEND_SELECTOR:
         raise Undecodable("a delegate call that is not multiSend(bytes)")
-    (packed,) = decode(["bytes"], data[4:])
+    try:
+        (packed,) = decode(["bytes"], data[4:])
+    except Exception as exc:
+        raise Undecodable(f"a MultiSend call whose batch does not decode ({exc})") from None
     found: list[tuple[int, str, int, bytes]] = []
     at = 0
     while at < len(packed):
@@ -184,7 +187,8 @@ def decode_safe_tx(known: Known, to: str, value: int, data: bytes, operation: in
 def _through_timelock(known: Known, call: Call) -> Decoded:
     data = bytes.fromhex(call.data[2:])
     item = function_by_selector(known.contracts[call.address][1], data[:4])
-    assert item is not None  # decode_call found it
+    if item is None:  # no calldata: value sent to the timelock, nothing scheduled
+        return Decoded([call], [call])
     args = decode([type_string(i) for i in item["inputs"]], data[4:])
     if call.function == "cancel":
         operation = Operation(call.address, "cancel", "0x" + bytes(args[0]).hex(), None, None, None)

@@ -23,8 +23,9 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import service as txservice
+from rwa.admin import txbuilder
 from rwa.admin.actions import Action, Deployed, deployed
-from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, Known, decode_proposal
+from rwa.admin.decode import CALL, DELEGATECALL, PROXY_ADMIN_ABI, Call, Decoded, Known, decode_proposal, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
     Expected,
@@ -484,6 +485,63 @@ def _sender(target: Target, execution: _Execution) -> str | None:
         return to_checksum_address(target.chain.web3.eth.get_transaction(execution.transaction)["from"])
     except Exception:
         return None
+
+
+def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict[str, Any]:
+    """A proposal as a Safe{Wallet} Transaction Builder file (its Safe calls, decoded)."""
+    proposal = store(target).load(proposal_id)
+    return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
+
+
+def import_tx_builder(target: Target, document: Any, title: str | None = None) -> dict[str, Any]:
+    """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
+    each call simulated as the Safe would run it, the file written and read back like any other."""
+    trusted = known(target)
+    batch = txbuilder.read(document, trusted)
+    if batch.chain_id != target.chain.chain_id:
+        raise RwaError(f"chainId: the file is for chain {batch.chain_id}, {target.network.name} is {target.chain.chain_id}")
+    safe_name = trusted.name(batch.safe) if batch.safe else None
+    if safe_name not in SAFES.values():
+        raise RwaError(f"meta.createdFromSafeAddress: {batch.safe} is not one of the Safes of {target.network.name}")
+    safe = safe_state(target, str(safe_name))
+    if len(batch.calls) == 1:
+        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), CALL)
+    elif trusted.multisend is None:
+        raise RwaError(f"transactions: batching {len(batch.calls)} calls needs a MultiSend contract on {target.network.name}")
+    else:
+        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), DELEGATECALL)
+    story = decode_safe_tx(trusted, *tx)  # each call was decoded already: this only adds the timelock's story
+    for call in story.safe_calls:
+        _simulate(target, safe.contract.address, _planned(call), _abi_for(trusted, call))
+    timelock = None
+    if story.timelock and story.timelock.stage != "cancel":
+        op = story.timelock
+        delay = op.delay if op.delay is not None else int(target.chain.call(op.address, _abi_for(trusted, story.safe_calls[0]), "getMinDelay", []))
+        timelock = {"address": op.address, "operationId": op.operationId, "salt": op.salt, "delay": delay, "stage": op.stage}
+    proposal = new_proposal(
+        network=target.network.name,
+        chain_id=target.chain.chain_id,
+        safe_name=safe.contract.name,
+        safe_address=safe.contract.address,
+        nonce=_next_nonce(target, safe),
+        title=title or batch.name or "; ".join(f"{c.contract or c.address}.{c.function}" for c in story.calls),
+        calls=[_planned(c) for c in story.calls],
+        safe_calls=[_planned(c) for c in story.safe_calls],
+        multisend=trusted.multisend,
+        timelock=timelock,
+        genesis_hash=target.chain.genesis_hash,
+    )
+    created = store(target).create(proposal)
+    return store(target).load(created["id"])
+
+
+def _planned(call: Call) -> PlannedCall:
+    return PlannedCall(call.contract or call.address, call.address, call.function, call.args, call.data, call.value)
+
+
+def _abi_for(trusted: Known, call: Call) -> list[dict[str, Any]]:
+    entry = trusted.contracts.get(call.address)
+    return entry[1] if entry else list(trusted.fallback)
 
 
 def reject(target: Target, proposal_id: str) -> dict[str, Any]:

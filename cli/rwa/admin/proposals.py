@@ -281,10 +281,23 @@ class ProposalStore:
             raise RwaError(f"{path.name} is not an rwa proposal")
         if proposal.get("id") != path.stem:
             raise RwaError(f"proposal {path.stem} refused: id: the file says {proposal.get('id')!r}")
-        found = problems(proposal, self.expected)
+        found = problems(proposal, self.expected) or self._against_schedule(proposal)
         if found:
             raise RwaError(f"proposal {path.stem} refused: {'; '.join(found)}")
         return proposal
+
+    def _against_schedule(self, proposal: dict[str, Any]) -> list[str]:
+        """An execute proposal's delay is not in its calldata: it must be its schedule's (checked there)."""
+        operation = proposal.get("timelock") or {}
+        schedule_id = operation.get("schedule")
+        if operation.get("stage") != "execute" or not schedule_id or not self.path(schedule_id).is_file():
+            return []
+        scheduled = self.load(schedule_id).get("timelock") or {}
+        return [
+            f"timelock.{key}: the file says {operation.get(key)!r}, its schedule {schedule_id} {scheduled.get(key)!r}"
+            for key in ("delay", "operationId")
+            if operation.get(key) != scheduled.get(key)
+        ]
 
     @contextmanager
     def locked(self, reference: str) -> Iterator[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +17,8 @@ from rwa.admin.decode import Decoded
 from rwa.cli.options import account_option, json_option, network_option
 from rwa.cli.render import console, emit_json
 from rwa.core import project
+from rwa.core.atomic import write_json
+from rwa.core.errors import RwaError
 from rwa.deploy import session
 
 
@@ -153,6 +158,41 @@ def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
         out.print(f"pushed {len(result.pushed)} signature(s), pulled {len(result.pulled)}")
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
         _show(proposal, False, governance.decoded(target, proposal), threshold)
+
+
+@safe.command("export")
+@click.argument("proposal_id")
+@click.option("--format", "file_format", type=click.Choice(["tx-builder"]), default="tx-builder", show_default=True,
+              help="tx-builder: a Safe{Wallet} Transaction Builder batch file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@network_option
+def export(proposal_id: str, file_format: str, output: Path | None, network: str | None) -> None:
+    """Write PROPOSAL_ID as a Transaction Builder file, to load in the Safe web app."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        document = governance.export_tx_builder(target, proposal_id, int(time.time() * 1000))
+    if output is None:
+        emit_json(document)
+        return
+    write_json(output, document)
+    console().print(f"[dim]written {output}[/]")
+
+
+@safe.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", default=None, help="A line for reviewers (default: the file's name).")
+@network_option
+@json_option
+def import_batch(file: Path, title: str | None, network: str | None, as_json: bool) -> None:
+    """Make a proposal from a Transaction Builder file (decoded, checked and simulated like any other)."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RwaError(f"{file.name} is not readable JSON ({exc})") from None
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal = governance.import_tx_builder(target, document, title)
+        _show(proposal, as_json, governance.decoded(target, proposal))
+        if not as_json:
+            console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
 
 
 @safe.command()
