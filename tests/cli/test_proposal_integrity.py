@@ -335,3 +335,21 @@ def test_a_transaction_builder_file_that_misdescribes_its_calldata_is_refused(rw
     before = sorted(p.name for p in folder.glob("*.json"))
     assert rwa.refused("safe", "import", str(exported)).startswith(f"error: {field}")
     assert sorted(p.name for p in folder.glob("*.json")) == before
+
+
+def test_cancelling_an_operation_supersedes_its_execute_proposal(rwa):
+    schedule = rwa.json("safe", "propose", "--call", GRANT)
+    for signer in ("owner1", "owner2"):
+        rwa.run("safe", "sign", schedule["id"], "--account", signer)
+    _, follow_up = rwa.json("safe", "execute", schedule["id"])
+    operation = schedule["timelock"]["operationId"]
+    cancel = rwa.json("timelock", "cancel", operation)
+    assert cancel["safeTx"]["nonce"] == follow_up["safeTx"]["nonce"]  # only one of the two can run
+    for signer in ("owner1", "owner2"):
+        rwa.run("safe", "sign", cancel["id"], "--account", signer)
+    rwa.json("safe", "execute", cancel["id"])
+    listed = {p["id"]: p for p in rwa.json("safe", "list")}
+    assert listed[follow_up["id"]]["status"] == "superseded"
+    assert listed[follow_up["id"]]["execution"]["proposal"] == cancel["id"]
+    [entry] = [o for o in rwa.json("timelock", "list") if o["operationId"] == operation]
+    assert entry["state"] == "unset"

@@ -411,7 +411,7 @@ def _outcome(
         return None
     nonce = int(proposal["safeTx"]["nonce"])
     if nonce >= history.nonce(safe):
-        return None
+        return _cancelled(target, proposal)
     ran = history.by_hash(safe, proposal["safeTxHash"])
     if ran is not None:
         success = ran.name == "ExecutionSuccess"
@@ -424,6 +424,17 @@ def _outcome(
         "transactionHash": spent.transaction if spent else None,
         "proposal": next(iter(by), None),
     }
+
+
+def _cancelled(target: Target, proposal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
+    operation = proposal.get("timelock") or {}
+    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != "unset":
+        return None
+    schedule = operation.get("schedule")
+    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != EXECUTED:
+        return None
+    return SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
 
 
 @dataclass(frozen=True)
@@ -567,7 +578,11 @@ def reject(target: Target, proposal_id: str) -> dict[str, Any]:
 
 
 def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
-    """A Safe proposal cancelling a scheduled timelock operation."""
+    """A Safe proposal cancelling a scheduled timelock operation.
+
+    It takes the Safe nonce of the operation's open execute proposal, if there is one: only one of
+    the two can ever run, and the other is then superseded (rather than blocking the Safe's queue).
+    """
     timelock_contract = deployed(target, TIMELOCK)
     state = operation_state(target, operation_id)
     if state not in ("waiting", "ready"):
@@ -575,12 +590,18 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
     safe = safe_state(target, SAFES["safe"])
     call = cancel_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, operation_id)
     _simulate(target, safe.contract.address, call, timelock_contract.abi)
+    pending = [
+        p["safeTx"]["nonce"]
+        for p in reconcile_all(target)
+        if p["status"] == OPEN and (p.get("timelock") or {}).get("operationId") == operation_id
+        and p["timelock"]["stage"] == "execute"
+    ]
     proposal = new_proposal(
         network=target.network.name,
         chain_id=target.chain.chain_id,
         safe_name=safe.contract.name,
         safe_address=safe.contract.address,
-        nonce=_next_nonce(target, safe),
+        nonce=pending[0] if pending else _next_nonce(target, safe),
         title=f"cancel timelock operation {operation_id[:10]}…",
         calls=[call],
         safe_calls=[call],
