@@ -405,7 +405,7 @@ def _outcome(
     if made_on and made_on != genesis:
         return STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
     safe = proposal["safe"]["address"]
-    if not target.chain.code(safe):
+    if not history.exists(safe):
         return STALE, {"reason": f"no Safe at {safe} on this chain any more"}
     if status != OPEN:
         return None
@@ -453,7 +453,13 @@ class _SafeHistory:
     def __init__(self, target: Target):
         self.target = target
         self._nonces: dict[str, int] = {}
+        self._code: dict[str, bool] = {}
         self._executions: dict[str, list[_Execution]] = {}
+
+    def exists(self, safe: str) -> bool:
+        if safe not in self._code:
+            self._code[safe] = bool(self.target.chain.code(safe))
+        return self._code[safe]
 
     def nonce(self, safe: str) -> int:
         if safe not in self._nonces:
