@@ -320,13 +320,13 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
 
 def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
     """The receipt of a transaction a crashed run signed and journalled; None if there is none
-    (or the node never got it and can no longer take it: then the run starts afresh)."""
+    (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
     sent = proposal.get("execution") or {}
     if not sent.get("raw"):
         return None
     found = target.chain.receipt(sent["transactionHash"])
     if found is not None:
-        return _checked(found)
+        return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
     try:
         target.chain.broadcast(sent["raw"])
     except RwaError:
