@@ -10,10 +10,10 @@ proposal invalid, and :func:`mismatches` names that field. Pure functions; no no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from rwa.core.abi import jsonable, type_string
@@ -96,7 +96,6 @@ class Decoded:
     safe_calls: list[Call]
     calls: list[Call]
     timelock: Operation | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class Undecodable(ValueError):
@@ -156,8 +155,6 @@ def unpack_multisend(data: bytes) -> list[tuple[int, str, int, bytes]]:
 
 def operation_id(targets: Sequence[str], values: list[int], payloads: list[bytes], predecessor: bytes, salt: bytes, batch: bool) -> str:
     """TimelockController's ``hashOperation`` / ``hashOperationBatch``."""
-    from eth_abi import encode
-
     if batch:
         encoded = encode(["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"], [targets, values, payloads, predecessor, salt])
     else:

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches
+from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches, operation_id
 from rwa.admin.safe import (
     CALL,
     DELEGATECALL,
@@ -76,19 +75,14 @@ class PlannedCall:
 
 def timelock_operation_id(calls: list[PlannedCall], predecessor: str, salt: str) -> str:
     """TimelockController's ``hashOperation`` (one call) or ``hashOperationBatch`` (several)."""
-    pred, salt_bytes = bytes.fromhex(predecessor[2:]), bytes.fromhex(salt[2:])
-    if len(calls) == 1:
-        call = calls[0]
-        encoded = encode(
-            ["address", "uint256", "bytes", "bytes32", "bytes32"],
-            [to_checksum_address(call.address), call.value, call.calldata, pred, salt_bytes],
-        )
-    else:
-        encoded = encode(
-            ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
-            [[to_checksum_address(c.address) for c in calls], [c.value for c in calls], [c.calldata for c in calls], pred, salt_bytes],
-        )
-    return "0x" + keccak(encoded).hex()
+    return operation_id(
+        [to_checksum_address(c.address) for c in calls],
+        [c.value for c in calls],
+        [c.calldata for c in calls],
+        bytes.fromhex(predecessor[2:]),
+        bytes.fromhex(salt[2:]),
+        batch=len(calls) > 1,
+    )
 
 
 def timelock_call(
