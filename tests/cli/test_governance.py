@@ -79,7 +79,7 @@ def test_tampered_or_truncated_proposal_is_refused(rwa, chain, suite):
         tampered = json.loads(original)
         tampered["safeCalls"][0]["data"] = tampered["safeCalls"][0]["data"][:-2] + "ff"
         path.write_text(json.dumps(tampered))
-        assert "no longer match" in rwa.refused("safe", "sign", proposal["id"], "--account", "owner2")
+        assert "safeCalls[0].data: the file says" in rwa.refused("safe", "sign", proposal["id"], "--account", "owner2")
 
         tampered = json.loads(original)
         tampered["safeTx"]["to"] = NEW_ATTESTOR
@@ -102,11 +102,11 @@ def test_rejected_nonce_cannot_be_executed_twice(rwa, chain, suite):
     proposal = propose(rwa, f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {NEW_ATTESTOR})")
     rejection = rwa.json("safe", "reject", proposal["id"])
     assert rejection["safeTx"]["nonce"] == proposal["safeTx"]["nonce"]
-    [done] = sign_and_execute(rwa, rejection["id"])
-    assert done["status"] == "executed"
     rwa.run("safe", "sign", proposal["id"], "--account", "owner1")
     rwa.run("safe", "sign", proposal["id"], "--account", "owner2")
-    assert "is already used" in rwa.refused("safe", "execute", proposal["id"])
+    [done] = sign_and_execute(rwa, rejection["id"])
+    assert done["status"] == "executed"
+    assert "is superseded" in rwa.refused("safe", "execute", proposal["id"])
     assert "is executed" in rwa.refused("safe", "execute", rejection["id"])
     assert not view(chain, suite, "ComplianceRegistry", "hasRole", ATTESTOR_ROLE, NEW_ATTESTOR)
 

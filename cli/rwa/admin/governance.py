@@ -5,10 +5,17 @@ execute proposal once the delay has passed); `--via guardian` sends them straigh
 Safe (pauses, which must not wait). Every step checks the chain first (owners, threshold, nonce,
 the timelock's state, a simulation), so a refusal sends nothing and leaves the proposal file as it
 was.
+
+Proposal files are brought up to date with the chain whenever they are listed, shown or executed
+(:func:`reconcile`): the Safe's nonce and its ExecutionSuccess/ExecutionFailure events say whether a
+proposal ran, failed, or lost its nonce to another transaction, and the chain's genesis hash whether
+the chain it was made for still exists. ``execute`` writes the transaction it signed into the file
+before it broadcasts, so a rerun after a crash at any point picks the job up where it stopped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +23,12 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import service as txservice
+from rwa.admin import txbuilder
 from rwa.admin.actions import Action, Deployed, deployed
+from rwa.admin.decode import CALL, DELEGATECALL, PROXY_ADMIN_ABI, Call, Decoded, Known, decode_proposal, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
+    Expected,
     PlannedCall,
     ProposalStore,
     cancel_call,
@@ -29,8 +39,8 @@ from rwa.admin.proposals import (
     with_outcome,
     with_signature,
 )
-from rwa.admin.safe import SafeTx, pack_signatures, recover_signer, typed_data
-from rwa.chain.client import Receipt, decode_revert
+from rwa.admin.safe import SafeTx, pack_signatures, typed_data
+from rwa.chain.client import Event, Receipt, decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
@@ -50,8 +60,31 @@ class SafeState:
     nonce: int
 
 
+#: Statuses a proposal can reach; only "proposed" may still be signed or executed.
+OPEN, EXECUTED, FAILED, SUPERSEDED, STALE = "proposed", "executed", "failed", "superseded", "stale"
+
+
+def known(target: Target) -> Known:
+    """The ABIs proposals are decoded with: the record's contracts by address, and every compiled
+    contract's (plus the proxy admin's) by selector, for contracts a factory made."""
+    contracts = ((load_record(target) or {}).get("contracts") or {}).items()
+    by_address: dict[str, tuple[str, list[dict[str, Any]]]] = {
+        to_checksum_address(entry["address"]): (name, entry["abi"]) for name, entry in contracts
+    }
+    fallback = [item for artifact in target.artifacts.values() for item in artifact.abi] + PROXY_ADMIN_ABI
+    timelock = ((load_record(target) or {}).get("contracts") or {}).get(TIMELOCK)
+    return Known(by_address, fallback, _optional_address(target, MULTISEND), timelock["address"] if timelock else None)
+
+
 def store(target: Target) -> ProposalStore:
-    return ProposalStore(target.paths.deployments_dir, target.network.name)
+    """The network's proposals, each checked against its calldata, this chain and this record."""
+    expected = Expected(target.network.name, target.chain.chain_id, known(target))
+    return ProposalStore(target.paths.deployments_dir, target.network.name, expected)
+
+
+def decoded(target: Target, proposal: dict[str, Any]) -> Decoded:
+    """What the proposal's calldata does (what `show` prints; the file's text was checked against it)."""
+    return decode_proposal(known(target), proposal)
 
 
 def safe_state(target: Target, name: str) -> SafeState:
@@ -84,8 +117,8 @@ def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
 def _next_nonce(target: Target, safe: SafeState) -> int:
     pending: list[int] = [
         p["safeTx"]["nonce"]
-        for p in store(target).all()
-        if p.get("status") == "proposed" and p.get("safe", {}).get("address") == safe.contract.address
+        for p in reconcile_all(target)
+        if p.get("status") == OPEN and p.get("safe", {}).get("address") == safe.contract.address
     ]
     return max([safe.nonce, *(n + 1 for n in pending if n >= safe.nonce)])
 
@@ -164,15 +197,19 @@ def propose_calls(
         safe_calls=safe_calls,
         multisend=multisend,
         timelock=timelock,
+        genesis_hash=target.chain.genesis_hash,
     )
-    store(target).save(proposal)
-    return proposal
+    return store(target).create(proposal)
 
 
 def sign(target: Target, proposal_id: str) -> dict[str, Any]:
-    """Add the signing account's signature, once checked against the Safe's current owners."""
+    """Add the signing account's signature, once checked against the Safe's current owners.
+
+    The signature is made outside the lock (a hardware wallet may take its time) and merged into
+    the file as it is then, so owners signing at the same moment all end up in it.
+    """
     proposals = store(target)
-    proposal = proposals.load(proposal_id)
+    proposal = reconcile(target, proposals.load(proposal_id))
     _require_open(proposal)
     account = _account(target)
     safe = safe_state(target, proposal["safe"]["name"])
@@ -187,10 +224,7 @@ def sign(target: Target, proposal_id: str) -> dict[str, Any]:
     if signature is None:
         raise RwaError(f"{signer} declined to sign")
     encoded = "0x" + bytes(signature.encode_rsv()).hex()
-    if recover_signer(proposal["safeTxHash"], encoded) != signer:
-        raise RwaError(f"the signature from {signer} does not recover to {signer}; nothing saved")
-    signed = with_signature(proposal, signer, encoded)
-    proposals.save(signed)
+    signed = proposals.add_signature(proposal["id"], signer, encoded)
     if txservice.service_url(target):
         try:
             txservice.sync(target, signed, safe.owners)
@@ -206,20 +240,54 @@ def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.Sy
     proposal = proposals.load(proposal_id)
     safe = safe_state(target, proposal["safe"]["name"])
     result = txservice.sync(target, proposal, safe.owners)
-    for owner, signature in result.pulled.items():
-        proposal = with_signature(proposal, owner, signature)
-    if result.pulled:
-        proposals.save(proposal)
-    return proposal, result
+
+    def merge(current: dict[str, Any]) -> dict[str, Any]:
+        for owner, signature in result.pulled.items():
+            if owner not in current["signatures"]:
+                current = with_signature(current, owner, signature)
+        return current
+
+    return (proposals.update(proposal["id"], merge) if result.pulled else proposal), result
 
 
 def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
-    """Execute a fully signed proposal; returns it, plus the follow-up execute proposal it opens."""
+    """Execute a fully signed proposal; returns it, plus the follow-up execute proposal it opens.
+
+    Crash-safe: the signed transaction is written into the file before it is broadcast, and the
+    whole run holds the proposal's lock. A rerun finds a sent transaction and waits for it (sending
+    it again if the node lost it), finds a mined one through the Safe's events, and writes a
+    timelock follow-up that a crash left unwritten.
+    """
     proposals = store(target)
-    proposal = proposals.load(proposal_id)
-    _require_open(proposal)
-    account = _account(target)
-    safe = safe_state(target, proposal["safe"]["name"])
+    with proposals.locked(proposal_id) as locked_id:
+        proposal = reconcile(target, proposals.load(locked_id))
+        if proposal["status"] == EXECUTED:
+            follow_up = _missing_follow_up(target, proposal)
+            if follow_up is None:
+                raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
+            return [proposal, follow_up]
+        _require_open(proposal)
+        account = _account(target)
+        safe = safe_state(target, proposal["safe"]["name"])
+        receipt = _resume(target, proposal)
+        if receipt is None:
+            receipt = _send(target, proposals, proposal, safe, account)
+        succeeded = _execution_succeeded(target, safe.contract, receipt)
+        executed = with_outcome(
+            proposal,
+            EXECUTED if succeeded else FAILED,
+            {"transactionHash": receipt.hash, "block": receipt.block, "executor": _executor(proposal, account), "success": succeeded},
+        )
+        proposals.save(executed)
+    results = [executed]
+    follow_up = _missing_follow_up(target, executed) if succeeded else None
+    if follow_up is not None:
+        results.append(follow_up)
+    return results
+
+
+def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], safe: SafeState, account: Any) -> Receipt:
+    """Check, sign, journal into the file, broadcast, wait: the first run of an execution."""
     tx = SafeTx.from_json(proposal["safeTx"])
     if tx.nonce < safe.nonce:
         raise RwaError(f"{proposal['id']}: Safe nonce {tx.nonce} is already used (the Safe is at {safe.nonce})")
@@ -238,29 +306,264 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
             ready_at = _ready_at(target, operation["operationId"])
             raise RwaError(f"timelock operation {operation['operationId'][:10]}… is {state}, ready at {ready_at}")
     args = tx.exec_args(pack_signatures(valid))
+    data = encode_call(safe.contract.abi, "execTransaction", args)
     try:
-        target.chain.web3.eth.call(
-            {"from": account.address, "to": safe.contract.address, "data": encode_call(safe.contract.abi, "execTransaction", args)}
-        )
+        target.chain.web3.eth.call({"from": account.address, "to": safe.contract.address, "data": data})
     except Exception as exc:
         raise RwaError(f"{proposal['id']} would fail: {decode_revert(safe.contract.abi + _inner_abis(target), exc)}") from None
-    receipt = target.chain.transact(account, safe.contract.address, safe.contract.abi, "execTransaction", args)
-    succeeded = _execution_succeeded(target, safe.contract, receipt)
-    executed = with_outcome(
-        proposal,
-        "executed" if succeeded else "failed",
-        {"transactionHash": receipt.hash, "block": receipt.block, "executor": account.address, "success": succeeded},
+    signed = target.chain.sign(account, safe.contract.address, data, target.chain.nonce(account.address))
+    sent = {"transactionHash": signed.hash, "raw": signed.raw, "executor": signed.sender, "block": None}
+    proposals.save({**proposal, "execution": sent})
+    target.chain.broadcast(signed.raw)
+    return _mined(target, signed.hash)
+
+
+def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
+    """The receipt of a transaction a crashed run signed and journalled; None if there is none
+    (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
+    sent = proposal.get("execution") or {}
+    if not sent.get("raw"):
+        return None
+    found = target.chain.receipt(sent["transactionHash"])
+    if found is not None:
+        return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
+    try:
+        target.chain.broadcast(sent["raw"])
+    except RwaError:
+        return None  # its account nonce was spent meanwhile: the Safe transaction never ran
+    return _mined(target, sent["transactionHash"])
+
+
+def _mined(target: Target, tx_hash: str) -> Receipt:
+    return _checked(target.chain.wait(tx_hash))
+
+
+def _checked(receipt: Receipt) -> Receipt:
+    if receipt.status != 1:
+        raise RwaError(f"execTransaction reverted in {receipt.hash}")
+    return receipt
+
+
+def _executor(proposal: dict[str, Any], account: Any) -> str:
+    return str((proposal.get("execution") or {}).get("executor") or to_checksum_address(account.address))
+
+
+def _missing_follow_up(target: Target, proposal: dict[str, Any]) -> dict[str, Any] | None:
+    """The timelock execute proposal an executed schedule opens, written if it is not there yet."""
+    operation = proposal.get("timelock")
+    if not operation or operation["stage"] != "schedule":
+        return None
+    for other in store(target).all():
+        timelock = other.get("timelock") or {}
+        if timelock.get("stage") == "execute" and timelock.get("operationId") == operation["operationId"]:
+            return None
+    return _follow_up(target, proposal, safe_state(target, proposal["safe"]["name"]))
+
+
+# --- bringing files up to date with the chain ------------------------------------------------
+
+
+def reconcile(target: Target, proposal: dict[str, Any]) -> dict[str, Any]:
+    """The proposal with its status as the chain has it now (saved if it changed)."""
+    return _reconcile(target, [proposal])[0]
+
+
+def reconcile_all(target: Target) -> list[dict[str, Any]]:
+    """Every proposal of the network (invalid ones as such), each brought up to date."""
+    return _reconcile(target, store(target).all())
+
+
+def _reconcile(target: Target, proposals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    genesis = target.chain.genesis_hash
+    history = _SafeHistory(target)
+    updated = []
+    for proposal in proposals:
+        outcome = _outcome(target, proposal, genesis, history)
+        if outcome is not None:
+            proposal = store(target).update(proposal["id"], _settle(proposal["status"], *outcome))
+        updated.append(proposal)
+    return updated
+
+
+def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The change that records an outcome, unless another process moved the file on meanwhile."""
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        return with_outcome(current, status, execution) if current["status"] == seen else current
+
+    return change
+
+
+def _outcome(
+    target: Target, proposal: dict[str, Any], genesis: str, history: _SafeHistory
+) -> tuple[str, dict[str, Any]] | None:
+    """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
+    status = proposal.get("status")
+    if status in ("invalid", STALE):
+        return None
+    made_on = proposal.get("genesisHash")
+    if made_on and made_on != genesis:
+        return STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
+    safe = proposal["safe"]["address"]
+    if not history.exists(safe):
+        return STALE, {"reason": f"no Safe at {safe} on this chain any more"}
+    if status != OPEN:
+        return None
+    nonce = int(proposal["safeTx"]["nonce"])
+    if nonce >= history.nonce(safe):
+        return _cancelled(target, proposal)
+    ran = history.by_hash(safe, proposal["safeTxHash"])
+    if ran is not None:
+        success = ran.name == "ExecutionSuccess"
+        execution = {"transactionHash": ran.transaction, "block": ran.block, "executor": _sender(target, ran), "success": success}
+        return (EXECUTED if success else FAILED), execution
+    spent = history.at_nonce(safe, nonce)
+    by = {p["id"] for p in store(target).all() if spent is not None and p.get("safeTxHash") == spent.safeTxHash}
+    return SUPERSEDED, {
+        "reason": f"Safe nonce {nonce} was used by another transaction",
+        "transactionHash": spent.transaction if spent else None,
+        "proposal": next(iter(by), None),
+    }
+
+
+def _cancelled(target: Target, proposal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
+    operation = proposal.get("timelock") or {}
+    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != "unset":
+        return None
+    schedule = operation.get("schedule")
+    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != EXECUTED:
+        return None
+    return SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
+
+
+@dataclass(frozen=True)
+class _Execution:
+    name: str  # ExecutionSuccess | ExecutionFailure
+    safeTxHash: str
+    transaction: str
+    block: int
+
+
+class _SafeHistory:
+    """A Safe's nonce and executions, read once per Safe. Every ``execTransaction`` bumps the
+    nonce and emits exactly one ExecutionSuccess or ExecutionFailure (txHash indexed), so the
+    n-th of those events, oldest first, is the one that spent nonce n."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self._nonces: dict[str, int] = {}
+        self._code: dict[str, bool] = {}
+        self._executions: dict[str, list[_Execution]] = {}
+
+    def exists(self, safe: str) -> bool:
+        if safe not in self._code:
+            self._code[safe] = bool(self.target.chain.code(safe))
+        return self._code[safe]
+
+    def nonce(self, safe: str) -> int:
+        if safe not in self._nonces:
+            self._nonces[safe] = int(self.target.chain.call(safe, self._abi(safe), "nonce", []))
+        return self._nonces[safe]
+
+    def executions(self, safe: str) -> list[_Execution]:
+        if safe not in self._executions:
+            events: list[Event] = []
+            for name in ("ExecutionSuccess", "ExecutionFailure"):
+                events += self.target.chain.events(safe, self._abi(safe), name, from_block=self._born(safe))
+            events.sort(key=lambda e: (e.block, e.log_index))
+            self._executions[safe] = [
+                _Execution(e.name, "0x" + bytes(e.args["txHash"]).hex(), e.transaction, e.block) for e in events
+            ]
+        return self._executions[safe]
+
+    def by_hash(self, safe: str, safe_tx_hash: str) -> _Execution | None:
+        return next((e for e in self.executions(safe) if e.safeTxHash == safe_tx_hash), None)
+
+    def at_nonce(self, safe: str, nonce: int) -> _Execution | None:
+        executions = self.executions(safe)
+        return executions[nonce] if len(executions) == self.nonce(safe) and nonce < len(executions) else None
+
+    def _abi(self, safe: str) -> list[dict[str, Any]]:
+        for entry in ((load_record(self.target) or {}).get("contracts") or {}).values():
+            if to_checksum_address(entry["address"]) == to_checksum_address(safe):
+                return list(entry["abi"])
+        return list(self.target.artifacts["SafeL2"].abi)
+
+    def _born(self, safe: str) -> int:
+        for entry in ((load_record(self.target) or {}).get("contracts") or {}).values():
+            if to_checksum_address(entry["address"]) == to_checksum_address(safe):
+                return int(entry.get("blockNumber") or 0)
+        return 0
+
+
+def _sender(target: Target, execution: _Execution) -> str | None:
+    try:
+        return to_checksum_address(target.chain.web3.eth.get_transaction(execution.transaction)["from"])
+    except Exception:
+        return None
+
+
+def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict[str, Any]:
+    """A proposal as a Safe{Wallet} Transaction Builder file (its Safe calls, decoded)."""
+    proposal = store(target).load(proposal_id)
+    return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
+
+
+def import_tx_builder(target: Target, document: Any, title: str | None = None) -> dict[str, Any]:
+    """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
+    each call simulated as the Safe would run it, the file written and read back like any other."""
+    trusted = known(target)
+    batch = txbuilder.read(document, trusted)
+    if batch.chain_id != target.chain.chain_id:
+        raise RwaError(f"chainId: the file is for chain {batch.chain_id}, {target.network.name} is {target.chain.chain_id}")
+    safe_name = trusted.name(batch.safe) if batch.safe else None
+    if safe_name not in SAFES.values():
+        raise RwaError(f"meta.createdFromSafeAddress: {batch.safe} is not one of the Safes of {target.network.name}")
+    safe = safe_state(target, str(safe_name))
+    if len(batch.calls) == 1:
+        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), CALL)
+    elif trusted.multisend is None:
+        raise RwaError(f"transactions: batching {len(batch.calls)} calls needs a MultiSend contract on {target.network.name}")
+    else:
+        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), DELEGATECALL)
+    story = decode_safe_tx(trusted, *tx)  # each call was decoded already: this only adds the timelock's story
+    for call in story.safe_calls:
+        _simulate(target, safe.contract.address, _planned(call), _abi_for(trusted, call))
+    timelock = None
+    if story.timelock and story.timelock.stage != "cancel":
+        op = story.timelock
+        delay = op.delay if op.delay is not None else int(target.chain.call(op.address, _abi_for(trusted, story.safe_calls[0]), "getMinDelay", []))
+        timelock = {"address": op.address, "operationId": op.operationId, "salt": op.salt, "delay": delay, "stage": op.stage}
+    proposal = new_proposal(
+        network=target.network.name,
+        chain_id=target.chain.chain_id,
+        safe_name=safe.contract.name,
+        safe_address=safe.contract.address,
+        nonce=_next_nonce(target, safe),
+        title=title or batch.name or "; ".join(f"{c.contract or c.address}.{c.function}" for c in story.calls),
+        calls=[_planned(c) for c in story.calls],
+        safe_calls=[_planned(c) for c in story.safe_calls],
+        multisend=trusted.multisend,
+        timelock=timelock,
+        genesis_hash=target.chain.genesis_hash,
     )
-    proposals.save(executed)
-    results = [executed]
-    if succeeded and operation and operation["stage"] == "schedule":
-        results.append(_follow_up(target, executed, safe))
-    return results
+    created = store(target).create(proposal)
+    return store(target).load(created["id"])
+
+
+def _planned(call: Call) -> PlannedCall:
+    return PlannedCall(call.contract or call.address, call.address, call.function, call.args, call.data, call.value)
+
+
+def _abi_for(trusted: Known, call: Call) -> list[dict[str, Any]]:
+    entry = trusted.contracts.get(call.address)
+    return entry[1] if entry else list(trusted.fallback)
 
 
 def reject(target: Target, proposal_id: str) -> dict[str, Any]:
     """A proposal that spends the same Safe nonce on nothing, so the original can never run."""
-    proposal = store(target).load(proposal_id)
+    proposal = reconcile(target, store(target).load(proposal_id))
     _require_open(proposal)
     safe = safe_state(target, proposal["safe"]["name"])
     nothing = PlannedCall(safe.contract.name, safe.contract.address, "(reject)", [], "0x")
@@ -275,13 +578,17 @@ def reject(target: Target, proposal_id: str) -> dict[str, Any]:
         safe_calls=[nothing],
         multisend=None,
         rejects=proposal["id"],
+        genesis_hash=target.chain.genesis_hash,
     )
-    store(target).save(rejection)
-    return rejection
+    return store(target).create(rejection)
 
 
 def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
-    """A Safe proposal cancelling a scheduled timelock operation."""
+    """A Safe proposal cancelling a scheduled timelock operation.
+
+    It takes the Safe nonce of the operation's open execute proposal, if there is one: only one of
+    the two can ever run, and the other is then superseded (rather than blocking the Safe's queue).
+    """
     timelock_contract = deployed(target, TIMELOCK)
     state = operation_state(target, operation_id)
     if state not in ("waiting", "ready"):
@@ -289,19 +596,25 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
     safe = safe_state(target, SAFES["safe"])
     call = cancel_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, operation_id)
     _simulate(target, safe.contract.address, call, timelock_contract.abi)
+    pending = [
+        p["safeTx"]["nonce"]
+        for p in reconcile_all(target)
+        if p["status"] == OPEN and (p.get("timelock") or {}).get("operationId") == operation_id
+        and p["timelock"]["stage"] == "execute"
+    ]
     proposal = new_proposal(
         network=target.network.name,
         chain_id=target.chain.chain_id,
         safe_name=safe.contract.name,
         safe_address=safe.contract.address,
-        nonce=_next_nonce(target, safe),
+        nonce=pending[0] if pending else _next_nonce(target, safe),
         title=f"cancel timelock operation {operation_id[:10]}…",
         calls=[call],
         safe_calls=[call],
         multisend=None,
+        genesis_hash=target.chain.genesis_hash,
     )
-    store(target).save(proposal)
-    return proposal
+    return store(target).create(proposal)
 
 
 def operation_state(target: Target, operation_id: str) -> str:
@@ -315,7 +628,7 @@ def operation_state(target: Target, operation_id: str) -> str:
 def operations(target: Target) -> list[dict[str, Any]]:
     """Every timelock operation the proposals know, with its live state."""
     found: dict[str, dict[str, Any]] = {}
-    for proposal in store(target).all():
+    for proposal in reconcile_all(target):
         operation = proposal.get("timelock")
         if not operation:
             continue
@@ -336,7 +649,7 @@ def execute_operation(target: Target, operation_id: str) -> dict[str, Any]:
         if item["operationId"].startswith(operation_id):
             if "execute" in item["proposals"]:
                 return store(target).load(item["proposals"]["execute"]["id"])
-            schedule = store(target).load(item["proposals"]["schedule"]["id"])
+            schedule = reconcile(target, store(target).load(item["proposals"]["schedule"]["id"]))
             if schedule["status"] != "executed":
                 raise RwaError(f"operation {operation_id[:10]}… is not scheduled yet: execute {schedule['id']} first")
             return _follow_up(target, schedule, safe_state(target, schedule["safe"]["name"]))
@@ -359,9 +672,9 @@ def _follow_up(target: Target, schedule: dict[str, Any], safe: SafeState) -> dic
         safe_calls=[run],
         multisend=None,
         timelock={**operation, "stage": "execute", "schedule": schedule["id"]},
+        genesis_hash=target.chain.genesis_hash,
     )
-    store(target).save(proposal)
-    return proposal
+    return store(target).create(proposal)
 
 
 def _ready_at(target: Target, operation_id: str) -> int | None:
@@ -397,8 +710,9 @@ def _optional_address(target: Target, name: str) -> str | None:
 
 
 def _require_open(proposal: dict[str, Any]) -> None:
-    if proposal["status"] != "proposed":
-        raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
+    if proposal["status"] != OPEN:
+        reason = (proposal.get("execution") or {}).get("reason")
+        raise RwaError(f"proposal {proposal['id']} is {proposal['status']}" + (f": {reason}" if reason else ""))
 
 
 def _account(target: Target) -> Any:

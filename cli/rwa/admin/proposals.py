@@ -10,16 +10,20 @@ Everything here is pure file and data handling; the chain side is in ``governanc
 
 from __future__ import annotations
 
+import fcntl
 import json
 import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
+from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches, operation_id
 from rwa.admin.safe import (
     CALL,
     DELEGATECALL,
@@ -33,6 +37,9 @@ from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
 
 FORMAT = "rwa-proposal/1"
+#: Locks this thread holds (by path): a held lock is re-entered, not waited for (flock would
+#: wait on itself through a second open file).
+_HELD = threading.local()
 ZERO_BYTES32 = "0x" + "00" * 32
 
 
@@ -68,19 +75,14 @@ class PlannedCall:
 
 def timelock_operation_id(calls: list[PlannedCall], predecessor: str, salt: str) -> str:
     """TimelockController's ``hashOperation`` (one call) or ``hashOperationBatch`` (several)."""
-    pred, salt_bytes = bytes.fromhex(predecessor[2:]), bytes.fromhex(salt[2:])
-    if len(calls) == 1:
-        call = calls[0]
-        encoded = encode(
-            ["address", "uint256", "bytes", "bytes32", "bytes32"],
-            [to_checksum_address(call.address), call.value, call.calldata, pred, salt_bytes],
-        )
-    else:
-        encoded = encode(
-            ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
-            [[to_checksum_address(c.address) for c in calls], [c.value for c in calls], [c.calldata for c in calls], pred, salt_bytes],
-        )
-    return "0x" + keccak(encoded).hex()
+    return operation_id(
+        [to_checksum_address(c.address) for c in calls],
+        [c.value for c in calls],
+        [c.calldata for c in calls],
+        bytes.fromhex(predecessor[2:]),
+        bytes.fromhex(salt[2:]),
+        batch=len(calls) > 1,
+    )
 
 
 def timelock_call(
@@ -134,14 +136,17 @@ def new_proposal(
     multisend: str | None,
     timelock: dict[str, Any] | None = None,
     rejects: str | None = None,
+    genesis_hash: str | None = None,
 ) -> dict[str, Any]:
+    """A proposal without its id yet: :meth:`ProposalStore.create` numbers it."""
     tx = safe_transaction(safe_calls, nonce, multisend)
     digest = safe_tx_hash(chain_id, safe_address, tx)
     return {
         "format": FORMAT,
-        "id": f"{nonce:04d}-{digest[2:10]}",
+        "id": None,
         "network": network,
         "chainId": chain_id,
+        "genesisHash": genesis_hash,
         "title": title,
         "safe": {"name": safe_name, "address": to_checksum_address(safe_address)},
         "calls": [c.as_json() for c in calls],
@@ -162,37 +167,72 @@ def new_salt() -> str:
     return "0x" + secrets.token_bytes(32).hex()
 
 
-def problems(proposal: dict[str, Any]) -> list[str]:
-    """Everything that makes a proposal untrustworthy: its content must still match its hash."""
+@dataclass(frozen=True)
+class Expected:
+    """What the network says a proposal must agree with: its name, chain and trusted ABIs."""
+
+    network: str
+    chain_id: int
+    known: Known
+
+
+def problems(proposal: dict[str, Any], expected: Expected | None = None) -> list[str]:
+    """Everything that makes a proposal untrustworthy: its content must still match its hash, and
+    (given the network's ``expected`` facts) every readable field must say what its calldata does."""
     found = []
     try:
         tx = SafeTx.from_json(proposal["safeTx"])
         safe_calls = [PlannedCall.from_json(c) for c in proposal["safeCalls"]]
         digest = safe_tx_hash(proposal["chainId"], proposal["safe"]["address"], tx)
         rebuilt = safe_transaction(safe_calls, tx.nonce, proposal.get("multisend"))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, RwaError) as exc:
         return [f"malformed proposal ({type(exc).__name__}: {exc})"]
     if digest != proposal.get("safeTxHash"):
         found.append("its Safe transaction no longer matches its safeTxHash")
-    if rebuilt != tx:
-        found.append("its decoded calls no longer match its Safe transaction")
-    if proposal.get("timelock"):
-        operation = proposal["timelock"]
-        calls = [PlannedCall.from_json(c) for c in proposal["calls"]]
-        if timelock_operation_id(calls, ZERO_BYTES32, operation["salt"]) != operation["operationId"]:
-            found.append("its calls no longer match the timelock operation id")
+    if expected is None:
+        if rebuilt != tx:
+            found.append("its decoded calls no longer match its Safe transaction")
+        if proposal.get("timelock"):
+            operation = proposal["timelock"]
+            calls = [PlannedCall.from_json(c) for c in proposal["calls"]]
+            if timelock_operation_id(calls, ZERO_BYTES32, operation["salt"]) != operation["operationId"]:
+                found.append("its calls no longer match the timelock operation id")
+    else:
+        found += _against(expected, proposal)
     for owner, signature in (proposal.get("signatures") or {}).items():
         if (recover_signer(digest, signature) or "").lower() != owner.lower():
             found.append(f"the signature recorded for {owner} was not made by {owner} over this hash")
     return found
 
 
-class ProposalStore:
-    """``deployments/proposals/<network>/``: one JSON file per proposal."""
+def _against(expected: Expected, proposal: dict[str, Any]) -> list[str]:
+    found = []
+    if proposal.get("network") != expected.network:
+        found.append(f"network: the file says {proposal.get('network')!r}, this is {expected.network!r}")
+    if proposal.get("chainId") != expected.chain_id:
+        found.append(f"chainId: the file says {proposal.get('chainId')}, this chain is {expected.chain_id}")
+    safe = proposal["safe"]
+    recorded = expected.known.name(safe["address"])
+    if recorded != safe.get("name"):
+        found.append(f"safe.name: the file says {safe.get('name')!r}, {safe['address']} is {recorded or 'not a recorded contract'}")
+    try:
+        decoded = decode_proposal(expected.known, proposal)
+    except (Undecodable, ValueError, TypeError) as exc:
+        return [*found, f"safeTx.data: {exc}"]
+    return found + mismatches(expected.known, decoded, proposal)
 
-    def __init__(self, deployments_dir: Path, network: str):
+
+class ProposalStore:
+    """``deployments/proposals/<network>/``: one JSON file per proposal, numbered in order.
+
+    Every read checks the file whole (against ``expected`` when given); every change is made under
+    a lock on that proposal, on the file as it is then, so concurrent signers all end up in it.
+    """
+
+    def __init__(self, deployments_dir: Path, network: str, expected: Expected | None = None):
         self.directory = deployments_dir / "proposals" / network
         self.network = network
+        self.expected = expected
 
     def path(self, proposal_id: str) -> Path:
         return self.directory / f"{proposal_id}.json"
@@ -202,35 +242,115 @@ class ProposalStore:
         write_json(path, proposal)
         return path
 
-    def load(self, proposal_id: str) -> dict[str, Any]:
-        """A proposal, refused (one line) if it is missing, unreadable or tampered with."""
-        matches = sorted(self.directory.glob(f"{proposal_id}*.json")) if self.directory.is_dir() else []
+    def create(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        """Number a new proposal (one more than the highest so far) and write it; ids never repeat."""
+        with self._lock(".sequence"):
+            numbers = [int(p.stem.split("-")[0]) for p in self._files() if p.stem.split("-")[0].isdigit()]
+            number = max(numbers, default=-1) + 1
+            created = {**proposal, "id": f"{number:04d}-{proposal['safeTxHash'][2:10]}"}
+            self.save(created)
+        return created
+
+    def resolve(self, reference: str) -> str:
+        """The id a reference means: the id itself, its number (``0003``), or a unique prefix."""
+        stems = [p.stem for p in self._files()]
+        if reference in stems:
+            return reference
+        numbered = [s for s in stems if s.split("-")[0] == reference]
+        matches = numbered or [s for s in stems if s.startswith(reference) or s.split("-", 1)[-1].startswith(reference)]
         if not matches:
-            raise RwaError(f"no proposal '{proposal_id}' under {self.directory}")
+            raise RwaError(f"no proposal '{reference}' under {self.directory}")
         if len(matches) > 1:
-            raise RwaError(f"'{proposal_id}' matches {len(matches)} proposals: {', '.join(p.stem for p in matches)}")
-        path = matches[0]
+            raise RwaError(f"'{reference}' matches {len(matches)} proposals: {', '.join(matches)}; give the full id")
+        return matches[0]
+
+    def load(self, reference: str) -> dict[str, Any]:
+        """A proposal, refused (one line) if it is missing, unreadable or tampered with."""
+        path = self.path(self.resolve(reference))
         try:
             proposal = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise RwaError(f"proposal {path.name} is unreadable ({exc}); restore it from version control") from None
         if not isinstance(proposal, dict) or proposal.get("format") != FORMAT:
             raise RwaError(f"{path.name} is not an rwa proposal")
-        found = problems(proposal)
+        if proposal.get("id") != path.stem:
+            raise RwaError(f"proposal {path.stem} refused: id: the file says {proposal.get('id')!r}")
+        found = problems(proposal, self.expected) or self._against_schedule(proposal)
         if found:
             raise RwaError(f"proposal {path.stem} refused: {'; '.join(found)}")
         return proposal
 
-    def all(self) -> list[dict[str, Any]]:
-        if not self.directory.is_dir():
+    def _against_schedule(self, proposal: dict[str, Any]) -> list[str]:
+        """An execute proposal's delay is not in its calldata: it must be its schedule's (checked there)."""
+        operation = proposal.get("timelock") or {}
+        schedule_id = operation.get("schedule")
+        if operation.get("stage") != "execute" or not schedule_id or not self.path(schedule_id).is_file():
             return []
+        scheduled = self.load(schedule_id).get("timelock") or {}
+        return [
+            f"timelock.{key}: the file says {operation.get(key)!r}, its schedule {schedule_id} {scheduled.get(key)!r}"
+            for key in ("delay", "operationId")
+            if operation.get(key) != scheduled.get(key)
+        ]
+
+    @contextmanager
+    def locked(self, reference: str) -> Iterator[str]:
+        """Hold the proposal's lock (a sidecar file; the JSON itself is replaced on every write)."""
+        proposal_id = self.resolve(reference)
+        with self._lock(f".{proposal_id}"):
+            yield proposal_id
+
+    def update(self, reference: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """Apply ``change`` to the proposal as it is on disk now, under its lock, and save the result."""
+        with self.locked(reference) as proposal_id:
+            current = self.load(proposal_id)
+            changed = change(current)
+            if changed != current:
+                self.save(changed)
+            return changed
+
+    def add_signature(self, reference: str, owner: str, signature: str) -> dict[str, Any]:
+        """Merge one owner's signature into the file as it is now (others may be signing too)."""
+
+        def add(proposal: dict[str, Any]) -> dict[str, Any]:
+            if proposal["status"] != "proposed":
+                raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
+            if to_checksum_address(owner) in proposal["signatures"]:
+                raise RwaError(f"{to_checksum_address(owner)} has already signed {proposal['id']}")
+            if recover_signer(proposal["safeTxHash"], signature) != to_checksum_address(owner):
+                raise RwaError(f"the signature from {owner} does not recover to {owner} over {proposal['safeTxHash']}")
+            return with_signature(proposal, owner, signature)
+
+        return self.update(reference, add)
+
+    def all(self) -> list[dict[str, Any]]:
         loaded = []
-        for path in sorted(self.directory.glob("*.json")):
+        for path in self._files():
             try:
                 loaded.append(self.load(path.stem))
             except RwaError as exc:
                 loaded.append({"id": path.stem, "status": "invalid", "title": str(exc), "signatures": {}})
         return loaded
+
+    def _files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []
+
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{name}.lock"
+        held: set[Path] = _HELD.__dict__.setdefault("paths", set())
+        if path in held:
+            yield
+            return
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            held.add(path)
+            try:
+                yield
+            finally:
+                held.discard(path)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def with_signature(proposal: dict[str, Any], owner: str, signature: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rwa.admin import governance
 from rwa.admin.actions import Action, Deployed, send
+from rwa.admin.decode import PROXY_ADMIN_ABI
 from rwa.chain.layouts import Layout, compare, layout_for
 from rwa.core.errors import RwaError
 from rwa.deploy import records
@@ -17,20 +18,6 @@ from rwa.deploy.context import Target, load_record, make_resolver
 from rwa.deploy.engine import Executor, Reporter, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import manifest_hash
-
-PROXY_ADMIN_ABI = [
-    {
-        "type": "function",
-        "name": "upgradeAndCall",
-        "stateMutability": "payable",
-        "inputs": [
-            {"name": "proxy", "type": "address"},
-            {"name": "implementation", "type": "address"},
-            {"name": "data", "type": "bytes"},
-        ],
-        "outputs": [],
-    }
-]
 
 
 @dataclass(frozen=True)

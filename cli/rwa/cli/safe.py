@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -10,13 +13,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from rwa.admin import governance
+from rwa.admin.decode import Decoded
 from rwa.cli.options import account_option, json_option, network_option
 from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
+from rwa.core.atomic import write_json
+from rwa.core.errors import RwaError
 from rwa.deploy import session
 
 
-def _show(proposal: dict[str, Any], as_json: bool, threshold: int | None = None) -> None:
+def _show(proposal: dict[str, Any], as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
+    """A proposal as its calldata has it: every call line below is decoded from ``safeTx.data``."""
     if as_json:
         emit_json(proposal)
         return
@@ -27,16 +34,25 @@ def _show(proposal: dict[str, Any], as_json: bool, threshold: int | None = None)
     safe = proposal.get("safe", {})
     out.print(f"  safe      {safe.get('name')} {safe.get('address')}  nonce {proposal['safeTx']['nonce']}")
     out.print(f"  safeTxHash {proposal['safeTxHash']}")
-    if proposal.get("timelock"):
-        operation = proposal["timelock"]
-        out.print(f"  timelock  {operation['stage']} operation {operation['operationId']} (delay {operation['delay']} s)")
-    for call in proposal["calls"]:
-        args = ", ".join(str(a) for a in call["args"])
-        out.print(f"  call      {call['contract']}.{call['function']}({args})")
+    operation = decoded.timelock
+    if operation and operation.stage != "cancel":
+        delay = f" (delay {operation.delay} s)" if operation.delay is not None else ""
+        out.print(f"  timelock  {operation.stage} operation {operation.operationId}{delay} salt {operation.salt}")
+    for call in decoded.calls:
+        args = ", ".join(str(a) for a in call.args)
+        name = call.contract or f"{call.address}"
+        value = f" value {call.value}" if call.value else ""
+        out.print(f"  call      {escape(name)}.{call.function}({escape(args)}){value}")
     for owner in proposal.get("signatures", {}):
         out.print(f"  signed by {owner}")
-    if proposal.get("execution"):
-        out.print(f"  executed  {proposal['execution']['transactionHash']} in block {proposal['execution']['block']}")
+    execution = proposal.get("execution") or {}
+    if execution.get("block") is not None:
+        out.print(f"  {proposal['status']:9} {execution['transactionHash']} in block {execution['block']}")
+    elif execution.get("reason"):
+        by = " ".join(x for x in (execution.get("proposal"), execution.get("transactionHash")) if x)
+        out.print(f"  {proposal['status']:9} {escape(execution['reason'])}{' by ' + by if by else ''}")
+    elif execution.get("transactionHash"):
+        out.print(f"  sent      {execution['transactionHash']} (not mined yet: rerun `rwa safe execute {proposal['id']}`)")
 
 
 @click.group()
@@ -55,7 +71,7 @@ def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | 
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
         proposal = governance.propose(target, list(calls), via, title)
-        _show(proposal, as_json)
+        _show(proposal, as_json, governance.decoded(target, proposal))
         if not as_json:
             console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
 
@@ -64,17 +80,20 @@ def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | 
 @network_option
 @json_option
 def list_proposals(network: str | None, as_json: bool) -> None:
-    """Every proposal of the network, with its status."""
+    """Every proposal of the network, with its status brought up to date with the chain."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
-        proposals = governance.store(target).all()
+        proposals = governance.reconcile_all(target)
         if as_json:
             emit_json(proposals)
             return
         table = Table(title=f"proposals on {target.network.name}", title_justify="left")
-        for column in ("id", "safe", "status", "signatures", "title"):
+        for column in ("id", "safe", "nonce", "status", "signatures", "title"):
             table.add_column(column)
         for p in proposals:
-            table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), p["status"], str(len(p.get("signatures", {}))), p["title"])
+            nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
+            reason = (p.get("execution") or {}).get("reason")
+            title = escape(p["title"] + (f" ({reason})" if reason else ""))
+            table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title)
         print_table(table)
 
 
@@ -85,9 +104,9 @@ def list_proposals(network: str | None, as_json: bool) -> None:
 def show(proposal_id: str, network: str | None, as_json: bool) -> None:
     """One proposal: decoded calls, Safe transaction, hash and signatures."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
-        proposal = governance.store(target).load(proposal_id)
+        proposal = governance.reconcile(target, governance.store(target).load(proposal_id))
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, as_json, threshold)
+        _show(proposal, as_json, governance.decoded(target, proposal), threshold)
 
 
 @safe.command()
@@ -99,7 +118,8 @@ def sign(proposal_id: str, network: str | None, account: str | None, as_json: bo
     """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
     with session.open_target(network, account, project.paths()) as target:
         proposal = governance.sign(target, proposal_id)
-        _show(proposal, as_json, governance.safe_state(target, proposal["safe"]["name"]).threshold)
+        threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
+        _show(proposal, as_json, governance.decoded(target, proposal), threshold)
 
 
 @safe.command()
@@ -114,7 +134,7 @@ def execute(proposal_id: str, network: str | None, account: str | None, as_json:
         if as_json:
             emit_json(results)
             return
-        _show(results[0], False)
+        _show(results[0], False, governance.decoded(target, results[0]))
         for follow_up in results[1:]:
             console().print(f"[yellow]next:[/] {follow_up['id']} executes the timelock operation once its delay has passed")
 
@@ -136,7 +156,43 @@ def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
         if result.posted:
             out.print(f"posted {proposal['id']} to {result.url}")
         out.print(f"pushed {len(result.pushed)} signature(s), pulled {len(result.pulled)}")
-        _show(proposal, False, governance.safe_state(target, proposal["safe"]["name"]).threshold)
+        threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
+        _show(proposal, False, governance.decoded(target, proposal), threshold)
+
+
+@safe.command("export")
+@click.argument("proposal_id")
+@click.option("--format", "file_format", type=click.Choice(["tx-builder"]), default="tx-builder", show_default=True,
+              help="tx-builder: a Safe{Wallet} Transaction Builder batch file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@network_option
+def export(proposal_id: str, file_format: str, output: Path | None, network: str | None) -> None:
+    """Write PROPOSAL_ID as a Transaction Builder file, to load in the Safe web app."""
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        document = governance.export_tx_builder(target, proposal_id, int(time.time() * 1000))
+    if output is None:
+        emit_json(document)
+        return
+    write_json(output, document)
+    console().print(f"[dim]written {output}[/]")
+
+
+@safe.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", default=None, help="A line for reviewers (default: the file's name).")
+@network_option
+@json_option
+def import_batch(file: Path, title: str | None, network: str | None, as_json: bool) -> None:
+    """Make a proposal from a Transaction Builder file (decoded, checked and simulated like any other)."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RwaError(f"{file.name} is not readable JSON ({exc})") from None
+    with session.open_target(network, None, project.paths(), read_only=True) as target:
+        proposal = governance.import_tx_builder(target, document, title)
+        _show(proposal, as_json, governance.decoded(target, proposal))
+        if not as_json:
+            console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
 
 
 @safe.command()
@@ -146,7 +202,8 @@ def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
 def reject(proposal_id: str, network: str | None, as_json: bool) -> None:
     """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
-        _show(governance.reject(target, proposal_id), as_json)
+        rejection = governance.reject(target, proposal_id)
+        _show(rejection, as_json, governance.decoded(target, rejection))
 
 
 @click.group()
@@ -187,7 +244,8 @@ def list_operations(network: str | None, as_json: bool) -> None:
 def execute_operation(operation_id: str, network: str | None, as_json: bool) -> None:
     """Write (or show) the Safe proposal that executes a scheduled operation."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
-        _show(governance.execute_operation(target, operation_id), as_json)
+        proposal = governance.execute_operation(target, operation_id)
+        _show(proposal, as_json, governance.decoded(target, proposal))
 
 
 @timelock.command("cancel")
@@ -197,4 +255,5 @@ def execute_operation(operation_id: str, network: str | None, as_json: bool) -> 
 def cancel_operation(operation_id: str, network: str | None, as_json: bool) -> None:
     """Write a Safe proposal cancelling a scheduled operation."""
     with session.open_target(network, None, project.paths(), read_only=True) as target:
-        _show(governance.cancel_operation(target, operation_id), as_json)
+        proposal = governance.cancel_operation(target, operation_id)
+        _show(proposal, as_json, governance.decoded(target, proposal))
