@@ -133,6 +133,7 @@ class Tour:
         self.port = port
         self.scratch = Path(tempfile.mkdtemp(prefix="rwa-tour-"))
         self.url = f"http://127.0.0.1:{port}"
+        self.literal = False  # --write --literal: this run's values, not the README's
         self.renamed: dict[str, str] = {}  # README value -> this run's
         self.renamed_back: dict[str, str] = {}
         self.shown: dict[str, str] = {}  # --write: this run's value -> how the README shows it
@@ -251,7 +252,10 @@ class Tour:
     def shown_output(self, expected: list[str], actual: list[str], keep: bool) -> list[str]:
         """--write: what the README shows for a command. An output that matched is kept as it is, so
         rerunning --write changes only what really changed; in a new output, values that the README
-        already shows (a proposal id, a signature) keep their README form."""
+        already shows (a proposal id, a signature) keep their README form. --literal shows this run's
+        output as it is."""
+        if self.literal:
+            return actual
         if keep:
             for (_, old_values), (_, new_values) in zip(map(skeleton, expected), map(skeleton, actual), strict=True):
                 for (kind, old), (_, new) in zip(old_values, new_values, strict=True):
@@ -267,6 +271,8 @@ class Tour:
 
     def shown_command(self, text: str) -> str:
         """--write: a command as the README shows it, with values taken from earlier outputs as shown there."""
+        if self.literal:
+            return self.substitute(text)
         for old, new in self.renamed.items():
             text = text.replace(old, self.shown.get(new, new))
         return text
@@ -290,13 +296,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def replay(write: bool, port: int, verbose: bool) -> int:
+def replay(write: bool, port: int, verbose: bool, literal: bool = False) -> int:
     lines = README.read_text(encoding="utf-8").splitlines()
     blocks = parse(lines)
     failures: list[str] = []
     replaced: dict[int, list[str]] = {}  # block start -> new lines between the fences
     started = time.monotonic()
     with Tour(port) as tour:
+        tour.literal = literal
         for block in blocks:
             new_block: list[str] = []
             for command in block.commands:
@@ -348,10 +355,11 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="fail unless every command runs as the README shows")
     mode.add_argument("--write", action="store_true", help="rewrite the README's outputs from this run")
+    parser.add_argument("--literal", action="store_true", help="with --write: show this run's values as they are")
     parser.add_argument("--port", type=int, default=0, help="the private anvil's port (default: a free one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each command and its time")
     options = parser.parse_args()
-    return replay(options.write, options.port or free_port(), options.verbose)
+    return replay(options.write, options.port or free_port(), options.verbose, options.literal)
 
 
 if __name__ == "__main__":

@@ -226,7 +226,7 @@ def show(athlete: str, deal_id: str, network: str | None, as_json: bool) -> None
         ("releasable", _when(result["releasableAt"])),
         ("deal NFT", result["tokenId"]),
     ]))  # fmt: skip
-    out.print(_history(result["history"], result["currency"]))
+    print_table(_history(result["history"], result["currency"]), out)
 
 
 def _history(history: list[dict[str, Any]], currency: dict[str, Any]) -> Table:

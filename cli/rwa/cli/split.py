@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from rwa.cli.options import Group, account_option, json_option, network_option, sent
-from rwa.cli.render import console, emit_json
+from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.core.units import format_units
 from rwa.deploy import session
@@ -35,7 +35,7 @@ def create(payees: tuple[str, ...], network: str | None, account: str | None, as
     if as_json:
         return emit_json(result)
     out = console()
-    out.print(_payees(result["payees"]))
+    print_table(_payees(result["payees"]), out)
     if result["created"]:
         sent(result, False, f"split created at {result['split']} (the predicted address)  [dim]gas {result['gasUsed']:,}[/]")
     else:
@@ -68,14 +68,14 @@ def show(split_or_payees: tuple[str, ...], token: str | None, network: str | Non
     out = console()
     if not result["exists"]:
         out.print(f"split {result['split']}: not created yet (rwa split create makes it at this address)")
-        out.print(_payees(result["payees"]))
+        print_table(_payees(result["payees"]), out)
         return
     out.print(f"[bold]split {result['split']}[/]")
     for entry in result["tokens"]:
         decimals, symbol = entry["decimals"], entry["symbol"]
         out.print(f"  {symbol}: balance {format_units(int(entry['balance']), decimals)}, "
                   f"unallocated {format_units(int(entry['unallocated']), decimals)}")  # fmt: skip
-    out.print(_payees(result["payees"], result["tokens"]))
+    print_table(_payees(result["payees"], result["tokens"]), out)
 
 
 @split.command()

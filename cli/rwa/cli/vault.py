@@ -92,7 +92,7 @@ def show(athlete: str, network: str | None, as_json: bool) -> None:
         ("paused", "[bold red]yes[/]" if result["paused"] else "no"),
         ("deals", result["dealCount"]),
     ]))  # fmt: skip
-    out.print(_balances(result["balances"]))
+    print_table(_balances(result["balances"]), out)
 
 
 def _balances(balances: list[dict[str, Any]]) -> Table:
