@@ -1,7 +1,7 @@
 """Tests of ComplianceRegistry behind its UUPS proxy.
 
 Fixtures (``deployer``, ``admin``, ``attestor``, ``sanctions_officer``, ``outsider``, ``registry``)
-come from ``tests/conftest.py``. Ape reverts the chain after each test.
+come from ``rwa.testing.plugin``. Ape reverts the chain after each test.
 
 Gas figures are printed (run with ``-s`` to see them) and asserted only against the documented
 targets: a single registration ≤ 50,000 execution gas, ≤ 30,000 per wallet in a batch of 100, a warm
