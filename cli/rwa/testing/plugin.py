@@ -47,7 +47,7 @@ from rwa.testing.runners import Cli, InProcessCli
 from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
 
 ROOT = pytest.StashKey[Path | None]()
-PRIVATE_CHAIN_COUNTER = pytest.StashKey[Iterator[int]]()
+PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
 
 
 def _root_of(config: pytest.Config) -> Path | None:
@@ -126,9 +126,11 @@ def deploy_target(project_paths: ProjectPaths, suite_manifest: manifest.Manifest
 def suite_deploy(deploy_target: Target) -> tuple[dict[str, Any], int]:
     """The whole manifest, deployed once per session on the test chain, and how many
     transactions the deployer sent for it."""
-    before = deploy_target.account.nonce
+    account = deploy_target.account
+    assert account is not None
+    before = account.nonce
     _, record = apply_deployment(deploy_target)
-    return record, deploy_target.account.nonce - before
+    return record, account.nonce - before
 
 
 @pytest.fixture(scope="session")
@@ -401,7 +403,8 @@ def cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     """The installed `rwa` as real processes, on a private chain and deployments folder for one
     test module; the chain's port is the next of TEST_PORT+1 .. TEST_PORT+9."""
     root = _root(request.config)
-    port = environment.private_port(next(request.config.stash[PRIVATE_CHAIN_COUNTER]))
+    counter = request.config.stash[PRIVATE_CHAIN_COUNTER]
+    port = environment.private_port(next(counter))
     if environment.port_answers(port):
         raise pytest.UsageError(f"port {port} (TEST_PORT+1..+{environment.PRIVATE_CHAINS}) is in use: pass another TEST_PORT")
     base = tmp_path_factory.mktemp("cli")
