@@ -81,6 +81,13 @@ def test_status_and_export(cli, tmp_path):
     assert registry["address"] == status["deployment"]["contracts"]["ComplianceRegistry"]["address"]
 
 
+def test_upgrade_safe_and_timelock_families_answer(cli):
+    """The governance families as processes too (their flows run in the test process elsewhere)."""
+    assert "already runs the compiled code" in cli.run("upgrade", "ComplianceRegistry", "--check").stdout
+    assert cli.json("safe", "list") == []
+    assert cli.json("timelock", "list") == []
+
+
 def test_kyc_set_show_sanction_revoke(cli):
     record = cli.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
     assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]

@@ -388,11 +388,14 @@ def rwa(
     ) -> Iterator[Target]:
         if network_name not in (None, LOCAL_NETWORK):
             raise RwaError(f"the in-process test runner has only the local network, not {network_name}")
-        network = suite_manifest.network(LOCAL_NETWORK)
+        # A test may name another manifest for one command (RWA_MANIFEST), as users do.
+        chosen = manifest.load(command_paths.manifest_file) if os.environ.get("RWA_MANIFEST") else suite_manifest
+        network = chosen.network(LOCAL_NETWORK)
         account = session.select_account(network, account_alias, local_signer)
-        yield Target(test_paths, suite_manifest, network, Chain.active(), account, compiled)
+        yield Target(test_paths, chosen, network, Chain.active(), account, compiled)
 
     monkeypatch.setattr(session, "open_target", test_target)
+    monkeypatch.delenv("RWA_MANIFEST", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     return InProcessCli(capsys, deployments)

@@ -8,6 +8,7 @@ the installed command works (a smoke test per family is enough).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -41,13 +42,22 @@ class InProcessCli:
         self.capsys = capsys
         self.deployments = deployments
 
-    def run(self, *args: str, expect: int | None = 0) -> Outcome:
+    def run(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None) -> Outcome:
+        """One command; ``env`` holds variables for it alone (``RWA_MANIFEST``: another manifest)."""
         self.capsys.readouterr()
+        saved = {name: os.environ.get(name) for name in env or {}}
+        os.environ.update(env or {})
         try:
             main(list(args))
             code = 0
         except SystemExit as exc:
             code = int(exc.code or 0)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         captured = self.capsys.readouterr()
         result = Outcome(code, captured.out, captured.err)
         assert "Traceback" not in result.stderr, result.stderr
@@ -55,8 +65,8 @@ class InProcessCli:
             assert result.exit_code == expect, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
+    def json(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return json.loads(self.run(*args, "--json", env=env).stdout)
 
     def refused(self, *args: str) -> str:
         """The one-line error of a command that must fail (and send nothing)."""
@@ -97,8 +107,8 @@ class Cli:
             assert result.returncode == expect, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
+    def json(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return json.loads(self.run(*args, "--json", env=env).stdout)
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -106,8 +116,8 @@ class Cli:
         )
 
     def block(self) -> int:
-        number: int = self.json("node", "status")["block_number"]
-        return number
+        """The private chain's block number (read over RPC: `rwa node status` has tests of its own)."""
+        return int(rpc_request(self.env["APE_FOUNDRY_HOST"], "eth_blockNumber"), 16)
 
     def nonce(self, address: str) -> int:
         return int(rpc_request(self.env["APE_FOUNDRY_HOST"], "eth_getTransactionCount", [address, "latest"]), 16)
