@@ -1,4 +1,5 @@
-"""`rwa kyc` in the test process: batch import and the one-line refusals of bad input."""
+"""`rwa kyc` in the test process: set, show, sanction, revoke, batch import and the one-line refusals
+of bad input (tests/cli/test_commands.py runs `kyc set` and `kyc show` as processes)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
         (("kyc", "import", "/nonexistent.csv"), "cannot read"),
     ],
 )
+def test_kyc_set_show_sanction_revoke(rwa):
+    record = rwa.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
+    assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
+    assert rwa.json("kyc", "show", WALLET)["investorId"] == "42"
+    assert rwa.json("kyc", "sanction", WALLET)["verified"] is False
+    assert rwa.json("kyc", "sanction", WALLET, "--lift")["verified"] is True
+    revoked = rwa.json("kyc", "revoke", WALLET)
+    assert revoked["registered"] is False and revoked["verified"] is False
+
+
 def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, args, message):
     height = chain.blocks.height
     line = rwa.refused(*args)

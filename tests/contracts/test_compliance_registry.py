@@ -1011,7 +1011,7 @@ def test_property_is_verified(registry, chain, attestor, sanctions_officer, flag
     assert registry.isAccredited(wallet) == (expected and bool(flags & FLAG_ACCREDITED))
 
 
-@PROPERTY_SETTINGS
+@settings(PROPERTY_SETTINGS, max_examples=15)  # each example sends up to 12 transactions (25 before)
 @given(
     entries=st.lists(
         st.tuples(st.integers(min_value=0, max_value=3), attestations_st, st.booleans()),
