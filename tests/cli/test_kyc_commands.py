@@ -1,5 +1,6 @@
 """`rwa kyc` in the test process: set, show, sanction, revoke, batch import and the one-line refusals
-of bad input (tests/cli/test_commands.py runs `kyc set` and `kyc show` as processes)."""
+of bad input, `rwa deploy`'s among them (tests/cli/test_commands.py runs `kyc set` and `kyc show`, and
+an unreachable RPC, as processes)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,6 @@ import pytest
 WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (("kyc", "set", "0x123", "--investor-id", "1", "--country", "840", "--expires", "30d"), "not an address"),
-        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "1000", "--expires", "30d"), "country 1000 out of range"),
-        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
-        (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
-        (("kyc", "import", "/nonexistent.csv"), "cannot read"),
-    ],
-)
 def test_kyc_set_show_sanction_revoke(rwa):
     record = rwa.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
     assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
@@ -28,6 +19,20 @@ def test_kyc_set_show_sanction_revoke(rwa):
     assert revoked["registered"] is False and revoked["verified"] is False
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("kyc", "set", "0x123", "--investor-id", "1", "--country", "840", "--expires", "30d"), "not an address"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "1000", "--expires", "30d"), "country 1000 out of range"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
+        (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
+        (("kyc", "import", "/nonexistent.csv"), "cannot read"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
+        (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
+        (("deploy", "--network", "sepolia"), "needs an explicit --account"),
+        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
+    ],
+)
 def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, args, message):
     height = chain.blocks.height
     line = rwa.refused(*args)

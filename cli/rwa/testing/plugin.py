@@ -382,12 +382,19 @@ def rwa(
     deployments = Path(shutil.copytree(project_paths.deployments_dir, tmp_path / "deployments"))
     test_paths = ProjectPaths(project_paths.root, deployments_override=deployments)
 
+    users_target = session.open_target
+
     @contextmanager
     def test_target(
         network_name: str | None, account_alias: str | None, command_paths: ProjectPaths, read_only: bool = False, local_signer: str = "deployer"
     ) -> Iterator[Target]:
         if network_name not in (None, LOCAL_NETWORK):
-            raise RwaError(f"the in-process test runner has only the local network, not {network_name}")
+            # Another network is opened as for users: its refusals (unknown network, no --account, no
+            # RPC URL) come before any connection. A test must not let it connect (the session's
+            # provider is the only one); an unreachable RPC is tested with real processes.
+            with users_target(network_name, account_alias, command_paths, read_only, local_signer) as target:
+                yield target
+            return
         # A test may name another manifest for one command (RWA_MANIFEST), as users do.
         chosen = manifest.load(command_paths.manifest_file) if os.environ.get("RWA_MANIFEST") else suite_manifest
         network = chosen.network(LOCAL_NETWORK)
