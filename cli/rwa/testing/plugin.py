@@ -64,6 +64,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     early_config.stash[PRIVATE_CHAIN_COUNTER] = itertools.count()
     if root is not None:
         environment.prepare(ProjectPaths(root))
+        # Ape's project is the working directory, as for `rwa` commands: a run started in a
+        # subfolder (`cd examples && pytest .`) still compiles and deploys the project's contracts.
+        # pytest resolves its arguments against the directory it was started in.
+        os.chdir(root)
 
 
 @pytest.hookimpl(tryfirst=True)
