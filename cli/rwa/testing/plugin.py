@@ -70,6 +70,35 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.stash.get(ROOT, None) is not None:
+        _skip_revert_call_trees()
+
+
+def _skip_revert_call_trees() -> None:
+    """Ape's foundry provider prints the whole call tree of every reverted transaction (into the
+    output pytest captures), enriching each frame first: about a quarter of a second per revert, in
+    a suite that checks hundreds of refusals and reads the decoded error, never the tree. The error,
+    its decoding and ``receipt.show_trace()`` are unchanged; only that printout is skipped."""
+    from ape_ethereum.trace import Trace
+    from ape_foundry.provider import FoundryProvider
+
+    original = FoundryProvider._handle_execution_reverted
+    if getattr(original, "skips_call_tree", False):
+        return
+
+    def handle_execution_reverted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        show = Trace.show
+        Trace.show = lambda *_, **__: None  # type: ignore[method-assign]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            Trace.show = show  # type: ignore[method-assign]
+
+    handle_execution_reverted.skips_call_tree = True  # type: ignore[attr-defined]
+    FoundryProvider._handle_execution_reverted = handle_execution_reverted  # type: ignore[method-assign]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Refuse a session chain port that something already answers on: Ape would attach to it."""
