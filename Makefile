@@ -7,8 +7,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOLC_VERSION := 0.8.28
 SOLC := .rwa/solc/solc-v$(SOLC_VERSION)
-# The tests run their own anvil, away from the development chain of `make deploy` (8545).
-TEST_PORT ?= 8546
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
@@ -50,11 +48,13 @@ plan: setup
 # Lint first: the layers of the package (tools/layers.py), ruff, and mypy (strict on core, chain, deploy).
 lint: setup
 	$(BIN)/python tools/layers.py
-	$(BIN)/ruff check cli tests bench scripts tools deployments
+	$(BIN)/ruff check cli tests examples bench scripts tools deployments
 	$(BIN)/mypy
 
+# The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
+# chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them.
 test: lint
-	APE_FOUNDRY_HOST=http://127.0.0.1:$(TEST_PORT) $(BIN)/ape test tests
+	$(BIN)/ape test tests examples
 
 bench: setup
 	$(BIN)/python bench/run.py

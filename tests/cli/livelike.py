@@ -8,7 +8,6 @@ counts start from zero.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from rwa.chain.client import Chain, rpc_request
 from rwa.deploy.manifest import Call, Check, Contract, Manifest, Network, ProxyKind, account, role
+from rwa.testing import environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = 11155111
@@ -30,11 +29,8 @@ GWEI = 10**9
 
 
 def base_port() -> int:
-    """The port of these anvils: TEST_PORT + 20 (the test chain's port when TEST_PORT is unset)."""
-    if os.environ.get("TEST_PORT"):
-        return int(os.environ["TEST_PORT"]) + 20
-    host = urlparse(os.environ.get("APE_FOUNDRY_HOST") or "http://127.0.0.1:8546")
-    return (host.port or 8546) + 20
+    """The port of these anvils: the run's live-like port (TEST_PORT + 9)."""
+    return environment.live_like_port()
 
 
 def manifest(salt: str = "rwa-live-1") -> Manifest:

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "deployments" / "deployments.schema.json").read_text())
@@ -83,29 +82,18 @@ def test_status_and_export(cli, tmp_path):
     assert registry["receipt"] == {"blockNumber": recorded["blockNumber"], "transactionHash": recorded["transactionHash"]}
 
 
-def test_kyc_set_show_sanction_revoke(cli):
+def test_upgrade_safe_and_timelock_families_answer(cli):
+    """The governance families as processes too (their flows run in the test process elsewhere)."""
+    assert "already runs the compiled code" in cli.run("upgrade", "ComplianceRegistry", "--check").stdout
+    assert cli.json("safe", "list") == []
+    assert cli.json("timelock", "list") == []
+
+
+def test_kyc_set_and_show(cli):
+    """Sanction and revoke run in the test process (test_kyc_commands.py)."""
     record = cli.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
     assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
     assert cli.json("kyc", "show", WALLET)["investorId"] == "42"
-    assert cli.json("kyc", "sanction", WALLET)["verified"] is False
-    assert cli.json("kyc", "sanction", WALLET, "--lift")["verified"] is True
-    revoked = cli.json("kyc", "revoke", WALLET)
-    assert revoked["registered"] is False and revoked["verified"] is False
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
-        (("deploy", "--network", "sepolia"), "needs an explicit --account"),
-        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
-        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
-    ],
-)
-def test_bad_input_is_one_line_and_sends_nothing(cli, args, message):
-    block = cli.block()
-    assert message in one_line_error(cli.run(*args, expect=1))
-    assert cli.block() == block
 
 
 def test_unreachable_rpc(cli):

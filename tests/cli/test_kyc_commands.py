@@ -1,10 +1,22 @@
-"""`rwa kyc` in the test process: batch import and the one-line refusals of bad input."""
+"""`rwa kyc` in the test process: set, show, sanction, revoke, batch import and the one-line refusals
+of bad input, `rwa deploy`'s among them (tests/cli/test_commands.py runs `kyc set` and `kyc show`, and
+an unreachable RPC, as processes)."""
 
 from __future__ import annotations
 
 import pytest
 
 WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+
+def test_kyc_set_show_sanction_revoke(rwa):
+    record = rwa.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
+    assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
+    assert rwa.json("kyc", "show", WALLET)["investorId"] == "42"
+    assert rwa.json("kyc", "sanction", WALLET)["verified"] is False
+    assert rwa.json("kyc", "sanction", WALLET, "--lift")["verified"] is True
+    revoked = rwa.json("kyc", "revoke", WALLET)
+    assert revoked["registered"] is False and revoked["verified"] is False
 
 
 @pytest.mark.parametrize(
@@ -15,6 +27,10 @@ WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
         (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
         (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
         (("kyc", "import", "/nonexistent.csv"), "cannot read"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
+        (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
+        (("deploy", "--network", "sepolia"), "needs an explicit --account"),
+        (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
     ],
 )
 def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, args, message):

@@ -358,5 +358,7 @@ def test_human_output_names_what_happened(rwa):
 def test_smoke_as_separate_processes(cli):
     cli.run("deploy")
     assert cli.json("vault", "show", "demo-athlete")["athleteWallet"] == ATHLETE
+    created = cli.json("split", "create", "--payee", f"{AGENT}:2500", "--payee", f"{FAMILY}:7500")
+    assert created["created"] is True
     result = cli.run("deal", "fund", "demo-athlete", "1", expect=1)
     assert result.stderr.strip() == "error: no deal 1 in the vault of 'demo-athlete' (it has no deals yet; rwa deal list demo-athlete)"

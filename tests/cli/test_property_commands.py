@@ -371,3 +371,4 @@ def test_smoke_as_users_run_it(cli):
     [listed] = cli.json("property", "list")
     assert listed["symbol"] == "DEMO1" and listed["id"] == DEMO_ID
     assert "1 Demo Street" in cli.run("property", "show", "DEMO-1").stdout
+    assert cli.json("dividends", "status", "DEMO-1")["deposited"] == "0"

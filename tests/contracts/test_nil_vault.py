@@ -1,6 +1,6 @@
 """Tests of the NIL half: NILVaultFactory, NILVault (the deal lifecycle) and ContractNFT.
 
-Fixtures come from ``tests/conftest.py`` and ``tests/contracts/conftest.py`` (every address from the
+Fixtures come from the project's pytest plugin, ``rwa.testing.plugin`` (every address from the
 deployed suite). Gas figures are printed (``-s``) and asserted only against the documented bounds:
 creating a vault ≤ 160,000; funding a deal plus minting its NFT ≤ 200,000.
 """

@@ -5,7 +5,8 @@ deposits and claims keep the token's books straight.
 - frozen tokens never exceed the balance;
 - dividends claimed + claimable == deposited, minus at most one wei per holder (never more).
 
-Each example runs from the same chain snapshot and is reverted afterwards.
+The invariants are checked after every operation, so a failing example names the step that broke
+them. Each example runs from the same chain snapshot and is reverted afterwards.
 """
 
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,19 @@ operation = st.tuples(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def assert_books_balanced(token, distributor, stablecoin, holders, paid_before, deposited, step):
+    balances = [token.balanceOf(h) for h in holders]
+    assert token.totalSupply() == sum(balances), step
+    for holder, balance in zip(holders, balances):
+        assert token.getFrozenTokens(holder) <= balance, step
+    claimed = sum(stablecoin.balanceOf(h) for h in holders) - paid_before
+    claimable = sum(token.claimableDividendsOf(h) for h in holders)
+    assert deposited - len(holders) <= claimed + claimable <= deposited, step
+    assert stablecoin.balanceOf(distributor) >= claimable, step
+
+
+# 12 examples of up to 12 operations (20 when the books were checked only at the end).
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=3, max_size=12))
 def test_books_stay_balanced(chain, token, distributor, stablecoin, funded, agent, alice, bob, carol, alice2, ops):
     holders = [alice, bob, carol, alice2]
@@ -32,7 +45,7 @@ def test_books_stay_balanced(chain, token, distributor, stablecoin, funded, agen
         token.batchMint(holders, [10 * E18, 3 * E18, 7 * E18, 1], sender=agent)
         paid_before = sum(stablecoin.balanceOf(h) for h in holders)
         deposited = 0
-        for op, i, j, pct in ops:
+        for step, (op, i, j, pct) in enumerate(ops):
             actor, other = holders[i], holders[j]
             balance = token.balanceOf(actor)
             frozen = token.getFrozenTokens(actor)
@@ -57,14 +70,6 @@ def test_books_stay_balanced(chain, token, distributor, stablecoin, funded, agen
                 deposited += amount
             elif op == "claim" and token.claimableDividendsOf(actor) and not token.isFrozen(actor):
                 token.claimDividends(sender=actor)
-
-        balances = [token.balanceOf(h) for h in holders]
-        assert token.totalSupply() == sum(balances)
-        for holder, balance in zip(holders, balances):
-            assert token.getFrozenTokens(holder) <= balance
-        claimed = sum(stablecoin.balanceOf(h) for h in holders) - paid_before
-        claimable = sum(token.claimableDividendsOf(h) for h in holders)
-        assert deposited - len(holders) <= claimed + claimable <= deposited
-        assert stablecoin.balanceOf(distributor) >= claimable
+            assert_books_balanced(token, distributor, stablecoin, holders, paid_before, deposited, (step, op))
     finally:
         chain.restore(snapshot)

@@ -1,6 +1,6 @@
 """PropertyToken: the ERC-3643 surface, registry integration, freezes, agents, batches.
 
-The property comes from the suite's factory (tests/contracts/conftest.py). Ape reverts the chain
+The property comes from the suite's factory (the `created` fixture of rwa.testing.plugin). Ape reverts the chain
 after each test. Agent roles all belong to ``agent``; the owner (DEFAULT_ADMIN_ROLE) is the timelock
 (``admin``).
 """

@@ -1,0 +1,37 @@
+"""The pytest plugin itself: its fixtures name the suite's contracts, and its ports follow TEST_PORT."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rwa.core.errors import RwaError
+from rwa.testing import environment
+
+
+def test_the_safes_vault_and_property_fixtures_are_the_suites(suite, safe, guardian_safe, demo_vault, demo_property, timelock):
+    assert safe.address == suite["contracts"]["Safe"]["address"] and safe.getThreshold() == 2
+    assert guardian_safe.address == suite["contracts"]["GuardianSafe"]["address"] and guardian_safe.getThreshold() == 1
+    assert demo_vault.address == suite["contracts"]["DemoVault"]["address"]
+    assert demo_property.symbol() == "DEMO1"
+    assert timelock.hasRole(timelock.PROPOSER_ROLE(), safe.address)
+
+
+def test_the_session_chain_listens_on_test_port(chain):
+    assert os.environ["APE_FOUNDRY_HOST"] == environment.rpc_url(environment.test_port())
+    assert chain.provider.uri.rstrip("/").endswith(f":{environment.test_port()}")
+
+
+def test_private_chains_take_the_ports_above_test_port_in_turn(monkeypatch):
+    monkeypatch.setenv("TEST_PORT", "9000")
+    ports = [environment.private_port(i) for i in range(environment.PRIVATE_CHAINS + 1)]
+    assert ports[:3] == [9001, 9002, 9003] and ports[-1] == 9001
+    assert max(ports) == 9000 + environment.PRIVATE_CHAINS
+    assert environment.live_like_port() == 9009 and 9009 not in ports
+    monkeypatch.setenv("TEST_PORT", "80")
+    with pytest.raises(RwaError, match="out of range"):
+        environment.test_port()
+    monkeypatch.setenv("TEST_PORT", "x")
+    with pytest.raises(RwaError, match="not a port number"):
+        environment.test_port()
