@@ -60,6 +60,8 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
+	$(BIN)/python bench/resume_figures.py
+	$(BIN)/python bench/governance_check.py
 
 clean:
 	-$(BIN)/rwa node stop

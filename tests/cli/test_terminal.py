@@ -104,7 +104,7 @@ def test_progress_shows_on_terminals_only(monkeypatch):
     assert terminal.progress_bar("mint rows", as_json=True).disable
 
 
-def test_compiling_is_announced(project_paths):
+def test_compiling_is_announced_and_reading_the_last_build_is_not(project_paths, monkeypatch):
     from rwa.chain import artifacts
 
     seen: list[str] = []
@@ -115,7 +115,10 @@ def test_compiling_is_announced(project_paths):
 
     progress.set_announcer(announce)
     try:
-        artifacts.load(project_paths)
+        current = artifacts.load(project_paths)  # the session compiled: Ape's last build is current
+        assert seen == []
+        monkeypatch.setattr(artifacts, "_built", lambda paths: None)  # as if a source had changed
+        assert artifacts.load(project_paths).keys() == current.keys()
     finally:
         progress.set_announcer(None)
     assert seen == ["compiling contracts (only what changed)"]

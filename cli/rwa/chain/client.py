@@ -473,11 +473,15 @@ class Chain:
     # --- writes ---------------------------------------------------------------------------
 
     def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
-        """Build, estimate and sign a transaction; nothing is broadcast."""
+        """Build, estimate and sign a transaction at the node's suggested fees; nothing is broadcast."""
+        return self._sign(account, to, data, nonce, {"value": value})
+
+    def _sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, extra: dict[str, Any]) -> SignedTransaction:
+        """Build (``extra``: value, fees, gas), estimate what is missing, and sign."""
         if self.provider is None:
             raise RwaError("this connection only reads: it cannot sign")
         ecosystem = self.provider.network.ecosystem
-        fields: dict[str, Any] = {"data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id}
+        fields: dict[str, Any] = {"data": data, "nonce": nonce, "chain_id": self.chain_id, **extra}
         if to is not None:
             fields["receiver"] = to_checksum_address(to)
         txn = ecosystem.create_transaction(sender=account.address, **fields)
@@ -494,6 +498,8 @@ class Chain:
             hash="0x" + bytes(signed.txn_hash).hex(),
             raw="0x" + signed.serialize_transaction().hex(),
             to=to,
+            max_fee=extra.get("max_fee"),
+            priority_fee=extra.get("max_priority_fee"),
         )
 
     def broadcast(self, raw: str) -> None:
@@ -561,34 +567,10 @@ class Chain:
     ) -> SignedTransaction:
         """Sign an EIP-1559 transaction at the fees given (and gas, for a replacement); nothing
         is broadcast."""
-        if self.provider is None:
-            raise RwaError("this connection only reads: it cannot sign")
-        ecosystem = self.provider.network.ecosystem
-        fields: dict[str, Any] = {
-            "data": data, "nonce": nonce, "value": value, "chain_id": self.chain_id, "type": 2,
-            "max_fee": max_fee, "max_priority_fee": priority_fee,
-        }  # fmt: skip
+        extra: dict[str, Any] = {"value": value, "type": 2, "max_fee": max_fee, "max_priority_fee": priority_fee}
         if gas is not None:
-            fields["gas_limit"] = gas
-        if to is not None:
-            fields["receiver"] = to_checksum_address(to)
-        txn = ecosystem.create_transaction(sender=account.address, **fields)
-        try:
-            txn = account.prepare_transaction(txn)
-        except Exception as exc:
-            raise RwaError(f"transaction would fail: {describe_revert(exc)}") from None
-        signed = account.sign_transaction(txn)
-        if signed is None:
-            raise RwaError(f"account {account.address} declined to sign")
-        return SignedTransaction(
-            sender=to_checksum_address(account.address),
-            nonce=nonce,
-            hash="0x" + bytes(signed.txn_hash).hex(),
-            raw="0x" + signed.serialize_transaction().hex(),
-            to=to,
-            max_fee=max_fee,
-            priority_fee=priority_fee,
-        )
+            extra["gas_limit"] = gas
+        return self._sign(account, to, data, nonce, extra)
 
     def offer(self, raw: str) -> tuple[str, str]:
         """Broadcast, telling apart the refusals a resume acts on: ``ACCEPTED`` (also when the

@@ -68,9 +68,9 @@ class InProcessCli:
     def json(self, *args: str, env: dict[str, str] | None = None) -> Any:
         return json.loads(self.run(*args, "--json", env=env).stdout)
 
-    def refused(self, *args: str) -> str:
+    def refused(self, *args: str, env: dict[str, str] | None = None) -> str:
         """The one-line error of a command that must fail (and send nothing)."""
-        result = self.run(*args, expect=None)
+        result = self.run(*args, expect=None, env=env)
         assert result.exit_code != 0, f"expected a refusal, got:\n{result.stdout}"
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
