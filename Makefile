@@ -52,9 +52,16 @@ lint: setup
 	$(BIN)/mypy
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
-# chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them.
+# chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them. The live-like
+# scenarios mostly wait for one-second blocks, so they run beside the rest as a second run on the
+# ten ports above (TEST_PORT+10 .. +19); their report follows the main one.
+LIVE_TESTS := tests/cli/test_live_conditions.py
 test: lint
-	$(BIN)/ape test tests examples
+	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(LIVE_TESTS); rest=$$?; \
+	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
+	test $$rest -eq 0 && test $$live_status -eq 0
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -36,6 +36,9 @@ from rwa.core.quiet import quiet_ape
 if TYPE_CHECKING:
     from ape.api import AccountAPI, ProviderAPI
 
+#: The longest pause between two looks for a receipt (four looks a second on slow chains).
+MAX_POLL_SECONDS = 0.25
+
 # EIP-1967 storage slots: bytes32(uint256(keccak256("eip1967.proxy.<name>")) - 1).
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 ADMIN_SLOT = int.from_bytes(keccak(text="eip1967.proxy.admin"), "big") - 1
@@ -610,6 +613,8 @@ class Chain:
         )
 
     def wait(self, tx_hash: str, timeout: float = 180.0) -> Receipt:
+        """The receipt once mined: asked at once (an instant-mining node), then with a growing
+        pause up to ``MAX_POLL_SECONDS``, so a block is seen soon after it lands at any block time."""
         deadline = time.monotonic() + timeout
         delay = 0.02
         while True:
@@ -618,8 +623,8 @@ class Chain:
                 return found
             if time.monotonic() > deadline:
                 raise RwaError(f"transaction {tx_hash} not mined after {timeout:.0f}s; rerun to resume")
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, MAX_POLL_SECONDS)
 
     def simulate(
         self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any], value: int = 0
