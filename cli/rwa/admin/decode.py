@@ -10,7 +10,7 @@ proposal invalid, and :func:`mismatches` names that field. Pure functions; no no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from eth_abi import decode, encode
@@ -67,14 +67,7 @@ class Call:
     value: int
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "contract": self.contract,
-            "address": self.address,
-            "function": self.function,
-            "args": self.args,
-            "data": self.data,
-            "value": self.value,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,14 +55,7 @@ class PlannedCall:
     value: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "contract": self.contract,
-            "address": self.address,
-            "function": self.function,
-            "args": self.args,
-            "data": self.data,
-            "value": self.value,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlannedCall:
