@@ -105,6 +105,7 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
         "--hardfork", "cancun",
     ]  # fmt: skip
     with open(log_file, "ab") as log:
+        written_before = log.tell()
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
@@ -112,13 +113,34 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise RwaError(f"anvil exited at start ({tail[0]}); see {log_file}")
+            pid_file.unlink(missing_ok=True)
+            with open(log_file, "rb") as log:
+                log.seek(written_before)
+                reason = exit_reason(log.read().decode(errors="replace"))
+            raise RwaError(start_failure(reason, state_file, log_file))
         current = status(paths)
         if current.running:
             return current
         time.sleep(0.05)
     raise RwaError(f"anvil did not answer at {url.geturl()} within {timeout:.0f}s; see {log_file}")
+
+
+def exit_reason(output: str) -> str:
+    """Why anvil stopped, from what it printed: its ``error:`` line (its last words are only a
+    pointer to ``--help``), else its last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    return " ".join((errors or lines or ["no output"])[-1].split())[:300]
+
+
+def start_failure(reason: str, state_file: Path, log_file: Path) -> str:
+    """One line for a node that would not start, with the way out when its saved state is the cause."""
+    if str(state_file) in reason or "--state" in reason:
+        return (
+            f"anvil cannot load the local chain's saved state ({reason}); move {state_file} aside to "
+            "start a fresh chain, or run `rwa node reset` (the local deployment record goes too)"
+        )
+    return f"anvil exited at start ({reason}); see {log_file}"
 
 
 def stop(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
