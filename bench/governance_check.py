@@ -23,49 +23,13 @@ from typing import Any
 
 from private_chain import private_chain, rwa
 
-GRANT = "ComplianceRegistry.grantRole(ATTESTOR_ROLE, 0x976EA74026E726554dB657fA54763abd0C3a0aa9)"
-OTHER = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "cli"))
+from tampering import GRANT, SCHEDULE_TAMPERS, edit  # noqa: E402
+
 MNEMONIC = "test test test test test test test test test test test junk"
 OWNERS = (3, 4, 5)  # test accounts owner1..3 of the local manifest
 ROUNDS = 20
 
-#: (field named in the refusal, dotted path edited, new value): every readable field of the format.
-TAMPERS: list[tuple[str, str, Any]] = [
-    ("calls[0].contract", "calls.0.contract", "DemoProperty"),
-    ("calls[0].address", "calls.0.address", OTHER),
-    ("calls[0].function", "calls.0.function", "revokeRole"),
-    ("calls[0].args", "calls.0.args.1", OTHER),
-    ("calls[0].data", "calls.0.data", "0x2f2ff15d"),
-    ("calls[0].value", "calls.0.value", 1),
-    ("calls", "calls", []),
-    ("safeCalls[0].contract", "safeCalls.0.contract", "GuardianSafe"),
-    ("safeCalls[0].address", "safeCalls.0.address", OTHER),
-    ("safeCalls[0].function", "safeCalls.0.function", "execute"),
-    ("safeCalls[0].args", "safeCalls.0.args.5", 3600),
-    ("safeCalls[0].data", "safeCalls.0.data", "0x01d5062a"),
-    ("safeCalls[0].value", "safeCalls.0.value", 5),
-    ("safeCalls", "safeCalls", []),
-    ("timelock.delay", "timelock.delay", 3600),
-    ("timelock.operationId", "timelock.operationId", "0x" + "00" * 32),
-    ("timelock.salt", "timelock.salt", "0x" + "11" * 32),
-    ("timelock.stage", "timelock.stage", "execute"),
-    ("timelock.address", "timelock.address", OTHER),
-    ("timelock", "timelock", None),
-    ("safe.name", "safe.name", "GuardianSafe"),
-    ("safeTxHash", "safe.address", OTHER),
-    ("chainId", "chainId", 1),
-    ("network", "network", "sepolia"),
-    ("multisend", "multisend", OTHER),
-    ("rejects", "rejects", "0000-00000000"),
-    ("id", "id", "0042-deadbeef"),
-    ("safeTxHash", "safeTx.to", OTHER),
-    ("safeTxHash", "safeTx.data", "0x"),
-    ("safeTxHash", "safeTx.value", 1),
-    ("safeTxHash", "safeTx.operation", 1),
-    ("safeTxHash", "safeTx.nonce", 7),
-    ("safeTxHash", "safeTxHash", "0x" + "22" * 32),
-    ("signature recorded for", "signatures.0x90F79bf6EB2c4f870365E785982E1f101E93b906", "0x" + "33" * 65),
-]
 
 
 class Crash(BaseException):
@@ -93,26 +57,13 @@ def ok(*args: str) -> Any:
     return json.loads(out)
 
 
-def edit(proposal: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    changed = json.loads(json.dumps(proposal))
-    *parents, last = path.split(".")
-    node = changed
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return changed
-
-
 def tampering(folder: Path) -> tuple[int, int]:
     proposal = ok("safe", "propose", "--call", GRANT)
     ok("safe", "sign", proposal["id"], "--account", "owner1")
     path = folder / f"{proposal['id']}.json"
     original = path.read_text()
     refused = 0
-    for field, where, value in TAMPERS:
+    for field, where, value in SCHEDULE_TAMPERS:
         path.write_text(json.dumps(edit(json.loads(original), where, value)))
         before = path.read_text()
         lines = [run("safe", command, proposal["id"], *extra) for command, *extra in (("show",), ("sign", "--account", "owner2"), ("execute",))]
@@ -122,7 +73,7 @@ def tampering(folder: Path) -> tuple[int, int]:
         refused += each
         print(f"  {'ok ' if each else 'BAD'} tampered {where:<58} {lines[0][2].strip()[:90] if not each else ''}")
     path.unlink()  # out of the way: the next parts start at the Safe's nonce again
-    return refused, len(TAMPERS)
+    return refused, len(SCHEDULE_TAMPERS)
 
 
 def _sign_at_once(barrier: Any, deployments: str, proposal_id: str, owner: str, signature: str) -> None:

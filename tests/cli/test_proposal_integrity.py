@@ -5,7 +5,6 @@ crash in the middle of `rwa safe execute`.
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 
@@ -14,6 +13,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tampering import BATCH_TAMPERS, GRANT, NEW_ATTESTOR, OTHER, SCHEDULE_TAMPERS, edit
 
 from rwa.admin import governance
 from rwa.admin.decode import MULTISEND_SELECTOR, Known, Undecodable, decode_safe_tx
@@ -21,8 +21,6 @@ from rwa.admin.proposals import ProposalStore
 from rwa.admin.safe import SafeTx, typed_data
 from rwa.chain.client import Chain
 
-NEW_ATTESTOR = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
-OTHER = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 TIMELOCK, MULTISEND = "0x" + "11" * 20, "0x" + "22" * 20
 TIMELOCK_ABI = [
     {"type": "function", "name": "schedule", "stateMutability": "nonpayable", "outputs": [], "inputs": [
@@ -30,60 +28,7 @@ TIMELOCK_ABI = [
                                             ("predecessor", "bytes32"), ("salt", "bytes32"), ("delay", "uint256"))
     ]},
 ]  # fmt: skip
-GRANT = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {NEW_ATTESTOR})"
 
-#: (field a reviewer reads, the edit) on a timelock schedule proposal for GRANT.
-SCHEDULE_TAMPERS = [
-    ("calls[0].contract", "calls.0.contract", "DemoProperty"),
-    ("calls[0].address", "calls.0.address", OTHER),
-    ("calls[0].function", "calls.0.function", "revokeRole"),
-    ("calls[0].args", "calls.0.args.1", OTHER),
-    ("calls[0].data", "calls.0.data", "0x2f2ff15d"),
-    ("calls[0].value", "calls.0.value", 1),
-    ("calls", "calls", []),
-    ("safeCalls[0].contract", "safeCalls.0.contract", "GuardianSafe"),
-    ("safeCalls[0].address", "safeCalls.0.address", OTHER),
-    ("safeCalls[0].function", "safeCalls.0.function", "execute"),
-    ("safeCalls[0].args", "safeCalls.0.args.5", 3600),
-    ("safeCalls[0].data", "safeCalls.0.data", "0x01d5062a"),
-    ("safeCalls[0].value", "safeCalls.0.value", 5),
-    ("timelock.delay", "timelock.delay", 3600),
-    ("timelock.operationId", "timelock.operationId", "0x" + "00" * 32),
-    ("timelock.salt", "timelock.salt", "0x" + "11" * 32),
-    ("timelock.stage", "timelock.stage", "execute"),
-    ("timelock.address", "timelock.address", OTHER),
-    ("safe.name", "safe.name", "GuardianSafe"),
-    ("safeTxHash", "safe.address", OTHER),
-    ("chainId", "chainId", 1),
-    ("network", "network", "sepolia"),
-    ("multisend", "multisend", OTHER),
-    ("rejects", "rejects", "0000-00000000"),
-    ("id", "id", "0042-deadbeef"),
-    ("safeTxHash", "safeTx.nonce", 7),
-]
-#: And on a MultiSend batch of the guardian Safe (two inner calls).
-BATCH_TAMPERS = [
-    ("safeCalls[1].function", "safeCalls.1.function", "unpause"),
-    ("calls[1].args", "calls.1.args", [OTHER]),
-    ("safeCalls", "safeCalls", "drop-last"),
-    ("calls[0].address", "calls.0.address", OTHER),
-]
-
-
-def edit(proposal: dict, path: str, value) -> dict:
-    """The proposal with one field (a dotted path; list indexes as numbers) set to ``value``."""
-    changed = copy.deepcopy(proposal)
-    *parents, last = path.split(".")
-    node = changed
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if value == "drop-last":
-        node[last] = node[last][:-1]
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return changed
 
 
 def proposal_file(rwa, proposal: dict):
