@@ -169,3 +169,26 @@ def test_export_to_an_unwritable_place_is_one_line(cli, tmp_path):
     blocker.write_text("")
     line = one_line_error(cli.run("export", "--output", str(blocker / "sub" / "out.json"), expect=None))
     assert "error:" in line
+
+
+def test_a_sending_command_waits_its_turn_for_its_account(cli):
+    """While another process sends from the attestor's account on this network (its lock held
+    here, as `rwa kyc import` would hold it), a second sender from that account is refused with
+    one line naming the holder, and sends nothing; reads, and other accounts, go on."""
+    import os
+
+    from rwa.deploy import lock
+
+    attestor = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    key = lock.account_key("local", attestor)
+    nonce = cli.nonce(attestor)
+    with lock.hold(cli.deployments, key, attestor, "rwa kyc import"):
+        refused = one_line_error(cli.run("kyc", "import", "examples/investors.csv", expect=1))
+        assert refused.startswith(f"error: account {attestor.lower()} on local is locked by pid {os.getpid()} on ")
+        assert refused.endswith(f"(account {attestor}, since {refused.split('since ')[1].split(',')[0]}, rwa kyc import): rerun when it has finished")
+        assert cli.nonce(attestor) == nonce
+        cli.run("status")  # a read takes no lock
+        deployed = cli.run("deploy", "--account", "owner1", expect=None)  # another account: not this lock
+        assert "is locked by" not in deployed.stderr
+    cli.run("kyc", "import", "examples/investors.csv")
+    assert cli.nonce(attestor) > nonce

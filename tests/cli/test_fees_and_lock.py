@@ -47,3 +47,22 @@ def test_a_second_holder_is_refused_naming_the_first(tmp_path):
             pass
     with lock.hold(tmp_path, "sepolia", "0xDef", "rwa deploy"):  # released
         pass
+
+
+def test_an_account_lock_names_the_account_and_offers_wait_only_where_it_exists(tmp_path):
+    key = lock.account_key("sepolia", "0xAbC")
+    assert key == "sepolia.0xabc"
+    with lock.hold(tmp_path, key, "0xAbC", "rwa kyc import"):
+        with pytest.raises(lock.LockHeld) as refused, lock.hold(tmp_path, key, "0xAbC", "rwa property mint", can_wait=False):
+            pass
+        assert str(refused.value).startswith("account 0xabc on sepolia is locked by pid ")
+        assert str(refused.value).endswith("rwa kyc import): rerun when it has finished")
+        with lock.hold(tmp_path, "sepolia", "0xAbC", "rwa deploy"):  # the network's own lock is another file
+            pass
+
+
+def test_the_holder_is_named_by_its_command_words_not_its_arguments():
+    assert lock.command_line(["/venv/bin/rwa", "kyc", "import", "investors.csv"]) == "rwa kyc import"
+    assert lock.command_line(["rwa", "deploy", "--network", "sepolia"]) == "rwa deploy"
+    assert lock.command_line(["rwa", "property", "0xAbc/1"]) == "rwa property"
+    assert lock.command_line([]) == "rwa"

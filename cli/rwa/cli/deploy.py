@@ -56,7 +56,7 @@ def deploy(
     )
     paths = project.paths()
     out = console(stderr=as_json)
-    with session.open_target(network, account, paths, reads_only=plan_only) as target:
+    with session.open_target(network, account, paths, reads_only=plan_only, wait_lock=wait_lock) as target:
         if plan_only:
             deploy_plan, _ = engine.plan_deployment(target)
             if as_json:

@@ -1,10 +1,11 @@
-"""One operator at a time per network: a file lock next to the network's journal.
+"""One operator at a time: file locks next to the network's journal.
 
 Two processes sending from the same account race for nonces: both sign nonce n, one is refused as
-underpriced or "nonce too low", and each may create what the other just created. Every command
-that sends on a network holds :func:`hold` while it does; the kernel drops the lock when its
-process ends, even by ``kill -9``, so a crash leaves no stale lock. The file keeps who holds it, so
-a refusal can name them.
+underpriced or "nonce too low", and each may create what the other just created. So every command
+that sends holds the lock of its account on its network (:func:`account_key`) while it runs, and a
+deploy also holds the network's own lock, since two deploys from different accounts would each
+create the suite. The kernel drops a lock when its process ends, even by ``kill -9``, so a crash
+leaves no stale lock. The file keeps who holds it, so a refusal can name them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,28 @@ class LockHeld(RwaError):
     """Another process sends on this network."""
 
 
-def lock_path(directory: Path, network: str) -> Path:
-    return directory / f"{network}.lock"
+def lock_path(directory: Path, key: str) -> Path:
+    return directory / f"{key}.lock"
+
+
+def account_key(network: str, account: str) -> str:
+    """The lock of one account's nonces on one network: ``sepolia.0xabc…``."""
+    return f"{network}.{account.lower()}"
+
+
+def _what(key: str) -> str:
+    network, _, account = key.partition(".")
+    return f"account {account} on {network}" if account else network
+
+
+def command_line(argv: list[str]) -> str:
+    """The command a lock holder runs, for the refusal of another: ``rwa kyc import``."""
+    words = [Path(argv[0]).name] if argv else ["rwa"]
+    for word in argv[1:3]:
+        if word.startswith("-") or not word.replace("-", "").isalnum():
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 def describe(holder: dict[str, Any]) -> str:
@@ -52,15 +73,17 @@ def _holder(handle: IO[str]) -> dict[str, Any]:
 @contextmanager
 def hold(
     directory: Path,
-    network: str,
+    key: str,
     account: str,
     command: str,
     wait: bool = False,
     waiting: Callable[[str], None] | None = None,
+    can_wait: bool = True,
 ) -> Iterator[None]:
-    """Hold the network's lock for the block; refuse at once naming the holder, or with ``wait``
-    block until it is free (``waiting`` hears who is waited for)."""
-    path = lock_path(directory, network)
+    """Hold the lock ``key`` (a network, or :func:`account_key`) for the block; refuse at once
+    naming the holder, or with ``wait`` block until it is free (``waiting`` hears who is waited
+    for). ``can_wait`` says whether the command has ``--wait`` to offer in the refusal."""
+    path = lock_path(directory, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
         try:
@@ -68,9 +91,8 @@ def hold(
         except BlockingIOError:
             holder = describe(_holder(handle))
             if not wait:
-                raise LockHeld(
-                    f"{network} is locked by {holder}: wait for it to finish, or rerun with --wait"
-                ) from None
+                way_out = "wait for it to finish, or rerun with --wait" if can_wait else "rerun when it has finished"
+                raise LockHeld(f"{_what(key)} is locked by {holder}: {way_out}") from None
             if waiting is not None:
                 waiting(holder)
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from rwa.chain import client as chain_module
 from rwa.chain import node
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths
+from rwa.deploy import lock
 from rwa.deploy import manifest as manifest_module
 from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
@@ -56,6 +58,7 @@ def open_target(
     read_only: bool = False,
     local_signer: str = "deployer",
     reads_only: bool = False,
+    wait_lock: bool | None = None,
 ) -> Iterator[Target]:
     """Everything a chain command needs, connected; the local node is started on demand.
 
@@ -63,6 +66,8 @@ def open_target(
     (``attestor``, say); a read-only target (status, show) needs no account off local chains.
     A command that never signs (``reads_only``: status, deploy --plan) reaches a local node over
     plain JSON-RPC instead of Ape's provider, whose connection is most of such a command's time.
+    A target that signs holds its account's lock on the network while it is open, so two commands
+    never race for the account's nonces (``wait_lock``: the command's --wait, None when it has none).
     """
     os.chdir(paths.root)  # Ape's project is the working directory
     manifest = manifest_module.load(paths.manifest_file)
@@ -82,8 +87,16 @@ def open_target(
         connection = chain_module.connect_reader(node.rpc_url(paths))
     else:
         connection = chain_module.connect(network.ape_choice, rpc_url)
-    with connection as connected:
+    with connection as connected, ExitStack() as held:
         account = select_account(network, account_alias, local_signer)
+        if account is not None and not (read_only or reads_only):
+            key = lock.account_key(network.name, account.address)
+            held.enter_context(
+                lock.hold(
+                    paths.deployments_dir, key, account.address, lock.command_line(sys.argv),
+                    bool(wait_lock), can_wait=wait_lock is not None,
+                )
+            )
         yield Target(paths, manifest, network, connected, account, compiled)
 
 
