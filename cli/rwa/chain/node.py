@@ -4,10 +4,15 @@ anvil comes from the npm package ``@foundry-rs/anvil-linux-amd64``; its state is
 dumped to ``.rwa/node/state.json`` (on a clean stop and every few seconds), so what was deployed
 on the local chain is still there on the next command. Ape's foundry provider then attaches to
 the running process instead of starting its own.
+
+A new chain's state is saved as soon as it answers, so its genesis (and with it the chain's
+identity in the deployments record) survives even a ``kill -9`` before anvil's first own save;
+what a crash loses is only the blocks mined since the last save, which ``rwa deploy`` recreates.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import signal
@@ -18,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rwa.chain.client import rpc_request
+from rwa.core import atomic
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 
@@ -96,6 +102,7 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
         raise RwaError(f"the local node's RPC {url.geturl()} is not on this machine; start it there")
     state_file, pid_file, log_file = _files(paths)
     state_file.parent.mkdir(parents=True, exist_ok=True)
+    new_chain = not state_file.is_file() or state_file.stat().st_size == 0
     command = [
         anvil_binary(paths),
         "--host", url.hostname,
@@ -120,9 +127,17 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
             raise RwaError(start_failure(reason, state_file, log_file))
         current = status(paths)
         if current.running:
+            if new_chain:
+                save_genesis(current.rpc_url, state_file)
             return current
         time.sleep(0.05)
     raise RwaError(f"anvil did not answer at {url.geturl()} within {timeout:.0f}s; see {log_file}")
+
+
+def save_genesis(url: str, state_file: Path) -> None:
+    """Write a new chain's state at once (anvil's own first save comes only after its interval)."""
+    dumped = bytes.fromhex(str(rpc_request(url, "anvil_dumpState"))[2:])
+    atomic.write_text(state_file, gzip.decompress(dumped).decode() if dumped[:2] == b"\x1f\x8b" else dumped.decode())
 
 
 def exit_reason(output: str) -> str:

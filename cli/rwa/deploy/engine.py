@@ -177,9 +177,36 @@ def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
     """Validate the manifest, check the chain's identity, observe and plan. Sends nothing."""
     validate_target(target)
     record = load_record(target)
+    lost = lost_by_local_chain(target, record)
+    if record is not None and lost:
+        record = {**record, "contracts": {n: c for n, c in record["contracts"].items() if n not in lost}}
     resolver = make_resolver(target, record)
     observations = observe(target, record, resolver)
-    return plan(target.entries, record, target.artifacts, observations, resolver), record
+    return plan(target.entries, record, target.artifacts, observations, resolver, lost), record
+
+
+def lost_by_local_chain(target: Target, record: dict[str, Any] | None) -> dict[str, str]:
+    """The recorded contracts a local chain lost in a crash, with why: it restarted from its last
+    saved state (same genesis), so blocks mined after that save are gone, and with them every
+    contract recorded in them. Such a contract has no code and a block the chain has not reached;
+    only a local chain is trusted to rewind like this, and there the deploy recreates exactly
+    those (at their old addresses, since the deployer's nonce rewound too)."""
+    if not target.network.local or record is None:
+        return {}
+    head = target.chain.block_number
+    after_head = {
+        name: entry
+        for name, entry in record["contracts"].items()
+        if int(entry.get("blockNumber") or 0) > head
+    }
+    if not after_head:
+        return {}
+    codes = target.chain.codes([entry["address"] for entry in after_head.values()])
+    return {
+        name: f"the local chain lost it (recorded in block {entry['blockNumber']}; the chain restarted at block {head})"
+        for (name, entry), code in zip(after_head.items(), codes)
+        if not code
+    }
 
 
 def git_commit(paths: ProjectPaths) -> str | None:

@@ -230,9 +230,12 @@ def plan(
     artifacts: Mapping[str, Artifact],
     observations: Mapping[str, Observation],
     resolver: Resolver,
+    lost: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Compare the manifest (in dependency order) with the record and the chain."""
+    """Compare the manifest (in dependency order) with the record and the chain. ``lost`` names
+    the recorded entries a crashed local chain no longer has (left out of ``record``), with why."""
     recorded = (record or {}).get("contracts", {})
+    lost = lost or {}
     steps: list[Step] = []
     for entry in entries:
         artifact = artifacts[entry.contract_type]
@@ -244,7 +247,8 @@ def plan(
             else:
                 kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
             salt = " with CREATE2" if entry.salt else ""
-            steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}"))
+            why = f" again: {lost[entry.name]}" if entry.name in lost else ""
+            steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}{why}"))
             steps.extend(Step(CALL, entry.name, _call_text(call)) for call in entry.calls)
             continue
         observed = observations[entry.name]
