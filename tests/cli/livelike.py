@@ -90,10 +90,10 @@ def anvil_binary() -> str:
 
 
 @contextmanager
-def live_chain(port: int, block_time: int = 1) -> Iterator[LiveChain]:
+def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID) -> Iterator[LiveChain]:
     """Start the anvil; stop it afterwards."""
     url = f"http://127.0.0.1:{port}"
-    command = [anvil_binary(), "--port", str(port), "--chain-id", str(CHAIN_ID), "--block-time", str(block_time), "--hardfork", "cancun"]
+    command = [anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--block-time", str(block_time), "--hardfork", "cancun"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     chain = LiveChain(url, process)
     try:

@@ -127,3 +127,53 @@ def test_code_at_a_create2_address_refuses_an_unrecorded_deploy(run, accounts, t
     assert run.deploy() is None
     assert "code already sits at the CREATE2 address of Salted" in run.refusals[-1]
     assert other.nonce == 0
+
+
+TWO_SECOND_BLOCKS_MANIFEST = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "tests" / "cli")!r})
+from livelike import manifest
+from rwa.deploy.manifest import Manifest, Network
+
+MANIFEST = Manifest(manifest().contracts, {{"local": Network("local", "ethereum:local:foundry", local=True)}})
+"""
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_two_operator_processes_on_two_second_blocks(tmp_path, wait):
+    """Two `rwa deploy` processes started together from the same account, blocks every 2 seconds:
+    the second is refused with one line naming the first (or, with --wait, waits and then has
+    nothing to send); the chain sees exactly one clean deploy."""
+    import os
+    import subprocess
+
+    from rwa.testing.runners import RWA
+
+    manifest_file = tmp_path / "manifest.py"
+    manifest_file.write_text(TWO_SECOND_BLOCKS_MANIFEST)
+    with live_chain(base_port(), block_time=2, chain_id=31337) as chain:
+        env = {
+            **os.environ,
+            "APE_FOUNDRY_HOST": chain.url,
+            "RWA_MANIFEST": str(manifest_file),
+            "RWA_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+            "RWA_STATE_DIR": str(tmp_path / "state"),
+            "NO_COLOR": "1",
+        }
+        command = [RWA, "deploy", *(["--wait"] if wait else [])]
+        operators = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [(p.pid, *p.communicate(timeout=180), p.returncode) for p in operators]
+        assert chain.mined_nonce() == livelike.CLEAN_DEPLOY_TRANSACTIONS
+        assert chain.pending_nonce() == chain.mined_nonce()
+    for _, _, stderr, _ in results:
+        assert "Traceback" not in stderr and "Warning" not in stderr, stderr
+    codes = sorted(code for *_, code in results)
+    if wait:
+        assert codes == [0, 0], results
+        assert sum("is up to date: nothing sent" in out for _, out, _, _ in results) == 1, results
+    else:
+        assert codes == [0, 1], results
+        (winner,) = [pid for pid, *_, code in results if code == 0]
+        (refusal,) = [stderr.strip().splitlines() for *_, stderr, code in results if code == 1]
+        assert len(refusal) == 1 and f"is locked by pid {winner} " in refusal[0], refusal
+        assert refusal[0].endswith("or rerun with --wait"), refusal
