@@ -216,3 +216,21 @@ def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_targe
         assert read_plan.steps == plan.steps and read_record == record
         with pytest.raises(RwaError, match="only reads"):
             reader.sign(deployer, None, b"", 0)
+
+
+def test_the_blocks_an_account_sent_in_are_found_by_bisecting_its_nonce(deploy_target, suite_transactions):
+    """--adopt and resume find the deployer's transactions by bisection: the same blocks a full
+    read finds, in far fewer reads, and only the wanted nonces' blocks when some are asked."""
+    chain = deploy_target.chain
+    deployer = deploy_target.account.address
+    head = chain.block_number
+    every_block = [
+        n for n in range(head + 1)
+        if any(tx["from"] == deployer for tx in chain.web3.eth.get_block(n, full_transactions=True)["transactions"])
+    ]
+    assert chain.blocks_sending(deployer, 0, head) == every_block
+    sent = chain.sent_by(deployer, 0)
+    assert [tx.nonce for tx in sent][:suite_transactions] == list(range(suite_transactions))
+    third = chain.sent_by(deployer, 0, {2})
+    assert [tx.hash for tx in third] == [sent[2].hash]
+    assert chain.blocks_sending(deployer, every_block[-1] + 1, head) == []

@@ -545,23 +545,54 @@ class Chain:
         return _sent(tx)
 
     def sent_by(self, sender: str, from_block: int, nonces: set[int] | None = None) -> list[SentTransaction]:
-        """The mined transactions of ``sender`` from ``from_block`` on (those at ``nonces`` only,
-        stopping once all are found), oldest first: how a crash's or another operator's
-        transactions are found when no journal names them."""
-        wanted = set(nonces) if nonces is not None else None
-        found: list[SentTransaction] = []
+        """The mined transactions of ``sender`` from ``from_block`` on (those at ``nonces`` only),
+        oldest first: how a crash's or another operator's transactions are found when no journal
+        names them. The blocks that hold them are found by bisecting the sender's nonce over the
+        range (a few dozen reads per transaction, however long ago), and only those are read; a
+        node that keeps no old state gets a block-by-block read instead."""
+        from web3.exceptions import Web3Exception
+
         sender = to_checksum_address(sender)
-        for number in range(max(from_block, 0), self.block_number + 1):
+        head = self.block_number
+        blocks: Sequence[int]
+        try:
+            blocks = self.blocks_sending(sender, max(from_block, 0), head, nonces)
+        except (Web3Exception, ValueError, OSError):  # eth_getTransactionCount at an old block: no archive
+            blocks = range(max(from_block, 0), head + 1)
+        found: list[SentTransaction] = []
+        for number in blocks:
             block = self.web3.eth.get_block(number, full_transactions=True)
-            for tx in block["transactions"]:
-                if to_checksum_address(tx["from"]) != sender:
-                    continue
-                if wanted is None or int(tx["nonce"]) in wanted:
-                    found.append(_sent(tx))
-                    if wanted is not None:
-                        wanted.discard(int(tx["nonce"]))
-            if wanted is not None and not wanted:
-                break
+            found.extend(
+                _sent(tx)
+                for tx in block["transactions"]
+                if to_checksum_address(tx["from"]) == sender and (nonces is None or int(tx["nonce"]) in nonces)
+            )
+        return found
+
+    def blocks_sending(self, sender: str, first: int, last: int, nonces: set[int] | None = None) -> list[int]:
+        """The blocks in ``first..last`` where ``sender``'s nonce moves (past one of ``nonces``)."""
+
+        def nonce_after(block: int) -> int:
+            if block < 0:
+                return 0
+            return int(self.web3.eth.get_transaction_count(sender, block))
+
+        def wanted(low: int, high: int) -> bool:  # nonces low..high-1 were used in the range
+            return high > low and (nonces is None or any(low <= n < high for n in nonces))
+
+        found: list[int] = []
+        pending = [(first, last, nonce_after(first - 1), nonce_after(last))]
+        while pending:
+            low_block, high_block, low, high = pending.pop()
+            if not wanted(low, high):
+                continue
+            if low_block == high_block:
+                found.append(low_block)
+                continue
+            middle = (low_block + high_block) // 2
+            at_middle = nonce_after(middle)
+            pending.append((middle + 1, high_block, at_middle, high))
+            pending.append((low_block, middle, low, at_middle))
         return found
 
     def sign_priced(

@@ -233,9 +233,6 @@ class DeployOptions:
 
 #: How long one look at a pending transaction waits before checking its fees and the pool again.
 POLL_SECONDS = 2.0
-#: How many blocks --adopt reads back for the deployer's past creations when no record bounds it.
-ADOPT_SCAN_BLOCKS = 20_000
-
 
 class Executor:
     """Sends the transactions of one deploy through the journal."""
@@ -713,16 +710,15 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
     """The block from which the deployer's mined transactions are matched against the steps, or
     None to match nothing: from the journal's beginning on a resume (a truncated journal loses
     lines, not transactions); from the record's last creation when the journal is missing or cut
-    before its beginning, or with --adopt (bounded when there is no record)."""
+    before its beginning, or with --adopt (from genesis when there is no record: the deployer's
+    transactions are found by bisecting its nonce, not by reading every block)."""
     begin = journal.begin()
     if begin is not None:
         return begin.block
     blocks = [int(c["blockNumber"]) for c in (record or {}).get("contracts", {}).values() if c.get("blockNumber")]
     if blocks and (adopt or journal.path.is_file()):
         return max(blocks)
-    if adopt:
-        return max(0, target.chain.block_number - ADOPT_SCAN_BLOCKS)
-    return None
+    return 0 if adopt else None
 
 
 def apply_deployment(
@@ -771,7 +767,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Pl
                 f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
                 f"{cost / 1e18:.6f} ETH; nothing was sent"
             )
-    start = recovery_start(target, journal, record, options.adopt)
+    # A rewound local chain may keep part of a lost entry (a proxy's implementation): adopt it.
+    start = recovery_start(target, journal, record, options.adopt or bool(deploy_plan.lost))
     if record is None:
         record = records.new_record(network.name, target.chain.chain_id, target.chain.genesis_hash)
     stamp_args = (hash_manifest(target.manifest, network.name), git_commit(target.paths))

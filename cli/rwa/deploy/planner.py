@@ -126,6 +126,7 @@ class Step:
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
+    lost: tuple[str, ...] = ()  # recorded entries a crashed local chain no longer has
 
     @property
     def blocking(self) -> list[Step]:
@@ -269,7 +270,7 @@ def plan(
     wanted = {e.name for e in entries}
     for name in sorted(set(recorded) - wanted):
         steps.append(Step(DRIFT, name, "recorded but no longer in the manifest (left as is)"))
-    return Plan(tuple(steps))
+    return Plan(tuple(steps), tuple(lost))
 
 
 def _call_text(call: Any) -> str:
