@@ -7,10 +7,15 @@ every second, the pool on; tests/cli/livelike.py, the same scenarios as
 tests/cli/test_live_conditions.py) with a five-transaction manifest, and prints: the transactions
 the deployer mined against a clean deploy's, contracts created twice (must be 0), the reruns an
 operator needed, and the files they had to edit by hand (must be none).
+
+Then the local chain itself: the whole manifest deployed by `rwa` processes, the chain killed with
+`kill -9` with its last save taken at random points of the deploy (tests/cli/local_crash.py), and
+one `rwa deploy` to recover: transactions against a clean deploy's, contracts recreated.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
@@ -19,11 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from private_chain import ROOT, free_port
+from private_chain import ROOT, free_port, private_chain
 
 sys.path.insert(0, str(ROOT / "tests" / "cli"))
 
 import livelike  # noqa: E402
+import local_crash  # noqa: E402
 
 Scenario = Callable[[livelike.Run], livelike.Figures]
 
@@ -89,6 +95,27 @@ def main() -> None:
         print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} {figures.hand_edits:>10}  {len(figures.refusals)}")
     ratio = f"{totals['sent']}/{totals['clean']}"
     print(f"  {'all':<46} {ratio:>10} {totals['duplicates']:>10} {'':>6} {totals['edits']:>10}")
+    local_chain_crashes()
+
+
+def local_chain_crashes(points: int = 6) -> None:
+    from rwa.testing.runners import Cli
+
+    print("\nthe local chain killed (kill -9) after a deploy, its last save taken mid-deploy; one `rwa deploy` recovers")
+    print(f"  {'last save at journal line':<46} {'sent/clean':>10} {'duplicates':>10} {'lost':>6} {'hand edits':>10}")
+    with private_chain("rwa-crash-") as env:
+        cli = Cli(env, Path(env["RWA_DEPLOYMENTS_DIR"]), Path(env["RWA_STATE_DIR"]), ROOT)
+        cli.run("deploy")
+        clean = cli.nonce(local_crash.DEPLOYER)
+        lines = sorted(random.Random(7).sample(range(1, 2 * clean), points))
+        for line in lines:
+            before = local_crash.crash_after_deploy_saved_at(cli, line)
+            lost = local_crash.lost_in_plan(cli)
+            cli.run("deploy")
+            after = json.loads((cli.deployments / "local.json").read_text())
+            sent = cli.nonce(local_crash.DEPLOYER)
+            same = {n: c["address"] for n, c in after["contracts"].items()} == {n: c["address"] for n, c in before["contracts"].items()}
+            print(f"  {line:<46} {f'{sent}/{clean}':>10} {sent - clean + (0 if same else 1):>10} {len(lost):>6} {0:>10}")
 
 
 if __name__ == "__main__":

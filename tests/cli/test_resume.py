@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 
+import local_crash
 import pytest
 
 from rwa.chain.client import Chain
@@ -15,13 +15,7 @@ from rwa.deploy.context import Target
 from rwa.deploy.engine import DeployOptions, apply_deployment
 from rwa.deploy.journal import Journal
 
-DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-
-
-
-def journal_lines(cli) -> int:
-    path = cli.deployments / "local.journal.jsonl"
-    return len(path.read_text().splitlines()) if path.exists() else 0
+from local_crash import DEPLOYER, journal_lines
 
 
 def assert_complete_and_unique(cli, suite_transactions: int) -> None:
@@ -101,54 +95,24 @@ def test_crash_between_journal_and_chain_resumes(
     assert not fresh_target.store.journal_path("local").exists()
 
 
-def _genesis(cli) -> str:
-    from rwa.chain.client import rpc_request
-
-    return rpc_request(cli.env["APE_FOUNDRY_HOST"], "eth_getBlockByNumber", ["0x0", False])["hash"]
-
-
-def _kill_9_the_node(cli) -> None:
-    import os
-
-    pid = int((cli.state / "node" / "anvil.pid").read_text())
-    os.kill(pid, signal.SIGKILL)
-    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text():
-        time.sleep(0.01)
-
 
 def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):
     """Killed before anvil's own first save, the chain still comes back as itself."""
     cli.run("node", "reset", "--yes")
     cli.run("node", "start")
-    genesis = _genesis(cli)
-    _kill_9_the_node(cli)
+    before = local_crash.genesis(cli)
+    local_crash.kill_9_node(cli)
     cli.run("node", "start")
-    assert _genesis(cli) == genesis
+    assert local_crash.genesis(cli) == before
 
 
 def test_a_crashed_local_chain_gets_back_exactly_what_it_lost(cli, suite_transactions):
     """The local chain dies by kill -9 after a deploy, its last save taken mid-deploy: it restarts
     as the same chain, behind the record. `rwa deploy` names what was lost and recreates exactly
     that, at the same addresses, with as many transactions as one clean deploy in all."""
-    import gzip
-
-    from rwa.chain.client import rpc_request
-
-    cli.run("node", "reset", "--yes")
-    process = cli.spawn("deploy")
-    deadline = time.monotonic() + 120
-    while journal_lines(cli) < 40 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    saved = rpc_request(cli.env["APE_FOUNDRY_HOST"], "anvil_dumpState")  # the last save before the crash
-    assert process.wait(120) == 0
-    before = json.loads((cli.deployments / "local.json").read_text())
-    _kill_9_the_node(cli)
-    (cli.state / "node" / "state.json").write_bytes(gzip.decompress(bytes.fromhex(saved[2:])))
-    cli.run("node", "start")
+    before = local_crash.crash_after_deploy_saved_at(cli, 40)
     assert cli.nonce(DEPLOYER) < suite_transactions
-    planned = cli.json("deploy", "--plan")["steps"]
-    lost = [s["contract"] for s in planned if "the local chain lost it" in s["detail"]]
-    assert lost and not any(s["blocking"] for s in planned), planned
+    assert local_crash.lost_in_plan(cli)
     cli.run("deploy")
     assert_complete_and_unique(cli, suite_transactions)
     after = json.loads((cli.deployments / "local.json").read_text())
