@@ -8,14 +8,13 @@ import time
 
 import local_crash
 import pytest
+from local_crash import DEPLOYER, journal_lines
 
 from rwa.chain.client import Chain
 from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target
 from rwa.deploy.engine import DeployOptions, apply_deployment
 from rwa.deploy.journal import Journal
-
-from local_crash import DEPLOYER, journal_lines
 
 
 def assert_complete_and_unique(cli, suite_transactions: int) -> None:
