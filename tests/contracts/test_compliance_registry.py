@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reverts import address_of, reverts
 
+from rwa.domain import kyc
+
 # ------------------------------------------------------------------------------------------------
 # Constants mirrored from the contract
 # ------------------------------------------------------------------------------------------------
@@ -33,10 +35,8 @@ YEAR = 365 * 24 * 3600
 ATTESTOR_ROLE = keccak(text="ATTESTOR_ROLE")
 SANCTIONS_ROLE = keccak(text="SANCTIONS_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
-ATTEST_TYPE = (
-    "Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,"
-    "uint32 generation,uint256 nonce,uint256 deadline)"
-)
+# The struct the CLI signs (rwa.domain.kyc); test_initial_state checks the contract hashes the same.
+ATTEST_TYPE = kyc.ATTEST_TYPE
 
 # ERC-7201: keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~0xff
 STORAGE_BASE = int.from_bytes(
@@ -46,18 +46,7 @@ STORAGE_BASE = int.from_bytes(
 # ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 
-ATTEST_TYPES = {
-    "Attest": [
-        {"name": "wallet", "type": "address"},
-        {"name": "investorId", "type": "uint128"},
-        {"name": "country", "type": "uint16"},
-        {"name": "flags", "type": "uint8"},
-        {"name": "expiry", "type": "uint40"},
-        {"name": "generation", "type": "uint32"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
+ATTEST_TYPES = {"Attest": kyc.typed_fields(ATTEST_TYPE)}
 
 PROPERTY_SETTINGS = settings(
     max_examples=25,
