@@ -975,3 +975,9 @@ def test_constants_and_domain(vault, chain):
     assert vault.MAX_CONFIRMATION_PERIOD() == 90 * DAY
     d = vault.eip712Domain()
     assert (d.name, d.version, d.chainId, d.verifyingContract) == ("NILVault", "1", chain.chain_id, vault.address)
+
+
+def test_nft_needs_a_factory(project, deployer):
+    """Slither's missing-zero-check, fixed: a collection without a factory could never mint."""
+    with reverts(project.ContractNFT.ZeroAddress):
+        deployer.deploy(project.ContractNFT, ZERO_ADDRESS)
