@@ -7,12 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOLC_VERSION := 0.8.28
 SOLC := .rwa/solc/solc-v$(SOLC_VERSION)
+# Slither (static analysis of the Solidity contracts) in a virtualenv of its own: its dependencies
+# (solc-select among them, whose `solc` would shadow ours on PATH) stay out of the project's venv.
+SLITHER_VENV := .rwa/slither
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test lint bench plan clean
+.PHONY: setup deploy test lint slither bench plan clean
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -39,17 +42,28 @@ $(SOLC): tools/solc-frontend.js node_modules/.installed
 	fi
 	$@ --version | grep -q "$(SOLC_VERSION)"
 
+$(SLITHER_VENV)/.installed: tools/slither-requirements.txt
+	test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet -r tools/slither-requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(SLITHER_VENV)/bin/python -c "import slither, crytic_compile"
+	touch $@
+
 deploy: setup
 	$(BIN)/rwa deploy
 
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-# Lint first: the layers of the package (tools/layers.py), ruff, and mypy (strict on core, chain, deploy).
-lint: setup
+# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict on core, chain, deploy),
+# and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
+lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
 	$(BIN)/ruff check cli tests examples bench scripts tools deployments
 	$(BIN)/mypy
+	$(SLITHER_VENV)/bin/python tools/slither_check.py
+
+slither: setup $(SLITHER_VENV)/.installed
+	$(SLITHER_VENV)/bin/python tools/slither_check.py
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
 # chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them. The live-like

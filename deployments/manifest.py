@@ -154,7 +154,7 @@ CONTRACTS = (
     # ---- NIL deals (issue 4) ----
     # The revenue splitter implementation (Vyper) and the factory of its EIP-1167 clones.
     # Neither has an owner: splits are immutable and creation is permissionless.
-    Contract("RevenueSplitter"),
+    Contract("RevenueSplitter", args=(ref("ComplianceRegistry"),)),
     Contract("SplitterFactory", args=(ref("RevenueSplitter"),)),
     # The vault factory holds the roles every vault obeys; the deployer sets it up (below, with the
     # beacon) and then hands DEFAULT_ADMIN_ROLE to the timelock.

@@ -7,7 +7,7 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 
 /**
  * @title ComplianceRegistry
@@ -26,18 +26,38 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
  * bits 144..151  flags        (FLAG_KYC | FLAG_AML | FLAG_ACCREDITED)
  * bits 152..191  expiry       (unix time)
  * bit  192       sanctioned
+ * bits 193..224  generation   (uint32, advanced by every write of the attestation: see below)
  * ```
  *
  * so that {isVerified} costs a single SLOAD, and a registration a single SSTORE.
+ *
+ * Signed attestations ({registerWithSig}) hold until they are used, cancelled or voided:
+ *
+ * - each names the wallet's record *generation* it was signed against ({attestationGeneration}); every
+ *   write of the wallet's attestation ({register}, {registerBatch}, {registerWithSig}, {revoke}) and
+ *   {voidAttestations} starts a new generation, so a revoked investor can never relay a renewal signed
+ *   before the revocation, nor an older signature undo a newer write;
+ * - nonces are unordered, as Permit2's: any unused nonce of an attestor may be relayed in any order
+ *   (a bitmap per attestor, {nonceBitmap}), and the attestor cancels any unused one with
+ *   {invalidateUnorderedNonces}.
+ *
+ * ERC-3643's identity registry is answered on its read side ({IIdentityRegistryView}): {contains},
+ * {identity}, {investorCountry} and {isVerified}. This registry keeps no ONCHAINID contracts: the
+ * identity of a wallet is an address derived from its investor id ({identityOfInvestor}), shared by
+ * every wallet of the same investor, as T-REX links an investor's wallets to one identity.
  *
  * Roles:
  *
  * - `DEFAULT_ADMIN_ROLE` grants and revokes the other roles and authorises upgrades.
  * - `ATTESTOR_ROLE` registers and revokes attestations, directly or by EIP-712 signature ({registerWithSig}).
  * - `SANCTIONS_ROLE` sets and clears the sanctions flag, which survives re-registration and revocation.
+ *
+ * `nonces(address)` (OpenZeppelin's `Nonces`) is the ordered counter the first version consumed; it is kept
+ * so that the storage and the ABI stay as they were, and nothing advances it any more.
  */
 contract ComplianceRegistry is
     IComplianceRegistry,
+    IIdentityRegistryView,
     Initializable,
     AccessControlUpgradeable,
     EIP712Upgradeable,
@@ -52,7 +72,7 @@ contract ComplianceRegistry is
 
     /// @notice EIP-712 type hash of the attestation an attestor signs for {registerWithSig}.
     bytes32 public constant ATTEST_TYPEHASH = keccak256(
-        "Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint256 nonce,uint256 deadline)"
+        "Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint32 generation,uint256 nonce,uint256 deadline)"
     );
 
     /// @notice The wallet's investor passed know-your-customer checks.
@@ -79,6 +99,10 @@ contract ComplianceRegistry is
     uint256 private constant _FLAGS_SHIFT = 144;
     uint256 private constant _EXPIRY_SHIFT = 152;
     uint256 private constant _SANCTIONED_BIT = 1 << 192;
+    uint256 private constant _GENERATION_SHIFT = 193;
+    uint256 private constant _GENERATION_MASK = uint256(type(uint32).max) << _GENERATION_SHIFT;
+    // What a write of the attestation keeps of the previous record: the sanctions flag and the generation.
+    uint256 private constant _KEPT_BITS = _SANCTIONED_BIT | _GENERATION_MASK;
 
     // The record bits that must read exactly `_VERIFIED_PATTERN` for a wallet to be verified:
     // KYC and AML set, sanctions clear.
@@ -92,6 +116,7 @@ contract ComplianceRegistry is
     /// @custom:storage-location erc7201:rwa.storage.ComplianceRegistry
     struct ComplianceRegistryStorage {
         mapping(address wallet => uint256 packedRecord) _records;
+        mapping(address attestor => mapping(uint256 wordPos => uint256 bitmap)) _nonceBitmaps;
     }
 
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~bytes32(uint256(0xff))
@@ -166,13 +191,17 @@ contract ComplianceRegistry is
      * @notice Records (or replaces) the attestation of `wallet` on the strength of an attestor's EIP-712
      * signature, so anyone (the investor, a relayer) can submit it and pay for it.
      * @dev The signed struct is
-     * `Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint256 nonce,uint256 deadline)`
-     * in the domain `{name: "ComplianceRegistry", version: "1", chainId, verifyingContract: this proxy}`,
-     * where `nonce` is `nonces(attestor)`; it is consumed, so a signature works once. Contract attestors
-     * sign through ERC-1271. Emits {IdentityRegistered} with `attestor` as the attestor.
+     * `Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,uint32 generation,uint256 nonce,uint256 deadline)`
+     * in the domain `{name: "ComplianceRegistry", version: "1", chainId, verifyingContract: this proxy}`.
+     * `generation` must be the wallet's {attestationGeneration} now (a revocation or any later write voids
+     * the signature: {StaleAttestation}); `nonce` is any of the attestor's unused unordered nonces, marked
+     * used here ({NonceAlreadyUsed} on a replay or a cancelled nonce). Contract attestors sign through
+     * ERC-1271. Emits {NonceUsed} and {IdentityRegistered} with `attestor` as the attestor.
      * @param wallet The wallet attested.
      * @param a The attestation, validated as in {register}.
      * @param attestor The account that signed; must hold `ATTESTOR_ROLE`.
+     * @param generation The wallet's record generation the attestor signed against.
+     * @param nonce The attestor's unordered nonce the signature uses.
      * @param deadline Last unix time at which the signature may be used.
      * @param signature The attestor's signature (65-byte ECDSA, or whatever its ERC-1271 wallet accepts).
      */
@@ -180,35 +209,56 @@ contract ComplianceRegistry is
         address wallet,
         Attestation calldata a,
         address attestor,
+        uint32 generation,
+        uint256 nonce,
         uint256 deadline,
         bytes calldata signature
     ) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         if (!hasRole(ATTESTOR_ROLE, attestor)) revert InvalidAttestor(attestor);
+        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        uint32 current = uint32($._records[wallet] >> _GENERATION_SHIFT);
+        if (generation != current) revert StaleAttestation(wallet, generation, current);
+        _useUnorderedNonce($, attestor, nonce);
 
-        bytes32 structHash = keccak256(
-            abi.encode(
-                ATTEST_TYPEHASH,
-                wallet,
-                a.investorId,
-                a.country,
-                a.flags,
-                a.expiry,
-                _useNonce(attestor),
-                deadline
-            )
-        );
-        if (!SignatureChecker.isValidSignatureNow(attestor, _hashTypedDataV4(structHash), signature)) {
-            revert InvalidAttestor(attestor);
-        }
+        bytes32 digest = _hashTypedDataV4(_attestHash(wallet, a, generation, nonce, deadline));
+        if (!SignatureChecker.isValidSignatureNow(attestor, digest, signature)) revert InvalidAttestor(attestor);
 
-        _register(_getComplianceRegistryStorage(), wallet, a, attestor);
+        _register($, wallet, a, attestor);
     }
 
     /**
-     * @notice Deletes the attestation of `wallet`; its sanctions flag, if any, stays.
+     * @notice Cancels any of the caller's unused signed attestations: marks the nonces set in `mask`, in
+     * the word `wordPos` of the caller's nonce bitmap, as used (nonce = `wordPos << 8 | bit`).
+     * @dev Anyone may call; it only ever affects the caller's own nonces. Emits {UnorderedNonceInvalidation}.
+     * @param wordPos The word of the bitmap (the nonce's upper 248 bits).
+     * @param mask The bits to set (each the nonce's lower 8 bits, as `1 << bit`).
+     */
+    function invalidateUnorderedNonces(uint256 wordPos, uint256 mask) external {
+        address attestor = _msgSender();
+        _getComplianceRegistryStorage()._nonceBitmaps[attestor][wordPos] |= mask;
+        emit UnorderedNonceInvalidation(attestor, wordPos, mask);
+    }
+
+    /**
+     * @notice Voids every unused signed attestation of `wallet`, whoever signed it, leaving its record as it is.
+     * @dev Requires `ATTESTOR_ROLE`. Starts a new generation of the wallet's record. Emits {AttestationsVoided}.
+     * @param wallet The wallet whose pending signed attestations are voided; must not be the zero address.
+     */
+    function voidAttestations(address wallet) external onlyRole(ATTESTOR_ROLE) {
+        if (wallet == address(0)) revert ZeroAddress();
+        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        uint256 record = _nextGeneration($._records[wallet]);
+        $._records[wallet] = record;
+        emit AttestationsVoided(wallet, uint32(record >> _GENERATION_SHIFT), _msgSender());
+    }
+
+    /**
+     * @notice Deletes the attestation of `wallet` and voids every unused signed attestation of it; its
+     * sanctions flag, if any, stays.
      * @dev Requires `ATTESTOR_ROLE`. Reverts with {NotRegistered} when the wallet has no attestation.
-     * Emits {IdentityRevoked}.
+     * Starts a new generation of the record, so no signature made before the revocation can be relayed.
+     * Emits {IdentityRevoked} and {AttestationsVoided}.
      * @param wallet The wallet whose attestation is deleted.
      */
     function revoke(address wallet) external onlyRole(ATTESTOR_ROLE) {
@@ -216,8 +266,11 @@ contract ComplianceRegistry is
         uint256 record = $._records[wallet];
         uint128 investorId = uint128(record);
         if (investorId == 0) revert NotRegistered(wallet);
-        $._records[wallet] = record & _SANCTIONED_BIT;
-        emit IdentityRevoked(wallet, investorId, _msgSender());
+        record = _nextGeneration(record & _KEPT_BITS);
+        $._records[wallet] = record;
+        address attestor = _msgSender();
+        emit IdentityRevoked(wallet, investorId, attestor);
+        emit AttestationsVoided(wallet, uint32(record >> _GENERATION_SHIFT), attestor);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -260,7 +313,7 @@ contract ComplianceRegistry is
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IComplianceRegistry
-    function isVerified(address wallet) external view returns (bool) {
+    function isVerified(address wallet) external view override(IComplianceRegistry, IIdentityRegistryView) returns (bool) {
         uint256 record = _getComplianceRegistryStorage()._records[wallet];
         return (record & _VERIFIED_MASK) == _VERIFIED_PATTERN && uint40(record >> _EXPIRY_SHIFT) > block.timestamp;
     }
@@ -273,7 +326,12 @@ contract ComplianceRegistry is
     }
 
     /// @inheritdoc IComplianceRegistry
-    function investorCountry(address wallet) external view returns (uint16) {
+    function investorCountry(address wallet)
+        external
+        view
+        override(IComplianceRegistry, IIdentityRegistryView)
+        returns (uint16)
+    {
         return uint16(_getComplianceRegistryStorage()._records[wallet] >> _COUNTRY_SHIFT);
     }
 
@@ -304,16 +362,68 @@ contract ComplianceRegistry is
         sanctioned = record & _SANCTIONED_BIT != 0;
     }
 
+    /// @inheritdoc IIdentityRegistryView
+    function contains(address wallet) external view returns (bool) {
+        return uint128(_getComplianceRegistryStorage()._records[wallet]) != 0;
+    }
+
+    /// @inheritdoc IIdentityRegistryView
+    function identity(address wallet) external view returns (address) {
+        uint128 investorId = uint128(_getComplianceRegistryStorage()._records[wallet]);
+        return investorId == 0 ? address(0) : identityOfInvestor(investorId);
+    }
+
+    /**
+     * @notice The identity address {identity} gives every wallet of `investorId`: the last 20 bytes of
+     * `keccak256(abi.encodePacked("rwa.identity", investorId))` (the id as 16 bytes). No code lives there.
+     * @param investorId The investor id (non-zero for a registered wallet).
+     * @return The derived identity address.
+     */
+    function identityOfInvestor(uint128 investorId) public pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encodePacked("rwa.identity", investorId)))));
+    }
+
+    /**
+     * @notice The generation of `wallet`'s record a signed attestation must name to be relayed now.
+     * @param wallet The wallet.
+     * @return The generation (0 until the wallet's attestation is first written).
+     */
+    function attestationGeneration(address wallet) external view returns (uint32) {
+        return uint32(_getComplianceRegistryStorage()._records[wallet] >> _GENERATION_SHIFT);
+    }
+
+    /**
+     * @notice The word `wordPos` of `attestor`'s bitmap of used (or cancelled) nonces, as Permit2's.
+     * @param attestor The attestor.
+     * @param wordPos The word (a nonce's upper 248 bits).
+     * @return The bitmap: bit `b` set when nonce `wordPos << 8 | b` is used or cancelled.
+     */
+    function nonceBitmap(address attestor, uint256 wordPos) external view returns (uint256) {
+        return _getComplianceRegistryStorage()._nonceBitmaps[attestor][wordPos];
+    }
+
+    /**
+     * @notice Whether `attestor`'s unordered nonce `nonce` is used or cancelled.
+     * @param attestor The attestor.
+     * @param nonce The nonce.
+     * @return True when a signature with this nonce can no longer be relayed.
+     */
+    function isNonceUsed(address attestor, uint256 nonce) external view returns (bool) {
+        return _getComplianceRegistryStorage()._nonceBitmaps[attestor][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
     /// @inheritdoc AccessControlUpgradeable
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
-        return interfaceId == type(IComplianceRegistry).interfaceId || super.supportsInterface(interfaceId);
+        return interfaceId == type(IComplianceRegistry).interfaceId
+            || interfaceId == type(IIdentityRegistryView).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev Validates `a`, stores it for `wallet` with the wallet's sanctions bit kept, and emits the event.
+    /// @dev Validates `a`, stores it for `wallet` with the wallet's sanctions bit kept and its record's
+    /// generation advanced, and emits the event.
     function _register(
         ComplianceRegistryStorage storage $,
         address wallet,
@@ -332,13 +442,44 @@ contract ComplianceRegistry is
 
         // Reading the slot first warms it, so the SSTORE below costs no more than a blind write would.
         $._records[wallet] =
-            ($._records[wallet] & _SANCTIONED_BIT) |
+            _nextGeneration($._records[wallet] & _KEPT_BITS) |
             uint256(investorId) |
             (uint256(country) << _COUNTRY_SHIFT) |
             (uint256(flags) << _FLAGS_SHIFT) |
             (uint256(expiry) << _EXPIRY_SHIFT);
 
         emit IdentityRegistered(wallet, investorId, country, flags, expiry, attestor);
+    }
+
+    /// @dev `record` with its generation advanced by one (wrapping after 2**32 writes of one wallet).
+    function _nextGeneration(uint256 record) private pure returns (uint256) {
+        uint256 next = ((record >> _GENERATION_SHIFT) + 1) & type(uint32).max;
+        return (record & ~_GENERATION_MASK) | (next << _GENERATION_SHIFT);
+    }
+
+    /// @dev Marks `attestor`'s unordered `nonce` used, or reverts if it was used or cancelled already.
+    function _useUnorderedNonce(ComplianceRegistryStorage storage $, address attestor, uint256 nonce) private {
+        uint256 bit = 1 << (nonce & 0xff);
+        mapping(uint256 => uint256) storage bitmaps = $._nonceBitmaps[attestor];
+        uint256 word = bitmaps[nonce >> 8];
+        if (word & bit != 0) revert NonceAlreadyUsed(attestor, nonce);
+        bitmaps[nonce >> 8] = word | bit;
+        emit NonceUsed(attestor, nonce);
+    }
+
+    /// @dev The EIP-712 struct hash of a signed attestation.
+    function _attestHash(
+        address wallet,
+        Attestation calldata a,
+        uint32 generation,
+        uint256 nonce,
+        uint256 deadline
+    ) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ATTEST_TYPEHASH, wallet, a.investorId, a.country, a.flags, a.expiry, generation, nonce, deadline
+            )
+        );
     }
 
     /// @dev Sets or clears the sanctions bit of `wallet`, leaving its attestation untouched, and emits the event.

@@ -23,6 +23,12 @@ interface IComplianceRegistry {
     );
     event IdentityRevoked(address indexed wallet, uint128 indexed investorId, address attestor);
     event SanctionsUpdated(address indexed wallet, bool sanctioned, address officer);
+    /// @notice Every unused signed attestation of `wallet` is void: only one signed against `generation` can be relayed.
+    event AttestationsVoided(address indexed wallet, uint32 generation, address attestor);
+    /// @notice `attestor`'s unordered nonce `nonce` was used by a relayed signed attestation.
+    event NonceUsed(address indexed attestor, uint256 nonce);
+    /// @notice `attestor` cancelled the nonces set in `mask` of word `word` of its nonce bitmap.
+    event UnorderedNonceInvalidation(address indexed attestor, uint256 word, uint256 mask);
 
     error ZeroAddress();
     error InvalidInvestorId();
@@ -34,6 +40,11 @@ interface IComplianceRegistry {
     error BatchTooLarge(uint256 size, uint256 maxSize);
     error SignatureExpired(uint256 deadline);
     error InvalidAttestor(address signer);
+    /// @notice The signed attestation's nonce was used or cancelled already.
+    error NonceAlreadyUsed(address attestor, uint256 nonce);
+    /// @notice The signed attestation names an earlier generation of the wallet's record: a revocation or a
+    /// later write voided it.
+    error StaleAttestation(address wallet, uint32 signedGeneration, uint32 currentGeneration);
 
     /// @notice True when the wallet has a KYC and AML attestation that has not expired and is not sanctioned.
     function isVerified(address wallet) external view returns (bool);
@@ -49,4 +60,21 @@ interface IComplianceRegistry {
 
     /// @notice True when a sanctions officer has flagged the wallet.
     function isSanctioned(address wallet) external view returns (bool);
+}
+
+/// @title IIdentityRegistryView
+/// @notice The read side of ERC-3643's identity registry (`IIdentityRegistry`), so that ERC-3643 tooling
+/// can read the compliance registry. `identity` returns an address (ERC-3643 types it `IIdentity`).
+interface IIdentityRegistryView {
+    /// @notice True when the wallet has an attestation (expired or not).
+    function contains(address wallet) external view returns (bool);
+
+    /// @notice The identity the wallet is linked to, shared by every wallet of one investor; zero when unregistered.
+    function identity(address wallet) external view returns (address);
+
+    /// @notice The ISO-3166-1 numeric country of the wallet's investor, 0 when unregistered.
+    function investorCountry(address wallet) external view returns (uint16);
+
+    /// @notice True when the wallet has a KYC and AML attestation that has not expired and is not sanctioned.
+    function isVerified(address wallet) external view returns (bool);
 }

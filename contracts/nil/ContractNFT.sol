@@ -43,9 +43,12 @@ contract ContractNFT is ERC721, IERC4906, IERC5192 {
     error TokenLocked(uint256 tokenId);
     /// @notice Deal ids must fit in 96 bits.
     error DealIdTooLarge(uint256 dealId);
+    /// @notice The factory address is zero.
+    error ZeroAddress();
 
-    /// @param factory_ The {NILVaultFactory}.
+    /// @param factory_ The {NILVaultFactory}; must not be zero.
     constructor(address factory_) ERC721("NIL Deal Contract", "NILDEAL") {
+        if (factory_ == address(0)) revert ZeroAddress();
         factory = factory_;
     }
 

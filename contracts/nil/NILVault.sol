@@ -22,9 +22,17 @@ import {ContractNFT} from "./ContractNFT.sol";
  * the deal NFT is minted; the athlete marks the deal delivered, and the brand confirms it or the
  * confirmation period passes; the escrow is then released to the athlete's revenue splitter.
  *
- * Every movement of money checks the {IComplianceRegistry}: a sanctioned brand cannot fund or be
- * refunded, the athlete must be verified (KYC/AML current, not sanctioned) to be paid, no payee of
- * the splitter may be sanctioned, and the athlete withdraws free balances only to verified wallets.
+ * Every movement of money, and every hand-over of what controls it, checks the {IComplianceRegistry}:
+ *
+ * - a sanctioned brand cannot propose, fund or be refunded;
+ * - releases ({confirm}, {release}, {settle}) need a verified athlete (KYC/AML current, not sanctioned)
+ *   and a splitter none of whose payees is sanctioned;
+ * - {withdraw} needs the athlete and the recipient verified;
+ * - {setAthlete} needs the current athlete and the new wallet verified, {recoverAthlete} the new wallet;
+ * - {setSplitter} needs the athlete verified and no payee of the new split sanctioned;
+ * - a vault is never created for a sanctioned athlete, nor with a split paying a sanctioned payee.
+ *
+ * A refusal names the party: {Sanctioned} when it is flagged, {NotVerified} otherwise.
  *
  * @dev Runs behind the factory's minimal beacon proxies. Per-vault state lives in one ERC-7201
  * namespace; the suite's addresses are immutables of the implementation (a beacon upgrade can
@@ -117,10 +125,12 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
         VaultStorage storage $ = _vault();
         if ($.athlete != address(0)) revert AlreadyInitialized();
         if (athlete_ == address(0)) revert ZeroAddress();
+        if (_registry.isSanctioned(athlete_)) revert Sanctioned(athlete_);
         // The factory's VaultCreated event records the first athlete and splitter.
         $.athlete = athlete_;
         if (splitter_ != address(0)) {
             _checkSplitter(splitter_);
+            _checkPayees(splitter_);
             $.splitter = splitter_;
         }
     }
@@ -330,40 +340,48 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * @notice Hands control of the vault to another wallet; athlete only.
-     * @param newAthlete The new wallet.
+     * @notice Hands control of the vault to another wallet; athlete only, both wallets verified (a
+     * sanctioned athlete cannot move the vault to a fresh wallet).
+     * @param newAthlete The new wallet, verified in the registry.
      */
     function setAthlete(address newAthlete) external onlyAthlete {
+        _requireVerified(msg.sender);
         _setAthlete(newAthlete);
     }
 
     /**
-     * @notice Recovers the vault for an athlete who lost their wallet; admin only.
-     * @param newAthlete The new wallet.
+     * @notice Recovers the vault for an athlete who lost their wallet; admin only. The new wallet must
+     * be verified; the lost one is not asked (it may be compromised, or sanctioned for that reason).
+     * @param newAthlete The new wallet, verified in the registry.
      */
     function recoverAthlete(address newAthlete) external onlyFactoryRole(_ADMIN_ROLE) {
         _setAthlete(newAthlete);
     }
 
     /**
-     * @notice Sets the revenue split the escrow is released to; athlete only.
+     * @notice Sets the revenue split the escrow is released to; athlete only, verified, and no payee
+     * of the split may be sanctioned.
      * @param newSplitter A split made by the SplitterFactory.
      */
     function setSplitter(address newSplitter) external onlyAthlete {
         _checkSplitter(newSplitter);
+        _requireVerified(msg.sender);
+        _checkPayees(newSplitter);
         VaultStorage storage $ = _vault();
         emit SplitterChanged($.splitter, newSplitter);
         $.splitter = newSplitter;
     }
 
     /**
-     * @notice Sends free (not escrowed) balance to a verified wallet; athlete only.
+     * @notice Sends free (not escrowed) balance to a verified wallet; athlete only, and verified itself
+     * (a sanctioned athlete cannot move the vault's money anywhere).
      * @param token The ERC-20, or `address(0)` for ETH.
      * @param to The recipient, who must be verified in the registry.
      * @param amount The amount.
      */
     function withdraw(address token, address to, uint256 amount) external onlyAthlete whenNotPaused nonReentrant {
-        if (!_registry.isVerified(to)) revert NotVerified(to);
+        _requireVerified(msg.sender);
+        _requireVerified(to);
         uint256 available = freeBalance(token);
         if (amount > available) revert InsufficientFreeBalance(token, available, amount);
         _send(token, to, amount);
@@ -487,14 +505,10 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
     /// @dev Pays a deal's escrow into the athlete's splitter, after the registry checks.
     function _release(uint256 dealId, Deal storage d) private {
         VaultStorage storage $ = _vault();
-        address athlete_ = $.athlete;
-        if (!_registry.isVerified(athlete_)) revert NotVerified(athlete_);
+        _requireVerified($.athlete);
         address split = $.splitter;
         if (split == address(0)) revert NoSplitter();
-        address[] memory payees = IRevenueSplitter(split).payees();
-        for (uint256 i; i < payees.length; ++i) {
-            if (_registry.isSanctioned(payees[i])) revert Sanctioned(payees[i]);
-        }
+        _checkPayees(split);
         d.status = Status.Released;
         address currency = d.currency;
         uint256 amount = d.amount;
@@ -516,6 +530,7 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
 
     function _setAthlete(address newAthlete) private {
         if (newAthlete == address(0)) revert ZeroAddress();
+        _requireVerified(newAthlete);
         VaultStorage storage $ = _vault();
         emit AthleteChanged($.athlete, newAthlete, msg.sender);
         $.athlete = newAthlete;
@@ -523,6 +538,22 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
 
     function _checkSplitter(address split) private view {
         if (!_splitterFactory.isSplit(split)) revert InvalidSplitter(split);
+    }
+
+    /// @dev Reverts with {Sanctioned} when a payee of `split` is sanctioned.
+    function _checkPayees(address split) private view {
+        address[] memory payees = IRevenueSplitter(split).payees();
+        for (uint256 i; i < payees.length; ++i) {
+            if (_registry.isSanctioned(payees[i])) revert Sanctioned(payees[i]);
+        }
+    }
+
+    /// @dev Reverts unless `account` is verified: {Sanctioned} when it is flagged, {NotVerified} otherwise.
+    function _requireVerified(address account) private view {
+        if (!_registry.isVerified(account)) {
+            if (_registry.isSanctioned(account)) revert Sanctioned(account);
+            revert NotVerified(account);
+        }
     }
 
     function _checkSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

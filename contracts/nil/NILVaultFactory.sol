@@ -108,11 +108,13 @@ contract NILVaultFactory is AccessControl {
             vault := create2(0, add(code, 32), mload(code), athleteId)
         }
         if (vault == address(0)) revert Errors.FailedDeployment();
-        INILVault(vault).initialize(athlete, splitter);
+        // Recorded before the vault is initialised (checks, effects, then the call), though the call
+        // only reaches the new vault, which reads the registry and the split.
         uint96 index = _vaultCount;
         _vaults[index] = vault;
         _vaultCount = index + 1;
         emit VaultCreated(athleteId, vault, athlete, splitter);
+        INILVault(vault).initialize(athlete, splitter);
     }
 
     /**

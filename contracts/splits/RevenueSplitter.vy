@@ -30,9 +30,20 @@
      `TOKEN_PUSH_GAS`) that must not revert: a payee that reverts or burns its
      budget cannot block the others; its share is credited to `owed` and stays
      claimable. `distribute` and `claim` share one (transient) reentrancy lock.
+
+     Sanctions: the implementation is deployed with the suite's compliance
+     registry (`REGISTRY`, an immutable every clone reads). `distribute`
+     pushes nothing to a payee the registry flags as sanctioned: its share is
+     credited to it instead (`Withheld`), kept, not lost, and `claim` refuses
+     to pay it out while the flag stands. Payees need no KYC (an agent, a
+     school collective); only the sanctions flag is asked.
 """
 
 from ethereum.ercs import IERC20
+
+
+interface IComplianceRegistry:
+    def isSanctioned(wallet: address) -> bool: view
 
 
 # @dev The largest number of payees of a split.
@@ -68,6 +79,9 @@ _TRANSFER_SELECTOR: constant(Bytes[4]) = method_id("transfer(address,uint256)")
 # every state-changing call (only its clones split money).
 _IMPLEMENTATION: immutable(address)
 
+# @dev The compliance registry asked whether a payee is sanctioned.
+REGISTRY: public(immutable(address))
+
 
 # @dev The part of the splitter's balance of each token (`empty(address)` for
 # ETH) that is credited to payees and waits for them to claim it.
@@ -99,6 +113,14 @@ event PushFailed:
     amount: uint256
 
 
+# @dev Emitted when `distribute` credits `amount` of `token` to `payee`
+# instead of pushing it, because the registry flags the payee as sanctioned.
+event Withheld:
+    token: indexed(address)
+    payee: indexed(address)
+    amount: uint256
+
+
 # @dev Emitted when `claim` credits `amount` of `token` to the payees.
 event Allocated:
     token: indexed(address)
@@ -113,12 +135,15 @@ event Claimed:
 
 
 @deploy
-def __init__():
+def __init__(registry: address):
     """
     @dev Records the implementation's own address, so that it refuses to
-         act as a splitter.
+         act as a splitter, and the compliance registry its clones ask.
+    @param registry The compliance registry (a contract).
     """
+    assert registry.is_contract, "splitter: registry is not a contract"
     _IMPLEMENTATION = self
+    REGISTRY = registry
 
 
 @external
@@ -136,7 +161,8 @@ def distribute(token: address):
     """
     @dev Splits the unallocated balance of `token` (`empty(address)` for
          ETH) between the payees and pushes each share. A share whose push
-         fails stays claimable by its payee. Rounding dust stays unallocated.
+         fails, or whose payee is sanctioned, stays claimable by its payee.
+         Rounding dust stays unallocated.
     @notice Anyone may call. Reverts when there is nothing to distribute.
     @param token The ERC-20 token, or `empty(address)` for ETH.
     """
@@ -154,7 +180,11 @@ def distribute(token: address):
         if share == 0:
             continue
         payee: address = convert(word >> 96, address)
-        if not self._push(token, payee, share):
+        if staticcall IComplianceRegistry(REGISTRY).isSanctioned(payee):
+            self.owed[token][payee] += share
+            failed += share
+            log Withheld(token=token, payee=payee, amount=share)
+        elif not self._push(token, payee, share):
             self.owed[token][payee] += share
             failed += share
             log PushFailed(token=token, payee=payee, amount=share)
@@ -189,11 +219,13 @@ def claim(token: address, payee: address) -> uint256:
     """
     @dev Credits every payee its share of the unallocated balance of `token`,
          then sends `payee` everything it is owed (with all remaining gas).
-    @notice Anyone may call; the money always goes to `payee`.
+    @notice Anyone may call; the money always goes to `payee`, never while
+            the registry flags it as sanctioned.
     @param token The ERC-20 token, or `empty(address)` for ETH.
     @param payee The payee to pay.
     @return uint256 The amount sent.
     """
+    assert not staticcall IComplianceRegistry(REGISTRY).isSanctioned(payee), "splitter: payee sanctioned"
     reserved: uint256 = self._allocate(token)
     amount: uint256 = self.owed[token][payee]
     assert amount != 0, "splitter: nothing to claim"

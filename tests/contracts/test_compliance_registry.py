@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reverts import address_of, reverts
 
+from rwa.domain import kyc
+
 # ------------------------------------------------------------------------------------------------
 # Constants mirrored from the contract
 # ------------------------------------------------------------------------------------------------
@@ -33,10 +35,8 @@ YEAR = 365 * 24 * 3600
 ATTESTOR_ROLE = keccak(text="ATTESTOR_ROLE")
 SANCTIONS_ROLE = keccak(text="SANCTIONS_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
-ATTEST_TYPE = (
-    "Attest(address wallet,uint128 investorId,uint16 country,uint8 flags,uint40 expiry,"
-    "uint256 nonce,uint256 deadline)"
-)
+# The struct the CLI signs (rwa.domain.kyc); test_initial_state checks the contract hashes the same.
+ATTEST_TYPE = kyc.ATTEST_TYPE
 
 # ERC-7201: keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~0xff
 STORAGE_BASE = int.from_bytes(
@@ -46,17 +46,7 @@ STORAGE_BASE = int.from_bytes(
 # ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 
-ATTEST_TYPES = {
-    "Attest": [
-        {"name": "wallet", "type": "address"},
-        {"name": "investorId", "type": "uint128"},
-        {"name": "country", "type": "uint16"},
-        {"name": "flags", "type": "uint8"},
-        {"name": "expiry", "type": "uint40"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
+ATTEST_TYPES = {"Attest": kyc.typed_fields(ATTEST_TYPE)}
 
 PROPERTY_SETTINGS = settings(
     max_examples=25,
@@ -82,9 +72,11 @@ def att(chain, investor_id=1, country=840, flags=KYC_AML, expiry=None):
     return (investor_id, country, flags, later(chain) if expiry is None else expiry)
 
 
-def pack(investor_id, country, flags, expiry, sanctioned=False):
+def pack(investor_id, country, flags, expiry, sanctioned=False, generation=0):
     """The record word as the contract stores it."""
-    return investor_id | (country << 128) | (flags << 144) | (expiry << 152) | (int(sanctioned) << 192)
+    return (
+        investor_id | (country << 128) | (flags << 144) | (expiry << 152) | (int(sanctioned) << 192) | (generation << 193)
+    )
 
 
 def record_slot(wallet):
@@ -133,13 +125,18 @@ def sign_attest(
     *,
     deadline,
     nonce=None,
+    generation=None,
     name="ComplianceRegistry",
     version="1",
     chain_id=None,
     verifying_contract=None,
 ):
-    """EIP-712 signature of an Attest struct by `key` (an eth_account LocalAccount)."""
+    """The arguments of `registerWithSig` for an Attest struct signed by `key` (an eth_account
+    LocalAccount): (wallet, attestation, attestor, generation, nonce, deadline, signature). By default
+    the wallet's current generation and a random unordered nonce."""
     investor_id, country, flags, expiry = attestation
+    generation = registry.attestationGeneration(wallet) if generation is None else generation
+    nonce = int.from_bytes(os.urandom(32), "big") if nonce is None else nonce
     domain = {
         "name": name,
         "version": version,
@@ -152,10 +149,12 @@ def sign_attest(
         "country": country,
         "flags": flags,
         "expiry": expiry,
-        "nonce": registry.nonces(key.address) if nonce is None else nonce,
+        "generation": generation,
+        "nonce": nonce,
         "deadline": deadline,
     }
-    return bytes(Account.sign_typed_data(key.key, domain, ATTEST_TYPES, message).signature)
+    signature = bytes(Account.sign_typed_data(key.key, domain, ATTEST_TYPES, message).signature)
+    return [wallet, attestation, key.address, generation, nonce, deadline, signature]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -211,6 +210,8 @@ def test_initial_state(registry, chain, admin, attestor, sanctions_officer, outs
     assert domain.verifyingContract == registry.address
 
     assert registry.nonces(attestor) == 0
+    assert registry.nonceBitmap(attestor, 0) == 0
+    assert registry.attestationGeneration(outsider) == 0
     assert not registry.isVerified(outsider)
     assert record_tuple(registry, outsider) == ((0, 0, 0, 0), False)
 
@@ -224,6 +225,11 @@ def test_supports_interface(registry):
     for selector in selectors:
         registry_id = bytes(a ^ b for a, b in zip(registry_id, selector))
     assert registry.supportsInterface(registry_id)
+    # The read side of ERC-3643's identity registry.
+    identity_id = bytes(4)
+    for signature in ("contains(address)", "identity(address)", "investorCountry(address)", "isVerified(address)"):
+        identity_id = bytes(a ^ b for a, b in zip(identity_id, keccak(text=signature)[:4]))
+    assert registry.supportsInterface(identity_id)
     assert registry.supportsInterface("0x7965db0b")  # IAccessControl
     assert registry.supportsInterface("0x01ffc9a7")  # IERC165
     assert not registry.supportsInterface("0xffffffff")
@@ -467,11 +473,12 @@ def test_register_batch_is_all_or_nothing(registry, chain, attestor, accounts):
 def test_register_with_sig(registry, chain, signer_key, outsider, wallet):
     attestation = att(chain, investor_id=99, country=250, flags=7)
     deadline = later(chain, 3600)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
+    args = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=(7 << 8) | 3)
 
     # Anyone may relay it.
-    receipt = registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+    receipt = registry.registerWithSig(*args, sender=outsider)
     assert receipt.events == [
+        registry.NonceUsed(attestor=signer_key.address, nonce=(7 << 8) | 3),
         registry.IdentityRegistered(
             wallet=wallet,
             investorId=99,
@@ -479,92 +486,185 @@ def test_register_with_sig(registry, chain, signer_key, outsider, wallet):
             flags=7,
             expiry=attestation[3],
             attestor=signer_key.address,
-        )
+        ),
     ]
     assert record_tuple(registry, wallet) == (attestation, False)
     assert registry.isAccredited(wallet)
-    assert registry.nonces(signer_key.address) == 1
+    assert registry.nonceBitmap(signer_key.address, 7) == 1 << 3
+    assert registry.isNonceUsed(signer_key.address, (7 << 8) | 3)
+    assert not registry.isNonceUsed(signer_key.address, (7 << 8) | 4)
+    assert registry.attestationGeneration(wallet) == 1
+    assert registry.nonces(signer_key.address) == 0  # the first version's ordered counter is no longer used
 
 
 def test_register_with_sig_replay_refused(registry, chain, signer_key, outsider, wallet):
     attestation = att(chain)
     deadline = later(chain, 3600)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
-    registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+    args = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=12)
+    registry.registerWithSig(*args, sender=outsider)
+    # The same signature again: its nonce is used (and the wallet's generation moved on too).
+    with reverts(registry.StaleAttestation, wallet=wallet, signedGeneration=0, currentGeneration=1):
+        registry.registerWithSig(*args, sender=outsider)
+    # Signed again against the new generation, with the used nonce: refused for the nonce.
+    again = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=12)
+    with reverts(registry.NonceAlreadyUsed, attestor=signer_key.address, nonce=12):
+        registry.registerWithSig(*again, sender=outsider)
 
-    with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
-    # Nor may the attestor's own later signatures be spent out of order.
-    ahead = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=5)
-    with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, ahead, sender=outsider)
-    assert registry.nonces(signer_key.address) == 1
+
+def test_register_with_sig_nonces_are_unordered(registry, chain, signer_key, outsider, accounts):
+    """Signatures for different wallets may be relayed in any order: nonces are a bitmap, not a counter."""
+    deadline = later(chain, 3600)
+    wallets = [accounts[5], accounts[6], accounts[7]]
+    nonces = [2**255 + 1, 300, 5]
+    signed = [
+        sign_attest(chain, signer_key, registry, w, att(chain, investor_id=i + 1), deadline=deadline, nonce=n)
+        for i, (w, n) in enumerate(zip(wallets, nonces))
+    ]
+    for args in reversed(signed):
+        registry.registerWithSig(*args, sender=outsider)
+    assert [registry.investorIdOf(w) for w in wallets] == [1, 2, 3]
+    assert all(registry.isNonceUsed(signer_key.address, n) for n in nonces)
+    assert registry.nonceBitmap(signer_key.address, 300 >> 8) == 1 << (300 & 0xFF)
+    assert registry.nonceBitmap(signer_key.address, (2**255 + 1) >> 8) == 1 << 1
+
+
+def test_revoked_investor_cannot_relay_a_signed_renewal(registry, chain, signer_key, attestor, outsider, wallet):
+    """The issue's scenario: a revoked investor holding a signed renewal relays it, and is refused."""
+    registry.register(wallet, att(chain, investor_id=41), sender=attestor)
+    renewal = sign_attest(chain, signer_key, registry, wallet, att(chain, investor_id=41), deadline=later(chain, 3600))
+    receipt = registry.revoke(wallet, sender=attestor)
+    assert receipt.events == [
+        registry.IdentityRevoked(wallet=wallet, investorId=41, attestor=attestor),
+        registry.AttestationsVoided(wallet=wallet, generation=2, attestor=attestor),
+    ]
+    with reverts(registry.StaleAttestation, wallet=wallet, signedGeneration=1, currentGeneration=2):
+        registry.registerWithSig(*renewal, sender=wallet)
+    assert not registry.isVerified(wallet)
+    assert not registry.contains(wallet)
+    assert not registry.isNonceUsed(signer_key.address, renewal[4])
+    # Re-registered later, the old renewal stays void: the generation never goes back.
+    registry.register(wallet, att(chain, investor_id=41, flags=FLAG_KYC), sender=attestor)
+    with reverts(registry.StaleAttestation, wallet=wallet, signedGeneration=1, currentGeneration=3):
+        registry.registerWithSig(*renewal, sender=wallet)
+    assert not registry.isVerified(wallet)
+
+
+def test_a_later_write_voids_older_signatures(registry, chain, signer_key, attestor, outsider, wallet):
+    """A downgrade (accreditation taken away) cannot be undone by relaying a signature made before it."""
+    registry.register(wallet, att(chain, flags=7), sender=attestor)
+    older = sign_attest(chain, signer_key, registry, wallet, att(chain, flags=7), deadline=later(chain, 3600))
+    registry.register(wallet, att(chain, flags=KYC_AML), sender=attestor)
+    with reverts(registry.StaleAttestation, wallet=wallet, signedGeneration=1, currentGeneration=2):
+        registry.registerWithSig(*older, sender=wallet)
+    assert not registry.isAccredited(wallet)
+
+
+def test_void_attestations(registry, chain, signer_key, attestor, outsider, wallet):
+    attestation = att(chain, flags=7)
+    registry.register(wallet, attestation, sender=attestor)
+    pending = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=later(chain, 3600))
+    receipt = registry.voidAttestations(wallet, sender=attestor)
+    assert receipt.events == [registry.AttestationsVoided(wallet=wallet, generation=2, attestor=attestor)]
+    assert registry.attestationGeneration(wallet) == 2
+    assert record_tuple(registry, wallet) == (attestation, False)  # the record itself is untouched
+    assert registry.isVerified(wallet)
+    with reverts(registry.StaleAttestation, wallet=wallet, signedGeneration=1, currentGeneration=2):
+        registry.registerWithSig(*pending, sender=outsider)
+    # Works before any registration too (a signed first attestation can be voided), but not on zero.
+    fresh = random_address()
+    registry.voidAttestations(fresh, sender=attestor)
+    assert registry.attestationGeneration(fresh) == 1 and not registry.contains(fresh)
+    with reverts(registry.ZeroAddress):
+        registry.voidAttestations(ZERO_ADDRESS, sender=attestor)
+
+
+def test_attestor_cancels_unused_signatures(registry, chain, attestor, outsider, accounts):
+    key = Account.from_key(attestor.private_key)  # the fixture attestor signs off-chain, then cancels on-chain
+    deadline = later(chain, 3600)
+    first = sign_attest(chain, key, registry, accounts[5], att(chain), deadline=deadline, nonce=(9 << 8) | 1)
+    second = sign_attest(chain, key, registry, accounts[6], att(chain), deadline=deadline, nonce=(9 << 8) | 200)
+    kept = sign_attest(chain, key, registry, accounts[7], att(chain), deadline=deadline, nonce=(9 << 8) | 2)
+    # Two of its signatures cancelled in one call.
+    mask = (1 << 1) | (1 << 200)
+    receipt = registry.invalidateUnorderedNonces(9, mask, sender=attestor)
+    assert receipt.events == [registry.UnorderedNonceInvalidation(attestor=attestor, word=9, mask=mask)]
+    assert registry.nonceBitmap(attestor, 9) == mask
+    for args in (first, second):
+        with reverts(registry.NonceAlreadyUsed, attestor=attestor, nonce=args[4]):
+            registry.registerWithSig(*args, sender=outsider)
+    registry.registerWithSig(*kept, sender=outsider)
+    assert registry.nonceBitmap(attestor, 9) == mask | (1 << 2)
+    assert not registry.contains(accounts[5]) and registry.contains(accounts[7])
+
+
+def test_invalidate_nonces_only_touches_the_callers_own(registry, chain, signer_key, outsider, wallet):
+    args = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=later(chain, 3600), nonce=3)
+    registry.invalidateUnorderedNonces(0, 1 << 3, sender=outsider)
+    assert registry.nonceBitmap(outsider, 0) == 1 << 3
+    assert registry.nonceBitmap(signer_key.address, 0) == 0
+    registry.registerWithSig(*args, sender=outsider)
+    assert registry.isVerified(wallet)
 
 
 def test_register_with_sig_expired_deadline(registry, chain, signer_key, outsider, wallet):
-    signer_nonce = registry.nonces(signer_key.address)
     now = fix_next_block_time(chain)
     deadline = now - 1
-    signature = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=deadline, nonce=signer_nonce)
+    args = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=deadline)
     with reverts(registry.SignatureExpired, deadline=deadline):
-        registry.registerWithSig(wallet, att(chain), signer_key.address, deadline, signature, sender=outsider)
-    assert registry.nonces(signer_key.address) == 0
+        registry.registerWithSig(*args, sender=outsider)
+    assert not registry.isNonceUsed(signer_key.address, args[4])
 
 
 def test_register_with_sig_deadline_is_inclusive(registry, chain, signer_key, outsider, wallet):
-    signer_nonce = registry.nonces(signer_key.address)
     deadline = fix_next_block_time(chain)
-    attestation = att(chain)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=signer_nonce)
-    registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+    args = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=deadline)
+    registry.registerWithSig(*args, sender=outsider)
     assert registry.isVerified(wallet)
 
 
 def test_register_with_sig_wrong_signer(registry, chain, signer_key, admin, outsider, wallet):
     other = Account.create()
     registry.grantRole(ATTESTOR_ROLE, other.address, sender=admin)
-    attestation = att(chain)
-    deadline = later(chain, 3600)
     # `other` is an attestor too, but signed a message claimed to come from `signer_key`.
-    signature = sign_attest(
-        chain, other, registry, wallet, attestation, deadline=deadline, nonce=registry.nonces(signer_key.address)
-    )
+    args = sign_attest(chain, other, registry, wallet, att(chain), deadline=later(chain, 3600))
+    args[2] = signer_key.address
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+        registry.registerWithSig(*args, sender=outsider)
 
 
 def test_register_with_sig_by_non_attestor(registry, chain, outsider, wallet):
     stranger = Account.create()
-    attestation = att(chain)
-    deadline = later(chain, 3600)
-    signature = sign_attest(chain, stranger, registry, wallet, attestation, deadline=deadline)
+    args = sign_attest(chain, stranger, registry, wallet, att(chain), deadline=later(chain, 3600))
     with reverts(registry.InvalidAttestor, signer=stranger.address):
-        registry.registerWithSig(wallet, attestation, stranger.address, deadline, signature, sender=outsider)
+        registry.registerWithSig(*args, sender=outsider)
 
 
 def test_register_with_sig_zero_attestor(registry, chain, outsider, wallet):
     with reverts(registry.InvalidAttestor, signer=ZERO_ADDRESS):
-        registry.registerWithSig(wallet, att(chain), ZERO_ADDRESS, later(chain, 3600), b"\x00" * 65, sender=outsider)
+        registry.registerWithSig(wallet, att(chain), ZERO_ADDRESS, 0, 0, later(chain, 3600), b"\x00" * 65, sender=outsider)
 
 
 def test_register_with_sig_after_role_revoked(registry, chain, signer_key, admin, outsider, wallet):
-    attestation = att(chain)
-    deadline = later(chain, 3600)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
+    args = sign_attest(chain, signer_key, registry, wallet, att(chain), deadline=later(chain, 3600))
     registry.revokeRole(ATTESTOR_ROLE, signer_key.address, sender=admin)
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+        registry.registerWithSig(*args, sender=outsider)
 
 
 @pytest.mark.parametrize(
     "tamper",
-    ["wallet", "investorId", "country", "flags", "expiry", "deadline", "domain_name", "domain_chain", "domain_contract"],
+    [
+        "wallet", "investorId", "country", "flags", "expiry", "generation", "nonce", "deadline",
+        "domain_name", "domain_chain", "domain_contract",
+    ],
 )
-def test_register_with_sig_tampered(registry, chain, signer_key, outsider, accounts, tamper):
+def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsider, accounts, tamper):
     wallet = accounts[5]
+    registry.voidAttestations(wallet, sender=attestor)  # generation 1, so that a tampered 0 or 2 is stale
     attestation = att(chain, investor_id=5, country=840, flags=3)
     deadline = later(chain, 3600)
-    signed = dict(wallet=wallet, attestation=attestation, deadline=deadline)
+    sent = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=77)
+    signed = dict(wallet=wallet, attestation=attestation, deadline=deadline, nonce=77, generation=1)
     domain = {}
     if tamper == "wallet":
         signed["wallet"] = accounts[6]
@@ -573,8 +673,10 @@ def test_register_with_sig_tampered(registry, chain, signer_key, outsider, accou
         fields = list(attestation)
         fields[index] = fields[index] + 1
         signed["attestation"] = tuple(fields)
-    elif tamper == "deadline":
-        signed["deadline"] = deadline + 1
+    elif tamper in ("deadline", "nonce"):
+        signed[tamper] += 1
+    elif tamper == "generation":
+        signed["generation"] = 2
     elif tamper == "domain_name":
         domain["name"] = "ComplianceRegistr"
     elif tamper == "domain_chain":
@@ -582,27 +684,27 @@ def test_register_with_sig_tampered(registry, chain, signer_key, outsider, accou
     elif tamper == "domain_contract":
         domain["verifying_contract"] = implementation_of(chain, registry)
 
-    signature = sign_attest(
-        chain, signer_key, registry, signed["wallet"], signed["attestation"], deadline=signed["deadline"], **domain
+    forged = sign_attest(
+        chain, signer_key, registry, signed["wallet"], signed["attestation"], deadline=signed["deadline"],
+        nonce=signed["nonce"], generation=signed["generation"], **domain,
     )
+    sent[6] = forged[6]
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+        registry.registerWithSig(*sent, sender=outsider)
 
 
 @pytest.mark.parametrize("signature", [b"", b"\x01\x02", b"\x00" * 65, b"\xff" * 65, b"\x11" * 64])
 def test_register_with_sig_malformed_signature(registry, chain, signer_key, outsider, wallet, signature):
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
         registry.registerWithSig(
-            wallet, att(chain), signer_key.address, later(chain, 3600), signature, sender=outsider
+            wallet, att(chain), signer_key.address, 0, 1, later(chain, 3600), signature, sender=outsider
         )
 
 
 def test_register_with_sig_validates_fields(registry, chain, signer_key, outsider, wallet):
-    attestation = att(chain, country=0)
-    deadline = later(chain, 3600)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
+    args = sign_attest(chain, signer_key, registry, wallet, att(chain, country=0), deadline=later(chain, 3600))
     with reverts(registry.InvalidCountry, country=0):
-        registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
+        registry.registerWithSig(*args, sender=outsider)
 
 
 def test_register_with_sig_contract_attestor(project, registry, chain, deployer, admin, outsider, wallet):
@@ -612,18 +714,19 @@ def test_register_with_sig_contract_attestor(project, registry, chain, deployer,
     registry.grantRole(ATTESTOR_ROLE, contract_attestor, sender=admin)
     attestation = att(chain, investor_id=3)
     deadline = later(chain, 3600)
-    nonce = registry.nonces(contract_attestor)
 
     stranger = Account.create()
-    forged = sign_attest(chain, stranger, registry, wallet, attestation, deadline=deadline, nonce=nonce)
+    forged = sign_attest(chain, stranger, registry, wallet, attestation, deadline=deadline, nonce=4)
+    forged[2] = contract_attestor.address
     with reverts(registry.InvalidAttestor, signer=contract_attestor.address):
-        registry.registerWithSig(wallet, attestation, contract_attestor, deadline, forged, sender=outsider)
+        registry.registerWithSig(*forged, sender=outsider)
 
-    signature = sign_attest(chain, owner, registry, wallet, attestation, deadline=deadline, nonce=nonce)
-    receipt = registry.registerWithSig(wallet, attestation, contract_attestor, deadline, signature, sender=outsider)
-    assert receipt.events[0].attestor == contract_attestor.address
+    args = sign_attest(chain, owner, registry, wallet, attestation, deadline=deadline, nonce=4)
+    args[2] = contract_attestor.address
+    receipt = registry.registerWithSig(*args, sender=outsider)
+    assert receipt.events[-1].attestor == contract_attestor.address
     assert registry.investorIdOf(wallet) == 3
-    assert registry.nonces(contract_attestor) == nonce + 1
+    assert registry.isNonceUsed(contract_attestor, 4)
 
 
 # ================================================================================================
@@ -634,10 +737,14 @@ def test_register_with_sig_contract_attestor(project, registry, chain, deployer,
 def test_revoke(registry, chain, attestor, wallet):
     registry.register(wallet, att(chain, investor_id=77), sender=attestor)
     receipt = registry.revoke(wallet, sender=attestor)
-    assert receipt.events == [registry.IdentityRevoked(wallet=wallet, investorId=77, attestor=attestor)]
+    assert receipt.events == [
+        registry.IdentityRevoked(wallet=wallet, investorId=77, attestor=attestor),
+        registry.AttestationsVoided(wallet=wallet, generation=2, attestor=attestor),
+    ]
     assert not registry.isVerified(wallet)
     assert record_tuple(registry, wallet) == ((0, 0, 0, 0), False)
-    assert read_slot(chain, registry, record_slot(wallet)) == 0  # the slot is cleared (gas refund)
+    # Only the generation is left in the slot (it voids signatures made before the revocation).
+    assert read_slot(chain, registry, record_slot(wallet)) == pack(0, 0, 0, 0, generation=2)
 
 
 def test_revoke_unregistered(registry, chain, attestor, wallet):
@@ -655,7 +762,7 @@ def test_revoke_keeps_sanctions(registry, chain, attestor, sanctions_officer, wa
     registry.revoke(wallet, sender=attestor)
     assert registry.isSanctioned(wallet)
     assert record_tuple(registry, wallet) == ((0, 0, 0, 0), True)
-    assert read_slot(chain, registry, record_slot(wallet)) == 1 << 192
+    assert read_slot(chain, registry, record_slot(wallet)) == pack(0, 0, 0, 0, sanctioned=True, generation=2)
     # A sanctioned wallet with no attestation cannot be revoked again ...
     with reverts(registry.NotRegistered, wallet=wallet):
         registry.revoke(wallet, sender=attestor)
@@ -663,6 +770,55 @@ def test_revoke_keeps_sanctions(registry, chain, attestor, sanctions_officer, wa
     registry.register(wallet, att(chain), sender=attestor)
     assert registry.isSanctioned(wallet)
     assert not registry.isVerified(wallet)
+
+
+# ================================================================================================
+# ERC-3643 identity registry, read side
+# ================================================================================================
+
+
+def identity_of(investor_id):
+    """The identity address the registry derives for an investor id (documented in the contract)."""
+    return to_checksum_address(keccak(b"rwa.identity" + investor_id.to_bytes(16, "big"))[12:])
+
+
+def test_identity_registry_read_side(registry, chain, attestor, sanctions_officer, accounts):
+    first, second, other, unknown = accounts[5], accounts[6], accounts[7], random_address()
+    registry.registerBatch(
+        [first, second, other], [att(chain, investor_id=7, country=276), att(chain, investor_id=7, country=276),
+                                 att(chain, investor_id=8, country=826, flags=FLAG_KYC)],
+        sender=attestor,
+    )  # fmt: skip
+    # contains: an attestation exists (verified or not); identity: one per investor, shared by its wallets.
+    assert [registry.contains(w) for w in (first, second, other, unknown)] == [True, True, True, False]
+    assert registry.identity(first) == registry.identity(second) == identity_of(7) == registry.identityOfInvestor(7)
+    assert registry.identity(other) == identity_of(8) != identity_of(7)
+    assert registry.identity(unknown) == ZERO_ADDRESS
+    assert [registry.investorCountry(w) for w in (first, other, unknown)] == [276, 826, 0]
+    assert [registry.isVerified(w) for w in (first, other, unknown)] == [True, False, False]
+
+    # Sanctioned: still contained (the record exists) but not verified; revoked: gone.
+    registry.setSanctioned(first, True, sender=sanctions_officer)
+    assert registry.contains(first) and not registry.isVerified(first)
+    registry.revoke(second, sender=attestor)
+    assert not registry.contains(second)
+    assert registry.identity(second) == ZERO_ADDRESS
+    assert registry.investorCountry(second) == 0
+
+    # Expired: still contained, as in T-REX (the identity is stored; its claims are what lapsed).
+    set_time(chain, registry.recordOf(other)[0][3])
+    assert registry.contains(other) and not registry.isVerified(other)
+
+
+def test_identity_registry_read_side_through_its_interface(project, registry, chain, attestor, wallet):
+    """ERC-3643 tooling reads the registry through IIdentityRegistry's selectors alone."""
+    view = project.IIdentityRegistryView.at(registry.address)
+    assert not view.contains(wallet)
+    registry.register(wallet, att(chain, investor_id=2**128 - 1, country=999), sender=attestor)
+    assert view.contains(wallet)
+    assert view.identity(wallet) == identity_of(2**128 - 1)
+    assert view.investorCountry(wallet) == 999
+    assert view.isVerified(wallet)
 
 
 # ================================================================================================
@@ -757,6 +913,7 @@ PRIVILEGED_CALLS = {
     "register": (ATTESTOR_ROLE, lambda r, c, w: (r.register, [w, att(c)])),
     "registerBatch": (ATTESTOR_ROLE, lambda r, c, w: (r.registerBatch, [[w], [att(c)]])),
     "revoke": (ATTESTOR_ROLE, lambda r, c, w: (r.revoke, [w])),
+    "voidAttestations": (ATTESTOR_ROLE, lambda r, c, w: (r.voidAttestations, [w])),
     "setSanctioned": (SANCTIONS_ROLE, lambda r, c, w: (r.setSanctioned, [w, True])),
     "setSanctionedBatch": (SANCTIONS_ROLE, lambda r, c, w: (r.setSanctionedBatch, [[w], True])),
     "grantRole": (DEFAULT_ADMIN_ROLE, lambda r, c, w: (r.grantRole, [ATTESTOR_ROLE, w])),
@@ -823,14 +980,14 @@ def test_record_is_one_slot(registry, chain, attestor, sanctions_officer, wallet
 
     slot = record_slot(wallet)
     word = read_slot(chain, registry, slot)
-    assert word == pack(investor_id, country, flags, expiry, sanctioned=True)
+    assert word == pack(investor_id, country, flags, expiry, sanctioned=True, generation=1)
     # Decode the word field by field.
     assert word & MAX_UINT128 == investor_id
     assert (word >> 128) & 0xFFFF == country
     assert (word >> 144) & 0xFF == flags
     assert (word >> 152) & MAX_UINT40 == expiry
     assert (word >> 192) & 1 == 1
-    assert word >> 193 == 0
+    assert word >> 193 == 1  # the generation: one write so far
     # Nothing spills into the neighbouring slots, and nothing is stored at the namespace root.
     assert read_slot(chain, registry, slot + 1) == 0
     assert read_slot(chain, registry, slot - 1) == 0
@@ -849,8 +1006,8 @@ def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attest
     registry.setSanctioned(wallets[1], True, sender=sanctions_officer)
     deadline = later(chain, 3600)
     third = accounts[7]
-    signature = sign_attest(chain, signer_key, registry, third, attestations[0], deadline=deadline)
-    registry.registerWithSig(third, attestations[0], signer_key.address, deadline, signature, sender=attestor)
+    args = sign_attest(chain, signer_key, registry, third, attestations[0], deadline=deadline, nonce=300)
+    registry.registerWithSig(*args, sender=attestor)
     before = [record_tuple(registry, w) for w in [*wallets, third]]
 
     new_implementation = deployer.deploy(project.ComplianceRegistryV2Mock)
@@ -863,7 +1020,8 @@ def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attest
     assert [record_tuple(upgraded, w) for w in [*wallets, third]] == before
     assert upgraded.isAccredited(wallets[0])
     assert upgraded.isSanctioned(wallets[1]) and not upgraded.isVerified(wallets[1])
-    assert upgraded.nonces(signer_key.address) == 1
+    assert upgraded.isNonceUsed(signer_key.address, 300)
+    assert upgraded.attestationGeneration(third) == 1
     assert upgraded.hasRole(DEFAULT_ADMIN_ROLE, admin)
     assert upgraded.hasRole(ATTESTOR_ROLE, attestor)
     assert upgraded.eip712Domain().name == "ComplianceRegistry"
@@ -930,9 +1088,12 @@ def test_gas_other_paths(registry, chain, attestor, sanctions_officer, signer_ke
     wallet = random_address()
     attestation = att(chain)
     deadline = later(chain, 3600)
-    signature = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
-    receipt = registry.registerWithSig(wallet, attestation, signer_key.address, deadline, signature, sender=outsider)
-    print(f"\n[gas] registerWithSig (new wallet, EOA attestor): execution {receipt.gas_used - INTRINSIC_GAS}")
+    args = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline)
+    receipt = registry.registerWithSig(*args, sender=outsider)
+    print(f"\n[gas] registerWithSig (new wallet, EOA attestor, fresh nonce word): execution {receipt.gas_used - INTRINSIC_GAS}")
+    args = sign_attest(chain, signer_key, registry, wallet, attestation, deadline=deadline, nonce=args[4] ^ 1)
+    receipt = registry.registerWithSig(*args, sender=outsider)
+    print(f"[gas] registerWithSig (overwrite, nonce in a used word): execution {receipt.gas_used - INTRINSIC_GAS}")
     receipt = registry.setSanctioned(wallet, True, sender=sanctions_officer)
     print(f"[gas] setSanctioned: execution {receipt.gas_used - INTRINSIC_GAS}")
     receipt = registry.revoke(wallet, sender=attestor)
@@ -987,7 +1148,7 @@ def test_property_round_trip(registry, chain, attestor, sanctions_officer, attes
     assert registry.investorIdOf(wallet) == investor_id
     assert registry.investorCountry(wallet) == country
     assert registry.isSanctioned(wallet) == sanctioned
-    assert read_slot(chain, registry, record_slot(wallet)) == pack(investor_id, country, flags, expiry, sanctioned)
+    assert read_slot(chain, registry, record_slot(wallet)) == pack(investor_id, country, flags, expiry, sanctioned, generation=1)
 
 
 @PROPERTY_SETTINGS

@@ -742,8 +742,10 @@ def test_pause(vault, brand, athlete, guardian, admin, outsider):
     vault.confirm(delivered_id, sender=brand)
 
 
-def test_athlete_control_and_recovery(vault, athlete, admin, accounts, brand):
+def test_athlete_control_and_recovery(vault, athlete, admin, accounts, brand, registry, attestor, chain):
     new_wallet, recovered = accounts[8], accounts[9]
+    registry.register(new_wallet, attestation(chain, investor_id=5), sender=attestor)
+    registry.register(recovered, attestation(chain, investor_id=5), sender=attestor)
     receipt = vault.setAthlete(new_wallet, sender=athlete)
     assert receipt.events == [vault.AthleteChanged(previousAthlete=athlete, newAthlete=new_wallet, by=athlete)]
     deal_id = proposed(vault, brand)
@@ -755,6 +757,96 @@ def test_athlete_control_and_recovery(vault, athlete, admin, accounts, brand):
     vault.accept(deal_id, sender=recovered)
     with reverts(vault.ZeroAddress):
         vault.setAthlete(ZERO_ADDRESS, sender=recovered)
+    with reverts(vault.ZeroAddress):
+        vault.recoverAthlete(ZERO_ADDRESS, sender=admin)
+
+
+def test_sanctioned_athlete_cannot_withdraw_nor_move_the_vault(
+    vault, registry, attestor, sanctions_officer, athlete, brand, deployer, accounts, chain, splitter_factory
+):
+    """The issue's scenario: a sanctioned athlete can neither take the free balance nor hand the vault
+    (and so the free balance and future releases) to a fresh, verified wallet."""
+    fresh = accounts[8]
+    registry.register(fresh, attestation(chain, investor_id=5), sender=attestor)
+    deployer.transfer(vault, 1000)  # free balance
+    payees = sorted([athlete.address, fresh.address], key=lambda a: int(a, 16))
+    other_split = splitter_factory.createSplit(payees, [5000, 5000], sender=deployer).return_value
+    registry.setSanctioned(athlete, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=athlete):
+        vault.withdraw(ETH, brand, 1000, sender=athlete)
+    with reverts(vault.Sanctioned, account=athlete):
+        vault.setAthlete(fresh, sender=athlete)
+    with reverts(vault.Sanctioned, account=athlete):
+        vault.setSplitter(other_split, sender=athlete)
+    assert vault.athlete() == athlete and vault.freeBalance(ETH) == 1000
+    # Cleared, the athlete can again; an expired attestation refuses the same way, as NotVerified.
+    registry.setSanctioned(athlete, False, sender=sanctions_officer)
+    registry.register(athlete, attestation(chain, investor_id=5, expiry=chain.pending_timestamp + 30), sender=attestor)
+    chain.pending_timestamp += 60
+    with reverts(vault.NotVerified, account=athlete):
+        vault.withdraw(ETH, brand, 1000, sender=athlete)
+    registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
+    receipt = vault.withdraw(ETH, brand, 1000, sender=athlete)
+    assert receipt.events == [vault.Withdrawn(token=ETH, to=brand, amount=1000)]
+
+
+def test_new_athlete_wallet_must_be_verified(vault, registry, attestor, sanctions_officer, athlete, admin, accounts, chain):
+    unverified, flagged = accounts[8], accounts[9]
+    registry.register(flagged, attestation(chain, investor_id=5), sender=attestor)
+    registry.setSanctioned(flagged, True, sender=sanctions_officer)
+    for call in (lambda w: vault.setAthlete(w, sender=athlete), lambda w: vault.recoverAthlete(w, sender=admin)):
+        with reverts(vault.NotVerified, account=unverified):
+            call(unverified)
+        with reverts(vault.Sanctioned, account=flagged):
+            call(flagged)
+    assert vault.athlete() == athlete
+
+
+def test_admin_recovers_a_sanctioned_athletes_vault_to_a_verified_wallet(
+    vault, registry, attestor, sanctions_officer, athlete, admin, accounts, chain
+):
+    """Recovery does not ask the lost (possibly compromised, so sanctioned) wallet."""
+    recovered = accounts[9]
+    registry.register(recovered, attestation(chain, investor_id=5), sender=attestor)
+    registry.setSanctioned(athlete, True, sender=sanctions_officer)
+    receipt = vault.recoverAthlete(recovered, sender=admin)
+    assert receipt.events == [vault.AthleteChanged(previousAthlete=athlete, newAthlete=recovered, by=admin)]
+
+
+def test_no_split_with_a_sanctioned_payee(vault, registry, sanctions_officer, athlete, deployer, splitter_factory):
+    flagged = random_address()
+    payees = sorted([athlete.address, flagged], key=lambda a: int(a, 16))
+    tainted = splitter_factory.createSplit(payees, [5000, 5000], sender=deployer).return_value
+    registry.setSanctioned(flagged, True, sender=sanctions_officer)
+    before = vault.splitter()
+    with reverts(vault.Sanctioned, account=flagged):
+        vault.setSplitter(tainted, sender=athlete)
+    assert vault.splitter() == before
+
+
+def test_no_vault_for_a_sanctioned_athlete_or_payee(
+    project, vault_factory, operator, registry, sanctions_officer, athlete, split, agent
+):
+    registry.setSanctioned(athlete, True, sender=sanctions_officer)
+    with ape.reverts(project.NILVault.Sanctioned):
+        vault_factory.createVault(athlete_id("flagged"), athlete, ZERO_ADDRESS, sender=operator)
+    registry.setSanctioned(athlete, False, sender=sanctions_officer)
+    registry.setSanctioned(agent, True, sender=sanctions_officer)
+    with ape.reverts(project.NILVault.Sanctioned):
+        vault_factory.createVault(athlete_id("flagged"), athlete, split, sender=operator)
+    assert not vault_factory.isVault(vault_factory.predictVault(athlete_id("flagged")))
+
+
+def test_sanctioned_athlete_is_not_paid_on_settlement(vault, registry, sanctions_officer, brand, athlete, admin):
+    deal_id, other_id = delivered(vault, brand, athlete), delivered(vault, brand, athlete)
+    vault.dispute(deal_id, sender=brand)
+    registry.setSanctioned(athlete, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=athlete):
+        vault.settle(deal_id, sender=admin)
+    with reverts(vault.Sanctioned, account=athlete):
+        vault.confirm(other_id, sender=brand)
+    assert vault.deal(deal_id).status == DISPUTED and vault.deal(other_id).status == DELIVERED
+    assert vault.escrowed(ETH) == 2 * PRICE
 
 
 def test_set_splitter(vault, athlete, splitter_factory, deployer, registry):
@@ -883,3 +975,9 @@ def test_constants_and_domain(vault, chain):
     assert vault.MAX_CONFIRMATION_PERIOD() == 90 * DAY
     d = vault.eip712Domain()
     assert (d.name, d.version, d.chainId, d.verifyingContract) == ("NILVault", "1", chain.chain_id, vault.address)
+
+
+def test_nft_needs_a_factory(project, deployer):
+    """Slither's missing-zero-check, fixed: a collection without a factory could never mint."""
+    with reverts(project.ContractNFT.ZeroAddress):
+        deployer.deploy(project.ContractNFT, ZERO_ADDRESS)

@@ -17,8 +17,9 @@ from rwa.cli.options import (
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.render import console, emit_json
 from rwa.cli.terminal import progress_bar, status
-from rwa.core import project
-from rwa.core.errors import RwaError
+from rwa.core import atomic, project
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import parse_future_time
 from rwa.deploy import session
 from rwa.domain import kyc as kyc_lib
 
@@ -176,3 +177,107 @@ def import_csv(
             emit_json({"registered": len(rows), "transactions": hashes})
         else:
             console().print(f"registered {len(rows)} wallet(s) in {len(hashes)} transaction(s)")
+
+
+# --- signed attestations -------------------------------------------------------------------------
+
+
+@kyc.command()
+@click.argument("wallet")
+@click.option("--investor-id", required=True, help="The investor behind the wallet (shared by their wallets).")
+@click.option("--country", required=True, help="ISO-3166-1 numeric country code, e.g. 840.")
+@click.option("--flags", default="kyc,aml", show_default=True, help="Comma list of kyc, aml, accredited.")
+@click.option("--expires", required=True, help="The attestation's expiry: a date, days from now (365d) or a unix time.")
+@click.option("--deadline", default="7d", show_default=True, help="Until when the signature may be relayed.")
+@click.option("--nonce", default=None, help="The unordered nonce to use (default: a random one).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the signed attestation to this JSON file (for `rwa kyc relay`).")  # fmt: skip
+@network_option
+@account_option("attestor")
+@json_option
+def sign(
+    wallet: str, investor_id: str, country: str, flags: str, expires: str, deadline: str, nonce: str | None,
+    out: Path | None, network: str | None, account: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Sign WALLET's attestation for anyone to relay (`rwa kyc relay`); nothing is sent.
+
+    The signature holds until it is relayed, cancelled (`rwa kyc cancel`), past its deadline, or voided
+    by any later write of WALLET's record (a revocation among them)."""
+    wallet = wallet_address(wallet)
+    chosen = parsed(kyc_lib.parse_nonce, nonce) if nonce is not None else None
+    with session.open_target(network, account, project.paths(), local_signer="attestor") as target:
+        registry = kyc_lib.Registry(target)
+        now = registry.now()
+        try:
+            item = kyc_lib.attestation(wallet, investor_id, country, flags, expires, now=now)
+        except ValueError as exc:
+            raise RwaError(str(exc)) from None
+        until = parsed(parse_future_time, deadline, now, "deadline")
+        signed = registry.sign(item, until, chosen)
+    if out is not None:
+        atomic.write_json(out, signed)
+    if as_json:
+        return emit_json(signed)
+    console().print(f"signed by {signed['attestor']} (nonce {signed['nonce']}, valid until {until}); nothing sent.")
+    if out is not None:
+        console().print(f"  relay: rwa kyc relay {out}    cancel: rwa kyc cancel {out}")
+
+
+@kyc.command()
+@click.argument("signed_file", type=click.Path(path_type=Path, dir_okay=False))
+@network_option
+@account_option("deployer (anyone may relay)")
+@json_option
+def relay(signed_file: Path, network: str | None, account: str | None, as_json: bool) -> None:
+    """Send the signed attestation in SIGNED_FILE (from `rwa kyc sign --out`); any account pays."""
+    signed = kyc_lib.read_signed(signed_file)
+    with session.open_target(network, account, project.paths(), local_signer="deployer") as target:
+        registry = kyc_lib.Registry(target)
+        tx = registry.relay(signed)
+        _print_record({**registry.show(signed["wallet"]), "transactionHash": tx}, as_json)
+
+
+@kyc.command()
+@click.argument("signed_files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--nonce", "nonces", multiple=True, help="A nonce to cancel (repeatable), instead of files.")
+@network_option
+@account_option("attestor")
+@json_option
+def cancel(signed_files: tuple[Path, ...], nonces: tuple[str, ...], network: str | None, account: str | None,
+           as_json: bool) -> None:  # fmt: skip
+    """Cancel the signer's unused signed attestations: those in SIGNED_FILES, or by --nonce.
+
+    To void every pending signature of one wallet, whoever signed it, use `rwa kyc void WALLET`."""
+    if bool(signed_files) == bool(nonces):
+        raise RwaError("name the signed attestations to cancel: their files, or --nonce N (not both)")
+    chosen = [parsed(kyc_lib.parse_nonce, n) for n in nonces]
+    for path in signed_files:
+        signed = kyc_lib.read_signed(path)
+        chosen.append(parsed(kyc_lib.parse_nonce, str(signed["nonce"])))
+    with session.open_target(network, account, project.paths(), local_signer="attestor") as target:
+        registry = kyc_lib.Registry(target)
+        for path in signed_files:
+            attestor = kyc_lib.read_signed(path)["attestor"]
+            if attestor.lower() != str(target.account.address).lower():  # type: ignore[union-attr]
+                raise RwaError(f"{path.name} was signed by {attestor}; only its signer can cancel it (--account)")
+        hashes = registry.cancel(chosen)
+    if as_json:
+        return emit_json({"cancelled": [str(n) for n in chosen], "transactions": hashes})
+    console().print(f"cancelled {len(chosen)} signature(s) in {len(hashes)} transaction(s)")
+
+
+@kyc.command()
+@click.argument("wallet")
+@network_option
+@account_option("attestor")
+@via_option
+@json_option
+def void(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """Void every unused signed attestation of WALLET, whoever signed it; its record stays as it is."""
+    wallet = wallet_address(wallet)
+    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
+        registry = kyc_lib.Registry(target, via)
+        tx = registry.void(wallet)
+        if via:
+            return proposed(registry.propose(f"kyc void {wallet}"), as_json)
+        _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)

@@ -78,12 +78,22 @@ class Vaults(Nil):
         """A guardian's (pause) or admin's (unpause, recoverAthlete) act on a vault; None when it
         went into a proposal."""
         vault = self.find(text)
+        if function == "recoverAthlete":
+            self._require_verified(args[0], "the vault's new athlete wallet")
         receipt = self.send(vault.contract, function, *args)
         if receipt is None:
             return None
         return {"athlete": vault.label, "vault": vault.contract.address, "paused": bool(self.read(vault.contract, "paused")),
                 "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
                 "transactionHash": receipt.hash}  # fmt: skip
+
+    def _require_verified(self, wallet: str, what: str) -> None:
+        """Refuses now what the vault would refuse when the transaction (or a proposal, after the
+        timelock's delay) runs: a wallet that is not verified in the registry."""
+        registry = actions.deployed(self.target, REGISTRY)
+        if not self.read(registry, "isVerified", wallet):
+            state = "sanctioned" if self.read(registry, "isSanctioned", wallet) else "not verified"
+            raise RwaError(f"{what} {wallet} is {state} in the registry (rwa kyc show {wallet}); the vault refuses it")
 
     def _explain(self, message: str) -> str:
         """A refused vault act names who holds the role: the vaults obey the factory's roles."""
