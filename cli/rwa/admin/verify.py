@@ -41,14 +41,14 @@ WAIT_SECONDS = 300.0
 POLL_FIRST, POLL_MAX = 0.25, 5.0
 
 NOT_SUPPORTED = {
-    "safe": "Safe v1.4.1 bytecode from ape-safe: its source is not in this project "
-    "(the canonical Safe deployments are verified on public explorers already)",
-    "MinimalBeaconProxy": "a 76-byte beacon proxy written as raw code (NILVaultFactory): it has no source, "
-    "and explorers detect no proxy standard in it",
-    "clone": "a factory-made contract that is no EIP-1167 clone: no creation transaction of its own to verify",
+    "safe": "Safe v1.4.1 from ape-safe's bytecode: no source in this project",
+    "MinimalBeaconProxy": "a vault's 76-byte raw-code beacon proxy: no source, no proxy standard to detect",
+    "clone": "factory-made, and no EIP-1167 clone: no source to submit",
 }
 
 Report = Callable[[str, str, str], None]
+#: An outcome not known yet (nothing sent, or the run stopped): not recorded.
+UNSENT = "unsent"
 
 
 @dataclass
@@ -107,6 +107,7 @@ class Summary:
             "contracts": [
                 {"contract": item.label, "address": item.address, **outcome.as_record()}
                 for item, outcome in self.outcomes.values()
+                if outcome.status != UNSENT
             ]
             + [{"contract": item.label, "address": item.address, "status": "skipped"} for item in self.skipped],
             "submissions": self.submissions,
@@ -228,7 +229,7 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:
-        outcome = Outcome("verified")
+        outcome = Outcome(UNSENT)
         summary.outcomes[item.label] = (item, outcome)
         if item.clone:
             implementation = _clone_target(target.chain, item.address)
@@ -239,28 +240,29 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
             outcome.implementation = implementation
             linking.append(item)
             continue
-        pending_guid = (item.previous or {}).get("guid") if (item.previous or {}).get("status") == "pending" else None
-        if pending_guid and not (item.previous or {}).get("proxyGuid"):
-            outcome.guid = pending_guid
-            sources[pending_guid] = item
-            continue
-        if explorer.source_verified(item.address):
+        previous = item.previous or {}
+        if previous.get("status") == "pending" and previous.get("guid"):
+            outcome.status, outcome.guid = "pending", previous["guid"]  # submitted by an earlier run
+            sources[previous["guid"]] = item
+        elif explorer.source_verified(item.address):
+            outcome.status = "verified"
             shown("known", item.label, "the explorer has its source already")
         else:
             try:
                 guid = _submit_source(target, explorer, inputs, item)
+            except ExplorerUnreachable:
+                raise
             except RwaError as exc:
-                if isinstance(exc, ExplorerUnreachable):
-                    raise
                 outcome.status, outcome.message = "failed", str(exc)
                 shown("failed", item.label, outcome.message)
                 continue
             summary.submissions += 1
             outcome.submitted = True
             if guid:
-                outcome.guid = guid
+                outcome.status, outcome.guid = "pending", guid
                 sources[guid] = item
             else:
+                outcome.status = "verified"
                 shown("known", item.label, "the explorer had its source already")
         if item.proxy:
             linking.append(item)
@@ -273,7 +275,7 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     links: dict[str, Item] = {}
     for item in linking:
         outcome = summary.outcomes[item.label][1]
-        if outcome.status != "verified":
+        if outcome.status != "verified" and not item.clone:
             continue
         implementation = outcome.implementation or _implementation_of(target.chain, item.address)
         outcome.implementation = implementation
@@ -380,7 +382,7 @@ def _verdict(outcome: Outcome, answer: Answer, guid: str | None, proxy: bool = F
 
 def _save(target: Target, summary: Summary) -> None:
     """Each outcome on its entry of the record, in one write under the record's lock."""
-    changed = [(item, outcome) for item, outcome in summary.outcomes.values()]
+    changed = [(item, outcome) for item, outcome in summary.outcomes.values() if outcome.status != UNSENT]
     if not changed:
         return
 
