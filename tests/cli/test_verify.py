@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from eth_abi import encode
 
@@ -15,6 +16,7 @@ from rwa.testing import environment
 from rwa.testing.explorer import FakeExplorer
 
 KEY = "test-key"
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "deployments" / "deployments.schema.json").read_text())
 
 
 @pytest.fixture
@@ -35,6 +37,7 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     out = rwa.run("deploy", "--verify", env=_env(explorer)).stdout
     assert "local is up to date: nothing sent" in out
     record = _record(rwa)
+    jsonschema.validate(record, SCHEMA)  # the outcomes as deployments.schema.json describes them
     items = items_of(record)
     sources = [i for i in items if i.contract_type and not i.unsupported]
     proxies = [i for i in items if i.proxy]
@@ -96,7 +99,9 @@ def test_a_refused_source_is_one_line_and_recorded_as_failed(rwa, explorer, suit
     rwa.run("verify", "Timelock", "MockStablecoin", env=_env(explorer))
     sent = [s["contractaddress"] for s in explorer.submissions()]
     assert (sent.count(timelock), len(sent)) == (2, 3)  # the stablecoin's once, the timelock's twice
-    assert _record(rwa)["contracts"]["Timelock"]["verified"]["status"] == "verified"
+    record = _record(rwa)
+    assert record["contracts"]["Timelock"]["verified"]["status"] == "verified"
+    jsonschema.validate(record, SCHEMA)
 
 
 def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project_paths):
