@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import jsonschema
 import pytest
@@ -104,12 +105,29 @@ def test_a_refused_source_is_one_line_and_recorded_as_failed(rwa, explorer, suit
     jsonschema.validate(record, SCHEMA)
 
 
+def test_a_verdict_still_pending_is_recorded_and_collected_by_the_next_run(rwa, explorer, suite, monkeypatch):
+    from rwa.admin import verify
+
+    explorer.pending_polls = 1_000
+    monkeypatch.setattr(verify, "WAIT_SECONDS", 0.0)
+    out = rwa.run("verify", "Timelock", env=_env(explorer)).stdout
+    assert "pending Timelock  still Pending in queue: run `rwa verify` again later" in " ".join(out.split(" "))
+    recorded = _record(rwa)["contracts"]["Timelock"]["verified"]
+    assert recorded["status"] == "pending" and recorded["guid"]
+
+    explorer.pending_polls = 0
+    monkeypatch.setattr(verify, "WAIT_SECONDS", 60.0)
+    rwa.run("verify", "Timelock", env=_env(explorer))
+    assert len(explorer.submissions()) == 1  # the receipt of the first run was polled, nothing sent again
+    assert _record(rwa)["contracts"]["Timelock"]["verified"] == {"status": "verified", "guid": recorded["guid"], "at": ANY}
+
+
 def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project_paths):
     """The loopback explorer is a real check: a wrong argument, source or setting fails."""
     from rwa.chain.artifacts import StandardInputs
 
     entry = suite["contracts"]["SplitterFactory"]
-    standard_input = StandardInputs(project_paths).for_source("contracts/splits/SplitterFactory.sol")
+    standard_input = StandardInputs.of(project_paths).for_source("contracts/splits/SplitterFactory.sol")
     args = encode(["address"], [suite["contracts"]["RevenueSplitter"]["address"]]).hex()
     base = {
         "apikey": KEY, "chainid": str(explorer.chain_id), "module": "contract", "action": "verifysourcecode",

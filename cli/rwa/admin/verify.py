@@ -197,9 +197,10 @@ def verify(
     names: tuple[str, ...] = (),
     report: Report | None = None,
     explorer: Explorer | None = None,
-    wait: float = WAIT_SECONDS,
+    wait: float | None = None,
 ) -> Summary:
-    """Submit every contract of the network's record (or those NAMES) that is not verified yet."""
+    """Submit every contract of the network's record (or those NAMES) that is not verified yet;
+    verdicts are awaited ``wait`` seconds (:data:`WAIT_SECONDS`), then left pending for a rerun."""
     explorer = explorer or check_ready(target)
     record = load_record(target)
     if record is None:
@@ -217,7 +218,7 @@ def verify(
         else:
             todo.append(item)
     try:
-        _run(target, explorer, todo, summary, shown, wait)
+        _run(target, explorer, todo, summary, shown, WAIT_SECONDS if wait is None else wait)
     finally:
         summary.requests = explorer.requests
         _save(target, summary)
@@ -225,7 +226,7 @@ def verify(
 
 
 def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary, shown: Report, wait: float) -> None:
-    inputs = StandardInputs(target.paths)
+    inputs = StandardInputs.of(target.paths)
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -217,10 +218,24 @@ class StandardInputs:
     this machine, left out: the contracts import only the compiler's built-in interfaces).
     """
 
+    _cache: dict[tuple[Path, bytes], StandardInputs] = {}
+
     def __init__(self, paths: ProjectPaths):
         self.paths = paths
         self._solidity: dict[str, Any] | None = None
         self._imports: dict[str, list[str]] = {}
+
+    @classmethod
+    def of(cls, paths: ProjectPaths) -> StandardInputs:
+        """The project's inputs, reused within a process while no source or setting changes."""
+        digest = hashlib.sha256((paths.root / "ape-config.yaml").read_bytes())
+        for file in sorted((paths.root / "contracts").rglob("*")):
+            if file.suffix in SOURCE_SUFFIXES and ".cache" not in file.parts:
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())
+        key = (paths.root, digest.digest())
+        if key not in cls._cache:
+            cls._cache[key] = cls(paths)
+        return cls._cache[key]
 
     def _load_solidity(self) -> dict[str, Any]:
         if self._solidity is None:

@@ -9,7 +9,8 @@ contract's compiled creation code followed by the submitted constructor argument
 code found by tracing the creating transaction (``ots_getContractCreator``, then
 ``debug_traceTransaction``) like an explorer's indexer does. With ``compile=True`` the submitted
 input is compiled (with the project's solc or vyper) and its output compared, instead of the
-project's own build. Verdicts come as Etherscan gives them: "Pending in queue" once, then
+project's own build. Verdicts come as Etherscan gives them: "Pending in queue" (``pending_polls``
+times), then
 "Pass - Verified" or "Fail - Unable to verify. ...". ``verifyproxycontract`` finds the
 implementation as Etherscan does (ERC-1967 implementation slot, beacon slot, EIP-1167 code) and
 wants it verified first. ``refuse`` names addresses whose source it rejects.
@@ -60,6 +61,7 @@ class FakeExplorer:
         self.key = key
         self.compile = compile
         self.refuse: set[str] = set()
+        self.pending_polls = 1  # how many checks of a receipt answer "Pending in queue"
         self.requests: list[dict[str, str]] = []  # every request's fields, in order
         self.verified: dict[str, dict[str, Any]] = {}  # address -> what was accepted
         self.proxies: dict[str, str] = {}  # proxy -> implementation, once linked
@@ -128,7 +130,7 @@ class FakeExplorer:
         if receipt is None or receipt["proxy"] != proxy:
             return _notok("Unable to locate ContractCode" if not proxy else "Invalid guid")
         receipt["polls"] += 1
-        if receipt["polls"] == 1:
+        if receipt["polls"] <= self.pending_polls:
             return _notok("Pending in queue")
         if receipt["failure"]:
             return _notok(receipt["failure"])
