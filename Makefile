@@ -83,6 +83,7 @@ bench: setup
 	$(BIN)/python bench/nil_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
+	$(BIN)/python bench/verify_figures.py
 
 clean:
 	-$(BIN)/rwa node stop

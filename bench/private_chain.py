@@ -19,6 +19,9 @@ RWA = str(Path(sys.executable).parent / "rwa")
 
 
 def free_port() -> int:
+    """``RWA_BENCH_PORT`` when set (to keep a bench inside the ports one owns), else any free port."""
+    if os.environ.get("RWA_BENCH_PORT"):
+        return int(os.environ["RWA_BENCH_PORT"])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -51,6 +51,31 @@ def test_create_property_wires_everything(created, factory, registry, timelock, 
         assert not token.hasRole(DEFAULT_ADMIN_ROLE, account)
 
 
+#: ERC-1967's beacon slot, where explorers look for a beacon proxy's beacon.
+BEACON_SLOT = int(keccak(text="eip1967.proxy.beacon").hex(), 16) - 1
+
+
+def test_property_proxies_are_erc1967_beacon_proxies(chain, project, created, suite):
+    """Each of a property's three proxies holds its beacon in ERC-1967's beacon slot and announced it
+    with ERC-1967's BeaconUpgraded, as OpenZeppelin's BeaconProxy does, so explorers see a proxy."""
+    assert BEACON_SLOT == 0xA3F0AD74E5423AEBFD80D3EF4346578335A9A72AEAEE59FF6CB3582B35133D50
+    token, compliance, distributor, receipt = created
+    contracts = suite["contracts"]
+    beacons = {
+        token.address: contracts["PropertyTokenBeacon"]["address"],
+        compliance.address: contracts["ModularComplianceBeacon"]["address"],
+        distributor.address: contracts["DividendDistributorBeacon"]["address"],
+    }
+    for proxy, beacon in beacons.items():
+        stored = chain.provider.get_storage(proxy, BEACON_SLOT)
+        assert to_checksum_address(stored[-20:]) == beacon
+    announced = [log for log in receipt.decode_logs(project.PropertyBeaconProxy.BeaconUpgraded)]
+    assert {(log.contract_address, log.beacon) for log in announced} == set(beacons.items())
+    for proxy, beacon in beacons.items():  # the 71-byte runtime its constructor writes, beacon inside
+        code = bytes(chain.provider.get_code(proxy))
+        assert len(code) == 71 and code[15:35] == bytes.fromhex(beacon[2:])
+
+
 def test_property_listing(created, factory):
     token, compliance, distributor, _ = created
     data = property_input()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -93,7 +94,7 @@ def _compiled(paths: ProjectPaths) -> dict[str, Artifact]:
     quiet_ape()
     try:
         with activity("compiling contracts (only what changed)"):
-            containers = project.load_contracts()
+            containers = project.load_contracts(use_cache=not _importers_stale(paths))
     except Exception as exc:
         message = " ".join(str(exc).split())[:500]
         raise RwaError(f"compilation failed: {message}") from None
@@ -103,6 +104,32 @@ def _compiled(paths: ProjectPaths) -> dict[str, Artifact]:
         for name, container in containers.items()
     }
     return _artifacts(types, compilers)
+
+
+def _importers_stale(paths: ProjectPaths) -> bool:
+    """Whether a source changed since Ape's last compile is imported by another source.
+
+    Ape compiles again only the files whose text changed, not the files that import them: a factory
+    that embeds a proxy's creation code (``new PropertyBeaconProxy``) would keep the old proxy. Then
+    everything is compiled again; a change to a file nothing imports stays a quick compile.
+    """
+    try:
+        built = json.loads((paths.root / BUILD_MANIFEST).read_text()).get("sources") or {}
+    except (OSError, ValueError, AttributeError):
+        return False  # no previous compile: Ape compiles everything anyway
+    found = {
+        file.relative_to(paths.root).as_posix(): file.read_text()
+        for file in (paths.root / "contracts").rglob("*")
+        if file.suffix in SOURCE_SUFFIXES and ".cache" not in file.parts
+    }
+    changed = {Path(name).name for name, text in found.items() if name in built and (built[name] or {}).get("content") != text}
+    if not changed:
+        return False
+    return any(
+        line.lstrip().startswith(("import", "from")) and any(name in line for name in changed)
+        for text in found.values()
+        for line in text.splitlines()
+    )
 
 
 def _built(paths: ProjectPaths) -> dict[str, Artifact] | None:
@@ -175,3 +202,90 @@ def safe_artifacts() -> dict[str, Artifact]:
             compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (ape-safe)", "settings": {}},
         )
     return found
+
+
+#: The output an explorer needs from a standard-JSON compile (the bytecode is the same whatever is asked).
+_EXPLORER_OUTPUT = ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]
+
+
+class StandardInputs:
+    """The compiler input that reproduces each compiled contract, as explorers take it to verify source.
+
+    Solidity: the project's one standard-JSON input as Ape compiles it (every source under contracts/,
+    OpenZeppelin under Ape's ``contracts/.cache/...`` names, the remappings, optimizer and EVM version:
+    they all enter each contract's metadata hash, so its bytecode), cut down to the sources the contract
+    imports. Vyper: the contract's source and the settings Ape compiled it with (search paths, local to
+    this machine, left out: the contracts import only the compiler's built-in interfaces).
+    """
+
+    _cache: dict[tuple[Path, bytes], StandardInputs] = {}
+
+    def __init__(self, paths: ProjectPaths):
+        self.paths = paths
+        self._solidity: dict[str, Any] | None = None
+        self._imports: dict[str, list[str]] = {}
+
+    @classmethod
+    def of(cls, paths: ProjectPaths) -> StandardInputs:
+        """The project's inputs, reused within a process while no source or setting changes."""
+        digest = hashlib.sha256((paths.root / "ape-config.yaml").read_bytes())
+        for file in sorted((paths.root / "contracts").rglob("*")):
+            if file.suffix in SOURCE_SUFFIXES and ".cache" not in file.parts:
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())
+        key = (paths.root, digest.digest())
+        if key not in cls._cache:
+            cls._cache[key] = cls(paths)
+        return cls._cache[key]
+
+    def _load_solidity(self) -> dict[str, Any]:
+        if self._solidity is None:
+            use_project_compilers(self.paths)
+            from ape import compilers, project
+
+            quiet_ape()
+            with activity("reading the compiler input of every source"), project.isolate_in_tempdir() as isolated:
+                files = sorted(
+                    p for p in (isolated.path / "contracts").rglob("*.sol") if ".cache" not in p.relative_to(isolated.path).parts
+                )
+                inputs = compilers.solidity.get_standard_input_json(files, project=isolated)
+                imports = compilers.solidity.get_imports(files, project=isolated)
+            if len(inputs) != 1:
+                raise RwaError(f"the Solidity sources need {len(inputs)} compiler versions; one ({SOLC_VERSION}) is expected")
+            self._solidity = dict(next(iter(inputs.values())))
+            self._imports = {str(k): [str(i) for i in v] for k, v in imports.items()}
+        return self._solidity
+
+    def for_source(self, source_id: str) -> dict[str, Any]:
+        """The standard-JSON input that compiles ``source_id`` (relative to the project root)."""
+        if source_id.endswith(".vy"):
+            return self._vyper(source_id)
+        whole = self._load_solidity()
+        needed: set[str] = set()
+        stack = [source_id]
+        while stack:
+            current = stack.pop()
+            if current in needed:
+                continue
+            needed.add(current)
+            stack.extend(self._imports.get(current, []))
+        missing = sorted(needed - set(whole["sources"]))
+        if missing:
+            raise RwaError(f"the compiler input lacks {', '.join(missing)}")
+        settings = {k: v for k, v in whole["settings"].items() if k != "outputSelection"}
+        settings["outputSelection"] = {"*": {"*": list(_EXPLORER_OUTPUT)}}
+        return {
+            "language": "Solidity",
+            "sources": {name: whole["sources"][name] for name in sorted(needed)},
+            "settings": settings,
+        }
+
+    def _vyper(self, source_id: str) -> dict[str, Any]:
+        manifest_file = self.paths.root / BUILD_MANIFEST
+        built: dict[str, Any] = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+        settings: dict[str, Any] = {}
+        for compiler in built.get("compilers") or []:
+            if compiler.get("name") == "vyper":
+                settings = {k: v for k, v in (compiler.get("settings") or {}).items() if k not in ("outputSelection", "search_paths")}
+        settings["outputSelection"] = {source_id: ["*"]}
+        content = (self.paths.root / source_id).read_text(encoding="utf-8")
+        return {"language": "Vyper", "sources": {source_id: {"content": content}}, "settings": settings}

@@ -29,6 +29,7 @@ COMMANDS = {
     "deal": ("rwa.cli.deal", "deal", "NIL deals between brands and athletes, escrowed in vaults."),
     "split": ("rwa.cli.split", "split", "Revenue splits between payees."),
     "upgrade": ("rwa.cli.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
+    "verify": ("rwa.cli.verify", "verify", "Publish the deployed contracts' source on the network's explorer."),
 }
 
 

@@ -8,6 +8,8 @@ import click
 from rich.console import Console
 
 from rwa.admin import control
+from rwa.admin import verify as verifying
+from rwa.cli import verify as verify_command
 from rwa.cli.options import account_option, json_option, network_option
 from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
@@ -32,6 +34,7 @@ def _steps_json(plan: Plan) -> list[dict[str, object]]:
 @click.option("--wait", "wait_lock", is_flag=True, help="Wait for another operator's deploy on NETWORK instead of refusing.")
 @click.option("--max-fee", default=None, help="Cap on the max fee per gas, in gwei (over the network's fees.max_fee).")
 @click.option("--stuck-after", default=None, help="Replace a transaction unmined this long (90s, 5m) with higher fees.")
+@click.option("--verify", "then_verify", is_flag=True, help="Then publish every contract's source on the network's explorer (`rwa verify`).")
 @json_option
 def deploy(
     network: str | None,
@@ -42,6 +45,7 @@ def deploy(
     wait_lock: bool,
     max_fee: str | None,
     stuck_after: str | None,
+    then_verify: bool,
     as_json: bool,
 ) -> None:
     """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy."""
@@ -69,15 +73,27 @@ def deploy(
         def report(action: str, name: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {name}  [dim]{detail}[/]")
 
+        if then_verify:
+            verifying.check_ready(target)  # a missing key or explorer is refused before anything is sent
         deploy_plan, record = engine.apply_deployment(target, report, options)
+        if not as_json:
+            print_table(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})", out=out), out)
+            if deploy_plan.sends:
+                out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
+            else:
+                out.print(f"[dim]{target.network.name} is up to date: nothing sent[/]")
+        verified = verify_command.run(target, (), out) if then_verify else None
         if as_json:
-            emit_json({"network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record})
-            return
-        print_table(contracts_table(record, f"{target.network.name} (chain {record.get('chainId')})", out=out), out)
-        if deploy_plan.sends:
-            out.print(f"[dim]written {target.store.path(target.network.name)}[/]")
-        else:
-            out.print(f"[dim]{target.network.name} is up to date: nothing sent[/]")
+            if verified is not None:  # the record as the verification left it
+                record = target.store.load(target.network.name) or record
+            emit_json({
+                "network": target.network.name,
+                "steps": _steps_json(deploy_plan),
+                "deployment": record,
+                **({"verification": verified.as_json()} if verified is not None else {}),
+            })
+        if verified is not None:
+            verify_command.refuse_failures(verified)
 
 
 def _summary(out: Console, deploy_plan: Plan) -> None:

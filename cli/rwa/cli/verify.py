@@ -1,0 +1,55 @@
+"""Verifying the deployed contracts' source on the network's explorer."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from rwa.admin import verify as verifying
+from rwa.cli.options import json_option, network_option
+from rwa.cli.render import console, emit_json
+from rwa.core import project
+from rwa.core.errors import RwaError
+from rwa.deploy import session
+from rwa.deploy.context import Target
+
+STYLES = {"verified": "green", "known": "green", "skipped": "dim", "unsupported": "yellow", "pending": "yellow", "failed": "bold red"}
+
+
+@click.command()
+@network_option
+@click.argument("names", nargs=-1)
+@json_option
+def verify(network: str | None, names: tuple[str, ...], as_json: bool) -> None:
+    """Publish the source of every deployed contract (or NAMES) on NETWORK's explorer.
+
+    Uses Etherscan's multichain API with ETHERSCAN_API_KEY (RWA_EXPLORER_URL for another
+    Etherscan-compatible explorer); contracts already verified are skipped.
+    """
+    with session.open_target(network, None, project.paths(), read_only=True, reads_only=True) as target:
+        summary = run(target, names, console(stderr=as_json))
+        if as_json:
+            emit_json({"network": target.network.name, **summary.as_json()})
+        refuse_failures(summary)
+
+
+def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summary:
+    """Verify, showing each outcome as it comes and a summary line."""
+
+    def report(status: str, label: str, detail: str) -> None:
+        out.print(f"  [{STYLES.get(status, 'cyan')}]{status:>11}[/] {label}  [dim]{detail}[/]")
+
+    summary = verifying.verify(target, names, report)
+    counts = ", ".join(
+        f"{n} {s}" for s, n in ((s, summary.count(s)) for s in ("verified", "failed", "pending", "unsupported")) if n
+    )
+    skipped = f", {len(summary.skipped)} skipped (verified before)" if summary.skipped else ""
+    out.print(f"[dim]{counts or 'nothing to do'}{skipped}; {summary.submissions} submission(s); written {target.store.path(target.network.name)}[/]")
+    return summary
+
+
+def refuse_failures(summary: verifying.Summary) -> None:
+    """Any contract the explorer refused makes the command fail (once every outcome is recorded)."""
+    failed = [item.label for item, outcome in summary.outcomes.values() if outcome.status == "failed"]
+    if failed:
+        raise RwaError(f"{len(failed)} contract(s) not verified: {', '.join(failed)}")
