@@ -8,7 +8,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 /// @dev The dividend side of a {PropertyToken}.
 interface IDividendToken {
-    function distributeDividends(uint256 amount) external returns (uint256 credited);
+    function distributeDividends(uint256 amount) external returns (uint256 uncredited);
     function totalSupply() external view returns (uint256);
     function claimableDividendsOf(address holder) external view returns (uint256);
     function dividendDistributor() external view returns (address);
@@ -36,7 +36,10 @@ interface IDividendToken {
  * {MIN_SUPPLY} units of supply on, 2^23 * 10^6 stablecoin units (8.4 million USDC at 6 decimals), and
  * proportionally more with more supply, can be deposited before that bound refuses a deposit, while a
  * dust supply of a few units could reach it with one deposit. What a deposit credits no holder (the
- * rounding of `dividendsPerShare`) is dust the owner (the token's admin: the timelock) may sweep.
+ * rounding down of `dividendsPerShare`, under `supply / 2^96` wei per deposit) is added up exactly and
+ * the owner (the token's admin: the timelock) may sweep it by the wei ({sweepDust}): that much is owed to
+ * nobody. Each holder's own sub-wei remainder (under one wei per wallet, see {PropertyToken}) cannot be
+ * told apart from what is owed without visiting every holder, so it stays.
  */
 contract DividendDistributor is ContextUpgradeable {
     using SafeERC20 for IERC20;
@@ -45,7 +48,7 @@ contract DividendDistributor is ContextUpgradeable {
     struct DividendDistributorStorage {
         address token;
         uint256 totalDeposited;
-        uint256 dust; // received, but credited to no holder (rounding): sweepable
+        uint256 dustScaled; // received but credited to no holder (rounding), in 2^-96 wei: sweepable by the wei
     }
 
     /// @notice The stablecoin rent is paid in: one per network, shared by every property.
@@ -116,9 +119,9 @@ contract DividendDistributor is ContextUpgradeable {
         if (received == 0) revert ZeroAmount();
         // The token pays claims from these funds; (re)approve it whenever the allowance runs low.
         if (coin.allowance(address(this), token_) < type(uint128).max) coin.forceApprove(token_, type(uint256).max);
-        uint256 credited = IDividendToken(token_).distributeDividends(received);
+        uint256 uncredited = IDividendToken(token_).distributeDividends(received);
         $.totalDeposited += received;
-        if (credited < received) $.dust += received - credited;
+        if (uncredited != 0) $.dustScaled += uncredited;
         emit Deposited(depositor, received);
     }
 
@@ -131,9 +134,9 @@ contract DividendDistributor is ContextUpgradeable {
         DividendDistributorStorage storage $ = _getStorage();
         if (!IAccessControl($.token).hasRole(bytes32(0), _msgSender())) revert OnlyTokenAdmin(_msgSender());
         if (to == address(0)) revert ZeroAddress();
-        uint256 amount = $.dust;
+        uint256 amount = $.dustScaled >> 96;
         if (amount == 0) revert NoDust();
-        $.dust = 0;
+        $.dustScaled -= amount << 96;
         emit DustSwept(to, amount);
         IERC20(stablecoin).safeTransfer(to, amount);
     }
@@ -154,7 +157,7 @@ contract DividendDistributor is ContextUpgradeable {
 
     /// @notice The rounding dust {sweepDust} would send now.
     function dust() external view returns (uint256) {
-        return _getStorage().dust;
+        return _getStorage().dustScaled >> 96;
     }
 
     /// @notice Everything ever deposited (as received).

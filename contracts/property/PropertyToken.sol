@@ -437,6 +437,8 @@ contract PropertyToken is
             investorId == 0 || registry.investorIdOf(_newWallet) != investorId
                 || (_investorOnchainID != address(0) && _investorOnchainID != address(uint160(investorId)))
         ) revert RecoveryInvestorMismatch(_lostWallet, _newWallet);
+        // The compliance reads the balances before the move (it recounts the new wallet before the move).
+        if ($.complianceActive) IPropertyCompliance($.compliance).recovered(_lostWallet, _newWallet, lost.balance);
 
         Account memory target = $.accounts[_newWallet];
         uint256 frozenCarried = lost.flags & _FLAG_PARTIAL != 0 ? $.frozenTokens[_lostWallet] : 0;
@@ -463,7 +465,6 @@ contract PropertyToken is
             emit AddressFrozen(_newWallet, true, _msgSender());
         }
         emit AddressFrozen(_lostWallet, true, _msgSender());
-        if ($.complianceActive) IPropertyCompliance($.compliance).recovered(_lostWallet, _newWallet, lost.balance);
         emit RecoverySuccess(_lostWallet, _newWallet, _investorOnchainID);
         return true;
     }
@@ -660,10 +661,10 @@ contract PropertyToken is
      * `dividendsPerShare` would reach {MAX_DIVIDENDS_PER_SHARE}: below it, `dividendsPerShare * balance`
      * stays within a correction (int152, in units of 2^-32 wei) for every balance up to {MAX_SUPPLY}, so
      * no later mint or transfer can overflow. Emits {DividendsDistributed}.
-     * @return credited What holders can ever claim of `amount`: at most `amount`; the rest is rounding
-     * dust, which the distributor may sweep.
+     * @return uncredited What of `amount` no holder can ever claim (the rounding down of the increment), in
+     * units of 2^-96 wei (below the supply): the distributor adds it up and may sweep it once it makes wei.
      */
-    function distributeDividends(uint256 amount) external returns (uint256 credited) {
+    function distributeDividends(uint256 amount) external returns (uint256 uncredited) {
         PropertyTokenStorage storage $ = _getStorage();
         if (_msgSender() != $.distributor) revert UnauthorizedCaller(_msgSender());
         uint256 supply = $.totalSupply;
@@ -673,7 +674,7 @@ contract PropertyToken is
         if (dps >= MAX_DIVIDENDS_PER_SHARE) revert DividendsPerShareOverflow();
         $.dividendsPerShare = uint160(dps);
         // Holders' entitlements to this deposit sum to at most increment * supply / 2^96 (each rounds down).
-        credited = (increment * supply + (1 << _DPS_SHIFT) - 1) >> _DPS_SHIFT;
+        uncredited = (amount << _DPS_SHIFT) - increment * supply;
         emit DividendsDistributed(amount, dps);
     }
 

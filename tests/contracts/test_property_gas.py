@@ -5,7 +5,8 @@ tokens, after a first dividend deposit (so dividend bookkeeping is live); the cl
 already holds the stablecoin.
 
 Bounds: compliant transfer, no module ≤ 70,000; with country allow-list + max balance + max holders
-≤ 100,000; claim ≤ 60,000; a property's full suite (token, compliance, distributor) ≤ 600,000;
+≤ 100,000; claim ≤ 70,000 (it asks the registry whether the holder is verified: +10,755 since issue 13);
+a property's full suite (token, compliance, distributor) ≤ 600,000;
 deposit gas with 10 and with 200 holders within 5% of each other.
 """
 
@@ -50,7 +51,7 @@ def test_transfer_gas_with_three_modules(project, factory, deployer, agent, admi
 
 def test_claim_gas(live, alice, bob):
     gas = record_gas("claim", live.claimDividends(sender=alice))
-    assert gas <= 60_000
+    assert gas <= 70_000
     record_gas("first claim, claimant holding no stablecoin", live.claimDividends(sender=bob))
 
 
