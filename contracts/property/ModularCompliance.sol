@@ -44,7 +44,7 @@ interface IBoundToken {
  * number of built-ins, and each rule reads only its own storage. The bits live in slot 0: the legacy
  * `uint8 modules` (bits 0-6; bit 7 marks investor tracking) and `moreModules` (bits 8-23), so new
  * built-ins need no storage migration. External modules cost nothing until one is added (their count
- * sits in slot 0 too); each is called with a bounded gas allowance ({MODULE_CALL_GAS}), and one that
+ * sits in slot 0 too); each is called with a bounded gas allowance ({EXTERNAL_CALL_GAS}), and one that
  * reverts, runs out of gas or answers garbage refuses the movement with {ExternalModuleFailed}. Removing
  * a module never calls it, so a broken module cannot lock the owner out. The registry is read through
  * the token, so both always agree.
@@ -85,7 +85,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     /// @notice The largest number of external modules.
     uint256 public constant MAX_EXTERNAL_MODULES = 8;
     /// @notice The gas each call to an external module may use (its check, and each hook).
-    uint256 public constant MODULE_CALL_GAS = 100_000;
+    uint256 public constant EXTERNAL_CALL_GAS = 100_000;
 
     uint256 private constant _ALL_MODULES = 63; // the built-ins this version knows
     uint256 private constant _TRACKING = 128; // investor balances are being tracked
@@ -701,7 +701,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         if (!allowed) revert ExternalModuleRefused(module, from, to, amount);
     }
 
-    /// @dev `checkTransfer` with {MODULE_CALL_GAS} gas; `ok` only for a clean 32-byte boolean answer.
+    /// @dev `checkTransfer` with {EXTERNAL_CALL_GAS} gas; `ok` only for a clean 32-byte boolean answer.
     function _staticAsk(address module, address from, address to, uint256 amount)
         private
         view
@@ -710,7 +710,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         bytes memory data = abi.encodeCall(IComplianceModule.checkTransfer, (from, to, amount));
         uint256 answer;
         assembly {
-            let success := staticcall(MODULE_CALL_GAS, module, add(data, 0x20), mload(data), 0, 0x20)
+            let success := staticcall(EXTERNAL_CALL_GAS, module, add(data, 0x20), mload(data), 0, 0x20)
             answer := mload(0)
             ok := and(success, and(eq(returndatasize(), 0x20), lt(answer, 2)))
         }
@@ -727,7 +727,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
     }
 
-    /// @dev One hook call with {MODULE_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
+    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
     function _callModule(address module, bytes4 hook, address from, address to, uint256 amount) private {
         bytes memory data;
         if (hook == IComplianceModule.created.selector) data = abi.encodeWithSelector(hook, to, amount);
@@ -735,7 +735,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         else data = abi.encodeWithSelector(hook, from, to, amount);
         bool success;
         assembly {
-            success := call(MODULE_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)
+            success := call(EXTERNAL_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)
         }
         if (!success || module.code.length == 0) revert ExternalModuleFailed(module);
     }

@@ -8,7 +8,7 @@ timelock) owns the token and its compliance.
 """
 
 import pytest
-from helpers import FR, KYC_AML, US, ZERO_ADDRESS, create_property, reverts
+from helpers import KYC_AML, US, ZERO_ADDRESS, create_property, reverts
 
 E18 = 10**18
 USDC = 10**6
