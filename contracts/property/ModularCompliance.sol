@@ -41,10 +41,11 @@ interface IBoundToken {
  * create a property's compliance); the implementation itself is locked at construction.
  *
  * Fast by default: the built-in modules are bits, so a transfer costs the token ONE call whatever the
- * number of built-ins, and each rule reads only its own storage. The bits live in slot 0: the legacy
- * `uint8 modules` (bits 0-6; bit 7 marks investor tracking) and `moreModules` (bits 8-23), so new
- * built-ins need no storage migration. External modules cost nothing until one is added (their count
- * sits in slot 0 too); each is called with a bounded gas allowance ({EXTERNAL_CALL_GAS}), and one that
+ * number of built-ins, and each rule reads only its own storage. The six built-ins are bits 0-5 of
+ * slot 0's `modules` byte (bit 7 marks investor tracking); bit 6 (`_EXTENDED`) says that the appended
+ * slot holding `moreModules` (built-in bits 8-23, for new rules without a storage migration) and the
+ * external modules is in use, so neither costs a transfer anything until it is. The first external
+ * module's address shares that slot with the count. Each external module is called with a bounded gas allowance ({EXTERNAL_CALL_GAS}), and one that
  * reverts, runs out of gas or answers garbage refuses the movement with {ExternalModuleFailed}. Removing
  * a module never calls it, so a broken module cannot lock the owner out. The registry is read through
  * the token, so both always agree.
@@ -90,11 +91,9 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     uint256 private constant _ALL_MODULES = 63; // the built-ins this version knows
     uint256 private constant _TRACKING = 128; // investor balances are being tracked
     uint256 private constant _TRACKED_MODULES = MODULE_MAX_BALANCE | MODULE_MAX_HOLDERS;
-    uint256 private constant _LOW_BITS = 0x7f; // built-in bits kept in the legacy `modules` byte
-    // Bit offsets in slot 0 (see {_slot0}).
-    uint256 private constant _MODULES_OFFSET = 160;
-    uint256 private constant _EXTERNAL_COUNT_OFFSET = 232;
-    uint256 private constant _MORE_MODULES_OFFSET = 240;
+    uint256 private constant _LOW_BITS = 0x3f; // built-in bits kept in slot 0's `modules` byte
+    uint256 private constant _EXTENDED = 64; // `moreModules` or external modules are in use
+    uint256 private constant _MODULES_OFFSET = 160; // of `modules` in slot 0 (see {_slot0})
 
     /// @custom:storage-location erc7201:rwa.storage.ModularCompliance
     struct ModularComplianceStorage {
@@ -103,8 +102,6 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         uint8 modules; // built-in bits 0-6, and `_TRACKING`
         uint32 holderCount;
         uint32 maxHolders;
-        uint8 externalCount;
-        uint16 moreModules; // built-in bits 8-23 (none yet): room for new rules without a migration
         // slot 1
         uint128 maxBalance;
         uint128 supplyCap;
@@ -113,7 +110,11 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         mapping(uint256 word => uint256 bits) allowedCountries;
         mapping(uint128 investorId => uint256) investorBalances;
         mapping(address wallet => uint64) lockedUntil;
-        address[8] externalModules; // the first `externalCount` are in use
+        // Appended by issue 13; read only while `_EXTENDED` is set.
+        address externalModule0; // the first external module, beside the count: one read for one module
+        uint8 externalCount;
+        uint16 moreModules; // built-in bits 8-23 (none yet): room for new rules without a migration
+        address[7] externalModulesRest; // the 2nd to 8th; the first `externalCount - 1` are in use
         mapping(address wallet => uint128 investorId) countedInvestor;
     }
 
@@ -256,12 +257,13 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         ModularComplianceStorage storage $ = _getStorage();
         uint256 count = $.externalCount;
         for (uint256 i; i < count; ++i) {
-            if ($.externalModules[i] == module) revert ExternalModuleAlreadyAdded(module);
+            if (_externalAt($, i) == module) revert ExternalModuleAlreadyAdded(module);
         }
         if (count == MAX_EXTERNAL_MODULES) revert TooManyExternalModules(MAX_EXTERNAL_MODULES);
         bool wasActive = _isActive($);
-        $.externalModules[count] = module;
+        _setExternalAt($, count, module);
         $.externalCount = uint8(count + 1);
+        _syncExtended($);
         emit ExternalModuleAdded(module);
         if (!wasActive) _notifyToken($.token, true);
     }
@@ -275,10 +277,11 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         ModularComplianceStorage storage $ = _getStorage();
         uint256 count = $.externalCount;
         for (uint256 i; i < count; ++i) {
-            if ($.externalModules[i] == module) {
-                $.externalModules[i] = $.externalModules[count - 1];
-                delete $.externalModules[count - 1];
+            if (_externalAt($, i) == module) {
+                _setExternalAt($, i, _externalAt($, count - 1));
+                _setExternalAt($, count - 1, address(0));
                 $.externalCount = uint8(count - 1);
+                _syncExtended($);
                 emit ExternalModuleRemoved(module);
                 _afterRemoval($);
                 return;
@@ -480,7 +483,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         ModularComplianceStorage storage $ = _getStorage();
         list = new address[]($.externalCount);
         for (uint256 i; i < list.length; ++i) {
-            list[i] = $.externalModules[i];
+            list[i] = _externalAt($, i);
         }
     }
 
@@ -542,8 +545,9 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         ModularComplianceStorage storage $ = _getStorage();
         uint256 word = _slot0($);
         _requireToken(word);
-        // The built-in bits and `_TRACKING`, as {_builtins} would read them, from one read of slot 0.
-        uint256 modules_ = ((word >> _MODULES_OFFSET) & 0xff) | (((word >> _MORE_MODULES_OFFSET) & 0xffff) << 8);
+        // The built-in bits, `_TRACKING` and `_EXTENDED`, from one read of slot 0 (the appended slot only if used).
+        uint256 modules_ = (word >> _MODULES_OFFSET) & 0xff;
+        if (modules_ & _EXTENDED != 0) modules_ |= uint256($.moreModules) << 8;
         uint128 toId;
         uint16 country;
         if (modules_ & (MODULE_COUNTRY_ALLOW | _TRACKING) != 0) {
@@ -563,7 +567,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);
-        if ((word >> _EXTERNAL_COUNT_OFFSET) & 0xff != 0) _runModules($, from, to, amount);
+        if (modules_ & _EXTENDED != 0 && $.externalCount != 0) _runModules($, from, to, amount);
     }
 
     /// @dev Asks each external module about a transfer or mint, then tells it the movement happened.
@@ -571,7 +575,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         uint256 count = $.externalCount;
         bytes4 hook = from == address(0) ? IComplianceModule.created.selector : IComplianceModule.transferred.selector;
         for (uint256 i; i < count; ++i) {
-            address module = $.externalModules[i];
+            address module = _externalAt($, i);
             _askModule(module, from, to, amount);
             _callModule(module, hook, from, to, amount);
         }
@@ -589,7 +593,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
             _check($, modules_, registry, from, to, amount, fromId, record.investorId, record.country);
         if (violation.length != 0) return violation;
         for (uint256 i; i < $.externalCount; ++i) {
-            address module = $.externalModules[i];
+            address module = _externalAt($, i);
             (bool ok, bool allowed) = _staticAsk(module, from, to, amount);
             if (!ok) return abi.encodeWithSelector(ExternalModuleFailed.selector, module);
             if (!allowed) return abi.encodeWithSelector(ExternalModuleRefused.selector, module, from, to, amount);
@@ -723,7 +727,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     {
         uint256 count = $.externalCount;
         for (uint256 i; i < count; ++i) {
-            _callModule($.externalModules[i], hook, from, to, amount);
+            _callModule(_externalAt($, i), hook, from, to, amount);
         }
     }
 
@@ -741,7 +745,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     }
 
     /// @dev Slot 0 as one word: `token` (bits 0-159), `modules` (160-167), `holderCount` (168-199),
-    /// `maxHolders` (200-231), `externalCount` (232-239), `moreModules` (240-255).
+    /// `maxHolders` (200-231).
     function _slot0(ModularComplianceStorage storage $) private view returns (uint256 word) {
         assembly {
             word := sload($.slot)
@@ -749,18 +753,37 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     }
 
     /// @dev The enabled built-in modules.
-    function _builtins(ModularComplianceStorage storage $) private view returns (uint256) {
-        return ($.modules & _LOW_BITS) | (uint256($.moreModules) << 8);
+    function _builtins(ModularComplianceStorage storage $) private view returns (uint256 bits) {
+        uint256 low = $.modules;
+        bits = low & _LOW_BITS;
+        if (low & _EXTENDED != 0) bits |= uint256($.moreModules) << 8;
     }
 
     function _setBuiltins(ModularComplianceStorage storage $, uint256 bits) private {
-        $.modules = uint8(($.modules & _TRACKING) | (bits & _LOW_BITS));
-        $.moreModules = uint16(bits >> 8);
+        $.modules = uint8(($.modules & (_TRACKING | _EXTENDED)) | (bits & _LOW_BITS));
+        if (bits >> 8 != $.moreModules) $.moreModules = uint16(bits >> 8);
+        _syncExtended($);
+    }
+
+    /// @dev Keeps `_EXTENDED` set exactly while `moreModules` or an external module is in use.
+    function _syncExtended(ModularComplianceStorage storage $) private {
+        uint8 low = $.modules;
+        uint8 flagged = $.moreModules != 0 || $.externalCount != 0 ? low | uint8(_EXTENDED) : low & ~uint8(_EXTENDED);
+        if (flagged != low) $.modules = flagged;
+    }
+
+    function _externalAt(ModularComplianceStorage storage $, uint256 i) private view returns (address) {
+        return i == 0 ? $.externalModule0 : $.externalModulesRest[i - 1];
+    }
+
+    function _setExternalAt(ModularComplianceStorage storage $, uint256 i, address module) private {
+        if (i == 0) $.externalModule0 = module;
+        else $.externalModulesRest[i - 1] = module;
     }
 
     /// @dev Whether the token must call the compliance: a module is enabled, or investor balances are tracked.
     function _isActive(ModularComplianceStorage storage $) private view returns (bool) {
-        return $.modules != 0 || $.moreModules != 0 || $.externalCount != 0;
+        return $.modules != 0; // a built-in bit, `_TRACKING` or `_EXTENDED`
     }
 
     /// @dev After a module is removed: with none left, tracking stops and the token stops calling.
