@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test lint slither bench plan clean
+.PHONY: setup deploy test lint slither bench plan clean fuzz
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -76,6 +76,11 @@ test: lint
 	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(LIVE_TESTS); rest=$$?; \
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
 	test $$rest -eq 0 && test $$live_status -eq 0
+
+# The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
+# random sequences instead of make test's few short ones.
+fuzz: setup
+	RWA_FUZZ_PROFILE=fuzz $(BIN)/ape test tests/contracts/test_property_state_machine.py -q
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
 /// @title IComplianceErrors
 /// @notice The rules a compliance module can refuse a movement with. The token inherits them too, so its
 /// ABI alone decodes a refusal that comes from its compliance.
@@ -17,6 +19,11 @@ interface IComplianceErrors {
     error SupplyCapExceeded(uint256 supply, uint256 cap);
     /// @notice The receiver is not an accredited investor.
     error NotAccredited(address wallet);
+    /// @notice An external compliance module refused the movement (`from` zero: a mint).
+    error ExternalModuleRefused(address module, address from, address to, uint256 amount);
+    /// @notice An external compliance module reverted, ran out of its gas allowance or returned something
+    /// other than a boolean: the movement is refused until the module is fixed or removed.
+    error ExternalModuleFailed(address module);
 }
 
 /// @title IPropertyCompliance
@@ -27,19 +34,42 @@ interface IComplianceErrors {
 interface IPropertyCompliance {
     /// @notice The token this compliance is bound to.
     function getTokenBound() external view returns (address);
-    /// @notice Whether any module is enabled (the token skips compliance entirely when none is).
+    /// @notice Whether the token must call the compliance (a module is enabled or investor balances are tracked).
     function hasModules() external view returns (bool);
     /// @notice Whether a transfer (or a mint when `from` is zero) passes every enabled module.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool);
     /// @notice Checks a transfer against every module and records it; reverts with the rule broken.
-    function enforceTransfer(address from, address to, uint256 amount) external;
+    /// @param registry The token's identity registry (passed to spare the compliance a call back).
+    function enforceTransfer(address registry, address from, address to, uint256 amount) external;
     /// @notice Checks a mint against every module and records it; reverts with the rule broken.
-    function enforceMint(address to, uint256 amount) external;
-    /// @notice Records a transfer the rules do not apply to (forced transfer, recovery).
+    /// @param registry The token's identity registry.
+    function enforceMint(address registry, address to, uint256 amount) external;
+    /// @notice Records a transfer the rules do not apply to (forced transfer).
     function transferred(address from, address to, uint256 amount) external;
     /// @notice Records a mint without checking it.
     function created(address to, uint256 amount) external;
     /// @notice Records a burn.
+    function destroyed(address from, uint256 amount) external;
+    /// @notice Records a recovery: `amount` moved from `lostWallet` to `newWallet`, whose per-wallet state
+    /// (lockup, investor tracking) the lost wallet's follows.
+    function recovered(address lostWallet, address newWallet, uint256 amount) external;
+}
+
+/// @title IComplianceModule
+/// @notice An external compliance rule, added to a {ModularCompliance} by address (T-REX style). The
+/// compliance asks `checkTransfer` before each ordinary transfer and mint (`from` zero), and tells the
+/// module of every movement that happened (forced transfers and recoveries through `transferred`).
+/// Each call gets a bounded amount of gas; a module that reverts, runs out of gas or returns anything but
+/// a boolean refuses the movement. `msg.sender` is the compliance: a module shared by several compliances
+/// keeps its state per caller. Must answer ERC-165 for its own interface id.
+interface IComplianceModule is IERC165 {
+    /// @notice Whether the movement may happen (a mint when `from` is zero).
+    function checkTransfer(address from, address to, uint256 amount) external view returns (bool);
+    /// @notice Told after a transfer (ordinary, forced or recovery).
+    function transferred(address from, address to, uint256 amount) external;
+    /// @notice Told after a mint.
+    function created(address to, uint256 amount) external;
+    /// @notice Told after a burn.
     function destroyed(address from, uint256 amount) external;
 }
 

@@ -4,10 +4,12 @@ pragma solidity ^0.8.24;
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @dev The dividend side of a {PropertyToken}.
 interface IDividendToken {
-    function distributeDividends(uint256 amount) external;
+    function distributeDividends(uint256 amount) external returns (uint256 uncredited);
+    function totalSupply() external view returns (uint256);
     function claimableDividendsOf(address holder) external view returns (uint256);
     function dividendDistributor() external view returns (address);
 }
@@ -26,6 +28,18 @@ interface IDividendToken {
  * that way a transfer costs no call here, and a claim costs one call fewer. This contract holds the
  * funds, approves its token to pay claims from them, and records deposits: O(1) whatever the number
  * of holders.
+ *
+ * Deposits credit what actually arrived (the balance delta), so a stablecoin that takes a fee on transfer
+ * cannot leave claims unfunded. They are refused while the token's supply is below {MIN_SUPPLY}: the
+ * token bounds `dividendsPerShare` below 2^119 (so that no later mint or transfer can overflow a
+ * holder's dividend correction), and a deposit of `a` raises it by `a * 2^96 / supply`; from
+ * {MIN_SUPPLY} units of supply on, 2^23 * 10^6 stablecoin units (8.4 million USDC at 6 decimals), and
+ * proportionally more with more supply, can be deposited before that bound refuses a deposit, while a
+ * dust supply of a few units could reach it with one deposit. What a deposit credits no holder (the
+ * rounding down of `dividendsPerShare`, under `supply / 2^96` wei per deposit) is added up exactly and
+ * the owner (the token's admin: the timelock) may sweep it by the wei ({sweepDust}): that much is owed to
+ * nobody. Each holder's own sub-wei remainder (under one wei per wallet, see {PropertyToken}) cannot be
+ * told apart from what is owed without visiting every holder, so it stays.
  */
 contract DividendDistributor is ContextUpgradeable {
     using SafeERC20 for IERC20;
@@ -34,6 +48,7 @@ contract DividendDistributor is ContextUpgradeable {
     struct DividendDistributorStorage {
         address token;
         uint256 totalDeposited;
+        uint256 dustScaled; // received but credited to no holder (rounding), in 2^-96 wei: sweepable by the wei
     }
 
     /// @notice The stablecoin rent is paid in: one per network, shared by every property.
@@ -44,12 +59,20 @@ contract DividendDistributor is ContextUpgradeable {
     bytes32 private constant DividendDistributorStorageLocation =
         0x8a4b10dca59bf3434fe87e22b7ceb137db9c91f00f7ab1b78ba5475a26ab1f00;
 
-    /// @notice Emitted for each deposit.
+    /// @notice The smallest token supply (in token units) deposits are accepted at.
+    uint256 public constant MIN_SUPPLY = 1e6;
+
+    /// @notice Emitted for each deposit, with the amount received (after any transfer fee).
     event Deposited(address indexed depositor, uint256 amount);
+    /// @notice Emitted when the owner sweeps the rounding dust.
+    event DustSwept(address indexed to, uint256 amount);
 
     error ZeroAddress();
     error ZeroAmount();
     error AlreadyInitialized();
+    error SupplyTooSmall(uint256 supply, uint256 minSupply);
+    error OnlyTokenAdmin(address caller);
+    error NoDust();
 
     function _getStorage() private pure returns (DividendDistributorStorage storage $) {
         assembly {
@@ -79,20 +102,43 @@ contract DividendDistributor is ContextUpgradeable {
 
     /**
      * @notice Deposits `amount` of the stablecoin (approved beforehand) for the token's current holders.
-     * @dev O(1). Reverts when the token has no supply. Emits {Deposited}.
+     * @dev O(1). Credits what arrived (a fee-on-transfer coin credits less than `amount`). Reverts when the
+     * token's supply is below {MIN_SUPPLY}. Emits {Deposited} with the amount received.
      */
     function deposit(uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
         DividendDistributorStorage storage $ = _getStorage();
         address depositor = _msgSender();
         address token_ = $.token;
+        uint256 supply = IDividendToken(token_).totalSupply();
+        if (supply < MIN_SUPPLY) revert SupplyTooSmall(supply, MIN_SUPPLY);
         IERC20 coin = IERC20(stablecoin);
+        uint256 before = coin.balanceOf(address(this));
         coin.safeTransferFrom(depositor, address(this), amount);
+        uint256 received = coin.balanceOf(address(this)) - before;
+        if (received == 0) revert ZeroAmount();
         // The token pays claims from these funds; (re)approve it whenever the allowance runs low.
         if (coin.allowance(address(this), token_) < type(uint128).max) coin.forceApprove(token_, type(uint256).max);
-        IDividendToken(token_).distributeDividends(amount);
-        $.totalDeposited += amount;
-        emit Deposited(depositor, amount);
+        uint256 uncredited = IDividendToken(token_).distributeDividends(received);
+        $.totalDeposited += received;
+        if (uncredited != 0) $.dustScaled += uncredited;
+        emit Deposited(depositor, received);
+    }
+
+    /**
+     * @notice Sends the rounding dust (received by deposits but owed to no holder) to `to`.
+     * @dev Only an admin (`DEFAULT_ADMIN_ROLE`) of the token: the timelock. Never touches what holders are
+     * owed. Emits {DustSwept}.
+     */
+    function sweepDust(address to) external {
+        DividendDistributorStorage storage $ = _getStorage();
+        if (!IAccessControl($.token).hasRole(bytes32(0), _msgSender())) revert OnlyTokenAdmin(_msgSender());
+        if (to == address(0)) revert ZeroAddress();
+        uint256 amount = $.dustScaled >> 96;
+        if (amount == 0) revert NoDust();
+        $.dustScaled -= amount << 96;
+        emit DustSwept(to, amount);
+        IERC20(stablecoin).safeTransfer(to, amount);
     }
 
     /**
@@ -109,7 +155,12 @@ contract DividendDistributor is ContextUpgradeable {
         return _getStorage().token;
     }
 
-    /// @notice Everything ever deposited.
+    /// @notice The rounding dust {sweepDust} would send now.
+    function dust() external view returns (uint256) {
+        return _getStorage().dustScaled >> 96;
+    }
+
+    /// @notice Everything ever deposited (as received).
     function totalDeposited() external view returns (uint256) {
         return _getStorage().totalDeposited;
     }

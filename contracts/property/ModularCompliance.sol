@@ -4,7 +4,13 @@ pragma solidity ^0.8.24;
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
-import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+import {
+    IPropertyCompliance,
+    IComplianceAwareToken,
+    IComplianceErrors,
+    IComplianceModule
+} from "../interfaces/IPropertyCompliance.sol";
 
 /// @dev The registry's full record of a wallet: one call for the receiver's investor id and country.
 interface IComplianceRecords {
@@ -19,22 +25,30 @@ interface IBoundToken {
     function identityRegistry() external view returns (address);
     function compliance() external view returns (address);
     function totalSupply() external view returns (uint256);
+    function balanceOf(address wallet) external view returns (uint256);
 }
 
 /**
  * @title ModularCompliance
- * @notice The per-property transfer rules of one {PropertyToken}, as modules the owner enables and
- * configures: country allow-list, maximum balance per investor, maximum number of investors, lockup
- * after issuance, supply cap, accredited investors only.
+ * @notice The per-property transfer rules of one {PropertyToken}: built-in modules the owner enables and
+ * configures (country allow-list, maximum balance per investor, maximum number of investors, lockup
+ * after issuance, supply cap, accredited investors only), and up to {MAX_EXTERNAL_MODULES} external
+ * modules: contracts implementing {IComplianceModule}, added and removed by address (T-REX style).
  *
  * @dev Deployed behind a beacon proxy by {PropertyTokenFactory}; ERC-7201 namespaced storage. Its owner
  * is the token's owner: whoever holds the token's `DEFAULT_ADMIN_ROLE` (the timelock) configures it,
  * so one grant moves both. The token address doubles as the initialization flag (one storage write to
  * create a property's compliance); the implementation itself is locked at construction.
  *
- * The modules are built in (enabled by bit, configured by setters) rather than separate contracts,
- * so that a transfer costs the token ONE call whatever the number of modules, and each rule reads
- * only its own storage. The registry is read through the token, so both always agree.
+ * Fast by default: the built-in modules are bits, so a transfer costs the token ONE call whatever the
+ * number of built-ins, and each rule reads only its own storage. The six built-ins are bits 0-5 of
+ * slot 0's `modules` byte (bit 7 marks investor tracking); bit 6 (`_EXTENDED`) says that the appended
+ * slot holding `moreModules` (built-in bits 8-23, for new rules without a storage migration) and the
+ * external modules is in use, so neither costs a transfer anything until it is. The first external
+ * module's address shares that slot with the count. Each external module is called with a bounded gas allowance ({EXTERNAL_CALL_GAS}), and one that
+ * reverts, runs out of gas or answers garbage refuses the movement with {ExternalModuleFailed}. Removing
+ * a module never calls it, so a broken module cannot lock the owner out. The registry is read through
+ * the token, so both always agree.
  *
  * Rules, each checked only while its module is enabled (a mint is a transfer from the zero address):
  *
@@ -45,33 +59,47 @@ interface IBoundToken {
  * - `MODULE_SUPPLY_CAP`: mints may not raise the total supply above `supplyCap`.
  * - `MODULE_ACCREDITED_ONLY`: the receiver must be an accredited investor.
  *
- * Balances per investor (for the max-balance and max-holders modules) are tracked from the moment
- * either of those modules is first enabled, which must happen before any token exists; tracking then
- * never stops, so they can be disabled and enabled again safely.
+ * Holder tracking (for max-balance and max-holders) starts when either module is first enabled on an
+ * empty token and lasts while any module is enabled. Each wallet's balance is counted under the investor
+ * id it was counted under ({countedInvestor}), not the id the registry gives now: re-registering a wallet
+ * under another id, revoking it (id 0), burning or force-moving its tokens, or recovering it keeps
+ * {holderCount} and {investorBalance} exact. A wallet re-registered under another id moves its whole
+ * balance to the new id the next time it receives tokens (or at {resync}). When every module is removed
+ * the token stops calling the compliance and tracking stops; enabling a tracked module again on a token
+ * with supply then needs a {resync} first (which is also how a property that predates per-wallet
+ * tracking is repaired).
  */
 contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpgradeable {
     /// @notice Receiver's country must be allowed.
-    uint8 public constant MODULE_COUNTRY_ALLOW = 1;
+    uint256 public constant MODULE_COUNTRY_ALLOW = 1;
     /// @notice Investor balances are capped.
-    uint8 public constant MODULE_MAX_BALANCE = 2;
+    uint256 public constant MODULE_MAX_BALANCE = 2;
     /// @notice The number of investors holding tokens is capped.
-    uint8 public constant MODULE_MAX_HOLDERS = 4;
+    uint256 public constant MODULE_MAX_HOLDERS = 4;
     /// @notice Minted tokens lock the receiving wallet for a period.
-    uint8 public constant MODULE_LOCKUP = 8;
+    uint256 public constant MODULE_LOCKUP = 8;
     /// @notice The total supply is capped.
-    uint8 public constant MODULE_SUPPLY_CAP = 16;
+    uint256 public constant MODULE_SUPPLY_CAP = 16;
     /// @notice Receivers must be accredited.
-    uint8 public constant MODULE_ACCREDITED_ONLY = 32;
+    uint256 public constant MODULE_ACCREDITED_ONLY = 32;
 
-    uint8 private constant _ALL_MODULES = 63;
-    uint8 private constant _TRACKING = 128; // investor balances are being tracked (never cleared)
-    uint8 private constant _TRACKED_MODULES = MODULE_MAX_BALANCE | MODULE_MAX_HOLDERS;
+    /// @notice The largest number of external modules.
+    uint256 public constant MAX_EXTERNAL_MODULES = 8;
+    /// @notice The gas each call to an external module may use (its check, and each hook).
+    uint256 public constant EXTERNAL_CALL_GAS = 100_000;
+
+    uint256 private constant _ALL_MODULES = 63; // the built-ins this version knows
+    uint256 private constant _TRACKING = 128; // investor balances are being tracked
+    uint256 private constant _TRACKED_MODULES = MODULE_MAX_BALANCE | MODULE_MAX_HOLDERS;
+    uint256 private constant _LOW_BITS = 0x3f; // built-in bits kept in slot 0's `modules` byte
+    uint256 private constant _EXTENDED = 64; // `moreModules` or external modules are in use
+    uint256 private constant _MODULES_OFFSET = 160; // of `modules` in slot 0 (see {_slot0})
 
     /// @custom:storage-location erc7201:rwa.storage.ModularCompliance
     struct ModularComplianceStorage {
         // slot 0: read by every call from the token
         address token;
-        uint8 modules;
+        uint8 modules; // built-in bits 0-6, and `_TRACKING`
         uint32 holderCount;
         uint32 maxHolders;
         // slot 1
@@ -82,6 +110,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         mapping(uint256 word => uint256 bits) allowedCountries;
         mapping(uint128 investorId => uint256) investorBalances;
         mapping(address wallet => uint64) lockedUntil;
+        // Appended by issue 13; read only while `_EXTENDED` is set.
+        address externalModule0; // the first external module, beside the count: one read for one module
+        uint8 externalCount;
+        uint16 moreModules; // built-in bits 8-23 (none yet): room for new rules without a migration
+        address[7] externalModulesRest; // the 2nd to 8th; the first `externalCount - 1` are in use
+        mapping(address wallet => uint128 investorId) countedInvestor;
     }
 
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.ModularCompliance")) - 1)) & ~bytes32(uint256(0xff))
@@ -89,9 +123,13 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         0xbd677e34bfc8c6156431e5db8716252efa082989c9e1d0263fb242dbe5af1b00;
 
     /// @notice Emitted when a module is enabled.
-    event ModuleAdded(uint8 indexed module);
+    event ModuleAdded(uint256 indexed module);
     /// @notice Emitted when a module is disabled.
-    event ModuleRemoved(uint8 indexed module);
+    event ModuleRemoved(uint256 indexed module);
+    /// @notice Emitted when an external module is added.
+    event ExternalModuleAdded(address indexed module);
+    /// @notice Emitted when an external module is removed.
+    event ExternalModuleRemoved(address indexed module);
     /// @notice Emitted when a country joins or leaves the allow-list.
     event CountryAllowed(uint16 indexed country, bool allowed);
     /// @notice Emitted when the maximum balance per investor changes.
@@ -102,19 +140,30 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     event LockupPeriodSet(uint64 period);
     /// @notice Emitted when the supply cap changes.
     event SupplyCapSet(uint256 cap);
-    /// @notice Emitted when minted tokens lock a wallet.
+    /// @notice Emitted when minted tokens (or a recovery) lock a wallet.
     event WalletLocked(address indexed wallet, uint64 until);
+    /// @notice Emitted when a wallet's balance is counted under another investor id (first receipt,
+    /// re-registration, resync).
+    event WalletCounted(address indexed wallet, uint128 indexed previousInvestorId, uint128 indexed investorId);
+    /// @notice Emitted when investor tracking starts (true) or stops (false).
+    event TrackingChanged(bool tracking);
+    /// @notice Emitted when the owner zeroes an investor's tracked balance during a {resync}.
+    event InvestorBalanceReset(uint128 indexed investorId, uint256 previousBalance);
 
     error ZeroAddress();
     error AlreadyInitialized();
     error OnlyTokenAdmin(address caller);
     error OnlyBoundToken(address caller);
-    error UnknownModule(uint8 module);
-    error ModuleAlreadyEnabled(uint8 module);
-    error ModuleNotEnabled(uint8 module);
-    error ModuleNeedsEmptyToken(uint8 module, uint256 supply);
+    error UnknownModule(uint256 module);
+    error ModuleAlreadyEnabled(uint256 module);
+    error ModuleNotEnabled(uint256 module);
+    error ModuleNeedsEmptyToken(uint256 module, uint256 supply);
     error InvalidCountry(uint16 country);
     error ValueTooLarge(uint256 value, uint256 max);
+    error NotAComplianceModule(address module);
+    error ExternalModuleAlreadyAdded(address module);
+    error ExternalModuleNotAdded(address module);
+    error TooManyExternalModules(uint256 max);
 
     function _getStorage() private pure returns (ModularComplianceStorage storage $) {
         assembly {
@@ -125,6 +174,11 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     modifier onlyToken() {
         if (_msgSender() != _getStorage().token) revert OnlyBoundToken(_msgSender());
         _;
+    }
+
+    /// @dev {onlyToken} for {_enforce}: checks the caller against the slot-0 word it reads anyway.
+    function _requireToken(uint256 word) private view {
+        if (_msgSender() != address(uint160(word))) revert OnlyBoundToken(_msgSender());
     }
 
     /// @dev Only an admin (`DEFAULT_ADMIN_ROLE`) of the bound token.
@@ -154,39 +208,130 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * @notice Enables one module (one of the `MODULE_*` bits).
-     * @dev Token admin only. The max-balance and max-holders modules can first be enabled only while the token
-     * has no supply. Tells the token when the first module is enabled. Emits {ModuleAdded}.
+     * @notice Enables one built-in module (one of the `MODULE_*` bits).
+     * @dev Token admin only. Max-balance and max-holders start tracking investor balances: while tracking
+     * is off, they can be enabled only on an empty token (or after a {resync}). Tells the token when it
+     * must start calling the compliance. Emits {ModuleAdded} (and {TrackingChanged} when tracking starts).
      */
-    function addModule(uint8 module) external onlyOwner {
+    function addModule(uint256 module) external onlyOwner {
         _requireModule(module);
         ModularComplianceStorage storage $ = _getStorage();
-        uint8 modules = $.modules;
-        if (modules & module != 0) revert ModuleAlreadyEnabled(module);
-        bool wasInactive = modules == 0;
-        if (module & _TRACKED_MODULES != 0 && modules & _TRACKING == 0) {
+        uint256 enabled = _builtins($);
+        if (enabled & module != 0) revert ModuleAlreadyEnabled(module);
+        bool wasActive = _isActive($);
+        if (module & _TRACKED_MODULES != 0 && $.modules & _TRACKING == 0) {
             uint256 supply = IBoundToken($.token).totalSupply();
             if (supply != 0) revert ModuleNeedsEmptyToken(module, supply);
-            modules |= _TRACKING;
+            $.modules |= uint8(_TRACKING);
+            emit TrackingChanged(true);
         }
-        $.modules = modules | module;
-        if (wasInactive) _notifyToken($.token, true);
+        _setBuiltins($, enabled | module);
         emit ModuleAdded(module);
+        if (!wasActive) _notifyToken($.token, true);
     }
 
     /**
-     * @notice Disables one module.
-     * @dev Token admin only. Investor balances stay tracked once they have been. Emits {ModuleRemoved}.
+     * @notice Disables one built-in module.
+     * @dev Token admin only. Investor tracking goes on while any module (built-in or external) is enabled,
+     * and stops with the last one, when the token stops calling the compliance. Emits {ModuleRemoved}.
      */
-    function removeModule(uint8 module) external onlyOwner {
+    function removeModule(uint256 module) external onlyOwner {
         _requireModule(module);
         ModularComplianceStorage storage $ = _getStorage();
-        uint8 modules = $.modules;
-        if (modules & module == 0) revert ModuleNotEnabled(module);
-        modules &= ~module;
-        $.modules = modules;
-        if (modules == 0) _notifyToken($.token, false);
+        uint256 enabled = _builtins($);
+        if (enabled & module == 0) revert ModuleNotEnabled(module);
+        _setBuiltins($, enabled & ~module);
         emit ModuleRemoved(module);
+        _afterRemoval($);
+    }
+
+    /**
+     * @notice Adds an external module: a contract implementing {IComplianceModule} (checked with ERC-165).
+     * @dev Token admin only. At most {MAX_EXTERNAL_MODULES}; no duplicates. The module is asked about every
+     * later transfer and mint and told of every movement. Emits {ExternalModuleAdded}.
+     */
+    function addExternalModule(address module) external onlyOwner {
+        if (!ERC165Checker.supportsInterface(module, type(IComplianceModule).interfaceId)) {
+            revert NotAComplianceModule(module);
+        }
+        ModularComplianceStorage storage $ = _getStorage();
+        uint256 count = $.externalCount;
+        for (uint256 i; i < count; ++i) {
+            if (_externalAt($, i) == module) revert ExternalModuleAlreadyAdded(module);
+        }
+        if (count == MAX_EXTERNAL_MODULES) revert TooManyExternalModules(MAX_EXTERNAL_MODULES);
+        bool wasActive = _isActive($);
+        _setExternalAt($, count, module);
+        $.externalCount = uint8(count + 1);
+        _syncExtended($);
+        emit ExternalModuleAdded(module);
+        if (!wasActive) _notifyToken($.token, true);
+    }
+
+    /**
+     * @notice Removes an external module. Never calls it, so a module that reverts or burns gas can always
+     * be removed.
+     * @dev Token admin only. The last module takes the removed one's place. Emits {ExternalModuleRemoved}.
+     */
+    function removeExternalModule(address module) external onlyOwner {
+        ModularComplianceStorage storage $ = _getStorage();
+        uint256 count = $.externalCount;
+        for (uint256 i; i < count; ++i) {
+            if (_externalAt($, i) == module) {
+                _setExternalAt($, i, _externalAt($, count - 1));
+                _setExternalAt($, count - 1, address(0));
+                $.externalCount = uint8(count - 1);
+                _syncExtended($);
+                emit ExternalModuleRemoved(module);
+                _afterRemoval($);
+                return;
+            }
+        }
+        revert ExternalModuleNotAdded(module);
+    }
+
+    /**
+     * @notice Recounts investor tracking: zeroes the tracked balance of each of `staleInvestors`, then counts
+     * each of `wallets`' current balance under the investor id the registry gives it now.
+     * @dev Token admin only. For a property whose tracked balances drifted before per-wallet tracking (or
+     * that stopped tracking when every module was removed): pass every investor id with a tracked balance
+     * and every wallet holding tokens. Starts tracking (and tells the token to call the compliance) if it
+     * was off. Emits {InvestorBalanceReset} per non-zero reset, {WalletCounted} per wallet whose id changes.
+     */
+    function resync(uint128[] calldata staleInvestors, address[] calldata wallets) external onlyOwner {
+        ModularComplianceStorage storage $ = _getStorage();
+        uint32 holders = $.holderCount;
+        for (uint256 i; i < staleInvestors.length; ++i) {
+            uint128 id = staleInvestors[i];
+            uint256 previous = $.investorBalances[id];
+            if (previous != 0) {
+                delete $.investorBalances[id];
+                --holders;
+                emit InvestorBalanceReset(id, previous);
+            }
+        }
+        $.holderCount = holders;
+        IBoundToken token = IBoundToken($.token);
+        IComplianceRegistry registry = _registry($);
+        for (uint256 i; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            uint256 balance = token.balanceOf(wallet);
+            uint128 counted = $.countedInvestor[wallet];
+            // The wallet's balance leaves the id it was counted under (saturating: that id may just have been reset).
+            _track($, counted, 0, balance);
+            uint128 id = registry.investorIdOf(wallet);
+            _track($, 0, id, balance);
+            if (id != counted) {
+                $.countedInvestor[wallet] = id;
+                emit WalletCounted(wallet, counted, id);
+            }
+        }
+        if ($.modules & _TRACKING == 0) {
+            bool wasActive = _isActive($);
+            $.modules |= uint8(_TRACKING);
+            emit TrackingChanged(true);
+            if (!wasActive) _notifyToken($.token, true);
+        }
     }
 
     /**
@@ -249,36 +394,50 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IPropertyCompliance
-    function enforceTransfer(address from, address to, uint256 amount) external onlyToken {
-        _enforce(from, to, amount);
+    function enforceTransfer(address registry, address from, address to, uint256 amount) external {
+        _enforce(IComplianceRegistry(registry), from, to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
-    function enforceMint(address to, uint256 amount) external onlyToken {
-        _enforce(address(0), to, amount);
+    function enforceMint(address registry, address to, uint256 amount) external {
+        _enforce(IComplianceRegistry(registry), address(0), to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
     function transferred(address from, address to, uint256 amount) external onlyToken {
         ModularComplianceStorage storage $ = _getStorage();
-        if ($.modules & _TRACKING != 0) {
-            IComplianceRegistry registry = _registry($);
-            _track($, registry.investorIdOf(from), registry.investorIdOf(to), amount);
-        }
+        _recordMove($, from, to, amount);
+        _tellModules($, IComplianceModule.transferred.selector, from, to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
     function created(address to, uint256 amount) external onlyToken {
         ModularComplianceStorage storage $ = _getStorage();
-        uint8 modules = $.modules;
-        if (modules & _TRACKING != 0) _track($, 0, _registry($).investorIdOf(to), amount);
-        if (modules & MODULE_LOCKUP != 0) _lock($, to);
+        _recordMove($, address(0), to, amount);
+        if (_builtins($) & MODULE_LOCKUP != 0) _lock($, to);
+        _tellModules($, IComplianceModule.created.selector, address(0), to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
     function destroyed(address from, uint256 amount) external onlyToken {
         ModularComplianceStorage storage $ = _getStorage();
-        if ($.modules & _TRACKING != 0) _track($, _registry($).investorIdOf(from), 0, amount);
+        if ($.modules & _TRACKING != 0) _track($, $.countedInvestor[from], 0, amount);
+        _tellModules($, IComplianceModule.destroyed.selector, from, address(0), amount);
+    }
+
+    /// @inheritdoc IPropertyCompliance
+    function recovered(address lostWallet, address newWallet, uint256 amount) external onlyToken {
+        ModularComplianceStorage storage $ = _getStorage();
+        _recordMove($, lostWallet, newWallet, amount);
+        uint64 lost = $.lockedUntil[lostWallet];
+        if (lost != 0) {
+            delete $.lockedUntil[lostWallet];
+            if (lost > $.lockedUntil[newWallet]) {
+                $.lockedUntil[newWallet] = lost;
+                emit WalletLocked(newWallet, lost);
+            }
+        }
+        _tellModules($, IComplianceModule.transferred.selector, lostWallet, newWallet, amount);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -287,16 +446,16 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
 
     /// @inheritdoc IPropertyCompliance
     function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
-        ModularComplianceStorage storage $ = _getStorage();
-        (bytes memory violation,,) = _check($, $.modules, from, to, amount);
-        return violation.length == 0;
+        return _violation(from, to, amount).length == 0;
     }
 
-    /// @notice The reason (an encoded custom error) a transfer would be refused, empty when it would pass.
+    /**
+     * @notice The reason (an encoded custom error) a transfer would be refused, empty when it would pass.
+     * @dev For a receiver re-registered under another investor id since it was counted, the max-balance and
+     * max-holders figures are those before its balance moves to the new id.
+     */
     function transferViolation(address from, address to, uint256 amount) external view returns (bytes memory) {
-        ModularComplianceStorage storage $ = _getStorage();
-        (bytes memory violation,,) = _check($, $.modules, from, to, amount);
-        return violation;
+        return _violation(from, to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
@@ -306,17 +465,31 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
 
     /// @inheritdoc IPropertyCompliance
     function hasModules() external view returns (bool) {
-        return _getStorage().modules != 0;
+        return _isActive(_getStorage());
     }
 
-    /// @notice The enabled modules, as a bit set of `MODULE_*`.
-    function modules() external view returns (uint8) {
-        return _getStorage().modules & _ALL_MODULES;
+    /// @notice The enabled built-in modules, as a bit set of `MODULE_*`.
+    function modules() external view returns (uint256) {
+        return _builtins(_getStorage());
     }
 
-    /// @notice Whether `module` is enabled.
-    function isModuleEnabled(uint8 module) external view returns (bool) {
-        return module != 0 && _getStorage().modules & module == module;
+    /// @notice Whether the built-in `module` is enabled.
+    function isModuleEnabled(uint256 module) external view returns (bool) {
+        return module != 0 && _builtins(_getStorage()) & module == module;
+    }
+
+    /// @notice The external modules, in the order they are asked.
+    function externalModules() external view returns (address[] memory list) {
+        ModularComplianceStorage storage $ = _getStorage();
+        list = new address[]($.externalCount);
+        for (uint256 i; i < list.length; ++i) {
+            list[i] = _externalAt($, i);
+        }
+    }
+
+    /// @notice Whether investor balances are being tracked (for max-balance and max-holders).
+    function isTracking() external view returns (bool) {
+        return _getStorage().modules & _TRACKING != 0;
     }
 
     /// @notice Whether `country` is on the allow-list.
@@ -329,7 +502,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         return _getStorage().investorBalances[investorId];
     }
 
-    /// @notice The number of investors holding tokens (tracked once max-balance or max-holders is enabled).
+    /// @notice The investor id `wallet`'s balance is counted under (0: not counted).
+    function countedInvestor(address wallet) external view returns (uint128) {
+        return _getStorage().countedInvestor[wallet];
+    }
+
+    /// @notice The number of investors holding tokens (tracked while max-balance or max-holders has been enabled).
     function holderCount() external view returns (uint256) {
         return _getStorage().holderCount;
     }
@@ -363,10 +541,25 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    function _enforce(address from, address to, uint256 amount) private {
+    function _enforce(IComplianceRegistry registry, address from, address to, uint256 amount) private {
         ModularComplianceStorage storage $ = _getStorage();
-        uint8 modules_ = $.modules;
-        (bytes memory violation, uint128 fromId, uint128 toId) = _check($, modules_, from, to, amount);
+        uint256 word = _slot0($);
+        _requireToken(word);
+        // The built-in bits, `_TRACKING` and `_EXTENDED`, from one read of slot 0 (the appended slot only if used).
+        uint256 modules_ = (word >> _MODULES_OFFSET) & 0xff;
+        if (modules_ & _EXTENDED != 0) modules_ |= uint256($.moreModules) << 8;
+        uint128 toId;
+        uint16 country;
+        if (modules_ & (MODULE_COUNTRY_ALLOW | _TRACKING) != 0) {
+            (IComplianceRegistry.Attestation memory record,) = IComplianceRecords(address(registry)).recordOf(to);
+            (toId, country) = (record.investorId, record.country);
+        }
+        uint128 fromId;
+        if (modules_ & _TRACKING != 0) {
+            _recount($, to, toId);
+            if (from != address(0)) fromId = $.countedInvestor[from];
+        }
+        bytes memory violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
         if (violation.length != 0) {
             assembly {
                 revert(add(violation, 0x20), mload(violation))
@@ -374,85 +567,233 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);
+        if (modules_ & _EXTENDED != 0 && $.externalCount != 0) _runModules($, from, to, amount);
+    }
+
+    /// @dev Asks each external module about a transfer or mint, then tells it the movement happened.
+    function _runModules(ModularComplianceStorage storage $, address from, address to, uint256 amount) private {
+        uint256 count = $.externalCount;
+        bytes4 hook = from == address(0) ? IComplianceModule.created.selector : IComplianceModule.transferred.selector;
+        for (uint256 i; i < count; ++i) {
+            address module = _externalAt($, i);
+            _askModule(module, from, to, amount);
+            _callModule(module, hook, from, to, amount);
+        }
+    }
+
+    /// @dev {_check} for the views: the registry's view of both parties, without recounting the receiver.
+    function _violation(address from, address to, uint256 amount) private view returns (bytes memory) {
+        ModularComplianceStorage storage $ = _getStorage();
+        uint256 modules_ = _builtins($) | ($.modules & _TRACKING);
+        if (modules_ == 0 && $.externalCount == 0) return "";
+        IComplianceRegistry registry = _registry($);
+        (IComplianceRegistry.Attestation memory record,) = IComplianceRecords(address(registry)).recordOf(to);
+        uint128 fromId = from == address(0) ? 0 : $.countedInvestor[from];
+        bytes memory violation =
+            _check($, modules_, registry, from, to, amount, fromId, record.investorId, record.country);
+        if (violation.length != 0) return violation;
+        for (uint256 i; i < $.externalCount; ++i) {
+            address module = _externalAt($, i);
+            (bool ok, bool allowed) = _staticAsk(module, from, to, amount);
+            if (!ok) return abi.encodeWithSelector(ExternalModuleFailed.selector, module);
+            if (!allowed) return abi.encodeWithSelector(ExternalModuleRefused.selector, module, from, to, amount);
+        }
+        return "";
     }
 
     /**
-     * @dev The first rule the movement breaks, as an encoded custom error (empty when none), and the
-     * investor ids of both parties when investor balances are tracked.
+     * @dev The first built-in rule the movement breaks, as an encoded custom error (empty when none). `fromId`
+     * and `toId` are the investor ids the movement is counted between (when tracking).
      */
-    function _check(ModularComplianceStorage storage $, uint8 modules_, address from, address to, uint256 amount)
-        private
-        view
-        returns (bytes memory, uint128 fromId, uint128 toId)
-    {
-        if (modules_ == 0) return ("", 0, 0);
-        IComplianceRegistry registry;
-        if (modules_ & (MODULE_COUNTRY_ALLOW | MODULE_ACCREDITED_ONLY | _TRACKING) != 0) registry = _registry($);
+    function _check(
+        ModularComplianceStorage storage $,
+        uint256 modules_,
+        IComplianceRegistry registry,
+        address from,
+        address to,
+        uint256 amount,
+        uint128 fromId,
+        uint128 toId,
+        uint16 country
+    ) private view returns (bytes memory none) {
         if (modules_ & MODULE_LOCKUP != 0 && from != address(0)) {
             uint64 until = $.lockedUntil[from];
-            if (until > block.timestamp) return (abi.encodeWithSelector(TokensLocked.selector, from, until), 0, 0);
+            if (until > block.timestamp) return abi.encodeWithSelector(TokensLocked.selector, from, until);
         }
-        uint16 country;
-        if (modules_ & (MODULE_COUNTRY_ALLOW | _TRACKING) != 0) {
-            (IComplianceRegistry.Attestation memory record,) = IComplianceRecords(address(registry)).recordOf(to);
-            toId = record.investorId;
-            country = record.country;
-        }
-        if (modules_ & MODULE_COUNTRY_ALLOW != 0) {
-            if (!isCountryAllowed(country)) {
-                return (abi.encodeWithSelector(CountryNotAllowed.selector, to, country), 0, 0);
-            }
+        if (modules_ & MODULE_COUNTRY_ALLOW != 0 && !isCountryAllowed(country)) {
+            return abi.encodeWithSelector(CountryNotAllowed.selector, to, country);
         }
         if (modules_ & MODULE_ACCREDITED_ONLY != 0 && !registry.isAccredited(to)) {
-            return (abi.encodeWithSelector(NotAccredited.selector, to), 0, 0);
+            return abi.encodeWithSelector(NotAccredited.selector, to);
         }
         if (modules_ & MODULE_SUPPLY_CAP != 0 && from == address(0)) {
             uint256 supply = IBoundToken($.token).totalSupply() + amount;
-            if (supply > $.supplyCap) return (abi.encodeWithSelector(SupplyCapExceeded.selector, supply, $.supplyCap), 0, 0);
+            if (supply > $.supplyCap) return abi.encodeWithSelector(SupplyCapExceeded.selector, supply, $.supplyCap);
         }
-        if (modules_ & _TRACKING != 0) {
-            fromId = from == address(0) ? 0 : registry.investorIdOf(from);
-            if (fromId != toId && amount != 0) {
-                uint256 before = $.investorBalances[toId];
-                uint256 balance = before + amount;
-                if (modules_ & MODULE_MAX_BALANCE != 0 && balance > $.maxBalance) {
-                    return (abi.encodeWithSelector(MaxBalanceExceeded.selector, toId, balance, $.maxBalance), 0, 0);
-                }
-                if (modules_ & MODULE_MAX_HOLDERS != 0 && before == 0) {
-                    uint256 holders = $.holderCount + 1;
-                    if (fromId != 0 && $.investorBalances[fromId] <= amount) --holders; // the sender leaves
-                    if (holders > $.maxHolders) {
-                        return (abi.encodeWithSelector(MaxHoldersExceeded.selector, holders, $.maxHolders), 0, 0);
-                    }
+        if (modules_ & _TRACKED_MODULES != 0 && fromId != toId && amount != 0) {
+            uint256 before = $.investorBalances[toId];
+            uint256 balance = before + amount;
+            if (modules_ & MODULE_MAX_BALANCE != 0 && balance > $.maxBalance) {
+                return abi.encodeWithSelector(MaxBalanceExceeded.selector, toId, balance, $.maxBalance);
+            }
+            if (modules_ & MODULE_MAX_HOLDERS != 0 && before == 0) {
+                uint256 holders = $.holderCount + 1;
+                if (fromId != 0 && $.investorBalances[fromId] <= amount) --holders; // the sender leaves
+                if (holders > $.maxHolders) {
+                    return abi.encodeWithSelector(MaxHoldersExceeded.selector, holders, $.maxHolders);
                 }
             }
         }
-        return ("", fromId, toId);
+        return none;
+    }
+
+    /// @dev Records a movement the rules do not apply to (mint when `from` is zero): tracking only.
+    function _recordMove(ModularComplianceStorage storage $, address from, address to, uint256 amount) private {
+        if ($.modules & _TRACKING == 0) return;
+        uint128 toId = _registry($).investorIdOf(to);
+        _recount($, to, toId);
+        _track($, from == address(0) ? 0 : $.countedInvestor[from], toId, amount);
+    }
+
+    /**
+     * @dev Before `wallet` receives under investor `id`: if its balance is counted under another id (it was
+     * re-registered, or never counted), the whole balance moves to `id`.
+     */
+    function _recount(ModularComplianceStorage storage $, address wallet, uint128 id) private {
+        uint128 counted = $.countedInvestor[wallet];
+        if (counted == id) return;
+        uint256 balance = IBoundToken($.token).balanceOf(wallet);
+        _track($, counted, id, balance);
+        $.countedInvestor[wallet] = id;
+        emit WalletCounted(wallet, counted, id);
     }
 
     /// @dev Moves `amount` between investors' tracked balances (id 0: outside, i.e. mint or burn) and counts holders.
     function _track(ModularComplianceStorage storage $, uint128 fromId, uint128 toId, uint256 amount) private {
         if (fromId == toId || amount == 0) return;
-        uint32 holders = $.holderCount;
+        bool left;
+        bool arrived;
         if (fromId != 0) {
             uint256 balance = $.investorBalances[fromId];
-            // Saturates rather than reverts: a wallet re-registered under another id must not block transfers.
+            // Saturates only after a {resync} reset the id; per-wallet counting keeps it exact otherwise.
             uint256 remaining = balance > amount ? balance - amount : 0;
             $.investorBalances[fromId] = remaining;
-            if (remaining == 0 && balance != 0) --holders;
+            left = remaining == 0 && balance != 0;
         }
         if (toId != 0) {
             uint256 balance = $.investorBalances[toId];
             $.investorBalances[toId] = balance + amount;
-            if (balance == 0) ++holders;
+            arrived = balance == 0;
         }
-        $.holderCount = holders;
+        // The holder count (slot 0) is written only when an investor arrives or leaves, not both.
+        if (arrived != left) {
+            if (arrived) ++$.holderCount;
+            else --$.holderCount;
+        }
     }
 
     function _lock(ModularComplianceStorage storage $, address wallet) private {
         uint64 until = uint64(block.timestamp) + $.lockupPeriod;
         $.lockedUntil[wallet] = until;
         emit WalletLocked(wallet, until);
+    }
+
+    /// @dev Asks an external module about a movement; reverts with the module's refusal or failure.
+    function _askModule(address module, address from, address to, uint256 amount) private view {
+        (bool ok, bool allowed) = _staticAsk(module, from, to, amount);
+        if (!ok) revert ExternalModuleFailed(module);
+        if (!allowed) revert ExternalModuleRefused(module, from, to, amount);
+    }
+
+    /// @dev `checkTransfer` with {EXTERNAL_CALL_GAS} gas; `ok` only for a clean 32-byte boolean answer.
+    function _staticAsk(address module, address from, address to, uint256 amount)
+        private
+        view
+        returns (bool ok, bool allowed)
+    {
+        bytes memory data = abi.encodeCall(IComplianceModule.checkTransfer, (from, to, amount));
+        uint256 answer;
+        assembly {
+            let success := staticcall(EXTERNAL_CALL_GAS, module, add(data, 0x20), mload(data), 0, 0x20)
+            answer := mload(0)
+            ok := and(success, and(eq(returndatasize(), 0x20), lt(answer, 2)))
+        }
+        allowed = answer == 1;
+    }
+
+    /// @dev Tells every external module of a movement (`hook` is one of the module's hook selectors).
+    function _tellModules(ModularComplianceStorage storage $, bytes4 hook, address from, address to, uint256 amount)
+        private
+    {
+        uint256 count = $.externalCount;
+        for (uint256 i; i < count; ++i) {
+            _callModule(_externalAt($, i), hook, from, to, amount);
+        }
+    }
+
+    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
+    function _callModule(address module, bytes4 hook, address from, address to, uint256 amount) private {
+        bytes memory data;
+        if (hook == IComplianceModule.created.selector) data = abi.encodeWithSelector(hook, to, amount);
+        else if (hook == IComplianceModule.destroyed.selector) data = abi.encodeWithSelector(hook, from, amount);
+        else data = abi.encodeWithSelector(hook, from, to, amount);
+        bool success;
+        assembly {
+            success := call(EXTERNAL_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        if (!success || module.code.length == 0) revert ExternalModuleFailed(module);
+    }
+
+    /// @dev Slot 0 as one word: `token` (bits 0-159), `modules` (160-167), `holderCount` (168-199),
+    /// `maxHolders` (200-231).
+    function _slot0(ModularComplianceStorage storage $) private view returns (uint256 word) {
+        assembly {
+            word := sload($.slot)
+        }
+    }
+
+    /// @dev The enabled built-in modules.
+    function _builtins(ModularComplianceStorage storage $) private view returns (uint256 bits) {
+        uint256 low = $.modules;
+        bits = low & _LOW_BITS;
+        if (low & _EXTENDED != 0) bits |= uint256($.moreModules) << 8;
+    }
+
+    function _setBuiltins(ModularComplianceStorage storage $, uint256 bits) private {
+        $.modules = uint8(($.modules & (_TRACKING | _EXTENDED)) | (bits & _LOW_BITS));
+        if (bits >> 8 != $.moreModules) $.moreModules = uint16(bits >> 8);
+        _syncExtended($);
+    }
+
+    /// @dev Keeps `_EXTENDED` set exactly while `moreModules` or an external module is in use.
+    function _syncExtended(ModularComplianceStorage storage $) private {
+        uint8 low = $.modules;
+        uint8 flagged = $.moreModules != 0 || $.externalCount != 0 ? low | uint8(_EXTENDED) : low & ~uint8(_EXTENDED);
+        if (flagged != low) $.modules = flagged;
+    }
+
+    function _externalAt(ModularComplianceStorage storage $, uint256 i) private view returns (address) {
+        return i == 0 ? $.externalModule0 : $.externalModulesRest[i - 1];
+    }
+
+    function _setExternalAt(ModularComplianceStorage storage $, uint256 i, address module) private {
+        if (i == 0) $.externalModule0 = module;
+        else $.externalModulesRest[i - 1] = module;
+    }
+
+    /// @dev Whether the token must call the compliance: a module is enabled, or investor balances are tracked.
+    function _isActive(ModularComplianceStorage storage $) private view returns (bool) {
+        return $.modules != 0; // a built-in bit, `_TRACKING` or `_EXTENDED`
+    }
+
+    /// @dev After a module is removed: with none left, tracking stops and the token stops calling.
+    function _afterRemoval(ModularComplianceStorage storage $) private {
+        if (_builtins($) != 0 || $.externalCount != 0) return;
+        if ($.modules & _TRACKING != 0) {
+            $.modules = 0;
+            emit TrackingChanged(false);
+        }
+        _notifyToken($.token, false);
     }
 
     function _registry(ModularComplianceStorage storage $) private view returns (IComplianceRegistry) {
@@ -464,7 +805,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         if (IBoundToken(token).compliance() == address(this)) IComplianceAwareToken(token).complianceModulesChanged(active);
     }
 
-    function _requireModule(uint8 module) private pure {
+    function _requireModule(uint256 module) private pure {
         if (module == 0 || module & _ALL_MODULES != module || module & (module - 1) != 0) revert UnknownModule(module);
     }
 }

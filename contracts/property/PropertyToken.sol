@@ -46,7 +46,7 @@ interface IDividendVault {
  * rounding goes against the holder, so the claims can never exceed the deposits; each holder loses
  * less than one wei in total. Holders claim here ({claimDividends}), which pays them straight from
  * the distributor's funds: one call fewer than claiming through the distributor. `dividendsPerShare`
- * (at most 2^160) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
+ * (below 2^119, {MAX_DIVIDENDS_PER_SHARE}) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
  * tokens and frozen wallets keep earning; a frozen wallet cannot claim until it is unfrozen.
  *
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
@@ -80,6 +80,9 @@ contract PropertyToken is
     uint256 public constant MAX_BATCH = 100;
     /// @notice Largest total supply (balances are stored as uint96).
     uint256 public constant MAX_SUPPLY = type(uint96).max;
+    /// @notice Bound on `dividendsPerShare` (scaled by 2^96): 2^119 * MAX_SUPPLY / 2^64 < 2^151, so every
+    /// dividend correction fits its int152.
+    uint256 public constant MAX_DIVIDENDS_PER_SHARE = 1 << 119;
 
     string private constant _VERSION = "1.0.0";
 
@@ -89,6 +92,10 @@ contract PropertyToken is
     uint256 private constant _ENTITLEMENT_SHIFT = 64; // entitlement units: wei << 32
     uint256 private constant _WEI_SHIFT = 32;
     uint256 private constant _ROUND_UP = (1 << _ENTITLEMENT_SHIFT) - 1;
+    // Bit offsets of slot 0's flags (see {PropertyTokenStorage}).
+    uint256 private constant _PAUSED_BIT = 160;
+    uint256 private constant _ACTIVE_BIT = 168;
+    uint256 private constant _OVERRIDDEN_BIT = 176;
 
     /// @dev One wallet, in one slot.
     struct Account {
@@ -120,7 +127,7 @@ contract PropertyToken is
 
     /// @custom:storage-location erc7201:rwa.storage.PropertyToken
     struct PropertyTokenStorage {
-        // slot 0: everything an ordinary transfer reads (capped at 2^160 by {distributeDividends})
+        // slot 0: everything an ordinary transfer reads (capped at 2^119 by {distributeDividends})
         uint160 dividendsPerShare;
         bool paused;
         bool complianceActive;
@@ -177,6 +184,8 @@ contract PropertyToken is
     error NoSupply();
     error DividendsPerShareOverflow();
     error NothingToClaim(address holder);
+    error EmptyName();
+    error EmptySymbol();
 
     function _getStorage() private pure returns (PropertyTokenStorage storage $) {
         assembly {
@@ -215,6 +224,7 @@ contract PropertyToken is
     function initialize(TokenConfig calldata config, address admin, Agents calldata agents) external initializer {
         if (admin == address(0) || config.compliance == address(0)) revert ZeroAddress();
         if (config.decimals > 18) revert InvalidDecimals(config.decimals);
+        _requireNameAndSymbol(config.name, config.symbol);
         PropertyTokenStorage storage $ = _getStorage();
         $.name = config.name;
         $.symbol = config.symbol;
@@ -299,12 +309,14 @@ contract PropertyToken is
 
     /**
      * @notice Transfers `value` tokens from `from` to `to` on an allowance.
-     * @dev As {transfer}, and the spender (the caller) must be verified too.
+     * @dev As {transfer}, and the spender (the caller) must be verified and not frozen too.
      */
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
         address spender = _msgSender();
+        PropertyTokenStorage storage $ = _getStorage();
+        if (spender != from && $.accounts[spender].flags & _FLAG_FROZEN != 0) revert WalletFrozen(spender);
         _spendAllowance(from, spender, value);
-        _checkedTransfer(_getStorage(), from, to, value, spender);
+        _checkedTransfer($, from, to, value, spender);
         return true;
     }
 
@@ -326,7 +338,7 @@ contract PropertyToken is
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * @notice Mints `_amount` tokens to the verified wallet `_to`.
+     * @notice Mints `_amount` tokens to the verified, unfrozen wallet `_to`.
      * @dev Requires `MINTER_ROLE`. Compliance modules apply (supply cap, max balance, ...). Allowed while paused.
      */
     function mint(address _to, uint256 _amount) external onlyRole(MINTER_ROLE) {
@@ -401,10 +413,13 @@ contract PropertyToken is
 
     /**
      * @notice Moves everything of `_lostWallet` to `_newWallet`, a verified wallet of the same investor:
-     * balance, frozen tokens, the wallet freeze, and unclaimed dividends.
+     * balance, frozen tokens, the wallet freeze, unclaimed dividends, and the compliance's per-wallet state
+     * (lockup, investor tracking, external modules are told). The lost wallet ends frozen: a possibly
+     * compromised wallet can neither send nor receive again until a freezer lifts it.
      * @dev Requires `RECOVERY_ROLE`. The registry must give both wallets the same investor id.
      * `_investorOnchainID` is kept for the standard's selector: it must be zero or the investor id as an
-     * address. Emits {Transfer}, {TokensFrozen}/{AddressFrozen} as carried over, and {RecoverySuccess}.
+     * address. Emits {Transfer}, {TokensUnfrozen}/{TokensFrozen} for frozen tokens carried over,
+     * {AddressFrozen} for the lost wallet (and for the new one when it inherits a freeze), and {RecoverySuccess}.
      */
     function recoveryAddress(address _lostWallet, address _newWallet, address _investorOnchainID)
         external
@@ -422,6 +437,8 @@ contract PropertyToken is
             investorId == 0 || registry.investorIdOf(_newWallet) != investorId
                 || (_investorOnchainID != address(0) && _investorOnchainID != address(uint160(investorId)))
         ) revert RecoveryInvestorMismatch(_lostWallet, _newWallet);
+        // The compliance reads the balances before the move (it recounts the new wallet before the move).
+        if ($.complianceActive) IPropertyCompliance($.compliance).recovered(_lostWallet, _newWallet, lost.balance);
 
         Account memory target = $.accounts[_newWallet];
         uint256 frozenCarried = lost.flags & _FLAG_PARTIAL != 0 ? $.frozenTokens[_lostWallet] : 0;
@@ -429,16 +446,16 @@ contract PropertyToken is
             delete $.frozenTokens[_lostWallet];
             $.frozenTokens[_newWallet] += frozenCarried;
         }
-        uint8 flags = target.flags | lost.flags;
         // Entitlements add up; the floor of a sum can exceed the sum of floors by one unit: take it back.
         int256 correction = int256(target.correction) + lost.correction;
         if ($.dividendsPerShare != 0) correction -= 1;
         $.accounts[_newWallet] = Account({
             balance: target.balance + lost.balance,
-            flags: flags,
+            flags: target.flags | lost.flags,
             correction: _toInt152(correction)
         });
-        delete $.accounts[_lostWallet];
+        // The lost wallet keeps nothing but its freeze (no balance, no partial freeze, no entitlement).
+        $.accounts[_lostWallet] = Account({balance: 0, flags: _FLAG_FROZEN, correction: 0});
         emit Transfer(_lostWallet, _newWallet, lost.balance);
         if (frozenCarried != 0) {
             emit TokensUnfrozen(_lostWallet, frozenCarried);
@@ -447,7 +464,7 @@ contract PropertyToken is
         if (lost.flags & _FLAG_FROZEN != 0 && target.flags & _FLAG_FROZEN == 0) {
             emit AddressFrozen(_newWallet, true, _msgSender());
         }
-        if ($.complianceActive) IPropertyCompliance($.compliance).transferred(_lostWallet, _newWallet, lost.balance);
+        emit AddressFrozen(_lostWallet, true, _msgSender());
         emit RecoverySuccess(_lostWallet, _newWallet, _investorOnchainID);
         return true;
     }
@@ -554,9 +571,10 @@ contract PropertyToken is
 
     /**
      * @notice Renames the token.
-     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. The name cannot be empty. Emits {UpdatedTokenInformation}.
      */
     function setName(string calldata _name) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bytes(_name).length == 0) revert EmptyName();
         PropertyTokenStorage storage $ = _getStorage();
         $.name = _name;
         _emitTokenInformation($);
@@ -564,9 +582,10 @@ contract PropertyToken is
 
     /**
      * @notice Changes the token symbol.
-     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. The symbol cannot be empty. Emits {UpdatedTokenInformation}.
      */
     function setSymbol(string calldata _symbol) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bytes(_symbol).length == 0) revert EmptySymbol();
         PropertyTokenStorage storage $ = _getStorage();
         $.symbol = _symbol;
         _emitTokenInformation($);
@@ -638,23 +657,31 @@ contract PropertyToken is
 
     /**
      * @notice Records that `amount` of the stablecoin was deposited for the current holders, pro rata.
-     * @dev Only the distributor, which holds the funds. O(1). Emits {DividendsDistributed}.
+     * @dev Only the distributor, which holds the funds. O(1). Refused ({DividendsPerShareOverflow}) when
+     * `dividendsPerShare` would reach {MAX_DIVIDENDS_PER_SHARE}: below it, `dividendsPerShare * balance`
+     * stays within a correction (int152, in units of 2^-32 wei) for every balance up to {MAX_SUPPLY}, so
+     * no later mint or transfer can overflow. Emits {DividendsDistributed}.
+     * @return uncredited What of `amount` no holder can ever claim (the rounding down of the increment), in
+     * units of 2^-96 wei (below the supply): the distributor adds it up and may sweep it once it makes wei.
      */
-    function distributeDividends(uint256 amount) external {
+    function distributeDividends(uint256 amount) external returns (uint256 uncredited) {
         PropertyTokenStorage storage $ = _getStorage();
         if (_msgSender() != $.distributor) revert UnauthorizedCaller(_msgSender());
         uint256 supply = $.totalSupply;
         if (supply == 0) revert NoSupply();
-        uint256 dps = $.dividendsPerShare + (amount << _DPS_SHIFT) / supply;
-        // Keeps dividendsPerShare * balance within 256 bits for every possible balance.
-        if (dps > type(uint160).max) revert DividendsPerShareOverflow();
+        uint256 increment = (amount << _DPS_SHIFT) / supply;
+        uint256 dps = $.dividendsPerShare + increment;
+        if (dps >= MAX_DIVIDENDS_PER_SHARE) revert DividendsPerShareOverflow();
         $.dividendsPerShare = uint160(dps);
+        // Holders' entitlements to this deposit sum to at most increment * supply / 2^96 (each rounds down).
+        uncredited = (amount << _DPS_SHIFT) - increment * supply;
         emit DividendsDistributed(amount, dps);
     }
 
     /**
      * @notice Pays the caller every dividend it has not claimed yet, from the distributor's funds.
-     * @dev A frozen wallet cannot claim. Emits {DividendsClaimed}.
+     * @dev A frozen wallet cannot claim, nor one the registry does not verify now (sanctioned, revoked,
+     * expired): its dividends stay accrued and are paid once it is cleared. Emits {DividendsClaimed}.
      * @return amount What was paid, in stablecoin units.
      */
     function claimDividends() external returns (uint256 amount) {
@@ -665,6 +692,7 @@ contract PropertyToken is
         if (a.flags & _FLAG_FROZEN != 0) revert WalletFrozen(holder);
         amount = _claimable(a, $.dividendsPerShare);
         if (amount == 0) revert NothingToClaim(holder);
+        _requireVerified(_registry($), holder);
         account.correction = _toInt152(int256(a.correction) - int256(amount << _WEI_SHIFT));
         emit DividendsClaimed(holder, amount);
         IERC20(dividendToken).safeTransferFrom($.distributor, holder, amount);
@@ -770,8 +798,7 @@ contract PropertyToken is
             }
             // Sending keeps what was earned: the correction rises by dps * value (rounded down).
             if (dps != 0) a.correction = _toInt152(int256(a.correction) + int256((dps * value) >> _ENTITLEMENT_SHIFT));
-            sender.balance = a.balance;
-            sender.correction = a.correction;
+            _store(sender, a);
         }
         if (to == address(0)) {
             unchecked {
@@ -789,8 +816,7 @@ contract PropertyToken is
                 b.correction =
                     _toInt152(int256(b.correction) - int256((dps * value + _ROUND_UP) >> _ENTITLEMENT_SHIFT));
             }
-            receiver.balance = b.balance;
-            receiver.correction = b.correction;
+            _store(receiver, b);
         }
         emit Transfer(from, to, value);
     }
@@ -803,9 +829,16 @@ contract PropertyToken is
         uint256 value,
         address spender
     ) private {
-        if ($.paused) revert TokenPaused();
+        // Slot 0 once (the registry calls are static, so it cannot change before the compliance call):
+        // dividendsPerShare (bits 0-159), paused (160), complianceActive (168), registryOverridden (176).
+        uint256 word;
+        assembly {
+            word := sload($.slot)
+        }
+        if ((word >> _PAUSED_BIT) & 1 != 0) revert TokenPaused();
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        IComplianceRegistry registry = _registry($);
+        IComplianceRegistry registry =
+            (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
         _requireVerified(registry, from);
         _requireVerified(registry, to);
         if (spender != from) _requireVerified(registry, spender);
@@ -818,14 +851,18 @@ contract PropertyToken is
             if (value > free) revert InsufficientFreeBalance(from, free, value);
         }
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
-        if ($.complianceActive) IPropertyCompliance($.compliance).enforceTransfer(from, to, value);
+        if ((word >> _ACTIVE_BIT) & 1 != 0) {
+            _callCompliance($, abi.encodeCall(IPropertyCompliance.enforceTransfer, (address(registry), from, to, value)));
+        }
         _update($, from, to, value);
     }
 
     function _checkedMint(PropertyTokenStorage storage $, address to, uint256 value) private {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        _requireVerified(_registry($), to);
-        if ($.complianceActive) IPropertyCompliance($.compliance).enforceMint(to, value);
+        IComplianceRegistry registry = _registry($);
+        _requireVerified(registry, to);
+        if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
+        if ($.complianceActive) IPropertyCompliance($.compliance).enforceMint(address(registry), to, value);
         _update($, address(0), to, value);
     }
 
@@ -925,6 +962,26 @@ contract PropertyToken is
         $.registry = IComplianceRegistry(overridden ? registry : address(0));
     }
 
+    /// @dev Calls the compliance, bubbling its refusal up (a plain call: the compliance exists, no code-size check).
+    function _callCompliance(PropertyTokenStorage storage $, bytes memory data) private {
+        address target = $.compliance;
+        assembly {
+            if iszero(call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
+    }
+
+    /// @dev Writes a whole account in one SSTORE (the compiler would write it field by field).
+    function _store(Account storage account, Account memory a) private {
+        uint256 word = uint256(a.balance) | (uint256(a.flags) << 96)
+            | (uint256(uint152(a.correction)) << 104);
+        assembly {
+            sstore(account.slot, word)
+        }
+    }
+
     function _claimable(Account memory a, uint256 dps) private pure returns (uint256) {
         int256 entitlement = int256((dps * a.balance) >> _ENTITLEMENT_SHIFT) + a.correction;
         return entitlement > 0 ? uint256(entitlement) >> _WEI_SHIFT : 0;
@@ -933,6 +990,11 @@ contract PropertyToken is
     function _toInt152(int256 value) private pure returns (int152) {
         if (value > type(int152).max || value < type(int152).min) revert DividendsPerShareOverflow();
         return int152(value);
+    }
+
+    function _requireNameAndSymbol(string calldata name_, string calldata symbol_) private pure {
+        if (bytes(name_).length == 0) revert EmptyName();
+        if (bytes(symbol_).length == 0) revert EmptySymbol();
     }
 
     function _checkBatch(uint256 length, uint256 otherLength) private pure {

@@ -98,6 +98,8 @@ contract PropertyTokenFactory is AccessControl {
     error PropertyExists(bytes32 propertyId);
     error UnknownProperty(bytes32 propertyId);
     error StablecoinMismatch(address stablecoin);
+    error EmptyName();
+    error EmptySymbol();
 
     /**
      * @param tokenBeacon_ Beacon of {PropertyToken}.
@@ -142,7 +144,8 @@ contract PropertyTokenFactory is AccessControl {
 
     /**
      * @notice Creates a property: token, compliance and distributor, wired and owned by {propertyOwner}.
-     * @dev Requires `CREATOR_ROLE`. The property id must be new and non-zero. Compliance starts with no
+     * @dev Requires `CREATOR_ROLE`. The property id must be new and non-zero, the name and symbol non-empty
+     * ({EmptyName}, {EmptySymbol}). Compliance starts with no
      * module: the owner enables them (before minting, for max balance and max holders).
      * Emits {PropertyCreated}.
      * @param input Property id, name, symbol, decimals, legal document hash and URI.
@@ -158,6 +161,8 @@ contract PropertyTokenFactory is AccessControl {
     {
         bytes32 id = input.propertyId;
         if (id == bytes32(0)) revert InvalidPropertyId();
+        if (bytes(input.name).length == 0) revert EmptyName();
+        if (bytes(input.symbol).length == 0) revert EmptySymbol();
         if (_exists(id)) revert PropertyExists(id);
 
         token = address(new PropertyBeaconProxy{salt: _salt(id, _TOKEN)}(tokenBeacon));

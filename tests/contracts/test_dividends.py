@@ -52,7 +52,7 @@ def test_deposit_and_claim_pro_rata(token, distributor, stablecoin, funded, hold
 def test_deposit_refusals(token, distributor, funded):
     with reverts(distributor.ZeroAmount):
         distributor.deposit(0, sender=funded)
-    with reverts(token.NoSupply):
+    with reverts(distributor.SupplyTooSmall, supply=0, minSupply=10**6):
         distributor.deposit(1, sender=funded)
 
 
@@ -103,7 +103,8 @@ def test_recovery_carries_unclaimed_dividends(token, distributor, stablecoin, fu
 
 
 def test_rounding_never_pays_more_than_deposited(token, distributor, stablecoin, funded, agent, alice, bob, carol):
-    token.batchMint([alice, bob, carol], [1, 1, 1], sender=agent)
+    minimum = distributor.MIN_SUPPLY()
+    token.batchMint([alice, bob, carol], [minimum // 3 + 1, minimum // 3, minimum // 3 + 1], sender=agent)
     for amount in (1, 2, 5, 7):
         distributor.deposit(amount, sender=funded)
     paid = 0

@@ -70,15 +70,37 @@ def test_tracked_modules_need_an_empty_token(compliance, token, admin, agent, al
             compliance.addModule(module, sender=admin)
 
 
-def test_tracking_survives_disabling(compliance, token, admin, agent, alice, bob):
-    enable(compliance, admin, MAX_HOLDERS)
+def test_tracking_survives_disabling_while_a_module_remains(compliance, token, admin, agent, alice, bob):
+    enable(compliance, admin, MAX_HOLDERS, SUPPLY_CAP)
     compliance.setMaxHolders(10, sender=admin)
+    compliance.setSupplyCap(10 * E18, sender=admin)
     token.mint(alice, E18, sender=agent)
     compliance.removeModule(MAX_HOLDERS, sender=admin)
-    assert token.complianceActive()  # still tracking investor balances
+    assert token.complianceActive() and compliance.isTracking()  # the supply cap keeps the token calling
     token.mint(bob, E18, sender=agent)
     assert compliance.holderCount() == 2
     compliance.addModule(MAX_HOLDERS, sender=admin)  # allowed with supply: the balances are known
+
+
+def test_removing_every_module_stops_tracking(compliance, token, admin, agent, alice, bob):
+    # Issue 13: complianceActive stayed true once tracking had started.
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(10, sender=admin)
+    token.mint(alice, E18, sender=agent)
+    receipt = compliance.removeModule(MAX_HOLDERS, sender=admin)
+    assert not token.complianceActive() and not compliance.hasModules() and not compliance.isTracking()
+    assert [e.tracking for e in compliance.TrackingChanged.from_receipt(receipt)] == [False]
+    assert [e.active for e in token.ComplianceEnforcementChanged.from_receipt(receipt)] == [False]
+    token.mint(bob, E18, sender=agent)  # not seen by the compliance
+    with reverts(compliance.ModuleNeedsEmptyToken, module=MAX_HOLDERS, supply=2 * E18):
+        compliance.addModule(MAX_HOLDERS, sender=admin)
+    receipt = compliance.resync([1], [alice, bob], sender=admin)
+    assert [(e.investorId, e.previousBalance) for e in compliance.InvestorBalanceReset.from_receipt(receipt)] == [(1, E18)]
+    assert token.complianceActive() and compliance.isTracking()
+    assert compliance.holderCount() == 2
+    assert compliance.investorBalance(1) == E18 and compliance.investorBalance(2) == E18
+    compliance.addModule(MAX_HOLDERS, sender=admin)
+    assert token.complianceActive()
 
 
 def test_country_allow_list(compliance, token, admin, agent, alice, bob, carol):
@@ -204,6 +226,9 @@ def test_only_the_token_admin_configures(compliance, outsider, agent):
         ("setMaxHolders", (1,)),
         ("setLockupPeriod", (1,)),
         ("setSupplyCap", (1,)),
+        ("addExternalModule", (agent,)),
+        ("removeExternalModule", (agent,)),
+        ("resync", ([], [])),
     ):
         for caller in (outsider, agent):
             with reverts(compliance.OnlyTokenAdmin, caller=caller):
@@ -212,8 +237,9 @@ def test_only_the_token_admin_configures(compliance, outsider, agent):
 
 def test_only_the_token_calls_the_hooks(compliance, outsider, admin, alice, bob):
     for function, args in (
-        ("enforceTransfer", (alice, bob, 1)),
-        ("enforceMint", (alice, 1)),
+        ("enforceTransfer", (alice, alice, bob, 1)),
+        ("enforceMint", (alice, alice, 1)),
+        ("recovered", (alice, bob, 1)),
         ("transferred", (alice, bob, 1)),
         ("created", (alice, 1)),
         ("destroyed", (alice, 1)),

@@ -4,8 +4,9 @@ Figures are printed (run with ``-s``): transfers are measured between two wallet
 tokens, after a first dividend deposit (so dividend bookkeeping is live); the claim by a holder that
 already holds the stablecoin.
 
-Bounds: compliant transfer, no module ≤ 70,000; with country allow-list + max balance + max holders
-≤ 100,000; claim ≤ 60,000; a property's full suite (token, compliance, distributor) ≤ 600,000;
+Bounds: compliant transfer, no module ≤ 62,000; with country allow-list + max balance + max holders
+≤ 100,000; claim ≤ 70,000 (it asks the registry whether the holder is verified: +10,755 since issue 13);
+a property's full suite (token, compliance, distributor) ≤ 600,000;
 deposit gas with 10 and with 200 holders within 5% of each other.
 """
 
@@ -29,7 +30,7 @@ def live(token, distributor, funded, agent, alice, bob, carol, stablecoin):
 
 def test_transfer_gas_without_modules(live, alice, bob):
     gas = record_gas("transfer, no module", live.transfer(bob, E18, sender=alice))
-    assert gas <= 70_000
+    assert gas <= 62_000
 
 
 def test_transfer_gas_with_three_modules(project, factory, deployer, agent, admin, funded, stablecoin, alice, bob, carol):
@@ -50,7 +51,7 @@ def test_transfer_gas_with_three_modules(project, factory, deployer, agent, admi
 
 def test_claim_gas(live, alice, bob):
     gas = record_gas("claim", live.claimDividends(sender=alice))
-    assert gas <= 60_000
+    assert gas <= 70_000
     record_gas("first claim, claimant holding no stablecoin", live.claimDividends(sender=bob))
 
 

@@ -404,7 +404,8 @@ def test_recovery_carries_everything_over(token, holders, agent, alice, alice2):
     token.setAddressFrozen(alice, True, sender=agent)
     investor_id_address = "0x" + (1).to_bytes(20, "big").hex()
     receipt = token.recoveryAddress(alice, alice2, investor_id_address, sender=agent)
-    assert token.balanceOf(alice) == 0 and token.getFrozenTokens(alice) == 0 and not token.isFrozen(alice)
+    # The lost wallet keeps its freeze (issue 13: it must not come back to life).
+    assert token.balanceOf(alice) == 0 and token.getFrozenTokens(alice) == 0 and token.isFrozen(alice)
     assert token.balanceOf(alice2) == 100 * E18
     assert token.getFrozenTokens(alice2) == 30 * E18
     assert token.isFrozen(alice2)
@@ -412,6 +413,8 @@ def test_recovery_carries_everything_over(token, holders, agent, alice, alice2):
     events = token.RecoverySuccess.from_receipt(receipt)
     assert [(e._lostWallet, e._newWallet) for e in events] == [(alice, alice2)]
     assert [(e._userAddress, e._amount) for e in token.TokensFrozen.from_receipt(receipt)] == [(alice2, 30 * E18)]
+    frozen = [(e._userAddress, e._isFrozen) for e in token.AddressFrozen.from_receipt(receipt)]
+    assert frozen == [(alice2, True), (alice, True)]
 
 
 def test_recovery_refusals(token, holders, agent, alice, alice2, bob, carol, stranger):

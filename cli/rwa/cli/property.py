@@ -571,3 +571,136 @@ def transfer(
     with opened(reference, network, account) as token:
         tx = token.transfer(receiver, token.prop.amount(amount))
         report(token, tx, [token.signer(), receiver], as_json)
+
+
+# --- compliance ---
+
+
+@property_group.group("compliance", cls=Group)
+def compliance_group() -> None:
+    """A property's compliance: built-in modules, their settings, external modules (the owner's acts)."""
+
+
+def _compliance_write(
+    title: str, action: Callable[[property_lib.Token], str], reference: str, network: str | None,
+    account: str | None, via: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """One owner write on the compliance, then its state; with --via, the proposal instead."""
+    with opened(reference, network, account, via) as token:
+        tx = action(token)
+        if via:
+            return proposed(token.propose(f"{title} {token.prop.symbol}"), as_json)
+        state = token.compliance_state()
+    if as_json:
+        return emit_json({**state, "transactionHash": tx})
+    _print_compliance(state)
+    console().print(f"[dim]tx {tx}[/]")
+
+
+def _print_compliance(state: dict[str, Any]) -> None:
+    out = console()
+    active = "[green]checked on every transfer[/]" if state["active"] else "not called (no module)"
+    out.print(f"[bold]{state['property']}[/] compliance {state['compliance']}: {active}")
+    for module in state["modules"]:
+        mark = "[green]on [/]" if module["enabled"] else "[dim]off[/]"
+        out.print(f"  {mark} {module['module']:<16} (bit {module['bit']})")
+    for name, value in state["settings"].items():
+        out.print(f"  {name:<20} {value}")
+    out.print(f"  {'countries':<20} {', '.join(map(str, state['countries'])) or '-'}")
+    tracking = f"{state['investors']} investor(s) holding" if state["tracking"] else "off"
+    out.print(f"  {'tracking':<20} {tracking}")
+    external = ", ".join(state["externalModules"]) or "-"
+    out.print(f"  {'external modules':<20} {external} (at most {state['maxExternalModules']})")
+
+
+@compliance_group.command("show")
+@property_argument
+@network_option
+@json_option
+def compliance_show(reference: str, network: str | None, as_json: bool) -> None:
+    """Every module (on or off), the settings, the allowed countries and the external modules."""
+    with opened(reference, network, None, read_only=True) as token:
+        state = token.compliance_state()
+    if as_json:
+        return emit_json(state)
+    _print_compliance(state)
+
+
+def _owner_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in (json_option, via_option, account_option("deployer (the owner is the timelock: use --via safe)"),
+                   network_option):  # fmt: skip
+        command = option(command)
+    return command
+
+
+@compliance_group.command("enable")
+@property_argument
+@click.argument("module")
+@_owner_options
+def compliance_enable(
+    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Enable MODULE (a name `compliance show` lists, e.g. max-holders)."""
+    _compliance_write(f"enable {module} on", lambda t: t.enable_module(module), reference, network, account, via, as_json)
+
+
+@compliance_group.command("disable")
+@property_argument
+@click.argument("module")
+@_owner_options
+def compliance_disable(
+    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Disable MODULE."""
+    _compliance_write(f"disable {module} on", lambda t: t.disable_module(module), reference, network, account, via, as_json)
+
+
+@compliance_group.command("set")
+@property_argument
+@click.argument("setting")
+@click.argument("value")
+@click.option("--remove", is_flag=True, help="With `countries`: take them off the allow-list.")
+@_owner_options
+def compliance_set(
+    reference: str, setting: str, value: str, remove: bool, network: str | None, account: str | None,
+    via: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Set SETTING to VALUE (max-balance 1000, max-holders 99, lockup-period 30d, supply-cap 1e6), or
+    allow `countries` (ISO-3166 numeric codes, comma-separated: 840,826)."""
+    if setting == "countries":
+        try:
+            countries = [int(c) for c in value.split(",") if c.strip()]
+        except ValueError:
+            raise RwaError(f"countries must be ISO-3166 numeric codes separated by commas, not {value!r}") from None
+        if not countries or any(not 1 <= c <= 999 for c in countries):
+            raise RwaError(f"countries must be ISO-3166 numeric codes 1..999, not {value!r}")
+        action: Callable[[property_lib.Token], str] = lambda t: t.allow_countries(countries, not remove)  # noqa: E731
+    else:
+        action = lambda t: t.set_setting(setting, value)  # noqa: E731
+    _compliance_write(f"set {setting} on", action, reference, network, account, via, as_json)
+
+
+@compliance_group.command("add-module")
+@property_argument
+@click.argument("module")
+@_owner_options
+def compliance_add_module(
+    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Add the external compliance module at address MODULE (an IComplianceModule contract)."""
+    address = wallet_address(module)
+    _compliance_write("add an external module to", lambda t: t.add_external_module(address), reference, network,
+                      account, via, as_json)  # fmt: skip
+
+
+@compliance_group.command("remove-module")
+@property_argument
+@click.argument("module")
+@_owner_options
+def compliance_remove_module(
+    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
+) -> None:
+    """Remove the external compliance module at address MODULE (never calls it: always possible)."""
+    address = wallet_address(module)
+    _compliance_write("remove an external module from", lambda t: t.remove_external_module(address), reference,
+                      network, account, via, as_json)  # fmt: skip

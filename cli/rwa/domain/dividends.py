@@ -40,8 +40,15 @@ class Dividends:
     def deposit(self, amount: int, mint: bool = False) -> dict[str, Any]:
         """Deposit ``amount`` (stablecoin base units) for the current holders, pro rata."""
         depositor = self.token.signer()
-        if not int(self.token.read("totalSupply")):
+        supply = int(self.token.read("totalSupply"))
+        if not supply:
             raise RwaError(f"{self.prop.symbol} has no supply yet: nobody to pay dividends to (mint first)")
+        minimum = int(actions.read(self.target, self.distributor, "MIN_SUPPLY"))
+        if supply < minimum:
+            raise RwaError(
+                f"{self.prop.symbol}'s supply is {self.prop.units(supply)}: deposits need at least "
+                f"{self.prop.units(minimum)} (the distributor's MIN_SUPPLY, which keeps dividends per token bounded)"
+            )
         if mint:
             self._faucet(depositor, amount)
         balance = self._coin_read("balanceOf", depositor)
@@ -58,10 +65,13 @@ class Dividends:
             )
             approval = receipt.hash if receipt else None
         receipt = self.writer.send(actions.Action(self.distributor, "deposit", (amount,)))
+        # What arrived (a stablecoin that takes a fee on transfer credits less than was sent).
+        events = self.target.chain.decode_events(receipt, self.distributor.abi, "Deposited") if receipt else []
+        received = sum(int(e.args["amount"]) for e in events) if events else amount
         return {
             "property": self.prop.symbol,
             "depositor": depositor,
-            "deposited": self.coin.units(amount),
+            "deposited": self.coin.units(received),
             "totalDeposited": self.coin.units(int(actions.read(self.target, self.distributor, "totalDeposited"))),
             "stablecoin": self.coin.symbol,
             "minted": mint,

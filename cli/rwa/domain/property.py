@@ -25,7 +25,7 @@ from rwa.chain.client import Receipt
 from rwa.core import csvfile
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.errors import RwaError
-from rwa.core.parse import parse_wallet
+from rwa.core.parse import format_duration, parse_duration, parse_int, parse_wallet
 from rwa.core.units import amount_of, format_units, parse_amount
 from rwa.deploy import created
 from rwa.deploy.context import Target, load_record, resolve_param
@@ -39,6 +39,18 @@ MAX_DECIMALS = 18
 
 #: ModularCompliance declares each module as a ``MODULE_<NAME>`` constant; the CLI shows ``<name>``.
 MODULE_PREFIX = "MODULE_"
+#: Its settings are its one-argument ``set<Name>`` functions; the CLI shows ``<name>`` (``setMaxBalance`` →
+#: ``max-balance``). How a value is read depends on what it means: token amounts and durations by name.
+SETTER_PREFIX = "set"
+AMOUNT_SETTINGS = frozenset({"max-balance", "supply-cap"})
+DURATION_SETTINGS = frozenset({"lockup-period"})
+
+
+def kebab(name: str) -> str:
+    """``MaxBalance`` or ``MAX_BALANCE`` → ``max-balance``."""
+    if "_" in name or name.isupper():
+        return name.lower().replace("_", "-")
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 _BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -452,6 +464,103 @@ class Token:
             for name in names
         }
         return dict(sorted(bits.items(), key=lambda item: item[1]))
+
+    def setting_functions(self) -> dict[str, str]:
+        """Each setting the compliance has, by the name the CLI shows, and its setter (from the ABI)."""
+        return {
+            kebab(item["name"][len(SETTER_PREFIX) :]): item["name"]
+            for item in self.compliance.abi
+            if item.get("type") == "function"
+            and item["name"].startswith(SETTER_PREFIX)
+            and len(item.get("inputs", [])) == 1
+            and item.get("stateMutability") == "nonpayable"
+        }
+
+    def compliance_state(self) -> dict[str, Any]:
+        """Every built-in module (enabled or not) with the settings, the external modules, and tracking."""
+        enabled = int(actions.read(self.target, self.compliance, "modules"))
+        views = {name: self._setting(name) for name in self.setting_functions()}
+        return {
+            "property": self.prop.symbol,
+            "compliance": self.prop.compliance,
+            "active": bool(self.read("complianceActive")),
+            "modules": [
+                {"module": name, "bit": bit, "enabled": bool(enabled & bit)} for name, bit in self.module_bits().items()
+            ],
+            "settings": views,
+            "countries": self.allowed_countries(),
+            "externalModules": [
+                str(to_checksum_address(a)) for a in actions.read(self.target, self.compliance, "externalModules")
+            ],
+            "maxExternalModules": int(actions.read(self.target, self.compliance, "MAX_EXTERNAL_MODULES")),
+            "tracking": bool(actions.read(self.target, self.compliance, "isTracking")),
+            "investors": int(actions.read(self.target, self.compliance, "holderCount")),
+        }
+
+    def _setting(self, name: str) -> Any:
+        getter = self.setting_functions()[name][len(SETTER_PREFIX) :]
+        value = int(actions.read(self.target, self.compliance, getter[0].lower() + getter[1:]))
+        if name in AMOUNT_SETTINGS:
+            return self.prop.units(value)
+        if name in DURATION_SETTINGS:
+            return format_duration(value)
+        return value
+
+    def module_bit(self, name: str) -> int:
+        bits = self.module_bits()
+        if name not in bits:
+            raise RwaError(f"unknown module {name!r}: the compliance has {', '.join(bits)}")
+        return bits[name]
+
+    def enable_module(self, name: str) -> str:
+        bit = self.module_bit(name)
+        if int(actions.read(self.target, self.compliance, "modules")) & bit:
+            raise RwaError(f"module {name} is enabled already on {self.prop.symbol}")
+        return self._send_compliance("addModule", bit)
+
+    def disable_module(self, name: str) -> str:
+        bit = self.module_bit(name)
+        if not int(actions.read(self.target, self.compliance, "modules")) & bit:
+            raise RwaError(f"module {name} is not enabled on {self.prop.symbol}")
+        return self._send_compliance("removeModule", bit)
+
+    def set_setting(self, name: str, text: str) -> str:
+        """One setting (``max-balance 1000``, ``lockup-period 30d``, ...), its value read as it means."""
+        setters = self.setting_functions()
+        if name not in setters:
+            raise RwaError(f"unknown setting {name!r}: the compliance has {', '.join(sorted(setters))}, countries")
+        try:
+            if name in AMOUNT_SETTINGS:
+                value = self.prop.amount(text)
+            elif name in DURATION_SETTINGS:
+                value = parse_duration(text)
+            else:
+                value = parse_int(text, name, 0, 2**32 - 1)
+        except ValueError as exc:
+            raise RwaError(str(exc)) from None
+        return self._send_compliance(setters[name], value)
+
+    def allow_countries(self, countries: list[int], allowed: bool) -> str:
+        return self._send_compliance("setCountriesAllowed", countries, allowed)
+
+    def add_external_module(self, module: str) -> str:
+        if module in self.compliance_state()["externalModules"]:
+            raise RwaError(f"{module} is already an external module of {self.prop.symbol}")
+        return self._send_compliance("addExternalModule", module)
+
+    def remove_external_module(self, module: str) -> str:
+        if module not in self.compliance_state()["externalModules"]:
+            raise RwaError(f"{module} is not an external module of {self.prop.symbol}")
+        return self._send_compliance("removeExternalModule", module)
+
+    def _send_compliance(self, function: str, *args: Any) -> str:
+        try:
+            receipt = self.writer.send(actions.Action(self.compliance, function, args))
+        except RwaError as exc:
+            if "OnlyTokenAdmin(" not in str(exc):
+                raise
+            raise RwaError(f"{exc}: the token's admin configures its compliance (the timelock: --via safe)") from None
+        return receipt.hash if receipt else PROPOSED
 
     def modules(self) -> list[dict[str, Any]]:
         """The compliance's enabled modules, each with its settings."""
