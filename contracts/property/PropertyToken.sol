@@ -939,7 +939,18 @@ contract PropertyToken is
 
     /// @dev Reverts unless the registry verifies `wallet`, naming why: sanctioned, expired or not verified.
     function _requireVerified(IComplianceRegistry registry, address wallet) private view {
-        if (registry.isVerified(wallet)) return;
+        // The question in scratch space, answered in scratch space: no ABI encoder or free-memory use on
+        // the hottest path of every transfer. A registry that reverts, or answers anything but `true`,
+        // does not verify the wallet.
+        bytes4 question = IComplianceRegistry.isVerified.selector;
+        bool verified;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, wallet)
+            let ok := staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)
+            verified := and(and(ok, gt(returndatasize(), 0x1f)), eq(mload(0x00), 1))
+        }
+        if (verified) return;
         // Only to name the reason; a registry without `recordOf` just gets the generic error.
         try IComplianceRecords(address(registry)).recordOf(wallet) returns (
             IComplianceRegistry.Attestation memory a, bool sanctioned
