@@ -68,6 +68,8 @@ def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> l
     asked: list[tuple[str, str, str | None]] = []  # (contract, power, candidate; None: the view names the holder)
     reads: list[Read] = []
     for name, entry in sorted(record.get("contracts", {}).items()):
+        if entry.get("external"):  # not the deployment's: Safe's singleton, the stablecoin
+            continue
         address, abi = entry["address"], entry["abi"]
         functions = _functions(abi)
         if "owner" in functions and not functions["owner"].get("inputs"):
@@ -136,7 +138,7 @@ def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Powe
 def control_of(target: Target, record: dict[str, Any]) -> tuple[list[Power], dict[str, Holder], list[Power]]:
     """Every power over the recorded deployment, who holds each, and those one key holds alone."""
     labels = {address: name for name, address in named_accounts(target.network).items()}
-    labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values()})
+    labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values() if entry.get("deployer")})
     candidates = {*labels, *(e["address"] for e in record["contracts"].values())}
     found = powers(target.chain, record, candidates)
     kinds = holders(target.chain, record, labels, {p.holder for p in found})

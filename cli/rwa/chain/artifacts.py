@@ -172,6 +172,7 @@ def safe_artifacts() -> dict[str, Artifact]:
             name=name,
             abi=contract_type["abi"],
             bytecode=bytes.fromhex(bytecode[2:]),
+            runtime=_hex_bytes((contract_type.get("runtimeBytecode") or {}).get("bytecode") or ""),
             compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (ape-safe)", "settings": {}},
         )
     return found

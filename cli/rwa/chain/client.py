@@ -827,6 +827,41 @@ def load_account(alias: str) -> AccountAPI:
         raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
 
 
+def passphrase_variables(alias: str) -> tuple[str, ...]:
+    """The environment variables an account's passphrase may come from: Ape's own spelling
+    (``APE_ACCOUNTS_<alias>_PASSPHRASE``, the alias as typed) and its upper-case form."""
+    exact = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
+    return (exact,) if exact == exact.upper() else (exact, exact.upper())
+
+
+def env_passphrase(account: AccountAPI) -> tuple[str, str] | None:
+    """The (variable, passphrase) set for a keystore account, or None."""
+    import os
+
+    alias = getattr(account, "alias", None)
+    for name in passphrase_variables(alias) if alias else ():
+        if os.environ.get(name):
+            return name, os.environ[name]
+    return None
+
+
+def can_unlock(account: AccountAPI) -> bool:
+    """Whether the account is an Ape keystore account, which a passphrase unlocks for a whole run."""
+    return callable(getattr(account, "set_autosign", None)) and hasattr(account, "keyfile_path")
+
+
+def unlock(account: AccountAPI, passphrase: str, source: str) -> None:
+    """Unlock a keystore account for this run and let it sign without asking per transaction
+    (Ape's ``set_autosign``); a wrong passphrase is one line."""
+    from ape.exceptions import AccountsError
+
+    try:
+        account.set_autosign(True, passphrase=passphrase)
+    except AccountsError:
+        alias = getattr(account, "alias", account.address)
+        raise RwaError(f"wrong passphrase for Ape account '{alias}' ({source}); nothing was sent") from None
+
+
 LOCAL_FOUNDRY = "ethereum:local:foundry"
 
 

@@ -129,7 +129,7 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
             block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
-            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, str(block or "-")]
+            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, "external" if entry.get("external") else str(block or "-")]
         if drift is not None:
             problems = drift.get(name, [])
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked

@@ -46,7 +46,7 @@ from rwa.deploy.context import Target, load_record, make_resolver
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.fees import FeePolicy, Fees, gwei, policy_for
 from rwa.deploy.journal import Begin, Intent, Journal, Outcome
-from rwa.deploy.manifest import Call, Contract, ProxyKind, validate
+from rwa.deploy.manifest import Call, Contract, External, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.planner import (
     CALL,
@@ -94,7 +94,8 @@ def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -
     """
     chain = target.chain
     recorded = (record or {}).get("contracts", {})
-    entries = [entry for entry in target.entries if entry.name in recorded]
+    network = target.network.name
+    entries = [entry for entry in target.entries if entry.name in recorded and entry.external_on(network) is None]
     addresses = {entry.name: recorded[entry.name]["address"] for entry in entries}
     hashes = dict(zip(addresses, chain.code_hashes(list(addresses.values()))))
     proxied = [e for e in entries if hashes[e.name] and not e.beacon_only and e.proxy is not ProxyKind.NONE]
@@ -173,9 +174,86 @@ def ready_local_chain(target: Target) -> None:
         target.chain.place_code(MULTICALL3, target.artifacts[MULTICALL3_TYPE].runtime)
 
 
+def check_no_deployer_power(target: Target) -> None:
+    """On a live network, no power the team must name (an agent, an operator, the attestor) is the
+    deploying account: the deployer keeps nothing once the deploy is over."""
+    if target.network.local or target.account is None:
+        return
+    deployer = to_checksum_address(target.account.address)
+    resolver = make_resolver(target, None)
+    for key in target.network.required:
+        try:
+            value = resolver.value(target.network.params[key])
+        except Pending:
+            continue
+        if isinstance(value, str) and value.lower() == deployer.lower():
+            raise RwaError(
+                f"parameter '{key}' of {target.network.name} is the deploying account {deployer}: on a live network "
+                "no power stays with the deployer; name a Safe or another key of the team"
+            )
+
+
+def accepted_code_hashes(target: Target, entry: Contract, external: External) -> set[str]:
+    """The code hashes an external contract may have: the one the manifest names, and that of the
+    project's own build of its contract type (what a rehearsal chain or a local copy carries)."""
+    accepted = {external.code_hash.lower()} if external.code_hash else set()
+    runtime = target.artifacts[entry.contract_type].runtime
+    if runtime:
+        accepted.add("0x" + keccak(runtime).hex())
+    return accepted
+
+
+def check_externals(target: Target) -> list[tuple[Contract, External, str]]:
+    """Every external contract of the network is where the manifest says, with the code it expects
+    (one batch of code hashes); anything else is one line and nothing is sent. Returns each with
+    the code hash found."""
+    network = target.network.name
+    externals = [(e, x) for e in target.entries if (x := e.external_on(network)) is not None]
+    hashes = target.chain.code_hashes([x.address for _, x in externals]) if externals else []
+    found = []
+    for (entry, external), code_hash in zip(externals, hashes):
+        if code_hash is None:
+            raise RwaError(
+                f"{entry.name}: no code at {external.address} on {network}, where the manifest expects "
+                f"{entry.contract_type} (an external contract); nothing was sent"
+            )
+        accepted = accepted_code_hashes(target, entry, external)
+        if accepted and code_hash.lower() not in accepted:
+            raise RwaError(
+                f"{entry.name}: the code at {external.address} on {network} has hash {code_hash}, "
+                f"not the {entry.contract_type} the manifest expects ({external.code_hash}); nothing was sent"
+            )
+        found.append((entry, external, code_hash))
+    return found
+
+
+def external_record(target: Target, entry: Contract, external: External, code_hash: str) -> dict[str, Any]:
+    """The record of a contract the deploy refers to rather than creates (``"external": true``)."""
+    return {
+        "name": entry.name,
+        "contractType": entry.contract_type,
+        "address": to_checksum_address(external.address),
+        "abi": target.artifacts[entry.contract_type].abi,
+        "external": True,
+        "transactionHash": None,
+        "blockNumber": None,
+        "deployer": None,
+        "args": {"constructor": {}},
+        "bytecodeHash": None,
+        "codeHash": code_hash,
+        "compiler": None,
+        "salt": None,
+        "proxy": None,
+        "storageLayout": None,
+    }
+
+
 def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
-    """Validate the manifest, check the chain's identity, observe and plan. Sends nothing."""
+    """Validate the manifest, check the chain's identity and its external contracts, observe and
+    plan. Sends nothing."""
     validate_target(target)
+    check_no_deployer_power(target)
+    check_externals(target)
     record = load_record(target)
     resolver = make_resolver(target, record)
     observations = observe(target, record, resolver)
@@ -764,6 +842,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Pl
     if start is not None:
         executor.recover(start, {c["address"] for c in record["contracts"].values()})
     executor.begin()
+    for entry, external, code_hash in check_externals(target):
+        record["contracts"][entry.name] = external_record(target, entry, external, code_hash)
     resolver = make_resolver(target, record)
     for entry in target.entries:
         if entry.name not in record["contracts"]:
