@@ -144,6 +144,7 @@ class Receipt:
     gas_used: int
     contract_address: str | None
     logs: list[Any]
+    effective_gas_price: int = 0  # wei per gas paid (gas_used * this is the cost)
 
 
 @dataclass(frozen=True)
@@ -610,6 +611,7 @@ class Chain:
             gas_used=int(raw["gasUsed"]),
             contract_address=to_checksum_address(address) if address else None,
             logs=list(raw["logs"]),
+            effective_gas_price=int(raw.get("effectiveGasPrice") or 0),
         )
 
     def wait(self, tx_hash: str, timeout: float = 180.0) -> Receipt:
@@ -625,6 +627,16 @@ class Chain:
                 raise RwaError(f"transaction {tx_hash} not mined after {timeout:.0f}s; rerun to resume")
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, MAX_POLL_SECONDS)
+
+    def estimate_gas(self, sender: str, to: str | None, data: bytes, value: int = 0) -> tuple[int | None, str]:
+        """``eth_estimateGas`` of a creation (``to`` None) or a call: (gas, "") or (None, why not)."""
+        tx: dict[str, Any] = {"from": to_checksum_address(sender), "data": "0x" + data.hex(), "value": value}
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        try:
+            return int(self.web3.eth.estimate_gas(tx)), ""
+        except Exception as exc:
+            return None, f"would revert: {describe_revert(exc)}"
 
     def simulate(
         self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any], value: int = 0

@@ -280,6 +280,20 @@ class DeployOptions:
     max_fee: int | None = None  # wei per gas; over the network's fees.max_fee
     stuck_after: int | None = None  # seconds; over the network's fees.stuck_after
     timeout: float = 600.0  # seconds one transaction may take before the deploy stops (a rerun resumes)
+    confirmations: int | None = None  # blocks that make a transaction mined; None: the network's (1 live, 0 local)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What one transaction this deploy sent cost: its journal key, the gas it used, the price paid."""
+
+    key: str
+    gas_used: int
+    gas_price: int
+
+    @property
+    def entry(self) -> str:
+        return _entry(self.key)
 
 
 #: How long one look at a pending transaction waits before checking its fees and the pool again.
@@ -298,6 +312,7 @@ class Executor:
         report: Reporter,
         policy: FeePolicy | None = None,
         timeout: float = 600.0,
+        confirmations: int = 0,
     ):
         self.target = target
         self.chain = target.chain
@@ -312,6 +327,9 @@ class Executor:
         #: Creations the deployer mined that the journal does not name (a truncated journal, a lost
         #: record): a step whose exact transaction is among them adopts it instead of sending again.
         self.recovered: list[SentTransaction] = []
+        self.confirmations = confirmations
+        #: Every transaction this run sent and saw mined, with its gas: printed beside the estimate.
+        self.spent: list[Spent] = []
 
     # --- what a previous run left in flight -----------------------------------------------
 
@@ -450,7 +468,18 @@ class Executor:
         if receipt.status != 1:
             reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
             raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
+        self.spent.append(Spent(key, receipt.gas_used, receipt.effective_gas_price))
+        self.await_confirmations(receipt)
         return outcome
+
+    def await_confirmations(self, receipt: Receipt) -> None:
+        """Wait until the receipt's block has ``confirmations - 1`` blocks over it (1: mined is enough)."""
+        wanted = receipt.block + self.confirmations - 1
+        deadline = time.monotonic() + self.timeout
+        while self.confirmations > 1 and self.chain.block_number < wanted:
+            if time.monotonic() > deadline:
+                raise RwaError(f"{receipt.hash} has fewer than {self.confirmations} confirmations after {self.timeout:.0f}s; rerun to resume")
+            time.sleep(POLL_SECONDS / 4)
 
     def await_flight(self, flight: list[Intent]) -> Receipt | None:
         """Wait until one transaction of the flight is mined (its receipt), or another transaction
@@ -777,10 +806,11 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
 
 
 def apply_deployment(
-    target: Target, report: Reporter = _silent, options: DeployOptions | None = None
+    target: Target, report: Reporter = _silent, options: DeployOptions | None = None, ledger: list[Spent] | None = None
 ) -> tuple[Plan, dict[str, Any]]:
     """Make the network match the manifest; safe to rerun, and to rerun after a crash. One
-    operator at a time: the network's lock is held throughout."""
+    operator at a time: the network's lock is held throughout. ``ledger`` collects what each
+    transaction sent cost."""
     options = options or DeployOptions()
     holder = target.account.address if target.account is not None else "none"
     network = target.network.name
@@ -789,10 +819,10 @@ def apply_deployment(
         report("waiting", network, f"for {who}")
 
     with lock.hold(target.store.directory, network, holder, "rwa deploy", options.wait, waiting):
-        return _apply(target, report, options)
+        return _apply(target, report, options, ledger)
 
 
-def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Plan, dict[str, Any]]:
+def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
     ready_local_chain(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
@@ -812,7 +842,10 @@ def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Pl
         assert record is not None or not target.entries
         return deploy_plan, record or {}
     policy = policy_for(network, options.max_fee, options.stuck_after)
-    executor = Executor(target, journal, report, policy, options.timeout)
+    confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
+    executor = Executor(target, journal, report, policy, options.timeout, confirmations)
+    if ledger is not None:
+        executor.spent = ledger
     if record is None and not journal.intents():
         check_unrecorded(target, executor.sender, options)
     if not network.local:
