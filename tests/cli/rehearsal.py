@@ -60,6 +60,10 @@ class Rehearsal:
             assert done.returncode == expect, f"rwa {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
         return done
 
+    def write_params(self) -> None:
+        """The team's parameters for Sepolia, in the folder RWA_PARAMS_DIR names."""
+        (self.home / "params" / f"{NETWORK}.py").write_text(f"PARAMS = {team_params(self)!r}\n")
+
     def record(self) -> dict[str, Any]:
         return dict(json.loads((self.home / "deployments" / f"{NETWORK}.json").read_text()))
 
@@ -109,9 +113,10 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
 
 
 @contextmanager
-def rehearsal(port: int, home: Path, params: bool = True) -> Iterator[Rehearsal]:
-    """A Sepolia stand-in with the canonical contracts in place, funded keystore accounts, the
-    team's parameters (``params``) and an environment for `rwa` processes pointed at all of it."""
+def rehearsal(port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None) -> Iterator[Rehearsal]:
+    """A Sepolia stand-in with the canonical contracts in place, funded keystore accounts (and
+    ``extra_keys`` imported as they are), the team's parameters (``params``) and an environment for
+    `rwa` processes pointed at all of it."""
     keys = {alias: "0x" + os.urandom(32).hex() for alias in ACCOUNTS}
     with live_chain(port) as chain:
         place_external_contracts(chain)
@@ -126,11 +131,12 @@ def rehearsal(port: int, home: Path, params: bool = True) -> Iterator[Rehearsal]
             "SEPOLIA_RPC_URL": chain.url,
             "NO_COLOR": "1",
             "COLUMNS": "200",
-            **{f"APE_ACCOUNTS_{alias}_PASSPHRASE": PASSPHRASE for alias in ACCOUNTS},
+            **{f"APE_ACCOUNTS_{alias}_PASSPHRASE": PASSPHRASE for alias in [*ACCOUNTS, *(extra_keys or {})]},
         }
         (home / "params").mkdir(parents=True, exist_ok=True)
+        keys.update(extra_keys or {})
         _import_accounts(env, keys)
         found = Rehearsal(chain, home, keys, env)
         if params:
-            (home / "params" / f"{NETWORK}.py").write_text(f"PARAMS = {team_params(found)!r}\n")
+            found.write_params()
         yield found

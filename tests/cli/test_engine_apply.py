@@ -148,6 +148,8 @@ def _control_of(deploy_target, suite, accounts):
 
 
 def test_control_tree_has_no_single_key_admin_after_deploy(deploy_target, suite, accounts):
+    from rwa.admin import control
+
     found, kinds, single = _control_of(deploy_target, suite, accounts)
     contracts = suite["contracts"]
     held = {(p.contract, p.power, p.holder) for p in found}
@@ -155,10 +157,25 @@ def test_control_tree_has_no_single_key_admin_after_deploy(deploy_target, suite,
     assert ("Timelock", "PROPOSER_ROLE", contracts["Safe"]["address"]) in held
     assert ("Timelock", "EXECUTOR_ROLE", contracts["Safe"]["address"]) in held
     assert kinds[contracts["Safe"]["address"]].kind == "safe" and kinds[contracts["Safe"]["address"]].threshold == 2
-    assert single == []
+    assert [p for p in single if p.power in control.ADMIN_POWERS] == []
+
+
+def test_operational_powers_of_one_key_are_flagged(deploy_target, suite, accounts, deployer):
+    from rwa.admin import control
+
+    # On local chains the deployer keeps the operational roles (the local network names it): flagged.
+    _, _, single = _control_of(deploy_target, suite, accounts)
+    flagged = {(p.contract, p.power, p.holder) for p in single}
+    assert ("PropertyTokenFactory", "CREATOR_ROLE", deployer.address) in flagged
+    assert ("NILVaultFactory", "OPERATOR_ROLE", deployer.address) in flagged
+    assert ("DemoProperty", "FORCED_TRANSFER_ROLE", deployer.address) in flagged
+    assert all(p.power in control.OPERATIONAL_POWERS for p in single)
 
 
 def test_admin_role_on_a_key_is_flagged(deploy_target, suite, accounts, registry, admin, outsider):
+    from rwa.admin import control
+
     registry.grantRole(bytes(32), outsider, sender=admin)
     _, _, single = _control_of(deploy_target, suite, accounts)
-    assert [(p.contract, p.power, p.holder) for p in single] == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]
+    admin_powers = [(p.contract, p.power, p.holder) for p in single if p.power in control.ADMIN_POWERS]
+    assert admin_powers == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]

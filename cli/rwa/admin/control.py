@@ -11,13 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
-from rwa.deploy.context import Target, named_accounts
+from rwa.deploy.context import Target, named_accounts, resolve_param
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
+#: What operators do day to day: mint, burn, freeze, forced transfer, recovery, property creation,
+#: vault operation. One key alone should hold none of them on a live network.
+OPERATIONAL_POWERS = {"MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE"}
 
 
 @dataclass(frozen=True)
@@ -131,13 +134,26 @@ def _safe_setups(chain: Chain, safes: list[tuple[str, list[dict[str, Any]]]]) ->
 
 
 def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Power]:
-    """Admin powers that one key can use alone: held by a key, or by a 1-of-n Safe."""
-    return [p for p in found if p.power in ADMIN_POWERS and kinds[p.holder].single_key]
+    """Admin and operational powers that one key can use alone: held by a key, or by a 1-of-n Safe."""
+    return [p for p in found if p.power in ADMIN_POWERS | OPERATIONAL_POWERS and kinds[p.holder].single_key]
+
+
+def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
+    """The addresses the network's parameters name (a live network's agents and operators), by
+    parameter: candidates for every role, labelled with the parameter's name."""
+    found: dict[str, str] = {}
+    for key in sorted(target.network.params):
+        value = resolve_param(target, record, key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and is_address(item):
+                found.setdefault(to_checksum_address(item), key)
+    return found
 
 
 def control_of(target: Target, record: dict[str, Any]) -> tuple[list[Power], dict[str, Holder], list[Power]]:
     """Every power over the recorded deployment, who holds each, and those one key holds alone."""
-    labels = {address: name for name, address in named_accounts(target.network).items()}
+    labels = param_addresses(target, record)
+    labels.update({address: name for name, address in named_accounts(target.network).items()})
     labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values() if entry.get("deployer")})
     candidates = {*labels, *(e["address"] for e in record["contracts"].values())}
     found = powers(target.chain, record, candidates)

@@ -68,7 +68,7 @@ def deploy(
     )
     paths = project.paths()
     out = console(stderr=as_json)
-    with session.open_target(network, account, paths, reads_only=plan_only) as target:
+    with session.open_target(network, account, paths, read_only=plan_only, reads_only=plan_only) as target:
         live = not target.network.local
         if plan_only or live:
             deploy_plan, record = engine.plan_deployment(target)
@@ -211,7 +211,8 @@ def status(network: str | None, as_json: bool) -> None:
             out.print(f"[yellow]{len(pending)} step(s) pending: run `rwa deploy --plan`[/]")
         out.print(control_tree(found, kinds, "who controls what"))
         for power in single:
-            out.print(f"[bold red]single key:[/] {power.contract} {power.power} is held by {kinds[power.holder].label}")
+            kind = "admin" if power.power in control.ADMIN_POWERS else "operational"
+            out.print(f"[bold red]single key:[/] {power.contract} {power.power} ({kind}) is held by {kinds[power.holder].label}")
 
 
 @click.command()
