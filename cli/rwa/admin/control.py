@@ -139,13 +139,15 @@ def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Powe
 
 
 def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
-    """The addresses the network's parameters name (a live network's agents and operators), by
-    parameter: candidates for every role, labelled with the parameter's name."""
+    """The keys the network's parameters name (a live network's agents and operators), by
+    parameter: candidates for every role, labelled with the parameter's name (contracts of the
+    record keep their entry's name)."""
     found: dict[str, str] = {}
+    contracts = {to_checksum_address(e["address"]) for e in record.get("contracts", {}).values()}
     for key in sorted(target.network.params):
         value = resolve_param(target, record, key)
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and is_address(item):
+            if isinstance(item, str) and is_address(item) and to_checksum_address(item) not in contracts:
                 found.setdefault(to_checksum_address(item), key)
     return found
 
