@@ -78,6 +78,9 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
     artifacts = _built(paths)
     if artifacts is None:
         artifacts = _compiled(paths)
+        manifest_file = paths.root / BUILD_MANIFEST
+        if manifest_file.is_file():  # Ape left it as is when nothing needed compiling: it is current
+            os.utime(manifest_file)
     artifacts.update(safe_artifacts())
     return artifacts
 
