@@ -127,3 +127,15 @@ def test_code_at_a_create2_address_refuses_an_unrecorded_deploy(run, accounts, t
     assert run.deploy() is None
     assert "code already sits at the CREATE2 address of Salted" in run.refusals[-1]
     assert other.nonce == 0
+
+
+def test_confirmations_wait_for_blocks_over_each_transaction(run):
+    record = run.deploy(confirmations=2)
+    head = int(run.chain.rpc("eth_blockNumber"), 16)
+    livelike.complete(run, record)
+    exact(run.figures())
+    mined = [
+        number for number in range(head + 1)
+        if any(tx["from"].lower() == livelike.DEPLOYER.lower() for tx in run.chain.rpc("eth_getBlockByNumber", hex(number), True)["transactions"])
+    ]  # fmt: skip
+    assert head >= mined[-1] + 1  # the last transaction had a block over it before the deploy returned
