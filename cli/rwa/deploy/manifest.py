@@ -372,7 +372,7 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
         dependency_order(entries, network)
     except ManifestError as exc:
         problems.extend(exc.problems)
-    return problems
+    return list(dict.fromkeys(problems))  # a parameter used twice by an entry is one problem
 
 
 def _external_problems(contract: Contract, external: External) -> Iterator[str]:
@@ -478,7 +478,8 @@ def _value_problems(
                 yield f"account '{symbol.name}' is not defined for network {network.name}"
         elif isinstance(symbol, Param):
             if symbol.key not in network.params:
-                yield f"missing parameter '{symbol.key}' for network {network.name}"
+                if symbol.key not in network.required:  # those are listed once, for the network
+                    yield f"missing parameter '{symbol.key}' for network {network.name}"
             else:
                 yield from _value_problems(network.params[symbol.key], manifest, network, by_name, owner)
 
