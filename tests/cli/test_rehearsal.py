@@ -13,7 +13,7 @@ import json
 
 import pytest
 from livelike import base_port
-from rehearsal import NETWORK, rehearsal
+from rehearsal import NETWORK, RWA, rehearsal
 
 from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
 
@@ -68,6 +68,19 @@ def test_external_code_that_does_not_match_is_refused(staged):
 def test_no_terminal_and_no_yes_is_refused(staged):
     line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops")
     assert "asks for confirmation and there is no terminal to ask on: pass --yes" in line
+
+
+def test_a_deploy_asks_once_at_a_terminal_and_no_sends_nothing(staged):
+    import pexpect
+
+    child = pexpect.spawn(RWA, ["deploy", "--network", NETWORK, "--account", "ops"], env=staged.env, encoding="utf-8", timeout=120)
+    child.expect(r"Send these (\d+) step\(s\) to sepolia\? \[y/N\]")
+    assert int(child.match.group(1)) > 20 and "estimated:" in child.before
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1 and "error: not confirmed: nothing was sent" in child.before
+    assert staged.chain.mined_nonce(staged.address("ops")) == 0
 
 
 def test_the_whole_manifest_deploys_with_yes(staged):
