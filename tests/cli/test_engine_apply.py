@@ -179,3 +179,14 @@ def test_admin_role_on_a_key_is_flagged(deploy_target, suite, accounts, registry
     _, _, single = _control_of(deploy_target, suite, accounts)
     admin_powers = [(p.contract, p.power, p.holder) for p in single if p.power in control.ADMIN_POWERS]
     assert admin_powers == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]
+
+
+def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, token, agent):
+    from rwa.admin import control
+
+    made = {"createdBy": {"factory": "PropertyTokenFactory"}, "contracts": {"token": {"address": token.address, "abi": suite["contracts"]["DemoProperty"]["abi"]}}}
+    record = {**suite, "properties": {"MAIN-ST-1": made}}
+    found = control.powers(deploy_target.chain, record, {agent.address})
+    kinds = control.holders(deploy_target.chain, record, {}, {p.holder for p in found})
+    flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == agent.address}
+    assert {("MAIN-ST-1.token", "MINTER_ROLE"), ("MAIN-ST-1.token", "FORCED_TRANSFER_ROLE")} <= flagged

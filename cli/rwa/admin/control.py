@@ -16,6 +16,7 @@ from eth_utils import is_address, to_checksum_address
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
 from rwa.deploy.context import Target, named_accounts, resolve_param
+from rwa.deploy.records import recorded_contracts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
 #: What operators do day to day: mint, burn, freeze, forced transfer, recovery, property creation,
@@ -70,7 +71,7 @@ def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> l
     candidates = sorted({to_checksum_address(c) for c in candidates})
     asked: list[tuple[str, str, str | None]] = []  # (contract, power, candidate; None: the view names the holder)
     reads: list[Read] = []
-    for name, entry in sorted(record.get("contracts", {}).items()):
+    for name, entry in recorded_contracts(record):  # the manifest's, and those factories made (MAIN-ST-1.token)
         if entry.get("external"):  # not the deployment's: Safe's singleton, the stablecoin
             continue
         address, abi = entry["address"], entry["abi"]
