@@ -214,14 +214,14 @@ def check_externals(target: Target) -> list[tuple[Contract, External, str]]:
     for (entry, external), code_hash in zip(externals, hashes):
         if code_hash is None:
             raise RwaError(
-                f"{entry.name}: no code at {external.address} on {network}, where the manifest expects "
-                f"{entry.contract_type} (an external contract); nothing was sent"
+                f"{entry.name}: no code at {external.address} on {network}, where the manifest says this "
+                "external contract already exists; nothing was sent"
             )
         accepted = accepted_code_hashes(target, entry, external)
         if accepted and code_hash.lower() not in accepted:
             raise RwaError(
-                f"{entry.name}: the code at {external.address} on {network} has hash {code_hash}, "
-                f"not the {entry.contract_type} the manifest expects ({external.code_hash}); nothing was sent"
+                f"{entry.name}: the code at {external.address} on {network} has hash {code_hash}, not the "
+                f"{external.code_hash} the manifest expects there (nor the project's {entry.contract_type}); nothing was sent"
             )
         found.append((entry, external, code_hash))
     return found
