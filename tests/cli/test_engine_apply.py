@@ -190,3 +190,28 @@ def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, t
     kinds = control.holders(deploy_target.chain, record, {}, {p.holder for p in found})
     flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == agent.address}
     assert {("MAIN-ST-1.token", "MINTER_ROLE"), ("MAIN-ST-1.token", "FORCED_TRANSFER_ROLE")} <= flagged
+
+
+def test_external_contracts_are_checked_before_anything_is_planned(deploy_target, suite, deployer, tmp_path):
+    from rwa.chain.client import Chain
+    from rwa.core.errors import RwaError
+    from rwa.core.project import ProjectPaths
+    from rwa.deploy.context import Target
+    from rwa.deploy.manifest import Contract, External, Manifest, Network
+
+    coin = suite["contracts"]["MockStablecoin"]["address"]
+    registry = suite["contracts"]["ComplianceRegistry"]["address"]
+
+    def planned(address):
+        entry = Contract("Coin", "MockStablecoin", external={"stage": External(address, "0x" + "ab" * 32)})
+        manifest = Manifest((entry,), {"stage": Network("stage", "ethereum:local:foundry")})
+        target = Target(ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path), manifest,
+                        manifest.network("stage"), Chain.active(), deployer, deploy_target.artifacts)  # fmt: skip
+        return plan_deployment(target)[0]
+
+    with pytest.raises(RwaError, match=r"Coin: no code at 0x7777.* on stage, where the manifest says this external contract already exists"):
+        planned("0x" + "77" * 20)
+    with pytest.raises(RwaError, match=r"Coin: the code at .* has hash 0x.*, not the 0xabab.* the manifest expects there"):
+        planned(registry)
+    plan = planned(coin)  # the project's own build of MockStablecoin is accepted whatever hash is named
+    assert [(s.action, s.name) for s in plan.steps] == [("external", "Coin")]
