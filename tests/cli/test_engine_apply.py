@@ -215,3 +215,29 @@ def test_external_contracts_are_checked_before_anything_is_planned(deploy_target
         planned(registry)
     plan = planned(coin)  # the project's own build of MockStablecoin is accepted whatever hash is named
     assert [(s.action, s.name) for s in plan.steps] == [("external", "Coin")]
+
+
+def test_a_keystore_account_is_unlocked_once_for_a_run(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ape_accounts.accounts import KeyfileAccount
+    from ape_ethereum.transactions import DynamicFeeTransaction
+    from eth_account import Account
+
+    from rwa.core.errors import RwaError
+    from rwa.deploy import session
+    from rwa.deploy.manifest import Network
+
+    key = Account.create()
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps(Account.encrypt(key.key, "right", kdf="pbkdf2", iterations=1000)))
+    target = SimpleNamespace(account=KeyfileAccount(keyfile_path=path), network=Network("stage", "ethereum:sepolia:node"))
+    monkeypatch.delenv("APE_ACCOUNTS_ops_PASSPHRASE", raising=False)
+    asked = []
+    with pytest.raises(RwaError, match=r"^wrong passphrase for Ape account 'ops' \(as typed\); nothing was sent$"):
+        session.unlock_for_run(target, lambda text: asked.append(text) or "wrong")
+    session.unlock_for_run(target, lambda text: asked.append(text) or "right")
+    assert asked == ["Passphrase of Ape account 'ops'"] * 2
+    # Every transaction of the run is now signed without a "Sign:" question (click.confirm would fail here).
+    transaction = DynamicFeeTransaction(receiver=key.address, gas_limit=21000, nonce=0, chain_id=1, max_fee=1, max_priority_fee=1)
+    assert target.account.sign_transaction(transaction).signature is not None
