@@ -241,3 +241,13 @@ def test_a_keystore_account_is_unlocked_once_for_a_run(tmp_path, monkeypatch):
     # Every transaction of the run is now signed without a "Sign:" question (click.confirm would fail here).
     transaction = DynamicFeeTransaction(receiver=key.address, gas_limit=21000, nonce=0, chain_id=1, max_fee=1, max_priority_fee=1)
     assert target.account.sign_transaction(transaction).signature is not None
+
+
+def test_a_live_power_naming_the_deployer_is_refused(deploy_target, suite_manifest, deployer, accounts, tmp_path):
+    from rwa.core.errors import RwaError
+
+    people = {"attestor": accounts[1].address, "sanctions_officer": accounts[2].address}
+    # The local parameters hand vault operation to @deployer; a live network may not.
+    target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts=people, required=("vault_operator",))
+    with pytest.raises(RwaError, match=rf"parameter 'vault_operator' of stage is the deploying account {deployer.address}: on a live network"):
+        plan_deployment(target)
