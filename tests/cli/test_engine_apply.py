@@ -181,15 +181,17 @@ def test_admin_role_on_a_key_is_flagged(deploy_target, suite, accounts, registry
     assert admin_powers == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]
 
 
-def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, token, agent):
+def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, deployer):
     from rwa.admin import control
 
-    made = {"createdBy": {"factory": "PropertyTokenFactory"}, "contracts": {"token": {"address": token.address, "abi": suite["contracts"]["DemoProperty"]["abi"]}}}
-    record = {**suite, "properties": {"MAIN-ST-1": made}}
-    found = control.powers(deploy_target.chain, record, {agent.address})
+    # The demo property, as `rwa property create` would record it (under "properties", not "contracts").
+    demo = suite["contracts"]["DemoProperty"]
+    made = {"createdBy": {"factory": "PropertyTokenFactory"}, "contracts": {"token": {"address": demo["address"], "abi": demo["abi"]}}}
+    record = {**suite, "contracts": {n: c for n, c in suite["contracts"].items() if n != "DemoProperty"}, "properties": {"DEMO-1": made}}
+    found = control.powers(deploy_target.chain, record, {deployer.address})
     kinds = control.holders(deploy_target.chain, record, {}, {p.holder for p in found})
-    flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == agent.address}
-    assert {("MAIN-ST-1.token", "MINTER_ROLE"), ("MAIN-ST-1.token", "FORCED_TRANSFER_ROLE")} <= flagged
+    flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == deployer.address}
+    assert {("DEMO-1.token", "MINTER_ROLE"), ("DEMO-1.token", "FORCED_TRANSFER_ROLE")} <= flagged
 
 
 def test_external_contracts_are_checked_before_anything_is_planned(deploy_target, suite, deployer, tmp_path):
