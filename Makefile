@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import ape, ape_foundry, ape_solidity, ape_vyper, rwa"
+	$(BIN)/python -c "import ape, ape_foundry, ape_solidity, ape_vyper, ape_polygon, ape_base, rwa"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -67,13 +67,13 @@ slither: setup $(SLITHER_VENV)/.installed
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
 # chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them. The live-like
-# scenarios mostly wait for one-second blocks, so they run beside the rest as a second run on the
+# scenarios and the Sepolia rehearsal mostly wait for one-second blocks, so they run beside the rest as a second run on the
 # ten ports above (TEST_PORT+10 .. +19); their report follows the main one.
-LIVE_TESTS := tests/cli/test_live_conditions.py
+LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py
 test: lint
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(LIVE_TESTS); rest=$$?; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(LIVE_TESTS)); rest=$$?; \
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
 	test $$rest -eq 0 && test $$live_status -eq 0
 
@@ -89,6 +89,7 @@ bench: setup
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py
+	$(BIN)/python bench/sepolia_rehearsal.py
 
 clean:
 	-$(BIN)/rwa node stop

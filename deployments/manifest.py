@@ -6,6 +6,9 @@ are deployed in dependency order; arguments may refer to other entries (`ref`), 
 names a view check, so a rerun skips calls whose effect already holds.
 """
 
+import os
+import runpy
+from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
@@ -14,6 +17,7 @@ from rwa.deploy.manifest import (
     Call,
     Check,
     Contract,
+    External,
     FactoryCall,
     Manifest,
     Network,
@@ -28,20 +32,56 @@ from rwa.deploy.manifest import (
 DEFAULT_ADMIN_ROLE = bytes(32)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
-# Live networks: the stablecoin is Circle's USDC and Safe v1.4.1 is its canonical deployment.
-# The owners and thresholds of both Safes, the attestor and the sanctions officer must be named
-# here before a real deploy: until then `rwa deploy --plan` lists them as missing parameters.
-LIVE_PARAMS = {
-    "timelock_delay": 2 * 24 * 3600,
-    "safe_singleton": "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762",
-    "safe_factory": "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67",
-    "multisend": "0x9641d764fc13c8B624c04430C7356C1C7C8102e2",
-    "property_creator": account("deployer"),
-    "property_agent": account("deployer"),
-    "property_pauser": ref("GuardianSafe"),
-    "guardian": ref("GuardianSafe"),
-    "vault_operator": account("deployer"),
+# ---- live networks ----
+# Safe v1.4.1 at its canonical addresses, with the runtime code hashes safe-deployments publishes
+# (src/assets/v1.4.1/*.json); the project's own build of the same contracts is accepted too.
+SAFE_SINGLETON = External("0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff")
+SAFE_PROXY_FACTORY = External("0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317")
+MULTISEND_CALL_ONLY = External("0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939")
+
+#: Each live network: its Ape choice, Circle's USDC there (developers.circle.com, "USDC Contract
+#: Addresses"; a proxy, so only its presence is checked), the native currency and the timelock delay.
+LIVE = {
+    "sepolia": ("ethereum:sepolia:node", "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238", "ETH", 3600),
+    "mainnet": ("ethereum:mainnet:node", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "ETH", 2 * 24 * 3600),
+    "polygon": ("polygon:mainnet:node", "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", "POL", 2 * 24 * 3600),
+    "amoy": ("polygon:amoy:node", "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582", "POL", 3600),
+    "base": ("base:mainnet:node", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "ETH", 2 * 24 * 3600),
+    "base-sepolia": ("base:sepolia:node", "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "ETH", 3600),
 }
+
+#: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
+#: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
+#: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
+#: folder): deployments/examples/sepolia.params.py is a filled-in example.
+TEAM_PARAMS = (
+    "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
+    "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+)  # fmt: skip
+PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
+
+
+def team_params(network: str) -> dict[str, Any]:
+    """The team's parameters for a live network, from ``<PARAMS_DIR>/<network>.py`` (none: {})."""
+    path = PARAMS_DIR / f"{network}.py"
+    return dict(runpy.run_path(str(path)).get("PARAMS", {})) if path.is_file() else {}
+
+
+def live_network(name: str) -> Network:
+    ape_choice, _, currency, delay = LIVE[name]
+    params = {
+        "timelock_delay": delay,
+        "stablecoin": ref("Stablecoin"),
+        "safe_singleton": ref("SafeSingleton"),
+        "safe_factory": ref("SafeProxyFactory"),
+        "multisend": ref("MultiSend"),
+        # The guardian Safe pauses properties and vaults at once.
+        "property_pauser": ref("GuardianSafe"),
+        "guardian": ref("GuardianSafe"),
+        **team_params(name),
+    }
+    return Network(name=name, ape_choice=ape_choice, params=params, required=TEAM_PARAMS, currency=currency)
+
 
 NETWORKS = {
     "local": Network(
@@ -71,6 +111,7 @@ NETWORKS = {
             "safe_threshold": 2,
             "guardian_owners": [account("owner1"), account("guardian1")],
             "guardian_threshold": 1,
+            # Local only: the deployer creates properties and vaults and is the demo property's agent.
             "property_creator": account("deployer"),
             "property_agent": account("deployer"),
             "property_pauser": ref("GuardianSafe"),
@@ -79,26 +120,7 @@ NETWORKS = {
             "vault_operator": account("deployer"),
         },
     ),
-    "sepolia": Network(
-        name="sepolia",
-        ape_choice="ethereum:sepolia:node",
-        params={**LIVE_PARAMS, "timelock_delay": 3600, "stablecoin": "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238"},
-    ),
-    "mainnet": Network(
-        name="mainnet",
-        ape_choice="ethereum:mainnet:node",
-        params={**LIVE_PARAMS, "stablecoin": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"},
-    ),
-    "polygon": Network(
-        name="polygon",
-        ape_choice="polygon:mainnet:node",
-        params={**LIVE_PARAMS, "stablecoin": "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359"},
-    ),
-    "amoy": Network(
-        name="amoy",
-        ape_choice="polygon:amoy:node",
-        params={**LIVE_PARAMS, "timelock_delay": 3600, "stablecoin": "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582"},
-    ),
+    **{name: live_network(name) for name in LIVE},
 }
 
 def grant(role_id: Any, holder: Any, target: str | None = None) -> Call:
@@ -131,10 +153,12 @@ def safe(name: str, owners: str, threshold: str, salt_nonce: int) -> Contract:
 
 CONTRACTS = (
     Contract("MockStablecoin", networks={"local"}),
-    # Safe v1.4.1 itself, from the bytecode ape-safe ships; live networks use the canonical one.
-    Contract("SafeSingleton", "SafeL2", networks={"local"}),
-    Contract("SafeProxyFactory", networks={"local"}),
-    Contract("MultiSend", "MultiSendCallOnly", networks={"local"}),
+    # Live networks' stablecoin: Circle's USDC, which exists there (any ERC-20's ABI will do).
+    Contract("Stablecoin", "MockStablecoin", networks=set(LIVE), external={n: External(LIVE[n][1]) for n in LIVE}),
+    # Safe v1.4.1: local chains deploy the bytecode ape-safe ships; live networks refer to the canonical one.
+    Contract("SafeSingleton", "SafeL2", external=dict.fromkeys(LIVE, SAFE_SINGLETON)),
+    Contract("SafeProxyFactory", external=dict.fromkeys(LIVE, SAFE_PROXY_FACTORY)),
+    Contract("MultiSend", "MultiSendCallOnly", external=dict.fromkeys(LIVE, MULTISEND_CALL_ONLY)),
     # The admins' Safe proposes to (and executes on) the timelock, which holds every admin role;
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
@@ -220,6 +244,13 @@ PROPERTY_CONTRACTS = (
         ),
         calls=(
             grant(role("CREATOR_ROLE"), param("property_creator")),
+            # The constructor makes the deployer a creator too; on live networks it gives that up.
+            Call(
+                "renounceRole",
+                (role("CREATOR_ROLE"), account("deployer")),
+                check=Check("hasRole", (role("CREATOR_ROLE"), account("deployer")), expect=False),
+                networks=set(LIVE),
+            ),
             *hand_over_to_timelock(),
         ),
     ),

@@ -148,6 +148,8 @@ def _control_of(deploy_target, suite, accounts):
 
 
 def test_control_tree_has_no_single_key_admin_after_deploy(deploy_target, suite, accounts):
+    from rwa.admin import control
+
     found, kinds, single = _control_of(deploy_target, suite, accounts)
     contracts = suite["contracts"]
     held = {(p.contract, p.power, p.holder) for p in found}
@@ -155,10 +157,99 @@ def test_control_tree_has_no_single_key_admin_after_deploy(deploy_target, suite,
     assert ("Timelock", "PROPOSER_ROLE", contracts["Safe"]["address"]) in held
     assert ("Timelock", "EXECUTOR_ROLE", contracts["Safe"]["address"]) in held
     assert kinds[contracts["Safe"]["address"]].kind == "safe" and kinds[contracts["Safe"]["address"]].threshold == 2
-    assert single == []
+    assert [p for p in single if p.power in control.ADMIN_POWERS] == []
+
+
+def test_operational_powers_of_one_key_are_flagged(deploy_target, suite, accounts, deployer):
+    from rwa.admin import control
+
+    # On local chains the deployer keeps the operational roles (the local network names it): flagged.
+    _, _, single = _control_of(deploy_target, suite, accounts)
+    flagged = {(p.contract, p.power, p.holder) for p in single}
+    assert ("PropertyTokenFactory", "CREATOR_ROLE", deployer.address) in flagged
+    assert ("NILVaultFactory", "OPERATOR_ROLE", deployer.address) in flagged
+    assert ("DemoProperty", "FORCED_TRANSFER_ROLE", deployer.address) in flagged
+    assert all(p.power in control.OPERATIONAL_POWERS for p in single)
 
 
 def test_admin_role_on_a_key_is_flagged(deploy_target, suite, accounts, registry, admin, outsider):
+    from rwa.admin import control
+
     registry.grantRole(bytes(32), outsider, sender=admin)
     _, _, single = _control_of(deploy_target, suite, accounts)
-    assert [(p.contract, p.power, p.holder) for p in single] == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]
+    admin_powers = [(p.contract, p.power, p.holder) for p in single if p.power in control.ADMIN_POWERS]
+    assert admin_powers == [("ComplianceRegistry", "DEFAULT_ADMIN_ROLE", outsider.address)]
+
+
+def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, deployer):
+    from rwa.admin import control
+
+    # The demo property, as `rwa property create` would record it (under "properties", not "contracts").
+    demo = suite["contracts"]["DemoProperty"]
+    made = {"createdBy": {"factory": "PropertyTokenFactory"}, "contracts": {"token": {"address": demo["address"], "abi": demo["abi"]}}}
+    record = {**suite, "contracts": {n: c for n, c in suite["contracts"].items() if n != "DemoProperty"}, "properties": {"DEMO-1": made}}
+    found = control.powers(deploy_target.chain, record, {deployer.address})
+    kinds = control.holders(deploy_target.chain, record, {}, {p.holder for p in found})
+    flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == deployer.address}
+    assert {("DEMO-1.token", "MINTER_ROLE"), ("DEMO-1.token", "FORCED_TRANSFER_ROLE")} <= flagged
+
+
+def test_external_contracts_are_checked_before_anything_is_planned(deploy_target, suite, deployer, tmp_path):
+    from rwa.chain.client import Chain
+    from rwa.core.errors import RwaError
+    from rwa.core.project import ProjectPaths
+    from rwa.deploy.context import Target
+    from rwa.deploy.manifest import Contract, External, Manifest, Network
+
+    coin = suite["contracts"]["MockStablecoin"]["address"]
+    registry = suite["contracts"]["ComplianceRegistry"]["address"]
+
+    def planned(address):
+        entry = Contract("Coin", "MockStablecoin", external={"stage": External(address, "0x" + "ab" * 32)})
+        manifest = Manifest((entry,), {"stage": Network("stage", "ethereum:local:foundry")})
+        target = Target(ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path), manifest,
+                        manifest.network("stage"), Chain.active(), deployer, deploy_target.artifacts)  # fmt: skip
+        return plan_deployment(target)[0]
+
+    with pytest.raises(RwaError, match=r"Coin: no code at 0x7777.* on stage, where the manifest says this external contract already exists"):
+        planned("0x" + "77" * 20)
+    with pytest.raises(RwaError, match=r"Coin: the code at .* has hash 0x.*, not the 0xabab.* the manifest expects there"):
+        planned(registry)
+    plan = planned(coin)  # the project's own build of MockStablecoin is accepted whatever hash is named
+    assert [(s.action, s.name) for s in plan.steps] == [("external", "Coin")]
+
+
+def test_a_keystore_account_is_unlocked_once_for_a_run(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ape_accounts.accounts import KeyfileAccount
+    from ape_ethereum.transactions import DynamicFeeTransaction
+    from eth_account import Account
+
+    from rwa.core.errors import RwaError
+    from rwa.deploy import session
+    from rwa.deploy.manifest import Network
+
+    key = Account.create()
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps(Account.encrypt(key.key, "right", kdf="pbkdf2", iterations=1000)))
+    target = SimpleNamespace(account=KeyfileAccount(keyfile_path=path), network=Network("stage", "ethereum:sepolia:node"))
+    monkeypatch.delenv("APE_ACCOUNTS_ops_PASSPHRASE", raising=False)
+    asked = []
+    with pytest.raises(RwaError, match=r"^wrong passphrase for Ape account 'ops' \(as typed\); nothing was sent$"):
+        session.unlock_for_run(target, lambda text: asked.append(text) or "wrong")
+    session.unlock_for_run(target, lambda text: asked.append(text) or "right")
+    assert asked == ["Passphrase of Ape account 'ops'"] * 2
+    # Every transaction of the run is now signed without a "Sign:" question (click.confirm would fail here).
+    transaction = DynamicFeeTransaction(receiver=key.address, gas_limit=21000, nonce=0, chain_id=1, max_fee=1, max_priority_fee=1)
+    assert target.account.sign_transaction(transaction).signature is not None
+
+
+def test_a_live_power_naming_the_deployer_is_refused(deploy_target, suite_manifest, deployer, accounts, tmp_path):
+    from rwa.core.errors import RwaError
+
+    people = {"attestor": accounts[1].address, "sanctions_officer": accounts[2].address}
+    # The local parameters hand vault operation to @deployer; a live network may not.
+    target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts=people, required=("vault_operator",))
+    with pytest.raises(RwaError, match=rf"parameter 'vault_operator' of stage is the deploying account {deployer.address}: on a live network"):
+        plan_deployment(target)

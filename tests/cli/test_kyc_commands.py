@@ -31,6 +31,8 @@ def test_kyc_set_show_sanction_revoke(rwa):
         (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
         (("deploy", "--network", "sepolia"), "needs an explicit --account"),
         (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
+        (("deploy", "--network", "base-sepolia", "--plan"), "has no RPC URL: set BASE_SEPOLIA_RPC_URL"),
+        (("deploy", "--network", "sepolia", "--plan", "--rpc-url", "ftp://node"), "--rpc-url is not an http(s) or ws(s) URL"),
     ],
 )
 def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, args, message):

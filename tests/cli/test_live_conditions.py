@@ -177,3 +177,15 @@ def test_two_operator_processes_on_two_second_blocks(tmp_path, wait):
         (refusal,) = [stderr.strip().splitlines() for *_, stderr, code in results if code == 1]
         assert len(refusal) == 1 and f"is locked by pid {winner} " in refusal[0], refusal
         assert refusal[0].endswith("or rerun with --wait"), refusal
+
+
+def test_confirmations_wait_for_blocks_over_each_transaction(run):
+    record = run.deploy(confirmations=2)
+    head = int(run.chain.rpc("eth_blockNumber"), 16)
+    livelike.complete(run, record)
+    exact(run.figures())
+    mined = [
+        number for number in range(head + 1)
+        if any(tx["from"].lower() == livelike.DEPLOYER.lower() for tx in run.chain.rpc("eth_getBlockByNumber", hex(number), True)["transactions"])
+    ]  # fmt: skip
+    assert head >= mined[-1] + 1  # the last transaction had a block over it before the deploy returned

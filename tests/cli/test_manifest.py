@@ -165,3 +165,67 @@ def test_broken_manifest_file_is_one_clear_line(tmp_path):
         load(broken)
     with pytest.raises(RwaError, match="manifest not found"):
         load(tmp_path / "absent.py")
+
+
+LIVE_NETWORKS = {"sepolia", "mainnet", "polygon", "amoy", "base", "base-sepolia"}
+
+
+def _project(monkeypatch, params_dir):
+    monkeypatch.setenv("RWA_PARAMS_DIR", str(params_dir))
+    return load(ROOT / "deployments" / "manifest.py")
+
+
+def test_live_networks_list_every_missing_team_parameter(monkeypatch, tmp_path, compiled):
+    suite = _project(monkeypatch, tmp_path)
+    assert set(suite.networks) >= LIVE_NETWORKS
+    for name in LIVE_NETWORKS:
+        problems = validate(suite, name, compiled)
+        missing = {p.split("'")[1] for p in problems}
+        assert all("missing parameter" in p for p in problems), problems
+        assert missing == set(suite.network(name).required) >= {"safe_owners", "attestor", "property_agent", "property_creator", "vault_operator"}
+
+
+def test_the_example_parameters_complete_sepolia(monkeypatch, tmp_path, compiled):
+    (tmp_path / "sepolia.py").write_text((ROOT / "deployments" / "examples" / "sepolia.params.py").read_text())
+    suite = _project(monkeypatch, tmp_path)
+    assert validate(suite, "sepolia", compiled) == []
+
+
+def test_no_power_defaults_to_the_deployer_on_a_live_network(monkeypatch, tmp_path):
+    from rwa.deploy.manifest import AccountRef, symbols
+
+    suite = _project(monkeypatch, tmp_path)
+    for name in LIVE_NETWORKS:
+        network = suite.network(name)
+        assert not network.local and network.accounts == {}
+        assert not [s for s in symbols(dict(network.params)) if isinstance(s, AccountRef)], name
+        factory = next(e for e in suite.entries(name) if e.name == "PropertyTokenFactory")
+        assert [c.function for c in factory.calls].count("renounceRole") == 2  # CREATOR_ROLE, then the admin role
+    local_factory = next(e for e in suite.entries("local") if e.name == "PropertyTokenFactory")
+    assert [c.function for c in local_factory.calls].count("renounceRole") == 1
+
+
+def test_live_networks_refer_to_the_canonical_contracts(monkeypatch, tmp_path):
+    suite = _project(monkeypatch, tmp_path)
+    for name in LIVE_NETWORKS:
+        externals = {e.name: e.external_on(name) for e in suite.entries(name) if e.external_on(name)}
+        assert set(externals) == {"Stablecoin", "SafeSingleton", "SafeProxyFactory", "MultiSend"}, name
+        assert externals["SafeProxyFactory"].address == "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
+        assert "MockStablecoin" not in {e.name for e in suite.entries(name)}
+    assert all(e.external_on("local") is None for e in suite.entries("local"))
+
+
+def test_external_entries_are_validated():
+    from rwa.deploy.manifest import External
+
+    live = Network("live", "ethereum:sepolia:node")
+    bad = Contract("Plain", external={"live": External("0x1234", "0xabc")})
+    problems = validate(manifest(bad, networks={"live": live}), "live", ARTIFACTS)
+    assert problems == ["Plain: external address is not an address: '0x1234'", "Plain: external code hash is not a 32-byte hex value: '0xabc'"]
+
+
+def test_development_keys_are_the_test_accounts(accounts):
+    from rwa.core.devkeys import DEVELOPMENT_ADDRESSES, development_index
+
+    assert [a.address for a in accounts[:10]] == list(DEVELOPMENT_ADDRESSES[:10])
+    assert development_index(DEVELOPMENT_ADDRESSES[19].lower()) == 19 and development_index("0x" + "12" * 20) is None

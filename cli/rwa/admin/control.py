@@ -11,13 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
-from rwa.deploy.context import Target, named_accounts
+from rwa.deploy.context import Target, named_accounts, resolve_param
+from rwa.deploy.records import recorded_contracts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
+#: What operators do day to day: mint, burn, freeze, forced transfer, recovery, property creation,
+#: vault operation. One key alone should hold none of them on a live network.
+OPERATIONAL_POWERS = {"MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> l
     candidates = sorted({to_checksum_address(c) for c in candidates})
     asked: list[tuple[str, str, str | None]] = []  # (contract, power, candidate; None: the view names the holder)
     reads: list[Read] = []
-    for name, entry in sorted(record.get("contracts", {}).items()):
+    for name, entry in recorded_contracts(record):  # the manifest's, and those factories made (MAIN-ST-1.token)
+        if entry.get("external"):  # not the deployment's: Safe's singleton, the stablecoin
+            continue
         address, abi = entry["address"], entry["abi"]
         functions = _functions(abi)
         if "owner" in functions and not functions["owner"].get("inputs"):
@@ -129,14 +135,29 @@ def _safe_setups(chain: Chain, safes: list[tuple[str, list[dict[str, Any]]]]) ->
 
 
 def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Power]:
-    """Admin powers that one key can use alone: held by a key, or by a 1-of-n Safe."""
-    return [p for p in found if p.power in ADMIN_POWERS and kinds[p.holder].single_key]
+    """Admin and operational powers that one key can use alone: held by a key, or by a 1-of-n Safe."""
+    return [p for p in found if p.power in ADMIN_POWERS | OPERATIONAL_POWERS and kinds[p.holder].single_key]
+
+
+def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
+    """The keys the network's parameters name (a live network's agents and operators), by
+    parameter: candidates for every role, labelled with the parameter's name (contracts of the
+    record keep their entry's name)."""
+    found: dict[str, str] = {}
+    contracts = {to_checksum_address(e["address"]) for e in record.get("contracts", {}).values()}
+    for key in sorted(target.network.params):
+        value = resolve_param(target, record, key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and is_address(item) and to_checksum_address(item) not in contracts:
+                found.setdefault(to_checksum_address(item), key)
+    return found
 
 
 def control_of(target: Target, record: dict[str, Any]) -> tuple[list[Power], dict[str, Holder], list[Power]]:
     """Every power over the recorded deployment, who holds each, and those one key holds alone."""
-    labels = {address: name for name, address in named_accounts(target.network).items()}
-    labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values()})
+    labels = param_addresses(target, record)
+    labels.update({address: name for name, address in named_accounts(target.network).items()})
+    labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values() if entry.get("deployer")})
     candidates = {*labels, *(e["address"] for e in record["contracts"].values())}
     found = powers(target.chain, record, candidates)
     kinds = holders(target.chain, record, labels, {p.holder for p in found})

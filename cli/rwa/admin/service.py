@@ -33,7 +33,7 @@ class SyncResult:
 
 def service_url(target: Target) -> str | None:
     """The network's Transaction Service base URL (ending in ``/api``), if one is configured."""
-    url = os.environ.get(f"{target.network.name.upper()}_SAFE_SERVICE_URL") or target.network.params.get(
+    url = os.environ.get(f"{target.network.env_prefix}_SAFE_SERVICE_URL") or target.network.params.get(
         "safe_service_url"
     )
     return str(url).rstrip("/") if url else None
@@ -48,7 +48,7 @@ def sync(target: Target, proposal: dict[str, Any], owners: list[str]) -> SyncRes
     url = service_url(target)
     if url is None:
         raise RwaError(f"no Safe Transaction Service configured for {target.network.name} "
-                       f"(set {target.network.name.upper()}_SAFE_SERVICE_URL)")
+                       f"(set {target.network.env_prefix}_SAFE_SERVICE_URL)")
     from ape_safe.client import SafeClient
     from ape_safe.exceptions import SafeClientException
 

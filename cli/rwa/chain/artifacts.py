@@ -79,6 +79,9 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
     artifacts = _built(paths)
     if artifacts is None:
         artifacts = _compiled(paths)
+        manifest_file = paths.root / BUILD_MANIFEST
+        if manifest_file.is_file():  # Ape left it as is when nothing needed compiling: it is current
+            os.utime(manifest_file)
     artifacts.update(safe_artifacts())
     return artifacts
 
@@ -199,6 +202,7 @@ def safe_artifacts() -> dict[str, Artifact]:
             name=name,
             abi=contract_type["abi"],
             bytecode=bytes.fromhex(bytecode[2:]),
+            runtime=_hex_bytes((contract_type.get("runtimeBytecode") or {}).get("bytecode") or ""),
             compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (ape-safe)", "settings": {}},
         )
     return found

@@ -144,6 +144,7 @@ class Receipt:
     gas_used: int
     contract_address: str | None
     logs: list[Any]
+    effective_gas_price: int = 0  # wei per gas paid (gas_used * this is the cost)
 
 
 @dataclass(frozen=True)
@@ -641,6 +642,7 @@ class Chain:
             gas_used=int(raw["gasUsed"]),
             contract_address=to_checksum_address(address) if address else None,
             logs=list(raw["logs"]),
+            effective_gas_price=int(raw.get("effectiveGasPrice") or 0),
         )
 
     def wait(self, tx_hash: str, timeout: float = 180.0) -> Receipt:
@@ -656,6 +658,16 @@ class Chain:
                 raise RwaError(f"transaction {tx_hash} not mined after {timeout:.0f}s; rerun to resume")
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, MAX_POLL_SECONDS)
+
+    def estimate_gas(self, sender: str, to: str | None, data: bytes, value: int = 0) -> tuple[int | None, str]:
+        """``eth_estimateGas`` of a creation (``to`` None) or a call: (gas, "") or (None, why not)."""
+        tx: dict[str, Any] = {"from": to_checksum_address(sender), "data": "0x" + data.hex(), "value": value}
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        try:
+            return int(self.web3.eth.estimate_gas(tx)), ""
+        except Exception as exc:
+            return None, f"would revert: {describe_revert(exc)}"
 
     def simulate(
         self, sender: str, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any], value: int = 0
@@ -856,6 +868,41 @@ def load_account(alias: str) -> AccountAPI:
     except Exception:
         known = ", ".join(accounts.aliases) or "none"
         raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
+
+
+def passphrase_variables(alias: str) -> tuple[str, ...]:
+    """The environment variables an account's passphrase may come from: Ape's own spelling
+    (``APE_ACCOUNTS_<alias>_PASSPHRASE``, the alias as typed) and its upper-case form."""
+    exact = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
+    return (exact,) if exact == exact.upper() else (exact, exact.upper())
+
+
+def env_passphrase(account: AccountAPI) -> tuple[str, str] | None:
+    """The (variable, passphrase) set for a keystore account, or None."""
+    import os
+
+    alias = getattr(account, "alias", None)
+    for name in passphrase_variables(alias) if alias else ():
+        if os.environ.get(name):
+            return name, os.environ[name]
+    return None
+
+
+def can_unlock(account: AccountAPI) -> bool:
+    """Whether the account is an Ape keystore account, which a passphrase unlocks for a whole run."""
+    return callable(getattr(account, "set_autosign", None)) and hasattr(account, "keyfile_path")
+
+
+def unlock(account: AccountAPI, passphrase: str, source: str) -> None:
+    """Unlock a keystore account for this run and let it sign without asking per transaction
+    (Ape's ``set_autosign``); a wrong passphrase is one line."""
+    from ape.exceptions import AccountsError
+
+    try:
+        account.set_autosign(True, passphrase=passphrase)
+    except AccountsError:
+        alias = getattr(account, "alias", account.address)
+        raise RwaError(f"wrong passphrase for Ape account '{alias}' ({source}); nothing was sent") from None
 
 
 LOCAL_FOUNDRY = "ethereum:local:foundry"

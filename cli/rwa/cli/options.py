@@ -14,6 +14,7 @@ from rwa.admin.governance import SAFES
 from rwa.cli.render import console, emit_json
 from rwa.core.errors import parsed
 from rwa.core.parse import parse_wallet
+from rwa.deploy import session
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d[\d_]*(\.\d*)?|\.\d+)")
 
@@ -43,7 +44,19 @@ class Group(click.Group):
     command_class = Command
 
 
-network_option = click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")
+def _use_rpc_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    session.RPC_URL_OPTION.set(value)  # every run sets it, so no earlier run's value lingers
+
+
+def network_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--network, and --rpc-url for it: every command that talks to a chain has both."""
+    command = click.option(
+        "--rpc-url", default=None, expose_value=False, callback=_use_rpc_url,
+        help="The live network's RPC URL [default: <NETWORK>_RPC_URL, then ape-config.yaml].",
+    )(command)  # fmt: skip
+    return click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")(command)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 via_option = click.option(
     "--via",

@@ -15,7 +15,7 @@ from rwa.cli.terminal import console as console
 from rwa.cli.terminal import emit_json as emit_json
 from rwa.deploy.records import recorded_contracts
 
-ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow"}
+ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow", "external": "blue", "upgrade": "magenta"}
 
 
 def _plain(cell: RenderableType) -> str:
@@ -129,7 +129,7 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
             block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
-            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, str(block or "-")]
+            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, "external" if entry.get("external") else str(block or "-")]
         if drift is not None:
             problems = drift.get(name, [])
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked

@@ -24,7 +24,7 @@ from rwa.deploy.manifest import (
     Network,
     dependency_order,
 )
-from rwa.deploy.planner import Pending, Resolver, facets_of
+from rwa.deploy.planner import Pending, Resolver, external_facets, facets_of
 from rwa.deploy.records import DeploymentStore
 
 if TYPE_CHECKING:
@@ -73,10 +73,14 @@ def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
     if target.account is not None:
         deployer = to_checksum_address(target.account.address)
     else:  # read-only: the account that deployed what is recorded
-        deployer = next((c["deployer"] for c in contracts.values()), ZERO_ADDRESS)
+        deployer = next((c["deployer"] for c in contracts.values() if c.get("deployer")), ZERO_ADDRESS)
     resolver = Resolver(target.network, deployer, named_accounts(target.network), artifacts=target.artifacts)
     for name, entry in contracts.items():
         resolver.facets[name] = facets_of(entry)
+    for contract in target.manifest.entries(target.network.name):
+        external = contract.external_on(target.network.name)
+        if external is not None:  # where the manifest says it is, whatever a record says
+            resolver.facets[contract.name] = external_facets(external.address)
     return resolver
 
 

@@ -46,7 +46,7 @@ from rwa.deploy.context import Target, load_record, make_resolver
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.fees import FeePolicy, Fees, gwei, policy_for
 from rwa.deploy.journal import Begin, Intent, Journal, Outcome
-from rwa.deploy.manifest import Call, Contract, ProxyKind, validate
+from rwa.deploy.manifest import Call, Contract, External, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.planner import (
     CALL,
@@ -94,7 +94,8 @@ def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -
     """
     chain = target.chain
     recorded = (record or {}).get("contracts", {})
-    entries = [entry for entry in target.entries if entry.name in recorded]
+    network = target.network.name
+    entries = [entry for entry in target.entries if entry.name in recorded and entry.external_on(network) is None]
     addresses = {entry.name: recorded[entry.name]["address"] for entry in entries}
     hashes = dict(zip(addresses, chain.code_hashes(list(addresses.values()))))
     proxied = [e for e in entries if hashes[e.name] and not e.beacon_only and e.proxy is not ProxyKind.NONE]
@@ -173,9 +174,86 @@ def ready_local_chain(target: Target) -> None:
         target.chain.place_code(MULTICALL3, target.artifacts[MULTICALL3_TYPE].runtime)
 
 
+def check_no_deployer_power(target: Target) -> None:
+    """On a live network, no power the team must name (an agent, an operator, the attestor) is the
+    deploying account: the deployer keeps nothing once the deploy is over."""
+    if target.network.local or target.account is None:
+        return
+    deployer = to_checksum_address(target.account.address)
+    resolver = make_resolver(target, None)
+    for key in target.network.required:
+        try:
+            value = resolver.value(target.network.params[key])
+        except Pending:
+            continue
+        if isinstance(value, str) and value.lower() == deployer.lower():
+            raise RwaError(
+                f"parameter '{key}' of {target.network.name} is the deploying account {deployer}: on a live network "
+                "no power stays with the deployer; name a Safe or another key of the team"
+            )
+
+
+def accepted_code_hashes(target: Target, entry: Contract, external: External) -> set[str]:
+    """The code hashes an external contract may have: the one the manifest names, and that of the
+    project's own build of its contract type (what a rehearsal chain or a local copy carries)."""
+    accepted = {external.code_hash.lower()} if external.code_hash else set()
+    runtime = target.artifacts[entry.contract_type].runtime
+    if runtime:
+        accepted.add("0x" + keccak(runtime).hex())
+    return accepted
+
+
+def check_externals(target: Target) -> list[tuple[Contract, External, str]]:
+    """Every external contract of the network is where the manifest says, with the code it expects
+    (one batch of code hashes); anything else is one line and nothing is sent. Returns each with
+    the code hash found."""
+    network = target.network.name
+    externals = [(e, x) for e in target.entries if (x := e.external_on(network)) is not None]
+    hashes = target.chain.code_hashes([x.address for _, x in externals]) if externals else []
+    found = []
+    for (entry, external), code_hash in zip(externals, hashes):
+        if code_hash is None:
+            raise RwaError(
+                f"{entry.name}: no code at {external.address} on {network}, where the manifest says this "
+                "external contract already exists; nothing was sent"
+            )
+        accepted = accepted_code_hashes(target, entry, external)
+        if accepted and code_hash.lower() not in accepted:
+            raise RwaError(
+                f"{entry.name}: the code at {external.address} on {network} has hash {code_hash}, not the "
+                f"{external.code_hash} the manifest expects there (nor the project's {entry.contract_type}); nothing was sent"
+            )
+        found.append((entry, external, code_hash))
+    return found
+
+
+def external_record(target: Target, entry: Contract, external: External, code_hash: str) -> dict[str, Any]:
+    """The record of a contract the deploy refers to rather than creates (``"external": true``)."""
+    return {
+        "name": entry.name,
+        "contractType": entry.contract_type,
+        "address": to_checksum_address(external.address),
+        "abi": target.artifacts[entry.contract_type].abi,
+        "external": True,
+        "transactionHash": None,
+        "blockNumber": None,
+        "deployer": None,
+        "args": {"constructor": {}},
+        "bytecodeHash": None,
+        "codeHash": code_hash,
+        "compiler": None,
+        "salt": None,
+        "proxy": None,
+        "storageLayout": None,
+    }
+
+
 def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
-    """Validate the manifest, check the chain's identity, observe and plan. Sends nothing."""
+    """Validate the manifest, check the chain's identity and its external contracts, observe and
+    plan. Sends nothing."""
     validate_target(target)
+    check_no_deployer_power(target)
+    check_externals(target)
     record = load_record(target)
     lost = lost_by_local_chain(target, record)
     if record is not None and lost:
@@ -229,6 +307,20 @@ class DeployOptions:
     max_fee: int | None = None  # wei per gas; over the network's fees.max_fee
     stuck_after: int | None = None  # seconds; over the network's fees.stuck_after
     timeout: float = 600.0  # seconds one transaction may take before the deploy stops (a rerun resumes)
+    confirmations: int | None = None  # blocks that make a transaction mined; None: the network's (1 live, 0 local)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What one transaction this deploy sent cost: its journal key, the gas it used, the price paid."""
+
+    key: str
+    gas_used: int
+    gas_price: int
+
+    @property
+    def entry(self) -> str:
+        return _entry(self.key)
 
 
 #: How long one look at a pending transaction waits before checking its fees and the pool again.
@@ -244,6 +336,7 @@ class Executor:
         report: Reporter,
         policy: FeePolicy | None = None,
         timeout: float = 600.0,
+        confirmations: int = 0,
     ):
         self.target = target
         self.chain = target.chain
@@ -258,6 +351,9 @@ class Executor:
         #: Creations the deployer mined that the journal does not name (a truncated journal, a lost
         #: record): a step whose exact transaction is among them adopts it instead of sending again.
         self.recovered: list[SentTransaction] = []
+        self.confirmations = confirmations
+        #: Every transaction this run sent and saw mined, with its gas: printed beside the estimate.
+        self.spent: list[Spent] = []
 
     # --- what a previous run left in flight -----------------------------------------------
 
@@ -396,7 +492,18 @@ class Executor:
         if receipt.status != 1:
             reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
             raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
+        self.spent.append(Spent(key, receipt.gas_used, receipt.effective_gas_price))
+        self.await_confirmations(receipt)
         return outcome
+
+    def await_confirmations(self, receipt: Receipt) -> None:
+        """Wait until the receipt's block has ``confirmations - 1`` blocks over it (1: mined is enough)."""
+        wanted = receipt.block + self.confirmations - 1
+        deadline = time.monotonic() + self.timeout
+        while self.confirmations > 1 and self.chain.block_number < wanted:
+            if time.monotonic() > deadline:
+                raise RwaError(f"{receipt.hash} has fewer than {self.confirmations} confirmations after {self.timeout:.0f}s; rerun to resume")
+            time.sleep(POLL_SECONDS / 4)
 
     def await_flight(self, flight: list[Intent]) -> Receipt | None:
         """Wait until one transaction of the flight is mined (its receipt), or another transaction
@@ -722,10 +829,11 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
 
 
 def apply_deployment(
-    target: Target, report: Reporter = _silent, options: DeployOptions | None = None
+    target: Target, report: Reporter = _silent, options: DeployOptions | None = None, ledger: list[Spent] | None = None
 ) -> tuple[Plan, dict[str, Any]]:
     """Make the network match the manifest; safe to rerun, and to rerun after a crash. One
-    operator at a time: the network's lock is held throughout."""
+    operator at a time: the network's lock is held throughout. ``ledger`` collects what each
+    transaction sent cost."""
     options = options or DeployOptions()
     holder = target.account.address if target.account is not None else "none"
     network = target.network.name
@@ -734,10 +842,10 @@ def apply_deployment(
         report("waiting", network, f"for {who}")
 
     with lock.hold(target.store.directory, network, holder, "rwa deploy", options.wait, waiting):
-        return _apply(target, report, options)
+        return _apply(target, report, options, ledger)
 
 
-def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Plan, dict[str, Any]]:
+def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
     ready_local_chain(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
@@ -757,7 +865,10 @@ def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Pl
         assert record is not None or not target.entries
         return deploy_plan, record or {}
     policy = policy_for(network, options.max_fee, options.stuck_after)
-    executor = Executor(target, journal, report, policy, options.timeout)
+    confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
+    executor = Executor(target, journal, report, policy, options.timeout, confirmations)
+    if ledger is not None:
+        executor.spent = ledger
     if record is None and not journal.intents():
         check_unrecorded(target, executor.sender, options)
     if not network.local:
@@ -788,6 +899,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions) -> tuple[Pl
     if start is not None:
         executor.recover(start, {c["address"] for c in record["contracts"].values()})
     executor.begin()
+    for entry, external, code_hash in check_externals(target):
+        record["contracts"][entry.name] = external_record(target, entry, external, code_hash)
     resolver = make_resolver(target, record)
     for entry in target.entries:
         if entry.name not in record["contracts"]:

@@ -4,7 +4,9 @@ A manifest is plain Python (``deployments/manifest.py``) that builds a :class:`M
 :class:`Contract` entries. Arguments are literals or symbolic values that the engine resolves on a
 given network: :func:`ref` (another entry's address, implementation, admin or beacon),
 :func:`account` (a named account), :func:`param` (a per-network parameter) and :func:`role`
-(``keccak256`` of a role name). Nothing here talks to a chain.
+(``keccak256`` of a role name). An entry may also name a contract that already exists on some
+networks (:class:`External`: Safe's singleton and factory, a stablecoin): there it is referred to,
+checked by its code hash, and recorded, never deployed. Nothing here talks to a chain.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from rwa.core.errors import ManifestError, RwaError
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TEST_ACCOUNT_RE = re.compile(r"^test:(\d+)$")
+HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 class ProxyKind(str, Enum):
@@ -112,6 +115,21 @@ class Call:
     args: tuple[Any, ...]
     check: Check
     target: str | None = None  # another entry; default: the entry that declares the call
+    networks: frozenset[str] | None = None  # None: every network the entry is on
+
+    def __post_init__(self) -> None:
+        if isinstance(self.networks, (list, set, tuple)):
+            object.__setattr__(self, "networks", frozenset(self.networks))
+
+
+@dataclass(frozen=True)
+class External:
+    """A contract that already exists on a network: where it is, and the keccak256 of the runtime
+    code expected there (None: any code will do). The project's own build of the entry's contract
+    type is accepted as well (a rehearsal chain carries that)."""
+
+    address: str
+    code_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class Contract:
     networks: frozenset[str] | None = None  # None: every network
     created_by: FactoryCall | None = None  # made by a factory call instead of a creation
     after: tuple[str, ...] = ()  # entries that must be in place first, beyond those referred to
+    external: Mapping[str, External] = field(default_factory=dict, hash=False)  # network -> existing contract
 
     def __post_init__(self) -> None:
         if not self.contract_type:
@@ -156,6 +175,10 @@ class Contract:
     def deployed_on(self, network: str) -> bool:
         return self.networks is None or network in self.networks
 
+    def external_on(self, network: str) -> External | None:
+        """The existing contract this entry refers to on ``network`` (None: the engine deploys it)."""
+        return self.external.get(network)
+
 
 @dataclass(frozen=True)
 class Network:
@@ -167,6 +190,18 @@ class Network:
     accounts: Mapping[str, str] = field(default_factory=dict)  # name -> address or "test:N"
     params: Mapping[str, Any] = field(default_factory=dict)
     fees: Mapping[str, Any] = field(default_factory=dict)  # the fee policy (rwa.deploy.fees)
+    required: tuple[str, ...] = ()  # parameters a team must choose (owners, attestor, ...): listed when missing
+    confirmations: int | None = None  # blocks a transaction needs to count as mined (None: 1 live, 0 local)
+    currency: str = "ETH"  # the native currency fees are paid in
+
+    @property
+    def env_prefix(self) -> str:
+        """How environment variables name this network: ``BASE_SEPOLIA`` in ``BASE_SEPOLIA_RPC_URL``."""
+        return re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+
+    @property
+    def wanted_confirmations(self) -> int:
+        return self.confirmations if self.confirmations is not None else (0 if self.local else 1)
 
 
 @dataclass(frozen=True)
@@ -182,7 +217,14 @@ class Manifest:
             raise RwaError(f"unknown network '{name}' (the manifest knows: {known})") from None
 
     def entries(self, network: str) -> tuple[Contract, ...]:
-        return tuple(c for c in self.contracts if c.deployed_on(network))
+        """The entries on ``network``, each with only the calls made there (none for an external one)."""
+        found = []
+        for contract in self.contracts:
+            if not contract.deployed_on(network):
+                continue
+            calls = () if contract.external_on(network) else tuple(c for c in contract.calls if c.networks is None or network in c.networks)
+            found.append(contract if calls == contract.calls else replace(contract, calls=calls))
+        return tuple(found)
 
     def entry(self, name: str) -> Contract:
         for contract in self.contracts:
@@ -291,13 +333,21 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
         elif TEST_ACCOUNT_RE.match(value) and not network.local:
             problems.append(f"network {network_name}: account '{key}' uses a local test key on a live network")
 
+    for key in network.required:
+        if key not in network.params:
+            problems.append(f"missing parameter '{key}' for network {network_name} (a team's choice: see deployments/examples/)")
+
     for contract in entries:
         where = contract.name
         if not NAME_RE.match(contract.name):
             problems.append(f"{where}: name must be an identifier")
         if contract.contract_type not in artifacts:
             problems.append(f"{where}: unknown contract type '{contract.contract_type}'")
-        else:
+        external = contract.external_on(network_name)
+        if external is not None:
+            problems.extend(f"{where}: {p}" for p in _external_problems(contract, external))
+            continue
+        if contract.contract_type in artifacts:
             problems.extend(f"{where}: {p}" for p in _arity_problems(contract, artifacts, by_name))
         if contract.proxy in (ProxyKind.UUPS, ProxyKind.TRANSPARENT) and not contract.initializer:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an initializer")
@@ -322,7 +372,16 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
         dependency_order(entries, network)
     except ManifestError as exc:
         problems.extend(exc.problems)
-    return problems
+    return list(dict.fromkeys(problems))  # a parameter used twice by an entry is one problem
+
+
+def _external_problems(contract: Contract, external: External) -> Iterator[str]:
+    if not ADDRESS_RE.match(str(external.address)):
+        yield f"external address is not an address: {external.address!r}"
+    if external.code_hash is not None and not HASH_RE.match(str(external.code_hash)):
+        yield f"external code hash is not a 32-byte hex value: {external.code_hash!r}"
+    if contract.proxy is not ProxyKind.NONE or contract.created_by is not None or contract.salt:
+        yield "an external contract takes no proxy, factory or salt"
 
 
 def _factory_problems(
@@ -419,7 +478,8 @@ def _value_problems(
                 yield f"account '{symbol.name}' is not defined for network {network.name}"
         elif isinstance(symbol, Param):
             if symbol.key not in network.params:
-                yield f"missing parameter '{symbol.key}' for network {network.name}"
+                if symbol.key not in network.required:  # those are listed once, for the network
+                    yield f"missing parameter '{symbol.key}' for network {network.name}"
             else:
                 yield from _value_problems(network.params[symbol.key], manifest, network, by_name, owner)
 
@@ -438,7 +498,7 @@ def canonical(value: Any) -> Any:
         return {"role": value.name}
     if isinstance(value, Encoded):
         return {"encoded": f"{value.contract_type}.{value.function}", "args": canonical(value.args)}
-    if isinstance(value, (Contract, Call, Check, Network, FactoryCall)):
+    if isinstance(value, (Contract, Call, Check, Network, FactoryCall, External)):
         return {k: canonical(v) for k, v in vars(value).items()}
     if isinstance(value, (frozenset, set)):
         return sorted(canonical(v) for v in value)

@@ -27,7 +27,7 @@ from rwa.deploy.manifest import (
     Role,
 )
 
-CREATE, SKIP, CALL, DRIFT, UPGRADE = "create", "skip", "call", "drift", "upgrade"
+CREATE, SKIP, CALL, DRIFT, UPGRADE, EXTERNAL = "create", "skip", "call", "drift", "upgrade", "external"
 
 
 class Pending(Exception):
@@ -64,6 +64,11 @@ class Resolver:
 
     def values(self, values: Sequence[Any]) -> list[Any]:
         return [self.value(v) for v in values]
+
+
+def external_facets(address: str) -> dict[str, str | None]:
+    """What other entries may refer to in a contract that already exists: its address."""
+    return {"address": _checksummed(address), "implementation": None, "admin": None, "beacon": None}
 
 
 def facets_of(record: Mapping[str, Any]) -> dict[str, str | None]:
@@ -240,6 +245,10 @@ def plan(
     steps: list[Step] = []
     for entry in entries:
         artifact = artifacts[entry.contract_type]
+        external = entry.external_on(resolver.network.name)
+        if external is not None:  # its code was checked before planning (engine.check_externals)
+            steps.append(Step(EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
+            continue
         if entry.name not in recorded:
             if entry.created_by is not None:
                 kind = f" made by {_arg_text(entry.created_by.factory)}.{entry.created_by.function}"

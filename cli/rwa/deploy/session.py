@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
 from rwa.chain import artifacts as artifacts_module
 from rwa.chain import client as chain_module
 from rwa.chain import node
+from rwa.core.devkeys import development_index
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths
 from rwa.deploy import lock
@@ -20,13 +22,19 @@ from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
 
+#: ``--rpc-url`` of the running command (set by its option, for every command that talks to a chain).
+RPC_URL_OPTION: ContextVar[str | None] = ContextVar("rpc_url_option", default=None)
+
 
 def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
-    """A live network's RPC: ``<NAME>_RPC_URL``, else ape-config's ``node`` section, else an error.
+    """A live network's RPC: ``--rpc-url``, else ``<NAME>_RPC_URL``, else ape-config's ``node``
+    section, else an error.
 
     ape-config.yaml names the variables (``uri: ${SEPOLIA_RPC_URL}``), so no endpoint is committed.
     """
-    env_name = f"{network.name.upper()}_RPC_URL"
+    if RPC_URL_OPTION.get():
+        return checked_url(str(RPC_URL_OPTION.get()), "--rpc-url")
+    env_name = f"{network.env_prefix}_RPC_URL"
     if os.environ.get(env_name):
         return checked_url(os.environ[env_name], env_name)
     import yaml
@@ -73,6 +81,8 @@ def open_target(
     manifest = manifest_module.load(paths.manifest_file)
     network = manifest.network(network_name or LOCAL_NETWORK)
     rpc_url = None
+    if network.local and RPC_URL_OPTION.get():
+        raise RwaError("--rpc-url is for live networks; the local chain's URL is APE_FOUNDRY_HOST")
     if network.local:
         node.start(paths)
         os.environ.setdefault("APE_FOUNDRY_HOST", node.rpc_url(paths))
@@ -89,6 +99,11 @@ def open_target(
         connection = chain_module.connect(network.ape_choice, rpc_url)
     with connection as connected, ExitStack() as held:
         account = select_account(network, account_alias, local_signer)
+        if account is not None and not network.local:
+            refuse_development_key(network, account_alias or "", account.address)
+            from_env = chain_module.env_passphrase(account)
+            if from_env is not None and chain_module.can_unlock(account):
+                chain_module.unlock(account, from_env[1], from_env[0])
         if account is not None and not (read_only or reads_only):
             key = lock.account_key(network.name, account.address)
             held.enter_context(
@@ -98,6 +113,28 @@ def open_target(
                 )
             )
         yield Target(paths, manifest, network, connected, account, compiled)
+
+
+def refuse_development_key(network: Network, alias: str, address: str) -> None:
+    """No live network is sent to from a key everyone knows, whatever the account is called."""
+    index = development_index(address)
+    if index is not None:
+        raise RwaError(
+            f"account '{alias}' is {address}, development key {index} of the well-known test mnemonic "
+            f"(anvil, hardhat, Ape): anyone can sign for it, so it is refused on {network.name}; use a key of your own"
+        )
+
+
+def unlock_for_run(target: Target, ask: Callable[[str], str]) -> None:
+    """Unlock a keystore account once for a whole run: from ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE``
+    when set (done on opening), else by asking once (``ask``); other accounts sign as they do."""
+    account = target.account
+    if account is None or target.network.local or not chain_module.can_unlock(account):
+        return
+    if chain_module.env_passphrase(account) is not None:
+        return  # unlocked on opening
+    alias = getattr(account, "alias", account.address)
+    chain_module.unlock(account, ask(f"Passphrase of Ape account '{alias}'"), "as typed")
 
 
 def select_account(network: Network, account_alias: str | None, local_signer: str) -> Any:

@@ -1,0 +1,115 @@
+"""A rehearsal of a live deploy (tests/cli/rehearsal.py): the whole manifest to a chain that presents
+itself as Sepolia, as an operator runs it (real `rwa` processes, a keystore account unlocked from
+APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it. Before that, each bad
+input is refused with one line and nothing sent: missing team parameters, a development key, a
+wrong passphrase, an external contract whose code is not what the manifest expects.
+
+The tests of this module share one chain and run in order (make test runs them beside the rest,
+with the live-like scenarios)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from livelike import base_port
+from rehearsal import NETWORK, RWA, rehearsal
+
+from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
+
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    with rehearsal(base_port(), tmp_path_factory.mktemp("sepolia"), params=False, extra_keys={"friendly": ANVIL_KEY_0}) as found:
+        yield found
+
+
+def refused(staged, *args, env=None) -> str:
+    """A refusal: exit 1, one `error:` line, and the deployer sent nothing."""
+    done = staged.rwa(*args, expect=1, env=env)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert staged.chain.mined_nonce(staged.address("ops")) == 0
+    return lines[0]
+
+
+def test_missing_team_parameters_are_listed_by_the_plan(staged):
+    # No account is needed to plan, and --rpc-url stands in for SEPOLIA_RPC_URL.
+    done = staged.rwa("deploy", "--network", NETWORK, "--plan", "--rpc-url", staged.chain.url, expect=1, env={"SEPOLIA_RPC_URL": ""})
+    for key in ("safe_owners", "safe_threshold", "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator"):
+        assert f"missing parameter '{key}' for network sepolia" in done.stderr, done.stderr
+    staged.write_params()
+
+
+def test_a_development_key_is_refused_whatever_its_name(staged):
+    assert staged.address("friendly") == DEVELOPMENT_ADDRESSES[0]
+    line = refused(staged, "deploy", "--network", NETWORK, "--account", "friendly", "--plan")
+    assert "development key 0 of the well-known test mnemonic" in line and "refused on sepolia" in line
+
+
+def test_a_wrong_passphrase_is_one_line(staged):
+    line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops", "--yes", env={"APE_ACCOUNTS_ops_PASSPHRASE": "wrong"})
+    assert "wrong passphrase for Ape account 'ops' (APE_ACCOUNTS_ops_PASSPHRASE)" in line
+
+
+def test_external_code_that_does_not_match_is_refused(staged):
+    factory = "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
+    kept = staged.chain.rpc("eth_getCode", factory, "latest")
+    staged.chain.rpc("anvil_setCode", factory, "0x6001600155")
+    try:
+        line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops", "--yes")
+        assert f"SafeProxyFactory: the code at {factory} on sepolia has hash" in line and "nothing was sent" in line
+    finally:
+        staged.chain.rpc("anvil_setCode", factory, kept)
+
+
+def test_no_terminal_and_no_yes_is_refused(staged):
+    line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops")
+    assert "asks for confirmation and there is no terminal to ask on: pass --yes" in line
+
+
+def test_a_deploy_asks_once_at_a_terminal_and_no_sends_nothing(staged):
+    import pexpect
+
+    child = pexpect.spawn(RWA, ["deploy", "--network", NETWORK, "--account", "ops"], env=staged.env, encoding="utf-8", timeout=120)
+    child.expect(r"Send these (\d+) step\(s\) to sepolia\? \[y/N\]")
+    assert int(child.match.group(1)) > 20 and "estimated:" in child.before
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1 and "error: not confirmed: nothing was sent" in child.before
+    assert staged.chain.mined_nonce(staged.address("ops")) == 0
+
+
+def test_the_whole_manifest_deploys_with_yes(staged):
+    done = staged.rwa("deploy", "--network", NETWORK, "--account", "ops", "--yes")
+    assert "Sign:" not in done.stdout + done.stderr and "passphrase" not in done.stdout.lower()
+    assert "estimated:" in done.stdout and "used:" in done.stdout, done.stdout
+    record = staged.record()
+    externals = {n for n, c in record["contracts"].items() if c.get("external")}
+    assert externals == {"SafeSingleton", "SafeProxyFactory", "MultiSend", "Stablecoin"}
+    assert record["contracts"]["Safe"]["createdBy"]["address"] == "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
+    assert "MockStablecoin" not in record["contracts"]
+
+
+def test_the_deployer_keeps_no_power_and_status_flags_single_keys(staged):
+    status = json.loads(staged.rwa("status", "--network", NETWORK, "--json").stdout)
+    ops = staged.address("ops")
+    assert not [p for p in status["control"]["powers"] if p["holder"] == ops]
+    single = {(p["contract"], p["power"]) for p in status["control"]["singleKey"]}
+    # The rehearsal's team named one key as creator and operator: flagged, as an operational power.
+    assert ("PropertyTokenFactory", "CREATOR_ROLE") in single and ("NILVaultFactory", "OPERATOR_ROLE") in single
+    assert not [p for p in single if p[1] in ("DEFAULT_ADMIN_ROLE", "owner")]
+
+
+def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
+    newcomer = staged.people["guardian"]
+    call = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {newcomer})"
+    proposal = json.loads(staged.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", "second attestor", "--json").stdout)
+    for owner in ("owner1", "owner2"):
+        staged.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
+    results = json.loads(staged.rwa("safe", "execute", proposal["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
+    assert results[0]["status"] == "executed", results[0]
+    assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
