@@ -44,6 +44,7 @@ NOT_SUPPORTED = {
     "safe": "Safe v1.4.1 from ape-safe's bytecode: no source in this project",
     "MinimalBeaconProxy": "a vault's 76-byte raw-code beacon proxy: no source, no proxy standard to detect",
     "clone": "factory-made, and no EIP-1167 clone: no source to submit",
+    "external": "an external contract the network already had: its publisher verifies it",
 }
 
 Report = Callable[[str, str, str], None]
@@ -141,7 +142,9 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
     item = Item(label, to_checksum_address(entry["address"]), path, "verified", entry.get("verified"))
     found = [item]
     version = str((entry.get("compiler") or {}).get("version", ""))
-    if entry["contractType"] in SAFE_CONTRACTS or version.startswith("Safe v"):
+    if entry.get("external"):
+        item.unsupported = NOT_SUPPORTED["external"]
+    elif entry["contractType"] in SAFE_CONTRACTS or version.startswith("Safe v"):
         item.unsupported = NOT_SUPPORTED["safe"]
     elif proxy is None:
         if made_by_factory:
