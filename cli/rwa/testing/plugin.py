@@ -425,12 +425,13 @@ def rwa(
         read_only: bool = False,
         local_signer: str = "deployer",
         reads_only: bool = False,
+        wait_lock: bool | None = None,
     ) -> Iterator[Target]:
         if network_name not in (None, LOCAL_NETWORK):
             # Another network is opened as for users: its refusals (unknown network, no --account, no
             # RPC URL) come before any connection. A test must not let it connect (the session's
             # provider is the only one); an unreachable RPC is tested with real processes.
-            with users_target(network_name, account_alias, command_paths, read_only, local_signer, reads_only) as target:
+            with users_target(network_name, account_alias, command_paths, read_only, local_signer, reads_only, wait_lock) as target:
                 yield target
             return
         # A test may name another manifest for one command (RWA_MANIFEST), as users do.
