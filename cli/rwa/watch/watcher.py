@@ -173,6 +173,7 @@ class Watcher:
         first = start_block(self.record) if from_block is None else from_block
         if cursor is not None and first > cursor:
             return  # ahead of where it is: nothing to go back to
+        self._earlier_creations(first)
         back = max(first - 1, -1)
         hashes = self.chain.block_hashes([back]) if back >= 0 else {}
         with self.store.transaction() as db:
@@ -220,39 +221,68 @@ class Watcher:
         discovered: dict[str, Subject] = {}
         todo = raw
         while todo:
-            fresh: dict[str, Subject] = {}
-            for item in todo:
-                subject = self.subjects.get(to_checksum_address(item["address"])) or discovered.get(to_checksum_address(item["address"]))
-                if subject is None or subject.kind not in FACTORIES:
-                    continue
-                log = self.decoder.decode(subject, item)
-                event, parts = FACTORIES[subject.kind]
-                if log is None or log.name != event:
-                    continue
-                made = {arg: str(to_checksum_address(str(log.args[arg]))) for arg, _, _ in parts}
-                base = self._base_label(log, made)
-                owner = made[parts[0][0]]
-                for arg, kind, part in parts:
-                    address = made[arg]
-                    label = self.recorded_names.get(address) or f"{base}.{part}"
-                    pid = str(log.args.get("propertyId")) if kind == "PropertyToken" else None
-                    parent = owner if address != owner else None
-                    made_here = Subject(address, label, kind, pid, log.block, parent)
-                    if address in discovered or address in fresh:
-                        continue
-                    if address in self.subjects:  # recorded: its logs are fetched already; its facts are kept
-                        if self.subjects[address].block is None:
-                            discovered[address] = made_here
-                        continue
-                    fresh[address] = made_here
+            fresh = self._creations(todo, discovered)
             if not fresh:
                 break
-            discovered.update(fresh)
             todo = [r for _, _, logs in self.chain.logs_in_ranges(sorted(fresh), first, last, self.span) for r in logs]
             raw = raw + todo
         unique = {(str(r["blockNumber"]), str(r["logIndex"])): r for r in raw}
         ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
         return ordered, discovered
+
+    def _creations(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
+        """The contracts the factories' creation events in ``raw`` made that are not watched yet
+        (added to ``discovered``, with recorded ones that learn their property id and block)."""
+        fresh: dict[str, Subject] = {}
+        for item in raw:
+            emitter = to_checksum_address(item["address"])
+            subject = self.subjects.get(emitter) or discovered.get(emitter)
+            if subject is None or subject.kind not in FACTORIES:
+                continue
+            log = self.decoder.decode(subject, item)
+            event, parts = FACTORIES[subject.kind]
+            if log is None or log.name != event:
+                continue
+            made = {arg: str(to_checksum_address(str(log.args[arg]))) for arg, _, _ in parts}
+            base = self._base_label(log, made)
+            owner = made[parts[0][0]]
+            for arg, kind, part in parts:
+                address = made[arg]
+                label = self.recorded_names.get(address) or f"{base}.{part}"
+                pid = str(log.args.get("propertyId")) if kind == "PropertyToken" else None
+                made_here = Subject(address, label, kind, pid, log.block, owner if address != owner else None)
+                if address in discovered:
+                    continue
+                if address in self.subjects:  # recorded: its logs are fetched already; its facts are kept
+                    if self.subjects[address].block is None:
+                        discovered[address] = made_here
+                    continue
+                fresh[address] = discovered[address] = made_here
+        return fresh
+
+    def _earlier_creations(self, first: int) -> None:
+        """Starting at ``first`` (--from), what the factories made before it is watched too."""
+        factories = sorted(a for a, s in self.subjects.items() if s.kind in FACTORIES)
+        begin = start_block(self.record)
+        if not factories or first <= begin:
+            return
+        discovered: dict[str, Subject] = {}
+        for _, _, raw in self.chain.logs_in_ranges(factories, begin, first - 1, self.span):
+            self._creations(raw, discovered)
+        self._keep(discovered)
+        self.subjects.update(discovered)
+
+    def _keep(self, discovered: dict[str, Subject]) -> None:
+        decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
+        with self.store.transaction() as db:
+            self._keep_in(db, discovered, decimals)
+
+    def _keep_in(self, db: Any, discovered: dict[str, Subject], decimals: dict[str, int]) -> None:
+        for subject in discovered.values():
+            self.store.add_contract(
+                db, subject.address, subject.label, subject.kind, subject.parent, subject.property_id, subject.block,
+                decimals.get(subject.address),
+            )
 
     def _base_label(self, log: Log, made: dict[str, str]) -> str:
         for address in made.values():
@@ -296,11 +326,7 @@ class Watcher:
         alerts = self._alerts([*logs, *extra])
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         with self.store.transaction() as db:
-            for subject in discovered.values():
-                self.store.add_contract(
-                    db, subject.address, subject.label, subject.kind, subject.parent, subject.property_id, subject.block,
-                    decimals.get(subject.address),
-                )
+            self._keep_in(db, discovered, decimals)
             for log in logs:
                 self.store.add_event(db, StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args))
                 self.store.remember(db, log.block, log.block_hash)

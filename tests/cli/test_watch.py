@@ -1,0 +1,245 @@
+"""`rwa watch` and `rwa history` on the session's chain (in this process), and as real processes
+killed with kill -9 behind an RPC that drops and refuses large log ranges."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from rwa.testing.runners import RWA
+from rwa.testing.suite import create_property
+from watchkit import Proxy, Receiver, read_jsonl, rule_counts
+
+ZERO32 = bytes(32)
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def watch_once(rwa: Any, tmp_path: Path, start: int | None, *extra: str, expect: int | None = None) -> Any:
+    args = ["watch", "--once", "--db", str(tmp_path / "w.sqlite"), "--jsonl", str(tmp_path / "alerts.jsonl"), *extra]
+    if start is not None:
+        args += ["--from", str(start)]
+    return rwa.run(*args, expect=expect)
+
+
+def test_each_built_in_rule_fires_once_for_its_event(
+    rwa, tmp_path, chain, accounts, token, compliance, registry, timelock, safe, token_beacon, agent, admin,
+    sanctions_officer, alice, alice2, bob, carol, outsider, stranger,
+):
+    start = chain.blocks.head.number + 1
+    token.mint(alice, 100 * 10**18, sender=agent)
+    token.forcedTransfer(alice, bob, 10 * 10**18, sender=agent)
+    token.transfer(bob, 10**18, sender=alice)  # a plain transfer: no alert
+    token.freezePartialTokens(bob, 10**18, sender=agent)
+    token.setAddressFrozen(carol, True, sender=agent)
+    token.recoveryAddress(alice, alice2, ZERO_ADDRESS, sender=agent)
+    token.pause(sender=agent)
+    token.unpause(sender=admin)
+    compliance.setMaxHolders(10, sender=admin)
+    registry.setSanctioned(stranger, True, sender=sanctions_officer)
+    proposer = accounts[safe.address]
+    proposer.balance += 10**18
+    grant = registry.grantRole.encode_input(keccak(text="ATTESTOR_ROLE"), outsider)
+    timelock.schedule(registry, 0, grant, ZERO32, ZERO32, 0, sender=proposer)
+    timelock.execute(registry, 0, grant, ZERO32, ZERO32, sender=proposer)
+    timelock.schedule(registry, 0, grant, ZERO32, b"\x01" * 32, 0, sender=proposer)
+    timelock.cancel(timelock.hashOperation(registry, 0, grant, ZERO32, b"\x01" * 32), sender=proposer)
+    safe.addOwnerWithThreshold(outsider, 2, sender=proposer)
+    safe.changeThreshold(3, sender=proposer)
+    token_beacon.upgradeTo(token_beacon.implementation(), sender=admin)
+
+    result = watch_once(rwa, tmp_path, start, expect=3)
+    alerts = read_jsonl(tmp_path / "alerts.jsonl")
+    assert rule_counts(alerts) == {
+        "property.ForcedTransfer": 1, "property.TokensFrozen": 1, "property.AddressFrozen": 1,
+        "property.RecoverySuccess": 1, "property.Paused": 1, "property.Unpaused": 1,
+        "compliance.MaxHoldersSet": 1, "registry.SanctionsUpdated": 1,
+        "timelock.CallScheduled": 2, "timelock.CallExecuted": 1, "timelock.Cancelled": 1,
+        "roles.RoleGranted": 1, "safe.AddedOwner": 1, "safe.ChangedThreshold": 1, "upgrades.Upgraded": 1,
+    }, alerts
+    scheduled = next(a for a in alerts if a["rule"] == "timelock.CallScheduled")
+    assert f"scheduled grant ATTESTOR_ROLE on ComplianceRegistry to {outsider.address}" in scheduled["message"]
+    assert "executable now" in scheduled["message"]
+    assert f"{len(alerts)} alert(s) raised" in result.stderr
+    assert "[critical] property.Paused" in result.stdout  # the terminal sink
+
+    # Run again: nothing new, nothing raised twice (exit 0), and history answers from the database.
+    watch_once(rwa, tmp_path, None, expect=0)
+    assert len(read_jsonl(tmp_path / "alerts.jsonl")) == len(alerts)
+    holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    assert {h["wallet"]: h["balance"] for h in holders} == {alice2.address: "89", bob.address: "11"}
+    early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", str(tmp_path / "w.sqlite"))["rows"]
+    assert early == [{"wallet": alice.address, "balance": "100"}]
+    csv_text = rwa.run("history", "alerts", "--csv", "--db", str(tmp_path / "w.sqlite")).stdout
+    assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
+
+
+def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, token, agent, alice, bob):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n"
+        "  - name: big-mint\n    event: Transfer\n    contract: NoSuchThing\n"
+        "  - name: odd\n    event: Transfer\n    contract: PropertyToken\n    where: {amount: 1}\n    above: {from: 5}\n"
+        "  - event: Paused\n    severity: loud\n"
+    )
+    result = rwa.run("watch", "--once", "--db", str(tmp_path / "w.sqlite"), "--rules", str(bad), expect=2)
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: bad.yaml: rule 1 (big-mint): unknown contract 'NoSuchThing' (a recorded name, an address or a contract type)",
+        "error: bad.yaml: rule 2 (odd): Transfer has no argument 'amount' (it has from, to, value)",
+        "error: bad.yaml: rule 2 (odd): above: Transfer.from is a address, not a number",
+        "error: bad.yaml: rule 3: needs a name",
+        "error: bad.yaml: rule 3: severity must be one of info, warning, critical, not 'loud'",
+    ], result.stderr
+    assert not (tmp_path / "alerts.jsonl").exists()
+
+    good = tmp_path / "rules.yaml"
+    good.write_text(
+        "rules:\n"
+        "  - name: big-mint\n    event: Transfer\n    contract: PropertyToken\n"
+        "    where: {from: '0x0000000000000000000000000000000000000000'}\n    above: {value: 50e18}\n"
+        "    severity: critical\n    message: 'mint of {value} to {to} on {contract}'\n"
+    )
+    start = chain.blocks.head.number + 1
+    token.mint(alice, 10 * 10**18, sender=agent)
+    token.mint(bob, 60 * 10**18, sender=agent)
+    watch_once(rwa, tmp_path, start, "--rules", str(good), expect=3)
+    alerts = read_jsonl(tmp_path / "alerts.jsonl")
+    assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {bob.address} on MAIN-ST-1.token")]
+
+
+def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, token, agent, admin, bob, carol):
+    start = chain.blocks.head.number + 1
+    snapshot = chain.snapshot()
+    token.pause(sender=agent)
+    token.unpause(sender=admin)
+    watch_once(rwa, tmp_path, start, expect=3)
+    chain.restore(snapshot)
+    token.setAddressFrozen(carol, True, sender=agent)
+    chain.mine(3)
+    result = watch_once(rwa, tmp_path, None, expect=3)
+    assert "reorganisation: blocks after" in result.stderr and "2 alert(s) retracted" in result.stderr
+    messages = read_jsonl(tmp_path / "alerts.jsonl")
+    assert [(m["kind"], m["rule"]) for m in messages] == [
+        ("alert", "property.Paused"), ("alert", "property.Unpaused"),
+        ("retraction", "property.Paused"), ("retraction", "property.Unpaused"),
+        ("alert", "property.AddressFrozen"),
+    ]
+    assert messages[2]["id"] == messages[0]["id"]
+    alerts = rwa.json("history", "alerts", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    assert [(a["rule"], a["retracted"]) for a in alerts] == [
+        ("property.Paused", True), ("property.Unpaused", True), ("property.AddressFrozen", False),
+    ]
+
+
+def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, token, agent, admin):
+    receiver = Receiver()  # not started yet: nothing listens on its port
+    start = chain.blocks.head.number + 1
+    token.pause(sender=agent)
+    token.unpause(sender=admin)
+    first = watch_once(rwa, tmp_path, start, "--webhook", receiver.url, "--quiet", expect=3)
+    assert f"webhook http://127.0.0.1:{receiver.port}/… unreachable at start" in first.stderr
+    assert "2 message(s) waiting for a sink" in first.stderr
+    receiver.start()
+    try:
+        watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--quiet", expect=0)
+        slack = Receiver()
+        slack.start()
+        token.pause(sender=agent)
+        watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--webhook", "slack+" + slack.url, "--quiet", expect=3)
+    finally:
+        receiver.stop()
+    assert [b["rule"] for b in receiver.bodies] == ["property.Paused", "property.Unpaused", "property.Paused"]
+    assert len(set(receiver.keys)) == 3
+    # A sink added later gets the backlog too, as Slack text.
+    assert [b["text"].split(" at block")[0] for b in slack.bodies] == ["[critical] property.Paused", "[warning] property.Unpaused", "[critical] property.Paused"]
+    slack.stop()
+
+
+def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "w.sqlite")
+    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');")
+    db.close()
+    line = rwa.refused("watch", "--once", "--db", str(tmp_path / "w.sqlite"))
+    assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
+
+
+def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--jsonl", str(jsonl), "--db", str(db)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def test_killed_at_random_moments_it_raises_each_alert_once(
+    tmp_path, project_paths, chain, project, factory, deployer, token, agent, admin, alice, carol, bob,
+):
+    """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
+    killed with kill -9 three times; a property created while it runs is picked up."""
+    proxy = Proxy(chain.provider.uri, max_range=8)
+    env = {
+        **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
+        "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
+    }
+    jsonl, db = tmp_path / "alerts.jsonl", tmp_path / "w.sqlite"
+    first = subprocess.run(
+        [RWA, "watch", "--once", "--quiet", "--from", str(chain.blocks.head.number + 1), "--db", str(db)],
+        cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    rng = random.Random(15)
+    process = _spawn(env, project_paths.root, jsonl, db)
+    expected = 0
+    kills = 0
+    made = None
+    try:
+        for step in range(12):
+            if step % 2 == 0:
+                token.pause(sender=agent)
+            else:
+                token.unpause(sender=admin)
+            expected += 1
+            if step == 5:
+                made = create_property(project, factory, deployer, agent, **property_input_kwargs())[0]
+                made.pause(sender=agent)
+                expected += 1 + 6 + 3 + 2  # its pause; six role grants, three beacon proxies, registry and compliance set
+            if step == 7:
+                proxy.down = True
+                time.sleep(1.5)
+                proxy.down = False
+            if step in (2, 6, 9):
+                time.sleep(rng.uniform(0.5, 2.0))
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                kills += 1
+                process = _spawn(env, project_paths.root, jsonl, db)
+        chain.mine(1)
+    finally:
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    final = subprocess.run(
+        [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--db", str(db)],
+        cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    proxy.close()
+    assert final.returncode in (0, 3), final.stderr
+    alerts = read_jsonl(jsonl)
+    ids = [a["id"] for a in alerts]
+    assert len(ids) == len(set(ids)), "an alert was delivered twice"
+    assert len(alerts) == expected, rule_counts(alerts)
+    assert kills == 3 and proxy.refused > 0
+    assert made is not None and any(a["address"] == made.address and a["rule"] == "property.Paused" for a in alerts)
+
+
+def property_input_kwargs() -> dict[str, Any]:
+    return {"property_id": b"WATCH-1", "name": "1 Watch Street", "symbol": "WATCH1"}
