@@ -143,6 +143,7 @@ class Watcher:
                 assert cursor is not None
                 if tip > cursor:
                     self._advance(cursor + 1, tip)
+                behind = (self.store.cursor or 0) < tip
                 if down_since is not None:
                     self.say(f"RPC answers again after {time.monotonic() - down_since:.0f}s: caught up from block {cursor + 1}")
                     down_since, backoff = None, 0.5
@@ -159,6 +160,8 @@ class Watcher:
                 backoff = min(MAX_BACKOFF_SECONDS, backoff * 2)
                 continue
             self.delivery.deliver()
+            if behind:
+                continue  # a step stopped early (new contracts, a reorganisation): the next one goes on
             cursor = self.store.cursor
             if once or (until is not None and cursor is not None and cursor >= until):
                 return self.raised
