@@ -80,6 +80,48 @@ def test_each_built_in_rule_fires_once_for_its_event(
     assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
 
 
+def test_the_other_built_in_rules_fire_once_for_theirs(
+    rwa, tmp_path, chain, accounts, token, compliance, registry, timelock, safe, token_beacon, demo_vault, agent,
+    admin, guardian, attestor, alice, bob, outsider,
+):
+    start = chain.blocks.head.number + 1
+    token.mint(bob, 5 * 10**18, sender=agent)
+    token.freezePartialTokens(bob, 10**18, sender=agent)
+    token.unfreezePartialTokens(bob, 10**18, sender=agent)
+    token.setIdentityRegistry(registry, sender=admin)
+    compliance.setCountriesAllowed([840], True, sender=admin)
+    compliance.setMaxBalance(10**24, sender=admin)
+    compliance.setSupplyCap(10**30, sender=admin)
+    compliance.setLockupPeriod(3600, sender=admin)
+    registry.revokeRole(keccak(text="ATTESTOR_ROLE"), attestor, sender=admin)
+    timelock.updateDelay(5, sender=admin)
+    token_beacon.transferOwnership(outsider, sender=admin)
+    owner = accounts[safe.address]
+    owner.balance += 10**18
+    safe.enableModule(outsider, sender=owner)
+    safe.disableModule("0x" + "00" * 19 + "01", outsider, sender=owner)
+    safe.setGuard(ZERO_ADDRESS, sender=owner)
+    safe.setFallbackHandler(outsider, sender=owner)
+    deal = demo_vault.propose((alice, ZERO_ADDRESS, 10**18, b"\x11" * 32, 3600, "ipfs://deal"), sender=alice).return_value
+    demo_vault.accept(deal, sender=agent)  # the demo athlete is test:8
+    demo_vault.fund(deal, sender=alice, value=10**18)
+    demo_vault.dispute(deal, sender=alice)
+    demo_vault.pause(sender=guardian)
+    demo_vault.unpause(sender=admin)
+
+    watch_once(rwa, tmp_path, start, expect=3)
+    assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl")) == {
+        "property.TokensFrozen": 1, "property.TokensUnfrozen": 1, "compliance.IdentityRegistryAdded": 1,
+        "compliance.CountryAllowed": 1, "compliance.MaxBalanceSet": 1, "compliance.SupplyCapSet": 1,
+        "compliance.LockupPeriodSet": 1, "roles.RoleRevoked": 1, "timelock.MinDelayChange": 1,
+        "ownership.OwnershipTransferred": 1, "safe.EnabledModule": 1, "safe.DisabledModule": 1,
+        "safe.ChangedGuard": 1, "safe.ChangedFallbackHandler": 1, "vault.DealDisputed": 1, "vault.Paused": 1,
+        "vault.Unpaused": 1,
+    }
+    deals = rwa.json("history", "deals", "DemoVault", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    assert deals == [{"deal": deal, "brand": alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
+
+
 def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, token, agent, alice, bob):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
