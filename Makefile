@@ -69,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/nil_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
+	$(BIN)/python bench/watch_figures.py
 
 clean:
 	-$(BIN)/rwa node stop

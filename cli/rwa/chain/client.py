@@ -62,6 +62,10 @@ BATCH_SIZE = 250
 RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "range is too", "response size")
 
 
+#: Logs per ``eth_getLogs`` answer the watcher aims at: past it, the next range is halved.
+LOGS_PER_RANGE = 10_000
+
+
 class RangeRefused(RwaError):
     """A node refused an ``eth_getLogs`` range as too large."""
 
@@ -482,8 +486,9 @@ class Chain:
         self, addresses: Sequence[str], from_block: int, to_block: int, span: int
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
         """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, at most
-        ``span`` blocks each: a range the node refuses as too large is halved (down to one block),
-        and the span grows back (doubling, up to ``span``) after each range the node accepts."""
+        ``span`` blocks each: a range the node refuses as too large is halved (down to one block), as
+        is the range after one that held more than ``LOGS_PER_RANGE`` logs; after a quieter one the
+        span grows back (doubling, up to ``span``)."""
         current = max(1, span)
         start = from_block
         while start <= to_block:
@@ -497,7 +502,8 @@ class Chain:
                 continue
             yield start, end, found
             start = end + 1
-            current = min(span, current * 2)
+            # Keep responses (and memory) bounded: a busy range shrinks the next one, a quiet one grows it.
+            current = max(1, current // 2) if len(found) > LOGS_PER_RANGE else min(span, current * 2)
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip."""

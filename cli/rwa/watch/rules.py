@@ -12,6 +12,7 @@ import runpy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,32 @@ class Decoder:
                 return list(item.get("inputs", []))
         return None
 
+    def _arguments(self, item: Mapping[str, Any], topics: Sequence[str], data: bytes) -> dict[str, Any]:
+        """An event's arguments by name, as JSON values: one-word values are read straight from
+        their 32 bytes (most events have only those), others through eth_abi."""
+        inputs = list(item.get("inputs", []))
+        plain = [type_string(i) for i in inputs if not i.get("indexed")]
+        words: Iterable[Any]
+        if all(_one_word(kind) for kind in plain) and len(data) == 32 * len(plain):
+            words = (_word(kind, data[32 * n : 32 * n + 32]) for n, kind in enumerate(plain))
+        else:
+            words = (jsonable(v) for v in decode(plain, data))
+        values = iter(words)
+        indexed = iter(topics)
+        args: dict[str, Any] = {}
+        for n, spec in enumerate(inputs):
+            key = spec.get("name") or f"arg{n}"
+            if spec.get("indexed"):
+                topic = bytes.fromhex(next(indexed)[2:])
+                kind = type_string(spec)
+                if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+                    args[key] = "0x" + topic.hex()  # a dynamic indexed value: only its hash is logged
+                else:
+                    args[key] = _word(kind, topic)
+            else:
+                args[key] = next(values)
+        return args
+
     def decode(self, subject: Subject, raw: Mapping[str, Any]) -> Log | None:
         """A raw log (``eth_getLogs``) of ``subject``, decoded; None when its ABI has no such event."""
         topics = [str(t) for t in raw.get("topics") or []]
@@ -215,24 +242,9 @@ class Decoder:
         item = self.events(subject.kind).get((topics[0].lower(), len(topics)))
         if item is None:
             return None
-        inputs = list(item.get("inputs", []))
-        plain = [i for i in inputs if not i.get("indexed")]
         data = bytes.fromhex(str(raw.get("data") or "0x")[2:])
         try:
-            values = iter(decode([type_string(i) for i in plain], data))
-            indexed = iter(topics[1:])
-            args: dict[str, Any] = {}
-            for n, spec in enumerate(inputs):
-                key = spec.get("name") or f"arg{n}"
-                if spec.get("indexed"):
-                    topic = bytes.fromhex(next(indexed)[2:])
-                    kind = type_string(spec)
-                    if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-                        args[key] = "0x" + topic.hex()  # a dynamic indexed value: only its hash is logged
-                    else:
-                        args[key] = jsonable(decode([kind], topic)[0])
-                else:
-                    args[key] = jsonable(next(values))
+            args = self._arguments(item, topics[1:], data)
         except Exception:
             return None
         return Log(
@@ -244,6 +256,34 @@ class Decoder:
             log_index=int(str(raw["logIndex"]), 16),
             args=args,
         )
+
+
+ONE_WORD = ("address", "bool")
+
+
+def _one_word(kind: str) -> bool:
+    """A static type that takes one 32-byte word (address, bool, uintN, intN, bytesN)."""
+    return kind in ONE_WORD or (kind.startswith(("uint", "int", "bytes")) and kind != "bytes" and not kind.endswith("]"))
+
+
+@lru_cache(maxsize=65536)
+def _address(word: bytes) -> str:
+    return str(to_checksum_address(word[12:]))
+
+
+def _word(kind: str, word: bytes) -> Any:
+    """One 32-byte ABI word of a static type as the JSON value :func:`jsonable` gives."""
+    if kind == "address":
+        return _address(word)
+    if kind == "bool":
+        return word[-1] == 1
+    if kind.startswith("uint"):
+        return jsonable(int.from_bytes(word, "big"))
+    if kind.startswith("int"):
+        return jsonable(int.from_bytes(word, "big", signed=True))
+    if kind.startswith("bytes"):
+        return "0x" + word[: int(kind[5:])].hex()
+    return jsonable(decode([kind], word)[0])
 
 
 # --- custom rules -----------------------------------------------------------------------------------

@@ -152,6 +152,13 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def add_events(self, db: sqlite3.Connection, events: Sequence[StoredEvent]) -> None:
+        """Keep many events (those kept already stay as they are)."""
+        db.executemany(
+            "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, json.dumps(e.args)) for e in events],
+        )
+
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         marks = ",".join("?" * len(addresses))
         name_marks = ",".join("?" * len(names))

@@ -88,6 +88,7 @@ class Watcher:
     span: int = DEFAULT_SPAN
     subjects: dict[str, Subject] = field(default_factory=dict)
     raised: int = 0
+    checksums: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         record = load_record(self.target)
@@ -99,7 +100,9 @@ class Watcher:
         self.recorded = record_subjects(self.target, record)
         self.recorded_names = {s.address: s.label for s in self.recorded}
         self.known: Known = known_abis(self.target)
-        self.accounts: dict[str, str] = {str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()}
+        deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
+        self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
+        self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
         token = self.target.artifacts.get("PropertyToken")
         self.forced_selectors = {
             keccak(text=signature(item))[:4]
@@ -238,7 +241,7 @@ class Watcher:
         (added to ``discovered``, with recorded ones that learn their property id and block)."""
         fresh: dict[str, Subject] = {}
         for item in raw:
-            emitter = to_checksum_address(item["address"])
+            emitter = self._checksum(item["address"])
             subject = self.subjects.get(emitter) or discovered.get(emitter)
             if subject is None or subject.kind not in FACTORIES:
                 continue
@@ -287,6 +290,13 @@ class Watcher:
                 decimals.get(subject.address),
             )
 
+    def _checksum(self, address: str) -> str:
+        """A log's address, checksummed (once per address: the same few contracts emit every log)."""
+        found = self.checksums.get(address)
+        if found is None:
+            found = self.checksums[address] = str(to_checksum_address(address))
+        return found
+
     def _base_label(self, log: Log, made: dict[str, str]) -> str:
         for address in made.values():
             name = self.recorded_names.get(address)
@@ -299,7 +309,7 @@ class Watcher:
     def _decoded(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> list[Log]:
         logs = []
         for item in raw:
-            address = to_checksum_address(item["address"])
+            address = self._checksum(item["address"])
             subject = self.subjects.get(address) or discovered.get(address)
             if subject is None or item.get("removed"):
                 continue
@@ -330,9 +340,9 @@ class Watcher:
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
-            for log in logs:
-                self.store.add_event(db, StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args))
-                self.store.remember(db, log.block, log.block_hash)
+            self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
+            for block, block_hash in {(log.block, log.block_hash) for log in logs}:
+                self.store.remember(db, block, block_hash)
             raised = [alert for alert in alerts if self.store.add_alert(db, alert)]
             self.store.set_cursor(db, last, last_hash)
         self.subjects.update(discovered)
