@@ -122,6 +122,28 @@ def test_the_other_built_in_rules_fire_once_for_theirs(
     assert deals == [{"deal": deal, "brand": alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
 
 
+def test_history_answers_dividends_and_safe_proposals_from_the_database(
+    rwa, tmp_path, chain, token, distributor, funded, agent, alice, guardian_safe, demo_vault,
+):
+    start = chain.blocks.head.number + 1
+    token.mint(alice, 10 * 10**18, sender=agent)
+    distributor.deposit(1000 * 10**6, sender=funded)
+    token.claimDividends(sender=alice)
+    proposal = rwa.json("vault", "pause", "demo-athlete", "--via", "guardian")
+    rwa.run("safe", "sign", proposal["id"], "--account", "guardian1")
+    rwa.run("safe", "execute", proposal["id"])
+    watch_once(rwa, tmp_path, start, expect=3)
+    db = ("--db", str(tmp_path / "w.sqlite"))
+    rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
+    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", funded.address), ("claim", alice.address)]
+    assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
+    [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]
+    assert executed["outcome"] == "executed" and executed["to"] == demo_vault.address
+    assert executed["selector"] == "0x" + keccak(text="pause()")[:4].hex()
+    assert rwa.refused("history", "deals", "nobody", *db).startswith("error: no vault 'nobody' in the watcher's database (known: DemoVault")
+    assert "run `rwa watch --network local` first" in rwa.refused("history", "alerts", "--db", str(tmp_path / "none.sqlite"))
+
+
 def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, token, agent, alice, bob):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -263,6 +285,7 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
                 proxy.down = False
             time.sleep(rng.uniform(0.0, 0.3))
             if step in (2, 6, 9):
+                assert process.poll() is None, "the watcher died (an RPC drop must be retried, not fatal)"
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
                 kills += 1
