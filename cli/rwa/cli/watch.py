@@ -52,7 +52,7 @@ def watch(
     and sanctions changes, deal disputes (and your own --rules). Killed and restarted, it resumes
     where it was and raises each alert once."""
     settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, database)
-    with session.open_target(network, None, project.paths(), read_only=True, reads_only=True) as target:
+    with session.open_target(network, None, project.paths(), read_only=True, local_signer=None, reads_only=True) as target:
         watcher = open_watcher(target, settings, show, say)
         try:
             say(

@@ -359,8 +359,11 @@ class Watcher:
         scheduled = sorted({log.block for log in logs if log.name == "CallScheduled"})
         times = self.chain.block_times(scheduled) if scheduled else {}
         names = self.names()
+        by_event: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_event.setdefault(rule.event, []).append(rule)
         for log in logs:
-            for rule in self.rules:
+            for rule in by_event.get(log.name, ()):
                 if not rule.applies(log):
                     continue
                 extra = self._scheduled(log, times, names) if log.name == "CallScheduled" and not rule.message else None
