@@ -30,6 +30,15 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def default_confirmations(target: Target) -> int:
+    """The network's ``watch_confirmations`` parameter when the manifest sets one, else 0 on local
+    chains and 12 elsewhere."""
+    value = target.network.params.get("watch_confirmations")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return LOCAL_CONFIRMATIONS if target.network.local else LIVE_CONFIRMATIONS
+
+
 def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, Any]], None], say: Callable[[str], None]) -> Watcher:
     """A watcher ready to run: every refusal (another chain's database, a bad rules file, a bad
     webhook URL) comes before anything is fetched."""
@@ -43,7 +52,7 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
         store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
         confirmations = settings.confirmations
         if confirmations is None:
-            confirmations = LOCAL_CONFIRMATIONS if target.network.local else LIVE_CONFIRMATIONS
+            confirmations = default_confirmations(target)
         watcher = Watcher(target, store, [], Delivery(store, sinks, say), say, confirmations, settings.span)
         rules = rules_module.built_in_rules()
         if settings.rules_file is not None:
