@@ -11,14 +11,96 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_utils import keccak
 from watchkit import Proxy, Receiver, read_jsonl, rule_counts
 
 from rwa.testing.runners import RWA
-from rwa.testing.suite import create_property
+from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
 
 ZERO32 = bytes(32)
 ZERO_ADDRESS = "0x" + "00" * 20
+
+
+# The suite's session fixtures of a property and its investors are first asked for by later test
+# modules: asked for here, they would register and create for the rest of the session (and make Ape
+# rebase its snapshots). This module makes its own, per test, and Ape reverts them with the test.
+
+
+def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
+    entry = suite["contracts"][name]
+    if entry["contractType"] in project.contracts:
+        return getattr(project, entry["contractType"]).at(entry["address"])
+    from ape import Contract
+
+    return Contract(entry["address"], abi=entry["abi"])
+
+
+@pytest.fixture
+def alice(accounts):
+    return accounts[3]
+
+
+@pytest.fixture
+def bob(accounts):
+    return accounts[4]
+
+
+@pytest.fixture
+def carol(accounts):
+    return accounts[5]
+
+
+@pytest.fixture
+def alice2(accounts):
+    return accounts[6]
+
+
+@pytest.fixture
+def agent(accounts):
+    return accounts[8]
+
+
+@pytest.fixture
+def registry(project, suite):
+    return _at(project, suite, "ComplianceRegistry")
+
+
+@pytest.fixture
+def safe(project, suite):
+    return _at(project, suite, "Safe")
+
+
+@pytest.fixture
+def factory(project, suite):
+    return _at(project, suite, "PropertyTokenFactory")
+
+
+@pytest.fixture
+def demo_vault(project, suite):
+    return _at(project, suite, "DemoVault")
+
+
+def a_property(project, suite, accounts, chain):
+    """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
+    factory, ``agent`` holding its agent roles, its investors registered as the suite's session
+    fixtures have them: (token, compliance, distributor)."""
+    registry, alice, bob, carol, alice2 = _at(project, suite, "ComplianceRegistry"), *(accounts[i] for i in (3, 4, 5, 6))
+    expiry = chain.pending_timestamp + 10 * YEAR
+    registry.registerBatch(
+        [alice, bob, carol, alice2],
+        [(1, US, KYC_AML | ACCREDITED, expiry), (2, GB, KYC_AML, expiry), (3, FR, KYC_AML | ACCREDITED, expiry), (1, US, KYC_AML | ACCREDITED, expiry)],
+        sender=accounts[1],
+    )
+    return create_property(project, _at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
+
+
+def funded(project, suite, admin, distributor):
+    """The admin holds stablecoin and has approved the distributor."""
+    stablecoin = _at(project, suite, "MockStablecoin")
+    stablecoin.mint(admin, 10**15, sender=admin)
+    stablecoin.approve(distributor, 2**256 - 1, sender=admin)
+    return admin
 
 
 def watch_once(rwa: Any, tmp_path: Path, start: int | None, *extra: str, expect: int | None = None) -> Any:
@@ -29,9 +111,10 @@ def watch_once(rwa: Any, tmp_path: Path, start: int | None, *extra: str, expect:
 
 
 def test_each_built_in_rule_fires_once_for_its_event(
-    rwa, tmp_path, chain, accounts, token, compliance, registry, timelock, safe, token_beacon, agent, admin,
+    rwa, tmp_path, chain, accounts, project, suite, registry, timelock, safe, token_beacon, agent, admin,
     sanctions_officer, alice, alice2, bob, carol, outsider, stranger,
 ):
+    token, compliance, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
     token.mint(alice, 100 * 10**18, sender=agent)
     token.forcedTransfer(alice, bob, 10 * 10**18, sender=agent)
@@ -81,9 +164,12 @@ def test_each_built_in_rule_fires_once_for_its_event(
 
 
 def test_the_other_built_in_rules_fire_once_for_theirs(
-    rwa, tmp_path, chain, accounts, token, compliance, registry, timelock, safe, token_beacon, demo_vault, agent,
-    admin, guardian, attestor, alice, bob, outsider,
+    rwa, tmp_path, chain, accounts, project, suite, registry, timelock, safe, token_beacon, demo_vault, agent,
+    admin, attestor, alice, bob, outsider,
 ):
+    token, compliance, _ = a_property(project, suite, accounts, chain)
+    guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]
+    guardian.balance += 10**18
     start = chain.blocks.head.number + 1
     token.mint(bob, 5 * 10**18, sender=agent)
     token.freezePartialTokens(bob, 10**18, sender=agent)
@@ -123,11 +209,13 @@ def test_the_other_built_in_rules_fire_once_for_theirs(
 
 
 def test_history_answers_dividends_and_safe_proposals_from_the_database(
-    rwa, tmp_path, chain, token, distributor, funded, agent, alice, guardian_safe, demo_vault,
+    rwa, tmp_path, chain, accounts, project, suite, admin, agent, alice, demo_vault,
 ):
+    token, _, distributor = a_property(project, suite, accounts, chain)
+    payer = funded(project, suite, admin, distributor)
     start = chain.blocks.head.number + 1
     token.mint(alice, 10 * 10**18, sender=agent)
-    distributor.deposit(1000 * 10**6, sender=funded)
+    distributor.deposit(1000 * 10**6, sender=payer)
     token.claimDividends(sender=alice)
     proposal = rwa.json("vault", "pause", "demo-athlete", "--via", "guardian")
     rwa.run("safe", "sign", proposal["id"], "--account", "guardian1")
@@ -135,7 +223,7 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
     watch_once(rwa, tmp_path, start, expect=3)
     db = ("--db", str(tmp_path / "w.sqlite"))
     rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
-    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", funded.address), ("claim", alice.address)]
+    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", alice.address)]
     assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
     [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]
     assert executed["outcome"] == "executed" and executed["to"] == demo_vault.address
@@ -144,7 +232,8 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
     assert "run `rwa watch --network local` first" in rwa.refused("history", "alerts", "--db", str(tmp_path / "none.sqlite"))
 
 
-def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, token, agent, alice, bob):
+def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, accounts, project, suite, agent, alice, bob):
+    token, _, _ = a_property(project, suite, accounts, chain)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "rules:\n"
@@ -178,7 +267,8 @@ def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, t
     assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
 
 
-def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, token, agent, admin, bob, carol):
+def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, accounts, project, suite, agent, admin, carol):
+    token, _, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
     snapshot = chain.snapshot()
     token.pause(sender=agent)
@@ -202,7 +292,8 @@ def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path,
     ]
 
 
-def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, token, agent, admin):
+def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, accounts, project, suite, agent, admin):
+    token, _, _ = a_property(project, suite, accounts, chain)
     receiver = Receiver()  # not started yet: nothing listens on its port
     start = chain.blocks.head.number + 1
     token.pause(sender=agent)
@@ -247,10 +338,11 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path) -> subprocess
 
 
 def test_killed_at_random_moments_it_raises_each_alert_once(
-    tmp_path, project_paths, chain, project, factory, deployer, token, agent, admin, alice, carol, bob,
+    tmp_path, project_paths, chain, accounts, project, suite, factory, deployer, agent, admin,
 ):
     """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
     killed with kill -9 three times; a property created while it runs is picked up."""
+    token, _, _ = a_property(project, suite, accounts, chain)
     proxy = Proxy(chain.provider.uri, max_range=8)
     env = {
         **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),

@@ -30,7 +30,7 @@ COMMANDS = {
     "split": ("rwa.cli.split", "split", "Revenue splits between payees."),
     "upgrade": ("rwa.cli.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
     "watch": ("rwa.cli.watch", "watch", "Follow the chain and raise alerts on the events that matter."),
-    "history": ("rwa.cli.history", "history", "Holders, dividends, deals and Safe proposals, from the watcher's database."),
+    "history": ("rwa.cli.history", "history", "What the watcher saw: holders, dividends, deals, Safe proposals."),
 }
 
 
