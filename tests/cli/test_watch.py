@@ -327,9 +327,10 @@ def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
     assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
 
 
-def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path) -> subprocess.Popen[str]:
+def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path, start: int) -> subprocess.Popen[str]:
+    """A watcher from ``start``: each restart goes back there and sees everything again, raising nothing twice."""
     process = subprocess.Popen(
-        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--jsonl", str(jsonl), "--db", str(db)],
+        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--db", str(db)],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     assert process.stderr is not None
@@ -349,13 +350,9 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
         "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
     }
     jsonl, db = tmp_path / "alerts.jsonl", tmp_path / "w.sqlite"
-    first = subprocess.run(
-        [RWA, "watch", "--once", "--quiet", "--from", str(chain.blocks.head.number + 1), "--db", str(db)],
-        cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert first.returncode == 0, first.stderr
+    start = chain.blocks.head.number + 1
     rng = random.Random(15)
-    process = _spawn(env, project_paths.root, jsonl, db)
+    process = _spawn(env, project_paths.root, jsonl, db, start)
     expected = 0
     kills = 0
     made = None
@@ -381,10 +378,11 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
                 kills += 1
-                process = _spawn(env, project_paths.root, jsonl, db)
+                process = _spawn(env, project_paths.root, jsonl, db, start)
         chain.mine(1)
     finally:
         time.sleep(0.5)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     final = subprocess.run(

@@ -133,11 +133,14 @@ class Watcher:
     def run(self, once: bool, until: int | None, poll: float, from_block: int | None) -> int:
         """Follow the chain (``once``: up to the confirmed head or ``until``, then return); the number
         of alerts raised."""
-        self._begin(from_block)
         backoff = 0.5
         down_since: float | None = None
+        begun = False
         while True:
             try:
+                if not begun:
+                    self._begin(from_block)
+                    begun = True
                 self._check_reorg()
                 tip = self.chain.head() - self.confirmations
                 if until is not None:
