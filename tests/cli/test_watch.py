@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from eth_utils import keccak
 from watchkit import Proxy, Receiver, read_jsonl, rule_counts
 
@@ -36,49 +35,24 @@ def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
     return Contract(entry["address"], abi=entry["abi"])
 
 
-@pytest.fixture
-def alice(accounts):
-    return accounts[3]
+class Kit:
+    """The suite's contracts and accounts, looked up in the test (not as the plugin's session
+    fixtures: first asked for in this module, each would make Ape rebase its snapshots)."""
 
-
-@pytest.fixture
-def bob(accounts):
-    return accounts[4]
-
-
-@pytest.fixture
-def carol(accounts):
-    return accounts[5]
-
-
-@pytest.fixture
-def alice2(accounts):
-    return accounts[6]
-
-
-@pytest.fixture
-def agent(accounts):
-    return accounts[8]
-
-
-@pytest.fixture
-def registry(project, suite):
-    return _at(project, suite, "ComplianceRegistry")
-
-
-@pytest.fixture
-def safe(project, suite):
-    return _at(project, suite, "Safe")
-
-
-@pytest.fixture
-def factory(project, suite):
-    return _at(project, suite, "PropertyTokenFactory")
-
-
-@pytest.fixture
-def demo_vault(project, suite):
-    return _at(project, suite, "DemoVault")
+    def __init__(self, project: Any, suite: dict[str, Any], accounts: Any):
+        self.registry = _at(project, suite, "ComplianceRegistry")
+        self.timelock = _at(project, suite, "Timelock")
+        self.safe = _at(project, suite, "Safe")
+        self.factory = _at(project, suite, "PropertyTokenFactory")
+        self.demo_vault = _at(project, suite, "DemoVault")
+        self.token_beacon = project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
+        self.deployer, self.attestor, self.sanctions_officer = accounts[0], accounts[1], accounts[2]
+        self.alice, self.bob, self.carol, self.alice2 = accounts[3], accounts[4], accounts[5], accounts[6]
+        self.outsider, self.agent, self.stranger = accounts[7], accounts[8], accounts[9]
+        self.admin = accounts[self.timelock.address]  # the timelock, impersonated
+        self.guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]  # the guardian Safe, impersonated
+        self.admin.balance += 10**18  # in the test: Ape reverts it with the test
+        self.guardian.balance += 10**18
 
 
 def a_property(project, suite, accounts, chain):
@@ -110,32 +84,30 @@ def watch_once(rwa: Any, tmp_path: Path, start: int | None, *extra: str, expect:
     return rwa.run(*args, expect=expect)
 
 
-def test_each_built_in_rule_fires_once_for_its_event(
-    rwa, tmp_path, chain, accounts, project, suite, registry, timelock, safe, token_beacon, agent, admin,
-    sanctions_officer, alice, alice2, bob, carol, outsider, stranger,
-):
+def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
-    token.mint(alice, 100 * 10**18, sender=agent)
-    token.forcedTransfer(alice, bob, 10 * 10**18, sender=agent)
-    token.transfer(bob, 10**18, sender=alice)  # a plain transfer: no alert
-    token.freezePartialTokens(bob, 10**18, sender=agent)
-    token.setAddressFrozen(carol, True, sender=agent)
-    token.recoveryAddress(alice, alice2, ZERO_ADDRESS, sender=agent)
-    token.pause(sender=agent)
-    token.unpause(sender=admin)
-    compliance.setMaxHolders(10, sender=admin)
-    registry.setSanctioned(stranger, True, sender=sanctions_officer)
-    proposer = accounts[safe.address]
+    token.mint(k.alice, 100 * 10**18, sender=k.agent)
+    token.forcedTransfer(k.alice, k.bob, 10 * 10**18, sender=k.agent)
+    token.transfer(k.bob, 10**18, sender=k.alice)  # a plain transfer: no alert
+    token.freezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.setAddressFrozen(k.carol, True, sender=k.agent)
+    token.recoveryAddress(k.alice, k.alice2, ZERO_ADDRESS, sender=k.agent)
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
+    compliance.setMaxHolders(10, sender=k.admin)
+    k.registry.setSanctioned(k.stranger, True, sender=k.sanctions_officer)
+    proposer = accounts[k.safe.address]
     proposer.balance += 10**18
-    grant = registry.grantRole.encode_input(keccak(text="ATTESTOR_ROLE"), outsider)
-    timelock.schedule(registry, 0, grant, ZERO32, ZERO32, 0, sender=proposer)
-    timelock.execute(registry, 0, grant, ZERO32, ZERO32, sender=proposer)
-    timelock.schedule(registry, 0, grant, ZERO32, b"\x01" * 32, 0, sender=proposer)
-    timelock.cancel(timelock.hashOperation(registry, 0, grant, ZERO32, b"\x01" * 32), sender=proposer)
-    safe.addOwnerWithThreshold(outsider, 2, sender=proposer)
-    safe.changeThreshold(3, sender=proposer)
-    token_beacon.upgradeTo(token_beacon.implementation(), sender=admin)
+    grant = k.registry.grantRole.encode_input(keccak(text="ATTESTOR_ROLE"), k.outsider)
+    k.timelock.schedule(k.registry, 0, grant, ZERO32, ZERO32, 0, sender=proposer)
+    k.timelock.execute(k.registry, 0, grant, ZERO32, ZERO32, sender=proposer)
+    k.timelock.schedule(k.registry, 0, grant, ZERO32, b"\x01" * 32, 0, sender=proposer)
+    k.timelock.cancel(k.timelock.hashOperation(k.registry, 0, grant, ZERO32, b"\x01" * 32), sender=proposer)
+    k.safe.addOwnerWithThreshold(k.outsider, 2, sender=proposer)
+    k.safe.changeThreshold(3, sender=proposer)
+    k.token_beacon.upgradeTo(k.token_beacon.implementation(), sender=k.admin)
 
     result = watch_once(rwa, tmp_path, start, expect=3)
     alerts = read_jsonl(tmp_path / "alerts.jsonl")
@@ -147,7 +119,7 @@ def test_each_built_in_rule_fires_once_for_its_event(
         "roles.RoleGranted": 1, "safe.AddedOwner": 1, "safe.ChangedThreshold": 1, "upgrades.Upgraded": 1,
     }, alerts
     scheduled = next(a for a in alerts if a["rule"] == "timelock.CallScheduled")
-    assert f"scheduled grant ATTESTOR_ROLE on ComplianceRegistry to {outsider.address}" in scheduled["message"]
+    assert f"scheduled grant ATTESTOR_ROLE on ComplianceRegistry to {k.outsider.address}" in scheduled["message"]
     assert "executable now" in scheduled["message"]
     assert f"{len(alerts)} alert(s) raised" in result.stderr
     assert "[critical] property.Paused" in result.stdout  # the terminal sink
@@ -156,44 +128,42 @@ def test_each_built_in_rule_fires_once_for_its_event(
     watch_once(rwa, tmp_path, None, expect=0)
     assert len(read_jsonl(tmp_path / "alerts.jsonl")) == len(alerts)
     holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", str(tmp_path / "w.sqlite"))["rows"]
-    assert {h["wallet"]: h["balance"] for h in holders} == {alice2.address: "89", bob.address: "11"}
+    assert {h["wallet"]: h["balance"] for h in holders} == {k.alice2.address: "89", k.bob.address: "11"}
     early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", str(tmp_path / "w.sqlite"))["rows"]
-    assert early == [{"wallet": alice.address, "balance": "100"}]
+    assert early == [{"wallet": k.alice.address, "balance": "100"}]
     csv_text = rwa.run("history", "alerts", "--csv", "--db", str(tmp_path / "w.sqlite")).stdout
     assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
 
 
-def test_the_other_built_in_rules_fire_once_for_theirs(
-    rwa, tmp_path, chain, accounts, project, suite, registry, timelock, safe, token_beacon, demo_vault, agent,
-    admin, attestor, alice, bob, outsider,
-):
+def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
     guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]
     guardian.balance += 10**18
     start = chain.blocks.head.number + 1
-    token.mint(bob, 5 * 10**18, sender=agent)
-    token.freezePartialTokens(bob, 10**18, sender=agent)
-    token.unfreezePartialTokens(bob, 10**18, sender=agent)
-    token.setIdentityRegistry(registry, sender=admin)
-    compliance.setCountriesAllowed([840], True, sender=admin)
-    compliance.setMaxBalance(10**24, sender=admin)
-    compliance.setSupplyCap(10**30, sender=admin)
-    compliance.setLockupPeriod(3600, sender=admin)
-    registry.revokeRole(keccak(text="ATTESTOR_ROLE"), attestor, sender=admin)
-    timelock.updateDelay(5, sender=admin)
-    token_beacon.transferOwnership(outsider, sender=admin)
-    owner = accounts[safe.address]
+    token.mint(k.bob, 5 * 10**18, sender=k.agent)
+    token.freezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.unfreezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.setIdentityRegistry(k.registry, sender=k.admin)
+    compliance.setCountriesAllowed([840], True, sender=k.admin)
+    compliance.setMaxBalance(10**24, sender=k.admin)
+    compliance.setSupplyCap(10**30, sender=k.admin)
+    compliance.setLockupPeriod(3600, sender=k.admin)
+    k.registry.revokeRole(keccak(text="ATTESTOR_ROLE"), k.attestor, sender=k.admin)
+    k.timelock.updateDelay(5, sender=k.admin)
+    k.token_beacon.transferOwnership(k.outsider, sender=k.admin)
+    owner = accounts[k.safe.address]
     owner.balance += 10**18
-    safe.enableModule(outsider, sender=owner)
-    safe.disableModule("0x" + "00" * 19 + "01", outsider, sender=owner)
-    safe.setGuard(ZERO_ADDRESS, sender=owner)
-    safe.setFallbackHandler(outsider, sender=owner)
-    deal = demo_vault.propose((alice, ZERO_ADDRESS, 10**18, b"\x11" * 32, 3600, "ipfs://deal"), sender=alice).return_value
-    demo_vault.accept(deal, sender=agent)  # the demo athlete is test:8
-    demo_vault.fund(deal, sender=alice, value=10**18)
-    demo_vault.dispute(deal, sender=alice)
-    demo_vault.pause(sender=guardian)
-    demo_vault.unpause(sender=admin)
+    k.safe.enableModule(k.outsider, sender=owner)
+    k.safe.disableModule("0x" + "00" * 19 + "01", k.outsider, sender=owner)
+    k.safe.setGuard(ZERO_ADDRESS, sender=owner)
+    k.safe.setFallbackHandler(k.outsider, sender=owner)
+    deal = k.demo_vault.propose((k.alice, ZERO_ADDRESS, 10**18, b"\x11" * 32, 3600, "ipfs://deal"), sender=k.alice).return_value
+    k.demo_vault.accept(deal, sender=k.agent)  # the demo athlete is test:8
+    k.demo_vault.fund(deal, sender=k.alice, value=10**18)
+    k.demo_vault.dispute(deal, sender=k.alice)
+    k.demo_vault.pause(sender=guardian)
+    k.demo_vault.unpause(sender=k.admin)
 
     watch_once(rwa, tmp_path, start, expect=3)
     assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl")) == {
@@ -205,34 +175,38 @@ def test_the_other_built_in_rules_fire_once_for_theirs(
         "vault.Unpaused": 1,
     }
     deals = rwa.json("history", "deals", "DemoVault", "--db", str(tmp_path / "w.sqlite"))["rows"]
-    assert deals == [{"deal": deal, "brand": alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
+    assert deals == [{"deal": deal, "brand": k.alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
 
 
 def test_history_answers_dividends_and_safe_proposals_from_the_database(
-    rwa, tmp_path, chain, accounts, project, suite, admin, agent, alice, demo_vault,
+    rwa, tmp_path, chain, accounts, project, suite,
 ):
+    k = Kit(project, suite, accounts)
     token, _, distributor = a_property(project, suite, accounts, chain)
-    payer = funded(project, suite, admin, distributor)
+    payer = funded(project, suite, k.admin, distributor)
     start = chain.blocks.head.number + 1
-    token.mint(alice, 10 * 10**18, sender=agent)
+    token.mint(k.alice, 10 * 10**18, sender=k.agent)
     distributor.deposit(1000 * 10**6, sender=payer)
-    token.claimDividends(sender=alice)
+    token.claimDividends(sender=k.alice)
     proposal = rwa.json("vault", "pause", "demo-athlete", "--via", "guardian")
     rwa.run("safe", "sign", proposal["id"], "--account", "guardian1")
     rwa.run("safe", "execute", proposal["id"])
     watch_once(rwa, tmp_path, start, expect=3)
     db = ("--db", str(tmp_path / "w.sqlite"))
     rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
-    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", alice.address)]
+    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", k.alice.address)]
     assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
     [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]
-    assert executed["outcome"] == "executed" and executed["to"] == demo_vault.address
+    assert executed["outcome"] == "executed" and executed["to"] == k.demo_vault.address
     assert executed["selector"] == "0x" + keccak(text="pause()")[:4].hex()
     assert rwa.refused("history", "deals", "nobody", *db).startswith("error: no vault 'nobody' in the watcher's database (known: DemoVault")
     assert "run `rwa watch --network local` first" in rwa.refused("history", "alerts", "--db", str(tmp_path / "none.sqlite"))
 
 
-def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, tmp_path, chain, accounts, project, suite, agent, alice, bob):
+def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
+    rwa, tmp_path, chain, accounts, project, suite,
+):
+    k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -260,22 +234,26 @@ def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(rwa, t
         "    severity: critical\n    message: 'mint of {value} to {to} on {contract}'\n"
     )
     start = chain.blocks.head.number + 1
-    token.mint(alice, 10 * 10**18, sender=agent)
-    token.mint(bob, 60 * 10**18, sender=agent)
-    watch_once(rwa, tmp_path, start, "--rules", str(good), expect=3)
+    token.mint(k.alice, 10 * 10**18, sender=k.agent)
+    token.mint(k.bob, 60 * 10**18, sender=k.agent)
+    # --until: the first mint's block alone (under the threshold): nothing raised, exit 0; then the rest.
+    assert "up to block" in watch_once(rwa, tmp_path, start, "--rules", str(good), "--until", str(start), expect=0).stderr
+    assert not (tmp_path / "alerts.jsonl").exists()
+    watch_once(rwa, tmp_path, None, "--rules", str(good), expect=3)
     alerts = read_jsonl(tmp_path / "alerts.jsonl")
-    assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
+    assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {k.bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
 
 
-def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, accounts, project, suite, agent, admin, carol):
+def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
     snapshot = chain.snapshot()
-    token.pause(sender=agent)
-    token.unpause(sender=admin)
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
     watch_once(rwa, tmp_path, start, expect=3)
     chain.restore(snapshot)
-    token.setAddressFrozen(carol, True, sender=agent)
+    token.setAddressFrozen(k.carol, True, sender=k.agent)
     chain.mine(3)
     result = watch_once(rwa, tmp_path, None, expect=3)
     assert "reorganisation: blocks after" in result.stderr and "2 alert(s) retracted" in result.stderr
@@ -292,12 +270,13 @@ def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path,
     ]
 
 
-def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, accounts, project, suite, agent, admin):
+def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     receiver = Receiver()  # not started yet: nothing listens on its port
     start = chain.blocks.head.number + 1
-    token.pause(sender=agent)
-    token.unpause(sender=admin)
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
     first = watch_once(rwa, tmp_path, start, "--webhook", receiver.url, "--quiet", expect=3)
     assert f"webhook http://127.0.0.1:{receiver.port}/… unreachable at start" in first.stderr
     assert "2 message(s) waiting for a sink" in first.stderr
@@ -306,7 +285,7 @@ def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path
         watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--quiet", expect=0)
         slack = Receiver()
         slack.start()
-        token.pause(sender=agent)
+        token.pause(sender=k.agent)
         watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--webhook", "slack+" + slack.url, "--quiet", expect=3)
     finally:
         receiver.stop()
@@ -339,8 +318,9 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path, start: int) -
 
 
 def test_killed_at_random_moments_it_raises_each_alert_once(
-    tmp_path, project_paths, chain, accounts, project, suite, factory, deployer, agent, admin,
+    tmp_path, project_paths, chain, accounts, project, suite,
 ):
+    k = Kit(project, suite, accounts)
     """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
     killed with kill -9 three times; a property created while it runs is picked up."""
     token, _, _ = a_property(project, suite, accounts, chain)
@@ -360,13 +340,13 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
     try:
         for step in range(12):
             if step % 2 == 0:
-                blocks.append(token.pause(sender=agent).block_number)
+                blocks.append(token.pause(sender=k.agent).block_number)
             else:
-                blocks.append(token.unpause(sender=admin).block_number)
+                blocks.append(token.unpause(sender=k.admin).block_number)
             expected += 1
             if step == 5:
-                made = create_property(project, factory, deployer, agent, **property_input_kwargs())[0]
-                made.pause(sender=agent)
+                made = create_property(project, k.factory, k.deployer, k.agent, **property_input_kwargs())[0]
+                made.pause(sender=k.agent)
                 expected += 1 + 7 + 3 + 2  # its pause; seven role grants, three beacon proxies, registry and compliance set
             if step == 7:
                 proxy.down = True
