@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -47,12 +46,15 @@ def send(url: str, sender: str, to: str | None, data: bytes, gas: int = 29_000_0
     tx: dict[str, Any] = {"from": sender, "data": "0x" + data.hex(), "gas": hex(gas)}
     if to:
         tx["to"] = to
-    tx_hash = call(url, "eth_sendTransaction", [tx])
+    return int(mined(url, call(url, "eth_sendTransaction", [tx]))["blockNumber"], 16)
+
+
+def mined(url: str, tx_hash: str) -> dict[str, Any]:
     while True:
         receipt = call(url, "eth_getTransactionReceipt", [tx_hash])
         if receipt:
             assert int(receipt["status"], 16) == 1, receipt
-            return int(receipt["blockNumber"], 16)
+            return dict(receipt)
         time.sleep(0.05)
 
 
@@ -66,7 +68,7 @@ def add_emitter(env: dict[str, str], url: str, sender: str) -> str:
 
     artifact = artifacts.load(ProjectPaths(ROOT))["WatchBenchEmitter"]
     tx_hash = call(url, "eth_sendTransaction", [{"from": sender, "data": "0x" + artifact.bytecode.hex(), "gas": hex(1_000_000)}])
-    receipt = call(url, "eth_getTransactionReceipt", [tx_hash])
+    receipt = mined(url, tx_hash)
     address = to_checksum_address(receipt["contractAddress"])
 
     def add(record: dict[str, Any]) -> None:
@@ -127,8 +129,13 @@ def main() -> None:
         # Backfill: one --once run over everything, in a process of its own (its peak RSS is its own).
         database = scratch / "backfill.sqlite"
         started = time.monotonic()
+        # Run through a small parent that reports its one child's peak RSS (as the last line of stderr).
+        parent = (
+            "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+        )
         process = subprocess.Popen(
-            [RWA, "watch", "--once", "--quiet", "--from", str(first), "--db", str(database)],
+            [sys.executable, "-c", parent, RWA, "watch", "--once", "--quiet", "--from", str(first), "--db", str(database)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         assert process.stderr is not None
@@ -137,7 +144,7 @@ def main() -> None:
         rest = process.stderr.read()
         assert process.wait() in (0, 3), rest
         done = time.monotonic()
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak_mib = int(rest.strip().splitlines()[-1]) / 1024
         indexed = sqlite3.connect(database).execute("SELECT COUNT(*) FROM events").fetchone()[0]
         print(
             f"  backfill: {indexed} events indexed in {done - running:.1f}s: {indexed / (done - running):,.0f} events/s "

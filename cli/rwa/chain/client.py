@@ -487,9 +487,9 @@ class Chain:
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
         """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, at most
         ``span`` blocks each: a range the node refuses as too large is halved (down to one block), as
-        is the range after one that held more than ``LOGS_PER_RANGE`` logs; after a quieter one the
-        span grows back (doubling, up to ``span``)."""
-        current = max(1, span)
+        is the range after one that held more than ``LOGS_PER_RANGE`` logs; the first range is one
+        block and after each quieter one the span doubles, up to ``span``."""
+        current = 1  # a slow start: how many logs a block holds is unknown until asked
         start = from_block
         while start <= to_block:
             end = min(to_block, start + current - 1)
