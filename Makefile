@@ -90,6 +90,7 @@ bench: setup
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
+	$(BIN)/python bench/watch_figures.py
 
 clean:
 	-$(BIN)/rwa node stop

@@ -15,7 +15,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cli" / "rwa"
 #: Lowest first. ``rwa/__init__.py`` holds only the version; ``__main__`` runs the CLI.
-LAYERS = ("core", "chain", "deploy", "admin", "domain", "cli", "testing")
+LAYERS = ("core", "chain", "deploy", "admin", "domain", "watch", "cli", "testing")
 TOP_LEVEL = {"rwa": -1, "rwa.__main__": len(LAYERS)}
 
 

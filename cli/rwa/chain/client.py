@@ -57,6 +57,19 @@ BATCH_SIZE = 250
 
 
 
+#: What nodes say when an ``eth_getLogs`` range is too large for them (geth, Infura, Alchemy,
+#: QuickNode, anvil's proxies): the watcher halves the range.
+RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "range is too", "response size")
+
+
+#: Logs per ``eth_getLogs`` answer the watcher aims at: past it, the next range is halved.
+LOGS_PER_RANGE = 10_000
+
+
+class RangeRefused(RwaError):
+    """A node refused an ``eth_getLogs`` range as too large."""
+
+
 def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: float = 2.0) -> Any:
     """A bare JSON-RPC call, for probing a node without loading Ape."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
@@ -453,6 +466,72 @@ class Chain:
             topics = ["0x" + bytes(t).hex() for t in log["topics"]]
             if topics and topics[0] == topic:
                 found.append(_event(get_event_data(self.web3.codec, abi_item, log)))
+        return found
+
+    # --- logs and blocks, raw (the watcher) -------------------------------------------------
+
+    def logs(self, addresses: Sequence[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
+        """Raw ``eth_getLogs`` of ``addresses`` over ``[from_block, to_block]``, as the node gives them
+        (hex fields); :class:`RangeRefused` when the node refuses the range as too large."""
+        query = {"address": [to_checksum_address(a) for a in addresses], "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        reply = dict(self.web3.provider.make_request("eth_getLogs", [query]))
+        if "error" in reply:
+            error = reply["error"]
+            message = str(error.get("message") if isinstance(error, dict) else error)
+            if any(hint in message.lower() for hint in RANGE_REFUSALS):
+                raise RangeRefused(message)
+            raise RwaError(f"eth_getLogs failed: {message}")
+        return list(reply.get("result") or [])
+
+    def logs_in_ranges(
+        self, addresses: Sequence[str], from_block: int, to_block: int, span: int
+    ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
+        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, at most
+        ``span`` blocks each: a range the node refuses as too large is halved (down to one block), as
+        is the range after one that held more than ``LOGS_PER_RANGE`` logs; the first range is one
+        block and after each quieter one the span doubles, up to ``span``."""
+        current = 1  # a slow start: how many logs a block holds is unknown until asked
+        start = from_block
+        while start <= to_block:
+            end = min(to_block, start + current - 1)
+            try:
+                found = self.logs(addresses, start, end)
+            except RangeRefused:
+                if end == start:
+                    raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
+                current = max(1, (end - start + 1) // 2)
+                continue
+            yield start, end, found
+            start = end + 1
+            # Keep responses (and memory) bounded: a busy range shrinks the next one, a quiet one grows it.
+            current = max(1, current // 2) if len(found) > LOGS_PER_RANGE else min(span, current * 2)
+
+    def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
+        """The hash of each block (None for a block the node does not have yet), in one round trip."""
+        replies = self.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        found: dict[int, str | None] = {}
+        for number, reply in zip(numbers, replies):
+            block = _result(reply, "eth_getBlockByNumber")
+            found[number] = str(block["hash"]) if block else None
+        return found
+
+    def block_times(self, numbers: Sequence[int]) -> dict[int, int]:
+        """The timestamp of each block, in one round trip."""
+        replies = self.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return {n: int(_result(r, "eth_getBlockByNumber")["timestamp"], 16) for n, r in zip(numbers, replies)}
+
+    def head(self) -> int:
+        """The latest block number, asked as a raw request (no middleware, no retries)."""
+        return int(str(_result(dict(self.web3.provider.make_request("eth_blockNumber", [])), "eth_blockNumber")), 16)
+
+    def transaction_inputs(self, hashes: Sequence[str]) -> dict[str, tuple[str | None, bytes]]:
+        """``(to, input)`` of mined transactions by hash, in one round trip."""
+        replies = self.rpc_batch([("eth_getTransactionByHash", [h]) for h in hashes])
+        found: dict[str, tuple[str | None, bytes]] = {}
+        for tx_hash, reply in zip(hashes, replies):
+            tx = _result(reply, "eth_getTransactionByHash") or {}
+            to = tx.get("to")
+            found[tx_hash] = (to_checksum_address(to) if to else None, bytes.fromhex(str(tx.get("input") or "0x")[2:]))
         return found
 
     def timestamp(self, block: int | str = "latest") -> int:

@@ -30,6 +30,8 @@ COMMANDS = {
     "split": ("rwa.cli.split", "split", "Revenue splits between payees."),
     "upgrade": ("rwa.cli.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
     "verify": ("rwa.cli.verify", "verify", "Publish the deployed contracts' source on the network's explorer."),
+    "watch": ("rwa.cli.watch", "watch", "Follow the chain and raise alerts on the events that matter."),
+    "history": ("rwa.cli.history", "history", "What the watcher saw: holders, dividends, deals, Safe proposals."),
 }
 
 

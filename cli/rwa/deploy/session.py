@@ -64,7 +64,7 @@ def open_target(
     account_alias: str | None,
     paths: ProjectPaths,
     read_only: bool = False,
-    local_signer: str = "deployer",
+    local_signer: str | None = "deployer",
     reads_only: bool = False,
     wait_lock: bool | None = None,
 ) -> Iterator[Target]:
@@ -137,14 +137,17 @@ def unlock_for_run(target: Target, ask: Callable[[str], str]) -> None:
     chain_module.unlock(account, ask(f"Passphrase of Ape account '{alias}'"), "as typed")
 
 
-def select_account(network: Network, account_alias: str | None, local_signer: str) -> Any:
+def select_account(network: Network, account_alias: str | None, local_signer: str | None) -> Any:
     """The signer: an Ape account alias, or on local chains a manifest account name (``owner2``)
-    or, with no --account, the command's ``local_signer``."""
+    or, with no --account, the command's ``local_signer`` (None: no signer, for commands that
+    never sign and should not pay for loading Ape's accounts)."""
+    if account_alias is None and local_signer is None:
+        return None
     if account_alias and network.local and account_alias in network.accounts:
         return chain_module.test_account(_local_index(network, account_alias))
     if account_alias:
         return chain_module.load_account(account_alias)
-    if network.local:
+    if network.local and local_signer is not None:
         return chain_module.test_account(_local_index(network, local_signer))
     return None
 

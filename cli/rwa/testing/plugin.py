@@ -423,7 +423,7 @@ def rwa(
         account_alias: str | None,
         command_paths: ProjectPaths,
         read_only: bool = False,
-        local_signer: str = "deployer",
+        local_signer: str | None = "deployer",
         reads_only: bool = False,
         wait_lock: bool | None = None,
     ) -> Iterator[Target]:

@@ -1,0 +1,165 @@
+"""`rwa history`: answers from the watcher's database, with no node: a property's holders at a
+block, its dividend deposits and claims, a vault's deals and their states, a Safe's executed
+proposals, and the alerts raised."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+from rwa.core.errors import RwaError
+from rwa.watch.store import Store
+
+#: A deal's state after each of its events.
+DEAL_STATES = {
+    "DealProposed": "proposed",
+    "DealAccepted": "accepted",
+    "DealFunded": "funded",
+    "DealDelivered": "delivered",
+    "DealDisputed": "disputed",
+    "DealReleased": "released",
+    "DealSettled": "settled",
+    "DealRefunded": "refunded",
+    "DealCancelled": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Rows of one question, with their columns in order."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"title": self.title, "rows": self.rows}
+
+
+class History:
+    def __init__(self, path: Path, network: str):
+        if not path.is_file():
+            raise RwaError(f"no watcher database for {network} ({path}): run `rwa watch --network {network}` first")
+        self.store = Store(path)
+        self.cursor = self.store.cursor
+        self.contracts = self.store.contracts()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def find(self, reference: str, kinds: tuple[str, ...], what: str) -> dict[str, Any]:
+        """A watched contract of one of ``kinds`` by label, label prefix (``MAIN-ST-1``), property id
+        text or address."""
+        text = reference.strip().lower()
+        pid = "0x" + keccak(text=reference.strip()).hex()
+        candidates = [c for c in self.known() if c["kind"] in kinds]
+        stages: list[Callable[[dict[str, Any]], bool]] = [
+            lambda c: str(c["address"]).lower() == text or str(c["label"]).lower() == text,
+            lambda c: str(c["label"]).lower().split(".")[0] == text,
+            lambda c: str(c.get("property_id") or "").lower() == pid,
+        ]
+        for test in stages:
+            found = [c for c in candidates if test(c)]
+            if len(found) == 1:
+                return found[0]
+        names = ", ".join(sorted(c["label"] for c in candidates)) or "none yet"
+        raise RwaError(f"no {what} '{reference}' in the watcher's database (known: {names})")
+
+    def known(self) -> list[dict[str, Any]]:
+        """The contracts the database has seen events of, with the discovered ones' facts."""
+        by_address = {c["address"]: c for c in self.contracts}
+        rows = self.store.db.execute("SELECT DISTINCT address FROM events").fetchall()
+        labels = {a: dict(c) for a, c in by_address.items()}
+        for (address,) in rows:
+            labels.setdefault(address, {"address": address, "label": address, "kind": "?", "property_id": None, "decimals": None, "parent": None})
+        return list(labels.values())
+
+    def _at(self, block: int | None) -> int | None:
+        if block is not None and self.cursor is not None and block > self.cursor:
+            raise RwaError(f"block {block} is past what the watcher has seen (block {self.cursor}): run `rwa watch` first")
+        return block
+
+    # --- questions -----------------------------------------------------------------------------
+
+    def holders(self, reference: str, block: int | None) -> Answer:
+        token = self.find(reference, ("PropertyToken",), "property")
+        at = self._at(block)
+        balances: dict[str, int] = defaultdict(int)
+        for event in self.store.events([token["address"]], ["Transfer"], at):
+            value = int(event.args["value"])
+            balances[event.args["from"]] -= value
+            balances[event.args["to"]] += value
+        decimals = token.get("decimals")
+        rows = [
+            {"wallet": wallet, "balance": _units(amount, decimals)}
+            for wallet, amount in sorted(balances.items(), key=lambda kv: (-kv[1], kv[0]))
+            if amount > 0 and int(wallet, 16) != 0
+        ]
+        where = f"block {at}" if at is not None else f"block {self.cursor} (the latest seen)"
+        return Answer(f"{token['label']}: holders at {where}", ("wallet", "balance"), rows)
+
+    def dividends(self, reference: str) -> Answer:
+        token = self.find(reference, ("PropertyToken",), "property")
+        parts = [c["address"] for c in self.contracts if c.get("parent") == token["address"]]
+        rows = []
+        for event in self.store.events([token["address"], *parts], ["Deposited", "DividendsClaimed"]):
+            deposit = event.name == "Deposited"
+            rows.append({
+                "block": event.block,
+                "kind": "deposit" if deposit else "claim",
+                "wallet": event.args["depositor" if deposit else "holder"],
+                "amount": str(event.args["amount"]),
+                "transaction": event.tx,
+            })
+        return Answer(f"{token['label']}: dividend deposits and claims (stablecoin base units)", ("block", "kind", "wallet", "amount", "transaction"), rows)
+
+    def deals(self, reference: str) -> Answer:
+        vault = self.find(reference, ("NILVault",), "vault")
+        deals: dict[int, dict[str, Any]] = {}
+        for event in self.store.events([vault["address"]], list(DEAL_STATES)):
+            deal_id = int(event.args["dealId"])
+            deal = deals.setdefault(deal_id, {"deal": deal_id, "brand": None, "amount": None, "state": None, "since": None})
+            if event.name == "DealProposed":
+                deal.update(brand=event.args["brand"], amount=str(event.args["amount"]))
+            deal.update(state=DEAL_STATES[event.name], since=event.block)
+        return Answer(f"{vault['label']}: deals", ("deal", "brand", "amount", "state", "since"), [deals[k] for k in sorted(deals)])
+
+    def proposals(self, reference: str) -> Answer:
+        safe = self.find(reference, ("SafeL2",), "Safe")
+        events = self.store.events([safe["address"]], ["SafeMultiSigTransaction", "ExecutionSuccess", "ExecutionFailure"])
+        calls = {e.tx: e.args for e in events if e.name == "SafeMultiSigTransaction"}
+        rows = []
+        for event in events:
+            if event.name == "SafeMultiSigTransaction":
+                continue
+            call = calls.get(event.tx, {})
+            data = str(call.get("data", "0x"))
+            rows.append({
+                "block": event.block,
+                "safeTxHash": event.args["txHash"],
+                "outcome": "executed" if event.name == "ExecutionSuccess" else "FAILED",
+                "to": call.get("to"),
+                "selector": data[:10] if len(data) >= 10 else "-",
+                "transaction": event.tx,
+            })
+        return Answer(f"{safe['label']}: executed proposals", ("block", "safeTxHash", "outcome", "to", "selector", "transaction"), rows)
+
+    def alerts(self) -> Answer:
+        rows = [
+            {"block": a["block"], "severity": a["severity"], "rule": a["rule"], "message": a["message"], "retracted": a["retracted"], "id": a["id"]}
+            for a in self.store.alerts()
+        ]
+        return Answer("alerts raised", ("block", "severity", "rule", "message", "retracted", "id"), rows)
+
+
+def _units(amount: int, decimals: int | None) -> str:
+    if decimals is None:
+        return str(amount)
+    text = format(Decimal(amount).scaleb(-decimals), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

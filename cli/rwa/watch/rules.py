@@ -1,0 +1,523 @@
+"""What the watcher watches and when it raises an alert.
+
+The watched contracts (:class:`Subject`) come from the deployments record and, for factory-made
+properties and vaults, from their factories' creation events. Their event ABIs come from the
+compiled artifacts. The built-in rules (:data:`BUILT_IN`) need no configuration; a team adds its own
+in a small YAML or Python file (:func:`load_custom`), validated at start with every problem listed.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
+
+from rwa.chain.artifacts import Artifact
+from rwa.chain.client import SUITE_ROLES
+from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
+from rwa.core.errors import RwaError
+
+SEVERITIES = ("info", "warning", "critical")
+#: Contract types whose events any contract of the suite may emit through its proxy.
+PROXY_TYPES = ("Beacon", "BeaconInstanceProxy", "PropertyBeaconProxy", "TransparentProxy", "UUPSProxy")
+#: Factories and what their creation events make: event, then (argument, kind, part) per contract made.
+FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    "PropertyTokenFactory": (
+        "PropertyCreated",
+        (("token", "PropertyToken", "token"), ("compliance", "ModularCompliance", "compliance"), ("distributor", "DividendDistributor", "distributor")),
+    ),
+    "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
+}
+#: A property token's functions whose Transfer events are forced transfers.
+FORCED_TRANSFER_FUNCTIONS = ("forcedTransfer", "batchForcedTransfer")
+ROLE_NAMES = {role_id(name): name for name in (*SUITE_ROLES, "DEFAULT_ADMIN_ROLE")}
+
+ANY = None
+# (category, event, contract kinds or ANY, severity): one rule per line, named "<category>.<event>".
+BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
+    (category, event, frozenset(kinds) if kinds else None, severity)
+    for category, event, kinds, severity in (
+        ("timelock", "CallScheduled", ("Timelock",), "critical"),
+        ("timelock", "CallExecuted", ("Timelock",), "warning"),
+        ("timelock", "Cancelled", ("Timelock",), "warning"),
+        ("timelock", "MinDelayChange", ("Timelock",), "critical"),
+        ("roles", "RoleGranted", ANY, "warning"),
+        ("roles", "RoleRevoked", ANY, "warning"),
+        ("roles", "RoleAdminChanged", ANY, "critical"),
+        ("ownership", "OwnershipTransferred", ANY, "critical"),
+        ("ownership", "PropertyOwnerSet", ANY, "warning"),
+        ("upgrades", "Upgraded", ANY, "critical"),
+        ("upgrades", "BeaconUpgraded", ANY, "critical"),
+        ("upgrades", "AdminChanged", ANY, "critical"),
+        ("upgrades", "BeaconSet", ANY, "critical"),
+        ("safe", "AddedOwner", ("SafeL2",), "critical"),
+        ("safe", "RemovedOwner", ("SafeL2",), "critical"),
+        ("safe", "ChangedThreshold", ("SafeL2",), "critical"),
+        ("safe", "EnabledModule", ("SafeL2",), "critical"),
+        ("safe", "DisabledModule", ("SafeL2",), "warning"),
+        ("safe", "ChangedGuard", ("SafeL2",), "critical"),
+        ("safe", "ChangedFallbackHandler", ("SafeL2",), "warning"),
+        ("safe", "ExecutionFailure", ("SafeL2",), "warning"),
+        ("safe", "ExecutionFromModuleFailure", ("SafeL2",), "warning"),
+        ("property", "Paused", ("PropertyToken",), "critical"),
+        ("property", "Unpaused", ("PropertyToken",), "warning"),
+        ("property", "AddressFrozen", ("PropertyToken",), "warning"),
+        ("property", "TokensFrozen", ("PropertyToken",), "warning"),
+        ("property", "TokensUnfrozen", ("PropertyToken",), "info"),
+        ("property", "RecoverySuccess", ("PropertyToken",), "warning"),
+        ("property", "ForcedTransfer", ("PropertyToken",), "warning"),
+        ("compliance", "ComplianceAdded", ("PropertyToken",), "warning"),
+        ("compliance", "IdentityRegistryAdded", ("PropertyToken",), "warning"),
+        ("compliance", "ComplianceEnforcementChanged", ("PropertyToken",), "critical"),
+        ("compliance", "CountryAllowed", ("ModularCompliance",), "warning"),
+        ("compliance", "ModuleAdded", ("ModularCompliance",), "warning"),
+        ("compliance", "ModuleRemoved", ("ModularCompliance",), "warning"),
+        ("compliance", "MaxBalanceSet", ("ModularCompliance",), "warning"),
+        ("compliance", "MaxHoldersSet", ("ModularCompliance",), "warning"),
+        ("compliance", "SupplyCapSet", ("ModularCompliance",), "warning"),
+        ("compliance", "LockupPeriodSet", ("ModularCompliance",), "warning"),
+        ("registry", "SanctionsUpdated", ("ComplianceRegistry",), "critical"),
+        ("vault", "Paused", ("NILVault",), "critical"),
+        ("vault", "Unpaused", ("NILVault",), "warning"),
+        ("vault", "DealDisputed", ("NILVault",), "warning"),
+        ("vault", "AthleteChanged", ("NILVault",), "warning"),
+        ("vault", "SplitterChanged", ("NILVault",), "warning"),
+    )
+)
+#: The synthetic event a forced transfer raises: a Transfer whose transaction called forcedTransfer.
+FORCED = "ForcedTransfer"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A watched contract: its address, the name alerts give it, and its contract type."""
+
+    address: str
+    label: str
+    kind: str
+    property_id: str | None = None  # a property token's on-chain id (keccak of its text id)
+    block: int | None = None  # discovered from a factory event in this block (None: from the record)
+    parent: str | None = None  # a property's compliance and distributor: its token's address
+
+
+@dataclass(frozen=True)
+class Log:
+    """A decoded event of a watched contract."""
+
+    subject: Subject
+    name: str
+    block: int
+    block_hash: str
+    tx: str
+    log_index: int
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    event: str
+    severity: str
+    kinds: frozenset[str] | None = None  # contract types it applies to (None: any)
+    addresses: frozenset[str] | None = None  # custom rules naming contracts
+    where: Mapping[str, Any] | Callable[[dict[str, Any]], bool] | None = None
+    above: Mapping[str, int] = field(default_factory=dict)
+    message: str | None = None
+
+    def applies(self, log: Log) -> bool:
+        if log.name != self.event:
+            return False
+        if self.kinds is not None and log.subject.kind not in self.kinds:
+            return False
+        if self.addresses is not None and log.subject.address not in self.addresses:
+            return False
+        if callable(self.where):
+            if not self.where(dict(log.args)):
+                return False
+        elif self.where and not all(_same(log.args.get(key), wanted) for key, wanted in self.where.items()):
+            return False
+        return all(_number(log.args.get(key)) > limit for key, limit in self.above.items())
+
+
+def built_in_rules() -> list[Rule]:
+    return [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, str) and isinstance(value, str) and wanted.startswith("0x"):
+        return wanted.lower() == value.lower()
+    if isinstance(wanted, bool) or isinstance(value, bool):
+        return bool(value) == bool(wanted)
+    try:
+        return _number(value) == _number(wanted)
+    except (TypeError, ValueError):
+        return bool(value == wanted)
+
+
+def _number(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    return int(Decimal(str(value)))
+
+
+# --- event ABIs and decoding ------------------------------------------------------------------------
+
+
+class Decoder:
+    """Event ABIs by contract type, from the compiled artifacts (with the proxies' own events)."""
+
+    def __init__(self, artifacts: Mapping[str, Artifact], recorded_abis: Mapping[str, Sequence[Mapping[str, Any]]] = {}):
+        self.artifacts = artifacts
+        self.recorded = recorded_abis
+        proxy_items = [i for name in PROXY_TYPES if name in artifacts for i in artifacts[name].abi if i.get("type") == "event"]
+        self.proxy_events = proxy_items
+        self._by_kind: dict[str, dict[tuple[str, int], Mapping[str, Any]]] = {}
+
+    def events(self, kind: str) -> dict[tuple[str, int], Mapping[str, Any]]:
+        """(topic0, number of topics) -> event ABI, for a contract type."""
+        if kind not in self._by_kind:
+            items = list(self.artifacts[kind].abi) if kind in self.artifacts else list(self.recorded.get(kind, []))
+            table: dict[tuple[str, int], Mapping[str, Any]] = {}
+            for item in [*self.proxy_events, *items]:
+                if item.get("type") != "event" or item.get("anonymous"):
+                    continue
+                topic = "0x" + keccak(text=signature(item)).hex()
+                indexed = sum(1 for i in item.get("inputs", []) if i.get("indexed"))
+                table[(topic, indexed + 1)] = item
+            self._by_kind[kind] = table
+        return self._by_kind[kind]
+
+    def event_names(self, kind: str) -> set[str]:
+        names = {str(item["name"]) for item in self.events(kind).values()}
+        return names | ({FORCED} if kind == "PropertyToken" else set())
+
+    def event_inputs(self, kind: str, name: str) -> list[Mapping[str, Any]] | None:
+        if name == FORCED and kind == "PropertyToken":
+            name = "Transfer"
+        for item in self.events(kind).values():
+            if item["name"] == name:
+                return list(item.get("inputs", []))
+        return None
+
+    def _arguments(self, item: Mapping[str, Any], topics: Sequence[str], data: bytes) -> dict[str, Any]:
+        """An event's arguments by name, as JSON values: one-word values are read straight from
+        their 32 bytes (most events have only those), others through eth_abi."""
+        inputs = list(item.get("inputs", []))
+        plain = [type_string(i) for i in inputs if not i.get("indexed")]
+        words: Iterable[Any]
+        if all(_one_word(kind) for kind in plain) and len(data) == 32 * len(plain):
+            words = (_word(kind, data[32 * n : 32 * n + 32]) for n, kind in enumerate(plain))
+        else:
+            words = (jsonable(v) for v in decode(plain, data))
+        values = iter(words)
+        indexed = iter(topics)
+        args: dict[str, Any] = {}
+        for n, spec in enumerate(inputs):
+            key = spec.get("name") or f"arg{n}"
+            if spec.get("indexed"):
+                topic = bytes.fromhex(next(indexed)[2:])
+                kind = type_string(spec)
+                if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+                    args[key] = "0x" + topic.hex()  # a dynamic indexed value: only its hash is logged
+                else:
+                    args[key] = _word(kind, topic)
+            else:
+                args[key] = next(values)
+        return args
+
+    def decode(self, subject: Subject, raw: Mapping[str, Any]) -> Log | None:
+        """A raw log (``eth_getLogs``) of ``subject``, decoded; None when its ABI has no such event."""
+        topics = [str(t) for t in raw.get("topics") or []]
+        if not topics:
+            return None
+        item = self.events(subject.kind).get((topics[0].lower(), len(topics)))
+        if item is None:
+            return None
+        data = bytes.fromhex(str(raw.get("data") or "0x")[2:])
+        try:
+            args = self._arguments(item, topics[1:], data)
+        except Exception:
+            return None
+        return Log(
+            subject=subject,
+            name=str(item["name"]),
+            block=int(str(raw["blockNumber"]), 16),
+            block_hash=str(raw["blockHash"]),
+            tx=str(raw["transactionHash"]),
+            log_index=int(str(raw["logIndex"]), 16),
+            args=args,
+        )
+
+
+ONE_WORD = ("address", "bool")
+
+
+def _one_word(kind: str) -> bool:
+    """A static type that takes one 32-byte word (address, bool, uintN, intN, bytesN)."""
+    return kind in ONE_WORD or (kind.startswith(("uint", "int", "bytes")) and kind != "bytes" and not kind.endswith("]"))
+
+
+@lru_cache(maxsize=65536)
+def _address(word: bytes) -> str:
+    return str(to_checksum_address(word[12:]))
+
+
+def _word(kind: str, word: bytes) -> Any:
+    """One 32-byte ABI word of a static type as the JSON value :func:`jsonable` gives."""
+    if kind == "address":
+        return _address(word)
+    if kind == "bool":
+        return word[-1] == 1
+    if kind.startswith("uint"):
+        return jsonable(int.from_bytes(word, "big"))
+    if kind.startswith("int"):
+        return jsonable(int.from_bytes(word, "big", signed=True))
+    if kind.startswith("bytes"):
+        return "0x" + word[: int(kind[5:])].hex()
+    return jsonable(decode([kind], word)[0])
+
+
+# --- custom rules -----------------------------------------------------------------------------------
+
+
+class RulesError(RwaError):
+    """A custom rules file with problems: one ``error:`` line each."""
+
+    exit_code = 2
+
+    def __init__(self, source: Path, problems: list[str]):
+        self.problems = [f"{source.name}: {p}" for p in problems]
+        super().__init__("\nerror: ".join(self.problems))
+
+
+RULE_KEYS = {"name", "event", "contract", "where", "above", "severity", "message"}
+
+
+def load_custom(path: Path, subjects: Iterable[Subject], decoder: Decoder, taken: Iterable[str] = ()) -> list[Rule]:
+    """The rules of a YAML (``rules:`` list) or Python (``RULES`` list) file, checked against the
+    watched contracts and their ABIs; every problem is listed at once (:class:`RulesError`)."""
+    if not path.is_file():
+        raise RwaError(f"no rules file {path}")
+    try:
+        if path.suffix == ".py":
+            entries = runpy.run_path(str(path)).get("RULES")
+            shape = "a RULES list"
+        else:
+            import yaml
+
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            entries = document.get("rules") if isinstance(document, dict) else None
+            shape = "a top-level `rules:` list"
+    except Exception as exc:
+        raise RulesError(path, [f"cannot be read: {' '.join(str(exc).split())[:200]}"]) from None
+    if not isinstance(entries, list) or not entries:
+        raise RulesError(path, [f"needs {shape} of rules"])
+    problems: list[str] = []
+    rules: list[Rule] = []
+    names = set(taken)
+    known = list(subjects)
+    for number, entry in enumerate(entries, 1):
+        rule, found = _custom_rule(number, entry, known, decoder, names)
+        problems += found
+        if rule is not None:
+            names.add(rule.name)
+            rules.append(rule)
+    if problems:
+        raise RulesError(path, problems)
+    return rules
+
+
+def _custom_rule(
+    number: int, entry: Any, subjects: list[Subject], decoder: Decoder, names: set[str]
+) -> tuple[Rule | None, list[str]]:
+    where_at = f"rule {number}"
+    if not isinstance(entry, dict):
+        return None, [f"{where_at} is not a mapping (name, event, contract, where, above, severity, message)"]
+    name = entry.get("name")
+    if isinstance(name, str) and name:
+        where_at = f"rule {number} ({name})"
+    problems = [f"{where_at}: unknown key '{k}' (known: {', '.join(sorted(RULE_KEYS))})" for k in entry if k not in RULE_KEYS]
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where_at}: needs a name")
+    elif name in names:
+        problems.append(f"{where_at}: the name '{name}' is taken")
+    event = entry.get("event")
+    if not isinstance(event, str) or not event:
+        problems.append(f"{where_at}: needs an event (Transfer, say)")
+        return None, problems
+    severity = entry.get("severity", "warning")
+    if severity not in SEVERITIES:
+        problems.append(f"{where_at}: severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    selector = entry.get("contract")
+    kinds: frozenset[str] | None = None
+    addresses: frozenset[str] | None = None
+    if selector is None:
+        matched = [s for s in subjects if event in decoder.event_names(s.kind)]
+        kind_names = {s.kind for s in matched}
+        if not matched:
+            problems.append(f"{where_at}: no watched contract emits {event}")
+    else:
+        text = str(selector)
+        matched = [s for s in subjects if text.lower() in (s.address.lower(), s.label.lower())]
+        if matched:
+            addresses = frozenset(s.address for s in matched)
+        elif text in decoder.artifacts:
+            kinds = frozenset({text})
+            matched = []
+        else:
+            problems.append(f"{where_at}: unknown contract '{text}' (a recorded name, an address or a contract type)")
+            return None, problems
+        kind_names = {s.kind for s in matched} | set(kinds or ())
+        lacking = sorted(k for k in kind_names if event not in decoder.event_names(k))
+        if lacking:
+            problems.append(f"{where_at}: {text} ({', '.join(lacking)}) has no event {event}")
+            return None, problems
+    inputs = {str(i.get("name")): type_string(i) for k in sorted(kind_names) for i in (decoder.event_inputs(k, event) or [])}
+    where = entry.get("where")
+    if where is not None and not callable(where):
+        if not isinstance(where, dict):
+            problems.append(f"{where_at}: where must map arguments of {event} to values")
+        else:
+            problems += [f"{where_at}: {event} has no argument '{k}' (it has {', '.join(inputs) or 'none'})" for k in where if k not in inputs]
+    above = entry.get("above") or {}
+    limits: dict[str, int] = {}
+    if not isinstance(above, dict):
+        problems.append(f"{where_at}: above must map numeric arguments of {event} to thresholds")
+    else:
+        for key, value in above.items():
+            if key not in inputs:
+                problems.append(f"{where_at}: {event} has no argument '{key}' (it has {', '.join(inputs) or 'none'})")
+            elif not inputs[key].startswith(("uint", "int")):
+                problems.append(f"{where_at}: above: {event}.{key} is a {inputs[key]}, not a number")
+            else:
+                try:
+                    limits[key] = int(Decimal(str(value)))
+                except (InvalidOperation, ValueError):
+                    problems.append(f"{where_at}: above: {key} must be a number (1000e18, say), not {value!r}")
+    message = entry.get("message")
+    if message is not None:
+        try:
+            str(message).format(**{k: "" for k in inputs}, contract="", event="", block="", tx="")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"{where_at}: message names an unknown field {exc} (use the event's arguments, contract, event, block, tx)")
+    if problems:
+        return None, problems
+    return Rule(str(name), event, str(severity), kinds, addresses, where, limits, str(message) if message else None), []
+
+
+# --- messages ---------------------------------------------------------------------------------------
+
+
+def short(address: Any) -> str:
+    return str(address)
+
+
+def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None = None) -> str:
+    """One line for an alert: the custom rule's message, or the built-in wording of the event."""
+    args = log.args
+    if rule.message:
+        return rule.message.format(**args, contract=log.subject.label, event=log.name, block=log.block, tx=log.tx)
+
+    def who(key: str) -> str:
+        address = str(args.get(key, ""))
+        try:
+            label = names.get(to_checksum_address(address))
+        except ValueError:
+            label = None
+        return f"{address} ({label})" if label else address
+
+    def role(key: str) -> str:
+        value = args.get(key, "")
+        try:
+            return ROLE_NAMES.get(bytes.fromhex(str(value)[2:]), str(value))
+        except ValueError:
+            return str(value)
+
+    where = log.subject.label
+    texts: dict[str, Callable[[], str]] = {
+        "RoleGranted": lambda: f"{where}: {role('role')} granted to {who('account')} by {who('sender')}",
+        "RoleRevoked": lambda: f"{where}: {role('role')} revoked from {who('account')} by {who('sender')}",
+        "RoleAdminChanged": lambda: f"{where}: admin role of {role('role')} changed to {role('newAdminRole')}",
+        "OwnershipTransferred": lambda: f"{where}: ownership moved from {who('previousOwner')} to {who('newOwner')}",
+        "Upgraded": lambda: f"{where}: implementation upgraded to {who('implementation')}",
+        "BeaconUpgraded": lambda: f"{where}: beacon changed to {who('beacon')}",
+        "AdminChanged": lambda: f"{where}: proxy admin changed from {who('previousAdmin')} to {who('newAdmin')}",
+        "AddedOwner": lambda: f"{where}: owner {who('owner')} added",
+        "RemovedOwner": lambda: f"{where}: owner {who('owner')} removed",
+        "ChangedThreshold": lambda: f"{where}: threshold changed to {args.get('threshold')}",
+        "EnabledModule": lambda: f"{where}: module {who('module')} enabled",
+        "DisabledModule": lambda: f"{where}: module {who('module')} disabled",
+        "ChangedGuard": lambda: f"{where}: guard set to {who('guard')}",
+        "ExecutionFailure": lambda: f"{where}: execution of Safe transaction {args.get('txHash')} FAILED",
+        "Paused": lambda: f"{where}: PAUSED by {who(next(iter(args)))}",
+        "Unpaused": lambda: f"{where}: unpaused by {who(next(iter(args)))}",
+        "AddressFrozen": lambda: f"{where}: {who('_userAddress')} {'frozen' if args.get('_isFrozen') else 'unfrozen'} by {who('_owner')}",
+        "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
+        FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
+        "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
+        "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
+        "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
+        "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
+        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} to {_duration(int(args.get('newDuration', 0)))}",
+    }
+    if extra is not None:
+        return extra
+    if log.name in texts:
+        return texts[log.name]()
+    shown = ", ".join(f"{k}={v}" for k, v in args.items())
+    return f"{where}: {log.name}({shown})"
+
+
+def _duration(seconds: int) -> str:
+    seconds = max(0, seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h {rest // 60:02d}m"
+
+
+def describe_call(function: str, contract: str, args: Sequence[Any], names: Mapping[str, str]) -> str:
+    """What a scheduled call will do, in words where the function is a known admin act."""
+
+    def named(value: Any) -> str:
+        text = str(value)
+        try:
+            label = names.get(to_checksum_address(text)) if text.startswith("0x") and len(text) == 42 else None
+        except ValueError:
+            label = None
+        return f"{text} ({label})" if label else text
+
+    role = ROLE_NAMES.get(bytes.fromhex(str(args[0])[2:]), str(args[0])) if args and str(args[0]).startswith("0x") and len(str(args[0])) == 66 else None
+    if function in ("upgradeTo", "upgradeToAndCall") and args:
+        return f"upgrade {contract} to {named(args[0])}"
+    if function == "upgradeAndCall" and len(args) > 1:
+        return f"upgrade {named(args[0])} to {named(args[1])}"
+    if function in ("grantRole", "revokeRole") and role and len(args) > 1:
+        verb = "grant" if function == "grantRole" else "revoke"
+        return f"{verb} {role} on {contract} {'to' if verb == 'grant' else 'from'} {named(args[1])}"
+    if function in ("pause", "unpause"):
+        return f"{function} {contract}"
+    if function == "transferOwnership" and args:
+        return f"transfer ownership of {contract} to {named(args[0])}"
+    shown = ", ".join(named(a) for a in args)
+    return f"{function}({shown}) on {contract}"
+
+
+def scheduled_text(where: str, what: str, delay: int, ready_at: int, now: int) -> str:
+    left = ready_at - now
+    when = f"in {_duration(left)}" if left > 0 else "now"
+    from datetime import UTC, datetime
+
+    at = datetime.fromtimestamp(ready_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{where}: scheduled {what}; executable {when} (at {at}, delay {_duration(delay)})"
+
+
+def is_zero(address: Any) -> bool:
+    return str(address).lower() == ZERO_ADDRESS

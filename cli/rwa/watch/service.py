@@ -1,0 +1,68 @@
+"""Setting up a watcher for a command: its database, rules and sinks, all checked before it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rwa.deploy.context import Target
+from rwa.watch import rules as rules_module
+from rwa.watch.sinks import Delivery, JsonLinesSink, TerminalSink, webhooks_from
+from rwa.watch.store import Store
+from rwa.watch.watcher import DEFAULT_SPAN, LIVE_CONFIRMATIONS, LOCAL_CONFIRMATIONS, Watcher, database_path
+
+
+@dataclass
+class Settings:
+    from_block: int | None = None
+    until: int | None = None
+    once: bool = False
+    confirmations: int | None = None
+    rules_file: Path | None = None
+    jsonl: Path | None = None
+    webhooks: tuple[str, ...] = ()
+    terminal: bool = True
+    poll: float = 1.0
+    span: int = DEFAULT_SPAN
+    database: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_confirmations(target: Target) -> int:
+    """The network's ``watch_confirmations`` parameter when the manifest sets one, else 0 on local
+    chains and 12 elsewhere."""
+    value = target.network.params.get("watch_confirmations")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return LOCAL_CONFIRMATIONS if target.network.local else LIVE_CONFIRMATIONS
+
+
+def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, Any]], None], say: Callable[[str], None]) -> Watcher:
+    """A watcher ready to run: every refusal (another chain's database, a bad rules file, a bad
+    webhook URL) comes before anything is fetched."""
+    hooks = webhooks_from(settings.webhooks)
+    sinks: list[Any] = [TerminalSink(show)] if settings.terminal else []
+    if settings.jsonl is not None:
+        sinks.append(JsonLinesSink(settings.jsonl))
+    sinks.extend(hooks)
+    store = Store(settings.database or database_path(target.paths, target.network.name))
+    try:
+        store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
+        confirmations = settings.confirmations
+        if confirmations is None:
+            confirmations = default_confirmations(target)
+        watcher = Watcher(target, store, [], Delivery(store, sinks, say), say, confirmations, settings.span)
+        rules = rules_module.built_in_rules()
+        if settings.rules_file is not None:
+            rules += rules_module.load_custom(settings.rules_file, watcher.subjects.values(), watcher.decoder, [r.name for r in rules])
+        watcher.rules = rules
+    except BaseException:
+        store.close()
+        raise
+    for hook in hooks:
+        reason = hook.reachable()
+        if reason is not None:
+            say(f"webhook {hook.label} unreachable at start ({reason}): alerts are kept and retried until it answers")
+    return watcher

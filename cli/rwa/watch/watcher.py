@@ -1,0 +1,406 @@
+"""The watcher: follows a network's chain, keeps the events of its contracts and raises alerts.
+
+Each step fetches the logs of every watched contract over a range of confirmed blocks (ranges
+adapt: halved when the node refuses one as too large), discovers what the factories made in it,
+decodes the events, evaluates the rules and commits the events, alerts and the cursor's advance in
+one SQLite transaction. Before each step the newest processed block's hash is compared with the
+chain's: after a reorganisation the watcher goes back to the newest block both agree on, retracts
+the alerts of the blocks undone, and evaluates the new blocks again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+from rwa.admin.decode import Known, Undecodable, decode_call
+from rwa.admin.governance import known as known_abis
+from rwa.chain.client import Chain, Read
+from rwa.core.abi import signature
+from rwa.core.errors import RwaError
+from rwa.core.project import ProjectPaths
+from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
+from rwa.deploy.records import recorded_contracts
+from rwa.watch import rules as rules_module
+from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
+from rwa.watch.sinks import Delivery
+from rwa.watch.store import Store, StoredEvent
+
+#: Blocks per eth_getLogs range at most (public RPCs cap ranges; a refusal halves it).
+DEFAULT_SPAN = 2000
+#: Confirmations waited per network when --confirmations is not given: none on local chains.
+LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
+#: The longest pause between two tries of an RPC that does not answer.
+MAX_BACKOFF_SECONDS = 30.0
+DECIMALS_ABI = [{"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]}]
+
+
+def database_path(paths: ProjectPaths, network: str) -> Path:
+    """A network's watcher database: ``<state dir>/watch/<network>.sqlite``."""
+    return paths.state_dir / "watch" / f"{network}.sqlite"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def transient(exc: BaseException) -> bool:
+    """An RPC that did not answer (dropped, restarting, timed out): tried again with backoff."""
+    import requests
+
+    return isinstance(exc, (OSError, TimeoutError, requests.exceptions.RequestException))
+
+
+def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
+    """Every recorded contract but the stablecoin (others' token: its transfers are not ours)."""
+    stablecoin = resolve_param(target, record, "stablecoin")
+    skip = {str(stablecoin).lower()} if isinstance(stablecoin, str) else set()
+    found = []
+    for name, entry in recorded_contracts(record):
+        address = to_checksum_address(entry["address"])
+        if address.lower() in skip:
+            continue
+        found.append(Subject(address, name, str(entry["contractType"])))
+    return found
+
+
+def start_block(record: dict[str, Any]) -> int:
+    """Where a new database starts: the earliest block the record names (0 when it names none)."""
+    blocks = [entry.get("blockNumber") for _, entry in recorded_contracts(record)]
+    known = [int(b) for b in blocks if isinstance(b, int)]
+    return min(known) if known else 0
+
+
+@dataclass
+class Watcher:
+    target: Target
+    store: Store
+    rules: list[Rule]
+    delivery: Delivery
+    say: Callable[[str], None]
+    confirmations: int
+    span: int = DEFAULT_SPAN
+    subjects: dict[str, Subject] = field(default_factory=dict)
+    raised: int = 0
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        record = load_record(self.target)
+        if record is None:
+            raise RwaError(f"nothing deployed on {self.target.network.name} yet: run `rwa deploy`")
+        self.record = record
+        self.chain: Chain = self.target.chain
+        self.decoder = Decoder(self.target.artifacts, {str(e["contractType"]): e["abi"] for _, e in recorded_contracts(record)})
+        self.recorded = record_subjects(self.target, record)
+        self.recorded_names = {s.address: s.label for s in self.recorded}
+        self.known: Known = known_abis(self.target)
+        deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
+        self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
+        self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
+        token = self.target.artifacts.get("PropertyToken")
+        self.forced_selectors = {
+            keccak(text=signature(item))[:4]
+            for item in (token.abi if token else [])
+            if item.get("type") == "function" and item.get("name") in FORCED_TRANSFER_FUNCTIONS
+        }
+        with self.store.transaction() as db:
+            for subject in self.recorded:
+                self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
+        self.reload()
+
+    # --- the watched set ----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """The watched contracts: the record's, and those discovered earlier (from the database)."""
+        self.subjects = {s.address: s for s in self.recorded}
+        for row in self.store.contracts():
+            address = str(row["address"])
+            # discovered, or recorded and seen made by its factory (which tells its property id)
+            if address not in self.subjects or self.subjects[address].block is None:
+                self.subjects[address] = Subject(address, row["label"], row["kind"], row["property_id"], row["block"], row["parent"])
+
+    def names(self) -> dict[str, str]:
+        return {**self.accounts, **{a: s.label for a, s in self.subjects.items()}}
+
+    # --- following the chain ----------------------------------------------------------------------
+
+    def run(self, once: bool, until: int | None, poll: float, from_block: int | None) -> int:
+        """Follow the chain (``once``: up to the confirmed head or ``until``, then return); the number
+        of alerts raised."""
+        backoff = 0.5
+        down_since: float | None = None
+        begun = False
+        while True:
+            try:
+                if not begun:
+                    self._begin(from_block)
+                    begun = True
+                self._check_reorg()
+                tip = self.chain.head() - self.confirmations
+                if until is not None:
+                    tip = min(tip, until)
+                cursor = self.store.cursor
+                assert cursor is not None
+                if tip > cursor:
+                    self._advance(cursor + 1, tip)
+                behind = (self.store.cursor or 0) < tip
+                if down_since is not None:
+                    self.say(f"RPC answers again after {time.monotonic() - down_since:.0f}s: caught up from block {cursor + 1}")
+                    down_since, backoff = None, 0.5
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                if down_since is None:
+                    down_since = time.monotonic()
+                    self.say(f"RPC not answering ({' '.join(str(exc).split())[:100]}): retrying with backoff")
+                elif once and time.monotonic() - down_since > 60:
+                    raise RwaError("the RPC has not answered for a minute; rerun to resume") from None
+                self.delivery.deliver()
+                time.sleep(backoff)
+                backoff = min(MAX_BACKOFF_SECONDS, backoff * 2)
+                continue
+            self.delivery.deliver()
+            if behind:
+                continue  # a step stopped early (new contracts, a reorganisation): the next one goes on
+            cursor = self.store.cursor
+            if once or (until is not None and cursor is not None and cursor >= until):
+                return self.raised
+            time.sleep(poll)
+
+    def _begin(self, from_block: int | None) -> None:
+        """A new database starts at ``from_block`` or the record's start; --from on an existing one
+        goes back there (what was seen is not raised again)."""
+        cursor = self.store.cursor
+        if cursor is not None and from_block is None:
+            return
+        first = start_block(self.record) if from_block is None else from_block
+        if cursor is not None and first > cursor:
+            return  # ahead of where it is: nothing to go back to
+        self._earlier_creations(first)
+        back = max(first - 1, -1)
+        hashes = self.chain.block_hashes([back]) if back >= 0 else {}
+        with self.store.transaction() as db:
+            self.store.set_cursor(db, back, hashes.get(back))
+
+    def _check_reorg(self) -> None:
+        kept = self.store.block_hashes()
+        if not kept:
+            return
+        newest, newest_hash = kept[0]
+        if self.chain.block_hashes([newest])[newest] == newest_hash:
+            return
+        current = self.chain.block_hashes([n for n, _ in kept])
+        ancestor = next(((n, h) for n, h in kept if current.get(n) == h), None)
+        if ancestor is None:
+            raise RwaError(
+                f"the chain changed below the last {len(kept)} blocks the watcher keeps (a reorganisation "
+                f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.path} aside"
+            )
+        with self.store.transaction() as db:
+            retracted = self.store.undo_after(db, ancestor[0], now_iso())
+            self.store.set_cursor(db, ancestor[0], ancestor[1])
+        self.reload()
+        self.say(
+            f"reorganisation: blocks after {ancestor[0]} were replaced; {len(retracted)} alert(s) retracted, "
+            "the new blocks are evaluated again"
+        )
+
+    def _advance(self, start: int, end: int) -> None:
+        addresses = sorted(self.subjects)
+        for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
+            found, discovered = self._discover(list(raw), first, last)
+            logs = self._decoded(found, discovered)
+            extra = self._forced(logs)
+            hashes = self.chain.block_hashes(sorted({log.block for log in logs} | {last}))
+            if hashes[last] is None or any(hashes.get(log.block) != log.block_hash for log in logs):
+                return  # the chain moved under the range: the next step sees the reorganisation
+            self._commit(logs, extra, discovered, last, hashes[last])
+            self.delivery.deliver()
+            if discovered:
+                return  # the next step fetches with the new contracts in the list
+
+    def _discover(self, raw: list[dict[str, Any]], first: int, last: int) -> tuple[list[dict[str, Any]], dict[str, Subject]]:
+        """What the factories made in the range, and the logs of those contracts in it too."""
+        discovered: dict[str, Subject] = {}
+        todo = raw
+        while todo:
+            fresh = self._creations(todo, discovered)
+            if not fresh:
+                break
+            todo = [r for _, _, logs in self.chain.logs_in_ranges(sorted(fresh), first, last, self.span) for r in logs]
+            raw = raw + todo
+        unique = {(str(r["blockNumber"]), str(r["logIndex"])): r for r in raw}
+        ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
+        return ordered, discovered
+
+    def _creations(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
+        """The contracts the factories' creation events in ``raw`` made that are not watched yet
+        (added to ``discovered``, with recorded ones that learn their property id and block)."""
+        fresh: dict[str, Subject] = {}
+        for item in raw:
+            emitter = self._checksum(item["address"])
+            subject = self.subjects.get(emitter) or discovered.get(emitter)
+            if subject is None or subject.kind not in FACTORIES:
+                continue
+            log = self.decoder.decode(subject, item)
+            event, parts = FACTORIES[subject.kind]
+            if log is None or log.name != event:
+                continue
+            made = {arg: str(to_checksum_address(str(log.args[arg]))) for arg, _, _ in parts}
+            base = self._base_label(log, made)
+            owner = made[parts[0][0]]
+            for arg, kind, part in parts:
+                address = made[arg]
+                label = self.recorded_names.get(address) or f"{base}.{part}"
+                pid = str(log.args.get("propertyId")) if kind == "PropertyToken" else None
+                made_here = Subject(address, label, kind, pid, log.block, owner if address != owner else None)
+                if address in discovered:
+                    continue
+                if address in self.subjects:  # recorded: its logs are fetched already; its facts are kept
+                    if self.subjects[address].block is None:
+                        discovered[address] = made_here
+                    continue
+                fresh[address] = discovered[address] = made_here
+        return fresh
+
+    def _earlier_creations(self, first: int) -> None:
+        """Starting at ``first`` (--from), what the factories made before it is watched too."""
+        factories = sorted(a for a, s in self.subjects.items() if s.kind in FACTORIES)
+        begin = start_block(self.record)
+        if not factories or first <= begin:
+            return
+        discovered: dict[str, Subject] = {}
+        for _, _, raw in self.chain.logs_in_ranges(factories, begin, first - 1, self.span):
+            self._creations(raw, discovered)
+        self._keep(discovered)
+        self.subjects.update(discovered)
+
+    def _keep(self, discovered: dict[str, Subject]) -> None:
+        decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
+        with self.store.transaction() as db:
+            self._keep_in(db, discovered, decimals)
+
+    def _keep_in(self, db: Any, discovered: dict[str, Subject], decimals: dict[str, int]) -> None:
+        for subject in discovered.values():
+            self.store.add_contract(
+                db, subject.address, subject.label, subject.kind, subject.parent, subject.property_id, subject.block,
+                decimals.get(subject.address),
+            )
+
+    def _checksum(self, address: str) -> str:
+        """A log's address, checksummed (once per address: the same few contracts emit every log)."""
+        found = self.checksums.get(address)
+        if found is None:
+            found = self.checksums[address] = str(to_checksum_address(address))
+        return found
+
+    def _base_label(self, log: Log, made: dict[str, str]) -> str:
+        for address in made.values():
+            name = self.recorded_names.get(address)
+            if name:
+                return name.rsplit(".", 1)[0] if "." in name else name
+        if "symbol" in log.args:
+            return str(log.args["symbol"])
+        return "vault-" + next(iter(made.values()))[2:10].lower()
+
+    def _decoded(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> list[Log]:
+        logs = []
+        for item in raw:
+            address = self._checksum(item["address"])
+            subject = self.subjects.get(address) or discovered.get(address)
+            if subject is None or item.get("removed"):
+                continue
+            log = self.decoder.decode(subject, item)
+            if log is not None:
+                logs.append(log)
+        return logs
+
+    def _forced(self, logs: Sequence[Log]) -> list[Log]:
+        """Transfers of property tokens made by forcedTransfer: the synthetic ForcedTransfer events."""
+        candidates = [
+            log for log in logs
+            if log.name == "Transfer" and log.subject.kind == "PropertyToken"
+            and not rules_module.is_zero(log.args.get("from")) and not rules_module.is_zero(log.args.get("to"))
+        ]
+        if not candidates or not self.forced_selectors:
+            return []
+        inputs = self.chain.transaction_inputs(sorted({log.tx for log in candidates}))
+        forced = []
+        for log in candidates:
+            to, data = inputs.get(log.tx, (None, b""))
+            if to == log.subject.address and data[:4] in self.forced_selectors:
+                forced.append(Log(log.subject, FORCED, log.block, log.block_hash, log.tx, log.log_index, log.args))
+        return forced
+
+    def _commit(self, logs: list[Log], extra: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
+        alerts = self._alerts([*logs, *extra])
+        decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
+        with self.store.transaction() as db:
+            self._keep_in(db, discovered, decimals)
+            self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
+            for block, block_hash in {(log.block, log.block_hash) for log in logs}:
+                self.store.remember(db, block, block_hash)
+            raised = [alert for alert in alerts if self.store.add_alert(db, alert)]
+            self.store.set_cursor(db, last, last_hash)
+        self.subjects.update(discovered)
+        self.raised += len(raised)
+
+    def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
+        if not tokens:
+            return {}
+        results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in tokens])
+        return {s.address: int(r.value) for s, r in zip(tokens, results) if r.ok}
+
+    def _alerts(self, logs: Sequence[Log]) -> list[dict[str, Any]]:
+        alerts = []
+        scheduled = sorted({log.block for log in logs if log.name == "CallScheduled"})
+        times = self.chain.block_times(scheduled) if scheduled else {}
+        names = self.names()
+        by_event: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_event.setdefault(rule.event, []).append(rule)
+        for log in logs:
+            for rule in by_event.get(log.name, ()):
+                if not rule.applies(log):
+                    continue
+                extra = self._scheduled(log, times, names) if log.name == "CallScheduled" and not rule.message else None
+                alerts.append(self._alert(rule, log, rules_module.describe(rule, log, names, extra)))
+        return alerts
+
+    def _scheduled(self, log: Log, times: dict[int, int], names: dict[str, str]) -> str:
+        args = log.args
+        delay = int(args.get("delay", 0))
+        try:
+            call = decode_call(self.known, str(args["target"]), int(args.get("value", 0)), bytes.fromhex(str(args["data"])[2:]))
+            what = rules_module.describe_call(call.function, call.contract or str(args["target"]), call.args, names)
+        except (Undecodable, ValueError, KeyError):
+            what = f"an undecodable call to {args.get('target')}"
+        ready = times.get(log.block, 0) + delay
+        return rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
+
+    def _alert(self, rule: Rule, log: Log, message: str) -> dict[str, Any]:
+        chain_id = self.chain.chain_id
+        identity = f"{chain_id}:{log.block_hash}:{log.log_index}:{rule.name}"
+        return {
+            "id": "0x" + keccak(text=identity).hex()[:32],
+            "kind": "alert",
+            "rule": rule.name,
+            "severity": rule.severity,
+            "network": self.target.network.name,
+            "chainId": chain_id,
+            "block": log.block,
+            "logIndex": log.log_index,
+            "transaction": log.tx,
+            "address": log.subject.address,
+            "contract": log.subject.label,
+            "event": log.name,
+            "message": message,
+            "args": log.args,
+            "raisedAt": now_iso(),
+        }

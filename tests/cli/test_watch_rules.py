@@ -1,0 +1,64 @@
+"""The watcher's rules without a chain: every built-in rule fires for its event on its contracts and
+no other rule does; custom rules from a Python file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rwa.core.errors import RwaError
+from rwa.watch.rules import BUILT_IN, FORCED, Decoder, Log, Subject, built_in_rules, describe, load_custom
+
+ADDRESS = "0x" + "ab" * 20
+SAMPLE = {"address": ADDRESS, "bool": True, "bytes32": "0x" + "00" * 32, "string": "x", "bytes": "0x"}
+
+
+def log_of(decoder: Decoder, kind: str, event: str) -> Log:
+    inputs = decoder.event_inputs(kind, event)
+    assert inputs is not None, (kind, event)
+    args = {i["name"]: SAMPLE.get(i["type"], 7) for i in inputs}
+    return Log(Subject(ADDRESS, f"a {kind}", kind), event, 10, "0x" + "11" * 32, "0x" + "22" * 32, 0, args)
+
+
+@pytest.fixture(scope="module")
+def decoder(compiled):
+    return Decoder(compiled)
+
+
+def test_each_built_in_rule_fires_for_its_event_and_no_other_rule_does(decoder):
+    rules = built_in_rules()
+    kinds = sorted({"Timelock", "SafeL2", "PropertyToken", "ModularCompliance", "ComplianceRegistry", "NILVault", "Beacon", "NILVaultFactory", "PropertyTokenFactory"})
+    checked = 0
+    for category, event, rule_kinds, _ in BUILT_IN:
+        for kind in sorted(rule_kinds) if rule_kinds else [k for k in kinds if event in decoder.event_names(k)]:
+            log = log_of(decoder, kind, event)
+            fired = [rule.name for rule in rules if rule.applies(log)]
+            assert fired == [f"{category}.{event}"], (kind, event, fired)
+            assert describe(rules[0], log, {}) and "{" not in describe(next(r for r in rules if r.name == fired[0]), log, {})
+            checked += 1
+    assert checked >= len(BUILT_IN)
+    # Events no rule is about raise nothing: a plain transfer, a deposit, a deal proposal.
+    for kind, event in (("PropertyToken", "Transfer"), ("DividendDistributor", "Deposited"), ("NILVault", "DealProposed")):
+        assert not [r for r in rules if r.applies(log_of(decoder, kind, event))]
+    assert FORCED in decoder.event_names("PropertyToken")
+
+
+def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path):
+    subjects = [Subject(ADDRESS, "DemoProperty", "PropertyToken")]
+    path = tmp_path / "rules.py"
+    path.write_text(
+        "RULES = [\n"
+        "    {'name': 'odd-value', 'event': 'Transfer', 'contract': 'DemoProperty', 'where': lambda a: int(a['value']) % 2 == 1},\n"
+        "]\n"
+    )
+    [rule] = load_custom(path, subjects, decoder)
+    log = log_of(decoder, "PropertyToken", "Transfer")
+    assert rule.applies(log)  # value 7
+    assert not rule.applies(Log(log.subject, "Transfer", 1, "0x", "0x", 0, {**log.args, "value": 8}))
+    path.write_text("RULES = 'nope'\n")
+    with pytest.raises(RwaError, match="needs a RULES list of rules"):
+        load_custom(path, subjects, decoder)
+    path.write_text("RULES = [\n")
+    with pytest.raises(RwaError, match="cannot be read"):
+        load_custom(path, subjects, decoder)
