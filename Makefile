@@ -66,16 +66,21 @@ slither: setup $(SLITHER_VENV)/.installed
 	$(SLITHER_VENV)/bin/python tools/slither_check.py
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
-# chain on 8545; `make test TEST_PORT=8620`): rwa.testing.environment derives them. The live-like
-# scenarios and the Sepolia rehearsal mostly wait for one-second blocks, so they run beside the rest as a second run on the
-# ten ports above (TEST_PORT+10 .. +19); their report follows the main one.
+# chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
+# runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
+# tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
+# Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
+# TEST_PORT .. +9. The two side runs' reports follow the main one's.
 LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py
+CLI_TESTS := tests/cli
 test: lint
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(LIVE_TESTS)); rest=$$?; \
+	TEST_PORT=$$((port + 20)) $(BIN)/ape test $(CLI_TESTS) $(addprefix --ignore=,$(LIVE_TESTS)) > .rwa/cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(CLI_TESTS); rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- $(CLI_TESTS), run beside the rest:"; cat .rwa/cli-tests.log; \
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
-	test $$rest -eq 0 && test $$live_status -eq 0
+	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
 # random sequences instead of make test's few short ones.
