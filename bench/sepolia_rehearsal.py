@@ -7,7 +7,8 @@ every second, Safe v1.4.1 and a stablecoin at their canonical addresses, a keyst
 unlocked from APE_ACCOUNTS_<ALIAS>_PASSPHRASE; tests/cli/rehearsal.py), twice: once at a terminal
 (a pseudo-terminal answering the one question), once with --yes. Each prints the questions asked,
 the transactions sent, the gas estimated before sending against the gas used (over the
-transactions that have an estimate), and the wall time.
+transactions that have an estimate), and the wall time; the --yes run then verifies the contracts on
+a loopback Etherscan (cli/rwa/testing/explorer.py) and prints how many were verified.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from private_chain import ROOT, free_port
 
 sys.path.insert(0, str(ROOT / "tests" / "cli"))
 
-from rehearsal import NETWORK, RWA, rehearsal  # noqa: E402
+from rehearsal import NETWORK, RWA, Rehearsal, rehearsal  # noqa: E402
 
 QUESTION = re.compile(r"(Send these \d+ step\(s\) to \w+\?|Sign:|[Pp]assphrase)")
 
@@ -68,6 +69,22 @@ def figures(label: str, port: int, terminal: bool) -> None:
         if used:
             print(f"  gas, where estimated         {used.group(2)} estimated, {used.group(1)} used ({used.group(3)}%)")
         print(f"  wall time, 1-second blocks   {wall:.1f} s (the `rwa deploy` process, start to exit)")
+        if not terminal:
+            verified(run)
+
+
+def verified(run: Rehearsal) -> None:
+    import json
+    from collections import Counter
+
+    from rwa.testing.explorer import FakeExplorer
+
+    with FakeExplorer(run.chain.url, ROOT, key="bench-key") as explorer:
+        env = {"RWA_EXPLORER_URL": explorer.url, "ETHERSCAN_API_KEY": "bench-key"}
+        summary = json.loads(run.rwa("verify", "--network", NETWORK, "--json", env=env).stdout)
+    counts = Counter(c["status"] for c in summary["contracts"])
+    print(f"  contracts verified           {counts['verified']} ({summary['submissions']} submissions; "
+          f"{counts['unsupported']} left to their publishers or without source, {counts['failed']} failed)")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from livelike import base_port
+from livelike import ROOT, base_port
 from rehearsal import NETWORK, RWA, rehearsal
 
 from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
@@ -113,3 +113,22 @@ def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
     results = json.loads(staged.rwa("safe", "execute", proposal["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
     assert results[0]["status"] == "executed", results[0]
     assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
+
+
+def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
+    """Every contract the deploy created is verified on a loopback Etherscan that checks each
+    submission against the project and the chain; the networks' own contracts are left to their
+    publishers, and a second run sends nothing."""
+    from rwa.testing.explorer import FakeExplorer
+
+    with FakeExplorer(staged.chain.url, ROOT, key="rehearsal-key") as explorer:
+        env = {"RWA_EXPLORER_URL": explorer.url, "ETHERSCAN_API_KEY": "rehearsal-key"}
+        first = json.loads(staged.rwa("verify", "--network", NETWORK, "--json", env=env).stdout)
+        statuses = {c["contract"]: c["status"] for c in first["contracts"]}
+        assert {statuses[name] for name in ("SafeSingleton", "SafeProxyFactory", "MultiSend", "Stablecoin")} == {"unsupported"}
+        assert statuses["ComplianceRegistry"] == statuses["PropertyTokenFactory"] == "verified", statuses
+        assert "failed" not in statuses.values(), statuses
+        assert first["submissions"] >= len(explorer.verified) > 10  # proxies are linked too
+        again = json.loads(staged.rwa("verify", "--network", NETWORK, "--json", env=env).stdout)
+        assert again["submissions"] == 0
+    assert staged.record()["contracts"]["ComplianceRegistry"]["verified"]["status"] == "verified"
