@@ -104,13 +104,7 @@ def show(wallet: str, network: str | None, as_json: bool) -> None:
 @json_option
 def revoke(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Delete WALLET's attestation (a sanctions flag stays)."""
-    wallet = wallet_address(wallet)
-    with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
-        registry = kyc_lib.Registry(target, via)
-        tx = registry.revoke(wallet)
-        if via:
-            return proposed(registry.propose(f"kyc revoke {wallet}"), as_json)
-        _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
+    _attestor_write("revoke", wallet, network, account, via, as_json)
 
 
 @kyc.command()
@@ -274,10 +268,15 @@ def cancel(signed_files: tuple[Path, ...], nonces: tuple[str, ...], network: str
 @json_option
 def void(wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
     """Void every unused signed attestation of WALLET, whoever signed it; its record stays as it is."""
+    _attestor_write("void", wallet, network, account, via, as_json)
+
+
+def _attestor_write(act: str, wallet: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    """One attestor act on WALLET (``revoke``, ``void``): sent, or proposed with --via; then the record."""
     wallet = wallet_address(wallet)
     with session.open_target(network, account, project.paths(), local_signer="attestor", read_only=via is not None) as target:
         registry = kyc_lib.Registry(target, via)
-        tx = registry.void(wallet)
+        tx = getattr(registry, act)(wallet)
         if via:
-            return proposed(registry.propose(f"kyc void {wallet}"), as_json)
+            return proposed(registry.propose(f"kyc {act} {wallet}"), as_json)
         _print_record({**registry.show(wallet), "transactionHash": tx}, as_json)
