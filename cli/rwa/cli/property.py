@@ -517,7 +517,9 @@ def force_transfer(
 def recover(
     reference: str, lost: str, new: str, network: str | None, account: str | None, via: str | None, as_json: bool
 ) -> None:
-    """Move everything of the LOST wallet (balance, freezes, unclaimed dividends) to NEW, a wallet of the same investor."""
+    """Move everything of the LOST wallet (balance, freezes, lockup, unclaimed dividends) to NEW, a wallet of the
+    same investor. LOST ends frozen in this property; to shut it out of every property, the attestor revokes it
+    in the registry (`rwa kyc revoke LOST`)."""
     lost_wallet, new_wallet = wallet_address(lost), wallet_address(new)
     write(
         "recover",
