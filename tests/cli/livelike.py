@@ -228,18 +228,24 @@ def complete(run: Run, record: dict[str, Any] | None) -> None:
     assert not run.target.store.journal_path(NETWORK).exists()
 
 
-def pending_at_resume(run: Run, dropped: bool = False) -> Figures:
-    """Killed while its third transaction waits in the pool; resumed while it still waits (or after
-    the node dropped it)."""
-    import threading
+def crash_while_pending(run: Run, number: int) -> None:
+    """Die right after the ``number``-th transaction left, with mining paused: it stays in the pool."""
 
     def stall(chain: Chain, raw: str, send: Any) -> None:
         run.chain.pause_mining()
         send()
         raise Crash()
 
-    with on_broadcast(3, stall):
+    with on_broadcast(number, stall):
         run.crash()
+
+
+def pending_at_resume(run: Run, dropped: bool = False) -> Figures:
+    """Killed while its third transaction waits in the pool; resumed while it still waits (or after
+    the node dropped it)."""
+    import threading
+
+    crash_while_pending(run, 3)
     assert run.chain.pending_nonce() == run.chain.mined_nonce() + 1  # ours, in the pool
     if dropped:
         from rwa.deploy.journal import Journal
@@ -261,13 +267,7 @@ def nonce_taken(run: Run, same_call: bool) -> Figures:
     from rwa.chain.client import decode_raw
     from rwa.deploy.journal import Journal
 
-    def stall(chain: Chain, raw: str, send: Any) -> None:
-        run.chain.pause_mining()
-        send()
-        raise Crash()
-
-    with on_broadcast(3, stall):
-        run.crash()
+    crash_while_pending(run, 3)
     ours = Journal(run.target.store.journal_path(NETWORK)).open_intents()[0]
     fields = decode_raw(ours.raw)
     other = {

@@ -57,6 +57,19 @@ def test_call_many_through_multicall3_keeps_each_failure_apart(deploy_target, su
     _check_batch(chain, _reads(suite, attestor, deployer))
 
 
+def _eth_call_targets(chain: Chain) -> list[str]:
+    """The addresses ``chain``'s eth_calls go to from now on, in order (a list that fills as it reads)."""
+    targets: list[str] = []
+    batch = chain.rpc_batch
+
+    def counting(requests):
+        targets.extend(params[0]["to"] for method, params in requests if method == "eth_call")
+        return batch(requests)
+
+    chain.rpc_batch = counting  # type: ignore[method-assign]
+    return targets
+
+
 def _without_multicall3(chain: Chain) -> None:
     chain.rpc_batch([("anvil_setCode", [MULTICALL3, "0x"])])
 
@@ -66,14 +79,7 @@ def test_call_many_falls_back_to_single_calls_without_multicall3(deploy_target, 
     try:
         chain = Chain(deploy_target.chain.provider)
         assert not chain.has_multicall
-        sent: list[str] = []
-        batch = chain.rpc_batch
-
-        def counting(requests):
-            sent.extend(params[0]["to"] for method, params in requests if method == "eth_call")
-            return batch(requests)
-
-        chain.rpc_batch = counting  # type: ignore[method-assign]
+        sent = _eth_call_targets(chain)
         reads = _reads(suite, attestor, deployer)
         _check_batch(chain, reads)
         assert MULTICALL3 not in sent
@@ -83,14 +89,7 @@ def test_call_many_falls_back_to_single_calls_without_multicall3(deploy_target, 
 
 def test_powers_are_read_in_one_aggregate3(deploy_target, suite, accounts):
     chain = Chain(deploy_target.chain.provider)
-    calls: list[str] = []
-    batch = chain.rpc_batch
-
-    def counting(requests):
-        calls.extend(params[0]["to"] for method, params in requests if method == "eth_call")
-        return batch(requests)
-
-    chain.rpc_batch = counting  # type: ignore[method-assign]
+    calls = _eth_call_targets(chain)
     candidates = {*(e["address"] for e in suite["contracts"].values()), *(a.address for a in accounts[:8])}
     found = control.powers(chain, suite, candidates)
     one_by_one = control.powers(Chain(deploy_target.chain.provider), suite, candidates)

@@ -114,6 +114,19 @@ def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
     return calls
 
 
+def _proposal_of(target: Target, safe: SafeState, **fields: Any) -> dict[str, Any]:
+    """A new proposal to ``safe``, with what the target and the Safe say of themselves (network,
+    chain, the Safe's name and address, the genesis the proposal is bound to)."""
+    return new_proposal(
+        network=target.network.name,
+        chain_id=target.chain.chain_id,
+        safe_name=safe.contract.name,
+        safe_address=safe.contract.address,
+        genesis_hash=target.chain.genesis_hash,
+        **fields,
+    )
+
+
 def _next_nonce(target: Target, safe: SafeState) -> int:
     pending: list[int] = [
         p["safeTx"]["nonce"]
@@ -186,18 +199,15 @@ def propose_calls(
         for call in calls:
             _simulate(target, safe.contract.address, call, abis[call.contract])
         safe_calls = calls
-    proposal = new_proposal(
-        network=target.network.name,
-        chain_id=target.chain.chain_id,
-        safe_name=safe.contract.name,
-        safe_address=safe.contract.address,
+    proposal = _proposal_of(
+        target,
+        safe,
         nonce=_next_nonce(target, safe),
         title=title or "; ".join(f"{c.contract}.{c.function}" for c in calls),
         calls=calls,
         safe_calls=safe_calls,
         multisend=multisend,
         timelock=timelock,
-        genesis_hash=target.chain.genesis_hash,
     )
     return store(target).create(proposal)
 
@@ -535,18 +545,15 @@ def import_tx_builder(target: Target, document: Any, title: str | None = None) -
         op = story.timelock
         delay = op.delay if op.delay is not None else int(target.chain.call(op.address, _abi_for(trusted, story.safe_calls[0]), "getMinDelay", []))
         timelock = {"address": op.address, "operationId": op.operationId, "salt": op.salt, "delay": delay, "stage": op.stage}
-    proposal = new_proposal(
-        network=target.network.name,
-        chain_id=target.chain.chain_id,
-        safe_name=safe.contract.name,
-        safe_address=safe.contract.address,
+    proposal = _proposal_of(
+        target,
+        safe,
         nonce=_next_nonce(target, safe),
         title=title or batch.name or "; ".join(f"{c.contract or c.address}.{c.function}" for c in story.calls),
         calls=[_planned(c) for c in story.calls],
         safe_calls=[_planned(c) for c in story.safe_calls],
         multisend=trusted.multisend,
         timelock=timelock,
-        genesis_hash=target.chain.genesis_hash,
     )
     created = store(target).create(proposal)
     return store(target).load(created["id"])
@@ -567,18 +574,15 @@ def reject(target: Target, proposal_id: str) -> dict[str, Any]:
     _require_open(proposal)
     safe = safe_state(target, proposal["safe"]["name"])
     nothing = PlannedCall(safe.contract.name, safe.contract.address, "(reject)", [], "0x")
-    rejection = new_proposal(
-        network=target.network.name,
-        chain_id=target.chain.chain_id,
-        safe_name=safe.contract.name,
-        safe_address=safe.contract.address,
+    rejection = _proposal_of(
+        target,
+        safe,
         nonce=proposal["safeTx"]["nonce"],
         title=f"reject {proposal['id']}",
         calls=[nothing],
         safe_calls=[nothing],
         multisend=None,
         rejects=proposal["id"],
-        genesis_hash=target.chain.genesis_hash,
     )
     return store(target).create(rejection)
 
@@ -602,17 +606,14 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
         if p["status"] == OPEN and (p.get("timelock") or {}).get("operationId") == operation_id
         and p["timelock"]["stage"] == "execute"
     ]
-    proposal = new_proposal(
-        network=target.network.name,
-        chain_id=target.chain.chain_id,
-        safe_name=safe.contract.name,
-        safe_address=safe.contract.address,
+    proposal = _proposal_of(
+        target,
+        safe,
         nonce=pending[0] if pending else _next_nonce(target, safe),
         title=f"cancel timelock operation {operation_id[:10]}…",
         calls=[call],
         safe_calls=[call],
         multisend=None,
-        genesis_hash=target.chain.genesis_hash,
     )
     return store(target).create(proposal)
 
@@ -661,18 +662,15 @@ def _follow_up(target: Target, schedule: dict[str, Any], safe: SafeState) -> dic
     timelock_contract = deployed(target, TIMELOCK)
     calls = [PlannedCall.from_json(c) for c in schedule["calls"]]
     run = timelock_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, "execute", calls, operation["salt"], 0)
-    proposal = new_proposal(
-        network=target.network.name,
-        chain_id=target.chain.chain_id,
-        safe_name=safe.contract.name,
-        safe_address=safe.contract.address,
+    proposal = _proposal_of(
+        target,
+        safe,
         nonce=_next_nonce(target, safe_state(target, safe.contract.name)),
         title=f"execute: {schedule['title']}",
         calls=calls,
         safe_calls=[run],
         multisend=None,
         timelock={**operation, "stage": "execute", "schedule": schedule["id"]},
-        genesis_hash=target.chain.genesis_hash,
     )
     return store(target).create(proposal)
 
