@@ -15,7 +15,8 @@ from eth_utils import is_address, to_checksum_address
 
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
-from rwa.deploy.context import Target, named_accounts, resolve_param
+from rwa.deploy.context import Target, make_resolver, named_accounts
+from rwa.deploy.planner import Pending
 from rwa.deploy.records import recorded_contracts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
@@ -145,8 +146,12 @@ def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
     record keep their entry's name)."""
     found: dict[str, str] = {}
     contracts = {to_checksum_address(e["address"]) for e in record.get("contracts", {}).values()}
+    resolver = make_resolver(target, record)
     for key in sorted(target.network.params):
-        value = resolve_param(target, record, key)
+        try:
+            value = resolver.value(target.network.params[key])
+        except Pending:
+            continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and is_address(item) and to_checksum_address(item) not in contracts:
                 found.setdefault(to_checksum_address(item), key)

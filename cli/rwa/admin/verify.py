@@ -23,14 +23,11 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.explorer import Answer, Explorer, ExplorerUnreachable, explorer_for, is_pending
 from rwa.chain.artifacts import SAFE_CONTRACTS, StandardInputs
-from rwa.chain.client import Chain
+from rwa.chain.client import BEACON_SLOT, IMPLEMENTATION_SLOT, Chain
 from rwa.core.errors import RwaError
 from rwa.deploy import records
 from rwa.deploy.context import Target, load_record
 
-#: ERC-1967's slots: where explorers (and this module) find a proxy's implementation or beacon.
-IMPLEMENTATION_SLOT = 0x360894A13BA1A3210667C828492DB98DCA3E2076CC3735A920A3CA505D382BBC
-BEACON_SLOT = 0xA3F0AD74E5423AEBFD80D3EF4346578335A9A72AEAEE59FF6CB3582B35133D50
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
 CLONE_PREFIX = bytes.fromhex("363d3d373d3d3d363d73")
 _IMPLEMENTATION_ABI = [

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import Progress
 from rich.table import Table
 
 from rwa.cli.options import (
@@ -22,7 +21,7 @@ from rwa.cli.options import (
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.render import console, emit_json, print_table
 from rwa.cli.terminal import progress_bar, status
-from rwa.core import project
+from rwa.core import csvfile, project
 from rwa.core.errors import RwaError
 from rwa.deploy import session
 from rwa.domain import property as property_lib
@@ -91,10 +90,6 @@ def write(
         if via:
             return proposed(token.propose(f"{title} {token.prop.symbol}"), as_json)
         report(token, tx, wallets, as_json)
-
-
-def progress(label: str, as_json: bool) -> Progress:
-    return progress_bar(label, as_json)
 
 
 @click.group("property", cls=Group)
@@ -343,14 +338,14 @@ def send_csv(
 ) -> None:
     """Every row of the CSV validated first, then sent in batches behind a progress bar and reported
     by ``done``, or, with ``via``, written as one proposal."""
-    text = property_lib.read_csv(csv_file)  # before opening the target, which moves to the project root
+    text = csvfile.read_text(csv_file)  # before opening the target, which moves to the project root
     with opened(reference, network, account, via) as token:
         with status(f"validating {csv_file.name}"):
             rows = validate(token, text, csv_file.name)
         if via:
             send(token, rows, size, lambda n: None)
             return proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
-        with progress(f"{verb} rows", as_json) as bar:
+        with progress_bar(f"{verb} rows", as_json) as bar:
             task = bar.add_task(verb, total=len(rows))
             hashes = send(token, rows, size, lambda n: bar.advance(task, n))
         done(token, rows, hashes)

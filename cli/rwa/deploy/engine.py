@@ -318,10 +318,6 @@ class Spent:
     gas_used: int
     gas_price: int
 
-    @property
-    def entry(self) -> str:
-        return _entry(self.key)
-
 
 #: How long one look at a pending transaction waits before checking its fees and the pool again.
 POLL_SECONDS = 2.0

@@ -16,11 +16,11 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from rwa.core.errors import RwaError
+from rwa.deploy import records
 
 
 class LockHeld(RwaError):
@@ -100,7 +100,7 @@ def hold(
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "account": account,
-            "since": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "since": records.now(),
             "command": command,
         }
         handle.seek(0)

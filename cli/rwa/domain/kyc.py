@@ -22,6 +22,7 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.admin import actions
 from rwa.admin.writer import Writer
+from rwa.chain.client import Read
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
@@ -279,8 +280,9 @@ class Registry:
         """Rows that would take flags away from a wallet's current record (kyc, aml or accredited):
         a re-import from an older or narrower sheet would otherwise quietly unverify investors."""
         found = []
-        for item in rows:
-            (investor_id, _, flags, _), _ = actions.read(self.target, self.contract, "recordOf", item.wallet)
+        reads = [Read(self.contract.address, self.contract.abi, "recordOf", (item.wallet,)) for item in rows]
+        for item, result in zip(rows, self.target.chain.call_many(reads)):  # one batch, not a call per row
+            (investor_id, _, flags, _), _ = result.unwrap()
             lost = flag_names(flags & ~item.flags)
             if investor_id and lost:
                 found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} -> {','.join(flag_names(item.flags)) or 'none'})")

@@ -22,7 +22,6 @@ from eth_utils import is_hex_address, keccak, to_checksum_address
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
-from rwa.core import csvfile
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.errors import RwaError
 from rwa.core.parse import format_duration, parse_duration, parse_int, parse_wallet
@@ -121,10 +120,6 @@ def parse_rows(text: str, decimals: int, unit: str, amount_required: bool) -> tu
     if not rows and not errors:
         errors.append("no rows")
     return rows, errors
-
-
-def read_csv(path: Path) -> str:
-    return csvfile.read_text(path)
 
 
 def refuse_rows(name: str, errors: Sequence[str]) -> None:
@@ -489,9 +484,7 @@ class Token:
             ],
             "settings": views,
             "countries": self.allowed_countries(),
-            "externalModules": [
-                str(to_checksum_address(a)) for a in actions.read(self.target, self.compliance, "externalModules")
-            ],
+            "externalModules": self._external_modules(),
             "maxExternalModules": int(actions.read(self.target, self.compliance, "MAX_EXTERNAL_MODULES")),
             "tracking": bool(actions.read(self.target, self.compliance, "isTracking")),
             "investors": int(actions.read(self.target, self.compliance, "holderCount")),
@@ -544,14 +537,17 @@ class Token:
         return self._send_compliance("setCountriesAllowed", countries, allowed)
 
     def add_external_module(self, module: str) -> str:
-        if module in self.compliance_state()["externalModules"]:
+        if module in self._external_modules():
             raise RwaError(f"{module} is already an external module of {self.prop.symbol}")
         return self._send_compliance("addExternalModule", module)
 
     def remove_external_module(self, module: str) -> str:
-        if module not in self.compliance_state()["externalModules"]:
+        if module not in self._external_modules():
             raise RwaError(f"{module} is not an external module of {self.prop.symbol}")
         return self._send_compliance("removeExternalModule", module)
+
+    def _external_modules(self) -> list[str]:
+        return [str(to_checksum_address(a)) for a in actions.read(self.target, self.compliance, "externalModules")]
 
     def _send_compliance(self, function: str, *args: Any) -> str:
         try:

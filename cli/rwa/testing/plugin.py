@@ -450,7 +450,7 @@ def rwa(
 @pytest.fixture(scope="module")
 def cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     """The installed `rwa` as real processes, on a private chain and deployments folder for one
-    test module; the chain's port is the next of TEST_PORT+1 .. TEST_PORT+9."""
+    test module; the chain's port is the next of TEST_PORT+1 .. TEST_PORT+8 (TEST_PORT+9 is the live-like chain)."""
     root = _root(request.config)
     counter = request.config.stash[PRIVATE_CHAIN_COUNTER]
     port = environment.private_port(next(counter))

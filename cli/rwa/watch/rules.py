@@ -417,10 +417,6 @@ def _custom_rule(
 # --- messages ---------------------------------------------------------------------------------------
 
 
-def short(address: Any) -> str:
-    return str(address)
-
-
 def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None = None) -> str:
     """One line for an alert: the custom rule's message, or the built-in wording of the event."""
     args = log.args

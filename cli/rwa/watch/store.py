@@ -144,14 +144,6 @@ class Store:
 
     # --- events and alerts ---------------------------------------------------------------------
 
-    def add_event(self, db: sqlite3.Connection, event: StoredEvent) -> bool:
-        """Keep an event; False when it was kept already (a block processed again after --from)."""
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.block, event.log_index, event.block_hash, event.tx, event.address, event.name, json.dumps(event.args)),
-        )
-        return cursor.rowcount == 1
-
     def add_events(self, db: sqlite3.Connection, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
         db.executemany(
@@ -204,9 +196,9 @@ class Store:
         db.execute("DELETE FROM blocks WHERE number > ?", (block,))
         return retractions
 
-    def alerts(self, include_retracted: bool = True) -> list[dict[str, Any]]:
+    def alerts(self) -> list[dict[str, Any]]:
         columns = ("id", "rule", "severity", "block", "log_index", "tx", "address", "contract", "event", "message", "args", "raised_at", "retracted")
-        query = f"SELECT {', '.join(columns)} FROM alerts" + ("" if include_retracted else " WHERE retracted = 0")
+        query = f"SELECT {', '.join(columns)} FROM alerts"
         found = []
         for row in self.db.execute(query + " ORDER BY block, log_index, rule"):
             item = dict(zip(columns, row))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from rwa.core.abi import signature
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
+from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
 from rwa.watch import rules as rules_module
 from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
@@ -44,10 +44,6 @@ DECIMALS_ABI = [{"type": "function", "name": "decimals", "stateMutability": "vie
 def database_path(paths: ProjectPaths, network: str) -> Path:
     """A network's watcher database: ``<state dir>/watch/<network>.sqlite``."""
     return paths.state_dir / "watch" / f"{network}.sqlite"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def transient(exc: BaseException) -> bool:
@@ -203,7 +199,7 @@ class Watcher:
                 f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.path} aside"
             )
         with self.store.transaction() as db:
-            retracted = self.store.undo_after(db, ancestor[0], now_iso())
+            retracted = self.store.undo_after(db, ancestor[0], records_now())
             self.store.set_cursor(db, ancestor[0], ancestor[1])
         self.reload()
         self.say(
@@ -402,5 +398,5 @@ class Watcher:
             "event": log.name,
             "message": message,
             "args": log.args,
-            "raisedAt": now_iso(),
+            "raisedAt": records_now(),
         }
