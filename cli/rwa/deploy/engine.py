@@ -253,14 +253,15 @@ def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
     plan. Sends nothing."""
     validate_target(target)
     check_no_deployer_power(target)
-    check_externals(target)
+    externals = check_externals(target)
     record = load_record(target)
     lost = lost_by_local_chain(target, record)
     if record is not None and lost:
         record = {**record, "contracts": {n: c for n, c in record["contracts"].items() if n not in lost}}
     resolver = make_resolver(target, record)
     observations = observe(target, record, resolver)
-    return plan(target.entries, record, target.artifacts, observations, resolver, lost), record
+    planned = plan(target.entries, record, target.artifacts, observations, resolver, lost)
+    return replaced(planned, externals=tuple(externals)), record
 
 
 def lost_by_local_chain(target: Target, record: dict[str, Any] | None) -> dict[str, str]:
@@ -895,7 +896,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
     if start is not None:
         executor.recover(start, {c["address"] for c in record["contracts"].values()})
     executor.begin()
-    for entry, external, code_hash in check_externals(target):
+    for entry, external, code_hash in deploy_plan.externals:  # checked when planning, under the lock
         record["contracts"][entry.name] = external_record(target, entry, external, code_hash)
     resolver = make_resolver(target, record)
     for entry in target.entries:

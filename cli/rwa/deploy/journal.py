@@ -99,14 +99,16 @@ class Journal:
     def _cut_torn_tail(self) -> None:
         """Drop a last line a crash cut short, before appending after it (else the next line would
         be glued to it, and the journal read as damaged)."""
-        if not self.path.is_file():
+        if not self.path.is_file() or self.path.stat().st_size == 0:
             return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with open(self.path, "r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with open(self.path, "r+b") as handle:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) == b"\n":  # whole: the usual case, read in one byte, not the file
+                return
+            data = self.path.read_bytes()
+            handle.truncate(data.rfind(b"\n") + 1)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def _append(self, entry: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from rwa.deploy.manifest import (
     AccountRef,
     Contract,
     Encoded,
+    External,
     Network,
     Param,
     ProxyKind,
@@ -132,6 +133,8 @@ class Step:
 class Plan:
     steps: tuple[Step, ...]
     lost: tuple[str, ...] = ()  # recorded entries a crashed local chain no longer has
+    # The external contracts checked before planning, each as (entry, External, the code hash found).
+    externals: tuple[tuple[Contract, External, str], ...] = ()
 
     @property
     def blocking(self) -> list[Step]:
