@@ -75,7 +75,10 @@ LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py
 CLI_TESTS := tests/cli
 test: lint
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
+	@# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process
+	@# would take for sources of the project's own: they go.
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
+	@rm -rf contracts/.cache
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
 	TEST_PORT=$$((port + 20)) $(BIN)/ape test $(CLI_TESTS) $(addprefix --ignore=,$(LIVE_TESTS)) > .rwa/cli-tests.log 2>&1 & cli=$$!; \
