@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +21,6 @@ from rwa.deploy import manifest as manifest_module
 from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
-
-#: ``--rpc-url`` of the running command (set by its option, for every command that talks to a chain).
-RPC_URL_OPTION: ContextVar[str | None] = ContextVar("rpc_url_option", default=None)
 
 
 def rpc_url_for(network: Network, paths: ProjectPaths, option: str | None = None) -> str:
@@ -129,23 +125,6 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
                 )
             )
         yield Target(paths, manifest, network, connected, account, compiled)
-
-
-def open_target(
-    network_name: str | None,
-    account_alias: str | None,
-    paths: ProjectPaths,
-    read_only: bool = False,
-    local_signer: str | None = "deployer",
-    reads_only: bool = False,
-    wait_lock: bool | None = None,
-) -> AbstractContextManager[Target]:
-    """The target of a command not yet on ``rwa.cli.context`` (its --rpc-url comes through
-    RPC_URL_OPTION); ``read_only``: does not sign, ``reads_only``: plain JSON-RPC on local chains."""
-    request = TargetRequest(
-        network_name, account_alias, RPC_URL_OPTION.get(), not (read_only or reads_only), local_signer, reads_only, wait_lock
-    )
-    return open_request(request, paths)
 
 
 def refuse_development_key(network: Network, alias: str, address: str) -> None:

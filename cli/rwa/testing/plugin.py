@@ -441,24 +441,6 @@ def rwa(
     test_paths = ProjectPaths(project_paths.root, deployments_override=deployments)
 
     opener = SessionOpener(suite_manifest, test_paths, compiled)
-
-    @contextmanager
-    def test_target(
-        network_name: str | None,
-        account_alias: str | None,
-        command_paths: ProjectPaths,
-        read_only: bool = False,
-        local_signer: str | None = "deployer",
-        reads_only: bool = False,
-        wait_lock: bool | None = None,
-    ) -> Iterator[Target]:
-        request = session.TargetRequest(
-            network_name, account_alias, session.RPC_URL_OPTION.get(), not (read_only or reads_only), local_signer, reads_only, wait_lock
-        )
-        with opener.open(request, command_paths) as target:
-            yield target
-
-    monkeypatch.setattr(session, "open_target", test_target)
     monkeypatch.delenv("RWA_MANIFEST", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
