@@ -70,9 +70,20 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
+SLOW = "slow: spawns processes or waits for blocks (`make test-fast` skips it); every test using `cli` is"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", SLOW)
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test of `rwa` as real processes (the ``cli`` fixture) is slow, wherever it is written."""
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _skip_revert_call_trees() -> None:
