@@ -8,7 +8,8 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
-import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {IAgentRole} from "../interfaces/IAgentRole.sol";
+import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
@@ -57,9 +58,13 @@ interface IDividendVault {
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
  * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
  * `PAUSER_ROLE` (pause only: a pause needs no delay, lifting it goes through the owner's timelock).
+ * ERC-3643's agent interface ({IAgentRole}) sits on top: {addAgent} grants all six agent roles, {removeAgent}
+ * revokes them, and {isAgent} answers whether an account holds `FORCED_TRANSFER_ROLE`, the power to move any
+ * holder's tokens, which bounds whatever other ERC-3643 software lets a token's agent do.
  */
 contract PropertyToken is
     IERC3643,
+    IAgentRole,
     IERC20Errors,
     IComplianceErrors,
     IComplianceAwareToken,
@@ -91,6 +96,8 @@ contract PropertyToken is
 
     string private constant _VERSION = "1.0.0";
 
+    uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
+    uint8 private constant _ALL_AGENT_ROLES = 63;
     uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
     uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
     uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
@@ -197,6 +204,10 @@ contract PropertyToken is
     error EmptySymbol();
     /// @notice The token was called back while it was calling its compliance (a module's hook re-entering it).
     error ReentrantCall();
+    /// @notice {addAgent} of an account that already holds every agent role.
+    error AlreadyAgent(address agent);
+    /// @notice {removeAgent} of an account that holds no agent role.
+    error NotAgent(address agent);
 
     /// @dev Refuses every state-changing entry while the token is calling its compliance: checks before the
     /// movement and notifications after it (T-REX's order) must not be interleaved with another movement.
@@ -437,9 +448,11 @@ contract PropertyToken is
      * (lockup, investor tracking, external modules are told). The lost wallet ends frozen: a possibly
      * compromised wallet can neither send nor receive again until a freezer lifts it.
      * @dev Requires `RECOVERY_ROLE`. The registry must give both wallets the same investor id.
-     * `_investorOnchainID` is kept for the standard's selector: it must be zero or the investor id as an
-     * address. Emits {Transfer}, {TokensUnfrozen}/{TokensFrozen} for frozen tokens carried over,
-     * {AddressFrozen} for the lost wallet (and for the new one when it inherits a freeze), and {RecoverySuccess}.
+     * `_investorOnchainID` is what T-REX tools pass: the identity the registry reports for the lost wallet
+     * (`identityRegistry().identity(_lostWallet)`), or zero to let the token look it up. Emits {Transfer},
+     * {TokensUnfrozen}/{TokensFrozen} for frozen tokens carried over, {AddressFrozen} for the lost wallet (and for
+     * the new one when it inherits a freeze), and {RecoverySuccess} with the registry's identity of the investor
+     * (zero only from a registry that reports none), so indexers can join on it.
      */
     function recoveryAddress(address _lostWallet, address _newWallet, address _investorOnchainID)
         external
@@ -454,9 +467,10 @@ contract PropertyToken is
         IComplianceRegistry registry = _registry($);
         _requireVerified(registry, _newWallet);
         uint128 investorId = registry.investorIdOf(_lostWallet);
+        address investorIdentity = _identityOf(registry, _lostWallet);
         if (
             investorId == 0 || registry.investorIdOf(_newWallet) != investorId
-                || (_investorOnchainID != address(0) && _investorOnchainID != address(uint160(investorId)))
+                || (_investorOnchainID != address(0) && _investorOnchainID != investorIdentity)
         ) revert RecoveryInvestorMismatch(_lostWallet, _newWallet);
 
         Account memory target = $.accounts[_newWallet];
@@ -484,7 +498,7 @@ contract PropertyToken is
             emit AddressFrozen(_newWallet, true, _msgSender());
         }
         emit AddressFrozen(_lostWallet, true, _msgSender());
-        emit RecoverySuccess(_lostWallet, _newWallet, _investorOnchainID);
+        emit RecoverySuccess(_lostWallet, _newWallet, investorIdentity);
         // The compliance is told after the move, as of every movement (it follows the new wallet's balance).
         if ($.complianceActive) {
             _tellCompliance($, abi.encodeCall(IPropertyCompliance.recovered, (_lostWallet, _newWallet, lost.balance)));
@@ -586,6 +600,41 @@ contract PropertyToken is
         if (!$.paused) revert TokenNotPaused();
         $.paused = false;
         emit Unpaused(_msgSender());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ERC-3643 agents (IAgentRole), on top of the fine-grained roles
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Makes `_agent` a full ERC-3643 agent: grants it every agent role it lacks (mint, burn, freeze,
+     * forced transfer, recovery, pause; unpausing stays the owner's).
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {RoleGranted} per role granted, then {AgentAdded}.
+     */
+    function addAgent(address _agent) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_agent == address(0)) revert ZeroAddress();
+        if (_getStorage().agentRoles[_agent] == _ALL_AGENT_ROLES) revert AlreadyAgent(_agent);
+        for (uint256 i; i < _AGENT_ROLE_COUNT; ++i) {
+            _grantRole(_agentRole(i), _agent);
+        }
+        emit AgentAdded(_agent);
+    }
+
+    /**
+     * @notice Takes every agent role from `_agent`.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {RoleRevoked} per role revoked, then {AgentRemoved}.
+     */
+    function removeAgent(address _agent) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_getStorage().agentRoles[_agent] == 0) revert NotAgent(_agent);
+        for (uint256 i; i < _AGENT_ROLE_COUNT; ++i) {
+            _revokeRole(_agentRole(i), _agent);
+        }
+        emit AgentRemoved(_agent);
+    }
+
+    /// @notice Whether `_agent` holds `FORCED_TRANSFER_ROLE` (see the contract's notes on roles).
+    function isAgent(address _agent) external view returns (bool) {
+        return hasRole(FORCED_TRANSFER_ROLE, _agent);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -795,7 +844,7 @@ contract PropertyToken is
     /// @inheritdoc AccessControlUpgradeable
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(IERC3643).interfaceId || interfaceId == type(IERC20).interfaceId
-            || super.supportsInterface(interfaceId);
+            || interfaceId == type(IAgentRole).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1026,6 +1075,15 @@ contract PropertyToken is
         revert WalletNotVerified(wallet);
     }
 
+    /// @dev The identity the registry reports for `wallet` (ERC-3643's `identity`); zero from a registry without it.
+    function _identityOf(IComplianceRegistry registry, address wallet) private view returns (address) {
+        try IIdentityRegistryView(address(registry)).identity(wallet) returns (address id) {
+            return id;
+        } catch {
+            return address(0);
+        }
+    }
+
     function _registry(PropertyTokenStorage storage $) private view returns (IComplianceRegistry) {
         return $.registryOverridden ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
     }
@@ -1134,6 +1192,11 @@ contract PropertyToken is
         roles[account] = current & ~bit;
         emit RoleRevoked(role, account, _msgSender());
         return true;
+    }
+
+    /// @dev The i-th agent role, in the order of their bits (see {_agentBit}).
+    function _agentRole(uint256 i) private pure returns (bytes32) {
+        return [MINTER_ROLE, BURNER_ROLE, FREEZER_ROLE, FORCED_TRANSFER_ROLE, RECOVERY_ROLE, PAUSER_ROLE][i];
     }
 
     function _agentBit(bytes32 role) private pure returns (uint8) {
