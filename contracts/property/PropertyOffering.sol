@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
@@ -105,17 +104,18 @@ contract PropertyOffering is ReentrancyGuardTransient {
         uint128 investorId; // the investor id its requests count under (review only)
     }
 
-    // slot 0: what every call reads
+    // slot 0: what a subscription and a claim read and write
     Status private _status;
     uint96 private _subscribed; // pending + accepted + minted tokens: what the hard cap bounds
-    uint96 private _accepted; // accepted or minted tokens: what the soft cap measures
-    // slot 1
     uint96 private _toMint; // accepted tokens not yet minted (claims)
+    // slot 1: written only by escrowed and reviewed subscriptions (immediate ones accept all they take)
+    uint96 private _accepted; // accepted or minted tokens: what the soft cap measures
     uint128 private _escrowedAccepted; // money of accepted subscriptions not yet in the treasury
     mapping(address wallet => Position) private _positions;
     mapping(uint128 investorId => uint256 tokens) private _investorTotals; // pending + accepted + minted
 
-    /// @notice Emitted for each subscription: minted at once, escrowed, or a request awaiting review.
+    /// @notice Emitted for each subscription: minted at once (`paid` then went to the treasury), escrowed, or a
+    /// request awaiting review (`pending`).
     event Subscribed(
         address indexed wallet, uint128 indexed investorId, uint256 tokens, uint256 paid, bool minted, bool pending
     );
@@ -127,7 +127,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
     event Claimed(address indexed wallet, uint256 tokens);
     /// @notice Emitted when a subscriber takes their money back.
     event Refunded(address indexed wallet, uint256 amount);
-    /// @notice Emitted when money goes to the treasury.
+    /// @notice Emitted when escrowed money goes to the treasury (an immediate subscription pays it directly:
+    /// see {Subscribed}).
     event ProceedsSent(address indexed treasury, uint256 amount);
     /// @notice Emitted at the close: `status` is Closed or Failed.
     event OfferingClosed(Status status, uint256 subscribed, uint256 accepted, address by);
@@ -306,7 +307,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
             position.pendingTokens = 0;
             position.pendingPaid = 0;
             position.refundable += uint128(money);
-            _investorTotals[position.investorId] -= requested;
+            if (_limited(t)) _investorTotals[position.investorId] -= requested;
             tokens += requested;
             emit Rejected(wallet, requested, money);
         }
@@ -324,9 +325,10 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (_status != Status.Open) revert NotOpen(_status);
         IOfferedProperty property = IOfferedProperty(t.property);
         if (block.timestamp < t.closesAt && !property.hasRole(MINTER_ROLE, msg.sender)) revert StillRunning(t.closesAt);
-        Status status = t.softCap != 0 && _accepted < t.softCap ? Status.Failed : Status.Closed;
+        uint256 acceptedTokens = _acceptedTokens(t);
+        Status status = t.softCap != 0 && acceptedTokens < t.softCap ? Status.Failed : Status.Closed;
         _status = status;
-        emit OfferingClosed(status, _subscribed, _accepted, msg.sender);
+        emit OfferingClosed(status, _subscribed, acceptedTokens, msg.sender);
         uint256 escrow = _escrowedAccepted;
         _escrowedAccepted = 0; // sent now, or refundable
         if (status == Status.Failed) _toMint = 0;
@@ -377,7 +379,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Tokens accepted (minted or to claim), what the soft cap measures.
     function accepted() external view returns (uint256) {
-        return _accepted;
+        return _acceptedTokens(_terms());
     }
 
     /// @notice Accepted tokens not minted yet (claims still due after a successful close).
@@ -407,7 +409,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         return _positions[wallet];
     }
 
-    /// @notice Tokens subscribed by investor `investorId` across its wallets (pending, accepted or minted).
+    /// @notice Tokens subscribed by investor `investorId` across its wallets (pending, accepted or minted);
+    /// kept only when the terms set a minimum or maximum per investor (0 otherwise).
     function investorTotal(uint128 investorId) external view returns (uint256) {
         return _investorTotals[investorId];
     }
@@ -435,11 +438,10 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (_status != Status.Open) revert NotOpen(_status);
         if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
         if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
-        IOfferedProperty property = IOfferedProperty(t.property);
         uint256 cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
         tokens = Math.mulDiv(cost, t.unit, t.price);
-        uint128 investorId = _requireMintable(property, wallet, tokens);
-        uint256 before = _investorTotals[investorId];
+        uint128 investorId = _requireMintable(IOfferedProperty(t.property), wallet, tokens);
+        uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
         _requireLimits(t, investorId, before, tokens);
 
         bool mintNow = t.softCap == 0 && !t.review;
@@ -450,30 +452,30 @@ contract PropertyOffering is ReentrancyGuardTransient {
             if (tokens == 0) revert ZeroAmount();
             _requireLimits(t, investorId, before, tokens);
         }
-        _investorTotals[investorId] = before + tokens;
+        if (_limited(t)) _investorTotals[investorId] = before + tokens;
         _subscribed += uint96(tokens);
-        if (mintNow) {
-            _accepted += uint96(tokens);
-            property.mint(wallet, tokens);
-            emit ProceedsSent(t.treasury, paid);
-        } else {
-            Position storage position = _positions[wallet];
-            if (t.review) {
-                if (position.pendingTokens != 0 && position.investorId != investorId) {
-                    revert InvestorChanged(wallet, position.investorId);
-                }
-                position.pendingTokens += uint96(tokens);
-                position.pendingPaid += uint128(paid);
-                position.investorId = investorId;
-            } else {
-                position.acceptedTokens += uint96(tokens);
-                position.acceptedPaid += uint128(paid);
-                _accepted += uint96(tokens);
-                _toMint += uint96(tokens);
-                _escrowedAccepted += uint128(paid);
-            }
-        }
+        if (mintNow) IOfferedProperty(t.property).mint(wallet, tokens);
+        else _hold(t, wallet, investorId, tokens, paid);
         emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+    }
+
+    /// @dev Escrows a subscription: a request awaiting review, or accepted at once (soft cap, no review).
+    function _hold(Terms memory t, address wallet, uint128 investorId, uint256 tokens, uint256 paid) private {
+        Position storage position = _positions[wallet];
+        if (t.review) {
+            if (position.pendingTokens != 0 && position.investorId != investorId) {
+                revert InvestorChanged(wallet, position.investorId);
+            }
+            position.pendingTokens += uint96(tokens);
+            position.pendingPaid += uint128(paid);
+            position.investorId = investorId;
+        } else {
+            position.acceptedTokens += uint96(tokens);
+            position.acceptedPaid += uint128(paid);
+            _accepted += uint96(tokens);
+            _toMint += uint96(tokens);
+            _escrowedAccepted += uint128(paid);
+        }
     }
 
     /**
@@ -546,7 +548,23 @@ contract PropertyOffering is ReentrancyGuardTransient {
         return IComplianceRegistry(property.identityRegistry());
     }
 
-    function _terms() private view returns (Terms memory) {
-        return abi.decode(Clones.fetchCloneArgs(address(this)), (Terms));
+    /// @dev The terms, copied from the code the factory appended them to (abi.encode of the static struct:
+    /// its memory layout, word for word) after the EIP-1167 clone's 45 bytes.
+    function _terms() private view returns (Terms memory t) {
+        assembly ("memory-safe") {
+            t := mload(0x40)
+            mstore(0x40, add(t, 0x180))
+            extcodecopy(address(), t, 45, 0x180)
+        }
+    }
+
+    /// @dev Whether investors' totals are kept: only when the terms set a limit on them.
+    function _limited(Terms memory t) private pure returns (bool) {
+        return t.minPerInvestor != 0 || t.maxPerInvestor != 0;
+    }
+
+    /// @dev Tokens accepted: every subscription is, in an offering without soft cap or review.
+    function _acceptedTokens(Terms memory t) private view returns (uint256) {
+        return t.softCap == 0 && !t.review ? _subscribed : _accepted;
     }
 }
