@@ -176,18 +176,20 @@ class Offerings:
     def offering(self, address: str, prop: Property | None = None) -> Offering:
         """The offering at ``address``, which must be one of the factory's."""
         address = to_checksum_address(address)
-        contract = actions.Deployed(OFFERING_TYPE, address, self.target.artifacts[OFFERING_TYPE].abi)
+        abi = self.target.artifacts[OFFERING_TYPE].abi
         network = self.target.network.name
         if not self.target.chain.code(address):
             raise RwaError(f"unknown offering {address} on {network} (rwa offering list shows them)")
         try:
-            t = self.read(contract, "terms")
+            t = self.read(actions.Deployed(OFFERING_TYPE, address, abi), "terms")
         except RwaError:
             raise RwaError(f"{address} is not an offering on {network} (rwa offering list shows them)") from None
         listed = [to_checksum_address(a) for a in self.read(self.factory, "offeringsOf", t[0])]
         if address not in listed:
             raise RwaError(f"{address} is not an offering of the PropertyOfferingFactory on {network}")
         prop = prop or self.properties.find(to_checksum_address(t[0]))
+        # Named by its label in proposals: the record's "PropertyOffering" is the implementation.
+        contract = actions.Deployed(f"{prop.symbol}-{listed.index(address)}", address, abi)
         return Offering(
             address, contract, prop, self.coin(t[1]), listed.index(address), to_checksum_address(t[2]),
             int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]), int(t[8]), int(t[9]), int(t[10]), bool(t[11]),
