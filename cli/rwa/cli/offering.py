@@ -145,17 +145,19 @@ def _print_offering(result: dict[str, Any]) -> None:
 @click.argument("name", metavar="OFFERING")
 @click.argument("amount")
 @click.option("--no-approve", is_flag=True, help="Refuse instead of approving the cost when the allowance is short.")
+@click.option("--mint", is_flag=True, help="Local chains: mint the cost in the MockStablecoin to the investor first.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a live network.")
-def subscribe(ctx: CommandContext, name: str, amount: str, no_approve: bool, yes: bool) -> None:
+def subscribe(ctx: CommandContext, name: str, amount: str, no_approve: bool, mint: bool, yes: bool) -> None:
     """Buy AMOUNT tokens of OFFERING (the investor signs; an approval of the cost goes first if needed)."""
     with ctx.target() as target:
         offerings = Offerings(target)
-        found, quote = offerings.quote(name, amount)
+        found, quote = offerings.quote(name, amount, mint)
         d = quote["display"]
         if quote["approve"] and no_approve:
             raise RwaError(f"the allowance {d['allowance']} is below the cost {d['cost']} (drop --no-approve to approve it)")
-        preview = (f"{d['tokens']} at {d['price']} each: {d['cost']}"
-                   f"{' (approving it first)' if quote['approve'] else ''}; allowance {d['allowance']}, {d['remaining']} remain")  # fmt: skip
+        steps = " and ".join(step for step, wanted in (("minting it", mint), ("approving it", quote["approve"])) if wanted)
+        first = f" ({steps} first)" if steps else ""
+        preview = f"{d['tokens']} at {d['price']} each: {d['cost']}{first}; allowance {d['allowance']}, {d['remaining']} remain"
         if not ctx.as_json:
             console().print(preview)
         if not target.network.local and not yes:

@@ -32,6 +32,10 @@ OFFERING_TYPE = "PropertyOffering"
 STATUSES = ("open", "closed", "failed", "cancelled")
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
+MOCK_STABLECOIN = "MockStablecoin"
+#: What the CLI uses of the stablecoin: any ERC-20's views and approve, and the local mock's faucet.
+COIN_ABI = [*ERC20_ABI, {"type": "function", "name": "mint", "stateMutability": "nonpayable",
+            "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}], "outputs": []}]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -290,7 +294,7 @@ class Offerings:
 
     # --- investors ----------------------------------------------------------------------------
 
-    def quote(self, text: str, amount_text: str) -> tuple[Offering, dict[str, Any]]:
+    def quote(self, text: str, amount_text: str, mint: bool = False) -> tuple[Offering, dict[str, Any]]:
         """What subscribing ``amount_text`` tokens costs the signer, checked: refuses a closed offering,
         an unverified investor, an amount below the minimum, above the maximum or beyond the cap, and
         too little balance. Says whether an approval must go first."""
@@ -322,13 +326,16 @@ class Offerings:
             raise RwaError(f"{offering.tokens(total)} for investor {investor} is above the maximum ({offering.tokens(offering.maximum)})")
         coin = erc20(offering.coin.address)
         balance = int(self.read(coin, "balanceOf", wallet))
-        if balance < cost:
-            raise RwaError(f"the cost {offering.coin.show(cost)} is above {wallet}'s balance ({offering.coin.show(balance)})")
+        if mint:
+            self._mockable(offering.coin)
+        elif balance < cost:
+            hint = " (on local, --mint adds it first)" if self.target.network.local else ""
+            raise RwaError(f"the cost {offering.coin.show(cost)} is above {wallet}'s balance ({offering.coin.show(balance)}){hint}")
         allowance = int(self.read(coin, "allowance", wallet, offering.address))
         return offering, {
             "offering": offering.address, "name": offering.label, "wallet": wallet, "investorId": investor,
             "amount": str(amount), "tokens": str(tokens), "cost": str(cost), "price": str(offering.price), "allowance": str(allowance),
-            "approve": allowance < cost, "remaining": str(remaining),
+            "approve": allowance < cost, "remaining": str(remaining), "mint": mint,
             "display": {"tokens": offering.tokens(tokens), "cost": offering.coin.show(cost),
                         "price": offering.coin.show(offering.price), "allowance": offering.coin.show(allowance),
                         "remaining": offering.tokens(remaining)},
@@ -337,6 +344,8 @@ class Offerings:
     def subscribe(self, offering: Offering, quote: dict[str, Any]) -> dict[str, Any]:
         """Approve the cost if the allowance is short, then subscribe (each simulated first)."""
         approval = None
+        if quote["mint"]:
+            self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], int(quote["cost"]))))
         if quote["approve"]:
             receipt = self._own(actions.Action(erc20(offering.coin.address), "approve", (offering.address, int(quote["cost"]))))
             approval = receipt.hash
@@ -402,6 +411,12 @@ class Offerings:
             return None
         return {"offering": offering.address, "status": "cancelled", "transactionHash": receipt.hash}
 
+    def _mockable(self, coin: Currency) -> None:
+        """Only the local MockStablecoin lets anyone mint (--mint)."""
+        mock = self.record.get("contracts", {}).get(MOCK_STABLECOIN)
+        if mock is None or mock["address"] != coin.address:
+            raise RwaError(f"--mint needs the local {MOCK_STABLECOIN}; {coin.symbol} on {self.target.network.name} is a real stablecoin")
+
     def _own(self, action: actions.Action) -> Receipt:
         receipt = self.writer.send(action)
         if receipt is None:
@@ -410,7 +425,7 @@ class Offerings:
 
 
 def erc20(address: str) -> actions.Deployed:
-    return actions.Deployed("ERC20", to_checksum_address(address), ERC20_ABI)
+    return actions.Deployed("ERC20", to_checksum_address(address), COIN_ABI)
 
 
 def treasury_balances(target: Target) -> dict[str, Any]:
