@@ -224,16 +224,16 @@ contract PropertyOffering is ReentrancyGuardTransient {
      */
     function refund() external nonReentrant returns (uint256 amount) {
         Terms memory t = _terms();
-        Status status = _status;
+        Status state = _status;
         Position storage position = _positions[msg.sender];
         amount = position.refundable;
         position.refundable = 0;
-        if (status != Status.Open) {
+        if (state != Status.Open) {
             amount += position.pendingPaid;
             position.pendingTokens = 0;
             position.pendingPaid = 0;
         }
-        if (status == Status.Failed || status == Status.Cancelled) {
+        if (state == Status.Failed || state == Status.Cancelled) {
             amount += position.acceptedPaid;
             position.acceptedTokens = 0;
             position.acceptedPaid = 0;
@@ -259,8 +259,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         IOfferedProperty property = IOfferedProperty(t.property);
         _requireReview(t, property, wallets.length);
         if (property.paused()) revert PropertyPaused();
-        uint256 tokens;
-        uint256 paid;
+        uint256 tokens = 0;
+        uint256 paid = 0;
         for (uint256 i; i < wallets.length; ++i) {
             address wallet = wallets[i];
             Position storage position = _positions[wallet];
@@ -297,7 +297,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
     function reject(address[] calldata wallets) external nonReentrant {
         Terms memory t = _terms();
         _requireReview(t, IOfferedProperty(t.property), wallets.length);
-        uint256 tokens;
+        uint256 tokens = 0;
         for (uint256 i; i < wallets.length; ++i) {
             address wallet = wallets[i];
             Position storage position = _positions[wallet];
@@ -326,12 +326,12 @@ contract PropertyOffering is ReentrancyGuardTransient {
         IOfferedProperty property = IOfferedProperty(t.property);
         if (block.timestamp < t.closesAt && !property.hasRole(MINTER_ROLE, msg.sender)) revert StillRunning(t.closesAt);
         uint256 acceptedTokens = _acceptedTokens(t);
-        Status status = t.softCap != 0 && acceptedTokens < t.softCap ? Status.Failed : Status.Closed;
-        _status = status;
-        emit OfferingClosed(status, _subscribed, acceptedTokens, msg.sender);
+        Status state = t.softCap != 0 && acceptedTokens < t.softCap ? Status.Failed : Status.Closed;
+        _status = state;
+        emit OfferingClosed(state, _subscribed, acceptedTokens, msg.sender);
         uint256 escrow = _escrowedAccepted;
         _escrowedAccepted = 0; // sent now, or refundable
-        if (status == Status.Failed) _toMint = 0;
+        if (state == Status.Failed) _toMint = 0;
         else _sendProceeds(t, escrow);
         if (_toMint == 0) _renounceMinter(property);
     }

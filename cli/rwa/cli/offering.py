@@ -10,10 +10,13 @@ from rich.table import Table
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group, fields
 from rwa.cli.render import console, print_table
+from rwa.core import project
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_future_time, parse_wallet
 from rwa.core.units import parse_amount
 from rwa.domain.offerings import NewTerms, Offerings, treasury_balances
+from rwa.watch.history import History
+from rwa.watch.watcher import database_path
 
 
 @click.group(cls=Group)
@@ -237,15 +240,33 @@ def refund(ctx: CommandContext, name: str) -> None:
 
 @chain_command(click.Group(), name="treasury")
 def treasury(ctx: CommandContext) -> None:
-    """The treasury (a Safe) that offering proceeds go to, and its balances."""
+    """The treasury (a Safe) that offering proceeds go to: its balances, and the inflows `rwa watch` saw."""
     with ctx.target() as target:
         result = treasury_balances(target)
+        path = database_path(project.paths(), target.network.name)
+    result["inflows"] = None
+    if path.is_file():
+        book = History(path, target.network.name)
+        try:
+            result["inflows"] = book.treasury_inflows().rows
+        finally:
+            book.close()
     ctx.emit(result, lambda: _print_treasury(result))
 
 
 def _print_treasury(result: dict[str, Any]) -> None:
     console().print(f"treasury {result['treasury']}")
     print_table(_balances(result["balances"]))
+    inflows = result["inflows"]
+    if inflows is None:
+        console().print("[dim]inflows: no watcher database yet (rwa watch --once)[/]")
+        return
+    table = Table(title=f"inflows ({len(inflows)}, base units)", title_justify="left")
+    for column in ("block", "offering", "kind", "amount", "transaction"):
+        table.add_column(column, justify="right" if column in ("block", "amount") else "left")
+    for row in inflows:
+        table.add_row(*(str(row[c]) for c in ("block", "offering", "kind", "amount", "transaction")))
+    print_table(table)
 
 
 def _balances(rows: list[dict[str, Any]]) -> Table:
