@@ -24,7 +24,8 @@ def created(rwa, *terms: str) -> dict:
     return result
 
 
-def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, demo_property, offering_factory, suite):
+def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, demo_property, offering_factory, suite, tmp_path):
+    start = chain.blocks.head.number + 1
     investor(rwa, stablecoin, deployer)
     result = created(rwa, "--min", "10", "--max", "400")
     assert result["name"] == "DEMO1-0" and "transactionHash" in result
@@ -46,6 +47,13 @@ def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, dem
     listed = rwa.json("offering", "list")
     assert [(o["name"], o["subscribed"]) for o in listed] == [("DEMO1-0", str(20 * E18))]
     assert "DEMO1-0" in rwa.run("offering", "list", "DEMO-1").stdout
+    # The watcher sees the creation (a built-in rule) and the subscription; history answers from its database.
+    db = ("--db", str(tmp_path / "w.sqlite"))
+    rwa.run("watch", "--once", *db, "--from", str(start), expect=None)
+    [row] = rwa.json("history", "offerings", *db)["rows"]
+    assert (row["offering"], row["state"], row["price"]) == (result["offering"], "open", str(50 * USDC))
+    [sub] = rwa.json("history", "subscriptions", "DEMO1-0", *db)["rows"]
+    assert (sub["event"], sub["wallet"], sub["tokens"], sub["paid"]) == ("minted", BRAND, str(20 * E18), str(1_000 * USDC))
 
 
 def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deployer, accounts):
