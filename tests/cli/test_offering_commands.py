@@ -70,7 +70,7 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deploye
     subscribe = ("offering", "subscribe", "DEMO1-0")
     assert rwa.refused(*subscribe, "5", "--account", "brand") == "error: 5 DEMO1 is below the minimum per investor (10 DEMO1)"
     assert rwa.refused(*subscribe, "401", "--account", "brand") == "error: 401 DEMO1 for investor 7 is above the maximum (400 DEMO1)"
-    assert "is not a verified investor" in rwa.refused(*subscribe, "20", "--account", "owner3")
+    assert "is not a verified investor" in rwa.refused(*subscribe, "20", "--account", "athlete")
     assert rwa.refused("offering", "subscribe", "DEMO1-7", "20", "--account", "brand") == (
         "error: unknown offering 'DEMO1-7' on local: DEMO1 has 1"
     )
