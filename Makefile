@@ -108,6 +108,7 @@ bench: setup
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/offering_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

@@ -62,3 +62,14 @@ def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path)
     path.write_text("RULES = [\n")
     with pytest.raises(RwaError, match="cannot be read"):
         load_custom(path, subjects, decoder)
+
+
+def test_a_subscription_above_the_threshold_raises_an_alert(decoder):
+    from rwa.watch.rules import LARGE_SUBSCRIPTION
+
+    rules = built_in_rules()
+    small = log_of(decoder, "PropertyOffering", "Subscribed")
+    large = Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION + 1})
+    assert [r.name for r in rules if r.applies(small)] == []
+    assert [r.name for r in rules if r.applies(large)] == ["offering.LargeSubscription"]
+    assert not [r for r in rules if r.applies(Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION}))]

@@ -93,6 +93,21 @@ def proposals(reference: str, network: str, as_json: bool, as_csv: bool, databas
 
 @history.command()
 @common
+def offerings(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """Every offering created, its terms and how it ended."""
+    answer(network, database, as_json, as_csv, lambda book: book.offerings())
+
+
+@history.command()
+@click.argument("reference", metavar="OFFERING")
+@common
+def subscriptions(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """An offering's subscriptions and what became of each (OFFERING: its name, like DEMO1-0, or address)."""
+    answer(network, database, as_json, as_csv, lambda book: book.subscriptions(reference))
+
+
+@history.command()
+@common
 def alerts(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
     """Every alert raised, retractions marked."""
     answer(network, database, as_json, as_csv, lambda book: book.alerts())

@@ -10,7 +10,7 @@ Fixtures (session-wide unless noted):
 - the deployment: ``suite`` (its record), ``suite_transactions``, ``deploy_target``,
   ``suite_manifest``, ``project_paths``, ``compiled``;
 - contracts of the suite: ``registry``, ``timelock``, ``stablecoin``, ``safe`` and
-  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``,
+  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``, ``offering_factory``,
   ``token_beacon`` (per test), ``vault_factory``, ``vault_beacon``, ``contract_nft``,
   ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1) and ``demo_vault``;
 - accounts: ``deployer``, ``attestor``, ``sanctions_officer``, ``outsider``, ``agent``, ``alice``,
@@ -231,6 +231,12 @@ def guardian_safe(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def factory(project: Any, suite: dict[str, Any]) -> Any:
     return _at(project, suite, "PropertyTokenFactory")
+
+
+@pytest.fixture(scope="session")
+def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
+    """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
+    return _at(project, suite, "PropertyOfferingFactory")
 
 
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots

@@ -34,6 +34,7 @@ FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
         (("token", "PropertyToken", "token"), ("compliance", "ModularCompliance", "compliance"), ("distributor", "DividendDistributor", "distributor")),
     ),
     "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
+    "PropertyOfferingFactory": ("OfferingCreated", (("offering", "PropertyOffering", "offering"),)),
 }
 #: A property token's functions whose Transfer events are forced transfers.
 FORCED_TRANSFER_FUNCTIONS = ("forcedTransfer", "batchForcedTransfer")
@@ -89,8 +90,13 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
+        ("offering", "OfferingCreated", ("PropertyOfferingFactory",), "info"),
+        ("offering", "OfferingClosed", ("PropertyOffering",), "info"),
+        ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
     )
 )
+#: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
+LARGE_SUBSCRIPTION = 100_000 * 10**6
 #: The synthetic event a forced transfer raises: a Transfer whose transaction called forcedTransfer.
 FORCED = "ForcedTransfer"
 
@@ -147,7 +153,10 @@ class Rule:
 
 
 def built_in_rules() -> list[Rule]:
-    return [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+    rules = [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+    large = Rule("offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}),
+                 above={"paid": LARGE_SUBSCRIPTION})  # fmt: skip
+    return [*rules, large]
 
 
 def _same(value: Any, wanted: Any) -> bool:
