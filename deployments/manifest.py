@@ -210,6 +210,8 @@ CONTRACTS = (
             *hand_over_to_timelock("NILVaultFactory"),
         ),
     ),
+    # Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
+    Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),
 )
 
 # Tokenized property: one beacon per contract kind (owned by the timelock, so one upgrade moves every
