@@ -98,6 +98,8 @@ NETWORKS = {
             "athlete": "test:8",
             # A brand for local NIL deals (`rwa deal propose ... --account brand`, its default there).
             "brand": "test:9",
+            # A fan who tips and subscribes (`rwa vault tip ... --account fan`, its default there).
+            "fan": "test:7",
         },
         params={
             "timelock_delay": 0,
