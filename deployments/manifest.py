@@ -212,8 +212,6 @@ CONTRACTS = (
             *hand_over_to_timelock("NILVaultFactory"),
         ),
     ),
-    # Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
-    Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),
 )
 
 # Tokenized property: one beacon per contract kind (owned by the timelock, so one upgrade moves every
@@ -319,4 +317,8 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS, networks=NETWORKS)
+# Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
+# Last, so that adding it moved no earlier contract's address.
+FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
+
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS, networks=NETWORKS)
