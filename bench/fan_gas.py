@@ -116,17 +116,24 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
     def with_floor(anchor: str = "") -> str:
         return f"floor {floor:,}" + (f"; {anchor}" if anchor else "")
 
+    proxies = ("the vault is a beacon proxy (≈7,900 cold) and the registry's isSanctioned goes through its UUPS "
+               "proxy (≈9,400 cold); with the cold token (2,600) that leaves ≈1,000 of the 26,000 over the floor "
+               "for the vault's pause, splitter and AML threshold reads (6,300) and the fee-on-transfer balance reads (≈1,500)")
+    terms = "the vault's payment terms (pause, splitter, AML threshold) read through its beacon proxy: ≈17,700"
     payments = [
-        Figure("tip, stablecoin, to a 4-payee splitter", tip, 70_000, with_floor()),
+        Figure("tip, stablecoin, to a 4-payee splitter", tip, 70_000, with_floor(), proxies),
         Figure("  the same with a 23-byte memo", tip_memo, None, with_floor()),
         Figure("tip, native coin, forwarded to the splitter", tip_native, None),
-        Figure("payOrder (an earlier order shares its word)", order, 75_000, with_floor()),
+        Figure("payOrder (an earlier order shares its word)", order, 75_000, with_floor(),
+               "as the tip, plus the order's storage word (5,000)"),
         Figure("payOrder, first order of a word of 8", order_first, None, with_floor("+ a fresh slot (22,100)")),
     ]
     subscriptions = [
-        Figure("first subscription (NFT minted, 1 period paid)", subscribe, 130_000, with_floor()),
+        Figure("first subscription (NFT minted, 1 period paid)", subscribe, 130_000, with_floor(),
+               f"an ERC-721 mint (owner and balance slots, 44,200) and the membership's slot (22,100); {terms}"),
         Figure("keeper renewal, one", renew, 60_000, with_floor(),
-               "reads the vault's payment terms (pause, splitter, AML threshold) through its beacon proxy"),
+               "floor + the registry through its UUPS proxy (≈9,400) + the cold token (2,600) + the membership's "
+               f"slot (5,000) is ≈61,000 already; {terms}"),
         Figure(f"keeper renewal, each in a Multicall3 batch of {BATCH}", batch // BATCH, 45_000, with_floor()),
     ]  # fmt: skip
     pol = tip * POLYGON_GWEI * 10**9 / 10**18

@@ -50,6 +50,10 @@ LIVE = {
     "base-sepolia": ("base:sepolia:node", "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "ETH", 3600),
 }
 
+#: Blocks after which a fan's payment counts as confirmed (`rwa history payments`): Ethereum's 12 (about
+#: two and a half minutes), and as long in time on the 2-second blocks of Polygon and Base.
+PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72, "base": 72, "base-sepolia": 72}
+
 #: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
 #: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
@@ -78,6 +82,7 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
+        "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
     return Network(name=name, ape_choice=ape_choice, params=params, required=TEAM_PARAMS, currency=currency)

@@ -55,7 +55,7 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
      * @param memo The fan's message, at most {MAX_MEMO_LENGTH} bytes.
      */
     function tip(address token, uint256 amount, string calldata memo) external payable whenNotPaused nonReentrant {
-        _collect(Kind.Tip, token, amount, 0, memo);
+        _collect(Kind.Tip, token, amount, 0, memo, msg.value);
     }
 
     /**
@@ -81,7 +81,7 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
         if (token == address(0)) revert InvalidToken(token);
         // A front-run permit is not an error: the allowance it set is there (if not, the transfer fails).
         try IERC20Permit(token).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
-        _collect(Kind.Tip, token, amount, 0, memo);
+        _collect(Kind.Tip, token, amount, 0, memo, 0);
     }
 
     /**
@@ -97,7 +97,7 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
         uint256 word = orders[index];
         if ((word >> shift) & _ENTRY_MASK != 0) revert OrderAlreadyPaid(orderId);
         orders[index] = word | (_PAID << shift); // taken before any call
-        uint256 received = _collect(Kind.Merchandise, token, amount, orderId, "");
+        uint256 received = _collect(Kind.Merchandise, token, amount, orderId, "", msg.value);
         orders[index] = word | (_orderEntry(msg.sender, token, received) << shift);
     }
 
@@ -184,8 +184,9 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev Screens the payer, moves the payment to the payout address and emits {FanPaid}.
-    function _collect(Kind kind, address token, uint256 amount, uint256 ref, string memory memo)
+    /// @dev Screens the payer, moves the payment (`value`: the native coin sent with it) to the payout
+    /// address and emits {FanPaid}.
+    function _collect(Kind kind, address token, uint256 amount, uint256 ref, string memory memo, uint256 value)
         private
         returns (uint256 received)
     {
@@ -196,11 +197,11 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
         else _requireNotSanctioned(msg.sender);
         address to = _payoutAddress();
         if (token == address(0)) {
-            if (msg.value != amount) revert WrongValue(amount, msg.value);
+            if (value != amount) revert WrongValue(amount, value);
             received = amount;
             if (to != address(this)) _send(address(0), to, amount);
         } else {
-            if (msg.value != 0) revert WrongValue(0, msg.value);
+            if (value != 0) revert WrongValue(0, value);
             if (token.code.length == 0) revert InvalidToken(token);
             IERC20 erc20 = IERC20(token);
             uint256 before = erc20.balanceOf(to);

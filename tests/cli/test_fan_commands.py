@@ -115,3 +115,12 @@ def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
     assert "cancelled already" in rwa.refused("vault", "cancel", str(token_id))
     kinds = [r["type"] for r in rwa.json("history", "payments", "demo-athlete")["payments"]]
     assert kinds == ["subscription"] * 3
+
+
+def test_polygon_and_amoy_state_when_a_payment_is_confirmed(suite_manifest):
+    for name, currency in (("polygon", "POL"), ("amoy", "POL"), ("mainnet", "ETH"), ("sepolia", "ETH")):
+        network = suite_manifest.network(name)
+        assert network.currency == currency and not network.local
+        # As long in time as Ethereum's 12 blocks of 12 s, on Polygon's 2-second blocks.
+        assert network.params["payment_confirmations"] * (2 if currency == "POL" else 12) == 144
+        assert network.params["stablecoin"] is not None
