@@ -276,6 +276,12 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
+def memberships(project: Any, suite: dict[str, Any]) -> Any:
+    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    return _at(project, suite, "NILMemberships")
+
+
+@pytest.fixture(scope="session")
 def demo_vault(project: Any, suite: dict[str, Any]) -> Any:
     """The manifest's vault of the athlete `demo-athlete` (the manifest's `athlete` account)."""
     return _at(project, suite, "DemoVault")
