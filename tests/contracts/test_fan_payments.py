@@ -13,7 +13,7 @@ import ape
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from nil_helpers import DAY, ZERO_ADDRESS, attestation, random_address, reverts
+from nil_helpers import DAY, ZERO_ADDRESS, attestation, fresh_wallet, random_address, reverts
 
 ETH = ZERO_ADDRESS
 TIP, KIND_TIP, KIND_ORDER, KIND_SUBSCRIPTION = 2 * 10**6, 0, 1, 2
@@ -34,17 +34,17 @@ def _wide_fixtures_first(
 
 @pytest.fixture(scope="module")
 def athlete(accounts):
-    return accounts[5]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan(accounts):
-    return accounts[6]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan2(accounts):
-    return accounts[4]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
