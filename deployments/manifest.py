@@ -38,6 +38,9 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SAFE_SINGLETON = External("0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff")
 SAFE_PROXY_FACTORY = External("0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317")
 MULTISEND_CALL_ONLY = External("0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939")
+# The fallback handler that makes a Safe answer ERC-1271 (so a Safe can sign market orders); only its
+# presence is checked.
+SAFE_FALLBACK_HANDLER = External("0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99")
 
 #: Each live network: its Ape choice, Circle's USDC there (developers.circle.com, "USDC Contract
 #: Addresses"; a proxy, so only its presence is checked), the native currency and the timelock delay.
@@ -57,6 +60,7 @@ LIVE = {
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -118,6 +122,8 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
+            # Where market fees (and offering proceeds) go: the admins' Safe locally; a Safe the team names live.
+            "treasury": ref("Safe"),
         },
     ),
     **{name: live_network(name) for name in LIVE},
@@ -159,6 +165,7 @@ CONTRACTS = (
     Contract("SafeSingleton", "SafeL2", external=dict.fromkeys(LIVE, SAFE_SINGLETON)),
     Contract("SafeProxyFactory", external=dict.fromkeys(LIVE, SAFE_PROXY_FACTORY)),
     Contract("MultiSend", "MultiSendCallOnly", external=dict.fromkeys(LIVE, MULTISEND_CALL_ONLY)),
+    Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
     # The admins' Safe proposes to (and executes on) the timelock, which holds every admin role;
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
@@ -315,4 +322,18 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS, networks=NETWORKS)
+# ---- secondary market (issue 20) ----
+# Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
+# timelock sets fees and approvers and upgrades it. The property tokens check every spender against
+# the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
+MARKET_CONTRACTS = (
+    Contract(
+        "PropertyMarket",
+        args=(param("stablecoin"), ref("ComplianceRegistry")),
+        proxy=ProxyKind.UUPS,
+        initializer="initialize",
+        init_args=(ref("Timelock"), param("treasury")),
+    ),
+)
+
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + MARKET_CONTRACTS, networks=NETWORKS)
