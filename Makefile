@@ -96,6 +96,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
+	$(BIN)/python bench/market_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py

@@ -7,6 +7,7 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -31,9 +32,13 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
  * - Quotes are exact: `quote = amount * price / 10**decimals` must have no remainder
  *   ({InexactQuote}), so no party is ever paid less, or charged more, than its order states by a
  *   rounding. The fee, `quote * feeBps / 10_000` rounded down, comes out of the seller's proceeds.
- * - Orders fill partially, up to their amount ({filledOf}); a maker cancels one order ({cancel}),
+ * - Orders fill partially, up to their amount ({remainingOf}); a maker cancels one order ({cancel}),
  *   every order with given nonces (an unordered bitmap, as the registry's attestation nonces:
- *   {invalidateNonces}), or everything signed under its current epoch ({advanceEpoch}).
+ *   {invalidateNonces}), or everything signed under its current epoch ({advanceEpoch}). A nonce is
+ *   spent when its order fills completely: give each order its own nonce (orders that share one are
+ *   alternatives: the first to fill completely voids the others). Only partial fills are recorded per
+ *   order, so the common case (a resting order taken whole) writes one bit of a word the maker's
+ *   earlier orders already wrote.
  * - Makers sign with a key (65-byte ECDSA, low `s` only) or through ERC-1271 (a Safe with its
  *   CompatibilityFallbackHandler).
  * - Where a property has an approver (its agent, named by the admin), each trade also needs the
@@ -167,7 +172,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     error SelfTrade(address wallet);
     error OrderExpired(bytes32 orderHash, uint64 expiry);
     error OrderCancelledAlready(bytes32 orderHash);
-    error NonceCancelled(address maker, uint256 nonce);
+    /// @notice The maker cancelled this nonce, or an order with it filled completely.
+    error NonceUsed(address maker, uint256 nonce);
     error StaleEpoch(address maker, uint64 signedEpoch, uint64 currentEpoch);
     error Overfilled(bytes32 orderHash, uint256 filled, uint256 requested, uint256 orderAmount);
     error InvalidSignature(bytes32 orderHash, address maker);
@@ -411,11 +417,29 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         return _hashTypedDataV4(_structHash(order));
     }
 
-    /// @notice How much of order `orderHash` has filled, and whether it was cancelled by hash.
+    /// @notice The record of order `orderHash`'s partial fills (zero for an order filled whole in one go:
+    /// its nonce is spent instead), and whether it was cancelled by hash.
     function filledOf(bytes32 orderHash) external view returns (uint256 filled, bool cancelled) {
         filled = _storage().filled[orderHash];
         cancelled = filled == _CANCELLED;
         if (cancelled) filled = 0;
+    }
+
+    /**
+     * @notice What of `order` could still fill now, as far as the market's records go (zero when it is
+     * expired, cancelled, its nonce used or its epoch past; the maker's balance and allowance are not read).
+     * @param order The order.
+     * @return The token base units left.
+     */
+    function remainingOf(Order calldata order) external view returns (uint256) {
+        PropertyMarketStorage storage $ = _storage();
+        address maker = order.maker;
+        uint256 filled = $.filled[hashOrder(order)];
+        if (
+            block.timestamp > order.expiry || filled == _CANCELLED || order.epoch != $.epochs[maker]
+                || $.nonceBitmaps[maker][order.nonce >> 8] & (1 << (order.nonce & 0xff)) != 0
+        ) return 0;
+        return order.amount - filled;
     }
 
     /// @notice Whether `maker` cancelled its orders with nonce `nonce`.
@@ -497,7 +521,6 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         private
         returns (bytes32 orderHash)
     {
-        PropertyMarketStorage storage $ = _storage();
         orderHash = hashOrder(order);
         if (amount == 0) revert ZeroAmount();
         if (order.currency != stablecoin) revert WrongCurrency(order.currency);
@@ -505,17 +528,37 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         address maker = order.maker;
         if (order.taker != address(0) && order.taker != counterparty) revert WrongTaker(orderHash, order.taker, counterparty);
         if (counterparty == maker) revert SelfTrade(maker);
-        uint256 nonce = order.nonce;
-        if ($.nonceBitmaps[maker][nonce >> 8] & (1 << (nonce & 0xff)) != 0) revert NonceCancelled(maker, nonce);
+        _recordFill(order, orderHash, amount);
+        if (!_validSignature(maker, orderHash, signature)) revert InvalidSignature(orderHash, maker);
+    }
+
+    /// @dev Refuses an order its maker voided or that has less than `amount` left, and records the fill.
+    function _recordFill(Order calldata order, bytes32 orderHash, uint256 amount) private {
+        PropertyMarketStorage storage $ = _storage();
+        address maker = order.maker;
         uint64 epoch = $.epochs[maker];
         if (order.epoch != epoch) revert StaleEpoch(maker, order.epoch, epoch);
         uint256 filled = $.filled[orderHash];
         if (filled == _CANCELLED) revert OrderCancelledAlready(orderHash);
-        if (amount > order.amount - filled) revert Overfilled(orderHash, filled, amount, order.amount);
-        if (!SignatureChecker.isValidSignatureNow(maker, orderHash, signature)) revert InvalidSignature(orderHash, maker);
-        unchecked {
-            $.filled[orderHash] = filled + amount; // at most order.amount (checked above)
-        }
+        uint256 total = filled + amount;
+        if (total > order.amount) revert Overfilled(orderHash, filled, amount, order.amount);
+        uint256 nonce = order.nonce;
+        mapping(uint256 => uint256) storage bitmaps = $.nonceBitmaps[maker];
+        uint256 word = bitmaps[nonce >> 8];
+        uint256 bit = 1 << (nonce & 0xff);
+        if (word & bit != 0) revert NonceUsed(maker, nonce);
+        // A complete fill spends the order's nonce (usually in a word already written: a cheap write); only
+        // a partial fill, or the completion of one, needs the order's own record.
+        if (total == order.amount) bitmaps[nonce >> 8] = word | bit;
+        if (total != order.amount || filled != 0) $.filled[orderHash] = total;
+    }
+
+    /// @dev A key's 65-byte ECDSA signature (low `s` only) first, without looking at the maker's code;
+    /// otherwise the maker's ERC-1271 answer (a Safe's, through its fallback handler).
+    function _validSignature(address maker, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == maker) return true;
+        return maker.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(maker, digest, signature);
     }
 
     /// @dev Both legs, after the sanctions and the approver's consent are checked.

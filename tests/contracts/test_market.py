@@ -137,6 +137,21 @@ def test_partial_fills_add_up_and_an_overfill_is_refused(trading, token, alice, 
         trading.fill(order.as_tuple(), signature, 1, sender=bob)
 
 
+def test_a_whole_fill_spends_the_nonce_and_voids_orders_that_share_it(trading, token, alice, bob, carol, chain):
+    order = sell(trading, alice, token, amount=3 * TOKEN, nonce=40)
+    twin = sell(trading, alice, token, amount=5 * TOKEN, price=PRICE * 2, nonce=40)  # an alternative offer
+    signature = sign(order, alice, chain.chain_id, trading)
+    assert trading.remainingOf(order.as_tuple()) == 3 * TOKEN
+    trading.fill(order.as_tuple(), signature, 3 * TOKEN, sender=bob)
+    assert trading.isNonceCancelled(alice, 40)
+    assert trading.remainingOf(order.as_tuple()) == 0
+    assert trading.remainingOf(twin.as_tuple()) == 0
+    with reverts(trading.NonceUsed, maker=alice, nonce=40):
+        trading.fill(order.as_tuple(), signature, TOKEN, sender=carol)
+    with reverts(trading.NonceUsed, maker=alice, nonce=40):
+        trading.fill(twin.as_tuple(), sign(twin, alice, chain.chain_id, trading), TOKEN, sender=carol)
+
+
 def test_match_settles_at_the_sell_price_and_the_buyer_keeps_the_spread(trading, token, stablecoin, alice, bob, carol, chain):
     ask = sell(trading, alice, token, amount=3 * TOKEN, price=PRICE)
     bid = buy(trading, bob, token, amount=5 * TOKEN, price=PRICE + 10 * 10**6)
@@ -195,7 +210,7 @@ def test_expired_cancelled_and_stale_orders_are_refused_with_their_own_errors(tr
     (e,) = receipt.decode_logs(trading.NonceInvalidation)
     assert (e.maker, e.wordPos, e.mask) == (alice.address, 3, 1 << 9)
     assert trading.isNonceCancelled(alice, (3 << 8) | 9)
-    with reverts(trading.NonceCancelled, maker=alice, nonce=(3 << 8) | 9):
+    with reverts(trading.NonceUsed, maker=alice, nonce=(3 << 8) | 9):
         trading.fill(by_nonce.as_tuple(), sign(by_nonce, alice, chain.chain_id, trading), TOKEN, sender=bob)
 
     old = sell(trading, alice, token, nonce=12)
