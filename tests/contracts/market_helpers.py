@@ -50,6 +50,28 @@ def high_s(signature: bytes) -> bytes:
     return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
 
 
+def refusal(contract: Any, method: str, *args: Any, sender: Any) -> bytes | None:
+    """The revert data of a call (None when it would succeed), read straight from the node: a refusal
+    raised by another contract (the token behind the market) is not run through Ape's decoding, which
+    looks for its source contract at length."""
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    data = getattr(contract, method).encode_input(*args)
+    try:
+        contract.provider.web3.eth.call({"from": sender.address, "to": contract.address, "data": data})
+    except (ContractCustomError, ContractLogicError) as refused:
+        raw = refused.data if isinstance(refused.data, str) else getattr(refused, "message", "")
+        return bytes.fromhex(raw[2:]) if isinstance(raw, str) and raw.startswith("0x") else b"?"
+    return None
+
+
+def error_data(signature: str, *args: Any) -> bytes:
+    """A custom error's revert data: its selector and ABI-encoded arguments."""
+    kinds = signature[signature.index("(") + 1 : -1]
+    values = [getattr(a, "address", a) for a in args]
+    return keccak(text=signature)[:4] + (encode(kinds.split(","), values) if kinds else b"")
+
+
 def _key(account: Any) -> Any:
     return getattr(account, "private_key", account)
 
