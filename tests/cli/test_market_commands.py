@@ -36,7 +36,7 @@ def market_cli(rwa, tmp_path, monkeypatch, demo):
     return rwa
 
 
-def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market):
+def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path):
     token, alice, bob = demo
     ask = market_cli.json("market", "sell", "DEMO-1", "10", "--price", "250", "--account", "owner1")
     bid = market_cli.json("market", "buy", "DEMO1", "4", "--price", "255", "--account", "owner2")
@@ -67,6 +67,17 @@ def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli
     cancelled = market_cli.json("market", "cancel", ask["hash"], "--account", "owner1")
     assert cancelled["cancelled"] == ask["hash"]
     assert listed_market.remainingOf(tuple(_order_tuple(ask))) == 0
+
+    # The watcher raises each trade, and `rwa history trades` lists them with their volume-weighted price.
+    db = str(tmp_path / "watch.sqlite")
+    watched = market_cli.run("watch", "--once", "--db", db, expect=3).stdout  # 3: critical alerts (the deploy's own) raised
+    assert watched.count("market.TradeExecuted") == 2
+    rows = market_cli.json("history", "trades", "DEMO-1", "--db", db)["rows"]
+    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in rows[:-1]] == [
+        (alice.address, bob.address, "4", str(250 * USDC)),
+        (alice.address, bob.address, "2", str(250 * USDC)),
+    ]
+    assert (rows[-1]["block"], rows[-1]["amount"], rows[-1]["price"]) == ("total", "6", f"{250 * USDC} (vwap)")
 
 
 def _order_tuple(signed):

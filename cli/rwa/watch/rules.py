@@ -89,6 +89,11 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
+        # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
+        ("market", "TradeExecuted", ("PropertyMarket",), "info"),
+        ("market", "FeeSet", ("PropertyMarket",), "warning"),
+        ("market", "ApproverSet", ("PropertyMarket",), "warning"),
+        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
 #: The synthetic event a forced transfer raises: a Transfer whose transaction called forcedTransfer.
@@ -460,6 +465,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
         FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
