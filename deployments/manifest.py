@@ -165,7 +165,6 @@ CONTRACTS = (
     Contract("SafeSingleton", "SafeL2", external=dict.fromkeys(LIVE, SAFE_SINGLETON)),
     Contract("SafeProxyFactory", external=dict.fromkeys(LIVE, SAFE_PROXY_FACTORY)),
     Contract("MultiSend", "MultiSendCallOnly", external=dict.fromkeys(LIVE, MULTISEND_CALL_ONLY)),
-    Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
     # The admins' Safe proposes to (and executes on) the timelock, which holds every admin role;
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
@@ -324,9 +323,12 @@ VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account
 
 # ---- secondary market (issue 20) ----
 # Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
-# timelock sets fees and approvers and upgrades it. The property tokens check every spender against
+# timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
+# no address the deployer had made. The property tokens check every spender against
 # the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
 MARKET_CONTRACTS = (
+    # Makes a Safe answer ERC-1271, so that a Safe can sign orders (a Safe set up with it, or that sets it).
+    Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
     Contract(
         "PropertyMarket",
         args=(param("stablecoin"), ref("ComplianceRegistry")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,8 @@ def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: 
 def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
     out = console()
     out.print(f"signed: {line}")
-    out.print(f"order {signed.hash}  [dim]nonce {signed.order.nonce}, expires {signed.order.expiry}[/]")
+    expires = datetime.fromtimestamp(signed.order.expiry, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out.print(f"order {signed.hash}  [dim]nonce {signed.order.nonce}, expires {expires}[/]")
     if approval:
         out.print(f"[dim]the market's allowance set: tx {approval}[/]")
 
@@ -129,7 +131,7 @@ def _print_book(prop: Property, asks: list[Any], bids: list[Any], money: Callabl
         for signed, status in rows:
             depth += int(status["fillable"])
             table.add_row(side, money(signed.order.price), format_units(int(status["fillable"]), prop.decimals),
-                          format_units(depth, prop.decimals), signed.order.maker, signed.hash[:12], status["reason"])  # fmt: skip
+                          format_units(depth, prop.decimals), signed.order.maker, signed.hash[:12] + "…", status["reason"])  # fmt: skip
     print_table(table)
 
 
@@ -182,7 +184,7 @@ def _print_matches(result: dict[str, Any], prop: Property, money: Callable[[int]
         return
     for planned in result["matches"]:
         verb = "would match" if result["dryRun"] else "matched"
-        out.print(f"{verb} {planned['sell'][:12]} with {planned['buy'][:12]}: "
+        out.print(f"{verb} {planned['sell'][:12]}… with {planned['buy'][:12]}…: "
                   f"{format_units(int(planned['amount']), prop.decimals)} {prop.symbol} at {money(int(planned['price']))}")  # fmt: skip
     for trade in result["trades"]:
         out.print(f"[dim]tx {trade['transactionHash']}  fee {money(int(trade['fee']))}[/]")

@@ -125,7 +125,7 @@ class Market:
         if not self.read(self.registry, "isVerified", self.market.address):
             raise RwaError(
                 f"the market {self.market.address} is not verified in the registry, and property tokens verify every "
-                f"spender: an attestor registers it first (rwa kyc register {self.market.address} ...)"
+                f"spender: an attestor registers it first (rwa kyc set {self.market.address} ...)"
             )
         token = self.token(prop)
         maker = order.maker
