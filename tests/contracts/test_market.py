@@ -30,8 +30,9 @@ AGENT_ROLES = ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_RO
 
 
 @pytest.fixture(scope="module")
-def trading(listed_market, token, agent, stablecoin, alice, bob, carol, admin):
-    """alice, bob and carol hold 1,000 tokens and 1,000,000 mUSDC each and have approved the market."""
+def trading(listed_market, token, agent, stablecoin, alice, bob, carol, admin, registry, sanctions_officer, outsider, expiry):
+    """alice, bob and carol hold 1,000 tokens and 1,000,000 mUSDC each and have approved the market (the
+    session fixtures the tests use are asked for here, before any test: Ape rebases its snapshots otherwise)."""
     for holder in (alice, bob, carol):
         token.mint(holder, 1000 * TOKEN, sender=agent)
         stablecoin.mint(holder, 10**12, sender=holder)
