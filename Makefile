@@ -104,6 +104,7 @@ bench: setup
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
 	$(BIN)/python bench/fan_gas.py
+	$(BIN)/python bench/market_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py

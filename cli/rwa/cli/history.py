@@ -93,6 +93,14 @@ def proposals(reference: str, network: str, as_json: bool, as_csv: bool, databas
 
 
 @history.command()
+@click.argument("reference")
+@common
+def trades(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """A property's trades on the market, and their volume and volume-weighted price."""
+    answer(network, database, as_json, as_csv, lambda book: book.trades(reference))
+
+
+@history.command()
 @common
 def offerings(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
     """Every offering created, its terms and how it ended."""

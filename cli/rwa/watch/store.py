@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (alert_id, kind)
 );
 CREATE TABLE IF NOT EXISTS delivered (sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, seq));
+CREATE TABLE IF NOT EXISTS orders (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, market TEXT NOT NULL,
+    property TEXT NOT NULL, maker TEXT NOT NULL, nonce TEXT NOT NULL, body TEXT NOT NULL, added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_property ON orders (market, property, seq);
 """
 
 
