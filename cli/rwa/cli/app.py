@@ -63,9 +63,10 @@ def wants_json(args: list[str]) -> bool:
     return "--json" in (args[: args.index("--")] if "--" in args else args)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, obj: object | None = None) -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback;
-    with --json, also ``{"error": "..."}`` on stdout, so a script reading stdout sees why."""
+    with --json, also ``{"error": "..."}`` on stdout, so a script reading stdout sees why. ``obj``
+    goes on Click's context (the test plugin's target opener, found by ``rwa.cli.context``)."""
     silence_warnings()
     set_announcer(status)
     as_json = wants_json(sys.argv[1:] if argv is None else argv)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
 
     try:
-        app.main(args=argv, standalone_mode=False)
+        app.main(args=argv, standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         fail("aborted", 130)
     except click.ClickException as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,18 +22,15 @@ from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
 
-#: ``--rpc-url`` of the running command (set by its option, for every command that talks to a chain).
-RPC_URL_OPTION: ContextVar[str | None] = ContextVar("rpc_url_option", default=None)
 
-
-def rpc_url_for(network: Network, paths: ProjectPaths) -> str:
+def rpc_url_for(network: Network, paths: ProjectPaths, option: str | None = None) -> str:
     """A live network's RPC: ``--rpc-url``, else ``<NAME>_RPC_URL``, else ape-config's ``node``
     section, else an error.
 
     ape-config.yaml names the variables (``uri: ${SEPOLIA_RPC_URL}``), so no endpoint is committed.
     """
-    if RPC_URL_OPTION.get():
-        return checked_url(str(RPC_URL_OPTION.get()), "--rpc-url")
+    if option:
+        return checked_url(option, "--rpc-url")
     env_name = f"{network.env_prefix}_RPC_URL"
     if os.environ.get(env_name):
         return checked_url(os.environ[env_name], env_name)
@@ -58,58 +55,75 @@ def checked_url(url: str, source: str) -> str:
     return url.strip()
 
 
-@contextmanager
-def open_target(
-    network_name: str | None,
-    account_alias: str | None,
-    paths: ProjectPaths,
-    read_only: bool = False,
-    local_signer: str | None = "deployer",
-    reads_only: bool = False,
-    wait_lock: bool | None = None,
-) -> Iterator[Target]:
-    """Everything a chain command needs, connected; the local node is started on demand.
+@dataclass(frozen=True)
+class TargetRequest:
+    """What a command asks of the network it opens.
 
-    On a local chain with no --account, ``local_signer`` names the manifest account that signs
-    (``attestor``, say); a read-only target (status, show) needs no account off local chains.
-    A command that never signs (``reads_only``: status, deploy --plan) reaches a local node over
-    plain JSON-RPC instead of Ape's provider, whose connection is most of such a command's time.
-    A target that signs holds its account's lock on the network while it is open, so two commands
-    never race for the account's nonces (``wait_lock``: the command's --wait, None when it has none).
+    ``signs``: the command sends from its account, so it needs one (off local chains, an explicit
+    --account) and holds the account's lock on the network while open, so two commands never race for
+    its nonces. A command that reads, or writes a proposal, does not sign.
+    ``local_signer``: on a local chain with no --account, the manifest account that signs (``attestor``,
+    say); None loads no account at all (commands that never sign skip the cost of Ape's accounts).
+    ``plain_rpc``: the command only reads, so on a local chain it talks plain JSON-RPC instead of
+    connecting Ape's provider, and loads no account (it could not sign): no Ape at all, which was
+    most of such a command's time.
+    ``wait_lock``: the command's --wait (queue behind a held lock), None when it has no such option.
     """
+
+    network: str | None = None
+    account: str | None = None
+    rpc_url: str | None = None
+    signs: bool = False
+    local_signer: str | None = "deployer"
+    plain_rpc: bool = False
+    wait_lock: bool | None = None
+
+
+class Opener:
+    """Opens a command's target. Commands find theirs on Click's context (``rwa.cli.context``); the
+    test plugin passes one that yields the test session's chain, so nothing is monkeypatched."""
+
+    def open(self, request: TargetRequest, paths: ProjectPaths) -> AbstractContextManager[Target]:
+        return open_request(request, paths)
+
+
+@contextmanager
+def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target]:
+    """Everything a chain command needs, connected; the local node is started on demand."""
     os.chdir(paths.root)  # Ape's project is the working directory
     manifest = manifest_module.load(paths.manifest_file)
-    network = manifest.network(network_name or LOCAL_NETWORK)
+    network = manifest.network(request.network or LOCAL_NETWORK)
     rpc_url = None
-    if network.local and RPC_URL_OPTION.get():
+    if network.local and request.rpc_url:
         raise RwaError("--rpc-url is for live networks; the local chain's URL is APE_FOUNDRY_HOST")
     if network.local:
         node.start(paths)
         os.environ.setdefault("APE_FOUNDRY_HOST", node.rpc_url(paths))
     else:
-        if not account_alias and not read_only:
+        if not request.account and request.signs:
             raise RwaError(
                 f"network '{network.name}' needs an explicit --account (local development keys are for local chains only)"
             )
-        rpc_url = rpc_url_for(network, paths)
+        rpc_url = rpc_url_for(network, paths, request.rpc_url)
     compiled = artifacts_module.load(paths)
-    if reads_only and network.local:
+    if request.plain_rpc and network.local:
         connection = chain_module.connect_reader(node.rpc_url(paths))
     else:
         connection = chain_module.connect(network.ape_choice, rpc_url)
     with connection as connected, ExitStack() as held:
-        account = select_account(network, account_alias, local_signer)
+        reader = request.plain_rpc and network.local
+        account = None if reader else select_account(network, request.account, request.local_signer)
         if account is not None and not network.local:
-            refuse_development_key(network, account_alias or "", account.address)
+            refuse_development_key(network, request.account or "", account.address)
             from_env = chain_module.env_passphrase(account)
             if from_env is not None and chain_module.can_unlock(account):
                 chain_module.unlock(account, from_env[1], from_env[0])
-        if account is not None and not (read_only or reads_only):
+        if account is not None and request.signs:
             key = lock.account_key(network.name, account.address)
             held.enter_context(
                 lock.hold(
                     paths.deployments_dir, key, account.address, lock.command_line(sys.argv),
-                    bool(wait_lock), can_wait=wait_lock is not None,
+                    bool(request.wait_lock), can_wait=request.wait_lock is not None,
                 )
             )
         yield Target(paths, manifest, network, connected, account, compiled)

@@ -70,9 +70,20 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
+SLOW = "slow: spawns processes or waits for blocks (`make test-fast` skips it); every test using `cli` is"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", SLOW)
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test of `rwa` as real processes (the ``cli`` fixture) is slow, wherever it is written."""
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _skip_revert_call_trees() -> None:
@@ -397,6 +408,31 @@ def funded(stablecoin: Any, admin: Any, distributor: Any) -> Any:
     return admin
 
 
+class SessionOpener(session.Opener):
+    """Targets on the test session's chain and deploy, with each command's signer, for `rwa` run in
+    the test process; files a command writes (proposals) go to the test's copy of the deployments."""
+
+    def __init__(self, suite_manifest: manifest.Manifest, paths: ProjectPaths, compiled: dict[str, artifacts.Artifact]):
+        self.suite_manifest = suite_manifest
+        self.paths = paths
+        self.compiled = compiled
+
+    @contextmanager
+    def open(self, request: session.TargetRequest, paths: ProjectPaths) -> Iterator[Target]:
+        if request.network not in (None, LOCAL_NETWORK):
+            # Another network is opened as for users: its refusals (unknown network, no --account, no
+            # RPC URL) come before any connection. A test must not let it connect (the session's
+            # provider is the only one); an unreachable RPC is tested with real processes.
+            with session.open_request(request, paths) as target:
+                yield target
+            return
+        # A test may name another manifest for one command (RWA_MANIFEST), as users do.
+        chosen = manifest.load(paths.manifest_file) if os.environ.get("RWA_MANIFEST") else self.suite_manifest
+        network = chosen.network(LOCAL_NETWORK)
+        account = session.select_account(network, request.account, request.local_signer)
+        yield Target(self.paths, chosen, network, Chain.active(), account, self.compiled)
+
+
 # --- `rwa` itself -------------------------------------------------------------------------------
 
 
@@ -415,36 +451,11 @@ def rwa(
     deployments = Path(shutil.copytree(project_paths.deployments_dir, tmp_path / "deployments"))
     test_paths = ProjectPaths(project_paths.root, deployments_override=deployments)
 
-    users_target = session.open_target
-
-    @contextmanager
-    def test_target(
-        network_name: str | None,
-        account_alias: str | None,
-        command_paths: ProjectPaths,
-        read_only: bool = False,
-        local_signer: str | None = "deployer",
-        reads_only: bool = False,
-        wait_lock: bool | None = None,
-    ) -> Iterator[Target]:
-        if network_name not in (None, LOCAL_NETWORK):
-            # Another network is opened as for users: its refusals (unknown network, no --account, no
-            # RPC URL) come before any connection. A test must not let it connect (the session's
-            # provider is the only one); an unreachable RPC is tested with real processes.
-            with users_target(network_name, account_alias, command_paths, read_only, local_signer, reads_only, wait_lock) as target:
-                yield target
-            return
-        # A test may name another manifest for one command (RWA_MANIFEST), as users do.
-        chosen = manifest.load(command_paths.manifest_file) if os.environ.get("RWA_MANIFEST") else suite_manifest
-        network = chosen.network(LOCAL_NETWORK)
-        account = session.select_account(network, account_alias, local_signer)
-        yield Target(test_paths, chosen, network, Chain.active(), account, compiled)
-
-    monkeypatch.setattr(session, "open_target", test_target)
+    opener = SessionOpener(suite_manifest, test_paths, compiled)
     monkeypatch.delenv("RWA_MANIFEST", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
-    return InProcessCli(capsys, deployments)
+    return InProcessCli(capsys, deployments, opener)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import pytest
 
 from rwa.chain.client import rpc_request
 from rwa.cli.app import main
+from rwa.deploy.session import Opener
 
 RWA = str(Path(sys.executable).parent / "rwa")
 
@@ -34,13 +35,14 @@ class InProcessCli:
     """`rwa` commands run in this process against the test chain and the session deploy.
 
     Parsing, refusals and rendering are the real ones; only the connection is the test's (each
-    command's `session.open_target` yields the session's target with the command's signer), so a
+    command's target opener, passed on Click's context, yields the session's target with the command's signer), so a
     call costs milliseconds rather than a process start. :class:`Cli` runs real processes.
     """
 
-    def __init__(self, capsys: pytest.CaptureFixture[str], deployments: Path):
+    def __init__(self, capsys: pytest.CaptureFixture[str], deployments: Path, opener: Opener):
         self.capsys = capsys
         self.deployments = deployments
+        self.opener = opener
 
     def run(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None) -> Outcome:
         """One command; ``env`` holds variables for it alone (``RWA_MANIFEST``: another manifest)."""
@@ -48,7 +50,7 @@ class InProcessCli:
         saved = {name: os.environ.get(name) for name in env or {}}
         os.environ.update(env or {})
         try:
-            main(list(args))
+            main(list(args), obj=self.opener)
             code = 0
         except SystemExit as exc:
             code = int(exc.code or 0)
