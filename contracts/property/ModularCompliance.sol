@@ -777,17 +777,19 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         private
     {
         uint256 count = $.externalCount;
-        for (uint256 i; i < count; ++i) {
-            _callModule(_externalAt($, i), hook, from, to, amount);
-        }
-    }
-
-    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
-    function _callModule(address module, bytes4 hook, address from, address to, uint256 amount) private {
+        if (count == 0) return;
+        // One encoding for every module.
         bytes memory data;
         if (hook == IComplianceModule.created.selector) data = abi.encodeWithSelector(hook, to, amount);
         else if (hook == IComplianceModule.destroyed.selector) data = abi.encodeWithSelector(hook, from, amount);
         else data = abi.encodeWithSelector(hook, from, to, amount);
+        for (uint256 i; i < count; ++i) {
+            _callModule(_externalAt($, i), data);
+        }
+    }
+
+    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
+    function _callModule(address module, bytes memory data) private {
         bool success;
         assembly {
             success := call(EXTERNAL_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)

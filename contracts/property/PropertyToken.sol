@@ -970,7 +970,19 @@ contract PropertyToken is
         if (!notify) return _update($, from, to, value);
         _enterComplianceCall();
         _update($, from, to, value);
-        _callCompliance(target, abi.encodeCall(IPropertyCompliance.notifyModules, (from, to, value)));
+        // Encoded past the free-memory pointer, as the check (see {_checkedTransfer}).
+        bytes4 notice = IPropertyCompliance.notifyModules.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, notice)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), value)
+            if iszero(call(gas(), target, 0, data, 0x64, 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
         _leaveComplianceCall();
     }
 

@@ -668,8 +668,9 @@ class Token:
                 f"{new} belongs to {whose}, not to investor {lost_id} of {lost}: register it under investor "
                 f"{lost_id} first (rwa kyc set {new} --investor-id {lost_id} ...)"
             )
-        # The standard's third argument is the investor's ONCHAINID; here, the investor id as an address.
-        return self._send("recoveryAddress", lost, new, to_checksum_address(lost_id.to_bytes(20, "big")))
+        # The standard's third argument is the investor's ONCHAINID: the identity the registry reports for it.
+        identity = to_checksum_address(actions.read(self.target, self.registry, "identity", lost))
+        return self._send("recoveryAddress", lost, new, identity)
 
     def pause(self) -> str:
         if self.read("paused"):
