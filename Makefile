@@ -54,7 +54,7 @@ deploy: setup
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict on core, chain, deploy),
+# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
