@@ -15,6 +15,7 @@ before it broadcasts, so a rerun after a crash at any point picks the job up whe
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,12 @@ from eth_utils import to_checksum_address
 from rwa.admin import service as txservice
 from rwa.admin import txbuilder
 from rwa.admin.actions import Action, Deployed, deployed
-from rwa.admin.decode import CALL, DELEGATECALL, PROXY_ADMIN_ABI, Call, Decoded, Known, decode_proposal, decode_safe_tx
+from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, DecodedCall, Known, decode_proposal, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
     Expected,
     PlannedCall,
+    ProposalStatus,
     ProposalStore,
     cancel_call,
     new_proposal,
@@ -39,7 +41,7 @@ from rwa.admin.proposals import (
     with_outcome,
     with_signature,
 )
-from rwa.admin.safe import SAFES, SafeTx, pack_signatures, typed_data
+from rwa.admin.safe import SAFES, SafeOperation, SafeTx, pack_signatures, typed_data
 from rwa.chain.client import Event, Receipt, decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
@@ -48,7 +50,15 @@ from rwa.deploy.context import Target, load_record
 
 TIMELOCK = "Timelock"
 MULTISEND = "MultiSend"
-OPERATION_STATES = ("unset", "waiting", "ready", "done")
+
+
+class OperationState(enum.StrEnum):
+    """A timelock operation's state, as TimelockController's ``getOperationState`` numbers them."""
+
+    UNSET = "unset"
+    WAITING = "waiting"
+    READY = "ready"
+    DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,6 @@ class SafeState:
     owners: list[str]
     threshold: int
     nonce: int
-
-
-#: Statuses a proposal can reach; only "proposed" may still be signed or executed.
-OPEN, EXECUTED, FAILED, SUPERSEDED, STALE = "proposed", "executed", "failed", "superseded", "stale"
 
 
 def known(target: Target) -> Known:
@@ -130,7 +136,7 @@ def _next_nonce(target: Target, safe: SafeState) -> int:
     pending: list[int] = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
-        if p.get("status") == OPEN and p.get("safe", {}).get("address") == safe.contract.address
+        if p.get("status") == ProposalStatus.PROPOSED and p.get("safe", {}).get("address") == safe.contract.address
     ]
     return max([safe.nonce, *(n + 1 for n in pending if n >= safe.nonce)])
 
@@ -270,7 +276,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
     proposals = store(target)
     with proposals.locked(proposal_id) as locked_id:
         proposal = reconcile(target, proposals.load(locked_id))
-        if proposal["status"] == EXECUTED:
+        if proposal["status"] == ProposalStatus.EXECUTED:
             follow_up = _missing_follow_up(target, proposal)
             if follow_up is None:
                 raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
@@ -284,7 +290,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
         succeeded = _execution_succeeded(target, safe.contract, receipt)
         executed = with_outcome(
             proposal,
-            EXECUTED if succeeded else FAILED,
+            ProposalStatus.EXECUTED if succeeded else ProposalStatus.FAILED,
             {"transactionHash": receipt.hash, "block": receipt.block, "executor": _executor(proposal, account), "success": succeeded},
         )
         proposals.save(executed)
@@ -311,7 +317,7 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
     operation = proposal.get("timelock")
     if operation and operation["stage"] == "execute":
         state = operation_state(target, operation["operationId"])
-        if state != "ready":
+        if state != OperationState.READY:
             ready_at = _ready_at(target, operation["operationId"])
             raise RwaError(f"timelock operation {operation['operationId'][:10]}… is {state}, ready at {ready_at}")
     args = tx.exec_args(pack_signatures(valid))
@@ -408,15 +414,15 @@ def _outcome(
 ) -> tuple[str, dict[str, Any]] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
-    if status in ("invalid", STALE):
+    if status in (ProposalStatus.INVALID, ProposalStatus.STALE):
         return None
     made_on = proposal.get("genesisHash")
     if made_on and made_on != genesis:
-        return STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
+        return ProposalStatus.STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
     safe = proposal["safe"]["address"]
     if not history.exists(safe):
-        return STALE, {"reason": f"no Safe at {safe} on this chain any more"}
-    if status != OPEN:
+        return ProposalStatus.STALE, {"reason": f"no Safe at {safe} on this chain any more"}
+    if status != ProposalStatus.PROPOSED:
         return None
     nonce = int(proposal["safeTx"]["nonce"])
     if nonce >= history.nonce(safe):
@@ -425,10 +431,10 @@ def _outcome(
     if ran is not None:
         success = ran.name == "ExecutionSuccess"
         execution = {"transactionHash": ran.transaction, "block": ran.block, "executor": _sender(target, ran), "success": success}
-        return (EXECUTED if success else FAILED), execution
+        return (ProposalStatus.EXECUTED if success else ProposalStatus.FAILED), execution
     spent = history.at_nonce(safe, nonce)
     by = {p["id"] for p in store(target).all() if spent is not None and p.get("safeTxHash") == spent.safeTxHash}
-    return SUPERSEDED, {
+    return ProposalStatus.SUPERSEDED, {
         "reason": f"Safe nonce {nonce} was used by another transaction",
         "transactionHash": spent.transaction if spent else None,
         "proposal": next(iter(by), None),
@@ -438,12 +444,12 @@ def _outcome(
 def _cancelled(target: Target, proposal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
     operation = proposal.get("timelock") or {}
-    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != "unset":
+    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
         return None
     schedule = operation.get("schedule")
-    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != EXECUTED:
+    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != ProposalStatus.EXECUTED:
         return None
-    return SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
+    return ProposalStatus.SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
 
 
 @dataclass(frozen=True)
@@ -531,11 +537,11 @@ def import_tx_builder(target: Target, document: Any, title: str | None = None) -
         raise RwaError(f"meta.createdFromSafeAddress: {batch.safe} is not one of the Safes of {target.network.name}")
     safe = safe_state(target, str(safe_name))
     if len(batch.calls) == 1:
-        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), CALL)
+        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), SafeOperation.CALL)
     elif trusted.multisend is None:
         raise RwaError(f"transactions: batching {len(batch.calls)} calls needs a MultiSend contract on {target.network.name}")
     else:
-        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), DELEGATECALL)
+        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), SafeOperation.DELEGATECALL)
     story = decode_safe_tx(trusted, *tx)  # each call was decoded already: this only adds the timelock's story
     for call in story.safe_calls:
         _simulate(target, safe.contract.address, _planned(call), _abi_for(trusted, call))
@@ -558,11 +564,11 @@ def import_tx_builder(target: Target, document: Any, title: str | None = None) -
     return store(target).load(created["id"])
 
 
-def _planned(call: Call) -> PlannedCall:
+def _planned(call: DecodedCall) -> PlannedCall:
     return PlannedCall(call.contract or call.address, call.address, call.function, call.args, call.data, call.value)
 
 
-def _abi_for(trusted: Known, call: Call) -> list[dict[str, Any]]:
+def _abi_for(trusted: Known, call: DecodedCall) -> list[dict[str, Any]]:
     entry = trusted.contracts.get(call.address)
     return entry[1] if entry else list(trusted.fallback)
 
@@ -594,7 +600,7 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
     """
     timelock_contract = deployed(target, TIMELOCK)
     state = operation_state(target, operation_id)
-    if state not in ("waiting", "ready"):
+    if state not in (OperationState.WAITING, OperationState.READY):
         raise RwaError(f"timelock operation {operation_id[:10]}… is {state}: nothing to cancel")
     safe = safe_state(target, SAFES["safe"])
     call = cancel_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, operation_id)
@@ -602,7 +608,7 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
     pending = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
-        if p["status"] == OPEN and (p.get("timelock") or {}).get("operationId") == operation_id
+        if p["status"] == ProposalStatus.PROPOSED and (p.get("timelock") or {}).get("operationId") == operation_id
         and p["timelock"]["stage"] == "execute"
     ]
     proposal = _proposal_of(
@@ -617,12 +623,12 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
     return store(target).create(proposal)
 
 
-def operation_state(target: Target, operation_id: str) -> str:
+def operation_state(target: Target, operation_id: str) -> OperationState:
     timelock_contract = deployed(target, TIMELOCK)
     state = target.chain.call(
         timelock_contract.address, timelock_contract.abi, "getOperationState", [bytes.fromhex(operation_id[2:])]
     )
-    return OPERATION_STATES[int(state)]
+    return list(OperationState)[int(state)]
 
 
 def operations(target: Target) -> list[dict[str, Any]]:
@@ -650,7 +656,7 @@ def execute_operation(target: Target, operation_id: str) -> dict[str, Any]:
             if "execute" in item["proposals"]:
                 return store(target).load(item["proposals"]["execute"]["id"])
             schedule = reconcile(target, store(target).load(item["proposals"]["schedule"]["id"]))
-            if schedule["status"] != "executed":
+            if schedule["status"] != ProposalStatus.EXECUTED:
                 raise RwaError(f"operation {operation_id[:10]}… is not scheduled yet: execute {schedule['id']} first")
             return _follow_up(target, schedule, safe_state(target, schedule["safe"]["name"]))
     raise RwaError(f"no timelock operation '{operation_id}' in the proposals of {target.network.name}")
@@ -707,7 +713,7 @@ def _optional_address(target: Target, name: str) -> str | None:
 
 
 def _require_open(proposal: dict[str, Any]) -> None:
-    if proposal["status"] != OPEN:
+    if proposal["status"] != ProposalStatus.PROPOSED:
         reason = (proposal.get("execution") or {}).get("reason")
         raise RwaError(f"proposal {proposal['id']} is {proposal['status']}" + (f": {reason}" if reason else ""))
 

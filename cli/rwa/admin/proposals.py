@@ -10,6 +10,7 @@ Everything here is pure file and data handling; the chain side is in ``governanc
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import secrets
@@ -25,8 +26,7 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches, operation_id
 from rwa.admin.safe import (
-    CALL,
-    DELEGATECALL,
+    SafeOperation,
     SafeTx,
     multisend_call,
     recover_signer,
@@ -41,6 +41,17 @@ FORMAT = "rwa-proposal/1"
 #: wait on itself through a second open file).
 _HELD = threading.local()
 ZERO_BYTES32 = "0x" + "00" * 32
+
+
+class ProposalStatus(enum.StrEnum):
+    """Where a proposal stands; only PROPOSED may still be signed or executed. The files hold the values."""
+
+    PROPOSED = "proposed"
+    EXECUTED = "executed"
+    FAILED = "failed"  # executed, and the Safe reported its call failed
+    SUPERSEDED = "superseded"  # its Safe nonce went to another transaction, or its operation was cancelled
+    STALE = "stale"  # made on a chain (genesis) or for a Safe this node no longer has
+    INVALID = "invalid"  # a file that does not read as a proposal
 
 
 @dataclass(frozen=True)
@@ -109,11 +120,11 @@ def safe_transaction(safe_calls: list[PlannedCall], nonce: int, multisend: str |
     """One call goes straight; several are delegate-called through MultiSendCallOnly."""
     if len(safe_calls) == 1:
         call = safe_calls[0]
-        return SafeTx.call(call.address, call.calldata, nonce, value=call.value, operation=CALL)
+        return SafeTx.call(call.address, call.calldata, nonce, value=call.value, operation=SafeOperation.CALL)
     if multisend is None:
         raise RwaError("batching several calls needs a MultiSend contract on this network")
     data = multisend_call([(c.address, c.value, c.calldata) for c in safe_calls])
-    return SafeTx.call(multisend, data, nonce, operation=DELEGATECALL)
+    return SafeTx.call(multisend, data, nonce, operation=SafeOperation.DELEGATECALL)
 
 
 def new_proposal(
@@ -150,7 +161,7 @@ def new_proposal(
         "safeTx": tx.as_json(),
         "safeTxHash": digest,
         "signatures": {},
-        "status": "proposed",
+        "status": ProposalStatus.PROPOSED,
         "execution": None,
         "createdAt": _now(),
     }
@@ -322,7 +333,7 @@ class ProposalStore:
             try:
                 loaded.append(self.load(path.stem))
             except RwaError as exc:
-                loaded.append({"id": path.stem, "status": "invalid", "title": str(exc), "signatures": {}})
+                loaded.append({"id": path.stem, "status": ProposalStatus.INVALID, "title": str(exc), "signatures": {}})
         return loaded
 
     def _files(self) -> list[Path]:
