@@ -31,6 +31,7 @@ from rwa.admin.proposals import (
     ZERO_BYTES32,
     Expected,
     PlannedCall,
+    Proposal,
     ProposalStatus,
     ProposalStore,
     cancel_call,
@@ -87,7 +88,7 @@ def store(target: Target) -> ProposalStore:
     return ProposalStore(target.paths.deployments_dir, target.network.name, expected)
 
 
-def decoded(target: Target, proposal: dict[str, Any]) -> Decoded:
+def decoded(target: Target, proposal: Proposal) -> Decoded:
     """What the proposal's calldata does (what `show` prints; the file's text was checked against it)."""
     return decode_proposal(known(target), proposal)
 
@@ -148,7 +149,7 @@ def _simulate(target: Target, sender: str, call: PlannedCall, abi: list[dict[str
         raise RwaError(f"{call.contract}.{call.function} would fail when run by {sender}: {decode_revert(abi, exc)}") from None
 
 
-def propose(target: Target, texts: list[str], via: str, title: str | None = None) -> dict[str, Any]:
+def propose(target: Target, texts: list[str], via: str, title: str | None = None) -> Proposal:
     """Write a proposal for ``texts`` (one or more calls); nothing is sent."""
     return propose_calls(target, planned_calls(target, texts), via, title)
 
@@ -172,7 +173,7 @@ def propose_calls(
     via: str,
     title: str | None = None,
     extra_abis: dict[str, list[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
+) -> Proposal:
     """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it.
 
     Calls go to recorded contracts, or to ones named in ``extra_abis`` (a beacon, a proxy admin).
@@ -217,7 +218,7 @@ def propose_calls(
     return store(target).create(proposal)
 
 
-def sign(target: Target, proposal_id: str) -> dict[str, Any]:
+def sign(target: Target, proposal_id: str) -> Proposal:
     """Add the signing account's signature, once checked against the Safe's current owners.
 
     The signature is made outside the lock (a hardware wallet may take its time) and merged into
@@ -248,7 +249,7 @@ def sign(target: Target, proposal_id: str) -> dict[str, Any]:
     return signed
 
 
-def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.SyncResult]:
+def sync(target: Target, proposal_id: str) -> tuple[Proposal, txservice.SyncResult]:
     """Push the proposal and its signatures to the network's Safe Transaction Service, and save the
     confirmations owners made there (each checked against the Safe's current owners)."""
     proposals = store(target)
@@ -256,7 +257,7 @@ def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.Sy
     safe = safe_state(target, proposal["safe"]["name"])
     result = txservice.sync(target, proposal, safe.owners)
 
-    def merge(current: dict[str, Any]) -> dict[str, Any]:
+    def merge(current: Proposal) -> Proposal:
         for owner, signature in result.pulled.items():
             if owner not in current["signatures"]:
                 current = with_signature(current, owner, signature)
@@ -265,7 +266,7 @@ def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.Sy
     return (proposals.update(proposal["id"], merge) if result.pulled else proposal), result
 
 
-def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
+def execute(target: Target, proposal_id: str) -> list[Proposal]:
     """Execute a fully signed proposal; returns it, plus the follow-up execute proposal it opens.
 
     Crash-safe: the signed transaction is written into the file before it is broadcast, and the
@@ -301,7 +302,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
     return results
 
 
-def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], safe: SafeState, account: Any) -> Receipt:
+def _send(target: Target, proposals: ProposalStore, proposal: Proposal, safe: SafeState, account: Any) -> Receipt:
     """Check, sign, journal into the file, broadcast, wait: the first run of an execution."""
     tx = SafeTx.from_json(proposal["safeTx"])
     if tx.nonce < safe.nonce:
@@ -333,7 +334,7 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
     return _mined(target, signed.hash)
 
 
-def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
+def _resume(target: Target, proposal: Proposal) -> Receipt | None:
     """The receipt of a transaction a crashed run signed and journalled; None if there is none
     (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
     sent = proposal.get("execution") or {}
@@ -359,11 +360,11 @@ def _checked(receipt: Receipt) -> Receipt:
     return receipt
 
 
-def _executor(proposal: dict[str, Any], account: Any) -> str:
+def _executor(proposal: Proposal, account: Any) -> str:
     return str((proposal.get("execution") or {}).get("executor") or to_checksum_address(account.address))
 
 
-def _missing_follow_up(target: Target, proposal: dict[str, Any]) -> dict[str, Any] | None:
+def _missing_follow_up(target: Target, proposal: Proposal) -> Proposal | None:
     """The timelock execute proposal an executed schedule opens, written if it is not there yet."""
     operation = proposal.get("timelock")
     if not operation or operation["stage"] != "schedule":
@@ -378,17 +379,17 @@ def _missing_follow_up(target: Target, proposal: dict[str, Any]) -> dict[str, An
 # --- bringing files up to date with the chain ------------------------------------------------
 
 
-def reconcile(target: Target, proposal: dict[str, Any]) -> dict[str, Any]:
+def reconcile(target: Target, proposal: Proposal) -> Proposal:
     """The proposal with its status as the chain has it now (saved if it changed)."""
     return _reconcile(target, [proposal])[0]
 
 
-def reconcile_all(target: Target) -> list[dict[str, Any]]:
+def reconcile_all(target: Target) -> list[Proposal]:
     """Every proposal of the network (invalid ones as such), each brought up to date."""
     return _reconcile(target, store(target).all())
 
 
-def _reconcile(target: Target, proposals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _reconcile(target: Target, proposals: list[Proposal]) -> list[Proposal]:
     genesis = target.chain.genesis_hash
     history = _SafeHistory(target)
     updated = []
@@ -400,17 +401,17 @@ def _reconcile(target: Target, proposals: list[dict[str, Any]]) -> list[dict[str
     return updated
 
 
-def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Proposal], Proposal]:
     """The change that records an outcome, unless another process moved the file on meanwhile."""
 
-    def change(current: dict[str, Any]) -> dict[str, Any]:
+    def change(current: Proposal) -> Proposal:
         return with_outcome(current, status, execution) if current["status"] == seen else current
 
     return change
 
 
 def _outcome(
-    target: Target, proposal: dict[str, Any], genesis: str, history: _SafeHistory
+    target: Target, proposal: Proposal, genesis: str, history: _SafeHistory
 ) -> tuple[str, dict[str, Any]] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
@@ -441,7 +442,7 @@ def _outcome(
     }
 
 
-def _cancelled(target: Target, proposal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _cancelled(target: Target, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
     """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
     operation = proposal.get("timelock") or {}
     if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
@@ -525,7 +526,7 @@ def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict
     return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
 
 
-def import_tx_builder(target: Target, document: Any, title: str | None = None) -> dict[str, Any]:
+def import_tx_builder(target: Target, document: Any, title: str | None = None) -> Proposal:
     """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
     each call simulated as the Safe would run it, the file written and read back like any other."""
     trusted = known(target)
@@ -573,7 +574,7 @@ def _abi_for(trusted: Known, call: DecodedCall) -> list[dict[str, Any]]:
     return entry[1] if entry else list(trusted.fallback)
 
 
-def reject(target: Target, proposal_id: str) -> dict[str, Any]:
+def reject(target: Target, proposal_id: str) -> Proposal:
     """A proposal that spends the same Safe nonce on nothing, so the original can never run."""
     proposal = reconcile(target, store(target).load(proposal_id))
     _require_open(proposal)
@@ -592,7 +593,7 @@ def reject(target: Target, proposal_id: str) -> dict[str, Any]:
     return store(target).create(rejection)
 
 
-def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
+def cancel_operation(target: Target, operation_id: str) -> Proposal:
     """A Safe proposal cancelling a scheduled timelock operation.
 
     It takes the Safe nonce of the operation's open execute proposal, if there is one: only one of
@@ -609,7 +610,7 @@ def cancel_operation(target: Target, operation_id: str) -> dict[str, Any]:
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
         if p["status"] == ProposalStatus.PROPOSED and (p.get("timelock") or {}).get("operationId") == operation_id
-        and p["timelock"]["stage"] == "execute"
+        and (p.get("timelock") or {}).get("stage") == "execute"
     ]
     proposal = _proposal_of(
         target,
@@ -649,7 +650,7 @@ def operations(target: Target) -> list[dict[str, Any]]:
     return sorted(found.values(), key=lambda e: e["proposals"].get("schedule", {}).get("id", ""))
 
 
-def execute_operation(target: Target, operation_id: str) -> dict[str, Any]:
+def execute_operation(target: Target, operation_id: str) -> Proposal:
     """The execute proposal of a scheduled operation (written if it is not there yet)."""
     for item in operations(target):
         if item["operationId"].startswith(operation_id):
@@ -662,8 +663,9 @@ def execute_operation(target: Target, operation_id: str) -> dict[str, Any]:
     raise RwaError(f"no timelock operation '{operation_id}' in the proposals of {target.network.name}")
 
 
-def _follow_up(target: Target, schedule: dict[str, Any], safe: SafeState) -> dict[str, Any]:
-    operation = schedule["timelock"]
+def _follow_up(target: Target, schedule: Proposal, safe: SafeState) -> Proposal:
+    operation = schedule.get("timelock")
+    assert operation is not None, "a schedule proposal names its timelock operation"
     timelock_contract = deployed(target, TIMELOCK)
     calls = [PlannedCall.from_json(c) for c in schedule["calls"]]
     run = timelock_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, "execute", calls, operation["salt"], 0)
@@ -712,7 +714,7 @@ def _optional_address(target: Target, name: str) -> str | None:
     return configured if isinstance(configured, str) else None
 
 
-def _require_open(proposal: dict[str, Any]) -> None:
+def _require_open(proposal: Proposal) -> None:
     if proposal["status"] != ProposalStatus.PROPOSED:
         reason = (proposal.get("execution") or {}).get("reason")
         raise RwaError(f"proposal {proposal['id']} is {proposal['status']}" + (f": {reason}" if reason else ""))
