@@ -54,7 +54,7 @@ deploy: setup
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict on core, chain, deploy),
+# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
@@ -88,11 +88,17 @@ test: lint
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
-# `slow`, and every test of `rwa` as real processes), in one run on TEST_PORT; no lint first.
+# `slow`, and every test of `rwa` as real processes); no lint first. Two runs at once, one a core:
+# the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+FAST_CLI_TESTS := tests/cli tests/e2e
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
-	$(BIN)/ape test tests examples -m "not slow" -q
+	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "not slow" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "not slow" -q; rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
+	test $$rest -eq 0 && test $$cli_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
 # random sequences instead of make test's few short ones.

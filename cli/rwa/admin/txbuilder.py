@@ -18,7 +18,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from rwa.admin.decode import Call, Known, Undecodable, decode_call, function_by_selector
+from rwa.admin.decode import DecodedCall, Known, Undecodable, decode_call, function_by_selector
 from rwa.admin.safe import multisend_call
 from rwa.core import callspec
 from rwa.core.abi import encode_call, jsonable, type_string
@@ -35,10 +35,10 @@ class Batch:
     chain_id: int
     safe: str | None
     name: str | None
-    calls: list[Call]
+    calls: list[DecodedCall]
 
 
-def export(proposal: Mapping[str, Any], safe_calls: list[Call], known: Known, created_ms: int) -> dict[str, Any]:
+def export(proposal: Mapping[str, Any], safe_calls: list[DecodedCall], known: Known, created_ms: int) -> dict[str, Any]:
     """The Transaction Builder JSON of a proposal's Safe calls."""
     return {
         "version": VERSION,
@@ -55,7 +55,7 @@ def export(proposal: Mapping[str, Any], safe_calls: list[Call], known: Known, cr
     }
 
 
-def _transaction(call: Call, known: Known) -> dict[str, Any]:
+def _transaction(call: DecodedCall, known: Known) -> dict[str, Any]:
     entry: dict[str, Any] = {"to": call.address, "value": str(call.value), "data": call.data}
     data = bytes.fromhex(call.data[2:])
     item = _abi_item(known, call.address, data[:4]) if data else None
@@ -90,7 +90,7 @@ def read(document: Any, known: Known) -> Batch:
     return Batch(chain_id, to_checksum_address(safe) if safe else None, meta.get("name"), calls)
 
 
-def _read_transaction(known: Known, index: int, tx: Any) -> Call:
+def _read_transaction(known: Known, index: int, tx: Any) -> DecodedCall:
     label = f"transactions[{index}]"
     if not isinstance(tx, Mapping):
         raise RwaError(f"{label}: not a transaction")
@@ -138,7 +138,7 @@ def _encode(known: Known, label: str, to: str, method: Mapping[str, Any], values
     return encode_call(abi, str(name), args)
 
 
-def multisend_data(calls: list[Call]) -> bytes:
+def multisend_data(calls: list[DecodedCall]) -> bytes:
     """The MultiSend call that runs a batch of imported calls in one Safe transaction."""
     return multisend_call([(c.address, c.value, bytes.fromhex(c.data[2:])) for c in calls])
 

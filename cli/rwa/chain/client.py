@@ -8,6 +8,7 @@ before it leaves the machine.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -85,7 +86,12 @@ def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: floa
 
 class JsonRpc:
     """A node's JSON-RPC over plain HTTP, with the two calls :meth:`Chain.rpc_batch` makes of web3's
-    providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3."""
+    providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3.
+    A dropped connection or a timeout is retried as web3's HTTP provider retries it (five tries,
+    0.125 s doubling between them): a reader only reads, so asking again is always safe."""
+
+    RETRIES = 5
+    BACKOFF = 0.125
 
     def __init__(self, url: str, timeout: float = 60.0):
         self.url = url
@@ -94,11 +100,14 @@ class JsonRpc:
 
     def _post(self, body: Any) -> Any:
         request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except (OSError, ValueError) as exc:
-            raise RwaError(f"cannot read from {self.url}: {exc}") from None
+        for attempt in range(self.RETRIES):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read())
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                if attempt == self.RETRIES - 1:
+                    raise RwaError(f"cannot read from {self.url}: {exc}") from None
+                time.sleep(self.BACKOFF * 2**attempt)
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         self._ids += 1

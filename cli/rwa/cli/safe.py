@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.admin.decode import Decoded
+from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SAFES
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json, print_table
@@ -21,7 +22,7 @@ from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
 
 
-def _show(proposal: dict[str, Any], as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
+def _show(proposal: Proposal, as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
     """A proposal as its calldata has it: every call line below is decoded from ``safeTx.data``."""
     if as_json:
         emit_json(proposal)
@@ -81,7 +82,7 @@ def list_proposals(ctx: CommandContext) -> None:
     ctx.emit(proposals, lambda: _print_proposals(target.network.name, proposals))
 
 
-def _print_proposals(network: str, proposals: list[dict[str, Any]]) -> None:
+def _print_proposals(network: str, proposals: list[Proposal]) -> None:
     table = Table(title=f"proposals on {network}", title_justify="left")
     for column in ("id", "safe", "nonce", "status", "signatures", "title"):
         table.add_column(column)

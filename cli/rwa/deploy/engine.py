@@ -49,13 +49,11 @@ from rwa.deploy.journal import Begin, Intent, Journal, Outcome
 from rwa.deploy.manifest import Call, Contract, External, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.planner import (
-    CALL,
-    CREATE,
-    UPGRADE,
     Observation,
     Pending,
     Plan,
     Resolver,
+    StepAction,
     decoded_args,
     facets_of,
     plan,
@@ -753,7 +751,7 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
     """A cautious upper estimate of the wei a plan will spend (creations by size, calls flat)."""
     gas = 0
     for step in deploy_plan.steps:
-        if step.action == CREATE:
+        if step.action == StepAction.CREATE:
             entry = target.manifest.entry(step.name)
             if entry.created_by is not None:
                 gas += 400_000
@@ -763,7 +761,7 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
                 parts.append(BEACON_TYPE)
             for part in parts:
                 gas += 53_000 + 220 * len(target.artifacts[part].bytecode) + 150_000
-        elif step.action == CALL:
+        elif step.action == StepAction.CALL:
             gas += 150_000
     return gas * target.chain.gas_price() * 5 // 4
 
@@ -888,7 +886,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         store.save(network.name, record)
 
     for step in deploy_plan.steps:
-        if step.action == UPGRADE:
+        if step.action == StepAction.UPGRADE:
             record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
             report("recorded", step.name, step.detail)
     executor.settle()
