@@ -28,4 +28,6 @@ PARAMS = {
     "property_agent": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
     "property_creator": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
     "vault_operator": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
+    # Where offering proceeds (and market fees) go: a Safe (a key is refused). Left out, the admins' Safe.
+    # "treasury": "0x...",
 }
