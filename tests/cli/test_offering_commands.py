@@ -123,3 +123,14 @@ def test_soft_cap_claim_and_cancel_through_the_safe(rwa, chain, stablecoin, depl
     assert "NotAdmin" in rwa.refused("offering", "cancel", "DEMO1-1")
     rwa.through_the_timelock(rwa.json("offering", "cancel", "DEMO1-1", "--via", "safe"))
     assert rwa.json("offering", "show", "DEMO1-1")["status"] == "cancelled"
+
+
+def test_a_stablecoin_with_permits_is_paid_with_a_permit(rwa, project, deployer, admin, demo_property):
+    coin = project.PermitStablecoin.deploy(sender=deployer)
+    rwa.run("kyc", "set", BRAND, "--investor-id", "7", "--country", "840", "--expires", "365d")
+    coin.mint(BRAND, 10_000 * USDC, sender=deployer)
+    result = created(rwa, admin, demo_property, "--stablecoin", coin.address)
+    done = rwa.json("offering", "subscribe", "DEMO1-0", "20", "--account", "brand")
+    assert done["permit"] is True and done["approvalTransactionHash"] is None
+    assert demo_property.balanceOf(BRAND) == 20 * E18
+    assert coin.balanceOf(BRAND) == 9_000 * USDC and coin.allowance(BRAND, result["offering"]) == 0
