@@ -350,6 +350,7 @@ class Offerings:
             "offering": offering.address, "name": offering.label, "wallet": wallet, "investorId": investor,
             "amount": str(amount), "tokens": str(tokens), "cost": str(cost), "price": str(offering.price), "allowance": str(allowance),
             "approve": allowance < cost, "remaining": str(remaining), "mint": mint,
+            "permits": allowance < cost and self._permit_domain(offering.coin.address) is not None,
             "display": {"tokens": offering.tokens(tokens), "cost": offering.coin.show(cost),
                         "price": offering.coin.show(offering.price), "allowance": offering.coin.show(allowance),
                         "remaining": offering.tokens(remaining)},
@@ -362,7 +363,7 @@ class Offerings:
         cost = int(quote["cost"])
         if quote["mint"]:
             self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], cost)))
-        signed = self._permit(offering, cost) if quote["approve"] and permit else None
+        signed = self._permit(offering, cost) if quote["permits"] and permit else None
         if signed is not None:
             call = actions.Action(offering.contract, "subscribeWithPermit", (int(quote["amount"]), cost, *signed))
         else:
@@ -375,26 +376,34 @@ class Offerings:
                 "minted": bool(event.args["minted"]), "pending": bool(event.args["pending"]),
                 "approvalTransactionHash": approval, "permit": signed is not None, "transactionHash": receipt.hash}  # fmt: skip
 
-    def _permit(self, offering: Offering, value: int) -> tuple[int, int, bytes, bytes] | None:
-        """(deadline, v, r, s) of the signer's EIP-2612 permit of ``value`` to the offering; None when the
-        stablecoin takes no permits (or its domain is not the one it says)."""
-        coin = actions.Deployed("EIP2612", offering.coin.address, PERMIT_ABI)
-        owner = self.signer
+    def _permit_domain(self, address: str) -> dict[str, Any] | None:
+        """The EIP-712 domain of the stablecoin's EIP-2612 permits; None when it takes none (or its
+        domain is not the one its DOMAIN_SEPARATOR says: a permit signed on a guess would be refused)."""
+        coin = actions.Deployed("EIP2612", address, PERMIT_ABI)
         try:
-            nonce = int(self.read(coin, "nonces", owner))
             separator = bytes(self.read(coin, "DOMAIN_SEPARATOR"))
+            self.read(coin, "nonces", self.signer)
             domain = {"name": str(self.read(coin, "name")), "version": self._version(coin),
                       "chainId": self.target.chain.chain_id, "verifyingContract": coin.address}  # fmt: skip
         except RwaError:
             return None
+        probe = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
+                 "message": {"owner": coin.address, "spender": coin.address, "value": 0, "nonce": 0, "deadline": 0}}  # fmt: skip
+        return domain if bytes(encode_typed_data(full_message=probe).header) == separator else None
+
+    def _permit(self, offering: Offering, value: int) -> tuple[int, int, bytes, bytes] | None:
+        """(deadline, v, r, s) of the signer's EIP-2612 permit of ``value`` to the offering; None when the
+        stablecoin takes no permits."""
+        domain = self._permit_domain(offering.coin.address)
+        if domain is None:
+            return None
+        owner = self.signer
+        nonce = int(self.read(actions.Deployed("EIP2612", offering.coin.address, PERMIT_ABI), "nonces", owner))
         deadline = self.target.chain.timestamp() + PERMIT_TTL
         typed = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
                  "message": {"owner": owner, "spender": offering.address, "value": value, "nonce": nonce,
                              "deadline": deadline}}  # fmt: skip
-        message = encode_typed_data(full_message=typed)
-        if bytes(message.header) != separator:  # a domain guessed wrong would sign a permit the coin refuses
-            return None
-        signed = self.target.account.sign_message(message)  # type: ignore[union-attr]
+        signed = self.target.account.sign_message(encode_typed_data(full_message=typed))  # type: ignore[union-attr]
         if signed is None:
             raise RwaError(f"{owner} declined to sign the permit")
         return (deadline, int(signed.v), signed.r.to_bytes(32, "big") if isinstance(signed.r, int) else bytes(signed.r),
