@@ -82,6 +82,9 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
+        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
+        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
+        "treasury": ref("Safe"),
         "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
@@ -125,6 +128,8 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
+            # Offering proceeds (and market fees) go to the admins' Safe.
+            "treasury": ref("Safe"),
         },
     ),
     **{name: live_network(name) for name in LIVE},
@@ -261,6 +266,11 @@ PROPERTY_CONTRACTS = (
             *hand_over_to_timelock(),
         ),
     ),
+    # Primary offerings (issue 19): the implementation each offering is a clone of, and the factory
+    # that makes them (no owner: a property's admin or agents create its offerings), paying every
+    # offering's proceeds to the network's treasury.
+    Contract("PropertyOffering"),
+    Contract("PropertyOfferingFactory", args=(ref("PropertyOffering"), param("treasury"))),
 )
 
 

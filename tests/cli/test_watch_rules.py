@@ -64,6 +64,15 @@ def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path)
         load_custom(path, subjects, decoder)
 
 
+def test_a_subscription_above_the_threshold_raises_an_alert(decoder):
+    from rwa.watch.rules import LARGE_SUBSCRIPTION
+
+    rules = built_in_rules()
+    small = log_of(decoder, "PropertyOffering", "Subscribed")
+    large = Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION + 1})
+    assert [r.name for r in rules if r.applies(small)] == []
+    assert [r.name for r in rules if r.applies(large)] == ["offering.LargeSubscription"]
+    assert not [r for r in rules if r.applies(Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION}))]
 @pytest.mark.parametrize("kind", ["NILVault", "NILMemberships"])
 def test_a_large_payment_raises_an_alert_and_a_small_one_does_not(decoder, kind):
     rules = built_in_rules()

@@ -25,6 +25,8 @@ COMMANDS = {
     "timelock": ("rwa.cli.safe", "timelock", "Operations waiting out the timelock's delay."),
     "property": ("rwa.cli.property", "property_group", "Tokenized properties (ERC-3643) and their agents' acts."),
     "dividends": ("rwa.cli.dividends", "dividends", "Rent dividends of a property, paid pro rata."),
+    "offering": ("rwa.cli.offering", "offering", "Primary offerings: investors buy a property's tokens."),
+    "treasury": ("rwa.cli.offering", "treasury", "The treasury Safe that offering proceeds go to."),
     # rwa.cli.vault_fans adds fans' payments (tips, orders, plans, memberships) to rwa.cli.vault's group.
     "vault": ("rwa.cli.vault_fans", "vault", "Athletes' vaults, one per athlete."),
     "deal": ("rwa.cli.deal", "deal", "NIL deals between brands and athletes, escrowed in vaults."),

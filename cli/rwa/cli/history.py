@@ -11,7 +11,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from rwa.cli.options import Group, json_option
+from rwa.cli.context import json_option
+from rwa.cli.options import Group
 from rwa.cli.render import console, emit_json, print_table
 from rwa.cli.vault_fans import payments_command
 from rwa.core import project
@@ -89,6 +90,21 @@ def deals(reference: str, network: str, as_json: bool, as_csv: bool, database: P
 def proposals(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
     """A Safe's executed proposals (REFERENCE: Safe or GuardianSafe) [default: Safe]."""
     answer(network, database, as_json, as_csv, lambda book: book.proposals(reference))
+
+
+@history.command()
+@common
+def offerings(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """Every offering created, its terms and how it ended."""
+    answer(network, database, as_json, as_csv, lambda book: book.offerings())
+
+
+@history.command()
+@click.argument("reference", metavar="OFFERING")
+@common
+def subscriptions(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """An offering's subscriptions and what became of each (OFFERING: its name, like DEMO1-0, or address)."""
+    answer(network, database, as_json, as_csv, lambda book: book.subscriptions(reference))
 
 
 @history.command()

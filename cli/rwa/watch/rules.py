@@ -34,6 +34,7 @@ FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
         (("token", "PropertyToken", "token"), ("compliance", "ModularCompliance", "compliance"), ("distributor", "DividendDistributor", "distributor")),
     ),
     "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
+    "PropertyOfferingFactory": ("OfferingCreated", (("offering", "PropertyOffering", "offering"),)),
 }
 #: A property token's functions whose Transfer events are forced transfers.
 FORCED_TRANSFER_FUNCTIONS = ("forcedTransfer", "batchForcedTransfer")
@@ -89,10 +90,15 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
+        ("offering", "OfferingCreated", ("PropertyOfferingFactory",), "info"),
+        ("offering", "OfferingClosed", ("PropertyOffering",), "info"),
+        ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
         ("payments", "OrderRefunded", ("NILVault",), "warning"),
         ("payments", "AmlThresholdSet", ("NILVault",), "warning"),
     )
 )
+#: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
+LARGE_SUBSCRIPTION = 100_000 * 10**6
 #: A fan's payment above this many of the token's smallest units raises `payments.large` (10,000 of a
 #: 6-decimal stablecoin; a team wanting another threshold writes a custom rule with `above`).
 LARGE_PAYMENT = 10_000 * 10**6
@@ -153,8 +159,10 @@ class Rule:
 
 def built_in_rules() -> list[Rule]:
     rules = [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+    large = Rule("offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}),
+                 above={"paid": LARGE_SUBSCRIPTION})  # fmt: skip
     payers = frozenset({"NILVault", "NILMemberships"})
-    return [*rules, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT})]
+    return [*rules, large, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT})]
 
 
 def _same(value: Any, wanted: Any) -> bool:
