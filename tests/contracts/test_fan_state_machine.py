@@ -18,6 +18,7 @@ runs a few short examples; ``RWA_FUZZ_PROFILE=fuzz`` many long ones.
 
 import os
 
+import ape
 import pytest
 from ape.exceptions import ContractLogicError
 from eth_utils import keccak
@@ -40,6 +41,11 @@ fan_index = st.integers(0, 1)
 amount = st.integers(1, 50 * 10**6)
 order_id = st.integers(0, 9)
 membership_index = st.integers(0, 3)
+
+
+def pay(vault):
+    """The vault's payment functions: its FanPayments module's, answered at the vault's address."""
+    return ape.project.FanPayments.at(vault.address)
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +108,11 @@ def test_fan_payments_state_machine(
 
         @rule(i=fan_index, value=amount)
         def tip(self, i, value):
-            self.attempt(vault.tip, usd, value, "tip", sender=fans[i])
+            self.attempt(pay(vault).tip, usd, value, "tip", sender=fans[i])
 
         @rule(i=fan_index, oid=order_id, value=amount)
         def pay_order(self, i, oid, value):
-            paid = self.charged(fans[i], vault.payOrder, oid, usd, value, sender=fans[i])
+            paid = self.charged(fans[i], pay(vault).payOrder, oid, usd, value, sender=fans[i])
             if oid in self.orders:
                 assert paid is None, f"order {oid} paid twice"
             elif paid is not None:
@@ -121,7 +127,7 @@ def test_fan_payments_state_machine(
             if top_up:
                 usd.mint(vault, value, sender=athlete)
                 self.topped_up += value
-            back = self.charged(payer, vault.refundOrder, oid, payer, usd, value, sender=admin if by_admin else athlete)
+            back = self.charged(payer, pay(vault).refundOrder, oid, payer, usd, value, sender=admin if by_admin else athlete)
             if back is not None:
                 assert not refunded and back == -value
                 self.orders[oid] = (payer, value, True)
