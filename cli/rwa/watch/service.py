@@ -10,7 +10,7 @@ from typing import Any
 from rwa.deploy.context import Target
 from rwa.watch import rules as rules_module
 from rwa.watch.sinks import Delivery, JsonLinesSink, TerminalSink, webhooks_from
-from rwa.watch.store import Store
+from rwa.watch.store import open_store
 from rwa.watch.watcher import DEFAULT_SPAN, LIVE_CONFIRMATIONS, LOCAL_CONFIRMATIONS, Watcher, database_path
 
 
@@ -26,7 +26,8 @@ class Settings:
     terminal: bool = True
     poll: float = 1.0
     span: int = DEFAULT_SPAN
-    database: Path | None = None
+    #: The store: a PostgreSQL URL, or a SQLite file (None: the network's file under the state dir).
+    store: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -47,7 +48,7 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
     if settings.jsonl is not None:
         sinks.append(JsonLinesSink(settings.jsonl))
     sinks.extend(hooks)
-    store = Store(settings.database or database_path(target.paths, target.network.name))
+    store = open_store(settings.store, database_path(target.paths, target.network.name))
     try:
         store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
         confirmations = settings.confirmations

@@ -3,7 +3,7 @@
 Each step fetches the logs of every watched contract over a range of confirmed blocks (ranges
 adapt: halved when the node refuses one as too large), discovers what the factories made in it,
 decodes the events, evaluates the rules and commits the events, alerts and the cursor's advance in
-one SQLite transaction. Before each step the newest processed block's hash is compared with the
+one transaction of its store. Before each step the newest processed block's hash is compared with the
 chain's: after a reorganisation the watcher goes back to the newest block both agree on, retracts
 the alerts of the blocks undone, and evaluates the new blocks again.
 """
@@ -196,7 +196,7 @@ class Watcher:
         if ancestor is None:
             raise RwaError(
                 f"the chain changed below the last {len(kept)} blocks the watcher keeps (a reorganisation "
-                f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.path} aside"
+                f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.where} aside"
             )
         with self.store.transaction() as db:
             retracted = self.store.undo_after(db, ancestor[0], records_now())
