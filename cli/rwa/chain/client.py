@@ -351,6 +351,21 @@ class Chain:
         if address.lower() == MULTICALL3.lower():
             self._multicall = None
 
+    def send_as_local(self, sender: str, to: str, data: bytes) -> Receipt:
+        """Send a call from ``sender`` on a local node, impersonated (``anvil_impersonateAccount``):
+        what a contract such as the timelock does to itself, with no key to sign it."""
+        sender = to_checksum_address(sender)
+        balance = self.balance(sender)  # lent the fee for the call, and given back as it was
+        _result(self.rpc_batch([("anvil_impersonateAccount", [sender]), ("anvil_setBalance", [sender, hex(balance + 10**18)])])[0], "anvil_impersonateAccount")
+        try:
+            tx = {"from": sender, "to": to_checksum_address(to), "data": "0x" + data.hex()}
+            receipt = self.wait(self.web3.eth.send_transaction(tx).to_0x_hex())
+        finally:
+            self.rpc_batch([("anvil_stopImpersonatingAccount", [sender]), ("anvil_setBalance", [sender, hex(balance)])])
+        if receipt.status != 1:
+            raise RwaError(f"the call from {sender} to {to} reverted (tx {receipt.hash})")
+        return receipt
+
     def call_many(self, reads: Sequence[Read]) -> list[ReadResult]:
         """Many view calls at once, each result decoded or its failure kept (a revert does not stop
         the batch): through Multicall3's ``aggregate3`` when the chain has it, else as separate

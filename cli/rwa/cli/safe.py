@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.admin.decode import Decoded
+from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import account_option, json_option, network_option
 from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
@@ -248,12 +249,12 @@ def execute_operation(operation_id: str, network: str | None, as_json: bool) -> 
         _show(proposal, as_json, governance.decoded(target, proposal))
 
 
-@timelock.command("cancel")
+@chain_command(timelock, Access.PROPOSE, name="cancel", signer=None, account_help="none: a proposal is written")
 @click.argument("operation_id")
-@network_option
-@json_option
-def cancel_operation(operation_id: str, network: str | None, as_json: bool) -> None:
-    """Write a Safe proposal cancelling a scheduled operation."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
-        proposal = governance.cancel_operation(target, operation_id)
-        _show(proposal, as_json, governance.decoded(target, proposal))
+def cancel_operation(ctx: CommandContext, operation_id: str) -> None:
+    """Write a proposal cancelling a scheduled operation: of the admins' Safe (--via safe, the
+    default), or the guardian Safe's veto (--via guardian), for when the admins' keys are not to be
+    trusted. `rwa watch` prints this command in the alert of every scheduled operation."""
+    with ctx.target(signs=False) as target:
+        proposal = governance.cancel_operation(target, operation_id, ctx.via or "safe")
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal))

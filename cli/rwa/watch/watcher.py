@@ -378,7 +378,9 @@ class Watcher:
         except (Undecodable, ValueError, KeyError):
             what = f"an undecodable call to {args.get('target')}"
         ready = times.get(log.block, 0) + delay
-        return rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
+        text = rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
+        # The remedy: the guardian Safe holds the timelock's canceller role (a veto while the delay runs).
+        return f"{text}; to veto: rwa timelock cancel {args.get('id')} --via guardian --network {self.target.network.name}"
 
     def _alert(self, rule: Rule, log: Log, message: str) -> dict[str, Any]:
         chain_id = self.chain.chain_id
