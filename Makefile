@@ -115,6 +115,7 @@ bench: setup
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/webhook_figures.py
 
 clean:
 	-$(BIN)/rwa node stop

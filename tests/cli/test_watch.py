@@ -328,7 +328,7 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) ->
 
 
 def test_killed_at_random_moments_it_raises_each_alert_once(
-    tmp_path, store, project_paths, chain, accounts, project, suite,
+    tmp_path, project_paths, chain, accounts, project, suite,
 ):
     k = Kit(project, suite, accounts)
     """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
@@ -339,7 +339,7 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
         **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
         "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
     }
-    jsonl, db = tmp_path / "alerts.jsonl", store
+    jsonl, db = tmp_path / "alerts.jsonl", str(tmp_path / "w.sqlite")  # on PostgreSQL: test_watch_standby.py
     start = chain.blocks.head.number + 1
     rng = random.Random(15)
     process = _spawn(env, project_paths.root, jsonl, db, start)

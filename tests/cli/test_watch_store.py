@@ -3,6 +3,7 @@ exactly-once queue and delivery order, the documented views, and bad stores refu
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from rwa.core.errors import RwaError
 from rwa.watch import schema
+from rwa.watch.sinks import FIRST_RETRY_SECONDS, Delivery
 from rwa.watch.store import Store, StoredEvent, open_store
 
 ZERO = "0x" + "00" * 20
@@ -160,3 +162,48 @@ def test_bad_stores_are_refused_in_one_line(rwa: Any, postgres: Any) -> None:
     assert "belongs to network sepolia (chain 11155111" in line and "pass another --store" in line
     assert "holds the watcher data of network sepolia, not local" in rwa.refused("history", "alerts", "--store", other)
     assert "no watcher data for local in" in rwa.refused("history", "alerts", "--store", postgres.database())
+
+
+class FlakySink:
+    """Fails the deliveries it is told to, in order (True: fail), then takes every message."""
+
+    key = label = "flaky"
+
+    def __init__(self, plan: list[bool]):
+        self.plan = plan
+        self.taken: list[str] = []
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.plan and self.plan.pop(0):
+            raise OSError("HTTP 503")
+        self.taken.append(message["message"])
+
+
+def test_each_failing_delivery_backs_off_on_its_own_and_a_healthy_request_resets_the_wait(spec: str, tmp_path: Path) -> None:
+    store = opened(spec, tmp_path)
+    with store.transaction() as db:
+        for n in range(1, 5):
+            store.add_alert(db, alert(n, n))
+    # alert 1 taken, 2 fails, (retried) 2 taken, 3 fails, (retried) 3 taken, 4 fails 3 times, then taken
+    sink = FlakySink([False, True, False, True, False, True, True, True])
+    said: list[str] = []
+    delivery = Delivery(store, [sink], said.append)
+
+    def waits() -> float:
+        wait = delivery.retry_at[sink.key] - time.monotonic()
+        delivery.retry_at[sink.key] = 0.0  # the wait is over
+        return wait
+
+    assert delivery.deliver() == 1 and sink.taken == ["alert 1"]
+    assert delivery.deliver() == 0 and sink.taken == ["alert 1"]  # alert 2 waits for its retry, in order
+    assert 0.4 < waits() <= FIRST_RETRY_SECONDS
+    assert delivery.deliver() == 1
+    assert 0.4 < waits() <= FIRST_RETRY_SECONDS  # alert 3's first failure: the wait starts over
+    assert delivery.deliver() == 1
+    assert 0.4 < waits() <= FIRST_RETRY_SECONDS and delivery.deliver() == 0
+    assert 0.9 < waits() <= 2 * FIRST_RETRY_SECONDS and delivery.deliver() == 0  # alert 4 again: doubled
+    assert 1.9 < waits() <= 4 * FIRST_RETRY_SECONDS and said == ["sink flaky is down (HTTP 503): alerts are kept and retried"]
+    assert delivery.deliver() == 1 and sink.taken == ["alert 1", "alert 2", "alert 3", "alert 4"]
+    assert said[1:] == ["sink flaky is back: delivering what waited"] and not delivery.failures
+    assert store.undelivered(sink.key) == 0
+    store.close()

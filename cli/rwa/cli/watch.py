@@ -50,16 +50,17 @@ def say(line: str) -> None:
 @click.option("--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks at the chain.")
 @click.option("--span", type=click.IntRange(min=1), default=2000, show_default=True, help="Blocks per eth_getLogs range at most (halved when the node refuses).")
 @store_option
+@click.option("--standby", is_flag=True, help="While another watcher leads this network on the store, wait and take over when it stops.")
 def watch(
     network: str | None, from_block: int | None, until: int | None, once: bool, confirmations: int | None,
     rules_file: Path | None, jsonl: Path | None, webhooks: tuple[str, ...], quiet: bool, poll: float, span: int,
-    store: str | None,
+    store: str | None, standby: bool,
 ) -> None:
     """Follow the chain and raise an alert for each event that matters: timelock operations, roles,
     ownership and upgrades, Safe owners and failures, pauses, freezes, forced transfers, compliance
     and sanctions changes, deal disputes (and your own --rules). Killed and restarted, it resumes
     where it was and raises each alert once."""
-    settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, store)
+    settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, store, standby)
     with session.open_target(network, None, project.paths(), read_only=True, local_signer=None, reads_only=True) as target:
         watcher = open_watcher(target, settings, show, say)
         try:

@@ -12,13 +12,15 @@ versions are in :mod:`rwa.watch.schema`.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from rwa.core.errors import RwaError
@@ -32,6 +34,8 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: Taken (for its transaction) by whoever migrates a PostgreSQL store: two watchers starting at once
 #: do not both create the tables.
 MIGRATION_LOCK = 0x72776177  # "rwaw"
+CLIENT_KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+SERVER_KEEPALIVES = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 2, "tcp_keepalives_count": 3}
 
 
 class Db(Protocol):
@@ -48,6 +52,7 @@ class SqliteBackend:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.where = str(path)
+        self.lock: IO[str] | None = None
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -74,8 +79,21 @@ class SqliteBackend:
     def lock_for_migration(self, db: Db) -> None:
         pass  # BEGIN IMMEDIATE holds the file's write lock already
 
+    def try_lead(self, network: str) -> bool:
+        """Take the lead of the file's watchers (an exclusive lock on ``<file>.lock``, let go when
+        the process ends, however it ends); False while another watcher holds it."""
+        if self.lock is None:
+            self.lock = open(self.where + ".lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def close(self) -> None:
         self.db.close()
+        if self.lock is not None:
+            self.lock.close()
 
 
 class PostgresBackend:
@@ -91,7 +109,11 @@ class PostgresBackend:
             raise RwaError("a PostgreSQL store needs the psycopg driver: pip install 'psycopg[binary]'") from None
         self.errors: tuple[type[BaseException], ...] = (psycopg.Error,)
         try:
-            self.db = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="rwa watch")
+            self.db = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="rwa watch", **CLIENT_KEEPALIVES)
+            # The server drops the session of a leader whose host vanished (and with it the lead) within
+            # idle + interval x count seconds; a killed process's session ends at once.
+            for setting, value in SERVER_KEEPALIVES.items():
+                self.db.execute(f"SET {setting} = {value}")
         except (psycopg.Error, ValueError) as exc:
             raise RwaError(f"cannot open the PostgreSQL store {self.where}: {first_line(exc)}") from None
 
@@ -125,6 +147,12 @@ class PostgresBackend:
 
     def lock_for_migration(self, db: Db) -> None:
         db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+
+    def try_lead(self, network: str) -> bool:
+        """Take the lead of the database's watchers of ``network`` (a session advisory lock, let go
+        when this connection ends); False while another watcher holds it."""
+        key = int.from_bytes(hashlib.sha256(f"rwa watch {network}".encode()).digest()[:8], "big", signed=True)
+        return bool(self.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
@@ -246,6 +274,15 @@ class Store:
                 db.execute(UPSERT_META, ("schema", str(number)))
             if found["network"] is None:
                 db.executemany(UPSERT_META, list(wanted.items()))
+
+    def try_lead(self, network: str, who: str) -> bool:
+        """Take the lead of this store's watchers of ``network`` (recorded as ``who``); False while
+        another watcher holds it."""
+        if not self.backend.try_lead(network):
+            return False
+        with self.transaction() as db:
+            db.execute(UPSERT_META, ("leader", who))
+        return True
 
     # --- the cursor and block hashes ------------------------------------------------------------
 
