@@ -327,6 +327,7 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) ->
     return process
 
 
+@pytest.mark.slow  # `rwa watch` processes, killed and restarted
 def test_killed_at_random_moments_it_raises_each_alert_once(
     tmp_path, project_paths, chain, accounts, project, suite,
 ):
