@@ -103,7 +103,7 @@ test: lint postgres
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
 # `slow`, and every test of `rwa` as real processes), in one run on TEST_PORT; no lint first.
-test-fast: setup postgres
+test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
 	$(BIN)/ape test tests examples -m "not slow" -q

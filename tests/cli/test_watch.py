@@ -78,7 +78,7 @@ def funded(project, suite, admin, distributor):
     return admin
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # slow: a PostgreSQL server
 def store(request: Any, tmp_path: Path) -> str:
     """The watcher's store, each test run against both: a SQLite file, and a fresh PostgreSQL database."""
     if request.param == "sqlite":

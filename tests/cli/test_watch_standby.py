@@ -12,11 +12,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from test_watch import Kit, a_property
 from watchkit import read_jsonl
 
 from rwa.testing.runners import RWA
 from rwa.watch.service import LEAD_POLL_SECONDS
+
+pytestmark = pytest.mark.slow  # `rwa watch` processes, one killed
 
 #: The takeover bound stated in the README: the standby's lock poll, and a second of slack for a
 #: busy machine (the standby loaded the record, ABIs and rules before it waited).

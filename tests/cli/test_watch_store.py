@@ -21,7 +21,7 @@ ALICE, BOB = "0x" + "a1" * 20, "0x" + "b0" * 20
 BIG = 10**30  # past 64 bits: amounts stay exact
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # slow: a PostgreSQL server
 def spec(request: Any, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "w.sqlite")
@@ -145,6 +145,7 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
     assert line.startswith("error: ") and "written by a newer rwa" in line and "\n" not in line.strip()
 
 
+@pytest.mark.slow  # a PostgreSQL server
 def test_bad_stores_are_refused_in_one_line(rwa: Any, postgres: Any) -> None:
     for spec, expected in [
         ("postgresql://nobody@127.0.0.1:1/nothing", "error: cannot open the PostgreSQL store postgresql://nobody@127.0.0.1:1/nothing: "),

@@ -83,6 +83,10 @@ def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: floa
     return reply["result"]
 
 
+class RpcUnreachable(RwaError):
+    """The node did not answer (refused, dropped, timed out): one that waits for it may try again."""
+
+
 class JsonRpc:
     """A node's JSON-RPC over plain HTTP, with the two calls :meth:`Chain.rpc_batch` makes of web3's
     providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3."""
@@ -97,7 +101,9 @@ class JsonRpc:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
+        except ValueError as exc:
             raise RwaError(f"cannot read from {self.url}: {exc}") from None
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:

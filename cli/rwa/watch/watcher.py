@@ -20,7 +20,7 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_call
 from rwa.admin.governance import known as known_abis
-from rwa.chain.client import Chain, Read
+from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.abi import signature
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
@@ -50,7 +50,7 @@ def transient(exc: BaseException) -> bool:
     """An RPC that did not answer (dropped, restarting, timed out): tried again with backoff."""
     import requests
 
-    return isinstance(exc, (OSError, TimeoutError, requests.exceptions.RequestException))
+    return isinstance(exc, (OSError, TimeoutError, RpcUnreachable, requests.exceptions.RequestException))
 
 
 def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
