@@ -90,10 +90,10 @@ def lead(store: Store, network: str, standby: bool, say: Callable[[str], None]) 
     standby (``standby``), taking over within ``LEAD_POLL_SECONDS`` of its end (a process killed
     outright ends its lock at once; a vanished host's, within the server's keepalive), or refuse in one
     line, after a grace for a leader that has just died."""
-    me = f"pid {os.getpid()} on {socket.gethostname()} since {records_now()}"
+    me = f"pid {os.getpid()} on {socket.gethostname()}"
     grace = time.monotonic() + LEAD_GRACE_SECONDS
     waiting_since: float | None = None
-    while not store.try_lead(network, me):
+    while not store.try_lead(network, f"{me} since {records_now()}"):
         leader = store.meta("leader") or "another watcher"
         if not standby and time.monotonic() > grace:
             raise RwaError(
