@@ -208,3 +208,29 @@ def test_each_failing_delivery_backs_off_on_its_own_and_a_healthy_request_resets
     assert said[1:] == ["sink flaky is back: delivering what waited"] and not delivery.failures
     assert store.undelivered(sink.key) == 0
     store.close()
+
+
+def test_one_watcher_leads_a_network_on_a_store_until_it_closes(spec: str, tmp_path: Path) -> None:
+    leader, second = opened(spec, tmp_path), opened(spec, tmp_path)
+    assert leader.try_lead("local", "pid 1 on a") and leader.meta("leader") == "pid 1 on a"
+    assert not second.try_lead("local", "pid 2 on b") and second.meta("leader") == "pid 1 on a"
+    leader.close()  # as a killed process's connection or file lock ends
+    deadline = time.monotonic() + 5
+    while not second.try_lead("local", "pid 2 on b"):
+        assert time.monotonic() < deadline, "the lead was not let go"
+        time.sleep(0.05)
+    assert second.meta("leader") == "pid 2 on b"
+    second.close()
+
+
+@pytest.mark.slow  # a PostgreSQL server
+def test_a_store_whose_server_drops_it_fails_in_one_line(postgres: Any, tmp_path: Path) -> None:
+    url = postgres.database()
+    store = opened(url, tmp_path)
+    admin = open_store(postgres.url, tmp_path / "unused.sqlite")
+    admin.db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?", (url.rsplit("/", 1)[1],))
+    admin.close()
+    with pytest.raises(RwaError, match=r"^the PostgreSQL store postgresql://postgres@127\.0\.0\.1:\d+/watch_\w+ failed: ") as failed:
+        store.cursor  # noqa: B018 (a read of the store)
+    assert "\n" not in str(failed.value)
+    store.close()
