@@ -117,12 +117,14 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
+	$(BIN)/python bench/fan_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
 	$(BIN)/python bench/webhook_figures.py
+	$(BIN)/python bench/offering_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

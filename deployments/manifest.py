@@ -50,6 +50,10 @@ LIVE = {
     "base-sepolia": ("base:sepolia:node", "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "ETH", 3600),
 }
 
+#: Blocks after which a fan's payment counts as confirmed (`rwa history payments`): Ethereum's 12 (about
+#: two and a half minutes), and as long in time on the 2-second blocks of Polygon and Base.
+PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72, "base": 72, "base-sepolia": 72}
+
 #: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
 #: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
@@ -78,6 +82,10 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
+        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
+        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
+        "treasury": ref("Safe"),
+        "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
     return Network(name=name, ape_choice=ape_choice, params=params, required=TEAM_PARAMS, currency=currency)
@@ -98,6 +106,8 @@ NETWORKS = {
             "athlete": "test:8",
             # A brand for local NIL deals (`rwa deal propose ... --account brand`, its default there).
             "brand": "test:9",
+            # A fan who tips and subscribes (`rwa vault tip ... --account fan`, its default there).
+            "fan": "test:7",
         },
         params={
             "timelock_delay": 0,
@@ -118,6 +128,8 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
+            # Offering proceeds (and market fees) go to the admins' Safe.
+            "treasury": ref("Safe"),
         },
     ),
     **{name: live_network(name) for name in LIVE},
@@ -267,6 +279,11 @@ PROPERTY_CONTRACTS = (
             *hand_over_to_timelock(),
         ),
     ),
+    # Primary offerings (issue 19): the implementation each offering is a clone of, and the factory
+    # that makes them (no owner: a property's admin or agents create its offerings), paying every
+    # offering's proceeds to the network's treasury.
+    Contract("PropertyOffering"),
+    Contract("PropertyOfferingFactory", args=(ref("PropertyOffering"), param("treasury"))),
 )
 
 
@@ -328,4 +345,8 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS, networks=NETWORKS)
+# Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
+# Last, so that adding it moved no earlier contract's address.
+FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
+
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS, networks=NETWORKS)

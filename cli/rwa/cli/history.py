@@ -13,6 +13,7 @@ from rich.table import Table
 from rwa.cli.context import json_option
 from rwa.cli.options import Group
 from rwa.cli.render import console, emit_json, print_table
+from rwa.cli.vault_fans import payments_command
 from rwa.cli.watch import store_option
 from rwa.core import project
 from rwa.core.project import LOCAL_NETWORK
@@ -93,6 +94,25 @@ def proposals(reference: str, network: str, as_json: bool, as_csv: bool, store: 
 
 @history.command()
 @common
+def offerings(network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """Every offering created, its terms and how it ended."""
+    answer(network, store, as_json, as_csv, lambda book: book.offerings())
+
+
+@history.command()
+@click.argument("reference", metavar="OFFERING")
+@common
+def subscriptions(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """An offering's subscriptions and what became of each (OFFERING: its name, like DEMO1-0, or address)."""
+    answer(network, store, as_json, as_csv, lambda book: book.subscriptions(reference))
+
+
+@history.command()
+@common
 def alerts(network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """Every alert raised, retractions marked."""
     answer(network, store, as_json, as_csv, lambda book: book.alerts())
+
+
+# Fans' payments to a vault, read from the chain (rwa.cli.vault_fans).
+payments = payments_command(history)

@@ -10,7 +10,7 @@ Fixtures (session-wide unless noted):
 - the deployment: ``suite`` (its record), ``suite_transactions``, ``deploy_target``,
   ``suite_manifest``, ``project_paths``, ``compiled``;
 - contracts of the suite: ``registry``, ``timelock``, ``stablecoin``, ``safe`` and
-  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``,
+  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``, ``offering_factory``,
   ``token_beacon`` (per test), ``vault_factory``, ``vault_beacon``, ``contract_nft``,
   ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1) and ``demo_vault``;
 - accounts: ``deployer``, ``attestor``, ``sanctions_officer``, ``outsider``, ``agent``, ``alice``,
@@ -235,6 +235,12 @@ def factory(project: Any, suite: dict[str, Any]) -> Any:
     return _at(project, suite, "PropertyTokenFactory")
 
 
+@pytest.fixture(scope="session")
+def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
+    """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
+    return _at(project, suite, "PropertyOfferingFactory")
+
+
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
 def token_beacon(project: Any, suite: dict[str, Any]) -> Any:
     return project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
@@ -269,6 +275,12 @@ def contract_nft(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
     return project.Beacon.at(suite["contracts"]["NILVaultBeacon"]["address"])
+
+
+@pytest.fixture(scope="session")
+def memberships(project: Any, suite: dict[str, Any]) -> Any:
+    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    return _at(project, suite, "NILMemberships")
 
 
 @pytest.fixture(scope="session")
