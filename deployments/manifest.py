@@ -179,7 +179,20 @@ CONTRACTS = (
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
     safe("GuardianSafe", "guardian_owners", "guardian_threshold", 2),
-    Contract("Timelock", args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS)),
+    # The guardian Safe may cancel what the admins' Safe scheduled: a veto while the delay runs, should
+    # the admins' keys be lost. The timelock administers itself, so the grant is its own act.
+    Contract(
+        "Timelock",
+        args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS),
+        calls=(
+            Call(
+                "grantRole",
+                (role("CANCELLER_ROLE"), ref("GuardianSafe")),
+                check=Check("hasRole", (role("CANCELLER_ROLE"), ref("GuardianSafe"))),
+                by=ref("Timelock"),
+            ),
+        ),
+    ),
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,

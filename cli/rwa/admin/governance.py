@@ -593,30 +593,36 @@ def reject(target: Target, proposal_id: str) -> Proposal:
     return store(target).create(rejection)
 
 
-def cancel_operation(target: Target, operation_id: str) -> Proposal:
-    """A Safe proposal cancelling a scheduled timelock operation.
+def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> Proposal:
+    """A proposal of the admins' Safe (``via`` safe) or the guardian Safe (``guardian``: its veto,
+    which needs no admin key) cancelling a scheduled timelock operation.
 
-    It takes the Safe nonce of the operation's open execute proposal, if there is one: only one of
-    the two can ever run, and the other is then superseded (rather than blocking the Safe's queue).
+    The admins' proposal takes the Safe nonce of the operation's open execute proposal, if there is
+    one: only one of the two can ever run, and the other is then superseded (rather than blocking
+    the Safe's queue).
     """
+    if via not in SAFES:
+        raise RwaError(f"--via must be one of {', '.join(SAFES)}")
     timelock_contract = deployed(target, TIMELOCK)
+    if len(operation_id) != 66 or not operation_id.startswith("0x"):
+        raise RwaError(f"'{operation_id}' is not a timelock operation id (0x and 64 hex digits, as the watcher's alert gives it)")
     state = operation_state(target, operation_id)
     if state not in (OperationState.WAITING, OperationState.READY):
         raise RwaError(f"timelock operation {operation_id[:10]}… is {state}: nothing to cancel")
-    safe = safe_state(target, SAFES["safe"])
+    safe = safe_state(target, SAFES[via])
     call = cancel_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, operation_id)
     _simulate(target, safe.contract.address, call, timelock_contract.abi)
     pending = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
         if p["status"] == ProposalStatus.PROPOSED and (p.get("timelock") or {}).get("operationId") == operation_id
-        and (p.get("timelock") or {}).get("stage") == "execute"
+        and (p.get("timelock") or {}).get("stage") == "execute" and p["safe"]["name"] == safe.contract.name
     ]
     proposal = _proposal_of(
         target,
         safe,
         nonce=pending[0] if pending else _next_nonce(target, safe),
-        title=f"cancel timelock operation {operation_id[:10]}…",
+        title=f"cancel timelock operation {operation_id[:10]}…" + (" (guardian veto)" if via == "guardian" else ""),
         calls=[call],
         safe_calls=[call],
         multisend=None,

@@ -84,6 +84,10 @@ def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: floa
     return reply["result"]
 
 
+class RpcUnreachable(RwaError):
+    """The node did not answer (refused, dropped, timed out): one that waits for it may try again."""
+
+
 class JsonRpc:
     """A node's JSON-RPC over plain HTTP, with the two calls :meth:`Chain.rpc_batch` makes of web3's
     providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3.
@@ -104,10 +108,13 @@ class JsonRpc:
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return json.loads(response.read())
-            except (OSError, http.client.HTTPException, ValueError) as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 if attempt == self.RETRIES - 1:
-                    raise RwaError(f"cannot read from {self.url}: {exc}") from None
+                    raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
                 time.sleep(self.BACKOFF * 2**attempt)
+            except ValueError as exc:
+                raise RwaError(f"cannot read from {self.url}: {exc}") from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         self._ids += 1
@@ -410,6 +417,21 @@ class Chain:
         _result(self.rpc_batch([request])[0], "anvil_setCode")
         if address.lower() == MULTICALL3.lower():
             self._multicall = None
+
+    def send_as_local(self, sender: str, to: str, data: bytes) -> Receipt:
+        """Send a call from ``sender`` on a local node, impersonated (``anvil_impersonateAccount``):
+        what a contract such as the timelock does to itself, with no key to sign it."""
+        sender = to_checksum_address(sender)
+        balance = self.balance(sender)  # lent the fee for the call, and given back as it was
+        _result(self.rpc_batch([("anvil_impersonateAccount", [sender]), ("anvil_setBalance", [sender, hex(balance + 10**18)])])[0], "anvil_impersonateAccount")
+        try:
+            tx = {"from": sender, "to": to_checksum_address(to), "data": "0x" + data.hex()}
+            receipt = self.wait(self.web3.eth.send_transaction(tx).to_0x_hex())
+        finally:
+            self.rpc_batch([("anvil_stopImpersonatingAccount", [sender]), ("anvil_setBalance", [sender, hex(balance)])])
+        if receipt.status != 1:
+            raise RwaError(f"the call from {sender} to {to} reverted (tx {receipt.hash})")
+        return receipt
 
     def call_many(self, reads: Sequence[Read]) -> list[ReadResult]:
         """Many view calls at once, each result decoded or its failure kept (a revert does not stop

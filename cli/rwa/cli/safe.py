@@ -229,8 +229,12 @@ def execute_operation(ctx: CommandContext, operation_id: str) -> None:
 
 @chain_command(timelock, name="cancel")
 @click.argument("operation_id")
-def cancel_operation(ctx: CommandContext, operation_id: str) -> None:
-    """Write a Safe proposal cancelling a scheduled operation."""
+@click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True,
+              help="safe: the admins' Safe; guardian: the guardian Safe's veto, with no admin key.")
+def cancel_operation(ctx: CommandContext, operation_id: str, via: str) -> None:
+    """Write a proposal cancelling a scheduled operation: of the admins' Safe, or the guardian
+    Safe's veto (--via guardian), for when the admins' keys are not to be trusted. `rwa watch`
+    prints this command in the alert of every scheduled operation."""
     with ctx.target() as target:
-        proposal = governance.cancel_operation(target, operation_id)
+        proposal = governance.cancel_operation(target, operation_id, via)
         _show(proposal, ctx.as_json, governance.decoded(target, proposal))

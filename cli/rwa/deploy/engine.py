@@ -258,7 +258,7 @@ def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
         record = {**record, "contracts": {n: c for n, c in record["contracts"].items() if n not in lost}}
     resolver = make_resolver(target, record)
     observations = observe(target, record, resolver)
-    planned = plan(target.entries, record, target.artifacts, observations, resolver, lost)
+    planned = plan(target.entries, record, target.artifacts, observations, resolver, lost, None if target.network.local else target.network.name)
     return replaced(planned, externals=tuple(externals)), record
 
 
@@ -723,7 +723,12 @@ class Executor:
                 continue
             address, artifact = _call_site(self.target, entry, call, resolver)
             data = self.chain.encode_call(artifact.abi, call.function, resolver.values(call.args))
-            self.send(f"{entry.name}/call{index}/{keccak(data).hex()[:16]}", address, data)
+            if call.by is not None:
+                if not self.target.network.local:
+                    continue  # the plan says how to propose it through the admin Safe
+                self.chain.send_as_local(resolver.value(call.by), address, data)
+            else:
+                self.send(f"{entry.name}/call{index}/{keccak(data).hex()[:16]}", address, data)
             if not check_holds(self.target, entry, call, resolver):
                 raise RwaError(f"{entry.name}: {call.function} was mined but {call.check.function} still does not hold")
             self.report("called", entry.name, call.function)

@@ -19,6 +19,7 @@ from rwa.chain.artifacts import Artifact
 from rwa.core.abi import encode_call, jsonable, named_args
 from rwa.deploy.manifest import (
     AccountRef,
+    Call,
     Contract,
     Encoded,
     External,
@@ -39,6 +40,7 @@ class StepAction(enum.StrEnum):
     DRIFT = "drift"  # the chain differs from the record: reported, nothing sent
     UPGRADE = "upgrade"  # the chain runs an upgrade the record does not know yet: record it
     EXTERNAL = "external"  # a contract that exists already, referred to
+    PROPOSE = "propose"  # a call only the timelock may make, on a live network: proposed through the admin Safe, not sent
 
 
 class Pending(Exception):
@@ -250,9 +252,12 @@ def plan(
     observations: Mapping[str, Observation],
     resolver: Resolver,
     lost: Mapping[str, str] | None = None,
+    live: str | None = None,
 ) -> Plan:
     """Compare the manifest (in dependency order) with the record and the chain. ``lost`` names
-    the recorded entries a crashed local chain no longer has (left out of ``record``), with why."""
+    the recorded entries a crashed local chain no longer has (left out of ``record``), with why;
+    ``live``: the live network planned for, where a call made ``by`` the timelock is proposed
+    through the admin Safe (on a local chain the engine sends it as the timelock)."""
     recorded = (record or {}).get("contracts", {})
     lost = lost or {}
     steps: list[Step] = []
@@ -272,7 +277,7 @@ def plan(
             salt = " with CREATE2" if entry.salt else ""
             why = f" again: {lost[entry.name]}" if entry.name in lost else ""
             steps.append(Step(StepAction.CREATE, entry.name, f"{entry.contract_type}{kind}{salt}{why}"))
-            steps.extend(Step(StepAction.CALL, entry.name, _call_text(call)) for call in entry.calls)
+            steps.extend(_call_step(entry, call, False, live) for call in entry.calls)
             continue
         observed = observations[entry.name]
         drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
@@ -286,13 +291,21 @@ def plan(
             steps.append(Step(StepAction.SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
         else:
             steps.append(Step(StepAction.SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
-        for call, holds in zip(entry.calls, observed.checks):
-            action = StepAction.SKIP if holds else StepAction.CALL
-            steps.append(Step(action, entry.name, _call_text(call) + (" (holds)" if holds else "")))
+        steps.extend(_call_step(entry, call, bool(holds), live) for call, holds in zip(entry.calls, observed.checks))
     wanted = {e.name for e in entries}
     for name in sorted(set(recorded) - wanted):
         steps.append(Step(StepAction.DRIFT, name, "recorded but no longer in the manifest (left as is)"))
     return Plan(tuple(steps), tuple(lost))
+
+
+def _call_step(entry: Contract, call: Call, holds: bool, live: str | None) -> Step:
+    if holds:
+        return Step(StepAction.SKIP, entry.name, _call_text(call) + " (holds)")
+    if call.by is not None and live is not None:
+        spec = f"{call.target or entry.name}.{call.function}({_args_text(call.args)})"
+        command = f"rwa safe propose --network {live} --call '{spec}'"
+        return Step(StepAction.PROPOSE, entry.name, f"{_call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
+    return Step(StepAction.CALL, entry.name, _call_text(call))
 
 
 def _call_text(call: Any) -> str:

@@ -14,20 +14,8 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.errors import RwaError
-from rwa.watch.store import Store
-
-#: A deal's state after each of its events.
-DEAL_STATES = {
-    "DealProposed": "proposed",
-    "DealAccepted": "accepted",
-    "DealFunded": "funded",
-    "DealDelivered": "delivered",
-    "DealDisputed": "disputed",
-    "DealReleased": "released",
-    "DealSettled": "settled",
-    "DealRefunded": "refunded",
-    "DealCancelled": "cancelled",
-}
+from rwa.watch.schema import DEAL_STATES
+from rwa.watch.store import MissingStore, open_store
 
 
 @dataclass(frozen=True)
@@ -43,10 +31,20 @@ class Answer:
 
 
 class History:
-    def __init__(self, path: Path, network: str):
-        if not path.is_file():
-            raise RwaError(f"no watcher database for {network} ({path}): run `rwa watch --network {network}` first")
-        self.store = Store(path)
+    def __init__(self, store: str | None, default: Path, network: str):
+        try:
+            self.store = open_store(store, default, create=False)
+        except MissingStore as missing:
+            raise RwaError(f"no watcher database for {network} ({missing}): run `rwa watch --network {network}` first") from None
+        try:
+            claimed = self.store.identity()["network"]
+            if claimed is None:
+                raise RwaError(f"no watcher data for {network} in {self.store.where}: run `rwa watch --network {network}` first")
+            if claimed != network:
+                raise RwaError(f"{self.store.where} holds the watcher data of network {claimed}, not {network}: pass --network {claimed} or another --store")
+        except BaseException:
+            self.store.close()
+            raise
         self.cursor = self.store.cursor
         self.contracts = self.store.contracts()
 
@@ -74,9 +72,8 @@ class History:
     def known(self) -> list[dict[str, Any]]:
         """The contracts the database has seen events of, with the discovered ones' facts."""
         by_address = {c["address"]: c for c in self.contracts}
-        rows = self.store.db.execute("SELECT DISTINCT address FROM events").fetchall()
         labels = {a: dict(c) for a, c in by_address.items()}
-        for (address,) in rows:
+        for address in self.store.event_addresses():
             labels.setdefault(address, {"address": address, "label": address, "kind": "?", "property_id": None, "decimals": None, "parent": None})
         return list(labels.values())
 
