@@ -40,7 +40,7 @@ from rwa.admin.proposals import (
     with_signature,
 )
 from rwa.admin.safe import SafeTx, pack_signatures, typed_data
-from rwa.chain.client import Event, Receipt, decode_revert
+from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
@@ -330,17 +330,21 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
 
 def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
     """The receipt of a transaction a crashed run signed and journalled; None if there is none
-    (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
+    (or it reverted, or its account nonce went to another transaction: then the run starts afresh).
+    Whether it is still on its way is asked of the node (its hash, its sender's nonce), never read
+    from the words a node refuses a second copy with."""
     sent = proposal.get("execution") or {}
     if not sent.get("raw"):
         return None
     found = target.chain.receipt(sent["transactionHash"])
     if found is not None:
         return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
-    try:
-        target.chain.broadcast(sent["raw"])
-    except RwaError:
-        return None  # its account nonce was spent meanwhile: the Safe transaction never ran
+    status, _ = target.chain.offer(sent["raw"])  # sends it only if the node has it not
+    if status == NONCE_USED:
+        found = target.chain.receipt(sent["transactionHash"])  # mined meanwhile, or another took its nonce
+        return found if found is not None and found.status == 1 else None
+    if status == REFUSED:
+        return None  # the node will not take it (its fees, the balance): a fresh transaction is signed
     return _mined(target, sent["transactionHash"])
 
 

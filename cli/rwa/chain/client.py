@@ -145,8 +145,37 @@ def decode_raw(raw: str) -> RawFields:
     )
 
 
-#: How a node answered a broadcast (:meth:`Chain.offer`).
-ACCEPTED, NONCE_USED, FEE_TOO_LOW = "accepted", "nonce used", "fee too low"
+#: How a broadcast ended (:meth:`Chain.offer`), as the node tells when asked about the transaction's
+#: hash and its sender's nonce afterwards, never as its error message words it (nodes word the same
+#: refusal differently: anvil's "already known", Hardhat's "Known transaction: 0x…", ganache's
+#: "transaction underpriced" for a transaction it already has): ``ACCEPTED`` the node has it (pending
+#: or mined), ``NONCE_USED`` another transaction was mined at its nonce, ``REFUSED`` neither (too
+#: low a fee, too little balance, anything else: the node's words say which).
+ACCEPTED, NONCE_USED, REFUSED = "accepted", "nonce used", "refused"
+
+
+@dataclass(frozen=True)
+class RawFacts:
+    """Who sent a signed transaction, at which nonce, under which hash: read from its bytes."""
+
+    hash: str
+    sender: str
+    nonce: int
+
+
+def raw_facts(raw: str) -> RawFacts:
+    """The hash, sender and nonce of a signed transaction (typed or legacy)."""
+    import rlp
+    from eth_account import Account
+
+    data = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+    fields = rlp.decode(data[1:] if data[0] < 0x7F else data)
+    nonce_field = fields[1] if data[0] < 0x7F else fields[0]  # typed: [chainId, nonce, …]; legacy: [nonce, …]
+    return RawFacts(
+        hash="0x" + keccak(data).hex(),
+        sender=to_checksum_address(Account.recover_transaction(data)),
+        nonce=int.from_bytes(bytes(nonce_field), "big"),
+    )
 
 
 @dataclass(frozen=True)
@@ -422,7 +451,30 @@ class Chain:
             return ReadResult(read, False, error=f"returned {where}")
 
     def nonce(self, address: str) -> int:
-        return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+        """The nonce a new transaction of ``address`` takes: past those mined and those the node
+        holds in its pool. The ``pending`` count is not trusted to include the pool (ganache's does
+        not): the pool is asked too, where the node shows it (:meth:`pooled_nonces`)."""
+        counted = int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+        pooled = self.pooled_nonces(address)
+        return max(counted, max(pooled) + 1) if pooled else counted
+
+    def pooled_nonces(self, address: str, queued: bool = False) -> list[int]:
+        """The nonces of ``address``'s transactions that the node's pool can include next (and,
+        with ``queued``, those waiting behind a gap), where the node shows its pool
+        (``txpool_contentFrom``, else ``txpool_content``: geth, anvil, ganache); [] where it does not
+        (Hardhat's node, most public RPCs)."""
+        sender = to_checksum_address(address).lower()
+        parts = ("pending", "queued") if queued else ("pending",)
+        for method, params in (("txpool_contentFrom", [to_checksum_address(address)]), ("txpool_content", [])):
+            reply = dict(self.web3.provider.make_request(method, params))
+            result = reply.get("result")
+            if "error" in reply or not isinstance(result, dict):
+                continue
+            pools = [result.get(part) or {} for part in parts]
+            if method == "txpool_content":  # every sender's: keep this one's
+                pools = [next((txs for who, txs in pool.items() if who.lower() == sender), {}) for pool in pools]
+            return sorted(int(n) for pool in pools for n in pool)
+        return []
 
     def balance(self, address: str) -> int:
         return int(self.web3.eth.get_balance(to_checksum_address(address)))
@@ -586,13 +638,16 @@ class Chain:
         )
 
     def broadcast(self, raw: str) -> None:
-        try:
-            self.web3.eth.send_raw_transaction(raw)
-        except Exception as exc:
-            text = str(exc).lower()
-            if "already known" in text or "already imported" in text:
-                return  # re-broadcast of a transaction the node already has
-            raise RwaError(f"the node refused the transaction: {describe_revert(exc)}") from None
+        """Send a signed transaction once: nothing when the node already has it; a refusal, or its
+        nonce taken by another transaction, is one line (see :meth:`offer`)."""
+        status, said = self.offer(raw)
+        if status == NONCE_USED:
+            facts = raw_facts(raw)
+            raise RwaError(
+                f"nonce {facts.nonce} of {facts.sender} is already used by another transaction; {facts.hash} was not sent"
+            )
+        if status == REFUSED:
+            raise RwaError(f"the node refused the transaction: {said}")
 
     # --- the pool, nonces and fees (resuming on live networks) ------------------------------
 
@@ -687,23 +742,26 @@ class Chain:
         return self._sign(account, to, data, nonce, extra)
 
     def offer(self, raw: str) -> tuple[str, str]:
-        """Broadcast, telling apart the refusals a resume acts on: ``ACCEPTED`` (also when the
-        node already has it), ``NONCE_USED`` (another transaction mined at its nonce) and
-        ``FEE_TOO_LOW`` (below the base fee, or too little over the one it would replace, or
-        more than the balance covers at its max fee), each with the node's words; any other
-        refusal is an error."""
+        """Broadcast a signed transaction unless the node has it already, and tell how it ended
+        (``ACCEPTED``, ``NONCE_USED``, ``REFUSED``) with the node's words, if any, as one line.
+
+        The node is asked before (so a transaction it holds is never sent again) and, after a
+        refusal, asked again about the hash and the sender's mined nonce: what the refusal means is
+        decided by those answers, whatever the node's wording."""
+        facts = raw_facts(raw)
+        if self.transaction(facts.hash) is not None:
+            return ACCEPTED, ""
+        if self.mined_nonce(facts.sender) > facts.nonce:
+            return NONCE_USED, ""
         try:
             self.web3.eth.send_raw_transaction(raw)
         except Exception as exc:
-            said = describe_revert(exc)
-            text = said.lower()
-            if "already known" in text or "already imported" in text:
+            said = node_message(exc)
+            if self.transaction(facts.hash) is not None:
                 return ACCEPTED, said
-            if "nonce too low" in text or "nonce has already been used" in text:
+            if self.mined_nonce(facts.sender) > facts.nonce:
                 return NONCE_USED, said
-            if any(s in text for s in ("underpriced", "less than block base fee", "fee cap", "insufficient funds")):
-                return FEE_TOO_LOW, said
-            raise RwaError(f"the node refused the transaction: {said}") from None
+            return REFUSED, said
         return ACCEPTED, ""
 
     def receipt(self, tx_hash: str) -> Receipt | None:
@@ -802,8 +860,24 @@ def _result(reply: dict[str, Any], what: str) -> Any:
 
 def describe_revert(exc: BaseException) -> str:
     """One line for a failed call or transaction."""
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return " ".join(str(message).split())[:300]
+    return node_message(exc)
+
+
+def node_message(exc: BaseException) -> str:
+    """What a node (or the library between) said, as one line: the ``message`` of a JSON-RPC error
+    rather than the error object printed as a Python dict, and the first line only, never a
+    JavaScript stack trace that some nodes put after it."""
+    message: Any = getattr(exc, "message", None)
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        message = response["error"].get("message") or message
+    if not message and exc.args:
+        message = exc.args[0]
+    if isinstance(message, dict):
+        message = message.get("message") or message.get("data") or str(message)
+    text = str(message or exc or type(exc).__name__)
+    first = next((line for line in text.splitlines() if line.strip()), text)
+    return " ".join(first.split())[:300] or type(exc).__name__
 
 
 def _revert_data(exc: BaseException) -> str | None:

@@ -23,11 +23,11 @@ from rwa.chain.client import (
     ADMIN_SLOT,
     BEACON_SLOT,
     CREATE2_DEPLOYER,
-    FEE_TOO_LOW,
     IMPLEMENTATION_SLOT,
     MULTICALL3,
     MULTICALL3_TYPE,
     NONCE_USED,
+    REFUSED,
     Chain,
     Read,
     ReadResult,
@@ -559,7 +559,7 @@ class Executor:
         )  # fmt: skip
         self.journal.record_intent(intent)
         status, said = self.chain.offer(signed.raw)
-        if status == FEE_TOO_LOW:
+        if status == REFUSED:
             raise RwaError(f"{_entry(latest.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
         self.report(
             "replaced", _entry(latest.key),
