@@ -71,7 +71,7 @@ slither: setup $(SLITHER_VENV)/.installed
 # tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
 # Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's.
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py
+LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
 CLI_TESTS := tests/cli
 test: lint
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.

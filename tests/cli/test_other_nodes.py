@@ -41,12 +41,20 @@ CREATE2_DEPLOYER_CODE = (
 
 
 @pytest.fixture(scope="module", params=["anvil", "hardhat"])
-def node(request):
+def started(request):
     # One port for both: pytest finishes every test of one node (and stops it) before starting the other.
-    with live_chain(environment.live_like_port(), kind=request.param) as chain, connected(chain) as connection:
+    with live_chain(environment.live_like_port(), kind=request.param) as chain:
         if chain.kind == "hardhat":  # public chains and anvil have the deterministic deployer; Hardhat's node not
             chain.rpc("hardhat_setCode", CREATE2_DEPLOYER, CREATE2_DEPLOYER_CODE)
-        yield chain, connection
+        yield chain
+
+
+@pytest.fixture
+def node(started):
+    """Ape connected to the node for one test (as test_live_conditions.py does: connecting for a
+    whole module would leave Ape's snapshots of the session chain to the wrong provider)."""
+    with connected(started) as connection:
+        yield started, connection
 
 
 def signed(chain: livelike.LiveChain, key: str, nonce: int, **fields) -> str:

@@ -40,7 +40,7 @@ from rwa.admin.proposals import (
     with_signature,
 )
 from rwa.admin.safe import SafeTx, pack_signatures, typed_data
-from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert
+from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert, raw_facts
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
@@ -339,6 +339,8 @@ def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
     found = target.chain.receipt(sent["transactionHash"])
     if found is not None:
         return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
+    if _behind_a_gap(target, sent):
+        return None
     status, _ = target.chain.offer(sent["raw"])  # sends it only if the node has it not
     if status == NONCE_USED:
         found = target.chain.receipt(sent["transactionHash"])  # mined meanwhile, or another took its nonce
@@ -346,6 +348,24 @@ def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
     if status == REFUSED:
         return None  # the node will not take it (its fees, the balance): a fresh transaction is signed
     return _mined(target, sent["transactionHash"])
+
+
+def _behind_a_gap(target: Target, sent: dict[str, Any]) -> bool:
+    """Whether the transaction a crashed run signed has a nonce the chain cannot reach (the node
+    restarted from an older state): waiting for it would never end. On a local chain it is taken
+    out of the pool and a fresh one is signed; on a live network the run stops with one line."""
+    facts = raw_facts(sent["raw"])
+    missing = target.chain.gap_before(facts.sender, facts.nonce)
+    if missing is None:
+        return False
+    if not target.network.local:
+        raise RwaError(
+            f"the execution signed before ({facts.hash[:12]}…) has nonce {facts.nonce} of {facts.sender}, which on "
+            f"{target.network.name} has no transaction at nonce {missing}: it can never be mined; nothing was sent. "
+            "Check that --rpc-url is the chain the proposal was executed on"
+        )
+    target.chain.forget_pending(facts.sender, facts.hash)
+    return True
 
 
 def _mined(target: Target, tx_hash: str) -> Receipt:

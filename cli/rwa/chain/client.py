@@ -380,6 +380,17 @@ class Chain:
         if address.lower() == MULTICALL3.lower():
             self._multicall = None
 
+    def forget_pending(self, sender: str, tx_hash: str) -> None:
+        """Take a transaction out of a local node's pool, so it can never be mined later: anvil's
+        ``anvil_dropTransaction`` (Hardhat's ``hardhat_dropTransaction``), and where that leaves it
+        (anvil keeps a transaction queued behind a gap) ``anvil_removePoolTransactions``, which
+        empties the sender's part of the pool. Nothing on a node without these methods."""
+        for method in ("anvil_dropTransaction", "hardhat_dropTransaction"):
+            if "error" not in dict(self.web3.provider.make_request(method, [tx_hash])):
+                break
+        if self.transaction(tx_hash) is not None:
+            self.web3.provider.make_request("anvil_removePoolTransactions", [to_checksum_address(sender)])
+
     def call_many(self, reads: Sequence[Read]) -> list[ReadResult]:
         """Many view calls at once, each result decoded or its failure kept (a revert does not stop
         the batch): through Multicall3's ``aggregate3`` when the chain has it, else as separate
@@ -458,11 +469,11 @@ class Chain:
         pooled = self.pooled_nonces(address)
         return max(counted, max(pooled) + 1) if pooled else counted
 
-    def pooled_nonces(self, address: str, queued: bool = False) -> list[int]:
+    def pooled_nonces(self, address: str, queued: bool = False) -> list[int] | None:
         """The nonces of ``address``'s transactions that the node's pool can include next (and,
         with ``queued``, those waiting behind a gap), where the node shows its pool
-        (``txpool_contentFrom``, else ``txpool_content``: geth, anvil, ganache); [] where it does not
-        (Hardhat's node, most public RPCs)."""
+        (``txpool_contentFrom``, else ``txpool_content``: geth, anvil, ganache); None where it does
+        not (Hardhat's node, most public RPCs)."""
         sender = to_checksum_address(address).lower()
         parts = ("pending", "queued") if queued else ("pending",)
         for method, params in (("txpool_contentFrom", [to_checksum_address(address)]), ("txpool_content", [])):
@@ -474,7 +485,21 @@ class Chain:
             if method == "txpool_content":  # every sender's: keep this one's
                 pools = [next((txs for who, txs in pool.items() if who.lower() == sender), {}) for pool in pools]
             return sorted(int(n) for pool in pools for n in pool)
-        return []
+        return None
+
+    def gap_before(self, address: str, nonce: int) -> int | None:
+        """The first nonce below ``nonce`` that ``address`` has neither mined nor waiting in the
+        node's pool, or None: a transaction at ``nonce`` behind such a gap is never mined (the
+        node restarted from an older state, or it is another chain). Where the node does not show
+        its pool, its ``pending`` count stands for it."""
+        mined = self.mined_nonce(address)
+        if nonce <= mined:
+            return None
+        pooled = self.pooled_nonces(address, queued=True)
+        if pooled is None:
+            counted = int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+            return counted if counted < nonce else None
+        return next((n for n in range(mined, nonce) if n not in pooled), None)
 
     def balance(self, address: str) -> int:
         return int(self.web3.eth.get_balance(to_checksum_address(address)))
