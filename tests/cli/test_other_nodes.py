@@ -138,12 +138,10 @@ def test_chain_nonce_counts_the_pool_where_pending_does_not():
         def make_request(self, method, params):
             if method == "txpool_content":
                 return {"result": {"pending": {livelike.DEPLOYER.lower(): {"4": {}, "5": {}}}, "queued": {}}}
+            if method == "eth_getTransactionCount":
+                return {"result": "0x4"}
             return {"error": {"code": -32601, "message": "Method not found"}}
 
-    class Eth:
-        def get_transaction_count(self, address, block):
-            return 4
-
-    chain = Chain(None, SimpleNamespace(provider=Ganache(), eth=Eth()))
+    chain = Chain(None, Ganache())
     assert chain.pooled_nonces(livelike.DEPLOYER) == [4, 5]
     assert chain.nonce(livelike.DEPLOYER) == 6

@@ -190,9 +190,12 @@ SAFE_CONTRACTS = ("SafeL2", "SafeProxyFactory", "MultiSendCallOnly")
 
 
 def safe_artifacts() -> dict[str, Artifact]:
-    from importlib import resources
+    from importlib.util import find_spec
 
-    manifest_file = resources.files("ape_safe").joinpath("manifests", f"safe-v{SAFE_VERSION}.json")
+    # Found, not imported: importing ape_safe loads Ape's plugins (a second, for a command that reads).
+    spec = find_spec("ape_safe")
+    assert spec is not None and spec.submodule_search_locations, "ape-safe is installed with the package"
+    manifest_file = Path(spec.submodule_search_locations[0]) / "manifests" / f"safe-v{SAFE_VERSION}.json"
     types = json.loads(manifest_file.read_text())["contractTypes"]
     found = {}
     for name in SAFE_CONTRACTS:

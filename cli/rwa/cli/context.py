@@ -16,6 +16,7 @@ argument; its body is then only its own work::
 ``--network``/``-n``, ``--rpc-url`` and ``--json`` come with every access; ``--account``/``-a``
 with SEND and PROPOSE; ``--via`` with PROPOSE. The target is opened by the :class:`Opener` found on
 Click's context (``main(obj=...)``: the test plugin passes the test session's), else the real one.
+A command that only reads says ``plain_rpc=True`` and skips Ape's provider on local chains.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
-from rwa.admin.governance import SAFES
+from rwa.admin.safe import SAFES
 from rwa.cli.terminal import console, emit_json
 from rwa.core import project
 from rwa.deploy.context import Target
@@ -59,14 +60,19 @@ class CommandContext:
     as_json: bool
     local_signer: str | None
     opener: Opener
+    plain_rpc: bool = False
 
     @property
     def proposing(self) -> bool:
         return self.via is not None
 
-    def target(self, *, plain_rpc: bool = False, wait_lock: bool | None = None, signs: bool | None = None) -> AbstractContextManager[Target]:
+    def target(
+        self, *, plain_rpc: bool | None = None, wait_lock: bool | None = None, signs: bool | None = None
+    ) -> AbstractContextManager[Target]:
         """The command's network, connected, with its signer. A SEND or PROPOSE command signs unless
-        it proposes (``signs`` overrides: deploy --plan reads)."""
+        it proposes (``signs`` overrides: deploy --plan reads); ``plain_rpc`` overrides the command's."""
+        if plain_rpc is None:
+            plain_rpc = self.plain_rpc
         if signs is None:
             signs = self.access is not Access.READ and not self.proposing
         request = TargetRequest(
@@ -105,10 +111,12 @@ class CommandContext:
             console().print(f"{written}: owners sign with `rwa safe sign {proposal['id']}`")
 
 
-_CONTEXT_OPTIONS = ("network", "rpc_url", "account", "via", "as_json")
+JSON_HELP = "Print JSON."
+#: --json for the commands that print but open no chain (``rwa node``, ``rwa history``).
+json_option = click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 
 
-def _options(access: Access, account_help: str) -> list[click.Option]:
+def _options(access: Access, account_help: str, with_json: bool) -> list[click.Option]:
     """The shared options, in the order --help lists them (after the command's own)."""
     options = [
         click.Option(["--network", "-n"], default=None, help="Network of the manifest [default: local]."),
@@ -131,42 +139,55 @@ def _options(access: Access, account_help: str) -> list[click.Option]:
                 help="Write a multisig proposal instead of sending (safe: through the timelock; guardian: at once).",
             )  # fmt: skip
         )
-    options.append(click.Option(["--json", "as_json"], is_flag=True, help="Print JSON."))
+    if with_json:
+        options.append(click.Option(["--json", "as_json"], is_flag=True, help=JSON_HELP))
     return options
 
 
 def chain_command(
-    group: click.Group,
+    group: click.Group | None,
     access: Access = Access.READ,
     *,
     name: str | None = None,
     signer: str | None = "deployer",
     account_help: str | None = None,
+    plain_rpc: bool = False,
+    with_json: bool = True,
+    listed_first: tuple[str, ...] = (),
 ) -> Callable[[Callable[Concatenate[CommandContext, P], R]], click.Command]:
-    """A command of ``group`` that talks to a chain with ``access``; ``signer`` is the manifest
-    account that signs on local chains when no --account is given (None: the command loads none)."""
+    """A command of ``group`` (None: a command of ``rwa`` itself) that talks to a chain
+    with ``access``; ``signer`` is the manifest account that signs on local chains when no --account is
+    given (None: the command loads none); ``plain_rpc``: it only reads (see :class:`TargetRequest`);
+    ``with_json``: it has --json. --help lists the command's own options, then the shared ones, except
+    ``listed_first`` (parameter names), listed before all in that order."""
 
     def decorate(body: Callable[Concatenate[CommandContext, P], R]) -> click.Command:
+        options = _options(access, account_help or str(signer), with_json)
+
         @functools.wraps(body)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            shared: dict[str, Any] = {option: kwargs.pop(option, None) for option in _CONTEXT_OPTIONS}
+            # Only the options this access added: a READ command may have a --via of its own.
+            shared: dict[str, Any] = {o.name: kwargs.pop(o.name) for o in options if o.name is not None}
             opener = click.get_current_context().find_object(Opener) or Opener()
             context = CommandContext(
                 access=access,
                 network=shared["network"],
                 rpc_url=shared["rpc_url"],
-                account=shared["account"],
-                via=shared["via"],
-                as_json=bool(shared["as_json"]),
+                account=shared.get("account"),
+                via=shared.get("via"),
+                as_json=bool(shared.get("as_json")),
                 local_signer=signer,
                 opener=opener,
+                plain_rpc=plain_rpc,
             )
             return body(context, *args, **kwargs)
 
-        # Click lists parameters in the reverse of the order they were attached: the shared options
-        # go first in the list so that --help shows them after the command's own.
-        own: list[click.Parameter] = getattr(run, "__click_params__", [])
-        run.__click_params__ = [*reversed(_options(access, account_help or str(signer))), *own]  # type: ignore[attr-defined]
-        return group.command(name)(run)
+        # Click lists parameters in the reverse of the order they were attached.
+        own: list[click.Parameter] = list(reversed(getattr(run, "__click_params__", [])))
+        listed = [*own, *options]
+        first = [p for name in listed_first for p in listed if p.name == name]
+        assert len(first) == len(listed_first), f"listed_first names a parameter {body.__name__} lacks"
+        run.__click_params__ = list(reversed([*first, *(p for p in listed if p not in first)]))  # type: ignore[attr-defined]
+        return (group.command if group is not None else click.command)(name)(run)
 
     return decorate

@@ -6,30 +6,19 @@ show demo-athlete 1`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import click
 from rich.table import Table
 
-from rwa.cli.options import (
-    Group,
-    account_option,
-    fields,
-    json_option,
-    network_option,
-    proposed,
-    sent,
-    via_option,
-)
+from rwa.cli.context import Access, CommandContext, chain_command
+from rwa.cli.options import Group, fields
 from rwa.cli.render import console, emit_json, print_table
-from rwa.core import project
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import format_duration, parse_future_time
 from rwa.core.units import format_units
-from rwa.deploy import session
-from rwa.deploy.context import Target
 from rwa.domain import nil
 from rwa.domain.deals import Deals
 
@@ -44,14 +33,7 @@ def deal() -> None:
     the escrow is released to the athlete's revenue split."""
 
 
-def _deals(
-    network: str | None, account: str | None, local_signer: str, via: str | None = None
-) -> AbstractContextManager[Target]:
-    """The network, with the command's signer (``local_signer`` on local chains when no --account)."""
-    return session.open_target(network, account, project.paths(), local_signer=local_signer, read_only=via is not None)
-
-
-@deal.command()
+@chain_command(deal, Access.SEND, signer="brand")
 @athlete_argument
 @click.option("--amount", required=True, help="The price, in whole units of the currency (1.5).")
 @click.option("--currency", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
@@ -59,66 +41,52 @@ def _deals(
 @click.option("--uri", required=True, help="The deal's metadata, ipfs://<cid>.")
 @click.option("--confirmation-period", "period", default="7d", show_default=True,
               help="How long the brand has to confirm a delivery before anyone may release (at most 90d).")  # fmt: skip
-@network_option
-@account_option("brand")
-@json_option
-def propose(
-    athlete: str, amount: str, currency: str, deliverables: str, uri: str, period: str,
-    network: str | None, account: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def propose(ctx: CommandContext, athlete: str, amount: str, currency: str, deliverables: str, uri: str, period: str) -> None:
     """Propose a deal to ATHLETE; the signing account is the brand."""
     parsed(nil.parse_uri, uri)
     parsed(nil.parse_confirmation_period, period)
     digest = parsed(nil.deliverables_hash, deliverables)  # here: a file is relative to where the user is
-    with _deals(network, account, "brand") as target:
+    with ctx.target() as target:
         deals = Deals(target)
         terms = deals.terms(amount, currency, digest, period, uri)
         result = deals.propose(athlete, terms)
     summary = f"deal {result['dealId']} proposed to {athlete}: {terms.currency.show(terms.amount)}"
-    sent(result, as_json, summary + f"; the athlete accepts with `rwa deal accept {athlete} {result['dealId']}`")
+    ctx.sent(result, summary + f"; the athlete accepts with `rwa deal accept {athlete} {result['dealId']}`")
 
 
-@deal.command()
+@chain_command(deal, Access.SEND, signer="athlete", account_help="athlete; with --signature: brand")
 @athlete_argument
 @deal_argument
 @click.option("--signature", default=None, help="The athlete's signed acceptance (rwa deal sign-accept), to relay.")
 @click.option("--deadline", default=None, help="The signature's deadline (unix time), with --signature.")
-@network_option
-@account_option("athlete; with --signature: brand")
-@json_option
-def accept(
-    athlete: str, deal_id: str, signature: str | None, deadline: str | None,
-    network: str | None, account: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def accept(ctx: CommandContext, athlete: str, deal_id: str, signature: str | None, deadline: str | None) -> None:
     """Accept deal DEAL_ID (the athlete signs), or relay the athlete's signature."""
     number = parsed(nil.parse_deal_id, deal_id)
     if (signature is None) != (deadline is None):
         raise RwaError("--signature and --deadline go together (as `rwa deal sign-accept` prints them)")
-    with _deals(network, account, "athlete" if signature is None else "brand") as target:
+    relayer = ctx if signature is None else dataclasses.replace(ctx, local_signer="brand")
+    with relayer.target() as target:
         deals = Deals(target)
         if signature is None or deadline is None:
             result = deals.accept(athlete, number)
         else:
             until = parsed(lambda t: parse_future_time(t, deals.now(), "deadline"), deadline)
             result = deals.accept_signed(athlete, number, until, signature)
-    sent(result, as_json, f"deal {number} of {athlete} accepted; the brand funds it with `rwa deal fund {athlete} {number}`")
+    ctx.sent(result, f"deal {number} of {athlete} accepted; the brand funds it with `rwa deal fund {athlete} {number}`")
 
 
-@deal.command("sign-accept")
+@chain_command(deal, Access.SEND, name="sign-accept", signer="athlete")
 @athlete_argument
 @deal_argument
 @click.option("--deadline", default="7d", show_default=True, help="Until when it is valid: 7d, a date or a unix time.")
-@network_option
-@account_option("athlete")
-@json_option
-def sign_accept(athlete: str, deal_id: str, deadline: str, network: str | None, account: str | None, as_json: bool) -> None:
+def sign_accept(ctx: CommandContext, athlete: str, deal_id: str, deadline: str) -> None:
     """Sign the athlete's acceptance of DEAL_ID (EIP-712) for someone else to relay; nothing is sent."""
     number = parsed(nil.parse_deal_id, deal_id)
-    with _deals(network, account, "athlete") as target:
+    with ctx.target() as target:
         deals = Deals(target)
         until = parsed(lambda t: parse_future_time(t, deals.now(), "deadline"), deadline)
         result = deals.sign_accept(athlete, number, until)
-    if as_json:
+    if ctx.as_json:
         return emit_json(result)
     console().print(f"signed by {result['signer']} (valid until {_when(until)}); nothing sent. To relay:")
     console().print(f"  rwa deal accept {athlete} {number} --signature {result['signature']} --deadline {until}")
@@ -129,20 +97,19 @@ def _lifecycle(name: str, local_signer: str | None, help_text: str, call: Callab
     """A deal command that one party signs (ATHLETE DEAL_ID); ``local_signer`` None: --account is
     required, because either party may sign."""
 
-    @deal.command(name, help=help_text)
+    @chain_command(deal, Access.SEND, name=name, signer=local_signer or "deployer",
+                   account_help=local_signer or "none: name the brand or the athlete")  # fmt: skip
     @athlete_argument
     @deal_argument
-    @network_option
-    @account_option(local_signer or "none: name the brand or the athlete")
-    @json_option
-    def command(athlete: str, deal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+    def command(ctx: CommandContext, athlete: str, deal_id: str) -> None:
         number = parsed(nil.parse_deal_id, deal_id)
-        if local_signer is None and account is None:
+        if local_signer is None and ctx.account is None:
             raise RwaError(f"deal {name} needs --account: the brand or the athlete")
-        with _deals(network, account, local_signer or "deployer") as target:
+        with ctx.target() as target:
             result = call(Deals(target), athlete, number)
-        sent(result, as_json, summary(athlete, result))
+        ctx.sent(result, summary(athlete, result))
 
+    command.help = help_text
     return command
 
 
@@ -179,22 +146,19 @@ _lifecycle(
 def _admin(name: str, help_text: str, outcome: str) -> click.Command:
     """refund/settle: the factory's admin acts, i.e. the timelock, hence normally --via safe."""
 
-    @deal.command(name, help=help_text)
+    @chain_command(deal, Access.PROPOSE, name=name)
     @athlete_argument
     @deal_argument
-    @network_option
-    @account_option("deployer")
-    @via_option
-    @json_option
-    def command(athlete: str, deal_id: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+    def command(ctx: CommandContext, athlete: str, deal_id: str) -> None:
         number = parsed(nil.parse_deal_id, deal_id)
-        with _deals(network, account, "deployer", via) as target:
-            deals = Deals(target, via)
+        with ctx.target() as target:
+            deals = Deals(target, ctx.via)
             result = deals.admin(athlete, number, name)
             if result is None:
-                return proposed(deals.writer.propose(f"deal {name} {athlete} {number}"), as_json)
-        sent(result, as_json, f"deal {number} of {athlete} {outcome}")
+                return ctx.proposed(deals.writer.propose(f"deal {name} {athlete} {number}"))
+        ctx.sent(result, f"deal {number} of {athlete} {outcome}")
 
+    command.help = help_text
     return command
 
 
@@ -202,18 +166,18 @@ _admin("refund", "Refund disputed DEAL_ID to the brand (the admin: propose it wi
 _admin("settle", "Settle disputed DEAL_ID for the athlete (the admin: propose it with --via safe).", "settled to the split")
 
 
-@deal.command()
+@chain_command(deal)
 @athlete_argument
 @deal_argument
-@network_option
-@json_option
-def show(athlete: str, deal_id: str, network: str | None, as_json: bool) -> None:
+def show(ctx: CommandContext, athlete: str, deal_id: str) -> None:
     """DEAL_ID's terms, status, NFT and full history."""
     number = parsed(nil.parse_deal_id, deal_id)
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         result = Deals(target).show(athlete, number)
-    if as_json:
-        return emit_json(result)
+    ctx.emit(result, lambda: _print_deal(athlete, number, result))
+
+
+def _print_deal(athlete: str, number: int, result: dict[str, Any]) -> None:
     out = console()
     out.print(f"[bold]deal {number}[/] of {athlete} (vault {result['vault']}): [bold]{result['status']}[/]")
     out.print(fields([
@@ -254,16 +218,16 @@ def _when(timestamp: int | None) -> str | None:
     return None if timestamp is None else nil.iso_time(timestamp).replace("T", " ").replace("Z", " UTC")
 
 
-@deal.command("list")
+@chain_command(deal, name="list")
 @athlete_argument
-@network_option
-@json_option
-def list_deals(athlete: str, network: str | None, as_json: bool) -> None:
+def list_deals(ctx: CommandContext, athlete: str) -> None:
     """ATHLETE's deals and their status."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         result = Deals(target).list(athlete)
-    if as_json:
-        return emit_json(result)
+    ctx.emit(result, lambda: _print_deals(athlete, result))
+
+
+def _print_deals(athlete: str, result: dict[str, Any]) -> None:
     console().print(f"deals of {athlete} (vault {result['vault']})" + ("" if result["deals"] else ": none yet"))
     if not result["deals"]:
         return

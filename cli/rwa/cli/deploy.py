@@ -12,7 +12,7 @@ from rich.table import Table
 from rwa.admin import control
 from rwa.admin import verify as verifying
 from rwa.cli import verify as verify_command
-from rwa.cli.options import account_option, json_option, network_option
+from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
 from rwa.core.atomic import write_json
@@ -27,9 +27,7 @@ def _steps_json(plan: Plan) -> list[dict[str, object]]:
     return [{"action": s.action, "contract": s.name, "detail": s.detail, "blocking": s.blocking} for s in plan.steps]
 
 
-@click.command()
-@network_option
-@account_option("deployer")
+@chain_command(None, Access.SEND, listed_first=("network", "rpc_url", "account"))
 @click.option("--plan", "plan_only", is_flag=True, help="Show what would happen; send nothing.")
 @click.option("--adopt", is_flag=True, help="No record but the account has deployed here: rebuild the record from the chain.")
 @click.option("--fresh", is_flag=True, help="No record but the account has sent before: deploy anew, deliberately.")
@@ -40,10 +38,8 @@ def _steps_json(plan: Plan) -> list[dict[str, object]]:
               help="Blocks a transaction needs to count as mined [default: the network's; 1 live, 0 local].")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Send without asking for confirmation (CI).")
 @click.option("--verify", "then_verify", is_flag=True, help="Then publish every contract's source on the network's explorer (`rwa verify`).")
-@json_option
 def deploy(
-    network: str | None,
-    account: str | None,
+    ctx: CommandContext,
     plan_only: bool,
     adopt: bool,
     fresh: bool,
@@ -53,7 +49,6 @@ def deploy(
     confirmations: int | None,
     assume_yes: bool,
     then_verify: bool,
-    as_json: bool,
 ) -> None:
     """Make NETWORK match deployments/manifest.py, resuming any interrupted deploy.
 
@@ -70,9 +65,9 @@ def deploy(
         stuck_after=parsed(parse_duration, stuck_after) if stuck_after is not None else None,
         confirmations=confirmations,
     )
-    paths = project.paths()
+    as_json = ctx.as_json
     out = console(stderr=as_json)
-    with session.open_target(network, account, paths, read_only=plan_only, reads_only=plan_only, wait_lock=wait_lock) as target:
+    with ctx.target(plain_rpc=plan_only, signs=not plan_only, wait_lock=wait_lock) as target:
         live = not target.network.local
         if then_verify and not plan_only:
             verifying.check_ready(target)  # a missing key or explorer is refused before anything is sent
@@ -192,13 +187,10 @@ def _summary(out: Console, deploy_plan: Plan) -> None:
         raise RwaError(f"{len(deploy_plan.blocking)} drift(s) block a deploy")
 
 
-@click.command()
-@network_option
-@json_option
-def status(network: str | None, as_json: bool) -> None:
+@chain_command(None, plain_rpc=True)
+def status(ctx: CommandContext) -> None:
     """Show what is deployed on NETWORK, checked against the live chain."""
-    paths = project.paths()
-    with session.open_target(network, None, paths, read_only=True, reads_only=True) as target:
+    with ctx.target() as target:
         deploy_plan, record = engine.plan_deployment(target)  # reads the record once, checked against the chain
         if record is None:
             raise RwaError(f"nothing deployed on {target.network.name} yet: run `rwa deploy`")
@@ -210,7 +202,7 @@ def status(network: str | None, as_json: bool) -> None:
         # address, say) is reported as drift above instead of failing the reads below.
         trusted = {**record, "contracts": {n: e for n, e in record["contracts"].items() if n not in drift}}
         found, kinds, single = control.control_of(target, trusted)
-        if as_json:
+        if ctx.as_json:
             control_json = {
                 "powers": [vars(p) for p in found],
                 "holders": {a: {**vars(h), "owners": list(h.owners)} for a, h in kinds.items()},

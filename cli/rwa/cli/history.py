@@ -11,7 +11,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from rwa.cli.options import Group, json_option
+from rwa.cli.context import json_option
+from rwa.cli.options import Group
 from rwa.cli.render import console, emit_json, print_table
 from rwa.core import project
 from rwa.core.project import LOCAL_NETWORK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from rwa.chain import node as local_node
-from rwa.cli.options import json_option
+from rwa.cli.context import json_option
 from rwa.cli.render import console, emit_json
 from rwa.core import project
 from rwa.core.errors import RwaError

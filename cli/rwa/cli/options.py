@@ -1,20 +1,16 @@
-"""Options and output shared by the commands."""
+"""The command line's parsing and output shared by the commands (their options: ``rwa.cli.context``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import click
 from click.parser import OptionParser, ParsingState
 from rich.table import Table
 
-from rwa.admin.governance import SAFES
-from rwa.cli.render import console, emit_json
 from rwa.core.errors import parsed
 from rwa.core.parse import parse_wallet
-from rwa.deploy import session
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d[\d_]*(\.\d*)?|\.\d+)")
 
@@ -44,50 +40,9 @@ class Group(click.Group):
     command_class = Command
 
 
-def _use_rpc_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    session.RPC_URL_OPTION.set(value)  # every run sets it, so no earlier run's value lingers
-
-
-def network_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--network, and --rpc-url for it: every command that talks to a chain has both."""
-    command = click.option(
-        "--rpc-url", default=None, expose_value=False, callback=_use_rpc_url,
-        help="The live network's RPC URL [default: <NETWORK>_RPC_URL, then ape-config.yaml].",
-    )(command)  # fmt: skip
-    return click.option("--network", "-n", default=None, help="Network of the manifest [default: local].")(command)
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-via_option = click.option(
-    "--via",
-    type=click.Choice(list(SAFES)),
-    default=None,
-    help="Write a multisig proposal instead of sending (safe: through the timelock; guardian: at once).",
-)
-
-
-def account_option(local_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """--account, naming who signs by default on local chains."""
-    return click.option(
-        "--account",
-        "-a",
-        default=None,
-        help=f"Ape account alias, or a manifest account name on local [local default: {local_default}].",
-    )
-
-
 def wallet(text: str) -> str:
     """A wallet address typed on the command line, or the command's one-line error."""
     return parsed(parse_wallet, text)
-
-
-def proposed(proposal: dict[str, Any] | None, as_json: bool) -> None:
-    assert proposal is not None, "a --via command always collects its write"
-    if as_json:
-        emit_json(proposal)
-    else:
-        written = f"proposal {proposal['id']} written ({proposal['title']})"
-        console().print(f"{written}: owners sign with `rwa safe sign {proposal['id']}`")
 
 
 def fields(rows: list[tuple[str, Any]]) -> Table:
@@ -98,12 +53,3 @@ def fields(rows: list[tuple[str, Any]]) -> Table:
     for label, value in rows:
         table.add_row(label, "-" if value is None else str(value))
     return table
-
-
-def sent(result: dict[str, Any], as_json: bool, summary: str) -> None:
-    """A write's result: JSON, or one summary line and the transaction."""
-    if as_json:
-        emit_json(result)
-        return
-    console().print(summary)
-    console().print(f"[dim]tx {result['transactionHash']}[/]")

@@ -10,23 +10,17 @@ from typing import Any
 import click
 from rich.table import Table
 
-from rwa.cli.options import (
-    Group,
-    account_option,
-    json_option,
-    network_option,
-    proposed,
-    via_option,
-)
+from rwa.cli.context import Access, CommandContext, chain_command
+from rwa.cli.options import Group
 from rwa.cli.options import wallet as wallet_address
 from rwa.cli.render import console, emit_json, print_table
 from rwa.cli.terminal import progress_bar, status
-from rwa.core import csvfile, project
+from rwa.core import csvfile
 from rwa.core.errors import RwaError
-from rwa.deploy import session
 from rwa.domain import property as property_lib
 
 property_argument = click.argument("reference", metavar="PROPERTY")
+OWNER_IS_TIMELOCK = "deployer (the owner is the timelock: use --via safe)"
 batch_size_option = click.option(
     "--batch-size",
     default=100,
@@ -41,13 +35,11 @@ def csv_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 @contextmanager
-def opened(
-    reference: str, network: str | None, account: str | None, via: str | None = None, read_only: bool = False
-) -> Iterator[property_lib.Token]:
-    """The property's token, on a connected target (read-only for views and proposals)."""
-    with session.open_target(network, account, project.paths(), read_only=read_only or via is not None) as target:
+def opened(ctx: CommandContext, reference: str) -> Iterator[property_lib.Token]:
+    """The property's token, on the command's connected target."""
+    with ctx.target() as target:
         prop = property_lib.Properties(target).find(reference)
-        yield property_lib.Token(target, prop, via)
+        yield property_lib.Token(target, prop, ctx.via)
 
 
 def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool) -> None:
@@ -75,21 +67,14 @@ def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool
 
 
 def write(
-    title: str,
-    action: Callable[[property_lib.Token], str],
-    wallets: list[str],
-    reference: str,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
+    ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], wallets: list[str], reference: str
 ) -> None:
     """One agent write on the property, then its effect; with --via, the proposal instead."""
-    with opened(reference, network, account, via) as token:
+    with opened(ctx, reference) as token:
         tx = action(token)
-        if via:
-            return proposed(token.propose(f"{title} {token.prop.symbol}"), as_json)
-        report(token, tx, wallets, as_json)
+        if ctx.proposing:
+            return ctx.proposed(token.propose(f"{title} {token.prop.symbol}"))
+        report(token, tx, wallets, ctx.as_json)
 
 
 @click.group("property", cls=Group)
@@ -100,18 +85,18 @@ def property_group() -> None:
 # --- views ---
 
 
-@property_group.command("list")
+@chain_command(property_group, name="list")
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0), help="Skip this many properties.")
 @click.option("--limit", default=None, type=click.IntRange(1), help="Show at most this many [default: all].")
-@network_option
-@json_option
-def list_properties(offset: int, limit: int | None, network: str | None, as_json: bool) -> None:
+def list_properties(ctx: CommandContext, offset: int, limit: int | None) -> None:
     """The factory's properties, in creation order."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         rows = property_lib.Properties(target).listing(offset, limit)
-    if as_json:
-        return emit_json(rows)
-    table = Table(title=f"properties on {target.network.name}", title_justify="left")
+    ctx.emit(rows, lambda: _print_properties(target.network.name, rows))
+
+
+def _print_properties(network: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"properties on {network}", title_justify="left")
     for column in ("symbol", "name", "id", "decimals", "supply", "token", "record"):
         table.add_column(column, no_wrap=column in ("id", "token"))
     for row in rows:
@@ -127,16 +112,16 @@ def list_properties(offset: int, limit: int | None, network: str | None, as_json
     print_table(table)
 
 
-@property_group.command()
+@chain_command(property_group)
 @property_argument
-@network_option
-@json_option
-def show(reference: str, network: str | None, as_json: bool) -> None:
+def show(ctx: CommandContext, reference: str) -> None:
     """A property's metadata, contracts, supply, modules, holders and dividends."""
-    with opened(reference, network, None, read_only=True) as token:
+    with opened(ctx, reference) as token:
         prop, info = token.prop, token.summary()
-    if as_json:
-        return emit_json(info)
+    ctx.emit(info, lambda: _print_property(prop, info))
+
+
+def _print_property(prop: property_lib.Property, info: dict[str, Any]) -> None:
     out = console()
     state = "[bold red]paused[/]" if info["paused"] else "[green]active[/]"
     out.print(f"[bold]{prop.symbol}[/] {prop.name}  ({state}, {prop.decimals} decimals)")
@@ -158,17 +143,17 @@ def _module_text(module: dict[str, Any]) -> str:
     return f"{module['module']} ({settings})" if settings else module["module"]
 
 
-@property_group.command()
+@chain_command(property_group)
 @property_argument
-@network_option
-@json_option
-def holders(reference: str, network: str | None, as_json: bool) -> None:
+def holders(ctx: CommandContext, reference: str) -> None:
     """Every wallet holding the property's tokens: balance, freezes, identity, claimable dividends."""
-    with opened(reference, network, None, read_only=True) as token:
+    with opened(ctx, reference) as token:
         rows = token.holders()
         prop, coin = token.prop, token.coin
-    if as_json:
-        return emit_json(rows)
+    ctx.emit(rows, lambda: _print_holders(prop, coin, rows))
+
+
+def _print_holders(prop: property_lib.Property, coin: property_lib.Coin, rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"{prop.symbol} holders", title_justify="left")
     for column, justify in (
         ("wallet", "left"),
@@ -193,7 +178,7 @@ def holders(reference: str, network: str | None, as_json: bool) -> None:
 # --- create ---
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @click.argument("property_id", metavar="ID")
 @click.option("--name", required=True, help="The token's name, e.g. '1 Main Street'.")
 @click.option("--symbol", required=True, help="The token's symbol, e.g. MAIN1.")
@@ -213,11 +198,8 @@ def holders(reference: str, network: str | None, as_json: bool) -> None:
     help="Who gets the minter, burner, freezer, forced-transfer and recovery roles [default: the signer].",
 )
 @click.option("--pauser", default=None, help="Who gets the pauser role [default: the manifest's property_pauser].")
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
 def create(
+    ctx: CommandContext,
     property_id: str,
     name: str,
     symbol: str,
@@ -227,10 +209,6 @@ def create(
     legal_doc_uri: str,
     agent: str | None,
     pauser: str | None,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
 ) -> None:
     """Create property ID (text such as MAIN-ST-1, kept on chain as its keccak256): token, compliance and distributor."""
     if legal_doc and legal_doc_hash:
@@ -248,8 +226,8 @@ def create(
         )
     except ValueError as exc:
         raise RwaError(str(exc)) from None
-    with session.open_target(network, account, project.paths(), read_only=via is not None) as target:
-        book = property_lib.Properties(target, via)
+    with ctx.target() as target:
+        book = property_lib.Properties(target, ctx.via)
         if agent is not None:
             agent_address = wallet_address(agent)
         elif target.account is not None:
@@ -258,10 +236,10 @@ def create(
             raise RwaError("name the agent with --agent (no signer to default to)")
         pauser_address = wallet_address(pauser) if pauser else book.default_pauser()
         created, tx = book.create(spec, agent_address, pauser_address)
-        if via:
-            return proposed(book.propose(f"create property {property_id} ({symbol})"), as_json)
+        if ctx.proposing:
+            return ctx.proposed(book.propose(f"create property {property_id} ({symbol})"))
     assert created is not None
-    if as_json:
+    if ctx.as_json:
         return emit_json({**created.as_json(), "agent": agent_address, "pauser": pauser_address, "transactionHash": tx})
     out = console()
     out.print(f"created {created.symbol} ({created.name}) id 0x{created.id.hex()}")
@@ -279,51 +257,30 @@ def create(
 # --- agents' writes ---
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @property_argument
 @click.argument("wallet", required=False)
 @click.argument("amount", required=False)
 @csv_option("Mint every row of a wallet,amount CSV instead.")
 @batch_size_option
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def mint(
-    reference: str,
-    wallet: str | None,
-    amount: str | None,
-    csv_file: Path | None,
-    batch_size: int,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
-) -> None:
+def mint(ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None,
+         batch_size: int) -> None:  # fmt: skip
     """Mint AMOUNT token units (12.5, say) to the verified WALLET, or every row of --csv."""
     if csv_file is not None:
         if wallet or amount:
             raise RwaError("give WALLET AMOUNT or --csv FILE, not both")
-        return _mint_csv(reference, csv_file, batch_size, network, account, via, as_json)
+        return _mint_csv(ctx, reference, csv_file, batch_size)
     if not (wallet and amount):
         raise RwaError("mint needs WALLET and AMOUNT (or --csv FILE)")
     recipient = wallet_address(wallet)
-    write(
-        "mint",
-        lambda t: t.mint(recipient, t.prop.amount(amount)),
-        [recipient],
-        reference,
-        network,
-        account,
-        via,
-        as_json,
-    )
+    write(ctx, "mint", lambda t: t.mint(recipient, t.prop.amount(amount)), [recipient], reference)
 
 
 Rows = list[property_lib.Row]
 
 
 def send_csv(
+    ctx: CommandContext,
     verb: str,
     validate: Callable[[property_lib.Token, str, str], Rows],
     send: Callable[[property_lib.Token, Rows, int, Callable[[int], None]], list[str]],
@@ -331,243 +288,134 @@ def send_csv(
     reference: str,
     csv_file: Path,
     size: int,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
 ) -> None:
     """Every row of the CSV validated first, then sent in batches behind a progress bar and reported
     by ``done``, or, with ``via``, written as one proposal."""
     text = csvfile.read_text(csv_file)  # before opening the target, which moves to the project root
-    with opened(reference, network, account, via) as token:
+    with opened(ctx, reference) as token:
         with status(f"validating {csv_file.name}"):
             rows = validate(token, text, csv_file.name)
-        if via:
+        if ctx.proposing:
             send(token, rows, size, lambda n: None)
-            return proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"), as_json)
-        with progress_bar(f"{verb} rows", as_json) as bar:
+            return ctx.proposed(token.propose(f"{verb} {csv_file.name} ({len(rows)} wallets) {token.prop.symbol}"))
+        with progress_bar(f"{verb} rows", ctx.as_json) as bar:
             task = bar.add_task(verb, total=len(rows))
             hashes = send(token, rows, size, lambda n: bar.advance(task, n))
         done(token, rows, hashes)
 
 
-def _mint_csv(
-    reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def _mint_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
     def minted(token: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
         total = token.prop.units(sum(r.amount or 0 for r in rows))
         supply = token.prop.units(int(token.read("totalSupply")))
-        if as_json:
+        if ctx.as_json:
             return emit_json({"minted": total, "wallets": len(rows), "totalSupply": supply, "transactions": hashes})
         console().print(
             f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
         )
 
-    send_csv("mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted,
-             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+    send_csv(ctx, "mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted, reference, csv_file, size)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @property_argument
 @click.argument("wallet")
 @click.argument("amount")
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def burn(
-    reference: str, wallet: str, amount: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def burn(ctx: CommandContext, reference: str, wallet: str, amount: str) -> None:
     """Burn AMOUNT of WALLET's tokens (frozen tokens are unfrozen as needed)."""
     holder = wallet_address(wallet)
-    write("burn", lambda t: t.burn(holder, t.prop.amount(amount)), [holder], reference, network, account, via, as_json)
+    write(ctx, "burn", lambda t: t.burn(holder, t.prop.amount(amount)), [holder], reference)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @property_argument
 @click.argument("wallet", required=False)
 @click.option("--amount", default=None, help="Freeze this many tokens of the wallet instead of the whole wallet.")
 @csv_option("Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).")
 @batch_size_option
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def freeze(
-    reference: str,
-    wallet: str | None,
-    amount: str | None,
-    csv_file: Path | None,
-    batch_size: int,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
-) -> None:
+def freeze(ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None,
+           batch_size: int) -> None:  # fmt: skip
     """Freeze WALLET (it can neither send nor receive), or --amount of its tokens, or every row of --csv."""
     if csv_file is not None:
         if wallet or amount:
             raise RwaError("give WALLET [--amount] or --csv FILE, not both")
-        return _freeze_csv(reference, csv_file, batch_size, network, account, via, as_json)
+        return _freeze_csv(ctx, reference, csv_file, batch_size)
     if not wallet:
         raise RwaError("freeze needs WALLET (or --csv FILE)")
     holder = wallet_address(wallet)
-    write(
-        "freeze",
-        lambda t: t.freeze(holder, t.prop.amount(amount) if amount else None),
-        [holder],
-        reference,
-        network,
-        account,
-        via,
-        as_json,
-    )
+    write(ctx, "freeze", lambda t: t.freeze(holder, t.prop.amount(amount) if amount else None), [holder], reference)
 
 
-def _freeze_csv(
-    reference: str, csv_file: Path, size: int, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def _freeze_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
     def frozen(_: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
         whole = sum(1 for r in rows if r.amount is None)
-        if as_json:
+        if ctx.as_json:
             return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
         console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
 
-    send_csv("freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen,
-             reference, csv_file, size, network, account, via, as_json)  # fmt: skip
+    send_csv(ctx, "freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen, reference, csv_file, size)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @property_argument
 @click.argument("wallet")
 @click.option("--amount", default=None, help="Unfreeze this many frozen tokens instead of the wallet.")
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def unfreeze(
-    reference: str,
-    wallet: str,
-    amount: str | None,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
-) -> None:
+def unfreeze(ctx: CommandContext, reference: str, wallet: str, amount: str | None) -> None:
     """Unfreeze WALLET, or --amount of its frozen tokens."""
     holder = wallet_address(wallet)
-    write(
-        "unfreeze",
-        lambda t: t.unfreeze(holder, t.prop.amount(amount) if amount else None),
-        [holder],
-        reference,
-        network,
-        account,
-        via,
-        as_json,
-    )
+    write(ctx, "unfreeze", lambda t: t.unfreeze(holder, t.prop.amount(amount) if amount else None), [holder], reference)
 
 
-@property_group.command("force-transfer")
+@chain_command(property_group, Access.PROPOSE, name="force-transfer")
 @property_argument
 @click.argument("source", metavar="FROM")
 @click.argument("destination", metavar="TO")
 @click.argument("amount")
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def force_transfer(
-    reference: str,
-    source: str,
-    destination: str,
-    amount: str,
-    network: str | None,
-    account: str | None,
-    via: str | None,
-    as_json: bool,
-) -> None:
+def force_transfer(ctx: CommandContext, reference: str, source: str, destination: str, amount: str) -> None:
     """Move AMOUNT from FROM to the verified TO without FROM's consent (freezes and modules do not apply)."""
     sender, receiver = wallet_address(source), wallet_address(destination)
-    write(
-        "force-transfer",
-        lambda t: t.force_transfer(sender, receiver, t.prop.amount(amount)),
-        [sender, receiver],
-        reference,
-        network,
-        account,
-        via,
-        as_json,
-    )
+    write(ctx, "force-transfer", lambda t: t.force_transfer(sender, receiver, t.prop.amount(amount)), [sender, receiver], reference)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE)
 @property_argument
 @click.argument("lost")
 @click.argument("new")
-@network_option
-@account_option("deployer")
-@via_option
-@json_option
-def recover(
-    reference: str, lost: str, new: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def recover(ctx: CommandContext, reference: str, lost: str, new: str) -> None:
     """Move everything of the LOST wallet (balance, freezes, lockup, unclaimed dividends) to NEW, a wallet of the
     same investor. LOST ends frozen in this property; to shut it out of every property, the attestor revokes it
     in the registry (`rwa kyc revoke LOST`)."""
     lost_wallet, new_wallet = wallet_address(lost), wallet_address(new)
-    write(
-        "recover",
-        lambda t: t.recover(lost_wallet, new_wallet),
-        [lost_wallet, new_wallet],
-        reference,
-        network,
-        account,
-        via,
-        as_json,
-    )
+    write(ctx, "recover", lambda t: t.recover(lost_wallet, new_wallet), [lost_wallet, new_wallet], reference)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE, account_help="deployer (the guardian is a Safe: use --via guardian)")
 @property_argument
-@network_option
-@account_option("deployer (the guardian is a Safe: use --via guardian)")
-@via_option
-@json_option
-def pause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+def pause(ctx: CommandContext, reference: str) -> None:
     """Stop ordinary transfers (the guardian Safe holds this role: --via guardian)."""
-    write("pause", lambda t: t.pause(), [], reference, network, account, via, as_json)
+    write(ctx, "pause", lambda t: t.pause(), [], reference)
 
 
-@property_group.command()
+@chain_command(property_group, Access.PROPOSE, account_help=OWNER_IS_TIMELOCK)
 @property_argument
-@network_option
-@account_option("deployer (the owner is the timelock: use --via safe)")
-@via_option
-@json_option
-def unpause(reference: str, network: str | None, account: str | None, via: str | None, as_json: bool) -> None:
+def unpause(ctx: CommandContext, reference: str) -> None:
     """Resume ordinary transfers (the owner's act, through the timelock: the guardian cannot undo its pause)."""
-    write("unpause", lambda t: t.unpause(), [], reference, network, account, via, as_json)
+    write(ctx, "unpause", lambda t: t.unpause(), [], reference)
 
 
 # --- holders' writes ---
 
 
-@property_group.command()
+@chain_command(property_group, Access.SEND)
 @property_argument
 @click.argument("destination", metavar="TO")
 @click.argument("amount")
-@network_option
-@account_option("deployer")
-@json_option
-def transfer(
-    reference: str, destination: str, amount: str, network: str | None, account: str | None, as_json: bool
-) -> None:
+def transfer(ctx: CommandContext, reference: str, destination: str, amount: str) -> None:
     """Send AMOUNT of the signer's (--account) tokens to TO, every rule applying."""
     receiver = wallet_address(destination)
-    with opened(reference, network, account) as token:
+    with opened(ctx, reference) as token:
         tx = token.transfer(receiver, token.prop.amount(amount))
-        report(token, tx, [token.signer(), receiver], as_json)
+        report(token, tx, [token.signer(), receiver], ctx.as_json)
 
 
 # --- compliance ---
@@ -578,23 +426,17 @@ def compliance_group() -> None:
     """A property's compliance: built-in modules, their settings, external modules (the owner's acts)."""
 
 
-def _compliance_write(
-    title: str, action: Callable[[property_lib.Token], str], reference: str, network: str | None,
-    account: str | None, via: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def _compliance_write(ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], reference: str) -> None:
     """One owner write on the compliance, then its state; with --via, the proposal instead."""
-    with opened(reference, network, account, via) as token:
+    with opened(ctx, reference) as token:
         tx = action(token)
-        if via:
-            return proposed(token.propose(f"{title} {token.prop.symbol}"), as_json)
+        if ctx.proposing:
+            return ctx.proposed(token.propose(f"{title} {token.prop.symbol}"))
         state = token.compliance_state()
-    if as_json:
-        return emit_json({**state, "transactionHash": tx})
-    _print_compliance(state)
-    console().print(f"[dim]tx {tx}[/]")
+    ctx.emit({**state, "transactionHash": tx}, lambda: _print_compliance(state, tx))
 
 
-def _print_compliance(state: dict[str, Any]) -> None:
+def _print_compliance(state: dict[str, Any], tx: str | None = None) -> None:
     out = console()
     active = "[green]checked on every transfer[/]" if state["active"] else "not called (no module)"
     out.print(f"[bold]{state['property']}[/] compliance {state['compliance']}: {active}")
@@ -608,60 +450,46 @@ def _print_compliance(state: dict[str, Any]) -> None:
     out.print(f"  {'tracking':<20} {tracking}")
     external = ", ".join(state["externalModules"]) or "-"
     out.print(f"  {'external modules':<20} {external} (at most {state['maxExternalModules']})")
+    if tx is not None:
+        out.print(f"[dim]tx {tx}[/]")
 
 
-@compliance_group.command("show")
+@chain_command(compliance_group, name="show")
 @property_argument
-@network_option
-@json_option
-def compliance_show(reference: str, network: str | None, as_json: bool) -> None:
+def compliance_show(ctx: CommandContext, reference: str) -> None:
     """Every module (on or off), the settings, the allowed countries and the external modules."""
-    with opened(reference, network, None, read_only=True) as token:
+    with opened(ctx, reference) as token:
         state = token.compliance_state()
-    if as_json:
-        return emit_json(state)
-    _print_compliance(state)
+    ctx.emit(state, lambda: _print_compliance(state))
 
 
-def _owner_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for option in (json_option, via_option, account_option("deployer (the owner is the timelock: use --via safe)"),
-                   network_option):  # fmt: skip
-        command = option(command)
-    return command
+def _owner_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A compliance command of the property's owner (the timelock, hence normally --via safe)."""
+    return chain_command(compliance_group, Access.PROPOSE, name=name, account_help=OWNER_IS_TIMELOCK)
 
 
-@compliance_group.command("enable")
+@_owner_command("enable")
 @property_argument
 @click.argument("module")
-@_owner_options
-def compliance_enable(
-    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def compliance_enable(ctx: CommandContext, reference: str, module: str) -> None:
     """Enable MODULE (a name `compliance show` lists, e.g. max-holders)."""
-    _compliance_write(f"enable {module} on", lambda t: t.enable_module(module), reference, network, account, via, as_json)
+    _compliance_write(ctx, f"enable {module} on", lambda t: t.enable_module(module), reference)
 
 
-@compliance_group.command("disable")
+@_owner_command("disable")
 @property_argument
 @click.argument("module")
-@_owner_options
-def compliance_disable(
-    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def compliance_disable(ctx: CommandContext, reference: str, module: str) -> None:
     """Disable MODULE."""
-    _compliance_write(f"disable {module} on", lambda t: t.disable_module(module), reference, network, account, via, as_json)
+    _compliance_write(ctx, f"disable {module} on", lambda t: t.disable_module(module), reference)
 
 
-@compliance_group.command("set")
+@_owner_command("set")
 @property_argument
 @click.argument("setting")
 @click.argument("value")
 @click.option("--remove", is_flag=True, help="With `countries`: take them off the allow-list.")
-@_owner_options
-def compliance_set(
-    reference: str, setting: str, value: str, remove: bool, network: str | None, account: str | None,
-    via: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def compliance_set(ctx: CommandContext, reference: str, setting: str, value: str, remove: bool) -> None:
     """Set SETTING to VALUE (max-balance 1000, max-holders 99, lockup-period 30d, supply-cap 1e6), or
     allow `countries` (ISO-3166 numeric codes, comma-separated: 840,826)."""
     if setting == "countries":
@@ -674,30 +502,22 @@ def compliance_set(
         action: Callable[[property_lib.Token], str] = lambda t: t.allow_countries(countries, not remove)  # noqa: E731
     else:
         action = lambda t: t.set_setting(setting, value)  # noqa: E731
-    _compliance_write(f"set {setting} on", action, reference, network, account, via, as_json)
+    _compliance_write(ctx, f"set {setting} on", action, reference)
 
 
-@compliance_group.command("add-module")
+@_owner_command("add-module")
 @property_argument
 @click.argument("module")
-@_owner_options
-def compliance_add_module(
-    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def compliance_add_module(ctx: CommandContext, reference: str, module: str) -> None:
     """Add the external compliance module at address MODULE (an IComplianceModule contract)."""
     address = wallet_address(module)
-    _compliance_write("add an external module to", lambda t: t.add_external_module(address), reference, network,
-                      account, via, as_json)  # fmt: skip
+    _compliance_write(ctx, "add an external module to", lambda t: t.add_external_module(address), reference)
 
 
-@compliance_group.command("remove-module")
+@_owner_command("remove-module")
 @property_argument
 @click.argument("module")
-@_owner_options
-def compliance_remove_module(
-    reference: str, module: str, network: str | None, account: str | None, via: str | None, as_json: bool
-) -> None:
+def compliance_remove_module(ctx: CommandContext, reference: str, module: str) -> None:
     """Remove the external compliance module at address MODULE (never calls it: always possible)."""
     address = wallet_address(module)
-    _compliance_write("remove an external module from", lambda t: t.remove_external_module(address), reference,
-                      network, account, via, as_json)  # fmt: skip
+    _compliance_write(ctx, "remove an external module from", lambda t: t.remove_external_module(address), reference)

@@ -14,12 +14,11 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.admin.decode import Decoded
-from rwa.cli.options import account_option, json_option, network_option
+from rwa.admin.safe import SAFES
+from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json, print_table
-from rwa.core import project
 from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
-from rwa.deploy import session
 
 
 def _show(proposal: dict[str, Any], as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
@@ -60,78 +59,67 @@ def safe() -> None:
     """Multisig proposals: files under deployments/proposals/<network>/ that owners sign in turn."""
 
 
-@safe.command()
+@chain_command(safe)
 @click.option("--call", "calls", multiple=True, required=True, help="Contract.function(arg, ...); repeat to batch.")
-@click.option("--via", type=click.Choice(sorted(governance.SAFES)), default="safe", show_default=True,
+@click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True,
               help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.")
 @click.option("--title", default=None, help="A line for reviewers.")
-@network_option
-@json_option
-def propose(calls: tuple[str, ...], via: str, title: str | None, network: str | None, as_json: bool) -> None:
+def propose(ctx: CommandContext, calls: tuple[str, ...], via: str, title: str | None) -> None:
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal = governance.propose(target, list(calls), via, title)
-        _show(proposal, as_json, governance.decoded(target, proposal))
-        if not as_json:
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        if not ctx.as_json:
             console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
 
 
-@safe.command("list")
-@network_option
-@json_option
-def list_proposals(network: str | None, as_json: bool) -> None:
+@chain_command(safe, name="list")
+def list_proposals(ctx: CommandContext) -> None:
     """Every proposal of the network, with its status brought up to date with the chain."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposals = governance.reconcile_all(target)
-        if as_json:
-            emit_json(proposals)
-            return
-        table = Table(title=f"proposals on {target.network.name}", title_justify="left")
-        for column in ("id", "safe", "nonce", "status", "signatures", "title"):
-            table.add_column(column)
-        for p in proposals:
-            nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
-            reason = (p.get("execution") or {}).get("reason")
-            title = escape(p["title"] + (f" ({reason})" if reason else ""))
-            table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title)
-        print_table(table)
+    ctx.emit(proposals, lambda: _print_proposals(target.network.name, proposals))
 
 
-@safe.command()
+def _print_proposals(network: str, proposals: list[dict[str, Any]]) -> None:
+    table = Table(title=f"proposals on {network}", title_justify="left")
+    for column in ("id", "safe", "nonce", "status", "signatures", "title"):
+        table.add_column(column)
+    for p in proposals:
+        nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
+        reason = (p.get("execution") or {}).get("reason")
+        title = escape(p["title"] + (f" ({reason})" if reason else ""))
+        table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title)
+    print_table(table)
+
+
+@chain_command(safe)
 @click.argument("proposal_id")
-@network_option
-@json_option
-def show(proposal_id: str, network: str | None, as_json: bool) -> None:
+def show(ctx: CommandContext, proposal_id: str) -> None:
     """One proposal: decoded calls, Safe transaction, hash and signatures."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal = governance.reconcile(target, governance.store(target).load(proposal_id))
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, as_json, governance.decoded(target, proposal), threshold)
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal), threshold)
 
 
-@safe.command()
+@chain_command(safe, Access.SEND)
 @click.argument("proposal_id")
-@network_option
-@account_option("deployer")
-@json_option
-def sign(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+def sign(ctx: CommandContext, proposal_id: str) -> None:
     """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
-    with session.open_target(network, account, project.paths()) as target:
+    with ctx.target() as target:
         proposal = governance.sign(target, proposal_id)
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, as_json, governance.decoded(target, proposal), threshold)
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal), threshold)
 
 
-@safe.command()
+@chain_command(safe, Access.SEND)
 @click.argument("proposal_id")
-@network_option
-@account_option("deployer")
-@json_option
-def execute(proposal_id: str, network: str | None, account: str | None, as_json: bool) -> None:
+def execute(ctx: CommandContext, proposal_id: str) -> None:
     """Execute a proposal once enough owners signed (threshold, nonce and timelock checked, simulated first)."""
-    with session.open_target(network, account, project.paths()) as target:
+    with ctx.target() as target:
         results = governance.execute(target, proposal_id)
-        if as_json:
+        if ctx.as_json:
             emit_json(results)
             return
         _show(results[0], False, governance.decoded(target, results[0]))
@@ -139,16 +127,14 @@ def execute(proposal_id: str, network: str | None, account: str | None, as_json:
             console().print(f"[yellow]next:[/] {follow_up['id']} executes the timelock operation once its delay has passed")
 
 
-@safe.command()
+@chain_command(safe)
 @click.argument("proposal_id")
-@network_option
-@json_option
-def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
+def sync(ctx: CommandContext, proposal_id: str) -> None:
     """Exchange PROPOSAL_ID's signatures with the network's Safe Transaction Service
     (<NETWORK>_SAFE_SERVICE_URL): push what it lacks, save owners' confirmations made there."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal, result = governance.sync(target, proposal_id)
-        if as_json:
+        if ctx.as_json:
             emit_json({"proposal": proposal, "service": result.url, "posted": result.posted,
                        "pushed": result.pushed, "pulled": sorted(result.pulled)})
             return
@@ -160,15 +146,14 @@ def sync(proposal_id: str, network: str | None, as_json: bool) -> None:
         _show(proposal, False, governance.decoded(target, proposal), threshold)
 
 
-@safe.command("export")
+@chain_command(safe, name="export", with_json=False)
 @click.argument("proposal_id")
 @click.option("--format", "file_format", type=click.Choice(["tx-builder"]), default="tx-builder", show_default=True,
               help="tx-builder: a Safe{Wallet} Transaction Builder batch file.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
-@network_option
-def export(proposal_id: str, file_format: str, output: Path | None, network: str | None) -> None:
+def export(ctx: CommandContext, proposal_id: str, file_format: str, output: Path | None) -> None:
     """Write PROPOSAL_ID as a Transaction Builder file, to load in the Safe web app."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         document = governance.export_tx_builder(target, proposal_id, int(time.time() * 1000))
     if output is None:
         emit_json(document)
@@ -177,33 +162,29 @@ def export(proposal_id: str, file_format: str, output: Path | None, network: str
     console().print(f"[dim]written {output}[/]")
 
 
-@safe.command("import")
+@chain_command(safe, name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--title", default=None, help="A line for reviewers (default: the file's name).")
-@network_option
-@json_option
-def import_batch(file: Path, title: str | None, network: str | None, as_json: bool) -> None:
+def import_batch(ctx: CommandContext, file: Path, title: str | None) -> None:
     """Make a proposal from a Transaction Builder file (decoded, checked and simulated like any other)."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RwaError(f"{file.name} is not readable JSON ({exc})") from None
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal = governance.import_tx_builder(target, document, title)
-        _show(proposal, as_json, governance.decoded(target, proposal))
-        if not as_json:
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        if not ctx.as_json:
             console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
 
 
-@safe.command()
+@chain_command(safe)
 @click.argument("proposal_id")
-@network_option
-@json_option
-def reject(proposal_id: str, network: str | None, as_json: bool) -> None:
+def reject(ctx: CommandContext, proposal_id: str) -> None:
     """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         rejection = governance.reject(target, proposal_id)
-        _show(rejection, as_json, governance.decoded(target, rejection))
+        _show(rejection, ctx.as_json, governance.decoded(target, rejection))
 
 
 @click.group()
@@ -211,49 +192,44 @@ def timelock() -> None:
     """Operations waiting in the timelock."""
 
 
-@timelock.command("list")
-@network_option
-@json_option
-def list_operations(network: str | None, as_json: bool) -> None:
+@chain_command(timelock, name="list")
+def list_operations(ctx: CommandContext) -> None:
     """Timelock operations known to the proposals, with their live state."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         operations = governance.operations(target)
-        if as_json:
-            emit_json(operations)
-            return
-        table = Table(title=f"timelock operations on {target.network.name}", title_justify="left")
-        for column in ("operation", "state", "ready at", "schedule", "execute", "title"):
-            table.add_column(column)
-        for op in operations:
-            ready = datetime.fromtimestamp(op["readyAt"], UTC).isoformat() if op["readyAt"] else "-"
-            stages = op["proposals"]
-            table.add_row(
-                op["operationId"][:18] + "…",
-                op["state"],
-                ready,
-                *(f"{stages[s]['id']} ({stages[s]['status']})" if s in stages else "-" for s in ("schedule", "execute")),
-                op["title"],
-            )
-        print_table(table)
+    ctx.emit(operations, lambda: _print_operations(target.network.name, operations))
 
 
-@timelock.command("execute")
+def _print_operations(network: str, operations: list[dict[str, Any]]) -> None:
+    table = Table(title=f"timelock operations on {network}", title_justify="left")
+    for column in ("operation", "state", "ready at", "schedule", "execute", "title"):
+        table.add_column(column)
+    for op in operations:
+        ready = datetime.fromtimestamp(op["readyAt"], UTC).isoformat() if op["readyAt"] else "-"
+        stages = op["proposals"]
+        table.add_row(
+            op["operationId"][:18] + "…",
+            op["state"],
+            ready,
+            *(f"{stages[s]['id']} ({stages[s]['status']})" if s in stages else "-" for s in ("schedule", "execute")),
+            op["title"],
+        )
+    print_table(table)
+
+
+@chain_command(timelock, name="execute")
 @click.argument("operation_id")
-@network_option
-@json_option
-def execute_operation(operation_id: str, network: str | None, as_json: bool) -> None:
+def execute_operation(ctx: CommandContext, operation_id: str) -> None:
     """Write (or show) the Safe proposal that executes a scheduled operation."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal = governance.execute_operation(target, operation_id)
-        _show(proposal, as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
 
 
-@timelock.command("cancel")
+@chain_command(timelock, name="cancel")
 @click.argument("operation_id")
-@network_option
-@json_option
-def cancel_operation(operation_id: str, network: str | None, as_json: bool) -> None:
+def cancel_operation(ctx: CommandContext, operation_id: str) -> None:
     """Write a Safe proposal cancelling a scheduled operation."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         proposal = governance.cancel_operation(target, operation_id)
-        _show(proposal, as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, governance.decoded(target, proposal))

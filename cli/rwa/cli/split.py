@@ -7,11 +7,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from rwa.cli.options import Group, account_option, json_option, network_option, sent
-from rwa.cli.render import console, emit_json, print_table
-from rwa.core import project
+from rwa.cli.context import Access, CommandContext, chain_command
+from rwa.cli.options import Group
+from rwa.cli.render import console, print_table
 from rwa.core.units import format_units
-from rwa.deploy import session
 from rwa.domain.splits import Splits
 
 token_option = click.option("--token", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
@@ -22,22 +21,22 @@ def split() -> None:
     """Revenue splits: payees and basis points, fixed for good. Identical splits share one address."""
 
 
-@split.command()
+@chain_command(split, Access.SEND, account_help="deployer (anyone may create a split)")
 @click.option("--payee", "payees", multiple=True, metavar="WALLET:BPS",
               help="A payee and its share in basis points (2500 = 25%); repeat for each. Shares sum to 10000.")  # fmt: skip
-@network_option
-@account_option("deployer (anyone may create a split)")
-@json_option
-def create(payees: tuple[str, ...], network: str | None, account: str | None, as_json: bool) -> None:
+def create(ctx: CommandContext, payees: tuple[str, ...]) -> None:
     """Create the split of the --payee list (sorted for you), unless an identical one exists."""
-    with session.open_target(network, account, project.paths()) as target:
+    with ctx.target() as target:
         result = Splits(target).create(list(payees))
-    if as_json:
-        return emit_json(result)
+    ctx.emit(result, lambda: _print_created(result))
+
+
+def _print_created(result: dict[str, Any]) -> None:
     out = console()
     print_table(_payees(result["payees"]), out)
     if result["created"]:
-        sent(result, False, f"split created at {result['split']} (the predicted address)  [dim]gas {result['gasUsed']:,}[/]")
+        out.print(f"split created at {result['split']} (the predicted address)  [dim]gas {result['gasUsed']:,}[/]")
+        out.print(f"[dim]tx {result['transactionHash']}[/]")
     else:
         out.print(f"an identical split already exists at {result['split']}; nothing sent")
 
@@ -54,17 +53,17 @@ def _payees(payees: list[dict[str, Any]], claimable: list[dict[str, Any]] | None
     return table
 
 
-@split.command()
+@chain_command(split)
 @click.argument("split_or_payees", nargs=-1, required=True, metavar="SPLIT | WALLET:BPS...")
 @click.option("--token", default=None, help="Only this token (eth, stablecoin or an ERC-20) [default: ETH and the stablecoin].")
-@network_option
-@json_option
-def show(split_or_payees: tuple[str, ...], token: str | None, network: str | None, as_json: bool) -> None:
+def show(ctx: CommandContext, split_or_payees: tuple[str, ...], token: str | None) -> None:
     """A split by address, or the split of a payee list (created or not): payees, balances, claimable."""
-    with session.open_target(network, None, project.paths(), read_only=True) as target:
+    with ctx.target() as target:
         result = Splits(target).show(list(split_or_payees), token)
-    if as_json:
-        return emit_json(result)
+    ctx.emit(result, lambda: _print_split(result))
+
+
+def _print_split(result: dict[str, Any]) -> None:
     out = console()
     if not result["exists"]:
         out.print(f"split {result['split']}: not created yet (rwa split create makes it at this address)")
@@ -78,16 +77,14 @@ def show(split_or_payees: tuple[str, ...], token: str | None, network: str | Non
     print_table(_payees(result["payees"], result["tokens"]), out)
 
 
-@split.command()
+@chain_command(split, Access.SEND, account_help="deployer (anyone may distribute)",
+               listed_first=("token", "network", "rpc_url", "credit", "account"))  # fmt: skip
 @click.argument("split_address", metavar="SPLIT")
 @token_option
-@network_option
 @click.option("--credit", is_flag=True, help="Credit every payee (who then claims) instead of pushing: cheaper for many payees.")
-@account_option("deployer (anyone may distribute)")
-@json_option
-def distribute(split_address: str, token: str, credit: bool, network: str | None, account: str | None, as_json: bool) -> None:
+def distribute(ctx: CommandContext, split_address: str, token: str, credit: bool) -> None:
     """Push SPLIT's unallocated balance of a token to every payee (or --credit them)."""
-    with session.open_target(network, account, project.paths()) as target:
+    with ctx.target() as target:
         result = Splits(target).distribute(split_address, token, credit)
     decimals, symbol = result["currency"]["decimals"], result["currency"]["symbol"]
     parts = [
@@ -95,20 +92,17 @@ def distribute(split_address: str, token: str, credit: bool, network: str | None
         for share in result["shares"]
     ]
     verb = "credited" if credit else "distributed"
-    sent(result, as_json, f"{verb} {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
+    ctx.sent(result, f"{verb} {format_units(int(result['amount']), decimals)} {symbol}: " + ", ".join(parts))
 
 
-@split.command()
+@chain_command(split, Access.SEND, account_help="deployer (anyone may claim for a payee)")
 @click.argument("split_address", metavar="SPLIT")
 @click.option("--payee", required=True, help="Who is paid (anyone may send a payee what it is owed).")
 @token_option
-@network_option
-@account_option("deployer (anyone may claim for a payee)")
-@json_option
-def claim(split_address: str, payee: str, token: str, network: str | None, account: str | None, as_json: bool) -> None:
+def claim(ctx: CommandContext, split_address: str, payee: str, token: str) -> None:
     """Send a payee everything SPLIT owes it in a token."""
-    with session.open_target(network, account, project.paths()) as target:
+    with ctx.target() as target:
         result = Splits(target).claim(split_address, payee, token)
     currency = result["currency"]
     amount = format_units(int(result["amount"]), currency["decimals"])
-    sent(result, as_json, f"claimed {amount} {currency['symbol']} for {result['payee']}")
+    ctx.sent(result, f"claimed {amount} {currency['symbol']} for {result['payee']}")

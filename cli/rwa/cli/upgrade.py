@@ -5,23 +5,18 @@ from __future__ import annotations
 import click
 
 from rwa.admin import upgrades
-from rwa.cli.options import account_option, json_option, network_option, via_option
+from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json
-from rwa.core import project
-from rwa.deploy import session
 
 
-@click.command()
+@chain_command(None, Access.PROPOSE, listed_first=("check_only", "via", "network", "rpc_url", "account"))
 @click.argument("name")
 @click.option("--check", "check_only", is_flag=True, help="Validate the upgrade and send nothing.")
-@via_option
-@network_option
-@account_option("deployer")
-@json_option
-def upgrade(name: str, check_only: bool, via: str | None, network: str | None, account: str | None, as_json: bool) -> None:
+def upgrade(ctx: CommandContext, name: str, check_only: bool) -> None:
     """Upgrade proxied contract NAME to its compiled code, if its storage stays compatible."""
-    out = console(stderr=as_json)
-    with session.open_target(network, account, project.paths(), read_only=check_only) as target:
+    out = console(stderr=ctx.as_json)
+    # Even with --via the signer sends: it deploys the new implementation the proposal upgrades to.
+    with ctx.target(signs=not check_only) as target:
         plan = upgrades.check(target, name)
         if plan.problems:
             for problem in plan.problems:
@@ -29,7 +24,7 @@ def upgrade(name: str, check_only: bool, via: str | None, network: str | None, a
             raise upgrades.UpgradeRefused(name, plan.problems)
         if check_only:
             verdict = "already runs the compiled code" if plan.up_to_date else "can be upgraded safely"
-            if as_json:
+            if ctx.as_json:
                 emit_json({"name": name, "kind": plan.kind, "safe": True, "upToDate": plan.up_to_date})
             else:
                 out.print(f"{name} ({plan.kind}) {verdict}; nothing sent")
@@ -38,8 +33,8 @@ def upgrade(name: str, check_only: bool, via: str | None, network: str | None, a
         def report(action: str, entry: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {entry}  [dim]{detail}[/]")
 
-        result = upgrades.apply(target, name, via, report)
-        if as_json:
+        result = upgrades.apply(target, name, ctx.via, report)
+        if ctx.as_json:
             emit_json(result)
         elif result["proposal"]:
             out.print(f"{name}: new implementation {result['implementation']}; upgrade {result['status']} "

@@ -6,29 +6,25 @@ import click
 from rich.console import Console
 
 from rwa.admin import verify as verifying
-from rwa.cli.options import json_option, network_option
+from rwa.cli.context import CommandContext, chain_command
 from rwa.cli.render import console, emit_json
-from rwa.core import project
 from rwa.core.errors import RwaError
-from rwa.deploy import session
 from rwa.deploy.context import Target
 
 STYLES = {"verified": "green", "known": "green", "skipped": "dim", "unsupported": "yellow", "pending": "yellow", "failed": "bold red"}
 
 
-@click.command()
-@network_option
+@chain_command(None, plain_rpc=True)
 @click.argument("names", nargs=-1)
-@json_option
-def verify(network: str | None, names: tuple[str, ...], as_json: bool) -> None:
+def verify(ctx: CommandContext, names: tuple[str, ...]) -> None:
     """Publish the source of every deployed contract (or NAMES) on NETWORK's explorer.
 
     Uses Etherscan's multichain API with ETHERSCAN_API_KEY (RWA_EXPLORER_URL for another
     Etherscan-compatible explorer); contracts already verified are skipped.
     """
-    with session.open_target(network, None, project.paths(), read_only=True, reads_only=True) as target:
-        summary = run(target, names, console(stderr=as_json))
-        if as_json:
+    with ctx.target() as target:
+        summary = run(target, names, console(stderr=ctx.as_json))
+        if ctx.as_json:
             emit_json({"network": target.network.name, **summary.as_json()})
         refuse_failures(summary)
 

@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from rwa.cli.options import network_option
+from rwa.cli.context import CommandContext, chain_command
 from rwa.cli.render import console
-from rwa.core import project
-from rwa.deploy import session
 from rwa.watch.service import Settings, open_watcher
 from rwa.watch.sinks import text_of
 
@@ -29,8 +27,7 @@ def say(line: str) -> None:
     click.echo(line, err=True)
 
 
-@click.command()
-@network_option
+@chain_command(None, signer=None, plain_rpc=True, with_json=False, listed_first=("network", "rpc_url"))
 @click.option("--from", "from_block", type=click.IntRange(min=0), help="Start (or go back to) this block [default: the record's first block].")
 @click.option("--until", type=click.IntRange(min=0), help="Stop after this block.")
 @click.option("--once", is_flag=True, help=f"Check up to the confirmed head (or --until) and exit: {ALERTS_EXIT} when an alert was raised.")
@@ -43,7 +40,7 @@ def say(line: str) -> None:
 @click.option("--span", type=click.IntRange(min=1), default=2000, show_default=True, help="Blocks per eth_getLogs range at most (halved when the node refuses).")
 @click.option("--db", "database", type=click.Path(path_type=Path, resolve_path=True), help="The database [default: <state dir>/watch/<network>.sqlite].")
 def watch(
-    network: str | None, from_block: int | None, until: int | None, once: bool, confirmations: int | None,
+    ctx: CommandContext, from_block: int | None, until: int | None, once: bool, confirmations: int | None,
     rules_file: Path | None, jsonl: Path | None, webhooks: tuple[str, ...], quiet: bool, poll: float, span: int,
     database: Path | None,
 ) -> None:
@@ -52,7 +49,7 @@ def watch(
     and sanctions changes, deal disputes (and your own --rules). Killed and restarted, it resumes
     where it was and raises each alert once."""
     settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, database)
-    with session.open_target(network, None, project.paths(), read_only=True, local_signer=None, reads_only=True) as target:
+    with ctx.target() as target:
         watcher = open_watcher(target, settings, show, say)
         try:
             say(

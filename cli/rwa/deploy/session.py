@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +21,6 @@ from rwa.deploy import manifest as manifest_module
 from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
-
-#: ``--rpc-url`` of the running command (set by its option, for every command that talks to a chain).
-RPC_URL_OPTION: ContextVar[str | None] = ContextVar("rpc_url_option", default=None)
 
 
 def rpc_url_for(network: Network, paths: ProjectPaths, option: str | None = None) -> str:
@@ -69,7 +65,8 @@ class TargetRequest:
     ``local_signer``: on a local chain with no --account, the manifest account that signs (``attestor``,
     say); None loads no account at all (commands that never sign skip the cost of Ape's accounts).
     ``plain_rpc``: the command only reads, so on a local chain it talks plain JSON-RPC instead of
-    connecting Ape's provider (most of such a command's time).
+    connecting Ape's provider, and loads no account (it could not sign): no Ape at all, which was
+    most of such a command's time.
     ``wait_lock``: the command's --wait (queue behind a held lock), None when it has no such option.
     """
 
@@ -114,7 +111,8 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
     else:
         connection = chain_module.connect(network.ape_choice, rpc_url)
     with connection as connected, ExitStack() as held:
-        account = select_account(network, request.account, request.local_signer)
+        reader = request.plain_rpc and network.local
+        account = None if reader else select_account(network, request.account, request.local_signer)
         if account is not None and not network.local:
             refuse_development_key(network, request.account or "", account.address)
             from_env = chain_module.env_passphrase(account)
@@ -129,23 +127,6 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
                 )
             )
         yield Target(paths, manifest, network, connected, account, compiled)
-
-
-def open_target(
-    network_name: str | None,
-    account_alias: str | None,
-    paths: ProjectPaths,
-    read_only: bool = False,
-    local_signer: str | None = "deployer",
-    reads_only: bool = False,
-    wait_lock: bool | None = None,
-) -> AbstractContextManager[Target]:
-    """The target of a command not yet on ``rwa.cli.context`` (its --rpc-url comes through
-    RPC_URL_OPTION); ``read_only``: does not sign, ``reads_only``: plain JSON-RPC on local chains."""
-    request = TargetRequest(
-        network_name, account_alias, RPC_URL_OPTION.get(), not (read_only or reads_only), local_signer, reads_only, wait_lock
-    )
-    return open_request(request, paths)
 
 
 def refuse_development_key(network: Network, alias: str, address: str) -> None:

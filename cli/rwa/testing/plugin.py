@@ -70,9 +70,20 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
+SLOW = "slow: spawns processes or waits for blocks (`make test-fast` skips it); every test using `cli` is"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", SLOW)
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test of `rwa` as real processes (the ``cli`` fixture) is slow, wherever it is written."""
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _skip_revert_call_trees() -> None:
@@ -441,24 +452,6 @@ def rwa(
     test_paths = ProjectPaths(project_paths.root, deployments_override=deployments)
 
     opener = SessionOpener(suite_manifest, test_paths, compiled)
-
-    @contextmanager
-    def test_target(
-        network_name: str | None,
-        account_alias: str | None,
-        command_paths: ProjectPaths,
-        read_only: bool = False,
-        local_signer: str | None = "deployer",
-        reads_only: bool = False,
-        wait_lock: bool | None = None,
-    ) -> Iterator[Target]:
-        request = session.TargetRequest(
-            network_name, account_alias, session.RPC_URL_OPTION.get(), not (read_only or reads_only), local_signer, reads_only, wait_lock
-        )
-        with opener.open(request, command_paths) as target:
-            yield target
-
-    monkeypatch.setattr(session, "open_target", test_target)
     monkeypatch.delenv("RWA_MANIFEST", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
