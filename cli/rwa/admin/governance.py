@@ -543,11 +543,18 @@ def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict
     return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
 
 
-def import_tx_builder(target: Target, document: Any, title: str | None = None) -> dict[str, Any]:
+def import_tx_builder(
+    target: Target, document: Any, title: str | None = None, accept_changed: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
-    each call simulated as the Safe would run it, the file written and read back like any other."""
+    each call simulated as the Safe would run it, the file written and read back like any other.
+    A file whose checksum does not match is refused, or with ``accept_changed`` told to ``warn``."""
     trusted = known(target)
-    batch = txbuilder.read(document, trusted)
+    batch = txbuilder.read(document, trusted, accept_changed)
+    for warning in batch.warnings:
+        if warn is not None:
+            warn(warning)
     if batch.chain_id != target.chain.chain_id:
         raise RwaError(f"chainId: the file is for chain {batch.chain_id}, {target.network.name} is {target.chain.chain_id}")
     safe_name = trusted.name(batch.safe) if batch.safe else None
