@@ -1117,14 +1117,19 @@ def _test_accounts_config() -> tuple[str, str]:
     return devkeys.MNEMONIC, devkeys.HD_PATH
 
 
-def load_account(alias: str) -> AccountAPI:
+def load_account(alias: str, local_names: Sequence[str] = (), network: str = "") -> AccountAPI:
+    """An Ape account by alias; unknown, one line listing every name ``--account`` takes here: the
+    Ape accounts, and on a local chain the manifest's account names (``local_names``)."""
     from ape import accounts
 
     try:
         return accounts.load(alias)
     except Exception:
         known = ", ".join(accounts.aliases) or "none"
-        raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
+        local = f"; on {network} also the manifest's accounts: {', '.join(local_names)}" if local_names else ""
+        raise RwaError(
+            f"no account named '{alias}' (Ape accounts: {known}{local}); add one with `ape accounts import`"
+        ) from None
 
 
 def passphrase_variables(alias: str) -> tuple[str, ...]:

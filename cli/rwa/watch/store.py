@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rwa.core.atomic import unwritable
 from rwa.core.errors import RwaError
 
 SCHEMA_VERSION = "1"
@@ -64,9 +65,14 @@ class Store:
     """The database of one network's watcher."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except OSError as exc:
+            raise unwritable(path, exc, "open the watch database") from None
+        except sqlite3.Error as exc:
+            raise RwaError(f"cannot open the watch database {path}: {exc}") from None
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
