@@ -217,7 +217,7 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
     found += _compare_calls("calls", decoded.calls, proposal.get("calls"), names)
     multisend = proposal.get("multisend")
     if multisend is not None and _norm(multisend) != _norm(known.multisend):
-        found.append(f"multisend: the file says {_short(multisend)}, this network's is {_short(known.multisend)}")
+        found.append(f"multisend: the file says {_around(multisend, known.multisend)}, this network's is {_around(known.multisend, multisend)}")
     if proposal.get("rejects") and [c.function for c in decoded.calls] != [REJECT]:
         found.append(f"rejects: the file says it rejects {proposal['rejects']}, but the calldata does something")
     stated = proposal.get("timelock")
@@ -234,7 +234,7 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
         expected["delay"] = op.delay
     for key, value in expected.items():
         if _norm(stated.get(key)) != _norm(value):
-            found.append(f"timelock.{key}: the file says {_short(stated.get(key))}, the calldata {_short(value)}")
+            found.append(_difference(f"timelock.{key}", stated.get(key), value))
     if op.predecessor != ZERO_BYTES32:
         found.append("timelock: the operation has a predecessor, which proposals never set")
     return found
@@ -257,13 +257,29 @@ def _compare_calls(label: str, decoded: list[DecodedCall], stated: Any, names: s
                     found.append(f"{label}[{index}].contract: {entry.get('contract')} is not at {call.address}")
                 continue
             if _norm(entry.get(key)) != _norm(value):
-                found.append(f"{label}[{index}].{key}: the file says {_short(entry.get(key))}, the calldata {_short(value)}")
+                found.append(_difference(f"{label}[{index}].{key}", entry.get(key), value))
     return found
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 48 else text[:45] + "…"
+def _difference(path: str, stated: Any, actual: Any) -> str:
+    """Where the file and the calldata differ, shown so that the difference is in view: down to the
+    first differing item of lists, and around the first differing character of a long value."""
+    while isinstance(stated, list) and isinstance(actual, list) and len(stated) == len(actual):
+        index = next((i for i, (a, b) in enumerate(zip(stated, actual)) if _norm(a) != _norm(b)), None)
+        if index is None:
+            break
+        path, stated, actual = f"{path}[{index}]", stated[index], actual[index]
+    return f"{path}: the file says {_around(stated, actual)}, the calldata {_around(actual, stated)}"
+
+
+def _around(value: Any, other: Any, width: int = 45) -> str:
+    """``repr(value)``, cut to ``width`` characters around where it first differs from ``other``."""
+    text, versus = repr(value), repr(other)
+    if len(text) <= width + 3:
+        return text
+    first = next((i for i, (a, b) in enumerate(zip(text.lower(), versus.lower())) if a != b), min(len(text), len(versus)))
+    start = max(0, min(first - width // 3, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
 
 
 def _norm(value: Any) -> Any:

@@ -43,7 +43,7 @@ from rwa.admin.proposals import (
     with_signature,
 )
 from rwa.admin.safe import SAFES, SafeOperation, SafeTx, pack_signatures, typed_data
-from rwa.chain.client import Event, Receipt, decode_revert
+from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert, raw_facts
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
@@ -336,18 +336,42 @@ def _send(target: Target, proposals: ProposalStore, proposal: Proposal, safe: Sa
 
 def _resume(target: Target, proposal: Proposal) -> Receipt | None:
     """The receipt of a transaction a crashed run signed and journalled; None if there is none
-    (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
+    (or it reverted, or its account nonce went to another transaction: then the run starts afresh).
+    Whether it is still on its way is asked of the node (its hash, its sender's nonce), never read
+    from the words a node refuses a second copy with."""
     sent = proposal.get("execution") or {}
     if not sent.get("raw"):
         return None
     found = target.chain.receipt(sent["transactionHash"])
     if found is not None:
         return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
-    try:
-        target.chain.broadcast(sent["raw"])
-    except RwaError:
-        return None  # its account nonce was spent meanwhile: the Safe transaction never ran
+    if _behind_a_gap(target, sent):
+        return None
+    status, _ = target.chain.offer(sent["raw"])  # sends it only if the node has it not
+    if status == NONCE_USED:
+        found = target.chain.receipt(sent["transactionHash"])  # mined meanwhile, or another took its nonce
+        return found if found is not None and found.status == 1 else None
+    if status == REFUSED:
+        return None  # the node will not take it (its fees, the balance): a fresh transaction is signed
     return _mined(target, sent["transactionHash"])
+
+
+def _behind_a_gap(target: Target, sent: dict[str, Any]) -> bool:
+    """Whether the transaction a crashed run signed has a nonce the chain cannot reach (the node
+    restarted from an older state): waiting for it would never end. On a local chain it is taken
+    out of the pool and a fresh one is signed; on a live network the run stops with one line."""
+    facts = raw_facts(sent["raw"])
+    missing = target.chain.gap_before(facts.sender, facts.nonce)
+    if missing is None:
+        return False
+    if not target.network.local:
+        raise RwaError(
+            f"the execution signed before ({facts.hash[:12]}…) has nonce {facts.nonce} of {facts.sender}, which on "
+            f"{target.network.name} has no transaction at nonce {missing}: it can never be mined; nothing was sent. "
+            "Check that --rpc-url is the chain the proposal was executed on"
+        )
+    target.chain.forget_pending(facts.sender, facts.hash)
+    return True
 
 
 def _mined(target: Target, tx_hash: str) -> Receipt:
@@ -526,11 +550,18 @@ def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict
     return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
 
 
-def import_tx_builder(target: Target, document: Any, title: str | None = None) -> Proposal:
+def import_tx_builder(
+    target: Target, document: Any, title: str | None = None, accept_changed: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> Proposal:
     """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
-    each call simulated as the Safe would run it, the file written and read back like any other."""
+    each call simulated as the Safe would run it, the file written and read back like any other.
+    A file whose checksum does not match is refused, or with ``accept_changed`` told to ``warn``."""
     trusted = known(target)
-    batch = txbuilder.read(document, trusted)
+    batch = txbuilder.read(document, trusted, accept_changed)
+    for warning in batch.warnings:
+        if warn is not None:
+            warn(warning)
     if batch.chain_id != target.chain.chain_id:
         raise RwaError(f"chainId: the file is for chain {batch.chain_id}, {target.network.name} is {target.chain.chain_id}")
     safe_name = trusted.name(batch.safe) if batch.safe else None

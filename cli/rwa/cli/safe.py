@@ -166,14 +166,17 @@ def export(ctx: CommandContext, proposal_id: str, file_format: str, output: Path
 @chain_command(safe, name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--title", default=None, help="A line for reviewers (default: the file's name).")
-def import_batch(ctx: CommandContext, file: Path, title: str | None) -> None:
+@click.option("--accept-changed", is_flag=True, help="Import a file whose meta.checksum does not match (with a warning).")
+def import_batch(ctx: CommandContext, file: Path, title: str | None, accept_changed: bool) -> None:
     """Make a proposal from a Transaction Builder file (decoded, checked and simulated like any other)."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RwaError(f"{file.name} is not readable JSON ({exc})") from None
     with ctx.target() as target:
-        proposal = governance.import_tx_builder(target, document, title)
+        proposal = governance.import_tx_builder(
+            target, document, title, accept_changed, lambda line: click.echo(f"warning: {line}", err=True)
+        )
         _show(proposal, ctx.as_json, governance.decoded(target, proposal))
         if not ctx.as_json:
             console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")

@@ -161,7 +161,8 @@ def select_account(network: Network, account_alias: str | None, local_signer: st
     if account_alias and network.local and account_alias in network.accounts:
         return chain_module.test_account(_local_index(network, account_alias))
     if account_alias:
-        return chain_module.load_account(account_alias)
+        names = sorted(network.accounts) if network.local else []
+        return chain_module.load_account(account_alias, names, network.name)
     if network.local and local_signer is not None:
         return chain_module.test_account(_local_index(network, local_signer))
     return None
