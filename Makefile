@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test lint slither bench plan clean fuzz
+.PHONY: setup deploy test test-fast lint slither bench plan clean fuzz
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -87,6 +87,13 @@ test: lint
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
+# The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
+# `slow`, and every test of `rwa` as real processes), in one run on TEST_PORT; no lint first.
+test-fast: setup
+	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
+	@rm -rf contracts/.cache
+	$(BIN)/ape test tests examples -m "not slow" -q
+
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
 # random sequences instead of make test's few short ones.
 fuzz: setup
@@ -97,11 +104,13 @@ bench: setup
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
 	$(BIN)/python bench/market_gas.py
+	$(BIN)/python bench/fan_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/offering_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

@@ -49,7 +49,8 @@ def speed(env: dict[str, str]) -> None:
     print("\nspeed (median wall time)")
     row("what", "ours", "target", "")
     ape = str(Path(sys.executable).parent / "ape")
-    row("ape --help (the floor of any Ape command)", f"{timed([ape, '--help'], env, 5):.3f} s", "")
+    ape_help = timed([ape, "--help"], env, 5)
+    row("ape --help (the floor of any Ape command)", f"{ape_help:.3f} s", "")
     row("rwa --help", f"{timed([RWA, '--help'], env, 7):.3f} s", "< 0.3 s")
     rwa(env, "node", "start")
     rwa(env, "deploy", "--plan")  # compile once
@@ -61,8 +62,11 @@ def speed(env: dict[str, str]) -> None:
         rwa(env, "deploy")
         first.append(time.perf_counter() - start)
     row("rwa deploy, first full deploy (compiled)", f"{statistics.median(first):.2f} s", "< 15 s")
-    row("rwa status, fresh deployment", f"{timed([RWA, 'status'], env, 5):.2f} s", "<= 1.5 s")
-    row("rwa deploy --plan, up to date", f"{timed([RWA, 'deploy', '--plan'], env, 5):.2f} s", "<= 2 s")
+    # Reads need no Ape (plain JSON-RPC, the compiled ABIs, eth-abi): measured beside `ape --help`
+    # again, so a busy machine slows both alike.
+    beside = f"ape --help {timed([ape, '--help'], env, 5):.2f} s"
+    row("rwa status, fresh deployment", f"{timed([RWA, 'status'], env, 5):.2f} s", "< 0.5 s", beside)
+    row("rwa deploy --plan, up to date", f"{timed([RWA, 'deploy', '--plan'], env, 5):.2f} s", "< 0.5 s", beside)
     row("rwa deploy, rerun with nothing to do", f"{timed([RWA, 'deploy'], env, 3):.2f} s", "")
     print(f"  rwa status: {requests([RWA, 'status'], env)}")
     print(f"  rwa deploy --plan: {requests([RWA, 'deploy', '--plan'], env)}")

@@ -53,6 +53,10 @@ LIVE = {
     "base-sepolia": ("base:sepolia:node", "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "ETH", 3600),
 }
 
+#: Blocks after which a fan's payment counts as confirmed (`rwa history payments`): Ethereum's 12 (about
+#: two and a half minutes), and as long in time on the 2-second blocks of Polygon and Base.
+PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72, "base": 72, "base-sepolia": 72}
+
 #: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
 #: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
@@ -60,7 +64,6 @@ LIVE = {
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
-    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -82,6 +85,10 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
+        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
+        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
+        "treasury": ref("Safe"),
+        "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
     return Network(name=name, ape_choice=ape_choice, params=params, required=TEAM_PARAMS, currency=currency)
@@ -102,6 +109,8 @@ NETWORKS = {
             "athlete": "test:8",
             # A brand for local NIL deals (`rwa deal propose ... --account brand`, its default there).
             "brand": "test:9",
+            # A fan who tips and subscribes (`rwa vault tip ... --account fan`, its default there).
+            "fan": "test:7",
         },
         params={
             "timelock_delay": 0,
@@ -122,7 +131,7 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
-            # Where market fees (and offering proceeds) go: the admins' Safe locally; a Safe the team names live.
+            # Offering proceeds (and market fees) go to the admins' Safe.
             "treasury": ref("Safe"),
         },
     ),
@@ -260,6 +269,11 @@ PROPERTY_CONTRACTS = (
             *hand_over_to_timelock(),
         ),
     ),
+    # Primary offerings (issue 19): the implementation each offering is a clone of, and the factory
+    # that makes them (no owner: a property's admin or agents create its offerings), paying every
+    # offering's proceeds to the network's treasury.
+    Contract("PropertyOffering"),
+    Contract("PropertyOfferingFactory", args=(ref("PropertyOffering"), param("treasury"))),
 )
 
 
@@ -321,11 +335,15 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
+# Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
+# Last, so that adding it moved no earlier contract's address.
+FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
+
 # ---- secondary market (issue 20) ----
 # Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
 # timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
-# no address the deployer had made. The property tokens check every spender against
-# the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
+# no address the deployer had made. The property tokens check every spender against the registry,
+# so an attestor registers the market once (`rwa kyc set`) before its first trade.
 MARKET_CONTRACTS = (
     # Makes a Safe answer ERC-1271, so that a Safe can sign orders (a Safe set up with it, or that sets it).
     Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
@@ -338,4 +356,6 @@ MARKET_CONTRACTS = (
     ),
 )
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + MARKET_CONTRACTS, networks=NETWORKS)
+MANIFEST = Manifest(
+    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS + MARKET_CONTRACTS, networks=NETWORKS
+)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "tour.py"
 
@@ -22,6 +24,7 @@ def _tour_module():
     return module
 
 
+@pytest.mark.slow  # the tour's commands as processes, on a chain of their own
 def test_readme_tour_runs_as_written():
     result = subprocess.run(
         [sys.executable, str(TOOL), "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600

@@ -27,10 +27,12 @@ interface IComplianceErrors {
 }
 
 /// @title IPropertyCompliance
-/// @notice What a PropertyToken asks of its compliance contract. The ERC-3643 hooks `transferred`,
-/// `created` and `destroyed` only record a movement; `enforceTransfer` and `enforceMint` check the
-/// rules and record in a single call (reverting with the broken rule's error), which is what ordinary
-/// transfers and mints use.
+/// @notice What a PropertyToken asks of its compliance contract, in T-REX's order: checks before the token moves
+/// balances, notifications after. `enforceTransfer` and `enforceMint` check the rules and record the movement in
+/// the compliance's own books in a single call before it (reverting with the broken rule's error), which is what
+/// ordinary transfers and mints use; when they answer true, the token calls `notifyModules` after the movement.
+/// The ERC-3643 hooks `transferred`, `created`, `destroyed` (and `recovered`) record a movement the token has
+/// already made and tell the external modules. The token refuses to be re-entered during any of these calls.
 interface IPropertyCompliance {
     /// @notice The token this compliance is bound to.
     function getTokenBound() external view returns (address);
@@ -40,25 +42,31 @@ interface IPropertyCompliance {
     function canTransfer(address from, address to, uint256 amount) external view returns (bool);
     /// @notice Checks a transfer against every module and records it; reverts with the rule broken.
     /// @param registry The token's identity registry (passed to spare the compliance a call back).
-    function enforceTransfer(address registry, address from, address to, uint256 amount) external;
+    /// @return notify Whether the token must call {notifyModules} once it has moved the balances.
+    function enforceTransfer(address registry, address from, address to, uint256 amount) external returns (bool notify);
     /// @notice Checks a mint against every module and records it; reverts with the rule broken.
     /// @param registry The token's identity registry.
-    function enforceMint(address registry, address to, uint256 amount) external;
-    /// @notice Records a transfer the rules do not apply to (forced transfer).
+    /// @return notify Whether the token must call {notifyModules} once it has minted.
+    function enforceMint(address registry, address to, uint256 amount) external returns (bool notify);
+    /// @notice Told after a transfer or mint (`from` zero) that {enforceTransfer} or {enforceMint} passed: tells
+    /// the external modules, which now see the new balances.
+    function notifyModules(address from, address to, uint256 amount) external;
+    /// @notice Records a transfer the rules do not apply to (forced transfer), after it happened.
     function transferred(address from, address to, uint256 amount) external;
-    /// @notice Records a mint without checking it.
+    /// @notice Records a mint without checking it, after it happened.
     function created(address to, uint256 amount) external;
-    /// @notice Records a burn.
+    /// @notice Records a burn, after it happened.
     function destroyed(address from, uint256 amount) external;
-    /// @notice Records a recovery: `amount` moved from `lostWallet` to `newWallet`, whose per-wallet state
-    /// (lockup, investor tracking) the lost wallet's follows.
+    /// @notice Records a recovery, after it happened: `amount` moved from `lostWallet` to `newWallet`, whose
+    /// per-wallet state (lockup, investor tracking) the lost wallet's follows.
     function recovered(address lostWallet, address newWallet, uint256 amount) external;
 }
 
 /// @title IComplianceModule
 /// @notice An external compliance rule, added to a {ModularCompliance} by address (T-REX style). The
 /// compliance asks `checkTransfer` before each ordinary transfer and mint (`from` zero), and tells the
-/// module of every movement that happened (forced transfers and recoveries through `transferred`).
+/// module of every movement after the token made it (forced transfers and recoveries through `transferred`):
+/// a hook that reads the token sees the new balances, and cannot re-enter the token.
 /// Each call gets a bounded amount of gas; a module that reverts, runs out of gas or returns anything but
 /// a boolean refuses the movement. `msg.sender` is the compliance: a module shared by several compliances
 /// keeps its state per caller. Must answer ERC-165 for its own interface id.

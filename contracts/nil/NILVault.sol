@@ -14,6 +14,7 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter.sol";
 import {INILVault} from "./INILVault.sol";
 import {ContractNFT} from "./ContractNFT.sol";
+import {FanPayments} from "./FanPayments.sol";
 
 /**
  * @title NILVault
@@ -30,6 +31,8 @@ import {ContractNFT} from "./ContractNFT.sol";
  * - {withdraw} needs the athlete and the recipient verified;
  * - {setAthlete} needs the current athlete and the new wallet verified, {recoverAthlete} the new wallet;
  * - {setSplitter} needs the athlete verified and no payee of the new split sanctioned;
+ * - fans' payments ({FanPayments}: tips, orders) refuse a sanctioned payer, and above the vault's AML
+ *   threshold an unverified one;
  * - a vault is never created for a sanctioned athlete, nor with a split paying a sanctioned payee.
  *
  * A refusal names the party: {Sanctioned} when it is flagged, {NotVerified} otherwise.
@@ -50,7 +53,14 @@ import {ContractNFT} from "./ContractNFT.sol";
  * the same for every vault of a network, and an upgrade may change them.
  * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor
  */
-contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, ReentrancyGuardTransient {
+contract NILVault is
+    INILVault,
+    PausableUpgradeable,
+    NoncesUpgradeable,
+    EIP712,
+    ReentrancyGuardTransient,
+    FanPayments
+{
     using SafeERC20 for IERC20;
 
     /// @notice EIP-712 type of a brand's proposal, relayed by {proposeWithSig}.
@@ -382,9 +392,7 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
     function withdraw(address token, address to, uint256 amount) external onlyAthlete whenNotPaused nonReentrant {
         _requireVerified(msg.sender);
         _requireVerified(to);
-        uint256 available = freeBalance(token);
-        if (amount > available) revert InsufficientFreeBalance(token, available, amount);
-        _send(token, to, amount);
+        _sendFree(token, to, amount);
         emit Withdrawn(token, to, amount);
     }
 
@@ -520,7 +528,13 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
         _nft.notifyStatus(dealId);
     }
 
-    function _send(address token, address to, uint256 amount) private {
+    function _sendFree(address token, address to, uint256 amount) internal override {
+        uint256 available = freeBalance(token);
+        if (amount > available) revert InsufficientFreeBalance(token, available, amount);
+        _send(token, to, amount);
+    }
+
+    function _send(address token, address to, uint256 amount) internal override {
         if (token == address(0)) {
             Address.sendValue(payable(to), amount);
         } else {
@@ -548,8 +562,25 @@ contract NILVault is INILVault, PausableUpgradeable, NoncesUpgradeable, EIP712, 
         }
     }
 
+    function _athleteWallet() internal view override returns (address) {
+        return _vault().athlete;
+    }
+
+    function _isAdmin(address account) internal view override returns (bool) {
+        return IAccessControl(_factory).hasRole(_ADMIN_ROLE, account);
+    }
+
+    function _payoutAddress() internal view override returns (address) {
+        address split = _vault().splitter;
+        return split == address(0) ? address(this) : split;
+    }
+
+    function _requireNotSanctioned(address account) internal view override {
+        if (_registry.isSanctioned(account)) revert Sanctioned(account);
+    }
+
     /// @dev Reverts unless `account` is verified: {Sanctioned} when it is flagged, {NotVerified} otherwise.
-    function _requireVerified(address account) private view {
+    function _requireVerified(address account) internal view override {
         if (!_registry.isVerified(account)) {
             if (_registry.isSanctioned(account)) revert Sanctioned(account);
             revert NotVerified(account);

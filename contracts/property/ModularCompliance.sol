@@ -55,7 +55,8 @@ interface IBoundToken {
  * - `MODULE_COUNTRY_ALLOW`: the receiver's country must be on the allow-list.
  * - `MODULE_MAX_BALANCE`: no investor (investor id, across all its wallets) may hold more than `maxBalance`.
  * - `MODULE_MAX_HOLDERS`: no more than `maxHolders` investors may hold tokens.
- * - `MODULE_LOCKUP`: tokens minted to a wallet lock that wallet's transfers for `lockupPeriod` seconds.
+ * - `MODULE_LOCKUP`: tokens minted to a wallet lock that wallet's transfers for `lockupPeriod` seconds (a later
+ *   mint never shortens a lock: the wallet stays locked until the latest of its locks).
  * - `MODULE_SUPPLY_CAP`: mints may not raise the total supply above `supplyCap`.
  * - `MODULE_ACCREDITED_ONLY`: the receiver must be an accredited investor.
  *
@@ -65,9 +66,11 @@ interface IBoundToken {
  * under another id, revoking it (id 0), burning or force-moving its tokens, or recovering it keeps
  * {holderCount} and {investorBalance} exact. A wallet re-registered under another id moves its whole
  * balance to the new id the next time it receives tokens (or at {resync}). When every module is removed
- * the token stops calling the compliance and tracking stops; enabling a tracked module again on a token
- * with supply then needs a {resync} first (which is also how a property that predates per-wallet
- * tracking is repaired).
+ * the token stops calling the compliance and tracking stops, its counts frozen. Tracking never starts again
+ * from stale counts: a tracked module can be enabled again directly only on an empty token whose tracking
+ * stopped with no holder; otherwise a {resync} restarts it, and refuses unless its result is exact (every
+ * stale investor reset, every holding wallet counted). A resync is also how a property that predates
+ * per-wallet tracking is repaired.
  */
 contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpgradeable {
     /// @notice Receiver's country must be allowed.
@@ -164,6 +167,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     error ExternalModuleAlreadyAdded(address module);
     error ExternalModuleNotAdded(address module);
     error TooManyExternalModules(uint256 max);
+    /// @notice Tracking stopped while `holders` investors held tokens, so their tracked balances are stale: tracking
+    /// can start again only through a {resync} that resets every one of them.
+    error StaleTracking(uint256 holders);
+    /// @notice A {resync} takes each wallet once, in ascending order (`wallet` breaks it), and one that starts
+    /// tracking must count every holding wallet (`wallet` zero: they hold `counted` of the `supply`).
+    error ResyncIncomplete(address wallet, uint256 counted, uint256 supply);
 
     function _getStorage() private pure returns (ModularComplianceStorage storage $) {
         assembly {
@@ -210,7 +219,8 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     /**
      * @notice Enables one built-in module (one of the `MODULE_*` bits).
      * @dev Token admin only. Max-balance and max-holders start tracking investor balances: while tracking
-     * is off, they can be enabled only on an empty token (or after a {resync}). Tells the token when it
+     * is off, they can be enabled only on an empty token whose last tracking period ended with no holder
+     * ({StaleTracking} otherwise), or after a {resync}. Tells the token when it
      * must start calling the compliance. Emits {ModuleAdded} (and {TrackingChanged} when tracking starts).
      */
     function addModule(uint256 module) external onlyOwner {
@@ -222,6 +232,8 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         if (module & _TRACKED_MODULES != 0 && $.modules & _TRACKING == 0) {
             uint256 supply = IBoundToken($.token).totalSupply();
             if (supply != 0) revert ModuleNeedsEmptyToken(module, supply);
+            // The counts of an earlier tracking period: all zero only if no investor held when it stopped.
+            if ($.holderCount != 0) revert StaleTracking($.holderCount);
             $.modules |= uint8(_TRACKING);
             emit TrackingChanged(true);
         }
@@ -296,10 +308,13 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
      * @dev Token admin only. For a property whose tracked balances drifted before per-wallet tracking (or
      * that stopped tracking when every module was removed): pass every investor id with a tracked balance
      * and every wallet holding tokens. Starts tracking (and tells the token to call the compliance) if it
-     * was off. Emits {InvestorBalanceReset} per non-zero reset, {WalletCounted} per wallet whose id changes.
+     * was off, and then only when the result is exact: every stale id reset ({StaleTracking} names how many
+     * were not) and every holding wallet counted ({ResyncIncomplete}). Wallets come in ascending order (each
+     * once). Emits {InvestorBalanceReset} per non-zero reset, {WalletCounted} per wallet whose id changes.
      */
     function resync(uint128[] calldata staleInvestors, address[] calldata wallets) external onlyOwner {
         ModularComplianceStorage storage $ = _getStorage();
+        bool restart = $.modules & _TRACKING == 0;
         uint32 holders = $.holderCount;
         for (uint256 i; i < staleInvestors.length; ++i) {
             uint128 id = staleInvestors[i];
@@ -310,23 +325,35 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
                 emit InvestorBalanceReset(id, previous);
             }
         }
+        if (restart && holders != 0) revert StaleTracking(holders);
         $.holderCount = holders;
         IBoundToken token = IBoundToken($.token);
+        uint256[] memory balances = new uint256[](wallets.length);
+        uint256 total = 0;
+        // Every wallet leaves the id it was counted under before any is counted again, so that two wallets of
+        // one investor cannot take each other's balance (saturating: the id may just have been reset).
+        for (uint256 i; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            if (i != 0 && wallet <= wallets[i - 1]) revert ResyncIncomplete(wallet, total, token.totalSupply());
+            uint256 balance = token.balanceOf(wallet);
+            balances[i] = balance;
+            total += balance;
+            _track($, $.countedInvestor[wallet], 0, balance);
+        }
         IComplianceRegistry registry = _registry($);
         for (uint256 i; i < wallets.length; ++i) {
             address wallet = wallets[i];
-            uint256 balance = token.balanceOf(wallet);
             uint128 counted = $.countedInvestor[wallet];
-            // The wallet's balance leaves the id it was counted under (saturating: that id may just have been reset).
-            _track($, counted, 0, balance);
             uint128 id = registry.investorIdOf(wallet);
-            _track($, 0, id, balance);
+            _track($, 0, id, balances[i]);
             if (id != counted) {
                 $.countedInvestor[wallet] = id;
                 emit WalletCounted(wallet, counted, id);
             }
         }
-        if ($.modules & _TRACKING == 0) {
+        if (restart) {
+            uint256 supply = token.totalSupply();
+            if (total != supply) revert ResyncIncomplete(address(0), total, supply);
             bool wasActive = _isActive($);
             $.modules |= uint8(_TRACKING);
             emit TrackingChanged(true);
@@ -394,13 +421,20 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IPropertyCompliance
-    function enforceTransfer(address registry, address from, address to, uint256 amount) external {
-        _enforce(IComplianceRegistry(registry), from, to, amount);
+    function enforceTransfer(address registry, address from, address to, uint256 amount) external returns (bool) {
+        return _enforce(IComplianceRegistry(registry), from, to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
-    function enforceMint(address registry, address to, uint256 amount) external {
-        _enforce(IComplianceRegistry(registry), address(0), to, amount);
+    function enforceMint(address registry, address to, uint256 amount) external returns (bool) {
+        return _enforce(IComplianceRegistry(registry), address(0), to, amount);
+    }
+
+    /// @inheritdoc IPropertyCompliance
+    function notifyModules(address from, address to, uint256 amount) external onlyToken {
+        ModularComplianceStorage storage $ = _getStorage();
+        bytes4 hook = from == address(0) ? IComplianceModule.created.selector : IComplianceModule.transferred.selector;
+        _tellModules($, hook, from, to, amount);
     }
 
     /// @inheritdoc IPropertyCompliance
@@ -541,7 +575,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    function _enforce(IComplianceRegistry registry, address from, address to, uint256 amount) private {
+    /// @dev The rules and the compliance's own books, before the token moves; true when external modules are to be
+    /// told of the movement after it ({notifyModules}).
+    function _enforce(IComplianceRegistry registry, address from, address to, uint256 amount)
+        private
+        returns (bool notify)
+    {
         ModularComplianceStorage storage $ = _getStorage();
         uint256 word = _slot0($);
         _requireToken(word);
@@ -556,7 +595,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         uint128 fromId;
         if (modules_ & _TRACKING != 0) {
-            _recount($, to, toId);
+            _recount($, to, toId, 0);
             if (from != address(0)) fromId = $.countedInvestor[from];
         }
         bytes memory violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
@@ -567,18 +606,20 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);
-        if (modules_ & _EXTENDED != 0 && $.externalCount != 0) _runModules($, from, to, amount);
+        if (modules_ & _EXTENDED != 0 && $.externalCount != 0) notify = _askModules($, from, to, amount);
     }
 
-    /// @dev Asks each external module about a transfer or mint, then tells it the movement happened.
-    function _runModules(ModularComplianceStorage storage $, address from, address to, uint256 amount) private {
+    /// @dev Asks each external module about a transfer or mint (static calls: none can change anything); true.
+    function _askModules(ModularComplianceStorage storage $, address from, address to, uint256 amount)
+        private
+        view
+        returns (bool)
+    {
         uint256 count = $.externalCount;
-        bytes4 hook = from == address(0) ? IComplianceModule.created.selector : IComplianceModule.transferred.selector;
         for (uint256 i; i < count; ++i) {
-            address module = _externalAt($, i);
-            _askModule(module, from, to, amount);
-            _callModule(module, hook, from, to, amount);
+            _askModule(_externalAt($, i), from, to, amount);
         }
+        return true;
     }
 
     /// @dev {_check} for the views: the registry's view of both parties, without recounting the receiver.
@@ -647,22 +688,24 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         return none;
     }
 
-    /// @dev Records a movement the rules do not apply to (mint when `from` is zero): tracking only.
+    /// @dev Records a movement the rules do not apply to (mint when `from` is zero), after the token made it:
+    /// tracking only.
     function _recordMove(ModularComplianceStorage storage $, address from, address to, uint256 amount) private {
         if ($.modules & _TRACKING == 0) return;
         uint128 toId = _registry($).investorIdOf(to);
-        _recount($, to, toId);
+        _recount($, to, toId, amount);
         _track($, from == address(0) ? 0 : $.countedInvestor[from], toId, amount);
     }
 
     /**
-     * @dev Before `wallet` receives under investor `id`: if its balance is counted under another id (it was
-     * re-registered, or never counted), the whole balance moves to `id`.
+     * @dev Before `wallet`'s receipt is counted under investor `id`: if its balance is counted under another id
+     * (it was re-registered, or never counted), the whole balance moves to `id`. `received` is what the
+     * token has already credited and the caller counts itself (0 before the movement, its amount after).
      */
-    function _recount(ModularComplianceStorage storage $, address wallet, uint128 id) private {
+    function _recount(ModularComplianceStorage storage $, address wallet, uint128 id, uint256 received) private {
         uint128 counted = $.countedInvestor[wallet];
         if (counted == id) return;
-        uint256 balance = IBoundToken($.token).balanceOf(wallet);
+        uint256 balance = IBoundToken($.token).balanceOf(wallet) - received;
         _track($, counted, id, balance);
         $.countedInvestor[wallet] = id;
         emit WalletCounted(wallet, counted, id);
@@ -692,8 +735,15 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
     }
 
+    /**
+     * @dev A mint locks the wallet until `now + lockupPeriod`, or leaves its later lock: one lock per wallet, the
+     * latest of its mints' (and of a recovered wallet's), never moved back. Not lots: per-lot locks would cost
+     * every transfer a walk over the sender's lots; one timestamp is one read, and only errs on the strict side
+     * (tokens of an earlier mint wait for the latest lock).
+     */
     function _lock(ModularComplianceStorage storage $, address wallet) private {
         uint64 until = uint64(block.timestamp) + $.lockupPeriod;
+        if (until <= $.lockedUntil[wallet]) return;
         $.lockedUntil[wallet] = until;
         emit WalletLocked(wallet, until);
     }

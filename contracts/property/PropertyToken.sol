@@ -8,7 +8,8 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
-import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {IAgentRole} from "../interfaces/IAgentRole.sol";
+import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
@@ -39,6 +40,11 @@ interface IDividendVault {
  * amount of partially frozen tokens lives apart and is read only for wallets whose flag says they
  * have some; the compliance contract is called only when it has modules.
  *
+ * Compliance in T-REX's order: the rules are checked before balances move and the compliance (and through it
+ * every external module) is told after, so a module reading the token in a hook sees the new balances. While
+ * the token calls out to its compliance for a notification, every state-changing entry point refuses
+ * ({ReentrantCall}, a transient flag); the checking call itself calls out only with STATICCALL.
+ *
  * Dividends use dividends-per-share accounting kept beside the balances, so that the token never
  * calls out on a transfer: `dividendsPerShare` grows by `amount * 2^96 / totalSupply` on each
  * deposit, and each balance change adjusts the wallet's correction so that its entitlement
@@ -52,9 +58,13 @@ interface IDividendVault {
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
  * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
  * `PAUSER_ROLE` (pause only: a pause needs no delay, lifting it goes through the owner's timelock).
+ * ERC-3643's agent interface ({IAgentRole}) sits on top: {addAgent} grants all six agent roles, {removeAgent}
+ * revokes them, and {isAgent} answers whether an account holds `FORCED_TRANSFER_ROLE`, the power to move any
+ * holder's tokens, which bounds whatever other ERC-3643 software lets a token's agent do.
  */
 contract PropertyToken is
     IERC3643,
+    IAgentRole,
     IERC20Errors,
     IComplianceErrors,
     IComplianceAwareToken,
@@ -86,6 +96,8 @@ contract PropertyToken is
 
     string private constant _VERSION = "1.0.0";
 
+    uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
+    uint8 private constant _ALL_AGENT_ROLES = 63;
     uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
     uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
     uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
@@ -152,6 +164,10 @@ contract PropertyToken is
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.PropertyToken")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant PropertyTokenStorageLocation =
         0xd4737aa09f69e2ca8119986beec815a9c452f22a63b739f1f9a3db0267c9f100;
+    // Transient (EIP-1153): non-zero while the token is calling its compliance, which may call external modules.
+    // uint256(keccak256("rwa.transient.PropertyToken.complianceCall")) - 1
+    uint256 private constant _COMPLIANCE_CALL_SLOT =
+        0xd3aa1dddb107b032fc91462bd51800936b57e29cd03fc15b872b058a3ea636e4;
 
     /// @notice Emitted when a deposit raises the dividends per share.
     event DividendsDistributed(uint256 amount, uint256 dividendsPerShare);
@@ -186,6 +202,19 @@ contract PropertyToken is
     error NothingToClaim(address holder);
     error EmptyName();
     error EmptySymbol();
+    /// @notice The token was called back while it was calling its compliance (a module's hook re-entering it).
+    error ReentrantCall();
+    /// @notice {addAgent} of an account that already holds every agent role.
+    error AlreadyAgent(address agent);
+    /// @notice {removeAgent} of an account that holds no agent role.
+    error NotAgent(address agent);
+
+    /// @dev Refuses every state-changing entry while the token is calling its compliance: checks before the
+    /// movement and notifications after it (T-REX's order) must not be interleaved with another movement.
+    modifier notInComplianceCall() {
+        _requireNoComplianceCall();
+        _;
+    }
 
     function _getStorage() private pure returns (PropertyTokenStorage storage $) {
         assembly {
@@ -288,7 +317,7 @@ contract PropertyToken is
      * @notice Approves `spender` to move up to `value` of the caller's tokens.
      * @dev The spender must itself be verified when it spends. Emits {Approval}.
      */
-    function approve(address spender, uint256 value) external returns (bool) {
+    function approve(address spender, uint256 value) external notInComplianceCall returns (bool) {
         address owner = _msgSender();
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
         _getStorage().allowances[owner][spender] = value;
@@ -301,7 +330,7 @@ contract PropertyToken is
      * @dev Refused when paused, when either wallet is frozen, unverified, sanctioned or expired,
      * when the sender's unfrozen balance is too small, or when a compliance module refuses.
      */
-    function transfer(address to, uint256 value) external returns (bool) {
+    function transfer(address to, uint256 value) external notInComplianceCall returns (bool) {
         address from = _msgSender();
         _checkedTransfer(_getStorage(), from, to, value, from);
         return true;
@@ -311,7 +340,7 @@ contract PropertyToken is
      * @notice Transfers `value` tokens from `from` to `to` on an allowance.
      * @dev As {transfer}, and the spender (the caller) must be verified and not frozen too.
      */
-    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+    function transferFrom(address from, address to, uint256 value) external notInComplianceCall returns (bool) {
         address spender = _msgSender();
         PropertyTokenStorage storage $ = _getStorage();
         if (spender != from && $.accounts[spender].flags & _FLAG_FROZEN != 0) revert WalletFrozen(spender);
@@ -324,7 +353,7 @@ contract PropertyToken is
      * @notice Transfers to each of `_toList` the amount at the same index, with the rules of {transfer}.
      * @dev All or nothing; at most {MAX_BATCH} entries.
      */
-    function batchTransfer(address[] calldata _toList, uint256[] calldata _amounts) external {
+    function batchTransfer(address[] calldata _toList, uint256[] calldata _amounts) external notInComplianceCall {
         _checkBatch(_toList.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
         address from = _msgSender();
@@ -341,7 +370,7 @@ contract PropertyToken is
      * @notice Mints `_amount` tokens to the verified, unfrozen wallet `_to`.
      * @dev Requires `MINTER_ROLE`. Compliance modules apply (supply cap, max balance, ...). Allowed while paused.
      */
-    function mint(address _to, uint256 _amount) external onlyRole(MINTER_ROLE) {
+    function mint(address _to, uint256 _amount) external notInComplianceCall onlyRole(MINTER_ROLE) {
         _checkedMint(_getStorage(), _to, _amount);
     }
 
@@ -349,7 +378,7 @@ contract PropertyToken is
      * @notice Mints to each wallet of `_toList` the amount at the same index.
      * @dev Requires `MINTER_ROLE`. All or nothing; at most {MAX_BATCH} entries.
      */
-    function batchMint(address[] calldata _toList, uint256[] calldata _amounts) external onlyRole(MINTER_ROLE) {
+    function batchMint(address[] calldata _toList, uint256[] calldata _amounts) external notInComplianceCall onlyRole(MINTER_ROLE) {
         _checkBatch(_toList.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
         for (uint256 i; i < _toList.length; ++i) {
@@ -361,7 +390,7 @@ contract PropertyToken is
      * @notice Burns `_amount` of `_userAddress`'s tokens; frozen tokens are unfrozen as needed.
      * @dev Requires `BURNER_ROLE`. Emits {TokensUnfrozen} when frozen tokens are burned.
      */
-    function burn(address _userAddress, uint256 _amount) external onlyRole(BURNER_ROLE) {
+    function burn(address _userAddress, uint256 _amount) external notInComplianceCall onlyRole(BURNER_ROLE) {
         _agentBurn(_getStorage(), _userAddress, _amount);
     }
 
@@ -371,7 +400,7 @@ contract PropertyToken is
      */
     function batchBurn(address[] calldata _userAddresses, uint256[] calldata _amounts)
         external
-        onlyRole(BURNER_ROLE)
+        notInComplianceCall onlyRole(BURNER_ROLE)
     {
         _checkBatch(_userAddresses.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
@@ -387,6 +416,7 @@ contract PropertyToken is
      */
     function forcedTransfer(address _from, address _to, uint256 _amount)
         external
+        notInComplianceCall
         onlyRole(FORCED_TRANSFER_ROLE)
         returns (bool)
     {
@@ -402,7 +432,8 @@ contract PropertyToken is
         address[] calldata _fromList,
         address[] calldata _toList,
         uint256[] calldata _amounts
-    ) external onlyRole(FORCED_TRANSFER_ROLE) {
+    ) external notInComplianceCall
+        onlyRole(FORCED_TRANSFER_ROLE) {
         _checkBatch(_fromList.length, _toList.length);
         _checkBatch(_fromList.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
@@ -417,12 +448,15 @@ contract PropertyToken is
      * (lockup, investor tracking, external modules are told). The lost wallet ends frozen: a possibly
      * compromised wallet can neither send nor receive again until a freezer lifts it.
      * @dev Requires `RECOVERY_ROLE`. The registry must give both wallets the same investor id.
-     * `_investorOnchainID` is kept for the standard's selector: it must be zero or the investor id as an
-     * address. Emits {Transfer}, {TokensUnfrozen}/{TokensFrozen} for frozen tokens carried over,
-     * {AddressFrozen} for the lost wallet (and for the new one when it inherits a freeze), and {RecoverySuccess}.
+     * `_investorOnchainID` is what T-REX tools pass: the identity the registry reports for the lost wallet
+     * (`identityRegistry().identity(_lostWallet)`), or zero to let the token look it up. Emits {Transfer},
+     * {TokensUnfrozen}/{TokensFrozen} for frozen tokens carried over, {AddressFrozen} for the lost wallet (and for
+     * the new one when it inherits a freeze), and {RecoverySuccess} with the registry's identity of the investor
+     * (zero only from a registry that reports none), so indexers can join on it.
      */
     function recoveryAddress(address _lostWallet, address _newWallet, address _investorOnchainID)
         external
+        notInComplianceCall
         onlyRole(RECOVERY_ROLE)
         returns (bool)
     {
@@ -433,12 +467,11 @@ contract PropertyToken is
         IComplianceRegistry registry = _registry($);
         _requireVerified(registry, _newWallet);
         uint128 investorId = registry.investorIdOf(_lostWallet);
+        address investorIdentity = _identityOf(registry, _lostWallet);
         if (
             investorId == 0 || registry.investorIdOf(_newWallet) != investorId
-                || (_investorOnchainID != address(0) && _investorOnchainID != address(uint160(investorId)))
+                || (_investorOnchainID != address(0) && _investorOnchainID != investorIdentity)
         ) revert RecoveryInvestorMismatch(_lostWallet, _newWallet);
-        // The compliance reads the balances before the move (it recounts the new wallet before the move).
-        if ($.complianceActive) IPropertyCompliance($.compliance).recovered(_lostWallet, _newWallet, lost.balance);
 
         Account memory target = $.accounts[_newWallet];
         uint256 frozenCarried = lost.flags & _FLAG_PARTIAL != 0 ? $.frozenTokens[_lostWallet] : 0;
@@ -465,7 +498,11 @@ contract PropertyToken is
             emit AddressFrozen(_newWallet, true, _msgSender());
         }
         emit AddressFrozen(_lostWallet, true, _msgSender());
-        emit RecoverySuccess(_lostWallet, _newWallet, _investorOnchainID);
+        emit RecoverySuccess(_lostWallet, _newWallet, investorIdentity);
+        // The compliance is told after the move, as of every movement (it follows the new wallet's balance).
+        if ($.complianceActive) {
+            _tellCompliance($, abi.encodeCall(IPropertyCompliance.recovered, (_lostWallet, _newWallet, lost.balance)));
+        }
         return true;
     }
 
@@ -477,7 +514,7 @@ contract PropertyToken is
      * @notice Freezes (`_freeze` true) or unfreezes a wallet: a frozen wallet neither sends nor receives.
      * @dev Requires `FREEZER_ROLE`. Emits {AddressFrozen}.
      */
-    function setAddressFrozen(address _userAddress, bool _freeze) external onlyRole(FREEZER_ROLE) {
+    function setAddressFrozen(address _userAddress, bool _freeze) external notInComplianceCall onlyRole(FREEZER_ROLE) {
         _setAddressFrozen(_getStorage(), _userAddress, _freeze);
     }
 
@@ -487,7 +524,7 @@ contract PropertyToken is
      */
     function batchSetAddressFrozen(address[] calldata _userAddresses, bool[] calldata _freeze)
         external
-        onlyRole(FREEZER_ROLE)
+        notInComplianceCall onlyRole(FREEZER_ROLE)
     {
         _checkBatch(_userAddresses.length, _freeze.length);
         PropertyTokenStorage storage $ = _getStorage();
@@ -500,7 +537,7 @@ contract PropertyToken is
      * @notice Freezes `_amount` more of the wallet's tokens; frozen tokens cannot be transferred.
      * @dev Requires `FREEZER_ROLE`. The frozen total may not exceed the balance. Emits {TokensFrozen}.
      */
-    function freezePartialTokens(address _userAddress, uint256 _amount) external onlyRole(FREEZER_ROLE) {
+    function freezePartialTokens(address _userAddress, uint256 _amount) external notInComplianceCall onlyRole(FREEZER_ROLE) {
         _freezePartial(_getStorage(), _userAddress, _amount);
     }
 
@@ -510,7 +547,7 @@ contract PropertyToken is
      */
     function batchFreezePartialTokens(address[] calldata _userAddresses, uint256[] calldata _amounts)
         external
-        onlyRole(FREEZER_ROLE)
+        notInComplianceCall onlyRole(FREEZER_ROLE)
     {
         _checkBatch(_userAddresses.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
@@ -523,7 +560,7 @@ contract PropertyToken is
      * @notice Unfreezes `_amount` of the wallet's frozen tokens.
      * @dev Requires `FREEZER_ROLE`. Emits {TokensUnfrozen}.
      */
-    function unfreezePartialTokens(address _userAddress, uint256 _amount) external onlyRole(FREEZER_ROLE) {
+    function unfreezePartialTokens(address _userAddress, uint256 _amount) external notInComplianceCall onlyRole(FREEZER_ROLE) {
         _unfreezePartial(_getStorage(), _userAddress, _amount);
     }
 
@@ -533,7 +570,7 @@ contract PropertyToken is
      */
     function batchUnfreezePartialTokens(address[] calldata _userAddresses, uint256[] calldata _amounts)
         external
-        onlyRole(FREEZER_ROLE)
+        notInComplianceCall onlyRole(FREEZER_ROLE)
     {
         _checkBatch(_userAddresses.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
@@ -546,7 +583,7 @@ contract PropertyToken is
      * @notice Stops ordinary transfers (agents may still mint, burn, force and recover).
      * @dev Requires `PAUSER_ROLE`. Emits {Paused}.
      */
-    function pause() external onlyRole(PAUSER_ROLE) {
+    function pause() external notInComplianceCall onlyRole(PAUSER_ROLE) {
         PropertyTokenStorage storage $ = _getStorage();
         if ($.paused) revert TokenPaused();
         $.paused = true;
@@ -558,11 +595,46 @@ contract PropertyToken is
      * @dev Requires `DEFAULT_ADMIN_ROLE` (the owner), not `PAUSER_ROLE`: a guardian alone cannot undo
      * a pause. Emits {Unpaused}.
      */
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function unpause() external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         PropertyTokenStorage storage $ = _getStorage();
         if (!$.paused) revert TokenNotPaused();
         $.paused = false;
         emit Unpaused(_msgSender());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ERC-3643 agents (IAgentRole), on top of the fine-grained roles
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Makes `_agent` a full ERC-3643 agent: grants it every agent role it lacks (mint, burn, freeze,
+     * forced transfer, recovery, pause; unpausing stays the owner's).
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {RoleGranted} per role granted, then {AgentAdded}.
+     */
+    function addAgent(address _agent) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_agent == address(0)) revert ZeroAddress();
+        if (_getStorage().agentRoles[_agent] == _ALL_AGENT_ROLES) revert AlreadyAgent(_agent);
+        for (uint256 i; i < _AGENT_ROLE_COUNT; ++i) {
+            _grantRole(_agentRole(i), _agent);
+        }
+        emit AgentAdded(_agent);
+    }
+
+    /**
+     * @notice Takes every agent role from `_agent`.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {RoleRevoked} per role revoked, then {AgentRemoved}.
+     */
+    function removeAgent(address _agent) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_getStorage().agentRoles[_agent] == 0) revert NotAgent(_agent);
+        for (uint256 i; i < _AGENT_ROLE_COUNT; ++i) {
+            _revokeRole(_agentRole(i), _agent);
+        }
+        emit AgentRemoved(_agent);
+    }
+
+    /// @notice Whether `_agent` holds `FORCED_TRANSFER_ROLE` (see the contract's notes on roles).
+    function isAgent(address _agent) external view returns (bool) {
+        return hasRole(FORCED_TRANSFER_ROLE, _agent);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -573,7 +645,7 @@ contract PropertyToken is
      * @notice Renames the token.
      * @dev Requires `DEFAULT_ADMIN_ROLE`. The name cannot be empty. Emits {UpdatedTokenInformation}.
      */
-    function setName(string calldata _name) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setName(string calldata _name) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bytes(_name).length == 0) revert EmptyName();
         PropertyTokenStorage storage $ = _getStorage();
         $.name = _name;
@@ -584,7 +656,7 @@ contract PropertyToken is
      * @notice Changes the token symbol.
      * @dev Requires `DEFAULT_ADMIN_ROLE`. The symbol cannot be empty. Emits {UpdatedTokenInformation}.
      */
-    function setSymbol(string calldata _symbol) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setSymbol(string calldata _symbol) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bytes(_symbol).length == 0) revert EmptySymbol();
         PropertyTokenStorage storage $ = _getStorage();
         $.symbol = _symbol;
@@ -595,7 +667,7 @@ contract PropertyToken is
      * @notice Sets the token's own ONCHAINID (may be zero).
      * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {UpdatedTokenInformation}.
      */
-    function setOnchainID(address _onchainID) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setOnchainID(address _onchainID) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         PropertyTokenStorage storage $ = _getStorage();
         $.onchainID = _onchainID;
         _emitTokenInformation($);
@@ -605,7 +677,7 @@ contract PropertyToken is
      * @notice Points the token at another identity registry (an {IComplianceRegistry}).
      * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {IdentityRegistryAdded}.
      */
-    function setIdentityRegistry(address _identityRegistry) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setIdentityRegistry(address _identityRegistry) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_identityRegistry == address(0)) revert ZeroAddress();
         _overrideRegistry(_getStorage(), _identityRegistry);
         emit IdentityRegistryAdded(_identityRegistry);
@@ -615,7 +687,7 @@ contract PropertyToken is
      * @notice Replaces the compliance contract; it must already be bound to this token.
      * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {ComplianceAdded}.
      */
-    function setCompliance(address _compliance) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setCompliance(address _compliance) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_compliance == address(0)) revert ZeroAddress();
         IPropertyCompliance c = IPropertyCompliance(_compliance);
         if (c.getTokenBound() != address(this)) revert ComplianceNotBound(_compliance);
@@ -630,7 +702,7 @@ contract PropertyToken is
      * @dev Requires `DEFAULT_ADMIN_ROLE`. Unclaimed dividends stay claimable from the new distributor, so
      * move the old one's funds first. Emits {DividendDistributorSet}.
      */
-    function setDividendDistributor(address distributor_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setDividendDistributor(address distributor_) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (distributor_ == address(0)) revert ZeroAddress();
         if (
             IDividendVault(distributor_).token() != address(this)
@@ -644,7 +716,7 @@ contract PropertyToken is
      * @notice Told by the bound compliance whether it has modules; the token calls it only when it has.
      * @dev Only the current compliance may call. Emits {ComplianceEnforcementChanged}.
      */
-    function complianceModulesChanged(bool active) external {
+    function complianceModulesChanged(bool active) external notInComplianceCall {
         PropertyTokenStorage storage $ = _getStorage();
         if (_msgSender() != $.compliance) revert UnauthorizedCaller(_msgSender());
         $.complianceActive = active;
@@ -664,7 +736,7 @@ contract PropertyToken is
      * @return uncredited What of `amount` no holder can ever claim (the rounding down of the increment), in
      * units of 2^-96 wei (below the supply): the distributor adds it up and may sweep it once it makes wei.
      */
-    function distributeDividends(uint256 amount) external returns (uint256 uncredited) {
+    function distributeDividends(uint256 amount) external notInComplianceCall returns (uint256 uncredited) {
         PropertyTokenStorage storage $ = _getStorage();
         if (_msgSender() != $.distributor) revert UnauthorizedCaller(_msgSender());
         uint256 supply = $.totalSupply;
@@ -684,7 +756,7 @@ contract PropertyToken is
      * expired): its dividends stay accrued and are paid once it is cleared. Emits {DividendsClaimed}.
      * @return amount What was paid, in stablecoin units.
      */
-    function claimDividends() external returns (uint256 amount) {
+    function claimDividends() external notInComplianceCall returns (uint256 amount) {
         address holder = _msgSender();
         PropertyTokenStorage storage $ = _getStorage();
         Account storage account = $.accounts[holder];
@@ -772,7 +844,7 @@ contract PropertyToken is
     /// @inheritdoc AccessControlUpgradeable
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(IERC3643).interfaceId || interfaceId == type(IERC20).interfaceId
-            || super.supportsInterface(interfaceId);
+            || interfaceId == type(IAgentRole).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -851,10 +923,47 @@ contract PropertyToken is
             if (value > free) revert InsufficientFreeBalance(from, free, value);
         }
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
-        if ((word >> _ACTIVE_BIT) & 1 != 0) {
-            _callCompliance($, abi.encodeCall(IPropertyCompliance.enforceTransfer, (address(registry), from, to, value)));
+        if ((word >> _ACTIVE_BIT) & 1 == 0) return _update($, from, to, value);
+        address target = $.compliance;
+        // Checks before the movement, notifications after it (see {_moveThenNotify}). The question is written
+        // past the free-memory pointer without moving it: no ABI encoder on the hottest path with modules.
+        bytes4 question = IPropertyCompliance.enforceTransfer.selector;
+        bool notify;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, question)
+            mstore(add(data, 0x04), registry)
+            mstore(add(data, 0x24), from)
+            mstore(add(data, 0x44), to)
+            mstore(add(data, 0x64), value)
+            if iszero(call(gas(), target, 0, data, 0x84, 0, 0x20)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            notify := and(gt(returndatasize(), 0x1f), eq(mload(0), 1))
         }
+        _moveThenNotify($, target, notify, from, to, value);
+    }
+
+    /**
+     * @dev The movement after the compliance's check, then (when the check asked for it) the external modules are told
+     * of it. The check needs no lock: it calls out only with STATICCALL (the registry, the token's views, the modules'
+     * `checkTransfer`), where the EVM itself refuses any state change; the notification calls modules' hooks,
+     * so the token refuses re-entry ({ReentrantCall}) until it returns.
+     */
+    function _moveThenNotify(
+        PropertyTokenStorage storage $,
+        address target,
+        bool notify,
+        address from,
+        address to,
+        uint256 value
+    ) private {
+        if (!notify) return _update($, from, to, value);
+        _enterComplianceCall();
         _update($, from, to, value);
+        _callCompliance(target, abi.encodeCall(IPropertyCompliance.notifyModules, (from, to, value)));
+        _leaveComplianceCall();
     }
 
     function _checkedMint(PropertyTokenStorage storage $, address to, uint256 value) private {
@@ -862,15 +971,18 @@ contract PropertyToken is
         IComplianceRegistry registry = _registry($);
         _requireVerified(registry, to);
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
-        if ($.complianceActive) IPropertyCompliance($.compliance).enforceMint(address(registry), to, value);
-        _update($, address(0), to, value);
+        if (!$.complianceActive) return _update($, address(0), to, value);
+        address target = $.compliance;
+        bool notify =
+            _callCompliance(target, abi.encodeCall(IPropertyCompliance.enforceMint, (address(registry), to, value)));
+        _moveThenNotify($, target, notify, address(0), to, value);
     }
 
     function _agentBurn(PropertyTokenStorage storage $, address from, uint256 value) private {
         if (from == address(0)) revert ERC20InvalidSender(address(0));
         _unfreezeForAgent($, from, value);
-        if ($.complianceActive) IPropertyCompliance($.compliance).destroyed(from, value);
         _update($, from, address(0), value);
+        if ($.complianceActive) _tellCompliance($, abi.encodeCall(IPropertyCompliance.destroyed, (from, value)));
     }
 
     function _forcedTransfer(PropertyTokenStorage storage $, address from, address to, uint256 value) private {
@@ -878,8 +990,8 @@ contract PropertyToken is
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         _requireVerified(_registry($), to);
         _unfreezeForAgent($, from, value);
-        if ($.complianceActive) IPropertyCompliance($.compliance).transferred(from, to, value);
         _update($, from, to, value);
+        if ($.complianceActive) _tellCompliance($, abi.encodeCall(IPropertyCompliance.transferred, (from, to, value)));
     }
 
     /// @dev Before an agent takes `value` from `from`: unfreezes whatever part of it is frozen.
@@ -963,6 +1075,15 @@ contract PropertyToken is
         revert WalletNotVerified(wallet);
     }
 
+    /// @dev The identity the registry reports for `wallet` (ERC-3643's `identity`); zero from a registry without it.
+    function _identityOf(IComplianceRegistry registry, address wallet) private view returns (address) {
+        try IIdentityRegistryView(address(registry)).identity(wallet) returns (address id) {
+            return id;
+        } catch {
+            return address(0);
+        }
+    }
+
     function _registry(PropertyTokenStorage storage $) private view returns (IComplianceRegistry) {
         return $.registryOverridden ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
     }
@@ -973,13 +1094,45 @@ contract PropertyToken is
         $.registry = IComplianceRegistry(overridden ? registry : address(0));
     }
 
-    /// @dev Calls the compliance, bubbling its refusal up (a plain call: the compliance exists, no code-size check).
-    function _callCompliance(PropertyTokenStorage storage $, bytes memory data) private {
-        address target = $.compliance;
+    /**
+     * @dev Calls the compliance, bubbling its refusal up (a plain call: the compliance exists, no code-size check),
+     * inside {_enterComplianceCall} .. {_leaveComplianceCall}. Returns the answer's first word as a boolean (false
+     * when there is none).
+     */
+    function _callCompliance(address target, bytes memory data) private returns (bool answer) {
         assembly {
-            if iszero(call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0)) {
+            if iszero(call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0x20)) {
                 returndatacopy(0, 0, returndatasize())
                 revert(0, returndatasize())
+            }
+            answer := and(gt(returndatasize(), 0x1f), eq(mload(0), 1))
+        }
+    }
+
+    /// @dev Tells the compliance of a movement already made, refusing re-entry meanwhile.
+    function _tellCompliance(PropertyTokenStorage storage $, bytes memory data) private {
+        _enterComplianceCall();
+        _callCompliance($.compliance, data);
+        _leaveComplianceCall();
+    }
+
+    function _enterComplianceCall() private {
+        assembly {
+            tstore(_COMPLIANCE_CALL_SLOT, 1)
+        }
+    }
+
+    function _leaveComplianceCall() private {
+        assembly {
+            tstore(_COMPLIANCE_CALL_SLOT, 0)
+        }
+    }
+
+    function _requireNoComplianceCall() private view {
+        assembly {
+            if tload(_COMPLIANCE_CALL_SLOT) {
+                mstore(0, 0x37ed32e8) // ReentrantCall()
+                revert(0x1c, 0x04)
             }
         }
     }
@@ -1039,6 +1192,11 @@ contract PropertyToken is
         roles[account] = current & ~bit;
         emit RoleRevoked(role, account, _msgSender());
         return true;
+    }
+
+    /// @dev The i-th agent role, in the order of their bits (see {_agentBit}).
+    function _agentRole(uint256 i) private pure returns (bytes32) {
+        return [MINTER_ROLE, BURNER_ROLE, FREEZER_ROLE, FORCED_TRANSFER_ROLE, RECOVERY_ROLE, PAUSER_ROLE][i];
     }
 
     function _agentBit(bytes32 role) private pure returns (uint8) {

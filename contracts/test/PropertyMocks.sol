@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {PropertyToken} from "../property/PropertyToken.sol";
 import {IComplianceModule} from "../interfaces/IPropertyCompliance.sol";
@@ -143,5 +144,79 @@ contract NoopComplianceModule is IComplianceModule {
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
         return interfaceId == type(IComplianceModule).interfaceId || interfaceId == type(IERC165).interfaceId;
+    }
+}
+
+/**
+ * @notice Test-only: an external module that reads the token in its hooks, as T-REX modules do, and may try
+ * to re-enter it: in `transferred` it spends an allowance the sender gave it (`take` tokens to `payee`).
+ * It records what it saw, and how the re-entry ended, instead of reverting (in one slot: hooks get bounded gas).
+ */
+contract TokenReadingModule is IComplianceModule {
+    /// @notice What the last hook saw: the two parties' balances (0 for the zero address), and the hooks so far.
+    struct Seen {
+        uint96 sender;
+        uint96 receiver;
+        uint64 hooks;
+    }
+
+    /// @notice The token whose balances the hooks read.
+    IERC20 public immutable token;
+    /// @notice How much a `transferred` hook tries to take from the sender through `transferFrom` (0: none).
+    uint96 public take;
+    /// @notice Who receives what the hook takes.
+    address public payee;
+    /// @notice What the last hook saw.
+    Seen public seen;
+    /// @notice The revert data of the last re-entry (empty: it succeeded, or none was tried).
+    bytes public reentryError;
+
+    constructor(IERC20 token_) {
+        token = token_;
+    }
+
+    /// @notice Makes the next `transferred` hooks try to take `amount` of the sender's tokens for `payee_`.
+    function setTake(uint96 amount, address payee_) external {
+        take = amount;
+        payee = payee_;
+    }
+
+    /// @inheritdoc IComplianceModule
+    function checkTransfer(address, address, uint256) external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc IComplianceModule
+    function transferred(address from, address to, uint256) external {
+        _see(from, to);
+        if (take != 0) {
+            try token.transferFrom(from, payee, take) {}
+            catch (bytes memory reason) {
+                reentryError = reason;
+            }
+        }
+    }
+
+    /// @inheritdoc IComplianceModule
+    function created(address to, uint256) external {
+        _see(address(0), to);
+    }
+
+    /// @inheritdoc IComplianceModule
+    function destroyed(address from, uint256) external {
+        _see(from, address(0));
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IComplianceModule).interfaceId || interfaceId == type(IERC165).interfaceId;
+    }
+
+    function _see(address from, address to) private {
+        seen = Seen({
+            sender: from == address(0) ? 0 : uint96(token.balanceOf(from)),
+            receiver: to == address(0) ? 0 : uint96(token.balanceOf(to)),
+            hooks: seen.hooks + 1
+        });
     }
 }

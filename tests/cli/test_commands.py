@@ -66,6 +66,30 @@ def test_plan_sends_nothing_then_deploy_then_rerun_sends_nothing(cli):
     assert {s["action"] for s in plan["steps"]} == {"skip"}
 
 
+#: `rwa ARGS` in a process that then names the Ape and web3 modules it imported.
+IMPORTS_OF_A_RUN = """
+import sys
+from rwa.cli.app import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("ape", "web3") or m.startswith("ape_")), file=sys.stderr)
+"""
+
+
+def test_status_and_plan_read_the_local_chain_without_ape_or_web3(cli):
+    import subprocess
+    import sys
+
+    for args in (["status"], ["deploy", "--plan"]):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORTS_OF_A_RUN, *args], cwd=ROOT, env=cli.env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
 def test_status_and_export(cli, tmp_path):
     status = cli.json("status")
     assert status["drift"] == {}

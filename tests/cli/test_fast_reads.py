@@ -8,6 +8,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from eth_utils import to_checksum_address
@@ -215,6 +216,47 @@ def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_targe
         assert read_plan.steps == plan.steps and read_record == record
         with pytest.raises(RwaError, match="only reads"):
             reader.sign(deployer, None, b"", 0)
+        registry = suite["contracts"]["ComplianceRegistry"]
+        ape = deploy_target.chain
+        assert reader.web3 is None  # no web3 built: the reader is plain JSON-RPC
+        assert reader.call(registry["address"], registry["abi"], "hasRole", [role_id("ATTESTOR_ROLE"), attestor.address])
+        assert reader.code(registry["address"]) == ape.code(registry["address"])
+        head = reader.head()
+        assert (reader.block_number, reader.timestamp(head)) == (head, ape.timestamp(head))
+        assert reader.logs([registry["address"]], 0, head) == ape.logs([registry["address"]], 0, head)
+
+
+def test_returned_tuples_and_arrays_are_normalized_as_web3_does():
+    from eth_abi import decode, encode
+    from eth_abi.grammar import parse
+    from web3._utils.abi import map_abi_data
+    from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+
+    from rwa.chain.client import _checksummed
+
+    wallet = "0x" + "ab" * 20
+    types = ["address[]", "(address,uint256)[]", "(address,(address[],bytes32))", "uint256[2]", "address"]
+    values = list(decode(types, encode(types, [[wallet], [(wallet, 1)], (wallet, ([wallet], b"\x01" * 32)), [1, 2], wallet])))
+    ours = [_checksummed(parse(t), v) for t, v in zip(types, values)]
+    theirs = list(map_abi_data(BASE_RETURN_NORMALIZERS, types, values))
+    assert ours == theirs and [type(v) for v in ours] == [type(v) for v in theirs]
+
+
+def test_test_accounts_are_named_without_ape_unless_configured(tmp_path, monkeypatch):
+    from rwa.chain.client import _derived_address, _test_accounts_config, test_address
+    from rwa.core import devkeys
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ape-config.yaml").write_text("name: x\n")
+    assert _test_accounts_config() == (devkeys.MNEMONIC, devkeys.HD_PATH)
+    assert [_derived_address(i) for i in range(20)] == list(devkeys.DEVELOPMENT_ADDRESSES)
+    assert test_address(3) == devkeys.DEVELOPMENT_ADDRESSES[3]
+    import ape
+
+    configured = SimpleNamespace(mnemonic="other words", hd_path="m/44'/60'/1'/0")
+    monkeypatch.setattr(ape, "accounts", SimpleNamespace(test_accounts=configured))
+    (tmp_path / "ape-config.yaml").write_text("name: x\ntest:\n  mnemonic: other words\n")
+    assert _test_accounts_config() == ("other words", "m/44'/60'/1'/0")  # configured: as Ape reads it
 
 
 def test_the_blocks_an_account_sent_in_are_found_by_bisecting_its_nonce(deploy_target, suite_transactions):

@@ -12,6 +12,8 @@ from livelike import NETWORK, ROOT, Run, base_port, connected, live_chain, manif
 from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target
 
+pytestmark = pytest.mark.slow  # a chain of one-second blocks, waited for
+
 
 @pytest.fixture
 def run(request, compiled, accounts, tmp_path):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from rwa.chain import node
 from rwa.testing import environment
 
 
+@pytest.mark.slow  # starts anvil
 def test_a_truncated_saved_state_is_one_line_naming_the_cause_and_the_way_out(project_paths, tmp_path):
     state = tmp_path / "state.json"
     state.write_text('{"block": {"number": ')  # cut short, as a crash mid-write leaves it

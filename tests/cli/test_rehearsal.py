@@ -17,6 +17,8 @@ from rehearsal import NETWORK, RWA, rehearsal
 
 from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
 
+pytestmark = pytest.mark.slow  # `rwa` processes against a live-like chain
+
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_utils import keccak
 from watchkit import Proxy, Receiver, read_jsonl, rule_counts
 
@@ -318,6 +319,7 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path, start: int) -
     return process
 
 
+@pytest.mark.slow  # `rwa watch` processes, killed and restarted
 def test_killed_at_random_moments_it_raises_each_alert_once(
     tmp_path, project_paths, chain, accounts, project, suite,
 ):

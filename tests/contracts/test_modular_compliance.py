@@ -94,13 +94,76 @@ def test_removing_every_module_stops_tracking(compliance, token, admin, agent, a
     token.mint(bob, E18, sender=agent)  # not seen by the compliance
     with reverts(compliance.ModuleNeedsEmptyToken, module=MAX_HOLDERS, supply=2 * E18):
         compliance.addModule(MAX_HOLDERS, sender=admin)
-    receipt = compliance.resync([1], [alice, bob], sender=admin)
+    receipt = compliance.resync([1], ascending(alice, bob), sender=admin)
     assert [(e.investorId, e.previousBalance) for e in compliance.InvestorBalanceReset.from_receipt(receipt)] == [(1, E18)]
     assert token.complianceActive() and compliance.isTracking()
     assert compliance.holderCount() == 2
     assert compliance.investorBalance(1) == E18 and compliance.investorBalance(2) == E18
     compliance.addModule(MAX_HOLDERS, sender=admin)
     assert token.complianceActive()
+
+
+def ascending(*wallets):
+    return sorted(wallets, key=lambda w: int(w.address, 16))
+
+
+def test_tracking_never_restarts_from_stale_counts(compliance, token, admin, agent, alice, bob, carol):
+    # Issue 21: the holders left while untracked; re-enabling max-holders resumed from the old count, and the
+    # first mint on the empty token was refused MaxHoldersExceeded(3, 2).
+    compliance.setMaxHolders(2, sender=admin)
+    enable(compliance, admin, MAX_HOLDERS)
+    token.batchMint([alice, bob], [E18, E18], sender=agent)
+    compliance.removeModule(MAX_HOLDERS, sender=admin)
+    token.batchBurn([alice, bob], [E18, E18], sender=agent)  # not seen: tracking is off
+    with reverts(compliance.StaleTracking, holders=2):
+        compliance.addModule(MAX_HOLDERS, sender=admin)
+    with reverts(compliance.StaleTracking, holders=1):
+        compliance.resync([1], [], sender=admin)  # investor 2 left stale
+    receipt = compliance.resync([1, 2], [], sender=admin)
+    assert [e.tracking for e in compliance.TrackingChanged.from_receipt(receipt)] == [True]
+    assert compliance.holderCount() == 0 and compliance.investorBalance(2) == 0
+    compliance.addModule(MAX_HOLDERS, sender=admin)
+    token.batchMint([carol, alice], [E18, E18], sender=agent)
+    assert compliance.holderCount() == 2
+
+
+def test_tracking_restarts_on_an_empty_token_that_ended_with_no_holder(compliance, token, admin, agent, alice):
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(1, sender=admin)
+    token.mint(alice, E18, sender=agent)
+    token.burn(alice, E18, sender=agent)  # seen: the last holder left while tracked
+    compliance.removeModule(MAX_HOLDERS, sender=admin)
+    compliance.addModule(MAX_HOLDERS, sender=admin)
+    token.mint(alice, E18, sender=agent)
+    assert compliance.holderCount() == 1 and compliance.investorBalance(1) == E18
+
+
+def test_a_restarting_resync_must_count_every_holder(compliance, token, admin, agent, alice, bob):
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(10, sender=admin)
+    token.mint(alice, E18, sender=agent)
+    compliance.removeModule(MAX_HOLDERS, sender=admin)
+    token.mint(bob, 2 * E18, sender=agent)
+    with reverts(compliance.ResyncIncomplete, wallet=ZERO_ADDRESS, counted=E18, supply=3 * E18):
+        compliance.resync([1], [alice], sender=admin)  # bob missing
+    first, second = ascending(alice, bob)
+    with reverts(compliance.ResyncIncomplete, wallet=first):
+        compliance.resync([1], [second, first], sender=admin)
+    with reverts(compliance.ResyncIncomplete, wallet=first):
+        compliance.resync([1], [first, first], sender=admin)
+    assert not compliance.isTracking()
+    compliance.resync([1], [first, second], sender=admin)
+    assert compliance.isTracking() and compliance.holderCount() == 2
+    assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (E18, 2 * E18)
+
+
+def test_resync_keeps_two_wallets_of_one_investor(compliance, token, admin, agent, alice, alice2):
+    # Counting one wallet must not take from another wallet of the same investor counted just before it.
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(10, sender=admin)
+    token.batchMint([alice, alice2], [E18, 2 * E18], sender=agent)
+    compliance.resync([], ascending(alice, alice2), sender=admin)
+    assert compliance.investorBalance(1) == 3 * E18 and compliance.holderCount() == 1
 
 
 def test_country_allow_list(compliance, token, admin, agent, alice, bob, carol):
@@ -182,6 +245,25 @@ def test_lockup_after_issuance(compliance, token, admin, agent, alice, bob, chai
     chain.pending_timestamp = until
     token.transfer(bob, 1, sender=alice)
     token.transfer(alice, 1, sender=bob)  # bob received by transfer, not issuance: not locked
+
+
+def test_a_later_mint_never_shortens_a_lockup(compliance, token, admin, agent, alice, bob, chain):
+    # Issue 21: a mint under a shorter lockup moved the wallet's lock back, freeing the first tokens early.
+    compliance.setLockupPeriod(1000, sender=admin)
+    enable(compliance, admin, LOCKUP)
+    token.mint(alice, E18, sender=agent)
+    until = compliance.lockedUntil(alice)
+    compliance.setLockupPeriod(10, sender=admin)
+    receipt = token.mint(alice, 1, sender=agent)
+    assert compliance.lockedUntil(alice) == until
+    assert compliance.WalletLocked.from_receipt(receipt) == []  # nothing changed
+    chain.pending_timestamp = until - 500
+    with reverts(compliance.TokensLocked, wallet=alice, until=until):
+        token.transfer(bob, 1, sender=alice)
+    compliance.setLockupPeriod(5000, sender=admin)
+    receipt = token.mint(alice, 1, sender=agent)  # a longer lockup does move the lock later
+    later = chain.blocks[receipt.block_number].timestamp + 5000
+    assert [(e.wallet, e.until) for e in compliance.WalletLocked.from_receipt(receipt)] == [(alice, later)]
 
 
 def test_supply_cap(compliance, token, admin, agent, alice):

@@ -399,11 +399,10 @@ def test_batch_forced_transfer(token, holders, agent, alice, bob, carol):
         token.batchForcedTransfer([alice] * 101, [carol] * 101, [0] * 101, sender=agent)
 
 
-def test_recovery_carries_everything_over(token, holders, agent, alice, alice2):
+def test_recovery_carries_everything_over(token, registry, holders, agent, alice, alice2):
     token.freezePartialTokens(alice, 30 * E18, sender=agent)
     token.setAddressFrozen(alice, True, sender=agent)
-    investor_id_address = "0x" + (1).to_bytes(20, "big").hex()
-    receipt = token.recoveryAddress(alice, alice2, investor_id_address, sender=agent)
+    receipt = token.recoveryAddress(alice, alice2, registry.identity(alice), sender=agent)
     # The lost wallet keeps its freeze (issue 13: it must not come back to life).
     assert token.balanceOf(alice) == 0 and token.getFrozenTokens(alice) == 0 and token.isFrozen(alice)
     assert token.balanceOf(alice2) == 100 * E18
@@ -523,6 +522,8 @@ PRIVILEGED = [
     ("setDividendDistributor", DEFAULT_ADMIN_ROLE, lambda a: (a,)),
     ("grantRole", DEFAULT_ADMIN_ROLE, lambda a: (MINTER, a)),
     ("revokeRole", DEFAULT_ADMIN_ROLE, lambda a: (MINTER, a)),
+    ("addAgent", DEFAULT_ADMIN_ROLE, lambda a: (a,)),
+    ("removeAgent", DEFAULT_ADMIN_ROLE, lambda a: (a,)),
 ]
 
 

@@ -8,6 +8,7 @@ timelock) owns the token and its compliance.
 """
 
 import pytest
+from eth_utils import keccak
 from helpers import KYC_AML, US, ZERO_ADDRESS, create_property, reverts
 
 E18 = 10**18
@@ -185,6 +186,66 @@ def test_recovery_carries_freezes_lockup_and_tracking(token, compliance, admin, 
         token.transfer(bob, E18, sender=alice2)  # the new wallet inherits the lockup
 
 
+def test_recovery_as_trex_tools_call_it(token, registry, holders, agent, alice, alice2, bob):
+    # Issue 21: T-REX passes the identity the registry reports; it was refused RecoveryInvestorMismatch.
+    identity = registry.identity(alice)
+    assert identity != ZERO_ADDRESS and identity == registry.identity(alice2)
+    with reverts(token.RecoveryInvestorMismatch, lostWallet=alice, newWallet=alice2):
+        token.recoveryAddress(alice, alice2, registry.identity(bob), sender=agent)  # another investor's
+    receipt = token.recoveryAddress(alice, alice2, identity, sender=agent)
+    events = token.RecoverySuccess.from_receipt(receipt)
+    assert [(e._lostWallet, e._newWallet, e._investorOnchainID) for e in events] == [(alice, alice2, identity)]
+
+
+def test_recovery_without_an_identity_still_names_it(token, registry, holders, agent, alice, alice2):
+    receipt = token.recoveryAddress(alice, alice2, ZERO_ADDRESS, sender=agent)
+    events = token.RecoverySuccess.from_receipt(receipt)
+    assert [e._investorOnchainID for e in events] == [registry.identity(alice)]  # indexers join on it
+
+
+# ================================================================================================
+# ERC-3643's agent interface (IAgentRole) over the fine-grained roles
+# ================================================================================================
+
+AGENT_ROLES = [keccak(text=name) for name in (
+    "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE",
+)]  # fmt: skip
+
+
+def test_add_and_remove_agent(token, admin, agent, carol, alice):
+    assert token.isAgent(agent) and not token.isAgent(carol)
+    receipt = token.addAgent(carol, sender=admin)
+    assert [e._agent for e in token.AgentAdded.from_receipt(receipt)] == [carol]
+    assert sorted(e.role for e in token.RoleGranted.from_receipt(receipt)) == sorted(AGENT_ROLES)
+    assert token.isAgent(carol) and all(token.hasRole(r, carol) for r in AGENT_ROLES)
+    token.mint(alice, E18, sender=carol)
+    with reverts(token.AlreadyAgent, agent=carol):
+        token.addAgent(carol, sender=admin)
+    with reverts(token.ZeroAddress):
+        token.addAgent(ZERO_ADDRESS, sender=admin)
+    receipt = token.removeAgent(carol, sender=admin)
+    assert [e._agent for e in token.AgentRemoved.from_receipt(receipt)] == [carol]
+    assert sorted(e.role for e in token.RoleRevoked.from_receipt(receipt)) == sorted(AGENT_ROLES)
+    assert not token.isAgent(carol) and not any(token.hasRole(r, carol) for r in AGENT_ROLES)
+    with reverts(token.NotAgent, agent=carol):
+        token.removeAgent(carol, sender=admin)
+
+
+def test_is_agent_means_the_power_to_move_tokens(token, admin, carol):
+    token.grantRole(AGENT_ROLES[0], carol, sender=admin)  # a minting backend is not an agent to T-REX tools
+    assert not token.isAgent(carol)
+    token.grantRole(AGENT_ROLES[3], carol, sender=admin)
+    assert token.isAgent(carol)
+    token.addAgent(carol, sender=admin)  # completes a partial agent
+    assert all(token.hasRole(r, carol) for r in AGENT_ROLES)
+
+
+def test_agent_role_interface_is_announced(token):
+    selectors = [keccak(text=f"{name}(address)")[:4] for name in ("addAgent", "removeAgent", "isAgent")]
+    interface_id = bytes(a ^ b ^ c for a, b, c in zip(*selectors))
+    assert token.supportsInterface(interface_id)
+
+
 # ================================================================================================
 # Holder tracking that cannot drift (max holders, max balance)
 # ================================================================================================
@@ -237,7 +298,7 @@ def test_revoked_wallet_burned_and_forced_leaves_no_phantom(
 def test_resync_repairs_a_drifted_property(token, tracked, admin, agent, outsider, alice, bob):
     token.mint(alice, 10 * E18, sender=agent)
     token.mint(bob, 5 * E18, sender=agent)
-    receipt = tracked.resync([1, 2], [alice, bob], sender=admin)
+    receipt = tracked.resync([1, 2], sorted([alice, bob], key=lambda w: int(w.address, 16)), sender=admin)
     resets = [(e.investorId, e.previousBalance) for e in tracked.InvestorBalanceReset.from_receipt(receipt)]
     assert resets == [(1, 10 * E18), (2, 5 * E18)]
     assert (tracked.investorBalance(1), tracked.investorBalance(2), tracked.holderCount()) == (10 * E18, 5 * E18, 2)

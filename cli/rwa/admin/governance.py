@@ -39,14 +39,13 @@ from rwa.admin.proposals import (
     with_outcome,
     with_signature,
 )
-from rwa.admin.safe import SafeTx, pack_signatures, typed_data
+from rwa.admin.safe import SAFES, SafeTx, pack_signatures, typed_data
 from rwa.chain.client import Event, Receipt, decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
 from rwa.deploy.context import Target, load_record
 
-SAFES = {"safe": "Safe", "guardian": "GuardianSafe"}
 TIMELOCK = "Timelock"
 MULTISEND = "MultiSend"
 OPERATION_STATES = ("unset", "waiting", "ready", "done")

@@ -17,6 +17,9 @@ from rwa.core.abi import ZERO_ADDRESS
 
 CALL, DELEGATECALL = 0, 1
 
+#: The manifest's Safes a proposal goes through, by their --via name.
+SAFES = {"safe": "Safe", "guardian": "GuardianSafe"}
+
 DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
 SAFE_TX_TYPEHASH = keccak(
     text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,uint256 baseGas,"

@@ -199,9 +199,12 @@ _SAFE_NPM_BUILD = Path("node_modules") / "@safe-global" / "safe-contracts" / "bu
 
 def safe_artifacts(root: Path | None = None) -> dict[str, Artifact]:
     """Safe v1.4.1's contracts: ape-safe's, and the npm build's under ``root`` (default: the project's)."""
-    from importlib import resources
+    from importlib.util import find_spec
 
-    manifest_file = resources.files("ape_safe").joinpath("manifests", f"safe-v{SAFE_VERSION}.json")
+    # Found, not imported: importing ape_safe loads Ape's plugins (a second, for a command that reads).
+    spec = find_spec("ape_safe")
+    assert spec is not None and spec.submodule_search_locations, "ape-safe is installed with the package"
+    manifest_file = Path(spec.submodule_search_locations[0]) / "manifests" / f"safe-v{SAFE_VERSION}.json"
     types = json.loads(manifest_file.read_text())["contractTypes"]
     found = {}
     for name in _APE_SAFE_CONTRACTS:

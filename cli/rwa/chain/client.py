@@ -9,6 +9,7 @@ before it leaves the machine.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -16,12 +17,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
+from rwa.core import devkeys
 from rwa.core.abi import (
-    ZERO_ADDRESS,
     decode_aggregate3,
     decode_word,
     encode_aggregate3,
@@ -79,6 +81,40 @@ def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: floa
     if "error" in reply:
         raise RwaError(f"{method} failed: {reply['error'].get('message')}")
     return reply["result"]
+
+
+class JsonRpc:
+    """A node's JSON-RPC over plain HTTP, with the two calls :meth:`Chain.rpc_batch` makes of web3's
+    providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3."""
+
+    def __init__(self, url: str, timeout: float = 60.0):
+        self.url = url
+        self.timeout = timeout
+        self._ids = 0
+
+    def _post(self, body: Any) -> Any:
+        request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except (OSError, ValueError) as exc:
+            raise RwaError(f"cannot read from {self.url}: {exc}") from None
+
+    def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
+        self._ids += 1
+        return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": list(params)}
+
+    def make_request(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
+        reply: dict[str, Any] = self._post(self._body(method, params))
+        return reply
+
+    def make_batch_request(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
+        bodies = [self._body(method, params) for method, params in requests]
+        replies = self._post(bodies)
+        if not isinstance(replies, list):  # a node that does not batch answers with one error
+            return [dict(replies) for _ in bodies]
+        by_id = {reply.get("id"): reply for reply in replies}
+        return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
 
 
 def create_address(sender: str, nonce: int) -> str:
@@ -242,11 +278,22 @@ def _decoded(item: dict[str, Any], data: bytes) -> Any:
     if all(t.startswith(_PLAIN_OUTPUT) and not t.endswith("]") for t in types):
         values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
     else:
-        from web3._utils.abi import map_abi_data
-        from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
+        from eth_abi.grammar import parse
 
-        values = list(map_abi_data(BASE_RETURN_NORMALIZERS, types, values))
+        values = [_checksummed(parse(t), v) for t, v in zip(types, values)]
     return values[0] if len(values) == 1 else values
+
+
+def _checksummed(abi_type: Any, value: Any) -> Any:
+    """``value`` with its addresses checksummed and its arrays as lists, as web3's return
+    normalizers leave it (without importing web3): tuples stay tuples."""
+    from eth_abi.grammar import TupleType
+
+    if abi_type.is_array:
+        return [_checksummed(abi_type.item_type, item) for item in value]
+    if isinstance(abi_type, TupleType):
+        return type(value)(_checksummed(c, item) for c, item in zip(abi_type.components, value))
+    return to_checksum_address(value) if abi_type.to_type_str() == "address" else value
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[Any]]:
@@ -261,11 +308,13 @@ class Chain:
     connected (chain id, genesis hash) are asked once.
     """
 
-    def __init__(self, provider: ProviderAPI | None, web3: Any = None):
-        """Over a connected Ape provider, or (``provider`` None) over a bare web3 that only reads:
-        see :func:`connect_reader`."""
+    def __init__(self, provider: ProviderAPI | None, reader: JsonRpc | None = None):
+        """Over a connected Ape provider, or (``provider`` None) over a plain JSON-RPC that only
+        reads: see :func:`connect_reader` (then ``web3`` is None: what needs it is for senders)."""
         self.provider = provider
-        self.web3 = web3 if provider is None else provider.web3
+        self.web3: Any = None if provider is None else provider.web3
+        #: Where raw requests go: the JSON-RPC alone, or web3's provider under Ape's.
+        self.rpc: Any = reader if provider is None else provider.web3.provider
         self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
         self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
 
@@ -277,22 +326,26 @@ class Chain:
 
     # --- identity -------------------------------------------------------------------------
 
+    def ask(self, method: str, *params: Any) -> Any:
+        """One raw JSON-RPC request's result (a node's error is an RwaError)."""
+        return _result(self.rpc_batch([(method, list(params))])[0], method)
+
     @cached_property
     def chain_id(self) -> int:
-        return int(self.web3.eth.chain_id)
+        return int(str(self.ask("eth_chainId")), 16)
 
     @cached_property
     def genesis_hash(self) -> str:
-        return "0x" + bytes(self.web3.eth.get_block(0)["hash"]).hex()
+        return str(self.ask("eth_getBlockByNumber", "0x0", False)["hash"])
 
     @property
     def block_number(self) -> int:
-        return int(self.web3.eth.block_number)
+        return int(str(self.ask("eth_blockNumber")), 16)
 
     # --- reads ----------------------------------------------------------------------------
 
     def code(self, address: str) -> bytes:
-        return bytes(self.web3.eth.get_code(to_checksum_address(address)))
+        return self.codes([address])[0]
 
     def code_hash(self, address: str) -> str | None:
         code = self.code(address)
@@ -300,9 +353,7 @@ class Chain:
 
     def storage_address(self, address: str, slot: int) -> str | None:
         """An address kept in a storage slot (EIP-1967 slots), or None when the slot is empty."""
-        word = bytes(self.web3.eth.get_storage_at(to_checksum_address(address), slot))
-        value = to_checksum_address(word[-20:])
-        return None if value == to_checksum_address(ZERO_ADDRESS) else value
+        return self.storage_addresses([(address, slot)])[0]
 
     def codes(self, addresses: Sequence[str]) -> list[bytes]:
         """The code of many addresses, in one round trip (a JSON-RPC batch) where the node allows."""
@@ -323,7 +374,7 @@ class Chain:
     def rpc_batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         """Raw JSON-RPC replies to many requests, in order, sent as JSON-RPC batches (one at a time
         when the provider cannot batch). Bypasses web3's middleware: no chain id asked per request."""
-        provider = self.web3.provider
+        provider = self.rpc
         batch = getattr(provider, "make_batch_request", None)
         replies: list[dict[str, Any]] = []
         for chunk in _chunks(requests):
@@ -431,6 +482,10 @@ class Chain:
         return int(self.web3.eth.gas_price)
 
     def call(self, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> Any:
+        if self.web3 is None:  # a reader: one eth_call, decoded as web3 would
+            read = Read(address, abi, function, tuple(args))
+            item, selector, types = self._view(read)
+            return self._eth_calls([(read, item, selector + encode_args(types, read.args))])[0].unwrap()
         contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
         try:
             return contract.get_function_by_name(function)(*args).call()
@@ -474,7 +529,7 @@ class Chain:
         """Raw ``eth_getLogs`` of ``addresses`` over ``[from_block, to_block]``, as the node gives them
         (hex fields); :class:`RangeRefused` when the node refuses the range as too large."""
         query = {"address": [to_checksum_address(a) for a in addresses], "fromBlock": hex(from_block), "toBlock": hex(to_block)}
-        reply = dict(self.web3.provider.make_request("eth_getLogs", [query]))
+        reply = dict(self.rpc.make_request("eth_getLogs", [query]))
         if "error" in reply:
             error = reply["error"]
             message = str(error.get("message") if isinstance(error, dict) else error)
@@ -522,7 +577,7 @@ class Chain:
 
     def head(self) -> int:
         """The latest block number, asked as a raw request (no middleware, no retries)."""
-        return int(str(_result(dict(self.web3.provider.make_request("eth_blockNumber", [])), "eth_blockNumber")), 16)
+        return int(str(_result(dict(self.rpc.make_request("eth_blockNumber", [])), "eth_blockNumber")), 16)
 
     def transaction_inputs(self, hashes: Sequence[str]) -> dict[str, tuple[str | None, bytes]]:
         """``(to, input)`` of mined transactions by hash, in one round trip."""
@@ -535,7 +590,7 @@ class Chain:
         return found
 
     def timestamp(self, block: int | str = "latest") -> int:
-        return int(self.web3.eth.get_block(block)["timestamp"])
+        return int(str(self.ask("eth_getBlockByNumber", hex(block) if isinstance(block, int) else block, False)["timestamp"]), 16)
 
     # --- encoding -------------------------------------------------------------------------
 
@@ -896,9 +951,15 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 @cache
 def test_address(index: int) -> str:
-    """The address of :func:`test_account`, without building the account.
+    """The address of :func:`test_account`, without building the account: the first twenty of Ape's
+    default test accounts are the well-known development addresses; any other is derived."""
+    if index < len(devkeys.DEVELOPMENT_ADDRESSES) and _test_accounts_config() == (devkeys.MNEMONIC, devkeys.HD_PATH):
+        return devkeys.DEVELOPMENT_ADDRESSES[index]
+    return _derived_address(index)
 
-    Ape derives each test account from the mnemonic down the whole HD path (five elliptic-curve
+
+def _derived_address(index: int) -> str:
+    """Ape derives each test account from the mnemonic down the whole HD path (five elliptic-curve
     multiplications in pure Python, ~20 ms); a command that only names accounts needs their
     addresses, so the node above them is derived once per process and each address costs one
     multiplication (BIP-32 CKDpriv of a non-hardened child, then its public key).
@@ -921,22 +982,36 @@ def test_address(index: int) -> str:
 def _test_accounts_parent() -> tuple[int, bytes, bytes] | None:
     """Key, chain code and compressed public key of the HD node whose children are Ape's test
     accounts; None when the configured path does not end with the account index."""
-    from ape import accounts
     from eth_account.hdaccount._utils import hmac_sha512
     from eth_account.hdaccount.deterministic import Node, derive_child_key
     from eth_account.hdaccount.mnemonic import Mnemonic
     from eth_keys import keys
 
-    container = accounts.test_accounts
-    path = str(container.hd_path)
+    mnemonic, path = _test_accounts_config()
     path = path[: -len("/{}")] if path.endswith("/{}") else path.rstrip("/")
     if "{" in path or not path.startswith("m"):
         return None
-    main = hmac_sha512(b"Bitcoin seed", Mnemonic.to_seed(container.mnemonic))
+    main = hmac_sha512(b"Bitcoin seed", Mnemonic.to_seed(mnemonic))
     key, chain_code = main[:32], main[32:]
     for node in path.split("/")[1:]:
         key, chain_code = derive_child_key(key, chain_code, Node.decode(node))
     return int.from_bytes(key, "big"), chain_code, keys.PrivateKey(key).public_key.to_compressed_bytes()
+
+
+def _test_accounts_config() -> tuple[str, str]:
+    """The mnemonic and HD path of Ape's test accounts: its defaults when nothing configures them
+    (no ``test`` section in the project's ape-config.yaml, no ``APE_TEST_*`` variable), known without
+    importing Ape (a second, for a command that only names accounts); else as Ape reads them."""
+    import yaml
+
+    config_file = Path("ape-config.yaml")  # Ape's project is the working directory
+    config = (yaml.safe_load(config_file.read_text()) if config_file.is_file() else None) or {}
+    if "test" in config or any(name.startswith("APE_TEST_") for name in os.environ):
+        from ape import accounts
+
+        container = accounts.test_accounts
+        return str(container.mnemonic), str(container.hd_path)
+    return devkeys.MNEMONIC, devkeys.HD_PATH
 
 
 def load_account(alias: str) -> AccountAPI:
@@ -999,12 +1074,11 @@ def _local_foundry_context() -> Any:
 
 @contextmanager
 def connect_reader(rpc_url: str) -> Iterator[Chain]:
-    """A Chain that only reads, over plain JSON-RPC: no Ape provider is connected (Ape's network and
-    chain managers cost about a second of imports on each command), so it cannot sign. For commands
+    """A Chain that only reads, over plain JSON-RPC: no Ape provider is connected and no web3 built
+    (Ape's network and chain managers, and web3, cost about a second of imports on each command), so
+    it cannot sign. For commands
     that only read a local chain (status, deploy --plan), whose node the caller has started."""
-    from web3 import HTTPProvider, Web3
-
-    yield Chain(None, Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60})))
+    yield Chain(None, JsonRpc(rpc_url))
 
 
 @contextmanager

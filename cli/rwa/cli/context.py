@@ -30,7 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
-from rwa.admin.governance import SAFES
+from rwa.admin.safe import SAFES
 from rwa.cli.terminal import console, emit_json
 from rwa.core import project
 from rwa.deploy.context import Target

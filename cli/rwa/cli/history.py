@@ -14,6 +14,7 @@ from rich.table import Table
 from rwa.cli.context import json_option
 from rwa.cli.options import Group
 from rwa.cli.render import console, emit_json, print_table
+from rwa.cli.vault_fans import payments_command
 from rwa.core import project
 from rwa.core.project import LOCAL_NETWORK
 from rwa.watch.history import Answer, History
@@ -101,6 +102,25 @@ def trades(reference: str, network: str, as_json: bool, as_csv: bool, database: 
 
 @history.command()
 @common
+def offerings(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """Every offering created, its terms and how it ended."""
+    answer(network, database, as_json, as_csv, lambda book: book.offerings())
+
+
+@history.command()
+@click.argument("reference", metavar="OFFERING")
+@common
+def subscriptions(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+    """An offering's subscriptions and what became of each (OFFERING: its name, like DEMO1-0, or address)."""
+    answer(network, database, as_json, as_csv, lambda book: book.subscriptions(reference))
+
+
+@history.command()
+@common
 def alerts(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
     """Every alert raised, retractions marked."""
     answer(network, database, as_json, as_csv, lambda book: book.alerts())
+
+
+# Fans' payments to a vault, read from the chain (rwa.cli.vault_fans).
+payments = payments_command(history)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.admin.decode import Decoded
+from rwa.admin.safe import SAFES
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json, print_table
 from rwa.core.atomic import write_json
@@ -60,7 +61,7 @@ def safe() -> None:
 
 @chain_command(safe)
 @click.option("--call", "calls", multiple=True, required=True, help="Contract.function(arg, ...); repeat to batch.")
-@click.option("--via", type=click.Choice(sorted(governance.SAFES)), default="safe", show_default=True,
+@click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True,
               help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.")
 @click.option("--title", default=None, help="A line for reviewers.")
 def propose(ctx: CommandContext, calls: tuple[str, ...], via: str, title: str | None) -> None:

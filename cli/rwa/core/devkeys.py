@@ -7,6 +7,10 @@ the account (an import of anvil's key 0 under a friendly alias is still key 0).
 
 from __future__ import annotations
 
+#: Ape's test accounts when nothing configures them (ape.utils.testing's defaults, as anvil's).
+MNEMONIC = "test test test test test test test test test test test junk"
+HD_PATH = "m/44'/60'/0'/0"
+
 #: Derived once from the mnemonic above, indices 0 to 19.
 DEVELOPMENT_ADDRESSES = (
     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",  # 0

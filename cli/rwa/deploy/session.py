@@ -65,7 +65,8 @@ class TargetRequest:
     ``local_signer``: on a local chain with no --account, the manifest account that signs (``attestor``,
     say); None loads no account at all (commands that never sign skip the cost of Ape's accounts).
     ``plain_rpc``: the command only reads, so on a local chain it talks plain JSON-RPC instead of
-    connecting Ape's provider (most of such a command's time).
+    connecting Ape's provider, and loads no account (it could not sign): no Ape at all, which was
+    most of such a command's time.
     ``wait_lock``: the command's --wait (queue behind a held lock), None when it has no such option.
     """
 
@@ -110,7 +111,8 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
     else:
         connection = chain_module.connect(network.ape_choice, rpc_url)
     with connection as connected, ExitStack() as held:
-        account = select_account(network, request.account, request.local_signer)
+        reader = request.plain_rpc and network.local
+        account = None if reader else select_account(network, request.account, request.local_signer)
         if account is not None and not network.local:
             refuse_development_key(network, request.account or "", account.address)
             from_env = chain_module.env_passphrase(account)

@@ -668,8 +668,8 @@ class Token:
                 f"{new} belongs to {whose}, not to investor {lost_id} of {lost}: register it under investor "
                 f"{lost_id} first (rwa kyc set {new} --investor-id {lost_id} ...)"
             )
-        # The standard's third argument is the investor's ONCHAINID; here, the investor id as an address.
-        return self._send("recoveryAddress", lost, new, to_checksum_address(lost_id.to_bytes(20, "big")))
+        # The standard's third argument is the investor's ONCHAINID: the identity the registry reports.
+        return self._send("recoveryAddress", lost, new, actions.read(self.target, self.registry, "identity", lost))
 
     def pause(self) -> str:
         if self.read("paused"):

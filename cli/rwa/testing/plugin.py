@@ -10,7 +10,7 @@ Fixtures (session-wide unless noted):
 - the deployment: ``suite`` (its record), ``suite_transactions``, ``deploy_target``,
   ``suite_manifest``, ``project_paths``, ``compiled``;
 - contracts of the suite: ``registry``, ``timelock``, ``stablecoin``, ``safe`` and
-  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``,
+  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``, ``offering_factory``,
   ``token_beacon`` (per test), ``vault_factory``, ``vault_beacon``, ``contract_nft``,
   ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1), ``demo_vault``,
   ``market`` and ``listed_market`` (the PropertyMarket, registered in the registry);
@@ -71,9 +71,20 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
+SLOW = "slow: spawns processes or waits for blocks (`make test-fast` skips it); every test using `cli` is"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", SLOW)
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test of `rwa` as real processes (the ``cli`` fixture) is slow, wherever it is written."""
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _skip_revert_call_trees() -> None:
@@ -223,6 +234,12 @@ def factory(project: Any, suite: dict[str, Any]) -> Any:
     return _at(project, suite, "PropertyTokenFactory")
 
 
+@pytest.fixture(scope="session")
+def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
+    """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
+    return _at(project, suite, "PropertyOfferingFactory")
+
+
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
 def token_beacon(project: Any, suite: dict[str, Any]) -> Any:
     return project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
@@ -257,6 +274,12 @@ def contract_nft(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
     return project.Beacon.at(suite["contracts"]["NILVaultBeacon"]["address"])
+
+
+@pytest.fixture(scope="session")
+def memberships(project: Any, suite: dict[str, Any]) -> Any:
+    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    return _at(project, suite, "NILMemberships")
 
 
 @pytest.fixture(scope="session")

@@ -174,6 +174,68 @@ class History:
         columns = ("block", "seller", "buyer", "amount", "price", "fee", "transaction")
         return Answer(f"{token['label']}: trades (price and fee in stablecoin base units)", columns, rows)
 
+    def offerings(self) -> Answer:
+        """Every offering the factory made, with its terms and how it ended."""
+        factories = [c["address"] for c in self.contracts if c["kind"] == "PropertyOfferingFactory"]
+        ends: dict[str, tuple[str, int]] = {}
+        offerings = [c["address"] for c in self.contracts if c["kind"] == "PropertyOffering"]
+        for event in self.store.events(offerings, ["OfferingClosed", "OfferingCancelled"]):
+            state = "cancelled" if event.name == "OfferingCancelled" else ("closed" if int(event.args["status"]) == 1 else "failed")
+            ends[event.address] = (state, event.block)
+        rows = []
+        for event in self.store.events(factories, ["OfferingCreated"]):
+            terms = event.args["terms"]
+            offering = event.args["offering"]
+            state, since = ends.get(offering, ("open", event.block))
+            rows.append({
+                "block": event.block,
+                "offering": offering,
+                "property": event.args["property"],
+                "creator": event.args["creator"],
+                "price": str(terms["price"] if isinstance(terms, dict) else terms[3]),
+                "hardCap": str(terms["hardCap"] if isinstance(terms, dict) else terms[5]),
+                "state": state,
+                "since": since,
+            })
+        columns = ("block", "offering", "property", "creator", "price", "hardCap", "state", "since")
+        return Answer("offerings (price in stablecoin base units per token, cap in token base units)", columns, rows)
+
+    def subscriptions(self, reference: str) -> Answer:
+        """An offering's subscriptions and what became of them: accepted, rejected, claimed, refunded."""
+        offering = self.find(reference, ("PropertyOffering",), "offering")
+        rows = []
+        names = ["Subscribed", "Accepted", "Rejected", "Claimed", "Refunded"]
+        for event in self.store.events([offering["address"]], names):
+            args = event.args
+            if event.name == "Subscribed":
+                kind = "minted" if args["minted"] else ("requested" if args["pending"] else "escrowed")
+            else:
+                kind = event.name.lower()
+            rows.append({
+                "block": event.block,
+                "event": kind,
+                "wallet": args["wallet"],
+                "tokens": str(args["tokens"]) if "tokens" in args else None,
+                "paid": str(args.get("paid", args.get("amount"))) if ("paid" in args or "amount" in args) else None,
+                "transaction": event.tx,
+            })
+        columns = ("block", "event", "wallet", "tokens", "paid", "transaction")
+        return Answer(f"{offering['label']}: subscriptions (base units)", columns, rows)
+
+    def treasury_inflows(self) -> Answer:
+        """What offerings paid the treasury: immediate subscriptions, and escrow sent at acceptance or close."""
+        offerings = [c["address"] for c in self.contracts if c["kind"] == "PropertyOffering"]
+        labels = {c["address"]: c["label"] for c in self.contracts}
+        rows = []
+        for event in self.store.events(offerings, ["Subscribed", "ProceedsSent"]):
+            if event.name == "Subscribed" and not event.args["minted"]:
+                continue
+            amount = event.args["paid"] if event.name == "Subscribed" else event.args["amount"]
+            kind = "subscription" if event.name == "Subscribed" else "escrow"
+            rows.append({"block": event.block, "offering": labels.get(event.address, event.address), "kind": kind,
+                         "amount": str(amount), "transaction": event.tx})  # fmt: skip
+        return Answer("treasury inflows (stablecoin base units)", ("block", "offering", "kind", "amount", "transaction"), rows)
+
     def alerts(self) -> Answer:
         rows = [
             {"block": a["block"], "severity": a["severity"], "rule": a["rule"], "message": a["message"], "retracted": a["retracted"], "id": a["id"]}

@@ -303,7 +303,8 @@ class Watcher:
                 return name.rsplit(".", 1)[0] if "." in name else name
         if "symbol" in log.args:
             return str(log.args["symbol"])
-        return "vault-" + next(iter(made.values()))[2:10].lower()
+        kind = "offering" if "offering" in made else "vault"
+        return f"{kind}-" + next(iter(made.values()))[2:10].lower()
 
     def _decoded(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> list[Log]:
         logs = []
