@@ -64,6 +64,7 @@ PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -131,7 +132,7 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
-            # Offering proceeds (and market fees) go to the admins' Safe.
+            # Where market fees (and offering proceeds) go: the admins' Safe locally; a Safe the team names live.
             "treasury": ref("Safe"),
         },
     ),
@@ -178,7 +179,20 @@ CONTRACTS = (
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
     safe("GuardianSafe", "guardian_owners", "guardian_threshold", 2),
-    Contract("Timelock", args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS)),
+    # The guardian Safe may cancel what the admins' Safe scheduled: a veto while the delay runs, should
+    # the admins' keys be lost. The timelock administers itself, so the grant is its own act.
+    Contract(
+        "Timelock",
+        args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS),
+        calls=(
+            Call(
+                "grantRole",
+                (role("CANCELLER_ROLE"), ref("GuardianSafe")),
+                check=Check("hasRole", (role("CANCELLER_ROLE"), ref("GuardianSafe"))),
+                by=ref("Timelock"),
+            ),
+        ),
+    ),
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,
@@ -342,8 +356,8 @@ FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref
 # ---- secondary market (issue 20) ----
 # Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
 # timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
-# no address the deployer had made. The property tokens check every spender against the registry,
-# so an attestor registers the market once (`rwa kyc set`) before its first trade.
+# no address the deployer had made. The property tokens check every spender against
+# the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
 MARKET_CONTRACTS = (
     # Makes a Safe answer ERC-1271, so that a Safe can sign orders (a Safe set up with it, or that sets it).
     Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),

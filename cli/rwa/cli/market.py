@@ -21,6 +21,7 @@ from rwa.deploy.context import Target
 from rwa.domain.market import Market, SignedOrder
 from rwa.domain.property import Property
 from rwa.watch.orderbook import OrderBook, read_file, write_file
+from rwa.watch.store import open_store
 from rwa.watch.watcher import database_path
 
 
@@ -44,7 +45,9 @@ def db_option(function: Callable[..., Any]) -> Callable[..., Any]:
 def opened(ctx: CommandContext, database: Path | None) -> Iterator[tuple[Target, Market, OrderBook]]:
     with ctx.target() as target:
         trading = Market(target)
-        book = OrderBook(database or database_path(target.paths, target.network.name), trading.market.address)
+        store = open_store(str(database) if database else None, database_path(target.paths, target.network.name))
+        store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
+        book = OrderBook(store, trading.market.address)
         try:
             yield target, trading, book
         finally:

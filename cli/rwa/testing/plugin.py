@@ -21,7 +21,8 @@ Fixtures (session-wide unless noted):
   ``created``, ``token``, ``compliance``, ``distributor``, ``funded`` (per test: the admin holds
   and has approved stablecoin);
 - `rwa` itself: ``rwa`` (per test: commands in this process against the session's chain) and ``cli``
-  (per module: the installed ``rwa`` as real processes, on a private chain of their own).
+  (per module: the installed ``rwa`` as real processes, on a private chain of their own);
+- ``postgres``: a PostgreSQL server of the session (rwa.testing.postgres), started when first asked for.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from rwa.deploy import manifest, session
 from rwa.deploy.context import Target
 from rwa.deploy.engine import apply_deployment
 from rwa.testing import environment
+from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
 from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property
 
@@ -506,3 +508,11 @@ def cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     runner.run("node", "start")
     yield runner
     runner.run("node", "stop", expect=None)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for the session on TEST_PORT + 80; ``postgres.database()`` gives a fresh database's URL."""
+    running = postgres_server.start()
+    yield running
+    running.stop()

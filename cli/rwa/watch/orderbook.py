@@ -23,8 +23,8 @@ FILE_VERSION = 1
 class OrderBook:
     """The signed orders of one network's market, in the watcher's store."""
 
-    def __init__(self, path: Path, market: str):
-        self.store = Store(path)
+    def __init__(self, store: Store, market: str):
+        self.store = store
         self.market = market
 
     def close(self) -> None:
@@ -35,11 +35,12 @@ class OrderBook:
         order = signed["order"]
         with self.store.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO orders (hash, market, property, maker, nonce, body, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders (hash, market, property, maker, nonce, body, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (hash) DO NOTHING",
                 (signed["hash"], self.market, order["property"], order["maker"], order["nonce"], json.dumps(signed),
                  datetime.now(UTC).isoformat(timespec="seconds")),
             )  # fmt: skip
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
     def orders(self, prop: str | None = None) -> list[dict[str, Any]]:
         """The kept orders (of one property token), oldest first."""

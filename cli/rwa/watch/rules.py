@@ -90,16 +90,16 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
-        # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
-        ("market", "TradeExecuted", ("PropertyMarket",), "info"),
-        ("market", "FeeSet", ("PropertyMarket",), "warning"),
-        ("market", "ApproverSet", ("PropertyMarket",), "warning"),
-        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
         ("offering", "OfferingCreated", ("PropertyOfferingFactory",), "info"),
         ("offering", "OfferingClosed", ("PropertyOffering",), "info"),
         ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
         ("payments", "OrderRefunded", ("NILVault",), "warning"),
         ("payments", "AmlThresholdSet", ("NILVault",), "warning"),
+        # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
+        ("market", "TradeExecuted", ("PropertyMarket",), "info"),
+        ("market", "FeeSet", ("PropertyMarket",), "warning"),
+        ("market", "ApproverSet", ("PropertyMarket",), "warning"),
+        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
 #: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
