@@ -13,7 +13,7 @@ import ape
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from nil_helpers import DAY, ZERO_ADDRESS, attestation, random_address, reverts
+from nil_helpers import DAY, ZERO_ADDRESS, attestation, fresh_wallet, random_address, reverts
 
 ETH = ZERO_ADDRESS
 TIP, KIND_TIP, KIND_ORDER, KIND_SUBSCRIPTION = 2 * 10**6, 0, 1, 2
@@ -34,24 +34,17 @@ def _wide_fixtures_first(
 
 @pytest.fixture(scope="module")
 def athlete(accounts):
-    return accounts[5]
-
-
-def new_wallet(accounts):
-    """A wallet no fixture registers in the registry (the session's test accounts may be verified)."""
-    wallet = accounts.generate_test_account()
-    wallet.balance += 10**20
-    return wallet
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan(accounts):
-    return new_wallet(accounts)
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan2(accounts):
-    return new_wallet(accounts)
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +131,7 @@ def test_native_tips(vault, bare_vault, split, fan):
 
 def test_tip_with_permit(project, vault, split, deployer, chain):
     token = deployer.deploy(project.PermitStablecoin)
-    signer = new_wallet(ape.accounts.test_accounts)  # a key of ours, to sign the permit
+    signer = fresh_wallet(ape.accounts.test_accounts)  # a key of ours, to sign the permit
     token.mint(signer, 10**9, sender=deployer)
     deadline = chain.pending_timestamp + 3600
     message = {

@@ -25,7 +25,7 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from nil_helpers import DAY, attestation, random_address
+from nil_helpers import DAY, attestation, fresh_wallet, random_address
 
 PROFILES = {
     "ci": settings(max_examples=2, stateful_step_count=12, deadline=None),
@@ -50,7 +50,7 @@ def pay(vault):
 
 @pytest.fixture(scope="module")
 def athlete(accounts):
-    return accounts[5]
+    return fresh_wallet(accounts)
 
 
 def test_fan_payments_state_machine(
@@ -58,7 +58,7 @@ def test_fan_payments_state_machine(
     contract_nft, memberships, operator, deployer, admin, guardian, outsider, athlete, accounts,
 ):  # fmt: skip
     usd = stablecoin
-    fans = [accounts[6], accounts[4]]
+    fans = [fresh_wallet(accounts), fresh_wallet(accounts)]
     keeper, brand = outsider, deployer
     registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
     pairs = sorted([(athlete.address, 8000), (random_address(), 2000)], key=lambda p: int(p[0], 16))
