@@ -349,7 +349,7 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
 # Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
-# Last, so that adding it moved no earlier contract's address.
+# Last (after the market), so that adding it moved no earlier contract's address.
 FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
 
 # ---- secondary market (issue 20) ----
@@ -370,5 +370,5 @@ MARKET_CONTRACTS = (
 )
 
 MANIFEST = Manifest(
-    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS + MARKET_CONTRACTS, networks=NETWORKS
+    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + MARKET_CONTRACTS + FAN_CONTRACTS, networks=NETWORKS
 )

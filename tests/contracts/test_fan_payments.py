@@ -487,3 +487,16 @@ def test_memberships_screened_like_payments(memberships, vault, usd, fan, athlet
         memberships.subscribe(plan, 1, False, sender=fan)
     with reverts(memberships.UnknownMembership, tokenId=99):
         memberships.renew(99, sender=athlete)
+
+
+def test_the_payments_module_refuses_calls_made_to_it_directly(vault_beacon, usd, fan):
+    from eth_utils import to_checksum_address
+    from rlp import encode
+
+    # The module is the vault implementation's first creation (CREATE from its address, nonce 1).
+    module = to_checksum_address(keccak(encode([bytes.fromhex(vault_beacon.implementation()[2:]), 1]))[12:])
+    direct = ape.project.FanPayments.at(module)
+    usd.approve(module, TIP, sender=fan)
+    with reverts(direct.NotAVault):
+        direct.tip(usd, TIP, "", sender=fan)
+    assert usd.balanceOf(module) == 0
