@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from rwa.core.parse import parse_future_time, parse_wallet
 from rwa.core.units import parse_amount
 from rwa.domain.offerings import NewTerms, Offerings, treasury_balances
 from rwa.watch.history import History
+from rwa.watch.store import STORE_ENV
 from rwa.watch.watcher import database_path
 
 
@@ -246,8 +248,9 @@ def treasury(ctx: CommandContext) -> None:
         result = treasury_balances(target)
         path = database_path(project.paths(), target.network.name)
     result["inflows"] = None
-    if path.is_file():
-        book = History(path, target.network.name)
+    store = os.environ.get(STORE_ENV)  # the watcher's store when it is not the default file (PostgreSQL)
+    if store or path.is_file():
+        book = History(store, path, target.network.name)
         try:
             result["inflows"] = book.treasury_inflows().rows
         finally:
