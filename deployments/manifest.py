@@ -86,9 +86,6 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
-        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
-        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
-        "treasury": ref("Safe"),
         "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
