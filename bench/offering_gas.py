@@ -113,7 +113,7 @@ def report(figures: dict[str, int]) -> bool:
          "no investor total to keep (a new slot: 22,100)"),
         ("subscribe again (same investor)", figures["subscribe_again"], None, ""),
         ("claim (other claims still due)", figures["claim"], TARGETS["claim"],
-         f"floor {figures['floor_mint']:,}: the mint above (+2,600 cold token access, +2,600 the clone's delegatecall)"),
+         f"floor {figures['floor_mint']:,}: the mint above (+2,600 cold token, +2,600 the clone, the pause check)"),
         ("create an offering (a property's first)", figures["create"], TARGETS["create"], ""),
         ("subscribe into escrow (soft cap), first", figures["subscribe_escrow_first"], None, "the offering's first"),
         ("subscribe into escrow (soft cap)", figures["subscribe_escrow"], None, ""),

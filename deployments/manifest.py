@@ -64,6 +64,7 @@ PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -85,9 +86,6 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
-        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
-        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
-        "treasury": ref("Safe"),
         "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }

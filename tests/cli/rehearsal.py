@@ -96,8 +96,12 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 
 
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
-    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian")}
+    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}
     rehearsal.people = people
+    # The treasury is a Safe of the team's, created beforehand (PropertyOfferingFactory refuses a key):
+    # Safe code at its address stands in for it.
+    safe_code = load_artifacts(ProjectPaths(ROOT))["SafeL2"].runtime.hex()
+    rehearsal.chain.rpc("anvil_setCode", people["treasury"], "0x" + safe_code)
     owners = [rehearsal.address(a) for a in ("owner1", "owner2", "owner3")]
     return {
         "safe_owners": owners,
@@ -109,6 +113,7 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
         "property_agent": people["agent"],
         "property_creator": people["agent"],
         "vault_operator": people["agent"],
+        "treasury": people["treasury"],
     }
 
 
