@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test test-fast lint slither bench plan clean fuzz
+.PHONY: setup deploy test test-fast lint slither bench plan clean fuzz postgres
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -51,10 +51,23 @@ $(SLITHER_VENV)/.installed: tools/slither-requirements.txt
 deploy: setup
 	$(BIN)/rwa deploy
 
+# PostgreSQL's initdb and pg_ctl, for the watcher's store tests (rwa.testing.postgres starts a server of
+# their own): Debian's package where they are missing (as root, as CI runs, PostgreSQL's commands run as
+# the `postgres` user the package makes).
+postgres:
+	@if ! { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; }; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "make test needs PostgreSQL's initdb and pg_ctl: sudo apt-get install postgresql" >&2; exit 1; \
+		fi; \
+	fi
+
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict on core, chain, deploy),
+# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
@@ -70,10 +83,11 @@ slither: setup $(SLITHER_VENV)/.installed
 # runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
 # tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
 # Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
-# TEST_PORT .. +9. The two side runs' reports follow the main one's.
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py
+# TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
+# PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
+LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
 CLI_TESTS := tests/cli
-test: lint
+test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
 	@# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process
 	@# would take for sources of the project's own: they go.
@@ -88,11 +102,17 @@ test: lint
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
-# `slow`, and every test of `rwa` as real processes), in one run on TEST_PORT; no lint first.
+# `slow`, and every test of `rwa` as real processes); no lint first. Two runs at once, one a core:
+# the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+FAST_CLI_TESTS := tests/cli tests/e2e
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
-	$(BIN)/ape test tests examples -m "not slow" -q
+	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "not slow" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "not slow" -q; rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
+	test $$rest -eq 0 && test $$cli_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
 # random sequences instead of make test's few short ones.
@@ -103,11 +123,15 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
+	$(BIN)/python bench/fan_gas.py
+	$(BIN)/python bench/market_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/webhook_figures.py
+	$(BIN)/python bench/offering_gas.py
 
 clean:
 	-$(BIN)/rwa node stop

@@ -6,7 +6,8 @@ On a private anvil with the manifest deployed and a bench-only contract (contrac
 WatchBenchEmitter.sol, added to the deployment record so the watcher watches it) that emits
 thousands of events per transaction:
 
-- backfill speed: events indexed per second by `rwa watch --once` over >= 100,000 events;
+- backfill speed: events indexed per second by `rwa watch --once` over >= 100,000 events, into
+  SQLite and into PostgreSQL (a throwaway server, rwa.testing.postgres);
 - memory: the peak RSS of that watcher process;
 - alert latency, in blocks, at one-second blocks: from the block of an event to the block the chain
   is at when its alert reaches the JSON-lines sink;
@@ -19,7 +20,7 @@ import json
 import os
 import random
 import signal
-import sqlite3
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from private_chain import ROOT, RWA, private_chain, rwa
+from rwa.core.errors import RwaError
+from rwa.testing import postgres
+from rwa.watch.store import open_store
 
 EVENTS = int(os.environ.get("WATCH_BENCH_EVENTS", "100000"))
 PER_TRANSACTION = 5000
@@ -108,6 +112,47 @@ def alerts(scratch: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
 
 
+def free_port_any() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def backfill(env: dict[str, str], first: int, store: str) -> tuple[int, float, float, float]:
+    """One `rwa watch --once` from ``first`` into ``store``: (events indexed, seconds running, seconds
+    with the process's start, peak RSS in MiB)."""
+    started = time.monotonic()
+    # Run through a small parent that reports its one child's peak RSS (as the last line of stderr).
+    parent = (
+        "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", parent, RWA, "watch", "--once", "--quiet", "--from", str(first), "--store", store],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stderr is not None
+    process.stderr.readline()  # "watching local: ...": loaded, connected, rules checked
+    running = time.monotonic()
+    rest = process.stderr.read()
+    assert process.wait() in (0, 3), rest
+    done = time.monotonic()
+    peak_mib = int(rest.strip().splitlines()[-1]) / 1024
+    kept = open_store(store, Path("unused"), create=False)
+    indexed = int(kept.db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+    kept.close()
+    return indexed, done - running, done - started, peak_mib
+
+
+def report_backfill(kind: str, figures: tuple[int, float, float, float]) -> None:
+    indexed, running, total, peak_mib = figures
+    print(
+        f"  backfill into {kind}: {indexed} events indexed in {running:.1f}s: {indexed / running:,.0f} events/s "
+        f"({indexed / total:,.0f} events/s counting the {total - running:.1f}s the process took to start); "
+        f"peak RSS of that watcher {peak_mib:.0f} MiB"
+    )
+
+
 def main() -> None:
     os.chdir(ROOT)
     with private_chain("rwa-watch-bench-") as env, tempfile.TemporaryDirectory(prefix="rwa-watch-bench-") as folder:
@@ -126,31 +171,18 @@ def main() -> None:
             count += batch
         print(f"\nrwa watch (a private anvil; {count} events in {count // PER_TRANSACTION} transactions, made in {time.monotonic() - started:.0f}s)")
 
-        # Backfill: one --once run over everything, in a process of its own (its peak RSS is its own).
-        database = scratch / "backfill.sqlite"
-        started = time.monotonic()
-        # Run through a small parent that reports its one child's peak RSS (as the last line of stderr).
-        parent = (
-            "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-c", parent, RWA, "watch", "--once", "--quiet", "--from", str(first), "--db", str(database)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        assert process.stderr is not None
-        process.stderr.readline()  # "watching local: ...": loaded, connected, rules checked
-        running = time.monotonic()
-        rest = process.stderr.read()
-        assert process.wait() in (0, 3), rest
-        done = time.monotonic()
-        peak_mib = int(rest.strip().splitlines()[-1]) / 1024
-        indexed = sqlite3.connect(database).execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        print(
-            f"  backfill: {indexed} events indexed in {done - running:.1f}s: {indexed / (done - running):,.0f} events/s "
-            f"({indexed / (done - started):,.0f} events/s counting the {running - started:.1f}s the process took to start)"
-        )
-        print(f"  memory: peak RSS of that watcher {peak_mib:.0f} MiB")
+        # Backfill: one --once run over everything, in a process of its own (its peak RSS is its own),
+        # into SQLite, then into PostgreSQL when its initdb is installed (make test installs it).
+        report_backfill("SQLite", backfill(env, first, str(scratch / "backfill.sqlite")))
+        try:
+            server = postgres.start(int(os.environ.get("RWA_BENCH_POSTGRES_PORT") or free_port_any()))
+        except RwaError as exc:
+            print(f"  backfill into PostgreSQL: skipped ({exc})")
+        else:
+            try:
+                report_backfill("PostgreSQL", backfill(env, first, server.database("bench")))
+            finally:
+                server.stop()
 
         # Latency at one-second blocks.
         call(url, "evm_setAutomine", [False])

@@ -38,6 +38,9 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SAFE_SINGLETON = External("0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff")
 SAFE_PROXY_FACTORY = External("0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317")
 MULTISEND_CALL_ONLY = External("0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939")
+# The fallback handler that makes a Safe answer ERC-1271 (so a Safe can sign market orders); only its
+# presence is checked.
+SAFE_FALLBACK_HANDLER = External("0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99")
 
 #: Each live network: its Ape choice, Circle's USDC there (developers.circle.com, "USDC Contract
 #: Addresses"; a proxy, so only its presence is checked), the native currency and the timelock delay.
@@ -50,6 +53,10 @@ LIVE = {
     "base-sepolia": ("base:sepolia:node", "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "ETH", 3600),
 }
 
+#: Blocks after which a fan's payment counts as confirmed (`rwa history payments`): Ethereum's 12 (about
+#: two and a half minutes), and as long in time on the 2-second blocks of Polygon and Base.
+PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72, "base": 72, "base-sepolia": 72}
+
 #: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
 #: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
@@ -57,6 +64,7 @@ LIVE = {
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -78,6 +86,10 @@ def live_network(name: str) -> Network:
         # The guardian Safe pauses properties and vaults at once.
         "property_pauser": ref("GuardianSafe"),
         "guardian": ref("GuardianSafe"),
+        # Offering proceeds (and market fees) go here: the admins' Safe unless the team names another
+        # Safe; PropertyOfferingFactory refuses a treasury without code (a key).
+        "treasury": ref("Safe"),
+        "payment_confirmations": PAYMENT_CONFIRMATIONS[name],
         **team_params(name),
     }
     return Network(name=name, ape_choice=ape_choice, params=params, required=TEAM_PARAMS, currency=currency)
@@ -98,6 +110,8 @@ NETWORKS = {
             "athlete": "test:8",
             # A brand for local NIL deals (`rwa deal propose ... --account brand`, its default there).
             "brand": "test:9",
+            # A fan who tips and subscribes (`rwa vault tip ... --account fan`, its default there).
+            "fan": "test:7",
         },
         params={
             "timelock_delay": 0,
@@ -118,6 +132,8 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
+            # Where market fees (and offering proceeds) go: the admins' Safe locally; a Safe the team names live.
+            "treasury": ref("Safe"),
         },
     ),
     **{name: live_network(name) for name in LIVE},
@@ -163,7 +179,20 @@ CONTRACTS = (
     # the guardian Safe, with a lower threshold, holds the pauser roles and acts at once.
     safe("Safe", "safe_owners", "safe_threshold", 1),
     safe("GuardianSafe", "guardian_owners", "guardian_threshold", 2),
-    Contract("Timelock", args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS)),
+    # The guardian Safe may cancel what the admins' Safe scheduled: a veto while the delay runs, should
+    # the admins' keys be lost. The timelock administers itself, so the grant is its own act.
+    Contract(
+        "Timelock",
+        args=(param("timelock_delay"), [ref("Safe")], [ref("Safe")], ZERO_ADDRESS),
+        calls=(
+            Call(
+                "grantRole",
+                (role("CANCELLER_ROLE"), ref("GuardianSafe")),
+                check=Check("hasRole", (role("CANCELLER_ROLE"), ref("GuardianSafe"))),
+                by=ref("Timelock"),
+            ),
+        ),
+    ),
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,
@@ -254,6 +283,11 @@ PROPERTY_CONTRACTS = (
             *hand_over_to_timelock(),
         ),
     ),
+    # Primary offerings (issue 19): the implementation each offering is a clone of, and the factory
+    # that makes them (no owner: a property's admin or agents create its offerings), paying every
+    # offering's proceeds to the network's treasury.
+    Contract("PropertyOffering"),
+    Contract("PropertyOfferingFactory", args=(ref("PropertyOffering"), param("treasury"))),
 )
 
 
@@ -315,4 +349,27 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS, networks=NETWORKS)
+# Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
+# Last, so that adding it moved no earlier contract's address.
+FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
+
+# ---- secondary market (issue 20) ----
+# Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
+# timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
+# no address the deployer had made. The property tokens check every spender against
+# the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
+MARKET_CONTRACTS = (
+    # Makes a Safe answer ERC-1271, so that a Safe can sign orders (a Safe set up with it, or that sets it).
+    Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
+    Contract(
+        "PropertyMarket",
+        args=(param("stablecoin"), ref("ComplianceRegistry")),
+        proxy=ProxyKind.UUPS,
+        initializer="initialize",
+        init_args=(ref("Timelock"), param("treasury")),
+    ),
+)
+
+MANIFEST = Manifest(
+    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS + MARKET_CONTRACTS, networks=NETWORKS
+)

@@ -78,14 +78,22 @@ def funded(project, suite, admin, distributor):
     return admin
 
 
-def watch_once(rwa: Any, tmp_path: Path, start: int | None, *extra: str, expect: int | None = None) -> Any:
-    args = ["watch", "--once", "--db", str(tmp_path / "w.sqlite"), "--jsonl", str(tmp_path / "alerts.jsonl"), *extra]
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # slow: a PostgreSQL server
+def store(request: Any, tmp_path: Path) -> str:
+    """The watcher's store, each test run against both: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "w.sqlite")
+    return str(request.getfixturevalue("postgres").database())
+
+
+def watch_once(rwa: Any, tmp_path: Path, store: str, start: int | None, *extra: str, expect: int | None = None) -> Any:
+    args = ["watch", "--once", "--store", store, "--jsonl", str(tmp_path / "alerts.jsonl"), *extra]
     if start is not None:
         args += ["--from", str(start)]
     return rwa.run(*args, expect=expect)
 
 
-def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, chain, accounts, project, suite):
+def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, store, chain, accounts, project, suite):
     k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
@@ -110,7 +118,7 @@ def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, chain, accou
     k.safe.changeThreshold(3, sender=proposer)
     k.token_beacon.upgradeTo(k.token_beacon.implementation(), sender=k.admin)
 
-    result = watch_once(rwa, tmp_path, start, expect=3)
+    result = watch_once(rwa, tmp_path, store, start, expect=3)
     alerts = read_jsonl(tmp_path / "alerts.jsonl")
     assert rule_counts(alerts) == {
         # carol frozen, and alice's lost wallet frozen by its recovery
@@ -127,17 +135,17 @@ def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, chain, accou
     assert "[critical] property.Paused" in result.stdout  # the terminal sink
 
     # Run again: nothing new, nothing raised twice (exit 0), and history answers from the database.
-    watch_once(rwa, tmp_path, None, expect=0)
+    watch_once(rwa, tmp_path, store, None, expect=0)
     assert len(read_jsonl(tmp_path / "alerts.jsonl")) == len(alerts)
-    holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", store)["rows"]
     assert {h["wallet"]: h["balance"] for h in holders} == {k.alice2.address: "89", k.bob.address: "11"}
-    early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", str(tmp_path / "w.sqlite"))["rows"]
+    early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", store)["rows"]
     assert early == [{"wallet": k.alice.address, "balance": "100"}]
-    csv_text = rwa.run("history", "alerts", "--csv", "--db", str(tmp_path / "w.sqlite")).stdout
+    csv_text = rwa.run("history", "alerts", "--csv", "--db", store).stdout
     assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
 
 
-def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, chain, accounts, project, suite):
+def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, store, chain, accounts, project, suite):
     k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
     guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]
@@ -167,7 +175,7 @@ def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, chain, acc
     k.demo_vault.pause(sender=guardian)
     k.demo_vault.unpause(sender=k.admin)
 
-    watch_once(rwa, tmp_path, start, expect=3)
+    watch_once(rwa, tmp_path, store, start, expect=3)
     assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl")) == {
         "property.TokensFrozen": 1, "property.TokensUnfrozen": 1, "compliance.IdentityRegistryAdded": 1,
         "compliance.CountryAllowed": 1, "compliance.MaxBalanceSet": 1, "compliance.SupplyCapSet": 1,
@@ -176,12 +184,12 @@ def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, chain, acc
         "safe.ChangedGuard": 1, "safe.ChangedFallbackHandler": 1, "vault.DealDisputed": 1, "vault.Paused": 1,
         "vault.Unpaused": 1,
     }
-    deals = rwa.json("history", "deals", "DemoVault", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    deals = rwa.json("history", "deals", "DemoVault", "--db", store)["rows"]
     assert deals == [{"deal": deal, "brand": k.alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
 
 
 def test_history_answers_dividends_and_safe_proposals_from_the_database(
-    rwa, tmp_path, chain, accounts, project, suite,
+    rwa, tmp_path, store, chain, accounts, project, suite,
 ):
     k = Kit(project, suite, accounts)
     token, _, distributor = a_property(project, suite, accounts, chain)
@@ -193,8 +201,8 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
     proposal = rwa.json("vault", "pause", "demo-athlete", "--via", "guardian")
     rwa.run("safe", "sign", proposal["id"], "--account", "guardian1")
     rwa.run("safe", "execute", proposal["id"])
-    watch_once(rwa, tmp_path, start, expect=3)
-    db = ("--db", str(tmp_path / "w.sqlite"))
+    watch_once(rwa, tmp_path, store, start, expect=3)
+    db = ("--db", store)
     rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
     assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", k.alice.address)]
     assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
@@ -206,7 +214,7 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
 
 
 def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
-    rwa, tmp_path, chain, accounts, project, suite,
+    rwa, tmp_path, store, chain, accounts, project, suite,
 ):
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
@@ -217,7 +225,7 @@ def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
         "  - name: odd\n    event: Transfer\n    contract: PropertyToken\n    where: {amount: 1}\n    above: {from: 5}\n"
         "  - event: Paused\n    severity: loud\n"
     )
-    result = rwa.run("watch", "--once", "--db", str(tmp_path / "w.sqlite"), "--rules", str(bad), expect=2)
+    result = rwa.run("watch", "--once", "--db", store, "--rules", str(bad), expect=2)
     lines = result.stderr.strip().splitlines()
     assert lines == [
         "error: bad.yaml: rule 1 (big-mint): unknown contract 'NoSuchThing' (a recorded name, an address or a contract type)",
@@ -239,25 +247,25 @@ def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
     token.mint(k.alice, 10 * 10**18, sender=k.agent)
     token.mint(k.bob, 60 * 10**18, sender=k.agent)
     # --until: the first mint's block alone (under the threshold): nothing raised, exit 0; then the rest.
-    assert "up to block" in watch_once(rwa, tmp_path, start, "--rules", str(good), "--until", str(start), expect=0).stderr
+    assert "up to block" in watch_once(rwa, tmp_path, store, start, "--rules", str(good), "--until", str(start), expect=0).stderr
     assert not (tmp_path / "alerts.jsonl").exists()
-    watch_once(rwa, tmp_path, None, "--rules", str(good), expect=3)
+    watch_once(rwa, tmp_path, store, None, "--rules", str(good), expect=3)
     alerts = read_jsonl(tmp_path / "alerts.jsonl")
     assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {k.bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
 
 
-def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, chain, accounts, project, suite):
+def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, store, chain, accounts, project, suite):
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     start = chain.blocks.head.number + 1
     snapshot = chain.snapshot()
     token.pause(sender=k.agent)
     token.unpause(sender=k.admin)
-    watch_once(rwa, tmp_path, start, expect=3)
+    watch_once(rwa, tmp_path, store, start, expect=3)
     chain.restore(snapshot)
     token.setAddressFrozen(k.carol, True, sender=k.agent)
     chain.mine(3)
-    result = watch_once(rwa, tmp_path, None, expect=3)
+    result = watch_once(rwa, tmp_path, store, None, expect=3)
     assert "reorganisation: blocks after" in result.stderr and "2 alert(s) retracted" in result.stderr
     messages = read_jsonl(tmp_path / "alerts.jsonl")
     assert [(m["kind"], m["rule"]) for m in messages] == [
@@ -266,29 +274,29 @@ def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path,
         ("alert", "property.AddressFrozen"),
     ]
     assert messages[2]["id"] == messages[0]["id"]
-    alerts = rwa.json("history", "alerts", "--db", str(tmp_path / "w.sqlite"))["rows"]
+    alerts = rwa.json("history", "alerts", "--db", store)["rows"]
     assert sorted((a["rule"], a["retracted"]) for a in alerts) == [
         ("property.AddressFrozen", False), ("property.Paused", True), ("property.Unpaused", True),
     ]
 
 
-def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, chain, accounts, project, suite):
+def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, store, chain, accounts, project, suite):
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     receiver = Receiver()  # not started yet: nothing listens on its port
     start = chain.blocks.head.number + 1
     token.pause(sender=k.agent)
     token.unpause(sender=k.admin)
-    first = watch_once(rwa, tmp_path, start, "--webhook", receiver.url, "--quiet", expect=3)
+    first = watch_once(rwa, tmp_path, store, start, "--webhook", receiver.url, "--quiet", expect=3)
     assert f"webhook http://127.0.0.1:{receiver.port}/… unreachable at start" in first.stderr
     assert "2 message(s) waiting for a sink" in first.stderr
     receiver.start()
     try:
-        watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--quiet", expect=0)
+        watch_once(rwa, tmp_path, store, None, "--webhook", receiver.url, "--quiet", expect=0)
         slack = Receiver()
         slack.start()
         token.pause(sender=k.agent)
-        watch_once(rwa, tmp_path, None, "--webhook", receiver.url, "--webhook", "slack+" + slack.url, "--quiet", expect=3)
+        watch_once(rwa, tmp_path, store, None, "--webhook", receiver.url, "--webhook", "slack+" + slack.url, "--quiet", expect=3)
     finally:
         receiver.stop()
     assert [b["rule"] for b in receiver.bodies] == ["property.Paused", "property.Unpaused", "property.Paused"]
@@ -308,10 +316,10 @@ def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
     assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
 
 
-def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: Path, start: int) -> subprocess.Popen[str]:
+def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) -> subprocess.Popen[str]:
     """A watcher from ``start``: each restart goes back there and sees everything again, raising nothing twice."""
     process = subprocess.Popen(
-        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--db", str(db)],
+        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--store", db],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     assert process.stderr is not None
@@ -332,7 +340,7 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
         **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
         "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
     }
-    jsonl, db = tmp_path / "alerts.jsonl", tmp_path / "w.sqlite"
+    jsonl, db = tmp_path / "alerts.jsonl", str(tmp_path / "w.sqlite")  # on PostgreSQL: test_watch_standby.py
     start = chain.blocks.head.number + 1
     rng = random.Random(15)
     process = _spawn(env, project_paths.root, jsonl, db, start)
@@ -369,7 +377,7 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     final = subprocess.run(
-        [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--db", str(db)],
+        [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--store", db],
         cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
     )
     proxy.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rwa.core.errors import RwaError
-from rwa.watch.rules import BUILT_IN, FORCED, Decoder, Log, Subject, built_in_rules, describe, load_custom
+from rwa.watch.rules import BUILT_IN, FORCED, LARGE_PAYMENT, Decoder, Log, Subject, built_in_rules, describe, load_custom
 
 ADDRESS = "0x" + "ab" * 20
 SAMPLE = {"address": ADDRESS, "bool": True, "bytes32": "0x" + "00" * 32, "string": "x", "bytes": "0x"}
@@ -62,3 +62,23 @@ def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path)
     path.write_text("RULES = [\n")
     with pytest.raises(RwaError, match="cannot be read"):
         load_custom(path, subjects, decoder)
+
+
+def test_a_subscription_above_the_threshold_raises_an_alert(decoder):
+    from rwa.watch.rules import LARGE_SUBSCRIPTION
+
+    rules = built_in_rules()
+    small = log_of(decoder, "PropertyOffering", "Subscribed")
+    large = Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION + 1})
+    assert [r.name for r in rules if r.applies(small)] == []
+    assert [r.name for r in rules if r.applies(large)] == ["offering.LargeSubscription"]
+    assert not [r for r in rules if r.applies(Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION}))]
+@pytest.mark.parametrize("kind", ["NILVault", "NILMemberships"])
+def test_a_large_payment_raises_an_alert_and_a_small_one_does_not(decoder, kind):
+    rules = built_in_rules()
+    log = log_of(decoder, kind, "FanPaid")
+    assert [r.name for r in rules if r.applies(log)] == []
+    large = Log(log.subject, "FanPaid", 10, log.block_hash, log.tx, 0, {**log.args, "amount": LARGE_PAYMENT + 1})
+    fired = [r for r in rules if r.applies(large)]
+    assert [r.name for r in fired] == ["payments.large"]
+    assert "payment of 10000000001" in describe(fired[0], large, {})

@@ -25,13 +25,17 @@ COMMANDS = {
     "timelock": ("rwa.cli.safe", "timelock", "Operations waiting out the timelock's delay."),
     "property": ("rwa.cli.property", "property_group", "Tokenized properties (ERC-3643) and their agents' acts."),
     "dividends": ("rwa.cli.dividends", "dividends", "Rent dividends of a property, paid pro rata."),
-    "vault": ("rwa.cli.vault", "vault", "Athletes' vaults, one per athlete."),
+    "offering": ("rwa.cli.offering", "offering", "Primary offerings: investors buy a property's tokens."),
+    "treasury": ("rwa.cli.offering", "treasury", "The treasury Safe that offering proceeds go to."),
+    # rwa.cli.vault_fans adds fans' payments (tips, orders, plans, memberships) to rwa.cli.vault's group.
+    "vault": ("rwa.cli.vault_fans", "vault", "Athletes' vaults, one per athlete."),
     "deal": ("rwa.cli.deal", "deal", "NIL deals between brands and athletes, escrowed in vaults."),
     "split": ("rwa.cli.split", "split", "Revenue splits between payees."),
     "upgrade": ("rwa.cli.upgrade", "upgrade", "Check and upgrade a proxied contract (directly or by proposal)."),
     "verify": ("rwa.cli.verify", "verify", "Publish the deployed contracts' source on the network's explorer."),
     "watch": ("rwa.cli.watch", "watch", "Follow the chain and raise alerts on the events that matter."),
     "history": ("rwa.cli.history", "history", "What the watcher saw: holders, dividends, deals, Safe proposals."),
+    "market": ("rwa.cli.market", "market", "Signed orders for property tokens, settled in one transaction."),
 }
 
 

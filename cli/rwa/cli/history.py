@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +13,8 @@ from rich.table import Table
 from rwa.cli.context import json_option
 from rwa.cli.options import Group
 from rwa.cli.render import console, emit_json, print_table
+from rwa.cli.vault_fans import payments_command
+from rwa.cli.watch import store_option
 from rwa.core import project
 from rwa.core.project import LOCAL_NETWORK
 from rwa.watch.history import Answer, History
@@ -29,11 +30,11 @@ def common(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option("--network", "-n", default=LOCAL_NETWORK, show_default=True, help="Network of the manifest.")(function)
     function = json_option(function)
     function = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")(function)
-    return click.option("--db", "database", type=click.Path(path_type=Path, resolve_path=True), help="The database [default: <state dir>/watch/<network>.sqlite].")(function)
+    return store_option(function)
 
 
-def answer(network: str, database: Path | None, as_json: bool, as_csv: bool, ask: Callable[[History], Answer]) -> None:
-    book = History(database or database_path(project.paths(), network), network)
+def answer(network: str, store: str | None, as_json: bool, as_csv: bool, ask: Callable[[History], Answer]) -> None:
+    book = History(store, database_path(project.paths(), network), network)
     try:
         result = ask(book)
     finally:
@@ -62,37 +63,64 @@ def answer(network: str, database: Path | None, as_json: bool, as_csv: bool, ask
 @click.argument("reference")
 @click.option("--block", type=click.IntRange(min=0), help="At this block [default: the latest the watcher saw].")
 @common
-def holders(reference: str, block: int | None, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+def holders(reference: str, block: int | None, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """A property's holders and balances (REFERENCE: its id, like DEMO-1, its record name or address)."""
-    answer(network, database, as_json, as_csv, lambda book: book.holders(reference, block))
+    answer(network, store, as_json, as_csv, lambda book: book.holders(reference, block))
 
 
 @history.command()
 @click.argument("reference")
 @common
-def dividends(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+def dividends(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """A property's dividend deposits and claims."""
-    answer(network, database, as_json, as_csv, lambda book: book.dividends(reference))
+    answer(network, store, as_json, as_csv, lambda book: book.dividends(reference))
 
 
 @history.command()
 @click.argument("reference")
 @common
-def deals(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+def deals(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """A vault's deals and the state each is in (REFERENCE: its record name, like DemoVault, or address)."""
-    answer(network, database, as_json, as_csv, lambda book: book.deals(reference))
+    answer(network, store, as_json, as_csv, lambda book: book.deals(reference))
 
 
 @history.command()
 @click.argument("reference", default="Safe")
 @common
-def proposals(reference: str, network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+def proposals(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """A Safe's executed proposals (REFERENCE: Safe or GuardianSafe) [default: Safe]."""
-    answer(network, database, as_json, as_csv, lambda book: book.proposals(reference))
+    answer(network, store, as_json, as_csv, lambda book: book.proposals(reference))
+
+
+@history.command()
+@click.argument("reference")
+@common
+def trades(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """A property's trades on the market, and their volume and volume-weighted price."""
+    answer(network, store, as_json, as_csv, lambda book: book.trades(reference))
 
 
 @history.command()
 @common
-def alerts(network: str, as_json: bool, as_csv: bool, database: Path | None) -> None:
+def offerings(network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """Every offering created, its terms and how it ended."""
+    answer(network, store, as_json, as_csv, lambda book: book.offerings())
+
+
+@history.command()
+@click.argument("reference", metavar="OFFERING")
+@common
+def subscriptions(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """An offering's subscriptions and what became of each (OFFERING: its name, like DEMO1-0, or address)."""
+    answer(network, store, as_json, as_csv, lambda book: book.subscriptions(reference))
+
+
+@history.command()
+@common
+def alerts(network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """Every alert raised, retractions marked."""
-    answer(network, database, as_json, as_csv, lambda book: book.alerts())
+    answer(network, store, as_json, as_csv, lambda book: book.alerts())
+
+
+# Fans' payments to a vault, read from the chain (rwa.cli.vault_fans).
+payments = payments_command(history)

@@ -15,7 +15,7 @@ from rwa.cli.terminal import console as console
 from rwa.cli.terminal import emit_json as emit_json
 from rwa.deploy.records import recorded_contracts
 
-ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow", "external": "blue", "upgrade": "magenta"}
+ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow", "external": "blue", "upgrade": "magenta", "propose": "yellow"}
 
 
 def _plain(cell: RenderableType) -> str:

@@ -12,10 +12,18 @@ from rwa.cli.context import CommandContext, chain_command
 from rwa.cli.render import console
 from rwa.watch.service import Settings, open_watcher
 from rwa.watch.sinks import text_of
+from rwa.watch.store import STORE_ENV
 
 #: `rwa watch --once` exits with this when it raised an alert (for CI and cron).
 ALERTS_EXIT = 3
 STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+#: The watcher's store, for `rwa watch` and `rwa history` (--db is its older name).
+store_option = click.option(
+    "--store", "--db", "store", envvar=STORE_ENV, metavar="PATH|URL",
+    help=f"The store: a SQLite file, or postgresql://USER@HOST/DATABASE [env {STORE_ENV}; default: <state dir>/watch/<network>.sqlite].",
+)
 
 
 def show(message: dict[str, Any]) -> None:
@@ -38,23 +46,24 @@ def say(line: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No alerts on the terminal (the other sinks still get them).")
 @click.option("--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks at the chain.")
 @click.option("--span", type=click.IntRange(min=1), default=2000, show_default=True, help="Blocks per eth_getLogs range at most (halved when the node refuses).")
-@click.option("--db", "database", type=click.Path(path_type=Path, resolve_path=True), help="The database [default: <state dir>/watch/<network>.sqlite].")
+@store_option
+@click.option("--standby", is_flag=True, help="While another watcher leads this network on the store, wait and take over when it stops.")
 def watch(
     ctx: CommandContext, from_block: int | None, until: int | None, once: bool, confirmations: int | None,
     rules_file: Path | None, jsonl: Path | None, webhooks: tuple[str, ...], quiet: bool, poll: float, span: int,
-    database: Path | None,
+    store: str | None, standby: bool,
 ) -> None:
     """Follow the chain and raise an alert for each event that matters: timelock operations, roles,
     ownership and upgrades, Safe owners and failures, pauses, freezes, forced transfers, compliance
     and sanctions changes, deal disputes (and your own --rules). Killed and restarted, it resumes
     where it was and raises each alert once."""
-    settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, database)
+    settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, store, standby)
     with ctx.target() as target:
         watcher = open_watcher(target, settings, show, say)
         try:
             say(
                 f"watching {target.network.name}: {len(watcher.subjects)} contracts, {len(watcher.rules)} rules, "
-                f"{watcher.confirmations} confirmation(s); database {watcher.store.path}"
+                f"{watcher.confirmations} confirmation(s); store {watcher.store.where}"
             )
             raised = watcher.run(once, until, poll, from_block)
             cursor = watcher.store.cursor

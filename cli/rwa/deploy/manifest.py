@@ -116,6 +116,9 @@ class Call:
     check: Check
     target: str | None = None  # another entry; default: the entry that declares the call
     networks: frozenset[str] | None = None  # None: every network the entry is on
+    # Who must make the call: None, the deployer; ref("Timelock") for the timelock's own roles (sent
+    # as the timelock on local chains; on live networks the plan gives the proposal to write).
+    by: Any = None
 
     def __post_init__(self) -> None:
         if isinstance(self.networks, (list, set, tuple)):
@@ -259,6 +262,7 @@ def entry_values(contract: Contract) -> Iterator[Any]:
         yield from call.args
         yield from call.check.args
         yield call.check.expect
+        yield call.by
 
 
 def direct_dependencies(contract: Contract, network: Network) -> set[str]:

@@ -30,7 +30,7 @@ REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
 REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
 #: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
-CREATED_SECTIONS = ("properties", "vaults")
+CREATED_SECTIONS = ("properties", "vaults", "offerings")
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 

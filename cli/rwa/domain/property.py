@@ -652,6 +652,12 @@ class Token:
         return receipt.hash if receipt else PROPOSED
 
     def _explain(self, message: str) -> str:
+        if "ModuleNeedsEmptyToken(" in message:  # a holder-counting module on a token whose holders are not counted
+            return (
+                f"{message}: {self.prop.symbol} has supply and its compliance does not count its holders; resync it "
+                f"first (ModularCompliance.resync(staleInvestors, wallets) on {self.prop.compliance}, by its owner), "
+                "then enable the module"
+            )
         return actions.explain_refusal(self.target, message, self.contract)
 
     def propose(self, title: str) -> dict[str, Any] | None:

@@ -10,9 +10,10 @@ Fixtures (session-wide unless noted):
 - the deployment: ``suite`` (its record), ``suite_transactions``, ``deploy_target``,
   ``suite_manifest``, ``project_paths``, ``compiled``;
 - contracts of the suite: ``registry``, ``timelock``, ``stablecoin``, ``safe`` and
-  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``,
+  ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``, ``offering_factory``,
   ``token_beacon`` (per test), ``vault_factory``, ``vault_beacon``, ``contract_nft``,
-  ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1) and ``demo_vault``;
+  ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1), ``demo_vault``,
+  ``market`` and ``listed_market`` (the PropertyMarket, registered in the registry);
 - accounts: ``deployer``, ``attestor``, ``sanctions_officer``, ``outsider``, ``agent``, ``alice``,
   ``bob``, ``carol``, ``alice2``, ``stranger`` (per test), ``operator``, and the impersonated
   ``admin`` (the timelock) and ``guardian`` (the guardian Safe);
@@ -20,7 +21,8 @@ Fixtures (session-wide unless noted):
   ``created``, ``token``, ``compliance``, ``distributor``, ``funded`` (per test: the admin holds
   and has approved stablecoin);
 - `rwa` itself: ``rwa`` (per test: commands in this process against the session's chain) and ``cli``
-  (per module: the installed ``rwa`` as real processes, on a private chain of their own).
+  (per module: the installed ``rwa`` as real processes, on a private chain of their own);
+- ``postgres``: a PostgreSQL server of the session (rwa.testing.postgres), started when first asked for.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ from rwa.deploy import manifest, session
 from rwa.deploy.context import Target
 from rwa.deploy.engine import apply_deployment
 from rwa.testing import environment
+from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
+from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -233,6 +236,12 @@ def factory(project: Any, suite: dict[str, Any]) -> Any:
     return _at(project, suite, "PropertyTokenFactory")
 
 
+@pytest.fixture(scope="session")
+def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
+    """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
+    return _at(project, suite, "PropertyOfferingFactory")
+
+
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
 def token_beacon(project: Any, suite: dict[str, Any]) -> Any:
     return project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
@@ -270,9 +279,28 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
+def memberships(project: Any, suite: dict[str, Any]) -> Any:
+    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    return _at(project, suite, "NILMemberships")
+
+
+@pytest.fixture(scope="session")
 def demo_vault(project: Any, suite: dict[str, Any]) -> Any:
     """The manifest's vault of the athlete `demo-athlete` (the manifest's `athlete` account)."""
     return _at(project, suite, "DemoVault")
+
+
+@pytest.fixture(scope="session")
+def market(project: Any, suite: dict[str, Any]) -> Any:
+    """The PropertyMarket (as deployed: not yet registered in the registry; see ``listed_market``)."""
+    return _at(project, suite, "PropertyMarket")
+
+
+@pytest.fixture(scope="session")
+def listed_market(market: Any, registry: Any, attestor: Any, expiry: int) -> Any:
+    """The PropertyMarket, registered in the registry: property tokens verify every spender, the market too."""
+    registry.register(market, (MARKET_INVESTOR_ID, US, KYC_AML, expiry), sender=attestor)
+    return market
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -480,3 +508,11 @@ def cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     runner.run("node", "start")
     yield runner
     runner.run("node", "stop", expect=None)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for the session on TEST_PORT + 80; ``postgres.database()`` gives a fresh database's URL."""
+    running = postgres_server.start()
+    yield running
+    running.stop()

@@ -14,20 +14,8 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.errors import RwaError
-from rwa.watch.store import Store
-
-#: A deal's state after each of its events.
-DEAL_STATES = {
-    "DealProposed": "proposed",
-    "DealAccepted": "accepted",
-    "DealFunded": "funded",
-    "DealDelivered": "delivered",
-    "DealDisputed": "disputed",
-    "DealReleased": "released",
-    "DealSettled": "settled",
-    "DealRefunded": "refunded",
-    "DealCancelled": "cancelled",
-}
+from rwa.watch.schema import DEAL_STATES
+from rwa.watch.store import MissingStore, open_store
 
 
 @dataclass(frozen=True)
@@ -43,10 +31,20 @@ class Answer:
 
 
 class History:
-    def __init__(self, path: Path, network: str):
-        if not path.is_file():
-            raise RwaError(f"no watcher database for {network} ({path}): run `rwa watch --network {network}` first")
-        self.store = Store(path)
+    def __init__(self, store: str | None, default: Path, network: str):
+        try:
+            self.store = open_store(store, default, create=False)
+        except MissingStore as missing:
+            raise RwaError(f"no watcher database for {network} ({missing}): run `rwa watch --network {network}` first") from None
+        try:
+            claimed = self.store.identity()["network"]
+            if claimed is None:
+                raise RwaError(f"no watcher data for {network} in {self.store.where}: run `rwa watch --network {network}` first")
+            if claimed != network:
+                raise RwaError(f"{self.store.where} holds the watcher data of network {claimed}, not {network}: pass --network {claimed} or another --store")
+        except BaseException:
+            self.store.close()
+            raise
         self.cursor = self.store.cursor
         self.contracts = self.store.contracts()
 
@@ -74,9 +72,8 @@ class History:
     def known(self) -> list[dict[str, Any]]:
         """The contracts the database has seen events of, with the discovered ones' facts."""
         by_address = {c["address"]: c for c in self.contracts}
-        rows = self.store.db.execute("SELECT DISTINCT address FROM events").fetchall()
         labels = {a: dict(c) for a, c in by_address.items()}
-        for (address,) in rows:
+        for address in self.store.event_addresses():
             labels.setdefault(address, {"address": address, "label": address, "kind": "?", "property_id": None, "decimals": None, "parent": None})
         return list(labels.values())
 
@@ -149,6 +146,92 @@ class History:
                 "transaction": event.tx,
             })
         return Answer(f"{safe['label']}: executed proposals", ("block", "safeTxHash", "outcome", "to", "selector", "transaction"), rows)
+
+    def offerings(self) -> Answer:
+        """Every offering the factory made, with its terms and how it ended."""
+        factories = [c["address"] for c in self.contracts if c["kind"] == "PropertyOfferingFactory"]
+        ends: dict[str, tuple[str, int]] = {}
+        offerings = [c["address"] for c in self.contracts if c["kind"] == "PropertyOffering"]
+        for event in self.store.events(offerings, ["OfferingClosed", "OfferingCancelled"]):
+            state = "cancelled" if event.name == "OfferingCancelled" else ("closed" if int(event.args["status"]) == 1 else "failed")
+            ends[event.address] = (state, event.block)
+        rows = []
+        for event in self.store.events(factories, ["OfferingCreated"]):
+            terms = event.args["terms"]
+            offering = event.args["offering"]
+            state, since = ends.get(offering, ("open", event.block))
+            rows.append({
+                "block": event.block,
+                "offering": offering,
+                "property": event.args["property"],
+                "creator": event.args["creator"],
+                "price": str(terms["price"] if isinstance(terms, dict) else terms[3]),
+                "hardCap": str(terms["hardCap"] if isinstance(terms, dict) else terms[5]),
+                "state": state,
+                "since": since,
+            })
+        columns = ("block", "offering", "property", "creator", "price", "hardCap", "state", "since")
+        return Answer("offerings (price in stablecoin base units per token, cap in token base units)", columns, rows)
+
+    def subscriptions(self, reference: str) -> Answer:
+        """An offering's subscriptions and what became of them: accepted, rejected, claimed, refunded."""
+        offering = self.find(reference, ("PropertyOffering",), "offering")
+        rows = []
+        names = ["Subscribed", "Accepted", "Rejected", "Claimed", "Refunded"]
+        for event in self.store.events([offering["address"]], names):
+            args = event.args
+            if event.name == "Subscribed":
+                kind = "minted" if args["minted"] else ("requested" if args["pending"] else "escrowed")
+            else:
+                kind = event.name.lower()
+            rows.append({
+                "block": event.block,
+                "event": kind,
+                "wallet": args["wallet"],
+                "tokens": str(args["tokens"]) if "tokens" in args else None,
+                "paid": str(args.get("paid", args.get("amount"))) if ("paid" in args or "amount" in args) else None,
+                "transaction": event.tx,
+            })
+        columns = ("block", "event", "wallet", "tokens", "paid", "transaction")
+        return Answer(f"{offering['label']}: subscriptions (base units)", columns, rows)
+
+    def treasury_inflows(self) -> Answer:
+        """What offerings paid the treasury: immediate subscriptions, and escrow sent at acceptance or close."""
+        offerings = [c["address"] for c in self.contracts if c["kind"] == "PropertyOffering"]
+        labels = {c["address"]: c["label"] for c in self.contracts}
+        rows = []
+        for event in self.store.events(offerings, ["Subscribed", "ProceedsSent"]):
+            if event.name == "Subscribed" and not event.args["minted"]:
+                continue
+            amount = event.args["paid"] if event.name == "Subscribed" else event.args["amount"]
+            kind = "subscription" if event.name == "Subscribed" else "escrow"
+            rows.append({"block": event.block, "offering": labels.get(event.address, event.address), "kind": kind,
+                         "amount": str(amount), "transaction": event.tx})  # fmt: skip
+        return Answer("treasury inflows (stablecoin base units)", ("block", "offering", "kind", "amount", "transaction"), rows)
+
+    def trades(self, reference: str) -> Answer:
+        """A property's trades on the market, each with its price, and the total volume and its
+        volume-weighted price (stablecoin base units per whole token)."""
+        token = self.find(reference, ("PropertyToken",), "property")
+        markets = [c["address"] for c in self.known() if c["kind"] == "PropertyMarket"]
+        decimals = token.get("decimals")
+        rows: list[dict[str, Any]] = []
+        volume = paid = 0
+        for event in self.store.events(markets, ["TradeExecuted"]):
+            if str(event.args["property"]).lower() != str(token["address"]).lower():
+                continue
+            amount, price = int(event.args["amount"]), int(event.args["price"])
+            volume += amount
+            paid += amount * price
+            rows.append({
+                "block": event.block, "seller": event.args["seller"], "buyer": event.args["buyer"],
+                "amount": _units(amount, decimals), "price": str(price), "fee": str(event.args["fee"]),
+                "transaction": event.tx,
+            })  # fmt: skip
+        if rows:
+            rows.append({"block": "total", "amount": _units(volume, decimals), "price": f"{paid // volume} (vwap)"})
+        columns = ("block", "seller", "buyer", "amount", "price", "fee", "transaction")
+        return Answer(f"{token['label']}: trades (price and fee in stablecoin base units)", columns, rows)
 
     def alerts(self) -> Answer:
         rows = [

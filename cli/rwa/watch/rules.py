@@ -34,6 +34,7 @@ FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
         (("token", "PropertyToken", "token"), ("compliance", "ModularCompliance", "compliance"), ("distributor", "DividendDistributor", "distributor")),
     ),
     "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
+    "PropertyOfferingFactory": ("OfferingCreated", (("offering", "PropertyOffering", "offering"),)),
 }
 #: A property token's functions whose Transfer events are forced transfers.
 FORCED_TRANSFER_FUNCTIONS = ("forcedTransfer", "batchForcedTransfer")
@@ -89,8 +90,23 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
+        ("offering", "OfferingCreated", ("PropertyOfferingFactory",), "info"),
+        ("offering", "OfferingClosed", ("PropertyOffering",), "info"),
+        ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
+        ("payments", "OrderRefunded", ("NILVault",), "warning"),
+        ("payments", "AmlThresholdSet", ("NILVault",), "warning"),
+        # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
+        ("market", "TradeExecuted", ("PropertyMarket",), "info"),
+        ("market", "FeeSet", ("PropertyMarket",), "warning"),
+        ("market", "ApproverSet", ("PropertyMarket",), "warning"),
+        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
+#: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
+LARGE_SUBSCRIPTION = 100_000 * 10**6
+#: A fan's payment above this many of the token's smallest units raises `payments.large` (10,000 of a
+#: 6-decimal stablecoin; a team wanting another threshold writes a custom rule with `above`).
+LARGE_PAYMENT = 10_000 * 10**6
 #: The synthetic event a forced transfer raises: a Transfer whose transaction called forcedTransfer.
 FORCED = "ForcedTransfer"
 
@@ -147,7 +163,11 @@ class Rule:
 
 
 def built_in_rules() -> list[Rule]:
-    return [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+    rules = [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
+    large = Rule("offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}),
+                 above={"paid": LARGE_SUBSCRIPTION})  # fmt: skip
+    payers = frozenset({"NILVault", "NILMemberships"})
+    return [*rules, large, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT})]
 
 
 def _same(value: Any, wanted: Any) -> bool:
@@ -460,7 +480,10 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
         FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
+        "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
+        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
         "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} to {_duration(int(args.get('newDuration', 0)))}",

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rwa.core.errors import RwaError
 from rwa.deploy.context import Target
+from rwa.deploy.records import now as records_now
 from rwa.watch import rules as rules_module
 from rwa.watch.sinks import Delivery, JsonLinesSink, TerminalSink, webhooks_from
-from rwa.watch.store import Store
+from rwa.watch.store import Store, open_store
 from rwa.watch.watcher import DEFAULT_SPAN, LIVE_CONFIRMATIONS, LOCAL_CONFIRMATIONS, Watcher, database_path
+
+#: How often a standby tries for the lead: the bound on a takeover after the leader's lock is let go.
+LEAD_POLL_SECONDS = 0.25
+#: How long a watcher that is not a standby tries for the lead before refusing (a leader killed a
+#: moment ago may still hold it).
+LEAD_GRACE_SECONDS = 3.0
 
 
 @dataclass
@@ -26,7 +37,10 @@ class Settings:
     terminal: bool = True
     poll: float = 1.0
     span: int = DEFAULT_SPAN
-    database: Path | None = None
+    #: The store: a PostgreSQL URL, or a SQLite file (None: the network's file under the state dir).
+    store: str | None = None
+    #: Wait as a standby while another watcher leads this network on the store, and take over when it stops.
+    standby: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,11 +57,16 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
     """A watcher ready to run: every refusal (another chain's database, a bad rules file, a bad
     webhook URL) comes before anything is fetched."""
     hooks = webhooks_from(settings.webhooks)
+    if settings.once and settings.from_block is not None and settings.from_block > (head := target.chain.head()):
+        raise RwaError(
+            f"--from {settings.from_block} is beyond the chain's head (block {head}): --once reads up to the head; "
+            f"pass a block up to {head}, or follow without --once"
+        )
     sinks: list[Any] = [TerminalSink(show)] if settings.terminal else []
     if settings.jsonl is not None:
         sinks.append(JsonLinesSink(settings.jsonl))
     sinks.extend(hooks)
-    store = Store(settings.database or database_path(target.paths, target.network.name))
+    store = open_store(settings.store, database_path(target.paths, target.network.name))
     try:
         store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
         confirmations = settings.confirmations
@@ -58,6 +77,9 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
         if settings.rules_file is not None:
             rules += rules_module.load_custom(settings.rules_file, watcher.subjects.values(), watcher.decoder, [r.name for r in rules])
         watcher.rules = rules
+        # Ready before it leads: a standby that takes over only reloads what the leader discovered.
+        lead(store, target.network.name, settings.standby, say)
+        watcher.reload()
     except BaseException:
         store.close()
         raise
@@ -66,3 +88,26 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
         if reason is not None:
             say(f"webhook {hook.label} unreachable at start ({reason}): alerts are kept and retried until it answers")
     return watcher
+
+
+def lead(store: Store, network: str, standby: bool, say: Callable[[str], None]) -> None:
+    """Take the lead of the store's watchers of ``network``. While another holds it: wait as its
+    standby (``standby``), taking over within ``LEAD_POLL_SECONDS`` of its end (a process killed
+    outright ends its lock at once; a vanished host's, within the server's keepalive), or refuse in one
+    line, after a grace for a leader that has just died."""
+    me = f"pid {os.getpid()} on {socket.gethostname()}"
+    grace = time.monotonic() + LEAD_GRACE_SECONDS
+    waiting_since: float | None = None
+    while not store.try_lead(network, f"{me} since {records_now()}"):
+        leader = store.meta("leader") or "another watcher"
+        if not standby and time.monotonic() > grace:
+            raise RwaError(
+                f"{leader} already leads the watcher of {network} on {store.where}: stop it, or pass --standby to "
+                "wait as its standby"
+            )
+        if standby and waiting_since is None:
+            waiting_since = time.monotonic()
+            say(f"standby: {leader} leads the watcher of {network} on {store.where}; taking over when it stops")
+        time.sleep(LEAD_POLL_SECONDS)
+    if waiting_since is not None:
+        say(f"took the lead of {network} after {time.monotonic() - waiting_since:.1f}s as standby")

@@ -2,8 +2,9 @@
 
 Every message (an alert, or the retraction of one a reorganisation undid) is queued in the
 database when it is raised; each sink is handed the messages it has not been delivered, oldest
-first, and a message counts as delivered once the sink took it. A sink that fails is retried with
-backoff (1 s doubling to a minute) and its messages wait in the database, across restarts. Each
+first, and a message counts as delivered once the sink took it. A delivery that fails is retried
+with backoff of its own (0.5 s doubling to a minute while it keeps failing; the next healthy request
+resets it) and the messages behind it wait in the database, in order, across restarts. Each
 message carries its alert ``id``; the JSON-lines sink skips ids already in its file, and webhooks
 send it as ``Idempotency-Key`` so a receiver drops the rare repeat (a kill between sending and
 recording it).
@@ -30,8 +31,10 @@ from rwa.watch.store import Store
 #: Webhook URLs from the environment (space- or comma-separated), added to any --webhook.
 WEBHOOKS_ENV = "RWA_WATCH_WEBHOOKS"
 STYLES = ("json", "slack", "discord")
-FIRST_RETRY_SECONDS = 1.0
+FIRST_RETRY_SECONDS = 0.5
 LAST_RETRY_SECONDS = 60.0
+#: Failures in a row of a sink's next message before it is reported down (a flaky one is not).
+DOWN_AFTER_FAILURES = 3
 
 
 class Sink(Protocol):
@@ -63,22 +66,28 @@ class JsonLinesSink:
     """Appends one JSON object per message; an id (and kind) already in the file is not written again."""
 
     path: Path
-    written: set[tuple[str, str]] = field(default_factory=set)
+    written: set[tuple[str, str]] | None = None  # read at the first send (a standby's file moved on meanwhile)
 
     def __post_init__(self) -> None:
         self.key = f"jsonl:{self.path.resolve()}"
         self.label = str(self.path)
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    item = json.loads(line)
-                    self.written.add((str(item["id"]), str(item.get("kind", "alert"))))
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut short by a kill: the message is written again below it
+
+    def _written(self) -> set[tuple[str, str]]:
+        if self.written is None:
+            self.written = set()
+            if self.path.is_file():
+                for line in self.path.read_text(encoding="utf-8").splitlines():
+                    try:
+                        item = json.loads(line)
+                        self.written.add((str(item["id"]), str(item.get("kind", "alert"))))
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a kill: the message is written again below it
+        return self.written
 
     def send(self, message: dict[str, Any]) -> None:
         mark = (str(message["id"]), str(message.get("kind", "alert")))
-        if mark in self.written:
+        written = self._written()
+        if mark in written:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+", encoding="utf-8") as handle:
@@ -90,7 +99,7 @@ class JsonLinesSink:
             handle.write(json.dumps(message, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        self.written.add(mark)
+        written.add(mark)
 
 
 @dataclass
@@ -161,46 +170,42 @@ def webhooks_from(options: Sequence[str]) -> list[WebhookSink]:
 
 @dataclass
 class Delivery:
-    """Hands each sink what it has not been delivered, retrying a failing sink with backoff."""
+    """Hands each sink what it has not been delivered, in order, retrying a failing delivery with
+    backoff of its own."""
 
     store: Store
     sinks: list[Any]
     say: Callable[[str], None]
     retry_at: dict[str, float] = field(default_factory=dict)
-    delay: dict[str, float] = field(default_factory=dict)
+    #: Per sink: how many times in a row its next message failed (its backoff); a healthy request clears it.
+    failures: dict[str, int] = field(default_factory=dict)
 
     def deliver(self) -> int:
         """Deliver what is due; the number of messages delivered."""
-        count = 0
-        for sink in self.sinks:
-            if time.monotonic() < self.retry_at.get(sink.key, 0.0):
-                continue
-            delivered = self._deliver(sink)
-            if delivered is None:
-                continue
-            count += delivered
-            if sink.key in self.delay:
-                self.say(f"sink {sink.label} is back: delivered what waited")
-                self.delay.pop(sink.key, None)
-                self.retry_at.pop(sink.key, None)
-        return count
+        return sum(self._deliver(sink) for sink in self.sinks if time.monotonic() >= self.retry_at.get(sink.key, 0.0))
 
-    def _deliver(self, sink: Any) -> int | None:
-        """What one sink is due, in order; None when it failed (retried later, with backoff)."""
+    def _deliver(self, sink: Any) -> int:
+        """What one sink is due, in order, until a request fails: that delivery is tried again after
+        its own wait (0.5 s, doubling to a minute while it keeps failing), and the first request that
+        succeeds resets the wait, so one failure among healthy requests costs half a second, not
+        the whole backlog's backoff."""
         count = 0
         while batch := self.store.pending(sink.key):
             for seq, message in batch:
                 try:
                     sink.send(message)
                 except (OSError, urllib.error.URLError, ValueError) as exc:
-                    wait = min(LAST_RETRY_SECONDS, self.delay.get(sink.key, FIRST_RETRY_SECONDS / 2) * 2)
-                    if sink.key not in self.delay:
+                    failures = self.failures.get(sink.key, 0) + 1
+                    self.failures[sink.key] = failures
+                    self.retry_at[sink.key] = time.monotonic() + min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
+                    if failures == DOWN_AFTER_FAILURES:
                         self.say(f"sink {sink.label} is down ({describe(exc)}): alerts are kept and retried")
-                    self.delay[sink.key] = wait
-                    self.retry_at[sink.key] = time.monotonic() + wait
-                    return None
+                    return count
                 self.store.mark_delivered(sink.key, [seq])
                 count += 1
+                if self.failures.pop(sink.key, 0) >= DOWN_AFTER_FAILURES:
+                    self.say(f"sink {sink.label} is back: delivering what waited")
+                self.retry_at.pop(sink.key, None)
         return count
 
     def waiting(self) -> int:

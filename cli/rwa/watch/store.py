@@ -1,52 +1,208 @@
-"""The watcher's database: one SQLite file per network under the state dir.
+"""The watcher's database: a SQLite file per network under the state dir (the default, nothing
+to install), or a PostgreSQL database (``--store postgresql://…``).
 
 It holds the cursor (the last block fully processed), the hashes of recent processed blocks (to
 detect reorganisations), every event of the watched contracts, the contracts discovered from
 factories, the alerts raised and retracted, and what each sink has been delivered. Everything a
 block changes is written in one transaction with the cursor's advance, so a watcher killed at any
-moment resumes at a block boundary: nothing is raised twice, nothing is lost.
+moment resumes at a block boundary: nothing is raised twice, nothing is lost. Both stores run the
+same statements (written with ``?`` marks and the upserts both understand); the schema and its
+versions are in :mod:`rwa.watch.schema`.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
+from rwa.core.atomic import unwritable
 from rwa.core.errors import RwaError
+from rwa.watch import schema
 
-SCHEMA_VERSION = "1"
 #: Block hashes kept behind the cursor: a reorganisation deeper than this is not undone.
 KEPT_BLOCKS = 512
+#: Where a store's URL may come from instead of --store.
+STORE_ENV = "RWA_WATCH_STORE"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: Taken (for its transaction) by whoever migrates a PostgreSQL store: two watchers starting at once
+#: do not both create the tables.
+MIGRATION_LOCK = 0x72776177  # "rwaw"
+CLIENT_KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+SERVER_KEEPALIVES = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 2, "tcp_keepalives_count": 3}
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS contracts (
-    address TEXT PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT,
-    property_id TEXT, block INTEGER, decimals INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-    block INTEGER NOT NULL, log_index INTEGER NOT NULL, block_hash TEXT NOT NULL, tx TEXT NOT NULL,
-    address TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (block, log_index)
-);
-CREATE INDEX IF NOT EXISTS events_by_address ON events (address, name, block);
-CREATE TABLE IF NOT EXISTS alerts (
-    id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, block INTEGER NOT NULL,
-    log_index INTEGER NOT NULL, tx TEXT NOT NULL, address TEXT NOT NULL, contract TEXT NOT NULL,
-    event TEXT NOT NULL, message TEXT NOT NULL, args TEXT NOT NULL, raised_at TEXT NOT NULL,
-    retracted INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
-    UNIQUE (alert_id, kind)
-);
-CREATE TABLE IF NOT EXISTS delivered (sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, seq));
-"""
+
+class Db(Protocol):
+    """What the store's statements run on: a SQLite connection, or a PostgreSQL one behind ``?`` marks."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+
+
+class SqliteBackend:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path):
+        self.where = str(path)
+        self.lock: IO[str] | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except OSError as exc:
+            raise unwritable(path, exc, "open the watch database") from None
+        except sqlite3.Error as exc:
+            raise RwaError(f"cannot open the watch database {path}: {exc}") from None
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self.db.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Db]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def tables(self) -> set[str]:
+        return {str(name) for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def lock_for_migration(self, db: Db) -> None:
+        pass  # BEGIN IMMEDIATE holds the file's write lock already
+
+    def try_lead(self, network: str) -> bool:
+        """Take the lead of the file's watchers (an exclusive lock on ``<file>.lock``, let go when
+        the process ends, however it ends); False while another watcher holds it."""
+        if self.lock is None:
+            self.lock = open(self.where + ".lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.db.close()
+        if self.lock is not None:
+            self.lock.close()
+
+
+class PostgresBackend:
+    """A PostgreSQL database through psycopg 3 (imported only here: `rwa --help` stays instant)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        self.where = redacted(url)
+        try:
+            import psycopg
+        except ImportError:
+            raise RwaError("a PostgreSQL store needs the psycopg driver: pip install 'psycopg[binary]'") from None
+        self.errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+        try:
+            self.db = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="rwa watch", **CLIENT_KEEPALIVES)
+            # The server drops the session of a leader whose host vanished (and with it the lead) within
+            # idle + interval x count seconds; a killed process's session ends at once.
+            for setting, value in SERVER_KEEPALIVES.items():
+                self.db.execute(f"SET {setting} = {value}")
+        except (psycopg.Error, ValueError) as exc:
+            raise RwaError(f"cannot open the PostgreSQL store {self.where}: {first_line(exc)}") from None
+
+    def _failed(self, exc: BaseException) -> RwaError:
+        return RwaError(f"the PostgreSQL store {self.where} failed: {first_line(exc)}")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.db.execute(sql.replace("?", "%s"), params or None)
+        except self.errors as exc:
+            raise self._failed(exc) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        try:
+            with self.db.cursor() as cursor:
+                cursor.executemany(sql.replace("?", "%s"), rows)
+        except self.errors as exc:
+            raise self._failed(exc) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Db]:
+        try:
+            with self.db.transaction():
+                yield self
+        except self.errors as exc:
+            raise self._failed(exc) from None
+
+    def tables(self) -> set[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {str(name) for (name,) in rows}
+
+    def lock_for_migration(self, db: Db) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+
+    def try_lead(self, network: str) -> bool:
+        """Take the lead of the database's watchers of ``network`` (a session advisory lock, let go
+        when this connection ends); False while another watcher holds it."""
+        key = int.from_bytes(hashlib.sha256(f"rwa watch {network}".encode()).digest()[:8], "big", signed=True)
+        return bool(self.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+Backend = SqliteBackend | PostgresBackend
+
+
+def first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def redacted(url: str) -> str:
+    """A store URL as it may be shown: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
+
+
+def is_url(spec: str) -> bool:
+    return "://" in spec
+
+
+def open_store(spec: str | None, default: Path, create: bool = True) -> Store:
+    """The store ``spec`` names (a PostgreSQL URL, a ``sqlite:///`` URL or a file path; None: ``default``).
+    ``create`` False: one that does not exist yet is not made (None is returned)."""
+    if spec is not None and is_url(spec):
+        scheme = spec.split("://", 1)[0].lower()
+        if scheme in POSTGRES_SCHEMES:
+            return Store(PostgresBackend(spec))
+        if scheme != "sqlite":
+            raise RwaError(f"store {redacted(spec)!r}: a file path, sqlite:///PATH or postgresql://USER@HOST/DATABASE")
+        spec = spec.split("://", 1)[1]
+    path = Path(spec).expanduser().resolve() if spec else default
+    if not create and not path.is_file():
+        raise MissingStore(str(path))
+    return Store(SqliteBackend(path))
+
+
+class MissingStore(RwaError):
+    """No store there yet (for a reader, which does not make one)."""
 
 
 @dataclass(frozen=True)
@@ -63,48 +219,76 @@ class StoredEvent:
 class Store:
     """The database of one network's watcher."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.where = backend.where
+        self.db: Db = backend
+        try:
+            version = self.version()
+            if version > schema.SCHEMA_VERSION:
+                raise RwaError(
+                    f"{self.where} was written by a newer rwa (schema version {version}; this one knows up to "
+                    f"{schema.SCHEMA_VERSION}): upgrade rwa, or pass another --store"
+                )
+        except BaseException:
+            backend.close()
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        self.backend.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Any:
         """One atomic step: everything in it is written, or (killed, failed) none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return self.backend.transaction()
 
-    # --- identity ----------------------------------------------------------------------------
+    # --- identity and version ---------------------------------------------------------------------
+
+    def version(self) -> int:
+        """The schema version the database is at (0: nothing made yet)."""
+        if "meta" not in self.backend.tables():
+            return 0
+        value = self.meta("schema")
+        return int(value) if value is not None else 0
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def identity(self) -> dict[str, str | None]:
+        """The network, chain id and genesis hash the database was claimed for (None each: not yet)."""
+        if "meta" not in self.backend.tables():
+            return {"network": None, "chainId": None, "genesisHash": None}
+        return {key: self.meta(key) for key in ("network", "chainId", "genesisHash")}
+
     def claim(self, network: str, chain_id: int, genesis_hash: str) -> None:
-        """Mark a new database as this network's, or refuse one written for another network or chain."""
-        found = {key: self.meta(key) for key in ("network", "chainId", "genesisHash")}
+        """Mark a new database as this network's (migrating an older one to the current schema), or
+        refuse one written for another network or chain."""
+        found = self.identity()
         wanted = {"network": network, "chainId": str(chain_id), "genesisHash": genesis_hash.lower()}
-        if found["network"] is None:
-            with self.transaction() as db:
-                db.executemany("INSERT INTO meta VALUES (?, ?)", [*wanted.items(), ("schema", SCHEMA_VERSION)])
-            return
-        if found != wanted:
+        if found["network"] is not None and found != wanted:
             raise RwaError(
-                f"{self.path} belongs to network {found['network']} (chain {found['chainId']}, genesis "
+                f"{self.where} belongs to network {found['network']} (chain {found['chainId']}, genesis "
                 f"{str(found['genesisHash'])[:10]}…), not {network} (chain {chain_id}, genesis {genesis_hash[:10]}…); "
-                "move it aside or pass another --db"
+                "move it aside or pass another --store"
             )
+        with self.transaction() as db:
+            self.backend.lock_for_migration(db)
+            version = self.version()
+            for number, statements in schema.migrations(self.backend.dialect, version):
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(UPSERT_META, ("schema", str(number)))
+            if found["network"] is None:
+                db.executemany(UPSERT_META, list(wanted.items()))
+
+    def try_lead(self, network: str, who: str) -> bool:
+        """Take the lead of this store's watchers of ``network`` (recorded as ``who``); False while
+        another watcher holds it."""
+        if not self.backend.try_lead(network):
+            return False
+        with self.transaction() as db:
+            db.execute(UPSERT_META, ("leader", who))
+        return True
 
     # --- the cursor and block hashes ------------------------------------------------------------
 
@@ -113,14 +297,14 @@ class Store:
         value = self.meta("cursor")
         return None if value is None else int(value)
 
-    def set_cursor(self, db: sqlite3.Connection, block: int, block_hash: str | None) -> None:
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (str(block),))
+    def set_cursor(self, db: Db, block: int, block_hash: str | None) -> None:
+        db.execute(UPSERT_META, ("cursor", str(block)))
         if block_hash is not None:
-            db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (block, block_hash))
+            self.remember(db, block, block_hash)
         db.execute("DELETE FROM blocks WHERE number < ?", (block - KEPT_BLOCKS,))
 
-    def remember(self, db: sqlite3.Connection, block: int, block_hash: str) -> None:
-        db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (block, block_hash))
+    def remember(self, db: Db, block: int, block_hash: str) -> None:
+        db.execute("INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", (block, block_hash))
 
     def block_hashes(self) -> list[tuple[int, str]]:
         """Kept (number, hash) pairs, newest first."""
@@ -129,12 +313,15 @@ class Store:
     # --- contracts ---------------------------------------------------------------------------
 
     def add_contract(
-        self, db: sqlite3.Connection, address: str, label: str, kind: str, parent: str | None = None,
+        self, db: Db, address: str, label: str, kind: str, parent: str | None = None,
         property_id: str | None = None, block: int | None = None, decimals: int | None = None, replace: bool = True,
     ) -> None:
         """Keep a watched contract: one a factory made (``block``: where), or (``replace`` False) a recorded one."""
+        columns = ("label", "kind", "parent", "property_id", "block", "decimals")
+        update = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        conflict = f"DO UPDATE SET {update}" if replace else "DO NOTHING"
         db.execute(
-            f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (address) {conflict}",
             (address, label, kind, parent, property_id, block, decimals),
         )
 
@@ -144,14 +331,17 @@ class Store:
 
     # --- events and alerts ---------------------------------------------------------------------
 
-    def add_events(self, db: sqlite3.Connection, events: Sequence[StoredEvent]) -> None:
+    def add_events(self, db: Db, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
-        db.executemany(
-            "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, json.dumps(e.args)) for e in events],
-        )
+        if events:
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, json.dumps(e.args)) for e in events],
+            )
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
+        if not addresses or not names:
+            return []
         marks = ",".join("?" * len(addresses))
         name_marks = ",".join("?" * len(names))
         query = f"SELECT block, log_index, block_hash, tx, address, name, args FROM events WHERE address IN ({marks}) AND name IN ({name_marks})"
@@ -162,10 +352,14 @@ class Store:
         rows = self.db.execute(query + " ORDER BY block, log_index", params)
         return [StoredEvent(b, i, h, t, a, n, json.loads(args)) for b, i, h, t, a, n, args in rows]
 
-    def add_alert(self, db: sqlite3.Connection, alert: dict[str, Any]) -> bool:
+    def event_addresses(self) -> list[str]:
+        """Every contract the database holds events of."""
+        return [str(address) for (address,) in self.db.execute("SELECT DISTINCT address FROM events")]
+
+    def add_alert(self, db: Db, alert: dict[str, Any]) -> bool:
         """Raise an alert (and queue it for every sink); False when it was raised already."""
         cursor = db.execute(
-            "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
             (
                 alert["id"], alert["rule"], alert["severity"], alert["block"], alert["logIndex"], alert["transaction"],
                 alert["address"], alert["contract"], alert["event"], alert["message"], json.dumps(alert["args"]),
@@ -174,14 +368,16 @@ class Store:
         )
         if cursor.rowcount != 1:
             return False
-        db.execute("INSERT OR IGNORE INTO outbox (alert_id, kind, body) VALUES (?, 'alert', ?)", (alert["id"], json.dumps(alert)))
+        db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'alert', ?) ON CONFLICT DO NOTHING", (alert["id"], json.dumps(alert)))
         return True
 
-    def undo_after(self, db: sqlite3.Connection, block: int, retracted_at: str) -> list[dict[str, Any]]:
+    def undo_after(self, db: Db, block: int, retracted_at: str) -> list[dict[str, Any]]:
         """Forget what blocks after ``block`` brought (a reorganisation undid them): their events, the
         contracts discovered there and their block hashes; their alerts are retracted (and the
         retractions queued for every sink). Returns the retractions."""
-        rows = db.execute("SELECT id, rule, message, block, contract FROM alerts WHERE block > ? AND retracted = 0", (block,)).fetchall()
+        rows = db.execute(
+            "SELECT id, rule, message, block, contract FROM alerts WHERE block > ? AND retracted = 0 ORDER BY block, log_index, rule", (block,),
+        ).fetchall()
         retractions = []
         for alert_id, rule, message, at, contract in rows:
             body = {
@@ -190,7 +386,7 @@ class Store:
             }
             retractions.append(body)
             db.execute("UPDATE alerts SET retracted = 1 WHERE id = ?", (alert_id,))
-            db.execute("INSERT OR IGNORE INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?)", (alert_id, json.dumps(body)))
+            db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?) ON CONFLICT DO NOTHING", (alert_id, json.dumps(body)))
         db.execute("DELETE FROM events WHERE block > ?", (block,))
         db.execute("DELETE FROM contracts WHERE block > ?", (block,))
         db.execute("DELETE FROM blocks WHERE number > ?", (block,))
@@ -212,17 +408,18 @@ class Store:
     def pending(self, sink: str, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
         """Queued messages ``sink`` has not been delivered yet, oldest first."""
         rows = self.db.execute(
-            "SELECT seq, body FROM outbox WHERE seq NOT IN (SELECT seq FROM delivered WHERE sink = ?) ORDER BY seq LIMIT ?",
-            (sink, limit),
+            f"SELECT seq, body FROM outbox o WHERE {UNDELIVERED} ORDER BY seq LIMIT ?", (sink, limit),
         )
         return [(int(seq), json.loads(body)) for seq, body in rows]
 
     def mark_delivered(self, sink: str, seqs: Sequence[int]) -> None:
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO delivered VALUES (?, ?)", [(sink, s) for s in seqs])
+            db.executemany("INSERT INTO delivered VALUES (?, ?) ON CONFLICT DO NOTHING", [(sink, s) for s in seqs])
 
     def undelivered(self, sink: str) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM delivered WHERE sink = ?)", (sink,)
-        ).fetchone()
+        row = self.db.execute(f"SELECT COUNT(*) FROM outbox o WHERE {UNDELIVERED}", (sink,)).fetchone()
         return int(row[0])
+
+
+UPSERT_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+UNDELIVERED = "NOT EXISTS (SELECT 1 FROM delivered d WHERE d.sink = ? AND d.seq = o.seq)"

@@ -3,7 +3,7 @@
 Each step fetches the logs of every watched contract over a range of confirmed blocks (ranges
 adapt: halved when the node refuses one as too large), discovers what the factories made in it,
 decodes the events, evaluates the rules and commits the events, alerts and the cursor's advance in
-one SQLite transaction. Before each step the newest processed block's hash is compared with the
+one transaction of its store. Before each step the newest processed block's hash is compared with the
 chain's: after a reorganisation the watcher goes back to the newest block both agree on, retracts
 the alerts of the blocks undone, and evaluates the new blocks again.
 """
@@ -20,7 +20,7 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_call
 from rwa.admin.governance import known as known_abis
-from rwa.chain.client import Chain, Read
+from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.abi import signature
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
@@ -50,7 +50,7 @@ def transient(exc: BaseException) -> bool:
     """An RPC that did not answer (dropped, restarting, timed out): tried again with backoff."""
     import requests
 
-    return isinstance(exc, (OSError, TimeoutError, requests.exceptions.RequestException))
+    return isinstance(exc, (OSError, TimeoutError, RpcUnreachable, requests.exceptions.RequestException))
 
 
 def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
@@ -196,7 +196,7 @@ class Watcher:
         if ancestor is None:
             raise RwaError(
                 f"the chain changed below the last {len(kept)} blocks the watcher keeps (a reorganisation "
-                f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.path} aside"
+                f"deeper than block {kept[-1][0]}, or another chain at this RPC); move {self.store.where} aside"
             )
         with self.store.transaction() as db:
             retracted = self.store.undo_after(db, ancestor[0], records_now())
@@ -303,7 +303,8 @@ class Watcher:
                 return name.rsplit(".", 1)[0] if "." in name else name
         if "symbol" in log.args:
             return str(log.args["symbol"])
-        return "vault-" + next(iter(made.values()))[2:10].lower()
+        kind = "offering" if "offering" in made else "vault"
+        return f"{kind}-" + next(iter(made.values()))[2:10].lower()
 
     def _decoded(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> list[Log]:
         logs = []
@@ -378,7 +379,9 @@ class Watcher:
         except (Undecodable, ValueError, KeyError):
             what = f"an undecodable call to {args.get('target')}"
         ready = times.get(log.block, 0) + delay
-        return rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
+        text = rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
+        # The remedy: the guardian Safe holds the timelock's canceller role (a veto while the delay runs).
+        return f"{text}; to veto: rwa timelock cancel {args.get('id')} --via guardian --network {self.target.network.name}"
 
     def _alert(self, rule: Rule, log: Log, message: str) -> dict[str, Any]:
         chain_id = self.chain.chain_id

@@ -1,0 +1,155 @@
+"""Gas of fans paying athletes (tips, orders, subscriptions), each beside its target and its floor.
+
+    make bench        (or: .venv/bin/python bench/fan_gas.py)
+
+The floor of a payment is one stablecoin ``transferFrom`` (a whole transaction, measured here on the
+same token, payer and recipient) plus one event (the ``FanPaid`` log a payment emits). Figures are
+whole transactions, 21,000 intrinsic gas included, on a private anvil with the suite deployed by the
+engine as `rwa deploy` does. The setting is the usual one: fans hold the stablecoin and approved a
+finite allowance; the vault has a 4-payee splitter that already holds some of the stablecoin (tips
+accumulate there between distributions); order ids are consecutive (eight share a storage word).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from nil_gas import Figure, even_shares, print_table
+from private_chain import ROOT, private_chain
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+DAY = 86400
+PERIOD = 30 * DAY
+PRICE = 5 * 10**6  # 5 mUSDC a period
+TIP = 2 * 10**6
+#: The gas price at which a tip's cost in POL is stated (Polygon PoS: the 30 gwei minimum priority fee
+#: plus a typical base fee).
+POLYGON_GWEI = 35
+BATCH = 100
+
+#: FanPaid: LOG4 (375 + 4 x 375) and 6 words of data (token, amount, ref, to, memo offset and length).
+EVENT_FLOOR = 375 + 4 * 375 + 8 * 6 * 32
+
+
+def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
+    os.environ.update(env)
+    os.chdir(ROOT)
+    from ape import accounts, chain, networks, project
+    from eth_utils import keccak
+
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape, silence_warnings
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
+
+    silence_warnings()
+    quiet_ape()
+    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
+    suite = manifest.load(paths.manifest_file)
+    compiled = artifacts.load(paths)
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        test = accounts.test_accounts
+        deployer, athlete, fan, shop = test[0], test[8], test[9], test[7]
+        _, record = apply_deployment(Target(paths, suite, suite.network("local"), Chain(provider), deployer, compiled))
+
+        def at(name: str) -> Any:
+            entry = record["contracts"][name]
+            return getattr(project, entry["contractType"]).at(entry["address"])
+
+        vaults, splits, usd = at("NILVaultFactory"), at("SplitterFactory"), at("MockStablecoin")
+        memberships = at("NILMemberships")
+
+        def gas(receipt: Any) -> int:
+            return int(receipt.gas_used)
+
+        payees = sorted((str(keccak(text=f"fan-bench-payee-{i}")[12:].hex()) for i in range(4)), key=lambda a: int(a, 16))
+        payees = ["0x" + p for p in payees]
+        splits.createSplit(payees, even_shares(4), sender=deployer)
+        split = splits.predict(payees, even_shares(4))
+        vaults.createVault(keccak(text="fan-bench"), athlete, split, sender=deployer)
+        # The vault's payment functions are its FanPayments module's, answered at the vault's address.
+        vault = project.FanPayments.at(vaults.predictVault(keccak(text="fan-bench")))
+        usd.mint(split, 10**6, sender=deployer)  # the splitter holds some already
+        usd.mint(fan, 10**12, sender=deployer)
+        usd.approve(vault, 10**11, sender=fan)
+        usd.approve(memberships, 10**11, sender=fan)
+        # The floor: the same transfer, spent by another account from a finite allowance.
+        usd.approve(shop, 10**11, sender=fan)
+        floor = gas(usd.transferFrom(fan, split, TIP, sender=shop)) + EVENT_FLOOR
+
+        vault.tip(usd, TIP, "", sender=fan)  # the fan's first tip (its records warm nothing in later ones)
+        tip = gas(vault.tip(usd, TIP, "", sender=fan))
+        tip_memo = gas(vault.tip(usd, TIP, "Great game on Saturday!", sender=fan))
+        vault.payOrder(1000, usd, 3 * TIP, sender=fan)
+        order = gas(vault.payOrder(1001, usd, 3 * TIP, sender=fan))
+        order_first = gas(vault.payOrder(1008, usd, 3 * TIP, sender=fan))
+        tip_native = gas(vault.tip("0x" + "00" * 20, 10**16, "", sender=fan, value=10**16))
+
+        memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
+        memberships.subscribe(1, 1, True, sender=fan)  # an earlier fan's (the contract's counter is set)
+        newcomer = test[6]
+        usd.mint(newcomer, 10**9, sender=deployer)
+        usd.approve(memberships, 10**8, sender=newcomer)
+        subscribe = gas(memberships.subscribe(1, 1, True, sender=newcomer))
+        chain.pending_timestamp += PERIOD
+        renew = gas(memberships.renew(2, sender=deployer))
+
+        # A keeper's batch: BATCH fans, one membership each, renewed in one aggregate3.
+        ids = []
+        for _ in range(BATCH):
+            member = test.generate_test_account()
+            provider.set_balance(member.address, 10**18)
+            usd.mint(member, 10**9, sender=deployer)
+            usd.approve(memberships, 10**8, sender=member)
+            memberships.subscribe(1, 1, True, sender=member)
+            ids.append(memberships.membershipCount())
+        chain.pending_timestamp += PERIOD
+        multicall = project.Multicall3.at(MULTICALL3)
+        calls = [(memberships.address, False, memberships.renew.encode_input(i)) for i in ids]
+        batch = gas(multicall.aggregate3(calls, sender=deployer))
+        assert all(memberships.expiresAt(i) > chain.pending_timestamp for i in ids)
+
+    def with_floor(anchor: str = "") -> str:
+        return f"floor {floor:,}" + (f"; {anchor}" if anchor else "")
+
+    proxies = ("the vault is a beacon proxy (≈7,900 cold) and the registry's isSanctioned goes through its UUPS "
+               "proxy (≈9,400 cold); with the cold token (2,600) that leaves ≈1,000 of the 26,000 over the floor "
+               "for the payments module's delegatecall (≈2,800, which keeps deals' dispatch as it was), the vault's "
+               "pause, splitter and AML threshold reads (6,300) and the fee-on-transfer balance reads (≈1,500)")
+    terms = "the vault's payment terms (pause, splitter, AML threshold) read through its beacon proxy: ≈17,700"
+    payments = [
+        Figure("tip, stablecoin, to a 4-payee splitter", tip, 70_000, with_floor(), proxies),
+        Figure("  the same with a 23-byte memo", tip_memo, None, with_floor()),
+        Figure("tip, native coin, forwarded to the splitter", tip_native, None),
+        Figure("payOrder (an earlier order shares its word)", order, 75_000, with_floor(),
+               "as the tip, plus the order's storage word (5,000)"),
+        Figure("payOrder, first order of a word of 8", order_first, None, with_floor("+ a fresh slot (22,100)")),
+    ]
+    subscriptions = [
+        Figure("first subscription (NFT minted, 1 period paid)", subscribe, 130_000, with_floor(),
+               f"an ERC-721 mint (owner and balance slots, 44,200) and the membership's slot (22,100); {terms}"),
+        Figure("keeper renewal, one", renew, 60_000, with_floor(),
+               "floor + the registry through its UUPS proxy (≈9,400) + the cold token (2,600) + the membership's "
+               f"slot (5,000) is ≈61,000 already; {terms}"),
+        Figure(f"keeper renewal, each in a Multicall3 batch of {BATCH}", batch // BATCH, 45_000, with_floor()),
+    ]  # fmt: skip
+    pol = tip * POLYGON_GWEI * 10**9 / 10**18
+    costs = [Figure(f"a tip on Polygon at {POLYGON_GWEI} gwei: {pol:.6f} POL", tip)]
+    return [("Fan payments", payments), ("Subscriptions", subscriptions), ("What a tip costs", costs)]
+
+
+def main() -> None:
+    with private_chain("rwa-fan-gas-") as env:
+        tables = measure(env)
+    print("Fan payments gas (anvil, cancun, optimizer 200 runs; whole transactions, 21,000 intrinsic included)")
+    for title, figures in tables:
+        print_table(title, figures)
+
+
+if __name__ == "__main__":
+    main()

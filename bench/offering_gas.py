@@ -1,0 +1,172 @@
+"""Gas of a primary offering (PropertyOffering, issue 19) beside its floor, measured in one run.
+
+    make bench        (or: .venv/bin/python bench/offering_gas.py)
+
+Starts a private anvil, deploys the suite through the engine exactly as `rwa deploy` does, and measures
+one transaction each (21,000 intrinsic gas included). Exits 1 when a figure misses its target.
+
+Scenario: a property with supply (one holder already), an offering already under way (one subscriber
+before, so its totals and the treasury's balance are not zero), and a new investor: verified, holding the
+stablecoin, the offering approved. The floor of a subscription with an immediate mint is what the same
+two movements cost as plain transactions of their own: one compliant mint to a new holder (by an agent)
+plus one stablecoin `transferFrom` from a holder to the treasury (by an approved spender).
+A claim is a subscriber's, after a successful close, with other claims still due. Creating an offering
+is a property's first. The property's own operations are untouched by issue 19 (no change to
+PropertyToken or ModularCompliance): bench/property_gas.py measures them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from private_chain import ROOT, private_chain
+
+E18 = 10**18
+USDC = 10**6
+US = 840
+KYC_AML = 3
+YEAR = 365 * 24 * 3600
+MINTER_ROLE_TEXT = "MINTER_ROLE"
+TARGETS = {"subscribe": 130_000, "claim": 80_000, "create": 250_000}
+
+
+def measure(project: Any, accounts: Any, chain: Any, record: dict[str, Any]) -> dict[str, int]:
+    from eth_utils import keccak
+
+    def at(name: str) -> Any:
+        entry = record["contracts"][name]
+        return getattr(project, entry["contractType"]).at(entry["address"])
+
+    factory, registry, coin = at("PropertyTokenFactory"), at("ComplianceRegistry"), at("MockStablecoin")
+    offerings = at("PropertyOfferingFactory")
+    treasury = offerings.treasury()
+    deployer, attestor = accounts.test_accounts[0], accounts.test_accounts[1]
+    owner = accounts[record["contracts"]["Timelock"]["address"]]
+    owner.balance += E18
+    investors = [accounts.test_accounts[i] for i in range(3, 10)]
+    expiry = chain.pending_timestamp + YEAR
+    registry.registerBatch(investors, [(10 + i, US, KYC_AML, expiry) for i in range(len(investors))], sender=attestor)
+    for wallet in investors:
+        coin.mint(wallet, 10**6 * USDC, sender=wallet)
+
+    def new_property(n: int) -> Any:
+        pid = keccak(text=f"OFFERING-BENCH-{n}")
+        data = (pid, f"{n} Offering Street", f"OFFER{n}", 18, keccak(text="deed"), "ipfs://deed")
+        factory.createProperty(data, (deployer,) * 6, sender=deployer)
+        return project.PropertyToken.at(factory.predictAddresses(pid)[0])
+
+    def new_offering(token: Any, soft_cap: int = 0, limits: bool = True) -> tuple[Any, int]:
+        now = chain.pending_timestamp
+        low, high = (E18, 10**5 * E18) if limits else (0, 0)
+        data = (token, coin, 50 * USDC, 10**6 * E18, soft_cap, low, high, now, now + 30 * 24 * 3600, False)
+        address = offerings.predictOffering(data)
+        gas = offerings.createOffering(data, sender=deployer).gas_used
+        token.grantRole(keccak(text=MINTER_ROLE_TEXT), address, sender=owner)
+        offering = project.PropertyOffering.at(address)
+        for wallet in investors:
+            coin.approve(offering, 2**256 - 1, sender=wallet)
+        return offering, gas
+
+    figures: dict[str, int] = {}
+    # The floor: on a property with a holder, a mint to a new verified holder; a transferFrom to the
+    # treasury (which holds the stablecoin already) by an approved spender, from a holder.
+    floor_token = new_property(1)
+    floor_token.mint(investors[0], 10 * E18, sender=deployer)
+    figures["floor_mint"] = floor_token.mint(investors[1], 10 * E18, sender=deployer).gas_used
+    coin.mint(treasury, USDC, sender=deployer)
+    coin.approve(deployer, 2**256 - 1, sender=investors[2])
+    figures["floor_transfer"] = coin.transferFrom(investors[2], treasury, 500 * USDC, sender=deployer).gas_used
+
+    token = new_property(2)
+    offering, figures["create"] = new_offering(token)
+    offering.subscribe(10 * E18, sender=investors[0])
+    figures["subscribe"] = offering.subscribe(10 * E18, sender=investors[1]).gas_used
+    figures["subscribe_again"] = offering.subscribe(10 * E18, sender=investors[1]).gas_used
+
+    token = new_property(4)
+    offering, _ = new_offering(token, limits=False)
+    offering.subscribe(10 * E18, sender=investors[0])
+    figures["subscribe_unlimited"] = offering.subscribe(10 * E18, sender=investors[1]).gas_used
+
+    token = new_property(3)
+    offering, _ = new_offering(token, soft_cap=20 * E18)
+    figures["subscribe_escrow_first"] = offering.subscribe(10 * E18, sender=investors[0]).gas_used
+    figures["subscribe_escrow"] = offering.subscribe(10 * E18, sender=investors[1]).gas_used
+    offering.subscribe(10 * E18, sender=investors[2])
+    chain.pending_timestamp += 31 * 24 * 3600
+    figures["close"] = offering.close(sender=deployer).gas_used
+    figures["claim_first"] = offering.claim(sender=investors[0]).gas_used
+    figures["claim"] = offering.claim(sender=investors[1]).gas_used
+    figures["claim_last"] = offering.claim(sender=investors[2]).gas_used
+    return figures
+
+
+def report(figures: dict[str, int]) -> bool:
+    floor = figures["floor_mint"] + figures["floor_transfer"]
+    rows = [
+        ("subscribe, immediate mint", figures["subscribe"], TARGETS["subscribe"],
+         f"floor {floor:,} = mint {figures['floor_mint']:,} + transferFrom {figures['floor_transfer']:,}"),
+        ("subscribe, immediate mint, no per-investor limit", figures["subscribe_unlimited"], TARGETS["subscribe"],
+         "no investor total to keep (a new slot: 22,100)"),
+        ("subscribe again (same investor)", figures["subscribe_again"], None, ""),
+        ("claim (other claims still due)", figures["claim"], TARGETS["claim"],
+         f"floor {figures['floor_mint']:,}: the mint above (+2,600 cold token access, +2,600 the clone's delegatecall)"),
+        ("create an offering (a property's first)", figures["create"], TARGETS["create"], ""),
+        ("subscribe into escrow (soft cap), first", figures["subscribe_escrow_first"], None, "the offering's first"),
+        ("subscribe into escrow (soft cap)", figures["subscribe_escrow"], None, ""),
+        ("close, soft cap met (escrow to the treasury)", figures["close"], None, ""),
+        ("claim, the offering's first", figures["claim_first"], None, ""),
+        ("claim, the last (renounces the minter role)", figures["claim_last"], None, ""),
+    ]  # fmt: skip
+    print("\nPropertyOffering gas (anvil, cancun, optimizer 200 runs), one transaction each")
+    header = f"  {'operation':<46} {'gas':>9}   {'target':<10} {'verdict':<7} reference"
+    print(header)
+    print("  " + "-" * (len(header) + 40))
+    ok = True
+    for label, gas, target, note in rows:
+        verdict = "" if target is None else ("PASS" if gas <= target else "MISS")
+        ok = ok and verdict != "MISS"
+        limit = f"≤ {target:,}" if target else ""
+        print(f"  {label:<46} {gas:>9,}   {limit:<10} {verdict:<7} {note}".rstrip())
+    print("  The property's own operations do not change: bench/property_gas.py measures them.")
+    return ok
+
+
+def run(env: dict[str, str]) -> bool:
+    os.environ.update(env)
+    os.chdir(ROOT)
+    from ape import accounts, chain, networks, project
+
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape, silence_warnings
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
+
+    silence_warnings()
+    quiet_ape()
+    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
+    suite_manifest = manifest.load(paths.manifest_file)
+    compiled = artifacts.load(paths)
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        target = Target(
+            paths, suite_manifest, suite_manifest.network("local"), Chain(provider), accounts.test_accounts[0], compiled
+        )
+        _, record = apply_deployment(target)
+        figures = measure(project, accounts, chain, record)
+    return report(figures)
+
+
+def main() -> None:
+    with private_chain("rwa-offering-bench-") as env:
+        ok = run(env)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

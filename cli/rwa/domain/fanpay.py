@@ -1,0 +1,432 @@
+"""Fans paying athletes: tips and merchandise orders into a vault, memberships of a plan (issue 26).
+
+Every write is prepared first (:class:`Payment`): the vault, the token, the amount in its units and
+symbol, and every refusal the contracts would make (a paused vault, a sanctioned payer, a payer over
+the vault's AML threshold who is not verified, too little balance, an order already paid, a membership
+cancelled or not due) found before anything is signed, so the command can show what will be sent and
+ask once on a live network. Payments are read back from their ``FanPaid`` events in the shape of the
+platform's ``transactions`` table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from rwa.admin import actions
+from rwa.chain.client import MULTICALL3, Event, Read, Receipt
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import format_duration, parse_duration
+from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
+
+MEMBERSHIPS = "NILMemberships"
+#: The vault's payments module: its functions are answered at the vault's address.
+PAYMENTS_MODULE = "FanPayments"
+MULTICALL = "Multicall3"
+#: IFanPayments.Kind, in enum order, named as the platform's transaction types.
+KINDS = ("tip", "merchandise", "subscription")
+MAX_MEMO_BYTES = 280
+MAX_PERIODS = 120
+MIN_PERIOD, MAX_PERIOD = 86400, 366 * 86400
+#: The columns of the platform's ``transactions`` table, in its order.
+TRANSACTION_COLUMNS = (
+    "type", "from", "to", "amount", "currency", "transactionHash", "block", "gasUsed", "gasPrice", "status",
+)  # fmt: skip
+#: Blocks after which a payment counts as confirmed, where the network sets no ``payment_confirmations``.
+LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing (pure)
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_memo(text: str) -> str:
+    size = len(text.encode())
+    if size > MAX_MEMO_BYTES:
+        raise ValueError(f"the memo is {size} bytes; a vault takes at most {MAX_MEMO_BYTES}")
+    return text
+
+
+def parse_whole(what: str, text: str, low: int = 0) -> int:
+    if not re.fullmatch(r"\d+", text.strip()) or int(text) < low:
+        raise ValueError(f"{what} is a whole number from {low}, not {text!r}")
+    return int(text)
+
+
+def parse_periods(text: str) -> int:
+    periods = parse_whole("the number of periods", text, 1)
+    if periods > MAX_PERIODS:
+        raise ValueError(f"at most {MAX_PERIODS} periods are paid at once, not {periods}")
+    return periods
+
+
+def parse_period(text: str) -> int:
+    seconds = parse_duration(text)
+    if not MIN_PERIOD <= seconds <= MAX_PERIOD:
+        raise ValueError(f"a plan's period is 1d..366d, not {text}")
+    return seconds
+
+
+def parse_since(text: str) -> int:
+    """A date (``2027-06-30``, midnight UTC, or an ISO time) or a unix time."""
+    text = text.strip()
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--since {text!r} is not a date (2027-06-30), an ISO time or a unix time") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def parse_kind(text: str) -> int:
+    name = text.strip().lower()
+    if name not in KINDS:
+        raise ValueError(f"kind {text!r} is not one of {', '.join(KINDS)}")
+    return KINDS.index(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The chain side
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Payment:
+    """A write prepared and checked, not sent: what the user is shown and asked about."""
+
+    summary: str
+    contract: actions.Deployed
+    function: str
+    args: tuple[Any, ...]
+    value: int = 0
+    approve: tuple[actions.Deployed, str, int] | None = None  # (token, spender, amount) to approve first
+    done: Callable[[Receipt], dict[str, Any]] = field(default=lambda receipt: {})
+
+
+class FanPay(Nil):
+    """Tips, orders and memberships of athletes' vaults."""
+
+    @cached_property
+    def memberships(self) -> actions.Deployed:
+        return actions.deployed(self.target, MEMBERSHIPS)
+
+    @cached_property
+    def registry(self) -> actions.Deployed:
+        return actions.deployed(self.target, REGISTRY)
+
+    def vault_contract(self, address: str) -> actions.Deployed:
+        """A vault with its payment functions too (its FanPayments module's, delegated by the vault)."""
+        vault = super().vault_contract(address)
+        module = [item for item in self.target.artifacts[PAYMENTS_MODULE].abi if item.get("type") == "function"]
+        known = {item.get("name") for item in vault.abi if item.get("type") == "function"}
+        return actions.Deployed(vault.name, vault.address, [*vault.abi, *(i for i in module if i.get("name") not in known)])
+
+    def token(self, text: str | None) -> Currency:
+        return self.currency(text or "stablecoin")
+
+    def send_payment(self, payment: Payment) -> dict[str, Any]:
+        """Approve (when needed), then send: each simulated first."""
+        if payment.approve is not None:
+            token, spender, amount = payment.approve
+            self.send_own(token, "approve", spender, amount)
+        receipt = self.send_own(payment.contract, payment.function, *payment.args, value=payment.value)
+        return {**payment.done(receipt), "transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used}
+
+    # --- checks made before anything is sent ----------------------------------------------
+
+    def _screen(self, vault: Vault, payer: str, currency: Currency, amount: int) -> None:
+        if amount <= 0:
+            raise RwaError("the amount must be more than zero")
+        _, paused, threshold = self.read(vault.contract, "paymentTerms", currency.address)
+        if paused:
+            raise RwaError(f"the vault of '{vault.label}' is paused: it refuses payments")
+        if self.read(self.registry, "isSanctioned", payer):
+            raise RwaError(f"payer {payer} is sanctioned in the registry; the vault refuses its payments")
+        if threshold and amount > int(threshold) and not self.read(self.registry, "isVerified", payer):
+            raise RwaError(
+                f"{currency.show(amount)} is above the vault's AML threshold of {currency.show(int(threshold))}: "
+                f"payer {payer} must be verified in the registry (rwa kyc show {payer})"
+            )
+
+    def _funds(self, payer: str, currency: Currency, amount: int, spender: str) -> tuple[actions.Deployed, str, int] | None:
+        """Refuses a payer short of ``amount``; the approval to send first when the allowance is short."""
+        held = self.balance(currency, payer)
+        if held < amount:
+            raise RwaError(f"{payer} holds {currency.show(held)}; the payment needs {currency.show(amount)}")
+        if currency.is_eth:
+            return None
+        token = erc20(currency.address)
+        if int(self.read(token, "allowance", payer, spender)) >= amount:
+            return None
+        return (token, spender, amount)
+
+    # --- tips and orders ------------------------------------------------------------------
+
+    def tip(self, text: str, amount_text: str, token_text: str | None, memo: str) -> Payment:
+        vault = self.find(text)
+        currency = self.token(token_text)
+        amount = parsed(currency.parse, amount_text)
+        payer = self.signer
+        self._screen(vault, payer, currency, amount)
+        approve = self._funds(payer, currency, amount, vault.contract.address)
+        return Payment(
+            f"tip {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
+            + (f", memo {memo!r}" if memo else ""),
+            vault.contract, "tip", (currency.address, amount, memo), amount if currency.is_eth else 0, approve,
+            lambda receipt: self._paid(vault, receipt, vault.contract),
+        )  # fmt: skip
+
+    def pay_order(self, text: str, order_id: int, amount_text: str, token_text: str | None) -> Payment:
+        vault = self.find(text)
+        currency = self.token(token_text)
+        amount = parsed(currency.parse, amount_text)
+        paid, _ = self.read(vault.contract, "orderStatus", order_id)
+        if paid:
+            raise RwaError(f"order {order_id} of '{vault.label}' is paid already")
+        payer = self.signer
+        self._screen(vault, payer, currency, amount)
+        approve = self._funds(payer, currency, amount, vault.contract.address)
+        return Payment(
+            f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}",
+            vault.contract, "payOrder", (order_id, currency.address, amount), amount if currency.is_eth else 0, approve,
+            lambda receipt: self._paid(vault, receipt, vault.contract),
+        )  # fmt: skip
+
+    def refund_order(self, text: str, order_id: int) -> Payment:
+        """The athlete (or, with --via, the admin) refunds an order in full from the free balance."""
+        vault = self.find(text)
+        paid, refunded = self.read(vault.contract, "orderStatus", order_id)
+        if not paid:
+            raise RwaError(f"order {order_id} of '{vault.label}' was never paid")
+        if refunded:
+            raise RwaError(f"order {order_id} of '{vault.label}' is refunded already")
+        found = self._order_payment(vault, order_id)
+        payer, currency, amount = found.args["payer"], self.currency_at(found.args["token"]), int(found.args["amount"])
+        free = int(self.read(vault.contract, "freeBalance", currency.address))
+        if free < amount:
+            raise RwaError(
+                f"the vault of '{vault.label}' has {currency.show(free)} free; order {order_id} needs "
+                f"{currency.show(amount)} back (top the vault up first: the payment went to {found.args['to']})"
+            )
+        return Payment(
+            f"refund order {order_id}: {currency.show(amount)} from '{vault.label}' back to {payer}",
+            vault.contract, "refundOrder", (order_id, payer, currency.address, amount),
+            done=lambda receipt: {"athlete": vault.label, "vault": vault.contract.address, "orderId": order_id,
+                                  "payer": payer, "amount": str(amount), "amountDisplay": currency.show(amount)},
+        )  # fmt: skip
+
+    def _order_payment(self, vault: Vault, order_id: int) -> Event:
+        events = self.target.chain.events(
+            vault.contract.address, vault.contract.abi, "FanPaid", self._start_block(), {"kind": 1}
+        )
+        for event in events:
+            if int(event.args["ref"]) == order_id:
+                return event
+        raise RwaError(f"no payment of order {order_id} found in the vault's events")
+
+    def _paid(self, vault: Vault, receipt: Receipt, emitter: actions.Deployed) -> dict[str, Any]:
+        [paid] = self.events(receipt, emitter, "FanPaid")
+        currency = self.currency_at(paid.args["token"])
+        amount = int(paid.args["amount"])
+        return {
+            "athlete": vault.label,
+            "vault": vault.contract.address,
+            "kind": KINDS[int(paid.args["kind"])],
+            "payer": paid.args["payer"],
+            "to": paid.args["to"],
+            "amount": str(amount),
+            "amountDisplay": currency.show(amount),
+            "ref": str(paid.args["ref"]),
+        }
+
+    # --- plans and memberships ------------------------------------------------------------
+
+    def create_plan(self, text: str, price_text: str, period: int, token_text: str | None) -> Payment:
+        vault = self.find(text)
+        currency = self.token(token_text)
+        if currency.is_eth:
+            raise RwaError("a plan is paid in a stablecoin (--token stablecoin or an ERC-20), not ETH")
+        price = parsed(currency.parse, price_text)
+        if price <= 0:
+            raise RwaError("a plan's price must be more than zero")
+        if self.signer != vault.athlete:
+            raise RwaError(f"only the athlete {vault.athlete} creates plans of '{vault.label}', not {self.signer}")
+
+        def done(receipt: Receipt) -> dict[str, Any]:
+            [made] = self.events(receipt, self.memberships, "PlanCreated")
+            return self.plan(int(made.args["planId"]))
+
+        return Payment(
+            f"plan of '{vault.label}': {currency.show(price)} every {format_duration(period)}",
+            self.memberships, "createPlan", (vault.contract.address, currency.address, price, period), done=done,
+        )  # fmt: skip
+
+    def plan(self, plan_id: int) -> dict[str, Any]:
+        count = int(self.read(self.memberships, "planCount"))
+        if not 1 <= plan_id <= count:
+            raise RwaError(f"no plan {plan_id} (there are {count}; rwa vault plan list ATHLETE)")
+        vault, period, closed, token, price = self.read(self.memberships, "plan", plan_id)
+        currency = self.currency_at(token)
+        return {"planId": plan_id, "vault": to_checksum_address(vault), "token": currency.as_json(), "price": str(price),
+                "priceDisplay": currency.show(int(price)), "period": int(period),
+                "periodDisplay": format_duration(int(period)), "closed": bool(closed)}  # fmt: skip
+
+    def plans(self, text: str) -> dict[str, Any]:
+        vault = self.find(text)
+        ids = [int(i) for i in self.read(self.memberships, "plansOf", vault.contract.address)]
+        return {"athlete": vault.label, "vault": vault.contract.address, "plans": [self.plan(i) for i in ids]}
+
+    def subscribe(self, plan_id: int, periods: int, auto_renew: bool, renewals: int) -> Payment:
+        plan = self.plan(plan_id)
+        if plan["closed"]:
+            raise RwaError(f"plan {plan_id} is closed to new members")
+        vault = self.find(plan["vault"])
+        currency = self.currency_at(plan["token"]["address"])
+        amount = int(plan["price"]) * periods
+        payer = self.signer
+        self._screen(vault, payer, currency, amount)
+        # Pre-authorised renewals: the allowance covers the periods paid now and the renewals allowed.
+        approve = self._funds(payer, currency, amount, self.memberships.address)
+        allowance = amount + int(plan["price"]) * renewals
+        if approve is not None or renewals:
+            approve = (erc20(currency.address), self.memberships.address, allowance)
+
+        def done(receipt: Receipt) -> dict[str, Any]:
+            paid = self._paid(vault, receipt, self.memberships)
+            return {**paid, **self.membership(int(paid["ref"]))}
+
+        renewing = f", renewed by keepers (allowance for {renewals} more)" if auto_renew else ""
+        return Payment(
+            f"subscribe to plan {plan_id} of '{vault.label}': {periods} period(s) of {plan['periodDisplay']}, "
+            f"{currency.show(amount)} from {payer}{renewing}",
+            self.memberships, "subscribe", (plan_id, periods, auto_renew), approve=approve, done=done,
+        )  # fmt: skip
+
+    def membership(self, token_id: int) -> dict[str, Any]:
+        count = int(self.read(self.memberships, "membershipCount"))
+        if not 1 <= token_id <= count:
+            raise RwaError(f"no membership {token_id} (there are {count})")
+        plan_id, expires, price, auto_renew, cancelled = self.read(self.memberships, "membership", token_id)
+        return {"tokenId": token_id, "planId": int(plan_id), "owner": to_checksum_address(self.read(self.memberships, "ownerOf", token_id)),
+                "expiresAt": int(expires), "expires": iso_time(int(expires)), "price": str(price),
+                "autoRenew": bool(auto_renew), "cancelled": bool(cancelled)}  # fmt: skip
+
+    def renew(self, token_id: int, periods: int) -> Payment:
+        """The member pays ``periods`` more periods ahead."""
+        member = self.membership(token_id)
+        if member["cancelled"]:
+            raise RwaError(f"membership {token_id} is cancelled: it cannot be renewed")
+        if member["owner"] != self.signer:
+            raise RwaError(f"membership {token_id} is {member['owner']}'s; {self.signer} cannot renew it")
+        plan = self.plan(member["planId"])
+        vault = self.find(plan["vault"])
+        currency = self.currency_at(plan["token"]["address"])
+        amount = int(self.read(self.memberships, "renewalPrice", token_id)) * periods
+        self._screen(vault, self.signer, currency, amount)
+        approve = self._funds(self.signer, currency, amount, self.memberships.address)
+        return Payment(
+            f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}",
+            self.memberships, "renewSubscription", (token_id, periods * plan["period"]), approve=approve,
+            done=lambda receipt: {**self._paid(vault, receipt, self.memberships), **self.membership(token_id)},
+        )  # fmt: skip
+
+    def cancel(self, token_id: int) -> Payment:
+        member = self.membership(token_id)
+        if member["cancelled"]:
+            raise RwaError(f"membership {token_id} is cancelled already")
+        if member["owner"] != self.signer:
+            raise RwaError(f"membership {token_id} is {member['owner']}'s; {self.signer} cannot cancel it")
+        return Payment(
+            f"cancel membership {token_id}: no more renewals; it stays valid until {member['expires']}, nothing is refunded",
+            self.memberships, "cancelSubscription", (token_id,), done=lambda receipt: self.membership(token_id),
+        )  # fmt: skip
+
+    # --- the keeper -----------------------------------------------------------------------
+
+    def due(self) -> list[int]:
+        """Memberships a keeper may renew now, and whose renewal would go through (simulated)."""
+        count = int(self.read(self.memberships, "membershipCount"))
+        abi = self.memberships.abi
+        address = self.memberships.address
+        due = self.target.chain.call_many([Read(address, abi, "isDue", (i,)) for i in range(1, count + 1)])
+        candidates = [i for i, result in zip(range(1, count + 1), due) if result.ok and result.value]
+        trial = self.target.chain.call_many([Read(address, abi, "renew", (i,)) for i in candidates])
+        return [i for i, result in zip(candidates, trial) if result.ok]
+
+    def renew_due(self, batch: int) -> dict[str, Any]:
+        """Renews every due membership, ``batch`` at a time through Multicall3 (each call may fail
+        alone: a fan who spent their allowance meanwhile does not stop the others). A second run
+        finds nothing due."""
+        due = self.due()
+        if not due:
+            return {"renewed": [], "transactions": []}
+        multicall = actions.Deployed(MULTICALL, MULTICALL3, self.target.artifacts[MULTICALL].abi)
+        renewed: list[int] = []
+        sent = []
+        for start in range(0, len(due), batch):
+            chunk = due[start : start + batch]
+            calls = [(self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk]
+            receipt = self.send_own(multicall, "aggregate3", calls)
+            done = {int(e.args["tokenId"]) for e in self.events(receipt, self.memberships, "SubscriptionUpdate")}
+            renewed += [i for i in chunk if i in done]
+            sent.append({"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)})
+        return {"renewed": renewed, "transactions": sent}
+
+    # --- the books ------------------------------------------------------------------------
+
+    def _start_block(self) -> int:
+        return int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
+
+    def confirmations(self) -> int:
+        value = self.target.network.params.get("payment_confirmations")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        return LOCAL_CONFIRMATIONS if self.target.network.local else LIVE_CONFIRMATIONS
+
+    def payments(self, text: str, kind: int | None, since: int | None) -> dict[str, Any]:
+        """The vault's payments, oldest first, as rows of the platform's ``transactions`` table."""
+        vault = self.find(text)
+        start = self._start_block()
+        filters: dict[str, Any] = {} if kind is None else {"kind": kind}
+        found = self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
+        found += self.target.chain.events(
+            self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
+        )
+        found.sort(key=lambda e: (e.block, e.log_index))
+        head = self.target.chain.block_number
+        needed = self.confirmations()
+        rows = []
+        currencies: dict[str, Currency] = {}
+        times: dict[int, int] = {}
+        for event in found:
+            when = times.setdefault(event.block, self.target.chain.timestamp(event.block))
+            if since is not None and when < since:
+                continue
+            token = event.args["token"]
+            currency = currencies.setdefault(token, self.currency_at(token))
+            receipt = self.target.chain.receipt(event.transaction)
+            rows.append({
+                "type": KINDS[int(event.args["kind"])],
+                "from": event.args["payer"],
+                "to": event.args["to"],
+                "amount": str(event.args["amount"]),
+                "currency": currency.symbol,
+                "transactionHash": event.transaction,
+                "block": event.block,
+                "gasUsed": receipt.gas_used if receipt else None,
+                "gasPrice": receipt.effective_gas_price if receipt else None,
+                "status": "confirmed" if head - event.block >= needed else "pending",
+                "amountDisplay": currency.show(int(event.args["amount"])),
+                "ref": str(event.args["ref"]),
+                "memo": event.args["memo"],
+                "time": iso_time(when),
+            })  # fmt: skip
+        return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "payments": rows}

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+
+/// @dev What an offering asks of its property: the token's own views, its mint and its roles.
+interface IOfferedProperty {
+    function paused() external view returns (bool);
+    function identityRegistry() external view returns (address);
+    function compliance() external view returns (address);
+    function complianceActive() external view returns (bool);
+    function isFrozen(address wallet) external view returns (bool);
+    function hasRole(bytes32 role, address account) external view returns (bool);
+    function mint(address to, uint256 amount) external;
+    function renounceRole(bytes32 role, address callerConfirmation) external;
+}
+
+/// @dev The property's compliance, asked about a mint (a transfer from the zero address) without making it.
+interface IMintCompliance {
+    function transferViolation(address from, address to, uint256 amount) external view returns (bytes memory);
+}
+
+/**
+ * @title PropertyOffering
+ * @notice One primary offering of a property's tokens for a stablecoin, at a fixed price, with a hard
+ * cap, an optional soft cap, minimum and maximum per investor and opening and closing times, proceeds
+ * to the network's treasury. Made by {PropertyOfferingFactory} as an EIP-1167 clone whose terms are
+ * appended to its code: fixed at creation, read without storage.
+ *
+ * @dev The flows:
+ *
+ * - No soft cap, no review: {subscribe} mints at once and the payment goes straight to the treasury.
+ * - Soft cap: payments are escrowed here; after {close}, if the accepted tokens reach the soft cap the
+ *   escrow goes to the treasury in one transfer and each subscriber {claim}s their tokens (pull: closing
+ *   is O(1) whatever the number of subscribers); otherwise everyone {refund}s every unit they paid.
+ * - Review (ERC-7540's request shape): subscriptions are requests held in escrow until an agent of the
+ *   property (a `MINTER_ROLE` holder) {accept}s or {reject}s them, singly or in batches; rejected ones
+ *   are refundable at once, and requests still pending at the close are refundable too.
+ *
+ * Compliance comes first: before any money moves, {subscribe} asks the token's own views whether a mint
+ * to the investor could happen (paused, verified by the token's identity registry, frozen, and the
+ * token's compliance's `transferViolation` from the zero address: country, accredited, max holders, max
+ * balance, supply cap) and refuses with the reason. The token's mint checks everything again when it
+ * mints, so an investor sanctioned or revoked after subscribing gets no tokens.
+ *
+ * Price: `price` is in the stablecoin's base units per whole token (`unit` = 10^decimals base units of
+ * the token). An investor names the tokens they buy; they pay `ceil(amount * price / unit)` (the
+ * smallest payable amount that covers them) and receive `floor(paid * unit / price)` ≥ amount: every
+ * token base unit their money buys, so what is left unbought is worth less than one token base unit.
+ * Money in is what arrived: a fee-on-transfer stablecoin's net is what buys tokens.
+ *
+ * The offering mints with the property's `MINTER_ROLE`, granted by the property's admin (the timelock,
+ * through the usual proposal) and renounced as soon as nothing is left to mint (at {close} or {cancel},
+ * or at the last {claim}); it can never mint beyond `hardCap`. {cancel} (the property's admin) makes every
+ * escrowed payment refundable; tokens already minted stay minted, their payment in the treasury. While
+ * the property is paused, nothing that mints or takes money happens; refunds and rejections go on. A
+ * sanctioned wallet can neither claim nor be refunded: its money stays here until the sanction is lifted.
+ */
+contract PropertyOffering is ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice The property role that mints (held by this offering while it may mint) and reviews.
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice Largest number of requests one batch accepts or rejects.
+    uint256 public constant MAX_BATCH = 100;
+
+    /// @notice Open (subscriptions, reviews), Closed (soft cap met or none: claims), Failed (soft cap
+    /// missed: refunds), Cancelled (refunds).
+    enum Status {
+        Open,
+        Closed,
+        Failed,
+        Cancelled
+    }
+
+    /// @notice The terms, fixed at creation (appended to the clone's code).
+    struct Terms {
+        address property;
+        address stablecoin;
+        address treasury;
+        uint256 price; // stablecoin base units per whole token
+        uint256 unit; // token base units per whole token: 10^decimals
+        uint256 hardCap; // token base units
+        uint256 softCap; // token base units; 0: none
+        uint256 minPerInvestor; // token base units per investor id; 0: none
+        uint256 maxPerInvestor; // token base units per investor id; 0: up to the hard cap
+        uint64 opensAt;
+        uint64 closesAt;
+        bool review;
+    }
+
+    /// @notice One wallet's subscriptions.
+    struct Position {
+        uint96 pendingTokens; // requested, awaiting review
+        uint128 pendingPaid;
+        uint96 acceptedTokens; // accepted, not yet minted (soft cap)
+        uint128 acceptedPaid; // their money, escrowed until a successful close sends it to the treasury
+        uint128 refundable; // rejected: refundable now
+        uint128 investorId; // the investor id its requests count under (review only)
+    }
+
+    // slot 0: what a subscription and a claim read and write
+    Status private _status;
+    uint96 private _subscribed; // pending + accepted + minted tokens: what the hard cap bounds
+    uint96 private _toMint; // accepted tokens not yet minted (claims)
+    // slot 1: written only by escrowed and reviewed subscriptions (immediate ones accept all they take)
+    uint96 private _accepted; // accepted or minted tokens: what the soft cap measures
+    uint128 private _escrowedAccepted; // money of accepted subscriptions not yet in the treasury
+    mapping(address wallet => Position) private _positions;
+    mapping(uint128 investorId => uint256 tokens) private _investorTotals; // pending + accepted + minted
+
+    /// @notice Emitted for each subscription: minted at once (`paid` then went to the treasury), escrowed, or a
+    /// request awaiting review (`pending`).
+    event Subscribed(
+        address indexed wallet, uint128 indexed investorId, uint256 tokens, uint256 paid, bool minted, bool pending
+    );
+    /// @notice Emitted when an agent accepts a wallet's pending request (`minted`: without a soft cap).
+    event Accepted(address indexed wallet, uint256 tokens, uint256 paid, bool minted);
+    /// @notice Emitted when an agent rejects a wallet's pending request; its money becomes refundable.
+    event Rejected(address indexed wallet, uint256 tokens, uint256 paid);
+    /// @notice Emitted when a subscriber claims their tokens after a successful close.
+    event Claimed(address indexed wallet, uint256 tokens);
+    /// @notice Emitted when a subscriber takes their money back.
+    event Refunded(address indexed wallet, uint256 amount);
+    /// @notice Emitted when escrowed money goes to the treasury (an immediate subscription pays it directly:
+    /// see {Subscribed}).
+    event ProceedsSent(address indexed treasury, uint256 amount);
+    /// @notice Emitted at the close: `status` is Closed or Failed.
+    event OfferingClosed(Status status, uint256 subscribed, uint256 accepted, address by);
+    /// @notice Emitted when the property's admin cancels the offering.
+    event OfferingCancelled(address indexed by);
+    /// @notice Emitted when the offering gives up the property's minter role.
+    event MinterRenounced();
+
+    error NotOpen(Status status);
+    error NotClosed(Status status);
+    error InvestorChanged(address wallet, uint128 investorId);
+    error NotStarted(uint64 opensAt);
+    error Ended(uint64 closesAt);
+    error StillRunning(uint64 closesAt);
+    error ZeroAmount();
+    error PropertyPaused();
+    error InvestorNotVerified(address wallet);
+    error InvestorSanctioned(address wallet);
+    error InvestorFrozen(address wallet);
+    error HardCapExceeded(uint256 requested, uint256 remaining);
+    error BelowMinimum(uint128 investorId, uint256 total, uint256 minimum);
+    error AboveMaximum(uint128 investorId, uint256 total, uint256 maximum);
+    error NotAgent(address caller);
+    error NotAdmin(address caller);
+    error NoReview();
+    error NothingPending(address wallet);
+    error NothingToClaim(address wallet);
+    error NothingToRefund(address wallet);
+    error BatchTooLarge(uint256 size, uint256 maxSize);
+
+    /// @dev The implementation itself is unusable: only clones (made by the factory, with terms) are open.
+    constructor() {
+        _status = Status.Cancelled;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Investors
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Buys `amount` token base units (receiving every unit the payment buys, see the price rule).
+     * @dev Open and between `opensAt` and `closesAt`, property not paused. Every check a mint to the
+     * caller would face is asked before money moves. Needs an allowance of {quote}'s cost. Without a soft
+     * cap or review, mints at once and pays the treasury. Emits {Subscribed}.
+     * @return tokens The tokens subscribed (minted, escrowed or requested).
+     */
+    function subscribe(uint256 amount) external nonReentrant returns (uint256 tokens) {
+        return _subscribe(_terms(), msg.sender, amount);
+    }
+
+    /**
+     * @notice {subscribe}, with an EIP-2612 permit for the stablecoin instead of an allowance.
+     * @dev A permit that fails (already used, e.g. by someone who saw it first) is ignored: the allowance
+     * it set is used, and the subscription fails only if there is none.
+     * @param value The permit's value (at least {quote}'s cost).
+     */
+    function subscribeWithPermit(uint256 amount, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+        returns (uint256 tokens)
+    {
+        Terms memory t = _terms();
+        try IERC20Permit(t.stablecoin).permit(msg.sender, address(this), value, deadline, v, r, s) {} catch {}
+        return _subscribe(t, msg.sender, amount);
+    }
+
+    /**
+     * @notice Mints the caller's accepted tokens after a successful close.
+     * @dev Pull: one wallet per call; not while the property is paused. The token's mint checks the wallet
+     * again: a wallet sanctioned, revoked or frozen since it subscribed gets nothing until that is lifted.
+     * Emits {Claimed}.
+     */
+    function claim() external nonReentrant returns (uint256 tokens) {
+        if (_status != Status.Closed) revert NotClosed(_status);
+        Position storage position = _positions[msg.sender];
+        tokens = position.acceptedTokens;
+        if (tokens == 0) revert NothingToClaim(msg.sender);
+        position.acceptedTokens = 0;
+        position.acceptedPaid = 0;
+        uint96 left = _toMint - uint96(tokens);
+        _toMint = left;
+        IOfferedProperty property = IOfferedProperty(_terms().property);
+        // The token's agents may mint while it is paused; its offering may not.
+        if (property.paused()) revert PropertyPaused();
+        property.mint(msg.sender, tokens);
+        emit Claimed(msg.sender, tokens);
+        if (left == 0) _renounceMinter(property);
+    }
+
+    /**
+     * @notice Returns every unit of the caller's money the offering owes back: rejected requests, requests
+     * still pending at the close, and everything escrowed when the soft cap was missed or the offering
+     * was cancelled.
+     * @dev Refused while the caller is sanctioned (its money stays here until the sanction is lifted).
+     * Emits {Refunded}.
+     */
+    function refund() external nonReentrant returns (uint256 amount) {
+        Terms memory t = _terms();
+        Status state = _status;
+        Position storage position = _positions[msg.sender];
+        amount = position.refundable;
+        position.refundable = 0;
+        if (state != Status.Open) {
+            amount += position.pendingPaid;
+            position.pendingTokens = 0;
+            position.pendingPaid = 0;
+        }
+        if (state == Status.Failed || state == Status.Cancelled) {
+            amount += position.acceptedPaid;
+            position.acceptedTokens = 0;
+            position.acceptedPaid = 0;
+        }
+        if (amount == 0) revert NothingToRefund(msg.sender);
+        if (_registry(IOfferedProperty(t.property)).isSanctioned(msg.sender)) revert InvestorSanctioned(msg.sender);
+        IERC20(t.stablecoin).safeTransfer(msg.sender, amount);
+        emit Refunded(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The property's agents and admin
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Accepts the pending requests of `wallets` (an offering with review).
+     * @dev A property agent (`MINTER_ROLE`) only; open, property not paused. Without a soft cap, mints
+     * each request at once and sends their money to the treasury in one transfer; with one, counts
+     * them toward it (claimed after the close). Emits {Accepted} for each.
+     */
+    function accept(address[] calldata wallets) external nonReentrant {
+        Terms memory t = _terms();
+        IOfferedProperty property = IOfferedProperty(t.property);
+        _requireReview(t, property, wallets.length);
+        if (property.paused()) revert PropertyPaused();
+        uint256 tokens = 0;
+        uint256 paid = 0;
+        for (uint256 i; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            Position storage position = _positions[wallet];
+            uint256 requested = position.pendingTokens;
+            uint256 money = position.pendingPaid;
+            if (requested == 0) revert NothingPending(wallet);
+            position.pendingTokens = 0;
+            position.pendingPaid = 0;
+            bool mintNow = t.softCap == 0;
+            if (mintNow) {
+                property.mint(wallet, requested);
+            } else {
+                position.acceptedTokens += uint96(requested);
+                position.acceptedPaid += uint128(money);
+            }
+            tokens += requested;
+            paid += money;
+            emit Accepted(wallet, requested, money, mintNow);
+        }
+        _accepted += uint96(tokens);
+        if (t.softCap == 0) {
+            _sendProceeds(t, paid);
+        } else {
+            _toMint += uint96(tokens);
+            _escrowedAccepted += uint128(paid);
+        }
+    }
+
+    /**
+     * @notice Rejects the pending requests of `wallets`: their money is refundable at once.
+     * @dev A property agent (`MINTER_ROLE`) only; open. Frees their place under the hard cap and the
+     * investors' limits. Emits {Rejected} for each.
+     */
+    function reject(address[] calldata wallets) external nonReentrant {
+        Terms memory t = _terms();
+        _requireReview(t, IOfferedProperty(t.property), wallets.length);
+        uint256 tokens = 0;
+        for (uint256 i; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            Position storage position = _positions[wallet];
+            uint256 requested = position.pendingTokens;
+            uint256 money = position.pendingPaid;
+            if (requested == 0) revert NothingPending(wallet);
+            position.pendingTokens = 0;
+            position.pendingPaid = 0;
+            position.refundable += uint128(money);
+            if (_limited(t)) _investorTotals[position.investorId] -= requested;
+            tokens += requested;
+            emit Rejected(wallet, requested, money);
+        }
+        _subscribed -= uint96(tokens);
+    }
+
+    /**
+     * @notice Ends the offering: after `closesAt` anyone may, an agent of the property at any time.
+     * @dev With a soft cap that the accepted tokens reach, sends the escrow to the treasury in one
+     * transfer and opens the claims; below it, everything is refundable (Failed). Requests still pending
+     * become refundable. O(1). Gives up the minter role unless claims are due. Emits {OfferingClosed}.
+     */
+    function close() external nonReentrant {
+        Terms memory t = _terms();
+        if (_status != Status.Open) revert NotOpen(_status);
+        IOfferedProperty property = IOfferedProperty(t.property);
+        if (block.timestamp < t.closesAt && !property.hasRole(MINTER_ROLE, msg.sender)) revert StillRunning(t.closesAt);
+        uint256 acceptedTokens = _acceptedTokens(t);
+        Status state = t.softCap != 0 && acceptedTokens < t.softCap ? Status.Failed : Status.Closed;
+        _status = state;
+        emit OfferingClosed(state, _subscribed, acceptedTokens, msg.sender);
+        uint256 escrow = _escrowedAccepted;
+        _escrowedAccepted = 0; // sent now, or refundable
+        if (state == Status.Failed) _toMint = 0;
+        else _sendProceeds(t, escrow);
+        if (_toMint == 0) _renounceMinter(property);
+    }
+
+    /**
+     * @notice Cancels the offering: every escrowed payment becomes refundable.
+     * @dev The property's admin (`DEFAULT_ADMIN_ROLE`: the timelock) only; open. Tokens already minted
+     * stay minted. Gives up the minter role. Emits {OfferingCancelled}.
+     */
+    function cancel() external nonReentrant {
+        if (_status != Status.Open) revert NotOpen(_status);
+        IOfferedProperty property = IOfferedProperty(_terms().property);
+        if (!property.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        _status = Status.Cancelled;
+        _escrowedAccepted = 0;
+        _toMint = 0;
+        emit OfferingCancelled(msg.sender);
+        _renounceMinter(property);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The terms, fixed at creation.
+    function terms() external view returns (Terms memory) {
+        return _terms();
+    }
+
+    /// @notice Where the offering is: Open, Closed, Failed or Cancelled.
+    function status() external view returns (Status) {
+        return _status;
+    }
+
+    /// @notice Whether subscriptions are taken now.
+    function isOpen() external view returns (bool) {
+        Terms memory t = _terms();
+        return _status == Status.Open && block.timestamp >= t.opensAt && block.timestamp < t.closesAt;
+    }
+
+    /// @notice Tokens subscribed (pending, accepted or minted), what the hard cap bounds.
+    function subscribed() external view returns (uint256) {
+        return _subscribed;
+    }
+
+    /// @notice Tokens accepted (minted or to claim), what the soft cap measures.
+    function accepted() external view returns (uint256) {
+        return _acceptedTokens(_terms());
+    }
+
+    /// @notice Accepted tokens not minted yet (claims still due after a successful close).
+    function toMint() external view returns (uint256) {
+        return _toMint;
+    }
+
+    /// @notice Money of accepted subscriptions still escrowed here (sent to the treasury at a successful close).
+    function escrowedAccepted() external view returns (uint256) {
+        return _escrowedAccepted;
+    }
+
+    /// @notice Tokens the hard cap still allows.
+    function remaining() external view returns (uint256) {
+        return _terms().hardCap - _subscribed;
+    }
+
+    /// @notice What `amount` token base units cost, and the tokens that payment buys (≥ amount).
+    function quote(uint256 amount) public view returns (uint256 cost, uint256 tokens) {
+        Terms memory t = _terms();
+        cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
+        tokens = Math.mulDiv(cost, t.unit, t.price);
+    }
+
+    /// @notice `wallet`'s subscriptions.
+    function positionOf(address wallet) external view returns (Position memory) {
+        return _positions[wallet];
+    }
+
+    /// @notice Tokens subscribed by investor `investorId` across its wallets (pending, accepted or minted);
+    /// kept only when the terms set a minimum or maximum per investor (0 otherwise).
+    function investorTotal(uint128 investorId) external view returns (uint256) {
+        return _investorTotals[investorId];
+    }
+
+    /// @notice What {refund} would pay `wallet` now (sanction aside).
+    function refundableOf(address wallet) external view returns (uint256 amount) {
+        Position memory p = _positions[wallet];
+        Status status_ = _status;
+        amount = p.refundable;
+        if (status_ != Status.Open) amount += p.pendingPaid;
+        if (status_ == Status.Failed || status_ == Status.Cancelled) amount += p.acceptedPaid;
+    }
+
+    /// @notice What {claim} would mint to `wallet` now.
+    function claimableOf(address wallet) external view returns (uint256) {
+        return _status == Status.Closed ? _positions[wallet].acceptedTokens : 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    function _subscribe(Terms memory t, address wallet, uint256 amount) private returns (uint256 tokens) {
+        if (amount == 0) revert ZeroAmount();
+        if (_status != Status.Open) revert NotOpen(_status);
+        if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
+        if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
+        uint256 cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
+        tokens = Math.mulDiv(cost, t.unit, t.price);
+        uint128 investorId = _requireMintable(IOfferedProperty(t.property), wallet, tokens);
+        uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
+        _requireLimits(t, investorId, before, tokens);
+
+        bool mintNow = t.softCap == 0 && !t.review;
+        uint256 paid = _pull(t, wallet, mintNow ? t.treasury : address(this), cost);
+        if (paid != cost) {
+            // A fee-on-transfer stablecoin: what arrived buys the tokens, within the limits again.
+            tokens = Math.mulDiv(paid, t.unit, t.price);
+            if (tokens == 0) revert ZeroAmount();
+            _requireLimits(t, investorId, before, tokens);
+        }
+        if (_limited(t)) _investorTotals[investorId] = before + tokens;
+        _subscribed += uint96(tokens);
+        if (mintNow) IOfferedProperty(t.property).mint(wallet, tokens);
+        else _hold(t, wallet, investorId, tokens, paid);
+        emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+    }
+
+    /// @dev Escrows a subscription: a request awaiting review, or accepted at once (soft cap, no review).
+    function _hold(Terms memory t, address wallet, uint128 investorId, uint256 tokens, uint256 paid) private {
+        Position storage position = _positions[wallet];
+        if (t.review) {
+            if (position.pendingTokens != 0 && position.investorId != investorId) {
+                revert InvestorChanged(wallet, position.investorId);
+            }
+            position.pendingTokens += uint96(tokens);
+            position.pendingPaid += uint128(paid);
+            position.investorId = investorId;
+        } else {
+            position.acceptedTokens += uint96(tokens);
+            position.acceptedPaid += uint128(paid);
+            _accepted += uint96(tokens);
+            _toMint += uint96(tokens);
+            _escrowedAccepted += uint128(paid);
+        }
+    }
+
+    /**
+     * @dev Asks the property, before money moves, whether minting `tokens` to `wallet` could happen: not
+     * paused, the wallet verified by the token's identity registry and not frozen, and no rule of the
+     * token's compliance broken (its own answer, bubbled up as its custom error). Returns the investor id.
+     */
+    function _requireMintable(IOfferedProperty property, address wallet, uint256 tokens)
+        private
+        view
+        returns (uint128 investorId)
+    {
+        if (property.paused()) revert PropertyPaused();
+        IComplianceRegistry registry = _registry(property);
+        if (!registry.isVerified(wallet)) {
+            if (registry.isSanctioned(wallet)) revert InvestorSanctioned(wallet);
+            revert InvestorNotVerified(wallet);
+        }
+        if (property.isFrozen(wallet)) revert InvestorFrozen(wallet);
+        if (property.complianceActive()) {
+            bytes memory violation =
+                IMintCompliance(property.compliance()).transferViolation(address(0), wallet, tokens);
+            if (violation.length != 0) {
+                assembly ("memory-safe") {
+                    revert(add(violation, 0x20), mload(violation))
+                }
+            }
+        }
+        investorId = registry.investorIdOf(wallet);
+    }
+
+    function _requireLimits(Terms memory t, uint128 investorId, uint256 before, uint256 tokens) private view {
+        uint256 remaining_ = t.hardCap - _subscribed;
+        if (tokens > remaining_) revert HardCapExceeded(tokens, remaining_);
+        uint256 total = before + tokens;
+        if (total < t.minPerInvestor) revert BelowMinimum(investorId, total, t.minPerInvestor);
+        if (t.maxPerInvestor != 0 && total > t.maxPerInvestor) {
+            revert AboveMaximum(investorId, total, t.maxPerInvestor);
+        }
+    }
+
+    /// @dev Moves `cost` from `wallet` to `to`; returns what arrived.
+    function _pull(Terms memory t, address wallet, address to, uint256 cost) private returns (uint256) {
+        IERC20 coin = IERC20(t.stablecoin);
+        uint256 balance = coin.balanceOf(to);
+        coin.safeTransferFrom(wallet, to, cost);
+        return coin.balanceOf(to) - balance;
+    }
+
+    function _sendProceeds(Terms memory t, uint256 amount) private {
+        if (amount == 0) return;
+        IERC20(t.stablecoin).safeTransfer(t.treasury, amount);
+        emit ProceedsSent(t.treasury, amount);
+    }
+
+    function _requireReview(Terms memory t, IOfferedProperty property, uint256 batch) private view {
+        if (!t.review) revert NoReview();
+        if (batch > MAX_BATCH) revert BatchTooLarge(batch, MAX_BATCH);
+        if (_status != Status.Open) revert NotOpen(_status);
+        if (!property.hasRole(MINTER_ROLE, msg.sender)) revert NotAgent(msg.sender);
+    }
+
+    function _renounceMinter(IOfferedProperty property) private {
+        if (!property.hasRole(MINTER_ROLE, address(this))) return;
+        property.renounceRole(MINTER_ROLE, address(this));
+        emit MinterRenounced();
+    }
+
+    function _registry(IOfferedProperty property) private view returns (IComplianceRegistry) {
+        return IComplianceRegistry(property.identityRegistry());
+    }
+
+    /// @dev The terms, copied from the code the factory appended them to (abi.encode of the static struct:
+    /// its memory layout, word for word) after the EIP-1167 clone's 45 bytes.
+    function _terms() private view returns (Terms memory t) {
+        assembly ("memory-safe") {
+            t := mload(0x40)
+            mstore(0x40, add(t, 0x180))
+            extcodecopy(address(), t, 45, 0x180)
+        }
+    }
+
+    /// @dev Whether investors' totals are kept: only when the terms set a limit on them.
+    function _limited(Terms memory t) private pure returns (bool) {
+        return t.minPerInvestor != 0 || t.maxPerInvestor != 0;
+    }
+
+    /// @dev Tokens accepted: every subscription is, in an offering without soft cap or review.
+    function _acceptedTokens(Terms memory t) private view returns (uint256) {
+        return t.softCap == 0 && !t.review ? _subscribed : _accepted;
+    }
+}

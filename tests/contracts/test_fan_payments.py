@@ -1,0 +1,489 @@
+"""Tests of fans paying athletes: tips and orders into a NILVault (FanPayments) and memberships
+(NILMemberships, ERC-5643 subscription NFTs).
+
+Every payment must land where released deal revenue goes (the splitter, or the vault's free balance),
+emit one FanPaid, and be refused from a sanctioned payer, above the AML threshold from an unverified
+one, and while the vault is paused. Gas figures are in bench/fan_gas.py, not here.
+"""
+
+import json
+from pathlib import Path
+
+import ape
+import pytest
+from eth_account import Account
+from eth_utils import keccak
+from nil_helpers import DAY, ZERO_ADDRESS, attestation, fresh_wallet, random_address, reverts
+
+ETH = ZERO_ADDRESS
+TIP, KIND_TIP, KIND_ORDER, KIND_SUBSCRIPTION = 2 * 10**6, 0, 1, 2
+PERIOD = 30 * DAY
+PRICE = 5 * 10**6
+URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+ERC5643_ID = bytes.fromhex("8c65f84d")
+BEFORE_PAYMENTS = Path(__file__).parent / "fixtures" / "nil_vault_before_payments.json"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _wide_fixtures_first(
+    suite, registry, stablecoin, admin, attestor, sanctions_officer, vault_factory, contract_nft, splitter_factory,
+    vault_beacon, deployer, outsider, operator, guardian, memberships, accounts, fan, fan2,
+):
+    """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
+
+
+@pytest.fixture(scope="module")
+def athlete(accounts):
+    return fresh_wallet(accounts)
+
+
+@pytest.fixture(scope="module")
+def fan(accounts):
+    return fresh_wallet(accounts)
+
+
+@pytest.fixture(scope="module")
+def fan2(accounts):
+    return fresh_wallet(accounts)
+
+
+@pytest.fixture(scope="module")
+def agent():
+    return random_address()
+
+
+@pytest.fixture
+def split(project, splitter_factory, deployer, athlete, agent, registry, attestor, chain):
+    """The athlete's split (80% athlete, 20% agent); the athlete is verified."""
+    registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
+    pairs = sorted([(athlete.address, 8000), (agent, 2000)], key=lambda p: int(p[0], 16))
+    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
+    splitter_factory.createSplit(payees, shares, sender=deployer)
+    return project.RevenueSplitter.at(splitter_factory.predict(payees, shares))
+
+
+@pytest.fixture
+def vault(project, vault_factory, operator, athlete, split):
+    address = vault_factory.createVault(keccak(text="fan-athlete"), athlete, split, sender=operator).return_value
+    return project.NILVault.at(address)
+
+
+@pytest.fixture
+def bare_vault(project, vault_factory, operator, athlete):
+    """A vault without a splitter: payments stay in its free balance."""
+    address = vault_factory.createVault(keccak(text="fan-athlete-bare"), athlete, ZERO_ADDRESS, sender=operator).return_value
+    return project.NILVault.at(address)
+
+
+@pytest.fixture
+def usd(stablecoin, fan, fan2, deployer):
+    for who in (fan, fan2):
+        stablecoin.mint(who, 10**12, sender=deployer)
+    return stablecoin
+
+
+def pay(vault):
+    """The vault's payment functions: its FanPayments module's, answered at the vault's address."""
+    return ape.project.FanPayments.at(vault.address)
+
+
+def fan_paid(receipt, contract):
+    logs = list(receipt.decode_logs(contract.FanPaid))
+    assert len(logs) == 1
+    return logs[0]
+
+
+# ================================================================================================
+# Tips
+# ================================================================================================
+
+
+def test_tip_goes_to_the_splitter_with_one_event(vault, split, usd, fan):
+    usd.approve(vault, TIP, sender=fan)
+    before = usd.balanceOf(split)
+    receipt = pay(vault).tip(usd, TIP, "go team", sender=fan)
+    assert usd.balanceOf(split) - before == TIP
+    assert usd.balanceOf(vault) == 0 and vault.escrowed(usd) == 0
+    log = fan_paid(receipt, vault)
+    assert (log.vault, log.kind, log.payer, log.token) == (vault.address, KIND_TIP, fan.address, usd.address)
+    assert (log.amount, log.ref, log.to, log.memo) == (TIP, 0, split.address, "go team")
+
+
+def test_tip_without_a_splitter_is_free_balance(bare_vault, usd, fan):
+    usd.approve(bare_vault, TIP, sender=fan)
+    receipt = pay(bare_vault).tip(usd, TIP, "", sender=fan)
+    assert bare_vault.freeBalance(usd) == TIP
+    assert fan_paid(receipt, bare_vault).to == bare_vault.address
+
+
+def test_native_tips(vault, bare_vault, split, fan):
+    before = split.balance
+    receipt = pay(vault).tip(ETH, 10**15, "gm", sender=fan, value=10**15)
+    assert split.balance - before == 10**15
+    assert fan_paid(receipt, vault).token == ETH
+    pay(bare_vault).tip(ETH, 10**15, "", sender=fan, value=10**15)
+    assert bare_vault.freeBalance(ETH) == 10**15
+    with reverts(vault.WrongValue, expected=10**15, received=10**14):
+        pay(vault).tip(ETH, 10**15, "", sender=fan, value=10**14)
+    with reverts(vault.WrongValue, expected=0, received=1):
+        pay(vault).tip(vault.address, 10**15, "", sender=fan, value=1)
+
+
+def test_tip_with_permit(project, vault, split, deployer, chain):
+    token = deployer.deploy(project.PermitStablecoin)
+    signer = fresh_wallet(ape.accounts.test_accounts)  # a key of ours, to sign the permit
+    token.mint(signer, 10**9, sender=deployer)
+    deadline = chain.pending_timestamp + 3600
+    message = {
+        "owner": signer.address, "spender": vault.address, "value": TIP, "nonce": 0, "deadline": deadline,
+    }  # fmt: skip
+    typed = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Permit",
+        "domain": {"name": "Permit USD", "version": "1", "chainId": chain.chain_id, "verifyingContract": token.address},
+        "message": message,
+    }  # fmt: skip
+    signed = Account.sign_typed_data(signer.private_key, full_message=typed)
+    pay(vault).tipWithPermit(token, TIP, "permit", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+    assert token.balanceOf(split) == TIP
+    # The same permit again (already used): ignored, and the tip then needs an allowance there is not.
+    with ape.reverts():
+        pay(vault).tipWithPermit(token, TIP, "", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+
+
+def test_fee_on_transfer_token_is_credited_the_net(project, vault, split, fan, deployer):
+    fee_token = deployer.deploy(project.FeeOnTransferStablecoin)
+    fee_token.mint(fan, 10**9, sender=deployer)
+    fee_token.approve(vault, 10**9, sender=fan)
+    receipt = pay(vault).tip(fee_token, 100 * 10**6, "", sender=fan)
+    assert fee_token.balanceOf(split) == 99 * 10**6
+    assert fan_paid(receipt, vault).amount == 99 * 10**6
+
+
+def test_tip_refusals(vault, usd, fan, guardian, admin, registry, sanctions_officer):
+    usd.approve(vault, 10**9, sender=fan)
+    with reverts(vault.ZeroAmount):
+        pay(vault).tip(usd, 0, "", sender=fan)
+    with reverts(vault.MemoTooLong, length=281, maxLength=280):
+        pay(vault).tip(usd, TIP, "x" * 281, sender=fan)
+    with reverts(vault.InvalidToken, token=fan.address):
+        pay(vault).tip(fan, TIP, "", sender=fan)
+    with ape.reverts():  # too little allowance
+        pay(vault).tip(usd, 10**10, "", sender=fan)
+    vault.pause(sender=guardian)
+    with reverts(vault.EnforcedPause):
+        pay(vault).tip(usd, TIP, "", sender=fan)
+    vault.unpause(sender=admin)
+    registry.setSanctioned(fan, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=fan):
+        pay(vault).tip(usd, TIP, "", sender=fan)
+
+
+def test_aml_threshold(vault, usd, fan, admin, athlete, outsider, registry, attestor, chain):
+    usd.approve(vault, 10**9, sender=fan)
+    for caller in (athlete, outsider):
+        with reverts(vault.NotAthleteOrAdmin, caller=caller):
+            pay(vault).setAmlThreshold(usd, 10 * 10**6, sender=caller)
+    receipt = pay(vault).setAmlThreshold(usd, 10 * 10**6, sender=admin)
+    assert [(e.token, e.threshold) for e in receipt.decode_logs(vault.AmlThresholdSet)] == [(usd.address, 10 * 10**6)]
+    assert pay(vault).amlThreshold(usd) == 10 * 10**6
+    pay(vault).tip(usd, 10 * 10**6, "at the threshold", sender=fan)
+    with reverts(vault.NotVerified, account=fan):
+        pay(vault).tip(usd, 10 * 10**6 + 1, "", sender=fan)
+    registry.register(fan, attestation(chain, investor_id=9), sender=attestor)
+    pay(vault).tip(usd, 10 * 10**6 + 1, "verified", sender=fan)
+    assert pay(vault).paymentTerms(usd) == (vault.splitter(), False, 10 * 10**6)
+
+
+# ================================================================================================
+# Orders
+# ================================================================================================
+
+
+def test_order_paid_once_and_refunded_in_full(bare_vault, usd, fan, athlete):
+    vault = bare_vault
+    usd.approve(vault, 10**9, sender=fan)
+    receipt = pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
+    log = fan_paid(receipt, vault)
+    assert (log.kind, log.ref, log.amount) == (KIND_ORDER, 41, 3 * TIP)
+    assert pay(vault).orderStatus(41) == (True, False) and pay(vault).orderStatus(42) == (False, False)
+    with reverts(vault.OrderAlreadyPaid, orderId=41):
+        pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
+    pay(vault).payOrder(42, usd, TIP, sender=fan)  # its neighbour in the same storage word
+    with reverts(vault.OrderNotRefundable, orderId=41):  # not what was paid
+        pay(vault).refundOrder(41, fan, usd, 3 * TIP - 1, sender=athlete)
+    before = usd.balanceOf(fan)
+    receipt = pay(vault).refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
+    assert usd.balanceOf(fan) - before == 3 * TIP
+    assert [(e.orderId, e.payer, e.amount, e.by) for e in receipt.decode_logs(vault.OrderRefunded)] == [
+        (41, fan.address, 3 * TIP, athlete.address)
+    ]
+    assert pay(vault).orderStatus(41) == (True, True) and pay(vault).orderStatus(42) == (True, False)
+    with reverts(vault.OrderNotRefundable, orderId=41):
+        pay(vault).refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
+    with reverts(vault.OrderAlreadyPaid, orderId=41):  # refunded is not payable again
+        pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
+    with reverts(vault.OrderNotRefundable, orderId=7):
+        pay(vault).refundOrder(7, fan, usd, 3 * TIP, sender=athlete)
+
+
+def test_order_refund_callers_and_pause(bare_vault, usd, fan, athlete, admin, guardian, outsider):
+    vault = bare_vault
+    usd.approve(vault, 10**9, sender=fan)
+    pay(vault).payOrder(1, usd, TIP, sender=fan)
+    pay(vault).payOrder(2, usd, TIP, sender=fan)
+    for caller in (outsider, fan):
+        with reverts(vault.NotAthleteOrAdmin, caller=caller):
+            pay(vault).refundOrder(1, fan, usd, TIP, sender=caller)
+    vault.pause(sender=guardian)
+    with reverts(vault.EnforcedPause):
+        pay(vault).payOrder(3, usd, TIP, sender=fan)
+    with reverts(vault.EnforcedPause):
+        pay(vault).refundOrder(1, fan, usd, TIP, sender=athlete)
+    pay(vault).refundOrder(1, fan, usd, TIP, sender=admin)  # the admin may, while paused
+    assert pay(vault).orderStatus(1) == (True, True)
+
+
+def test_order_refund_comes_from_free_balance_never_escrow(vault, split, usd, fan, athlete, deployer, registry, sanctions_officer):
+    brand = deployer
+    usd.approve(vault, 10**9, sender=fan)
+    pay(vault).payOrder(5, usd, TIP, sender=fan)  # went to the splitter
+    # A deal's escrow is in the vault; the refund may not take it.
+    usd.mint(brand, 10**9, sender=deployer)
+    deal = vault.propose((brand.address, usd.address, 10**8, keccak(text="x"), 7 * DAY, URI), sender=brand).return_value
+    vault.accept(deal, sender=athlete)
+    usd.approve(vault, 10**8, sender=brand)
+    vault.fund(deal, sender=brand)
+    with reverts(vault.InsufficientFreeBalance, token=usd, available=0, requested=TIP):
+        pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
+    usd.mint(vault, TIP, sender=athlete)  # the athlete tops the free balance up
+    registry.setSanctioned(fan, True, sender=sanctions_officer)
+    with reverts(vault.Sanctioned, account=fan):
+        pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
+    registry.setSanctioned(fan, False, sender=sanctions_officer)
+    pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
+    assert vault.escrowed(usd) == 10**8 and usd.balanceOf(vault) == 10**8
+
+
+def test_payments_never_touch_escrow(vault, usd, fan, athlete, deployer):
+    brand = deployer
+    usd.mint(brand, 10**9, sender=deployer)
+    deal = vault.propose((brand.address, usd.address, 10**8, keccak(text="x"), 7 * DAY, URI), sender=brand).return_value
+    vault.accept(deal, sender=athlete)
+    usd.approve(vault, 10**8, sender=brand)
+    vault.fund(deal, sender=brand)
+    usd.approve(vault, 10**9, sender=fan)
+    pay(vault).tip(usd, TIP, "", sender=fan)
+    pay(vault).payOrder(9, usd, TIP, sender=fan)
+    pay(vault).tip(ETH, 10**15, "", sender=fan, value=10**15)
+    assert vault.escrowed(usd) == 10**8 and usd.balanceOf(vault) == 10**8 and vault.escrowed(ETH) == 0
+
+
+# ================================================================================================
+# Upgrade: a vault made before payments gets them through the beacon, its state intact
+# ================================================================================================
+
+
+def test_beacon_upgrade_brings_payments_to_an_existing_vault(project, deployer, registry, splitter_factory, athlete, split, usd, fan):
+    from ape.contracts import ContractContainer
+    from ethpm_types import ContractType
+
+    before = ContractContainer(ContractType.model_validate(json.loads(BEFORE_PAYMENTS.read_text())))
+    factory = deployer.deploy(project.NILVaultFactory, deployer)
+    nft = deployer.deploy(project.ContractNFT, factory)
+    old = deployer.deploy(before, registry, factory, nft, splitter_factory)
+    beacon = deployer.deploy(project.Beacon, old, deployer)
+    factory.setBeacon(beacon, sender=deployer)
+    factory.grantRole(keccak(text="OPERATOR_ROLE"), deployer, sender=deployer)
+    address = factory.createVault(keccak(text="old-vault"), athlete, split, sender=deployer).return_value
+    brand = deployer
+    usd.mint(brand, 10**9, sender=deployer)
+    vault_v1 = before.at(address)
+    vault_v1.propose((brand.address, usd.address, 10**8, keccak(text="x"), 7 * DAY, URI), sender=brand)
+    vault_v1.accept(1, sender=athlete)
+    usd.approve(address, 10**8, sender=brand)
+    vault_v1.fund(1, sender=brand)
+    with ape.reverts():
+        pay(vault_v1).tip(usd, TIP, "", sender=fan)  # no such function yet
+
+    new = deployer.deploy(project.NILVault, registry, factory, nft, splitter_factory)
+    beacon.upgradeTo(new, sender=deployer)
+    vault = project.NILVault.at(address)
+    assert (vault.athlete(), vault.splitter(), vault.dealCount(), vault.escrowed(usd)) == (athlete.address, split.address, 1, 10**8)
+    assert vault.deal(1).status == 3  # Active
+    usd.approve(vault, TIP, sender=fan)
+    pay(vault).tip(usd, TIP, "after the upgrade", sender=fan)
+    assert usd.balanceOf(split) == TIP and vault.escrowed(usd) == 10**8
+
+
+# ================================================================================================
+# Memberships
+# ================================================================================================
+
+
+@pytest.fixture
+def plan(memberships, vault, usd, athlete):
+    return memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
+
+
+def test_plans_athlete_only(memberships, vault, usd, athlete, outsider, project):
+    with reverts(memberships.NotAthlete, caller=outsider):
+        memberships.createPlan(vault, usd, PRICE, PERIOD, sender=outsider)
+    with reverts(memberships.NotVault, account=outsider):
+        memberships.createPlan(outsider, usd, PRICE, PERIOD, sender=athlete)
+    for token, price, period in ((outsider, PRICE, PERIOD), (usd, 0, PERIOD), (usd, PRICE, DAY - 1), (usd, PRICE, 367 * DAY)):
+        with reverts(memberships.InvalidPlan):
+            memberships.createPlan(vault, token, price, period, sender=athlete)
+    receipt = memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
+    plan_id = receipt.return_value
+    assert [(e.planId, e.vault, e.token, e.price, e.period) for e in receipt.decode_logs(memberships.PlanCreated)] == [
+        (plan_id, vault.address, usd.address, PRICE, PERIOD)
+    ]
+    assert list(memberships.plansOf(vault)) == [plan_id]
+    assert memberships.plan(plan_id).price == PRICE
+    with reverts(memberships.NotAthlete, caller=outsider):
+        memberships.setPlanPrice(plan_id, 1, sender=outsider)
+    with reverts(memberships.NotAthlete, caller=outsider):
+        memberships.closePlan(plan_id, sender=outsider)
+    with reverts(memberships.UnknownPlan, planId=99):
+        memberships.setPlanPrice(99, 1, sender=athlete)
+    assert memberships.supportsInterface(ERC5643_ID)
+
+
+def test_subscribe_pays_ahead_and_mints(memberships, vault, split, usd, fan, plan, chain):
+    usd.approve(memberships, 10**9, sender=fan)
+    before = usd.balanceOf(split)
+    receipt = memberships.subscribe(plan, 3, False, sender=fan)
+    token_id = receipt.return_value
+    assert memberships.ownerOf(token_id) == fan.address
+    assert usd.balanceOf(split) - before == 3 * PRICE
+    expiry = memberships.expiresAt(token_id)
+    assert expiry == chain.blocks.head.timestamp + 3 * PERIOD
+    log = fan_paid(receipt, memberships)
+    assert (log.vault, log.kind, log.payer, log.amount, log.ref, log.to) == (vault.address, KIND_SUBSCRIPTION, fan.address, 3 * PRICE, token_id, split.address)
+    assert [(e.tokenId, e.expiration) for e in receipt.decode_logs(memberships.SubscriptionUpdate)] == [(token_id, expiry)]
+    with reverts(memberships.NotTransferable):
+        memberships.transferFrom(fan, vault, token_id, sender=fan)
+    for periods in (0, 121):
+        with reverts(memberships.InvalidPeriods, periods=periods):
+            memberships.subscribe(plan, periods, False, sender=fan)
+
+
+def test_keeper_renews_one_period_when_due(memberships, split, usd, fan, outsider, plan, chain):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
+    expiry = memberships.expiresAt(token_id)
+    with reverts(memberships.NotDue, tokenId=token_id, dueAt=expiry - 3600):
+        memberships.renew(token_id, sender=outsider)
+    assert not memberships.isDue(token_id)
+    chain.mine(timestamp=expiry - 3600)
+    assert memberships.isDue(token_id)
+    before = usd.balanceOf(fan)
+    receipt = memberships.renew(token_id, sender=outsider)
+    assert before - usd.balanceOf(fan) == PRICE
+    assert memberships.expiresAt(token_id) == expiry + PERIOD
+    assert fan_paid(receipt, memberships).amount == PRICE
+    with reverts(memberships.NotDue, tokenId=token_id, dueAt=expiry + PERIOD - 3600):  # twice: one period at a time
+        memberships.renew(token_id, sender=outsider)
+
+
+def test_lapsed_membership_renews_from_now(memberships, usd, fan, plan, chain):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
+    chain.pending_timestamp = memberships.expiresAt(token_id) + 10 * DAY
+    memberships.renew(token_id, sender=fan)
+    assert memberships.expiresAt(token_id) == chain.blocks.head.timestamp + PERIOD
+
+
+def test_price_change_reaches_a_fan_only_when_accepted(memberships, usd, fan, athlete, plan, chain):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
+    receipt = memberships.setPlanPrice(plan, 2 * PRICE, sender=athlete)
+    assert [(e.planId, e.price) for e in receipt.decode_logs(memberships.PlanPriceChanged)] == [(plan, 2 * PRICE)]
+    chain.pending_timestamp = memberships.expiresAt(token_id)
+    before = usd.balanceOf(fan)
+    memberships.renew(token_id, sender=athlete)
+    assert before - usd.balanceOf(fan) == PRICE  # the subscribed price, not the new one
+    with reverts(memberships.NotMember, caller=athlete, tokenId=token_id):
+        memberships.acceptPrice(token_id, sender=athlete)
+    memberships.acceptPrice(token_id, sender=fan)
+    assert memberships.renewalPrice(token_id) == 2 * PRICE
+    memberships.setPlanPrice(plan, PRICE // 2, sender=athlete)
+    assert memberships.renewalPrice(token_id) == PRICE // 2  # a cut reaches everyone
+
+
+def test_cancel_stops_renewals_and_refunds_nothing(memberships, usd, fan, outsider, plan, chain):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 2, True, sender=fan).return_value
+    expiry = memberships.expiresAt(token_id)
+    balance = usd.balanceOf(fan)
+    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
+        memberships.cancelSubscription(token_id, sender=outsider)
+    receipt = memberships.cancelSubscription(token_id, sender=fan)
+    assert [(e.tokenId, e.expiresAt) for e in receipt.decode_logs(memberships.SubscriptionCancelled)] == [(token_id, expiry)]
+    assert usd.balanceOf(fan) == balance  # nothing back: each period was paid to the athlete
+    assert memberships.expiresAt(token_id) == expiry  # valid until it expires
+    assert not memberships.isRenewable(token_id)
+    chain.pending_timestamp = expiry
+    with reverts(memberships.Cancelled, tokenId=token_id):
+        memberships.renew(token_id, sender=outsider)
+    with reverts(memberships.Cancelled, tokenId=token_id):
+        memberships.renewSubscription(token_id, PERIOD, sender=fan)
+    with reverts(memberships.Cancelled, tokenId=token_id):
+        memberships.cancelSubscription(token_id, sender=fan)
+
+
+def test_pay_ahead_by_owner(memberships, usd, fan, outsider, plan):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 1, False, sender=fan).return_value
+    expiry = memberships.expiresAt(token_id)
+    with reverts(memberships.NotAutoRenewing, tokenId=token_id):
+        memberships.renew(token_id, sender=outsider)
+    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
+        memberships.renewSubscription(token_id, PERIOD, sender=outsider)
+    with reverts(memberships.InvalidDuration, duration=PERIOD + 1, period=PERIOD):
+        memberships.renewSubscription(token_id, PERIOD + 1, sender=fan)
+    before = usd.balanceOf(fan)
+    memberships.renewSubscription(token_id, 2 * PERIOD, sender=fan)
+    assert memberships.expiresAt(token_id) == expiry + 2 * PERIOD
+    assert before - usd.balanceOf(fan) == 2 * PRICE
+    receipt = memberships.setAutoRenew(token_id, True, sender=fan)
+    assert [(e.tokenId, e.autoRenew) for e in receipt.decode_logs(memberships.AutoRenewSet)] == [(token_id, True)]
+    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
+        memberships.setAutoRenew(token_id, False, sender=outsider)
+
+
+def test_memberships_screened_like_payments(memberships, vault, usd, fan, athlete, plan, chain, guardian, admin, registry, sanctions_officer):
+    usd.approve(memberships, 10**9, sender=fan)
+    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
+    chain.pending_timestamp = memberships.expiresAt(token_id)
+    vault.pause(sender=guardian)
+    with reverts(memberships.VaultPaused, vault=vault):
+        memberships.renew(token_id, sender=athlete)
+    vault.unpause(sender=admin)
+    registry.setSanctioned(fan, True, sender=sanctions_officer)
+    with reverts(memberships.Sanctioned, account=fan):
+        memberships.renew(token_id, sender=athlete)
+    registry.setSanctioned(fan, False, sender=sanctions_officer)
+    pay(vault).setAmlThreshold(usd, PRICE - 1, sender=admin)
+    with reverts(memberships.NotVerified, account=fan):
+        memberships.renew(token_id, sender=athlete)
+    pay(vault).setAmlThreshold(usd, 0, sender=admin)
+    receipt = memberships.closePlan(plan, sender=athlete)
+    assert [e.planId for e in receipt.decode_logs(memberships.PlanClosed)] == [plan]
+    with reverts(memberships.PlanIsClosed, planId=plan):
+        memberships.renew(token_id, sender=athlete)
+    with reverts(memberships.PlanIsClosed, planId=plan):
+        memberships.subscribe(plan, 1, False, sender=fan)
+    with reverts(memberships.UnknownMembership, tokenId=99):
+        memberships.renew(99, sender=athlete)

@@ -1,0 +1,224 @@
+"""A stateful property-based test (hypothesis ``RuleBasedStateMachine``) over fans paying an athlete:
+tips, orders, refunds, subscribe, keeper renewals (on time, early, twice), paying ahead, cancel, price
+changes, a payer sanctioned mid-way, pause and a beacon upgrade, with a funded deal in escrow all along.
+After every step:
+
+- every unit the fans paid is at the splitter, in the vault's free balance, or back with the fans
+  (what the athlete topped up for refunds aside);
+- no order is paid twice (a second payment of an order id is refused);
+- no fan is charged twice for a period (a second keeper renewal in a row is refused) nor above the
+  price they subscribed at (each renewal charges the lower of it and the plan's price);
+- ``expiresAt`` never moves backwards;
+- the deal's escrow is untouched by any payment.
+
+Refused acts are part of the sequences: they must revert and change nothing. Each example starts from a
+chain snapshot and is rolled back after it. Profiles as in test_property_state_machine.py: ``make test``
+runs a few short examples; ``RWA_FUZZ_PROFILE=fuzz`` many long ones.
+"""
+
+import os
+
+import ape
+import pytest
+from ape.exceptions import ContractLogicError
+from eth_utils import keccak
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from nil_helpers import DAY, attestation, fresh_wallet, random_address
+
+PROFILES = {
+    "ci": settings(max_examples=2, stateful_step_count=12, deadline=None),
+    "fuzz": settings(max_examples=100, stateful_step_count=40, deadline=None),
+}
+PROFILE = os.environ.get("RWA_FUZZ_PROFILE", "ci")
+PERIOD = 30 * DAY
+PRICE = 5 * 10**6
+ESCROW = 10**8
+URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+
+fan_index = st.integers(0, 1)
+amount = st.integers(1, 50 * 10**6)
+order_id = st.integers(0, 9)
+membership_index = st.integers(0, 3)
+
+
+def pay(vault):
+    """The vault's payment functions: its FanPayments module's, answered at the vault's address."""
+    return ape.project.FanPayments.at(vault.address)
+
+
+@pytest.fixture(scope="module")
+def athlete(accounts):
+    return fresh_wallet(accounts)
+
+
+def test_fan_payments_state_machine(
+    chain, project, stablecoin, registry, attestor, sanctions_officer, vault_factory, splitter_factory, vault_beacon,
+    contract_nft, memberships, operator, deployer, admin, guardian, outsider, athlete, accounts,
+):  # fmt: skip
+    usd = stablecoin
+    fans = [fresh_wallet(accounts), fresh_wallet(accounts)]
+    keeper, brand = outsider, deployer
+    registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
+    pairs = sorted([(athlete.address, 8000), (random_address(), 2000)], key=lambda p: int(p[0], 16))
+    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
+    splitter_factory.createSplit(payees, shares, sender=deployer)
+    split = splitter_factory.predict(payees, shares)
+    vault = project.NILVault.at(
+        vault_factory.createVault(keccak(text="machine"), athlete, split, sender=operator).return_value
+    )
+    usd.mint(brand, ESCROW, sender=deployer)
+    vault.propose((brand.address, usd.address, ESCROW, keccak(text="x"), 7 * DAY, URI), sender=brand)
+    vault.accept(1, sender=athlete)
+    usd.approve(vault, ESCROW, sender=brand)
+    vault.fund(1, sender=brand)
+    for fan in fans:
+        usd.mint(fan, 10**12, sender=deployer)
+        usd.approve(vault, 2**256 - 1, sender=fan)
+        usd.approve(memberships, 2**256 - 1, sender=fan)
+    plan = memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
+
+    class Machine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.snapshot = chain.snapshot()
+            self.fans_start = sum(usd.balanceOf(f) for f in fans)
+            self.split_start = usd.balanceOf(split)
+            self.topped_up = 0
+            self.orders = {}  # order id -> (payer, amount, refunded)
+            self.tokens = []  # membership token ids
+            self.expiries = {}
+
+        def teardown(self):
+            chain.restore(self.snapshot)
+
+        def attempt(self, call, *args, **kwargs):
+            try:
+                return call(*args, **kwargs)
+            except ContractLogicError:
+                return None
+
+        def charged(self, fan, call, *args, **kwargs):
+            """Sends; returns what the fan paid (None when refused)."""
+            before = usd.balanceOf(fan)
+            return None if self.attempt(call, *args, **kwargs) is None else before - usd.balanceOf(fan)
+
+        # --- payments into the vault ---
+
+        @rule(i=fan_index, value=amount)
+        def tip(self, i, value):
+            self.attempt(pay(vault).tip, usd, value, "tip", sender=fans[i])
+
+        @rule(i=fan_index, oid=order_id, value=amount)
+        def pay_order(self, i, oid, value):
+            paid = self.charged(fans[i], pay(vault).payOrder, oid, usd, value, sender=fans[i])
+            if oid in self.orders:
+                assert paid is None, f"order {oid} paid twice"
+            elif paid is not None:
+                assert paid == value
+                self.orders[oid] = (fans[i], value, False)
+
+        @rule(oid=order_id, by_admin=st.booleans(), top_up=st.booleans())
+        def refund(self, oid, by_admin, top_up):
+            if oid not in self.orders:
+                return
+            payer, value, refunded = self.orders[oid]
+            if top_up:
+                usd.mint(vault, value, sender=athlete)
+                self.topped_up += value
+            back = self.charged(payer, pay(vault).refundOrder, oid, payer, usd, value, sender=admin if by_admin else athlete)
+            if back is not None:
+                assert not refunded and back == -value
+                self.orders[oid] = (payer, value, True)
+
+        # --- memberships ---
+
+        @rule(i=fan_index, periods=st.integers(1, 3), auto=st.booleans())
+        def subscribe(self, i, periods, auto):
+            receipt = self.attempt(memberships.subscribe, plan, periods, auto, sender=fans[i])
+            if receipt is not None:
+                token_id = receipt.return_value
+                self.tokens.append(token_id)
+                self.expiries[token_id] = memberships.expiresAt(token_id)
+
+        @rule(k=membership_index, twice=st.booleans())
+        def keeper_renews(self, k, twice):
+            if k >= len(self.tokens):
+                return
+            token_id = self.tokens[k]
+            owner = memberships.ownerOf(token_id)
+            agreed, price = memberships.membership(token_id).price, memberships.plan(plan).price
+            paid = self.charged(owner, memberships.renew, token_id, sender=keeper)
+            if paid is not None:
+                assert paid == min(agreed, price) <= agreed
+                if twice:
+                    assert self.charged(owner, memberships.renew, token_id, sender=keeper) is None, "a period charged twice"
+
+        @rule(k=membership_index)
+        def pay_ahead(self, k):
+            if k < len(self.tokens):
+                token_id = self.tokens[k]
+                owner = memberships.ownerOf(token_id)
+                self.attempt(memberships.renewSubscription, token_id, PERIOD, sender=owner)
+
+        @rule(k=membership_index)
+        def cancel(self, k):
+            if k < len(self.tokens):
+                token_id = self.tokens[k]
+                self.attempt(memberships.cancelSubscription, token_id, sender=memberships.ownerOf(token_id))
+
+        @rule(k=membership_index)
+        def accept_price(self, k):
+            if k < len(self.tokens):
+                token_id = self.tokens[k]
+                memberships.acceptPrice(token_id, sender=memberships.ownerOf(token_id))
+
+        @rule(new_price=st.integers(1, 3 * PRICE))
+        def change_price(self, new_price):
+            memberships.setPlanPrice(plan, new_price, sender=athlete)
+
+        @rule(days=st.integers(1, 40))
+        def time_passes(self, days):
+            chain.mine(timestamp=chain.pending_timestamp + days * DAY)
+
+        # --- compliance and operations ---
+
+        @rule(i=fan_index, flag=st.booleans())
+        def sanction(self, i, flag):
+            registry.setSanctioned(fans[i], flag, sender=sanctions_officer)
+
+        @rule(paused=st.booleans())
+        def pause(self, paused):
+            if paused != vault.paused():
+                (vault.pause if paused else vault.unpause)(sender=guardian if paused else admin)
+
+        @rule()
+        def upgrade(self):
+            implementation = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory)
+            vault_beacon.upgradeTo(implementation, sender=admin)
+
+        # --- invariants ---
+
+        @invariant()
+        def every_unit_is_accounted_for(self):
+            fans_paid = self.fans_start - sum(usd.balanceOf(f) for f in fans)
+            at_split = usd.balanceOf(split) - self.split_start
+            free = vault.freeBalance(usd) - self.topped_up
+            assert fans_paid == at_split + free
+
+        @invariant()
+        def escrow_untouched(self):
+            assert vault.escrowed(usd) == ESCROW and usd.balanceOf(vault) >= ESCROW
+
+        @invariant()
+        def expiries_never_go_back(self):
+            for token_id in self.tokens:
+                expiry = memberships.expiresAt(token_id)
+                assert expiry >= self.expiries[token_id]
+                self.expiries[token_id] = expiry
+
+    Machine.TestCase.settings = settings(
+        PROFILES[PROFILE], suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    )
+    run_state_machine_as_test(Machine, settings=Machine.TestCase.settings)
