@@ -694,7 +694,8 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     function _recordMove(ModularComplianceStorage storage $, address from, address to, uint256 amount) private {
         if ($.modules & _TRACKING == 0) return;
         uint128 toId = _registry($).investorIdOf(to);
-        _recount($, to, toId, amount);
+        // What the token credited `to` (nothing when it sent to itself: its balance did not change).
+        _recount($, to, toId, from == to ? 0 : amount);
         _track($, from == address(0) ? 0 : $.countedInvestor[from], toId, amount);
     }
 

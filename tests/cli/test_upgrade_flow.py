@@ -71,3 +71,36 @@ def test_safe_upgrade_goes_through_safe_and_timelock_and_keeps_state(rwa, chain)
     assert registry_view(chain, rwa, "version")().call() == "2"
     assert registry_view(chain, rwa, "recordOf")(WALLET).call() == before
     assert rwa.json("status", env=env)["drift"] == {}
+
+
+def test_a_compliance_from_before_per_wallet_tracking_is_recounted_in_the_same_batch(
+    rwa, project, suite, deployer, admin, verified, alice, bob
+):
+    # Issue 21: upgrading a compliance that counted holders per investor only left tracking stale until a
+    # manual resync. Here the recorded layout is made that of such a compliance (no countedInvestor).
+    demo = project.PropertyToken.at(suite["contracts"]["DemoProperty"]["address"])
+    compliance = project.ModularCompliance.at(demo.compliance())
+    demo.batchMint([alice, bob], [10 * 10**18, 5 * 10**18], sender=deployer)
+    rwa.through_the_timelock(rwa.json("property", "compliance", "resync", "DEMO-1", "--via", "safe"))
+    assert compliance.isTracking() and compliance.holderCount() == 2
+    path = rwa.deployments / "local.json"
+    record = json.loads(path.read_text())
+    entry = record["contracts"]["ModularComplianceBeacon"]
+    namespace = entry["storageLayout"]["namespaces"]["rwa.storage.ModularCompliance"]
+    entry["storageLayout"]["namespaces"]["rwa.storage.ModularCompliance"] = [
+        m for m in namespace if m["label"] != "countedInvestor"
+    ]
+    entry["bytecodeHash"] = "0x" + "00" * 32  # not what runs: an upgrade is due
+    path.write_text(json.dumps(record))
+
+    result = rwa.json("upgrade", "ModularComplianceBeacon", "--via", "safe")
+    assert result["followUps"] == [f"ModularCompliance({demo.symbol()}).resync"]
+    proposal = rwa.json("safe", "show", result["proposal"])
+    calls = [(c["contract"], c["function"], c["args"]) for c in proposal["calls"]]
+    wallets = sorted([alice.address, bob.address], key=lambda w: int(w, 16))
+    assert calls[1] == (f"ModularCompliance({demo.symbol()})", "resync", [[1, 2], wallets])
+    rwa.through_the_timelock(proposal)
+    beacon = project.Beacon.at(suite["contracts"]["ModularComplianceBeacon"]["address"])
+    assert beacon.implementation() == result["implementation"]  # the batch ran: the upgrade, then the recount
+    assert compliance.holderCount() == 2
+    assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (10 * 10**18, 5 * 10**18)

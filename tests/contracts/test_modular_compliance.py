@@ -167,6 +167,20 @@ def test_a_resync_made_before_holders_changed_is_refused(compliance, token, admi
         compliance.resync([1], [alice], sender=admin)
 
 
+def test_a_forced_transfer_to_itself_of_a_re_registered_wallet_keeps_counts(
+    compliance, token, registry, attestor, admin, agent, bob, expiry
+):
+    # Found by the state machine: told after the move, the compliance took the amount off a balance that had
+    # not grown (the wallet sent to itself), and recounted the re-registered wallet short.
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(10, sender=admin)
+    token.mint(bob, 10 * E18, sender=agent)
+    registry.register(bob, (1, US, 3, expiry), sender=attestor)  # investor 2 -> 1
+    token.forcedTransfer(bob, bob, 4 * E18, sender=agent)
+    assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (10 * E18, 0)
+    assert compliance.holderCount() == 1
+
+
 def test_resync_keeps_two_wallets_of_one_investor(compliance, token, admin, agent, alice, alice2):
     # Counting one wallet must not take from another wallet of the same investor counted just before it.
     enable(compliance, admin, MAX_HOLDERS)

@@ -173,10 +173,13 @@ def propose_calls(
     via: str,
     title: str | None = None,
     extra_abis: dict[str, list[dict[str, Any]]] | None = None,
+    after_upgrade: int = 0,
 ) -> Proposal:
     """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it.
 
-    Calls go to recorded contracts, or to ones named in ``extra_abis`` (a beacon, a proxy admin).
+    Calls go to recorded contracts, or to ones named in ``extra_abis`` (a beacon, a proxy admin). The last
+    ``after_upgrade`` calls need the upgrade before them to have run, so they cannot be simulated alone: the
+    timelock runs the batch as one transaction, so if one of them fails, nothing of the batch happens.
     """
     if via not in SAFES:
         raise RwaError(f"--via must be one of {', '.join(SAFES)}")
@@ -187,7 +190,7 @@ def propose_calls(
     timelock = None
     if via == "safe":
         timelock_contract = deployed(target, TIMELOCK)
-        for call in calls:
+        for call in calls[: len(calls) - after_upgrade]:
             _simulate(target, timelock_contract.address, call, abis[call.contract])
         delay = int(target.chain.call(timelock_contract.address, timelock_contract.abi, "getMinDelay", []))
         salt = new_salt()

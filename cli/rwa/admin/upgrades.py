@@ -5,6 +5,7 @@ propose the upgrade to the Safe and timelock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +78,14 @@ def upgrade_call(target: Target, name: str, entry: dict[str, Any], kind: str, im
     )
 
 
-def apply(target: Target, name: str, via: str | None, report: Reporter) -> dict[str, Any]:
+def apply(
+    target: Target, name: str, via: str | None, report: Reporter, follow_ups: Sequence[Action] = ()
+) -> dict[str, Any]:
     """Deploy the new implementation, then upgrade at once if the deployer may, else propose it.
 
-    The record keeps the new implementation as ``pendingUpgrade`` until the chain runs it; then
+    ``follow_ups`` are calls the upgrade needs right after it (a data migration): sent after it, or carried
+    by the same proposal (the timelock runs the batch at once; the Safe alone cannot, so they need the
+    timelock). The record keeps the new implementation as ``pendingUpgrade`` until the chain runs it; then
     `rwa deploy` (or this command, when it upgraded directly) makes it the recorded one.
     """
     plan = check(target, name)
@@ -109,16 +114,21 @@ def apply(target: Target, name: str, via: str | None, report: Reporter) -> dict[
         "proposal": None,
     }
     direct = via is None and _deployer_may(target, call)
+    if follow_ups and not direct and (via or "safe") != "safe":
+        raise RwaError(f"the upgrade of {name} needs calls right after it in one batch: propose it --via safe (the timelock)")
     if direct:
         send(target, call)
+        for follow_up in follow_ups:
+            send(target, follow_up)
         status = "upgraded"
     else:
         proposal = governance.propose_calls(
             target,
-            [governance.planned(call)],
+            [governance.planned(call), *(governance.planned(a) for a in follow_ups)],
             via or "safe",
             f"upgrade {name} to {implementation}",
-            extra_abis={call.contract.name: call.contract.abi},
+            extra_abis={call.contract.name: call.contract.abi} | {a.contract.name: a.contract.abi for a in follow_ups},
+            after_upgrade=len(follow_ups),
         )
         pending["proposal"] = proposal["id"]
         status = f"proposed in {proposal['id']}"
@@ -128,7 +138,13 @@ def apply(target: Target, name: str, via: str | None, report: Reporter) -> dict[
     journal.clear()
     if direct:
         apply_deployment(target, report)  # the chain runs it already: record it
-    return {"name": name, "status": status, "implementation": implementation, "proposal": pending["proposal"]}
+    return {
+        "name": name,
+        "status": status,
+        "implementation": implementation,
+        "proposal": pending["proposal"],
+        "followUps": [f"{a.contract.name}.{a.function}" for a in follow_ups],
+    }
 
 
 def _deployer_may(target: Target, action: Action) -> bool:

@@ -7,6 +7,7 @@ import click
 from rwa.admin import upgrades
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json
+from rwa.domain import property as property_lib
 
 
 @chain_command(None, Access.PROPOSE, listed_first=("check_only", "via", "network", "rpc_url", "account"))
@@ -33,7 +34,9 @@ def upgrade(ctx: CommandContext, name: str, check_only: bool) -> None:
         def report(action: str, entry: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {entry}  [dim]{detail}[/]")
 
-        result = upgrades.apply(target, name, ctx.via, report)
+        # A data migration the new code needs (holder tracking recounted), in the same batch as the upgrade.
+        follow_ups = property_lib.upgrade_follow_ups(target, name)
+        result = upgrades.apply(target, name, ctx.via, report, follow_ups)
         if ctx.as_json:
             emit_json(result)
         elif result["proposal"]:
@@ -41,3 +44,5 @@ def upgrade(ctx: CommandContext, name: str, check_only: bool) -> None:
                       f"(owners sign with `rwa safe sign {result['proposal']}`)")
         else:
             out.print(f"{name}: {result['status']} ({result['implementation']})")
+        for follow_up in result["followUps"]:
+            out.print(f"  then {follow_up} (holder tracking recounted in the same batch)")

@@ -199,6 +199,26 @@ class NewProperty:
         return (self.id, self.name, self.symbol, self.decimals, self.legal_doc_hash, self.legal_doc_uri)
 
 
+#: The ModularCompliance storage that per-wallet holder tracking added: a compliance recorded without it counted
+#: holders per investor only, so an upgrade must recount every property that tracks holders, in the same batch.
+COMPLIANCE_NAMESPACE = "rwa.storage.ModularCompliance"
+PER_WALLET_TRACKING = "countedInvestor"
+LEGACY_TRACKING_BIT = 128
+
+
+def upgrade_follow_ups(target: Target, name: str) -> list[actions.Action]:
+    """What the upgrade of manifest entry ``name`` needs right after it: for a ModularCompliance recorded before
+    per-wallet tracking, one `resync` per property whose compliance tracks holders (none otherwise)."""
+    entry = ((load_record(target) or {}).get("contracts") or {}).get(name) or {}
+    if target.manifest.entry(name).contract_type != "ModularCompliance":
+        return []
+    members = ((entry.get("storageLayout") or {}).get("namespaces") or {}).get(COMPLIANCE_NAMESPACE)
+    if members is None or any(m.get("label") == PER_WALLET_TRACKING for m in members):
+        return []
+    tokens = [Token(target, prop) for prop in Properties(target).all()]
+    return [token.resync_action(per_wallet=False) for token in tokens if token.tracking()]
+
+
 class Properties:
     """The network's PropertyTokenFactory: list, find and create properties."""
 
@@ -550,14 +570,19 @@ class Token:
         return self._send_compliance("removeExternalModule", module)
 
     def resync(self) -> str:
-        """Recount holder tracking from the chain, as `resync` wants it: every investor id with a tracked balance
-        (any id a wallet that ever received the token was counted under or registered as), and every holding
-        wallet in ascending order. The compliance refuses a recount that is not exact when it runs (a holder
-        who arrived after this was computed, a stale id left out), so a proposal can never apply it stale."""
+        """Recount holder tracking from the chain (see :meth:`resync_action`)."""
+        return self._send_compliance("resync", *self.resync_action().args)
+
+    def resync_action(self, per_wallet: bool = True) -> actions.Action:
+        """The compliance's `resync` as it wants it: every investor id with a tracked balance (any id a wallet
+        that ever received the token was counted under, with ``per_wallet``, or registered as), and every
+        holding wallet in ascending order. The compliance refuses a recount that is not exact when it runs (a
+        holder who arrived after this was computed, a stale id left out), so a proposal never applies it stale."""
         received = self.received_wallets()
         wallets = sorted((w for w in received if self.balance(w)), key=lambda w: int(w, 16))
-        ids = {int(actions.read(self.target, self.compliance, "countedInvestor", w)) for w in received}
-        ids |= {int(actions.read(self.target, self.registry, "investorIdOf", w)) for w in received}
+        ids = {int(actions.read(self.target, self.registry, "investorIdOf", w)) for w in received}
+        if per_wallet:
+            ids |= {int(actions.read(self.target, self.compliance, "countedInvestor", w)) for w in received}
         abi = self.target.artifacts["ComplianceRegistry"].abi
         wanted = {w.lower() for w in received}
         for event in self.target.chain.events(self.registry.address, abi, "IdentityRegistered", 0):
@@ -565,7 +590,14 @@ class Token:
                 ids.add(int(event.args["investorId"]))
         ids.discard(0)
         stale = sorted(i for i in ids if int(actions.read(self.target, self.compliance, "investorBalance", i)))
-        return self._send_compliance("resync", stale, wallets)
+        return actions.Action(self.compliance, "resync", (stale, wallets))
+
+    def tracking(self) -> bool:
+        """Whether the compliance tracks holders (before `isTracking`, bit 7 of `modules`)."""
+        try:
+            return bool(actions.read(self.target, self.compliance, "isTracking"))
+        except RwaError:
+            return bool(int(actions.read(self.target, self.compliance, "modules")) & LEGACY_TRACKING_BIT)
 
     def _external_modules(self) -> list[str]:
         return [str(to_checksum_address(a)) for a in actions.read(self.target, self.compliance, "externalModules")]
