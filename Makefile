@@ -67,7 +67,7 @@ postgres:
 plan: setup
 	$(BIN)/rwa deploy --plan
 
-# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict on core, chain, deploy),
+# Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
@@ -85,7 +85,7 @@ slither: setup $(SLITHER_VENV)/.installed
 # Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py
+LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
 CLI_TESTS := tests/cli
 test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
@@ -102,11 +102,17 @@ test: lint postgres
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
-# `slow`, and every test of `rwa` as real processes), in one run on TEST_PORT; no lint first.
+# `slow`, and every test of `rwa` as real processes); no lint first. Two runs at once, one a core:
+# the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+FAST_CLI_TESTS := tests/cli tests/e2e
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
-	$(BIN)/ape test tests examples -m "not slow" -q
+	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "not slow" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "not slow" -q; rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
+	test $$rest -eq 0 && test $$cli_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
 # random sequences instead of make test's few short ones.
@@ -118,6 +124,7 @@ bench: setup
 	$(BIN)/python bench/property_gas.py
 	$(BIN)/python bench/nil_gas.py
 	$(BIN)/python bench/fan_gas.py
+	$(BIN)/python bench/market_gas.py
 	$(BIN)/python bench/resume_figures.py
 	$(BIN)/python bench/governance_check.py
 	$(BIN)/python bench/verify_figures.py

@@ -38,6 +38,9 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 SAFE_SINGLETON = External("0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff")
 SAFE_PROXY_FACTORY = External("0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317")
 MULTISEND_CALL_ONLY = External("0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939")
+# The fallback handler that makes a Safe answer ERC-1271 (so a Safe can sign market orders); only its
+# presence is checked.
+SAFE_FALLBACK_HANDLER = External("0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99")
 
 #: Each live network: its Ape choice, Circle's USDC there (developers.circle.com, "USDC Contract
 #: Addresses"; a proxy, so only its presence is checked), the native currency and the timelock delay.
@@ -61,6 +64,7 @@ PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
     "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
@@ -128,7 +132,7 @@ NETWORKS = {
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
             "vault_operator": account("deployer"),
-            # Offering proceeds (and market fees) go to the admins' Safe.
+            # Where market fees (and offering proceeds) go: the admins' Safe locally; a Safe the team names live.
             "treasury": ref("Safe"),
         },
     ),
@@ -349,4 +353,23 @@ VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account
 # Last, so that adding it moved no earlier contract's address.
 FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
 
-MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS, networks=NETWORKS)
+# ---- secondary market (issue 20) ----
+# Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
+# timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
+# no address the deployer had made. The property tokens check every spender against
+# the registry, so an attestor registers the market once (`rwa kyc register`) before its first trade.
+MARKET_CONTRACTS = (
+    # Makes a Safe answer ERC-1271, so that a Safe can sign orders (a Safe set up with it, or that sets it).
+    Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
+    Contract(
+        "PropertyMarket",
+        args=(param("stablecoin"), ref("ComplianceRegistry")),
+        proxy=ProxyKind.UUPS,
+        initializer="initialize",
+        init_args=(ref("Timelock"), param("treasury")),
+    ),
+)
+
+MANIFEST = Manifest(
+    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + FAN_CONTRACTS + MARKET_CONTRACTS, networks=NETWORKS
+)

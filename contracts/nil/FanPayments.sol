@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {IFanPayments, IPaymentTerms} from "./IFanPayments.sol";
+import {NILVaultState} from "./NILVaultState.sol";
 
 /**
  * @title FanPayments
@@ -18,16 +19,20 @@ import {IFanPayments, IPaymentTerms} from "./IFanPayments.sol";
  * verified in the registry. A paused vault refuses payments. What is credited, and emitted in
  * {FanPaid}, is what arrived (a token that takes a fee on transfer is credited the net).
  *
- * @dev A base of {NILVault}, which supplies the hooks (the athlete, the admin, the registry checks,
- * the payout address and sending from free balance). Its state is one ERC-7201 namespace of its own,
- * so vaults created before it get it through a beacon upgrade with their storage intact.
+ * @dev A module of {NILVault}: each vault's implementation deploys one and delegates to it every call
+ * its own functions do not answer, so these functions run in the vault's storage and the deal
+ * functions' dispatch costs what it did. It shares the vault's namespace and checks through
+ * {NILVaultState}, which also declares the payments' own ERC-7201 namespace (so that the vault's
+ * storage layout, checked on every upgrade, shows it): vaults created before it get it through a
+ * beacon upgrade with their storage intact. Called directly (not through a vault)
+ * its payments revert ({NILVaultState.NotAVault}).
  *
  * Orders are packed eight to a storage word (32 bits each: paid, refunded and a 30-bit fingerprint
  * of payer, token and amount): a shop numbering its orders consecutively writes a fresh word once
  * every eight orders. A refund names the payer, token and amount (from the {FanPaid} event), and
  * the fingerprint catches a refund that does not match what was paid.
  */
-abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeable, ReentrancyGuardTransient {
+contract FanPayments is IFanPayments, IPaymentTerms, NILVaultState, PausableUpgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice The longest memo a tip may carry, in bytes.
@@ -38,14 +43,11 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
     uint256 private constant _ENTRY_MASK = 0xffffffff;
     uint256 private constant _FINGERPRINT_MASK = 0xfffffffc;
 
-    /// @custom:storage-location erc7201:rwa.storage.NILVault.payments
-    struct PaymentsStorage {
-        mapping(address token => uint256) amlThreshold;
-        mapping(uint256 word => uint256) orders;
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("rwa.storage.NILVault.payments")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _PAYMENTS = 0x759fb909f1ea0abf57e0a7f40fb33f6acbe4f6777eafabd32c8cc3d237940c00;
+    /**
+     * @param registry_ The compliance registry.
+     * @param factory_ The {NILVaultFactory} whose vaults delegate to this module.
+     */
+    constructor(address registry_, address factory_) NILVaultState(registry_, factory_) {}
 
     /**
      * @notice Tips the athlete `amount` of `token` (an approved ERC-20, or `address(0)` with the
@@ -114,7 +116,7 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
     function refundOrder(uint256 orderId, address payer, address token, uint256 amount) external nonReentrant {
         bool admin = _isAdmin(msg.sender);
         if (!admin) {
-            if (msg.sender != _athleteWallet()) revert NotAthleteOrAdmin(msg.sender);
+            if (msg.sender != _vault().athlete) revert NotAthleteOrAdmin(msg.sender);
             _requireNotPaused();
         }
         mapping(uint256 => uint256) storage orders = _payments().orders;
@@ -156,31 +158,6 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Hooks (the vault's)
-    // ---------------------------------------------------------------------------------------------
-
-    /// @dev The athlete's wallet.
-    function _athleteWallet() internal view virtual returns (address);
-
-    /// @dev Whether `account` holds the suite's admin role.
-    function _isAdmin(address account) internal view virtual returns (bool);
-
-    /// @dev Where payments go: the splitter, or the vault itself.
-    function _payoutAddress() internal view virtual returns (address);
-
-    /// @dev Reverts unless `account` is verified in the registry.
-    function _requireVerified(address account) internal view virtual;
-
-    /// @dev Reverts when `account` is sanctioned.
-    function _requireNotSanctioned(address account) internal view virtual;
-
-    /// @dev Sends `amount` of `token` out of the vault's free balance (reverts when it is short).
-    function _sendFree(address token, address to, uint256 amount) internal virtual;
-
-    /// @dev Sends `amount` of `token` (`address(0)`: the native coin) from the vault to `to`.
-    function _send(address token, address to, uint256 amount) internal virtual;
-
-    // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 
@@ -215,11 +192,5 @@ abstract contract FanPayments is IFanPayments, IPaymentTerms, PausableUpgradeabl
     /// @dev An order's 32-bit entry: paid, and the fingerprint of who paid what.
     function _orderEntry(address payer, address token, uint256 amount) private pure returns (uint256) {
         return (uint256(keccak256(abi.encode(payer, token, amount))) & _FINGERPRINT_MASK) | _PAID;
-    }
-
-    function _payments() private pure returns (PaymentsStorage storage $) {
-        assembly {
-            $.slot := _PAYMENTS
-        }
     }
 }

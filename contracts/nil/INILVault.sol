@@ -1,12 +1,37 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/// @title INILVaultErrors
+/// @notice The vault's errors, shared by its code and by the fans' payments module it delegates to.
+interface INILVaultErrors {
+    error NotFactory(address caller);
+    error AlreadyInitialized();
+    error ZeroAddress();
+    error NotAthlete(address caller);
+    error NotBrand(address caller);
+    error NotParty(address caller);
+    error MissingRole(address caller, bytes32 role);
+    error UnknownDeal(uint256 dealId);
+    error InvalidTerms();
+    error InvalidURI();
+    error SignatureExpired(uint256 deadline);
+    error InvalidSignature(address expectedSigner);
+    error Sanctioned(address account);
+    error NotVerified(address account);
+    error InvalidSplitter(address splitter);
+    error NoSplitter();
+    error WrongPayment(uint256 expected, uint256 received);
+    error ConfirmationPending(uint256 dealId, uint256 releasableAt);
+    error InsufficientFreeBalance(address token, uint256 available, uint256 requested);
+    error TransferFailed();
+}
+
 /**
  * @title INILVault
  * @notice An athlete's vault: it holds ETH and ERC-20 balances, and the escrow of every deal between
  * a brand and the athlete, from proposal to release through the athlete's revenue splitter.
  */
-interface INILVault {
+interface INILVault is INILVaultErrors {
     /// @notice The life of a deal. `Active` is funded (the deal NFT exists from then on).
     enum Status {
         None,
@@ -69,27 +94,7 @@ interface INILVault {
     event SplitterChanged(address indexed previousSplitter, address indexed newSplitter);
     event Withdrawn(address indexed token, address indexed to, uint256 amount);
 
-    error NotFactory(address caller);
-    error AlreadyInitialized();
-    error ZeroAddress();
-    error NotAthlete(address caller);
-    error NotBrand(address caller);
-    error NotParty(address caller);
-    error MissingRole(address caller, bytes32 role);
-    error UnknownDeal(uint256 dealId);
     error WrongStatus(uint256 dealId, Status status);
-    error InvalidTerms();
-    error InvalidURI();
-    error SignatureExpired(uint256 deadline);
-    error InvalidSignature(address expectedSigner);
-    error Sanctioned(address account);
-    error NotVerified(address account);
-    error InvalidSplitter(address splitter);
-    error NoSplitter();
-    error WrongPayment(uint256 expected, uint256 received);
-    error ConfirmationPending(uint256 dealId, uint256 releasableAt);
-    error InsufficientFreeBalance(address token, uint256 available, uint256 requested);
-    error TransferFailed();
 
     /// @notice Sets the athlete and the splitter of a new vault; called once, by the factory.
     function initialize(address athlete, address splitter) external;

@@ -4,17 +4,17 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
-import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter.sol";
 import {INILVault} from "./INILVault.sol";
 import {ContractNFT} from "./ContractNFT.sol";
 import {FanPayments} from "./FanPayments.sol";
+import {IFanPayments} from "./IFanPayments.sol";
+import {NILVaultState} from "./NILVaultState.sol";
 
 /**
  * @title NILVault
@@ -31,7 +31,7 @@ import {FanPayments} from "./FanPayments.sol";
  * - {withdraw} needs the athlete and the recipient verified;
  * - {setAthlete} needs the current athlete and the new wallet verified, {recoverAthlete} the new wallet;
  * - {setSplitter} needs the athlete verified and no payee of the new split sanctioned;
- * - fans' payments ({FanPayments}: tips, orders) refuse a sanctioned payer, and above the vault's AML
+ * - fans' payments (tips, orders: {FanPayments}) refuse a sanctioned payer, and above the vault's AML
  *   threshold an unverified one;
  * - a vault is never created for a sanctioned athlete, nor with a split paying a sanctioned payee.
  *
@@ -51,18 +51,22 @@ import {FanPayments} from "./FanPayments.sol";
  *
  * The immutables (its own and EIP712's) and the constructor that sets them are deliberate: they are
  * the same for every vault of a network, and an upgrade may change them.
- * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor
+ *
+ * Fans' payments are {FanPayments}, a module the constructor deploys: every call the vault's own
+ * functions do not answer is delegated to it (its functions run in the vault's storage, and the
+ * deal functions' dispatch costs what it did without them). Its ABI is the vault's too.
+ * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor delegatecall
  */
 contract NILVault is
     INILVault,
+    IFanPayments,
     PausableUpgradeable,
     NoncesUpgradeable,
     EIP712,
     ReentrancyGuardTransient,
-    FanPayments
+    NILVaultState
 {
     using SafeERC20 for IERC20;
-
     /// @notice EIP-712 type of a brand's proposal, relayed by {proposeWithSig}.
     bytes32 public constant PROPOSE_TYPEHASH = keccak256(
         "Propose(address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint32 confirmationPeriod,string uri,uint256 nonce,uint256 deadline)"
@@ -79,25 +83,12 @@ contract NILVault is
     /// @notice The longest confirmation period a deal may set.
     uint32 public constant MAX_CONFIRMATION_PERIOD = 90 days;
 
-    bytes32 private constant _ADMIN_ROLE = 0x00;
     uint256 private constant _ATHLETE_ID_OFFSET = 76;
 
-    IComplianceRegistry private immutable _registry;
-    address private immutable _factory;
     ContractNFT private immutable _nft;
     ISplitterFactory private immutable _splitterFactory;
-
-    /// @custom:storage-location erc7201:rwa.storage.NILVault
-    struct VaultStorage {
-        address athlete;
-        address splitter;
-        uint96 dealCount;
-        mapping(uint256 dealId => Deal) deals;
-        mapping(address token => uint256) escrowed;
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("rwa.storage.NILVault")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _STORAGE = 0xff87ed5bbf67dafb8010ae70682e0d8971cf1e0bfecb3b8ef8eeabd17d40f500;
+    /// @dev The fans' payments module this implementation delegates to (deployed by its constructor).
+    address private immutable _paymentsModule;
 
     /**
      * @param registry_ The compliance registry.
@@ -105,15 +96,14 @@ contract NILVault is
      * @param nft_ The deal NFT collection.
      * @param splitterFactory_ The factory of revenue splits.
      */
-    constructor(address registry_, address factory_, address nft_, address splitterFactory_) EIP712("NILVault", "1") {
-        if (
-            registry_ == address(0) || factory_ == address(0) || nft_ == address(0)
-                || splitterFactory_ == address(0)
-        ) revert ZeroAddress();
-        _registry = IComplianceRegistry(registry_);
-        _factory = factory_;
+    constructor(address registry_, address factory_, address nft_, address splitterFactory_)
+        NILVaultState(registry_, factory_)
+        EIP712("NILVault", "1")
+    {
+        if (nft_ == address(0) || splitterFactory_ == address(0)) revert ZeroAddress();
         _nft = ContractNFT(nft_);
         _splitterFactory = ISplitterFactory(splitterFactory_);
+        _paymentsModule = address(new FanPayments(registry_, factory_));
     }
 
     modifier onlyAthlete() {
@@ -128,6 +118,18 @@ contract NILVault is
 
     /// @notice Accepts ETH (free balance of the athlete, withdrawable with {withdraw}).
     receive() external payable {}
+
+    /// @notice Fans' payments: delegated to the {FanPayments} module (tips, orders, the AML threshold).
+    fallback() external payable {
+        address module = _paymentsModule;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 
     /// @inheritdoc INILVault
     function initialize(address athlete_, address splitter_) external {
@@ -443,13 +445,6 @@ contract NILVault is
         return _vault().escrowed[token];
     }
 
-    /// @notice The part of the vault's balance of `token` (`address(0)`: ETH) the athlete may withdraw.
-    function freeBalance(address token) public view returns (uint256) {
-        uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
-        uint256 locked = _vault().escrowed[token];
-        return balance > locked ? balance - locked : 0;
-    }
-
     /// @notice The deal NFT of `dealId` (it exists once the deal is funded).
     function tokenIdOf(uint256 dealId) external view returns (uint256) {
         return _nft.tokenIdOf(address(this), dealId);
@@ -528,20 +523,6 @@ contract NILVault is
         _nft.notifyStatus(dealId);
     }
 
-    function _sendFree(address token, address to, uint256 amount) internal override {
-        uint256 available = freeBalance(token);
-        if (amount > available) revert InsufficientFreeBalance(token, available, amount);
-        _send(token, to, amount);
-    }
-
-    function _send(address token, address to, uint256 amount) internal override {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
-    }
-
     function _setAthlete(address newAthlete) private {
         if (newAthlete == address(0)) revert ZeroAddress();
         _requireVerified(newAthlete);
@@ -559,31 +540,6 @@ contract NILVault is
         address[] memory payees = IRevenueSplitter(split).payees();
         for (uint256 i; i < payees.length; ++i) {
             if (_registry.isSanctioned(payees[i])) revert Sanctioned(payees[i]);
-        }
-    }
-
-    function _athleteWallet() internal view override returns (address) {
-        return _vault().athlete;
-    }
-
-    function _isAdmin(address account) internal view override returns (bool) {
-        return IAccessControl(_factory).hasRole(_ADMIN_ROLE, account);
-    }
-
-    function _payoutAddress() internal view override returns (address) {
-        address split = _vault().splitter;
-        return split == address(0) ? address(this) : split;
-    }
-
-    function _requireNotSanctioned(address account) internal view override {
-        if (_registry.isSanctioned(account)) revert Sanctioned(account);
-    }
-
-    /// @dev Reverts unless `account` is verified: {Sanctioned} when it is flagged, {NotVerified} otherwise.
-    function _requireVerified(address account) internal view override {
-        if (!_registry.isVerified(account)) {
-            if (_registry.isSanctioned(account)) revert Sanctioned(account);
-            revert NotVerified(account);
         }
     }
 
@@ -608,11 +564,5 @@ contract NILVault is
     function _deal(uint256 dealId) private view returns (Deal storage d) {
         d = _vault().deals[dealId];
         if (d.status == Status.None) revert UnknownDeal(dealId);
-    }
-
-    function _vault() private pure returns (VaultStorage storage $) {
-        assembly {
-            $.slot := _STORAGE
-        }
     }
 }

@@ -66,6 +66,8 @@ contract DividendDistributor is ContextUpgradeable {
     event Deposited(address indexed depositor, uint256 amount);
     /// @notice Emitted when the owner sweeps the rounding dust.
     event DustSwept(address indexed to, uint256 amount);
+    /// @notice Emitted when the token replaces this distributor: what holders are owed went to `successor`.
+    event HandedOver(address indexed successor, uint256 amount);
 
     error ZeroAddress();
     error ZeroAmount();
@@ -73,6 +75,7 @@ contract DividendDistributor is ContextUpgradeable {
     error SupplyTooSmall(uint256 supply, uint256 minSupply);
     error OnlyTokenAdmin(address caller);
     error NoDust();
+    error OnlyToken(address caller);
 
     function _getStorage() private pure returns (DividendDistributorStorage storage $) {
         assembly {
@@ -148,6 +151,23 @@ contract DividendDistributor is ContextUpgradeable {
      */
     function refreshAllowance() external {
         IERC20(stablecoin).forceApprove(_getStorage().token, type(uint256).max);
+    }
+
+    /**
+     * @notice Sends what the holders are owed (every fund but the sweepable dust, which stays for {sweepDust})
+     * to `successor`, the distributor replacing this one: unclaimed dividends follow the switch.
+     * @dev Only the bound token calls it, from {PropertyToken-setDividendDistributor}, which checked that
+     * `successor` is bound to the same token and stablecoin. Emits {HandedOver}.
+     */
+    function handOver(address successor) external {
+        DividendDistributorStorage storage $ = _getStorage();
+        if (_msgSender() != $.token) revert OnlyToken(_msgSender());
+        IERC20 coin = IERC20(stablecoin);
+        uint256 held = coin.balanceOf(address(this));
+        uint256 dust_ = $.dustScaled >> 96;
+        uint256 amount = held > dust_ ? held - dust_ : 0;
+        emit HandedOver(successor, amount);
+        if (amount != 0) coin.safeTransfer(successor, amount);
     }
 
     /// @notice The property token.

@@ -170,8 +170,8 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     /// @notice Tracking stopped while `holders` investors held tokens, so their tracked balances are stale: tracking
     /// can start again only through a {resync} that resets every one of them.
     error StaleTracking(uint256 holders);
-    /// @notice A {resync} takes each wallet once, in ascending order (`wallet` breaks it), and one that starts
-    /// tracking must count every holding wallet (`wallet` zero: they hold `counted` of the `supply`).
+    /// @notice A {resync} counts every holding wallet once, in ascending order: `wallet` breaks the order, or (zero)
+    /// the wallets hold `counted` of the `supply`.
     error ResyncIncomplete(address wallet, uint256 counted, uint256 supply);
 
     function _getStorage() private pure returns (ModularComplianceStorage storage $) {
@@ -308,9 +308,10 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
      * @dev Token admin only. For a property whose tracked balances drifted before per-wallet tracking (or
      * that stopped tracking when every module was removed): pass every investor id with a tracked balance
      * and every wallet holding tokens. Starts tracking (and tells the token to call the compliance) if it
-     * was off, and then only when the result is exact: every stale id reset ({StaleTracking} names how many
-     * were not) and every holding wallet counted ({ResyncIncomplete}). Wallets come in ascending order (each
-     * once). Emits {InvestorBalanceReset} per non-zero reset, {WalletCounted} per wallet whose id changes.
+     * was off, and then only when every stale id is reset ({StaleTracking} names how many were not). Every
+     * holding wallet must be counted, once, in ascending order ({ResyncIncomplete}): a resync computed off
+     * chain and executed later (a proposal) is refused, not applied stale, if holders changed meanwhile.
+     * Emits {InvestorBalanceReset} per non-zero reset, {WalletCounted} per wallet whose id changes.
      */
     function resync(uint128[] calldata staleInvestors, address[] calldata wallets) external onlyOwner {
         ModularComplianceStorage storage $ = _getStorage();
@@ -351,9 +352,9 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
                 emit WalletCounted(wallet, counted, id);
             }
         }
+        uint256 supply = token.totalSupply();
+        if (total != supply) revert ResyncIncomplete(address(0), total, supply);
         if (restart) {
-            uint256 supply = token.totalSupply();
-            if (total != supply) revert ResyncIncomplete(address(0), total, supply);
             bool wasActive = _isActive($);
             $.modules |= uint8(_TRACKING);
             emit TrackingChanged(true);
@@ -776,17 +777,19 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         private
     {
         uint256 count = $.externalCount;
-        for (uint256 i; i < count; ++i) {
-            _callModule(_externalAt($, i), hook, from, to, amount);
-        }
-    }
-
-    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
-    function _callModule(address module, bytes4 hook, address from, address to, uint256 amount) private {
+        if (count == 0) return;
+        // One encoding for every module.
         bytes memory data;
         if (hook == IComplianceModule.created.selector) data = abi.encodeWithSelector(hook, to, amount);
         else if (hook == IComplianceModule.destroyed.selector) data = abi.encodeWithSelector(hook, from, amount);
         else data = abi.encodeWithSelector(hook, from, to, amount);
+        for (uint256 i; i < count; ++i) {
+            _callModule(_externalAt($, i), data);
+        }
+    }
+
+    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
+    function _callModule(address module, bytes memory data) private {
         bool success;
         assembly {
             success := call(EXTERNAL_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)

@@ -197,8 +197,9 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /**
      * @notice Mints the caller's accepted tokens after a successful close.
-     * @dev Pull: one wallet per call. The token's mint checks the wallet again: a wallet sanctioned,
-     * revoked or frozen since it subscribed gets nothing until that is lifted. Emits {Claimed}.
+     * @dev Pull: one wallet per call; not while the property is paused. The token's mint checks the wallet
+     * again: a wallet sanctioned, revoked or frozen since it subscribed gets nothing until that is lifted.
+     * Emits {Claimed}.
      */
     function claim() external nonReentrant returns (uint256 tokens) {
         if (_status != Status.Closed) revert NotClosed(_status);
@@ -210,6 +211,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         uint96 left = _toMint - uint96(tokens);
         _toMint = left;
         IOfferedProperty property = IOfferedProperty(_terms().property);
+        // The token's agents may mint while it is paused; its offering may not.
+        if (property.paused()) revert PropertyPaused();
         property.mint(msg.sender, tokens);
         emit Claimed(msg.sender, tokens);
         if (left == 0) _renounceMinter(property);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {PropertyOffering} from "./PropertyOffering.sol";
 
 /**
@@ -58,6 +59,7 @@ contract PropertyOfferingFactory {
     error ClosesBeforeOpening(uint64 opensAt, uint64 closesAt);
     error ClosesInThePast(uint64 closesAt);
     error CapTooLarge(uint256 cap);
+    error PriceTooLarge(uint256 price);
 
     /**
      * @param implementation_ The {PropertyOffering} implementation.
@@ -72,8 +74,9 @@ contract PropertyOfferingFactory {
 
     /**
      * @notice Creates an offering of `input.property`'s tokens on `input`'s terms.
-     * @dev The property's admin or one of its agents only. Price and hard cap non-zero, soft cap and
-     * minimum within the hard cap, minimum within the maximum, closing after opening and in the future.
+     * @dev The property's admin or one of its agents only. Price and hard cap non-zero, the whole cap's cost
+     * within 128 bits, soft cap and minimum within the hard cap, minimum within the maximum, closing after
+     * opening and in the future.
      * Emits {OfferingCreated}.
      */
     function createOffering(OfferingInput calldata input) external returns (address offering) {
@@ -111,12 +114,17 @@ contract PropertyOfferingFactory {
         }
         if (input.minPerInvestor > input.hardCap) revert MinimumAboveHardCap(input.minPerInvestor, input.hardCap);
         if (input.closesAt <= input.opensAt) revert ClosesBeforeOpening(input.opensAt, input.closesAt);
+        uint256 unit = 10 ** IERC20Metadata(input.property).decimals();
+        // Every payment is kept in 128 bits: the whole cap's cost must fit.
+        if (Math.mulDiv(input.hardCap, input.price, unit, Math.Rounding.Ceil) > type(uint128).max) {
+            revert PriceTooLarge(input.price);
+        }
         t = PropertyOffering.Terms({
             property: input.property,
             stablecoin: input.stablecoin,
             treasury: treasury,
             price: input.price,
-            unit: 10 ** IERC20Metadata(input.property).decimals(),
+            unit: unit,
             hardCap: input.hardCap,
             softCap: input.softCap,
             minPerInvestor: input.minPerInvestor,

@@ -24,6 +24,8 @@ interface IComplianceRecords {
 interface IDividendVault {
     function token() external view returns (address);
     function stablecoin() external view returns (address);
+    function handOver(address successor) external;
+    function refreshAllowance() external;
 }
 
 /**
@@ -699,8 +701,10 @@ contract PropertyToken is
 
     /**
      * @notice Replaces the dividend distributor; it must name this token and {dividendToken}.
-     * @dev Requires `DEFAULT_ADMIN_ROLE`. Unclaimed dividends stay claimable from the new distributor, so
-     * move the old one's funds first. Emits {DividendDistributorSet}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Nothing is stranded: unclaimed dividends stay claimable, from the new
+     * distributor, and the old one hands its funds over to it in the same call (all but its sweepable
+     * rounding dust); an old distributor that cannot hand over refuses the switch. The new one approves
+     * the token to pay claims. Emits {DividendDistributorSet} (and the old one's {HandedOver}).
      */
     function setDividendDistributor(address distributor_) external notInComplianceCall onlyRole(DEFAULT_ADMIN_ROLE) {
         if (distributor_ == address(0)) revert ZeroAddress();
@@ -708,8 +712,12 @@ contract PropertyToken is
             IDividendVault(distributor_).token() != address(this)
                 || IDividendVault(distributor_).stablecoin() != dividendToken
         ) revert DistributorNotBound(distributor_);
-        _getStorage().distributor = distributor_;
+        PropertyTokenStorage storage $ = _getStorage();
+        address previous = $.distributor;
+        $.distributor = distributor_;
         emit DividendDistributorSet(distributor_, dividendToken);
+        if (previous != address(0) && previous != distributor_) IDividendVault(previous).handOver(distributor_);
+        IDividendVault(distributor_).refreshAllowance();
     }
 
     /**
@@ -962,7 +970,19 @@ contract PropertyToken is
         if (!notify) return _update($, from, to, value);
         _enterComplianceCall();
         _update($, from, to, value);
-        _callCompliance(target, abi.encodeCall(IPropertyCompliance.notifyModules, (from, to, value)));
+        // Encoded past the free-memory pointer, as the check (see {_checkedTransfer}).
+        bytes4 notice = IPropertyCompliance.notifyModules.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, notice)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), value)
+            if iszero(call(gas(), target, 0, data, 0x64, 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
         _leaveComplianceCall();
     }
 

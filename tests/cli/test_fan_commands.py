@@ -67,7 +67,7 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
     assert "merchandise" in table and "12.5" in table
 
 
-def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer):
+def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, project, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer):
     sent = nonce(chain, FAN)
     for args, message in (
         (("vault", "tip", "demo-athlete", "0"), "is zero"),
@@ -86,7 +86,7 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, fan_funds, demo_vau
     registry.setSanctioned(FAN, True, sender=sanctions_officer)
     assert f"payer {FAN} is sanctioned" in rwa.refused("vault", "tip", "demo-athlete", "1")
     registry.setSanctioned(FAN, False, sender=sanctions_officer)
-    demo_vault.setAmlThreshold(fan_funds, 10 * USD, sender=admin)
+    project.FanPayments.at(demo_vault.address).setAmlThreshold(fan_funds, 10 * USD, sender=admin)
     assert "above the vault's AML threshold of 10 mUSDC" in rwa.refused("vault", "tip", "demo-athlete", "10.01")
     assert nonce(chain, FAN) == sent
 
@@ -102,7 +102,7 @@ def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
     token_id = member["tokenId"]
     assert (member["kind"], member["amount"], member["owner"], member["autoRenew"]) == ("subscription", "10000000", FAN, True)
     assert rwa.json("vault", "renew-due")["renewed"] == []  # not due yet
-    chain.mine(timestamp=member["expiresAt"])
+    chain.mine(timestamp=member["expiresAt"] - 3600)  # due: an hour before it expires
     renewed = rwa.json("vault", "renew-due")
     assert renewed["renewed"] == [token_id] and len(renewed["transactions"]) == 1
     assert memberships.expiresAt(token_id) == member["expiresAt"] + 30 * DAY

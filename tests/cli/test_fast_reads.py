@@ -226,6 +226,41 @@ def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_targe
         assert reader.logs([registry["address"]], 0, head) == ape.logs([registry["address"]], 0, head)
 
 
+def test_the_reader_asks_again_when_a_connection_drops():
+    """As web3's HTTP provider does: `rwa watch` reads through proxies and nodes that drop connections."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from rwa.chain.client import JsonRpc
+
+    asked = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            asked.append(body)
+            if len(asked) < 3:
+                self.close_connection = True  # dropped without an answer, twice
+                return
+            reply = json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0x7a69"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert Chain(None, JsonRpc(f"http://127.0.0.1:{server.server_port}")).chain_id == 31337
+        assert len(asked) == 3
+    finally:
+        server.shutdown()
+
+
 def test_returned_tuples_and_arrays_are_normalized_as_web3_does():
     from eth_abi import decode, encode
     from eth_abi.grammar import parse

@@ -27,7 +27,7 @@ def test_kyc_set_show_sanction_revoke(rwa):
         (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
         (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
         (("kyc", "import", "/nonexistent.csv"), "cannot read"),
-        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "no Ape account named 'nobody'"),
+        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "on local also the manifest's accounts: athlete, attestor"),
         (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
         (("deploy", "--network", "sepolia"), "needs an explicit --account"),
         (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),

@@ -209,8 +209,9 @@ def test_live_networks_refer_to_the_canonical_contracts(monkeypatch, tmp_path):
     suite = _project(monkeypatch, tmp_path)
     for name in LIVE_NETWORKS:
         externals = {e.name: e.external_on(name) for e in suite.entries(name) if e.external_on(name)}
-        assert set(externals) == {"Stablecoin", "SafeSingleton", "SafeProxyFactory", "MultiSend"}, name
+        assert set(externals) == {"Stablecoin", "SafeSingleton", "SafeProxyFactory", "MultiSend", "SafeFallbackHandler"}, name
         assert externals["SafeProxyFactory"].address == "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
+        assert externals["SafeFallbackHandler"].address == "0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99"
         assert "MockStablecoin" not in {e.name for e in suite.entries(name)}
     assert all(e.external_on("local") is None for e in suite.entries("local"))
 

@@ -5,6 +5,8 @@ admins' Safe), and brand (test:9) as the investor.
 
 from __future__ import annotations
 
+from eth_utils import keccak
+
 BRAND = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 OWNER3 = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
 USDC = 10**6
@@ -17,17 +19,22 @@ def investor(rwa, stablecoin, deployer, wallet: str = BRAND, investor_id: str = 
     stablecoin.mint(wallet, 100_000 * USDC, sender=deployer)
 
 
-def created(rwa, *terms: str) -> dict:
-    """An offering of DEMO-1 made by its agent, granted the minter role through the Safe and the timelock."""
+def created(rwa, admin, demo_property, *terms: str, through_the_safe: bool = False) -> dict:
+    """An offering of DEMO-1 made by its agent, granted the minter role by the property's admin: through the
+    Safe and the timelock (the proposal `offering create` wrote), or by the impersonated timelock at once."""
     result = rwa.json("offering", "create", "DEMO-1", "--price", "50", "--cap", "1000", "--closes", "7d", *terms)
-    rwa.through_the_timelock(result["proposal"])
+    if through_the_safe:
+        rwa.through_the_timelock(result["proposal"])
+    else:
+        demo_property.grantRole(keccak(text="MINTER_ROLE"), result["offering"], sender=admin)
     return result
 
 
-def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, demo_property, offering_factory, suite, tmp_path):
+def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, admin, demo_property, offering_factory, suite,
+                                           tmp_path):  # fmt: skip
     start = chain.blocks.head.number + 1
     investor(rwa, stablecoin, deployer)
-    result = created(rwa, "--min", "10", "--max", "400")
+    result = created(rwa, admin, demo_property, "--min", "10", "--max", "400", through_the_safe=True)
     assert result["name"] == "DEMO1-0" and "transactionHash" in result
     assert offering_factory.offeringsOf(demo_property) == [result["offering"]]
     recorded = rwa.json("offering", "show", "DEMO1-0")
@@ -56,9 +63,9 @@ def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, dem
     assert (sub["event"], sub["wallet"], sub["tokens"], sub["paid"]) == ("minted", BRAND, str(20 * E18), str(1_000 * USDC))
 
 
-def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deployer, accounts):
+def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deployer, accounts, admin, demo_property):
     investor(rwa, stablecoin, deployer)
-    created(rwa, "--min", "10", "--max", "400")
+    created(rwa, admin, demo_property, "--min", "10", "--max", "400")
     start = chain.blocks.head.number
     create = ("offering", "create", "DEMO-1", "--closes", "7d")
     assert rwa.refused(*create, "--price", "0", "--cap", "10") == "error: the price must be above zero"
@@ -82,10 +89,10 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deploye
     assert chain.blocks.head.number == start
 
 
-def test_review_accept_reject_refund_close(rwa, chain, stablecoin, deployer, demo_property):
+def test_review_accept_reject_refund_close(rwa, chain, stablecoin, deployer, admin, demo_property):
     investor(rwa, stablecoin, deployer)
     investor(rwa, stablecoin, deployer, OWNER3, "8")
-    created(rwa, "--review")
+    created(rwa, admin, demo_property, "--review")
     out = rwa.run("offering", "subscribe", "DEMO1-0", "20", "--account", "brand").stdout
     assert "requested (awaiting review)" in out
     rwa.run("offering", "subscribe", "DEMO1-0", "30", "--account", "owner3")
@@ -100,9 +107,9 @@ def test_review_accept_reject_refund_close(rwa, chain, stablecoin, deployer, dem
     assert "is closed already" in rwa.refused("offering", "close", "DEMO1-0")
 
 
-def test_soft_cap_claim_and_cancel_through_the_safe(rwa, chain, stablecoin, deployer, demo_property):
+def test_soft_cap_claim_and_cancel_through_the_safe(rwa, chain, stablecoin, deployer, admin, demo_property):
     investor(rwa, stablecoin, deployer)
-    created(rwa, "--soft-cap", "10")
+    created(rwa, admin, demo_property, "--soft-cap", "10", through_the_safe=True)  # the Safe's nonces stay in order
     assert "escrowed until the close" in rwa.run("offering", "subscribe", "DEMO1-0", "20", "--account", "brand").stdout
     chain.pending_timestamp += WEEK
     chain.mine()
@@ -116,3 +123,14 @@ def test_soft_cap_claim_and_cancel_through_the_safe(rwa, chain, stablecoin, depl
     assert "NotAdmin" in rwa.refused("offering", "cancel", "DEMO1-1")
     rwa.through_the_timelock(rwa.json("offering", "cancel", "DEMO1-1", "--via", "safe"))
     assert rwa.json("offering", "show", "DEMO1-1")["status"] == "cancelled"
+
+
+def test_a_stablecoin_with_permits_is_paid_with_a_permit(rwa, project, deployer, admin, demo_property):
+    coin = project.PermitStablecoin.deploy(sender=deployer)
+    rwa.run("kyc", "set", BRAND, "--investor-id", "7", "--country", "840", "--expires", "365d")
+    coin.mint(BRAND, 10_000 * USDC, sender=deployer)
+    result = created(rwa, admin, demo_property, "--stablecoin", coin.address)
+    done = rwa.json("offering", "subscribe", "DEMO1-0", "20", "--account", "brand")
+    assert done["permit"] is True and done["approvalTransactionHash"] is None
+    assert demo_property.balanceOf(BRAND) == 20 * E18
+    assert coin.balanceOf(BRAND) == 9_000 * USDC and coin.allowance(BRAND, result["offering"]) == 0

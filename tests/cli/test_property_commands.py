@@ -313,6 +313,16 @@ def test_a_compliance_module_refuses_with_its_rule(rwa, project, demo, admin, bo
     assert rwa.json("property", "show", "DEMO-1")["modules"] == [{"module": "country-allow", "countries": [US]}]
 
 
+def test_compliance_resync_starts_tracking_on_a_token_with_holders(rwa, project, demo, admin, alice, bob):
+    compliance = project.ModularCompliance.at(demo.compliance())
+    assert rwa.refused("property", "compliance", "resync", "DEMO-1").startswith("error: resync refused: OnlyTokenAdmin(")
+    rwa.through_the_timelock(rwa.json("property", "compliance", "resync", "DEMO-1", "--via", "safe"))
+    assert compliance.isTracking() and compliance.holderCount() == 2
+    assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (100 * E18, 50 * E18)
+    compliance.setMaxHolders(2, sender=admin)
+    compliance.addModule(4, sender=admin)  # max-holders: the counts are known now
+
+
 def test_pause_is_the_guardians_and_via_guardian_writes_a_proposal(rwa, demo, suite):
     assert rwa.refused("property", "pause", "DEMO-1") == (
         "error: pause refused: AccessControlUnauthorizedAccount(0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266, PAUSER_ROLE): "

@@ -242,7 +242,7 @@ def test_a_proposal_goes_to_the_transaction_builder_and_back(rwa, tmp_path):
     document = json.loads(exported.read_text())
     assert document["chainId"] == "31337" and document["meta"]["createdFromSafeAddress"] == proposal["safe"]["address"]
     [tx] = document["transactions"]
-    assert tx["to"] == proposal["safeTx"]["to"] and tx["data"] == proposal["safeTx"]["data"] and tx["value"] == "0"
+    assert tx["to"] == proposal["safeTx"]["to"] and tx["data"] is None and tx["value"] == "0"  # the method, as the app writes it
     assert tx["contractMethod"]["name"] == "schedule"
     assert [i["name"] for i in tx["contractMethod"]["inputs"]] == ["target", "value", "data", "predecessor", "salt", "delay"]
     assert tx["contractInputsValues"]["delay"] == "0" and tx["contractInputsValues"]["salt"] == proposal["timelock"]["salt"]
@@ -253,10 +253,10 @@ def test_a_proposal_goes_to_the_transaction_builder_and_back(rwa, tmp_path):
         assert imported[key] == proposal[key], key
     assert imported["safeTx"]["data"] == proposal["safeTx"]["data"]
 
-    # The web app's way: no data, the method and its inputs (encoded with the toolkit's ABI).
-    by_method = {**document, "transactions": [{**tx, "data": None}]}
-    exported.write_text(json.dumps(by_method))
-    assert rwa.json("safe", "import", str(exported))["safeTx"]["data"] == proposal["safeTx"]["data"]
+    # The calldata beside the method (the app's custom data): checked against it.
+    with_data = {**document, "transactions": [{**tx, "data": proposal["safeTx"]["data"]}]}
+    exported.write_text(json.dumps(with_data))
+    assert rwa.json("safe", "import", str(exported), "--accept-changed")["safeTx"]["data"] == proposal["safeTx"]["data"]
 
 
 @pytest.mark.parametrize(
@@ -274,6 +274,8 @@ def test_a_transaction_builder_file_that_misdescribes_its_calldata_is_refused(rw
     exported = tmp_path / "batch.json"
     rwa.run("safe", "export", proposal["id"], "-o", str(exported))
     document = json.loads(exported.read_text())
+    document["transactions"][0]["data"] = proposal["safeTx"]["data"]  # the calldata beside its description
+    del document["meta"]["checksum"]  # (a file changed by hand and checksummed again is what is tested)
     change(document)
     exported.write_text(json.dumps(document))
     folder = rwa.deployments / "proposals" / "local"

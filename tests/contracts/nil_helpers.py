@@ -18,6 +18,14 @@ def random_address():
     return to_checksum_address(os.urandom(20))
 
 
+def fresh_wallet(accounts, balance=10**21):
+    """A funded wallet that no session fixture has registered: the suite's named test accounts (alice,
+    bob, carol...) are verified by whichever earlier module first asks for the test property."""
+    wallet = accounts.generate_test_account()
+    wallet.balance = balance
+    return wallet
+
+
 def balance_of(chain, account):
     return chain.provider.get_balance(address_of(account))
 

@@ -121,3 +121,30 @@ def test_refresh_allowance(distributor, stablecoin, token, outsider, funded, hol
     distributor.deposit(USDC, sender=funded)
     distributor.refreshAllowance(sender=outsider)
     assert stablecoin.allowance(distributor, token) == 2**256 - 1
+
+
+@pytest.fixture
+def successor(project, deployer, distributor, suite, token):
+    """A second distributor of the same token, behind the suite's distributor beacon."""
+    beacon = suite["contracts"]["DividendDistributorBeacon"]["proxy"]["beacon"]
+    proxy = project.BeaconInstanceProxy.deploy(beacon, distributor.initialize.encode_input(token), sender=deployer)
+    return project.DividendDistributor.at(proxy.address)
+
+
+def test_replacing_the_distributor_strands_nothing(
+    token, distributor, successor, stablecoin, funded, holders, admin, outsider, alice, bob
+):
+    # Issue 21: the new distributor owed the holders what the old one kept.
+    distributor.deposit(1001 * USDC + 3, sender=funded)
+    token.claimDividends(sender=alice)
+    owed = token.claimableDividendsOf(bob)
+    dust = distributor.dust()
+    held = stablecoin.balanceOf(distributor)
+    with reverts(distributor.OnlyToken, caller=outsider):
+        distributor.handOver(outsider, sender=outsider)
+    receipt = token.setDividendDistributor(successor, sender=admin)
+    assert [(e.successor, e.amount) for e in distributor.HandedOver.from_receipt(receipt)] == [(successor, held - dust)]
+    assert stablecoin.balanceOf(successor) == held - dust and stablecoin.balanceOf(distributor) == dust
+    assert token.dividendDistributor() == successor.address
+    token.claimDividends(sender=bob)  # paid by the new distributor
+    assert stablecoin.balanceOf(successor) == held - dust - owed

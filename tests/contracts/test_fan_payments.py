@@ -13,7 +13,7 @@ import ape
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from nil_helpers import DAY, ZERO_ADDRESS, attestation, random_address, reverts
+from nil_helpers import DAY, ZERO_ADDRESS, attestation, fresh_wallet, random_address, reverts
 
 ETH = ZERO_ADDRESS
 TIP, KIND_TIP, KIND_ORDER, KIND_SUBSCRIPTION = 2 * 10**6, 0, 1, 2
@@ -27,24 +27,24 @@ BEFORE_PAYMENTS = Path(__file__).parent / "fixtures" / "nil_vault_before_payment
 @pytest.fixture(scope="module", autouse=True)
 def _wide_fixtures_first(
     suite, registry, stablecoin, admin, attestor, sanctions_officer, vault_factory, contract_nft, splitter_factory,
-    vault_beacon, deployer, outsider, operator, guardian, memberships, accounts,
+    vault_beacon, deployer, outsider, operator, guardian, memberships, accounts, fan, fan2,
 ):
     """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
 
 
 @pytest.fixture(scope="module")
 def athlete(accounts):
-    return accounts[5]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan(accounts):
-    return accounts[6]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
 def fan2(accounts):
-    return accounts[4]
+    return fresh_wallet(accounts)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,11 @@ def usd(stablecoin, fan, fan2, deployer):
     return stablecoin
 
 
+def pay(vault):
+    """The vault's payment functions: its FanPayments module's, answered at the vault's address."""
+    return ape.project.FanPayments.at(vault.address)
+
+
 def fan_paid(receipt, contract):
     logs = list(receipt.decode_logs(contract.FanPaid))
     assert len(logs) == 1
@@ -96,7 +101,7 @@ def fan_paid(receipt, contract):
 def test_tip_goes_to_the_splitter_with_one_event(vault, split, usd, fan):
     usd.approve(vault, TIP, sender=fan)
     before = usd.balanceOf(split)
-    receipt = vault.tip(usd, TIP, "go team", sender=fan)
+    receipt = pay(vault).tip(usd, TIP, "go team", sender=fan)
     assert usd.balanceOf(split) - before == TIP
     assert usd.balanceOf(vault) == 0 and vault.escrowed(usd) == 0
     log = fan_paid(receipt, vault)
@@ -106,28 +111,27 @@ def test_tip_goes_to_the_splitter_with_one_event(vault, split, usd, fan):
 
 def test_tip_without_a_splitter_is_free_balance(bare_vault, usd, fan):
     usd.approve(bare_vault, TIP, sender=fan)
-    receipt = bare_vault.tip(usd, TIP, "", sender=fan)
+    receipt = pay(bare_vault).tip(usd, TIP, "", sender=fan)
     assert bare_vault.freeBalance(usd) == TIP
     assert fan_paid(receipt, bare_vault).to == bare_vault.address
 
 
 def test_native_tips(vault, bare_vault, split, fan):
     before = split.balance
-    receipt = vault.tip(ETH, 10**15, "gm", sender=fan, value=10**15)
+    receipt = pay(vault).tip(ETH, 10**15, "gm", sender=fan, value=10**15)
     assert split.balance - before == 10**15
     assert fan_paid(receipt, vault).token == ETH
-    bare_vault.tip(ETH, 10**15, "", sender=fan, value=10**15)
+    pay(bare_vault).tip(ETH, 10**15, "", sender=fan, value=10**15)
     assert bare_vault.freeBalance(ETH) == 10**15
     with reverts(vault.WrongValue, expected=10**15, received=10**14):
-        vault.tip(ETH, 10**15, "", sender=fan, value=10**14)
+        pay(vault).tip(ETH, 10**15, "", sender=fan, value=10**14)
     with reverts(vault.WrongValue, expected=0, received=1):
-        vault.tip(vault.address, 10**15, "", sender=fan, value=1)
+        pay(vault).tip(vault.address, 10**15, "", sender=fan, value=1)
 
 
 def test_tip_with_permit(project, vault, split, deployer, chain):
     token = deployer.deploy(project.PermitStablecoin)
-    signer = ape.accounts.test_accounts.generate_test_account()  # a key of ours, to sign the permit
-    signer.balance += 10**18
+    signer = fresh_wallet(ape.accounts.test_accounts)  # a key of ours, to sign the permit
     token.mint(signer, 10**9, sender=deployer)
     deadline = chain.pending_timestamp + 3600
     message = {
@@ -150,18 +154,18 @@ def test_tip_with_permit(project, vault, split, deployer, chain):
         "message": message,
     }  # fmt: skip
     signed = Account.sign_typed_data(signer.private_key, full_message=typed)
-    vault.tipWithPermit(token, TIP, "permit", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+    pay(vault).tipWithPermit(token, TIP, "permit", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
     assert token.balanceOf(split) == TIP
     # The same permit again (already used): ignored, and the tip then needs an allowance there is not.
     with ape.reverts():
-        vault.tipWithPermit(token, TIP, "", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+        pay(vault).tipWithPermit(token, TIP, "", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
 
 
 def test_fee_on_transfer_token_is_credited_the_net(project, vault, split, fan, deployer):
     fee_token = deployer.deploy(project.FeeOnTransferStablecoin)
     fee_token.mint(fan, 10**9, sender=deployer)
     fee_token.approve(vault, 10**9, sender=fan)
-    receipt = vault.tip(fee_token, 100 * 10**6, "", sender=fan)
+    receipt = pay(vault).tip(fee_token, 100 * 10**6, "", sender=fan)
     assert fee_token.balanceOf(split) == 99 * 10**6
     assert fan_paid(receipt, vault).amount == 99 * 10**6
 
@@ -169,36 +173,36 @@ def test_fee_on_transfer_token_is_credited_the_net(project, vault, split, fan, d
 def test_tip_refusals(vault, usd, fan, guardian, admin, registry, sanctions_officer):
     usd.approve(vault, 10**9, sender=fan)
     with reverts(vault.ZeroAmount):
-        vault.tip(usd, 0, "", sender=fan)
+        pay(vault).tip(usd, 0, "", sender=fan)
     with reverts(vault.MemoTooLong, length=281, maxLength=280):
-        vault.tip(usd, TIP, "x" * 281, sender=fan)
+        pay(vault).tip(usd, TIP, "x" * 281, sender=fan)
     with reverts(vault.InvalidToken, token=fan.address):
-        vault.tip(fan, TIP, "", sender=fan)
+        pay(vault).tip(fan, TIP, "", sender=fan)
     with ape.reverts():  # too little allowance
-        vault.tip(usd, 10**10, "", sender=fan)
+        pay(vault).tip(usd, 10**10, "", sender=fan)
     vault.pause(sender=guardian)
     with reverts(vault.EnforcedPause):
-        vault.tip(usd, TIP, "", sender=fan)
+        pay(vault).tip(usd, TIP, "", sender=fan)
     vault.unpause(sender=admin)
     registry.setSanctioned(fan, True, sender=sanctions_officer)
     with reverts(vault.Sanctioned, account=fan):
-        vault.tip(usd, TIP, "", sender=fan)
+        pay(vault).tip(usd, TIP, "", sender=fan)
 
 
 def test_aml_threshold(vault, usd, fan, admin, athlete, outsider, registry, attestor, chain):
     usd.approve(vault, 10**9, sender=fan)
     for caller in (athlete, outsider):
         with reverts(vault.NotAthleteOrAdmin, caller=caller):
-            vault.setAmlThreshold(usd, 10 * 10**6, sender=caller)
-    receipt = vault.setAmlThreshold(usd, 10 * 10**6, sender=admin)
+            pay(vault).setAmlThreshold(usd, 10 * 10**6, sender=caller)
+    receipt = pay(vault).setAmlThreshold(usd, 10 * 10**6, sender=admin)
     assert [(e.token, e.threshold) for e in receipt.decode_logs(vault.AmlThresholdSet)] == [(usd.address, 10 * 10**6)]
-    assert vault.amlThreshold(usd) == 10 * 10**6
-    vault.tip(usd, 10 * 10**6, "at the threshold", sender=fan)
+    assert pay(vault).amlThreshold(usd) == 10 * 10**6
+    pay(vault).tip(usd, 10 * 10**6, "at the threshold", sender=fan)
     with reverts(vault.NotVerified, account=fan):
-        vault.tip(usd, 10 * 10**6 + 1, "", sender=fan)
+        pay(vault).tip(usd, 10 * 10**6 + 1, "", sender=fan)
     registry.register(fan, attestation(chain, investor_id=9), sender=attestor)
-    vault.tip(usd, 10 * 10**6 + 1, "verified", sender=fan)
-    assert vault.paymentTerms(usd) == (vault.splitter(), False, 10 * 10**6)
+    pay(vault).tip(usd, 10 * 10**6 + 1, "verified", sender=fan)
+    assert pay(vault).paymentTerms(usd) == (vault.splitter(), False, 10 * 10**6)
 
 
 # ================================================================================================
@@ -209,51 +213,51 @@ def test_aml_threshold(vault, usd, fan, admin, athlete, outsider, registry, atte
 def test_order_paid_once_and_refunded_in_full(bare_vault, usd, fan, athlete):
     vault = bare_vault
     usd.approve(vault, 10**9, sender=fan)
-    receipt = vault.payOrder(41, usd, 3 * TIP, sender=fan)
+    receipt = pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
     log = fan_paid(receipt, vault)
     assert (log.kind, log.ref, log.amount) == (KIND_ORDER, 41, 3 * TIP)
-    assert vault.orderStatus(41) == (True, False) and vault.orderStatus(42) == (False, False)
+    assert pay(vault).orderStatus(41) == (True, False) and pay(vault).orderStatus(42) == (False, False)
     with reverts(vault.OrderAlreadyPaid, orderId=41):
-        vault.payOrder(41, usd, 3 * TIP, sender=fan)
-    vault.payOrder(42, usd, TIP, sender=fan)  # its neighbour in the same storage word
+        pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
+    pay(vault).payOrder(42, usd, TIP, sender=fan)  # its neighbour in the same storage word
     with reverts(vault.OrderNotRefundable, orderId=41):  # not what was paid
-        vault.refundOrder(41, fan, usd, 3 * TIP - 1, sender=athlete)
+        pay(vault).refundOrder(41, fan, usd, 3 * TIP - 1, sender=athlete)
     before = usd.balanceOf(fan)
-    receipt = vault.refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
+    receipt = pay(vault).refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
     assert usd.balanceOf(fan) - before == 3 * TIP
     assert [(e.orderId, e.payer, e.amount, e.by) for e in receipt.decode_logs(vault.OrderRefunded)] == [
         (41, fan.address, 3 * TIP, athlete.address)
     ]
-    assert vault.orderStatus(41) == (True, True) and vault.orderStatus(42) == (True, False)
+    assert pay(vault).orderStatus(41) == (True, True) and pay(vault).orderStatus(42) == (True, False)
     with reverts(vault.OrderNotRefundable, orderId=41):
-        vault.refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
+        pay(vault).refundOrder(41, fan, usd, 3 * TIP, sender=athlete)
     with reverts(vault.OrderAlreadyPaid, orderId=41):  # refunded is not payable again
-        vault.payOrder(41, usd, 3 * TIP, sender=fan)
+        pay(vault).payOrder(41, usd, 3 * TIP, sender=fan)
     with reverts(vault.OrderNotRefundable, orderId=7):
-        vault.refundOrder(7, fan, usd, 3 * TIP, sender=athlete)
+        pay(vault).refundOrder(7, fan, usd, 3 * TIP, sender=athlete)
 
 
 def test_order_refund_callers_and_pause(bare_vault, usd, fan, athlete, admin, guardian, outsider):
     vault = bare_vault
     usd.approve(vault, 10**9, sender=fan)
-    vault.payOrder(1, usd, TIP, sender=fan)
-    vault.payOrder(2, usd, TIP, sender=fan)
+    pay(vault).payOrder(1, usd, TIP, sender=fan)
+    pay(vault).payOrder(2, usd, TIP, sender=fan)
     for caller in (outsider, fan):
         with reverts(vault.NotAthleteOrAdmin, caller=caller):
-            vault.refundOrder(1, fan, usd, TIP, sender=caller)
+            pay(vault).refundOrder(1, fan, usd, TIP, sender=caller)
     vault.pause(sender=guardian)
     with reverts(vault.EnforcedPause):
-        vault.payOrder(3, usd, TIP, sender=fan)
+        pay(vault).payOrder(3, usd, TIP, sender=fan)
     with reverts(vault.EnforcedPause):
-        vault.refundOrder(1, fan, usd, TIP, sender=athlete)
-    vault.refundOrder(1, fan, usd, TIP, sender=admin)  # the admin may, while paused
-    assert vault.orderStatus(1) == (True, True)
+        pay(vault).refundOrder(1, fan, usd, TIP, sender=athlete)
+    pay(vault).refundOrder(1, fan, usd, TIP, sender=admin)  # the admin may, while paused
+    assert pay(vault).orderStatus(1) == (True, True)
 
 
 def test_order_refund_comes_from_free_balance_never_escrow(vault, split, usd, fan, athlete, deployer, registry, sanctions_officer):
     brand = deployer
     usd.approve(vault, 10**9, sender=fan)
-    vault.payOrder(5, usd, TIP, sender=fan)  # went to the splitter
+    pay(vault).payOrder(5, usd, TIP, sender=fan)  # went to the splitter
     # A deal's escrow is in the vault; the refund may not take it.
     usd.mint(brand, 10**9, sender=deployer)
     deal = vault.propose((brand.address, usd.address, 10**8, keccak(text="x"), 7 * DAY, URI), sender=brand).return_value
@@ -261,13 +265,13 @@ def test_order_refund_comes_from_free_balance_never_escrow(vault, split, usd, fa
     usd.approve(vault, 10**8, sender=brand)
     vault.fund(deal, sender=brand)
     with reverts(vault.InsufficientFreeBalance, token=usd, available=0, requested=TIP):
-        vault.refundOrder(5, fan, usd, TIP, sender=athlete)
+        pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
     usd.mint(vault, TIP, sender=athlete)  # the athlete tops the free balance up
     registry.setSanctioned(fan, True, sender=sanctions_officer)
     with reverts(vault.Sanctioned, account=fan):
-        vault.refundOrder(5, fan, usd, TIP, sender=athlete)
+        pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
     registry.setSanctioned(fan, False, sender=sanctions_officer)
-    vault.refundOrder(5, fan, usd, TIP, sender=athlete)
+    pay(vault).refundOrder(5, fan, usd, TIP, sender=athlete)
     assert vault.escrowed(usd) == 10**8 and usd.balanceOf(vault) == 10**8
 
 
@@ -279,9 +283,9 @@ def test_payments_never_touch_escrow(vault, usd, fan, athlete, deployer):
     usd.approve(vault, 10**8, sender=brand)
     vault.fund(deal, sender=brand)
     usd.approve(vault, 10**9, sender=fan)
-    vault.tip(usd, TIP, "", sender=fan)
-    vault.payOrder(9, usd, TIP, sender=fan)
-    vault.tip(ETH, 10**15, "", sender=fan, value=10**15)
+    pay(vault).tip(usd, TIP, "", sender=fan)
+    pay(vault).payOrder(9, usd, TIP, sender=fan)
+    pay(vault).tip(ETH, 10**15, "", sender=fan, value=10**15)
     assert vault.escrowed(usd) == 10**8 and usd.balanceOf(vault) == 10**8 and vault.escrowed(ETH) == 0
 
 
@@ -310,7 +314,7 @@ def test_beacon_upgrade_brings_payments_to_an_existing_vault(project, deployer, 
     usd.approve(address, 10**8, sender=brand)
     vault_v1.fund(1, sender=brand)
     with ape.reverts():
-        project.NILVault.at(address).tip(usd, TIP, "", sender=fan)  # no such function yet
+        pay(vault_v1).tip(usd, TIP, "", sender=fan)  # no such function yet
 
     new = deployer.deploy(project.NILVault, registry, factory, nft, splitter_factory)
     beacon.upgradeTo(new, sender=deployer)
@@ -318,7 +322,7 @@ def test_beacon_upgrade_brings_payments_to_an_existing_vault(project, deployer, 
     assert (vault.athlete(), vault.splitter(), vault.dealCount(), vault.escrowed(usd)) == (athlete.address, split.address, 1, 10**8)
     assert vault.deal(1).status == 3  # Active
     usd.approve(vault, TIP, sender=fan)
-    vault.tip(usd, TIP, "after the upgrade", sender=fan)
+    pay(vault).tip(usd, TIP, "after the upgrade", sender=fan)
     assert usd.balanceOf(split) == TIP and vault.escrowed(usd) == 10**8
 
 
@@ -471,10 +475,10 @@ def test_memberships_screened_like_payments(memberships, vault, usd, fan, athlet
     with reverts(memberships.Sanctioned, account=fan):
         memberships.renew(token_id, sender=athlete)
     registry.setSanctioned(fan, False, sender=sanctions_officer)
-    vault.setAmlThreshold(usd, PRICE - 1, sender=admin)
+    pay(vault).setAmlThreshold(usd, PRICE - 1, sender=admin)
     with reverts(memberships.NotVerified, account=fan):
         memberships.renew(token_id, sender=athlete)
-    vault.setAmlThreshold(usd, 0, sender=admin)
+    pay(vault).setAmlThreshold(usd, 0, sender=admin)
     receipt = memberships.closePlan(plan, sender=athlete)
     assert [e.planId for e in receipt.decode_logs(memberships.PlanClosed)] == [plan]
     with reverts(memberships.PlanIsClosed, planId=plan):

@@ -157,6 +157,16 @@ def test_a_restarting_resync_must_count_every_holder(compliance, token, admin, a
     assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (E18, 2 * E18)
 
 
+def test_a_resync_made_before_holders_changed_is_refused(compliance, token, admin, agent, alice, bob):
+    # A resync is computed off chain and may be executed later (a proposal): a new holder meanwhile refuses it.
+    enable(compliance, admin, MAX_HOLDERS)
+    compliance.setMaxHolders(10, sender=admin)
+    token.mint(alice, E18, sender=agent)
+    token.mint(bob, E18, sender=agent)  # after the resync below was computed
+    with reverts(compliance.ResyncIncomplete, wallet=ZERO_ADDRESS, counted=E18, supply=2 * E18):
+        compliance.resync([1], [alice], sender=admin)
+
+
 def test_resync_keeps_two_wallets_of_one_investor(compliance, token, admin, agent, alice, alice2):
     # Counting one wallet must not take from another wallet of the same investor counted just before it.
     enable(compliance, admin, MAX_HOLDERS)

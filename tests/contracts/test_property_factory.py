@@ -71,9 +71,9 @@ def test_property_proxies_are_erc1967_beacon_proxies(chain, project, created, su
         assert to_checksum_address(stored[-20:]) == beacon
     announced = [log for log in receipt.decode_logs(project.PropertyBeaconProxy.BeaconUpgraded)]
     assert {(log.contract_address, log.beacon) for log in announced} == set(beacons.items())
-    for proxy, beacon in beacons.items():  # the 71-byte runtime its constructor writes, beacon inside
+    for proxy, beacon in beacons.items():  # the 76-byte runtime its constructor writes, beacon inside
         code = bytes(chain.provider.get_code(proxy))
-        assert len(code) == 71 and code[15:35] == bytes.fromhex(beacon[2:])
+        assert len(code) == 76 and code[15:35] == bytes.fromhex(beacon[2:])
 
 
 def test_property_listing(created, factory):

@@ -96,6 +96,7 @@ def test_others_may_not_create(offering_factory, token, stablecoin, stranger, al
         ({"minPerInvestor": 500 * TOKEN}, "MinimumAboveMaximum"),
         ({"minPerInvestor": 2_000 * TOKEN, "maxPerInvestor": 0}, "MinimumAboveHardCap"),
         ({"hardCap": 2**96}, "CapTooLarge"),
+        ({"price": 2**200}, "PriceTooLarge"),
         ({"closesAt": 1}, "ClosesBeforeOpening"),
     ],
 )
@@ -321,7 +322,7 @@ def test_subscribe_with_permit(project, deployer, new_offering, token, alice, ve
 
 
 def test_soft_cap_met_claims_mint_and_the_last_one_renounces(new_offering, token, stablecoin, alice, bob, carol, verified,
-                                                              chain, treasury, stranger):
+                                                              chain, treasury, stranger, agent, admin):
     offering = new_offering(softCap=100 * TOKEN)
     fund(stablecoin, offering, alice, bob)
     receipt = offering.subscribe(60 * TOKEN, sender=alice)
@@ -347,6 +348,10 @@ def test_soft_cap_met_claims_mint_and_the_last_one_renounces(new_offering, token
     assert token.hasRole(MINTER_ROLE, offering)  # claims are due
     with reverts(offering.NothingToRefund, wallet=alice):
         offering.refund(sender=alice)
+    token.pause(sender=agent)
+    with reverts(offering.PropertyPaused):
+        offering.claim(sender=alice)
+    token.unpause(sender=admin)
     receipt = offering.claim(sender=alice)
     record_gas("offering claim", receipt)
     assert [(e.wallet, e.tokens) for e in events(receipt, "Claimed")] == [(alice.address, 60 * TOKEN)]

@@ -16,9 +16,9 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
+from rwa.admin.safe import SafeOperation
 from rwa.core.abi import jsonable, type_string
 
-CALL, DELEGATECALL = 0, 1
 MULTISEND_SELECTOR = keccak(text="multiSend(bytes)")[:4]
 #: The timelock functions whose payload is itself a call (or a batch) that the timelock will run.
 TIMELOCK_STAGES = {"schedule": "schedule", "scheduleBatch": "schedule", "execute": "execute", "executeBatch": "execute"}
@@ -56,7 +56,7 @@ class Known:
 
 
 @dataclass(frozen=True)
-class Call:
+class DecodedCall:
     """One call as decoded from bytes: the same fields as a proposal's ``calls[]`` entries."""
 
     contract: str | None  # None: an address the deployment record does not name
@@ -86,8 +86,8 @@ class Operation:
 class Decoded:
     """A Safe transaction, read back: the calls the Safe makes and, through the timelock, what runs."""
 
-    safe_calls: list[Call]
-    calls: list[Call]
+    safe_calls: list[DecodedCall]
+    calls: list[DecodedCall]
     timelock: Operation | None = None
 
 
@@ -104,12 +104,12 @@ def function_by_selector(abi: Sequence[Mapping[str, Any]], selector: bytes) -> M
     return None
 
 
-def decode_call(known: Known, address: str, value: int, data: bytes) -> Call:
+def decode_call(known: Known, address: str, value: int, data: bytes) -> DecodedCall:
     """One call, decoded with the ABI of its recorded contract (or of any compiled contract)."""
     address = to_checksum_address(address)
     name = known.name(address)
     if not data:
-        return Call(name, address, REJECT if value == 0 else "(transfer)", [], "0x", value)
+        return DecodedCall(name, address, REJECT if value == 0 else "(transfer)", [], "0x", value)
     entry = known.contracts.get(address)
     item = function_by_selector(entry[1], data[:4]) if entry else None
     if item is None:
@@ -121,7 +121,7 @@ def decode_call(known: Known, address: str, value: int, data: bytes) -> Call:
         args = list(decode(types, data[4:]))
     except Exception as exc:
         raise Undecodable(f"calldata for {item['name']} on {address} does not decode ({exc})") from None
-    return Call(name, address, str(item["name"]), jsonable(args), "0x" + data.hex(), value)
+    return DecodedCall(name, address, str(item["name"]), jsonable(args), "0x" + data.hex(), value)
 
 
 def unpack_multisend(data: bytes) -> list[tuple[int, str, int, bytes]]:
@@ -157,14 +157,14 @@ def operation_id(targets: Sequence[str], values: list[int], payloads: list[bytes
 
 def decode_safe_tx(known: Known, to: str, value: int, data: bytes, operation: int) -> Decoded:
     """The whole story of one Safe transaction, from its bytes."""
-    if operation == DELEGATECALL:
+    if operation == SafeOperation.DELEGATECALL:
         if known.multisend is None or to_checksum_address(to) != to_checksum_address(known.multisend):
             raise Undecodable(f"a delegate call to {to}, which is not the network's MultiSend")
         inner = unpack_multisend(data)
-        if any(op != CALL for op, *_ in inner):
+        if any(op != SafeOperation.CALL for op, *_ in inner):
             raise Undecodable("a MultiSend batch with a delegate call inside")
         safe_calls = [decode_call(known, t, v, d) for _, t, v, d in inner]
-    elif operation == CALL:
+    elif operation == SafeOperation.CALL:
         safe_calls = [decode_call(known, to, value, data)]
     else:
         raise Undecodable(f"Safe operation {operation}")
@@ -174,7 +174,7 @@ def decode_safe_tx(known: Known, to: str, value: int, data: bytes, operation: in
     return Decoded(safe_calls, safe_calls)
 
 
-def _through_timelock(known: Known, call: Call) -> Decoded:
+def _through_timelock(known: Known, call: DecodedCall) -> Decoded:
     data = bytes.fromhex(call.data[2:])
     item = function_by_selector(known.contracts[call.address][1], data[:4])
     if item is None:  # no calldata: value sent to the timelock, nothing scheduled
@@ -217,7 +217,7 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
     found += _compare_calls("calls", decoded.calls, proposal.get("calls"), names)
     multisend = proposal.get("multisend")
     if multisend is not None and _norm(multisend) != _norm(known.multisend):
-        found.append(f"multisend: the file says {_short(multisend)}, this network's is {_short(known.multisend)}")
+        found.append(f"multisend: the file says {_around(multisend, known.multisend)}, this network's is {_around(known.multisend, multisend)}")
     if proposal.get("rejects") and [c.function for c in decoded.calls] != [REJECT]:
         found.append(f"rejects: the file says it rejects {proposal['rejects']}, but the calldata does something")
     stated = proposal.get("timelock")
@@ -234,13 +234,13 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
         expected["delay"] = op.delay
     for key, value in expected.items():
         if _norm(stated.get(key)) != _norm(value):
-            found.append(f"timelock.{key}: the file says {_short(stated.get(key))}, the calldata {_short(value)}")
+            found.append(_difference(f"timelock.{key}", stated.get(key), value))
     if op.predecessor != ZERO_BYTES32:
         found.append("timelock: the operation has a predecessor, which proposals never set")
     return found
 
 
-def _compare_calls(label: str, decoded: list[Call], stated: Any, names: set[str]) -> list[str]:
+def _compare_calls(label: str, decoded: list[DecodedCall], stated: Any, names: set[str]) -> list[str]:
     if not isinstance(stated, list) or len(stated) != len(decoded):
         count = len(stated) if isinstance(stated, list) else 0
         return [f"{label}: the file lists {count} call(s), the calldata makes {len(decoded)}"]
@@ -257,13 +257,29 @@ def _compare_calls(label: str, decoded: list[Call], stated: Any, names: set[str]
                     found.append(f"{label}[{index}].contract: {entry.get('contract')} is not at {call.address}")
                 continue
             if _norm(entry.get(key)) != _norm(value):
-                found.append(f"{label}[{index}].{key}: the file says {_short(entry.get(key))}, the calldata {_short(value)}")
+                found.append(_difference(f"{label}[{index}].{key}", entry.get(key), value))
     return found
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 48 else text[:45] + "…"
+def _difference(path: str, stated: Any, actual: Any) -> str:
+    """Where the file and the calldata differ, shown so that the difference is in view: down to the
+    first differing item of lists, and around the first differing character of a long value."""
+    while isinstance(stated, list) and isinstance(actual, list) and len(stated) == len(actual):
+        index = next((i for i, (a, b) in enumerate(zip(stated, actual)) if _norm(a) != _norm(b)), None)
+        if index is None:
+            break
+        path, stated, actual = f"{path}[{index}]", stated[index], actual[index]
+    return f"{path}: the file says {_around(stated, actual)}, the calldata {_around(actual, stated)}"
+
+
+def _around(value: Any, other: Any, width: int = 45) -> str:
+    """``repr(value)``, cut to ``width`` characters around where it first differs from ``other``."""
+    text, versus = repr(value), repr(other)
+    if len(text) <= width + 3:
+        return text
+    first = next((i for i, (a, b) in enumerate(zip(text.lower(), versus.lower())) if a != b), min(len(text), len(versus)))
+    start = max(0, min(first - width // 3, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
 
 
 def _norm(value: Any) -> Any:

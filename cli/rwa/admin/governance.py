@@ -15,6 +15,7 @@ before it broadcasts, so a rerun after a crash at any point picks the job up whe
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,13 @@ from eth_utils import to_checksum_address
 from rwa.admin import service as txservice
 from rwa.admin import txbuilder
 from rwa.admin.actions import Action, Deployed, deployed
-from rwa.admin.decode import CALL, DELEGATECALL, PROXY_ADMIN_ABI, Call, Decoded, Known, decode_proposal, decode_safe_tx
+from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, DecodedCall, Known, decode_proposal, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
     Expected,
     PlannedCall,
+    Proposal,
+    ProposalStatus,
     ProposalStore,
     cancel_call,
     new_proposal,
@@ -39,8 +42,8 @@ from rwa.admin.proposals import (
     with_outcome,
     with_signature,
 )
-from rwa.admin.safe import SAFES, SafeTx, pack_signatures, typed_data
-from rwa.chain.client import Event, Receipt, decode_revert
+from rwa.admin.safe import SAFES, SafeOperation, SafeTx, pack_signatures, typed_data
+from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert, raw_facts
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
@@ -48,7 +51,15 @@ from rwa.deploy.context import Target, load_record
 
 TIMELOCK = "Timelock"
 MULTISEND = "MultiSend"
-OPERATION_STATES = ("unset", "waiting", "ready", "done")
+
+
+class OperationState(enum.StrEnum):
+    """A timelock operation's state, as TimelockController's ``getOperationState`` numbers them."""
+
+    UNSET = "unset"
+    WAITING = "waiting"
+    READY = "ready"
+    DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,6 @@ class SafeState:
     owners: list[str]
     threshold: int
     nonce: int
-
-
-#: Statuses a proposal can reach; only "proposed" may still be signed or executed.
-OPEN, EXECUTED, FAILED, SUPERSEDED, STALE = "proposed", "executed", "failed", "superseded", "stale"
 
 
 def known(target: Target) -> Known:
@@ -81,7 +88,7 @@ def store(target: Target) -> ProposalStore:
     return ProposalStore(target.paths.deployments_dir, target.network.name, expected)
 
 
-def decoded(target: Target, proposal: dict[str, Any]) -> Decoded:
+def decoded(target: Target, proposal: Proposal) -> Decoded:
     """What the proposal's calldata does (what `show` prints; the file's text was checked against it)."""
     return decode_proposal(known(target), proposal)
 
@@ -130,7 +137,7 @@ def _next_nonce(target: Target, safe: SafeState) -> int:
     pending: list[int] = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
-        if p.get("status") == OPEN and p.get("safe", {}).get("address") == safe.contract.address
+        if p.get("status") == ProposalStatus.PROPOSED and p.get("safe", {}).get("address") == safe.contract.address
     ]
     return max([safe.nonce, *(n + 1 for n in pending if n >= safe.nonce)])
 
@@ -142,7 +149,7 @@ def _simulate(target: Target, sender: str, call: PlannedCall, abi: list[dict[str
         raise RwaError(f"{call.contract}.{call.function} would fail when run by {sender}: {decode_revert(abi, exc)}") from None
 
 
-def propose(target: Target, texts: list[str], via: str, title: str | None = None) -> dict[str, Any]:
+def propose(target: Target, texts: list[str], via: str, title: str | None = None) -> Proposal:
     """Write a proposal for ``texts`` (one or more calls); nothing is sent."""
     return propose_calls(target, planned_calls(target, texts), via, title)
 
@@ -166,7 +173,7 @@ def propose_calls(
     via: str,
     title: str | None = None,
     extra_abis: dict[str, list[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
+) -> Proposal:
     """Write a proposal for ``calls``, each simulated as the Safe (or the timelock) would run it.
 
     Calls go to recorded contracts, or to ones named in ``extra_abis`` (a beacon, a proxy admin).
@@ -211,7 +218,7 @@ def propose_calls(
     return store(target).create(proposal)
 
 
-def sign(target: Target, proposal_id: str) -> dict[str, Any]:
+def sign(target: Target, proposal_id: str) -> Proposal:
     """Add the signing account's signature, once checked against the Safe's current owners.
 
     The signature is made outside the lock (a hardware wallet may take its time) and merged into
@@ -242,7 +249,7 @@ def sign(target: Target, proposal_id: str) -> dict[str, Any]:
     return signed
 
 
-def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.SyncResult]:
+def sync(target: Target, proposal_id: str) -> tuple[Proposal, txservice.SyncResult]:
     """Push the proposal and its signatures to the network's Safe Transaction Service, and save the
     confirmations owners made there (each checked against the Safe's current owners)."""
     proposals = store(target)
@@ -250,7 +257,7 @@ def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.Sy
     safe = safe_state(target, proposal["safe"]["name"])
     result = txservice.sync(target, proposal, safe.owners)
 
-    def merge(current: dict[str, Any]) -> dict[str, Any]:
+    def merge(current: Proposal) -> Proposal:
         for owner, signature in result.pulled.items():
             if owner not in current["signatures"]:
                 current = with_signature(current, owner, signature)
@@ -259,7 +266,7 @@ def sync(target: Target, proposal_id: str) -> tuple[dict[str, Any], txservice.Sy
     return (proposals.update(proposal["id"], merge) if result.pulled else proposal), result
 
 
-def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
+def execute(target: Target, proposal_id: str) -> list[Proposal]:
     """Execute a fully signed proposal; returns it, plus the follow-up execute proposal it opens.
 
     Crash-safe: the signed transaction is written into the file before it is broadcast, and the
@@ -270,7 +277,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
     proposals = store(target)
     with proposals.locked(proposal_id) as locked_id:
         proposal = reconcile(target, proposals.load(locked_id))
-        if proposal["status"] == EXECUTED:
+        if proposal["status"] == ProposalStatus.EXECUTED:
             follow_up = _missing_follow_up(target, proposal)
             if follow_up is None:
                 raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
@@ -284,7 +291,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
         succeeded = _execution_succeeded(target, safe.contract, receipt)
         executed = with_outcome(
             proposal,
-            EXECUTED if succeeded else FAILED,
+            ProposalStatus.EXECUTED if succeeded else ProposalStatus.FAILED,
             {"transactionHash": receipt.hash, "block": receipt.block, "executor": _executor(proposal, account), "success": succeeded},
         )
         proposals.save(executed)
@@ -295,7 +302,7 @@ def execute(target: Target, proposal_id: str) -> list[dict[str, Any]]:
     return results
 
 
-def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], safe: SafeState, account: Any) -> Receipt:
+def _send(target: Target, proposals: ProposalStore, proposal: Proposal, safe: SafeState, account: Any) -> Receipt:
     """Check, sign, journal into the file, broadcast, wait: the first run of an execution."""
     tx = SafeTx.from_json(proposal["safeTx"])
     if tx.nonce < safe.nonce:
@@ -311,7 +318,7 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
     operation = proposal.get("timelock")
     if operation and operation["stage"] == "execute":
         state = operation_state(target, operation["operationId"])
-        if state != "ready":
+        if state != OperationState.READY:
             ready_at = _ready_at(target, operation["operationId"])
             raise RwaError(f"timelock operation {operation['operationId'][:10]}… is {state}, ready at {ready_at}")
     args = tx.exec_args(pack_signatures(valid))
@@ -327,20 +334,44 @@ def _send(target: Target, proposals: ProposalStore, proposal: dict[str, Any], sa
     return _mined(target, signed.hash)
 
 
-def _resume(target: Target, proposal: dict[str, Any]) -> Receipt | None:
+def _resume(target: Target, proposal: Proposal) -> Receipt | None:
     """The receipt of a transaction a crashed run signed and journalled; None if there is none
-    (or it reverted, or the node never got it and can no longer take it: then the run starts afresh)."""
+    (or it reverted, or its account nonce went to another transaction: then the run starts afresh).
+    Whether it is still on its way is asked of the node (its hash, its sender's nonce), never read
+    from the words a node refuses a second copy with."""
     sent = proposal.get("execution") or {}
     if not sent.get("raw"):
         return None
     found = target.chain.receipt(sent["transactionHash"])
     if found is not None:
         return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
-    try:
-        target.chain.broadcast(sent["raw"])
-    except RwaError:
-        return None  # its account nonce was spent meanwhile: the Safe transaction never ran
+    if _behind_a_gap(target, sent):
+        return None
+    status, _ = target.chain.offer(sent["raw"])  # sends it only if the node has it not
+    if status == NONCE_USED:
+        found = target.chain.receipt(sent["transactionHash"])  # mined meanwhile, or another took its nonce
+        return found if found is not None and found.status == 1 else None
+    if status == REFUSED:
+        return None  # the node will not take it (its fees, the balance): a fresh transaction is signed
     return _mined(target, sent["transactionHash"])
+
+
+def _behind_a_gap(target: Target, sent: dict[str, Any]) -> bool:
+    """Whether the transaction a crashed run signed has a nonce the chain cannot reach (the node
+    restarted from an older state): waiting for it would never end. On a local chain it is taken
+    out of the pool and a fresh one is signed; on a live network the run stops with one line."""
+    facts = raw_facts(sent["raw"])
+    missing = target.chain.gap_before(facts.sender, facts.nonce)
+    if missing is None:
+        return False
+    if not target.network.local:
+        raise RwaError(
+            f"the execution signed before ({facts.hash[:12]}…) has nonce {facts.nonce} of {facts.sender}, which on "
+            f"{target.network.name} has no transaction at nonce {missing}: it can never be mined; nothing was sent. "
+            "Check that --rpc-url is the chain the proposal was executed on"
+        )
+    target.chain.forget_pending(facts.sender, facts.hash)
+    return True
 
 
 def _mined(target: Target, tx_hash: str) -> Receipt:
@@ -353,11 +384,11 @@ def _checked(receipt: Receipt) -> Receipt:
     return receipt
 
 
-def _executor(proposal: dict[str, Any], account: Any) -> str:
+def _executor(proposal: Proposal, account: Any) -> str:
     return str((proposal.get("execution") or {}).get("executor") or to_checksum_address(account.address))
 
 
-def _missing_follow_up(target: Target, proposal: dict[str, Any]) -> dict[str, Any] | None:
+def _missing_follow_up(target: Target, proposal: Proposal) -> Proposal | None:
     """The timelock execute proposal an executed schedule opens, written if it is not there yet."""
     operation = proposal.get("timelock")
     if not operation or operation["stage"] != "schedule":
@@ -372,17 +403,17 @@ def _missing_follow_up(target: Target, proposal: dict[str, Any]) -> dict[str, An
 # --- bringing files up to date with the chain ------------------------------------------------
 
 
-def reconcile(target: Target, proposal: dict[str, Any]) -> dict[str, Any]:
+def reconcile(target: Target, proposal: Proposal) -> Proposal:
     """The proposal with its status as the chain has it now (saved if it changed)."""
     return _reconcile(target, [proposal])[0]
 
 
-def reconcile_all(target: Target) -> list[dict[str, Any]]:
+def reconcile_all(target: Target) -> list[Proposal]:
     """Every proposal of the network (invalid ones as such), each brought up to date."""
     return _reconcile(target, store(target).all())
 
 
-def _reconcile(target: Target, proposals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _reconcile(target: Target, proposals: list[Proposal]) -> list[Proposal]:
     genesis = target.chain.genesis_hash
     history = _SafeHistory(target)
     updated = []
@@ -394,29 +425,29 @@ def _reconcile(target: Target, proposals: list[dict[str, Any]]) -> list[dict[str
     return updated
 
 
-def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Proposal], Proposal]:
     """The change that records an outcome, unless another process moved the file on meanwhile."""
 
-    def change(current: dict[str, Any]) -> dict[str, Any]:
+    def change(current: Proposal) -> Proposal:
         return with_outcome(current, status, execution) if current["status"] == seen else current
 
     return change
 
 
 def _outcome(
-    target: Target, proposal: dict[str, Any], genesis: str, history: _SafeHistory
+    target: Target, proposal: Proposal, genesis: str, history: _SafeHistory
 ) -> tuple[str, dict[str, Any]] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
-    if status in ("invalid", STALE):
+    if status in (ProposalStatus.INVALID, ProposalStatus.STALE):
         return None
     made_on = proposal.get("genesisHash")
     if made_on and made_on != genesis:
-        return STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
+        return ProposalStatus.STALE, {"reason": f"made on a chain with genesis {made_on[:10]}…, which this node no longer runs"}
     safe = proposal["safe"]["address"]
     if not history.exists(safe):
-        return STALE, {"reason": f"no Safe at {safe} on this chain any more"}
-    if status != OPEN:
+        return ProposalStatus.STALE, {"reason": f"no Safe at {safe} on this chain any more"}
+    if status != ProposalStatus.PROPOSED:
         return None
     nonce = int(proposal["safeTx"]["nonce"])
     if nonce >= history.nonce(safe):
@@ -425,25 +456,25 @@ def _outcome(
     if ran is not None:
         success = ran.name == "ExecutionSuccess"
         execution = {"transactionHash": ran.transaction, "block": ran.block, "executor": _sender(target, ran), "success": success}
-        return (EXECUTED if success else FAILED), execution
+        return (ProposalStatus.EXECUTED if success else ProposalStatus.FAILED), execution
     spent = history.at_nonce(safe, nonce)
     by = {p["id"] for p in store(target).all() if spent is not None and p.get("safeTxHash") == spent.safeTxHash}
-    return SUPERSEDED, {
+    return ProposalStatus.SUPERSEDED, {
         "reason": f"Safe nonce {nonce} was used by another transaction",
         "transactionHash": spent.transaction if spent else None,
         "proposal": next(iter(by), None),
     }
 
 
-def _cancelled(target: Target, proposal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _cancelled(target: Target, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
     """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
     operation = proposal.get("timelock") or {}
-    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != "unset":
+    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
         return None
     schedule = operation.get("schedule")
-    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != EXECUTED:
+    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != ProposalStatus.EXECUTED:
         return None
-    return SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
+    return ProposalStatus.SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
 
 
 @dataclass(frozen=True)
@@ -519,11 +550,18 @@ def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict
     return txbuilder.export(proposal, decoded(target, proposal).safe_calls, known(target), created_ms)
 
 
-def import_tx_builder(target: Target, document: Any, title: str | None = None) -> dict[str, Any]:
+def import_tx_builder(
+    target: Target, document: Any, title: str | None = None, accept_changed: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> Proposal:
     """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
-    each call simulated as the Safe would run it, the file written and read back like any other."""
+    each call simulated as the Safe would run it, the file written and read back like any other.
+    A file whose checksum does not match is refused, or with ``accept_changed`` told to ``warn``."""
     trusted = known(target)
-    batch = txbuilder.read(document, trusted)
+    batch = txbuilder.read(document, trusted, accept_changed)
+    for warning in batch.warnings:
+        if warn is not None:
+            warn(warning)
     if batch.chain_id != target.chain.chain_id:
         raise RwaError(f"chainId: the file is for chain {batch.chain_id}, {target.network.name} is {target.chain.chain_id}")
     safe_name = trusted.name(batch.safe) if batch.safe else None
@@ -531,11 +569,11 @@ def import_tx_builder(target: Target, document: Any, title: str | None = None) -
         raise RwaError(f"meta.createdFromSafeAddress: {batch.safe} is not one of the Safes of {target.network.name}")
     safe = safe_state(target, str(safe_name))
     if len(batch.calls) == 1:
-        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), CALL)
+        tx = (batch.calls[0].address, batch.calls[0].value, bytes.fromhex(batch.calls[0].data[2:]), SafeOperation.CALL)
     elif trusted.multisend is None:
         raise RwaError(f"transactions: batching {len(batch.calls)} calls needs a MultiSend contract on {target.network.name}")
     else:
-        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), DELEGATECALL)
+        tx = (trusted.multisend, 0, txbuilder.multisend_data(batch.calls), SafeOperation.DELEGATECALL)
     story = decode_safe_tx(trusted, *tx)  # each call was decoded already: this only adds the timelock's story
     for call in story.safe_calls:
         _simulate(target, safe.contract.address, _planned(call), _abi_for(trusted, call))
@@ -558,16 +596,16 @@ def import_tx_builder(target: Target, document: Any, title: str | None = None) -
     return store(target).load(created["id"])
 
 
-def _planned(call: Call) -> PlannedCall:
+def _planned(call: DecodedCall) -> PlannedCall:
     return PlannedCall(call.contract or call.address, call.address, call.function, call.args, call.data, call.value)
 
 
-def _abi_for(trusted: Known, call: Call) -> list[dict[str, Any]]:
+def _abi_for(trusted: Known, call: DecodedCall) -> list[dict[str, Any]]:
     entry = trusted.contracts.get(call.address)
     return entry[1] if entry else list(trusted.fallback)
 
 
-def reject(target: Target, proposal_id: str) -> dict[str, Any]:
+def reject(target: Target, proposal_id: str) -> Proposal:
     """A proposal that spends the same Safe nonce on nothing, so the original can never run."""
     proposal = reconcile(target, store(target).load(proposal_id))
     _require_open(proposal)
@@ -586,7 +624,7 @@ def reject(target: Target, proposal_id: str) -> dict[str, Any]:
     return store(target).create(rejection)
 
 
-def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> dict[str, Any]:
+def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> Proposal:
     """A proposal of the admins' Safe (``via`` safe) or the guardian Safe (``guardian``: its veto,
     which needs no admin key) cancelling a scheduled timelock operation.
 
@@ -600,7 +638,7 @@ def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> di
     if len(operation_id) != 66 or not operation_id.startswith("0x"):
         raise RwaError(f"'{operation_id}' is not a timelock operation id (0x and 64 hex digits, as the watcher's alert gives it)")
     state = operation_state(target, operation_id)
-    if state not in ("waiting", "ready"):
+    if state not in (OperationState.WAITING, OperationState.READY):
         raise RwaError(f"timelock operation {operation_id[:10]}… is {state}: nothing to cancel")
     safe = safe_state(target, SAFES[via])
     call = cancel_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, operation_id)
@@ -608,8 +646,8 @@ def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> di
     pending = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
-        if p["status"] == OPEN and (p.get("timelock") or {}).get("operationId") == operation_id
-        and p["timelock"]["stage"] == "execute" and p["safe"]["name"] == safe.contract.name
+        if p["status"] == ProposalStatus.PROPOSED and (p.get("timelock") or {}).get("operationId") == operation_id
+        and (p.get("timelock") or {}).get("stage") == "execute" and p["safe"]["name"] == safe.contract.name
     ]
     proposal = _proposal_of(
         target,
@@ -623,12 +661,12 @@ def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> di
     return store(target).create(proposal)
 
 
-def operation_state(target: Target, operation_id: str) -> str:
+def operation_state(target: Target, operation_id: str) -> OperationState:
     timelock_contract = deployed(target, TIMELOCK)
     state = target.chain.call(
         timelock_contract.address, timelock_contract.abi, "getOperationState", [bytes.fromhex(operation_id[2:])]
     )
-    return OPERATION_STATES[int(state)]
+    return list(OperationState)[int(state)]
 
 
 def operations(target: Target) -> list[dict[str, Any]]:
@@ -649,21 +687,22 @@ def operations(target: Target) -> list[dict[str, Any]]:
     return sorted(found.values(), key=lambda e: e["proposals"].get("schedule", {}).get("id", ""))
 
 
-def execute_operation(target: Target, operation_id: str) -> dict[str, Any]:
+def execute_operation(target: Target, operation_id: str) -> Proposal:
     """The execute proposal of a scheduled operation (written if it is not there yet)."""
     for item in operations(target):
         if item["operationId"].startswith(operation_id):
             if "execute" in item["proposals"]:
                 return store(target).load(item["proposals"]["execute"]["id"])
             schedule = reconcile(target, store(target).load(item["proposals"]["schedule"]["id"]))
-            if schedule["status"] != "executed":
+            if schedule["status"] != ProposalStatus.EXECUTED:
                 raise RwaError(f"operation {operation_id[:10]}… is not scheduled yet: execute {schedule['id']} first")
             return _follow_up(target, schedule, safe_state(target, schedule["safe"]["name"]))
     raise RwaError(f"no timelock operation '{operation_id}' in the proposals of {target.network.name}")
 
 
-def _follow_up(target: Target, schedule: dict[str, Any], safe: SafeState) -> dict[str, Any]:
-    operation = schedule["timelock"]
+def _follow_up(target: Target, schedule: Proposal, safe: SafeState) -> Proposal:
+    operation = schedule.get("timelock")
+    assert operation is not None, "a schedule proposal names its timelock operation"
     timelock_contract = deployed(target, TIMELOCK)
     calls = [PlannedCall.from_json(c) for c in schedule["calls"]]
     run = timelock_call(TIMELOCK, timelock_contract.address, timelock_contract.abi, "execute", calls, operation["salt"], 0)
@@ -712,8 +751,8 @@ def _optional_address(target: Target, name: str) -> str | None:
     return configured if isinstance(configured, str) else None
 
 
-def _require_open(proposal: dict[str, Any]) -> None:
-    if proposal["status"] != OPEN:
+def _require_open(proposal: Proposal) -> None:
+    if proposal["status"] != ProposalStatus.PROPOSED:
         reason = (proposal.get("execution") or {}).get("reason")
         raise RwaError(f"proposal {proposal['id']} is {proposal['status']}" + (f": {reason}" if reason else ""))
 

@@ -10,6 +10,7 @@ Everything here is pure file and data handling; the chain side is in ``governanc
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import secrets
@@ -19,14 +20,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from eth_utils import to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches, operation_id
 from rwa.admin.safe import (
-    CALL,
-    DELEGATECALL,
+    SafeOperation,
     SafeTx,
     multisend_call,
     recover_signer,
@@ -41,6 +41,41 @@ FORMAT = "rwa-proposal/1"
 #: wait on itself through a second open file).
 _HELD = threading.local()
 ZERO_BYTES32 = "0x" + "00" * 32
+
+
+class Proposal(TypedDict):
+    """A proposal file, as read back (``new_proposal`` writes every key). A file that does not read as
+    a proposal is listed by ``ProposalStore.all`` with only the first four keys (status INVALID)."""
+
+    id: str
+    status: str  # a ProposalStatus value
+    title: str
+    signatures: dict[str, str]  # owner -> signature, in signing order
+    format: NotRequired[str]
+    network: NotRequired[str]
+    chainId: NotRequired[int]
+    genesisHash: NotRequired[str | None]
+    safe: NotRequired[dict[str, str]]  # name, address
+    calls: NotRequired[list[dict[str, Any]]]  # PlannedCall.as_json()
+    safeCalls: NotRequired[list[dict[str, Any]]]
+    multisend: NotRequired[str | None]
+    timelock: NotRequired[dict[str, Any] | None]
+    rejects: NotRequired[str | None]
+    safeTx: NotRequired[dict[str, Any]]  # SafeTx.as_json()
+    safeTxHash: NotRequired[str]
+    execution: NotRequired[dict[str, Any] | None]
+    createdAt: NotRequired[str]
+
+
+class ProposalStatus(enum.StrEnum):
+    """Where a proposal stands; only PROPOSED may still be signed or executed. The files hold the values."""
+
+    PROPOSED = "proposed"
+    EXECUTED = "executed"
+    FAILED = "failed"  # executed, and the Safe reported its call failed
+    SUPERSEDED = "superseded"  # its Safe nonce went to another transaction, or its operation was cancelled
+    STALE = "stale"  # made on a chain (genesis) or for a Safe this node no longer has
+    INVALID = "invalid"  # a file that does not read as a proposal
 
 
 @dataclass(frozen=True)
@@ -109,11 +144,11 @@ def safe_transaction(safe_calls: list[PlannedCall], nonce: int, multisend: str |
     """One call goes straight; several are delegate-called through MultiSendCallOnly."""
     if len(safe_calls) == 1:
         call = safe_calls[0]
-        return SafeTx.call(call.address, call.calldata, nonce, value=call.value, operation=CALL)
+        return SafeTx.call(call.address, call.calldata, nonce, value=call.value, operation=SafeOperation.CALL)
     if multisend is None:
         raise RwaError("batching several calls needs a MultiSend contract on this network")
     data = multisend_call([(c.address, c.value, c.calldata) for c in safe_calls])
-    return SafeTx.call(multisend, data, nonce, operation=DELEGATECALL)
+    return SafeTx.call(multisend, data, nonce, operation=SafeOperation.DELEGATECALL)
 
 
 def new_proposal(
@@ -150,7 +185,7 @@ def new_proposal(
         "safeTx": tx.as_json(),
         "safeTxHash": digest,
         "signatures": {},
-        "status": "proposed",
+        "status": ProposalStatus.PROPOSED,
         "execution": None,
         "createdAt": _now(),
     }
@@ -169,7 +204,7 @@ class Expected:
     known: Known
 
 
-def problems(proposal: dict[str, Any], expected: Expected | None = None) -> list[str]:
+def problems(proposal: Proposal | dict[str, Any], expected: Expected | None = None) -> list[str]:
     """Everything that makes a proposal untrustworthy: its content must still match its hash, and
     (given the network's ``expected`` facts) every readable field must say what its calldata does."""
     found = []
@@ -185,8 +220,8 @@ def problems(proposal: dict[str, Any], expected: Expected | None = None) -> list
     if expected is None:
         if rebuilt != tx:
             found.append("its decoded calls no longer match its Safe transaction")
-        if proposal.get("timelock"):
-            operation = proposal["timelock"]
+        operation = proposal.get("timelock")
+        if operation:
             calls = [PlannedCall.from_json(c) for c in proposal["calls"]]
             if timelock_operation_id(calls, ZERO_BYTES32, operation["salt"]) != operation["operationId"]:
                 found.append("its calls no longer match the timelock operation id")
@@ -198,7 +233,7 @@ def problems(proposal: dict[str, Any], expected: Expected | None = None) -> list
     return found
 
 
-def _against(expected: Expected, proposal: dict[str, Any]) -> list[str]:
+def _against(expected: Expected, proposal: Proposal | dict[str, Any]) -> list[str]:
     found = []
     if proposal.get("network") != expected.network:
         found.append(f"network: the file says {proposal.get('network')!r}, this is {expected.network!r}")
@@ -230,17 +265,17 @@ class ProposalStore:
     def path(self, proposal_id: str) -> Path:
         return self.directory / f"{proposal_id}.json"
 
-    def save(self, proposal: dict[str, Any]) -> Path:
+    def save(self, proposal: Proposal) -> Path:
         path = self.path(proposal["id"])
         write_json(path, proposal)
         return path
 
-    def create(self, proposal: dict[str, Any]) -> dict[str, Any]:
+    def create(self, proposal: dict[str, Any]) -> Proposal:
         """Number a new proposal (one more than the highest so far) and write it; ids never repeat."""
         with self._lock(".sequence"):
             numbers = [int(p.stem.split("-")[0]) for p in self._files() if p.stem.split("-")[0].isdigit()]
             number = max(numbers, default=-1) + 1
-            created = {**proposal, "id": f"{number:04d}-{proposal['safeTxHash'][2:10]}"}
+            created = cast(Proposal, {**proposal, "id": f"{number:04d}-{proposal['safeTxHash'][2:10]}"})
             self.save(created)
         return created
 
@@ -257,7 +292,7 @@ class ProposalStore:
             raise RwaError(f"'{reference}' matches {len(matches)} proposals: {', '.join(matches)}; give the full id")
         return matches[0]
 
-    def load(self, reference: str) -> dict[str, Any]:
+    def load(self, reference: str) -> Proposal:
         """A proposal, refused (one line) if it is missing, unreadable or tampered with."""
         path = self.path(self.resolve(reference))
         try:
@@ -271,9 +306,9 @@ class ProposalStore:
         found = problems(proposal, self.expected) or self._against_schedule(proposal)
         if found:
             raise RwaError(f"proposal {path.stem} refused: {'; '.join(found)}")
-        return proposal
+        return cast(Proposal, proposal)  # checked whole above
 
-    def _against_schedule(self, proposal: dict[str, Any]) -> list[str]:
+    def _against_schedule(self, proposal: Proposal | dict[str, Any]) -> list[str]:
         """An execute proposal's delay is not in its calldata: it must be its schedule's (checked there)."""
         operation = proposal.get("timelock") or {}
         schedule_id = operation.get("schedule")
@@ -293,7 +328,7 @@ class ProposalStore:
         with self._lock(f".{proposal_id}"):
             yield proposal_id
 
-    def update(self, reference: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    def update(self, reference: str, change: Callable[[Proposal], Proposal]) -> Proposal:
         """Apply ``change`` to the proposal as it is on disk now, under its lock, and save the result."""
         with self.locked(reference) as proposal_id:
             current = self.load(proposal_id)
@@ -302,10 +337,10 @@ class ProposalStore:
                 self.save(changed)
             return changed
 
-    def add_signature(self, reference: str, owner: str, signature: str) -> dict[str, Any]:
+    def add_signature(self, reference: str, owner: str, signature: str) -> Proposal:
         """Merge one owner's signature into the file as it is now (others may be signing too)."""
 
-        def add(proposal: dict[str, Any]) -> dict[str, Any]:
+        def add(proposal: Proposal) -> Proposal:
             if proposal["status"] != "proposed":
                 raise RwaError(f"proposal {proposal['id']} is {proposal['status']}")
             if to_checksum_address(owner) in proposal["signatures"]:
@@ -316,13 +351,13 @@ class ProposalStore:
 
         return self.update(reference, add)
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self) -> list[Proposal]:
         loaded = []
         for path in self._files():
             try:
                 loaded.append(self.load(path.stem))
             except RwaError as exc:
-                loaded.append({"id": path.stem, "status": "invalid", "title": str(exc), "signatures": {}})
+                loaded.append({"id": path.stem, "status": ProposalStatus.INVALID, "title": str(exc), "signatures": {}})
         return loaded
 
     def _files(self) -> list[Path]:
@@ -346,11 +381,11 @@ class ProposalStore:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def with_signature(proposal: dict[str, Any], owner: str, signature: str) -> dict[str, Any]:
+def with_signature(proposal: Proposal, owner: str, signature: str) -> Proposal:
     return {**proposal, "signatures": {**proposal["signatures"], to_checksum_address(owner): signature}}
 
 
-def with_outcome(proposal: dict[str, Any], status: str, execution: dict[str, Any] | None) -> dict[str, Any]:
+def with_outcome(proposal: Proposal, status: str, execution: dict[str, Any] | None) -> Proposal:
     return {**proposal, "status": status, "execution": execution}
 
 

@@ -7,6 +7,7 @@ on any machine, with any Ape account, and no Safe Transaction Service.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,7 +16,13 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.core.abi import ZERO_ADDRESS
 
-CALL, DELEGATECALL = 0, 1
+
+class SafeOperation(enum.IntEnum):
+    """How a Safe runs its transaction (the ``operation`` field it signs); an int in the files."""
+
+    CALL = 0
+    DELEGATECALL = 1
+
 
 #: The manifest's Safes a proposal goes through, by their --via name.
 SAFES = {"safe": "Safe", "guardian": "GuardianSafe"}
@@ -43,7 +50,7 @@ class SafeTx:
     nonce: int
 
     @classmethod
-    def call(cls, to: str, data: bytes, nonce: int, value: int = 0, operation: int = CALL) -> SafeTx:
+    def call(cls, to: str, data: bytes, nonce: int, value: int = 0, operation: int = SafeOperation.CALL) -> SafeTx:
         return cls(
             to_checksum_address(to), value, "0x" + data.hex(), operation, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce
         )
@@ -158,7 +165,7 @@ def multisend_payload(calls: list[tuple[str, int, bytes]]) -> bytes:
     packed = b""
     for to, value, data in calls:
         packed += (
-            bytes([CALL])
+            bytes([SafeOperation.CALL])
             + bytes.fromhex(to_checksum_address(to)[2:])
             + value.to_bytes(32, "big")
             + len(data).to_bytes(32, "big")

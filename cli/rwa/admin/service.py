@@ -16,6 +16,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SafeTx, recover_signer
 from rwa.core.errors import RwaError
 from rwa.deploy.context import Target
@@ -39,7 +40,7 @@ def service_url(target: Target) -> str | None:
     return str(url).rstrip("/") if url else None
 
 
-def sync(target: Target, proposal: dict[str, Any], owners: list[str]) -> SyncResult:
+def sync(target: Target, proposal: Proposal, owners: list[str]) -> SyncResult:
     """Make the service and the proposal agree on the transaction and its signatures.
 
     Nothing is taken from the service on trust: a confirmation is kept only if it recovers to
@@ -86,14 +87,13 @@ def sync(target: Target, proposal: dict[str, Any], owners: list[str]) -> SyncRes
     return SyncResult(url, posted, pushed, pulled)
 
 
-def _safe_tx(proposal: dict[str, Any]) -> Any:
+def _safe_tx(proposal: Proposal) -> Any:
     """The proposal's transaction as ape-safe's EIP-712 model, for its client."""
     from eip712.common import create_safe_tx_def
 
     tx = SafeTx.from_json(proposal["safeTx"])
-    model: Any = create_safe_tx_def(
-        version=SAFE_VERSION, contract_address=proposal["safe"]["address"], chain_id=proposal["chainId"]
-    )
+    safe: Any = proposal["safe"]["address"]  # a checksum string, which eip712 takes though it types bytes
+    model: Any = create_safe_tx_def(version=SAFE_VERSION, contract_address=safe, chain_id=proposal["chainId"])
     return model(
         to=tx.to,
         value=tx.value,

@@ -67,7 +67,7 @@ class Item:
 
 
 @dataclass
-class Outcome:
+class Verification:
     status: str  # verified, failed, pending, unsupported
     message: str | None = None
     guid: str | None = None
@@ -92,7 +92,7 @@ class Outcome:
 class Summary:
     """What one run did, for the command's output and the bench."""
 
-    outcomes: dict[str, tuple[Item, Outcome]] = field(default_factory=dict)
+    outcomes: dict[str, tuple[Item, Verification]] = field(default_factory=dict)
     skipped: list[Item] = field(default_factory=list)
     submissions: int = 0
     requests: int = 0
@@ -213,7 +213,7 @@ def verify(
             summary.skipped.append(item)
             shown("skipped", item.label, "verified already (recorded)")
         elif item.unsupported:
-            summary.outcomes[item.label] = (item, Outcome("unsupported", item.unsupported))
+            summary.outcomes[item.label] = (item, Verification("unsupported", item.unsupported))
             shown("unsupported", item.label, item.unsupported)
         else:
             todo.append(item)
@@ -230,7 +230,7 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:
-        outcome = Outcome(UNSENT)
+        outcome = Verification(UNSENT)
         summary.outcomes[item.label] = (item, outcome)
         if item.clone:
             implementation = _clone_target(target.chain, item.address)
@@ -369,7 +369,7 @@ def _await(explorer: Explorer, guids: list[str], proxy: bool, wait: float) -> di
     return verdicts
 
 
-def _verdict(outcome: Outcome, answer: Answer, guid: str | None, proxy: bool = False) -> None:
+def _verdict(outcome: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
     text = answer.text
     if is_pending(answer):
         outcome.status, outcome.message = "pending", f"still {text}: run `rwa verify` again later"

@@ -48,7 +48,7 @@ class Writer:
         calls = [governance.planned(a) for a in self.pending]
         abis = {a.contract.name: a.contract.abi for a in self.pending}
         try:
-            self.proposal = governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis)
+            self.proposal = dict(governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis))
         except RwaError as exc:
             raise RwaError(self.explain(str(exc))) from None
         return self.proposal

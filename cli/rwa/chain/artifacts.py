@@ -15,7 +15,7 @@ from eth_utils import keccak
 
 from rwa.core.errors import RwaError
 from rwa.core.progress import activity
-from rwa.core.project import SOLC_VERSION, ProjectPaths
+from rwa.core.project import SOLC_VERSION, ProjectPaths, find_root
 from rwa.core.quiet import quiet_ape
 
 # Settings keys worth recording; the rest (output selection) is noise for integrators.
@@ -82,7 +82,7 @@ def load(paths: ProjectPaths) -> dict[str, Artifact]:
         manifest_file = paths.root / BUILD_MANIFEST
         if manifest_file.is_file():  # Ape left it as is when nothing needed compiling: it is current
             os.utime(manifest_file)
-    artifacts.update(safe_artifacts())
+    artifacts.update(safe_artifacts(paths.root))
     return artifacts
 
 
@@ -186,10 +186,19 @@ def _hex_bytes(text: str) -> bytes:
 
 #: Safe v1.4.1, from the bytecode ape-safe ships: the engine deploys it on local chains.
 SAFE_VERSION = "1.4.1"
-SAFE_CONTRACTS = ("SafeL2", "SafeProxyFactory", "MultiSendCallOnly")
+#: Safe's own npm build of v1.4.1 (a dev dependency) for what ape-safe does not ship: the fallback
+#: handler that answers ERC-1271 for a Safe, and the library a Safe signs messages on chain with.
+SAFE_NPM_CONTRACTS = {
+    "CompatibilityFallbackHandler": "handler/CompatibilityFallbackHandler.sol",
+    "SignMessageLib": "libraries/SignMessageLib.sol",
+}
+_APE_SAFE_CONTRACTS = ("SafeL2", "SafeProxyFactory", "MultiSendCallOnly")
+SAFE_CONTRACTS = (*_APE_SAFE_CONTRACTS, *SAFE_NPM_CONTRACTS)
+_SAFE_NPM_BUILD = Path("node_modules") / "@safe-global" / "safe-contracts" / "build" / "artifacts" / "contracts"
 
 
-def safe_artifacts() -> dict[str, Artifact]:
+def safe_artifacts(root: Path | None = None) -> dict[str, Artifact]:
+    """Safe v1.4.1's contracts: ape-safe's, and the npm build's under ``root`` (default: the project's)."""
     from importlib.util import find_spec
 
     # Found, not imported: importing ape_safe loads Ape's plugins (a second, for a command that reads).
@@ -198,7 +207,7 @@ def safe_artifacts() -> dict[str, Artifact]:
     manifest_file = Path(spec.submodule_search_locations[0]) / "manifests" / f"safe-v{SAFE_VERSION}.json"
     types = json.loads(manifest_file.read_text())["contractTypes"]
     found = {}
-    for name in SAFE_CONTRACTS:
+    for name in _APE_SAFE_CONTRACTS:
         contract_type = types[name]
         bytecode = contract_type["deploymentBytecode"]["bytecode"]
         found[name] = Artifact(
@@ -207,6 +216,19 @@ def safe_artifacts() -> dict[str, Artifact]:
             bytecode=bytes.fromhex(bytecode[2:]),
             runtime=_hex_bytes((contract_type.get("runtimeBytecode") or {}).get("bytecode") or ""),
             compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (ape-safe)", "settings": {}},
+        )
+    build = (root or find_root()) / _SAFE_NPM_BUILD
+    for name, source in SAFE_NPM_CONTRACTS.items():
+        file = build / source / f"{name}.json"
+        if not file.is_file():
+            raise RwaError(f"Safe's {name} is not installed ({file} missing): run `make setup`")
+        built = json.loads(file.read_text())
+        found[name] = Artifact(
+            name=name,
+            abi=built["abi"],
+            bytecode=_hex_bytes(built["bytecode"]),
+            runtime=_hex_bytes(built["deployedBytecode"]),
+            compiler={"name": "solidity", "version": f"Safe v{SAFE_VERSION} (@safe-global/safe-contracts)", "settings": {}},
         )
     return found
 

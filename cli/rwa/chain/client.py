@@ -8,6 +8,7 @@ before it leaves the machine.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -89,7 +90,12 @@ class RpcUnreachable(RwaError):
 
 class JsonRpc:
     """A node's JSON-RPC over plain HTTP, with the two calls :meth:`Chain.rpc_batch` makes of web3's
-    providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3."""
+    providers (``make_request``, ``make_batch_request``): a reader's whole transport, with no web3.
+    A dropped connection or a timeout is retried as web3's HTTP provider retries it (five tries,
+    0.125 s doubling between them): a reader only reads, so asking again is always safe."""
+
+    RETRIES = 5
+    BACKOFF = 0.125
 
     def __init__(self, url: str, timeout: float = 60.0):
         self.url = url
@@ -98,13 +104,17 @@ class JsonRpc:
 
     def _post(self, body: Any) -> Any:
         request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except OSError as exc:
-            raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
-        except ValueError as exc:
-            raise RwaError(f"cannot read from {self.url}: {exc}") from None
+        for attempt in range(self.RETRIES):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read())
+            except (OSError, http.client.HTTPException) as exc:
+                if attempt == self.RETRIES - 1:
+                    raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
+                time.sleep(self.BACKOFF * 2**attempt)
+            except ValueError as exc:
+                raise RwaError(f"cannot read from {self.url}: {exc}") from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         self._ids += 1
@@ -187,8 +197,37 @@ def decode_raw(raw: str) -> RawFields:
     )
 
 
-#: How a node answered a broadcast (:meth:`Chain.offer`).
-ACCEPTED, NONCE_USED, FEE_TOO_LOW = "accepted", "nonce used", "fee too low"
+#: How a broadcast ended (:meth:`Chain.offer`), as the node tells when asked about the transaction's
+#: hash and its sender's nonce afterwards, never as its error message words it (nodes word the same
+#: refusal differently: anvil's "already known", Hardhat's "Known transaction: 0x…", ganache's
+#: "transaction underpriced" for a transaction it already has): ``ACCEPTED`` the node has it (pending
+#: or mined), ``NONCE_USED`` another transaction was mined at its nonce, ``REFUSED`` neither (too
+#: low a fee, too little balance, anything else: the node's words say which).
+ACCEPTED, NONCE_USED, REFUSED = "accepted", "nonce used", "refused"
+
+
+@dataclass(frozen=True)
+class RawFacts:
+    """Who sent a signed transaction, at which nonce, under which hash: read from its bytes."""
+
+    hash: str
+    sender: str
+    nonce: int
+
+
+def raw_facts(raw: str) -> RawFacts:
+    """The hash, sender and nonce of a signed transaction (typed or legacy)."""
+    import rlp
+    from eth_account import Account
+
+    data = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+    fields = rlp.decode(data[1:] if data[0] < 0x7F else data)
+    nonce_field = fields[1] if data[0] < 0x7F else fields[0]  # typed: [chainId, nonce, …]; legacy: [nonce, …]
+    return RawFacts(
+        hash="0x" + keccak(data).hex(),
+        sender=to_checksum_address(Account.recover_transaction(data)),
+        nonce=int.from_bytes(bytes(nonce_field), "big"),
+    )
 
 
 @dataclass(frozen=True)
@@ -423,6 +462,17 @@ class Chain:
             raise RwaError(f"the call from {sender} to {to} reverted (tx {receipt.hash})")
         return receipt
 
+    def forget_pending(self, sender: str, tx_hash: str) -> None:
+        """Take a transaction out of a local node's pool, so it can never be mined later: anvil's
+        ``anvil_dropTransaction`` (Hardhat's ``hardhat_dropTransaction``), and where that leaves it
+        (anvil keeps a transaction queued behind a gap) ``anvil_removePoolTransactions``, which
+        empties the sender's part of the pool. Nothing on a node without these methods."""
+        for method in ("anvil_dropTransaction", "hardhat_dropTransaction"):
+            if "error" not in dict(self.rpc.make_request(method, [tx_hash])):
+                break
+        if self.transaction(tx_hash) is not None:
+            self.rpc.make_request("anvil_removePoolTransactions", [to_checksum_address(sender)])
+
     def call_many(self, reads: Sequence[Read]) -> list[ReadResult]:
         """Many view calls at once, each result decoded or its failure kept (a revert does not stop
         the batch): through Multicall3's ``aggregate3`` when the chain has it, else as separate
@@ -494,7 +544,48 @@ class Chain:
             return ReadResult(read, False, error=f"returned {where}")
 
     def nonce(self, address: str) -> int:
-        return int(self.web3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+        """The nonce a new transaction of ``address`` takes: past those mined and those the node
+        holds in its pool. The ``pending`` count is not trusted to include the pool (ganache's does
+        not): the pool is asked too, where the node shows it (:meth:`pooled_nonces`)."""
+        counted = self._pending_count(address)
+        pooled = self.pooled_nonces(address)
+        return max(counted, max(pooled) + 1) if pooled else counted
+
+    def pooled_nonces(self, address: str, queued: bool = False) -> list[int] | None:
+        """The nonces of ``address``'s transactions that the node's pool can include next (and,
+        with ``queued``, those waiting behind a gap), where the node shows its pool
+        (``txpool_contentFrom``, else ``txpool_content``: geth, anvil, ganache); None where it does
+        not (Hardhat's node, most public RPCs)."""
+        sender = to_checksum_address(address).lower()
+        parts = ("pending", "queued") if queued else ("pending",)
+        for method, params in (("txpool_contentFrom", [to_checksum_address(address)]), ("txpool_content", [])):
+            reply = dict(self.rpc.make_request(method, params))
+            result = reply.get("result")
+            if "error" in reply or not isinstance(result, dict):
+                continue
+            pools = [result.get(part) or {} for part in parts]
+            if method == "txpool_content":  # every sender's: keep this one's
+                pools = [next((txs for who, txs in pool.items() if who.lower() == sender), {}) for pool in pools]
+            return sorted(int(n) for pool in pools for n in pool)
+        return None
+
+    def _pending_count(self, address: str) -> int:
+        """``eth_getTransactionCount(…, "pending")``: mined, plus the pool where the node counts it."""
+        return int(str(self.ask("eth_getTransactionCount", to_checksum_address(address), "pending")), 16)
+
+    def gap_before(self, address: str, nonce: int) -> int | None:
+        """The first nonce below ``nonce`` that ``address`` has neither mined nor waiting in the
+        node's pool, or None: a transaction at ``nonce`` behind such a gap is never mined (the
+        node restarted from an older state, or it is another chain). Where the node does not show
+        its pool, its ``pending`` count stands for it."""
+        mined = self.mined_nonce(address)
+        if nonce <= mined:
+            return None
+        pooled = self.pooled_nonces(address, queued=True)
+        if pooled is None:
+            counted = self._pending_count(address)
+            return counted if counted < nonce else None
+        return next((n for n in range(mined, nonce) if n not in pooled), None)
 
     def balance(self, address: str) -> int:
         return int(self.web3.eth.get_balance(to_checksum_address(address)))
@@ -662,13 +753,16 @@ class Chain:
         )
 
     def broadcast(self, raw: str) -> None:
-        try:
-            self.web3.eth.send_raw_transaction(raw)
-        except Exception as exc:
-            text = str(exc).lower()
-            if "already known" in text or "already imported" in text:
-                return  # re-broadcast of a transaction the node already has
-            raise RwaError(f"the node refused the transaction: {describe_revert(exc)}") from None
+        """Send a signed transaction once: nothing when the node already has it; a refusal, or its
+        nonce taken by another transaction, is one line (see :meth:`offer`)."""
+        status, said = self.offer(raw)
+        if status == NONCE_USED:
+            facts = raw_facts(raw)
+            raise RwaError(
+                f"nonce {facts.nonce} of {facts.sender} is already used by another transaction; {facts.hash} was not sent"
+            )
+        if status == REFUSED:
+            raise RwaError(f"the node refused the transaction: {said}")
 
     # --- the pool, nonces and fees (resuming on live networks) ------------------------------
 
@@ -763,23 +857,26 @@ class Chain:
         return self._sign(account, to, data, nonce, extra)
 
     def offer(self, raw: str) -> tuple[str, str]:
-        """Broadcast, telling apart the refusals a resume acts on: ``ACCEPTED`` (also when the
-        node already has it), ``NONCE_USED`` (another transaction mined at its nonce) and
-        ``FEE_TOO_LOW`` (below the base fee, or too little over the one it would replace, or
-        more than the balance covers at its max fee), each with the node's words; any other
-        refusal is an error."""
+        """Broadcast a signed transaction unless the node has it already, and tell how it ended
+        (``ACCEPTED``, ``NONCE_USED``, ``REFUSED``) with the node's words, if any, as one line.
+
+        The node is asked before (so a transaction it holds is never sent again) and, after a
+        refusal, asked again about the hash and the sender's mined nonce: what the refusal means is
+        decided by those answers, whatever the node's wording."""
+        facts = raw_facts(raw)
+        if self.transaction(facts.hash) is not None:
+            return ACCEPTED, ""
+        if self.mined_nonce(facts.sender) > facts.nonce:
+            return NONCE_USED, ""
         try:
             self.web3.eth.send_raw_transaction(raw)
         except Exception as exc:
-            said = describe_revert(exc)
-            text = said.lower()
-            if "already known" in text or "already imported" in text:
+            said = node_message(exc)
+            if self.transaction(facts.hash) is not None:
                 return ACCEPTED, said
-            if "nonce too low" in text or "nonce has already been used" in text:
+            if self.mined_nonce(facts.sender) > facts.nonce:
                 return NONCE_USED, said
-            if any(s in text for s in ("underpriced", "less than block base fee", "fee cap", "insufficient funds")):
-                return FEE_TOO_LOW, said
-            raise RwaError(f"the node refused the transaction: {said}") from None
+            return REFUSED, said
         return ACCEPTED, ""
 
     def receipt(self, tx_hash: str) -> Receipt | None:
@@ -878,8 +975,24 @@ def _result(reply: dict[str, Any], what: str) -> Any:
 
 def describe_revert(exc: BaseException) -> str:
     """One line for a failed call or transaction."""
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return " ".join(str(message).split())[:300]
+    return node_message(exc)
+
+
+def node_message(exc: BaseException) -> str:
+    """What a node (or the library between) said, as one line: the ``message`` of a JSON-RPC error
+    rather than the error object printed as a Python dict, and the first line only, never a
+    JavaScript stack trace that some nodes put after it."""
+    message: Any = getattr(exc, "message", None)
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        message = response["error"].get("message") or message
+    if not message and exc.args:
+        message = exc.args[0]
+    if isinstance(message, dict):
+        message = message.get("message") or message.get("data") or str(message)
+    text = str(message or exc or type(exc).__name__)
+    first = next((line for line in text.splitlines() if line.strip()), text)
+    return " ".join(first.split())[:300] or type(exc).__name__
 
 
 def _revert_data(exc: BaseException) -> str | None:
@@ -1035,14 +1148,19 @@ def _test_accounts_config() -> tuple[str, str]:
     return devkeys.MNEMONIC, devkeys.HD_PATH
 
 
-def load_account(alias: str) -> AccountAPI:
+def load_account(alias: str, local_names: Sequence[str] = (), network: str = "") -> AccountAPI:
+    """An Ape account by alias; unknown, one line listing every name ``--account`` takes here: the
+    Ape accounts, and on a local chain the manifest's account names (``local_names``)."""
     from ape import accounts
 
     try:
         return accounts.load(alias)
     except Exception:
         known = ", ".join(accounts.aliases) or "none"
-        raise RwaError(f"no Ape account named '{alias}' (known: {known}); add one with `ape accounts import`") from None
+        local = f"; on {network} also the manifest's accounts: {', '.join(local_names)}" if local_names else ""
+        raise RwaError(
+            f"no account named '{alias}' (Ape accounts: {known}{local}); add one with `ape accounts import`"
+        ) from None
 
 
 def passphrase_variables(alias: str) -> tuple[str, ...]:

@@ -79,8 +79,23 @@ def _pid(pid_file: Path) -> int | None:
         return None
 
 
+def checked_url(url: str) -> str:
+    """The local node's URL, or one line naming what is wrong with it (where it was set included)."""
+    try:
+        parts = urlparse(url)
+        parts.port  # noqa: B018 - reading it is the check: a port that is no number raises
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        problem = "" if parts.scheme in ("http", "https") and parts.hostname else "it needs http://HOST:PORT"
+    if problem:
+        source = "APE_FOUNDRY_HOST" if os.environ.get("APE_FOUNDRY_HOST") else "foundry.host in ape-config.yaml"
+        raise RwaError(f"the local node's URL {url!r} ({source}) is malformed: {problem}")
+    return url
+
+
 def status(paths: ProjectPaths) -> NodeStatus:
-    url = rpc_url(paths)
+    url = checked_url(rpc_url(paths))
     state_file, pid_file, _ = _files(paths)
     chain_id: int | None
     block: int | None

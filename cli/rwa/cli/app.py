@@ -35,6 +35,7 @@ COMMANDS = {
     "verify": ("rwa.cli.verify", "verify", "Publish the deployed contracts' source on the network's explorer."),
     "watch": ("rwa.cli.watch", "watch", "Follow the chain and raise alerts on the events that matter."),
     "history": ("rwa.cli.history", "history", "What the watcher saw: holders, dividends, deals, Safe proposals."),
+    "market": ("rwa.cli.market", "market", "Signed orders for property tokens, settled in one transaction."),
 }
 
 

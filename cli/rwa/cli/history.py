@@ -93,6 +93,14 @@ def proposals(reference: str, network: str, as_json: bool, as_csv: bool, store: 
 
 
 @history.command()
+@click.argument("reference")
+@common
+def trades(reference: str, network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
+    """A property's trades on the market, and their volume and volume-weighted price."""
+    answer(network, store, as_json, as_csv, lambda book: book.trades(reference))
+
+
+@history.command()
 @common
 def offerings(network: str, as_json: bool, as_csv: bool, store: str | None) -> None:
     """Every offering created, its terms and how it ended."""

@@ -160,7 +160,8 @@ def subscribe(ctx: CommandContext, name: str, amount: str, no_approve: bool, min
         d = quote["display"]
         if quote["approve"] and no_approve:
             raise RwaError(f"the allowance {d['allowance']} is below the cost {d['cost']} (drop --no-approve to approve it)")
-        steps = " and ".join(step for step, wanted in (("minting it", mint), ("approving it", quote["approve"])) if wanted)
+        allowing = "signing a permit for it" if quote["permits"] else "approving it"
+        steps = " and ".join(step for step, wanted in (("minting it", mint), (allowing, quote["approve"])) if wanted)
         first = f" ({steps} first)" if steps else ""
         preview = f"{d['tokens']} at {d['price']} each: {d['cost']}{first}; allowance {d['allowance']}, {d['remaining']} remain"
         if not ctx.as_json:

@@ -514,6 +514,15 @@ def compliance_add_module(ctx: CommandContext, reference: str, module: str) -> N
     _compliance_write(ctx, "add an external module to", lambda t: t.add_external_module(address), reference)
 
 
+@_owner_command("resync")
+@property_argument
+def compliance_resync(ctx: CommandContext, reference: str) -> None:
+    """Recount holder tracking (max-holders, max-balance) from the chain, and restart it if it stopped: every
+    investor id with a tracked balance reset, every holding wallet counted. The compliance refuses it unless
+    the result is exact when it runs."""
+    _compliance_write(ctx, "recount the holders of", lambda t: t.resync(), reference)
+
+
 @_owner_command("remove-module")
 @property_argument
 @click.argument("module")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rwa.admin import governance
 from rwa.admin.decode import Decoded
+from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SAFES
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json, print_table
@@ -21,7 +22,7 @@ from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
 
 
-def _show(proposal: dict[str, Any], as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
+def _show(proposal: Proposal, as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
     """A proposal as its calldata has it: every call line below is decoded from ``safeTx.data``."""
     if as_json:
         emit_json(proposal)
@@ -81,7 +82,7 @@ def list_proposals(ctx: CommandContext) -> None:
     ctx.emit(proposals, lambda: _print_proposals(target.network.name, proposals))
 
 
-def _print_proposals(network: str, proposals: list[dict[str, Any]]) -> None:
+def _print_proposals(network: str, proposals: list[Proposal]) -> None:
     table = Table(title=f"proposals on {network}", title_justify="left")
     for column in ("id", "safe", "nonce", "status", "signatures", "title"):
         table.add_column(column)
@@ -165,14 +166,17 @@ def export(ctx: CommandContext, proposal_id: str, file_format: str, output: Path
 @chain_command(safe, name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--title", default=None, help="A line for reviewers (default: the file's name).")
-def import_batch(ctx: CommandContext, file: Path, title: str | None) -> None:
+@click.option("--accept-changed", is_flag=True, help="Import a file whose meta.checksum does not match (with a warning).")
+def import_batch(ctx: CommandContext, file: Path, title: str | None, accept_changed: bool) -> None:
     """Make a proposal from a Transaction Builder file (decoded, checked and simulated like any other)."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RwaError(f"{file.name} is not readable JSON ({exc})") from None
     with ctx.target() as target:
-        proposal = governance.import_tx_builder(target, document, title)
+        proposal = governance.import_tx_builder(
+            target, document, title, accept_changed, lambda line: click.echo(f"warning: {line}", err=True)
+        )
         _show(proposal, ctx.as_json, governance.decoded(target, proposal))
         if not ctx.as_json:
             console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")

@@ -8,11 +8,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rwa.core.errors import RwaError
+
+
+class UnwritablePath(RwaError):
+    """A file the command was told to write cannot be written there: one line naming the path."""
+
+
+def unwritable(path: Path, exc: OSError, what: str = "write") -> UnwritablePath:
+    """The one line for ``path`` that cannot be written: which folder is not one, or the system's reason."""
+    if isinstance(exc, FileExistsError | NotADirectoryError) and exc.filename:
+        reason = f"{exc.filename} is not a folder"
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return UnwritablePath(f"cannot {what} {path}: {reason}")
+
 
 def write_text(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder, fsync, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

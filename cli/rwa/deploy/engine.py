@@ -23,11 +23,11 @@ from rwa.chain.client import (
     ADMIN_SLOT,
     BEACON_SLOT,
     CREATE2_DEPLOYER,
-    FEE_TOO_LOW,
     IMPLEMENTATION_SLOT,
     MULTICALL3,
     MULTICALL3_TYPE,
     NONCE_USED,
+    REFUSED,
     Chain,
     Read,
     ReadResult,
@@ -49,13 +49,11 @@ from rwa.deploy.journal import Begin, Intent, Journal, Outcome
 from rwa.deploy.manifest import Call, Contract, External, ProxyKind, validate
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.planner import (
-    CALL,
-    CREATE,
-    UPGRADE,
     Observation,
     Pending,
     Plan,
     Resolver,
+    StepAction,
     decoded_args,
     facets_of,
     plan,
@@ -376,6 +374,40 @@ class Executor:
             self._close(first, receipt)
             self.report("resume", _entry(first.key), f"found mined in block {receipt.block}")
 
+    def reconcile(self) -> None:
+        """Before anything is sent or replaced, the journal's open transactions must be within
+        reach of the account's nonce on the chain: one with a nonce below it that the chain has
+        neither mined nor holds waits behind a gap the chain will never fill (the node restarted
+        from an older state, or this is not the chain the deploy began on), and waiting for it, or
+        outbidding it, never ends. On a local chain what it lost is recreated: such transactions are taken out of the
+        node's pool (so none can be mined later, at a nonce the deploy reuses) and given up, and
+        the steps are checked again. On a live network the deploy stops, saying what the chain
+        shows and what to do."""
+        flights = [f for f in self.journal.open_flights() if f[0].sender.lower() == self.sender.lower()]
+        if not flights:
+            return
+        missing = self.chain.gap_before(self.sender, flights[-1][0].nonce)
+        beyond = [f for f in flights if missing is not None and f[0].nonce > missing]
+        if not beyond:
+            return
+        first = beyond[0][0]
+        mined, head = self.chain.mined_nonce(self.sender), self.chain.block_number
+        shows = f"{self.sender} has {mined} transaction(s) mined (head block {head}) and none known at nonce {missing}"
+        if not self.target.network.local:
+            path = self.journal.path
+            raise RwaError(
+                f"{_entry(first.key)}: the journal's transaction {first.hash[:12]}… has nonce {first.nonce} but on "
+                f"{self.target.network.name} {shows}: it can never be mined; nothing was sent. Check that --rpc-url "
+                f"is the chain this deploy began on; if that chain really lost these transactions, `mv {path} "
+                f"{path}.lost` and rerun `rwa deploy --adopt`"
+            )
+        for flight in beyond:
+            for intent in flight:
+                self.chain.forget_pending(self.sender, intent.hash)
+            reason = f"the local chain lost nonces {missing}..{flight[0].nonce - 1} ({shows})"
+            self.journal.record_abandoned(flight[0].key, flight[-1].hash, reason)
+            self.report("abandoned", _entry(flight[0].key), f"{reason}; the step is checked again")
+
     def _mined(self, flight: list[Intent]) -> Receipt | None:
         for intent in flight:
             receipt = self.chain.receipt(intent.hash)
@@ -504,9 +536,12 @@ class Executor:
 
     def await_flight(self, flight: list[Intent]) -> Receipt | None:
         """Wait until one transaction of the flight is mined (its receipt), or another transaction
-        takes its nonce (None). Meanwhile a transaction the node dropped is re-broadcast, and one
-        stuck past the policy's time, or whose max fee the base fee has passed, is replaced at the
-        same nonce with higher fees; every replacement is journaled before it is broadcast."""
+        takes its nonce (None), for at most the deploy's timeout. Meanwhile the transaction the
+        node holds is the one judged: if the node holds none of the flight (it dropped them) the
+        newest it takes again is re-broadcast; one stuck past the policy's time, or whose max fee
+        the base fee has passed, is replaced at the same nonce, priced from the market and from
+        the transaction in the pool (never from a replacement the node refused); every
+        replacement is journaled before it is broadcast."""
         flight = list(flight)
         started = since = time.monotonic()
         while True:
@@ -524,46 +559,65 @@ class Executor:
                     f"{_entry(latest.key)}: transaction {latest.hash} not mined after {self.timeout:.0f}s; "
                     "rerun to resume (it is kept, and replaced if it stays stuck)"
                 )
-            raw = decode_raw(latest.raw)
+            held = self.held(flight)
+            if held is None:
+                continue  # the nonce was taken meanwhile: the next look tells by whom
             base_fee = self.chain.base_fee()
-            fits = Fees(raw.max_fee, raw.priority_fee).fits(base_fee)
-            stuck = time.monotonic() - since > self.policy.stuck_after
-            if self.chain.transaction(latest.hash) is None:
-                status, said = self.chain.offer(latest.raw)
-                if status == NONCE_USED:
-                    continue
-                if status == ACCEPTED and fits:
-                    self.report("resent", _entry(latest.key), f"{latest.hash[:12]}… (the node had dropped it)")
-                    continue
-            elif fits and not stuck:
+            fits = decode_raw(held.raw).max_fee >= base_fee
+            if fits and time.monotonic() - since <= self.policy.stuck_after:
                 continue
-            replacement = self.replace(latest, base_fee)
+            replacement = self.replace(held, base_fee)
             if replacement is not None:
                 flight.append(replacement)
                 since = time.monotonic()
 
-    def replace(self, latest: Intent, base_fee: int) -> Intent | None:
-        """Outbid ``latest`` at its nonce (the same call, higher fees within the cap); None when
-        the cap leaves no room, so the flight can only wait."""
-        raw = decode_raw(latest.raw)
+    def held(self, flight: list[Intent]) -> Intent | None:
+        """The flight's transaction the node holds, newest first; when it holds none (it dropped
+        them all), the newest it takes again, re-broadcast; None when its nonce is taken."""
+        for intent in reversed(flight):
+            if self.chain.transaction(intent.hash) is not None:
+                return intent
+        for intent in reversed(flight):
+            status, _ = self.chain.offer(intent.raw)
+            if status == NONCE_USED:
+                return None
+            if status == ACCEPTED:
+                self.report("resent", _entry(intent.key), f"{intent.hash[:12]}… (the node had dropped it)")
+                return intent
+        return flight[0]  # the node takes none of them back: a replacement, priced from the market, is next
+
+    def replace(self, held: Intent, base_fee: int) -> Intent | None:
+        """Outbid ``held`` (the flight's transaction in the pool) at its nonce: the same call, at
+        the market's price or 12.5% over ``held``'s, whichever is higher, within the cap; None
+        when the cap leaves no room, so the flight can only wait. Its cost is checked against the
+        account's balance before it is signed: one line, and nothing signed, when it cannot pay."""
+        raw = decode_raw(held.raw)
         fresh = self.policy.price(base_fee, self.chain.suggested_priority_fee())
         fees = self.policy.bump(Fees(raw.max_fee, raw.priority_fee), fresh)
         if fees is None:
             return None
+        cost, balance = raw.gas * fees.max_fee + raw.value, self.chain.balance(self.sender)
+        if cost > balance:
+            raise RwaError(
+                f"{_entry(held.key)}: replacing {held.hash[:12]}… (nonce {held.nonce}) at {gwei(fees.max_fee)} gwei "
+                f"(base fee {gwei(base_fee)} gwei) may cost {cost / 1e18:.6f} ETH but {self.sender} holds "
+                f"{balance / 1e18:.6f} ETH: nothing was signed; the transaction stays in the pool: rerun when "
+                "fees fall (or fund the account, or cap with --max-fee)"
+            )
         signed = self.chain.sign_priced(
-            self.account, raw.to, raw.data, latest.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
+            self.account, raw.to, raw.data, held.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
         )
         intent = replaced(
-            latest, hash=signed.hash, raw=signed.raw, max_fee=fees.max_fee, priority_fee=fees.priority_fee,
-            replaces=latest.hash,
+            held, hash=signed.hash, raw=signed.raw, max_fee=fees.max_fee, priority_fee=fees.priority_fee,
+            replaces=held.hash,
         )  # fmt: skip
         self.journal.record_intent(intent)
         status, said = self.chain.offer(signed.raw)
-        if status == FEE_TOO_LOW:
-            raise RwaError(f"{_entry(latest.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
+        if status == REFUSED:
+            raise RwaError(f"{_entry(held.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
         self.report(
-            "replaced", _entry(latest.key),
-            f"{latest.hash[:12]}… by {signed.hash[:12]}… (max fee {gwei(fees.max_fee)} gwei, nonce {latest.nonce})",
+            "replaced", _entry(held.key),
+            f"{held.hash[:12]}… by {signed.hash[:12]}… (max fee {gwei(fees.max_fee)} gwei, nonce {held.nonce})",
         )  # fmt: skip
         return intent
 
@@ -758,7 +812,7 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
     """A cautious upper estimate of the wei a plan will spend (creations by size, calls flat)."""
     gas = 0
     for step in deploy_plan.steps:
-        if step.action == CREATE:
+        if step.action == StepAction.CREATE:
             entry = target.manifest.entry(step.name)
             if entry.created_by is not None:
                 gas += 400_000
@@ -768,7 +822,7 @@ def estimate_cost(target: Target, deploy_plan: Plan) -> int:
                 parts.append(BEACON_TYPE)
             for part in parts:
                 gas += 53_000 + 220 * len(target.artifacts[part].bytecode) + 150_000
-        elif step.action == CALL:
+        elif step.action == StepAction.CALL:
             gas += 150_000
     return gas * target.chain.gas_price() * 5 // 4
 
@@ -893,9 +947,10 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         store.save(network.name, record)
 
     for step in deploy_plan.steps:
-        if step.action == UPGRADE:
+        if step.action == StepAction.UPGRADE:
             record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
             report("recorded", step.name, step.detail)
+    executor.reconcile()
     executor.settle()
     executor.check_idle()
     if start is not None:

@@ -22,7 +22,7 @@ from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.engine import PROXY_TYPES, Spent, _call_site
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
-from rwa.deploy.planner import CALL, CREATE, Pending, Plan, Resolver, _call_text
+from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, _call_text
 
 #: The address that stands for an entry not deployed yet (it has code on every chain the engine uses).
 STAND_IN = MULTICALL3
@@ -87,10 +87,10 @@ def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -
     lines: list[GasLine] = []
     entries = {entry.name: entry for entry in target.entries}  # each with the calls made on this network
     for step in deploy_plan.steps:
-        entry = entries.get(step.name) if step.action in (CREATE, CALL) else None
+        entry = entries.get(step.name) if step.action in (StepAction.CREATE, StepAction.CALL) else None
         if entry is None:
             continue
-        if step.action == CREATE:
+        if step.action == StepAction.CREATE:
             lines.extend(_creation(target, entry, resolver, stand_ins))
         else:
             index = next((i for i, c in enumerate(entry.calls) if _call_text(c) == step.detail), None)

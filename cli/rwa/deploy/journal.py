@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
 from rwa.core.errors import RwaError
 
@@ -58,6 +58,59 @@ class Begin:
     block: int
 
 
+class _Line(TypedDict):
+    time: float
+    sum: str  # checksum of the rest of the line
+
+
+class BeginEntry(_Line):
+    event: Literal["begin"]
+    sender: str
+    nonce: int
+    block: int
+
+
+class IntentEntry(_Line):
+    """An :class:`Intent`, before its broadcast."""
+
+    event: Literal["intent"]
+    key: str
+    nonce: int
+    hash: str
+    raw: str
+    sender: str
+    address: str | None
+    address_topic: str | None
+    max_fee: int | None
+    priority_fee: int | None
+    replaces: str | None
+
+
+class MinedEntry(_Line):
+    """An :class:`Outcome`: the transaction mined (``status`` 1) or reverted (0)."""
+
+    event: Literal["mined"]
+    key: str
+    hash: str
+    status: int
+    block: int
+    address: str | None
+    gas_used: int
+
+
+class AbandonedEntry(_Line):
+    """A signed transaction given up (replaced by another deploy, or never to be sent)."""
+
+    event: Literal["abandoned"]
+    key: str
+    hash: str
+    reason: str
+
+
+#: One line of the journal, by its ``event``.
+JournalEntry = BeginEntry | IntentEntry | MinedEntry | AbandonedEntry
+
+
 class JournalDamaged(RwaError):
     """A line of the journal is not what was written: refuse rather than guess what was sent."""
 
@@ -67,7 +120,7 @@ def checksum(entry: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-def read_lines(path: Path, text: str) -> list[dict[str, Any]]:
+def read_lines(path: Path, text: str) -> list[JournalEntry]:
     """The journal's entries, each checked; a damaged line (anywhere but a torn last one) refuses."""
     lines = text.split("\n")[:-1]  # the last piece: "" after a final newline, else a line cut by a crash
     entries = []
@@ -83,7 +136,7 @@ def read_lines(path: Path, text: str) -> list[dict[str, Any]]:
                 f"keep a copy (mv {path} {path}.damaged) and run `rwa deploy --adopt`, which matches what "
                 "the deployer already mined on chain"
             )
-        entries.append(entry)
+        entries.append(cast(JournalEntry, entry))  # checked against its sum: as it was written
     return entries
 
 
@@ -91,7 +144,7 @@ class Journal:
     def __init__(self, path: Path):
         self.path = path
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[JournalEntry]:
         if not self.path.is_file():
             return []
         return read_lines(self.path, self.path.read_text(encoding="utf-8"))
@@ -126,7 +179,7 @@ class Journal:
     def begin(self) -> Begin | None:
         """The first deploy's start that this journal covers."""
         for entry in self.entries():
-            if entry.get("event") == "begin":
+            if entry["event"] == "begin":
                 return Begin(entry["sender"], entry["nonce"], entry["block"])
         return None
 
@@ -143,7 +196,7 @@ class Journal:
         """The successful outcome recorded for a step, if any."""
         found = None
         for entry in self.entries():
-            if entry.get("event") == "mined" and entry["key"] == key and entry["status"] == 1:
+            if entry["event"] == "mined" and entry["key"] == key and entry["status"] == 1:
                 found = Outcome(
                     entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"]
                 )
@@ -151,17 +204,17 @@ class Journal:
 
     def known_hashes(self) -> set[str]:
         """Every transaction this journal signed or adopted."""
-        return {e["hash"].lower() for e in self.entries() if e.get("event") in ("intent", "mined")}
+        return {e["hash"].lower() for e in self.entries() if e["event"] == "intent" or e["event"] == "mined"}
 
     def intents(self) -> list[Intent]:
-        return [_intent(e) for e in self.entries() if e.get("event") == "intent"]
+        return [_intent(e) for e in self.entries() if e["event"] == "intent"]
 
     def open_flights(self) -> list[list[Intent]]:
         """The intents with no recorded outcome, grouped by (sender, nonce) — a transaction and its
         replacements, oldest first — in nonce order: what a crash may have left in flight."""
         entries = self.entries()
-        closed_hashes = {e["hash"] for e in entries if e.get("event") in ("mined", "abandoned")}
-        intents = [_intent(e) for e in entries if e.get("event") == "intent"]
+        closed_hashes = {e["hash"] for e in entries if e["event"] == "mined" or e["event"] == "abandoned"}
+        intents = [_intent(e) for e in entries if e["event"] == "intent"]
         closed = {(i.sender, i.nonce) for i in intents if i.hash in closed_hashes}
         flights: dict[tuple[str, int], list[Intent]] = {}
         for intent in intents:
@@ -178,7 +231,7 @@ class Journal:
         self.path.unlink(missing_ok=True)
 
 
-def _intent(entry: dict[str, Any]) -> Intent:
+def _intent(entry: IntentEntry) -> Intent:
     return Intent(
         entry["key"], entry["nonce"], entry["hash"], entry["raw"], entry["sender"], entry.get("address"),
         entry.get("address_topic"), entry.get("max_fee"), entry.get("priority_fee"), entry.get("replaces"),

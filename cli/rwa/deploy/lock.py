@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,11 @@ def _holder(handle: IO[str]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+#: How long ``--wait`` waits for another holder before giving up with one line (a deploy that
+#: hangs must not hang every operator behind it).
+WAIT_LIMIT_SECONDS = 3600.0
+
+
 @contextmanager
 def hold(
     directory: Path,
@@ -95,7 +101,7 @@ def hold(
                 raise LockHeld(f"{_what(key)} is locked by {holder}: {way_out}") from None
             if waiting is not None:
                 waiting(holder)
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            _wait_for(handle, f"{_what(key)} is still locked by {holder}")
         me = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -114,3 +120,17 @@ def hold(
             handle.truncate()
             handle.flush()
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _wait_for(handle: IO[str], still: str, limit: float | None = None) -> None:
+    """Take the lock once its holder lets go, for at most ``limit`` seconds (``WAIT_LIMIT_SECONDS``)."""
+    limit = WAIT_LIMIT_SECONDS if limit is None else limit
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise LockHeld(f"{still} after waiting {limit:.0f}s: nothing was done; rerun when it has finished") from None
+            time.sleep(0.1)

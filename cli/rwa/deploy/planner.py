@@ -7,6 +7,7 @@ planner turns manifest, record and observations into steps: ``create``, ``skip``
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,17 @@ from rwa.deploy.manifest import (
     Role,
 )
 
-CREATE, SKIP, CALL, DRIFT, UPGRADE, EXTERNAL = "create", "skip", "call", "drift", "upgrade", "external"
-#: A call only the timelock may make, on a live network: proposed through the admin Safe, not sent.
-PROPOSE = "propose"
+
+class StepAction(enum.StrEnum):
+    """What a plan's step does; ``rwa deploy --plan --json`` prints the values."""
+
+    CREATE = "create"  # deploy the entry (or a part of it)
+    SKIP = "skip"  # nothing: it holds already
+    CALL = "call"  # send a post-deploy call (a manifest ``Call``)
+    DRIFT = "drift"  # the chain differs from the record: reported, nothing sent
+    UPGRADE = "upgrade"  # the chain runs an upgrade the record does not know yet: record it
+    EXTERNAL = "external"  # a contract that exists already, referred to
+    PROPOSE = "propose"  # a call only the timelock may make, on a live network: proposed through the admin Safe, not sent
 
 
 class Pending(Exception):
@@ -126,7 +135,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Step:
-    action: str
+    action: StepAction
     name: str
     detail: str
     blocking: bool = False
@@ -145,12 +154,12 @@ class Plan:
 
     @property
     def sends(self) -> bool:
-        return any(s.action in (CREATE, CALL) for s in self.steps)
+        return any(s.action in (StepAction.CREATE, StepAction.CALL) for s in self.steps)
 
     @property
     def writes(self) -> bool:
         """Whether applying changes the deployments file (sending, or recording a landed upgrade)."""
-        return self.sends or any(s.action == UPGRADE for s in self.steps)
+        return self.sends or any(s.action == StepAction.UPGRADE for s in self.steps)
 
     def count(self, action: str) -> int:
         return sum(1 for s in self.steps if s.action == action)
@@ -256,7 +265,7 @@ def plan(
         artifact = artifacts[entry.contract_type]
         external = entry.external_on(resolver.network.name)
         if external is not None:  # its code was checked before planning (engine.check_externals)
-            steps.append(Step(EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
+            steps.append(Step(StepAction.EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
             continue
         if entry.name not in recorded:
             if entry.created_by is not None:
@@ -267,36 +276,36 @@ def plan(
                 kind = "" if entry.proxy is ProxyKind.NONE else f" behind a {entry.proxy.value} proxy"
             salt = " with CREATE2" if entry.salt else ""
             why = f" again: {lost[entry.name]}" if entry.name in lost else ""
-            steps.append(Step(CREATE, entry.name, f"{entry.contract_type}{kind}{salt}{why}"))
+            steps.append(Step(StepAction.CREATE, entry.name, f"{entry.contract_type}{kind}{salt}{why}"))
             steps.extend(_call_step(entry, call, False, live) for call in entry.calls)
             continue
         observed = observations[entry.name]
         drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
         if drift:
-            steps.extend(Step(DRIFT, entry.name, problem, blocking=True) for problem in drift)
+            steps.extend(Step(StepAction.DRIFT, entry.name, problem, blocking=True) for problem in drift)
         elif upgrade_landed(entry, recorded[entry.name], observed):
             pending = recorded[entry.name]["pendingUpgrade"]
-            steps.append(Step(UPGRADE, entry.name, f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it"))
+            steps.append(Step(StepAction.UPGRADE, entry.name, f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it"))
         elif recorded[entry.name].get("pendingUpgrade"):
             pending = recorded[entry.name]["pendingUpgrade"]
-            steps.append(Step(SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
+            steps.append(Step(StepAction.SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
         else:
-            steps.append(Step(SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
+            steps.append(Step(StepAction.SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
         steps.extend(_call_step(entry, call, bool(holds), live) for call, holds in zip(entry.calls, observed.checks))
     wanted = {e.name for e in entries}
     for name in sorted(set(recorded) - wanted):
-        steps.append(Step(DRIFT, name, "recorded but no longer in the manifest (left as is)"))
+        steps.append(Step(StepAction.DRIFT, name, "recorded but no longer in the manifest (left as is)"))
     return Plan(tuple(steps), tuple(lost))
 
 
 def _call_step(entry: Contract, call: Call, holds: bool, live: str | None) -> Step:
     if holds:
-        return Step(SKIP, entry.name, _call_text(call) + " (holds)")
+        return Step(StepAction.SKIP, entry.name, _call_text(call) + " (holds)")
     if call.by is not None and live is not None:
         spec = f"{call.target or entry.name}.{call.function}({_args_text(call.args)})"
         command = f"rwa safe propose --network {live} --call '{spec}'"
-        return Step(PROPOSE, entry.name, f"{_call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
-    return Step(CALL, entry.name, _call_text(call))
+        return Step(StepAction.PROPOSE, entry.name, f"{_call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
+    return Step(StepAction.CALL, entry.name, _call_text(call))
 
 
 def _call_text(call: Any) -> str:

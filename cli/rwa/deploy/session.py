@@ -65,8 +65,8 @@ class TargetRequest:
     ``local_signer``: on a local chain with no --account, the manifest account that signs (``attestor``,
     say); None loads no account at all (commands that never sign skip the cost of Ape's accounts).
     ``plain_rpc``: the command only reads, so on a local chain it talks plain JSON-RPC instead of
-    connecting Ape's provider, and loads no account (it could not sign): no Ape at all, which was
-    most of such a command's time.
+    connecting Ape's provider, and loads no account unless --account names one (it could not sign):
+    no Ape at all, which was most of such a command's time.
     ``wait_lock``: the command's --wait (queue behind a held lock), None when it has no such option.
     """
 
@@ -111,7 +111,8 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
     else:
         connection = chain_module.connect(network.ape_choice, rpc_url)
     with connection as connected, ExitStack() as held:
-        reader = request.plain_rpc and network.local
+        # A reader cannot sign: it loads (and so imports Ape for) only an account named with --account.
+        reader = request.plain_rpc and network.local and request.account is None
         account = None if reader else select_account(network, request.account, request.local_signer)
         if account is not None and not network.local:
             refuse_development_key(network, request.account or "", account.address)
@@ -160,7 +161,8 @@ def select_account(network: Network, account_alias: str | None, local_signer: st
     if account_alias and network.local and account_alias in network.accounts:
         return chain_module.test_account(_local_index(network, account_alias))
     if account_alias:
-        return chain_module.load_account(account_alias)
+        names = sorted(network.accounts) if network.local else []
+        return chain_module.load_account(account_alias, names, network.name)
     if network.local and local_signer is not None:
         return chain_module.test_account(_local_index(network, local_signer))
     return None

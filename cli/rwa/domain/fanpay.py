@@ -26,6 +26,8 @@ from rwa.core.parse import format_duration, parse_duration
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 MEMBERSHIPS = "NILMemberships"
+#: The vault's payments module: its functions are answered at the vault's address.
+PAYMENTS_MODULE = "FanPayments"
 MULTICALL = "Multicall3"
 #: IFanPayments.Kind, in enum order, named as the platform's transaction types.
 KINDS = ("tip", "merchandise", "subscription")
@@ -119,6 +121,13 @@ class FanPay(Nil):
     @cached_property
     def registry(self) -> actions.Deployed:
         return actions.deployed(self.target, REGISTRY)
+
+    def vault_contract(self, address: str) -> actions.Deployed:
+        """A vault with its payment functions too (its FanPayments module's, delegated by the vault)."""
+        vault = super().vault_contract(address)
+        module = [item for item in self.target.artifacts[PAYMENTS_MODULE].abi if item.get("type") == "function"]
+        known = {item.get("name") for item in vault.abi if item.get("type") == "function"}
+        return actions.Deployed(vault.name, vault.address, [*vault.abi, *(i for i in module if i.get("name") not in known)])
 
     def token(self, text: str | None) -> Currency:
         return self.currency(text or "stablecoin")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
@@ -24,7 +25,7 @@ from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
 from rwa.deploy.context import Target, load_record, resolve_param
-from rwa.domain.nil import ERC20_ABI, Currency, iso_time
+from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
 from rwa.domain.property import Properties, Property
 
 FACTORY = "PropertyOfferingFactory"
@@ -33,6 +34,19 @@ STATUSES = ("open", "closed", "failed", "cancelled")
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
+PERMIT_TTL = 3600  # a permit's deadline, from now
+PERMIT_TYPES = {"Permit": [{"name": n, "type": t} for n, t in (
+    ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"))]}  # fmt: skip
+#: What an EIP-2612 stablecoin offers beyond ERC-20 (USDC's `version`, OpenZeppelin's ERC-5267 domain).
+PERMIT_ABI = [
+    {"type": "function", "name": name, "stateMutability": "view", "inputs": inputs, "outputs": outputs}
+    for name, inputs, outputs in (
+        ("nonces", [{"name": "owner", "type": "address"}], [{"name": "", "type": "uint256"}]),
+        ("DOMAIN_SEPARATOR", [], [{"name": "", "type": "bytes32"}]),
+        ("name", [], [{"name": "", "type": "string"}]),
+        ("version", [], [{"name": "", "type": "string"}]),
+    )
+]
 #: What the CLI uses of the stablecoin: any ERC-20's views and approve, and the local mock's faucet.
 COIN_ABI = [*ERC20_ABI, {"type": "function", "name": "mint", "stateMutability": "nonpayable",
             "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}], "outputs": []}]  # fmt: skip
@@ -336,24 +350,70 @@ class Offerings:
             "offering": offering.address, "name": offering.label, "wallet": wallet, "investorId": investor,
             "amount": str(amount), "tokens": str(tokens), "cost": str(cost), "price": str(offering.price), "allowance": str(allowance),
             "approve": allowance < cost, "remaining": str(remaining), "mint": mint,
+            "permits": allowance < cost and self._permit_domain(offering.coin.address) is not None,
             "display": {"tokens": offering.tokens(tokens), "cost": offering.coin.show(cost),
                         "price": offering.coin.show(offering.price), "allowance": offering.coin.show(allowance),
                         "remaining": offering.tokens(remaining)},
         }  # fmt: skip
 
-    def subscribe(self, offering: Offering, quote: dict[str, Any]) -> dict[str, Any]:
-        """Approve the cost if the allowance is short, then subscribe (each simulated first)."""
+    def subscribe(self, offering: Offering, quote: dict[str, Any], permit: bool = True) -> dict[str, Any]:
+        """Subscribe (simulated first): with an EIP-2612 permit for the cost when the allowance is short and the
+        stablecoin takes permits (``permit``), else after approving the cost."""
         approval = None
+        cost = int(quote["cost"])
         if quote["mint"]:
-            self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], int(quote["cost"]))))
-        if quote["approve"]:
-            receipt = self._own(actions.Action(erc20(offering.coin.address), "approve", (offering.address, int(quote["cost"]))))
-            approval = receipt.hash
-        receipt = self._own(actions.Action(offering.contract, "subscribe", (int(quote["amount"]),)))
+            self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], cost)))
+        signed = self._permit(offering, cost) if quote["permits"] and permit else None
+        if signed is not None:
+            call = actions.Action(offering.contract, "subscribeWithPermit", (int(quote["amount"]), cost, *signed))
+        else:
+            if quote["approve"]:
+                approval = self._own(actions.Action(erc20(offering.coin.address), "approve", (offering.address, cost))).hash
+            call = actions.Action(offering.contract, "subscribe", (int(quote["amount"]),))
+        receipt = self._own(call)
         [event] = self.target.chain.decode_events(receipt, offering.contract.abi, "Subscribed")
         return {**quote, "tokens": str(event.args["tokens"]), "paid": str(event.args["paid"]),
                 "minted": bool(event.args["minted"]), "pending": bool(event.args["pending"]),
-                "approvalTransactionHash": approval, "transactionHash": receipt.hash}  # fmt: skip
+                "approvalTransactionHash": approval, "permit": signed is not None, "transactionHash": receipt.hash}  # fmt: skip
+
+    def _permit_domain(self, address: str) -> dict[str, Any] | None:
+        """The EIP-712 domain of the stablecoin's EIP-2612 permits; None when it takes none (or its
+        domain is not the one its DOMAIN_SEPARATOR says: a permit signed on a guess would be refused)."""
+        coin = actions.Deployed("EIP2612", address, PERMIT_ABI)
+        try:
+            separator = bytes(self.read(coin, "DOMAIN_SEPARATOR"))
+            self.read(coin, "nonces", self.signer)
+            domain = {"name": str(self.read(coin, "name")), "version": self._version(coin),
+                      "chainId": self.target.chain.chain_id, "verifyingContract": coin.address}  # fmt: skip
+        except RwaError:
+            return None
+        probe = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
+                 "message": {"owner": coin.address, "spender": coin.address, "value": 0, "nonce": 0, "deadline": 0}}  # fmt: skip
+        return domain if bytes(encode_typed_data(full_message=probe).header) == separator else None
+
+    def _permit(self, offering: Offering, value: int) -> tuple[int, int, bytes, bytes] | None:
+        """(deadline, v, r, s) of the signer's EIP-2612 permit of ``value`` to the offering; None when the
+        stablecoin takes no permits."""
+        domain = self._permit_domain(offering.coin.address)
+        if domain is None:
+            return None
+        owner = self.signer
+        nonce = int(self.read(actions.Deployed("EIP2612", offering.coin.address, PERMIT_ABI), "nonces", owner))
+        deadline = self.target.chain.timestamp() + PERMIT_TTL
+        typed = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
+                 "message": {"owner": owner, "spender": offering.address, "value": value, "nonce": nonce,
+                             "deadline": deadline}}  # fmt: skip
+        signed = self.target.account.sign_message(encode_typed_data(full_message=typed))  # type: ignore[union-attr]
+        if signed is None:
+            raise RwaError(f"{owner} declined to sign the permit")
+        return (deadline, int(signed.v), signed.r.to_bytes(32, "big") if isinstance(signed.r, int) else bytes(signed.r),
+                signed.s.to_bytes(32, "big") if isinstance(signed.s, int) else bytes(signed.s))  # fmt: skip
+
+    def _version(self, coin: actions.Deployed) -> str:
+        try:
+            return str(self.read(coin, "version"))
+        except RwaError:
+            return "1"  # OpenZeppelin's ERC20Permit without a version() view signs with version 1
 
     def claim(self, text: str) -> dict[str, Any]:
         offering = self.find(text)

@@ -400,11 +400,14 @@ class Token:
         events = self.target.chain.events(self.prop.factory, abi, "PropertyCreated", 0, {"propertyId": self.prop.id})
         return events[0].block if events else 0
 
+    def received_wallets(self) -> list[str]:
+        """Every wallet that ever received tokens, in the order they first did."""
+        events = self.target.chain.events(self.prop.token, self.contract.abi, "Transfer", self.created_block())
+        return list(dict.fromkeys(str(to_checksum_address(e.args["to"])) for e in events if e.args["to"] != ZERO_ADDRESS))
+
     def holder_wallets(self) -> list[str]:
         """Every wallet that ever received tokens and holds some now, largest balance first."""
-        events = self.target.chain.events(self.prop.token, self.contract.abi, "Transfer", self.created_block())
-        received = dict.fromkeys(str(to_checksum_address(e.args["to"])) for e in events if e.args["to"] != ZERO_ADDRESS)
-        balances = {wallet: self.balance(wallet) for wallet in received}
+        balances = {wallet: self.balance(wallet) for wallet in self.received_wallets()}
         return sorted((w for w, b in balances.items() if b), key=lambda w: -balances[w])
 
     def position(self, wallet: str) -> dict[str, Any]:
@@ -546,6 +549,24 @@ class Token:
             raise RwaError(f"{module} is not an external module of {self.prop.symbol}")
         return self._send_compliance("removeExternalModule", module)
 
+    def resync(self) -> str:
+        """Recount holder tracking from the chain, as `resync` wants it: every investor id with a tracked balance
+        (any id a wallet that ever received the token was counted under or registered as), and every holding
+        wallet in ascending order. The compliance refuses a recount that is not exact when it runs (a holder
+        who arrived after this was computed, a stale id left out), so a proposal can never apply it stale."""
+        received = self.received_wallets()
+        wallets = sorted((w for w in received if self.balance(w)), key=lambda w: int(w, 16))
+        ids = {int(actions.read(self.target, self.compliance, "countedInvestor", w)) for w in received}
+        ids |= {int(actions.read(self.target, self.registry, "investorIdOf", w)) for w in received}
+        abi = self.target.artifacts["ComplianceRegistry"].abi
+        wanted = {w.lower() for w in received}
+        for event in self.target.chain.events(self.registry.address, abi, "IdentityRegistered", 0):
+            if str(event.args["wallet"]).lower() in wanted:
+                ids.add(int(event.args["investorId"]))
+        ids.discard(0)
+        stale = sorted(i for i in ids if int(actions.read(self.target, self.compliance, "investorBalance", i)))
+        return self._send_compliance("resync", stale, wallets)
+
     def _external_modules(self) -> list[str]:
         return [str(to_checksum_address(a)) for a in actions.read(self.target, self.compliance, "externalModules")]
 
@@ -599,6 +620,12 @@ class Token:
         return receipt.hash if receipt else PROPOSED
 
     def _explain(self, message: str) -> str:
+        if "ModuleNeedsEmptyToken(" in message:  # a holder-counting module on a token whose holders are not counted
+            return (
+                f"{message}: {self.prop.symbol} has supply and its compliance does not count its holders; resync it "
+                f"first (ModularCompliance.resync(staleInvestors, wallets) on {self.prop.compliance}, by its owner), "
+                "then enable the module"
+            )
         return actions.explain_refusal(self.target, message, self.contract)
 
     def propose(self, title: str) -> dict[str, Any] | None:
@@ -668,8 +695,9 @@ class Token:
                 f"{new} belongs to {whose}, not to investor {lost_id} of {lost}: register it under investor "
                 f"{lost_id} first (rwa kyc set {new} --investor-id {lost_id} ...)"
             )
-        # The standard's third argument is the investor's ONCHAINID: the identity the registry reports.
-        return self._send("recoveryAddress", lost, new, actions.read(self.target, self.registry, "identity", lost))
+        # The standard's third argument is the investor's ONCHAINID: the identity the registry reports for it.
+        identity = to_checksum_address(actions.read(self.target, self.registry, "identity", lost))
+        return self._send("recoveryAddress", lost, new, identity)
 
     def pause(self) -> str:
         if self.read("paused"):

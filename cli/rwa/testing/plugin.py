@@ -12,7 +12,8 @@ Fixtures (session-wide unless noted):
 - contracts of the suite: ``registry``, ``timelock``, ``stablecoin``, ``safe`` and
   ``guardian_safe`` (the admins' 2-of-3 and the guardian 1-of-2 Safe), ``factory``, ``offering_factory``,
   ``token_beacon`` (per test), ``vault_factory``, ``vault_beacon``, ``contract_nft``,
-  ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1) and ``demo_vault``;
+  ``splitter_factory``, ``splitter_implementation``, ``demo_property`` (DEMO-1), ``demo_vault``,
+  ``market`` and ``listed_market`` (the PropertyMarket, registered in the registry);
 - accounts: ``deployer``, ``attestor``, ``sanctions_officer``, ``outsider``, ``agent``, ``alice``,
   ``bob``, ``carol``, ``alice2``, ``stranger`` (per test), ``operator``, and the impersonated
   ``admin`` (the timelock) and ``guardian`` (the guardian Safe);
@@ -46,7 +47,7 @@ from rwa.deploy.engine import apply_deployment
 from rwa.testing import environment
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
+from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -287,6 +288,19 @@ def memberships(project: Any, suite: dict[str, Any]) -> Any:
 def demo_vault(project: Any, suite: dict[str, Any]) -> Any:
     """The manifest's vault of the athlete `demo-athlete` (the manifest's `athlete` account)."""
     return _at(project, suite, "DemoVault")
+
+
+@pytest.fixture(scope="session")
+def market(project: Any, suite: dict[str, Any]) -> Any:
+    """The PropertyMarket (as deployed: not yet registered in the registry; see ``listed_market``)."""
+    return _at(project, suite, "PropertyMarket")
+
+
+@pytest.fixture(scope="session")
+def listed_market(market: Any, registry: Any, attestor: Any, expiry: int) -> Any:
+    """The PropertyMarket, registered in the registry: property tokens verify every spender, the market too."""
+    registry.register(market, (MARKET_INVESTOR_ID, US, KYC_AML, expiry), sender=attestor)
+    return market
 
 
 # --- accounts -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ RWA = str(Path(sys.executable).parent / "rwa")
 
 
 @dataclass
-class Outcome:
+class CommandResult:
     exit_code: int
     stdout: str
     stderr: str
@@ -44,7 +44,7 @@ class InProcessCli:
         self.deployments = deployments
         self.opener = opener
 
-    def run(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None) -> Outcome:
+    def run(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None) -> CommandResult:
         """One command; ``env`` holds variables for it alone (``RWA_MANIFEST``: another manifest)."""
         self.capsys.readouterr()
         saved = {name: os.environ.get(name) for name in env or {}}
@@ -61,7 +61,7 @@ class InProcessCli:
                 else:
                     os.environ[name] = value
         captured = self.capsys.readouterr()
-        result = Outcome(code, captured.out, captured.err)
+        result = CommandResult(code, captured.out, captured.err)
         assert "Traceback" not in result.stderr, result.stderr
         if expect is not None:
             assert result.exit_code == expect, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"

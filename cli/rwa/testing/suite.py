@@ -14,6 +14,8 @@ KYC_AML = 1 | 2
 ACCREDITED = 4
 US, GB, FR, DE = 840, 826, 250, 276
 YEAR = 365 * 24 * 3600
+#: The investor id the fixtures register the PropertyMarket under (tokens verify every spender).
+MARKET_INVESTOR_ID = 2**100
 
 
 def property_input(

@@ -209,6 +209,30 @@ class History:
                          "amount": str(amount), "transaction": event.tx})  # fmt: skip
         return Answer("treasury inflows (stablecoin base units)", ("block", "offering", "kind", "amount", "transaction"), rows)
 
+    def trades(self, reference: str) -> Answer:
+        """A property's trades on the market, each with its price, and the total volume and its
+        volume-weighted price (stablecoin base units per whole token)."""
+        token = self.find(reference, ("PropertyToken",), "property")
+        markets = [c["address"] for c in self.known() if c["kind"] == "PropertyMarket"]
+        decimals = token.get("decimals")
+        rows: list[dict[str, Any]] = []
+        volume = paid = 0
+        for event in self.store.events(markets, ["TradeExecuted"]):
+            if str(event.args["property"]).lower() != str(token["address"]).lower():
+                continue
+            amount, price = int(event.args["amount"]), int(event.args["price"])
+            volume += amount
+            paid += amount * price
+            rows.append({
+                "block": event.block, "seller": event.args["seller"], "buyer": event.args["buyer"],
+                "amount": _units(amount, decimals), "price": str(price), "fee": str(event.args["fee"]),
+                "transaction": event.tx,
+            })  # fmt: skip
+        if rows:
+            rows.append({"block": "total", "amount": _units(volume, decimals), "price": f"{paid // volume} (vwap)"})
+        columns = ("block", "seller", "buyer", "amount", "price", "fee", "transaction")
+        return Answer(f"{token['label']}: trades (price and fee in stablecoin base units)", columns, rows)
+
     def alerts(self) -> Answer:
         rows = [
             {"block": a["block"], "severity": a["severity"], "rule": a["rule"], "message": a["message"], "retracted": a["retracted"], "id": a["id"]}

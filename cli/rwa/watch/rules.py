@@ -95,6 +95,11 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
         ("payments", "OrderRefunded", ("NILVault",), "warning"),
         ("payments", "AmlThresholdSet", ("NILVault",), "warning"),
+        # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
+        ("market", "TradeExecuted", ("PropertyMarket",), "info"),
+        ("market", "FeeSet", ("PropertyMarket",), "warning"),
+        ("market", "ApproverSet", ("PropertyMarket",), "warning"),
+        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
 #: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
@@ -475,6 +480,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
         FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
         "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} of token {who('token')}) to {who('payer')} by {who('by')}",

@@ -126,10 +126,19 @@ LANGUAGE sql STABLE AS $$
 $$;
 """
 
+#: The market's signed orders (`rwa market`), kept beside what the watcher saw.
+ORDERS = """
+CREATE TABLE IF NOT EXISTS orders (
+    seq {seq}, hash TEXT NOT NULL UNIQUE, market TEXT NOT NULL,
+    property TEXT NOT NULL, maker TEXT NOT NULL, nonce TEXT NOT NULL, body TEXT NOT NULL, added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_property ON orders (market, property, seq);
+"""
+
 #: The migrations in order: the n-th takes a database from version n-1 to n.
 MIGRATIONS = {
-    "sqlite": [TABLES, VIEWS],
-    "postgresql": [TABLES, VIEWS + HOLDERS],
+    "sqlite": [TABLES, VIEWS, ORDERS],
+    "postgresql": [TABLES, VIEWS + HOLDERS, ORDERS],
 }
 SCHEMA_VERSION = len(MIGRATIONS["sqlite"])
 

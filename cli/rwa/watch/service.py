@@ -57,6 +57,11 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
     """A watcher ready to run: every refusal (another chain's database, a bad rules file, a bad
     webhook URL) comes before anything is fetched."""
     hooks = webhooks_from(settings.webhooks)
+    if settings.once and settings.from_block is not None and settings.from_block > (head := target.chain.head()):
+        raise RwaError(
+            f"--from {settings.from_block} is beyond the chain's head (block {head}): --once reads up to the head; "
+            f"pass a block up to {head}, or follow without --once"
+        )
     sinks: list[Any] = [TerminalSink(show)] if settings.terminal else []
     if settings.jsonl is not None:
         sinks.append(JsonLinesSink(settings.jsonl))

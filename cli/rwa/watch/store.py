@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from rwa.core.atomic import unwritable
 from rwa.core.errors import RwaError
 from rwa.watch import schema
 
@@ -50,10 +51,15 @@ class SqliteBackend:
     dialect = "sqlite"
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.where = str(path)
         self.lock: IO[str] | None = None
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except OSError as exc:
+            raise unwritable(path, exc, "open the watch database") from None
+        except sqlite3.Error as exc:
+            raise RwaError(f"cannot open the watch database {path}: {exc}") from None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
 

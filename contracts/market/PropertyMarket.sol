@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+
+/**
+ * @title PropertyMarket
+ * @notice The secondary market of the suite's property tokens: settles EIP-712 signed orders (limit
+ * orders to sell or buy a property's tokens for the network's stablecoin) in one transaction, both
+ * legs at once (delivery versus payment).
+ *
+ * - A taker fills a resting order ({fill}); anyone (a matching engine) pairs a sell order with a buy
+ *   order ({matchOrders}). A match settles at the **sell order's price**: the seller gets exactly
+ *   what it asked, the buyer pays no more than it bid and keeps the whole spread; the matcher, who
+ *   takes no custody, cannot pocket it, and the rule does not depend on which order the matcher
+ *   claims came first (which the chain cannot know).
+ * - The token leg is the property's own `transferFrom(seller, buyer, amount)`, so the property's
+ *   registry checks, compliance modules, freezes, lockups and pause decide; the stablecoin leg is the
+ *   stablecoin's `transferFrom(buyer, seller, quote - fee)` and `transferFrom(buyer, treasury, fee)`.
+ *   Both parties are checked against the suite's registry's sanctions first. Either everything moves
+ *   or nothing does; the market holds no funds, before or after, and no agent power on any token.
+ * - Quotes are exact: `quote = amount * price / 10**decimals` must have no remainder
+ *   ({InexactQuote}), so no party is ever paid less, or charged more, than its order states by a
+ *   rounding. The fee, `quote * feeBps / 10_000` rounded down, comes out of the seller's proceeds.
+ * - Orders fill partially, up to their amount ({remainingOf}); a maker cancels one order ({cancel}),
+ *   every order with given nonces (an unordered bitmap, as the registry's attestation nonces:
+ *   {invalidateNonces}), or everything signed under its current epoch ({advanceEpoch}). A nonce is
+ *   spent when its order fills completely: give each order its own nonce (orders that share one are
+ *   alternatives: the first to fill completely voids the others). Only partial fills are recorded per
+ *   order, so the common case (a resting order taken whole) writes one bit of a word the maker's
+ *   earlier orders already wrote.
+ * - Makers sign with a key (65-byte ECDSA, low `s` only) or through ERC-1271 (a Safe with its
+ *   CompatibilityFallbackHandler).
+ * - Where a property has an approver (its agent, named by the admin), each trade also needs the
+ *   approver's consent for that order and counterparty: given on chain ({approveTrade}) or as a
+ *   signature carried with the fill ({fillApproved}, {matchApproved}).
+ *
+ * @dev Deployed behind a {UUPSProxy}; `DEFAULT_ADMIN_ROLE` (the timelock) sets fees, approvers and the
+ * treasury and authorises upgrades. ERC-7201 namespaced storage. The stablecoin and registry are
+ * immutables of the implementation; each order names the stablecoin it is priced in, so an upgrade
+ * to another stablecoin cannot reprice an order already signed.
+ */
+contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Which side of the trade an order's maker takes.
+    enum Side {
+        Sell,
+        Buy
+    }
+
+    /**
+     * @notice A signed limit order.
+     * @param maker Who signs (an EOA, or a contract through ERC-1271) and trades.
+     * @param property The property token traded.
+     * @param currency The stablecoin the price is in; must be this market's {stablecoin}.
+     * @param side Sell (the maker delivers tokens) or Buy (the maker pays).
+     * @param amount Most token base units the order trades, over all its fills.
+     * @param price Stablecoin base units per whole token (10**decimals base units).
+     * @param expiry Last unix time the order may fill.
+     * @param epoch The maker's epoch the order was signed under ({epochOf}); advancing it cancels the order.
+     * @param nonce Cancellation handle: {invalidateNonces} cancels every order of the maker with this nonce.
+     * @param taker The only counterparty allowed (a private deal), or zero for anyone.
+     */
+    struct Order {
+        address maker;
+        address property;
+        address currency;
+        Side side;
+        uint256 amount;
+        uint256 price;
+        uint64 expiry;
+        uint64 epoch;
+        uint256 nonce;
+        address taker;
+    }
+
+    /// @notice A property's terms: its fee, its approver, and its decimals as the market has read them.
+    struct Terms {
+        uint16 feeBps;
+        uint8 decimalsPlusOne; // 0: not read yet
+        address approver;
+    }
+
+    /// @notice EIP-712 type hash of an {Order}.
+    bytes32 public constant ORDER_TYPEHASH = keccak256(
+        "Order(address maker,address property,address currency,uint8 side,uint256 amount,uint256 price,uint64 expiry,uint64 epoch,uint256 nonce,address taker)"
+    );
+
+    /// @notice EIP-712 type hash of an approver's consent to a trade: order `orderHash` may trade with `counterparty`.
+    bytes32 public constant APPROVAL_TYPEHASH =
+        keccak256("TradeApproval(bytes32 orderHash,address counterparty,uint256 deadline)");
+
+    /// @notice Highest fee the admin may set on any property: 1%.
+    uint16 public constant MAX_FEE_BPS = 100;
+
+    uint256 private constant _BPS = 10_000;
+    /// @dev The `filled` value of a cancelled order.
+    uint256 private constant _CANCELLED = type(uint256).max;
+
+    string private constant _EIP712_NAME = "PropertyMarket";
+    string private constant _EIP712_VERSION = "1";
+
+    /// @custom:storage-location erc7201:rwa.storage.PropertyMarket
+    struct PropertyMarketStorage {
+        address treasury;
+        mapping(address property => Terms) terms;
+        mapping(bytes32 orderHash => uint256 filled) filled;
+        mapping(address maker => mapping(uint256 wordPos => uint256 bitmap)) nonceBitmaps;
+        mapping(address maker => uint64 epoch) epochs;
+        mapping(bytes32 orderHash => mapping(address counterparty => bool)) approvals;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("rwa.storage.PropertyMarket")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant PropertyMarketStorageLocation =
+        0xfa3f4ea22747b43f215cfe7bc898651ca255f59f5e931f85be4085fef052bf00;
+
+    /// @notice The stablecoin every order is priced and paid in.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable stablecoin;
+
+    /// @notice The suite's ComplianceRegistry, whose sanctions list both parties of a trade are checked against.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IComplianceRegistry public immutable registry;
+
+    /// @notice A trade settled: `seller` delivered `amount` of `property` to `buyer` for `amount * price /
+    /// 10**decimals` of the stablecoin, `fee` of it to the treasury. `orderHash` is the filled order (in a
+    /// match, the sell order; {OrdersMatched} names both).
+    event TradeExecuted(
+        bytes32 indexed orderHash,
+        address indexed property,
+        address indexed seller,
+        address buyer,
+        uint256 amount,
+        uint256 price,
+        uint256 fee
+    );
+    /// @notice The trade just executed matched `sellHash` with `buyHash`.
+    event OrdersMatched(bytes32 indexed sellHash, bytes32 indexed buyHash, address matcher);
+    /// @notice `maker` cancelled the order `orderHash`.
+    event OrderCancelled(bytes32 indexed orderHash, address indexed maker);
+    /// @notice `maker` cancelled its orders whose nonces are set in `mask` of word `wordPos`.
+    event NonceInvalidation(address indexed maker, uint256 wordPos, uint256 mask);
+    /// @notice `maker` moved to `epoch`: every order it signed under an earlier one is void.
+    event EpochAdvanced(address indexed maker, uint64 epoch);
+    /// @notice The admin set `property`'s fee.
+    event FeeSet(address indexed property, uint16 feeBps);
+    /// @notice The admin set who approves `property`'s trades (zero: nobody needs to).
+    event ApproverSet(address indexed property, address approver);
+    /// @notice The admin set where fees go.
+    event TreasurySet(address treasury);
+    /// @notice `approver` consented (or withdrew consent) to order `orderHash` trading with `counterparty`.
+    event TradeApproved(bytes32 indexed orderHash, address indexed counterparty, bool approved, address approver);
+
+    error ZeroAddress();
+    error ZeroAmount();
+    error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
+    error WrongCurrency(address currency);
+    error WrongSide(bytes32 orderHash);
+    error NotMaker(address caller, address maker);
+    error WrongTaker(bytes32 orderHash, address taker, address counterparty);
+    error SelfTrade(address wallet);
+    error OrderExpired(bytes32 orderHash, uint64 expiry);
+    error OrderCancelledAlready(bytes32 orderHash);
+    /// @notice The maker cancelled this nonce, or an order with it filled completely.
+    error NonceUsed(address maker, uint256 nonce);
+    error StaleEpoch(address maker, uint64 signedEpoch, uint64 currentEpoch);
+    error Overfilled(bytes32 orderHash, uint256 filled, uint256 requested, uint256 orderAmount);
+    error InvalidSignature(bytes32 orderHash, address maker);
+    error MismatchedOrders(bytes32 sellHash, bytes32 buyHash);
+    error PricesDoNotCross(uint256 sellPrice, uint256 buyPrice);
+    error InexactQuote(uint256 amount, uint256 price, uint8 decimals);
+    error PartySanctioned(address wallet);
+    error TradeNotApproved(bytes32 orderHash, address counterparty);
+    error ApprovalExpired(uint256 deadline);
+    error NotApprover(address caller, address property);
+
+    function _storage() private pure returns (PropertyMarketStorage storage $) {
+        assembly {
+            $.slot := PropertyMarketStorageLocation
+        }
+    }
+
+    /// @param stablecoin_ The network's stablecoin.
+    /// @param registry_ The suite's ComplianceRegistry.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(address stablecoin_, address registry_) {
+        if (stablecoin_ == address(0) || registry_ == address(0)) revert ZeroAddress();
+        stablecoin = stablecoin_;
+        registry = IComplianceRegistry(registry_);
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initializes the market behind its proxy.
+     * @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock).
+     * @param treasury_ Where fees are paid.
+     */
+    function initialize(address admin, address treasury_) external initializer {
+        if (admin == address(0) || treasury_ == address(0)) revert ZeroAddress();
+        __AccessControl_init();
+        __EIP712_init(_EIP712_NAME, _EIP712_VERSION);
+        __UUPSUpgradeable_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _storage().treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Trading
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Takes `amount` of a resting order: the caller is the counterparty (the buyer of a sell
+     * order, the seller of a buy order).
+     * @dev Refused when the property needs an approver's consent that was not given on chain (use
+     * {fillApproved}). Emits {TradeExecuted}.
+     * @param order The maker's order.
+     * @param signature The maker's signature of the order's EIP-712 digest.
+     * @param amount Token base units to trade now (at most what remains of the order).
+     * @return orderHash The order's EIP-712 digest.
+     */
+    function fill(Order calldata order, bytes calldata signature, uint256 amount)
+        external
+        nonReentrant
+        returns (bytes32 orderHash)
+    {
+        orderHash = _fill(order, signature, amount, "");
+    }
+
+    /**
+     * @notice As {fill}, with the property approver's signed consent to this order trading with the caller.
+     * @param order The maker's order.
+     * @param signature The maker's signature.
+     * @param amount Token base units to trade now.
+     * @param approvalDeadline Last unix time the consent holds.
+     * @param approvalSignature The approver's signature of `TradeApproval(orderHash, caller, approvalDeadline)`.
+     * @return orderHash The order's EIP-712 digest.
+     */
+    function fillApproved(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 amount,
+        uint256 approvalDeadline,
+        bytes calldata approvalSignature
+    ) external nonReentrant returns (bytes32 orderHash) {
+        orderHash = _fill(order, signature, amount, abi.encode(approvalDeadline, approvalSignature));
+    }
+
+    /**
+     * @notice Settles `amount` between a sell order and a buy order of the same property, at the sell
+     * order's price. Anyone may call; the caller takes no custody and no part of the trade.
+     * @dev Emits {TradeExecuted} (with the sell order's hash) and {OrdersMatched}.
+     * @param sell The sell order.
+     * @param sellSignature Its maker's signature.
+     * @param buy The buy order; its price must be at least the sell order's.
+     * @param buySignature Its maker's signature.
+     * @param amount Token base units to trade (at most what remains of either order).
+     * @return sellHash The sell order's digest.
+     * @return buyHash The buy order's digest.
+     */
+    function matchOrders(
+        Order calldata sell,
+        bytes calldata sellSignature,
+        Order calldata buy,
+        bytes calldata buySignature,
+        uint256 amount
+    ) external nonReentrant returns (bytes32 sellHash, bytes32 buyHash) {
+        (sellHash, buyHash) = _match(sell, sellSignature, buy, buySignature, amount, "");
+    }
+
+    /**
+     * @notice As {matchOrders}, with the property approver's signed consent to the sell order trading
+     * with the buy order's maker.
+     * @param sell The sell order.
+     * @param sellSignature Its maker's signature.
+     * @param buy The buy order.
+     * @param buySignature Its maker's signature.
+     * @param amount Token base units to trade.
+     * @param approvalDeadline Last unix time the consent holds.
+     * @param approvalSignature The approver's signature of `TradeApproval(sellHash, buy.maker, approvalDeadline)`.
+     * @return sellHash The sell order's digest.
+     * @return buyHash The buy order's digest.
+     */
+    function matchApproved(
+        Order calldata sell,
+        bytes calldata sellSignature,
+        Order calldata buy,
+        bytes calldata buySignature,
+        uint256 amount,
+        uint256 approvalDeadline,
+        bytes calldata approvalSignature
+    ) external nonReentrant returns (bytes32 sellHash, bytes32 buyHash) {
+        (sellHash, buyHash) =
+            _match(sell, sellSignature, buy, buySignature, amount, abi.encode(approvalDeadline, approvalSignature));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Cancellation
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Cancels one of the caller's orders for good, whatever of it is unfilled.
+     * @dev Only the maker. Emits {OrderCancelled}.
+     * @param order The order.
+     */
+    function cancel(Order calldata order) external {
+        if (order.maker != _msgSender()) revert NotMaker(_msgSender(), order.maker);
+        bytes32 orderHash = hashOrder(order);
+        _storage().filled[orderHash] = _CANCELLED;
+        emit OrderCancelled(orderHash, order.maker);
+    }
+
+    /**
+     * @notice Cancels every order of the caller whose nonce is set in `mask` of word `wordPos` of its
+     * nonce bitmap (nonce = `wordPos << 8 | bit`).
+     * @dev Only ever affects the caller's own orders. Emits {NonceInvalidation}.
+     * @param wordPos The word (a nonce's upper 248 bits).
+     * @param mask The bits to set (each a nonce's lower 8 bits, as `1 << bit`).
+     */
+    function invalidateNonces(uint256 wordPos, uint256 mask) external {
+        address maker = _msgSender();
+        _storage().nonceBitmaps[maker][wordPos] |= mask;
+        emit NonceInvalidation(maker, wordPos, mask);
+    }
+
+    /**
+     * @notice Cancels every order the caller signed under its current epoch: only orders naming the new
+     * epoch fill from now on.
+     * @dev Emits {EpochAdvanced}.
+     * @return epoch The caller's new epoch.
+     */
+    function advanceEpoch() external returns (uint64 epoch) {
+        address maker = _msgSender();
+        PropertyMarketStorage storage $ = _storage();
+        epoch = $.epochs[maker] + 1;
+        $.epochs[maker] = epoch;
+        emit EpochAdvanced(maker, epoch);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Approvals
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice The property's approver consents (or withdraws consent) to order `orderHash` trading with
+     * `counterparty` (the taker of a fill; for a match, the sell order with the buy order's maker).
+     * @dev Only the approver the admin named for `property`. Emits {TradeApproved}.
+     * @param property The order's property.
+     * @param orderHash The order.
+     * @param counterparty Who it may trade with.
+     * @param approved True to consent, false to withdraw.
+     */
+    function approveTrade(address property, bytes32 orderHash, address counterparty, bool approved) external {
+        address approver = _msgSender();
+        if (approver != _storage().terms[property].approver) revert NotApprover(approver, property);
+        _storage().approvals[orderHash][counterparty] = approved;
+        emit TradeApproved(orderHash, counterparty, approved, approver);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Administration
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Sets `property`'s fee, at most {MAX_FEE_BPS}.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {FeeSet}.
+     * @param property The property token.
+     * @param feeBps The fee in basis points of each trade's quote, paid by the seller.
+     */
+    function setFee(address property, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (property == address(0)) revert ZeroAddress();
+        if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
+        _storage().terms[property].feeBps = feeBps;
+        emit FeeSet(property, feeBps);
+    }
+
+    /**
+     * @notice Names who must consent to each of `property`'s trades (zero: nobody).
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {ApproverSet}.
+     * @param property The property token.
+     * @param approver The property's agent that approves trades, or zero.
+     */
+    function setApprover(address property, address approver) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (property == address(0)) revert ZeroAddress();
+        _storage().terms[property].approver = approver;
+        emit ApproverSet(property, approver);
+    }
+
+    /**
+     * @notice Sets where fees are paid.
+     * @dev Requires `DEFAULT_ADMIN_ROLE`. Emits {TreasurySet}.
+     * @param treasury_ The treasury.
+     */
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        _storage().treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The EIP-712 digest of `order` in this market's domain: what its maker signs.
+    function hashOrder(Order calldata order) public view returns (bytes32) {
+        return _hashTypedDataV4(_structHash(order));
+    }
+
+    /// @notice The record of order `orderHash`'s partial fills (zero for an order filled whole in one go:
+    /// its nonce is spent instead), and whether it was cancelled by hash.
+    function filledOf(bytes32 orderHash) external view returns (uint256 filled, bool cancelled) {
+        filled = _storage().filled[orderHash];
+        cancelled = filled == _CANCELLED;
+        if (cancelled) filled = 0;
+    }
+
+    /**
+     * @notice What of `order` could still fill now, as far as the market's records go (zero when it is
+     * expired, cancelled, its nonce used or its epoch past; the maker's balance and allowance are not read).
+     * @param order The order.
+     * @return The token base units left.
+     */
+    function remainingOf(Order calldata order) external view returns (uint256) {
+        PropertyMarketStorage storage $ = _storage();
+        address maker = order.maker;
+        uint256 filled = $.filled[hashOrder(order)];
+        if (
+            block.timestamp > order.expiry || filled == _CANCELLED || order.epoch != $.epochs[maker]
+                || $.nonceBitmaps[maker][order.nonce >> 8] & (1 << (order.nonce & 0xff)) != 0
+        ) return 0;
+        return order.amount - filled;
+    }
+
+    /// @notice Whether `maker` cancelled its orders with nonce `nonce`.
+    function isNonceCancelled(address maker, uint256 nonce) external view returns (bool) {
+        return _storage().nonceBitmaps[maker][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @notice The word `wordPos` of `maker`'s bitmap of cancelled nonces.
+    function nonceBitmap(address maker, uint256 wordPos) external view returns (uint256) {
+        return _storage().nonceBitmaps[maker][wordPos];
+    }
+
+    /// @notice The epoch `maker`'s orders must name to fill.
+    function epochOf(address maker) external view returns (uint64) {
+        return _storage().epochs[maker];
+    }
+
+    /// @notice `property`'s fee in basis points and the approver of its trades (zero: none needed).
+    function termsOf(address property) external view returns (uint16 feeBps, address approver) {
+        Terms memory t = _storage().terms[property];
+        return (t.feeBps, t.approver);
+    }
+
+    /// @notice Whether the approver consented on chain to order `orderHash` trading with `counterparty`.
+    function isTradeApproved(bytes32 orderHash, address counterparty) external view returns (bool) {
+        return _storage().approvals[orderHash][counterparty];
+    }
+
+    /// @notice Where fees are paid.
+    function treasury() external view returns (address) {
+        return _storage().treasury;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev What one trade moves, and the consent it needs.
+    struct Trade {
+        address property;
+        address seller;
+        address buyer;
+        uint256 amount;
+        uint256 price;
+        bytes32 orderHash; // the order the approver consents to: the filled one, or a match's sell order
+        address counterparty; // who that order trades with
+    }
+
+    function _fill(Order calldata order, bytes calldata signature, uint256 amount, bytes memory approval)
+        private
+        returns (bytes32 orderHash)
+    {
+        address taker = _msgSender();
+        orderHash = _use(order, signature, amount, taker);
+        (address seller, address buyer) = order.side == Side.Sell ? (order.maker, taker) : (taker, order.maker);
+        _settle(Trade(order.property, seller, buyer, amount, order.price, orderHash, taker), approval);
+    }
+
+    function _match(
+        Order calldata sell,
+        bytes calldata sellSignature,
+        Order calldata buy,
+        bytes calldata buySignature,
+        uint256 amount,
+        bytes memory approval
+    ) private returns (bytes32 sellHash, bytes32 buyHash) {
+        sellHash = _use(sell, sellSignature, amount, buy.maker);
+        buyHash = _use(buy, buySignature, amount, sell.maker);
+        if (sell.side != Side.Sell) revert WrongSide(sellHash);
+        if (buy.side != Side.Buy) revert WrongSide(buyHash);
+        if (sell.property != buy.property) revert MismatchedOrders(sellHash, buyHash);
+        if (sell.price > buy.price) revert PricesDoNotCross(sell.price, buy.price);
+        _settle(Trade(sell.property, sell.maker, buy.maker, amount, sell.price, sellHash, buy.maker), approval);
+        emit OrdersMatched(sellHash, buyHash, _msgSender());
+    }
+
+    /// @dev Checks that `order` may trade `amount` with `counterparty` now and records the fill.
+    function _use(Order calldata order, bytes calldata signature, uint256 amount, address counterparty)
+        private
+        returns (bytes32 orderHash)
+    {
+        orderHash = hashOrder(order);
+        if (amount == 0) revert ZeroAmount();
+        if (order.currency != stablecoin) revert WrongCurrency(order.currency);
+        if (block.timestamp > order.expiry) revert OrderExpired(orderHash, order.expiry);
+        address maker = order.maker;
+        if (order.taker != address(0) && order.taker != counterparty) revert WrongTaker(orderHash, order.taker, counterparty);
+        if (counterparty == maker) revert SelfTrade(maker);
+        _recordFill(order, orderHash, amount);
+        if (!_validSignature(maker, orderHash, signature)) revert InvalidSignature(orderHash, maker);
+    }
+
+    /// @dev Refuses an order its maker voided or that has less than `amount` left, and records the fill.
+    function _recordFill(Order calldata order, bytes32 orderHash, uint256 amount) private {
+        PropertyMarketStorage storage $ = _storage();
+        address maker = order.maker;
+        uint64 epoch = $.epochs[maker];
+        if (order.epoch != epoch) revert StaleEpoch(maker, order.epoch, epoch);
+        uint256 filled = $.filled[orderHash];
+        if (filled == _CANCELLED) revert OrderCancelledAlready(orderHash);
+        uint256 total = filled + amount;
+        if (total > order.amount) revert Overfilled(orderHash, filled, amount, order.amount);
+        uint256 nonce = order.nonce;
+        mapping(uint256 => uint256) storage bitmaps = $.nonceBitmaps[maker];
+        uint256 word = bitmaps[nonce >> 8];
+        uint256 bit = 1 << (nonce & 0xff);
+        if (word & bit != 0) revert NonceUsed(maker, nonce);
+        // A complete fill spends the order's nonce (usually in a word already written: a cheap write); only
+        // a partial fill, or the completion of one, needs the order's own record.
+        if (total == order.amount) bitmaps[nonce >> 8] = word | bit;
+        if (total != order.amount || filled != 0) $.filled[orderHash] = total;
+    }
+
+    /// @dev A key's 65-byte ECDSA signature (low `s` only) first, without looking at the maker's code;
+    /// otherwise the maker's ERC-1271 answer (a Safe's, through its fallback handler).
+    function _validSignature(address maker, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == maker) return true;
+        return maker.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(maker, digest, signature);
+    }
+
+    /// @dev Both legs, after the sanctions and the approver's consent are checked.
+    function _settle(Trade memory t, bytes memory approval) private {
+        PropertyMarketStorage storage $ = _storage();
+        if (registry.isSanctioned(t.seller)) revert PartySanctioned(t.seller);
+        if (registry.isSanctioned(t.buyer)) revert PartySanctioned(t.buyer);
+        Terms memory terms = $.terms[t.property];
+        if (terms.approver != address(0)) _requireApproval($, terms.approver, t.orderHash, t.counterparty, approval);
+        uint8 decimals;
+        if (terms.decimalsPlusOne == 0) {
+            decimals = IERC20Metadata(t.property).decimals();
+            $.terms[t.property].decimalsPlusOne = decimals + 1; // read once per property: decimals never change
+        } else {
+            decimals = terms.decimalsPlusOne - 1;
+        }
+        uint256 value = t.amount * t.price;
+        uint256 unit = 10 ** decimals;
+        if (value % unit != 0) revert InexactQuote(t.amount, t.price, decimals);
+        uint256 quote = value / unit;
+        uint256 fee = quote * terms.feeBps / _BPS;
+
+        IERC20(t.property).safeTransferFrom(t.seller, t.buyer, t.amount);
+        IERC20(stablecoin).safeTransferFrom(t.buyer, t.seller, quote - fee);
+        if (fee != 0) IERC20(stablecoin).safeTransferFrom(t.buyer, $.treasury, fee);
+        emit TradeExecuted(t.orderHash, t.property, t.seller, t.buyer, t.amount, t.price, fee);
+    }
+
+    /// @dev Reverts unless the approver consented on chain, or `approval` (`abi.encode(deadline, signature)`,
+    /// empty when none is carried) is its unexpired signed consent.
+    function _requireApproval(
+        PropertyMarketStorage storage $,
+        address approver,
+        bytes32 orderHash,
+        address counterparty,
+        bytes memory approval
+    ) private view {
+        if ($.approvals[orderHash][counterparty]) return;
+        if (approval.length == 0) revert TradeNotApproved(orderHash, counterparty);
+        (uint256 deadline, bytes memory signature) = abi.decode(approval, (uint256, bytes));
+        if (block.timestamp > deadline) revert ApprovalExpired(deadline);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(APPROVAL_TYPEHASH, orderHash, counterparty, deadline)));
+        if (!SignatureChecker.isValidSignatureNow(approver, digest, signature)) revert TradeNotApproved(orderHash, counterparty);
+    }
+
+    function _structHash(Order calldata order) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ORDER_TYPEHASH,
+                order.maker,
+                order.property,
+                order.currency,
+                order.side,
+                order.amount,
+                order.price,
+                order.expiry,
+                order.epoch,
+                order.nonce,
+                order.taker
+            )
+        );
+    }
+
+    /// @dev The EIP-712 domain name as a constant (no storage read per signature), equal to the stored one.
+    function _EIP712Name() internal pure override returns (string memory) {
+        return _EIP712_NAME;
+    }
+
+    /// @dev The EIP-712 domain version, a constant for the same reason as {_EIP712Name}.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return _EIP712_VERSION;
+    }
+
+    /// @dev Only `DEFAULT_ADMIN_ROLE` may upgrade the implementation.
+    function _authorizeUpgrade(address) internal virtual override onlyRole(DEFAULT_ADMIN_ROLE) {}
+}
