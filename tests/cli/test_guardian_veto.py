@@ -78,7 +78,7 @@ def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_r
     timelock_entry = deploy_target.manifest.entry("Timelock")
     [grant] = timelock_entry.calls
     step = planner._call_step(timelock_entry, grant, False, "sepolia")
-    assert step.action == planner.PROPOSE
+    assert step.action == planner.StepAction.PROPOSE
     command = step.detail.split("propose it through the admin Safe: ")[1]
     assert command == "rwa safe propose --network sepolia --call 'Timelock.grantRole(CANCELLER_ROLE, GuardianSafe)'"
 
