@@ -28,6 +28,6 @@ PARAMS = {
     "property_agent": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
     "property_creator": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
     "vault_operator": "0x6f708192A3B4c5d6e7F8091a2B3c4d5E6F708192",
-    # Where market fees (and offering proceeds) are paid: a Safe of the team's.
-    "treasury": "0x708192A3B4c5D6e7F8091a2B3c4D5E6f708192a3",
+    # Where offering proceeds and market fees go: a Safe (a key is refused). Left out, the admins' Safe.
+    # "treasury": "0x...",
 }

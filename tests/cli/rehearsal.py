@@ -96,7 +96,7 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 
 
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
-    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}
+    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian")}
     rehearsal.people = people
     owners = [rehearsal.address(a) for a in ("owner1", "owner2", "owner3")]
     return {
@@ -109,7 +109,6 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
         "property_agent": people["agent"],
         "property_creator": people["agent"],
         "vault_operator": people["agent"],
-        "treasury": people["treasury"],
     }
 
 

@@ -69,8 +69,9 @@ def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repea
     waiting = standby.line()
     assert waiting.startswith(f"standby: pid {leader.process.pid} on ") and "leads the watcher of local on postgresql://" in waiting
     # A second leader configured by mistake (no --standby) is refused once its grace is over.
-    chain.mine(1)  # --once refuses a --from beyond the head
-    mistaken = subprocess.run([RWA, "watch", "--once", *args], cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=60)
+    # (--once reads up to the head, so it starts from a block the chain has: a later one is refused first.)
+    once_args = ("--from", str(start - 1), *args[2:])
+    mistaken = subprocess.run([RWA, "watch", "--once", *once_args], cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=60)
     assert mistaken.returncode == 1 and mistaken.stderr.strip().splitlines() == [
         f"error: pid {leader.process.pid} on {os.uname().nodename} since {mistaken.stderr.split(' since ')[1].split(' already')[0]} "
         f"already leads the watcher of local on {store}: stop it, or pass --standby to wait as its standby"

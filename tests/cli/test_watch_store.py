@@ -133,14 +133,14 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
         store.add_alert(db, alert(1, 4))
     assert store.version() == 1
     store.claim("local", 31337, "0xabc")
-    assert store.version() == schema.SCHEMA_VERSION
+    assert store.version() == schema.SCHEMA_VERSION == 3
     assert store.cursor == 4 and [m["message"] for _, m in store.pending("hook")] == ["alert 1"]
     assert store.db.execute("SELECT COUNT(*) FROM vault_deals").fetchone()[0] == 0
+    assert store.db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0  # the market's order book (migration 3)
     with store.transaction() as db:
-        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(schema.SCHEMA_VERSION + 1),))
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
     store.close()
-    newer = rf"written by a newer rwa \(schema version {schema.SCHEMA_VERSION + 1}; this one knows up to {schema.SCHEMA_VERSION}\): upgrade rwa"
-    with pytest.raises(RwaError, match=newer):
+    with pytest.raises(RwaError, match=r"written by a newer rwa \(schema version 4; this one knows up to 3\): upgrade rwa"):
         open_store(spec, tmp_path / "unused.sqlite")
     line = rwa.refused("history", "alerts", "--store", spec)
     assert line.startswith("error: ") and "written by a newer rwa" in line and "\n" not in line.strip()
