@@ -87,6 +87,11 @@ def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_r
     assert [s for s in steps if s["action"] != "skip"] == [
         {"action": "call", "contract": "Timelock", "detail": "grantRole(CANCELLER_ROLE, GuardianSafe) unless hasRole(CANCELLER_ROLE, GuardianSafe) == True", "blocking": False},
     ], steps
-    rwa.run("deploy")
+    try:
+        rwa.run("deploy")
+    finally:
+        # The deploy sent as the timelock and then stopped impersonating it, which the node does not
+        # undo on a snapshot's revert: the session's `admin` (the timelock, impersonated) needs it back.
+        chain.provider.make_request("anvil_impersonateAccount", [timelock.address])
     assert timelock.hasRole(CANCELLER_ROLE, guardian)
     assert {s["action"] for s in rwa.json("deploy", "--plan")["steps"]} == {"skip"}

@@ -91,7 +91,7 @@ def test_the_whole_manifest_deploys_with_yes(staged):
     assert "estimated:" in done.stdout and "used:" in done.stdout, done.stdout
     record = staged.record()
     externals = {n for n, c in record["contracts"].items() if c.get("external")}
-    assert externals == {"SafeSingleton", "SafeProxyFactory", "MultiSend", "Stablecoin"}
+    assert externals == {"SafeSingleton", "SafeProxyFactory", "MultiSend", "Stablecoin", "SafeFallbackHandler"}
     assert record["contracts"]["Safe"]["createdBy"]["address"] == "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
     assert "MockStablecoin" not in record["contracts"]
 
