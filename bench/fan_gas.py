@@ -12,12 +12,10 @@ accumulate there between distributions); order ids are consecutive (eight share 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from nil_gas import Figure, even_shares, print_table
-from private_chain import ROOT, private_chain
+from private_chain import deployed_suite, private_chain
 
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 DAY = 86400
@@ -34,33 +32,12 @@ EVENT_FLOOR = 375 + 4 * 375 + 8 * 6 * 32
 
 
 def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
-    os.environ.update(env)
-    os.chdir(ROOT)
-    from ape import accounts, chain, networks, project
-    from eth_utils import keccak
+    with deployed_suite(env) as (provider, at):
+        from ape import accounts, chain, project
+        from eth_utils import keccak
 
-    from rwa.chain import artifacts
-    from rwa.chain.client import Chain
-    from rwa.core.project import ProjectPaths
-    from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy import manifest
-    from rwa.deploy.context import Target
-    from rwa.deploy.engine import apply_deployment
-
-    silence_warnings()
-    quiet_ape()
-    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
-    suite = manifest.load(paths.manifest_file)
-    compiled = artifacts.load(paths)
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
         test = accounts.test_accounts
         deployer, athlete, fan, shop = test[0], test[8], test[9], test[7]
-        _, record = apply_deployment(Target(paths, suite, suite.network("local"), Chain(provider), deployer, compiled))
-
-        def at(name: str) -> Any:
-            entry = record["contracts"][name]
-            return getattr(project, entry["contractType"]).at(entry["address"])
-
         vaults, splits, usd = at("NILVaultFactory"), at("SplitterFactory"), at("MockStablecoin")
         memberships = at("NILMemberships")
 

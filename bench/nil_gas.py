@@ -11,13 +11,11 @@ publishes them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from private_chain import ROOT, private_chain
+from private_chain import deployed_suite, private_chain
 
 ZERO = "0x" + "00" * 20
 ETH = ZERO
@@ -64,33 +62,12 @@ def even_shares(n: int) -> list[int]:
 
 
 def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
-    os.environ.update(env)
-    os.chdir(ROOT)
-    from ape import accounts, chain, networks, project
-    from eth_utils import keccak
+    with deployed_suite(env) as (provider, at):
+        from ape import accounts, chain, project
+        from eth_utils import keccak
 
-    from rwa.chain import artifacts
-    from rwa.chain.client import Chain
-    from rwa.core.project import ProjectPaths
-    from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy import manifest
-    from rwa.deploy.context import Target
-    from rwa.deploy.engine import apply_deployment
-
-    silence_warnings()
-    quiet_ape()
-    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
-    suite = manifest.load(paths.manifest_file)
-    compiled = artifacts.load(paths)
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
         test = accounts.test_accounts
         deployer, attestor, athlete, brand = test[0], test[1], test[8], test[9]
-        _, record = apply_deployment(Target(paths, suite, suite.network("local"), Chain(provider), deployer, compiled))
-
-        def at(name: str) -> Any:
-            entry = record["contracts"][name]
-            return getattr(project, entry["contractType"]).at(entry["address"])
-
         vaults, splits = at("NILVaultFactory"), at("SplitterFactory")
         registry, stablecoin = at("ComplianceRegistry"), at("MockStablecoin")
 

@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RWA = str(Path(sys.executable).parent / "rwa")
@@ -48,3 +49,35 @@ def private_chain(prefix: str, start: bool = True) -> Iterator[dict[str, str]]:
             yield env
         finally:
             subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+
+
+@contextmanager
+def deployed_suite(env: dict[str, str]) -> Iterator[tuple[Any, Callable[[str], Any]]]:
+    """The manifest deployed on the private chain in this process, by the first test account, as `rwa deploy`
+    deploys it: Ape's provider, connected, and a lookup of a deployed contract by its manifest name."""
+    os.environ.update(env)
+    os.chdir(ROOT)
+    from ape import accounts, networks, project
+
+    from rwa.chain import artifacts
+    from rwa.chain.client import Chain
+    from rwa.core.project import ProjectPaths
+    from rwa.core.quiet import quiet_ape, silence_warnings
+    from rwa.deploy import manifest
+    from rwa.deploy.context import Target
+    from rwa.deploy.engine import apply_deployment
+
+    silence_warnings()
+    quiet_ape()
+    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
+    suite = manifest.load(paths.manifest_file)
+    compiled = artifacts.load(paths)
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        deployer = accounts.test_accounts[0]
+        _, record = apply_deployment(Target(paths, suite, suite.network("local"), Chain(provider), deployer, compiled))
+
+        def at(name: str) -> Any:
+            entry = record["contracts"][name]
+            return getattr(project, entry["contractType"]).at(entry["address"])
+
+        yield provider, at
