@@ -32,7 +32,7 @@ EVENT_FLOOR = 375 + 4 * 375 + 8 * 6 * 32
 
 
 def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
-    with deployed_suite(env) as (provider, at):
+    with deployed_suite(env) as (provider, _, at):
         from ape import accounts, chain, project
         from eth_utils import keccak
 

@@ -23,12 +23,10 @@ Exits 1 when the fill misses its target (≤ 125,000).
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from private_chain import ROOT, private_chain
+from private_chain import deployed_suite, private_chain
 
 E18 = 10**18
 USDC = 10**6
@@ -123,27 +121,11 @@ def measure_trex(web3: Any, accounts: Any, stablecoin: Any) -> dict[str, int]:
 
 
 def run(env: dict[str, str]) -> dict[str, int]:
-    os.environ.update(env)
-    os.chdir(ROOT)
-    from ape import accounts, chain, networks, project
+    with deployed_suite(env) as (provider, record, _):
+        from ape import accounts, chain, project
 
-    from rwa.chain import artifacts
-    from rwa.chain.client import Chain
-    from rwa.core.project import ProjectPaths
-    from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy import manifest
-    from rwa.deploy.context import Target
-    from rwa.deploy.engine import apply_deployment
-    from trex_reference import ReferenceUnavailable
+        from trex_reference import ReferenceUnavailable
 
-    silence_warnings()
-    quiet_ape()
-    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
-    suite_manifest = manifest.load(paths.manifest_file)
-    compiled = artifacts.load(paths)
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
-        target = Target(paths, suite_manifest, suite_manifest.network("local"), Chain(provider), accounts.test_accounts[0], compiled)
-        _, record = apply_deployment(target)
         figures = measure_ours(project, accounts, record, chain.chain_id, chain.pending_timestamp + YEAR)
         try:
             stablecoin = project.MockStablecoin.at(record["contracts"]["MockStablecoin"]["address"])

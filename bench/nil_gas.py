@@ -62,7 +62,7 @@ def even_shares(n: int) -> list[int]:
 
 
 def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
-    with deployed_suite(env) as (provider, at):
+    with deployed_suite(env) as (provider, _, at):
         from ape import accounts, chain, project
         from eth_utils import keccak
 

@@ -17,12 +17,10 @@ PropertyToken or ModularCompliance): bench/property_gas.py measures them.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from private_chain import ROOT, private_chain
+from private_chain import deployed_suite, private_chain
 
 E18 = 10**18
 USDC = 10**6
@@ -136,28 +134,9 @@ def report(figures: dict[str, int]) -> bool:
 
 
 def run(env: dict[str, str]) -> bool:
-    os.environ.update(env)
-    os.chdir(ROOT)
-    from ape import accounts, chain, networks, project
+    with deployed_suite(env) as (provider, record, _):
+        from ape import accounts, chain, project
 
-    from rwa.chain import artifacts
-    from rwa.chain.client import Chain
-    from rwa.core.project import ProjectPaths
-    from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy import manifest
-    from rwa.deploy.context import Target
-    from rwa.deploy.engine import apply_deployment
-
-    silence_warnings()
-    quiet_ape()
-    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
-    suite_manifest = manifest.load(paths.manifest_file)
-    compiled = artifacts.load(paths)
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
-        target = Target(
-            paths, suite_manifest, suite_manifest.network("local"), Chain(provider), accounts.test_accounts[0], compiled
-        )
-        _, record = apply_deployment(target)
         figures = measure(project, accounts, chain, record)
     return report(figures)
 

@@ -52,9 +52,10 @@ def private_chain(prefix: str, start: bool = True) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def deployed_suite(env: dict[str, str]) -> Iterator[tuple[Any, Callable[[str], Any]]]:
+def deployed_suite(env: dict[str, str]) -> Iterator[tuple[Any, dict[str, Any], Callable[[str], Any]]]:
     """The manifest deployed on the private chain in this process, by the first test account, as `rwa deploy`
-    deploys it: Ape's provider, connected, and a lookup of a deployed contract by its manifest name."""
+    deploys it: Ape's provider, connected, the deployment record, and a lookup of a deployed contract by its
+    manifest name."""
     os.environ.update(env)
     os.chdir(ROOT)
     from ape import accounts, networks, project
@@ -80,4 +81,4 @@ def deployed_suite(env: dict[str, str]) -> Iterator[tuple[Any, Callable[[str], A
             entry = record["contracts"][name]
             return getattr(project, entry["contractType"]).at(entry["address"])
 
-        yield provider, at
+        yield provider, record, at

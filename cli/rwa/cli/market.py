@@ -41,6 +41,20 @@ def db_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)  # fmt: skip
 
 
+def order_terms(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What `sell` and `buy` take: PROPERTY, AMOUNT, the price, the expiry, an optional taker and the book."""
+    for decorator in reversed((
+        click.argument("property_ref", metavar="PROPERTY"),
+        click.argument("amount"),
+        click.option("--price", required=True, help="Stablecoin per whole token (e.g. 250 or 12.5)."),
+        click.option("--expires", default="7d", show_default=True, help="How long the order lasts (30m, 12h, 7d, 2w)."),
+        click.option("--taker", default=None, help="The only counterparty allowed (a private deal)."),
+        db_option,
+    )):  # fmt: skip
+        function = decorator(function)
+    return function
+
+
 @contextmanager
 def opened(ctx: CommandContext, database: Path | None) -> Iterator[tuple[Target, Market, OrderBook]]:
     with ctx.target() as target:
@@ -77,24 +91,14 @@ def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
 
 
 @chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
-@click.argument("property_ref", metavar="PROPERTY")
-@click.argument("amount")
-@click.option("--price", required=True, help="Stablecoin per whole token (e.g. 250 or 12.5).")
-@click.option("--expires", default="7d", show_default=True, help="How long the order lasts (30m, 12h, 7d, 2w).")
-@click.option("--taker", default=None, help="The only counterparty allowed (a private deal).")
-@db_option
+@order_terms
 def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, database: Path | None) -> None:
     """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
     _place(ctx, Side.SELL, property_ref, amount, price, expires, taker, database)
 
 
 @chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
-@click.argument("property_ref", metavar="PROPERTY")
-@click.argument("amount")
-@click.option("--price", required=True, help="Stablecoin per whole token (e.g. 250 or 12.5).")
-@click.option("--expires", default="7d", show_default=True, help="How long the order lasts (30m, 12h, 7d, 2w).")
-@click.option("--taker", default=None, help="The only counterparty allowed (a private deal).")
-@db_option
+@order_terms
 def buy(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, database: Path | None) -> None:
     """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
     _place(ctx, Side.BUY, property_ref, amount, price, expires, taker, database)
