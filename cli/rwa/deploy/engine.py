@@ -59,6 +59,7 @@ from rwa.deploy.planner import (
     plan,
     with_upgrade,
 )
+from rwa.deploy.powers import check_agent_params
 
 if TYPE_CHECKING:
     pass
@@ -903,6 +904,7 @@ def apply_deployment(
 
 def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
     ready_local_chain(target)
+    check_agent_params(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
         first = deploy_plan.blocking[0]
