@@ -387,6 +387,16 @@ def test_deposit_needs_supply(rwa):
     )
 
 
+def test_deposit_needs_one_whole_token(rwa, alice):
+    """Issue 21: the distributor's minimum is one whole token (was 10^6 units, whatever the decimals)."""
+    rwa.run("property", "create", "HALF-1", "--name", "Half", "--symbol", "HALF")
+    rwa.run("property", "mint", "HALF", alice.address, "0.5")
+    assert rwa.refused("dividends", "deposit", "HALF", "1", "--mint") == (
+        "error: HALF's supply is 0.5: deposits need at least one whole token (the distributor's minSupply, which "
+        "keeps dividends per token bounded)"
+    )
+
+
 def test_smoke_as_users_run_it(cli):
     """The real processes: a fresh chain, deployed, then the property commands."""
     cli.run("deploy")
