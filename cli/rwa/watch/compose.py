@@ -34,7 +34,10 @@ from rwa.watch.store import Store
 #: alert of their own only for a transaction that did nothing else a rule knows.
 CONTEXT = frozenset({"ExecutionSuccess", "ExecutionFromModuleSuccess", "CallExecuted"})
 #: Events that lead their transaction's alert whatever else it did: the act the others serve.
-LEADS = ("PropertyCreated", "VaultCreated", "OfferingCreated", "RecoverySuccess", "ForcedTransfer", "AgentAdded", "AgentRemoved")
+LEADS = (
+    "PropertyCreated", "VaultCreated", "OfferingCreated", "RecoverySuccess", "ForcedTransfer", "AgentAdded", "AgentRemoved",
+    "ModuleAdded", "ModuleRemoved", "ExternalModuleAdded", "ExternalModuleRemoved",
+)  # fmt: skip
 #: Roles whose grant or revocation moves the power over the suite: critical.
 GOVERNING_ROLES = frozenset({"DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE"})
 #: ModularCompliance's built-in modules by bit (its MODULE_* constants; tests/cli/test_watch_acts.py
@@ -119,15 +122,18 @@ class Composer:
         times = self.chain.block_times(scheduled) if scheduled else {}
         grouped = []
         for tx, found in groups.items():
-            parts = [p for p in (self._part(rule, log, names, before, tx_logs[tx], times) for rule, log in found) if p is not None]
+            parts = [p for p in (self._part(rule, log, names, before, tx_logs[tx], times, logs) for rule, log in found) if p is not None]
             if parts:
                 grouped.append(self._group(parts, tx_logs[tx], senders.get(tx), names))
         return sorted([*custom, *grouped], key=lambda a: (a["block"], a["logIndex"], a["rule"]))
 
     # --- one act -----------------------------------------------------------------------------------
 
-    def _part(self, rule: Rule, log: Log, names: Mapping[str, str], before: Mapping[tuple[str, int, str], Any], logs: Sequence[Log], times: Mapping[int, int]) -> Part | None:
-        """An act in words, or None when it changed nothing."""
+    def _part(
+        self, rule: Rule, log: Log, names: Mapping[str, str], before: Mapping[tuple[str, int, str], Any], logs: Sequence[Log],
+        times: Mapping[int, int], range_logs: Sequence[Log],
+    ) -> Part | None:
+        """An act in words (``logs``: its transaction's), or None when it changed nothing."""
         args, where, severity = log.args, log.subject.label, rule.severity
         who = _who(names)
         prior = before.get((log.subject.address, log.block, log.name))
@@ -178,7 +184,7 @@ class Composer:
             role, was, becomes = (rules_module.ROLE_NAMES.get(_bytes(args.get(k)), str(args.get(k))) for k in ("role", "previousAdminRole", "newAdminRole"))
             text = f"{where}: the admin role of {role} changed from {was} to {becomes}"
         elif log.name == "Cancelled":
-            text = f"{where}: operation {args.get('id')} cancelled; it would have: {self._scheduled_call(log, logs, names)}"
+            text = f"{where}: operation {args.get('id')} cancelled; it would have: {self._scheduled_call(log, range_logs, names)}"
         elif log.name == "CallScheduled":
             text = self._scheduled(log, times, names)
         elif log.name == "CallExecuted":
@@ -195,8 +201,19 @@ class Composer:
         elif log.name in ("TokensFrozen", "TokensUnfrozen"):
             verb = "frozen" if log.name == "TokensFrozen" else "unfrozen"
             text = f"{where}: {self._amount(log, '_amount')} of {who(args.get('_userAddress'))} {verb}"
+        elif log.name == "ComplianceEnforcementChanged":
+            active = bool(args.get("active"))
+            severity = "warning" if active else severity  # rules enforced again is no danger; stopped is
+            text = f"{where}: compliance rules {'enforced' if active else 'NO LONGER ENFORCED'}"
+        elif log.name == "TreasurySet":
+            text = f"{where}: treasury set to {who(args.get('treasury'))}"
         if text is None:
             text = rules_module.describe(rule, log, names)
+        if before.get((log.subject.address, log.block, "code")) is False or _initialised(log, logs):
+            # A contract's own set-up (made in this block, or initialised here): what it was made with.
+            severity = "info"
+            if log.name == "Upgraded":
+                text = f"{where}: set up on implementation {who(args.get('implementation'))}"
         return Part(rule, log, text, severity)
 
     # --- one transaction ---------------------------------------------------------------------------
@@ -228,7 +245,9 @@ class Composer:
     def _creation(self, lead: Part, folded: Sequence[Part], names: Mapping[str, str]) -> str:
         kind = lead.log.subject.kind
         made = [(part, str(to_checksum_address(str(lead.log.args[arg])))) for arg, _, part in FACTORIES[kind][1]]
-        label = names.get(made[0][1], made[0][1]).rsplit(".", 1)[0]
+        # Named by the record, else as the watcher labels what it discovers (the symbol).
+        labels = [p.log.subject.label for p in folded if p.log.subject.address == made[0][1]]
+        label = (names.get(made[0][1]) or (labels[0] if labels else None) or str(lead.log.args.get("symbol") or made[0][1])).rsplit(".", 1)[0]
         noun = {"PropertyTokenFactory": "property", "NILVaultFactory": "vault", "PropertyOfferingFactory": "offering"}[kind]
         grants: dict[str, list[str]] = {}
         for part in folded:
@@ -289,8 +308,9 @@ class Composer:
         return found
 
     def _before(self, logs: Sequence[Log]) -> dict[tuple[str, int, str], Any]:
-        """Settings before each change (at the block before), and a Safe's owners and threshold after:
-        (address, block, what) -> value; missing where the node keeps no state that old."""
+        """Settings before each change (at the block before), whether the contract had code then (none:
+        it is being made), and a Safe's owners and threshold after: (address, block, what) -> value;
+        missing where the node keeps no state that old."""
         asks: list[tuple[tuple[str, int, str], str, tuple[str, list[Any]]]] = []
         for log in {(x.subject.address, x.block, x.name): x for x in logs}.values():
             address, at = log.subject.address, hex(log.block - 1)
@@ -299,6 +319,7 @@ class Composer:
             if log.name in ("ChangedThreshold", "AddedOwner", "RemovedOwner"):
                 asks.append(((address, log.block, "owners"), "count", _call(address, "getOwners()", hex(log.block))))
                 asks.append(((address, log.block, "threshold"), "word", _call(address, "getThreshold()", hex(log.block))))
+            asks.append(((address, log.block, "code"), "code", ("eth_getCode", [address, at])))
             if log.name == "Upgraded" and log.subject.kind == "Beacon":
                 asks.append(((address, log.block, log.name), "address", _call(address, "implementation()", at)))
             elif log.name == "Upgraded":
@@ -309,6 +330,9 @@ class Composer:
         found: dict[tuple[str, int, str], Any] = {}
         for (key, shape, _), reply in zip(asks, replies):
             raw = reply.get("result")
+            if shape == "code" and isinstance(raw, str):
+                found[key] = raw != "0x"
+                continue
             if not isinstance(raw, str) or len(raw) < 66:
                 continue
             data = bytes.fromhex(raw[2:])
@@ -360,6 +384,11 @@ class Composer:
         if not calls:
             return "(its scheduling is older than what the watcher has seen)"
         return "; ".join(self._call(c.get("target"), c.get("value"), c.get("data"), names) for c in calls)
+
+
+def _initialised(log: Log, logs: Sequence[Log]) -> bool:
+    """The event's contract is initialised in this transaction (a proxy set up)."""
+    return any(x.name == "Initialized" and x.subject.address == log.subject.address for x in logs)
 
 
 def _call(address: str, function: str, block: str) -> tuple[str, list[Any]]:
