@@ -54,6 +54,8 @@ BEFORE_GETTERS: dict[str, tuple[str, str, str]] = {
     "TreasurySet": ("treasury()", "treasury", "treasury"),
     "ChangedThreshold": ("getThreshold()", "threshold", "threshold"),
 }
+#: Where a scheduled operation's alert gives the command of its veto.
+VETO = "; to veto: "
 TOKEN_ABI = [
     {"type": "function", "name": "symbol", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "string"}]},
     {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
@@ -231,7 +233,8 @@ class Composer:
         text = self._creation(lead, folded, names) if creation else lead.text
         if len(shown) > 1:
             text += "; and " + "; ".join(p.text for p in shown[1:])
-        text += self._actor(logs, sender, names)
+        text, remedy, veto = text.partition(VETO)
+        text += self._actor(logs, sender, names) + remedy + veto  # the veto's command last, to be copied
         return self._alert(lead.rule, lead.log, severity, text, [p.rule.name for p in parts])
 
     @staticmethod
@@ -372,7 +375,7 @@ class Composer:
         what = self._call(args.get("target"), args.get("value"), args.get("data"), names)
         text = rules_module.scheduled_text(log.subject.label, what, delay, times.get(log.block, 0) + delay, int(time.time()))
         # The remedy: the guardian Safe holds the timelock's canceller role (a veto while the delay runs).
-        return f"{text}; to veto: rwa timelock cancel {args.get('id')} --via guardian --network {self.network}"
+        return f"{text}{VETO}rwa timelock cancel {args.get('id')} --via guardian --network {self.network}"
 
     def _scheduled_call(self, cancelled: Log, logs: Sequence[Log], names: Mapping[str, str]) -> str:
         """What a cancelled operation would have done: its CallScheduled events (in this range or kept)."""
