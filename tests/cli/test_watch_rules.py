@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 from rwa.core.errors import RwaError
-from rwa.watch.rules import ACTIVITY, BUILT_IN, FACTORIES, LARGE_PAYMENT, PROXY_TYPES, Decoder, Log, Subject, built_in_rules, describe, load_custom
+from rwa.watch.rules import (
+    ACTIVITY,
+    BUILT_IN,
+    FACTORIES,
+    LARGE_PAYMENT,
+    PROXY_TYPES,
+    Decoder,
+    Log,
+    Subject,
+    built_in_rules,
+    describe,
+    load_custom,
+)
 
 ADDRESS = "0x" + "ab" * 20
 SAMPLE = {"address": ADDRESS, "address[]": [ADDRESS], "bool": True, "bytes32": "0x" + "00" * 32, "string": "x", "bytes": "0x"}

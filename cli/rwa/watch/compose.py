@@ -119,7 +119,9 @@ class Composer:
             if log.tx in groups:
                 tx_logs.setdefault(log.tx, []).append(log)
         before = self._before([log for found in groups.values() for _, log in found])
-        self._token_facts({log.subject.address for found in groups.values() for _, log in found if log.subject.kind == "PropertyToken"})
+        tokens = {log.subject.address for found in groups.values() for _, log in found if log.subject.kind == "PropertyToken"}
+        tokens |= {str(log.args["property"]) for found in groups.values() for _, log in found if log.name == "TradeExecuted"}
+        self._token_facts(tokens)
         scheduled = sorted({log.block for found in groups.values() for _, log in found if log.name == "CallScheduled"})
         times = self.chain.block_times(scheduled) if scheduled else {}
         grouped = []
@@ -198,6 +200,9 @@ class Composer:
         elif log.name == "Transfer" and rule.name in ("property.Minted", "property.Burned"):
             amount = self._amount(log, "value")
             text = f"{where}: {amount} minted to {who(args.get('to'))}" if rule.name == "property.Minted" else f"{where}: {amount} burned from {who(args.get('from'))}"
+        elif log.name == "TradeExecuted":
+            amount = self._amount(log, "amount", str(args.get("property")))
+            text = f"{where}: {who(args.get('seller'))} sold {amount} to {who(args.get('buyer'))} for {args.get('price')} (fee {args.get('fee')}; stablecoin base units)"
         elif log.name == "ForcedTransfer":
             text = f"{where}: forced transfer of {self._amount(log, 'value')} from {who(args.get('from'))} to {who(args.get('to'))}"
         elif log.name in ("TokensFrozen", "TokensUnfrozen"):
@@ -357,9 +362,10 @@ class Composer:
             if symbol.ok and decimals.ok:
                 self.tokens[token] = (str(symbol.value), int(decimals.value))
 
-    def _amount(self, log: Log, key: str) -> str:
+    def _amount(self, log: Log, key: str, token: str | None = None) -> str:
+        """An amount of a property token (the event's contract, or ``token``) in whole tokens with its symbol."""
         value = int(log.args.get(key, 0))
-        facts = self.tokens.get(log.subject.address)
+        facts = self.tokens.get(token or log.subject.address)
         return f"{format_units(value, facts[1])} {facts[0]}" if facts else f"{value} (base units)"
 
     def _call(self, target: Any, value: Any, data: Any, names: Mapping[str, str]) -> str:
