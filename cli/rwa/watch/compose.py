@@ -1,7 +1,7 @@
 """From matched events to alerts a person can act on: one alert per transaction.
 
 A transaction's events that built-in rules match become one alert: its rule and event are those of
-the act that matters most (a creation, then the most severe, then the first), its severity the
+the act that leads (a creation or another act the rest serve, then the most severe rule, then the first), its severity the
 highest of the acts, and its message says what each act did (before and after where the chain can
 tell, amounts in whole tokens with their symbol, module and role names), who acted (the sender, and
 the Safe and the timelock operation it went through) and, for a cancelled operation, what it would
@@ -248,7 +248,9 @@ class Composer:
             for part in parts:
                 if part.log.name == name:
                     return part
-        return max(parts, key=lambda p: SEVERITIES.index(p.severity))  # the first of the most severe
+        # The first of the most severe rules: by the rules' own severities, not what the chain told of
+        # this act, so the alert's identity does not depend on reads a node may later not answer.
+        return max(parts, key=lambda p: SEVERITIES.index(p.rule.severity))
 
     def _creation(self, lead: Part, folded: Sequence[Part], names: Mapping[str, str]) -> str:
         kind = lead.log.subject.kind
