@@ -186,7 +186,7 @@ class Figures:
 def created_by_deployer(chain: LiveChain) -> int:
     """Contracts the deployer created with CREATE (at the addresses its nonces give) plus those of
     the CREATE2 deployer found by the record's salt: counted from the chain, not from any file."""
-    from rwa.chain.client import create_address
+    from rwa.core.evm import create_address
 
     return sum(
         1 for n in range(chain.mined_nonce()) if chain.rpc("eth_getCode", create_address(DEPLOYER, n), "latest") != "0x"

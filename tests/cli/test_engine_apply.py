@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rwa.chain.client import IMPLEMENTATION_SLOT
 from rwa.core.errors import ChainMismatchError, DriftError, RwaError
+from rwa.core.evm import IMPLEMENTATION_SLOT
 from rwa.deploy.engine import apply_deployment, plan_deployment
 
 

@@ -43,7 +43,8 @@ from rwa.admin.proposals import (
     with_signature,
 )
 from rwa.admin.safe import SAFES, SafeOperation, SafeTx, pack_signatures, typed_data
-from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, decode_revert, raw_facts
+from rwa.chain.client import NONCE_USED, REFUSED, Event, Receipt, raw_facts
+from rwa.chain.reverts import decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed

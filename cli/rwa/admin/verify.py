@@ -23,8 +23,9 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.explorer import Answer, Explorer, ExplorerUnreachable, explorer_for, is_pending
 from rwa.chain.artifacts import SAFE_CONTRACTS, StandardInputs
-from rwa.chain.client import BEACON_SLOT, IMPLEMENTATION_SLOT, Chain
+from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
+from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
 from rwa.deploy.context import Target, load_record
 

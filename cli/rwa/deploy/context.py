@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
+from rwa.chain.accounts import test_address
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import Chain, test_address
+from rwa.chain.client import Chain
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.project import ProjectPaths
 from rwa.deploy import records

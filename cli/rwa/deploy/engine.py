@@ -18,28 +18,20 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import (
-    ACCEPTED,
+from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Chain, Read, ReadResult, Receipt, SentTransaction, decode_raw
+from rwa.chain.layouts import layout_for
+from rwa.core.abi import event_topic
+from rwa.core.errors import DriftError, ManifestError, RwaError, parsed
+from rwa.core.evm import (
     ADMIN_SLOT,
     BEACON_SLOT,
     CREATE2_DEPLOYER,
     IMPLEMENTATION_SLOT,
     MULTICALL3,
     MULTICALL3_TYPE,
-    NONCE_USED,
-    REFUSED,
-    Chain,
-    Read,
-    ReadResult,
-    Receipt,
-    SentTransaction,
     create2_address,
     create_address,
-    decode_raw,
 )
-from rwa.chain.layouts import layout_for
-from rwa.core.abi import event_topic
-from rwa.core.errors import DriftError, ManifestError, RwaError, parsed
 from rwa.core.project import ProjectPaths
 from rwa.deploy import created, lock, records
 from rwa.deploy.context import Target, load_record, make_resolver

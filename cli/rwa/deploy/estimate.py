@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from rwa.chain.client import CREATE2_DEPLOYER, MULTICALL3
+from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
 from rwa.deploy.context import Target, make_resolver
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.engine import PROXY_TYPES, Spent, _call_site
