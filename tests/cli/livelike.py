@@ -213,7 +213,8 @@ class Run:
     def deploy(self, **options: Any) -> dict[str, Any] | None:
         """One `rwa deploy`; a refusal is noted (one line) and returns None."""
         from rwa.core.errors import RwaError
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         self.runs += 1
         try:
@@ -226,7 +227,8 @@ class Run:
 
     def crash(self, **options: Any) -> None:
         self.runs += 1
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         try:
             apply_deployment(self.target, self.report, DeployOptions(timeout=60, **options))

@@ -16,9 +16,10 @@ from rwa.chain.layouts import Layout, compare, layout_for
 from rwa.core.errors import RwaError
 from rwa.deploy import records
 from rwa.deploy.context import Target, load_record, make_resolver
-from rwa.deploy.engine import Executor, Reporter, apply_deployment, git_commit
+from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import manifest_hash
+from rwa.deploy.sender import Reporter
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from eth_utils import to_checksum_address
 
 from rwa.deploy import records
 from rwa.deploy.context import Target
+from rwa.deploy.manifest import ProxyKind
 
 BEACON_TYPE = "Beacon"
 #: How each factory's contracts reach their implementation: PropertyBeaconProxy keeps its beacon
@@ -64,3 +65,11 @@ def created_by(
 def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:
     """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
     records.record_created(target.store, target.network.name, section, key, entry)
+
+
+#: Proxy contracts of the project, deployed by name (contracts/proxy/Proxies.sol).
+PROXY_TYPES = {
+    ProxyKind.UUPS: "UUPSProxy",
+    ProxyKind.TRANSPARENT: "TransparentProxy",
+    ProxyKind.BEACON: "BeaconInstanceProxy",
+}

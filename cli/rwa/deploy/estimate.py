@@ -18,11 +18,12 @@ from eth_utils import keccak
 
 from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
 from rwa.deploy.context import Target, make_resolver
-from rwa.deploy.created import BEACON_TYPE
-from rwa.deploy.engine import PROXY_TYPES, Spent, _call_site
+from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
+from rwa.deploy.observe import call_site
 from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, _call_text
+from rwa.deploy.sender import Spent
 
 #: The address that stands for an entry not deployed yet (it has code on every chain the engine uses).
 STAND_IN = MULTICALL3
@@ -159,7 +160,7 @@ def _call(target: Target, entry: Contract, index: int, resolver: Resolver) -> Ga
     call = entry.calls[index]
     what = f"{(call.target + '.') if call.target else ''}{call.function}"
     try:
-        address, artifact = _call_site(target, entry, call, resolver)
+        address, artifact = call_site(target, entry, call, resolver)
         args = resolver.values(call.args)
     except Pending as missing:
         return GasLine(entry.name, f"call{index}", what, None, f"needs {missing} deployed first")
