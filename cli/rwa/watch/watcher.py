@@ -19,7 +19,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_call
-from rwa.admin.governance import known as known_abis
+from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.abi import signature
 from rwa.core.errors import RwaError
