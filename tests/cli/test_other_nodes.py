@@ -25,7 +25,7 @@ from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Chain
 from rwa.core.errors import RwaError
 from rwa.core.evm import CREATE2_DEPLOYER
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.testing import environment
 
 #: Development keys of the well-known mnemonic (accounts 3 and 4): each test its own sender.

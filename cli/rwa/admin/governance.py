@@ -46,7 +46,7 @@ from rwa.chain.reverts import decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 
 @dataclass(frozen=True)

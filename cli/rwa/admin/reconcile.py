@@ -17,7 +17,7 @@ from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, Known, decode_proposal
 from rwa.admin.proposals import Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
 from rwa.admin.timelock import TIMELOCK, OperationState, operation_state
 from rwa.chain.client import Event
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 MULTISEND = "MultiSend"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from rwa.admin.actions import deployed
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 TIMELOCK = "Timelock"
 

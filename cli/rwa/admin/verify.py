@@ -27,7 +27,7 @@ from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
 CLONE_PREFIX = bytes.fromhex("363d3d373d3d3d363d73")

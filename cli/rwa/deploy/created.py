@@ -13,8 +13,8 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.deploy import records
-from rwa.deploy.context import Target
 from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
 #: How each factory's contracts reach their implementation: PropertyBeaconProxy keeps its beacon

@@ -27,7 +27,6 @@ from rwa.core.evm import (
 )
 from rwa.core.project import ProjectPaths
 from rwa.deploy import created, lock, records
-from rwa.deploy.context import Target, load_record, make_resolver
 from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
 from rwa.deploy.fees import policy_for
 from rwa.deploy.journal import Journal, Outcome
@@ -45,6 +44,7 @@ from rwa.deploy.planner import (
 )
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
 from rwa.deploy.sender import Reporter, Sender, Spent
+from rwa.deploy.target import Target, load_record, make_resolver
 
 
 def _silent(action: str, name: str, detail: str) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
-from rwa.deploy.context import Target, make_resolver
 from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
 from rwa.deploy.observe import call_site
 from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, _call_text
 from rwa.deploy.sender import Spent
+from rwa.deploy.target import Target, make_resolver
 
 #: The address that stands for an entry not deployed yet (it has code on every chain the engine uses).
 STAND_IN = MULTICALL3

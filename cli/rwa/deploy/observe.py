@@ -12,10 +12,10 @@ from eth_utils import to_checksum_address
 from rwa.chain.artifacts import Artifact
 from rwa.chain.client import Chain, Read, ReadResult
 from rwa.core.evm import ADMIN_SLOT, BEACON_SLOT, IMPLEMENTATION_SLOT
-from rwa.deploy.context import Target
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.manifest import Call, Contract, ProxyKind
 from rwa.deploy.planner import Observation, Pending, Resolver
+from rwa.deploy.target import Target
 
 
 def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -> dict[str, Observation]:

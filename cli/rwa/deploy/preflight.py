@@ -11,9 +11,9 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.core.errors import ManifestError, RwaError
 from rwa.core.evm import CREATE2_DEPLOYER, create2_address
-from rwa.deploy.context import Target, make_resolver
 from rwa.deploy.manifest import Contract, External, ProxyKind, validate
 from rwa.deploy.planner import Pending
+from rwa.deploy.target import Target, make_resolver
 
 
 def validate_target(target: Target) -> None:

@@ -16,9 +16,9 @@ from eth_utils import to_checksum_address
 from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Receipt, SentTransaction, decode_raw
 from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
-from rwa.deploy.context import Target
 from rwa.deploy.fees import FeePolicy, Fees, gwei
 from rwa.deploy.journal import Begin, Intent, Journal, Outcome
+from rwa.deploy.target import Target
 
 Reporter = Callable[[str, str, str], None]  # (action, name, detail)
 

@@ -18,9 +18,9 @@ from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths
 from rwa.deploy import lock
 from rwa.deploy import manifest as manifest_module
-from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
+from rwa.deploy.target import Target
 
 
 def rpc_url_for(network: Network, paths: ProjectPaths, option: str | None = None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.domain.property import Property, Token
 
 MOCK_STABLECOIN = "MockStablecoin"

@@ -27,7 +27,7 @@ from rwa.core.errors import RwaError
 from rwa.core.parse import format_duration, parse_duration, parse_int, parse_wallet
 from rwa.core.units import amount_of, format_units, parse_amount
 from rwa.deploy import created
-from rwa.deploy.context import Target, load_record, resolve_param
+from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.kyc import flag_names
 
 FACTORY = "PropertyTokenFactory"
