@@ -10,7 +10,7 @@ from rich.table import Table
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group
 from rwa.cli.options import wallet as wallet_address
-from rwa.cli.property import property_argument
+from rwa.cli.property_token import property_argument
 from rwa.cli.render import console, print_table
 from rwa.domain import dividends as dividends_lib
 from rwa.domain import property as property_lib
