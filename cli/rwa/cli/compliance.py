@@ -14,7 +14,7 @@ from rwa.cli.options import wallet as wallet_address
 from rwa.cli.property_token import OWNER_IS_TIMELOCK, opened, property_argument
 from rwa.cli.render import console
 from rwa.core.errors import RwaError
-from rwa.domain import property as property_lib
+from rwa.domain.token import Token
 
 
 @click.group("compliance", cls=Group)
@@ -22,7 +22,7 @@ def compliance_group() -> None:
     """A property's compliance: built-in modules, their settings, external modules (the owner's acts)."""
 
 
-def _compliance_write(ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], reference: str) -> None:
+def _compliance_write(ctx: CommandContext, title: str, action: Callable[[Token], str], reference: str) -> None:
     """One owner write on the compliance, then its state; with --via, the proposal instead."""
     with opened(ctx, reference) as token:
         tx = action(token)
@@ -95,7 +95,7 @@ def compliance_set(ctx: CommandContext, reference: str, setting: str, value: str
             raise RwaError(f"countries must be ISO-3166 numeric codes separated by commas, not {value!r}") from None
         if not countries or any(not 1 <= c <= 999 for c in countries):
             raise RwaError(f"countries must be ISO-3166 numeric codes 1..999, not {value!r}")
-        action: Callable[[property_lib.Token], str] = lambda t: t.allow_countries(countries, not remove)  # noqa: E731
+        action: Callable[[Token], str] = lambda t: t.allow_countries(countries, not remove)  # noqa: E731
     else:
         action = lambda t: t.set_setting(setting, value)  # noqa: E731
     _compliance_write(ctx, f"set {setting} on", action, reference)

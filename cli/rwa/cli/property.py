@@ -19,6 +19,8 @@ from rwa.cli.terminal import progress_bar, status
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.domain import property as property_lib
+from rwa.domain.properties import NewProperty, Properties
+from rwa.domain.token import Token
 
 batch_size_option = click.option(
     "--batch-size",
@@ -33,7 +35,7 @@ def csv_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help=help)
 
 
-def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool) -> None:
+def report(token: Token, tx: str, wallets: list[str], as_json: bool) -> None:
     """After a write: the wallets' positions, the supply and the transaction."""
     positions = [token.position(w) for w in wallets]
     supply = token.prop.units(int(token.read("totalSupply")))
@@ -58,7 +60,7 @@ def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool
 
 
 def write(
-    ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], wallets: list[str], reference: str
+    ctx: CommandContext, title: str, action: Callable[[Token], str], wallets: list[str], reference: str
 ) -> None:
     """One agent write on the property, then its effect; with --via, the proposal instead."""
     with opened(ctx, reference) as token:
@@ -82,7 +84,7 @@ def property_group() -> None:
 def list_properties(ctx: CommandContext, offset: int, limit: int | None) -> None:
     """The factory's properties, in creation order."""
     with ctx.target() as target:
-        rows = property_lib.Properties(target).listing(offset, limit)
+        rows = Properties(target).listing(offset, limit)
     ctx.emit(rows, lambda: _print_properties(target.network.name, rows))
 
 
@@ -206,7 +208,7 @@ def create(
         raise RwaError("give --legal-doc or --legal-doc-hash, not both")
     try:
         doc_hash = property_lib.parse_hash(legal_doc_hash) if legal_doc_hash else bytes(32)
-        spec = property_lib.NewProperty(
+        spec = NewProperty(
             property_id,
             property_lib.property_id(property_id),
             name,
@@ -218,7 +220,7 @@ def create(
     except ValueError as exc:
         raise RwaError(str(exc)) from None
     with ctx.target() as target:
-        book = property_lib.Properties(target, ctx.via)
+        book = Properties(target, ctx.via)
         if agent is not None:
             agent_address = wallet_address(agent)
         elif target.account is not None:
@@ -273,9 +275,9 @@ Rows = list[property_lib.Row]
 def send_csv(
     ctx: CommandContext,
     verb: str,
-    validate: Callable[[property_lib.Token, str, str], Rows],
-    send: Callable[[property_lib.Token, Rows, int, Callable[[int], None]], list[str]],
-    done: Callable[[property_lib.Token, Rows, list[str]], None],
+    validate: Callable[[Token, str, str], Rows],
+    send: Callable[[Token, Rows, int, Callable[[int], None]], list[str]],
+    done: Callable[[Token, Rows, list[str]], None],
     reference: str,
     csv_file: Path,
     size: int,
@@ -296,7 +298,7 @@ def send_csv(
 
 
 def _mint_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
-    def minted(token: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+    def minted(token: Token, rows: Rows, hashes: list[str]) -> None:
         total = token.prop.units(sum(r.amount or 0 for r in rows))
         supply = token.prop.units(int(token.read("totalSupply")))
         if ctx.as_json:
@@ -305,7 +307,7 @@ def _mint_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) ->
             f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
         )
 
-    send_csv(ctx, "mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted, reference, csv_file, size)
+    send_csv(ctx, "mint", Token.mint_rows, Token.send_mints, minted, reference, csv_file, size)
 
 
 @chain_command(property_group, Access.PROPOSE)
@@ -338,13 +340,13 @@ def freeze(ctx: CommandContext, reference: str, wallet: str | None, amount: str 
 
 
 def _freeze_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
-    def frozen(_: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+    def frozen(_: Token, rows: Rows, hashes: list[str]) -> None:
         whole = sum(1 for r in rows if r.amount is None)
         if ctx.as_json:
             return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
         console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
 
-    send_csv(ctx, "freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen, reference, csv_file, size)
+    send_csv(ctx, "freeze", Token.freeze_rows, Token.send_freezes, frozen, reference, csv_file, size)
 
 
 @chain_command(property_group, Access.PROPOSE)

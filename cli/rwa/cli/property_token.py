@@ -9,15 +9,16 @@ from contextlib import contextmanager
 import click
 
 from rwa.cli.context import CommandContext
-from rwa.domain import property as property_lib
+from rwa.domain.properties import Properties
+from rwa.domain.token import Token
 
 property_argument = click.argument("reference", metavar="PROPERTY")
 OWNER_IS_TIMELOCK = "deployer (the owner is the timelock: use --via safe)"
 
 
 @contextmanager
-def opened(ctx: CommandContext, reference: str) -> Iterator[property_lib.Token]:
+def opened(ctx: CommandContext, reference: str) -> Iterator[Token]:
     """The property's token, on the command's connected target."""
     with ctx.target() as target:
-        prop = property_lib.Properties(target).find(reference)
-        yield property_lib.Token(target, prop, ctx.via)
+        prop = Properties(target).find(reference)
+        yield Token(target, prop, ctx.via)
