@@ -28,6 +28,7 @@ from rwa.core.evm import (
 from rwa.core.project import ProjectPaths
 from rwa.deploy import created, lock, records
 from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
+from rwa.deploy.estimate import estimate
 from rwa.deploy.fees import policy_for
 from rwa.deploy.journal import Journal, Outcome
 from rwa.deploy.manifest import Contract, External, ProxyKind
@@ -278,25 +279,6 @@ class Executor(Sender):
             self.report("called", entry.name, call.function)
 
 
-def estimate_cost(target: Target, deploy_plan: Plan) -> int:
-    """A cautious upper estimate of the wei a plan will spend (creations by size, calls flat)."""
-    gas = 0
-    for step in deploy_plan.steps:
-        if step.action == StepAction.CREATE:
-            entry = target.manifest.entry(step.name)
-            if entry.created_by is not None:
-                gas += 400_000
-                continue
-            parts = [entry.contract_type] + ([] if entry.proxy is ProxyKind.NONE else [PROXY_TYPES[entry.proxy]])
-            if entry.proxy is ProxyKind.BEACON:
-                parts.append(BEACON_TYPE)
-            for part in parts:
-                gas += 53_000 + 220 * len(target.artifacts[part].bytecode) + 150_000
-        elif step.action == StepAction.CALL:
-            gas += 150_000
-    return gas * target.chain.gas_price() * 5 // 4
-
-
 def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | None, adopt: bool) -> int | None:
     """The block from which the deployer's mined transactions are matched against the steps, or
     None to match nothing: from the journal's beginning on a resume (a truncated journal loses
@@ -356,7 +338,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
     if record is None and not journal.intents():
         check_unrecorded(target, executor.sender, options)
     if not network.local:
-        cost, balance = estimate_cost(target, deploy_plan), target.chain.balance(target.account.address)
+        cost, balance = estimate(target, deploy_plan, record).most, target.chain.balance(target.account.address)
         if balance < cost:
             raise RwaError(
                 f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
