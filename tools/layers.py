@@ -9,11 +9,13 @@ layer and every violation, and exits non-zero when there is one.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cli" / "rwa"
+README = PACKAGE.parent.parent / "README.md"
 #: Lowest first. ``rwa/__init__.py`` holds only the version; ``__main__`` runs the CLI.
 LAYERS = ("core", "chain", "deploy", "admin", "domain", "watch", "cli", "testing")
 TOP_LEVEL = {"rwa": -1, "rwa.__main__": len(LAYERS)}
@@ -118,16 +120,46 @@ def _cycles(graph: dict[str, set[str]]) -> list[str]:
     return found
 
 
+def readme_map(readme: Path = README) -> dict[str, str]:
+    """Each layer's entry in the README's map ("What is where"): the text from ``  <layer>/`` up to
+    the next layer or the next top-level folder."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in readme.read_text(encoding="utf-8").split("## What is where", 1)[-1].split("```")[1].splitlines():
+        match = re.match(r"  (\w+)/ ", line)
+        if match and match.group(1) in LAYERS:
+            current = match.group(1)
+            entries[current] = line
+        elif current and line.startswith("   "):
+            entries[current] += " " + line.strip()
+        else:
+            current = None
+    return entries
+
+
+def unmapped(report: Report, readme: Path = README) -> list[str]:
+    """The modules the README's map does not name in their layer's entry."""
+    entries = readme_map(readme)
+    return [
+        f"README map: {module} is not named in the {layer}/ entry"
+        for layer in LAYERS
+        for module in report.modules[layer]
+        if not re.search(rf"(?<![\w.]){re.escape(module.rsplit('.', 1)[1])}(?![\w])", entries.get(layer, ""))
+    ]
+
+
 def main() -> int:
     report = check()
+    missing = unmapped(report)
     print("layer    modules")
     for layer in LAYERS:
-        print(f"{layer:<8} {len(report.modules[layer]):>7}")
+        names = " ".join(module.rsplit(".", 1)[1] for module in report.modules[layer])
+        print(f"{layer:<8} {names}")
     print(f"upward imports: {len(report.upward)}; in-function imports of the package: {len(report.in_function)}; "
-          f"cycles: {len(report.cycles)}")
-    for problem in report.problems:
+          f"cycles: {len(report.cycles)}; modules the README's map does not name: {len(missing)}")
+    for problem in report.problems + missing:
         print(f"  {problem}")
-    return 1 if report.problems else 0
+    return 1 if report.problems or missing else 0
 
 
 if __name__ == "__main__":
