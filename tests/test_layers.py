@@ -55,3 +55,16 @@ def test_the_map_check_sees_a_module_the_readme_leaves_out(tmp_path):
         "README map: rwa.core.evm is not named in the core/ entry",
         "README map: rwa.chain.abi is not named in the chain/ entry",
     ]
+
+
+def test_the_check_sees_a_private_name_imported(tmp_path, monkeypatch):
+    layers = _layers()
+    package = tmp_path / "rwa"
+    (package / "core").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "core" / "__init__.py").write_text("")
+    (package / "core" / "low.py").write_text("def _hidden():\n    return 1\n")
+    (package / "core" / "high.py").write_text("from rwa.core.low import _hidden\n")
+    monkeypatch.setattr(layers, "PACKAGE", package)
+    [problem] = layers.check().private
+    assert problem.endswith("high.py:1: imports _hidden, private to its module")

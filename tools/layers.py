@@ -2,7 +2,8 @@
 
 Each subpackage may import only itself and the layers listed before it; nothing of the package is
 imported inside a function (third-party imports may be, to keep `rwa --help` instant); and no two
-modules import each other, directly or around a cycle. `python tools/layers.py` prints modules per
+modules import each other, directly or around a cycle; no module imports another's private (``_x``)
+names; and the README's map names every module in its layer. `python tools/layers.py` prints modules per
 layer and every violation, and exits non-zero when there is one.
 """
 
@@ -27,10 +28,11 @@ class Report:
     upward: list[str] = field(default_factory=list)
     in_function: list[str] = field(default_factory=list)
     cycles: list[str] = field(default_factory=list)
+    private: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
-        return self.upward + self.in_function + self.cycles
+        return self.upward + self.in_function + self.cycles + self.private
 
 
 def module_name(path: Path) -> str:
@@ -42,6 +44,17 @@ def layer_of(module: str) -> int:
     if module in TOP_LEVEL:
         return TOP_LEVEL[module]
     return LAYERS.index(module.split(".")[1])
+
+
+def private_imports(tree: ast.Module) -> list[tuple[str, int]]:
+    """(name, line) for every private name (``_x``) imported from another module of the package."""
+    return [
+        (alias.name, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rwa"
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
 
 
 def _imports(tree: ast.Module, module: str, is_package: bool) -> list[tuple[str, int, bool]]:
@@ -88,6 +101,7 @@ def check() -> Report:
             if layer_of(imported) > layer_of(module):
                 report.upward.append(f"{where}:{line}: {module} ({layer_name(module)}) imports {imported} ({layer_name(imported)})")
             graph[module].add(imported)
+        report.private += [f"{where}:{line}: imports {name}, private to its module" for name, line in private_imports(tree)]
     report.cycles = _cycles(graph)
     return report
 
@@ -156,7 +170,8 @@ def main() -> int:
         names = " ".join(module.rsplit(".", 1)[1] for module in report.modules[layer])
         print(f"{layer:<8} {names}")
     print(f"upward imports: {len(report.upward)}; in-function imports of the package: {len(report.in_function)}; "
-          f"cycles: {len(report.cycles)}; modules the README's map does not name: {len(missing)}")
+          f"cycles: {len(report.cycles)}; private names imported: {len(report.private)}; "
+          f"modules the README's map does not name: {len(missing)}")
     for problem in report.problems + missing:
         print(f"  {problem}")
     return 1 if report.problems or missing else 0

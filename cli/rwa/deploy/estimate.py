@@ -26,7 +26,7 @@ from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
 from rwa.deploy.observe import call_site
-from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, _call_text
+from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, call_text
 from rwa.deploy.sender import Spent
 from rwa.deploy.target import Target, make_resolver
 
@@ -116,7 +116,7 @@ def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -
         if step.action == StepAction.CREATE:
             lines.extend(_creation(target, entry, resolver, stand_ins))
         else:
-            index = next((i for i, c in enumerate(entry.calls) if _call_text(c) == step.detail), None)
+            index = next((i for i, c in enumerate(entry.calls) if call_text(c) == step.detail), None)
             if index is not None:
                 lines.append(_call(target, entry, index, resolver))
     policy = policy_for(target.network, None, None)
