@@ -14,6 +14,7 @@ from eth_utils import to_checksum_address
 
 from rwa.deploy import records
 from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
 from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
@@ -22,7 +23,7 @@ BEACON_TYPE = "Beacon"
 FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "MinimalBeaconProxy"}
 
 
-def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> dict[str, Any]:
+def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> ProxyRecord:
     """The proxy facts of a contract that runs whatever ``beacon`` points at, read now."""
     implementation = target.chain.call(beacon, target.artifacts[BEACON_TYPE].abi, "implementation", [])
     return {
@@ -36,7 +37,7 @@ def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: st
     }
 
 
-def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any] | None) -> dict[str, Any]:
+def part(target: Target, contract_type: str, address: str, proxy: ProxyRecord | None) -> PartRecord:
     """One contract a factory made: what to call, how, and its code now (the drift check's base)."""
     address = to_checksum_address(address)
     return {
@@ -50,7 +51,7 @@ def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any]
 
 def created_by(
     factory: str, factory_address: str, function: str, transaction_hash: str | None, block: int | None, sender: str
-) -> dict[str, Any]:
+) -> CreatedBy:
     """The factory (its record name and address), the call and the transaction that made something."""
     return {
         "factory": factory,

@@ -44,6 +44,7 @@ from rwa.deploy.planner import (
     with_upgrade,
 )
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
+from rwa.deploy.records import ContractRecord, ProxyRecord
 from rwa.deploy.sender import Reporter, Sender, Spent
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -59,7 +60,7 @@ def ready_local_chain(target: Target) -> None:
         target.chain.place_code(MULTICALL3, target.artifacts[MULTICALL3_TYPE].runtime)
 
 
-def external_record(target: Target, entry: Contract, external: External, code_hash: str) -> dict[str, Any]:
+def external_record(target: Target, entry: Contract, external: External, code_hash: str) -> ContractRecord:
     """The record of a contract the deploy refers to rather than creates (``"external": true``)."""
     return {
         "name": entry.name,
@@ -158,7 +159,7 @@ class Executor(Sender):
                 return self.target.manifest.entry(name)
         raise RwaError(f"factory at {address} is not an entry of the manifest on {self.target.network.name}")
 
-    def _factory_proxy(self, entry: Contract, factory_type: str, resolver: Resolver) -> dict[str, Any] | None:
+    def _factory_proxy(self, entry: Contract, factory_type: str, resolver: Resolver) -> ProxyRecord | None:
         """A factory-made entry behind a beacon: the manifest's one beacon of its contract type
         (PropertyTokenBeacon for a PropertyToken), when the factory makes beacon proxies."""
         proxy_type = created.FACTORY_PROXY_TYPES.get(factory_type)
@@ -168,7 +169,7 @@ class Executor(Sender):
             return None
         return created.beacon_proxy(self.target, proxy_type, beacon, entry.contract_type)
 
-    def deploy_entry(self, entry: Contract, resolver: Resolver) -> dict[str, Any]:
+    def deploy_entry(self, entry: Contract, resolver: Resolver) -> ContractRecord:
         artifacts = self.target.artifacts
         artifact = artifacts[entry.contract_type]
         if entry.created_by is not None:
@@ -223,8 +224,8 @@ class Executor(Sender):
         abi: list[dict[str, Any]],
         contract_type: str,
         resolver: Resolver,
-        proxy_record: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+        proxy_record: ProxyRecord | None,
+    ) -> ContractRecord:
         artifact = self.target.artifacts[entry.contract_type]
         return {
             "name": entry.name,
@@ -251,7 +252,7 @@ class Executor(Sender):
         impl_outcome: Outcome | None,
         admin: str | None,
         beacon: str | None,
-    ) -> dict[str, Any]:
+    ) -> ProxyRecord:
         return {
             "kind": entry.proxy.value,
             "proxyContractType": proxy_type,
