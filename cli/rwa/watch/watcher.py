@@ -18,13 +18,13 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from rwa.admin.governance import known as known_abis
+from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
+from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
 from rwa.watch.compose import Composer
 from rwa.watch.rules import FACTORIES, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
