@@ -155,6 +155,7 @@ def test_a_watcher_on_an_existing_deployment_pages_nobody_for_the_deploy_itself(
     created = [a for a in alerts if a["rule"] == "property.PropertyCreated"]
     assert len(created) == 1 and created[0]["severity"] == "info"
     assert created[0]["message"].startswith("property QUIET1 created by PropertyTokenFactory: token, compliance, distributor, 7 roles granted (")
+    assert created[0]["message"].endswith(f"— by {k.deployer.address} (deployer)")  # who acted
     rwa.run("watch", "--once", "--quiet", "--deployment-alerts", "--store", str(tmp_path / "l.sqlite"), "--jsonl", str(loud), expect=3)
     deployed = [a for a in read_jsonl(loud) if a["block"] <= last]
     assert any(a["message"].startswith("property DemoProperty created by PropertyTokenFactory") for a in deployed)

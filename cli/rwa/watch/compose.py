@@ -239,7 +239,7 @@ class Composer:
         if len(shown) > 1:
             text += "; and " + "; ".join(p.text for p in shown[1:])
         text, remedy, veto = text.partition(VETO)
-        text += self._actor(logs, sender if sender and sender not in text else None, names) + remedy + veto  # the veto's command last
+        text += self._actor(logs, sender if sender and f"by {sender}" not in text else None, names) + remedy + veto  # the veto's command last
         return self._alert(lead.rule, lead.log, severity, text, [p.rule.name for p in parts])
 
     @staticmethod
@@ -275,7 +275,7 @@ class Composer:
         who = _who(names)
         through = [f"{x.subject.label}" + (" (a module)" if x.name == "ExecutionFromModuleSuccess" else "") for x in logs if x.name in ("ExecutionSuccess", "ExecutionFromModuleSuccess")]
         through += [f"{x.subject.label} operation {str(x.args.get('id'))[:10]}…" for x in logs if x.name == "CallExecuted"]
-        text = f" — by {who(sender)}" if sender else ""  # (None: the act's own words name its sender)
+        text = f" — by {who(sender)}" if sender else ""  # (None: the act's own words say who, "PAUSED by …")
         return text + (f" {'' if sender else '— '}through {' then '.join(dict.fromkeys(through))}" if through else "")
 
     def _alert(self, rule: Rule, log: Log, severity: str, message: str, parts: list[str]) -> dict[str, Any]:
