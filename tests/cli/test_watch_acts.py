@@ -49,10 +49,23 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
     expiry = chain.pending_timestamp + 10 * YEAR
     wallets = [[Account.create().address for _ in range(4)] for _ in range(2)]  # per round: holder, receiver, its new wallet, frozen
     k.registry.registerBatch(
-        [w for ws in wallets for w in ws[:3]],
-        [p for r in range(2) for p in ((10 + r, US, KYC_AML | ACCREDITED, expiry), (20 + r, GB, KYC_AML, expiry), (20 + r, GB, KYC_AML, expiry))],
+        [*(w for ws in wallets for w in ws[:3]), k.agent],  # (the agent is also the demo vault's athlete)
+        [
+            *(p for r in range(2) for p in ((10 + r, US, KYC_AML | ACCREDITED, expiry), (20 + r, GB, KYC_AML, expiry), (20 + r, GB, KYC_AML, expiry))),
+            (30, US, KYC_AML, expiry),
+        ],
         sender=k.attestor,
     )
+    vault = k.demo_vault
+    _at(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
+    disputed = []  # per round: a deal to refund
+    for n in range(2):
+        deal = vault.propose((k.alice, ZERO_ADDRESS, 10**18, bytes([n + 1]) * 32, 3600, "ipfs://deal"), sender=k.alice).return_value
+        vault.accept(deal, sender=k.agent)  # the demo athlete is test:8
+        vault.fund(deal, sender=k.alice, value=10**18)
+        vault.dispute(deal, sender=k.alice)
+        disputed.append(deal)
+    treasury = market.treasury()
     unused = next(bit for bit in (32, 1, 16) if not compliance.modules() & bit)
     # The alerts name the modules as the contract does.
     assert {getattr(compliance, f"MODULE_{name}")(): words for name, words in (
@@ -92,7 +105,12 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
         (k.token_beacon, "upgradeTo", lambda r: (new_impl if r == 0 else old_impl,), k.admin, "upgrades.Upgraded"),
         (market, "setFee", lambda r: (token, 10 + r), k.admin, "market.FeeSet"),
         (market, "setApprover", lambda r: (token, k.agent if r == 0 else ZERO_ADDRESS), k.admin, "market.ApproverSet"),
+        (market, "setTreasury", lambda r: (k.outsider if r == 0 else treasury,), k.admin, "market.TreasurySet"),
         (k.token_beacon, "transferOwnership", lambda r: (k.timelock,), k.admin, "ownership.OwnershipTransferred"),
+        (vault, "pause", lambda r: (), k.guardian, "vault.Paused"),
+        (vault, "unpause", lambda r: (), k.admin, "vault.Unpaused"),
+        (vault, "refund", lambda r: (disputed[r],), k.admin, "vault.DealRefunded"),  # (settling needs a splitter)
+        (vault, "recoverAthlete", lambda r: (wallets[r][0],), k.admin, "vault.AthleteChanged"),
     ]
     # The Safe's own settings: by the Safe itself (impersonated), then by a Safe transaction.
     safe_acts: list[tuple[str, Callable[[int], tuple[Any, ...]], str]] = [
