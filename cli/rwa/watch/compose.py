@@ -89,6 +89,7 @@ class Composer:
     quieted: int = 0
 
     def alerts(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """The alerts of a range's decoded events (every log of each transaction in it), in chain order."""
         by_event: dict[str, list[Rule]] = {}
         for rule in rules:
             by_event.setdefault(rule.event, []).append(rule)
