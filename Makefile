@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test test-fast lint slither bench plan clean fuzz postgres
+.PHONY: setup deploy test test-fast lint format slither bench plan clean fuzz postgres
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -69,14 +69,22 @@ plan: setup
 
 # Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
+PYTHON_SOURCES := cli tests examples bench scripts tools deployments
+
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
-	$(BIN)/ruff check cli tests examples bench scripts tools deployments
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
+	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/mypy
 	$(SLITHER_VENV)/bin/python tools/slither_check.py
 
 slither: setup $(SLITHER_VENV)/.installed
 	$(SLITHER_VENV)/bin/python tools/slither_check.py
+
+# Lay the Python out as `make lint` checks it (the pre-commit hook does the same on each commit).
+format: setup
+	$(BIN)/ruff format $(PYTHON_SOURCES)
+	$(BIN)/ruff check --fix $(PYTHON_SOURCES)
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
 # chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
