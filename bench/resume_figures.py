@@ -92,7 +92,8 @@ def main() -> None:
         totals["duplicates"] += figures.duplicates
         totals["edits"] += figures.hand_edits
         sent = f"{figures.sent}/{figures.clean}"
-        print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} {figures.hand_edits:>10}  {len(figures.refusals)}")
+        print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} "
+              f"{figures.hand_edits:>10}  {len(figures.refusals)}")
     ratio = f"{totals['sent']}/{totals['clean']}"
     print(f"  {'all':<46} {ratio:>10} {totals['duplicates']:>10} {'':>6} {totals['edits']:>10}")
     local_chain_crashes()

@@ -65,7 +65,8 @@ def figures(label: str, port: int, terminal: bool) -> None:
         print(f"  transactions sent            {sent}")
         if estimated_line:
             unknown = estimated_line.group(3) or "0"
-            print(f"  transactions estimated       {sent - int(unknown)} of {sent} ({unknown} n/a: they need contracts deployed first)")
+            print(f"  transactions estimated       {sent - int(unknown)} of "
+                  f"{sent} ({unknown} n/a: they need contracts deployed first)")
         if used:
             print(f"  gas, where estimated         {used.group(2)} estimated, {used.group(1)} used ({used.group(3)}%)")
         print(f"  wall time, 1-second blocks   {wall:.1f} s (the `rwa deploy` process, start to exit)")

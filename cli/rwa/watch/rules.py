@@ -480,13 +480,16 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
         FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
-        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} "
+                                 f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
-        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} of token {who('token')}) to {who('payer')} by {who('by')}",
+        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+                                 f"of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
-        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} to {_duration(int(args.get('newDuration', 0)))}",
+        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} "
+                                  f"to {_duration(int(args.get('newDuration', 0)))}",
     }
     if extra is not None:
         return extra
