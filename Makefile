@@ -110,15 +110,18 @@ test: lint postgres
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
-# `slow`, and every test of `rwa` as real processes); no lint first. Two runs at once, one a core:
+# `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:
+# `@given` tests and the state machines; a third of the contract tests' time); no lint first. Two runs
+# at once, one a core:
 # the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
 FAST_CLI_TESTS := tests/cli tests/e2e
+FAST := not slow and not hypothesis
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
-	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "not slow" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "not slow" -q; rest=$$?; \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "$(FAST)" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "$(FAST)" -q; rest=$$?; \
 	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0
 
