@@ -6,7 +6,6 @@ pragma solidity ^0.8.24;
 interface INILVaultErrors {
     error NotFactory(address caller);
     error AlreadyInitialized();
-    error ZeroAddress();
     error NotAthlete(address caller);
     error NotBrand(address caller);
     error NotParty(address caller);

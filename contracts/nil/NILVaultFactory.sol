@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 import {INILVault} from "./INILVault.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVaultFactory
@@ -36,7 +37,7 @@ contract NILVaultFactory is AccessControl {
     /// @notice Role allowed to create vaults.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
-    /// @notice Role allowed to pause and unpause vaults.
+    /// @notice Role allowed to pause vaults (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice The length of a vault's runtime code: the proxy, then the athlete id.
@@ -56,8 +57,6 @@ contract NILVaultFactory is AccessControl {
     /// @notice A vault was created for `athleteId`, controlled by `athlete`.
     event VaultCreated(bytes32 indexed athleteId, address indexed vault, address indexed athlete, address splitter);
 
-    /// @notice An address argument was zero.
-    error ZeroAddress();
     /// @notice The beacon was set already.
     error BeaconAlreadySet();
     /// @notice No beacon is set yet.
