@@ -93,8 +93,10 @@ format: setup
 # Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
-CLI_TESTS := tests/cli
+LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py
+# The package's tests, laid out as cli/rwa/ is (their helpers in tests/support/, on pytest's pythonpath).
+PACKAGE_TESTS := tests/chain tests/deploy tests/admin tests/domain tests/watch tests/cli
+CLI_TESTS := $(PACKAGE_TESTS)
 test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
 	@# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process
@@ -104,8 +106,8 @@ test: lint postgres
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
 	TEST_PORT=$$((port + 20)) $(BIN)/ape test $(CLI_TESTS) $(addprefix --ignore=,$(LIVE_TESTS)) > .rwa/cli-tests.log 2>&1 & cli=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(CLI_TESTS); rest=$$?; \
-	wait $$cli; cli_status=$$?; echo "--- $(CLI_TESTS), run beside the rest:"; cat .rwa/cli-tests.log; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(CLI_TESTS)); rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/cli-tests.log; \
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
@@ -113,8 +115,8 @@ test: lint postgres
 # `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:
 # `@given` tests and the state machines; a third of the contract tests' time); no lint first. Two runs
 # at once, one a core:
-# the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
-FAST_CLI_TESTS := tests/cli tests/e2e
+# the package's tests (PACKAGE_TESTS, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+FAST_CLI_TESTS := $(PACKAGE_TESTS) tests/e2e
 FAST := not slow and not hypothesis
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
@@ -122,7 +124,7 @@ test-fast: setup
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "$(FAST)" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
 	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "$(FAST)" -q; rest=$$?; \
-	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
+	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/fast-cli-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long

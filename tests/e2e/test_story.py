@@ -7,7 +7,7 @@ out the delay; execute; every vault runs the new implementation with its state.
 The commands run in the test process (the `rwa` fixture) with the deployments folder emptied, so
 `deploy --fresh` makes a second suite on the session's chain from a manifest of the story's own; the smoke
 tests of tests/cli run the installed `rwa` as separate processes (signing and executing proposals
-in tests/cli/test_upgrade_flow.py).
+in tests/admin/test_upgrade_flow.py).
 """
 
 from __future__ import annotations

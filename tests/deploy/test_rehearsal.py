@@ -1,4 +1,4 @@
-"""A rehearsal of a live deploy (tests/cli/rehearsal.py): the whole manifest to a chain that presents
+"""A rehearsal of a live deploy (tests/support/rehearsal.py): the whole manifest to a chain that presents
 itself as Sepolia, as an operator runs it (real `rwa` processes, a keystore account unlocked from
 APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it. Before that, each bad
 input is refused with one line and nothing sent: missing team parameters, a development key, a
