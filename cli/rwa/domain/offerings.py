@@ -416,22 +416,24 @@ class Offerings:
             return "1"  # OpenZeppelin's ERC20Permit without a version() view signs with version 1
 
     def claim(self, text: str) -> dict[str, Any]:
-        offering = self.find(text)
-        claimable = int(self.read(offering.contract, "claimableOf", self.signer))
-        if claimable == 0:
-            raise RwaError(f"{self.signer} has nothing to claim from {offering.label} ({offering.status})")
-        receipt = self._own(actions.Action(offering.contract, "claim", ()))
-        return {"offering": offering.address, "wallet": self.signer, "tokens": str(claimable),
-                "display": offering.tokens(claimable), "transactionHash": receipt.hash}  # fmt: skip
+        """Mint the signer's tokens after a successful close."""
+        offering, tokens, receipt = self._take(text, "claim", "claimableOf")
+        return {"offering": offering.address, "wallet": self.signer, "tokens": str(tokens),
+                "display": offering.tokens(tokens), "transactionHash": receipt.hash}  # fmt: skip
 
     def refund(self, text: str) -> dict[str, Any]:
+        """Take back every unit the offering owes the signer."""
+        offering, amount, receipt = self._take(text, "refund", "refundableOf")
+        return {"offering": offering.address, "wallet": self.signer, "amount": str(amount),
+                "display": offering.coin.show(amount), "transactionHash": receipt.hash}  # fmt: skip
+
+    def _take(self, text: str, function: str, view: str) -> tuple[Offering, int, Receipt]:
+        """The signer's claim or refund: what ``view`` says is due, refused when nothing is, then sent."""
         offering = self.find(text)
-        refundable = int(self.read(offering.contract, "refundableOf", self.signer))
-        if refundable == 0:
-            raise RwaError(f"{self.signer} has nothing to refund from {offering.label} ({offering.status})")
-        receipt = self._own(actions.Action(offering.contract, "refund", ()))
-        return {"offering": offering.address, "wallet": self.signer, "amount": str(refundable),
-                "display": offering.coin.show(refundable), "transactionHash": receipt.hash}  # fmt: skip
+        due = int(self.read(offering.contract, view, self.signer))
+        if due == 0:
+            raise RwaError(f"{self.signer} has nothing to {function} from {offering.label} ({offering.status})")
+        return offering, due, self._own(actions.Action(offering.contract, function, ()))
 
     # --- the property's agents and admin ------------------------------------------------------
 
@@ -453,23 +455,24 @@ class Offerings:
         return {"offering": offering.address, function + "ed": wallets, "transactionHash": receipt.hash}
 
     def close(self, text: str) -> dict[str, Any] | None:
+        """End the offering (anyone after its closing time, an agent at any time); None when proposed."""
+        return self._end(text, "close", " already")
+
+    def cancel(self, text: str) -> dict[str, Any] | None:
+        """Cancel the offering (the property's admin, through --via safe); None when proposed."""
+        return self._end(text, "cancel", ": only an open offering can be cancelled")
+
+    def _end(self, text: str, function: str, refused: str) -> dict[str, Any] | None:
+        """Close or cancel an open offering (``refused`` ends the line that refuses any other); returns where it
+        then stands."""
         offering = self.find(text)
         if offering.status != "open":
-            raise RwaError(f"offering {offering.label} is {offering.status} already")
-        receipt = self.writer.send(actions.Action(offering.contract, "close", ()))
+            raise RwaError(f"offering {offering.label} is {offering.status}{refused}")
+        receipt = self.writer.send(actions.Action(offering.contract, function, ()))
         if receipt is None:
             return None
         return {"offering": offering.address, "status": STATUSES[int(self.read(offering.contract, "status"))],
                 "transactionHash": receipt.hash}  # fmt: skip
-
-    def cancel(self, text: str) -> dict[str, Any] | None:
-        offering = self.find(text)
-        if offering.status != "open":
-            raise RwaError(f"offering {offering.label} is {offering.status}: only an open offering can be cancelled")
-        receipt = self.writer.send(actions.Action(offering.contract, "cancel", ()))
-        if receipt is None:
-            return None
-        return {"offering": offering.address, "status": "cancelled", "transactionHash": receipt.hash}
 
     def _mockable(self, coin: Currency) -> None:
         """Only the local MockStablecoin lets anyone mint (--mint)."""
