@@ -34,6 +34,11 @@ STATUSES = ("open", "closed", "failed", "cancelled")
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
+#: Contracts whose refusals a subscription passes on (the property's token and compliance, an OpenZeppelin
+#: ERC-20): their custom errors are named in the offering's one-line refusals.
+REFUSING = ("PropertyToken", "ModularCompliance", MOCK_STABLECOIN)
+#: A stablecoin's refusal for want of allowance or balance (OpenZeppelin 5's errors, USDC's messages).
+UNPAID = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance", "exceeds allowance", "exceeds balance")
 PERMIT_TTL = 3600  # a permit's deadline, from now
 PERMIT_TYPES = {"Permit": [{"name": n, "type": t} for n, t in (
     ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"))]}  # fmt: skip
@@ -170,6 +175,18 @@ class Offerings:
     def record(self) -> dict[str, Any]:
         return load_record(self.target) or {}
 
+    @cached_property
+    def abi(self) -> list[dict[str, Any]]:
+        """The offering's ABI, with the custom errors of the contracts whose refusals it passes on."""
+        own = self.target.artifacts[OFFERING_TYPE].abi
+        named = {item["name"] for item in own if item.get("type") == "error"}
+        errors = {}
+        for contract_type in REFUSING:
+            for item in self.target.artifacts[contract_type].abi:
+                if item.get("type") == "error" and item["name"] not in named:
+                    errors[item["name"]] = item
+        return [*own, *errors.values()]
+
     def read(self, contract: actions.Deployed, function: str, *args: Any) -> Any:
         return actions.read(self.target, contract, function, *args)
 
@@ -194,7 +211,7 @@ class Offerings:
     def offering(self, address: str, prop: Property | None = None) -> Offering:
         """The offering at ``address``, which must be one of the factory's."""
         address = to_checksum_address(address)
-        abi = self.target.artifacts[OFFERING_TYPE].abi
+        abi = self.abi
         network = self.target.network.name
         if not self.target.chain.code(address):
             raise RwaError(f"unknown offering {address} on {network} (rwa offering list shows them)")
@@ -361,9 +378,11 @@ class Offerings:
         stablecoin takes permits (``permit``), else after approving the cost."""
         approval = None
         cost = int(quote["cost"])
+        signed = self._permit(offering, cost) if quote["permits"] and permit else None
+        if signed is None and (quote["mint"] or quote["approve"]):
+            self._refusal_before_paying(offering, int(quote["amount"]))
         if quote["mint"]:
             self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], cost)))
-        signed = self._permit(offering, cost) if quote["permits"] and permit else None
         if signed is not None:
             call = actions.Action(offering.contract, "subscribeWithPermit", (int(quote["amount"]), cost, *signed))
         else:
@@ -375,6 +394,17 @@ class Offerings:
         return {**quote, "tokens": str(event.args["tokens"]), "paid": str(event.args["paid"]),
                 "minted": bool(event.args["minted"]), "pending": bool(event.args["pending"]),
                 "approvalTransactionHash": approval, "permit": signed is not None, "transactionHash": receipt.hash}  # fmt: skip
+
+    def _refusal_before_paying(self, offering: Offering, amount: int) -> None:
+        """Before an approval (or the local faucet's mint) is sent for a subscription: the subscription simulated
+        as it stands. The offering asks the property's compliance before any money moves, so it fails for want
+        of allowance or balance only when nothing else refuses it; any other refusal is the answer, and
+        nothing is sent."""
+        try:
+            self.target.chain.simulate(self.signer, offering.address, offering.contract.abi, "subscribe", [amount])
+        except RwaError as exc:
+            if not any(reason in str(exc) for reason in UNPAID):
+                raise
 
     def _permit_domain(self, address: str) -> dict[str, Any] | None:
         """The EIP-712 domain of the stablecoin's EIP-2612 permits; None when it takes none (or its
