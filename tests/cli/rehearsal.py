@@ -26,7 +26,7 @@ from eth_account import Account
 from livelike import ROOT, LiveChain, live_chain
 
 from rwa.chain.artifacts import load as load_artifacts
-from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE
+from rwa.core.evm import MULTICALL3, MULTICALL3_TYPE
 from rwa.core.project import ProjectPaths
 from rwa.deploy.manifest import load as load_manifest
 
