@@ -96,7 +96,10 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 
 
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
-    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}
+    # A role whose alias the rehearsal imported as a keystore account (extra_keys) is that account; the others
+    # are addresses nobody here signs for.
+    people = {role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
+              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}  # fmt: skip
     rehearsal.people = people
     # The treasury is a Safe of the team's, created beforehand (PropertyOfferingFactory refuses a key):
     # Safe code at its address stands in for it.
