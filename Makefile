@@ -85,7 +85,8 @@ slither: setup $(SLITHER_VENV)/.installed
 # Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
+LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py \
+	tests/cli/test_rehearsal_nodes.py
 CLI_TESTS := tests/cli
 test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
