@@ -37,6 +37,7 @@ def _record(rwa: Any) -> dict[str, Any]:
 
 
 def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa, explorer, suite):
+    split = rwa.json("split", "create", "--payee", f"0x{'a1' * 20}:5000", "--payee", f"0x{'b2' * 20}:5000")["split"]
     out = rwa.run("deploy", "--verify", env=_env(explorer)).stdout
     assert "local is up to date: nothing sent" in out
     record = _record(rwa)
@@ -54,7 +55,11 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     # Every proxy is linked to the implementation it runs (the demo property through its beacon).
     beacon = record["contracts"]["PropertyTokenBeacon"]
     assert explorer.proxies[record["contracts"]["DemoProperty"]["address"].lower()] == beacon["proxy"]["implementation"]
-    assert {p.address.lower() for p in proxies} == set(explorer.proxies)
+    clones = [i for i in items if i.clone]
+    assert {p.address.lower() for p in proxies + clones} == set(explorer.proxies)
+    # A split `rwa split create` made is recorded, and linked as the EIP-1167 clone it is.
+    assert [c.label for c in clones if c.address == split] == [f"{split}.split"]
+    assert explorer.proxies[split.lower()] == suite["contracts"]["RevenueSplitter"]["address"]
     for item in items:
         holder = record
         for key in item.path:
@@ -67,7 +72,7 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     assert record["contracts"]["DemoVault"]["verified"]["status"] == "verified"  # a PropertyBeaconProxy (issue 23)
     assert explorer.proxies[record["contracts"]["DemoVault"]["address"].lower()] == record["contracts"]["DemoVault"]["proxy"]["implementation"]
     assert "verified RevenueSplitter" in " ".join(out.split())
-    assert f"{len(sources)} verified" in out
+    assert f"{len(sources) + len(clones)} verified" in out
 
     # Vyper goes as vyper-json; Solidity as a standard-JSON input with the contract's imports only.
     splitter = next(s for s in explorer.submissions() if s["contractname"] == "RevenueSplitter")
