@@ -82,11 +82,12 @@ slither: setup $(SLITHER_VENV)/.installed
 # chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
 # runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
 # tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
-# Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
+# Sepolia rehearsals on anvil and Hardhat's node (they mostly wait for one-second blocks) and Sourcify's verifier
+# (tests/cli/test_sourcify.py: it compiles, the others wait) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
 LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py \
-	tests/cli/test_rehearsal_nodes.py
+	tests/cli/test_rehearsal_nodes.py tests/cli/test_sourcify.py
 CLI_TESTS := tests/cli
 test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.

@@ -269,8 +269,8 @@ def run(env: dict[str, str]) -> list[Figure]:
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape, silence_warnings
     from rwa.deploy import manifest
-    from rwa.deploy.context import Target
     from rwa.deploy.engine import apply_deployment
+    from rwa.deploy.target import Target
     from trex_reference import (
         ReferenceUnavailable,
         measure_reference,

@@ -67,7 +67,7 @@ def main() -> None:
     from rwa.chain import artifacts
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy.context import Target
+    from rwa.deploy.target import Target
 
     silence_warnings()
     quiet_ape()

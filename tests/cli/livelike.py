@@ -198,7 +198,7 @@ class Figures:
 def created_by_deployer(chain: LiveChain) -> int:
     """Contracts the deployer created with CREATE (at the addresses its nonces give) plus those of
     the CREATE2 deployer found by the record's salt: counted from the chain, not from any file."""
-    from rwa.chain.client import create_address
+    from rwa.core.evm import create_address
 
     return sum(
         1 for n in range(chain.mined_nonce()) if chain.rpc("eth_getCode", create_address(DEPLOYER, n), "latest") != "0x"
@@ -225,7 +225,8 @@ class Run:
     def deploy(self, **options: Any) -> dict[str, Any] | None:
         """One `rwa deploy`; a refusal is noted (one line) and returns None."""
         from rwa.core.errors import RwaError
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         self.runs += 1
         try:
@@ -238,7 +239,8 @@ class Run:
 
     def crash(self, **options: Any) -> None:
         self.runs += 1
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         try:
             apply_deployment(self.target, self.report, DeployOptions(timeout=60, **options))

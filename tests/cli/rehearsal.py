@@ -27,7 +27,7 @@ from eth_account import Account
 from livelike import CREATE2_DEPLOYER_CODE, ROOT, LiveChain, live_chain
 
 from rwa.chain.artifacts import load as load_artifacts
-from rwa.chain.client import CREATE2_DEPLOYER, MULTICALL3, MULTICALL3_TYPE
+from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3, MULTICALL3_TYPE
 from rwa.core.project import ProjectPaths
 from rwa.deploy.manifest import load as load_manifest
 

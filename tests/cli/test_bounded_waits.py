@@ -17,9 +17,9 @@ import pytest
 from livelike import DEPLOYER, GWEI, NETWORK, ROOT, Run, connected, live_chain
 
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import Manifest, Network
+from rwa.deploy.target import Target
 
 
 def run_on(chain, connection, accounts, compiled, tmp_path, name: str, local: bool) -> Run:

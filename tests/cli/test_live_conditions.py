@@ -10,7 +10,7 @@ import pytest
 from livelike import NETWORK, ROOT, Run, base_port, connected, live_chain, manifest
 
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 pytestmark = pytest.mark.slow  # a chain of one-second blocks, waited for
 

@@ -21,10 +21,11 @@ from eth_utils import keccak
 from livelike import CHAIN_ID, CREATE2_DEPLOYER_CODE, NETWORK, ROOT, Run, connected, live_chain
 
 from rwa.admin import governance
-from rwa.chain.client import ACCEPTED, CREATE2_DEPLOYER, NONCE_USED, REFUSED, Chain
+from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Chain
 from rwa.core.errors import RwaError
+from rwa.core.evm import CREATE2_DEPLOYER
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.testing import environment
 
 #: Development keys of the well-known mnemonic (accounts 3 and 4): each test its own sender.

@@ -16,6 +16,10 @@ from rwa.admin.verify import items_of
 from rwa.chain.artifacts import StandardInputs
 from rwa.testing import environment
 
+#: Slow (it compiles every contract again, as Sourcify does): make test runs it with the live-like scenarios,
+#: whose run mostly waits for blocks.
+pytestmark = pytest.mark.slow
+
 VERSIONS = {"Solidity": "0.8.28+commit.7893614a", "Vyper": "0.4.3+commit.bff19ea2"}
 
 

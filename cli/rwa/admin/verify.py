@@ -23,10 +23,11 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.explorer import Answer, Explorer, ExplorerUnreachable, explorer_for, is_pending
 from rwa.chain.artifacts import SAFE_CONTRACTS, StandardInputs
-from rwa.chain.client import BEACON_SLOT, IMPLEMENTATION_SLOT, Chain
+from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
+from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
 CLONE_PREFIX = bytes.fromhex("363d3d373d3d3d363d73")

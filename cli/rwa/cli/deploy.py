@@ -19,7 +19,7 @@ from rwa.core.atomic import write_json, write_text
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_duration
 from rwa.core.units import amount_of, format_units
-from rwa.deploy import engine, estimate, records, session
+from rwa.deploy import engine, estimate, preflight, records, sender, session
 from rwa.deploy.planner import Plan
 
 
@@ -57,7 +57,7 @@ def deploy(
     or by asking."""
     if adopt and fresh:
         raise RwaError("--adopt and --fresh exclude each other: rebuild the record, or deploy anew")
-    options = engine.DeployOptions(
+    options = preflight.DeployOptions(
         adopt=adopt,
         fresh=fresh,
         wait=wait_lock,
@@ -96,7 +96,7 @@ def deploy(
         def report(action: str, name: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {name}  [dim]{detail}[/]")
 
-        ledger: list[engine.Spent] = []
+        ledger: list[sender.Spent] = []
         deploy_plan, record = engine.apply_deployment(target, report, options, ledger)
         if not as_json:
             if cost is not None and ledger:
@@ -146,7 +146,7 @@ def _native(wei: int, currency: str) -> str:
     return f"{wei / 10**18:.6f} {currency}"
 
 
-def gas_table(cost: estimate.CostEstimate, spent: list[engine.Spent] | None = None) -> Table:
+def gas_table(cost: estimate.CostEstimate, spent: list[sender.Spent] | None = None) -> Table:
     """The gas of each transaction the plan sends (and, after the deploy, what each used)."""
     table = Table(title="gas, estimated" + (" and used" if spent is not None else ""), title_justify="left")
     table.add_column("contract")
@@ -172,7 +172,7 @@ def cost_line(cost: estimate.CostEstimate) -> str:
     )
 
 
-def spent_line(cost: estimate.CostEstimate, ledger: list[engine.Spent]) -> str:
+def spent_line(cost: estimate.CostEstimate, ledger: list[sender.Spent]) -> str:
     used = sum(s.gas_used for s in ledger)
     paid = sum(s.gas_used * s.gas_price for s in ledger)
     estimated, actual = cost.compared(ledger)

@@ -17,7 +17,7 @@ from rwa.cli.render import console, print_table
 from rwa.core.errors import RwaError
 from rwa.core.orders import Side
 from rwa.core.units import format_units
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.domain.market import Market, SignedOrder
 from rwa.domain.property import Property
 from rwa.watch.orderbook import OrderBook, read_file, write_file

@@ -9,7 +9,7 @@ from rwa.admin import verify as verifying
 from rwa.cli.context import CommandContext, chain_command
 from rwa.cli.render import console, emit_json
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 STYLES = {"verified": "green", "known": "green", "skipped": "dim", "unsupported": "yellow", "pending": "yellow", "failed": "bold red"}
 

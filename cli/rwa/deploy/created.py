@@ -13,7 +13,9 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.deploy import records
-from rwa.deploy.context import Target
+from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
+from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
 #: What an EIP-1167 clone is recorded as: it has no source of its own, explorers link it to its implementation.
@@ -23,7 +25,7 @@ CLONE_TYPE = "EIP1167Clone"
 FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "PropertyBeaconProxy"}
 
 
-def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> dict[str, Any]:
+def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> ProxyRecord:
     """The proxy facts of a contract that runs whatever ``beacon`` points at, read now."""
     implementation = target.chain.call(beacon, target.artifacts[BEACON_TYPE].abi, "implementation", [])
     return {
@@ -37,7 +39,7 @@ def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: st
     }
 
 
-def clone(implementation: str, contract_type: str) -> dict[str, Any]:
+def clone(implementation: str, contract_type: str) -> ProxyRecord:
     """The proxy facts of an EIP-1167 clone of ``implementation`` (its code names it: no admin, no beacon)."""
     return {
         "kind": "clone",
@@ -50,7 +52,7 @@ def clone(implementation: str, contract_type: str) -> dict[str, Any]:
     }
 
 
-def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any] | None) -> dict[str, Any]:
+def part(target: Target, contract_type: str, address: str, proxy: ProxyRecord | None) -> PartRecord:
     """One contract a factory made: what to call, how, and its code now (the drift check's base)."""
     address = to_checksum_address(address)
     return {
@@ -64,7 +66,7 @@ def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any]
 
 def created_by(
     factory: str, factory_address: str, function: str, transaction_hash: str | None, block: int | None, sender: str
-) -> dict[str, Any]:
+) -> CreatedBy:
     """The factory (its record name and address), the call and the transaction that made something."""
     return {
         "factory": factory,
@@ -79,3 +81,11 @@ def created_by(
 def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:
     """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
     records.record_created(target.store, target.network.name, section, key, entry)
+
+
+#: Proxy contracts of the project, deployed by name (contracts/proxy/Proxies.sol).
+PROXY_TYPES = {
+    ProxyKind.UUPS: "UUPSProxy",
+    ProxyKind.TRANSPARENT: "TransparentProxy",
+    ProxyKind.BEACON: "BeaconInstanceProxy",
+}

@@ -26,7 +26,7 @@ from rwa.chain.client import Read
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 FLAG_BITS = {"kyc": 1, "aml": 2, "accredited": 4}
 MAX_BATCH = 200

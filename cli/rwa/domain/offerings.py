@@ -24,9 +24,10 @@ from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
-from rwa.deploy.context import Target, load_record, resolve_param
+from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
-from rwa.domain.property import Properties, Property
+from rwa.domain.properties import Properties
+from rwa.domain.property import Property
 
 FACTORY = "PropertyOfferingFactory"
 OFFERING_TYPE = "PropertyOffering"

@@ -20,7 +20,7 @@ from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import SUITE_ROLES
+from rwa.chain.reverts import SUITE_ROLES
 from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
 from rwa.core.errors import RwaError
 

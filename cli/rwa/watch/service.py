@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
 from rwa.deploy.records import now as records_now
+from rwa.deploy.target import Target
 from rwa.watch import rules as rules_module
 from rwa.watch.sinks import Delivery, JsonLinesSink, TerminalSink, webhooks_from
 from rwa.watch.store import Store, open_store

@@ -19,14 +19,14 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_call
-from rwa.admin.governance import known as known_abis
+from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.abi import signature
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
+from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
 from rwa.watch import rules as rules_module
 from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
