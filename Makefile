@@ -90,10 +90,12 @@ format: setup
 # chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
 # runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
 # tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
-# Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
+# Sepolia rehearsals on anvil and Hardhat's node (they mostly wait for one-second blocks) and Sourcify's verifier
+# (tests/deploy/test_sourcify.py: it compiles, the others wait) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py
+LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py \
+	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py
 # The package's tests, laid out as cli/rwa/ is (their helpers in tests/support/, on pytest's pythonpath).
 PACKAGE_TESTS := tests/chain tests/deploy tests/admin tests/domain tests/watch tests/cli
 CLI_TESTS := $(PACKAGE_TESTS)

@@ -1,6 +1,6 @@
 """A rehearsal of a live deploy (tests/support/rehearsal.py): the whole manifest to a chain that presents
 itself as Sepolia, as an operator runs it (real `rwa` processes, a keystore account unlocked from
-APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it. Before that, each bad
+APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it (its `rwa safe execute` killed and rerun). Before that, each bad
 input is refused with one line and nothing sent: missing team parameters, a development key, a
 wrong passphrase, an external contract whose code is not what the manifest expects.
 
@@ -119,14 +119,16 @@ def test_the_deployer_keeps_no_power_and_status_flags_single_keys(staged):
 
 
 def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
+    """Its `rwa safe execute` is killed while the execTransaction waits in the pool, then rerun: the rerun
+    waits for it and nothing is sent twice (tests/deploy/test_rehearsal_nodes.py does the same on Hardhat's node)."""
     newcomer = staged.people["guardian"]
-    call = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {newcomer})"
-    proposal = json.loads(staged.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", "second attestor", "--json").stdout)
-    for owner in ("owner1", "owner2"):
-        staged.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
-    results = json.loads(staged.rwa("safe", "execute", proposal["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
+    proposal = staged.propose_and_sign(f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {newcomer})", "second attestor")
+    executor = staged.address("owner1")
+    before = staged.chain.mined_nonce(executor)
+    results = staged.execute_killed_then_rerun(proposal)
     assert results[0]["status"] == "executed", results[0]
     assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
+    assert staged.chain.mined_nonce(executor) == before + 1  # one execTransaction: none sent a second time
 
 
 def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
