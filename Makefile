@@ -146,6 +146,7 @@ bench: setup
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
 	$(BIN)/python bench/webhook_figures.py
+	$(BIN)/python bench/alert_figures.py
 	$(BIN)/python bench/offering_gas.py
 
 clean:

@@ -180,6 +180,8 @@ contract PropertyToken is
     event DividendDistributorSet(address indexed distributor, address indexed stablecoin);
     /// @notice Emitted when the compliance starts or stops having modules.
     event ComplianceEnforcementChanged(bool active);
+    /// @notice Emitted with the {Transfer} of a forced transfer: tokens moved without the holder's consent, by `agent`.
+    event ForcedTransfer(address indexed from, address indexed to, uint256 value, address indexed agent);
 
     error InvalidDecimals(uint8 decimals);
     error TokenPaused();
@@ -1011,6 +1013,7 @@ contract PropertyToken is
         _requireVerified(_registry($), to);
         _unfreezeForAgent($, from, value);
         _update($, from, to, value);
+        emit ForcedTransfer(from, to, value, _msgSender());
         if ($.complianceActive) _tellCompliance($, abi.encodeCall(IPropertyCompliance.transferred, (from, to, value)));
     }
 

@@ -50,16 +50,19 @@ def say(line: str) -> None:
 @click.option("--span", type=click.IntRange(min=1), default=2000, show_default=True, help="Blocks per eth_getLogs range at most (halved when the node refuses).")
 @store_option
 @click.option("--standby", is_flag=True, help="While another watcher leads this network on the store, wait and take over when it stops.")
+@click.option("--deployment-alerts", is_flag=True, help="Also raise alerts for the deployment's own transactions (by default its deployer's acts up to its last contract raise none).")
 def watch(
     ctx: CommandContext, from_block: int | None, until: int | None, once: bool, confirmations: int | None,
     rules_file: Path | None, jsonl: Path | None, webhooks: tuple[str, ...], quiet: bool, poll: float, span: int,
-    store: str | None, standby: bool,
+    store: str | None, standby: bool, deployment_alerts: bool,
 ) -> None:
     """Follow the chain and raise an alert for each event that matters: timelock operations, roles,
     ownership and upgrades, Safe owners and failures, pauses, freezes, forced transfers, compliance
     and sanctions changes, deal disputes (and your own --rules). Killed and restarted, it resumes
     where it was and raises each alert once."""
-    settings = Settings(from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, store, standby)
+    settings = Settings(
+        from_block, until, once, confirmations, rules_file, jsonl, webhooks, not quiet, poll, span, store, standby, deployment_alerts
+    )
     with ctx.target() as target:
         watcher = open_watcher(target, settings, show, say)
         try:
