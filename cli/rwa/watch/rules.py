@@ -131,7 +131,7 @@ LARGE_SUBSCRIPTION = 100_000 * 10**6
 LARGE_PAYMENT = 10_000 * 10**6
 #: Events of the suite's contracts that are not admin acts, and why: no rule is about them (a custom
 #: rule may be). With :data:`BUILT_IN` they cover every event of every contract type the manifest
-#: deploys (tests/cli/test_watch_rules.py fails on an event in neither).
+#: deploys (tests/watch/test_watch_rules.py fails on an event in neither).
 ACTIVITY: dict[str, str] = {
     **dict.fromkeys(("Transfer", "Approval", "ApprovalForAll"), "holders' own movements (mints and burns are rules)"),
     **dict.fromkeys(("DividendsDistributed", "DividendsClaimed", "Deposited"), "dividends paid in and claimed"),
