@@ -18,9 +18,11 @@ from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
 from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
-#: How each factory's contracts reach their implementation: PropertyBeaconProxy keeps its beacon
-#: immutable; a vault is a 76-byte proxy with the beacon in its code (NILVaultFactory's docs).
-FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "MinimalBeaconProxy"}
+#: What an EIP-1167 clone is recorded as: it has no source of its own, explorers link it to its implementation.
+CLONE_TYPE = "EIP1167Clone"
+#: How each factory's contracts reach their implementation: both make PropertyBeaconProxy, its beacon
+#: immutable and in ERC-1967's slot (vaults made before issue 23 are recorded as "MinimalBeaconProxy").
+FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "PropertyBeaconProxy"}
 
 
 def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> ProxyRecord:
@@ -34,6 +36,19 @@ def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: st
         "implementationTransactionHash": None,
         "admin": None,
         "beacon": to_checksum_address(beacon),
+    }
+
+
+def clone(implementation: str, contract_type: str) -> ProxyRecord:
+    """The proxy facts of an EIP-1167 clone of ``implementation`` (its code names it: no admin, no beacon)."""
+    return {
+        "kind": "clone",
+        "proxyContractType": CLONE_TYPE,
+        "implementation": to_checksum_address(implementation),
+        "implementationContractType": contract_type,
+        "implementationTransactionHash": None,
+        "admin": None,
+        "beacon": None,
     }
 
 

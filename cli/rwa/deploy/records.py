@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 from rwa import __version__
-from rwa.core.atomic import write_json
+from rwa.core.atomic import dumps, write_json
 from rwa.core.errors import ChainMismatchError, RwaError
 
 FORMAT = "rwa-deployments/1"
@@ -30,7 +30,7 @@ REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
 REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
 #: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
-CREATED_SECTIONS = ("properties", "vaults", "offerings")
+CREATED_SECTIONS = ("properties", "vaults", "offerings", "splits")
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
@@ -42,7 +42,7 @@ _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 class ProxyRecord(TypedDict):
     """How a proxied contract reaches its code."""
 
-    kind: str  # ProxyKind's value: transparent, uups, beacon
+    kind: str  # ProxyKind's value: transparent, uups, beacon; or clone (an EIP-1167 clone a factory made)
     proxyContractType: str
     implementation: str
     implementationContractType: str
@@ -257,6 +257,23 @@ def stamp(record: dict[str, Any], manifest_hash: str, git_commit: str | None) ->
         "toolkitVersion": __version__,
         "updatedAt": now(),
     }
+
+
+def export_hardhat_deploy_folders(records: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """hardhat-deploy's own folder layout, as ``{relative path: file text}``: for each network,
+    ``<network>/.chainId`` and one ``<network>/<Name>.json`` per contract (the export-all entry of
+    :func:`export_hardhat_deploy`), plus ``<Name>_Implementation.json`` for a proxy, as hardhat-deploy
+    writes its proxies: tools that read a hardhat-deploy ``deployments`` folder read these unchanged."""
+    files: dict[str, str] = {}
+    for chain_id, networks in export_hardhat_deploy(records).items():
+        for network in networks:
+            folder = network["name"]
+            files[f"{folder}/.chainId"] = chain_id
+            for name, item in network["contracts"].items():
+                files[f"{folder}/{name}.json"] = dumps(item)
+                if "implementation" in item:
+                    files[f"{folder}/{name}_Implementation.json"] = dumps({"address": item["implementation"], "abi": item["abi"]})
+    return files
 
 
 def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

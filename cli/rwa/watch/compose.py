@@ -40,7 +40,7 @@ LEADS = (
 )  # fmt: skip
 #: Roles whose grant or revocation moves the power over the suite: critical.
 GOVERNING_ROLES = frozenset({"DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE"})
-#: ModularCompliance's built-in modules by bit (its MODULE_* constants; tests/cli/test_watch_acts.py
+#: ModularCompliance's built-in modules by bit (its MODULE_* constants; tests/watch/test_watch_acts.py
 #: checks them against the contract).
 MODULES = {1: "country allow-list", 2: "max balance", 4: "max holders", 8: "lockup", 16: "supply cap", 32: "accredited only"}
 #: ERC-1967's implementation slot: a proxy's implementation before an upgrade.

@@ -131,7 +131,7 @@ LARGE_SUBSCRIPTION = 100_000 * 10**6
 LARGE_PAYMENT = 10_000 * 10**6
 #: Events of the suite's contracts that are not admin acts, and why: no rule is about them (a custom
 #: rule may be). With :data:`BUILT_IN` they cover every event of every contract type the manifest
-#: deploys (tests/cli/test_watch_rules.py fails on an event in neither).
+#: deploys (tests/watch/test_watch_rules.py fails on an event in neither).
 ACTIVITY: dict[str, str] = {
     **dict.fromkeys(("Transfer", "Approval", "ApprovalForAll"), "holders' own movements (mints and burns are rules)"),
     **dict.fromkeys(("DividendsDistributed", "DividendsClaimed", "Deposited"), "dividends paid in and claimed"),
@@ -550,13 +550,16 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
         "ForcedTransfer": lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')} by {who('agent')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
-        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} "
+                                 f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
-        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} of token {who('token')}) to {who('payer')} by {who('by')}",
+        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+                                 f"of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
-        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} to {_duration(int(args.get('newDuration', 0)))}",
+        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} "
+                                  f"to {_duration(int(args.get('newDuration', 0)))}",
     }
     if extra is not None:
         return extra

@@ -85,7 +85,8 @@ def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path)
     path = tmp_path / "rules.py"
     path.write_text(
         "RULES = [\n"
-        "    {'name': 'odd-value', 'event': 'Transfer', 'contract': 'DemoProperty', 'where': lambda a: int(a['value']) % 2 == 1},\n"
+        "    "
+        "{'name': 'odd-value', 'event': 'Transfer', 'contract': 'DemoProperty', 'where': lambda a: int(a['value']) % 2 == 1},\n"
         "]\n"
     )
     [rule] = load_custom(path, subjects, decoder)

@@ -323,7 +323,8 @@ def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
     import sqlite3
 
     db = sqlite3.connect(tmp_path / "w.sqlite")
-    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');")
+    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta "
+                     "VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');")
     db.close()
     line = rwa.refused("watch", "--once", "--db", str(tmp_path / "w.sqlite"))
     assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
