@@ -38,8 +38,10 @@ MOCK_STABLECOIN = "MockStablecoin"
 #: Contracts whose refusals a subscription passes on (the property's token and compliance, an OpenZeppelin
 #: ERC-20): their custom errors are named in the offering's one-line refusals.
 REFUSING = ("PropertyToken", "ModularCompliance", MOCK_STABLECOIN)
-#: A stablecoin's refusal for want of allowance or balance (OpenZeppelin 5's errors, USDC's messages).
-UNPAID = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance", "exceeds allowance", "exceeds balance")
+#: A stablecoin's refusal for want of allowance or balance (OpenZeppelin 5's errors, USDC's messages, and
+#: SafeERC20's for a stablecoin that answers false instead of reverting).
+UNPAID = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance", "exceeds allowance", "exceeds balance",
+          "SafeERC20FailedOperation")  # fmt: skip
 PERMIT_TTL = 3600  # a permit's deadline, from now
 PERMIT_TYPES = {"Permit": [{"name": n, "type": t} for n, t in (
     ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"))]}  # fmt: skip
