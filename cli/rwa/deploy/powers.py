@@ -15,7 +15,7 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target, make_resolver
+from rwa.deploy.target import Target, make_resolver
 from rwa.deploy.planner import Pending
 
 
