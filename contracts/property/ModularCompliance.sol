@@ -441,9 +441,13 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     function notifyModules(address from, address to, uint256 amount) external {
         ModularComplianceStorage storage $ = _getStorage();
         // {onlyToken}, inline (slot 0's low bits are the token): every transfer with an external module pays for it.
-        if (msg.sender != address(uint160(_slot0($)))) revert OnlyBoundToken(msg.sender);
-        if (from == address(0)) _tellModules($, IComplianceModule.created.selector, to, address(0), amount);
-        else _tellModules($, IComplianceModule.transferred.selector, from, to, amount);
+        address token;
+        assembly {
+            token := and(sload($.slot), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
+        if (msg.sender != token) revert OnlyBoundToken(msg.sender);
+        if (from != address(0)) _tellModules($, IComplianceModule.transferred.selector, from, to, amount);
+        else _tellModules($, IComplianceModule.created.selector, to, address(0), amount);
     }
 
     /// @inheritdoc IPropertyCompliance
@@ -810,10 +814,9 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     function _tellModules(ModularComplianceStorage storage $, bytes4 hook, address first, address second, uint256 amount)
         private
     {
-        uint256 externals = _externals($);
         uint256 size = hook == IComplianceModule.transferred.selector ? 0x64 : 0x44;
-        bytes4 failed = ExternalModuleFailed.selector;
         assembly ("memory-safe") {
+            let externals := sload(add($.slot, _EXTERNALS_SLOT)) // as {_externals}
             let count := and(shr(_COUNT_OFFSET, externals), 0xff)
             if count {
                 let data := mload(0x40)
@@ -829,9 +832,9 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
                 let rest := add($.slot, _REST_SLOT) // externalModulesRest[0]
                 for { let i := 1 } 1 { i := add(i, 1) } {
                     if iszero(call(EXTERNAL_CALL_GAS, module, 0, data, size, 0, 0)) {
-                        mstore(0, failed)
-                        mstore(0x04, module)
-                        revert(0, 0x24)
+                        mstore(0, 0x12486205) // ExternalModuleFailed(address)
+                        mstore(0x20, module)
+                        revert(0x1c, 0x24)
                     }
                     if eq(i, count) { break }
                     module := sload(add(rest, sub(i, 1)))
