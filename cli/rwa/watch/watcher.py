@@ -27,6 +27,7 @@ from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
+from rwa.watch import lapses as lapses_module
 from rwa.watch import rules as rules_module
 from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
@@ -85,6 +86,8 @@ class Watcher:
     subjects: dict[str, Subject] = field(default_factory=dict)
     raised: int = 0
     checksums: dict[str, str] = field(default_factory=dict)
+    #: The expiry in force of each membership at the cursor (None: to be read from the store).
+    expiries: dict[tuple[str, int], lapses_module.Expiry] | None = None
 
     def __post_init__(self) -> None:
         record = load_record(self.target)
@@ -115,6 +118,7 @@ class Watcher:
     def reload(self) -> None:
         """The watched contracts: the record's, and those discovered earlier (from the database)."""
         self.subjects = {s.address: s for s in self.recorded}
+        self.expiries = None
         for row in self.store.contracts():
             address = str(row["address"])
             # discovered, or recorded and seen made by its factory (which tells its property id)
@@ -212,7 +216,7 @@ class Watcher:
         for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
             found, discovered = self._discover(list(raw), first, last)
             logs = self._decoded(found, discovered)
-            extra = self._forced(logs)
+            extra = self._forced(logs) + self._lapsed(logs, first, last)
             hashes = self.chain.block_hashes(sorted({log.block for log in logs} | {last}))
             if hashes[last] is None or any(hashes.get(log.block) != log.block_hash for log in logs):
                 return  # the chain moved under the range: the next step sees the reorganisation
@@ -335,6 +339,27 @@ class Watcher:
                 forced.append(Log(log.subject, FORCED, log.block, log.block_hash, log.tx, log.log_index, log.args))
         return forced
 
+    def _lapsed(self, logs: Sequence[Log], first: int, last: int) -> list[Log]:
+        """Memberships that lapsed in blocks ``first``..``last``: the synthetic MembershipLapsed events."""
+        watched = {a: s for a, s in self.subjects.items() if s.kind == "NILMemberships"}
+        if not watched:
+            return []
+        if self.expiries is None:
+            kept = self.store.events(sorted(watched), ["SubscriptionUpdate"], until=first - 1)
+            self.expiries = lapses_module.latest(self._expiry(e.address, e.block, e.args) for e in kept)
+        updates = [self._expiry(log.subject.address, log.block, log.args) for log in logs if log.name == "SubscriptionUpdate" and log.subject.address in watched]
+        windows = lapses_module.windows(self.expiries, updates, first, last)
+        found = lapses_module.lapses(windows, self.chain.block_times)
+        hashes = self.chain.block_hashes(sorted({block for _, block in found})) if found else {}
+        return [
+            Log(watched[e.memberships], lapses_module.LAPSED, block, str(hashes[block]), "", -e.token_id, {"tokenId": e.token_id, "expiresAt": e.expires_at})
+            for e, block in found
+        ]
+
+    @staticmethod
+    def _expiry(address: str, block: int, args: dict[str, Any]) -> lapses_module.Expiry:
+        return lapses_module.Expiry(address, int(str(args["tokenId"])), int(str(args["expiration"])), block)
+
     def _commit(self, logs: list[Log], extra: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
         alerts = self._alerts([*logs, *extra])
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
@@ -347,6 +372,11 @@ class Watcher:
             self.store.set_cursor(db, last, last_hash)
         self.subjects.update(discovered)
         self.raised += len(raised)
+        if self.expiries is not None:
+            self.expiries.update(lapses_module.latest(
+                self._expiry(log.subject.address, log.block, log.args) for log in logs
+                if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
+            ))
 
     def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
         if not tokens:
