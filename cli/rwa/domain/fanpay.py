@@ -23,6 +23,7 @@ from rwa.admin import actions
 from rwa.chain.client import MULTICALL3, Event, Read, Receipt
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import format_duration, parse_duration
+from rwa.deploy.manifest import Network
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 MEMBERSHIPS = "NILMemberships"
@@ -40,6 +41,14 @@ TRANSACTION_COLUMNS = (
 )  # fmt: skip
 #: Blocks after which a payment counts as confirmed, where the network sets no ``payment_confirmations``.
 LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
+
+
+def payment_confirmations(network: Network) -> int:
+    """Blocks after which a payment on ``network`` (a manifest network) counts as confirmed."""
+    value = network.params.get("payment_confirmations")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return LOCAL_CONFIRMATIONS if network.local else LIVE_CONFIRMATIONS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,22 +395,22 @@ class FanPay(Nil):
         return int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
 
     def confirmations(self) -> int:
-        value = self.target.network.params.get("payment_confirmations")
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        return LOCAL_CONFIRMATIONS if self.target.network.local else LIVE_CONFIRMATIONS
+        return payment_confirmations(self.target.network)
 
-    def payments(self, text: str, kind: int | None, since: int | None) -> dict[str, Any]:
-        """The vault's payments, oldest first, as rows of the platform's ``transactions`` table."""
+    def payments(self, text: str, kind: int | None, since: int | None, after: int | None = None) -> dict[str, Any]:
+        """The vault's payments (those after block ``after`` when given), oldest first, as rows of the
+        platform's ``transactions`` table."""
         vault = self.find(text)
-        start = self._start_block()
+        start = self._start_block() if after is None else max(self._start_block(), after + 1)
         filters: dict[str, Any] = {} if kind is None else {"kind": kind}
-        found = self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
-        found += self.target.chain.events(
-            self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
-        )
-        found.sort(key=lambda e: (e.block, e.log_index))
         head = self.target.chain.block_number
+        found: list[Event] = []
+        if start <= head:
+            found += self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
+            found += self.target.chain.events(
+                self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
+            )
+        found.sort(key=lambda e: (e.block, e.log_index))
         needed = self.confirmations()
         rows = []
         currencies: dict[str, Currency] = {}
@@ -429,4 +438,4 @@ class FanPay(Nil):
                 "memo": event.args["memo"],
                 "time": iso_time(when),
             })  # fmt: skip
-        return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "payments": rows}
+        return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "head": head, "payments": rows}

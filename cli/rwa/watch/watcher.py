@@ -27,7 +27,9 @@ from rwa.core.project import ProjectPaths
 from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
+from rwa.domain.fanpay import payment_confirmations
 from rwa.watch import lapses as lapses_module
+from rwa.watch import payments as payments_module
 from rwa.watch import rules as rules_module
 from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
@@ -88,6 +90,8 @@ class Watcher:
     checksums: dict[str, str] = field(default_factory=dict)
     #: The expiry in force of each membership at the cursor (None: to be read from the store).
     expiries: dict[tuple[str, int], lapses_module.Expiry] | None = None
+    #: The chain's head when the step began (fans' payments are confirmed against it).
+    head: int = 0
 
     def __post_init__(self) -> None:
         record = load_record(self.target)
@@ -99,6 +103,7 @@ class Watcher:
         self.recorded = record_subjects(self.target, record)
         self.recorded_names = {s.address: s.label for s in self.recorded}
         self.known: Known = known_abis(self.target)
+        self.books = payments_module.Books(self.chain, payment_confirmations(self.target.network))
         deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
         self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
         self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
@@ -142,7 +147,8 @@ class Watcher:
                     self._begin(from_block)
                     begun = True
                 self._check_reorg()
-                tip = self.chain.head() - self.confirmations
+                self.head = self.chain.head()
+                tip = self.head - self.confirmations
                 if until is not None:
                     tip = min(tip, until)
                 cursor = self.store.cursor
@@ -363,8 +369,10 @@ class Watcher:
     def _commit(self, logs: list[Log], extra: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
         alerts = self._alerts([*logs, *extra])
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
+        payments = self.books.rows(logs, self.head)
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
+            self.books.keep(db, payments, self.head)
             self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
             for block, block_hash in {(log.block, log.block_hash) for log in logs}:
                 self.store.remember(db, block, block_hash)
