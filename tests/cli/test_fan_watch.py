@@ -4,10 +4,13 @@ and payments are kept in the platform's ``transactions`` shape that `rwa history
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from watchkit import read_jsonl, rule_counts
 
 from rwa.watch.lapses import Expiry, Window, lapses, windows
+from rwa.watch.store import open_store
 
 DAY = 86400
 M = "0x" + "aa" * 20
@@ -73,34 +76,42 @@ def test_a_lapsed_membership_is_one_alert_exactly_once(rwa, chain, tmp_path, sta
     assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl"))["memberships.MembershipLapsed"] == 2
 
 
-def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_chain(rwa, chain, tmp_path, stablecoin, deployer, memberships):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # slow: a PostgreSQL server
+def store(request: Any, tmp_path: Path) -> str:
+    """The watcher's store: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "w.sqlite")
+    return str(request.getfixturevalue("postgres").database())
+
+
+def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_chain(rwa, chain, store, stablecoin, deployer, memberships):
     fan = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
     stablecoin.mint(fan, 100 * 10**6, sender=deployer)
-    db = tmp_path / "w.sqlite"
-    rwa.run("watch", "--once", "--store", str(db), expect=None)  # the store is at the head before the payments
+    rwa.run("watch", "--once", "--store", store, expect=None)  # the store is at the head before the payments
     tip = rwa.json("vault", "tip", "demo-athlete", "2.50", "--memo", "gm")
     rwa.json("vault", "order", "pay", "demo-athlete", "41", "3")
     rwa.json("vault", "order", "refund", "demo-athlete", "41")
     plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "30d")
     member = rwa.json("vault", "subscribe", str(plan["planId"]), "--periods", "2")
-    from_chain = rwa.json("history", "payments", "demo-athlete", "--store", str(db))  # the store has none of them yet
+    from_chain = rwa.json("history", "payments", "demo-athlete", "--store", store)  # the store has none of them yet
     assert from_chain["source"].startswith("store up to block")
     assert [r["type"] for r in from_chain["payments"]] == ["tip", "merchandise", "subscription"]
 
-    rwa.run("watch", "--once", "--store", str(db), expect=None)
-    from_store = rwa.json("history", "payments", "demo-athlete", "--store", str(db))
+    rwa.run("watch", "--once", "--store", store, expect=None)
+    from_store = rwa.json("history", "payments", "demo-athlete", "--store", store)
     assert from_store["payments"] == from_chain["payments"]
-    tips = rwa.json("history", "payments", "demo-athlete", "--store", str(db), "--kind", "tip")["payments"]
+    tips = rwa.json("history", "payments", "demo-athlete", "--store", store, "--kind", "tip")["payments"]
     assert [(r["transactionHash"], r["memo"], r["amountDisplay"]) for r in tips] == [(tip["transactionHash"], "gm", "2.5 mUSDC")]
 
-    import sqlite3
-
-    with sqlite3.connect(db) as raw:
-        rows = raw.execute(
+    book = open_store(store, Path("unused.sqlite"), create=False)
+    try:
+        rows = book.db.execute(
             'SELECT type, "from", "to", amount, currency, transaction_hash, block, gas_used, gas_price, status, ref '
             "FROM transactions ORDER BY block, log_index"
         ).fetchall()
-    assert [(r[0], r[1], r[3], r[4], r[9]) for r in rows] == [
+    finally:
+        book.close()
+    assert [(r[0], r[1], str(r[3]), r[4], r[9]) for r in rows] == [
         ("tip", fan, "2500000", "mUSDC", "confirmed"), ("merchandise", fan, "3000000", "mUSDC", "confirmed"),
         ("subscription", fan, "10000000", "mUSDC", "confirmed"),
     ]  # fmt: skip

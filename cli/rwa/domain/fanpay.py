@@ -383,11 +383,20 @@ class FanPay(Nil):
         for start in range(0, len(due), batch):
             chunk = due[start : start + batch]
             calls = [(self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk]
-            receipt = self.send_own(multicall, "aggregate3", calls)
+            receipt = self.send_own(multicall, "aggregate3", calls, gas=self._batch_gas(multicall, calls))
             done = {int(e.args["tokenId"]) for e in self.events(receipt, self.memberships, "SubscriptionUpdate")}
             renewed += [i for i in chunk if i in done]
             sent.append({"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)})
         return {"renewed": renewed, "transactions": sent}
+
+    def _batch_gas(self, multicall: actions.Deployed, calls: list[tuple[str, bool, bytes]]) -> int | None:
+        """The gas of a batch whose calls may each fail: estimated as if none may. Estimated as sent, the
+        node finds the least gas at which the batch succeeds, and a call allowed to fail succeeds at
+        any gas: each renewal would run out of gas inside a batch that does not (None: the node's estimate)."""
+        strict = [(address, False, data) for address, _, data in calls]
+        data = self.target.chain.encode_call(multicall.abi, "aggregate3", [strict])
+        gas, _ = self.target.chain.estimate_gas(self.signer, multicall.address, data)
+        return None if gas is None else gas + gas // 5
 
     # --- the books ------------------------------------------------------------------------
 

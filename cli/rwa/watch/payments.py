@@ -30,7 +30,7 @@ TOKEN_ABI = [
 ]
 COLUMNS = (
     'type, "from", "to", amount, currency, transaction_hash, block, gas_used, gas_price, status, '
-    "vault, log_index, ref, memo, decimals, time"
+    "vault, log_index, ref, memo, decimals, block_time"
 )
 PAID = "FanPaid"
 
@@ -99,7 +99,7 @@ def read(db: Any, vault: str, kind: str | None, since: int | None, head: int, co
         query += " AND type = ?"
         params.append(kind)
     if since is not None:
-        query += " AND time >= ?"
+        query += " AND block_time >= ?"
         params.append(since)
     found = []
     for row in db.execute(query + " ORDER BY block, log_index", params):
@@ -125,16 +125,21 @@ def history(target: Target, store: str | None, default: Path, athlete: str, kind
     except MissingStore:
         if store is not None:
             raise
-        return {**fans.payments(athlete, kind, since), "source": "chain"}
+        return _shown(fans.payments(athlete, kind, since), "chain")
     try:
         claimed = book.identity()["network"]
         if claimed is not None and claimed != network:
             raise RwaError(f"{book.where} holds the watcher data of network {claimed}, not {network}: pass another --store")
         cursor = book.cursor
         if cursor is None:
-            return {**fans.payments(athlete, kind, since), "source": "chain"}
+            return _shown(fans.payments(athlete, kind, since), "chain")
         newer = fans.payments(athlete, kind, since, after=cursor)
         kept = read(book.db, newer["vault"], None if kind is None else KINDS[kind], since, newer["head"], newer["confirmations"])
     finally:
         book.close()
-    return {**newer, "payments": kept + newer["payments"], "source": f"store up to block {cursor}, chain after"}
+    return _shown({**newer, "payments": kept + newer["payments"]}, f"store up to block {cursor}, chain after")
+
+
+def _shown(result: dict[str, Any], source: str) -> dict[str, Any]:
+    """The answer as shown: where it came from (the head it was read at is an internal fact)."""
+    return {**{k: v for k, v in result.items() if k != "head"}, "source": source}

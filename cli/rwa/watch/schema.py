@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     type TEXT NOT NULL, "from" TEXT NOT NULL, "to" TEXT NOT NULL, amount {amount} NOT NULL, currency TEXT NOT NULL,
     transaction_hash TEXT NOT NULL, block {block} NOT NULL, gas_used {block}, gas_price {amount}, status TEXT NOT NULL,
     vault TEXT NOT NULL, log_index INTEGER NOT NULL, ref TEXT NOT NULL, memo TEXT NOT NULL, decimals INTEGER NOT NULL,
-    time {block} NOT NULL, PRIMARY KEY (block, log_index)
+    block_time {block} NOT NULL, PRIMARY KEY (block, log_index)
 );
 CREATE INDEX IF NOT EXISTS transactions_by_vault ON transactions (vault, block);
 CREATE INDEX IF NOT EXISTS transactions_pending ON transactions (status, block);
