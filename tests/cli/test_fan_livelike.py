@@ -69,7 +69,7 @@ def test_tips_an_order_refunded_and_a_renewed_membership_are_the_books(tmp_path)
         from_chain = rwa("history", "payments", "star")
         from_store = rwa("history", "payments", "star", "--store", store)
         rows = from_chain["payments"]
-        assert from_chain["source"] == "chain" and from_store["source"].startswith("store up to block")
+        assert from_chain["source"] == "chain" and from_store["source"].startswith("store for blocks")
         assert from_store["payments"] == rows
         expected = [
             ("tip", r.address("fan1"), "2000000"), ("tip", r.address("fan2"), "3500000"),

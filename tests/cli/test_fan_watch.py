@@ -94,7 +94,7 @@ def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_
     plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "30d")
     member = rwa.json("vault", "subscribe", str(plan["planId"]), "--periods", "2")
     from_chain = rwa.json("history", "payments", "demo-athlete", "--store", store)  # the store has none of them yet
-    assert from_chain["source"].startswith("store up to block")
+    assert from_chain["source"].startswith("store for blocks")
     assert [r["type"] for r in from_chain["payments"]] == ["tip", "merchandise", "subscription"]
 
     rwa.run("watch", "--once", "--store", store, expect=None)
@@ -117,3 +117,16 @@ def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_
     ]  # fmt: skip
     assert rows[0][5] == tip["transactionHash"] and rows[0][7] == tip["gasUsed"] and int(rows[0][8]) > 0
     assert rows[2][10] == str(member["tokenId"])
+
+    # A store made before the table (migrated: it holds payments from a later block on): the chain
+    # answers for the blocks before.
+    later = from_chain["payments"][1]["block"]
+    book = open_store(store, Path("unused.sqlite"), create=False)
+    try:
+        with book.transaction() as db:
+            db.execute("DELETE FROM transactions WHERE block < ?", (later,))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'transactionsFrom'", (str(later),))
+    finally:
+        book.close()
+    migrated = rwa.json("history", "payments", "demo-athlete", "--store", store)
+    assert migrated["source"].startswith(f"store for blocks {later} to") and migrated["payments"] == from_chain["payments"]

@@ -406,9 +406,11 @@ class FanPay(Nil):
     def confirmations(self) -> int:
         return payment_confirmations(self.target.network)
 
-    def payments(self, text: str, kind: int | None, since: int | None, after: int | None = None) -> dict[str, Any]:
-        """The vault's payments (those after block ``after`` when given), oldest first, as rows of the
-        platform's ``transactions`` table."""
+    def payments(
+        self, text: str, kind: int | None, since: int | None, after: int | None = None, before: int | None = None
+    ) -> dict[str, Any]:
+        """The vault's payments (only those after block ``after`` and before block ``before`` when
+        given), oldest first, as rows of the platform's ``transactions`` table."""
         vault = self.find(text)
         start = self._start_block() if after is None else max(self._start_block(), after + 1)
         filters: dict[str, Any] = {} if kind is None else {"kind": kind}
@@ -419,7 +421,7 @@ class FanPay(Nil):
             found += self.target.chain.events(
                 self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
             )
-        found.sort(key=lambda e: (e.block, e.log_index))
+        found = sorted((e for e in found if before is None or e.block < before), key=lambda e: (e.block, e.log_index))
         needed = self.confirmations()
         rows = []
         currencies: dict[str, Currency] = {}

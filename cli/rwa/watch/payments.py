@@ -33,6 +33,8 @@ COLUMNS = (
     "vault, log_index, ref, memo, decimals, block_time"
 )
 PAID = "FanPaid"
+#: The store's meta key: the first block whose payments the ``transactions`` table holds.
+KEPT_FROM = "transactionsFrom"
 
 
 def status(block: int, head: int, confirmations: int) -> str:
@@ -82,8 +84,11 @@ class Books:
                 found[tx] = (int(receipt["gasUsed"], 16), int(receipt.get("effectiveGasPrice") or "0x0", 16))
         return found
 
-    def keep(self, db: Any, rows: Sequence[tuple[Any, ...]], head: int) -> None:
-        """Keep the step's rows, and confirm those with enough blocks on top now."""
+    def keep(self, db: Any, rows: Sequence[tuple[Any, ...]], first: int, head: int) -> None:
+        """Keep the rows of a step from block ``first``, and confirm those with enough blocks on top now.
+        The first step to keep any records where the table starts (a store made before it, migrated,
+        has its payments from then on only)."""
+        db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (KEPT_FROM, str(first)))
         if rows:
             marks = ", ".join("?" * len(rows[0]))
             db.executemany(f"INSERT INTO transactions ({COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING", list(rows))
@@ -115,9 +120,9 @@ def read(db: Any, vault: str, kind: str | None, since: int | None, head: int, co
 
 
 def history(target: Target, store: str | None, default: Path, athlete: str, kind: int | None, since: int | None) -> dict[str, Any]:
-    """`rwa history payments`: the vault's payments from the watcher's store, and from the chain those
-    of the blocks the watcher has not reached yet (all from the chain when there is no store and none
-    was named)."""
+    """`rwa history payments`: the vault's payments from the watcher's store over the blocks it keeps
+    them for, and from the chain over the others (all from the chain when there is no store, none was
+    named, or the store is of another chain: a local chain started anew)."""
     fans = FanPay(target)
     network = target.network.name
     try:
@@ -127,17 +132,21 @@ def history(target: Target, store: str | None, default: Path, athlete: str, kind
             raise
         return _shown(fans.payments(athlete, kind, since), "chain")
     try:
-        claimed = book.identity()["network"]
-        if claimed is not None and claimed != network:
-            raise RwaError(f"{book.where} holds the watcher data of network {claimed}, not {network}: pass another --store")
-        cursor = book.cursor
-        if cursor is None:
+        found = book.identity()
+        if found["network"] is not None and found["network"] != network:
+            raise RwaError(f"{book.where} holds the watcher data of network {found['network']}, not {network}: pass another --store")
+        genesis = target.chain.block_hashes([0])[0]
+        cursor, kept_from = book.cursor, book.meta(KEPT_FROM)
+        if cursor is None or kept_from is None or str(found["genesisHash"]).lower() != str(genesis).lower():
             return _shown(fans.payments(athlete, kind, since), "chain")
+        first = int(kept_from)
         newer = fans.payments(athlete, kind, since, after=cursor)
+        older = fans.payments(athlete, kind, since, before=first)["payments"] if first > 0 else []
         kept = read(book.db, newer["vault"], None if kind is None else KINDS[kind], since, newer["head"], newer["confirmations"])
     finally:
         book.close()
-    return _shown({**newer, "payments": kept + newer["payments"]}, f"store up to block {cursor}, chain after")
+    source = f"store for blocks {first} to {cursor}, chain for the others"
+    return _shown({**newer, "payments": older + kept + newer["payments"]}, source)
 
 
 def _shown(result: dict[str, Any], source: str) -> dict[str, Any]:

@@ -370,9 +370,10 @@ class Watcher:
         alerts = self._alerts([*logs, *extra])
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         payments = self.books.rows(logs, self.head)
+        first = (self.store.cursor if self.store.cursor is not None else -1) + 1
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
-            self.books.keep(db, payments, self.head)
+            self.books.keep(db, payments, first, self.head)
             self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
             for block, block_hash in {(log.block, log.block_hash) for log in logs}:
                 self.store.remember(db, block, block_hash)
