@@ -40,7 +40,11 @@ def test_tips_an_order_refunded_and_a_renewed_membership_are_the_books(tmp_path)
         r.rwa("deploy", "--network", AMOY, "--account", "ops", "--yes")
         usdc = r.record()["contracts"]["Stablecoin"]["address"]
         for fan in ("fan1", "fan2"):
-            mint = keccak(text="mint(address,uint256)")[:4].hex() + r.address(fan)[2:].lower().rjust(64, "0") + hex(100 * USD)[2:].rjust(64, "0")
+            mint = (
+                keccak(text="mint(address,uint256)")[:4].hex()
+                + r.address(fan)[2:].lower().rjust(64, "0")
+                + hex(100 * USD)[2:].rjust(64, "0")
+            )
             r.chain.rpc("eth_sendTransaction", {"from": FAUCET, "to": usdc, "data": "0x" + mint})
         rwa("vault", "create", "star", "--athlete", r.address("athlete"), "--account", "operator")
 

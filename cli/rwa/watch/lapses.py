@@ -16,7 +16,10 @@ from dataclasses import dataclass
 #: The synthetic event a lapse raises (the built-in rule `memberships.MembershipLapsed`).
 LAPSED = "MembershipLapsed"
 #: Its arguments, as event inputs (for custom rules that name it).
-LAPSED_INPUTS = [{"name": "tokenId", "type": "uint256", "indexed": True}, {"name": "expiresAt", "type": "uint64", "indexed": False}]
+LAPSED_INPUTS = [
+    {"name": "tokenId", "type": "uint256", "indexed": True},
+    {"name": "expiresAt", "type": "uint64", "indexed": False},
+]
 
 
 @dataclass(frozen=True)

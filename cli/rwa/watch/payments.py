@@ -18,7 +18,7 @@ from typing import Any
 from rwa.chain.client import Chain, Read
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.domain.fanpay import KINDS, FanPay
 from rwa.domain.nil import ETHER, iso_time
 from rwa.watch.rules import Log
@@ -92,7 +92,9 @@ class Books:
         if rows:
             marks = ", ".join("?" * len(rows[0]))
             db.executemany(f"INSERT INTO transactions ({COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING", list(rows))
-        db.execute("UPDATE transactions SET status = 'confirmed' WHERE status = 'pending' AND block <= ?", (head - self.confirmations,))
+        db.execute(
+            "UPDATE transactions SET status = 'confirmed' WHERE status = 'pending' AND block <= ?", (head - self.confirmations,)
+        )
 
 
 def read(db: Any, vault: str, kind: str | None, since: int | None, head: int, confirmations: int) -> list[dict[str, Any]]:
@@ -119,7 +121,9 @@ def read(db: Any, vault: str, kind: str | None, since: int | None, head: int, co
     return found
 
 
-def history(target: Target, store: str | None, default: Path, athlete: str, kind: int | None, since: int | None) -> dict[str, Any]:
+def history(
+    target: Target, store: str | None, default: Path, athlete: str, kind: int | None, since: int | None
+) -> dict[str, Any]:
     """`rwa history payments`: the vault's payments from the watcher's store over the blocks it keeps
     them for, and from the chain over the others (all from the chain when there is no store, none was
     named, or the store is of another chain: a local chain started anew)."""
@@ -134,7 +138,9 @@ def history(target: Target, store: str | None, default: Path, athlete: str, kind
     try:
         found = book.identity()
         if found["network"] is not None and found["network"] != network:
-            raise RwaError(f"{book.where} holds the watcher data of network {found['network']}, not {network}: pass another --store")
+            raise RwaError(
+                f"{book.where} holds the watcher data of network {found['network']}, not {network}: pass another --store"
+            )
         genesis = target.chain.block_hashes([0])[0]
         cursor, kept_from = book.cursor, book.meta(KEPT_FROM)
         if cursor is None or kept_from is None or str(found["genesisHash"]).lower() != str(genesis).lower():
