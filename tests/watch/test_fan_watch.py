@@ -132,3 +132,10 @@ def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_
         book.close()
     migrated = rwa.json("history", "payments", "demo-athlete", "--store", store)
     assert migrated["source"].startswith(f"store for blocks {later} to") and migrated["payments"] == from_chain["payments"]
+
+
+def test_no_membership_asks_the_node_nothing():
+    def time_of(blocks):
+        raise AssertionError(f"asked the times of {blocks}")
+
+    assert lapses(windows({}, [], 10, 20), time_of) == []

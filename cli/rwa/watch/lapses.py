@@ -71,6 +71,8 @@ def windows(entering: Mapping[tuple[str, int], Expiry], updates: Sequence[Expiry
 def lapses(found: Sequence[Window], time_of: Callable[[Sequence[int]], Mapping[int, int]]) -> list[tuple[Expiry, int]]:
     """The expiries that lapse in their window, each with the block it lapses in (the first block of
     the window whose time is after it). ``time_of`` gives blocks' times, many at once."""
+    if not found:
+        return []  # no membership in force: nothing to ask the node
     ends = time_of(sorted({n for w in found for n in (w.after, w.until) if n >= 0}))
     lapsing = [w for w in found if ends.get(w.after, -1) <= w.expiry.expires_at < ends[w.until]]
     result = []
