@@ -1,9 +1,10 @@
 """Fans paying an athlete through `rwa` commands on a chain that presents itself as Polygon's Amoy
-(chain id 80002, two-second blocks; tests/cli/rehearsal.py): the whole manifest deployed as an
-operator deploys it, a vault made by the team's vault operator, two fans tip, one buys merchandise and
-is refunded by the athlete, one subscribes and is renewed by the keeper (`rwa vault renew-due`); then
-`rwa history payments` lists exactly the payments that were sent, pending until Amoy's confirmations
-and confirmed after, the same from the watcher's store as from the chain."""
+(chain id 80002, two-second blocks; tests/support/rehearsal.py): the whole manifest deployed as an
+operator deploys it (on one-second blocks, to keep the run short: the deploy is tested elsewhere), a
+vault made by the team's vault operator, two fans tip, one buys merchandise and is refunded by the
+athlete, one subscribes and is renewed by the keeper (`rwa vault renew-due`); then `rwa history
+payments` lists exactly the payments that were sent, pending until Amoy's confirmations and confirmed
+after, the same from the watcher's store as from the chain. Run beside the rest (LIVE_TESTS)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def test_tips_an_order_refunded_and_a_renewed_membership_are_the_books(tmp_path)
         def rwa(*args: str) -> Any:
             return json.loads(r.rwa(*args, "--network", AMOY, "--json").stdout)
 
+        r.chain.resume_mining(1)  # the deploy is not what is tested here: one-second blocks while it runs
         r.rwa("deploy", "--network", AMOY, "--account", "ops", "--yes")
+        r.chain.resume_mining(2)
         usdc = r.record()["contracts"]["Stablecoin"]["address"]
         for fan in ("fan1", "fan2"):
             mint = (
