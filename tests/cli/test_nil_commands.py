@@ -111,7 +111,7 @@ def test_vault_predict_create_show_list(rwa):
 
     created = rwa.json("vault", "create", "star-athlete", "--athlete", "owner3")
     assert created["vault"] == predicted["vault"] and created["splitter"] is None
-    assert created["gasUsed"] <= 160_000
+    assert created["gasUsed"] <= 215_000  # a verifiable proxy with ERC-1967's beacon slot, its athlete id recorded (issue 23)
 
     shown = rwa.json("vault", "show", "star-athlete")
     assert shown == rwa.json("vault", "show", created["vault"]) | {"athlete": "star-athlete"}

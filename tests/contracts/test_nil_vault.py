@@ -2,7 +2,7 @@
 
 Fixtures come from the project's pytest plugin, ``rwa.testing.plugin`` (every address from the
 deployed suite). Gas figures are printed (``-s``) and asserted only against the documented bounds:
-creating a vault ≤ 160,000; funding a deal plus minting its NFT ≤ 200,000.
+creating a vault ≤ 215,000 (a verifiable proxy, issue 23); funding a deal plus minting its NFT ≤ 200,000.
 """
 
 import ape
