@@ -13,7 +13,6 @@ interface IVaultAthleteIds {
 interface INILVaultErrors {
     error NotFactory(address caller);
     error AlreadyInitialized();
-    error ZeroAddress();
     error NotAthlete(address caller);
     error NotBrand(address caller);
     error NotParty(address caller);

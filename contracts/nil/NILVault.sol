@@ -15,6 +15,7 @@ import {ContractNFT} from "./ContractNFT.sol";
 import {FanPayments} from "./FanPayments.sol";
 import {IFanPayments} from "./IFanPayments.sol";
 import {NILVaultState} from "./NILVaultState.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVault
@@ -77,7 +78,7 @@ contract NILVault is
         "Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint256 nonce,uint256 deadline)"
     );
 
-    /// @notice Role (in the factory) allowed to pause and unpause.
+    /// @notice Role (in the factory) allowed to pause (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice The longest confirmation period a deal may set.

@@ -6,6 +6,7 @@ import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 import {INILVault, IVaultAthleteIds} from "./INILVault.sol";
 import {PropertyBeaconProxy} from "../proxy/PropertyBeaconProxy.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVaultFactory
@@ -30,7 +31,7 @@ contract NILVaultFactory is AccessControl, IVaultAthleteIds {
     /// @notice Role allowed to create vaults.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
-    /// @notice Role allowed to pause and unpause vaults.
+    /// @notice Role allowed to pause vaults (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice The beacon every vault reads its implementation from (set once).
@@ -46,8 +47,6 @@ contract NILVaultFactory is AccessControl, IVaultAthleteIds {
     /// @notice A vault was created for `athleteId`, controlled by `athlete`.
     event VaultCreated(bytes32 indexed athleteId, address indexed vault, address indexed athlete, address splitter);
 
-    /// @notice An address argument was zero.
-    error ZeroAddress();
     /// @notice The beacon was set already.
     error BeaconAlreadySet();
     /// @notice No beacon is set yet.

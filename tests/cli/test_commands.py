@@ -158,7 +158,8 @@ def _manifest_with_signer(cli, name: str, value: str) -> Path:
 
 def test_malformed_manifest_is_one_line(cli, tmp_path):
     bad = tmp_path / "manifest.py"
-    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST = Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
+    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST "
+                   "= Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
     line = one_line_error(cli.run("deploy", "--plan", expect=1, env={"RWA_MANIFEST": str(bad)}))
     assert "unknown network 'local'" in line
 

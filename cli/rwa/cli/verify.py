@@ -40,7 +40,8 @@ def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summa
         f"{n} {s}" for s, n in ((s, summary.count(s)) for s in ("verified", "failed", "pending", "unsupported")) if n
     )
     skipped = f", {len(summary.skipped)} skipped (verified before)" if summary.skipped else ""
-    out.print(f"[dim]{counts or 'nothing to do'}{skipped}; {summary.submissions} submission(s); written {target.store.path(target.network.name)}[/]")
+    out.print(f"[dim]{counts or 'nothing to do'}{skipped}; {summary.submissions} "
+              f"submission(s); written {target.store.path(target.network.name)}[/]")
     return summary
 
 

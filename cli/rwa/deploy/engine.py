@@ -2,9 +2,10 @@
 
 ``plan_deployment`` checks what must hold before anything is sent (:mod:`rwa.deploy.preflight`),
 observes the chain (:mod:`rwa.deploy.observe`) and asks the planner what to do; ``apply_deployment``
-does it in dependency order, each transaction sent by :class:`rwa.deploy.sender.Sender`. Every transaction goes through the write-ahead journal, and the
-deployments file is rewritten (atomically) as soon as each contract exists, so a deploy killed at
-any moment resumes where it stopped: nothing is created twice and nothing is lost.
+does it in dependency order, each transaction sent by :class:`rwa.deploy.sender.Sender`. Every
+transaction goes through the write-ahead journal, and the deployments file is rewritten
+(atomically) as soon as each contract exists, so a deploy killed at any moment resumes where it
+stopped: nothing is created twice and nothing is lost.
 """
 
 from __future__ import annotations

@@ -264,7 +264,7 @@ def plan(
     for entry in entries:
         artifact = artifacts[entry.contract_type]
         external = entry.external_on(resolver.network.name)
-        if external is not None:  # its code was checked before planning (engine.check_externals)
+        if external is not None:  # its code was checked before planning (preflight.check_externals)
             steps.append(Step(StepAction.EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
             continue
         if entry.name not in recorded:

@@ -285,7 +285,8 @@ class Registry:
             (investor_id, _, flags, _), _ = result.unwrap()
             lost = flag_names(flags & ~item.flags)
             if investor_id and lost:
-                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} -> {','.join(flag_names(item.flags)) or 'none'})")
+                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} "
+                             f"-> {','.join(flag_names(item.flags)) or 'none'})")
         return found
 
     def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:

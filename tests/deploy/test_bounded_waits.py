@@ -1,4 +1,4 @@
-"""No wait without an end (tests/cli/livelike.py's live-like anvil, the engine in the test process).
+"""No wait without an end (tests/support/livelike.py's live-like anvil, the engine in the test process).
 
 A chain that came back from an older state (a local anvil restarted from its last save) holds the
 journal's transaction behind a gap of nonces it will never fill: on a local chain the deploy gives

@@ -1,11 +1,11 @@
 """A rehearsal of a live deploy: the whole manifest to a chain that presents itself as Sepolia.
 
-An anvil with Sepolia's chain id and one-second blocks (tests/cli/livelike.py), Safe v1.4.1 (the
+An anvil with Sepolia's chain id and one-second blocks (tests/support/livelike.py), Safe v1.4.1 (the
 project's build of the singleton, proxy factory and MultiSendCallOnly), Multicall3 and a
 stablecoin placed with ``anvil_setCode`` at the addresses the manifest names for Sepolia, keystore
 accounts made by Ape's own import (``ape_accounts.import_account_from_private_key``) in a
 temporary ``APE_DATA_FOLDER``, the team's parameters in a temporary ``RWA_PARAMS_DIR``, and ``rwa``
-run as real processes, as an operator would run it. Used by tests/cli/test_rehearsal.py and
+run as real processes, as an operator would run it. Used by tests/deploy/test_rehearsal.py and
 bench/sepolia_rehearsal.py.
 """
 
@@ -132,7 +132,10 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 
 
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
-    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}
+    # A role whose alias the rehearsal imported as a keystore account (extra_keys) is that account; the others
+    # are addresses nobody here signs for.
+    people = {role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
+              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}  # fmt: skip
     rehearsal.people = people
     # The treasury is a Safe of the team's, created beforehand (PropertyOfferingFactory refuses a key):
     # Safe code at its address stands in for it.

@@ -1,5 +1,5 @@
 """The sending paths on a node other than anvil: Hardhat's (EDR), beside anvil, each as a live-like
-chain (Sepolia's chain id, one-second blocks, the pool on; tests/cli/livelike.py).
+chain (Sepolia's chain id, one-second blocks, the pool on; tests/support/livelike.py).
 
 Nodes word the same answer differently (anvil "already known", Hardhat "Known transaction: 0x…",
 ganache "transaction underpriced"), so the toolkit decides what to do by asking the node about the
