@@ -347,7 +347,8 @@ class FakeExplorer:
                 beacon = to_checksum_address(found.to_bytes(20, "big"))
                 reply = rpc_request(self.rpc_url, "eth_call", [{"to": beacon, "data": "0x5c60da1b"}, "latest"], timeout=30)
                 return to_checksum_address(bytes.fromhex(reply[2:])[-20:])
-        code = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(address), "latest"], timeout=30)).removeprefix("0x")
+        code = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(address), "latest"], timeout=30))
+        code = code.removeprefix("0x")
         if code.startswith(CLONE_PREFIX):
             return to_checksum_address(code[len(CLONE_PREFIX) : len(CLONE_PREFIX) + 40])
         return None
