@@ -178,6 +178,8 @@ class FakeExplorer:
             failure = None
         except ValueError as exc:
             accepted, failure = None, f"{FAIL}{exc}"
+        except OSError as exc:  # the node did not answer its reads: a verdict that says so, not a dropped request
+            accepted, failure = None, f"{FAIL}the chain could not be read ({exc})"
         if failure is None and address in self.refuse:
             failure = f"{FAIL}Compiled contract deployment bytecode does NOT match the transaction deployment bytecode."
         return self._receipt({"proxy": False, "address": address, "accepted": accepted, "failure": failure})
