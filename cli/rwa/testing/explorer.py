@@ -24,6 +24,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -178,8 +179,8 @@ class FakeExplorer:
             failure = None
         except ValueError as exc:
             accepted, failure = None, f"{FAIL}{exc}"
-        except OSError as exc:  # the node did not answer its reads: a verdict that says so, not a dropped request
-            accepted, failure = None, f"{FAIL}the chain could not be read ({exc})"
+        except OSError as exc:  # the node or the compiler did not answer: a verdict that says so, not a dropped request
+            accepted, failure = None, f"{FAIL}the explorer could not check it ({exc})"
         if failure is None and address in self.refuse:
             failure = f"{FAIL}Compiled contract deployment bytecode does NOT match the transaction deployment bytecode."
         return self._receipt({"proxy": False, "address": address, "accepted": accepted, "failure": failure})
@@ -299,7 +300,8 @@ class FakeExplorer:
         job = json.loads(json.dumps(standard_input))
         if vyper:
             job["settings"]["outputSelection"] = {path: ["evm.bytecode.object", "evm.deployedBytecode.object"]}
-            command = [shutil.which("vyper-json") or "vyper-json"]
+            # The virtualenv's vyper-json beside this Python when its bin/ is not on PATH (python bench/...).
+            command = [shutil.which("vyper-json") or str(Path(sys.executable).parent / "vyper-json")]
         else:
             job["settings"]["outputSelection"] = {
                 path: {name: ["evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
