@@ -24,7 +24,8 @@ def test_deploy_propose_and_a_killed_execute_rerun_on_hardhat(staged):
     staged.rwa("deploy", "--network", NETWORK, "--account", "ops", "--yes")
     record = staged.record()
     assert int(staged.chain.rpc("eth_chainId"), 16) == record["chainId"] == 11155111
-    proposal = staged.propose_and_sign(f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {staged.people['guardian']})", "second attestor")
+    call = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {staged.people['guardian']})"
+    proposal = staged.propose_and_sign(call, "second attestor")
     executor = staged.address("owner1")
     before = staged.chain.mined_nonce(executor)
     results = staged.execute_killed_then_rerun(proposal)

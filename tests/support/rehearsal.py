@@ -65,7 +65,8 @@ class Rehearsal:
 
     def propose_and_sign(self, call: str, title: str) -> str:
         """A Safe proposal of ``call``, signed by two of the three owners (the threshold): its id."""
-        proposal = json.loads(self.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", title, "--json").stdout)
+        proposed = self.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", title, "--json")
+        proposal = json.loads(proposed.stdout)
         for owner in ("owner1", "owner2"):
             self.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
         return str(proposal["id"])
@@ -78,7 +79,9 @@ class Rehearsal:
         executor = self.address("owner1")
         before = self.chain.mined_nonce(executor)
         self.chain.pause_mining()
-        first = subprocess.Popen([RWA, *execute], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            [RWA, *execute], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         try:
             deadline = time.monotonic() + 120
             while self.chain.pending_nonce(executor) == before:  # its execTransaction reached the pool

@@ -763,6 +763,16 @@ class Chain:
 
     def transaction(self, tx_hash: str) -> SentTransaction | None:
         """A transaction the node knows (pending or mined), or None: dropped or never seen."""
+        if self.web3 is None:  # a reader (`rwa verify`): the node's own answer, read as web3 would
+            [reply] = self.rpc_batch([("eth_getTransactionByHash", [tx_hash])])
+            found = _result(reply, "eth_getTransactionByHash")
+            if not found:
+                return None
+            block = found.get("blockNumber")
+            return _sent({
+                **found, "hash": bytes.fromhex(found["hash"][2:]), "nonce": int(found["nonce"], 16),
+                "input": bytes.fromhex(found["input"][2:]), "blockNumber": None if block is None else int(block, 16),
+            })  # fmt: skip
         from web3.exceptions import TransactionNotFound
 
         try:
