@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
+from rwa.chain import jsonstream
 from rwa.core import devkeys
 from rwa.core.abi import (
     decode_aggregate3,
@@ -65,8 +66,11 @@ BATCH_SIZE = 250
 RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "range is too", "response size")
 
 
-#: Logs per ``eth_getLogs`` answer the watcher aims at: past it, the next range is halved.
+#: Logs per ``eth_getLogs`` answer the watcher keeps at most (and the rest of its last block):
+#: past it, the answer is cut at that block (:meth:`Chain.capped_logs`).
 LOGS_PER_RANGE = 10_000
+#: Bytes read at a time from a streamed answer.
+STREAM_CHUNK = 1 << 18
 
 
 class RangeRefused(RwaError):
@@ -123,6 +127,24 @@ class JsonRpc:
     def make_request(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         reply: dict[str, Any] = self._post(self._body(method, params))
         return reply
+
+    def stream(self, method: str, params: Sequence[Any]) -> Iterator[Any]:
+        """The elements of a call's result array, each as it arrives (:func:`jsonstream.result_items`;
+        :class:`jsonstream.ReplyError` for an error answer); closing the iterator drops the connection."""
+        request = urllib.request.Request(self.url, json.dumps(self._body(method, params)).encode(), {"Content-Type": "application/json"})
+        for attempt in range(self.RETRIES):
+            try:
+                response = urllib.request.urlopen(request, timeout=self.timeout)
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                if attempt == self.RETRIES - 1:
+                    raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
+                time.sleep(self.BACKOFF * 2**attempt)
+        with response:
+            try:
+                yield from jsonstream.result_items(iter(lambda: response.read(STREAM_CHUNK), b""))
+            except (OSError, http.client.HTTPException) as exc:
+                raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
 
     def make_batch_request(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
         bodies = [self._body(method, params) for method, params in requests]
@@ -650,28 +672,62 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}")
         return list(reply.get("result") or [])
 
+    def capped_logs(self, addresses: Sequence[str], from_block: int, to_block: int, cap: int) -> tuple[list[dict[str, Any]], int]:
+        """Raw logs of ``addresses`` from ``from_block`` on, and the last block they cover whole:
+        ``to_block``, or, when the answer holds more than ``cap`` logs, the block of the ``cap``-th
+        (read as the answer arrives, the rest is not read: memory stays bounded by ``cap`` logs and
+        one block's, whatever the range). :class:`RangeRefused` as :meth:`logs`."""
+        if not isinstance(self.rpc, JsonRpc):
+            return self.logs(addresses, from_block, to_block), to_block
+        query = {"address": [to_checksum_address(a) for a in addresses], "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        found: list[dict[str, Any]] = []
+        items = self.rpc.stream("eth_getLogs", [query])
+        try:
+            cut: int | None = None  # the block being completed once ``cap`` logs are in
+            for item in items:
+                block = int(str(item["blockNumber"]), 16)
+                if cut is not None and block != cut:
+                    if block > cut:
+                        return found, cut
+                    cut = None  # not in block order: read the whole answer
+                found.append(item)
+                if len(found) == cap and cut is None:
+                    cut = block
+        except jsonstream.ReplyError as exc:
+            message = str(exc)
+            if any(hint in message.lower() for hint in RANGE_REFUSALS):
+                raise RangeRefused(message) from None
+            raise RwaError(f"eth_getLogs failed: {message}") from None
+        finally:
+            items.close()  # type: ignore[attr-defined]
+        return found, to_block
+
     def logs_in_ranges(
         self, addresses: Sequence[str], from_block: int, to_block: int, span: int
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
-        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, at most
-        ``span`` blocks each: a range the node refuses as too large is halved (down to one block), as
-        is the range after one that held more than ``LOGS_PER_RANGE`` logs; the first range is one
-        block and after each quieter one the span doubles, up to ``span``."""
+        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
+        ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
+        answer holds more ends at the block where that many were reached, and the next range is as
+        long as the blocks it covered); a range the node refuses as too large is halved (down to one
+        block). The first range is one block and after each quiet one (under half the logs) the
+        span doubles, up to ``span``."""
         current = 1  # a slow start: how many logs a block holds is unknown until asked
         start = from_block
         while start <= to_block:
             end = min(to_block, start + current - 1)
             try:
-                found = self.logs(addresses, start, end)
+                found, last = self.capped_logs(addresses, start, end, LOGS_PER_RANGE)
             except RangeRefused:
                 if end == start:
                     raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
                 current = max(1, (end - start + 1) // 2)
                 continue
-            yield start, end, found
-            start = end + 1
-            # Keep responses (and memory) bounded: a busy range shrinks the next one, a quiet one grows it.
-            current = max(1, current // 2) if len(found) > LOGS_PER_RANGE else min(span, current * 2)
+            yield start, last, found
+            if last < end:
+                current = last - start + 1  # as many blocks as held a full answer
+            elif len(found) <= LOGS_PER_RANGE // 2:
+                current = min(span, current * 2)
+            start = last + 1
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip."""
