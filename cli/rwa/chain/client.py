@@ -9,12 +9,14 @@ before it leaves the machine.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -104,7 +106,7 @@ class JsonRpc:
     def __init__(self, url: str, timeout: float = 60.0):
         self.url = url
         self.timeout = timeout
-        self._ids = 0
+        self._ids = itertools.count(1)  # next() is atomic: the watcher fetches logs in a thread of its own
 
     def _post(self, body: Any) -> Any:
         request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
@@ -121,8 +123,7 @@ class JsonRpc:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
-        self._ids += 1
-        return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": list(params)}
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
 
     def make_request(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         reply: dict[str, Any] = self._post(self._body(method, params))
@@ -153,6 +154,17 @@ class JsonRpc:
             return [dict(replies) for _ in bodies]
         by_id = {reply.get("id"): reply for reply in replies}
         return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
+
+
+def _logs_in_last_block(logs: Sequence[dict[str, Any]]) -> int:
+    """How many of ``logs`` (in block order) are in the last one's block."""
+    block = logs[-1]["blockNumber"]
+    count = 0
+    for log in reversed(logs):
+        if log["blockNumber"] != block:
+            break
+        count += 1
+    return count
 
 
 def create_address(sender: str, nonce: int) -> str:
@@ -708,26 +720,46 @@ class Chain:
         """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
         ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
         answer holds more ends at the block where that many were reached, and the next range is as
-        long as the blocks it covered); a range the node refuses as too large is halved (down to one
+        long as the last block's density allows); a range the node refuses as too large is halved (down to one
         block). The first range is one block and after each quiet one (under half the logs) the
-        span doubles, up to ``span``."""
-        current = 1  # a slow start: how many logs a block holds is unknown until asked
-        start = from_block
-        while start <= to_block:
-            end = min(to_block, start + current - 1)
-            try:
-                found, last = self.capped_logs(addresses, start, end, LOGS_PER_RANGE)
-            except RangeRefused:
-                if end == start:
-                    raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
-                current = max(1, (end - start + 1) // 2)
-                continue
-            yield start, last, found
-            if last < end:
-                current = last - start + 1  # as many blocks as held a full answer
-            elif len(found) <= LOGS_PER_RANGE // 2:
-                current = min(span, current * 2)
-            start = last + 1
+        span doubles, up to ``span``.
+
+        The next range is fetched (in a thread) while the caller works on this one, so the node's
+        time and the caller's overlap. ``addresses`` is read before each fetch: a caller that adds
+        to it (contracts it discovered) has the following ranges fetched with them too (one fetched
+        ahead with the older list is fetched again)."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
+        try:
+            current = 1  # a slow start: how many logs a block holds is unknown until asked
+            start = from_block
+            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int]]] | None = None
+            while start <= to_block:
+                end = min(to_block, start + current - 1)
+                wanted = list(addresses)
+                if ahead is not None and ahead[0] == (start, end, wanted):
+                    fetching = ahead[1]
+                else:
+                    fetching = pool.submit(self.capped_logs, wanted, start, end, LOGS_PER_RANGE)
+                ahead = None
+                try:
+                    found, last = fetching.result()
+                except RangeRefused:
+                    if end == start:
+                        raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
+                    current = max(1, (end - start + 1) // 2)
+                    continue
+                if last < end:  # cut: as many blocks as would hold a full answer at the last block's density
+                    current = max(1, min(span, LOGS_PER_RANGE // _logs_in_last_block(found)))
+                elif len(found) <= LOGS_PER_RANGE // 2:
+                    current = min(span, current * 2)
+                following = last + 1
+                if following <= to_block:
+                    upto = min(to_block, following + current - 1)
+                    ahead = (following, upto, wanted), pool.submit(self.capped_logs, wanted, following, upto, LOGS_PER_RANGE)
+                yield start, last, found
+                start = following
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # a range fetched ahead for nothing is dropped
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip."""

@@ -8,11 +8,13 @@ in a small YAML or Python file (:func:`load_custom`), validated at start with ev
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +245,7 @@ class Decoder:
         topics = raw.get("topics")
         if not topics:
             return None
-        plan = self.plan(subject.kind, str(topics[0]), len(topics))
+        plan = self._plans.get((subject.kind, topics[0], len(topics))) or self.plan(subject.kind, str(topics[0]), len(topics))
         if plan is None:
             return None
         try:
@@ -301,6 +303,38 @@ def _hashed(word: str) -> str:
     return "0x" + word  # a dynamic indexed value: only its hash is logged
 
 
+def _integer(value: Any) -> str:
+    return str(value) if type(value) is int else '"' + str(value) + '"'  # big ones are decimal text (jsonable)
+
+
+def _boolean(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _writer(kind: str, indexed: bool) -> tuple[str, Callable[[Any], str] | None]:
+    """How the JSON text of a decoded value of ``kind`` is written: its place in the template, and
+    what writes it (None: the value is 0x-hex text, put between the quotes as it is)."""
+    dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+    if (indexed and dynamic) or kind == "address" or (_one_word(kind) and kind.startswith("bytes")):
+        return '"%s"', None
+    if _one_word(kind) and kind.startswith(("uint", "int")):
+        return "%s", _integer
+    if kind == "bool":
+        return "%s", _boolean
+    return "%s", json.dumps
+
+
+class Arguments(dict[str, Any]):
+    """A decoded event's arguments, which know how to write themselves as JSON quickly (the store
+    keeps every event's arguments as JSON text: :meth:`json_text` is ``json.dumps`` of them)."""
+
+    __slots__ = ("plan",)
+    plan: EventPlan
+
+    def json_text(self) -> str:
+        return self.plan.text(self)
+
+
 @dataclass(frozen=True)
 class EventPlan:
     """One event's decoding, worked out from its ABI once: where each argument is read and how.
@@ -311,6 +345,9 @@ class EventPlan:
     fields: tuple[tuple[str, bool, int, Callable[[str], Any]], ...]  # (key, indexed, position, reader)
     plain: tuple[str, ...]  # the types of the data's values
     words: bool  # the data holds one word per value
+    template: str | None  # the arguments' JSON text with a %s per value (None: json.dumps them)
+    values: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values in the template's order
+    writers: tuple[tuple[int, Callable[[Any], str]], ...]  # (position, what writes it) for those not 0x-hex text
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> EventPlan:
@@ -327,15 +364,35 @@ class EventPlan:
                 fields.append((key, False, value, _reader(kind)))
                 value += 1
         plain = tuple(type_string(i) for i in item.get("inputs", []) if not i.get("indexed"))
-        return cls(str(item["name"]), tuple(fields), plain, all(_one_word(kind) for kind in plain))
+        keys = [key for key, *_ in fields]
+        places = [_writer(type_string(spec), bool(spec.get("indexed"))) for spec in item.get("inputs", [])]
+        template = "{" + ", ".join(json.dumps(key).replace("%", "%%") + ": " + place for key, (place, _) in zip(keys, places)) + "}"
+        writers = tuple((n, write) for n, (_, write) in enumerate(places) if write is not None)
+        getter = itemgetter(*keys) if len(keys) > 1 else (lambda args: tuple(args[key] for key in keys))
+        return cls(
+            str(item["name"]), tuple(fields), plain, all(_one_word(kind) for kind in plain),
+            template if len(set(keys)) == len(keys) else None, getter, writers,
+        )
 
-    def arguments(self, topics: Sequence[str], data: str) -> dict[str, Any]:
+    def text(self, args: Mapping[str, Any]) -> str:
+        """``json.dumps(args)`` of arguments this plan decoded, written faster."""
+        if self.template is None:
+            return json.dumps(args)
+        values = self.values(args)
+        if self.writers:
+            values = list(values)
+            for n, write in self.writers:
+                values[n] = write(values[n])
+        return self.template % tuple(values)
+
+    def arguments(self, topics: Sequence[str], data: str) -> Arguments:
         """The event's arguments by name, as JSON values."""
         hexdata = data[2:].lower()
         values: Sequence[Any] | None = None
         if not (self.words and len(hexdata) == 64 * len(self.plain)):
             values = [jsonable(v) for v in decode(list(self.plain), bytes.fromhex(hexdata))]
-        args: dict[str, Any] = {}
+        args = Arguments()
+        args.plan = self
         for key, indexed, position, read in self.fields:
             if indexed:
                 args[key] = read(str(topics[position])[2:].lower())
