@@ -70,6 +70,10 @@ class SqliteBackend:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self.db.executemany(sql, rows)
 
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is."""
+        db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))}) ON CONFLICT DO NOTHING", rows)
+
     @contextmanager
     def transaction(self) -> Iterator[Db]:
         self.db.execute("BEGIN IMMEDIATE")
@@ -137,6 +141,21 @@ class PostgresBackend:
         try:
             with self.db.cursor() as cursor:
                 cursor.executemany(sql.replace("?", "%s"), rows)
+        except self.errors as exc:
+            raise self._failed(exc) from None
+
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is. Copied
+        (COPY, a tenth of the client's work of an INSERT per row) into a temporary table of this
+        session, then inserted from it in one statement."""
+        staging = f"{table}_incoming"
+        try:
+            self.db.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table})")
+            with self.db.cursor() as cursor, cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.db.execute(f"INSERT INTO {table} SELECT * FROM {staging} ON CONFLICT DO NOTHING")
+            self.db.execute(f"TRUNCATE {staging}")
         except self.errors as exc:
             raise self._failed(exc) from None
 
@@ -335,10 +354,7 @@ class Store:
     def add_events(self, db: Db, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
         if events:
-            db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events],
-            )
+            self.backend.add_rows(db, "events", [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events])
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:
