@@ -249,18 +249,10 @@ class Decoder:
         if plan is None:
             return None
         try:
-            args = plan.arguments(topics, str(raw.get("data") or "0x"))
+            args = plan.arguments(topics, raw.get("data") or "0x")
         except Exception:
             return None
-        return Log(
-            subject=subject,
-            name=plan.name,
-            block=int(str(raw["blockNumber"]), 16),
-            block_hash=str(raw["blockHash"]),
-            tx=str(raw["transactionHash"]),
-            log_index=int(str(raw["logIndex"]), 16),
-            args=args,
-        )
+        return Log(subject, plan.name, int(raw["blockNumber"], 16), raw["blockHash"], raw["transactionHash"], int(raw["logIndex"], 16), args)
 
 
 ONE_WORD = ("address", "bool")

@@ -18,9 +18,8 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from rwa.core.atomic import unwritable
@@ -225,8 +224,7 @@ class MissingStore(RwaError):
     """No store there yet (for a reader, which does not make one)."""
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):  # a tuple: made by the hundred thousand in a backfill
     block: int
     log_index: int
     block_hash: str
