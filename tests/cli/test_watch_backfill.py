@@ -85,10 +85,15 @@ def serve() -> Iterator[Any]:
     servers = []
 
     def start(node: Node) -> Chain:
+        def reply(request: dict[str, Any]) -> dict[str, Any]:
+            if request["method"] == "eth_getBlockByNumber":  # the hashes of a range's blocks
+                return {"jsonrpc": "2.0", "id": request["id"], "result": {"hash": f"0x{int(request['params'][0], 16):064x}"}}
+            return {"jsonrpc": "2.0", "id": request["id"], **node.answer(request["params"][0])}
+
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                body = json.dumps({"jsonrpc": "2.0", "id": request["id"], **node.answer(request["params"][0])}).encode()
+                body = json.dumps([reply(r) for r in request] if isinstance(request, list) else reply(request)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -130,6 +135,19 @@ def test_ranges_are_cut_by_the_logs_they_return_whatever_the_start(serve: Any, m
     assert keys(got) == keys(expected)  # every log once, in order
     assert max(len(logs) for _, _, logs in ranges) <= 100 + 30  # the cap and the rest of one block
     assert all(int(log["blockNumber"], 16) <= last for _, last, logs in ranges for log in logs)
+
+
+def test_the_hashes_of_a_range_come_with_it_and_only_for_it(serve: Any) -> None:
+    chain = serve(Node([3] * 10))
+    ranges = chain.logs_in_ranges([WATCHED], 0, 9, span=4)
+    first, last, _ = next(ranges)
+    asked = []
+    chain._block_hashes = lambda numbers: asked.append(list(numbers)) or {n: "fresh" for n in numbers}  # type: ignore[method-assign]
+    assert chain.block_hashes([first, last, 50]) == {first: f"0x{first:064x}", last: f"0x{last:064x}", 50: "fresh"}
+    assert asked == [[50]]  # read with the range: not asked again
+    assert chain.block_hashes([last]) == {last: "fresh"}  # taken once: a later look asks the node
+    ranges.close()
+    assert chain.block_hashes([first]) == {first: "fresh"}
 
 
 def test_a_refused_range_is_halved_and_added_contracts_join_the_next_ranges(serve: Any, monkeypatch: Any) -> None:

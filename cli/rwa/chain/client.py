@@ -396,6 +396,9 @@ class Chain:
         self.rpc: Any = reader if provider is None else provider.web3.provider
         self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
         self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
+        #: The hashes of the blocks of the range logs_in_ranges gives now, read right after its logs:
+        #: the next block_hashes takes what it asks of them from here (:meth:`logs_in_ranges`).
+        self._hashes_ahead: dict[int, str | None] = {}
 
     @classmethod
     def active(cls) -> Chain:
@@ -726,24 +729,33 @@ class Chain:
         logs) the span doubles, up to ``span``.
 
         The next range is fetched (in a thread) while the caller works on this one, so the node's
-        time and the caller's overlap. ``addresses`` is read before each fetch: a caller that adds
-        to it (contracts it discovered) has the following ranges fetched with them too (one fetched
-        ahead with the older list is fetched again)."""
+        time and the caller's overlap, and with it the hashes of its blocks (which the caller's
+        next :meth:`block_hashes` of them takes: asked of the node while it serves the next range,
+        they would wait for it). ``addresses`` is read before each fetch: a caller that adds to it
+        (contracts it discovered) has the following ranges fetched with them too (one fetched ahead
+        with the older list is fetched again)."""
+
+        def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
+            found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
+            hashes = self._block_hashes(sorted({int(log["blockNumber"], 16) for log in found} | {last})) if isinstance(self.rpc, JsonRpc) else {}
+            return found, last, hashes
+
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
         try:
             current = 1  # a slow start: how many logs a block holds is unknown until asked
             start = from_block
-            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int]]] | None = None
+            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = None
             while start <= to_block:
+                self._hashes_ahead = {}
                 end = min(to_block, start + current - 1)
                 wanted = list(addresses)
                 if ahead is not None and ahead[0] == (start, end, wanted):
                     fetching = ahead[1]
                 else:
-                    fetching = pool.submit(self.capped_logs, wanted, start, end, LOGS_PER_RANGE)
+                    fetching = pool.submit(fetch, wanted, start, end)
                 ahead = None
                 try:
-                    found, last = fetching.result()
+                    found, last, hashes = fetching.result()
                 except RangeRefused:
                     if end == start:
                         raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
@@ -756,14 +768,23 @@ class Chain:
                 following = last + 1
                 if following <= to_block:
                     upto = min(to_block, following + current - 1)
-                    ahead = (following, upto, wanted), pool.submit(self.capped_logs, wanted, following, upto, LOGS_PER_RANGE)
+                    ahead = (following, upto, wanted), pool.submit(fetch, wanted, following, upto)
+                self._hashes_ahead = hashes
                 yield start, last, found
                 start = following
         finally:
+            self._hashes_ahead = {}
             pool.shutdown(wait=False, cancel_futures=True)  # a range fetched ahead for nothing is dropped
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
-        """The hash of each block (None for a block the node does not have yet), in one round trip."""
+        """The hash of each block (None for a block the node does not have yet), in one round trip
+        (none for those of the range :meth:`logs_in_ranges` gives now, read just after its logs)."""
+        ahead, self._hashes_ahead = self._hashes_ahead, {}
+        found = {n: ahead[n] for n in numbers if n in ahead}
+        missing = [n for n in numbers if n not in ahead]
+        return {**found, **self._block_hashes(missing)} if missing else found
+
+    def _block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         replies = self.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         found: dict[int, str | None] = {}
         for number, reply in zip(numbers, replies):
