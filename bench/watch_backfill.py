@@ -59,8 +59,14 @@ def raw_baseline(url: str, address: str, first: int, last: int) -> tuple[int, fl
     started = time.monotonic()
     count = 0
     for start in range(first, last + 1, 2):
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [
-            {"address": address, "fromBlock": hex(start), "toBlock": hex(min(last, start + 1))}]}).encode()
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "eth_getLogs",
+                "params": [{"address": address, "fromBlock": hex(start), "toBlock": hex(min(last, start + 1))}],
+            }
+        ).encode()
         request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=600) as response:
             count += len(json.loads(response.read())["result"])
@@ -71,8 +77,12 @@ def viem_baseline(url: str, address: str, first: int, last: int) -> tuple[int, f
     """viem's pace over the same range, or why it was not measured."""
     if not (ROOT / "node_modules" / "viem").is_dir() or not NODE.is_file():
         return "viem or the project's Node is not installed (make setup)"
-    done = subprocess.run([str(NODE), str(ROOT / "bench" / "viem_backfill.mjs"), url, address, str(first), str(last), "2"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(NODE), str(ROOT / "bench" / "viem_backfill.mjs"), url, address, str(first), str(last), "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         return f"viem failed: {done.stderr.strip().splitlines()[-1:]}"
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -83,7 +93,9 @@ def create_properties(url: str, sender: str, factory: str, count: int) -> None:
     """``count`` properties made by the factory (the deployer holds its creator role on local chains)."""
     from eth_abi import encode
 
-    function = selector("createProperty((bytes32,string,string,uint8,bytes32,string),(address,address,address,address,address,address))")
+    function = selector(
+        "createProperty((bytes32,string,string,uint8,bytes32,string),(address,address,address,address,address,address))"
+    )
     hashes = []
     for n in range(count):
         pid = (0xB0000 + n).to_bytes(32, "big")
@@ -91,7 +103,9 @@ def create_properties(url: str, sender: str, factory: str, count: int) -> None:
             ["(bytes32,string,string,uint8,bytes32,string)", "(address,address,address,address,address,address)"],
             [(pid, f"Bench {n}", f"BN{n}", 0, b"\x01" * 32, f"ipfs://bench/{n}"), (sender,) * 6],
         )
-        hashes.append(call(url, "eth_sendTransaction", [{"from": sender, "to": factory, "data": "0x" + data.hex(), "gas": hex(6_000_000)}]))
+        hashes.append(
+            call(url, "eth_sendTransaction", [{"from": sender, "to": factory, "data": "0x" + data.hex(), "gas": hex(6_000_000)}])
+        )
     for tx_hash in hashes:
         while (receipt := call(url, "eth_getTransactionReceipt", [tx_hash])) is None:
             time.sleep(0.05)
@@ -108,7 +122,9 @@ def line(what: str, figures: tuple[int, float]) -> str:
     return f"  {what}: {events:,} events in {seconds:.2f}s: {events / seconds:,.0f} events/s"
 
 
-def watcher(env: dict[str, str], first: int, store: Callable[[], str], what: str, reference: float | None, repeat: int = REPEAT) -> None:
+def watcher(
+    env: dict[str, str], first: int, store: Callable[[], str], what: str, reference: float | None, repeat: int = REPEAT
+) -> None:
     """`rwa watch --once --from first` into a new store, ``repeat`` times: the fastest, and the highest peak RSS."""
     runs = [backfill(env, first, store()) for _ in range(repeat)]
     indexed, running, _, _ = min(runs, key=lambda run: run[1] / run[0])
@@ -116,8 +132,11 @@ def watcher(env: dict[str, str], first: int, store: Callable[[], str], what: str
     rate = indexed / running
     versus = f" ({rate / reference:.2f}x viem)" if reference else ""
     verdict = "within" if peak <= PEAK_TARGET_MIB else "OVER"
-    print(f"  rwa watch {what}: {indexed:,} events in {running:.2f}s: {rate:,.0f} events/s{versus}; "
-          f"peak RSS {peak:.0f} MiB ({verdict} the {PEAK_TARGET_MIB} MiB target)", flush=True)
+    print(
+        f"  rwa watch {what}: {indexed:,} events in {running:.2f}s: {rate:,.0f} events/s{versus}; "
+        f"peak RSS {peak:.0f} MiB ({verdict} the {PEAK_TARGET_MIB} MiB target)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -158,8 +177,12 @@ def main() -> None:
                 started = time.monotonic()
                 create_properties(url, sender, factory, PROPERTIES)
                 again, _ = emit(url, sender, emitter, EVENTS)
-                print(f"\n  with {PROPERTIES:,} factory-made properties watched at once ({time.monotonic() - started:.0f}s to make them "
-                      f"and {EVENTS:,} more events)", flush=True)
+                made = time.monotonic() - started
+                print(
+                    f"\n  with {PROPERTIES:,} factory-made properties watched at once "
+                    f"({made:.0f}s to make them and {EVENTS:,} more events)",
+                    flush=True,
+                )
                 watcher(env, again, lambda: next(files), "into SQLite, the new events", reference)
                 watcher(env, 0, lambda: next(files), "into SQLite, from block 0", reference, repeat=1)
                 if server is not None:

@@ -12,6 +12,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title PropertyMarket
@@ -162,7 +163,6 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     /// @notice `approver` consented (or withdrew consent) to order `orderHash` trading with `counterparty`.
     event TradeApproved(bytes32 indexed orderHash, address indexed counterparty, bool approved, address approver);
 
-    error ZeroAddress();
     error ZeroAmount();
     error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     error WrongCurrency(address currency);
@@ -185,7 +185,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     error ApprovalExpired(uint256 deadline);
     error NotApprover(address caller, address property);
 
-    function _storage() private pure returns (PropertyMarketStorage storage $) {
+    function _getStorage() private pure returns (PropertyMarketStorage storage $) {
         assembly {
             $.slot := PropertyMarketStorageLocation
         }
@@ -212,7 +212,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         __EIP712_init(_EIP712_NAME, _EIP712_VERSION);
         __UUPSUpgradeable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _storage().treasury = treasury_;
+        _getStorage().treasury = treasury_;
         emit TreasurySet(treasury_);
     }
 
@@ -315,9 +315,9 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param order The order.
      */
     function cancel(Order calldata order) external {
-        if (order.maker != _msgSender()) revert NotMaker(_msgSender(), order.maker);
+        if (order.maker != msg.sender) revert NotMaker(msg.sender, order.maker);
         bytes32 orderHash = hashOrder(order);
-        _storage().filled[orderHash] = _CANCELLED;
+        _getStorage().filled[orderHash] = _CANCELLED;
         emit OrderCancelled(orderHash, order.maker);
     }
 
@@ -329,8 +329,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param mask The bits to set (each a nonce's lower 8 bits, as `1 << bit`).
      */
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        address maker = _msgSender();
-        _storage().nonceBitmaps[maker][wordPos] |= mask;
+        address maker = msg.sender;
+        _getStorage().nonceBitmaps[maker][wordPos] |= mask;
         emit NonceInvalidation(maker, wordPos, mask);
     }
 
@@ -341,8 +341,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @return epoch The caller's new epoch.
      */
     function advanceEpoch() external returns (uint64 epoch) {
-        address maker = _msgSender();
-        PropertyMarketStorage storage $ = _storage();
+        address maker = msg.sender;
+        PropertyMarketStorage storage $ = _getStorage();
         epoch = $.epochs[maker] + 1;
         $.epochs[maker] = epoch;
         emit EpochAdvanced(maker, epoch);
@@ -362,9 +362,9 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param approved True to consent, false to withdraw.
      */
     function approveTrade(address property, bytes32 orderHash, address counterparty, bool approved) external {
-        address approver = _msgSender();
-        if (approver != _storage().terms[property].approver) revert NotApprover(approver, property);
-        _storage().approvals[orderHash][counterparty] = approved;
+        address approver = msg.sender;
+        if (approver != _getStorage().terms[property].approver) revert NotApprover(approver, property);
+        _getStorage().approvals[orderHash][counterparty] = approved;
         emit TradeApproved(orderHash, counterparty, approved, approver);
     }
 
@@ -381,7 +381,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     function setFee(address property, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (property == address(0)) revert ZeroAddress();
         if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
-        _storage().terms[property].feeBps = feeBps;
+        _getStorage().terms[property].feeBps = feeBps;
         emit FeeSet(property, feeBps);
     }
 
@@ -393,7 +393,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      */
     function setApprover(address property, address approver) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (property == address(0)) revert ZeroAddress();
-        _storage().terms[property].approver = approver;
+        _getStorage().terms[property].approver = approver;
         emit ApproverSet(property, approver);
     }
 
@@ -404,7 +404,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      */
     function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (treasury_ == address(0)) revert ZeroAddress();
-        _storage().treasury = treasury_;
+        _getStorage().treasury = treasury_;
         emit TreasurySet(treasury_);
     }
 
@@ -420,7 +420,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     /// @notice The record of order `orderHash`'s partial fills (zero for an order filled whole in one go:
     /// its nonce is spent instead), and whether it was cancelled by hash.
     function filledOf(bytes32 orderHash) external view returns (uint256 filled, bool cancelled) {
-        filled = _storage().filled[orderHash];
+        filled = _getStorage().filled[orderHash];
         cancelled = filled == _CANCELLED;
         if (cancelled) filled = 0;
     }
@@ -432,7 +432,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @return The token base units left.
      */
     function remainingOf(Order calldata order) external view returns (uint256) {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         address maker = order.maker;
         uint256 filled = $.filled[hashOrder(order)];
         if (
@@ -444,33 +444,33 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
 
     /// @notice Whether `maker` cancelled its orders with nonce `nonce`.
     function isNonceCancelled(address maker, uint256 nonce) external view returns (bool) {
-        return _storage().nonceBitmaps[maker][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+        return _getStorage().nonceBitmaps[maker][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @notice The word `wordPos` of `maker`'s bitmap of cancelled nonces.
     function nonceBitmap(address maker, uint256 wordPos) external view returns (uint256) {
-        return _storage().nonceBitmaps[maker][wordPos];
+        return _getStorage().nonceBitmaps[maker][wordPos];
     }
 
     /// @notice The epoch `maker`'s orders must name to fill.
     function epochOf(address maker) external view returns (uint64) {
-        return _storage().epochs[maker];
+        return _getStorage().epochs[maker];
     }
 
     /// @notice `property`'s fee in basis points and the approver of its trades (zero: none needed).
     function termsOf(address property) external view returns (uint16 feeBps, address approver) {
-        Terms memory t = _storage().terms[property];
+        Terms memory t = _getStorage().terms[property];
         return (t.feeBps, t.approver);
     }
 
     /// @notice Whether the approver consented on chain to order `orderHash` trading with `counterparty`.
     function isTradeApproved(bytes32 orderHash, address counterparty) external view returns (bool) {
-        return _storage().approvals[orderHash][counterparty];
+        return _getStorage().approvals[orderHash][counterparty];
     }
 
     /// @notice Where fees are paid.
     function treasury() external view returns (address) {
-        return _storage().treasury;
+        return _getStorage().treasury;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -492,7 +492,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         private
         returns (bytes32 orderHash)
     {
-        address taker = _msgSender();
+        address taker = msg.sender;
         orderHash = _use(order, signature, amount, taker);
         (address seller, address buyer) = order.side == Side.Sell ? (order.maker, taker) : (taker, order.maker);
         _settle(Trade(order.property, seller, buyer, amount, order.price, orderHash, taker), approval);
@@ -513,7 +513,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         if (sell.property != buy.property) revert MismatchedOrders(sellHash, buyHash);
         if (sell.price > buy.price) revert PricesDoNotCross(sell.price, buy.price);
         _settle(Trade(sell.property, sell.maker, buy.maker, amount, sell.price, sellHash, buy.maker), approval);
-        emit OrdersMatched(sellHash, buyHash, _msgSender());
+        emit OrdersMatched(sellHash, buyHash, msg.sender);
     }
 
     /// @dev Checks that `order` may trade `amount` with `counterparty` now and records the fill.
@@ -534,7 +534,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
 
     /// @dev Refuses an order its maker voided or that has less than `amount` left, and records the fill.
     function _recordFill(Order calldata order, bytes32 orderHash, uint256 amount) private {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         address maker = order.maker;
         uint64 epoch = $.epochs[maker];
         if (order.epoch != epoch) revert StaleEpoch(maker, order.epoch, epoch);
@@ -563,7 +563,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
 
     /// @dev Both legs, after the sanctions and the approver's consent are checked.
     function _settle(Trade memory t, bytes memory approval) private {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         if (registry.isSanctioned(t.seller)) revert PartySanctioned(t.seller);
         if (registry.isSanctioned(t.buyer)) revert PartySanctioned(t.buyer);
         Terms memory terms = $.terms[t.property];

@@ -89,7 +89,7 @@ def result_items(chunks: Iterable[bytes]) -> Iterator[Any]:
             continue
         position = after
         if buffer[position] not in ",]":
-            raise RwaError(f"the node's answer is not JSON near {buffer[position:position + 40]!r}")
+            raise RwaError(f"the node's answer is not JSON near {buffer[position : position + 40]!r}")
         yield item
         if buffer[position] == ",":
             position += 1

@@ -23,8 +23,9 @@ from rwa.core.errors import RwaError, parsed
 from rwa.core.orders import Order, Side, fee_of, lot, order_digest, quote, typed_data
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
-from rwa.deploy.context import Target
-from rwa.domain.property import Properties, Property
+from rwa.deploy.target import Target
+from rwa.domain.properties import Properties
+from rwa.domain.property import Property
 
 MARKET = "PropertyMarket"
 REGISTRY = "ComplianceRegistry"

@@ -1,0 +1,96 @@
+"""What one command works on: the project, manifest, network, connected chain, signer and compiled
+contracts (:class:`Target`), and how manifest values resolve against a network's record.
+
+Domain and admin modules resolve parameters here (``param``, ``wallet``) rather than reaching into
+the engine or the planner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import to_checksum_address
+
+from rwa.chain.accounts import test_address
+from rwa.chain.artifacts import Artifact
+from rwa.chain.client import Chain
+from rwa.core.abi import ZERO_ADDRESS
+from rwa.core.project import ProjectPaths
+from rwa.deploy import records
+from rwa.deploy.manifest import (
+    TEST_ACCOUNT_RE,
+    Contract,
+    Manifest,
+    Network,
+    dependency_order,
+)
+from rwa.deploy.planner import Pending, Resolver, external_facets, facets_of
+from rwa.deploy.records import DeploymentStore
+
+if TYPE_CHECKING:
+    from ape.api import AccountAPI
+
+
+@dataclass
+class Target:
+    """Everything one deploy needs: where, what, and who pays."""
+
+    paths: ProjectPaths
+    manifest: Manifest
+    network: Network
+    chain: Chain
+    account: AccountAPI | None  # None: read-only (plan and status off local chains)
+    artifacts: dict[str, Artifact]
+
+    @property
+    def store(self) -> DeploymentStore:
+        return DeploymentStore(self.paths.deployments_dir)
+
+    @property
+    def entries(self) -> list[Contract]:
+        return dependency_order(self.manifest.entries(self.network.name), self.network)
+
+
+def named_accounts(network: Network) -> dict[str, str]:
+    """Resolve the network's named accounts; ``test:N`` only exists on local chains."""
+    resolved = {}
+    for name, value in network.accounts.items():
+        match = TEST_ACCOUNT_RE.match(value)
+        resolved[name] = test_address(int(match.group(1))) if match else to_checksum_address(value)
+    return resolved
+
+
+def load_record(target: Target) -> dict[str, Any] | None:
+    record = target.store.load(target.network.name)
+    records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
+    return record
+
+
+def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
+    contracts = (record or {}).get("contracts", {})
+    deployer: str
+    if target.account is not None:
+        deployer = to_checksum_address(target.account.address)
+    else:  # read-only: the account that deployed what is recorded
+        deployer = next((c["deployer"] for c in contracts.values() if c.get("deployer")), ZERO_ADDRESS)
+    resolver = Resolver(target.network, deployer, named_accounts(target.network), artifacts=target.artifacts)
+    for name, entry in contracts.items():
+        resolver.facets[name] = facets_of(entry)
+    for contract in target.manifest.entries(target.network.name):
+        external = contract.external_on(target.network.name)
+        if external is not None:  # where the manifest says it is, whatever a record says
+            resolver.facets[contract.name] = external_facets(external.address)
+    return resolver
+
+
+def resolve_param(target: Target, record: dict[str, Any] | None, key: str) -> Any | None:
+    """A network parameter's concrete value (``stablecoin`` → its address), or None when the
+    network has no such parameter or it names an entry not deployed yet."""
+    value = target.network.params.get(key)
+    if value is None:
+        return None
+    try:
+        return make_resolver(target, record).value(value)
+    except Pending:
+        return None

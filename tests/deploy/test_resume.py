@@ -1,0 +1,120 @@
+"""A deploy that dies part way resumes where it stopped: no duplicate contract, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import local_crash
+import pytest
+from local_crash import DEPLOYER, journal_lines
+
+from rwa.chain.client import Chain
+from rwa.core.project import ProjectPaths
+from rwa.deploy.engine import apply_deployment
+from rwa.deploy.journal import Journal
+from rwa.deploy.preflight import DeployOptions
+from rwa.deploy.target import Target
+
+
+def assert_complete_and_unique(cli, suite_transactions: int) -> None:
+    record = json.loads((cli.deployments / "local.json").read_text())
+    from rwa.chain.client import rpc_request
+
+    for entry in record["contracts"].values():
+        assert rpc_request(cli.env["APE_FOUNDRY_HOST"], "eth_getCode", [entry["address"], "latest"]) != "0x"
+    assert cli.nonce(DEPLOYER) == suite_transactions  # as many as an uninterrupted deploy: no duplicate
+    assert not (cli.deployments / "local.journal.jsonl").exists()
+
+
+@pytest.mark.parametrize("kill_after_lines", [1, 29, 63])
+def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, suite_transactions, kill_after_lines):
+    cli.run("node", "reset", "--yes")
+    process = cli.spawn("deploy")  # starts the node on demand, as users see it
+    deadline = time.monotonic() + 120
+    while journal_lines(cli) < kill_after_lines and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    cli.run("deploy")
+    assert_complete_and_unique(cli, suite_transactions)
+    block = cli.block()
+    assert "nothing sent" in cli.run("deploy").stdout
+    assert cli.block() == block
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: not an Exception, so nothing catches it."""
+
+
+@pytest.fixture
+def fresh_target(deploy_target: Target, tmp_path) -> Target:
+    """The suite's target with an empty deployments folder: a second, independent deploy."""
+    return Target(
+        ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path),
+        deploy_target.manifest,
+        deploy_target.network,
+        Chain.active(),
+        deploy_target.account,
+        deploy_target.artifacts,
+    )
+
+
+@pytest.mark.parametrize("crash_at", [1, 17, 34])
+@pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
+def test_crash_between_journal_and_chain_resumes(
+    fresh_target, suite, suite_transactions, monkeypatch, deployer, crash_at, stage
+):
+    calls = {"n": 0}
+    original_broadcast, original_wait = Chain.broadcast, Chain.wait
+
+    def broadcast(self, raw):
+        calls["n"] += 1
+        if stage == "signed, never sent" and calls["n"] == crash_at:
+            raise Crash()
+        return original_broadcast(self, raw)
+
+    def wait(self, tx_hash, timeout=180.0):
+        if stage == "sent, never recorded" and calls["n"] == crash_at:
+            raise Crash()
+        return original_wait(self, tx_hash, timeout)
+
+    start = deployer.nonce
+    monkeypatch.setattr(Chain, "broadcast", broadcast)
+    monkeypatch.setattr(Chain, "wait", wait)
+    with pytest.raises(Crash):
+        apply_deployment(fresh_target, options=DeployOptions(fresh=True))  # the session's suite is there too
+    journal = Journal(fresh_target.store.journal_path("local"))
+    assert len(journal.open_intents()) == 1
+    monkeypatch.undo()
+
+    _, record = apply_deployment(fresh_target)
+    assert deployer.nonce - start == suite_transactions
+    assert record["contracts"].keys() == suite["contracts"].keys()
+    assert not fresh_target.store.journal_path("local").exists()
+
+
+
+def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):
+    """Killed before anvil's own first save, the chain still comes back as itself."""
+    cli.run("node", "reset", "--yes")
+    cli.run("node", "start")
+    before = local_crash.genesis(cli)
+    local_crash.kill_9_node(cli)
+    cli.run("node", "start")
+    assert local_crash.genesis(cli) == before
+
+
+def test_a_crashed_local_chain_gets_back_exactly_what_it_lost(cli, suite_transactions):
+    """The local chain dies by kill -9 after a deploy, its last save taken mid-deploy: it restarts
+    as the same chain, behind the record. `rwa deploy` names what was lost and recreates exactly
+    that, at the same addresses, with as many transactions as one clean deploy in all."""
+    before = local_crash.crash_after_deploy_saved_at(cli, 40)
+    assert cli.nonce(DEPLOYER) < suite_transactions
+    assert local_crash.lost_in_plan(cli)
+    cli.run("deploy")
+    assert_complete_and_unique(cli, suite_transactions)
+    after = json.loads((cli.deployments / "local.json").read_text())
+    assert {n: c["address"] for n, c in after["contracts"].items()} == {n: c["address"] for n, c in before["contracts"].items()}
+    assert after["genesisHash"] == before["genesisHash"]

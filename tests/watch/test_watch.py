@@ -1,0 +1,409 @@
+"""`rwa watch` and `rwa history` on the session's chain (in this process), and as real processes
+killed with kill -9 behind an RPC that drops and refuses large log ranges."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from watchkit import Proxy, Receiver, read_jsonl, rule_counts
+
+from rwa.testing.runners import RWA
+from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
+
+ZERO32 = bytes(32)
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+# The suite's session fixtures of a property and its investors are first asked for by later test
+# modules: asked for here, they would register and create for the rest of the session (and make Ape
+# rebase its snapshots). This module makes its own, per test, and Ape reverts them with the test.
+
+
+def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
+    entry = suite["contracts"][name]
+    if entry["contractType"] in project.contracts:
+        return getattr(project, entry["contractType"]).at(entry["address"])
+    from ape import Contract
+
+    return Contract(entry["address"], abi=entry["abi"])
+
+
+class Kit:
+    """The suite's contracts and accounts, looked up in the test (not as the plugin's session
+    fixtures: first asked for in this module, each would make Ape rebase its snapshots)."""
+
+    def __init__(self, project: Any, suite: dict[str, Any], accounts: Any):
+        self.registry = _at(project, suite, "ComplianceRegistry")
+        self.timelock = _at(project, suite, "Timelock")
+        self.safe = _at(project, suite, "Safe")
+        self.factory = _at(project, suite, "PropertyTokenFactory")
+        self.demo_vault = _at(project, suite, "DemoVault")
+        self.token_beacon = project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
+        self.deployer, self.attestor, self.sanctions_officer = accounts[0], accounts[1], accounts[2]
+        self.alice, self.bob, self.carol, self.alice2 = accounts[3], accounts[4], accounts[5], accounts[6]
+        self.outsider, self.agent, self.stranger = accounts[7], accounts[8], accounts[9]
+        self.admin = accounts[self.timelock.address]  # the timelock, impersonated
+        self.guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]  # the guardian Safe, impersonated
+        self.admin.balance += 10**18  # in the test: Ape reverts it with the test
+        self.guardian.balance += 10**18
+
+
+def a_property(project, suite, accounts, chain):
+    """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
+    factory, ``agent`` holding its agent roles, its investors registered as the suite's session
+    fixtures have them: (token, compliance, distributor)."""
+    registry, alice, bob, carol, alice2 = _at(project, suite, "ComplianceRegistry"), *(accounts[i] for i in (3, 4, 5, 6))
+    expiry = chain.pending_timestamp + 10 * YEAR
+    registry.registerBatch(
+        [alice, bob, carol, alice2],
+        [(1, US, KYC_AML | ACCREDITED, expiry), (2, GB, KYC_AML, expiry), (3, FR, KYC_AML | ACCREDITED, expiry), (1, US, KYC_AML | ACCREDITED, expiry)],
+        sender=accounts[1],
+    )
+    return create_property(project, _at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
+
+
+def funded(project, suite, admin, distributor):
+    """The admin holds stablecoin and has approved the distributor."""
+    stablecoin = _at(project, suite, "MockStablecoin")
+    stablecoin.mint(admin, 10**15, sender=admin)
+    stablecoin.approve(distributor, 2**256 - 1, sender=admin)
+    return admin
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # slow: a PostgreSQL server
+def store(request: Any, tmp_path: Path) -> str:
+    """The watcher's store, each test run against both: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "w.sqlite")
+    return str(request.getfixturevalue("postgres").database())
+
+
+def watch_once(rwa: Any, tmp_path: Path, store: str, start: int | None, *extra: str, expect: int | None = None) -> Any:
+    args = ["watch", "--once", "--store", store, "--jsonl", str(tmp_path / "alerts.jsonl"), *extra]
+    if start is not None:
+        args += ["--from", str(start)]
+    return rwa.run(*args, expect=expect)
+
+
+def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, store, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
+    token, compliance, _ = a_property(project, suite, accounts, chain)
+    start = chain.blocks.head.number + 1
+    token.mint(k.alice, 100 * 10**18, sender=k.agent)
+    token.forcedTransfer(k.alice, k.bob, 10 * 10**18, sender=k.agent)
+    token.transfer(k.bob, 10**18, sender=k.alice)  # a plain transfer: no alert
+    token.freezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.setAddressFrozen(k.carol, True, sender=k.agent)
+    token.recoveryAddress(k.alice, k.alice2, ZERO_ADDRESS, sender=k.agent)
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
+    compliance.setMaxHolders(10, sender=k.admin)
+    k.registry.setSanctioned(k.stranger, True, sender=k.sanctions_officer)
+    proposer = accounts[k.safe.address]
+    proposer.balance += 10**18
+    grant = k.registry.grantRole.encode_input(keccak(text="ATTESTOR_ROLE"), k.outsider)
+    k.timelock.schedule(k.registry, 0, grant, ZERO32, ZERO32, 0, sender=proposer)
+    k.timelock.execute(k.registry, 0, grant, ZERO32, ZERO32, sender=proposer)
+    k.timelock.schedule(k.registry, 0, grant, ZERO32, b"\x01" * 32, 0, sender=proposer)
+    k.timelock.cancel(k.timelock.hashOperation(k.registry, 0, grant, ZERO32, b"\x01" * 32), sender=proposer)
+    k.safe.addOwnerWithThreshold(k.outsider, 2, sender=proposer)
+    k.safe.changeThreshold(3, sender=proposer)
+    k.token_beacon.upgradeTo(k.token_beacon.implementation(), sender=k.admin)
+
+    result = watch_once(rwa, tmp_path, store, start, expect=3)
+    alerts = read_jsonl(tmp_path / "alerts.jsonl")
+    # One alert per transaction: the recovery's freezing of the lost wallet is told in the recovery's,
+    # the timelock's execution in the role grant's; the beacon "upgraded" to the implementation it
+    # had changed nothing and raises nothing.
+    assert rule_counts(alerts) == {
+        "property.Minted": 1, "property.ForcedTransfer": 1, "property.TokensFrozen": 1, "property.AddressFrozen": 1,
+        "property.RecoverySuccess": 1, "property.Paused": 1, "property.Unpaused": 1,
+        "compliance.MaxHoldersSet": 1, "registry.SanctionsUpdated": 1,
+        "timelock.CallScheduled": 2, "timelock.Cancelled": 1,
+        "roles.RoleGranted": 1, "safe.AddedOwner": 1, "safe.ChangedThreshold": 1,
+    }, [a["message"] for a in alerts]
+    said = {a["rule"]: a for a in alerts}
+    scheduled = said["timelock.CallScheduled"]
+    assert f"scheduled grant ATTESTOR_ROLE on ComplianceRegistry to {k.outsider.address}" in scheduled["message"]
+    assert "executable now" in scheduled["message"]
+    assert said["roles.RoleGranted"]["parts"] == ["roles.RoleGranted", "timelock.CallExecuted"]
+    assert f"ATTESTOR_ROLE granted to {k.outsider.address}" in said["roles.RoleGranted"]["message"]
+    assert "through Timelock operation 0x" in said["roles.RoleGranted"]["message"]
+    assert f"it would have: grant ATTESTOR_ROLE on ComplianceRegistry to {k.outsider.address}" in said["timelock.Cancelled"]["message"]
+    assert "forced transfer of 10 MAIN1 from" in said["property.ForcedTransfer"]["message"]
+    assert "100 MAIN1 minted to" in said["property.Minted"]["message"]
+    assert said["property.RecoverySuccess"]["parts"] == ["property.AddressFrozen", "property.RecoverySuccess"]
+    assert "threshold 2 → 3 of 4 owners" in said["safe.ChangedThreshold"]["message"]
+    assert "(now 2 of 4 owners)" in said["safe.AddedOwner"]["message"]
+    assert "max holders 0 → 10" in said["compliance.MaxHoldersSet"]["message"]
+    assert f"{len(alerts)} alert(s) raised" in result.stderr
+    assert "[critical] property.Paused" in result.stdout  # the terminal sink
+
+    # Run again: nothing new, nothing raised twice (exit 0), and history answers from the database.
+    watch_once(rwa, tmp_path, store, None, expect=0)
+    assert len(read_jsonl(tmp_path / "alerts.jsonl")) == len(alerts)
+    holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", store)["rows"]
+    assert {h["wallet"]: h["balance"] for h in holders} == {k.alice2.address: "89", k.bob.address: "11"}
+    early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", store)["rows"]
+    assert early == [{"wallet": k.alice.address, "balance": "100"}]
+    csv_text = rwa.run("history", "alerts", "--csv", "--db", store).stdout
+    assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
+
+
+def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, store, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
+    token, compliance, _ = a_property(project, suite, accounts, chain)
+    guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]
+    guardian.balance += 10**18
+    start = chain.blocks.head.number + 1
+    token.mint(k.bob, 5 * 10**18, sender=k.agent)
+    token.freezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.unfreezePartialTokens(k.bob, 10**18, sender=k.agent)
+    token.setIdentityRegistry(k.registry, sender=k.admin)
+    compliance.setCountriesAllowed([840], True, sender=k.admin)
+    compliance.setMaxBalance(10**24, sender=k.admin)
+    compliance.setSupplyCap(10**30, sender=k.admin)
+    compliance.setLockupPeriod(3600, sender=k.admin)
+    k.registry.revokeRole(keccak(text="ATTESTOR_ROLE"), k.attestor, sender=k.admin)
+    k.timelock.updateDelay(5, sender=k.admin)
+    k.token_beacon.transferOwnership(k.outsider, sender=k.admin)
+    owner = accounts[k.safe.address]
+    owner.balance += 10**18
+    k.safe.enableModule(k.outsider, sender=owner)
+    k.safe.disableModule("0x" + "00" * 19 + "01", k.outsider, sender=owner)
+    k.safe.setGuard(ZERO_ADDRESS, sender=owner)
+    k.safe.setFallbackHandler(k.outsider, sender=owner)
+    deal = k.demo_vault.propose((k.alice, ZERO_ADDRESS, 10**18, b"\x11" * 32, 3600, "ipfs://deal"), sender=k.alice).return_value
+    k.demo_vault.accept(deal, sender=k.agent)  # the demo athlete is test:8
+    k.demo_vault.fund(deal, sender=k.alice, value=10**18)
+    k.demo_vault.dispute(deal, sender=k.alice)
+    k.demo_vault.pause(sender=guardian)
+    k.demo_vault.unpause(sender=k.admin)
+
+    watch_once(rwa, tmp_path, store, start, expect=3)
+    assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl")) == {
+        "property.Minted": 1, "property.TokensFrozen": 1, "property.TokensUnfrozen": 1, "compliance.IdentityRegistryAdded": 1,
+        "compliance.CountryAllowed": 1, "compliance.MaxBalanceSet": 1, "compliance.SupplyCapSet": 1,
+        "compliance.LockupPeriodSet": 1, "roles.RoleRevoked": 1, "timelock.MinDelayChange": 1,
+        "ownership.OwnershipTransferred": 1, "safe.EnabledModule": 1, "safe.DisabledModule": 1,
+        "safe.ChangedGuard": 1, "safe.ChangedFallbackHandler": 1, "vault.DealDisputed": 1, "vault.Paused": 1,
+        "vault.Unpaused": 1,
+    }
+    deals = rwa.json("history", "deals", "DemoVault", "--db", store)["rows"]
+    assert deals == [{"deal": deal, "brand": k.alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
+
+
+def test_history_answers_dividends_and_safe_proposals_from_the_database(
+    rwa, tmp_path, store, chain, accounts, project, suite,
+):
+    k = Kit(project, suite, accounts)
+    token, _, distributor = a_property(project, suite, accounts, chain)
+    payer = funded(project, suite, k.admin, distributor)
+    start = chain.blocks.head.number + 1
+    token.mint(k.alice, 10 * 10**18, sender=k.agent)
+    distributor.deposit(1000 * 10**6, sender=payer)
+    token.claimDividends(sender=k.alice)
+    proposal = rwa.json("vault", "pause", "demo-athlete", "--via", "guardian")
+    rwa.run("safe", "sign", proposal["id"], "--account", "guardian1")
+    rwa.run("safe", "execute", proposal["id"])
+    watch_once(rwa, tmp_path, store, start, expect=3)
+    db = ("--db", store)
+    rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
+    assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", k.alice.address)]
+    assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
+    [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]
+    assert executed["outcome"] == "executed" and executed["to"] == k.demo_vault.address
+    assert executed["selector"] == "0x" + keccak(text="pause()")[:4].hex()
+    assert rwa.refused("history", "deals", "nobody", *db).startswith("error: no vault 'nobody' in the watcher's database (known: DemoVault")
+    assert "run `rwa watch --network local` first" in rwa.refused("history", "alerts", "--db", str(tmp_path / "none.sqlite"))
+
+
+def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
+    rwa, tmp_path, store, chain, accounts, project, suite,
+):
+    k = Kit(project, suite, accounts)
+    token, _, _ = a_property(project, suite, accounts, chain)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n"
+        "  - name: big-mint\n    event: Transfer\n    contract: NoSuchThing\n"
+        "  - name: odd\n    event: Transfer\n    contract: PropertyToken\n    where: {amount: 1}\n    above: {from: 5}\n"
+        "  - event: Paused\n    severity: loud\n"
+    )
+    result = rwa.run("watch", "--once", "--db", store, "--rules", str(bad), expect=2)
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: bad.yaml: rule 1 (big-mint): unknown contract 'NoSuchThing' (a recorded name, an address or a contract type)",
+        "error: bad.yaml: rule 2 (odd): Transfer has no argument 'amount' (it has from, to, value)",
+        "error: bad.yaml: rule 2 (odd): above: Transfer.from is a address, not a number",
+        "error: bad.yaml: rule 3: needs a name",
+        "error: bad.yaml: rule 3: severity must be one of info, warning, critical, not 'loud'",
+    ], result.stderr
+    assert not (tmp_path / "alerts.jsonl").exists()
+
+    good = tmp_path / "rules.yaml"
+    good.write_text(
+        "rules:\n"
+        "  - name: big-mint\n    event: Transfer\n    contract: PropertyToken\n"
+        "    where: {from: '0x0000000000000000000000000000000000000000'}\n    above: {value: 50e18}\n"
+        "    severity: critical\n    message: 'mint of {value} to {to} on {contract}'\n"
+    )
+    start = chain.blocks.head.number + 1
+    token.mint(k.alice, 10 * 10**18, sender=k.agent)
+    token.mint(k.bob, 60 * 10**18, sender=k.agent)
+    # --until: the first mint's block alone (under the threshold): only the built-in mint alert; then the rest.
+    assert "up to block" in watch_once(rwa, tmp_path, store, start, "--rules", str(good), "--until", str(start), expect=3).stderr
+    assert [a["rule"] for a in read_jsonl(tmp_path / "alerts.jsonl")] == ["property.Minted"]
+    watch_once(rwa, tmp_path, store, None, "--rules", str(good), expect=3)
+    alerts = [a for a in read_jsonl(tmp_path / "alerts.jsonl") if a["rule"] != "property.Minted"]
+    assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {k.bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
+
+
+def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, store, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
+    token, _, _ = a_property(project, suite, accounts, chain)
+    start = chain.blocks.head.number + 1
+    snapshot = chain.snapshot()
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
+    watch_once(rwa, tmp_path, store, start, expect=3)
+    chain.restore(snapshot)
+    token.setAddressFrozen(k.carol, True, sender=k.agent)
+    chain.mine(3)
+    result = watch_once(rwa, tmp_path, store, None, expect=3)
+    assert "reorganisation: blocks after" in result.stderr and "2 alert(s) retracted" in result.stderr
+    messages = read_jsonl(tmp_path / "alerts.jsonl")
+    assert [(m["kind"], m["rule"]) for m in messages] == [
+        ("alert", "property.Paused"), ("alert", "property.Unpaused"),
+        ("retraction", "property.Paused"), ("retraction", "property.Unpaused"),
+        ("alert", "property.AddressFrozen"),
+    ]
+    assert messages[2]["id"] == messages[0]["id"]
+    alerts = rwa.json("history", "alerts", "--db", store)["rows"]
+    assert sorted((a["rule"], a["retracted"]) for a in alerts) == [
+        ("property.AddressFrozen", False), ("property.Paused", True), ("property.Unpaused", True),
+    ]
+
+
+def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path, store, chain, accounts, project, suite):
+    k = Kit(project, suite, accounts)
+    token, _, _ = a_property(project, suite, accounts, chain)
+    receiver = Receiver()  # not started yet: nothing listens on its port
+    start = chain.blocks.head.number + 1
+    token.pause(sender=k.agent)
+    token.unpause(sender=k.admin)
+    first = watch_once(rwa, tmp_path, store, start, "--webhook", receiver.url, "--quiet", expect=3)
+    assert f"webhook http://127.0.0.1:{receiver.port}/… unreachable at start" in first.stderr
+    assert "2 message(s) waiting for a sink" in first.stderr
+    receiver.start()
+    try:
+        watch_once(rwa, tmp_path, store, None, "--webhook", receiver.url, "--quiet", expect=0)
+        slack = Receiver()
+        slack.start()
+        token.pause(sender=k.agent)
+        watch_once(rwa, tmp_path, store, None, "--webhook", receiver.url, "--webhook", "slack+" + slack.url, "--quiet", expect=3)
+    finally:
+        receiver.stop()
+    assert [b["rule"] for b in receiver.bodies] == ["property.Paused", "property.Unpaused", "property.Paused"]
+    assert len(set(receiver.keys)) == 3
+    # A sink added later gets the backlog too, as Slack text.
+    assert [b["text"].split(" at block")[0] for b in slack.bodies] == ["[critical] property.Paused", "[warning] property.Unpaused", "[critical] property.Paused"]
+    slack.stop()
+
+
+def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "w.sqlite")
+    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta "
+                     "VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');")
+    db.close()
+    line = rwa.refused("watch", "--once", "--db", str(tmp_path / "w.sqlite"))
+    assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
+
+
+def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) -> subprocess.Popen[str]:
+    """A watcher from ``start``: each restart goes back there and sees everything again, raising nothing twice."""
+    process = subprocess.Popen(
+        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--store", db],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("watching local")  # started: killed from now on, it has work in hand
+    return process
+
+
+@pytest.mark.slow  # `rwa watch` processes, killed and restarted
+def test_killed_at_random_moments_it_raises_each_alert_once(
+    tmp_path, project_paths, chain, accounts, project, suite,
+):
+    k = Kit(project, suite, accounts)
+    """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
+    killed with kill -9 three times; a property created while it runs is picked up."""
+    token, _, _ = a_property(project, suite, accounts, chain)
+    proxy = Proxy(chain.provider.uri, max_range=8)
+    env = {
+        **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
+        "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
+    }
+    jsonl, db = tmp_path / "alerts.jsonl", str(tmp_path / "w.sqlite")  # on PostgreSQL: test_watch_standby.py
+    start = chain.blocks.head.number + 1
+    rng = random.Random(15)
+    process = _spawn(env, project_paths.root, jsonl, db, start)
+    expected = 0
+    kills = 0
+    made = None
+    blocks: list[int] = []
+    try:
+        for step in range(12):
+            if step % 2 == 0:
+                blocks.append(token.pause(sender=k.agent).block_number)
+            else:
+                blocks.append(token.unpause(sender=k.admin).block_number)
+            expected += 1
+            if step == 5:
+                made = create_property(project, k.factory, k.deployer, k.agent, **property_input_kwargs())[0]
+                made.pause(sender=k.agent)
+                expected += 1 + 1  # its pause; its creation (one alert for the transaction)
+            if step == 7:
+                proxy.down = True
+                time.sleep(1.5)
+                proxy.down = False
+            time.sleep(rng.uniform(0.0, 0.3))
+            if step in (2, 6, 9):
+                assert process.poll() is None, "the watcher died (an RPC drop must be retried, not fatal)"
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                kills += 1
+                process = _spawn(env, project_paths.root, jsonl, db, start)
+        chain.mine(1)
+    finally:
+        time.sleep(0.5)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    final = subprocess.run(
+        [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--store", db],
+        cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    proxy.close()
+    assert final.returncode in (0, 3), final.stderr
+    alerts = read_jsonl(jsonl)
+    ids = [a["id"] for a in alerts]
+    assert len(ids) == len(set(ids)), "an alert was delivered twice"
+    assert len(alerts) == expected, (rule_counts(alerts), blocks, final.stderr)
+    assert int(final.stderr.split(": ")[-1].split()[0]) < expected  # the killed watchers had raised most of them
+    assert kills == 3 and proxy.refused > 0
+    assert made is not None and any(a["address"] == made.address and a["rule"] == "property.Paused" for a in alerts)
+
+
+def property_input_kwargs() -> dict[str, Any]:
+    return {"property_id": b"WATCH-1", "name": "1 Watch Street", "symbol": "WATCH1"}
