@@ -806,9 +806,12 @@ class Chain:
 
     # --- writes ---------------------------------------------------------------------------
 
-    def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
-        """Build, estimate and sign a transaction at the node's suggested fees; nothing is broadcast."""
-        return self._sign(account, to, data, nonce, {"value": value})
+    def sign(
+        self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0, gas: int | None = None
+    ) -> SignedTransaction:
+        """Build, estimate (unless ``gas`` is given) and sign a transaction at the node's suggested fees;
+        nothing is broadcast."""
+        return self._sign(account, to, data, nonce, {"value": value} if gas is None else {"value": value, "gas_limit": gas})
 
     def _sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, extra: dict[str, Any]) -> SignedTransaction:
         """Build (``extra``: value, fees, gas), estimate what is missing, and sign."""
@@ -1024,11 +1027,12 @@ class Chain:
         function: str,
         args: Sequence[Any],
         value: int = 0,
+        gas: int | None = None,
     ) -> Receipt:
-        """Simulate, sign, send and wait for one contract call."""
+        """Simulate, sign, send and wait for one contract call (``gas``: its limit, else estimated)."""
         self.simulate(account.address, address, abi, function, args, value)
         data = self.encode_call(abi, function, args)
-        signed = self.sign(account, address, data, self.nonce(account.address), value)
+        signed = self.sign(account, address, data, self.nonce(account.address), value, gas)
         self.broadcast(signed.raw)
         receipt = self.wait(signed.hash)
         if receipt.status != 1:

@@ -12,6 +12,7 @@ import json
 import runpy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
@@ -25,6 +26,7 @@ from rwa.chain.artifacts import Artifact
 from rwa.chain.reverts import SUITE_ROLES
 from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
 from rwa.core.errors import RwaError
+from rwa.watch.lapses import LAPSED, LAPSED_INPUTS
 
 SEVERITIES = ("info", "warning", "critical")
 #: Contract types whose events any contract of the suite may emit through its proxy.
@@ -119,6 +121,8 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
         ("payments", "OrderRefunded", ("NILVault", "NILMemberships"), "warning"),
         ("payments", "AmlThresholdSet", ("NILVault", "NILMemberships"), "warning"),
+        # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
+        ("memberships", LAPSED, ("NILMemberships",), "info"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
@@ -271,9 +275,11 @@ class Decoder:
 
     def event_names(self, kind: str) -> set[str]:
         names = {str(item["name"]) for item in self.events(kind).values()}
-        return names
+        return names | ({LAPSED} if kind == "NILMemberships" else set())
 
     def event_inputs(self, kind: str, name: str) -> list[Mapping[str, Any]] | None:
+        if name == LAPSED and kind == "NILMemberships":
+            return list(LAPSED_INPUTS)
         for item in self.events(kind).values():
             if item["name"] == name:
                 return list(item.get("inputs", []))
@@ -643,6 +649,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
                                  f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
+        LAPSED: lambda: f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)",
         "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
                                  f"of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
@@ -656,6 +663,10 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         return texts[log.name]()
     shown = ", ".join(f"{k}={v}" for k, v in args.items())
     return f"{where}: {log.name}({shown})"
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _duration(seconds: int) -> str:

@@ -407,6 +407,7 @@ class Store:
             db.execute("UPDATE alerts SET retracted = 1 WHERE id = ?", (alert_id,))
             db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?) ON CONFLICT DO NOTHING", (alert_id, json.dumps(body)))
         db.execute("DELETE FROM events WHERE block > ?", (block,))
+        db.execute("DELETE FROM transactions WHERE block > ?", (block,))
         db.execute("DELETE FROM contracts WHERE block > ?", (block,))
         db.execute("DELETE FROM blocks WHERE number > ?", (block,))
         return retractions
