@@ -145,6 +145,7 @@ bench: setup
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/watch_backfill.py
 	$(BIN)/python bench/webhook_figures.py
 	$(BIN)/python bench/alert_figures.py
 	$(BIN)/python bench/offering_gas.py

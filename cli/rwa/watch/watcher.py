@@ -237,7 +237,7 @@ class Watcher:
             self._commit(logs, discovered, last, hashes[last], lapsed)
             self.delivery.deliver()
             if discovered:
-                return  # the next step fetches with the new contracts in the list
+                addresses[:] = sorted(self.subjects)  # the following ranges are fetched with the new contracts
 
     def _discover(self, raw: list[dict[str, Any]], first: int, last: int) -> tuple[list[dict[str, Any]], dict[str, Subject]]:
         """What the factories made in the range, and the logs of those contracts in it too."""
@@ -249,6 +249,8 @@ class Watcher:
                 break
             todo = [r for _, _, logs in self.chain.logs_in_ranges(sorted(fresh), first, last, self.span) for r in logs]
             raw = raw + todo
+        if not discovered:
+            return raw, discovered  # one answer of the node: in order already
         unique = {(str(r["blockNumber"]), str(r["logIndex"])): r for r in raw}
         ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
         return ordered, discovered
