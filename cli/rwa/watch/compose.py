@@ -141,6 +141,15 @@ class Composer:
                 grouped.append(self._group(parts, tx_logs[tx], senders.get(tx), names))
         return sorted([*custom, *grouped], key=lambda a: (a["block"], a["logIndex"], a["rule"]))
 
+    def each(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """One alert per matched event, for events no transaction made (a membership's lapse: the
+        watcher's own, rwa.watch.lapses): there is no transaction to group them by."""
+        names = self.names() if logs else {}
+        return [
+            self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name])
+            for log in logs for rule in rules if rule.applies(log)
+        ]
+
     # --- one act -----------------------------------------------------------------------------------
 
     def _part(
