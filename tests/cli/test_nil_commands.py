@@ -117,7 +117,9 @@ def test_vault_predict_create_show_list(rwa):
     assert shown == rwa.json("vault", "show", created["vault"]) | {"athlete": "star-athlete"}
     assert {k: shown[k] for k in ("vault", "athleteWallet", "splitter", "paused", "dealCount", "athleteVerified")} == {
         "vault": predicted["vault"], "athleteWallet": "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
-        "splitter": None, "paused": False, "dealCount": 0, "athleteVerified": False,
+        "splitter": None, "paused": False, "dealCount": 0,
+        # owner3 may have been registered by an earlier module of the session: the vault says what the registry says
+        "athleteVerified": rwa.json("kyc", "show", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc")["verified"],
     }  # fmt: skip
     assert [(b["symbol"], b["balance"], b["escrowed"]) for b in shown["balances"]] == [("ETH", "0", "0"), ("mUSDC", "0", "0")]
 
