@@ -99,7 +99,6 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
         ("market", "ApproverSet", ("PropertyMarket",), "warning"),
-        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
 #: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
