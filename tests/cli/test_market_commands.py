@@ -124,3 +124,21 @@ def test_orders_travel_as_files_and_an_edited_or_forged_one_is_refused(market_cl
 def test_bad_orders_are_refused_in_one_line_and_nothing_is_stored(market_cli, demo, args, message):
     assert message in market_cli.refused("market", "sell", *args, "--account", "owner1")
     assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
+
+
+@pytest.mark.slow  # a PostgreSQL server
+def test_the_order_book_lives_in_the_watchers_store_on_postgresql_too(market_cli, demo, postgres, monkeypatch):
+    token, alice, bob = demo
+    url = postgres.database()
+    monkeypatch.setenv("RWA_WATCH_STORE", url)  # as `rwa watch` and `rwa history` take it
+    ask = market_cli.json("market", "sell", "DEMO-1", "3", "--price", "200", "--account", "owner1")
+    bid = market_cli.json("market", "buy", "DEMO-1", "3", "--price", "200", "--account", "owner2", "--store", url)
+    book = market_cli.json("market", "book", "DEMO-1")
+    assert ([o["hash"] for o in book["asks"]], [o["hash"] for o in book["bids"]]) == ([ask["hash"]], [bid["hash"]])
+    before = token.balanceOf(bob)
+    (trade,) = market_cli.json("market", "match", "DEMO-1", "--account", "owner3")["trades"]
+    assert (trade["seller"], trade["buyer"], trade["amount"]) == (alice.address, bob.address, str(3 * E18))
+    assert token.balanceOf(bob) == before + 3 * E18
+    # The default SQLite book never saw these orders.
+    monkeypatch.delenv("RWA_WATCH_STORE")
+    assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []

@@ -67,6 +67,9 @@ def test_order_digest_is_eip712_as_eth_account_and_the_contract_compute_it(tradi
     theirs = encode_typed_data(full_message=typed_data(order, chain.chain_id, trading.address))
     assert ours == keccak_of(theirs)
     assert ours == bytes(trading.hashOrder(order.as_tuple()))
+    # The domain the contract hashes from constants is the one it describes (ERC-5267).
+    domain = trading.eip712Domain()
+    assert (domain[1], domain[2], domain[3], domain[4]) == ("PropertyMarket", "1", chain.chain_id, trading.address)
     signed = Account.sign_typed_data(alice.private_key, full_message=typed_data(order, chain.chain_id, trading.address))
     assert bytes(signed.signature) == sign(order, alice, chain.chain_id, trading)
 
