@@ -41,8 +41,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
  *   alternatives: the first to fill completely voids the others). Only partial fills are recorded per
  *   order, so the common case (a resting order taken whole, its nonce below 128) reads and writes one
  *   slot of the maker's, which holds its epoch and first nonces ({Maker}).
- * - Makers sign with a key (65-byte ECDSA, low `s` only) or through ERC-1271 (a Safe with its
- *   CompatibilityFallbackHandler).
+ * - Makers sign with a key (65-byte ECDSA, low `s` only), through ERC-1271 (a Safe with its
+ *   CompatibilityFallbackHandler), or on chain ({presign}: the maker's own call, as a Safe's proposal
+ *   makes it; the order then fills with an empty signature).
  * - Where a property has an approver (its agent, named by the admin), each trade also needs the
  *   approver's consent for that order and counterparty: given on chain ({approveTrade}) or as a
  *   signature carried with the fill ({fillApproved}, {matchApproved}).
@@ -146,6 +147,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         mapping(address maker => mapping(uint256 wordPos => uint256 bitmap)) nonceBitmaps;
         mapping(address maker => Maker) makers;
         mapping(bytes32 orderHash => mapping(address counterparty => bool)) approvals;
+        mapping(bytes32 orderHash => bool) presigned;
     }
 
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.PropertyMarket")) - 1)) & ~bytes32(uint256(0xff))
@@ -175,6 +177,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     );
     /// @notice The trade just executed matched `sellHash` with `buyHash`.
     event OrdersMatched(bytes32 indexed sellHash, bytes32 indexed buyHash, address matcher);
+    /// @notice `maker` signed the order `orderHash` on chain ({presign}).
+    event OrderPresigned(bytes32 indexed orderHash, address indexed maker);
     /// @notice `maker` cancelled the order `orderHash`.
     event OrderCancelled(bytes32 indexed orderHash, address indexed maker);
     /// @notice `maker` cancelled its orders whose nonces are set in `mask` of word `wordPos`.
@@ -325,6 +329,23 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     ) external nonReentrant returns (bytes32 sellHash, bytes32 buyHash) {
         (sellHash, buyHash) =
             _match(sell, sellSignature, buy, buySignature, amount, abi.encode(approvalDeadline, approvalSignature));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Signing on chain
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Signs `order` on chain: the maker (the caller) approves it, so it fills with an empty signature.
+     * A Safe signs this way through an ordinary proposal (a call, no message signatures); {cancel} undoes it.
+     * @dev Only the maker. Emits {OrderPresigned}.
+     * @param order The caller's order.
+     */
+    function presign(Order calldata order) external {
+        if (order.maker != _msgSender()) revert NotMaker(_msgSender(), order.maker);
+        bytes32 orderHash = hashOrder(order);
+        _storage().presigned[orderHash] = true;
+        emit OrderPresigned(orderHash, order.maker);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -492,6 +513,11 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         return (t.feeBps, t.approver);
     }
 
+    /// @notice Whether the maker of order `orderHash` signed it on chain ({presign}).
+    function isPresigned(bytes32 orderHash) external view returns (bool) {
+        return _storage().presigned[orderHash];
+    }
+
     /// @notice Whether the approver consented on chain to order `orderHash` trading with `counterparty`.
     function isTradeApproved(bytes32 orderHash, address counterparty) external view returns (bool) {
         return _storage().approvals[orderHash][counterparty];
@@ -614,7 +640,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     }
 
     /// @dev A key's 65-byte ECDSA signature (low `s` only) first, read from calldata without looking at the
-    /// maker's code; otherwise the maker's ERC-1271 answer (a Safe's, through its fallback handler).
+    /// maker's code; an empty signature stands for the maker's {presign}; otherwise the maker's ERC-1271 answer
+    /// (a Safe's, through its fallback handler).
     function _validSignature(address maker, bytes32 digest, bytes calldata signature) private view returns (bool) {
         if (signature.length == 65) {
             // ECDSA.tryRecover's rules, with r, s and v read in place: `s` in the lower half order (a malleable
@@ -636,6 +663,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
             }
             if (recovered != address(0) && recovered == maker) return true;
         }
+        if (signature.length == 0) return _storage().presigned[digest];
         return maker.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(maker, digest, signature);
     }
 

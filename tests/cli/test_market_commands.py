@@ -142,3 +142,26 @@ def test_the_order_book_lives_in_the_watchers_store_on_postgresql_too(market_cli
     # The default SQLite book never saw these orders.
     monkeypatch.delenv("RWA_WATCH_STORE")
     assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
+
+
+def test_a_safe_makes_an_order_through_a_proposal_and_it_settles(market_cli, demo, suite, registry, attestor, stablecoin, listed_market, deployer, chain):
+    token, alice, _ = demo
+    guardian = suite["contracts"]["GuardianSafe"]["address"]
+    registry.register(guardian, (2**101, US, KYC_AML, chain.pending_timestamp + YEAR), sender=attestor)
+    stablecoin.mint(guardian, 10_000 * USDC, sender=deployer)
+    bid = market_cli.json("market", "buy", "DEMO-1", "2", "--price", "300", "--via", "guardian")
+    assert (bid["order"]["maker"], bid["signature"]) == (guardian, "0x")
+    proposal = bid["proposal"]
+    assert [c["function"] for c in proposal["calls"]] == ["approve", "presign"]  # the allowance, then the order
+    (row,) = [o for o in market_cli.json("market", "book", "DEMO-1", "--all")["bids"] if o["hash"] == bid["hash"]]
+    assert (row["fillable"], row["reason"]) == ("0", "its maker's proposal to sign it has not run")
+    assert "nothing left that can fill" in market_cli.refused("market", "fill", bid["hash"], "--account", "owner1")
+
+    market_cli.run("safe", "sign", proposal["id"], "--account", "owner1")
+    market_cli.run("safe", "execute", proposal["id"])
+    assert listed_market.isPresigned(bid["hash"])
+    before = stablecoin.balanceOf(guardian)
+    taken = market_cli.json("market", "fill", bid["hash"], "--account", "owner1")  # alice sells into the Safe's bid
+    assert (taken["seller"], taken["buyer"], taken["amount"]) == (alice.address, guardian, str(2 * E18))
+    assert token.balanceOf(guardian) == 2 * E18
+    assert stablecoin.balanceOf(guardian) == before - 600 * USDC

@@ -439,3 +439,22 @@ def test_the_implementation_cannot_be_initialized(project, suite, outsider):
 def test_orders_round_trip_through_json(trading, token, alice):
     order = sell(trading, alice, token, nonce=2**255, taker=token.address)
     assert Order.from_json(json.loads(json.dumps(order.to_json()))) == order
+
+
+def test_a_maker_signs_on_chain_and_the_order_fills_with_an_empty_signature(trading, token, alice, bob, carol, chain):
+    order = sell(trading, alice, token, nonce=70, amount=2 * TOKEN)
+    digest = order_digest(order, chain.chain_id, trading.address)
+    with reverts(trading.InvalidSignature, maker=alice):
+        trading.fill(order.as_tuple(), b"", TOKEN, sender=bob)
+    with reverts(trading.NotMaker, caller=bob, maker=alice):
+        trading.presign(order.as_tuple(), sender=bob)
+    receipt = trading.presign(order.as_tuple(), sender=alice)
+    assert [(bytes(e.orderHash), e.maker) for e in receipt.decode_logs(trading.OrderPresigned)] == [(digest, alice.address)]
+    assert trading.isPresigned(digest)
+    trading.fill(order.as_tuple(), b"", TOKEN, sender=bob)
+    other = order.with_(nonce=71)  # presigning one order signs no other
+    with reverts(trading.InvalidSignature, maker=alice):
+        trading.fill(other.as_tuple(), b"", TOKEN, sender=bob)
+    trading.cancel(order.as_tuple(), sender=alice)  # cancel undoes it
+    with reverts(trading.OrderCancelledAlready, orderHash=digest):
+        trading.fill(order.as_tuple(), b"", TOKEN, sender=carol)

@@ -57,7 +57,7 @@ def order_terms(function: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def opened(ctx: CommandContext, spec: str | None) -> Iterator[tuple[Target, Market, OrderBook]]:
     with ctx.target() as target:
-        trading = Market(target)
+        trading = Market(target, ctx.via)
         store = open_store(spec, database_path(target.paths, target.network.name))
         store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
         book = OrderBook(store, trading.market.address)
@@ -74,10 +74,20 @@ def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: 
         trading.precheck(prop, order)
         approval = trading.approve_if_needed(prop, order)
         signed = trading.sign(order)
-        book.add(signed.to_json())
         line = trading.describe(order, prop)
+        proposal = trading.writer.propose(f"market {side.name.lower()} {amount} {prop.symbol} at {price}: sign order {signed.hash[:12]}")
+        book.add(signed.to_json())
+    if proposal is not None:
+        ctx.emit({**signed.to_json(), "proposal": proposal}, lambda: _print_proposed(ctx, line, signed, proposal))
+        return
     result = {**signed.to_json(), "approvalTransaction": approval}
     ctx.emit(result, lambda: _print_placed(line, signed, approval))
+
+
+def _print_proposed(ctx: CommandContext, line: str, signed: SignedOrder, proposal: dict[str, Any]) -> None:
+    _print_placed(line, signed, None)
+    ctx.proposed(proposal)
+    console().print(f"[dim]the order fills once the proposal has run (its maker {signed.order.maker} signs it on chain)[/]")
 
 
 def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
@@ -89,17 +99,23 @@ def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
         out.print(f"[dim]the market's allowance set: tx {approval}[/]")
 
 
-@chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
+@chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
 def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
-    """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
+    """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
+
+    With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
+    """
     _place(ctx, Side.SELL, property_ref, amount, price, expires, taker, store)
 
 
-@chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
+@chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
 def buy(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
-    """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
+    """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
+
+    With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
+    """
     _place(ctx, Side.BUY, property_ref, amount, price, expires, taker, store)
 
 
