@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test test-fast lint slither bench plan clean fuzz postgres
+.PHONY: setup deploy test test-fast lint format slither bench plan clean fuzz postgres
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -69,24 +69,36 @@ plan: setup
 
 # Lint first: the layers of the package (tools/layers.py), ruff, mypy (strict below cli: core to watch),
 # and Slither over the Solidity contracts (every finding fixed or triaged in slither.triage.json).
+PYTHON_SOURCES := cli tests examples bench scripts tools deployments
+
 lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/python tools/layers.py
-	$(BIN)/ruff check cli tests examples bench scripts tools deployments
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
+	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/mypy
 	$(SLITHER_VENV)/bin/python tools/slither_check.py
 
 slither: setup $(SLITHER_VENV)/.installed
 	$(SLITHER_VENV)/bin/python tools/slither_check.py
 
+# Lay the Python out as `make lint` checks it (the pre-commit hook does the same on each commit).
+format: setup
+	$(BIN)/ruff format $(PYTHON_SOURCES)
+	$(BIN)/ruff check --fix $(PYTHON_SOURCES)
+
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
 # chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
 # runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
 # tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
-# Sepolia rehearsal (they mostly wait for one-second blocks) on TEST_PORT+10 .. +19, and the rest on
+# Sepolia rehearsals on anvil and Hardhat's node (they mostly wait for one-second blocks) and Sourcify's verifier
+# (tests/deploy/test_sourcify.py: it compiles, the others wait) on TEST_PORT+10 .. +19, and the rest on
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/cli/test_live_conditions.py tests/cli/test_rehearsal.py tests/cli/test_other_nodes.py tests/cli/test_bounded_waits.py
-CLI_TESTS := tests/cli
+LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py \
+	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py
+# The package's tests, laid out as cli/rwa/ is (their helpers in tests/support/, on pytest's pythonpath).
+PACKAGE_TESTS := tests/chain tests/deploy tests/admin tests/domain tests/watch tests/cli
+CLI_TESTS := $(PACKAGE_TESTS)
 test: lint postgres
 	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
 	@# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process
@@ -96,22 +108,25 @@ test: lint postgres
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
 	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
 	TEST_PORT=$$((port + 20)) $(BIN)/ape test $(CLI_TESTS) $(addprefix --ignore=,$(LIVE_TESTS)) > .rwa/cli-tests.log 2>&1 & cli=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples --ignore=$(CLI_TESTS); rest=$$?; \
-	wait $$cli; cli_status=$$?; echo "--- $(CLI_TESTS), run beside the rest:"; cat .rwa/cli-tests.log; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(CLI_TESTS)); rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/cli-tests.log; \
 	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
-# `slow`, and every test of `rwa` as real processes); no lint first. Two runs at once, one a core:
-# the package's tests (tests/cli, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
-FAST_CLI_TESTS := tests/cli tests/e2e
+# `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:
+# `@given` tests and the state machines; a third of the contract tests' time); no lint first. Two runs
+# at once, one a core:
+# the package's tests (PACKAGE_TESTS, tests/e2e) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+FAST_CLI_TESTS := $(PACKAGE_TESTS) tests/e2e
+FAST := not slow and not hypothesis
 test-fast: setup
 	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
 	@rm -rf contracts/.cache
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
-	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "not slow" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "not slow" -q; rest=$$?; \
-	wait $$cli; cli_status=$$?; echo "--- $(FAST_CLI_TESTS), run beside the rest:"; cat .rwa/fast-cli-tests.log; \
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(FAST_CLI_TESTS) -m "$(FAST)" -q > .rwa/fast-cli-tests.log 2>&1 & cli=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(FAST_CLI_TESTS)) -m "$(FAST)" -q; rest=$$?; \
+	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/fast-cli-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0
 
 # The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
@@ -131,6 +146,7 @@ bench: setup
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
 	$(BIN)/python bench/webhook_figures.py
+	$(BIN)/python bench/alert_figures.py
 	$(BIN)/python bench/offering_gas.py
 
 clean:

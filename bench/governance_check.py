@@ -23,7 +23,7 @@ from typing import Any
 
 from private_chain import private_chain, rwa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "cli"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 from tampering import GRANT, SCHEDULE_TAMPERS, edit  # noqa: E402
 
 MNEMONIC = "test test test test test test test test test test test junk"

@@ -141,7 +141,8 @@ def print_table(f: dict[str, int]) -> bool:
     print("\nPropertyMarket gas (anvil, cancun, optimizer 200 runs): one trade of 10 tokens at 250 mUSDC, 0.30% fee")
     print(f"  {'operation':<62} {'gas':>9}   {'target':<10} verdict")
     print("  " + "-" * 92)
-    print(f"  {'fill of a resting order, whole, two existing holders, fee (ours)':<62} {f['fill']:>9,}   {'≤ 125,000':<10} {'PASS' if passed else 'MISS'}")
+    print(f"  {'fill of a resting order, whole, two existing holders, fee (ours)':<62} "
+          f"{f['fill']:>9,}   {'≤ 125,000':<10} {'PASS' if passed else 'MISS'}")
     print(f"  {'  a new order filled in part (its fill record written)':<62} {f['fill_partial']:>9,}")
     print(f"  {'  the same order filled in part again':<62} {f['fill_again']:>9,}")
     print(f"  {'floor: compliant transfer + stablecoin transfer (2 txs)':<62} {floor:>9,}")

@@ -29,6 +29,19 @@ KYC_AML = 3
 YEAR = 365 * 24 * 3600
 MINTER_ROLE_TEXT = "MINTER_ROLE"
 TARGETS = {"subscribe": 130_000, "claim": 80_000, "create": 250_000}
+# What the EVM charges for what an offering cannot avoid (EIP-2929, EIP-2200, EIP-3529, the yellow paper).
+INTRINSIC = 21_000
+COLD_ACCOUNT = 2_600  # the first call to a contract that is not the transaction's target
+COLD_SLOAD = 2_100
+SSTORE_DIRTY = 2_900  # a non-zero slot changed (after its cold read)
+CLEAR_REFUND = 4_800  # a slot set back to zero
+LOG, TOPIC, DATA_BYTE = 375, 375, 8
+# Measured with anvil --steps-tracing in a subscription, each a warm call (CALL 100 + the callee's frame): the
+# least that one more question costs once its contract is warm.
+WARM_TOKEN_VIEW = 815  # the token's paused(), through its beacon proxy
+WARM_VERIFIED = 1_220  # the registry's isVerified (through its ERC-1967 proxy): the mint asks it again
+WARM_INVESTOR_ID = 1_231  # the registry's investorIdOf
+WARM_BALANCE_OF = 659  # the stablecoin's balanceOf after the transfer (money in is what arrived)
 
 
 def measure(project: Any, accounts: Any, chain: Any, record: dict[str, Any]) -> dict[str, int]:
@@ -130,7 +143,63 @@ def report(figures: dict[str, int]) -> bool:
         limit = f"≤ {target:,}" if target else ""
         print(f"  {label:<46} {gas:>9,}   {limit:<10} {verdict:<7} {note}".rstrip())
     print("  The property's own operations do not change: bench/property_gas.py measures them.")
+    explain(figures)
     return ok
+
+
+def calldata_gas(data: bytes) -> int:
+    return sum(16 if byte else 4 for byte in data)
+
+
+def explain(figures: dict[str, int]) -> None:
+    """Why the subscription with a per-investor limit and the claim miss their targets: the costs this design
+    cannot avoid, added to the floor, already pass them."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    def call(signature: str, types: list[str], args: list[Any]) -> bytes:
+        return keccak(text=signature)[:4] + encode(types, args)
+
+    wallet = "0x" + "ab" * 20
+    mint_data = call("mint(address,uint256)", ["address", "uint256"], [wallet, 10 * E18])
+    transfer_data = call("transferFrom(address,address,uint256)", ["address"] * 2 + ["uint256"], [wallet, wallet, 500 * USDC])
+    subscribe_data = call("subscribe(uint256)", ["uint256"], [10 * E18])
+    investor_total = figures["subscribe"] - figures["subscribe_unlimited"]
+    subscribe = [
+        ("floor, as one transaction (one intrinsic 21,000 fewer)", figures["floor_mint"] + figures["floor_transfer"] - INTRINSIC),
+        ("their calldata (68 + 100 bytes) is not a subscription's (36)",
+         calldata_gas(subscribe_data) - calldata_gas(mint_data) - calldata_gas(transfer_data)),
+        ("the token and the stablecoin are called, not the transaction's target", 2 * COLD_ACCOUNT),
+        ("the clone's delegatecall to its implementation", COLD_ACCOUNT),
+        ("the hard cap's count: the offering's state slot read and written", COLD_SLOAD + SSTORE_DIRTY),
+        ("the investor's running total: a fresh slot (measured: with limits - without)", investor_total),
+        ("the Subscribed event (3 topics, 4 words)", LOG + 3 * TOPIC + 4 * 32 * DATA_BYTE),
+        ("compliance asked before money moves: one question to the token, at least", WARM_TOKEN_VIEW),
+        ("... and the registry: the mint verifies the wallet again", WARM_VERIFIED),
+        ("the investor's id, from the registry (limits are per investor)", WARM_INVESTOR_ID),
+        ("money in is what arrived: the stablecoin's balance read again", WARM_BALANCE_OF),
+    ]
+    claim = [
+        ("floor: the mint as a transaction of its own", figures["floor_mint"]),
+        ("its calldata (68 bytes) is not a claim's (4)", calldata_gas(bytes(4)) - calldata_gas(mint_data)),
+        ("the token is called, not the transaction's target", COLD_ACCOUNT),
+        ("the clone's delegatecall to its implementation", COLD_ACCOUNT),
+        ("the offering's status read (claims only after a successful close)", COLD_SLOAD),
+        ("the wallet's position read and cleared (less the 4,800 refund)", COLD_SLOAD + SSTORE_DIRTY - CLEAR_REFUND),
+        ("the Claimed event (2 topics, 1 word)", LOG + 2 * TOPIC + 32 * DATA_BYTE),
+    ]
+    for title, rows, target, measured in (
+        ("subscribe, immediate mint, per-investor limit", subscribe, TARGETS["subscribe"], figures["subscribe"]),
+        ("claim (a new holder)", claim, TARGETS["claim"], figures["claim"]),
+    ):
+        least = sum(gas for _, gas in rows)
+        print(f"\n  {title}: the least this design can cost, {least:,} (target {target:,}, measured {measured:,})")
+        for label, gas in rows:
+            print(f"    {gas:>+9,}  {label}")
+    print("  The rest of each figure is the offering's own code: the token's views beyond the first (identity")
+    print("  registry, frozen, compliance active: each a call through its beacon proxy), the price arithmetic,")
+    print("  the reentrancy guard, the remaining-to-mint count a claim keeps so that the last one gives up the")
+    print("  minter role, and the pause check (the token lets its agents mint while paused; an offering may not).")
 
 
 def run(env: dict[str, str]) -> bool:

@@ -65,8 +65,8 @@ def deployed_suite(env: dict[str, str]) -> Iterator[tuple[Any, dict[str, Any], C
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape, silence_warnings
     from rwa.deploy import manifest
-    from rwa.deploy.context import Target
     from rwa.deploy.engine import apply_deployment
+    from rwa.deploy.target import Target
 
     silence_warnings()
     quiet_ape()

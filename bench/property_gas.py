@@ -53,7 +53,9 @@ FIX_NOTES = {
     "transfer_modules": "holder tracking per wallet (2 cold reads) - registry passed, no call back",
     "mint": "a frozen wallet cannot receive a mint",
     "batch_transfer_10": "as a transfer",
-    "suite": "the proxies keep their beacon in ERC-1967's slot for explorers (issue 11), and the factory refuses an empty name or symbol",
+    "suite": "the proxies keep their beacon in ERC-1967's slot for explorers (issue 11), the factory refuses an empty name or "
+    "symbol, and (issue 23) the three proxies are compiled Solidity with metadata, which explorers verify: 160 bytes of "
+    "runtime instead of 76, 3 x 84 x 200 gas = 50,400",
     "deposit_10": "credits the balance delta (2 balanceOf) and checks the minimum supply",
     "claim": "a claim needs a verified, unsanctioned holder (one registry read)",
 }
@@ -267,8 +269,8 @@ def run(env: dict[str, str]) -> list[Figure]:
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape, silence_warnings
     from rwa.deploy import manifest
-    from rwa.deploy.context import Target
     from rwa.deploy.engine import apply_deployment
+    from rwa.deploy.target import Target
     from trex_reference import (
         ReferenceUnavailable,
         measure_reference,

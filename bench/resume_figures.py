@@ -3,13 +3,13 @@
     .venv/bin/python bench/resume_figures.py
 
 Each scenario runs against its own anvil behaving like a live network (chain id 11155111, a block
-every second, the pool on; tests/cli/livelike.py, the same scenarios as
-tests/cli/test_live_conditions.py) with a five-transaction manifest, and prints: the transactions
+every second, the pool on; tests/support/livelike.py, the same scenarios as
+tests/deploy/test_live_conditions.py) with a five-transaction manifest, and prints: the transactions
 the deployer mined against a clean deploy's, contracts created twice (must be 0), the reruns an
 operator needed, and the files they had to edit by hand (must be none).
 
 Then the local chain itself: the whole manifest deployed by `rwa` processes, the chain killed with
-`kill -9` with its last save taken at random points of the deploy (tests/cli/local_crash.py), and
+`kill -9` with its last save taken at random points of the deploy (tests/support/local_crash.py), and
 one `rwa deploy` to recover: transactions against a clean deploy's, contracts recreated.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from private_chain import ROOT, free_port, private_chain
 
-sys.path.insert(0, str(ROOT / "tests" / "cli"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 import livelike  # noqa: E402
 import local_crash  # noqa: E402
@@ -67,7 +67,7 @@ def main() -> None:
     from rwa.chain import artifacts
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy.context import Target
+    from rwa.deploy.target import Target
 
     silence_warnings()
     quiet_ape()
@@ -92,7 +92,8 @@ def main() -> None:
         totals["duplicates"] += figures.duplicates
         totals["edits"] += figures.hand_edits
         sent = f"{figures.sent}/{figures.clean}"
-        print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} {figures.hand_edits:>10}  {len(figures.refusals)}")
+        print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} "
+              f"{figures.hand_edits:>10}  {len(figures.refusals)}")
     ratio = f"{totals['sent']}/{totals['clean']}"
     print(f"  {'all':<46} {ratio:>10} {totals['duplicates']:>10} {'':>6} {totals['edits']:>10}")
     local_chain_crashes()

@@ -82,8 +82,8 @@ def gas(env: dict[str, str]) -> None:
     from rwa.core.project import ProjectPaths
     from rwa.core.quiet import quiet_ape
     from rwa.deploy import manifest
-    from rwa.deploy.context import Target
     from rwa.deploy.engine import apply_deployment
+    from rwa.deploy.target import Target
     from trex_reference import measure_reference
 
     quiet_ape()

@@ -4,7 +4,7 @@
 
 The whole manifest goes to an anvil that presents itself as Sepolia (chain id 11155111, a block
 every second, Safe v1.4.1 and a stablecoin at their canonical addresses, a keystore account
-unlocked from APE_ACCOUNTS_<ALIAS>_PASSPHRASE; tests/cli/rehearsal.py), twice: once at a terminal
+unlocked from APE_ACCOUNTS_<ALIAS>_PASSPHRASE; tests/support/rehearsal.py), twice: once at a terminal
 (a pseudo-terminal answering the one question), once with --yes. Each prints the questions asked,
 the transactions sent, the gas estimated before sending against the gas used (over the
 transactions that have an estimate), and the wall time; the --yes run then verifies the contracts on
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from private_chain import ROOT, free_port
 
-sys.path.insert(0, str(ROOT / "tests" / "cli"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from rehearsal import NETWORK, RWA, Rehearsal, rehearsal  # noqa: E402
 
@@ -65,7 +65,8 @@ def figures(label: str, port: int, terminal: bool) -> None:
         print(f"  transactions sent            {sent}")
         if estimated_line:
             unknown = estimated_line.group(3) or "0"
-            print(f"  transactions estimated       {sent - int(unknown)} of {sent} ({unknown} n/a: they need contracts deployed first)")
+            print(f"  transactions estimated       {sent - int(unknown)} of "
+                  f"{sent} ({unknown} n/a: they need contracts deployed first)")
         if used:
             print(f"  gas, where estimated         {used.group(2)} estimated, {used.group(1)} used ({used.group(3)}%)")
         print(f"  wall time, 1-second blocks   {wall:.1f} s (the `rwa deploy` process, start to exit)")

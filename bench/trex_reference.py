@@ -128,7 +128,8 @@ def node_modules_dir(override: str | os.PathLike[str] | None = None) -> Path:
     if missing:
         raise ReferenceUnavailable(
             f"{', '.join(missing)} not found under {folder}. Install the reference with "
-            f"`npm ci` in {folder.parent} (they are dev dependencies of package.json), or point ${NODE_MODULES_ENV} at a node_modules folder that has them."
+            f"`npm ci` in {folder.parent} (they are dev dependencies of package.json), "
+            f"or point ${NODE_MODULES_ENV} at a node_modules folder that has them."
         )
     return folder
 

@@ -169,7 +169,8 @@ def main() -> None:
             batch = min(PER_TRANSACTION, EVENTS - count)
             send(url, sender, emitter, selector("emitTransfers(uint256)") + batch.to_bytes(32, "big"))
             count += batch
-        print(f"\nrwa watch (a private anvil; {count} events in {count // PER_TRANSACTION} transactions, made in {time.monotonic() - started:.0f}s)")
+        print(f"\nrwa watch (a private anvil; {count} events in {count // PER_TRANSACTION} "
+              f"transactions, made in {time.monotonic() - started:.0f}s)")
 
         # Backfill: one --once run over everything, in a process of its own (its peak RSS is its own),
         # into SQLite, then into PostgreSQL when its initdb is installed (make test installs it).
@@ -199,7 +200,8 @@ def main() -> None:
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        print(f"  alert latency at 1 s blocks: {sum(lags) / len(lags):.1f} blocks on average, {max(lags)} at most ({len(lags)} alerts)")
+        print(f"  alert latency at 1 s blocks: {sum(lags) / len(lags):.1f} "
+              f"blocks on average, {max(lags)} at most ({len(lags)} alerts)")
 
         # Exactly once across kill -9.
         rng = random.Random(20)

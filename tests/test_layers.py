@@ -37,3 +37,34 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     report = layers.check()
     assert len(report.upward) == 2 and "rwa.core.low (core) imports rwa.cli.app (cli)" in report.upward[0]
     assert len(report.in_function) == 1
+
+
+def test_the_readme_map_names_every_module_in_its_layer():
+    layers = _layers()
+    assert layers.unmapped(layers.check()) == []
+
+
+def test_the_map_check_sees_a_module_the_readme_leaves_out(tmp_path):
+    layers = _layers()
+    readme = tmp_path / "README.md"
+    readme.write_text("## What is where\n\n```\ncli/rwa/  the package\n  core/   abi, units\n  chain/  client\n```\n")
+    report = layers.Report({layer: [] for layer in layers.LAYERS})
+    report.modules["core"] = ["rwa.core.abi", "rwa.core.evm"]
+    report.modules["chain"] = ["rwa.chain.client", "rwa.chain.abi"]  # named, but in another layer's entry
+    assert layers.unmapped(report, readme) == [
+        "README map: rwa.core.evm is not named in the core/ entry",
+        "README map: rwa.chain.abi is not named in the chain/ entry",
+    ]
+
+
+def test_the_check_sees_a_private_name_imported(tmp_path, monkeypatch):
+    layers = _layers()
+    package = tmp_path / "rwa"
+    (package / "core").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "core" / "__init__.py").write_text("")
+    (package / "core" / "low.py").write_text("def _hidden():\n    return 1\n")
+    (package / "core" / "high.py").write_text("from rwa.core.low import _hidden\n")
+    monkeypatch.setattr(layers, "PACKAGE", package)
+    [problem] = layers.check().private
+    assert problem.endswith("high.py:1: imports _hidden, private to its module")

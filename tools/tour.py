@@ -1,7 +1,8 @@
-"""The README's tour, replayed: every ```console block of README.md, in order, on a fresh local chain.
+"""The tour in docs/, replayed: every ```console block of its pages (:data:`PAGES`, in that order),
+on a fresh local chain.
 
-    .venv/bin/python tools/tour.py --check    # every command exits and prints what the README shows
-    .venv/bin/python tools/tour.py --write    # rewrite the README's outputs from a real run
+    .venv/bin/python tools/tour.py --check    # every command exits and prints what the pages show
+    .venv/bin/python tools/tour.py --write    # rewrite the pages' outputs from a real run
 
 A ```console block holds ``$ rwa ...`` lines (or ``$ cat FILE``, to show an example file), each
 followed by its output; other fenced blocks are illustrative and left alone. The commands run in
@@ -11,11 +12,11 @@ against a private anvil on its own port with its own state and deployments folde
 project root (so ``examples/...`` paths resolve). Stdout and stderr are shown together, as a
 terminal shows them. The Ape connection stays open from one command to the next.
 
-A command whose README output has a line starting with ``error:`` must exit non-zero, any other
+A command whose shown output has a line starting with ``error:`` must exit non-zero, any other
 must exit 0. Outputs are compared after normalising what legitimately differs between runs: dates
 and times, progress timings, the anvil's pid, and values that come out of randomness or the clock
 (transaction and Safe hashes, proposal ids, signatures, unix deadlines). Those may differ from the
-README, but consistently: a value the README shows twice must come out twice, and when a later
+pages, but consistently: a value the pages show twice must come out twice, and when a later
 command uses it (``rwa safe sign 0000-a9e5d2c8``), it runs with the value this run printed. The
 scratch folders and port are shown as the defaults (``deployments``, ``.rwa``, port 8545). The
 timelock salts of proposals, random in `rwa`, are numbered here, so proposal ids and hashes stay
@@ -42,7 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+#: The tour's pages, in the order it runs them (each continues on the chain the one before left).
+PAGES = tuple(
+    ROOT / "docs" / f"{name}.md"
+    for name in ("tour", "property", "offering", "market", "nil", "fans", "governance", "watch", "networks", "reference")
+)
 FENCE = "```"
 REPLAYED = "```console"
 PROMPT = "$ "
@@ -66,7 +71,7 @@ CLEARED = ("RWA_MANIFEST", "RWA_PROJECT", "RWA_DEBUG", "FORCE_COLOR")
 
 @dataclass
 class Command:
-    line: int  # index of the `$ ` line in the README
+    line: int  # index of the `$ ` line on the page
     text: str  # what follows the prompt
     output: list[str]
 
@@ -78,8 +83,8 @@ class Block:
     commands: list[Command] = field(default_factory=list)
 
 
-def parse(lines: list[str]) -> list[Block]:
-    """The replayed blocks of the README, in order."""
+def parse(lines: list[str], name: Path | str = "README.md") -> list[Block]:
+    """The replayed blocks of a page, in order."""
     blocks: list[Block] = []
     index = 0
     while index < len(lines):
@@ -99,7 +104,7 @@ def parse(lines: list[str]) -> list[Block]:
             elif block.commands:
                 block.commands[-1].output.append(line)
             elif line.strip():
-                raise SystemExit(f"README.md:{index + 1}: a console block starts with output, not `$ rwa ...`")
+                raise SystemExit(f"{name}:{index + 1}: a console block starts with output, not `$ rwa ...`")
             index += 1
         block.end = index
         for command in block.commands:
@@ -127,16 +132,16 @@ def expects_failure(output: list[str]) -> bool:
 
 
 class Tour:
-    """A private chain and folders, and the values this run printed in place of the README's."""
+    """A private chain and folders, and the values this run printed in place of the page's."""
 
     def __init__(self, port: int):
         self.port = port
         self.scratch = Path(tempfile.mkdtemp(prefix="rwa-tour-"))
         self.url = f"http://127.0.0.1:{port}"
-        self.literal = False  # --write --literal: this run's values, not the README's
-        self.renamed: dict[str, str] = {}  # README value -> this run's
+        self.literal = False  # --write --literal: this run's values, not the page's
+        self.renamed: dict[str, str] = {}  # page value -> this run's
         self.renamed_back: dict[str, str] = {}
-        self.shown: dict[str, str] = {}  # --write: this run's value -> how the README shows it
+        self.shown: dict[str, str] = {}  # --write: this run's value -> how the page shows it
 
     def __enter__(self) -> Tour:
         for name in CLEARED:
@@ -190,11 +195,11 @@ class Tour:
     def argv(self, text: str) -> list[str]:
         words = shlex.split(self.substitute(text), comments=True)
         if not words or words[0] not in ("rwa", "cat"):
-            raise SystemExit(f"README.md: the tour runs `rwa ...` and `cat FILE` only, not: {text}")
+            raise SystemExit(f"docs/: the tour runs `rwa ...` and `cat FILE` only, not: {text}")
         return words
 
     def substitute(self, text: str) -> str:
-        """A README command with the values it took from earlier outputs replaced by this run's."""
+        """A page's command with the values it took from earlier outputs replaced by this run's."""
         for old, new in self.renamed.items():
             text = text.replace(old, new)
         return text
@@ -227,7 +232,7 @@ class Tour:
         return code, lines
 
     def rename(self, old: str, new: str) -> bool:
-        """Record that the README's ``old`` is this run's ``new``; False if that contradicts earlier ones."""
+        """Record that the page's ``old`` is this run's ``new``; False if that contradicts earlier ones."""
         if self.renamed.get(old, new) != new or self.renamed_back.get(new, old) != old:
             return False
         if old != new:
@@ -240,7 +245,7 @@ class Tour:
         want = [skeleton(line) for line in expected]
         got = [skeleton(line) for line in actual]
         if [s for s, _ in want] != [s for s, _ in got]:
-            diff = difflib.unified_diff([s for s, _ in want], [s for s, _ in got], "README", "this run", lineterm="")
+            diff = difflib.unified_diff([s for s, _ in want], [s for s, _ in got], "page", "this run", lineterm="")
             return list(diff)
         problems = []
         for (_, old_values), (_, new_values) in zip(want, got, strict=True):
@@ -250,9 +255,9 @@ class Tour:
         return problems
 
     def shown_output(self, expected: list[str], actual: list[str], keep: bool) -> list[str]:
-        """--write: what the README shows for a command. An output that matched is kept as it is, so
-        rerunning --write changes only what really changed; in a new output, values that the README
-        already shows (a proposal id, a signature) keep their README form. --literal shows this run's
+        """--write: what the page shows for a command. An output that matched is kept as it is, so
+        rerunning --write changes only what really changed; in a new output, values that the page
+        already shows (a proposal id, a signature) keep their page's form. --literal shows this run's
         output as it is."""
         if self.literal:
             return actual
@@ -270,7 +275,7 @@ class Tour:
         return [VOLATILE.sub(show, line) for line in actual]
 
     def shown_command(self, text: str) -> str:
-        """--write: a command as the README shows it, with values taken from earlier outputs as shown there."""
+        """--write: a command as the page shows it, with values taken from earlier outputs as shown there."""
         if self.literal:
             return self.substitute(text)
         for old, new in self.renamed.items():
@@ -278,7 +283,7 @@ class Tour:
         return text
 
     def learn(self, expected: list[str], actual: list[str]) -> None:
-        """--write: pair the README's values with this run's, kind by kind, in order of appearance
+        """--write: pair the page's values with this run's, kind by kind, in order of appearance
         (values both show are the same; values already paired are skipped)."""
         for kind in MAPPED:
             old = [v for line in expected for k, v in skeleton(line)[1] if k == kind]
@@ -297,64 +302,69 @@ def free_port() -> int:
 
 
 def replay(write: bool, port: int, verbose: bool, literal: bool = False) -> int:
-    lines = README.read_text(encoding="utf-8").splitlines()
-    blocks = parse(lines)
+    pages = {page: page.read_text(encoding="utf-8").splitlines() for page in PAGES if page.is_file()}
+    parsed = {page: parse(lines, page.relative_to(ROOT)) for page, lines in pages.items()}
     failures: list[str] = []
-    replaced: dict[int, list[str]] = {}  # block start -> new lines between the fences
+    replaced: dict[tuple[Path, int], list[str]] = {}  # (page, block start) -> new lines between the fences
     started = time.monotonic()
     with Tour(port) as tour:
         tour.literal = literal
-        for block in blocks:
-            new_block: list[str] = []
-            for command in block.commands:
-                began = time.monotonic()
-                code, actual = tour.run(command.text)
-                where = f"README.md:{command.line + 1}: $ {tour.substitute(command.text)}"
-                if verbose:
-                    print(f"{time.monotonic() - began:6.2f}s  {where}", file=sys.stderr)
-                same_exit = expects_failure(command.output) == (code != 0)
-                problems = tour.compare(command.output, actual) if same_exit else ["exit"]
-                if problems:
-                    tour.learn(command.output, actual)  # so that later commands still get this run's values
-                if write:
-                    if command.output and not same_exit:
-                        now = f"fails now (exit {code})" if code else "succeeds now"
-                        print(f"note: {where}\n  {now}; review the README's text around it", file=sys.stderr)
-                    if new_block:
-                        new_block.append("")
-                    new_block += [PROMPT + tour.shown_command(command.text), *tour.shown_output(command.output, actual, keep=not problems)]
-                elif not same_exit:
-                    wanted = "an error" if expects_failure(command.output) else "exit 0"
-                    failures.append(f"{where}\n  the README shows {wanted}; it exited {code}:\n    " + "\n    ".join(actual))
-                elif problems:
-                    failures.append(f"{where}\n  output differs:\n    " + "\n    ".join(problems))
-            replaced[block.start] = new_block
-    commands = sum(len(b.commands) for b in blocks)
+        for page, blocks in parsed.items():
+            for block in blocks:
+                new_block: list[str] = []
+                for command in block.commands:
+                    began = time.monotonic()
+                    code, actual = tour.run(command.text)
+                    where = f"{page.relative_to(ROOT)}:{command.line + 1}: $ {tour.substitute(command.text)}"
+                    if verbose:
+                        print(f"{time.monotonic() - began:6.2f}s  {where}", file=sys.stderr)
+                    same_exit = expects_failure(command.output) == (code != 0)
+                    problems = tour.compare(command.output, actual) if same_exit else ["exit"]
+                    if problems:
+                        tour.learn(command.output, actual)  # so that later commands still get this run's values
+                    if write:
+                        if command.output and not same_exit:
+                            now = f"fails now (exit {code})" if code else "succeeds now"
+                            print(f"note: {where}\n  {now}; review the text around it", file=sys.stderr)
+                        if new_block:
+                            new_block.append("")
+                        new_block += [
+                            PROMPT + tour.shown_command(command.text),
+                            *tour.shown_output(command.output, actual, keep=not problems),
+                        ]
+                    elif not same_exit:
+                        wanted = "an error" if expects_failure(command.output) else "exit 0"
+                        failures.append(f"{where}\n  the page shows {wanted}; it exited {code}:\n    " + "\n    ".join(actual))
+                    elif problems:
+                        failures.append(f"{where}\n  output differs:\n    " + "\n    ".join(problems))
+                replaced[(page, block.start)] = new_block
+    commands = sum(len(b.commands) for blocks in parsed.values() for b in blocks)
+    count = sum(len(blocks) for blocks in parsed.values())
     elapsed = time.monotonic() - started
     if write:
-        out: list[str] = []
-        index = 0
-        for block in blocks:
-            out += lines[index : block.start + 1] + replaced[block.start]
-            index = block.end
-        out += lines[index:]
-        README.write_text("\n".join(out) + "\n", encoding="utf-8")
-        print(f"README.md: {commands} command(s) in {len(blocks)} block(s) replayed and written in {elapsed:.0f}s")
+        for page, blocks in parsed.items():
+            lines, out, index = pages[page], [], 0
+            for block in blocks:
+                out += lines[index : block.start + 1] + replaced[(page, block.start)]
+                index = block.end
+            out += lines[index:]
+            page.write_text("\n".join(out) + "\n", encoding="utf-8")
+        print(f"docs/: {commands} command(s) in {count} block(s) replayed and written in {elapsed:.0f}s")
         return 0
     if failures:
         print("\n\n".join(failures), file=sys.stderr)
-        print(f"\n{len(failures)} of {commands} command(s) differ from README.md; "
+        print(f"\n{len(failures)} of {commands} command(s) differ from the docs; "
               "regenerate with `.venv/bin/python tools/tour.py --write`", file=sys.stderr)
         return 1
-    print(f"README.md: {commands} command(s) in {len(blocks)} block(s) replayed as shown in {elapsed:.0f}s")
+    print(f"docs/: {commands} command(s) in {count} block(s) replayed as shown in {elapsed:.0f}s")
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="fail unless every command runs as the README shows")
-    mode.add_argument("--write", action="store_true", help="rewrite the README's outputs from this run")
+    mode.add_argument("--check", action="store_true", help="fail unless every command runs as the pages show")
+    mode.add_argument("--write", action="store_true", help="rewrite the pages' outputs from this run")
     parser.add_argument("--literal", action="store_true", help="with --write: show this run's values as they are")
     parser.add_argument("--port", type=int, default=0, help="the private anvil's port (default: a free one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each command and its time")

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 
 // Upgrade-safety fixtures: VaultV1 is what is deployed; each Unsafe* must be refused as its
-// upgrade and each Safe* accepted (bench/upgrade_check.py, tests/cli/test_upgrades.py).
+// upgrade and each Safe* accepted (bench/upgrade_check.py, tests/admin/test_upgrades.py).
 
 contract VaultV1 is Initializable {
     uint256 public total;

@@ -8,6 +8,7 @@ import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/crypt
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title ComplianceRegistry
@@ -123,7 +124,7 @@ contract ComplianceRegistry is
     bytes32 private constant ComplianceRegistryStorageLocation =
         0x99f36c048382437f4af984137db7c0292e7a488da2994ae374f9aa017ed4e400;
 
-    function _getComplianceRegistryStorage() private pure returns (ComplianceRegistryStorage storage $) {
+    function _getStorage() private pure returns (ComplianceRegistryStorage storage $) {
         assembly {
             $.slot := ComplianceRegistryStorageLocation
         }
@@ -159,7 +160,7 @@ contract ComplianceRegistry is
      * @param a The attestation: non-zero investor id, country in 1..999, known flags only, expiry in the future.
      */
     function register(address wallet, Attestation calldata a) external onlyRole(ATTESTOR_ROLE) {
-        _register(_getComplianceRegistryStorage(), wallet, a, _msgSender());
+        _register(_getStorage(), wallet, a, msg.sender);
     }
 
     /**
@@ -177,8 +178,8 @@ contract ComplianceRegistry is
         if (length != attestations.length) revert LengthMismatch(length, attestations.length);
         if (length > MAX_BATCH) revert BatchTooLarge(length, MAX_BATCH);
 
-        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
-        address attestor = _msgSender();
+        ComplianceRegistryStorage storage $ = _getStorage();
+        address attestor = msg.sender;
         for (uint256 i; i < length; ) {
             _register($, wallets[i], attestations[i], attestor);
             unchecked {
@@ -216,7 +217,7 @@ contract ComplianceRegistry is
     ) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         if (!hasRole(ATTESTOR_ROLE, attestor)) revert InvalidAttestor(attestor);
-        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        ComplianceRegistryStorage storage $ = _getStorage();
         uint32 current = uint32($._records[wallet] >> _GENERATION_SHIFT);
         if (generation != current) revert StaleAttestation(wallet, generation, current);
         _useUnorderedNonce($, attestor, nonce);
@@ -235,8 +236,8 @@ contract ComplianceRegistry is
      * @param mask The bits to set (each the nonce's lower 8 bits, as `1 << bit`).
      */
     function invalidateUnorderedNonces(uint256 wordPos, uint256 mask) external {
-        address attestor = _msgSender();
-        _getComplianceRegistryStorage()._nonceBitmaps[attestor][wordPos] |= mask;
+        address attestor = msg.sender;
+        _getStorage()._nonceBitmaps[attestor][wordPos] |= mask;
         emit UnorderedNonceInvalidation(attestor, wordPos, mask);
     }
 
@@ -247,10 +248,10 @@ contract ComplianceRegistry is
      */
     function voidAttestations(address wallet) external onlyRole(ATTESTOR_ROLE) {
         if (wallet == address(0)) revert ZeroAddress();
-        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        ComplianceRegistryStorage storage $ = _getStorage();
         uint256 record = _nextGeneration($._records[wallet]);
         $._records[wallet] = record;
-        emit AttestationsVoided(wallet, uint32(record >> _GENERATION_SHIFT), _msgSender());
+        emit AttestationsVoided(wallet, uint32(record >> _GENERATION_SHIFT), msg.sender);
     }
 
     /**
@@ -262,13 +263,13 @@ contract ComplianceRegistry is
      * @param wallet The wallet whose attestation is deleted.
      */
     function revoke(address wallet) external onlyRole(ATTESTOR_ROLE) {
-        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
+        ComplianceRegistryStorage storage $ = _getStorage();
         uint256 record = $._records[wallet];
         uint128 investorId = uint128(record);
         if (investorId == 0) revert NotRegistered(wallet);
         record = _nextGeneration(record & _KEPT_BITS);
         $._records[wallet] = record;
-        address attestor = _msgSender();
+        address attestor = msg.sender;
         emit IdentityRevoked(wallet, investorId, attestor);
         emit AttestationsVoided(wallet, uint32(record >> _GENERATION_SHIFT), attestor);
     }
@@ -285,7 +286,7 @@ contract ComplianceRegistry is
      * @param sanctioned True to flag, false to clear.
      */
     function setSanctioned(address wallet, bool sanctioned) external onlyRole(SANCTIONS_ROLE) {
-        _setSanctioned(_getComplianceRegistryStorage(), wallet, sanctioned, _msgSender());
+        _setSanctioned(_getStorage(), wallet, sanctioned, msg.sender);
     }
 
     /**
@@ -298,8 +299,8 @@ contract ComplianceRegistry is
         uint256 length = wallets.length;
         if (length > MAX_BATCH) revert BatchTooLarge(length, MAX_BATCH);
 
-        ComplianceRegistryStorage storage $ = _getComplianceRegistryStorage();
-        address officer = _msgSender();
+        ComplianceRegistryStorage storage $ = _getStorage();
+        address officer = msg.sender;
         for (uint256 i; i < length; ) {
             _setSanctioned($, wallets[i], sanctioned, officer);
             unchecked {
@@ -314,13 +315,13 @@ contract ComplianceRegistry is
 
     /// @inheritdoc IComplianceRegistry
     function isVerified(address wallet) external view override(IComplianceRegistry, IIdentityRegistryView) returns (bool) {
-        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        uint256 record = _getStorage()._records[wallet];
         return (record & _VERIFIED_MASK) == _VERIFIED_PATTERN && uint40(record >> _EXPIRY_SHIFT) > block.timestamp;
     }
 
     /// @inheritdoc IComplianceRegistry
     function isAccredited(address wallet) external view returns (bool) {
-        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        uint256 record = _getStorage()._records[wallet];
         return
             (record & _ACCREDITED_MASK) == _ACCREDITED_PATTERN && uint40(record >> _EXPIRY_SHIFT) > block.timestamp;
     }
@@ -332,17 +333,17 @@ contract ComplianceRegistry is
         override(IComplianceRegistry, IIdentityRegistryView)
         returns (uint16)
     {
-        return uint16(_getComplianceRegistryStorage()._records[wallet] >> _COUNTRY_SHIFT);
+        return uint16(_getStorage()._records[wallet] >> _COUNTRY_SHIFT);
     }
 
     /// @inheritdoc IComplianceRegistry
     function investorIdOf(address wallet) external view returns (uint128) {
-        return uint128(_getComplianceRegistryStorage()._records[wallet]);
+        return uint128(_getStorage()._records[wallet]);
     }
 
     /// @inheritdoc IComplianceRegistry
     function isSanctioned(address wallet) external view returns (bool) {
-        return _getComplianceRegistryStorage()._records[wallet] & _SANCTIONED_BIT != 0;
+        return _getStorage()._records[wallet] & _SANCTIONED_BIT != 0;
     }
 
     /**
@@ -352,7 +353,7 @@ contract ComplianceRegistry is
      * @return sanctioned Whether a sanctions officer has flagged the wallet.
      */
     function recordOf(address wallet) external view returns (Attestation memory attestation, bool sanctioned) {
-        uint256 record = _getComplianceRegistryStorage()._records[wallet];
+        uint256 record = _getStorage()._records[wallet];
         attestation = Attestation({
             investorId: uint128(record),
             country: uint16(record >> _COUNTRY_SHIFT),
@@ -364,12 +365,12 @@ contract ComplianceRegistry is
 
     /// @inheritdoc IIdentityRegistryView
     function contains(address wallet) external view returns (bool) {
-        return uint128(_getComplianceRegistryStorage()._records[wallet]) != 0;
+        return uint128(_getStorage()._records[wallet]) != 0;
     }
 
     /// @inheritdoc IIdentityRegistryView
     function identity(address wallet) external view returns (address) {
-        uint128 investorId = uint128(_getComplianceRegistryStorage()._records[wallet]);
+        uint128 investorId = uint128(_getStorage()._records[wallet]);
         return investorId == 0 ? address(0) : identityOfInvestor(investorId);
     }
 
@@ -389,7 +390,7 @@ contract ComplianceRegistry is
      * @return The generation (0 until the wallet's attestation is first written).
      */
     function attestationGeneration(address wallet) external view returns (uint32) {
-        return uint32(_getComplianceRegistryStorage()._records[wallet] >> _GENERATION_SHIFT);
+        return uint32(_getStorage()._records[wallet] >> _GENERATION_SHIFT);
     }
 
     /**
@@ -399,7 +400,7 @@ contract ComplianceRegistry is
      * @return The bitmap: bit `b` set when nonce `wordPos << 8 | b` is used or cancelled.
      */
     function nonceBitmap(address attestor, uint256 wordPos) external view returns (uint256) {
-        return _getComplianceRegistryStorage()._nonceBitmaps[attestor][wordPos];
+        return _getStorage()._nonceBitmaps[attestor][wordPos];
     }
 
     /**
@@ -409,7 +410,7 @@ contract ComplianceRegistry is
      * @return True when a signature with this nonce can no longer be relayed.
      */
     function isNonceUsed(address attestor, uint256 nonce) external view returns (bool) {
-        return _getComplianceRegistryStorage()._nonceBitmaps[attestor][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+        return _getStorage()._nonceBitmaps[attestor][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @inheritdoc AccessControlUpgradeable

@@ -30,7 +30,6 @@ interface IComplianceRegistry {
     /// @notice `attestor` cancelled the nonces set in `mask` of word `word` of its nonce bitmap.
     event UnorderedNonceInvalidation(address indexed attestor, uint256 word, uint256 mask);
 
-    error ZeroAddress();
     error InvalidInvestorId();
     error InvalidCountry(uint16 country);
     error InvalidFlags(uint8 flags);

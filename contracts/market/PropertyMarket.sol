@@ -11,6 +11,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title PropertyMarket
@@ -192,7 +193,6 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     /// @notice `approver` consented (or withdrew consent) to order `orderHash` trading with `counterparty`.
     event TradeApproved(bytes32 indexed orderHash, address indexed counterparty, bool approved, address approver);
 
-    error ZeroAddress();
     error ZeroAmount();
     error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     error WrongCurrency(address currency);
@@ -214,7 +214,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     error ApprovalExpired(uint256 deadline);
     error NotApprover(address caller, address property);
 
-    function _storage() private pure returns (PropertyMarketStorage storage $) {
+    function _getStorage() private pure returns (PropertyMarketStorage storage $) {
         assembly {
             $.slot := PropertyMarketStorageLocation
         }
@@ -342,9 +342,9 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param order The caller's order.
      */
     function presign(Order calldata order) external {
-        if (order.maker != _msgSender()) revert NotMaker(_msgSender(), order.maker);
+        if (order.maker != msg.sender) revert NotMaker(msg.sender, order.maker);
         bytes32 orderHash = hashOrder(order);
-        _storage().presigned[orderHash] = true;
+        _getStorage().presigned[orderHash] = true;
         emit OrderPresigned(orderHash, order.maker);
     }
 
@@ -358,9 +358,9 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param order The order.
      */
     function cancel(Order calldata order) external {
-        if (order.maker != _msgSender()) revert NotMaker(_msgSender(), order.maker);
+        if (order.maker != msg.sender) revert NotMaker(msg.sender, order.maker);
         bytes32 orderHash = hashOrder(order);
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         $.filled[orderHash] = _CANCELLED;
         $.makers[order.maker].recorded |= _recordBit(orderHash);
         emit OrderCancelled(orderHash, order.maker);
@@ -374,8 +374,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param mask The bits to set (each a nonce's lower 8 bits, as `1 << bit`).
      */
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        address maker = _msgSender();
-        PropertyMarketStorage storage $ = _storage();
+        address maker = msg.sender;
+        PropertyMarketStorage storage $ = _getStorage();
         if (wordPos == 0) {
             $.makers[maker].lowNonces |= uint128(mask);
             $.nonceBitmaps[maker][0] |= mask & ~uint256(type(uint128).max);
@@ -392,8 +392,8 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @return epoch The caller's new epoch.
      */
     function advanceEpoch() external returns (uint64 epoch) {
-        address maker = _msgSender();
-        PropertyMarketStorage storage $ = _storage();
+        address maker = msg.sender;
+        PropertyMarketStorage storage $ = _getStorage();
         Maker storage m = $.makers[maker];
         epoch = m.epoch + 1;
         m.epoch = epoch;
@@ -414,9 +414,9 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @param approved True to consent, false to withdraw.
      */
     function approveTrade(address property, bytes32 orderHash, address counterparty, bool approved) external {
-        address approver = _msgSender();
-        if (approver != _storage().terms[property].approver) revert NotApprover(approver, property);
-        _storage().approvals[orderHash][counterparty] = approved;
+        address approver = msg.sender;
+        if (approver != _getStorage().terms[property].approver) revert NotApprover(approver, property);
+        _getStorage().approvals[orderHash][counterparty] = approved;
         emit TradeApproved(orderHash, counterparty, approved, approver);
     }
 
@@ -433,7 +433,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     function setFee(address property, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (property == address(0)) revert ZeroAddress();
         if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
-        _storage().terms[property].feeBps = feeBps;
+        _getStorage().terms[property].feeBps = feeBps;
         emit FeeSet(property, feeBps);
     }
 
@@ -445,7 +445,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      */
     function setApprover(address property, address approver) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (property == address(0)) revert ZeroAddress();
-        _storage().terms[property].approver = approver;
+        _getStorage().terms[property].approver = approver;
         emit ApproverSet(property, approver);
     }
 
@@ -470,7 +470,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     /// @notice The record of order `orderHash`'s partial fills (zero for an order filled whole in one go:
     /// its nonce is spent instead), and whether it was cancelled by hash.
     function filledOf(bytes32 orderHash) external view returns (uint256 filled, bool cancelled) {
-        filled = _storage().filled[orderHash];
+        filled = _getStorage().filled[orderHash];
         cancelled = filled == _CANCELLED;
         if (cancelled) filled = 0;
     }
@@ -482,7 +482,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
      * @return The token base units left.
      */
     function remainingOf(Order calldata order) external view returns (uint256) {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         address maker = order.maker;
         uint256 filled = $.filled[hashOrder(order)];
         if (
@@ -494,33 +494,33 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
 
     /// @notice Whether `maker` cancelled its orders with nonce `nonce`.
     function isNonceCancelled(address maker, uint256 nonce) external view returns (bool) {
-        return _nonceWord(_storage(), maker, nonce >> 8) & (1 << (nonce & 0xff)) != 0;
+        return _nonceWord(_getStorage(), maker, nonce >> 8) & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @notice The word `wordPos` of `maker`'s bitmap of cancelled nonces.
     function nonceBitmap(address maker, uint256 wordPos) external view returns (uint256) {
-        return _nonceWord(_storage(), maker, wordPos);
+        return _nonceWord(_getStorage(), maker, wordPos);
     }
 
     /// @notice The epoch `maker`'s orders must name to fill.
     function epochOf(address maker) external view returns (uint64) {
-        return _storage().makers[maker].epoch;
+        return _getStorage().makers[maker].epoch;
     }
 
     /// @notice `property`'s fee in basis points and the approver of its trades (zero: none needed).
     function termsOf(address property) external view returns (uint16 feeBps, address approver) {
-        Terms memory t = _storage().terms[property];
+        Terms memory t = _getStorage().terms[property];
         return (t.feeBps, t.approver);
     }
 
     /// @notice Whether the maker of order `orderHash` signed it on chain ({presign}).
     function isPresigned(bytes32 orderHash) external view returns (bool) {
-        return _storage().presigned[orderHash];
+        return _getStorage().presigned[orderHash];
     }
 
     /// @notice Whether the approver consented on chain to order `orderHash` trading with `counterparty`.
     function isTradeApproved(bytes32 orderHash, address counterparty) external view returns (bool) {
-        return _storage().approvals[orderHash][counterparty];
+        return _getStorage().approvals[orderHash][counterparty];
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -531,7 +531,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         private
         returns (bytes32 orderHash)
     {
-        address taker = _msgSender();
+        address taker = msg.sender;
         orderHash = _use(order, signature, amount, taker);
         _trade(order, orderHash, taker, amount, approval);
     }
@@ -551,7 +551,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         if (sell.property != buy.property) revert MismatchedOrders(sellHash, buyHash);
         if (sell.price > buy.price) revert PricesDoNotCross(sell.price, buy.price);
         _trade(sell, sellHash, buy.maker, amount, approval);
-        emit OrdersMatched(sellHash, buyHash, _msgSender());
+        emit OrdersMatched(sellHash, buyHash, msg.sender);
     }
 
     /// @dev Settles `amount` of `order` with `counterparty` at the order's price (a match: the sell order with the
@@ -587,7 +587,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
     /// @dev Refuses an order its maker voided or that has less than `amount` left, and records the fill. The
     /// maker's {Maker} slot is read and written as one word (fields at bits 0, 64 and 128): one read, one write.
     function _recordFill(Order calldata order, address maker, bytes32 orderHash, uint256 amount) private {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         Maker storage slot = $.makers[maker];
         uint256 state;
         assembly {
@@ -663,7 +663,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
             }
             if (recovered != address(0) && recovered == maker) return true;
         }
-        if (signature.length == 0) return _storage().presigned[digest];
+        if (signature.length == 0) return _getStorage().presigned[digest];
         return maker.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(maker, digest, signature);
     }
 
@@ -696,7 +696,7 @@ contract PropertyMarket is Initializable, AccessControlUpgradeable, EIP712Upgrad
         address counterparty,
         bytes memory approval
     ) private returns (uint256 quote, uint256 fee) {
-        PropertyMarketStorage storage $ = _storage();
+        PropertyMarketStorage storage $ = _getStorage();
         Terms storage slot = $.terms[property];
         uint256 terms; // the slot as one word: feeBps (bits 0-15), decimalsPlusOne (16-23), approver (24-183)
         assembly {

@@ -6,6 +6,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {INILVault} from "./INILVault.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /// @notice ERC-5192: minimal soulbound NFTs.
 interface IERC5192 {
@@ -43,8 +44,6 @@ contract ContractNFT is ERC721, IERC4906, IERC5192 {
     error TokenLocked(uint256 tokenId);
     /// @notice Deal ids must fit in 96 bits.
     error DealIdTooLarge(uint256 dealId);
-    /// @notice The factory address is zero.
-    error ZeroAddress();
 
     /// @param factory_ The {NILVaultFactory}; must not be zero.
     constructor(address factory_) ERC721("NIL Deal Contract", "NILDEAL") {

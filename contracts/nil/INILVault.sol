@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/// @title IVaultAthleteIds
+/// @notice What the vaults ask their factory: the athlete id each was created for.
+interface IVaultAthleteIds {
+    /// @notice The athlete id `vault` was created for (zero: not a vault of this factory).
+    function athleteIdOf(address vault) external view returns (bytes32);
+}
+
 /// @title INILVaultErrors
 /// @notice The vault's errors, shared by its code and by the fans' payments module it delegates to.
 interface INILVaultErrors {
     error NotFactory(address caller);
     error AlreadyInitialized();
-    error ZeroAddress();
     error NotAthlete(address caller);
     error NotBrand(address caller);
     error NotParty(address caller);

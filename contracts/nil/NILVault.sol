@@ -10,11 +10,12 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter.sol";
-import {INILVault} from "./INILVault.sol";
+import {INILVault, IVaultAthleteIds} from "./INILVault.sol";
 import {ContractNFT} from "./ContractNFT.sol";
 import {FanPayments} from "./FanPayments.sol";
 import {IFanPayments} from "./IFanPayments.sol";
 import {NILVaultState} from "./NILVaultState.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVault
@@ -77,13 +78,15 @@ contract NILVault is
         "Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint256 nonce,uint256 deadline)"
     );
 
-    /// @notice Role (in the factory) allowed to pause and unpause.
+    /// @notice Role (in the factory) allowed to pause (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice The longest confirmation period a deal may set.
     uint32 public constant MAX_CONFIRMATION_PERIOD = 90 days;
 
-    uint256 private constant _ATHLETE_ID_OFFSET = 76;
+    /// @dev Vaults made before issue 23 are 76 bytes of raw-code proxy followed by their athlete id.
+    uint256 private constant _LEGACY_VAULT_CODE_SIZE = 108;
+    uint256 private constant _LEGACY_ATHLETE_ID_OFFSET = 76;
 
     ContractNFT private immutable _nft;
     ISplitterFactory private immutable _splitterFactory;
@@ -422,10 +425,14 @@ contract NILVault is
         return _vault().splitter;
     }
 
-    /// @notice The athlete id the vault's address derives from.
+    /// @notice The athlete id the vault's address derives from: the factory's record of it, or, in a vault
+    /// made before issue 23 (whose proxy carried it), the 32 bytes after its proxy's code.
     function athleteId() external view returns (bytes32 id) {
+        if (address(this).code.length != _LEGACY_VAULT_CODE_SIZE) {
+            return IVaultAthleteIds(_factory).athleteIdOf(address(this));
+        }
         assembly ("memory-safe") {
-            extcodecopy(address(), 0, _ATHLETE_ID_OFFSET, 32)
+            extcodecopy(address(), 0, _LEGACY_ATHLETE_ID_OFFSET, 32)
             id := mload(0)
         }
     }

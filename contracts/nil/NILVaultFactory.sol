@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
-import {INILVault} from "./INILVault.sol";
+import {INILVault, IVaultAthleteIds} from "./INILVault.sol";
+import {PropertyBeaconProxy} from "../proxy/PropertyBeaconProxy.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVaultFactory
@@ -20,29 +22,17 @@ import {INILVault} from "./INILVault.sol";
  * - `OPERATOR_ROLE`: creates vaults (onboarding athletes, so that nobody can squat an athlete id).
  * - `GUARDIAN_ROLE`: pauses vaults (lifting a pause is the admin's, through the timelock).
  *
- * A vault is a minimal beacon proxy (76 bytes, `{beacon}` embedded like EIP-1167 embeds its
- * implementation) followed by the 32-byte athlete id, which is never executed:
- *
- * ```
- * 635c60da1b5f5260205f6004601c73<beacon>5afa156044575f51365f5f375f5f365f845af43d5f5f3e6040573d5ffd
- * 5b3d5ff35b3d5f5f3e3d5ffd<athleteId>
- * ```
- *
- * Each call asks the beacon for `implementation()` and delegates to it, bubbling up reverts. The
- * beacon is not stored in the ERC-1967 beacon slot (that store alone would cost 22,100 gas per
- * vault); {isVault} recognises vaults from their code and address alone.
+ * A vault is a {PropertyBeaconProxy} of `{beacon}` (the beacon proxy every factory of the suite
+ * creates): compiled with its metadata, so explorers verify it by a full match, and with the beacon in
+ * ERC-1967's beacon slot, so they show the vault's implementation. Its code is the same for every
+ * vault; the athlete id is the CREATE2 salt, which the factory records for {isVault} and {athleteIdOf}.
  */
-contract NILVaultFactory is AccessControl {
+contract NILVaultFactory is AccessControl, IVaultAthleteIds {
     /// @notice Role allowed to create vaults.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
-    /// @notice Role allowed to pause and unpause vaults.
+    /// @notice Role allowed to pause vaults (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-
-    /// @notice The length of a vault's runtime code: the proxy, then the athlete id.
-    uint256 public constant VAULT_CODE_SIZE = 108;
-
-    uint256 private constant _PROXY_SIZE = 76;
 
     /// @notice The beacon every vault reads its implementation from (set once).
     address public beacon;
@@ -50,14 +40,13 @@ contract NILVaultFactory is AccessControl {
     // Packed with `beacon`, which every creation reads anyway: the list's length costs no cold slot.
     uint96 private _vaultCount;
     mapping(uint256 index => address) private _vaults;
+    mapping(address vault => bytes32 athleteId) private _athleteIdOf;
 
     /// @notice The beacon was set.
     event BeaconSet(address indexed beacon);
     /// @notice A vault was created for `athleteId`, controlled by `athlete`.
     event VaultCreated(bytes32 indexed athleteId, address indexed vault, address indexed athlete, address splitter);
 
-    /// @notice An address argument was zero.
-    error ZeroAddress();
     /// @notice The beacon was set already.
     error BeaconAlreadySet();
     /// @notice No beacon is set yet.
@@ -100,7 +89,7 @@ contract NILVaultFactory is AccessControl {
         returns (address vault)
     {
         if (athleteId == bytes32(0)) revert InvalidAthleteId();
-        bytes memory code = _initcode(athleteId);
+        bytes memory code = _initcode();
         // Checked first: a CREATE2 onto an existing contract would burn all the gas it is given.
         address predicted = Create2.computeAddress(athleteId, keccak256(code));
         if (predicted.code.length != 0) revert VaultExists(athleteId, predicted);
@@ -113,6 +102,7 @@ contract NILVaultFactory is AccessControl {
         uint96 index = _vaultCount;
         _vaults[index] = vault;
         _vaultCount = index + 1;
+        _athleteIdOf[vault] = athleteId;
         emit VaultCreated(athleteId, vault, athlete, splitter);
         INILVault(vault).initialize(athlete, splitter);
     }
@@ -123,7 +113,7 @@ contract NILVaultFactory is AccessControl {
      * @return The vault's address.
      */
     function predictVault(bytes32 athleteId) external view returns (address) {
-        return Create2.computeAddress(athleteId, keccak256(_initcode(athleteId)));
+        return Create2.computeAddress(athleteId, keccak256(_initcode()));
     }
 
     /**
@@ -132,13 +122,16 @@ contract NILVaultFactory is AccessControl {
      * @return True for a vault of this factory.
      */
     function isVault(address account) public view returns (bool) {
-        if (account.code.length != VAULT_CODE_SIZE) return false;
-        bytes32 athleteId;
-        assembly ("memory-safe") {
-            extcodecopy(account, 0, _PROXY_SIZE, 32)
-            athleteId := mload(0)
-        }
-        return Create2.computeAddress(athleteId, keccak256(_initcode(athleteId))) == account;
+        return _athleteIdOf[account] != bytes32(0);
+    }
+
+    /**
+     * @notice The athlete id `vault` was created for (its CREATE2 salt), which the vault reports.
+     * @param vault The vault.
+     * @return The athlete id, zero for an address that is no vault of this factory.
+     */
+    function athleteIdOf(address vault) external view returns (bytes32) {
+        return _athleteIdOf[vault];
     }
 
     /**
@@ -174,16 +167,10 @@ contract NILVaultFactory is AccessControl {
         }
     }
 
-    /// @dev The creation code of the vault of `athleteId` (see the contract's notes).
-    function _initcode(bytes32 athleteId) private view returns (bytes memory) {
+    /// @dev The creation code of every vault: the beacon proxy, given the beacon.
+    function _initcode() private view returns (bytes memory) {
         address beacon_ = beacon;
         if (beacon_ == address(0)) revert BeaconNotSet();
-        return abi.encodePacked(
-            hex"61006c80600a5f395ff3", // copy the 108-byte runtime and return it
-            hex"635c60da1b5f5260205f6004601c73",
-            beacon_,
-            hex"5afa156044575f51365f5f375f5f365f845af43d5f5f3e6040573d5ffd5b3d5ff35b3d5f5f3e3d5ffd",
-            athleteId
-        );
+        return abi.encodePacked(type(PropertyBeaconProxy).creationCode, abi.encode(beacon_));
     }
 }

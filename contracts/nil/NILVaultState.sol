@@ -7,6 +7,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {INILVault, INILVaultErrors} from "./INILVault.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title NILVaultState

@@ -5,6 +5,7 @@ import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Cont
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /// @dev The dividend side of a {PropertyToken}.
 interface IDividendToken {
@@ -69,7 +70,6 @@ contract DividendDistributor is ContextUpgradeable {
     /// @notice Emitted when the token replaces this distributor: what holders are owed went to `successor`.
     event HandedOver(address indexed successor, uint256 amount);
 
-    error ZeroAddress();
     error ZeroAmount();
     error AlreadyInitialized();
     error SupplyTooSmall(uint256 supply, uint256 minSupply);
@@ -111,7 +111,7 @@ contract DividendDistributor is ContextUpgradeable {
     function deposit(uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
         DividendDistributorStorage storage $ = _getStorage();
-        address depositor = _msgSender();
+        address depositor = msg.sender;
         address token_ = $.token;
         uint256 supply = IDividendToken(token_).totalSupply();
         if (supply < MIN_SUPPLY) revert SupplyTooSmall(supply, MIN_SUPPLY);
@@ -135,7 +135,7 @@ contract DividendDistributor is ContextUpgradeable {
      */
     function sweepDust(address to) external {
         DividendDistributorStorage storage $ = _getStorage();
-        if (!IAccessControl($.token).hasRole(bytes32(0), _msgSender())) revert OnlyTokenAdmin(_msgSender());
+        if (!IAccessControl($.token).hasRole(bytes32(0), msg.sender)) revert OnlyTokenAdmin(msg.sender);
         if (to == address(0)) revert ZeroAddress();
         uint256 amount = $.dustScaled >> 96;
         if (amount == 0) revert NoDust();
@@ -161,7 +161,7 @@ contract DividendDistributor is ContextUpgradeable {
      */
     function handOver(address successor) external {
         DividendDistributorStorage storage $ = _getStorage();
-        if (_msgSender() != $.token) revert OnlyToken(_msgSender());
+        if (msg.sender != $.token) revert OnlyToken(msg.sender);
         IERC20 coin = IERC20(stablecoin);
         uint256 held = coin.balanceOf(address(this));
         uint256 dust_ = $.dustScaled >> 96;

@@ -11,6 +11,7 @@ import {
     IComplianceErrors,
     IComplianceModule
 } from "../interfaces/IPropertyCompliance.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /// @dev The registry's full record of a wallet: one call for the receiver's investor id and country.
 interface IComplianceRecords {
@@ -153,7 +154,6 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     /// @notice Emitted when the owner zeroes an investor's tracked balance during a {resync}.
     event InvestorBalanceReset(uint128 indexed investorId, uint256 previousBalance);
 
-    error ZeroAddress();
     error AlreadyInitialized();
     error OnlyTokenAdmin(address caller);
     error OnlyBoundToken(address caller);
@@ -181,18 +181,18 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     }
 
     modifier onlyToken() {
-        if (_msgSender() != _getStorage().token) revert OnlyBoundToken(_msgSender());
+        if (msg.sender != _getStorage().token) revert OnlyBoundToken(msg.sender);
         _;
     }
 
     /// @dev {onlyToken} for {_enforce}: checks the caller against the slot-0 word it reads anyway.
     function _requireToken(uint256 word) private view {
-        if (_msgSender() != address(uint160(word))) revert OnlyBoundToken(_msgSender());
+        if (msg.sender != address(uint160(word))) revert OnlyBoundToken(msg.sender);
     }
 
     /// @dev Only an admin (`DEFAULT_ADMIN_ROLE`) of the bound token.
     modifier onlyOwner() {
-        if (!IAccessControl(_getStorage().token).hasRole(bytes32(0), _msgSender())) revert OnlyTokenAdmin(_msgSender());
+        if (!IAccessControl(_getStorage().token).hasRole(bytes32(0), msg.sender)) revert OnlyTokenAdmin(msg.sender);
         _;
     }
 

@@ -203,14 +203,11 @@ contract PropertyOffering is ReentrancyGuardTransient {
      */
     function claim() external nonReentrant returns (uint256 tokens) {
         if (_status != Status.Closed) revert NotClosed(_status);
-        Position storage position = _positions[msg.sender];
-        tokens = position.acceptedTokens;
+        (tokens,) = _takeAccepted(_positions[msg.sender]);
         if (tokens == 0) revert NothingToClaim(msg.sender);
-        position.acceptedTokens = 0;
-        position.acceptedPaid = 0;
         uint96 left = _toMint - uint96(tokens);
         _toMint = left;
-        IOfferedProperty property = IOfferedProperty(_terms().property);
+        IOfferedProperty property = _property();
         // The token's agents may mint while it is paused; its offering may not.
         if (property.paused()) revert PropertyPaused();
         property.mint(msg.sender, tokens);
@@ -231,15 +228,13 @@ contract PropertyOffering is ReentrancyGuardTransient {
         Position storage position = _positions[msg.sender];
         amount = position.refundable;
         position.refundable = 0;
-        if (state != Status.Open) {
-            amount += position.pendingPaid;
-            position.pendingTokens = 0;
-            position.pendingPaid = 0;
+        if (_refundsPending(state)) {
+            (, uint256 paid) = _takePending(position);
+            amount += paid;
         }
-        if (state == Status.Failed || state == Status.Cancelled) {
-            amount += position.acceptedPaid;
-            position.acceptedTokens = 0;
-            position.acceptedPaid = 0;
+        if (_refundsAccepted(state)) {
+            (, uint256 paid) = _takeAccepted(position);
+            amount += paid;
         }
         if (amount == 0) revert NothingToRefund(msg.sender);
         if (_registry(IOfferedProperty(t.property)).isSanctioned(msg.sender)) revert InvestorSanctioned(msg.sender);
@@ -267,11 +262,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         for (uint256 i; i < wallets.length; ++i) {
             address wallet = wallets[i];
             Position storage position = _positions[wallet];
-            uint256 requested = position.pendingTokens;
-            uint256 money = position.pendingPaid;
+            (uint256 requested, uint256 money) = _takePending(position);
             if (requested == 0) revert NothingPending(wallet);
-            position.pendingTokens = 0;
-            position.pendingPaid = 0;
             bool mintNow = t.softCap == 0;
             if (mintNow) {
                 property.mint(wallet, requested);
@@ -304,11 +296,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         for (uint256 i; i < wallets.length; ++i) {
             address wallet = wallets[i];
             Position storage position = _positions[wallet];
-            uint256 requested = position.pendingTokens;
-            uint256 money = position.pendingPaid;
+            (uint256 requested, uint256 money) = _takePending(position);
             if (requested == 0) revert NothingPending(wallet);
-            position.pendingTokens = 0;
-            position.pendingPaid = 0;
             position.refundable += uint128(money);
             if (_limited(t)) _investorTotals[position.investorId] -= requested;
             tokens += requested;
@@ -346,7 +335,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      */
     function cancel() external nonReentrant {
         if (_status != Status.Open) revert NotOpen(_status);
-        IOfferedProperty property = IOfferedProperty(_terms().property);
+        IOfferedProperty property = _property();
         if (!property.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
         _status = Status.Cancelled;
         _escrowedAccepted = 0;
@@ -423,8 +412,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
         Position memory p = _positions[wallet];
         Status status_ = _status;
         amount = p.refundable;
-        if (status_ != Status.Open) amount += p.pendingPaid;
-        if (status_ == Status.Failed || status_ == Status.Cancelled) amount += p.acceptedPaid;
+        if (_refundsPending(status_)) amount += p.pendingPaid;
+        if (_refundsAccepted(status_)) amount += p.acceptedPaid;
     }
 
     /// @notice What {claim} would mint to `wallet` now.
@@ -460,6 +449,28 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (mintNow) IOfferedProperty(t.property).mint(wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
         emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+    }
+
+    /// @dev Clears `position`'s pending request; returns what it asked for and paid.
+    function _takePending(Position storage position) private returns (uint256 tokens, uint256 paid) {
+        (tokens, paid) = (position.pendingTokens, position.pendingPaid);
+        (position.pendingTokens, position.pendingPaid) = (0, 0);
+    }
+
+    /// @dev Clears `position`'s accepted subscriptions; returns their tokens and what they paid.
+    function _takeAccepted(Position storage position) private returns (uint256 tokens, uint256 paid) {
+        (tokens, paid) = (position.acceptedTokens, position.acceptedPaid);
+        (position.acceptedTokens, position.acceptedPaid) = (0, 0);
+    }
+
+    /// @dev Whether requests still pending are refundable: once the offering is no longer open.
+    function _refundsPending(Status state) private pure returns (bool) {
+        return state != Status.Open;
+    }
+
+    /// @dev Whether accepted subscriptions are refundable: the soft cap was missed, or the offering cancelled.
+    function _refundsAccepted(Status state) private pure returns (bool) {
+        return state == Status.Failed || state == Status.Cancelled;
     }
 
     /// @dev Escrows a subscription: a request awaiting review, or accepted at once (soft cap, no review).
@@ -558,6 +569,14 @@ contract PropertyOffering is ReentrancyGuardTransient {
             t := mload(0x40)
             mstore(0x40, add(t, 0x180))
             extcodecopy(address(), t, 45, 0x180)
+        }
+    }
+
+    /// @dev The property alone (the terms' first word), without copying the rest of the terms.
+    function _property() private view returns (IOfferedProperty property) {
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0x00, 45, 0x20)
+            property := mload(0x00)
         }
     }
 

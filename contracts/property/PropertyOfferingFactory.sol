@@ -5,6 +5,7 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {PropertyOffering} from "./PropertyOffering.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title PropertyOfferingFactory
@@ -48,7 +49,6 @@ contract PropertyOfferingFactory {
         PropertyOffering.Terms terms
     );
 
-    error ZeroAddress();
     error NotATreasury(address treasury);
     error NotPropertyAgent(address caller, address property);
     error ZeroPrice();

@@ -11,6 +11,7 @@ import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IAgentRole} from "../interfaces/IAgentRole.sol";
 import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
 interface IComplianceRecords {
@@ -85,7 +86,7 @@ contract PropertyToken is
     bytes32 public constant FORCED_TRANSFER_ROLE = keccak256("FORCED_TRANSFER_ROLE");
     /// @notice Role allowed to recover lost wallets.
     bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
-    /// @notice Role allowed to pause and unpause.
+    /// @notice Role allowed to pause (lifting a pause is the owner's, through the timelock).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice Largest number of entries a batch function accepts.
@@ -179,8 +180,9 @@ contract PropertyToken is
     event DividendDistributorSet(address indexed distributor, address indexed stablecoin);
     /// @notice Emitted when the compliance starts or stops having modules.
     event ComplianceEnforcementChanged(bool active);
+    /// @notice Emitted with the {Transfer} of a forced transfer: tokens moved without the holder's consent, by `agent`.
+    event ForcedTransfer(address indexed from, address indexed to, uint256 value, address indexed agent);
 
-    error ZeroAddress();
     error InvalidDecimals(uint8 decimals);
     error TokenPaused();
     error TokenNotPaused();
@@ -320,7 +322,7 @@ contract PropertyToken is
      * @dev The spender must itself be verified when it spends. Emits {Approval}.
      */
     function approve(address spender, uint256 value) external notInComplianceCall returns (bool) {
-        address owner = _msgSender();
+        address owner = msg.sender;
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
         _getStorage().allowances[owner][spender] = value;
         emit Approval(owner, spender, value);
@@ -333,7 +335,7 @@ contract PropertyToken is
      * when the sender's unfrozen balance is too small, or when a compliance module refuses.
      */
     function transfer(address to, uint256 value) external notInComplianceCall returns (bool) {
-        address from = _msgSender();
+        address from = msg.sender;
         _checkedTransfer(_getStorage(), from, to, value, from);
         return true;
     }
@@ -343,7 +345,7 @@ contract PropertyToken is
      * @dev As {transfer}, and the spender (the caller) must be verified and not frozen too.
      */
     function transferFrom(address from, address to, uint256 value) external notInComplianceCall returns (bool) {
-        address spender = _msgSender();
+        address spender = msg.sender;
         PropertyTokenStorage storage $ = _getStorage();
         if (spender != from && $.accounts[spender].flags & _FLAG_FROZEN != 0) revert WalletFrozen(spender);
         _spendAllowance(from, spender, value);
@@ -358,7 +360,7 @@ contract PropertyToken is
     function batchTransfer(address[] calldata _toList, uint256[] calldata _amounts) external notInComplianceCall {
         _checkBatch(_toList.length, _amounts.length);
         PropertyTokenStorage storage $ = _getStorage();
-        address from = _msgSender();
+        address from = msg.sender;
         for (uint256 i; i < _toList.length; ++i) {
             _checkedTransfer($, from, _toList[i], _amounts[i], from);
         }
@@ -497,9 +499,9 @@ contract PropertyToken is
             emit TokensFrozen(_newWallet, frozenCarried);
         }
         if (lost.flags & _FLAG_FROZEN != 0 && target.flags & _FLAG_FROZEN == 0) {
-            emit AddressFrozen(_newWallet, true, _msgSender());
+            emit AddressFrozen(_newWallet, true, msg.sender);
         }
-        emit AddressFrozen(_lostWallet, true, _msgSender());
+        emit AddressFrozen(_lostWallet, true, msg.sender);
         emit RecoverySuccess(_lostWallet, _newWallet, investorIdentity);
         // The compliance is told after the move, as of every movement (it follows the new wallet's balance).
         if ($.complianceActive) {
@@ -589,7 +591,7 @@ contract PropertyToken is
         PropertyTokenStorage storage $ = _getStorage();
         if ($.paused) revert TokenPaused();
         $.paused = true;
-        emit Paused(_msgSender());
+        emit Paused(msg.sender);
     }
 
     /**
@@ -601,7 +603,7 @@ contract PropertyToken is
         PropertyTokenStorage storage $ = _getStorage();
         if (!$.paused) revert TokenNotPaused();
         $.paused = false;
-        emit Unpaused(_msgSender());
+        emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -726,7 +728,7 @@ contract PropertyToken is
      */
     function complianceModulesChanged(bool active) external notInComplianceCall {
         PropertyTokenStorage storage $ = _getStorage();
-        if (_msgSender() != $.compliance) revert UnauthorizedCaller(_msgSender());
+        if (msg.sender != $.compliance) revert UnauthorizedCaller(msg.sender);
         $.complianceActive = active;
         emit ComplianceEnforcementChanged(active);
     }
@@ -746,7 +748,7 @@ contract PropertyToken is
      */
     function distributeDividends(uint256 amount) external notInComplianceCall returns (uint256 uncredited) {
         PropertyTokenStorage storage $ = _getStorage();
-        if (_msgSender() != $.distributor) revert UnauthorizedCaller(_msgSender());
+        if (msg.sender != $.distributor) revert UnauthorizedCaller(msg.sender);
         uint256 supply = $.totalSupply;
         if (supply == 0) revert NoSupply();
         uint256 increment = (amount << _DPS_SHIFT) / supply;
@@ -765,7 +767,7 @@ contract PropertyToken is
      * @return amount What was paid, in stablecoin units.
      */
     function claimDividends() external notInComplianceCall returns (uint256 amount) {
-        address holder = _msgSender();
+        address holder = msg.sender;
         PropertyTokenStorage storage $ = _getStorage();
         Account storage account = $.accounts[holder];
         Account memory a = account;
@@ -1011,6 +1013,7 @@ contract PropertyToken is
         _requireVerified(_registry($), to);
         _unfreezeForAgent($, from, value);
         _update($, from, to, value);
+        emit ForcedTransfer(from, to, value, _msgSender());
         if ($.complianceActive) _tellCompliance($, abi.encodeCall(IPropertyCompliance.transferred, (from, to, value)));
     }
 
@@ -1035,7 +1038,7 @@ contract PropertyToken is
         if (wallet == address(0)) revert ZeroAddress();
         Account storage account = $.accounts[wallet];
         account.flags = freeze ? account.flags | _FLAG_FROZEN : account.flags & ~_FLAG_FROZEN;
-        emit AddressFrozen(wallet, freeze, _msgSender());
+        emit AddressFrozen(wallet, freeze, msg.sender);
     }
 
     function _freezePartial(PropertyTokenStorage storage $, address wallet, uint256 amount) private {
@@ -1198,7 +1201,7 @@ contract PropertyToken is
         uint8 current = roles[account];
         if (current & bit != 0) return false;
         roles[account] = current | bit;
-        emit RoleGranted(role, account, _msgSender());
+        emit RoleGranted(role, account, msg.sender);
         return true;
     }
 
@@ -1210,7 +1213,7 @@ contract PropertyToken is
         uint8 current = roles[account];
         if (current & bit == 0) return false;
         roles[account] = current & ~bit;
-        emit RoleRevoked(role, account, _msgSender());
+        emit RoleRevoked(role, account, msg.sender);
         return true;
     }
 

@@ -8,6 +8,7 @@ import {PropertyBeaconProxy} from "../proxy/PropertyBeaconProxy.sol";
 import {PropertyToken} from "./PropertyToken.sol";
 import {ModularCompliance} from "./ModularCompliance.sol";
 import {DividendDistributor} from "./DividendDistributor.sol";
+import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
 /**
  * @title PropertyTokenFactory
@@ -93,7 +94,6 @@ contract PropertyTokenFactory is AccessControl {
     /// @notice Emitted when the owner of new properties changes.
     event PropertyOwnerSet(address indexed propertyOwner);
 
-    error ZeroAddress();
     error InvalidPropertyId();
     error PropertyExists(bytes32 propertyId);
     error UnknownProperty(bytes32 propertyId);

@@ -45,3 +45,18 @@ contract RevertingBeacon {
         revert("no implementation");
     }
 }
+
+/// @notice Creation code an explorer can match, runtime of its own making: the hand-written beacon proxy
+/// the property contracts had before issue 23, which Etherscan and Sourcify refuse for its runtime.
+contract HandWrittenRuntime {
+    constructor(address beacon_) {
+        bytes memory runtime = abi.encodePacked(
+            hex"635c60da1b5f5260205f6004601c73",
+            beacon_,
+            hex"5afa1560203d10176048575f51365f5f375f5f365f845af43d5f5f3e3d5f82604657fd5bf35b5f5ffd"
+        );
+        assembly {
+            return(add(runtime, 32), mload(runtime))
+        }
+    }
+}

@@ -105,6 +105,19 @@ def test_status_and_export(cli, tmp_path):
     assert registry["address"] == recorded["address"]
     assert registry["receipt"] == {"blockNumber": recorded["blockNumber"], "transactionHash": recorded["transactionHash"]}
 
+    # hardhat-deploy's own folder layout (issue 23): <network>/.chainId and a <Name>.json per contract, as
+    # hardhat-deploy's readers (its `deployments` folder, `hardhat-deploy`'s getters) take them.
+    folder = tmp_path / "deployments"
+    cli.run("export", "--format", "hardhat-deploy-folder", "-o", str(folder))
+    assert (folder / "local" / ".chainId").read_text() == "31337"
+    names = {p.name for p in (folder / "local").glob("*.json")}
+    assert names >= {f"{n}.json" for n in network["contracts"]} | {"ComplianceRegistry_Implementation.json"}
+    assert json.loads((folder / "local" / "ComplianceRegistry.json").read_text()) == registry
+    implementation = json.loads((folder / "local" / "ComplianceRegistry_Implementation.json").read_text())
+    assert implementation == {"address": registry["implementation"], "abi": registry["abi"]}
+    refused = cli.run("export", "--format", "hardhat-deploy-folder", expect=None)
+    assert refused.returncode != 0 and "name it with --output" in refused.stderr
+
 
 def test_upgrade_safe_and_timelock_families_answer(cli):
     """The governance families as processes too (their flows run in the test process elsewhere)."""
@@ -145,7 +158,8 @@ def _manifest_with_signer(cli, name: str, value: str) -> Path:
 
 def test_malformed_manifest_is_one_line(cli, tmp_path):
     bad = tmp_path / "manifest.py"
-    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST = Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
+    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST "
+                   "= Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
     line = one_line_error(cli.run("deploy", "--plan", expect=1, env={"RWA_MANIFEST": str(bad)}))
     assert "unknown network 'local'" in line
 

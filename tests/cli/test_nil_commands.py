@@ -342,7 +342,10 @@ def test_the_guardian_pauses_a_vault_and_the_admin_lifts_the_pause_and_recovers_
 
     # The new wallet must be verified: refused at once, not after the timelock's delay.
     line = rwa.refused("vault", "recover", "demo-athlete", OWNER1, "--via", "safe")
-    assert line == f"error: the vault's new athlete wallet {OWNER1} is not verified in the registry (rwa kyc show {OWNER1}); the vault refuses it"
+    assert line == (
+                       f"error: the vault's new athlete wallet {OWNER1} is not verified "
+                       f"in the registry (rwa kyc show {OWNER1}); the vault refuses it"
+                   )
     rwa.run("kyc", "set", OWNER1, "--investor-id", "7", "--country", "840", "--expires", "365d")
     line = rwa.refused("vault", "recover", "demo-athlete", OWNER1)
     assert line.startswith(f"error: recoverAthlete refused: MissingRole({DEPLOYER}, DEFAULT_ADMIN_ROLE): ")

@@ -82,11 +82,31 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deploye
         "error: unknown offering 'DEMO1-7' on local: DEMO1 has 1"
     )
     assert "the allowance 0 mUSDC is below the cost 1000 mUSDC" in rwa.refused(*subscribe, "20", "--account", "brand", "--no-approve")
+    assert rwa.refused(*subscribe, "1001", "--account", "brand") == "error: 1001 DEMO1 is beyond the cap: 1000 DEMO1 remain"
     assert chain.blocks.head.number == start
     stablecoin.transfer(deployer, 99_990 * USDC, sender=accounts[9])
     start = chain.blocks.head.number
     assert "is above" in rwa.refused(*subscribe, "20", "--account", "brand")
     assert chain.blocks.head.number == start
+
+
+def test_a_refusal_by_the_property_comes_before_any_approval(rwa, chain, project, stablecoin, deployer, admin, demo_property):
+    """The investor has no allowance yet: the subscription is simulated before the approval is sent, so the
+    property's refusal (a frozen wallet, its compliance's own rule, named) is the one line and nothing is sent."""
+    investor(rwa, stablecoin, deployer)
+    offering = created(rwa, admin, demo_property)["offering"]
+    subscribe = ("offering", "subscribe", "DEMO1-0", "20", "--account", "brand")
+    demo_property.setAddressFrozen(BRAND, True, sender=deployer)
+    start = chain.blocks.head.number
+    assert rwa.refused(*subscribe) == f"error: subscribe refused: InvestorFrozen({BRAND})"
+    assert chain.blocks.head.number == start
+    demo_property.setAddressFrozen(BRAND, False, sender=deployer)
+    compliance = project.ModularCompliance.at(demo_property.compliance())
+    compliance.addModule(compliance.MODULE_COUNTRY_ALLOW(), sender=admin)
+    compliance.setCountriesAllowed([826], True, sender=admin)
+    start = chain.blocks.head.number
+    assert rwa.refused(*subscribe) == f"error: subscribe refused: CountryNotAllowed({BRAND}, 840)"
+    assert chain.blocks.head.number == start and stablecoin.allowance(BRAND, offering) == 0
 
 
 def test_review_accept_reject_refund_close(rwa, chain, stablecoin, deployer, admin, demo_property):

@@ -38,3 +38,14 @@ def record_gas(label, receipt_or_gas):
 def about(actual, expected, tolerance=1):
     """Dividends round down: `actual` is `expected` or at most `tolerance` wei below it."""
     return expected - tolerance <= actual <= expected
+
+
+BEACON_SLOT = int(keccak(text="eip1967.proxy.beacon").hex(), 16) - 1
+
+
+def beacon_proxy_runtime(project, beacon):
+    """The code a factory-made proxy of ``beacon`` must have: PropertyBeaconProxy as compiled (metadata
+    included, so explorers match it fully), the beacon in its one immutable."""
+    compiled = bytes.fromhex(project.PropertyBeaconProxy.contract_type.runtime_bytecode.bytecode.removeprefix("0x"))
+    placeholder = compiled.index(bytes(32))
+    return compiled[:placeholder] + bytes(12) + bytes.fromhex(str(beacon)[2:]) + compiled[placeholder + 32 :]

@@ -2,8 +2,10 @@
 
 from eth_utils import keccak, to_checksum_address
 from helpers import (
+    BEACON_SLOT,
     DEFAULT_ADMIN_ROLE,
     ZERO_ADDRESS,
+    beacon_proxy_runtime,
     create_property,
     property_input,
     reverts,
@@ -52,7 +54,6 @@ def test_create_property_wires_everything(created, factory, registry, timelock, 
 
 
 #: ERC-1967's beacon slot, where explorers look for a beacon proxy's beacon.
-BEACON_SLOT = int(keccak(text="eip1967.proxy.beacon").hex(), 16) - 1
 
 
 def test_property_proxies_are_erc1967_beacon_proxies(chain, project, created, suite):
@@ -71,9 +72,8 @@ def test_property_proxies_are_erc1967_beacon_proxies(chain, project, created, su
         assert to_checksum_address(stored[-20:]) == beacon
     announced = [log for log in receipt.decode_logs(project.PropertyBeaconProxy.BeaconUpgraded)]
     assert {(log.contract_address, log.beacon) for log in announced} == set(beacons.items())
-    for proxy, beacon in beacons.items():  # the 76-byte runtime its constructor writes, beacon inside
-        code = bytes(chain.provider.get_code(proxy))
-        assert len(code) == 76 and code[15:35] == bytes.fromhex(beacon[2:])
+    for proxy, beacon in beacons.items():
+        assert bytes(chain.provider.get_code(proxy)) == beacon_proxy_runtime(project, beacon)
 
 
 def test_property_listing(created, factory):

@@ -1,4 +1,4 @@
-"""PropertyBeaconProxy (the hand-written runtime behind every property contract) beside OpenZeppelin's BeaconProxy:
+"""PropertyBeaconProxy (the compiled, verifiable proxy behind every property contract) beside OpenZeppelin's BeaconProxy:
 the same answer to every call (value, empty calldata, large return and revert data), and a beacon that has no
 code, reverts or answers short makes every call revert (issue 21: it succeeded silently), where OpenZeppelin's
 refuses the beacon at construction.

@@ -372,6 +372,9 @@ def test_forced_transfer_ignores_pause_and_freezes(token, holders, agent, alice,
     token.freezePartialTokens(alice, 90 * E18, sender=agent)
     receipt = token.forcedTransfer(alice, bob, 20 * E18, sender=agent)
     assert [(e._userAddress, e._amount) for e in token.TokensUnfrozen.from_receipt(receipt)] == [(alice, 10 * E18)]
+    # Told as what it is (the watcher raises it whoever the agent acts through), beside its Transfer.
+    assert [(e["from"], e.to, e.value, e.agent) for e in token.ForcedTransfer.from_receipt(receipt)] == [(alice, bob, 20 * E18, agent)]
+    assert [(e["from"], e.to, e.value) for e in token.Transfer.from_receipt(receipt)] == [(alice, bob, 20 * E18)]
     assert token.balanceOf(alice) == 80 * E18
     assert token.getFrozenTokens(alice) == 80 * E18
     assert token.balanceOf(bob) == 70 * E18
@@ -389,7 +392,8 @@ def test_forced_transfer_refusals(token, holders, agent, alice, stranger, bob):
 
 
 def test_batch_forced_transfer(token, holders, agent, alice, bob, carol):
-    token.batchForcedTransfer([alice, bob], [carol, carol], [E18, 2 * E18], sender=agent)
+    receipt = token.batchForcedTransfer([alice, bob], [carol, carol], [E18, 2 * E18], sender=agent)
+    assert [(e["from"], e.value) for e in token.ForcedTransfer.from_receipt(receipt)] == [(alice, E18), (bob, 2 * E18)]
     assert token.balanceOf(carol) == 3 * E18
     with reverts(token.BatchLengthMismatch, expected=2, actual=1):
         token.batchForcedTransfer([alice, bob], [carol], [1, 1], sender=agent)

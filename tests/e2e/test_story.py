@@ -7,7 +7,7 @@ out the delay; execute; every vault runs the new implementation with its state.
 The commands run in the test process (the `rwa` fixture) with the deployments folder emptied, so
 `deploy --fresh` makes a second suite on the session's chain from a manifest of the story's own; the smoke
 tests of tests/cli run the installed `rwa` as separate processes (signing and executing proposals
-in tests/cli/test_upgrade_flow.py).
+in tests/admin/test_upgrade_flow.py).
 """
 
 from __future__ import annotations
@@ -24,14 +24,31 @@ DELAY = 3600
 
 
 def variant(story, name: str, vault_type: str) -> dict[str, str]:
-    """The project manifest with a one-hour timelock and the vault beacon on ``vault_type``."""
-    text = (ROOT / "deployments" / "manifest.py").read_text()
-    patched = text.replace('            "timelock_delay": 0,', f'            "timelock_delay": {DELAY},')
-    patched = patched.replace('        "NILVaultBeacon",\n        "NILVault",', f'        "NILVaultBeacon",\n        "{vault_type}",')
-    assert patched.count(str(DELAY)) >= 1 and f'"{vault_type}"' in patched
+    """A manifest of the story's own: the project's, as deployments/manifest.py builds it (its text
+    untouched), with a one-hour timelock on the local network and the vault beacon on ``vault_type``."""
     path = story.deployments.parent / f"{name}.py"
-    path.write_text(patched)
+    project = str(ROOT / "deployments" / "manifest.py")
+    path.write_text(STORY_MANIFEST.format(project=project, delay=DELAY, vault_type=vault_type))
     return {"RWA_MANIFEST": str(path)}
+
+
+STORY_MANIFEST = """\
+from dataclasses import replace
+from pathlib import Path
+
+from rwa.deploy.manifest import load
+
+PROJECT = load(Path({project!r}))
+LOCAL = PROJECT.networks["local"]
+MANIFEST = replace(
+    PROJECT,
+    contracts=tuple(
+        replace(entry, contract_type={vault_type!r}) if entry.name == "NILVaultBeacon" else entry
+        for entry in PROJECT.contracts
+    ),
+    networks={{**PROJECT.networks, "local": replace(LOCAL, params={{**LOCAL.params, "timelock_delay": {delay}}})}},
+)
+"""
 
 
 def contract(chain, story, name: str, address: str | None = None, abi_of: str | None = None):

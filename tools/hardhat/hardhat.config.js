@@ -1,5 +1,5 @@
 // Hardhat's node (EDR): the second node implementation the toolkit's tests run against, beside anvil
-// (tests/cli/livelike.py starts it with the Node 22 that npm installs in the project). Blocks every
+// (tests/support/livelike.py starts it with the Node 22 that npm installs in the project). Blocks every
 // RWA_HARDHAT_BLOCK_MS milliseconds (interval mining: transactions wait in the pool, as on a live
 // network); the chain id comes from `node --chain-id`. Nothing is compiled here; what Hardhat writes
 // goes to the project's git-ignored .rwa/ folder.

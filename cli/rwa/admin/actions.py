@@ -14,7 +14,7 @@ from typing import Any
 from rwa.chain.client import Receipt
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 
 @dataclass(frozen=True)

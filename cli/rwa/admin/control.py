@@ -15,9 +15,9 @@ from eth_utils import is_address, to_checksum_address
 
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
-from rwa.deploy.context import Target, make_resolver, named_accounts
 from rwa.deploy.planner import Pending
 from rwa.deploy.records import recorded_contracts
+from rwa.deploy.target import Target, make_resolver, named_accounts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
 #: What operators do day to day: mint, burn, freeze, forced transfer, recovery, property creation,

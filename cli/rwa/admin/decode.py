@@ -217,7 +217,8 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
     found += _compare_calls("calls", decoded.calls, proposal.get("calls"), names)
     multisend = proposal.get("multisend")
     if multisend is not None and _norm(multisend) != _norm(known.multisend):
-        found.append(f"multisend: the file says {_around(multisend, known.multisend)}, this network's is {_around(known.multisend, multisend)}")
+        found.append(f"multisend: the file says {_around(multisend, known.multisend)}, "
+                     f"this network's is {_around(known.multisend, multisend)}")
     if proposal.get("rejects") and [c.function for c in decoded.calls] != [REJECT]:
         found.append(f"rejects: the file says it rejects {proposal['rejects']}, but the calldata does something")
     stated = proposal.get("timelock")

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SafeTx, recover_signer
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 SAFE_VERSION = "1.4.1"
 

@@ -54,7 +54,8 @@ def export(proposal: Mapping[str, Any], safe_calls: list[DecodedCall], known: Kn
         "createdAt": created_ms,
         "meta": {
             "name": proposal["title"],
-            "description": f"rwa proposal {proposal['id']} (Safe nonce {proposal['safeTx']['nonce']}, safeTxHash {proposal['safeTxHash']})",
+            "description": f"rwa proposal {proposal['id']} (Safe nonce "
+                           f"{proposal['safeTx']['nonce']}, safeTxHash {proposal['safeTxHash']})",
             "txBuilderVersion": TX_BUILDER_VERSION,
             "createdFromSafeAddress": proposal["safe"]["address"],
             "createdFromOwnerAddress": "",

@@ -15,10 +15,11 @@ from rwa.admin.decode import PROXY_ADMIN_ABI
 from rwa.chain.layouts import Layout, compare, layout_for
 from rwa.core.errors import RwaError
 from rwa.deploy import records
-from rwa.deploy.context import Target, load_record, make_resolver
-from rwa.deploy.engine import Executor, Reporter, apply_deployment, git_commit
+from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import manifest_hash
+from rwa.deploy.sender import Reporter
+from rwa.deploy.target import Target, load_record, make_resolver
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Publishing every deployed contract's source on its network's explorer (`rwa verify`, `rwa deploy --verify`).
 
 Every contract of the deployments record is considered: implementations, proxies, beacons, and
-what factories made (a property's token, compliance and distributor, a vault, clones). Each is
+what factories made (a property's token, compliance and distributor, a vault, clones: offerings, splits). Each is
 submitted as a standard-JSON input (the exact sources and settings it was compiled with, so the
 explorer rebuilds the same bytecode) with the constructor arguments read back from its creation
 transaction; once the sources are verified, each proxy is linked to its implementation
@@ -23,10 +23,11 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.explorer import Answer, Explorer, ExplorerUnreachable, explorer_for, is_pending
 from rwa.chain.artifacts import SAFE_CONTRACTS, StandardInputs
-from rwa.chain.client import BEACON_SLOT, IMPLEMENTATION_SLOT, Chain
+from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
+from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
-from rwa.deploy.context import Target, load_record
+from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
 CLONE_PREFIX = bytes.fromhex("363d3d373d3d3d363d73")
@@ -39,7 +40,7 @@ POLL_FIRST, POLL_MAX = 0.25, 5.0
 
 NOT_SUPPORTED = {
     "safe": "Safe v1.4.1 from ape-safe's bytecode: no source in this project",
-    "MinimalBeaconProxy": "a vault's 76-byte raw-code beacon proxy: no source, no proxy standard to detect",
+    "MinimalBeaconProxy": "a vault made before issue 23 (a 76-byte raw-code beacon proxy): no source to verify",
     "clone": "factory-made, and no EIP-1167 clone: no source to submit",
     "external": "an external contract the network already had: its publisher verifies it",
 }
@@ -148,6 +149,8 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
             item.clone = True  # told apart by its code, once read
         else:
             item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")
+    elif proxy.get("kind") == "clone":
+        item.clone = True  # an EIP-1167 clone (a split): linked to the implementation its code names
     elif proxy.get("beacon") and to_checksum_address(proxy["beacon"]) == item.address:
         item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")  # the beacon
     else:

@@ -9,7 +9,7 @@ from rwa.admin import governance
 from rwa.admin.actions import Action, send
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 
 class Writer:

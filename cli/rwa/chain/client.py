@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, cached_property
-from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
-from rwa.core import devkeys
+from rwa.chain.reverts import decode_revert, describe_revert, node_message, revert_text
 from rwa.core.abi import (
     decode_aggregate3,
     decode_word,
@@ -34,6 +32,7 @@ from rwa.core.abi import (
     type_string,
 )
 from rwa.core.errors import RwaError
+from rwa.core.evm import MULTICALL3
 from rwa.core.quiet import quiet_ape
 
 if TYPE_CHECKING:
@@ -42,22 +41,9 @@ if TYPE_CHECKING:
 #: The longest pause between two looks for a receipt (four looks a second on slow chains).
 MAX_POLL_SECONDS = 0.25
 
-# EIP-1967 storage slots: bytes32(uint256(keccak256("eip1967.proxy.<name>")) - 1).
-IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
-ADMIN_SLOT = int.from_bytes(keccak(text="eip1967.proxy.admin"), "big") - 1
-BEACON_SLOT = int.from_bytes(keccak(text="eip1967.proxy.beacon"), "big") - 1
-
-#: The deterministic deployment proxy (Arachnid's), present on anvil and on most public chains.
-CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
-
-#: Multicall3, at this address on public chains; on local chains the engine puts the project's own
-#: (contracts/external/Multicall3.sol) there. Reads of many views go through its ``aggregate3``.
-MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
-MULTICALL3_TYPE = "Multicall3"
 
 #: Calls per aggregate3 and requests per JSON-RPC batch: under the gas and size caps of public RPCs.
 BATCH_SIZE = 250
-
 
 
 #: What nodes say when an ``eth_getLogs`` range is too large for them (geth, Infura, Alchemy,
@@ -131,18 +117,6 @@ class JsonRpc:
             return [dict(replies) for _ in bodies]
         by_id = {reply.get("id"): reply for reply in replies}
         return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
-
-
-def create_address(sender: str, nonce: int) -> str:
-    """The address of the contract a CREATE from ``sender`` at ``nonce`` makes."""
-    import rlp
-
-    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
-
-
-def create2_address(deployer: str, salt: bytes, initcode: bytes) -> str:
-    digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + keccak(initcode))
-    return to_checksum_address(digest[12:])
 
 
 @dataclass(frozen=True)
@@ -971,231 +945,6 @@ def _result(reply: dict[str, Any], what: str) -> Any:
         message = error.get("message") if isinstance(error, dict) else error
         raise RwaError(f"{what} failed: {message}")
     return reply.get("result")
-
-
-def describe_revert(exc: BaseException) -> str:
-    """One line for a failed call or transaction."""
-    return node_message(exc)
-
-
-def node_message(exc: BaseException) -> str:
-    """What a node (or the library between) said, as one line: the ``message`` of a JSON-RPC error
-    rather than the error object printed as a Python dict, and the first line only, never a
-    JavaScript stack trace that some nodes put after it."""
-    message: Any = getattr(exc, "message", None)
-    response = getattr(exc, "rpc_response", None)
-    if isinstance(response, dict) and isinstance(response.get("error"), dict):
-        message = response["error"].get("message") or message
-    if not message and exc.args:
-        message = exc.args[0]
-    if isinstance(message, dict):
-        message = message.get("message") or message.get("data") or str(message)
-    text = str(message or exc or type(exc).__name__)
-    first = next((line for line in text.splitlines() if line.strip()), text)
-    return " ".join(first.split())[:300] or type(exc).__name__
-
-
-def _revert_data(exc: BaseException) -> str | None:
-    for candidate in (getattr(exc, "data", None), *getattr(exc, "args", ())):
-        if isinstance(candidate, str) and candidate.startswith("0x") and len(candidate) >= 10:
-            return candidate
-        if isinstance(candidate, dict) and isinstance(candidate.get("data"), str):
-            return str(candidate["data"])
-    return None
-
-
-#: The selector of ``Error(string)``: a ``require``/``assert`` message (Vyper's reverts are all these).
-ERROR_STRING_SELECTOR = keccak(text="Error(string)")[:4]
-
-
-def decode_revert(abi: list[dict[str, Any]], exc: BaseException) -> str:
-    """Name the custom error (with its arguments) that a revert carries, when the ABI knows it, or
-    give a revert message as it is."""
-    data = _revert_data(exc)
-    return (revert_text(abi, bytes.fromhex(data[2:])) if data else None) or describe_revert(exc)
-
-
-def revert_text(abi: list[dict[str, Any]], payload: bytes) -> str | None:
-    """Revert data as one line: a require message, or the custom error the ABI knows with its
-    arguments; None when neither (empty data, an unknown error)."""
-    from eth_abi import decode
-
-    if payload[:4] == ERROR_STRING_SELECTOR:
-        try:
-            return " ".join(str(decode(["string"], payload[4:])[0]).split())[:300]
-        except Exception:
-            return None
-    for item in abi:
-        if item.get("type") != "error":
-            continue
-        types = [i["type"] for i in item.get("inputs", [])]
-        if keccak(text=f"{item['name']}({','.join(types)})")[:4] == payload[:4]:
-            try:
-                values = decode(types, payload[4:])
-            except Exception:
-                return None
-            roles = _role_names(abi)
-            shown = ", ".join(
-                roles.get(value, "") if "role" in (i.get("name") or "").lower() and value in roles else _show(value)
-                for i, value in zip(item.get("inputs", []), values)
-            )
-            return f"{item['name']}({shown})"
-    return None
-
-
-# Roles of the suite (and of OpenZeppelin's TimelockController) that a contract may check without
-# declaring them in its ABI, as the vaults do with their factory's roles.
-SUITE_ROLES = (
-    "ATTESTOR_ROLE", "SANCTIONS_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE", "GUARDIAN_ROLE", "MINTER_ROLE",
-    "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE", "PROPOSER_ROLE",
-    "EXECUTOR_ROLE", "CANCELLER_ROLE",
-)
-
-
-def _role_names(abi: list[dict[str, Any]]) -> dict[bytes, str]:
-    """Role ids by name (``MINTER_ROLE`` is keccak256 of its name, as OpenZeppelin's AccessControl
-    has it), so a refusal names the role it is about."""
-    declared = {
-        item["name"]
-        for item in abi
-        if item.get("type") == "function" and item.get("name", "").endswith("_ROLE") and not item.get("inputs")
-    }
-    names = (declared | set(SUITE_ROLES)) - {"DEFAULT_ADMIN_ROLE"}
-    return {keccak(text=name): name for name in names} | {bytes(32): "DEFAULT_ADMIN_ROLE"}
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-        return to_checksum_address(value)
-    return str(value)
-
-
-def test_account(index: int) -> AccountAPI:
-    """A local development account; only ever used on local chains."""
-    from ape import accounts
-
-    return accounts.test_accounts[index]
-
-
-#: The order of secp256k1, for BIP-32 child keys.
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@cache
-def test_address(index: int) -> str:
-    """The address of :func:`test_account`, without building the account: the first twenty of Ape's
-    default test accounts are the well-known development addresses; any other is derived."""
-    if index < len(devkeys.DEVELOPMENT_ADDRESSES) and _test_accounts_config() == (devkeys.MNEMONIC, devkeys.HD_PATH):
-        return devkeys.DEVELOPMENT_ADDRESSES[index]
-    return _derived_address(index)
-
-
-def _derived_address(index: int) -> str:
-    """Ape derives each test account from the mnemonic down the whole HD path (five elliptic-curve
-    multiplications in pure Python, ~20 ms); a command that only names accounts needs their
-    addresses, so the node above them is derived once per process and each address costs one
-    multiplication (BIP-32 CKDpriv of a non-hardened child, then its public key).
-    """
-    parent = _test_accounts_parent()
-    if parent is None:
-        return to_checksum_address(test_account(index).address)
-    from eth_account.hdaccount._utils import hmac_sha512
-    from eth_keys import keys
-
-    key, chain_code, public = parent
-    derived = hmac_sha512(chain_code, public + index.to_bytes(4, "big"))
-    child = (int.from_bytes(derived[:32], "big") + key) % SECP256K1_N
-    if int.from_bytes(derived[:32], "big") >= SECP256K1_N or child == 0:  # BIP-32's 2**-127 case: Ape's way
-        return to_checksum_address(test_account(index).address)
-    return str(keys.PrivateKey(child.to_bytes(32, "big")).public_key.to_checksum_address())
-
-
-@cache
-def _test_accounts_parent() -> tuple[int, bytes, bytes] | None:
-    """Key, chain code and compressed public key of the HD node whose children are Ape's test
-    accounts; None when the configured path does not end with the account index."""
-    from eth_account.hdaccount._utils import hmac_sha512
-    from eth_account.hdaccount.deterministic import Node, derive_child_key
-    from eth_account.hdaccount.mnemonic import Mnemonic
-    from eth_keys import keys
-
-    mnemonic, path = _test_accounts_config()
-    path = path[: -len("/{}")] if path.endswith("/{}") else path.rstrip("/")
-    if "{" in path or not path.startswith("m"):
-        return None
-    main = hmac_sha512(b"Bitcoin seed", Mnemonic.to_seed(mnemonic))
-    key, chain_code = main[:32], main[32:]
-    for node in path.split("/")[1:]:
-        key, chain_code = derive_child_key(key, chain_code, Node.decode(node))
-    return int.from_bytes(key, "big"), chain_code, keys.PrivateKey(key).public_key.to_compressed_bytes()
-
-
-def _test_accounts_config() -> tuple[str, str]:
-    """The mnemonic and HD path of Ape's test accounts: its defaults when nothing configures them
-    (no ``test`` section in the project's ape-config.yaml, no ``APE_TEST_*`` variable), known without
-    importing Ape (a second, for a command that only names accounts); else as Ape reads them."""
-    import yaml
-
-    config_file = Path("ape-config.yaml")  # Ape's project is the working directory
-    config = (yaml.safe_load(config_file.read_text()) if config_file.is_file() else None) or {}
-    if "test" in config or any(name.startswith("APE_TEST_") for name in os.environ):
-        from ape import accounts
-
-        container = accounts.test_accounts
-        return str(container.mnemonic), str(container.hd_path)
-    return devkeys.MNEMONIC, devkeys.HD_PATH
-
-
-def load_account(alias: str, local_names: Sequence[str] = (), network: str = "") -> AccountAPI:
-    """An Ape account by alias; unknown, one line listing every name ``--account`` takes here: the
-    Ape accounts, and on a local chain the manifest's account names (``local_names``)."""
-    from ape import accounts
-
-    try:
-        return accounts.load(alias)
-    except Exception:
-        known = ", ".join(accounts.aliases) or "none"
-        local = f"; on {network} also the manifest's accounts: {', '.join(local_names)}" if local_names else ""
-        raise RwaError(
-            f"no account named '{alias}' (Ape accounts: {known}{local}); add one with `ape accounts import`"
-        ) from None
-
-
-def passphrase_variables(alias: str) -> tuple[str, ...]:
-    """The environment variables an account's passphrase may come from: Ape's own spelling
-    (``APE_ACCOUNTS_<alias>_PASSPHRASE``, the alias as typed) and its upper-case form."""
-    exact = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
-    return (exact,) if exact == exact.upper() else (exact, exact.upper())
-
-
-def env_passphrase(account: AccountAPI) -> tuple[str, str] | None:
-    """The (variable, passphrase) set for a keystore account, or None."""
-    import os
-
-    alias = getattr(account, "alias", None)
-    for name in passphrase_variables(alias) if alias else ():
-        if os.environ.get(name):
-            return name, os.environ[name]
-    return None
-
-
-def can_unlock(account: AccountAPI) -> bool:
-    """Whether the account is an Ape keystore account, which a passphrase unlocks for a whole run."""
-    return callable(getattr(account, "set_autosign", None)) and hasattr(account, "keyfile_path")
-
-
-def unlock(account: AccountAPI, passphrase: str, source: str) -> None:
-    """Unlock a keystore account for this run and let it sign without asking per transaction
-    (Ape's ``set_autosign``); a wrong passphrase is one line."""
-    from ape.exceptions import AccountsError
-
-    try:
-        account.set_autosign(True, passphrase=passphrase)
-    except AccountsError:
-        alias = getattr(account, "alias", account.address)
-        raise RwaError(f"wrong passphrase for Ape account '{alias}' ({source}); nothing was sent") from None
 
 
 LOCAL_FOUNDRY = "ethereum:local:foundry"

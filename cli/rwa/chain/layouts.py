@@ -276,9 +276,11 @@ def _unsafe(bases: list[dict[str, Any]], output: dict[str, Any]) -> list[str]:
             allowed = contract_allowed | _allowed(node, output)
             if kind == "VariableDeclaration" and node.get("stateVariable"):
                 if node.get("mutability") == "immutable" and "state-variable-immutable" not in allowed:
-                    found.append(f"{name}.{node['name']}: immutable variable (its value lives in the implementation's code, not the proxy's storage)")
+                    found.append(f"{name}.{node['name']}: immutable variable (its value lives "
+                                 "in the implementation's code, not the proxy's storage)")
                 elif node.get("value") is not None and node.get("mutability") == "mutable" and "state-variable-assignment" not in allowed:
-                    found.append(f"{name}.{node['name']}: assigned at declaration (that runs in the implementation's constructor, never for the proxy)")
+                    found.append(f"{name}.{node['name']}: assigned at declaration (that runs "
+                                 "in the implementation's constructor, never for the proxy)")
             elif kind == "FunctionDefinition":
                 if node.get("kind") == "constructor" and "constructor" not in allowed:
                     statements = (node.get("body") or {}).get("statements", [])

@@ -198,4 +198,3 @@ def reset(paths: ProjectPaths) -> NodeStatus:
     state_file, _, _ = _files(paths)
     state_file.unlink(missing_ok=True)
     return status(paths)
-

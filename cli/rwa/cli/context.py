@@ -33,8 +33,8 @@ import click
 from rwa.admin.safe import SAFES
 from rwa.cli.terminal import console, emit_json
 from rwa.core import project
-from rwa.deploy.context import Target
 from rwa.deploy.session import Opener, TargetRequest
+from rwa.deploy.target import Target
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -15,11 +15,11 @@ from rwa.cli import verify as verify_command
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
-from rwa.core.atomic import write_json
+from rwa.core.atomic import write_json, write_text
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_duration
 from rwa.core.units import amount_of, format_units
-from rwa.deploy import engine, estimate, records, session
+from rwa.deploy import engine, estimate, preflight, records, sender, session
 from rwa.deploy.planner import Plan
 
 
@@ -57,7 +57,7 @@ def deploy(
     or by asking."""
     if adopt and fresh:
         raise RwaError("--adopt and --fresh exclude each other: rebuild the record, or deploy anew")
-    options = engine.DeployOptions(
+    options = preflight.DeployOptions(
         adopt=adopt,
         fresh=fresh,
         wait=wait_lock,
@@ -96,7 +96,7 @@ def deploy(
         def report(action: str, name: str, detail: str) -> None:
             out.print(f"  [green]{action:>8}[/] {name}  [dim]{detail}[/]")
 
-        ledger: list[engine.Spent] = []
+        ledger: list[sender.Spent] = []
         deploy_plan, record = engine.apply_deployment(target, report, options, ledger)
         if not as_json:
             if cost is not None and ledger:
@@ -146,7 +146,7 @@ def _native(wei: int, currency: str) -> str:
     return f"{wei / 10**18:.6f} {currency}"
 
 
-def gas_table(cost: estimate.CostEstimate, spent: list[engine.Spent] | None = None) -> Table:
+def gas_table(cost: estimate.CostEstimate, spent: list[sender.Spent] | None = None) -> Table:
     """The gas of each transaction the plan sends (and, after the deploy, what each used)."""
     table = Table(title="gas, estimated" + (" and used" if spent is not None else ""), title_justify="left")
     table.add_column("contract")
@@ -172,7 +172,7 @@ def cost_line(cost: estimate.CostEstimate) -> str:
     )
 
 
-def spent_line(cost: estimate.CostEstimate, ledger: list[engine.Spent]) -> str:
+def spent_line(cost: estimate.CostEstimate, ledger: list[sender.Spent]) -> str:
     used = sum(s.gas_used for s in ledger)
     paid = sum(s.gas_used * s.gas_price for s in ledger)
     estimated, actual = cost.compared(ledger)
@@ -222,8 +222,11 @@ def status(ctx: CommandContext) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "rwa"]), default="hardhat-deploy", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path, resolve_path=True), default=None, help="File to write [default: stdout].")
+@click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "hardhat-deploy-folder", "rwa"]), default="hardhat-deploy",
+              show_default=True, help="hardhat-deploy: its export-all file; hardhat-deploy-folder: its deployments folder "
+              "(<network>/<Name>.json and .chainId) under --output; rwa: the records as they are.")  # fmt: skip
+@click.option("--output", "-o", type=click.Path(path_type=Path, resolve_path=True), default=None,
+              help="File to write [default: stdout]; the folder, for hardhat-deploy-folder.")  # fmt: skip
 @click.option("--network", "-n", "networks", multiple=True, help="Only this network (repeatable) [default: every recorded one].")
 def export(fmt: str, output: Path | None, networks: tuple[str, ...]) -> None:
     """Export every network's deployment (hardhat-deploy's `export-all` shape by default)."""
@@ -232,7 +235,19 @@ def export(fmt: str, output: Path | None, networks: tuple[str, ...]) -> None:
     unknown = [n for n in networks if n not in recorded]
     if unknown:
         raise RwaError(f"nothing recorded for {', '.join(unknown)} (recorded: {', '.join(recorded) or 'none'})")
+    if fmt == "hardhat-deploy-folder" and output is None:
+        raise RwaError("--format hardhat-deploy-folder writes a folder: name it with --output (e.g. -o deployments)")
+    folder = fmt == "hardhat-deploy-folder"
+    if output is not None and output.exists() and output.is_dir() != folder:
+        raise RwaError(f"--output {output} is {'a file' if folder else 'a folder'}: --format {fmt} writes {'a folder' if folder else 'one file'}")
     found = [r for r in (store.load(n) for n in networks or recorded) if r is not None]
+    if folder:
+        assert output is not None
+        files = records.export_hardhat_deploy_folders(found)
+        for relative, text in files.items():
+            write_text(output / relative, text)
+        console(stderr=True).print(f"[dim]wrote {len(files)} file(s) under {output} ({len(found)} network(s))[/]")
+        return
     data = records.export_hardhat_deploy(found) if fmt == "hardhat-deploy" else {r["network"]: r for r in found}
     if output is None:
         emit_json(data)

@@ -10,10 +10,10 @@ from rich.table import Table
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group
 from rwa.cli.options import wallet as wallet_address
-from rwa.cli.property import property_argument
+from rwa.cli.property_token import property_argument
 from rwa.cli.render import console, print_table
 from rwa.domain import dividends as dividends_lib
-from rwa.domain import property as property_lib
+from rwa.domain.properties import Properties
 
 
 @click.group(cls=Group)
@@ -31,7 +31,7 @@ def deposit(ctx: CommandContext, reference: str, amount: str, mint: bool) -> Non
     The distributor is approved for the amount first when the allowance is short.
     """
     with ctx.target() as target:
-        book = dividends_lib.Dividends(target, property_lib.Properties(target).find(reference))
+        book = dividends_lib.Dividends(target, Properties(target).find(reference))
         result = book.deposit(book.coin.amount(amount), mint=mint)
     ctx.sent(result, f"deposited {result['deposited']} {result['stablecoin']} for {result['property']} holders "
                      f"(total {result['totalDeposited']})")  # fmt: skip
@@ -42,7 +42,7 @@ def deposit(ctx: CommandContext, reference: str, amount: str, mint: bool) -> Non
 def claim(ctx: CommandContext, reference: str) -> None:
     """Claim the signer's (--account) dividends."""
     with ctx.target() as target:
-        result = dividends_lib.Dividends(target, property_lib.Properties(target).find(reference)).claim()
+        result = dividends_lib.Dividends(target, Properties(target).find(reference)).claim()
     ctx.sent(result, f"{result['wallet']} claimed {result['claimed']} {result['stablecoin']} from {result['property']} "
                      f"(now holds {result['balance']})")  # fmt: skip
 
@@ -54,7 +54,7 @@ def status(ctx: CommandContext, reference: str, wallet: str | None) -> None:
     """Deposits, dividends per token, and what every holder (or WALLET) claimed and may claim."""
     holder = wallet_address(wallet) if wallet else None
     with ctx.target() as target:
-        result = dividends_lib.Dividends(target, property_lib.Properties(target).find(reference)).status(holder)
+        result = dividends_lib.Dividends(target, Properties(target).find(reference)).status(holder)
     ctx.emit(result, lambda: _print_status(result))
 
 

@@ -18,7 +18,7 @@ from rwa.cli.watch import store_option
 from rwa.core.errors import RwaError
 from rwa.core.orders import Side
 from rwa.core.units import format_units
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.domain.market import Market, SignedOrder
 from rwa.domain.property import Property
 from rwa.watch.orderbook import OrderBook, read_file, write_file
@@ -177,7 +177,8 @@ def _print_trade(result: dict[str, Any], prop: Property, money: Callable[[int], 
     out = console()
     out.print(
         f"traded {format_units(int(result['amount']), prop.decimals)} {prop.symbol} at {money(int(result['price']))}: "
-        f"{result['buyer']} paid {money(int(result['quote']))}, {result['seller']} received {money(int(result['sellerReceived']))} "
+        f"{result['buyer']} paid {money(int(result['quote']))}, "
+        f"{result['seller']} received {money(int(result['sellerReceived']))} "
         f"(fee {money(int(result['fee']))})"
     )
     out.print(f"[dim]tx {result['transactionHash']}  gas {result['gasUsed']:,}[/]")

@@ -199,46 +199,50 @@ def reject(ctx: CommandContext, name: str, wallets: tuple[str, ...]) -> None:
     _review(ctx, name, wallets, "reject")
 
 
+def _end(ctx: CommandContext, name: str, function: str, said: str) -> None:
+    """close or cancel: sent, or proposed with --via."""
+    with ctx.target() as target:
+        offerings = Offerings(target, ctx.via)
+        result = offerings.close(name) if function == "close" else offerings.cancel(name)
+        if result is None:
+            return ctx.proposed(offerings.writer.propose(f"offering {name}: {function}"))
+    ctx.sent(result, said.format(name=name, **result))
+
+
 @chain_command(offering, Access.PROPOSE, account_help="deployer, the demo property's agent")
 @click.argument("name", metavar="OFFERING")
 def close(ctx: CommandContext, name: str) -> None:
     """End OFFERING: anyone after its closing time, an agent of the property at any time."""
-    with ctx.target() as target:
-        offerings = Offerings(target, ctx.via)
-        result = offerings.close(name)
-        if result is None:
-            return ctx.proposed(offerings.writer.propose(f"offering {name}: close"))
-    ctx.sent(result, f"offering {name} {result['status']}")
+    _end(ctx, name, "close", "offering {name} {status}")
 
 
 @chain_command(offering, Access.PROPOSE, account_help="none: the property's admin (--via safe)")
 @click.argument("name", metavar="OFFERING")
 def cancel(ctx: CommandContext, name: str) -> None:
     """Cancel OFFERING (the property's admin): every escrowed payment becomes refundable."""
+    _end(ctx, name, "cancel", "offering {name} cancelled: every escrowed payment is refundable")
+
+
+def _take(ctx: CommandContext, name: str, function: str) -> None:
+    """claim or refund, signed by the investor."""
     with ctx.target() as target:
-        offerings = Offerings(target, ctx.via)
-        result = offerings.cancel(name)
-        if result is None:
-            return ctx.proposed(offerings.writer.propose(f"offering {name}: cancel"))
-    ctx.sent(result, f"offering {name} cancelled: every escrowed payment is refundable")
+        offerings = Offerings(target)
+        result = offerings.claim(name) if function == "claim" else offerings.refund(name)
+    ctx.sent(result, f"{function}ed {result['display']} from {name}")
 
 
 @chain_command(offering, Access.SEND, signer=None, account_help="none: the investor's")
 @click.argument("name", metavar="OFFERING")
 def claim(ctx: CommandContext, name: str) -> None:
     """Mint the signer's tokens after a successful close."""
-    with ctx.target() as target:
-        result = Offerings(target).claim(name)
-    ctx.sent(result, f"claimed {result['display']} from {name}")
+    _take(ctx, name, "claim")
 
 
 @chain_command(offering, Access.SEND, signer=None, account_help="none: the investor's")
 @click.argument("name", metavar="OFFERING")
 def refund(ctx: CommandContext, name: str) -> None:
     """Take back every unit the offering owes the signer."""
-    with ctx.target() as target:
-        result = Offerings(target).refund(name)
-    ctx.sent(result, f"refunded {result['display']} from {name}")
+    _take(ctx, name, "refund")
 
 
 @chain_command(click.Group(), name="treasury")

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
+from rwa.cli.compliance import compliance_group
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group
 from rwa.cli.options import wallet as wallet_address
+from rwa.cli.property_token import OWNER_IS_TIMELOCK, opened, property_argument
 from rwa.cli.render import console, emit_json, print_table
 from rwa.cli.terminal import progress_bar, status
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.domain import property as property_lib
+from rwa.domain.properties import NewProperty, Properties
+from rwa.domain.token import Token
 
-property_argument = click.argument("reference", metavar="PROPERTY")
-OWNER_IS_TIMELOCK = "deployer (the owner is the timelock: use --via safe)"
 batch_size_option = click.option(
     "--batch-size",
     default=100,
@@ -34,15 +35,7 @@ def csv_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--csv", "csv_file", type=click.Path(path_type=Path, resolve_path=True), help=help)
 
 
-@contextmanager
-def opened(ctx: CommandContext, reference: str) -> Iterator[property_lib.Token]:
-    """The property's token, on the command's connected target."""
-    with ctx.target() as target:
-        prop = property_lib.Properties(target).find(reference)
-        yield property_lib.Token(target, prop, ctx.via)
-
-
-def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool) -> None:
+def report(token: Token, tx: str, wallets: list[str], as_json: bool) -> None:
     """After a write: the wallets' positions, the supply and the transaction."""
     positions = [token.position(w) for w in wallets]
     supply = token.prop.units(int(token.read("totalSupply")))
@@ -67,7 +60,7 @@ def report(token: property_lib.Token, tx: str, wallets: list[str], as_json: bool
 
 
 def write(
-    ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], wallets: list[str], reference: str
+    ctx: CommandContext, title: str, action: Callable[[Token], str], wallets: list[str], reference: str
 ) -> None:
     """One agent write on the property, then its effect; with --via, the proposal instead."""
     with opened(ctx, reference) as token:
@@ -91,7 +84,7 @@ def property_group() -> None:
 def list_properties(ctx: CommandContext, offset: int, limit: int | None) -> None:
     """The factory's properties, in creation order."""
     with ctx.target() as target:
-        rows = property_lib.Properties(target).listing(offset, limit)
+        rows = Properties(target).listing(offset, limit)
     ctx.emit(rows, lambda: _print_properties(target.network.name, rows))
 
 
@@ -215,7 +208,7 @@ def create(
         raise RwaError("give --legal-doc or --legal-doc-hash, not both")
     try:
         doc_hash = property_lib.parse_hash(legal_doc_hash) if legal_doc_hash else bytes(32)
-        spec = property_lib.NewProperty(
+        spec = NewProperty(
             property_id,
             property_lib.property_id(property_id),
             name,
@@ -227,7 +220,7 @@ def create(
     except ValueError as exc:
         raise RwaError(str(exc)) from None
     with ctx.target() as target:
-        book = property_lib.Properties(target, ctx.via)
+        book = Properties(target, ctx.via)
         if agent is not None:
             agent_address = wallet_address(agent)
         elif target.account is not None:
@@ -282,9 +275,9 @@ Rows = list[property_lib.Row]
 def send_csv(
     ctx: CommandContext,
     verb: str,
-    validate: Callable[[property_lib.Token, str, str], Rows],
-    send: Callable[[property_lib.Token, Rows, int, Callable[[int], None]], list[str]],
-    done: Callable[[property_lib.Token, Rows, list[str]], None],
+    validate: Callable[[Token, str, str], Rows],
+    send: Callable[[Token, Rows, int, Callable[[int], None]], list[str]],
+    done: Callable[[Token, Rows, list[str]], None],
     reference: str,
     csv_file: Path,
     size: int,
@@ -305,7 +298,7 @@ def send_csv(
 
 
 def _mint_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
-    def minted(token: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+    def minted(token: Token, rows: Rows, hashes: list[str]) -> None:
         total = token.prop.units(sum(r.amount or 0 for r in rows))
         supply = token.prop.units(int(token.read("totalSupply")))
         if ctx.as_json:
@@ -314,7 +307,7 @@ def _mint_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) ->
             f"minted {total} {token.prop.symbol} to {len(rows)} wallet(s) in {len(hashes)} transaction(s); supply {supply}"
         )
 
-    send_csv(ctx, "mint", property_lib.Token.mint_rows, property_lib.Token.send_mints, minted, reference, csv_file, size)
+    send_csv(ctx, "mint", Token.mint_rows, Token.send_mints, minted, reference, csv_file, size)
 
 
 @chain_command(property_group, Access.PROPOSE)
@@ -347,13 +340,13 @@ def freeze(ctx: CommandContext, reference: str, wallet: str | None, amount: str 
 
 
 def _freeze_csv(ctx: CommandContext, reference: str, csv_file: Path, size: int) -> None:
-    def frozen(_: property_lib.Token, rows: Rows, hashes: list[str]) -> None:
+    def frozen(_: Token, rows: Rows, hashes: list[str]) -> None:
         whole = sum(1 for r in rows if r.amount is None)
         if ctx.as_json:
             return emit_json({"walletsFrozen": whole, "partialFreezes": len(rows) - whole, "transactions": hashes})
         console().print(f"froze {whole} wallet(s) and part of {len(rows) - whole} in {len(hashes)} transaction(s)")
 
-    send_csv(ctx, "freeze", property_lib.Token.freeze_rows, property_lib.Token.send_freezes, frozen, reference, csv_file, size)
+    send_csv(ctx, "freeze", Token.freeze_rows, Token.send_freezes, frozen, reference, csv_file, size)
 
 
 @chain_command(property_group, Access.PROPOSE)
@@ -418,115 +411,4 @@ def transfer(ctx: CommandContext, reference: str, destination: str, amount: str)
         report(token, tx, [token.signer(), receiver], ctx.as_json)
 
 
-# --- compliance ---
-
-
-@property_group.group("compliance", cls=Group)
-def compliance_group() -> None:
-    """A property's compliance: built-in modules, their settings, external modules (the owner's acts)."""
-
-
-def _compliance_write(ctx: CommandContext, title: str, action: Callable[[property_lib.Token], str], reference: str) -> None:
-    """One owner write on the compliance, then its state; with --via, the proposal instead."""
-    with opened(ctx, reference) as token:
-        tx = action(token)
-        if ctx.proposing:
-            return ctx.proposed(token.propose(f"{title} {token.prop.symbol}"))
-        state = token.compliance_state()
-    ctx.emit({**state, "transactionHash": tx}, lambda: _print_compliance(state, tx))
-
-
-def _print_compliance(state: dict[str, Any], tx: str | None = None) -> None:
-    out = console()
-    active = "[green]checked on every transfer[/]" if state["active"] else "not called (no module)"
-    out.print(f"[bold]{state['property']}[/] compliance {state['compliance']}: {active}")
-    for module in state["modules"]:
-        mark = "[green]on [/]" if module["enabled"] else "[dim]off[/]"
-        out.print(f"  {mark} {module['module']:<16} (bit {module['bit']})")
-    for name, value in state["settings"].items():
-        out.print(f"  {name:<20} {value}")
-    out.print(f"  {'countries':<20} {', '.join(map(str, state['countries'])) or '-'}")
-    tracking = f"{state['investors']} investor(s) holding" if state["tracking"] else "off"
-    out.print(f"  {'tracking':<20} {tracking}")
-    external = ", ".join(state["externalModules"]) or "-"
-    out.print(f"  {'external modules':<20} {external} (at most {state['maxExternalModules']})")
-    if tx is not None:
-        out.print(f"[dim]tx {tx}[/]")
-
-
-@chain_command(compliance_group, name="show")
-@property_argument
-def compliance_show(ctx: CommandContext, reference: str) -> None:
-    """Every module (on or off), the settings, the allowed countries and the external modules."""
-    with opened(ctx, reference) as token:
-        state = token.compliance_state()
-    ctx.emit(state, lambda: _print_compliance(state))
-
-
-def _owner_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
-    """A compliance command of the property's owner (the timelock, hence normally --via safe)."""
-    return chain_command(compliance_group, Access.PROPOSE, name=name, account_help=OWNER_IS_TIMELOCK)
-
-
-@_owner_command("enable")
-@property_argument
-@click.argument("module")
-def compliance_enable(ctx: CommandContext, reference: str, module: str) -> None:
-    """Enable MODULE (a name `compliance show` lists, e.g. max-holders)."""
-    _compliance_write(ctx, f"enable {module} on", lambda t: t.enable_module(module), reference)
-
-
-@_owner_command("disable")
-@property_argument
-@click.argument("module")
-def compliance_disable(ctx: CommandContext, reference: str, module: str) -> None:
-    """Disable MODULE."""
-    _compliance_write(ctx, f"disable {module} on", lambda t: t.disable_module(module), reference)
-
-
-@_owner_command("set")
-@property_argument
-@click.argument("setting")
-@click.argument("value")
-@click.option("--remove", is_flag=True, help="With `countries`: take them off the allow-list.")
-def compliance_set(ctx: CommandContext, reference: str, setting: str, value: str, remove: bool) -> None:
-    """Set SETTING to VALUE (max-balance 1000, max-holders 99, lockup-period 30d, supply-cap 1e6), or
-    allow `countries` (ISO-3166 numeric codes, comma-separated: 840,826)."""
-    if setting == "countries":
-        try:
-            countries = [int(c) for c in value.split(",") if c.strip()]
-        except ValueError:
-            raise RwaError(f"countries must be ISO-3166 numeric codes separated by commas, not {value!r}") from None
-        if not countries or any(not 1 <= c <= 999 for c in countries):
-            raise RwaError(f"countries must be ISO-3166 numeric codes 1..999, not {value!r}")
-        action: Callable[[property_lib.Token], str] = lambda t: t.allow_countries(countries, not remove)  # noqa: E731
-    else:
-        action = lambda t: t.set_setting(setting, value)  # noqa: E731
-    _compliance_write(ctx, f"set {setting} on", action, reference)
-
-
-@_owner_command("add-module")
-@property_argument
-@click.argument("module")
-def compliance_add_module(ctx: CommandContext, reference: str, module: str) -> None:
-    """Add the external compliance module at address MODULE (an IComplianceModule contract)."""
-    address = wallet_address(module)
-    _compliance_write(ctx, "add an external module to", lambda t: t.add_external_module(address), reference)
-
-
-@_owner_command("resync")
-@property_argument
-def compliance_resync(ctx: CommandContext, reference: str) -> None:
-    """Recount holder tracking (max-holders, max-balance) from the chain, and restart it if it stopped: every
-    investor id with a tracked balance reset, every holding wallet counted. The compliance refuses it unless
-    the result is exact when it runs."""
-    _compliance_write(ctx, "recount the holders of", lambda t: t.resync(), reference)
-
-
-@_owner_command("remove-module")
-@property_argument
-@click.argument("module")
-def compliance_remove_module(ctx: CommandContext, reference: str, module: str) -> None:
-    """Remove the external compliance module at address MODULE (never calls it: always possible)."""
-    address = wallet_address(module)
-    _compliance_write(ctx, "remove an external module from", lambda t: t.remove_external_module(address), reference)
+property_group.add_command(compliance_group)

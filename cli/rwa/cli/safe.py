@@ -12,7 +12,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from rwa.admin import governance
+from rwa.admin import governance, reconcile
 from rwa.admin.decode import Decoded
 from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SAFES
@@ -69,16 +69,16 @@ def propose(ctx: CommandContext, calls: tuple[str, ...], via: str, title: str | 
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
     with ctx.target() as target:
         proposal = governance.propose(target, list(calls), via, title)
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal))
         if not ctx.as_json:
-            console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
+            console().print(f"[dim]written {reconcile.store(target).path(proposal['id'])}[/]")
 
 
 @chain_command(safe, name="list")
 def list_proposals(ctx: CommandContext) -> None:
     """Every proposal of the network, with its status brought up to date with the chain."""
     with ctx.target() as target:
-        proposals = governance.reconcile_all(target)
+        proposals = reconcile.reconcile_all(target)
     ctx.emit(proposals, lambda: _print_proposals(target.network.name, proposals))
 
 
@@ -99,9 +99,9 @@ def _print_proposals(network: str, proposals: list[Proposal]) -> None:
 def show(ctx: CommandContext, proposal_id: str) -> None:
     """One proposal: decoded calls, Safe transaction, hash and signatures."""
     with ctx.target() as target:
-        proposal = governance.reconcile(target, governance.store(target).load(proposal_id))
+        proposal = reconcile.reconcile(target, reconcile.store(target).load(proposal_id))
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal), threshold)
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal), threshold)
 
 
 @chain_command(safe, Access.SEND)
@@ -111,7 +111,7 @@ def sign(ctx: CommandContext, proposal_id: str) -> None:
     with ctx.target() as target:
         proposal = governance.sign(target, proposal_id)
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal), threshold)
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal), threshold)
 
 
 @chain_command(safe, Access.SEND)
@@ -123,7 +123,7 @@ def execute(ctx: CommandContext, proposal_id: str) -> None:
         if ctx.as_json:
             emit_json(results)
             return
-        _show(results[0], False, governance.decoded(target, results[0]))
+        _show(results[0], False, reconcile.decoded(target, results[0]))
         for follow_up in results[1:]:
             console().print(f"[yellow]next:[/] {follow_up['id']} executes the timelock operation once its delay has passed")
 
@@ -144,7 +144,7 @@ def sync(ctx: CommandContext, proposal_id: str) -> None:
             out.print(f"posted {proposal['id']} to {result.url}")
         out.print(f"pushed {len(result.pushed)} signature(s), pulled {len(result.pulled)}")
         threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, False, governance.decoded(target, proposal), threshold)
+        _show(proposal, False, reconcile.decoded(target, proposal), threshold)
 
 
 @chain_command(safe, name="export", with_json=False)
@@ -177,9 +177,9 @@ def import_batch(ctx: CommandContext, file: Path, title: str | None, accept_chan
         proposal = governance.import_tx_builder(
             target, document, title, accept_changed, lambda line: click.echo(f"warning: {line}", err=True)
         )
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal))
         if not ctx.as_json:
-            console().print(f"[dim]written {governance.store(target).path(proposal['id'])}[/]")
+            console().print(f"[dim]written {reconcile.store(target).path(proposal['id'])}[/]")
 
 
 @chain_command(safe)
@@ -188,7 +188,7 @@ def reject(ctx: CommandContext, proposal_id: str) -> None:
     """Write a proposal that spends PROPOSAL_ID's Safe nonce on nothing."""
     with ctx.target() as target:
         rejection = governance.reject(target, proposal_id)
-        _show(rejection, ctx.as_json, governance.decoded(target, rejection))
+        _show(rejection, ctx.as_json, reconcile.decoded(target, rejection))
 
 
 @click.group()
@@ -227,7 +227,7 @@ def execute_operation(ctx: CommandContext, operation_id: str) -> None:
     """Write (or show) the Safe proposal that executes a scheduled operation."""
     with ctx.target() as target:
         proposal = governance.execute_operation(target, operation_id)
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal))
 
 
 @chain_command(timelock, name="cancel")
@@ -240,4 +240,4 @@ def cancel_operation(ctx: CommandContext, operation_id: str, via: str) -> None:
     prints this command in the alert of every scheduled operation."""
     with ctx.target() as target:
         proposal = governance.cancel_operation(target, operation_id, via)
-        _show(proposal, ctx.as_json, governance.decoded(target, proposal))
+        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal))

@@ -7,7 +7,7 @@ import click
 from rwa.admin import upgrades
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json
-from rwa.domain import property as property_lib
+from rwa.domain.properties import upgrade_follow_ups
 
 
 @chain_command(None, Access.PROPOSE, listed_first=("check_only", "via", "network", "rpc_url", "account"))
@@ -35,7 +35,7 @@ def upgrade(ctx: CommandContext, name: str, check_only: bool) -> None:
             out.print(f"  [green]{action:>8}[/] {entry}  [dim]{detail}[/]")
 
         # A data migration the new code needs (holder tracking recounted), in the same batch as the upgrade.
-        follow_ups = property_lib.upgrade_follow_ups(target, name)
+        follow_ups = upgrade_follow_ups(target, name)
         result = upgrades.apply(target, name, ctx.via, report, follow_ups)
         if ctx.as_json:
             emit_json(result)

@@ -44,7 +44,8 @@ def _pay(ctx: CommandContext, prepare: Any, assume_yes: bool, summary: str) -> N
         click.echo(payment.summary, err=ctx.as_json)
         if not target.network.local and not assume_yes:
             if not sys.stdin.isatty():
-                raise RwaError(f"a payment on {target.network.name} asks for confirmation and there is no terminal: pass --yes; nothing was sent")
+                raise RwaError(f"a payment on {target.network.name} asks for confirmation "
+                               "and there is no terminal: pass --yes; nothing was sent")
             if not click.confirm(f"Send on {target.network.name}?", default=False, err=True):
                 raise RwaError("not confirmed: nothing was sent")
         result = fans.send_payment(payment)

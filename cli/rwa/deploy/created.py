@@ -13,15 +13,19 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.deploy import records
-from rwa.deploy.context import Target
+from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
+from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
-#: How each factory's contracts reach their implementation: PropertyBeaconProxy keeps its beacon
-#: immutable; a vault is a 76-byte proxy with the beacon in its code (NILVaultFactory's docs).
-FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "MinimalBeaconProxy"}
+#: What an EIP-1167 clone is recorded as: it has no source of its own, explorers link it to its implementation.
+CLONE_TYPE = "EIP1167Clone"
+#: How each factory's contracts reach their implementation: both make PropertyBeaconProxy, its beacon
+#: immutable and in ERC-1967's slot (vaults made before issue 23 are recorded as "MinimalBeaconProxy").
+FACTORY_PROXY_TYPES = {"PropertyTokenFactory": "PropertyBeaconProxy", "NILVaultFactory": "PropertyBeaconProxy"}
 
 
-def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> dict[str, Any]:
+def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: str) -> ProxyRecord:
     """The proxy facts of a contract that runs whatever ``beacon`` points at, read now."""
     implementation = target.chain.call(beacon, target.artifacts[BEACON_TYPE].abi, "implementation", [])
     return {
@@ -35,7 +39,20 @@ def beacon_proxy(target: Target, proxy_type: str, beacon: str, contract_type: st
     }
 
 
-def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any] | None) -> dict[str, Any]:
+def clone(implementation: str, contract_type: str) -> ProxyRecord:
+    """The proxy facts of an EIP-1167 clone of ``implementation`` (its code names it: no admin, no beacon)."""
+    return {
+        "kind": "clone",
+        "proxyContractType": CLONE_TYPE,
+        "implementation": to_checksum_address(implementation),
+        "implementationContractType": contract_type,
+        "implementationTransactionHash": None,
+        "admin": None,
+        "beacon": None,
+    }
+
+
+def part(target: Target, contract_type: str, address: str, proxy: ProxyRecord | None) -> PartRecord:
     """One contract a factory made: what to call, how, and its code now (the drift check's base)."""
     address = to_checksum_address(address)
     return {
@@ -49,7 +66,7 @@ def part(target: Target, contract_type: str, address: str, proxy: dict[str, Any]
 
 def created_by(
     factory: str, factory_address: str, function: str, transaction_hash: str | None, block: int | None, sender: str
-) -> dict[str, Any]:
+) -> CreatedBy:
     """The factory (its record name and address), the call and the transaction that made something."""
     return {
         "factory": factory,
@@ -64,3 +81,11 @@ def created_by(
 def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:
     """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
     records.record_created(target.store, target.network.name, section, key, entry)
+
+
+#: Proxy contracts of the project, deployed by name (contracts/proxy/Proxies.sol).
+PROXY_TYPES = {
+    ProxyKind.UUPS: "UUPSProxy",
+    ProxyKind.TRANSPARENT: "TransparentProxy",
+    ProxyKind.BEACON: "BeaconInstanceProxy",
+}

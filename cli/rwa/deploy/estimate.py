@@ -6,6 +6,11 @@ arguments name entries not deployed yet is estimated with a stand-in address wit
 place (Multicall3's: its gas hardly depends on which address an argument holds); a transaction
 that cannot run before its dependencies exist (a proxy initialising through its implementation,
 a call on a contract not yet deployed) is "n/a" with the reason.
+
+The same estimate bounds what a deploy may spend (:attr:`CostEstimate.most`, which the engine checks
+against the deployer's balance before it sends anything on a live network): an "n/a" transaction
+counts there at a cautious rule of thumb (a creation by its size, a call or a factory's creation
+flat), every transaction at the most a unit of gas may cost.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from typing import Any
 
 from eth_utils import keccak
 
-from rwa.chain.client import CREATE2_DEPLOYER, MULTICALL3
-from rwa.deploy.context import Target, make_resolver
-from rwa.deploy.created import BEACON_TYPE
-from rwa.deploy.engine import PROXY_TYPES, Spent, _call_site
+from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
+from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
-from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, _call_text
+from rwa.deploy.observe import call_site
+from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, call_text
+from rwa.deploy.sender import Spent
+from rwa.deploy.target import Target, make_resolver
 
 #: The address that stands for an entry not deployed yet (it has code on every chain the engine uses).
 STAND_IN = MULTICALL3
@@ -46,6 +52,18 @@ class GasLine:
     what: str
     gas: int | None
     reason: str = ""
+    bound: int = 0  # what it counts for in the upper bound when ``gas`` is None: the rule of thumb
+
+
+#: The rule of thumb for a transaction eth_estimateGas cannot run yet: a creation costs the intrinsic
+#: gas, 200 gas per byte of code stored (220 with the initcode's calldata) and its constructor; a call
+#: or a factory's creation a flat amount.
+CREATION_BASE, CREATION_PER_BYTE, CONSTRUCTOR = 53_000, 220, 150_000
+CALL_BOUND, FACTORY_BOUND = 150_000, 400_000
+
+
+def creation_bound(bytecode: bytes) -> int:
+    return CREATION_BASE + CREATION_PER_BYTE * len(bytecode) + CONSTRUCTOR
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,11 @@ class CostEstimate:
     def cost(self) -> int:
         return self.gas * self.price
 
+    @property
+    def most(self) -> int:
+        """The most the plan may cost: every transaction's gas (or its rule of thumb) at the max fee."""
+        return sum(line.bound if line.gas is None else line.gas for line in self.lines) * self.max_fee
+
     def compared(self, spent: Sequence[Spent]) -> tuple[int, int]:
         """(estimated, used) gas over the transactions that have both an estimate and a receipt."""
         used = used_by_step(spent)
@@ -93,7 +116,7 @@ def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -
         if step.action == StepAction.CREATE:
             lines.extend(_creation(target, entry, resolver, stand_ins))
         else:
-            index = next((i for i, c in enumerate(entry.calls) if _call_text(c) == step.detail), None)
+            index = next((i for i, c in enumerate(entry.calls) if call_text(c) == step.detail), None)
             if index is not None:
                 lines.append(_call(target, entry, index, resolver))
     policy = policy_for(target.network, None, None)
@@ -104,12 +127,13 @@ def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -
 
 
 def _gas(
-    target: Target, resolver: Resolver, name: str, part: str, what: str, to: str | None, data: bytes, pending: str | None
+    target: Target, resolver: Resolver, name: str, part: str, what: str, to: str | None, data: bytes, pending: str | None,
+    bound: int,
 ) -> GasLine:
     gas, why = target.chain.estimate_gas(resolver.deployer, to, data)
     if gas is None and pending:
         why = f"needs {pending} deployed first"
-    return GasLine(name, part, what, gas, why)
+    return GasLine(name, part, what, gas, why, bound)
 
 
 def _resolved(resolver: Resolver, stand_ins: Resolver, values: Sequence[Any]) -> tuple[list[Any], str | None]:
@@ -128,12 +152,12 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
             factory = resolver.value(made.factory)
             args = resolver.values(made.args)
         except Pending as missing:
-            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, f"needs {missing} deployed first")]
+            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, f"needs {missing} deployed first", FACTORY_BOUND)]
         owner = next((e for e in target.entries if resolver.facets.get(e.name, {}).get("address") == factory), None)
         if owner is None:
-            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, "its factory is not an entry of the manifest")]
+            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, "its factory is not an entry of the manifest", FACTORY_BOUND)]
         data = chain.encode_call(artifacts[owner.contract_type].abi, made.function, args)
-        return [_gas(target, resolver, entry.name, "factory", f"{made.function} (factory)", factory, data, None)]
+        return [_gas(target, resolver, entry.name, "factory", f"{made.function} (factory)", factory, data, None, FACTORY_BOUND)]
     args, pending = _resolved(resolver, stand_ins, entry.args)
     artifact = artifacts[entry.contract_type]
     initcode = chain.encode_deploy(artifact.abi, artifact.bytecode, args)
@@ -141,17 +165,21 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
     if entry.salt:
         salt = keccak(text=f"{entry.salt}/{part}")
         what = f"{part} {entry.contract_type} (CREATE2)"
-        lines = [_gas(target, resolver, entry.name, part, what, CREATE2_DEPLOYER, salt + initcode, pending)]
+        bound = creation_bound(artifact.bytecode)
+        lines = [_gas(target, resolver, entry.name, part, what, CREATE2_DEPLOYER, salt + initcode, pending, bound)]
     else:
-        lines = [_gas(target, resolver, entry.name, part, f"{part} {entry.contract_type}", None, initcode, pending)]
+        bound = creation_bound(artifact.bytecode)
+        lines = [_gas(target, resolver, entry.name, part, f"{part} {entry.contract_type}", None, initcode, pending, bound)]
     if entry.proxy is ProxyKind.BEACON:
         admin, admin_pending = _resolved(resolver, stand_ins, [entry.admin])
         beacon = chain.encode_deploy(artifacts[BEACON_TYPE].abi, artifacts[BEACON_TYPE].bytecode, [STAND_IN, admin[0]])
-        lines.append(_gas(target, resolver, entry.name, "beacon", f"beacon {BEACON_TYPE}", None, beacon, admin_pending))
+        bound = creation_bound(artifacts[BEACON_TYPE].bytecode)
+        lines.append(_gas(target, resolver, entry.name, "beacon", f"beacon {BEACON_TYPE}", None, beacon, admin_pending, bound))
     if entry.proxy is not ProxyKind.NONE and not entry.beacon_only:
         proxy_type = PROXY_TYPES[entry.proxy]
         through = "beacon" if entry.proxy is ProxyKind.BEACON else "implementation"
-        lines.append(GasLine(entry.name, "proxy", f"proxy {proxy_type}", None, f"initialises through its {through}, deployed first"))
+        why = f"initialises through its {through}, deployed first"
+        lines.append(GasLine(entry.name, "proxy", f"proxy {proxy_type}", None, why, creation_bound(artifacts[proxy_type].bytecode)))
     return lines
 
 
@@ -159,12 +187,12 @@ def _call(target: Target, entry: Contract, index: int, resolver: Resolver) -> Ga
     call = entry.calls[index]
     what = f"{(call.target + '.') if call.target else ''}{call.function}"
     try:
-        address, artifact = _call_site(target, entry, call, resolver)
+        address, artifact = call_site(target, entry, call, resolver)
         args = resolver.values(call.args)
     except Pending as missing:
-        return GasLine(entry.name, f"call{index}", what, None, f"needs {missing} deployed first")
+        return GasLine(entry.name, f"call{index}", what, None, f"needs {missing} deployed first", CALL_BOUND)
     data = target.chain.encode_call(artifact.abi, call.function, args)
-    return _gas(target, resolver, entry.name, f"call{index}", what, address, data, None)
+    return _gas(target, resolver, entry.name, f"call{index}", what, address, data, None, CALL_BOUND)
 
 
 def used_by_step(spent: Sequence[Spent]) -> dict[tuple[str, str], int]:

@@ -264,7 +264,7 @@ def plan(
     for entry in entries:
         artifact = artifacts[entry.contract_type]
         external = entry.external_on(resolver.network.name)
-        if external is not None:  # its code was checked before planning (engine.check_externals)
+        if external is not None:  # its code was checked before planning (preflight.check_externals)
             steps.append(Step(StepAction.EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
             continue
         if entry.name not in recorded:
@@ -300,15 +300,15 @@ def plan(
 
 def _call_step(entry: Contract, call: Call, holds: bool, live: str | None) -> Step:
     if holds:
-        return Step(StepAction.SKIP, entry.name, _call_text(call) + " (holds)")
+        return Step(StepAction.SKIP, entry.name, call_text(call) + " (holds)")
     if call.by is not None and live is not None:
         spec = f"{call.target or entry.name}.{call.function}({_args_text(call.args)})"
         command = f"rwa safe propose --network {live} --call '{spec}'"
-        return Step(StepAction.PROPOSE, entry.name, f"{_call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
-    return Step(StepAction.CALL, entry.name, _call_text(call))
+        return Step(StepAction.PROPOSE, entry.name, f"{call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
+    return Step(StepAction.CALL, entry.name, call_text(call))
 
 
-def _call_text(call: Any) -> str:
+def call_text(call: Any) -> str:
     target = f"{call.target}." if call.target else ""
     check = call.check
     return (

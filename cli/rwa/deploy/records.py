@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from rwa import __version__
-from rwa.core.atomic import write_json
+from rwa.core.atomic import dumps, write_json
 from rwa.core.errors import ChainMismatchError, RwaError
 
 FORMAT = "rwa-deployments/1"
@@ -30,8 +30,88 @@ REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
 REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
 #: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
-CREATED_SECTIONS = ("properties", "vaults", "offerings")
+CREATED_SECTIONS = ("properties", "vaults", "offerings", "splits")
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+# The shapes of the file (deployments/deployments.schema.json describes them; the JSON is exactly
+# these dicts). ABIs, decoded arguments, compiler settings, storage layouts and explorer verdicts
+# keep their own JSON shapes.
+
+
+class ProxyRecord(TypedDict):
+    """How a proxied contract reaches its code."""
+
+    kind: str  # ProxyKind's value: transparent, uups, beacon; or clone (an EIP-1167 clone a factory made)
+    proxyContractType: str
+    implementation: str
+    implementationContractType: str
+    implementationTransactionHash: str | None
+    admin: str | None  # ProxyAdmin of a transparent proxy
+    beacon: str | None  # of a beacon proxy
+    implementationVerified: NotRequired[dict[str, Any]]
+
+
+class CreatedBy(TypedDict):
+    """The factory call that made a contract."""
+
+    factory: str
+    address: str
+    function: str
+    transactionHash: str | None
+    blockNumber: int | None
+    sender: str
+
+
+class PartRecord(TypedDict):
+    """One contract a factory made for a command (under ``properties``, ``vaults``, ``offerings``)."""
+
+    contractType: str  # the implementation's, behind a beacon
+    address: str
+    abi: list[dict[str, Any]]
+    codeHash: str | None
+    proxy: ProxyRecord | None
+    verified: NotRequired[dict[str, Any]]
+
+
+class ContractRecord(TypedDict):
+    """One contract of the manifest as deployed (or referred to, ``external``) on a network."""
+
+    name: str
+    contractType: str
+    address: str
+    abi: list[dict[str, Any]]
+    transactionHash: str | None
+    blockNumber: int | None
+    deployer: str | None
+    args: dict[str, Any]
+    bytecodeHash: str | None
+    codeHash: str | None
+    compiler: dict[str, Any] | None
+    salt: str | None
+    proxy: ProxyRecord | None
+    storageLayout: dict[str, Any] | None
+    external: NotRequired[bool]
+    pendingUpgrade: NotRequired[dict[str, Any]]
+    createdBy: NotRequired[CreatedBy]
+    verified: NotRequired[dict[str, Any]]
+
+
+class DeploymentRecord(TypedDict):
+    """A network's deployments file."""
+
+    format: str
+    network: str
+    chainId: int
+    genesisHash: str
+    manifestHash: NotRequired[str]  # stamped on every save (a new record has none yet)
+    gitCommit: NotRequired[str | None]
+    toolkitVersion: NotRequired[str]
+    updatedAt: NotRequired[str]
+    contracts: dict[str, ContractRecord]
+    properties: NotRequired[dict[str, dict[str, Any]]]
+    vaults: NotRequired[dict[str, dict[str, Any]]]
+    offerings: NotRequired[dict[str, dict[str, Any]]]
 
 
 class DeploymentStore:
@@ -177,6 +257,23 @@ def stamp(record: dict[str, Any], manifest_hash: str, git_commit: str | None) ->
         "toolkitVersion": __version__,
         "updatedAt": now(),
     }
+
+
+def export_hardhat_deploy_folders(records: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """hardhat-deploy's own folder layout, as ``{relative path: file text}``: for each network,
+    ``<network>/.chainId`` and one ``<network>/<Name>.json`` per contract (the export-all entry of
+    :func:`export_hardhat_deploy`), plus ``<Name>_Implementation.json`` for a proxy, as hardhat-deploy
+    writes its proxies: tools that read a hardhat-deploy ``deployments`` folder read these unchanged."""
+    files: dict[str, str] = {}
+    for chain_id, networks in export_hardhat_deploy(records).items():
+        for network in networks:
+            folder = network["name"]
+            files[f"{folder}/.chainId"] = chain_id
+            for name, item in network["contracts"].items():
+                files[f"{folder}/{name}.json"] = dumps(item)
+                if "implementation" in item:
+                    files[f"{folder}/{name}_Implementation.json"] = dumps({"address": item["implementation"], "abi": item["abi"]})
+    return files
 
 
 def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

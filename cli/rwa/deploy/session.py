@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from rwa.chain import accounts, node
 from rwa.chain import artifacts as artifacts_module
 from rwa.chain import client as chain_module
-from rwa.chain import node
 from rwa.core.devkeys import development_index
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths
 from rwa.deploy import lock
 from rwa.deploy import manifest as manifest_module
-from rwa.deploy.context import Target
 from rwa.deploy.manifest import TEST_ACCOUNT_RE, Network
 from rwa.deploy.records import DeploymentStore
+from rwa.deploy.target import Target
 
 
 def rpc_url_for(network: Network, paths: ProjectPaths, option: str | None = None) -> str:
@@ -116,9 +116,9 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
         account = None if reader else select_account(network, request.account, request.local_signer)
         if account is not None and not network.local:
             refuse_development_key(network, request.account or "", account.address)
-            from_env = chain_module.env_passphrase(account)
-            if from_env is not None and chain_module.can_unlock(account):
-                chain_module.unlock(account, from_env[1], from_env[0])
+            from_env = accounts.env_passphrase(account)
+            if from_env is not None and accounts.can_unlock(account):
+                accounts.unlock(account, from_env[1], from_env[0])
         if account is not None and request.signs:
             key = lock.account_key(network.name, account.address)
             held.enter_context(
@@ -144,12 +144,12 @@ def unlock_for_run(target: Target, ask: Callable[[str], str]) -> None:
     """Unlock a keystore account once for a whole run: from ``APE_ACCOUNTS_<ALIAS>_PASSPHRASE``
     when set (done on opening), else by asking once (``ask``); other accounts sign as they do."""
     account = target.account
-    if account is None or target.network.local or not chain_module.can_unlock(account):
+    if account is None or target.network.local or not accounts.can_unlock(account):
         return
-    if chain_module.env_passphrase(account) is not None:
+    if accounts.env_passphrase(account) is not None:
         return  # unlocked on opening
     alias = getattr(account, "alias", account.address)
-    chain_module.unlock(account, ask(f"Passphrase of Ape account '{alias}'"), "as typed")
+    accounts.unlock(account, ask(f"Passphrase of Ape account '{alias}'"), "as typed")
 
 
 def select_account(network: Network, account_alias: str | None, local_signer: str | None) -> Any:
@@ -159,12 +159,12 @@ def select_account(network: Network, account_alias: str | None, local_signer: st
     if account_alias is None and local_signer is None:
         return None
     if account_alias and network.local and account_alias in network.accounts:
-        return chain_module.test_account(_local_index(network, account_alias))
+        return accounts.test_account(_local_index(network, account_alias))
     if account_alias:
         names = sorted(network.accounts) if network.local else []
-        return chain_module.load_account(account_alias, names, network.name)
+        return accounts.load_account(account_alias, names, network.name)
     if network.local and local_signer is not None:
-        return chain_module.test_account(_local_index(network, local_signer))
+        return accounts.test_account(_local_index(network, local_signer))
     return None
 
 

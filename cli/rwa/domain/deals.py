@@ -259,8 +259,6 @@ class Deals(Nil):
         return {"athlete": vault.label, "vault": vault.contract.address, "deals": rows}
 
 
-
-
 def _signature(text: str) -> bytes:
     if not re.fullmatch(r"0x[0-9a-fA-F]{130}", text.strip()):
         raise RwaError("a signature is 65 bytes of 0x-hex (as `rwa deal sign-accept` prints it)")

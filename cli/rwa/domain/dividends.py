@@ -14,8 +14,9 @@ from typing import Any
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
-from rwa.domain.property import Property, Token
+from rwa.deploy.target import Target
+from rwa.domain.property import Property
+from rwa.domain.token import Token
 
 MOCK_STABLECOIN = "MockStablecoin"
 DPS_SHIFT = 96  # PropertyToken keeps dividendsPerShare scaled by 2^96

@@ -20,8 +20,9 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
-from rwa.chain.client import MULTICALL3, Event, Read, Receipt
+from rwa.chain.client import Event, Read, Receipt
 from rwa.core.errors import RwaError, parsed
+from rwa.core.evm import MULTICALL3
 from rwa.core.parse import format_duration, parse_duration
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 

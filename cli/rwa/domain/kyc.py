@@ -26,7 +26,7 @@ from rwa.chain.client import Read
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 FLAG_BITS = {"kyc": 1, "aml": 2, "accredited": 4}
 MAX_BATCH = 200
@@ -285,7 +285,8 @@ class Registry:
             (investor_id, _, flags, _), _ = result.unwrap()
             lost = flag_names(flags & ~item.flags)
             if investor_id and lost:
-                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} -> {','.join(flag_names(item.flags)) or 'none'})")
+                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} "
+                             f"-> {','.join(flag_names(item.flags)) or 'none'})")
         return found
 
     def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:

@@ -18,7 +18,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
-from rwa.admin.governance import TIMELOCK
+from rwa.admin.timelock import TIMELOCK
 from rwa.admin.safe import SAFES
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
@@ -26,8 +26,9 @@ from rwa.core.errors import RwaError, parsed
 from rwa.core.orders import Order, Side, fee_of, lot, order_digest, quote, typed_data
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
-from rwa.deploy.context import Target, load_record
-from rwa.domain.property import Properties, Property
+from rwa.deploy.target import Target, load_record
+from rwa.domain.properties import Properties
+from rwa.domain.property import Property
 
 MARKET = "PropertyMarket"
 REGISTRY = "ComplianceRegistry"

@@ -30,7 +30,7 @@ from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
-from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
+from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
 
 ETH = ZERO_ADDRESS
 FACTORY = "NILVaultFactory"

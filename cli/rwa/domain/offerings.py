@@ -24,9 +24,10 @@ from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
-from rwa.deploy.context import Target, load_record, resolve_param
+from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
-from rwa.domain.property import Properties, Property
+from rwa.domain.properties import Properties
+from rwa.domain.property import Property
 
 FACTORY = "PropertyOfferingFactory"
 OFFERING_TYPE = "PropertyOffering"
@@ -34,6 +35,13 @@ STATUSES = ("open", "closed", "failed", "cancelled")
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
+#: Contracts whose refusals a subscription passes on (the property's token and compliance, an OpenZeppelin
+#: ERC-20): their custom errors are named in the offering's one-line refusals.
+REFUSING = ("PropertyToken", "ModularCompliance", MOCK_STABLECOIN)
+#: A stablecoin's refusal for want of allowance or balance (OpenZeppelin 5's errors, USDC's messages, and
+#: SafeERC20's for a stablecoin that answers false instead of reverting).
+UNPAID = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance", "exceeds allowance", "exceeds balance",
+          "SafeERC20FailedOperation")  # fmt: skip
 PERMIT_TTL = 3600  # a permit's deadline, from now
 PERMIT_TYPES = {"Permit": [{"name": n, "type": t} for n, t in (
     ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"))]}  # fmt: skip
@@ -170,6 +178,18 @@ class Offerings:
     def record(self) -> dict[str, Any]:
         return load_record(self.target) or {}
 
+    @cached_property
+    def abi(self) -> list[dict[str, Any]]:
+        """The offering's ABI, with the custom errors of the contracts whose refusals it passes on."""
+        own = self.target.artifacts[OFFERING_TYPE].abi
+        named = {item["name"] for item in own if item.get("type") == "error"}
+        errors = {}
+        for contract_type in REFUSING:
+            for item in self.target.artifacts[contract_type].abi:
+                if item.get("type") == "error" and item["name"] not in named:
+                    errors[item["name"]] = item
+        return [*own, *errors.values()]
+
     def read(self, contract: actions.Deployed, function: str, *args: Any) -> Any:
         return actions.read(self.target, contract, function, *args)
 
@@ -194,7 +214,7 @@ class Offerings:
     def offering(self, address: str, prop: Property | None = None) -> Offering:
         """The offering at ``address``, which must be one of the factory's."""
         address = to_checksum_address(address)
-        abi = self.target.artifacts[OFFERING_TYPE].abi
+        abi = self.abi
         network = self.target.network.name
         if not self.target.chain.code(address):
             raise RwaError(f"unknown offering {address} on {network} (rwa offering list shows them)")
@@ -361,9 +381,11 @@ class Offerings:
         stablecoin takes permits (``permit``), else after approving the cost."""
         approval = None
         cost = int(quote["cost"])
+        signed = self._permit(offering, cost) if quote["permits"] and permit else None
+        if signed is None and (quote["mint"] or quote["approve"]):
+            self._refusal_before_paying(offering, int(quote["amount"]))
         if quote["mint"]:
             self._own(actions.Action(erc20(offering.coin.address), "mint", (quote["wallet"], cost)))
-        signed = self._permit(offering, cost) if quote["permits"] and permit else None
         if signed is not None:
             call = actions.Action(offering.contract, "subscribeWithPermit", (int(quote["amount"]), cost, *signed))
         else:
@@ -375,6 +397,17 @@ class Offerings:
         return {**quote, "tokens": str(event.args["tokens"]), "paid": str(event.args["paid"]),
                 "minted": bool(event.args["minted"]), "pending": bool(event.args["pending"]),
                 "approvalTransactionHash": approval, "permit": signed is not None, "transactionHash": receipt.hash}  # fmt: skip
+
+    def _refusal_before_paying(self, offering: Offering, amount: int) -> None:
+        """Before an approval (or the local faucet's mint) is sent for a subscription: the subscription simulated
+        as it stands. The offering asks the property's compliance before any money moves, so it fails for want
+        of allowance or balance only when nothing else refuses it; any other refusal is the answer, and
+        nothing is sent."""
+        try:
+            self.target.chain.simulate(self.signer, offering.address, offering.contract.abi, "subscribe", [amount])
+        except RwaError as exc:
+            if not any(reason in str(exc) for reason in UNPAID):
+                raise
 
     def _permit_domain(self, address: str) -> dict[str, Any] | None:
         """The EIP-712 domain of the stablecoin's EIP-2612 permits; None when it takes none (or its
@@ -416,22 +449,24 @@ class Offerings:
             return "1"  # OpenZeppelin's ERC20Permit without a version() view signs with version 1
 
     def claim(self, text: str) -> dict[str, Any]:
-        offering = self.find(text)
-        claimable = int(self.read(offering.contract, "claimableOf", self.signer))
-        if claimable == 0:
-            raise RwaError(f"{self.signer} has nothing to claim from {offering.label} ({offering.status})")
-        receipt = self._own(actions.Action(offering.contract, "claim", ()))
-        return {"offering": offering.address, "wallet": self.signer, "tokens": str(claimable),
-                "display": offering.tokens(claimable), "transactionHash": receipt.hash}  # fmt: skip
+        """Mint the signer's tokens after a successful close."""
+        offering, tokens, receipt = self._take(text, "claim", "claimableOf")
+        return {"offering": offering.address, "wallet": self.signer, "tokens": str(tokens),
+                "display": offering.tokens(tokens), "transactionHash": receipt.hash}  # fmt: skip
 
     def refund(self, text: str) -> dict[str, Any]:
+        """Take back every unit the offering owes the signer."""
+        offering, amount, receipt = self._take(text, "refund", "refundableOf")
+        return {"offering": offering.address, "wallet": self.signer, "amount": str(amount),
+                "display": offering.coin.show(amount), "transactionHash": receipt.hash}  # fmt: skip
+
+    def _take(self, text: str, function: str, view: str) -> tuple[Offering, int, Receipt]:
+        """The signer's claim or refund: what ``view`` says is due, refused when nothing is, then sent."""
         offering = self.find(text)
-        refundable = int(self.read(offering.contract, "refundableOf", self.signer))
-        if refundable == 0:
-            raise RwaError(f"{self.signer} has nothing to refund from {offering.label} ({offering.status})")
-        receipt = self._own(actions.Action(offering.contract, "refund", ()))
-        return {"offering": offering.address, "wallet": self.signer, "amount": str(refundable),
-                "display": offering.coin.show(refundable), "transactionHash": receipt.hash}  # fmt: skip
+        due = int(self.read(offering.contract, view, self.signer))
+        if due == 0:
+            raise RwaError(f"{self.signer} has nothing to {function} from {offering.label} ({offering.status})")
+        return offering, due, self._own(actions.Action(offering.contract, function, ()))
 
     # --- the property's agents and admin ------------------------------------------------------
 
@@ -453,23 +488,24 @@ class Offerings:
         return {"offering": offering.address, function + "ed": wallets, "transactionHash": receipt.hash}
 
     def close(self, text: str) -> dict[str, Any] | None:
+        """End the offering (anyone after its closing time, an agent at any time); None when proposed."""
+        return self._end(text, "close", " already")
+
+    def cancel(self, text: str) -> dict[str, Any] | None:
+        """Cancel the offering (the property's admin, through --via safe); None when proposed."""
+        return self._end(text, "cancel", ": only an open offering can be cancelled")
+
+    def _end(self, text: str, function: str, refused: str) -> dict[str, Any] | None:
+        """Close or cancel an open offering (``refused`` ends the line that refuses any other); returns where it
+        then stands."""
         offering = self.find(text)
         if offering.status != "open":
-            raise RwaError(f"offering {offering.label} is {offering.status} already")
-        receipt = self.writer.send(actions.Action(offering.contract, "close", ()))
+            raise RwaError(f"offering {offering.label} is {offering.status}{refused}")
+        receipt = self.writer.send(actions.Action(offering.contract, function, ()))
         if receipt is None:
             return None
         return {"offering": offering.address, "status": STATUSES[int(self.read(offering.contract, "status"))],
                 "transactionHash": receipt.hash}  # fmt: skip
-
-    def cancel(self, text: str) -> dict[str, Any] | None:
-        offering = self.find(text)
-        if offering.status != "open":
-            raise RwaError(f"offering {offering.label} is {offering.status}: only an open offering can be cancelled")
-        receipt = self.writer.send(actions.Action(offering.contract, "cancel", ()))
-        if receipt is None:
-            return None
-        return {"offering": offering.address, "status": "cancelled", "transactionHash": receipt.hash}
 
     def _mockable(self, coin: Currency) -> None:
         """Only the local MockStablecoin lets anyone mint (--mint)."""

@@ -6,8 +6,10 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
-from rwa.domain.nil import TOTAL_BPS, Nil, parse_payees, payees_json
+from rwa.deploy import created as made
+from rwa.domain.nil import SPLITTER_FACTORY, SPLITTER_TYPE, TOTAL_BPS, Nil, parse_payees, payees_json
 
 
 class Splits(Nil):
@@ -32,7 +34,22 @@ class Splits(Nil):
             return result
         wallets, shares = zip(*payees)
         receipt = self.send_own(self.split_factory, "createSplit", list(wallets), list(shares))
+        self._record(address, payees, receipt)
         return {**result, "created": True, "transactionHash": receipt.hash, "gasUsed": receipt.gas_used}
+
+    def _record(self, address: str, payees: list[tuple[str, int]], receipt: Receipt) -> None:
+        """The split in the deployments file, under its address (identical splits share it): an EIP-1167
+        clone of the factory's RevenueSplitter, its payees appended to its code."""
+        factory = self.split_factory
+        implementation = to_checksum_address(self.read(factory, "implementation"))
+        assert self.target.account is not None, "a sent transaction has a signer"
+        made.record(self.target, "splits", address, {
+            "payees": payees_json(payees),
+            "implementation": implementation,
+            "createdBy": made.created_by(SPLITTER_FACTORY, factory.address, "createSplit", receipt.hash, receipt.block,
+                                         self.target.account.address),
+            "contracts": {"split": made.part(self.target, SPLITTER_TYPE, address, made.clone(implementation, SPLITTER_TYPE))},
+        })  # fmt: skip
 
     def show(self, args: list[str], token: str | None) -> dict[str, Any]:
         """A split by address, or by its payees (``WALLET:BPS`` ...) whether it exists yet or not."""

@@ -7,7 +7,9 @@ here, not from the toolkit), every source equal to the project's file (OpenZeppe
 package's), and creation code that is exactly what the chain ran to create the address: the
 contract's compiled creation code followed by the submitted constructor arguments, the creation
 code found by tracing the creating transaction (``ots_getContractCreator``, then
-``debug_traceTransaction``) like an explorer's indexer does. With ``compile=True`` the submitted
+``debug_traceTransaction``) like an explorer's indexer does, and runtime code at the address that is
+exactly the compiled runtime (its metadata included) but for the immutables' values, as Etherscan and
+Sourcify compare it: a contract whose constructor returns code of its own making is refused. With ``compile=True`` the submitted
 input is compiled (with the project's solc or vyper) and its output compared, instead of the
 project's own build. Verdicts come as Etherscan gives them: "Pending in queue" (``pending_polls``
 times), then
@@ -44,6 +46,29 @@ DEPENDENCY_FOLDERS = {
     "contracts/.cache/openzeppelin-upgradeable/5.4.0/": "node_modules/@openzeppelin/contracts-upgradeable/",
 }
 FAIL = "Fail - Unable to verify. "
+
+
+def runtime_matches(compiled: str, deployed: str, immutables: list[tuple[int, int]] | None, vyper: bool) -> bool:
+    """Whether the code at an address is the compiled runtime (hex, no prefix), as Etherscan and Sourcify
+    compare them: byte for byte, metadata included, but for the immutables' values, which the constructor
+    wrote: at ``immutables`` (start, length in bytes, as solc reports them), or where unknown at each
+    ``PUSH32 0`` of the compiled code (solc's placeholder for one). Vyper appends its immutables to the
+    runtime, so the compiled runtime is a prefix of the code."""
+    if vyper:
+        return bool(compiled) and deployed.startswith(compiled)
+    if len(compiled) != len(deployed):
+        return False
+    if immutables is None:
+        placeholder = "7f" + "00" * 32
+        immutables, at = [], compiled.find(placeholder)
+        while at >= 0:
+            if at % 2 == 0:
+                immutables.append((at // 2 + 1, 32))
+            at = compiled.find(placeholder, at + 1)
+    masked_compiled, masked_deployed = bytearray.fromhex(compiled), bytearray.fromhex(deployed)
+    for start, length in immutables:
+        masked_compiled[start : start + length] = masked_deployed[start : start + length] = bytes(length)
+    return masked_compiled == masked_deployed
 
 
 def _ok(result: Any) -> dict[str, Any]:
@@ -167,7 +192,10 @@ class FakeExplorer:
         if expected and expected.lower() != implementation.lower():
             failure = f"The implementation contract at {implementation} does not match the expected {expected}"
         elif implementation.lower() not in self.verified:
-            failure = f"The implementation contract at {implementation} does not seem to be verified. Please verify and publish the implementation contract before proceeding with this proxy verification."
+            failure = (
+                          f"The implementation contract at {implementation} does not seem to be verified. Please verify "
+                          "and publish the implementation contract before proceeding with this proxy verification."
+                      )
         return self._receipt({"proxy": True, "address": address, "implementation": implementation, "failure": failure})
 
     # --- the checks ------------------------------------------------------------------------------
@@ -205,6 +233,10 @@ class FakeExplorer:
             raise ValueError("the compiled creation code does not match the code that created the contract")
         if on_chain[len(creation) :] != args.lower().removeprefix("0x"):
             raise ValueError("the constructor arguments differ from those in the creation transaction")
+        runtime, immutables = self._runtime_code(standard_input, path, name, built, vyper)
+        deployed = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(fields.get("contractaddress", "")), "latest"]))
+        if not runtime_matches(runtime, deployed.lower().removeprefix("0x"), immutables, vyper):
+            raise ValueError("the compiled runtime code does not match the code at the address")
         return {
             "SourceCode": json.dumps(standard_input),
             "ABI": "[]",
@@ -249,13 +281,26 @@ class FakeExplorer:
             self._compiled[key] = self._run_compiler(standard_input, path, name, vyper)
         return str(self._compiled[key]["creation"])
 
-    def _run_compiler(self, standard_input: dict[str, Any], path: str, name: str, vyper: bool) -> dict[str, str]:
+    def _runtime_code(
+        self, standard_input: dict[str, Any], path: str, name: str, built: dict[str, Any], vyper: bool
+    ) -> tuple[str, list[tuple[int, int]] | None]:
+        """The compiled runtime, and where its immutables are (None: not known, the project's build)."""
+        if not self.compile:
+            contract_type = built["contractTypes"].get(name) or {}
+            return str(contract_type["runtimeBytecode"]["bytecode"]).lower().removeprefix("0x"), None
+        key = hashlib.sha256(json.dumps([standard_input, path, name], sort_keys=True).encode()).hexdigest()
+        compiled = self._compiled[key]
+        return str(compiled["runtime"]), compiled["immutables"]
+
+    def _run_compiler(self, standard_input: dict[str, Any], path: str, name: str, vyper: bool) -> dict[str, Any]:
         job = json.loads(json.dumps(standard_input))
         if vyper:
-            job["settings"]["outputSelection"] = {path: ["evm.bytecode.object"]}
+            job["settings"]["outputSelection"] = {path: ["evm.bytecode.object", "evm.deployedBytecode.object"]}
             command = [shutil.which("vyper-json") or "vyper-json"]
         else:
-            job["settings"]["outputSelection"] = {path: {name: ["evm.bytecode.object"]}}
+            job["settings"]["outputSelection"] = {
+                path: {name: ["evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
+            }
             command = [str(ProjectPaths(self.root).solc), "--standard-json"]
         done = subprocess.run(command, input=json.dumps(job), capture_output=True, text=True, cwd=self.root, check=False)
         try:
@@ -269,7 +314,13 @@ class FakeExplorer:
         contract = found.get(name) if not vyper else next(iter(found.values()), None)
         if not contract:
             raise ValueError(f"{path}:{name} was not compiled")
-        return {"creation": str(contract["evm"]["bytecode"]["object"]).lower().removeprefix("0x")}
+        deployed = contract["evm"].get("deployedBytecode") or {}
+        references = deployed.get("immutableReferences") or {}
+        return {
+            "creation": str(contract["evm"]["bytecode"]["object"]).lower().removeprefix("0x"),
+            "runtime": str(deployed.get("object", "")).lower().removeprefix("0x"),
+            "immutables": [(r["start"], r["length"]) for refs in references.values() for r in refs],
+        }
 
     def _initcode(self, address: str) -> str:
         """The code that ran to create ``address``: its frame in the creating transaction's trace."""

@@ -42,8 +42,8 @@ from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
 from rwa.deploy import manifest, session
-from rwa.deploy.context import Target
 from rwa.deploy.engine import apply_deployment
+from rwa.deploy.target import Target
 from rwa.testing import environment
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli

@@ -82,7 +82,8 @@ def start(port: int | None = None) -> Server:
     """A new cluster, started on ``port`` (default :func:`postgres_port`)."""
     port = postgres_port() if port is None else port
     if port_answers(port):
-        raise RwaError(f"port {port} (TEST_PORT + {POSTGRES_OFFSET}) is taken: a PostgreSQL of an earlier run? stop it, or pick another TEST_PORT")
+        raise RwaError(f"port {port} (TEST_PORT + {POSTGRES_OFFSET}) is taken: a "
+                       "PostgreSQL of an earlier run? stop it, or pick another TEST_PORT")
     bin_dir = binaries()
     user = SUPERUSER if os.geteuid() == 0 else None
     home = Path(tempfile.mkdtemp(prefix="rwa-postgres-"))

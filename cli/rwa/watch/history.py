@@ -41,7 +41,8 @@ class History:
             if claimed is None:
                 raise RwaError(f"no watcher data for {network} in {self.store.where}: run `rwa watch --network {network}` first")
             if claimed != network:
-                raise RwaError(f"{self.store.where} holds the watcher data of network {claimed}, not {network}: pass --network {claimed} or another --store")
+                raise RwaError(f"{self.store.where} holds the watcher data of network {claimed}, "
+                               f"not {network}: pass --network {claimed} or another --store")
         except BaseException:
             self.store.close()
             raise

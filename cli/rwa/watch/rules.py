@@ -20,7 +20,7 @@ from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import SUITE_ROLES
+from rwa.chain.reverts import SUITE_ROLES
 from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
 from rwa.core.errors import RwaError
 
@@ -36,8 +36,6 @@ FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
     "PropertyOfferingFactory": ("OfferingCreated", (("offering", "PropertyOffering", "offering"),)),
 }
-#: A property token's functions whose Transfer events are forced transfers.
-FORCED_TRANSFER_FUNCTIONS = ("forcedTransfer", "batchForcedTransfer")
 ROLE_NAMES = {role_id(name): name for name in (*SUITE_ROLES, "DEFAULT_ADMIN_ROLE")}
 
 ANY = None
@@ -67,6 +65,11 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("safe", "ChangedFallbackHandler", ("SafeL2",), "warning"),
         ("safe", "ExecutionFailure", ("SafeL2",), "warning"),
         ("safe", "ExecutionFromModuleFailure", ("SafeL2",), "warning"),
+        ("safe", "SafeSetup", ("SafeL2",), "info"),
+        ("safe", "SignMsg", ("SafeL2",), "warning"),
+        # How an act was done: each leads an alert only when its transaction did nothing else a rule knows.
+        ("safe", "ExecutionSuccess", ("SafeL2",), "info"),
+        ("safe", "ExecutionFromModuleSuccess", ("SafeL2",), "warning"),
         ("property", "Paused", ("PropertyToken",), "critical"),
         ("property", "Unpaused", ("PropertyToken",), "warning"),
         ("property", "AddressFrozen", ("PropertyToken",), "warning"),
@@ -74,27 +77,46 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("property", "TokensUnfrozen", ("PropertyToken",), "info"),
         ("property", "RecoverySuccess", ("PropertyToken",), "warning"),
         ("property", "ForcedTransfer", ("PropertyToken",), "warning"),
+        ("property", "AgentAdded", ("PropertyToken",), "warning"),
+        ("property", "AgentRemoved", ("PropertyToken",), "warning"),
+        ("property", "DividendDistributorSet", ("PropertyToken",), "critical"),
+        ("property", "UpdatedTokenInformation", ("PropertyToken",), "warning"),
+        ("property", "PropertyCreated", ("PropertyTokenFactory",), "info"),
+        ("property", "LegalDocumentUpdated", ("PropertyTokenFactory",), "warning"),
+        ("dividends", "DustSwept", ("DividendDistributor",), "warning"),
+        ("dividends", "HandedOver", ("DividendDistributor",), "warning"),
         ("compliance", "ComplianceAdded", ("PropertyToken",), "warning"),
         ("compliance", "IdentityRegistryAdded", ("PropertyToken",), "warning"),
         ("compliance", "ComplianceEnforcementChanged", ("PropertyToken",), "critical"),
         ("compliance", "CountryAllowed", ("ModularCompliance",), "warning"),
         ("compliance", "ModuleAdded", ("ModularCompliance",), "warning"),
         ("compliance", "ModuleRemoved", ("ModularCompliance",), "warning"),
+        ("compliance", "ExternalModuleAdded", ("ModularCompliance",), "critical"),
+        ("compliance", "ExternalModuleRemoved", ("ModularCompliance",), "warning"),
+        ("compliance", "InvestorBalanceReset", ("ModularCompliance",), "warning"),
         ("compliance", "MaxBalanceSet", ("ModularCompliance",), "warning"),
         ("compliance", "MaxHoldersSet", ("ModularCompliance",), "warning"),
         ("compliance", "SupplyCapSet", ("ModularCompliance",), "warning"),
         ("compliance", "LockupPeriodSet", ("ModularCompliance",), "warning"),
         ("registry", "SanctionsUpdated", ("ComplianceRegistry",), "critical"),
+        ("registry", "IdentityRevoked", ("ComplianceRegistry",), "warning"),
+        ("registry", "AttestationsVoided", ("ComplianceRegistry",), "warning"),
         ("vault", "Paused", ("NILVault",), "critical"),
         ("vault", "Unpaused", ("NILVault",), "warning"),
         ("vault", "DealDisputed", ("NILVault",), "warning"),
         ("vault", "AthleteChanged", ("NILVault",), "warning"),
         ("vault", "SplitterChanged", ("NILVault",), "warning"),
+        ("vault", "DealSettled", ("NILVault",), "warning"),
+        ("vault", "DealRefunded", ("NILVault",), "warning"),
+        ("vault", "VaultCreated", ("NILVaultFactory",), "info"),
         ("offering", "OfferingCreated", ("PropertyOfferingFactory",), "info"),
         ("offering", "OfferingClosed", ("PropertyOffering",), "info"),
         ("offering", "OfferingCancelled", ("PropertyOffering",), "warning"),
-        ("payments", "OrderRefunded", ("NILVault",), "warning"),
-        ("payments", "AmlThresholdSet", ("NILVault",), "warning"),
+        ("offering", "Accepted", ("PropertyOffering",), "info"),
+        ("offering", "Rejected", ("PropertyOffering",), "info"),
+        ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
+        ("payments", "OrderRefunded", ("NILVault", "NILMemberships"), "warning"),
+        ("payments", "AmlThresholdSet", ("NILVault", "NILMemberships"), "warning"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
@@ -106,8 +128,30 @@ LARGE_SUBSCRIPTION = 100_000 * 10**6
 #: A fan's payment above this many of the token's smallest units raises `payments.large` (10,000 of a
 #: 6-decimal stablecoin; a team wanting another threshold writes a custom rule with `above`).
 LARGE_PAYMENT = 10_000 * 10**6
-#: The synthetic event a forced transfer raises: a Transfer whose transaction called forcedTransfer.
-FORCED = "ForcedTransfer"
+#: Events of the suite's contracts that are not admin acts, and why: no rule is about them (a custom
+#: rule may be). With :data:`BUILT_IN` they cover every event of every contract type the manifest
+#: deploys (tests/watch/test_watch_rules.py fails on an event in neither).
+ACTIVITY: dict[str, str] = {
+    **dict.fromkeys(("Transfer", "Approval", "ApprovalForAll"), "holders' own movements (mints and burns are rules)"),
+    **dict.fromkeys(("DividendsDistributed", "DividendsClaimed", "Deposited"), "dividends paid in and claimed"),
+    **dict.fromkeys(("IdentityRegistered", "NonceUsed", "UnorderedNonceInvalidation"), "the attestors' routine KYC"),
+    **dict.fromkeys(("WalletCounted", "WalletLocked", "TrackingChanged"), "the compliance's own bookkeeping of movements"),
+    **dict.fromkeys(("Initialized", "EIP712DomainChanged"), "a contract set up (its creation's other events say what)"),
+    **dict.fromkeys(
+        ("DealProposed", "DealAccepted", "DealFunded", "DealDelivered", "DealReleased", "DealCancelled", "Withdrawn", "FanPaid"),
+        "brands, athletes and fans in the deal and payment flow (large payments are a rule)",
+    ),
+    **dict.fromkeys(
+        ("PlanCreated", "PlanClosed", "PlanPriceChanged", "PriceAccepted", "AutoRenewSet", "SubscriptionCancelled", "SubscriptionUpdate"),
+        "athletes' membership plans and fans' subscriptions",
+    ),
+    **dict.fromkeys(("Locked", "Unlocked", "MetadataUpdate", "BatchMetadataUpdate"), "deal NFTs following their deals"),
+    **dict.fromkeys(("Allocated", "Claimed", "Distributed", "PushFailed", "Received", "Withheld", "SplitCreated"), "revenue splits paid out"),
+    **dict.fromkeys(("Subscribed", "Refunded", "ProceedsSent"), "investors' subscriptions (large ones are a rule)"),
+    **dict.fromkeys(("OrdersMatched", "OrderCancelled", "NonceInvalidation", "EpochAdvanced", "TradeApproved"), "the market's traders and approvers"),
+    **dict.fromkeys(("ApproveHash", "SafeReceived", "ProxyCreation"), "Safe owners' approvals, incoming funds, anyone's new Safe"),
+    **dict.fromkeys(("SafeMultiSigTransaction", "SafeModuleTransaction", "CallSalt"), "how an act was done: told in the act's alert"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +210,13 @@ def built_in_rules() -> list[Rule]:
     large = Rule("offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}),
                  above={"paid": LARGE_SUBSCRIPTION})  # fmt: skip
     payers = frozenset({"NILVault", "NILMemberships"})
-    return [*rules, large, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT})]
+    token = frozenset({"PropertyToken"})
+    return [
+        *rules, large, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT}),
+        # Supply made or destroyed by an agent (or an offering): a Transfer from or to no one.
+        Rule("property.Minted", "Transfer", "info", token, where={"from": ZERO_ADDRESS}),
+        Rule("property.Burned", "Transfer", "warning", token, where={"to": ZERO_ADDRESS}),
+    ]
 
 
 def _same(value: Any, wanted: Any) -> bool:
@@ -217,11 +267,9 @@ class Decoder:
 
     def event_names(self, kind: str) -> set[str]:
         names = {str(item["name"]) for item in self.events(kind).values()}
-        return names | ({FORCED} if kind == "PropertyToken" else set())
+        return names
 
     def event_inputs(self, kind: str, name: str) -> list[Mapping[str, Any]] | None:
-        if name == FORCED and kind == "PropertyToken":
-            name = "Transfer"
         for item in self.events(kind).values():
             if item["name"] == name:
                 return list(item.get("inputs", []))
@@ -469,6 +517,28 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "AddedOwner": lambda: f"{where}: owner {who('owner')} added",
         "RemovedOwner": lambda: f"{where}: owner {who('owner')} removed",
         "ChangedThreshold": lambda: f"{where}: threshold changed to {args.get('threshold')}",
+        "SafeSetup": lambda: f"{where}: set up with owners {', '.join(map(str, args.get('owners') or []))}, threshold {args.get('threshold')}",
+        "BeaconSet": lambda: f"{where}: beacon set to {who('beacon')}",
+        "PropertyOwnerSet": lambda: f"{where}: new properties will be owned by {who('propertyOwner')}",
+        "IdentityRegistryAdded": lambda: f"{where}: identity registry set to {who('_identityRegistry')}",
+        "ComplianceAdded": lambda: f"{where}: compliance set to {who('_compliance')}",
+        "DividendDistributorSet": lambda: f"{where}: dividend distributor set to {who('distributor')} (stablecoin {who('stablecoin')})",
+        "ExternalModuleAdded": lambda: f"{where}: external module {who('module')} added",
+        "ExternalModuleRemoved": lambda: f"{where}: external module {who('module')} removed",
+        "AgentAdded": lambda: f"{where}: agent {who('_agent')} added",
+        "AgentRemoved": lambda: f"{where}: agent {who('_agent')} removed",
+        "IdentityRevoked": lambda: f"{where}: identity of {who('wallet')} revoked by {who('attestor')}",
+        "AttestationsVoided": lambda: f"{where}: unused signed attestations of {who('wallet')} voided by {who('attestor')}",
+        "LegalDocumentUpdated": lambda: f"{where}: legal document of property {args.get('propertyId')} set to {args.get('legalDocHash')} at {args.get('legalDocURI')}",
+        "DustSwept": lambda: f"{where}: dividend dust ({args.get('amount')} base units) swept to {who('to')}",
+        "HandedOver": lambda: f"{where}: what holders are owed ({args.get('amount')} base units) handed over to {who('successor')}",
+        "DealSettled": lambda: f"{where}: disputed deal {args.get('dealId')} settled: {args.get('amount')} to the splitter {who('splitter')}",
+        "DealRefunded": lambda: f"{where}: disputed deal {args.get('dealId')} refunded: {args.get('amount')} to {who('brand')}",
+        "FeeSet": lambda: f"{where}: fee on {who('property')} set to {int(args.get('feeBps', 0)) / 100:g}%",
+        "ApproverSet": lambda: f"{where}: trades of {who('property')} " + ("need no approval" if is_zero(args.get('approver')) else f"approved by {who('approver')}"),
+        "SignMsg": lambda: f"{where}: the Safe signed message {args.get('msgHash')} (valid for ERC-1271 checks, e.g. market orders)",
+        "UpdatedTokenInformation": lambda: f"{where}: name, symbol or identity changed (decimals {args.get('_newDecimals')}, version {args.get('_newVersion')}, onchain id {who('_newOnchainID')})",
+        "InvestorBalanceReset": lambda: f"{where}: tracked balance of investor {args.get('investorId')} reset (was {args.get('previousBalance')})",
         "EnabledModule": lambda: f"{where}: module {who('module')} enabled",
         "DisabledModule": lambda: f"{where}: module {who('module')} disabled",
         "ChangedGuard": lambda: f"{where}: guard set to {who('guard')}",
@@ -477,15 +547,18 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "Unpaused": lambda: f"{where}: unpaused by {who(next(iter(args)))}",
         "AddressFrozen": lambda: f"{where}: {who('_userAddress')} {'frozen' if args.get('_isFrozen') else 'unfrozen'} by {who('_owner')}",
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
-        FORCED: lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')}",
+        "ForcedTransfer": lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')} by {who('agent')}",
         "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
-        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
+        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} "
+                                 f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
-        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} of token {who('token')}) to {who('payer')} by {who('by')}",
+        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+                                 f"of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
-        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} to {_duration(int(args.get('newDuration', 0)))}",
+        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} "
+                                  f"to {_duration(int(args.get('newDuration', 0)))}",
     }
     if extra is not None:
         return extra

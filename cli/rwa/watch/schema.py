@@ -87,7 +87,8 @@ SELECT COALESCE(t.label, c.label, e.address) AS token_label, e.address AS contra
 FROM events e LEFT JOIN contracts c ON c.address = e.address LEFT JOIN contracts t ON t.address = c.parent
 WHERE e.name IN ('Deposited', 'DividendsClaimed');
 CREATE VIEW vault_deals AS
-SELECT d.address AS vault, COALESCE(c.label, d.address) AS vault_label, d.deal_id, p.brand, p.amount, d.state, d.block AS since_block
+SELECT d.address AS vault, COALESCE(c.label, d.address) AS vault_label, d.deal_id, p.brand, p.amount, d.state,
+       d.block AS since_block
 FROM (
     SELECT e.address, {{num:dealId}} AS deal_id, {_DEAL_STATE} AS state, e.block,
            ROW_NUMBER() OVER (PARTITION BY e.address, {{num:dealId}} ORDER BY e.block DESC, e.log_index DESC) AS latest

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from rwa.core.errors import RwaError
-from rwa.deploy.context import Target
 from rwa.deploy.records import now as records_now
+from rwa.deploy.target import Target
 from rwa.watch import rules as rules_module
 from rwa.watch.sinks import Delivery, JsonLinesSink, TerminalSink, webhooks_from
 from rwa.watch.store import Store, open_store
@@ -41,6 +41,9 @@ class Settings:
     store: str | None = None
     #: Wait as a standby while another watcher leads this network on the store, and take over when it stops.
     standby: bool = False
+    #: Raise the alerts of the deployment's own transactions too (by default a watcher started on an
+    #: existing deployment pages nobody for the deploy itself).
+    deployment_alerts: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,7 +75,9 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
         confirmations = settings.confirmations
         if confirmations is None:
             confirmations = default_confirmations(target)
-        watcher = Watcher(target, store, [], Delivery(store, sinks, say), say, confirmations, settings.span)
+        watcher = Watcher(
+            target, store, [], Delivery(store, sinks, say), say, confirmations, settings.span, deployment_alerts=settings.deployment_alerts
+        )
         rules = rules_module.built_in_rules()
         if settings.rules_file is not None:
             rules += rules_module.load_custom(settings.rules_file, watcher.subjects.values(), watcher.decoder, [r.name for r in rules])

@@ -344,7 +344,10 @@ class Store:
             return []
         marks = ",".join("?" * len(addresses))
         name_marks = ",".join("?" * len(names))
-        query = f"SELECT block, log_index, block_hash, tx, address, name, args FROM events WHERE address IN ({marks}) AND name IN ({name_marks})"
+        query = (
+                    "SELECT block, log_index, block_hash, tx, address, name, args FROM "
+                    f"events WHERE address IN ({marks}) AND name IN ({name_marks})"
+                )
         params: list[Any] = [*addresses, *names]
         if until is not None:
             query += " AND block <= ?"
@@ -376,7 +379,8 @@ class Store:
         contracts discovered there and their block hashes; their alerts are retracted (and the
         retractions queued for every sink). Returns the retractions."""
         rows = db.execute(
-            "SELECT id, rule, message, block, contract FROM alerts WHERE block > ? AND retracted = 0 ORDER BY block, log_index, rule", (block,),
+            "SELECT id, rule, message, block, contract FROM alerts WHERE "
+            "block > ? AND retracted = 0 ORDER BY block, log_index, rule", (block,),
         ).fetchall()
         retractions = []
         for alert_id, rule, message, at, contract in rows:

@@ -16,19 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-from rwa.admin.decode import Known, Undecodable, decode_call
-from rwa.admin.governance import known as known_abis
+from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
-from rwa.core.abi import signature
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target, load_record, named_accounts, resolve_param
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
-from rwa.watch import rules as rules_module
-from rwa.watch.rules import FACTORIES, FORCED, FORCED_TRANSFER_FUNCTIONS, Decoder, Log, Rule, Subject
+from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
+from rwa.watch.compose import Composer
+from rwa.watch.rules import FACTORIES, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
 from rwa.watch.store import Store, StoredEvent
 
@@ -66,6 +64,17 @@ def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
     return found
 
 
+def deployment(record: dict[str, Any]) -> tuple[frozenset[str], int] | None:
+    """The deployment's own transactions: who sends them, and the last block it made a contract in
+    (the manifest's contracts, not what commands made later through the factories)."""
+    entries = list(record.get("contracts", {}).values())
+    blocks = [int(e["blockNumber"]) for e in entries if isinstance(e.get("blockNumber"), int)]
+    deployers = {str(to_checksum_address(e["deployer"])) for e in entries if e.get("deployer")}
+    # On a local chain the deploy also acts as its own contracts (the timelock, impersonated).
+    deployers |= {str(to_checksum_address(e["address"])) for e in entries if e.get("address")}
+    return (frozenset(deployers), max(blocks)) if blocks and deployers else None
+
+
 def start_block(record: dict[str, Any]) -> int:
     """Where a new database starts: the earliest block the record names (0 when it names none)."""
     blocks = [entry.get("blockNumber") for _, entry in recorded_contracts(record)]
@@ -85,6 +94,9 @@ class Watcher:
     subjects: dict[str, Subject] = field(default_factory=dict)
     raised: int = 0
     checksums: dict[str, str] = field(default_factory=dict)
+    #: Raise the alerts of the deployment's own transactions too (a watcher started on an existing
+    #: deployment does not, by default: nobody is paged for the deploy itself).
+    deployment_alerts: bool = False
 
     def __post_init__(self) -> None:
         record = load_record(self.target)
@@ -95,16 +107,12 @@ class Watcher:
         self.decoder = Decoder(self.target.artifacts, {str(e["contractType"]): e["abi"] for _, e in recorded_contracts(record)})
         self.recorded = record_subjects(self.target, record)
         self.recorded_names = {s.address: s.label for s in self.recorded}
-        self.known: Known = known_abis(self.target)
         deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
         self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
         self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
-        token = self.target.artifacts.get("PropertyToken")
-        self.forced_selectors = {
-            keccak(text=signature(item))[:4]
-            for item in (token.abi if token else [])
-            if item.get("type") == "function" and item.get("name") in FORCED_TRANSFER_FUNCTIONS
-        }
+        self.composer = Composer(self.chain, self.store, known_abis(self.target), self.target.network.name, self.names, say=self.say)
+        if not self.deployment_alerts:
+            self.composer.deployment = deployment(record)
         with self.store.transaction() as db:
             for subject in self.recorded:
                 self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
@@ -212,11 +220,10 @@ class Watcher:
         for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
             found, discovered = self._discover(list(raw), first, last)
             logs = self._decoded(found, discovered)
-            extra = self._forced(logs)
             hashes = self.chain.block_hashes(sorted({log.block for log in logs} | {last}))
             if hashes[last] is None or any(hashes.get(log.block) != log.block_hash for log in logs):
                 return  # the chain moved under the range: the next step sees the reorganisation
-            self._commit(logs, extra, discovered, last, hashes[last])
+            self._commit(logs, discovered, last, hashes[last])
             self.delivery.deliver()
             if discovered:
                 return  # the next step fetches with the new contracts in the list
@@ -318,25 +325,8 @@ class Watcher:
                 logs.append(log)
         return logs
 
-    def _forced(self, logs: Sequence[Log]) -> list[Log]:
-        """Transfers of property tokens made by forcedTransfer: the synthetic ForcedTransfer events."""
-        candidates = [
-            log for log in logs
-            if log.name == "Transfer" and log.subject.kind == "PropertyToken"
-            and not rules_module.is_zero(log.args.get("from")) and not rules_module.is_zero(log.args.get("to"))
-        ]
-        if not candidates or not self.forced_selectors:
-            return []
-        inputs = self.chain.transaction_inputs(sorted({log.tx for log in candidates}))
-        forced = []
-        for log in candidates:
-            to, data = inputs.get(log.tx, (None, b""))
-            if to == log.subject.address and data[:4] in self.forced_selectors:
-                forced.append(Log(log.subject, FORCED, log.block, log.block_hash, log.tx, log.log_index, log.args))
-        return forced
-
-    def _commit(self, logs: list[Log], extra: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
-        alerts = self._alerts([*logs, *extra])
+    def _commit(self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
+        alerts = self.composer.alerts(logs, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
@@ -353,53 +343,3 @@ class Watcher:
             return {}
         results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in tokens])
         return {s.address: int(r.value) for s, r in zip(tokens, results) if r.ok}
-
-    def _alerts(self, logs: Sequence[Log]) -> list[dict[str, Any]]:
-        alerts = []
-        scheduled = sorted({log.block for log in logs if log.name == "CallScheduled"})
-        times = self.chain.block_times(scheduled) if scheduled else {}
-        names = self.names()
-        by_event: dict[str, list[Rule]] = {}
-        for rule in self.rules:
-            by_event.setdefault(rule.event, []).append(rule)
-        for log in logs:
-            for rule in by_event.get(log.name, ()):
-                if not rule.applies(log):
-                    continue
-                extra = self._scheduled(log, times, names) if log.name == "CallScheduled" and not rule.message else None
-                alerts.append(self._alert(rule, log, rules_module.describe(rule, log, names, extra)))
-        return alerts
-
-    def _scheduled(self, log: Log, times: dict[int, int], names: dict[str, str]) -> str:
-        args = log.args
-        delay = int(args.get("delay", 0))
-        try:
-            call = decode_call(self.known, str(args["target"]), int(args.get("value", 0)), bytes.fromhex(str(args["data"])[2:]))
-            what = rules_module.describe_call(call.function, call.contract or str(args["target"]), call.args, names)
-        except (Undecodable, ValueError, KeyError):
-            what = f"an undecodable call to {args.get('target')}"
-        ready = times.get(log.block, 0) + delay
-        text = rules_module.scheduled_text(log.subject.label, what, delay, ready, int(time.time()))
-        # The remedy: the guardian Safe holds the timelock's canceller role (a veto while the delay runs).
-        return f"{text}; to veto: rwa timelock cancel {args.get('id')} --via guardian --network {self.target.network.name}"
-
-    def _alert(self, rule: Rule, log: Log, message: str) -> dict[str, Any]:
-        chain_id = self.chain.chain_id
-        identity = f"{chain_id}:{log.block_hash}:{log.log_index}:{rule.name}"
-        return {
-            "id": "0x" + keccak(text=identity).hex()[:32],
-            "kind": "alert",
-            "rule": rule.name,
-            "severity": rule.severity,
-            "network": self.target.network.name,
-            "chainId": chain_id,
-            "block": log.block,
-            "logIndex": log.log_index,
-            "transaction": log.tx,
-            "address": log.subject.address,
-            "contract": log.subject.label,
-            "event": log.name,
-            "message": message,
-            "args": log.args,
-            "raisedAt": records_now(),
-        }

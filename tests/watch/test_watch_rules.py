@@ -8,10 +8,22 @@ from pathlib import Path
 import pytest
 
 from rwa.core.errors import RwaError
-from rwa.watch.rules import BUILT_IN, FORCED, LARGE_PAYMENT, Decoder, Log, Subject, built_in_rules, describe, load_custom
+from rwa.watch.rules import (
+    ACTIVITY,
+    BUILT_IN,
+    FACTORIES,
+    LARGE_PAYMENT,
+    PROXY_TYPES,
+    Decoder,
+    Log,
+    Subject,
+    built_in_rules,
+    describe,
+    load_custom,
+)
 
 ADDRESS = "0x" + "ab" * 20
-SAMPLE = {"address": ADDRESS, "bool": True, "bytes32": "0x" + "00" * 32, "string": "x", "bytes": "0x"}
+SAMPLE = {"address": ADDRESS, "address[]": [ADDRESS], "bool": True, "bytes32": "0x" + "00" * 32, "string": "x", "bytes": "0x"}
 
 
 def log_of(decoder: Decoder, kind: str, event: str) -> Log:
@@ -41,7 +53,31 @@ def test_each_built_in_rule_fires_for_its_event_and_no_other_rule_does(decoder):
     # Events no rule is about raise nothing: a plain transfer, a deposit, a deal proposal.
     for kind, event in (("PropertyToken", "Transfer"), ("DividendDistributor", "Deposited"), ("NILVault", "DealProposed")):
         assert not [r for r in rules if r.applies(log_of(decoder, kind, event))]
-    assert FORCED in decoder.event_names("PropertyToken")
+    # Supply made or destroyed is (a Transfer from or to no one).
+    minted = log_of(decoder, "PropertyToken", "Transfer")
+    for key, name in (("from", "property.Minted"), ("to", "property.Burned")):
+        moved = Log(minted.subject, "Transfer", 1, "0x", "0x", 0, {**minted.args, key: "0x" + "00" * 20})
+        assert [r.name for r in rules if r.applies(moved)] == [name]
+
+
+def test_every_event_of_every_deployed_contract_has_a_rule_or_is_not_an_admin_act(decoder, project_paths):
+    """Every event the manifest's contracts (their proxies, and factory-made properties, vaults and
+    offerings) can emit is a built-in rule's, or named in ACTIVITY with why it is not an admin act: an
+    event added to a contract fails here until it is one or the other."""
+    from rwa.deploy import manifest
+
+    kinds = {entry.contract_type for entry in manifest.load(project_paths.root / "deployments" / "manifest.py").entries("local")}
+    kinds |= {kind for _, made in FACTORIES.values() for _, kind, _ in made} | set(PROXY_TYPES)
+    kinds -= {"MockStablecoin"}  # the stablecoin is others' token: the watcher does not watch it
+    ruled = {(rule.event, rule.kinds) for rule in built_in_rules()}
+    missing = []
+    for kind in sorted(kinds & set(decoder.artifacts)):
+        for event in sorted(decoder.event_names(kind)):
+            covered = any(event == e and (ks is None or kind in ks) for e, ks in ruled)
+            if not covered and event not in ACTIVITY:
+                missing.append(f"{kind}.{event}")
+    assert not missing, f"events with no rule, and not named in ACTIVITY: {missing}"
+    assert {"PropertyToken", "ModularCompliance", "ComplianceRegistry", "Timelock", "SafeL2", "PropertyMarket", "NILVault", "ContractNFT"} <= kinds
 
 
 def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path):
@@ -49,7 +85,8 @@ def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path)
     path = tmp_path / "rules.py"
     path.write_text(
         "RULES = [\n"
-        "    {'name': 'odd-value', 'event': 'Transfer', 'contract': 'DemoProperty', 'where': lambda a: int(a['value']) % 2 == 1},\n"
+        "    "
+        "{'name': 'odd-value', 'event': 'Transfer', 'contract': 'DemoProperty', 'where': lambda a: int(a['value']) % 2 == 1},\n"
         "]\n"
     )
     [rule] = load_custom(path, subjects, decoder)

@@ -1,6 +1,6 @@
-"""The README's tour runs as written: `tools/tour.py --check` replays its console blocks, in order,
-on a fresh private chain (its own anvil and folders, in one process) and compares every exit and
-output with the README's. When outputs change on purpose: `.venv/bin/python tools/tour.py --write`."""
+"""The tour in docs/ runs as written: `tools/tour.py --check` replays its pages' console blocks, in
+order, on a fresh private chain (its own anvil and folders, in one process) and compares every exit
+and output with the pages'. When outputs change on purpose: `.venv/bin/python tools/tour.py --write`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _tour_module():
 
 
 @pytest.mark.slow  # the tour's commands as processes, on a chain of their own
-def test_readme_tour_runs_as_written():
+def test_docs_tour_runs_as_written():
     result = subprocess.run(
         [sys.executable, str(TOOL), "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

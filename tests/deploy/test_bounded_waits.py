@@ -1,4 +1,4 @@
-"""No wait without an end (tests/cli/livelike.py's live-like anvil, the engine in the test process).
+"""No wait without an end (tests/support/livelike.py's live-like anvil, the engine in the test process).
 
 A chain that came back from an older state (a local anvil restarted from its last save) holds the
 journal's transaction behind a gap of nonces it will never fill: on a local chain the deploy gives
@@ -17,9 +17,9 @@ import pytest
 from livelike import DEPLOYER, GWEI, NETWORK, ROOT, Run, connected, live_chain
 
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import Manifest, Network
+from rwa.deploy.target import Target
 
 
 def run_on(chain, connection, accounts, compiled, tmp_path, name: str, local: bool) -> Run:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rwa.chain.client import IMPLEMENTATION_SLOT
 from rwa.core.errors import ChainMismatchError, DriftError, RwaError
+from rwa.core.evm import IMPLEMENTATION_SLOT
 from rwa.deploy.engine import apply_deployment, plan_deployment
 
 
@@ -104,7 +104,7 @@ def _stage(suite_manifest, **changes):
 def _target(deploy_target, suite_manifest, account, tmp_path, **changes):
     from rwa.chain.client import Chain
     from rwa.core.project import ProjectPaths
-    from rwa.deploy.context import Target
+    from rwa.deploy.target import Target
 
     manifest = _stage(suite_manifest, **changes)
     return Target(
@@ -198,8 +198,8 @@ def test_external_contracts_are_checked_before_anything_is_planned(deploy_target
     from rwa.chain.client import Chain
     from rwa.core.errors import RwaError
     from rwa.core.project import ProjectPaths
-    from rwa.deploy.context import Target
     from rwa.deploy.manifest import Contract, External, Manifest, Network
+    from rwa.deploy.target import Target
 
     coin = suite["contracts"]["MockStablecoin"]["address"]
     registry = suite["contracts"]["ComplianceRegistry"]["address"]

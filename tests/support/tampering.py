@@ -1,4 +1,4 @@
-"""Tampering with a proposal file, field by field: what tests/cli/test_proposal_integrity.py asserts
+"""Tampering with a proposal file, field by field: what tests/admin/test_proposal_integrity.py asserts
 is refused, and what bench/governance_check.py counts."""
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ checks each submission against the project and the chain as the real explorer do
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
@@ -13,6 +14,7 @@ import pytest
 from eth_abi import encode
 
 from rwa.admin.verify import items_of
+from rwa.chain.client import rpc_request
 from rwa.testing import environment
 from rwa.testing.explorer import FakeExplorer
 
@@ -35,6 +37,7 @@ def _record(rwa: Any) -> dict[str, Any]:
 
 
 def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa, explorer, suite):
+    split = rwa.json("split", "create", "--payee", f"0x{'a1' * 20}:5000", "--payee", f"0x{'b2' * 20}:5000")["split"]
     out = rwa.run("deploy", "--verify", env=_env(explorer)).stdout
     assert "local is up to date: nothing sent" in out
     record = _record(rwa)
@@ -52,7 +55,11 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     # Every proxy is linked to the implementation it runs (the demo property through its beacon).
     beacon = record["contracts"]["PropertyTokenBeacon"]
     assert explorer.proxies[record["contracts"]["DemoProperty"]["address"].lower()] == beacon["proxy"]["implementation"]
-    assert {p.address.lower() for p in proxies} == set(explorer.proxies)
+    clones = [i for i in items if i.clone]
+    assert {p.address.lower() for p in proxies + clones} == set(explorer.proxies)
+    # A split `rwa split create` made is recorded, and linked as the EIP-1167 clone it is.
+    assert [c.label for c in clones if c.address == split] == [f"{split}.split"]
+    assert explorer.proxies[split.lower()] == suite["contracts"]["RevenueSplitter"]["address"]
     for item in items:
         holder = record
         for key in item.path:
@@ -62,9 +69,10 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
         if item.contract_type and not item.unsupported:
             assert outcome["guid"] and outcome["at"].endswith("Z")
     assert record["contracts"]["Safe"]["verified"]["message"].startswith("Safe v1.4.1")
-    assert record["contracts"]["DemoVault"]["verified"]["status"] == "unsupported"
+    assert record["contracts"]["DemoVault"]["verified"]["status"] == "verified"  # a PropertyBeaconProxy (issue 23)
+    assert explorer.proxies[record["contracts"]["DemoVault"]["address"].lower()] == record["contracts"]["DemoVault"]["proxy"]["implementation"]
     assert "verified RevenueSplitter" in " ".join(out.split())
-    assert f"{len(sources)} verified" in out
+    assert f"{len(sources) + len(clones)} verified" in out
 
     # Vyper goes as vyper-json; Solidity as a standard-JSON input with the contract's imports only.
     splitter = next(s for s in explorer.submissions() if s["contractname"] == "RevenueSplitter")
@@ -122,7 +130,7 @@ def test_a_verdict_still_pending_is_recorded_and_collected_by_the_next_run(rwa, 
     assert _record(rwa)["contracts"]["Timelock"]["verified"] == {"status": "verified", "guid": recorded["guid"], "at": ANY}
 
 
-def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project_paths):
+def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project_paths, project):
     """The loopback explorer is a real check: a wrong argument, source or setting fails."""
     from rwa.chain.artifacts import StandardInputs
 
@@ -150,6 +158,32 @@ def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project
     assert "compiler" in verdict(standard_input, compilerversion="v0.8.27+commit.40a35a09")
     assert explorer.answer({**base, "apikey": "wrong"})["result"].startswith("Invalid API Key")
     assert verdict(standard_input) == "Pass - Verified"
+
+    # Creation code alone is not enough: a constructor that returns runtime of its own making (the property
+    # proxies' hand-written runtime before issue 23) is refused, as Etherscan and Sourcify refuse it.
+    beacon = suite["contracts"]["PropertyTokenBeacon"]["address"]
+    creation = project.HandWrittenRuntime.constructor.serialize_transaction(beacon).data
+    hand_written = _deploy_raw(explorer.rpc_url, creation)
+    mocks = StandardInputs.of(project_paths).for_source("contracts/test/ProxyMocks.sol")
+    refused = verdict(
+        mocks,
+        contractaddress=hand_written,
+        contractname="contracts/test/ProxyMocks.sol:HandWrittenRuntime",
+        constructorArguements=encode(["address"], [beacon]).hex(),
+    )
+    assert refused == "Fail - Unable to verify. the compiled runtime code does not match the code at the address"
+
+
+def _deploy_raw(rpc_url: str, creation: bytes) -> str:
+    """Sent raw by the node's first development account: Ape would ask a proxy-looking contract's beacon."""
+    sender = rpc_request(rpc_url, "eth_accounts")[0]
+    sent = rpc_request(rpc_url, "eth_sendTransaction", [{"from": sender, "data": "0x" + bytes(creation).hex()}])
+    for _ in range(100):
+        receipt = rpc_request(rpc_url, "eth_getTransactionReceipt", [sent])
+        if receipt:
+            return str(receipt["contractAddress"])
+        time.sleep(0.05)
+    raise AssertionError("the creation was not mined")
 
 
 def test_a_missing_key_or_explorer_is_one_line_and_nothing_is_sent(rwa, explorer):

@@ -12,9 +12,10 @@ from local_crash import DEPLOYER, journal_lines
 
 from rwa.chain.client import Chain
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
-from rwa.deploy.engine import DeployOptions, apply_deployment
+from rwa.deploy.engine import apply_deployment
 from rwa.deploy.journal import Journal
+from rwa.deploy.preflight import DeployOptions
+from rwa.deploy.target import Target
 
 
 def assert_complete_and_unique(cli, suite_transactions: int) -> None:

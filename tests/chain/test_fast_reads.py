@@ -15,9 +15,10 @@ from eth_utils import to_checksum_address
 
 from rwa.admin import control
 from rwa.chain import artifacts
-from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE, Chain, Read, connect_reader
+from rwa.chain.client import Chain, Read, connect_reader
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
+from rwa.core.evm import MULTICALL3, MULTICALL3_TYPE
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import plan_deployment, ready_local_chain
 
@@ -278,7 +279,7 @@ def test_returned_tuples_and_arrays_are_normalized_as_web3_does():
 
 
 def test_test_accounts_are_named_without_ape_unless_configured(tmp_path, monkeypatch):
-    from rwa.chain.client import _derived_address, _test_accounts_config, test_address
+    from rwa.chain.accounts import _derived_address, _test_accounts_config, test_address
     from rwa.core import devkeys
 
     monkeypatch.chdir(tmp_path)

@@ -73,7 +73,8 @@ def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repea
     once_args = ("--from", str(start - 1), *args[2:])
     mistaken = subprocess.run([RWA, "watch", "--once", *once_args], cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=60)
     assert mistaken.returncode == 1 and mistaken.stderr.strip().splitlines() == [
-        f"error: pid {leader.process.pid} on {os.uname().nodename} since {mistaken.stderr.split(' since ')[1].split(' already')[0]} "
+        f"error: pid {leader.process.pid} on {os.uname().nodename} since "
+        f"{mistaken.stderr.split(' since ')[1].split(' already')[0]} "
         f"already leads the watcher of local on {store}: stop it, or pass --standby to wait as its standby"
     ], mistaken.stderr
     expected = 0

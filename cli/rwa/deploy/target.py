@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
+from rwa.chain.accounts import test_address
 from rwa.chain.artifacts import Artifact
-from rwa.chain.client import Chain, test_address
+from rwa.chain.client import Chain
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.project import ProjectPaths
 from rwa.deploy import records
@@ -60,7 +61,6 @@ def named_accounts(network: Network) -> dict[str, str]:
     return resolved
 
 
-
 def load_record(target: Target) -> dict[str, Any] | None:
     record = target.store.load(target.network.name)
     records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
@@ -82,7 +82,6 @@ def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
         if external is not None:  # where the manifest says it is, whatever a record says
             resolver.facets[contract.name] = external_facets(external.address)
     return resolver
-
 
 
 def resolve_param(target: Target, record: dict[str, Any] | None, key: str) -> Any | None:

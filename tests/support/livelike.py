@@ -27,6 +27,12 @@ NETWORK = "sepolia"
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 ATTESTOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 GWEI = 10**9
+#: The runtime code of the deterministic deployment proxy (Arachnid's), at CREATE2_DEPLOYER on public chains
+#: and anvil; Hardhat's node has to be given it.
+CREATE2_DEPLOYER_CODE = (
+    "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f5801515"
+    "6039578182fd5b8082525050506014600cf3"
+)
 
 
 def base_port() -> int:
@@ -76,6 +82,12 @@ class LiveChain:
 
     def resume_mining(self, seconds: int = 1) -> None:
         self.rpc("evm_setIntervalMining", seconds)
+
+    def set_code(self, address: str, code: str) -> None:
+        self.rpc(f"{self.kind}_setCode", address, code)
+
+    def set_balance(self, address: str, wei: int) -> None:
+        self.rpc(f"{self.kind}_setBalance", address, hex(wei))
 
     def set_next_base_fee(self, wei: int) -> None:
         self.rpc(f"{self.kind}_setNextBlockBaseFeePerGas", hex(wei))
@@ -186,7 +198,7 @@ class Figures:
 def created_by_deployer(chain: LiveChain) -> int:
     """Contracts the deployer created with CREATE (at the addresses its nonces give) plus those of
     the CREATE2 deployer found by the record's salt: counted from the chain, not from any file."""
-    from rwa.chain.client import create_address
+    from rwa.core.evm import create_address
 
     return sum(
         1 for n in range(chain.mined_nonce()) if chain.rpc("eth_getCode", create_address(DEPLOYER, n), "latest") != "0x"
@@ -213,7 +225,8 @@ class Run:
     def deploy(self, **options: Any) -> dict[str, Any] | None:
         """One `rwa deploy`; a refusal is noted (one line) and returns None."""
         from rwa.core.errors import RwaError
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         self.runs += 1
         try:
@@ -226,7 +239,8 @@ class Run:
 
     def crash(self, **options: Any) -> None:
         self.runs += 1
-        from rwa.deploy.engine import DeployOptions, apply_deployment
+        from rwa.deploy.engine import apply_deployment
+        from rwa.deploy.preflight import DeployOptions
 
         try:
             apply_deployment(self.target, self.report, DeployOptions(timeout=60, **options))

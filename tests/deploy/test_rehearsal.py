@@ -1,6 +1,6 @@
-"""A rehearsal of a live deploy (tests/cli/rehearsal.py): the whole manifest to a chain that presents
+"""A rehearsal of a live deploy (tests/support/rehearsal.py): the whole manifest to a chain that presents
 itself as Sepolia, as an operator runs it (real `rwa` processes, a keystore account unlocked from
-APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it. Before that, each bad
+APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it (its `rwa safe execute` killed and rerun). Before that, each bad
 input is refused with one line and nothing sent: missing team parameters, a development key, a
 wrong passphrase, an external contract whose code is not what the manifest expects.
 
@@ -10,8 +10,12 @@ with the live-like scenarios)."""
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
+from eth_abi import encode
+from eth_utils import keccak
 from livelike import ROOT, base_port
 from rehearsal import NETWORK, RWA, rehearsal
 
@@ -20,11 +24,19 @@ from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
 pytestmark = pytest.mark.slow  # `rwa` processes against a live-like chain
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#: Keystore accounts beyond the deployer and the Safe owners: the team's attestor and property agent (the
+#: parameters name their addresses) and two investors, for the primary offering run through `rwa`.
+PEOPLE = ("attestor", "agent", "investor1", "investor2")
+USDC = 10**6
+E18 = 10**18
 
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
-    with rehearsal(base_port(), tmp_path_factory.mktemp("sepolia"), params=False, extra_keys={"friendly": ANVIL_KEY_0}) as found:
+    keys = {"friendly": ANVIL_KEY_0, **{alias: "0x" + os.urandom(32).hex() for alias in PEOPLE}}
+    with rehearsal(base_port(), tmp_path_factory.mktemp("sepolia"), params=False, extra_keys=keys) as found:
+        for alias in PEOPLE:
+            found.chain.rpc("anvil_setBalance", found.address(alias), hex(10**19))
         yield found
 
 
@@ -107,14 +119,16 @@ def test_the_deployer_keeps_no_power_and_status_flags_single_keys(staged):
 
 
 def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
+    """Its `rwa safe execute` is killed while the execTransaction waits in the pool, then rerun: the rerun
+    waits for it and nothing is sent twice (tests/deploy/test_rehearsal_nodes.py does the same on Hardhat's node)."""
     newcomer = staged.people["guardian"]
-    call = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {newcomer})"
-    proposal = json.loads(staged.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", "second attestor", "--json").stdout)
-    for owner in ("owner1", "owner2"):
-        staged.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
-    results = json.loads(staged.rwa("safe", "execute", proposal["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
+    proposal = staged.propose_and_sign(f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {newcomer})", "second attestor")
+    executor = staged.address("owner1")
+    before = staged.chain.mined_nonce(executor)
+    results = staged.execute_killed_then_rerun(proposal)
     assert results[0]["status"] == "executed", results[0]
     assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
+    assert staged.chain.mined_nonce(executor) == before + 1  # one execTransaction: none sent a second time
 
 
 def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
@@ -134,3 +148,74 @@ def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
         again = json.loads(staged.rwa("verify", "--network", NETWORK, "--json", env=env).stdout)
         assert again["submissions"] == 0
     assert staged.record()["contracts"]["ComplianceRegistry"]["verified"]["status"] == "verified"
+
+
+def through_the_timelock(staged, proposal_id: str) -> None:
+    """Two owners sign and execute a proposal through the Safe: the timelock schedules it; after its delay (an
+    hour on Sepolia, skipped on the chain's clock) the follow-up proposal executes it."""
+    net = ("--network", NETWORK)
+    for owner in ("owner1", "owner2"):
+        staged.rwa("safe", "sign", proposal_id, *net, "--account", owner)
+    scheduled = json.loads(staged.rwa("safe", "execute", proposal_id, *net, "--account", "owner1", "--json").stdout)
+    assert scheduled[0]["status"] == "executed" and len(scheduled) == 2, scheduled
+    staged.chain.rpc("evm_increaseTime", 3601)
+    staged.chain.wait_for_block()
+    for owner in ("owner1", "owner2"):
+        staged.rwa("safe", "sign", scheduled[1]["id"], *net, "--account", owner)
+    executed = json.loads(staged.rwa("safe", "execute", scheduled[1]["id"], *net, "--account", "owner1", "--json").stdout)
+    assert executed[0]["status"] == "executed", executed
+
+
+def faucet(staged, coin: str, wallet: str, amount: int) -> None:
+    """The stand-in USDC (the local mock's code at USDC's Sepolia address) mints to ``wallet``, sent as it."""
+    data = "0x" + (keccak(text="mint(address,uint256)")[:4] + encode(["address", "uint256"], [wallet, amount])).hex()
+    staged.chain.rpc("anvil_impersonateAccount", wallet)
+    sent = staged.chain.rpc("eth_sendTransaction", {"from": wallet, "to": coin, "data": data})
+    staged.chain.rpc("anvil_stopImpersonatingAccount", wallet)
+    deadline = time.monotonic() + 30
+    while staged.chain.rpc("eth_getTransactionReceipt", sent) is None:
+        assert time.monotonic() < deadline, "the faucet's mint was not mined"
+        time.sleep(0.2)
+
+
+def minter_role_held(staged, token: str, offering: str) -> bool:
+    data = keccak(text="hasRole(bytes32,address)")[:4] + encode(["bytes32", "address"], [keccak(text="MINTER_ROLE"), offering])
+    return int(staged.chain.rpc("eth_call", {"to": token, "data": "0x" + data.hex()}, "latest"), 16) == 1
+
+
+def test_a_primary_offering_through_rwa_on_the_rehearsed_deployment(staged, tmp_path):
+    """Issue 19 on a live-like network, every step an `rwa` command: the team's agent creates a property and an
+    offering of it with a soft cap, the Safe grants the offering the minter role through the timelock, the
+    attestor verifies two investors, they subscribe (escrowed), the agent closes early with the soft cap met
+    (the escrow goes to the treasury), each claims, and `rwa treasury` shows the proceeds in the treasury (a
+    Safe). (Each `rwa` here is a process on a live network: the slowest test of the module.)"""
+    net = ("--network", NETWORK)
+    agent = ("--account", "agent")
+    investors = {alias: staged.address(alias) for alias in ("investor1", "investor2")}
+    made = json.loads(staged.rwa("property", "create", "REHEARSAL-1", "--name", "1 Rehearsal Row", "--symbol", "REH1",
+                                 *net, *agent, "--json").stdout)  # fmt: skip
+    created = json.loads(staged.rwa("offering", "create", "REH1", "--price", "50", "--cap", "1000", "--soft-cap", "40",
+                                    "--min", "5", "--max", "400", "--closes", "30d", *net, *agent, "--json").stdout)  # fmt: skip
+    token, offering = made["token"], created["offering"]
+    assert created["name"] == "REH1-0" and created["proposal"]["timelock"]["stage"] == "schedule", created
+    assert not minter_role_held(staged, token, offering)
+    through_the_timelock(staged, created["proposal"]["id"])
+    assert minter_role_held(staged, token, offering)
+
+    coin = staged.record()["contracts"]["Stablecoin"]["address"]
+    rows = [f"{wallet},{investor_id},840,kyc+aml,2030-06-30" for investor_id, wallet in enumerate(investors.values(), 101)]
+    (tmp_path / "investors.csv").write_text("wallet,investor_id,country,flags,expiry\n" + "\n".join(rows) + "\n")
+    staged.rwa("kyc", "import", str(tmp_path / "investors.csv"), *net, "--account", "attestor")
+    for (alias, wallet), amount in zip(investors.items(), (20, 30), strict=True):
+        faucet(staged, coin, wallet, 10_000 * USDC)
+        done = staged.rwa("offering", "subscribe", "REH1-0", str(amount), *net, "--account", alias, "--yes")
+        assert f"{amount} REH1 at 50" in done.stdout and "escrowed until the close" in done.stdout, done.stdout
+    assert json.loads(staged.rwa("offering", "close", "REH1-0", *net, *agent, "--json").stdout)["status"] == "closed"
+    for (alias, wallet), amount in zip(investors.items(), (20, 30), strict=True):
+        claimed = json.loads(staged.rwa("offering", "claim", "REH1-0", *net, "--account", alias, "--json").stdout)
+        assert (claimed["wallet"], claimed["tokens"]) == (wallet, str(amount * E18))
+    assert not minter_role_held(staged, token, offering)  # the last claim gave it up
+
+    treasury = json.loads(staged.rwa("treasury", *net, "--json").stdout)
+    assert treasury["treasury"] == staged.people["treasury"]
+    assert [(b["address"], b["balance"]) for b in treasury["balances"]] == [(coin, str(2_500 * USDC))]

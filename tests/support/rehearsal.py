@@ -1,11 +1,11 @@
 """A rehearsal of a live deploy: the whole manifest to a chain that presents itself as Sepolia.
 
-An anvil with Sepolia's chain id and one-second blocks (tests/cli/livelike.py), Safe v1.4.1 (the
+An anvil with Sepolia's chain id and one-second blocks (tests/support/livelike.py), Safe v1.4.1 (the
 project's build of the singleton, proxy factory and MultiSendCallOnly), Multicall3 and a
 stablecoin placed with ``anvil_setCode`` at the addresses the manifest names for Sepolia, keystore
 accounts made by Ape's own import (``ape_accounts.import_account_from_private_key``) in a
 temporary ``APE_DATA_FOLDER``, the team's parameters in a temporary ``RWA_PARAMS_DIR``, and ``rwa``
-run as real processes, as an operator would run it. Used by tests/cli/test_rehearsal.py and
+run as real processes, as an operator would run it. Used by tests/deploy/test_rehearsal.py and
 bench/sepolia_rehearsal.py.
 """
 
@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from livelike import ROOT, LiveChain, live_chain
+from livelike import CREATE2_DEPLOYER_CODE, ROOT, LiveChain, live_chain
 
 from rwa.chain.artifacts import load as load_artifacts
-from rwa.chain.client import MULTICALL3, MULTICALL3_TYPE
+from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3, MULTICALL3_TYPE
 from rwa.core.project import ProjectPaths
 from rwa.deploy.manifest import load as load_manifest
 
@@ -60,6 +61,39 @@ class Rehearsal:
             assert done.returncode == expect, f"rwa {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
         return done
 
+    def propose_and_sign(self, call: str, title: str) -> str:
+        """A Safe proposal of ``call``, signed by two of the three owners (the threshold): its id."""
+        proposal = json.loads(self.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", title, "--json").stdout)
+        for owner in ("owner1", "owner2"):
+            self.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
+        return str(proposal["id"])
+
+    def execute_killed_then_rerun(self, proposal: str) -> list[dict[str, Any]]:
+        """`rwa safe execute` killed while its execTransaction waits in the node's pool (blocks paused),
+        then run again while blocks resume: the rerun's results. The executor (owner1) must have sent
+        exactly one transaction: the caller checks its nonce."""
+        execute = ["safe", "execute", proposal, "--network", NETWORK, "--account", "owner1", "--json"]
+        executor = self.address("owner1")
+        before = self.chain.mined_nonce(executor)
+        self.chain.pause_mining()
+        first = subprocess.Popen([RWA, *execute], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while self.chain.pending_nonce(executor) == before:  # its execTransaction reached the pool
+                assert first.poll() is None, first.stderr.read() if first.stderr else ""
+                assert time.monotonic() < deadline, "rwa safe execute sent nothing in 120 s"
+                time.sleep(0.05)
+        finally:
+            first.kill()
+            first.wait()
+        assert self.chain.mined_nonce(executor) == before  # killed while its transaction waits
+        resume = threading.Timer(2.0, self.chain.resume_mining)  # blocks come back while the rerun waits
+        resume.start()
+        try:
+            return list(json.loads(self.rwa(*execute).stdout))
+        finally:
+            resume.join()
+
     def write_params(self) -> None:
         """The team's parameters for Sepolia, in the folder RWA_PARAMS_DIR names."""
         (self.home / "params" / f"{NETWORK}.py").write_text(f"PARAMS = {team_params(self)!r}\n")
@@ -78,9 +112,11 @@ def place_external_contracts(chain: LiveChain) -> dict[str, str]:
     for entry in manifest.entries(NETWORK):
         external = entry.external_on(NETWORK)
         if external is not None:
-            chain.rpc("anvil_setCode", external.address, "0x" + artifacts[entry.contract_type].runtime.hex())
+            chain.set_code(external.address, "0x" + artifacts[entry.contract_type].runtime.hex())
             placed[entry.name] = external.address
-    chain.rpc("anvil_setCode", MULTICALL3, "0x" + artifacts[MULTICALL3_TYPE].runtime.hex())
+    chain.set_code(MULTICALL3, "0x" + artifacts[MULTICALL3_TYPE].runtime.hex())
+    if chain.kind == "hardhat":  # public chains and anvil have the deterministic deployer; Hardhat's node not
+        chain.set_code(CREATE2_DEPLOYER, CREATE2_DEPLOYER_CODE)
     return placed
 
 
@@ -96,12 +132,15 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 
 
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
-    people = {role: Account.create().address for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}
+    # A role whose alias the rehearsal imported as a keystore account (extra_keys) is that account; the others
+    # are addresses nobody here signs for.
+    people = {role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
+              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}  # fmt: skip
     rehearsal.people = people
     # The treasury is a Safe of the team's, created beforehand (PropertyOfferingFactory refuses a key):
     # Safe code at its address stands in for it.
     safe_code = load_artifacts(ProjectPaths(ROOT))["SafeL2"].runtime.hex()
-    rehearsal.chain.rpc("anvil_setCode", people["treasury"], "0x" + safe_code)
+    rehearsal.chain.set_code(people["treasury"], "0x" + safe_code)
     owners = [rehearsal.address(a) for a in ("owner1", "owner2", "owner3")]
     return {
         "safe_owners": owners,
@@ -118,15 +157,17 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
 
 
 @contextmanager
-def rehearsal(port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None) -> Iterator[Rehearsal]:
-    """A Sepolia stand-in with the canonical contracts in place, funded keystore accounts (and
-    ``extra_keys`` imported as they are), the team's parameters (``params``) and an environment for
-    `rwa` processes pointed at all of it."""
+def rehearsal(
+    port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None, kind: str = "anvil"
+) -> Iterator[Rehearsal]:
+    """A Sepolia stand-in (anvil, or Hardhat's node with ``kind="hardhat"``) with the canonical contracts in
+    place, funded keystore accounts (and ``extra_keys`` imported as they are), the team's parameters
+    (``params``) and an environment for `rwa` processes pointed at all of it."""
     keys = {alias: "0x" + os.urandom(32).hex() for alias in ACCOUNTS}
-    with live_chain(port) as chain:
+    with live_chain(port, kind=kind) as chain:
         place_external_contracts(chain)
         for key in keys.values():
-            chain.rpc("anvil_setBalance", Account.from_key(key).address, hex(10**20))
+            chain.set_balance(Account.from_key(key).address, 10**20)
         env = {
             **os.environ,
             "APE_DATA_FOLDER": str(home / "ape"),

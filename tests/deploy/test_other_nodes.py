@@ -1,5 +1,5 @@
 """The sending paths on a node other than anvil: Hardhat's (EDR), beside anvil, each as a live-like
-chain (Sepolia's chain id, one-second blocks, the pool on; tests/cli/livelike.py).
+chain (Sepolia's chain id, one-second blocks, the pool on; tests/support/livelike.py).
 
 Nodes word the same answer differently (anvil "already known", Hardhat "Known transaction: 0x…",
 ganache "transaction underpriced"), so the toolkit decides what to do by asking the node about the
@@ -18,13 +18,14 @@ import livelike
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from livelike import CHAIN_ID, NETWORK, ROOT, Run, connected, live_chain
+from livelike import CHAIN_ID, CREATE2_DEPLOYER_CODE, NETWORK, ROOT, Run, connected, live_chain
 
 from rwa.admin import governance
-from rwa.chain.client import ACCEPTED, CREATE2_DEPLOYER, NONCE_USED, REFUSED, Chain
+from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Chain
 from rwa.core.errors import RwaError
+from rwa.core.evm import CREATE2_DEPLOYER
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 from rwa.testing import environment
 
 #: Development keys of the well-known mnemonic (accounts 3 and 4): each test its own sender.
@@ -33,11 +34,6 @@ KEYS = {
     "execute": "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
 }
 GWEI = 10**9
-#: The runtime code of the deterministic deployment proxy (Arachnid's), at CREATE2_DEPLOYER on public chains.
-CREATE2_DEPLOYER_CODE = (
-    "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f5801515"
-    "6039578182fd5b8082525050506014600cf3"
-)
 
 
 @pytest.fixture(scope="module", params=["anvil", "hardhat"])

@@ -1,4 +1,4 @@
-"""The engine on a chain that behaves like a live network (tests/cli/livelike.py): a pending
+"""The engine on a chain that behaves like a live network (tests/support/livelike.py): a pending
 transaction at resume, nonces taken by someone else, fee spikes, a stuck transaction, two
 operators, a deleted record, a damaged or truncated journal. Each asserts the exact number of
 transactions the deployer mined and that no contract exists twice."""
@@ -10,7 +10,7 @@ import pytest
 from livelike import NETWORK, ROOT, Run, base_port, connected, live_chain, manifest
 
 from rwa.core.project import ProjectPaths
-from rwa.deploy.context import Target
+from rwa.deploy.target import Target
 
 pytestmark = pytest.mark.slow  # a chain of one-second blocks, waited for
 
