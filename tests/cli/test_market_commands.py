@@ -7,6 +7,7 @@ on chain, every refusal is one line that sends and stores nothing.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -36,7 +37,7 @@ def market_cli(rwa, tmp_path, monkeypatch, demo):
     return rwa
 
 
-def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path):
+def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path, chain):
     token, alice, bob = demo
     ask = market_cli.json("market", "sell", "DEMO-1", "10", "--price", "250", "--account", "owner1")
     bid = market_cli.json("market", "buy", "DEMO1", "4", "--price", "255", "--account", "owner2")
@@ -73,11 +74,17 @@ def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli
     watched = market_cli.run("watch", "--once", "--db", db, expect=3).stdout  # 3: critical alerts (the deploy's own) raised
     assert watched.count("market.TradeExecuted") == 2
     rows = market_cli.json("history", "trades", "DEMO-1", "--db", db)["rows"]
-    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in rows[:-1]] == [
+    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in rows[:-2]] == [
         (alice.address, bob.address, "4", str(250 * USDC)),
         (alice.address, bob.address, "2", str(250 * USDC)),
     ]
+    # Each day's volume and volume-weighted price (the day of the trades' blocks, UTC), then the total's.
+    day = datetime.fromtimestamp(chain.provider.web3.eth.get_block(int(rows[0]["block"]))["timestamp"], UTC).strftime("%Y-%m-%d")
+    assert (rows[-2]["block"], rows[-2]["amount"], rows[-2]["price"]) == (f"day {day}", "6", f"{250 * USDC} (vwap)")
     assert (rows[-1]["block"], rows[-1]["amount"], rows[-1]["price"]) == ("total", "6", f"{250 * USDC} (vwap)")
+    # Holders' history follows the trades.
+    holders = {r["wallet"]: r["balance"] for r in market_cli.json("history", "holders", "DEMO-1", "--db", db)["rows"]}
+    assert (holders[alice.address], holders[bob.address]) == (str(token.balanceOf(alice) // E18), str(token.balanceOf(bob) // E18))
 
 
 def _order_tuple(signed):

@@ -133,7 +133,7 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
         store.add_alert(db, alert(1, 4))
     assert store.version() == 1
     store.claim("local", 31337, "0xabc")
-    assert store.version() == schema.SCHEMA_VERSION == 3
+    assert store.version() == schema.SCHEMA_VERSION == 4
     assert store.cursor == 4 and [m["message"] for _, m in store.pending("hook")] == ["alert 1"]
     assert store.db.execute("SELECT COUNT(*) FROM vault_deals").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0  # the market's order book (migration 3)

@@ -136,10 +136,15 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_by_property ON orders (market, property, seq);
 """
 
+#: When the blocks that hold market trades were made (`rwa history trades` counts volume per day).
+BLOCK_TIMES = """
+CREATE TABLE IF NOT EXISTS block_times (number {block} PRIMARY KEY, timestamp {block} NOT NULL);
+"""
+
 #: The migrations in order: the n-th takes a database from version n-1 to n.
 MIGRATIONS = {
-    "sqlite": [TABLES, VIEWS, ORDERS],
-    "postgresql": [TABLES, VIEWS + HOLDERS, ORDERS],
+    "sqlite": [TABLES, VIEWS, ORDERS, BLOCK_TIMES],
+    "postgresql": [TABLES, VIEWS + HOLDERS, ORDERS, BLOCK_TIMES],
 }
 SCHEMA_VERSION = len(MIGRATIONS["sqlite"])
 
