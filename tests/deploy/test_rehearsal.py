@@ -129,6 +129,13 @@ def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
     assert results[0]["status"] == "executed", results[0]
     assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
     assert staged.chain.mined_nonce(executor) == before + 1  # one execTransaction: none sent a second time
+    # The follow-up runs too, so that the Safe's next proposals (the offering's below) are not behind its nonce.
+    staged.chain.rpc("evm_increaseTime", 3601)
+    staged.chain.wait_for_block()
+    for owner in ("owner1", "owner2"):
+        staged.rwa("safe", "sign", results[1]["id"], "--network", NETWORK, "--account", owner)
+    executed = json.loads(staged.rwa("safe", "execute", results[1]["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
+    assert executed[0]["status"] == "executed", executed
 
 
 def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
@@ -238,8 +245,8 @@ def test_two_investors_trade_on_the_market_through_rwa(staged, tmp_path):
 
     store = str(tmp_path / "watch.sqlite")
     staged.rwa("watch", "--once", *net, "--confirmations", "0", "--store", store, expect=None)
-    answer = json.loads(staged.rwa("history", "trades", "REH1", *net, "--store", store, "--json").stdout)
+    answer = json.loads(staged.rwa("history", "trades", "REHEARSAL-1", *net, "--store", store, "--json").stdout)
     trades = [r for r in answer["rows"] if r["block"] not in ("total",) and not str(r["block"]).startswith("day")]
     assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in trades] == [(investor1, investor2, "5", str(60 * USDC))]
-    holders = json.loads(staged.rwa("history", "holders", "REH1", *net, "--store", store, "--json").stdout)["rows"]
+    holders = json.loads(staged.rwa("history", "holders", "REHEARSAL-1", *net, "--store", store, "--json").stdout)["rows"]
     assert {r["wallet"]: r["balance"] for r in holders} == {investor1: "15", investor2: "35"}  # holders follow the trade

@@ -137,10 +137,11 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
     assert store.cursor == 4 and [m["message"] for _, m in store.pending("hook")] == ["alert 1"]
     assert store.db.execute("SELECT COUNT(*) FROM vault_deals").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0  # the market's order book (migration 3)
+    assert store.block_times() == {}  # when the blocks of trades were made (migration 4)
     with store.transaction() as db:
-        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
     store.close()
-    with pytest.raises(RwaError, match=r"written by a newer rwa \(schema version 4; this one knows up to 3\): upgrade rwa"):
+    with pytest.raises(RwaError, match=r"written by a newer rwa \(schema version 5; this one knows up to 4\): upgrade rwa"):
         open_store(spec, tmp_path / "unused.sqlite")
     line = rwa.refused("history", "alerts", "--store", spec)
     assert line.startswith("error: ") and "written by a newer rwa" in line and "\n" not in line.strip()
