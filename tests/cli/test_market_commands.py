@@ -126,11 +126,24 @@ def test_orders_travel_as_files_and_an_edited_or_forged_one_is_refused(market_cl
         (("DEMO-1", "1", "--price", "10", "--expires", "0s"), "is not in the future"),
         (("DEMO-1", "1000", "--price", "10"), "less than the 1000 the order sells"),
         (("DEMO-1", "0.0000001", "--price", "3"), "trades in multiples of"),
+        (("DEMO-1", "-1", "--price", "10"), "is negative"),
+        (("DEMO-1", "1", "--price", "10", "--expires", "-1h"), "bad duration '-1h'"),
     ],
 )
-def test_bad_orders_are_refused_in_one_line_and_nothing_is_stored(market_cli, demo, args, message):
+def test_bad_orders_are_refused_in_one_line_and_nothing_is_stored(market_cli, demo, args, message, chain):
+    _, alice, _ = demo
+    sent = chain.provider.web3.eth.get_transaction_count(alice.address)
     assert message in market_cli.refused("market", "sell", *args, "--account", "owner1")
     assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
+    assert chain.provider.web3.eth.get_transaction_count(alice.address) == sent  # nothing sent (no allowance either)
+
+
+def test_a_buy_order_beyond_the_makers_stablecoin_is_refused(market_cli, demo, chain):
+    _, alice, _ = demo
+    sent = chain.provider.web3.eth.get_transaction_count(alice.address)
+    assert "less than the" in market_cli.refused("market", "buy", "DEMO-1", "100000", "--price", "10", "--account", "owner1")
+    assert market_cli.json("market", "book", "DEMO-1", "--all")["bids"] == []
+    assert chain.provider.web3.eth.get_transaction_count(alice.address) == sent
 
 
 @pytest.mark.slow  # a PostgreSQL server
