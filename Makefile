@@ -95,7 +95,7 @@ format: setup
 # TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
 # PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
 LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py \
-	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py
+	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py tests/cli/test_fan_livelike.py
 # The package's tests, laid out as cli/rwa/ is (their helpers in tests/support/, on pytest's pythonpath).
 PACKAGE_TESTS := tests/chain tests/deploy tests/admin tests/domain tests/watch tests/cli
 CLI_TESTS := $(PACKAGE_TESTS)
@@ -145,6 +145,7 @@ bench: setup
 	$(BIN)/python bench/verify_figures.py
 	$(BIN)/python bench/sepolia_rehearsal.py
 	$(BIN)/python bench/watch_figures.py
+	$(BIN)/python bench/watch_backfill.py
 	$(BIN)/python bench/webhook_figures.py
 	$(BIN)/python bench/alert_figures.py
 	$(BIN)/python bench/offering_gas.py

@@ -33,7 +33,8 @@ def watched(env: dict[str, str], jsonl: Path, store: Path, *extra: str) -> list[
 
 def line(name: str, alerts: list[dict[str, object]], reference: tuple[int, int] | None = None) -> str:
     severity = Counter(str(a["severity"]) for a in alerts)
-    text = f"  {name:<44} {len(alerts):>3} alert(s): {severity['critical']} critical, {severity['warning']} warning, {severity['info']} info"
+    counts = f"{severity['critical']} critical, {severity['warning']} warning, {severity['info']} info"
+    text = f"  {name:<44} {len(alerts):>3} alert(s): {counts}"
     return text + (f"   (reference: {reference[0]}, {reference[1]} critical)" if reference else "")
 
 
@@ -46,7 +47,18 @@ def main() -> None:
         print(line("the deploy", quiet, REFERENCE["deploy"]))
         loud = watched(env, scratch / "loud.jsonl", scratch / "loud.sqlite", "--deployment-alerts")
         print(line("the deploy, with --deployment-alerts", loud))
-        rwa(env, "property", "create", "MAIN-ST-1", "--name", "1 Main Street", "--symbol", "MAIN1", "--legal-doc", "examples/deed.md")
+        rwa(
+            env,
+            "property",
+            "create",
+            "MAIN-ST-1",
+            "--name",
+            "1 Main Street",
+            "--symbol",
+            "MAIN1",
+            "--legal-doc",
+            "examples/deed.md",
+        )
         made = watched(env, scratch / "quiet.jsonl", scratch / "quiet.sqlite")
         print(line("creating one property", made, REFERENCE["property"]))
         for alert in made:

@@ -218,7 +218,8 @@ def figures_table(ours: dict[str, int], reference: dict[str, int] | None) -> lis
         ),
         Figure("mint to a verified investor", ours["mint"], trex("mint")),
         Figure("batchTransfer of 10", ours["batch_transfer_10"], trex("batch_transfer_10")),
-        Figure("one property's full suite", ours["suite"], trex("suite_deploy"), "≤ 600,000", ours["suite"] <= 600_000),
+        # 600,000 until issue 23 made the three proxies compiled, verifiable Solidity (3 x 84 bytes more runtime).
+        Figure("one property's full suite", ours["suite"], trex("suite_deploy"), "≤ 645,000", ours["suite"] <= 645_000),
         Figure("dividends deposit, 10 holders", ours["deposit_10"]),
         Figure(
             "dividends deposit, 1,000 holders",

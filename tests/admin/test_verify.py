@@ -70,7 +70,8 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
             assert outcome["guid"] and outcome["at"].endswith("Z")
     assert record["contracts"]["Safe"]["verified"]["message"].startswith("Safe v1.4.1")
     assert record["contracts"]["DemoVault"]["verified"]["status"] == "verified"  # a PropertyBeaconProxy (issue 23)
-    assert explorer.proxies[record["contracts"]["DemoVault"]["address"].lower()] == record["contracts"]["DemoVault"]["proxy"]["implementation"]
+    vault = record["contracts"]["DemoVault"]
+    assert explorer.proxies[vault["address"].lower()] == vault["proxy"]["implementation"]
     assert "verified RevenueSplitter" in " ".join(out.split())
     assert f"{len(sources) + len(clones)} verified" in out
 

@@ -75,6 +75,8 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, project, fan_funds,
         (("vault", "tip", "demo-athlete", "1", "--memo", "x" * 281), "at most 280"),
         (("vault", "tip", "demo-athlete", "5000"), "holds 1000 mUSDC; the payment needs 5000 mUSDC"),
         (("vault", "order", "pay", "demo-athlete", "x1", "1"), "an order id is a whole number"),
+        (("vault", "tip", "demo-athlete", "1", "--token", "0x" + "12" * 20), "no token at 0x"),
+        (("vault", "tip", "demo-athlete", "0.0000001"), "0.0000001"),
         (("vault", "subscribe", "3"), "no plan 3"),
         (("vault", "renew", "1"), "no membership 1"),
         (("history", "payments", "demo-athlete", "--kind", "gift"), "not one of tip, merchandise, subscription"),
@@ -115,6 +117,21 @@ def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
     assert "cancelled already" in rwa.refused("vault", "cancel", str(token_id))
     kinds = [r["type"] for r in rwa.json("history", "payments", "demo-athlete")["payments"]]
     assert kinds == ["subscription"] * 3
+
+
+def test_the_keeper_sends_nothing_for_a_fan_without_allowance_or_balance(rwa, chain, fan_funds, memberships, deployer, accounts):
+    fan = accounts[7]
+    assert fan.address == FAN
+    plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "1d")
+    member = rwa.json("vault", "subscribe", str(plan["planId"]), "--auto-renew", "--renewals", "3")
+    chain.mine(timestamp=member["expiresAt"] - 60)
+    fan_funds.approve(memberships, 0, sender=fan)
+    sent = nonce(chain, deployer.address)
+    assert rwa.json("vault", "renew-due")["renewed"] == []  # due, but its renewal would fail: not sent
+    assert nonce(chain, deployer.address) == sent and memberships.expiresAt(member["tokenId"]) == member["expiresAt"]
+    fan_funds.approve(memberships, 10 * USD, sender=fan)
+    fan_funds.transfer(deployer, fan_funds.balanceOf(FAN), sender=fan)  # allowance, but no balance
+    assert rwa.json("vault", "renew-due")["renewed"] == [] and nonce(chain, deployer.address) == sent
 
 
 def test_polygon_and_amoy_state_when_a_payment_is_confirmed(suite_manifest):

@@ -111,7 +111,7 @@ def test_vault_predict_create_show_list(rwa):
 
     created = rwa.json("vault", "create", "star-athlete", "--athlete", "owner3")
     assert created["vault"] == predicted["vault"] and created["splitter"] is None
-    assert created["gasUsed"] <= 160_000
+    assert created["gasUsed"] <= 215_000  # 160,000 before issue 23: ERC-1967's beacon slot, the athlete id kept by the factory, a verifiable runtime
 
     shown = rwa.json("vault", "show", "star-athlete")
     assert shown == rwa.json("vault", "show", created["vault"]) | {"athlete": "star-athlete"}
@@ -340,17 +340,19 @@ def test_the_guardian_pauses_a_vault_and_the_admin_lifts_the_pause_and_recovers_
     rwa.through_the_timelock(rwa.json("vault", "unpause", "demo-athlete", "--via", "safe"))
     assert rwa.json("vault", "show", "demo-athlete")["paused"] is False
 
-    # The new wallet must be verified: refused at once, not after the timelock's delay.
-    line = rwa.refused("vault", "recover", "demo-athlete", OWNER1, "--via", "safe")
+    # The new wallet must be verified: refused at once, not after the timelock's delay. (A wallet no other
+    # test module registers: the suite's named accounts are, by whichever module first asks for the test property.)
+    NEW_ATHLETE = "0xe02312199912D8387679e425DE8A1f453daF962c"
+    line = rwa.refused("vault", "recover", "demo-athlete", NEW_ATHLETE, "--via", "safe")
     assert line == (
-                       f"error: the vault's new athlete wallet {OWNER1} is not verified "
-                       f"in the registry (rwa kyc show {OWNER1}); the vault refuses it"
+                       f"error: the vault's new athlete wallet {NEW_ATHLETE} is not verified "
+                       f"in the registry (rwa kyc show {NEW_ATHLETE}); the vault refuses it"
                    )
-    rwa.run("kyc", "set", OWNER1, "--investor-id", "7", "--country", "840", "--expires", "365d")
-    line = rwa.refused("vault", "recover", "demo-athlete", OWNER1)
+    rwa.run("kyc", "set", NEW_ATHLETE, "--investor-id", "7", "--country", "840", "--expires", "365d")
+    line = rwa.refused("vault", "recover", "demo-athlete", NEW_ATHLETE)
     assert line.startswith(f"error: recoverAthlete refused: MissingRole({DEPLOYER}, DEFAULT_ADMIN_ROLE): ")
-    rwa.through_the_timelock(rwa.json("vault", "recover", "demo-athlete", OWNER1, "--via", "safe"))
-    assert rwa.json("vault", "show", "demo-athlete")["athleteWallet"] == OWNER1
+    rwa.through_the_timelock(rwa.json("vault", "recover", "demo-athlete", NEW_ATHLETE, "--via", "safe"))
+    assert rwa.json("vault", "show", "demo-athlete")["athleteWallet"] == NEW_ATHLETE
 
 
 def test_human_output_names_what_happened(rwa):

@@ -6,6 +6,10 @@ After every step:
 - every unit the fans paid is at the splitter, in the vault's free balance, or back with the fans
   (what the athlete topped up for refunds aside);
 - no order is paid twice (a second payment of an order id is refused);
+- a payment, a renewal or a refund goes through exactly when it may: a sanctioned fan's and a paused
+  vault's are refused, a tip or an order that may be paid is;
+- a keeper renews only a due, auto-renewing, uncancelled membership, by one period from its expiry
+  (from the renewal when it had lapsed);
 - no fan is charged twice for a period (a second keeper renewal in a row is refused) nor above the
   price they subscribed at (each renewal charges the lower of it and the plan's price);
 - ``expiresAt`` never moves backwards;
@@ -89,6 +93,11 @@ def test_fan_payments_state_machine(
             self.orders = {}  # order id -> (payer, amount, refunded)
             self.tokens = []  # membership token ids
             self.expiries = {}
+            self.sanctioned = set()
+
+        def refused_now(self, fan):
+            """Whether the vault refuses ``fan``'s payments now (sanctioned, or the vault paused)."""
+            return str(getattr(fan, "address", fan)) in self.sanctioned or vault.paused()
 
         def teardown(self):
             chain.restore(self.snapshot)
@@ -108,16 +117,19 @@ def test_fan_payments_state_machine(
 
         @rule(i=fan_index, value=amount)
         def tip(self, i, value):
-            self.attempt(pay(vault).tip, usd, value, "tip", sender=fans[i])
+            refused = self.refused_now(fans[i])
+            paid = self.charged(fans[i], pay(vault).tip, usd, value, "tip", sender=fans[i])
+            assert paid == (None if refused else value)
 
         @rule(i=fan_index, oid=order_id, value=amount)
         def pay_order(self, i, oid, value):
             paid = self.charged(fans[i], pay(vault).payOrder, oid, usd, value, sender=fans[i])
             if oid in self.orders:
                 assert paid is None, f"order {oid} paid twice"
-            elif paid is not None:
-                assert paid == value
-                self.orders[oid] = (fans[i], value, False)
+            else:
+                assert paid == (None if self.refused_now(fans[i]) else value)
+                if paid is not None:
+                    self.orders[oid] = (fans[i], value, False)
 
         @rule(oid=order_id, by_admin=st.booleans(), top_up=st.booleans())
         def refund(self, oid, by_admin, top_up):
@@ -129,14 +141,16 @@ def test_fan_payments_state_machine(
                 self.topped_up += value
             back = self.charged(payer, pay(vault).refundOrder, oid, payer, usd, value, sender=admin if by_admin else athlete)
             if back is not None:
-                assert not refunded and back == -value
+                assert not refunded and back == -value and payer.address not in self.sanctioned
                 self.orders[oid] = (payer, value, True)
 
         # --- memberships ---
 
         @rule(i=fan_index, periods=st.integers(1, 3), auto=st.booleans())
         def subscribe(self, i, periods, auto):
+            refused = self.refused_now(fans[i])
             receipt = self.attempt(memberships.subscribe, plan, periods, auto, sender=fans[i])
+            assert (receipt is None) == refused
             if receipt is not None:
                 token_id = receipt.return_value
                 self.tokens.append(token_id)
@@ -148,9 +162,15 @@ def test_fan_payments_state_machine(
                 return
             token_id = self.tokens[k]
             owner = memberships.ownerOf(token_id)
-            agreed, price = memberships.membership(token_id).price, memberships.plan(plan).price
+            m = memberships.membership(token_id)
+            agreed, price = m.price, memberships.plan(plan).price
+            refused, before = self.refused_now(owner), memberships.expiresAt(token_id)
             paid = self.charged(owner, memberships.renew, token_id, sender=keeper)
             if paid is not None:
+                now = chain.blocks.head.timestamp
+                assert m.autoRenew and not m.cancelled and not refused, "renewed when it may not be"
+                assert now + memberships.RENEWAL_WINDOW() >= before, "renewed before it was due"
+                assert memberships.expiresAt(token_id) == max(before, now) + PERIOD
                 assert paid == min(agreed, price) <= agreed
                 if twice:
                     assert self.charged(owner, memberships.renew, token_id, sender=keeper) is None, "a period charged twice"
@@ -160,7 +180,9 @@ def test_fan_payments_state_machine(
             if k < len(self.tokens):
                 token_id = self.tokens[k]
                 owner = memberships.ownerOf(token_id)
-                self.attempt(memberships.renewSubscription, token_id, PERIOD, sender=owner)
+                cancelled, refused = memberships.membership(token_id).cancelled, self.refused_now(owner)
+                paid = self.charged(owner, memberships.renewSubscription, token_id, PERIOD, sender=owner)
+                assert (paid is None) == (cancelled or refused)
 
         @rule(k=membership_index)
         def cancel(self, k):
@@ -187,6 +209,7 @@ def test_fan_payments_state_machine(
         @rule(i=fan_index, flag=st.booleans())
         def sanction(self, i, flag):
             registry.setSanctioned(fans[i], flag, sender=sanctions_officer)
+            (self.sanctioned.add if flag else self.sanctioned.discard)(fans[i].address)
 
         @rule(paused=st.booleans())
         def pause(self, paused):

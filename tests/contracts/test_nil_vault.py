@@ -2,7 +2,7 @@
 
 Fixtures come from the project's pytest plugin, ``rwa.testing.plugin`` (every address from the
 deployed suite). Gas figures are printed (``-s``) and asserted only against the documented bounds:
-creating a vault ≤ 160,000; funding a deal plus minting its NFT ≤ 200,000.
+creating a vault ≤ 215,000 (a verifiable proxy, issue 23); funding a deal plus minting its NFT ≤ 200,000.
 """
 
 import ape
@@ -989,3 +989,22 @@ def test_nft_needs_a_factory(project, deployer):
     """Slither's missing-zero-check, fixed: a collection without a factory could never mint."""
     with reverts(project.ContractNFT.ZeroAddress):
         deployer.deploy(project.ContractNFT, ZERO_ADDRESS)
+
+
+def test_a_vault_made_before_issue_23_still_reads_its_athlete_id(chain, project, deployer, vault_factory):
+    """Vaults made before issue 23 are a 76-byte raw-code proxy followed by their athlete id (the old
+    factory's creation code, rebuilt here): after a beacon upgrade to today's NILVault they keep working,
+    their id read from their code as before."""
+    aid = athlete_id("legacy")
+    runtime = (
+        bytes.fromhex("635c60da1b5f5260205f6004601c73")
+        + bytes.fromhex(vault_factory.beacon()[2:])
+        + bytes.fromhex("5afa156044575f51365f5f375f5f365f845af43d5f5f3e6040573d5ffd5b3d5ff35b3d5f5f3e3d5ffd")
+        + aid
+    )
+    web3 = chain.provider.web3
+    sent = web3.eth.send_transaction({"from": deployer.address, "data": "0x61006c80600a5f395ff3" + runtime.hex()})
+    legacy = web3.eth.wait_for_transaction_receipt(sent)["contractAddress"]
+    assert bytes(chain.provider.get_code(legacy)) == runtime
+    assert bytes(project.NILVault.at(legacy).athleteId()) == aid
+    assert not vault_factory.isVault(legacy)  # not this factory's: its own list knows its vaults

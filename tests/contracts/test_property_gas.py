@@ -6,7 +6,8 @@ already holds the stablecoin.
 
 Bounds: compliant transfer, no module ≤ 62,000; with country allow-list + max balance + max holders
 ≤ 100,000; claim ≤ 70,000 (it asks the registry whether the holder is verified: +10,755 since issue 13);
-a property's full suite (token, compliance, distributor) ≤ 600,000;
+a property's full suite (token, compliance, distributor) ≤ 645,000 (600,000 until issue 23 made the three
+proxies compiled Solidity with metadata, which explorers verify: 84 more bytes of runtime each, 50,400 gas);
 deposit gas with 10 and with 200 holders within 5% of each other.
 """
 
@@ -65,7 +66,7 @@ def test_other_operations(live, agent, alice, bob, carol, distributor, funded):
 def test_suite_creation_gas(project, factory, deployer, agent):
     *_, receipt = create_property(project, factory, deployer, agent, property_id=b"GAS-SUITE")
     gas = record_gas("create property suite", receipt)
-    assert gas <= 600_000
+    assert gas <= 645_000
 
 
 def test_deposit_gas_independent_of_holders(project, factory, deployer, agent, registry, attestor, funded, stablecoin, chain, alice):

@@ -133,7 +133,7 @@ def test_code_at_a_create2_address_refuses_an_unrecorded_deploy(run, accounts, t
 
 TWO_SECOND_BLOCKS_MANIFEST = f"""
 import sys
-sys.path.insert(0, {str(ROOT / "tests" / "cli")!r})
+sys.path.insert(0, {str(ROOT / "tests" / "support")!r})
 from livelike import manifest
 from rwa.deploy.manifest import Manifest, Network
 

@@ -129,13 +129,7 @@ def test_a_safe_proposal_runs_through_the_rehearsed_deployment(staged):
     assert results[0]["status"] == "executed", results[0]
     assert len(results) == 2  # the timelock operation, executable once its delay (an hour on Sepolia) has passed
     assert staged.chain.mined_nonce(executor) == before + 1  # one execTransaction: none sent a second time
-    # The follow-up runs too, so that the Safe's next proposals (the offering's below) are not behind its nonce.
-    staged.chain.rpc("evm_increaseTime", 3601)
-    staged.chain.wait_for_block()
-    for owner in ("owner1", "owner2"):
-        staged.rwa("safe", "sign", results[1]["id"], "--network", NETWORK, "--account", owner)
-    executed = json.loads(staged.rwa("safe", "execute", results[1]["id"], "--network", NETWORK, "--account", "owner1", "--json").stdout)
-    assert executed[0]["status"] == "executed", executed
+    after_the_delay(staged, results[1]["id"])  # the Safe's next nonce is free for the tests that follow
 
 
 def test_the_rehearsed_deployment_is_verified_on_the_loopback_explorer(staged):
@@ -165,11 +159,18 @@ def through_the_timelock(staged, proposal_id: str) -> None:
         staged.rwa("safe", "sign", proposal_id, *net, "--account", owner)
     scheduled = json.loads(staged.rwa("safe", "execute", proposal_id, *net, "--account", "owner1", "--json").stdout)
     assert scheduled[0]["status"] == "executed" and len(scheduled) == 2, scheduled
+    after_the_delay(staged, scheduled[1]["id"])
+
+
+def after_the_delay(staged, follow_up_id: str) -> None:
+    """The timelock's delay passes (on the chain's clock) and two owners sign and execute the follow-up
+    proposal that runs the scheduled operation."""
+    net = ("--network", NETWORK)
     staged.chain.rpc("evm_increaseTime", 3601)
     staged.chain.wait_for_block()
     for owner in ("owner1", "owner2"):
-        staged.rwa("safe", "sign", scheduled[1]["id"], *net, "--account", owner)
-    executed = json.loads(staged.rwa("safe", "execute", scheduled[1]["id"], *net, "--account", "owner1", "--json").stdout)
+        staged.rwa("safe", "sign", follow_up_id, *net, "--account", owner)
+    executed = json.loads(staged.rwa("safe", "execute", follow_up_id, *net, "--account", "owner1", "--json").stdout)
     assert executed[0]["status"] == "executed", executed
 
 

@@ -1,6 +1,6 @@
 """The rehearsal's live flow on Hardhat's node (EDR), as test_rehearsal.py runs it on anvil: `rwa`
 processes against a chain that presents itself as Sepolia (chain id 11155111, one-second blocks,
-tests/cli/rehearsal.py). The whole manifest deploys, a Safe proposal is signed, and a `rwa safe execute`
+tests/support/rehearsal.py). The whole manifest deploys, a Safe proposal is signed, and a `rwa safe execute`
 killed while its `execTransaction` waits in the node's pool is rerun: the rerun waits for the
 transaction already sent and reports it executed, and nothing is sent a second time (Hardhat's node
 answers a resent transaction "Known transaction: 0x…", anvil "already known": neither is parsed)."""
@@ -24,7 +24,8 @@ def test_deploy_propose_and_a_killed_execute_rerun_on_hardhat(staged):
     staged.rwa("deploy", "--network", NETWORK, "--account", "ops", "--yes")
     record = staged.record()
     assert int(staged.chain.rpc("eth_chainId"), 16) == record["chainId"] == 11155111
-    proposal = staged.propose_and_sign(f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {staged.people['guardian']})", "second attestor")
+    call = f"ComplianceRegistry.grantRole(ATTESTOR_ROLE, {staged.people['guardian']})"
+    proposal = staged.propose_and_sign(call, "second attestor")
     executor = staged.address("owner1")
     before = staged.chain.mined_nonce(executor)
     results = staged.execute_killed_then_rerun(proposal)

@@ -70,7 +70,8 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     contracts = _job(record, project_paths, built)
     labels = {c["label"] for c in contracts}
     assert {"DemoProperty", "DemoVault", "RevenueSplitter", "PropertyTokenFactory", "ComplianceRegistry implementation"} <= labels
-    job = {"rpc": environment.rpc_url(environment.test_port()), "chainId": suite["chainId"], "root": str(root), "contracts": contracts}
+    rpc = environment.rpc_url(environment.test_port())
+    job = {"rpc": rpc, "chainId": suite["chainId"], "root": str(root), "contracts": contracts}
     done = subprocess.run(
         [str(node), str(root / "tools" / "sourcify_verify.js")], input=json.dumps(job), capture_output=True, text=True, cwd=root,
         timeout=600, check=False,

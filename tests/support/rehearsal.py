@@ -1,4 +1,5 @@
-"""A rehearsal of a live deploy: the whole manifest to a chain that presents itself as Sepolia.
+"""A rehearsal of a live deploy: the whole manifest to a chain that presents itself as Sepolia (or
+another live network of the manifest: `rehearsal(network=, chain_id=, block_time=)`).
 
 An anvil with Sepolia's chain id and one-second blocks (tests/support/livelike.py), Safe v1.4.1 (the
 project's build of the singleton, proxy factory and MultiSendCallOnly), Multicall3 and a
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from livelike import CREATE2_DEPLOYER_CODE, ROOT, LiveChain, live_chain
+from livelike import CHAIN_ID, CREATE2_DEPLOYER_CODE, ROOT, LiveChain, live_chain
 
 from rwa.chain.artifacts import load as load_artifacts
 from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3, MULTICALL3_TYPE
@@ -45,6 +46,7 @@ class Rehearsal:
     keys: dict[str, str]  # alias -> private key
     env: dict[str, str]
     people: dict[str, str] = field(default_factory=dict)  # role -> address (attestor, agent, ...)
+    network: str = NETWORK  # the live network the chain stands in for
     commands: list[tuple[list[str], float]] = field(default_factory=list)  # each `rwa` run and its seconds
 
     def address(self, alias: str) -> str:
@@ -63,7 +65,8 @@ class Rehearsal:
 
     def propose_and_sign(self, call: str, title: str) -> str:
         """A Safe proposal of ``call``, signed by two of the three owners (the threshold): its id."""
-        proposal = json.loads(self.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", title, "--json").stdout)
+        proposed = self.rwa("safe", "propose", "--network", NETWORK, "--call", call, "--title", title, "--json")
+        proposal = json.loads(proposed.stdout)
         for owner in ("owner1", "owner2"):
             self.rwa("safe", "sign", proposal["id"], "--network", NETWORK, "--account", owner)
         return str(proposal["id"])
@@ -76,7 +79,9 @@ class Rehearsal:
         executor = self.address("owner1")
         before = self.chain.mined_nonce(executor)
         self.chain.pause_mining()
-        first = subprocess.Popen([RWA, *execute], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            [RWA, *execute], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         try:
             deadline = time.monotonic() + 120
             while self.chain.pending_nonce(executor) == before:  # its execTransaction reached the pool
@@ -96,21 +101,24 @@ class Rehearsal:
 
     def write_params(self) -> None:
         """The team's parameters for Sepolia, in the folder RWA_PARAMS_DIR names."""
-        (self.home / "params" / f"{NETWORK}.py").write_text(f"PARAMS = {team_params(self)!r}\n")
+        self.write_params_of(team_params(self))
+
+    def write_params_of(self, params: dict[str, Any]) -> None:
+        (self.home / "params" / f"{self.network}.py").write_text(f"PARAMS = {params!r}\n")
 
     def record(self) -> dict[str, Any]:
-        return dict(json.loads((self.home / "deployments" / f"{NETWORK}.json").read_text()))
+        return dict(json.loads((self.home / "deployments" / f"{self.network}.json").read_text()))
 
 
-def place_external_contracts(chain: LiveChain) -> dict[str, str]:
+def place_external_contracts(chain: LiveChain, network: str = NETWORK) -> dict[str, str]:
     """Put, at each address the manifest names for Sepolia, the runtime code of the project's build
     of that contract (and Multicall3 where public chains have it). Returns name -> address."""
     paths = ProjectPaths(ROOT)
     artifacts = load_artifacts(paths)
     manifest = load_manifest(paths.manifest_file)
     placed = {}
-    for entry in manifest.entries(NETWORK):
-        external = entry.external_on(NETWORK)
+    for entry in manifest.entries(network):
+        external = entry.external_on(network)
         if external is not None:
             chain.set_code(external.address, "0x" + artifacts[entry.contract_type].runtime.hex())
             placed[entry.name] = external.address
@@ -158,14 +166,16 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
 
 @contextmanager
 def rehearsal(
-    port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None, kind: str = "anvil"
+    port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None, kind: str = "anvil",
+    network: str = NETWORK, chain_id: int = CHAIN_ID, block_time: int = 1,
 ) -> Iterator[Rehearsal]:
-    """A Sepolia stand-in (anvil, or Hardhat's node with ``kind="hardhat"``) with the canonical contracts in
-    place, funded keystore accounts (and ``extra_keys`` imported as they are), the team's parameters
-    (``params``) and an environment for `rwa` processes pointed at all of it."""
+    """A Sepolia stand-in (anvil, or Hardhat's node with ``kind="hardhat"``; or another live network of
+    the manifest: ``network``, ``chain_id``, ``block_time``) with the canonical contracts in place, funded
+    keystore accounts (and ``extra_keys`` imported as they are), the team's parameters (``params``) and
+    an environment for `rwa` processes pointed at all of it."""
     keys = {alias: "0x" + os.urandom(32).hex() for alias in ACCOUNTS}
-    with live_chain(port, kind=kind) as chain:
-        place_external_contracts(chain)
+    with live_chain(port, block_time, chain_id, kind=kind) as chain:
+        place_external_contracts(chain, network)
         for key in keys.values():
             chain.set_balance(Account.from_key(key).address, 10**20)
         env = {
@@ -174,7 +184,7 @@ def rehearsal(
             "RWA_DEPLOYMENTS_DIR": str(home / "deployments"),
             "RWA_PARAMS_DIR": str(home / "params"),
             "RWA_STATE_DIR": str(home / "state"),
-            "SEPOLIA_RPC_URL": chain.url,
+            f"{network.upper().replace('-', '_')}_RPC_URL": chain.url,
             "NO_COLOR": "1",
             "COLUMNS": "200",
             **{f"APE_ACCOUNTS_{alias}_PASSPHRASE": PASSPHRASE for alias in [*ACCOUNTS, *(extra_keys or {})]},
@@ -182,7 +192,7 @@ def rehearsal(
         (home / "params").mkdir(parents=True, exist_ok=True)
         keys.update(extra_keys or {})
         _import_accounts(env, keys)
-        found = Rehearsal(chain, home, keys, env)
+        found = Rehearsal(chain, home, keys, env, network=network)
         if params:
             found.write_params()
         yield found

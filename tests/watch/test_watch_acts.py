@@ -30,7 +30,12 @@ def safe_exec(safe: Any, owners: list[Any], sender: Any, to: str, data: bytes) -
 
 
 def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_timelock(
-    rwa, tmp_path, chain, accounts, project, suite,
+    rwa,
+    tmp_path,
+    chain,
+    accounts,
+    project,
+    suite,
 ):
     k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
@@ -47,18 +52,50 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
     for role in ("SANCTIONS_ROLE", "ATTESTOR_ROLE"):
         k.registry.grantRole(keccak(text=role), k.timelock, sender=k.admin)
     expiry = chain.pending_timestamp + 10 * YEAR
-    wallets = [[Account.create().address for _ in range(4)] for _ in range(2)]  # per round: holder, receiver, its new wallet, frozen
+    wallets = [
+        [Account.create().address for _ in range(4)] for _ in range(2)
+    ]  # per round: holder, receiver, its new wallet, frozen
     k.registry.registerBatch(
-        [w for ws in wallets for w in ws[:3]],
-        [p for r in range(2) for p in ((10 + r, US, KYC_AML | ACCREDITED, expiry), (20 + r, GB, KYC_AML, expiry), (20 + r, GB, KYC_AML, expiry))],
+        [*(w for ws in wallets for w in ws[:3]), k.agent],  # (the agent is also the demo vault's athlete)
+        [
+            *(
+                p
+                for r in range(2)
+                for p in (
+                    (10 + r, US, KYC_AML | ACCREDITED, expiry),
+                    (20 + r, GB, KYC_AML, expiry),
+                    (20 + r, GB, KYC_AML, expiry),
+                )
+            ),
+            (30, US, KYC_AML, expiry),
+        ],
         sender=k.attestor,
     )
+    vault = k.demo_vault
+    _at(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
+    disputed = []  # per round: a deal to refund
+    for n in range(2):
+        deal = vault.propose(
+            (k.alice, ZERO_ADDRESS, 10**18, bytes([n + 1]) * 32, 3600, "ipfs://deal"), sender=k.alice
+        ).return_value
+        vault.accept(deal, sender=k.agent)  # the demo athlete is test:8
+        vault.fund(deal, sender=k.alice, value=10**18)
+        vault.dispute(deal, sender=k.alice)
+        disputed.append(deal)
+    treasury = market.treasury()
     unused = next(bit for bit in (32, 1, 16) if not compliance.modules() & bit)
     # The alerts name the modules as the contract does.
-    assert {getattr(compliance, f"MODULE_{name}")(): words for name, words in (
-        ("COUNTRY_ALLOW", "country allow-list"), ("MAX_BALANCE", "max balance"), ("MAX_HOLDERS", "max holders"),
-        ("LOCKUP", "lockup"), ("SUPPLY_CAP", "supply cap"), ("ACCREDITED_ONLY", "accredited only"),
-    )} == MODULES
+    assert {
+        getattr(compliance, f"MODULE_{name}")(): words
+        for name, words in (
+            ("COUNTRY_ALLOW", "country allow-list"),
+            ("MAX_BALANCE", "max balance"),
+            ("MAX_HOLDERS", "max holders"),
+            ("LOCKUP", "lockup"),
+            ("SUPPLY_CAP", "supply cap"),
+            ("ACCREDITED_ONLY", "accredited only"),
+        )
+    } == MODULES
     pid = keccak(text="MAIN-ST-1")
 
     # (contract, function, args for round r, direct sender, the rule of its alert)
@@ -88,11 +125,22 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
         (k.registry, "setSanctioned", lambda r: (k.stranger, r == 0), k.sanctions_officer, "registry.SanctionsUpdated"),
         (k.registry, "voidAttestations", lambda r: (wallets[r][0],), k.attestor, "registry.AttestationsVoided"),
         (k.registry, "revoke", lambda r: (wallets[r][2],), k.attestor, "registry.IdentityRevoked"),
-        (factory, "setLegalDocument", lambda r: (pid, bytes([r + 1]) * 32, f"ipfs://deed-{r}"), k.admin, "property.LegalDocumentUpdated"),
+        (
+            factory,
+            "setLegalDocument",
+            lambda r: (pid, bytes([r + 1]) * 32, f"ipfs://deed-{r}"),
+            k.admin,
+            "property.LegalDocumentUpdated",
+        ),
         (k.token_beacon, "upgradeTo", lambda r: (new_impl if r == 0 else old_impl,), k.admin, "upgrades.Upgraded"),
         (market, "setFee", lambda r: (token, 10 + r), k.admin, "market.FeeSet"),
         (market, "setApprover", lambda r: (token, k.agent if r == 0 else ZERO_ADDRESS), k.admin, "market.ApproverSet"),
+        (market, "setTreasury", lambda r: (k.outsider if r == 0 else treasury,), k.admin, "market.TreasurySet"),
         (k.token_beacon, "transferOwnership", lambda r: (k.timelock,), k.admin, "ownership.OwnershipTransferred"),
+        (vault, "pause", lambda r: (), k.guardian, "vault.Paused"),
+        (vault, "unpause", lambda r: (), k.admin, "vault.Unpaused"),
+        (vault, "refund", lambda r: (disputed[r],), k.admin, "vault.DealRefunded"),  # (settling needs a splitter)
+        (vault, "recoverAthlete", lambda r: (wallets[r][0],), k.admin, "vault.AthleteChanged"),
     ]
     # The Safe's own settings: by the Safe itself (impersonated), then by a Safe transaction.
     safe_acts: list[tuple[str, Callable[[int], tuple[Any, ...]], str]] = [
@@ -154,8 +202,13 @@ def test_a_watcher_on_an_existing_deployment_pages_nobody_for_the_deploy_itself(
     assert [a for a in alerts if a["block"] <= last] == []
     created = [a for a in alerts if a["rule"] == "property.PropertyCreated"]
     assert len(created) == 1 and created[0]["severity"] == "info"
-    assert created[0]["message"].startswith("property QUIET1 created by PropertyTokenFactory: token, compliance, distributor, 7 roles granted (")
-    rwa.run("watch", "--once", "--quiet", "--deployment-alerts", "--store", str(tmp_path / "l.sqlite"), "--jsonl", str(loud), expect=3)
+    assert created[0]["message"].startswith(
+        "property QUIET1 created by PropertyTokenFactory: token, compliance, distributor, 7 roles granted ("
+    )
+    assert created[0]["message"].endswith(f"— by {k.deployer.address} (deployer)")  # who acted
+    rwa.run(
+        "watch", "--once", "--quiet", "--deployment-alerts", "--store", str(tmp_path / "l.sqlite"), "--jsonl", str(loud), expect=3
+    )
     deployed = [a for a in read_jsonl(loud) if a["block"] <= last]
     assert any(a["message"].startswith("property DemoProperty created by PropertyTokenFactory") for a in deployed)
     assert [a["message"] for a in deployed if a["block"] <= 6 and a["severity"] != "info"] == []  # the Safes set up

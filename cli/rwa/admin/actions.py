@@ -32,6 +32,7 @@ class Action:
     function: str
     args: tuple[Any, ...]
     value: int = 0
+    gas: int | None = None  # the transaction's gas limit (None: estimated)
 
     def describe(self) -> str:
         return f"{self.contract.name}.{self.function}({', '.join(map(str, self.args))})"
@@ -82,5 +83,6 @@ def send(target: Target, action: Action) -> Receipt:
     if target.account is None:
         raise RwaError("this action needs an account (--account)")
     return target.chain.transact(
-        target.account, action.contract.address, action.contract.abi, action.function, list(action.args), action.value
+        target.account, action.contract.address, action.contract.abi, action.function, list(action.args), action.value,
+        action.gas,
     )

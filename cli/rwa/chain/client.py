@@ -9,11 +9,13 @@ before it leaves the machine.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak, to_checksum_address
 
+from rwa.chain import jsonstream
 from rwa.chain.reverts import decode_revert, describe_revert, node_message, revert_text
 from rwa.core.abi import (
     decode_aggregate3,
@@ -51,8 +54,11 @@ BATCH_SIZE = 250
 RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "range is too", "response size")
 
 
-#: Logs per ``eth_getLogs`` answer the watcher aims at: past it, the next range is halved.
+#: Logs per ``eth_getLogs`` answer the watcher keeps at most (and the rest of its last block):
+#: past it, the answer is cut at that block (:meth:`Chain.capped_logs`).
 LOGS_PER_RANGE = 10_000
+#: Bytes read at a time from a streamed answer.
+STREAM_CHUNK = 1 << 18
 
 
 class RangeRefused(RwaError):
@@ -86,7 +92,7 @@ class JsonRpc:
     def __init__(self, url: str, timeout: float = 60.0):
         self.url = url
         self.timeout = timeout
-        self._ids = 0
+        self._ids = itertools.count(1)  # next() is atomic: the watcher fetches logs in a thread of its own
 
     def _post(self, body: Any) -> Any:
         request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
@@ -103,12 +109,29 @@ class JsonRpc:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _body(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
-        self._ids += 1
-        return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": list(params)}
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
 
     def make_request(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         reply: dict[str, Any] = self._post(self._body(method, params))
         return reply
+
+    def stream(self, method: str, params: Sequence[Any]) -> Iterator[Any]:
+        """The elements of a call's result array, each as it arrives (:func:`jsonstream.result_items`;
+        :class:`jsonstream.ReplyError` for an error answer); closing the iterator drops the connection."""
+        request = urllib.request.Request(self.url, json.dumps(self._body(method, params)).encode(), {"Content-Type": "application/json"})
+        for attempt in range(self.RETRIES):
+            try:
+                response = urllib.request.urlopen(request, timeout=self.timeout)
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                if attempt == self.RETRIES - 1:
+                    raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
+                time.sleep(self.BACKOFF * 2**attempt)
+        with response:
+            try:
+                yield from jsonstream.result_items(iter(lambda: response.read(STREAM_CHUNK), b""))
+            except (OSError, http.client.HTTPException) as exc:
+                raise RpcUnreachable(f"cannot read from {self.url}: {exc}") from None
 
     def make_batch_request(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
         bodies = [self._body(method, params) for method, params in requests]
@@ -117,6 +140,17 @@ class JsonRpc:
             return [dict(replies) for _ in bodies]
         by_id = {reply.get("id"): reply for reply in replies}
         return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
+
+
+def _logs_in_last_block(logs: Sequence[dict[str, Any]]) -> int:
+    """How many of ``logs`` (in block order) are in the last one's block."""
+    block = logs[-1]["blockNumber"]
+    count = 0
+    for log in reversed(logs):
+        if log["blockNumber"] != block:
+            break
+        count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -336,6 +370,9 @@ class Chain:
         self.rpc: Any = reader if provider is None else provider.web3.provider
         self._multicall: bool | None = None  # is Multicall3 there? asked on first batched read
         self._views: dict[tuple[int, str, int], tuple[list[dict[str, Any]], tuple[dict[str, Any], bytes, list[str]]]] = {}
+        #: The hashes of the blocks of the range logs_in_ranges gives now, read right after its logs:
+        #: the next block_hashes takes what it asks of them from here (:meth:`logs_in_ranges`).
+        self._hashes_ahead: dict[int, str | None] = {}
 
     @classmethod
     def active(cls) -> Chain:
@@ -624,31 +661,104 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}")
         return list(reply.get("result") or [])
 
+    def capped_logs(self, addresses: Sequence[str], from_block: int, to_block: int, cap: int) -> tuple[list[dict[str, Any]], int]:
+        """Raw logs of ``addresses`` from ``from_block`` on, and the last block they cover whole:
+        ``to_block``, or, when the answer holds more than ``cap`` logs, the block of the ``cap``-th
+        (read as the answer arrives, the rest is not read: memory stays bounded by ``cap`` logs and
+        one block's, whatever the range). :class:`RangeRefused` as :meth:`logs`."""
+        if not isinstance(self.rpc, JsonRpc):
+            return self.logs(addresses, from_block, to_block), to_block
+        # The addresses as given (a node takes any case; checksumming thousands per range costs).
+        query = {"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        found: list[dict[str, Any]] = []
+        items = self.rpc.stream("eth_getLogs", [query])
+        try:
+            cut: int | None = None  # the block being completed once ``cap`` logs are in
+            for item in items:
+                block = int(str(item["blockNumber"]), 16)
+                if cut is not None and block != cut:
+                    if block > cut:
+                        return found, cut
+                    cut = None  # not in block order: read the whole answer
+                found.append(item)
+                if len(found) == cap and cut is None:
+                    cut = block
+        except jsonstream.ReplyError as exc:
+            message = str(exc)
+            if any(hint in message.lower() for hint in RANGE_REFUSALS):
+                raise RangeRefused(message) from None
+            raise RwaError(f"eth_getLogs failed: {message}") from None
+        finally:
+            items.close()  # type: ignore[attr-defined]
+        return found, to_block
+
     def logs_in_ranges(
         self, addresses: Sequence[str], from_block: int, to_block: int, span: int
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
-        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, at most
-        ``span`` blocks each: a range the node refuses as too large is halved (down to one block), as
-        is the range after one that held more than ``LOGS_PER_RANGE`` logs; the first range is one
-        block and after each quieter one the span doubles, up to ``span``."""
-        current = 1  # a slow start: how many logs a block holds is unknown until asked
-        start = from_block
-        while start <= to_block:
-            end = min(to_block, start + current - 1)
-            try:
-                found = self.logs(addresses, start, end)
-            except RangeRefused:
-                if end == start:
-                    raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
-                current = max(1, (end - start + 1) // 2)
-                continue
-            yield start, end, found
-            start = end + 1
-            # Keep responses (and memory) bounded: a busy range shrinks the next one, a quiet one grows it.
-            current = max(1, current // 2) if len(found) > LOGS_PER_RANGE else min(span, current * 2)
+        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
+        ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
+        answer holds more ends at the block where that many were reached, and the next range is as
+        long as the last block's density allows); a range the node refuses as too large is halved
+        (down to one block). The first range is one block and after each quiet one (under half the
+        logs) the span doubles, up to ``span``.
+
+        The next range is fetched (in a thread) while the caller works on this one, so the node's
+        time and the caller's overlap, and with it the hashes of its blocks (which the caller's
+        next :meth:`block_hashes` of them takes: asked of the node while it serves the next range,
+        they would wait for it). ``addresses`` is read before each fetch: a caller that adds to it
+        (contracts it discovered) has the following ranges fetched with them too (one fetched ahead
+        with the older list is fetched again)."""
+
+        def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
+            found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
+            hashes = self._block_hashes(sorted({int(log["blockNumber"], 16) for log in found} | {last})) if isinstance(self.rpc, JsonRpc) else {}
+            return found, last, hashes
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
+        try:
+            current = 1  # a slow start: how many logs a block holds is unknown until asked
+            start = from_block
+            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = None
+            while start <= to_block:
+                self._hashes_ahead = {}
+                end = min(to_block, start + current - 1)
+                wanted = list(addresses)
+                if ahead is not None and ahead[0] == (start, end, wanted):
+                    fetching = ahead[1]
+                else:
+                    fetching = pool.submit(fetch, wanted, start, end)
+                ahead = None
+                try:
+                    found, last, hashes = fetching.result()
+                except RangeRefused:
+                    if end == start:
+                        raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
+                    current = max(1, (end - start + 1) // 2)
+                    continue
+                if last < end:  # cut: as many blocks as would hold a full answer at the last block's density
+                    current = max(1, min(span, LOGS_PER_RANGE // _logs_in_last_block(found)))
+                elif len(found) <= LOGS_PER_RANGE // 2:
+                    current = min(span, current * 2)
+                following = last + 1
+                if following <= to_block:
+                    upto = min(to_block, following + current - 1)
+                    ahead = (following, upto, wanted), pool.submit(fetch, wanted, following, upto)
+                self._hashes_ahead = hashes
+                yield start, last, found
+                start = following
+        finally:
+            self._hashes_ahead = {}
+            pool.shutdown(wait=False, cancel_futures=True)  # a range fetched ahead for nothing is dropped
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
-        """The hash of each block (None for a block the node does not have yet), in one round trip."""
+        """The hash of each block (None for a block the node does not have yet), in one round trip
+        (none for those of the range :meth:`logs_in_ranges` gives now, read just after its logs)."""
+        ahead, self._hashes_ahead = self._hashes_ahead, {}
+        found = {n: ahead[n] for n in numbers if n in ahead}
+        missing = [n for n in numbers if n not in ahead]
+        return {**found, **self._block_hashes(missing)} if missing else found
+
+    def _block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         replies = self.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         found: dict[int, str | None] = {}
         for number, reply in zip(numbers, replies):
@@ -696,9 +806,12 @@ class Chain:
 
     # --- writes ---------------------------------------------------------------------------
 
-    def sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0) -> SignedTransaction:
-        """Build, estimate and sign a transaction at the node's suggested fees; nothing is broadcast."""
-        return self._sign(account, to, data, nonce, {"value": value})
+    def sign(
+        self, account: AccountAPI, to: str | None, data: bytes, nonce: int, value: int = 0, gas: int | None = None
+    ) -> SignedTransaction:
+        """Build, estimate (unless ``gas`` is given) and sign a transaction at the node's suggested fees;
+        nothing is broadcast."""
+        return self._sign(account, to, data, nonce, {"value": value} if gas is None else {"value": value, "gas_limit": gas})
 
     def _sign(self, account: AccountAPI, to: str | None, data: bytes, nonce: int, extra: dict[str, Any]) -> SignedTransaction:
         """Build (``extra``: value, fees, gas), estimate what is missing, and sign."""
@@ -760,6 +873,16 @@ class Chain:
 
     def transaction(self, tx_hash: str) -> SentTransaction | None:
         """A transaction the node knows (pending or mined), or None: dropped or never seen."""
+        if self.web3 is None:  # a reader (`rwa verify`): the node's own answer, read as web3 would
+            [reply] = self.rpc_batch([("eth_getTransactionByHash", [tx_hash])])
+            found = _result(reply, "eth_getTransactionByHash")
+            if not found:
+                return None
+            block = found.get("blockNumber")
+            return _sent({
+                **found, "hash": bytes.fromhex(found["hash"][2:]), "nonce": int(found["nonce"], 16),
+                "input": bytes.fromhex(found["input"][2:]), "blockNumber": None if block is None else int(block, 16),
+            })  # fmt: skip
         from web3.exceptions import TransactionNotFound
 
         try:
@@ -914,11 +1037,12 @@ class Chain:
         function: str,
         args: Sequence[Any],
         value: int = 0,
+        gas: int | None = None,
     ) -> Receipt:
-        """Simulate, sign, send and wait for one contract call."""
+        """Simulate, sign, send and wait for one contract call (``gas``: its limit, else estimated)."""
         self.simulate(account.address, address, abi, function, args, value)
         data = self.encode_call(abi, function, args)
-        signed = self.sign(account, address, data, self.nonce(account.address), value)
+        signed = self.sign(account, address, data, self.nonce(account.address), value, gas)
         self.broadcast(signed.raw)
         receipt = self.wait(signed.hash)
         if receipt.status != 1:

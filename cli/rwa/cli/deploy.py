@@ -239,7 +239,8 @@ def export(fmt: str, output: Path | None, networks: tuple[str, ...]) -> None:
         raise RwaError("--format hardhat-deploy-folder writes a folder: name it with --output (e.g. -o deployments)")
     folder = fmt == "hardhat-deploy-folder"
     if output is not None and output.exists() and output.is_dir() != folder:
-        raise RwaError(f"--output {output} is {'a file' if folder else 'a folder'}: --format {fmt} writes {'a folder' if folder else 'one file'}")
+        found_kind, wanted = ("a file", "a folder") if folder else ("a folder", "one file")
+        raise RwaError(f"--output {output} is {found_kind}: --format {fmt} writes {wanted}")
     found = [r for r in (store.load(n) for n in networks or recorded) if r is not None]
     if folder:
         assert output is not None

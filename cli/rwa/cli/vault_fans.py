@@ -17,6 +17,7 @@ from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group, fields
 from rwa.cli.render import console, print_table
 from rwa.cli.vault import vault
+from rwa.cli.watch import store_option
 from rwa.core.errors import RwaError, parsed
 from rwa.domain.fanpay import (
     TRANSACTION_COLUMNS,
@@ -29,6 +30,8 @@ from rwa.domain.fanpay import (
     parse_since,
     parse_whole,
 )
+from rwa.watch import payments as payments_module
+from rwa.watch.watcher import database_path
 
 __all__ = ["vault"]
 
@@ -205,12 +208,14 @@ def payments_command(group: click.Group) -> click.Command:
     @click.argument("athlete")
     @click.option("--kind", default=None, help="tip, merchandise or subscription.")
     @click.option("--since", default=None, help="Only payments from this time (ISO date or unix seconds).")
-    def payments(ctx: CommandContext, athlete: str, kind: str | None, since: str | None) -> None:
-        """ATHLETE's payments from fans, read from the chain, in the platform's transactions columns."""
+    @store_option
+    def payments(ctx: CommandContext, athlete: str, kind: str | None, since: str | None, store: str | None) -> None:
+        """ATHLETE's payments from fans, in the platform's transactions columns: from the watcher's store
+        (`rwa watch`), and from the chain for the blocks it has not reached (all from the chain without one)."""
         kind_id = None if kind is None else parsed(parse_kind, kind)
         since_time = None if since is None else parsed(parse_since, since)
         with ctx.target() as target:
-            result = FanPay(target).payments(athlete, kind_id, since_time)
+            result = payments_module.history(target, store, database_path(target.paths, target.network.name), athlete, kind_id, since_time)
         ctx.emit(result, lambda: _print_payments(result))
 
     return payments

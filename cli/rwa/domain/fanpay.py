@@ -24,6 +24,7 @@ from rwa.chain.client import Event, Read, Receipt
 from rwa.core.errors import RwaError, parsed
 from rwa.core.evm import MULTICALL3
 from rwa.core.parse import format_duration, parse_duration
+from rwa.deploy.manifest import Network
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 MEMBERSHIPS = "NILMemberships"
@@ -41,6 +42,14 @@ TRANSACTION_COLUMNS = (
 )  # fmt: skip
 #: Blocks after which a payment counts as confirmed, where the network sets no ``payment_confirmations``.
 LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
+
+
+def payment_confirmations(network: Network) -> int:
+    """Blocks after which a payment on ``network`` (a manifest network) counts as confirmed."""
+    value = network.params.get("payment_confirmations")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return LOCAL_CONFIRMATIONS if network.local else LIVE_CONFIRMATIONS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,11 +384,20 @@ class FanPay(Nil):
         for start in range(0, len(due), batch):
             chunk = due[start : start + batch]
             calls = [(self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk]
-            receipt = self.send_own(multicall, "aggregate3", calls)
+            receipt = self.send_own(multicall, "aggregate3", calls, gas=self._batch_gas(multicall, calls))
             done = {int(e.args["tokenId"]) for e in self.events(receipt, self.memberships, "SubscriptionUpdate")}
             renewed += [i for i in chunk if i in done]
             sent.append({"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)})
         return {"renewed": renewed, "transactions": sent}
+
+    def _batch_gas(self, multicall: actions.Deployed, calls: list[tuple[str, bool, bytes]]) -> int | None:
+        """The gas of a batch whose calls may each fail: estimated as if none may. Estimated as sent, the
+        node finds the least gas at which the batch succeeds, and a call allowed to fail succeeds at
+        any gas: each renewal would run out of gas inside a batch that does not (None: the node's estimate)."""
+        strict = [(address, False, data) for address, _, data in calls]
+        data = self.target.chain.encode_call(multicall.abi, "aggregate3", [strict])
+        gas, _ = self.target.chain.estimate_gas(self.signer, multicall.address, data)
+        return None if gas is None else gas + gas // 5
 
     # --- the books ------------------------------------------------------------------------
 
@@ -387,22 +405,24 @@ class FanPay(Nil):
         return int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
 
     def confirmations(self) -> int:
-        value = self.target.network.params.get("payment_confirmations")
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        return LOCAL_CONFIRMATIONS if self.target.network.local else LIVE_CONFIRMATIONS
+        return payment_confirmations(self.target.network)
 
-    def payments(self, text: str, kind: int | None, since: int | None) -> dict[str, Any]:
-        """The vault's payments, oldest first, as rows of the platform's ``transactions`` table."""
+    def payments(
+        self, text: str, kind: int | None, since: int | None, after: int | None = None, before: int | None = None
+    ) -> dict[str, Any]:
+        """The vault's payments (only those after block ``after`` and before block ``before`` when
+        given), oldest first, as rows of the platform's ``transactions`` table."""
         vault = self.find(text)
-        start = self._start_block()
+        start = self._start_block() if after is None else max(self._start_block(), after + 1)
         filters: dict[str, Any] = {} if kind is None else {"kind": kind}
-        found = self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
-        found += self.target.chain.events(
-            self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
-        )
-        found.sort(key=lambda e: (e.block, e.log_index))
         head = self.target.chain.block_number
+        found: list[Event] = []
+        if start <= head:
+            found += self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
+            found += self.target.chain.events(
+                self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
+            )
+        found = sorted((e for e in found if before is None or e.block < before), key=lambda e: (e.block, e.log_index))
         needed = self.confirmations()
         rows = []
         currencies: dict[str, Currency] = {}
@@ -430,4 +450,4 @@ class FanPay(Nil):
                 "memo": event.args["memo"],
                 "time": iso_time(when),
             })  # fmt: skip
-        return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "payments": rows}
+        return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "head": head, "payments": rows}

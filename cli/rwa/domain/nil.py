@@ -401,9 +401,9 @@ class Nil:
     def send(self, contract: actions.Deployed, function: str, *args: Any, value: int = 0) -> Receipt | None:
         return self.writer.send(actions.Action(contract, function, args, value))
 
-    def send_own(self, contract: actions.Deployed, function: str, *args: Any, value: int = 0) -> Receipt:
+    def send_own(self, contract: actions.Deployed, function: str, *args: Any, value: int = 0, gas: int | None = None) -> Receipt:
         """A write only the signer can make (a brand's, a payee's): never a multisig proposal."""
-        receipt = self.writer.send(actions.Action(contract, function, args, value))
+        receipt = self.writer.send(actions.Action(contract, function, args, value, gas))
         if receipt is None:
             raise RwaError(f"{function} is signed by its party, not proposed to a Safe: drop --via")
         return receipt

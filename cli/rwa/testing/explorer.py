@@ -24,6 +24,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -178,6 +179,8 @@ class FakeExplorer:
             failure = None
         except ValueError as exc:
             accepted, failure = None, f"{FAIL}{exc}"
+        except OSError as exc:  # the node or the compiler did not answer: a verdict that says so, not a dropped request
+            accepted, failure = None, f"{FAIL}the explorer could not check it ({exc})"
         if failure is None and address in self.refuse:
             failure = f"{FAIL}Compiled contract deployment bytecode does NOT match the transaction deployment bytecode."
         return self._receipt({"proxy": False, "address": address, "accepted": accepted, "failure": failure})
@@ -234,7 +237,8 @@ class FakeExplorer:
         if on_chain[len(creation) :] != args.lower().removeprefix("0x"):
             raise ValueError("the constructor arguments differ from those in the creation transaction")
         runtime, immutables = self._runtime_code(standard_input, path, name, built, vyper)
-        deployed = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(fields.get("contractaddress", "")), "latest"]))
+        address = to_checksum_address(fields.get("contractaddress", ""))
+        deployed = str(rpc_request(self.rpc_url, "eth_getCode", [address, "latest"], timeout=30))
         if not runtime_matches(runtime, deployed.lower().removeprefix("0x"), immutables, vyper):
             raise ValueError("the compiled runtime code does not match the code at the address")
         return {
@@ -296,7 +300,8 @@ class FakeExplorer:
         job = json.loads(json.dumps(standard_input))
         if vyper:
             job["settings"]["outputSelection"] = {path: ["evm.bytecode.object", "evm.deployedBytecode.object"]}
-            command = [shutil.which("vyper-json") or "vyper-json"]
+            # The virtualenv's vyper-json beside this Python when its bin/ is not on PATH (python bench/...).
+            command = [shutil.which("vyper-json") or str(Path(sys.executable).parent / "vyper-json")]
         else:
             job["settings"]["outputSelection"] = {
                 path: {name: ["evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
@@ -338,15 +343,16 @@ class FakeExplorer:
 
     def _implementation_of(self, address: str) -> str | None:
         for slot in (IMPLEMENTATION_SLOT, BEACON_SLOT):
-            word = rpc_request(self.rpc_url, "eth_getStorageAt", [to_checksum_address(address), slot, "latest"])
+            word = rpc_request(self.rpc_url, "eth_getStorageAt", [to_checksum_address(address), slot, "latest"], timeout=30)
             found = int(word, 16)
             if found and slot == IMPLEMENTATION_SLOT:
                 return to_checksum_address(found.to_bytes(20, "big"))
             if found:
                 beacon = to_checksum_address(found.to_bytes(20, "big"))
-                reply = rpc_request(self.rpc_url, "eth_call", [{"to": beacon, "data": "0x5c60da1b"}, "latest"])
+                reply = rpc_request(self.rpc_url, "eth_call", [{"to": beacon, "data": "0x5c60da1b"}, "latest"], timeout=30)
                 return to_checksum_address(bytes.fromhex(reply[2:])[-20:])
-        code = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(address), "latest"])).removeprefix("0x")
+        code = str(rpc_request(self.rpc_url, "eth_getCode", [to_checksum_address(address), "latest"], timeout=30))
+        code = code.removeprefix("0x")
         if code.startswith(CLONE_PREFIX):
             return to_checksum_address(code[len(CLONE_PREFIX) : len(CLONE_PREFIX) + 40])
         return None

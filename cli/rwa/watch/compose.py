@@ -89,6 +89,7 @@ class Composer:
     quieted: int = 0
 
     def alerts(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """The alerts of a range's decoded events (every log of each transaction in it), in chain order."""
         by_event: dict[str, list[Rule]] = {}
         for rule in rules:
             by_event.setdefault(rule.event, []).append(rule)
@@ -97,7 +98,11 @@ class Composer:
         if not matched:
             return []
         names = self.names()
-        custom = [self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name]) for rule, log in matched if rule.name not in built_in]
+        custom = [
+            self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name])
+            for rule, log in matched
+            if rule.name not in built_in
+        ]
         groups: dict[str, list[tuple[Rule, Log]]] = {}
         for rule, log in matched:
             if rule.name in built_in:
@@ -109,9 +114,10 @@ class Composer:
         for tx in quiet:
             del groups[tx]
         if quiet and not self.quieted:
+            last = self.deployment[1] if self.deployment else "?"
             self.say(
-                f"the deployment's own transactions raise no alerts (up to block {self.deployment[1] if self.deployment else '?'}, "
-                "sent by its deployer): --deployment-alerts raises them"
+                f"the deployment's own transactions raise no alerts (up to block {last}, sent by its deployer): "
+                "--deployment-alerts raises them"
             )
         self.quieted += len(quiet)
         tx_logs: dict[str, list[Log]] = {}
@@ -126,16 +132,35 @@ class Composer:
         times = self.chain.block_times(scheduled) if scheduled else {}
         grouped = []
         for tx, found in groups.items():
-            parts = [p for p in (self._part(rule, log, names, before, tx_logs[tx], times, logs) for rule, log in found) if p is not None]
+            parts = [
+                p
+                for p in (self._part(rule, log, names, before, tx_logs[tx], times, logs) for rule, log in found)
+                if p is not None
+            ]
             if parts:
                 grouped.append(self._group(parts, tx_logs[tx], senders.get(tx), names))
         return sorted([*custom, *grouped], key=lambda a: (a["block"], a["logIndex"], a["rule"]))
 
+    def each(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """One alert per matched event, for events no transaction made (a membership's lapse: the
+        watcher's own, rwa.watch.lapses): there is no transaction to group them by."""
+        names = self.names() if logs else {}
+        return [
+            self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name])
+            for log in logs for rule in rules if rule.applies(log)
+        ]
+
     # --- one act -----------------------------------------------------------------------------------
 
     def _part(
-        self, rule: Rule, log: Log, names: Mapping[str, str], before: Mapping[tuple[str, int, str], Any], logs: Sequence[Log],
-        times: Mapping[int, int], range_logs: Sequence[Log],
+        self,
+        rule: Rule,
+        log: Log,
+        names: Mapping[str, str],
+        before: Mapping[tuple[str, int, str], Any],
+        logs: Sequence[Log],
+        times: Mapping[int, int],
+        range_logs: Sequence[Log],
     ) -> Part | None:
         """An act in words (``logs``: its transaction's), or None when it changed nothing."""
         args, where, severity = log.args, log.subject.label, rule.severity
@@ -147,7 +172,11 @@ class Composer:
             if old == new:
                 return None
             text = f"{where}: delay {rules_module._duration(old)} → {rules_module._duration(new)}"
-        elif log.name in ("Upgraded", "BeaconUpgraded") and prior is not None and _same_address(prior, args.get("implementation", args.get("beacon"))):
+        elif (
+            log.name in ("Upgraded", "BeaconUpgraded")
+            and prior is not None
+            and _same_address(prior, args.get("implementation", args.get("beacon")))
+        ):
             return None
         elif log.name == "Upgraded" and prior is not None:
             text = f"{where}: implementation upgraded from {who(prior)} to {who(args.get('implementation'))}"
@@ -177,7 +206,8 @@ class Composer:
             text = f"{where}: {named} rule {'added' if log.name == 'ModuleAdded' else 'removed'}"
         elif log.name in ("ExternalModuleAdded", "ExternalModuleRemoved"):
             added = log.name == "ExternalModuleAdded"
-            text = f"{where}: external module {who(args.get('module'))} {'added: it now checks every transfer and mint' if added else 'removed'}"
+            change = "added: it now checks every transfer and mint" if added else "removed"
+            text = f"{where}: external module {who(args.get('module'))} {change}"
         elif log.name in ("RoleGranted", "RoleRevoked"):
             role = rules_module.ROLE_NAMES.get(_bytes(args.get("role")), str(args.get("role")))
             if role in GOVERNING_ROLES:
@@ -185,26 +215,43 @@ class Composer:
             verb = "granted to" if log.name == "RoleGranted" else "revoked from"
             text = f"{where}: {role} {verb} {who(args.get('account'))}"
         elif log.name == "RoleAdminChanged":
-            role, was, becomes = (rules_module.ROLE_NAMES.get(_bytes(args.get(k)), str(args.get(k))) for k in ("role", "previousAdminRole", "newAdminRole"))
+            role, was, becomes = (
+                rules_module.ROLE_NAMES.get(_bytes(args.get(k)), str(args.get(k)))
+                for k in ("role", "previousAdminRole", "newAdminRole")
+            )
             text = f"{where}: the admin role of {role} changed from {was} to {becomes}"
         elif log.name == "Cancelled":
             text = f"{where}: operation {args.get('id')} cancelled; it would have: {self._scheduled_call(log, range_logs, names)}"
         elif log.name == "CallScheduled":
             text = self._scheduled(log, times, names)
         elif log.name == "CallExecuted":
-            text = f"{where}: operation {args.get('id')} executed: {self._call(args.get('target'), args.get('value'), args.get('data'), names)}"
+            ran = self._call(args.get("target"), args.get("value"), args.get("data"), names)
+            text = f"{where}: operation {args.get('id')} executed: {ran}"
         elif log.name == "ExecutionSuccess":
-            executed = next((x for x in logs if x.name == "SafeMultiSigTransaction" and x.subject.address == log.subject.address), None)
-            what = self._call(executed.args.get("to"), executed.args.get("value"), executed.args.get("data"), names) if executed else "a transaction"
+            executed = next(
+                (x for x in logs if x.name == "SafeMultiSigTransaction" and x.subject.address == log.subject.address), None
+            )
+            what = (
+                self._call(executed.args.get("to"), executed.args.get("value"), executed.args.get("data"), names)
+                if executed
+                else "a transaction"
+            )
             text = f"{where}: executed {what}"
         elif log.name == "Transfer" and rule.name in ("property.Minted", "property.Burned"):
             amount = self._amount(log, "value")
-            text = f"{where}: {amount} minted to {who(args.get('to'))}" if rule.name == "property.Minted" else f"{where}: {amount} burned from {who(args.get('from'))}"
+            text = (
+                f"{where}: {amount} minted to {who(args.get('to'))}"
+                if rule.name == "property.Minted"
+                else f"{where}: {amount} burned from {who(args.get('from'))}"
+            )
         elif log.name == "TradeExecuted":
             amount = self._amount(log, "amount", str(args.get("property")))
-            text = f"{where}: {who(args.get('seller'))} sold {amount} to {who(args.get('buyer'))} for {args.get('price')} (fee {args.get('fee')}; stablecoin base units)"
+            paid = f"{args.get('price')} (fee {args.get('fee')}; stablecoin base units)"
+            text = f"{where}: {who(args.get('seller'))} sold {amount} to {who(args.get('buyer'))} for {paid}"
         elif log.name == "ForcedTransfer":
-            text = f"{where}: forced transfer of {self._amount(log, 'value')} from {who(args.get('from'))} to {who(args.get('to'))}"
+            text = (
+                f"{where}: forced transfer of {self._amount(log, 'value')} from {who(args.get('from'))} to {who(args.get('to'))}"
+            )
         elif log.name in ("TokensFrozen", "TokensUnfrozen"):
             verb = "frozen" if log.name == "TokensFrozen" else "unfrozen"
             text = f"{where}: {self._amount(log, '_amount')} of {who(args.get('_userAddress'))} {verb}"
@@ -231,7 +278,10 @@ class Composer:
         creation = lead.log.name in LEADS[:3]
         shown, folded = [lead], []
         if creation:
-            made = {str(to_checksum_address(str(lead.log.args[arg]))) for arg, _, _ in FACTORIES.get(lead.log.subject.kind, ("", ()))[1]}
+            made = {
+                str(to_checksum_address(str(lead.log.args[arg])))
+                for arg, _, _ in FACTORIES.get(lead.log.subject.kind, ("", ()))[1]
+            }
             folded = [p for p in acts if p is not lead and (p.log.subject.address in made or p.log.subject.parent in made)]
         shown += [p for p in acts if p is not lead and p not in folded]
         severity = max((p.severity for p in shown), key=SEVERITIES.index)
@@ -239,7 +289,9 @@ class Composer:
         if len(shown) > 1:
             text += "; and " + "; ".join(p.text for p in shown[1:])
         text, remedy, veto = text.partition(VETO)
-        text += self._actor(logs, sender if sender and sender not in text else None, names) + remedy + veto  # the veto's command last
+        text += (
+            self._actor(logs, sender if sender and f"by {sender}" not in text else None, names) + remedy + veto
+        )  # the veto's command last
         return self._alert(lead.rule, lead.log, severity, text, [p.rule.name for p in parts])
 
     @staticmethod
@@ -257,7 +309,9 @@ class Composer:
         made = [(part, str(to_checksum_address(str(lead.log.args[arg])))) for arg, _, part in FACTORIES[kind][1]]
         # Named by the record, else as the watcher labels what it discovers (the symbol).
         labels = [p.log.subject.label for p in folded if p.log.subject.address == made[0][1]]
-        label = (names.get(made[0][1]) or (labels[0] if labels else None) or str(lead.log.args.get("symbol") or made[0][1])).rsplit(".", 1)[0]
+        label = (
+            names.get(made[0][1]) or (labels[0] if labels else None) or str(lead.log.args.get("symbol") or made[0][1])
+        ).rsplit(".", 1)[0]
         noun = {"PropertyTokenFactory": "property", "NILVaultFactory": "vault", "PropertyOfferingFactory": "offering"}[kind]
         grants: dict[str, list[str]] = {}
         for part in folded:
@@ -267,15 +321,23 @@ class Composer:
         roles = sum(len(r) for r in grants.values())
         text = f"{noun} {label} created by {lead.log.subject.label}: {', '.join(part for part, _ in made)}"
         if roles:
-            text += f", {roles} role{'s' if roles != 1 else ''} granted (" + "; ".join(f"{', '.join(r)} to {w}" for w, r in grants.items()) + ")"
+            text += (
+                f", {roles} role{'s' if roles != 1 else ''} granted ("
+                + "; ".join(f"{', '.join(r)} to {w}" for w, r in grants.items())
+                + ")"
+            )
         return text
 
     def _actor(self, logs: Sequence[Log], sender: str | None, names: Mapping[str, str]) -> str:
         """Who acted: the sender, and the Safes and timelock operations the act went through."""
         who = _who(names)
-        through = [f"{x.subject.label}" + (" (a module)" if x.name == "ExecutionFromModuleSuccess" else "") for x in logs if x.name in ("ExecutionSuccess", "ExecutionFromModuleSuccess")]
+        through = [
+            f"{x.subject.label}" + (" (a module)" if x.name == "ExecutionFromModuleSuccess" else "")
+            for x in logs
+            if x.name in ("ExecutionSuccess", "ExecutionFromModuleSuccess")
+        ]
         through += [f"{x.subject.label} operation {str(x.args.get('id'))[:10]}…" for x in logs if x.name == "CallExecuted"]
-        text = f" — by {who(sender)}" if sender else ""  # (None: the act's own words name its sender)
+        text = f" — by {who(sender)}" if sender else ""  # (None: the act's own words say who, "PAUSED by …")
         return text + (f" {'' if sender else '— '}through {' then '.join(dict.fromkeys(through))}" if through else "")
 
     def _alert(self, rule: Rule, log: Log, severity: str, message: str, parts: list[str]) -> dict[str, Any]:

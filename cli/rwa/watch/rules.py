@@ -8,11 +8,14 @@ in a small YAML or Python file (:func:`load_custom`), validated at start with ev
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from rwa.chain.artifacts import Artifact
 from rwa.chain.reverts import SUITE_ROLES
 from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
 from rwa.core.errors import RwaError
+from rwa.watch.lapses import LAPSED, LAPSED_INPUTS
 
 SEVERITIES = ("info", "warning", "critical")
 #: Contract types whose events any contract of the suite may emit through its proxy.
@@ -117,6 +121,8 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
         ("payments", "OrderRefunded", ("NILVault", "NILMemberships"), "warning"),
         ("payments", "AmlThresholdSet", ("NILVault", "NILMemberships"), "warning"),
+        # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
+        ("memberships", LAPSED, ("NILMemberships",), "info"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
@@ -250,6 +256,7 @@ class Decoder:
         proxy_items = [i for name in PROXY_TYPES if name in artifacts for i in artifacts[name].abi if i.get("type") == "event"]
         self.proxy_events = proxy_items
         self._by_kind: dict[str, dict[tuple[str, int], Mapping[str, Any]]] = {}
+        self._plans: dict[tuple[str, str, int], EventPlan | None] = {}
 
     def events(self, kind: str) -> dict[tuple[str, int], Mapping[str, Any]]:
         """(topic0, number of topics) -> event ABI, for a contract type."""
@@ -267,62 +274,38 @@ class Decoder:
 
     def event_names(self, kind: str) -> set[str]:
         names = {str(item["name"]) for item in self.events(kind).values()}
-        return names
+        return names | ({LAPSED} if kind == "NILMemberships" else set())
 
     def event_inputs(self, kind: str, name: str) -> list[Mapping[str, Any]] | None:
+        if name == LAPSED and kind == "NILMemberships":
+            return list(LAPSED_INPUTS)
         for item in self.events(kind).values():
             if item["name"] == name:
                 return list(item.get("inputs", []))
         return None
 
-    def _arguments(self, item: Mapping[str, Any], topics: Sequence[str], data: bytes) -> dict[str, Any]:
-        """An event's arguments by name, as JSON values: one-word values are read straight from
-        their 32 bytes (most events have only those), others through eth_abi."""
-        inputs = list(item.get("inputs", []))
-        plain = [type_string(i) for i in inputs if not i.get("indexed")]
-        words: Iterable[Any]
-        if all(_one_word(kind) for kind in plain) and len(data) == 32 * len(plain):
-            words = (_word(kind, data[32 * n : 32 * n + 32]) for n, kind in enumerate(plain))
-        else:
-            words = (jsonable(v) for v in decode(plain, data))
-        values = iter(words)
-        indexed = iter(topics)
-        args: dict[str, Any] = {}
-        for n, spec in enumerate(inputs):
-            key = spec.get("name") or f"arg{n}"
-            if spec.get("indexed"):
-                topic = bytes.fromhex(next(indexed)[2:])
-                kind = type_string(spec)
-                if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-                    args[key] = "0x" + topic.hex()  # a dynamic indexed value: only its hash is logged
-                else:
-                    args[key] = _word(kind, topic)
-            else:
-                args[key] = next(values)
-        return args
+    def plan(self, kind: str, topic: str, count: int) -> EventPlan | None:
+        """How to decode a log of ``kind`` with first topic ``topic`` and ``count`` topics (worked
+        out once per event, then reused for every log: the watcher decodes thousands a second)."""
+        key = (kind, topic, count)
+        if key not in self._plans:
+            item = self.events(kind).get((topic.lower(), count))
+            self._plans[key] = None if item is None else EventPlan.of(item)
+        return self._plans[key]
 
     def decode(self, subject: Subject, raw: Mapping[str, Any]) -> Log | None:
         """A raw log (``eth_getLogs``) of ``subject``, decoded; None when its ABI has no such event."""
-        topics = [str(t) for t in raw.get("topics") or []]
+        topics = raw.get("topics")
         if not topics:
             return None
-        item = self.events(subject.kind).get((topics[0].lower(), len(topics)))
-        if item is None:
+        plan = self._plans.get((subject.kind, topics[0], len(topics))) or self.plan(subject.kind, str(topics[0]), len(topics))
+        if plan is None:
             return None
-        data = bytes.fromhex(str(raw.get("data") or "0x")[2:])
         try:
-            args = self._arguments(item, topics[1:], data)
+            args = plan.arguments(topics, raw.get("data") or "0x")
         except Exception:
             return None
-        return Log(
-            subject=subject,
-            name=str(item["name"]),
-            block=int(str(raw["blockNumber"]), 16),
-            block_hash=str(raw["blockHash"]),
-            tx=str(raw["transactionHash"]),
-            log_index=int(str(raw["logIndex"]), 16),
-            args=args,
-        )
+        return Log(subject, plan.name, int(raw["blockNumber"], 16), raw["blockHash"], raw["transactionHash"], int(raw["logIndex"], 16), args)
 
 
 ONE_WORD = ("address", "bool")
@@ -334,23 +317,135 @@ def _one_word(kind: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _address(word: bytes) -> str:
-    return str(to_checksum_address(word[12:]))
+def _address(word: str) -> str:
+    """The checksummed address in a word's 64 hex digits (the same few addresses recur: cached)."""
+    return str(to_checksum_address("0x" + word[24:]))
 
 
-def _word(kind: str, word: bytes) -> Any:
-    """One 32-byte ABI word of a static type as the JSON value :func:`jsonable` gives."""
+def _reader(kind: str) -> Callable[[str], Any]:
+    """How one 32-byte ABI word of a static type, as 64 hex digits, becomes the JSON value
+    :func:`jsonable` gives."""
+    if not _one_word(kind):  # read from its word only when indexed (a static value of another size)
+        return lambda word: jsonable(decode([kind], bytes.fromhex(word))[0])
     if kind == "address":
-        return _address(word)
+        return _address
     if kind == "bool":
-        return word[-1] == 1
+        return lambda word: word[-2:] == "01"
     if kind.startswith("uint"):
-        return jsonable(int.from_bytes(word, "big"))
+        return lambda word: jsonable(int(word, 16))
     if kind.startswith("int"):
-        return jsonable(int.from_bytes(word, "big", signed=True))
-    if kind.startswith("bytes"):
-        return "0x" + word[: int(kind[5:])].hex()
-    return jsonable(decode([kind], word)[0])
+        return _signed
+    size = 2 * int(kind[5:])  # bytesN
+    return lambda word: "0x" + word[:size]
+
+
+def _signed(word: str) -> Any:
+    value = int(word, 16)  # two's complement over the whole word (the ABI sign-extends intN)
+    return jsonable(value - (1 << 256) if value >> 255 else value)
+
+
+def _hashed(word: str) -> str:
+    return "0x" + word  # a dynamic indexed value: only its hash is logged
+
+
+def _integer(value: Any) -> str:
+    return str(value) if type(value) is int else '"' + str(value) + '"'  # big ones are decimal text (jsonable)
+
+
+def _boolean(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _writer(kind: str, indexed: bool) -> tuple[str, Callable[[Any], str] | None]:
+    """How the JSON text of a decoded value of ``kind`` is written: its place in the template, and
+    what writes it (None: the value is 0x-hex text, put between the quotes as it is)."""
+    dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+    if (indexed and dynamic) or kind == "address" or (_one_word(kind) and kind.startswith("bytes")):
+        return '"%s"', None
+    if _one_word(kind) and kind.startswith(("uint", "int")):
+        return "%s", _integer
+    if kind == "bool":
+        return "%s", _boolean
+    return "%s", json.dumps
+
+
+class Arguments(dict[str, Any]):
+    """A decoded event's arguments, which know how to write themselves as JSON quickly (the store
+    keeps every event's arguments as JSON text: :meth:`json_text` is ``json.dumps`` of them)."""
+
+    __slots__ = ("plan",)
+    plan: EventPlan
+
+    def json_text(self) -> str:
+        return self.plan.text(self)
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """One event's decoding, worked out from its ABI once: where each argument is read and how.
+    One-word values are read straight from their hex digits (most events have only those), others
+    through eth_abi."""
+
+    name: str
+    fields: tuple[tuple[str, bool, int, Callable[[str], Any]], ...]  # (key, indexed, position, reader)
+    plain: tuple[str, ...]  # the types of the data's values
+    words: bool  # the data holds one word per value
+    template: str | None  # the arguments' JSON text with a %s per value (None: json.dumps them)
+    values: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values in the template's order
+    writers: tuple[tuple[int, Callable[[Any], str]], ...]  # (position, what writes it) for those not 0x-hex text
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> EventPlan:
+        fields = []
+        topic, value = 1, 0
+        for n, spec in enumerate(item.get("inputs", [])):
+            kind = type_string(spec)
+            key = spec.get("name") or f"arg{n}"
+            if spec.get("indexed"):
+                dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+                fields.append((key, True, topic, _hashed if dynamic else _reader(kind)))
+                topic += 1
+            else:
+                fields.append((key, False, value, _reader(kind)))
+                value += 1
+        plain = tuple(type_string(i) for i in item.get("inputs", []) if not i.get("indexed"))
+        keys = [key for key, *_ in fields]
+        places = [_writer(type_string(spec), bool(spec.get("indexed"))) for spec in item.get("inputs", [])]
+        template = "{" + ", ".join(json.dumps(key).replace("%", "%%") + ": " + place for key, (place, _) in zip(keys, places)) + "}"
+        writers = tuple((n, write) for n, (_, write) in enumerate(places) if write is not None)
+        getter = itemgetter(*keys) if len(keys) > 1 else (lambda args: tuple(args[key] for key in keys))
+        return cls(
+            str(item["name"]), tuple(fields), plain, all(_one_word(kind) for kind in plain),
+            template if len(set(keys)) == len(keys) else None, getter, writers,
+        )
+
+    def text(self, args: Mapping[str, Any]) -> str:
+        """``json.dumps(args)`` of arguments this plan decoded, written faster."""
+        if self.template is None:
+            return json.dumps(args)
+        values = self.values(args)
+        if self.writers:
+            values = list(values)
+            for n, write in self.writers:
+                values[n] = write(values[n])
+        return self.template % tuple(values)
+
+    def arguments(self, topics: Sequence[str], data: str) -> Arguments:
+        """The event's arguments by name, as JSON values."""
+        hexdata = data[2:].lower()
+        values: Sequence[Any] | None = None
+        if not (self.words and len(hexdata) == 64 * len(self.plain)):
+            values = [jsonable(v) for v in decode(list(self.plain), bytes.fromhex(hexdata))]
+        args = Arguments()
+        args.plan = self
+        for key, indexed, position, read in self.fields:
+            if indexed:
+                args[key] = read(str(topics[position])[2:].lower())
+            elif values is None:
+                args[key] = read(hexdata[64 * position : 64 * position + 64])
+            else:
+                args[key] = values[position]
+        return args
 
 
 # --- custom rules -----------------------------------------------------------------------------------
@@ -553,6 +648,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
                                  f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
         "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
+        LAPSED: lambda: f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)",
         "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
                                  f"of token {who('token')}) to {who('payer')} by {who('by')}",
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
@@ -566,6 +662,10 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         return texts[log.name]()
     shown = ", ".join(f"{k}={v}" for k, v in args.items())
     return f"{where}: {log.name}({shown})"
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _duration(seconds: int) -> str:

@@ -18,14 +18,14 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from rwa.core.atomic import unwritable
 from rwa.core.errors import RwaError
 from rwa.watch import schema
+from rwa.watch.rules import Arguments
 
 #: Block hashes kept behind the cursor: a reorganisation deeper than this is not undone.
 KEPT_BLOCKS = 512
@@ -68,6 +68,10 @@ class SqliteBackend:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self.db.executemany(sql, rows)
+
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is."""
+        db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))}) ON CONFLICT DO NOTHING", rows)
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
@@ -139,6 +143,21 @@ class PostgresBackend:
         except self.errors as exc:
             raise self._failed(exc) from None
 
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is. Copied
+        (COPY, a tenth of the client's work of an INSERT per row) into a temporary table of this
+        session, then inserted from it in one statement."""
+        staging = f"{table}_incoming"
+        try:
+            self.db.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table})")
+            with self.db.cursor() as cursor, cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.db.execute(f"INSERT INTO {table} SELECT * FROM {staging} ON CONFLICT DO NOTHING")
+            self.db.execute(f"TRUNCATE {staging}")
+        except self.errors as exc:
+            raise self._failed(exc) from None
+
     @contextmanager
     def transaction(self) -> Iterator[Db]:
         try:
@@ -205,8 +224,7 @@ class MissingStore(RwaError):
     """No store there yet (for a reader, which does not make one)."""
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):  # a tuple: made by the hundred thousand in a backfill
     block: int
     log_index: int
     block_hash: str
@@ -345,10 +363,7 @@ class Store:
     def add_events(self, db: Db, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
         if events:
-            db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, json.dumps(e.args)) for e in events],
-            )
+            self.backend.add_rows(db, "events", [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events])
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:
@@ -403,6 +418,7 @@ class Store:
             db.execute("UPDATE alerts SET retracted = 1 WHERE id = ?", (alert_id,))
             db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?) ON CONFLICT DO NOTHING", (alert_id, json.dumps(body)))
         db.execute("DELETE FROM events WHERE block > ?", (block,))
+        db.execute("DELETE FROM transactions WHERE block > ?", (block,))
         db.execute("DELETE FROM contracts WHERE block > ?", (block,))
         db.execute("DELETE FROM blocks WHERE number > ?", (block,))
         return retractions
@@ -434,6 +450,11 @@ class Store:
     def undelivered(self, sink: str) -> int:
         row = self.db.execute(f"SELECT COUNT(*) FROM outbox o WHERE {UNDELIVERED}", (sink,)).fetchone()
         return int(row[0])
+
+
+def _json_text(args: dict[str, Any]) -> str:
+    """``json.dumps(args)``: written by the decoder's plan when the arguments came from it (faster)."""
+    return args.json_text() if isinstance(args, Arguments) else json.dumps(args)
 
 
 UPSERT_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"

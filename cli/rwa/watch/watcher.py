@@ -25,6 +25,9 @@ from rwa.core.project import ProjectPaths
 from rwa.deploy.records import now as records_now
 from rwa.deploy.records import recorded_contracts
 from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
+from rwa.domain.fanpay import payment_confirmations
+from rwa.watch import lapses as lapses_module
+from rwa.watch import payments as payments_module
 from rwa.watch.compose import Composer
 from rwa.watch.rules import FACTORIES, Decoder, Log, Rule, Subject
 from rwa.watch.sinks import Delivery
@@ -97,6 +100,10 @@ class Watcher:
     #: Raise the alerts of the deployment's own transactions too (a watcher started on an existing
     #: deployment does not, by default: nobody is paged for the deploy itself).
     deployment_alerts: bool = False
+    #: The expiry in force of each membership at the cursor (None: to be read from the store).
+    expiries: dict[tuple[str, int], lapses_module.Expiry] | None = None
+    #: The chain's head when the step began (fans' payments are confirmed against it).
+    head: int = 0
 
     def __post_init__(self) -> None:
         record = load_record(self.target)
@@ -107,6 +114,7 @@ class Watcher:
         self.decoder = Decoder(self.target.artifacts, {str(e["contractType"]): e["abi"] for _, e in recorded_contracts(record)})
         self.recorded = record_subjects(self.target, record)
         self.recorded_names = {s.address: s.label for s in self.recorded}
+        self.books = payments_module.Books(self.chain, payment_confirmations(self.target.network))
         deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
         self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
         self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
@@ -123,6 +131,7 @@ class Watcher:
     def reload(self) -> None:
         """The watched contracts: the record's, and those discovered earlier (from the database)."""
         self.subjects = {s.address: s for s in self.recorded}
+        self.expiries = None
         for row in self.store.contracts():
             address = str(row["address"])
             # discovered, or recorded and seen made by its factory (which tells its property id)
@@ -146,7 +155,8 @@ class Watcher:
                     self._begin(from_block)
                     begun = True
                 self._check_reorg()
-                tip = self.chain.head() - self.confirmations
+                self.head = self.chain.head()
+                tip = self.head - self.confirmations
                 if until is not None:
                     tip = min(tip, until)
                 cursor = self.store.cursor
@@ -220,13 +230,14 @@ class Watcher:
         for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
             found, discovered = self._discover(list(raw), first, last)
             logs = self._decoded(found, discovered)
+            lapsed = self._lapsed(logs, first, last)
             hashes = self.chain.block_hashes(sorted({log.block for log in logs} | {last}))
             if hashes[last] is None or any(hashes.get(log.block) != log.block_hash for log in logs):
                 return  # the chain moved under the range: the next step sees the reorganisation
-            self._commit(logs, discovered, last, hashes[last])
+            self._commit(logs, discovered, last, hashes[last], lapsed)
             self.delivery.deliver()
             if discovered:
-                return  # the next step fetches with the new contracts in the list
+                addresses[:] = sorted(self.subjects)  # the following ranges are fetched with the new contracts
 
     def _discover(self, raw: list[dict[str, Any]], first: int, last: int) -> tuple[list[dict[str, Any]], dict[str, Subject]]:
         """What the factories made in the range, and the logs of those contracts in it too."""
@@ -238,6 +249,8 @@ class Watcher:
                 break
             todo = [r for _, _, logs in self.chain.logs_in_ranges(sorted(fresh), first, last, self.span) for r in logs]
             raw = raw + todo
+        if not discovered:
+            return raw, discovered  # one answer of the node: in order already
         unique = {(str(r["blockNumber"]), str(r["logIndex"])): r for r in raw}
         ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
         return ordered, discovered
@@ -325,13 +338,37 @@ class Watcher:
                 logs.append(log)
         return logs
 
-    def _commit(self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None) -> None:
-        alerts = self.composer.alerts(logs, self.rules)
+    def _lapsed(self, logs: Sequence[Log], first: int, last: int) -> list[Log]:
+        """Memberships that lapsed in blocks ``first``..``last``: the synthetic MembershipLapsed events."""
+        watched = {a: s for a, s in self.subjects.items() if s.kind == "NILMemberships"}
+        if not watched:
+            return []
+        if self.expiries is None:
+            kept = self.store.events(sorted(watched), ["SubscriptionUpdate"], until=first - 1)
+            self.expiries = lapses_module.latest(self._expiry(e.address, e.block, e.args) for e in kept)
+        updates = [self._expiry(log.subject.address, log.block, log.args) for log in logs if log.name == "SubscriptionUpdate" and log.subject.address in watched]
+        windows = lapses_module.windows(self.expiries, updates, first, last)
+        found = lapses_module.lapses(windows, self.chain.block_times)
+        hashes = self.chain.block_hashes(sorted({block for _, block in found})) if found else {}
+        return [
+            Log(watched[e.memberships], lapses_module.LAPSED, block, str(hashes[block]), "", -e.token_id, {"tokenId": e.token_id, "expiresAt": e.expires_at})
+            for e, block in found
+        ]
+
+    @staticmethod
+    def _expiry(address: str, block: int, args: dict[str, Any]) -> lapses_module.Expiry:
+        return lapses_module.Expiry(address, int(str(args["tokenId"])), int(str(args["expiration"])), block)
+
+    def _commit(self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None, lapsed: Sequence[Log] = ()) -> None:
+        alerts = self.composer.alerts(logs, self.rules) + self.composer.each(lapsed, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         trade_blocks = sorted({log.block for log in logs if log.name == "TradeExecuted"})
         times = self.chain.block_times(trade_blocks) if trade_blocks else {}  # for daily volumes; no call otherwise
+        payments = self.books.rows(logs, self.head)
+        first = (self.store.cursor if self.store.cursor is not None else -1) + 1
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
+            self.books.keep(db, payments, first, self.head)
             self.store.add_block_times(db, times)
             self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
             for block, block_hash in {(log.block, log.block_hash) for log in logs}:
@@ -340,6 +377,11 @@ class Watcher:
             self.store.set_cursor(db, last, last_hash)
         self.subjects.update(discovered)
         self.raised += len(raised)
+        if self.expiries is not None:
+            self.expiries.update(lapses_module.latest(
+                self._expiry(log.subject.address, log.block, log.args) for log in logs
+                if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
+            ))
 
     def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
         if not tokens:
