@@ -18,8 +18,8 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
-from rwa.admin.timelock import TIMELOCK
 from rwa.admin.safe import SAFES
+from rwa.admin.timelock import TIMELOCK
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError, parsed
