@@ -28,6 +28,7 @@ from rwa.deploy.manifest import (
     ref,
     role,
 )
+from rwa.deploy.powers import AGENT_PARAMS
 
 DEFAULT_ADMIN_ROLE = bytes(32)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -58,12 +59,14 @@ LIVE = {
 PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72, "base": 72, "base-sepolia": 72}
 
 #: What only a team can choose: who owns the Safes, who attests, who operates. Required on every live
-#: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. They
+#: network (`rwa deploy --plan` lists those missing) and never defaulted to the deploying key. Each of
+#: the five agent powers over properties has its own (rwa/deploy/powers.py): burn, forced transfer and
+#: recovery must name a contract (a Safe) there, and a deploy is refused when one names a key. They
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
 #: folder): deployments/examples/sepolia.params.py is a filled-in example.
 TEAM_PARAMS = (
     "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
-    "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator",
+    "attestor", "sanctions_officer", *AGENT_PARAMS, "property_creator", "vault_operator",
     "treasury",
 )  # fmt: skip
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
@@ -122,9 +125,9 @@ NETWORKS = {
             "safe_threshold": 2,
             "guardian_owners": [account("owner1"), account("guardian1")],
             "guardian_threshold": 1,
-            # Local only: the deployer creates properties and vaults and is the demo property's agent.
+            # Local only: the deployer creates properties and vaults and holds the demo property's five agent powers.
             "property_creator": account("deployer"),
-            "property_agent": account("deployer"),
+            **dict.fromkeys(AGENT_PARAMS, account("deployer")),
             "property_pauser": ref("GuardianSafe"),
             # The guardian Safe pauses vaults as it pauses properties; the deployer creates vaults.
             "guardian": ref("GuardianSafe"),
@@ -301,9 +304,9 @@ def property_entry(
 ) -> Contract:
     """A property (token, compliance and distributor) that the factory creates on the listed networks.
 
-    The entry's address is the token's; the property id on chain is ``keccak256(property_id)``. The
-    agent roles go to the network's ``property_agent``, pausing to ``property_pauser`` (the guardian
-    Safe); ownership goes to the timelock.
+    The entry's address is the token's; the property id on chain is ``keccak256(property_id)``. Each
+    agent role goes to its network parameter (``property_minter`` ... ``property_recovery``), pausing to
+    ``property_pauser`` (the guardian Safe); ownership goes to the timelock.
     """
     return Contract(
         name,
@@ -314,7 +317,7 @@ def property_entry(
             (
                 (keccak(text=property_id), token_name, symbol, decimals, legal_doc_hash, legal_doc_uri),
                 # Minter, burner, freezer, forced transfer and recovery agents; the guardian Safe pauses.
-                (param("property_agent"),) * 5 + (param("property_pauser"),),
+                tuple(param(p) for p in AGENT_PARAMS) + (param("property_pauser"),),
             ),
             "PropertyCreated",
         ),

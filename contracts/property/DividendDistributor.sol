@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
@@ -13,6 +14,7 @@ interface IDividendToken {
     function totalSupply() external view returns (uint256);
     function claimableDividendsOf(address holder) external view returns (uint256);
     function dividendDistributor() external view returns (address);
+    function decimals() external view returns (uint8);
 }
 
 /**
@@ -31,12 +33,12 @@ interface IDividendToken {
  * of holders.
  *
  * Deposits credit what actually arrived (the balance delta), so a stablecoin that takes a fee on transfer
- * cannot leave claims unfunded. They are refused while the token's supply is below {MIN_SUPPLY}: the
- * token bounds `dividendsPerShare` below 2^119 (so that no later mint or transfer can overflow a
- * holder's dividend correction), and a deposit of `a` raises it by `a * 2^96 / supply`; from
- * {MIN_SUPPLY} units of supply on, 2^23 * 10^6 stablecoin units (8.4 million USDC at 6 decimals), and
- * proportionally more with more supply, can be deposited before that bound refuses a deposit, while a
- * dust supply of a few units could reach it with one deposit. What a deposit credits no holder (the
+ * cannot leave claims unfunded. They are refused while the token's supply is below one whole token
+ * ({minSupply}: 10^decimals units), where a deposit would give dust a huge share of the bounded dividends per
+ * share. From one whole token on, the token accepts lifetime deposits of at least 2^64 stablecoin units
+ * (1.8 * 10^13 USDC; more with more supply, up to 2^119 units: see {PropertyToken}), and the stablecoin may have
+ * at most {MAX_STABLECOIN_DECIMALS} decimals, so that this is at least 10^12 whole stablecoins for every property.
+ * What a deposit credits no holder (the
  * rounding down of `dividendsPerShare`, under `supply / 2^96` wei per deposit) is added up exactly and
  * the owner (the token's admin: the timelock) may sweep it by the wei ({sweepDust}): that much is owed to
  * nobody. Each holder's own sub-wei remainder (under one wei per wallet, see {PropertyToken}) cannot be
@@ -60,8 +62,9 @@ contract DividendDistributor is ContextUpgradeable {
     bytes32 private constant DividendDistributorStorageLocation =
         0x8a4b10dca59bf3434fe87e22b7ceb137db9c91f00f7ab1b78ba5475a26ab1f00;
 
-    /// @notice The smallest token supply (in token units) deposits are accepted at.
-    uint256 public constant MIN_SUPPLY = 1e6;
+    /// @notice The most decimals the stablecoin may have: 10^12 whole units of it must fit in the 2^64 units of
+    /// lifetime deposits every property accepts (10^19 < 2^64 < 10^20).
+    uint8 public constant MAX_STABLECOIN_DECIMALS = 7;
 
     /// @notice Emitted for each deposit, with the amount received (after any transfer fee).
     event Deposited(address indexed depositor, uint256 amount);
@@ -76,6 +79,7 @@ contract DividendDistributor is ContextUpgradeable {
     error OnlyTokenAdmin(address caller);
     error NoDust();
     error OnlyToken(address caller);
+    error StablecoinDecimalsTooHigh(uint8 decimals, uint8 maxDecimals);
 
     function _getStorage() private pure returns (DividendDistributorStorage storage $) {
         assembly {
@@ -87,6 +91,8 @@ contract DividendDistributor is ContextUpgradeable {
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(address stablecoin_) {
         if (stablecoin_ == address(0)) revert ZeroAddress();
+        uint8 decimals = IERC20Metadata(stablecoin_).decimals();
+        if (decimals > MAX_STABLECOIN_DECIMALS) revert StablecoinDecimalsTooHigh(decimals, MAX_STABLECOIN_DECIMALS);
         stablecoin = stablecoin_;
         _getStorage().token = address(this); // locks the implementation
     }
@@ -106,7 +112,8 @@ contract DividendDistributor is ContextUpgradeable {
     /**
      * @notice Deposits `amount` of the stablecoin (approved beforehand) for the token's current holders.
      * @dev O(1). Credits what arrived (a fee-on-transfer coin credits less than `amount`). Reverts when the
-     * token's supply is below {MIN_SUPPLY}. Emits {Deposited} with the amount received.
+     * token's supply is below one whole token ({minSupply}), and (in the token) when the dividends per share
+     * would leave their bounds. Emits {Deposited} with the amount received.
      */
     function deposit(uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
@@ -114,7 +121,8 @@ contract DividendDistributor is ContextUpgradeable {
         address depositor = msg.sender;
         address token_ = $.token;
         uint256 supply = IDividendToken(token_).totalSupply();
-        if (supply < MIN_SUPPLY) revert SupplyTooSmall(supply, MIN_SUPPLY);
+        uint256 minimum = _minSupply(token_);
+        if (supply < minimum) revert SupplyTooSmall(supply, minimum);
         IERC20 coin = IERC20(stablecoin);
         uint256 before = coin.balanceOf(address(this));
         coin.safeTransferFrom(depositor, address(this), amount);
@@ -173,6 +181,15 @@ contract DividendDistributor is ContextUpgradeable {
     /// @notice The property token.
     function token() external view returns (address) {
         return _getStorage().token;
+    }
+
+    /// @notice The smallest token supply deposits are accepted at: one whole token (10^decimals units).
+    function minSupply() external view returns (uint256) {
+        return _minSupply(_getStorage().token);
+    }
+
+    function _minSupply(address token_) private view returns (uint256) {
+        return 10 ** IDividendToken(token_).decimals();
     }
 
     /// @notice The rounding dust {sweepDust} would send now.

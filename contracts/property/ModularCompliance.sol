@@ -98,6 +98,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     uint256 private constant _LOW_BITS = 0x3f; // built-in bits kept in slot 0's `modules` byte
     uint256 private constant _EXTENDED = 64; // `moreModules` or external modules are in use
     uint256 private constant _MODULES_OFFSET = 160; // of `modules` in slot 0 (see {_slot0})
+    // The appended slot holding `externalModule0` (bits 0-159), `externalCount` (160-167) and `moreModules`
+    // (168-183): the struct's seventh slot (see {_externals}).
+    uint256 private constant _EXTERNALS_SLOT = 6;
+    uint256 private constant _REST_SLOT = 7; // `externalModulesRest[0]`, the struct's eighth slot
+    uint256 private constant _COUNT_OFFSET = 160;
+    uint256 private constant _MORE_MODULES_OFFSET = 168;
 
     /// @custom:storage-location erc7201:rwa.storage.ModularCompliance
     struct ModularComplianceStorage {
@@ -432,10 +438,16 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
     }
 
     /// @inheritdoc IPropertyCompliance
-    function notifyModules(address from, address to, uint256 amount) external onlyToken {
+    function notifyModules(address from, address to, uint256 amount) external {
         ModularComplianceStorage storage $ = _getStorage();
-        bytes4 hook = from == address(0) ? IComplianceModule.created.selector : IComplianceModule.transferred.selector;
-        _tellModules($, hook, from, to, amount);
+        // {onlyToken}, inline (slot 0's low bits are the token): every transfer with an external module pays for it.
+        address token;
+        assembly {
+            token := and(sload($.slot), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
+        if (msg.sender != token) revert OnlyBoundToken(msg.sender);
+        if (from != address(0)) _tellModules($, IComplianceModule.transferred.selector, from, to, amount);
+        else _tellModules($, IComplianceModule.created.selector, to, address(0), amount);
     }
 
     /// @inheritdoc IPropertyCompliance
@@ -450,7 +462,7 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         ModularComplianceStorage storage $ = _getStorage();
         _recordMove($, address(0), to, amount);
         if (_builtins($) & MODULE_LOCKUP != 0) _lock($, to);
-        _tellModules($, IComplianceModule.created.selector, address(0), to, amount);
+        _tellModules($, IComplianceModule.created.selector, to, address(0), amount);
     }
 
     /// @inheritdoc IPropertyCompliance
@@ -587,7 +599,11 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         _requireToken(word);
         // The built-in bits, `_TRACKING` and `_EXTENDED`, from one read of slot 0 (the appended slot only if used).
         uint256 modules_ = (word >> _MODULES_OFFSET) & 0xff;
-        if (modules_ & _EXTENDED != 0) modules_ |= uint256($.moreModules) << 8;
+        uint256 externals; // the appended slot, read once and only when `_EXTENDED` says it is in use
+        if (modules_ & _EXTENDED != 0) {
+            externals = _externals($);
+            modules_ |= ((externals >> _MORE_MODULES_OFFSET) & 0xffff) << 8;
+        }
         uint128 toId;
         uint16 country;
         if (modules_ & (MODULE_COUNTRY_ALLOW | _TRACKING) != 0) {
@@ -607,20 +623,38 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);
-        if (modules_ & _EXTENDED != 0 && $.externalCount != 0) notify = _askModules($, from, to, amount);
+        if ((externals >> _COUNT_OFFSET) & 0xff != 0) notify = _askModules($, externals, from, to, amount);
     }
 
     /// @dev Asks each external module about a transfer or mint (static calls: none can change anything); true.
-    function _askModules(ModularComplianceStorage storage $, address from, address to, uint256 amount)
+    /// `externals` is the appended slot, which holds the count and the first module.
+    function _askModules(ModularComplianceStorage storage $, uint256 externals, address from, address to, uint256 amount)
         private
         view
         returns (bool)
     {
-        uint256 count = $.externalCount;
-        for (uint256 i; i < count; ++i) {
-            _askModule(_externalAt($, i), from, to, amount);
+        uint256 count = (externals >> _COUNT_OFFSET) & 0xff;
+        address module = address(uint160(externals));
+        bytes4 question = IComplianceModule.checkTransfer.selector;
+        for (uint256 i = 1;; ++i) {
+            uint256 answer = 2; // neither false nor true: the module failed
+            // As {_staticAsk}, inline: every transfer with an external module pays for this loop.
+            assembly ("memory-safe") {
+                let data := mload(0x40)
+                mstore(data, question)
+                mstore(add(data, 0x04), from)
+                mstore(add(data, 0x24), to)
+                mstore(add(data, 0x44), amount)
+                let success := staticcall(EXTERNAL_CALL_GAS, module, data, 0x64, 0, 0x20)
+                if and(success, eq(returndatasize(), 0x20)) { answer := mload(0) }
+            }
+            if (answer != 1) {
+                if (answer == 0) revert ExternalModuleRefused(module, from, to, amount);
+                revert ExternalModuleFailed(module);
+            }
+            if (i == count) return true;
+            module = $.externalModulesRest[i - 1];
         }
-        return true;
     }
 
     /// @dev {_check} for the views: the registry's view of both parties, without recounting the receiver.
@@ -750,52 +784,70 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         emit WalletLocked(wallet, until);
     }
 
-    /// @dev Asks an external module about a movement; reverts with the module's refusal or failure.
-    function _askModule(address module, address from, address to, uint256 amount) private view {
-        (bool ok, bool allowed) = _staticAsk(module, from, to, amount);
-        if (!ok) revert ExternalModuleFailed(module);
-        if (!allowed) revert ExternalModuleRefused(module, from, to, amount);
-    }
-
     /// @dev `checkTransfer` with {EXTERNAL_CALL_GAS} gas; `ok` only for a clean 32-byte boolean answer.
     function _staticAsk(address module, address from, address to, uint256 amount)
         private
         view
         returns (bool ok, bool allowed)
     {
-        bytes memory data = abi.encodeCall(IComplianceModule.checkTransfer, (from, to, amount));
+        bytes4 question = IComplianceModule.checkTransfer.selector;
         uint256 answer;
-        assembly {
-            let success := staticcall(EXTERNAL_CALL_GAS, module, add(data, 0x20), mload(data), 0, 0x20)
+        // Encoded past the free-memory pointer without moving it: nothing else uses that memory meanwhile.
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, question)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), amount)
+            let success := staticcall(EXTERNAL_CALL_GAS, module, data, 0x64, 0, 0x20)
             answer := mload(0)
             ok := and(success, and(eq(returndatasize(), 0x20), lt(answer, 2)))
         }
         allowed = answer == 1;
     }
 
-    /// @dev Tells every external module of a movement (`hook` is one of the module's hook selectors).
-    function _tellModules(ModularComplianceStorage storage $, bytes4 hook, address from, address to, uint256 amount)
+    /// @dev Tells every external module of a movement: `hook(first, second, amount)` for `transferred`, else
+    /// `hook(first, amount)` (`created(to, amount)`, `destroyed(from, amount)`). Each call gets {EXTERNAL_CALL_GAS}
+    /// gas, and a revert refuses the movement ({ExternalModuleFailed}). One encoding for every module, written past
+    /// the free-memory pointer; in assembly because every transfer with an external module pays for it. (A module
+    /// has code: it answered ERC-165 when added, and since Cancun code vanishes only in the transaction that made it.)
+    function _tellModules(ModularComplianceStorage storage $, bytes4 hook, address first, address second, uint256 amount)
         private
     {
-        uint256 count = $.externalCount;
-        if (count == 0) return;
-        // One encoding for every module.
-        bytes memory data;
-        if (hook == IComplianceModule.created.selector) data = abi.encodeWithSelector(hook, to, amount);
-        else if (hook == IComplianceModule.destroyed.selector) data = abi.encodeWithSelector(hook, from, amount);
-        else data = abi.encodeWithSelector(hook, from, to, amount);
-        for (uint256 i; i < count; ++i) {
-            _callModule(_externalAt($, i), data);
+        uint256 size = hook == IComplianceModule.transferred.selector ? 0x64 : 0x44;
+        assembly ("memory-safe") {
+            let externals := sload(add($.slot, _EXTERNALS_SLOT)) // as {_externals}
+            let count := and(shr(_COUNT_OFFSET, externals), 0xff)
+            if count {
+                let data := mload(0x40)
+                mstore(data, hook)
+                mstore(add(data, 0x04), first)
+                switch size
+                case 0x44 { mstore(add(data, 0x24), amount) }
+                default {
+                    mstore(add(data, 0x24), second)
+                    mstore(add(data, 0x44), amount)
+                }
+                let module := and(externals, 0xffffffffffffffffffffffffffffffffffffffff)
+                let rest := add($.slot, _REST_SLOT) // externalModulesRest[0]
+                for { let i := 1 } 1 { i := add(i, 1) } {
+                    if iszero(call(EXTERNAL_CALL_GAS, module, 0, data, size, 0, 0)) {
+                        mstore(0, 0x12486205) // ExternalModuleFailed(address)
+                        mstore(0x20, module)
+                        revert(0x1c, 0x24)
+                    }
+                    if eq(i, count) { break }
+                    module := sload(add(rest, sub(i, 1)))
+                }
+            }
         }
     }
 
-    /// @dev One hook call with {EXTERNAL_CALL_GAS} gas; a revert (or a module without code) refuses the movement.
-    function _callModule(address module, bytes memory data) private {
-        bool success;
+    /// @dev The appended slot as one word: `externalModule0`, `externalCount` and `moreModules` in one read.
+    function _externals(ModularComplianceStorage storage $) private view returns (uint256 word) {
         assembly {
-            success := call(EXTERNAL_CALL_GAS, module, 0, add(data, 0x20), mload(data), 0, 0)
+            word := sload(add($.slot, _EXTERNALS_SLOT))
         }
-        if (!success || module.code.length == 0) revert ExternalModuleFailed(module);
     }
 
     /// @dev Slot 0 as one word: `token` (bits 0-159), `modules` (160-167), `holderCount` (168-199),

@@ -55,8 +55,17 @@ interface IDividendVault {
  * rounding goes against the holder, so the claims can never exceed the deposits; each holder loses
  * less than one wei in total. Holders claim here ({claimDividends}), which pays them straight from
  * the distributor's funds: one call fewer than claiming through the distributor. `dividendsPerShare`
- * (below 2^119, {MAX_DIVIDENDS_PER_SHARE}) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
+ * (below 2^160, {MAX_DIVIDENDS_PER_SHARE}) shares slot 0 with the flags, so a transfer reads one configuration slot. Frozen
  * tokens and frozen wallets keep earning; a frozen wallet cannot claim until it is unfrozen.
+ *
+ * Rent for decades: `dividendsPerShare * totalSupply` stays below 2^215 ({MAX_DIVIDENDS_TIMES_SUPPLY}, checked by
+ * each deposit and each mint), so `dividendsPerShare * balance` fits every correction (int152, 2^-32 wei) for
+ * every balance. At a constant supply of `S` units, lifetime deposits of up to min(2^64 * S, 2^119) stablecoin
+ * units are accepted: with one whole token of 0 decimals (S = 1), 1.8 * 10^19 units (1.8 * 10^13 USDC); with more
+ * supply, more. A mint that would take `dividendsPerShare * totalSupply` past the bound is refused
+ * ({SupplyOverflow} names the largest supply allowed). Claims are exact to one unit per holder: a deposit rounds a
+ * holder down by less than `balance / 2^96` units and a balance change by less than 2^-32 units, so a holder of 10^6
+ * whole tokens of 18 decimals (2^80 units) loses one unit only after some 65,000 deposits.
  *
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
  * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
@@ -93,9 +102,11 @@ contract PropertyToken is
     uint256 public constant MAX_BATCH = 100;
     /// @notice Largest total supply (balances are stored as uint96).
     uint256 public constant MAX_SUPPLY = type(uint96).max;
-    /// @notice Bound on `dividendsPerShare` (scaled by 2^96): 2^119 * MAX_SUPPLY / 2^64 < 2^151, so every
-    /// dividend correction fits its int152.
-    uint256 public constant MAX_DIVIDENDS_PER_SHARE = 1 << 119;
+    /// @notice Bound on `dividendsPerShare` (scaled by 2^96): it is stored in 160 bits.
+    uint256 public constant MAX_DIVIDENDS_PER_SHARE = 1 << 160;
+    /// @notice Bound on `dividendsPerShare * totalSupply`: below it, `(dividendsPerShare * balance) >> 64` stays
+    /// below 2^151 for every balance, so every dividend correction fits its int152.
+    uint256 public constant MAX_DIVIDENDS_TIMES_SUPPLY = 1 << 215;
 
     string private constant _VERSION = "1.0.0";
 
@@ -142,7 +153,7 @@ contract PropertyToken is
 
     /// @custom:storage-location erc7201:rwa.storage.PropertyToken
     struct PropertyTokenStorage {
-        // slot 0: everything an ordinary transfer reads (capped at 2^119 by {distributeDividends})
+        // slot 0: everything an ordinary transfer reads (dividendsPerShare below 2^160, see {distributeDividends})
         uint160 dividendsPerShare;
         bool paused;
         bool complianceActive;
@@ -740,9 +751,10 @@ contract PropertyToken is
     /**
      * @notice Records that `amount` of the stablecoin was deposited for the current holders, pro rata.
      * @dev Only the distributor, which holds the funds. O(1). Refused ({DividendsPerShareOverflow}) when
-     * `dividendsPerShare` would reach {MAX_DIVIDENDS_PER_SHARE}: below it, `dividendsPerShare * balance`
-     * stays within a correction (int152, in units of 2^-32 wei) for every balance up to {MAX_SUPPLY}, so
-     * no later mint or transfer can overflow. Emits {DividendsDistributed}.
+     * `dividendsPerShare` would reach {MAX_DIVIDENDS_PER_SHARE} (its storage) or `dividendsPerShare * totalSupply`
+     * {MAX_DIVIDENDS_TIMES_SUPPLY}: below it, `dividendsPerShare * balance` stays within a correction (int152, in
+     * units of 2^-32 wei) for every balance, so no later transfer can overflow (and a mint checks it). Emits
+     * {DividendsDistributed}.
      * @return uncredited What of `amount` no holder can ever claim (the rounding down of the increment), in
      * units of 2^-96 wei (below the supply): the distributor adds it up and may sweep it once it makes wei.
      */
@@ -751,9 +763,13 @@ contract PropertyToken is
         if (msg.sender != $.distributor) revert UnauthorizedCaller(msg.sender);
         uint256 supply = $.totalSupply;
         if (supply == 0) revert NoSupply();
+        // Above 2^119, `amount << 96` alone would exceed the bound (and could wrap).
+        if (amount >= MAX_DIVIDENDS_TIMES_SUPPLY >> _DPS_SHIFT) revert DividendsPerShareOverflow();
         uint256 increment = (amount << _DPS_SHIFT) / supply;
         uint256 dps = $.dividendsPerShare + increment;
-        if (dps >= MAX_DIVIDENDS_PER_SHARE) revert DividendsPerShareOverflow();
+        if (dps >= MAX_DIVIDENDS_PER_SHARE || dps * supply >= MAX_DIVIDENDS_TIMES_SUPPLY) {
+            revert DividendsPerShareOverflow();
+        }
         $.dividendsPerShare = uint160(dps);
         // Holders' entitlements to this deposit sum to at most increment * supply / 2^96 (each rounds down).
         uncredited = (amount << _DPS_SHIFT) - increment * supply;
@@ -870,6 +886,10 @@ contract PropertyToken is
         if (from == address(0)) {
             uint256 supply = uint256($.totalSupply) + value;
             if (supply > MAX_SUPPLY) revert SupplyOverflow(supply, MAX_SUPPLY);
+            // Every balance's dividend correction must stay in range: see {MAX_DIVIDENDS_TIMES_SUPPLY}.
+            if (dps != 0 && supply * dps >= MAX_DIVIDENDS_TIMES_SUPPLY) {
+                revert SupplyOverflow(supply, (MAX_DIVIDENDS_TIMES_SUPPLY - 1) / dps);
+            }
             $.totalSupply = uint96(supply);
         } else {
             Account storage sender = $.accounts[from];

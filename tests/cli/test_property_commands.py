@@ -171,6 +171,18 @@ def test_create_then_list_show_pause_and_unpause(rwa, project, deployer, tmp_pat
     assert default["pauser"] == guardian and project.PropertyToken.at(default["token"]).hasRole(PAUSER_ROLE, guardian)
 
 
+AGENT_POWER_NAMES = ("mint", "burn", "freeze", "forced transfer", "recovery")
+
+
+def test_status_shows_who_holds_each_agent_power(rwa, deployer):
+    """Issue 21: `rwa status` names the holder of each of the five agent powers (one dev agent, locally)."""
+    agents = rwa.json("status")["control"]["agentPowers"]
+    assert agents["DemoProperty"] == {name: [deployer.address] for name in AGENT_POWER_NAMES}
+    table = rwa.run("status").stdout.split("agent powers", 1)[1]
+    assert all(name in table for name in AGENT_POWER_NAMES)
+    assert re.search(r"DemoProperty\s*│(\s*deployer \(key\)\s*│){5}", table), table
+
+
 def test_mint_burn_and_holders(rwa, demo, alice, bob):
     minted = rwa.json("property", "mint", "DEMO-1", alice.address, "12.5")
     assert demo.balanceOf(alice) == 112_500_000_000_000_000_000 and minted["totalSupply"] == "162.5"
@@ -372,6 +384,16 @@ def test_deposit_needs_supply(rwa):
     rwa.run("property", "create", "EMPTY-1", "--name", "Empty", "--symbol", "EMPTY")
     assert rwa.refused("dividends", "deposit", "EMPTY", "1", "--mint") == (
         "error: EMPTY has no supply yet: nobody to pay dividends to (mint first)"
+    )
+
+
+def test_deposit_needs_one_whole_token(rwa, alice):
+    """Issue 21: the distributor's minimum is one whole token (was 10^6 units, whatever the decimals)."""
+    rwa.run("property", "create", "HALF-1", "--name", "Half", "--symbol", "HALF")
+    rwa.run("property", "mint", "HALF", alice.address, "0.5")
+    assert rwa.refused("dividends", "deposit", "HALF", "1", "--mint") == (
+        "error: HALF's supply is 0.5: deposits need at least one whole token (the distributor's minSupply, which "
+        "keeps dividends per token bounded)"
     )
 
 

@@ -52,7 +52,7 @@ def test_deposit_and_claim_pro_rata(token, distributor, stablecoin, funded, hold
 def test_deposit_refusals(token, distributor, funded):
     with reverts(distributor.ZeroAmount):
         distributor.deposit(0, sender=funded)
-    with reverts(distributor.SupplyTooSmall, supply=0, minSupply=10**6):
+    with reverts(distributor.SupplyTooSmall, supply=0, minSupply=E18):
         distributor.deposit(1, sender=funded)
 
 
@@ -103,7 +103,7 @@ def test_recovery_carries_unclaimed_dividends(token, distributor, stablecoin, fu
 
 
 def test_rounding_never_pays_more_than_deposited(token, distributor, stablecoin, funded, agent, alice, bob, carol):
-    minimum = distributor.MIN_SUPPLY()
+    minimum = distributor.minSupply()
     token.batchMint([alice, bob, carol], [minimum // 3 + 1, minimum // 3, minimum // 3 + 1], sender=agent)
     for amount in (1, 2, 5, 7):
         distributor.deposit(amount, sender=funded)

@@ -194,7 +194,7 @@ def test_token_compliance_registry_distributor(
 
         # --- rent ---
 
-        @precondition(lambda self: token.totalSupply() >= distributor.MIN_SUPPLY())
+        @precondition(lambda self: token.totalSupply() >= distributor.minSupply())
         @rule(amount=st.integers(1, 10**9))
         def deposit(self, amount):
             self.distributor.deposit(amount, sender=funded)

@@ -394,15 +394,15 @@ def test_claims_refuse_a_revoked_holder(token, distributor, funded, holders, reg
 
 
 def test_deposit_refused_below_the_minimum_supply(token, distributor, funded, agent, alice):
-    token.mint(alice, 5, sender=agent)  # a dust supply: one deposit could push dividendsPerShare to its bound
-    with reverts(distributor.SupplyTooSmall, supply=5, minSupply=distributor.MIN_SUPPLY()):
+    token.mint(alice, E18 - 1, sender=agent)  # under one whole token: a deposit would give dust a huge share
+    with reverts(distributor.SupplyTooSmall, supply=E18 - 1, minSupply=E18):
         distributor.deposit(10**12, sender=funded)
 
 
 def test_dust_is_swept_by_the_owner_only(token, distributor, funded, agent, admin, outsider, alice, bob, carol):
     # The rounding of dividendsPerShare leaves under supply / 2^96 wei per deposit: added up exactly,
     # swept by the wei. With any realistic supply it stays under one wei, so there is nothing to sweep.
-    token.batchMint([alice, bob, carol], [10**6, 10**6, 10**6 + 1], sender=agent)
+    token.batchMint([alice, bob, carol], [E18, E18, E18 + 1], sender=agent)
     for amount in (10, 11, 1_000_003):
         distributor.deposit(amount, sender=funded)
     assert distributor.dust() == 0

@@ -86,7 +86,8 @@ def _stage(suite_manifest, **changes):
     """The suite's manifest with one extra non-local network, served by the test chain."""
     from dataclasses import replace
 
-    from rwa.deploy.manifest import Manifest, Network
+    from rwa.deploy.manifest import Manifest, Network, ref
+    from rwa.deploy.powers import AGENT_POWERS
 
     local = suite_manifest.network("local")
     live_addresses = {key: "0x" + f"{i + 1:02x}" * 20 for i, key in enumerate(("stablecoin", "safe_singleton", "safe_factory", "multisend"))}
@@ -96,6 +97,8 @@ def _stage(suite_manifest, **changes):
         **live_addresses,
         "safe_owners": owners,
         "guardian_owners": owners,
+        # Burn, forced transfer and recovery: never a key on a live network (the admins' Safe stands in).
+        **{p.param: ref("Safe") for p in AGENT_POWERS if p.contract_only},
     }
     stage = Network("stage", local.ape_choice, local=False, params=params, accounts=changes.pop("accounts", {}))
     return Manifest(suite_manifest.contracts, {**suite_manifest.networks, "stage": replace(stage, **changes)})

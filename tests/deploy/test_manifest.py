@@ -182,7 +182,7 @@ def test_live_networks_list_every_missing_team_parameter(monkeypatch, tmp_path, 
         problems = validate(suite, name, compiled)
         missing = {p.split("'")[1] for p in problems}
         assert all("missing parameter" in p for p in problems), problems
-        assert missing == set(suite.network(name).required) >= {"safe_owners", "attestor", "property_agent", "property_creator", "vault_operator"}
+        assert missing == set(suite.network(name).required) >= {"safe_owners", "attestor", "property_minter", "property_forced_transfer", "property_creator", "vault_operator"}
 
 
 def test_the_example_parameters_complete_sepolia(monkeypatch, tmp_path, compiled):

@@ -52,7 +52,7 @@ def refused(staged, *args, env=None) -> str:
 def test_missing_team_parameters_are_listed_by_the_plan(staged):
     # No account is needed to plan, and --rpc-url stands in for SEPOLIA_RPC_URL.
     done = staged.rwa("deploy", "--network", NETWORK, "--plan", "--rpc-url", staged.chain.url, expect=1, env={"SEPOLIA_RPC_URL": ""})
-    for key in ("safe_owners", "safe_threshold", "attestor", "sanctions_officer", "property_agent", "property_creator", "vault_operator"):
+    for key in ("safe_owners", "safe_threshold", "attestor", "sanctions_officer", "property_minter", "property_forced_transfer", "property_creator", "vault_operator"):
         assert f"missing parameter '{key}' for network sepolia" in done.stderr, done.stderr
     staged.write_params()
 
@@ -77,6 +77,24 @@ def test_external_code_that_does_not_match_is_refused(staged):
         assert f"SafeProxyFactory: the code at {factory} on sepolia has hash" in line and "nothing was sent" in line
     finally:
         staged.chain.rpc("anvil_setCode", factory, kept)
+
+
+def test_a_key_holding_burn_forced_transfer_or_recovery_is_refused(staged):
+    """Issue 21: on a live network those three powers go to a contract (a Safe); a key is refused before anything
+    is sent (`rwa property create` too, below). Mint and freeze may be a key (the rehearsal's are)."""
+    key = staged.people["agent"]
+    params = staged.home / "params" / f"{NETWORK}.py"
+    good = params.read_text()
+    try:
+        for param, power in (("property_forced_transfer", "forced transfer"), ("property_recovery", "recovery")):
+            params.write_text(good + f"PARAMS[{param!r}] = {key!r}\n")
+            line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops", "--plan")
+            assert line == (
+                f"error: the {power} power ({param}) would go to {key}, a key: on sepolia it must be held by a "
+                "contract (a Safe of the team's); nothing was sent"
+            )
+    finally:
+        params.write_text(good)
 
 
 def test_no_terminal_and_no_yes_is_refused(staged):
@@ -106,6 +124,18 @@ def test_the_whole_manifest_deploys_with_yes(staged):
     assert externals == {"SafeSingleton", "SafeProxyFactory", "MultiSend", "Stablecoin", "SafeFallbackHandler"}
     assert record["contracts"]["Safe"]["createdBy"]["address"] == "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
     assert "MockStablecoin" not in record["contracts"]
+
+
+def test_a_property_is_not_created_with_a_key_holding_burn(staged):
+    key, ops = staged.people["agent"], staged.address("ops")
+    sent = staged.chain.mined_nonce(ops)
+    done = staged.rwa("property", "create", "KEY-1", "--name", "k", "--symbol", "K", "--network", NETWORK,
+                      "--account", "ops", "--agent", key, "--pauser", key, expect=1)  # fmt: skip
+    assert staged.chain.mined_nonce(ops) == sent
+    assert done.stderr.strip() == (
+        f"error: the burn power (property_burner) would go to {key}, a key: on sepolia it must be held by a "
+        "contract (a Safe of the team's); nothing was sent"
+    )
 
 
 def test_the_deployer_keeps_no_power_and_status_flags_single_keys(staged):

@@ -143,12 +143,14 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
     # A role whose alias the rehearsal imported as a keystore account (extra_keys) is that account; the others
     # are addresses nobody here signs for.
     people = {role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
-              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury")}  # fmt: skip
+              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury", "operations")}  # fmt: skip
     rehearsal.people = people
-    # The treasury is a Safe of the team's, created beforehand (PropertyOfferingFactory refuses a key):
-    # Safe code at its address stands in for it.
+    # The treasury and the operations Safe (burn, forced transfer, recovery) are Safes of the team's, created
+    # beforehand (PropertyOfferingFactory refuses a key as treasury, a deploy a key as those agents): Safe code
+    # at their addresses stands in for them.
     safe_code = load_artifacts(ProjectPaths(ROOT))["SafeL2"].runtime.hex()
-    rehearsal.chain.set_code(people["treasury"], "0x" + safe_code)
+    for safe in ("treasury", "operations"):
+        rehearsal.chain.set_code(people[safe], "0x" + safe_code)
     owners = [rehearsal.address(a) for a in ("owner1", "owner2", "owner3")]
     return {
         "safe_owners": owners,
@@ -157,7 +159,12 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
         "guardian_threshold": 1,
         "attestor": people["attestor"],
         "sanctions_officer": people["sanctions_officer"],
-        "property_agent": people["agent"],
+        # Mint and freeze: the platform's backend key; burn, forced transfer and recovery: the operations Safe.
+        "property_minter": people["agent"],
+        "property_freezer": people["agent"],
+        "property_burner": people["operations"],
+        "property_forced_transfer": people["operations"],
+        "property_recovery": people["operations"],
         "property_creator": people["agent"],
         "vault_operator": people["agent"],
         "treasury": people["treasury"],

@@ -16,6 +16,7 @@ from eth_utils import is_address, to_checksum_address
 from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
 from rwa.deploy.planner import Pending
+from rwa.deploy.powers import AGENT_POWERS
 from rwa.deploy.records import recorded_contracts
 from rwa.deploy.target import Target, make_resolver, named_accounts
 
@@ -138,6 +139,17 @@ def _safe_setups(chain: Chain, safes: list[tuple[str, list[dict[str, Any]]]]) ->
 def single_key_powers(found: list[Power], kinds: dict[str, Holder]) -> list[Power]:
     """Admin and operational powers that one key can use alone: held by a key, or by a 1-of-n Safe."""
     return [p for p in found if p.power in ADMIN_POWERS | OPERATIONAL_POWERS and kinds[p.holder].single_key]
+
+
+def agent_powers(found: list[Power]) -> dict[str, dict[str, list[str]]]:
+    """Who holds each of the five agent powers of every property token: {contract: {power: [holders]}},
+    the powers named as `rwa status` shows them (mint, burn, freeze, forced transfer, recovery)."""
+    by_role = {p.role: p.name for p in AGENT_POWERS}
+    table: dict[str, dict[str, list[str]]] = {}
+    for power in found:
+        if power.power in by_role:
+            table.setdefault(power.contract, {p.name: [] for p in AGENT_POWERS})[by_role[power.power]].append(power.holder)
+    return table
 
 
 def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:

@@ -13,13 +13,13 @@ from rwa.admin import control
 from rwa.admin import verify as verifying
 from rwa.cli import verify as verify_command
 from rwa.cli.context import Access, CommandContext, chain_command
-from rwa.cli.render import console, contracts_table, control_tree, emit_json, plan_table, print_table
+from rwa.cli.render import agent_powers_table, console, contracts_table, control_tree, emit_json, plan_table, print_table
 from rwa.core import project
 from rwa.core.atomic import write_json, write_text
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_duration
 from rwa.core.units import amount_of, format_units
-from rwa.deploy import engine, estimate, preflight, records, sender, session
+from rwa.deploy import engine, estimate, powers, preflight, records, sender, session
 from rwa.deploy.planner import Plan
 
 
@@ -72,6 +72,7 @@ def deploy(
         if then_verify and not plan_only:
             verifying.check_ready(target)  # a missing key or explorer is refused before anything is sent
         if plan_only or live:
+            powers.check_agent_params(target)  # burn, forced transfer and recovery: never a key on a live network
             deploy_plan, record = engine.plan_deployment(target)
             cost = estimate.estimate(target, deploy_plan, record) if live and deploy_plan.sends else None
             if as_json and plan_only:
@@ -207,6 +208,7 @@ def status(ctx: CommandContext) -> None:
                 "powers": [vars(p) for p in found],
                 "holders": {a: {**vars(h), "owners": list(h.owners)} for a, h in kinds.items()},
                 "singleKey": [vars(p) for p in single],
+                "agentPowers": control.agent_powers(found),
             }
             emit_json({"network": target.network.name, "deployment": record, "drift": drift, "control": control_json})
             return
@@ -216,6 +218,9 @@ def status(ctx: CommandContext) -> None:
         if pending:
             out.print(f"[yellow]{len(pending)} step(s) pending: run `rwa deploy --plan`[/]")
         out.print(control_tree(found, kinds, "who controls what"))
+        agents = control.agent_powers(found)
+        if agents:
+            print_table(agent_powers_table(agents, kinds, target.network.local), out)
         for power in single:
             kind = "admin" if power.power in control.ADMIN_POWERS else "operational"
             out.print(f"[bold red]single key:[/] {power.contract} {power.power} ({kind}) is held by {kinds[power.holder].label}")

@@ -18,6 +18,7 @@ from rwa.cli.render import console, emit_json, print_table
 from rwa.cli.terminal import progress_bar, status
 from rwa.core import csvfile
 from rwa.core.errors import RwaError
+from rwa.deploy.powers import AGENT_POWERS
 from rwa.domain import property as property_lib
 from rwa.domain.properties import NewProperty, Properties
 from rwa.domain.token import Token
@@ -188,7 +189,8 @@ def _print_holders(prop: property_lib.Property, coin: property_lib.Coin, rows: l
 @click.option(
     "--agent",
     default=None,
-    help="Who gets the minter, burner, freezer, forced-transfer and recovery roles [default: the signer].",
+    help="Who gets all five agent roles: mint, burn, freeze, forced transfer, recovery [default: on a local chain the "
+    "signer; on a live network each role's parameter, property_minter ... property_recovery].",
 )
 @click.option("--pauser", default=None, help="Who gets the pauser role [default: the manifest's property_pauser].")
 def create(
@@ -221,30 +223,42 @@ def create(
         raise RwaError(str(exc)) from None
     with ctx.target() as target:
         book = Properties(target, ctx.via)
+        agents: tuple[str, ...]
         if agent is not None:
-            agent_address = wallet_address(agent)
+            agents = (wallet_address(agent),) * 5
+        elif not target.network.local:
+            agents = book.default_agents()
         elif target.account is not None:
-            agent_address = target.account.address
+            agents = (target.account.address,) * 5
         else:
             raise RwaError("name the agent with --agent (no signer to default to)")
         pauser_address = wallet_address(pauser) if pauser else book.default_pauser()
-        created, tx = book.create(spec, agent_address, pauser_address)
+        created, tx = book.create(spec, agents, pauser_address)
         if ctx.proposing:
             return ctx.proposed(book.propose(f"create property {property_id} ({symbol})"))
     assert created is not None
     if ctx.as_json:
-        return emit_json({**created.as_json(), "agent": agent_address, "pauser": pauser_address, "transactionHash": tx})
+        named = {p.name: a for p, a in zip(AGENT_POWERS, agents)}
+        single = agents[0] if len(set(agents)) == 1 else None
+        return emit_json({**created.as_json(), "agent": single, "agents": named, "pauser": pauser_address, "transactionHash": tx})
     out = console()
     out.print(f"created {created.symbol} ({created.name}) id 0x{created.id.hex()}")
     for label, address in (
         ("token", created.token),
         ("compliance", created.compliance),
         ("distributor", created.distributor),
-        ("agent", f"{agent_address} (minter, burner, freezer, forced transfer, recovery)"),
+        *_agent_lines(agents),
         ("pauser", pauser_address),
     ):
         out.print(f"  {label:<12} {address}")
     out.print(f"[dim]tx {tx}[/]")
+
+
+def _agent_lines(agents: tuple[str, ...]) -> list[tuple[str, str]]:
+    """One line for all five agent powers when one address holds them, else one line per power."""
+    if len(set(agents)) == 1:
+        return [("agent", f"{agents[0]} (minter, burner, freezer, forced transfer, recovery)")]
+    return [(power.name, address) for power, address in zip(AGENT_POWERS, agents)]
 
 
 # --- agents' writes ---

@@ -13,6 +13,7 @@ from rich.tree import Tree
 from rwa.admin.control import ADMIN_POWERS
 from rwa.cli.terminal import console as console
 from rwa.cli.terminal import emit_json as emit_json
+from rwa.deploy.powers import AGENT_POWERS
 from rwa.deploy.records import recorded_contracts
 
 ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow", "external": "blue", "upgrade": "magenta", "propose": "yellow"}
@@ -135,6 +136,30 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked
             row.append("-" if not checked else "[green]ok[/]" if not problems else "[bold red]" + "; ".join(problems) + "[/]")
         table.add_row(*row)
+    return table
+
+
+def agent_powers_table(agents: dict[str, dict[str, list[str]]], kinds: dict[str, Any], local: bool) -> Table:
+    """Each property token's five agent powers and who holds them; on a live network, a key holding burn,
+    forced transfer or recovery (which must be a Safe there) in red."""
+    table = Table(title="agent powers", title_justify="left")
+    table.add_column("property")
+    for power in AGENT_POWERS:
+        table.add_column(power.name)
+
+    def cell(power: Any, holders: list[str]) -> str:
+        if not holders:
+            return "[dim]nobody[/]"
+        shown = []
+        for address in holders:
+            holder = kinds[address]
+            kind = f"Safe {holder.threshold}-of-{len(holder.owners)}" if holder.kind == "safe" else holder.kind
+            text = f"{holder.label} ({kind})"
+            shown.append(f"[bold red]{text}[/]" if power.contract_only and holder.kind == "key" and not local else text)
+        return ", ".join(shown)
+
+    for contract, held in sorted(agents.items()):
+        table.add_row(contract, *(cell(p, held[p.name]) for p in AGENT_POWERS))
     return table
 
 

@@ -44,6 +44,7 @@ from rwa.deploy.planner import (
     plan,
     with_upgrade,
 )
+from rwa.deploy.powers import check_agent_params
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
 from rwa.deploy.records import ContractRecord, ProxyRecord
 from rwa.deploy.sender import Reporter, Sender, Spent
@@ -315,6 +316,7 @@ def apply_deployment(
 
 def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
     ready_local_chain(target)
+    check_agent_params(target)
     deploy_plan, record = plan_deployment(target)
     if deploy_plan.blocking:
         first = deploy_plan.blocking[0]

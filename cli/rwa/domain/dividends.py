@@ -44,11 +44,11 @@ class Dividends:
         supply = int(self.token.read("totalSupply"))
         if not supply:
             raise RwaError(f"{self.prop.symbol} has no supply yet: nobody to pay dividends to (mint first)")
-        minimum = int(actions.read(self.target, self.distributor, "MIN_SUPPLY"))
+        minimum = int(actions.read(self.target, self.distributor, "minSupply"))
         if supply < minimum:
             raise RwaError(
-                f"{self.prop.symbol}'s supply is {self.prop.units(supply)}: deposits need at least "
-                f"{self.prop.units(minimum)} (the distributor's MIN_SUPPLY, which keeps dividends per token bounded)"
+                f"{self.prop.symbol}'s supply is {self.prop.units(supply)}: deposits need at least one whole token "
+                f"(the distributor's minSupply, which keeps dividends per token bounded)"
             )
         if mint:
             self._faucet(depositor, amount)

@@ -15,7 +15,7 @@ from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
-from rwa.deploy import created
+from rwa.deploy import created, powers
 from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.property import BYTES32_RE, FACTORY, MAX_DECIMALS, PAGE, PROPOSED, Property, property_id
 from rwa.domain.token import Token
@@ -153,14 +153,30 @@ class Properties:
             return to_checksum_address(pauser)
         raise RwaError(f"the property pauser is not deployed on {self.target.network.name}: pass --pauser")
 
-    def create(self, spec: NewProperty, agent: str, pauser: str) -> tuple[Property | None, str]:
-        """Create the property (token, compliance and distributor); the five agent roles go to
-        ``agent`` and pausing to ``pauser``. Returns the property (None when proposed) and the tx."""
+    def default_agents(self) -> tuple[str, ...]:
+        """The five agents (minter, burner, freezer, forced transfer, recovery) the network's parameters name."""
+        holders = powers.agent_holders(self.target, self.record)
+        missing = [p for p in powers.AGENT_PARAMS if not holders.get(p)]
+        if missing:
+            raise RwaError(
+                f"network {self.target.network.name} names no holder for {', '.join(missing)} (or it is not deployed): pass --agent"
+            )
+        return tuple(str(holders[p]) for p in powers.AGENT_PARAMS)
+
+    def create(self, spec: NewProperty, agents: Sequence[str], pauser: str) -> tuple[Property | None, str]:
+        """Create the property (token, compliance and distributor); the five agent roles go to ``agents``
+        (minter, burner, freezer, forced transfer, recovery) and pausing to ``pauser``. On a live network,
+        burn, forced transfer and recovery going to a key are refused. Returns the property (None when
+        proposed) and the tx."""
         if self.exists(spec.id):
             existing = self.get(spec.id)
             raise RwaError(f"property '{spec.label}' exists already ({existing.symbol}, token {existing.token})")
-        agents = (agent,) * 5 + (pauser,)
-        receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), agents)))
+        problems = powers.keys_holding_contract_powers(self.target, dict(zip(powers.AGENT_PARAMS, agents)))
+        if problems:
+            raise RwaError(f"{problems[0]}; nothing was sent")
+        receipt = self.writer.send(
+            actions.Action(self.factory, "createProperty", (spec.as_tuple(), (*agents, pauser)))
+        )
         if receipt is None:
             return None, PROPOSED
         made = self.get(spec.id)
