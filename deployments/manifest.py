@@ -363,10 +363,10 @@ MARKET_CONTRACTS = (
     Contract("SafeFallbackHandler", "CompatibilityFallbackHandler", external=dict.fromkeys(LIVE, SAFE_FALLBACK_HANDLER)),
     Contract(
         "PropertyMarket",
-        args=(param("stablecoin"), ref("ComplianceRegistry")),
+        args=(param("stablecoin"), param("treasury")),
         proxy=ProxyKind.UUPS,
         initializer="initialize",
-        init_args=(ref("Timelock"), param("treasury")),
+        init_args=(ref("Timelock"),),
     ),
 )
 

@@ -7,6 +7,7 @@ on chain, every refusal is one line that sends and stores nothing.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -36,7 +37,7 @@ def market_cli(rwa, tmp_path, monkeypatch, demo):
     return rwa
 
 
-def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path):
+def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path, chain):
     token, alice, bob = demo
     ask = market_cli.json("market", "sell", "DEMO-1", "10", "--price", "250", "--account", "owner1")
     bid = market_cli.json("market", "buy", "DEMO1", "4", "--price", "255", "--account", "owner2")
@@ -73,11 +74,17 @@ def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli
     watched = market_cli.run("watch", "--once", "--db", db, expect=3).stdout  # 3: critical alerts (the deploy's own) raised
     assert watched.count("market.TradeExecuted") == 2
     rows = market_cli.json("history", "trades", "DEMO-1", "--db", db)["rows"]
-    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in rows[:-1]] == [
+    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in rows[:-2]] == [
         (alice.address, bob.address, "4", str(250 * USDC)),
         (alice.address, bob.address, "2", str(250 * USDC)),
     ]
+    # Each day's volume and volume-weighted price (the day of the trades' blocks, UTC), then the total's.
+    day = datetime.fromtimestamp(chain.provider.web3.eth.get_block(int(rows[0]["block"]))["timestamp"], UTC).strftime("%Y-%m-%d")
+    assert (rows[-2]["block"], rows[-2]["amount"], rows[-2]["price"]) == (f"day {day}", "6", f"{250 * USDC} (vwap)")
     assert (rows[-1]["block"], rows[-1]["amount"], rows[-1]["price"]) == ("total", "6", f"{250 * USDC} (vwap)")
+    # Holders' history follows the trades.
+    holders = {r["wallet"]: r["balance"] for r in market_cli.json("history", "holders", "DEMO-1", "--db", db)["rows"]}
+    assert (holders[alice.address], holders[bob.address]) == (str(token.balanceOf(alice) // E18), str(token.balanceOf(bob) // E18))
 
 
 def _order_tuple(signed):
@@ -119,8 +126,62 @@ def test_orders_travel_as_files_and_an_edited_or_forged_one_is_refused(market_cl
         (("DEMO-1", "1", "--price", "10", "--expires", "0s"), "is not in the future"),
         (("DEMO-1", "1000", "--price", "10"), "less than the 1000 the order sells"),
         (("DEMO-1", "0.0000001", "--price", "3"), "trades in multiples of"),
+        (("DEMO-1", "-1", "--price", "10"), "is negative"),
+        (("DEMO-1", "1", "--price", "10", "--expires", "-1h"), "bad duration '-1h'"),
     ],
 )
-def test_bad_orders_are_refused_in_one_line_and_nothing_is_stored(market_cli, demo, args, message):
+def test_bad_orders_are_refused_in_one_line_and_nothing_is_stored(market_cli, demo, args, message, chain):
+    _, alice, _ = demo
+    sent = chain.provider.web3.eth.get_transaction_count(alice.address)
     assert message in market_cli.refused("market", "sell", *args, "--account", "owner1")
     assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
+    assert chain.provider.web3.eth.get_transaction_count(alice.address) == sent  # nothing sent (no allowance either)
+
+
+def test_a_buy_order_beyond_the_makers_stablecoin_is_refused(market_cli, demo, chain):
+    _, alice, _ = demo
+    sent = chain.provider.web3.eth.get_transaction_count(alice.address)
+    assert "less than the" in market_cli.refused("market", "buy", "DEMO-1", "100000", "--price", "10", "--account", "owner1")
+    assert market_cli.json("market", "book", "DEMO-1", "--all")["bids"] == []
+    assert chain.provider.web3.eth.get_transaction_count(alice.address) == sent
+
+
+@pytest.mark.slow  # a PostgreSQL server
+def test_the_order_book_lives_in_the_watchers_store_on_postgresql_too(market_cli, demo, postgres, monkeypatch):
+    token, alice, bob = demo
+    url = postgres.database()
+    monkeypatch.setenv("RWA_WATCH_STORE", url)  # as `rwa watch` and `rwa history` take it
+    ask = market_cli.json("market", "sell", "DEMO-1", "3", "--price", "200", "--account", "owner1")
+    bid = market_cli.json("market", "buy", "DEMO-1", "3", "--price", "200", "--account", "owner2", "--store", url)
+    book = market_cli.json("market", "book", "DEMO-1")
+    assert ([o["hash"] for o in book["asks"]], [o["hash"] for o in book["bids"]]) == ([ask["hash"]], [bid["hash"]])
+    before = token.balanceOf(bob)
+    (trade,) = market_cli.json("market", "match", "DEMO-1", "--account", "owner3")["trades"]
+    assert (trade["seller"], trade["buyer"], trade["amount"]) == (alice.address, bob.address, str(3 * E18))
+    assert token.balanceOf(bob) == before + 3 * E18
+    # The default SQLite book never saw these orders.
+    monkeypatch.delenv("RWA_WATCH_STORE")
+    assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
+
+
+def test_a_safe_makes_an_order_through_a_proposal_and_it_settles(market_cli, demo, suite, registry, attestor, stablecoin, listed_market, deployer, chain):
+    token, alice, _ = demo
+    guardian = suite["contracts"]["GuardianSafe"]["address"]
+    registry.register(guardian, (2**101, US, KYC_AML, chain.pending_timestamp + YEAR), sender=attestor)
+    stablecoin.mint(guardian, 10_000 * USDC, sender=deployer)
+    bid = market_cli.json("market", "buy", "DEMO-1", "2", "--price", "300", "--via", "guardian")
+    assert (bid["order"]["maker"], bid["signature"]) == (guardian, "0x")
+    proposal = bid["proposal"]
+    assert [c["function"] for c in proposal["calls"]] == ["approve", "presign"]  # the allowance, then the order
+    (row,) = [o for o in market_cli.json("market", "book", "DEMO-1", "--all")["bids"] if o["hash"] == bid["hash"]]
+    assert (row["fillable"], row["reason"]) == ("0", "its maker's proposal to sign it has not run")
+    assert "nothing left that can fill" in market_cli.refused("market", "fill", bid["hash"], "--account", "owner1")
+
+    market_cli.run("safe", "sign", proposal["id"], "--account", "owner1")
+    market_cli.run("safe", "execute", proposal["id"])
+    assert listed_market.isPresigned(bid["hash"])
+    before = stablecoin.balanceOf(guardian)
+    taken = market_cli.json("market", "fill", bid["hash"], "--account", "owner1")  # alice sells into the Safe's bid
+    assert (taken["seller"], taken["buyer"], taken["amount"]) == (alice.address, guardian, str(2 * E18))
+    assert token.balanceOf(guardian) == 2 * E18
+    assert stablecoin.balanceOf(guardian) == before - 600 * USDC

@@ -67,6 +67,9 @@ def test_order_digest_is_eip712_as_eth_account_and_the_contract_compute_it(tradi
     theirs = encode_typed_data(full_message=typed_data(order, chain.chain_id, trading.address))
     assert ours == keccak_of(theirs)
     assert ours == bytes(trading.hashOrder(order.as_tuple()))
+    # The domain the contract hashes from constants is the one it describes (ERC-5267).
+    domain = trading.eip712Domain()
+    assert (domain[1], domain[2], domain[3], domain[4]) == ("PropertyMarket", "1", chain.chain_id, trading.address)
     signed = Account.sign_typed_data(alice.private_key, full_message=typed_data(order, chain.chain_id, trading.address))
     assert bytes(signed.signature) == sign(order, alice, chain.chain_id, trading)
 
@@ -163,6 +166,44 @@ def test_a_whole_fill_spends_the_nonce_and_voids_orders_that_share_it(trading, t
         trading.fill(order.as_tuple(), signature, TOKEN, sender=carol)
     with reverts(trading.NonceUsed, maker=alice, nonce=40):
         trading.fill(twin.as_tuple(), sign(twin, alice, chain.chain_id, trading), TOKEN, sender=carol)
+
+
+def test_a_makers_slot_keeps_its_first_nonces_and_a_filter_of_recorded_orders(trading, token, alice, bob, chain, admin):
+    # invalidateNonces(0, mask) covers nonces 0-255 whichever storage holds them (0-127 beside the epoch).
+    mask = (1 << 5) | (1 << 200)
+    trading.invalidateNonces(0, mask, sender=alice)
+    assert trading.nonceBitmap(alice, 0) == mask
+    assert (trading.isNonceCancelled(alice, 5), trading.isNonceCancelled(alice, 200), trading.isNonceCancelled(alice, 6)) == (True, True, False)
+    for nonce in (5, 200):
+        order = sell(trading, alice, token, nonce=nonce)
+        with reverts(trading.NonceUsed, maker=alice, nonce=nonce):
+            trading.fill(order.as_tuple(), sign(order, alice, chain.chain_id, trading), 10 * TOKEN, sender=bob)
+    # A whole fill spends its nonce below 128 and above it alike.
+    for nonce in (6, 201):
+        order = sell(trading, alice, token, nonce=nonce, amount=TOKEN)
+        trading.fill(order.as_tuple(), sign(order, alice, chain.chain_id, trading), TOKEN, sender=bob)
+        assert trading.isNonceCancelled(alice, nonce)
+    assert trading.nonceBitmap(alice, 0) == mask | (1 << 6) | (1 << 201)
+
+    # An order in part filled sets its bit of the filter; another order whose digest has the same bit still
+    # fills whole (its own record is read: none), and the first one's record still counts.
+    part = sell(trading, alice, token, nonce=7, amount=4 * TOKEN)
+    part_hash = order_digest(part, chain.chain_id, trading.address)
+    trading.fill(part.as_tuple(), sign(part, alice, chain.chain_id, trading), TOKEN, sender=bob)
+    twin = next(
+        o for o in (sell(trading, alice, token, nonce=n, amount=TOKEN) for n in range(8, 4000) if n != 201)
+        if int.from_bytes(order_digest(o, chain.chain_id, trading.address), "big") % 64 == int.from_bytes(part_hash, "big") % 64
+    )
+    trading.fill(twin.as_tuple(), sign(twin, alice, chain.chain_id, trading), TOKEN, sender=bob)
+    with reverts(trading.Overfilled, orderHash=part_hash, filled=TOKEN, requested=4 * TOKEN, orderAmount=4 * TOKEN):
+        trading.fill(part.as_tuple(), sign(part, alice, chain.chain_id, trading), 4 * TOKEN, sender=bob)
+
+    # An order signed for a later epoch and cancelled before it comes stays cancelled once it has come.
+    later = sell(trading, alice, token, nonce=5000, epoch=trading.epochOf(alice) + 1)
+    trading.cancel(later.as_tuple(), sender=alice)
+    trading.advanceEpoch(sender=alice)
+    with reverts(trading.OrderCancelledAlready, orderHash=order_digest(later, chain.chain_id, trading.address)):
+        trading.fill(later.as_tuple(), sign(later, alice, chain.chain_id, trading), 10 * TOKEN, sender=bob)
 
 
 def test_match_settles_at_the_sell_price_and_the_buyer_keeps_the_spread(trading, token, stablecoin, alice, bob, carol, chain):
@@ -277,7 +318,7 @@ def test_replay_on_another_chain_or_market_is_refused(trading, project, token, a
         trading.fill(order.as_tuple(), sign(order, alice, chain.chain_id + 1, trading), TOKEN, sender=bob)
     # A second market (another proxy of the same implementation) refuses what was signed for the first.
     implementation = suite["contracts"]["PropertyMarket"]["proxy"]["implementation"]
-    init = trading.initialize.encode_input(admin.address, admin.address)
+    init = trading.initialize.encode_input(admin.address)
     proxy = project.UUPSProxy.deploy(implementation, init, sender=deployer)
     other = project.PropertyMarket.at(proxy.address)
     with reverts(other.InvalidSignature, maker=alice):
@@ -285,13 +326,18 @@ def test_replay_on_another_chain_or_market_is_refused(trading, project, token, a
 
 
 def test_a_sanctioned_party_is_refused_before_anything_moves(trading, token, stablecoin, registry, sanctions_officer, alice, bob, chain):
-    order = sell(trading, alice, token)
-    signature = sign(order, alice, chain.chain_id, trading)
-    registry.setSanctioned(bob, True, sender=sanctions_officer)
-    before = balances(token, stablecoin, alice, bob)
-    with reverts(trading.PartySanctioned, wallet=bob):
-        trading.fill(order.as_tuple(), signature, TOKEN, sender=bob)
-    assert balances(token, stablecoin, alice, bob) == before
+    # The token leg verifies seller, buyer and spender in the registry, which refuses a sanctioned wallet: the
+    # market asks nothing twice, and neither leg moves.
+    for sanctioned, maker, taker in ((bob, alice, bob), (alice, alice, bob)):
+        order = sell(trading, maker, token, nonce=90)
+        signature = sign(order, maker, chain.chain_id, trading)
+        registry.setSanctioned(sanctioned, True, sender=sanctions_officer)
+        before = balances(token, stablecoin, alice, bob)
+        assert refusal(trading, "fill", order.as_tuple(), signature, TOKEN, sender=taker) == error_data(
+            "WalletSanctioned(address)", sanctioned
+        )
+        assert balances(token, stablecoin, alice, bob) == before
+        registry.setSanctioned(sanctioned, False, sender=sanctions_officer)
 
 
 def test_the_property_compliance_decides_the_token_leg(trading, token, agent, alice, bob, chain):
@@ -372,7 +418,6 @@ def test_admin_functions_refuse_everyone_but_the_timelock(trading, token, outsid
     for call in (
         lambda s: trading.setFee(token, 10, sender=s),
         lambda s: trading.setApprover(token, outsider, sender=s),
-        lambda s: trading.setTreasury(outsider, sender=s),
         lambda s: trading.upgradeToAndCall(token, b"", sender=s),
     ):
         with reverts(trading.AccessControlUnauthorizedAccount, account=outsider, neededRole=admin_role):
@@ -382,17 +427,34 @@ def test_admin_functions_refuse_everyone_but_the_timelock(trading, token, outsid
     receipt = trading.setFee(token, 100, sender=admin)
     assert [(e.property, e.feeBps) for e in receipt.decode_logs(trading.FeeSet)] == [(token.address, 100)]
     assert trading.termsOf(token) == (100, ZERO)
-    receipt = trading.setTreasury(outsider, sender=admin)
-    assert [e.treasury for e in receipt.decode_logs(trading.TreasurySet)] == [outsider.address]
     assert trading.hasRole(admin_role, admin)
 
 
 def test_the_implementation_cannot_be_initialized(project, suite, outsider):
     implementation = project.PropertyMarket.at(suite["contracts"]["PropertyMarket"]["proxy"]["implementation"])
     with reverts(implementation.InvalidInitialization):
-        implementation.initialize(outsider, outsider, sender=outsider)
+        implementation.initialize(outsider, sender=outsider)
 
 
 def test_orders_round_trip_through_json(trading, token, alice):
     order = sell(trading, alice, token, nonce=2**255, taker=token.address)
     assert Order.from_json(json.loads(json.dumps(order.to_json()))) == order
+
+
+def test_a_maker_signs_on_chain_and_the_order_fills_with_an_empty_signature(trading, token, alice, bob, carol, chain):
+    order = sell(trading, alice, token, nonce=70, amount=2 * TOKEN)
+    digest = order_digest(order, chain.chain_id, trading.address)
+    with reverts(trading.InvalidSignature, maker=alice):
+        trading.fill(order.as_tuple(), b"", TOKEN, sender=bob)
+    with reverts(trading.NotMaker, caller=bob, maker=alice):
+        trading.presign(order.as_tuple(), sender=bob)
+    receipt = trading.presign(order.as_tuple(), sender=alice)
+    assert [(bytes(e.orderHash), e.maker) for e in receipt.decode_logs(trading.OrderPresigned)] == [(digest, alice.address)]
+    assert trading.isPresigned(digest)
+    trading.fill(order.as_tuple(), b"", TOKEN, sender=bob)
+    other = order.with_(nonce=71)  # presigning one order signs no other
+    with reverts(trading.InvalidSignature, maker=alice):
+        trading.fill(other.as_tuple(), b"", TOKEN, sender=bob)
+    trading.cancel(order.as_tuple(), sender=alice)  # cancel undoes it
+    with reverts(trading.OrderCancelledAlready, orderHash=digest):
+        trading.fill(order.as_tuple(), b"", TOKEN, sender=carol)

@@ -257,3 +257,27 @@ def test_a_primary_offering_through_rwa_on_the_rehearsed_deployment(staged, tmp_
     treasury = json.loads(staged.rwa("treasury", *net, "--json").stdout)
     assert treasury["treasury"] == staged.people["treasury"]
     assert [(b["address"], b["balance"]) for b in treasury["balances"]] == [(coin, str(2_500 * USDC))]
+
+
+def test_two_investors_trade_on_the_market_through_rwa(staged, tmp_path):
+    """Issue 20 on a live-like network, every step an `rwa` command, after the offering above (investor1 holds 20
+    REH1, investor2 30): the attestor registers the market (tokens verify every spender), investor1 signs a sell
+    order, investor2 a buy order above it, the agent matches them at the ask, and `rwa history trades` (after
+    `rwa watch --once`) lists the trade with the day's volume and volume-weighted price."""
+    net = ("--network", NETWORK)
+    investor1, investor2 = staged.address("investor1"), staged.address("investor2")
+    market = staged.record()["contracts"]["PropertyMarket"]["address"]
+    staged.rwa("kyc", "set", market, "--investor-id", "9000", "--country", "840", "--expires", "3650d", *net, "--account", "attestor")
+    ask = json.loads(staged.rwa("market", "sell", "REH1", "5", "--price", "60", *net, "--account", "investor1", "--json").stdout)
+    bid = json.loads(staged.rwa("market", "buy", "REH1", "5", "--price", "62", *net, "--account", "investor2", "--json").stdout)
+    assert (ask["order"]["maker"], bid["order"]["maker"]) == (investor1, investor2)
+    (trade,) = json.loads(staged.rwa("market", "match", "REH1", *net, "--account", "agent", "--json").stdout)["trades"]
+    assert (trade["seller"], trade["buyer"], trade["amount"], trade["price"]) == (investor1, investor2, str(5 * E18), str(60 * USDC))
+
+    store = str(tmp_path / "watch.sqlite")
+    staged.rwa("watch", "--once", *net, "--confirmations", "0", "--store", store, expect=None)
+    answer = json.loads(staged.rwa("history", "trades", "REHEARSAL-1", *net, "--store", store, "--json").stdout)
+    trades = [r for r in answer["rows"] if r["block"] not in ("total",) and not str(r["block"]).startswith("day")]
+    assert [(r["seller"], r["buyer"], r["amount"], r["price"]) for r in trades] == [(investor1, investor2, "5", str(60 * USDC))]
+    holders = json.loads(staged.rwa("history", "holders", "REHEARSAL-1", *net, "--store", store, "--json").stdout)["rows"]
+    assert {r["wallet"]: r["balance"] for r in holders} == {investor1: "15", investor2: "35"}  # holders follow the trade

@@ -133,15 +133,16 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
         store.add_alert(db, alert(1, 4))
     assert store.version() == 1
     store.claim("local", 31337, "0xabc")
-    assert store.version() == schema.SCHEMA_VERSION == 4
+    assert store.version() == schema.SCHEMA_VERSION == 5
     assert store.cursor == 4 and [m["message"] for _, m in store.pending("hook")] == ["alert 1"]
     assert store.db.execute("SELECT COUNT(*) FROM vault_deals").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0  # the market's order book (migration 3)
     assert store.db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0] == 0  # fans' payments (migration 4)
+    assert store.block_times() == {}  # when the blocks of trades were made (migration 5)
     with store.transaction() as db:
-        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+        db.execute("UPDATE meta SET value = '6' WHERE key = 'schema'")
     store.close()
-    with pytest.raises(RwaError, match=r"written by a newer rwa \(schema version 5; this one knows up to 4\): upgrade rwa"):
+    with pytest.raises(RwaError, match=r"written by a newer rwa \(schema version 6; this one knows up to 5\): upgrade rwa"):
         open_store(spec, tmp_path / "unused.sqlite")
     line = rwa.refused("history", "alerts", "--store", spec)
     assert line.startswith("error: ") and "written by a newer rwa" in line and "\n" not in line.strip()

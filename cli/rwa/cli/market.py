@@ -14,6 +14,7 @@ from rich.table import Table
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group
 from rwa.cli.render import console, print_table
+from rwa.cli.watch import store_option
 from rwa.core.errors import RwaError
 from rwa.core.orders import Side
 from rwa.core.units import format_units
@@ -35,10 +36,8 @@ def market() -> None:
 
 
 def db_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db", "database", type=click.Path(path_type=Path, resolve_path=True),
-        help="The order book's database [default: the watcher's, <state dir>/watch/<network>.sqlite].",
-    )(function)  # fmt: skip
+    """The order book lives in the watcher's store: the same `--store` (or `--db`, or RWA_WATCH_STORE), SQLite or PostgreSQL."""
+    return store_option(function)
 
 
 def order_terms(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,10 +55,10 @@ def order_terms(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def opened(ctx: CommandContext, database: Path | None) -> Iterator[tuple[Target, Market, OrderBook]]:
+def opened(ctx: CommandContext, spec: str | None) -> Iterator[tuple[Target, Market, OrderBook]]:
     with ctx.target() as target:
-        trading = Market(target)
-        store = open_store(str(database) if database else None, database_path(target.paths, target.network.name))
+        trading = Market(target, ctx.via)
+        store = open_store(spec, database_path(target.paths, target.network.name))
         store.claim(target.network.name, target.chain.chain_id, target.chain.genesis_hash)
         book = OrderBook(store, trading.market.address)
         try:
@@ -68,17 +67,27 @@ def opened(ctx: CommandContext, database: Path | None) -> Iterator[tuple[Target,
             book.close()
 
 
-def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: str, expires: str, taker: str | None, database: Path | None) -> None:
-    with opened(ctx, database) as (_, trading, book):
+def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+    with opened(ctx, store) as (_, trading, book):
         prop = trading.property_of(reference)
         order = trading.make(prop, side, amount, price, expires, book.next_nonce(trading.signer), taker)
         trading.precheck(prop, order)
         approval = trading.approve_if_needed(prop, order)
         signed = trading.sign(order)
-        book.add(signed.to_json())
         line = trading.describe(order, prop)
+        proposal = trading.writer.propose(f"market {side.name.lower()} {amount} {prop.symbol} at {price}: sign order {signed.hash[:12]}")
+        book.add(signed.to_json())
+    if proposal is not None:
+        ctx.emit({**signed.to_json(), "proposal": proposal}, lambda: _print_proposed(ctx, line, signed, proposal))
+        return
     result = {**signed.to_json(), "approvalTransaction": approval}
     ctx.emit(result, lambda: _print_placed(line, signed, approval))
+
+
+def _print_proposed(ctx: CommandContext, line: str, signed: SignedOrder, proposal: dict[str, Any]) -> None:
+    _print_placed(line, signed, None)
+    ctx.proposed(proposal)
+    console().print(f"[dim]the order fills once the proposal has run (its maker {signed.order.maker} signs it on chain)[/]")
 
 
 def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
@@ -90,18 +99,24 @@ def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
         out.print(f"[dim]the market's allowance set: tx {approval}[/]")
 
 
-@chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
+@chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
-def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, database: Path | None) -> None:
-    """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
-    _place(ctx, Side.SELL, property_ref, amount, price, expires, taker, database)
+def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+    """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
+
+    With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
+    """
+    _place(ctx, Side.SELL, property_ref, amount, price, expires, taker, store)
 
 
-@chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
+@chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
-def buy(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, database: Path | None) -> None:
-    """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now."""
-    _place(ctx, Side.BUY, property_ref, amount, price, expires, taker, database)
+def buy(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+    """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
+
+    With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
+    """
+    _place(ctx, Side.BUY, property_ref, amount, price, expires, taker, store)
 
 
 def _statuses(trading: Market, book: OrderBook, prop: Property) -> list[tuple[SignedOrder, dict[str, Any]]]:
@@ -116,9 +131,9 @@ def _statuses(trading: Market, book: OrderBook, prop: Property) -> list[tuple[Si
 @click.argument("property_ref", metavar="PROPERTY")
 @click.option("--all", "show_all", is_flag=True, help="Also orders that can no longer fill.")
 @db_option
-def book(ctx: CommandContext, property_ref: str, show_all: bool, database: Path | None) -> None:
+def book(ctx: CommandContext, property_ref: str, show_all: bool, store: str | None) -> None:
     """PROPERTY's bids and asks, best first, each checked against the chain (balance, allowance, verification, expiry)."""
-    with opened(ctx, database) as (_, trading, order_book):
+    with opened(ctx, store) as (_, trading, order_book):
         prop = trading.property_of(property_ref)
         rows = [(s, st) for s, st in _statuses(trading, order_book, prop) if show_all or int(st["fillable"])]
         asks = sorted((r for r in rows if r[0].order.side == Side.SELL), key=lambda r: r[0].order.price)
@@ -146,9 +161,9 @@ def _print_book(prop: Property, asks: list[Any], bids: list[Any], money: Callabl
 @click.argument("order_ref", metavar="ORDER")
 @click.option("--amount", default=None, help="Tokens to take [default: all that can fill].")
 @db_option
-def fill(ctx: CommandContext, order_ref: str, amount: str | None, database: Path | None) -> None:
+def fill(ctx: CommandContext, order_ref: str, amount: str | None, store: str | None) -> None:
     """Take ORDER (its hash, or a prefix): buy from a sell order, sell into a buy order."""
-    with opened(ctx, database) as (_, trading, book):
+    with opened(ctx, store) as (_, trading, book):
         data = book.find(order_ref)
         signed = trading.verify(data, f"order {data['hash']}")
         prop = trading.property_of(signed.order.property)
@@ -173,9 +188,9 @@ def _print_trade(result: dict[str, Any], prop: Property, money: Callable[[int], 
 @click.argument("property_ref", metavar="PROPERTY")
 @click.option("--dry-run", is_flag=True, help="Show the matches, send nothing.")
 @db_option
-def match(ctx: CommandContext, property_ref: str, dry_run: bool, database: Path | None) -> None:
+def match(ctx: CommandContext, property_ref: str, dry_run: bool, store: str | None) -> None:
     """Match PROPERTY's crossing orders by price-time priority; each pair settles at the ask (the sell order's price)."""
-    with opened(ctx, database) as (_, trading, book):
+    with opened(ctx, store) as (_, trading, book):
         prop = trading.property_of(property_ref)
         plan = trading.plan_matches(_statuses(trading, book, prop), prop)
         planned = [{"sell": s.hash, "buy": b.hash, "amount": str(a), "price": str(s.order.price)} for s, b, a in plan]
@@ -203,11 +218,11 @@ def _print_matches(result: dict[str, Any], prop: Property, money: Callable[[int]
 @click.option("--nonce", type=click.IntRange(0), default=None, help="Cancel every order of yours with this nonce.")
 @click.option("--all", "everything", is_flag=True, help="Cancel every order you have signed (a new epoch).")
 @db_option
-def cancel(ctx: CommandContext, order_ref: str | None, nonce: int | None, everything: bool, database: Path | None) -> None:
+def cancel(ctx: CommandContext, order_ref: str | None, nonce: int | None, everything: bool, store: str | None) -> None:
     """Cancel ORDER, or every order with --nonce N, or --all of yours."""
     if sum((order_ref is not None, nonce is not None, everything)) != 1:
         raise RwaError("name one order, or --nonce N, or --all")
-    with opened(ctx, database) as (_, trading, book):
+    with opened(ctx, store) as (_, trading, book):
         if order_ref is not None:
             data = book.find(order_ref)
             result = trading.cancel(trading.verify(data, f"order {data['hash']}"))
@@ -225,9 +240,9 @@ def cancel(ctx: CommandContext, order_ref: str | None, nonce: int | None, everyt
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--property", "property_ref", default=None, help="Only this property's orders.")
 @db_option
-def export_orders(ctx: CommandContext, file: Path, property_ref: str | None, database: Path | None) -> None:
+def export_orders(ctx: CommandContext, file: Path, property_ref: str | None, store: str | None) -> None:
     """Write the book's orders (of one property) to FILE, for another trader to import."""
-    with opened(ctx, database) as (target, trading, book):
+    with opened(ctx, store) as (target, trading, book):
         token = trading.property_of(property_ref).token if property_ref else None
         orders = book.orders(token)
         write_file(file, trading.chain_id, trading.market.address, orders)
@@ -238,9 +253,9 @@ def export_orders(ctx: CommandContext, file: Path, property_ref: str | None, dat
 @chain_command(market, name="import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @db_option
-def import_orders(ctx: CommandContext, file: Path, database: Path | None) -> None:
+def import_orders(ctx: CommandContext, file: Path, store: str | None) -> None:
     """Add FILE's orders to the book, each checked first: unchanged since signing, signed by its maker."""
-    with opened(ctx, database) as (_, trading, book):
+    with opened(ctx, store) as (_, trading, book):
         rows = read_file(file, trading.chain_id, trading.market.address)
         checked = [trading.verify(row, f"order {i + 1} of {file.name}") for i, row in enumerate(rows)]
         for signed in checked:

@@ -18,12 +18,15 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.safe import SAFES
+from rwa.admin.timelock import TIMELOCK
+from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError, parsed
 from rwa.core.orders import Order, Side, fee_of, lot, order_digest, quote, typed_data
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
-from rwa.deploy.target import Target
+from rwa.deploy.target import Target, load_record
 from rwa.domain.properties import Properties
 from rwa.domain.property import Property
 
@@ -54,15 +57,21 @@ class _Resting:
 
 
 class Market:
-    """The network's PropertyMarket, from one signer's point of view (``target.account``)."""
+    """The network's PropertyMarket, from one signer's point of view: ``target.account``, or with ``via`` a
+    multisig's: the maker is then whoever runs its proposals (``guardian``: the guardian Safe itself;
+    ``safe``: the timelock the admins' Safe schedules through), and an order is signed on chain (``presign``)
+    by the proposal that also sets the market's allowance."""
 
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, via: str | None = None):
         self.target = target
+        self.via = via
+        self.writer = Writer(target, via)
         self.market = actions.deployed(target, MARKET)
         self.registry = actions.deployed(target, REGISTRY)
         self.properties = Properties(target)
         self.chain_id = target.chain.chain_id
-        self.stablecoin = actions.instance(target, "stablecoin", to_checksum_address(self.read(self.market, "stablecoin")), ERC20_TYPE)
+        stablecoin = to_checksum_address(self.read(self.market, "stablecoin"))
+        self.stablecoin = actions.instance(target, _recorded_name(target, stablecoin, "stablecoin"), stablecoin, ERC20_TYPE)
         self.stable_decimals = int(self.read(self.stablecoin, "decimals"))
         self.stable_symbol = str(self.read(self.stablecoin, "symbol"))
 
@@ -82,6 +91,9 @@ class Market:
 
     @property
     def signer(self) -> str:
+        if self.via is not None:
+            executor = actions.deployed(self.target, TIMELOCK if self.via == "safe" else SAFES[self.via])
+            return to_checksum_address(executor.address)
         if self.target.account is None:
             raise RwaError("this command needs an account (--account)")
         return to_checksum_address(self.target.account.address)
@@ -159,11 +171,15 @@ class Market:
             contract, needed = self.stablecoin, quote(order.amount, order.price, prop.decimals)
         if int(self.read(contract, "allowance", order.maker, self.market.address)) >= needed:
             return None
-        receipt = actions.send(self.target, actions.Action(contract, "approve", (self.market.address, needed)))
-        return receipt.hash
+        receipt = self.writer.send(actions.Action(contract, "approve", (self.market.address, needed)))
+        return receipt.hash if receipt is not None else None
 
     def sign(self, order: Order) -> SignedOrder:
-        """The signer's EIP-712 signature of the order (what it signs is the order shown)."""
+        """The signer's EIP-712 signature of the order (what it signs is the order shown); with ``via``, the
+        call that signs it on chain, kept for the proposal (the order fills once the proposal has run)."""
+        if self.via is not None:
+            self.writer.send(actions.Action(self.market, "presign", (order.as_tuple(),)))
+            return SignedOrder(order, "0x", self.digest(order))
         if self.target.account is None or to_checksum_address(self.target.account.address) != order.maker:
             raise RwaError(f"only the maker {order.maker} can sign this order")
         signed = self.target.account.sign_message(encode_typed_data(full_message=typed_data(order, self.chain_id, self.market.address)))
@@ -192,6 +208,8 @@ class Market:
         return SignedOrder(order, signature, digest)
 
     def _valid_signature(self, maker: str, digest: bytes, signature: bytes) -> bool:
+        if not signature:  # signed on chain: done, or a contract's proposal that will do it
+            return self.presigned(digest) or bool(self.target.chain.code(maker))
         if len(signature) == 65:
             try:
                 if Account._recover_hash(digest, signature=signature) == maker:
@@ -208,6 +226,9 @@ class Market:
         except Exception:  # a contract without ERC-1271, or one that refuses: not signed
             return False
 
+    def presigned(self, digest: bytes) -> bool:
+        return bool(self.read(self.market, "isPresigned", digest))
+
     # --- what can fill -------------------------------------------------------------------------
 
     def status(self, signed: SignedOrder, prop: Property) -> dict[str, Any]:
@@ -219,6 +240,8 @@ class Market:
         reason = ""
         if remaining == 0:
             reason = "expired" if now > order.expiry else "filled or cancelled"
+        elif signed.signature == "0x" and not self.presigned(bytes.fromhex(signed.hash[2:])):
+            remaining, reason = 0, "its maker's proposal to sign it has not run"
         fillable = remaining
         if remaining and not self.read(self.registry, "isVerified", order.maker):
             fillable, reason = 0, "maker not verified"
@@ -335,3 +358,9 @@ class Market:
             f"{verb} {format_units(order.amount, prop.decimals)} {prop.symbol} at {self.money(order.price)} each = "
             f"{self.money(total)}{net}"
         )
+
+
+def _recorded_name(target: Target, address: str, default: str) -> str:
+    """The deployment record's name for ``address`` (what a proposal's calls are checked against), else ``default``."""
+    contracts = (load_record(target) or {}).get("contracts") or {}
+    return next((name for name, entry in contracts.items() if str(entry.get("address", "")).lower() == address.lower()), default)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -211,25 +212,32 @@ class History:
         return Answer("treasury inflows (stablecoin base units)", ("block", "offering", "kind", "amount", "transaction"), rows)
 
     def trades(self, reference: str) -> Answer:
-        """A property's trades on the market, each with its price, and the total volume and its
-        volume-weighted price (stablecoin base units per whole token)."""
+        """A property's trades on the market, each with its price, then each day's volume and volume-weighted
+        price (stablecoin base units per whole token; UTC days, from the times the watcher kept of the trades'
+        blocks), and the total's."""
         token = self.find(reference, ("PropertyToken",), "property")
         markets = [c["address"] for c in self.known() if c["kind"] == "PropertyMarket"]
         decimals = token.get("decimals")
         rows: list[dict[str, Any]] = []
-        volume = paid = 0
+        times = self.store.block_times()
+        days: dict[str, list[int]] = {}  # day -> [volume, volume * price]
         for event in self.store.events(markets, ["TradeExecuted"]):
             if str(event.args["property"]).lower() != str(token["address"]).lower():
                 continue
             amount, price = int(event.args["amount"]), int(event.args["price"])
-            volume += amount
-            paid += amount * price
+            at = times.get(event.block)
+            totals = days.setdefault(datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d") if at is not None else "unknown", [0, 0])
+            totals[0] += amount
+            totals[1] += amount * price
             rows.append({
                 "block": event.block, "seller": event.args["seller"], "buyer": event.args["buyer"],
                 "amount": _units(amount, decimals), "price": str(price), "fee": str(event.args["fee"]),
                 "transaction": event.tx,
             })  # fmt: skip
+        for day, (volume, paid) in sorted(days.items()):
+            rows.append({"block": f"day {day}", "amount": _units(volume, decimals), "price": f"{paid // volume} (vwap)"})
         if rows:
+            volume, paid = (sum(d[i] for d in days.values()) for i in (0, 1))
             rows.append({"block": "total", "amount": _units(volume, decimals), "price": f"{paid // volume} (vwap)"})
         columns = ("block", "seller", "buyer", "amount", "price", "fee", "transaction")
         return Answer(f"{token['label']}: trades (price and fee in stablecoin base units)", columns, rows)

@@ -127,7 +127,6 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
         ("market", "ApproverSet", ("PropertyMarket",), "warning"),
-        ("market", "TreasurySet", ("PropertyMarket",), "critical"),
     )
 )
 #: A subscription paying more than this (stablecoin base units: 100,000 USDC) raises `offering.LargeSubscription`.
@@ -155,7 +154,10 @@ ACTIVITY: dict[str, str] = {
     **dict.fromkeys(("Locked", "Unlocked", "MetadataUpdate", "BatchMetadataUpdate"), "deal NFTs following their deals"),
     **dict.fromkeys(("Allocated", "Claimed", "Distributed", "PushFailed", "Received", "Withheld", "SplitCreated"), "revenue splits paid out"),
     **dict.fromkeys(("Subscribed", "Refunded", "ProceedsSent"), "investors' subscriptions (large ones are a rule)"),
-    **dict.fromkeys(("OrdersMatched", "OrderCancelled", "NonceInvalidation", "EpochAdvanced", "TradeApproved"), "the market's traders and approvers"),
+    **dict.fromkeys(
+        ("OrdersMatched", "OrderPresigned", "OrderCancelled", "NonceInvalidation", "EpochAdvanced", "TradeApproved"),
+        "the market's traders and approvers",
+    ),
     **dict.fromkeys(("ApproveHash", "SafeReceived", "ProxyCreation"), "Safe owners' approvals, incoming funds, anyone's new Safe"),
     **dict.fromkeys(("SafeMultiSigTransaction", "SafeModuleTransaction", "CallSalt"), "how an act was done: told in the act's alert"),
 }

@@ -153,10 +153,15 @@ CREATE INDEX IF NOT EXISTS transactions_by_vault ON transactions (vault, block);
 CREATE INDEX IF NOT EXISTS transactions_pending ON transactions (status, block);
 """
 
+#: When the blocks that hold market trades were made (`rwa history trades` counts volume per day).
+BLOCK_TIMES = """
+CREATE TABLE IF NOT EXISTS block_times (number {block} PRIMARY KEY, timestamp {block} NOT NULL);
+"""
+
 #: The migrations in order: the n-th takes a database from version n-1 to n.
 MIGRATIONS = {
-    "sqlite": [TABLES, VIEWS, ORDERS, TRANSACTIONS],
-    "postgresql": [TABLES, VIEWS + HOLDERS, ORDERS, TRANSACTIONS],
+    "sqlite": [TABLES, VIEWS, ORDERS, TRANSACTIONS, BLOCK_TIMES],
+    "postgresql": [TABLES, VIEWS + HOLDERS, ORDERS, TRANSACTIONS, BLOCK_TIMES],
 }
 SCHEMA_VERSION = len(MIGRATIONS["sqlite"])
 

@@ -324,6 +324,17 @@ class Store:
     def remember(self, db: Db, block: int, block_hash: str) -> None:
         db.execute("INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", (block, block_hash))
 
+    def add_block_times(self, db: Db, times: dict[int, int]) -> None:
+        """Keep when blocks were made (those of market trades; a reorganised block's time is replaced)."""
+        if times:
+            db.executemany(
+                "INSERT INTO block_times VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET timestamp = excluded.timestamp",
+                sorted(times.items()),
+            )
+
+    def block_times(self) -> dict[int, int]:
+        return {int(n): int(t) for n, t in self.db.execute("SELECT number, timestamp FROM block_times")}
+
     def block_hashes(self) -> list[tuple[int, str]]:
         """Kept (number, hash) pairs, newest first."""
         return [(int(n), str(h)) for n, h in self.db.execute("SELECT number, hash FROM blocks ORDER BY number DESC")]

@@ -362,11 +362,14 @@ class Watcher:
     def _commit(self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None, lapsed: Sequence[Log] = ()) -> None:
         alerts = self.composer.alerts(logs, self.rules) + self.composer.each(lapsed, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
+        trade_blocks = sorted({log.block for log in logs if log.name == "TradeExecuted"})
+        times = self.chain.block_times(trade_blocks) if trade_blocks else {}  # for daily volumes; no call otherwise
         payments = self.books.rows(logs, self.head)
         first = (self.store.cursor if self.store.cursor is not None else -1) + 1
         with self.store.transaction() as db:
             self._keep_in(db, discovered, decimals)
             self.books.keep(db, payments, first, self.head)
+            self.store.add_block_times(db, times)
             self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
             for block, block_hash in {(log.block, log.block_hash) for log in logs}:
                 self.store.remember(db, block, block_hash)
