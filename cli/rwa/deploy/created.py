@@ -2,16 +2,22 @@
 
 A factory call creates contracts the manifest does not list one by one: a property's token,
 compliance and distributor (`rwa property create`), an athlete's vault (`rwa vault create`), or a
-manifest entry with ``created_by``. Each is recorded with the factory and transaction that made it
-and, behind a beacon, its proxy facts, so integrators and `rwa upgrade` see every contract.
+manifest entry with ``created_by``; so does a constructor that deploys a module (NILVault's
+FanPayments), recorded under ``modules`` by the manifest entry's name. Each is recorded with the
+factory (or constructor) and transaction that made it and, behind a beacon, its proxy facts, so
+integrators, `rwa verify` and `rwa upgrade` see every contract.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode
 from eth_utils import to_checksum_address
 
+from rwa.core.errors import RwaError
+from rwa.core.evm import create_address
 from rwa.deploy import records
 from rwa.deploy.manifest import ProxyKind
 from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
@@ -76,6 +82,62 @@ def created_by(
         "blockNumber": block,
         "sender": to_checksum_address(sender),
     }
+
+
+@dataclass(frozen=True)
+class Module:
+    """A contract a constructor deploys: its part name, contract type and constructor arguments (by
+    the names of the deploying constructor's parameters it passes on)."""
+
+    part: str
+    contract_type: str
+    args: tuple[str, ...]
+
+
+#: Contracts whose constructor deploys modules, in creation order. A contract's own nonce starts at
+#: 1, so the n-th module is at CREATE(contract, n).
+CONSTRUCTOR_MODULES = {"NILVault": (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)}
+MODULES_SECTION = "modules"
+
+
+def record_modules(target: Target, record: dict[str, Any], sender: str) -> None:
+    """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
+    contract (or proxy's implementation) in :data:`CONSTRUCTOR_MODULES`, its modules, created by the
+    implementation's creation. An upgrade's new implementation replaces its entry (the old modules run
+    nowhere then); an entry already made by the current implementation is kept as it is."""
+    modules = record.setdefault(MODULES_SECTION, {})
+    for name, entry in record.get("contracts", {}).items():
+        proxy = entry.get("proxy")
+        made = CONSTRUCTOR_MODULES.get(proxy["implementationContractType"] if proxy else entry["contractType"], ())
+        if not made or entry.get("external") or entry.get("createdBy"):
+            continue  # a factory-made proxy (a vault) runs the implementation whose modules are recorded
+        maker = to_checksum_address(proxy["implementation"] if proxy else entry["address"])
+        if (modules.get(name) or {}).get("createdBy", {}).get("address") == maker:
+            continue
+        transaction = proxy["implementationTransactionHash"] if proxy else entry.get("transactionHash")
+        receipt = target.chain.receipt(transaction) if transaction else None
+        passed = entry["args"]["constructor"]
+        parts = {
+            made_module.part: module(target, made_module, create_address(maker, nonce), [passed[a] for a in made_module.args])
+            for nonce, made_module in enumerate(made, 1)
+        }
+        modules[name] = {
+            "contracts": parts,
+            "createdBy": created_by(name, maker, "constructor", transaction, receipt.block if receipt else None, sender),
+        }
+    if not modules:
+        del record[MODULES_SECTION]
+
+
+def module(target: Target, made: Module, address: str, args: list[Any]) -> PartRecord:
+    """A module a constructor deployed, with its code now and its constructor arguments ABI-encoded, as
+    an explorer wants them (they are in no transaction's input: the constructor passed them)."""
+    if not target.chain.code(address):
+        raise RwaError(f"no {made.contract_type} at {address}, where its constructor deploys it")
+    recorded = part(target, made.contract_type, address, None)
+    types = [i["type"] for i in target.artifacts[made.contract_type].constructor_inputs()]
+    recorded["constructorArgs"] = "0x" + encode(types, args).hex()
+    return recorded
 
 
 def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:

@@ -379,6 +379,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
             resolver.facets[entry.name] = facets_of(record["contracts"][entry.name])
             save()
         executor.run_calls(entry, resolver)
+    created.record_modules(target, record, executor.sender)
     save()
     journal.clear()
     return deploy_plan, record
