@@ -94,23 +94,36 @@ class Module:
     args: tuple[str, ...]
 
 
-#: Contracts whose constructor deploys modules, in creation order. A contract's own nonce starts at
-#: 1, so the n-th module is at CREATE(contract, n).
-CONSTRUCTOR_MODULES = {"NILVault": (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)}
+#: The modules a constructor may deploy (NILVault's, and so any contract built on it): a contract
+#: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
+#: the n-th module it creates is at CREATE(contract, n).
+MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)
 MODULES_SECTION = "modules"
+
+
+def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
+    """The modules the constructor of ``contract_type`` deploys, in creation order."""
+    code = target.artifacts[contract_type].bytecode if contract_type in target.artifacts else b""
+    return tuple(
+        m for m in MODULES
+        if m.contract_type != contract_type and m.contract_type in target.artifacts
+        and target.artifacts[m.contract_type].bytecode in code
+    )  # fmt: skip
 
 
 def record_modules(target: Target, record: dict[str, Any], sender: str) -> None:
     """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
-    contract (or proxy's implementation) in :data:`CONSTRUCTOR_MODULES`, its modules, created by the
-    implementation's creation. An upgrade's new implementation replaces its entry (the old modules run
-    nowhere then); an entry already made by the current implementation is kept as it is."""
+    contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
+    the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
+    run nowhere then); an entry already made by the current implementation is kept as it is."""
     modules = record.setdefault(MODULES_SECTION, {})
     for name, entry in record.get("contracts", {}).items():
         proxy = entry.get("proxy")
-        made = CONSTRUCTOR_MODULES.get(proxy["implementationContractType"] if proxy else entry["contractType"], ())
-        if not made or entry.get("external") or entry.get("createdBy"):
+        if entry.get("external") or entry.get("createdBy"):
             continue  # a factory-made proxy (a vault) runs the implementation whose modules are recorded
+        made = modules_of(target, proxy["implementationContractType"] if proxy else entry["contractType"])
+        if not made:
+            continue
         maker = to_checksum_address(proxy["implementation"] if proxy else entry["address"])
         if (modules.get(name) or {}).get("createdBy", {}).get("address") == maker:
             continue
