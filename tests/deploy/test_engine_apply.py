@@ -279,3 +279,14 @@ def test_the_module_a_constructor_deploys_is_recorded_with_its_creation(suite, d
     # The vaults run the same implementation: the module is recorded once, not again for DemoVault.
     assert list(suite["modules"]) == ["NILVaultBeacon"]
     assert ("NILVaultBeacon.paymentsModule", {**module, "createdBy": made["createdBy"]}) in recorded_contracts(suite)
+
+
+def test_a_record_from_before_modules_gets_them_with_nothing_sent(suite, deploy_target, deployer):
+    path = deploy_target.store.path("local")
+    record = json.loads(path.read_text())
+    modules = record.pop("modules")
+    path.write_text(json.dumps(record))
+    nonce = deployer.nonce
+    plan, _ = apply_deployment(deploy_target)
+    assert not plan.sends and deployer.nonce == nonce
+    assert json.loads(path.read_text())["modules"] == modules

@@ -111,12 +111,14 @@ def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
     )  # fmt: skip
 
 
-def record_modules(target: Target, record: dict[str, Any], sender: str) -> None:
+def record_modules(target: Target, record: dict[str, Any]) -> bool:
     """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
     contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
     the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
-    run nowhere then); an entry already made by the current implementation is kept as it is."""
+    run nowhere then); an entry already made by the current implementation is kept as it is. Whether
+    anything changed."""
     modules = record.setdefault(MODULES_SECTION, {})
+    changed = False
     for name, entry in record.get("contracts", {}).items():
         proxy = entry.get("proxy")
         if entry.get("external") or entry.get("createdBy"):
@@ -128,7 +130,7 @@ def record_modules(target: Target, record: dict[str, Any], sender: str) -> None:
         if (modules.get(name) or {}).get("createdBy", {}).get("address") == maker:
             continue
         transaction = proxy["implementationTransactionHash"] if proxy else entry.get("transactionHash")
-        receipt = target.chain.receipt(transaction) if transaction else None
+        sent = target.chain.transaction(transaction) if transaction else None
         passed = entry["args"]["constructor"]
         parts = {
             made_module.part: module(target, made_module, create_address(maker, nonce), [passed[a] for a in made_module.args])
@@ -136,10 +138,14 @@ def record_modules(target: Target, record: dict[str, Any], sender: str) -> None:
         }
         modules[name] = {
             "contracts": parts,
-            "createdBy": created_by(name, maker, "constructor", transaction, receipt.block if receipt else None, sender),
+            "createdBy": created_by(
+                name, maker, "constructor", transaction, sent.block if sent else None, sent.sender if sent else entry["deployer"]
+            ),
         }
+        changed = True
     if not modules:
         del record[MODULES_SECTION]
+    return changed
 
 
 def module(target: Target, made: Module, address: str, args: list[Any]) -> PartRecord:
