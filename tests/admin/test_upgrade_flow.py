@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rwa.core.evm import create_address
+
 ROOT = Path(__file__).resolve().parents[2]
 WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
@@ -104,3 +106,29 @@ def test_a_compliance_from_before_per_wallet_tracking_is_recounted_in_the_same_b
     assert beacon.implementation() == result["implementation"]  # the batch ran: the upgrade, then the recount
     assert compliance.holderCount() == 2
     assert (compliance.investorBalance(1), compliance.investorBalance(2)) == (10 * 10**18, 5 * 10**18)
+
+
+def test_an_upgraded_vault_implementation_records_its_new_module(rwa, chain):
+    # Issue 23: each NILVault implementation deploys its own FanPayments module; the record follows the upgrade.
+    text = (ROOT / "deployments" / "manifest.py").read_text()
+    vault = '        "NILVaultBeacon",\n        "{}",'
+    patched = text.replace(vault.format("NILVault"), vault.format("NILVaultV2Mock"))
+    assert patched != text
+    path = rwa.deployments.parent / "manifest_vault_v2.py"
+    path.write_text(patched)
+    env = {"RWA_MANIFEST": str(path)}
+    old = json.loads((rwa.deployments / "local.json").read_text())["modules"]["NILVaultBeacon"]
+
+    result = rwa.json("upgrade", "NILVaultBeacon", env=env)
+    rwa.through_the_timelock(rwa.json("safe", "show", result["proposal"]))
+    rwa.run("deploy", env=env)
+    record = json.loads((rwa.deployments / "local.json").read_text())
+    made = record["modules"]["NILVaultBeacon"]
+    module = made["contracts"]["paymentsModule"]
+    assert made["createdBy"]["address"] == result["implementation"] != old["createdBy"]["address"]
+    assert made["createdBy"]["transactionHash"] == record["contracts"]["NILVaultBeacon"]["proxy"]["implementationTransactionHash"]
+    assert module["address"] == create_address(result["implementation"], 1) != old["contracts"]["paymentsModule"]["address"]
+    assert chain.provider.get_code(module["address"])
+    assert rwa.json("status", env=env)["deployment"]["modules"] == record["modules"]
+    shown = rwa.run("status", env=env).stdout
+    assert module["address"] in shown and old["contracts"]["paymentsModule"]["address"] not in shown

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from eth_utils import keccak
 
 from rwa.core.errors import ChainMismatchError, DriftError, RwaError
-from rwa.core.evm import IMPLEMENTATION_SLOT
+from rwa.core.evm import IMPLEMENTATION_SLOT, create_address
 from rwa.deploy.engine import apply_deployment, plan_deployment
+from rwa.deploy.records import recorded_contracts
 
 
 def test_first_deploy_records_every_contract(suite, deploy_target, chain):
@@ -256,3 +258,35 @@ def test_a_live_power_naming_the_deployer_is_refused(deploy_target, suite_manife
     target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts=people, required=("vault_operator",))
     with pytest.raises(RwaError, match=rf"parameter 'vault_operator' of stage is the deploying account {deployer.address}: on a live network"):
         plan_deployment(target)
+
+
+def test_the_module_a_constructor_deploys_is_recorded_with_its_creation(suite, deploy_target, chain):
+    # Issue 23: NILVault's constructor deploys its FanPayments module, which no record named.
+    beacon = suite["contracts"]["NILVaultBeacon"]
+    implementation = beacon["proxy"]["implementation"]
+    made = suite["modules"]["NILVaultBeacon"]
+    module = made["contracts"]["paymentsModule"]
+    assert module["address"] == create_address(implementation, 1)
+    assert module["contractType"] == "FanPayments" and module["abi"] == deploy_target.artifacts["FanPayments"].abi
+    assert module["codeHash"] == "0x" + keccak(chain.provider.get_code(module["address"])).hex()
+    receipt = chain.provider.web3.eth.get_transaction_receipt(beacon["proxy"]["implementationTransactionHash"])
+    assert receipt["contractAddress"] == implementation
+    assert made["createdBy"] == {
+        "factory": "NILVaultBeacon", "address": implementation, "function": "constructor",
+        "transactionHash": beacon["proxy"]["implementationTransactionHash"], "blockNumber": receipt["blockNumber"],
+        "sender": beacon["deployer"],
+    }  # fmt: skip
+    # The vaults run the same implementation: the module is recorded once, not again for DemoVault.
+    assert list(suite["modules"]) == ["NILVaultBeacon"]
+    assert ("NILVaultBeacon.paymentsModule", {**module, "createdBy": made["createdBy"]}) in recorded_contracts(suite)
+
+
+def test_a_record_from_before_modules_gets_them_with_nothing_sent(suite, deploy_target, deployer):
+    path = deploy_target.store.path("local")
+    record = json.loads(path.read_text())
+    modules = record.pop("modules")
+    path.write_text(json.dumps(record))
+    nonce = deployer.nonce
+    plan, _ = apply_deployment(deploy_target)
+    assert not plan.sends and deployer.nonce == nonce
+    assert json.loads(path.read_text())["modules"] == modules

@@ -2,16 +2,22 @@
 
 A factory call creates contracts the manifest does not list one by one: a property's token,
 compliance and distributor (`rwa property create`), an athlete's vault (`rwa vault create`), or a
-manifest entry with ``created_by``. Each is recorded with the factory and transaction that made it
-and, behind a beacon, its proxy facts, so integrators and `rwa upgrade` see every contract.
+manifest entry with ``created_by``; so does a constructor that deploys a module (NILVault's
+FanPayments), recorded under ``modules`` by the manifest entry's name. Each is recorded with the
+factory (or constructor) and transaction that made it and, behind a beacon, its proxy facts, so
+integrators, `rwa verify` and `rwa upgrade` see every contract.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode
 from eth_utils import to_checksum_address
 
+from rwa.core.errors import RwaError
+from rwa.core.evm import create_address
 from rwa.deploy import records
 from rwa.deploy.manifest import ProxyKind
 from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
@@ -76,6 +82,81 @@ def created_by(
         "blockNumber": block,
         "sender": to_checksum_address(sender),
     }
+
+
+@dataclass(frozen=True)
+class Module:
+    """A contract a constructor deploys: its part name, contract type and constructor arguments (by
+    the names of the deploying constructor's parameters it passes on)."""
+
+    part: str
+    contract_type: str
+    args: tuple[str, ...]
+
+
+#: The modules a constructor may deploy (NILVault's, and so any contract built on it): a contract
+#: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
+#: the n-th module it creates is at CREATE(contract, n).
+MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)
+MODULES_SECTION = "modules"
+
+
+def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
+    """The modules the constructor of ``contract_type`` deploys, in creation order."""
+    code = target.artifacts[contract_type].bytecode if contract_type in target.artifacts else b""
+    return tuple(
+        m for m in MODULES
+        if m.contract_type != contract_type and m.contract_type in target.artifacts
+        and target.artifacts[m.contract_type].bytecode in code
+    )  # fmt: skip
+
+
+def record_modules(target: Target, record: dict[str, Any]) -> bool:
+    """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
+    contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
+    the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
+    run nowhere then); an entry already made by the current implementation is kept as it is. Whether
+    anything changed."""
+    modules = record.setdefault(MODULES_SECTION, {})
+    changed = False
+    for name, entry in record.get("contracts", {}).items():
+        proxy = entry.get("proxy")
+        if entry.get("external") or entry.get("createdBy"):
+            continue  # a factory-made proxy (a vault) runs the implementation whose modules are recorded
+        made = modules_of(target, proxy["implementationContractType"] if proxy else entry["contractType"])
+        if not made:
+            continue
+        maker = to_checksum_address(proxy["implementation"] if proxy else entry["address"])
+        if (modules.get(name) or {}).get("createdBy", {}).get("address") == maker:
+            continue
+        transaction = proxy["implementationTransactionHash"] if proxy else entry.get("transactionHash")
+        sent = target.chain.transaction(transaction) if transaction else None
+        passed = entry["args"]["constructor"]
+        parts = {
+            made_module.part: module(target, made_module, create_address(maker, nonce), [passed[a] for a in made_module.args])
+            for nonce, made_module in enumerate(made, 1)
+        }
+        modules[name] = {
+            "contracts": parts,
+            "createdBy": created_by(
+                name, maker, "constructor", transaction, sent.block if sent else None, sent.sender if sent else entry["deployer"]
+            ),
+        }
+        changed = True
+    if not modules:
+        del record[MODULES_SECTION]
+    return changed
+
+
+def module(target: Target, made: Module, address: str, args: list[Any]) -> PartRecord:
+    """A module a constructor deployed, with its code now and its constructor arguments ABI-encoded, as
+    an explorer wants them (they are in no transaction's input: the constructor passed them)."""
+    if not target.chain.code(address):
+        raise RwaError(f"no {made.contract_type} at {address}, where its constructor deploys it")
+    recorded = part(target, made.contract_type, address, None)
+    types = [i["type"] for i in target.artifacts[made.contract_type].constructor_inputs()]
+    recorded["constructorArgs"] = "0x" + encode(types, args).hex()
+    return recorded
 
 
 def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:

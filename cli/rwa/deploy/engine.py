@@ -333,6 +333,9 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
     open_flights = journal.open_flights()  # a damaged journal is refused here, before anything is sent
     if not deploy_plan.writes and not open_flights:
         assert record is not None or not target.entries
+        if record is not None and created.record_modules(target, record):  # a record written before modules were
+            stamped = records.stamp(record, hash_manifest(target.manifest, network.name), git_commit(target.paths))
+            store.save(network.name, stamped)
         return deploy_plan, record or {}
     policy = policy_for(network, options.max_fee, options.stuck_after)
     confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
@@ -379,6 +382,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
             resolver.facets[entry.name] = facets_of(record["contracts"][entry.name])
             save()
         executor.run_calls(entry, resolver)
+    created.record_modules(target, record)
     save()
     journal.clear()
     return deploy_plan, record

@@ -29,8 +29,9 @@ SCHEMA_FILE = "deployments.schema.json"
 REQUIRED = ("format", "network", "chainId", "genesisHash", "contracts")
 REQUIRED_CONTRACT = ("name", "contractType", "address", "abi", "proxy")
 #: Sections of what commands make through factories (`rwa property create`, `rwa vault create`),
-#: by property id and athlete id: each entry's ``contracts`` name its parts (token, vault...).
-CREATED_SECTIONS = ("properties", "vaults", "offerings", "splits")
+#: by property id and athlete id, and of the modules constructors deploy (by the contract's name):
+#: each entry's ``contracts`` name its parts (token, vault, paymentsModule...).
+CREATED_SECTIONS = ("properties", "vaults", "offerings", "splits", "modules")
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
@@ -71,6 +72,7 @@ class PartRecord(TypedDict):
     abi: list[dict[str, Any]]
     codeHash: str | None
     proxy: ProxyRecord | None
+    constructorArgs: NotRequired[str]  # ABI-encoded, of a module a constructor deployed (in no transaction)
     verified: NotRequired[dict[str, Any]]
 
 
@@ -112,6 +114,7 @@ class DeploymentRecord(TypedDict):
     properties: NotRequired[dict[str, dict[str, Any]]]
     vaults: NotRequired[dict[str, dict[str, Any]]]
     offerings: NotRequired[dict[str, dict[str, Any]]]
+    modules: NotRequired[dict[str, dict[str, Any]]]  # what constructors deploy (NILVault's FanPayments)
 
 
 class DeploymentStore:
