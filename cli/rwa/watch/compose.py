@@ -51,7 +51,6 @@ BEFORE_GETTERS: dict[str, tuple[str, str, str]] = {
     "MaxBalanceSet": ("maxBalance()", "maxBalance", "max balance"),
     "SupplyCapSet": ("supplyCap()", "cap", "supply cap"),
     "LockupPeriodSet": ("lockupPeriod()", "period", "lockup"),
-    "TreasurySet": ("treasury()", "treasury", "treasury"),
     "ChangedThreshold": ("getThreshold()", "threshold", "threshold"),
 }
 #: Where a scheduled operation's alert gives the command of its veto.
@@ -188,8 +187,6 @@ class Composer:
             if log.name == "ChangedThreshold":
                 owners = before.get((log.subject.address, log.block, "owners"))
                 text = f"{where}: threshold {prior} → {now_value}" + (f" of {owners} owners" if owners is not None else "")
-            elif log.name == "TreasurySet":
-                text = f"{where}: treasury {who(prior)} → {who(now_value)}"
             elif log.name == "LockupPeriodSet":
                 text = f"{where}: {label} {rules_module._duration(int(prior))} → {rules_module._duration(int(now_value or 0))}"
             else:
@@ -259,8 +256,6 @@ class Composer:
             active = bool(args.get("active"))
             severity = "warning" if active else severity  # rules enforced again is no danger; stopped is
             text = f"{where}: compliance rules {'enforced' if active else 'NO LONGER ENFORCED'}"
-        elif log.name == "TreasurySet":
-            text = f"{where}: treasury set to {who(args.get('treasury'))}"
         if text is None:
             text = rules_module.describe(rule, log, names)
         if before.get((log.subject.address, log.block, "code")) is False or _initialised(log, logs):
@@ -410,7 +405,7 @@ class Composer:
             data = bytes.fromhex(raw[2:])
             if shape == "count":
                 found[key] = len(decode(["address[]"], data)[0])
-            elif shape == "address" or key[2] == "TreasurySet":
+            elif shape == "address":
                 found[key] = str(to_checksum_address(data[12:32]))
             else:
                 found[key] = int.from_bytes(data[:32], "big")
