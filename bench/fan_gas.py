@@ -125,21 +125,41 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
     new_membership = ("the membership's slot, new", 22_100)
     expiry_event = ("ERC-5643 SubscriptionUpdate event", 1_400)
     payments = [
-        Figure("tip, stablecoin, to a 4-payee splitter", tip, 70_000, with_floor(),
-               unavoidable(token, registry, vault_hop, module, terms)),
+        Figure(
+            "tip, stablecoin, to a 4-payee splitter",
+            tip,
+            70_000,
+            with_floor(),
+            unavoidable(token, registry, vault_hop, module, terms),
+        ),
         Figure("  the same with a 23-byte memo", tip_memo, None, with_floor()),
         Figure("tip, native coin, forwarded to the splitter", tip_native, None),
-        Figure("payOrder (an earlier order shares its word)", order, 75_000, with_floor(),
-               unavoidable(token, registry, vault_hop, module, terms, order_word)),
+        Figure(
+            "payOrder (an earlier order shares its word)",
+            order,
+            75_000,
+            with_floor(),
+            unavoidable(token, registry, vault_hop, module, terms, order_word),
+        ),
         Figure("payOrder, first order of a word of 8", order_first, None, with_floor("+ a fresh slot (22,100)")),
     ]
     subscriptions = [
-        Figure("first subscription (NFT minted, 1 period paid)", subscribe, 130_000, with_floor(),
-               unavoidable(token, registry, terms_call, mint, new_membership, plan, expiry_event)),
-        Figure("keeper renewal, one", renew, 60_000, with_floor(),
-               unavoidable(token, registry, terms_call, membership, plan, owner, expiry_event)),
+        Figure(
+            "first subscription (NFT minted, 1 period paid)",
+            subscribe,
+            130_000,
+            with_floor(),
+            unavoidable(token, registry, terms_call, mint, new_membership, plan, expiry_event),
+        ),
+        Figure(
+            "keeper renewal, one",
+            renew,
+            60_000,
+            with_floor(),
+            unavoidable(token, registry, terms_call, membership, plan, owner, expiry_event),
+        ),
         Figure(f"keeper renewal, each in a Multicall3 batch of {BATCH}", batch // BATCH, 45_000, with_floor()),
-    ]  # fmt: skip
+    ]
     pol = tip * POLYGON_GWEI * 10**9 / 10**18
     costs = [Figure(f"a tip on Polygon at {POLYGON_GWEI} gwei: {pol:.6f} POL", tip)]
     return [("Fan payments", payments), ("Subscriptions", subscriptions), ("What a tip costs", costs)]

@@ -31,7 +31,6 @@ OWNERS = (3, 4, 5)  # test accounts owner1..3 of the local manifest
 ROUNDS = 20
 
 
-
 class Crash(BaseException):
     """A kill at that line: no handler catches it, nothing after it runs."""
 
@@ -66,7 +65,10 @@ def tampering(folder: Path) -> tuple[int, int]:
     for field, where, value in SCHEDULE_TAMPERS:
         path.write_text(json.dumps(edit(json.loads(original), where, value)))
         before = path.read_text()
-        lines = [run("safe", command, proposal["id"], *extra) for command, *extra in (("show",), ("sign", "--account", "owner2"), ("execute",))]
+        lines = [
+            run("safe", command, proposal["id"], *extra)
+            for command, *extra in (("show",), ("sign", "--account", "owner2"), ("execute",))
+        ]
         each = all(code != 0 and field in err and len(err.strip().splitlines()) == 1 for code, _, err in lines)
         listed = [p for p in ok("safe", "list") if p["id"] == proposal["id"]]
         each = each and listed[0]["status"] == "invalid" and path.read_text() == before
@@ -172,7 +174,9 @@ def crashes(rpc_url: str, deployments: str) -> tuple[int, int]:
             and run("safe", "execute", proposal["id"])[0] != 0
         )
         reconciled += done
-        print(f"  {'ok ' if done else 'BAD'} killed {point}: rerun {'completed' if done else 'did not complete'} {proposal['id']}")
+        print(
+            f"  {'ok ' if done else 'BAD'} killed {point}: rerun {'completed' if done else 'did not complete'} {proposal['id']}"
+        )
         # leave the Safe free for the next round: execute the follow-up too
         for signer in ("owner1", "owner2"):
             ok("safe", "sign", results[-1]["id"], "--account", signer)

@@ -47,7 +47,9 @@ def measure_ours(project: Any, accounts: Any, record: dict[str, Any], chain_id: 
         entry = record["contracts"][name]
         return getattr(project, entry["contractType"]).at(entry["address"])
 
-    factory, registry, stablecoin, market = (at(n) for n in ("PropertyTokenFactory", "ComplianceRegistry", "MockStablecoin", "PropertyMarket"))
+    factory, registry, stablecoin, market = (
+        at(n) for n in ("PropertyTokenFactory", "ComplianceRegistry", "MockStablecoin", "PropertyMarket")
+    )
     deployer, attestor = accounts.test_accounts[0], accounts.test_accounts[1]
     alice, bob = accounts.test_accounts[3], accounts.test_accounts[4]
     timelock = accounts[record["contracts"]["Timelock"]["address"]]
@@ -55,9 +57,13 @@ def measure_ours(project: Any, accounts: Any, record: dict[str, Any], chain_id: 
     treasury = market.treasury()
 
     pid = keccak(text="MARKET-BENCH")
-    factory.createProperty((pid, "1 Market Street", "MKT1", 18, keccak(text="deed"), "ipfs://deed"), (deployer,) * 6, sender=deployer)
+    factory.createProperty(
+        (pid, "1 Market Street", "MKT1", 18, keccak(text="deed"), "ipfs://deed"), (deployer,) * 6, sender=deployer
+    )
     token = project.PropertyToken.at(factory.predictAddresses(pid)[0])
-    registry.registerBatch([alice, bob, market], [(1, US, KYC_AML, expiry), (2, US, KYC_AML, expiry), (3, US, KYC_AML, expiry)], sender=attestor)
+    registry.registerBatch(
+        [alice, bob, market], [(1, US, KYC_AML, expiry), (2, US, KYC_AML, expiry), (3, US, KYC_AML, expiry)], sender=attestor
+    )
     for holder in (alice, bob):
         token.mint(holder, 1000 * E18, sender=deployer)
         stablecoin.mint(holder, 10**6 * USDC, sender=holder)
@@ -103,7 +109,11 @@ def measure_trex(web3: Any, accounts: Any, stablecoin: Any) -> dict[str, int]:
         chain.send("approve stablecoin", usdc.functions.approve(dvd.address, 2**256 - 1), who.wallet)
         chain.send("approve token", suite.token.functions.approve(dvd.address, 2**256 - 1), who.wallet)
     chain.send("fee wallet holds", usdc.functions.mint(fee_wallet, USDC), roles.deployer)
-    chain.send("modifyFee", dvd.functions.modifyFee(suite.token.address, usdc.address, 0, FEE_BPS, 4, "0x" + "00" * 20, fee_wallet), roles.deployer)
+    chain.send(
+        "modifyFee",
+        dvd.functions.modifyFee(suite.token.address, usdc.address, 0, FEE_BPS, 4, "0x" + "00" * 20, fee_wallet),
+        roles.deployer,
+    )
 
     def trade(amount: int) -> tuple[int, int]:  # amount in whole tokens (T-REX's token has 0 decimals)
         initiated = chain.send(
@@ -141,8 +151,10 @@ def print_table(f: dict[str, int]) -> bool:
     print("\nPropertyMarket gas (anvil, cancun, optimizer 200 runs): one trade of 10 tokens at 250 mUSDC, 0.30% fee")
     print(f"  {'operation':<62} {'gas':>9}   {'target':<10} verdict")
     print("  " + "-" * 92)
-    print(f"  {'fill of a resting order, whole, two existing holders, fee (ours)':<62} "
-          f"{f['fill']:>9,}   {'≤ 125,000':<10} {'PASS' if passed else 'MISS'}")
+    print(
+        f"  {'fill of a resting order, whole, two existing holders, fee (ours)':<62} "
+        f"{f['fill']:>9,}   {'≤ 125,000':<10} {'PASS' if passed else 'MISS'}"
+    )
     print(f"  {'  a new order filled in part (its fill record written)':<62} {f['fill_partial']:>9,}")
     print(f"  {'  the same order filled in part again':<62} {f['fill_again']:>9,}")
     print(f"  {'floor: compliant transfer + stablecoin transfer (2 txs)':<62} {floor:>9,}")

@@ -102,27 +102,45 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
         per_credit = (allocations[10] - allocations[4]) // 6
 
         split_figures = [
-            Figure("createVault", create_vault, 215_000, "bare OZ BeaconProxy ≈143,000",
-                   "issue 23: a compiled, verifiable proxy with its beacon in ERC-1967's slot (≈ +34,700) and the athlete "
-                   "id recorded by the factory (+22,100; the old raw-code proxy carried it): 153,282 before"),
-            Figure("createVault with a splitter", create_vault_split, 215_000, "bare OZ BeaconProxy ≈143,000",
-                   "stores the splitter (a fresh slot, 22,100) and asks the SplitterFactory isSplit (code hash check)"),
+            Figure(
+                "createVault",
+                create_vault,
+                215_000,
+                "bare OZ BeaconProxy ≈143,000",
+                "issue 23: a compiled, verifiable proxy with its beacon in ERC-1967's slot (≈ +34,700) and the athlete "
+                "id recorded by the factory (+22,100; the old raw-code proxy carried it): 153,282 before",
+            ),
+            Figure(
+                "createVault with a splitter",
+                create_vault_split,
+                215_000,
+                "bare OZ BeaconProxy ≈143,000",
+                "stores the splitter (a fresh slot, 22,100) and asks the SplitterFactory isSplit (code hash check)",
+            ),
             Figure("createSplit, 4 payees", create_split, 90_000, "0xSplits v1: 100,741 for 2"),
             Figure("distribute ETH, 2 payees", distributions[2], None, "0xSplits v1: 57,390 for 2"),
-            Figure("distribute ETH, 4 payees", distributions[4], 80_000, "",
-                   "each push first asks the registry whether its payee is sanctioned (issue 13: a cold record read "
-                   "and a call, ≈3,500 a payee); allocate credits instead and checks at claim"),
+            Figure(
+                "distribute ETH, 4 payees",
+                distributions[4],
+                80_000,
+                "",
+                "each push first asks the registry whether its payee is sanctioned (issue 13: a cold record read "
+                "and a call, ≈3,500 a payee); allocate credits instead and checks at claim",
+            ),
             Figure("distribute ETH, 10 payees", distributions[10], None, "0xSplits v1: 110,069 for 10"),
-            Figure("distribute ETH, each extra payee (10 vs 4)", per_payee, 7_000,
-                   "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)",
-                   "a push costs ≥ 9,300 (cold account 2,600 + value CALL 9,000 − unused stipend 2,300); "
-                   "0xSplits only credits storage"),
+            Figure(
+                "distribute ETH, each extra payee (10 vs 4)",
+                per_payee,
+                7_000,
+                "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)",
+                "a push costs ≥ 9,300 (cold account 2,600 + value CALL 9,000 − unused stipend 2,300); "
+                "0xSplits only credits storage",
+            ),
             Figure("allocate ETH (credit, payees claim), 2 payees", allocations[2], None, "0xSplits v1: 57,390 for 2"),
             Figure("allocate ETH, 4 payees", allocations[4], 80_000),
             Figure("allocate ETH, 10 payees", allocations[10], None, "0xSplits v1: 110,069 for 10"),
-            Figure("allocate ETH, each extra payee (10 vs 4)", per_credit, 7_000,
-                   "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)"),
-        ]  # fmt: skip
+            Figure("allocate ETH, each extra payee (10 vs 4)", per_credit, 7_000, "0xSplits v1: ≈6,585 ((110,069 − 57,390) / 8)"),
+        ]
 
         # --- one deal, from proposal to release through the 4-payee split ---
         vault = project.NILVault.at(vaults.predictVault(keccak(text="bench-athlete-2")))

@@ -118,20 +118,32 @@ def measure(project: Any, accounts: Any, chain: Any, record: dict[str, Any]) -> 
 def report(figures: dict[str, int]) -> bool:
     floor = figures["floor_mint"] + figures["floor_transfer"]
     rows = [
-        ("subscribe, immediate mint", figures["subscribe"], TARGETS["subscribe"],
-         f"floor {floor:,} = mint {figures['floor_mint']:,} + transferFrom {figures['floor_transfer']:,}"),
-        ("subscribe, immediate mint, no per-investor limit", figures["subscribe_unlimited"], TARGETS["subscribe"],
-         "no investor total to keep (a new slot: 22,100)"),
+        (
+            "subscribe, immediate mint",
+            figures["subscribe"],
+            TARGETS["subscribe"],
+            f"floor {floor:,} = mint {figures['floor_mint']:,} + transferFrom {figures['floor_transfer']:,}",
+        ),
+        (
+            "subscribe, immediate mint, no per-investor limit",
+            figures["subscribe_unlimited"],
+            TARGETS["subscribe"],
+            "no investor total to keep (a new slot: 22,100)",
+        ),
         ("subscribe again (same investor)", figures["subscribe_again"], None, ""),
-        ("claim (other claims still due)", figures["claim"], TARGETS["claim"],
-         f"floor {figures['floor_mint']:,}: the mint above (+2,600 cold token, +2,600 the clone, the pause check)"),
+        (
+            "claim (other claims still due)",
+            figures["claim"],
+            TARGETS["claim"],
+            f"floor {figures['floor_mint']:,}: the mint above (+2,600 cold token, +2,600 the clone, the pause check)",
+        ),
         ("create an offering (a property's first)", figures["create"], TARGETS["create"], ""),
         ("subscribe into escrow (soft cap), first", figures["subscribe_escrow_first"], None, "the offering's first"),
         ("subscribe into escrow (soft cap)", figures["subscribe_escrow"], None, ""),
         ("close, soft cap met (escrow to the treasury)", figures["close"], None, ""),
         ("claim, the offering's first", figures["claim_first"], None, ""),
         ("claim, the last (renounces the minter role)", figures["claim_last"], None, ""),
-    ]  # fmt: skip
+    ]
     print("\nPropertyOffering gas (anvil, cancun, optimizer 200 runs), one transaction each")
     header = f"  {'operation':<46} {'gas':>9}   {'target':<10} {'verdict':<7} reference"
     print(header)
@@ -167,8 +179,10 @@ def explain(figures: dict[str, int]) -> None:
     investor_total = figures["subscribe"] - figures["subscribe_unlimited"]
     subscribe = [
         ("floor, as one transaction (one intrinsic 21,000 fewer)", figures["floor_mint"] + figures["floor_transfer"] - INTRINSIC),
-        ("their calldata (68 + 100 bytes) is not a subscription's (36)",
-         calldata_gas(subscribe_data) - calldata_gas(mint_data) - calldata_gas(transfer_data)),
+        (
+            "their calldata (68 + 100 bytes) is not a subscription's (36)",
+            calldata_gas(subscribe_data) - calldata_gas(mint_data) - calldata_gas(transfer_data),
+        ),
         ("the token and the stablecoin are called, not the transaction's target", 2 * COLD_ACCOUNT),
         ("the clone's delegatecall to its implementation", COLD_ACCOUNT),
         ("the hard cap's count: the offering's state slot read and written", COLD_SLOAD + SSTORE_DIRTY),

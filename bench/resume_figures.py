@@ -92,8 +92,10 @@ def main() -> None:
         totals["duplicates"] += figures.duplicates
         totals["edits"] += figures.hand_edits
         sent = f"{figures.sent}/{figures.clean}"
-        print(f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} "
-              f"{figures.hand_edits:>10}  {len(figures.refusals)}")
+        print(
+            f"  {name:<46} {sent:>10} {figures.duplicates:>10} {figures.reruns:>6} "
+            f"{figures.hand_edits:>10}  {len(figures.refusals)}"
+        )
     ratio = f"{totals['sent']}/{totals['clean']}"
     print(f"  {'all':<46} {ratio:>10} {totals['duplicates']:>10} {'':>6} {totals['edits']:>10}")
     local_chain_crashes()
@@ -115,7 +117,9 @@ def local_chain_crashes(points: int = 6) -> None:
             cli.run("deploy")
             after = json.loads((cli.deployments / "local.json").read_text())
             sent = cli.nonce(local_crash.DEPLOYER)
-            same = {n: c["address"] for n, c in after["contracts"].items()} == {n: c["address"] for n, c in before["contracts"].items()}
+            same = {n: c["address"] for n, c in after["contracts"].items()} == {
+                n: c["address"] for n, c in before["contracts"].items()
+            }
             print(f"  {line:<46} {f'{sent}/{clean}':>10} {sent - clean + (0 if same else 1):>10} {len(lost):>6} {0:>10}")
 
 

@@ -111,7 +111,9 @@ def gas(env: dict[str, str]) -> None:
 
     print("\nComplianceRegistry gas (anvil, cancun, optimizer 200 runs), beside T-REX 4.1.6 measured in the same run")
     row("what", "ours", "target", "reference (T-REX + ONCHAINID)")
-    row("onboard one investor: transaction", f"{single:,}", "", f"{reference['onboard_investor']:,} (identity + claim + register)")
+    row(
+        "onboard one investor: transaction", f"{single:,}", "", f"{reference['onboard_investor']:,} (identity + claim + register)"
+    )
     row("onboard one investor: execution (−21,000)", f"{single - INTRINSIC_GAS:,}", "≤ 50,000")
     row("update an existing record (transaction)", f"{overwrite:,}", "")
     row("registerBatch of 100: per investor", f"{batch // 100:,}", "≤ 30,000")

@@ -27,9 +27,17 @@ def random_tx(rng: random.Random):  # type: ignore[no-untyped-def]
         return rng.choice([0, 1, rng.getrandbits(64), rng.getrandbits(256)])
 
     return SafeTx(
-        address(), uint(), "0x" + rng.randbytes(rng.randint(0, 200)).hex(), rng.choice([0, 1]),
-        uint(), uint(), uint(), address(), address(), uint(),
-    )  # fmt: skip
+        address(),
+        uint(),
+        "0x" + rng.randbytes(rng.randint(0, 200)).hex(),
+        rng.choice([0, 1]),
+        uint(),
+        uint(),
+        uint(),
+        address(),
+        address(),
+        uint(),
+    )
 
 
 def main() -> None:
@@ -51,9 +59,17 @@ def main() -> None:
         for _ in range(count):
             tx = random_tx(rng)
             onchain = contract.functions.getTransactionHash(
-                tx.to, tx.value, bytes.fromhex(tx.data[2:]), tx.operation, tx.safeTxGas, tx.baseGas,
-                tx.gasPrice, tx.gasToken, tx.refundReceiver, tx.nonce,
-            ).call()  # fmt: skip
+                tx.to,
+                tx.value,
+                bytes.fromhex(tx.data[2:]),
+                tx.operation,
+                tx.safeTxGas,
+                tx.baseGas,
+                tx.gasPrice,
+                tx.gasToken,
+                tx.refundReceiver,
+                tx.nonce,
+            ).call()
             agree += "0x" + bytes(onchain).hex() == safe_tx_hash(record["chainId"], safe["address"], tx)
     print(f"safeTxHash: toolkit == Safe.getTransactionHash for {agree} of {count} random transactions")
     sys.exit(0 if agree == count else 1)

@@ -32,7 +32,9 @@ def at_a_terminal(env: dict[str, str]) -> tuple[int, str]:
     """`rwa deploy` on a pseudo-terminal, answering yes to each question; (questions, output)."""
     import pexpect
 
-    child = pexpect.spawn(RWA, ["deploy", "--network", NETWORK, "--account", "ops"], cwd=str(ROOT), env=env, encoding="utf-8", timeout=600)
+    child = pexpect.spawn(
+        RWA, ["deploy", "--network", NETWORK, "--account", "ops"], cwd=str(ROOT), env=env, encoding="utf-8", timeout=600
+    )
     questions, output = 0, []
     while True:
         found = child.expect([QUESTION, pexpect.EOF])
@@ -65,8 +67,10 @@ def figures(label: str, port: int, terminal: bool) -> None:
         print(f"  transactions sent            {sent}")
         if estimated_line:
             unknown = estimated_line.group(3) or "0"
-            print(f"  transactions estimated       {sent - int(unknown)} of "
-                  f"{sent} ({unknown} n/a: they need contracts deployed first)")
+            print(
+                f"  transactions estimated       {sent - int(unknown)} of "
+                f"{sent} ({unknown} n/a: they need contracts deployed first)"
+            )
         if used:
             print(f"  gas, where estimated         {used.group(2)} estimated, {used.group(1)} used ({used.group(3)}%)")
         print(f"  wall time, 1-second blocks   {wall:.1f} s (the `rwa deploy` process, start to exit)")
@@ -84,8 +88,10 @@ def verified(run: Rehearsal) -> None:
         env = {"RWA_EXPLORER_URL": explorer.url, "ETHERSCAN_API_KEY": "bench-key"}
         summary = json.loads(run.rwa("verify", "--network", NETWORK, "--json", env=env).stdout)
     counts = Counter(c["status"] for c in summary["contracts"])
-    print(f"  contracts verified           {counts['verified']} ({summary['submissions']} submissions; "
-          f"{counts['unsupported']} left to their publishers or without source, {counts['failed']} failed)")
+    print(
+        f"  contracts verified           {counts['verified']} ({summary['submissions']} submissions; "
+        f"{counts['unsupported']} left to their publishers or without source, {counts['failed']} failed)"
+    )
 
 
 def main() -> None:

@@ -315,12 +315,14 @@ class ReferenceScenario:
         trex_authority = self._deploy_trex_authority()
         deployer = self.roles.deployer
         trex_factory, _ = self.chain.deploy(
-            "deploy TREXFactory", self.artifacts.trex("TREXFactory"), deployer,
-            trex_authority.address, id_factory.address,
+            "deploy TREXFactory",
+            self.artifacts.trex("TREXFactory"),
+            deployer,
+            trex_authority.address,
+            id_factory.address,
         )
         # The TREXFactory creates each token's ONCHAINID through the IdFactory.
-        self.chain.send("IdFactory.addTokenFactory", id_factory.functions.addTokenFactory(trex_factory.address),
-                        deployer)
+        self.chain.send("IdFactory.addTokenFactory", id_factory.functions.addTokenFactory(trex_factory.address), deployer)
         claim_issuer, claim_signer = self._deploy_claim_issuer()
         return Infrastructure(identity_authority, id_factory, trex_authority, trex_factory, claim_issuer, claim_signer)
 
@@ -329,7 +331,9 @@ class ReferenceScenario:
         chain, art, deployer = self.chain, self.artifacts, self.roles.deployer
         library, _ = chain.deploy("deploy Identity library", art.onchainid("Identity"), deployer, deployer, True)
         authority, _ = chain.deploy(
-            "deploy ONCHAINID ImplementationAuthority", art.onchainid("ImplementationAuthority"), deployer,
+            "deploy ONCHAINID ImplementationAuthority",
+            art.onchainid("ImplementationAuthority"),
+            deployer,
             library.address,
         )
         factory, _ = chain.deploy("deploy IdFactory", art.onchainid("IdFactory"), deployer, authority.address)
@@ -350,8 +354,12 @@ class ReferenceScenario:
             )
         }
         authority, _ = chain.deploy(
-            "deploy TREXImplementationAuthority", art.trex("TREXImplementationAuthority"), deployer,
-            True, ZERO_ADDRESS, ZERO_ADDRESS,  # reference authority; no factories yet
+            "deploy TREXImplementationAuthority",
+            art.trex("TREXImplementationAuthority"),
+            deployer,
+            True,
+            ZERO_ADDRESS,
+            ZERO_ADDRESS,  # reference authority; no factories yet
         )
         # Order the struct from the ABI, so a reordering in a later T-REX fails loudly.
         field_order = _struct_fields(authority.abi, "addAndUseTREXVersion", 1)
@@ -446,24 +454,31 @@ class ReferenceScenario:
             ),
             wallet,
         )
-        return Investor(wallet, identity, {
-            "onboard_identity_deploy": deploy_gas,
-            "onboard_add_claim": receipt["gasUsed"],
-        })
+        return Investor(
+            wallet,
+            identity,
+            {
+                "onboard_identity_deploy": deploy_gas,
+                "onboard_add_claim": receipt["gasUsed"],
+            },
+        )
 
     def _deploy_identity(self, wallet: str, via_id_factory: bool) -> tuple[str, int]:
         """Deploy ``wallet``'s ONCHAINID; return (address, gasUsed)."""
         deployer = self.roles.deployer
         if not via_id_factory:
             proxy, gas = self.chain.deploy(
-                "deploy investor IdentityProxy", self.artifacts.onchainid("IdentityProxy"), deployer,
-                self.infra.identity_authority.address, wallet,
+                "deploy investor IdentityProxy",
+                self.artifacts.onchainid("IdentityProxy"),
+                deployer,
+                self.infra.identity_authority.address,
+                wallet,
             )
             return proxy.address, gas
         factory = self.infra.id_factory
-        receipt = self.chain.send("IdFactory.createIdentity",
-                                  factory.functions.createIdentity(wallet, f"investor-{self._investor_count}"),
-                                  deployer)
+        receipt = self.chain.send(
+            "IdFactory.createIdentity", factory.functions.createIdentity(wallet, f"investor-{self._investor_count}"), deployer
+        )
         return factory.functions.getIdentity(wallet).call(), receipt["gasUsed"]
 
     def _sign_claim(self, identity: str) -> bytes:
@@ -475,9 +490,7 @@ class ReferenceScenario:
         """Register an investor's identity in a suite's identity registry; return gasUsed."""
         receipt = self.chain.send(
             "IdentityRegistry.registerIdentity",
-            suite.identity_registry.functions.registerIdentity(
-                investor.address, investor.identity.address, INVESTOR_COUNTRY
-            ),
+            suite.identity_registry.functions.registerIdentity(investor.address, investor.identity.address, INVESTOR_COUNTRY),
             self.roles.token_agent,
         )
         return receipt["gasUsed"]
@@ -502,13 +515,11 @@ class ReferenceScenario:
         return call.estimate_gas({"from": self.roles.deployer}) - INTRINSIC_GAS
 
     def mint(self, suite: Suite, investor: Investor, amount: int) -> int:
-        receipt = self.chain.send("Token.mint", suite.token.functions.mint(investor.address, amount),
-                                  self.roles.token_agent)
+        receipt = self.chain.send("Token.mint", suite.token.functions.mint(investor.address, amount), self.roles.token_agent)
         return receipt["gasUsed"]
 
     def transfer(self, suite: Suite, sender: Investor, receiver: Investor, amount: int) -> int:
-        receipt = self.chain.send("Token.transfer", suite.token.functions.transfer(receiver.address, amount),
-                                  sender.wallet)
+        receipt = self.chain.send("Token.transfer", suite.token.functions.transfer(receiver.address, amount), sender.wallet)
         return receipt["gasUsed"]
 
     def batch_transfer(self, suite: Suite, sender: Investor, receivers: Sequence[Investor], amount: int) -> int:
@@ -517,14 +528,17 @@ class ReferenceScenario:
 
     def add_module(self, suite: Suite, module: Contract) -> None:
         """Bind a plug-and-play module to a live token's compliance (owner only)."""
-        self.chain.send("ModularCompliance.addModule", suite.compliance.functions.addModule(module.address),
-                        self.roles.token_issuer)
+        self.chain.send(
+            "ModularCompliance.addModule", suite.compliance.functions.addModule(module.address), self.roles.token_issuer
+        )
 
     def compliance_call(self, suite: Suite, module: Contract, calldata: bytes) -> None:
         """Configure a bound module through the compliance (as its owner must)."""
-        self.chain.send("ModularCompliance.callModuleFunction",
-                        suite.compliance.functions.callModuleFunction(calldata, module.address),
-                        self.roles.token_issuer)
+        self.chain.send(
+            "ModularCompliance.callModuleFunction",
+            suite.compliance.functions.callModuleFunction(calldata, module.address),
+            self.roles.token_issuer,
+        )
 
 
 def _struct_fields(abi: list[dict[str, Any]], function: str, index: int) -> list[str]:
@@ -580,8 +594,7 @@ def _measure_plain_suite(scenario: ReferenceScenario, figures: dict[str, int]) -
     return alice, bob
 
 
-def _measure_module_suite(scenario: ReferenceScenario, figures: dict[str, int], alice: Investor,
-                          bob: Investor) -> None:
+def _measure_module_suite(scenario: ReferenceScenario, figures: dict[str, int], alice: Investor, bob: Investor) -> None:
     """Transfer figures with 3, then 4, compliance modules.
 
     The 3 modules are bound and configured by the factory at creation (as a
@@ -594,9 +607,7 @@ def _measure_module_suite(scenario: ReferenceScenario, figures: dict[str, int], 
         "MaxBalanceModule": ("setMaxBalance", [1_000_000]),
         "SupplyLimitModule": ("setSupplyLimit", [1_000_000_000]),
     }
-    guarded = scenario.deploy_suite(
-        [(modules[name].address, modules[name].encode_abi(*settings[name])) for name in MODULES_3]
-    )
+    guarded = scenario.deploy_suite([(modules[name].address, modules[name].encode_abi(*settings[name])) for name in MODULES_3])
     figures["suite_deploy_modules_3"] = guarded.deploy_gas
     for investor in (alice, bob):
         scenario.register(guarded, investor)  # same ONCHAINIDs, this token's registry
@@ -608,7 +619,6 @@ def _measure_module_suite(scenario: ReferenceScenario, figures: dict[str, int], 
     scenario.add_module(guarded, restrict)
     scenario.compliance_call(guarded, restrict, restrict.encode_abi("allowUser", [alice.address]))
     figures["transfer_modules_4"] = scenario.transfer(guarded, alice, bob, 100)
-
 
 
 def reference_versions(node_modules: Path | None = None) -> dict[str, str]:
@@ -668,7 +678,8 @@ def anvil_at(rpc_url: str, node_modules: Path) -> Iterator[Web3]:
             raise ConnectionError(f"nothing listens at {rpc_url}")
         process = subprocess.Popen(
             [_anvil_binary(node_modules), "--host", host, "--port", str(port), "--hardfork", "cancun", "--silent"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_for(lambda: _port_open(host, port), timeout=30, what=f"anvil on port {port}")
     try:
@@ -694,10 +705,14 @@ def _wait_for(ready: Callable[[], bool], timeout: float, what: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rpc", default=os.environ.get(RPC_ENV, DEFAULT_RPC),
-                        help=f"node RPC URL (default ${RPC_ENV} or {DEFAULT_RPC}; anvil is started if none listens)")
-    parser.add_argument("--node-modules", default=None,
-                        help=f"folder holding {TREX_PACKAGE} (default ${NODE_MODULES_ENV} or ./node_modules)")
+    parser.add_argument(
+        "--rpc",
+        default=os.environ.get(RPC_ENV, DEFAULT_RPC),
+        help=f"node RPC URL (default ${RPC_ENV} or {DEFAULT_RPC}; anvil is started if none listens)",
+    )
+    parser.add_argument(
+        "--node-modules", default=None, help=f"folder holding {TREX_PACKAGE} (default ${NODE_MODULES_ENV} or ./node_modules)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
     try:

@@ -77,9 +77,16 @@ def add_emitter(env: dict[str, str], url: str, sender: str) -> str:
 
     def add(record: dict[str, Any]) -> None:
         record["contracts"]["WatchBenchEmitter"] = {
-            "name": "WatchBenchEmitter", "contractType": "WatchBenchEmitter", "address": address, "abi": artifact.abi,
-            "proxy": None, "blockNumber": int(receipt["blockNumber"], 16), "transactionHash": tx_hash,
-            "deployer": sender, "args": [], "bytecodeHash": "0x" + keccak(artifact.bytecode).hex(),
+            "name": "WatchBenchEmitter",
+            "contractType": "WatchBenchEmitter",
+            "address": address,
+            "abi": artifact.abi,
+            "proxy": None,
+            "blockNumber": int(receipt["blockNumber"], 16),
+            "transactionHash": tx_hash,
+            "deployer": sender,
+            "args": [],
+            "bytecodeHash": "0x" + keccak(artifact.bytecode).hex(),
         }
 
     DeploymentStore(Path(env["RWA_DEPLOYMENTS_DIR"])).update("local", add)
@@ -94,13 +101,26 @@ def selector(signature: str) -> bytes:
 
 def watch_args(scratch: Path) -> list[str]:
     """The watcher of the latency and kill figures: the database that indexed the events, the bench rule."""
-    return ["--quiet", "--db", str(scratch / "backfill.sqlite"), "--rules", str(scratch / "rules.yaml"), "--jsonl", str(scratch / "alerts.jsonl")]
+    return [
+        "--quiet",
+        "--db",
+        str(scratch / "backfill.sqlite"),
+        "--rules",
+        str(scratch / "rules.yaml"),
+        "--jsonl",
+        str(scratch / "alerts.jsonl"),
+    ]
 
 
 def spawn(env: dict[str, str], scratch: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [RWA, "watch", "--poll", "0.2", *watch_args(scratch)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert process.stderr is not None
     process.stderr.readline()  # "watching local: ..."
@@ -129,7 +149,11 @@ def backfill(env: dict[str, str], first: int, store: str) -> tuple[int, float, f
     )
     process = subprocess.Popen(
         [sys.executable, "-c", parent, RWA, "watch", "--once", "--quiet", "--from", str(first), "--store", store],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stderr is not None
     process.stderr.readline()  # "watching local: ...": loaded, connected, rules checked
@@ -169,8 +193,10 @@ def main() -> None:
             batch = min(PER_TRANSACTION, EVENTS - count)
             send(url, sender, emitter, selector("emitTransfers(uint256)") + batch.to_bytes(32, "big"))
             count += batch
-        print(f"\nrwa watch (a private anvil; {count} events in {count // PER_TRANSACTION} "
-              f"transactions, made in {time.monotonic() - started:.0f}s)")
+        print(
+            f"\nrwa watch (a private anvil; {count} events in {count // PER_TRANSACTION} "
+            f"transactions, made in {time.monotonic() - started:.0f}s)"
+        )
 
         # Backfill: one --once run over everything, in a process of its own (its peak RSS is its own),
         # into SQLite, then into PostgreSQL when its initdb is installed (make test installs it).
@@ -200,8 +226,10 @@ def main() -> None:
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        print(f"  alert latency at 1 s blocks: {sum(lags) / len(lags):.1f} "
-              f"blocks on average, {max(lags)} at most ({len(lags)} alerts)")
+        print(
+            f"  alert latency at 1 s blocks: {sum(lags) / len(lags):.1f} "
+            f"blocks on average, {max(lags)} at most ({len(lags)} alerts)"
+        )
 
         # Exactly once across kill -9.
         rng = random.Random(20)
@@ -210,7 +238,11 @@ def main() -> None:
         try:
             for _ in range(KILLS):
                 for _ in range(rng.randint(1, 3)):
-                    call(url, "eth_sendTransaction", [{"from": sender, "to": emitter, "data": "0x" + selector("emitPaused()").hex(), "gas": hex(100_000)}])
+                    call(
+                        url,
+                        "eth_sendTransaction",
+                        [{"from": sender, "to": emitter, "data": "0x" + selector("emitPaused()").hex(), "gas": hex(100_000)}],
+                    )
                     expected += 1
                 time.sleep(rng.uniform(0.0, 1.5))
                 os.killpg(process.pid, signal.SIGKILL)
@@ -222,7 +254,10 @@ def main() -> None:
             process.wait()
         final = subprocess.run(
             [RWA, "watch", "--once", *watch_args(scratch)],
-            cwd=ROOT, env=env, capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert final.returncode in (0, 3), final.stderr
         raised = alerts(scratch)

@@ -63,9 +63,19 @@ class Receiver:
 
 def alert(number: int) -> dict[str, Any]:
     return {
-        "id": f"0x{number:032x}", "kind": "alert", "rule": "bench", "severity": "info", "block": number, "logIndex": 0,
-        "transaction": "0x", "address": "0x", "contract": "bench", "event": "Bench", "message": f"alert {number}",
-        "args": {}, "raisedAt": "now",
+        "id": f"0x{number:032x}",
+        "kind": "alert",
+        "rule": "bench",
+        "severity": "info",
+        "block": number,
+        "logIndex": 0,
+        "transaction": "0x",
+        "address": "0x",
+        "contract": "bench",
+        "event": "Bench",
+        "message": f"alert {number}",
+        "args": {},
+        "raisedAt": "now",
     }
 
 
@@ -92,16 +102,20 @@ def run(rate: float, scratch: Path) -> tuple[list[float], int]:
 
 
 def main() -> None:
-    print(f"webhook delivery delay: {ALERTS} alerts, one every {EVERY_SECONDS} s, delivery tried every {POLL_SECONDS} s, "
-          "a receiver failing at random")
+    print(
+        f"webhook delivery delay: {ALERTS} alerts, one every {EVERY_SECONDS} s, delivery tried every {POLL_SECONDS} s, "
+        "a receiver failing at random"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         for rate in RATES:
             delays, requests = run(rate, Path(scratch))
             ordered = sorted(delays)
             p95 = ordered[int(0.95 * (len(ordered) - 1))]
             reference = f"   (issue 24, backlog-wide backoff: median {REFERENCE_MEDIAN_AT_25:.0f} s)" if rate == 0.25 else ""
-            print(f"  {rate:4.0%} failing: median {statistics.median(delays):5.2f} s, p95 {p95:5.2f} s, "
-                  f"max {ordered[-1]:5.2f} s, {requests} requests for {ALERTS} alerts{reference}")
+            print(
+                f"  {rate:4.0%} failing: median {statistics.median(delays):5.2f} s, p95 {p95:5.2f} s, "
+                f"max {ordered[-1]:5.2f} s, {requests} requests for {ALERTS} alerts{reference}"
+            )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,15 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 # ---- live networks ----
 # Safe v1.4.1 at its canonical addresses, with the runtime code hashes safe-deployments publishes
 # (src/assets/v1.4.1/*.json); the project's own build of the same contracts is accepted too.
-SAFE_SINGLETON = External("0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff")
-SAFE_PROXY_FACTORY = External("0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317")
-MULTISEND_CALL_ONLY = External("0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939")
+SAFE_SINGLETON = External(
+    "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762", "0xb1f926978a0f44a2c0ec8fe822418ae969bd8c3f18d61e5103100339894f81ff"
+)
+SAFE_PROXY_FACTORY = External(
+    "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67", "0x50c3cdc4074750a7a974204a716c999edd37482f907608d960b2b025ee0b3317"
+)
+MULTISEND_CALL_ONLY = External(
+    "0x9641d764fc13c8B624c04430C7356C1C7C8102e2", "0xecd5bd14a08c5d2122379900b2f272bdf107a7e92423c10dd5fe3254386c9939"
+)
 # The fallback handler that makes a Safe answer ERC-1271 (so a Safe can sign market orders); only its
 # presence is checked.
 SAFE_FALLBACK_HANDLER = External("0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99")
@@ -65,10 +71,17 @@ PAYMENT_CONFIRMATIONS = {"sepolia": 12, "mainnet": 12, "polygon": 72, "amoy": 72
 #: come from deployments/params/<network>.py (`PARAMS = {...}`; RWA_PARAMS_DIR names another
 #: folder): deployments/examples/sepolia.params.py is a filled-in example.
 TEAM_PARAMS = (
-    "safe_owners", "safe_threshold", "guardian_owners", "guardian_threshold",
-    "attestor", "sanctions_officer", *AGENT_PARAMS, "property_creator", "vault_operator",
+    "safe_owners",
+    "safe_threshold",
+    "guardian_owners",
+    "guardian_threshold",
+    "attestor",
+    "sanctions_officer",
+    *AGENT_PARAMS,
+    "property_creator",
+    "vault_operator",
     "treasury",
-)  # fmt: skip
+)
 PARAMS_DIR = Path(os.environ.get("RWA_PARAMS_DIR") or Path(__file__).resolve().parent / "params")
 
 
@@ -138,6 +151,7 @@ NETWORKS = {
     ),
     **{name: live_network(name) for name in LIVE},
 }
+
 
 def grant(role_id: Any, holder: Any, target: str | None = None) -> Call:
     """Grant a role unless the holder has it already."""
@@ -329,9 +343,7 @@ def property_entry(
 #   property_entry("Property_MainSt1", "MAIN-ST-1", "1 Main Street", "MAIN1",
 #                  legal_doc_hash=bytes.fromhex("..."), legal_doc_uri="ipfs://...", networks={"sepolia"}),
 # (`rwa property create` makes others without touching this file.)
-PROPERTIES: tuple[Contract, ...] = (
-    property_entry("DemoProperty", "DEMO-1", "1 Demo Street", "DEMO1", networks={"local"}),
-)
+PROPERTIES: tuple[Contract, ...] = (property_entry("DemoProperty", "DEMO-1", "1 Demo Street", "DEMO1", networks={"local"}),)
 
 
 def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] | None = None) -> Contract:

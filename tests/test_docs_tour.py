@@ -26,9 +26,7 @@ def _tour_module():
 
 @pytest.mark.slow  # the tour's commands as processes, on a chain of their own
 def test_docs_tour_runs_as_written():
-    result = subprocess.run(
-        [sys.executable, str(TOOL), "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    result = subprocess.run([sys.executable, str(TOOL), "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{result.stderr[-12000:]}\n{result.stdout[-2000:]}"
 
 
@@ -68,6 +66,9 @@ def test_console_blocks_are_parsed_and_other_blocks_left_alone():
         "```",
     ]
     [block] = tour.parse(lines)
-    assert [c.text for c in block.commands] == ["rwa kyc show 0x90F79bf6EB2c4f870365E785982E1f101E93b906", "rwa deploy --network nowhere"]
+    assert [c.text for c in block.commands] == [
+        "rwa kyc show 0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+        "rwa deploy --network nowhere",
+    ]
     assert block.commands[0].output == ["0x90F7…: verified"]
     assert tour.expects_failure(block.commands[1].output) and not tour.expects_failure(block.commands[0].output)

@@ -99,7 +99,9 @@ def check() -> Report:
             if in_function:
                 report.in_function.append(f"{where}:{line}: imports {imported} inside a function")
             if layer_of(imported) > layer_of(module):
-                report.upward.append(f"{where}:{line}: {module} ({layer_name(module)}) imports {imported} ({layer_name(imported)})")
+                report.upward.append(
+                    f"{where}:{line}: {module} ({layer_name(module)}) imports {imported} ({layer_name(imported)})"
+                )
             graph[module].add(imported)
         report.private += [f"{where}:{line}: imports {name}, private to its module" for name, line in private_imports(tree)]
     report.cycles = _cycles(graph)
@@ -122,7 +124,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[str]:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                found.append("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+                found.append("import cycle: " + " -> ".join(stack[stack.index(nxt) :] + [nxt]))
             elif nxt in graph and nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -169,9 +171,11 @@ def main() -> int:
     for layer in LAYERS:
         names = " ".join(module.rsplit(".", 1)[1] for module in report.modules[layer])
         print(f"{layer:<8} {names}")
-    print(f"upward imports: {len(report.upward)}; in-function imports of the package: {len(report.in_function)}; "
-          f"cycles: {len(report.cycles)}; private names imported: {len(report.private)}; "
-          f"modules the README's map does not name: {len(missing)}")
+    print(
+        f"upward imports: {len(report.upward)}; in-function imports of the package: {len(report.in_function)}; "
+        f"cycles: {len(report.cycles)}; private names imported: {len(report.private)}; "
+        f"modules the README's map does not name: {len(missing)}"
+    )
     for problem in report.problems + missing:
         print(f"  {problem}")
     return 1 if report.problems or missing else 0

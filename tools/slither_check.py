@@ -77,8 +77,9 @@ def findings() -> list[dict[str, Any]]:
     solc_standard_json.run_solc_standard_json = analysis_only(solc_standard_json.run_solc_standard_json)
     standard = solc_standard_json.SolcStandardJson()
     standard.add_source_files(sources())
-    compiled = CryticCompile(standard, solc=str(SOLC), solc_remaps=REMAPPINGS, solc_disable_warnings=True,
-                             solc_working_dir=str(ROOT))  # fmt: skip
+    compiled = CryticCompile(
+        standard, solc=str(SOLC), solc_remaps=REMAPPINGS, solc_disable_warnings=True, solc_working_dir=str(ROOT)
+    )
     slither = Slither(compiled, exclude_dependencies=True, filter_paths=["node_modules/"])
     excluded = triage()["excluded_detectors"]
     for _, detector in inspect.getmembers(all_detectors, inspect.isclass):
@@ -122,8 +123,15 @@ def main() -> int:
         else:
             open_findings.append((key, result))
     if args.json:
-        print(json.dumps([{"check": r["check"], "where": where(r), "impact": r["impact"],
-                           "description": r["description"].strip()} for r in results], indent=1))  # fmt: skip
+        print(
+            json.dumps(
+                [
+                    {"check": r["check"], "where": where(r), "impact": r["impact"], "description": r["description"].strip()}
+                    for r in results
+                ],
+                indent=1,
+            )
+        )
     stale = [key for key in accepted if key not in used]
     for (check, place), result in open_findings:
         print(f"slither: untriaged {result['impact'].lower()} finding {check} in {place}:")
@@ -132,8 +140,10 @@ def main() -> int:
     for check, place in stale:
         print(f"slither: triage entry {check} in {place} matches no finding any more: remove it from slither.triage.json")
     seconds = time.monotonic() - started
-    print(f"slither: {len(results)} finding(s), {len(results) - len(open_findings)} triaged, "
-          f"{len(open_findings)} open, {len(stale)} stale triage entr(ies); {len(sources())} files in {seconds:.0f} s")  # fmt: skip
+    print(
+        f"slither: {len(results)} finding(s), {len(results) - len(open_findings)} triaged, "
+        f"{len(open_findings)} open, {len(stale)} stale triage entr(ies); {len(sources())} files in {seconds:.0f} s"
+    )
     return 1 if open_findings or stale else 0
 
 

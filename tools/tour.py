@@ -100,7 +100,7 @@ def parse(lines: list[str], name: Path | str = "README.md") -> list[Block]:
         while index < len(lines) and lines[index].strip() != FENCE:
             line = lines[index]
             if line.startswith(PROMPT):
-                block.commands.append(Command(index, line[len(PROMPT):], []))
+                block.commands.append(Command(index, line[len(PROMPT) :], []))
             elif block.commands:
                 block.commands[-1].output.append(line)
             elif line.strip():
@@ -251,7 +251,9 @@ class Tour:
         for (_, old_values), (_, new_values) in zip(want, got, strict=True):
             for (kind, old), (_, new) in zip(old_values, new_values, strict=True):
                 if kind in MAPPED and not self.rename(old, new):
-                    problems.append(f"{old} stands for {new} here but for {self.renamed.get(old) or self.renamed_back.get(new)} before")
+                    problems.append(
+                        f"{old} stands for {new} here but for {self.renamed.get(old) or self.renamed_back.get(new)} before"
+                    )
         return problems
 
     def shown_output(self, expected: list[str], actual: list[str], keep: bool) -> list[str]:
@@ -353,8 +355,11 @@ def replay(write: bool, port: int, verbose: bool, literal: bool = False) -> int:
         return 0
     if failures:
         print("\n\n".join(failures), file=sys.stderr)
-        print(f"\n{len(failures)} of {commands} command(s) differ from the docs; "
-              "regenerate with `.venv/bin/python tools/tour.py --write`", file=sys.stderr)
+        print(
+            f"\n{len(failures)} of {commands} command(s) differ from the docs; "
+            "regenerate with `.venv/bin/python tools/tour.py --write`",
+            file=sys.stderr,
+        )
         return 1
     print(f"docs/: {commands} command(s) in {count} block(s) replayed as shown in {elapsed:.0f}s")
     return 0

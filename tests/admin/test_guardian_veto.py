@@ -18,7 +18,11 @@ CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
 
 def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
     entry = suite["contracts"][name]
-    return getattr(project, entry["contractType"]).at(entry["address"]) if entry["contractType"] in project.contracts else ape.Contract(entry["address"], abi=entry["abi"])
+    return (
+        getattr(project, entry["contractType"]).at(entry["address"])
+        if entry["contractType"] in project.contracts
+        else ape.Contract(entry["address"], abi=entry["abi"])
+    )
 
 
 def scheduled_by_the_admins(rwa: Any, outsider: str) -> str:
@@ -31,7 +35,12 @@ def scheduled_by_the_admins(rwa: Any, outsider: str) -> str:
 
 
 def test_the_alert_of_a_scheduled_operation_gives_the_guardians_veto_and_it_works(
-    rwa: Any, tmp_path: Path, chain: Any, accounts: Any, project: Any, suite: dict[str, Any],
+    rwa: Any,
+    tmp_path: Path,
+    chain: Any,
+    accounts: Any,
+    project: Any,
+    suite: dict[str, Any],
 ) -> None:
     timelock = _at(project, suite, "Timelock")
     guardian = suite["contracts"]["GuardianSafe"]["address"]
@@ -59,7 +68,12 @@ def test_the_alert_of_a_scheduled_operation_gives_the_guardians_veto_and_it_work
 
 
 def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_rwa_deploy(
-    rwa: Any, chain: Any, accounts: Any, project: Any, suite: dict[str, Any], deploy_target: Any,
+    rwa: Any,
+    chain: Any,
+    accounts: Any,
+    project: Any,
+    suite: dict[str, Any],
+    deploy_target: Any,
 ) -> None:
     timelock = _at(project, suite, "Timelock")
     guardian = suite["contracts"]["GuardianSafe"]["address"]
@@ -72,7 +86,10 @@ def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_r
     itself.balance += 10**18
     timelock.revokeRole(CANCELLER_ROLE, guardian, sender=itself)
     line = rwa.refused("timelock", "cancel", operation, "--via", "guardian")
-    assert line.startswith("error: Timelock.cancel would fail when run by " + guardian) and "AccessControlUnauthorizedAccount" in line
+    assert (
+        line.startswith("error: Timelock.cancel would fail when run by " + guardian)
+        and "AccessControlUnauthorizedAccount" in line
+    )
 
     # On a live network the plan says which proposal to write; the command it gives works.
     timelock_entry = deploy_target.manifest.entry("Timelock")
@@ -85,7 +102,12 @@ def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_r
     # On the local chain, rerunning `rwa deploy` grants it, as the timelock.
     steps = rwa.json("deploy", "--plan")["steps"]
     assert [s for s in steps if s["action"] != "skip"] == [
-        {"action": "call", "contract": "Timelock", "detail": "grantRole(CANCELLER_ROLE, GuardianSafe) unless hasRole(CANCELLER_ROLE, GuardianSafe) == True", "blocking": False},
+        {
+            "action": "call",
+            "contract": "Timelock",
+            "detail": "grantRole(CANCELLER_ROLE, GuardianSafe) unless hasRole(CANCELLER_ROLE, GuardianSafe) == True",
+            "blocking": False,
+        },
     ], steps
     try:
         rwa.run("deploy")

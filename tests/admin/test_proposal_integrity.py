@@ -23,12 +23,24 @@ from rwa.chain.client import Chain
 
 TIMELOCK, MULTISEND = "0x" + "11" * 20, "0x" + "22" * 20
 TIMELOCK_ABI = [
-    {"type": "function", "name": "schedule", "stateMutability": "nonpayable", "outputs": [], "inputs": [
-        {"name": n, "type": t} for n, t in (("target", "address"), ("value", "uint256"), ("data", "bytes"),
-                                            ("predecessor", "bytes32"), ("salt", "bytes32"), ("delay", "uint256"))
-    ]},
-]  # fmt: skip
-
+    {
+        "type": "function",
+        "name": "schedule",
+        "stateMutability": "nonpayable",
+        "outputs": [],
+        "inputs": [
+            {"name": n, "type": t}
+            for n, t in (
+                ("target", "address"),
+                ("value", "uint256"),
+                ("data", "bytes"),
+                ("predecessor", "bytes32"),
+                ("salt", "bytes32"),
+                ("delay", "uint256"),
+            )
+        ],
+    },
+]
 
 
 def proposal_file(rwa, proposal: dict):
@@ -107,7 +119,9 @@ def test_concurrent_signers_all_end_up_in_the_file(rwa, accounts):
     for _ in range(20):
         path.write_text(json.dumps(proposal))
         barrier = threading.Barrier(len(owners))
-        threads = [threading.Thread(target=sign_at_once, args=(rwa, barrier, proposal["id"], o, s)) for o, s in signatures.items()]
+        threads = [
+            threading.Thread(target=sign_at_once, args=(rwa, barrier, proposal["id"], o, s)) for o, s in signatures.items()
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -144,7 +144,10 @@ def test_a_changed_file_is_refused_or_accepted_with_a_warning(rwa, exported):
         (lambda tx: tx.update(value=1.5), "transactions[0].value: 1.5 is a JSON float"),
         (lambda tx: tx.update(data="0xzz12"), "transactions[0].data: '0xzz12'"),
         (lambda tx: tx.update(data="12ab"), "is not hex calldata"),
-        (lambda tx: tx["contractInputsValues"].update(targets=f"[{NEW_ATTESTOR}, 0x12]"), "transactions[0].contractInputsValues.targets"),
+        (
+            lambda tx: tx["contractInputsValues"].update(targets=f"[{NEW_ATTESTOR}, 0x12]"),
+            "transactions[0].contractInputsValues.targets",
+        ),
     ],
 )
 def test_bad_values_are_one_line(rwa, exported, change, words):
@@ -162,7 +165,14 @@ def test_bad_values_are_one_line(rwa, exported, change, words):
         ({"type": "uint256"}, " 1 000 000 ", 1_000_000),
         ({"type": "address[]"}, f"[{NEW_ATTESTOR.lower()}]", [NEW_ATTESTOR]),
         (
-            {"type": "tuple", "components": [{"name": "who", "type": "address"}, {"name": "ok", "type": "bool"}, {"name": "n", "type": "uint8"}]},
+            {
+                "type": "tuple",
+                "components": [
+                    {"name": "who", "type": "address"},
+                    {"name": "ok", "type": "bool"},
+                    {"name": "n", "type": "uint8"},
+                ],
+            },
             f"[{NEW_ATTESTOR}, true, 7]",
             (NEW_ATTESTOR, True, 7),
         ),

@@ -19,7 +19,10 @@ WALLET = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 def manifest_with(rwa, contract_type: str) -> dict[str, str]:
     """The project manifest with the registry's implementation swapped for ``contract_type``."""
     text = (ROOT / "deployments" / "manifest.py").read_text()
-    patched = text.replace('        "ComplianceRegistry",\n        proxy=ProxyKind.UUPS,', f'        "ComplianceRegistry",\n        "{contract_type}",\n        proxy=ProxyKind.UUPS,')
+    patched = text.replace(
+        '        "ComplianceRegistry",\n        proxy=ProxyKind.UUPS,',
+        f'        "ComplianceRegistry",\n        "{contract_type}",\n        proxy=ProxyKind.UUPS,',
+    )
     assert patched != text
     path = rwa.deployments.parent / f"manifest_{contract_type}.py"
     path.write_text(patched)

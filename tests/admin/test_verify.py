@@ -47,8 +47,15 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     proxies = [i for i in items if i.proxy]
     # Implementations, proxies, beacons, factories, the Vyper splitter, the demo property's proxy.
     assert {i.label for i in sources} >= {
-        "ComplianceRegistry", "ComplianceRegistry implementation", "PropertyTokenBeacon", "PropertyTokenBeacon implementation",
-        "PropertyTokenFactory", "RevenueSplitter", "SplitterFactory", "Timelock", "DemoProperty",
+        "ComplianceRegistry",
+        "ComplianceRegistry implementation",
+        "PropertyTokenBeacon",
+        "PropertyTokenBeacon implementation",
+        "PropertyTokenFactory",
+        "RevenueSplitter",
+        "SplitterFactory",
+        "Timelock",
+        "DemoProperty",
     }
     assert {i.address.lower() for i in sources} == set(explorer.verified)
     assert len(explorer.submissions()) == len(sources)
@@ -147,9 +154,14 @@ def test_the_stand_in_refuses_what_etherscan_would(rwa, explorer, suite, project
     standard_input = StandardInputs.of(project_paths).for_source("contracts/splits/SplitterFactory.sol")
     args = encode(["address"], [suite["contracts"]["RevenueSplitter"]["address"]]).hex()
     base = {
-        "apikey": KEY, "chainid": str(explorer.chain_id), "module": "contract", "action": "verifysourcecode",
-        "contractaddress": entry["address"], "codeformat": "solidity-standard-json-input",
-        "contractname": "contracts/splits/SplitterFactory.sol:SplitterFactory", "compilerversion": "v0.8.28+commit.7893614a",
+        "apikey": KEY,
+        "chainid": str(explorer.chain_id),
+        "module": "contract",
+        "action": "verifysourcecode",
+        "contractaddress": entry["address"],
+        "codeformat": "solidity-standard-json-input",
+        "contractname": "contracts/splits/SplitterFactory.sol:SplitterFactory",
+        "compilerversion": "v0.8.28+commit.7893614a",
     }
 
     def verdict(standard: dict[str, Any], **changes: str) -> str:
@@ -197,7 +209,10 @@ def _deploy_raw(rpc_url: str, creation: bytes) -> str:
 
 def test_a_missing_key_or_explorer_is_one_line_and_nothing_is_sent(rwa, explorer):
     refused = rwa.refused("verify", env={"RWA_EXPLORER_URL": explorer.url, "ETHERSCAN_API_KEY": ""})
-    assert refused == "error: ETHERSCAN_API_KEY is not set: create a key at https://etherscan.io/myapikey and export it (nothing was sent)"
+    assert (
+        refused
+        == "error: ETHERSCAN_API_KEY is not set: create a key at https://etherscan.io/myapikey and export it (nothing was sent)"
+    )
     refused = rwa.refused("deploy", "--verify", env={"RWA_EXPLORER_URL": explorer.url, "ETHERSCAN_API_KEY": ""})
     assert refused.startswith("error: ETHERSCAN_API_KEY is not set")
     refused = rwa.refused("verify", env={"RWA_EXPLORER_URL": "", "ETHERSCAN_API_KEY": KEY})

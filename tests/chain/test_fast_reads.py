@@ -302,7 +302,8 @@ def test_the_blocks_an_account_sent_in_are_found_by_bisecting_its_nonce(deploy_t
     deployer = deploy_target.account.address
     head = chain.block_number
     every_block = [
-        n for n in range(head + 1)
+        n
+        for n in range(head + 1)
         if any(tx["from"] == deployer for tx in chain.web3.eth.get_block(n, full_transactions=True)["transactions"])
     ]
     assert chain.blocks_sending(deployer, 0, head) == every_block

@@ -16,8 +16,11 @@ def test_a_truncated_saved_state_is_one_line_naming_the_cause_and_the_way_out(pr
     state.write_text('{"block": {"number": ')  # cut short, as a crash mid-write leaves it
     done = subprocess.run(
         [node.anvil_binary(project_paths), "--port", str(environment.live_like_port()), "--state", str(state)],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode != 0
     reason = node.exit_reason(done.stdout + done.stderr)
     assert "For more information" not in reason and "EOF while parsing" in reason

@@ -128,20 +128,26 @@ def test_upgrade_safe_and_timelock_families_answer(cli):
 
 def test_kyc_set_and_show(cli):
     """Sanction and revoke run in the test process (test_kyc_commands.py)."""
-    record = cli.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
+    record = cli.json(
+        "kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d"
+    )
     assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
     assert cli.json("kyc", "show", WALLET)["investorId"] == "42"
 
 
 def test_unreachable_rpc(cli):
-    result = cli.run("deploy", "--network", "sepolia", "--account", "ops", expect=1, env={"SEPOLIA_RPC_URL": "http://127.0.0.1:9"})
+    result = cli.run(
+        "deploy", "--network", "sepolia", "--account", "ops", expect=1, env={"SEPOLIA_RPC_URL": "http://127.0.0.1:9"}
+    )
     assert "cannot connect to http://127.0.0.1:9" in one_line_error(result)
 
 
 def test_unauthorised_signer_is_refused_with_the_decoded_error(cli):
     # The deployer renounced every registry role: signing as it is refused before anything is sent.
     block = cli.block()
-    result = cli.run("kyc", "sanction", WALLET, expect=1, env={"RWA_MANIFEST": str(_manifest_with_signer(cli, "sanctions_officer", "test:0"))})
+    result = cli.run(
+        "kyc", "sanction", WALLET, expect=1, env={"RWA_MANIFEST": str(_manifest_with_signer(cli, "sanctions_officer", "test:0"))}
+    )
     assert "AccessControlUnauthorizedAccount" in one_line_error(result)
     assert cli.block() == block
 
@@ -158,8 +164,10 @@ def _manifest_with_signer(cli, name: str, value: str) -> Path:
 
 def test_malformed_manifest_is_one_line(cli, tmp_path):
     bad = tmp_path / "manifest.py"
-    bad.write_text("from rwa.deploy.manifest import Manifest, Contract\nMANIFEST "
-                   "= Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n")
+    bad.write_text(
+        "from rwa.deploy.manifest import Manifest, Contract\nMANIFEST "
+        "= Manifest(contracts=(Contract('X', 'Nope'),), networks={})\n"
+    )
     line = one_line_error(cli.run("deploy", "--plan", expect=1, env={"RWA_MANIFEST": str(bad)}))
     assert "unknown network 'local'" in line
 
@@ -223,7 +231,9 @@ def test_a_sending_command_waits_its_turn_for_its_account(cli):
     with lock.hold(cli.deployments, key, attestor, "rwa kyc import"):
         refused = one_line_error(cli.run("kyc", "import", "examples/investors.csv", expect=1))
         assert refused.startswith(f"error: account {attestor.lower()} on local is locked by pid {os.getpid()} on ")
-        assert refused.endswith(f"(account {attestor}, since {refused.split('since ')[1].split(',')[0]}, rwa kyc import): rerun when it has finished")
+        assert refused.endswith(
+            f"(account {attestor}, since {refused.split('since ')[1].split(',')[0]}, rwa kyc import): rerun when it has finished"
+        )
         assert cli.nonce(attestor) == nonce
         cli.run("status")  # a read takes no lock
         deployed = cli.run("deploy", "--account", "owner1", expect=None)  # another account: not this lock

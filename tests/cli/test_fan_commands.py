@@ -32,7 +32,13 @@ def test_parsing():
         parse_memo("é" * 140 + "x")
     assert parse_periods("3") == 3 and parse_period("30d") == 30 * DAY
     assert parse_kind("Merchandise") == 1 and parse_since("1970-01-02") == DAY
-    for bad, parse in (("0", parse_periods), ("121", parse_periods), ("12h", parse_period), ("gift", parse_kind), ("soon", parse_since)):
+    for bad, parse in (
+        ("0", parse_periods),
+        ("121", parse_periods),
+        ("12h", parse_period),
+        ("gift", parse_kind),
+        ("soon", parse_since),
+    ):
         with pytest.raises(ValueError):
             parse(bad)
 
@@ -57,8 +63,9 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
     books = rwa.json("history", "payments", "demo-athlete")
     rows = books["payments"]
     assert [(r["type"], r["amount"], r["from"], r["status"]) for r in rows] == [
-        ("tip", "2500000", FAN, "confirmed"), ("merchandise", "12500000", FAN, "confirmed"),
-    ]  # fmt: skip
+        ("tip", "2500000", FAN, "confirmed"),
+        ("merchandise", "12500000", FAN, "confirmed"),
+    ]
     assert [r["transactionHash"] for r in rows] == [tip["transactionHash"], paid["transactionHash"]]
     assert rows[0]["gasUsed"] == tip["gasUsed"] and rows[0]["memo"] == "great game"
     assert [r["type"] for r in rwa.json("history", "payments", "demo-athlete", "--kind", "tip")["payments"]] == ["tip"]
@@ -67,7 +74,9 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
     assert "merchandise" in table and "12.5" in table
 
 
-def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, project, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer):
+def test_bad_input_is_one_line_and_sends_nothing(
+    rwa, chain, project, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer
+):
     sent = nonce(chain, FAN)
     for args, message in (
         (("vault", "tip", "demo-athlete", "0"), "is zero"),

@@ -79,10 +79,12 @@ def test_tips_an_order_refunded_and_a_renewed_membership_are_the_books(tmp_path)
         assert from_chain["source"] == "chain" and from_store["source"].startswith("store for blocks")
         assert from_store["payments"] == rows
         expected = [
-            ("tip", r.address("fan1"), "2000000"), ("tip", r.address("fan2"), "3500000"),
-            ("merchandise", r.address("fan1"), "12500000"), ("subscription", r.address("fan2"), "5000000"),
+            ("tip", r.address("fan1"), "2000000"),
+            ("tip", r.address("fan2"), "3500000"),
+            ("merchandise", r.address("fan1"), "12500000"),
             ("subscription", r.address("fan2"), "5000000"),
-        ]  # fmt: skip
+            ("subscription", r.address("fan2"), "5000000"),
+        ]
         assert [(p["type"], p["from"], p["amount"]) for p in rows] == expected
         hashes = [s["transactionHash"] for s in sent] + [renewed["transactions"][0]["transactionHash"]]
         assert [p["transactionHash"] for p in rows] == hashes

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-#: A wallet no other test module touches (the suite's named accounts are registered by whichever module first asks for the test property): tests here may assume it starts unregistered.
+#: A wallet no other test module touches (the suite's named accounts are registered by whichever module
+#: first asks for the test property): tests here may assume it starts unregistered.
 WALLET = "0x4fd4BE130822d9E86094Cc5aFDc25C80f009AD83"
 
 
 def test_kyc_set_show_sanction_revoke(rwa):
-    record = rwa.json("kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d")
+    record = rwa.json(
+        "kyc", "set", WALLET, "--investor-id", "42", "--country", "840", "--flags", "kyc,aml,accredited", "--expires", "365d"
+    )
     assert record["verified"] is True and record["flags"] == ["kyc", "aml", "accredited"]
     assert rwa.json("kyc", "show", WALLET)["investorId"] == "42"
     assert rwa.json("kyc", "sanction", WALLET)["verified"] is False
@@ -28,7 +31,10 @@ def test_kyc_set_show_sanction_revoke(rwa):
         (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "2001-01-01"), "not in the future"),
         (("kyc", "revoke", WALLET), "revoke refused: NotRegistered"),
         (("kyc", "import", "/nonexistent.csv"), "cannot read"),
-        (("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"), "on local also the manifest's accounts: athlete, attestor"),
+        (
+            ("kyc", "set", WALLET, "--investor-id", "1", "--country", "840", "--expires", "30d", "--account", "nobody"),
+            "on local also the manifest's accounts: athlete, attestor",
+        ),
         (("deploy", "--network", "nowhere"), "unknown network 'nowhere'"),
         (("deploy", "--network", "sepolia"), "needs an explicit --account"),
         (("deploy", "--network", "sepolia", "--account", "ops"), "has no RPC URL: set SEPOLIA_RPC_URL"),
@@ -46,7 +52,10 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, args, message):
 def test_kyc_import_validates_everything_first(rwa, chain, tmp_path):
     wallets = [f"0x{i:040x}" for i in range(1, 6)]
     good = tmp_path / "good.csv"
-    good.write_text("wallet,investor_id,country,flags,expiry\n" + "".join(f"{w},{i + 1},276,kyc+aml,2099-01-01\n" for i, w in enumerate(wallets)))
+    good.write_text(
+        "wallet,investor_id,country,flags,expiry\n"
+        + "".join(f"{w},{i + 1},276,kyc+aml,2099-01-01\n" for i, w in enumerate(wallets))
+    )
     result = rwa.json("kyc", "import", str(good), "--batch-size", "2")
     assert result["registered"] == 5 and len(result["transactions"]) == 3
     assert rwa.json("kyc", "show", wallets[4])["country"] == 276
@@ -63,7 +72,14 @@ def test_kyc_import_validates_everything_first(rwa, chain, tmp_path):
     )
     height = chain.blocks.height
     line = rwa.refused("kyc", "import", str(bad))
-    for expected in ("5 bad row(s), nothing sent", "line 3: not an address", "line 4: investor id 0 out of range", "line 5: unknown flag 'gold'", "line 6: expiry", "line 7: wallet"):
+    for expected in (
+        "5 bad row(s), nothing sent",
+        "line 3: not an address",
+        "line 4: investor id 0 out of range",
+        "line 5: unknown flag 'gold'",
+        "line 6: expiry",
+        "line 7: wallet",
+    ):
         assert expected in line
     assert chain.blocks.height == height
     assert rwa.json("kyc", "show", WALLET)["registered"] is False

@@ -37,7 +37,9 @@ def market_cli(rwa, tmp_path, monkeypatch, demo):
     return rwa
 
 
-def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli, demo, stablecoin, listed_market, tmp_path, chain):
+def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(
+    market_cli, demo, stablecoin, listed_market, tmp_path, chain
+):
     token, alice, bob = demo
     ask = market_cli.json("market", "sell", "DEMO-1", "10", "--price", "250", "--account", "owner1")
     bid = market_cli.json("market", "buy", "DEMO1", "4", "--price", "255", "--account", "owner2")
@@ -52,7 +54,12 @@ def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli
     assert planned["trades"] == []
     done = market_cli.json("market", "match", "DEMO-1", "--account", "owner3")
     (trade,) = done["trades"]
-    assert (trade["seller"], trade["buyer"], trade["amount"], trade["quote"]) == (alice.address, bob.address, str(4 * E18), str(1000 * USDC))
+    assert (trade["seller"], trade["buyer"], trade["amount"], trade["quote"]) == (
+        alice.address,
+        bob.address,
+        str(4 * E18),
+        str(1000 * USDC),
+    )
     assert token.balanceOf(alice) == before[0] - 4 * E18 and token.balanceOf(bob) == before[1] + 4 * E18
     assert stablecoin.balanceOf(alice) == before[2] + 1000 * USDC - int(trade["fee"])
     assert stablecoin.balanceOf(bob) == before[3] - 1000 * USDC
@@ -84,7 +91,10 @@ def test_two_investors_sell_buy_and_a_matcher_settles_them_at_the_ask(market_cli
     assert (rows[-1]["block"], rows[-1]["amount"], rows[-1]["price"]) == ("total", "6", f"{250 * USDC} (vwap)")
     # Holders' history follows the trades.
     holders = {r["wallet"]: r["balance"] for r in market_cli.json("history", "holders", "DEMO-1", "--db", db)["rows"]}
-    assert (holders[alice.address], holders[bob.address]) == (str(token.balanceOf(alice) // E18), str(token.balanceOf(bob) // E18))
+    assert (holders[alice.address], holders[bob.address]) == (
+        str(token.balanceOf(alice) // E18),
+        str(token.balanceOf(bob) // E18),
+    )
 
 
 def _order_tuple(signed):
@@ -105,14 +115,21 @@ def test_orders_travel_as_files_and_an_edited_or_forged_one_is_refused(market_cl
     edited = json.loads(json.dumps(body))
     edited["orders"][0]["order"]["price"] = "1000000"
     (tmp_path / "edited.json").write_text(json.dumps(edited))
-    assert "was changed after signing" in market_cli.refused("market", "import", str(tmp_path / "edited.json"), "--db", str(tmp_path / "x.sqlite"))
+    assert "was changed after signing" in market_cli.refused(
+        "market", "import", str(tmp_path / "edited.json"), "--db", str(tmp_path / "x.sqlite")
+    )
 
     forged = json.loads(json.dumps(body))
     bid = market_cli.json("market", "buy", "DEMO-1", "1", "--price", "100", "--account", "owner2")
     forged["orders"][0]["signature"] = bid["signature"]  # another key's signature
     (tmp_path / "forged.json").write_text(json.dumps(forged))
-    assert "is not signed by its maker" in market_cli.refused("market", "import", str(tmp_path / "forged.json"), "--db", str(tmp_path / "y.sqlite"))
-    assert not (tmp_path / "x.sqlite").exists() or market_cli.json("market", "book", "DEMO-1", "--db", str(tmp_path / "x.sqlite"))["asks"] == []
+    assert "is not signed by its maker" in market_cli.refused(
+        "market", "import", str(tmp_path / "forged.json"), "--db", str(tmp_path / "y.sqlite")
+    )
+    assert (
+        not (tmp_path / "x.sqlite").exists()
+        or market_cli.json("market", "book", "DEMO-1", "--db", str(tmp_path / "x.sqlite"))["asks"] == []
+    )
     assert ask["hash"] in exported.read_text()
 
 
@@ -164,7 +181,9 @@ def test_the_order_book_lives_in_the_watchers_store_on_postgresql_too(market_cli
     assert market_cli.json("market", "book", "DEMO-1", "--all")["asks"] == []
 
 
-def test_a_safe_makes_an_order_through_a_proposal_and_it_settles(market_cli, demo, suite, registry, attestor, stablecoin, listed_market, deployer, chain):
+def test_a_safe_makes_an_order_through_a_proposal_and_it_settles(
+    market_cli, demo, suite, registry, attestor, stablecoin, listed_market, deployer, chain
+):
     token, alice, _ = demo
     guardian = suite["contracts"]["GuardianSafe"]["address"]
     registry.register(guardian, (2**101, US, KYC_AML, chain.pending_timestamp + YEAR), sender=attestor)

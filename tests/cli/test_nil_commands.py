@@ -46,7 +46,9 @@ def athlete_split(rwa) -> str:
 
 
 def propose(rwa, *extra: str, amount: str = "1.5") -> int:
-    deal = rwa.json("deal", "propose", "demo-athlete", "--amount", amount, "--deliverables", "3 posts, 1 appearance", "--uri", URI, *extra)
+    deal = rwa.json(
+        "deal", "propose", "demo-athlete", "--amount", amount, "--deliverables", "3 posts, 1 appearance", "--uri", URI, *extra
+    )
     return deal["dealId"]
 
 
@@ -111,16 +113,21 @@ def test_vault_predict_create_show_list(rwa):
 
     created = rwa.json("vault", "create", "star-athlete", "--athlete", "owner3")
     assert created["vault"] == predicted["vault"] and created["splitter"] is None
-    assert created["gasUsed"] <= 215_000  # 160,000 before issue 23: ERC-1967's beacon slot, the athlete id kept by the factory, a verifiable runtime
+    assert (
+        created["gasUsed"] <= 215_000
+    )  # 160,000 before issue 23: ERC-1967's beacon slot, the athlete id kept by the factory, a verifiable runtime
 
     shown = rwa.json("vault", "show", "star-athlete")
     assert shown == rwa.json("vault", "show", created["vault"]) | {"athlete": "star-athlete"}
     assert {k: shown[k] for k in ("vault", "athleteWallet", "splitter", "paused", "dealCount", "athleteVerified")} == {
-        "vault": predicted["vault"], "athleteWallet": "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
-        "splitter": None, "paused": False, "dealCount": 0,
+        "vault": predicted["vault"],
+        "athleteWallet": "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+        "splitter": None,
+        "paused": False,
+        "dealCount": 0,
         # owner3 may have been registered by an earlier module of the session: the vault says what the registry says
         "athleteVerified": rwa.json("kyc", "show", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc")["verified"],
-    }  # fmt: skip
+    }
     assert [(b["symbol"], b["balance"], b["escrowed"]) for b in shown["balances"]] == [("ETH", "0", "0"), ("mUSDC", "0", "0")]
 
     listed = rwa.json("vault", "list")
@@ -135,7 +142,9 @@ def test_vault_refusals(rwa, chain):
     assert rwa.refused("vault", "show", "nobody") == "error: unknown athlete 'nobody' on local (rwa vault list shows them)"
     assert "is not a vault of the NILVaultFactory" in rwa.refused("vault", "show", OWNER1)
     assert "already has a vault at" in rwa.refused("vault", "create", "demo-athlete", "--athlete", "athlete")
-    assert "is not a split of the SplitterFactory" in rwa.refused("vault", "create", "x", "--athlete", "athlete", "--splitter", OWNER1)
+    assert "is not a split of the SplitterFactory" in rwa.refused(
+        "vault", "create", "x", "--athlete", "athlete", "--splitter", OWNER1
+    )
     assert "an athlete id is a name" in rwa.refused("vault", "create", OWNER1, "--athlete", "athlete")
     line = rwa.refused("vault", "create", "x", "--athlete", "athlete", "--account", "owner1")
     assert line.startswith(f"error: createVault refused: AccessControlUnauthorizedAccount({OWNER1}, OPERATOR_ROLE)")
@@ -209,7 +218,9 @@ def test_split_create_refusals_send_nothing(rwa, chain, payees, message):
 
 def test_deal_lifecycle_released_through_the_split(rwa, chain, suite):
     split = athlete_split(rwa)
-    proposed = rwa.json("deal", "propose", "demo-athlete", "--amount", "1.5", "--deliverables", "3 posts, 1 appearance", "--uri", URI)
+    proposed = rwa.json(
+        "deal", "propose", "demo-athlete", "--amount", "1.5", "--deliverables", "3 posts, 1 appearance", "--uri", URI
+    )
     deal_id = str(proposed["dealId"])
     assert proposed["status"] == "Proposed"
     assert rwa.json("deal", "accept", "demo-athlete", deal_id)["status"] == "Accepted"
@@ -227,20 +238,44 @@ def test_deal_lifecycle_released_through_the_split(rwa, chain, suite):
 
     shown = rwa.json("deal", "show", "demo-athlete", deal_id)
     assert set(shown) == {
-        "athlete", "vault", "dealId", "brand", "status", "currency", "amount", "amountDisplay", "deliverablesHash",
-        "confirmationPeriod", "deliveredAt", "releasableAt", "uri", "tokenId", "history",
-    }  # fmt: skip
+        "athlete",
+        "vault",
+        "dealId",
+        "brand",
+        "status",
+        "currency",
+        "amount",
+        "amountDisplay",
+        "deliverablesHash",
+        "confirmationPeriod",
+        "deliveredAt",
+        "releasableAt",
+        "uri",
+        "tokenId",
+        "history",
+    }
     assert set(shown["history"][0]) == {"event", "block", "transaction", "logIndex", "timestamp", "time", "args"}
-    assert [e["event"] for e in shown["history"]] == ["DealProposed", "DealAccepted", "DealFunded", "DealDelivered", "DealReleased"]
+    assert [e["event"] for e in shown["history"]] == [
+        "DealProposed",
+        "DealAccepted",
+        "DealFunded",
+        "DealDelivered",
+        "DealReleased",
+    ]
     order = [(e["block"], e["logIndex"]) for e in shown["history"]]
     assert order == sorted(order) and all(e["time"].endswith("Z") for e in shown["history"])
     assert shown["history"][0]["transaction"] == proposed["transactionHash"]
     assert shown["history"][-1]["transaction"] == released["transactionHash"]
     assert shown["history"][2]["args"]["tokenId"] == funded["tokenId"]
     assert {k: shown[k] for k in ("brand", "status", "amount", "amountDisplay", "confirmationPeriod", "uri", "tokenId")} == {
-        "brand": BRAND, "status": "Released", "amount": str(15 * ETH // 10), "amountDisplay": "1.5 ETH",
-        "confirmationPeriod": 7 * 86400, "uri": URI, "tokenId": funded["tokenId"],
-    }  # fmt: skip
+        "brand": BRAND,
+        "status": "Released",
+        "amount": str(15 * ETH // 10),
+        "amountDisplay": "1.5 ETH",
+        "confirmationPeriod": 7 * 86400,
+        "uri": URI,
+        "tokenId": funded["tokenId"],
+    }
     assert shown["deliverablesHash"] == "0x" + keccak(text="3 posts, 1 appearance").hex()
 
     text = rwa.run("deal", "show", "demo-athlete", deal_id).stdout
@@ -259,7 +294,9 @@ def test_stablecoin_deal_accepted_by_signature_and_released_after_the_period(rwa
     nonce = accounts[8].nonce
     signed = rwa.json("deal", "sign-accept", "demo-athlete", deal_id, "--deadline", "1d")
     assert signed["signer"] == ATHLETE and accounts[8].nonce == nonce
-    relayed = rwa.json("deal", "accept", "demo-athlete", deal_id, "--signature", signed["signature"], "--deadline", str(signed["deadline"]))
+    relayed = rwa.json(
+        "deal", "accept", "demo-athlete", deal_id, "--signature", signed["signature"], "--deadline", str(signed["deadline"])
+    )
     assert relayed["status"] == "Accepted" and accounts[8].nonce == nonce
 
     funded = rwa.json("deal", "fund", "demo-athlete", deal_id)  # approves, then funds
@@ -277,18 +314,41 @@ def test_deal_refusals_are_one_line_and_send_nothing(rwa, chain):
     height = chain.blocks.height
     cases = [
         (("deal", "show", "nobody", "1"), "unknown athlete 'nobody' on local (rwa vault list shows them)"),
-        (("deal", "show", "demo-athlete", "9"), "no deal 9 in the vault of 'demo-athlete' (it has deals 1..1; rwa deal list demo-athlete)"),
+        (
+            ("deal", "show", "demo-athlete", "9"),
+            "no deal 9 in the vault of 'demo-athlete' (it has deals 1..1; rwa deal list demo-athlete)",
+        ),
         (("deal", "show", "demo-athlete", "one"), "a deal id is a whole number from 1, not 'one'"),
         (("deal", "fund", "demo-athlete", deal_id), "deal 1 of 'demo-athlete' is Proposed; fund needs it Accepted"),
         (("deal", "deliver", "demo-athlete", deal_id), "deal 1 of 'demo-athlete' is Proposed; markDelivered needs it Active"),
         (("deal", "accept", "demo-athlete", deal_id, "--account", "brand"), f"accept refused: NotAthlete({BRAND})"),
         (("deal", "cancel", "demo-athlete", deal_id, "--account", "owner1"), f"cancel refused: NotParty({OWNER1})"),
         (("deal", "cancel", "demo-athlete", deal_id), "deal cancel needs --account: the brand or the athlete"),
-        (("deal", "propose", "demo-athlete", "--amount", "1", "--deliverables", "x", "--uri", "https://x"), "the metadata URI must be ipfs://<cid>, not 'https://x'"),
-        (("deal", "propose", "demo-athlete", "--amount", "1.0000001", "--currency", "stablecoin", "--deliverables", "x", "--uri", URI),
-         "amount 1.0000001 has 7 decimal places; mUSDC has 6"),
-        (("deal", "accept", "demo-athlete", deal_id, "--signature", "0x12"), "--signature and --deadline go together (as `rwa deal sign-accept` prints them)"),
-    ]  # fmt: skip
+        (
+            ("deal", "propose", "demo-athlete", "--amount", "1", "--deliverables", "x", "--uri", "https://x"),
+            "the metadata URI must be ipfs://<cid>, not 'https://x'",
+        ),
+        (
+            (
+                "deal",
+                "propose",
+                "demo-athlete",
+                "--amount",
+                "1.0000001",
+                "--currency",
+                "stablecoin",
+                "--deliverables",
+                "x",
+                "--uri",
+                URI,
+            ),
+            "amount 1.0000001 has 7 decimal places; mUSDC has 6",
+        ),
+        (
+            ("deal", "accept", "demo-athlete", deal_id, "--signature", "0x12"),
+            "--signature and --deadline go together (as `rwa deal sign-accept` prints them)",
+        ),
+    ]
     for args, message in cases:
         assert rwa.refused(*args) == f"error: {message}", args
     assert chain.blocks.height == height
@@ -347,9 +407,9 @@ def test_the_guardian_pauses_a_vault_and_the_admin_lifts_the_pause_and_recovers_
     NEW_ATHLETE = "0xe02312199912D8387679e425DE8A1f453daF962c"
     line = rwa.refused("vault", "recover", "demo-athlete", NEW_ATHLETE, "--via", "safe")
     assert line == (
-                       f"error: the vault's new athlete wallet {NEW_ATHLETE} is not verified "
-                       f"in the registry (rwa kyc show {NEW_ATHLETE}); the vault refuses it"
-                   )
+        f"error: the vault's new athlete wallet {NEW_ATHLETE} is not verified "
+        f"in the registry (rwa kyc show {NEW_ATHLETE}); the vault refuses it"
+    )
     rwa.run("kyc", "set", NEW_ATHLETE, "--investor-id", "7", "--country", "840", "--expires", "365d")
     line = rwa.refused("vault", "recover", "demo-athlete", NEW_ATHLETE)
     assert line.startswith(f"error: recoverAthlete refused: MissingRole({DEPLOYER}, DEFAULT_ADMIN_ROLE): ")
@@ -372,4 +432,7 @@ def test_smoke_as_separate_processes(cli):
     created = cli.json("split", "create", "--payee", f"{AGENT}:2500", "--payee", f"{FAMILY}:7500")
     assert created["created"] is True
     result = cli.run("deal", "fund", "demo-athlete", "1", expect=1)
-    assert result.stderr.strip() == "error: no deal 1 in the vault of 'demo-athlete' (it has no deals yet; rwa deal list demo-athlete)"
+    assert (
+        result.stderr.strip()
+        == "error: no deal 1 in the vault of 'demo-athlete' (it has no deals yet; rwa deal list demo-athlete)"
+    )

@@ -30,8 +30,9 @@ def created(rwa, admin, demo_property, *terms: str, through_the_safe: bool = Fal
     return result
 
 
-def test_create_subscribe_and_the_treasury(rwa, chain, stablecoin, deployer, admin, demo_property, offering_factory, suite,
-                                           tmp_path):  # fmt: skip
+def test_create_subscribe_and_the_treasury(
+    rwa, chain, stablecoin, deployer, admin, demo_property, offering_factory, suite, tmp_path
+):
     start = chain.blocks.head.number + 1
     investor(rwa, stablecoin, deployer)
     result = created(rwa, admin, demo_property, "--min", "10", "--max", "400", through_the_safe=True)
@@ -73,15 +74,21 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deploye
     assert rwa.refused(*create, "--price", "1", "--cap", "10", "--min", "5", "--max", "2") == (
         "error: the minimum per investor is above the maximum"
     )
-    assert "before it opens" in rwa.refused("offering", "create", "DEMO-1", "--price", "1", "--cap", "10", "--opens", "5d", "--closes", "3d")
+    assert "before it opens" in rwa.refused(
+        "offering", "create", "DEMO-1", "--price", "1", "--cap", "10", "--opens", "5d", "--closes", "3d"
+    )
     subscribe = ("offering", "subscribe", "DEMO1-0")
     assert rwa.refused(*subscribe, "5", "--account", "brand") == "error: 5 DEMO1 is below the minimum per investor (10 DEMO1)"
-    assert rwa.refused(*subscribe, "401", "--account", "brand") == "error: 401 DEMO1 for investor 7 is above the maximum (400 DEMO1)"
+    assert (
+        rwa.refused(*subscribe, "401", "--account", "brand") == "error: 401 DEMO1 for investor 7 is above the maximum (400 DEMO1)"
+    )
     assert "is not a verified investor" in rwa.refused(*subscribe, "20", "--account", "athlete")
     assert rwa.refused("offering", "subscribe", "DEMO1-7", "20", "--account", "brand") == (
         "error: unknown offering 'DEMO1-7' on local: DEMO1 has 1"
     )
-    assert "the allowance 0 mUSDC is below the cost 1000 mUSDC" in rwa.refused(*subscribe, "20", "--account", "brand", "--no-approve")
+    assert "the allowance 0 mUSDC is below the cost 1000 mUSDC" in rwa.refused(
+        *subscribe, "20", "--account", "brand", "--no-approve"
+    )
     assert rwa.refused(*subscribe, "1001", "--account", "brand") == "error: 1001 DEMO1 is beyond the cap: 1000 DEMO1 remain"
     assert chain.blocks.head.number == start
     stablecoin.transfer(deployer, 99_990 * USDC, sender=accounts[9])

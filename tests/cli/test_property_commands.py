@@ -111,10 +111,7 @@ def test_list_and_show_find_the_demo_property_every_way(rwa, demo):
 
 
 def test_unknown_property_is_one_line(rwa, demo):
-    assert (
-        rwa.refused("property", "show", "NOPE-9")
-        == "error: unknown property 'NOPE-9' on local (rwa property list shows them)"
-    )
+    assert rwa.refused("property", "show", "NOPE-9") == "error: unknown property 'NOPE-9' on local (rwa property list shows them)"
     assert "unknown property" in rwa.refused("property", "mint", "0x" + "11" * 20, wallet("x"), "1")
 
 
@@ -159,9 +156,7 @@ def test_create_then_list_show_pause_and_unpause(rwa, project, deployer, tmp_pat
     assert rwa.json("property", "pause", "MAIN1")["paused"] is True and token.paused()
     assert rwa.refused("property", "pause", "MAIN1") == "error: MAIN1 is paused already"
     # The pauser cannot lift its own pause: the owner (the timelock) does.
-    assert "the signer lacks DEFAULT_ADMIN_ROLE; Timelock holds it (--via safe)" in rwa.refused(
-        "property", "unpause", "MAIN1"
-    )
+    assert "the signer lacks DEFAULT_ADMIN_ROLE; Timelock holds it (--via safe)" in rwa.refused("property", "unpause", "MAIN1")
     rwa.through_the_timelock(rwa.json("property", "unpause", "MAIN1", "--via", "safe"))
     assert not token.paused()
 
@@ -215,10 +210,7 @@ def test_mint_burn_and_holders(rwa, demo, alice, bob):
 def test_mint_and_burn_refusals_send_nothing(rwa, demo, alice, bob):
     stranger = wallet("stranger")  # the registry knows nothing of it
     supply = demo.totalSupply()
-    assert (
-        rwa.refused("property", "mint", "DEMO-1", stranger, "1")
-        == f"error: mint refused: WalletNotVerified({stranger})"
-    )
+    assert rwa.refused("property", "mint", "DEMO-1", stranger, "1") == f"error: mint refused: WalletNotVerified({stranger})"
     assert rwa.refused("property", "mint", "DEMO-1", alice.address, "1.0000000000000000001") == (
         "error: amount 1.0000000000000000001 has 19 decimal places; DEMO1 has 18"
     )
@@ -343,9 +335,7 @@ def test_pause_is_the_guardians_and_via_guardian_writes_a_proposal(rwa, demo, su
     proposal = rwa.json("property", "pause", "DEMO-1", "--via", "guardian")
     saved = json.loads((rwa.deployments / "proposals" / "local" / f"{proposal['id']}.json").read_text())
     assert saved["safe"]["address"] == suite["contracts"]["GuardianSafe"]["address"]
-    assert [(c["contract"], c["address"], c["function"]) for c in saved["calls"]] == [
-        ("DemoProperty", demo.address, "pause")
-    ]
+    assert [(c["contract"], c["address"], c["function"]) for c in saved["calls"]] == [("DemoProperty", demo.address, "pause")]
     assert not demo.paused()
     assert "CREATOR_ROLE" in rwa.refused("property", "create", "X-1", "--name", "x", "--symbol", "X", "--via", "safe")
 

@@ -21,7 +21,8 @@ from rwa.deploy import records, session
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "deployments" / "deployments.schema.json").read_text())
-#: A wallet no other test module touches (the suite's named accounts are registered by whichever module first asks for the test property): tests here may assume it starts unregistered.
+#: A wallet no other test module touches (the suite's named accounts are registered by whichever module
+#: first asks for the test property): tests here may assume it starts unregistered.
 WALLET = "0xd4D17544fFA3903ae28E73e21220a96e6CA32524"
 BIG = "12345678901.123456789012345678"  # 30 characters, under the 2**96 supply cap: more than rich leaves
 
@@ -157,7 +158,11 @@ def test_property_create_records_its_three_beacon_proxies(rwa, suite):
     assert entry["createdBy"]["factory"] == "PropertyTokenFactory"
     assert entry["createdBy"]["address"] == suite["contracts"]["PropertyTokenFactory"]["address"]
     assert entry["createdBy"]["transactionHash"] == created["transactionHash"]
-    beacons = {"token": "PropertyTokenBeacon", "compliance": "ModularComplianceBeacon", "distributor": "DividendDistributorBeacon"}
+    beacons = {
+        "token": "PropertyTokenBeacon",
+        "compliance": "ModularComplianceBeacon",
+        "distributor": "DividendDistributorBeacon",
+    }
     for part, beacon in beacons.items():
         recorded = entry["contracts"][part]
         assert recorded["address"] == created[part]
@@ -172,7 +177,9 @@ def test_manifest_factory_entries_record_their_beacon_and_factory(suite):
     assert demo["proxy"]["beacon"] == suite["contracts"]["PropertyTokenBeacon"]["address"]
     assert demo["createdBy"]["factory"] == "PropertyTokenFactory" and demo["createdBy"]["function"] == "createProperty"
     assert suite["contracts"]["DemoVault"]["proxy"]["beacon"] == suite["contracts"]["NILVaultBeacon"]["address"]
-    assert suite["contracts"]["Safe"]["proxy"] is None and suite["contracts"]["Safe"]["createdBy"]["factory"] == "SafeProxyFactory"
+    assert (
+        suite["contracts"]["Safe"]["proxy"] is None and suite["contracts"]["Safe"]["createdBy"]["factory"] == "SafeProxyFactory"
+    )
     jsonschema.validate(suite, SCHEMA)
 
 
@@ -253,7 +260,12 @@ def test_negative_amounts_are_amounts_refused_as_negative(rwa, chain):
 
 def test_addresses_without_0x_say_so_on_every_path(rwa):
     bare = WALLET[2:]
-    for args in (("kyc", "show", bare), ("property", "mint", "DEMO-1", bare, "1"), ("vault", "show", bare), ("split", "show", bare)):
+    for args in (
+        ("kyc", "show", bare),
+        ("property", "mint", "DEMO-1", bare, "1"),
+        ("vault", "show", bare),
+        ("split", "show", bare),
+    ):
         line = rwa.refused(*args)
         assert "not an address" in line and "0x" in line and "checksum" not in line, line
     with pytest.raises(RwaError, match="not an address.*0x followed by 40 hex digits"):

@@ -1,6 +1,5 @@
 """Shared helpers of the contract tests (strict custom-error matching, gas reporting)."""
 
-
 from eth_utils import keccak
 from reverts import address_of, reverts  # noqa: F401 - the tests import them from here
 

@@ -31,8 +31,17 @@ def offering_input(token: Any, coin: Any, now: int, **overrides: Any) -> tuple[A
     return tuple(terms.values())
 
 
-def make_offering(project: Any, offering_factory: Any, token: Any, coin: Any, creator: Any, admin: Any, chain: Any,
-                  grant: bool = True, **overrides: Any) -> Any:
+def make_offering(
+    project: Any,
+    offering_factory: Any,
+    token: Any,
+    coin: Any,
+    creator: Any,
+    admin: Any,
+    chain: Any,
+    grant: bool = True,
+    **overrides: Any,
+) -> Any:
     """An offering made by ``creator`` (an agent of ``token``), granted the minter role by ``admin``."""
     data = offering_input(token, coin, chain.pending_timestamp, **overrides)
     address = offering_factory.predictOffering(data)

@@ -39,10 +39,13 @@ DEFAULT_ADMIN_ROLE = b"\x00" * 32
 ATTEST_TYPE = kyc.ATTEST_TYPE
 
 # ERC-7201: keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~0xff
-STORAGE_BASE = int.from_bytes(
-    keccak((int.from_bytes(keccak(text="rwa.storage.ComplianceRegistry"), "big") - 1).to_bytes(32, "big")),
-    "big",
-) & ~0xFF
+STORAGE_BASE = (
+    int.from_bytes(
+        keccak((int.from_bytes(keccak(text="rwa.storage.ComplianceRegistry"), "big") - 1).to_bytes(32, "big")),
+        "big",
+    )
+    & ~0xFF
+)
 # ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
 IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation"), "big") - 1
 
@@ -74,9 +77,7 @@ def att(chain, investor_id=1, country=840, flags=KYC_AML, expiry=None):
 
 def pack(investor_id, country, flags, expiry, sanctioned=False, generation=0):
     """The record word as the contract stores it."""
-    return (
-        investor_id | (country << 128) | (flags << 144) | (expiry << 152) | (int(sanctioned) << 192) | (generation << 193)
-    )
+    return investor_id | (country << 128) | (flags << 144) | (expiry << 152) | (int(sanctioned) << 192) | (generation << 193)
 
 
 def record_slot(wallet):
@@ -295,9 +296,7 @@ def test_register(registry, chain, attestor, wallet):
     receipt = registry.register(wallet, (42, 840, KYC_AML, expiry), sender=attestor)
 
     assert receipt.events == [
-        registry.IdentityRegistered(
-            wallet=wallet, investorId=42, country=840, flags=KYC_AML, expiry=expiry, attestor=attestor
-        )
+        registry.IdentityRegistered(wallet=wallet, investorId=42, country=840, flags=KYC_AML, expiry=expiry, attestor=attestor)
     ]
     assert registry.isVerified(wallet)
     assert not registry.isAccredited(wallet)
@@ -419,9 +418,7 @@ def test_register_batch(registry, chain, attestor, accounts):
     receipt = registry.registerBatch(wallets, attestations, sender=attestor)
 
     assert receipt.events == [
-        registry.IdentityRegistered(
-            wallet=w, investorId=a[0], country=a[1], flags=a[2], expiry=a[3], attestor=attestor
-        )
+        registry.IdentityRegistered(wallet=w, investorId=a[0], country=a[1], flags=a[2], expiry=a[3], attestor=attestor)
         for w, a in zip(wallets, attestations)
     ]
     for w, a in zip(wallets, attestations):
@@ -654,8 +651,17 @@ def test_register_with_sig_after_role_revoked(registry, chain, signer_key, admin
 @pytest.mark.parametrize(
     "tamper",
     [
-        "wallet", "investorId", "country", "flags", "expiry", "generation", "nonce", "deadline",
-        "domain_name", "domain_chain", "domain_contract",
+        "wallet",
+        "investorId",
+        "country",
+        "flags",
+        "expiry",
+        "generation",
+        "nonce",
+        "deadline",
+        "domain_name",
+        "domain_chain",
+        "domain_contract",
     ],
 )
 def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsider, accounts, tamper):
@@ -685,8 +691,15 @@ def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsi
         domain["verifying_contract"] = implementation_of(chain, registry)
 
     forged = sign_attest(
-        chain, signer_key, registry, signed["wallet"], signed["attestation"], deadline=signed["deadline"],
-        nonce=signed["nonce"], generation=signed["generation"], **domain,
+        chain,
+        signer_key,
+        registry,
+        signed["wallet"],
+        signed["attestation"],
+        deadline=signed["deadline"],
+        nonce=signed["nonce"],
+        generation=signed["generation"],
+        **domain,
     )
     sent[6] = forged[6]
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
@@ -696,9 +709,7 @@ def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsi
 @pytest.mark.parametrize("signature", [b"", b"\x01\x02", b"\x00" * 65, b"\xff" * 65, b"\x11" * 64])
 def test_register_with_sig_malformed_signature(registry, chain, signer_key, outsider, wallet, signature):
     with reverts(registry.InvalidAttestor, signer=signer_key.address):
-        registry.registerWithSig(
-            wallet, att(chain), signer_key.address, 0, 1, later(chain, 3600), signature, sender=outsider
-        )
+        registry.registerWithSig(wallet, att(chain), signer_key.address, 0, 1, later(chain, 3600), signature, sender=outsider)
 
 
 def test_register_with_sig_validates_fields(registry, chain, signer_key, outsider, wallet):
@@ -785,10 +796,14 @@ def identity_of(investor_id):
 def test_identity_registry_read_side(registry, chain, attestor, sanctions_officer, accounts):
     first, second, other, unknown = accounts[5], accounts[6], accounts[7], random_address()
     registry.registerBatch(
-        [first, second, other], [att(chain, investor_id=7, country=276), att(chain, investor_id=7, country=276),
-                                 att(chain, investor_id=8, country=826, flags=FLAG_KYC)],
+        [first, second, other],
+        [
+            att(chain, investor_id=7, country=276),
+            att(chain, investor_id=7, country=276),
+            att(chain, investor_id=8, country=826, flags=FLAG_KYC),
+        ],
         sender=attestor,
-    )  # fmt: skip
+    )
     # contains: an attestation exists (verified or not); identity: one per investor, shared by its wallets.
     assert [registry.contains(w) for w in (first, second, other, unknown)] == [True, True, True, False]
     assert registry.identity(first) == registry.identity(second) == identity_of(7) == registry.identityOfInvestor(7)
@@ -831,18 +846,14 @@ def test_set_sanctioned(registry, chain, attestor, sanctions_officer, wallet):
     registry.register(wallet, attestation, sender=attestor)
 
     receipt = registry.setSanctioned(wallet, True, sender=sanctions_officer)
-    assert receipt.events == [
-        registry.SanctionsUpdated(wallet=wallet, sanctioned=True, officer=sanctions_officer)
-    ]
+    assert receipt.events == [registry.SanctionsUpdated(wallet=wallet, sanctioned=True, officer=sanctions_officer)]
     assert registry.isSanctioned(wallet)
     assert not registry.isVerified(wallet)
     assert not registry.isAccredited(wallet)
     assert record_tuple(registry, wallet) == (attestation, True)  # the attestation is untouched
 
     receipt = registry.setSanctioned(wallet, False, sender=sanctions_officer)
-    assert receipt.events == [
-        registry.SanctionsUpdated(wallet=wallet, sanctioned=False, officer=sanctions_officer)
-    ]
+    assert receipt.events == [registry.SanctionsUpdated(wallet=wallet, sanctioned=False, officer=sanctions_officer)]
     assert not registry.isSanctioned(wallet)
     assert registry.isVerified(wallet)
     assert registry.isAccredited(wallet)
@@ -1202,9 +1213,7 @@ def test_property_batch_equals_singles(registry, chain, attestor, sanctions_offi
     for index in range(4):
         batch_wallet, single_wallet = pool_batch[index], pool_single[index]
         assert record_tuple(registry, batch_wallet) == record_tuple(registry, single_wallet)
-        assert read_slot(chain, registry, record_slot(batch_wallet)) == read_slot(
-            chain, registry, record_slot(single_wallet)
-        )
+        assert read_slot(chain, registry, record_slot(batch_wallet)) == read_slot(chain, registry, record_slot(single_wallet))
         assert registry.isVerified(batch_wallet) == registry.isVerified(single_wallet)
 
     def strip(event):

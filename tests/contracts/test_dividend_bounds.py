@@ -94,9 +94,7 @@ def test_a_property_accepts_a_trillion_dollars_of_rent_exactly(
 
 def test_a_mint_that_would_break_the_bound_is_refused(project, factory, deployer, agent, verified, rent):
     alice, bob = verified[:2]
-    token, _, distributor, _ = create_property(
-        project, factory, deployer, agent, property_id=b"DECADES-MINT", decimals=0
-    )
+    token, _, distributor, _ = create_property(project, factory, deployer, agent, property_id=b"DECADES-MINT", decimals=0)
     token.mint(alice, 1, sender=agent)
     rent(distributor, LIFETIME)  # a trillion dollars on one share
     largest = (EXPOSURE_BOUND - 1) // token.dividendsPerShare()

@@ -26,9 +26,7 @@ def test_initial_state(distributor, token, stablecoin):
 def test_initialize_only_once(distributor, token, outsider, project, suite):
     with reverts(distributor.AlreadyInitialized):
         distributor.initialize(token, sender=outsider)
-    implementation = project.DividendDistributor.at(
-        suite["contracts"]["DividendDistributorBeacon"]["proxy"]["implementation"]
-    )
+    implementation = project.DividendDistributor.at(suite["contracts"]["DividendDistributorBeacon"]["proxy"]["implementation"])
     with reverts(implementation.AlreadyInitialized):
         implementation.initialize(token, sender=outsider)
 

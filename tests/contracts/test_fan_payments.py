@@ -26,8 +26,24 @@ BEFORE_PAYMENTS = Path(__file__).parent / "fixtures" / "nil_vault_before_payment
 
 @pytest.fixture(scope="module", autouse=True)
 def _wide_fixtures_first(
-    suite, registry, stablecoin, admin, attestor, sanctions_officer, vault_factory, contract_nft, splitter_factory,
-    vault_beacon, deployer, outsider, operator, guardian, memberships, accounts, fan, fan2,
+    suite,
+    registry,
+    stablecoin,
+    admin,
+    attestor,
+    sanctions_officer,
+    vault_factory,
+    contract_nft,
+    splitter_factory,
+    vault_beacon,
+    deployer,
+    outsider,
+    operator,
+    guardian,
+    memberships,
+    accounts,
+    fan,
+    fan2,
 ):
     """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
 
@@ -135,30 +151,42 @@ def test_tip_with_permit(project, vault, split, deployer, chain):
     token.mint(signer, 10**9, sender=deployer)
     deadline = chain.pending_timestamp + 3600
     message = {
-        "owner": signer.address, "spender": vault.address, "value": TIP, "nonce": 0, "deadline": deadline,
-    }  # fmt: skip
+        "owner": signer.address,
+        "spender": vault.address,
+        "value": TIP,
+        "nonce": 0,
+        "deadline": deadline,
+    }
     typed = {
         "types": {
             "EIP712Domain": [
-                {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
             ],
             "Permit": [
-                {"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
                 {"name": "deadline", "type": "uint256"},
             ],
         },
         "primaryType": "Permit",
         "domain": {"name": "Permit USD", "version": "1", "chainId": chain.chain_id, "verifyingContract": token.address},
         "message": message,
-    }  # fmt: skip
+    }
     signed = Account.sign_typed_data(signer.private_key, full_message=typed)
-    pay(vault).tipWithPermit(token, TIP, "permit", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+    pay(vault).tipWithPermit(
+        token, TIP, "permit", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer
+    )
     assert token.balanceOf(split) == TIP
     # The same permit again (already used): ignored, and the tip then needs an allowance there is not.
     with ape.reverts():
-        pay(vault).tipWithPermit(token, TIP, "", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer)
+        pay(vault).tipWithPermit(
+            token, TIP, "", deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=signer
+        )
 
 
 def test_fee_on_transfer_token_is_credited_the_net(project, vault, split, fan, deployer):
@@ -254,7 +282,9 @@ def test_order_refund_callers_and_pause(bare_vault, usd, fan, athlete, admin, gu
     assert pay(vault).orderStatus(1) == (True, True)
 
 
-def test_order_refund_comes_from_free_balance_never_escrow(vault, split, usd, fan, athlete, deployer, registry, sanctions_officer):
+def test_order_refund_comes_from_free_balance_never_escrow(
+    vault, split, usd, fan, athlete, deployer, registry, sanctions_officer
+):
     brand = deployer
     usd.approve(vault, 10**9, sender=fan)
     pay(vault).payOrder(5, usd, TIP, sender=fan)  # went to the splitter
@@ -294,7 +324,9 @@ def test_payments_never_touch_escrow(vault, usd, fan, athlete, deployer):
 # ================================================================================================
 
 
-def test_beacon_upgrade_brings_payments_to_an_existing_vault(project, deployer, registry, splitter_factory, athlete, split, usd, fan):
+def test_beacon_upgrade_brings_payments_to_an_existing_vault(
+    project, deployer, registry, splitter_factory, athlete, split, usd, fan
+):
     from ape.contracts import ContractContainer
     from ethpm_types import ContractType
 
@@ -319,7 +351,12 @@ def test_beacon_upgrade_brings_payments_to_an_existing_vault(project, deployer, 
     new = deployer.deploy(project.NILVault, registry, factory, nft, splitter_factory)
     beacon.upgradeTo(new, sender=deployer)
     vault = project.NILVault.at(address)
-    assert (vault.athlete(), vault.splitter(), vault.dealCount(), vault.escrowed(usd)) == (athlete.address, split.address, 1, 10**8)
+    assert (vault.athlete(), vault.splitter(), vault.dealCount(), vault.escrowed(usd)) == (
+        athlete.address,
+        split.address,
+        1,
+        10**8,
+    )
     assert vault.deal(1).status == 3  # Active
     usd.approve(vault, TIP, sender=fan)
     pay(vault).tip(usd, TIP, "after the upgrade", sender=fan)
@@ -370,7 +407,14 @@ def test_subscribe_pays_ahead_and_mints(memberships, vault, split, usd, fan, pla
     expiry = memberships.expiresAt(token_id)
     assert expiry == chain.blocks.head.timestamp + 3 * PERIOD
     log = fan_paid(receipt, memberships)
-    assert (log.vault, log.kind, log.payer, log.amount, log.ref, log.to) == (vault.address, KIND_SUBSCRIPTION, fan.address, 3 * PRICE, token_id, split.address)
+    assert (log.vault, log.kind, log.payer, log.amount, log.ref, log.to) == (
+        vault.address,
+        KIND_SUBSCRIPTION,
+        fan.address,
+        3 * PRICE,
+        token_id,
+        split.address,
+    )
     assert [(e.tokenId, e.expiration) for e in receipt.decode_logs(memberships.SubscriptionUpdate)] == [(token_id, expiry)]
     with reverts(memberships.NotTransferable):
         memberships.transferFrom(fan, vault, token_id, sender=fan)
@@ -463,7 +507,9 @@ def test_pay_ahead_by_owner(memberships, usd, fan, outsider, plan):
         memberships.setAutoRenew(token_id, False, sender=outsider)
 
 
-def test_memberships_screened_like_payments(memberships, vault, usd, fan, athlete, plan, chain, guardian, admin, registry, sanctions_officer):
+def test_memberships_screened_like_payments(
+    memberships, vault, usd, fan, athlete, plan, chain, guardian, admin, registry, sanctions_officer
+):
     usd.approve(memberships, 10**9, sender=fan)
     token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
     chain.pending_timestamp = memberships.expiresAt(token_id)

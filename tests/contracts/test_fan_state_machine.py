@@ -58,9 +58,25 @@ def athlete(accounts):
 
 
 def test_fan_payments_state_machine(
-    chain, project, stablecoin, registry, attestor, sanctions_officer, vault_factory, splitter_factory, vault_beacon,
-    contract_nft, memberships, operator, deployer, admin, guardian, outsider, athlete, accounts,
-):  # fmt: skip
+    chain,
+    project,
+    stablecoin,
+    registry,
+    attestor,
+    sanctions_officer,
+    vault_factory,
+    splitter_factory,
+    vault_beacon,
+    contract_nft,
+    memberships,
+    operator,
+    deployer,
+    admin,
+    guardian,
+    outsider,
+    athlete,
+    accounts,
+):
     usd = stablecoin
     fans = [fresh_wallet(accounts), fresh_wallet(accounts)]
     keeper, brand = outsider, deployer
@@ -69,9 +85,7 @@ def test_fan_payments_state_machine(
     payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
     splitter_factory.createSplit(payees, shares, sender=deployer)
     split = splitter_factory.predict(payees, shares)
-    vault = project.NILVault.at(
-        vault_factory.createVault(keccak(text="machine"), athlete, split, sender=operator).return_value
-    )
+    vault = project.NILVault.at(vault_factory.createVault(keccak(text="machine"), athlete, split, sender=operator).return_value)
     usd.mint(brand, ESCROW, sender=deployer)
     vault.propose((brand.address, usd.address, ESCROW, keccak(text="x"), 7 * DAY, URI), sender=brand)
     vault.accept(1, sender=athlete)

@@ -173,7 +173,11 @@ def test_a_makers_slot_keeps_its_first_nonces_and_a_filter_of_recorded_orders(tr
     mask = (1 << 5) | (1 << 200)
     trading.invalidateNonces(0, mask, sender=alice)
     assert trading.nonceBitmap(alice, 0) == mask
-    assert (trading.isNonceCancelled(alice, 5), trading.isNonceCancelled(alice, 200), trading.isNonceCancelled(alice, 6)) == (True, True, False)
+    assert (trading.isNonceCancelled(alice, 5), trading.isNonceCancelled(alice, 200), trading.isNonceCancelled(alice, 6)) == (
+        True,
+        True,
+        False,
+    )
     for nonce in (5, 200):
         order = sell(trading, alice, token, nonce=nonce)
         with reverts(trading.NonceUsed, maker=alice, nonce=nonce):
@@ -191,7 +195,8 @@ def test_a_makers_slot_keeps_its_first_nonces_and_a_filter_of_recorded_orders(tr
     part_hash = order_digest(part, chain.chain_id, trading.address)
     trading.fill(part.as_tuple(), sign(part, alice, chain.chain_id, trading), TOKEN, sender=bob)
     twin = next(
-        o for o in (sell(trading, alice, token, nonce=n, amount=TOKEN) for n in range(8, 4000) if n != 201)
+        o
+        for o in (sell(trading, alice, token, nonce=n, amount=TOKEN) for n in range(8, 4000) if n != 201)
         if int.from_bytes(order_digest(o, chain.chain_id, trading.address), "big") % 64 == int.from_bytes(part_hash, "big") % 64
     )
     trading.fill(twin.as_tuple(), sign(twin, alice, chain.chain_id, trading), TOKEN, sender=bob)
@@ -211,7 +216,12 @@ def test_match_settles_at_the_sell_price_and_the_buyer_keeps_the_spread(trading,
     bid = buy(trading, bob, token, amount=5 * TOKEN, price=PRICE + 10 * 10**6)
     before = balances(token, stablecoin, alice, bob, carol)
     receipt = trading.matchOrders(
-        ask.as_tuple(), sign(ask, alice, chain.chain_id, trading), bid.as_tuple(), sign(bid, bob, chain.chain_id, trading), 3 * TOKEN, sender=carol
+        ask.as_tuple(),
+        sign(ask, alice, chain.chain_id, trading),
+        bid.as_tuple(),
+        sign(bid, bob, chain.chain_id, trading),
+        3 * TOKEN,
+        sender=carol,
     )
     paid = quote(3 * TOKEN)
     fee = paid * FEE_BPS // 10_000
@@ -236,7 +246,9 @@ def test_match_refuses_prices_that_do_not_cross_and_orders_on_the_wrong_side(tra
         trading.matchOrders(*args, TOKEN, sender=carol)
     other_bid = buy(trading, carol, token, price=PRICE)
     with reverts(trading.WrongSide, orderHash=order_digest(other_bid, chain.chain_id, trading.address)):
-        trading.matchOrders(other_bid.as_tuple(), sign(other_bid, carol, chain.chain_id, trading), args[2], args[3], TOKEN, sender=alice)
+        trading.matchOrders(
+            other_bid.as_tuple(), sign(other_bid, carol, chain.chain_id, trading), args[2], args[3], TOKEN, sender=alice
+        )
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -325,7 +337,9 @@ def test_replay_on_another_chain_or_market_is_refused(trading, project, token, a
         other.fill(order.as_tuple(), sign(order, alice, chain.chain_id, trading), TOKEN, sender=bob)
 
 
-def test_a_sanctioned_party_is_refused_before_anything_moves(trading, token, stablecoin, registry, sanctions_officer, alice, bob, chain):
+def test_a_sanctioned_party_is_refused_before_anything_moves(
+    trading, token, stablecoin, registry, sanctions_officer, alice, bob, chain
+):
     # The token leg verifies seller, buyer and spender in the registry, which refuses a sanctioned wallet: the
     # market asks nothing twice, and neither leg moves.
     for sanctioned, maker, taker in ((bob, alice, bob), (alice, alice, bob)):
@@ -359,7 +373,9 @@ def test_the_market_holds_no_agent_power(trading, token):
 # --- ERC-1271: a Safe's order -------------------------------------------------------------------
 
 
-def test_an_order_a_safe_signs_settles_like_an_eoas(trading, token, stablecoin, registry, attestor, agent, alice, bob, carol, chain, suite, expiry):
+def test_an_order_a_safe_signs_settles_like_an_eoas(
+    trading, token, stablecoin, registry, attestor, agent, alice, bob, carol, chain, suite, expiry
+):
     owners = [alice, carol]
     vault = create_safe(suite, owners, 2, 2026, sender=alice)
     registry.register(vault.address, (77, US, KYC_AML, expiry), sender=attestor)
@@ -368,7 +384,8 @@ def test_an_order_a_safe_signs_settles_like_an_eoas(trading, token, stablecoin, 
     data = token.approve.encode_input(trading.address, 2**256 - 1)
     tx_hash = vault.getTransactionHash(token.address, 0, data, 0, 0, 0, 0, ZERO, ZERO, 0)  # a new Safe: nonce 0
     sigs = b"".join(
-        bytes(Account.unsafe_sign_hash(bytes(tx_hash), o.private_key).signature) for o in sorted(owners, key=lambda o: int(o.address, 16))
+        bytes(Account.unsafe_sign_hash(bytes(tx_hash), o.private_key).signature)
+        for o in sorted(owners, key=lambda o: int(o.address, 16))
     )
     vault.execTransaction(token.address, 0, data, 0, 0, 0, 0, ZERO, ZERO, sigs, sender=alice)
 

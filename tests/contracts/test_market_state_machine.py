@@ -44,9 +44,20 @@ price = st.integers(1, 5)
 
 
 def test_market_trades_conserve_value_and_respect_orders_and_compliance(
-    chain, listed_market, token, compliance, registry, stablecoin, agent, admin, sanctions_officer, outsider,
-    alice, bob, carol,
-):  # fmt: skip
+    chain,
+    listed_market,
+    token,
+    compliance,
+    registry,
+    stablecoin,
+    agent,
+    admin,
+    sanctions_officer,
+    outsider,
+    alice,
+    bob,
+    carol,
+):
     market = listed_market
     traders = [alice, bob, carol]
     treasury = market.treasury()
@@ -84,9 +95,16 @@ def test_market_trades_conserve_value_and_respect_orders_and_compliance(
             maker = traders[i]
             self.nonce += 1
             order = Order(
-                maker.address, token.address, stablecoin.address, Side.SELL if sell else Side.BUY, lots * E18,
-                price * USDC, chain.pending_timestamp + ttl, market.epochOf(maker), self.nonce,
-            )  # fmt: skip
+                maker.address,
+                token.address,
+                stablecoin.address,
+                Side.SELL if sell else Side.BUY,
+                lots * E18,
+                price * USDC,
+                chain.pending_timestamp + ttl,
+                market.epochOf(maker),
+                self.nonce,
+            )
             self.orders.append((order, sign(order, maker, chain.chain_id, market), maker))
             return len(self.orders) - 1
 
@@ -115,8 +133,18 @@ def test_market_trades_conserve_value_and_respect_orders_and_compliance(
             taker = traders[(traders.index(maker) + j) % 3]
             amount = max(1, order.amount * pct // 100 // E18) * E18
             seller, buyer = (maker, taker) if order.side == Side.SELL else (taker, maker)
-            self.trade(order, None, amount, seller, buyer, order.price, order.price, order.price,
-                       ("fill", order.as_tuple(), signature, amount), taker)  # fmt: skip
+            self.trade(
+                order,
+                None,
+                amount,
+                seller,
+                buyer,
+                order.price,
+                order.price,
+                order.price,
+                ("fill", order.as_tuple(), signature, amount),
+                taker,
+            )
 
         @rule(i=trader, j=other, sell=st.booleans(), lots=lots, price=price, pct=percent)
         def fill_new_order(self, i, j, sell, lots, price, pct):
@@ -132,8 +160,18 @@ def test_market_trades_conserve_value_and_respect_orders_and_compliance(
             sell, sell_sig, seller = self.orders[k % len(self.orders)]
             buy, buy_sig, buyer = self.orders[m % len(self.orders)]
             amount = max(1, min(sell.amount, buy.amount) * pct // 100 // E18) * E18
-            self.trade(sell, buy, amount, seller, buyer, sell.price, buy.price, sell.price,
-                       ("matchOrders", sell.as_tuple(), sell_sig, buy.as_tuple(), buy_sig, amount), outsider)  # fmt: skip
+            self.trade(
+                sell,
+                buy,
+                amount,
+                seller,
+                buyer,
+                sell.price,
+                buy.price,
+                sell.price,
+                ("matchOrders", sell.as_tuple(), sell_sig, buy.as_tuple(), buy_sig, amount),
+                outsider,
+            )
 
         def trade(self, order, other, amount, seller, buyer, ask, bid, settle, call, sender):
             """Simulated first (a refusal is read from the node, fast); sent only when it would go through."""

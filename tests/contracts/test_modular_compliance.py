@@ -35,9 +35,7 @@ def test_initial_state(compliance, token):
 def test_initialize_only_once(compliance, token, project, suite, outsider):
     with reverts(compliance.AlreadyInitialized):
         compliance.initialize(token, sender=outsider)
-    implementation = project.ModularCompliance.at(
-        suite["contracts"]["ModularComplianceBeacon"]["proxy"]["implementation"]
-    )
+    implementation = project.ModularCompliance.at(suite["contracts"]["ModularComplianceBeacon"]["proxy"]["implementation"])
     with reverts(implementation.AlreadyInitialized):
         implementation.initialize(token, sender=outsider)
 

@@ -106,8 +106,22 @@ def sign_accept(chain, vault, key, deal_id, deadline, nonce=None, signer=None):
 
 @pytest.fixture(scope="module", autouse=True)
 def _wide_fixtures_first(
-    suite, registry, stablecoin, admin, attestor, sanctions_officer, vault_factory, contract_nft, splitter_factory,
-    vault_beacon, timelock, deployer, outsider, operator, guardian, accounts,
+    suite,
+    registry,
+    stablecoin,
+    admin,
+    attestor,
+    sanctions_officer,
+    vault_factory,
+    contract_nft,
+    splitter_factory,
+    vault_beacon,
+    timelock,
+    deployer,
+    outsider,
+    operator,
+    guardian,
+    accounts,
 ):
     """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
 
@@ -190,7 +204,9 @@ def test_factory_setup(vault_factory, contract_nft, vault_beacon, admin, deploye
     assert vault_factory.vaultCount() == sum(1 for e in suite["contracts"].values() if e["contractType"] == "NILVault")
 
 
-def test_create_vault(project, vault_factory, operator, athlete, split, chain, verified, registry, contract_nft, splitter_factory):
+def test_create_vault(
+    project, vault_factory, operator, athlete, split, chain, verified, registry, contract_nft, splitter_factory
+):
     before = vault_factory.vaultCount()
     aid = athlete_id("athlete-1")
     predicted = vault_factory.predictVault(aid)
@@ -282,7 +298,9 @@ def test_initialize_only_once_and_only_by_factory(vault, project, outsider, athl
     assert vault.athlete() == athlete
 
 
-def test_beacon_upgrade_moves_every_vault(project, vault, vault_beacon, admin, deployer, outsider, suite, registry, vault_factory, contract_nft, splitter_factory, brand):
+def test_beacon_upgrade_moves_every_vault(
+    project, vault, vault_beacon, admin, deployer, outsider, suite, registry, vault_factory, contract_nft, splitter_factory, brand
+):
     new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory)
     with ape.reverts():
         vault_beacon.upgradeTo(new_impl, sender=outsider)
@@ -312,7 +330,12 @@ def test_full_lifecycle_eth(vault, contract_nft, brand, athlete, agent, split, c
     ]
     deal = vault.deal(1)
     assert (deal.brand, deal.status, deal.currency, deal.amount, bytes(deal.deliverablesHash), deal.uri) == (
-        brand.address, PROPOSED, ETH, PRICE, HASH, URI
+        brand.address,
+        PROPOSED,
+        ETH,
+        PRICE,
+        HASH,
+        URI,
     )
 
     receipt = vault.accept(1, sender=athlete)
@@ -336,7 +359,13 @@ def test_full_lifecycle_eth(vault, contract_nft, brand, athlete, agent, split, c
     record_vault, record_id, record = contract_nft.dealOf(token_id)
     # Deal tuple: brand, status, confirmationPeriod, deliveredAt, currency, amount, deliverablesHash, uri
     assert (record_vault, record_id, record[0], record[1], record[4], record[5], record[7]) == (
-        vault.address, 1, brand.address, ACTIVE, ETH, PRICE, URI
+        vault.address,
+        1,
+        brand.address,
+        ACTIVE,
+        ETH,
+        PRICE,
+        URI,
     )
 
     receipt = vault.markDelivered(1, sender=athlete)
@@ -494,7 +523,12 @@ def test_accept_with_sig_refusals(key_vault, brand, chain):
         vault.acceptWithSig(deal_id, past, sign_accept(chain, vault, key.key, deal_id, past), sender=brand)
     deadline = chain.pending_timestamp + 3600
     with reverts(vault.InvalidSignature, expectedSigner=key.address):
-        vault.acceptWithSig(deal_id, deadline, sign_accept(chain, vault, Account.create().key, deal_id, deadline, signer=key.address), sender=brand)
+        vault.acceptWithSig(
+            deal_id,
+            deadline,
+            sign_accept(chain, vault, Account.create().key, deal_id, deadline, signer=key.address),
+            sender=brand,
+        )
     # A signature for deal 1 does not accept deal 2.
     other = proposed(vault, brand, amount=PRICE + 1)
     signature = sign_accept(chain, vault, key.key, deal_id, deadline)
@@ -693,7 +727,9 @@ def test_sanctioned_payee_blocks_release(vault, registry, sanctions_officer, bra
 
 
 def test_release_needs_a_splitter(project, vault_factory, operator, athlete, brand, verified, splitter_factory):
-    vault = project.NILVault.at(vault_factory.createVault(athlete_id("nosplit"), athlete, ZERO_ADDRESS, sender=operator).return_value)
+    vault = project.NILVault.at(
+        vault_factory.createVault(athlete_id("nosplit"), athlete, ZERO_ADDRESS, sender=operator).return_value
+    )
     deal_id = delivered(vault, brand, athlete)
     with reverts(vault.NoSplitter):
         vault.confirm(deal_id, sender=brand)
@@ -955,12 +991,16 @@ def test_reentrant_token_cannot_reenter_the_vault(vault, project, deployer, bran
     assert vault.escrowed(token) == 1000 == token.balanceOf(vault)
 
 
-def test_release_through_split_with_a_reverting_payee(project, vault_factory, operator, splitter_factory, deployer, athlete, brand, verified, chain):
+def test_release_through_split_with_a_reverting_payee(
+    project, vault_factory, operator, splitter_factory, deployer, athlete, brand, verified, chain
+):
     bad = deployer.deploy(project.RevertingPayee)
     pairs = sorted([(athlete.address, 5000), (bad.address, 5000)], key=lambda p: int(p[0], 16))
     split_address = splitter_factory.predict([p for p, _ in pairs], [s for _, s in pairs])
     splitter_factory.createSplit([p for p, _ in pairs], [s for _, s in pairs], sender=deployer)
-    vault = project.NILVault.at(vault_factory.createVault(athlete_id("hostile"), athlete, split_address, sender=operator).return_value)
+    vault = project.NILVault.at(
+        vault_factory.createVault(athlete_id("hostile"), athlete, split_address, sender=operator).return_value
+    )
     deal_id = delivered(vault, brand, athlete)
     before = balance_of(chain, athlete)
     vault.confirm(deal_id, sender=brand)

@@ -39,9 +39,23 @@ wallet_index = st.integers(0, 3)
 
 
 def test_offering_state_machine(
-    chain, project, offering_factory, token, stablecoin, registry, agent, admin, attestor, sanctions_officer,
-    alice, bob, carol, alice2, verified, expiry,
-):  # fmt: skip
+    chain,
+    project,
+    offering_factory,
+    token,
+    stablecoin,
+    registry,
+    agent,
+    admin,
+    attestor,
+    sanctions_officer,
+    alice,
+    bob,
+    carol,
+    alice2,
+    verified,
+    expiry,
+):
     wallets = [alice, bob, carol, alice2]
     investor_of = [1, 2, 3, 1]
 
@@ -54,9 +68,19 @@ def test_offering_state_machine(
         def create(self, shape):
             self.soft_cap, self.review = shape
             self.offering = make_offering(
-                project, offering_factory, token, stablecoin, agent, admin, chain, hardCap=HARD_CAP,
-                softCap=self.soft_cap, minPerInvestor=MINIMUM, maxPerInvestor=MAXIMUM, review=self.review,
-            )  # fmt: skip
+                project,
+                offering_factory,
+                token,
+                stablecoin,
+                agent,
+                admin,
+                chain,
+                hardCap=HARD_CAP,
+                softCap=self.soft_cap,
+                minPerInvestor=MINIMUM,
+                maxPerInvestor=MAXIMUM,
+                review=self.review,
+            )
             fund(stablecoin, self.offering, *wallets, amount=FUNDS)
             self.coins = [stablecoin.balanceOf(w) for w in wallets]
             self.pending = [[0, 0] for _ in wallets]  # tokens, paid

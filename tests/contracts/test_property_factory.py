@@ -41,7 +41,10 @@ def test_create_property_wires_everything(created, factory, registry, timelock, 
     assert len(events) == 1
     event = events[0]
     assert (event.token, event.propertyId, event.compliance, event.distributor) == (
-        token.address, data[0], compliance.address, distributor.address
+        token.address,
+        data[0],
+        compliance.address,
+        distributor.address,
     )
     assert token.compliance() == compliance.address
     assert token.dividendDistributor() == distributor.address
@@ -85,7 +88,10 @@ def test_property_listing(created, factory):
     assert factory.propertyIdAt(count - 1) == data[0]
     info = factory.property(data[0])
     assert (info.propertyId, info.token, info.compliance, info.distributor) == (
-        data[0], token.address, compliance.address, distributor.address
+        data[0],
+        token.address,
+        compliance.address,
+        distributor.address,
     )
     assert (info.name, info.symbol, info.decimals) == ("1 Main Street", "MAIN1", 18)
     assert (info.legalDocHash, info.legalDocURI) == (data[4], data[5])
@@ -139,7 +145,9 @@ def test_admin_functions(factory, created, admin, outsider, alice):
             call()
 
 
-def test_one_beacon_upgrade_moves_every_property(project, factory, token_beacon, created, deployer, agent, admin, stablecoin, registry, alice):
+def test_one_beacon_upgrade_moves_every_property(
+    project, factory, token_beacon, created, deployer, agent, admin, stablecoin, registry, alice
+):
     token = created[0]
     other, *_ = create_property(project, factory, deployer, agent, property_id=b"SECOND")
     token.mint(alice, 5, sender=agent)

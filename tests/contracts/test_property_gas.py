@@ -69,7 +69,9 @@ def test_suite_creation_gas(project, factory, deployer, agent):
     assert gas <= 645_000
 
 
-def test_deposit_gas_independent_of_holders(project, factory, deployer, agent, registry, attestor, funded, stablecoin, chain, alice):
+def test_deposit_gas_independent_of_holders(
+    project, factory, deployer, agent, registry, attestor, funded, stablecoin, chain, alice
+):
     expiry = chain.pending_timestamp + 365 * 24 * 3600
     wallets = [to_checksum_address(os.urandom(20)) for _ in range(200)]
     registry.registerBatch(wallets, [(1000 + i, US, KYC_AML, expiry) for i in range(200)], sender=attestor)

@@ -144,7 +144,9 @@ def test_subscribe_mints_and_pays_the_treasury(new_offering, token, stablecoin, 
     assert (subscribed.wallet, subscribed.investorId, subscribed.tokens, subscribed.paid) == (alice.address, 1, 20 * TOKEN, cost)
     assert subscribed.minted and not subscribed.pending
     assert not events(receipt, "ProceedsSent")  # paid straight to the treasury: the stablecoin's Transfer says so
-    assert [(e.to, e.value) for e in events(receipt, "Transfer") if e.contract_address == stablecoin.address] == [(treasury, cost)]
+    assert [(e.to, e.value) for e in events(receipt, "Transfer") if e.contract_address == stablecoin.address] == [
+        (treasury, cost)
+    ]
     assert offering.subscribed() == offering.accepted() == 20 * TOKEN
     assert offering.investorTotal(1) == 20 * TOKEN
     assert offering.remaining() == 980 * TOKEN
@@ -208,8 +210,9 @@ def test_before_opening_and_after_closing(new_offering, stablecoin, alice, verif
         offering.subscribe(10 * TOKEN, sender=alice)
 
 
-def test_compliance_is_asked_before_money_moves(new_offering, token, compliance, stablecoin, registry, alice, bob,
-                                                stranger, sanctions_officer, agent, admin, verified):
+def test_compliance_is_asked_before_money_moves(
+    new_offering, token, compliance, stablecoin, registry, alice, bob, stranger, sanctions_officer, agent, admin, verified
+):
     offering = new_offering()
     fund(stablecoin, offering, alice, bob, stranger)
     with reverts(offering.InvestorNotVerified, wallet=stranger):
@@ -298,7 +301,13 @@ def _permit(coin, owner, spender, value, deadline, chain):
         },
         "primaryType": "Permit",
         "domain": {"name": coin.name(), "version": "1", "chainId": chain.chain_id, "verifyingContract": coin.address},
-        "message": {"owner": owner.address, "spender": spender.address, "value": value, "nonce": coin.nonces(owner), "deadline": deadline},
+        "message": {
+            "owner": owner.address,
+            "spender": spender.address,
+            "value": value,
+            "nonce": coin.nonces(owner),
+            "deadline": deadline,
+        },
     }
     signed = Account.sign_message(encode_typed_data(full_message=data), owner.private_key)
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
@@ -321,8 +330,9 @@ def test_subscribe_with_permit(project, deployer, new_offering, token, alice, ve
 # ---- soft cap: escrow, close, claim or refund ----------------------------------------------------
 
 
-def test_soft_cap_met_claims_mint_and_the_last_one_renounces(new_offering, token, stablecoin, alice, bob, carol, verified,
-                                                              chain, treasury, stranger, agent, admin):
+def test_soft_cap_met_claims_mint_and_the_last_one_renounces(
+    new_offering, token, stablecoin, alice, bob, carol, verified, chain, treasury, stranger, agent, admin
+):
     offering = new_offering(softCap=100 * TOKEN)
     fund(stablecoin, offering, alice, bob)
     receipt = offering.subscribe(60 * TOKEN, sender=alice)
@@ -419,8 +429,9 @@ def test_sanctioned_after_subscribing_gets_no_tokens_and_its_money_waits(
     assert token.balanceOf(bob) == 50 * TOKEN
 
 
-def test_sanctioned_wallet_is_not_refunded_until_lifted(new_offering, stablecoin, registry, alice, sanctions_officer,
-                                                        verified, chain, stranger):
+def test_sanctioned_wallet_is_not_refunded_until_lifted(
+    new_offering, stablecoin, registry, alice, sanctions_officer, verified, chain, stranger
+):
     offering = new_offering(softCap=500 * TOKEN)
     fund(stablecoin, offering, alice)
     offering.subscribe(20 * TOKEN, sender=alice)
@@ -438,8 +449,9 @@ def test_sanctioned_wallet_is_not_refunded_until_lifted(new_offering, stablecoin
 # ---- review: requests, accept and reject -------------------------------------------------------------
 
 
-def test_review_accept_mints_in_a_batch_and_reject_refunds(new_offering, token, stablecoin, alice, bob, carol, agent,
-                                                           verified, treasury, stranger):
+def test_review_accept_mints_in_a_batch_and_reject_refunds(
+    new_offering, token, stablecoin, alice, bob, carol, agent, verified, treasury, stranger
+):
     offering = new_offering(review=True)
     fund(stablecoin, offering, alice, bob, carol)
     receipt = offering.subscribe(20 * TOKEN, sender=alice)
@@ -473,8 +485,9 @@ def test_review_accept_mints_in_a_batch_and_reject_refunds(new_offering, token, 
         offering.accept([alice] * 101, sender=agent)
 
 
-def test_review_with_soft_cap_and_pending_at_close(new_offering, token, stablecoin, alice, bob, agent, verified, chain,
-                                                   stranger, treasury):
+def test_review_with_soft_cap_and_pending_at_close(
+    new_offering, token, stablecoin, alice, bob, agent, verified, chain, stranger, treasury
+):
     offering = new_offering(review=True, softCap=20 * TOKEN)
     fund(stablecoin, offering, alice, bob)
     offering.subscribe(20 * TOKEN, sender=alice)
@@ -519,8 +532,9 @@ def test_a_paused_property_stops_acceptance_not_refunds(new_offering, token, sta
 # ---- cancel -----------------------------------------------------------------------------------------
 
 
-def test_cancel_by_the_admin_makes_everything_refundable(new_offering, token, stablecoin, alice, bob, agent, admin,
-                                                         verified, stranger):
+def test_cancel_by_the_admin_makes_everything_refundable(
+    new_offering, token, stablecoin, alice, bob, agent, admin, verified, stranger
+):
     offering = new_offering(softCap=100 * TOKEN, review=True)
     fund(stablecoin, offering, alice, bob)
     offering.subscribe(20 * TOKEN, sender=alice)

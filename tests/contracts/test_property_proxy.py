@@ -85,7 +85,9 @@ def test_a_broken_beacon_fails_loudly(chain, project, deployer, outsider, alice,
 
 def test_the_factory_refuses_a_beacon_without_code(chain, project, deployer, suite, outsider):
     contracts = suite["contracts"]
-    beacons = [contracts[n]["proxy"]["beacon"] for n in ("PropertyTokenBeacon", "ModularComplianceBeacon", "DividendDistributorBeacon")]
+    beacons = [
+        contracts[n]["proxy"]["beacon"] for n in ("PropertyTokenBeacon", "ModularComplianceBeacon", "DividendDistributorBeacon")
+    ]
     registry, stablecoin = contracts["ComplianceRegistry"]["address"], contracts["MockStablecoin"]["address"]
     for i in range(3):
         given = list(beacons)

@@ -42,9 +42,26 @@ percent = st.integers(1, 100)
 
 
 def test_token_compliance_registry_distributor(
-    chain, project, deployer, suite, token, compliance, distributor, registry, stablecoin, funded, agent, admin,
-    attestor, sanctions_officer, alice, bob, carol, alice2, expiry,
-):  # fmt: skip
+    chain,
+    project,
+    deployer,
+    suite,
+    token,
+    compliance,
+    distributor,
+    registry,
+    stablecoin,
+    funded,
+    agent,
+    admin,
+    attestor,
+    sanctions_officer,
+    alice,
+    bob,
+    carol,
+    alice2,
+    expiry,
+):
     wallets = [alice, bob, carol, alice2]
     reader = deployer.deploy(project.TokenReadingModule, token)
 

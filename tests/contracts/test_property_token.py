@@ -19,28 +19,59 @@ from helpers import (
 
 E18 = 10**18
 MINTER, BURNER, FREEZER, FORCER, RECOVERER, PAUSER = (
-    role(n)
-    for n in ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE")
+    role(n) for n in ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE")
 )
 
 # The standard's IToken (ERC-3643 / T-REX v4): every function and event must keep its selector/topic.
 ERC3643_FUNCTIONS = [
-    "onchainID()", "version()", "identityRegistry()", "compliance()", "paused()", "isFrozen(address)",
-    "getFrozenTokens(address)", "setName(string)", "setSymbol(string)", "setOnchainID(address)", "pause()",
-    "unpause()", "setAddressFrozen(address,bool)", "freezePartialTokens(address,uint256)",
-    "unfreezePartialTokens(address,uint256)", "setIdentityRegistry(address)", "setCompliance(address)",
-    "forcedTransfer(address,address,uint256)", "mint(address,uint256)", "burn(address,uint256)",
-    "recoveryAddress(address,address,address)", "batchTransfer(address[],uint256[])",
-    "batchForcedTransfer(address[],address[],uint256[])", "batchMint(address[],uint256[])",
-    "batchBurn(address[],uint256[])", "batchSetAddressFrozen(address[],bool[])",
-    "batchFreezePartialTokens(address[],uint256[])", "batchUnfreezePartialTokens(address[],uint256[])",
-    "totalSupply()", "balanceOf(address)", "transfer(address,uint256)", "allowance(address,address)",
-    "approve(address,uint256)", "transferFrom(address,address,uint256)", "name()", "symbol()", "decimals()",
+    "onchainID()",
+    "version()",
+    "identityRegistry()",
+    "compliance()",
+    "paused()",
+    "isFrozen(address)",
+    "getFrozenTokens(address)",
+    "setName(string)",
+    "setSymbol(string)",
+    "setOnchainID(address)",
+    "pause()",
+    "unpause()",
+    "setAddressFrozen(address,bool)",
+    "freezePartialTokens(address,uint256)",
+    "unfreezePartialTokens(address,uint256)",
+    "setIdentityRegistry(address)",
+    "setCompliance(address)",
+    "forcedTransfer(address,address,uint256)",
+    "mint(address,uint256)",
+    "burn(address,uint256)",
+    "recoveryAddress(address,address,address)",
+    "batchTransfer(address[],uint256[])",
+    "batchForcedTransfer(address[],address[],uint256[])",
+    "batchMint(address[],uint256[])",
+    "batchBurn(address[],uint256[])",
+    "batchSetAddressFrozen(address[],bool[])",
+    "batchFreezePartialTokens(address[],uint256[])",
+    "batchUnfreezePartialTokens(address[],uint256[])",
+    "totalSupply()",
+    "balanceOf(address)",
+    "transfer(address,uint256)",
+    "allowance(address,address)",
+    "approve(address,uint256)",
+    "transferFrom(address,address,uint256)",
+    "name()",
+    "symbol()",
+    "decimals()",
 ]
 ERC3643_EVENTS = [
-    "UpdatedTokenInformation(string,string,uint8,string,address)", "IdentityRegistryAdded(address)",
-    "ComplianceAdded(address)", "RecoverySuccess(address,address,address)", "AddressFrozen(address,bool,address)",
-    "TokensFrozen(address,uint256)", "TokensUnfrozen(address,uint256)", "Paused(address)", "Unpaused(address)",
+    "UpdatedTokenInformation(string,string,uint8,string,address)",
+    "IdentityRegistryAdded(address)",
+    "ComplianceAdded(address)",
+    "RecoverySuccess(address,address,address)",
+    "AddressFrozen(address,bool,address)",
+    "TokensFrozen(address,uint256)",
+    "TokensUnfrozen(address,uint256)",
+    "Paused(address)",
+    "Unpaused(address)",
 ]
 
 
@@ -291,9 +322,7 @@ def test_batch_transfer(token, holders, alice, bob, carol):
 def test_set_address_frozen(token, agent, alice):
     receipt = token.setAddressFrozen(alice, True, sender=agent)
     assert token.isFrozen(alice)
-    assert [(e._userAddress, e._isFrozen, e._owner) for e in token.AddressFrozen.from_receipt(receipt)] == [
-        (alice, True, agent)
-    ]
+    assert [(e._userAddress, e._isFrozen, e._owner) for e in token.AddressFrozen.from_receipt(receipt)] == [(alice, True, agent)]
     token.setAddressFrozen(alice, False, sender=agent)
     assert not token.isFrozen(alice)
     with reverts(token.ZeroAddress):
@@ -373,7 +402,9 @@ def test_forced_transfer_ignores_pause_and_freezes(token, holders, agent, alice,
     receipt = token.forcedTransfer(alice, bob, 20 * E18, sender=agent)
     assert [(e._userAddress, e._amount) for e in token.TokensUnfrozen.from_receipt(receipt)] == [(alice, 10 * E18)]
     # Told as what it is (the watcher raises it whoever the agent acts through), beside its Transfer.
-    assert [(e["from"], e.to, e.value, e.agent) for e in token.ForcedTransfer.from_receipt(receipt)] == [(alice, bob, 20 * E18, agent)]
+    assert [(e["from"], e.to, e.value, e.agent) for e in token.ForcedTransfer.from_receipt(receipt)] == [
+        (alice, bob, 20 * E18, agent)
+    ]
     assert [(e["from"], e.to, e.value) for e in token.Transfer.from_receipt(receipt)] == [(alice, bob, 20 * E18)]
     assert token.balanceOf(alice) == 80 * E18
     assert token.getFrozenTokens(alice) == 80 * E18

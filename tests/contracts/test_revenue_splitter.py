@@ -547,7 +547,9 @@ def test_gas_create_split(splitter_factory, deployer, four):
     receipt = splitter_factory.createSplit(payees, [4000, 3000, 2000, 1000], sender=deployer)
     report_gas("createSplit (4 payees)", receipt.gas_used, 90_000)
     assert receipt.gas_used <= 90_000
-    receipt = splitter_factory.createSplit(sorted_split([random_address(), random_address()], [1, 1])[0], [5000, 5000], sender=deployer)
+    receipt = splitter_factory.createSplit(
+        sorted_split([random_address(), random_address()], [1, 1])[0], [5000, 5000], sender=deployer
+    )
     report_gas("createSplit (2 payees), cf. 0xSplits v1 100,741", receipt.gas_used)
 
 

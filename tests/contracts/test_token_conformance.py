@@ -207,9 +207,17 @@ def test_recovery_without_an_identity_still_names_it(token, registry, holders, a
 # ERC-3643's agent interface (IAgentRole) over the fine-grained roles
 # ================================================================================================
 
-AGENT_ROLES = [keccak(text=name) for name in (
-    "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE",
-)]  # fmt: skip
+AGENT_ROLES = [
+    keccak(text=name)
+    for name in (
+        "MINTER_ROLE",
+        "BURNER_ROLE",
+        "FREEZER_ROLE",
+        "FORCED_TRANSFER_ROLE",
+        "RECOVERY_ROLE",
+        "PAUSER_ROLE",
+    )
+]
 
 
 def test_add_and_remove_agent(token, admin, agent, carol, alice):
@@ -275,16 +283,12 @@ def test_re_registered_receiver_moves_its_balance(token, tracked, registry, atte
     token.mint(bob, 10 * E18, sender=agent)
     registry.register(bob, (7, US, KYC_AML, expiry), sender=attestor)
     receipt = token.mint(bob, E18, sender=agent)
-    assert [(e.wallet, e.previousInvestorId, e.investorId) for e in tracked.WalletCounted.from_receipt(receipt)] == [
-        (bob, 2, 7)
-    ]
+    assert [(e.wallet, e.previousInvestorId, e.investorId) for e in tracked.WalletCounted.from_receipt(receipt)] == [(bob, 2, 7)]
     assert (tracked.investorBalance(2), tracked.investorBalance(7)) == (0, 11 * E18)
     assert tracked.holderCount() == 1
 
 
-def test_revoked_wallet_burned_and_forced_leaves_no_phantom(
-    token, tracked, registry, attestor, agent, alice, bob, carol
-):
+def test_revoked_wallet_burned_and_forced_leaves_no_phantom(token, tracked, registry, attestor, agent, alice, bob, carol):
     token.mint(alice, 10 * E18, sender=agent)
     token.mint(bob, 10 * E18, sender=agent)
     registry.revoke(bob, sender=attestor)  # id 0 now

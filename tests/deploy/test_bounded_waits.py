@@ -129,8 +129,16 @@ def test_an_execution_signed_before_the_chain_went_back_is_not_waited_for(live, 
 
     chain, connection = live[0], live[1]
     chain.pause_mining()
-    tx = {"to": DEPLOYER, "value": 1, "gas": 21_000, "nonce": 2, "chainId": livelike.CHAIN_ID, "type": 2,
-          "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": GWEI}  # fmt: skip
+    tx = {
+        "to": DEPLOYER,
+        "value": 1,
+        "gas": 21_000,
+        "nonce": 2,
+        "chainId": livelike.CHAIN_ID,
+        "type": 2,
+        "maxFeePerGas": 20 * GWEI,
+        "maxPriorityFeePerGas": GWEI,
+    }
     raw = "0x" + bytes(Account.sign_transaction(tx, livelike.DEPLOYER_KEY).raw_transaction).hex()
     tx_hash = chain.rpc("eth_sendRawTransaction", raw)  # queued behind nonces 0 and 1, which never come
     proposal = {"execution": {"transactionHash": tx_hash, "raw": raw, "executor": DEPLOYER, "block": None}}

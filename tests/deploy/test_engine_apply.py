@@ -92,7 +92,9 @@ def _stage(suite_manifest, **changes):
     from rwa.deploy.powers import AGENT_POWERS
 
     local = suite_manifest.network("local")
-    live_addresses = {key: "0x" + f"{i + 1:02x}" * 20 for i, key in enumerate(("stablecoin", "safe_singleton", "safe_factory", "multisend"))}
+    live_addresses = {
+        key: "0x" + f"{i + 1:02x}" * 20 for i, key in enumerate(("stablecoin", "safe_singleton", "safe_factory", "multisend"))
+    }
     owners = ["0x" + "0a" * 20, "0x" + "0b" * 20]
     params = {
         **local.params,
@@ -125,7 +127,9 @@ def _target(deploy_target, suite_manifest, account, tmp_path, **changes):
 def test_live_network_refuses_local_test_keys(deploy_target, suite_manifest, deployer, tmp_path):
     from rwa.core.errors import ManifestError
 
-    target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts={"attestor": "test:1", "sanctions_officer": "test:2"})
+    target = _target(
+        deploy_target, suite_manifest, deployer, tmp_path, accounts={"attestor": "test:1", "sanctions_officer": "test:2"}
+    )
     with pytest.raises(ManifestError, match="uses a local test key on a live network"):
         plan_deployment(target)
 
@@ -191,8 +195,15 @@ def test_powers_over_factory_made_contracts_are_read_too(deploy_target, suite, d
 
     # The demo property, as `rwa property create` would record it (under "properties", not "contracts").
     demo = suite["contracts"]["DemoProperty"]
-    made = {"createdBy": {"factory": "PropertyTokenFactory"}, "contracts": {"token": {"address": demo["address"], "abi": demo["abi"]}}}
-    record = {**suite, "contracts": {n: c for n, c in suite["contracts"].items() if n != "DemoProperty"}, "properties": {"DEMO-1": made}}
+    made = {
+        "createdBy": {"factory": "PropertyTokenFactory"},
+        "contracts": {"token": {"address": demo["address"], "abi": demo["abi"]}},
+    }
+    record = {
+        **suite,
+        "contracts": {n: c for n, c in suite["contracts"].items() if n != "DemoProperty"},
+        "properties": {"DEMO-1": made},
+    }
     found = control.powers(deploy_target.chain, record, {deployer.address})
     kinds = control.holders(deploy_target.chain, record, {}, {p.holder for p in found})
     flagged = {(p.contract, p.power) for p in control.single_key_powers(found, kinds) if p.holder == deployer.address}
@@ -212,11 +223,19 @@ def test_external_contracts_are_checked_before_anything_is_planned(deploy_target
     def planned(address):
         entry = Contract("Coin", "MockStablecoin", external={"stage": External(address, "0x" + "ab" * 32)})
         manifest = Manifest((entry,), {"stage": Network("stage", "ethereum:local:foundry")})
-        target = Target(ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path), manifest,
-                        manifest.network("stage"), Chain.active(), deployer, deploy_target.artifacts)  # fmt: skip
+        target = Target(
+            ProjectPaths(deploy_target.paths.root, deployments_override=tmp_path),
+            manifest,
+            manifest.network("stage"),
+            Chain.active(),
+            deployer,
+            deploy_target.artifacts,
+        )
         return plan_deployment(target)[0]
 
-    with pytest.raises(RwaError, match=r"Coin: no code at 0x7777.* on stage, where the manifest says this external contract already exists"):
+    with pytest.raises(
+        RwaError, match=r"Coin: no code at 0x7777.* on stage, where the manifest says this external contract already exists"
+    ):
         planned("0x" + "77" * 20)
     with pytest.raises(RwaError, match=r"Coin: the code at .* has hash 0x.*, not the 0xabab.* the manifest expects there"):
         planned(registry)
@@ -256,7 +275,9 @@ def test_a_live_power_naming_the_deployer_is_refused(deploy_target, suite_manife
     people = {"attestor": accounts[1].address, "sanctions_officer": accounts[2].address}
     # The local parameters hand vault operation to @deployer; a live network may not.
     target = _target(deploy_target, suite_manifest, deployer, tmp_path, accounts=people, required=("vault_operator",))
-    with pytest.raises(RwaError, match=rf"parameter 'vault_operator' of stage is the deploying account {deployer.address}: on a live network"):
+    with pytest.raises(
+        RwaError, match=rf"parameter 'vault_operator' of stage is the deploying account {deployer.address}: on a live network"
+    ):
         plan_deployment(target)
 
 
@@ -272,10 +293,13 @@ def test_the_module_a_constructor_deploys_is_recorded_with_its_creation(suite, d
     receipt = chain.provider.web3.eth.get_transaction_receipt(beacon["proxy"]["implementationTransactionHash"])
     assert receipt["contractAddress"] == implementation
     assert made["createdBy"] == {
-        "factory": "NILVaultBeacon", "address": implementation, "function": "constructor",
-        "transactionHash": beacon["proxy"]["implementationTransactionHash"], "blockNumber": receipt["blockNumber"],
+        "factory": "NILVaultBeacon",
+        "address": implementation,
+        "function": "constructor",
+        "transactionHash": beacon["proxy"]["implementationTransactionHash"],
+        "blockNumber": receipt["blockNumber"],
         "sender": beacon["deployer"],
-    }  # fmt: skip
+    }
     # The vaults run the same implementation: the module is recorded once, not again for DemoVault.
     assert list(suite["modules"]) == ["NILVaultBeacon"]
     assert ("NILVaultBeacon.paymentsModule", {**module, "createdBy": made["createdBy"]}) in recorded_contracts(suite)

@@ -9,7 +9,9 @@ from rwa.deploy.estimate import CALL_BOUND, CostEstimate, GasLine, creation_boun
 def test_the_most_a_deploy_may_spend_counts_each_unknown_transaction_at_its_rule_of_thumb():
     proxy_bound = creation_bound(b"\x00" * 1000)
     lines = (
-        GasLine("Registry", "implementation", "implementation ComplianceRegistry", 2_000_000, "", creation_bound(b"\x00" * 20_000)),
+        GasLine(
+            "Registry", "implementation", "implementation ComplianceRegistry", 2_000_000, "", creation_bound(b"\x00" * 20_000)
+        ),
         GasLine("Registry", "proxy", "proxy UUPSProxy", None, "initialises through its implementation", proxy_bound),
         GasLine("Registry", "call0", "grantRole", None, "needs Registry deployed first", CALL_BOUND),
     )

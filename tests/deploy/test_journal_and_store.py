@@ -84,7 +84,11 @@ def test_export_matches_hardhat_deploy_export_all():
     exported = records.export_hardhat_deploy([record])
     assert exported == {
         "11155111": [
-            {"name": "sepolia", "chainId": "11155111", "contracts": {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}]}}}
+            {
+                "name": "sepolia",
+                "chainId": "11155111",
+                "contracts": {"Reg": {"address": "0x" + "11" * 20, "abi": [{"type": "function"}]}},
+            }
         ]
     }
 

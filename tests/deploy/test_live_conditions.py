@@ -87,8 +87,16 @@ def test_foreign_pending_transaction_refuses_before_sending(run):
     from eth_account import Account
 
     run.chain.pause_mining()
-    transfer = {"to": livelike.ATTESTOR, "value": 1, "gas": 21000, "nonce": 0, "chainId": livelike.CHAIN_ID,
-                "type": 2, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}  # fmt: skip
+    transfer = {
+        "to": livelike.ATTESTOR,
+        "value": 1,
+        "gas": 21000,
+        "nonce": 0,
+        "chainId": livelike.CHAIN_ID,
+        "type": 2,
+        "maxFeePerGas": 10**10,
+        "maxPriorityFeePerGas": 10**9,
+    }
     signed = Account.from_key(livelike.DEPLOYER_KEY).sign_transaction(transfer)
     run.chain.rpc("eth_sendRawTransaction", "0x" + bytes(signed.raw_transaction).hex())
     assert run.deploy(fresh=True) is None
@@ -163,7 +171,10 @@ def test_two_operator_processes_on_two_second_blocks(tmp_path, wait):
             "NO_COLOR": "1",
         }
         command = [RWA, "deploy", *(["--wait"] if wait else [])]
-        operators = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        operators = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
         results = [(p.pid, *p.communicate(timeout=180), p.returncode) for p in operators]
         assert chain.mined_nonce() == livelike.CLEAN_DEPLOY_TRANSACTIONS
         assert chain.pending_nonce() == chain.mined_nonce()
@@ -187,7 +198,11 @@ def test_confirmations_wait_for_blocks_over_each_transaction(run):
     livelike.complete(run, record)
     exact(run.figures())
     mined = [
-        number for number in range(head + 1)
-        if any(tx["from"].lower() == livelike.DEPLOYER.lower() for tx in run.chain.rpc("eth_getBlockByNumber", hex(number), True)["transactions"])
-    ]  # fmt: skip
+        number
+        for number in range(head + 1)
+        if any(
+            tx["from"].lower() == livelike.DEPLOYER.lower()
+            for tx in run.chain.rpc("eth_getBlockByNumber", hex(number), True)["transactions"]
+        )
+    ]
     assert head >= mined[-1] + 1  # the last transaction had a block over it before the deploy returned

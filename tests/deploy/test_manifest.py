@@ -88,7 +88,9 @@ def test_reference_cycle_is_reported():
 
 def test_cycle_through_a_parameter_is_found():
     network = replace(LOCAL, params={"coin": ref("A")})
-    cyclic = manifest(Contract("A", "Token", args=(ref("B"),)), Contract("B", "Token", args=(param("coin"),)), networks={"local": network})
+    cyclic = manifest(
+        Contract("A", "Token", args=(ref("B"),)), Contract("B", "Token", args=(param("coin"),)), networks={"local": network}
+    )
     with pytest.raises(ManifestError, match="cycle"):
         dependency_order(cyclic.entries("local"), network)
 
@@ -140,7 +142,11 @@ def test_unknown_network():
 
 def test_local_only_entries_are_skipped_elsewhere():
     live = Network("sepolia", "ethereum:sepolia:node", params={"coin": "0x" + "22" * 20})
-    m = manifest(Contract("Plain", networks={"local"}), Contract("T", "Token", args=(param("coin"),)), networks={"local": LOCAL, "sepolia": live})
+    m = manifest(
+        Contract("Plain", networks={"local"}),
+        Contract("T", "Token", args=(param("coin"),)),
+        networks={"local": LOCAL, "sepolia": live},
+    )
     assert [c.name for c in m.entries("sepolia")] == ["T"]
     assert validate(m, "sepolia", ARTIFACTS) == []
 
@@ -154,7 +160,9 @@ def test_manifest_hash_changes_with_content_only():
 
 def test_broken_manifest_file_is_one_clear_line(tmp_path):
     broken = tmp_path / "manifest.py"
-    broken.write_text("from rwa.deploy.manifest import Manifest\nx = 1\nMANIFEST = Manifest(contracts=(), networks=undefined_name)\n")
+    broken.write_text(
+        "from rwa.deploy.manifest import Manifest\nx = 1\nMANIFEST = Manifest(contracts=(), networks=undefined_name)\n"
+    )
     with pytest.raises(RwaError, match=r"manifest manifest.py:3: NameError"):
         load(broken)
     broken.write_text("def (:\n")
@@ -182,7 +190,11 @@ def test_live_networks_list_every_missing_team_parameter(monkeypatch, tmp_path, 
         problems = validate(suite, name, compiled)
         missing = {p.split("'")[1] for p in problems}
         assert all("missing parameter" in p for p in problems), problems
-        assert missing == set(suite.network(name).required) >= {"safe_owners", "attestor", "property_minter", "property_forced_transfer", "property_creator", "vault_operator"}
+        assert (
+            missing
+            == set(suite.network(name).required)
+            >= {"safe_owners", "attestor", "property_minter", "property_forced_transfer", "property_creator", "vault_operator"}
+        )
 
 
 def test_the_example_parameters_complete_sepolia(monkeypatch, tmp_path, compiled):
@@ -222,7 +234,10 @@ def test_external_entries_are_validated():
     live = Network("live", "ethereum:sepolia:node")
     bad = Contract("Plain", external={"live": External("0x1234", "0xabc")})
     problems = validate(manifest(bad, networks={"live": live}), "live", ARTIFACTS)
-    assert problems == ["Plain: external address is not an address: '0x1234'", "Plain: external code hash is not a 32-byte hex value: '0xabc'"]
+    assert problems == [
+        "Plain: external address is not an address: '0x1234'",
+        "Plain: external code hash is not a 32-byte hex value: '0xabc'",
+    ]
 
 
 def test_development_keys_are_the_test_accounts(accounts):

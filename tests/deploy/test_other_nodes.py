@@ -56,9 +56,16 @@ def node(started):
 def signed(chain: livelike.LiveChain, key: str, nonce: int, **fields) -> str:
     """A transfer (or ``fields``' call) signed with ``key`` at ``nonce``, as raw hex."""
     tx = {
-        "to": livelike.ATTESTOR, "value": 1, "gas": 60_000, "nonce": nonce, "chainId": CHAIN_ID, "type": 2,
-        "maxFeePerGas": 20 * GWEI, "maxPriorityFeePerGas": 2 * GWEI, **fields,
-    }  # fmt: skip
+        "to": livelike.ATTESTOR,
+        "value": 1,
+        "gas": 60_000,
+        "nonce": nonce,
+        "chainId": CHAIN_ID,
+        "type": 2,
+        "maxFeePerGas": 20 * GWEI,
+        "maxPriorityFeePerGas": 2 * GWEI,
+        **fields,
+    }
     return "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
 
 

@@ -1,7 +1,7 @@
 """A rehearsal of a live deploy (tests/support/rehearsal.py): the whole manifest to a chain that presents
 itself as Sepolia, as an operator runs it (real `rwa` processes, a keystore account unlocked from
-APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it (its `rwa safe execute` killed and rerun). Before that, each bad
-input is refused with one line and nothing sent: missing team parameters, a development key, a
+APE_ACCOUNTS_<ALIAS>_PASSPHRASE, --yes), then a Safe proposal through it (its `rwa safe execute` killed and
+rerun). Before that, each bad input is refused with one line and nothing sent: missing team parameters, a development key, a
 wrong passphrase, an external contract whose code is not what the manifest expects.
 
 The tests of this module share one chain and run in order (make test runs them beside the rest,
@@ -51,8 +51,19 @@ def refused(staged, *args, env=None) -> str:
 
 def test_missing_team_parameters_are_listed_by_the_plan(staged):
     # No account is needed to plan, and --rpc-url stands in for SEPOLIA_RPC_URL.
-    done = staged.rwa("deploy", "--network", NETWORK, "--plan", "--rpc-url", staged.chain.url, expect=1, env={"SEPOLIA_RPC_URL": ""})
-    for key in ("safe_owners", "safe_threshold", "attestor", "sanctions_officer", "property_minter", "property_forced_transfer", "property_creator", "vault_operator"):
+    done = staged.rwa(
+        "deploy", "--network", NETWORK, "--plan", "--rpc-url", staged.chain.url, expect=1, env={"SEPOLIA_RPC_URL": ""}
+    )
+    for key in (
+        "safe_owners",
+        "safe_threshold",
+        "attestor",
+        "sanctions_officer",
+        "property_minter",
+        "property_forced_transfer",
+        "property_creator",
+        "vault_operator",
+    ):
         assert f"missing parameter '{key}' for network sepolia" in done.stderr, done.stderr
     staged.write_params()
 
@@ -64,7 +75,9 @@ def test_a_development_key_is_refused_whatever_its_name(staged):
 
 
 def test_a_wrong_passphrase_is_one_line(staged):
-    line = refused(staged, "deploy", "--network", NETWORK, "--account", "ops", "--yes", env={"APE_ACCOUNTS_ops_PASSPHRASE": "wrong"})
+    line = refused(
+        staged, "deploy", "--network", NETWORK, "--account", "ops", "--yes", env={"APE_ACCOUNTS_ops_PASSPHRASE": "wrong"}
+    )
     assert "wrong passphrase for Ape account 'ops' (APE_ACCOUNTS_ops_PASSPHRASE)" in line
 
 
@@ -105,7 +118,9 @@ def test_no_terminal_and_no_yes_is_refused(staged):
 def test_a_deploy_asks_once_at_a_terminal_and_no_sends_nothing(staged):
     import pexpect
 
-    child = pexpect.spawn(RWA, ["deploy", "--network", NETWORK, "--account", "ops"], env=staged.env, encoding="utf-8", timeout=120)
+    child = pexpect.spawn(
+        RWA, ["deploy", "--network", NETWORK, "--account", "ops"], env=staged.env, encoding="utf-8", timeout=120
+    )
     child.expect(r"Send these (\d+) step\(s\) to sepolia\? \[y/N\]")
     assert int(child.match.group(1)) > 20 and "estimated:" in child.before
     child.sendline("n")
@@ -129,8 +144,24 @@ def test_the_whole_manifest_deploys_with_yes(staged):
 def test_a_property_is_not_created_with_a_key_holding_burn(staged):
     key, ops = staged.people["agent"], staged.address("ops")
     sent = staged.chain.mined_nonce(ops)
-    done = staged.rwa("property", "create", "KEY-1", "--name", "k", "--symbol", "K", "--network", NETWORK,
-                      "--account", "ops", "--agent", key, "--pauser", key, expect=1)  # fmt: skip
+    done = staged.rwa(
+        "property",
+        "create",
+        "KEY-1",
+        "--name",
+        "k",
+        "--symbol",
+        "K",
+        "--network",
+        NETWORK,
+        "--account",
+        "ops",
+        "--agent",
+        key,
+        "--pauser",
+        key,
+        expect=1,
+    )
     assert staged.chain.mined_nonce(ops) == sent
     assert done.stderr.strip() == (
         f"error: the burn power (property_burner) would go to {key}, a key: on sepolia it must be held by a "
@@ -230,10 +261,33 @@ def test_a_primary_offering_through_rwa_on_the_rehearsed_deployment(staged, tmp_
     net = ("--network", NETWORK)
     agent = ("--account", "agent")
     investors = {alias: staged.address(alias) for alias in ("investor1", "investor2")}
-    made = json.loads(staged.rwa("property", "create", "REHEARSAL-1", "--name", "1 Rehearsal Row", "--symbol", "REH1",
-                                 *net, *agent, "--json").stdout)  # fmt: skip
-    created = json.loads(staged.rwa("offering", "create", "REH1", "--price", "50", "--cap", "1000", "--soft-cap", "40",
-                                    "--min", "5", "--max", "400", "--closes", "30d", *net, *agent, "--json").stdout)  # fmt: skip
+    made = json.loads(
+        staged.rwa(
+            "property", "create", "REHEARSAL-1", "--name", "1 Rehearsal Row", "--symbol", "REH1", *net, *agent, "--json"
+        ).stdout
+    )
+    created = json.loads(
+        staged.rwa(
+            "offering",
+            "create",
+            "REH1",
+            "--price",
+            "50",
+            "--cap",
+            "1000",
+            "--soft-cap",
+            "40",
+            "--min",
+            "5",
+            "--max",
+            "400",
+            "--closes",
+            "30d",
+            *net,
+            *agent,
+            "--json",
+        ).stdout
+    )
     token, offering = made["token"], created["offering"]
     assert created["name"] == "REH1-0" and created["proposal"]["timelock"]["stage"] == "schedule", created
     assert not minter_role_held(staged, token, offering)
@@ -267,12 +321,19 @@ def test_two_investors_trade_on_the_market_through_rwa(staged, tmp_path):
     net = ("--network", NETWORK)
     investor1, investor2 = staged.address("investor1"), staged.address("investor2")
     market = staged.record()["contracts"]["PropertyMarket"]["address"]
-    staged.rwa("kyc", "set", market, "--investor-id", "9000", "--country", "840", "--expires", "3650d", *net, "--account", "attestor")
+    staged.rwa(
+        "kyc", "set", market, "--investor-id", "9000", "--country", "840", "--expires", "3650d", *net, "--account", "attestor"
+    )
     ask = json.loads(staged.rwa("market", "sell", "REH1", "5", "--price", "60", *net, "--account", "investor1", "--json").stdout)
     bid = json.loads(staged.rwa("market", "buy", "REH1", "5", "--price", "62", *net, "--account", "investor2", "--json").stdout)
     assert (ask["order"]["maker"], bid["order"]["maker"]) == (investor1, investor2)
     (trade,) = json.loads(staged.rwa("market", "match", "REH1", *net, "--account", "agent", "--json").stdout)["trades"]
-    assert (trade["seller"], trade["buyer"], trade["amount"], trade["price"]) == (investor1, investor2, str(5 * E18), str(60 * USDC))
+    assert (trade["seller"], trade["buyer"], trade["amount"], trade["price"]) == (
+        investor1,
+        investor2,
+        str(5 * E18),
+        str(60 * USDC),
+    )
 
     store = str(tmp_path / "watch.sqlite")
     staged.rwa("watch", "--once", *net, "--confirmations", "0", "--store", store, expect=None)

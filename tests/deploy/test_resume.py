@@ -63,9 +63,7 @@ def fresh_target(deploy_target: Target, tmp_path) -> Target:
 
 @pytest.mark.parametrize("crash_at", [1, 17, 34])
 @pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
-def test_crash_between_journal_and_chain_resumes(
-    fresh_target, suite, suite_transactions, monkeypatch, deployer, crash_at, stage
-):
+def test_crash_between_journal_and_chain_resumes(fresh_target, suite, suite_transactions, monkeypatch, deployer, crash_at, stage):
     calls = {"n": 0}
     original_broadcast, original_wait = Chain.broadcast, Chain.wait
 
@@ -93,7 +91,6 @@ def test_crash_between_journal_and_chain_resumes(
     assert deployer.nonce - start == suite_transactions
     assert record["contracts"].keys() == suite["contracts"].keys()
     assert not fresh_target.store.journal_path("local").exists()
-
 
 
 def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):

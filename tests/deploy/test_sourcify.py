@@ -46,11 +46,18 @@ def _job(record: dict[str, Any], paths: Any, built: dict[str, Any]) -> list[dict
             created_by = record[item.path[0]][item.path[1]]["createdBy"]
         source = built["contractTypes"][item.contract_type]["sourceId"]
         standard = inputs.for_source(source)
-        contracts.append({
-            "label": item.label, "address": item.address, "language": standard["language"], "input": standard,
-            "path": source, "name": item.contract_type, "version": VERSIONS[standard["language"]],
-            "txHash": item.creation_tx or created_by.get("transactionHash"),
-        })  # fmt: skip
+        contracts.append(
+            {
+                "label": item.label,
+                "address": item.address,
+                "language": standard["language"],
+                "input": standard,
+                "path": source,
+                "name": item.contract_type,
+                "version": VERSIONS[standard["language"]],
+                "txHash": item.creation_tx or created_by.get("transactionHash"),
+            }
+        )
     return contracts
 
 
@@ -61,9 +68,14 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     record = json.loads((Path(rwa.deployments) / "local.json").read_text())
     split = record["splits"][made["split"]]
     assert split["contracts"]["split"]["proxy"] == {
-        "kind": "clone", "proxyContractType": "EIP1167Clone", "implementation": suite["contracts"]["RevenueSplitter"]["address"],
-        "implementationContractType": "RevenueSplitter", "implementationTransactionHash": None, "admin": None, "beacon": None,
-    }  # fmt: skip
+        "kind": "clone",
+        "proxyContractType": "EIP1167Clone",
+        "implementation": suite["contracts"]["RevenueSplitter"]["address"],
+        "implementationContractType": "RevenueSplitter",
+        "implementationTransactionHash": None,
+        "admin": None,
+        "beacon": None,
+    }
     assert split["createdBy"]["function"] == "createSplit" and split["createdBy"]["transactionHash"] == made["transactionHash"]
 
     built = json.loads((root / ".build" / "__local__.json").read_text())
@@ -73,9 +85,14 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     rpc = environment.rpc_url(environment.test_port())
     job = {"rpc": rpc, "chainId": suite["chainId"], "root": str(root), "contracts": contracts}
     done = subprocess.run(
-        [str(node), str(root / "tools" / "sourcify_verify.js")], input=json.dumps(job), capture_output=True, text=True, cwd=root,
-        timeout=600, check=False,
-    )  # fmt: skip
+        [str(node), str(root / "tools" / "sourcify_verify.js")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     found = {r["label"]: r for r in map(json.loads, done.stdout.splitlines())}
     assert set(found) == labels

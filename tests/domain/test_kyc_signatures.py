@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-#: A wallet no other test module touches (the suite's named accounts are registered by whichever module first asks for the test property): tests here may assume it starts unregistered.
+#: A wallet no other test module touches (the suite's named accounts are registered by whichever module
+#: first asks for the test property): tests here may assume it starts unregistered.
 WALLET = "0x6D961bFea7DFFE9D69A885A71Cd5e22C6Ff31724"
 RECORD = ("--investor-id", "42", "--country", "840", "--expires", "365d")
 
@@ -56,5 +57,7 @@ def test_bad_input(rwa, chain, tmp_path):
     assert "nonce" in rwa.refused("kyc", "sign", WALLET, *RECORD, "--nonce", "-1")
     assert "their files, or --nonce" in rwa.refused("kyc", "cancel")
     # An account without ATTESTOR_ROLE: the registry's refusal, before anything is signed away.
-    assert "registerWithSig refused: InvalidAttestor" in rwa.refused("kyc", "sign", WALLET, *RECORD, "--account", "sanctions_officer")
+    assert "registerWithSig refused: InvalidAttestor" in rwa.refused(
+        "kyc", "sign", WALLET, *RECORD, "--account", "sanctions_officer"
+    )
     assert chain.blocks.height == height

@@ -78,7 +78,15 @@ def test_the_whole_story(story, chain):
     story.run("deploy", "--fresh", env=v1)
     control = story.json("status", env=v1)["control"]
     # No admin power with one key; the local network gives the deployer the operational roles, flagged.
-    operational = {"MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE"}
+    operational = {
+        "MINTER_ROLE",
+        "BURNER_ROLE",
+        "FREEZER_ROLE",
+        "FORCED_TRANSFER_ROLE",
+        "RECOVERY_ROLE",
+        "CREATOR_ROLE",
+        "OPERATOR_ROLE",
+    }
     assert control["singleKey"] and {p["power"] for p in control["singleKey"]} <= operational
     record = json.loads((story.deployments / "local.json").read_text())["contracts"]
     timelock, safe, guardian = record["Timelock"]["address"], record["Safe"]["address"], record["GuardianSafe"]["address"]
@@ -99,7 +107,9 @@ def test_the_whole_story(story, chain):
     vault_factory = contract(chain, story, "NILVaultFactory")
     operator = Web3.to_checksum_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
     second_athlete = Web3.to_checksum_address("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720")
-    tx = vault_factory.functions.createVault(Web3.keccak(text="second-athlete"), second_athlete, "0x" + "00" * 20).transact({"from": operator})
+    tx = vault_factory.functions.createVault(Web3.keccak(text="second-athlete"), second_athlete, "0x" + "00" * 20).transact(
+        {"from": operator}
+    )
     chain.provider.web3.eth.wait_for_transaction_receipt(tx)
     vaults = [record["DemoVault"]["address"], vault_factory.functions.predictVault(Web3.keccak(text="second-athlete")).call()]
     athletes = [contract(chain, story, "DemoVault", v, "DemoVault").functions.athlete().call() for v in vaults]
@@ -130,7 +140,15 @@ def test_the_whole_story(story, chain):
     record = json.loads((story.deployments / "local.json").read_text())["contracts"]
     assert record["NILVaultBeacon"]["proxy"]["implementation"] == upgrade["implementation"]
     assert contract(chain, story, "NILVaultBeacon").functions.implementation().call() == upgrade["implementation"]
-    version_abi = [{"type": "function", "name": "version", "inputs": [], "outputs": [{"type": "string", "name": ""}], "stateMutability": "pure"}]
+    version_abi = [
+        {
+            "type": "function",
+            "name": "version",
+            "inputs": [],
+            "outputs": [{"type": "string", "name": ""}],
+            "stateMutability": "pure",
+        }
+    ]
     for vault, athlete in zip(vaults, athletes):
         assert chain.provider.web3.eth.contract(address=vault, abi=version_abi).functions.version().call() == "2"
         assert contract(chain, story, "DemoVault", vault, "DemoVault").functions.athlete().call() == athlete

@@ -30,9 +30,16 @@ SAFE_ABI = [
         "inputs": [
             {"name": n, "type": t}
             for n, t in (
-                ("to", "address"), ("value", "uint256"), ("data", "bytes"), ("operation", "uint8"),
-                ("safeTxGas", "uint256"), ("baseGas", "uint256"), ("gasPrice", "uint256"),
-                ("gasToken", "address"), ("refundReceiver", "address"), ("_nonce", "uint256"),
+                ("to", "address"),
+                ("value", "uint256"),
+                ("data", "bytes"),
+                ("operation", "uint8"),
+                ("safeTxGas", "uint256"),
+                ("baseGas", "uint256"),
+                ("gasPrice", "uint256"),
+                ("gasToken", "address"),
+                ("refundReceiver", "address"),
+                ("_nonce", "uint256"),
             )
         ],
         "outputs": [{"type": "bytes32"}],
@@ -96,19 +103,44 @@ class FakeSafeService:
 
     def propose(self, safe_address: str, body: dict[str, Any]) -> None:
         safe = self._safe(safe_address)
-        on_chain = "0x" + safe.functions.getTransactionHash(
-            body["to"], int(body["value"]), _bytes(body.get("data")), int(body["operation"]),
-            int(body["safeTxGas"]), int(body["baseGas"]), int(body["gasPrice"]), body["gasToken"],
-            body["refundReceiver"], int(body["nonce"]),
-        ).call().hex()
+        on_chain = (
+            "0x"
+            + safe.functions.getTransactionHash(
+                body["to"],
+                int(body["value"]),
+                _bytes(body.get("data")),
+                int(body["operation"]),
+                int(body["safeTxGas"]),
+                int(body["baseGas"]),
+                int(body["gasPrice"]),
+                body["gasToken"],
+                body["refundReceiver"],
+                int(body["nonce"]),
+            )
+            .call()
+            .hex()
+        )
         if on_chain != body["contractTransactionHash"].lower():
             raise ValueError(f"contractTransactionHash {body['contractTransactionHash']} is not the Safe's {on_chain}")
         owner = self._owner_signature(safe_address, on_chain, body["signature"])
         if owner != to_checksum_address(body["sender"]):
             raise ValueError("the signature is not the sender's")
         self.transactions[on_chain] = {
-            **{k: body[k] for k in ("to", "value", "data", "operation", "safeTxGas", "baseGas", "gasPrice",
-                                    "gasToken", "refundReceiver", "nonce")},
+            **{
+                k: body[k]
+                for k in (
+                    "to",
+                    "value",
+                    "data",
+                    "operation",
+                    "safeTxGas",
+                    "baseGas",
+                    "gasPrice",
+                    "gasToken",
+                    "refundReceiver",
+                    "nonce",
+                )
+            },
             "safe": safe.address,
             "safeTxHash": on_chain,
             "confirmationsRequired": safe.functions.getThreshold().call(),

@@ -115,7 +115,17 @@ def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID, kind: s
         command = [*HARDHAT_NODE, "--hostname", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
         where, env = ROOT / "tools" / "hardhat", {**os.environ, "RWA_HARDHAT_BLOCK_MS": str(block_time * 1000)}
     else:
-        command = [anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--block-time", str(block_time), "--hardfork", "cancun"]
+        command = [
+            anvil_binary(),
+            "--port",
+            str(port),
+            "--chain-id",
+            str(chain_id),
+            "--block-time",
+            str(block_time),
+            "--hardfork",
+            "cancun",
+        ]
         where, env = ROOT, None
     process = subprocess.Popen(
         command, cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
@@ -200,9 +210,7 @@ def created_by_deployer(chain: LiveChain) -> int:
     the CREATE2 deployer found by the record's salt: counted from the chain, not from any file."""
     from rwa.core.evm import create_address
 
-    return sum(
-        1 for n in range(chain.mined_nonce()) if chain.rpc("eth_getCode", create_address(DEPLOYER, n), "latest") != "0x"
-    )
+    return sum(1 for n in range(chain.mined_nonce()) if chain.rpc("eth_getCode", create_address(DEPLOYER, n), "latest") != "0x")
 
 
 #: Contracts of the test manifest created with plain CREATE (Coin, Registry's implementation and proxy).
@@ -251,9 +259,15 @@ class Run:
     def figures(self) -> Figures:
         sent = self.chain.mined_nonce() - self.foreign
         return Figures(
-            self.scenario, sent, CLEAN_DEPLOY_TRANSACTIONS, created_by_deployer(self.chain) - CREATE_CONTRACTS,
-            self.runs - 1, 0, self.refusals, self.notes,
-        )  # fmt: skip
+            self.scenario,
+            sent,
+            CLEAN_DEPLOY_TRANSACTIONS,
+            created_by_deployer(self.chain) - CREATE_CONTRACTS,
+            self.runs - 1,
+            0,
+            self.refusals,
+            self.notes,
+        )
 
 
 def complete(run: Run, record: dict[str, Any] | None) -> None:
@@ -307,10 +321,16 @@ def nonce_taken(run: Run, same_call: bool) -> Figures:
     ours = Journal(run.target.store.journal_path(NETWORK)).open_intents()[0]
     fields = decode_raw(ours.raw)
     other = {
-        "to": fields.to if same_call else ATTESTOR, "data": fields.data if same_call else b"", "value": 0 if same_call else 1,
-        "gas": fields.gas, "nonce": ours.nonce, "chainId": CHAIN_ID, "type": 2,
-        "maxFeePerGas": fields.max_fee * 2, "maxPriorityFeePerGas": fields.priority_fee * 2,
-    }  # fmt: skip
+        "to": fields.to if same_call else ATTESTOR,
+        "data": fields.data if same_call else b"",
+        "value": 0 if same_call else 1,
+        "gas": fields.gas,
+        "nonce": ours.nonce,
+        "chainId": CHAIN_ID,
+        "type": 2,
+        "maxFeePerGas": fields.max_fee * 2,
+        "maxPriorityFeePerGas": fields.priority_fee * 2,
+    }
     signed = Account.from_key(DEPLOYER_KEY).sign_transaction(other)
     run.chain.rpc("eth_sendRawTransaction", "0x" + bytes(signed.raw_transaction).hex())
     run.chain.resume_mining()

@@ -52,12 +52,20 @@ class Rehearsal:
     def address(self, alias: str) -> str:
         return str(Account.from_key(self.keys[alias]).address)
 
-    def rwa(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    def rwa(
+        self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
         """`rwa ARGS` as a process, as an operator runs it (stdin is not a terminal)."""
         started = time.monotonic()
         done = subprocess.run(
-            [RWA, *args], cwd=ROOT, env={**self.env, **(env or {})}, input=stdin, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [RWA, *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         self.commands.append(([*args], time.monotonic() - started))
         if expect is not None:
             assert done.returncode == expect, f"rwa {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
@@ -142,8 +150,10 @@ def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
 def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
     # A role whose alias the rehearsal imported as a keystore account (extra_keys) is that account; the others
     # are addresses nobody here signs for.
-    people = {role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
-              for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury", "operations")}  # fmt: skip
+    people = {
+        role: rehearsal.address(role) if role in rehearsal.keys else Account.create().address
+        for role in ("attestor", "sanctions_officer", "agent", "guardian", "treasury", "operations")
+    }
     rehearsal.people = people
     # The treasury and the operations Safe (burn, forced transfer, recovery) are Safes of the team's, created
     # beforehand (PropertyOfferingFactory refuses a key as treasury, a deploy a key as those agents): Safe code
@@ -173,8 +183,14 @@ def team_params(rehearsal: Rehearsal) -> dict[str, Any]:
 
 @contextmanager
 def rehearsal(
-    port: int, home: Path, params: bool = True, extra_keys: dict[str, str] | None = None, kind: str = "anvil",
-    network: str = NETWORK, chain_id: int = CHAIN_ID, block_time: int = 1,
+    port: int,
+    home: Path,
+    params: bool = True,
+    extra_keys: dict[str, str] | None = None,
+    kind: str = "anvil",
+    network: str = NETWORK,
+    chain_id: int = CHAIN_ID,
+    block_time: int = 1,
 ) -> Iterator[Rehearsal]:
     """A Sepolia stand-in (anvil, or Hardhat's node with ``kind="hardhat"``; or another live network of
     the manifest: ``network``, ``chain_id``, ``block_time``) with the canonical contracts in place, funded

@@ -56,7 +56,11 @@ class Proxy:
         query = payload["params"][0]
         if int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1 > self.max_range:
             self.refused += 1
-            return {"jsonrpc": "2.0", "id": payload.get("id"), "error": {"code": -32005, "message": f"query exceeds max block range {self.max_range}"}}
+            return {
+                "jsonrpc": "2.0",
+                "id": payload.get("id"),
+                "error": {"code": -32005, "message": f"query exceeds max block range {self.max_range}"},
+            }
         return None
 
     def close(self) -> None:

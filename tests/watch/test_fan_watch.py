@@ -114,9 +114,10 @@ def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_
     finally:
         book.close()
     assert [(r[0], r[1], str(r[3]), r[4], r[9]) for r in rows] == [
-        ("tip", fan, "2500000", "mUSDC", "confirmed"), ("merchandise", fan, "3000000", "mUSDC", "confirmed"),
+        ("tip", fan, "2500000", "mUSDC", "confirmed"),
+        ("merchandise", fan, "3000000", "mUSDC", "confirmed"),
         ("subscription", fan, "10000000", "mUSDC", "confirmed"),
-    ]  # fmt: skip
+    ]
     assert rows[0][5] == tip["transactionHash"] and rows[0][7] == tip["gasUsed"] and int(rows[0][8]) > 0
     assert rows[2][10] == str(member["tokenId"])
 

@@ -64,7 +64,12 @@ def a_property(project, suite, accounts, chain):
     expiry = chain.pending_timestamp + 10 * YEAR
     registry.registerBatch(
         [alice, bob, carol, alice2],
-        [(1, US, KYC_AML | ACCREDITED, expiry), (2, GB, KYC_AML, expiry), (3, FR, KYC_AML | ACCREDITED, expiry), (1, US, KYC_AML | ACCREDITED, expiry)],
+        [
+            (1, US, KYC_AML | ACCREDITED, expiry),
+            (2, GB, KYC_AML, expiry),
+            (3, FR, KYC_AML | ACCREDITED, expiry),
+            (1, US, KYC_AML | ACCREDITED, expiry),
+        ],
         sender=accounts[1],
     )
     return create_property(project, _at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
@@ -124,11 +129,20 @@ def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, store, chain
     # the timelock's execution in the role grant's; the beacon "upgraded" to the implementation it
     # had changed nothing and raises nothing.
     assert rule_counts(alerts) == {
-        "property.Minted": 1, "property.ForcedTransfer": 1, "property.TokensFrozen": 1, "property.AddressFrozen": 1,
-        "property.RecoverySuccess": 1, "property.Paused": 1, "property.Unpaused": 1,
-        "compliance.MaxHoldersSet": 1, "registry.SanctionsUpdated": 1,
-        "timelock.CallScheduled": 2, "timelock.Cancelled": 1,
-        "roles.RoleGranted": 1, "safe.AddedOwner": 1, "safe.ChangedThreshold": 1,
+        "property.Minted": 1,
+        "property.ForcedTransfer": 1,
+        "property.TokensFrozen": 1,
+        "property.AddressFrozen": 1,
+        "property.RecoverySuccess": 1,
+        "property.Paused": 1,
+        "property.Unpaused": 1,
+        "compliance.MaxHoldersSet": 1,
+        "registry.SanctionsUpdated": 1,
+        "timelock.CallScheduled": 2,
+        "timelock.Cancelled": 1,
+        "roles.RoleGranted": 1,
+        "safe.AddedOwner": 1,
+        "safe.ChangedThreshold": 1,
     }, [a["message"] for a in alerts]
     said = {a["rule"]: a for a in alerts}
     scheduled = said["timelock.CallScheduled"]
@@ -137,7 +151,10 @@ def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, store, chain
     assert said["roles.RoleGranted"]["parts"] == ["roles.RoleGranted", "timelock.CallExecuted"]
     assert f"ATTESTOR_ROLE granted to {k.outsider.address}" in said["roles.RoleGranted"]["message"]
     assert "through Timelock operation 0x" in said["roles.RoleGranted"]["message"]
-    assert f"it would have: grant ATTESTOR_ROLE on ComplianceRegistry to {k.outsider.address}" in said["timelock.Cancelled"]["message"]
+    assert (
+        f"it would have: grant ATTESTOR_ROLE on ComplianceRegistry to {k.outsider.address}"
+        in said["timelock.Cancelled"]["message"]
+    )
     assert "forced transfer of 10 MAIN1 from" in said["property.ForcedTransfer"]["message"]
     assert "100 MAIN1 minted to" in said["property.Minted"]["message"]
     assert said["property.RecoverySuccess"]["parts"] == ["property.AddressFrozen", "property.RecoverySuccess"]
@@ -190,19 +207,39 @@ def test_the_other_built_in_rules_fire_once_for_theirs(rwa, tmp_path, store, cha
 
     watch_once(rwa, tmp_path, store, start, expect=3)
     assert rule_counts(read_jsonl(tmp_path / "alerts.jsonl")) == {
-        "property.Minted": 1, "property.TokensFrozen": 1, "property.TokensUnfrozen": 1, "compliance.IdentityRegistryAdded": 1,
-        "compliance.CountryAllowed": 1, "compliance.MaxBalanceSet": 1, "compliance.SupplyCapSet": 1,
-        "compliance.LockupPeriodSet": 1, "roles.RoleRevoked": 1, "timelock.MinDelayChange": 1,
-        "ownership.OwnershipTransferred": 1, "safe.EnabledModule": 1, "safe.DisabledModule": 1,
-        "safe.ChangedGuard": 1, "safe.ChangedFallbackHandler": 1, "vault.DealDisputed": 1, "vault.Paused": 1,
+        "property.Minted": 1,
+        "property.TokensFrozen": 1,
+        "property.TokensUnfrozen": 1,
+        "compliance.IdentityRegistryAdded": 1,
+        "compliance.CountryAllowed": 1,
+        "compliance.MaxBalanceSet": 1,
+        "compliance.SupplyCapSet": 1,
+        "compliance.LockupPeriodSet": 1,
+        "roles.RoleRevoked": 1,
+        "timelock.MinDelayChange": 1,
+        "ownership.OwnershipTransferred": 1,
+        "safe.EnabledModule": 1,
+        "safe.DisabledModule": 1,
+        "safe.ChangedGuard": 1,
+        "safe.ChangedFallbackHandler": 1,
+        "vault.DealDisputed": 1,
+        "vault.Paused": 1,
         "vault.Unpaused": 1,
     }
     deals = rwa.json("history", "deals", "DemoVault", "--db", store)["rows"]
-    assert deals == [{"deal": deal, "brand": k.alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}]
+    assert deals == [
+        {"deal": deal, "brand": k.alice.address, "amount": str(10**18), "state": "disputed", "since": deals[0]["since"]}
+    ]
 
 
 def test_history_answers_dividends_and_safe_proposals_from_the_database(
-    rwa, tmp_path, store, chain, accounts, project, suite,
+    rwa,
+    tmp_path,
+    store,
+    chain,
+    accounts,
+    project,
+    suite,
 ):
     k = Kit(project, suite, accounts)
     token, _, distributor = a_property(project, suite, accounts, chain)
@@ -222,12 +259,20 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
     [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]
     assert executed["outcome"] == "executed" and executed["to"] == k.demo_vault.address
     assert executed["selector"] == "0x" + keccak(text="pause()")[:4].hex()
-    assert rwa.refused("history", "deals", "nobody", *db).startswith("error: no vault 'nobody' in the watcher's database (known: DemoVault")
+    assert rwa.refused("history", "deals", "nobody", *db).startswith(
+        "error: no vault 'nobody' in the watcher's database (known: DemoVault"
+    )
     assert "run `rwa watch --network local` first" in rwa.refused("history", "alerts", "--db", str(tmp_path / "none.sqlite"))
 
 
 def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
-    rwa, tmp_path, store, chain, accounts, project, suite,
+    rwa,
+    tmp_path,
+    store,
+    chain,
+    accounts,
+    project,
+    suite,
 ):
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
@@ -264,7 +309,9 @@ def test_custom_rules_are_checked_at_start_and_fire_above_their_threshold(
     assert [a["rule"] for a in read_jsonl(tmp_path / "alerts.jsonl")] == ["property.Minted"]
     watch_once(rwa, tmp_path, store, None, "--rules", str(good), expect=3)
     alerts = [a for a in read_jsonl(tmp_path / "alerts.jsonl") if a["rule"] != "property.Minted"]
-    assert [(a["rule"], a["message"]) for a in alerts] == [("big-mint", f"mint of {60 * 10**18} to {k.bob.address} on MAIN1.token")]  # a property the record does not name: its symbol
+    assert [(a["rule"], a["message"]) for a in alerts] == [
+        ("big-mint", f"mint of {60 * 10**18} to {k.bob.address} on MAIN1.token")
+    ]  # a property the record does not name: its symbol
 
 
 def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path, store, chain, accounts, project, suite):
@@ -282,14 +329,18 @@ def test_a_reorg_retracts_what_it_undid_and_raises_the_new_blocks(rwa, tmp_path,
     assert "reorganisation: blocks after" in result.stderr and "2 alert(s) retracted" in result.stderr
     messages = read_jsonl(tmp_path / "alerts.jsonl")
     assert [(m["kind"], m["rule"]) for m in messages] == [
-        ("alert", "property.Paused"), ("alert", "property.Unpaused"),
-        ("retraction", "property.Paused"), ("retraction", "property.Unpaused"),
+        ("alert", "property.Paused"),
+        ("alert", "property.Unpaused"),
+        ("retraction", "property.Paused"),
+        ("retraction", "property.Unpaused"),
         ("alert", "property.AddressFrozen"),
     ]
     assert messages[2]["id"] == messages[0]["id"]
     alerts = rwa.json("history", "alerts", "--db", store)["rows"]
     assert sorted((a["rule"], a["retracted"]) for a in alerts) == [
-        ("property.AddressFrozen", False), ("property.Paused", True), ("property.Unpaused", True),
+        ("property.AddressFrozen", False),
+        ("property.Paused", True),
+        ("property.Unpaused", True),
     ]
 
 
@@ -315,7 +366,11 @@ def test_a_webhook_down_for_a_while_receives_everything_afterwards(rwa, tmp_path
     assert [b["rule"] for b in receiver.bodies] == ["property.Paused", "property.Unpaused", "property.Paused"]
     assert len(set(receiver.keys)) == 3
     # A sink added later gets the backlog too, as Slack text.
-    assert [b["text"].split(" at block")[0] for b in slack.bodies] == ["[critical] property.Paused", "[warning] property.Unpaused", "[critical] property.Paused"]
+    assert [b["text"].split(" at block")[0] for b in slack.bodies] == [
+        "[critical] property.Paused",
+        "[warning] property.Unpaused",
+        "[critical] property.Paused",
+    ]
     slack.stop()
 
 
@@ -323,8 +378,10 @@ def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
     import sqlite3
 
     db = sqlite3.connect(tmp_path / "w.sqlite")
-    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta "
-                     "VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');")
+    db.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta "
+        "VALUES ('network', 'sepolia'), ('chainId', '11155111'), ('genesisHash', '0x25a5');"
+    )
     db.close()
     line = rwa.refused("watch", "--once", "--db", str(tmp_path / "w.sqlite"))
     assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
@@ -334,7 +391,12 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) ->
     """A watcher from ``start``: each restart goes back there and sees everything again, raising nothing twice."""
     process = subprocess.Popen(
         [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--store", db],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert process.stderr is not None
     assert process.stderr.readline().startswith("watching local")  # started: killed from now on, it has work in hand
@@ -343,7 +405,12 @@ def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) ->
 
 @pytest.mark.slow  # `rwa watch` processes, killed and restarted
 def test_killed_at_random_moments_it_raises_each_alert_once(
-    tmp_path, project_paths, chain, accounts, project, suite,
+    tmp_path,
+    project_paths,
+    chain,
+    accounts,
+    project,
+    suite,
 ):
     k = Kit(project, suite, accounts)
     """A real watcher behind a proxy that refuses log ranges over 8 blocks and drops for a while,
@@ -351,8 +418,11 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
     token, _, _ = a_property(project, suite, accounts, chain)
     proxy = Proxy(chain.provider.uri, max_range=8)
     env = {
-        **os.environ, "APE_FOUNDRY_HOST": proxy.url, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
-        "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
+        **os.environ,
+        "APE_FOUNDRY_HOST": proxy.url,
+        "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
+        "RWA_STATE_DIR": str(tmp_path / "state"),
+        "NO_COLOR": "1",
     }
     jsonl, db = tmp_path / "alerts.jsonl", str(tmp_path / "w.sqlite")  # on PostgreSQL: test_watch_standby.py
     start = chain.blocks.head.number + 1
@@ -392,7 +462,11 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
         process.wait()
     final = subprocess.run(
         [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--store", db],
-        cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=120,
+        cwd=project_paths.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     proxy.close()
     assert final.returncode in (0, 3), final.stderr

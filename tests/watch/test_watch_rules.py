@@ -40,7 +40,19 @@ def decoder(compiled):
 
 def test_each_built_in_rule_fires_for_its_event_and_no_other_rule_does(decoder):
     rules = built_in_rules()
-    kinds = sorted({"Timelock", "SafeL2", "PropertyToken", "ModularCompliance", "ComplianceRegistry", "NILVault", "Beacon", "NILVaultFactory", "PropertyTokenFactory"})
+    kinds = sorted(
+        {
+            "Timelock",
+            "SafeL2",
+            "PropertyToken",
+            "ModularCompliance",
+            "ComplianceRegistry",
+            "NILVault",
+            "Beacon",
+            "NILVaultFactory",
+            "PropertyTokenFactory",
+        }
+    )
     checked = 0
     for category, event, rule_kinds, _ in BUILT_IN:
         for kind in sorted(rule_kinds) if rule_kinds else [k for k in kinds if event in decoder.event_names(k)]:
@@ -110,7 +122,13 @@ def test_a_subscription_above_the_threshold_raises_an_alert(decoder):
     large = Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION + 1})
     assert [r.name for r in rules if r.applies(small)] == []
     assert [r.name for r in rules if r.applies(large)] == ["offering.LargeSubscription"]
-    assert not [r for r in rules if r.applies(Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION}))]
+    assert not [
+        r
+        for r in rules
+        if r.applies(Log(small.subject, "Subscribed", 1, "0x", "0x", 0, {**small.args, "paid": LARGE_SUBSCRIPTION}))
+    ]
+
+
 @pytest.mark.parametrize("kind", ["NILVault", "NILMemberships"])
 def test_a_large_payment_raises_an_alert_and_a_small_one_does_not(decoder, kind):
     rules = built_in_rules()

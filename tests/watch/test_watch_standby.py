@@ -31,9 +31,14 @@ class Watcher:
 
     def __init__(self, env: dict[str, str], root: Path, *args: str):
         self.process = subprocess.Popen(
-            [RWA, "watch", "--quiet", "--poll", "0.1", *args], cwd=root, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        )  # fmt: skip
+            [RWA, "watch", "--quiet", "--poll", "0.1", *args],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -52,14 +57,23 @@ class Watcher:
 
 
 def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repeated(
-    tmp_path, project_paths, chain, accounts, project, suite, postgres,
+    tmp_path,
+    project_paths,
+    chain,
+    accounts,
+    project,
+    suite,
+    postgres,
 ):
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     store, jsonl = postgres.database(), tmp_path / "alerts.jsonl"
     env = {
-        **os.environ, "APE_FOUNDRY_HOST": chain.provider.uri, "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
-        "RWA_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1",
+        **os.environ,
+        "APE_FOUNDRY_HOST": chain.provider.uri,
+        "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
+        "RWA_STATE_DIR": str(tmp_path / "state"),
+        "NO_COLOR": "1",
     }
     start = chain.blocks.head.number + 1
     args = ("--from", str(start), "--jsonl", str(jsonl), "--store", store)
@@ -67,11 +81,15 @@ def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repea
     assert leader.line().startswith("watching local")
     standby = Watcher(env, project_paths.root, *args, "--standby")
     waiting = standby.line()
-    assert waiting.startswith(f"standby: pid {leader.process.pid} on ") and "leads the watcher of local on postgresql://" in waiting
+    assert (
+        waiting.startswith(f"standby: pid {leader.process.pid} on ") and "leads the watcher of local on postgresql://" in waiting
+    )
     # A second leader configured by mistake (no --standby) is refused once its grace is over.
     # (--once reads up to the head, so it starts from a block the chain has: a later one is refused first.)
     once_args = ("--from", str(start - 1), *args[2:])
-    mistaken = subprocess.run([RWA, "watch", "--once", *once_args], cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=60)
+    mistaken = subprocess.run(
+        [RWA, "watch", "--once", *once_args], cwd=project_paths.root, env=env, capture_output=True, text=True, timeout=60
+    )
     assert mistaken.returncode == 1 and mistaken.stderr.strip().splitlines() == [
         f"error: pid {leader.process.pid} on {os.uname().nodename} since "
         f"{mistaken.stderr.split(' since ')[1].split(' already')[0]} "

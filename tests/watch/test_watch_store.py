@@ -36,9 +36,19 @@ def opened(spec: str, tmp_path: Path) -> Store:
 
 def alert(number: int, block: int) -> dict[str, Any]:
     return {
-        "id": f"0x{number:032x}", "kind": "alert", "rule": "property.Paused", "severity": "critical", "block": block, "logIndex": 0,
-        "transaction": "0xt", "address": TOKEN, "contract": "MAIN.token", "event": "Paused", "message": f"alert {number}",
-        "args": {}, "raisedAt": "now",
+        "id": f"0x{number:032x}",
+        "kind": "alert",
+        "rule": "property.Paused",
+        "severity": "critical",
+        "block": block,
+        "logIndex": 0,
+        "transaction": "0xt",
+        "address": TOKEN,
+        "contract": "MAIN.token",
+        "event": "Paused",
+        "message": f"alert {number}",
+        "args": {},
+        "raisedAt": "now",
     }
 
 
@@ -58,7 +68,9 @@ def test_alerts_are_queued_once_and_delivered_in_order_with_retractions_after(sp
     assert [r["id"] for r in retracted] == [alert(2, 6)["id"], alert(3, 7)["id"]]
     # the undelivered alert first, then the retractions, in the order they were queued; another sink gets all
     assert [(m.get("kind"), m["message"].split(": ")[-1]) for _, m in store.pending("hook")] == [
-        ("alert", "alert 3"), ("retraction", "alert 2"), ("retraction", "alert 3"),
+        ("alert", "alert 3"),
+        ("retraction", "alert 2"),
+        ("retraction", "alert 3"),
     ]
     assert store.undelivered("other") == 5 and store.cursor == 5
     assert [a["retracted"] for a in store.alerts()] == [False, True, True]
@@ -109,18 +121,26 @@ def test_the_documented_views_answer_what_a_backend_needs(spec: str, tmp_path: P
 
     transfers = rows("SELECT block, sender, recipient, amount, token_label, property_id FROM property_transfers ORDER BY block")
     assert [(b, s, r, exact(a), label, pid) for b, s, r, a, label, pid in transfers] == [
-        (10, ZERO, ALICE, BIG, "MAIN.token", "0xpid"), (11, ALICE, BOB, 40, "MAIN.token", "0xpid"),
+        (10, ZERO, ALICE, BIG, "MAIN.token", "0xpid"),
+        (11, ALICE, BOB, 40, "MAIN.token", "0xpid"),
     ]
     dividends = rows("SELECT token_label, kind, wallet, amount FROM dividend_movements ORDER BY block")
-    assert [(t, k, w, exact(a)) for t, k, w, a in dividends] == [("MAIN.token", "deposit", BOB, 1000), ("MAIN.token", "claim", ALICE, 999)]
+    assert [(t, k, w, exact(a)) for t, k, w, a in dividends] == [
+        ("MAIN.token", "deposit", BOB, 1000),
+        ("MAIN.token", "claim", ALICE, 999),
+    ]
     deals = rows("SELECT vault_label, deal_id, brand, amount, state, since_block FROM vault_deals ORDER BY deal_id")
     assert [(v, exact(d), b, exact(a), s, at) for v, d, b, a, s, at in deals] == [
-        ("DemoVault", 1, BOB, BIG, "funded", 15), ("DemoVault", 2, ALICE, 5, "proposed", 15),
+        ("DemoVault", 1, BOB, BIG, "funded", 15),
+        ("DemoVault", 2, ALICE, 5, "proposed", 15),
     ]
     assert rows("SELECT safe_label, outcome, target, selector FROM safe_proposals") == [("Safe", "executed", VAULT, "0x8456cb59")]
     if store.backend.dialect == "postgresql":  # exact sums of 256-bit amounts: PostgreSQL's NUMERIC
         assert rows("SELECT wallet, balance FROM holders_at(?, ?)", "MAIN.token", 10) == [(ALICE, Decimal(BIG))]
-        assert rows("SELECT wallet, balance FROM holders_at(?, ?)", TOKEN.upper(), 11) == [(ALICE, Decimal(BIG - 40)), (BOB, Decimal(40))]
+        assert rows("SELECT wallet, balance FROM holders_at(?, ?)", TOKEN.upper(), 11) == [
+            (ALICE, Decimal(BIG - 40)),
+            (BOB, Decimal(40)),
+        ]
     store.close()
 
 
@@ -129,7 +149,10 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
     with store.transaction() as db:  # a database as version 1 left it: its tables, claimed, an alert
         for statement in schema.render(schema.TABLES, store.backend.dialect):
             db.execute(statement)
-        db.executemany("INSERT INTO meta VALUES (?, ?)", [("network", "local"), ("chainId", "31337"), ("genesisHash", "0xabc"), ("schema", "1"), ("cursor", "4")])
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("network", "local"), ("chainId", "31337"), ("genesisHash", "0xabc"), ("schema", "1"), ("cursor", "4")],
+        )
         store.add_alert(db, alert(1, 4))
     assert store.version() == 1
     store.claim("local", 31337, "0xabc")
@@ -151,7 +174,10 @@ def test_an_older_database_is_upgraded_and_a_newer_one_refused(spec: str, tmp_pa
 @pytest.mark.slow  # a PostgreSQL server
 def test_bad_stores_are_refused_in_one_line(rwa: Any, postgres: Any) -> None:
     for spec, expected in [
-        ("postgresql://nobody@127.0.0.1:1/nothing", "error: cannot open the PostgreSQL store postgresql://nobody@127.0.0.1:1/nothing: "),
+        (
+            "postgresql://nobody@127.0.0.1:1/nothing",
+            "error: cannot open the PostgreSQL store postgresql://nobody@127.0.0.1:1/nothing: ",
+        ),
         ("postgresql://rwa:s3cret@127.0.0.1:1/x", "error: cannot open the PostgreSQL store postgresql://rwa:***@127.0.0.1:1/x: "),
         (postgres.url.rsplit("/", 1)[0] + "/missing_db", "error: cannot open the PostgreSQL store"),
         ("mysql://host/db", "error: store 'mysql://host/db': a file path, sqlite:///PATH or postgresql://USER@HOST/DATABASE"),
@@ -233,7 +259,9 @@ def test_a_store_whose_server_drops_it_fails_in_one_line(postgres: Any, tmp_path
     admin = open_store(postgres.url, tmp_path / "unused.sqlite")
     admin.db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?", (url.rsplit("/", 1)[1],))
     admin.close()
-    with pytest.raises(RwaError, match=r"^the PostgreSQL store postgresql://postgres@127\.0\.0\.1:\d+/watch_\w+ failed: ") as failed:
+    with pytest.raises(
+        RwaError, match=r"^the PostgreSQL store postgresql://postgres@127\.0\.0\.1:\d+/watch_\w+ failed: "
+    ) as failed:
         store.cursor  # noqa: B018 (a read of the store)
     assert "\n" not in str(failed.value)
     store.close()

@@ -83,6 +83,11 @@ def send(target: Target, action: Action) -> Receipt:
     if target.account is None:
         raise RwaError("this action needs an account (--account)")
     return target.chain.transact(
-        target.account, action.contract.address, action.contract.abi, action.function, list(action.args), action.value,
+        target.account,
+        action.contract.address,
+        action.contract.abi,
+        action.function,
+        list(action.args),
+        action.value,
         action.gas,
     )

@@ -23,7 +23,15 @@ from rwa.deploy.target import Target, make_resolver, named_accounts
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
 #: What operators do day to day: mint, burn, freeze, forced transfer, recovery, property creation,
 #: vault operation. One key alone should hold none of them on a live network.
-OPERATIONAL_POWERS = {"MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE"}
+OPERATIONAL_POWERS = {
+    "MINTER_ROLE",
+    "BURNER_ROLE",
+    "FREEZER_ROLE",
+    "FORCED_TRANSFER_ROLE",
+    "RECOVERY_ROLE",
+    "CREATOR_ROLE",
+    "OPERATOR_ROLE",
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,9 @@ def role_names(abi: list[dict[str, Any]]) -> list[str]:
 
 
 #: The ``owner()`` view of a proxy admin, whose ABI the record does not keep.
-OWNER_ABI = [{"type": "function", "name": "owner", "inputs": [], "outputs": [{"type": "address", "name": ""}], "stateMutability": "view"}]
+OWNER_ABI = [
+    {"type": "function", "name": "owner", "inputs": [], "outputs": [{"type": "address", "name": ""}], "stateMutability": "view"}
+]
 
 
 def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> list[Power]:

@@ -146,12 +146,18 @@ def unpack_multisend(data: bytes) -> list[tuple[int, str, int, bytes]]:
     return found
 
 
-def operation_id(targets: Sequence[str], values: list[int], payloads: list[bytes], predecessor: bytes, salt: bytes, batch: bool) -> str:
+def operation_id(
+    targets: Sequence[str], values: list[int], payloads: list[bytes], predecessor: bytes, salt: bytes, batch: bool
+) -> str:
     """TimelockController's ``hashOperation`` / ``hashOperationBatch``."""
     if batch:
-        encoded = encode(["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"], [targets, values, payloads, predecessor, salt])
+        encoded = encode(
+            ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"], [targets, values, payloads, predecessor, salt]
+        )
     else:
-        encoded = encode(["address", "uint256", "bytes", "bytes32", "bytes32"], [targets[0], values[0], payloads[0], predecessor, salt])
+        encoded = encode(
+            ["address", "uint256", "bytes", "bytes32", "bytes32"], [targets[0], values[0], payloads[0], predecessor, salt]
+        )
     return "0x" + keccak(encoded).hex()
 
 
@@ -217,8 +223,10 @@ def mismatches(known: Known, decoded: Decoded, proposal: Mapping[str, Any]) -> l
     found += _compare_calls("calls", decoded.calls, proposal.get("calls"), names)
     multisend = proposal.get("multisend")
     if multisend is not None and _norm(multisend) != _norm(known.multisend):
-        found.append(f"multisend: the file says {_around(multisend, known.multisend)}, "
-                     f"this network's is {_around(known.multisend, multisend)}")
+        found.append(
+            f"multisend: the file says {_around(multisend, known.multisend)}, "
+            f"this network's is {_around(known.multisend, multisend)}"
+        )
     if proposal.get("rejects") and [c.function for c in decoded.calls] != [REJECT]:
         found.append(f"rejects: the file says it rejects {proposal['rejects']}, but the calldata does something")
     stated = proposal.get("timelock")

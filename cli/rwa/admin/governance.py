@@ -212,7 +212,9 @@ def sign(target: Target, proposal_id: str) -> Proposal:
         try:
             txservice.sync(target, signed, safe.owners)
         except RwaError as exc:
-            raise RwaError(f"signature saved in {proposal['id']}, but {exc}; retry with `rwa safe sync {proposal['id']}`") from None
+            raise RwaError(
+                f"signature saved in {proposal['id']}, but {exc}; retry with `rwa safe sync {proposal['id']}`"
+            ) from None
     return signed
 
 
@@ -259,7 +261,12 @@ def execute(target: Target, proposal_id: str) -> list[Proposal]:
         executed = with_outcome(
             proposal,
             ProposalStatus.EXECUTED if succeeded else ProposalStatus.FAILED,
-            {"transactionHash": receipt.hash, "block": receipt.block, "executor": _executor(proposal, account), "success": succeeded},
+            {
+                "transactionHash": receipt.hash,
+                "block": receipt.block,
+                "executor": _executor(proposal, account),
+                "success": succeeded,
+            },
         )
         proposals.save(executed)
     results = [executed]
@@ -374,7 +381,10 @@ def export_tx_builder(target: Target, proposal_id: str, created_ms: int) -> dict
 
 
 def import_tx_builder(
-    target: Target, document: Any, title: str | None = None, accept_changed: bool = False,
+    target: Target,
+    document: Any,
+    title: str | None = None,
+    accept_changed: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> Proposal:
     """A proposal from a Transaction Builder file: its calldata decoded with the toolkit's ABIs,
@@ -403,7 +413,11 @@ def import_tx_builder(
     timelock = None
     if story.timelock and story.timelock.stage != "cancel":
         op = story.timelock
-        delay = op.delay if op.delay is not None else int(target.chain.call(op.address, _abi_for(trusted, story.safe_calls[0]), "getMinDelay", []))
+        delay = (
+            op.delay
+            if op.delay is not None
+            else int(target.chain.call(op.address, _abi_for(trusted, story.safe_calls[0]), "getMinDelay", []))
+        )
         timelock = {"address": op.address, "operationId": op.operationId, "salt": op.salt, "delay": delay, "stage": op.stage}
     proposal = _proposal_of(
         target,
@@ -469,8 +483,10 @@ def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> Pr
     pending = [
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
-        if p["status"] == ProposalStatus.PROPOSED and (p.get("timelock") or {}).get("operationId") == operation_id
-        and (p.get("timelock") or {}).get("stage") == "execute" and p["safe"]["name"] == safe.contract.name
+        if p["status"] == ProposalStatus.PROPOSED
+        and (p.get("timelock") or {}).get("operationId") == operation_id
+        and (p.get("timelock") or {}).get("stage") == "execute"
+        and p["safe"]["name"] == safe.contract.name
     ]
     proposal = _proposal_of(
         target,

@@ -114,7 +114,13 @@ def timelock_operation_id(calls: list[PlannedCall], predecessor: str, salt: str)
 
 
 def timelock_call(
-    timelock_name: str, timelock: str, timelock_abi: list[dict[str, Any]], stage: str, calls: list[PlannedCall], salt: str, delay: int
+    timelock_name: str,
+    timelock: str,
+    timelock_abi: list[dict[str, Any]],
+    stage: str,
+    calls: list[PlannedCall],
+    salt: str,
+    delay: int,
 ) -> PlannedCall:
     """The timelock call that schedules (or executes) ``calls`` as one operation."""
     batch = len(calls) > 1
@@ -242,7 +248,9 @@ def _against(expected: Expected, proposal: Proposal | dict[str, Any]) -> list[st
     safe = proposal["safe"]
     recorded = expected.known.name(safe["address"])
     if recorded != safe.get("name"):
-        found.append(f"safe.name: the file says {safe.get('name')!r}, {safe['address']} is {recorded or 'not a recorded contract'}")
+        found.append(
+            f"safe.name: the file says {safe.get('name')!r}, {safe['address']} is {recorded or 'not a recorded contract'}"
+        )
     try:
         decoded = decode_proposal(expected.known, proposal)
     except (Undecodable, ValueError, TypeError) as exc:

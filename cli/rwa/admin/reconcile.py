@@ -76,9 +76,7 @@ def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Prop
     return change
 
 
-def _outcome(
-    target: Target, proposal: Proposal, genesis: str, history: _SafeHistory
-) -> tuple[str, dict[str, Any]] | None:
+def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHistory) -> tuple[str, dict[str, Any]] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
     if status in (ProposalStatus.INVALID, ProposalStatus.STALE):
@@ -114,9 +112,17 @@ def _cancelled(target: Target, proposal: Proposal) -> tuple[str, dict[str, Any]]
     if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
         return None
     schedule = operation.get("schedule")
-    if not schedule or not store(target).path(schedule).is_file() or store(target).load(schedule)["status"] != ProposalStatus.EXECUTED:
+    if (
+        not schedule
+        or not store(target).path(schedule).is_file()
+        or store(target).load(schedule)["status"] != ProposalStatus.EXECUTED
+    ):
         return None
-    return ProposalStatus.SUPERSEDED, {"reason": f"timelock operation {operation['operationId'][:10]}… was cancelled", "transactionHash": None, "proposal": None}
+    return ProposalStatus.SUPERSEDED, {
+        "reason": f"timelock operation {operation['operationId'][:10]}… was cancelled",
+        "transactionHash": None,
+        "proposal": None,
+    }
 
 
 @dataclass(frozen=True)

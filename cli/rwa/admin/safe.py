@@ -51,9 +51,7 @@ class SafeTx:
 
     @classmethod
     def call(cls, to: str, data: bytes, nonce: int, value: int = 0, operation: int = SafeOperation.CALL) -> SafeTx:
-        return cls(
-            to_checksum_address(to), value, "0x" + data.hex(), operation, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce
-        )
+        return cls(to_checksum_address(to), value, "0x" + data.hex(), operation, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +83,19 @@ def domain_separator(chain_id: int, safe: str) -> bytes:
 def struct_hash(tx: SafeTx) -> bytes:
     return keccak(
         encode(
-            ["bytes32", "address", "uint256", "bytes32", "uint8", "uint256", "uint256", "uint256", "address", "address", "uint256"],
+            [
+                "bytes32",
+                "address",
+                "uint256",
+                "bytes32",
+                "uint8",
+                "uint256",
+                "uint256",
+                "uint256",
+                "address",
+                "address",
+                "uint256",
+            ],
             [
                 SAFE_TX_TYPEHASH,
                 to_checksum_address(tx.to),

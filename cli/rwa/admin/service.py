@@ -34,9 +34,7 @@ class SyncResult:
 
 def service_url(target: Target) -> str | None:
     """The network's Transaction Service base URL (ending in ``/api``), if one is configured."""
-    url = os.environ.get(f"{target.network.env_prefix}_SAFE_SERVICE_URL") or target.network.params.get(
-        "safe_service_url"
-    )
+    url = os.environ.get(f"{target.network.env_prefix}_SAFE_SERVICE_URL") or target.network.params.get("safe_service_url")
     return str(url).rstrip("/") if url else None
 
 
@@ -48,8 +46,9 @@ def sync(target: Target, proposal: Proposal, owners: list[str]) -> SyncResult:
     """
     url = service_url(target)
     if url is None:
-        raise RwaError(f"no Safe Transaction Service configured for {target.network.name} "
-                       f"(set {target.network.env_prefix}_SAFE_SERVICE_URL)")
+        raise RwaError(
+            f"no Safe Transaction Service configured for {target.network.name} (set {target.network.env_prefix}_SAFE_SERVICE_URL)"
+        )
     from ape_safe.client import SafeClient
     from ape_safe.exceptions import SafeClientException
 
@@ -57,7 +56,9 @@ def sync(target: Target, proposal: Proposal, owners: list[str]) -> SyncResult:
     local: dict[str, str] = dict(proposal.get("signatures", {}))
     try:
         known = client.get_safe_tx(proposal["safeTxHash"])
-        remote: dict[str, str] = {to_checksum_address(c.owner): "0x" + bytes(c.signature).hex() for c in (known.confirmations if known else [])}
+        remote: dict[str, str] = {
+            to_checksum_address(c.owner): "0x" + bytes(c.signature).hex() for c in (known.confirmations if known else [])
+        }
         posted = False
         pushed: list[str] = []
         if known is None and local:

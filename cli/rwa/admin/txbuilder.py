@@ -55,7 +55,7 @@ def export(proposal: Mapping[str, Any], safe_calls: list[DecodedCall], known: Kn
         "meta": {
             "name": proposal["title"],
             "description": f"rwa proposal {proposal['id']} (Safe nonce "
-                           f"{proposal['safeTx']['nonce']}, safeTxHash {proposal['safeTxHash']})",
+            f"{proposal['safeTx']['nonce']}, safeTxHash {proposal['safeTxHash']})",
             "txBuilderVersion": TX_BUILDER_VERSION,
             "createdFromSafeAddress": proposal["safe"]["address"],
             "createdFromOwnerAddress": "",
@@ -99,7 +99,10 @@ def _transaction(call: DecodedCall, known: Known) -> dict[str, Any]:
     inputs = item.get("inputs", [])
     entry["data"] = None  # as the app writes a method call: it encodes the method and its inputs itself
     entry["contractMethod"] = {
-        "inputs": [{"internalType": i.get("internalType", i["type"]), "name": i.get("name") or f"arg{n}", "type": type_string(i)} for n, i in enumerate(inputs)],
+        "inputs": [
+            {"internalType": i.get("internalType", i["type"]), "name": i.get("name") or f"arg{n}", "type": type_string(i)}
+            for n, i in enumerate(inputs)
+        ],
         "name": item["name"],
         "payable": item.get("stateMutability") == "payable",
     }
@@ -183,7 +186,9 @@ def _wei(label: str, value: Any) -> int:
     if value is None or value == "":
         return 0
     if not isinstance(value, str):
-        raise RwaError(f"{label}.value: {value!r} is a JSON {type(value).__name__}; write wei as a string of digits, as the app does")
+        raise RwaError(
+            f"{label}.value: {value!r} is a JSON {type(value).__name__}; write wei as a string of digits, as the app does"
+        )
     text = "".join(str(value).split())
     if not text.isdigit():
         raise RwaError(f"{label}.value: {value!r} is not an amount of wei (a string of digits)")
@@ -214,7 +219,9 @@ def _specs(known: Known, to: str, method: Mapping[str, Any]) -> list[Mapping[str
     else as the file states them."""
     abi = known.contracts.get(to, (None, list(known.fallback)))[1]
     name, arity = method.get("name"), len(method.get("inputs", []))
-    item = next((i for i in abi if i.get("type") == "function" and i.get("name") == name and len(i.get("inputs", [])) == arity), None)
+    item = next(
+        (i for i in abi if i.get("type") == "function" and i.get("name") == name and len(i.get("inputs", [])) == arity), None
+    )
     return list(item["inputs"]) if item else list(method.get("inputs", []))
 
 
@@ -222,7 +229,9 @@ def _encode(known: Known, label: str, to: str, method: Mapping[str, Any], values
     """Calldata for a transaction given as a method and input values, with the toolkit's ABI for ``to``."""
     abi = known.contracts.get(to, (None, list(known.fallback)))[1]
     name, arity = method.get("name"), len(method.get("inputs", []))
-    item = next((i for i in abi if i.get("type") == "function" and i.get("name") == name and len(i.get("inputs", [])) == arity), None)
+    item = next(
+        (i for i in abi if i.get("type") == "function" and i.get("name") == name and len(i.get("inputs", [])) == arity), None
+    )
     if item is None:
         raise RwaError(f"{label}.contractMethod: no trusted ABI for {to} has {name} with {arity} input(s)")
     args = []
@@ -280,6 +289,7 @@ def _unquoted_list(text: str) -> Any:
 
 def _same(stated: Any, actual: Any) -> bool:
     """Whether a value read from the file is the calldata's (addresses and hex in any case)."""
+
     def plain(value: Any) -> Any:
         value = jsonable(value)
         if isinstance(value, list | tuple):

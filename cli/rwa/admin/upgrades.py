@@ -75,13 +75,13 @@ def upgrade_call(target: Target, name: str, entry: dict[str, Any], kind: str, im
         beacon = name if entry["address"] == proxy["beacon"] else f"{name} beacon"
         return Action(Deployed(beacon, proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
     return Action(
-        Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI), "upgradeAndCall", (entry["address"], implementation, b"")
+        Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI),
+        "upgradeAndCall",
+        (entry["address"], implementation, b""),
     )
 
 
-def apply(
-    target: Target, name: str, via: str | None, report: Reporter, follow_ups: Sequence[Action] = ()
-) -> dict[str, Any]:
+def apply(target: Target, name: str, via: str | None, report: Reporter, follow_ups: Sequence[Action] = ()) -> dict[str, Any]:
     """Deploy the new implementation, then upgrade at once if the deployer may, else propose it.
 
     ``follow_ups`` are calls the upgrade needs right after it (a data migration): sent after it, or carried
@@ -152,7 +152,9 @@ def _deployer_may(target: Target, action: Action) -> bool:
     if target.account is None:
         return False
     try:
-        target.chain.simulate(target.account.address, action.contract.address, action.contract.abi, action.function, list(action.args))
+        target.chain.simulate(
+            target.account.address, action.contract.address, action.contract.abi, action.function, list(action.args)
+        )
     except RwaError:
         return False
     return True

@@ -33,7 +33,13 @@ from rwa.deploy.target import Target, load_record
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
 CLONE_PREFIX = bytes.fromhex("363d3d373d3d3d363d73")
 _IMPLEMENTATION_ABI = [
-    {"type": "function", "name": "implementation", "inputs": [], "outputs": [{"type": "address", "name": ""}], "stateMutability": "view"}
+    {
+        "type": "function",
+        "name": "implementation",
+        "inputs": [],
+        "outputs": [{"type": "address", "name": ""}],
+        "stateMutability": "view",
+    }
 ]
 #: How long to wait for the explorer's verdicts before leaving them recorded as pending.
 WAIT_SECONDS = 300.0
@@ -186,7 +192,9 @@ def select(items: list[Item], names: tuple[str, ...]) -> list[Item]:
     """The items NAMES ask for: a record name (with its implementation) or a factory-made part."""
     if not names:
         return items
-    chosen = [i for i in items if any(i.label == n or i.label == f"{n} implementation" or i.label.startswith(f"{n}.") for n in names)]
+    chosen = [
+        i for i in items if any(i.label == n or i.label == f"{n} implementation" or i.label.startswith(f"{n}.") for n in names)
+    ]
     unknown = [n for n in names if not any(i.label == n or i.label.startswith((f"{n} ", f"{n}.")) for i in items)]
     if unknown:
         raise RwaError(f"no recorded contract named {', '.join(unknown)} (see `rwa status`)")
@@ -308,7 +316,9 @@ def _submit_source(target: Target, explorer: Explorer, inputs: StandardInputs, i
     artifact = target.artifacts.get(item.contract_type)
     if artifact is None or not artifact.source_id:
         raise RwaError(f"{item.contract_type} is not a compiled contract of this project")
-    args = item.constructor_args if item.constructor_args is not None else _constructor_args(target.chain, item, artifact.bytecode)
+    args = (
+        item.constructor_args if item.constructor_args is not None else _constructor_args(target.chain, item, artifact.bytecode)
+    )
     standard_input = inputs.for_source(artifact.source_id)
     vyper = standard_input["language"] == "Vyper"
     name = item.contract_type if vyper else f"{artifact.source_id}:{item.contract_type}"

@@ -104,9 +104,7 @@ def load_account(alias: str, local_names: Sequence[str] = (), network: str = "")
     except Exception:
         known = ", ".join(accounts.aliases) or "none"
         local = f"; on {network} also the manifest's accounts: {', '.join(local_names)}" if local_names else ""
-        raise RwaError(
-            f"no account named '{alias}' (Ape accounts: {known}{local}); add one with `ape accounts import`"
-        ) from None
+        raise RwaError(f"no account named '{alias}' (Ape accounts: {known}{local}); add one with `ape accounts import`") from None
 
 
 def passphrase_variables(alias: str) -> tuple[str, ...]:

@@ -314,7 +314,9 @@ class StandardInputs:
         settings: dict[str, Any] = {}
         for compiler in built.get("compilers") or []:
             if compiler.get("name") == "vyper":
-                settings = {k: v for k, v in (compiler.get("settings") or {}).items() if k not in ("outputSelection", "search_paths")}
+                settings = {
+                    k: v for k, v in (compiler.get("settings") or {}).items() if k not in ("outputSelection", "search_paths")
+                }
         settings["outputSelection"] = {source_id: ["*"]}
         content = (self.paths.root / source_id).read_text(encoding="utf-8")
         return {"language": "Vyper", "sources": {source_id: {"content": content}}, "settings": settings}

@@ -118,7 +118,9 @@ class JsonRpc:
     def stream(self, method: str, params: Sequence[Any]) -> Iterator[Any]:
         """The elements of a call's result array, each as it arrives (:func:`jsonstream.result_items`;
         :class:`jsonstream.ReplyError` for an error answer); closing the iterator drops the connection."""
-        request = urllib.request.Request(self.url, json.dumps(self._body(method, params)).encode(), {"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url, json.dumps(self._body(method, params)).encode(), {"Content-Type": "application/json"}
+        )
         for attempt in range(self.RETRIES):
             try:
                 response = urllib.request.urlopen(request, timeout=self.timeout)
@@ -421,9 +423,7 @@ class Chain:
 
     def storage_addresses(self, slots: Sequence[tuple[str, int]]) -> list[str | None]:
         """:meth:`storage_address` of many (address, slot) pairs, in one round trip."""
-        replies = self.rpc_batch(
-            [("eth_getStorageAt", [to_checksum_address(a), hex(slot), "latest"]) for a, slot in slots]
-        )
+        replies = self.rpc_batch([("eth_getStorageAt", [to_checksum_address(a), hex(slot), "latest"]) for a, slot in slots])
         words = [bytes.fromhex(str(_result(r, "eth_getStorageAt"))[2:].rjust(64, "0")) for r in replies]
         return [None if not any(w[-20:]) else to_checksum_address(w[-20:]) for w in words]
 
@@ -463,7 +463,10 @@ class Chain:
         what a contract such as the timelock does to itself, with no key to sign it."""
         sender = to_checksum_address(sender)
         balance = self.balance(sender)  # lent the fee for the call, and given back as it was
-        _result(self.rpc_batch([("anvil_impersonateAccount", [sender]), ("anvil_setBalance", [sender, hex(balance + 10**18)])])[0], "anvil_impersonateAccount")
+        _result(
+            self.rpc_batch([("anvil_impersonateAccount", [sender]), ("anvil_setBalance", [sender, hex(balance + 10**18)])])[0],
+            "anvil_impersonateAccount",
+        )
         try:
             tx = {"from": sender, "to": to_checksum_address(to), "data": "0x" + data.hex()}
             receipt = self.wait(self.web3.eth.send_transaction(tx).to_0x_hex())
@@ -514,7 +517,13 @@ class Chain:
 
     def _aggregate(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
         requests = [
-            ("eth_call", [{"to": MULTICALL3, "data": "0x" + encode_aggregate3([(r.address, True, d) for r, _, d in chunk]).hex()}, "latest"])
+            (
+                "eth_call",
+                [
+                    {"to": MULTICALL3, "data": "0x" + encode_aggregate3([(r.address, True, d) for r, _, d in chunk]).hex()},
+                    "latest",
+                ],
+            )
             for chunk in _chunks(calls)
         ]
         results: list[ReadResult] = []
@@ -711,14 +720,20 @@ class Chain:
 
         def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
             found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
-            hashes = self._block_hashes(sorted({int(log["blockNumber"], 16) for log in found} | {last})) if isinstance(self.rpc, JsonRpc) else {}
+            hashes = (
+                self._block_hashes(sorted({int(log["blockNumber"], 16) for log in found} | {last}))
+                if isinstance(self.rpc, JsonRpc)
+                else {}
+            )
             return found, last, hashes
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
         try:
             current = 1  # a slow start: how many logs a block holds is unknown until asked
             start = from_block
-            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = None
+            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = (
+                None
+            )
             while start <= to_block:
                 self._hashes_ahead = {}
                 end = min(to_block, start + current - 1)
@@ -879,10 +894,15 @@ class Chain:
             if not found:
                 return None
             block = found.get("blockNumber")
-            return _sent({
-                **found, "hash": bytes.fromhex(found["hash"][2:]), "nonce": int(found["nonce"], 16),
-                "input": bytes.fromhex(found["input"][2:]), "blockNumber": None if block is None else int(block, 16),
-            })  # fmt: skip
+            return _sent(
+                {
+                    **found,
+                    "hash": bytes.fromhex(found["hash"][2:]),
+                    "nonce": int(found["nonce"], 16),
+                    "input": bytes.fromhex(found["input"][2:]),
+                    "blockNumber": None if block is None else int(block, 16),
+                }
+            )
         from web3.exceptions import TransactionNotFound
 
         try:
@@ -943,8 +963,15 @@ class Chain:
         return found
 
     def sign_priced(
-        self, account: AccountAPI, to: str | None, data: bytes, nonce: int, max_fee: int, priority_fee: int,
-        gas: int | None = None, value: int = 0,
+        self,
+        account: AccountAPI,
+        to: str | None,
+        data: bytes,
+        nonce: int,
+        max_fee: int,
+        priority_fee: int,
+        gas: int | None = None,
+        value: int = 0,
     ) -> SignedTransaction:
         """Sign an EIP-1559 transaction at the fees given (and gas, for a replacement); nothing
         is broadcast."""

@@ -86,8 +86,12 @@ def solc_output(root: Path, solc: Path, source: str, extra_sources: dict[str, st
     try:
         done = subprocess.run(
             [str(solc), "--standard-json", "--base-path", str(root), "--allow-paths", str(root)],
-            input=json.dumps(request), capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise RwaError(f"cannot run solc for a storage layout: {exc}") from None
     try:
@@ -109,10 +113,13 @@ def extract(output: dict[str, Any], source: str, contract: str) -> Layout:
         raise RwaError(f"no contract {contract} in {source}") from None
     nodes = _index(output)
     definition = next(
-        (n for n in nodes.values() if n.get("nodeType") == "ContractDefinition" and n.get("name") == contract
-         and _file_of(n, output) == source),
+        (
+            n
+            for n in nodes.values()
+            if n.get("nodeType") == "ContractDefinition" and n.get("name") == contract and _file_of(n, output) == source
+        ),
         None,
-    )  # fmt: skip
+    )
     if definition is None:
         raise RwaError(f"no contract {contract} in {source}")
     docs = _state_variable_docs(nodes, definition, output)
@@ -276,11 +283,19 @@ def _unsafe(bases: list[dict[str, Any]], output: dict[str, Any]) -> list[str]:
             allowed = contract_allowed | _allowed(node, output)
             if kind == "VariableDeclaration" and node.get("stateVariable"):
                 if node.get("mutability") == "immutable" and "state-variable-immutable" not in allowed:
-                    found.append(f"{name}.{node['name']}: immutable variable (its value lives "
-                                 "in the implementation's code, not the proxy's storage)")
-                elif node.get("value") is not None and node.get("mutability") == "mutable" and "state-variable-assignment" not in allowed:
-                    found.append(f"{name}.{node['name']}: assigned at declaration (that runs "
-                                 "in the implementation's constructor, never for the proxy)")
+                    found.append(
+                        f"{name}.{node['name']}: immutable variable (its value lives "
+                        "in the implementation's code, not the proxy's storage)"
+                    )
+                elif (
+                    node.get("value") is not None
+                    and node.get("mutability") == "mutable"
+                    and "state-variable-assignment" not in allowed
+                ):
+                    found.append(
+                        f"{name}.{node['name']}: assigned at declaration (that runs "
+                        "in the implementation's constructor, never for the proxy)"
+                    )
             elif kind == "FunctionDefinition":
                 if node.get("kind") == "constructor" and "constructor" not in allowed:
                     statements = (node.get("body") or {}).get("statements", [])
@@ -289,9 +304,17 @@ def _unsafe(bases: list[dict[str, Any]], output: dict[str, Any]) -> list[str]:
                 for call in _walk(node.get("body")):
                     if call.get("nodeType") == "FunctionCall":
                         callee = call.get("expression", {})
-                        if callee.get("nodeType") == "Identifier" and callee.get("name") == "selfdestruct" and "selfdestruct" not in allowed:
+                        if (
+                            callee.get("nodeType") == "Identifier"
+                            and callee.get("name") == "selfdestruct"
+                            and "selfdestruct" not in allowed
+                        ):
                             found.append(f"{name}.{node.get('name') or 'constructor'}: selfdestruct")
-                        if callee.get("nodeType") == "MemberAccess" and callee.get("memberName") == "delegatecall" and "delegatecall" not in allowed:
+                        if (
+                            callee.get("nodeType") == "MemberAccess"
+                            and callee.get("memberName") == "delegatecall"
+                            and "delegatecall" not in allowed
+                        ):
                             found.append(f"{name}.{node.get('name') or 'constructor'}: delegatecall")
     return found
 

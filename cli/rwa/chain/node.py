@@ -120,12 +120,17 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
     new_chain = not state_file.is_file() or state_file.stat().st_size == 0
     command = [
         anvil_binary(paths),
-        "--host", url.hostname,
-        "--port", str(url.port or 8545),
-        "--state", str(state_file),
-        "--state-interval", str(STATE_INTERVAL_SECONDS),
-        "--hardfork", "cancun",
-    ]  # fmt: skip
+        "--host",
+        url.hostname,
+        "--port",
+        str(url.port or 8545),
+        "--state",
+        str(state_file),
+        "--state-interval",
+        str(STATE_INTERVAL_SECONDS),
+        "--hardfork",
+        "cancun",
+    ]
     with open(log_file, "ab") as log:
         written_before = log.tell()
         process = subprocess.Popen(

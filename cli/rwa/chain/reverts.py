@@ -82,9 +82,20 @@ def revert_text(abi: list[dict[str, Any]], payload: bytes) -> str | None:
 # Roles of the suite (and of OpenZeppelin's TimelockController) that a contract may check without
 # declaring them in its ABI, as the vaults do with their factory's roles.
 SUITE_ROLES = (
-    "ATTESTOR_ROLE", "SANCTIONS_ROLE", "CREATOR_ROLE", "OPERATOR_ROLE", "GUARDIAN_ROLE", "MINTER_ROLE",
-    "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE", "PROPOSER_ROLE",
-    "EXECUTOR_ROLE", "CANCELLER_ROLE",
+    "ATTESTOR_ROLE",
+    "SANCTIONS_ROLE",
+    "CREATOR_ROLE",
+    "OPERATOR_ROLE",
+    "GUARDIAN_ROLE",
+    "MINTER_ROLE",
+    "BURNER_ROLE",
+    "FREEZER_ROLE",
+    "FORCED_TRANSFER_ROLE",
+    "RECOVERY_ROLE",
+    "PAUSER_ROLE",
+    "PROPOSER_ROLE",
+    "EXECUTOR_ROLE",
+    "CANCELLER_ROLE",
 )
 
 

@@ -121,23 +121,27 @@ def _options(access: Access, account_help: str, with_json: bool) -> list[click.O
     options = [
         click.Option(["--network", "-n"], default=None, help="Network of the manifest [default: local]."),
         click.Option(
-            ["--rpc-url"], default=None,
+            ["--rpc-url"],
+            default=None,
             help="The live network's RPC URL [default: <NETWORK>_RPC_URL, then ape-config.yaml].",
-        ),  # fmt: skip
+        ),
     ]
     if access is not Access.READ:
         options.append(
             click.Option(
-                ["--account", "-a"], default=None,
+                ["--account", "-a"],
+                default=None,
                 help=f"Ape account alias, or a manifest account name on local [local default: {account_help}].",
-            )  # fmt: skip
+            )
         )
     if access is Access.PROPOSE:
         options.append(
             click.Option(
-                ["--via"], type=click.Choice(list(SAFES)), default=None,
+                ["--via"],
+                type=click.Choice(list(SAFES)),
+                default=None,
                 help="Write a multisig proposal instead of sending (safe: through the timelock; guardian: at once).",
-            )  # fmt: skip
+            )
         )
     if with_json:
         options.append(click.Option(["--json", "as_json"], is_flag=True, help=JSON_HELP))

@@ -37,10 +37,17 @@ def deal() -> None:
 @athlete_argument
 @click.option("--amount", required=True, help="The price, in whole units of the currency (1.5).")
 @click.option("--currency", default="eth", show_default=True, help="eth, stablecoin or an ERC-20 address.")
-@click.option("--deliverables", required=True, help="A file or a text describing them (its keccak256 goes on chain) or a 0x hash.")
+@click.option(
+    "--deliverables", required=True, help="A file or a text describing them (its keccak256 goes on chain) or a 0x hash."
+)
 @click.option("--uri", required=True, help="The deal's metadata, ipfs://<cid>.")
-@click.option("--confirmation-period", "period", default="7d", show_default=True,
-              help="How long the brand has to confirm a delivery before anyone may release (at most 90d).")  # fmt: skip
+@click.option(
+    "--confirmation-period",
+    "period",
+    default="7d",
+    show_default=True,
+    help="How long the brand has to confirm a delivery before anyone may release (at most 90d).",
+)
 def propose(ctx: CommandContext, athlete: str, amount: str, currency: str, deliverables: str, uri: str, period: str) -> None:
     """Propose a deal to ATHLETE; the signing account is the brand."""
     parsed(nil.parse_uri, uri)
@@ -92,13 +99,23 @@ def sign_accept(ctx: CommandContext, athlete: str, deal_id: str, deadline: str) 
     console().print(f"  rwa deal accept {athlete} {number} --signature {result['signature']} --deadline {until}")
 
 
-def _lifecycle(name: str, local_signer: str | None, help_text: str, call: Callable[[Deals, str, int], dict[str, Any]],
-               summary: Callable[[str, dict[str, Any]], str]) -> click.Command:  # fmt: skip
+def _lifecycle(
+    name: str,
+    local_signer: str | None,
+    help_text: str,
+    call: Callable[[Deals, str, int], dict[str, Any]],
+    summary: Callable[[str, dict[str, Any]], str],
+) -> click.Command:
     """A deal command that one party signs (ATHLETE DEAL_ID); ``local_signer`` None: --account is
     required, because either party may sign."""
 
-    @chain_command(deal, Access.SEND, name=name, signer=local_signer or "deployer",
-                   account_help=local_signer or "none: name the brand or the athlete")  # fmt: skip
+    @chain_command(
+        deal,
+        Access.SEND,
+        name=name,
+        signer=local_signer or "deployer",
+        account_help=local_signer or "none: name the brand or the athlete",
+    )
     @athlete_argument
     @deal_argument
     def command(ctx: CommandContext, athlete: str, deal_id: str) -> None:
@@ -118,29 +135,47 @@ def _released(athlete: str, result: dict[str, Any]) -> str:
 
 
 _lifecycle(
-    "fund", "brand", "Fund DEAL_ID's escrow (the brand signs; an ERC-20 is approved first). Mints the deal NFT.",
-    Deals.fund, lambda a, r: f"deal {r['dealId']} of {a} funded: deal NFT {r['tokenId']}",
-)  # fmt: skip
+    "fund",
+    "brand",
+    "Fund DEAL_ID's escrow (the brand signs; an ERC-20 is approved first). Mints the deal NFT.",
+    Deals.fund,
+    lambda a, r: f"deal {r['dealId']} of {a} funded: deal NFT {r['tokenId']}",
+)
 _lifecycle(
-    "deliver", "athlete", "Mark DEAL_ID delivered (the athlete signs), starting the brand's confirmation period.",
-    Deals.deliver, lambda a, r: f"deal {r['dealId']} of {a} delivered; the brand confirms with `rwa deal confirm {a} {r['dealId']}`",
-)  # fmt: skip
+    "deliver",
+    "athlete",
+    "Mark DEAL_ID delivered (the athlete signs), starting the brand's confirmation period.",
+    Deals.deliver,
+    lambda a, r: f"deal {r['dealId']} of {a} delivered; the brand confirms with `rwa deal confirm {a} {r['dealId']}`",
+)
 _lifecycle(
-    "confirm", "brand", "Confirm DEAL_ID's delivery (the brand signs): the escrow goes to the athlete's split.",
-    Deals.confirm, _released,
-)  # fmt: skip
+    "confirm",
+    "brand",
+    "Confirm DEAL_ID's delivery (the brand signs): the escrow goes to the athlete's split.",
+    Deals.confirm,
+    _released,
+)
 _lifecycle(
-    "release", "deployer", "Release DEAL_ID once its confirmation period has passed (anyone may).",
-    Deals.release, _released,
-)  # fmt: skip
+    "release",
+    "deployer",
+    "Release DEAL_ID once its confirmation period has passed (anyone may).",
+    Deals.release,
+    _released,
+)
 _lifecycle(
-    "cancel", None, "Cancel DEAL_ID before it is funded (the brand or the athlete signs).",
-    Deals.cancel, lambda a, r: f"deal {r['dealId']} of {a} cancelled",
-)  # fmt: skip
+    "cancel",
+    None,
+    "Cancel DEAL_ID before it is funded (the brand or the athlete signs).",
+    Deals.cancel,
+    lambda a, r: f"deal {r['dealId']} of {a} cancelled",
+)
 _lifecycle(
-    "dispute", None, "Dispute funded DEAL_ID, freezing its escrow for the admin (the brand or the athlete signs).",
-    Deals.dispute, lambda a, r: f"deal {r['dealId']} of {a} disputed; the admin refunds or settles it (--via safe)",
-)  # fmt: skip
+    "dispute",
+    None,
+    "Dispute funded DEAL_ID, freezing its escrow for the admin (the brand or the athlete signs).",
+    Deals.dispute,
+    lambda a, r: f"deal {r['dealId']} of {a} disputed; the admin refunds or settles it (--via safe)",
+)
 
 
 def _admin(name: str, help_text: str, outcome: str) -> click.Command:
@@ -180,16 +215,20 @@ def show(ctx: CommandContext, athlete: str, deal_id: str) -> None:
 def _print_deal(athlete: str, number: int, result: dict[str, Any]) -> None:
     out = console()
     out.print(f"[bold]deal {number}[/] of {athlete} (vault {result['vault']}): [bold]{result['status']}[/]")
-    out.print(fields([
-        ("brand", result["brand"]),
-        ("amount", result["amountDisplay"]),
-        ("deliverables", result["deliverablesHash"]),
-        ("metadata", result["uri"]),
-        ("confirmation", format_duration(result["confirmationPeriod"])),
-        ("delivered", _when(result["deliveredAt"])),
-        ("releasable", _when(result["releasableAt"])),
-        ("deal NFT", result["tokenId"]),
-    ]))  # fmt: skip
+    out.print(
+        fields(
+            [
+                ("brand", result["brand"]),
+                ("amount", result["amountDisplay"]),
+                ("deliverables", result["deliverablesHash"]),
+                ("metadata", result["uri"]),
+                ("confirmation", format_duration(result["confirmationPeriod"])),
+                ("delivered", _when(result["deliveredAt"])),
+                ("releasable", _when(result["releasableAt"])),
+                ("deal NFT", result["tokenId"]),
+            ]
+        )
+    )
     print_table(_history(result["history"], result["currency"]), out)
 
 

@@ -34,10 +34,16 @@ def _steps_json(plan: Plan) -> list[dict[str, object]]:
 @click.option("--wait", "wait_lock", is_flag=True, help="Wait for another operator's deploy on NETWORK instead of refusing.")
 @click.option("--max-fee", default=None, help="Cap on the max fee per gas, in gwei (over the network's fees.max_fee).")
 @click.option("--stuck-after", default=None, help="Replace a transaction unmined this long (90s, 5m) with higher fees.")
-@click.option("--confirmations", type=click.IntRange(min=0), default=None,
-              help="Blocks a transaction needs to count as mined [default: the network's; 1 live, 0 local].")
+@click.option(
+    "--confirmations",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Blocks a transaction needs to count as mined [default: the network's; 1 live, 0 local].",
+)
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Send without asking for confirmation (CI).")
-@click.option("--verify", "then_verify", is_flag=True, help="Then publish every contract's source on the network's explorer (`rwa verify`).")
+@click.option(
+    "--verify", "then_verify", is_flag=True, help="Then publish every contract's source on the network's explorer (`rwa verify`)."
+)
 def deploy(
     ctx: CommandContext,
     plan_only: bool,
@@ -113,11 +119,16 @@ def deploy(
             if verified is not None:  # the record as the verification left it
                 record = target.store.load(target.network.name) or record
             spent = [{"key": s.key, "gasUsed": s.gas_used, "gasPrice": s.gas_price} for s in ledger]
-            emit_json({
-                "network": target.network.name, "steps": _steps_json(deploy_plan), "deployment": record,
-                "cost": _cost_json(cost), "spent": spent,
-                **({"verification": verified.as_json()} if verified is not None else {}),
-            })  # fmt: skip
+            emit_json(
+                {
+                    "network": target.network.name,
+                    "steps": _steps_json(deploy_plan),
+                    "deployment": record,
+                    "cost": _cost_json(cost),
+                    "spent": spent,
+                    **({"verification": verified.as_json()} if verified is not None else {}),
+                }
+            )
         if verified is not None:
             verify_command.refuse_failures(verified)
 
@@ -128,7 +139,9 @@ def _confirm(network: str, deploy_plan: Plan, assume_yes: bool) -> None:
         return
     sends = deploy_plan.count("create") + deploy_plan.count("call")
     if not sys.stdin.isatty():
-        raise RwaError(f"a deploy to {network} asks for confirmation and there is no terminal to ask on: pass --yes; nothing was sent")
+        raise RwaError(
+            f"a deploy to {network} asks for confirmation and there is no terminal to ask on: pass --yes; nothing was sent"
+        )
     if not click.confirm(f"Send these {sends} step(s) to {network}?", default=False, err=True):
         raise RwaError("not confirmed: nothing was sent")
 
@@ -137,10 +150,16 @@ def _cost_json(cost: estimate.CostEstimate | None) -> dict[str, object] | None:
     if cost is None:
         return None
     return {
-        "gas": cost.gas, "currency": cost.currency, "baseFee": cost.base_fee, "priorityFee": cost.priority_fee,
-        "maxFee": cost.max_fee, "cost": cost.cost,
-        "transactions": [{"contract": g.name, "part": g.part, "what": g.what, "gas": g.gas, "reason": g.reason} for g in cost.lines],
-    }  # fmt: skip
+        "gas": cost.gas,
+        "currency": cost.currency,
+        "baseFee": cost.base_fee,
+        "priorityFee": cost.priority_fee,
+        "maxFee": cost.max_fee,
+        "cost": cost.cost,
+        "transactions": [
+            {"contract": g.name, "part": g.part, "what": g.what, "gas": g.gas, "reason": g.reason} for g in cost.lines
+        ],
+    }
 
 
 def _native(wei: int, currency: str) -> str:
@@ -227,11 +246,22 @@ def status(ctx: CommandContext) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["hardhat-deploy", "hardhat-deploy-folder", "rwa"]), default="hardhat-deploy",
-              show_default=True, help="hardhat-deploy: its export-all file; hardhat-deploy-folder: its deployments folder "
-              "(<network>/<Name>.json and .chainId) under --output; rwa: the records as they are.")  # fmt: skip
-@click.option("--output", "-o", type=click.Path(path_type=Path, resolve_path=True), default=None,
-              help="File to write [default: stdout]; the folder, for hardhat-deploy-folder.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["hardhat-deploy", "hardhat-deploy-folder", "rwa"]),
+    default="hardhat-deploy",
+    show_default=True,
+    help="hardhat-deploy: its export-all file; hardhat-deploy-folder: its deployments folder "
+    "(<network>/<Name>.json and .chainId) under --output; rwa: the records as they are.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, resolve_path=True),
+    default=None,
+    help="File to write [default: stdout]; the folder, for hardhat-deploy-folder.",
+)
 @click.option("--network", "-n", "networks", multiple=True, help="Only this network (repeatable) [default: every recorded one].")
 def export(fmt: str, output: Path | None, networks: tuple[str, ...]) -> None:
     """Export every network's deployment (hardhat-deploy's `export-all` shape by default)."""

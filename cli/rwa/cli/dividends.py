@@ -33,8 +33,11 @@ def deposit(ctx: CommandContext, reference: str, amount: str, mint: bool) -> Non
     with ctx.target() as target:
         book = dividends_lib.Dividends(target, Properties(target).find(reference))
         result = book.deposit(book.coin.amount(amount), mint=mint)
-    ctx.sent(result, f"deposited {result['deposited']} {result['stablecoin']} for {result['property']} holders "
-                     f"(total {result['totalDeposited']})")  # fmt: skip
+    ctx.sent(
+        result,
+        f"deposited {result['deposited']} {result['stablecoin']} for {result['property']} holders "
+        f"(total {result['totalDeposited']})",
+    )
 
 
 @chain_command(dividends, Access.SEND)
@@ -43,8 +46,11 @@ def claim(ctx: CommandContext, reference: str) -> None:
     """Claim the signer's (--account) dividends."""
     with ctx.target() as target:
         result = dividends_lib.Dividends(target, Properties(target).find(reference)).claim()
-    ctx.sent(result, f"{result['wallet']} claimed {result['claimed']} {result['stablecoin']} from {result['property']} "
-                     f"(now holds {result['balance']})")  # fmt: skip
+    ctx.sent(
+        result,
+        f"{result['wallet']} claimed {result['claimed']} {result['stablecoin']} from {result['property']} "
+        f"(now holds {result['balance']})",
+    )
 
 
 @chain_command(dividends)

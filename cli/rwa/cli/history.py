@@ -27,7 +27,9 @@ def history() -> None:
 
 
 def common(function: Callable[..., Any]) -> Callable[..., Any]:
-    function = click.option("--network", "-n", default=LOCAL_NETWORK, show_default=True, help="Network of the manifest.")(function)
+    function = click.option("--network", "-n", default=LOCAL_NETWORK, show_default=True, help="Network of the manifest.")(
+        function
+    )
     function = json_option(function)
     function = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")(function)
     return store_option(function)

@@ -94,9 +94,7 @@ def sanction(ctx: CommandContext, wallet: str, lift: bool) -> None:
 @chain_command(kyc, Access.PROPOSE, name="import", signer="attestor")
 @click.argument("csv_file", type=click.Path(path_type=Path, resolve_path=True))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, kyc_lib.MAX_BATCH))
-@click.option(
-    "--allow-downgrade", is_flag=True, help="Import rows that take flags away from a wallet's current record."
-)
+@click.option("--allow-downgrade", is_flag=True, help="Import rows that take flags away from a wallet's current record.")
 def import_csv(ctx: CommandContext, csv_file: Path, batch_size: int, allow_downgrade: bool) -> None:
     """Register every row of CSV_FILE (wallet,investor_id,country,flags,expiry), validated whole first.
 
@@ -110,7 +108,8 @@ def import_csv(ctx: CommandContext, csv_file: Path, batch_size: int, allow_downg
         if lowered:
             raise RwaError(
                 f"{csv_file.name}: {len(lowered)} row(s) would downgrade a registered wallet, nothing sent: "
-                + "; ".join(lowered[:20]) + (f"; and {len(lowered) - 20} more" if len(lowered) > 20 else "")
+                + "; ".join(lowered[:20])
+                + (f"; and {len(lowered) - 20} more" if len(lowered) > 20 else "")
                 + " (pass --allow-downgrade if that is meant)"
             )
         if ctx.proposing:
@@ -119,8 +118,10 @@ def import_csv(ctx: CommandContext, csv_file: Path, batch_size: int, allow_downg
         with progress_bar("registering", ctx.as_json) as progress:
             task = progress.add_task("import", total=len(rows))
             hashes = registry.import_rows(rows, batch_size, lambda n: progress.advance(task, n))
-        ctx.emit({"registered": len(rows), "transactions": hashes},
-                 lambda: console().print(f"registered {len(rows)} wallet(s) in {len(hashes)} transaction(s)"))  # fmt: skip
+        ctx.emit(
+            {"registered": len(rows), "transactions": hashes},
+            lambda: console().print(f"registered {len(rows)} wallet(s) in {len(hashes)} transaction(s)"),
+        )
 
 
 # --- signed attestations -------------------------------------------------------------------------
@@ -134,12 +135,23 @@ def import_csv(ctx: CommandContext, csv_file: Path, batch_size: int, allow_downg
 @click.option("--expires", required=True, help="The attestation's expiry: a date, days from now (365d) or a unix time.")
 @click.option("--deadline", default="7d", show_default=True, help="Until when the signature may be relayed.")
 @click.option("--nonce", default=None, help="The unordered nonce to use (default: a random one).")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the signed attestation to this JSON file (for `rwa kyc relay`).")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the signed attestation to this JSON file (for `rwa kyc relay`).",
+)
 def sign(
-    ctx: CommandContext, wallet: str, investor_id: str, country: str, flags: str, expires: str, deadline: str,
-    nonce: str | None, out: Path | None,
-) -> None:  # fmt: skip
+    ctx: CommandContext,
+    wallet: str,
+    investor_id: str,
+    country: str,
+    flags: str,
+    expires: str,
+    deadline: str,
+    nonce: str | None,
+    out: Path | None,
+) -> None:
     """Sign WALLET's attestation for anyone to relay (`rwa kyc relay`); nothing is sent.
 
     The signature holds until it is relayed, cancelled (`rwa kyc cancel`), past its deadline, or voided
@@ -196,8 +208,10 @@ def cancel(ctx: CommandContext, signed_files: tuple[Path, ...], nonces: tuple[st
             if attestor.lower() != str(target.account.address).lower():  # type: ignore[union-attr]
                 raise RwaError(f"{path.name} was signed by {attestor}; only its signer can cancel it (--account)")
         hashes = registry.cancel(chosen)
-    ctx.emit({"cancelled": [str(n) for n in chosen], "transactions": hashes},
-             lambda: console().print(f"cancelled {len(chosen)} signature(s) in {len(hashes)} transaction(s)"))  # fmt: skip
+    ctx.emit(
+        {"cancelled": [str(n) for n in chosen], "transactions": hashes},
+        lambda: console().print(f"cancelled {len(chosen)} signature(s) in {len(hashes)} transaction(s)"),
+    )
 
 
 @chain_command(kyc, Access.PROPOSE, signer="attestor")

@@ -42,14 +42,16 @@ def db_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def order_terms(function: Callable[..., Any]) -> Callable[..., Any]:
     """What `sell` and `buy` take: PROPERTY, AMOUNT, the price, the expiry, an optional taker and the book."""
-    for decorator in reversed((
-        click.argument("property_ref", metavar="PROPERTY"),
-        click.argument("amount"),
-        click.option("--price", required=True, help="Stablecoin per whole token (e.g. 250 or 12.5)."),
-        click.option("--expires", default="7d", show_default=True, help="How long the order lasts (30m, 12h, 7d, 2w)."),
-        click.option("--taker", default=None, help="The only counterparty allowed (a private deal)."),
-        db_option,
-    )):  # fmt: skip
+    for decorator in reversed(
+        (
+            click.argument("property_ref", metavar="PROPERTY"),
+            click.argument("amount"),
+            click.option("--price", required=True, help="Stablecoin per whole token (e.g. 250 or 12.5)."),
+            click.option("--expires", default="7d", show_default=True, help="How long the order lasts (30m, 12h, 7d, 2w)."),
+            click.option("--taker", default=None, help="The only counterparty allowed (a private deal)."),
+            db_option,
+        )
+    ):
         function = decorator(function)
     return function
 
@@ -67,7 +69,9 @@ def opened(ctx: CommandContext, spec: str | None) -> Iterator[tuple[Target, Mark
             book.close()
 
 
-def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+def _place(
+    ctx: CommandContext, side: Side, reference: str, amount: str, price: str, expires: str, taker: str | None, store: str | None
+) -> None:
     with opened(ctx, store) as (_, trading, book):
         prop = trading.property_of(reference)
         order = trading.make(prop, side, amount, price, expires, book.next_nonce(trading.signer), taker)
@@ -75,7 +79,9 @@ def _place(ctx: CommandContext, side: Side, reference: str, amount: str, price: 
         approval = trading.approve_if_needed(prop, order)
         signed = trading.sign(order)
         line = trading.describe(order, prop)
-        proposal = trading.writer.propose(f"market {side.name.lower()} {amount} {prop.symbol} at {price}: sign order {signed.hash[:12]}")
+        proposal = trading.writer.propose(
+            f"market {side.name.lower()} {amount} {prop.symbol} at {price}: sign order {signed.hash[:12]}"
+        )
         book.add(signed.to_json())
     if proposal is not None:
         ctx.emit({**signed.to_json(), "proposal": proposal}, lambda: _print_proposed(ctx, line, signed, proposal))
@@ -101,7 +107,9 @@ def _print_placed(line: str, signed: SignedOrder, approval: str | None) -> None:
 
 @chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
-def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+def sell(
+    ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None
+) -> None:
     """Sign an order to sell AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
 
     With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
@@ -111,7 +119,9 @@ def sell(ctx: CommandContext, property_ref: str, amount: str, price: str, expire
 
 @chain_command(market, Access.PROPOSE, signer=None, account_help="none: pass --account")
 @order_terms
-def buy(ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None) -> None:
+def buy(
+    ctx: CommandContext, property_ref: str, amount: str, price: str, expires: str, taker: str | None, store: str | None
+) -> None:
     """Sign an order to buy AMOUNT of PROPERTY at --price, after checking that the trade would pass now.
 
     With --via, a multisig makes the order: a proposal signs it on chain (and sets the market's allowance).
@@ -152,8 +162,15 @@ def _print_book(prop: Property, asks: list[Any], bids: list[Any], money: Callabl
         depth = 0
         for signed, status in rows:
             depth += int(status["fillable"])
-            table.add_row(side, money(signed.order.price), format_units(int(status["fillable"]), prop.decimals),
-                          format_units(depth, prop.decimals), signed.order.maker, signed.hash[:12] + "…", status["reason"])  # fmt: skip
+            table.add_row(
+                side,
+                money(signed.order.price),
+                format_units(int(status["fillable"]), prop.decimals),
+                format_units(depth, prop.decimals),
+                signed.order.maker,
+                signed.hash[:12] + "…",
+                status["reason"],
+            )
     print_table(table)
 
 
@@ -207,8 +224,10 @@ def _print_matches(result: dict[str, Any], prop: Property, money: Callable[[int]
         return
     for planned in result["matches"]:
         verb = "would match" if result["dryRun"] else "matched"
-        out.print(f"{verb} {planned['sell'][:12]}… with {planned['buy'][:12]}…: "
-                  f"{format_units(int(planned['amount']), prop.decimals)} {prop.symbol} at {money(int(planned['price']))}")  # fmt: skip
+        out.print(
+            f"{verb} {planned['sell'][:12]}… with {planned['buy'][:12]}…: "
+            f"{format_units(int(planned['amount']), prop.decimals)} {prop.symbol} at {money(int(planned['price']))}"
+        )
     for trade in result["trades"]:
         out.print(f"[dim]tx {trade['transactionHash']}  fee {money(int(trade['fee']))}[/]")
 

@@ -57,8 +57,19 @@ def _time(text: str, now: int, what: str) -> int:
 @click.option("--closes", required=True, help="When it closes: a date (2027-06-30), a unix time or a duration from now (30d).")
 @click.option("--review", is_flag=True, help="Subscriptions are requests an agent of the property accepts or rejects.")
 @click.option("--stablecoin", default=None, help="The stablecoin's address [default: the network's stablecoin].")
-def create(ctx: CommandContext, reference: str, price: str, cap: str, soft_cap: str | None, minimum: str | None,
-           maximum: str | None, opens: str, closes: str, review: bool, stablecoin: str | None) -> None:  # fmt: skip
+def create(
+    ctx: CommandContext,
+    reference: str,
+    price: str,
+    cap: str,
+    soft_cap: str | None,
+    minimum: str | None,
+    maximum: str | None,
+    opens: str,
+    closes: str,
+    review: bool,
+    stablecoin: str | None,
+) -> None:
     """Create an offering of PROPERTY's tokens (an agent signs, or the admin with --via safe).
 
     The property's admin must grant the offering the minter role: with --via safe the same proposal
@@ -89,7 +100,9 @@ def create(ctx: CommandContext, reference: str, price: str, cap: str, soft_cap: 
     if "transactionHash" in result:
         console().print(f"offering {result['name']} created at {result['offering']}  [dim]gas {result['gasUsed']:,}[/]")
         console().print(f"[dim]tx {result['transactionHash']}[/]")
-        console().print(f"proposal {proposal['id']} written (grant MINTER_ROLE): owners sign with `rwa safe sign {proposal['id']}`")
+        console().print(
+            f"proposal {proposal['id']} written (grant MINTER_ROLE): owners sign with `rwa safe sign {proposal['id']}`"
+        )
     else:
         console().print(f"offering {result['name']} will be at {result['offering']}")
         ctx.proposed(proposal)
@@ -110,8 +123,17 @@ def _print_list(rows: list[dict[str, Any]]) -> None:
         table.add_column(column)
     for row in rows:
         d = row["display"]
-        table.add_row(row["name"], row["offering"], row["status"], d["price"], d["subscribed"], d["hardCap"],
-                      d["softCap"] or "-", d["closesAt"], "yes" if row["terms"]["review"] else "no")  # fmt: skip
+        table.add_row(
+            row["name"],
+            row["offering"],
+            row["status"],
+            d["price"],
+            d["subscribed"],
+            d["hardCap"],
+            d["softCap"] or "-",
+            d["closesAt"],
+            "yes" if row["terms"]["review"] else "no",
+        )
     print_table(table)
 
 
@@ -131,17 +153,21 @@ def _print_offering(result: dict[str, Any]) -> None:
     d = result["display"]
     out = console()
     out.print(f"[bold]{result['name']}[/]  {result['offering']}  {result['status']}")
-    out.print(fields([
-        ("property", f"{result['symbol']} {result['terms']['property']}"),
-        ("price", f"{d['price']} per token"),
-        ("cap", f"{d['hardCap']} ({d['subscribed']} subscribed)"),
-        ("soft cap", d["softCap"] or "none: minted at once"),
-        ("per investor", f"{d['minPerInvestor'] or 'no minimum'} .. {d['maxPerInvestor'] or 'no maximum'}"),
-        ("open", f"{d['opensAt']} .. {d['closesAt']}"),
-        ("review", "an agent accepts each request" if result["terms"]["review"] else "none"),
-        ("treasury", result["terms"]["treasury"]),
-        ("minter role", "held" if result["minterRole"] else "not held (the property's admin grants it)"),
-    ]))  # fmt: skip
+    out.print(
+        fields(
+            [
+                ("property", f"{result['symbol']} {result['terms']['property']}"),
+                ("price", f"{d['price']} per token"),
+                ("cap", f"{d['hardCap']} ({d['subscribed']} subscribed)"),
+                ("soft cap", d["softCap"] or "none: minted at once"),
+                ("per investor", f"{d['minPerInvestor'] or 'no minimum'} .. {d['maxPerInvestor'] or 'no maximum'}"),
+                ("open", f"{d['opensAt']} .. {d['closesAt']}"),
+                ("review", "an agent accepts each request" if result["terms"]["review"] else "none"),
+                ("treasury", result["terms"]["treasury"]),
+                ("minter role", "held" if result["minterRole"] else "not held (the property's admin grants it)"),
+            ]
+        )
+    )
     if "position" in result:
         out.print(fields([(k, v) for k, v in result["position"].items()]))
 

@@ -60,9 +60,7 @@ def report(token: Token, tx: str, wallets: list[str], as_json: bool) -> None:
     out.print(f"{token.prop.symbol} {state}, total supply {supply}\n[dim]tx {tx}[/]")
 
 
-def write(
-    ctx: CommandContext, title: str, action: Callable[[Token], str], wallets: list[str], reference: str
-) -> None:
+def write(ctx: CommandContext, title: str, action: Callable[[Token], str], wallets: list[str], reference: str) -> None:
     """One agent write on the property, then its effect; with --via, the proposal instead."""
     with opened(ctx, reference) as token:
         tx = action(token)
@@ -131,9 +129,7 @@ def _print_property(prop: property_lib.Property, info: dict[str, Any]) -> None:
 
 
 def _module_text(module: dict[str, Any]) -> str:
-    settings = ", ".join(
-        f"{k} {','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in module.items() if k != "module"
-    )
+    settings = ", ".join(f"{k} {','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in module.items() if k != "module")
     return f"{module['module']} ({settings})" if settings else module["module"]
 
 
@@ -163,9 +159,7 @@ def _print_holders(prop: property_lib.Property, coin: property_lib.Coin, rows: l
     for row in rows:
         frozen = "wallet" if row["walletFrozen"] else row["frozen"]
         verified = "[green]yes[/]" if row["verified"] else "[red]no[/]"
-        table.add_row(
-            row["wallet"], row["balance"], frozen, row["investorId"], str(row["country"]), verified, row["claimable"]
-        )
+        table.add_row(row["wallet"], row["balance"], frozen, row["investorId"], str(row["country"]), verified, row["claimable"])
     print_table(table)
 
 
@@ -182,9 +176,7 @@ def _print_holders(prop: property_lib.Property, coin: property_lib.Coin, rows: l
     type=click.Path(path_type=Path, dir_okay=False, resolve_path=True),
     help="A file whose keccak256 is the legal document hash.",
 )
-@click.option(
-    "--legal-doc-hash", default=None, help="The legal document's hash (0x + 64 hex digits) instead of --legal-doc."
-)
+@click.option("--legal-doc-hash", default=None, help="The legal document's hash (0x + 64 hex digits) instead of --legal-doc.")
 @click.option("--legal-doc-uri", default="", help="Where the legal document is (ipfs://…).")
 @click.option(
     "--agent",
@@ -270,8 +262,9 @@ def _agent_lines(agents: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.argument("amount", required=False)
 @csv_option("Mint every row of a wallet,amount CSV instead.")
 @batch_size_option
-def mint(ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None,
-         batch_size: int) -> None:  # fmt: skip
+def mint(
+    ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None, batch_size: int
+) -> None:
     """Mint AMOUNT token units (12.5, say) to the verified WALLET, or every row of --csv."""
     if csv_file is not None:
         if wallet or amount:
@@ -340,8 +333,9 @@ def burn(ctx: CommandContext, reference: str, wallet: str, amount: str) -> None:
 @click.option("--amount", default=None, help="Freeze this many tokens of the wallet instead of the whole wallet.")
 @csv_option("Freeze every row of a wallet[,amount] CSV (no amount: the whole wallet).")
 @batch_size_option
-def freeze(ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None,
-           batch_size: int) -> None:  # fmt: skip
+def freeze(
+    ctx: CommandContext, reference: str, wallet: str | None, amount: str | None, csv_file: Path | None, batch_size: int
+) -> None:
     """Freeze WALLET (it can neither send nor receive), or --amount of its tokens, or every row of --csv."""
     if csv_file is not None:
         if wallet or amount:
@@ -381,7 +375,9 @@ def unfreeze(ctx: CommandContext, reference: str, wallet: str, amount: str | Non
 def force_transfer(ctx: CommandContext, reference: str, source: str, destination: str, amount: str) -> None:
     """Move AMOUNT from FROM to the verified TO without FROM's consent (freezes and modules do not apply)."""
     sender, receiver = wallet_address(source), wallet_address(destination)
-    write(ctx, "force-transfer", lambda t: t.force_transfer(sender, receiver, t.prop.amount(amount)), [sender, receiver], reference)
+    write(
+        ctx, "force-transfer", lambda t: t.force_transfer(sender, receiver, t.prop.amount(amount)), [sender, receiver], reference
+    )
 
 
 @chain_command(property_group, Access.PROPOSE)

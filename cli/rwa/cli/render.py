@@ -16,7 +16,16 @@ from rwa.cli.terminal import emit_json as emit_json
 from rwa.deploy.powers import AGENT_POWERS
 from rwa.deploy.records import recorded_contracts
 
-ACTION_STYLES = {"create": "green", "call": "cyan", "skip": "dim", "drift": "bold red", "resume": "yellow", "external": "blue", "upgrade": "magenta", "propose": "yellow"}
+ACTION_STYLES = {
+    "create": "green",
+    "call": "cyan",
+    "skip": "dim",
+    "drift": "bold red",
+    "resume": "yellow",
+    "external": "blue",
+    "upgrade": "magenta",
+    "propose": "yellow",
+}
 
 
 def _plain(cell: RenderableType) -> str:
@@ -130,7 +139,12 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
             block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
-            row += [entry["address"], proxy["kind"] if proxy else "-", implementation, "external" if entry.get("external") else str(block or "-")]
+            row += [
+                entry["address"],
+                proxy["kind"] if proxy else "-",
+                implementation,
+                "external" if entry.get("external") else str(block or "-"),
+            ]
         if drift is not None:
             problems = drift.get(name, [])
             checked = name in record.get("contracts", {})  # factory-made parts are not planned, so not checked
@@ -181,7 +195,9 @@ def control_tree(found: list[Any], kinds: dict[str, Any], title: str) -> Tree:
         for power in by_holder.get(address, []):
             per_contract.setdefault(power.contract, []).append(power.power)
         for contract, names in sorted(per_contract.items()):
-            flagged = [f"{n} [bold red](single key)[/]" if n in ADMIN_POWERS and kinds[address].single_key else n for n in sorted(names)]
+            flagged = [
+                f"{n} [bold red](single key)[/]" if n in ADMIN_POWERS and kinds[address].single_key else n for n in sorted(names)
+            ]
             child = node.add(f"{contract}: {', '.join(flagged)}")
             inner = contract_address.get(contract)
             # What a timelock (or any contract) may do, it does for whoever proposes and executes there.

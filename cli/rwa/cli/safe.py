@@ -62,8 +62,13 @@ def safe() -> None:
 
 @chain_command(safe)
 @click.option("--call", "calls", multiple=True, required=True, help="Contract.function(arg, ...); repeat to batch.")
-@click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True,
-              help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.")
+@click.option(
+    "--via",
+    type=click.Choice(sorted(SAFES)),
+    default="safe",
+    show_default=True,
+    help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.",
+)
 @click.option("--title", default=None, help="A line for reviewers.")
 def propose(ctx: CommandContext, calls: tuple[str, ...], via: str, title: str | None) -> None:
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
@@ -90,7 +95,9 @@ def _print_proposals(network: str, proposals: list[Proposal]) -> None:
         nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
         reason = (p.get("execution") or {}).get("reason")
         title = escape(p["title"] + (f" ({reason})" if reason else ""))
-        table.add_row(p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title)
+        table.add_row(
+            p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title
+        )
     print_table(table)
 
 
@@ -136,8 +143,15 @@ def sync(ctx: CommandContext, proposal_id: str) -> None:
     with ctx.target() as target:
         proposal, result = governance.sync(target, proposal_id)
         if ctx.as_json:
-            emit_json({"proposal": proposal, "service": result.url, "posted": result.posted,
-                       "pushed": result.pushed, "pulled": sorted(result.pulled)})
+            emit_json(
+                {
+                    "proposal": proposal,
+                    "service": result.url,
+                    "posted": result.posted,
+                    "pushed": result.pushed,
+                    "pulled": sorted(result.pulled),
+                }
+            )
             return
         out = console()
         if result.posted:
@@ -149,9 +163,17 @@ def sync(ctx: CommandContext, proposal_id: str) -> None:
 
 @chain_command(safe, name="export", with_json=False)
 @click.argument("proposal_id")
-@click.option("--format", "file_format", type=click.Choice(["tx-builder"]), default="tx-builder", show_default=True,
-              help="tx-builder: a Safe{Wallet} Transaction Builder batch file.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["tx-builder"]),
+    default="tx-builder",
+    show_default=True,
+    help="tx-builder: a Safe{Wallet} Transaction Builder batch file.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout."
+)
 def export(ctx: CommandContext, proposal_id: str, file_format: str, output: Path | None) -> None:
     """Write PROPOSAL_ID as a Transaction Builder file, to load in the Safe web app."""
     with ctx.target() as target:
@@ -232,8 +254,13 @@ def execute_operation(ctx: CommandContext, operation_id: str) -> None:
 
 @chain_command(timelock, name="cancel")
 @click.argument("operation_id")
-@click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True,
-              help="safe: the admins' Safe; guardian: the guardian Safe's veto, with no admin key.")
+@click.option(
+    "--via",
+    type=click.Choice(sorted(SAFES)),
+    default="safe",
+    show_default=True,
+    help="safe: the admins' Safe; guardian: the guardian Safe's veto, with no admin key.",
+)
 def cancel_operation(ctx: CommandContext, operation_id: str, via: str) -> None:
     """Write a proposal cancelling a scheduled operation: of the admins' Safe, or the guardian
     Safe's veto (--via guardian), for when the admins' keys are not to be trusted. `rwa watch`

@@ -22,8 +22,13 @@ def split() -> None:
 
 
 @chain_command(split, Access.SEND, account_help="deployer (anyone may create a split)")
-@click.option("--payee", "payees", multiple=True, metavar="WALLET:BPS",
-              help="A payee and its share in basis points (2500 = 25%); repeat for each. Shares sum to 10000.")  # fmt: skip
+@click.option(
+    "--payee",
+    "payees",
+    multiple=True,
+    metavar="WALLET:BPS",
+    help="A payee and its share in basis points (2500 = 25%); repeat for each. Shares sum to 10000.",
+)
 def create(ctx: CommandContext, payees: tuple[str, ...]) -> None:
     """Create the split of the --payee list (sorted for you), unless an identical one exists."""
     with ctx.target() as target:
@@ -72,13 +77,19 @@ def _print_split(result: dict[str, Any]) -> None:
     out.print(f"[bold]split {result['split']}[/]")
     for entry in result["tokens"]:
         decimals, symbol = entry["decimals"], entry["symbol"]
-        out.print(f"  {symbol}: balance {format_units(int(entry['balance']), decimals)}, "
-                  f"unallocated {format_units(int(entry['unallocated']), decimals)}")  # fmt: skip
+        out.print(
+            f"  {symbol}: balance {format_units(int(entry['balance']), decimals)}, "
+            f"unallocated {format_units(int(entry['unallocated']), decimals)}"
+        )
     print_table(_payees(result["payees"], result["tokens"]), out)
 
 
-@chain_command(split, Access.SEND, account_help="deployer (anyone may distribute)",
-               listed_first=("token", "network", "rpc_url", "credit", "account"))  # fmt: skip
+@chain_command(
+    split,
+    Access.SEND,
+    account_help="deployer (anyone may distribute)",
+    listed_first=("token", "network", "rpc_url", "credit", "account"),
+)
 @click.argument("split_address", metavar="SPLIT")
 @token_option
 @click.option("--credit", is_flag=True, help="Credit every payee (who then claims) instead of pushing: cheaper for many payees.")
@@ -88,7 +99,8 @@ def distribute(ctx: CommandContext, split_address: str, token: str, credit: bool
         result = Splits(target).distribute(split_address, token, credit)
     decimals, symbol = result["currency"]["decimals"], result["currency"]["symbol"]
     parts = [
-        f"{format_units(int(share['amount']), decimals)} to {share['payee']}" + ("" if share["pushed"] else " (credited: claim it)")
+        f"{format_units(int(share['amount']), decimals)} to {share['payee']}"
+        + ("" if share["pushed"] else " (credited: claim it)")
         for share in result["shares"]
     ]
     verb = "credited" if credit else "distributed"

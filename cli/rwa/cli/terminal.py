@@ -23,9 +23,7 @@ def console(stderr: bool = False) -> Console:
     # NO_COLOR (no-color.org) means no styling at all: rich alone drops the colours but keeps bold
     # and dim. Off a terminal rich writes no styling either way.
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(
-        stderr=stderr, highlight=False, soft_wrap=False, width=width, color_system=None if plain else "auto"
-    )
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width, color_system=None if plain else "auto")
 
 
 def emit_json(data: Any) -> None:

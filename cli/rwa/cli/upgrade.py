@@ -40,8 +40,10 @@ def upgrade(ctx: CommandContext, name: str, check_only: bool) -> None:
         if ctx.as_json:
             emit_json(result)
         elif result["proposal"]:
-            out.print(f"{name}: new implementation {result['implementation']}; upgrade {result['status']} "
-                      f"(owners sign with `rwa safe sign {result['proposal']}`)")
+            out.print(
+                f"{name}: new implementation {result['implementation']}; upgrade {result['status']} "
+                f"(owners sign with `rwa safe sign {result['proposal']}`)"
+            )
         else:
             out.print(f"{name}: {result['status']} ({result['implementation']})")
         for follow_up in result["followUps"]:

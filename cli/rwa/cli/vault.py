@@ -30,7 +30,10 @@ def predict(ctx: CommandContext, athlete_id: str) -> None:
     with ctx.target() as target:
         result = Vaults(target).predict(athlete_id)
     state = "exists" if result["exists"] else "not created yet"
-    ctx.emit(result, lambda: console().print(f"{athlete_id}: vault {result['vault']} ({state})  [dim]athlete id {result['athleteId']}[/]"))
+    ctx.emit(
+        result,
+        lambda: console().print(f"{athlete_id}: vault {result['vault']} ({state})  [dim]athlete id {result['athleteId']}[/]"),
+    )
 
 
 @chain_command(vault, Access.PROPOSE, account_help="deployer, the vault operator")
@@ -64,13 +67,17 @@ def _print_vault(athlete: str, result: dict[str, Any]) -> None:
     out.print(f"{named}vault {result['vault']}{label}")
     verified = "[green]verified[/]" if result["athleteVerified"] else "[red]not verified[/] (releases need a verified athlete)"
     splitter = result["splitter"] or f"none (the athlete sets one: rwa vault set-splitter {athlete} SPLIT)"
-    out.print(fields([
-        ("athlete id", result["athleteId"]),
-        ("athlete", f"{result['athleteWallet']}  {verified}"),
-        ("splitter", splitter),
-        ("paused", "[bold red]yes[/]" if result["paused"] else "no"),
-        ("deals", result["dealCount"]),
-    ]))  # fmt: skip
+    out.print(
+        fields(
+            [
+                ("athlete id", result["athleteId"]),
+                ("athlete", f"{result['athleteWallet']}  {verified}"),
+                ("splitter", splitter),
+                ("paused", "[bold red]yes[/]" if result["paused"] else "no"),
+                ("deals", result["dealCount"]),
+            ]
+        )
+    )
     print_table(_balances(result["balances"]), out)
 
 
@@ -101,8 +108,14 @@ def _print_vaults(start: int, result: dict[str, Any]) -> None:
         table.add_column(column, no_wrap=column != "athlete id", justify="right" if column in ("#", "deals") else "left")
     for index, row in enumerate(result["vaults"], start + 1):
         name = f" ({row['recordName']})" if row["recordName"] else ""
-        table.add_row(str(index), row["vault"] + name, row["athleteId"][:10] + "…", row["athleteWallet"],
-                      row["splitter"] or "-", str(row["dealCount"]))  # fmt: skip
+        table.add_row(
+            str(index),
+            row["vault"] + name,
+            row["athleteId"][:10] + "…",
+            row["athleteWallet"],
+            row["splitter"] or "-",
+            str(row["dealCount"]),
+        )
     print_table(table)
 
 

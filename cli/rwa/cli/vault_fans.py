@@ -47,8 +47,10 @@ def _pay(ctx: CommandContext, prepare: Any, assume_yes: bool, summary: str) -> N
         click.echo(payment.summary, err=ctx.as_json)
         if not target.network.local and not assume_yes:
             if not sys.stdin.isatty():
-                raise RwaError(f"a payment on {target.network.name} asks for confirmation "
-                               "and there is no terminal: pass --yes; nothing was sent")
+                raise RwaError(
+                    f"a payment on {target.network.name} asks for confirmation "
+                    "and there is no terminal: pass --yes; nothing was sent"
+                )
             if not click.confirm(f"Send on {target.network.name}?", default=False, err=True):
                 raise RwaError("not confirmed: nothing was sent")
         result = fans.send_payment(payment)
@@ -84,7 +86,9 @@ vault.add_command(order)
 def order_pay(ctx: CommandContext, athlete: str, order_id: str, amount: str, token: str | None, assume_yes: bool) -> None:
     """Pay ATHLETE's shop order ORDER_ID (a whole number): AMOUNT in the token's units."""
     number = parsed(lambda t: parse_whole("an order id", t), order_id)
-    _pay(ctx, lambda fans: fans.pay_order(athlete, number, amount, token), assume_yes, "order {ref} paid: {amountDisplay} to {to}")
+    _pay(
+        ctx, lambda fans: fans.pay_order(athlete, number, amount, token), assume_yes, "order {ref} paid: {amountDisplay} to {to}"
+    )
 
 
 @chain_command(order, Access.SEND, name="refund", signer="athlete", account_help="athlete")
@@ -114,8 +118,12 @@ vault.add_command(plan)
 def plan_create(ctx: CommandContext, athlete: str, price: str, period: str, token: str | None, assume_yes: bool) -> None:
     """Create a plan of ATHLETE's: PRICE (in the token's units) per period (the athlete signs)."""
     seconds = parsed(parse_period, period)
-    _pay(ctx, lambda fans: fans.create_plan(athlete, price, seconds, token), assume_yes,
-         "plan {planId}: {priceDisplay} every {periodDisplay}")  # fmt: skip
+    _pay(
+        ctx,
+        lambda fans: fans.create_plan(athlete, price, seconds, token),
+        assume_yes,
+        "plan {planId}: {priceDisplay} every {periodDisplay}",
+    )
 
 
 @chain_command(plan, name="list")
@@ -145,25 +153,43 @@ def plan_show(ctx: CommandContext, plan_id: str) -> None:
     number = parsed(lambda t: parse_whole("a plan id", t, 1), plan_id)
     with ctx.target() as target:
         result = FanPay(target).plan(number)
-    ctx.emit(result, lambda: console().print(fields([
-        ("plan", result["planId"]), ("vault", result["vault"]), ("price", result["priceDisplay"]),
-        ("period", result["periodDisplay"]), ("state", "closed" if result["closed"] else "open"),
-    ])))  # fmt: skip
+    ctx.emit(
+        result,
+        lambda: console().print(
+            fields(
+                [
+                    ("plan", result["planId"]),
+                    ("vault", result["vault"]),
+                    ("price", result["priceDisplay"]),
+                    ("period", result["periodDisplay"]),
+                    ("state", "closed" if result["closed"] else "open"),
+                ]
+            )
+        ),
+    )
 
 
 @chain_command(vault, Access.SEND, signer="fan", account_help="fan")
 @click.argument("plan_id")
 @click.option("--periods", default="1", show_default=True, help="Periods paid now (1..120).")
-@click.option("--auto-renew/--no-auto-renew", default=False, help="Let keepers renew it, one period at a time, from your allowance.")
-@click.option("--renewals", default="0", show_default=True, help="Renewals to pre-authorise (the allowance approved beyond this payment).")
+@click.option(
+    "--auto-renew/--no-auto-renew", default=False, help="Let keepers renew it, one period at a time, from your allowance."
+)
+@click.option(
+    "--renewals", default="0", show_default=True, help="Renewals to pre-authorise (the allowance approved beyond this payment)."
+)
 @YES
 def subscribe(ctx: CommandContext, plan_id: str, periods: str, auto_renew: bool, renewals: str, assume_yes: bool) -> None:
     """Become a member of plan PLAN_ID: an ERC-5643 membership NFT, paid ahead."""
     number = parsed(lambda t: parse_whole("a plan id", t, 1), plan_id)
     count = parsed(parse_periods, periods)
     ahead = parsed(lambda t: parse_whole("the number of renewals", t), renewals)
-    _pay(ctx, lambda fans: fans.subscribe(number, count, auto_renew, ahead), assume_yes,
-         "membership {tokenId}: {amountDisplay} paid, valid until {expires}")  # fmt: skip
+    _pay(
+        ctx,
+        lambda fans: fans.subscribe(number, count, auto_renew, ahead),
+        assume_yes,
+        "membership {tokenId}: {amountDisplay} paid, valid until {expires}",
+    )
 
 
 @chain_command(vault, Access.SEND, signer="fan", account_help="fan")
@@ -215,7 +241,9 @@ def payments_command(group: click.Group) -> click.Command:
         kind_id = None if kind is None else parsed(parse_kind, kind)
         since_time = None if since is None else parsed(parse_since, since)
         with ctx.target() as target:
-            result = payments_module.history(target, store, database_path(target.paths, target.network.name), athlete, kind_id, since_time)
+            result = payments_module.history(
+                target, store, database_path(target.paths, target.network.name), athlete, kind_id, since_time
+            )
         ctx.emit(result, lambda: _print_payments(result))
 
     return payments

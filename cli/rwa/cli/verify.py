@@ -11,7 +11,14 @@ from rwa.cli.render import console, emit_json
 from rwa.core.errors import RwaError
 from rwa.deploy.target import Target
 
-STYLES = {"verified": "green", "known": "green", "skipped": "dim", "unsupported": "yellow", "pending": "yellow", "failed": "bold red"}
+STYLES = {
+    "verified": "green",
+    "known": "green",
+    "skipped": "dim",
+    "unsupported": "yellow",
+    "pending": "yellow",
+    "failed": "bold red",
+}
 
 
 @chain_command(None, plain_rpc=True)
@@ -40,8 +47,10 @@ def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summa
         f"{n} {s}" for s, n in ((s, summary.count(s)) for s in ("verified", "failed", "pending", "unsupported")) if n
     )
     skipped = f", {len(summary.skipped)} skipped (verified before)" if summary.skipped else ""
-    out.print(f"[dim]{counts or 'nothing to do'}{skipped}; {summary.submissions} "
-              f"submission(s); written {target.store.path(target.network.name)}[/]")
+    out.print(
+        f"[dim]{counts or 'nothing to do'}{skipped}; {summary.submissions} "
+        f"submission(s); written {target.store.path(target.network.name)}[/]"
+    )
     return summary
 
 

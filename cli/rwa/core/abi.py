@@ -111,9 +111,15 @@ def encode_aggregate3(calls: Sequence[tuple[str, bool, bytes]]) -> bytes:
     heads, tails, offset = [], [], 32 * len(calls)
     for target, allow_failure, data in calls:
         body = b"".join(
-            (bytes(12) + bytes.fromhex(target[2:]), _uint(int(allow_failure)), _uint(96), _uint(len(data)),
-             data, bytes(-len(data) % 32))
-        )  # fmt: skip
+            (
+                bytes(12) + bytes.fromhex(target[2:]),
+                _uint(int(allow_failure)),
+                _uint(96),
+                _uint(len(data)),
+                data,
+                bytes(-len(data) % 32),
+            )
+        )
         heads.append(_uint(offset))
         tails.append(body)
         offset += len(body)

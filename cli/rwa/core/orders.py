@@ -68,7 +68,9 @@ class Order:
 
     def message(self) -> dict[str, Any]:
         """The EIP-712 message (what eth-account and ethers sign)."""
-        return {name: (int(getattr(self, name)) if kind.startswith("uint") else getattr(self, name)) for name, kind in ORDER_FIELDS}
+        return {
+            name: (int(getattr(self, name)) if kind.startswith("uint") else getattr(self, name)) for name, kind in ORDER_FIELDS
+        }
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe: big numbers as decimal strings, the side by name."""
@@ -127,7 +129,13 @@ def domain_separator(chain_id: int, market: str) -> bytes:
     return keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [keccak(text=DOMAIN_TYPE), keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id, to_checksum_address(market)],
+            [
+                keccak(text=DOMAIN_TYPE),
+                keccak(text=DOMAIN_NAME),
+                keccak(text=DOMAIN_VERSION),
+                chain_id,
+                to_checksum_address(market),
+            ],
         )
     )
 
@@ -145,7 +153,9 @@ def order_digest(order: Order, chain_id: int, market: str) -> bytes:
 
 def approval_digest(order_hash: bytes, counterparty: str, deadline: int, chain_id: int, market: str) -> bytes:
     """What a property's approver signs to consent to ``order_hash`` trading with ``counterparty``."""
-    inner = keccak(encode(["bytes32", "bytes32", "address", "uint256"], [keccak(text=APPROVAL_TYPE), order_hash, counterparty, deadline]))
+    inner = keccak(
+        encode(["bytes32", "bytes32", "address", "uint256"], [keccak(text=APPROVAL_TYPE), order_hash, counterparty, deadline])
+    )
     return keccak(b"\x19\x01" + domain_separator(chain_id, market) + inner)
 
 

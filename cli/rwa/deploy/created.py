@@ -105,10 +105,12 @@ def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
     """The modules the constructor of ``contract_type`` deploys, in creation order."""
     code = target.artifacts[contract_type].bytecode if contract_type in target.artifacts else b""
     return tuple(
-        m for m in MODULES
-        if m.contract_type != contract_type and m.contract_type in target.artifacts
+        m
+        for m in MODULES
+        if m.contract_type != contract_type
+        and m.contract_type in target.artifacts
         and target.artifacts[m.contract_type].bytecode in code
-    )  # fmt: skip
+    )
 
 
 def record_modules(target: Target, record: dict[str, Any]) -> bool:

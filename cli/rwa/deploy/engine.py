@@ -95,15 +95,21 @@ def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
         record = {**record, "contracts": {n: c for n, c in record["contracts"].items() if n not in lost}}
     resolver = make_resolver(target, record)
     observations = observe(target, record, resolver)
-    planned = plan(target.entries, record, target.artifacts, observations, resolver, lost, None if target.network.local else target.network.name)
+    planned = plan(
+        target.entries,
+        record,
+        target.artifacts,
+        observations,
+        resolver,
+        lost,
+        None if target.network.local else target.network.name,
+    )
     return replaced(planned, externals=tuple(externals)), record
 
 
 def git_commit(paths: ProjectPaths) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=paths.root, capture_output=True, text=True, timeout=5, check=False
-        )
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.root, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -180,9 +186,13 @@ class Executor(Sender):
             proxy = self._factory_proxy(entry, factory.contract_type, resolver)
             recorded = self._record(entry, made_at, made_by, artifact.abi, entry.contract_type, resolver, proxy)
             recorded["createdBy"] = created.created_by(
-                factory.name, resolver.value(entry.created_by.factory), entry.created_by.function,
-                made_by.hash, made_by.block, self.sender,
-            )  # fmt: skip
+                factory.name,
+                resolver.value(entry.created_by.factory),
+                entry.created_by.function,
+                made_by.hash,
+                made_by.block,
+                self.sender,
+            )
             return recorded
         args = resolver.values(entry.args)
         main_part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"

@@ -99,7 +99,11 @@ class CostEstimate:
     def compared(self, spent: Sequence[Spent]) -> tuple[int, int]:
         """(estimated, used) gas over the transactions that have both an estimate and a receipt."""
         used = used_by_step(spent)
-        pairs = [(line.gas, used[(line.name, line.part)]) for line in self.lines if line.gas is not None and (line.name, line.part) in used]
+        pairs = [
+            (line.gas, used[(line.name, line.part)])
+            for line in self.lines
+            if line.gas is not None and (line.name, line.part) in used
+        ]
         return sum(e for e, _ in pairs), sum(u for _, u in pairs)
 
 
@@ -121,13 +125,24 @@ def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -
                 lines.append(_call(target, entry, index, resolver))
     policy = policy_for(target.network, None, None)
     base_fee = target.chain.base_fee()
-    fees = policy.price(base_fee, target.chain.suggested_priority_fee()) if policy.max_fee is None or base_fee <= policy.max_fee else None
+    fees = (
+        policy.price(base_fee, target.chain.suggested_priority_fee())
+        if policy.max_fee is None or base_fee <= policy.max_fee
+        else None
+    )
     priority = fees.priority_fee if fees else 0
     return CostEstimate(tuple(lines), base_fee, priority, fees.max_fee if fees else base_fee, target.network.currency)
 
 
 def _gas(
-    target: Target, resolver: Resolver, name: str, part: str, what: str, to: str | None, data: bytes, pending: str | None,
+    target: Target,
+    resolver: Resolver,
+    name: str,
+    part: str,
+    what: str,
+    to: str | None,
+    data: bytes,
+    pending: str | None,
     bound: int,
 ) -> GasLine:
     gas, why = target.chain.estimate_gas(resolver.deployer, to, data)
@@ -152,10 +167,23 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
             factory = resolver.value(made.factory)
             args = resolver.values(made.args)
         except Pending as missing:
-            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, f"needs {missing} deployed first", FACTORY_BOUND)]
+            return [
+                GasLine(
+                    entry.name, "factory", f"{made.function} (factory)", None, f"needs {missing} deployed first", FACTORY_BOUND
+                )
+            ]
         owner = next((e for e in target.entries if resolver.facets.get(e.name, {}).get("address") == factory), None)
         if owner is None:
-            return [GasLine(entry.name, "factory", f"{made.function} (factory)", None, "its factory is not an entry of the manifest", FACTORY_BOUND)]
+            return [
+                GasLine(
+                    entry.name,
+                    "factory",
+                    f"{made.function} (factory)",
+                    None,
+                    "its factory is not an entry of the manifest",
+                    FACTORY_BOUND,
+                )
+            ]
         data = chain.encode_call(artifacts[owner.contract_type].abi, made.function, args)
         return [_gas(target, resolver, entry.name, "factory", f"{made.function} (factory)", factory, data, None, FACTORY_BOUND)]
     args, pending = _resolved(resolver, stand_ins, entry.args)
@@ -179,7 +207,9 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
         proxy_type = PROXY_TYPES[entry.proxy]
         through = "beacon" if entry.proxy is ProxyKind.BEACON else "implementation"
         why = f"initialises through its {through}, deployed first"
-        lines.append(GasLine(entry.name, "proxy", f"proxy {proxy_type}", None, why, creation_bound(artifacts[proxy_type].bytecode)))
+        lines.append(
+            GasLine(entry.name, "proxy", f"proxy {proxy_type}", None, why, creation_bound(artifacts[proxy_type].bytecode))
+        )
     return lines
 
 

@@ -197,9 +197,7 @@ class Journal:
         found = None
         for entry in self.entries():
             if entry["event"] == "mined" and entry["key"] == key and entry["status"] == 1:
-                found = Outcome(
-                    entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"]
-                )
+                found = Outcome(entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"])
         return found
 
     def known_hashes(self) -> set[str]:
@@ -233,6 +231,14 @@ class Journal:
 
 def _intent(entry: IntentEntry) -> Intent:
     return Intent(
-        entry["key"], entry["nonce"], entry["hash"], entry["raw"], entry["sender"], entry.get("address"),
-        entry.get("address_topic"), entry.get("max_fee"), entry.get("priority_fee"), entry.get("replaces"),
-    )  # fmt: skip
+        entry["key"],
+        entry["nonce"],
+        entry["hash"],
+        entry["raw"],
+        entry["sender"],
+        entry.get("address"),
+        entry.get("address_topic"),
+        entry.get("max_fee"),
+        entry.get("priority_fee"),
+        entry.get("replaces"),
+    )

@@ -225,7 +225,11 @@ class Manifest:
         for contract in self.contracts:
             if not contract.deployed_on(network):
                 continue
-            calls = () if contract.external_on(network) else tuple(c for c in contract.calls if c.networks is None or network in c.networks)
+            calls = (
+                ()
+                if contract.external_on(network)
+                else tuple(c for c in contract.calls if c.networks is None or network in c.networks)
+            )
             found.append(contract if calls == contract.calls else replace(contract, calls=calls))
         return tuple(found)
 

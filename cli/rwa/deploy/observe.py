@@ -109,11 +109,7 @@ def lost_by_local_chain(target: Target, record: dict[str, Any] | None) -> dict[s
     if not target.network.local or record is None:
         return {}
     head = target.chain.block_number
-    after_head = {
-        name: entry
-        for name, entry in record["contracts"].items()
-        if int(entry.get("blockNumber") or 0) > head
-    }
+    after_head = {name: entry for name, entry in record["contracts"].items() if int(entry.get("blockNumber") or 0) > head}
     if not after_head:
         return {}
     codes = target.chain.codes([entry["address"] for entry in after_head.values()])

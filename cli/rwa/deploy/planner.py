@@ -265,7 +265,13 @@ def plan(
         artifact = artifacts[entry.contract_type]
         external = entry.external_on(resolver.network.name)
         if external is not None:  # its code was checked before planning (preflight.check_externals)
-            steps.append(Step(StepAction.EXTERNAL, entry.name, f"{entry.contract_type} already at {external.address}: referred to, not deployed"))
+            steps.append(
+                Step(
+                    StepAction.EXTERNAL,
+                    entry.name,
+                    f"{entry.contract_type} already at {external.address}: referred to, not deployed",
+                )
+            )
             continue
         if entry.name not in recorded:
             if entry.created_by is not None:
@@ -285,10 +291,22 @@ def plan(
             steps.extend(Step(StepAction.DRIFT, entry.name, problem, blocking=True) for problem in drift)
         elif upgrade_landed(entry, recorded[entry.name], observed):
             pending = recorded[entry.name]["pendingUpgrade"]
-            steps.append(Step(StepAction.UPGRADE, entry.name, f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it"))
+            steps.append(
+                Step(
+                    StepAction.UPGRADE,
+                    entry.name,
+                    f"now runs {pending['implementation']} ({pending.get('proposal') or 'upgraded'}): record it",
+                )
+            )
         elif recorded[entry.name].get("pendingUpgrade"):
             pending = recorded[entry.name]["pendingUpgrade"]
-            steps.append(Step(StepAction.SKIP, entry.name, f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}"))
+            steps.append(
+                Step(
+                    StepAction.SKIP,
+                    entry.name,
+                    f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}",
+                )
+            )
         else:
             steps.append(Step(StepAction.SKIP, entry.name, f"up to date at {recorded[entry.name]['address']}"))
         steps.extend(_call_step(entry, call, bool(holds), live) for call, holds in zip(entry.calls, observed.checks))
@@ -304,7 +322,11 @@ def _call_step(entry: Contract, call: Call, holds: bool, live: str | None) -> St
     if call.by is not None and live is not None:
         spec = f"{call.target or entry.name}.{call.function}({_args_text(call.args)})"
         command = f"rwa safe propose --network {live} --call '{spec}'"
-        return Step(StepAction.PROPOSE, entry.name, f"{call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}")
+        return Step(
+            StepAction.PROPOSE,
+            entry.name,
+            f"{call_text(call)}: only {_arg_text(call.by)} may; propose it through the admin Safe: {command}",
+        )
     return Step(StepAction.CALL, entry.name, call_text(call))
 
 

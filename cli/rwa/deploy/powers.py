@@ -15,8 +15,8 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from rwa.core.errors import RwaError
-from rwa.deploy.target import Target, make_resolver
 from rwa.deploy.planner import Pending
+from rwa.deploy.target import Target, make_resolver
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,5 @@ def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[d
             if entry.get("proxy"):
                 item["implementation"] = entry["proxy"]["implementation"]
             contracts[name] = item
-        exported.setdefault(chain_id, []).append(
-            {"name": record["network"], "chainId": chain_id, "contracts": contracts}
-        )
+        exported.setdefault(chain_id, []).append({"name": record["network"], "chainId": chain_id, "contracts": contracts})
     return exported

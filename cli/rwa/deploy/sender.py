@@ -223,9 +223,7 @@ class Sender:
         signed = self.chain.sign_priced(self.account, to, data, nonce, fees.max_fee, fees.priority_fee)
         if to is None:
             address = create_address(self.sender, nonce)
-        intent = Intent(
-            key, nonce, signed.hash, signed.raw, self.sender, address, address_topic, fees.max_fee, fees.priority_fee
-        )
+        intent = Intent(key, nonce, signed.hash, signed.raw, self.sender, address, address_topic, fees.max_fee, fees.priority_fee)
         self.journal.record_intent(intent)
         self.chain.broadcast(signed.raw)
         receipt = self.await_flight([intent])
@@ -246,7 +244,9 @@ class Sender:
         deadline = time.monotonic() + self.timeout
         while self.confirmations > 1 and self.chain.block_number < wanted:
             if time.monotonic() > deadline:
-                raise RwaError(f"{receipt.hash} has fewer than {self.confirmations} confirmations after {self.timeout:.0f}s; rerun to resume")
+                raise RwaError(
+                    f"{receipt.hash} has fewer than {self.confirmations} confirmations after {self.timeout:.0f}s; rerun to resume"
+                )
             time.sleep(POLL_SECONDS / 4)
 
     def await_flight(self, flight: list[Intent]) -> Receipt | None:
@@ -323,17 +323,24 @@ class Sender:
             self.account, raw.to, raw.data, held.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
         )
         intent = replaced(
-            held, hash=signed.hash, raw=signed.raw, max_fee=fees.max_fee, priority_fee=fees.priority_fee,
+            held,
+            hash=signed.hash,
+            raw=signed.raw,
+            max_fee=fees.max_fee,
+            priority_fee=fees.priority_fee,
             replaces=held.hash,
-        )  # fmt: skip
+        )
         self.journal.record_intent(intent)
         status, said = self.chain.offer(signed.raw)
         if status == REFUSED:
-            raise RwaError(f"{_entry(held.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume")
+            raise RwaError(
+                f"{_entry(held.key)}: the node refused a replacement at {gwei(fees.max_fee)} gwei ({said}); rerun to resume"
+            )
         self.report(
-            "replaced", _entry(held.key),
+            "replaced",
+            _entry(held.key),
             f"{held.hash[:12]}… by {signed.hash[:12]}… (max fee {gwei(fees.max_fee)} gwei, nonce {held.nonce})",
-        )  # fmt: skip
+        )
         return intent
 
 

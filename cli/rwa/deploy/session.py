@@ -123,8 +123,12 @@ def open_request(request: TargetRequest, paths: ProjectPaths) -> Iterator[Target
             key = lock.account_key(network.name, account.address)
             held.enter_context(
                 lock.hold(
-                    paths.deployments_dir, key, account.address, lock.command_line(sys.argv),
-                    bool(request.wait_lock), can_wait=request.wait_lock is not None,
+                    paths.deployments_dir,
+                    key,
+                    account.address,
+                    lock.command_line(sys.argv),
+                    bool(request.wait_lock),
+                    can_wait=request.wait_lock is not None,
                 )
             )
         yield Target(paths, manifest, network, connected, account, compiled)

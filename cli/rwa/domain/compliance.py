@@ -71,9 +71,7 @@ class TokenCompliance(TokenReads):
             "property": self.prop.symbol,
             "compliance": self.prop.compliance,
             "active": bool(self.read("complianceActive")),
-            "modules": [
-                {"module": name, "bit": bit, "enabled": bool(enabled & bit)} for name, bit in self.module_bits().items()
-            ],
+            "modules": [{"module": name, "bit": bit, "enabled": bool(enabled & bit)} for name, bit in self.module_bits().items()],
             "settings": views,
             "countries": self.allowed_countries(),
             "externalModules": self._external_modules(),
@@ -204,8 +202,6 @@ class TokenCompliance(TokenReads):
     def allowed_countries(self) -> list[int]:
         """The allow-list, replayed from its events (the contract keeps bits, not a list)."""
         allowed: set[int] = set()
-        for event in self.target.chain.events(
-            self.prop.compliance, self.compliance.abi, "CountryAllowed", self.created_block()
-        ):
+        for event in self.target.chain.events(self.prop.compliance, self.compliance.abi, "CountryAllowed", self.created_block()):
             (allowed.add if event.args["allowed"] else allowed.discard)(int(event.args["country"]))
         return sorted(allowed)

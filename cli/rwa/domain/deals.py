@@ -49,8 +49,9 @@ class Deals(Nil):
     def terms(self, amount: str, currency: str, deliverables: bytes, period: str, uri: str) -> Terms:
         """The terms a brand proposes; ``deliverables`` is their hash (:func:`deliverables_hash`)."""
         chosen = self.currency(currency)
-        return Terms(chosen, parsed(chosen.parse, amount), deliverables, parsed(parse_confirmation_period, period),
-                     parsed(parse_uri, uri))  # fmt: skip
+        return Terms(
+            chosen, parsed(chosen.parse, amount), deliverables, parsed(parse_confirmation_period, period), parsed(parse_uri, uri)
+        )
 
     def deal(self, vault: Vault, deal_id: int) -> dict[str, Any]:
         """The stored deal, or a one-line refusal naming the deals the vault has."""
@@ -129,19 +130,35 @@ class Deals(Nil):
             "nonce": nonce,
             "deadline": deadline,
         }
-        domain = {"name": "NILVault", "version": "1", "chainId": self.target.chain.chain_id,
-                  "verifyingContract": vault.contract.address}  # fmt: skip
-        typed = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **ACCEPT_TYPES}, "primaryType": "Accept",
-                 "domain": domain, "message": message}  # fmt: skip
+        domain = {
+            "name": "NILVault",
+            "version": "1",
+            "chainId": self.target.chain.chain_id,
+            "verifyingContract": vault.contract.address,
+        }
+        typed = {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **ACCEPT_TYPES},
+            "primaryType": "Accept",
+            "domain": domain,
+            "message": message,
+        }
         signed = self.target.account.sign_message(encode_typed_data(full_message=typed))  # type: ignore[union-attr]
         if signed is None:
             raise RwaError(f"{self.signer} declined to sign")
         signature = "0x" + bytes(signed.encode_rsv()).hex()
         # The vault is the judge: a signature it would refuse is reported now, not to the relayer.
-        self.target.chain.simulate(self.signer, vault.contract.address, vault.contract.abi, "acceptWithSig",
-                                   [deal_id, deadline, _signature(signature)])  # fmt: skip
-        return {"athlete": vault.label, "vault": vault.contract.address, "dealId": deal_id, "signer": self.signer,
-                "nonce": nonce, "deadline": deadline, "signature": signature}  # fmt: skip
+        self.target.chain.simulate(
+            self.signer, vault.contract.address, vault.contract.abi, "acceptWithSig", [deal_id, deadline, _signature(signature)]
+        )
+        return {
+            "athlete": vault.label,
+            "vault": vault.contract.address,
+            "dealId": deal_id,
+            "signer": self.signer,
+            "nonce": nonce,
+            "deadline": deadline,
+            "signature": signature,
+        }
 
     def fund(self, text: str, deal_id: int) -> dict[str, Any]:
         """The brand pays the escrow (approving an ERC-20 first when needed); the deal NFT is minted."""
@@ -192,8 +209,12 @@ class Deals(Nil):
             )
         receipt = self.send_own(vault.contract, function, deal["dealId"])
         currency = self.currency_at(deal["currency"])
-        return {**self._done(vault, deal["dealId"], receipt), "splitter": vault.splitter,
-                "amount": str(deal["amount"]), "amountDisplay": currency.show(deal["amount"])}  # fmt: skip
+        return {
+            **self._done(vault, deal["dealId"], receipt),
+            "splitter": vault.splitter,
+            "amount": str(deal["amount"]),
+            "amountDisplay": currency.show(deal["amount"]),
+        }
 
     def cancel(self, text: str, deal_id: int) -> dict[str, Any]:
         return self._by_party(text, deal_id, "cancel")
@@ -241,8 +262,17 @@ class Deals(Nil):
         for event in found:
             when = times.setdefault(event.block, self.target.chain.timestamp(event.block))
             args = {k: jsonable(v) for k, v in event.args.items() if k != "dealId"}
-            entries.append({"event": event.name, "block": event.block, "transaction": event.transaction,
-                            "logIndex": event.log_index, "timestamp": when, "time": iso_time(when), "args": args})  # fmt: skip
+            entries.append(
+                {
+                    "event": event.name,
+                    "block": event.block,
+                    "transaction": event.transaction,
+                    "logIndex": event.log_index,
+                    "timestamp": when,
+                    "time": iso_time(when),
+                    "args": args,
+                }
+            )
         return entries
 
     def list(self, text: str) -> dict[str, Any]:
@@ -254,8 +284,14 @@ class Deals(Nil):
             if deal["currency"] not in currencies:
                 currencies[deal["currency"]] = self.currency_at(deal["currency"])
             currency = currencies[deal["currency"]]
-            rows.append({**deal, "amount": str(deal["amount"]), "amountDisplay": currency.show(deal["amount"]),
-                         "currency": currency.as_json()})  # fmt: skip
+            rows.append(
+                {
+                    **deal,
+                    "amount": str(deal["amount"]),
+                    "amountDisplay": currency.show(deal["amount"]),
+                    "currency": currency.as_json(),
+                }
+            )
         return {"athlete": vault.label, "vault": vault.contract.address, "deals": rows}
 
 

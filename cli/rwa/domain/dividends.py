@@ -61,9 +61,7 @@ class Dividends:
             )
         approval = None
         if self._coin_read("allowance", depositor, self.distributor.address) < amount:
-            receipt = self.writer.send(
-                actions.Action(self.coin.contract, "approve", (self.distributor.address, amount))
-            )
+            receipt = self.writer.send(actions.Action(self.coin.contract, "approve", (self.distributor.address, amount)))
             approval = receipt.hash if receipt else None
         receipt = self.writer.send(actions.Action(self.distributor, "deposit", (amount,)))
         # What arrived (a stablecoin that takes a fee on transfer credits less than was sent).

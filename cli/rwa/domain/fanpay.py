@@ -38,8 +38,17 @@ MAX_PERIODS = 120
 MIN_PERIOD, MAX_PERIOD = 86400, 366 * 86400
 #: The columns of the platform's ``transactions`` table, in its order.
 TRANSACTION_COLUMNS = (
-    "type", "from", "to", "amount", "currency", "transactionHash", "block", "gasUsed", "gasPrice", "status",
-)  # fmt: skip
+    "type",
+    "from",
+    "to",
+    "amount",
+    "currency",
+    "transactionHash",
+    "block",
+    "gasUsed",
+    "gasPrice",
+    "status",
+)
 #: Blocks after which a payment counts as confirmed, where the network sets no ``payment_confirmations``.
 LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
 
@@ -190,9 +199,13 @@ class FanPay(Nil):
         return Payment(
             f"tip {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
             + (f", memo {memo!r}" if memo else ""),
-            vault.contract, "tip", (currency.address, amount, memo), amount if currency.is_eth else 0, approve,
+            vault.contract,
+            "tip",
+            (currency.address, amount, memo),
+            amount if currency.is_eth else 0,
+            approve,
             lambda receipt: self._paid(vault, receipt, vault.contract),
-        )  # fmt: skip
+        )
 
     def pay_order(self, text: str, order_id: int, amount_text: str, token_text: str | None) -> Payment:
         vault = self.find(text)
@@ -206,9 +219,13 @@ class FanPay(Nil):
         approve = self._funds(payer, currency, amount, vault.contract.address)
         return Payment(
             f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}",
-            vault.contract, "payOrder", (order_id, currency.address, amount), amount if currency.is_eth else 0, approve,
+            vault.contract,
+            "payOrder",
+            (order_id, currency.address, amount),
+            amount if currency.is_eth else 0,
+            approve,
             lambda receipt: self._paid(vault, receipt, vault.contract),
-        )  # fmt: skip
+        )
 
     def refund_order(self, text: str, order_id: int) -> Payment:
         """The athlete (or, with --via, the admin) refunds an order in full from the free balance."""
@@ -228,15 +245,21 @@ class FanPay(Nil):
             )
         return Payment(
             f"refund order {order_id}: {currency.show(amount)} from '{vault.label}' back to {payer}",
-            vault.contract, "refundOrder", (order_id, payer, currency.address, amount),
-            done=lambda receipt: {"athlete": vault.label, "vault": vault.contract.address, "orderId": order_id,
-                                  "payer": payer, "amount": str(amount), "amountDisplay": currency.show(amount)},
-        )  # fmt: skip
+            vault.contract,
+            "refundOrder",
+            (order_id, payer, currency.address, amount),
+            done=lambda receipt: {
+                "athlete": vault.label,
+                "vault": vault.contract.address,
+                "orderId": order_id,
+                "payer": payer,
+                "amount": str(amount),
+                "amountDisplay": currency.show(amount),
+            },
+        )
 
     def _order_payment(self, vault: Vault, order_id: int) -> Event:
-        events = self.target.chain.events(
-            vault.contract.address, vault.contract.abi, "FanPaid", self._start_block(), {"kind": 1}
-        )
+        events = self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", self._start_block(), {"kind": 1})
         for event in events:
             if int(event.args["ref"]) == order_id:
                 return event
@@ -276,8 +299,11 @@ class FanPay(Nil):
 
         return Payment(
             f"plan of '{vault.label}': {currency.show(price)} every {format_duration(period)}",
-            self.memberships, "createPlan", (vault.contract.address, currency.address, price, period), done=done,
-        )  # fmt: skip
+            self.memberships,
+            "createPlan",
+            (vault.contract.address, currency.address, price, period),
+            done=done,
+        )
 
     def plan(self, plan_id: int) -> dict[str, Any]:
         count = int(self.read(self.memberships, "planCount"))
@@ -285,9 +311,16 @@ class FanPay(Nil):
             raise RwaError(f"no plan {plan_id} (there are {count}; rwa vault plan list ATHLETE)")
         vault, period, closed, token, price = self.read(self.memberships, "plan", plan_id)
         currency = self.currency_at(token)
-        return {"planId": plan_id, "vault": to_checksum_address(vault), "token": currency.as_json(), "price": str(price),
-                "priceDisplay": currency.show(int(price)), "period": int(period),
-                "periodDisplay": format_duration(int(period)), "closed": bool(closed)}  # fmt: skip
+        return {
+            "planId": plan_id,
+            "vault": to_checksum_address(vault),
+            "token": currency.as_json(),
+            "price": str(price),
+            "priceDisplay": currency.show(int(price)),
+            "period": int(period),
+            "periodDisplay": format_duration(int(period)),
+            "closed": bool(closed),
+        }
 
     def plans(self, text: str) -> dict[str, Any]:
         vault = self.find(text)
@@ -317,17 +350,28 @@ class FanPay(Nil):
         return Payment(
             f"subscribe to plan {plan_id} of '{vault.label}': {periods} period(s) of {plan['periodDisplay']}, "
             f"{currency.show(amount)} from {payer}{renewing}",
-            self.memberships, "subscribe", (plan_id, periods, auto_renew), approve=approve, done=done,
-        )  # fmt: skip
+            self.memberships,
+            "subscribe",
+            (plan_id, periods, auto_renew),
+            approve=approve,
+            done=done,
+        )
 
     def membership(self, token_id: int) -> dict[str, Any]:
         count = int(self.read(self.memberships, "membershipCount"))
         if not 1 <= token_id <= count:
             raise RwaError(f"no membership {token_id} (there are {count})")
         plan_id, expires, price, auto_renew, cancelled = self.read(self.memberships, "membership", token_id)
-        return {"tokenId": token_id, "planId": int(plan_id), "owner": to_checksum_address(self.read(self.memberships, "ownerOf", token_id)),
-                "expiresAt": int(expires), "expires": iso_time(int(expires)), "price": str(price),
-                "autoRenew": bool(auto_renew), "cancelled": bool(cancelled)}  # fmt: skip
+        return {
+            "tokenId": token_id,
+            "planId": int(plan_id),
+            "owner": to_checksum_address(self.read(self.memberships, "ownerOf", token_id)),
+            "expiresAt": int(expires),
+            "expires": iso_time(int(expires)),
+            "price": str(price),
+            "autoRenew": bool(auto_renew),
+            "cancelled": bool(cancelled),
+        }
 
     def renew(self, token_id: int, periods: int) -> Payment:
         """The member pays ``periods`` more periods ahead."""
@@ -344,9 +388,12 @@ class FanPay(Nil):
         approve = self._funds(self.signer, currency, amount, self.memberships.address)
         return Payment(
             f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}",
-            self.memberships, "renewSubscription", (token_id, periods * plan["period"]), approve=approve,
+            self.memberships,
+            "renewSubscription",
+            (token_id, periods * plan["period"]),
+            approve=approve,
             done=lambda receipt: {**self._paid(vault, receipt, self.memberships), **self.membership(token_id)},
-        )  # fmt: skip
+        )
 
     def cancel(self, token_id: int) -> Payment:
         member = self.membership(token_id)
@@ -356,8 +403,11 @@ class FanPay(Nil):
             raise RwaError(f"membership {token_id} is {member['owner']}'s; {self.signer} cannot cancel it")
         return Payment(
             f"cancel membership {token_id}: no more renewals; it stays valid until {member['expires']}, nothing is refunded",
-            self.memberships, "cancelSubscription", (token_id,), done=lambda receipt: self.membership(token_id),
-        )  # fmt: skip
+            self.memberships,
+            "cancelSubscription",
+            (token_id,),
+            done=lambda receipt: self.membership(token_id),
+        )
 
     # --- the keeper -----------------------------------------------------------------------
 
@@ -383,11 +433,15 @@ class FanPay(Nil):
         sent = []
         for start in range(0, len(due), batch):
             chunk = due[start : start + batch]
-            calls = [(self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk]
+            calls = [
+                (self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk
+            ]
             receipt = self.send_own(multicall, "aggregate3", calls, gas=self._batch_gas(multicall, calls))
             done = {int(e.args["tokenId"]) for e in self.events(receipt, self.memberships, "SubscriptionUpdate")}
             renewed += [i for i in chunk if i in done]
-            sent.append({"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)})
+            sent.append(
+                {"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)}
+            )
         return {"renewed": renewed, "transactions": sent}
 
     def _batch_gas(self, multicall: actions.Deployed, calls: list[tuple[str, bool, bytes]]) -> int | None:
@@ -434,20 +488,22 @@ class FanPay(Nil):
             token = event.args["token"]
             currency = currencies.setdefault(token, self.currency_at(token))
             receipt = self.target.chain.receipt(event.transaction)
-            rows.append({
-                "type": KINDS[int(event.args["kind"])],
-                "from": event.args["payer"],
-                "to": event.args["to"],
-                "amount": str(event.args["amount"]),
-                "currency": currency.symbol,
-                "transactionHash": event.transaction,
-                "block": event.block,
-                "gasUsed": receipt.gas_used if receipt else None,
-                "gasPrice": receipt.effective_gas_price if receipt else None,
-                "status": "confirmed" if head - event.block >= needed else "pending",
-                "amountDisplay": currency.show(int(event.args["amount"])),
-                "ref": str(event.args["ref"]),
-                "memo": event.args["memo"],
-                "time": iso_time(when),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "type": KINDS[int(event.args["kind"])],
+                    "from": event.args["payer"],
+                    "to": event.args["to"],
+                    "amount": str(event.args["amount"]),
+                    "currency": currency.symbol,
+                    "transactionHash": event.transaction,
+                    "block": event.block,
+                    "gasUsed": receipt.gas_used if receipt else None,
+                    "gasPrice": receipt.effective_gas_price if receipt else None,
+                    "status": "confirmed" if head - event.block >= needed else "pending",
+                    "amountDisplay": currency.show(int(event.args["amount"])),
+                    "ref": str(event.args["ref"]),
+                    "memo": event.args["memo"],
+                    "time": iso_time(when),
+                }
+            )
         return {"athlete": vault.label, "vault": vault.contract.address, "confirmations": needed, "head": head, "payments": rows}

@@ -40,8 +40,7 @@ ATTEST_TYPE = (
     "uint32 generation,uint256 nonce,uint256 deadline)"
 )
 EIP712_NAME, EIP712_VERSION = "ComplianceRegistry", "1"
-SIGNED_FIELDS = ("wallet", "investorId", "country", "flags", "expiry", "attestor", "generation", "nonce", "deadline",
-                 "signature")  # fmt: skip
+SIGNED_FIELDS = ("wallet", "investorId", "country", "flags", "expiry", "attestor", "generation", "nonce", "deadline", "signature")
 NONCE_BITS = 256
 
 
@@ -214,8 +213,15 @@ class Registry:
 
     def _relay_args(self, signed: dict[str, Any]) -> list[Any]:
         attestation = (int(signed["investorId"]), int(signed["country"]), int(signed["flags"]), int(signed["expiry"]))
-        return [signed["wallet"], attestation, signed["attestor"], int(signed["generation"]), int(signed["nonce"]),
-                int(signed["deadline"]), bytes.fromhex(str(signed["signature"]).removeprefix("0x"))]  # fmt: skip
+        return [
+            signed["wallet"],
+            attestation,
+            signed["attestor"],
+            int(signed["generation"]),
+            int(signed["nonce"]),
+            int(signed["deadline"]),
+            bytes.fromhex(str(signed["signature"]).removeprefix("0x")),
+        ]
 
     def sign(self, item: Attestation, deadline: int, nonce: int | None = None) -> dict[str, Any]:
         """The signer's (an attestor's) EIP-712 attestation of ``item``, for anyone to relay; nothing is sent.
@@ -229,23 +235,50 @@ class Registry:
         if actions.read(self.target, self.contract, "isNonceUsed", attestor, chosen):
             raise RwaError(f"nonce {chosen} of {attestor} is used or cancelled already; choose another")
         generation = int(actions.read(self.target, self.contract, "attestationGeneration", item.wallet))
-        message = {"wallet": item.wallet, "investorId": item.investor_id, "country": item.country, "flags": item.flags,
-                   "expiry": item.expiry, "generation": generation, "nonce": chosen, "deadline": deadline}  # fmt: skip
-        domain = {"name": EIP712_NAME, "version": EIP712_VERSION, "chainId": self.target.chain.chain_id,
-                  "verifyingContract": self.contract.address}  # fmt: skip
-        typed = {"types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                            {"name": "chainId", "type": "uint256"},
-                                            {"name": "verifyingContract", "type": "address"}],
-                           "Attest": typed_fields(ATTEST_TYPE)},
-                 "primaryType": "Attest", "domain": domain, "message": message}  # fmt: skip
+        message = {
+            "wallet": item.wallet,
+            "investorId": item.investor_id,
+            "country": item.country,
+            "flags": item.flags,
+            "expiry": item.expiry,
+            "generation": generation,
+            "nonce": chosen,
+            "deadline": deadline,
+        }
+        domain = {
+            "name": EIP712_NAME,
+            "version": EIP712_VERSION,
+            "chainId": self.target.chain.chain_id,
+            "verifyingContract": self.contract.address,
+        }
+        typed = {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Attest": typed_fields(ATTEST_TYPE),
+            },
+            "primaryType": "Attest",
+            "domain": domain,
+            "message": message,
+        }
         signed_message = self.target.account.sign_message(encode_typed_data(full_message=typed))  # type: ignore[union-attr]
         if signed_message is None:
             raise RwaError(f"{attestor} declined to sign")
-        signed = {**message, "attestor": attestor, "signature": "0x" + bytes(signed_message.encode_rsv()).hex(),
-                  "nonce": str(chosen), "investorId": str(item.investor_id)}  # fmt: skip
+        signed = {
+            **message,
+            "attestor": attestor,
+            "signature": "0x" + bytes(signed_message.encode_rsv()).hex(),
+            "nonce": str(chosen),
+            "investorId": str(item.investor_id),
+        }
         # The registry is the judge: a signature it would refuse (not an attestor, ...) is reported now.
-        self.target.chain.simulate(attestor, self.contract.address, self.contract.abi, "registerWithSig",
-                                   self._relay_args(signed))  # fmt: skip
+        self.target.chain.simulate(
+            attestor, self.contract.address, self.contract.abi, "registerWithSig", self._relay_args(signed)
+        )
         return signed
 
     def check_signed(self, signed: dict[str, Any]) -> None:
@@ -255,8 +288,10 @@ class Registry:
             raise RwaError(f"the signed attestation of {wallet} was used or cancelled (nonce {signed['nonce']} of {attestor})")
         generation = int(actions.read(self.target, self.contract, "attestationGeneration", wallet))
         if int(signed["generation"]) != generation:
-            raise RwaError(f"the signed attestation of {wallet} is void: its record changed (or was revoked) since "
-                           f"it was signed (generation {signed['generation']}, now {generation}); ask for a new one")  # fmt: skip
+            raise RwaError(
+                f"the signed attestation of {wallet} is void: its record changed (or was revoked) since "
+                f"it was signed (generation {signed['generation']}, now {generation}); ask for a new one"
+            )
         if int(signed["deadline"]) < self.now():
             raise RwaError(f"the signed attestation of {wallet} expired at {signed['deadline']}")
 
@@ -285,8 +320,10 @@ class Registry:
             (investor_id, _, flags, _), _ = result.unwrap()
             lost = flag_names(flags & ~item.flags)
             if investor_id and lost:
-                found.append(f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} "
-                             f"-> {','.join(flag_names(item.flags)) or 'none'})")
+                found.append(
+                    f"{item.wallet} loses {','.join(lost)} ({','.join(flag_names(flags))} "
+                    f"-> {','.join(flag_names(item.flags)) or 'none'})"
+                )
         return found
 
     def import_rows(self, rows: list[Attestation], size: int, advance: Callable[[int], None]) -> list[str]:

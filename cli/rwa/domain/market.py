@@ -182,7 +182,9 @@ class Market:
             return SignedOrder(order, "0x", self.digest(order))
         if self.target.account is None or to_checksum_address(self.target.account.address) != order.maker:
             raise RwaError(f"only the maker {order.maker} can sign this order")
-        signed = self.target.account.sign_message(encode_typed_data(full_message=typed_data(order, self.chain_id, self.market.address)))
+        signed = self.target.account.sign_message(
+            encode_typed_data(full_message=typed_data(order, self.chain_id, self.market.address))
+        )
         if signed is None:
             raise RwaError(f"{order.maker} declined to sign")
         return SignedOrder(order, "0x" + bytes(signed.encode_rsv()).hex(), self.digest(order))
@@ -218,9 +220,15 @@ class Market:
                 pass
         if not self.target.chain.code(maker):
             return False
-        abi = [{"type": "function", "name": "isValidSignature", "stateMutability": "view",
+        abi = [
+            {
+                "type": "function",
+                "name": "isValidSignature",
+                "stateMutability": "view",
                 "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
-                "outputs": [{"name": "", "type": "bytes4"}]}]  # fmt: skip
+                "outputs": [{"name": "", "type": "bytes4"}],
+            }
+        ]
         try:
             return bytes(self.target.chain.call(maker, abi, "isValidSignature", [digest, signature])) == ERC1271_MAGIC
         except Exception:  # a contract without ERC-1271, or one that refuses: not signed
@@ -281,12 +289,18 @@ class Market:
         """Settles ``amount`` between a sell and a buy order, at the sell order's price (the signer takes nothing)."""
         self._check_amount(prop, sell.order.price, amount)
         receipt = self._send(
-            "matchOrders", sell.order.as_tuple(), bytes.fromhex(sell.signature[2:]), buy.order.as_tuple(),
-            bytes.fromhex(buy.signature[2:]), amount,
-        )  # fmt: skip
+            "matchOrders",
+            sell.order.as_tuple(),
+            bytes.fromhex(sell.signature[2:]),
+            buy.order.as_tuple(),
+            bytes.fromhex(buy.signature[2:]),
+            amount,
+        )
         return self._trade(receipt, prop)
 
-    def plan_matches(self, orders: list[tuple[SignedOrder, dict[str, Any]]], prop: Property) -> list[tuple[SignedOrder, SignedOrder, int]]:
+    def plan_matches(
+        self, orders: list[tuple[SignedOrder, dict[str, Any]]], prop: Property
+    ) -> list[tuple[SignedOrder, SignedOrder, int]]:
         """Price-time priority: the best ask against the best bid (lowest ask, highest bid, earliest
         first), while they cross; each pair trades what both can fill, in whole lots at the ask."""
         asks = [_Resting(s, int(st["fillable"])) for s, st in orders if s.order.side == Side.SELL and int(st["fillable"])]
@@ -324,7 +338,11 @@ class Market:
 
     def cancel_all(self) -> dict[str, Any]:
         receipt = self._send("advanceEpoch")
-        return {"maker": self.signer, "epoch": int(self.read(self.market, "epochOf", self.signer)), "transactionHash": receipt.hash}
+        return {
+            "maker": self.signer,
+            "epoch": int(self.read(self.market, "epochOf", self.signer)),
+            "transactionHash": receipt.hash,
+        }
 
     def _send(self, function: str, *args: Any) -> Receipt:
         return actions.send(self.target, actions.Action(self.market, function, args))
@@ -341,11 +359,18 @@ class Market:
         a = event.args
         paid = quote(int(a["amount"]), int(a["price"]), prop.decimals)
         return {
-            "orderHash": "0x" + bytes(a["orderHash"]).hex(), "property": prop.symbol, "seller": a["seller"],
-            "buyer": a["buyer"], "amount": str(a["amount"]), "price": str(a["price"]), "quote": str(paid),
-            "fee": str(a["fee"]), "sellerReceived": str(paid - int(a["fee"])), "transactionHash": receipt.hash,
+            "orderHash": "0x" + bytes(a["orderHash"]).hex(),
+            "property": prop.symbol,
+            "seller": a["seller"],
+            "buyer": a["buyer"],
+            "amount": str(a["amount"]),
+            "price": str(a["price"]),
+            "quote": str(paid),
+            "fee": str(a["fee"]),
+            "sellerReceived": str(paid - int(a["fee"])),
+            "transactionHash": receipt.hash,
             "gasUsed": receipt.gas_used,
-        }  # fmt: skip
+        }
 
     def describe(self, order: Order, prop: Property) -> str:
         """One line a person can check before signing: side, amount, price, total, fee rate, expiry."""

@@ -40,11 +40,26 @@ MOCK_STABLECOIN = "MockStablecoin"
 REFUSING = ("PropertyToken", "ModularCompliance", MOCK_STABLECOIN)
 #: A stablecoin's refusal for want of allowance or balance (OpenZeppelin 5's errors, USDC's messages, and
 #: SafeERC20's for a stablecoin that answers false instead of reverting).
-UNPAID = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance", "exceeds allowance", "exceeds balance",
-          "SafeERC20FailedOperation")  # fmt: skip
+UNPAID = (
+    "ERC20InsufficientAllowance",
+    "ERC20InsufficientBalance",
+    "exceeds allowance",
+    "exceeds balance",
+    "SafeERC20FailedOperation",
+)
 PERMIT_TTL = 3600  # a permit's deadline, from now
-PERMIT_TYPES = {"Permit": [{"name": n, "type": t} for n, t in (
-    ("owner", "address"), ("spender", "address"), ("value", "uint256"), ("nonce", "uint256"), ("deadline", "uint256"))]}  # fmt: skip
+PERMIT_TYPES = {
+    "Permit": [
+        {"name": n, "type": t}
+        for n, t in (
+            ("owner", "address"),
+            ("spender", "address"),
+            ("value", "uint256"),
+            ("nonce", "uint256"),
+            ("deadline", "uint256"),
+        )
+    ]
+}
 #: What an EIP-2612 stablecoin offers beyond ERC-20 (USDC's `version`, OpenZeppelin's ERC-5267 domain).
 PERMIT_ABI = [
     {"type": "function", "name": name, "stateMutability": "view", "inputs": inputs, "outputs": outputs}
@@ -56,8 +71,16 @@ PERMIT_ABI = [
     )
 ]
 #: What the CLI uses of the stablecoin: any ERC-20's views and approve, and the local mock's faucet.
-COIN_ABI = [*ERC20_ABI, {"type": "function", "name": "mint", "stateMutability": "nonpayable",
-            "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}], "outputs": []}]  # fmt: skip
+COIN_ABI = [
+    *ERC20_ABI,
+    {
+        "type": "function",
+        "name": "mint",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+        "outputs": [],
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -229,11 +252,25 @@ class Offerings:
         # Named by its label in proposals: the record's "PropertyOffering" is the implementation.
         contract = actions.Deployed(f"{prop.symbol}-{listed.index(address)}", address, abi)
         return Offering(
-            address, contract, prop, self.coin(t[1]), listed.index(address), to_checksum_address(t[2]),
-            int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]), int(t[8]), int(t[9]), int(t[10]), bool(t[11]),
-            STATUSES[int(self.read(contract, "status"))], int(self.read(contract, "subscribed")),
+            address,
+            contract,
+            prop,
+            self.coin(t[1]),
+            listed.index(address),
+            to_checksum_address(t[2]),
+            int(t[3]),
+            int(t[4]),
+            int(t[5]),
+            int(t[6]),
+            int(t[7]),
+            int(t[8]),
+            int(t[9]),
+            int(t[10]),
+            bool(t[11]),
+            STATUSES[int(self.read(contract, "status"))],
+            int(self.read(contract, "subscribed")),
             int(self.read(contract, "accepted")),
-        )  # fmt: skip
+        )
 
     def find(self, text: str) -> Offering:
         """By address, or SYMBOL-<index> (DEMO1-0)."""
@@ -270,10 +307,13 @@ class Offerings:
             p = self.read(offering.contract, "positionOf", wallet)
             result["position"] = {
                 "wallet": wallet,
-                "pendingTokens": str(p[0]), "pendingPaid": str(p[1]), "acceptedTokens": str(p[2]),
-                "acceptedPaid": str(p[3]), "refundable": str(self.read(offering.contract, "refundableOf", wallet)),
+                "pendingTokens": str(p[0]),
+                "pendingPaid": str(p[1]),
+                "acceptedTokens": str(p[2]),
+                "acceptedPaid": str(p[3]),
+                "refundable": str(self.read(offering.contract, "refundableOf", wallet)),
                 "claimable": str(self.read(offering.contract, "claimableOf", wallet)),
-            }  # fmt: skip
+            }
         return result
 
     def token(self, offering: Offering) -> actions.Deployed:
@@ -291,8 +331,18 @@ class Offerings:
         now = self.target.chain.timestamp()
         if terms.closes <= now:
             raise RwaError(f"the offering closes in the past ({iso_time(terms.closes)})")
-        data = (prop.token, coin.address, terms.price, terms.hard_cap, terms.soft_cap, terms.minimum, terms.maximum,
-                terms.opens, terms.closes, terms.review)  # fmt: skip
+        data = (
+            prop.token,
+            coin.address,
+            terms.price,
+            terms.hard_cap,
+            terms.soft_cap,
+            terms.minimum,
+            terms.maximum,
+            terms.opens,
+            terms.closes,
+            terms.review,
+        )
         self.read(self.factory, "terms", data)  # the factory's own checks, as a read: its error names the problem
         predicted = to_checksum_address(self.read(self.factory, "predictOffering", data))
         index = int(self.read(self.factory, "offeringCount", prop.token))
@@ -310,21 +360,31 @@ class Offerings:
         self._record(result["name"], prop, index, predicted, data, receipt)
         granting = Writer(self.target, "safe")
         granting.send(grant)
-        result.update(transactionHash=receipt.hash, block=receipt.block, gasUsed=receipt.gas_used,
-                      proposal=granting.propose(f"offering {result['name']}: grant MINTER_ROLE"))  # fmt: skip
+        result.update(
+            transactionHash=receipt.hash,
+            block=receipt.block,
+            gasUsed=receipt.gas_used,
+            proposal=granting.propose(f"offering {result['name']}: grant MINTER_ROLE"),
+        )
         return result
 
     def _record(self, name: str, prop: Property, index: int, address: str, data: tuple[Any, ...], receipt: Receipt) -> None:
         offering = self.offering(address, prop)
-        made.record(self.target, "offerings", name, {
-            "property": prop.token,
-            "index": index,
-            "terms": offering.terms_json(),
-            "implementation": to_checksum_address(self.read(self.factory, "implementation")),
-            "createdBy": made.created_by(FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block,
-                                         self.signer),
-            "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
-        })  # fmt: skip
+        made.record(
+            self.target,
+            "offerings",
+            name,
+            {
+                "property": prop.token,
+                "index": index,
+                "terms": offering.terms_json(),
+                "implementation": to_checksum_address(self.read(self.factory, "implementation")),
+                "createdBy": made.created_by(
+                    FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block, self.signer
+                ),
+                "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
+            },
+        )
 
     # --- investors ----------------------------------------------------------------------------
 
@@ -357,24 +417,41 @@ class Offerings:
         if total < offering.minimum:
             raise RwaError(f"{offering.tokens(total)} is below the minimum per investor ({offering.tokens(offering.minimum)})")
         if offering.maximum and total > offering.maximum:
-            raise RwaError(f"{offering.tokens(total)} for investor {investor} is above the maximum ({offering.tokens(offering.maximum)})")
+            raise RwaError(
+                f"{offering.tokens(total)} for investor {investor} is above the maximum ({offering.tokens(offering.maximum)})"
+            )
         coin = erc20(offering.coin.address)
         balance = int(self.read(coin, "balanceOf", wallet))
         if mint:
             self._mockable(offering.coin)
         elif balance < cost:
             hint = " (on local, --mint adds it first)" if self.target.network.local else ""
-            raise RwaError(f"the cost {offering.coin.show(cost)} is above {wallet}'s balance ({offering.coin.show(balance)}){hint}")
+            raise RwaError(
+                f"the cost {offering.coin.show(cost)} is above {wallet}'s balance ({offering.coin.show(balance)}){hint}"
+            )
         allowance = int(self.read(coin, "allowance", wallet, offering.address))
         return offering, {
-            "offering": offering.address, "name": offering.label, "wallet": wallet, "investorId": investor,
-            "amount": str(amount), "tokens": str(tokens), "cost": str(cost), "price": str(offering.price), "allowance": str(allowance),
-            "approve": allowance < cost, "remaining": str(remaining), "mint": mint,
+            "offering": offering.address,
+            "name": offering.label,
+            "wallet": wallet,
+            "investorId": investor,
+            "amount": str(amount),
+            "tokens": str(tokens),
+            "cost": str(cost),
+            "price": str(offering.price),
+            "allowance": str(allowance),
+            "approve": allowance < cost,
+            "remaining": str(remaining),
+            "mint": mint,
             "permits": allowance < cost and self._permit_domain(offering.coin.address) is not None,
-            "display": {"tokens": offering.tokens(tokens), "cost": offering.coin.show(cost),
-                        "price": offering.coin.show(offering.price), "allowance": offering.coin.show(allowance),
-                        "remaining": offering.tokens(remaining)},
-        }  # fmt: skip
+            "display": {
+                "tokens": offering.tokens(tokens),
+                "cost": offering.coin.show(cost),
+                "price": offering.coin.show(offering.price),
+                "allowance": offering.coin.show(allowance),
+                "remaining": offering.tokens(remaining),
+            },
+        }
 
     def subscribe(self, offering: Offering, quote: dict[str, Any], permit: bool = True) -> dict[str, Any]:
         """Subscribe (simulated first): with an EIP-2612 permit for the cost when the allowance is short and the
@@ -394,9 +471,16 @@ class Offerings:
             call = actions.Action(offering.contract, "subscribe", (int(quote["amount"]),))
         receipt = self._own(call)
         [event] = self.target.chain.decode_events(receipt, offering.contract.abi, "Subscribed")
-        return {**quote, "tokens": str(event.args["tokens"]), "paid": str(event.args["paid"]),
-                "minted": bool(event.args["minted"]), "pending": bool(event.args["pending"]),
-                "approvalTransactionHash": approval, "permit": signed is not None, "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            **quote,
+            "tokens": str(event.args["tokens"]),
+            "paid": str(event.args["paid"]),
+            "minted": bool(event.args["minted"]),
+            "pending": bool(event.args["pending"]),
+            "approvalTransactionHash": approval,
+            "permit": signed is not None,
+            "transactionHash": receipt.hash,
+        }
 
     def _refusal_before_paying(self, offering: Offering, amount: int) -> None:
         """Before an approval (or the local faucet's mint) is sent for a subscription: the subscription simulated
@@ -416,12 +500,20 @@ class Offerings:
         try:
             separator = bytes(self.read(coin, "DOMAIN_SEPARATOR"))
             self.read(coin, "nonces", self.signer)
-            domain = {"name": str(self.read(coin, "name")), "version": self._version(coin),
-                      "chainId": self.target.chain.chain_id, "verifyingContract": coin.address}  # fmt: skip
+            domain = {
+                "name": str(self.read(coin, "name")),
+                "version": self._version(coin),
+                "chainId": self.target.chain.chain_id,
+                "verifyingContract": coin.address,
+            }
         except RwaError:
             return None
-        probe = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
-                 "message": {"owner": coin.address, "spender": coin.address, "value": 0, "nonce": 0, "deadline": 0}}  # fmt: skip
+        probe = {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES},
+            "primaryType": "Permit",
+            "domain": domain,
+            "message": {"owner": coin.address, "spender": coin.address, "value": 0, "nonce": 0, "deadline": 0},
+        }
         return domain if bytes(encode_typed_data(full_message=probe).header) == separator else None
 
     def _permit(self, offering: Offering, value: int) -> tuple[int, int, bytes, bytes] | None:
@@ -433,14 +525,21 @@ class Offerings:
         owner = self.signer
         nonce = int(self.read(actions.Deployed("EIP2612", offering.coin.address, PERMIT_ABI), "nonces", owner))
         deadline = self.target.chain.timestamp() + PERMIT_TTL
-        typed = {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES}, "primaryType": "Permit", "domain": domain,
-                 "message": {"owner": owner, "spender": offering.address, "value": value, "nonce": nonce,
-                             "deadline": deadline}}  # fmt: skip
+        typed = {
+            "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES},
+            "primaryType": "Permit",
+            "domain": domain,
+            "message": {"owner": owner, "spender": offering.address, "value": value, "nonce": nonce, "deadline": deadline},
+        }
         signed = self.target.account.sign_message(encode_typed_data(full_message=typed))  # type: ignore[union-attr]
         if signed is None:
             raise RwaError(f"{owner} declined to sign the permit")
-        return (deadline, int(signed.v), signed.r.to_bytes(32, "big") if isinstance(signed.r, int) else bytes(signed.r),
-                signed.s.to_bytes(32, "big") if isinstance(signed.s, int) else bytes(signed.s))  # fmt: skip
+        return (
+            deadline,
+            int(signed.v),
+            signed.r.to_bytes(32, "big") if isinstance(signed.r, int) else bytes(signed.r),
+            signed.s.to_bytes(32, "big") if isinstance(signed.s, int) else bytes(signed.s),
+        )
 
     def _version(self, coin: actions.Deployed) -> str:
         try:
@@ -451,14 +550,24 @@ class Offerings:
     def claim(self, text: str) -> dict[str, Any]:
         """Mint the signer's tokens after a successful close."""
         offering, tokens, receipt = self._take(text, "claim", "claimableOf")
-        return {"offering": offering.address, "wallet": self.signer, "tokens": str(tokens),
-                "display": offering.tokens(tokens), "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            "offering": offering.address,
+            "wallet": self.signer,
+            "tokens": str(tokens),
+            "display": offering.tokens(tokens),
+            "transactionHash": receipt.hash,
+        }
 
     def refund(self, text: str) -> dict[str, Any]:
         """Take back every unit the offering owes the signer."""
         offering, amount, receipt = self._take(text, "refund", "refundableOf")
-        return {"offering": offering.address, "wallet": self.signer, "amount": str(amount),
-                "display": offering.coin.show(amount), "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            "offering": offering.address,
+            "wallet": self.signer,
+            "amount": str(amount),
+            "display": offering.coin.show(amount),
+            "transactionHash": receipt.hash,
+        }
 
     def _take(self, text: str, function: str, view: str) -> tuple[Offering, int, Receipt]:
         """The signer's claim or refund: what ``view`` says is due, refused when nothing is, then sent."""
@@ -504,14 +613,19 @@ class Offerings:
         receipt = self.writer.send(actions.Action(offering.contract, function, ()))
         if receipt is None:
             return None
-        return {"offering": offering.address, "status": STATUSES[int(self.read(offering.contract, "status"))],
-                "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            "offering": offering.address,
+            "status": STATUSES[int(self.read(offering.contract, "status"))],
+            "transactionHash": receipt.hash,
+        }
 
     def _mockable(self, coin: Currency) -> None:
         """Only the local MockStablecoin lets anyone mint (--mint)."""
         mock = self.record.get("contracts", {}).get(MOCK_STABLECOIN)
         if mock is None or mock["address"] != coin.address:
-            raise RwaError(f"--mint needs the local {MOCK_STABLECOIN}; {coin.symbol} on {self.target.network.name} is a real stablecoin")
+            raise RwaError(
+                f"--mint needs the local {MOCK_STABLECOIN}; {coin.symbol} on {self.target.network.name} is a real stablecoin"
+            )
 
     def _own(self, action: actions.Action) -> Receipt:
         receipt = self.writer.send(action)
@@ -536,6 +650,12 @@ def treasury_balances(target: Target) -> dict[str, Any]:
         address = to_checksum_address(entry["terms"]["stablecoin"])
         if all(c.address != address for c in coins):
             coins.append(offerings.coin(address))
-    balances = [{**c.as_json(), "balance": str(offerings.read(erc20(c.address), "balanceOf", treasury)),
-                 "display": c.show(int(offerings.read(erc20(c.address), "balanceOf", treasury)))} for c in coins]  # fmt: skip
+    balances = [
+        {
+            **c.as_json(),
+            "balance": str(offerings.read(erc20(c.address), "balanceOf", treasury)),
+            "display": c.show(int(offerings.read(erc20(c.address), "balanceOf", treasury))),
+        }
+        for c in coins
+    ]
     return {"treasury": to_checksum_address(treasury), "balances": balances}

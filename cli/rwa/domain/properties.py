@@ -112,8 +112,7 @@ class Properties:
         found = self.all()[offset:] if limit is None else self.page(offset, limit)
         abi = self.target.artifacts["PropertyToken"].abi
         return [
-            {**p.as_json(), "totalSupply": p.units(int(self.target.chain.call(p.token, abi, "totalSupply", [])))}
-            for p in found
+            {**p.as_json(), "totalSupply": p.units(int(self.target.chain.call(p.token, abi, "totalSupply", [])))} for p in found
         ]
 
     def exists(self, pid: bytes) -> bool:
@@ -135,13 +134,9 @@ class Properties:
             matches = [p for p in listed if p.symbol == text] or [p for p in listed if p.symbol.lower() == text.lower()]
         if len(matches) > 1:
             ids = ", ".join("0x" + p.id.hex() for p in matches)
-            raise RwaError(
-                f"symbol '{text}' names {len(matches)} properties on {self.target.network.name}: use an id ({ids})"
-            )
+            raise RwaError(f"symbol '{text}' names {len(matches)} properties on {self.target.network.name}: use an id ({ids})")
         if not matches:
-            raise RwaError(
-                f"unknown property '{reference}' on {self.target.network.name} (rwa property list shows them)"
-            )
+            raise RwaError(f"unknown property '{reference}' on {self.target.network.name} (rwa property list shows them)")
         return matches[0]
 
     def default_pauser(self) -> str:
@@ -159,7 +154,8 @@ class Properties:
         missing = [p for p in powers.AGENT_PARAMS if not holders.get(p)]
         if missing:
             raise RwaError(
-                f"network {self.target.network.name} names no holder for {', '.join(missing)} (or it is not deployed): pass --agent"
+                f"network {self.target.network.name} names no holder for {', '.join(missing)} "
+                "(or it is not deployed): pass --agent"
             )
         return tuple(str(holders[p]) for p in powers.AGENT_PARAMS)
 
@@ -174,9 +170,7 @@ class Properties:
         problems = powers.keys_holding_contract_powers(self.target, dict(zip(powers.AGENT_PARAMS, agents)))
         if problems:
             raise RwaError(f"{problems[0]}; nothing was sent")
-        receipt = self.writer.send(
-            actions.Action(self.factory, "createProperty", (spec.as_tuple(), (*agents, pauser)))
-        )
+        receipt = self.writer.send(actions.Action(self.factory, "createProperty", (spec.as_tuple(), (*agents, pauser))))
         if receipt is None:
             return None, PROPOSED
         made = self.get(spec.id)

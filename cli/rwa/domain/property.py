@@ -260,7 +260,6 @@ class TokenReads:
     def holders(self) -> list[dict[str, Any]]:
         return [self.position(wallet) for wallet in self.holder_wallets()]
 
-
     def _explain(self, message: str) -> str:
         if "ModuleNeedsEmptyToken(" in message:  # a holder-counting module on a token whose holders are not counted
             return (

@@ -43,13 +43,19 @@ class Splits(Nil):
         factory = self.split_factory
         implementation = to_checksum_address(self.read(factory, "implementation"))
         assert self.target.account is not None, "a sent transaction has a signer"
-        made.record(self.target, "splits", address, {
-            "payees": payees_json(payees),
-            "implementation": implementation,
-            "createdBy": made.created_by(SPLITTER_FACTORY, factory.address, "createSplit", receipt.hash, receipt.block,
-                                         self.target.account.address),
-            "contracts": {"split": made.part(self.target, SPLITTER_TYPE, address, made.clone(implementation, SPLITTER_TYPE))},
-        })  # fmt: skip
+        made.record(
+            self.target,
+            "splits",
+            address,
+            {
+                "payees": payees_json(payees),
+                "implementation": implementation,
+                "createdBy": made.created_by(
+                    SPLITTER_FACTORY, factory.address, "createSplit", receipt.hash, receipt.block, self.target.account.address
+                ),
+                "contracts": {"split": made.part(self.target, SPLITTER_TYPE, address, made.clone(implementation, SPLITTER_TYPE))},
+            },
+        )
 
     def show(self, args: list[str], token: str | None) -> dict[str, Any]:
         """A split by address, or by its payees (``WALLET:BPS`` ...) whether it exists yet or not."""
@@ -65,12 +71,14 @@ class Splits(Nil):
             contract = self.split(address)
         tokens = []
         for currency in self.shown_currencies(token):
-            tokens.append({
-                **currency.as_json(),
-                "balance": str(self.balance(currency, contract.address)),
-                "unallocated": str(self.read(contract, "unallocated", currency.address)),
-                "claimable": {p: str(self.read(contract, "claimable", currency.address, p)) for p, _ in payees},
-            })  # fmt: skip
+            tokens.append(
+                {
+                    **currency.as_json(),
+                    "balance": str(self.balance(currency, contract.address)),
+                    "unallocated": str(self.read(contract, "unallocated", currency.address)),
+                    "claimable": {p: str(self.read(contract, "claimable", currency.address, p)) for p, _ in payees},
+                }
+            )
         return {"split": contract.address, "exists": True, "payees": payees_json(payees), "tokens": tokens}
 
     def distribute(self, text: str, token: str, credit: bool = False) -> dict[str, Any]:
@@ -82,14 +90,24 @@ class Splits(Nil):
         receipt = self.send_own(contract, "allocate" if credit else "distribute", currency.address)
         credited = {e.args["payee"] for e in self.events(receipt, contract, "PushFailed")}
         shares = [
-            {"payee": to_checksum_address(payee), "bps": int(bps), "amount": str(available * int(bps) // TOTAL_BPS),
-             "pushed": not credit and to_checksum_address(payee) not in credited}
+            {
+                "payee": to_checksum_address(payee),
+                "bps": int(bps),
+                "amount": str(available * int(bps) // TOTAL_BPS),
+                "pushed": not credit and to_checksum_address(payee) not in credited,
+            }
             for payee, bps in zip(self.read(contract, "payees"), self.read(contract, "shares"))
-        ]  # fmt: skip
+        ]
         [event] = self.events(receipt, contract, "Allocated" if credit else "Distributed")
-        return {"split": contract.address, "currency": currency.as_json(), "amount": str(event.args["amount"]),
-                "credited": credit, "shares": shares, "transactionHash": receipt.hash,
-                "gasUsed": receipt.gas_used}  # fmt: skip
+        return {
+            "split": contract.address,
+            "currency": currency.as_json(),
+            "amount": str(event.args["amount"]),
+            "credited": credit,
+            "shares": shares,
+            "transactionHash": receipt.hash,
+            "gasUsed": receipt.gas_used,
+        }
 
     def claim(self, text: str, payee: str, token: str) -> dict[str, Any]:
         """Send ``payee`` what it is owed (anyone may call; the money goes to the payee)."""
@@ -100,5 +118,10 @@ class Splits(Nil):
             raise RwaError(f"{wallet} is not a payee of split {contract.address}")
         receipt = self.send_own(contract, "claim", currency.address, wallet)
         [claimed] = self.events(receipt, contract, "Claimed")
-        return {"split": contract.address, "payee": wallet, "currency": currency.as_json(),
-                "amount": str(claimed.args["amount"]), "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            "split": contract.address,
+            "payee": wallet,
+            "currency": currency.as_json(),
+            "amount": str(claimed.args["amount"]),
+            "transactionHash": receipt.hash,
+        }

@@ -96,9 +96,7 @@ class Token(TokenCompliance):
         """Unfreeze the wallet (``amount`` None) or ``amount`` of its frozen tokens."""
         if amount is None:
             if not self.read("isFrozen", wallet):
-                raise RwaError(
-                    f"{wallet} is not frozen on {self.prop.symbol} (partly frozen tokens: unfreeze --amount)"
-                )
+                raise RwaError(f"{wallet} is not frozen on {self.prop.symbol} (partly frozen tokens: unfreeze --amount)")
             return self._send("setAddressFrozen", wallet, False)
         frozen = self.frozen_tokens(wallet)
         if amount > frozen:
@@ -139,9 +137,7 @@ class Token(TokenCompliance):
         """A mint CSV validated whole: amounts, duplicates, and every recipient verified."""
         rows, errors = parse_rows(text, self.prop.decimals, self.prop.symbol, amount_required=True)
         errors += [
-            f"line {r.line}: {r.wallet} is not verified (rwa kyc show {r.wallet})"
-            for r in rows
-            if not self.verified(r.wallet)
+            f"line {r.line}: {r.wallet} is not verified (rwa kyc show {r.wallet})" for r in rows if not self.verified(r.wallet)
         ]
         refuse_rows(name, sorted(errors, key=_line_number))
         return rows

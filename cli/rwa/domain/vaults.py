@@ -50,8 +50,15 @@ class Vaults(Nil):
         if created.args["vault"] != predicted["vault"]:  # the factory's promise: worth a loud failure
             raise RwaError(f"vault created at {created.args['vault']}, not at the predicted {predicted['vault']}")
         self._record(name, predicted, wallet, receipt)
-        return {**predicted, "exists": True, "athleteWallet": wallet, "splitter": optional_address(split),
-                "transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used}  # fmt: skip
+        return {
+            **predicted,
+            "exists": True,
+            "athleteWallet": wallet,
+            "splitter": optional_address(split),
+            "transactionHash": receipt.hash,
+            "block": receipt.block,
+            "gasUsed": receipt.gas_used,
+        }
 
     def _record(self, name: str, predicted: dict[str, Any], wallet: str, receipt: Receipt) -> None:
         """The vault in the deployments file, under the athlete id as typed: a beacon proxy of the
@@ -59,13 +66,19 @@ class Vaults(Nil):
         factory = self.vault_factory
         proxy = made.beacon_proxy(self.target, made.FACTORY_PROXY_TYPES[FACTORY], self.read(factory, "beacon"), VAULT_TYPE)
         assert self.target.account is not None, "a sent transaction has a signer"
-        made.record(self.target, "vaults", name, {
-            "id": predicted["athleteId"],
-            "athlete": wallet,
-            "createdBy": made.created_by(FACTORY, factory.address, "createVault", receipt.hash, receipt.block,
-                                         self.target.account.address),
-            "contracts": {"vault": made.part(self.target, VAULT_TYPE, predicted["vault"], proxy)},
-        })  # fmt: skip
+        made.record(
+            self.target,
+            "vaults",
+            name,
+            {
+                "id": predicted["athleteId"],
+                "athlete": wallet,
+                "createdBy": made.created_by(
+                    FACTORY, factory.address, "createVault", receipt.hash, receipt.block, self.target.account.address
+                ),
+                "contracts": {"vault": made.part(self.target, VAULT_TYPE, predicted["vault"], proxy)},
+            },
+        )
 
     def set_splitter(self, text: str, splitter: str) -> dict[str, Any]:
         """The athlete points the vault's releases at a split."""
@@ -83,9 +96,13 @@ class Vaults(Nil):
         receipt = self.send(vault.contract, function, *args)
         if receipt is None:
             return None
-        return {"athlete": vault.label, "vault": vault.contract.address, "paused": bool(self.read(vault.contract, "paused")),
-                "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
-                "transactionHash": receipt.hash}  # fmt: skip
+        return {
+            "athlete": vault.label,
+            "vault": vault.contract.address,
+            "paused": bool(self.read(vault.contract, "paused")),
+            "athleteWallet": to_checksum_address(self.read(vault.contract, "athlete")),
+            "transactionHash": receipt.hash,
+        }
 
     def _require_verified(self, wallet: str, what: str) -> None:
         """Refuses now what the vault would refuse when the transaction (or a proposal, after the
@@ -107,8 +124,14 @@ class Vaults(Nil):
         for currency in self.shown_currencies(None):
             balance = self.balance(currency, contract.address)
             escrowed = int(self.read(contract, "escrowed", currency.address))
-            balances.append({**currency.as_json(), "balance": str(balance), "escrowed": str(escrowed),
-                             "free": str(max(balance - escrowed, 0))})  # fmt: skip
+            balances.append(
+                {
+                    **currency.as_json(),
+                    "balance": str(balance),
+                    "escrowed": str(escrowed),
+                    "free": str(max(balance - escrowed, 0)),
+                }
+            )
         return {
             "athlete": vault.label,
             "vault": contract.address,
@@ -127,12 +150,14 @@ class Vaults(Nil):
         rows = []
         for address in self.read(self.vault_factory, "vaults", start, limit):
             contract = self.vault_contract(to_checksum_address(address))
-            rows.append({
-                "vault": contract.address,
-                "recordName": None if contract.name == VAULT_TYPE else contract.name,
-                "athleteId": "0x" + bytes(self.read(contract, "athleteId")).hex(),
-                "athleteWallet": to_checksum_address(self.read(contract, "athlete")),
-                "splitter": optional_address(self.read(contract, "splitter")),
-                "dealCount": int(self.read(contract, "dealCount")),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "vault": contract.address,
+                    "recordName": None if contract.name == VAULT_TYPE else contract.name,
+                    "athleteId": "0x" + bytes(self.read(contract, "athleteId")).hex(),
+                    "athleteWallet": to_checksum_address(self.read(contract, "athlete")),
+                    "splitter": optional_address(self.read(contract, "splitter")),
+                    "dealCount": int(self.read(contract, "dealCount")),
+                }
+            )
         return {"total": total, "start": start, "vaults": rows}

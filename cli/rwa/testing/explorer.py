@@ -196,9 +196,9 @@ class FakeExplorer:
             failure = f"The implementation contract at {implementation} does not match the expected {expected}"
         elif implementation.lower() not in self.verified:
             failure = (
-                          f"The implementation contract at {implementation} does not seem to be verified. Please verify "
-                          "and publish the implementation contract before proceeding with this proxy verification."
-                      )
+                f"The implementation contract at {implementation} does not seem to be verified. Please verify "
+                "and publish the implementation contract before proceeding with this proxy verification."
+            )
         return self._receipt({"proxy": True, "address": address, "implementation": implementation, "failure": failure})
 
     # --- the checks ------------------------------------------------------------------------------

@@ -163,10 +163,14 @@ def compiled(project_paths: ProjectPaths) -> dict[str, artifacts.Artifact]:
 
 
 @pytest.fixture(scope="session")
-def deploy_target(project_paths: ProjectPaths, suite_manifest: manifest.Manifest, compiled: dict[str, artifacts.Artifact], accounts: Any, networks: Any) -> Target:
-    return Target(
-        project_paths, suite_manifest, suite_manifest.network(LOCAL_NETWORK), Chain.active(), accounts[0], compiled
-    )
+def deploy_target(
+    project_paths: ProjectPaths,
+    suite_manifest: manifest.Manifest,
+    compiled: dict[str, artifacts.Artifact],
+    accounts: Any,
+    networks: Any,
+) -> Target:
+    return Target(project_paths, suite_manifest, suite_manifest.network(LOCAL_NETWORK), Chain.active(), accounts[0], compiled)
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,9 @@ def binaries() -> Path:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(found).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0
+    )
     if versions:
         return Path(versions[-1]).parent
     raise RwaError("PostgreSQL's initdb is not installed: `make test` installs it (apt-get install postgresql)")
@@ -82,8 +84,10 @@ def start(port: int | None = None) -> Server:
     """A new cluster, started on ``port`` (default :func:`postgres_port`)."""
     port = postgres_port() if port is None else port
     if port_answers(port):
-        raise RwaError(f"port {port} (TEST_PORT + {POSTGRES_OFFSET}) is taken: a "
-                       "PostgreSQL of an earlier run? stop it, or pick another TEST_PORT")
+        raise RwaError(
+            f"port {port} (TEST_PORT + {POSTGRES_OFFSET}) is taken: a "
+            "PostgreSQL of an earlier run? stop it, or pick another TEST_PORT"
+        )
     bin_dir = binaries()
     user = SUPERUSER if os.geteuid() == 0 else None
     home = Path(tempfile.mkdtemp(prefix="rwa-postgres-"))

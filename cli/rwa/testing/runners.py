@@ -99,7 +99,9 @@ class Cli:
     state: Path
     root: Path
 
-    def run(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [RWA, *args], cwd=self.root, env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout
         )

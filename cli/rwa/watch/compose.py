@@ -35,9 +35,18 @@ from rwa.watch.store import Store
 CONTEXT = frozenset({"ExecutionSuccess", "ExecutionFromModuleSuccess", "CallExecuted"})
 #: Events that lead their transaction's alert whatever else it did: the act the others serve.
 LEADS = (
-    "PropertyCreated", "VaultCreated", "OfferingCreated", "RecoverySuccess", "ForcedTransfer", "AgentAdded", "AgentRemoved",
-    "ModuleAdded", "ModuleRemoved", "ExternalModuleAdded", "ExternalModuleRemoved",
-)  # fmt: skip
+    "PropertyCreated",
+    "VaultCreated",
+    "OfferingCreated",
+    "RecoverySuccess",
+    "ForcedTransfer",
+    "AgentAdded",
+    "AgentRemoved",
+    "ModuleAdded",
+    "ModuleRemoved",
+    "ExternalModuleAdded",
+    "ExternalModuleRemoved",
+)
 #: Roles whose grant or revocation moves the power over the suite: critical.
 GOVERNING_ROLES = frozenset({"DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE"})
 #: ModularCompliance's built-in modules by bit (its MODULE_* constants; tests/watch/test_watch_acts.py
@@ -146,7 +155,9 @@ class Composer:
         names = self.names() if logs else {}
         return [
             self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name])
-            for log in logs for rule in rules if rule.applies(log)
+            for log in logs
+            for rule in rules
+            if rule.applies(log)
         ]
 
     # --- one act -----------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ class History:
             if claimed is None:
                 raise RwaError(f"no watcher data for {network} in {self.store.where}: run `rwa watch --network {network}` first")
             if claimed != network:
-                raise RwaError(f"{self.store.where} holds the watcher data of network {claimed}, "
-                               f"not {network}: pass --network {claimed} or another --store")
+                raise RwaError(
+                    f"{self.store.where} holds the watcher data of network {claimed}, "
+                    f"not {network}: pass --network {claimed} or another --store"
+                )
         except BaseException:
             self.store.close()
             raise
@@ -76,7 +78,10 @@ class History:
         by_address = {c["address"]: c for c in self.contracts}
         labels = {a: dict(c) for a, c in by_address.items()}
         for address in self.store.event_addresses():
-            labels.setdefault(address, {"address": address, "label": address, "kind": "?", "property_id": None, "decimals": None, "parent": None})
+            labels.setdefault(
+                address,
+                {"address": address, "label": address, "kind": "?", "property_id": None, "decimals": None, "parent": None},
+            )
         return list(labels.values())
 
     def _at(self, block: int | None) -> int | None:
@@ -109,14 +114,20 @@ class History:
         rows = []
         for event in self.store.events([token["address"], *parts], ["Deposited", "DividendsClaimed"]):
             deposit = event.name == "Deposited"
-            rows.append({
-                "block": event.block,
-                "kind": "deposit" if deposit else "claim",
-                "wallet": event.args["depositor" if deposit else "holder"],
-                "amount": str(event.args["amount"]),
-                "transaction": event.tx,
-            })
-        return Answer(f"{token['label']}: dividend deposits and claims (stablecoin base units)", ("block", "kind", "wallet", "amount", "transaction"), rows)
+            rows.append(
+                {
+                    "block": event.block,
+                    "kind": "deposit" if deposit else "claim",
+                    "wallet": event.args["depositor" if deposit else "holder"],
+                    "amount": str(event.args["amount"]),
+                    "transaction": event.tx,
+                }
+            )
+        return Answer(
+            f"{token['label']}: dividend deposits and claims (stablecoin base units)",
+            ("block", "kind", "wallet", "amount", "transaction"),
+            rows,
+        )
 
     def deals(self, reference: str) -> Answer:
         vault = self.find(reference, ("NILVault",), "vault")
@@ -127,7 +138,9 @@ class History:
             if event.name == "DealProposed":
                 deal.update(brand=event.args["brand"], amount=str(event.args["amount"]))
             deal.update(state=DEAL_STATES[event.name], since=event.block)
-        return Answer(f"{vault['label']}: deals", ("deal", "brand", "amount", "state", "since"), [deals[k] for k in sorted(deals)])
+        return Answer(
+            f"{vault['label']}: deals", ("deal", "brand", "amount", "state", "since"), [deals[k] for k in sorted(deals)]
+        )
 
     def proposals(self, reference: str) -> Answer:
         safe = self.find(reference, ("SafeL2",), "Safe")
@@ -139,15 +152,19 @@ class History:
                 continue
             call = calls.get(event.tx, {})
             data = str(call.get("data", "0x"))
-            rows.append({
-                "block": event.block,
-                "safeTxHash": event.args["txHash"],
-                "outcome": "executed" if event.name == "ExecutionSuccess" else "FAILED",
-                "to": call.get("to"),
-                "selector": data[:10] if len(data) >= 10 else "-",
-                "transaction": event.tx,
-            })
-        return Answer(f"{safe['label']}: executed proposals", ("block", "safeTxHash", "outcome", "to", "selector", "transaction"), rows)
+            rows.append(
+                {
+                    "block": event.block,
+                    "safeTxHash": event.args["txHash"],
+                    "outcome": "executed" if event.name == "ExecutionSuccess" else "FAILED",
+                    "to": call.get("to"),
+                    "selector": data[:10] if len(data) >= 10 else "-",
+                    "transaction": event.tx,
+                }
+            )
+        return Answer(
+            f"{safe['label']}: executed proposals", ("block", "safeTxHash", "outcome", "to", "selector", "transaction"), rows
+        )
 
     def offerings(self) -> Answer:
         """Every offering the factory made, with its terms and how it ended."""
@@ -155,23 +172,27 @@ class History:
         ends: dict[str, tuple[str, int]] = {}
         offerings = [c["address"] for c in self.contracts if c["kind"] == "PropertyOffering"]
         for event in self.store.events(offerings, ["OfferingClosed", "OfferingCancelled"]):
-            state = "cancelled" if event.name == "OfferingCancelled" else ("closed" if int(event.args["status"]) == 1 else "failed")
+            state = (
+                "cancelled" if event.name == "OfferingCancelled" else ("closed" if int(event.args["status"]) == 1 else "failed")
+            )
             ends[event.address] = (state, event.block)
         rows = []
         for event in self.store.events(factories, ["OfferingCreated"]):
             terms = event.args["terms"]
             offering = event.args["offering"]
             state, since = ends.get(offering, ("open", event.block))
-            rows.append({
-                "block": event.block,
-                "offering": offering,
-                "property": event.args["property"],
-                "creator": event.args["creator"],
-                "price": str(terms["price"] if isinstance(terms, dict) else terms[3]),
-                "hardCap": str(terms["hardCap"] if isinstance(terms, dict) else terms[5]),
-                "state": state,
-                "since": since,
-            })
+            rows.append(
+                {
+                    "block": event.block,
+                    "offering": offering,
+                    "property": event.args["property"],
+                    "creator": event.args["creator"],
+                    "price": str(terms["price"] if isinstance(terms, dict) else terms[3]),
+                    "hardCap": str(terms["hardCap"] if isinstance(terms, dict) else terms[5]),
+                    "state": state,
+                    "since": since,
+                }
+            )
         columns = ("block", "offering", "property", "creator", "price", "hardCap", "state", "since")
         return Answer("offerings (price in stablecoin base units per token, cap in token base units)", columns, rows)
 
@@ -186,14 +207,16 @@ class History:
                 kind = "minted" if args["minted"] else ("requested" if args["pending"] else "escrowed")
             else:
                 kind = event.name.lower()
-            rows.append({
-                "block": event.block,
-                "event": kind,
-                "wallet": args["wallet"],
-                "tokens": str(args["tokens"]) if "tokens" in args else None,
-                "paid": str(args.get("paid", args.get("amount"))) if ("paid" in args or "amount" in args) else None,
-                "transaction": event.tx,
-            })
+            rows.append(
+                {
+                    "block": event.block,
+                    "event": kind,
+                    "wallet": args["wallet"],
+                    "tokens": str(args["tokens"]) if "tokens" in args else None,
+                    "paid": str(args.get("paid", args.get("amount"))) if ("paid" in args or "amount" in args) else None,
+                    "transaction": event.tx,
+                }
+            )
         columns = ("block", "event", "wallet", "tokens", "paid", "transaction")
         return Answer(f"{offering['label']}: subscriptions (base units)", columns, rows)
 
@@ -207,8 +230,15 @@ class History:
                 continue
             amount = event.args["paid"] if event.name == "Subscribed" else event.args["amount"]
             kind = "subscription" if event.name == "Subscribed" else "escrow"
-            rows.append({"block": event.block, "offering": labels.get(event.address, event.address), "kind": kind,
-                         "amount": str(amount), "transaction": event.tx})  # fmt: skip
+            rows.append(
+                {
+                    "block": event.block,
+                    "offering": labels.get(event.address, event.address),
+                    "kind": kind,
+                    "amount": str(amount),
+                    "transaction": event.tx,
+                }
+            )
         return Answer("treasury inflows (stablecoin base units)", ("block", "offering", "kind", "amount", "transaction"), rows)
 
     def trades(self, reference: str) -> Answer:
@@ -226,14 +256,22 @@ class History:
                 continue
             amount, price = int(event.args["amount"]), int(event.args["price"])
             at = times.get(event.block)
-            totals = days.setdefault(datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d") if at is not None else "unknown", [0, 0])
+            totals = days.setdefault(
+                datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d") if at is not None else "unknown", [0, 0]
+            )
             totals[0] += amount
             totals[1] += amount * price
-            rows.append({
-                "block": event.block, "seller": event.args["seller"], "buyer": event.args["buyer"],
-                "amount": _units(amount, decimals), "price": str(price), "fee": str(event.args["fee"]),
-                "transaction": event.tx,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "block": event.block,
+                    "seller": event.args["seller"],
+                    "buyer": event.args["buyer"],
+                    "amount": _units(amount, decimals),
+                    "price": str(price),
+                    "fee": str(event.args["fee"]),
+                    "transaction": event.tx,
+                }
+            )
         for day, (volume, paid) in sorted(days.items()):
             rows.append({"block": f"day {day}", "amount": _units(volume, decimals), "price": f"{paid // volume} (vwap)"})
         if rows:
@@ -244,7 +282,14 @@ class History:
 
     def alerts(self) -> Answer:
         rows = [
-            {"block": a["block"], "severity": a["severity"], "rule": a["rule"], "message": a["message"], "retracted": a["retracted"], "id": a["id"]}
+            {
+                "block": a["block"],
+                "severity": a["severity"],
+                "rule": a["rule"],
+                "message": a["message"],
+                "retracted": a["retracted"],
+                "id": a["id"],
+            }
             for a in self.store.alerts()
         ]
         return Answer("alerts raised", ("block", "severity", "rule", "message", "retracted", "id"), rows)

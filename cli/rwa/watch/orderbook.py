@@ -37,9 +37,16 @@ class OrderBook:
             cursor = db.execute(
                 "INSERT INTO orders (hash, market, property, maker, nonce, body, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (hash) DO NOTHING",
-                (signed["hash"], self.market, order["property"], order["maker"], order["nonce"], json.dumps(signed),
-                 datetime.now(UTC).isoformat(timespec="seconds")),
-            )  # fmt: skip
+                (
+                    signed["hash"],
+                    self.market,
+                    order["property"],
+                    order["maker"],
+                    order["nonce"],
+                    json.dumps(signed),
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                ),
+            )
         return bool(cursor.rowcount == 1)
 
     def orders(self, prop: str | None = None) -> list[dict[str, Any]]:
@@ -54,7 +61,9 @@ class OrderBook:
         text = reference.strip().lower()
         if len(text) < 10 or not text.startswith("0x"):
             raise RwaError(f"name an order by its hash (0x and at least 8 digits), not {reference!r}")
-        rows = self.store.db.execute("SELECT body FROM orders WHERE market = ? AND hash LIKE ?", (self.market, text + "%")).fetchall()
+        rows = self.store.db.execute(
+            "SELECT body FROM orders WHERE market = ? AND hash LIKE ?", (self.market, text + "%")
+        ).fetchall()
         if not rows:
             raise RwaError(f"no order {reference} in the book (rwa market book PROPERTY lists them)")
         if len(rows) > 1:
@@ -84,7 +93,9 @@ def read_file(path: Path, chain_id: int, market: str) -> list[dict[str, Any]]:
     if not isinstance(body, dict) or body.get("kind") != FILE_KIND:
         raise RwaError(f"{path} is not an order file (kind {FILE_KIND})")
     if body.get("chainId") != chain_id or str(body.get("market", "")).lower() != market.lower():
-        raise RwaError(f"{path} holds orders for market {body.get('market')} on chain {body.get('chainId')}, not {market} on {chain_id}")
+        raise RwaError(
+            f"{path} holds orders for market {body.get('market')} on chain {body.get('chainId')}, not {market} on {chain_id}"
+        )
     orders = body.get("orders")
     if not isinstance(orders, list):
         raise RwaError(f"{path} has no list of orders")

@@ -61,11 +61,26 @@ class Books:
             args = log.args
             symbol, decimals = self.tokens[str(args["token"]).lower()]
             gas_used, gas_price = receipts.get(log.tx, (None, None))
-            rows.append((
-                KINDS[int(args["kind"])], args["payer"], args["to"], str(args["amount"]), symbol, log.tx, log.block,
-                gas_used, None if gas_price is None else str(gas_price), status(log.block, head, self.confirmations),
-                args["vault"], log.log_index, str(args["ref"]), str(args.get("memo") or ""), decimals, times[log.block],
-            ))  # fmt: skip
+            rows.append(
+                (
+                    KINDS[int(args["kind"])],
+                    args["payer"],
+                    args["to"],
+                    str(args["amount"]),
+                    symbol,
+                    log.tx,
+                    log.block,
+                    gas_used,
+                    None if gas_price is None else str(gas_price),
+                    status(log.block, head, self.confirmations),
+                    args["vault"],
+                    log.log_index,
+                    str(args["ref"]),
+                    str(args.get("memo") or ""),
+                    decimals,
+                    times[log.block],
+                )
+            )
         return rows
 
     def _learn(self, tokens: Sequence[str]) -> None:
@@ -111,13 +126,24 @@ def read(db: Any, vault: str, kind: str | None, since: int | None, head: int, co
     found = []
     for row in db.execute(query + " ORDER BY block, log_index", params):
         (kind_, payer, to, amount, currency, tx, block, gas_used, gas_price, _, _, _, ref, memo, decimals, when) = row
-        found.append({
-            "type": kind_, "from": payer, "to": to, "amount": str(amount), "currency": currency, "transactionHash": tx,
-            "block": int(block), "gasUsed": None if gas_used is None else int(gas_used),
-            "gasPrice": None if gas_price is None else int(gas_price), "status": status(int(block), head, confirmations),
-            "amountDisplay": f"{format_units(int(amount), int(decimals))} {currency}", "ref": ref, "memo": memo,
-            "time": iso_time(int(when)),
-        })  # fmt: skip
+        found.append(
+            {
+                "type": kind_,
+                "from": payer,
+                "to": to,
+                "amount": str(amount),
+                "currency": currency,
+                "transactionHash": tx,
+                "block": int(block),
+                "gasUsed": None if gas_used is None else int(gas_used),
+                "gasPrice": None if gas_price is None else int(gas_price),
+                "status": status(int(block), head, confirmations),
+                "amountDisplay": f"{format_units(int(amount), int(decimals))} {currency}",
+                "ref": ref,
+                "memo": memo,
+                "time": iso_time(int(when)),
+            }
+        )
     return found
 
 

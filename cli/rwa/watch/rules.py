@@ -35,7 +35,11 @@ PROXY_TYPES = ("Beacon", "BeaconInstanceProxy", "PropertyBeaconProxy", "Transpar
 FACTORIES: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
     "PropertyTokenFactory": (
         "PropertyCreated",
-        (("token", "PropertyToken", "token"), ("compliance", "ModularCompliance", "compliance"), ("distributor", "DividendDistributor", "distributor")),
+        (
+            ("token", "PropertyToken", "token"),
+            ("compliance", "ModularCompliance", "compliance"),
+            ("distributor", "DividendDistributor", "distributor"),
+        ),
     ),
     "NILVaultFactory": ("VaultCreated", (("vault", "NILVault", "vault"),)),
     "PropertyOfferingFactory": ("OfferingCreated", (("offering", "PropertyOffering", "offering"),)),
@@ -148,18 +152,32 @@ ACTIVITY: dict[str, str] = {
         "brands, athletes and fans in the deal and payment flow (large payments are a rule)",
     ),
     **dict.fromkeys(
-        ("PlanCreated", "PlanClosed", "PlanPriceChanged", "PriceAccepted", "AutoRenewSet", "SubscriptionCancelled", "SubscriptionUpdate"),
+        (
+            "PlanCreated",
+            "PlanClosed",
+            "PlanPriceChanged",
+            "PriceAccepted",
+            "AutoRenewSet",
+            "SubscriptionCancelled",
+            "SubscriptionUpdate",
+        ),
         "athletes' membership plans and fans' subscriptions",
     ),
     **dict.fromkeys(("Locked", "Unlocked", "MetadataUpdate", "BatchMetadataUpdate"), "deal NFTs following their deals"),
-    **dict.fromkeys(("Allocated", "Claimed", "Distributed", "PushFailed", "Received", "Withheld", "SplitCreated"), "revenue splits paid out"),
+    **dict.fromkeys(
+        ("Allocated", "Claimed", "Distributed", "PushFailed", "Received", "Withheld", "SplitCreated"), "revenue splits paid out"
+    ),
     **dict.fromkeys(("Subscribed", "Refunded", "ProceedsSent"), "investors' subscriptions (large ones are a rule)"),
     **dict.fromkeys(
         ("OrdersMatched", "OrderPresigned", "OrderCancelled", "NonceInvalidation", "EpochAdvanced", "TradeApproved"),
         "the market's traders and approvers",
     ),
-    **dict.fromkeys(("ApproveHash", "SafeReceived", "ProxyCreation"), "Safe owners' approvals, incoming funds, anyone's new Safe"),
-    **dict.fromkeys(("SafeMultiSigTransaction", "SafeModuleTransaction", "CallSalt"), "how an act was done: told in the act's alert"),
+    **dict.fromkeys(
+        ("ApproveHash", "SafeReceived", "ProxyCreation"), "Safe owners' approvals, incoming funds, anyone's new Safe"
+    ),
+    **dict.fromkeys(
+        ("SafeMultiSigTransaction", "SafeModuleTransaction", "CallSalt"), "how an act was done: told in the act's alert"
+    ),
 }
 
 
@@ -216,12 +234,15 @@ class Rule:
 
 def built_in_rules() -> list[Rule]:
     rules = [Rule(f"{category}.{event}", event, severity, kinds) for category, event, kinds, severity in BUILT_IN]
-    large = Rule("offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}),
-                 above={"paid": LARGE_SUBSCRIPTION})  # fmt: skip
+    large = Rule(
+        "offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}), above={"paid": LARGE_SUBSCRIPTION}
+    )
     payers = frozenset({"NILVault", "NILMemberships"})
     token = frozenset({"PropertyToken"})
     return [
-        *rules, large, Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT}),
+        *rules,
+        large,
+        Rule("payments.large", "FanPaid", "warning", payers, above={"amount": LARGE_PAYMENT}),
         # Supply made or destroyed by an agent (or an offering): a Transfer from or to no one.
         Rule("property.Minted", "Transfer", "info", token, where={"from": ZERO_ADDRESS}),
         Rule("property.Burned", "Transfer", "warning", token, where={"to": ZERO_ADDRESS}),
@@ -308,7 +329,15 @@ class Decoder:
             args = plan.arguments(topics, raw.get("data") or "0x")
         except Exception:
             return None
-        return Log(subject, plan.name, int(raw["blockNumber"], 16), raw["blockHash"], raw["transactionHash"], int(raw["logIndex"], 16), args)
+        return Log(
+            subject,
+            plan.name,
+            int(raw["blockNumber"], 16),
+            raw["blockHash"],
+            raw["transactionHash"],
+            int(raw["logIndex"], 16),
+            args,
+        )
 
 
 ONE_WORD = ("address", "bool")
@@ -414,12 +443,19 @@ class EventPlan:
         plain = tuple(type_string(i) for i in item.get("inputs", []) if not i.get("indexed"))
         keys = [key for key, *_ in fields]
         places = [_writer(type_string(spec), bool(spec.get("indexed"))) for spec in item.get("inputs", [])]
-        template = "{" + ", ".join(json.dumps(key).replace("%", "%%") + ": " + place for key, (place, _) in zip(keys, places)) + "}"
+        template = (
+            "{" + ", ".join(json.dumps(key).replace("%", "%%") + ": " + place for key, (place, _) in zip(keys, places)) + "}"
+        )
         writers = tuple((n, write) for n, (_, write) in enumerate(places) if write is not None)
         getter = itemgetter(*keys) if len(keys) > 1 else (lambda args: tuple(args[key] for key in keys))
         return cls(
-            str(item["name"]), tuple(fields), plain, all(_one_word(kind) for kind in plain),
-            template if len(set(keys)) == len(keys) else None, getter, writers,
+            str(item["name"]),
+            tuple(fields),
+            plain,
+            all(_one_word(kind) for kind in plain),
+            template if len(set(keys)) == len(keys) else None,
+            getter,
+            writers,
         )
 
     def text(self, args: Mapping[str, Any]) -> str:
@@ -552,7 +588,11 @@ def _custom_rule(
         if not isinstance(where, dict):
             problems.append(f"{where_at}: where must map arguments of {event} to values")
         else:
-            problems += [f"{where_at}: {event} has no argument '{k}' (it has {', '.join(inputs) or 'none'})" for k in where if k not in inputs]
+            problems += [
+                f"{where_at}: {event} has no argument '{k}' (it has {', '.join(inputs) or 'none'})"
+                for k in where
+                if k not in inputs
+            ]
     above = entry.get("above") or {}
     limits: dict[str, int] = {}
     if not isinstance(above, dict):
@@ -573,7 +613,9 @@ def _custom_rule(
         try:
             str(message).format(**{k: "" for k in inputs}, contract="", event="", block="", tx="")
         except (KeyError, IndexError, ValueError) as exc:
-            problems.append(f"{where_at}: message names an unknown field {exc} (use the event's arguments, contract, event, block, tx)")
+            problems.append(
+                f"{where_at}: message names an unknown field {exc} (use the event's arguments, contract, event, block, tx)"
+            )
     if problems:
         return None, problems
     return Rule(str(name), event, str(severity), kinds, addresses, where, limits, str(message) if message else None), []
@@ -615,49 +657,86 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
         "AddedOwner": lambda: f"{where}: owner {who('owner')} added",
         "RemovedOwner": lambda: f"{where}: owner {who('owner')} removed",
         "ChangedThreshold": lambda: f"{where}: threshold changed to {args.get('threshold')}",
-        "SafeSetup": lambda: f"{where}: set up with owners {', '.join(map(str, args.get('owners') or []))}, threshold {args.get('threshold')}",
+        "SafeSetup": lambda: (
+            f"{where}: set up with owners {', '.join(map(str, args.get('owners') or []))}, threshold {args.get('threshold')}"
+        ),
         "BeaconSet": lambda: f"{where}: beacon set to {who('beacon')}",
         "PropertyOwnerSet": lambda: f"{where}: new properties will be owned by {who('propertyOwner')}",
         "IdentityRegistryAdded": lambda: f"{where}: identity registry set to {who('_identityRegistry')}",
         "ComplianceAdded": lambda: f"{where}: compliance set to {who('_compliance')}",
-        "DividendDistributorSet": lambda: f"{where}: dividend distributor set to {who('distributor')} (stablecoin {who('stablecoin')})",
+        "DividendDistributorSet": lambda: (
+            f"{where}: dividend distributor set to {who('distributor')} (stablecoin {who('stablecoin')})"
+        ),
         "ExternalModuleAdded": lambda: f"{where}: external module {who('module')} added",
         "ExternalModuleRemoved": lambda: f"{where}: external module {who('module')} removed",
         "AgentAdded": lambda: f"{where}: agent {who('_agent')} added",
         "AgentRemoved": lambda: f"{where}: agent {who('_agent')} removed",
         "IdentityRevoked": lambda: f"{where}: identity of {who('wallet')} revoked by {who('attestor')}",
         "AttestationsVoided": lambda: f"{where}: unused signed attestations of {who('wallet')} voided by {who('attestor')}",
-        "LegalDocumentUpdated": lambda: f"{where}: legal document of property {args.get('propertyId')} set to {args.get('legalDocHash')} at {args.get('legalDocURI')}",
+        "LegalDocumentUpdated": lambda: (
+            f"{where}: legal document of property {args.get('propertyId')} "
+            f"set to {args.get('legalDocHash')} at {args.get('legalDocURI')}"
+        ),
         "DustSwept": lambda: f"{where}: dividend dust ({args.get('amount')} base units) swept to {who('to')}",
-        "HandedOver": lambda: f"{where}: what holders are owed ({args.get('amount')} base units) handed over to {who('successor')}",
-        "DealSettled": lambda: f"{where}: disputed deal {args.get('dealId')} settled: {args.get('amount')} to the splitter {who('splitter')}",
+        "HandedOver": lambda: (
+            f"{where}: what holders are owed ({args.get('amount')} base units) handed over to {who('successor')}"
+        ),
+        "DealSettled": lambda: (
+            f"{where}: disputed deal {args.get('dealId')} settled: {args.get('amount')} to the splitter {who('splitter')}"
+        ),
         "DealRefunded": lambda: f"{where}: disputed deal {args.get('dealId')} refunded: {args.get('amount')} to {who('brand')}",
         "FeeSet": lambda: f"{where}: fee on {who('property')} set to {int(args.get('feeBps', 0)) / 100:g}%",
-        "ApproverSet": lambda: f"{where}: trades of {who('property')} " + ("need no approval" if is_zero(args.get('approver')) else f"approved by {who('approver')}"),
-        "SignMsg": lambda: f"{where}: the Safe signed message {args.get('msgHash')} (valid for ERC-1271 checks, e.g. market orders)",
-        "UpdatedTokenInformation": lambda: f"{where}: name, symbol or identity changed (decimals {args.get('_newDecimals')}, version {args.get('_newVersion')}, onchain id {who('_newOnchainID')})",
-        "InvestorBalanceReset": lambda: f"{where}: tracked balance of investor {args.get('investorId')} reset (was {args.get('previousBalance')})",
+        "ApproverSet": lambda: (
+            f"{where}: trades of {who('property')} "
+            + ("need no approval" if is_zero(args.get("approver")) else f"approved by {who('approver')}")
+        ),
+        "SignMsg": lambda: (
+            f"{where}: the Safe signed message {args.get('msgHash')} (valid for ERC-1271 checks, e.g. market orders)"
+        ),
+        "UpdatedTokenInformation": lambda: (
+            f"{where}: name, symbol or identity changed (decimals {args.get('_newDecimals')}, "
+            f"version {args.get('_newVersion')}, onchain id {who('_newOnchainID')})"
+        ),
+        "InvestorBalanceReset": lambda: (
+            f"{where}: tracked balance of investor {args.get('investorId')} reset (was {args.get('previousBalance')})"
+        ),
         "EnabledModule": lambda: f"{where}: module {who('module')} enabled",
         "DisabledModule": lambda: f"{where}: module {who('module')} disabled",
         "ChangedGuard": lambda: f"{where}: guard set to {who('guard')}",
         "ExecutionFailure": lambda: f"{where}: execution of Safe transaction {args.get('txHash')} FAILED",
         "Paused": lambda: f"{where}: PAUSED by {who(next(iter(args)))}",
         "Unpaused": lambda: f"{where}: unpaused by {who(next(iter(args)))}",
-        "AddressFrozen": lambda: f"{where}: {who('_userAddress')} {'frozen' if args.get('_isFrozen') else 'unfrozen'} by {who('_owner')}",
+        "AddressFrozen": lambda: (
+            f"{where}: {who('_userAddress')} {'frozen' if args.get('_isFrozen') else 'unfrozen'} by {who('_owner')}"
+        ),
         "RecoverySuccess": lambda: f"{where}: tokens of lost wallet {who('_lostWallet')} recovered to {who('_newWallet')}",
-        "ForcedTransfer": lambda: f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')} by {who('agent')}",
-        "SanctionsUpdated": lambda: f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}",
-        "TradeExecuted": lambda: f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} "
-                                 f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})",
+        "ForcedTransfer": lambda: (
+            f"{where}: forced transfer of {args.get('value')} from {who('from')} to {who('to')} by {who('agent')}"
+        ),
+        "SanctionsUpdated": lambda: (
+            f"{where}: {who('wallet')} {'SANCTIONED' if args.get('sanctioned') else 'no longer sanctioned'} by {who('officer')}"
+        ),
+        "TradeExecuted": lambda: (
+            f"{where}: {who('seller')} sold {args.get('amount')} of {who('property')} "
+            f"to {who('buyer')} at {args.get('price')} (fee {args.get('fee')})"
+        ),
         "DealDisputed": lambda: f"{where}: deal {args.get('dealId')} disputed by {who('by')}",
-        "FanPaid": lambda: f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}",
-        LAPSED: lambda: f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)",
-        "OrderRefunded": lambda: f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
-                                 f"of token {who('token')}) to {who('payer')} by {who('by')}",
+        "FanPaid": lambda: (
+            f"{where}: payment of {args.get('amount')} of token {who('token')} from {who('payer')} to vault {who('vault')}"
+        ),
+        LAPSED: lambda: (
+            f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)"
+        ),
+        "OrderRefunded": lambda: (
+            f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+            f"of token {who('token')}) to {who('payer')} by {who('by')}"
+        ),
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",
         "Cancelled": lambda: f"{where}: operation {args.get('id')} cancelled",
-        "MinDelayChange": lambda: f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} "
-                                  f"to {_duration(int(args.get('newDuration', 0)))}",
+        "MinDelayChange": lambda: (
+            f"{where}: delay changed from {_duration(int(args.get('oldDuration', 0)))} "
+            f"to {_duration(int(args.get('newDuration', 0)))}"
+        ),
     }
     if extra is not None:
         return extra
@@ -688,7 +767,11 @@ def describe_call(function: str, contract: str, args: Sequence[Any], names: Mapp
             label = None
         return f"{text} ({label})" if label else text
 
-    role = ROLE_NAMES.get(bytes.fromhex(str(args[0])[2:]), str(args[0])) if args and str(args[0]).startswith("0x") and len(str(args[0])) == 66 else None
+    role = (
+        ROLE_NAMES.get(bytes.fromhex(str(args[0])[2:]), str(args[0]))
+        if args and str(args[0]).startswith("0x") and len(str(args[0])) == 66
+        else None
+    )
     if function in ("upgradeTo", "upgradeToAndCall") and args:
         return f"upgrade {contract} to {named(args[0])}"
     if function == "upgradeAndCall" and len(args) > 1:

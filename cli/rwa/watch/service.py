@@ -56,7 +56,9 @@ def default_confirmations(target: Target) -> int:
     return LOCAL_CONFIRMATIONS if target.network.local else LIVE_CONFIRMATIONS
 
 
-def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, Any]], None], say: Callable[[str], None]) -> Watcher:
+def open_watcher(
+    target: Target, settings: Settings, show: Callable[[dict[str, Any]], None], say: Callable[[str], None]
+) -> Watcher:
     """A watcher ready to run: every refusal (another chain's database, a bad rules file, a bad
     webhook URL) comes before anything is fetched."""
     hooks = webhooks_from(settings.webhooks)
@@ -76,11 +78,20 @@ def open_watcher(target: Target, settings: Settings, show: Callable[[dict[str, A
         if confirmations is None:
             confirmations = default_confirmations(target)
         watcher = Watcher(
-            target, store, [], Delivery(store, sinks, say), say, confirmations, settings.span, deployment_alerts=settings.deployment_alerts
+            target,
+            store,
+            [],
+            Delivery(store, sinks, say),
+            say,
+            confirmations,
+            settings.span,
+            deployment_alerts=settings.deployment_alerts,
         )
         rules = rules_module.built_in_rules()
         if settings.rules_file is not None:
-            rules += rules_module.load_custom(settings.rules_file, watcher.subjects.values(), watcher.decoder, [r.name for r in rules])
+            rules += rules_module.load_custom(
+                settings.rules_file, watcher.subjects.values(), watcher.decoder, [r.name for r in rules]
+            )
         watcher.rules = rules
         # Ready before it leads: a standby that takes over only reloads what the leader discovered.
         lead(store, target.network.name, settings.standby, say)

@@ -197,7 +197,9 @@ class Delivery:
                 except (OSError, urllib.error.URLError, ValueError) as exc:
                     failures = self.failures.get(sink.key, 0) + 1
                     self.failures[sink.key] = failures
-                    self.retry_at[sink.key] = time.monotonic() + min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
+                    self.retry_at[sink.key] = time.monotonic() + min(
+                        LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (failures - 1)
+                    )
                     if failures == DOWN_AFTER_FAILURES:
                         self.say(f"sink {sink.label} is down ({describe(exc)}): alerts are kept and retried")
                     return count

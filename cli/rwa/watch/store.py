@@ -322,7 +322,9 @@ class Store:
         db.execute("DELETE FROM blocks WHERE number < ?", (block - KEPT_BLOCKS,))
 
     def remember(self, db: Db, block: int, block_hash: str) -> None:
-        db.execute("INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", (block, block_hash))
+        db.execute(
+            "INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", (block, block_hash)
+        )
 
     def add_block_times(self, db: Db, times: dict[int, int]) -> None:
         """Keep when blocks were made (those of market trades; a reorganised block's time is replaced)."""
@@ -342,8 +344,16 @@ class Store:
     # --- contracts ---------------------------------------------------------------------------
 
     def add_contract(
-        self, db: Db, address: str, label: str, kind: str, parent: str | None = None,
-        property_id: str | None = None, block: int | None = None, decimals: int | None = None, replace: bool = True,
+        self,
+        db: Db,
+        address: str,
+        label: str,
+        kind: str,
+        parent: str | None = None,
+        property_id: str | None = None,
+        block: int | None = None,
+        decimals: int | None = None,
+        replace: bool = True,
     ) -> None:
         """Keep a watched contract: one a factory made (``block``: where), or (``replace`` False) a recorded one."""
         columns = ("label", "kind", "parent", "property_id", "block", "decimals")
@@ -363,7 +373,9 @@ class Store:
     def add_events(self, db: Db, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
         if events:
-            self.backend.add_rows(db, "events", [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events])
+            self.backend.add_rows(
+                db, "events", [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events]
+            )
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:
@@ -371,9 +383,9 @@ class Store:
         marks = ",".join("?" * len(addresses))
         name_marks = ",".join("?" * len(names))
         query = (
-                    "SELECT block, log_index, block_hash, tx, address, name, args FROM "
-                    f"events WHERE address IN ({marks}) AND name IN ({name_marks})"
-                )
+            "SELECT block, log_index, block_hash, tx, address, name, args FROM "
+            f"events WHERE address IN ({marks}) AND name IN ({name_marks})"
+        )
         params: list[Any] = [*addresses, *names]
         if until is not None:
             query += " AND block <= ?"
@@ -390,14 +402,26 @@ class Store:
         cursor = db.execute(
             "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
             (
-                alert["id"], alert["rule"], alert["severity"], alert["block"], alert["logIndex"], alert["transaction"],
-                alert["address"], alert["contract"], alert["event"], alert["message"], json.dumps(alert["args"]),
+                alert["id"],
+                alert["rule"],
+                alert["severity"],
+                alert["block"],
+                alert["logIndex"],
+                alert["transaction"],
+                alert["address"],
+                alert["contract"],
+                alert["event"],
+                alert["message"],
+                json.dumps(alert["args"]),
                 alert["raisedAt"],
             ),
         )
         if cursor.rowcount != 1:
             return False
-        db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'alert', ?) ON CONFLICT DO NOTHING", (alert["id"], json.dumps(alert)))
+        db.execute(
+            "INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'alert', ?) ON CONFLICT DO NOTHING",
+            (alert["id"], json.dumps(alert)),
+        )
         return True
 
     def undo_after(self, db: Db, block: int, retracted_at: str) -> list[dict[str, Any]]:
@@ -406,17 +430,26 @@ class Store:
         retractions queued for every sink). Returns the retractions."""
         rows = db.execute(
             "SELECT id, rule, message, block, contract FROM alerts WHERE "
-            "block > ? AND retracted = 0 ORDER BY block, log_index, rule", (block,),
+            "block > ? AND retracted = 0 ORDER BY block, log_index, rule",
+            (block,),
         ).fetchall()
         retractions = []
         for alert_id, rule, message, at, contract in rows:
             body = {
-                "id": alert_id, "kind": "retraction", "rule": rule, "block": at, "contract": contract,
-                "message": f"retracted (block {at} was reorganised away): {message}", "retractedAt": retracted_at,
+                "id": alert_id,
+                "kind": "retraction",
+                "rule": rule,
+                "block": at,
+                "contract": contract,
+                "message": f"retracted (block {at} was reorganised away): {message}",
+                "retractedAt": retracted_at,
             }
             retractions.append(body)
             db.execute("UPDATE alerts SET retracted = 1 WHERE id = ?", (alert_id,))
-            db.execute("INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?) ON CONFLICT DO NOTHING", (alert_id, json.dumps(body)))
+            db.execute(
+                "INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'retraction', ?) ON CONFLICT DO NOTHING",
+                (alert_id, json.dumps(body)),
+            )
         db.execute("DELETE FROM events WHERE block > ?", (block,))
         db.execute("DELETE FROM transactions WHERE block > ?", (block,))
         db.execute("DELETE FROM contracts WHERE block > ?", (block,))
@@ -424,7 +457,21 @@ class Store:
         return retractions
 
     def alerts(self) -> list[dict[str, Any]]:
-        columns = ("id", "rule", "severity", "block", "log_index", "tx", "address", "contract", "event", "message", "args", "raised_at", "retracted")
+        columns = (
+            "id",
+            "rule",
+            "severity",
+            "block",
+            "log_index",
+            "tx",
+            "address",
+            "contract",
+            "event",
+            "message",
+            "args",
+            "raised_at",
+            "retracted",
+        )
         query = f"SELECT {', '.join(columns)} FROM alerts"
         found = []
         for row in self.db.execute(query + " ORDER BY block, log_index, rule"):
@@ -439,7 +486,8 @@ class Store:
     def pending(self, sink: str, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
         """Queued messages ``sink`` has not been delivered yet, oldest first."""
         rows = self.db.execute(
-            f"SELECT seq, body FROM outbox o WHERE {UNDELIVERED} ORDER BY seq LIMIT ?", (sink, limit),
+            f"SELECT seq, body FROM outbox o WHERE {UNDELIVERED} ORDER BY seq LIMIT ?",
+            (sink, limit),
         )
         return [(int(seq), json.loads(body)) for seq, body in rows]
 

@@ -39,7 +39,9 @@ DEFAULT_SPAN = 2000
 LOCAL_CONFIRMATIONS, LIVE_CONFIRMATIONS = 0, 12
 #: The longest pause between two tries of an RPC that does not answer.
 MAX_BACKOFF_SECONDS = 30.0
-DECIMALS_ABI = [{"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]}]
+DECIMALS_ABI = [
+    {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]}
+]
 
 
 def database_path(paths: ProjectPaths, network: str) -> Path:
@@ -118,7 +120,9 @@ class Watcher:
         deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
         self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
         self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
-        self.composer = Composer(self.chain, self.store, known_abis(self.target), self.target.network.name, self.names, say=self.say)
+        self.composer = Composer(
+            self.chain, self.store, known_abis(self.target), self.target.network.name, self.names, say=self.say
+        )
         if not self.deployment_alerts:
             self.composer.deployment = deployment(record)
         with self.store.transaction() as db:
@@ -136,7 +140,9 @@ class Watcher:
             address = str(row["address"])
             # discovered, or recorded and seen made by its factory (which tells its property id)
             if address not in self.subjects or self.subjects[address].block is None:
-                self.subjects[address] = Subject(address, row["label"], row["kind"], row["property_id"], row["block"], row["parent"])
+                self.subjects[address] = Subject(
+                    address, row["label"], row["kind"], row["property_id"], row["block"], row["parent"]
+                )
 
     def names(self) -> dict[str, str]:
         return {**self.accounts, **{a: s.label for a, s in self.subjects.items()}}
@@ -305,7 +311,13 @@ class Watcher:
     def _keep_in(self, db: Any, discovered: dict[str, Subject], decimals: dict[str, int]) -> None:
         for subject in discovered.values():
             self.store.add_contract(
-                db, subject.address, subject.label, subject.kind, subject.parent, subject.property_id, subject.block,
+                db,
+                subject.address,
+                subject.label,
+                subject.kind,
+                subject.parent,
+                subject.property_id,
+                subject.block,
                 decimals.get(subject.address),
             )
 
@@ -346,12 +358,24 @@ class Watcher:
         if self.expiries is None:
             kept = self.store.events(sorted(watched), ["SubscriptionUpdate"], until=first - 1)
             self.expiries = lapses_module.latest(self._expiry(e.address, e.block, e.args) for e in kept)
-        updates = [self._expiry(log.subject.address, log.block, log.args) for log in logs if log.name == "SubscriptionUpdate" and log.subject.address in watched]
+        updates = [
+            self._expiry(log.subject.address, log.block, log.args)
+            for log in logs
+            if log.name == "SubscriptionUpdate" and log.subject.address in watched
+        ]
         windows = lapses_module.windows(self.expiries, updates, first, last)
         found = lapses_module.lapses(windows, self.chain.block_times)
         hashes = self.chain.block_hashes(sorted({block for _, block in found})) if found else {}
         return [
-            Log(watched[e.memberships], lapses_module.LAPSED, block, str(hashes[block]), "", -e.token_id, {"tokenId": e.token_id, "expiresAt": e.expires_at})
+            Log(
+                watched[e.memberships],
+                lapses_module.LAPSED,
+                block,
+                str(hashes[block]),
+                "",
+                -e.token_id,
+                {"tokenId": e.token_id, "expiresAt": e.expires_at},
+            )
             for e, block in found
         ]
 
@@ -359,7 +383,9 @@ class Watcher:
     def _expiry(address: str, block: int, args: dict[str, Any]) -> lapses_module.Expiry:
         return lapses_module.Expiry(address, int(str(args["tokenId"])), int(str(args["expiration"])), block)
 
-    def _commit(self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None, lapsed: Sequence[Log] = ()) -> None:
+    def _commit(
+        self, logs: list[Log], discovered: dict[str, Subject], last: int, last_hash: str | None, lapsed: Sequence[Log] = ()
+    ) -> None:
         alerts = self.composer.alerts(logs, self.rules) + self.composer.each(lapsed, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         trade_blocks = sorted({log.block for log in logs if log.name == "TradeExecuted"})
@@ -370,7 +396,13 @@ class Watcher:
             self._keep_in(db, discovered, decimals)
             self.books.keep(db, payments, first, self.head)
             self.store.add_block_times(db, times)
-            self.store.add_events(db, [StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args) for log in logs])
+            self.store.add_events(
+                db,
+                [
+                    StoredEvent(log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, log.args)
+                    for log in logs
+                ],
+            )
             for block, block_hash in {(log.block, log.block_hash) for log in logs}:
                 self.store.remember(db, block, block_hash)
             raised = [alert for alert in alerts if self.store.add_alert(db, alert)]
@@ -378,10 +410,13 @@ class Watcher:
         self.subjects.update(discovered)
         self.raised += len(raised)
         if self.expiries is not None:
-            self.expiries.update(lapses_module.latest(
-                self._expiry(log.subject.address, log.block, log.args) for log in logs
-                if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
-            ))
+            self.expiries.update(
+                lapses_module.latest(
+                    self._expiry(log.subject.address, log.block, log.args)
+                    for log in logs
+                    if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
+                )
+            )
 
     def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
         if not tokens:
