@@ -56,6 +56,7 @@ def _job(record: dict[str, Any], paths: Any, built: dict[str, Any]) -> list[dict
                 "name": item.contract_type,
                 "version": VERSIONS[standard["language"]],
                 "txHash": item.creation_tx or created_by.get("transactionHash"),
+                "madeInConstructor": created_by.get("function") == "constructor",
             }
         )
     return contracts
@@ -97,6 +98,10 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     found = {r["label"]: r for r in map(json.loads, done.stdout.splitlines())}
     assert set(found) == labels
     expected = {c["label"]: ("partial" if c["language"] == "Vyper" else "perfect") for c in contracts}
+    # A contract another one's constructor makes (the vaults' FanPayments module) has no creating transaction of
+    # its own whose input Sourcify could compare: its runtime matches, its creation is not judged.
+    in_constructor = {c["label"] for c in contracts if c["madeInConstructor"]}
+    assert in_constructor == {"NILVaultBeacon.paymentsModule"}
     assert {label: (r["runtimeMatch"], r["creationMatch"]) for label, r in found.items()} == {
-        label: (match, match) for label, match in expected.items()
+        label: (match, None if label in in_constructor else match) for label, match in expected.items()
     }, {label: r["error"] for label, r in found.items() if r["error"]}
