@@ -129,10 +129,11 @@ test-fast: setup
 	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/fast-cli-tests.log; \
 	test $$rest -eq 0 && test $$cli_status -eq 0
 
-# The long run of the property state machine (tests/contracts/test_property_state_machine.py): many long
-# random sequences instead of make test's few short ones.
+# The long run of the contracts' property-based tests (the state machines and the `@given` tests, marked
+# `hypothesis`): many long random sequences instead of make test's few short ones (RWA_FUZZ_PROFILE, read by
+# each state machine and by tests/contracts/helpers.py's examples()).
 fuzz: setup
-	RWA_FUZZ_PROFILE=fuzz $(BIN)/ape test tests/contracts/test_property_state_machine.py -q
+	RWA_FUZZ_PROFILE=fuzz $(BIN)/ape test tests/contracts -m hypothesis -q
 
 bench: setup
 	$(BIN)/python bench/run.py

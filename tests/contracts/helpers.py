@@ -1,4 +1,6 @@
-"""Shared helpers of the contract tests (strict custom-error matching, gas reporting)."""
+"""Shared helpers of the contract tests (strict custom-error matching, gas reporting, example counts)."""
+
+import os
 
 from eth_utils import keccak
 from reverts import address_of, reverts  # noqa: F401 - the tests import them from here
@@ -17,6 +19,16 @@ from rwa.testing.suite import (  # noqa: F401 - the tests import them from here
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+
+#: The hypothesis profile: ``make test`` the bounded one ("ci"), ``make fuzz`` sets ``RWA_FUZZ_PROFILE=fuzz``.
+FUZZ_PROFILE = os.environ.get("RWA_FUZZ_PROFILE", "ci")
+
+
+def examples(ci, fuzz):
+    """Examples of a ``@given`` test: a few under ``make test`` (each sends transactions; the invariant is checked in
+    every one), many under ``make fuzz``."""
+    return fuzz if FUZZ_PROFILE == "fuzz" else ci
 
 
 def role(name):

@@ -14,6 +14,7 @@ import pytest
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
+from helpers import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reverts import address_of, reverts
@@ -1183,7 +1184,8 @@ def test_property_is_verified(registry, chain, attestor, sanctions_officer, flag
     assert registry.isAccredited(wallet) == (expected and bool(flags & FLAG_ACCREDITED))
 
 
-@settings(PROPERTY_SETTINGS, max_examples=15)  # each example sends up to 12 transactions (25 before)
+# Each example sends up to 12 transactions: 8 examples under make test (25, then 15, before), 60 under make fuzz.
+@settings(PROPERTY_SETTINGS, max_examples=examples(8, 60))
 @given(
     entries=st.lists(
         st.tuples(st.integers(min_value=0, max_value=3), attestations_st, st.booleans()),

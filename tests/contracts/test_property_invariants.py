@@ -9,6 +9,7 @@ The invariants are checked after every operation, so a failing example names the
 them. Each example runs from the same chain snapshot and is reverted afterwards.
 """
 
+from helpers import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +36,9 @@ def assert_books_balanced(token, distributor, stablecoin, holders, paid_before, 
     assert stablecoin.balanceOf(distributor) >= claimable, step
 
 
-# 12 examples of up to 12 operations (20 when the books were checked only at the end).
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 6 examples of up to 12 operations under make test (12 before; 20 when the books were checked only at the end),
+# 60 under make fuzz.
+@settings(max_examples=examples(6, 60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=3, max_size=12))
 def test_books_stay_balanced(chain, token, distributor, stablecoin, funded, agent, alice, bob, carol, alice2, ops):
     holders = [alice, bob, carol, alice2]

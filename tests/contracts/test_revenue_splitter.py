@@ -8,6 +8,7 @@ check, about 12,500). The third target, ≤ 7,000 per further payee, cannot be m
 
 import ape
 import pytest
+from helpers import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nil_helpers import (
@@ -22,8 +23,9 @@ from nil_helpers import (
 ETH = ZERO_ADDRESS
 TOTAL = 10_000
 
+# Each example creates a split and distributes up to four rounds; conservation is checked after every round.
 PROPERTY_SETTINGS = settings(
-    max_examples=25,
+    max_examples=examples(10, 100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import livelike
 import pytest
-from livelike import DEPLOYER, GWEI, NETWORK, ROOT, Run, connected, live_chain
+from livelike import DEPLOYER, FAST_BLOCK_TIME, GWEI, NETWORK, ROOT, Run, connected, live_chain
 
 from rwa.core.project import ProjectPaths
 from rwa.deploy.journal import Journal
@@ -30,10 +30,21 @@ def run_on(chain, connection, accounts, compiled, tmp_path, name: str, local: bo
     return Run(chain, Target(paths, the_manifest, network, connection, accounts[0], compiled), name)
 
 
+def _live(compiled, accounts, tmp_path, block_time):
+    with live_chain(livelike.base_port(), block_time) as chain, connected(chain) as connection:
+        yield chain, connection, accounts, compiled, tmp_path
+
+
 @pytest.fixture
 def live(compiled, accounts, tmp_path):
-    with live_chain(livelike.base_port()) as chain, connected(chain) as connection:
-        yield chain, connection, accounts, compiled, tmp_path
+    """A live-like anvil of quarter-second blocks."""
+    yield from _live(compiled, accounts, tmp_path, FAST_BLOCK_TIME)
+
+
+@pytest.fixture
+def real_live(compiled, accounts, tmp_path):
+    """The same on one-second blocks, for a test whose outcome depends on how fast a fee spike decays."""
+    yield from _live(compiled, accounts, tmp_path, 1)
 
 
 def rewound_with_our_transaction_queued(run: Run) -> None:
@@ -71,12 +82,12 @@ def test_a_journal_ahead_of_the_chain_never_waits_forever(live, local):
         assert run.chain.mined_nonce() == 0
 
 
-def test_a_fee_spike_the_account_cannot_pay_stops_then_a_rerun_completes(live):
+def test_a_fee_spike_the_account_cannot_pay_stops_then_a_rerun_completes(real_live):
     """The base fee jumps a thousandfold right after the second transaction leaves, on an account
     holding 1 ETH: the replacement is refused before it is signed, with one line. A replacement the
     node once refused (as older versions journaled them) is not what the next run prices from:
     once the spike passes, the rerun completes with nothing sent twice."""
-    run = run_on(*live, "spike", local=False)
+    run = run_on(*real_live, "spike", local=False)
     run.chain.rpc("anvil_setBalance", DEPLOYER, hex(10**18))
 
     def spike(chain, raw, send):

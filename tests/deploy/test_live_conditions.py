@@ -1,13 +1,16 @@
 """The engine on a chain that behaves like a live network (tests/support/livelike.py): a pending
 transaction at resume, nonces taken by someone else, fee spikes, a stuck transaction, two
 operators, a deleted record, a damaged or truncated journal. Each asserts the exact number of
-transactions the deployer mined and that no contract exists twice."""
+transactions the deployer mined and that no contract exists twice. The scenarios run on quarter-second
+blocks (livelike.FAST_BLOCK_TIME), but those whose outcome depends on the block time (``real_run``: a fee
+spike decays block by block, a stuck transaction is judged against --stuck-after, a second operator comes
+while the first is sending) on one-second blocks, and the two operator processes on two-second blocks."""
 
 from __future__ import annotations
 
 import livelike
 import pytest
-from livelike import NETWORK, ROOT, Run, base_port, connected, live_chain, manifest
+from livelike import FAST_BLOCK_TIME, NETWORK, ROOT, Run, base_port, connected, live_chain, manifest
 
 from rwa.core.project import ProjectPaths
 from rwa.deploy.target import Target
@@ -15,13 +18,24 @@ from rwa.deploy.target import Target
 pytestmark = pytest.mark.slow  # a chain of one-second blocks, waited for
 
 
-@pytest.fixture
-def run(request, compiled, accounts, tmp_path):
-    with live_chain(base_port()) as chain, connected(chain) as connection:
+def _run(request, compiled, accounts, tmp_path, block_time):
+    with live_chain(base_port(), block_time) as chain, connected(chain) as connection:
         the_manifest = manifest()
         paths = ProjectPaths(ROOT, deployments_override=tmp_path)
         target = Target(paths, the_manifest, the_manifest.network(NETWORK), connection, accounts[0], compiled)
         yield Run(chain, target, request.node.name)
+
+
+@pytest.fixture
+def run(request, compiled, accounts, tmp_path):
+    """The engine against a fresh live-like anvil of quarter-second blocks."""
+    yield from _run(request, compiled, accounts, tmp_path, FAST_BLOCK_TIME)
+
+
+@pytest.fixture
+def real_run(request, compiled, accounts, tmp_path):
+    """The same on one-second blocks, for a scenario that counts blocks against seconds."""
+    yield from _run(request, compiled, accounts, tmp_path, 1)
 
 
 def exact(figures: livelike.Figures, sent: int | None = None) -> None:
@@ -58,27 +72,27 @@ def test_nonce_taken_by_another_transaction_redoes_the_step(run):
     assert any(note.startswith("abandoned Registry") for note in figures.notes), figures.notes
 
 
-def test_fee_spike_over_the_cap_stops_then_a_rerun_completes(run):
-    figures = livelike.fee_spike(run, capped=True)
+def test_fee_spike_over_the_cap_stops_then_a_rerun_completes(real_run):
+    figures = livelike.fee_spike(real_run, capped=True)
     exact(figures)
     assert figures.reruns == 1
     assert "above the max fee of 10 gwei" in figures.refusals[0]
 
 
-def test_fee_spike_under_no_cap_is_outbid(run):
-    figures = livelike.fee_spike(run, capped=False)
+def test_fee_spike_under_no_cap_is_outbid(real_run):
+    figures = livelike.fee_spike(real_run, capped=False)
     exact(figures)
     assert any(note.startswith("replaced Registry") for note in figures.notes), figures.notes
 
 
-def test_stuck_transaction_is_replaced_at_the_same_nonce(run):
-    figures = livelike.stuck(run)
+def test_stuck_transaction_is_replaced_at_the_same_nonce(real_run):
+    figures = livelike.stuck(real_run)
     exact(figures)
     assert any(note.startswith("replaced Registry") for note in figures.notes), figures.notes
 
 
-def test_second_operator_is_refused_by_the_lock(run):
-    figures = livelike.two_operators(run)
+def test_second_operator_is_refused_by_the_lock(real_run):
+    figures = livelike.two_operators(real_run)  # one-second blocks: the first is still sending when the second comes
     exact(figures)
     assert len(figures.refusals) == 1
 

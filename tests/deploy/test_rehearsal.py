@@ -5,7 +5,9 @@ rerun). Before that, each bad input is refused with one line and nothing sent: m
 wrong passphrase, an external contract whose code is not what the manifest expects.
 
 The tests of this module share one chain and run in order (make test runs them beside the rest,
-with the live-like scenarios)."""
+with the live-like scenarios). Its blocks come every quarter of a second (livelike.FAST_BLOCK_TIME): nothing
+here depends on the block time, and the same deploy and killed `rwa safe execute` run on one-second blocks on
+Hardhat's node (test_rehearsal_nodes.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import time
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-from livelike import ROOT, base_port
+from livelike import FAST_BLOCK_TIME, ROOT, base_port
 from rehearsal import NETWORK, RWA, rehearsal
 
 from rwa.core.devkeys import DEVELOPMENT_ADDRESSES
@@ -34,7 +36,8 @@ E18 = 10**18
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
     keys = {"friendly": ANVIL_KEY_0, **{alias: "0x" + os.urandom(32).hex() for alias in PEOPLE}}
-    with rehearsal(base_port(), tmp_path_factory.mktemp("sepolia"), params=False, extra_keys=keys) as found:
+    home = tmp_path_factory.mktemp("sepolia")
+    with rehearsal(base_port(), home, params=False, extra_keys=keys, block_time=FAST_BLOCK_TIME) as found:
         for alias in PEOPLE:
             found.chain.rpc("anvil_setBalance", found.address(alias), hex(10**19))
         yield found

@@ -3,13 +3,15 @@
 A live chain id (Sepolia's 11155111), blocks every second (interval mining, so transactions wait in
 the pool as they do on a real network) and Ape connected to it as to Sepolia through an RPC URL:
 the engine sees a non-local network. Each use starts its own anvil (about 0.3 s), so transaction
-counts start from zero.
+counts start from zero. A test whose checks do not depend on the block time runs on quarter-second
+blocks (:data:`FAST_BLOCK_TIME`): every wait for a block is a wait of wall time, not of work.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +62,10 @@ def manifest(salt: str = "rwa-live-1") -> Manifest:
 
 
 CLEAN_DEPLOY_TRANSACTIONS = 5
+#: Seconds between blocks for a test that does not depend on the block time (the pool is still on: a
+#: transaction waits for its block, as on a live network). The scenarios that do (a fee spike decaying block
+#: by block, a transaction stuck past --stuck-after, two processes racing for the lock) keep one second.
+FAST_BLOCK_TIME = 0.25
 
 
 @dataclass
@@ -67,6 +73,8 @@ class LiveChain:
     url: str
     process: subprocess.Popen[bytes]
     kind: str = "anvil"  # or "hardhat": whose node answers (their test methods differ in prefix only)
+    block_time: float = 1  # seconds between blocks, as started
+    _miner: threading.Event | None = None  # set to stop the thread mining a fractional block time
 
     def rpc(self, method: str, *params: Any) -> Any:
         return rpc_request(self.url, method, params, timeout=10)
@@ -78,10 +86,33 @@ class LiveChain:
         return int(self.rpc("eth_getTransactionCount", address, "pending"), 16)
 
     def pause_mining(self) -> None:
+        self._stop_miner()
         self.rpc("evm_setIntervalMining", 0)
 
-    def resume_mining(self, seconds: int = 1) -> None:
-        self.rpc("evm_setIntervalMining", seconds)
+    def resume_mining(self, seconds: float | None = None) -> None:
+        """Blocks again every ``seconds`` (by default the block time the chain started with). Anvil's
+        ``evm_setIntervalMining`` takes whole seconds: a fractional block time is mined from a thread
+        (``evm_mine`` takes the pool's transactions, as interval mining does)."""
+        seconds = self.block_time if seconds is None else seconds
+        self._stop_miner()
+        if self.kind == "anvil" and seconds != int(seconds):
+            self.rpc("evm_setIntervalMining", 0)
+            self._miner = threading.Event()
+            threading.Thread(target=self._mine_every, args=(seconds, self._miner), daemon=True).start()
+        else:
+            self.rpc("evm_setIntervalMining", int(seconds))
+
+    def _mine_every(self, seconds: float, stop: threading.Event) -> None:
+        while not stop.wait(seconds):
+            try:
+                self.rpc("evm_mine")
+            except OSError:
+                return  # the node stopped
+
+    def _stop_miner(self) -> None:
+        if self._miner is not None:
+            self._miner.set()
+            self._miner = None
 
     def set_code(self, address: str, code: str) -> None:
         self.rpc(f"{self.kind}_setCode", address, code)
@@ -108,12 +139,12 @@ def anvil_binary() -> str:
 
 
 @contextmanager
-def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID, kind: str = "anvil") -> Iterator[LiveChain]:
+def live_chain(port: int, block_time: float = 1, chain_id: int = CHAIN_ID, kind: str = "anvil") -> Iterator[LiveChain]:
     """Start the node (anvil, or Hardhat's with ``kind="hardhat"``); stop it afterwards."""
     url = f"http://127.0.0.1:{port}"
     if kind == "hardhat":
         command = [*HARDHAT_NODE, "--hostname", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
-        where, env = ROOT / "tools" / "hardhat", {**os.environ, "RWA_HARDHAT_BLOCK_MS": str(block_time * 1000)}
+        where, env = ROOT / "tools" / "hardhat", {**os.environ, "RWA_HARDHAT_BLOCK_MS": str(int(block_time * 1000))}
     else:
         command = [
             anvil_binary(),
@@ -130,7 +161,7 @@ def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID, kind: s
     process = subprocess.Popen(
         command, cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
     )
-    chain = LiveChain(url, process, kind)
+    chain = LiveChain(url, process, kind, block_time)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -143,6 +174,7 @@ def live_chain(port: int, block_time: int = 1, chain_id: int = CHAIN_ID, kind: s
                 time.sleep(0.05)
         yield chain
     finally:
+        chain._stop_miner()
         process.terminate()
         process.wait(timeout=10)
 

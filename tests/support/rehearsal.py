@@ -190,7 +190,7 @@ def rehearsal(
     kind: str = "anvil",
     network: str = NETWORK,
     chain_id: int = CHAIN_ID,
-    block_time: int = 1,
+    block_time: float = 1,
 ) -> Iterator[Rehearsal]:
     """A Sepolia stand-in (anvil, or Hardhat's node with ``kind="hardhat"``; or another live network of
     the manifest: ``network``, ``chain_id``, ``block_time``) with the canonical contracts in place, funded
