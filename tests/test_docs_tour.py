@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from rwa.testing import environment
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "tour.py"
 
@@ -26,7 +28,12 @@ def _tour_module():
 
 @pytest.mark.slow  # the tour's commands as processes, on a chain of their own
 def test_docs_tour_runs_as_written():
-    result = subprocess.run([sys.executable, str(TOOL), "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # Its anvil on this run's live-like port (TEST_PORT + 9), free in this run while no live-like test runs: a port of
+    # the run's own, not any free one of the machine's.
+    port = str(environment.live_like_port())
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "--check", "--port", port], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, f"{result.stderr[-12000:]}\n{result.stdout[-2000:]}"
 
 
