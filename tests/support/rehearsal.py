@@ -136,10 +136,18 @@ def place_external_contracts(chain: LiveChain, network: str = NETWORK) -> dict[s
     return placed
 
 
+#: The scrypt work factor of the rehearsal's keystores (eth_account's default is 2**18: about 0.7 s of CPU for
+#: each unlock, and every `rwa` command that sends unlocks one). The file is Ape's keystore all the same.
+KEYSTORE_SCRYPT_N = 2**12
+
+
 def _import_accounts(env: dict[str, str], keys: dict[str, str]) -> None:
-    """Ape's own import of each key into the keystore of ``APE_DATA_FOLDER``."""
+    """Ape's own import of each key into the keystore of ``APE_DATA_FOLDER`` (encrypted with a light work factor)."""
     script = (
         "import json, sys\n"
+        "from eth_account import Account\n"
+        "encrypt = Account.encrypt\n"
+        f"Account.encrypt = lambda key, password, kdf=None, iterations=None: encrypt(key, password, kdf, {KEYSTORE_SCRYPT_N})\n"
         "from ape_accounts import import_account_from_private_key\n"
         "for alias, key in json.loads(sys.argv[1]).items():\n"
         f"    import_account_from_private_key(alias, {PASSPHRASE!r}, key)\n"
