@@ -400,16 +400,40 @@ def fee_spike(run: Run, capped: bool) -> Figures:
 
 def stuck(run: Run) -> Figures:
     """The second transaction sits in the pool (no blocks) past --stuck-after: it is replaced at the
-    same nonce with fees 12.5% higher, and the replacement is what mines."""
+    same nonce with fees 12.5% higher, and the replacement is what mines. Blocks come back once the
+    replacement is in the pool (not after a fixed time, which a loaded machine can outrun), or after
+    30 s if none comes (then the original mines and the test fails on the missing replacement)."""
     import threading
+
+    resumed = threading.Event()
+    timers: list[threading.Timer] = []
+
+    def resume() -> None:
+        if not resumed.is_set():
+            resumed.set()
+            run.chain.resume_mining()
+
+    report = run.report
+
+    def noting(action: str, name: str, detail: str) -> None:
+        report(action, name, detail)
+        if action == "replaced":
+            resume()
 
     def stall(chain: Chain, raw: str, send: Any) -> None:
         run.chain.pause_mining()
         send()
-        threading.Timer(3.5, run.chain.resume_mining).start()
+        timers.append(threading.Timer(30, resume))
+        timers[-1].start()
 
-    with on_broadcast(2, stall):
-        record = run.deploy(stuck_after=1)
+    run.report = noting
+    try:
+        with on_broadcast(2, stall):
+            record = run.deploy(stuck_after=1)
+    finally:
+        run.report = report
+        for timer in timers:
+            timer.cancel()
     complete(run, record)
     return run.figures()
 
