@@ -46,6 +46,7 @@ from rwa.chain.reverts import decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target, load_record
 
 
@@ -68,8 +69,7 @@ def safe_state(target: Target, name: str) -> SafeState:
 
 def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
     """Command-line calls, read against the deployment's ABIs."""
-    record = load_record(target) or {}
-    contracts = record.get("contracts", {})
+    contracts = contracts_of(load_record(target))
     addresses = {name: entry["address"] for name, entry in contracts.items()}
     calls = []
     for text in texts:
@@ -149,8 +149,7 @@ def propose_calls(
         raise RwaError(f"--via must be one of {', '.join(SAFES)}")
     safe = safe_state(target, SAFES[via])
     multisend = optional_address(target, MULTISEND)
-    record = load_record(target) or {}
-    abis = {name: entry["abi"] for name, entry in record.get("contracts", {}).items()} | (extra_abis or {})
+    abis = {name: entry["abi"] for name, entry in contracts_of(load_record(target)).items()} | (extra_abis or {})
     timelock = None
     if via == "safe":
         timelock_contract = deployed(target, TIMELOCK)
@@ -570,8 +569,8 @@ def _execution_succeeded(target: Target, safe: Deployed, receipt: Receipt) -> bo
 
 
 def _inner_abis(target: Target) -> list[dict[str, Any]]:
-    record = load_record(target) or {}
-    return [item for entry in record.get("contracts", {}).values() for item in entry["abi"] if item.get("type") == "error"]
+    contracts = contracts_of(load_record(target))
+    return [item for entry in contracts.values() for item in entry["abi"] if item.get("type") == "error"]
 
 
 def _require_open(proposal: Proposal) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
@@ -28,6 +28,7 @@ from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
+from rwa.deploy.records import DeploymentRecord, RecordedContract
 from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
@@ -121,16 +122,16 @@ class Summary:
         }
 
 
-def items_of(record: dict[str, Any]) -> list[Item]:
+def items_of(record: DeploymentRecord) -> list[Item]:
     """Every contract of the record, once each: the manifest's entries (and their implementations),
     then what commands made through factories (``MAIN-ST-1.token``, ``jane-doe.vault``)."""
     found: list[Item] = []
     for name, entry in sorted(record.get("contracts", {}).items()):
-        found += _entry_items(name, ("contracts", name), entry)
+        found += _entry_items(name, ("contracts", name), cast(RecordedContract, entry))
     for section in records.CREATED_SECTIONS:
-        for key, created in sorted(record.get(section, {}).items()):
-            for part, entry in sorted(created["contracts"].items()):
-                made = {**entry, "createdBy": created.get("createdBy")}
+        for key, created in sorted(records.created_entries(record, section).items()):
+            for part, part_entry in sorted(created["contracts"].items()):
+                made = cast(RecordedContract, {**part_entry, "createdBy": created["createdBy"]})
                 found += _entry_items(f"{key}.{part}", (section, key, "contracts", part), made)
     seen: set[str] = set()
     unique = []
@@ -141,7 +142,7 @@ def items_of(record: dict[str, Any]) -> list[Item]:
     return unique
 
 
-def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> list[Item]:
+def _entry_items(label: str, path: tuple[str, ...], entry: RecordedContract) -> list[Item]:
     proxy = entry.get("proxy")
     made_by_factory = bool(entry.get("createdBy"))
     item = Item(label, to_checksum_address(entry["address"]), path, "verified", entry.get("verified"))
@@ -158,9 +159,9 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
             item.clone = True  # told apart by its code, once read
         else:
             item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")
-    elif proxy.get("kind") == "clone":
+    elif proxy["kind"] == "clone":
         item.clone = True  # an EIP-1167 clone (a split): linked to the implementation its code names
-    elif proxy.get("beacon") and to_checksum_address(proxy["beacon"]) == item.address:
+    elif (beacon := proxy.get("beacon")) and to_checksum_address(beacon) == item.address:
         item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")  # the beacon
     else:
         proxy_type = proxy.get("proxyContractType")
@@ -170,7 +171,8 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
             item.contract_type, item.proxy = proxy_type, True
             if made_by_factory:
                 # Factory-made proxies take the beacon alone (PropertyBeaconProxy's constructor).
-                item.constructor_args = encode(["address"], [to_checksum_address(proxy["beacon"])])
+                assert beacon is not None, "a factory-made proxy is a beacon proxy"
+                item.constructor_args = encode(["address"], [to_checksum_address(beacon)])
             else:
                 item.creation_tx = entry.get("transactionHash")
     if proxy and proxy.get("implementationTransactionHash"):
@@ -403,7 +405,7 @@ def _save(target: Target, summary: Summary) -> None:
     if not changed:
         return
 
-    def change(record: dict[str, Any]) -> None:
+    def change(record: DeploymentRecord) -> None:
         for item, outcome in changed:
             holder: Any = record
             for key in item.path:

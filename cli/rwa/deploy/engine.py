@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace as replaced
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
 
@@ -46,7 +46,7 @@ from rwa.deploy.planner import (
 )
 from rwa.deploy.powers import check_agent_params
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
-from rwa.deploy.records import ContractRecord, ProxyRecord
+from rwa.deploy.records import ContractRecord, DeploymentRecord, ProxyRecord
 from rwa.deploy.sender import Reporter, Sender, Spent
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -83,7 +83,7 @@ def external_record(target: Target, entry: Contract, external: External, code_ha
     }
 
 
-def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
+def plan_deployment(target: Target) -> tuple[Plan, DeploymentRecord | None]:
     """Validate the manifest, check the chain's identity and its external contracts, observe and
     plan. Sends nothing."""
     validate_target(target)
@@ -292,7 +292,7 @@ class Executor(Sender):
             self.report("called", entry.name, call.function)
 
 
-def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | None, adopt: bool) -> int | None:
+def recovery_start(target: Target, journal: Journal, record: DeploymentRecord | None, adopt: bool) -> int | None:
     """The block from which the deployer's mined transactions are matched against the steps, or
     None to match nothing: from the journal's beginning on a resume (a truncated journal loses
     lines, not transactions); from the record's last creation when the journal is missing or cut
@@ -301,7 +301,7 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
     begin = journal.begin()
     if begin is not None:
         return begin.block
-    blocks = [int(c["blockNumber"]) for c in (record or {}).get("contracts", {}).values() if c.get("blockNumber")]
+    blocks = [int(block) for c in records.contracts_of(record).values() if (block := c.get("blockNumber"))]
     if blocks and (adopt or journal.path.is_file()):
         return max(blocks)
     return 0 if adopt else None
@@ -309,7 +309,7 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
 
 def apply_deployment(
     target: Target, report: Reporter = _silent, options: DeployOptions | None = None, ledger: list[Spent] | None = None
-) -> tuple[Plan, dict[str, Any]]:
+) -> tuple[Plan, DeploymentRecord]:
     """Make the network match the manifest; safe to rerun, and to rerun after a crash. One
     operator at a time: the network's lock is held throughout. ``ledger`` collects what each
     transaction sent cost."""
@@ -324,7 +324,7 @@ def apply_deployment(
         return _apply(target, report, options, ledger)
 
 
-def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
+def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, DeploymentRecord]:
     ready_local_chain(target)
     check_agent_params(target)
     deploy_plan, record = plan_deployment(target)
@@ -346,7 +346,7 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         if record is not None and created.record_modules(target, record):  # a record written before modules were
             stamped = records.stamp(record, hash_manifest(target.manifest, network.name), git_commit(target.paths))
             store.save(network.name, stamped)
-        return deploy_plan, record or {}
+        return deploy_plan, record or cast(DeploymentRecord, {})
     policy = policy_for(network, options.max_fee, options.stuck_after)
     confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
     executor = Executor(target, journal, report, policy, options.timeout, confirmations)

@@ -24,6 +24,7 @@ from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
+from rwa.deploy.records import CreatedOffering, DeploymentRecord, contracts_of
 from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
 from rwa.domain.properties import Properties
@@ -198,8 +199,8 @@ class Offerings:
         return Properties(self.target)
 
     @cached_property
-    def record(self) -> dict[str, Any]:
-        return load_record(self.target) or {}
+    def record(self) -> DeploymentRecord | None:
+        return load_record(self.target)
 
     @cached_property
     def abi(self) -> list[dict[str, Any]]:
@@ -374,16 +375,18 @@ class Offerings:
             self.target,
             "offerings",
             name,
-            {
-                "property": prop.token,
-                "index": index,
-                "terms": offering.terms_json(),
-                "implementation": to_checksum_address(self.read(self.factory, "implementation")),
-                "createdBy": made.created_by(
-                    FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block, self.signer
-                ),
-                "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
-            },
+            CreatedOffering(
+                {
+                    "property": prop.token,
+                    "index": index,
+                    "terms": offering.terms_json(),
+                    "implementation": to_checksum_address(self.read(self.factory, "implementation")),
+                    "createdBy": made.created_by(
+                        FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block, self.signer
+                    ),
+                    "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
+                }
+            ),
         )
 
     # --- investors ----------------------------------------------------------------------------
@@ -621,7 +624,7 @@ class Offerings:
 
     def _mockable(self, coin: Currency) -> None:
         """Only the local MockStablecoin lets anyone mint (--mint)."""
-        mock = self.record.get("contracts", {}).get(MOCK_STABLECOIN)
+        mock = contracts_of(self.record).get(MOCK_STABLECOIN)
         if mock is None or mock["address"] != coin.address:
             raise RwaError(
                 f"--mint needs the local {MOCK_STABLECOIN}; {coin.symbol} on {self.target.network.name} is a real stablecoin"
@@ -640,13 +643,13 @@ def erc20(address: str) -> actions.Deployed:
 
 def treasury_balances(target: Target) -> dict[str, Any]:
     """The treasury (the network's ``treasury`` parameter) and its balance of the network's stablecoin."""
-    record = load_record(target) or {}
+    record = load_record(target)
     treasury = resolve_param(target, record, "treasury")
     if treasury is None:
         raise RwaError(f"{target.network.name} has no treasury deployed (rwa deploy)")
     offerings = Offerings(target)
     coins = [offerings.stablecoin()]
-    for entry in (record.get("offerings") or {}).values():
+    for entry in ((record and record.get("offerings")) or {}).values():
         address = to_checksum_address(entry["terms"]["stablecoin"])
         if all(c.address != address for c in coins):
             coins.append(offerings.coin(address))

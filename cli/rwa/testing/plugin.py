@@ -43,6 +43,7 @@ from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
 from rwa.deploy import manifest, session
 from rwa.deploy.engine import apply_deployment
+from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.target import Target
 from rwa.testing import environment
 from rwa.testing import postgres as postgres_server
@@ -174,7 +175,7 @@ def deploy_target(
 
 
 @pytest.fixture(scope="session")
-def suite_deploy(deploy_target: Target) -> tuple[dict[str, Any], int]:
+def suite_deploy(deploy_target: Target) -> tuple[DeploymentRecord, int]:
     """The whole manifest, deployed once per session on the test chain, and how many
     transactions the deployer sent for it."""
     account = deploy_target.account
