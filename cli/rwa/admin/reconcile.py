@@ -14,7 +14,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, Known, decode_proposal
-from rwa.admin.proposals import Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
+from rwa.admin.proposals import Execution, Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
 from rwa.admin.timelock import TIMELOCK, OperationState, operation_state
 from rwa.chain.client import Event
 from rwa.deploy.records import contracts_of
@@ -68,7 +68,7 @@ def _reconcile(target: Target, proposals: list[Proposal]) -> list[Proposal]:
     return updated
 
 
-def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Proposal], Proposal]:
+def _settle(seen: ProposalStatus, status: ProposalStatus, execution: Execution) -> Callable[[Proposal], Proposal]:
     """The change that records an outcome, unless another process moved the file on meanwhile."""
 
     def change(current: Proposal) -> Proposal:
@@ -77,7 +77,7 @@ def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Prop
     return change
 
 
-def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHistory) -> tuple[str, dict[str, Any]] | None:
+def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHistory) -> tuple[ProposalStatus, Execution] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
     if status in (ProposalStatus.INVALID, ProposalStatus.STALE):
@@ -96,7 +96,12 @@ def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHis
     ran = history.by_hash(safe, proposal["safeTxHash"])
     if ran is not None:
         success = ran.name == "ExecutionSuccess"
-        execution = {"transactionHash": ran.transaction, "block": ran.block, "executor": _sender(target, ran), "success": success}
+        execution: Execution = {
+            "transactionHash": ran.transaction,
+            "block": ran.block,
+            "executor": _sender(target, ran),
+            "success": success,
+        }
         return (ProposalStatus.EXECUTED if success else ProposalStatus.FAILED), execution
     spent = history.at_nonce(safe, nonce)
     by = {p["id"] for p in store(target).all() if spent is not None and p.get("safeTxHash") == spent.safeTxHash}
@@ -107,10 +112,14 @@ def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHis
     }
 
 
-def _cancelled(target: Target, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
+def _cancelled(target: Target, proposal: Proposal) -> tuple[ProposalStatus, Execution] | None:
     """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
-    operation = proposal.get("timelock") or {}
-    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
+    operation = proposal.get("timelock")
+    if (
+        not operation
+        or operation["stage"] != "execute"
+        or operation_state(target, operation["operationId"]) != OperationState.UNSET
+    ):
         return None
     schedule = operation.get("schedule")
     if (

@@ -109,13 +109,13 @@ def apply(target: Target, name: str, via: str | None, report: Reporter, follow_u
     executor = Executor(target, journal, report)
     executor.settle()
     args = make_resolver(target, record).values(manifest_entry.args)
-    implementation, outcome = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
+    implementation, mined = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
     call = upgrade_call(target, name, entry, plan.kind, implementation)
     pending: PendingUpgrade = {
         "contractType": manifest_entry.contract_type,
         "abi": target.artifacts[manifest_entry.contract_type].abi,
         "implementation": implementation,
-        "implementationTransactionHash": outcome.hash if outcome else None,
+        "implementationTransactionHash": mined.hash if mined else None,
         "bytecodeHash": target.artifacts[manifest_entry.contract_type].bytecode_hash,
         "storageLayout": plan.layout,
         "proposal": None,

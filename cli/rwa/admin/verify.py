@@ -7,7 +7,7 @@ submitted as a standard-JSON input (the exact sources and settings it was compil
 explorer rebuilds the same bytecode) with the constructor arguments read back from its creation
 transaction; once the sources are verified, each proxy is linked to its implementation
 (``verifyproxycontract``), so the explorer shows the implementation's functions at the proxy's
-address. Each outcome is written to the record (``verified`` on the entry, ``implementationVerified``
+address. Each verification is written to the record (``verified`` on the entry, ``implementationVerified``
 beside a proxy's implementation); a contract recorded as verified, or that the explorer already
 knows, is not submitted again.
 """
@@ -54,17 +54,17 @@ NOT_SUPPORTED = {
 }
 
 Report = Callable[[str, str, str], None]
-#: An outcome not known yet (nothing sent, or the run stopped): not recorded.
+#: A verification not known yet (nothing sent, or the run stopped): not recorded.
 UNSENT = "unsent"
 
 
 @dataclass
 class Item:
-    """One contract at one address, and where its outcome is recorded."""
+    """One contract at one address, and where its verification is recorded."""
 
     label: str
     address: str
-    path: tuple[str, ...]  # the record's dict that holds the outcome...
+    path: tuple[str, ...]  # the record's dict that holds the verification...
     key: str  # ...under this key
     previous: dict[str, Any] | None
     contract_type: str | None = None  # the compiled contract whose source is submitted
@@ -101,20 +101,20 @@ class Verification:
 class Summary:
     """What one run did, for the command's output and the bench."""
 
-    outcomes: dict[str, tuple[Item, Verification]] = field(default_factory=dict)
+    verifications: dict[str, tuple[Item, Verification]] = field(default_factory=dict)
     skipped: list[Item] = field(default_factory=list)
     submissions: int = 0
     requests: int = 0
 
     def count(self, status: str) -> int:
-        return sum(1 for _, outcome in self.outcomes.values() if outcome.status == status)
+        return sum(1 for _, verification in self.verifications.values() if verification.status == status)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "contracts": [
-                {"contract": item.label, "address": item.address, **outcome.as_record()}
-                for item, outcome in self.outcomes.values()
-                if outcome.status != UNSENT
+                {"contract": item.label, "address": item.address, **verification.as_record()}
+                for item, verification in self.verifications.values()
+                if verification.status != UNSENT
             ]
             + [{"contract": item.label, "address": item.address, "status": "skipped"} for item in self.skipped],
             "submissions": self.submissions,
@@ -229,7 +229,7 @@ def verify(
             summary.skipped.append(item)
             shown("skipped", item.label, "verified already (recorded)")
         elif item.unsupported:
-            summary.outcomes[item.label] = (item, Verification("unsupported", item.unsupported))
+            summary.verifications[item.label] = (item, Verification("unsupported", item.unsupported))
             shown("unsupported", item.label, item.unsupported)
         else:
             todo.append(item)
@@ -246,23 +246,23 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:
-        outcome = Verification(UNSENT)
-        summary.outcomes[item.label] = (item, outcome)
+        verification = Verification(UNSENT)
+        summary.verifications[item.label] = (item, verification)
         if item.clone:
             implementation = _clone_target(target.chain, item.address)
             if implementation is None:
-                outcome.status, outcome.message = "unsupported", NOT_SUPPORTED["clone"]
-                shown("unsupported", item.label, outcome.message)
+                verification.status, verification.message = "unsupported", NOT_SUPPORTED["clone"]
+                shown("unsupported", item.label, verification.message)
                 continue
-            outcome.implementation = implementation
+            verification.implementation = implementation
             linking.append(item)
             continue
         previous = item.previous or {}
         if previous.get("status") == "pending" and previous.get("guid"):
-            outcome.status, outcome.guid = "pending", previous["guid"]  # submitted by an earlier run
+            verification.status, verification.guid = "pending", previous["guid"]  # submitted by an earlier run
             sources[previous["guid"]] = item
         elif explorer.source_verified(item.address):
-            outcome.status = "verified"
+            verification.status = "verified"
             shown("known", item.label, "the explorer has its source already")
         else:
             try:
@@ -270,47 +270,47 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
             except ExplorerUnreachable:
                 raise
             except RwaError as exc:
-                outcome.status, outcome.message = "failed", str(exc)
-                shown("failed", item.label, outcome.message)
+                verification.status, verification.message = "failed", str(exc)
+                shown("failed", item.label, verification.message)
                 continue
             summary.submissions += 1
-            outcome.submitted = True
+            verification.submitted = True
             if guid:
-                outcome.status, outcome.guid = "pending", guid
+                verification.status, verification.guid = "pending", guid
                 sources[guid] = item
             else:
-                outcome.status = "verified"
+                verification.status = "verified"
                 shown("known", item.label, "the explorer had its source already")
         if item.proxy:
             linking.append(item)
     for guid, answer in _await(explorer, list(sources), proxy=False, wait=wait).items():
         item = sources[guid]
-        outcome = summary.outcomes[item.label][1]
-        _verdict(outcome, answer, guid)
-        if outcome.status != "verified" or not item.proxy:
-            shown(outcome.status, item.label, outcome.message or item.address)
+        verification = summary.verifications[item.label][1]
+        _verdict(verification, answer, guid)
+        if verification.status != "verified" or not item.proxy:
+            shown(verification.status, item.label, verification.message or item.address)
     links: dict[str, Item] = {}
     for item in linking:
-        outcome = summary.outcomes[item.label][1]
-        if outcome.status != "verified" and not item.clone:
+        verification = summary.verifications[item.label][1]
+        if verification.status != "verified" and not item.clone:
             continue
-        implementation = outcome.implementation or _implementation_of(target.chain, item.address)
-        outcome.implementation = implementation
+        implementation = verification.implementation or _implementation_of(target.chain, item.address)
+        verification.implementation = implementation
         answer = explorer.submit_proxy(item.address, implementation)
         summary.submissions += 1
-        outcome.submitted = True
+        verification.submitted = True
         if not answer.ok:
-            outcome.status, outcome.message = "failed", f"proxy link refused: {answer.text}"
-            shown("failed", item.label, outcome.message)
+            verification.status, verification.message = "failed", f"proxy link refused: {answer.text}"
+            shown("failed", item.label, verification.message)
             continue
-        outcome.proxy_guid = str(answer.result)
-        links[outcome.proxy_guid] = item
+        verification.proxy_guid = str(answer.result)
+        links[verification.proxy_guid] = item
     for guid, answer in _await(explorer, list(links), proxy=True, wait=wait).items():
         item = links[guid]
-        outcome = summary.outcomes[item.label][1]
-        _verdict(outcome, answer, outcome.guid, proxy=True)
-        detail = f"proxy of {outcome.implementation}" if outcome.status == "verified" else outcome.message or ""
-        shown(outcome.status, item.label, detail)
+        verification = summary.verifications[item.label][1]
+        _verdict(verification, answer, verification.guid, proxy=True)
+        detail = f"proxy of {verification.implementation}" if verification.status == "verified" else verification.message or ""
+        shown(verification.status, item.label, detail)
 
 
 def _submit_source(target: Target, explorer: Explorer, inputs: StandardInputs, item: Item) -> str:
@@ -387,31 +387,31 @@ def _await(explorer: Explorer, guids: list[str], proxy: bool, wait: float) -> di
     return verdicts
 
 
-def _verdict(outcome: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
+def _verdict(verification: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
     text = answer.text
     if is_pending(answer):
-        outcome.status, outcome.message = "pending", f"still {text}: run `rwa verify` again later"
+        verification.status, verification.message = "pending", f"still {text}: run `rwa verify` again later"
     elif answer.ok or "already verified" in text.lower():
-        outcome.status, outcome.message = "verified", None
+        verification.status, verification.message = "verified", None
     else:
-        outcome.status, outcome.message = "failed", f"{'proxy link' if proxy else 'source'} refused: {text}"
+        verification.status, verification.message = "failed", f"{'proxy link' if proxy else 'source'} refused: {text}"
     if not proxy:
-        outcome.guid = guid or None
+        verification.guid = guid or None
 
 
 def _save(target: Target, summary: Summary) -> None:
-    """Each outcome on its entry of the record, in one write under the record's lock."""
-    changed = [(item, outcome) for item, outcome in summary.outcomes.values() if outcome.status != UNSENT]
+    """Each verification on its entry of the record, in one write under the record's lock."""
+    changed = [(item, verification) for item, verification in summary.verifications.values() if verification.status != UNSENT]
     if not changed:
         return
 
     def change(record: DeploymentRecord) -> None:
-        for item, outcome in changed:
+        for item, verification in changed:
             holder: Any = record
             for key in item.path:
                 holder = holder.get(key) if isinstance(holder, dict) else None
             if isinstance(holder, dict):
-                holder[item.key] = outcome.as_record()
+                holder[item.key] = verification.as_record()
         record["updatedAt"] = records.now()
 
     target.store.update(target.network.name, change)

@@ -92,12 +92,11 @@ def _print_proposals(network: str, proposals: list[Proposal]) -> None:
     for column in ("id", "safe", "nonce", "status", "signatures", "title"):
         table.add_column(column)
     for p in proposals:
-        nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
+        tx, safe = p.get("safeTx"), p.get("safe")
+        nonce = str(tx["nonce"]) if tx else "?"
         reason = (p.get("execution") or {}).get("reason")
         title = escape(p["title"] + (f" ({reason})" if reason else ""))
-        table.add_row(
-            p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title
-        )
+        table.add_row(p["id"], safe["name"] if safe else "?", nonce, p["status"], str(len(p.get("signatures", {}))), title)
     print_table(table)
 
 

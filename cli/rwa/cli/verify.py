@@ -56,6 +56,6 @@ def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summa
 
 def refuse_failures(summary: verifying.Summary) -> None:
     """Any contract the explorer refused makes the command fail (once every outcome is recorded)."""
-    failed = [item.label for item, outcome in summary.outcomes.values() if outcome.status == "failed"]
+    failed = [item.label for item, verification in summary.verifications.values() if verification.status == "failed"]
     if failed:
         raise RwaError(f"{len(failed)} contract(s) not verified: {', '.join(failed)}")
