@@ -76,8 +76,8 @@ class SafeTx:
         fields = cast(dict[str, Any], data)
         return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
 
-    def exec_args(self, signatures: bytes) -> list[Any]:
-        """Arguments of ``execTransaction``, in order."""
+    def hash_args(self) -> list[Any]:
+        """Arguments of the Safe's ``getTransactionHash``, in order (what ``safe_tx_hash`` computes offline)."""
         return [
             self.to,
             self.value,
@@ -88,8 +88,12 @@ class SafeTx:
             self.gasPrice,
             self.gasToken,
             self.refundReceiver,
-            signatures,
+            self.nonce,
         ]
+
+    def exec_args(self, signatures: bytes) -> list[Any]:
+        """Arguments of ``execTransaction``, in order: the signed fields but the nonce (the Safe's own), then the signatures."""
+        return [*self.hash_args()[:-1], signatures]
 
 
 def domain_separator(chain_id: int, safe: str) -> bytes:
