@@ -11,7 +11,7 @@ integrators, `rwa verify` and `rwa upgrade` see every contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
@@ -20,7 +20,7 @@ from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
 from rwa.deploy import records
 from rwa.deploy.manifest import ProxyKind
-from rwa.deploy.records import CreatedBy, CreatedEntry, DeploymentRecord, PartRecord, ProxyRecord
+from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
 from rwa.deploy.target import Target
 
 BEACON_TYPE = "Beacon"
@@ -98,7 +98,7 @@ class Module:
 #: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
 #: the n-th module it creates is at CREATE(contract, n).
 MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)
-MODULES_SECTION: Final = "modules"
+MODULES_SECTION = "modules"
 
 
 def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
@@ -113,7 +113,7 @@ def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
     )
 
 
-def record_modules(target: Target, record: DeploymentRecord) -> bool:
+def record_modules(target: Target, record: records.DeploymentRecord) -> bool:
     """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
     contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
     the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
@@ -147,7 +147,7 @@ def record_modules(target: Target, record: DeploymentRecord) -> bool:
         }
         changed = True
     if not modules:
-        del record[MODULES_SECTION]
+        del record["modules"]  # MODULES_SECTION
     return changed
 
 
@@ -162,7 +162,7 @@ def module(target: Target, made: Module, address: str, args: list[Any]) -> PartR
     return recorded
 
 
-def record(target: Target, section: str, key: str, entry: CreatedEntry) -> None:
+def record(target: Target, section: str, key: str, entry: records.CreatedEntry) -> None:
     """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
     records.record_created(target.store, target.network.name, section, key, entry)
 

@@ -10,14 +10,13 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.chain.client import Event, Receipt
-from rwa.core.abi import jsonable
+from rwa.core.abi import EIP712_DOMAIN_TYPE, jsonable
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import format_duration
 from rwa.deploy.records import contracts_of
 from rwa.domain.nil import (
     ACCEPT_TYPES,
     DEAL_EVENTS,
-    EIP712_DOMAIN_TYPE,
     FACTORY,
     NEEDED_STATUS,
     Currency,

@@ -24,6 +24,7 @@ from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Read
 from rwa.core import csvfile
+from rwa.core.abi import EIP712_DOMAIN_TYPE
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
 from rwa.deploy.target import Target
@@ -253,12 +254,7 @@ class Registry:
         }
         typed = {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 "Attest": typed_fields(ATTEST_TYPE),
             },
             "primaryType": "Attest",

@@ -80,12 +80,6 @@ ACCEPT_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
-EIP712_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 
 def _function(name: str, inputs: list[str], outputs: list[str], mutability: str = "view") -> dict[str, Any]:

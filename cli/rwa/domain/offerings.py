@@ -20,13 +20,13 @@ from eth_utils import to_checksum_address
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
-from rwa.core.abi import role_id
+from rwa.core.abi import EIP712_DOMAIN_TYPE, role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
 from rwa.deploy.records import CreatedOffering, DeploymentRecord, contracts_of
 from rwa.deploy.target import Target, load_record, resolve_param
-from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
+from rwa.domain.nil import ERC20_ABI, Currency, iso_time
 from rwa.domain.properties import Properties
 from rwa.domain.property import Property
 
