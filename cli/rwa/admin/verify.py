@@ -14,6 +14,7 @@ knows, is not submitted again.
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,8 +55,17 @@ NOT_SUPPORTED = {
 }
 
 Report = Callable[[str, str, str], None]
-#: A verification not known yet (nothing sent, or the run stopped): not recorded.
-UNSENT = "unsent"
+
+
+class VerificationStatus(enum.StrEnum):
+    """Where a contract's verification stands: the record and ``--json`` hold the values."""
+
+    VERIFIED = "verified"
+    PENDING = "pending"  # submitted; the explorer has not judged yet
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"  # nothing this toolkit can submit (NOT_SUPPORTED says why)
+    SKIPPED = "skipped"  # recorded as verified already: not asked again
+    UNSENT = "unsent"  # not known yet (nothing sent, or the run stopped): not recorded
 
 
 @dataclass
@@ -77,7 +87,7 @@ class Item:
 
 @dataclass
 class Verification:
-    status: str  # verified, failed, pending, unsupported
+    status: VerificationStatus
     message: str | None = None
     guid: str | None = None
     proxy_guid: str | None = None
@@ -106,7 +116,7 @@ class Summary:
     submissions: int = 0
     requests: int = 0
 
-    def count(self, status: str) -> int:
+    def count(self, status: VerificationStatus) -> int:
         return sum(1 for _, verification in self.verifications.values() if verification.status == status)
 
     def as_json(self) -> dict[str, Any]:
@@ -114,9 +124,9 @@ class Summary:
             "contracts": [
                 {"contract": item.label, "address": item.address, **verification.as_record()}
                 for item, verification in self.verifications.values()
-                if verification.status != UNSENT
+                if verification.status != VerificationStatus.UNSENT
             ]
-            + [{"contract": item.label, "address": item.address, "status": "skipped"} for item in self.skipped],
+            + [{"contract": item.label, "address": item.address, "status": VerificationStatus.SKIPPED} for item in self.skipped],
             "submissions": self.submissions,
             "requests": self.requests,
         }
@@ -225,12 +235,12 @@ def verify(
     summary = Summary()
     todo: list[Item] = []
     for item in select(items_of(record), names):
-        if item.previous and item.previous.get("status") == "verified":
+        if item.previous and item.previous.get("status") == VerificationStatus.VERIFIED:
             summary.skipped.append(item)
-            shown("skipped", item.label, "verified already (recorded)")
+            shown(VerificationStatus.SKIPPED, item.label, "verified already (recorded)")
         elif item.unsupported:
-            summary.verifications[item.label] = (item, Verification("unsupported", item.unsupported))
-            shown("unsupported", item.label, item.unsupported)
+            summary.verifications[item.label] = (item, Verification(VerificationStatus.UNSUPPORTED, item.unsupported))
+            shown(VerificationStatus.UNSUPPORTED, item.label, item.unsupported)
         else:
             todo.append(item)
     try:
@@ -246,23 +256,23 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:
-        verification = Verification(UNSENT)
+        verification = Verification(VerificationStatus.UNSENT)
         summary.verifications[item.label] = (item, verification)
         if item.clone:
             implementation = _clone_target(target.chain, item.address)
             if implementation is None:
-                verification.status, verification.message = "unsupported", NOT_SUPPORTED["clone"]
-                shown("unsupported", item.label, verification.message)
+                verification.status, verification.message = VerificationStatus.UNSUPPORTED, NOT_SUPPORTED["clone"]
+                shown(VerificationStatus.UNSUPPORTED, item.label, verification.message)
                 continue
             verification.implementation = implementation
             linking.append(item)
             continue
         previous = item.previous or {}
-        if previous.get("status") == "pending" and previous.get("guid"):
-            verification.status, verification.guid = "pending", previous["guid"]  # submitted by an earlier run
+        if previous.get("status") == VerificationStatus.PENDING and previous.get("guid"):
+            verification.status, verification.guid = VerificationStatus.PENDING, previous["guid"]  # submitted by an earlier run
             sources[previous["guid"]] = item
         elif explorer.source_verified(item.address):
-            verification.status = "verified"
+            verification.status = VerificationStatus.VERIFIED
             shown("known", item.label, "the explorer has its source already")
         else:
             try:
@@ -270,16 +280,16 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
             except ExplorerUnreachable:
                 raise
             except RwaError as exc:
-                verification.status, verification.message = "failed", str(exc)
-                shown("failed", item.label, verification.message)
+                verification.status, verification.message = VerificationStatus.FAILED, str(exc)
+                shown(VerificationStatus.FAILED, item.label, verification.message)
                 continue
             summary.submissions += 1
             verification.submitted = True
             if guid:
-                verification.status, verification.guid = "pending", guid
+                verification.status, verification.guid = VerificationStatus.PENDING, guid
                 sources[guid] = item
             else:
-                verification.status = "verified"
+                verification.status = VerificationStatus.VERIFIED
                 shown("known", item.label, "the explorer had its source already")
         if item.proxy:
             linking.append(item)
@@ -287,12 +297,12 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
         item = sources[guid]
         verification = summary.verifications[item.label][1]
         _verdict(verification, answer, guid)
-        if verification.status != "verified" or not item.proxy:
+        if verification.status != VerificationStatus.VERIFIED or not item.proxy:
             shown(verification.status, item.label, verification.message or item.address)
     links: dict[str, Item] = {}
     for item in linking:
         verification = summary.verifications[item.label][1]
-        if verification.status != "verified" and not item.clone:
+        if verification.status != VerificationStatus.VERIFIED and not item.clone:
             continue
         implementation = verification.implementation or _implementation_of(target.chain, item.address)
         verification.implementation = implementation
@@ -300,8 +310,8 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
         summary.submissions += 1
         verification.submitted = True
         if not answer.ok:
-            verification.status, verification.message = "failed", f"proxy link refused: {answer.text}"
-            shown("failed", item.label, verification.message)
+            verification.status, verification.message = VerificationStatus.FAILED, f"proxy link refused: {answer.text}"
+            shown(VerificationStatus.FAILED, item.label, verification.message)
             continue
         verification.proxy_guid = str(answer.result)
         links[verification.proxy_guid] = item
@@ -309,7 +319,11 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
         item = links[guid]
         verification = summary.verifications[item.label][1]
         _verdict(verification, answer, verification.guid, proxy=True)
-        detail = f"proxy of {verification.implementation}" if verification.status == "verified" else verification.message or ""
+        detail = (
+            f"proxy of {verification.implementation}"
+            if verification.status == VerificationStatus.VERIFIED
+            else verification.message or ""
+        )
         shown(verification.status, item.label, detail)
 
 
@@ -390,18 +404,25 @@ def _await(explorer: Explorer, guids: list[str], proxy: bool, wait: float) -> di
 def _verdict(verification: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
     text = answer.text
     if is_pending(answer):
-        verification.status, verification.message = "pending", f"still {text}: run `rwa verify` again later"
+        verification.status, verification.message = VerificationStatus.PENDING, f"still {text}: run `rwa verify` again later"
     elif answer.ok or "already verified" in text.lower():
-        verification.status, verification.message = "verified", None
+        verification.status, verification.message = VerificationStatus.VERIFIED, None
     else:
-        verification.status, verification.message = "failed", f"{'proxy link' if proxy else 'source'} refused: {text}"
+        verification.status, verification.message = (
+            VerificationStatus.FAILED,
+            f"{'proxy link' if proxy else 'source'} refused: {text}",
+        )
     if not proxy:
         verification.guid = guid or None
 
 
 def _save(target: Target, summary: Summary) -> None:
     """Each verification on its entry of the record, in one write under the record's lock."""
-    changed = [(item, verification) for item, verification in summary.verifications.values() if verification.status != UNSENT]
+    changed = [
+        (item, verification)
+        for item, verification in summary.verifications.values()
+        if verification.status != VerificationStatus.UNSENT
+    ]
     if not changed:
         return
 

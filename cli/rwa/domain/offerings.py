@@ -10,6 +10,7 @@ Offerings are named by address, or by ``SYMBOL-<index>`` (``DEMO1-0``: the prope
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,7 +33,21 @@ from rwa.domain.property import Property
 
 FACTORY = "PropertyOfferingFactory"
 OFFERING_TYPE = "PropertyOffering"
-STATUSES = ("open", "closed", "failed", "cancelled")
+
+
+class OfferingStatus(enum.StrEnum):
+    """PropertyOffering's ``Status``, in its order (the contract answers the index); ``--json`` holds the values."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def offering_status(index: int) -> OfferingStatus:
+    return list(OfferingStatus)[index]
+
+
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
@@ -132,7 +147,7 @@ class Offering:
     opens: int
     closes: int
     review: bool
-    status: str
+    status: OfferingStatus
     subscribed: int
     accepted: int
 
@@ -268,7 +283,7 @@ class Offerings:
             int(t[9]),
             int(t[10]),
             bool(t[11]),
-            STATUSES[int(self.read(contract, "status"))],
+            offering_status(int(self.read(contract, "status"))),
             int(self.read(contract, "subscribed")),
             int(self.read(contract, "accepted")),
         )
@@ -401,7 +416,7 @@ class Offerings:
         except ValueError as exc:
             raise RwaError(str(exc)) from None
         now = self.target.chain.timestamp()
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}")
         if now < offering.opens:
             raise RwaError(f"offering {offering.label} opens at {iso_time(offering.opens)}")
@@ -587,7 +602,7 @@ class Offerings:
         offering = self.find(text)
         if not offering.review:
             raise RwaError(f"offering {offering.label} takes subscriptions without review")
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}")
         if len(wallets) > MAX_BATCH:
             raise RwaError(f"{len(wallets)} wallets: at most {MAX_BATCH} at once")
@@ -611,14 +626,14 @@ class Offerings:
         """Close or cancel an open offering (``refused`` ends the line that refuses any other); returns where it
         then stands."""
         offering = self.find(text)
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}{refused}")
         receipt = self.writer.send(actions.Action(offering.contract, function, ()))
         if receipt is None:
             return None
         return {
             "offering": offering.address,
-            "status": STATUSES[int(self.read(offering.contract, "status"))],
+            "status": offering_status(int(self.read(offering.contract, "status"))),
             "transactionHash": receipt.hash,
         }
 
