@@ -29,7 +29,7 @@ from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
-from rwa.deploy.records import DeploymentRecord, RecordedContract
+from rwa.deploy.records import DeploymentRecord, RecordedContract, VerifiedRecord
 from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
@@ -76,7 +76,7 @@ class Item:
     address: str
     path: tuple[str, ...]  # the record's dict that holds the verification...
     key: str  # ...under this key
-    previous: dict[str, Any] | None
+    previous: VerifiedRecord | None
     contract_type: str | None = None  # the compiled contract whose source is submitted
     creation_tx: str | None = None  # where the constructor arguments are read
     constructor_args: bytes | None = None  # known without a transaction (factory-made proxies)
@@ -94,16 +94,16 @@ class Verification:
     implementation: str | None = None
     submitted: bool = False  # this run sent its source or proxy link
 
-    def as_record(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"status": self.status, "at": records.now()}
-        for key, value in (
-            ("message", self.message),
-            ("guid", self.guid),
-            ("proxyGuid", self.proxy_guid),
-            ("implementation", self.implementation),
-        ):
-            if value is not None:
-                found[key] = value
+    def as_record(self) -> VerifiedRecord:
+        found: VerifiedRecord = {"status": self.status, "at": records.now()}
+        if self.message is not None:
+            found["message"] = self.message
+        if self.guid is not None:
+            found["guid"] = self.guid
+        if self.proxy_guid is not None:
+            found["proxyGuid"] = self.proxy_guid
+        if self.implementation is not None:
+            found["implementation"] = self.implementation
         return found
 
 
@@ -267,10 +267,10 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
             verification.implementation = implementation
             linking.append(item)
             continue
-        previous = item.previous or {}
-        if previous.get("status") == VerificationStatus.PENDING and previous.get("guid"):
-            verification.status, verification.guid = VerificationStatus.PENDING, previous["guid"]  # submitted by an earlier run
-            sources[previous["guid"]] = item
+        previous = item.previous
+        if previous and previous["status"] == VerificationStatus.PENDING and (guid := previous.get("guid")):
+            verification.status, verification.guid = VerificationStatus.PENDING, guid  # submitted by an earlier run
+            sources[guid] = item
         elif explorer.source_verified(item.address):
             verification.status = VerificationStatus.VERIFIED
             shown("known", item.label, "the explorer has its source already")

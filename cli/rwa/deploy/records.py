@@ -40,6 +40,18 @@ _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 # keep their own JSON shapes.
 
 
+class VerifiedRecord(TypedDict):
+    """The explorer's verdict on a contract's source (``rwa verify``): ``verified`` on an entry,
+    ``implementationVerified`` on its proxy facts."""
+
+    status: str  # verify.VerificationStatus's value: verified, failed, pending, unsupported
+    at: str
+    message: NotRequired[str]
+    guid: NotRequired[str]
+    proxyGuid: NotRequired[str]
+    implementation: NotRequired[str]
+
+
 class ProxyRecord(TypedDict):
     """How a proxied contract reaches its code."""
 
@@ -50,7 +62,7 @@ class ProxyRecord(TypedDict):
     implementationTransactionHash: str | None
     admin: str | None  # ProxyAdmin of a transparent proxy
     beacon: str | None  # of a beacon proxy
-    implementationVerified: NotRequired[dict[str, Any]]
+    implementationVerified: NotRequired[VerifiedRecord]
 
 
 class CreatedBy(TypedDict):
@@ -73,7 +85,7 @@ class PartRecord(TypedDict):
     codeHash: str | None
     proxy: ProxyRecord | None
     constructorArgs: NotRequired[str]  # ABI-encoded, of a module a constructor deployed (in no transaction)
-    verified: NotRequired[dict[str, Any]]
+    verified: NotRequired[VerifiedRecord]
 
 
 class PendingUpgrade(TypedDict):
@@ -108,7 +120,7 @@ class ContractRecord(TypedDict):
     external: NotRequired[bool]
     pendingUpgrade: NotRequired[PendingUpgrade]
     createdBy: NotRequired[CreatedBy]
-    verified: NotRequired[dict[str, Any]]
+    verified: NotRequired[VerifiedRecord]
 
 
 class CreatedEntry(TypedDict):
@@ -174,7 +186,7 @@ class RecordedContract(TypedDict):
     pendingUpgrade: NotRequired[PendingUpgrade]
     createdBy: NotRequired[CreatedBy]
     constructorArgs: NotRequired[str]
-    verified: NotRequired[dict[str, Any]]
+    verified: NotRequired[VerifiedRecord]
 
 
 class DeploymentRecord(TypedDict):
