@@ -21,6 +21,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.proposals import Proposal
 from rwa.admin.writer import Writer
 from rwa.chain.client import Read
 from rwa.core import csvfile
@@ -190,7 +191,7 @@ class Registry:
         receipt = self.writer.send(actions.Action(self.contract, function, args))
         return receipt.hash if receipt else "(proposed)"
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         return self.writer.propose(title)
 
     def register(self, item: Attestation) -> str:

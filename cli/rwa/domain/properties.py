@@ -12,6 +12,7 @@ from typing import Any
 from eth_utils import is_hex_address, to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.proposals import Proposal
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
@@ -204,5 +205,5 @@ class Properties:
             "contracts": contracts,
         }
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         return self.writer.propose(title)
