@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rwa.testing.runners import RWA
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
+from rwa.testing.suite import YEAR, create_property, register_investors
 
 ZERO32 = bytes(32)
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -62,18 +62,9 @@ def a_property(project, suite, accounts, chain):
     """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
     factory, ``agent`` holding its agent roles, its investors registered as the suite's session
     fixtures have them: (token, compliance, distributor)."""
-    registry, alice, bob, carol, alice2 = at(project, suite, "ComplianceRegistry"), *(accounts[i] for i in (3, 4, 5, 6))
+    alice, bob, carol, alice2 = (accounts[i] for i in (3, 4, 5, 6))
     expiry = chain.pending_timestamp + 10 * YEAR
-    registry.registerBatch(
-        [alice, bob, carol, alice2],
-        [
-            (1, US, KYC_AML | ACCREDITED, expiry),
-            (2, GB, KYC_AML, expiry),
-            (3, FR, KYC_AML | ACCREDITED, expiry),
-            (1, US, KYC_AML | ACCREDITED, expiry),
-        ],
-        sender=accounts[1],
-    )
+    register_investors(at(project, suite, "ComplianceRegistry"), alice, bob, carol, alice2, expiry, accounts[1])
     return create_property(project, at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
 
 

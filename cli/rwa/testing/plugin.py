@@ -48,7 +48,7 @@ from rwa.deploy.target import Target
 from rwa.testing import environment
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property
+from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -398,16 +398,7 @@ def expiry(chain: Any) -> int:
 @pytest.fixture(scope="session")
 def verified(registry: Any, attestor: Any, alice: Any, bob: Any, carol: Any, alice2: Any, expiry: int) -> tuple[Any, ...]:
     """alice (investor 1, US, accredited), alice2 (investor 1), bob (investor 2, GB), carol (investor 3, FR, accredited)."""
-    registry.registerBatch(
-        [alice, bob, carol, alice2],
-        [
-            (1, US, KYC_AML | ACCREDITED, expiry),
-            (2, GB, KYC_AML, expiry),
-            (3, FR, KYC_AML | ACCREDITED, expiry),
-            (1, US, KYC_AML | ACCREDITED, expiry),
-        ],
-        sender=attestor,
-    )
+    register_investors(registry, alice, bob, carol, alice2, expiry, attestor)
     return (alice, bob, carol, alice2)
 
 
