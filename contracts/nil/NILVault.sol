@@ -388,7 +388,7 @@ contract NILVault is
         VaultStorage storage $ = _vault();
         emit SplitterChanged($.splitter, newSplitter);
         $.splitter = newSplitter;
-        _hub.syncTerms(address(this));
+        _termsChanged();
     }
 
     /**
@@ -408,13 +408,13 @@ contract NILVault is
     /// @notice Stops every movement of money but the admin's; guardian only.
     function pause() external onlyFactoryRole(GUARDIAN_ROLE) {
         _pause();
-        _hub.syncTerms(address(this));
+        _termsChanged();
     }
 
     /// @notice Lifts {pause}; admin only, so that a guardian alone cannot undo a pause.
     function unpause() external onlyFactoryRole(_ADMIN_ROLE) {
         _unpause();
-        _hub.syncTerms(address(this));
+        _termsChanged();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -534,6 +534,11 @@ contract NILVault is
         try IRevenueSplitter(split).distribute(currency) {} catch {}
         emit DealReleased(dealId, split, amount, msg.sender);
         _nft.notifyStatus(dealId);
+    }
+
+    /// @dev Tells the payments hub that the vault's payment terms changed (it copies them from the vault).
+    function _termsChanged() private {
+        _hub.syncTerms(address(this));
     }
 
     function _setAthlete(address newAthlete) private {
