@@ -3,7 +3,6 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {INILVault, INILVaultErrors} from "./INILVault.sol";
@@ -61,22 +60,12 @@ abstract contract NILVaultState is INILVaultErrors {
         return balance > locked ? balance - locked : 0;
     }
 
-    /// @dev Whether `account` holds the suite's admin role (the factory's roles govern every vault).
-    function _isAdmin(address account) internal view returns (bool) {
-        return IAccessControl(_factory).hasRole(_ADMIN_ROLE, account);
-    }
-
     /// @dev Reverts unless `account` is verified: {Sanctioned} when it is flagged, {NotVerified} otherwise.
     function _requireVerified(address account) internal view {
         if (!_registry.isVerified(account)) {
             if (_registry.isSanctioned(account)) revert Sanctioned(account);
             revert NotVerified(account);
         }
-    }
-
-    /// @dev Reverts with {Sanctioned} when `account` is flagged.
-    function _requireNotSanctioned(address account) internal view {
-        if (_registry.isSanctioned(account)) revert Sanctioned(account);
     }
 
     /// @dev Sends `amount` of `token` out of the free balance (reverts when it is short).
