@@ -80,6 +80,9 @@ contract NILVault is
         "Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint256 nonce,uint256 deadline)"
     );
 
+    /// @dev The factory's DEFAULT_ADMIN_ROLE: recovers the athlete's wallet, refunds or settles disputes, unpauses.
+    bytes32 private constant _ADMIN_ROLE = 0x00;
+
     /// @notice Role (in the factory) allowed to pause (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 

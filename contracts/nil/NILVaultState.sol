@@ -22,8 +22,6 @@ import {IPaymentsHub} from "./IFanPayments.sol";
 abstract contract NILVaultState is INILVaultErrors {
     using SafeERC20 for IERC20;
 
-    bytes32 internal constant _ADMIN_ROLE = 0x00;
-
     IComplianceRegistry internal immutable _registry;
     address internal immutable _factory;
     /// @dev The fans' payments hub, which keeps a copy of the vault's payment terms (splitter, pause).
