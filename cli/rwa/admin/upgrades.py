@@ -17,7 +17,7 @@ from rwa.core.errors import RwaError
 from rwa.deploy import records
 from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
-from rwa.deploy.manifest import manifest_hash
+from rwa.deploy.manifest import Ref, manifest_hash
 from rwa.deploy.records import ContractRecord, PendingUpgrade, contracts_of
 from rwa.deploy.sender import Reporter
 from rwa.deploy.target import Target, load_record, make_resolver
@@ -58,14 +58,41 @@ def check(target: Target, name: str) -> UpgradePlan:
     new = layout_for(target.paths, artifact)
     if new is None:
         raise RwaError(f"{contract_type} is not Solidity: its storage layout cannot be checked")
+    up_to_date = artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None)
     return UpgradePlan(
         name=name,
         kind=proxy["kind"],
         current=proxy["implementation"],
-        up_to_date=artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None),
-        problems=compare(Layout.from_json(recorded_layout), new),
+        up_to_date=up_to_date,
+        problems=([] if up_to_date else _stale_refs(target, name)) + compare(Layout.from_json(recorded_layout), new),
         layout=new.as_json(),
     )
+
+
+def _stale_refs(target: Target, name: str) -> list[str]:
+    """The unproxied entries the new implementation's arguments name whose deployed code is not the
+    compiled one: upgraded, the proxy would run new code against the old contract (the vaults' beacon
+    against the old payments hub, whose calls the new vault makes do not exist). The old contract cannot
+    be upgraded in place; only a new suite holds both."""
+    recorded = contracts_of(load_record(target))
+    entry = target.manifest.entry(name)
+    stale = []
+    for arg in entry.args:
+        named = recorded.get(arg.name) if isinstance(arg, Ref) else None
+        if named is None or named.get("proxy"):
+            continue
+        if named.get("bytecodeHash") != target.artifacts[target.manifest.entry(arg.name).contract_type].bytecode_hash:
+            stale.append(
+                f"its new {entry.contract_type} names {arg.name}, deployed from older code and not upgradable: "
+                f"deploy the suite anew ({_start_over(target)})"
+            )
+    return stale
+
+
+def _start_over(target: Target) -> str:
+    if target.network.local:
+        return "`rwa node reset`, then `rwa deploy`"
+    return f"move {target.store.path(target.network.name)} aside, then `rwa deploy --fresh`"
 
 
 def upgrade_call(target: Target, name: str, entry: ContractRecord, kind: str, implementation: str) -> Action:

@@ -204,9 +204,10 @@ def with_upgrade(recorded: ContractRecord) -> ContractRecord:
 
 
 def entry_drift(
-    entry: Contract, recorded: ContractRecord, observed: Observation, artifact: Artifact, resolver: Resolver
+    entry: Contract, recorded: ContractRecord, observed: Observation, artifact: Artifact, resolver: Resolver, named: bool = False
 ) -> list[str]:
-    """Every way a recorded entry differs from the chain or from the manifest."""
+    """Every way a recorded entry differs from the chain or from the manifest; ``named``: other entries'
+    arguments name it (unproxied, it cannot be replaced alone: they keep its address)."""
     if upgrade_landed(entry, recorded, observed):
         recorded = with_upgrade(recorded)
     pending = recorded.get("pendingUpgrade")
@@ -233,7 +234,10 @@ def entry_drift(
     elif proxy and entry.created_by is None:  # a factory's contracts may be beacon proxies
         problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
     if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending and pending["bytecodeHash"]) != artifact.bytecode_hash:
-        hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
+        if entry.proxy is not ProxyKind.NONE:
+            hint = "upgrade it"
+        else:
+            hint = "other contracts name it: deploy the suite anew" if named else "deploy it under a new name"
         problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
     recorded_type = (proxy and proxy.get("implementationContractType")) or recorded.get("contractType")
     if recorded_type != entry.contract_type and (pending and pending["contractType"]) != entry.contract_type:
@@ -263,6 +267,7 @@ def plan(
     through the admin Safe (on a local chain the engine sends it as the timelock)."""
     recorded = contracts_of(record)
     lost = lost or {}
+    named = {arg.name for entry in entries for arg in entry.args if isinstance(arg, Ref)}
     steps: list[Step] = []
     for entry in entries:
         artifact = artifacts[entry.contract_type]
@@ -289,7 +294,7 @@ def plan(
             steps.extend(_call_step(entry, call, False, live) for call in entry.calls)
             continue
         observed = observations[entry.name]
-        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
+        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver, entry.name in named)
         if drift:
             steps.extend(Step(StepAction.DRIFT, entry.name, problem, blocking=True) for problem in drift)
         elif upgrade_landed(entry, recorded[entry.name], observed):

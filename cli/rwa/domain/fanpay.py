@@ -180,6 +180,14 @@ class FanPay(Nil):
             return None
         return (token, spender, amount)
 
+    @staticmethod
+    def _approving(currency: Currency, approve: tuple[actions.Deployed, str, int] | None) -> str:
+        """The approval sent before a payment, as the user is shown it: what they sign is what they saw."""
+        if approve is None:
+            return ""
+        _, spender, amount = approve
+        return f"; first sets the payments hub's ({spender}) allowance to {currency.show(amount)}"
+
     def _one_off_funds(self, payer: str, currency: Currency, amount: int) -> tuple[actions.Deployed, str, int] | None:
         """:meth:`_funds` for a tip or an order. The hub's allowance is also what keepers renew a fan's
         memberships from: a member's payment raises it by its amount, so the renewals keep theirs."""
@@ -200,7 +208,8 @@ class FanPay(Nil):
         approve = self._one_off_funds(payer, currency, amount)
         return Payment(
             f"tip {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
-            + (f", memo {memo!r}" if memo else ""),
+            + (f", memo {memo!r}" if memo else "")
+            + self._approving(currency, approve),
             self.memberships,
             "tip",
             (vault.contract.address, currency.address, amount, memo),
@@ -220,7 +229,8 @@ class FanPay(Nil):
         self._screen(vault, payer, currency, amount)
         approve = self._one_off_funds(payer, currency, amount)
         return Payment(
-            f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}",
+            f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
+            + self._approving(currency, approve),
             self.memberships,
             "payOrder",
             (vault.contract.address, order_id, currency.address, amount),
@@ -354,7 +364,7 @@ class FanPay(Nil):
         renewing = f", renewed by keepers (allowance for {renewals} more)" if auto_renew else ""
         return Payment(
             f"subscribe to plan {plan_id} of '{vault.label}': {periods} period(s) of {plan['periodDisplay']}, "
-            f"{currency.show(amount)} from {payer}{renewing}",
+            f"{currency.show(amount)} from {payer}{renewing}{self._approving(currency, approve)}",
             self.memberships,
             "subscribe",
             (plan_id, periods, auto_renew),
@@ -392,7 +402,8 @@ class FanPay(Nil):
         self._screen(vault, self.signer, currency, amount)
         approve = self._funds(self.signer, currency, amount, self.memberships.address)
         return Payment(
-            f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}",
+            f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}"
+            + self._approving(currency, approve),
             self.memberships,
             "renewSubscription",
             (token_id, periods * plan["period"]),
