@@ -10,7 +10,7 @@ import local_crash
 import pytest
 from local_crash import DEPLOYER, journal_lines
 
-from rwa.chain.client import Chain, rpc_request
+from rwa.chain.client import Chain, decode_raw, rpc_request
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import apply_deployment
 from rwa.deploy.journal import Journal
@@ -89,6 +89,50 @@ def test_crash_between_journal_and_chain_resumes(fresh_target, suite, suite_tran
     assert deployer.nonce - start == suite_transactions
     assert record["contracts"].keys() == suite["contracts"].keys()
     assert not fresh_target.store.journal_path("local").exists()
+
+
+def test_a_creation_whose_block_the_chain_lost_but_whose_state_it_kept_is_adopted(
+    fresh_target, suite, suite_transactions, monkeypatch, deployer
+):
+    """The deploy and the local chain die together: the chain restarts from a save taken while
+    the block of the deploy's 17th-or-later creation was mined, so its state holds that contract
+    and the deployer's nonce past it, while no block shows the transaction (nor a receipt). The
+    rerun adopts the contract rather than sending it again."""
+    original_broadcast, original_wait = Chain.broadcast, Chain.wait
+    sent: list[str] = []
+    hidden: set[str] = set()
+
+    def broadcast(self, raw):
+        sent.append(raw)
+        return original_broadcast(self, raw)
+
+    def wait(self, tx_hash, timeout=180.0):
+        receipt = original_wait(self, tx_hash, timeout)
+        if len(sent) >= 17 and decode_raw(sent[-1]).to is None:
+            hidden.add(tx_hash.lower())
+            raise Crash()  # mined, never recorded
+        return receipt
+
+    start = deployer.nonce
+    monkeypatch.setattr(Chain, "broadcast", broadcast)
+    monkeypatch.setattr(Chain, "wait", wait)
+    with pytest.raises(Crash):
+        apply_deployment(fresh_target, options=DeployOptions(fresh=True))
+    monkeypatch.undo()
+    original_receipt, original_transaction, original_sent_by = Chain.receipt, Chain.transaction, Chain.sent_by
+    monkeypatch.setattr(Chain, "receipt", lambda self, h: None if h.lower() in hidden else original_receipt(self, h))
+    monkeypatch.setattr(Chain, "transaction", lambda self, h: None if h.lower() in hidden else original_transaction(self, h))
+    monkeypatch.setattr(
+        Chain,
+        "sent_by",
+        lambda self, *args, **kwargs: [t for t in original_sent_by(self, *args, **kwargs) if t.hash.lower() not in hidden],
+    )
+
+    reports: list[tuple[str, str, str]] = []
+    _, record = apply_deployment(fresh_target, report=lambda *said: reports.append(said))
+    assert deployer.nonce - start == suite_transactions
+    assert record["contracts"].keys() == suite["contracts"].keys()
+    assert [r for r in reports if r[0] == "adopted" and "no block shows the transaction" in r[2]]
 
 
 def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):
