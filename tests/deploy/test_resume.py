@@ -26,6 +26,38 @@ def assert_complete_and_unique(cli, suite_transactions: int) -> None:
     assert not (cli.deployments / "local.journal.jsonl").exists()
 
 
+@pytest.fixture(scope="module")
+def saves(cli) -> local_crash.Saves:
+    """One deploy, its chain saved at exact points: between two blocks, and while the block of
+    NILVaultBeacon's implementation is mined."""
+    return local_crash.deploy_saving(cli, 40, "NILVaultBeacon/implementation")
+
+
+@pytest.mark.parametrize("save", ["between_blocks", "without_last_block"])
+def test_a_crashed_local_chain_gets_back_exactly_what_it_lost(cli, saves, suite_transactions, save):
+    """The local chain dies by kill -9 after a deploy, its last save taken mid-deploy: it restarts
+    as the same chain, behind the record. `rwa deploy` names what was lost and recreates exactly
+    that, at the same addresses, with as many transactions as one clean deploy in all. A save
+    taken while a block is mined holds that block's state but not the block: NILVaultBeacon's
+    implementation is there with no transaction to show for it, and is adopted, not sent again."""
+    local_crash.restart_from(cli, saves, getattr(saves, save))
+    assert cli.nonce(DEPLOYER) < suite_transactions
+    assert local_crash.lost_in_plan(cli)
+    kept = save == "without_last_block"
+    url, implementation = cli.env["APE_FOUNDRY_HOST"], saves.record["contracts"]["NILVaultBeacon"]["proxy"]
+    code = rpc_request(url, "eth_getCode", [implementation["implementation"], "latest"])
+    shown = rpc_request(url, "eth_getTransactionByHash", [implementation["implementationTransactionHash"]])
+    assert (code != "0x" and shown is None) == kept
+    deployed = cli.run("deploy").stdout
+    assert_complete_and_unique(cli, suite_transactions)
+    assert ("kept by the local chain" in deployed) == kept
+    after = json.loads((cli.deployments / "local.json").read_text())
+    assert {n: c["address"] for n, c in after["contracts"].items()} == {
+        n: c["address"] for n, c in saves.record["contracts"].items()
+    }
+    assert after["genesisHash"] == saves.record["genesisHash"]
+
+
 @pytest.mark.parametrize("kill_after_lines", [1, 29, 63])
 def test_kill_9_mid_deploy_then_rerun_finishes_the_job(cli, suite_transactions, kill_after_lines):
     cli.run("node", "reset", "--yes")
@@ -143,35 +175,3 @@ def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):
     local_crash.kill_9_node(cli)
     cli.run("node", "start")
     assert local_crash.genesis(cli) == before
-
-
-@pytest.fixture(scope="module")
-def saves(cli) -> local_crash.Saves:
-    """One deploy, its chain saved at exact points: between two blocks, and while the block of
-    NILVaultBeacon's implementation is mined."""
-    return local_crash.deploy_saving(cli, 40, "NILVaultBeacon/implementation")
-
-
-@pytest.mark.parametrize("save", ["between_blocks", "without_last_block"])
-def test_a_crashed_local_chain_gets_back_exactly_what_it_lost(cli, saves, suite_transactions, save):
-    """The local chain dies by kill -9 after a deploy, its last save taken mid-deploy: it restarts
-    as the same chain, behind the record. `rwa deploy` names what was lost and recreates exactly
-    that, at the same addresses, with as many transactions as one clean deploy in all. A save
-    taken while a block is mined holds that block's state but not the block: NILVaultBeacon's
-    implementation is there with no transaction to show for it, and is adopted, not sent again."""
-    local_crash.restart_from(cli, saves, getattr(saves, save))
-    assert cli.nonce(DEPLOYER) < suite_transactions
-    assert local_crash.lost_in_plan(cli)
-    kept = save == "without_last_block"
-    url, implementation = cli.env["APE_FOUNDRY_HOST"], saves.record["contracts"]["NILVaultBeacon"]["proxy"]
-    code = rpc_request(url, "eth_getCode", [implementation["implementation"], "latest"])
-    shown = rpc_request(url, "eth_getTransactionByHash", [implementation["implementationTransactionHash"]])
-    assert (code != "0x" and shown is None) == kept
-    deployed = cli.run("deploy").stdout
-    assert_complete_and_unique(cli, suite_transactions)
-    assert ("kept by the local chain" in deployed) == kept
-    after = json.loads((cli.deployments / "local.json").read_text())
-    assert {n: c["address"] for n, c in after["contracts"].items()} == {
-        n: c["address"] for n, c in saves.record["contracts"].items()
-    }
-    assert after["genesisHash"] == saves.record["genesisHash"]
