@@ -11,6 +11,7 @@ import pytest
 from local_crash import DEPLOYER, journal_lines
 
 from rwa.chain.client import Chain, decode_raw, rpc_request
+from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import apply_deployment
 from rwa.deploy.journal import Journal
@@ -165,6 +166,42 @@ def test_a_creation_whose_block_the_chain_lost_but_whose_state_it_kept_is_adopte
     assert deployer.nonce - start == suite_transactions
     assert record["contracts"].keys() == suite["contracts"].keys()
     assert [r for r in reports if r[0] == "adopted" and "no block shows the transaction" in r[2]]
+
+
+def test_a_factory_creation_whose_block_the_chain_lost_is_refused_not_sent_again(fresh_target, monkeypatch, deployer):
+    """The same crash at a creation through a factory: what the factory made is known only from
+    the event of a receipt no block shows, so the rerun refuses, one line, nothing sent, rather
+    than make a second one."""
+    journal = Journal(fresh_target.store.journal_path("local"))
+    original_wait = Chain.wait
+    hidden: set[str] = set()
+
+    def wait(self, tx_hash, timeout=180.0):
+        receipt = original_wait(self, tx_hash, timeout)
+        if "/factory/" in journal.intents()[-1].key:
+            hidden.add(tx_hash.lower())
+            raise Crash()  # mined, never recorded
+        return receipt
+
+    monkeypatch.setattr(Chain, "wait", wait)
+    with pytest.raises(Crash):
+        apply_deployment(fresh_target, options=DeployOptions(fresh=True))
+    monkeypatch.undo()
+    original_receipt, original_transaction, original_sent_by = Chain.receipt, Chain.transaction, Chain.sent_by
+    monkeypatch.setattr(Chain, "receipt", lambda self, h: None if h.lower() in hidden else original_receipt(self, h))
+    monkeypatch.setattr(Chain, "transaction", lambda self, h: None if h.lower() in hidden else original_transaction(self, h))
+    monkeypatch.setattr(
+        Chain,
+        "sent_by",
+        lambda self, *args, **kwargs: [t for t in original_sent_by(self, *args, **kwargs) if t.hash.lower() not in hidden],
+    )
+
+    nonce = deployer.nonce
+    with pytest.raises(RwaError, match=r"was used by a transaction no block shows .* nothing was sent") as refused:
+        apply_deployment(fresh_target)
+    assert "\n" not in str(refused.value)
+    assert deployer.nonce == nonce
+    assert len(journal.open_intents()) == 1
 
 
 def test_a_new_local_chain_keeps_its_genesis_through_kill_9(cli):

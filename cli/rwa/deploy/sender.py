@@ -161,6 +161,13 @@ class Sender:
                 "adopted", _entry(first.key), f"{first.address}, made at nonce {first.nonce} (no block shows the transaction)"
             )
             return
+        if other is None and first.address_topic is not None:
+            raise RwaError(
+                f"{_entry(first.key)}: nonce {first.nonce} of {first.sender} was used by a transaction no block shows (a node "
+                "still indexing it, or a local chain restarted from a save taken while its block was mined): what the factory "
+                "made cannot be read, and calling it again would make a second one; nothing was sent. Rerun later; on a "
+                "local chain, `rwa node reset` starts it over"
+            )
         if other is None:
             what = "a transaction before the journal began"
         elif other.to is None:
