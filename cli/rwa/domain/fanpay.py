@@ -25,6 +25,7 @@ from rwa.core.errors import RwaError, parsed
 from rwa.core.evm import MULTICALL3
 from rwa.core.parse import format_duration, parse_duration
 from rwa.deploy.manifest import Network
+from rwa.deploy.records import contracts_of
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 MEMBERSHIPS = "NILMemberships"
@@ -456,7 +457,8 @@ class FanPay(Nil):
     # --- the books ------------------------------------------------------------------------
 
     def _start_block(self) -> int:
-        return int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
+        factory = contracts_of(self.record).get(FACTORY)
+        return int((factory and factory["blockNumber"]) or 0)
 
     def confirmations(self) -> int:
         return payment_confirmations(self.target.network)
