@@ -97,7 +97,7 @@ class Module:
 #: The modules a constructor may deploy (NILVault's, and so any contract built on it): a contract
 #: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
 #: the n-th module it creates is at CREATE(contract, n).
-MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)
+MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_", "hub_")),)
 MODULES_SECTION = "modules"
 
 

@@ -285,7 +285,7 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def memberships(project: Any, suite: dict[str, Any]) -> Any:
-    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    """The fans' payments hub: tips, orders and memberships (ERC-5643 subscription NFTs) of every vault."""
     return _at(project, suite, "NILMemberships")
 
 
