@@ -684,14 +684,19 @@ class Chain:
         try:
             cut: int | None = None  # the block being completed once ``cap`` logs are in
             for item in items:
+                found.append(item)
+                if len(found) < cap:
+                    continue
                 block = int(str(item["blockNumber"]), 16)
-                if cut is not None and block != cut:
+                if cut is None:
+                    if len(found) == cap:
+                        cut = block
+                elif block != cut:
+                    found.pop()
                     if block > cut:
                         return found, cut
+                    found.append(item)
                     cut = None  # not in block order: read the whole answer
-                found.append(item)
-                if len(found) == cap and cut is None:
-                    cut = block
         except jsonstream.ReplyError as exc:
             message = str(exc)
             if any(hint in message.lower() for hint in RANGE_REFUSALS):
@@ -721,7 +726,7 @@ class Chain:
         def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
             found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
             hashes = (
-                self._block_hashes(sorted({int(log["blockNumber"], 16) for log in found} | {last}))
+                self._block_hashes(sorted({int(block, 16) for block in {log["blockNumber"] for log in found}} | {last}))
                 if isinstance(self.rpc, JsonRpc)
                 else {}
             )
