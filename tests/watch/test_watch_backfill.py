@@ -177,6 +177,21 @@ def test_a_refused_range_is_halved_and_added_contracts_join_the_next_ranges(serv
     assert len([log for log in got if log["address"] == WATCHED.lower()]) == 500
 
 
+def test_a_range_read_whole_goes_on_past_cut_answers_and_halves_refused_ones_leaving_the_hashes_ahead(
+    serve: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(client, "LOGS_PER_RANGE", 30)
+    node = Node([7] * 40, refuse_over=50)
+    chain = serve(node)
+    ranges = chain.logs_in_ranges([WATCHED], 0, 39, span=64)
+    first, last, _ = next(ranges)
+    kept = dict(chain._hashes_ahead)
+    found = chain.logs_between([WATCHED], 0, 39)  # the watcher's fetch of contracts it discovered
+    expected = [log for log in node.logs if log["address"] == WATCHED.lower()]
+    assert keys(found) == keys(expected) and chain._hashes_ahead == kept  # the range's hashes stay for its caller
+    ranges.close()
+
+
 # --- decoding -------------------------------------------------------------------------------------
 
 EVENT = {

@@ -284,7 +284,7 @@ class Watcher:
             fresh = self._creations(todo, discovered)
             if not fresh:
                 break
-            todo = [r for _, _, logs in self.chain.logs_in_ranges(sorted(fresh), first, last, self.span) for r in logs]
+            todo = self.chain.logs_between(sorted(fresh), first, last)
             raw = raw + todo
         if not discovered:
             return raw, discovered  # one answer of the node: in order already
