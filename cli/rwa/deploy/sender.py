@@ -17,7 +17,7 @@ from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Receipt, SentTransac
 from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
 from rwa.deploy.fees import FeePolicy, Fees, gwei
-from rwa.deploy.journal import Begin, Intent, Journal, Outcome
+from rwa.deploy.journal import Begin, Intent, Journal, Mined
 from rwa.deploy.target import Target
 
 Reporter = Callable[[str, str, str], None]  # (action, name, detail)
@@ -130,11 +130,11 @@ class Sender:
                 return receipt
         return None
 
-    def _close(self, intent: Intent, receipt: Receipt) -> Outcome:
+    def _close(self, intent: Intent, receipt: Receipt) -> Mined:
         address = created_address(receipt, intent.address, intent.address_topic) if receipt.status == 1 else None
-        outcome = Outcome(intent.key, receipt.hash, receipt.status, receipt.block, address, receipt.gas_used)
-        self.journal.record_outcome(outcome)
-        return outcome
+        mined = Mined(intent.key, receipt.hash, receipt.status, receipt.block, address, receipt.gas_used)
+        self.journal.record_mined(mined)
+        return mined
 
     def taken(self, flight: list[Intent]) -> None:
         """Another transaction was mined at the flight's nonce: adopt it when it did exactly what
@@ -194,7 +194,7 @@ class Sender:
 
     def _adopt_recovered(
         self, key: str, to: str | None, data: bytes, address: str | None, address_topic: str | None
-    ) -> Outcome | None:
+    ) -> Mined | None:
         for tx in self.recovered:
             if (tx.to or "").lower() != (to or "").lower() or tx.data != data:
                 continue
@@ -205,15 +205,13 @@ class Sender:
             if made is None or not self.chain.code(made):
                 continue
             self.recovered.remove(tx)
-            outcome = Outcome(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
-            self.journal.record_outcome(outcome)
+            mined = Mined(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
+            self.journal.record_mined(mined)
             self.report("adopted", _entry(key), f"{made}, created by {tx.hash[:12]}… (nonce {tx.nonce})")
-            return outcome
+            return mined
         return None
 
-    def send(
-        self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None
-    ) -> Outcome:
+    def send(self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None) -> Mined:
         if to is None or address is not None or address_topic is not None:
             adopted = self._adopt_recovered(key, to, data, address, address_topic)
             if adopted is not None:
@@ -230,13 +228,13 @@ class Sender:
         if receipt is None:
             self.taken([intent])
             raise RwaError(f"{_entry(key)}: another transaction took nonce {nonce} while ours waited; rerun to resume")
-        outcome = self._close(intent, receipt)
+        mined = self._close(intent, receipt)
         if receipt.status != 1:
             reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
             raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
         self.spent.append(Spent(key, receipt.gas_used, receipt.effective_gas_price))
         self.await_confirmations(receipt)
-        return outcome
+        return mined
 
     def await_confirmations(self, receipt: Receipt) -> None:
         """Wait until the receipt's block has ``confirmations - 1`` blocks over it (1: mined is enough)."""
