@@ -145,9 +145,9 @@ class Watcher:
             self.chain, self.store, known_abis(self.target), self.target.network.name, self.names, say=self.say
         )
         self.composer.created = {
-            str(to_checksum_address(e["address"])): int(e["blockNumber"])
+            str(to_checksum_address(address)): block
             for _, e in recorded_contracts(record)
-            if e.get("address") and isinstance(e.get("blockNumber"), int)
+            if (address := e.get("address")) and isinstance(block := e.get("blockNumber"), int)
         }
         if not self.deployment_alerts:
             self.composer.deployment = deployment(record)
