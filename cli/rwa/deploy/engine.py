@@ -11,13 +11,14 @@ stopped: nothing is created twice and nothing is lost.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import replace as replaced
 from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.layouts import layout_for
-from rwa.core.abi import event_topic
+from rwa.core.abi import event_topic, named_args
 from rwa.core.errors import DriftError, RwaError, parsed
 from rwa.core.evm import (
     ADMIN_SLOT,
@@ -119,6 +120,12 @@ class Executor(Sender):
     """Deploys the manifest's entries through the journal: each contract (plain, at a CREATE2 address,
     through a factory, behind its proxy), its record, and its post-deploy calls."""
 
+    def __init__(self, *args: Any, lost: Mapping[str, ContractRecord] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: The records of the entries a crashed local chain lost (:func:`lost_by_local_chain`), by
+        #: name: what of them it kept is adopted (:meth:`kept_implementation`).
+        self.lost = dict(lost or {})
+
     def create(self, entry: Contract, part: str, contract_type: str, args: list[Any]) -> tuple[str, Mined | None]:
         """Deploy (or find already deployed) one contract of an entry."""
         artifact = self.target.artifacts[contract_type]
@@ -127,6 +134,8 @@ class Executor(Sender):
         done = self.journal.mined(key)
         if done and done.address and self.chain.code(done.address):
             return done.address, done
+        if part == "implementation" and (kept := self.kept_implementation(entry, contract_type, args)) is not None:
+            return kept, None
         if entry.salt:
             salt = keccak(text=f"{entry.salt}/{part}")
             address = create2_address(CREATE2_DEPLOYER, salt, initcode)
@@ -140,6 +149,29 @@ class Executor(Sender):
         self.report("created", entry.name, f"{part} {contract_type} at {mined.address}")
         assert mined.address is not None
         return mined.address, mined
+
+    def kept_implementation(self, entry: Contract, contract_type: str, args: list[Any]) -> str | None:
+        """The implementation of a lost entry that the local chain kept, at its recorded address,
+        when it was made from the code and arguments this step would send: adopted, never created
+        twice. Only when no block shows its transaction (else the deployer's transactions are
+        searched, and it is adopted by that one): anvil saves its blocks before its accounts, each
+        under a lock of its own, so a block mined while it saves leaves its state in the save but
+        not itself. Its record then names no transaction, as the chain shows none."""
+        recorded = self.lost.get(entry.name)
+        proxy = recorded.get("proxy") if recorded else None
+        if recorded is None or proxy is None:
+            return None
+        made_by = proxy["implementationTransactionHash"]
+        if made_by is not None and self.chain.transaction(made_by) is not None:
+            return None
+        artifact = self.target.artifacts[contract_type]
+        same_code = recorded["bytecodeHash"] == artifact.bytecode_hash
+        same_args = recorded["args"]["constructor"] == named_args(artifact.constructor_inputs(), args)
+        address = proxy["implementation"]
+        if not (same_code and same_args and self.chain.code(address)):
+            return None
+        self.report("adopted", entry.name, f"implementation {contract_type} at {address}, kept by the local chain")
+        return address
 
     def create_through_factory(self, entry: Contract, resolver: Resolver) -> tuple[str, Mined]:
         made = entry.created_by
@@ -349,7 +381,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         return deploy_plan, record or cast(DeploymentRecord, {})
     policy = policy_for(network, options.max_fee, options.stuck_after)
     confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
-    executor = Executor(target, journal, report, policy, options.timeout, confirmations)
+    lost = {n: c for n, c in records.contracts_of(load_record(target)).items() if n in deploy_plan.lost}
+    executor = Executor(target, journal, report, policy, options.timeout, confirmations, lost=lost)
     if ledger is not None:
         executor.spent = ledger
     if record is None and not journal.intents():
@@ -361,7 +394,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
                 f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
                 f"{cost / 1e18:.6f} ETH; nothing was sent"
             )
-    # A rewound local chain may keep part of a lost entry (a proxy's implementation): adopt it.
+    # A rewound local chain may keep part of a lost entry (a proxy's implementation): adopt it, by
+    # its transaction when a block shows it, else by its record (Executor.kept_implementation).
     start = recovery_start(target, journal, record, options.adopt or bool(deploy_plan.lost))
     if record is None:
         record = records.new_record(network.name, target.chain.chain_id, target.chain.genesis_hash)

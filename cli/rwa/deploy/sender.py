@@ -151,6 +151,23 @@ class Sender:
             self._close(first, receipt)
             self.report("adopted", _entry(first.key), f"{other.hash[:12]}… did the same at nonce {first.nonce}")
             return
+        if other is None and first.address is not None and first.address_topic is None and self.chain.code(first.address):
+            # The chain's state holds the contract this creation makes, and no block shows the
+            # transaction that took its nonce: a local chain restarted from a save taken while that
+            # block was mined (anvil saves its blocks before its accounts). Only the deployer's
+            # creation at this nonce (CREATE), or this very initcode (CREATE2), puts code there.
+            self.journal.record_mined(Mined(first.key, flight[-1].hash, 1, self.chain.block_number, first.address, 0))
+            self.report(
+                "adopted", _entry(first.key), f"{first.address}, made at nonce {first.nonce} (no block shows the transaction)"
+            )
+            return
+        if other is None and first.address_topic is not None:
+            raise RwaError(
+                f"{_entry(first.key)}: nonce {first.nonce} of {first.sender} was used by a transaction no block shows (a node "
+                "still indexing it, or a local chain restarted from a save taken while its block was mined): what the factory "
+                "made cannot be read, and calling it again would make a second one; nothing was sent. Rerun later; on a "
+                "local chain, `rwa node reset` starts it over"
+            )
         if other is None:
             what = "a transaction before the journal began"
         elif other.to is None:
