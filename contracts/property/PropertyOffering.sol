@@ -7,6 +7,13 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {
+    IMintScreen,
+    MINT_SCREEN_PAUSED,
+    MINT_SCREEN_VERIFIED,
+    MINT_SCREEN_FROZEN,
+    MINT_SCREEN_COMPLIANCE
+} from "../interfaces/IMintScreen.sol";
 
 /// @dev What an offering asks of its property: the token's own views, its mint and its roles.
 interface IOfferedProperty {
@@ -202,17 +209,18 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * Emits {Claimed}.
      */
     function claim() external nonReentrant returns (uint256 tokens) {
-        if (_status != Status.Closed) revert NotClosed(_status);
+        Status state = _status;
+        if (state != Status.Closed) revert NotClosed(state);
         (tokens,) = _takeAccepted(_positions[msg.sender]);
         if (tokens == 0) revert NothingToClaim(msg.sender);
         uint96 left = _toMint - uint96(tokens);
         _toMint = left;
-        IOfferedProperty property = _property();
+        address property = _propertyAddress();
         // The token's agents may mint while it is paused; its offering may not.
-        if (property.paused()) revert PropertyPaused();
-        property.mint(msg.sender, tokens);
+        if (_ask(property, IOfferedProperty.paused.selector, address(0)) != 0) revert PropertyPaused();
+        _mint(property, msg.sender, tokens);
         emit Claimed(msg.sender, tokens);
-        if (left == 0) _renounceMinter(property);
+        if (left == 0) _renounceMinter(IOfferedProperty(property));
     }
 
     /**
@@ -427,28 +435,35 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     function _subscribe(Terms memory t, address wallet, uint256 amount) private returns (uint256 tokens) {
         if (amount == 0) revert ZeroAmount();
-        if (_status != Status.Open) revert NotOpen(_status);
-        if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
-        if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
+        uint256 subscribed_ = _requireOpen(t);
         uint256 cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
         tokens = Math.mulDiv(cost, t.unit, t.price);
-        uint128 investorId = _requireMintable(IOfferedProperty(t.property), wallet, tokens);
+        uint128 investorId = _requireMintable(t.property, wallet, tokens);
         uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
-        _requireLimits(t, investorId, before, tokens);
+        _requireLimits(t, investorId, subscribed_, before, tokens);
 
         bool mintNow = t.softCap == 0 && !t.review;
-        uint256 paid = _pull(t, wallet, mintNow ? t.treasury : address(this), cost);
+        uint256 paid = _pull(t.stablecoin, wallet, mintNow ? t.treasury : address(this), cost);
         if (paid != cost) {
             // A fee-on-transfer stablecoin: what arrived buys the tokens, within the limits again.
             tokens = Math.mulDiv(paid, t.unit, t.price);
             if (tokens == 0) revert ZeroAmount();
-            _requireLimits(t, investorId, before, tokens);
+            _requireLimits(t, investorId, subscribed_, before, tokens);
         }
         if (_limited(t)) _investorTotals[investorId] = before + tokens;
-        _subscribed += uint96(tokens);
-        if (mintNow) IOfferedProperty(t.property).mint(wallet, tokens);
+        _subscribed = uint96(subscribed_ + tokens);
+        if (mintNow) _mint(t.property, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
         emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+    }
+
+    /// @dev Reverts unless subscriptions are taken now; returns the tokens subscribed so far (the same slot).
+    function _requireOpen(Terms memory t) private view returns (uint256 subscribed_) {
+        Status state = _status;
+        if (state != Status.Open) revert NotOpen(state);
+        if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
+        if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
+        return _subscribed;
     }
 
     /// @dev Clears `position`'s pending request; returns what it asked for and paid.
@@ -494,35 +509,89 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /**
      * @dev Asks the property, before money moves, whether minting `tokens` to `wallet` could happen: not
-     * paused, the wallet verified by the token's identity registry and not frozen, and no rule of the
-     * token's compliance broken (its own answer, bubbled up as its custom error). Returns the investor id.
+     * paused, the wallet verified by the token's identity registry and not frozen (the token's answer to
+     * {IMintScreen-screenMint}: one call), and no rule of the token's compliance broken (its own answer,
+     * bubbled up as its custom error). Returns the investor id.
      */
-    function _requireMintable(IOfferedProperty property, address wallet, uint256 tokens)
-        private
-        view
-        returns (uint128 investorId)
-    {
-        if (property.paused()) revert PropertyPaused();
-        IComplianceRegistry registry = _registry(property);
-        if (!registry.isVerified(wallet)) {
-            if (registry.isSanctioned(wallet)) revert InvestorSanctioned(wallet);
+    function _requireMintable(address property, address wallet, uint256 tokens) private view returns (uint128 investorId) {
+        (uint256 flags, address registry) = _screenMint(property, wallet);
+        if (flags & MINT_SCREEN_PAUSED != 0) revert PropertyPaused();
+        if (flags & MINT_SCREEN_VERIFIED == 0) {
+            if (IComplianceRegistry(registry).isSanctioned(wallet)) revert InvestorSanctioned(wallet);
             revert InvestorNotVerified(wallet);
         }
-        if (property.isFrozen(wallet)) revert InvestorFrozen(wallet);
-        if (property.complianceActive()) {
+        if (flags & MINT_SCREEN_FROZEN != 0) revert InvestorFrozen(wallet);
+        if (flags & MINT_SCREEN_COMPLIANCE != 0) {
             bytes memory violation =
-                IMintCompliance(property.compliance()).transferViolation(address(0), wallet, tokens);
+                IMintCompliance(IOfferedProperty(property).compliance()).transferViolation(address(0), wallet, tokens);
             if (violation.length != 0) {
                 assembly ("memory-safe") {
                     revert(add(violation, 0x20), mload(violation))
                 }
             }
         }
-        investorId = registry.investorIdOf(wallet);
+        investorId = uint128(_ask(registry, IComplianceRegistry.investorIdOf.selector, wallet));
     }
 
-    function _requireLimits(Terms memory t, uint128 investorId, uint256 before, uint256 tokens) private view {
-        uint256 remaining_ = t.hardCap - _subscribed;
+    /**
+     * @dev The token's {IMintScreen-screenMint} for `wallet`, in one call. A token implementation from before
+     * that view (it refuses the question) is asked the same things one by one: paused, identity registry, the
+     * registry's verification, frozen, compliance with modules.
+     */
+    function _screenMint(address property, address wallet) private view returns (uint256 flags, address registry) {
+        bytes4 question = IMintScreen.screenMint.selector;
+        bool answered;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, wallet)
+            let ok := staticcall(gas(), property, 0x00, 0x24, 0x00, 0x40)
+            answered := and(ok, gt(returndatasize(), 0x3f))
+            flags := mload(0x00)
+            registry := and(mload(0x20), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
+        if (answered) return (flags, registry);
+        IOfferedProperty token = IOfferedProperty(property);
+        registry = token.identityRegistry();
+        flags = (token.paused() ? MINT_SCREEN_PAUSED : 0)
+            | (IComplianceRegistry(registry).isVerified(wallet) ? MINT_SCREEN_VERIFIED : 0)
+            | (token.isFrozen(wallet) ? MINT_SCREEN_FROZEN : 0) | (token.complianceActive() ? MINT_SCREEN_COMPLIANCE : 0);
+    }
+
+    /// @dev `target`'s one-word answer to `selector(arg)` (asked with an argument whether it takes one or not), its
+    /// refusal bubbled up: in scratch space, without the ABI encoder.
+    function _ask(address target, bytes4 selector, address arg) private view returns (uint256 answer) {
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, arg)
+            if iszero(staticcall(gas(), target, 0x00, 0x24, 0x00, 0x20)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+            answer := mload(0x00)
+        }
+    }
+
+    /// @dev The property's `mint(to, amount)`, its refusal bubbled up (encoded past the free-memory pointer).
+    function _mint(address property, address to, uint256 amount) private {
+        bytes4 selector = IOfferedProperty.mint.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), to)
+            mstore(add(data, 0x24), amount)
+            if iszero(call(gas(), property, 0, data, 0x44, 0x00, 0x00)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+        }
+    }
+
+    function _requireLimits(Terms memory t, uint128 investorId, uint256 subscribed_, uint256 before, uint256 tokens)
+        private
+        pure
+    {
+        uint256 remaining_ = t.hardCap - subscribed_;
         if (tokens > remaining_) revert HardCapExceeded(tokens, remaining_);
         uint256 total = before + tokens;
         if (total < t.minPerInvestor) revert BelowMinimum(investorId, total, t.minPerInvestor);
@@ -532,11 +601,10 @@ contract PropertyOffering is ReentrancyGuardTransient {
     }
 
     /// @dev Moves `cost` from `wallet` to `to`; returns what arrived.
-    function _pull(Terms memory t, address wallet, address to, uint256 cost) private returns (uint256) {
-        IERC20 coin = IERC20(t.stablecoin);
-        uint256 balance = coin.balanceOf(to);
-        coin.safeTransferFrom(wallet, to, cost);
-        return coin.balanceOf(to) - balance;
+    function _pull(address coin, address wallet, address to, uint256 cost) private returns (uint256) {
+        uint256 balance = _ask(coin, IERC20.balanceOf.selector, to);
+        IERC20(coin).safeTransferFrom(wallet, to, cost);
+        return _ask(coin, IERC20.balanceOf.selector, to) - balance;
     }
 
     function _sendProceeds(Terms memory t, uint256 amount) private {
@@ -573,11 +641,15 @@ contract PropertyOffering is ReentrancyGuardTransient {
     }
 
     /// @dev The property alone (the terms' first word), without copying the rest of the terms.
-    function _property() private view returns (IOfferedProperty property) {
+    function _propertyAddress() private view returns (address property) {
         assembly ("memory-safe") {
             extcodecopy(address(), 0x00, 45, 0x20)
             property := mload(0x00)
         }
+    }
+
+    function _property() private view returns (IOfferedProperty) {
+        return IOfferedProperty(_propertyAddress());
     }
 
     /// @dev Whether investors' totals are kept: only when the terms set a limit on them.

@@ -12,6 +12,13 @@ import {IAgentRole} from "../interfaces/IAgentRole.sol";
 import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
+import {
+    IMintScreen,
+    MINT_SCREEN_PAUSED,
+    MINT_SCREEN_VERIFIED,
+    MINT_SCREEN_FROZEN,
+    MINT_SCREEN_COMPLIANCE
+} from "../interfaces/IMintScreen.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
 interface IComplianceRecords {
@@ -80,6 +87,7 @@ contract PropertyToken is
     IERC20Errors,
     IComplianceErrors,
     IComplianceAwareToken,
+    IMintScreen,
     Initializable,
     AccessControlUpgradeable
 {
@@ -844,6 +852,27 @@ contract PropertyToken is
     /// @inheritdoc IERC3643
     function paused() external view returns (bool) {
         return _getStorage().paused;
+    }
+
+    /**
+     * @inheritdoc IMintScreen
+     * @dev The mint asks all of it again. Its verification is the mint's own question ({_requireVerified}'s).
+     */
+    function screenMint(address to) external view virtual returns (uint256 flags, address registry) {
+        PropertyTokenStorage storage $ = _getStorage();
+        registry = address(_registry($));
+        if ($.paused) flags = MINT_SCREEN_PAUSED;
+        if ($.complianceActive) flags |= MINT_SCREEN_COMPLIANCE;
+        if ($.accounts[to].flags & _FLAG_FROZEN != 0) flags |= MINT_SCREEN_FROZEN;
+        bytes4 question = IComplianceRegistry.isVerified.selector;
+        bool verified;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, to)
+            let ok := staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)
+            verified := and(and(ok, gt(returndatasize(), 0x1f)), eq(mload(0x00), 1))
+        }
+        if (verified) flags |= MINT_SCREEN_VERIFIED;
     }
 
     /// @inheritdoc IERC3643
