@@ -399,9 +399,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice What `amount` token base units cost, and the tokens that payment buys (≥ amount).
     function quote(uint256 amount) public view returns (uint256 cost, uint256 tokens) {
-        Terms memory t = _terms();
-        cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
-        tokens = Math.mulDiv(cost, t.unit, t.price);
+        return _price(_terms(), amount);
     }
 
     /// @notice `wallet`'s subscriptions.
@@ -436,8 +434,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
     function _subscribe(Terms memory t, address wallet, uint256 amount) private returns (uint256 tokens) {
         if (amount == 0) revert ZeroAmount();
         uint256 subscribed_ = _requireOpen(t);
-        uint256 cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
-        tokens = Math.mulDiv(cost, t.unit, t.price);
+        uint256 cost;
+        (cost, tokens) = _price(t, amount);
         uint128 investorId = _requireMintable(t.property, wallet, tokens);
         uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
         _requireLimits(t, investorId, subscribed_, before, tokens);
@@ -455,6 +453,21 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (mintNow) _mint(t.property, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
         emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+    }
+
+    /// @dev What `amount` token base units cost, `ceil(amount * price / unit)`, and the tokens that buys,
+    /// `floor(cost * unit / price)`: plain arithmetic while nothing can overflow (amount, price and unit below 2^128:
+    /// `amount * price + unit - 1` and `cost * unit`, at most that, stay below 2^256), `Math.mulDiv` otherwise.
+    function _price(Terms memory t, uint256 amount) private pure returns (uint256 cost, uint256 tokens) {
+        (uint256 price, uint256 unit) = (t.price, t.unit);
+        if ((amount | price | unit) >> 128 != 0) {
+            cost = Math.mulDiv(amount, price, unit, Math.Rounding.Ceil);
+            return (cost, Math.mulDiv(cost, unit, price));
+        }
+        unchecked {
+            cost = (amount * price + unit - 1) / unit;
+            tokens = (cost * unit) / price;
+        }
     }
 
     /// @dev Reverts unless subscriptions are taken now; returns the tokens subscribed so far (the same slot).
