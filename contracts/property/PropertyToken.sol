@@ -126,6 +126,10 @@ contract PropertyToken is
     uint256 private constant _ENTITLEMENT_SHIFT = 64; // entitlement units: wei << 32
     uint256 private constant _WEI_SHIFT = 32;
     uint256 private constant _ROUND_UP = (1 << _ENTITLEMENT_SHIFT) - 1;
+    // An account's word (see {Account} and {_store}): balance in bits 0-95, flags 96-103, correction 104-255.
+    uint256 private constant _FLAGS_SHIFT = 96;
+    uint256 private constant _CORRECTION_SHIFT = 104;
+    uint256 private constant _BALANCE_AND_FLAGS = (1 << _CORRECTION_SHIFT) - 1;
     // Bit offsets of slot 0's flags (see {PropertyTokenStorage}).
     uint256 private constant _PAUSED_BIT = 160;
     uint256 private constant _ACTIVE_BIT = 168;
@@ -1039,14 +1043,59 @@ contract PropertyToken is
 
     function _checkedMint(PropertyTokenStorage storage $, address to, uint256 value) private {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        IComplianceRegistry registry = _registry($);
+        // Slot 0 once, as {_checkedTransfer}: dividendsPerShare, complianceActive, registryOverridden.
+        uint256 word;
+        assembly {
+            word := sload($.slot)
+        }
+        IComplianceRegistry registry =
+            (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
         _requireVerified(registry, to);
-        if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
-        if (!$.complianceActive) return _update($, address(0), to, value);
+        Account storage receiver = $.accounts[to];
+        uint256 account;
+        assembly {
+            account := sload(receiver.slot)
+        }
+        if ((account >> _FLAGS_SHIFT) & _FLAG_FROZEN != 0) revert WalletFrozen(to);
+        if ((word >> _ACTIVE_BIT) & 1 == 0) return _mintTo($, receiver, account, uint160(word), to, value);
         address target = $.compliance;
         bool notify =
             _callCompliance(target, abi.encodeCall(IPropertyCompliance.enforceMint, (address(registry), to, value)));
         _moveThenNotify($, target, notify, address(0), to, value);
+    }
+
+    /**
+     * @dev {_update} of a mint that no compliance hears of, from the words {_checkedMint} has read: the receiver's
+     * account (`account`, one slot) and slot 0's `dps`. The same supply bounds and the same dividend correction
+     * (receiving earns nothing from the past: it falls by dps * value, rounded up), without reading them again.
+     */
+    function _mintTo(
+        PropertyTokenStorage storage $,
+        Account storage receiver,
+        uint256 account,
+        uint256 dps,
+        address to,
+        uint256 value
+    ) private {
+        uint256 supply = uint256($.totalSupply) + value;
+        if (supply > MAX_SUPPLY) revert SupplyOverflow(supply, MAX_SUPPLY);
+        if (dps != 0 && supply * dps >= MAX_DIVIDENDS_TIMES_SUPPLY) {
+            revert SupplyOverflow(supply, (MAX_DIVIDENDS_TIMES_SUPPLY - 1) / dps);
+        }
+        $.totalSupply = uint96(supply);
+        if (dps != 0) {
+            int256 correction = int256(account) >> _CORRECTION_SHIFT;
+            correction -= int256((dps * value + _ROUND_UP) >> _ENTITLEMENT_SHIFT);
+            account = (account & _BALANCE_AND_FLAGS) | (uint256(uint152(_toInt152(correction))) << _CORRECTION_SHIFT);
+        }
+        unchecked {
+            // Cannot overflow its 96 bits: every balance is at most the total supply, itself at most MAX_SUPPLY.
+            account += value;
+        }
+        assembly {
+            sstore(receiver.slot, account)
+        }
+        emit Transfer(address(0), to, value);
     }
 
     function _agentBurn(PropertyTokenStorage storage $, address from, uint256 value) private {
