@@ -183,7 +183,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * @return tokens The tokens subscribed (minted, escrowed or requested).
      */
     function subscribe(uint256 amount) external nonReentrant returns (uint256 tokens) {
-        return _subscribe(_terms(), msg.sender, amount);
+        return _subscribe(_asTerms(_copyTerms)(), msg.sender, amount);
     }
 
     /**
@@ -197,7 +197,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 tokens)
     {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         try IERC20Permit(t.stablecoin).permit(msg.sender, address(this), value, deadline, v, r, s) {} catch {}
         return _subscribe(t, msg.sender, amount);
     }
@@ -231,7 +231,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * Emits {Refunded}.
      */
     function refund() external nonReentrant returns (uint256 amount) {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         Status state = _status;
         Position storage position = _positions[msg.sender];
         amount = position.refundable;
@@ -261,7 +261,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * them toward it (claimed after the close). Emits {Accepted} for each.
      */
     function accept(address[] calldata wallets) external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         IOfferedProperty property = IOfferedProperty(t.property);
         _requireReview(t, property, wallets.length);
         if (property.paused()) revert PropertyPaused();
@@ -298,7 +298,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * investors' limits. Emits {Rejected} for each.
      */
     function reject(address[] calldata wallets) external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         _requireReview(t, IOfferedProperty(t.property), wallets.length);
         uint256 tokens = 0;
         for (uint256 i; i < wallets.length; ++i) {
@@ -321,7 +321,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * become refundable. O(1). Gives up the minter role unless claims are due. Emits {OfferingClosed}.
      */
     function close() external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         if (_status != Status.Open) revert NotOpen(_status);
         IOfferedProperty property = IOfferedProperty(t.property);
         if (block.timestamp < t.closesAt && !property.hasRole(MINTER_ROLE, msg.sender)) revert StillRunning(t.closesAt);
@@ -358,7 +358,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice The terms, fixed at creation.
     function terms() external view returns (Terms memory) {
-        return _terms();
+        return _asTerms(_copyTerms)();
     }
 
     /// @notice Where the offering is: Open, Closed, Failed or Cancelled.
@@ -368,7 +368,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Whether subscriptions are taken now.
     function isOpen() external view returns (bool) {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         return _status == Status.Open && block.timestamp >= t.opensAt && block.timestamp < t.closesAt;
     }
 
@@ -379,7 +379,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Tokens accepted (minted or to claim), what the soft cap measures.
     function accepted() external view returns (uint256) {
-        return _acceptedTokens(_terms());
+        return _acceptedTokens(_asTerms(_copyTerms)());
     }
 
     /// @notice Accepted tokens not minted yet (claims still due after a successful close).
@@ -394,12 +394,12 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Tokens the hard cap still allows.
     function remaining() external view returns (uint256) {
-        return _terms().hardCap - _subscribed;
+        return _asTerms(_copyTerms)().hardCap - _subscribed;
     }
 
     /// @notice What `amount` token base units cost, and the tokens that payment buys (≥ amount).
     function quote(uint256 amount) public view returns (uint256 cost, uint256 tokens) {
-        return _price(_terms(), amount);
+        return _price(_asTerms(_copyTerms)(), amount);
     }
 
     /// @notice `wallet`'s subscriptions.
@@ -437,22 +437,27 @@ contract PropertyOffering is ReentrancyGuardTransient {
         uint256 cost;
         (cost, tokens) = _price(t, amount);
         uint128 investorId = _requireMintable(t.property, wallet, tokens);
-        uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
+        uint256 totalSlot = _totalSlot(investorId);
+        uint256 before = _limited(t) ? _load(totalSlot) : 0;
         _requireLimits(t, investorId, subscribed_, before, tokens);
 
-        bool mintNow = t.softCap == 0 && !t.review;
-        uint256 paid = _pull(t.stablecoin, wallet, mintNow ? t.treasury : address(this), cost);
+        uint256 paid = _pull(t.stablecoin, wallet, _immediate(t) ? t.treasury : address(this), cost);
         if (paid != cost) {
             // A fee-on-transfer stablecoin: what arrived buys the tokens, within the limits again.
             tokens = Math.mulDiv(paid, t.unit, t.price);
             if (tokens == 0) revert ZeroAmount();
             _requireLimits(t, investorId, subscribed_, before, tokens);
         }
-        if (_limited(t)) _investorTotals[investorId] = before + tokens;
+        if (_limited(t)) _store(totalSlot, before + tokens);
         _subscribed = uint96(subscribed_ + tokens);
-        if (mintNow) _mint(t.property, wallet, tokens);
+        if (_immediate(t)) _mint(t.property, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
-        emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+        _emitSubscribed(wallet, investorId, tokens, paid, t);
+    }
+
+    /// @dev Whether subscriptions mint at once (no soft cap, no review).
+    function _immediate(Terms memory t) private pure returns (bool) {
+        return t.softCap == 0 && !t.review;
     }
 
     /// @dev What `amount` token base units cost, `ceil(amount * price / unit)`, and the tokens that buys,
@@ -477,6 +482,43 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
         if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
         return _subscribed;
+    }
+
+    /// @dev The slot of `_investorTotals[investorId]`, computed once for the read and the write.
+    function _totalSlot(uint128 investorId) private view returns (uint256 slot) {
+        mapping(uint128 => uint256) storage totals = _investorTotals;
+        assembly ("memory-safe") {
+            mstore(0x00, investorId)
+            mstore(0x20, totals.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _load(uint256 slot) private view returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := sload(slot)
+        }
+    }
+
+    function _store(uint256 slot, uint256 value) private {
+        assembly ("memory-safe") {
+            sstore(slot, value)
+        }
+    }
+
+    /// @dev Emits {Subscribed}, encoded in place (four static words).
+    function _emitSubscribed(address wallet, uint128 investorId, uint256 tokens, uint256 paid, Terms memory t) private {
+        bytes32 topic = Subscribed.selector;
+        bool minted = _immediate(t);
+        bool pending = t.review;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, tokens)
+            mstore(add(data, 0x20), paid)
+            mstore(add(data, 0x40), minted)
+            mstore(add(data, 0x60), pending)
+            log3(data, 0x80, topic, wallet, investorId)
+        }
     }
 
     /// @dev Clears `position`'s pending request; returns what it asked for and paid.
@@ -616,8 +658,33 @@ contract PropertyOffering is ReentrancyGuardTransient {
     /// @dev Moves `cost` from `wallet` to `to`; returns what arrived.
     function _pull(address coin, address wallet, address to, uint256 cost) private returns (uint256) {
         uint256 balance = _ask(coin, IERC20.balanceOf.selector, to);
-        IERC20(coin).safeTransferFrom(wallet, to, cost);
+        _transferFrom(coin, wallet, to, cost);
         return _ask(coin, IERC20.balanceOf.selector, to) - balance;
+    }
+
+    /// @dev SafeERC20's `safeTransferFrom` (a refusal bubbled up; an answer, if any, must be `true`; no answer only
+    /// from a contract), encoded past the free-memory pointer rather than through the ABI encoder.
+    function _transferFrom(address coin, address from, address to, uint256 amount) private {
+        bytes4 selector = IERC20.transferFrom.selector;
+        bytes4 failed = SafeERC20.SafeERC20FailedOperation.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), amount)
+            if iszero(call(gas(), coin, 0, data, 0x64, 0x00, 0x20)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            if iszero(and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1))) {
+                if or(returndatasize(), iszero(extcodesize(coin))) {
+                    mstore(0x00, failed)
+                    mstore(0x04, coin)
+                    revert(0x00, 0x24)
+                }
+            }
+        }
     }
 
     function _sendProceeds(Terms memory t, uint256 amount) private {
@@ -645,11 +712,23 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @dev The terms, copied from the code the factory appended them to (abi.encode of the static struct:
     /// its memory layout, word for word) after the EIP-1167 clone's 45 bytes.
-    function _terms() private view returns (Terms memory t) {
+    /// (Solidity would allocate and zero a struct for a `Terms memory` return variable, twelve words written and then
+    /// dropped: {_copyTerms} returns the pointer as a word instead, read as a `Terms memory` through {_asTerms}.)
+    function _copyTerms() private view returns (uint256 t) {
         assembly ("memory-safe") {
             t := mload(0x40)
             mstore(0x40, add(t, 0x180))
             extcodecopy(address(), t, 45, 0x180)
+        }
+    }
+
+    function _asTerms(function() internal view returns (uint256) copy)
+        private
+        pure
+        returns (function() internal view returns (Terms memory) terms_)
+    {
+        assembly {
+            terms_ := copy
         }
     }
 
