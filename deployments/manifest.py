@@ -207,9 +207,12 @@ CONTRACTS = (
             ),
         ),
     ),
+    # Behind its own UUPS proxy, which answers the screening views without delegating (so the
+    # record layout is frozen). A registry deployed before keeps its UUPSProxy: the engine checks the kind.
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,
+        proxy_contract="ComplianceRegistryProxy",
         initializer="initialize",
         init_args=(account("deployer"),),
         calls=(

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
 from rwa.deploy import records
-from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.manifest import Contract, ProxyKind
 from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
 from rwa.deploy.target import Target
 
@@ -172,3 +172,8 @@ PROXY_TYPES = {
     ProxyKind.TRANSPARENT: "TransparentProxy",
     ProxyKind.BEACON: "BeaconInstanceProxy",
 }
+
+
+def proxy_type(entry: Contract) -> str:
+    """The proxy contract an entry is deployed behind: its own (a UUPS proxy with the same constructor), or its kind's."""
+    return entry.proxy_contract or PROXY_TYPES[entry.proxy]

@@ -28,7 +28,7 @@ from rwa.core.evm import (
 )
 from rwa.core.project import ProjectPaths
 from rwa.deploy import created, lock, records
-from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
+from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.estimate import estimate
 from rwa.deploy.fees import policy_for
 from rwa.deploy.journal import Journal, Outcome
@@ -208,7 +208,7 @@ class Executor(Sender):
         elif entry.proxy is not ProxyKind.NONE:
             assert entry.initializer is not None
             init = self.chain.encode_call(artifact.abi, entry.initializer, resolver.values(entry.init_args))
-            proxy_type = PROXY_TYPES[entry.proxy]
+            proxy_type = created.proxy_type(entry)
             admin = beacon = None
             if entry.proxy is ProxyKind.UUPS:
                 address, outcome = self.create(entry, "proxy", proxy_type, [implementation, init])

@@ -22,7 +22,8 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
-from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
+from rwa.deploy.created import BEACON_TYPE
+from rwa.deploy.created import proxy_type as proxy_type_of
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
 from rwa.deploy.observe import call_site
@@ -204,7 +205,7 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
         bound = creation_bound(artifacts[BEACON_TYPE].bytecode)
         lines.append(_gas(target, resolver, entry.name, "beacon", f"beacon {BEACON_TYPE}", None, beacon, admin_pending, bound))
     if entry.proxy is not ProxyKind.NONE and not entry.beacon_only:
-        proxy_type = PROXY_TYPES[entry.proxy]
+        proxy_type = proxy_type_of(entry)
         through = "beacon" if entry.proxy is ProxyKind.BEACON else "implementation"
         why = f"initialises through its {through}, deployed first"
         lines.append(
