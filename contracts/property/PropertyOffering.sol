@@ -75,6 +75,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
     /// @notice Largest number of requests one batch accepts or rejects.
     uint256 public constant MAX_BATCH = 100;
+    uint256 private constant _SUBSCRIBED_SHIFT = 8; // of `_subscribed` in slot 0, after `_status`
 
     /// @notice Open (subscriptions, reviews), Closed (soft cap met or none: claims), Failed (soft cap
     /// missed: refunds), Cancelled (refunds).
@@ -433,23 +434,23 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     function _subscribe(Terms memory t, address wallet, uint256 amount) private returns (uint256 tokens) {
         if (amount == 0) revert ZeroAmount();
-        uint256 subscribed_ = _requireOpen(t);
+        uint256 slot0 = _requireOpen(t);
         uint256 cost;
         (cost, tokens) = _price(t, amount);
         uint128 investorId = _requireMintable(t.property, wallet, tokens);
         uint256 totalSlot = _totalSlot(investorId);
         uint256 before = _limited(t) ? _load(totalSlot) : 0;
-        _requireLimits(t, investorId, subscribed_, before, tokens);
+        _requireLimits(t, investorId, slot0, before, tokens);
 
         uint256 paid = _pull(t.stablecoin, wallet, _immediate(t) ? t.treasury : address(this), cost);
         if (paid != cost) {
             // A fee-on-transfer stablecoin: what arrived buys the tokens, within the limits again.
             tokens = Math.mulDiv(paid, t.unit, t.price);
             if (tokens == 0) revert ZeroAmount();
-            _requireLimits(t, investorId, subscribed_, before, tokens);
+            _requireLimits(t, investorId, slot0, before, tokens);
         }
         if (_limited(t)) _store(totalSlot, before + tokens);
-        _subscribed = uint96(subscribed_ + tokens);
+        _addSubscribed(slot0, tokens);
         if (_immediate(t)) _mint(t.property, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
         _emitSubscribed(wallet, investorId, tokens, paid, t);
@@ -475,13 +476,24 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Reverts unless subscriptions are taken now; returns the tokens subscribed so far (the same slot).
-    function _requireOpen(Terms memory t) private view returns (uint256 subscribed_) {
-        Status state = _status;
+    /// @dev Reverts unless subscriptions are taken now; returns slot 0 as one word (`_status` bits 0-7, `_subscribed`
+    /// 8-103, `_toMint` 104-199), written back by {_addSubscribed}.
+    function _requireOpen(Terms memory t) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(_status.slot)
+        }
+        Status state = Status(uint8(word));
         if (state != Status.Open) revert NotOpen(state);
         if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
         if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
-        return _subscribed;
+    }
+
+    /// @dev `_subscribed += tokens` on slot 0 as {_requireOpen} read it (`slot0`; nothing has written it since): the
+    /// caller keeps `_subscribed + tokens` within the hard cap, below 2^96, so the sum stays in its bits.
+    function _addSubscribed(uint256 slot0, uint256 tokens) private {
+        assembly ("memory-safe") {
+            sstore(_status.slot, add(slot0, shl(_SUBSCRIBED_SHIFT, tokens)))
+        }
     }
 
     /// @dev The slot of `_investorTotals[investorId]`, computed once for the read and the write.
@@ -642,11 +654,12 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
     }
 
-    function _requireLimits(Terms memory t, uint128 investorId, uint256 subscribed_, uint256 before, uint256 tokens)
+    /// @dev The hard cap (against `_subscribed` in `slot0`, see {_requireOpen}) and the investor's limits.
+    function _requireLimits(Terms memory t, uint128 investorId, uint256 slot0, uint256 before, uint256 tokens)
         private
         pure
     {
-        uint256 remaining_ = t.hardCap - subscribed_;
+        uint256 remaining_ = t.hardCap - uint96(slot0 >> _SUBSCRIBED_SHIFT);
         if (tokens > remaining_) revert HardCapExceeded(tokens, remaining_);
         uint256 total = before + tokens;
         if (total < t.minPerInvestor) revert BelowMinimum(investorId, total, t.minPerInvestor);

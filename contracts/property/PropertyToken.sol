@@ -120,6 +120,7 @@ contract PropertyToken is
 
     uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
     uint8 private constant _ALL_AGENT_ROLES = 63;
+    uint8 private constant _MINTER_BIT = 1; // MINTER_ROLE's bit of `agentRoles` (see {_agentBit})
     uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
     uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
     uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
@@ -130,6 +131,10 @@ contract PropertyToken is
     uint256 private constant _FLAGS_SHIFT = 96;
     uint256 private constant _CORRECTION_SHIFT = 104;
     uint256 private constant _BALANCE_AND_FLAGS = (1 << _CORRECTION_SHIFT) - 1;
+    // {PropertyTokenStorage}'s slot 2: distributor (bits 0-159), totalSupply (160-255).
+    uint256 private constant _SUPPLY_SLOT = 2;
+    uint256 private constant _SUPPLY_SHIFT = 160;
+    uint256 private constant _ADDRESS_MASK = (1 << 160) - 1;
     // Bit offsets of slot 0's flags (see {PropertyTokenStorage}).
     uint256 private constant _PAUSED_BIT = 160;
     uint256 private constant _ACTIVE_BIT = 168;
@@ -397,8 +402,11 @@ contract PropertyToken is
      * @notice Mints `_amount` tokens to the verified, unfrozen wallet `_to`.
      * @dev Requires `MINTER_ROLE`. Compliance modules apply (supply cap, max balance, ...). Allowed while paused.
      */
-    function mint(address _to, uint256 _amount) external notInComplianceCall onlyRole(MINTER_ROLE) {
-        _checkedMint(_getStorage(), _to, _amount);
+    function mint(address _to, uint256 _amount) external notInComplianceCall {
+        PropertyTokenStorage storage $ = _getStorage();
+        // `onlyRole(MINTER_ROLE)`, read straight from the agent's role bits (see {hasRole}): the same refusal.
+        if ($.agentRoles[msg.sender] & _MINTER_BIT == 0) revert AccessControlUnauthorizedAccount(msg.sender, MINTER_ROLE);
+        _checkedMint($, _to, _amount);
     }
 
     /**
@@ -864,9 +872,14 @@ contract PropertyToken is
      */
     function screenMint(address to) external view virtual returns (uint256 flags, address registry) {
         PropertyTokenStorage storage $ = _getStorage();
-        registry = address(_registry($));
-        if ($.paused) flags = MINT_SCREEN_PAUSED;
-        if ($.complianceActive) flags |= MINT_SCREEN_COMPLIANCE;
+        // Slot 0 once, as {_checkedMint}: paused, complianceActive, registryOverridden.
+        uint256 word;
+        assembly {
+            word := sload($.slot)
+        }
+        registry = (word >> _OVERRIDDEN_BIT) & 1 != 0 ? address($.registry) : defaultIdentityRegistry;
+        if ((word >> _PAUSED_BIT) & 1 != 0) flags = MINT_SCREEN_PAUSED;
+        if ((word >> _ACTIVE_BIT) & 1 != 0) flags |= MINT_SCREEN_COMPLIANCE;
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) flags |= MINT_SCREEN_FROZEN;
         bytes4 question = IComplianceRegistry.isVerified.selector;
         bool verified;
@@ -1077,12 +1090,19 @@ contract PropertyToken is
         address to,
         uint256 value
     ) private {
-        uint256 supply = uint256($.totalSupply) + value;
+        // Slot 2 as one word: distributor (bits 0-159), totalSupply (160-255).
+        uint256 slot2;
+        assembly {
+            slot2 := sload(add($.slot, _SUPPLY_SLOT))
+        }
+        uint256 supply = (slot2 >> _SUPPLY_SHIFT) + value;
         if (supply > MAX_SUPPLY) revert SupplyOverflow(supply, MAX_SUPPLY);
         if (dps != 0 && supply * dps >= MAX_DIVIDENDS_TIMES_SUPPLY) {
             revert SupplyOverflow(supply, (MAX_DIVIDENDS_TIMES_SUPPLY - 1) / dps);
         }
-        $.totalSupply = uint96(supply);
+        assembly {
+            sstore(add($.slot, _SUPPLY_SLOT), or(and(slot2, _ADDRESS_MASK), shl(_SUPPLY_SHIFT, supply)))
+        }
         if (dps != 0) {
             int256 correction = int256(account) >> _CORRECTION_SHIFT;
             correction -= int256((dps * value + _ROUND_UP) >> _ENTITLEMENT_SHIFT);
@@ -1321,7 +1341,7 @@ contract PropertyToken is
     }
 
     function _agentBit(bytes32 role) private pure returns (uint8) {
-        if (role == MINTER_ROLE) return 1;
+        if (role == MINTER_ROLE) return _MINTER_BIT;
         if (role == BURNER_ROLE) return 2;
         if (role == FREEZER_ROLE) return 4;
         if (role == FORCED_TRANSFER_ROLE) return 8;
