@@ -40,7 +40,7 @@ LOG, TOPIC, DATA_BYTE = 375, 375, 8
 # Measured with anvil --steps-tracing (debug_traceTransaction) in a subscription and a claim, each a warm call
 # (CALL 100 + the callee's frames): the least that one more question costs once its contract is warm.
 WARM_TOKEN_VIEW = 815  # the token's paused(), through its beacon proxy (a claim's pause check)
-WARM_TOKEN_SCREEN = 2_325  # the token's screenMint, its registry question included (its cold reads move from the mint)
+WARM_TOKEN_SCREEN = 2_475  # the token's screenMint, its registry question included (its cold reads move from the mint)
 WARM_VERIFIED = 517  # the registry's isVerified, answered by its proxy (issue 21's fast path): the mint asks it again
 WARM_INVESTOR_ID = 506  # the registry's investorIdOf, likewise
 WARM_BALANCE_OF = 659  # the stablecoin's balanceOf after the transfer (money in is what arrived)
