@@ -75,7 +75,7 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
 
 
 def test_bad_input_is_one_line_and_sends_nothing(
-    rwa, chain, project, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer
+    rwa, chain, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer, memberships
 ):
     sent = nonce(chain, FAN)
     for args, message in (
@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_and_sends_nothing(
     registry.setSanctioned(FAN, True, sender=sanctions_officer)
     assert f"payer {FAN} is sanctioned" in rwa.refused("vault", "tip", "demo-athlete", "1")
     registry.setSanctioned(FAN, False, sender=sanctions_officer)
-    project.FanPayments.at(demo_vault.address).setAmlThreshold(fan_funds, 10 * USD, sender=admin)
+    memberships.setAmlThreshold(demo_vault, fan_funds, 10 * USD, sender=admin)
     assert "above the vault's AML threshold of 10 mUSDC" in rwa.refused("vault", "tip", "demo-athlete", "10.01")
     assert nonce(chain, FAN) == sent
 

@@ -18,6 +18,9 @@ from offering_helpers import (
     offering_input,
 )
 
+from rwa.core.abi import EIP712_DOMAIN_TYPE
+from rwa.domain.offerings import PERMIT_TYPES
+
 WEEK = 7 * 24 * 3600
 
 
@@ -336,21 +339,7 @@ def test_fee_on_transfer_is_credited_its_net(project, deployer, new_offering, to
 
 def _permit(coin, owner, spender, value, deadline, chain):
     data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
+        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES},
         "primaryType": "Permit",
         "domain": {"name": coin.name(), "version": "1", "chainId": chain.chain_id, "verifyingContract": coin.address},
         "message": {

@@ -534,7 +534,7 @@ class Chain:
                 raise RwaError(f"Multicall3 at {MULTICALL3} answered oddly: {exc}") from None
             if len(outcomes) != len(chunk):
                 raise RwaError(f"Multicall3 at {MULTICALL3} returned {len(outcomes)} results for {len(chunk)} calls")
-            results.extend(self._outcome(read, item, ok, out) for (read, item, _), (ok, out) in zip(chunk, outcomes))
+            results.extend(self._read_result(read, item, ok, out) for (read, item, _), (ok, out) in zip(chunk, outcomes))
         return results
 
     def _eth_calls(self, calls: Sequence[tuple[Read, dict[str, Any], bytes]]) -> list[ReadResult]:
@@ -551,10 +551,10 @@ class Chain:
                 message = revert_text(read.abi, revert) if revert else None
                 results.append(ReadResult(read, False, error=message or str(error.get("message") or "reverted")))
             else:
-                results.append(self._outcome(read, item, True, bytes.fromhex(str(reply.get("result") or "0x")[2:])))
+                results.append(self._read_result(read, item, True, bytes.fromhex(str(reply.get("result") or "0x")[2:])))
         return results
 
-    def _outcome(self, read: Read, item: dict[str, Any], ok: bool, data: bytes) -> ReadResult:
+    def _read_result(self, read: Read, item: dict[str, Any], ok: bool, data: bytes) -> ReadResult:
         if not ok:
             return ReadResult(read, False, error=revert_text(read.abi, data) or "reverted")
         try:

@@ -28,6 +28,7 @@ from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
 from rwa.deploy.observe import call_site
 from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, call_text
+from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.sender import Spent
 from rwa.deploy.target import Target, make_resolver
 
@@ -108,7 +109,7 @@ class CostEstimate:
         return sum(e for e, _ in pairs), sum(u for _, u in pairs)
 
 
-def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -> CostEstimate:
+def estimate(target: Target, deploy_plan: Plan, record: DeploymentRecord | None) -> CostEstimate:
     """Gas of every transaction the plan sends, and the fees a deploy would pay now."""
     resolver = make_resolver(target, record)
     stand_ins = _StandIns(resolver.network, resolver.deployer, resolver.accounts, dict(resolver.facets), resolver.artifacts)

@@ -123,8 +123,8 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "Accepted", ("PropertyOffering",), "info"),
         ("offering", "Rejected", ("PropertyOffering",), "info"),
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
-        ("payments", "OrderRefunded", ("NILVault", "NILMemberships"), "warning"),
-        ("payments", "AmlThresholdSet", ("NILVault", "NILMemberships"), "warning"),
+        ("payments", "OrderRefunded", ("NILMemberships",), "warning"),
+        ("payments", "AmlThresholdSet", ("NILMemberships",), "warning"),
         # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
         ("memberships", LAPSED, ("NILMemberships",), "info"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
@@ -151,6 +151,7 @@ ACTIVITY: dict[str, str] = {
         ("DealProposed", "DealAccepted", "DealFunded", "DealDelivered", "DealReleased", "DealCancelled", "Withdrawn", "FanPaid"),
         "brands, athletes and fans in the deal and payment flow (large payments are a rule)",
     ),
+    "PaymentTermsSynced": "the payments hub's copy of a vault's terms (the vault's own pause and splitter change are rules)",
     **dict.fromkeys(
         (
             "PlanCreated",
@@ -237,7 +238,7 @@ def built_in_rules() -> list[Rule]:
     large = Rule(
         "offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}), above={"paid": LARGE_SUBSCRIPTION}
     )
-    payers = frozenset({"NILVault", "NILMemberships"})
+    payers = frozenset({"NILMemberships"})  # the payments hub: every fan payment
     token = frozenset({"PropertyToken"})
     return [
         *rules,
@@ -728,7 +729,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
             f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)"
         ),
         "OrderRefunded": lambda: (
-            f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+            f"{where}: order {args.get('orderId')} of vault {who('vault')} refunded ({args.get('amount')} "
             f"of token {who('token')}) to {who('payer')} by {who('by')}"
         ),
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",

@@ -22,8 +22,8 @@ from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
+from rwa.deploy.records import DeploymentRecord, recorded_contracts
 from rwa.deploy.records import now as records_now
-from rwa.deploy.records import recorded_contracts
 from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
 from rwa.domain.fanpay import payment_confirmations
 from rwa.watch import lapses as lapses_module
@@ -56,7 +56,7 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, TimeoutError, RpcUnreachable, requests.exceptions.RequestException))
 
 
-def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
+def record_subjects(target: Target, record: DeploymentRecord) -> list[Subject]:
     """Every recorded contract but the stablecoin (others' token: its transfers are not ours)."""
     stablecoin = resolve_param(target, record, "stablecoin")
     skip = {str(stablecoin).lower()} if isinstance(stablecoin, str) else set()
@@ -69,18 +69,18 @@ def record_subjects(target: Target, record: dict[str, Any]) -> list[Subject]:
     return found
 
 
-def deployment(record: dict[str, Any]) -> tuple[frozenset[str], int] | None:
+def deployment(record: DeploymentRecord) -> tuple[frozenset[str], int] | None:
     """The deployment's own transactions: who sends them, and the last block it made a contract in
     (the manifest's contracts, not what commands made later through the factories)."""
     entries = list(record.get("contracts", {}).values())
-    blocks = [int(e["blockNumber"]) for e in entries if isinstance(e.get("blockNumber"), int)]
-    deployers = {str(to_checksum_address(e["deployer"])) for e in entries if e.get("deployer")}
+    blocks = [block for e in entries if isinstance(block := e.get("blockNumber"), int)]
+    deployers = {str(to_checksum_address(deployer)) for e in entries if (deployer := e.get("deployer"))}
     # On a local chain the deploy also acts as its own contracts (the timelock, impersonated).
     deployers |= {str(to_checksum_address(e["address"])) for e in entries if e.get("address")}
     return (frozenset(deployers), max(blocks)) if blocks and deployers else None
 
 
-def start_block(record: dict[str, Any]) -> int:
+def start_block(record: DeploymentRecord) -> int:
     """Where a new database starts: the earliest block the record names (0 when it names none)."""
     blocks = [entry.get("blockNumber") for _, entry in recorded_contracts(record)]
     known = [int(b) for b in blocks if isinstance(b, int)]
@@ -117,7 +117,7 @@ class Watcher:
         self.recorded = record_subjects(self.target, record)
         self.recorded_names = {s.address: s.label for s in self.recorded}
         self.books = payments_module.Books(self.chain, payment_confirmations(self.target.network))
-        deployers = {str(to_checksum_address(e["deployer"])) for _, e in recorded_contracts(record) if e.get("deployer")}
+        deployers = {str(to_checksum_address(d)) for _, e in recorded_contracts(record) if (d := e.get("deployer"))}
         self.accounts: dict[str, str] = {a: "deployer" for a in deployers}
         self.accounts.update({str(to_checksum_address(a)): n for n, a in named_accounts(self.target.network).items()})
         self.composer = Composer(
