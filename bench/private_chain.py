@@ -6,6 +6,7 @@ The scripts run `rwa` as a user does, so the development chain of `make deploy` 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,12 +44,20 @@ def private_chain(prefix: str, start: bool = True) -> Iterator[dict[str, str]]:
             "RWA_STATE_DIR": f"{scratch}/state",
             "RWA_DEPLOYMENTS_DIR": f"{scratch}/deployments",
         }
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # as on Ctrl-C: the node is stopped on the way out
         try:
             if start:
                 rwa(env, "node", "start")
             yield env
         finally:
-            subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True)
+            stop = subprocess.run([RWA, "node", "stop"], cwd=ROOT, env=env, capture_output=True, text=True)
+            if stop.returncode != 0:
+                print(f"the private chain at {env['APE_FOUNDRY_HOST']} may still run: {stop.stderr.strip()}", file=sys.stderr)
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextmanager

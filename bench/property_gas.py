@@ -18,13 +18,12 @@ token has 0 decimals, ours 18: its amounts are shorter calldata (a few hundred g
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from private_chain import ROOT, private_chain
+from private_chain import deployed_suite, private_chain
 
 E18 = 10**18
 COLD_ACCOUNT_ACCESS = 2_600  # EIP-2929
@@ -78,11 +77,7 @@ def wallet(i: int) -> str:
 class OurSuite:
     """Our deployed suite, driven through Ape as the contract tests drive it."""
 
-    def __init__(self, project: Any, accounts: Any, record: dict[str, Any]):
-        def at(name: str) -> Any:
-            entry = record["contracts"][name]
-            return getattr(project, entry["contractType"]).at(entry["address"])
-
+    def __init__(self, project: Any, accounts: Any, record: dict[str, Any], at: Callable[[str], Any]):
         self.project = project
         self.factory = at("PropertyTokenFactory")
         self.registry = at("ComplianceRegistry")
@@ -261,34 +256,16 @@ def print_fixes(ours: dict[str, int]) -> None:
 
 
 def run(env: dict[str, str]) -> list[Figure]:
-    os.environ.update(env)
-    os.chdir(ROOT)
-    from ape import accounts, chain, networks, project
+    with deployed_suite(env) as (provider, record, at):
+        from ape import accounts, chain, project
 
-    from rwa.chain import artifacts
-    from rwa.chain.client import Chain
-    from rwa.core.project import ProjectPaths
-    from rwa.core.quiet import quiet_ape, silence_warnings
-    from rwa.deploy import manifest
-    from rwa.deploy.engine import apply_deployment
-    from rwa.deploy.target import Target
-    from trex_reference import (
-        ReferenceUnavailable,
-        measure_reference,
-        reference_versions,
-    )
-
-    silence_warnings()
-    quiet_ape()
-    paths = ProjectPaths(ROOT, deployments_override=Path(env["RWA_DEPLOYMENTS_DIR"]))
-    suite_manifest = manifest.load(paths.manifest_file)
-    compiled = artifacts.load(paths)
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
-        target = Target(
-            paths, suite_manifest, suite_manifest.network("local"), Chain(provider), accounts.test_accounts[0], compiled
+        from trex_reference import (
+            ReferenceUnavailable,
+            measure_reference,
+            reference_versions,
         )
-        _, record = apply_deployment(target)
-        ours = measure_ours(OurSuite(project, accounts, record), chain.pending_timestamp + YEAR)
+
+        ours = measure_ours(OurSuite(project, accounts, record, at), chain.pending_timestamp + YEAR)
         try:
             reference: dict[str, int] | None = measure_reference(provider.web3, accounts.test_accounts)
             versions = ", ".join(f"{p} {v}" for p, v in reference_versions().items())

@@ -58,18 +58,7 @@ def main() -> None:
         agree = 0
         for _ in range(count):
             tx = random_tx(rng)
-            onchain = contract.functions.getTransactionHash(
-                tx.to,
-                tx.value,
-                bytes.fromhex(tx.data[2:]),
-                tx.operation,
-                tx.safeTxGas,
-                tx.baseGas,
-                tx.gasPrice,
-                tx.gasToken,
-                tx.refundReceiver,
-                tx.nonce,
-            ).call()
+            onchain = contract.functions.getTransactionHash(*tx.hash_args()).call()
             agree += "0x" + bytes(onchain).hex() == safe_tx_hash(record["chainId"], safe["address"], tx)
     print(f"safeTxHash: toolkit == Safe.getTransactionHash for {agree} of {count} random transactions")
     sys.exit(0 if agree == count else 1)

@@ -207,9 +207,12 @@ CONTRACTS = (
             ),
         ),
     ),
+    # Behind its own UUPS proxy, which answers the screening views without delegating (so the
+    # record layout is frozen). A registry deployed before keeps its UUPSProxy: the engine checks the kind.
     Contract(
         "ComplianceRegistry",
         proxy=ProxyKind.UUPS,
+        proxy_contract="ComplianceRegistryProxy",
         initializer="initialize",
         init_args=(account("deployer"),),
         calls=(
@@ -235,11 +238,21 @@ CONTRACTS = (
     ),
     # The deal NFT collection: only the factory's vaults mint.
     Contract("ContractNFT", args=(ref("NILVaultFactory"),)),
+    # Fans' payments hub (issue 26): tips, orders and memberships (ERC-5643 subscription NFTs) of every
+    # vault; no owner, athletes make plans, the factory's admin sets AML thresholds. Before the vault
+    # implementation, which names it (a vault tells it of every change of its splitter or pause).
+    Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),
     # The vault implementation and its beacon (owned by the timelock: one upgrade moves every vault).
     Contract(
         "NILVaultBeacon",
         "NILVault",
-        args=(ref("ComplianceRegistry"), ref("NILVaultFactory"), ref("ContractNFT"), ref("SplitterFactory")),
+        args=(
+            ref("ComplianceRegistry"),
+            ref("NILVaultFactory"),
+            ref("ContractNFT"),
+            ref("SplitterFactory"),
+            ref("NILMemberships"),
+        ),
         proxy=ProxyKind.BEACON,
         admin=ref("Timelock"),
         # Calls on the factory, declared here because they need the beacon.
@@ -361,10 +374,6 @@ def vault_entry(name: str, athlete_id: str, athlete: Any, *, networks: set[str] 
 
 VAULTS: tuple[Contract, ...] = (vault_entry("DemoVault", "demo-athlete", account("athlete"), networks={"local"}),)
 
-# Fans' memberships of athletes (ERC-5643 subscription NFTs, issue 26): no owner, athletes make plans.
-# Last (after the market), so that adding it moved no earlier contract's address.
-FAN_CONTRACTS = (Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),)
-
 # ---- secondary market (issue 20) ----
 # Signed orders settled in one transaction, both legs compliance-checked; fees to the treasury. The
 # timelock sets fees and approvers and upgrades it. Last in the manifest, so that adding them moved
@@ -382,6 +391,4 @@ MARKET_CONTRACTS = (
     ),
 )
 
-MANIFEST = Manifest(
-    contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + MARKET_CONTRACTS + FAN_CONTRACTS, networks=NETWORKS
-)
+MANIFEST = Manifest(contracts=CONTRACTS + PROPERTY_CONTRACTS + PROPERTIES + VAULTS + MARKET_CONTRACTS, networks=NETWORKS)

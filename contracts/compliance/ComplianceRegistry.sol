@@ -9,6 +9,16 @@ import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Nonce
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
+import {
+    IComplianceRecordLayout,
+    RECORDS_LOCATION,
+    RECORD_COUNTRY_SHIFT,
+    RECORD_FLAGS_SHIFT,
+    RECORD_EXPIRY_SHIFT,
+    RECORD_SANCTIONED_SHIFT,
+    RECORD_GENERATION_SHIFT,
+    RECORD_LAYOUT_ID
+} from "./ComplianceRecord.sol";
 
 /**
  * @title ComplianceRegistry
@@ -16,21 +26,13 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
  * record per wallet (investor id, country, KYC/AML/accreditation flags, expiry and a sanctions flag),
  * written by attestors and sanctions officers and read by every NIL deal and ERC-3643 property token.
  *
- * @dev Deployed behind a {UUPSProxy}; upgrades are authorised by `DEFAULT_ADMIN_ROLE`.
+ * @dev Deployed behind a {ComplianceRegistryProxy} (a {UUPSProxy} for registries deployed before it);
+ * upgrades are authorised by `DEFAULT_ADMIN_ROLE`.
  *
- * Each wallet's record lives in ONE storage slot, packed exactly as the Solidity struct
- * `{uint128 investorId; uint16 country; uint8 flags; uint40 expiry; bool sanctioned}` would be:
- *
- * ```
- * bits   0..127  investorId   (0 = no attestation)
- * bits 128..143  country      (ISO-3166-1 numeric, 1..999)
- * bits 144..151  flags        (FLAG_KYC | FLAG_AML | FLAG_ACCREDITED)
- * bits 152..191  expiry       (unix time)
- * bit  192       sanctioned
- * bits 193..224  generation   (uint32, advanced by every write of the attestation: see below)
- * ```
- *
- * so that {isVerified} costs a single SLOAD, and a registration a single SSTORE.
+ * Each wallet's record lives in ONE storage slot, packed as {IComplianceRecordLayout} documents
+ * (investor id, country, flags, expiry, sanctions bit, generation), so that {isVerified} costs a single
+ * SLOAD, and a registration a single SSTORE. The layout is frozen: {ComplianceRegistryProxy} answers the
+ * screening views from the slot itself, and accepts only implementations whose {recordLayout} names it.
  *
  * Signed attestations ({registerWithSig}) hold until they are used, cancelled or voided:
  *
@@ -59,6 +61,7 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 contract ComplianceRegistry is
     IComplianceRegistry,
     IIdentityRegistryView,
+    IComplianceRecordLayout,
     Initializable,
     AccessControlUpgradeable,
     EIP712Upgradeable,
@@ -96,11 +99,11 @@ contract ComplianceRegistry is
 
     uint8 private constant _FLAGS_ALL = FLAG_KYC | FLAG_AML | FLAG_ACCREDITED;
 
-    uint256 private constant _COUNTRY_SHIFT = 128;
-    uint256 private constant _FLAGS_SHIFT = 144;
-    uint256 private constant _EXPIRY_SHIFT = 152;
-    uint256 private constant _SANCTIONED_BIT = 1 << 192;
-    uint256 private constant _GENERATION_SHIFT = 193;
+    uint256 private constant _COUNTRY_SHIFT = RECORD_COUNTRY_SHIFT;
+    uint256 private constant _FLAGS_SHIFT = RECORD_FLAGS_SHIFT;
+    uint256 private constant _EXPIRY_SHIFT = RECORD_EXPIRY_SHIFT;
+    uint256 private constant _SANCTIONED_BIT = 1 << RECORD_SANCTIONED_SHIFT;
+    uint256 private constant _GENERATION_SHIFT = RECORD_GENERATION_SHIFT;
     uint256 private constant _GENERATION_MASK = uint256(type(uint32).max) << _GENERATION_SHIFT;
     // What a write of the attestation keeps of the previous record: the sanctions flag and the generation.
     uint256 private constant _KEPT_BITS = _SANCTIONED_BIT | _GENERATION_MASK;
@@ -121,8 +124,7 @@ contract ComplianceRegistry is
     }
 
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.ComplianceRegistry")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant ComplianceRegistryStorageLocation =
-        0x99f36c048382437f4af984137db7c0292e7a488da2994ae374f9aa017ed4e400;
+    bytes32 private constant ComplianceRegistryStorageLocation = RECORDS_LOCATION;
 
     function _getStorage() private pure returns (ComplianceRegistryStorage storage $) {
         assembly {
@@ -411,6 +413,11 @@ contract ComplianceRegistry is
      */
     function isNonceUsed(address attestor, uint256 nonce) external view returns (bool) {
         return _getStorage()._nonceBitmaps[attestor][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IComplianceRecordLayout
+    function recordLayout() external pure virtual returns (bytes32) {
+        return RECORD_LAYOUT_ID;
     }
 
     /// @inheritdoc AccessControlUpgradeable

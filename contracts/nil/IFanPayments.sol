@@ -3,9 +3,9 @@ pragma solidity ^0.8.24;
 
 /**
  * @title IFanPayments
- * @notice What fans pay an athlete: tips, merchandise orders and subscription periods. Every payment
- * emits one {FanPaid}, from the vault (tips, orders) or from the memberships contract (subscriptions),
- * so that one event signature is the whole of the books.
+ * @notice What fans pay an athlete: tips, merchandise orders and subscription periods, all through the
+ * payments hub ({NILMemberships}). Every payment emits one {FanPaid}, so that one event signature is
+ * the whole of the books.
  */
 interface IFanPayments {
     /// @notice The kinds of fan payment (the platform's transaction types, deals aside).
@@ -37,11 +37,17 @@ interface IFanPayments {
         string memo
     );
 
-    /// @notice A paid order was refunded in full to its payer, from the vault's free balance.
-    event OrderRefunded(uint256 indexed orderId, address indexed payer, address token, uint256 amount, address by);
+    /// @notice A paid order of `vault` was refunded in full to its payer, from the vault's free balance.
+    event OrderRefunded(
+        address indexed vault, uint256 indexed orderId, address indexed payer, address token, uint256 amount, address by
+    );
 
-    /// @notice Above `threshold` of `token` a payer must be verified in the registry (0: no threshold).
-    event AmlThresholdSet(address indexed token, uint256 threshold);
+    /// @notice Above `threshold` of `token` a payer into `vault` must be verified in the registry (0: no threshold).
+    event AmlThresholdSet(address indexed vault, address indexed token, uint256 threshold);
+
+    /// @notice The hub's copy of `vault`'s payment terms was taken from the vault (on first use, and at
+    /// every change of its splitter or pause).
+    event PaymentTermsSynced(address indexed vault, address payout, bool paused);
 
     error ZeroAmount();
     error InvalidToken(address token);
@@ -53,15 +59,25 @@ interface IFanPayments {
     error WrongValue(uint256 expected, uint256 received);
 }
 
-/// @title IPaymentTerms
-/// @notice What a payment into a vault must respect, for contracts that collect payments for it.
-interface IPaymentTerms {
+/// @title IPaymentsHub
+/// @notice What a vault asks of the payments hub: to take its payment terms again after a change.
+interface IPaymentsHub {
     /**
-     * @notice Where a payment of `token` into this vault goes, and what applies to it.
-     * @param token The ERC-20, or `address(0)` for the native coin.
-     * @return to The splitter, or the vault itself when it has none.
-     * @return paused Whether the vault refuses payments.
-     * @return amlThreshold Above this amount the payer must be verified (0: no threshold).
+     * @notice Copies `vault`'s payment terms (where payments go, whether it is paused) from the vault.
+     * Anyone may call it; a vault calls it whenever its splitter or pause changes.
+     * @param vault A vault of the factory whose implementation names this hub.
      */
-    function paymentTerms(address token) external view returns (address to, bool paused, uint256 amlThreshold);
+    function syncTerms(address vault) external;
+}
+
+/// @title IHubVault
+/// @notice What the payments hub asks of a vault (its own functions, and its {FanPayments} module's).
+interface IHubVault {
+    function athlete() external view returns (address);
+    function splitter() external view returns (address);
+    function paused() external view returns (bool);
+    /// @notice The payments hub this vault's code keeps its terms in step with.
+    function paymentsHub() external view returns (address);
+    /// @notice Pays an order's refund out of the vault's free balance; the hub only.
+    function payRefund(address token, address to, uint256 amount) external;
 }

@@ -13,7 +13,6 @@ import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter
 import {INILVault, IVaultAthleteIds} from "./INILVault.sol";
 import {ContractNFT} from "./ContractNFT.sol";
 import {FanPayments} from "./FanPayments.sol";
-import {IFanPayments} from "./IFanPayments.sol";
 import {NILVaultState} from "./NILVaultState.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
@@ -32,8 +31,8 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
  * - {withdraw} needs the athlete and the recipient verified;
  * - {setAthlete} needs the current athlete and the new wallet verified, {recoverAthlete} the new wallet;
  * - {setSplitter} needs the athlete verified and no payee of the new split sanctioned;
- * - fans' payments (tips, orders: {FanPayments}) refuse a sanctioned payer, and above the vault's AML
- *   threshold an unverified one;
+ * - fans' payments (through the payments hub, {NILMemberships}) refuse a sanctioned payer, and above
+ *   the vault's AML threshold an unverified one;
  * - a vault is never created for a sanctioned athlete, nor with a split paying a sanctioned payee.
  *
  * A refusal names the party: {Sanctioned} when it is flagged, {NotVerified} otherwise.
@@ -53,14 +52,17 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
  * The immutables (its own and EIP712's) and the constructor that sets them are deliberate: they are
  * the same for every vault of a network, and an upgrade may change them.
  *
- * Fans' payments are {FanPayments}, a module the constructor deploys: every call the vault's own
- * functions do not answer is delegated to it (its functions run in the vault's storage, and the
- * deal functions' dispatch costs what it did without them). Its ABI is the vault's too.
+ * Fans pay through the payments hub ({NILMemberships}), which keeps one slot of this vault's payment
+ * terms (where payments go, whether it is paused): the vault is their only source, and tells the hub
+ * of every change ({setSplitter}, {pause}, {unpause} call {IPaymentsHub.syncTerms}). The vault's side
+ * of payments (order refunds out of its free balance) is {FanPayments}, a module the constructor
+ * deploys: every call the vault's own functions do not answer is delegated to it (its functions run in
+ * the vault's storage, and the deal functions' dispatch costs what it did without them). Its ABI is
+ * the vault's too.
  * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor delegatecall
  */
 contract NILVault is
     INILVault,
-    IFanPayments,
     PausableUpgradeable,
     NoncesUpgradeable,
     EIP712,
@@ -77,6 +79,9 @@ contract NILVault is
     bytes32 public constant ACCEPT_TYPEHASH = keccak256(
         "Accept(uint256 dealId,address brand,address currency,uint256 amount,bytes32 deliverablesHash,uint256 nonce,uint256 deadline)"
     );
+
+    /// @dev The factory's DEFAULT_ADMIN_ROLE: recovers the athlete's wallet, refunds or settles disputes, unpauses.
+    bytes32 private constant _ADMIN_ROLE = 0x00;
 
     /// @notice Role (in the factory) allowed to pause (lifting a pause is the admin's, through the timelock).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -98,15 +103,16 @@ contract NILVault is
      * @param factory_ The {NILVaultFactory} whose vaults run this code (and whose roles they obey).
      * @param nft_ The deal NFT collection.
      * @param splitterFactory_ The factory of revenue splits.
+     * @param hub_ The fans' payments hub ({NILMemberships}), told of every change of splitter or pause.
      */
-    constructor(address registry_, address factory_, address nft_, address splitterFactory_)
-        NILVaultState(registry_, factory_)
+    constructor(address registry_, address factory_, address nft_, address splitterFactory_, address hub_)
+        NILVaultState(registry_, factory_, hub_)
         EIP712("NILVault", "1")
     {
         if (nft_ == address(0) || splitterFactory_ == address(0)) revert ZeroAddress();
         _nft = ContractNFT(nft_);
         _splitterFactory = ISplitterFactory(splitterFactory_);
-        _paymentsModule = address(new FanPayments(registry_, factory_));
+        _paymentsModule = address(new FanPayments(registry_, factory_, hub_));
     }
 
     modifier onlyAthlete() {
@@ -122,7 +128,7 @@ contract NILVault is
     /// @notice Accepts ETH (free balance of the athlete, withdrawable with {withdraw}).
     receive() external payable {}
 
-    /// @notice Fans' payments: delegated to the {FanPayments} module (tips, orders, the AML threshold).
+    /// @notice Fans' payments: delegated to the {FanPayments} module (order refunds, the hub's address).
     fallback() external payable {
         address module = _paymentsModule;
         assembly ("memory-safe") {
@@ -385,6 +391,7 @@ contract NILVault is
         VaultStorage storage $ = _vault();
         emit SplitterChanged($.splitter, newSplitter);
         $.splitter = newSplitter;
+        _termsChanged();
     }
 
     /**
@@ -404,11 +411,13 @@ contract NILVault is
     /// @notice Stops every movement of money but the admin's; guardian only.
     function pause() external onlyFactoryRole(GUARDIAN_ROLE) {
         _pause();
+        _termsChanged();
     }
 
     /// @notice Lifts {pause}; admin only, so that a guardian alone cannot undo a pause.
     function unpause() external onlyFactoryRole(_ADMIN_ROLE) {
         _unpause();
+        _termsChanged();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -528,6 +537,11 @@ contract NILVault is
         try IRevenueSplitter(split).distribute(currency) {} catch {}
         emit DealReleased(dealId, split, amount, msg.sender);
         _nft.notifyStatus(dealId);
+    }
+
+    /// @dev Tells the payments hub that the vault's payment terms changed (it copies them from the vault).
+    function _termsChanged() private {
+        _hub.syncTerms(address(this));
     }
 
     function _setAthlete(address newAthlete) private {

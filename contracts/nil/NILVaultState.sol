@@ -3,17 +3,17 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {INILVault, INILVaultErrors} from "./INILVault.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
+import {IPaymentsHub} from "./IFanPayments.sol";
 
 /**
  * @title NILVaultState
- * @notice What a vault's code and the fans' payments module it delegates to ({FanPayments}) share:
- * the vault's ERC-7201 namespaces (its own, and the payments'), the suite's registry and factory, and
- * the checks and sends on them.
+ * @notice What a vault's code and the module it delegates to ({FanPayments}) share: the vault's
+ * ERC-7201 namespace, the suite's registry, factory and fans' payments hub, and the checks and sends
+ * on them.
  * @dev Both run in the vault's storage (the module by delegatecall from {NILVault}), so the namespace
  * is declared once, here. The immutables are the same for every vault of a network; an upgrade may
  * change them.
@@ -22,12 +22,10 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 abstract contract NILVaultState is INILVaultErrors {
     using SafeERC20 for IERC20;
 
-    bytes32 internal constant _ADMIN_ROLE = 0x00;
-
     IComplianceRegistry internal immutable _registry;
     address internal immutable _factory;
-    /// @dev The code's own address: a call made to it directly, not through a vault, has no vault state.
-    address private immutable _self;
+    /// @dev The fans' payments hub, which keeps a copy of the vault's payment terms (splitter, pause).
+    IPaymentsHub internal immutable _hub;
 
     /// @custom:storage-location erc7201:rwa.storage.NILVault
     struct VaultStorage {
@@ -41,27 +39,16 @@ abstract contract NILVaultState is INILVaultErrors {
     // keccak256(abi.encode(uint256(keccak256("rwa.storage.NILVault")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant _STORAGE = 0xff87ed5bbf67dafb8010ae70682e0d8971cf1e0bfecb3b8ef8eeabd17d40f500;
 
-    /// @custom:storage-location erc7201:rwa.storage.NILVault.payments
-    struct PaymentsStorage {
-        mapping(address token => uint256) amlThreshold;
-        mapping(uint256 word => uint256) orders;
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("rwa.storage.NILVault.payments")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _PAYMENTS = 0x759fb909f1ea0abf57e0a7f40fb33f6acbe4f6777eafabd32c8cc3d237940c00;
-
-    /// @notice A vault's function was called on its code directly, not through a vault.
-    error NotAVault();
-
     /**
      * @param registry_ The compliance registry.
      * @param factory_ The {NILVaultFactory} whose vaults run this code (and whose roles they obey).
+     * @param hub_ The fans' payments hub ({NILMemberships}).
      */
-    constructor(address registry_, address factory_) {
-        if (registry_ == address(0) || factory_ == address(0)) revert ZeroAddress();
+    constructor(address registry_, address factory_, address hub_) {
+        if (registry_ == address(0) || factory_ == address(0) || hub_ == address(0)) revert ZeroAddress();
         _registry = IComplianceRegistry(registry_);
         _factory = factory_;
-        _self = address(this);
+        _hub = IPaymentsHub(hub_);
     }
 
     /// @notice The part of the vault's balance of `token` (`address(0)`: ETH) the athlete may withdraw.
@@ -71,29 +58,12 @@ abstract contract NILVaultState is INILVaultErrors {
         return balance > locked ? balance - locked : 0;
     }
 
-    /// @dev Whether `account` holds the suite's admin role (the factory's roles govern every vault).
-    function _isAdmin(address account) internal view returns (bool) {
-        return IAccessControl(_factory).hasRole(_ADMIN_ROLE, account);
-    }
-
-    /// @dev Where released and paid money goes: the splitter, or the vault itself when it has none.
-    function _payoutAddress() internal view returns (address) {
-        if (address(this) == _self) revert NotAVault();
-        address split = _vault().splitter;
-        return split == address(0) ? address(this) : split;
-    }
-
     /// @dev Reverts unless `account` is verified: {Sanctioned} when it is flagged, {NotVerified} otherwise.
     function _requireVerified(address account) internal view {
         if (!_registry.isVerified(account)) {
             if (_registry.isSanctioned(account)) revert Sanctioned(account);
             revert NotVerified(account);
         }
-    }
-
-    /// @dev Reverts with {Sanctioned} when `account` is flagged.
-    function _requireNotSanctioned(address account) internal view {
-        if (_registry.isSanctioned(account)) revert Sanctioned(account);
     }
 
     /// @dev Sends `amount` of `token` out of the free balance (reverts when it is short).
@@ -115,13 +85,6 @@ abstract contract NILVaultState is INILVaultErrors {
     function _vault() internal pure returns (VaultStorage storage $) {
         assembly {
             $.slot := _STORAGE
-        }
-    }
-
-    /// @dev The fans' payments' state ({FanPayments}): AML thresholds and orders.
-    function _payments() internal pure returns (PaymentsStorage storage $) {
-        assembly {
-            $.slot := _PAYMENTS
         }
     }
 }

@@ -7,6 +7,13 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
+import {
+    IMintScreen,
+    MINT_SCREEN_PAUSED,
+    MINT_SCREEN_VERIFIED,
+    MINT_SCREEN_FROZEN,
+    MINT_SCREEN_COMPLIANCE
+} from "../interfaces/IMintScreen.sol";
 
 /// @dev What an offering asks of its property: the token's own views, its mint and its roles.
 interface IOfferedProperty {
@@ -68,6 +75,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
     /// @notice Largest number of requests one batch accepts or rejects.
     uint256 public constant MAX_BATCH = 100;
+    uint256 private constant _SUBSCRIBED_SHIFT = 8; // of `_subscribed` in slot 0, after `_status`
 
     /// @notice Open (subscriptions, reviews), Closed (soft cap met or none: claims), Failed (soft cap
     /// missed: refunds), Cancelled (refunds).
@@ -176,7 +184,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * @return tokens The tokens subscribed (minted, escrowed or requested).
      */
     function subscribe(uint256 amount) external nonReentrant returns (uint256 tokens) {
-        return _subscribe(_terms(), msg.sender, amount);
+        return _subscribe(_asTerms(_copyTerms)(), msg.sender, amount);
     }
 
     /**
@@ -190,7 +198,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 tokens)
     {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         try IERC20Permit(t.stablecoin).permit(msg.sender, address(this), value, deadline, v, r, s) {} catch {}
         return _subscribe(t, msg.sender, amount);
     }
@@ -202,17 +210,18 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * Emits {Claimed}.
      */
     function claim() external nonReentrant returns (uint256 tokens) {
-        if (_status != Status.Closed) revert NotClosed(_status);
+        Status state = _status;
+        if (state != Status.Closed) revert NotClosed(state);
         (tokens,) = _takeAccepted(_positions[msg.sender]);
         if (tokens == 0) revert NothingToClaim(msg.sender);
         uint96 left = _toMint - uint96(tokens);
         _toMint = left;
-        IOfferedProperty property = _property();
+        address property = _propertyAddress();
         // The token's agents may mint while it is paused; its offering may not.
-        if (property.paused()) revert PropertyPaused();
-        property.mint(msg.sender, tokens);
+        if (_ask(property, IOfferedProperty.paused.selector, address(0)) != 0) revert PropertyPaused();
+        _mint(property, msg.sender, tokens);
         emit Claimed(msg.sender, tokens);
-        if (left == 0) _renounceMinter(property);
+        if (left == 0) _renounceMinter(IOfferedProperty(property));
     }
 
     /**
@@ -223,7 +232,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * Emits {Refunded}.
      */
     function refund() external nonReentrant returns (uint256 amount) {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         Status state = _status;
         Position storage position = _positions[msg.sender];
         amount = position.refundable;
@@ -253,7 +262,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * them toward it (claimed after the close). Emits {Accepted} for each.
      */
     function accept(address[] calldata wallets) external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         IOfferedProperty property = IOfferedProperty(t.property);
         _requireReview(t, property, wallets.length);
         if (property.paused()) revert PropertyPaused();
@@ -290,7 +299,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * investors' limits. Emits {Rejected} for each.
      */
     function reject(address[] calldata wallets) external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         _requireReview(t, IOfferedProperty(t.property), wallets.length);
         uint256 tokens = 0;
         for (uint256 i; i < wallets.length; ++i) {
@@ -313,7 +322,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * become refundable. O(1). Gives up the minter role unless claims are due. Emits {OfferingClosed}.
      */
     function close() external nonReentrant {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         if (_status != Status.Open) revert NotOpen(_status);
         IOfferedProperty property = IOfferedProperty(t.property);
         if (block.timestamp < t.closesAt && !property.hasRole(MINTER_ROLE, msg.sender)) revert StillRunning(t.closesAt);
@@ -350,7 +359,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice The terms, fixed at creation.
     function terms() external view returns (Terms memory) {
-        return _terms();
+        return _asTerms(_copyTerms)();
     }
 
     /// @notice Where the offering is: Open, Closed, Failed or Cancelled.
@@ -360,7 +369,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Whether subscriptions are taken now.
     function isOpen() external view returns (bool) {
-        Terms memory t = _terms();
+        Terms memory t = _asTerms(_copyTerms)();
         return _status == Status.Open && block.timestamp >= t.opensAt && block.timestamp < t.closesAt;
     }
 
@@ -371,7 +380,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Tokens accepted (minted or to claim), what the soft cap measures.
     function accepted() external view returns (uint256) {
-        return _acceptedTokens(_terms());
+        return _acceptedTokens(_asTerms(_copyTerms)());
     }
 
     /// @notice Accepted tokens not minted yet (claims still due after a successful close).
@@ -386,14 +395,12 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @notice Tokens the hard cap still allows.
     function remaining() external view returns (uint256) {
-        return _terms().hardCap - _subscribed;
+        return _asTerms(_copyTerms)().hardCap - _subscribed;
     }
 
     /// @notice What `amount` token base units cost, and the tokens that payment buys (≥ amount).
     function quote(uint256 amount) public view returns (uint256 cost, uint256 tokens) {
-        Terms memory t = _terms();
-        cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
-        tokens = Math.mulDiv(cost, t.unit, t.price);
+        return _price(_asTerms(_copyTerms)(), amount);
     }
 
     /// @notice `wallet`'s subscriptions.
@@ -427,28 +434,103 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     function _subscribe(Terms memory t, address wallet, uint256 amount) private returns (uint256 tokens) {
         if (amount == 0) revert ZeroAmount();
-        if (_status != Status.Open) revert NotOpen(_status);
-        if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
-        if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
-        uint256 cost = Math.mulDiv(amount, t.price, t.unit, Math.Rounding.Ceil);
-        tokens = Math.mulDiv(cost, t.unit, t.price);
-        uint128 investorId = _requireMintable(IOfferedProperty(t.property), wallet, tokens);
-        uint256 before = _limited(t) ? _investorTotals[investorId] : 0;
-        _requireLimits(t, investorId, before, tokens);
+        uint256 slot0 = _requireOpen(t);
+        uint256 cost;
+        (cost, tokens) = _price(t, amount);
+        uint128 investorId = _requireMintable(t.property, wallet, tokens);
+        uint256 totalSlot = _totalSlot(investorId);
+        uint256 before = _limited(t) ? _load(totalSlot) : 0;
+        _requireLimits(t, investorId, slot0, before, tokens);
 
-        bool mintNow = t.softCap == 0 && !t.review;
-        uint256 paid = _pull(t, wallet, mintNow ? t.treasury : address(this), cost);
+        uint256 paid = _pull(t.stablecoin, wallet, _immediate(t) ? t.treasury : address(this), cost);
         if (paid != cost) {
             // A fee-on-transfer stablecoin: what arrived buys the tokens, within the limits again.
             tokens = Math.mulDiv(paid, t.unit, t.price);
             if (tokens == 0) revert ZeroAmount();
-            _requireLimits(t, investorId, before, tokens);
+            _requireLimits(t, investorId, slot0, before, tokens);
         }
-        if (_limited(t)) _investorTotals[investorId] = before + tokens;
-        _subscribed += uint96(tokens);
-        if (mintNow) IOfferedProperty(t.property).mint(wallet, tokens);
+        if (_limited(t)) _store(totalSlot, before + tokens);
+        _addSubscribed(slot0, tokens);
+        if (_immediate(t)) _mint(t.property, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
-        emit Subscribed(wallet, investorId, tokens, paid, mintNow, t.review);
+        _emitSubscribed(wallet, investorId, tokens, paid, t);
+    }
+
+    /// @dev Whether subscriptions mint at once (no soft cap, no review).
+    function _immediate(Terms memory t) private pure returns (bool) {
+        return t.softCap == 0 && !t.review;
+    }
+
+    /// @dev What `amount` token base units cost, `ceil(amount * price / unit)`, and the tokens that buys,
+    /// `floor(cost * unit / price)`: plain arithmetic while nothing can overflow (amount, price and unit below 2^128:
+    /// `amount * price + unit - 1` and `cost * unit`, at most that, stay below 2^256), `Math.mulDiv` otherwise.
+    function _price(Terms memory t, uint256 amount) private pure returns (uint256 cost, uint256 tokens) {
+        (uint256 price, uint256 unit) = (t.price, t.unit);
+        if ((amount | price | unit) >> 128 != 0) {
+            cost = Math.mulDiv(amount, price, unit, Math.Rounding.Ceil);
+            return (cost, Math.mulDiv(cost, unit, price));
+        }
+        unchecked {
+            cost = (amount * price + unit - 1) / unit;
+            tokens = (cost * unit) / price;
+        }
+    }
+
+    /// @dev Reverts unless subscriptions are taken now; returns slot 0 as one word (`_status` bits 0-7, `_subscribed`
+    /// 8-103, `_toMint` 104-199), written back by {_addSubscribed}.
+    function _requireOpen(Terms memory t) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(_status.slot)
+        }
+        Status state = Status(uint8(word));
+        if (state != Status.Open) revert NotOpen(state);
+        if (block.timestamp < t.opensAt) revert NotStarted(t.opensAt);
+        if (block.timestamp >= t.closesAt) revert Ended(t.closesAt);
+    }
+
+    /// @dev `_subscribed += tokens` on slot 0 as {_requireOpen} read it (`slot0`; nothing has written it since): the
+    /// caller keeps `_subscribed + tokens` within the hard cap, below 2^96, so the sum stays in its bits.
+    function _addSubscribed(uint256 slot0, uint256 tokens) private {
+        assembly ("memory-safe") {
+            sstore(_status.slot, add(slot0, shl(_SUBSCRIBED_SHIFT, tokens)))
+        }
+    }
+
+    /// @dev The slot of `_investorTotals[investorId]`, computed once for the read and the write.
+    function _totalSlot(uint128 investorId) private view returns (uint256 slot) {
+        mapping(uint128 => uint256) storage totals = _investorTotals;
+        assembly ("memory-safe") {
+            mstore(0x00, investorId)
+            mstore(0x20, totals.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _load(uint256 slot) private view returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := sload(slot)
+        }
+    }
+
+    function _store(uint256 slot, uint256 value) private {
+        assembly ("memory-safe") {
+            sstore(slot, value)
+        }
+    }
+
+    /// @dev Emits {Subscribed}, encoded in place (four static words).
+    function _emitSubscribed(address wallet, uint128 investorId, uint256 tokens, uint256 paid, Terms memory t) private {
+        bytes32 topic = Subscribed.selector;
+        bool minted = _immediate(t);
+        bool pending = t.review;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, tokens)
+            mstore(add(data, 0x20), paid)
+            mstore(add(data, 0x40), minted)
+            mstore(add(data, 0x60), pending)
+            log3(data, 0x80, topic, wallet, investorId)
+        }
     }
 
     /// @dev Clears `position`'s pending request; returns what it asked for and paid.
@@ -494,35 +576,90 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /**
      * @dev Asks the property, before money moves, whether minting `tokens` to `wallet` could happen: not
-     * paused, the wallet verified by the token's identity registry and not frozen, and no rule of the
-     * token's compliance broken (its own answer, bubbled up as its custom error). Returns the investor id.
+     * paused, the wallet verified by the token's identity registry and not frozen (the token's answer to
+     * {IMintScreen-screenMint}: one call), and no rule of the token's compliance broken (its own answer,
+     * bubbled up as its custom error). Returns the investor id.
      */
-    function _requireMintable(IOfferedProperty property, address wallet, uint256 tokens)
-        private
-        view
-        returns (uint128 investorId)
-    {
-        if (property.paused()) revert PropertyPaused();
-        IComplianceRegistry registry = _registry(property);
-        if (!registry.isVerified(wallet)) {
-            if (registry.isSanctioned(wallet)) revert InvestorSanctioned(wallet);
+    function _requireMintable(address property, address wallet, uint256 tokens) private view returns (uint128 investorId) {
+        (uint256 flags, address registry) = _screenMint(property, wallet);
+        if (flags & MINT_SCREEN_PAUSED != 0) revert PropertyPaused();
+        if (flags & MINT_SCREEN_VERIFIED == 0) {
+            if (IComplianceRegistry(registry).isSanctioned(wallet)) revert InvestorSanctioned(wallet);
             revert InvestorNotVerified(wallet);
         }
-        if (property.isFrozen(wallet)) revert InvestorFrozen(wallet);
-        if (property.complianceActive()) {
+        if (flags & MINT_SCREEN_FROZEN != 0) revert InvestorFrozen(wallet);
+        if (flags & MINT_SCREEN_COMPLIANCE != 0) {
             bytes memory violation =
-                IMintCompliance(property.compliance()).transferViolation(address(0), wallet, tokens);
+                IMintCompliance(IOfferedProperty(property).compliance()).transferViolation(address(0), wallet, tokens);
             if (violation.length != 0) {
                 assembly ("memory-safe") {
                     revert(add(violation, 0x20), mload(violation))
                 }
             }
         }
-        investorId = registry.investorIdOf(wallet);
+        investorId = uint128(_ask(registry, IComplianceRegistry.investorIdOf.selector, wallet));
     }
 
-    function _requireLimits(Terms memory t, uint128 investorId, uint256 before, uint256 tokens) private view {
-        uint256 remaining_ = t.hardCap - _subscribed;
+    /**
+     * @dev The token's {IMintScreen-screenMint} for `wallet`, in one call. A token implementation from before
+     * that view (it refuses the question) is asked the same things one by one: paused, identity registry, the
+     * registry's verification, frozen, compliance with modules.
+     */
+    function _screenMint(address property, address wallet) private view returns (uint256 flags, address registry) {
+        bytes4 question = IMintScreen.screenMint.selector;
+        bool answered;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, wallet)
+            let ok := staticcall(gas(), property, 0x00, 0x24, 0x00, 0x40)
+            answered := and(ok, gt(returndatasize(), 0x3f))
+            flags := mload(0x00)
+            registry := and(mload(0x20), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
+        if (answered) return (flags, registry);
+        IOfferedProperty token = IOfferedProperty(property);
+        registry = token.identityRegistry();
+        flags = (token.paused() ? MINT_SCREEN_PAUSED : 0)
+            | (IComplianceRegistry(registry).isVerified(wallet) ? MINT_SCREEN_VERIFIED : 0)
+            | (token.isFrozen(wallet) ? MINT_SCREEN_FROZEN : 0) | (token.complianceActive() ? MINT_SCREEN_COMPLIANCE : 0);
+    }
+
+    /// @dev `target`'s one-word answer to `selector(arg)` (asked with an argument whether it takes one or not), its
+    /// refusal bubbled up: in scratch space, without the ABI encoder.
+    function _ask(address target, bytes4 selector, address arg) private view returns (uint256 answer) {
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, arg)
+            if iszero(staticcall(gas(), target, 0x00, 0x24, 0x00, 0x20)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+            answer := mload(0x00)
+        }
+    }
+
+    /// @dev The property's `mint(to, amount)`, its refusal bubbled up (encoded past the free-memory pointer).
+    function _mint(address property, address to, uint256 amount) private {
+        bytes4 selector = IOfferedProperty.mint.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), to)
+            mstore(add(data, 0x24), amount)
+            if iszero(call(gas(), property, 0, data, 0x44, 0x00, 0x00)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+        }
+    }
+
+    /// @dev The hard cap (against `_subscribed` in `slot0`, see {_requireOpen}) and the investor's limits.
+    function _requireLimits(Terms memory t, uint128 investorId, uint256 slot0, uint256 before, uint256 tokens)
+        private
+        pure
+    {
+        uint256 remaining_ = t.hardCap - uint96(slot0 >> _SUBSCRIBED_SHIFT);
         if (tokens > remaining_) revert HardCapExceeded(tokens, remaining_);
         uint256 total = before + tokens;
         if (total < t.minPerInvestor) revert BelowMinimum(investorId, total, t.minPerInvestor);
@@ -532,11 +669,35 @@ contract PropertyOffering is ReentrancyGuardTransient {
     }
 
     /// @dev Moves `cost` from `wallet` to `to`; returns what arrived.
-    function _pull(Terms memory t, address wallet, address to, uint256 cost) private returns (uint256) {
-        IERC20 coin = IERC20(t.stablecoin);
-        uint256 balance = coin.balanceOf(to);
-        coin.safeTransferFrom(wallet, to, cost);
-        return coin.balanceOf(to) - balance;
+    function _pull(address coin, address wallet, address to, uint256 cost) private returns (uint256) {
+        uint256 balance = _ask(coin, IERC20.balanceOf.selector, to);
+        _transferFrom(coin, wallet, to, cost);
+        return _ask(coin, IERC20.balanceOf.selector, to) - balance;
+    }
+
+    /// @dev SafeERC20's `safeTransferFrom` (a refusal bubbled up; an answer, if any, must be `true`; no answer only
+    /// from a contract), encoded past the free-memory pointer rather than through the ABI encoder.
+    function _transferFrom(address coin, address from, address to, uint256 amount) private {
+        bytes4 selector = IERC20.transferFrom.selector;
+        bytes4 failed = SafeERC20.SafeERC20FailedOperation.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), from)
+            mstore(add(data, 0x24), to)
+            mstore(add(data, 0x44), amount)
+            if iszero(call(gas(), coin, 0, data, 0x64, 0x00, 0x20)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            if iszero(and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1))) {
+                if or(returndatasize(), iszero(extcodesize(coin))) {
+                    mstore(0x00, failed)
+                    mstore(0x04, coin)
+                    revert(0x00, 0x24)
+                }
+            }
+        }
     }
 
     function _sendProceeds(Terms memory t, uint256 amount) private {
@@ -564,7 +725,9 @@ contract PropertyOffering is ReentrancyGuardTransient {
 
     /// @dev The terms, copied from the code the factory appended them to (abi.encode of the static struct:
     /// its memory layout, word for word) after the EIP-1167 clone's 45 bytes.
-    function _terms() private view returns (Terms memory t) {
+    /// (Solidity would allocate and zero a struct for a `Terms memory` return variable, twelve words written and then
+    /// dropped: {_copyTerms} returns the pointer as a word instead, read as a `Terms memory` through {_asTerms}.)
+    function _copyTerms() private view returns (uint256 t) {
         assembly ("memory-safe") {
             t := mload(0x40)
             mstore(0x40, add(t, 0x180))
@@ -572,12 +735,26 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
     }
 
+    function _asTerms(function() internal view returns (uint256) copy)
+        private
+        pure
+        returns (function() internal view returns (Terms memory) terms_)
+    {
+        assembly {
+            terms_ := copy
+        }
+    }
+
     /// @dev The property alone (the terms' first word), without copying the rest of the terms.
-    function _property() private view returns (IOfferedProperty property) {
+    function _propertyAddress() private view returns (address property) {
         assembly ("memory-safe") {
             extcodecopy(address(), 0x00, 45, 0x20)
             property := mload(0x00)
         }
+    }
+
+    function _property() private view returns (IOfferedProperty) {
+        return IOfferedProperty(_propertyAddress());
     }
 
     /// @dev Whether investors' totals are kept: only when the terms set a limit on them.

@@ -12,6 +12,13 @@ import {IAgentRole} from "../interfaces/IAgentRole.sol";
 import {IComplianceRegistry, IIdentityRegistryView} from "../interfaces/IComplianceRegistry.sol";
 import {IPropertyCompliance, IComplianceAwareToken, IComplianceErrors} from "../interfaces/IPropertyCompliance.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
+import {
+    IMintScreen,
+    MINT_SCREEN_PAUSED,
+    MINT_SCREEN_VERIFIED,
+    MINT_SCREEN_FROZEN,
+    MINT_SCREEN_COMPLIANCE
+} from "../interfaces/IMintScreen.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
 interface IComplianceRecords {
@@ -80,6 +87,7 @@ contract PropertyToken is
     IERC20Errors,
     IComplianceErrors,
     IComplianceAwareToken,
+    IMintScreen,
     Initializable,
     AccessControlUpgradeable
 {
@@ -112,12 +120,21 @@ contract PropertyToken is
 
     uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
     uint8 private constant _ALL_AGENT_ROLES = 63;
+    uint8 private constant _MINTER_BIT = 1; // MINTER_ROLE's bit of `agentRoles` (see {_agentBit})
     uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
     uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
     uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
     uint256 private constant _ENTITLEMENT_SHIFT = 64; // entitlement units: wei << 32
     uint256 private constant _WEI_SHIFT = 32;
     uint256 private constant _ROUND_UP = (1 << _ENTITLEMENT_SHIFT) - 1;
+    // An account's word (see {Account} and {_store}): balance in bits 0-95, flags 96-103, correction 104-255.
+    uint256 private constant _FLAGS_SHIFT = 96;
+    uint256 private constant _CORRECTION_SHIFT = 104;
+    uint256 private constant _BALANCE_AND_FLAGS = (1 << _CORRECTION_SHIFT) - 1;
+    // {PropertyTokenStorage}'s slot 2: distributor (bits 0-159), totalSupply (160-255).
+    uint256 private constant _SUPPLY_SLOT = 2;
+    uint256 private constant _SUPPLY_SHIFT = 160;
+    uint256 private constant _ADDRESS_MASK = (1 << 160) - 1;
     // Bit offsets of slot 0's flags (see {PropertyTokenStorage}).
     uint256 private constant _PAUSED_BIT = 160;
     uint256 private constant _ACTIVE_BIT = 168;
@@ -385,8 +402,11 @@ contract PropertyToken is
      * @notice Mints `_amount` tokens to the verified, unfrozen wallet `_to`.
      * @dev Requires `MINTER_ROLE`. Compliance modules apply (supply cap, max balance, ...). Allowed while paused.
      */
-    function mint(address _to, uint256 _amount) external notInComplianceCall onlyRole(MINTER_ROLE) {
-        _checkedMint(_getStorage(), _to, _amount);
+    function mint(address _to, uint256 _amount) external notInComplianceCall {
+        PropertyTokenStorage storage $ = _getStorage();
+        // `onlyRole(MINTER_ROLE)`, read straight from the agent's role bits (see {hasRole}): the same refusal.
+        if ($.agentRoles[msg.sender] & _MINTER_BIT == 0) revert AccessControlUnauthorizedAccount(msg.sender, MINTER_ROLE);
+        _checkedMint($, _to, _amount);
     }
 
     /**
@@ -846,6 +866,32 @@ contract PropertyToken is
         return _getStorage().paused;
     }
 
+    /**
+     * @inheritdoc IMintScreen
+     * @dev The mint asks all of it again. Its verification is the mint's own question ({_requireVerified}'s).
+     */
+    function screenMint(address to) external view virtual returns (uint256 flags, address registry) {
+        PropertyTokenStorage storage $ = _getStorage();
+        // Slot 0 once, as {_checkedMint}: paused, complianceActive, registryOverridden.
+        uint256 word;
+        assembly {
+            word := sload($.slot)
+        }
+        registry = (word >> _OVERRIDDEN_BIT) & 1 != 0 ? address($.registry) : defaultIdentityRegistry;
+        if ((word >> _PAUSED_BIT) & 1 != 0) flags = MINT_SCREEN_PAUSED;
+        if ((word >> _ACTIVE_BIT) & 1 != 0) flags |= MINT_SCREEN_COMPLIANCE;
+        if ($.accounts[to].flags & _FLAG_FROZEN != 0) flags |= MINT_SCREEN_FROZEN;
+        bytes4 question = IComplianceRegistry.isVerified.selector;
+        bool verified;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, to)
+            let ok := staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)
+            verified := and(and(ok, gt(returndatasize(), 0x1f)), eq(mload(0x00), 1))
+        }
+        if (verified) flags |= MINT_SCREEN_VERIFIED;
+    }
+
     /// @inheritdoc IERC3643
     function isFrozen(address _userAddress) external view returns (bool) {
         return _getStorage().accounts[_userAddress].flags & _FLAG_FROZEN != 0;
@@ -1010,14 +1056,66 @@ contract PropertyToken is
 
     function _checkedMint(PropertyTokenStorage storage $, address to, uint256 value) private {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        IComplianceRegistry registry = _registry($);
+        // Slot 0 once, as {_checkedTransfer}: dividendsPerShare, complianceActive, registryOverridden.
+        uint256 word;
+        assembly {
+            word := sload($.slot)
+        }
+        IComplianceRegistry registry =
+            (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
         _requireVerified(registry, to);
-        if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
-        if (!$.complianceActive) return _update($, address(0), to, value);
+        Account storage receiver = $.accounts[to];
+        uint256 account;
+        assembly {
+            account := sload(receiver.slot)
+        }
+        if ((account >> _FLAGS_SHIFT) & _FLAG_FROZEN != 0) revert WalletFrozen(to);
+        if ((word >> _ACTIVE_BIT) & 1 == 0) return _mintTo($, receiver, account, uint160(word), to, value);
         address target = $.compliance;
         bool notify =
             _callCompliance(target, abi.encodeCall(IPropertyCompliance.enforceMint, (address(registry), to, value)));
         _moveThenNotify($, target, notify, address(0), to, value);
+    }
+
+    /**
+     * @dev {_update} of a mint that no compliance hears of, from the words {_checkedMint} has read: the receiver's
+     * account (`account`, one slot) and slot 0's `dps`. The same supply bounds and the same dividend correction
+     * (receiving earns nothing from the past: it falls by dps * value, rounded up), without reading them again.
+     */
+    function _mintTo(
+        PropertyTokenStorage storage $,
+        Account storage receiver,
+        uint256 account,
+        uint256 dps,
+        address to,
+        uint256 value
+    ) private {
+        // Slot 2 as one word: distributor (bits 0-159), totalSupply (160-255).
+        uint256 slot2;
+        assembly {
+            slot2 := sload(add($.slot, _SUPPLY_SLOT))
+        }
+        uint256 supply = (slot2 >> _SUPPLY_SHIFT) + value;
+        if (supply > MAX_SUPPLY) revert SupplyOverflow(supply, MAX_SUPPLY);
+        if (dps != 0 && supply * dps >= MAX_DIVIDENDS_TIMES_SUPPLY) {
+            revert SupplyOverflow(supply, (MAX_DIVIDENDS_TIMES_SUPPLY - 1) / dps);
+        }
+        assembly {
+            sstore(add($.slot, _SUPPLY_SLOT), or(and(slot2, _ADDRESS_MASK), shl(_SUPPLY_SHIFT, supply)))
+        }
+        if (dps != 0) {
+            int256 correction = int256(account) >> _CORRECTION_SHIFT;
+            correction -= int256((dps * value + _ROUND_UP) >> _ENTITLEMENT_SHIFT);
+            account = (account & _BALANCE_AND_FLAGS) | (uint256(uint152(_toInt152(correction))) << _CORRECTION_SHIFT);
+        }
+        unchecked {
+            // Cannot overflow its 96 bits: every balance is at most the total supply, itself at most MAX_SUPPLY.
+            account += value;
+        }
+        assembly {
+            sstore(receiver.slot, account)
+        }
+        emit Transfer(address(0), to, value);
     }
 
     function _agentBurn(PropertyTokenStorage storage $, address from, uint256 value) private {
@@ -1243,7 +1341,7 @@ contract PropertyToken is
     }
 
     function _agentBit(bytes32 role) private pure returns (uint8) {
-        if (role == MINTER_ROLE) return 1;
+        if (role == MINTER_ROLE) return _MINTER_BIT;
         if (role == BURNER_ROLE) return 2;
         if (role == FREEZER_ROLE) return 4;
         if (role == FORCED_TRANSFER_ROLE) return 8;

@@ -19,6 +19,19 @@ contract ComplianceRegistryV2Mock is ComplianceRegistry {
 }
 
 /**
+ * @title ComplianceRegistryOtherLayoutMock
+ * @notice Test helper: a registry implementation that declares another record layout, which a
+ * {ComplianceRegistryProxy} must refuse to run (its fast answers would read the wrong bits).
+ */
+contract ComplianceRegistryOtherLayoutMock is ComplianceRegistry {
+    /// @notice A layout id other than the one the proxy reads.
+    /// @return The id of a made-up second layout.
+    function recordLayout() external pure override returns (bytes32) {
+        return keccak256("rwa.ComplianceRegistry.record.v2");
+    }
+}
+
+/**
  * @title ERC1271SignerMock
  * @notice Test helper: a contract account (ERC-1271) that accepts the ECDSA signatures of its owner,
  * used to check that contract attestors can sign for {ComplianceRegistry-registerWithSig}.

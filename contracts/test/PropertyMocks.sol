@@ -20,6 +20,21 @@ contract PropertyTokenV2Mock is PropertyToken {
     }
 }
 
+/// @notice Test-only: a PropertyToken implementation from before {PropertyToken-screenMint}: it refuses the question
+/// as an implementation without the function does (an empty revert), so an offering asks the older views one by one.
+contract PropertyTokenWithoutMintScreen is PropertyToken {
+    constructor(address dividendToken_, address defaultIdentityRegistry_)
+        PropertyToken(dividendToken_, defaultIdentityRegistry_)
+    {}
+
+    /// @notice Refused, as by an implementation that lacks it.
+    function screenMint(address) external pure override returns (uint256, address) {
+        assembly {
+            revert(0, 0)
+        }
+    }
+}
+
 /// @notice Test-only: a stablecoin that keeps 1% of every transfer (fee-on-transfer), anyone may mint.
 contract FeeOnTransferStablecoin is ERC20 {
     constructor() ERC20("Fee USD", "fUSD") {}

@@ -6,7 +6,8 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 /**
  * @title RegistryConsumer
  * @notice Test and benchmark helper: calls {IComplianceRegistry-isVerified} the way a token or deal
- * contract would, and reports the gas the call cost the caller (CALL, proxy, DELEGATECALL and lookup).
+ * contract would, and reports the gas the call cost the caller (CALL, proxy, and lookup; with a DELEGATECALL
+ * behind a plain UUPSProxy, none behind the suite's ComplianceRegistryProxy).
  * @dev The functions are `view` (they change nothing) but can equally be sent as transactions. Under
  * `eth_call` every call starts with cold accounts and slots, exactly as a fresh transaction would.
  */

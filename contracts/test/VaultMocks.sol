@@ -45,8 +45,8 @@ contract CallbackToken is ERC20 {
  * @custom:oz-upgrades-unsafe-allow state-variable-immutable constructor
  */
 contract NILVaultV2Mock is NILVault {
-    constructor(address registry_, address factory_, address nft_, address splitterFactory_)
-        NILVault(registry_, factory_, nft_, splitterFactory_)
+    constructor(address registry_, address factory_, address nft_, address splitterFactory_, address hub_)
+        NILVault(registry_, factory_, nft_, splitterFactory_, hub_)
     {}
 
     /// @notice Identifies the upgraded implementation.

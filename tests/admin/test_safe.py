@@ -39,19 +39,7 @@ safe_txs = st.builds(
 @given(tx=safe_txs)
 def test_hash_matches_the_safe_contract(suite, tx):
     safe = suite["contracts"]["Safe"]
-    args = [
-        tx.to,
-        tx.value,
-        bytes.fromhex(tx.data[2:]),
-        tx.operation,
-        tx.safeTxGas,
-        tx.baseGas,
-        tx.gasPrice,
-        tx.gasToken,
-        tx.refundReceiver,
-        tx.nonce,
-    ]
-    onchain = Chain.active().call(safe["address"], safe["abi"], "getTransactionHash", args)
+    onchain = Chain.active().call(safe["address"], safe["abi"], "getTransactionHash", tx.hash_args())
     assert "0x" + bytes(onchain).hex() == safe_tx_hash(31337, safe["address"], tx)
 
 

@@ -63,6 +63,7 @@ def exported(rwa, tmp_path):
     return proposal, json.loads(path.read_text()), path
 
 
+@pytest.mark.slow  # a node.js process computes the app's checksum
 def test_export_writes_the_method_and_the_apps_checksum(exported):
     proposal, document, _ = exported
     assert document["meta"]["checksum"] == app_checksum(document)
@@ -116,6 +117,7 @@ SYNTAXES = {
 }
 
 
+@pytest.mark.slow  # a node.js process computes the app's checksum
 @pytest.mark.parametrize("syntax", sorted(SYNTAXES))
 def test_import_reads_the_files_the_app_writes(rwa, exported, syntax):
     proposal, document, path = exported
@@ -137,6 +139,7 @@ def test_a_changed_file_is_refused_or_accepted_with_a_warning(rwa, exported):
     assert "warning: meta.checksum" in done.stderr and json.loads(done.stdout)["safeTx"]["data"] == proposal["safeTx"]["data"]
 
 
+@pytest.mark.slow  # a node.js process computes the app's checksum
 @pytest.mark.parametrize(
     "change, words",
     [

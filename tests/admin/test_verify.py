@@ -96,7 +96,10 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     submitted = next(s for s in explorer.submissions() if s["contractaddress"] == module["address"])
     assert submitted["contractname"] == "contracts/nil/FanPayments.sol:FanPayments"
     passed = record["contracts"]["NILVaultBeacon"]["args"]["constructor"]
-    assert submitted["constructorArguements"] == encode(["address", "address"], [passed["registry_"], passed["factory_"]]).hex()
+    assert (
+        submitted["constructorArguements"]
+        == encode(["address", "address", "address"], [passed["registry_"], passed["factory_"], passed["hub_"]]).hex()
+    )
 
     sent = len(explorer.requests)
     again = rwa.json("verify", env=_env(explorer))

@@ -5,6 +5,9 @@ Failures that need no process of their own (input checks, refusals) are in test_
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import jsonschema
@@ -44,6 +47,32 @@ def test_node_lifecycle_keeps_state(cli):
     reset = cli.json("node", "reset", "--yes")
     assert reset["running"] is False
     assert cli.json("node", "start")["block_number"] == 0
+
+
+def test_a_node_too_busy_to_answer_is_stopped_all_the_same(cli):
+    """`rwa node stop` stops the node by its pid file, not only when it answers the status probe
+    within its second: a node busy on a loaded machine (here: frozen) used to be left running,
+    "no node was running" said, by every bench's private chain. Its process is gone afterwards."""
+    cli.run("node", "start")
+    pid = int((cli.state / "node" / "anvil.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)  # it answers nothing until continued
+    stopping = cli.spawn("node", "stop")
+    try:
+        deadline = time.monotonic() + 60
+        while stopping.poll() is None and not _pending(pid, signal.SIGTERM) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.kill(pid, signal.SIGCONT)  # it takes the SIGTERM: saves its state and exits
+    out, _ = stopping.communicate(timeout=60)
+    assert stopping.returncode == 0 and out.startswith("stopped the node"), out
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    cli.run("node", "start")
+
+
+def _pending(pid: int, sig: int) -> bool:
+    """Whether ``sig`` waits, undelivered, for a stopped process (/proc's ShdPnd mask)."""
+    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return bool(int(status["ShdPnd"], 16) & (1 << (sig - 1)))
 
 
 def test_plan_sends_nothing_then_deploy_then_rerun_sends_nothing(cli):

@@ -75,7 +75,7 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
 
 
 def test_bad_input_is_one_line_and_sends_nothing(
-    rwa, chain, project, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer
+    rwa, chain, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer, memberships
 ):
     sent = nonce(chain, FAN)
     for args, message in (
@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_and_sends_nothing(
     registry.setSanctioned(FAN, True, sender=sanctions_officer)
     assert f"payer {FAN} is sanctioned" in rwa.refused("vault", "tip", "demo-athlete", "1")
     registry.setSanctioned(FAN, False, sender=sanctions_officer)
-    project.FanPayments.at(demo_vault.address).setAmlThreshold(fan_funds, 10 * USD, sender=admin)
+    memberships.setAmlThreshold(demo_vault, fan_funds, 10 * USD, sender=admin)
     assert "above the vault's AML threshold of 10 mUSDC" in rwa.refused("vault", "tip", "demo-athlete", "10.01")
     assert nonce(chain, FAN) == sent
 
@@ -150,3 +150,19 @@ def test_polygon_and_amoy_state_when_a_payment_is_confirmed(suite_manifest):
         # As long in time as Ethereum's 12 blocks of 12 s, on Polygon's 2-second blocks.
         assert network.params["payment_confirmations"] * (2 if currency == "POL" else 12) == 144
         assert network.params["stablecoin"] is not None
+
+
+def test_a_members_tip_keeps_the_allowance_of_its_renewals(rwa, chain, fan_funds, memberships):
+    plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "1d")
+    member = rwa.json("vault", "subscribe", str(plan["planId"]), "--auto-renew", "--renewals", "2")
+    hub = memberships.address
+    kept = fan_funds.allowance(FAN, hub)
+    assert kept == 10 * USD  # the two renewals pre-authorised
+    # Tipping from the hub's allowance alone would leave 2.50 mUSDC: short of a renewal.
+    tip = rwa.run("vault", "tip", "demo-athlete", "7.50", "--json")
+    assert f"first sets the payments hub's ({hub}) allowance to 17.5 mUSDC" in tip.stderr  # shown before it is signed
+    assert fan_funds.allowance(FAN, hub) == kept
+    chain.mine(timestamp=member["expiresAt"] - 60)
+    assert rwa.json("vault", "renew-due")["renewed"] == [member["tokenId"]]
+    assert memberships.expiresAt(member["tokenId"]) == member["expiresAt"] + DAY
+    assert fan_funds.allowance(FAN, hub) == kept - 5 * USD

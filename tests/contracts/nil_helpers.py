@@ -42,3 +42,21 @@ def report_gas(label, value, bound=None):
     """Print a gas figure (visible with ``-s``) next to its documented bound."""
     suffix = f" (bound {bound:,})" if bound else ""
     print(f"\nGAS {label}: {value:,}{suffix}")
+
+
+def make_split(project, splitter_factory, deployer, athlete, other, athlete_share=8000):
+    """The athlete's split (80% athlete, 20% ``other`` unless told), its payees in the ascending order the
+    SplitterFactory requires."""
+    pairs = sorted(
+        [(address_of(athlete), athlete_share), (address_of(other), 10_000 - athlete_share)], key=lambda p: int(p[0], 16)
+    )
+    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
+    splitter_factory.createSplit(payees, shares, sender=deployer)
+    return project.RevenueSplitter.at(splitter_factory.predict(payees, shares))
+
+
+def make_vault(project, vault_factory, operator, name, athlete, split=ZERO_ADDRESS):
+    """A vault the factory creates for the athlete id ``keccak(name)``, paying ``split`` (none unless told)."""
+    from eth_utils import keccak
+
+    return project.NILVault.at(vault_factory.createVault(keccak(text=name), athlete, split, sender=operator).return_value)

@@ -13,6 +13,8 @@ After every step:
 - no fan is charged twice for a period (a second keeper renewal in a row is refused) nor above the
   price they subscribed at (each renewal charges the lower of it and the plan's price);
 - ``expiresAt`` never moves backwards;
+- the payments hub's copy of the vault's terms (where payments go, whether it is paused) is the vault's
+  own, through pauses and upgrades;
 - the deal's escrow is untouched by any payment.
 
 Refused acts are part of the sequences: they must revert and change nothing. Each example starts from a
@@ -22,14 +24,13 @@ runs a few short examples; ``RWA_FUZZ_PROFILE=fuzz`` many long ones.
 
 import os
 
-import ape
 import pytest
 from ape.exceptions import ContractLogicError
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from nil_helpers import DAY, attestation, fresh_wallet, random_address
+from nil_helpers import DAY, attestation, fresh_wallet, make_split, make_vault, random_address
 
 PROFILES = {
     "ci": settings(max_examples=2, stateful_step_count=12, deadline=None),
@@ -45,11 +46,6 @@ fan_index = st.integers(0, 1)
 amount = st.integers(1, 50 * 10**6)
 order_id = st.integers(0, 9)
 membership_index = st.integers(0, 3)
-
-
-def pay(vault):
-    """The vault's payment functions: its FanPayments module's, answered at the vault's address."""
-    return ape.project.FanPayments.at(vault.address)
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +77,8 @@ def test_fan_payments_state_machine(
     fans = [fresh_wallet(accounts), fresh_wallet(accounts)]
     keeper, brand = outsider, deployer
     registry.register(athlete, attestation(chain, investor_id=5), sender=attestor)
-    pairs = sorted([(athlete.address, 8000), (random_address(), 2000)], key=lambda p: int(p[0], 16))
-    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
-    splitter_factory.createSplit(payees, shares, sender=deployer)
-    split = splitter_factory.predict(payees, shares)
-    vault = project.NILVault.at(vault_factory.createVault(keccak(text="machine"), athlete, split, sender=operator).return_value)
+    split = make_split(project, splitter_factory, deployer, athlete, random_address()).address
+    vault = make_vault(project, vault_factory, operator, "machine", athlete, split)
     usd.mint(brand, ESCROW, sender=deployer)
     vault.propose((brand.address, usd.address, ESCROW, keccak(text="x"), 7 * DAY, URI), sender=brand)
     vault.accept(1, sender=athlete)
@@ -93,8 +86,7 @@ def test_fan_payments_state_machine(
     vault.fund(1, sender=brand)
     for fan in fans:
         usd.mint(fan, 10**12, sender=deployer)
-        usd.approve(vault, 2**256 - 1, sender=fan)
-        usd.approve(memberships, 2**256 - 1, sender=fan)
+        usd.approve(memberships, 2**256 - 1, sender=fan)  # the payments hub: tips, orders and memberships
     plan = memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
 
     class Machine(RuleBasedStateMachine):
@@ -132,12 +124,12 @@ def test_fan_payments_state_machine(
         @rule(i=fan_index, value=amount)
         def tip(self, i, value):
             refused = self.refused_now(fans[i])
-            paid = self.charged(fans[i], pay(vault).tip, usd, value, "tip", sender=fans[i])
+            paid = self.charged(fans[i], memberships.tip, vault, usd, value, "tip", sender=fans[i])
             assert paid == (None if refused else value)
 
         @rule(i=fan_index, oid=order_id, value=amount)
         def pay_order(self, i, oid, value):
-            paid = self.charged(fans[i], pay(vault).payOrder, oid, usd, value, sender=fans[i])
+            paid = self.charged(fans[i], memberships.payOrder, vault, oid, usd, value, sender=fans[i])
             if oid in self.orders:
                 assert paid is None, f"order {oid} paid twice"
             else:
@@ -153,7 +145,9 @@ def test_fan_payments_state_machine(
             if top_up:
                 usd.mint(vault, value, sender=athlete)
                 self.topped_up += value
-            back = self.charged(payer, pay(vault).refundOrder, oid, payer, usd, value, sender=admin if by_admin else athlete)
+            back = self.charged(
+                payer, memberships.refundOrder, vault, oid, payer, usd, value, sender=admin if by_admin else athlete
+            )
             if back is not None:
                 assert not refunded and back == -value and payer.address not in self.sanctioned
                 self.orders[oid] = (payer, value, True)
@@ -232,7 +226,9 @@ def test_fan_payments_state_machine(
 
         @rule()
         def upgrade(self):
-            implementation = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory)
+            implementation = deployer.deploy(
+                project.NILVault, registry, vault_factory, contract_nft, splitter_factory, memberships
+            )
             vault_beacon.upgradeTo(implementation, sender=admin)
 
         # --- invariants ---
@@ -243,6 +239,12 @@ def test_fan_payments_state_machine(
             at_split = usd.balanceOf(split) - self.split_start
             free = vault.freeBalance(usd) - self.topped_up
             assert fans_paid == at_split + free
+
+        @invariant()
+        def hub_terms_follow_the_vault(self):
+            # The hub's copy (once it has one) is the vault's own splitter and pause, whatever happened.
+            if memberships.isSynced(vault):
+                assert memberships.paymentTerms(vault, usd)[:2] == (split, vault.paused())
 
         @invariant()
         def escrow_untouched(self):

@@ -80,6 +80,7 @@ def keccak_of(signable):
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
+@pytest.mark.slow  # a node.js process
 @pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
 def test_order_digest_as_ethers_computes_it(trading, token, alice, chain):
     root = Path(__file__).resolve().parents[2]

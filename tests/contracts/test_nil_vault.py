@@ -16,6 +16,8 @@ from nil_helpers import (
     address_of,
     attestation,
     balance_of,
+    make_split,
+    make_vault,
     random_address,
     report_gas,
     reverts,
@@ -151,17 +153,12 @@ def verified(registry, attestor, chain, athlete, brand):
 @pytest.fixture
 def split(project, splitter_factory, deployer, athlete, agent):
     """The athlete's split: 80% athlete, 20% agent."""
-    pairs = sorted([(athlete.address, 8000), (agent, 2000)], key=lambda p: int(p[0], 16))
-    payees, shares = [p for p, _ in pairs], [s for _, s in pairs]
-    address = splitter_factory.predict(payees, shares)
-    splitter_factory.createSplit(payees, shares, sender=deployer)
-    return project.RevenueSplitter.at(address)
+    return make_split(project, splitter_factory, deployer, athlete, agent)
 
 
 @pytest.fixture
 def vault(project, vault_factory, operator, athlete, split, verified):
-    address = vault_factory.createVault(athlete_id("athlete-1"), athlete, split, sender=operator).return_value
-    return project.NILVault.at(address)
+    return make_vault(project, vault_factory, operator, "athlete-1", athlete, split)
 
 
 def proposed(vault, brand, **kw):
@@ -299,9 +296,21 @@ def test_initialize_only_once_and_only_by_factory(vault, project, outsider, athl
 
 
 def test_beacon_upgrade_moves_every_vault(
-    project, vault, vault_beacon, admin, deployer, outsider, suite, registry, vault_factory, contract_nft, splitter_factory, brand
+    project,
+    vault,
+    vault_beacon,
+    admin,
+    deployer,
+    outsider,
+    suite,
+    registry,
+    vault_factory,
+    contract_nft,
+    splitter_factory,
+    memberships,
+    brand,
 ):
-    new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory)
+    new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory, memberships)
     with ape.reverts():
         vault_beacon.upgradeTo(new_impl, sender=outsider)
     vault_beacon.upgradeTo(new_impl, sender=admin)
@@ -763,12 +772,16 @@ def test_dispute_settled_for_athlete(vault, brand, athlete, admin, chain, agent)
     assert balance_of(chain, agent) == PRICE // 5
 
 
-def test_pause(vault, brand, athlete, guardian, admin, outsider):
+def test_pause(vault, brand, athlete, guardian, admin, outsider, memberships, split):
     accepted_id = accepted(vault, brand, athlete)
     active_id = funded(vault, brand, athlete)
     delivered_id = delivered(vault, brand, athlete)
     receipt = vault.pause(sender=guardian)
-    assert receipt.events == [vault.Paused(account=guardian)]
+    # The payments hub's copy of the vault's terms follows at once (fans' payments stop too).
+    assert receipt.events == [
+        vault.Paused(account=guardian),
+        memberships.PaymentTermsSynced(vault=vault, payout=split, paused=True),
+    ]
     with reverts(vault.EnforcedPause):
         vault.fund(accepted_id, sender=brand, value=PRICE)
     with reverts(vault.EnforcedPause):
@@ -893,12 +906,15 @@ def test_sanctioned_athlete_is_not_paid_on_settlement(vault, registry, sanctions
     assert vault.escrowed(ETH) == 2 * PRICE
 
 
-def test_set_splitter(vault, athlete, splitter_factory, deployer, registry):
+def test_set_splitter(vault, athlete, splitter_factory, deployer, registry, memberships):
     payees = sorted([athlete.address, random_address()], key=lambda a: int(a, 16))
     new = splitter_factory.createSplit(payees, [5000, 5000], sender=deployer).return_value
     old = vault.splitter()
     receipt = vault.setSplitter(new, sender=athlete)
-    assert receipt.events == [vault.SplitterChanged(previousSplitter=old, newSplitter=new)]
+    assert receipt.events == [
+        vault.SplitterChanged(previousSplitter=old, newSplitter=new),
+        memberships.PaymentTermsSynced(vault=vault, payout=new, paused=False),
+    ]
     with reverts(vault.InvalidSplitter, splitter=registry):
         vault.setSplitter(registry, sender=athlete)
 

@@ -18,6 +18,9 @@ from offering_helpers import (
     offering_input,
 )
 
+from rwa.core.abi import EIP712_DOMAIN_TYPE
+from rwa.domain.offerings import PERMIT_TYPES
+
 WEEK = 7 * 24 * 3600
 
 
@@ -240,6 +243,58 @@ def test_compliance_is_asked_before_money_moves(
     assert token.balanceOf(alice) == 15 * TOKEN
 
 
+def test_the_token_screens_a_mint_in_one_answer(token, compliance, registry, alice, stranger, agent, admin, verified):
+    paused, verified_, frozen, modules = 1, 2, 4, 8  # the MINT_SCREEN_* flags
+    assert token.screenMint(alice) == (verified_, registry.address)
+    assert token.screenMint(stranger) == (0, registry.address)
+    token.setAddressFrozen(alice, True, sender=agent)
+    token.pause(sender=agent)
+    compliance.addModule(compliance.MODULE_COUNTRY_ALLOW(), sender=admin)
+    assert token.screenMint(alice) == (paused | verified_ | frozen | modules, registry.address)
+
+
+def test_a_token_from_before_the_screen_is_asked_view_by_view(
+    project,
+    deployer,
+    new_offering,
+    token,
+    token_beacon,
+    compliance,
+    stablecoin,
+    registry,
+    alice,
+    bob,
+    stranger,
+    sanctions_officer,
+    agent,
+    admin,
+    verified,
+):
+    # An existing property whose token implementation predates `screenMint`: the same refusals, the same subscription.
+    token_beacon.upgradeTo(deployer.deploy(project.PropertyTokenWithoutMintScreen, stablecoin, registry), sender=admin)
+    offering = new_offering()
+    fund(stablecoin, offering, alice, bob, stranger)
+    with reverts(offering.InvestorNotVerified, wallet=stranger):
+        offering.subscribe(10 * TOKEN, sender=stranger)
+    registry.setSanctioned(bob, True, sender=sanctions_officer)
+    with reverts(offering.InvestorSanctioned, wallet=bob):
+        offering.subscribe(10 * TOKEN, sender=bob)
+    token.setAddressFrozen(alice, True, sender=agent)
+    with reverts(offering.InvestorFrozen, wallet=alice):
+        offering.subscribe(10 * TOKEN, sender=alice)
+    token.setAddressFrozen(alice, False, sender=agent)
+    token.pause(sender=agent)
+    with reverts(offering.PropertyPaused):
+        offering.subscribe(10 * TOKEN, sender=alice)
+    token.unpause(sender=admin)
+    compliance.addModule(compliance.MODULE_COUNTRY_ALLOW(), sender=admin)
+    with reverts(compliance.CountryNotAllowed, wallet=alice, country=US):
+        offering.subscribe(10 * TOKEN, sender=alice)
+    compliance.setCountriesAllowed([US], True, sender=admin)
+    offering.subscribe(10 * TOKEN, sender=alice)
+    assert token.balanceOf(alice) == 10 * TOKEN and stablecoin.balanceOf(alice) == 100_000 * USDC - 500 * USDC
+
+
 def test_a_paused_property_pauses_its_offering(new_offering, token, stablecoin, alice, agent, admin, verified):
     offering = new_offering()
     fund(stablecoin, offering, alice)
@@ -284,21 +339,7 @@ def test_fee_on_transfer_is_credited_its_net(project, deployer, new_offering, to
 
 def _permit(coin, owner, spender, value, deadline, chain):
     data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
+        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES},
         "primaryType": "Permit",
         "domain": {"name": coin.name(), "version": "1", "chainId": chain.chain_id, "verifyingContract": coin.address},
         "message": {

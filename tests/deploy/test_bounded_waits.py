@@ -58,6 +58,7 @@ def rewound_with_our_transaction_queued(run: Run) -> None:
     run.chain.resume_mining()
 
 
+@pytest.mark.slow  # a live-like anvil (quarter-second blocks), waited for
 @pytest.mark.parametrize("local", [True, False], ids=["local", "live"])
 def test_a_journal_ahead_of_the_chain_never_waits_forever(live, local):
     run = run_on(*live, "rewound", local=local)
@@ -82,6 +83,7 @@ def test_a_journal_ahead_of_the_chain_never_waits_forever(live, local):
         assert run.chain.mined_nonce() == 0
 
 
+@pytest.mark.slow  # a live-like anvil of one-second blocks, waited for
 def test_a_fee_spike_the_account_cannot_pay_stops_then_a_rerun_completes(real_live):
     """The base fee jumps a thousandfold right after the second transaction leaves, on an account
     holding 1 ETH: the replacement is refused before it is signed, with one line. A replacement the
@@ -127,6 +129,7 @@ def test_waiting_for_the_lock_has_an_end(tmp_path, monkeypatch):
     assert f"{NETWORK} is still locked by pid" in str(held.value) and "after waiting 0s: nothing was done" in str(held.value)
 
 
+@pytest.mark.slow  # a live-like anvil (quarter-second blocks), waited for
 @pytest.mark.parametrize("local", [True, False], ids=["local", "live"])
 def test_an_execution_signed_before_the_chain_went_back_is_not_waited_for(live, local):
     """`rwa safe execute` signed and journaled its transaction at a nonce the chain no longer

@@ -9,7 +9,7 @@ import pytest
 from rwa.core.atomic import write_json
 from rwa.core.errors import ChainMismatchError, RwaError
 from rwa.deploy import records
-from rwa.deploy.journal import Intent, Journal, Outcome
+from rwa.deploy.journal import Intent, Journal, Mined
 
 
 def intent(key, nonce, hash_):
@@ -20,10 +20,10 @@ def test_journal_tracks_open_intents(tmp_path):
     journal = Journal(tmp_path / "j.jsonl")
     journal.record_intent(intent("A/contract/1", 0, "0xa"))
     journal.record_intent(intent("B/contract/2", 1, "0xb"))
-    journal.record_outcome(Outcome("A/contract/1", "0xa", 1, 5, "0x" + "22" * 20, 100))
+    journal.record_mined(Mined("A/contract/1", "0xa", 1, 5, "0x" + "22" * 20, 100))
     assert [i.key for i in journal.open_intents()] == ["B/contract/2"]
-    assert journal.outcome("A/contract/1").block == 5
-    assert journal.outcome("B/contract/2") is None
+    assert journal.mined("A/contract/1").block == 5
+    assert journal.mined("B/contract/2") is None
     journal.record_abandoned("B/contract/2", "0xb", "nonce taken")
     assert journal.open_intents() == []
 
@@ -39,8 +39,8 @@ def test_journal_ignores_a_line_cut_short_by_a_crash(tmp_path):
 
 def test_reverted_outcome_is_not_reused(tmp_path):
     journal = Journal(tmp_path / "j.jsonl")
-    journal.record_outcome(Outcome("A", "0xa", 0, 5, None, 100))
-    assert journal.outcome("A") is None
+    journal.record_mined(Mined("A", "0xa", 0, 5, None, 100))
+    assert journal.mined("A") is None
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -128,7 +128,7 @@ def test_a_replacement_joins_its_flight_and_either_mined_closes_it(tmp_path):
     journal.record_intent(replace(first, hash="0xa2", replaces="0xa", max_fee=9))
     journal.record_intent(intent("B", 5, "0xb"))
     assert [[i.hash for i in flight] for flight in journal.open_flights()] == [["0xa", "0xa2"], ["0xb"]]
-    journal.record_outcome(Outcome("A", "0xa2", 1, 7, None, 21000))
+    journal.record_mined(Mined("A", "0xa2", 1, 7, None, 21000))
     assert [[i.hash for i in flight] for flight in journal.open_flights()] == [["0xb"]]
 
 

@@ -121,6 +121,19 @@ def test_proxy_rules():
     assert "T: ref P.implementation: 'P' is not a proxy" in text
 
 
+def test_a_proxy_contract_of_its_own_is_a_known_uups_proxy():
+    init = dict(initializer="initialize", init_args=("0x" + "11" * 20,))
+    m = manifest(
+        Contract("R1", "Registry", proxy=ProxyKind.UUPS, proxy_contract="Plain", **init),
+        Contract("R2", "Registry", proxy=ProxyKind.UUPS, proxy_contract="Nowhere", **init),
+        Contract("R3", "Registry", proxy=ProxyKind.TRANSPARENT, admin="0x" + "22" * 20, proxy_contract="Plain", **init),
+    )
+    problems = validate(m, "local", ARTIFACTS)
+    assert "R2: unknown proxy contract type 'Nowhere'" in problems
+    assert "R3: a proxy contract of its own needs a uups proxy" in problems
+    assert not [p for p in problems if p.startswith("R1")]
+
+
 def test_calls_are_checked_against_the_abi():
     m = manifest(Contract("T", "Token", args=("0x" + "11" * 20,), calls=(Call("mint", (1,), Check("granted", ())),)))
     text = "\n".join(validate(m, "local", ARTIFACTS))

@@ -28,6 +28,8 @@ from rwa.core.project import ProjectPaths
 from rwa.deploy.target import Target
 from rwa.testing import environment
 
+pytestmark = pytest.mark.slow  # anvil and Hardhat's node as processes, one-second blocks waited for
+
 #: Development keys of the well-known mnemonic (accounts 3 and 4): each test its own sender.
 KEYS = {
     "offer": "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",

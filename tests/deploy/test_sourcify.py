@@ -83,6 +83,7 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     contracts = _job(record, project_paths, built)
     labels = {c["label"] for c in contracts}
     assert {"DemoProperty", "DemoVault", "RevenueSplitter", "PropertyTokenFactory", "ComplianceRegistry implementation"} <= labels
+    assert {c["label"]: c["name"] for c in contracts}["ComplianceRegistry"] == "ComplianceRegistryProxy"
     rpc = environment.rpc_url(environment.test_port())
     job = {"rpc": rpc, "chainId": suite["chainId"], "root": str(root), "contracts": contracts}
     done = subprocess.run(

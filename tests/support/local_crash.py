@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,80 @@ def crash_after_deploy_saved_at(cli: Cli, journal_line: int) -> dict[str, Any]:
     (cli.state / "node" / "state.json").write_bytes(gzip.decompress(bytes.fromhex(saved[2:])))
     cli.run("node", "start")
     return before
+
+
+@dataclass(frozen=True)
+class Saves:
+    """What :func:`deploy_saving` keeps: the record of the whole deploy and the chain's saves."""
+
+    record: dict[str, Any]
+    between_blocks: str  # the state.json anvil writes between two blocks
+    without_last_block: str  # and the one it writes while a block is mined: that block's state, not the block
+
+
+def deploy_saving(cli: Cli, journal_line: int, mined: str) -> Saves:
+    """A fresh chain and a whole deploy whose blocks are mined one at a time (automine off), so
+    that the chain's saves are taken at exact points, as :func:`crash_after_deploy_saved_at` takes
+    them at points that depend on timing: one between two blocks, once the journal has
+    ``journal_line`` lines; one as anvil writes it when the block holding the transaction of the
+    journal key starting ``mined`` is mined meanwhile (anvil dumps its blocks, then its accounts,
+    each under a lock of its own: the save holds that transaction's state but not its block)."""
+    url = cli.env["APE_FOUNDRY_HOST"]
+    cli.run("node", "reset", "--yes")
+    cli.run("node", "start")
+    rpc_request(url, "evm_setAutomine", [False])
+    process = cli.spawn("deploy")
+    between = without = None
+    deadline = time.monotonic() + 120
+    while (between is None or without is None) and process.poll() is None and time.monotonic() < deadline:
+        pending = {tx["hash"] for txs in rpc_request(url, "txpool_content")["pending"].values() for tx in txs.values()}
+        if not pending:
+            time.sleep(0.005)
+            continue
+        if between is None and journal_lines(cli) >= journal_line:
+            between = _state(rpc_request(url, "anvil_dumpState"))
+        rpc_request(url, "evm_mine")
+        if without is None and any(i["key"].startswith(mined) and i["hash"] in pending for i in _intents(cli)):
+            without = _without_last_block(_state(rpc_request(url, "anvil_dumpState")))
+    rpc_request(url, "evm_setAutomine", [True])
+    rpc_request(url, "evm_mine")  # a transaction sent meanwhile
+    assert process.wait(120) == 0, process.stderr.read() if process.stderr else ""
+    assert between is not None and without is not None, (between is None, without is None)
+    return Saves(json.loads((cli.deployments / "local.json").read_text()), between, without)
+
+
+def restart_from(cli: Cli, saves: Saves, state: str) -> None:
+    """The chain killed by ``kill -9`` and restarted from ``state``, the record as the deploy left it."""
+    kill_9_node(cli)
+    (cli.state / "node" / "state.json").write_text(state)
+    (cli.deployments / "local.json").write_text(json.dumps(saves.record))
+    cli.run("node", "start")
+
+
+def _state(dumped: str) -> str:
+    return gzip.decompress(bytes.fromhex(dumped[2:])).decode()
+
+
+def _intents(cli: Cli) -> list[dict[str, Any]]:
+    path = cli.deployments / "local.journal.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [entry for entry in map(json.loads, lines) if entry["event"] == "intent"]
+
+
+def _without_last_block(state: str) -> str:
+    """A save with its last block (and that block's transactions) taken out, its state left whole."""
+    saved = json.loads(state)
+    last = _number(saved["best_block_number"])
+    saved["blocks"] = [b for b in saved["blocks"] if _number(b["header"]["number"]) < last]
+    saved["transactions"] = [t for t in saved["transactions"] if _number(t["block_number"]) < last]
+    saved["best_block_number"] = last - 1
+    saved["block"]["number"] = hex(_number(saved["block"]["number"]) - 1)
+    return json.dumps(saved)
+
+
+def _number(value: int | str) -> int:
+    """A number of anvil's save: JSON's own, or hex."""
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def lost_in_plan(cli: Cli) -> list[str]:

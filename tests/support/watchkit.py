@@ -1,15 +1,123 @@
-"""Helpers of the watcher's tests: a loopback JSON-RPC proxy that can drop and refuse large log
-ranges, a loopback webhook receiver, and reading the JSON-lines sink."""
+"""Helpers of the watcher's tests: the suite's contracts and a property made in the test (:class:`Kit`,
+:func:`a_property`), `rwa watch` as a real process that a test kills with kill -9 (:class:`Watcher`,
+:func:`watch_env`), a loopback JSON-RPC proxy that can drop and refuse large log ranges, a loopback
+webhook receiver, and reading the JSON-lines sink."""
 
 from __future__ import annotations
 
 import json
+import os
+import queue
+import signal
+import subprocess
 import threading
 import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from rwa.testing.runners import RWA
+from rwa.testing.suite import YEAR, create_property, register_investors
+
+ZERO32 = bytes(32)
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+# The suite's session fixtures of a property and its investors are first asked for by later test
+# modules: asked for by the watcher's tests, they would register and create for the rest of the session
+# (and make Ape rebase its snapshots). These tests make their own, per test, and Ape reverts them with the test.
+
+
+def at(project: Any, suite: dict[str, Any], name: str) -> Any:
+    entry = suite["contracts"][name]
+    if entry["contractType"] in project.contracts:
+        return getattr(project, entry["contractType"]).at(entry["address"])
+    from ape import Contract
+
+    return Contract(entry["address"], abi=entry["abi"])
+
+
+class Kit:
+    """The suite's contracts and accounts, looked up in the test (not as the plugin's session
+    fixtures: first asked for in this module, each would make Ape rebase its snapshots)."""
+
+    def __init__(self, project: Any, suite: dict[str, Any], accounts: Any):
+        self.registry = at(project, suite, "ComplianceRegistry")
+        self.timelock = at(project, suite, "Timelock")
+        self.safe = at(project, suite, "Safe")
+        self.factory = at(project, suite, "PropertyTokenFactory")
+        self.demo_vault = at(project, suite, "DemoVault")
+        self.token_beacon = project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
+        self.deployer, self.attestor, self.sanctions_officer = accounts[0], accounts[1], accounts[2]
+        self.alice, self.bob, self.carol, self.alice2 = accounts[3], accounts[4], accounts[5], accounts[6]
+        self.outsider, self.agent, self.stranger = accounts[7], accounts[8], accounts[9]
+        self.admin = accounts[self.timelock.address]  # the timelock, impersonated
+        self.guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]  # the guardian Safe, impersonated
+        self.admin.balance += 10**18  # in the test: Ape reverts it with the test
+        self.guardian.balance += 10**18
+
+
+def a_property(project, suite, accounts, chain):
+    """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
+    factory, ``agent`` holding its agent roles, its investors registered as the suite's session
+    fixtures have them: (token, compliance, distributor)."""
+    alice, bob, carol, alice2 = (accounts[i] for i in (3, 4, 5, 6))
+    expiry = chain.pending_timestamp + 10 * YEAR
+    register_investors(at(project, suite, "ComplianceRegistry"), alice, bob, carol, alice2, expiry, accounts[1])
+    return create_property(project, at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
+
+
+def watch_env(rpc: str, project_paths: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of a watcher process on the test chain (or a proxy in front of it) at ``rpc``."""
+    return {
+        **os.environ,
+        "APE_FOUNDRY_HOST": rpc,
+        "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
+        "RWA_STATE_DIR": str(tmp_path / "state"),
+        "NO_COLOR": "1",
+    }
+
+
+class Watcher:
+    """A real `rwa watch --quiet --poll 0.1 ARGS...` process, its stderr lines read as they come; ``kill``
+    is kill -9 of its process group (the watcher and anything it started)."""
+
+    def __init__(self, env: dict[str, str], root: Path, *args: str):
+        self.process = subprocess.Popen(
+            [RWA, "watch", "--quiet", "--poll", "0.1", *args],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line.strip())
+
+    def line(self, timeout: float = 60.0) -> str:
+        return self.lines.get(timeout=timeout)
+
+    def said(self) -> str:
+        """What it wrote to stderr and nobody has read yet."""
+        found = []
+        while not self.lines.empty():
+            found.append(self.lines.get_nowait())
+        return "\n".join(found)
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 class Proxy:

@@ -3,9 +3,7 @@ killed with kill -9 behind an RPC that drops and refuses large log ranges."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,71 +11,15 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
-from watchkit import Proxy, Receiver, read_jsonl, rule_counts
+from watchkit import ZERO32, ZERO_ADDRESS, Kit, Proxy, Receiver, Watcher, a_property, at, read_jsonl, rule_counts, watch_env
 
 from rwa.testing.runners import RWA
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, US, YEAR, create_property
-
-ZERO32 = bytes(32)
-ZERO_ADDRESS = "0x" + "00" * 20
-
-
-# The suite's session fixtures of a property and its investors are first asked for by later test
-# modules: asked for here, they would register and create for the rest of the session (and make Ape
-# rebase its snapshots). This module makes its own, per test, and Ape reverts them with the test.
-
-
-def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
-    entry = suite["contracts"][name]
-    if entry["contractType"] in project.contracts:
-        return getattr(project, entry["contractType"]).at(entry["address"])
-    from ape import Contract
-
-    return Contract(entry["address"], abi=entry["abi"])
-
-
-class Kit:
-    """The suite's contracts and accounts, looked up in the test (not as the plugin's session
-    fixtures: first asked for in this module, each would make Ape rebase its snapshots)."""
-
-    def __init__(self, project: Any, suite: dict[str, Any], accounts: Any):
-        self.registry = _at(project, suite, "ComplianceRegistry")
-        self.timelock = _at(project, suite, "Timelock")
-        self.safe = _at(project, suite, "Safe")
-        self.factory = _at(project, suite, "PropertyTokenFactory")
-        self.demo_vault = _at(project, suite, "DemoVault")
-        self.token_beacon = project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
-        self.deployer, self.attestor, self.sanctions_officer = accounts[0], accounts[1], accounts[2]
-        self.alice, self.bob, self.carol, self.alice2 = accounts[3], accounts[4], accounts[5], accounts[6]
-        self.outsider, self.agent, self.stranger = accounts[7], accounts[8], accounts[9]
-        self.admin = accounts[self.timelock.address]  # the timelock, impersonated
-        self.guardian = accounts[suite["contracts"]["GuardianSafe"]["address"]]  # the guardian Safe, impersonated
-        self.admin.balance += 10**18  # in the test: Ape reverts it with the test
-        self.guardian.balance += 10**18
-
-
-def a_property(project, suite, accounts, chain):
-    """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
-    factory, ``agent`` holding its agent roles, its investors registered as the suite's session
-    fixtures have them: (token, compliance, distributor)."""
-    registry, alice, bob, carol, alice2 = _at(project, suite, "ComplianceRegistry"), *(accounts[i] for i in (3, 4, 5, 6))
-    expiry = chain.pending_timestamp + 10 * YEAR
-    registry.registerBatch(
-        [alice, bob, carol, alice2],
-        [
-            (1, US, KYC_AML | ACCREDITED, expiry),
-            (2, GB, KYC_AML, expiry),
-            (3, FR, KYC_AML | ACCREDITED, expiry),
-            (1, US, KYC_AML | ACCREDITED, expiry),
-        ],
-        sender=accounts[1],
-    )
-    return create_property(project, _at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
+from rwa.testing.suite import create_property
 
 
 def funded(project, suite, admin, distributor):
     """The admin holds stablecoin and has approved the distributor."""
-    stablecoin = _at(project, suite, "MockStablecoin")
+    stablecoin = at(project, suite, "MockStablecoin")
     stablecoin.mint(admin, 10**15, sender=admin)
     stablecoin.approve(distributor, 2**256 - 1, sender=admin)
     return admin
@@ -387,19 +329,10 @@ def test_a_database_of_another_chain_is_refused(rwa, tmp_path):
     assert line.startswith("error: ") and "belongs to network sepolia (chain 11155111" in line
 
 
-def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) -> subprocess.Popen[str]:
+def _spawn(env: dict[str, str], root: Path, jsonl: Path, db: str, start: int) -> Watcher:
     """A watcher from ``start``: each restart goes back there and sees everything again, raising nothing twice."""
-    process = subprocess.Popen(
-        [RWA, "watch", "--quiet", "--poll", "0.1", "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--store", db],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stderr is not None
-    assert process.stderr.readline().startswith("watching local")  # started: killed from now on, it has work in hand
+    process = Watcher(env, root, "--span", "50", "--from", str(start), "--jsonl", str(jsonl), "--store", db)
+    assert process.line().startswith("watching local")  # started: killed from now on, it has work in hand
     return process
 
 
@@ -417,13 +350,7 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
     killed with kill -9 three times; a property created while it runs is picked up."""
     token, _, _ = a_property(project, suite, accounts, chain)
     proxy = Proxy(chain.provider.uri, max_range=8)
-    env = {
-        **os.environ,
-        "APE_FOUNDRY_HOST": proxy.url,
-        "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
-        "RWA_STATE_DIR": str(tmp_path / "state"),
-        "NO_COLOR": "1",
-    }
+    env = watch_env(proxy.url, project_paths, tmp_path)
     jsonl, db = tmp_path / "alerts.jsonl", str(tmp_path / "w.sqlite")  # on PostgreSQL: test_watch_standby.py
     start = chain.blocks.head.number + 1
     rng = random.Random(15)
@@ -449,17 +376,16 @@ def test_killed_at_random_moments_it_raises_each_alert_once(
                 proxy.down = False
             time.sleep(rng.uniform(0.0, 0.3))
             if step in (2, 6, 9):
-                assert process.poll() is None, "the watcher died (an RPC drop must be retried, not fatal)"
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                assert process.running(), "the watcher died (an RPC drop must be retried, not fatal)"
+                process.kill()
                 kills += 1
                 process = _spawn(env, project_paths.root, jsonl, db, start)
         chain.mine(1)
     finally:
         time.sleep(0.5)
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        running = process.running()
+        process.kill()
+        assert running, process.said()
     final = subprocess.run(
         [RWA, "watch", "--once", "--quiet", "--jsonl", str(jsonl), "--store", db],
         cwd=project_paths.root,

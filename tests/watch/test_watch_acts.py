@@ -11,9 +11,9 @@ from typing import Any
 
 from eth_account import Account
 from eth_utils import keccak
-from test_watch import ZERO32, ZERO_ADDRESS, Kit, _at, a_property
-from watchkit import read_jsonl
+from watchkit import ZERO32, ZERO_ADDRESS, Kit, a_property, at, read_jsonl
 
+from rwa.admin.safe import SafeTx
 from rwa.testing.suite import ACCREDITED, GB, KYC_AML, US, YEAR, create_property
 from rwa.watch.compose import MODULES
 
@@ -23,10 +23,11 @@ SENTINEL = "0x" + "00" * 19 + "01"
 def safe_exec(safe: Any, owners: list[Any], sender: Any, to: str, data: bytes) -> Any:
     """A Safe transaction signed by its owners (every one: the threshold may have changed) and executed."""
     nonce = safe.call_view_method("nonce")  # `safe.nonce` is the account nonce of its address
-    digest = safe.getTransactionHash(to, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce)
+    tx = SafeTx.call(to, data, nonce)
+    digest = safe.getTransactionHash(*tx.hash_args())
     ordered = sorted(owners, key=lambda o: int(o.address, 16))
     signatures = b"".join(bytes(Account.unsafe_sign_hash(bytes(digest), o.private_key).signature) for o in ordered)
-    return safe.execTransaction(to, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, signatures, sender=sender)
+    return safe.execTransaction(*tx.exec_args(signatures), sender=sender)
 
 
 def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_timelock(
@@ -39,13 +40,13 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
 ):
     k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
-    factory, market = k.factory, _at(project, suite, "PropertyMarket")
+    factory, market = k.factory, at(project, suite, "PropertyMarket")
     owners = [accounts[3], accounts[4], accounts[5]]  # the local Safe's owners (owner1..3), threshold 2
     safe_self = accounts[k.safe.address]
     safe_self.balance += 10**18
     module = project.ComplianceModuleMock.deploy(sender=k.deployer)
     old_impl = k.token_beacon.implementation()
-    new_impl = project.PropertyToken.deploy(_at(project, suite, "MockStablecoin"), k.registry, sender=k.deployer)
+    new_impl = project.PropertyToken.deploy(at(project, suite, "MockStablecoin"), k.registry, sender=k.deployer)
     # The timelock holds the agents' and officers' powers too, so every act can go through it.
     for role in ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE"):
         token.grantRole(keccak(text=role), k.timelock, sender=k.admin)
@@ -72,7 +73,7 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
         sender=k.attestor,
     )
     vault = k.demo_vault
-    _at(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
+    at(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
     disputed = []  # per round: a deal to refund
     for n in range(2):
         deal = vault.propose(

@@ -4,9 +4,11 @@ written once to either store."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,10 @@ from rwa.chain.client import Chain, JsonRpc
 from rwa.chain.jsonstream import ReplyError, result_items
 from rwa.core.abi import jsonable, signature
 from rwa.core.errors import RwaError
-from rwa.watch.rules import Decoder, Subject
+from rwa.watch.compose import Composer
+from rwa.watch.rules import Decoder, Log, Subject
 from rwa.watch.store import StoredEvent, open_store
+from rwa.watch.watcher import YOUNG_COLLECTION, fewer_collections
 
 WATCHED, OTHER, LATE = (to_checksum_address("0x" + c * 40) for c in "abc")
 
@@ -173,6 +177,21 @@ def test_a_refused_range_is_halved_and_added_contracts_join_the_next_ranges(serv
     assert len([log for log in got if log["address"] == WATCHED.lower()]) == 500
 
 
+def test_a_range_read_whole_goes_on_past_cut_answers_and_halves_refused_ones_leaving_the_hashes_ahead(
+    serve: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(client, "LOGS_PER_RANGE", 30)
+    node = Node([7] * 40, refuse_over=50)
+    chain = serve(node)
+    ranges = chain.logs_in_ranges([WATCHED], 0, 39, span=64)
+    first, last, _ = next(ranges)
+    kept = dict(chain._hashes_ahead)
+    found = chain.logs_between([WATCHED], 0, 39)  # the watcher's fetch of contracts it discovered
+    expected = [log for log in node.logs if log["address"] == WATCHED.lower()]
+    assert keys(found) == keys(expected) and chain._hashes_ahead == kept  # the range's hashes stay for its caller
+    ranges.close()
+
+
 # --- decoding -------------------------------------------------------------------------------------
 
 EVENT = {
@@ -257,6 +276,52 @@ def test_plans_decode_as_eth_abi_and_write_the_json_json_dumps_writes(amount: in
         "pair": [to_checksum_address(who), flag],
     }
     assert dynamic.args.json_text() == json.dumps(dynamic.args)  # type: ignore[attr-defined]
+
+
+def test_the_written_decoder_and_the_field_by_field_one_agree_and_decode_all_leaves_out_what_decode_does() -> None:
+    decoder = Decoder({}, {"Kind": [EVENT]})
+    subject = Subject(WATCHED, "w", "Kind")
+    topics = [bytes(12) + bytes.fromhex("ab" * 20), keccak(text="t"), (-1).to_bytes(32, "big", signed=True)]
+    good = raw_log(EVENT, topics, [2**53, -(2**200), True, b"\xab" * 32, b"\x01\x02\x03\x04", 7])
+    plan = decoder.plan("Kind", good["topics"][0], 4)
+    assert plan is not None and plan.fast is not None
+    fast = plan.arguments(good["topics"], good["data"])
+    slow = replace(plan, fast=None).arguments(good["topics"], good["data"].upper().replace("0X", "0x"))
+    assert fast == slow and fast.json_text() == slow.json_text() == json.dumps(fast)
+    removed, foreign = {**good, "removed": True}, {**good, "address": OTHER.lower()}
+    short = {**good, "data": good["data"][:-64]}  # a word missing: read by eth_abi, as decode reads it
+    logs = decoder.decode_all([good, removed, foreign, short, good], {WATCHED.lower(): subject})
+    assert logs == [decoder.decode(subject, item) for item in (good, short, good)] and logs[0].args == fast
+
+
+def test_no_past_state_is_asked_of_contracts_made_in_the_block_or_recorded_before_it() -> None:
+    asked: list[tuple[str, list[Any]]] = []
+
+    class Node:
+        def rpc_batch(self, requests: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+            asked.extend(requests)
+            return [{"result": "0x" + "00" * 32} for _ in requests]
+
+    composer = Composer(Node(), None, {}, "local", dict, created={OTHER: 5})  # type: ignore[arg-type]
+    made = Subject(WATCHED, "P.token", "PropertyToken", "0x01", 10)
+    factory = Subject(OTHER, "PropertyTokenFactory", "PropertyTokenFactory")
+    found = composer._before(
+        [
+            Log(made, "MaxHoldersSet", 10, "0xh", "0xt", 0, {}),
+            Log(made, "Upgraded", 10, "0xh", "0xt", 1, {}),
+            Log(factory, "PropertyCreated", 10, "0xh", "0xt", 2, {}),
+        ]
+    )
+    assert asked == [] and found == {(WATCHED, 10, "code"): False, (OTHER, 10, "code"): True}
+    composer._before([Log(Subject(LATE, "late", "PropertyToken"), "MaxHoldersSet", 10, "0xh", "0xt", 0, {})])
+    assert [method for method, _ in asked] == ["eth_call", "eth_getCode"]  # of a block the record does not tell
+
+
+def test_the_collector_settings_are_restored_after_the_watcher_runs() -> None:
+    threshold = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == YOUNG_COLLECTION and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
 
 
 def test_logs_of_unknown_or_malformed_events_are_not_decoded() -> None:

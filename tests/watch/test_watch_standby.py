@@ -5,16 +5,11 @@ bound and every alert is delivered once. A second leader configured by mistake i
 from __future__ import annotations
 
 import os
-import queue
-import signal
 import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
-from test_watch import Kit, a_property
-from watchkit import read_jsonl
+from watchkit import Kit, Watcher, a_property, read_jsonl, watch_env
 
 from rwa.testing.runners import RWA
 from rwa.watch.service import LEAD_POLL_SECONDS
@@ -24,36 +19,6 @@ pytestmark = pytest.mark.slow  # `rwa watch` processes, one killed
 #: The takeover bound stated in the README: the standby's lock poll, and a second of slack for a
 #: busy machine (the standby loaded the record, ABIs and rules before it waited).
 TAKEOVER_BOUND_SECONDS = LEAD_POLL_SECONDS + 1.0
-
-
-class Watcher:
-    """A real `rwa watch` process whose stderr lines are read as they come."""
-
-    def __init__(self, env: dict[str, str], root: Path, *args: str):
-        self.process = subprocess.Popen(
-            [RWA, "watch", "--quiet", "--poll", "0.1", *args],
-            cwd=root,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.put(line.strip())
-
-    def line(self, timeout: float = 60.0) -> str:
-        return self.lines.get(timeout=timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
 
 
 def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repeated(
@@ -68,13 +33,7 @@ def test_a_standby_takes_over_from_a_killed_leader_and_no_alert_is_lost_or_repea
     k = Kit(project, suite, accounts)
     token, _, _ = a_property(project, suite, accounts, chain)
     store, jsonl = postgres.database(), tmp_path / "alerts.jsonl"
-    env = {
-        **os.environ,
-        "APE_FOUNDRY_HOST": chain.provider.uri,
-        "RWA_DEPLOYMENTS_DIR": str(project_paths.deployments_dir),
-        "RWA_STATE_DIR": str(tmp_path / "state"),
-        "NO_COLOR": "1",
-    }
+    env = watch_env(chain.provider.uri, project_paths, tmp_path)
     start = chain.blocks.head.number + 1
     args = ("--from", str(start), "--jsonl", str(jsonl), "--store", store)
     leader = Watcher(env, project_paths.root, *args, "--standby")

@@ -1,2 +1,3 @@
 """Acting on a deployed suite as its admins: one call simulated then sent or proposed, Safe proposals
-and the timelock, upgrades, who controls what, and source verification."""
+(mirrored to a Safe Transaction Service, exported for its Transaction Builder) and the timelock,
+upgrades, who controls what, and source verification."""

@@ -14,6 +14,7 @@ from typing import Any
 from rwa.chain.client import Receipt
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target, load_record
 
 
@@ -40,7 +41,7 @@ class Action:
 
 def deployed(target: Target, name: str) -> Deployed:
     """An entry of the network's deployments record, or a clear error if it is not there."""
-    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    entry = contracts_of(load_record(target)).get(name)
     if entry is None:
         raise RwaError(f"{name} is not deployed on {target.network.name}: run `rwa deploy` first")
     return Deployed(name, entry["address"], entry["abi"])
@@ -70,7 +71,7 @@ def explain_refusal(target: Target, message: str, roles: Deployed) -> str:
     if not match:
         return message
     role = match.group(2)
-    contracts = (target.store.load(target.network.name) or {}).get("contracts", {})
+    contracts = contracts_of(target.store.load(target.network.name))
     for name, option in VIA_HINTS:
         entry = contracts.get(name)
         if entry and read(target, roles, "hasRole", role_id(role), entry["address"]):

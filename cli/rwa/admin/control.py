@@ -17,7 +17,7 @@ from rwa.chain.client import Chain, Read
 from rwa.core.abi import role_id
 from rwa.deploy.planner import Pending
 from rwa.deploy.powers import AGENT_POWERS
-from rwa.deploy.records import recorded_contracts
+from rwa.deploy.records import DeploymentRecord, recorded_contracts
 from rwa.deploy.target import Target, make_resolver, named_accounts
 
 ADMIN_POWERS = {"DEFAULT_ADMIN_ROLE", "owner", "proxy admin", "UPGRADER_ROLE"}
@@ -74,7 +74,7 @@ OWNER_ABI = [
 ]
 
 
-def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> list[Power]:
+def powers(chain: Chain, record: DeploymentRecord, candidates: Iterable[str]) -> list[Power]:
     """Every (contract, power, holder) the chain confirms, over the known candidate addresses.
 
     One batch of views (:meth:`Chain.call_many`): each ``owner()``, and ``hasRole`` of every role
@@ -91,8 +91,8 @@ def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> l
         if "owner" in functions and not functions["owner"].get("inputs"):
             asked.append((name, "owner", None))
             reads.append(Read(address, abi, "owner"))
-        proxy = entry.get("proxy") or {}
-        if proxy.get("admin"):
+        proxy = entry.get("proxy")
+        if proxy and proxy["admin"]:
             asked.append((name, "proxy admin", None))
             reads.append(Read(proxy["admin"], OWNER_ABI, "owner"))
         for role in role_names(abi):
@@ -109,7 +109,7 @@ def powers(chain: Chain, record: dict[str, Any], candidates: Iterable[str]) -> l
     return found
 
 
-def holders(chain: Chain, record: dict[str, Any], labels: dict[str, str], addresses: Iterable[str]) -> dict[str, Holder]:
+def holders(chain: Chain, record: DeploymentRecord, labels: dict[str, str], addresses: Iterable[str]) -> dict[str, Holder]:
     """What each holder is: a Safe (with owners and threshold), another contract, or a key.
 
     Two round trips whatever the number of holders: the Safes' owners and thresholds in one batch
@@ -162,7 +162,7 @@ def agent_powers(found: list[Power]) -> dict[str, dict[str, list[str]]]:
     return table
 
 
-def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
+def param_addresses(target: Target, record: DeploymentRecord) -> dict[str, str]:
     """The keys the network's parameters name (a live network's agents and operators), by
     parameter: candidates for every role, labelled with the parameter's name (contracts of the
     record keep their entry's name)."""
@@ -180,11 +180,11 @@ def param_addresses(target: Target, record: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def control_of(target: Target, record: dict[str, Any]) -> tuple[list[Power], dict[str, Holder], list[Power]]:
+def control_of(target: Target, record: DeploymentRecord) -> tuple[list[Power], dict[str, Holder], list[Power]]:
     """Every power over the recorded deployment, who holds each, and those one key holds alone."""
     labels = param_addresses(target, record)
     labels.update({address: name for name, address in named_accounts(target.network).items()})
-    labels.update({entry["deployer"]: "deployer" for entry in record["contracts"].values() if entry.get("deployer")})
+    labels.update({deployer: "deployer" for entry in record["contracts"].values() if (deployer := entry["deployer"])})
     candidates = {*labels, *(e["address"] for e in record["contracts"].values())}
     found = powers(target.chain, record, candidates)
     kinds = holders(target.chain, record, labels, {p.holder for p in found})

@@ -26,6 +26,7 @@ from rwa.admin.actions import Action, Deployed, deployed
 from rwa.admin.decode import DecodedCall, Known, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
+    Execution,
     PlannedCall,
     Proposal,
     ProposalStatus,
@@ -46,6 +47,7 @@ from rwa.chain.reverts import decode_revert
 from rwa.core import callspec
 from rwa.core.abi import encode_call, function_abi, jsonable
 from rwa.core.errors import RwaError, parsed
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target, load_record
 
 
@@ -68,8 +70,7 @@ def safe_state(target: Target, name: str) -> SafeState:
 
 def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
     """Command-line calls, read against the deployment's ABIs."""
-    record = load_record(target) or {}
-    contracts = record.get("contracts", {})
+    contracts = contracts_of(load_record(target))
     addresses = {name: entry["address"] for name, entry in contracts.items()}
     calls = []
     for text in texts:
@@ -84,7 +85,7 @@ def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
     return calls
 
 
-def _proposal_of(target: Target, safe: SafeState, **fields: Any) -> dict[str, Any]:
+def _proposal_of(target: Target, safe: SafeState, **fields: Any) -> Proposal:
     """A new proposal to ``safe``, with what the target and the Safe say of themselves (network,
     chain, the Safe's name and address, the genesis the proposal is bound to)."""
     return new_proposal(
@@ -149,8 +150,7 @@ def propose_calls(
         raise RwaError(f"--via must be one of {', '.join(SAFES)}")
     safe = safe_state(target, SAFES[via])
     multisend = optional_address(target, MULTISEND)
-    record = load_record(target) or {}
-    abis = {name: entry["abi"] for name, entry in record.get("contracts", {}).items()} | (extra_abis or {})
+    abis = {name: entry["abi"] for name, entry in contracts_of(load_record(target)).items()} | (extra_abis or {})
     timelock = None
     if via == "safe":
         timelock_contract = deployed(target, TIMELOCK)
@@ -302,7 +302,7 @@ def _send(target: Target, proposals: ProposalStore, proposal: Proposal, safe: Sa
     except Exception as exc:
         raise RwaError(f"{proposal['id']} would fail: {decode_revert(safe.contract.abi + _inner_abis(target), exc)}") from None
     signed = target.chain.sign(account, safe.contract.address, data, target.chain.nonce(account.address))
-    sent = {"transactionHash": signed.hash, "raw": signed.raw, "executor": signed.sender, "block": None}
+    sent: Execution = {"transactionHash": signed.hash, "raw": signed.raw, "executor": signed.sender, "block": None}
     proposals.save({**proposal, "execution": sent})
     target.chain.broadcast(signed.raw)
     return _mined(target, signed.hash)
@@ -313,24 +313,24 @@ def _resume(target: Target, proposal: Proposal) -> Receipt | None:
     (or it reverted, or its account nonce went to another transaction: then the run starts afresh).
     Whether it is still on its way is asked of the node (its hash, its sender's nonce), never read
     from the words a node refuses a second copy with."""
-    sent = proposal.get("execution") or {}
-    if not sent.get("raw"):
+    sent = proposal.get("execution")
+    if not sent or not sent.get("raw") or not (transaction := sent.get("transactionHash")):
         return None
-    found = target.chain.receipt(sent["transactionHash"])
+    found = target.chain.receipt(transaction)
     if found is not None:
         return found if found.status == 1 else None  # reverted: the Safe nonce is unspent, check afresh
     if _behind_a_gap(target, sent):
         return None
     status, _ = target.chain.offer(sent["raw"])  # sends it only if the node has it not
     if status == NONCE_USED:
-        found = target.chain.receipt(sent["transactionHash"])  # mined meanwhile, or another took its nonce
+        found = target.chain.receipt(transaction)  # mined meanwhile, or another took its nonce
         return found if found is not None and found.status == 1 else None
     if status == REFUSED:
         return None  # the node will not take it (its fees, the balance): a fresh transaction is signed
-    return _mined(target, sent["transactionHash"])
+    return _mined(target, transaction)
 
 
-def _behind_a_gap(target: Target, sent: dict[str, Any]) -> bool:
+def _behind_a_gap(target: Target, sent: Execution) -> bool:
     """Whether the transaction a crashed run signed has a nonce the chain cannot reach (the node
     restarted from an older state): waiting for it would never end. On a local chain it is taken
     out of the pool and a fresh one is signed; on a live network the run stops with one line."""
@@ -368,8 +368,8 @@ def _missing_follow_up(target: Target, proposal: Proposal) -> Proposal | None:
     if not operation or operation["stage"] != "schedule":
         return None
     for other in store(target).all():
-        timelock = other.get("timelock") or {}
-        if timelock.get("stage") == "execute" and timelock.get("operationId") == operation["operationId"]:
+        timelock = other.get("timelock")
+        if timelock and timelock["stage"] == "execute" and timelock["operationId"] == operation["operationId"]:
             return None
     return _follow_up(target, proposal, safe_state(target, proposal["safe"]["name"]))
 
@@ -484,8 +484,9 @@ def cancel_operation(target: Target, operation_id: str, via: str = "safe") -> Pr
         p["safeTx"]["nonce"]
         for p in reconcile_all(target)
         if p["status"] == ProposalStatus.PROPOSED
-        and (p.get("timelock") or {}).get("operationId") == operation_id
-        and (p.get("timelock") or {}).get("stage") == "execute"
+        and (timelock := p.get("timelock")) is not None
+        and timelock["operationId"] == operation_id
+        and timelock["stage"] == "execute"
         and p["safe"]["name"] == safe.contract.name
     ]
     proposal = _proposal_of(
@@ -570,8 +571,8 @@ def _execution_succeeded(target: Target, safe: Deployed, receipt: Receipt) -> bo
 
 
 def _inner_abis(target: Target) -> list[dict[str, Any]]:
-    record = load_record(target) or {}
-    return [item for entry in record.get("contracts", {}).values() for item in entry["abi"] if item.get("type") == "error"]
+    contracts = contracts_of(load_record(target))
+    return [item for entry in contracts.values() for item in entry["abi"] if item.get("type") == "error"]
 
 
 def _require_open(proposal: Proposal) -> None:

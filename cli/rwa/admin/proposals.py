@@ -28,6 +28,7 @@ from rwa.admin.decode import Known, Undecodable, decode_proposal, mismatches, op
 from rwa.admin.safe import (
     SafeOperation,
     SafeTx,
+    SafeTxJson,
     multisend_call,
     recover_signer,
     safe_tx_hash,
@@ -43,27 +44,67 @@ _HELD = threading.local()
 ZERO_BYTES32 = "0x" + "00" * 32
 
 
+class PlannedCallJson(TypedDict):
+    """A :class:`PlannedCall` in a file."""
+
+    contract: str
+    address: str
+    function: str
+    args: list[Any]
+    data: str
+    value: int
+
+
+class SafeRef(TypedDict):
+    name: str
+    address: str
+
+
+class TimelockOperation(TypedDict):
+    """The timelock operation a *schedule* or *execute* proposal is for."""
+
+    address: str
+    operationId: str
+    salt: str
+    delay: int
+    stage: str  # "schedule" or "execute"
+    schedule: NotRequired[str]  # an execute proposal: the id of the proposal that scheduled it
+
+
+class Execution(TypedDict, total=False):
+    """What became of a proposal: the transaction that ran it (``raw`` while it is on its way) or,
+    for one that will never run, the ``reason``."""
+
+    transactionHash: str | None
+    raw: str
+    executor: str | None
+    block: int | None
+    success: bool
+    reason: str
+    proposal: str | None  # superseded: the proposal that used its Safe nonce
+
+
 class Proposal(TypedDict):
     """A proposal file, as read back (``new_proposal`` writes every key). A file that does not read as
     a proposal is listed by ``ProposalStore.all`` with only the first four keys (status INVALID)."""
 
     id: str
-    status: str  # a ProposalStatus value
+    status: ProposalStatus  # a string in the file
     title: str
     signatures: dict[str, str]  # owner -> signature, in signing order
     format: NotRequired[str]
     network: NotRequired[str]
     chainId: NotRequired[int]
     genesisHash: NotRequired[str | None]
-    safe: NotRequired[dict[str, str]]  # name, address
-    calls: NotRequired[list[dict[str, Any]]]  # PlannedCall.as_json()
-    safeCalls: NotRequired[list[dict[str, Any]]]
+    safe: NotRequired[SafeRef]
+    calls: NotRequired[list[PlannedCallJson]]
+    safeCalls: NotRequired[list[PlannedCallJson]]
     multisend: NotRequired[str | None]
-    timelock: NotRequired[dict[str, Any] | None]
+    timelock: NotRequired[TimelockOperation | None]
     rejects: NotRequired[str | None]
-    safeTx: NotRequired[dict[str, Any]]  # SafeTx.as_json()
+    safeTx: NotRequired[SafeTxJson]
     safeTxHash: NotRequired[str]
-    execution: NotRequired[dict[str, Any] | None]
+    execution: NotRequired[Execution | None]
     createdAt: NotRequired[str]
 
 
@@ -89,11 +130,11 @@ class PlannedCall:
     data: str  # 0x-hex calldata
     value: int = 0
 
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_json(self) -> PlannedCallJson:
+        return cast(PlannedCallJson, asdict(self))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PlannedCall:
+    def from_json(cls, data: PlannedCallJson) -> PlannedCall:
         return cls(data["contract"], data["address"], data["function"], data["args"], data["data"], data.get("value", 0))
 
     @property
@@ -168,16 +209,16 @@ def new_proposal(
     calls: list[PlannedCall],
     safe_calls: list[PlannedCall],
     multisend: str | None,
-    timelock: dict[str, Any] | None = None,
+    timelock: TimelockOperation | None = None,
     rejects: str | None = None,
     genesis_hash: str | None = None,
-) -> dict[str, Any]:
+) -> Proposal:
     """A proposal without its id yet: :meth:`ProposalStore.create` numbers it."""
     tx = safe_transaction(safe_calls, nonce, multisend)
     digest = safe_tx_hash(chain_id, safe_address, tx)
     return {
         "format": FORMAT,
-        "id": None,
+        "id": "",  # numbered by ProposalStore.create
         "network": network,
         "chainId": chain_id,
         "genesisHash": genesis_hash,
@@ -210,7 +251,7 @@ class Expected:
     known: Known
 
 
-def problems(proposal: Proposal | dict[str, Any], expected: Expected | None = None) -> list[str]:
+def problems(proposal: Proposal, expected: Expected | None = None) -> list[str]:
     """Everything that makes a proposal untrustworthy: its content must still match its hash, and
     (given the network's ``expected`` facts) every readable field must say what its calldata does."""
     found = []
@@ -239,7 +280,7 @@ def problems(proposal: Proposal | dict[str, Any], expected: Expected | None = No
     return found
 
 
-def _against(expected: Expected, proposal: Proposal | dict[str, Any]) -> list[str]:
+def _against(expected: Expected, proposal: Proposal) -> list[str]:
     found = []
     if proposal.get("network") != expected.network:
         found.append(f"network: the file says {proposal.get('network')!r}, this is {expected.network!r}")
@@ -278,12 +319,12 @@ class ProposalStore:
         write_json(path, proposal)
         return path
 
-    def create(self, proposal: dict[str, Any]) -> Proposal:
+    def create(self, proposal: Proposal) -> Proposal:
         """Number a new proposal (one more than the highest so far) and write it; ids never repeat."""
         with self._lock(".sequence"):
             numbers = [int(p.stem.split("-")[0]) for p in self._files() if p.stem.split("-")[0].isdigit()]
             number = max(numbers, default=-1) + 1
-            created = cast(Proposal, {**proposal, "id": f"{number:04d}-{proposal['safeTxHash'][2:10]}"})
+            created: Proposal = {**proposal, "id": f"{number:04d}-{proposal['safeTxHash'][2:10]}"}
             self.save(created)
         return created
 
@@ -311,22 +352,30 @@ class ProposalStore:
             raise RwaError(f"{path.name} is not an rwa proposal")
         if proposal.get("id") != path.stem:
             raise RwaError(f"proposal {path.stem} refused: id: the file says {proposal.get('id')!r}")
-        found = problems(proposal, self.expected) or self._against_schedule(proposal)
+        if proposal.get("status") not in set(ProposalStatus):
+            raise RwaError(f"proposal {path.stem} refused: status: the file says {proposal.get('status')!r}")
+        proposal["status"] = ProposalStatus(proposal["status"])
+        checked = cast(Proposal, proposal)  # checked whole below
+        found = problems(checked, self.expected) or self._against_schedule(checked)
         if found:
             raise RwaError(f"proposal {path.stem} refused: {'; '.join(found)}")
-        return cast(Proposal, proposal)  # checked whole above
+        return checked
 
-    def _against_schedule(self, proposal: Proposal | dict[str, Any]) -> list[str]:
+    def _against_schedule(self, proposal: Proposal) -> list[str]:
         """An execute proposal's delay is not in its calldata: it must be its schedule's (checked there)."""
-        operation = proposal.get("timelock") or {}
-        schedule_id = operation.get("schedule")
-        if operation.get("stage") != "execute" or not schedule_id or not self.path(schedule_id).is_file():
+        operation = proposal.get("timelock")
+        schedule_id = operation.get("schedule") if operation else None
+        if not operation or operation["stage"] != "execute" or not schedule_id or not self.path(schedule_id).is_file():
             return []
-        scheduled = self.load(schedule_id).get("timelock") or {}
+        scheduled = self.load(schedule_id).get("timelock")
+        pairs = {
+            "delay": (operation["delay"], scheduled["delay"] if scheduled else None),
+            "operationId": (operation["operationId"], scheduled["operationId"] if scheduled else None),
+        }
         return [
-            f"timelock.{key}: the file says {operation.get(key)!r}, its schedule {schedule_id} {scheduled.get(key)!r}"
-            for key in ("delay", "operationId")
-            if operation.get(key) != scheduled.get(key)
+            f"timelock.{key}: the file says {ours!r}, its schedule {schedule_id} {theirs!r}"
+            for key, (ours, theirs) in pairs.items()
+            if ours != theirs
         ]
 
     @contextmanager
@@ -393,7 +442,7 @@ def with_signature(proposal: Proposal, owner: str, signature: str) -> Proposal:
     return {**proposal, "signatures": {**proposal["signatures"], to_checksum_address(owner): signature}}
 
 
-def with_outcome(proposal: Proposal, status: str, execution: dict[str, Any] | None) -> Proposal:
+def with_outcome(proposal: Proposal, status: ProposalStatus, execution: Execution | None) -> Proposal:
     return {**proposal, "status": status, "execution": execution}
 
 

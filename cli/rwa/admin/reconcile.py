@@ -14,9 +14,10 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, Known, decode_proposal
-from rwa.admin.proposals import Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
+from rwa.admin.proposals import Execution, Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
 from rwa.admin.timelock import TIMELOCK, OperationState, operation_state
 from rwa.chain.client import Event
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target, load_record
 
 MULTISEND = "MultiSend"
@@ -25,12 +26,12 @@ MULTISEND = "MultiSend"
 def known(target: Target) -> Known:
     """The ABIs proposals are decoded with: the record's contracts by address, and every compiled
     contract's (plus the proxy admin's) by selector, for contracts a factory made."""
-    contracts = ((load_record(target) or {}).get("contracts") or {}).items()
+    contracts = contracts_of(load_record(target)).items()
     by_address: dict[str, tuple[str, list[dict[str, Any]]]] = {
         to_checksum_address(entry["address"]): (name, entry["abi"]) for name, entry in contracts
     }
     fallback = [item for artifact in target.artifacts.values() for item in artifact.abi] + PROXY_ADMIN_ABI
-    timelock = ((load_record(target) or {}).get("contracts") or {}).get(TIMELOCK)
+    timelock = contracts_of(load_record(target)).get(TIMELOCK)
     return Known(by_address, fallback, optional_address(target, MULTISEND), timelock["address"] if timelock else None)
 
 
@@ -67,7 +68,7 @@ def _reconcile(target: Target, proposals: list[Proposal]) -> list[Proposal]:
     return updated
 
 
-def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Proposal], Proposal]:
+def _settle(seen: ProposalStatus, status: ProposalStatus, execution: Execution) -> Callable[[Proposal], Proposal]:
     """The change that records an outcome, unless another process moved the file on meanwhile."""
 
     def change(current: Proposal) -> Proposal:
@@ -76,7 +77,7 @@ def _settle(seen: str, status: str, execution: dict[str, Any]) -> Callable[[Prop
     return change
 
 
-def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHistory) -> tuple[str, dict[str, Any]] | None:
+def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHistory) -> tuple[ProposalStatus, Execution] | None:
     """A new (status, execution) for a proposal the chain has moved past; None if it stands."""
     status = proposal.get("status")
     if status in (ProposalStatus.INVALID, ProposalStatus.STALE):
@@ -95,7 +96,12 @@ def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHis
     ran = history.by_hash(safe, proposal["safeTxHash"])
     if ran is not None:
         success = ran.name == "ExecutionSuccess"
-        execution = {"transactionHash": ran.transaction, "block": ran.block, "executor": _sender(target, ran), "success": success}
+        execution: Execution = {
+            "transactionHash": ran.transaction,
+            "block": ran.block,
+            "executor": _sender(target, ran),
+            "success": success,
+        }
         return (ProposalStatus.EXECUTED if success else ProposalStatus.FAILED), execution
     spent = history.at_nonce(safe, nonce)
     by = {p["id"] for p in store(target).all() if spent is not None and p.get("safeTxHash") == spent.safeTxHash}
@@ -106,10 +112,14 @@ def _outcome(target: Target, proposal: Proposal, genesis: str, history: _SafeHis
     }
 
 
-def _cancelled(target: Target, proposal: Proposal) -> tuple[str, dict[str, Any]] | None:
+def _cancelled(target: Target, proposal: Proposal) -> tuple[ProposalStatus, Execution] | None:
     """An execute proposal whose operation the timelock no longer holds, though its schedule ran."""
-    operation = proposal.get("timelock") or {}
-    if operation.get("stage") != "execute" or operation_state(target, operation["operationId"]) != OperationState.UNSET:
+    operation = proposal.get("timelock")
+    if (
+        not operation
+        or operation["stage"] != "execute"
+        or operation_state(target, operation["operationId"]) != OperationState.UNSET
+    ):
         return None
     schedule = operation.get("schedule")
     if (
@@ -173,13 +183,13 @@ class _SafeHistory:
         return executions[nonce] if len(executions) == self.nonce(safe) and nonce < len(executions) else None
 
     def _abi(self, safe: str) -> list[dict[str, Any]]:
-        for entry in ((load_record(self.target) or {}).get("contracts") or {}).values():
+        for entry in contracts_of(load_record(self.target)).values():
             if to_checksum_address(entry["address"]) == to_checksum_address(safe):
                 return list(entry["abi"])
         return list(self.target.artifacts["SafeL2"].abi)
 
     def _born(self, safe: str) -> int:
-        for entry in ((load_record(self.target) or {}).get("contracts") or {}).values():
+        for entry in contracts_of(load_record(self.target)).values():
             if to_checksum_address(entry["address"]) == to_checksum_address(safe):
                 return int(entry.get("blockNumber") or 0)
         return 0
@@ -193,7 +203,7 @@ def _sender(target: Target, execution: _Execution) -> str | None:
 
 
 def optional_address(target: Target, name: str) -> str | None:
-    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    entry = contracts_of(load_record(target)).get(name)
     if entry:
         return str(entry["address"])
     configured = target.network.params.get("multisend")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
@@ -34,6 +34,21 @@ SAFE_TX_TYPEHASH = keccak(
 )
 
 
+class SafeTxJson(TypedDict):
+    """A :class:`SafeTx` in a proposal file."""
+
+    to: str
+    value: int
+    data: str
+    operation: int
+    safeTxGas: int
+    baseGas: int
+    gasPrice: int
+    gasToken: str
+    refundReceiver: str
+    nonce: int
+
+
 @dataclass(frozen=True)
 class SafeTx:
     """The fields a Safe signs (names as in the contract and the Transaction Service)."""
@@ -53,15 +68,16 @@ class SafeTx:
     def call(cls, to: str, data: bytes, nonce: int, value: int = 0, operation: int = SafeOperation.CALL) -> SafeTx:
         return cls(to_checksum_address(to), value, "0x" + data.hex(), operation, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce)
 
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_json(self) -> SafeTxJson:
+        return cast(SafeTxJson, asdict(self))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SafeTx:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+    def from_json(cls, data: SafeTxJson) -> SafeTx:
+        fields = cast(dict[str, Any], data)
+        return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
 
-    def exec_args(self, signatures: bytes) -> list[Any]:
-        """Arguments of ``execTransaction``, in order."""
+    def hash_args(self) -> list[Any]:
+        """Arguments of the Safe's ``getTransactionHash``, in order (what ``safe_tx_hash`` computes offline)."""
         return [
             self.to,
             self.value,
@@ -72,8 +88,12 @@ class SafeTx:
             self.gasPrice,
             self.gasToken,
             self.refundReceiver,
-            signatures,
+            self.nonce,
         ]
+
+    def exec_args(self, signatures: bytes) -> list[Any]:
+        """Arguments of ``execTransaction``, in order: the signed fields but the nonce (the Safe's own), then the signatures."""
+        return [*self.hash_args()[:-1], signatures]
 
 
 def domain_separator(chain_id: int, safe: str) -> bytes:

@@ -26,6 +26,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import DecodedCall, Known, Undecodable, decode_call, function_by_selector
+from rwa.admin.proposals import Proposal
 from rwa.admin.safe import multisend_call
 from rwa.core import callspec
 from rwa.core.abi import encode_call, jsonable, type_string
@@ -46,7 +47,7 @@ class Batch:
     warnings: tuple[str, ...] = ()  # what the app would warn of (a checksum that does not match, accepted)
 
 
-def export(proposal: Mapping[str, Any], safe_calls: list[DecodedCall], known: Known, created_ms: int) -> dict[str, Any]:
+def export(proposal: Proposal, safe_calls: list[DecodedCall], known: Known, created_ms: int) -> dict[str, Any]:
     """The Transaction Builder JSON of a proposal's Safe calls, with the app's ``meta.checksum``."""
     document: dict[str, Any] = {
         "version": VERSION,

@@ -17,7 +17,8 @@ from rwa.core.errors import RwaError
 from rwa.deploy import records
 from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
-from rwa.deploy.manifest import manifest_hash
+from rwa.deploy.manifest import Ref, manifest_hash
+from rwa.deploy.records import ContractRecord, PendingUpgrade, contracts_of
 from rwa.deploy.sender import Reporter
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -42,38 +43,69 @@ class UpgradeRefused(RwaError):
 
 def check(target: Target, name: str) -> UpgradePlan:
     """Compare the compiled implementation of ``name`` with the layout recorded at its deploy."""
-    entry = ((load_record(target) or {}).get("contracts") or {}).get(name)
+    entry = contracts_of(load_record(target)).get(name)
     if entry is None:
         raise RwaError(f"{name} is not deployed on {target.network.name}")
     proxy = entry.get("proxy")
     if not proxy:
         raise RwaError(f"{name} is not behind a proxy: it cannot be upgraded (deploy a new one under a new name)")
-    if entry.get("storageLayout") is None:
+    recorded_layout = entry["storageLayout"]
+    if recorded_layout is None:
         raise RwaError(f"{name} has no storage layout recorded at deploy; its upgrade cannot be checked")
     contract_type = target.manifest.entry(name).contract_type  # what the manifest wants now
     artifact = target.artifacts[contract_type]
-    pending = entry.get("pendingUpgrade") or {}
+    pending = entry.get("pendingUpgrade")
     new = layout_for(target.paths, artifact)
     if new is None:
         raise RwaError(f"{contract_type} is not Solidity: its storage layout cannot be checked")
+    up_to_date = artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None)
     return UpgradePlan(
         name=name,
         kind=proxy["kind"],
         current=proxy["implementation"],
-        up_to_date=artifact.bytecode_hash in (entry["bytecodeHash"], pending.get("bytecodeHash")),
-        problems=compare(Layout.from_json(entry["storageLayout"]), new),
+        up_to_date=up_to_date,
+        problems=([] if up_to_date else _stale_refs(target, name)) + compare(Layout.from_json(recorded_layout), new),
         layout=new.as_json(),
     )
 
 
-def upgrade_call(target: Target, name: str, entry: dict[str, Any], kind: str, implementation: str) -> Action:
+def _stale_refs(target: Target, name: str) -> list[str]:
+    """The unproxied entries the new implementation's arguments name whose deployed code is not the
+    compiled one: upgraded, the proxy would run new code against the old contract (the vaults' beacon
+    against the old payments hub, whose calls the new vault makes do not exist). The old contract cannot
+    be upgraded in place; only a new suite holds both."""
+    recorded = contracts_of(load_record(target))
+    entry = target.manifest.entry(name)
+    stale = []
+    for arg in entry.args:
+        named = recorded.get(arg.name) if isinstance(arg, Ref) else None
+        if named is None or named.get("proxy"):
+            continue
+        if named.get("bytecodeHash") != target.artifacts[target.manifest.entry(arg.name).contract_type].bytecode_hash:
+            stale.append(
+                f"its new {entry.contract_type} names {arg.name}, deployed from older code and not upgradable: "
+                f"deploy the suite anew ({_start_over(target)})"
+            )
+    return stale
+
+
+def _start_over(target: Target) -> str:
+    if target.network.local:
+        return "`rwa node reset`, then `rwa deploy`"
+    return f"move {target.store.path(target.network.name)} aside, then `rwa deploy --fresh`"
+
+
+def upgrade_call(target: Target, name: str, entry: ContractRecord, kind: str, implementation: str) -> Action:
     """The call that points a proxy (or every proxy of a beacon) at ``implementation``."""
     proxy = entry["proxy"]
+    assert proxy is not None, "checked: an upgrade is of a proxy"
     if kind == "uups":
         return Action(Deployed(name, entry["address"], entry["abi"]), "upgradeToAndCall", (implementation, b""))
     if kind == "beacon":
+        assert proxy["beacon"] is not None, "a beacon proxy records its beacon"
         beacon = name if entry["address"] == proxy["beacon"] else f"{name} beacon"
         return Action(Deployed(beacon, proxy["beacon"], target.artifacts["Beacon"].abi), "upgradeTo", (implementation,))
+    assert proxy["admin"] is not None, "a transparent proxy records its admin"
     return Action(
         Deployed(f"{name} proxy admin", proxy["admin"], PROXY_ADMIN_ABI),
         "upgradeAndCall",
@@ -96,20 +128,21 @@ def apply(target: Target, name: str, via: str | None, report: Reporter, follow_u
         return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None}
     if target.account is None:
         raise RwaError("upgrading needs an account (--account) to deploy the new implementation")
-    record = load_record(target) or {}
+    record = load_record(target)
+    assert record is not None, "checked: the entry is recorded"
     entry = record["contracts"][name]
     manifest_entry = target.manifest.entry(name)
     journal = Journal(target.store.journal_path(target.network.name))
     executor = Executor(target, journal, report)
     executor.settle()
     args = make_resolver(target, record).values(manifest_entry.args)
-    implementation, outcome = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
+    implementation, mined = executor.create(manifest_entry, "implementation", manifest_entry.contract_type, args)
     call = upgrade_call(target, name, entry, plan.kind, implementation)
-    pending: dict[str, Any] = {
+    pending: PendingUpgrade = {
         "contractType": manifest_entry.contract_type,
         "abi": target.artifacts[manifest_entry.contract_type].abi,
         "implementation": implementation,
-        "implementationTransactionHash": outcome.hash if outcome else None,
+        "implementationTransactionHash": mined.hash if mined else None,
         "bytecodeHash": target.artifacts[manifest_entry.contract_type].bytecode_hash,
         "storageLayout": plan.layout,
         "proposal": None,

@@ -7,17 +7,18 @@ submitted as a standard-JSON input (the exact sources and settings it was compil
 explorer rebuilds the same bytecode) with the constructor arguments read back from its creation
 transaction; once the sources are verified, each proxy is linked to its implementation
 (``verifyproxycontract``), so the explorer shows the implementation's functions at the proxy's
-address. Each outcome is written to the record (``verified`` on the entry, ``implementationVerified``
+address. Each verification is written to the record (``verified`` on the entry, ``implementationVerified``
 beside a proxy's implementation); a contract recorded as verified, or that the explorer already
 knows, is not submitted again.
 """
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
@@ -28,6 +29,7 @@ from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.evm import BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy import records
+from rwa.deploy.records import DeploymentRecord, RecordedContract, VerifiedRecord
 from rwa.deploy.target import Target, load_record
 
 #: The start of an EIP-1167 clone's code; the implementation's 20 bytes follow.
@@ -53,19 +55,28 @@ NOT_SUPPORTED = {
 }
 
 Report = Callable[[str, str, str], None]
-#: An outcome not known yet (nothing sent, or the run stopped): not recorded.
-UNSENT = "unsent"
+
+
+class VerificationStatus(enum.StrEnum):
+    """Where a contract's verification stands: the record and ``--json`` hold the values."""
+
+    VERIFIED = "verified"
+    PENDING = "pending"  # submitted; the explorer has not judged yet
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"  # nothing this toolkit can submit (NOT_SUPPORTED says why)
+    SKIPPED = "skipped"  # recorded as verified already: not asked again
+    UNSENT = "unsent"  # not known yet (nothing sent, or the run stopped): not recorded
 
 
 @dataclass
 class Item:
-    """One contract at one address, and where its outcome is recorded."""
+    """One contract at one address, and where its verification is recorded."""
 
     label: str
     address: str
-    path: tuple[str, ...]  # the record's dict that holds the outcome...
+    path: tuple[str, ...]  # the record's dict that holds the verification...
     key: str  # ...under this key
-    previous: dict[str, Any] | None
+    previous: VerifiedRecord | None
     contract_type: str | None = None  # the compiled contract whose source is submitted
     creation_tx: str | None = None  # where the constructor arguments are read
     constructor_args: bytes | None = None  # known without a transaction (factory-made proxies)
@@ -76,23 +87,23 @@ class Item:
 
 @dataclass
 class Verification:
-    status: str  # verified, failed, pending, unsupported
+    status: VerificationStatus
     message: str | None = None
     guid: str | None = None
     proxy_guid: str | None = None
     implementation: str | None = None
     submitted: bool = False  # this run sent its source or proxy link
 
-    def as_record(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"status": self.status, "at": records.now()}
-        for key, value in (
-            ("message", self.message),
-            ("guid", self.guid),
-            ("proxyGuid", self.proxy_guid),
-            ("implementation", self.implementation),
-        ):
-            if value is not None:
-                found[key] = value
+    def as_record(self) -> VerifiedRecord:
+        found: VerifiedRecord = {"status": self.status, "at": records.now()}
+        if self.message is not None:
+            found["message"] = self.message
+        if self.guid is not None:
+            found["guid"] = self.guid
+        if self.proxy_guid is not None:
+            found["proxyGuid"] = self.proxy_guid
+        if self.implementation is not None:
+            found["implementation"] = self.implementation
         return found
 
 
@@ -100,37 +111,37 @@ class Verification:
 class Summary:
     """What one run did, for the command's output and the bench."""
 
-    outcomes: dict[str, tuple[Item, Verification]] = field(default_factory=dict)
+    verifications: dict[str, tuple[Item, Verification]] = field(default_factory=dict)
     skipped: list[Item] = field(default_factory=list)
     submissions: int = 0
     requests: int = 0
 
-    def count(self, status: str) -> int:
-        return sum(1 for _, outcome in self.outcomes.values() if outcome.status == status)
+    def count(self, status: VerificationStatus) -> int:
+        return sum(1 for _, verification in self.verifications.values() if verification.status == status)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "contracts": [
-                {"contract": item.label, "address": item.address, **outcome.as_record()}
-                for item, outcome in self.outcomes.values()
-                if outcome.status != UNSENT
+                {"contract": item.label, "address": item.address, **verification.as_record()}
+                for item, verification in self.verifications.values()
+                if verification.status != VerificationStatus.UNSENT
             ]
-            + [{"contract": item.label, "address": item.address, "status": "skipped"} for item in self.skipped],
+            + [{"contract": item.label, "address": item.address, "status": VerificationStatus.SKIPPED} for item in self.skipped],
             "submissions": self.submissions,
             "requests": self.requests,
         }
 
 
-def items_of(record: dict[str, Any]) -> list[Item]:
+def items_of(record: DeploymentRecord) -> list[Item]:
     """Every contract of the record, once each: the manifest's entries (and their implementations),
     then what commands made through factories (``MAIN-ST-1.token``, ``jane-doe.vault``)."""
     found: list[Item] = []
     for name, entry in sorted(record.get("contracts", {}).items()):
-        found += _entry_items(name, ("contracts", name), entry)
+        found += _entry_items(name, ("contracts", name), cast(RecordedContract, entry))
     for section in records.CREATED_SECTIONS:
-        for key, created in sorted(record.get(section, {}).items()):
-            for part, entry in sorted(created["contracts"].items()):
-                made = {**entry, "createdBy": created.get("createdBy")}
+        for key, created in sorted(records.created_entries(record, section).items()):
+            for part, part_entry in sorted(created["contracts"].items()):
+                made = cast(RecordedContract, {**part_entry, "createdBy": created["createdBy"]})
                 found += _entry_items(f"{key}.{part}", (section, key, "contracts", part), made)
     seen: set[str] = set()
     unique = []
@@ -141,7 +152,7 @@ def items_of(record: dict[str, Any]) -> list[Item]:
     return unique
 
 
-def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> list[Item]:
+def _entry_items(label: str, path: tuple[str, ...], entry: RecordedContract) -> list[Item]:
     proxy = entry.get("proxy")
     made_by_factory = bool(entry.get("createdBy"))
     item = Item(label, to_checksum_address(entry["address"]), path, "verified", entry.get("verified"))
@@ -158,9 +169,9 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
             item.clone = True  # told apart by its code, once read
         else:
             item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")
-    elif proxy.get("kind") == "clone":
+    elif proxy["kind"] == "clone":
         item.clone = True  # an EIP-1167 clone (a split): linked to the implementation its code names
-    elif proxy.get("beacon") and to_checksum_address(proxy["beacon"]) == item.address:
+    elif (beacon := proxy.get("beacon")) and to_checksum_address(beacon) == item.address:
         item.contract_type, item.creation_tx = entry["contractType"], entry.get("transactionHash")  # the beacon
     else:
         proxy_type = proxy.get("proxyContractType")
@@ -170,7 +181,8 @@ def _entry_items(label: str, path: tuple[str, ...], entry: dict[str, Any]) -> li
             item.contract_type, item.proxy = proxy_type, True
             if made_by_factory:
                 # Factory-made proxies take the beacon alone (PropertyBeaconProxy's constructor).
-                item.constructor_args = encode(["address"], [to_checksum_address(proxy["beacon"])])
+                assert beacon is not None, "a factory-made proxy is a beacon proxy"
+                item.constructor_args = encode(["address"], [to_checksum_address(beacon)])
             else:
                 item.creation_tx = entry.get("transactionHash")
     if proxy and proxy.get("implementationTransactionHash"):
@@ -223,12 +235,12 @@ def verify(
     summary = Summary()
     todo: list[Item] = []
     for item in select(items_of(record), names):
-        if item.previous and item.previous.get("status") == "verified":
+        if item.previous and item.previous.get("status") == VerificationStatus.VERIFIED:
             summary.skipped.append(item)
-            shown("skipped", item.label, "verified already (recorded)")
+            shown(VerificationStatus.SKIPPED, item.label, "verified already (recorded)")
         elif item.unsupported:
-            summary.outcomes[item.label] = (item, Verification("unsupported", item.unsupported))
-            shown("unsupported", item.label, item.unsupported)
+            summary.verifications[item.label] = (item, Verification(VerificationStatus.UNSUPPORTED, item.unsupported))
+            shown(VerificationStatus.UNSUPPORTED, item.label, item.unsupported)
         else:
             todo.append(item)
     try:
@@ -244,23 +256,23 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
     sources: dict[str, Item] = {}  # guid -> item
     linking: list[Item] = []
     for item in todo:
-        outcome = Verification(UNSENT)
-        summary.outcomes[item.label] = (item, outcome)
+        verification = Verification(VerificationStatus.UNSENT)
+        summary.verifications[item.label] = (item, verification)
         if item.clone:
             implementation = _clone_target(target.chain, item.address)
             if implementation is None:
-                outcome.status, outcome.message = "unsupported", NOT_SUPPORTED["clone"]
-                shown("unsupported", item.label, outcome.message)
+                verification.status, verification.message = VerificationStatus.UNSUPPORTED, NOT_SUPPORTED["clone"]
+                shown(VerificationStatus.UNSUPPORTED, item.label, verification.message)
                 continue
-            outcome.implementation = implementation
+            verification.implementation = implementation
             linking.append(item)
             continue
-        previous = item.previous or {}
-        if previous.get("status") == "pending" and previous.get("guid"):
-            outcome.status, outcome.guid = "pending", previous["guid"]  # submitted by an earlier run
-            sources[previous["guid"]] = item
+        previous = item.previous
+        if previous and previous["status"] == VerificationStatus.PENDING and (guid := previous.get("guid")):
+            verification.status, verification.guid = VerificationStatus.PENDING, guid  # submitted by an earlier run
+            sources[guid] = item
         elif explorer.source_verified(item.address):
-            outcome.status = "verified"
+            verification.status = VerificationStatus.VERIFIED
             shown("known", item.label, "the explorer has its source already")
         else:
             try:
@@ -268,47 +280,51 @@ def _run(target: Target, explorer: Explorer, todo: list[Item], summary: Summary,
             except ExplorerUnreachable:
                 raise
             except RwaError as exc:
-                outcome.status, outcome.message = "failed", str(exc)
-                shown("failed", item.label, outcome.message)
+                verification.status, verification.message = VerificationStatus.FAILED, str(exc)
+                shown(VerificationStatus.FAILED, item.label, verification.message)
                 continue
             summary.submissions += 1
-            outcome.submitted = True
+            verification.submitted = True
             if guid:
-                outcome.status, outcome.guid = "pending", guid
+                verification.status, verification.guid = VerificationStatus.PENDING, guid
                 sources[guid] = item
             else:
-                outcome.status = "verified"
+                verification.status = VerificationStatus.VERIFIED
                 shown("known", item.label, "the explorer had its source already")
         if item.proxy:
             linking.append(item)
     for guid, answer in _await(explorer, list(sources), proxy=False, wait=wait).items():
         item = sources[guid]
-        outcome = summary.outcomes[item.label][1]
-        _verdict(outcome, answer, guid)
-        if outcome.status != "verified" or not item.proxy:
-            shown(outcome.status, item.label, outcome.message or item.address)
+        verification = summary.verifications[item.label][1]
+        _verdict(verification, answer, guid)
+        if verification.status != VerificationStatus.VERIFIED or not item.proxy:
+            shown(verification.status, item.label, verification.message or item.address)
     links: dict[str, Item] = {}
     for item in linking:
-        outcome = summary.outcomes[item.label][1]
-        if outcome.status != "verified" and not item.clone:
+        verification = summary.verifications[item.label][1]
+        if verification.status != VerificationStatus.VERIFIED and not item.clone:
             continue
-        implementation = outcome.implementation or _implementation_of(target.chain, item.address)
-        outcome.implementation = implementation
+        implementation = verification.implementation or _implementation_of(target.chain, item.address)
+        verification.implementation = implementation
         answer = explorer.submit_proxy(item.address, implementation)
         summary.submissions += 1
-        outcome.submitted = True
+        verification.submitted = True
         if not answer.ok:
-            outcome.status, outcome.message = "failed", f"proxy link refused: {answer.text}"
-            shown("failed", item.label, outcome.message)
+            verification.status, verification.message = VerificationStatus.FAILED, f"proxy link refused: {answer.text}"
+            shown(VerificationStatus.FAILED, item.label, verification.message)
             continue
-        outcome.proxy_guid = str(answer.result)
-        links[outcome.proxy_guid] = item
+        verification.proxy_guid = str(answer.result)
+        links[verification.proxy_guid] = item
     for guid, answer in _await(explorer, list(links), proxy=True, wait=wait).items():
         item = links[guid]
-        outcome = summary.outcomes[item.label][1]
-        _verdict(outcome, answer, outcome.guid, proxy=True)
-        detail = f"proxy of {outcome.implementation}" if outcome.status == "verified" else outcome.message or ""
-        shown(outcome.status, item.label, detail)
+        verification = summary.verifications[item.label][1]
+        _verdict(verification, answer, verification.guid, proxy=True)
+        detail = (
+            f"proxy of {verification.implementation}"
+            if verification.status == VerificationStatus.VERIFIED
+            else verification.message or ""
+        )
+        shown(verification.status, item.label, detail)
 
 
 def _submit_source(target: Target, explorer: Explorer, inputs: StandardInputs, item: Item) -> str:
@@ -385,31 +401,38 @@ def _await(explorer: Explorer, guids: list[str], proxy: bool, wait: float) -> di
     return verdicts
 
 
-def _verdict(outcome: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
+def _verdict(verification: Verification, answer: Answer, guid: str | None, proxy: bool = False) -> None:
     text = answer.text
     if is_pending(answer):
-        outcome.status, outcome.message = "pending", f"still {text}: run `rwa verify` again later"
+        verification.status, verification.message = VerificationStatus.PENDING, f"still {text}: run `rwa verify` again later"
     elif answer.ok or "already verified" in text.lower():
-        outcome.status, outcome.message = "verified", None
+        verification.status, verification.message = VerificationStatus.VERIFIED, None
     else:
-        outcome.status, outcome.message = "failed", f"{'proxy link' if proxy else 'source'} refused: {text}"
+        verification.status, verification.message = (
+            VerificationStatus.FAILED,
+            f"{'proxy link' if proxy else 'source'} refused: {text}",
+        )
     if not proxy:
-        outcome.guid = guid or None
+        verification.guid = guid or None
 
 
 def _save(target: Target, summary: Summary) -> None:
-    """Each outcome on its entry of the record, in one write under the record's lock."""
-    changed = [(item, outcome) for item, outcome in summary.outcomes.values() if outcome.status != UNSENT]
+    """Each verification on its entry of the record, in one write under the record's lock."""
+    changed = [
+        (item, verification)
+        for item, verification in summary.verifications.values()
+        if verification.status != VerificationStatus.UNSENT
+    ]
     if not changed:
         return
 
-    def change(record: dict[str, Any]) -> None:
-        for item, outcome in changed:
+    def change(record: DeploymentRecord) -> None:
+        for item, verification in changed:
             holder: Any = record
             for key in item.path:
                 holder = holder.get(key) if isinstance(holder, dict) else None
             if isinstance(holder, dict):
-                holder[item.key] = outcome.as_record()
+                holder[item.key] = verification.as_record()
         record["updatedAt"] = records.now()
 
     target.store.update(target.network.name, change)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rwa.admin import governance
 from rwa.admin.actions import Action, send
+from rwa.admin.proposals import Proposal
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
 from rwa.deploy.target import Target
@@ -25,7 +25,7 @@ class Writer:
         self.via = via
         self.explain = explain or (lambda message: message)
         self.pending: list[Action] = []
-        self.proposal: dict[str, Any] | None = None
+        self.proposal: Proposal | None = None
 
     @property
     def proposing(self) -> bool:
@@ -41,14 +41,14 @@ class Writer:
         self.pending.append(action)
         return None
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         """Write the collected writes as one proposal (each simulated as its executor would run it)."""
         if self.via is None or not self.pending:
             return None
         calls = [governance.planned(a) for a in self.pending]
         abis = {a.contract.name: a.contract.abi for a in self.pending}
         try:
-            self.proposal = dict(governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis))
+            self.proposal = governance.propose_calls(self.target, calls, self.via, title, extra_abis=abis)
         except RwaError as exc:
             raise RwaError(self.explain(str(exc))) from None
         return self.proposal

@@ -70,13 +70,19 @@ def _files(paths: ProjectPaths) -> tuple[Path, Path, Path]:
     return folder / "state.json", folder / "anvil.pid", folder / "anvil.log"
 
 
-def _pid(pid_file: Path) -> int | None:
+def _pid(pid_file: Path, state_file: Path) -> int | None:
+    """The anvil this project started, by its pid file; None once it is gone. A pid whose process
+    does not name this project's state file on its command line is another process (the pid was
+    reused): it is not ours to stop. Without /proc, a live pid is taken on trust."""
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
-        return pid
+        if not Path("/proc/self").exists():
+            os.kill(pid, 0)
+            return pid
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")  # a zombie's is empty
     except (OSError, ValueError):
         return None
+    return pid if os.fsencode(state_file) in command else None
 
 
 def checked_url(url: str) -> str:
@@ -104,7 +110,7 @@ def status(paths: ProjectPaths) -> NodeStatus:
         block = int(rpc_request(url, "eth_blockNumber", timeout=1.0), 16)
     except (OSError, RwaError, ValueError):
         chain_id = block = None
-    return NodeStatus(chain_id is not None, url, chain_id, block, _pid(pid_file), str(state_file))
+    return NodeStatus(chain_id is not None, url, chain_id, block, _pid(pid_file, state_file), str(state_file))
 
 
 def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
@@ -179,22 +185,30 @@ def start_failure(reason: str, state_file: Path, log_file: Path) -> str:
 
 
 def stop(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
-    """Stop the anvil this project started; it writes its state on the way out."""
-    _, pid_file, _ = _files(paths)
-    pid = _pid(pid_file)
+    """Stop the anvil this project started, whether or not it answers (a busy node may not within
+    the status probe's second, and is stopped all the same); it writes its state on the way out,
+    and is killed if it has not exited within ``timeout``."""
+    state_file, pid_file, _ = _files(paths)
+    pid = _pid(pid_file, state_file)
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _pid(pid_file) is not None:
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+        while time.monotonic() < deadline and _pid(pid_file, state_file) is not None:
+            _reap(pid)
             time.sleep(0.05)
-        if _pid(pid_file) is not None:
+        if _pid(pid_file, state_file) is not None:
             os.kill(pid, signal.SIGKILL)
+            _reap(pid, block=True)
     pid_file.unlink(missing_ok=True)
     return status(paths)
+
+
+def _reap(pid: int, block: bool = False) -> None:
+    """Collect the exit of a node this process started (else it stays a zombie until this process ends)."""
+    try:
+        os.waitpid(pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        pass
 
 
 def reset(paths: ProjectPaths) -> NodeStatus:

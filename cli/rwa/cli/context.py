@@ -30,6 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from rwa.admin.proposals import Proposal
 from rwa.admin.safe import SAFES
 from rwa.cli.terminal import console, emit_json
 from rwa.core import project
@@ -101,7 +102,7 @@ class CommandContext:
         console().print(summary)
         console().print(f"[dim]tx {result['transactionHash']}[/]")
 
-    def proposed(self, proposal: dict[str, Any] | None) -> None:
+    def proposed(self, proposal: Proposal | None) -> None:
         """A proposal written instead of sending (--via), and how its owners sign it."""
         assert proposal is not None, "a --via command always collects its write"
         if self.as_json:

@@ -220,7 +220,8 @@ def status(ctx: CommandContext) -> None:
                 drift.setdefault(step.name, []).append(step.detail)
         # Powers are read only where the record matches the chain: an entry that drifted (an edited
         # address, say) is reported as drift above instead of failing the reads below.
-        trusted = {**record, "contracts": {n: e for n, e in record["contracts"].items() if n not in drift}}
+        trusted = record.copy()
+        trusted["contracts"] = {n: e for n, e in record["contracts"].items() if n not in drift}
         found, kinds, single = control.control_of(target, trusted)
         if ctx.as_json:
             control_json = {

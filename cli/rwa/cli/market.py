@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from rwa.admin.proposals import Proposal
 from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.options import Group
 from rwa.cli.render import console, print_table
@@ -90,7 +91,7 @@ def _place(
     ctx.emit(result, lambda: _print_placed(line, signed, approval))
 
 
-def _print_proposed(ctx: CommandContext, line: str, signed: SignedOrder, proposal: dict[str, Any]) -> None:
+def _print_proposed(ctx: CommandContext, line: str, signed: SignedOrder, proposal: Proposal) -> None:
     _print_placed(line, signed, None)
     ctx.proposed(proposal)
     console().print(f"[dim]the order fills once the proposal has run (its maker {signed.order.maker} signs it on chain)[/]")

@@ -43,12 +43,13 @@ def stop(as_json: bool) -> None:
     """Stop the local chain; its state is kept for the next start."""
     paths = project.paths()
     before = local_node.status(paths)
-    after = local_node.stop(paths) if before.running else before
+    after = local_node.stop(paths)  # by its pid file: a node too busy to answer is stopped too
     if after.running:
         raise RwaError(f"the node at {after.rpc_url} was not started by this project (no pid file): stop it yourself")
+    was_running = before.running or before.pid is not None
     if as_json:
-        emit_json({**after.as_json(), "wasRunning": before.running})
-    elif before.running:
+        emit_json({**after.as_json(), "wasRunning": was_running})
+    elif was_running:
         console().print(f"stopped the node at {after.rpc_url}; its state is kept in {after.state_file}")
     else:
         console().print(f"no node was running at {after.rpc_url}")

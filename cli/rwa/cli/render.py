@@ -14,7 +14,7 @@ from rwa.admin.control import ADMIN_POWERS
 from rwa.cli.terminal import console as console
 from rwa.cli.terminal import emit_json as emit_json
 from rwa.deploy.powers import AGENT_POWERS
-from rwa.deploy.records import recorded_contracts
+from rwa.deploy.records import DeploymentRecord, recorded_contracts
 
 ACTION_STYLES = {
     "create": "green",
@@ -109,7 +109,7 @@ def plan_table(steps: list[Any], title: str) -> Table:
 
 
 def contracts_table(
-    record: dict[str, Any], title: str, drift: dict[str, list[str]] | None = None, out: Console | None = None
+    record: DeploymentRecord, title: str, drift: dict[str, list[str]] | None = None, out: Console | None = None
 ) -> Table:
     """Every recorded contract, the manifest's and the factory-made. Given the console, a table too
     wide for it puts each implementation under its proxy's address instead of in a column of its
@@ -120,7 +120,7 @@ def contracts_table(
     return _contracts_table(record, title, drift, compact=True)
 
 
-def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[str]] | None, compact: bool) -> Table:
+def _contracts_table(record: DeploymentRecord, title: str, drift: dict[str, list[str]] | None, compact: bool) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("contract")
     table.add_column("address\nimplementation" if compact else "address", no_wrap=True)
@@ -138,7 +138,8 @@ def _contracts_table(record: dict[str, Any], title: str, drift: dict[str, list[s
         if compact:
             row += [entry["address"] + (f"\n[dim]{implementation}[/]" if proxy else ""), proxy["kind"] if proxy else "-"]
         else:
-            block = entry.get("blockNumber") or (entry.get("createdBy") or {}).get("blockNumber")
+            made = entry.get("createdBy")
+            block = entry.get("blockNumber") or (made["blockNumber"] if made else None)
             row += [
                 entry["address"],
                 proxy["kind"] if proxy else "-",

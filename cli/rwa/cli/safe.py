@@ -20,6 +20,13 @@ from rwa.cli.context import Access, CommandContext, chain_command
 from rwa.cli.render import console, emit_json, print_table
 from rwa.core.atomic import write_json
 from rwa.core.errors import RwaError
+from rwa.deploy.target import Target
+
+
+def _show_with_owners(target: Target, proposal: Proposal, as_json: bool) -> None:
+    """A proposal as :func:`_show` prints it, its calls decoded and its Safe's threshold read now."""
+    threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
+    _show(proposal, as_json, reconcile.decoded(target, proposal), threshold)
 
 
 def _show(proposal: Proposal, as_json: bool, decoded: Decoded, threshold: int | None = None) -> None:
@@ -92,12 +99,11 @@ def _print_proposals(network: str, proposals: list[Proposal]) -> None:
     for column in ("id", "safe", "nonce", "status", "signatures", "title"):
         table.add_column(column)
     for p in proposals:
-        nonce = str((p.get("safeTx") or {}).get("nonce", "?"))
+        tx, safe = p.get("safeTx"), p.get("safe")
+        nonce = str(tx["nonce"]) if tx else "?"
         reason = (p.get("execution") or {}).get("reason")
         title = escape(p["title"] + (f" ({reason})" if reason else ""))
-        table.add_row(
-            p["id"], (p.get("safe") or {}).get("name", "?"), nonce, p["status"], str(len(p.get("signatures", {}))), title
-        )
+        table.add_row(p["id"], safe["name"] if safe else "?", nonce, p["status"], str(len(p.get("signatures", {}))), title)
     print_table(table)
 
 
@@ -106,9 +112,7 @@ def _print_proposals(network: str, proposals: list[Proposal]) -> None:
 def show(ctx: CommandContext, proposal_id: str) -> None:
     """One proposal: decoded calls, Safe transaction, hash and signatures."""
     with ctx.target() as target:
-        proposal = reconcile.reconcile(target, reconcile.store(target).load(proposal_id))
-        threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal), threshold)
+        _show_with_owners(target, reconcile.reconcile(target, reconcile.store(target).load(proposal_id)), ctx.as_json)
 
 
 @chain_command(safe, Access.SEND)
@@ -116,9 +120,7 @@ def show(ctx: CommandContext, proposal_id: str) -> None:
 def sign(ctx: CommandContext, proposal_id: str) -> None:
     """Sign a proposal as one owner (checked against the Safe's owners before it is saved)."""
     with ctx.target() as target:
-        proposal = governance.sign(target, proposal_id)
-        threshold = governance.safe_state(target, proposal["safe"]["name"]).threshold
-        _show(proposal, ctx.as_json, reconcile.decoded(target, proposal), threshold)
+        _show_with_owners(target, governance.sign(target, proposal_id), ctx.as_json)
 
 
 @chain_command(safe, Access.SEND)

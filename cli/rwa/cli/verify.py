@@ -44,7 +44,17 @@ def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summa
 
     summary = verifying.verify(target, names, report)
     counts = ", ".join(
-        f"{n} {s}" for s, n in ((s, summary.count(s)) for s in ("verified", "failed", "pending", "unsupported")) if n
+        f"{n} {s}"
+        for s, n in (
+            (s, summary.count(s))
+            for s in (
+                verifying.VerificationStatus.VERIFIED,
+                verifying.VerificationStatus.FAILED,
+                verifying.VerificationStatus.PENDING,
+                verifying.VerificationStatus.UNSUPPORTED,
+            )
+        )
+        if n
     )
     skipped = f", {len(summary.skipped)} skipped (verified before)" if summary.skipped else ""
     out.print(
@@ -56,6 +66,10 @@ def run(target: Target, names: tuple[str, ...], out: Console) -> verifying.Summa
 
 def refuse_failures(summary: verifying.Summary) -> None:
     """Any contract the explorer refused makes the command fail (once every outcome is recorded)."""
-    failed = [item.label for item, outcome in summary.outcomes.values() if outcome.status == "failed"]
+    failed = [
+        item.label
+        for item, verification in summary.verifications.values()
+        if verification.status == verifying.VerificationStatus.FAILED
+    ]
     if failed:
         raise RwaError(f"{len(failed)} contract(s) not verified: {', '.join(failed)}")

@@ -12,6 +12,13 @@ from eth_utils import keccak, to_checksum_address
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
+#: The EIP-712 domain of OpenZeppelin's EIP712 contracts (name, version, chain, contract), as typed data lists it.
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
 
 AbiItem = Mapping[str, Any]
 Abi = Sequence[AbiItem]

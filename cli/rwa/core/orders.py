@@ -15,6 +15,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from rwa.core.abi import EIP712_DOMAIN_TYPE
 from rwa.core.errors import RwaError
 
 #: The EIP-712 domain of a market: name and version, with the chain id and the market's address.
@@ -163,12 +164,7 @@ def typed_data(order: Order, chain_id: int, market: str) -> dict[str, Any]:
     """The full EIP-712 typed data of an order (``eth_signTypedData_v4``'s argument)."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_TYPE,
             "Order": [{"name": name, "type": kind} for name, kind in ORDER_FIELDS],
         },
         "primaryType": "Order",

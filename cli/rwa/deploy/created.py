@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
 from rwa.deploy import records
-from rwa.deploy.manifest import ProxyKind
+from rwa.deploy.manifest import Contract, ProxyKind
 from rwa.deploy.records import CreatedBy, PartRecord, ProxyRecord
 from rwa.deploy.target import Target
 
@@ -97,7 +97,7 @@ class Module:
 #: The modules a constructor may deploy (NILVault's, and so any contract built on it): a contract
 #: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
 #: the n-th module it creates is at CREATE(contract, n).
-MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_")),)
+MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_", "hub_")),)
 MODULES_SECTION = "modules"
 
 
@@ -113,13 +113,13 @@ def modules_of(target: Target, contract_type: str) -> tuple[Module, ...]:
     )
 
 
-def record_modules(target: Target, record: dict[str, Any]) -> bool:
+def record_modules(target: Target, record: records.DeploymentRecord) -> bool:
     """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
     contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
     the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
     run nowhere then); an entry already made by the current implementation is kept as it is. Whether
     anything changed."""
-    modules = record.setdefault(MODULES_SECTION, {})
+    modules = records.created_in(record, MODULES_SECTION)
     changed = False
     for name, entry in record.get("contracts", {}).items():
         proxy = entry.get("proxy")
@@ -129,24 +129,25 @@ def record_modules(target: Target, record: dict[str, Any]) -> bool:
         if not made:
             continue
         maker = to_checksum_address(proxy["implementation"] if proxy else entry["address"])
-        if (modules.get(name) or {}).get("createdBy", {}).get("address") == maker:
+        existing = modules.get(name)
+        if existing and existing["createdBy"]["address"] == maker:
             continue
         transaction = proxy["implementationTransactionHash"] if proxy else entry.get("transactionHash")
         sent = target.chain.transaction(transaction) if transaction else None
         passed = entry["args"]["constructor"]
+        sender = sent.sender if sent else entry["deployer"]
+        assert sender is not None, "a contract the deploy made has its deployer recorded"
         parts = {
             made_module.part: module(target, made_module, create_address(maker, nonce), [passed[a] for a in made_module.args])
             for nonce, made_module in enumerate(made, 1)
         }
         modules[name] = {
             "contracts": parts,
-            "createdBy": created_by(
-                name, maker, "constructor", transaction, sent.block if sent else None, sent.sender if sent else entry["deployer"]
-            ),
+            "createdBy": created_by(name, maker, "constructor", transaction, sent.block if sent else None, sender),
         }
         changed = True
     if not modules:
-        del record[MODULES_SECTION]
+        del record["modules"]  # MODULES_SECTION
     return changed
 
 
@@ -161,7 +162,7 @@ def module(target: Target, made: Module, address: str, args: list[Any]) -> PartR
     return recorded
 
 
-def record(target: Target, section: str, key: str, entry: dict[str, Any]) -> None:
+def record(target: Target, section: str, key: str, entry: records.CreatedEntry) -> None:
     """Add it to the network's deployments file (under the file's lock, keeping everything else)."""
     records.record_created(target.store, target.network.name, section, key, entry)
 
@@ -172,3 +173,8 @@ PROXY_TYPES = {
     ProxyKind.TRANSPARENT: "TransparentProxy",
     ProxyKind.BEACON: "BeaconInstanceProxy",
 }
+
+
+def proxy_type(entry: Contract) -> str:
+    """The proxy contract an entry is deployed behind: its own (a UUPS proxy with the same constructor), or its kind's."""
+    return entry.proxy_contract or PROXY_TYPES[entry.proxy]

@@ -11,13 +11,14 @@ stopped: nothing is created twice and nothing is lost.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import replace as replaced
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
 
 from rwa.chain.layouts import layout_for
-from rwa.core.abi import event_topic
+from rwa.core.abi import event_topic, named_args
 from rwa.core.errors import DriftError, RwaError, parsed
 from rwa.core.evm import (
     ADMIN_SLOT,
@@ -28,10 +29,10 @@ from rwa.core.evm import (
 )
 from rwa.core.project import ProjectPaths
 from rwa.deploy import created, lock, records
-from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
+from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.estimate import estimate
 from rwa.deploy.fees import policy_for
-from rwa.deploy.journal import Journal, Outcome
+from rwa.deploy.journal import Journal, Mined
 from rwa.deploy.manifest import Contract, External, ProxyKind
 from rwa.deploy.manifest import manifest_hash as hash_manifest
 from rwa.deploy.observe import call_site, check_holds, lost_by_local_chain, observe
@@ -46,7 +47,7 @@ from rwa.deploy.planner import (
 )
 from rwa.deploy.powers import check_agent_params
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
-from rwa.deploy.records import ContractRecord, ProxyRecord
+from rwa.deploy.records import ContractRecord, DeploymentRecord, ProxyRecord
 from rwa.deploy.sender import Reporter, Sender, Spent
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -83,7 +84,7 @@ def external_record(target: Target, entry: Contract, external: External, code_ha
     }
 
 
-def plan_deployment(target: Target) -> tuple[Plan, dict[str, Any] | None]:
+def plan_deployment(target: Target) -> tuple[Plan, DeploymentRecord | None]:
     """Validate the manifest, check the chain's identity and its external contracts, observe and
     plan. Sends nothing."""
     validate_target(target)
@@ -119,14 +120,22 @@ class Executor(Sender):
     """Deploys the manifest's entries through the journal: each contract (plain, at a CREATE2 address,
     through a factory, behind its proxy), its record, and its post-deploy calls."""
 
-    def create(self, entry: Contract, part: str, contract_type: str, args: list[Any]) -> tuple[str, Outcome | None]:
+    def __init__(self, *args: Any, lost: Mapping[str, ContractRecord] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: The records of the entries a crashed local chain lost (:func:`lost_by_local_chain`), by
+        #: name: what of them it kept is adopted (:meth:`kept_implementation`).
+        self.lost = dict(lost or {})
+
+    def create(self, entry: Contract, part: str, contract_type: str, args: list[Any]) -> tuple[str, Mined | None]:
         """Deploy (or find already deployed) one contract of an entry."""
         artifact = self.target.artifacts[contract_type]
         initcode = self.chain.encode_deploy(artifact.abi, artifact.bytecode, args)
         key = f"{entry.name}/{part}/{keccak(initcode).hex()[:16]}"
-        done = self.journal.outcome(key)
+        done = self.journal.mined(key)
         if done and done.address and self.chain.code(done.address):
             return done.address, done
+        if part == "implementation" and (kept := self.kept_implementation(entry, contract_type, args)) is not None:
+            return kept, None
         if entry.salt:
             salt = keccak(text=f"{entry.salt}/{part}")
             address = create2_address(CREATE2_DEPLOYER, salt, initcode)
@@ -134,14 +143,37 @@ class Executor(Sender):
                 return address, None  # the same initcode is already there: adopt it
             if not self.chain.code(CREATE2_DEPLOYER):
                 raise RwaError(f"{entry.name}: no CREATE2 deployer at {CREATE2_DEPLOYER} on this chain")
-            outcome = self.send(key, CREATE2_DEPLOYER, salt + initcode, address)
+            mined = self.send(key, CREATE2_DEPLOYER, salt + initcode, address)
         else:
-            outcome = self.send(key, None, initcode)
-        self.report("created", entry.name, f"{part} {contract_type} at {outcome.address}")
-        assert outcome.address is not None
-        return outcome.address, outcome
+            mined = self.send(key, None, initcode)
+        self.report("created", entry.name, f"{part} {contract_type} at {mined.address}")
+        assert mined.address is not None
+        return mined.address, mined
 
-    def create_through_factory(self, entry: Contract, resolver: Resolver) -> tuple[str, Outcome]:
+    def kept_implementation(self, entry: Contract, contract_type: str, args: list[Any]) -> str | None:
+        """The implementation of a lost entry that the local chain kept, at its recorded address,
+        when it was made from the code and arguments this step would send: adopted, never created
+        twice. Only when no block shows its transaction (else the deployer's transactions are
+        searched, and it is adopted by that one): anvil saves its blocks before its accounts, each
+        under a lock of its own, so a block mined while it saves leaves its state in the save but
+        not itself. Its record then names no transaction, as the chain shows none."""
+        recorded = self.lost.get(entry.name)
+        proxy = recorded.get("proxy") if recorded else None
+        if recorded is None or proxy is None:
+            return None
+        made_by = proxy["implementationTransactionHash"]
+        if made_by is not None and self.chain.transaction(made_by) is not None:
+            return None
+        artifact = self.target.artifacts[contract_type]
+        same_code = recorded["bytecodeHash"] == artifact.bytecode_hash
+        same_args = recorded["args"]["constructor"] == named_args(artifact.constructor_inputs(), args)
+        address = proxy["implementation"]
+        if not (same_code and same_args and self.chain.code(address)):
+            return None
+        self.report("adopted", entry.name, f"implementation {contract_type} at {address}, kept by the local chain")
+        return address
+
+    def create_through_factory(self, entry: Contract, resolver: Resolver) -> tuple[str, Mined]:
         made = entry.created_by
         assert made is not None
         factory = resolver.value(made.factory)
@@ -149,14 +181,14 @@ class Executor(Sender):
         abi = self.target.artifacts[factory_type].abi
         data = self.chain.encode_call(abi, made.function, resolver.values(made.args))
         key = f"{entry.name}/factory/{keccak(data).hex()[:16]}"
-        done = self.journal.outcome(key)
+        done = self.journal.mined(key)
         if done and done.address and self.chain.code(done.address):
             return done.address, done
-        outcome = self.send(key, factory, data, address_topic=parsed(event_topic, abi, made.event))
-        if outcome.address is None:
+        mined = self.send(key, factory, data, address_topic=parsed(event_topic, abi, made.event))
+        if mined.address is None:
             raise RwaError(f"{entry.name}: {factory_type}.{made.function} emitted no {made.event}")
-        self.report("created", entry.name, f"{entry.contract_type} at {outcome.address} by {factory_type}")
-        return outcome.address, outcome
+        self.report("created", entry.name, f"{entry.contract_type} at {mined.address} by {factory_type}")
+        return mined.address, mined
 
     def _contract_type_at(self, address: str, resolver: Resolver) -> str:
         return self._entry_at(address, resolver).contract_type
@@ -196,32 +228,32 @@ class Executor(Sender):
             return recorded
         args = resolver.values(entry.args)
         main_part = "contract" if entry.proxy is ProxyKind.NONE else "implementation"
-        implementation, impl_outcome = self.create(entry, main_part, entry.contract_type, args)
+        implementation, impl_mined = self.create(entry, main_part, entry.contract_type, args)
         proxy_record = None
         address: str = implementation
-        outcome: Outcome | None = impl_outcome
+        mined: Mined | None = impl_mined
         abi, contract_type = artifact.abi, entry.contract_type
         if entry.beacon_only:
-            beacon, outcome = self.create(entry, "beacon", BEACON_TYPE, [implementation, resolver.value(entry.admin)])
+            beacon, mined = self.create(entry, "beacon", BEACON_TYPE, [implementation, resolver.value(entry.admin)])
             address, abi, contract_type = beacon, artifacts[BEACON_TYPE].abi, BEACON_TYPE
-            proxy_record = self._proxy_record(entry, BEACON_TYPE, implementation, impl_outcome, None, beacon)
+            proxy_record = self._proxy_record(entry, BEACON_TYPE, implementation, impl_mined, None, beacon)
         elif entry.proxy is not ProxyKind.NONE:
             assert entry.initializer is not None
             init = self.chain.encode_call(artifact.abi, entry.initializer, resolver.values(entry.init_args))
-            proxy_type = PROXY_TYPES[entry.proxy]
+            proxy_type = created.proxy_type(entry)
             admin = beacon = None
             if entry.proxy is ProxyKind.UUPS:
-                address, outcome = self.create(entry, "proxy", proxy_type, [implementation, init])
+                address, mined = self.create(entry, "proxy", proxy_type, [implementation, init])
             elif entry.proxy is ProxyKind.TRANSPARENT:
                 owner = resolver.value(entry.admin)
-                address, outcome = self.create(entry, "proxy", proxy_type, [implementation, owner, init])
+                address, mined = self.create(entry, "proxy", proxy_type, [implementation, owner, init])
                 admin = self.chain.storage_address(address, ADMIN_SLOT)
             else:
                 owner = resolver.value(entry.admin)
                 beacon, _ = self.create(entry, "beacon", BEACON_TYPE, [implementation, owner])
-                address, outcome = self.create(entry, "proxy", proxy_type, [beacon, init])
-            proxy_record = self._proxy_record(entry, proxy_type, implementation, impl_outcome, admin, beacon)
-        return self._record(entry, address, outcome, abi, contract_type, resolver, proxy_record)
+                address, mined = self.create(entry, "proxy", proxy_type, [beacon, init])
+            proxy_record = self._proxy_record(entry, proxy_type, implementation, impl_mined, admin, beacon)
+        return self._record(entry, address, mined, abi, contract_type, resolver, proxy_record)
 
     def layout(self, contract_type: str) -> dict[str, Any] | None:
         """The storage layout of an implementation, kept so a later upgrade can be checked."""
@@ -232,7 +264,7 @@ class Executor(Sender):
         self,
         entry: Contract,
         address: str,
-        outcome: Outcome | None,
+        mined: Mined | None,
         abi: list[dict[str, Any]],
         contract_type: str,
         resolver: Resolver,
@@ -244,8 +276,8 @@ class Executor(Sender):
             "contractType": contract_type,
             "address": address,
             "abi": abi,
-            "transactionHash": outcome.hash if outcome else None,
-            "blockNumber": outcome.block if outcome else None,
+            "transactionHash": mined.hash if mined else None,
+            "blockNumber": mined.block if mined else None,
             "deployer": self.sender,
             "args": decoded_args(entry, artifact, resolver),
             "bytecodeHash": artifact.bytecode_hash,
@@ -261,7 +293,7 @@ class Executor(Sender):
         entry: Contract,
         proxy_type: str,
         implementation: str,
-        impl_outcome: Outcome | None,
+        impl_mined: Mined | None,
         admin: str | None,
         beacon: str | None,
     ) -> ProxyRecord:
@@ -270,7 +302,7 @@ class Executor(Sender):
             "proxyContractType": proxy_type,
             "implementation": implementation,
             "implementationContractType": entry.contract_type,
-            "implementationTransactionHash": impl_outcome.hash if impl_outcome else None,
+            "implementationTransactionHash": impl_mined.hash if impl_mined else None,
             "admin": admin,
             "beacon": beacon,
         }
@@ -292,7 +324,7 @@ class Executor(Sender):
             self.report("called", entry.name, call.function)
 
 
-def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | None, adopt: bool) -> int | None:
+def recovery_start(target: Target, journal: Journal, record: DeploymentRecord | None, adopt: bool) -> int | None:
     """The block from which the deployer's mined transactions are matched against the steps, or
     None to match nothing: from the journal's beginning on a resume (a truncated journal loses
     lines, not transactions); from the record's last creation when the journal is missing or cut
@@ -301,7 +333,7 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
     begin = journal.begin()
     if begin is not None:
         return begin.block
-    blocks = [int(c["blockNumber"]) for c in (record or {}).get("contracts", {}).values() if c.get("blockNumber")]
+    blocks = [int(block) for c in records.contracts_of(record).values() if (block := c.get("blockNumber"))]
     if blocks and (adopt or journal.path.is_file()):
         return max(blocks)
     return 0 if adopt else None
@@ -309,7 +341,7 @@ def recovery_start(target: Target, journal: Journal, record: dict[str, Any] | No
 
 def apply_deployment(
     target: Target, report: Reporter = _silent, options: DeployOptions | None = None, ledger: list[Spent] | None = None
-) -> tuple[Plan, dict[str, Any]]:
+) -> tuple[Plan, DeploymentRecord]:
     """Make the network match the manifest; safe to rerun, and to rerun after a crash. One
     operator at a time: the network's lock is held throughout. ``ledger`` collects what each
     transaction sent cost."""
@@ -324,7 +356,7 @@ def apply_deployment(
         return _apply(target, report, options, ledger)
 
 
-def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, dict[str, Any]]:
+def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: list[Spent] | None) -> tuple[Plan, DeploymentRecord]:
     ready_local_chain(target)
     check_agent_params(target)
     deploy_plan, record = plan_deployment(target)
@@ -346,10 +378,11 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         if record is not None and created.record_modules(target, record):  # a record written before modules were
             stamped = records.stamp(record, hash_manifest(target.manifest, network.name), git_commit(target.paths))
             store.save(network.name, stamped)
-        return deploy_plan, record or {}
+        return deploy_plan, record or cast(DeploymentRecord, {})
     policy = policy_for(network, options.max_fee, options.stuck_after)
     confirmations = network.wanted_confirmations if options.confirmations is None else options.confirmations
-    executor = Executor(target, journal, report, policy, options.timeout, confirmations)
+    lost = {n: c for n, c in records.contracts_of(load_record(target)).items() if n in deploy_plan.lost}
+    executor = Executor(target, journal, report, policy, options.timeout, confirmations, lost=lost)
     if ledger is not None:
         executor.spent = ledger
     if record is None and not journal.intents():
@@ -361,7 +394,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
                 f"{target.account.address} holds {balance / 1e18:.6f} ETH but this deploy may cost up to "
                 f"{cost / 1e18:.6f} ETH; nothing was sent"
             )
-    # A rewound local chain may keep part of a lost entry (a proxy's implementation): adopt it.
+    # A rewound local chain may keep part of a lost entry (a proxy's implementation): adopt it, by
+    # its transaction when a block shows it, else by its record (Executor.kept_implementation).
     start = recovery_start(target, journal, record, options.adopt or bool(deploy_plan.lost))
     if record is None:
         record = records.new_record(network.name, target.chain.chain_id, target.chain.genesis_hash)

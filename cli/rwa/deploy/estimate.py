@@ -22,11 +22,13 @@ from typing import Any
 from eth_utils import keccak
 
 from rwa.core.evm import CREATE2_DEPLOYER, MULTICALL3
-from rwa.deploy.created import BEACON_TYPE, PROXY_TYPES
+from rwa.deploy.created import BEACON_TYPE
+from rwa.deploy.created import proxy_type as proxy_type_of
 from rwa.deploy.fees import policy_for
 from rwa.deploy.manifest import Contract, ProxyKind, Ref
 from rwa.deploy.observe import call_site
 from rwa.deploy.planner import Pending, Plan, Resolver, StepAction, call_text
+from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.sender import Spent
 from rwa.deploy.target import Target, make_resolver
 
@@ -107,7 +109,7 @@ class CostEstimate:
         return sum(e for e, _ in pairs), sum(u for _, u in pairs)
 
 
-def estimate(target: Target, deploy_plan: Plan, record: dict[str, Any] | None) -> CostEstimate:
+def estimate(target: Target, deploy_plan: Plan, record: DeploymentRecord | None) -> CostEstimate:
     """Gas of every transaction the plan sends, and the fees a deploy would pay now."""
     resolver = make_resolver(target, record)
     stand_ins = _StandIns(resolver.network, resolver.deployer, resolver.accounts, dict(resolver.facets), resolver.artifacts)
@@ -204,7 +206,7 @@ def _creation(target: Target, entry: Contract, resolver: Resolver, stand_ins: Re
         bound = creation_bound(artifacts[BEACON_TYPE].bytecode)
         lines.append(_gas(target, resolver, entry.name, "beacon", f"beacon {BEACON_TYPE}", None, beacon, admin_pending, bound))
     if entry.proxy is not ProxyKind.NONE and not entry.beacon_only:
-        proxy_type = PROXY_TYPES[entry.proxy]
+        proxy_type = proxy_type_of(entry)
         through = "beacon" if entry.proxy is ProxyKind.BEACON else "implementation"
         why = f"initialises through its {through}, deployed first"
         lines.append(

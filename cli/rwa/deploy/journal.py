@@ -39,7 +39,9 @@ class Intent:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Mined:
+    """A journalled transaction once in a block: ``status`` 1 ran, 0 reverted."""
+
     key: str
     hash: str
     status: int
@@ -87,7 +89,7 @@ class IntentEntry(_Line):
 
 
 class MinedEntry(_Line):
-    """An :class:`Outcome`: the transaction mined (``status`` 1) or reverted (0)."""
+    """A :class:`Mined`: the transaction mined (``status`` 1) or reverted (0)."""
 
     event: Literal["mined"]
     key: str
@@ -186,18 +188,18 @@ class Journal:
     def record_intent(self, intent: Intent) -> None:
         self._append({"event": "intent", **vars(intent)})
 
-    def record_outcome(self, outcome: Outcome) -> None:
-        self._append({"event": "mined", **{k: v for k, v in vars(outcome).items()}})
+    def record_mined(self, mined: Mined) -> None:
+        self._append({"event": "mined", **{k: v for k, v in vars(mined).items()}})
 
     def record_abandoned(self, key: str, hash: str, reason: str) -> None:
         self._append({"event": "abandoned", "key": key, "hash": hash, "reason": reason})
 
-    def outcome(self, key: str) -> Outcome | None:
-        """The successful outcome recorded for a step, if any."""
+    def mined(self, key: str) -> Mined | None:
+        """The successful mined transaction recorded for a step, if any."""
         found = None
         for entry in self.entries():
             if entry["event"] == "mined" and entry["key"] == key and entry["status"] == 1:
-                found = Outcome(entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"])
+                found = Mined(entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"])
         return found
 
     def known_hashes(self) -> set[str]:

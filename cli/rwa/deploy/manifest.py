@@ -157,6 +157,7 @@ class Contract:
     initializer: str | None = None  # a BEACON entry without one is the beacon alone (for factories)
     init_args: tuple[Any, ...] = ()
     admin: Any = None  # owner of the ProxyAdmin (transparent) or of the beacon
+    proxy_contract: str | None = None  # a UUPS proxy of the project's own, instead of UUPSProxy (same constructor)
     salt: str | None = None  # CREATE2 salt, through the deterministic deployment proxy
     calls: tuple[Call, ...] = ()
     networks: frozenset[str] | None = None  # None: every network
@@ -363,6 +364,10 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
             problems.append(f"{where}: an initializer needs a proxy kind")
         if contract.proxy is ProxyKind.BEACON and contract.init_args and not contract.initializer:
             problems.append(f"{where}: initializer arguments without an initializer")
+        if contract.proxy_contract is not None and contract.proxy is not ProxyKind.UUPS:
+            problems.append(f"{where}: a proxy contract of its own needs a uups proxy")
+        elif contract.proxy_contract is not None and contract.proxy_contract not in artifacts:
+            problems.append(f"{where}: unknown proxy contract type '{contract.proxy_contract}'")
         if contract.proxy in (ProxyKind.TRANSPARENT, ProxyKind.BEACON) and contract.admin is None:
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an admin")
         if contract.created_by is not None:

@@ -15,10 +15,11 @@ from rwa.core.evm import ADMIN_SLOT, BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.manifest import Call, Contract, ProxyKind
 from rwa.deploy.planner import Observation, Pending, Resolver
+from rwa.deploy.records import DeploymentRecord, contracts_of
 from rwa.deploy.target import Target
 
 
-def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -> dict[str, Observation]:
+def observe(target: Target, record: DeploymentRecord | None, resolver: Resolver) -> dict[str, Observation]:
     """Read, for each recorded entry, its code hash, proxy slots and post-deploy checks.
 
     Whatever the entries, this is a few round trips: one JSON-RPC batch of code and proxy slots,
@@ -26,7 +27,7 @@ def observe(target: Target, record: dict[str, Any] | None, resolver: Resolver) -
     every check) through :meth:`Chain.call_many`.
     """
     chain = target.chain
-    recorded = (record or {}).get("contracts", {})
+    recorded = contracts_of(record)
     network = target.network.name
     entries = [entry for entry in target.entries if entry.name in recorded and entry.external_on(network) is None]
     addresses = {entry.name: recorded[entry.name]["address"] for entry in entries}
@@ -100,7 +101,7 @@ def check_holds(target: Target, entry: Contract, call: Call, resolver: Resolver)
     return None if check is None else _holds(target.chain.call_many([check[0]])[0], check[1])
 
 
-def lost_by_local_chain(target: Target, record: dict[str, Any] | None) -> dict[str, str]:
+def lost_by_local_chain(target: Target, record: DeploymentRecord | None) -> dict[str, str]:
     """The recorded contracts a local chain lost in a crash, with why: it restarted from its last
     saved state (same genesis), so blocks mined after that save are gone, and with them every
     contract recorded in them. Such a contract has no code and a block the chain has not reached;

@@ -11,7 +11,7 @@ import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
 
@@ -29,6 +29,7 @@ from rwa.deploy.manifest import (
     Ref,
     Role,
 )
+from rwa.deploy.records import ContractRecord, DeploymentRecord, contracts_of
 
 
 class StepAction(enum.StrEnum):
@@ -183,17 +184,19 @@ def upgrade_landed(entry: Contract, recorded: Mapping[str, Any], observed: Obser
     return pending is not None and _addr_eq(live_implementation(entry, observed), pending["implementation"])
 
 
-def with_upgrade(recorded: Mapping[str, Any]) -> dict[str, Any]:
+def with_upgrade(recorded: ContractRecord) -> ContractRecord:
     """The record of an entry once its pending upgrade has landed."""
     pending = recorded["pendingUpgrade"]
-    updated = {k: v for k, v in recorded.items() if k != "pendingUpgrade"}
+    updated = cast(ContractRecord, {k: v for k, v in recorded.items() if k != "pendingUpgrade"})
+    proxy = recorded["proxy"]
+    assert proxy is not None, "an upgrade is of a proxy"
     updated["proxy"] = {
-        **recorded["proxy"],
+        **proxy,
         "implementation": pending["implementation"],
         "implementationContractType": pending["contractType"],
         "implementationTransactionHash": pending.get("implementationTransactionHash"),
     }
-    if recorded["contractType"] == recorded["proxy"].get("implementationContractType"):
+    if recorded["contractType"] == proxy.get("implementationContractType"):
         updated["contractType"], updated["abi"] = pending["contractType"], pending["abi"]  # not a bare beacon
     updated["bytecodeHash"] = pending["bytecodeHash"]
     updated["storageLayout"] = pending["storageLayout"]
@@ -201,9 +204,10 @@ def with_upgrade(recorded: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def entry_drift(
-    entry: Contract, recorded: Mapping[str, Any], observed: Observation, artifact: Artifact, resolver: Resolver
+    entry: Contract, recorded: ContractRecord, observed: Observation, artifact: Artifact, resolver: Resolver, named: bool = False
 ) -> list[str]:
-    """Every way a recorded entry differs from the chain or from the manifest."""
+    """Every way a recorded entry differs from the chain or from the manifest; ``named``: other entries'
+    arguments name it (unproxied, it cannot be replaced alone: they keep its address)."""
     if upgrade_landed(entry, recorded, observed):
         recorded = with_upgrade(recorded)
     pending = recorded.get("pendingUpgrade")
@@ -229,11 +233,14 @@ def entry_drift(
                 problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
     elif proxy and entry.created_by is None:  # a factory's contracts may be beacon proxies
         problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
-    if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending or {}).get("bytecodeHash") != artifact.bytecode_hash:
-        hint = "upgrade it" if entry.proxy is not ProxyKind.NONE else "deploy it under a new name"
+    if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending and pending["bytecodeHash"]) != artifact.bytecode_hash:
+        if entry.proxy is not ProxyKind.NONE:
+            hint = "upgrade it"
+        else:
+            hint = "other contracts name it: deploy the suite anew" if named else "deploy it under a new name"
         problems.append(f"compiled {artifact.name} changed since it was deployed ({hint})")
-    recorded_type = (proxy or {}).get("implementationContractType") or recorded.get("contractType")
-    if recorded_type != entry.contract_type and (pending or {}).get("contractType") != entry.contract_type:
+    recorded_type = (proxy and proxy.get("implementationContractType")) or recorded.get("contractType")
+    if recorded_type != entry.contract_type and (pending and pending["contractType"]) != entry.contract_type:
         hint = " (upgrade it)" if entry.proxy is not ProxyKind.NONE else ""
         problems.append(f"recorded as {recorded_type}, manifest says {entry.contract_type}{hint}")
     try:
@@ -247,7 +254,7 @@ def entry_drift(
 
 def plan(
     entries: Sequence[Contract],
-    record: Mapping[str, Any] | None,
+    record: DeploymentRecord | None,
     artifacts: Mapping[str, Artifact],
     observations: Mapping[str, Observation],
     resolver: Resolver,
@@ -258,8 +265,9 @@ def plan(
     the recorded entries a crashed local chain no longer has (left out of ``record``), with why;
     ``live``: the live network planned for, where a call made ``by`` the timelock is proposed
     through the admin Safe (on a local chain the engine sends it as the timelock)."""
-    recorded = (record or {}).get("contracts", {})
+    recorded = contracts_of(record)
     lost = lost or {}
+    named = {arg.name for entry in entries for arg in entry.args if isinstance(arg, Ref)}
     steps: list[Step] = []
     for entry in entries:
         artifact = artifacts[entry.contract_type]
@@ -286,7 +294,7 @@ def plan(
             steps.extend(_call_step(entry, call, False, live) for call in entry.calls)
             continue
         observed = observations[entry.name]
-        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver)
+        drift = entry_drift(entry, recorded[entry.name], observed, artifact, resolver, entry.name in named)
         if drift:
             steps.extend(Step(StepAction.DRIFT, entry.name, problem, blocking=True) for problem in drift)
         elif upgrade_landed(entry, recorded[entry.name], observed):

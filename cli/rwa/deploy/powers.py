@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
 from rwa.core.errors import RwaError
 from rwa.deploy.planner import Pending
+from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.target import Target, make_resolver
 
 
@@ -38,7 +38,7 @@ AGENT_POWERS = (
 AGENT_PARAMS = tuple(p.param for p in AGENT_POWERS)
 
 
-def agent_holders(target: Target, record: dict[str, Any] | None) -> dict[str, str | None]:
+def agent_holders(target: Target, record: DeploymentRecord | None) -> dict[str, str | None]:
     """Each agent parameter's address on the target's network (None: a contract of the manifest not
     deployed yet); parameters the network does not set are left out."""
     resolver = make_resolver(target, record)

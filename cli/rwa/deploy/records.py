@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 from rwa import __version__
 from rwa.core.atomic import dumps, write_json
@@ -40,6 +40,18 @@ _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 # keep their own JSON shapes.
 
 
+class VerifiedRecord(TypedDict):
+    """The explorer's verdict on a contract's source (``rwa verify``): ``verified`` on an entry,
+    ``implementationVerified`` on its proxy facts."""
+
+    status: str  # verify.VerificationStatus's value: verified, failed, pending, unsupported
+    at: str
+    message: NotRequired[str]
+    guid: NotRequired[str]
+    proxyGuid: NotRequired[str]
+    implementation: NotRequired[str]
+
+
 class ProxyRecord(TypedDict):
     """How a proxied contract reaches its code."""
 
@@ -50,7 +62,7 @@ class ProxyRecord(TypedDict):
     implementationTransactionHash: str | None
     admin: str | None  # ProxyAdmin of a transparent proxy
     beacon: str | None  # of a beacon proxy
-    implementationVerified: NotRequired[dict[str, Any]]
+    implementationVerified: NotRequired[VerifiedRecord]
 
 
 class CreatedBy(TypedDict):
@@ -73,7 +85,19 @@ class PartRecord(TypedDict):
     codeHash: str | None
     proxy: ProxyRecord | None
     constructorArgs: NotRequired[str]  # ABI-encoded, of a module a constructor deployed (in no transaction)
-    verified: NotRequired[dict[str, Any]]
+    verified: NotRequired[VerifiedRecord]
+
+
+class PendingUpgrade(TypedDict):
+    """An upgrade made (`rwa upgrade`) and not yet run by the chain: it becomes the recorded one once it is."""
+
+    contractType: str
+    abi: list[dict[str, Any]]
+    implementation: str
+    implementationTransactionHash: str | None
+    bytecodeHash: str
+    storageLayout: dict[str, Any] | None
+    proposal: str | None  # the proposal that carries it; None when upgraded directly
 
 
 class ContractRecord(TypedDict):
@@ -94,9 +118,75 @@ class ContractRecord(TypedDict):
     proxy: ProxyRecord | None
     storageLayout: dict[str, Any] | None
     external: NotRequired[bool]
-    pendingUpgrade: NotRequired[dict[str, Any]]
+    pendingUpgrade: NotRequired[PendingUpgrade]
     createdBy: NotRequired[CreatedBy]
-    verified: NotRequired[dict[str, Any]]
+    verified: NotRequired[VerifiedRecord]
+
+
+class CreatedEntry(TypedDict):
+    """What one factory call (or constructor) made: its parts by name and how they were made. Under
+    ``modules`` this alone; the other sections' entries say more (below)."""
+
+    contracts: dict[str, PartRecord]
+    createdBy: CreatedBy
+
+
+class CreatedProperty(CreatedEntry):
+    """``rwa property create``: parts token, compliance, distributor."""
+
+    id: str  # keccak256 of the property id text
+    name: str
+    symbol: str
+    decimals: int
+
+
+class CreatedVault(CreatedEntry):
+    """``rwa vault create``: part vault."""
+
+    id: str  # keccak256 of the athlete id text (or the 0x id given)
+    athlete: str
+
+
+class CreatedOffering(CreatedEntry):
+    """``rwa offering create``: part offering."""
+
+    property: str
+    index: int
+    terms: dict[str, Any]  # Offering.terms_json()
+    implementation: str
+
+
+class CreatedSplit(CreatedEntry):
+    """``rwa split create``: part split."""
+
+    payees: list[dict[str, Any]]  # payees_json()
+    implementation: str
+
+
+class RecordedContract(TypedDict):
+    """A contract as :func:`recorded_contracts` lists it: a manifest entry (:class:`ContractRecord`), or
+    a factory-made part (:class:`PartRecord`) with its entry's ``createdBy``; what only one of them has
+    is not required."""
+
+    contractType: str
+    address: str
+    abi: list[dict[str, Any]]
+    codeHash: str | None
+    proxy: ProxyRecord | None
+    name: NotRequired[str]
+    transactionHash: NotRequired[str | None]
+    blockNumber: NotRequired[int | None]
+    deployer: NotRequired[str | None]
+    args: NotRequired[dict[str, Any]]
+    bytecodeHash: NotRequired[str | None]
+    compiler: NotRequired[dict[str, Any] | None]
+    salt: NotRequired[str | None]
+    storageLayout: NotRequired[dict[str, Any] | None]
+    external: NotRequired[bool]
+    pendingUpgrade: NotRequired[PendingUpgrade]
+    createdBy: NotRequired[CreatedBy]
+    constructorArgs: NotRequired[str]
+    verified: NotRequired[VerifiedRecord]
 
 
 class DeploymentRecord(TypedDict):
@@ -111,10 +201,11 @@ class DeploymentRecord(TypedDict):
     toolkitVersion: NotRequired[str]
     updatedAt: NotRequired[str]
     contracts: dict[str, ContractRecord]
-    properties: NotRequired[dict[str, dict[str, Any]]]
-    vaults: NotRequired[dict[str, dict[str, Any]]]
-    offerings: NotRequired[dict[str, dict[str, Any]]]
-    modules: NotRequired[dict[str, dict[str, Any]]]  # what constructors deploy (NILVault's FanPayments)
+    properties: NotRequired[dict[str, CreatedProperty]]
+    vaults: NotRequired[dict[str, CreatedVault]]
+    offerings: NotRequired[dict[str, CreatedOffering]]
+    splits: NotRequired[dict[str, CreatedSplit]]
+    modules: NotRequired[dict[str, CreatedEntry]]  # what constructors deploy (NILVault's FanPayments)
 
 
 class DeploymentStore:
@@ -129,7 +220,7 @@ class DeploymentStore:
     def journal_path(self, network: str) -> Path:
         return self.directory / f"{network}.journal.jsonl"
 
-    def load(self, network: str) -> dict[str, Any] | None:
+    def load(self, network: str) -> DeploymentRecord | None:
         path = self.path(network)
         if not path.is_file():
             return None
@@ -152,7 +243,7 @@ class DeploymentStore:
             problems.append("contracts (an object)")
         if problems:
             raise RwaError(f"{path} lacks {', '.join(problems)}; restore it from version control")
-        return data
+        return cast(DeploymentRecord, data)  # checked above as far as the toolkit reads it
 
     @contextmanager
     def locked(self, network: str) -> Iterator[None]:
@@ -165,14 +256,14 @@ class DeploymentStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save(self, network: str, record: dict[str, Any]) -> None:
+    def save(self, network: str, record: DeploymentRecord) -> None:
         """Write the record whole and atomically, keeping what another process added meanwhile:
         a deploy holds its record in memory for minutes while `rwa property create` may record a
         property, and a save never drops a contract or a created entry it did not know about."""
         with self.locked(network):
             write_json(self.path(network), merged(self.load(network), record))
 
-    def update(self, network: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    def update(self, network: str, change: Callable[[DeploymentRecord], None]) -> DeploymentRecord:
         """Read the record, ``change`` it in place and write it, all under the lock."""
         with self.locked(network):
             record = self.load(network)
@@ -192,36 +283,54 @@ class DeploymentStore:
         self.journal_path(network).unlink(missing_ok=True)
 
 
-def merged(on_disk: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+def merged(on_disk: DeploymentRecord | None, record: DeploymentRecord) -> DeploymentRecord:
     """``record`` over what is on disk: entries only on disk (written by another process) stay."""
     if on_disk is None:
         return record
-    result = dict(record)
+    disk: dict[str, Any] = dict(on_disk)
+    result: dict[str, Any] = dict(record)
     for section in ("contracts", *CREATED_SECTIONS):
-        if section in on_disk or section in record:
-            result[section] = {**on_disk.get(section, {}), **record.get(section, {})}
-    return result
+        if section in disk or section in result:
+            result[section] = {**disk.get(section, {}), **result.get(section, {})}
+    return cast(DeploymentRecord, result)
 
 
-def record_created(store: DeploymentStore, network: str, section: str, key: str, entry: dict[str, Any]) -> None:
+def record_created(store: DeploymentStore, network: str, section: str, key: str, entry: CreatedEntry) -> None:
     """Add what a command made through a factory (a property, a vault) to the network's record."""
     assert section in CREATED_SECTIONS, section
 
-    def add(record: dict[str, Any]) -> None:
-        record.setdefault(section, {})[key] = entry
+    def add(record: DeploymentRecord) -> None:
+        created_in(record, section)[key] = entry
         record["updatedAt"] = now()
 
     store.update(network, add)
 
 
-def recorded_contracts(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def created_in(record: DeploymentRecord, section: str) -> dict[str, CreatedEntry]:
+    """One of :data:`CREATED_SECTIONS` of a record, made empty in it if it has none yet."""
+    assert section in CREATED_SECTIONS, section
+    return cast(dict[str, CreatedEntry], cast(dict[str, Any], record).setdefault(section, {}))
+
+
+def created_entries(record: DeploymentRecord, section: str) -> dict[str, CreatedEntry]:
+    """One of :data:`CREATED_SECTIONS` of a record (empty when it has none), read only."""
+    assert section in CREATED_SECTIONS, section
+    return cast(dict[str, CreatedEntry], cast(dict[str, Any], record).get(section, {}))
+
+
+def contracts_of(record: DeploymentRecord | None) -> dict[str, ContractRecord]:
+    """A record's manifest contracts by name (none when nothing is recorded yet)."""
+    return record["contracts"] if record is not None else {}
+
+
+def recorded_contracts(record: DeploymentRecord) -> list[tuple[str, RecordedContract]]:
     """Every contract of a record by name: the manifest's, then each factory-made part as
     ``<id>.<part>`` (``MAIN-ST-1.token``, ``jane-doe.vault``) with the entry's ``createdBy``."""
-    found = sorted(record.get("contracts", {}).items())
+    found = [(name, cast(RecordedContract, entry)) for name, entry in sorted(record.get("contracts", {}).items())]
     for section in CREATED_SECTIONS:
-        for key, created in sorted(record.get(section, {}).items()):
+        for key, created in sorted(created_entries(record, section).items()):
             for part, entry in created["contracts"].items():
-                found.append((f"{key}.{part}", {**entry, "createdBy": created["createdBy"]}))
+                found.append((f"{key}.{part}", cast(RecordedContract, {**entry, "createdBy": created["createdBy"]})))
     return found
 
 
@@ -229,7 +338,7 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def new_record(network: str, chain_id: int, genesis_hash: str) -> dict[str, Any]:
+def new_record(network: str, chain_id: int, genesis_hash: str) -> DeploymentRecord:
     return {
         "format": FORMAT,
         "network": network,
@@ -239,7 +348,7 @@ def new_record(network: str, chain_id: int, genesis_hash: str) -> dict[str, Any]
     }
 
 
-def check_chain(record: dict[str, Any] | None, network: str, chain_id: int, genesis_hash: str) -> None:
+def check_chain(record: DeploymentRecord | None, network: str, chain_id: int, genesis_hash: str) -> None:
     """Refuse to use a network's record against a chain it was not written for."""
     if record is None:
         return
@@ -251,7 +360,7 @@ def check_chain(record: dict[str, Any] | None, network: str, chain_id: int, gene
         )
 
 
-def stamp(record: dict[str, Any], manifest_hash: str, git_commit: str | None) -> dict[str, Any]:
+def stamp(record: DeploymentRecord, manifest_hash: str, git_commit: str | None) -> DeploymentRecord:
     """The file-level facts of a save."""
     return {
         **record,
@@ -262,7 +371,7 @@ def stamp(record: dict[str, Any], manifest_hash: str, git_commit: str | None) ->
     }
 
 
-def export_hardhat_deploy_folders(records: Iterable[dict[str, Any]]) -> dict[str, str]:
+def export_hardhat_deploy_folders(records: Iterable[DeploymentRecord]) -> dict[str, str]:
     """hardhat-deploy's own folder layout, as ``{relative path: file text}``: for each network,
     ``<network>/.chainId`` and one ``<network>/<Name>.json`` per contract (the export-all entry of
     :func:`export_hardhat_deploy`), plus ``<Name>_Implementation.json`` for a proxy, as hardhat-deploy
@@ -279,7 +388,7 @@ def export_hardhat_deploy_folders(records: Iterable[dict[str, Any]]) -> dict[str
     return files
 
 
-def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def export_hardhat_deploy(records: Iterable[DeploymentRecord]) -> dict[str, list[dict[str, Any]]]:
     """hardhat-deploy's ``export-all`` shape: ``{chainId: [{name, chainId, contracts}]}``, each
     contract with its address and ABI and, as hardhat-deploy's own deployments keep them, the
     creating transaction, its block (where an indexer starts) and a proxy's implementation."""
@@ -288,18 +397,19 @@ def export_hardhat_deploy(records: Iterable[dict[str, Any]]) -> dict[str, list[d
         chain_id = str(record["chainId"])
         contracts = {}
         for name, entry in recorded_contracts(record):
-            created = entry.get("createdBy") or {}
+            created = entry.get("createdBy")
             item: dict[str, Any] = {"address": entry["address"], "abi": entry["abi"]}
-            transaction = entry.get("transactionHash") or created.get("transactionHash")
+            transaction = entry.get("transactionHash") or (created["transactionHash"] if created else None)
             block = entry.get("blockNumber")
-            if block is None:
-                block = created.get("blockNumber")
+            if block is None and created:
+                block = created["blockNumber"]
             if transaction:
                 item["transactionHash"] = transaction
             if block is not None:
                 item["receipt"] = {"blockNumber": block, "transactionHash": transaction}
-            if entry.get("proxy"):
-                item["implementation"] = entry["proxy"]["implementation"]
+            proxy = entry.get("proxy")
+            if proxy:
+                item["implementation"] = proxy["implementation"]
             contracts[name] = item
         exported.setdefault(chain_id, []).append({"name": record["network"], "chainId": chain_id, "contracts": contracts})
     return exported

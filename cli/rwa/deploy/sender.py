@@ -17,7 +17,7 @@ from rwa.chain.client import ACCEPTED, NONCE_USED, REFUSED, Receipt, SentTransac
 from rwa.core.errors import RwaError
 from rwa.core.evm import create_address
 from rwa.deploy.fees import FeePolicy, Fees, gwei
-from rwa.deploy.journal import Begin, Intent, Journal, Outcome
+from rwa.deploy.journal import Begin, Intent, Journal, Mined
 from rwa.deploy.target import Target
 
 Reporter = Callable[[str, str, str], None]  # (action, name, detail)
@@ -130,11 +130,11 @@ class Sender:
                 return receipt
         return None
 
-    def _close(self, intent: Intent, receipt: Receipt) -> Outcome:
+    def _close(self, intent: Intent, receipt: Receipt) -> Mined:
         address = created_address(receipt, intent.address, intent.address_topic) if receipt.status == 1 else None
-        outcome = Outcome(intent.key, receipt.hash, receipt.status, receipt.block, address, receipt.gas_used)
-        self.journal.record_outcome(outcome)
-        return outcome
+        mined = Mined(intent.key, receipt.hash, receipt.status, receipt.block, address, receipt.gas_used)
+        self.journal.record_mined(mined)
+        return mined
 
     def taken(self, flight: list[Intent]) -> None:
         """Another transaction was mined at the flight's nonce: adopt it when it did exactly what
@@ -151,6 +151,23 @@ class Sender:
             self._close(first, receipt)
             self.report("adopted", _entry(first.key), f"{other.hash[:12]}… did the same at nonce {first.nonce}")
             return
+        if other is None and first.address is not None and first.address_topic is None and self.chain.code(first.address):
+            # The chain's state holds the contract this creation makes, and no block shows the
+            # transaction that took its nonce: a local chain restarted from a save taken while that
+            # block was mined (anvil saves its blocks before its accounts). Only the deployer's
+            # creation at this nonce (CREATE), or this very initcode (CREATE2), puts code there.
+            self.journal.record_mined(Mined(first.key, flight[-1].hash, 1, self.chain.block_number, first.address, 0))
+            self.report(
+                "adopted", _entry(first.key), f"{first.address}, made at nonce {first.nonce} (no block shows the transaction)"
+            )
+            return
+        if other is None and first.address_topic is not None:
+            raise RwaError(
+                f"{_entry(first.key)}: nonce {first.nonce} of {first.sender} was used by a transaction no block shows (a node "
+                "still indexing it, or a local chain restarted from a save taken while its block was mined): what the factory "
+                "made cannot be read, and calling it again would make a second one; nothing was sent. Rerun later; on a "
+                "local chain, `rwa node reset` starts it over"
+            )
         if other is None:
             what = "a transaction before the journal began"
         elif other.to is None:
@@ -194,7 +211,7 @@ class Sender:
 
     def _adopt_recovered(
         self, key: str, to: str | None, data: bytes, address: str | None, address_topic: str | None
-    ) -> Outcome | None:
+    ) -> Mined | None:
         for tx in self.recovered:
             if (tx.to or "").lower() != (to or "").lower() or tx.data != data:
                 continue
@@ -205,15 +222,13 @@ class Sender:
             if made is None or not self.chain.code(made):
                 continue
             self.recovered.remove(tx)
-            outcome = Outcome(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
-            self.journal.record_outcome(outcome)
+            mined = Mined(key, tx.hash, 1, receipt.block, made, receipt.gas_used)
+            self.journal.record_mined(mined)
             self.report("adopted", _entry(key), f"{made}, created by {tx.hash[:12]}… (nonce {tx.nonce})")
-            return outcome
+            return mined
         return None
 
-    def send(
-        self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None
-    ) -> Outcome:
+    def send(self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None) -> Mined:
         if to is None or address is not None or address_topic is not None:
             adopted = self._adopt_recovered(key, to, data, address, address_topic)
             if adopted is not None:
@@ -230,13 +245,13 @@ class Sender:
         if receipt is None:
             self.taken([intent])
             raise RwaError(f"{_entry(key)}: another transaction took nonce {nonce} while ours waited; rerun to resume")
-        outcome = self._close(intent, receipt)
+        mined = self._close(intent, receipt)
         if receipt.status != 1:
             reason = self.chain.revert_reason(replaced(signed, hash=receipt.hash))
             raise RwaError(f"{_entry(key)}: transaction {receipt.hash} reverted: {reason}")
         self.spent.append(Spent(key, receipt.gas_used, receipt.effective_gas_price))
         self.await_confirmations(receipt)
-        return outcome
+        return mined
 
     def await_confirmations(self, receipt: Receipt) -> None:
         """Wait until the receipt's block has ``confirmations - 1`` blocks over it (1: mined is enough)."""

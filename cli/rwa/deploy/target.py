@@ -26,7 +26,7 @@ from rwa.deploy.manifest import (
     dependency_order,
 )
 from rwa.deploy.planner import Pending, Resolver, external_facets, facets_of
-from rwa.deploy.records import DeploymentStore
+from rwa.deploy.records import DeploymentRecord, DeploymentStore
 
 if TYPE_CHECKING:
     from ape.api import AccountAPI
@@ -61,19 +61,19 @@ def named_accounts(network: Network) -> dict[str, str]:
     return resolved
 
 
-def load_record(target: Target) -> dict[str, Any] | None:
+def load_record(target: Target) -> DeploymentRecord | None:
     record = target.store.load(target.network.name)
     records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
     return record
 
 
-def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
-    contracts = (record or {}).get("contracts", {})
+def make_resolver(target: Target, record: DeploymentRecord | None) -> Resolver:
+    contracts = records.contracts_of(record)
     deployer: str
     if target.account is not None:
         deployer = to_checksum_address(target.account.address)
     else:  # read-only: the account that deployed what is recorded
-        deployer = next((c["deployer"] for c in contracts.values() if c.get("deployer")), ZERO_ADDRESS)
+        deployer = next((c["deployer"] for c in contracts.values() if c["deployer"]), ZERO_ADDRESS)
     resolver = Resolver(target.network, deployer, named_accounts(target.network), artifacts=target.artifacts)
     for name, entry in contracts.items():
         resolver.facets[name] = facets_of(entry)
@@ -84,7 +84,7 @@ def make_resolver(target: Target, record: dict[str, Any] | None) -> Resolver:
     return resolver
 
 
-def resolve_param(target: Target, record: dict[str, Any] | None, key: str) -> Any | None:
+def resolve_param(target: Target, record: DeploymentRecord | None, key: str) -> Any | None:
     """A network parameter's concrete value (``stablecoin`` → its address), or None when the
     network has no such parameter or it names an entry not deployed yet."""
     value = target.network.params.get(key)

@@ -10,13 +10,13 @@ from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from rwa.chain.client import Event, Receipt
-from rwa.core.abi import jsonable
+from rwa.core.abi import EIP712_DOMAIN_TYPE, jsonable
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import format_duration
+from rwa.deploy.records import contracts_of
 from rwa.domain.nil import (
     ACCEPT_TYPES,
     DEAL_EVENTS,
-    EIP712_DOMAIN_TYPE,
     FACTORY,
     NEEDED_STATUS,
     Currency,
@@ -252,7 +252,8 @@ class Deals(Nil):
     def history(self, vault: Vault, deal_id: int) -> list[dict[str, Any]]:
         """Every event of the deal, oldest first, with its block, transaction and time."""
         # No vault is older than its factory: searching from there keeps within providers' log ranges.
-        start = int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
+        factory = contracts_of(self.record).get(FACTORY)
+        start = int((factory and factory["blockNumber"]) or 0)
         found: list[Event] = []
         for name in DEAL_EVENTS:
             found += self.target.chain.events(vault.contract.address, vault.contract.abi, name, start, {"dealId": deal_id})

@@ -14,6 +14,7 @@ from typing import Any
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.core.errors import RwaError
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target
 from rwa.domain.property import Property
 from rwa.domain.token import Token
@@ -80,8 +81,7 @@ class Dividends:
 
     def _faucet(self, wallet: str, amount: int) -> None:
         """Mint stablecoin to the depositor: only the local MockStablecoin lets anyone mint."""
-        record = self.target.store.load(self.target.network.name) or {}
-        mock = record.get("contracts", {}).get(MOCK_STABLECOIN)
+        mock = contracts_of(self.target.store.load(self.target.network.name)).get(MOCK_STABLECOIN)
         if mock is None or mock["address"] != self.coin.contract.address:
             raise RwaError(
                 f"--mint needs the local {MOCK_STABLECOIN}; {self.coin.symbol} on {self.target.network.name} is a real stablecoin"

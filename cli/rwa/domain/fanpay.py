@@ -25,11 +25,11 @@ from rwa.core.errors import RwaError, parsed
 from rwa.core.evm import MULTICALL3
 from rwa.core.parse import format_duration, parse_duration
 from rwa.deploy.manifest import Network
+from rwa.deploy.records import contracts_of
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
+#: The fans' payments hub: tips, orders and memberships of every vault are paid through it.
 MEMBERSHIPS = "NILMemberships"
-#: The vault's payments module: its functions are answered at the vault's address.
-PAYMENTS_MODULE = "FanPayments"
 MULTICALL = "Multicall3"
 #: IFanPayments.Kind, in enum order, named as the platform's transaction types.
 KINDS = ("tip", "merchandise", "subscription")
@@ -141,13 +141,6 @@ class FanPay(Nil):
     def registry(self) -> actions.Deployed:
         return actions.deployed(self.target, REGISTRY)
 
-    def vault_contract(self, address: str) -> actions.Deployed:
-        """A vault with its payment functions too (its FanPayments module's, delegated by the vault)."""
-        vault = super().vault_contract(address)
-        module = [item for item in self.target.artifacts[PAYMENTS_MODULE].abi if item.get("type") == "function"]
-        known = {item.get("name") for item in vault.abi if item.get("type") == "function"}
-        return actions.Deployed(vault.name, vault.address, [*vault.abi, *(i for i in module if i.get("name") not in known)])
-
     def token(self, text: str | None) -> Currency:
         return self.currency(text or "stablecoin")
 
@@ -164,7 +157,7 @@ class FanPay(Nil):
     def _screen(self, vault: Vault, payer: str, currency: Currency, amount: int) -> None:
         if amount <= 0:
             raise RwaError("the amount must be more than zero")
-        _, paused, threshold = self.read(vault.contract, "paymentTerms", currency.address)
+        _, paused, threshold = self.read(self.memberships, "paymentTerms", vault.contract.address, currency.address)
         if paused:
             raise RwaError(f"the vault of '{vault.label}' is paused: it refuses payments")
         if self.read(self.registry, "isSanctioned", payer):
@@ -187,6 +180,23 @@ class FanPay(Nil):
             return None
         return (token, spender, amount)
 
+    @staticmethod
+    def _approving(currency: Currency, approve: tuple[actions.Deployed, str, int] | None) -> str:
+        """The approval sent before a payment, as the user is shown it: what they sign is what they saw."""
+        if approve is None:
+            return ""
+        _, spender, amount = approve
+        return f"; first sets the payments hub's ({spender}) allowance to {currency.show(amount)}"
+
+    def _one_off_funds(self, payer: str, currency: Currency, amount: int) -> tuple[actions.Deployed, str, int] | None:
+        """:meth:`_funds` for a tip or an order. The hub's allowance is also what keepers renew a fan's
+        memberships from: a member's payment raises it by its amount, so the renewals keep theirs."""
+        approve = self._funds(payer, currency, amount, self.memberships.address)
+        if currency.is_eth or (approve is None and not int(self.read(self.memberships, "balanceOf", payer))):
+            return approve
+        token = erc20(currency.address)
+        return (token, self.memberships.address, int(self.read(token, "allowance", payer, self.memberships.address)) + amount)
+
     # --- tips and orders ------------------------------------------------------------------
 
     def tip(self, text: str, amount_text: str, token_text: str | None, memo: str) -> Payment:
@@ -195,42 +205,44 @@ class FanPay(Nil):
         amount = parsed(currency.parse, amount_text)
         payer = self.signer
         self._screen(vault, payer, currency, amount)
-        approve = self._funds(payer, currency, amount, vault.contract.address)
+        approve = self._one_off_funds(payer, currency, amount)
         return Payment(
             f"tip {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
-            + (f", memo {memo!r}" if memo else ""),
-            vault.contract,
+            + (f", memo {memo!r}" if memo else "")
+            + self._approving(currency, approve),
+            self.memberships,
             "tip",
-            (currency.address, amount, memo),
+            (vault.contract.address, currency.address, amount, memo),
             amount if currency.is_eth else 0,
             approve,
-            lambda receipt: self._paid(vault, receipt, vault.contract),
+            lambda receipt: self._paid(vault, receipt),
         )
 
     def pay_order(self, text: str, order_id: int, amount_text: str, token_text: str | None) -> Payment:
         vault = self.find(text)
         currency = self.token(token_text)
         amount = parsed(currency.parse, amount_text)
-        paid, _ = self.read(vault.contract, "orderStatus", order_id)
+        paid, _ = self.read(self.memberships, "orderStatus", vault.contract.address, order_id)
         if paid:
             raise RwaError(f"order {order_id} of '{vault.label}' is paid already")
         payer = self.signer
         self._screen(vault, payer, currency, amount)
-        approve = self._funds(payer, currency, amount, vault.contract.address)
+        approve = self._one_off_funds(payer, currency, amount)
         return Payment(
-            f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}",
-            vault.contract,
+            f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
+            + self._approving(currency, approve),
+            self.memberships,
             "payOrder",
-            (order_id, currency.address, amount),
+            (vault.contract.address, order_id, currency.address, amount),
             amount if currency.is_eth else 0,
             approve,
-            lambda receipt: self._paid(vault, receipt, vault.contract),
+            lambda receipt: self._paid(vault, receipt),
         )
 
     def refund_order(self, text: str, order_id: int) -> Payment:
         """The athlete (or, with --via, the admin) refunds an order in full from the free balance."""
         vault = self.find(text)
-        paid, refunded = self.read(vault.contract, "orderStatus", order_id)
+        paid, refunded = self.read(self.memberships, "orderStatus", vault.contract.address, order_id)
         if not paid:
             raise RwaError(f"order {order_id} of '{vault.label}' was never paid")
         if refunded:
@@ -245,9 +257,9 @@ class FanPay(Nil):
             )
         return Payment(
             f"refund order {order_id}: {currency.show(amount)} from '{vault.label}' back to {payer}",
-            vault.contract,
+            self.memberships,
             "refundOrder",
-            (order_id, payer, currency.address, amount),
+            (vault.contract.address, order_id, payer, currency.address, amount),
             done=lambda receipt: {
                 "athlete": vault.label,
                 "vault": vault.contract.address,
@@ -259,14 +271,17 @@ class FanPay(Nil):
         )
 
     def _order_payment(self, vault: Vault, order_id: int) -> Event:
-        events = self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", self._start_block(), {"kind": 1})
+        hub = self.memberships
+        events = self.target.chain.events(
+            hub.address, hub.abi, "FanPaid", self._start_block(), {"vault": vault.contract.address, "kind": 1}
+        )
         for event in events:
             if int(event.args["ref"]) == order_id:
                 return event
         raise RwaError(f"no payment of order {order_id} found in the vault's events")
 
-    def _paid(self, vault: Vault, receipt: Receipt, emitter: actions.Deployed) -> dict[str, Any]:
-        [paid] = self.events(receipt, emitter, "FanPaid")
+    def _paid(self, vault: Vault, receipt: Receipt) -> dict[str, Any]:
+        [paid] = self.events(receipt, self.memberships, "FanPaid")
         currency = self.currency_at(paid.args["token"])
         amount = int(paid.args["amount"])
         return {
@@ -309,7 +324,7 @@ class FanPay(Nil):
         count = int(self.read(self.memberships, "planCount"))
         if not 1 <= plan_id <= count:
             raise RwaError(f"no plan {plan_id} (there are {count}; rwa vault plan list ATHLETE)")
-        vault, period, closed, token, price = self.read(self.memberships, "plan", plan_id)
+        vault, period, _, closed, token, price = self.read(self.memberships, "plan", plan_id)  # _: its price version
         currency = self.currency_at(token)
         return {
             "planId": plan_id,
@@ -343,13 +358,13 @@ class FanPay(Nil):
             approve = (erc20(currency.address), self.memberships.address, allowance)
 
         def done(receipt: Receipt) -> dict[str, Any]:
-            paid = self._paid(vault, receipt, self.memberships)
+            paid = self._paid(vault, receipt)
             return {**paid, **self.membership(int(paid["ref"]))}
 
         renewing = f", renewed by keepers (allowance for {renewals} more)" if auto_renew else ""
         return Payment(
             f"subscribe to plan {plan_id} of '{vault.label}': {periods} period(s) of {plan['periodDisplay']}, "
-            f"{currency.show(amount)} from {payer}{renewing}",
+            f"{currency.show(amount)} from {payer}{renewing}{self._approving(currency, approve)}",
             self.memberships,
             "subscribe",
             (plan_id, periods, auto_renew),
@@ -387,12 +402,13 @@ class FanPay(Nil):
         self._screen(vault, self.signer, currency, amount)
         approve = self._funds(self.signer, currency, amount, self.memberships.address)
         return Payment(
-            f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}",
+            f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}"
+            + self._approving(currency, approve),
             self.memberships,
             "renewSubscription",
             (token_id, periods * plan["period"]),
             approve=approve,
-            done=lambda receipt: {**self._paid(vault, receipt, self.memberships), **self.membership(token_id)},
+            done=lambda receipt: {**self._paid(vault, receipt), **self.membership(token_id)},
         )
 
     def cancel(self, token_id: int) -> Payment:
@@ -456,7 +472,8 @@ class FanPay(Nil):
     # --- the books ------------------------------------------------------------------------
 
     def _start_block(self) -> int:
-        return int((self.record.get("contracts", {}).get(FACTORY) or {}).get("blockNumber") or 0)
+        factory = contracts_of(self.record).get(FACTORY)
+        return int((factory and factory["blockNumber"]) or 0)
 
     def confirmations(self) -> int:
         return payment_confirmations(self.target.network)
@@ -472,7 +489,6 @@ class FanPay(Nil):
         head = self.target.chain.block_number
         found: list[Event] = []
         if start <= head:
-            found += self.target.chain.events(vault.contract.address, vault.contract.abi, "FanPaid", start, filters)
             found += self.target.chain.events(
                 self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
             )

@@ -21,9 +21,11 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.proposals import Proposal
 from rwa.admin.writer import Writer
 from rwa.chain.client import Read
 from rwa.core import csvfile
+from rwa.core.abi import EIP712_DOMAIN_TYPE
 from rwa.core.errors import RwaError
 from rwa.core.parse import parse_future_time, parse_int, parse_wallet
 from rwa.deploy.target import Target
@@ -189,7 +191,7 @@ class Registry:
         receipt = self.writer.send(actions.Action(self.contract, function, args))
         return receipt.hash if receipt else "(proposed)"
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         return self.writer.propose(title)
 
     def register(self, item: Attestation) -> str:
@@ -253,12 +255,7 @@ class Registry:
         }
         typed = {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 "Attest": typed_fields(ATTEST_TYPE),
             },
             "primaryType": "Attest",

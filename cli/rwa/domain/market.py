@@ -26,6 +26,7 @@ from rwa.core.errors import RwaError, parsed
 from rwa.core.orders import Order, Side, fee_of, lot, order_digest, quote, typed_data
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
+from rwa.deploy.records import contracts_of
 from rwa.deploy.target import Target, load_record
 from rwa.domain.properties import Properties
 from rwa.domain.property import Property
@@ -387,5 +388,5 @@ class Market:
 
 def _recorded_name(target: Target, address: str, default: str) -> str:
     """The deployment record's name for ``address`` (what a proposal's calls are checked against), else ``default``."""
-    contracts = (load_record(target) or {}).get("contracts") or {}
+    contracts = contracts_of(load_record(target))
     return next((name for name, entry in contracts.items() if str(entry.get("address", "")).lower() == address.lower()), default)

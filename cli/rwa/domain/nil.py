@@ -30,6 +30,7 @@ from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.errors import RwaError, parsed
 from rwa.core.parse import parse_duration, parse_wallet
 from rwa.core.units import format_units, parse_amount
+from rwa.deploy.records import DeploymentRecord, contracts_of
 from rwa.deploy.target import Target, load_record, named_accounts, resolve_param
 
 ETH = ZERO_ADDRESS
@@ -79,12 +80,6 @@ ACCEPT_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
-EIP712_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 
 def _function(name: str, inputs: list[str], outputs: list[str], mutability: str = "view") -> dict[str, Any]:
@@ -306,9 +301,9 @@ class Nil:
             raise RwaError(f"{text!r} is neither an address nor an account of {self.target.network.name} ({known})") from None
 
     @cached_property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> DeploymentRecord | None:
         """The network's deployment record, read once per command."""
-        return load_record(self.target) or {}
+        return load_record(self.target)
 
     # --- currencies -----------------------------------------------------------------------
 
@@ -381,7 +376,7 @@ class Nil:
     @cached_property
     def vault_names(self) -> dict[str, str]:
         """Vault addresses the deployment record names (DemoVault, say)."""
-        contracts = self.record.get("contracts", {})
+        contracts = contracts_of(self.record)
         return {entry["address"]: name for name, entry in contracts.items() if entry["contractType"] == VAULT_TYPE}
 
     def vault_contract(self, address: str) -> actions.Deployed:

@@ -10,6 +10,7 @@ Offerings are named by address, or by ``SYMBOL-<index>`` (``DEMO1-0``: the prope
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -20,18 +21,33 @@ from eth_utils import to_checksum_address
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
-from rwa.core.abi import role_id
+from rwa.core.abi import EIP712_DOMAIN_TYPE, role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
+from rwa.deploy.records import CreatedOffering, DeploymentRecord, contracts_of
 from rwa.deploy.target import Target, load_record, resolve_param
-from rwa.domain.nil import EIP712_DOMAIN_TYPE, ERC20_ABI, Currency, iso_time
+from rwa.domain.nil import ERC20_ABI, Currency, iso_time
 from rwa.domain.properties import Properties
 from rwa.domain.property import Property
 
 FACTORY = "PropertyOfferingFactory"
 OFFERING_TYPE = "PropertyOffering"
-STATUSES = ("open", "closed", "failed", "cancelled")
+
+
+class OfferingStatus(enum.StrEnum):
+    """PropertyOffering's ``Status``, in its order (the contract answers the index); ``--json`` holds the values."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def offering_status(index: int) -> OfferingStatus:
+    return list(OfferingStatus)[index]
+
+
 MINTER_ROLE = role_id("MINTER_ROLE")
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
@@ -131,7 +147,7 @@ class Offering:
     opens: int
     closes: int
     review: bool
-    status: str
+    status: OfferingStatus
     subscribed: int
     accepted: int
 
@@ -198,8 +214,8 @@ class Offerings:
         return Properties(self.target)
 
     @cached_property
-    def record(self) -> dict[str, Any]:
-        return load_record(self.target) or {}
+    def record(self) -> DeploymentRecord | None:
+        return load_record(self.target)
 
     @cached_property
     def abi(self) -> list[dict[str, Any]]:
@@ -267,7 +283,7 @@ class Offerings:
             int(t[9]),
             int(t[10]),
             bool(t[11]),
-            STATUSES[int(self.read(contract, "status"))],
+            offering_status(int(self.read(contract, "status"))),
             int(self.read(contract, "subscribed")),
             int(self.read(contract, "accepted")),
         )
@@ -374,16 +390,18 @@ class Offerings:
             self.target,
             "offerings",
             name,
-            {
-                "property": prop.token,
-                "index": index,
-                "terms": offering.terms_json(),
-                "implementation": to_checksum_address(self.read(self.factory, "implementation")),
-                "createdBy": made.created_by(
-                    FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block, self.signer
-                ),
-                "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
-            },
+            CreatedOffering(
+                {
+                    "property": prop.token,
+                    "index": index,
+                    "terms": offering.terms_json(),
+                    "implementation": to_checksum_address(self.read(self.factory, "implementation")),
+                    "createdBy": made.created_by(
+                        FACTORY, self.factory.address, "createOffering", receipt.hash, receipt.block, self.signer
+                    ),
+                    "contracts": {"offering": made.part(self.target, OFFERING_TYPE, address, None)},
+                }
+            ),
         )
 
     # --- investors ----------------------------------------------------------------------------
@@ -398,7 +416,7 @@ class Offerings:
         except ValueError as exc:
             raise RwaError(str(exc)) from None
         now = self.target.chain.timestamp()
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}")
         if now < offering.opens:
             raise RwaError(f"offering {offering.label} opens at {iso_time(offering.opens)}")
@@ -584,7 +602,7 @@ class Offerings:
         offering = self.find(text)
         if not offering.review:
             raise RwaError(f"offering {offering.label} takes subscriptions without review")
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}")
         if len(wallets) > MAX_BATCH:
             raise RwaError(f"{len(wallets)} wallets: at most {MAX_BATCH} at once")
@@ -608,20 +626,20 @@ class Offerings:
         """Close or cancel an open offering (``refused`` ends the line that refuses any other); returns where it
         then stands."""
         offering = self.find(text)
-        if offering.status != "open":
+        if offering.status != OfferingStatus.OPEN:
             raise RwaError(f"offering {offering.label} is {offering.status}{refused}")
         receipt = self.writer.send(actions.Action(offering.contract, function, ()))
         if receipt is None:
             return None
         return {
             "offering": offering.address,
-            "status": STATUSES[int(self.read(offering.contract, "status"))],
+            "status": offering_status(int(self.read(offering.contract, "status"))),
             "transactionHash": receipt.hash,
         }
 
     def _mockable(self, coin: Currency) -> None:
         """Only the local MockStablecoin lets anyone mint (--mint)."""
-        mock = self.record.get("contracts", {}).get(MOCK_STABLECOIN)
+        mock = contracts_of(self.record).get(MOCK_STABLECOIN)
         if mock is None or mock["address"] != coin.address:
             raise RwaError(
                 f"--mint needs the local {MOCK_STABLECOIN}; {coin.symbol} on {self.target.network.name} is a real stablecoin"
@@ -640,13 +658,13 @@ def erc20(address: str) -> actions.Deployed:
 
 def treasury_balances(target: Target) -> dict[str, Any]:
     """The treasury (the network's ``treasury`` parameter) and its balance of the network's stablecoin."""
-    record = load_record(target) or {}
+    record = load_record(target)
     treasury = resolve_param(target, record, "treasury")
     if treasury is None:
         raise RwaError(f"{target.network.name} has no treasury deployed (rwa deploy)")
     offerings = Offerings(target)
     coins = [offerings.stablecoin()]
-    for entry in (record.get("offerings") or {}).values():
+    for entry in ((record and record.get("offerings")) or {}).values():
         address = to_checksum_address(entry["terms"]["stablecoin"])
         if all(c.address != address for c in coins):
             coins.append(offerings.coin(address))

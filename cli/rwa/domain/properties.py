@@ -12,10 +12,12 @@ from typing import Any
 from eth_utils import is_hex_address, to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.proposals import Proposal
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
 from rwa.deploy import created, powers
+from rwa.deploy.records import CreatedProperty, contracts_of
 from rwa.deploy.target import Target, load_record, resolve_param
 from rwa.domain.property import BYTES32_RE, FACTORY, MAX_DECIMALS, PAGE, PROPOSED, Property, property_id
 from rwa.domain.token import Token
@@ -50,10 +52,11 @@ PER_WALLET_TRACKING = "countedInvestor"
 def upgrade_follow_ups(target: Target, name: str) -> list[actions.Action]:
     """What the upgrade of manifest entry ``name`` needs right after it: for a ModularCompliance recorded before
     per-wallet tracking, one `resync` per property whose compliance tracks holders (none otherwise)."""
-    entry = ((load_record(target) or {}).get("contracts") or {}).get(name) or {}
+    entry = contracts_of(load_record(target)).get(name)
     if target.manifest.entry(name).contract_type != "ModularCompliance":
         return []
-    members = ((entry.get("storageLayout") or {}).get("namespaces") or {}).get(COMPLIANCE_NAMESPACE)
+    layout = (entry and entry["storageLayout"]) or {}
+    members = (layout.get("namespaces") or {}).get(COMPLIANCE_NAMESPACE)
     if members is None or any(m.get("label") == PER_WALLET_TRACKING for m in members):
         return []
     tokens = [Token(target, prop) for prop in Properties(target).all()]
@@ -65,12 +68,12 @@ class Properties:
 
     def __init__(self, target: Target, via: str | None = None):
         self.target = target
-        self.record = load_record(target) or {}
+        self.record = load_record(target)
         self.factory = actions.deployed(target, FACTORY)
         self.writer = Writer(target, via)
         self._recorded = {
             to_checksum_address(entry["address"]): name
-            for name, entry in self.record.get("contracts", {}).items()
+            for name, entry in contracts_of(self.record).items()
             if entry.get("contractType") == "PropertyToken"
         }
 
@@ -177,7 +180,7 @@ class Properties:
         created.record(self.target, "properties", spec.label, self._record_entry(made, receipt))
         return made, receipt.hash
 
-    def _record_entry(self, made: Property, receipt: Receipt) -> dict[str, Any]:
+    def _record_entry(self, made: Property, receipt: Receipt) -> CreatedProperty:
         """The deployments file's entry of a property this command created: its three contracts,
         each a beacon proxy of the factory's beacon for its kind."""
         proxy_type = created.FACTORY_PROXY_TYPES[FACTORY]
@@ -202,5 +205,5 @@ class Properties:
             "contracts": contracts,
         }
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         return self.writer.propose(title)

@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
 from rwa.deploy import created as made
+from rwa.deploy.records import CreatedSplit
 from rwa.domain.nil import SPLITTER_FACTORY, SPLITTER_TYPE, TOTAL_BPS, Nil, parse_payees, payees_json
 
 
@@ -47,14 +48,18 @@ class Splits(Nil):
             self.target,
             "splits",
             address,
-            {
-                "payees": payees_json(payees),
-                "implementation": implementation,
-                "createdBy": made.created_by(
-                    SPLITTER_FACTORY, factory.address, "createSplit", receipt.hash, receipt.block, self.target.account.address
-                ),
-                "contracts": {"split": made.part(self.target, SPLITTER_TYPE, address, made.clone(implementation, SPLITTER_TYPE))},
-            },
+            CreatedSplit(
+                {
+                    "payees": payees_json(payees),
+                    "implementation": implementation,
+                    "createdBy": made.created_by(
+                        SPLITTER_FACTORY, factory.address, "createSplit", receipt.hash, receipt.block, self.target.account.address
+                    ),
+                    "contracts": {
+                        "split": made.part(self.target, SPLITTER_TYPE, address, made.clone(implementation, SPLITTER_TYPE))
+                    },
+                }
+            ),
         )
 
     def show(self, args: list[str], token: str | None) -> dict[str, Any]:

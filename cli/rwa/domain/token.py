@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from rwa.admin import actions
+from rwa.admin.proposals import Proposal
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError
 from rwa.domain.compliance import TokenCompliance
@@ -52,7 +53,7 @@ class Token(TokenCompliance):
         receipt = self.send(function, *args)
         return receipt.hash if receipt else PROPOSED
 
-    def propose(self, title: str) -> dict[str, Any] | None:
+    def propose(self, title: str) -> Proposal | None:
         return self.writer.propose(title)
 
     def batch_cap(self) -> int:

@@ -10,6 +10,7 @@ from rwa.admin import actions
 from rwa.chain.client import Receipt
 from rwa.core.errors import RwaError, parsed
 from rwa.deploy import created as made
+from rwa.deploy.records import CreatedVault
 from rwa.domain.nil import (
     ETH,
     FACTORY,
@@ -70,14 +71,16 @@ class Vaults(Nil):
             self.target,
             "vaults",
             name,
-            {
-                "id": predicted["athleteId"],
-                "athlete": wallet,
-                "createdBy": made.created_by(
-                    FACTORY, factory.address, "createVault", receipt.hash, receipt.block, self.target.account.address
-                ),
-                "contracts": {"vault": made.part(self.target, VAULT_TYPE, predicted["vault"], proxy)},
-            },
+            CreatedVault(
+                {
+                    "id": predicted["athleteId"],
+                    "athlete": wallet,
+                    "createdBy": made.created_by(
+                        FACTORY, factory.address, "createVault", receipt.hash, receipt.block, self.target.account.address
+                    ),
+                    "contracts": {"vault": made.part(self.target, VAULT_TYPE, predicted["vault"], proxy)},
+                }
+            ),
         )
 
     def set_splitter(self, text: str, splitter: str) -> dict[str, Any]:

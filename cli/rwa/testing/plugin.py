@@ -43,11 +43,12 @@ from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
 from rwa.deploy import manifest, session
 from rwa.deploy.engine import apply_deployment
+from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.target import Target
 from rwa.testing import environment
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import ACCREDITED, FR, GB, KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property
+from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -174,7 +175,7 @@ def deploy_target(
 
 
 @pytest.fixture(scope="session")
-def suite_deploy(deploy_target: Target) -> tuple[dict[str, Any], int]:
+def suite_deploy(deploy_target: Target) -> tuple[DeploymentRecord, int]:
     """The whole manifest, deployed once per session on the test chain, and how many
     transactions the deployer sent for it."""
     account = deploy_target.account
@@ -284,7 +285,7 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def memberships(project: Any, suite: dict[str, Any]) -> Any:
-    """Fans' memberships of athletes (ERC-5643 subscription NFTs)."""
+    """The fans' payments hub: tips, orders and memberships (ERC-5643 subscription NFTs) of every vault."""
     return _at(project, suite, "NILMemberships")
 
 
@@ -397,16 +398,7 @@ def expiry(chain: Any) -> int:
 @pytest.fixture(scope="session")
 def verified(registry: Any, attestor: Any, alice: Any, bob: Any, carol: Any, alice2: Any, expiry: int) -> tuple[Any, ...]:
     """alice (investor 1, US, accredited), alice2 (investor 1), bob (investor 2, GB), carol (investor 3, FR, accredited)."""
-    registry.registerBatch(
-        [alice, bob, carol, alice2],
-        [
-            (1, US, KYC_AML | ACCREDITED, expiry),
-            (2, GB, KYC_AML, expiry),
-            (3, FR, KYC_AML | ACCREDITED, expiry),
-            (1, US, KYC_AML | ACCREDITED, expiry),
-        ],
-        sender=attestor,
-    )
+    register_investors(registry, alice, bob, carol, alice2, expiry, attestor)
     return (alice, bob, carol, alice2)
 
 

@@ -18,6 +18,21 @@ YEAR = 365 * 24 * 3600
 MARKET_INVESTOR_ID = 2**100
 
 
+def register_investors(registry: Any, alice: Any, bob: Any, carol: Any, alice2: Any, expiry: int, attestor: Any) -> Any:
+    """The fixtures' investors in the registry: alice (investor 1, US, accredited), alice2 (investor 1),
+    bob (investor 2, GB), carol (investor 3, FR, accredited)."""
+    return registry.registerBatch(
+        [alice, bob, carol, alice2],
+        [
+            (1, US, KYC_AML | ACCREDITED, expiry),
+            (2, GB, KYC_AML, expiry),
+            (3, FR, KYC_AML | ACCREDITED, expiry),
+            (1, US, KYC_AML | ACCREDITED, expiry),
+        ],
+        sender=attestor,
+    )
+
+
 def property_input(
     property_id: bytes | str = b"MAIN-ST-1", name: str = "1 Main Street", symbol: str = "MAIN1", decimals: int = 18
 ) -> tuple[Any, ...]:

@@ -95,6 +95,8 @@ class Composer:
     say: Callable[[str], None] = lambda line: None
     tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
     quieted: int = 0
+    #: The block each recorded contract was made in (its code is known to be there after it).
+    created: Mapping[str, int] = field(default_factory=dict)
 
     def alerts(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
         """The alerts of a range's decoded events (every log of each transaction in it), in chain order."""
@@ -102,7 +104,18 @@ class Composer:
         for rule in rules:
             by_event.setdefault(rule.event, []).append(rule)
         built_in = {r.name for r in rules_module.built_in_rules()}
-        matched = [(rule, log) for log in logs for rule in by_event.get(log.name, ()) if rule.applies(log)]
+        # The rules that may apply to an event of a contract type, worked out once per pair (a range
+        # holds thousands of events of a few kinds).
+        candidates: dict[tuple[str, str], list[Rule]] = {}
+        matched: list[tuple[Rule, Log]] = []
+        for log in logs:
+            may = candidates.get((log.name, log.subject.kind))
+            if may is None:
+                kind = log.subject.kind
+                may = [r for r in by_event.get(log.name, ()) if r.kinds is None or kind in r.kinds]
+                candidates[(log.name, kind)] = may
+            if may:
+                matched += [(rule, log) for rule in may if rule.applies(log)]
         if not matched:
             return []
         names = self.names()
@@ -390,22 +403,32 @@ class Composer:
         it is being made), and a Safe's owners and threshold after: (address, block, what) -> value;
         missing where the node keeps no state that old."""
         asks: list[tuple[tuple[str, int, str], str, tuple[str, list[Any]]]] = []
+        found: dict[tuple[str, int, str], Any] = {}
         for log in {(x.subject.address, x.block, x.name): x for x in logs}.values():
             address, at = log.subject.address, hex(log.block - 1)
-            if log.name in BEFORE_GETTERS:
-                asks.append(((address, log.block, log.name), "word", _call(address, BEFORE_GETTERS[log.name][0], at)))
             if log.name in ("ChangedThreshold", "AddedOwner", "RemovedOwner"):
                 asks.append(((address, log.block, "owners"), "count", _call(address, "getOwners()", hex(log.block))))
                 asks.append(((address, log.block, "threshold"), "word", _call(address, "getThreshold()", hex(log.block))))
-            asks.append(((address, log.block, "code"), "code", ("eth_getCode", [address, at])))
+            if log.subject.block is not None and log.subject.block >= log.block:
+                # Made in this block by a factory (discovered from its event): it had no code and no
+                # settings before, as the node would say, without asking it for a past block's state
+                # (a node replays old blocks to answer: seconds each, for every property created).
+                found[(address, log.block, "code")] = False
+                continue
+            if log.name in BEFORE_GETTERS:
+                asks.append(((address, log.block, log.name), "word", _call(address, BEFORE_GETTERS[log.name][0], at)))
+            made = log.subject.block if log.subject.block is not None else self.created.get(address)
+            if made is not None and made < log.block:
+                found[(address, log.block, "code")] = True  # made in an earlier block (the record's or discovered)
+            else:
+                asks.append(((address, log.block, "code"), "code", ("eth_getCode", [address, at])))
             if log.name == "Upgraded" and log.subject.kind == "Beacon":
                 asks.append(((address, log.block, log.name), "address", _call(address, "implementation()", at)))
             elif log.name == "Upgraded":
                 asks.append(((address, log.block, log.name), "address", ("eth_getStorageAt", [address, IMPLEMENTATION_SLOT, at])))
         if not asks:
-            return {}
+            return found
         replies = self.chain.rpc_batch([request for _, _, request in asks])
-        found: dict[tuple[str, int, str], Any] = {}
         for (key, shape, _), reply in zip(asks, replies):
             raw = reply.get("result")
             if shape == "code" and isinstance(raw, str):

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
@@ -123,8 +123,8 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "Accepted", ("PropertyOffering",), "info"),
         ("offering", "Rejected", ("PropertyOffering",), "info"),
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
-        ("payments", "OrderRefunded", ("NILVault", "NILMemberships"), "warning"),
-        ("payments", "AmlThresholdSet", ("NILVault", "NILMemberships"), "warning"),
+        ("payments", "OrderRefunded", ("NILMemberships",), "warning"),
+        ("payments", "AmlThresholdSet", ("NILMemberships",), "warning"),
         # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
         ("memberships", LAPSED, ("NILMemberships",), "info"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
@@ -151,6 +151,7 @@ ACTIVITY: dict[str, str] = {
         ("DealProposed", "DealAccepted", "DealFunded", "DealDelivered", "DealReleased", "DealCancelled", "Withdrawn", "FanPaid"),
         "brands, athletes and fans in the deal and payment flow (large payments are a rule)",
     ),
+    "PaymentTermsSynced": "the payments hub's copy of a vault's terms (the vault's own pause and splitter change are rules)",
     **dict.fromkeys(
         (
             "PlanCreated",
@@ -193,8 +194,7 @@ class Subject:
     parent: str | None = None  # a property's compliance and distributor: its token's address
 
 
-@dataclass(frozen=True)
-class Log:
+class Log(NamedTuple):  # a tuple: made by the hundred thousand in a backfill
     """A decoded event of a watched contract."""
 
     subject: Subject
@@ -237,7 +237,7 @@ def built_in_rules() -> list[Rule]:
     large = Rule(
         "offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}), above={"paid": LARGE_SUBSCRIPTION}
     )
-    payers = frozenset({"NILVault", "NILMemberships"})
+    payers = frozenset({"NILMemberships"})  # the payments hub: every fan payment
     token = frozenset({"PropertyToken"})
     return [
         *rules,
@@ -339,6 +339,36 @@ class Decoder:
             args,
         )
 
+    def decode_all(self, raw: Iterable[Mapping[str, Any]], subjects: Mapping[str, Subject]) -> list[Log]:
+        """:meth:`decode` of many raw logs in one loop (the watcher's hot path), each of the subject
+        ``subjects`` gives for its address as the node wrote it; those of no subject, removed, or of
+        events their contract's ABI does not have are left out."""
+        plans, found = self._plans, []
+        for item in raw:
+            subject = subjects.get(item["address"])
+            topics = item.get("topics")
+            if subject is None or not topics or item.get("removed"):
+                continue
+            plan = plans.get((subject.kind, topics[0], len(topics))) or self.plan(subject.kind, str(topics[0]), len(topics))
+            if plan is None:
+                continue
+            try:
+                args = plan.arguments(topics, item.get("data") or "0x")
+            except Exception:
+                continue
+            found.append(
+                Log(
+                    subject,
+                    plan.name,
+                    int(item["blockNumber"], 16),
+                    item["blockHash"],
+                    item["transactionHash"],
+                    int(item["logIndex"], 16),
+                    args,
+                )
+            )
+        return found
+
 
 ONE_WORD = ("address", "bool")
 
@@ -401,15 +431,64 @@ def _writer(kind: str, indexed: bool) -> tuple[str, Callable[[Any], str] | None]
     return "%s", json.dumps
 
 
-class Arguments(dict[str, Any]):
-    """A decoded event's arguments, which know how to write themselves as JSON quickly (the store
-    keeps every event's arguments as JSON text: :meth:`json_text` is ``json.dumps`` of them)."""
+def _compiled(
+    fields: Sequence[tuple[str, bool, int, Callable[[str], Any]]], kinds: Sequence[str], words: int, template: str
+) -> Callable[[Sequence[str], str], Arguments | None] | None:
+    """A function, written for one event whose data holds one word per value, that slices each value
+    from its hex digits and writes the arguments and their JSON text in one go (what
+    :meth:`EventPlan.arguments` does field by field, without a call or a loop per field). None for an
+    event with a value it does not read (a static value of another size, read through eth_abi)."""
+    lines = [f"def fast(topics, data):\n    if len(data) != {2 + 64 * words}:\n        return None"]
+    values, texts = [], []
+    for n, ((key, indexed, position, _), kind) in enumerate(zip(fields, kinds)):
+        word = f"topics[{position}][2:]" if indexed else f"data[{2 + 64 * position}:{66 + 64 * position}]"
+        dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+        if indexed and dynamic:
+            value, text = f'"0x" + {word}.lower()', f"v{n}"
+        elif not _one_word(kind):
+            return None
+        elif kind == "address":
+            value, text = f"address({word})", f"v{n}"
+        elif kind == "bool":
+            value, text = f'{word}[-2:] == "01"', f'("true" if v{n} else "false")'
+        elif kind.startswith("uint"):
+            value, text = f"int({word}, 16)", f"integer(v{n})"
+            lines.append(f"    v{n} = {value}\n    if v{n} >= {2**53}:\n        v{n} = str(v{n})")
+            values.append((key, n))
+            texts.append(text)
+            continue
+        elif kind.startswith("int"):
+            value, text = f"signed({word})", f"integer(v{n})"
+        else:  # bytesN
+            value, text = f'"0x" + {word}[:{2 * int(kind[5:])}].lower()', f"v{n}"
+        lines.append(f"    v{n} = {value}")
+        values.append((key, n))
+        texts.append(text)
+    items = ", ".join(f"{json.dumps(key)}: v{n}" for key, n in values)
+    lines.append(f"    args = Arguments({{{items}}})")
+    lines.append(f"    args.text = TEMPLATE % ({''.join(t + ', ' for t in texts)})")
+    lines.append("    return args")
+    scope: dict[str, Any] = {
+        "Arguments": Arguments,
+        "TEMPLATE": template,
+        "address": _address,
+        "signed": _signed,
+        "integer": _integer,
+    }
+    exec("\n".join(lines), scope)  # noqa: S102 (source written above from the ABI's types and names, quoted)
+    fast: Callable[[Sequence[str], str], Arguments | None] = scope["fast"]
+    return fast
 
-    __slots__ = ("plan",)
-    plan: EventPlan
+
+class Arguments(dict[str, Any]):
+    """A decoded event's arguments with their JSON text (the store keeps every event's arguments as
+    JSON text: :meth:`json_text` is ``json.dumps`` of them, written by the plan as it decodes)."""
+
+    __slots__ = ("text",)
+    text: str
 
     def json_text(self) -> str:
-        return self.plan.text(self)
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -425,6 +504,9 @@ class EventPlan:
     template: str | None  # the arguments' JSON text with a %s per value (None: json.dumps them)
     values: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values in the template's order
     writers: tuple[tuple[int, Callable[[Any], str]], ...]  # (position, what writes it) for those not 0x-hex text
+    #: The arguments and their text at once, by a function written for this event (one-word values
+    #: only; None: read field by field). It gives None for data of another length.
+    fast: Callable[[Sequence[str], str], Arguments | None] | None = None
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> EventPlan:
@@ -448,15 +530,11 @@ class EventPlan:
         )
         writers = tuple((n, write) for n, (_, write) in enumerate(places) if write is not None)
         getter = itemgetter(*keys) if len(keys) > 1 else (lambda args: tuple(args[key] for key in keys))
-        return cls(
-            str(item["name"]),
-            tuple(fields),
-            plain,
-            all(_one_word(kind) for kind in plain),
-            template if len(set(keys)) == len(keys) else None,
-            getter,
-            writers,
-        )
+        words = all(_one_word(kind) for kind in plain)
+        unique = len(set(keys)) == len(keys)
+        kinds = [type_string(spec) for spec in item.get("inputs", [])]
+        fast = _compiled(fields, kinds, len(plain), template) if words and unique else None
+        return cls(str(item["name"]), tuple(fields), plain, words, template if unique else None, getter, writers, fast)
 
     def text(self, args: Mapping[str, Any]) -> str:
         """``json.dumps(args)`` of arguments this plan decoded, written faster."""
@@ -471,12 +549,15 @@ class EventPlan:
 
     def arguments(self, topics: Sequence[str], data: str) -> Arguments:
         """The event's arguments by name, as JSON values."""
+        if self.fast is not None:
+            found = self.fast(topics, data)
+            if found is not None:
+                return found
         hexdata = data[2:].lower()
         values: Sequence[Any] | None = None
         if not (self.words and len(hexdata) == 64 * len(self.plain)):
             values = [jsonable(v) for v in decode(list(self.plain), bytes.fromhex(hexdata))]
         args = Arguments()
-        args.plan = self
         for key, indexed, position, read in self.fields:
             if indexed:
                 args[key] = read(str(topics[position])[2:].lower())
@@ -484,6 +565,7 @@ class EventPlan:
                 args[key] = read(hexdata[64 * position : 64 * position + 64])
             else:
                 args[key] = values[position]
+        args.text = self.text(args)
         return args
 
 
@@ -728,7 +810,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
             f"{where}: membership {args.get('tokenId')} lapsed (expired at {_utc(int(args.get('expiresAt', 0)))}, not renewed)"
         ),
         "OrderRefunded": lambda: (
-            f"{where}: order {args.get('orderId')} refunded ({args.get('amount')} "
+            f"{where}: order {args.get('orderId')} of vault {who('vault')} refunded ({args.get('amount')} "
             f"of token {who('token')}) to {who('payer')} by {who('by')}"
         ),
         "CallExecuted": lambda: f"{where}: operation {args.get('id')} executed (call {args.get('index')} on {who('target')})",

@@ -16,7 +16,7 @@ import fcntl
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
@@ -69,8 +69,9 @@ class SqliteBackend:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self.db.executemany(sql, rows)
 
-    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is."""
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]], fresh: bool = False) -> None:
+        """Insert ``rows`` into ``table``; a row whose key is there already stays as it is (``fresh``:
+        none can be; the same statement here, where keeping a row that is there costs nothing)."""
         db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))}) ON CONFLICT DO NOTHING", rows)
 
     @contextmanager
@@ -143,12 +144,18 @@ class PostgresBackend:
         except self.errors as exc:
             raise self._failed(exc) from None
 
-    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    def add_rows(self, db: Db, table: str, rows: Sequence[Sequence[Any]], fresh: bool = False) -> None:
         """Insert ``rows`` into ``table``; a row whose key is there already stays as it is. Copied
         (COPY, a tenth of the client's work of an INSERT per row) into a temporary table of this
-        session, then inserted from it in one statement."""
+        session, then inserted from it in one statement; ``fresh`` (no row's key can be there yet):
+        copied straight into the table."""
         staging = f"{table}_incoming"
         try:
+            if fresh:
+                with self.db.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
             self.db.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table})")
             with self.db.cursor() as cursor, cursor.copy(f"COPY {staging} FROM STDIN") as copy:
                 for row in rows:
@@ -326,6 +333,12 @@ class Store:
             "INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", (block, block_hash)
         )
 
+    def remember_many(self, db: Db, blocks: Iterable[tuple[int, str]]) -> None:
+        """:meth:`remember` of many (number, hash) pairs, in one statement."""
+        rows = sorted(blocks)
+        if rows:
+            db.executemany("INSERT INTO blocks VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", rows)
+
     def add_block_times(self, db: Db, times: dict[int, int]) -> None:
         """Keep when blocks were made (those of market trades; a reorganised block's time is replaced)."""
         if times:
@@ -372,10 +385,17 @@ class Store:
 
     def add_events(self, db: Db, events: Sequence[StoredEvent]) -> None:
         """Keep many events (those kept already stay as they are)."""
-        if events:
-            self.backend.add_rows(
-                db, "events", [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, _json_text(e.args)) for e in events]
-            )
+        self.add_event_rows(
+            db, [(e.block, e.log_index, e.block_hash, e.tx, e.address, e.name, json_text(e.args)) for e in events]
+        )
+
+    def add_event_rows(self, db: Db, rows: Sequence[tuple[int, int, str, str, str, str, str]]) -> None:
+        """:meth:`add_events` of rows made by the caller (block, log index, block hash, transaction,
+        address, name, the arguments' JSON text): the watcher makes them straight from its logs."""
+        if rows:
+            # Past every event kept (a backfill, a watcher following the chain), none can be there already.
+            newest = db.execute("SELECT MAX(block) FROM events").fetchone()[0]
+            self.backend.add_rows(db, "events", rows, fresh=newest is None or newest < min(row[0] for row in rows))
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:
@@ -500,7 +520,7 @@ class Store:
         return int(row[0])
 
 
-def _json_text(args: dict[str, Any]) -> str:
+def json_text(args: dict[str, Any]) -> str:
     """``json.dumps(args)``: written by the decoder's plan when the arguments came from it (faster)."""
     return args.json_text() if isinstance(args, Arguments) else json.dumps(args)
 
