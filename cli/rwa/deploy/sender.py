@@ -319,8 +319,10 @@ class Sender:
     def replace(self, held: Intent, base_fee: int) -> Intent | None:
         """Outbid ``held`` (the flight's transaction in the pool) at its nonce: the same call, at
         the market's price or 12.5% over ``held``'s, whichever is higher, within the cap; None
-        when the cap leaves no room, so the flight can only wait. Its cost is checked against the
-        account's balance before it is signed: one line, and nothing signed, when it cannot pay."""
+        when the cap leaves no room (the flight can only wait) or when the nonce was mined while
+        the replacement was priced (the flight's next look adopts what was mined). Its cost is
+        checked against the account's balance before it is signed: one line, and nothing signed,
+        when it cannot pay."""
         raw = decode_raw(held.raw)
         fresh = self.policy.price(base_fee, self.chain.suggested_priority_fee())
         fees = self.policy.bump(Fees(raw.max_fee, raw.priority_fee), fresh)
@@ -334,9 +336,16 @@ class Sender:
                 f"{balance / 1e18:.6f} ETH: nothing was signed; the transaction stays in the pool: rerun when "
                 "fees fall (or fund the account, or cap with --max-fee)"
             )
-        signed = self.chain.sign_priced(
-            self.account, raw.to, raw.data, held.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
-        )
+        try:
+            signed = self.chain.sign_priced(
+                self.account, raw.to, raw.data, held.nonce, fees.max_fee, fees.priority_fee, raw.gas, raw.value
+            )
+        except RwaError:
+            # The wallet refuses a nonce already mined: ``held`` (or a sibling) was mined while this
+            # replacement was priced, and the flight's next look adopts it.
+            if self.chain.mined_nonce(self.sender) > held.nonce:
+                return None
+            raise
         intent = replaced(
             held,
             hash=signed.hash,
