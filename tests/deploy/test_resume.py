@@ -124,6 +124,19 @@ def test_crash_between_journal_and_chain_resumes(fresh_target, suite, suite_tran
     assert not fresh_target.store.journal_path("local").exists()
 
 
+def hide_from_the_chain(monkeypatch, hidden: set[str]) -> None:
+    """The chain answers as if the transactions ``hidden`` names were in no block (their effects
+    stay): what a restarted node shows when its save kept a block's state but not the block."""
+    original_receipt, original_transaction, original_sent_by = Chain.receipt, Chain.transaction, Chain.sent_by
+    monkeypatch.setattr(Chain, "receipt", lambda self, h: None if h.lower() in hidden else original_receipt(self, h))
+    monkeypatch.setattr(Chain, "transaction", lambda self, h: None if h.lower() in hidden else original_transaction(self, h))
+    monkeypatch.setattr(
+        Chain,
+        "sent_by",
+        lambda self, *args, **kwargs: [t for t in original_sent_by(self, *args, **kwargs) if t.hash.lower() not in hidden],
+    )
+
+
 def test_a_creation_whose_block_the_chain_lost_but_whose_state_it_kept_is_adopted(
     fresh_target, suite, suite_transactions, monkeypatch, deployer
 ):
@@ -152,14 +165,7 @@ def test_a_creation_whose_block_the_chain_lost_but_whose_state_it_kept_is_adopte
     with pytest.raises(Crash):
         apply_deployment(fresh_target, options=DeployOptions(fresh=True))
     monkeypatch.undo()
-    original_receipt, original_transaction, original_sent_by = Chain.receipt, Chain.transaction, Chain.sent_by
-    monkeypatch.setattr(Chain, "receipt", lambda self, h: None if h.lower() in hidden else original_receipt(self, h))
-    monkeypatch.setattr(Chain, "transaction", lambda self, h: None if h.lower() in hidden else original_transaction(self, h))
-    monkeypatch.setattr(
-        Chain,
-        "sent_by",
-        lambda self, *args, **kwargs: [t for t in original_sent_by(self, *args, **kwargs) if t.hash.lower() not in hidden],
-    )
+    hide_from_the_chain(monkeypatch, hidden)
 
     reports: list[tuple[str, str, str]] = []
     _, record = apply_deployment(fresh_target, report=lambda *said: reports.append(said))
@@ -187,14 +193,7 @@ def test_a_factory_creation_whose_block_the_chain_lost_is_refused_not_sent_again
     with pytest.raises(Crash):
         apply_deployment(fresh_target, options=DeployOptions(fresh=True))
     monkeypatch.undo()
-    original_receipt, original_transaction, original_sent_by = Chain.receipt, Chain.transaction, Chain.sent_by
-    monkeypatch.setattr(Chain, "receipt", lambda self, h: None if h.lower() in hidden else original_receipt(self, h))
-    monkeypatch.setattr(Chain, "transaction", lambda self, h: None if h.lower() in hidden else original_transaction(self, h))
-    monkeypatch.setattr(
-        Chain,
-        "sent_by",
-        lambda self, *args, **kwargs: [t for t in original_sent_by(self, *args, **kwargs) if t.hash.lower() not in hidden],
-    )
+    hide_from_the_chain(monkeypatch, hidden)
 
     nonce = deployer.nonce
     with pytest.raises(RwaError, match=r"was used by a transaction no block shows .* nothing was sent") as refused:
