@@ -35,3 +35,29 @@ def test_private_chains_take_the_ports_above_test_port_in_turn(monkeypatch):
     monkeypatch.setenv("TEST_PORT", "x")
     with pytest.raises(RwaError, match="not a port number"):
         environment.test_port()
+
+
+# A revert takes Ape's memory of the contracts it undid with it: the two tests below use the same
+# CREATE address (the deployer's next), the first through its isolation, the second after its revert.
+def test_a_contract_deployed_in_one_test(project, deployer):
+    stablecoin = deployer.deploy(project.MockStablecoin)
+    assert stablecoin.contract_type.name == "MockStablecoin" and stablecoin.decimals() == 6
+
+
+def test_is_forgotten_when_its_test_is_reverted(project, deployer, chain):
+    address = deployer.get_deployment_address()
+    assert not chain.provider.get_code(address)
+    chain.provider.set_code(address, project.Multicall3.contract_type.runtime_bytecode.bytecode)
+    multicall = project.Multicall3.at(address)
+    assert multicall.contract_type.name == "Multicall3" and multicall.getEthBalance(deployer) == deployer.balance
+
+
+def test_restoring_a_snapshot_restores_what_ape_knew_of_the_contracts(project, deployer, chain, registry):
+    address = deployer.get_deployment_address()
+    snapshot = chain.snapshot()
+    assert deployer.deploy(project.MockStablecoin).address == address
+    chain.restore(snapshot)
+    chain.provider.set_code(address, project.Multicall3.contract_type.runtime_bytecode.bytecode)
+    assert project.Multicall3.at(address).contract_type.name == "Multicall3"
+    # What was known before the snapshot stays known.
+    assert chain.contracts.get(registry.address).name == registry.contract_type.name

@@ -81,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", SLOW)
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
+        _revert_contract_types_with_the_chain()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -112,6 +113,46 @@ def _skip_revert_call_trees() -> None:
 
     handle_execution_reverted.skips_call_tree = True  # type: ignore[attr-defined]
     FoundryProvider._handle_execution_reverted = handle_execution_reverted  # type: ignore[method-assign]
+
+
+def _revert_contract_types_with_the_chain() -> None:
+    """Ape remembers the contract type it saw at each address (and each proxy's implementation),
+    and ``Contract.at`` prefers that memory to the type it is asked for; a revert (each test's
+    isolation, or ``chain.restore``) undoes the contracts but not the memory, so a CREATE address a
+    later test reuses would keep the type of whatever an earlier test deployed there. A snapshot
+    now keeps what Ape knew of the chain's contracts then, and restoring it brings that back."""
+    from ape.managers.chain import ChainManager
+
+    original_snapshot, original_restore = ChainManager.snapshot, ChainManager.restore
+    if getattr(original_snapshot, "keeps_contract_types", False):
+        return
+    known: dict[tuple[int, Any], tuple[dict[str, Any], ...]] = {}
+
+    def caches(chain: Any) -> tuple[Any, ...]:
+        return (chain.contracts.contract_types, chain.contracts.proxy_infos, chain.contracts.contract_creations)
+
+    def snapshot(self: Any) -> Any:
+        snapshot_id = original_snapshot(self)
+        known[(self.chain_id, snapshot_id)] = tuple(dict(cache.memory) for cache in caches(self))
+        return snapshot_id
+
+    def restore(self: Any, snapshot_id: Any = None) -> None:
+        chain_id = self.chain_id
+        taken = self._snapshots[chain_id]
+        target = snapshot_id if snapshot_id is not None else (taken[-1] if taken else None)
+        original_restore(self, snapshot_id)
+        memories = known.pop((chain_id, target), None)
+        if memories is not None:
+            for cache, memory in zip(caches(self), memories, strict=True):
+                cache.memory = memory
+        # The snapshots taken after the one restored are gone from the chain: so is what they kept.
+        alive = set(self._snapshots[chain_id])
+        for key in [key for key in known if key[0] == chain_id and key[1] not in alive]:
+            del known[key]
+
+    snapshot.keeps_contract_types = True  # type: ignore[attr-defined]
+    ChainManager.snapshot = snapshot  # type: ignore[method-assign]
+    ChainManager.restore = restore  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(tryfirst=True)
