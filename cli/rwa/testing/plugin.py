@@ -45,7 +45,7 @@ from rwa.deploy import manifest, session
 from rwa.deploy.engine import apply_deployment
 from rwa.deploy.records import DeploymentRecord
 from rwa.deploy.target import Target
-from rwa.testing import environment
+from rwa.testing import environment, overheads
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
 from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors
@@ -82,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.stash.get(ROOT, None) is not None:
         _skip_revert_call_trees()
         _revert_contract_types_with_the_chain()
+        overheads.apply()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
