@@ -14,6 +14,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -356,6 +357,12 @@ def _chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[A
         yield items[start : start + size]
 
 
+#: web3's contract objects, by connection, then ABI and address: web3 takes tens of milliseconds to
+#: build one from a large ABI, and a command (or a test process's commands) asks for the same again.
+_CONTRACTS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = weakref.WeakKeyDictionary()
+_CONTRACTS_KEPT = 512
+
+
 class Chain:
     """A connected node, seen through the Ape provider.
 
@@ -618,7 +625,7 @@ class Chain:
             read = Read(address, abi, function, tuple(args))
             item, selector, types = self._view(read)
             return self._eth_calls([(read, item, selector + encode_args(types, read.args))])[0].unwrap()
-        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        contract = self._contract(abi, to_checksum_address(address))
         try:
             return contract.get_function_by_name(function)(*args).call()
         except Exception as exc:
@@ -633,7 +640,7 @@ class Chain:
         filters: dict[str, Any] | None = None,
     ) -> list[Event]:
         """Every ``event`` the contract emitted since ``from_block``, decoded, oldest first."""
-        contract = self.web3.eth.contract(address=to_checksum_address(address), abi=abi)
+        contract = self._contract(abi, to_checksum_address(address))
         try:
             logs = contract.events[event].get_logs(from_block=from_block, argument_filters=filters)
         except Exception as exc:
@@ -829,8 +836,20 @@ class Chain:
 
     # --- encoding -------------------------------------------------------------------------
 
+    def _contract(self, abi: list[dict[str, Any]], address: str | None = None) -> Any:
+        """web3's contract for ``abi`` (at ``address``), built once per connection, ABI and address."""
+        kept = _CONTRACTS.setdefault(self.web3, {})
+        key = (json.dumps(abi, separators=(",", ":")), address)
+        contract = kept.get(key)
+        if contract is None:
+            contract = self.web3.eth.contract(abi=abi) if address is None else self.web3.eth.contract(address=address, abi=abi)
+            if len(kept) >= _CONTRACTS_KEPT:
+                del kept[next(iter(kept))]
+            kept[key] = contract
+        return contract
+
     def encode_call(self, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> bytes:
-        contract = self.web3.eth.contract(abi=abi)
+        contract = self._contract(abi)
         try:
             return bytes.fromhex(contract.encode_abi(function, list(args))[2:])
         except Exception as exc:
