@@ -15,7 +15,7 @@ from rwa.chain.client import Receipt
 from rwa.core.abi import role_id
 from rwa.core.errors import RwaError
 from rwa.deploy.records import contracts_of
-from rwa.deploy.target import Target, load_record
+from rwa.deploy.target import Target, contracts_read
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Action:
 
 def deployed(target: Target, name: str) -> Deployed:
     """An entry of the network's deployments record, or a clear error if it is not there."""
-    entry = contracts_of(load_record(target)).get(name)
+    entry = contracts_read(target).get(name)
     if entry is None:
         raise RwaError(f"{name} is not deployed on {target.network.name}: run `rwa deploy` first")
     return Deployed(name, entry["address"], entry["abi"])

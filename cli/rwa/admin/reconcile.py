@@ -17,8 +17,7 @@ from rwa.admin.decode import PROXY_ADMIN_ABI, Decoded, Known, decode_proposal
 from rwa.admin.proposals import Execution, Expected, Proposal, ProposalStatus, ProposalStore, with_outcome
 from rwa.admin.timelock import TIMELOCK, OperationState, operation_state
 from rwa.chain.client import Event
-from rwa.deploy.records import contracts_of
-from rwa.deploy.target import Target, load_record
+from rwa.deploy.target import Target, contracts_read
 
 MULTISEND = "MultiSend"
 
@@ -26,12 +25,12 @@ MULTISEND = "MultiSend"
 def known(target: Target) -> Known:
     """The ABIs proposals are decoded with: the record's contracts by address, and every compiled
     contract's (plus the proxy admin's) by selector, for contracts a factory made."""
-    contracts = contracts_of(load_record(target)).items()
+    contracts = contracts_read(target).items()
     by_address: dict[str, tuple[str, list[dict[str, Any]]]] = {
         to_checksum_address(entry["address"]): (name, entry["abi"]) for name, entry in contracts
     }
     fallback = [item for artifact in target.artifacts.values() for item in artifact.abi] + PROXY_ADMIN_ABI
-    timelock = contracts_of(load_record(target)).get(TIMELOCK)
+    timelock = contracts_read(target).get(TIMELOCK)
     return Known(by_address, fallback, optional_address(target, MULTISEND), timelock["address"] if timelock else None)
 
 
@@ -183,13 +182,13 @@ class _SafeHistory:
         return executions[nonce] if len(executions) == self.nonce(safe) and nonce < len(executions) else None
 
     def _abi(self, safe: str) -> list[dict[str, Any]]:
-        for entry in contracts_of(load_record(self.target)).values():
+        for entry in contracts_read(self.target).values():
             if to_checksum_address(entry["address"]) == to_checksum_address(safe):
                 return list(entry["abi"])
         return list(self.target.artifacts["SafeL2"].abi)
 
     def _born(self, safe: str) -> int:
-        for entry in contracts_of(load_record(self.target)).values():
+        for entry in contracts_read(self.target).values():
             if to_checksum_address(entry["address"]) == to_checksum_address(safe):
                 return int(entry.get("blockNumber") or 0)
         return 0
@@ -203,7 +202,7 @@ def _sender(target: Target, execution: _Execution) -> str | None:
 
 
 def optional_address(target: Target, name: str) -> str | None:
-    entry = contracts_of(load_record(target)).get(name)
+    entry = contracts_read(target).get(name)
     if entry:
         return str(entry["address"])
     configured = target.network.params.get("multisend")

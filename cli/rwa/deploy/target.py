@@ -7,7 +7,7 @@ the engine or the planner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
@@ -26,7 +26,7 @@ from rwa.deploy.manifest import (
     dependency_order,
 )
 from rwa.deploy.planner import Pending, Resolver, external_facets, facets_of
-from rwa.deploy.records import DeploymentRecord, DeploymentStore
+from rwa.deploy.records import ContractRecord, DeploymentRecord, DeploymentStore
 
 if TYPE_CHECKING:
     from ape.api import AccountAPI
@@ -42,6 +42,10 @@ class Target:
     chain: Chain
     account: AccountAPI | None  # None: read-only (plan and status off local chains)
     artifacts: dict[str, Artifact]
+    #: The record's contracts as :func:`contracts_read` last read them, and the file's stat then.
+    _contracts_read: tuple[tuple[int, int, int] | None, dict[str, ContractRecord]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def store(self) -> DeploymentStore:
@@ -65,6 +69,20 @@ def load_record(target: Target) -> DeploymentRecord | None:
     record = target.store.load(target.network.name)
     records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
     return record
+
+
+def contracts_read(target: Target) -> dict[str, ContractRecord]:
+    """The record's contracts, to read and not to change: read from the file again only when it has
+    changed (a command looks contracts up by name many times, and the file holds every ABI)."""
+    path = target.store.path(target.network.name)
+    try:
+        stat = path.stat()
+        seen: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except FileNotFoundError:
+        seen = None
+    if target._contracts_read is None or target._contracts_read[0] != seen:
+        target._contracts_read = (seen, records.contracts_of(load_record(target)))
+    return target._contracts_read[1]
 
 
 def make_resolver(target: Target, record: DeploymentRecord | None) -> Resolver:
