@@ -36,6 +36,8 @@ def _record(rwa: Any) -> dict[str, Any]:
     return json.loads((Path(rwa.deployments) / "local.json").read_text())
 
 
+# A second suite deployed and every contract published: the tests below keep `rwa verify` in `make test-fast`.
+@pytest.mark.slow
 def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa, explorer, suite):
     split = rwa.json("split", "create", "--payee", f"0x{'a1' * 20}:5000", "--payee", f"0x{'b2' * 20}:5000")["split"]
     out = rwa.run("deploy", "--verify", env=_env(explorer)).stdout

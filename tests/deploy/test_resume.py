@@ -92,7 +92,8 @@ def fresh_target(deploy_target: Target, tmp_path) -> Target:
     )
 
 
-@pytest.mark.parametrize("crash_at", [1, 17, 34])
+# Each crash point is a deploy from scratch: the first keeps both stages in `make test-fast`, `make test` runs all three.
+@pytest.mark.parametrize("crash_at", [1, pytest.param(17, marks=pytest.mark.slow), pytest.param(34, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("stage", ["signed, never sent", "sent, never recorded"])
 def test_crash_between_journal_and_chain_resumes(fresh_target, suite, suite_transactions, monkeypatch, deployer, crash_at, stage):
     calls = {"n": 0}

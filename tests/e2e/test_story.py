@@ -68,6 +68,9 @@ def story(rwa):
     return rwa
 
 
+# A long story (a second suite deployed, a dozen proposals): each of its steps has a test of its own that
+# `make test-fast` runs (tests/admin/test_upgrade_flow.py, tests/cli/test_nil_commands.py); `make test` runs this.
+@pytest.mark.slow
 def test_the_whole_story(story, chain):
     v1 = variant(story, "manifest_v1", "NILVault")
     v2 = variant(story, "manifest_v2", "NILVaultV2Mock")

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_utils import keccak
 from watchkit import ZERO32, ZERO_ADDRESS, Kit, a_property, at, read_jsonl
@@ -30,6 +31,8 @@ def safe_exec(safe: Any, owners: list[Any], sender: Any, to: str, data: bytes) -
     return safe.execTransaction(*tx.exec_args(signatures), sender=sender)
 
 
+# Every act three ways is a long story: tests/watch/test_watch.py's rule tests keep the alerts in `make test-fast`.
+@pytest.mark.slow
 def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_timelock(
     rwa,
     tmp_path,

@@ -74,7 +74,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.chdir(root)
 
 
-SLOW = "slow: spawns processes or waits for blocks (`make test-fast` skips it); every test using `cli` is"
+SLOW = (
+    "slow: spawns processes, waits for blocks, or replays a long story whose steps faster tests check "
+    "(`make test-fast` skips it); every test using `cli` is"
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
