@@ -112,7 +112,7 @@ def test_a_compliance_from_before_per_wallet_tracking_is_recounted_in_the_same_b
 
 
 def test_an_upgraded_vault_implementation_records_its_new_module(rwa, chain):
-    # Issue 23: each NILVault implementation deploys its own FanPayments module; the record follows the upgrade.
+    # Issue 23: each NILVault implementation deploys its own NILVaultPaymentsModule; the record follows the upgrade.
     text = (ROOT / "deployments" / "manifest.py").read_text()
     vault = '        "NILVaultBeacon",\n        "{}",'
     patched = text.replace(vault.format("NILVault"), vault.format("NILVaultV2Mock"))

@@ -54,7 +54,7 @@ def _watch(rwa, tmp_path: Path, db: Path, expect: int) -> list[dict]:
     return [a for a in read_jsonl(tmp_path / "alerts.jsonl") if a["rule"] == "memberships.MembershipLapsed"]
 
 
-def test_a_lapsed_membership_is_one_alert_exactly_once(rwa, chain, tmp_path, stablecoin, deployer, memberships):
+def test_a_lapsed_membership_is_one_alert_exactly_once(rwa, chain, tmp_path, stablecoin, deployer, fan_payments):
     fan = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
     stablecoin.mint(fan, 100 * 10**6, sender=deployer)
     db = tmp_path / "w.sqlite"
@@ -85,7 +85,7 @@ def store(request: Any, tmp_path: Path) -> str:
 
 
 def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_chain(
-    rwa, chain, store, stablecoin, deployer, memberships
+    rwa, chain, store, stablecoin, deployer, fan_payments
 ):
     fan = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
     stablecoin.mint(fan, 100 * 10**6, sender=deployer)

@@ -29,7 +29,7 @@ from rwa.deploy.records import contracts_of
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 #: The fans' payments hub: tips, orders and memberships of every vault are paid through it.
-MEMBERSHIPS = "NILMemberships"
+MEMBERSHIPS = "FanPayments"
 MULTICALL = "Multicall3"
 #: IFanPayments.Kind, in enum order, named as the platform's transaction types.
 KINDS = ("tip", "merchandise", "subscription")

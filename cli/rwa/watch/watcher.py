@@ -379,7 +379,7 @@ class Watcher:
 
     def _lapsed(self, logs: Sequence[Log], first: int, last: int) -> list[Log]:
         """Memberships that lapsed in blocks ``first``..``last``: the synthetic MembershipLapsed events."""
-        watched = {a: s for a, s in self.subjects.items() if s.kind == "NILMemberships"}
+        watched = {a: s for a, s in self.subjects.items() if s.kind == "FanPayments"}
         if not watched:
             return []
         if self.expiries is None:
@@ -446,7 +446,7 @@ class Watcher:
                 lapses_module.latest(
                     self._expiry(log.subject.address, log.block, log.args)
                     for log in logs
-                    if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
+                    if log.name == "SubscriptionUpdate" and log.subject.kind == "FanPayments"
                 )
             )
 
