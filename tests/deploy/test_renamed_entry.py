@@ -122,8 +122,9 @@ def test_a_deployment_recording_the_former_name_is_adopted_with_nothing_sent(sui
 
 
 def test_a_contract_compiled_anew_to_the_same_code_is_recorded_with_nothing_sent(suite_manifest, compiled, accounts, targets):
-    """NILVault's sources changed in names and comments only (its module renamed): the vaults run the same code."""
-    current, _ = manifests(suite_manifest)
+    """NILVault's sources changed in names and comments only (its module renamed): the vaults run the same code,
+    the demo vault (the factory's beacon proxy) too."""
+    current, _ = manifests(suite_manifest, last="DemoVault")
     vault, module = compiled["NILVault"], compiled["NILVaultPaymentsModule"]
     edited = replace(vault, bytecode=other_metadata(vault.bytecode, "comments", keep=module.bytecode))
     before = targets(current, {**compiled, "NILVault": edited})
@@ -134,8 +135,12 @@ def test_a_contract_compiled_anew_to_the_same_code_is_recorded_with_nothing_sent
     before.store.path("local").write_text(json.dumps(older))
 
     after = targets(current)
+    assert upgrades.check(after, "NILVaultBeacon").up_to_date  # no upgrade to send: the same code runs
     plan, _ = plan_deployment(after)
-    assert [(s.action, s.name) for s in plan.steps if s.action != "skip"] == [("recompiled", "NILVaultBeacon")]
+    assert [(s.action, s.name) for s in plan.steps if s.action != "skip"] == [
+        ("recompiled", "NILVaultBeacon"),
+        ("recompiled", "DemoVault"),
+    ]
     nonce = accounts[0].nonce
     plan, _ = apply_deployment(after)
     assert not plan.sends and accounts[0].nonce == nonce
@@ -146,6 +151,7 @@ def test_a_contract_compiled_anew_to_the_same_code_is_recorded_with_nothing_sent
     assert {k: v for k, v in beacon.items() if k != "bytecodeHash"} == {
         k: v for k, v in older["contracts"]["NILVaultBeacon"].items() if k != "bytecodeHash"
     }
+    assert written["contracts"]["DemoVault"]["bytecodeHash"] == vault.bytecode_hash
     part = written["modules"]["NILVaultBeacon"]["contracts"]["paymentsModule"]
     assert part["contractType"] == "NILVaultPaymentsModule" and part["abi"] == module.abi
     plan, _ = plan_deployment(after)

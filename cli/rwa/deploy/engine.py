@@ -423,6 +423,8 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         if step.action == StepAction.UPGRADE:
             record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
             report("recorded", step.name, step.detail)
+        elif step.action == StepAction.RENAME:
+            report("recorded", step.name, step.detail)
         elif step.action == StepAction.RECOMPILED:
             contract_type = target.manifest.entry(step.name).contract_type
             recorded = record["contracts"][step.name]

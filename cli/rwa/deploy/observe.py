@@ -46,6 +46,11 @@ def observe(target: Target, record: DeploymentRecord | None, resolver: Resolver)
             facts[entry.name]["beacon"] = to_checksum_address(addresses[entry.name])
         if hashes[entry.name] and _recompiled(target, entry, recorded[entry.name]):
             facts[entry.name]["recompiled"] = True
+    # A factory's beacon proxy (the demo vault) runs its beacon's implementation: recompiled with it.
+    anew = {recorded[e.name].get("bytecodeHash") for e in entries if e.beacon_only and facts[e.name].get("recompiled")}
+    for entry in entries:
+        if entry.created_by is not None and hashes[entry.name] and recorded[entry.name].get("bytecodeHash") in anew:
+            facts[entry.name]["recompiled"] = True
     beacons: dict[str, str] = {name: fact["beacon"] for name, fact in facts.items() if fact.get("beacon")}
     live = _with_code(chain, beacons, {to_checksum_address(a): bool(hashes[n]) for n, a in addresses.items()})
     beacon_abi = target.artifacts[BEACON_TYPE].abi
