@@ -21,8 +21,8 @@ from rwa.chain.client import Chain
 from rwa.core.errors import DriftError
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import DeployOptions, apply_deployment, plan_deployment
-from rwa.deploy.manifest import Ref
-from rwa.deploy.renames import _SOLC_METADATA, without_metadata
+from rwa.deploy.manifest import Contract, Ref
+from rwa.deploy.renames import SOLC_METADATA, Rename, adopt, without_metadata
 from rwa.deploy.target import Target, load_record, make_resolver
 
 HUB, FORMER = "FanPayments", "NILMemberships"
@@ -36,7 +36,7 @@ def other_metadata(bytecode: bytes, label: str, keep: bytes = b"") -> bytes:
     """``bytecode`` as solc makes it from other names or comments: its metadata hashes others (those
     inside ``keep``, the creation code of a contract it makes, excepted)."""
     kept = bytecode.find(keep) if keep else -1
-    for metadata in _SOLC_METADATA.finditer(bytecode):
+    for metadata in SOLC_METADATA.finditer(bytecode):
         if kept <= metadata.start() < kept + len(keep):
             continue
         digest = metadata.start() + 8  # after a2 64 "ipfs" 58 22 12 20: the 32-byte digest
@@ -225,3 +225,12 @@ def test_a_rename_interrupted_before_its_record_was_written_resumes(suite_manife
     assert FORMER not in on_disk(after)["contracts"] and on_disk(after)["contracts"][HUB]["formerNames"] == [FORMER]
     assert resumed["contracts"]["NILVaultBeacon"]["proxy"]["implementation"] == made["implementation"]  # journaled
     assert resumed["contracts"]["NILVaultBeacon"]["args"]["constructor"]["hub_"] == record["contracts"][FORMER]["address"]
+
+
+def test_of_two_former_names_recorded_the_newest_is_the_entry():
+    record: Any = {"contracts": {name: {"name": name, "contractType": "Plain", "proxy": None} for name in ("Older", "Old")}}
+    view, made = adopt(record, [Contract("Plain", formerly=("Older", "Old"))], {}, chain=None)
+    assert made == [Rename("Old", "Plain", same_code=False)]
+    assert view is not None and set(view["contracts"]) == {"Older", "Plain"}
+    assert view["contracts"]["Plain"] == {"name": "Plain", "contractType": "Plain", "proxy": None, "formerNames": ["Old"]}
+    assert set(record["contracts"]) == {"Older", "Old"}  # the record itself is left as it is

@@ -13,6 +13,10 @@ change as for any other (an unproxied contract others name: a new suite; a proxy
 A deploy of the previous manifest interrupted after a creation was mined, before the record was written,
 leaves that creation in the journal under the former name: :func:`journaled` finds it, so the rerun
 adopts it rather than sending a second one.
+
+The same comparison (:func:`created_as_compiled`) tells the planner when any recorded contract whose
+bytecode hash is not the compiled one's runs the compiled code all the same (its sources changed in
+names or comments only): it is recorded anew, not upgraded (``recompiled`` in `rwa deploy --plan`).
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ from rwa.deploy.records import ContractRecord, DeploymentRecord
 
 #: solc's CBOR metadata: {"ipfs": <34-byte multihash>, "solc": <3-byte version>} and its length (0x0033).
 #: A contract's code holds its own, and one for each contract it creates (their creation code).
-_SOLC_METADATA = re.compile(rb"\xa2\x64ipfs\x58\x22.{34}\x64solc\x43.{3}\x00\x33", re.DOTALL)
+SOLC_METADATA = re.compile(rb"\xa2\x64ipfs\x58\x22.{34}\x64solc\x43.{3}\x00\x33", re.DOTALL)
 
 
 def without_metadata(code: bytes) -> bytes:
     """``code`` with every solc metadata blob in it zeroed (same length: what runs is unchanged)."""
-    return _SOLC_METADATA.sub(lambda found: bytes(len(found.group())), code)
+    return SOLC_METADATA.sub(lambda found: bytes(len(found.group())), code)
 
 
 def same_but_metadata(sent: bytes, compiled: bytes) -> bool:
@@ -67,14 +71,18 @@ def adopt(
     name (in memory; ``record`` itself is left as it is), and the renames made."""
     contracts = record["contracts"] if record else {}
     found = [
-        (entry, former) for entry in entries if entry.name not in contracts for former in entry.formerly if former in contracts
+        (entry, former)
+        for entry in entries
+        if entry.name not in contracts
+        for former in reversed(entry.formerly)
+        if former in contracts
     ]
     if record is None or not found:
         return record, []
     moved = dict(contracts)
     renames = []
     for entry, former in found:
-        if entry.name in moved:  # two former names recorded: the newer one (listed later) is the entry's
+        if entry.name in moved:  # two former names recorded: the newest (listed last) is the entry's
             continue
         renamed, same_code = _renamed(moved.pop(former), entry, artifacts.get(entry.contract_type), chain)
         moved[entry.name] = renamed
