@@ -154,6 +154,10 @@ class Watcher:
         with self.store.transaction() as db:
             for subject in self.recorded:
                 self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
+            for name, entry in recorded_contracts(record):
+                if isinstance(former := entry.get("formerNames"), list) and former:
+                    address = to_checksum_address(entry["address"])
+                    self.store.rename_contract(db, address, former, name, str(entry["contractType"]))
         self.reload()
 
     # --- the watched set ----------------------------------------------------------------------------
