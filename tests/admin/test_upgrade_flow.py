@@ -38,6 +38,8 @@ def registry_view(chain, rwa, function):
 def test_check_without_changes(rwa):
     assert "already runs the compiled code" in rwa.run("upgrade", "ComplianceRegistry", "--check").stdout
     assert "not behind a proxy" in rwa.refused("upgrade", "Timelock", "--check")
+    # Without --check, nothing to do is said the same way (it was a KeyError), nothing sent.
+    assert "ComplianceRegistry: up to date (0x" in rwa.run("upgrade", "ComplianceRegistry").stdout
 
 
 def test_unsafe_upgrade_is_refused_with_a_report_and_nothing_sent(rwa, chain):

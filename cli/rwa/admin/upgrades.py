@@ -129,7 +129,7 @@ def apply(target: Target, name: str, via: str | None, report: Reporter, follow_u
     if plan.problems:
         raise UpgradeRefused(name, plan.problems)
     if plan.up_to_date:
-        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None}
+        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None, "followUps": []}
     if target.account is None:
         raise RwaError("upgrading needs an account (--account) to deploy the new implementation")
     record = load_record(target)

@@ -1,12 +1,12 @@
 """Entries the manifest renamed: ``Contract("FanPayments", ..., formerly=("NILMemberships",))``.
 
 A contract recorded under a former name is the entry's: every reader of the deployments file (the
-engine, `rwa upgrade`, the commands) sees it under its new name (:func:`adopt`), and the next `rwa
-deploy` or `rwa upgrade` writes it so, with ``formerNames``, sending nothing. Renaming a Solidity
-contract changes its bytecode, though not its code: solc's metadata hash, at the end of the code,
-covers the contract's name and sources. So when the recorded contract type is a former name too, the
-transaction that created the contract is read, and the record takes the compiled contract's bytecode
-hash only when that transaction's creation code is the compiled one, metadata aside
+engine, `rwa upgrade`, the commands) sees it under its new name (:func:`adopt`), and the next `rwa deploy`
+(or an `rwa upgrade` that deploys a new implementation) writes it so, with ``formerNames``, sending nothing
+for it. Renaming a Solidity contract changes its bytecode, though not its code: solc's metadata hash, at
+the end of the code, covers the contract's name and sources. So when the recorded contract type is a
+former name too, the transaction that created the contract is read, and the record takes the compiled
+contract's bytecode hash only when that transaction's creation code is the compiled one, metadata aside
 (:func:`same_but_metadata`). Otherwise the record keeps the hash it had, and the planner reports the
 change as for any other (an unproxied contract others name: a new suite; a proxy: `rwa upgrade`).
 
