@@ -72,8 +72,8 @@ def manifests(suite_manifest, last: str = "NILVaultBeacon"):
 def targets(suite_manifest, project_paths, compiled, accounts, tmp_path):
     paths = ProjectPaths(project_paths.root, deployments_override=tmp_path)
 
-    def target(manifest, artifacts=compiled):
-        return Target(paths, manifest, manifest.network("local"), Chain.active(), accounts[0], artifacts)
+    def target(manifest, artifacts=compiled, signer=None):
+        return Target(paths, manifest, manifest.network("local"), Chain.active(), signer or accounts[0], artifacts)
 
     return target
 
@@ -225,6 +225,21 @@ def test_a_rename_interrupted_before_its_record_was_written_resumes(suite_manife
     assert FORMER not in on_disk(after)["contracts"] and on_disk(after)["contracts"][HUB]["formerNames"] == [FORMER]
     assert resumed["contracts"]["NILVaultBeacon"]["proxy"]["implementation"] == made["implementation"]  # journaled
     assert resumed["contracts"]["NILVaultBeacon"]["args"]["constructor"]["hub_"] == record["contracts"][FORMER]["address"]
+
+
+def test_a_lost_record_is_rebuilt_on_the_hub_made_under_its_former_name(suite_manifest, compiled, accounts, targets):
+    current, previous = manifests(suite_manifest)
+    operator = accounts.generate_test_account()  # its own account: --adopt reads only its transactions
+    operator.balance = 10**21
+    before = targets(previous, compiled_as_before(compiled), operator)
+    _, record = apply_deployment(before)
+    before.store.path("local").unlink()  # the record is lost (the journal went when the deploy ended)
+
+    nonce = operator.nonce
+    plan, rebuilt = apply_deployment(targets(current, signer=operator), options=DeployOptions(adopt=True))
+    assert operator.nonce == nonce  # every creation adopted, the hub's by its code, metadata aside
+    assert rebuilt["contracts"][HUB]["address"] == record["contracts"][FORMER]["address"]
+    assert rebuilt["contracts"]["NILVaultBeacon"]["args"]["constructor"]["hub_"] == record["contracts"][FORMER]["address"]
 
 
 def test_of_two_former_names_recorded_the_newest_is_the_entry():

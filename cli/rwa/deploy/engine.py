@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from dataclasses import replace as replaced
+from functools import partial
 from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
@@ -156,8 +157,9 @@ class Executor(Sender):
             if not self.chain.code(CREATE2_DEPLOYER):
                 raise RwaError(f"{entry.name}: no CREATE2 deployer at {CREATE2_DEPLOYER} on this chain")
             mined = self.send(key, CREATE2_DEPLOYER, salt + initcode, address)
-        else:
-            mined = self.send(key, None, initcode)
+        else:  # a creation a lost record or journal told of, under a former name: metadata aside
+            same = partial(renames.same_creation, initcode=initcode) if entry.formerly else None
+            mined = self.send(key, None, initcode, same=same)
         self.report("created", entry.name, f"{part} {contract_type} at {mined.address}")
         assert mined.address is not None
         return mined.address, mined

@@ -126,11 +126,13 @@ def journaled(journal: Journal, entry: Contract, part: str, initcode: bytes, cha
         prefix = f"{former}/{part}/"
         for mined in journal.mined_under(prefix):
             sent = chain.transaction(mined.hash)
-            if mined.address and chain.code(mined.address) and sent is not None and _same_creation(sent.data, initcode):
+            if mined.address and chain.code(mined.address) and sent is not None and same_creation(sent.data, initcode):
                 return mined
     return None
 
 
-def _same_creation(sent: bytes, initcode: bytes) -> bool:
+def same_creation(sent: bytes, initcode: bytes) -> bool:
+    """Whether a transaction's input created what ``initcode`` (constructor arguments included) does,
+    metadata aside."""
     sent = sent[-len(initcode) :]  # a CREATE2 deployer's input begins with the salt
     return len(sent) == len(initcode) and without_metadata(sent) == without_metadata(initcode)
