@@ -12,7 +12,8 @@ change as for any other (an unproxied contract others name: a new suite; a proxy
 
 A deploy of the previous manifest interrupted after a creation was mined, before the record was written,
 leaves that creation in the journal under the former name: :func:`journaled` finds it, so the rerun
-adopts it rather than sending a second one.
+adopts it rather than sending a second one; with the record and the journal lost, `rwa deploy --adopt`
+adopts it among the deployer's transactions (:func:`same_creation`).
 
 The same comparison (:func:`created_as_compiled`) tells the planner when any recorded contract whose
 bytecode hash is not the compiled one's runs the compiled code all the same (its sources changed in
