@@ -117,12 +117,12 @@ test: lint postgres
 # `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:
 # `@given` tests and the state machines; a third of the contract tests' time); no lint first. Two runs
 # at once, one a core, of about the same length (--durations=0 on each says what to move if they drift):
-# the governance, command and watcher tests (FAST_SECOND) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
+# the package's tests but tests/domain (FAST_SECOND) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
 # The watcher's tests make MAIN-ST-1 in each test: they cannot follow the contract tests, whose session
 # fixture `created` makes it for the whole session.
 # pytest's unraisable-exception plugin is off: it only reports, and its five garbage collections at the end
 # of a run cost a second or more.
-FAST_SECOND := tests/admin tests/cli tests/e2e tests/watch
+FAST_SECOND := tests/admin tests/cli tests/e2e tests/watch tests/deploy tests/chain
 FAST := not slow and not hypothesis
 FAST_OPTIONS := -m "$(FAST)" -q -p no:unraisableexception
 test-fast: setup
