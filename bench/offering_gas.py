@@ -29,6 +29,7 @@ US = 840
 KYC_AML = 3
 YEAR = 365 * 24 * 3600
 MINTER_ROLE_TEXT = "MINTER_ROLE"
+CUSTODIAN_ROLE_TEXT = "CUSTODIAN_ROLE"
 TARGETS = {"subscribe": 130_000, "claim": 80_000, "create": 250_000}
 # What the EVM charges for what an offering cannot avoid (EIP-2929, EIP-2200, EIP-3529, the yellow paper).
 INTRINSIC = 21_000
@@ -78,6 +79,8 @@ def measure(project: Any, accounts: Any, chain: Any, record: dict[str, Any]) -> 
         address = offerings.predictOffering(data)
         gas = offerings.createOffering(data, sender=deployer).gas_used
         token.grantRole(keccak(text=MINTER_ROLE_TEXT), address, sender=owner)
+        if soft_cap:  # claims are delivered from custody: the grant proposal makes it the property's custodian too
+            token.grantRole(keccak(text=CUSTODIAN_ROLE_TEXT), address, sender=owner)
         offering = project.PropertyOffering.at(address)
         for wallet in investors:
             coin.approve(offering, 2**256 - 1, sender=wallet)
