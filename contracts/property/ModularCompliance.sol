@@ -62,6 +62,10 @@ interface IBoundToken {
  * - `MODULE_SUPPLY_CAP`: mints may not raise the total supply above `supplyCap`.
  * - `MODULE_ACCREDITED_ONLY`: the receiver must be an accredited investor.
  *
+ * A custodian of the token (see contracts/interfaces/Custody.sol) is not an investor: unregistered, it counts under
+ * investor id 0 (as a mint's source), is excused from country and accreditation when it receives a mint and from the
+ * lockup when it sends, its lock passing to the receiver ({_custodianExcuse}, asked only once a rule has refused).
+ *
  * Holder tracking (for max-balance and max-holders) starts when either module is first enabled on an
  * empty token and lasts while any module is enabled. Each wallet's balance is counted under the investor
  * id it was counted under ({countedInvestor}), not the id the registry gives now: re-registering a wallet
@@ -617,10 +621,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
             if (from != address(0)) fromId = $.countedInvestor[from];
         }
         bytes memory violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
-        while (violation.length != 0) {
+        if (violation.length != 0) {
             // Only a movement that breaks a rule asks whether a custodian is excused from it (see {_custodianExcuse}).
-            modules_ = _excuseOrRefuse($, modules_, violation, from, to);
-            violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
+            do {
+                modules_ = _excuseOrRefuse($, modules_, violation, from, to);
+                violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
+            } while (violation.length != 0);
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);

@@ -47,7 +47,9 @@ interface IMintCompliance {
  * - No soft cap, no review: {subscribe} mints at once and the payment goes straight to the treasury.
  * - Soft cap: payments are escrowed here; after {close}, if the accepted tokens reach the soft cap the
  *   escrow goes to the treasury in one transfer and each subscriber {claim}s their tokens (pull: closing
- *   is O(1) whatever the number of subscribers); otherwise everyone {refund}s every unit they paid.
+ *   is O(1) whatever the number of subscribers); otherwise everyone {refund}s every unit they paid. When the
+ *   property made the offering its custodian ({CUSTODIAN_ROLE}), the close mints every claim's tokens to
+ *   the offering in one mint and the claims transfer them through the token's ordinary compliant transfer.
  * - Review (ERC-7540's request shape): subscriptions are requests held in escrow until an agent of the
  *   property (a `MINTER_ROLE` holder) {accept}s or {reject}s them, singly or in batches; rejected ones
  *   are refundable at once, and requests still pending at the close are refundable too.
@@ -66,10 +68,13 @@ interface IMintCompliance {
  *
  * The offering mints with the property's `MINTER_ROLE`, granted by the property's admin (the timelock,
  * through the usual proposal) and renounced as soon as nothing is left to mint (at {close} or {cancel},
- * or at the last {claim}); it can never mint beyond `hardCap`. {cancel} (the property's admin) makes every
+ * or, without custody, at the last {claim}); it can never mint beyond `hardCap`. The custodian role, granted
+ * with it, is renounced at a close or cancel that needs no custody, else by {endCustody} once every claim
+ * has left. {cancel} (the property's admin) makes every
  * escrowed payment refundable; tokens already minted stay minted, their payment in the treasury. While
  * the property is paused, nothing that mints or takes money happens; refunds and rejections go on. A
- * sanctioned wallet can neither claim nor be refunded: its money stays here until the sanction is lifted.
+ * sanctioned wallet can neither claim nor be refunded: its money stays here until the sanction is lifted
+ * (after a successful close its money is in the treasury, and its tokens, in custody, stay its claim).
  */
 contract PropertyOffering is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -373,14 +378,14 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (state == Status.Failed) _toMint = 0;
         else _sendProceeds(t, escrow);
         uint256 due = _toMint;
-        bool custody = due != 0 && property.hasRole(CUSTODIAN_ROLE, address(this));
-        if (custody) {
+        bool custodial = due != 0 && property.hasRole(CUSTODIAN_ROLE, address(this));
+        if (custodial) {
             (_custody, _toMint) = (true, 0);
             property.mint(address(this), due);
             emit CustodyTaken(due);
         }
-        if (due == 0 || custody) _renounceMinter(property);
-        if (!custody) _renounceCustodian(property);
+        if (due == 0 || custodial) _renounceMinter(property);
+        if (!custodial) _renounceCustodian(property);
     }
 
     /**

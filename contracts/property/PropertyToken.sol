@@ -75,6 +75,13 @@ interface IDividendVault {
  * holder down by less than `balance / 2^96` units and a balance change by less than 2^-32 units, so a holder of 10^6
  * whole tokens of 18 decimals (2^80 units) loses one unit only after some 65,000 deposits.
  *
+ * Custodians ({CUSTODIAN_ROLE}, granted by the admin; see contracts/interfaces/Custody.sol): a contract holding
+ * tokens for investors it delivers them to later, such as a primary offering between its close and its claims.
+ * A mint to one is allowed although the registry does not verify it, and marks its account; a marked account
+ * sends without its own verification (every receiver faces every rule) and never receives a transfer. Both are
+ * asked only where an ordinary mint or transfer would refuse or a flagged account sends, so neither costs
+ * anything more.
+ *
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
  * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
  * `PAUSER_ROLE` (pause only: a pause needs no delay, lifting it goes through the owner's timelock).
@@ -117,7 +124,7 @@ contract PropertyToken is
     /// below 2^151 for every balance, so every dividend correction fits its int152.
     uint256 public constant MAX_DIVIDENDS_TIMES_SUPPLY = 1 << 215;
 
-    string private constant _VERSION = "1.0.0";
+    string private constant _VERSION = "1.1.0"; // 1.1.0: custodians (CUSTODIAN_ROLE)
 
     uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
     uint8 private constant _ALL_AGENT_ROLES = 63;
@@ -989,14 +996,14 @@ contract PropertyToken is
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         IComplianceRegistry registry =
             (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
+        _requireVerified(registry, to);
+        if (spender != from) _requireVerified(registry, spender);
         Account memory a = $.accounts[from];
         if (a.flags != 0) {
             _requireFlaggedSender(registry, from, a, value);
         } else {
             _requireVerified(registry, from);
         }
-        _requireVerified(registry, to);
-        if (spender != from) _requireVerified(registry, spender);
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
         if ((word >> _ACTIVE_BIT) & 1 == 0) return _update($, from, to, value);
         address target = $.compliance;
