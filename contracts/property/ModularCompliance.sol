@@ -12,6 +12,7 @@ import {
     IComplianceModule
 } from "../interfaces/IPropertyCompliance.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
+import {CUSTODIAN_ROLE} from "../interfaces/Custody.sol";
 
 /// @dev The registry's full record of a wallet: one call for the receiver's investor id and country.
 interface IComplianceRecords {
@@ -60,6 +61,10 @@ interface IBoundToken {
  *   mint never shortens a lock: the wallet stays locked until the latest of its locks).
  * - `MODULE_SUPPLY_CAP`: mints may not raise the total supply above `supplyCap`.
  * - `MODULE_ACCREDITED_ONLY`: the receiver must be an accredited investor.
+ *
+ * A custodian of the token (see contracts/interfaces/Custody.sol) is not an investor: unregistered, it counts under
+ * investor id 0 (as a mint's source), is excused from country and accreditation when it receives a mint and from the
+ * lockup when it sends, its lock passing to the receiver ({_custodianExcuse}, asked only once a rule has refused).
  *
  * Holder tracking (for max-balance and max-holders) starts when either module is first enabled on an
  * empty token and lasts while any module is enabled. Each wallet's balance is counted under the investor
@@ -617,9 +622,11 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         }
         bytes memory violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
         if (violation.length != 0) {
-            assembly {
-                revert(add(violation, 0x20), mload(violation))
-            }
+            // Only a movement that breaks a rule asks whether a custodian is excused from it (see {_custodianExcuse}).
+            do {
+                modules_ = _excuseOrRefuse($, modules_, violation, from, to);
+                violation = _check($, modules_, registry, from, to, amount, fromId, toId, country);
+            } while (violation.length != 0);
         }
         if (modules_ & _TRACKING != 0) _track($, fromId, toId, amount);
         if (from == address(0) && modules_ & MODULE_LOCKUP != 0) _lock($, to);
@@ -667,7 +674,12 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
         uint128 fromId = from == address(0) ? 0 : $.countedInvestor[from];
         bytes memory violation =
             _check($, modules_, registry, from, to, amount, fromId, record.investorId, record.country);
-        if (violation.length != 0) return violation;
+        while (violation.length != 0) {
+            uint256 excused = _custodianExcuse(violation, from, to);
+            if (excused == 0) return violation;
+            modules_ &= ~excused;
+            violation = _check($, modules_, registry, from, to, amount, fromId, record.investorId, record.country);
+        }
         for (uint256 i; i < $.externalCount; ++i) {
             address module = _externalAt($, i);
             (bool ok, bool allowed) = _staticAsk(module, from, to, amount);
@@ -779,6 +791,57 @@ contract ModularCompliance is IPropertyCompliance, IComplianceErrors, ContextUpg
      */
     function _lock(ModularComplianceStorage storage $, address wallet) private {
         uint64 until = uint64(block.timestamp) + $.lockupPeriod;
+        if (until <= $.lockedUntil[wallet]) return;
+        $.lockedUntil[wallet] = until;
+        emit WalletLocked(wallet, until);
+    }
+
+    /**
+     * @dev The rule a custodian ({CUSTODIAN_ROLE} on the token) is excused from, given the `violation` {_check} found
+     * (0: none, the refusal stands). A custodian holds for investors, it is not one: a mint to it is not refused for
+     * its country or its accreditation (its tokens face those rules when it sends them on: the receiver's), and its
+     * sending is not refused for its lockup, which passes to the receiver instead ({_inheritLock}): tokens minted at an
+     * offering's close stay locked for their buyers until the lock the close set. Max-balance and max-holders need no
+     * excuse: a custodian is not registered, so it counts under investor id 0 as a mint's source does. Asked only once
+     * a rule has refused, so no ordinary movement pays for it.
+     */
+    function _custodianExcuse(bytes memory violation, address from, address to) private view returns (uint256) {
+        bytes4 reason;
+        assembly ("memory-safe") {
+            reason := mload(add(violation, 0x20))
+        }
+        if (reason == TokensLocked.selector) return _isCustodian(from) ? MODULE_LOCKUP : 0;
+        if (from != address(0)) return 0;
+        if (reason == CountryNotAllowed.selector) return _isCustodian(to) ? MODULE_COUNTRY_ALLOW : 0;
+        if (reason == NotAccredited.selector) return _isCustodian(to) ? MODULE_ACCREDITED_ONLY : 0;
+        return 0;
+    }
+
+    /// @dev `modules_` without the rule a custodian is excused from (its lock handed on to `to`), or the refusal.
+    function _excuseOrRefuse(
+        ModularComplianceStorage storage $,
+        uint256 modules_,
+        bytes memory violation,
+        address from,
+        address to
+    ) private returns (uint256) {
+        uint256 excused = _custodianExcuse(violation, from, to);
+        if (excused == 0) {
+            assembly {
+                revert(add(violation, 0x20), mload(violation))
+            }
+        }
+        if (excused == MODULE_LOCKUP) _inheritLock($, from, to);
+        return modules_ & ~excused;
+    }
+
+    function _isCustodian(address wallet) private view returns (bool) {
+        return IAccessControl(_getStorage().token).hasRole(CUSTODIAN_ROLE, wallet);
+    }
+
+    /// @dev A custodian's live lock passes to the wallet it sends to (never shortening that wallet's own lock).
+    function _inheritLock(ModularComplianceStorage storage $, address custodian, address wallet) private {
+        uint64 until = $.lockedUntil[custodian];
         if (until <= $.lockedUntil[wallet]) return;
         $.lockedUntil[wallet] = until;
         emit WalletLocked(wallet, until);

@@ -14,6 +14,7 @@ import {
     MINT_SCREEN_FROZEN,
     MINT_SCREEN_COMPLIANCE
 } from "../interfaces/IMintScreen.sol";
+import {CUSTODIAN_ROLE} from "../interfaces/Custody.sol";
 
 /// @dev What an offering asks of its property: the token's own views, its mint and its roles.
 interface IOfferedProperty {
@@ -24,6 +25,8 @@ interface IOfferedProperty {
     function isFrozen(address wallet) external view returns (bool);
     function hasRole(bytes32 role, address account) external view returns (bool);
     function mint(address to, uint256 amount) external;
+    function transfer(address to, uint256 amount) external returns (bool);
+    function balanceOf(address wallet) external view returns (uint256);
     function renounceRole(bytes32 role, address callerConfirmation) external;
 }
 
@@ -44,7 +47,9 @@ interface IMintCompliance {
  * - No soft cap, no review: {subscribe} mints at once and the payment goes straight to the treasury.
  * - Soft cap: payments are escrowed here; after {close}, if the accepted tokens reach the soft cap the
  *   escrow goes to the treasury in one transfer and each subscriber {claim}s their tokens (pull: closing
- *   is O(1) whatever the number of subscribers); otherwise everyone {refund}s every unit they paid.
+ *   is O(1) whatever the number of subscribers); otherwise everyone {refund}s every unit they paid. When the
+ *   property made the offering its custodian ({CUSTODIAN_ROLE}), the close mints every claim's tokens to
+ *   the offering in one mint and the claims transfer them through the token's ordinary compliant transfer.
  * - Review (ERC-7540's request shape): subscriptions are requests held in escrow until an agent of the
  *   property (a `MINTER_ROLE` holder) {accept}s or {reject}s them, singly or in batches; rejected ones
  *   are refundable at once, and requests still pending at the close are refundable too.
@@ -63,10 +68,13 @@ interface IMintCompliance {
  *
  * The offering mints with the property's `MINTER_ROLE`, granted by the property's admin (the timelock,
  * through the usual proposal) and renounced as soon as nothing is left to mint (at {close} or {cancel},
- * or at the last {claim}); it can never mint beyond `hardCap`. {cancel} (the property's admin) makes every
+ * or, without custody, at the last {claim}); it can never mint beyond `hardCap`. The custodian role, granted
+ * with it, is renounced at a close or cancel that needs no custody, else by {endCustody} once every claim
+ * has left. {cancel} (the property's admin) makes every
  * escrowed payment refundable; tokens already minted stay minted, their payment in the treasury. While
  * the property is paused, nothing that mints or takes money happens; refunds and rejections go on. A
- * sanctioned wallet can neither claim nor be refunded: its money stays here until the sanction is lifted.
+ * sanctioned wallet can neither claim nor be refunded: its money stays here until the sanction is lifted
+ * (after a successful close its money is in the treasury, and its tokens, in custody, stay its claim).
  */
 contract PropertyOffering is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -115,7 +123,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
     // slot 0: what a subscription and a claim read and write
     Status private _status;
     uint96 private _subscribed; // pending + accepted + minted tokens: what the hard cap bounds
-    uint96 private _toMint; // accepted tokens not yet minted (claims)
+    uint96 private _toMint; // accepted tokens not yet minted (claims; 0 once the close minted them into custody)
+    bool private _custody; // the close minted every claim's tokens here (custodian): claims transfer them
     // slot 1: written only by escrowed and reviewed subscriptions (immediate ones accept all they take)
     uint96 private _accepted; // accepted or minted tokens: what the soft cap measures
     uint128 private _escrowedAccepted; // money of accepted subscriptions not yet in the treasury
@@ -144,6 +153,11 @@ contract PropertyOffering is ReentrancyGuardTransient {
     event OfferingCancelled(address indexed by);
     /// @notice Emitted when the offering gives up the property's minter role.
     event MinterRenounced();
+    /// @notice Emitted at a successful close when the offering mints every claim's tokens to itself, as the property's
+    /// custodian: claims then transfer them.
+    event CustodyTaken(uint256 tokens);
+    /// @notice Emitted when the offering gives up the property's custodian role.
+    event CustodianRenounced();
 
     error NotOpen(Status status);
     error NotClosed(Status status);
@@ -166,6 +180,8 @@ contract PropertyOffering is ReentrancyGuardTransient {
     error NothingToClaim(address wallet);
     error NothingToRefund(address wallet);
     error BatchTooLarge(uint256 size, uint256 maxSize);
+    error NoCustody();
+    error StillHolding(uint256 tokens);
 
     /// @dev The implementation itself is unusable: only clones (made by the factory, with terms) are open.
     constructor() {
@@ -204,24 +220,47 @@ contract PropertyOffering is ReentrancyGuardTransient {
     }
 
     /**
-     * @notice Mints the caller's accepted tokens after a successful close.
-     * @dev Pull: one wallet per call; not while the property is paused. The token's mint checks the wallet
-     * again: a wallet sanctioned, revoked or frozen since it subscribed gets nothing until that is lifted.
-     * Emits {Claimed}.
+     * @notice Delivers the caller's accepted tokens after a successful close.
+     * @dev Pull: one wallet per call; not while the property is paused. In custody (the close minted every claim's
+     * tokens here, see {close}) the tokens go out through the token's ordinary compliant `transfer`; otherwise they
+     * are minted now. Either way the token checks the wallet and every rule of its compliance again: a wallet
+     * sanctioned, revoked or frozen since it subscribed gets nothing until that is lifted (its tokens wait here).
+     * Without custody the last claim gives up the minter role; in custody, {endCustody} gives up the custodian
+     * role once every claim's tokens have left. Emits {Claimed}.
      */
     function claim() external nonReentrant returns (uint256 tokens) {
         Status state = _status;
         if (state != Status.Closed) revert NotClosed(state);
         (tokens,) = _takeAccepted(_positions[msg.sender]);
         if (tokens == 0) revert NothingToClaim(msg.sender);
+        address property = _propertyAddress();
+        if (_custody) {
+            // The token refuses a transfer while it is paused: a paused property pauses its offering's claims.
+            _transfer(property, msg.sender, tokens);
+            emit Claimed(msg.sender, tokens);
+            return tokens;
+        }
         uint96 left = _toMint - uint96(tokens);
         _toMint = left;
-        address property = _propertyAddress();
         // The token's agents may mint while it is paused; its offering may not.
         if (_ask(property, IOfferedProperty.paused.selector, address(0)) != 0) revert PropertyPaused();
         _mint(property, msg.sender, tokens);
         emit Claimed(msg.sender, tokens);
         if (left == 0) _renounceMinter(IOfferedProperty(property));
+    }
+
+    /**
+     * @notice Gives up the property's custodian role once the offering holds none of its tokens (every claim
+     * delivered). Anyone may call it.
+     * @dev Refused before a close in custody ({NoCustody}) and while tokens are held ({StillHolding}). Emits
+     * {CustodianRenounced} (nothing when the role is gone already, e.g. revoked by the property's admin).
+     */
+    function endCustody() external nonReentrant {
+        if (!_custody) revert NoCustody();
+        IOfferedProperty property = _property();
+        uint256 held = property.balanceOf(address(this));
+        if (held != 0) revert StillHolding(held);
+        _renounceCustodian(property);
     }
 
     /**
@@ -319,7 +358,11 @@ contract PropertyOffering is ReentrancyGuardTransient {
      * @notice Ends the offering: after `closesAt` anyone may, an agent of the property at any time.
      * @dev With a soft cap that the accepted tokens reach, sends the escrow to the treasury in one
      * transfer and opens the claims; below it, everything is refundable (Failed). Requests still pending
-     * become refundable. O(1). Gives up the minter role unless claims are due. Emits {OfferingClosed}.
+     * become refundable. O(1). When claims are due and the property made the offering its custodian
+     * ({CUSTODIAN_ROLE}, granted with the minter role), mints them all to itself in one mint ({CustodyTaken}):
+     * the property's rules on minting (supply cap, the lockup its buyers inherit) apply now, the investors' own
+     * at each claim. Gives up the minter role unless claims still mint (no custody), and the custodian role
+     * unless it holds tokens for claims. Emits {OfferingClosed}.
      */
     function close() external nonReentrant {
         Terms memory t = _asTerms(_copyTerms)();
@@ -334,7 +377,15 @@ contract PropertyOffering is ReentrancyGuardTransient {
         _escrowedAccepted = 0; // sent now, or refundable
         if (state == Status.Failed) _toMint = 0;
         else _sendProceeds(t, escrow);
-        if (_toMint == 0) _renounceMinter(property);
+        uint256 due = _toMint;
+        bool custodial = due != 0 && property.hasRole(CUSTODIAN_ROLE, address(this));
+        if (custodial) {
+            (_custody, _toMint) = (true, 0);
+            property.mint(address(this), due);
+            emit CustodyTaken(due);
+        }
+        if (due == 0 || custodial) _renounceMinter(property);
+        if (!custodial) _renounceCustodian(property);
     }
 
     /**
@@ -351,6 +402,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         _toMint = 0;
         emit OfferingCancelled(msg.sender);
         _renounceMinter(property);
+        _renounceCustodian(property);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -383,9 +435,16 @@ contract PropertyOffering is ReentrancyGuardTransient {
         return _acceptedTokens(_asTerms(_copyTerms)());
     }
 
-    /// @notice Accepted tokens not minted yet (claims still due after a successful close).
+    /// @notice Accepted tokens not minted yet: claims still due after a successful close without custody (in custody
+    /// the close minted them all: the offering's balance of the property's tokens is what claims still deliver).
     function toMint() external view returns (uint256) {
         return _toMint;
+    }
+
+    /// @notice Whether the close minted every claim's tokens to this offering, as the property's custodian: claims
+    /// transfer them (otherwise claims mint).
+    function custody() external view returns (bool) {
+        return _custody;
     }
 
     /// @notice Money of accepted subscriptions still escrowed here (sent to the treasury at a successful close).
@@ -654,6 +713,22 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
     }
 
+    /// @dev The property's `transfer(to, amount)` from this offering, its refusal bubbled up (the token answers true or
+    /// reverts), encoded past the free-memory pointer.
+    function _transfer(address property, address to, uint256 amount) private {
+        bytes4 selector = IOfferedProperty.transfer.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), to)
+            mstore(add(data, 0x24), amount)
+            if iszero(call(gas(), property, 0, data, 0x44, 0x00, 0x00)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+        }
+    }
+
     /// @dev The hard cap (against `_subscribed` in `slot0`, see {_requireOpen}) and the investor's limits.
     function _requireLimits(Terms memory t, uint128 investorId, uint256 slot0, uint256 before, uint256 tokens)
         private
@@ -717,6 +792,12 @@ contract PropertyOffering is ReentrancyGuardTransient {
         if (!property.hasRole(MINTER_ROLE, address(this))) return;
         property.renounceRole(MINTER_ROLE, address(this));
         emit MinterRenounced();
+    }
+
+    function _renounceCustodian(IOfferedProperty property) private {
+        if (!property.hasRole(CUSTODIAN_ROLE, address(this))) return;
+        property.renounceRole(CUSTODIAN_ROLE, address(this));
+        emit CustodianRenounced();
     }
 
     function _registry(IOfferedProperty property) private view returns (IComplianceRegistry) {

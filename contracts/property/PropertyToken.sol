@@ -19,6 +19,7 @@ import {
     MINT_SCREEN_FROZEN,
     MINT_SCREEN_COMPLIANCE
 } from "../interfaces/IMintScreen.sol";
+import {CUSTODIAN_ROLE} from "../interfaces/Custody.sol";
 
 /// @dev The registry's full-record view, used only to name the reason a wallet is refused.
 interface IComplianceRecords {
@@ -74,6 +75,13 @@ interface IDividendVault {
  * holder down by less than `balance / 2^96` units and a balance change by less than 2^-32 units, so a holder of 10^6
  * whole tokens of 18 decimals (2^80 units) loses one unit only after some 65,000 deposits.
  *
+ * Custodians ({CUSTODIAN_ROLE}, granted by the admin; see contracts/interfaces/Custody.sol): a contract holding
+ * tokens for investors it delivers them to later, such as a primary offering between its close and its claims.
+ * A mint to one is allowed although the registry does not verify it, and marks its account; a marked account
+ * sends without its own verification (every receiver faces every rule) and never receives a transfer. Both are
+ * asked only where an ordinary mint or transfer would refuse or a flagged account sends, so neither costs
+ * anything more.
+ *
  * Roles (granular, instead of ERC-3643's single agent): `DEFAULT_ADMIN_ROLE` (owner setters and
  * unpause), `MINTER_ROLE`, `BURNER_ROLE`, `FREEZER_ROLE`, `FORCED_TRANSFER_ROLE`, `RECOVERY_ROLE`,
  * `PAUSER_ROLE` (pause only: a pause needs no delay, lifting it goes through the owner's timelock).
@@ -116,13 +124,14 @@ contract PropertyToken is
     /// below 2^151 for every balance, so every dividend correction fits its int152.
     uint256 public constant MAX_DIVIDENDS_TIMES_SUPPLY = 1 << 215;
 
-    string private constant _VERSION = "1.0.0";
+    string private constant _VERSION = "1.1.0"; // 1.1.0: custodians (CUSTODIAN_ROLE)
 
     uint256 private constant _AGENT_ROLE_COUNT = 6; // MINTER_ROLE .. PAUSER_ROLE, bits 0-5 of `agentRoles`
     uint8 private constant _ALL_AGENT_ROLES = 63;
     uint8 private constant _MINTER_BIT = 1; // MINTER_ROLE's bit of `agentRoles` (see {_agentBit})
     uint8 private constant _FLAG_FROZEN = 1; // the wallet is frozen
     uint8 private constant _FLAG_PARTIAL = 2; // the wallet has partially frozen tokens
+    uint8 private constant _FLAG_CUSTODY = 4; // a custodian's wallet: it sends what it holds for investors (see below)
     uint256 private constant _DPS_SHIFT = 96; // dividendsPerShare = sum(amount << 96 / supply)
     uint256 private constant _ENTITLEMENT_SHIFT = 64; // entitlement units: wei << 32
     uint256 private constant _WEI_SHIFT = 32;
@@ -987,16 +996,13 @@ contract PropertyToken is
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         IComplianceRegistry registry =
             (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
-        _requireVerified(registry, from);
         _requireVerified(registry, to);
         if (spender != from) _requireVerified(registry, spender);
-
         Account memory a = $.accounts[from];
         if (a.flags != 0) {
-            if (a.flags & _FLAG_FROZEN != 0) revert WalletFrozen(from);
-            uint256 frozen = $.frozenTokens[from];
-            uint256 free = a.balance > frozen ? a.balance - frozen : 0;
-            if (value > free) revert InsufficientFreeBalance(from, free, value);
+            _requireFlaggedSender(registry, from, a, value);
+        } else {
+            _requireVerified(registry, from);
         }
         if ($.accounts[to].flags & _FLAG_FROZEN != 0) revert WalletFrozen(to);
         if ((word >> _ACTIVE_BIT) & 1 == 0) return _update($, from, to, value);
@@ -1019,6 +1025,22 @@ contract PropertyToken is
             notify := and(gt(returndatasize(), 0x1f), eq(mload(0), 1))
         }
         _moveThenNotify($, target, notify, from, to, value);
+    }
+
+    /**
+     * @dev The sender's checks when its account has a flag: verified (unless it is a custodian's wallet, which sends
+     * what it holds for investors: see {_requireVerifiedOrCustodian}), not frozen, and enough unfrozen tokens.
+     */
+    function _requireFlaggedSender(IComplianceRegistry registry, address from, Account memory a, uint256 value)
+        private
+        view
+    {
+        if (a.flags & _FLAG_CUSTODY == 0) _requireVerified(registry, from);
+        if (a.flags & _FLAG_FROZEN != 0) revert WalletFrozen(from);
+        if (a.flags & _FLAG_PARTIAL == 0) return;
+        uint256 frozen = _getStorage().frozenTokens[from];
+        uint256 free = a.balance > frozen ? a.balance - frozen : 0;
+        if (value > free) revert InsufficientFreeBalance(from, free, value);
     }
 
     /**
@@ -1063,7 +1085,7 @@ contract PropertyToken is
         }
         IComplianceRegistry registry =
             (word >> _OVERRIDDEN_BIT) & 1 != 0 ? $.registry : IComplianceRegistry(defaultIdentityRegistry);
-        _requireVerified(registry, to);
+        _requireVerifiedOrCustodian(registry, to);
         Account storage receiver = $.accounts[to];
         uint256 account;
         assembly {
@@ -1214,6 +1236,29 @@ contract PropertyToken is
             }
         } catch {}
         revert WalletNotVerified(wallet);
+    }
+
+    /**
+     * @dev A mint's receiver: {_requireVerified}, or a custodian ({CUSTODIAN_ROLE}, asked only once the registry has
+     * said no, so a verified wallet pays nothing for it), whose account the mint marks `_FLAG_CUSTODY`: from then on
+     * it sends what it holds without being verified itself ({_requireFlaggedSender}), every receiver of its tokens
+     * facing every rule. The mark never lets it receive a transfer, and a mint only while it holds the role; the
+     * token's freeze, forced transfer and burn apply to it as to any wallet.
+     */
+    function _requireVerifiedOrCustodian(IComplianceRegistry registry, address wallet) private {
+        bytes4 question = IComplianceRegistry.isVerified.selector;
+        bool verified;
+        assembly ("memory-safe") {
+            mstore(0x00, question)
+            mstore(0x04, wallet)
+            let ok := staticcall(gas(), registry, 0x00, 0x24, 0x00, 0x20)
+            verified := and(and(ok, gt(returndatasize(), 0x1f)), eq(mload(0x00), 1))
+        }
+        if (verified) return;
+        // Not verified: a custodian, or refused with the reason (the registry asked once more, on a failing mint only).
+        if (!hasRole(CUSTODIAN_ROLE, wallet)) _requireVerified(registry, wallet);
+        Account storage custodian = _getStorage().accounts[wallet];
+        if (custodian.flags & _FLAG_CUSTODY == 0) custodian.flags |= _FLAG_CUSTODY;
     }
 
     /// @dev The identity the registry reports for `wallet` (ERC-3643's `identity`); zero from a registry without it.

@@ -1,11 +1,17 @@
-"""`rwa node stop` stops the anvil this project started, by its pid file, and nothing else."""
+"""`rwa node stop` stops the anvil this project started, by its pid file, and nothing else; its past states go too."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 
 from rwa.chain import node
+from rwa.chain.client import rpc_request
 from rwa.core.project import ProjectPaths
+from rwa.testing import environment
+from rwa.testing.plugin import PRIVATE_CHAIN_COUNTER
 
 
 def test_a_pid_file_naming_another_process_stops_nothing(tmp_path, monkeypatch):
@@ -25,3 +31,39 @@ def test_a_pid_file_naming_another_process_stops_nothing(tmp_path, monkeypatch):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_nodes_past_states_stay_in_its_folder_and_go_with_it(tmp_path, monkeypatch, request):
+    """anvil moves the states of past blocks out of memory to files, by default under ~/.foundry/anvil/tmp,
+    which it never removes (a day of tests left 67 GB there). The project's node keeps them in its own
+    folder: a killed node's are removed when the next one starts, and a stopped node's when it stops."""
+    port = environment.private_port(next(request.config.stash[PRIVATE_CHAIN_COUNTER]))
+    monkeypatch.delenv("RWA_STATE_DIR", raising=False)
+    monkeypatch.setenv("APE_FOUNDRY_HOST", environment.rpc_url(port))
+    paths = ProjectPaths(tmp_path)
+    folder = paths.node_dir / "past-states"
+    killed = node.start(paths)
+    try:
+        rpc_request(killed.rpc_url, "anvil_mine", ["0x400"])
+        stale = _written_within(folder, seconds=10)
+        assert stale, "anvil wrote no past state into the node's folder"
+        os.kill(killed.pid, signal.SIGKILL)
+        os.waitpid(killed.pid, 0)
+        assert all(path.exists() for path in stale)
+
+        restarted = node.start(paths)
+        assert restarted.pid != killed.pid
+        assert not any(path.exists() for path in stale)
+    finally:
+        node.stop(paths)
+    assert not folder.exists()
+
+
+def _written_within(folder, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        written = list(folder.rglob("*.json"))
+        if written:
+            return written
+        time.sleep(0.1)
+    return []

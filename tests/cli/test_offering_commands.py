@@ -136,13 +136,22 @@ def test_review_accept_reject_refund_close(rwa, chain, stablecoin, deployer, adm
 
 def test_soft_cap_claim_and_cancel_through_the_safe(rwa, chain, stablecoin, deployer, admin, demo_property):
     investor(rwa, stablecoin, deployer)
-    created(rwa, admin, demo_property, "--soft-cap", "10", through_the_safe=True)  # the Safe's nonces stay in order
+    # A soft cap on a token that honours custody: the same proposal makes the offering the property's custodian.
+    made = created(rwa, admin, demo_property, "--soft-cap", "10", through_the_safe=True)  # the Safe's nonces stay in order
+    assert made["grants"] == ["MINTER_ROLE", "CUSTODIAN_ROLE"]
+    assert rwa.json("offering", "show", "DEMO1-0")["custodianRole"] is True
     assert "escrowed until the close" in rwa.run("offering", "subscribe", "DEMO1-0", "20", "--account", "brand").stdout
     chain.pending_timestamp += WEEK
     chain.mine()
     assert rwa.json("offering", "close", "DEMO1-0", "--account", "owner1")["status"] == "closed"
+    shown = rwa.json("offering", "show", "DEMO1-0")
+    assert (shown["custody"], shown["held"], shown["minterRole"]) == (True, str(20 * E18), False)
+    assert "20 DEMO1 held for claims" in rwa.run("offering", "show", "DEMO1-0").stdout
     assert rwa.json("offering", "claim", "DEMO1-0", "--account", "brand")["tokens"] == str(20 * E18)
-    assert demo_property.balanceOf(BRAND) == 20 * E18
+    assert demo_property.balanceOf(BRAND) == 20 * E18 and demo_property.balanceOf(made["offering"]) == 0
+    assert "gave up the custodian role" in rwa.run("offering", "end-custody", "DEMO1-0").stdout
+    assert rwa.json("offering", "show", "DEMO1-0")["custodianRole"] is False
+    assert "given up already" in rwa.refused("offering", "end-custody", "DEMO1-0")
     # A second offering, created and granted in one proposal, cancelled by the admin through the Safe.
     proposal = rwa.json("offering", "create", "DEMO-1", "--price", "1", "--cap", "10", "--closes", "30d", "--via", "safe")
     rwa.through_the_timelock(proposal["proposal"])

@@ -7,6 +7,7 @@ from typing import Any
 from helpers import role
 
 MINTER_ROLE = role("MINTER_ROLE")
+CUSTODIAN_ROLE = role("CUSTODIAN_ROLE")
 TOKEN = 10**18  # the test property's unit (18 decimals)
 USDC = 10**6  # the stablecoin's unit (6 decimals)
 PRICE = 50 * USDC  # per whole token
@@ -40,15 +41,19 @@ def make_offering(
     admin: Any,
     chain: Any,
     grant: bool = True,
+    custody: bool = False,
     **overrides: Any,
 ) -> Any:
-    """An offering made by ``creator`` (an agent of ``token``), granted the minter role by ``admin``."""
+    """An offering made by ``creator`` (an agent of ``token``), granted the minter role by ``admin`` (and the
+    custodian role with ``custody``: its claims are then minted at the close into its custody)."""
     data = offering_input(token, coin, chain.pending_timestamp, **overrides)
     address = offering_factory.predictOffering(data)
     offering_factory.createOffering(data, sender=creator)
     offering = project.PropertyOffering.at(address)
     if grant:
         token.grantRole(MINTER_ROLE, offering, sender=admin)
+    if custody:
+        token.grantRole(CUSTODIAN_ROLE, offering, sender=admin)
     return offering
 
 

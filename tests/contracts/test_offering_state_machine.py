@@ -1,12 +1,15 @@
 """A stateful property-based test (hypothesis ``RuleBasedStateMachine``) of a primary offering: random
 sequences of subscribe, accept, reject, cancel, close, claim and refund by four wallets of three investors
 (alice and alice2 are one investor), one of them (bob) sanctioned and cleared mid-way, one (carol) revoked
-and re-registered, on an offering drawn from the four shapes (immediate, soft cap, review, both). A model
-follows each wallet's pending, accepted, refundable and minted amounts from the events. After every step:
+and re-registered, on an offering drawn from the four shapes (immediate, soft cap, review, both), a soft-capped
+one with or without custody (the close mints every claim to the offering, claims transfer). A model follows each
+wallet's pending, accepted, refundable and minted amounts from the events. After every step:
 
 - the offering holds exactly what is refundable, plus pending requests while open, plus the accepted
   escrow not yet sent to the treasury;
 - the tokens minted never exceed the hard cap, and no investor's total exceeds the maximum;
+- the tokens the offering holds are exactly the claims still due in custody (none otherwise): held plus claimed
+  is what was minted; it holds the minter role only while open or while claims still mint;
 - every wallet's tokens are those the model minted it, and a wallet whose balance grew was verified;
 - the offering's totals are the model's.
 
@@ -23,7 +26,7 @@ from helpers import KYC_AML, US
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
-from offering_helpers import CLOSED, FAILED, OPEN, TOKEN, USDC, fund, make_offering
+from offering_helpers import CLOSED, CUSTODIAN_ROLE, FAILED, MINTER_ROLE, OPEN, TOKEN, USDC, fund, make_offering
 
 PROFILES = {
     "ci": settings(max_examples=2, stateful_step_count=10, deadline=None),
@@ -64,8 +67,8 @@ def test_offering_state_machine(
             super().__init__()
             self.snapshot = chain.snapshot()
 
-        @initialize(shape=st.sampled_from(SHAPES))
-        def create(self, shape):
+        @initialize(shape=st.sampled_from(SHAPES), custody=st.booleans())
+        def create(self, shape, custody):
             self.soft_cap, self.review = shape
             self.offering = make_offering(
                 project,
@@ -80,6 +83,7 @@ def test_offering_state_machine(
                 minPerInvestor=MINIMUM,
                 maxPerInvestor=MAXIMUM,
                 review=self.review,
+                custody=custody and self.soft_cap != 0,
             )
             fund(stablecoin, self.offering, *wallets, amount=FUNDS)
             self.coins = [stablecoin.balanceOf(w) for w in wallets]
@@ -197,7 +201,7 @@ def test_offering_state_machine(
 
         @invariant()
         def caps_and_limits(self):
-            assert token.totalSupply() == sum(self.minted) <= HARD_CAP
+            assert token.totalSupply() == sum(self.minted) + token.balanceOf(self.offering) <= HARD_CAP
             assert self.offering.subscribed() <= HARD_CAP
             for investor in (1, 2, 3):
                 total = self.offering.investorTotal(investor)
@@ -205,6 +209,16 @@ def test_offering_state_machine(
                 assert total == 0 or total >= MINIMUM or investor in self.rejected
                 held = sum(token.balanceOf(w) for w, inv in zip(wallets, investor_of) if inv == investor)
                 assert held <= MAXIMUM
+
+        @invariant()
+        def custody_holds_what_is_owed(self):
+            offering, status = self.offering, self.status()
+            held = token.balanceOf(offering)
+            assert held == (sum(a[0] for a in self.accepted) if offering.custody() else 0)
+            if status != OPEN and (offering.custody() or offering.toMint() == 0):
+                assert not token.hasRole(MINTER_ROLE, offering)
+            if status != OPEN and not offering.custody():
+                assert not token.hasRole(CUSTODIAN_ROLE, offering)
 
         @invariant()
         def only_verified_wallets_receive(self):
@@ -241,6 +255,10 @@ def test_offering_state_machine(
                 assert self.coins[i] - stablecoin.balanceOf(w) == self.spent[i], w
             assert stablecoin.balanceOf(self.offering) == 0
             assert self.offering.toMint() == 0
+            if self.offering.custody():
+                self.offering.endCustody(sender=bob)
+            assert token.balanceOf(self.offering) == 0
+            assert not token.hasRole(CUSTODIAN_ROLE, self.offering)
 
     class Settled(Machine):
         def teardown(self):

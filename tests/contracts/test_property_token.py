@@ -106,7 +106,7 @@ def test_initial_state(token, compliance, distributor, registry, stablecoin, adm
     assert token.name() == "1 Main Street"
     assert token.symbol() == "MAIN1"
     assert token.decimals() == 18
-    assert token.version() == "1.0.0"
+    assert token.version() == "1.1.0"
     assert token.onchainID() == ZERO_ADDRESS
     assert token.identityRegistry() == registry.address
     assert token.compliance() == compliance.address

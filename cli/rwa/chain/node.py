@@ -31,6 +31,16 @@ DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 STATE_INTERVAL_SECONDS = 2
 
 
+def past_states_args(folder: Path) -> list[str]:
+    """anvil's options that keep the states of past blocks it moves out of memory in ``folder``.
+
+    By default anvil writes them under ~/.foundry/anvil/tmp and never removes them, not even on a
+    clean stop: about 80 MB per thousand blocks, and a day of this project's tests left 67 GB there.
+    Whoever starts an anvil gives it a folder of its own and removes it once the node has stopped.
+    """
+    return ["--cache-path", str(folder)]
+
+
 @dataclass(frozen=True)
 class NodeStatus:
     running: bool
@@ -68,6 +78,11 @@ def anvil_binary(paths: ProjectPaths) -> str:
 def _files(paths: ProjectPaths) -> tuple[Path, Path, Path]:
     folder = paths.node_dir
     return folder / "state.json", folder / "anvil.pid", folder / "anvil.log"
+
+
+def _past_states(paths: ProjectPaths) -> Path:
+    """The running node's past states (a restarted node loads only the saved state, never these)."""
+    return paths.node_dir / "past-states"
 
 
 def _pid(pid_file: Path, state_file: Path) -> int | None:
@@ -136,7 +151,9 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
         str(STATE_INTERVAL_SECONDS),
         "--hardfork",
         "cancun",
+        *past_states_args(_past_states(paths)),
     ]
+    shutil.rmtree(_past_states(paths), ignore_errors=True)  # a killed node's
     with open(log_file, "ab") as log:
         written_before = log.tell()
         process = subprocess.Popen(
@@ -199,6 +216,7 @@ def stop(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
         if _pid(pid_file, state_file) is not None:
             os.kill(pid, signal.SIGKILL)
             _reap(pid, block=True)
+        shutil.rmtree(_past_states(paths), ignore_errors=True)
     pid_file.unlink(missing_ok=True)
     return status(paths)
 

@@ -72,7 +72,8 @@ def create(
 ) -> None:
     """Create an offering of PROPERTY's tokens (an agent signs, or the admin with --via safe).
 
-    The property's admin must grant the offering the minter role: with --via safe the same proposal
+    The property's admin must grant the offering the minter role (with --soft-cap, the custodian role
+    too: the close mints every claim into the offering's custody): with --via safe the same proposal
     does; otherwise a proposal for it is written after the offering is created.
     """
     if stablecoin is not None:
@@ -101,7 +102,8 @@ def create(
         console().print(f"offering {result['name']} created at {result['offering']}  [dim]gas {result['gasUsed']:,}[/]")
         console().print(f"[dim]tx {result['transactionHash']}[/]")
         console().print(
-            f"proposal {proposal['id']} written (grant MINTER_ROLE): owners sign with `rwa safe sign {proposal['id']}`"
+            f"proposal {proposal['id']} written (grant {' and '.join(result['grants'])}): "
+            f"owners sign with `rwa safe sign {proposal['id']}`"
         )
     else:
         console().print(f"offering {result['name']} will be at {result['offering']}")
@@ -149,6 +151,14 @@ def show(ctx: CommandContext, name: str, wallet: str | None) -> None:
     ctx.emit(result, lambda: _print_offering(result))
 
 
+def _custody(result: dict[str, Any]) -> str:
+    if result["custody"]:
+        return f"{result['display']['held']} held for claims (they transfer it)"
+    if result["custodianRole"]:
+        return "custodian role held: the close mints the claims here"
+    return "none: claims mint" if result["terms"]["softCap"] != "0" else "none"
+
+
 def _print_offering(result: dict[str, Any]) -> None:
     d = result["display"]
     out = console()
@@ -165,6 +175,7 @@ def _print_offering(result: dict[str, Any]) -> None:
                 ("review", "an agent accepts each request" if result["terms"]["review"] else "none"),
                 ("treasury", result["terms"]["treasury"]),
                 ("minter role", "held" if result["minterRole"] else "not held (the property's admin grants it)"),
+                ("custody", _custody(result)),
             ]
         )
     )
@@ -260,8 +271,17 @@ def _take(ctx: CommandContext, name: str, function: str) -> None:
 @chain_command(offering, Access.SEND, signer=None, account_help="none: the investor's")
 @click.argument("name", metavar="OFFERING")
 def claim(ctx: CommandContext, name: str) -> None:
-    """Mint the signer's tokens after a successful close."""
+    """Deliver the signer's tokens after a successful close (from the offering's custody, or minted)."""
     _take(ctx, name, "claim")
+
+
+@chain_command(offering, Access.SEND, name="end-custody", account_help="deployer")
+@click.argument("name", metavar="OFFERING")
+def end_custody(ctx: CommandContext, name: str) -> None:
+    """Give up OFFERING's custodian role once every claim has left its custody (anyone may)."""
+    with ctx.target() as target:
+        result = Offerings(target).end_custody(name)
+    ctx.sent(result, f"offering {name} gave up the custodian role")
 
 
 @chain_command(offering, Access.SEND, signer=None, account_help="none: the investor's")

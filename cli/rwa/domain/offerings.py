@@ -49,6 +49,11 @@ def offering_status(index: int) -> OfferingStatus:
 
 
 MINTER_ROLE = role_id("MINTER_ROLE")
+#: The property's custodian role: a soft-capped offering that holds it mints every claim at the close into its own
+#: custody, and claims transfer them (contracts/interfaces/Custody.sol).
+CUSTODIAN_ROLE = role_id("CUSTODIAN_ROLE")
+#: The first PropertyToken version that honours CUSTODIAN_ROLE (an older one would refuse the close's mint).
+CUSTODY_SINCE = (1, 1, 0)
 MAX_BATCH = 100
 MOCK_STABLECOIN = "MockStablecoin"
 #: Contracts whose refusals a subscription passes on (the property's token and compliance, an OpenZeppelin
@@ -318,6 +323,11 @@ class Offerings:
         result = offering.as_json()
         token = self.token(offering)
         result["minterRole"] = bool(self.read(token, "hasRole", MINTER_ROLE, offering.address))
+        result["custodianRole"] = bool(self.read(token, "hasRole", CUSTODIAN_ROLE, offering.address))
+        result["custody"] = self._in_custody(offering)
+        held = int(self.read(token, "balanceOf", offering.address))
+        result["held"] = str(held)
+        result["display"]["held"] = offering.tokens(held)
         result["escrow"] = str(self.read(erc20(offering.coin.address), "balanceOf", offering.address))
         if wallet is not None:
             p = self.read(offering.contract, "positionOf", wallet)
@@ -332,6 +342,19 @@ class Offerings:
             }
         return result
 
+    def _in_custody(self, offering: Offering) -> bool:
+        """Whether the close minted the claims into the offering's custody (false for an offering made before custody)."""
+        try:
+            return bool(self.read(offering.contract, "custody"))
+        except RwaError:
+            return False
+
+    def custody_supported(self, token: actions.Deployed) -> bool:
+        """Whether the property's token implementation honours CUSTODIAN_ROLE (its ``version()``)."""
+        version = str(self.read(token, "version"))
+        parts = tuple(int(part) for part in version.split(".") if part.isdigit())
+        return parts >= CUSTODY_SINCE
+
     def token(self, offering: Offering) -> actions.Deployed:
         return actions.Deployed(offering.prop.label, offering.prop.token, self.target.artifacts["PropertyToken"].abi)
 
@@ -339,8 +362,10 @@ class Offerings:
 
     def create(self, reference: str, terms: NewTerms, stablecoin: str | None) -> dict[str, Any]:
         """Create the offering (an agent of the property signs, or the admin through --via safe) and
-        ask the property's admin to grant it the minter role: in the same proposal with --via, else in
-        a proposal of its own. Returns the offering's facts and the transaction or proposal."""
+        ask the property's admin to grant it the minter role (and, with a soft cap on a token that honours it,
+        the custodian role: the close then mints every claim once, into the offering's custody, and claims
+        transfer them): in the same proposal with --via, else in a proposal of its own. Returns the
+        offering's facts and the transaction or proposal."""
         terms.check()
         prop = self.properties.find(reference)
         coin = self.coin(stablecoin) if stablecoin else self.stablecoin()
@@ -363,24 +388,34 @@ class Offerings:
         predicted = to_checksum_address(self.read(self.factory, "predictOffering", data))
         index = int(self.read(self.factory, "offeringCount", prop.token))
         token = actions.Deployed(prop.label, prop.token, self.target.artifacts["PropertyToken"].abi)
-        result: dict[str, Any] = {"offering": predicted, "name": f"{prop.symbol}-{index}", "property": prop.token}
+        roles = {"MINTER_ROLE": MINTER_ROLE}
+        if terms.soft_cap and self.custody_supported(token):
+            roles["CUSTODIAN_ROLE"] = CUSTODIAN_ROLE
+        result: dict[str, Any] = {
+            "offering": predicted,
+            "name": f"{prop.symbol}-{index}",
+            "property": prop.token,
+            "grants": list(roles),
+        }
         create = actions.Action(self.factory, "createOffering", (data,))
-        grant = actions.Action(token, "grantRole", (MINTER_ROLE, predicted))
+        grants = [actions.Action(token, "grantRole", (role, predicted)) for role in roles.values()]
+        granted = " and ".join(roles)
         if self.via is not None:
-            self.writer.send(create)
-            self.writer.send(grant)
-            result["proposal"] = self.writer.propose(f"offering {result['name']}: create and grant MINTER_ROLE")
+            for action in (create, *grants):
+                self.writer.send(action)
+            result["proposal"] = self.writer.propose(f"offering {result['name']}: create and grant {granted}")
             return result
         receipt = self.writer.send(create)
         assert receipt is not None
         self._record(result["name"], prop, index, predicted, data, receipt)
         granting = Writer(self.target, "safe")
-        granting.send(grant)
+        for grant in grants:
+            granting.send(grant)
         result.update(
             transactionHash=receipt.hash,
             block=receipt.block,
             gasUsed=receipt.gas_used,
-            proposal=granting.propose(f"offering {result['name']}: grant MINTER_ROLE"),
+            proposal=granting.propose(f"offering {result['name']}: grant {granted}"),
         )
         return result
 
@@ -566,7 +601,7 @@ class Offerings:
             return "1"  # OpenZeppelin's ERC20Permit without a version() view signs with version 1
 
     def claim(self, text: str) -> dict[str, Any]:
-        """Mint the signer's tokens after a successful close."""
+        """Deliver the signer's tokens after a successful close (from the offering's custody, or minted)."""
         offering, tokens, receipt = self._take(text, "claim", "claimableOf")
         return {
             "offering": offering.address,
@@ -575,6 +610,20 @@ class Offerings:
             "display": offering.tokens(tokens),
             "transactionHash": receipt.hash,
         }
+
+    def end_custody(self, text: str) -> dict[str, Any]:
+        """Give up the offering's custodian role once every claim has left its custody (anyone may)."""
+        offering = self.find(text)
+        if not self._in_custody(offering):
+            raise RwaError(f"offering {offering.label} holds nothing in custody ({offering.status})")
+        token = self.token(offering)
+        if not self.read(token, "hasRole", CUSTODIAN_ROLE, offering.address):
+            raise RwaError(f"offering {offering.label} holds no custodian role (given up already)")
+        held = int(self.read(token, "balanceOf", offering.address))
+        if held:
+            raise RwaError(f"offering {offering.label} still holds {offering.tokens(held)} for claims")
+        receipt = self._own(actions.Action(offering.contract, "endCustody", ()))
+        return {"offering": offering.address, "transactionHash": receipt.hash}
 
     def refund(self, text: str) -> dict[str, Any]:
         """Take back every unit the offering owes the signer."""
