@@ -1,6 +1,7 @@
 """The token's hand-written `isVerified` call (PropertyToken._requireVerified, in assembly on every
 transfer) against a registry that misbehaves: only a whole 32-byte `true` verifies a wallet; a short
-answer, an empty one, a revert or a word that is not a boolean refuses the transfer, naming the wallet."""
+answer, an empty one, a revert or a word that is not a boolean refuses the transfer, naming the wallet
+(the receiver, which the token asks about before the sender)."""
 
 import pytest
 from helpers import reverts
@@ -29,6 +30,6 @@ def test_a_whole_true_word_verifies(token, misbehaving, alice, bob, mode):
 @pytest.mark.parametrize("mode", REFUSES)
 def test_any_other_answer_refuses_the_transfer(token, misbehaving, alice, bob, mode):
     misbehaving.setMode(getattr(misbehaving, mode)(), sender=alice)
-    with reverts(token.WalletNotVerified, wallet=alice):
+    with reverts(token.WalletNotVerified, wallet=bob):
         token.transfer(bob, E18, sender=alice)
     assert token.balanceOf(alice) == 10 * E18 and token.balanceOf(bob) == 0

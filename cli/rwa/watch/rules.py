@@ -123,6 +123,8 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "Accepted", ("PropertyOffering",), "info"),
         ("offering", "Rejected", ("PropertyOffering",), "info"),
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
+        ("offering", "CustodyTaken", ("PropertyOffering",), "info"),
+        ("offering", "CustodianRenounced", ("PropertyOffering",), "info"),
         ("payments", "OrderRefunded", ("FanPayments",), "warning"),
         ("payments", "AmlThresholdSet", ("FanPayments",), "warning"),
         # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
