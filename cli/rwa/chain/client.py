@@ -55,7 +55,7 @@ RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "rang
 
 
 #: Logs per ``eth_getLogs`` answer the watcher keeps at most (and the rest of its last block):
-#: past it, the answer is cut at that block (:meth:`Chain.capped_logs`).
+#: past it, the answer is handed on from the end of that block (:meth:`Chain.log_pieces`).
 LOGS_PER_RANGE = 10_000
 #: Bytes read at a time from a streamed answer.
 STREAM_CHUNK = 1 << 18
@@ -144,15 +144,27 @@ class JsonRpc:
         return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
 
 
-def _logs_in_last_block(logs: Sequence[dict[str, Any]]) -> int:
-    """How many of ``logs`` (in block order) are in the last one's block."""
-    block = logs[-1]["blockNumber"]
-    count = 0
-    for log in reversed(logs):
-        if log["blockNumber"] != block:
-            break
-        count += 1
-    return count
+def next_call_blocks(blocks: int, logs: int, span: int, cap: int) -> int:
+    """How many blocks the next ``eth_getLogs`` asks for, after an answer whose last ``blocks`` blocks
+    held ``logs`` logs: as many as hold ``cap`` logs at that density, but at most twice as many (the
+    blocks ahead may be busier, and a node builds the whole answer it is asked for before sending the
+    first log), and within ``[1, span]``."""
+    fitting = cap * blocks // logs if logs else 2 * blocks
+    return max(1, min(span, 2 * blocks, fitting))
+
+
+def _in_order(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Raw logs of two answers over the same blocks, in the chain's order."""
+    return sorted(logs, key=lambda log: (int(str(log["blockNumber"]), 16), int(str(log["logIndex"]), 16)))
+
+
+@dataclass(frozen=True)
+class _LogsCall:
+    """An ``eth_getLogs`` being read piece by piece: its pieces, the addresses it asked for, its last block."""
+
+    pieces: Iterator[tuple[list[dict[str, Any]], int]]
+    wanted: frozenset[str]
+    end: int
 
 
 @dataclass(frozen=True)
@@ -670,33 +682,36 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}")
         return list(reply.get("result") or [])
 
-    def capped_logs(self, addresses: Sequence[str], from_block: int, to_block: int, cap: int) -> tuple[list[dict[str, Any]], int]:
-        """Raw logs of ``addresses`` from ``from_block`` on, and the last block they cover whole:
-        ``to_block``, or, when the answer holds more than ``cap`` logs, the block of the ``cap``-th
-        (read as the answer arrives, the rest is not read: memory stays bounded by ``cap`` logs and
-        one block's, whatever the range). :class:`RangeRefused` as :meth:`logs`."""
+    def log_pieces(
+        self, addresses: Sequence[str], from_block: int, to_block: int, cap: int
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Raw logs of ``addresses`` over ``[from_block, to_block]`` from one ``eth_getLogs``, handed on in
+        pieces as the answer arrives: ``(logs, last)``, a piece ending at the block where its ``cap``-th
+        log is (that block whole), the last one at ``to_block``. Memory stays bounded by ``cap`` logs and
+        one block's, whatever the range, and nothing the node built is dropped: the node builds the whole
+        answer it was asked for, so an answer larger than wanted is read on rather than asked again in
+        smaller ranges. Closing the iterator drops the connection. :class:`RangeRefused` as :meth:`logs`."""
         if not isinstance(self.rpc, JsonRpc):
-            return self.logs(addresses, from_block, to_block), to_block
+            yield self.logs(addresses, from_block, to_block), to_block
+            return
         # The addresses as given (a node takes any case; checksumming thousands per range costs).
         query = {"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}
-        found: list[dict[str, Any]] = []
         items = self.rpc.stream("eth_getLogs", [query])
         try:
+            found: list[dict[str, Any]] = []
             cut: int | None = None  # the block being completed once ``cap`` logs are in
+            ordered = True
             for item in items:
-                found.append(item)
-                if len(found) < cap:
-                    continue
-                block = int(str(item["blockNumber"]), 16)
-                if cut is None:
-                    if len(found) == cap:
-                        cut = block
-                elif block != cut:
-                    found.pop()
+                if cut is not None:
+                    block = int(str(item["blockNumber"]), 16)
                     if block > cut:
-                        return found, cut
-                    found.append(item)
-                    cut = None  # not in block order: read the whole answer
+                        yield found, cut
+                        found, cut = [], None
+                    elif block < cut:
+                        ordered, cut = False, None  # not in block order: the rest is read whole
+                found.append(item)
+                if cut is None and ordered and len(found) >= cap:
+                    cut = int(str(item["blockNumber"]), 16)
         except jsonstream.ReplyError as exc:
             message = str(exc)
             if any(hint in message.lower() for hint in RANGE_REFUSALS):
@@ -704,46 +719,45 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}") from None
         finally:
             items.close()  # type: ignore[attr-defined]
-        return found, to_block
+        yield found, to_block
 
     def logs_between(self, addresses: Sequence[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
         """Every raw log of ``addresses`` over ``[from_block, to_block]`` (a range whose logs the caller
-        holds anyway: the watcher's current one), in as few calls as the node allows: an answer cut at
-        ``LOGS_PER_RANGE`` logs goes on after its last whole block, a refused range is halved. Unlike
-        :meth:`logs_in_ranges`, no slow start and nothing fetched ahead (the caller's ranges keep theirs)."""
+        holds anyway: the watcher's current one), in as few calls as the node allows: a refused range is
+        halved. Unlike :meth:`logs_in_ranges`, no slow start and nothing fetched ahead (the caller's
+        ranges keep theirs)."""
         found: list[dict[str, Any]] = []
         start, end = from_block, to_block
         while start <= to_block:
             try:
-                logs, last = self.capped_logs(addresses, start, end, LOGS_PER_RANGE)
+                for logs, _ in self.log_pieces(addresses, start, end, LOGS_PER_RANGE):
+                    found += logs
             except RangeRefused:
                 if end == start:
                     raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
                 end = start + (end - start) // 2
                 continue
-            found += logs
-            start, end = last + 1, to_block
+            start, end = end + 1, to_block
         return found
 
     def logs_in_ranges(
         self, addresses: Sequence[str], from_block: int, to_block: int, span: int
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
-        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
-        ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
-        answer holds more ends at the block where that many were reached, and the next range is as
-        long as the last block's density allows); a range the node refuses as too large is halved
-        (down to one block). The first range is one block and after each quiet one (under half the
-        logs) the span doubles, up to ``span``.
+        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of about
+        ``LOGS_PER_RANGE`` logs each: the pieces (:meth:`log_pieces`) of calls of at most ``span``
+        blocks, each call as long as :func:`next_call_blocks` says from the density of the answer
+        before it (the first is one block: how many logs a block holds is unknown until asked); a call
+        the node refuses as too large is halved (down to one block).
 
-        The next range is fetched (in a thread) while the caller works on this one, so the node's
-        time and the caller's overlap, and with it the hashes of its blocks (which the caller's
-        next :meth:`block_hashes` of them takes: asked of the node while it serves the next range,
-        they would wait for it). ``addresses`` is read before each fetch: a caller that adds to it
-        (contracts it discovered) has the following ranges fetched with them too (one fetched ahead
-        with the older list is fetched again)."""
+        The next piece is read (in a thread) while the caller works on this one, so the node's time
+        and the caller's overlap, and with it the hashes of its blocks (which the caller's next
+        :meth:`block_hashes` of them takes: asked of the node while it serves the next piece, they
+        would wait for it). ``addresses`` is read before each call: a caller that adds to it
+        (contracts it discovered) has the following calls made with them too, and the logs of the
+        added contracts in a piece read with the older list are read beside it."""
 
-        def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
-            found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
+        def read(pieces: Iterator[tuple[list[dict[str, Any]], int]]) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
+            found, last = next(pieces)
             hashes = (
                 self._block_hashes(sorted({int(block, 16) for block in {log["blockNumber"] for log in found}} | {last}))
                 if isinstance(self.rpc, JsonRpc)
@@ -752,42 +766,52 @@ class Chain:
             return found, last, hashes
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
+        call: _LogsCall | None = None
+        reading: Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]] | None = None
+
+        def open_call(start: int, blocks: int) -> None:
+            nonlocal call, reading
+            wanted = list(addresses)
+            end = min(to_block, start + blocks - 1)
+            call = _LogsCall(self.log_pieces(wanted, start, end, LOGS_PER_RANGE), frozenset(wanted), end)
+            reading = pool.submit(read, call.pieces)
+
         try:
-            current = 1  # a slow start: how many logs a block holds is unknown until asked
+            blocks = 1
             start = from_block
-            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = (
-                None
-            )
             while start <= to_block:
                 self._hashes_ahead = {}
-                end = min(to_block, start + current - 1)
-                wanted = list(addresses)
-                if ahead is not None and ahead[0] == (start, end, wanted):
-                    fetching = ahead[1]
-                else:
-                    fetching = pool.submit(fetch, wanted, start, end)
-                ahead = None
+                if reading is None:
+                    open_call(start, blocks)
+                assert call is not None and reading is not None
                 try:
-                    found, last, hashes = fetching.result()
+                    found, last, hashes = reading.result()
                 except RangeRefused:
-                    if end == start:
+                    if call.end == start:
                         raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
-                    current = max(1, (end - start + 1) // 2)
+                    blocks, reading = max(1, (call.end - start + 1) // 2), None
                     continue
-                if last < end:  # cut: as many blocks as would hold a full answer at the last block's density
-                    current = max(1, min(span, LOGS_PER_RANGE // _logs_in_last_block(found)))
-                elif len(found) <= LOGS_PER_RANGE // 2:
-                    current = min(span, current * 2)
-                following = last + 1
-                if following <= to_block:
-                    upto = min(to_block, following + current - 1)
-                    ahead = (following, upto, wanted), pool.submit(fetch, wanted, following, upto)
+                added = [address for address in addresses if address not in call.wanted]
+                if last < call.end:
+                    reading = pool.submit(read, call.pieces)  # the same answer goes on
+                else:
+                    blocks, reading = next_call_blocks(last - start + 1, len(found), span, LOGS_PER_RANGE), None
+                    if last < to_block:
+                        open_call(last + 1, blocks)
+                if added:  # contracts the caller discovered after this piece's call was made
+                    found = _in_order(found + self.logs_between(added, start, last))
                 self._hashes_ahead = hashes
                 yield start, last, found
-                start = following
+                start = last + 1
         finally:
             self._hashes_ahead = {}
-            pool.shutdown(wait=False, cancel_futures=True)  # a range fetched ahead for nothing is dropped
+            pool.shutdown(wait=False, cancel_futures=True)  # a piece read ahead for nothing is dropped
+            if call is not None:
+                pieces = call.pieces  # closed (its connection dropped) once no thread reads it
+                if reading is None or reading.done():
+                    pieces.close()  # type: ignore[attr-defined]
+                else:
+                    reading.add_done_callback(lambda _: pieces.close())  # type: ignore[attr-defined]
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip
