@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -158,13 +158,30 @@ def _in_order(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(logs, key=lambda log: (int(str(log["blockNumber"]), 16), int(str(log["logIndex"]), 16)))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _LogsCall:
-    """An ``eth_getLogs`` being read piece by piece: its pieces, the addresses it asked for, its last block."""
+    """An ``eth_getLogs`` being read piece by piece: its pieces, the addresses it asked for and its last
+    block; and the logs, over the rest of its blocks, of contracts added since it was made (read in one
+    call once they are added, handed on with the pieces they fall in)."""
 
     pieces: Iterator[tuple[list[dict[str, Any]], int]]
-    wanted: frozenset[str]
+    wanted: set[str]
     end: int
+    added: list[dict[str, Any]] = field(default_factory=list)
+
+    def with_added(
+        self, chain: Chain, addresses: Sequence[str], found: list[dict[str, Any]], start: int, last: int
+    ) -> list[dict[str, Any]]:
+        """A piece ``[start, last]`` of this call with the logs of the contracts in ``addresses`` it did not ask for."""
+        new = [address for address in addresses if address not in self.wanted]
+        if new:
+            self.added = _in_order(self.added + chain.logs_between(new, start, self.end))
+            self.wanted.update(new)
+        if not self.added:
+            return found
+        cut = next((n for n, log in enumerate(self.added) if int(str(log["blockNumber"]), 16) > last), len(self.added))
+        here, self.added = self.added[:cut], self.added[cut:]
+        return _in_order(found + here) if here else found
 
 
 @dataclass(frozen=True)
@@ -773,7 +790,7 @@ class Chain:
             nonlocal call, reading
             wanted = list(addresses)
             end = min(to_block, start + blocks - 1)
-            call = _LogsCall(self.log_pieces(wanted, start, end, LOGS_PER_RANGE), frozenset(wanted), end)
+            call = _LogsCall(self.log_pieces(wanted, start, end, LOGS_PER_RANGE), set(wanted), end)
             reading = pool.submit(read, call.pieces)
 
         try:
@@ -791,15 +808,14 @@ class Chain:
                         raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
                     blocks, reading = max(1, (call.end - start + 1) // 2), None
                     continue
-                added = [address for address in addresses if address not in call.wanted]
-                if last < call.end:
-                    reading = pool.submit(read, call.pieces)  # the same answer goes on
+                current = call
+                if last < current.end:
+                    reading = pool.submit(read, current.pieces)  # the same answer goes on
                 else:
                     blocks, reading = next_call_blocks(last - start + 1, len(found), span, LOGS_PER_RANGE), None
                     if last < to_block:
                         open_call(last + 1, blocks)
-                if added:  # contracts the caller discovered after this piece's call was made
-                    found = _in_order(found + self.logs_between(added, start, last))
+                found = current.with_added(self, addresses, found, start, last)  # contracts the caller added since
                 self._hashes_ahead = hashes
                 yield start, last, found
                 start = last + 1
