@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from rwa.chain import client
 from rwa.chain.client import Chain, JsonRpc, next_call_blocks
 from rwa.chain.jsonstream import ReplyError, result_items
-from rwa.core.abi import jsonable, signature
+from rwa.core.abi import checksummed, jsonable, signature
 from rwa.core.errors import RwaError
 from rwa.watch.compose import Composer
 from rwa.watch.rules import Decoder, Log, Subject
@@ -350,6 +350,18 @@ def test_the_collector_settings_are_restored_after_the_watcher_runs() -> None:
     with fewer_collections():
         assert gc.get_threshold()[0] == YOUNG_COLLECTION and gc.get_freeze_count() > 0
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_addresses_are_checksummed_as_eth_utils_checksums_them(raw: bytes) -> None:
+    lower = "0x" + raw.hex()
+    assert checksummed(lower) == checksummed("0X" + raw.hex().upper()) == to_checksum_address(lower)
+
+
+@pytest.mark.parametrize("text", ["", "0x12", "0x" + "g" * 40, "0x" + "a" * 41, "not an address"])
+def test_what_is_not_an_address_is_not_checksummed(text: str) -> None:
+    with pytest.raises(ValueError):
+        checksummed(text)
 
 
 def test_logs_of_unknown_or_malformed_events_are_not_decoded() -> None:

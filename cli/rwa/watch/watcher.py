@@ -22,6 +22,7 @@ from eth_utils import to_checksum_address
 
 from rwa.admin.reconcile import known as known_abis
 from rwa.chain.client import Chain, Read, RpcUnreachable
+from rwa.core.abi import checksummed
 from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 from rwa.deploy.records import DeploymentRecord, recorded_contracts
@@ -305,7 +306,7 @@ class Watcher:
             event, parts = FACTORIES[subject.kind]
             if log is None or log.name != event:
                 continue
-            made = {arg: str(to_checksum_address(str(log.args[arg]))) for arg, _, _ in parts}
+            made = {arg: checksummed(str(log.args[arg])) for arg, _, _ in parts}
             base = self._base_label(log, made)
             owner = made[parts[0][0]]
             for arg, kind, part in parts:
@@ -356,7 +357,7 @@ class Watcher:
         """A log's address, checksummed (once per address: the same few contracts emit every log)."""
         found = self.checksums.get(address)
         if found is None:
-            found = self.checksums[address] = str(to_checksum_address(address))
+            found = self.checksums[address] = checksummed(address)
         return found
 
     def _base_label(self, log: Log, made: dict[str, str]) -> str:
