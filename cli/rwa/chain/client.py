@@ -14,6 +14,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -57,6 +58,9 @@ RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "rang
 #: Logs per ``eth_getLogs`` answer the watcher keeps at most (and the rest of its last block):
 #: past it, the answer is handed on from the end of that block (:meth:`Chain.log_pieces`).
 LOGS_PER_RANGE = 10_000
+#: ``eth_getLogs`` calls the watcher has in flight at once: the node builds the next answer while the
+#: one before is read and worked on.
+CALLS_AHEAD = 2
 #: Bytes read at a time from a streamed answer.
 STREAM_CHUNK = 1 << 18
 
@@ -168,6 +172,16 @@ class _LogsCall:
     wanted: set[str]
     end: int
     added: list[dict[str, Any]] = field(default_factory=list)
+    #: Its next piece, being read in a thread.
+    reading: Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]] | None = None
+
+    def drop(self) -> None:
+        """Closed (its connection dropped) once no thread reads it."""
+        pieces = self.pieces
+        if self.reading is None or self.reading.done():
+            pieces.close()  # type: ignore[attr-defined]
+        else:
+            self.reading.add_done_callback(lambda _: pieces.close())  # type: ignore[attr-defined]
 
     def with_added(
         self, chain: Chain, addresses: Sequence[str], found: list[dict[str, Any]], start: int, last: int
@@ -766,10 +780,10 @@ class Chain:
         before it (the first is one block: how many logs a block holds is unknown until asked); a call
         the node refuses as too large is halved (down to one block).
 
-        The next piece is read (in a thread) while the caller works on this one, so the node's time
-        and the caller's overlap, and with it the hashes of its blocks (which the caller's next
-        :meth:`block_hashes` of them takes: asked of the node while it serves the next piece, they
-        would wait for it). ``addresses`` is read before each call: a caller that adds to it
+        The next piece, and the first of the next call (``CALLS_AHEAD``), are read (in threads) while
+        the caller works on this one, so the node's time and the caller's overlap, each with the hashes
+        of its blocks (which the caller's next :meth:`block_hashes` of them takes: asked of the node
+        while it serves the next piece, they would wait for it). ``addresses`` is read before each call: a caller that adds to it
         (contracts it discovered) has the following calls made with them too, and the logs of the
         added contracts in a piece read with the older list are read beside it."""
 
@@ -782,52 +796,50 @@ class Chain:
             )
             return found, last, hashes
 
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
-        call: _LogsCall | None = None
-        reading: Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]] | None = None
+        pool = ThreadPoolExecutor(max_workers=CALLS_AHEAD, thread_name_prefix="rwa-logs")
+        calls: deque[_LogsCall] = deque()  # made and not read to their end, in block order: the first is read now
 
         def open_call(start: int, blocks: int) -> None:
-            nonlocal call, reading
             wanted = list(addresses)
             end = min(to_block, start + blocks - 1)
             call = _LogsCall(self.log_pieces(wanted, start, end, LOGS_PER_RANGE), set(wanted), end)
-            reading = pool.submit(read, call.pieces)
+            call.reading = pool.submit(read, call.pieces)
+            calls.append(call)
 
         try:
             blocks = 1
             start = from_block
             while start <= to_block:
                 self._hashes_ahead = {}
-                if reading is None:
+                if not calls:
                     open_call(start, blocks)
-                assert call is not None and reading is not None
+                call = calls[0]
+                assert call.reading is not None
                 try:
-                    found, last, hashes = reading.result()
+                    found, last, hashes = call.reading.result()
                 except RangeRefused:
                     if call.end == start:
                         raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
-                    blocks, reading = max(1, (call.end - start + 1) // 2), None
+                    blocks = max(1, (call.end - start + 1) // 2)
+                    while calls:
+                        calls.popleft().drop()
                     continue
-                current = call
-                if last < current.end:
-                    reading = pool.submit(read, current.pieces)  # the same answer goes on
+                if last < call.end:
+                    call.reading = pool.submit(read, call.pieces)  # the same answer goes on
                 else:
-                    blocks, reading = next_call_blocks(last - start + 1, len(found), span, LOGS_PER_RANGE), None
-                    if last < to_block:
-                        open_call(last + 1, blocks)
-                found = current.with_added(self, addresses, found, start, last)  # contracts the caller added since
+                    calls.popleft()
+                    blocks = next_call_blocks(last - start + 1, len(found), span, LOGS_PER_RANGE)
+                while len(calls) < CALLS_AHEAD and (made := calls[-1].end if calls else last) < to_block:
+                    open_call(made + 1, blocks)
+                found = call.with_added(self, addresses, found, start, last)  # contracts the caller added since
                 self._hashes_ahead = hashes
                 yield start, last, found
                 start = last + 1
         finally:
             self._hashes_ahead = {}
-            pool.shutdown(wait=False, cancel_futures=True)  # a piece read ahead for nothing is dropped
-            if call is not None:
-                pieces = call.pieces  # closed (its connection dropped) once no thread reads it
-                if reading is None or reading.done():
-                    pieces.close()  # type: ignore[attr-defined]
-                else:
-                    reading.add_done_callback(lambda _: pieces.close())  # type: ignore[attr-defined]
+            pool.shutdown(wait=False, cancel_futures=True)  # what was read ahead for nothing is dropped
+            while calls:
+                calls.popleft().drop()
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip
