@@ -175,6 +175,12 @@ def test_no_call_asks_for_more_blocks_than_hold_the_cap_at_the_density_last_seen
         assert following == min(span, 2 * blocks)  # quiet: grows twofold up to the span
 
 
+def test_logs_known_to_be_sparse_are_asked_for_a_span_at_a_time_from_the_first_call(serve: Any) -> None:
+    node = Node([1] * 100)  # the factories' logs of the blocks before --from
+    ranges = list(serve(node).logs_in_ranges([WATCHED], 0, 99, span=64, first=64))
+    assert [(first, last) for first, last, _ in ranges] == [(0, 63), (64, 99)] and node.calls == 2
+
+
 def test_the_hashes_of_a_range_come_with_it_and_only_for_it(serve: Any) -> None:
     chain = serve(Node([3] * 10))
     ranges = chain.logs_in_ranges([WATCHED], 0, 9, span=4)

@@ -772,13 +772,14 @@ class Chain:
         return found
 
     def logs_in_ranges(
-        self, addresses: Sequence[str], from_block: int, to_block: int, span: int
+        self, addresses: Sequence[str], from_block: int, to_block: int, span: int, first: int = 1
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
         """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of about
         ``LOGS_PER_RANGE`` logs each: the pieces (:meth:`log_pieces`) of calls of at most ``span``
         blocks, each call as long as :func:`next_call_blocks` says from the density of the answer
-        before it (the first is one block: how many logs a block holds is unknown until asked); a call
-        the node refuses as too large is halved (down to one block).
+        before it (the first is ``first`` blocks: one, as how many logs a block holds is unknown until
+        asked, unless the caller knows its logs are sparse); a call the node refuses as too large is
+        halved (down to one block).
 
         The next piece, and the first of the next call (``CALLS_AHEAD``), are read (in threads) while
         the caller works on this one, so the node's time and the caller's overlap, each with the hashes
@@ -807,7 +808,7 @@ class Chain:
             calls.append(call)
 
         try:
-            blocks = 1
+            blocks = max(1, min(span, first))
             start = from_block
             while start <= to_block:
                 self._hashes_ahead = {}

@@ -330,7 +330,8 @@ class Watcher:
         if not factories or first <= begin:
             return
         discovered: dict[str, Subject] = {}
-        for _, _, raw in self.chain.logs_in_ranges(factories, begin, first - 1, self.span):
+        # The factories' logs alone are sparse: no slow start (over 1,000 properties it took 11 calls).
+        for _, _, raw in self.chain.logs_in_ranges(factories, begin, first - 1, self.span, first=self.span):
             self._creations(raw, discovered)
         self._keep(discovered)
         self.subjects.update(discovered)
