@@ -122,11 +122,22 @@ def line(what: str, figures: tuple[int, float]) -> str:
     return f"  {what}: {events:,} events in {seconds:.2f}s: {events / seconds:,.0f} events/s"
 
 
+def discard(store: str) -> None:
+    """A SQLite store measured is removed at once (a run's stores would fill gigabytes of /tmp)."""
+    if not store.startswith("postgresql:"):
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(store + suffix).unlink(missing_ok=True)
+
+
 def watcher(
     env: dict[str, str], first: int, store: Callable[[], str], what: str, reference: float | None, repeat: int = REPEAT
 ) -> None:
     """`rwa watch --once --from first` into a new store, ``repeat`` times: the fastest, and the highest peak RSS."""
-    runs = [backfill(env, first, store()) for _ in range(repeat)]
+    runs = []
+    for _ in range(repeat):
+        spec = store()
+        runs.append(backfill(env, first, spec))
+        discard(spec)
     indexed, running, _, _ = min(runs, key=lambda run: run[1] / run[0])
     peak = max(run[3] for run in runs)
     rate = indexed / running

@@ -156,10 +156,10 @@ def backfill(env: dict[str, str], first: int, store: str) -> tuple[int, float, f
         text=True,
     )
     assert process.stderr is not None
-    process.stderr.readline()  # "watching local: ...": loaded, connected, rules checked
+    started_line = process.stderr.readline()  # "watching local: ...": loaded, connected, rules checked (or why not)
     running = time.monotonic()
     rest = process.stderr.read()
-    assert process.wait() in (0, 3), rest
+    assert process.wait() in (0, 3), started_line + rest
     done = time.monotonic()
     peak_mib = int(rest.strip().splitlines()[-1]) / 1024
     kept = open_store(store, Path("unused"), create=False)

@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rwa.chain import client
-from rwa.chain.client import Chain, JsonRpc
+from rwa.chain.client import Chain, JsonRpc, next_call_blocks
 from rwa.chain.jsonstream import ReplyError, result_items
-from rwa.core.abi import jsonable, signature
+from rwa.core.abi import checksummed, jsonable, signature
 from rwa.core.errors import RwaError
 from rwa.watch.compose import Composer
 from rwa.watch.rules import Decoder, Log, Subject
@@ -71,7 +73,7 @@ class Node:
 
     def __init__(self, counts: list[int], late: set[int] = frozenset(), refuse_over: int | None = None):  # type: ignore[assignment]
         self.refuse_over = refuse_over
-        self.served = 0
+        self.calls = self.served = 0
         self.logs: list[dict[str, Any]] = []
         for block, count in enumerate(counts):
             emitters = [WATCHED] * count + [OTHER] + ([LATE] if block in late else [])
@@ -86,6 +88,7 @@ class Node:
         found = [log for log in self.logs if log["address"] in wanted and first <= int(log["blockNumber"], 16) <= last]
         if self.refuse_over is not None and len(found) > self.refuse_over:
             return {"error": {"code": -32005, "message": f"query returned more than {self.refuse_over} results"}}
+        self.calls += 1
         self.served += len(found)
         return {"result": found}
 
@@ -145,6 +148,37 @@ def test_ranges_are_cut_by_the_logs_they_return_whatever_the_start(serve: Any, m
     assert keys(got) == keys(expected)  # every log once, in order
     assert max(len(logs) for _, _, logs in ranges) <= 100 + 30  # the cap and the rest of one block
     assert all(int(log["blockNumber"], 16) <= last for _, last, logs in ranges for log in logs)
+    # The call that reached the busy blocks from quiet ones was read on, not asked again in smaller ranges.
+    assert node.served == len(expected)
+
+
+def test_the_next_call_asks_for_the_blocks_that_hold_the_cap_at_the_density_last_seen_growing_at_most_twofold() -> None:
+    cap, span = 10_000, 2000
+    assert next_call_blocks(1, 0, span, cap) == 2  # quiet: twice as many
+    assert next_call_blocks(1500, 3, span, cap) == span
+    assert next_call_blocks(1, 5_000, span, cap) == 2  # 5,000 logs a block: two blocks hold the cap
+    assert next_call_blocks(2, 10_000, span, cap) == 2
+    assert next_call_blocks(100, 1_000, span, cap) == 200  # 1,000 blocks would hold it, the next may be busier
+    assert next_call_blocks(100, 8_000, span, cap) == 125
+    assert next_call_blocks(4, 30_000, span, cap) == 1
+    assert next_call_blocks(1, 50_000, span, cap) == 1  # one block over the cap: one block still
+
+
+@given(st.integers(1, 5000), st.integers(0, 10**6), st.integers(1, 5000), st.integers(1, 20_000))
+def test_no_call_asks_for_more_blocks_than_hold_the_cap_at_the_density_last_seen(
+    blocks: int, logs: int, span: int, cap: int
+) -> None:
+    following = next_call_blocks(blocks, logs, span, cap)
+    assert 1 <= following <= min(span, 2 * blocks)
+    assert following == 1 or following * logs <= cap * blocks  # the cap's worth of blocks at that density
+    if logs * 2 <= cap:
+        assert following == min(span, 2 * blocks)  # quiet: grows twofold up to the span
+
+
+def test_logs_known_to_be_sparse_are_asked_for_a_span_at_a_time_from_the_first_call(serve: Any) -> None:
+    node = Node([1] * 100)  # the factories' logs of the blocks before --from
+    ranges = list(serve(node).logs_in_ranges([WATCHED], 0, 99, span=64, first=64))
+    assert [(first, last) for first, last, _ in ranges] == [(0, 63), (64, 99)] and node.calls == 2
 
 
 def test_the_hashes_of_a_range_come_with_it_and_only_for_it(serve: Any) -> None:
@@ -322,6 +356,18 @@ def test_the_collector_settings_are_restored_after_the_watcher_runs() -> None:
     with fewer_collections():
         assert gc.get_threshold()[0] == YOUNG_COLLECTION and gc.get_freeze_count() > 0
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_addresses_are_checksummed_as_eth_utils_checksums_them(raw: bytes) -> None:
+    lower = "0x" + raw.hex()
+    assert checksummed(lower) == checksummed("0X" + raw.hex().upper()) == to_checksum_address(lower)
+
+
+@pytest.mark.parametrize("text", ["", "0x12", "0x" + "g" * 40, "0x" + "a" * 41, "not an address"])
+def test_what_is_not_an_address_is_not_checksummed(text: str) -> None:
+    with pytest.raises(ValueError):
+        checksummed(text)
 
 
 def test_logs_of_unknown_or_malformed_events_are_not_decoded() -> None:

@@ -15,10 +15,11 @@ import time
 import urllib.error
 import urllib.request
 import weakref
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,11 @@ RANGE_REFUSALS = ("too large", "too many", "more than", "exceed", "limit", "rang
 
 
 #: Logs per ``eth_getLogs`` answer the watcher keeps at most (and the rest of its last block):
-#: past it, the answer is cut at that block (:meth:`Chain.capped_logs`).
+#: past it, the answer is handed on from the end of that block (:meth:`Chain.log_pieces`).
 LOGS_PER_RANGE = 10_000
+#: ``eth_getLogs`` calls the watcher has in flight at once: the node builds the next answer while the
+#: one before is read and worked on.
+CALLS_AHEAD = 2
 #: Bytes read at a time from a streamed answer.
 STREAM_CHUNK = 1 << 18
 
@@ -145,15 +149,54 @@ class JsonRpc:
         return [dict(by_id.get(body["id"], {"error": {"message": "no reply"}})) for body in bodies]
 
 
-def _logs_in_last_block(logs: Sequence[dict[str, Any]]) -> int:
-    """How many of ``logs`` (in block order) are in the last one's block."""
-    block = logs[-1]["blockNumber"]
-    count = 0
-    for log in reversed(logs):
-        if log["blockNumber"] != block:
-            break
-        count += 1
-    return count
+def next_call_blocks(blocks: int, logs: int, span: int, cap: int) -> int:
+    """How many blocks the next ``eth_getLogs`` asks for, after an answer whose last ``blocks`` blocks
+    held ``logs`` logs: as many as hold ``cap`` logs at that density, but at most twice as many (the
+    blocks ahead may be busier, and a node builds the whole answer it is asked for before sending the
+    first log), and within ``[1, span]``."""
+    fitting = cap * blocks // logs if logs else 2 * blocks
+    return max(1, min(span, 2 * blocks, fitting))
+
+
+def _in_order(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Raw logs of two answers over the same blocks, in the chain's order."""
+    return sorted(logs, key=lambda log: (int(str(log["blockNumber"]), 16), int(str(log["logIndex"]), 16)))
+
+
+@dataclass
+class _LogsCall:
+    """An ``eth_getLogs`` being read piece by piece: its pieces, the addresses it asked for and its last
+    block; and the logs, over the rest of its blocks, of contracts added since it was made (read in one
+    call once they are added, handed on with the pieces they fall in)."""
+
+    pieces: Iterator[tuple[list[dict[str, Any]], int]]
+    wanted: set[str]
+    end: int
+    added: list[dict[str, Any]] = field(default_factory=list)
+    #: Its next piece, being read in a thread.
+    reading: Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]] | None = None
+
+    def drop(self) -> None:
+        """Closed (its connection dropped) once no thread reads it."""
+        pieces = self.pieces
+        if self.reading is None or self.reading.done():
+            pieces.close()  # type: ignore[attr-defined]
+        else:
+            self.reading.add_done_callback(lambda _: pieces.close())  # type: ignore[attr-defined]
+
+    def with_added(
+        self, chain: Chain, addresses: Sequence[str], found: list[dict[str, Any]], start: int, last: int
+    ) -> list[dict[str, Any]]:
+        """A piece ``[start, last]`` of this call with the logs of the contracts in ``addresses`` it did not ask for."""
+        new = [address for address in addresses if address not in self.wanted]
+        if new:
+            self.added = _in_order(self.added + chain.logs_between(new, start, self.end))
+            self.wanted.update(new)
+        if not self.added:
+            return found
+        cut = next((n for n, log in enumerate(self.added) if int(str(log["blockNumber"]), 16) > last), len(self.added))
+        here, self.added = self.added[:cut], self.added[cut:]
+        return _in_order(found + here) if here else found
 
 
 @dataclass(frozen=True)
@@ -677,33 +720,36 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}")
         return list(reply.get("result") or [])
 
-    def capped_logs(self, addresses: Sequence[str], from_block: int, to_block: int, cap: int) -> tuple[list[dict[str, Any]], int]:
-        """Raw logs of ``addresses`` from ``from_block`` on, and the last block they cover whole:
-        ``to_block``, or, when the answer holds more than ``cap`` logs, the block of the ``cap``-th
-        (read as the answer arrives, the rest is not read: memory stays bounded by ``cap`` logs and
-        one block's, whatever the range). :class:`RangeRefused` as :meth:`logs`."""
+    def log_pieces(
+        self, addresses: Sequence[str], from_block: int, to_block: int, cap: int
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Raw logs of ``addresses`` over ``[from_block, to_block]`` from one ``eth_getLogs``, handed on in
+        pieces as the answer arrives: ``(logs, last)``, a piece ending at the block where its ``cap``-th
+        log is (that block whole), the last one at ``to_block``. Memory stays bounded by ``cap`` logs and
+        one block's, whatever the range, and nothing the node built is dropped: the node builds the whole
+        answer it was asked for, so an answer larger than wanted is read on rather than asked again in
+        smaller ranges. Closing the iterator drops the connection. :class:`RangeRefused` as :meth:`logs`."""
         if not isinstance(self.rpc, JsonRpc):
-            return self.logs(addresses, from_block, to_block), to_block
+            yield self.logs(addresses, from_block, to_block), to_block
+            return
         # The addresses as given (a node takes any case; checksumming thousands per range costs).
         query = {"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}
-        found: list[dict[str, Any]] = []
         items = self.rpc.stream("eth_getLogs", [query])
         try:
+            found: list[dict[str, Any]] = []
             cut: int | None = None  # the block being completed once ``cap`` logs are in
+            ordered = True
             for item in items:
-                found.append(item)
-                if len(found) < cap:
-                    continue
-                block = int(str(item["blockNumber"]), 16)
-                if cut is None:
-                    if len(found) == cap:
-                        cut = block
-                elif block != cut:
-                    found.pop()
+                if cut is not None:
+                    block = int(str(item["blockNumber"]), 16)
                     if block > cut:
-                        return found, cut
-                    found.append(item)
-                    cut = None  # not in block order: read the whole answer
+                        yield found, cut
+                        found, cut = [], None
+                    elif block < cut:
+                        ordered, cut = False, None  # not in block order: the rest is read whole
+                found.append(item)
+                if cut is None and ordered and len(found) >= cap:
+                    cut = int(str(item["blockNumber"]), 16)
         except jsonstream.ReplyError as exc:
             message = str(exc)
             if any(hint in message.lower() for hint in RANGE_REFUSALS):
@@ -711,46 +757,46 @@ class Chain:
             raise RwaError(f"eth_getLogs failed: {message}") from None
         finally:
             items.close()  # type: ignore[attr-defined]
-        return found, to_block
+        yield found, to_block
 
     def logs_between(self, addresses: Sequence[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
         """Every raw log of ``addresses`` over ``[from_block, to_block]`` (a range whose logs the caller
-        holds anyway: the watcher's current one), in as few calls as the node allows: an answer cut at
-        ``LOGS_PER_RANGE`` logs goes on after its last whole block, a refused range is halved. Unlike
-        :meth:`logs_in_ranges`, no slow start and nothing fetched ahead (the caller's ranges keep theirs)."""
+        holds anyway: the watcher's current one), in as few calls as the node allows: a refused range is
+        halved. Unlike :meth:`logs_in_ranges`, no slow start and nothing fetched ahead (the caller's
+        ranges keep theirs)."""
         found: list[dict[str, Any]] = []
         start, end = from_block, to_block
         while start <= to_block:
             try:
-                logs, last = self.capped_logs(addresses, start, end, LOGS_PER_RANGE)
+                for logs, _ in self.log_pieces(addresses, start, end, LOGS_PER_RANGE):
+                    found += logs
             except RangeRefused:
                 if end == start:
                     raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
                 end = start + (end - start) // 2
                 continue
-            found += logs
-            start, end = last + 1, to_block
+            start, end = end + 1, to_block
         return found
 
     def logs_in_ranges(
-        self, addresses: Sequence[str], from_block: int, to_block: int, span: int
+        self, addresses: Sequence[str], from_block: int, to_block: int, span: int, first: int = 1
     ) -> Iterator[tuple[int, int, list[dict[str, Any]]]]:
-        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of at most
-        ``span`` blocks and about ``LOGS_PER_RANGE`` logs each (:meth:`capped_logs`: a range whose
-        answer holds more ends at the block where that many were reached, and the next range is as
-        long as the last block's density allows); a range the node refuses as too large is halved
-        (down to one block). The first range is one block and after each quiet one (under half the
-        logs) the span doubles, up to ``span``.
+        """``(first, last, logs)`` ranges covering ``[from_block, to_block]`` in order, of about
+        ``LOGS_PER_RANGE`` logs each: the pieces (:meth:`log_pieces`) of calls of at most ``span``
+        blocks, each call as long as :func:`next_call_blocks` says from the density of the answer
+        before it (the first is ``first`` blocks: one, as how many logs a block holds is unknown until
+        asked, unless the caller knows its logs are sparse); a call the node refuses as too large is
+        halved (down to one block).
 
-        The next range is fetched (in a thread) while the caller works on this one, so the node's
-        time and the caller's overlap, and with it the hashes of its blocks (which the caller's
-        next :meth:`block_hashes` of them takes: asked of the node while it serves the next range,
-        they would wait for it). ``addresses`` is read before each fetch: a caller that adds to it
-        (contracts it discovered) has the following ranges fetched with them too (one fetched ahead
-        with the older list is fetched again)."""
+        The next piece, and the first of the next call (``CALLS_AHEAD``), are read (in threads) while
+        the caller works on this one, so the node's time and the caller's overlap, each with the hashes
+        of its blocks (which the caller's next :meth:`block_hashes` of them takes: asked of the node
+        while it serves the next piece, they would wait for it). ``addresses`` is read before each call: a caller that adds to it
+        (contracts it discovered) has the following calls made with them too, and the logs of the
+        added contracts in a piece read with the older list are read beside it."""
 
-        def fetch(wanted: list[str], start: int, end: int) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
-            found, last = self.capped_logs(wanted, start, end, LOGS_PER_RANGE)
+        def read(pieces: Iterator[tuple[list[dict[str, Any]], int]]) -> tuple[list[dict[str, Any]], int, dict[int, str | None]]:
+            found, last = next(pieces)
             hashes = (
                 self._block_hashes(sorted({int(block, 16) for block in {log["blockNumber"] for log in found}} | {last}))
                 if isinstance(self.rpc, JsonRpc)
@@ -758,43 +804,50 @@ class Chain:
             )
             return found, last, hashes
 
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-logs")
+        pool = ThreadPoolExecutor(max_workers=CALLS_AHEAD, thread_name_prefix="rwa-logs")
+        calls: deque[_LogsCall] = deque()  # made and not read to their end, in block order: the first is read now
+
+        def open_call(start: int, blocks: int) -> None:
+            wanted = list(addresses)
+            end = min(to_block, start + blocks - 1)
+            call = _LogsCall(self.log_pieces(wanted, start, end, LOGS_PER_RANGE), set(wanted), end)
+            call.reading = pool.submit(read, call.pieces)
+            calls.append(call)
+
         try:
-            current = 1  # a slow start: how many logs a block holds is unknown until asked
+            blocks = max(1, min(span, first))
             start = from_block
-            ahead: tuple[tuple[int, int, list[str]], Future[tuple[list[dict[str, Any]], int, dict[int, str | None]]]] | None = (
-                None
-            )
             while start <= to_block:
                 self._hashes_ahead = {}
-                end = min(to_block, start + current - 1)
-                wanted = list(addresses)
-                if ahead is not None and ahead[0] == (start, end, wanted):
-                    fetching = ahead[1]
-                else:
-                    fetching = pool.submit(fetch, wanted, start, end)
-                ahead = None
+                if not calls:
+                    open_call(start, blocks)
+                call = calls[0]
+                assert call.reading is not None
                 try:
-                    found, last, hashes = fetching.result()
+                    found, last, hashes = call.reading.result()
                 except RangeRefused:
-                    if end == start:
+                    if call.end == start:
                         raise RwaError(f"the node refuses eth_getLogs even for block {start} alone") from None
-                    current = max(1, (end - start + 1) // 2)
+                    blocks = max(1, (call.end - start + 1) // 2)
+                    while calls:
+                        calls.popleft().drop()
                     continue
-                if last < end:  # cut: as many blocks as would hold a full answer at the last block's density
-                    current = max(1, min(span, LOGS_PER_RANGE // _logs_in_last_block(found)))
-                elif len(found) <= LOGS_PER_RANGE // 2:
-                    current = min(span, current * 2)
-                following = last + 1
-                if following <= to_block:
-                    upto = min(to_block, following + current - 1)
-                    ahead = (following, upto, wanted), pool.submit(fetch, wanted, following, upto)
+                if last < call.end:
+                    call.reading = pool.submit(read, call.pieces)  # the same answer goes on
+                else:
+                    calls.popleft()
+                    blocks = next_call_blocks(last - start + 1, len(found), span, LOGS_PER_RANGE)
+                while len(calls) < CALLS_AHEAD and (made := calls[-1].end if calls else last) < to_block:
+                    open_call(made + 1, blocks)
+                found = call.with_added(self, addresses, found, start, last)  # contracts the caller added since
                 self._hashes_ahead = hashes
                 yield start, last, found
-                start = following
+                start = last + 1
         finally:
             self._hashes_ahead = {}
-            pool.shutdown(wait=False, cancel_futures=True)  # a range fetched ahead for nothing is dropped
+            pool.shutdown(wait=False, cancel_futures=True)  # what was read ahead for nothing is dropped
+            while calls:
+                calls.popleft().drop()
 
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """The hash of each block (None for a block the node does not have yet), in one round trip

@@ -24,6 +24,7 @@ from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.decode import Known, Undecodable, decode_call
 from rwa.chain.client import Chain, Read
+from rwa.core.abi import checksummed
 from rwa.core.units import format_units
 from rwa.deploy.records import now as records_now
 from rwa.watch import rules as rules_module
@@ -297,10 +298,7 @@ class Composer:
         creation = lead.log.name in LEADS[:3]
         shown, folded = [lead], []
         if creation:
-            made = {
-                str(to_checksum_address(str(lead.log.args[arg])))
-                for arg, _, _ in FACTORIES.get(lead.log.subject.kind, ("", ()))[1]
-            }
+            made = {checksummed(str(lead.log.args[arg])) for arg, _, _ in FACTORIES.get(lead.log.subject.kind, ("", ()))[1]}
             folded = [p for p in acts if p is not lead and (p.log.subject.address in made or p.log.subject.parent in made)]
         shown += [p for p in acts if p is not lead and p not in folded]
         severity = max((p.severity for p in shown), key=SEVERITIES.index)
@@ -325,7 +323,7 @@ class Composer:
 
     def _creation(self, lead: Part, folded: Sequence[Part], names: Mapping[str, str]) -> str:
         kind = lead.log.subject.kind
-        made = [(part, str(to_checksum_address(str(lead.log.args[arg])))) for arg, _, part in FACTORIES[kind][1]]
+        made = [(part, checksummed(str(lead.log.args[arg]))) for arg, _, part in FACTORIES[kind][1]]
         # Named by the record, else as the watcher labels what it discovers (the symbol).
         labels = [p.log.subject.label for p in folded if p.log.subject.address == made[0][1]]
         label = (
@@ -395,7 +393,7 @@ class Composer:
         for tx, reply in zip(txs, replies):
             sender = (reply.get("result") or {}).get("from")
             if sender:
-                found[tx] = str(to_checksum_address(sender))
+                found[tx] = checksummed(sender)
         return found
 
     def _before(self, logs: Sequence[Log]) -> dict[tuple[str, int, str], Any]:
@@ -501,7 +499,7 @@ def _who(names: Mapping[str, str]) -> Callable[[Any], str]:
     def who(address: Any) -> str:
         text = str(address)
         try:
-            label = names.get(to_checksum_address(text))
+            label = names.get(checksummed(text))
         except ValueError:
             label = None
         return f"{text} ({label})" if label else text

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from rwa.chain.artifacts import Artifact
 from rwa.chain.reverts import SUITE_ROLES
-from rwa.core.abi import ZERO_ADDRESS, jsonable, role_id, signature, type_string
+from rwa.core.abi import ZERO_ADDRESS, checksummed, jsonable, role_id, signature, type_string
 from rwa.core.errors import RwaError
 from rwa.watch.lapses import LAPSED, LAPSED_INPUTS
 
@@ -383,7 +383,7 @@ def _one_word(kind: str) -> bool:
 @lru_cache(maxsize=65536)
 def _address(word: str) -> str:
     """The checksummed address in a word's 64 hex digits (the same few addresses recur: cached)."""
-    return str(to_checksum_address("0x" + word[24:]))
+    return checksummed("0x" + word[24:])
 
 
 def _reader(kind: str) -> Callable[[str], Any]:
@@ -717,7 +717,7 @@ def describe(rule: Rule, log: Log, names: Mapping[str, str], extra: str | None =
     def who(key: str) -> str:
         address = str(args.get(key, ""))
         try:
-            label = names.get(to_checksum_address(address))
+            label = names.get(checksummed(address))
         except ValueError:
             label = None
         return f"{address} ({label})" if label else address
@@ -846,7 +846,7 @@ def describe_call(function: str, contract: str, args: Sequence[Any], names: Mapp
     def named(value: Any) -> str:
         text = str(value)
         try:
-            label = names.get(to_checksum_address(text)) if text.startswith("0x") and len(text) == 42 else None
+            label = names.get(checksummed(text)) if text.startswith("0x") and len(text) == 42 else None
         except ValueError:
             label = None
         return f"{text} ({label})" if label else text
