@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from nil_gas import Figure, even_shares, print_table
@@ -191,10 +192,12 @@ def traced_node(env: dict[str, str]) -> subprocess.Popen[bytes]:
     from urllib.parse import urlparse
 
     from private_chain import ROOT
+    from rwa.chain.node import past_states_args
 
     port = urlparse(env["APE_FOUNDRY_HOST"]).port
     anvil = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-    command = [str(anvil), "--port", str(port), "--hardfork", "cancun", "--steps-tracing"]
+    past_states = past_states_args(Path(env["RWA_STATE_DIR"]) / "past-states")  # removed with the private chain's folder
+    command = [str(anvil), "--port", str(port), "--hardfork", "cancun", "--steps-tracing", *past_states]
     node = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         with socket.socket() as sock:

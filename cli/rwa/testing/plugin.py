@@ -27,9 +27,11 @@ Fixtures (session-wide unless noted):
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from rwa.chain import artifacts
+from rwa.chain import artifacts, node
 from rwa.chain.client import Chain
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
@@ -86,6 +88,28 @@ def pytest_configure(config: pytest.Config) -> None:
         _skip_revert_call_trees()
         _revert_contract_types_with_the_chain()
         overheads.apply()
+        _past_states_in_a_folder_of_the_run()
+
+
+def _past_states_in_a_folder_of_the_run() -> None:
+    """The anvils Ape starts for the run keep their past states in a folder of the run's, removed
+    when the run ends (after Ape has stopped them: its stop is registered at connect, later than this)
+    and at the start of the next run on the same ports, should this one be killed; anvil's own default
+    folder is never cleaned (rwa.chain.node.past_states_args)."""
+    from ape_foundry.provider import FoundryProvider
+
+    original = FoundryProvider.build_command
+    if getattr(original, "keeps_past_states", False):
+        return
+    folder = Path(tempfile.gettempdir()) / f"rwa-anvil-past-states-{environment.test_port()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+    def build_command(self: Any) -> list[str]:
+        return [*original(self), *node.past_states_args(folder / str(self._port))]
+
+    build_command.keeps_past_states = True  # type: ignore[attr-defined]
+    FoundryProvider.build_command = build_command  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
