@@ -236,7 +236,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         address property = _propertyAddress();
         if (_custody) {
             // The token refuses a transfer while it is paused: a paused property pauses its offering's claims.
-            _transfer(property, msg.sender, tokens);
+            _callProperty(property, IOfferedProperty.transfer.selector, msg.sender, tokens);
             emit Claimed(msg.sender, tokens);
             return tokens;
         }
@@ -244,7 +244,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         _toMint = left;
         // The token's agents may mint while it is paused; its offering may not.
         if (_ask(property, IOfferedProperty.paused.selector, address(0)) != 0) revert PropertyPaused();
-        _mint(property, msg.sender, tokens);
+        _callProperty(property, IOfferedProperty.mint.selector, msg.sender, tokens);
         emit Claimed(msg.sender, tokens);
         if (left == 0) _renounceMinter(IOfferedProperty(property));
     }
@@ -510,7 +510,7 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
         if (_limited(t)) _store(totalSlot, before + tokens);
         _addSubscribed(slot0, tokens);
-        if (_immediate(t)) _mint(t.property, wallet, tokens);
+        if (_immediate(t)) _callProperty(t.property, IOfferedProperty.mint.selector, wallet, tokens);
         else _hold(t, wallet, investorId, tokens, paid);
         _emitSubscribed(wallet, investorId, tokens, paid, t);
     }
@@ -698,25 +698,9 @@ contract PropertyOffering is ReentrancyGuardTransient {
         }
     }
 
-    /// @dev The property's `mint(to, amount)`, its refusal bubbled up (encoded past the free-memory pointer).
-    function _mint(address property, address to, uint256 amount) private {
-        bytes4 selector = IOfferedProperty.mint.selector;
-        assembly ("memory-safe") {
-            let data := mload(0x40)
-            mstore(data, selector)
-            mstore(add(data, 0x04), to)
-            mstore(add(data, 0x24), amount)
-            if iszero(call(gas(), property, 0, data, 0x44, 0x00, 0x00)) {
-                returndatacopy(0x00, 0x00, returndatasize())
-                revert(0x00, returndatasize())
-            }
-        }
-    }
-
-    /// @dev The property's `transfer(to, amount)` from this offering, its refusal bubbled up (the token answers true or
-    /// reverts), encoded past the free-memory pointer.
-    function _transfer(address property, address to, uint256 amount) private {
-        bytes4 selector = IOfferedProperty.transfer.selector;
+    /// @dev The property's `mint(to, amount)`, or its `transfer(to, amount)` from this offering (the token answers true or
+    /// reverts), by `selector`; its refusal bubbled up (encoded past the free-memory pointer).
+    function _callProperty(address property, bytes4 selector, address to, uint256 amount) private {
         assembly ("memory-safe") {
             let data := mload(0x40)
             mstore(data, selector)
