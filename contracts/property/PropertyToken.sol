@@ -1246,6 +1246,8 @@ contract PropertyToken is
      * token's freeze, forced transfer and burn apply to it as to any wallet.
      */
     function _requireVerifiedOrCustodian(IComplianceRegistry registry, address wallet) private {
+        // {_requireVerified}'s question, written out again: the optimizer does not inline a shared private function,
+        // which made every mint and transfer 38 gas dearer (measured with bench/property_gas.py and offering_gas.py).
         bytes4 question = IComplianceRegistry.isVerified.selector;
         bool verified;
         assembly ("memory-safe") {
