@@ -91,7 +91,7 @@ format: setup
 # chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. Two commands split the
 # suite (`make test-split` proves every test is in exactly one):
 #   make test       lint, then every test not marked `slow`: the contracts, the package's tests, examples/,
-#                   e2e/ (about 5 minutes on the 2-core machine).
+#                   e2e/ (some 8 minutes of CPU: under 5 minutes on an idle 2-core machine).
 #   make test-slow  every test marked `slow` (it starts processes or waits for blocks): the live-like
 #                   scenarios, the Sepolia rehearsals, Hardhat's node, Sourcify, `rwa` as processes,
 #                   PostgreSQL, the tour replayed.
