@@ -9,7 +9,7 @@ engine as `rwa deploy` does. The setting is the usual one: fans hold the stablec
 finite allowance; the vault has a 4-payee splitter that already holds some of the stablecoin (tips
 accumulate there between distributions); order ids are consecutive (eight share a storage word).
 
-Fans pay through the payments hub (NILMemberships), which keeps each vault's terms (where payments go,
+Fans pay through the payments hub (FanPayments), which keeps each vault's terms (where payments go,
 paused, whether it has AML thresholds) in one slot, so a payment reads no vault and no proxy of it; a
 membership is one slot (owner, expiry, plan, the agreed price's version, flags). The script exits
 non-zero when a figure misses its target, and prints under a miss what that payment cannot avoid,
@@ -88,7 +88,7 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
         test = accounts.test_accounts
         deployer, athlete, fan, shop = test[0], test[8], test[9], test[7]
         vaults, splits, usd = at("NILVaultFactory"), at("SplitterFactory"), at("MockStablecoin")
-        memberships = at("NILMemberships")
+        fan_payments = at("FanPayments")
 
         def gas(receipt: Any) -> int:
             return int(receipt.gas_used)
@@ -99,8 +99,8 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
         split = splits.predict(payees, even_shares(4))
         vaults.createVault(keccak(text="fan-bench"), athlete, split, sender=deployer)
         vault = vaults.predictVault(keccak(text="fan-bench"))
-        # Fans pay through the hub (NILMemberships): tips, orders and memberships alike.
-        hub = memberships
+        # Fans pay through the hub (FanPayments): tips, orders and memberships alike.
+        hub = fan_payments
         usd.mint(split, 10**6, sender=deployer)  # the splitter holds some already
         usd.mint(fan, 10**12, sender=deployer)
         usd.approve(hub, 10**11, sender=fan)
@@ -118,15 +118,15 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
         order_first = gas(hub.payOrder(vault, 1008, usd, 3 * TIP, sender=fan))
         tip_native = gas(hub.tip(vault, "0x" + "00" * 20, 10**16, "", sender=fan, value=10**16))
 
-        memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
-        memberships.subscribe(1, 1, True, sender=fan)  # an earlier fan's (the contract's counter is set)
+        fan_payments.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
+        fan_payments.subscribe(1, 1, True, sender=fan)  # an earlier fan's (the contract's counter is set)
         newcomer = test[6]
         usd.mint(newcomer, 10**9, sender=deployer)
-        usd.approve(memberships, 10**8, sender=newcomer)
-        sub_receipt = memberships.subscribe(1, 1, True, sender=newcomer)
+        usd.approve(fan_payments, 10**8, sender=newcomer)
+        sub_receipt = fan_payments.subscribe(1, 1, True, sender=newcomer)
         subscribe, TRACES["subscribe"] = gas(sub_receipt), sub_receipt.txn_hash
         chain.pending_timestamp += PERIOD
-        renew_receipt = memberships.renew(2, sender=deployer)
+        renew_receipt = fan_payments.renew(2, sender=deployer)
         renew, TRACES["renew"] = gas(renew_receipt), renew_receipt.txn_hash
         if os.environ.get("FAN_GAS_TRACE"):
             for label, txn in TRACES.items():
@@ -138,14 +138,14 @@ def measure(env: dict[str, str]) -> list[tuple[str, list[Figure]]]:
             member = test.generate_test_account()
             provider.set_balance(member.address, 10**18)
             usd.mint(member, 10**9, sender=deployer)
-            usd.approve(memberships, 10**8, sender=member)
-            memberships.subscribe(1, 1, True, sender=member)
-            ids.append(memberships.membershipCount())
+            usd.approve(fan_payments, 10**8, sender=member)
+            fan_payments.subscribe(1, 1, True, sender=member)
+            ids.append(fan_payments.membershipCount())
         chain.pending_timestamp += PERIOD
         multicall = project.Multicall3.at(MULTICALL3)
-        calls = [(memberships.address, False, memberships.renew.encode_input(i)) for i in ids]
+        calls = [(fan_payments.address, False, fan_payments.renew.encode_input(i)) for i in ids]
         batch = gas(multicall.aggregate3(calls, sender=deployer))
-        assert all(memberships.expiresAt(i) > chain.pending_timestamp for i in ids)
+        assert all(fan_payments.expiresAt(i) > chain.pending_timestamp for i in ids)
 
     def with_floor(anchor: str = "") -> str:
         return f"floor {floor:,}" + (f"; {anchor}" if anchor else "")

@@ -241,7 +241,8 @@ CONTRACTS = (
     # Fans' payments hub (issue 26): tips, orders and memberships (ERC-5643 subscription NFTs) of every
     # vault; no owner, athletes make plans, the factory's admin sets AML thresholds. Before the vault
     # implementation, which names it (a vault tells it of every change of its splitter or pause).
-    Contract("NILMemberships", args=(ref("ComplianceRegistry"), ref("NILVaultFactory"))),
+    # Named NILMemberships until it took tips and orders too: a deployment recording it so is adopted.
+    Contract("FanPayments", args=(ref("ComplianceRegistry"), ref("NILVaultFactory")), formerly=("NILMemberships",)),
     # The vault implementation and its beacon (owned by the timelock: one upgrade moves every vault).
     Contract(
         "NILVaultBeacon",
@@ -251,7 +252,7 @@ CONTRACTS = (
             ref("NILVaultFactory"),
             ref("ContractNFT"),
             ref("SplitterFactory"),
-            ref("NILMemberships"),
+            ref("FanPayments"),
         ),
         proxy=ProxyKind.BEACON,
         admin=ref("Timelock"),

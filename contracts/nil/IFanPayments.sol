@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 /**
  * @title IFanPayments
  * @notice What fans pay an athlete: tips, merchandise orders and subscription periods, all through the
- * payments hub ({NILMemberships}). Every payment emits one {FanPaid}, so that one event signature is
+ * payments hub ({FanPayments}). Every payment emits one {FanPaid}, so that one event signature is
  * the whole of the books.
  */
 interface IFanPayments {
@@ -71,7 +71,7 @@ interface IPaymentsHub {
 }
 
 /// @title IHubVault
-/// @notice What the payments hub asks of a vault (its own functions, and its {FanPayments} module's).
+/// @notice What the payments hub asks of a vault (its own functions, and its module's, {NILVaultPaymentsModule}).
 interface IHubVault {
     function athlete() external view returns (address);
     function splitter() external view returns (address);

@@ -12,7 +12,7 @@ import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Nonce
 import {IRevenueSplitter, ISplitterFactory} from "../interfaces/IRevenueSplitter.sol";
 import {INILVault, IVaultAthleteIds} from "./INILVault.sol";
 import {ContractNFT} from "./ContractNFT.sol";
-import {FanPayments} from "./FanPayments.sol";
+import {NILVaultPaymentsModule} from "./NILVaultPaymentsModule.sol";
 import {NILVaultState} from "./NILVaultState.sol";
 import {ZeroAddress} from "../interfaces/CommonErrors.sol";
 
@@ -31,7 +31,7 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
  * - {withdraw} needs the athlete and the recipient verified;
  * - {setAthlete} needs the current athlete and the new wallet verified, {recoverAthlete} the new wallet;
  * - {setSplitter} needs the athlete verified and no payee of the new split sanctioned;
- * - fans' payments (through the payments hub, {NILMemberships}) refuse a sanctioned payer, and above
+ * - fans' payments (through the payments hub, {FanPayments}) refuse a sanctioned payer, and above
  *   the vault's AML threshold an unverified one;
  * - a vault is never created for a sanctioned athlete, nor with a split paying a sanctioned payee.
  *
@@ -52,10 +52,10 @@ import {ZeroAddress} from "../interfaces/CommonErrors.sol";
  * The immutables (its own and EIP712's) and the constructor that sets them are deliberate: they are
  * the same for every vault of a network, and an upgrade may change them.
  *
- * Fans pay through the payments hub ({NILMemberships}), which keeps one slot of this vault's payment
+ * Fans pay through the payments hub ({FanPayments}), which keeps one slot of this vault's payment
  * terms (where payments go, whether it is paused): the vault is their only source, and tells the hub
  * of every change ({setSplitter}, {pause}, {unpause} call {IPaymentsHub.syncTerms}). The vault's side
- * of payments (order refunds out of its free balance) is {FanPayments}, a module the constructor
+ * of payments (order refunds out of its free balance) is {NILVaultPaymentsModule}, a module the constructor
  * deploys: every call the vault's own functions do not answer is delegated to it (its functions run in
  * the vault's storage, and the deal functions' dispatch costs what it did without them). Its ABI is
  * the vault's too.
@@ -103,7 +103,7 @@ contract NILVault is
      * @param factory_ The {NILVaultFactory} whose vaults run this code (and whose roles they obey).
      * @param nft_ The deal NFT collection.
      * @param splitterFactory_ The factory of revenue splits.
-     * @param hub_ The fans' payments hub ({NILMemberships}), told of every change of splitter or pause.
+     * @param hub_ The fans' payments hub ({FanPayments}), told of every change of splitter or pause.
      */
     constructor(address registry_, address factory_, address nft_, address splitterFactory_, address hub_)
         NILVaultState(registry_, factory_, hub_)
@@ -112,7 +112,7 @@ contract NILVault is
         if (nft_ == address(0) || splitterFactory_ == address(0)) revert ZeroAddress();
         _nft = ContractNFT(nft_);
         _splitterFactory = ISplitterFactory(splitterFactory_);
-        _paymentsModule = address(new FanPayments(registry_, factory_, hub_));
+        _paymentsModule = address(new NILVaultPaymentsModule(registry_, factory_, hub_));
     }
 
     modifier onlyAthlete() {
@@ -128,7 +128,7 @@ contract NILVault is
     /// @notice Accepts ETH (free balance of the athlete, withdrawable with {withdraw}).
     receive() external payable {}
 
-    /// @notice Fans' payments: delegated to the {FanPayments} module (order refunds, the hub's address).
+    /// @notice Fans' payments: delegated to the {NILVaultPaymentsModule} (order refunds, the hub's address).
     fallback() external payable {
         address module = _paymentsModule;
         assembly ("memory-safe") {

@@ -11,7 +11,7 @@ import {IPaymentsHub} from "./IFanPayments.sol";
 
 /**
  * @title NILVaultState
- * @notice What a vault's code and the module it delegates to ({FanPayments}) share: the vault's
+ * @notice What a vault's code and the module it delegates to ({NILVaultPaymentsModule}) share: the vault's
  * ERC-7201 namespace, the suite's registry, factory and fans' payments hub, and the checks and sends
  * on them.
  * @dev Both run in the vault's storage (the module by delegatecall from {NILVault}), so the namespace
@@ -42,7 +42,7 @@ abstract contract NILVaultState is INILVaultErrors {
     /**
      * @param registry_ The compliance registry.
      * @param factory_ The {NILVaultFactory} whose vaults run this code (and whose roles they obey).
-     * @param hub_ The fans' payments hub ({NILMemberships}).
+     * @param hub_ The fans' payments hub ({FanPayments}).
      */
     constructor(address registry_, address factory_, address hub_) {
         if (registry_ == address(0) || factory_ == address(0) || hub_ == address(0)) revert ZeroAddress();

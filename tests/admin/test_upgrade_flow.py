@@ -38,6 +38,8 @@ def registry_view(chain, rwa, function):
 def test_check_without_changes(rwa):
     assert "already runs the compiled code" in rwa.run("upgrade", "ComplianceRegistry", "--check").stdout
     assert "not behind a proxy" in rwa.refused("upgrade", "Timelock", "--check")
+    # Without --check, nothing to do is said the same way (it was a KeyError), nothing sent.
+    assert "ComplianceRegistry: up to date (0x" in rwa.run("upgrade", "ComplianceRegistry").stdout
 
 
 def test_unsafe_upgrade_is_refused_with_a_report_and_nothing_sent(rwa, chain):
@@ -96,6 +98,7 @@ def test_a_compliance_from_before_per_wallet_tracking_is_recounted_in_the_same_b
         m for m in namespace if m["label"] != "countedInvestor"
     ]
     entry["bytecodeHash"] = "0x" + "00" * 32  # not what runs: an upgrade is due
+    entry["proxy"]["implementationTransactionHash"] = record["contracts"]["Timelock"]["transactionHash"]  # other code
     path.write_text(json.dumps(record))
 
     result = rwa.json("upgrade", "ModularComplianceBeacon", "--via", "safe")
@@ -112,7 +115,7 @@ def test_a_compliance_from_before_per_wallet_tracking_is_recounted_in_the_same_b
 
 
 def test_an_upgraded_vault_implementation_records_its_new_module(rwa, chain):
-    # Issue 23: each NILVault implementation deploys its own FanPayments module; the record follows the upgrade.
+    # Issue 23: each NILVault implementation deploys its own NILVaultPaymentsModule; the record follows the upgrade.
     text = (ROOT / "deployments" / "manifest.py").read_text()
     vault = '        "NILVaultBeacon",\n        "{}",'
     patched = text.replace(vault.format("NILVault"), vault.format("NILVaultV2Mock"))

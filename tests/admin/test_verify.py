@@ -89,12 +89,12 @@ def test_deploy_verify_publishes_every_contract_and_a_second_run_skips_them(rwa,
     assert proxy["contractname"] == "contracts/proxy/PropertyBeaconProxy.sol:PropertyBeaconProxy"
     assert list(json.loads(proxy["sourceCode"])["sources"]) == ["contracts/proxy/PropertyBeaconProxy.sol"]
     assert proxy["constructorArguements"] == encode(["address"], [beacon["address"]]).hex()
-    # The FanPayments module NILVault's constructor deployed goes with the arguments the constructor passed it.
+    # The NILVaultPaymentsModule NILVault's constructor deployed goes with the arguments the constructor passed it.
     module = record["modules"]["NILVaultBeacon"]["contracts"]["paymentsModule"]
     assert "NILVaultBeacon.paymentsModule" in {i.label for i in sources}
     assert module["verified"]["status"] == "verified"
     submitted = next(s for s in explorer.submissions() if s["contractaddress"] == module["address"])
-    assert submitted["contractname"] == "contracts/nil/FanPayments.sol:FanPayments"
+    assert submitted["contractname"] == "contracts/nil/NILVaultPaymentsModule.sol:NILVaultPaymentsModule"
     passed = record["contracts"]["NILVaultBeacon"]["args"]["constructor"]
     assert (
         submitted["constructorArguements"]

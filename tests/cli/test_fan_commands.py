@@ -75,7 +75,7 @@ def test_tip_order_refund_and_the_books(rwa, chain, fan_funds, demo_vault):
 
 
 def test_bad_input_is_one_line_and_sends_nothing(
-    rwa, chain, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer, memberships
+    rwa, chain, fan_funds, demo_vault, guardian, admin, registry, sanctions_officer, fan_payments
 ):
     sent = nonce(chain, FAN)
     for args, message in (
@@ -97,12 +97,12 @@ def test_bad_input_is_one_line_and_sends_nothing(
     registry.setSanctioned(FAN, True, sender=sanctions_officer)
     assert f"payer {FAN} is sanctioned" in rwa.refused("vault", "tip", "demo-athlete", "1")
     registry.setSanctioned(FAN, False, sender=sanctions_officer)
-    memberships.setAmlThreshold(demo_vault, fan_funds, 10 * USD, sender=admin)
+    fan_payments.setAmlThreshold(demo_vault, fan_funds, 10 * USD, sender=admin)
     assert "above the vault's AML threshold of 10 mUSDC" in rwa.refused("vault", "tip", "demo-athlete", "10.01")
     assert nonce(chain, FAN) == sent
 
 
-def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
+def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, fan_payments):
     assert "only the athlete" in rwa.refused("vault", "plan", "create", "demo-athlete", "5", "--account", "fan")
     assert "not ETH" in rwa.refused("vault", "plan", "create", "demo-athlete", "5", "--token", "eth")
     plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "30d")
@@ -116,7 +116,7 @@ def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
     chain.mine(timestamp=member["expiresAt"] - 3600)  # due: an hour before it expires
     renewed = rwa.json("vault", "renew-due")
     assert renewed["renewed"] == [token_id] and len(renewed["transactions"]) == 1
-    assert memberships.expiresAt(token_id) == member["expiresAt"] + 30 * DAY
+    assert fan_payments.expiresAt(token_id) == member["expiresAt"] + 30 * DAY
     assert rwa.json("vault", "renew-due")["renewed"] == []  # safe to run twice
     ahead = rwa.json("vault", "renew", str(token_id), "--periods", "1")
     assert ahead["expiresAt"] == member["expiresAt"] + 60 * DAY
@@ -128,17 +128,17 @@ def test_plans_memberships_and_the_keeper(rwa, chain, fan_funds, memberships):
     assert kinds == ["subscription"] * 3
 
 
-def test_the_keeper_sends_nothing_for_a_fan_without_allowance_or_balance(rwa, chain, fan_funds, memberships, deployer, accounts):
+def test_the_keeper_sends_nothing_for_a_fan_without_allowance_or_balance(rwa, chain, fan_funds, fan_payments, deployer, accounts):
     fan = accounts[7]
     assert fan.address == FAN
     plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "1d")
     member = rwa.json("vault", "subscribe", str(plan["planId"]), "--auto-renew", "--renewals", "3")
     chain.mine(timestamp=member["expiresAt"] - 60)
-    fan_funds.approve(memberships, 0, sender=fan)
+    fan_funds.approve(fan_payments, 0, sender=fan)
     sent = nonce(chain, deployer.address)
     assert rwa.json("vault", "renew-due")["renewed"] == []  # due, but its renewal would fail: not sent
-    assert nonce(chain, deployer.address) == sent and memberships.expiresAt(member["tokenId"]) == member["expiresAt"]
-    fan_funds.approve(memberships, 10 * USD, sender=fan)
+    assert nonce(chain, deployer.address) == sent and fan_payments.expiresAt(member["tokenId"]) == member["expiresAt"]
+    fan_funds.approve(fan_payments, 10 * USD, sender=fan)
     fan_funds.transfer(deployer, fan_funds.balanceOf(FAN), sender=fan)  # allowance, but no balance
     assert rwa.json("vault", "renew-due")["renewed"] == [] and nonce(chain, deployer.address) == sent
 
@@ -152,10 +152,10 @@ def test_polygon_and_amoy_state_when_a_payment_is_confirmed(suite_manifest):
         assert network.params["stablecoin"] is not None
 
 
-def test_a_members_tip_keeps_the_allowance_of_its_renewals(rwa, chain, fan_funds, memberships):
+def test_a_members_tip_keeps_the_allowance_of_its_renewals(rwa, chain, fan_funds, fan_payments):
     plan = rwa.json("vault", "plan", "create", "demo-athlete", "5", "--period", "1d")
     member = rwa.json("vault", "subscribe", str(plan["planId"]), "--auto-renew", "--renewals", "2")
-    hub = memberships.address
+    hub = fan_payments.address
     kept = fan_funds.allowance(FAN, hub)
     assert kept == 10 * USD  # the two renewals pre-authorised
     # Tipping from the hub's allowance alone would leave 2.50 mUSDC: short of a renewal.
@@ -164,5 +164,5 @@ def test_a_members_tip_keeps_the_allowance_of_its_renewals(rwa, chain, fan_funds
     assert fan_funds.allowance(FAN, hub) == kept
     chain.mine(timestamp=member["expiresAt"] - 60)
     assert rwa.json("vault", "renew-due")["renewed"] == [member["tokenId"]]
-    assert memberships.expiresAt(member["tokenId"]) == member["expiresAt"] + DAY
+    assert fan_payments.expiresAt(member["tokenId"]) == member["expiresAt"] + DAY
     assert fan_funds.allowance(FAN, hub) == kept - 5 * USD

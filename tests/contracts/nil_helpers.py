@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 
+import pytest
 from eth_utils import to_checksum_address
 from reverts import address_of, reverts  # noqa: F401 - the tests import them from here
 
@@ -12,6 +14,42 @@ FLAG_KYC, FLAG_AML, FLAG_ACCREDITED = 1, 2, 4
 KYC_AML = FLAG_KYC | FLAG_AML
 YEAR = 365 * 24 * 3600
 DAY = 24 * 3600
+
+#: The session fixtures of the NIL contract tests (the deployed suite, its contracts and accounts).
+NIL_SESSION_FIXTURES = (
+    "suite",
+    "registry",
+    "stablecoin",
+    "admin",
+    "attestor",
+    "sanctions_officer",
+    "vault_factory",
+    "contract_nft",
+    "splitter_factory",
+    "vault_beacon",
+    "timelock",
+    "deployer",
+    "outsider",
+    "operator",
+    "guardian",
+    "accounts",
+)
+
+
+def set_up_first(*module_fixtures):
+    """A test module's autouse fixture (assign it to ``_wide_fixtures_first``) that takes the NIL session
+    fixtures and the module's own ``module_fixtures`` as its arguments, so that pytest sets them all up,
+    by scope, before Ape's isolation snapshots the chain for the module's tests: one first made inside a
+    test would be reverted with it, and the tests after it would find its state gone."""
+
+    def _wide_fixtures_first(**fixtures):
+        """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
+
+    names = (*NIL_SESSION_FIXTURES, *module_fixtures)
+    _wide_fixtures_first.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+    )
+    return pytest.fixture(scope="module", autouse=True)(_wide_fixtures_first)
 
 
 def random_address():

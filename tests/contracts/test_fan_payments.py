@@ -1,5 +1,5 @@
-"""Tests of fans paying athletes through the payments hub (NILMemberships): tips and orders into a
-NILVault, and memberships (ERC-5643 subscription NFTs); the vault's side (FanPayments: refunds out of its
+"""Tests of fans paying athletes through the payments hub (FanPayments): tips and orders into a
+NILVault, and memberships (ERC-5643 subscription NFTs); the vault's side (NILVaultPaymentsModule: refunds out of its
 free balance) and the hub's copy of the vault's terms, kept in step.
 
 Every payment must land where released deal revenue goes (the splitter, or the vault's free balance),
@@ -14,7 +14,17 @@ import ape
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from nil_helpers import DAY, ZERO_ADDRESS, attestation, fresh_wallet, make_split, make_vault, random_address, reverts
+from nil_helpers import (
+    DAY,
+    ZERO_ADDRESS,
+    attestation,
+    fresh_wallet,
+    make_split,
+    make_vault,
+    random_address,
+    reverts,
+    set_up_first,
+)
 
 ETH = ZERO_ADDRESS
 TIP, KIND_TIP, KIND_ORDER, KIND_SUBSCRIPTION = 2 * 10**6, 0, 1, 2
@@ -25,28 +35,7 @@ ERC5643_ID = bytes.fromhex("8c65f84d")
 BEFORE_PAYMENTS = Path(__file__).parent / "fixtures" / "nil_vault_before_payments.json"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _wide_fixtures_first(
-    suite,
-    registry,
-    stablecoin,
-    admin,
-    attestor,
-    sanctions_officer,
-    vault_factory,
-    contract_nft,
-    splitter_factory,
-    vault_beacon,
-    deployer,
-    outsider,
-    operator,
-    guardian,
-    memberships,
-    accounts,
-    fan,
-    fan2,
-):
-    """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
+_wide_fixtures_first = set_up_first("fan_payments", "fan", "fan2")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +89,7 @@ class pay:  # noqa: N801 - read as a function: pay(vault).tip(...)
 
     def __init__(self, vault):
         self.vault = vault
-        self.hub = ape.project.NILMemberships.at(ape.project.FanPayments.at(vault.address).paymentsHub())
+        self.hub = ape.project.FanPayments.at(ape.project.NILVaultPaymentsModule.at(vault.address).paymentsHub())
 
     def __getattr__(self, name):
         found = getattr(self.hub, name)
@@ -339,7 +328,7 @@ def test_beacon_upgrade_brings_payments_to_an_existing_vault(
     before = ContractContainer(ContractType.model_validate(json.loads(BEFORE_PAYMENTS.read_text())))
     factory = deployer.deploy(project.NILVaultFactory, deployer)
     nft = deployer.deploy(project.ContractNFT, factory)
-    hub = deployer.deploy(project.NILMemberships, registry, factory)
+    hub = deployer.deploy(project.FanPayments, registry, factory)
     old = deployer.deploy(before, registry, factory, nft, splitter_factory)
     beacon = deployer.deploy(project.Beacon, old, deployer)
     factory.setBeacon(beacon, sender=deployer)
@@ -405,44 +394,44 @@ def test_hub_terms_follow_the_vault(project, vault, split, usd, fan, athlete, gu
 
 
 @pytest.fixture
-def plan(memberships, vault, usd, athlete):
-    return memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
+def plan(fan_payments, vault, usd, athlete):
+    return fan_payments.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
 
 
-def test_plans_athlete_only(memberships, vault, usd, athlete, outsider, project):
-    with reverts(memberships.NotAthlete, caller=outsider):
-        memberships.createPlan(vault, usd, PRICE, PERIOD, sender=outsider)
-    with reverts(memberships.NotVault, account=outsider):
-        memberships.createPlan(outsider, usd, PRICE, PERIOD, sender=athlete)
+def test_plans_athlete_only(fan_payments, vault, usd, athlete, outsider, project):
+    with reverts(fan_payments.NotAthlete, caller=outsider):
+        fan_payments.createPlan(vault, usd, PRICE, PERIOD, sender=outsider)
+    with reverts(fan_payments.NotVault, account=outsider):
+        fan_payments.createPlan(outsider, usd, PRICE, PERIOD, sender=athlete)
     for token, price, period in ((outsider, PRICE, PERIOD), (usd, 0, PERIOD), (usd, PRICE, DAY - 1), (usd, PRICE, 367 * DAY)):
-        with reverts(memberships.InvalidPlan):
-            memberships.createPlan(vault, token, price, period, sender=athlete)
-    receipt = memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
+        with reverts(fan_payments.InvalidPlan):
+            fan_payments.createPlan(vault, token, price, period, sender=athlete)
+    receipt = fan_payments.createPlan(vault, usd, PRICE, PERIOD, sender=athlete)
     plan_id = receipt.return_value
-    assert [(e.planId, e.vault, e.token, e.price, e.period) for e in receipt.decode_logs(memberships.PlanCreated)] == [
+    assert [(e.planId, e.vault, e.token, e.price, e.period) for e in receipt.decode_logs(fan_payments.PlanCreated)] == [
         (plan_id, vault.address, usd.address, PRICE, PERIOD)
     ]
-    assert list(memberships.plansOf(vault)) == [plan_id]
-    assert memberships.plan(plan_id).price == PRICE
-    with reverts(memberships.NotAthlete, caller=outsider):
-        memberships.setPlanPrice(plan_id, 1, sender=outsider)
-    with reverts(memberships.NotAthlete, caller=outsider):
-        memberships.closePlan(plan_id, sender=outsider)
-    with reverts(memberships.UnknownPlan, planId=99):
-        memberships.setPlanPrice(99, 1, sender=athlete)
-    assert memberships.supportsInterface(ERC5643_ID)
+    assert list(fan_payments.plansOf(vault)) == [plan_id]
+    assert fan_payments.plan(plan_id).price == PRICE
+    with reverts(fan_payments.NotAthlete, caller=outsider):
+        fan_payments.setPlanPrice(plan_id, 1, sender=outsider)
+    with reverts(fan_payments.NotAthlete, caller=outsider):
+        fan_payments.closePlan(plan_id, sender=outsider)
+    with reverts(fan_payments.UnknownPlan, planId=99):
+        fan_payments.setPlanPrice(99, 1, sender=athlete)
+    assert fan_payments.supportsInterface(ERC5643_ID)
 
 
-def test_subscribe_pays_ahead_and_mints(memberships, vault, split, usd, fan, plan, chain):
-    usd.approve(memberships, 10**9, sender=fan)
+def test_subscribe_pays_ahead_and_mints(fan_payments, vault, split, usd, fan, plan, chain):
+    usd.approve(fan_payments, 10**9, sender=fan)
     before = usd.balanceOf(split)
-    receipt = memberships.subscribe(plan, 3, False, sender=fan)
+    receipt = fan_payments.subscribe(plan, 3, False, sender=fan)
     token_id = receipt.return_value
-    assert memberships.ownerOf(token_id) == fan.address
+    assert fan_payments.ownerOf(token_id) == fan.address
     assert usd.balanceOf(split) - before == 3 * PRICE
-    expiry = memberships.expiresAt(token_id)
+    expiry = fan_payments.expiresAt(token_id)
     assert expiry == chain.blocks.head.timestamp + 3 * PERIOD
-    log = fan_paid(receipt, memberships)
+    log = fan_paid(receipt, fan_payments)
     assert (log.vault, log.kind, log.payer, log.amount, log.ref, log.to) == (
         vault.address,
         KIND_SUBSCRIPTION,
@@ -451,124 +440,124 @@ def test_subscribe_pays_ahead_and_mints(memberships, vault, split, usd, fan, pla
         token_id,
         split.address,
     )
-    assert [(e.tokenId, e.expiration) for e in receipt.decode_logs(memberships.SubscriptionUpdate)] == [(token_id, expiry)]
-    with reverts(memberships.NotTransferable):
-        memberships.transferFrom(fan, vault, token_id, sender=fan)
+    assert [(e.tokenId, e.expiration) for e in receipt.decode_logs(fan_payments.SubscriptionUpdate)] == [(token_id, expiry)]
+    with reverts(fan_payments.NotTransferable):
+        fan_payments.transferFrom(fan, vault, token_id, sender=fan)
     for periods in (0, 121):
-        with reverts(memberships.InvalidPeriods, periods=periods):
-            memberships.subscribe(plan, periods, False, sender=fan)
+        with reverts(fan_payments.InvalidPeriods, periods=periods):
+            fan_payments.subscribe(plan, periods, False, sender=fan)
 
 
-def test_keeper_renews_one_period_when_due(memberships, split, usd, fan, outsider, plan, chain):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
-    expiry = memberships.expiresAt(token_id)
-    with reverts(memberships.NotDue, tokenId=token_id, dueAt=expiry - 3600):
-        memberships.renew(token_id, sender=outsider)
-    assert not memberships.isDue(token_id)
+def test_keeper_renews_one_period_when_due(fan_payments, split, usd, fan, outsider, plan, chain):
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 1, True, sender=fan).return_value
+    expiry = fan_payments.expiresAt(token_id)
+    with reverts(fan_payments.NotDue, tokenId=token_id, dueAt=expiry - 3600):
+        fan_payments.renew(token_id, sender=outsider)
+    assert not fan_payments.isDue(token_id)
     chain.mine(timestamp=expiry - 3600)
-    assert memberships.isDue(token_id)
+    assert fan_payments.isDue(token_id)
     before = usd.balanceOf(fan)
-    receipt = memberships.renew(token_id, sender=outsider)
+    receipt = fan_payments.renew(token_id, sender=outsider)
     assert before - usd.balanceOf(fan) == PRICE
-    assert memberships.expiresAt(token_id) == expiry + PERIOD
-    assert fan_paid(receipt, memberships).amount == PRICE
-    with reverts(memberships.NotDue, tokenId=token_id, dueAt=expiry + PERIOD - 3600):  # twice: one period at a time
-        memberships.renew(token_id, sender=outsider)
+    assert fan_payments.expiresAt(token_id) == expiry + PERIOD
+    assert fan_paid(receipt, fan_payments).amount == PRICE
+    with reverts(fan_payments.NotDue, tokenId=token_id, dueAt=expiry + PERIOD - 3600):  # twice: one period at a time
+        fan_payments.renew(token_id, sender=outsider)
 
 
-def test_lapsed_membership_renews_from_now(memberships, usd, fan, plan, chain):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
-    chain.pending_timestamp = memberships.expiresAt(token_id) + 10 * DAY
-    memberships.renew(token_id, sender=fan)
-    assert memberships.expiresAt(token_id) == chain.blocks.head.timestamp + PERIOD
+def test_lapsed_membership_renews_from_now(fan_payments, usd, fan, plan, chain):
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 1, True, sender=fan).return_value
+    chain.pending_timestamp = fan_payments.expiresAt(token_id) + 10 * DAY
+    fan_payments.renew(token_id, sender=fan)
+    assert fan_payments.expiresAt(token_id) == chain.blocks.head.timestamp + PERIOD
 
 
-def test_price_change_reaches_a_fan_only_when_accepted(memberships, usd, fan, athlete, plan, chain):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
-    receipt = memberships.setPlanPrice(plan, 2 * PRICE, sender=athlete)
-    assert [(e.planId, e.price) for e in receipt.decode_logs(memberships.PlanPriceChanged)] == [(plan, 2 * PRICE)]
-    chain.pending_timestamp = memberships.expiresAt(token_id)
+def test_price_change_reaches_a_fan_only_when_accepted(fan_payments, usd, fan, athlete, plan, chain):
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 1, True, sender=fan).return_value
+    receipt = fan_payments.setPlanPrice(plan, 2 * PRICE, sender=athlete)
+    assert [(e.planId, e.price) for e in receipt.decode_logs(fan_payments.PlanPriceChanged)] == [(plan, 2 * PRICE)]
+    chain.pending_timestamp = fan_payments.expiresAt(token_id)
     before = usd.balanceOf(fan)
-    memberships.renew(token_id, sender=athlete)
+    fan_payments.renew(token_id, sender=athlete)
     assert before - usd.balanceOf(fan) == PRICE  # the subscribed price, not the new one
-    with reverts(memberships.NotMember, caller=athlete, tokenId=token_id):
-        memberships.acceptPrice(token_id, sender=athlete)
-    memberships.acceptPrice(token_id, sender=fan)
-    assert memberships.renewalPrice(token_id) == 2 * PRICE
-    memberships.setPlanPrice(plan, PRICE // 2, sender=athlete)
-    assert memberships.renewalPrice(token_id) == PRICE // 2  # a cut reaches everyone
+    with reverts(fan_payments.NotMember, caller=athlete, tokenId=token_id):
+        fan_payments.acceptPrice(token_id, sender=athlete)
+    fan_payments.acceptPrice(token_id, sender=fan)
+    assert fan_payments.renewalPrice(token_id) == 2 * PRICE
+    fan_payments.setPlanPrice(plan, PRICE // 2, sender=athlete)
+    assert fan_payments.renewalPrice(token_id) == PRICE // 2  # a cut reaches everyone
 
 
-def test_cancel_stops_renewals_and_refunds_nothing(memberships, usd, fan, outsider, plan, chain):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 2, True, sender=fan).return_value
-    expiry = memberships.expiresAt(token_id)
+def test_cancel_stops_renewals_and_refunds_nothing(fan_payments, usd, fan, outsider, plan, chain):
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 2, True, sender=fan).return_value
+    expiry = fan_payments.expiresAt(token_id)
     balance = usd.balanceOf(fan)
-    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
-        memberships.cancelSubscription(token_id, sender=outsider)
-    receipt = memberships.cancelSubscription(token_id, sender=fan)
-    assert [(e.tokenId, e.expiresAt) for e in receipt.decode_logs(memberships.SubscriptionCancelled)] == [(token_id, expiry)]
+    with reverts(fan_payments.NotMember, caller=outsider, tokenId=token_id):
+        fan_payments.cancelSubscription(token_id, sender=outsider)
+    receipt = fan_payments.cancelSubscription(token_id, sender=fan)
+    assert [(e.tokenId, e.expiresAt) for e in receipt.decode_logs(fan_payments.SubscriptionCancelled)] == [(token_id, expiry)]
     assert usd.balanceOf(fan) == balance  # nothing back: each period was paid to the athlete
-    assert memberships.expiresAt(token_id) == expiry  # valid until it expires
-    assert not memberships.isRenewable(token_id)
+    assert fan_payments.expiresAt(token_id) == expiry  # valid until it expires
+    assert not fan_payments.isRenewable(token_id)
     chain.pending_timestamp = expiry
-    with reverts(memberships.Cancelled, tokenId=token_id):
-        memberships.renew(token_id, sender=outsider)
-    with reverts(memberships.Cancelled, tokenId=token_id):
-        memberships.renewSubscription(token_id, PERIOD, sender=fan)
-    with reverts(memberships.Cancelled, tokenId=token_id):
-        memberships.cancelSubscription(token_id, sender=fan)
+    with reverts(fan_payments.Cancelled, tokenId=token_id):
+        fan_payments.renew(token_id, sender=outsider)
+    with reverts(fan_payments.Cancelled, tokenId=token_id):
+        fan_payments.renewSubscription(token_id, PERIOD, sender=fan)
+    with reverts(fan_payments.Cancelled, tokenId=token_id):
+        fan_payments.cancelSubscription(token_id, sender=fan)
 
 
-def test_pay_ahead_by_owner(memberships, usd, fan, outsider, plan):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 1, False, sender=fan).return_value
-    expiry = memberships.expiresAt(token_id)
-    with reverts(memberships.NotAutoRenewing, tokenId=token_id):
-        memberships.renew(token_id, sender=outsider)
-    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
-        memberships.renewSubscription(token_id, PERIOD, sender=outsider)
-    with reverts(memberships.InvalidDuration, duration=PERIOD + 1, period=PERIOD):
-        memberships.renewSubscription(token_id, PERIOD + 1, sender=fan)
+def test_pay_ahead_by_owner(fan_payments, usd, fan, outsider, plan):
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 1, False, sender=fan).return_value
+    expiry = fan_payments.expiresAt(token_id)
+    with reverts(fan_payments.NotAutoRenewing, tokenId=token_id):
+        fan_payments.renew(token_id, sender=outsider)
+    with reverts(fan_payments.NotMember, caller=outsider, tokenId=token_id):
+        fan_payments.renewSubscription(token_id, PERIOD, sender=outsider)
+    with reverts(fan_payments.InvalidDuration, duration=PERIOD + 1, period=PERIOD):
+        fan_payments.renewSubscription(token_id, PERIOD + 1, sender=fan)
     before = usd.balanceOf(fan)
-    memberships.renewSubscription(token_id, 2 * PERIOD, sender=fan)
-    assert memberships.expiresAt(token_id) == expiry + 2 * PERIOD
+    fan_payments.renewSubscription(token_id, 2 * PERIOD, sender=fan)
+    assert fan_payments.expiresAt(token_id) == expiry + 2 * PERIOD
     assert before - usd.balanceOf(fan) == 2 * PRICE
-    receipt = memberships.setAutoRenew(token_id, True, sender=fan)
-    assert [(e.tokenId, e.autoRenew) for e in receipt.decode_logs(memberships.AutoRenewSet)] == [(token_id, True)]
-    with reverts(memberships.NotMember, caller=outsider, tokenId=token_id):
-        memberships.setAutoRenew(token_id, False, sender=outsider)
+    receipt = fan_payments.setAutoRenew(token_id, True, sender=fan)
+    assert [(e.tokenId, e.autoRenew) for e in receipt.decode_logs(fan_payments.AutoRenewSet)] == [(token_id, True)]
+    with reverts(fan_payments.NotMember, caller=outsider, tokenId=token_id):
+        fan_payments.setAutoRenew(token_id, False, sender=outsider)
 
 
 def test_memberships_screened_like_payments(
-    memberships, vault, usd, fan, athlete, plan, chain, guardian, admin, registry, sanctions_officer
+    fan_payments, vault, usd, fan, athlete, plan, chain, guardian, admin, registry, sanctions_officer
 ):
-    usd.approve(memberships, 10**9, sender=fan)
-    token_id = memberships.subscribe(plan, 1, True, sender=fan).return_value
-    chain.pending_timestamp = memberships.expiresAt(token_id)
+    usd.approve(fan_payments, 10**9, sender=fan)
+    token_id = fan_payments.subscribe(plan, 1, True, sender=fan).return_value
+    chain.pending_timestamp = fan_payments.expiresAt(token_id)
     vault.pause(sender=guardian)
-    with reverts(memberships.VaultPaused, vault=vault):
-        memberships.renew(token_id, sender=athlete)
+    with reverts(fan_payments.VaultPaused, vault=vault):
+        fan_payments.renew(token_id, sender=athlete)
     vault.unpause(sender=admin)
     registry.setSanctioned(fan, True, sender=sanctions_officer)
-    with reverts(memberships.Sanctioned, account=fan):
-        memberships.renew(token_id, sender=athlete)
+    with reverts(fan_payments.Sanctioned, account=fan):
+        fan_payments.renew(token_id, sender=athlete)
     registry.setSanctioned(fan, False, sender=sanctions_officer)
-    memberships.setAmlThreshold(vault, usd, PRICE - 1, sender=admin)
-    with reverts(memberships.NotVerified, account=fan):
-        memberships.renew(token_id, sender=athlete)
-    memberships.setAmlThreshold(vault, usd, 0, sender=admin)
-    receipt = memberships.closePlan(plan, sender=athlete)
-    assert [e.planId for e in receipt.decode_logs(memberships.PlanClosed)] == [plan]
-    with reverts(memberships.PlanIsClosed, planId=plan):
-        memberships.renew(token_id, sender=athlete)
-    with reverts(memberships.PlanIsClosed, planId=plan):
-        memberships.subscribe(plan, 1, False, sender=fan)
-    with reverts(memberships.UnknownMembership, tokenId=99):
-        memberships.renew(99, sender=athlete)
+    fan_payments.setAmlThreshold(vault, usd, PRICE - 1, sender=admin)
+    with reverts(fan_payments.NotVerified, account=fan):
+        fan_payments.renew(token_id, sender=athlete)
+    fan_payments.setAmlThreshold(vault, usd, 0, sender=admin)
+    receipt = fan_payments.closePlan(plan, sender=athlete)
+    assert [e.planId for e in receipt.decode_logs(fan_payments.PlanClosed)] == [plan]
+    with reverts(fan_payments.PlanIsClosed, planId=plan):
+        fan_payments.renew(token_id, sender=athlete)
+    with reverts(fan_payments.PlanIsClosed, planId=plan):
+        fan_payments.subscribe(plan, 1, False, sender=fan)
+    with reverts(fan_payments.UnknownMembership, tokenId=99):
+        fan_payments.renew(99, sender=athlete)
 
 
 def test_only_the_hub_pays_refunds_out_of_a_vault(project, vault_beacon, bare_vault, usd, fan, athlete, admin, outsider):
@@ -577,10 +566,10 @@ def test_only_the_hub_pays_refunds_out_of_a_vault(project, vault_beacon, bare_va
 
     usd.mint(bare_vault, TIP, sender=fan)
     for caller in (outsider, athlete, admin):  # not even the athlete or the admin: refunds go through the hub
-        with reverts(project.FanPayments.NotPaymentsHub, caller=caller):
-            project.FanPayments.at(bare_vault.address).payRefund(usd, caller, TIP, sender=caller)
+        with reverts(project.NILVaultPaymentsModule.NotPaymentsHub, caller=caller):
+            project.NILVaultPaymentsModule.at(bare_vault.address).payRefund(usd, caller, TIP, sender=caller)
     # The module itself (the vault implementation's first creation) refuses too.
     module = to_checksum_address(keccak(encode([bytes.fromhex(vault_beacon.implementation()[2:]), 1]))[12:])
-    with reverts(project.FanPayments.NotPaymentsHub, caller=outsider):
-        project.FanPayments.at(module).payRefund(usd, outsider, 0, sender=outsider)
+    with reverts(project.NILVaultPaymentsModule.NotPaymentsHub, caller=outsider):
+        project.NILVaultPaymentsModule.at(module).payRefund(usd, outsider, 0, sender=outsider)
     assert usd.balanceOf(bare_vault) == TIP

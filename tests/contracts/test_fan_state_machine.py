@@ -64,7 +64,7 @@ def test_fan_payments_state_machine(
     splitter_factory,
     vault_beacon,
     contract_nft,
-    memberships,
+    fan_payments,
     operator,
     deployer,
     admin,
@@ -86,8 +86,8 @@ def test_fan_payments_state_machine(
     vault.fund(1, sender=brand)
     for fan in fans:
         usd.mint(fan, 10**12, sender=deployer)
-        usd.approve(memberships, 2**256 - 1, sender=fan)  # the payments hub: tips, orders and memberships
-    plan = memberships.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
+        usd.approve(fan_payments, 2**256 - 1, sender=fan)  # the payments hub: tips, orders and memberships
+    plan = fan_payments.createPlan(vault, usd, PRICE, PERIOD, sender=athlete).return_value
 
     class Machine(RuleBasedStateMachine):
         def __init__(self):
@@ -124,12 +124,12 @@ def test_fan_payments_state_machine(
         @rule(i=fan_index, value=amount)
         def tip(self, i, value):
             refused = self.refused_now(fans[i])
-            paid = self.charged(fans[i], memberships.tip, vault, usd, value, "tip", sender=fans[i])
+            paid = self.charged(fans[i], fan_payments.tip, vault, usd, value, "tip", sender=fans[i])
             assert paid == (None if refused else value)
 
         @rule(i=fan_index, oid=order_id, value=amount)
         def pay_order(self, i, oid, value):
-            paid = self.charged(fans[i], memberships.payOrder, vault, oid, usd, value, sender=fans[i])
+            paid = self.charged(fans[i], fan_payments.payOrder, vault, oid, usd, value, sender=fans[i])
             if oid in self.orders:
                 assert paid is None, f"order {oid} paid twice"
             else:
@@ -146,7 +146,7 @@ def test_fan_payments_state_machine(
                 usd.mint(vault, value, sender=athlete)
                 self.topped_up += value
             back = self.charged(
-                payer, memberships.refundOrder, vault, oid, payer, usd, value, sender=admin if by_admin else athlete
+                payer, fan_payments.refundOrder, vault, oid, payer, usd, value, sender=admin if by_admin else athlete
             )
             if back is not None:
                 assert not refunded and back == -value and payer.address not in self.sanctioned
@@ -157,56 +157,56 @@ def test_fan_payments_state_machine(
         @rule(i=fan_index, periods=st.integers(1, 3), auto=st.booleans())
         def subscribe(self, i, periods, auto):
             refused = self.refused_now(fans[i])
-            receipt = self.attempt(memberships.subscribe, plan, periods, auto, sender=fans[i])
+            receipt = self.attempt(fan_payments.subscribe, plan, periods, auto, sender=fans[i])
             assert (receipt is None) == refused
             if receipt is not None:
                 token_id = receipt.return_value
                 self.tokens.append(token_id)
-                self.expiries[token_id] = memberships.expiresAt(token_id)
+                self.expiries[token_id] = fan_payments.expiresAt(token_id)
 
         @rule(k=membership_index, twice=st.booleans())
         def keeper_renews(self, k, twice):
             if k >= len(self.tokens):
                 return
             token_id = self.tokens[k]
-            owner = memberships.ownerOf(token_id)
-            m = memberships.membership(token_id)
-            agreed, price = m.price, memberships.plan(plan).price
-            refused, before = self.refused_now(owner), memberships.expiresAt(token_id)
-            paid = self.charged(owner, memberships.renew, token_id, sender=keeper)
+            owner = fan_payments.ownerOf(token_id)
+            m = fan_payments.membership(token_id)
+            agreed, price = m.price, fan_payments.plan(plan).price
+            refused, before = self.refused_now(owner), fan_payments.expiresAt(token_id)
+            paid = self.charged(owner, fan_payments.renew, token_id, sender=keeper)
             if paid is not None:
                 now = chain.blocks.head.timestamp
                 assert m.autoRenew and not m.cancelled and not refused, "renewed when it may not be"
-                assert now + memberships.RENEWAL_WINDOW() >= before, "renewed before it was due"
-                assert memberships.expiresAt(token_id) == max(before, now) + PERIOD
+                assert now + fan_payments.RENEWAL_WINDOW() >= before, "renewed before it was due"
+                assert fan_payments.expiresAt(token_id) == max(before, now) + PERIOD
                 assert paid == min(agreed, price) <= agreed
                 if twice:
-                    assert self.charged(owner, memberships.renew, token_id, sender=keeper) is None, "a period charged twice"
+                    assert self.charged(owner, fan_payments.renew, token_id, sender=keeper) is None, "a period charged twice"
 
         @rule(k=membership_index)
         def pay_ahead(self, k):
             if k < len(self.tokens):
                 token_id = self.tokens[k]
-                owner = memberships.ownerOf(token_id)
-                cancelled, refused = memberships.membership(token_id).cancelled, self.refused_now(owner)
-                paid = self.charged(owner, memberships.renewSubscription, token_id, PERIOD, sender=owner)
+                owner = fan_payments.ownerOf(token_id)
+                cancelled, refused = fan_payments.membership(token_id).cancelled, self.refused_now(owner)
+                paid = self.charged(owner, fan_payments.renewSubscription, token_id, PERIOD, sender=owner)
                 assert (paid is None) == (cancelled or refused)
 
         @rule(k=membership_index)
         def cancel(self, k):
             if k < len(self.tokens):
                 token_id = self.tokens[k]
-                self.attempt(memberships.cancelSubscription, token_id, sender=memberships.ownerOf(token_id))
+                self.attempt(fan_payments.cancelSubscription, token_id, sender=fan_payments.ownerOf(token_id))
 
         @rule(k=membership_index)
         def accept_price(self, k):
             if k < len(self.tokens):
                 token_id = self.tokens[k]
-                memberships.acceptPrice(token_id, sender=memberships.ownerOf(token_id))
+                fan_payments.acceptPrice(token_id, sender=fan_payments.ownerOf(token_id))
 
         @rule(new_price=st.integers(1, 3 * PRICE))
         def change_price(self, new_price):
-            memberships.setPlanPrice(plan, new_price, sender=athlete)
+            fan_payments.setPlanPrice(plan, new_price, sender=athlete)
 
         @rule(days=st.integers(1, 40))
         def time_passes(self, days):
@@ -227,7 +227,7 @@ def test_fan_payments_state_machine(
         @rule()
         def upgrade(self):
             implementation = deployer.deploy(
-                project.NILVault, registry, vault_factory, contract_nft, splitter_factory, memberships
+                project.NILVault, registry, vault_factory, contract_nft, splitter_factory, fan_payments
             )
             vault_beacon.upgradeTo(implementation, sender=admin)
 
@@ -243,8 +243,8 @@ def test_fan_payments_state_machine(
         @invariant()
         def hub_terms_follow_the_vault(self):
             # The hub's copy (once it has one) is the vault's own splitter and pause, whatever happened.
-            if memberships.isSynced(vault):
-                assert memberships.paymentTerms(vault, usd)[:2] == (split, vault.paused())
+            if fan_payments.isSynced(vault):
+                assert fan_payments.paymentTerms(vault, usd)[:2] == (split, vault.paused())
 
         @invariant()
         def escrow_untouched(self):
@@ -253,7 +253,7 @@ def test_fan_payments_state_machine(
         @invariant()
         def expiries_never_go_back(self):
             for token_id in self.tokens:
-                expiry = memberships.expiresAt(token_id)
+                expiry = fan_payments.expiresAt(token_id)
                 assert expiry >= self.expiries[token_id]
                 self.expiries[token_id] = expiry
 

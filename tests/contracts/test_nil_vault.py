@@ -21,6 +21,7 @@ from nil_helpers import (
     random_address,
     report_gas,
     reverts,
+    set_up_first,
 )
 
 ETH = ZERO_ADDRESS
@@ -106,26 +107,7 @@ def sign_accept(chain, vault, key, deal_id, deadline, nonce=None, signer=None):
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _wide_fixtures_first(
-    suite,
-    registry,
-    stablecoin,
-    admin,
-    attestor,
-    sanctions_officer,
-    vault_factory,
-    contract_nft,
-    splitter_factory,
-    vault_beacon,
-    timelock,
-    deployer,
-    outsider,
-    operator,
-    guardian,
-    accounts,
-):
-    """Session fixtures set up before any test's snapshot (keeps Ape's isolation valid)."""
+_wide_fixtures_first = set_up_first()
 
 
 @pytest.fixture(scope="module")
@@ -307,10 +289,10 @@ def test_beacon_upgrade_moves_every_vault(
     vault_factory,
     contract_nft,
     splitter_factory,
-    memberships,
+    fan_payments,
     brand,
 ):
-    new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory, memberships)
+    new_impl = deployer.deploy(project.NILVault, registry, vault_factory, contract_nft, splitter_factory, fan_payments)
     with ape.reverts():
         vault_beacon.upgradeTo(new_impl, sender=outsider)
     vault_beacon.upgradeTo(new_impl, sender=admin)
@@ -772,7 +754,7 @@ def test_dispute_settled_for_athlete(vault, brand, athlete, admin, chain, agent)
     assert balance_of(chain, agent) == PRICE // 5
 
 
-def test_pause(vault, brand, athlete, guardian, admin, outsider, memberships, split):
+def test_pause(vault, brand, athlete, guardian, admin, outsider, fan_payments, split):
     accepted_id = accepted(vault, brand, athlete)
     active_id = funded(vault, brand, athlete)
     delivered_id = delivered(vault, brand, athlete)
@@ -780,7 +762,7 @@ def test_pause(vault, brand, athlete, guardian, admin, outsider, memberships, sp
     # The payments hub's copy of the vault's terms follows at once (fans' payments stop too).
     assert receipt.events == [
         vault.Paused(account=guardian),
-        memberships.PaymentTermsSynced(vault=vault, payout=split, paused=True),
+        fan_payments.PaymentTermsSynced(vault=vault, payout=split, paused=True),
     ]
     with reverts(vault.EnforcedPause):
         vault.fund(accepted_id, sender=brand, value=PRICE)
@@ -906,14 +888,14 @@ def test_sanctioned_athlete_is_not_paid_on_settlement(vault, registry, sanctions
     assert vault.escrowed(ETH) == 2 * PRICE
 
 
-def test_set_splitter(vault, athlete, splitter_factory, deployer, registry, memberships):
+def test_set_splitter(vault, athlete, splitter_factory, deployer, registry, fan_payments):
     payees = sorted([athlete.address, random_address()], key=lambda a: int(a, 16))
     new = splitter_factory.createSplit(payees, [5000, 5000], sender=deployer).return_value
     old = vault.splitter()
     receipt = vault.setSplitter(new, sender=athlete)
     assert receipt.events == [
         vault.SplitterChanged(previousSplitter=old, newSplitter=new),
-        memberships.PaymentTermsSynced(vault=vault, payout=new, paused=False),
+        fan_payments.PaymentTermsSynced(vault=vault, payout=new, paused=False),
     ]
     with reverts(vault.InvalidSplitter, splitter=registry):
         vault.setSplitter(registry, sender=athlete)

@@ -282,13 +282,14 @@ def test_a_live_power_naming_the_deployer_is_refused(deploy_target, suite_manife
 
 
 def test_the_module_a_constructor_deploys_is_recorded_with_its_creation(suite, deploy_target, chain):
-    # Issue 23: NILVault's constructor deploys its FanPayments module, which no record named.
+    # Issue 23: NILVault's constructor deploys its payments module (NILVaultPaymentsModule), which no record named.
     beacon = suite["contracts"]["NILVaultBeacon"]
     implementation = beacon["proxy"]["implementation"]
     made = suite["modules"]["NILVaultBeacon"]
     module = made["contracts"]["paymentsModule"]
     assert module["address"] == create_address(implementation, 1)
-    assert module["contractType"] == "FanPayments" and module["abi"] == deploy_target.artifacts["FanPayments"].abi
+    assert module["contractType"] == "NILVaultPaymentsModule"
+    assert module["abi"] == deploy_target.artifacts["NILVaultPaymentsModule"].abi
     assert module["codeHash"] == "0x" + keccak(chain.provider.get_code(module["address"])).hex()
     receipt = chain.provider.web3.eth.get_transaction_receipt(beacon["proxy"]["implementationTransactionHash"])
     assert receipt["contractAddress"] == implementation

@@ -134,6 +134,26 @@ def test_a_proxy_contract_of_its_own_is_a_known_uups_proxy():
     assert not [p for p in problems if p.startswith("R1")]
 
 
+def test_former_names_are_identifiers_no_entry_has_claimed_once():
+    renamed = Contract("Plain", formerly=("OldPlain",))
+    assert validate(manifest(renamed), "local", ARTIFACTS) == []
+    problems = validate(
+        manifest(
+            Contract("Plain", formerly=("Token", "bad name")),
+            Contract("Token", "Token", args=(ref("Plain"),), formerly=("Older",)),
+            Contract("Other", "Plain", formerly=("Older",)),
+        ),
+        "local",
+        ARTIFACTS,
+    )
+    assert problems == [
+        "Plain: former name 'Token' must be an identifier no entry has now",
+        "Plain: former name 'bad name' must be an identifier no entry has now",
+        "Token: former name 'Older' is claimed by more than one entry",
+        "Other: former name 'Older' is claimed by more than one entry",
+    ]
+
+
 def test_calls_are_checked_against_the_abi():
     m = manifest(Contract("T", "Token", args=("0x" + "11" * 20,), calls=(Call("mint", (1,), Check("granted", ())),)))
     text = "\n".join(validate(m, "local", ARTIFACTS))

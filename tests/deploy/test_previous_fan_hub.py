@@ -1,7 +1,8 @@
-"""A deployment made before the payments hub redesign (NILMemberships unproxied, from other code; the
-vaults' beacon on a NILVault that did not name it): `rwa deploy` and `rwa upgrade NILVaultBeacon` refuse
+"""A deployment made before the payments hub redesign (the hub unproxied, from other code; the vaults'
+beacon on a NILVault that did not name it): `rwa deploy` and `rwa upgrade NILVaultBeacon` refuse
 in one line naming what to do, and send nothing. The old hub cannot be upgraded in place and the new
-vault code calls functions it lacks, so only a new suite holds both.
+vault code calls functions it lacks, so only a new suite holds both. (Such a deployment records the hub as
+NILMemberships: tests/deploy/test_renamed_entry.py refuses one whose code differs, as here.)
 """
 
 from __future__ import annotations
@@ -38,19 +39,23 @@ def test_a_deployment_from_before_the_payments_hub_is_refused_whole(
 
     path = target.store.path("local")
     record = json.loads(path.read_text())
-    for name in ("NILMemberships", "NILVaultBeacon"):
-        record["contracts"][name]["bytecodeHash"] = OLDER
+    contracts = record["contracts"]
+    for name in ("FanPayments", "NILVaultBeacon"):
+        contracts[name]["bytecodeHash"] = OLDER
+    # Made from other code: their creating transactions (the deal NFT's, the vault factory's here) say so.
+    contracts["FanPayments"]["transactionHash"] = contracts["ContractNFT"]["transactionHash"]
+    contracts["NILVaultBeacon"]["proxy"]["implementationTransactionHash"] = contracts["NILVaultFactory"]["transactionHash"]
     path.write_text(json.dumps(record))
     nonce = accounts[0].nonce
 
     with pytest.raises(DriftError) as refused:
         apply_deployment(target)
-    assert "first: NILMemberships: compiled NILMemberships changed since it was deployed" in str(refused.value)
+    assert "first: FanPayments: compiled FanPayments changed since it was deployed" in str(refused.value)
     assert "(other contracts name it: deploy the suite anew)" in str(refused.value)
     assert "`rwa node reset` starts over" in str(refused.value) and "\n" not in str(refused.value)
 
     assert upgrades.check(target, "NILVaultBeacon").problems == [
-        "its new NILVault names NILMemberships, deployed from older code and not upgradable: "
+        "its new NILVault names FanPayments, deployed from older code and not upgradable: "
         "deploy the suite anew (`rwa node reset`, then `rwa deploy`)"
     ]
     with pytest.raises(upgrades.UpgradeRefused, match="upgrade of NILVaultBeacon refused: 1 problem"):
@@ -58,7 +63,7 @@ def test_a_deployment_from_before_the_payments_hub_is_refused_whole(
     assert accounts[0].nonce == nonce
 
     # The refusal is the hub's: with the hub current, the vaults' beacon upgrades as any other.
-    record["contracts"]["NILMemberships"]["bytecodeHash"] = compiled["NILMemberships"].bytecode_hash
+    record["contracts"]["FanPayments"]["bytecodeHash"] = compiled["FanPayments"].bytecode_hash
     path.write_text(json.dumps(record))
     plan = upgrades.check(target, "NILVaultBeacon")
     assert plan.problems == [] and not plan.up_to_date

@@ -99,7 +99,7 @@ def test_sourcify_matches_every_contract_of_a_local_deploy(rwa, suite, project_p
     found = {r["label"]: r for r in map(json.loads, done.stdout.splitlines())}
     assert set(found) == labels
     expected = {c["label"]: ("partial" if c["language"] == "Vyper" else "perfect") for c in contracts}
-    # A contract another one's constructor makes (the vaults' FanPayments module) has no creating transaction of
+    # A contract another one's constructor makes (the vaults' NILVaultPaymentsModule) has no creating transaction of
     # its own whose input Sourcify could compare: its runtime matches, its creation is not judged.
     in_constructor = {c["label"] for c in contracts if c["madeInConstructor"]}
     assert in_constructor == {"NILVaultBeacon.paymentsModule"}

@@ -3,6 +3,9 @@ and payments are kept in the platform's ``transactions`` shape that `rwa history
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from rwa.watch.lapses import Expiry, Window, lapses, windows
 from rwa.watch.store import open_store
 
 DAY = 86400
+FORMER = "NILMemberships"  # the hub's name before it took tips and orders too
 M = "0x" + "aa" * 20
 
 
@@ -54,7 +58,7 @@ def _watch(rwa, tmp_path: Path, db: Path, expect: int) -> list[dict]:
     return [a for a in read_jsonl(tmp_path / "alerts.jsonl") if a["rule"] == "memberships.MembershipLapsed"]
 
 
-def test_a_lapsed_membership_is_one_alert_exactly_once(rwa, chain, tmp_path, stablecoin, deployer, memberships):
+def test_a_lapsed_membership_is_one_alert_exactly_once(rwa, chain, tmp_path, stablecoin, deployer, fan_payments):
     fan = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
     stablecoin.mint(fan, 100 * 10**6, sender=deployer)
     db = tmp_path / "w.sqlite"
@@ -85,7 +89,7 @@ def store(request: Any, tmp_path: Path) -> str:
 
 
 def test_payments_are_kept_in_the_transactions_shape_and_read_back_equal_to_the_chain(
-    rwa, chain, store, stablecoin, deployer, memberships
+    rwa, chain, store, stablecoin, deployer, fan_payments
 ):
     fan = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
     stablecoin.mint(fan, 100 * 10**6, sender=deployer)
@@ -140,3 +144,23 @@ def test_no_membership_asks_the_node_nothing():
         raise AssertionError(f"asked the times of {blocks}")
 
     assert lapses(windows({}, [], 10, 20), time_of) == []
+
+
+def test_a_store_that_kept_the_hub_under_its_former_name_follows_the_rename(rwa, tmp_path, fan_payments):
+    db = tmp_path / "w.sqlite"
+    rwa.run("watch", "--once", "--store", str(db), "--jsonl", str(tmp_path / "alerts.jsonl"))
+    # A store an older toolkit wrote keeps the hub as NILMemberships; the record now names it FanPayments.
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute("UPDATE contracts SET label = ?, kind = ? WHERE address = ?", (FORMER, FORMER, fan_payments.address))
+    path = rwa.deployments / "local.json"
+    original = path.read_text()
+    record = json.loads(original)
+    record["contracts"]["FanPayments"]["formerNames"] = [FORMER]
+    path.write_text(json.dumps(record))
+    try:
+        rwa.run("watch", "--once", "--store", str(db), "--jsonl", str(tmp_path / "alerts.jsonl"))
+    finally:
+        path.write_text(original)
+    with closing(sqlite3.connect(db)) as connection:
+        row = connection.execute("SELECT label, kind FROM contracts WHERE address = ?", (fan_payments.address,)).fetchone()
+    assert row == ("FanPayments", "FanPayments")  # the hub's rules (payments, memberships) apply to it again

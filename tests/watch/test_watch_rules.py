@@ -90,7 +90,7 @@ def test_every_event_of_every_deployed_contract_has_a_rule_or_is_not_an_admin_ac
                 missing.append(f"{kind}.{event}")
     assert not missing, f"events with no rule, and not named in ACTIVITY: {missing}"
     expected = {"PropertyToken", "ModularCompliance", "ComplianceRegistry", "Timelock", "SafeL2", "PropertyMarket", "NILVault"}
-    assert expected | {"ContractNFT", "NILMemberships", "PropertyOffering", "DividendDistributor"} <= kinds
+    assert expected | {"ContractNFT", "FanPayments", "PropertyOffering", "DividendDistributor"} <= kinds
 
 
 def test_a_python_rules_file_may_filter_with_a_function(decoder, tmp_path: Path):
@@ -131,7 +131,7 @@ def test_a_subscription_above_the_threshold_raises_an_alert(decoder):
 
 def test_a_large_payment_raises_an_alert_and_a_small_one_does_not(decoder):
     rules = built_in_rules()
-    log = log_of(decoder, "NILMemberships", "FanPaid")  # the payments hub: every fan payment
+    log = log_of(decoder, "FanPayments", "FanPaid")  # the payments hub: every fan payment
     assert [r.name for r in rules if r.applies(log)] == []
     large = Log(log.subject, "FanPaid", 10, log.block_hash, log.tx, 0, {**log.args, "amount": LARGE_PAYMENT + 1})
     fired = [r for r in rules if r.applies(large)]

@@ -19,6 +19,7 @@ from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import Ref, manifest_hash
 from rwa.deploy.records import ContractRecord, PendingUpgrade, contracts_of
+from rwa.deploy.renames import created_as_compiled
 from rwa.deploy.sender import Reporter
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -58,7 +59,9 @@ def check(target: Target, name: str) -> UpgradePlan:
     new = layout_for(target.paths, artifact)
     if new is None:
         raise RwaError(f"{contract_type} is not Solidity: its storage layout cannot be checked")
-    up_to_date = artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None)
+    up_to_date = artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None) or (
+        pending is None and created_as_compiled(target.chain, entry, artifact)  # the same code but solc's metadata
+    )
     return UpgradePlan(
         name=name,
         kind=proxy["kind"],
@@ -81,7 +84,8 @@ def _stale_refs(target: Target, name: str) -> list[str]:
         named = recorded.get(arg.name) if isinstance(arg, Ref) else None
         if named is None or named.get("proxy"):
             continue
-        if named.get("bytecodeHash") != target.artifacts[target.manifest.entry(arg.name).contract_type].bytecode_hash:
+        artifact = target.artifacts[target.manifest.entry(arg.name).contract_type]
+        if named.get("bytecodeHash") != artifact.bytecode_hash and not created_as_compiled(target.chain, named, artifact):
             stale.append(
                 f"its new {entry.contract_type} names {arg.name}, deployed from older code and not upgradable: "
                 f"deploy the suite anew ({_start_over(target)})"
@@ -125,7 +129,7 @@ def apply(target: Target, name: str, via: str | None, report: Reporter, follow_u
     if plan.problems:
         raise UpgradeRefused(name, plan.problems)
     if plan.up_to_date:
-        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None}
+        return {"name": name, "status": "up to date", "implementation": plan.current, "proposal": None, "followUps": []}
     if target.account is None:
         raise RwaError("upgrading needs an account (--account) to deploy the new implementation")
     record = load_record(target)

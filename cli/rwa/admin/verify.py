@@ -2,7 +2,7 @@
 
 Every contract of the deployments record is considered: implementations, proxies, beacons, and
 what factories made (a property's token, compliance and distributor, a vault, clones: offerings, splits) and
-the modules constructors deploy (NILVault's FanPayments, its constructor arguments recorded). Each is
+the modules constructors deploy (NILVault's payments module, NILVaultPaymentsModule, its constructor arguments recorded). Each is
 submitted as a standard-JSON input (the exact sources and settings it was compiled with, so the
 explorer rebuilds the same bytecode) with the constructor arguments read back from its creation
 transaction; once the sources are verified, each proxy is linked to its implementation
@@ -162,7 +162,7 @@ def _entry_items(label: str, path: tuple[str, ...], entry: RecordedContract) -> 
         item.unsupported = NOT_SUPPORTED["external"]
     elif entry["contractType"] in SAFE_CONTRACTS or version.startswith("Safe v"):
         item.unsupported = NOT_SUPPORTED["safe"]
-    elif proxy is None and "constructorArgs" in entry:  # a module a constructor deployed (NILVault's FanPayments)
+    elif proxy is None and "constructorArgs" in entry:  # a module a constructor deployed (NILVaultPaymentsModule)
         item.contract_type, item.constructor_args = entry["contractType"], bytes.fromhex(entry["constructorArgs"][2:])
     elif proxy is None:
         if made_by_factory:

@@ -24,6 +24,8 @@ ACTION_STYLES = {
     "resume": "yellow",
     "external": "blue",
     "upgrade": "magenta",
+    "rename": "magenta",
+    "recompiled": "magenta",
     "propose": "yellow",
 }
 

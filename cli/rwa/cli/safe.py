@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.markup import escape
@@ -67,15 +68,17 @@ def safe() -> None:
     """Multisig proposals: files under deployments/proposals/<network>/ that owners sign in turn."""
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _which_safe(help_text: str) -> Callable[[_Command], _Command]:
+    """The --via option naming which of the suite's Safes acts."""
+    return click.option("--via", type=click.Choice(sorted(SAFES)), default="safe", show_default=True, help=help_text)
+
+
 @chain_command(safe)
 @click.option("--call", "calls", multiple=True, required=True, help="Contract.function(arg, ...); repeat to batch.")
-@click.option(
-    "--via",
-    type=click.Choice(sorted(SAFES)),
-    default="safe",
-    show_default=True,
-    help="safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.",
-)
+@_which_safe("safe: through the admins' Safe and the timelock; guardian: straight from the guardian Safe.")
 @click.option("--title", default=None, help="A line for reviewers.")
 def propose(ctx: CommandContext, calls: tuple[str, ...], via: str, title: str | None) -> None:
     """Write a proposal for one or more calls (simulated first); nothing is sent."""
@@ -256,13 +259,7 @@ def execute_operation(ctx: CommandContext, operation_id: str) -> None:
 
 @chain_command(timelock, name="cancel")
 @click.argument("operation_id")
-@click.option(
-    "--via",
-    type=click.Choice(sorted(SAFES)),
-    default="safe",
-    show_default=True,
-    help="safe: the admins' Safe; guardian: the guardian Safe's veto, with no admin key.",
-)
+@_which_safe("safe: the admins' Safe; guardian: the guardian Safe's veto, with no admin key.")
 def cancel_operation(ctx: CommandContext, operation_id: str, via: str) -> None:
     """Write a proposal cancelling a scheduled operation: of the admins' Safe, or the guardian
     Safe's veto (--via guardian), for when the admins' keys are not to be trusted. `rwa watch`

@@ -3,7 +3,7 @@
 A factory call creates contracts the manifest does not list one by one: a property's token,
 compliance and distributor (`rwa property create`), an athlete's vault (`rwa vault create`), or a
 manifest entry with ``created_by``; so does a constructor that deploys a module (NILVault's
-FanPayments), recorded under ``modules`` by the manifest entry's name. Each is recorded with the
+NILVaultPaymentsModule), recorded under ``modules`` by the manifest entry's name. Each is recorded with the
 factory (or constructor) and transaction that made it and, behind a beacon, its proxy facts, so
 integrators, `rwa verify` and `rwa upgrade` see every contract.
 """
@@ -97,7 +97,7 @@ class Module:
 #: The modules a constructor may deploy (NILVault's, and so any contract built on it): a contract
 #: deploys one when its creation code holds the module's. A contract's own nonce starts at 1, so
 #: the n-th module it creates is at CREATE(contract, n).
-MODULES = (Module("paymentsModule", "FanPayments", ("registry_", "factory_", "hub_")),)
+MODULES = (Module("paymentsModule", "NILVaultPaymentsModule", ("registry_", "factory_", "hub_")),)
 MODULES_SECTION = "modules"
 
 
@@ -117,8 +117,8 @@ def record_modules(target: Target, record: records.DeploymentRecord) -> bool:
     """Record under ``modules`` what the constructors of ``record``'s contracts deployed: for each
     contract (or proxy's implementation) whose constructor deploys some of :data:`MODULES`, those, with
     the transaction that created it. An upgrade's new implementation replaces its entry (the old modules
-    run nowhere then); an entry already made by the current implementation is kept as it is. Whether
-    anything changed."""
+    run nowhere then); an entry already made by the current implementation is kept as it is, unless a
+    module's contract type was renamed since. Whether anything changed."""
     modules = records.created_in(record, MODULES_SECTION)
     changed = False
     for name, entry in record.get("contracts", {}).items():
@@ -130,8 +130,9 @@ def record_modules(target: Target, record: records.DeploymentRecord) -> bool:
             continue
         maker = to_checksum_address(proxy["implementation"] if proxy else entry["address"])
         existing = modules.get(name)
-        if existing and existing["createdBy"]["address"] == maker:
-            continue
+        parts_now = {m.part: m.contract_type for m in made}
+        if existing and existing["createdBy"]["address"] == maker and _types_of(existing) == parts_now:
+            continue  # a module renamed since (its type is the record's key to its source) is recorded anew
         transaction = proxy["implementationTransactionHash"] if proxy else entry.get("transactionHash")
         sent = target.chain.transaction(transaction) if transaction else None
         passed = entry["args"]["constructor"]
@@ -149,6 +150,10 @@ def record_modules(target: Target, record: records.DeploymentRecord) -> bool:
     if not modules:
         del record["modules"]  # MODULES_SECTION
     return changed
+
+
+def _types_of(entry: records.CreatedEntry) -> dict[str, str]:
+    return {part: recorded["contractType"] for part, recorded in entry["contracts"].items()}
 
 
 def module(target: Target, made: Module, address: str, args: list[Any]) -> PartRecord:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from dataclasses import replace as replaced
+from functools import partial
 from typing import Any, cast
 
 from eth_utils import keccak, to_checksum_address
@@ -28,7 +29,7 @@ from rwa.core.evm import (
     create2_address,
 )
 from rwa.core.project import ProjectPaths
-from rwa.deploy import created, lock, records
+from rwa.deploy import created, lock, records, renames
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.estimate import estimate
 from rwa.deploy.fees import policy_for
@@ -39,17 +40,19 @@ from rwa.deploy.observe import call_site, check_holds, lost_by_local_chain, obse
 from rwa.deploy.planner import (
     Plan,
     Resolver,
+    Step,
     StepAction,
     decoded_args,
     facets_of,
     plan,
+    with_compiled,
     with_upgrade,
 )
 from rwa.deploy.powers import check_agent_params
 from rwa.deploy.preflight import DeployOptions, check_externals, check_no_deployer_power, check_unrecorded, validate_target
 from rwa.deploy.records import ContractRecord, DeploymentRecord, ProxyRecord
 from rwa.deploy.sender import Reporter, Sender, Spent
-from rwa.deploy.target import Target, load_record, make_resolver
+from rwa.deploy.target import Target, load_record, load_renamed, make_resolver
 
 
 def _silent(action: str, name: str, detail: str) -> None:
@@ -90,7 +93,7 @@ def plan_deployment(target: Target) -> tuple[Plan, DeploymentRecord | None]:
     validate_target(target)
     check_no_deployer_power(target)
     externals = check_externals(target)
-    record = load_record(target)
+    record, renamed = load_renamed(target)
     lost = lost_by_local_chain(target, record)
     if record is not None and lost:
         record = {**record, "contracts": {n: c for n, c in record["contracts"].items() if n not in lost}}
@@ -105,7 +108,11 @@ def plan_deployment(target: Target) -> tuple[Plan, DeploymentRecord | None]:
         lost,
         None if target.network.local else target.network.name,
     )
-    return replaced(planned, externals=tuple(externals)), record
+    steps = list(planned.steps)
+    for rename in renamed:  # before the entry's own steps
+        at = next((i for i, step in enumerate(steps) if step.name == rename.name), len(steps))
+        steps.insert(at, Step(StepAction.RENAME, rename.name, rename.detail))
+    return replaced(planned, steps=tuple(steps), externals=tuple(externals)), record
 
 
 def git_commit(paths: ProjectPaths) -> str | None:
@@ -134,6 +141,12 @@ class Executor(Sender):
         done = self.journal.mined(key)
         if done and done.address and self.chain.code(done.address):
             return done.address, done
+        if (former := renames.journaled(self.journal, entry, part, initcode, self.chain)) is not None:
+            assert former.address is not None, "journaled: a creation with code at its address"
+            self.report(
+                "adopted", entry.name, f"{part} {contract_type} at {former.address}, journaled as {former.key.split('/')[0]}"
+            )
+            return former.address, former
         if part == "implementation" and (kept := self.kept_implementation(entry, contract_type, args)) is not None:
             return kept, None
         if entry.salt:
@@ -144,8 +157,9 @@ class Executor(Sender):
             if not self.chain.code(CREATE2_DEPLOYER):
                 raise RwaError(f"{entry.name}: no CREATE2 deployer at {CREATE2_DEPLOYER} on this chain")
             mined = self.send(key, CREATE2_DEPLOYER, salt + initcode, address)
-        else:
-            mined = self.send(key, None, initcode)
+        else:  # a creation a lost record or journal told of, under a former name: metadata aside
+            same = partial(renames.same_creation, initcode=initcode) if entry.formerly else None
+            mined = self.send(key, None, initcode, same=same)
         self.report("created", entry.name, f"{part} {contract_type} at {mined.address}")
         assert mined.address is not None
         return mined.address, mined
@@ -411,6 +425,15 @@ def _apply(target: Target, report: Reporter, options: DeployOptions, ledger: lis
         if step.action == StepAction.UPGRADE:
             record["contracts"][step.name] = with_upgrade(record["contracts"][step.name])
             report("recorded", step.name, step.detail)
+        elif step.action == StepAction.RENAME:
+            report("recorded", step.name, step.detail)
+        elif step.action == StepAction.RECOMPILED:
+            contract_type = target.manifest.entry(step.name).contract_type
+            recorded = record["contracts"][step.name]
+            record["contracts"][step.name] = with_compiled(
+                recorded, target.artifacts[contract_type], executor.layout(contract_type)
+            )
+            report("recorded", step.name, "the same code, compiled anew: its new bytecode hash")
     executor.reconcile()
     executor.settle()
     executor.check_idle()

@@ -202,6 +202,14 @@ class Journal:
                 found = Mined(entry["key"], entry["hash"], entry["status"], entry["block"], entry["address"], entry["gas_used"])
         return found
 
+    def mined_under(self, prefix: str) -> list[Mined]:
+        """The successful mined transactions recorded for steps whose keys begin with ``prefix``."""
+        return [
+            Mined(e["key"], e["hash"], e["status"], e["block"], e["address"], e["gas_used"])
+            for e in self.entries()
+            if e["event"] == "mined" and e["key"].startswith(prefix) and e["status"] == 1
+        ]
+
     def known_hashes(self) -> set[str]:
         """Every transaction this journal signed or adopted."""
         return {e["hash"].lower() for e in self.entries() if e["event"] == "intent" or e["event"] == "mined"}

@@ -164,6 +164,9 @@ class Contract:
     created_by: FactoryCall | None = None  # made by a factory call instead of a creation
     after: tuple[str, ...] = ()  # entries that must be in place first, beyond those referred to
     external: Mapping[str, External] = field(default_factory=dict, hash=False)  # network -> existing contract
+    # Names the entry had before (oldest first), and so its contract type if it was named alike: a record
+    # under one of them is this entry's, adopted with nothing sent (rwa.deploy.renames).
+    formerly: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.contract_type:
@@ -372,6 +375,11 @@ def validate(manifest: Manifest, network_name: str, artifacts: Mapping[str, Any]
             problems.append(f"{where}: a {contract.proxy.value} proxy needs an admin")
         if contract.created_by is not None:
             problems.extend(f"{where}: {p}" for p in _factory_problems(contract, network, artifacts, by_name))
+        for former in contract.formerly:
+            if not NAME_RE.match(former) or former in by_name:
+                problems.append(f"{where}: former name '{former}' must be an identifier no entry has now")
+            elif [c.name for c in entries if former in c.formerly] != [contract.name]:
+                problems.append(f"{where}: former name '{former}' is claimed by more than one entry")
         for name in contract.after:
             if name not in by_name:
                 problems.append(f"{where}: comes after unknown contract '{name}'")

@@ -15,7 +15,8 @@ from rwa.core.evm import ADMIN_SLOT, BEACON_SLOT, IMPLEMENTATION_SLOT
 from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.manifest import Call, Contract, ProxyKind
 from rwa.deploy.planner import Observation, Pending, Resolver
-from rwa.deploy.records import DeploymentRecord, contracts_of
+from rwa.deploy.records import ContractRecord, DeploymentRecord, contracts_of
+from rwa.deploy.renames import created_as_compiled
 from rwa.deploy.target import Target
 
 
@@ -43,6 +44,13 @@ def observe(target: Target, record: DeploymentRecord | None, resolver: Resolver)
     for entry in entries:
         if hashes[entry.name] and entry.beacon_only:
             facts[entry.name]["beacon"] = to_checksum_address(addresses[entry.name])
+        if hashes[entry.name] and _recompiled(target, entry, recorded[entry.name]):
+            facts[entry.name]["recompiled"] = True
+    # A factory's beacon proxy (the demo vault) runs its beacon's implementation: recompiled with it.
+    anew = {recorded[e.name].get("bytecodeHash") for e in entries if e.beacon_only and facts[e.name].get("recompiled")}
+    for entry in entries:
+        if entry.created_by is not None and hashes[entry.name] and recorded[entry.name].get("bytecodeHash") in anew:
+            facts[entry.name]["recompiled"] = True
     beacons: dict[str, str] = {name: fact["beacon"] for name, fact in facts.items() if fact.get("beacon")}
     live = _with_code(chain, beacons, {to_checksum_address(a): bool(hashes[n]) for n, a in addresses.items()})
     beacon_abi = target.artifacts[BEACON_TYPE].abi
@@ -59,6 +67,16 @@ def observe(target: Target, record: DeploymentRecord | None, resolver: Resolver)
         name: Observation(checks=tuple(None if c is None else _holds(next(results), c[1]) for c in checks[name]), **facts[name])
         for name in facts
     }
+
+
+def _recompiled(target: Target, entry: Contract, recorded: ContractRecord) -> bool:
+    """Whether a recorded contract whose bytecode hash is not the compiled one's was created from the
+    compiled code all the same, solc's metadata aside (it hashes the sources, comments and names
+    included): then nothing that runs changed. Only such a contract's creating transaction is read."""
+    artifact = target.artifacts.get(entry.contract_type)
+    if artifact is None or entry.created_by is not None or recorded.get("pendingUpgrade"):
+        return False
+    return recorded.get("bytecodeHash") != artifact.bytecode_hash and created_as_compiled(target.chain, recorded, artifact)
 
 
 def _with_code(chain: Chain, beacons: dict[str, str], known: dict[str, bool]) -> set[str]:

@@ -42,6 +42,8 @@ class StepAction(enum.StrEnum):
     UPGRADE = "upgrade"  # the chain runs an upgrade the record does not know yet: record it
     EXTERNAL = "external"  # a contract that exists already, referred to
     PROPOSE = "propose"  # a call only the timelock may make, on a live network: proposed through the admin Safe, not sent
+    RENAME = "rename"  # a contract recorded under a name the entry had before: written under its new one, nothing sent
+    RECOMPILED = "recompiled"  # compiled anew to the same code (solc's metadata aside): the record takes the new hash
 
 
 class Pending(Exception):
@@ -132,6 +134,9 @@ class Observation:
     beacon: str | None = None
     beacon_implementation: str | None = None
     checks: tuple[bool | None, ...] = ()  # per call: does its effect hold? None: unknown
+    #: Its bytecode hash is not the compiled one's, but its creating transaction sent the compiled code,
+    #: solc's metadata aside (a rename, an edited comment): nothing that runs differs.
+    recompiled: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,7 @@ class Plan:
     @property
     def writes(self) -> bool:
         """Whether applying changes the deployments file (sending, or recording a landed upgrade)."""
-        return self.sends or any(s.action == StepAction.UPGRADE for s in self.steps)
+        return self.sends or any(s.action in (StepAction.UPGRADE, StepAction.RENAME, StepAction.RECOMPILED) for s in self.steps)
 
     def count(self, action: str) -> int:
         return sum(1 for s in self.steps if s.action == action)
@@ -203,6 +208,19 @@ def with_upgrade(recorded: ContractRecord) -> ContractRecord:
     return updated
 
 
+def with_compiled(recorded: ContractRecord, artifact: Artifact, layout: dict[str, Any] | None) -> ContractRecord:
+    """The record of an entry whose compiled code is what runs, solc's metadata aside (``Observation.recompiled``):
+    the new bytecode hash, ABI and storage layout (the same slots, perhaps other names)."""
+    updated = cast(ContractRecord, dict(recorded))
+    updated["bytecodeHash"] = artifact.bytecode_hash
+    proxy = recorded.get("proxy")
+    if recorded["contractType"] == ((proxy and proxy.get("implementationContractType")) or recorded["contractType"]):
+        updated["abi"] = artifact.abi  # not a bare beacon, whose ABI is the beacon's
+    if recorded.get("storageLayout") is not None and layout is not None:
+        updated["storageLayout"] = layout
+    return updated
+
+
 def entry_drift(
     entry: Contract, recorded: ContractRecord, observed: Observation, artifact: Artifact, resolver: Resolver, named: bool = False
 ) -> list[str]:
@@ -233,7 +251,10 @@ def entry_drift(
                 problems.append(f"admin slot holds {observed.admin}, record says {proxy.get('admin')}")
     elif proxy and entry.created_by is None:  # a factory's contracts may be beacon proxies
         problems.append(f"recorded as a {proxy.get('kind')} proxy, manifest says none")
-    if recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending and pending["bytecodeHash"]) != artifact.bytecode_hash:
+    changed = (
+        recorded.get("bytecodeHash") != artifact.bytecode_hash and (pending and pending["bytecodeHash"]) != artifact.bytecode_hash
+    )
+    if changed and not observed.recompiled:
         if entry.proxy is not ProxyKind.NONE:
             hint = "upgrade it"
         else:
@@ -313,6 +334,15 @@ def plan(
                     StepAction.SKIP,
                     entry.name,
                     f"upgrade to {pending['implementation']} waits for proposal {pending.get('proposal')}",
+                )
+            )
+        elif observed.recompiled:
+            steps.append(
+                Step(
+                    StepAction.RECOMPILED,
+                    entry.name,
+                    f"compiled {entry.contract_type} differs from what was deployed in solc's metadata only (its names and "
+                    "comments): the same code; the record takes the new bytecode hash, nothing sent",
                 )
             )
         else:

@@ -121,6 +121,7 @@ class ContractRecord(TypedDict):
     pendingUpgrade: NotRequired[PendingUpgrade]
     createdBy: NotRequired[CreatedBy]
     verified: NotRequired[VerifiedRecord]
+    formerNames: NotRequired[list[str]]  # what the manifest called it before (its `formerly`), oldest first
 
 
 class CreatedEntry(TypedDict):
@@ -205,7 +206,7 @@ class DeploymentRecord(TypedDict):
     vaults: NotRequired[dict[str, CreatedVault]]
     offerings: NotRequired[dict[str, CreatedOffering]]
     splits: NotRequired[dict[str, CreatedSplit]]
-    modules: NotRequired[dict[str, CreatedEntry]]  # what constructors deploy (NILVault's FanPayments)
+    modules: NotRequired[dict[str, CreatedEntry]]  # what constructors deploy (NILVault's NILVaultPaymentsModule)
 
 
 class DeploymentStore:
@@ -284,11 +285,14 @@ class DeploymentStore:
 
 
 def merged(on_disk: DeploymentRecord | None, record: DeploymentRecord) -> DeploymentRecord:
-    """``record`` over what is on disk: entries only on disk (written by another process) stay."""
+    """``record`` over what is on disk: entries only on disk (written by another process) stay, except
+    those ``record`` holds under a new name (rwa.deploy.renames)."""
     if on_disk is None:
         return record
     disk: dict[str, Any] = dict(on_disk)
     result: dict[str, Any] = dict(record)
+    renamed = {former for entry in contracts_of(record).values() for former in entry.get("formerNames", [])}
+    disk["contracts"] = {name: entry for name, entry in disk.get("contracts", {}).items() if name not in renamed}
     for section in ("contracts", *CREATED_SECTIONS):
         if section in disk or section in result:
             result[section] = {**disk.get(section, {}), **result.get(section, {})}

@@ -210,10 +210,16 @@ class Sender:
             self.recovered.append(tx)
 
     def _adopt_recovered(
-        self, key: str, to: str | None, data: bytes, address: str | None, address_topic: str | None
+        self,
+        key: str,
+        to: str | None,
+        data: bytes,
+        address: str | None,
+        address_topic: str | None,
+        same: Callable[[bytes], bool] | None = None,
     ) -> Mined | None:
         for tx in self.recovered:
-            if (tx.to or "").lower() != (to or "").lower() or tx.data != data:
+            if (tx.to or "").lower() != (to or "").lower() or not (same(tx.data) if same else tx.data == data):
                 continue
             receipt = self.chain.receipt(tx.hash)
             if receipt is None or receipt.status != 1:
@@ -228,9 +234,20 @@ class Sender:
             return mined
         return None
 
-    def send(self, key: str, to: str | None, data: bytes, address: str | None = None, address_topic: str | None = None) -> Mined:
+    def send(
+        self,
+        key: str,
+        to: str | None,
+        data: bytes,
+        address: str | None = None,
+        address_topic: str | None = None,
+        same: Callable[[bytes], bool] | None = None,
+    ) -> Mined:
+        """Send ``data`` (to None: a creation) through the journal and wait for it, unless a recovered
+        transaction of the deployer did it already (``same``: whether a transaction's data counts as
+        ``data``; equality when None)."""
         if to is None or address is not None or address_topic is not None:
-            adopted = self._adopt_recovered(key, to, data, address, address_topic)
+            adopted = self._adopt_recovered(key, to, data, address, address_topic, same)
             if adopted is not None:
                 return adopted
         nonce = self.chain.nonce(self.sender)

@@ -17,7 +17,7 @@ from rwa.chain.artifacts import Artifact
 from rwa.chain.client import Chain
 from rwa.core.abi import ZERO_ADDRESS
 from rwa.core.project import ProjectPaths
-from rwa.deploy import records
+from rwa.deploy import records, renames
 from rwa.deploy.manifest import (
     TEST_ACCOUNT_RE,
     Contract,
@@ -62,9 +62,15 @@ def named_accounts(network: Network) -> dict[str, str]:
 
 
 def load_record(target: Target) -> DeploymentRecord | None:
+    """The network's record, each contract under its entry's name now (:mod:`rwa.deploy.renames`)."""
+    return load_renamed(target)[0]
+
+
+def load_renamed(target: Target) -> tuple[DeploymentRecord | None, list[renames.Rename]]:
+    """The network's record as :func:`load_record` gives it, and the renames it made that the file does not hold yet."""
     record = target.store.load(target.network.name)
     records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
-    return record
+    return renames.adopt(record, target.entries, target.artifacts, target.chain)
 
 
 def make_resolver(target: Target, record: DeploymentRecord | None) -> Resolver:

@@ -29,7 +29,7 @@ from rwa.deploy.records import contracts_of
 from rwa.domain.nil import FACTORY, REGISTRY, Currency, Nil, Vault, erc20, iso_time
 
 #: The fans' payments hub: tips, orders and memberships of every vault are paid through it.
-MEMBERSHIPS = "NILMemberships"
+PAYMENTS_HUB = "FanPayments"
 MULTICALL = "Multicall3"
 #: IFanPayments.Kind, in enum order, named as the platform's transaction types.
 KINDS = ("tip", "merchandise", "subscription")
@@ -134,8 +134,8 @@ class FanPay(Nil):
     """Tips, orders and memberships of athletes' vaults."""
 
     @cached_property
-    def memberships(self) -> actions.Deployed:
-        return actions.deployed(self.target, MEMBERSHIPS)
+    def hub(self) -> actions.Deployed:
+        return actions.deployed(self.target, PAYMENTS_HUB)
 
     @cached_property
     def registry(self) -> actions.Deployed:
@@ -157,7 +157,7 @@ class FanPay(Nil):
     def _screen(self, vault: Vault, payer: str, currency: Currency, amount: int) -> None:
         if amount <= 0:
             raise RwaError("the amount must be more than zero")
-        _, paused, threshold = self.read(self.memberships, "paymentTerms", vault.contract.address, currency.address)
+        _, paused, threshold = self.read(self.hub, "paymentTerms", vault.contract.address, currency.address)
         if paused:
             raise RwaError(f"the vault of '{vault.label}' is paused: it refuses payments")
         if self.read(self.registry, "isSanctioned", payer):
@@ -191,11 +191,11 @@ class FanPay(Nil):
     def _one_off_funds(self, payer: str, currency: Currency, amount: int) -> tuple[actions.Deployed, str, int] | None:
         """:meth:`_funds` for a tip or an order. The hub's allowance is also what keepers renew a fan's
         memberships from: a member's payment raises it by its amount, so the renewals keep theirs."""
-        approve = self._funds(payer, currency, amount, self.memberships.address)
-        if currency.is_eth or (approve is None and not int(self.read(self.memberships, "balanceOf", payer))):
+        approve = self._funds(payer, currency, amount, self.hub.address)
+        if currency.is_eth or (approve is None and not int(self.read(self.hub, "balanceOf", payer))):
             return approve
         token = erc20(currency.address)
-        return (token, self.memberships.address, int(self.read(token, "allowance", payer, self.memberships.address)) + amount)
+        return (token, self.hub.address, int(self.read(token, "allowance", payer, self.hub.address)) + amount)
 
     # --- tips and orders ------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ class FanPay(Nil):
             f"tip {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
             + (f", memo {memo!r}" if memo else "")
             + self._approving(currency, approve),
-            self.memberships,
+            self.hub,
             "tip",
             (vault.contract.address, currency.address, amount, memo),
             amount if currency.is_eth else 0,
@@ -222,7 +222,7 @@ class FanPay(Nil):
         vault = self.find(text)
         currency = self.token(token_text)
         amount = parsed(currency.parse, amount_text)
-        paid, _ = self.read(self.memberships, "orderStatus", vault.contract.address, order_id)
+        paid, _ = self.read(self.hub, "orderStatus", vault.contract.address, order_id)
         if paid:
             raise RwaError(f"order {order_id} of '{vault.label}' is paid already")
         payer = self.signer
@@ -231,7 +231,7 @@ class FanPay(Nil):
         return Payment(
             f"pay order {order_id}: {currency.show(amount)} to '{vault.label}' ({vault.contract.address}) from {payer}"
             + self._approving(currency, approve),
-            self.memberships,
+            self.hub,
             "payOrder",
             (vault.contract.address, order_id, currency.address, amount),
             amount if currency.is_eth else 0,
@@ -242,7 +242,7 @@ class FanPay(Nil):
     def refund_order(self, text: str, order_id: int) -> Payment:
         """The athlete (or, with --via, the admin) refunds an order in full from the free balance."""
         vault = self.find(text)
-        paid, refunded = self.read(self.memberships, "orderStatus", vault.contract.address, order_id)
+        paid, refunded = self.read(self.hub, "orderStatus", vault.contract.address, order_id)
         if not paid:
             raise RwaError(f"order {order_id} of '{vault.label}' was never paid")
         if refunded:
@@ -257,7 +257,7 @@ class FanPay(Nil):
             )
         return Payment(
             f"refund order {order_id}: {currency.show(amount)} from '{vault.label}' back to {payer}",
-            self.memberships,
+            self.hub,
             "refundOrder",
             (vault.contract.address, order_id, payer, currency.address, amount),
             done=lambda receipt: {
@@ -271,7 +271,7 @@ class FanPay(Nil):
         )
 
     def _order_payment(self, vault: Vault, order_id: int) -> Event:
-        hub = self.memberships
+        hub = self.hub
         events = self.target.chain.events(
             hub.address, hub.abi, "FanPaid", self._start_block(), {"vault": vault.contract.address, "kind": 1}
         )
@@ -281,7 +281,7 @@ class FanPay(Nil):
         raise RwaError(f"no payment of order {order_id} found in the vault's events")
 
     def _paid(self, vault: Vault, receipt: Receipt) -> dict[str, Any]:
-        [paid] = self.events(receipt, self.memberships, "FanPaid")
+        [paid] = self.events(receipt, self.hub, "FanPaid")
         currency = self.currency_at(paid.args["token"])
         amount = int(paid.args["amount"])
         return {
@@ -309,22 +309,22 @@ class FanPay(Nil):
             raise RwaError(f"only the athlete {vault.athlete} creates plans of '{vault.label}', not {self.signer}")
 
         def done(receipt: Receipt) -> dict[str, Any]:
-            [made] = self.events(receipt, self.memberships, "PlanCreated")
+            [made] = self.events(receipt, self.hub, "PlanCreated")
             return self.plan(int(made.args["planId"]))
 
         return Payment(
             f"plan of '{vault.label}': {currency.show(price)} every {format_duration(period)}",
-            self.memberships,
+            self.hub,
             "createPlan",
             (vault.contract.address, currency.address, price, period),
             done=done,
         )
 
     def plan(self, plan_id: int) -> dict[str, Any]:
-        count = int(self.read(self.memberships, "planCount"))
+        count = int(self.read(self.hub, "planCount"))
         if not 1 <= plan_id <= count:
             raise RwaError(f"no plan {plan_id} (there are {count}; rwa vault plan list ATHLETE)")
-        vault, period, _, closed, token, price = self.read(self.memberships, "plan", plan_id)  # _: its price version
+        vault, period, _, closed, token, price = self.read(self.hub, "plan", plan_id)  # _: its price version
         currency = self.currency_at(token)
         return {
             "planId": plan_id,
@@ -339,7 +339,7 @@ class FanPay(Nil):
 
     def plans(self, text: str) -> dict[str, Any]:
         vault = self.find(text)
-        ids = [int(i) for i in self.read(self.memberships, "plansOf", vault.contract.address)]
+        ids = [int(i) for i in self.read(self.hub, "plansOf", vault.contract.address)]
         return {"athlete": vault.label, "vault": vault.contract.address, "plans": [self.plan(i) for i in ids]}
 
     def subscribe(self, plan_id: int, periods: int, auto_renew: bool, renewals: int) -> Payment:
@@ -352,10 +352,10 @@ class FanPay(Nil):
         payer = self.signer
         self._screen(vault, payer, currency, amount)
         # Pre-authorised renewals: the allowance covers the periods paid now and the renewals allowed.
-        approve = self._funds(payer, currency, amount, self.memberships.address)
+        approve = self._funds(payer, currency, amount, self.hub.address)
         allowance = amount + int(plan["price"]) * renewals
         if approve is not None or renewals:
-            approve = (erc20(currency.address), self.memberships.address, allowance)
+            approve = (erc20(currency.address), self.hub.address, allowance)
 
         def done(receipt: Receipt) -> dict[str, Any]:
             paid = self._paid(vault, receipt)
@@ -365,7 +365,7 @@ class FanPay(Nil):
         return Payment(
             f"subscribe to plan {plan_id} of '{vault.label}': {periods} period(s) of {plan['periodDisplay']}, "
             f"{currency.show(amount)} from {payer}{renewing}{self._approving(currency, approve)}",
-            self.memberships,
+            self.hub,
             "subscribe",
             (plan_id, periods, auto_renew),
             approve=approve,
@@ -373,14 +373,14 @@ class FanPay(Nil):
         )
 
     def membership(self, token_id: int) -> dict[str, Any]:
-        count = int(self.read(self.memberships, "membershipCount"))
+        count = int(self.read(self.hub, "membershipCount"))
         if not 1 <= token_id <= count:
             raise RwaError(f"no membership {token_id} (there are {count})")
-        plan_id, expires, price, auto_renew, cancelled = self.read(self.memberships, "membership", token_id)
+        plan_id, expires, price, auto_renew, cancelled = self.read(self.hub, "membership", token_id)
         return {
             "tokenId": token_id,
             "planId": int(plan_id),
-            "owner": to_checksum_address(self.read(self.memberships, "ownerOf", token_id)),
+            "owner": to_checksum_address(self.read(self.hub, "ownerOf", token_id)),
             "expiresAt": int(expires),
             "expires": iso_time(int(expires)),
             "price": str(price),
@@ -398,13 +398,13 @@ class FanPay(Nil):
         plan = self.plan(member["planId"])
         vault = self.find(plan["vault"])
         currency = self.currency_at(plan["token"]["address"])
-        amount = int(self.read(self.memberships, "renewalPrice", token_id)) * periods
+        amount = int(self.read(self.hub, "renewalPrice", token_id)) * periods
         self._screen(vault, self.signer, currency, amount)
-        approve = self._funds(self.signer, currency, amount, self.memberships.address)
+        approve = self._funds(self.signer, currency, amount, self.hub.address)
         return Payment(
             f"renew membership {token_id} by {periods} period(s) of {plan['periodDisplay']}: {currency.show(amount)}"
             + self._approving(currency, approve),
-            self.memberships,
+            self.hub,
             "renewSubscription",
             (token_id, periods * plan["period"]),
             approve=approve,
@@ -419,7 +419,7 @@ class FanPay(Nil):
             raise RwaError(f"membership {token_id} is {member['owner']}'s; {self.signer} cannot cancel it")
         return Payment(
             f"cancel membership {token_id}: no more renewals; it stays valid until {member['expires']}, nothing is refunded",
-            self.memberships,
+            self.hub,
             "cancelSubscription",
             (token_id,),
             done=lambda receipt: self.membership(token_id),
@@ -429,9 +429,9 @@ class FanPay(Nil):
 
     def due(self) -> list[int]:
         """Memberships a keeper may renew now, and whose renewal would go through (simulated)."""
-        count = int(self.read(self.memberships, "membershipCount"))
-        abi = self.memberships.abi
-        address = self.memberships.address
+        count = int(self.read(self.hub, "membershipCount"))
+        abi = self.hub.abi
+        address = self.hub.address
         due = self.target.chain.call_many([Read(address, abi, "isDue", (i,)) for i in range(1, count + 1)])
         candidates = [i for i, result in zip(range(1, count + 1), due) if result.ok and result.value]
         trial = self.target.chain.call_many([Read(address, abi, "renew", (i,)) for i in candidates])
@@ -449,11 +449,9 @@ class FanPay(Nil):
         sent = []
         for start in range(0, len(due), batch):
             chunk = due[start : start + batch]
-            calls = [
-                (self.memberships.address, True, self.target.chain.encode_call(self.memberships.abi, "renew", [i])) for i in chunk
-            ]
+            calls = [(self.hub.address, True, self.target.chain.encode_call(self.hub.abi, "renew", [i])) for i in chunk]
             receipt = self.send_own(multicall, "aggregate3", calls, gas=self._batch_gas(multicall, calls))
-            done = {int(e.args["tokenId"]) for e in self.events(receipt, self.memberships, "SubscriptionUpdate")}
+            done = {int(e.args["tokenId"]) for e in self.events(receipt, self.hub, "SubscriptionUpdate")}
             renewed += [i for i in chunk if i in done]
             sent.append(
                 {"transactionHash": receipt.hash, "block": receipt.block, "gasUsed": receipt.gas_used, "memberships": len(chunk)}
@@ -490,7 +488,7 @@ class FanPay(Nil):
         found: list[Event] = []
         if start <= head:
             found += self.target.chain.events(
-                self.memberships.address, self.memberships.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
+                self.hub.address, self.hub.abi, "FanPaid", start, {**filters, "vault": vault.contract.address}
             )
         found = sorted((e for e in found if before is None or e.block < before), key=lambda e: (e.block, e.log_index))
         needed = self.confirmations()

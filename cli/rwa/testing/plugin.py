@@ -284,9 +284,9 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def memberships(project: Any, suite: dict[str, Any]) -> Any:
+def fan_payments(project: Any, suite: dict[str, Any]) -> Any:
     """The fans' payments hub: tips, orders and memberships (ERC-5643 subscription NFTs) of every vault."""
-    return _at(project, suite, "NILMemberships")
+    return _at(project, suite, "FanPayments")
 
 
 @pytest.fixture(scope="session")

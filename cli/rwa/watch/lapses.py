@@ -1,6 +1,6 @@
 """Memberships that lapse: time-based, so no event says so; the watcher finds them as blocks advance.
 
-A membership (an ERC-5643 NFT of ``NILMemberships``) is valid while the block time has not passed its
+A membership (an ERC-5643 NFT of ``FanPayments``) is valid while the block time has not passed its
 ``expiresAt``, which each ``SubscriptionUpdate`` sets. It lapses in the first block whose time is
 after the expiry in force, unless an update moved the expiry before that block. Each lapse happens in
 exactly one block, so the watcher raises one ``MembershipLapsed`` per lapse, with that block (and

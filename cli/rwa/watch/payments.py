@@ -1,6 +1,6 @@
 """Fans' payments in the watcher's store, as rows of the platform's ``transactions`` table.
 
-Each ``FanPaid`` event the watcher sees (from the payments hub, NILMemberships: tips, orders and
+Each ``FanPaid`` event the watcher sees (from the payments hub, FanPayments: tips, orders and
 subscription periods, each naming its vault) becomes one row (:data:`rwa.watch.schema.TRANSACTIONS`), with its transaction's
 gas used and effective gas price, the token's symbol and decimals and the block's time, all read in a
 few batched round trips before the step's database transaction. A row is ``pending`` until the

@@ -123,10 +123,10 @@ BUILT_IN: tuple[tuple[str, str, frozenset[str] | None, str], ...] = tuple(
         ("offering", "Accepted", ("PropertyOffering",), "info"),
         ("offering", "Rejected", ("PropertyOffering",), "info"),
         ("offering", "MinterRenounced", ("PropertyOffering",), "info"),
-        ("payments", "OrderRefunded", ("NILMemberships",), "warning"),
-        ("payments", "AmlThresholdSet", ("NILMemberships",), "warning"),
+        ("payments", "OrderRefunded", ("FanPayments",), "warning"),
+        ("payments", "AmlThresholdSet", ("FanPayments",), "warning"),
         # Synthetic: a membership's expiry passed with no renewal (rwa.watch.lapses).
-        ("memberships", LAPSED, ("NILMemberships",), "info"),
+        ("memberships", LAPSED, ("FanPayments",), "info"),
         # A size threshold is a custom rule: {event: TradeExecuted, above: {amount: 1000e18}}.
         ("market", "TradeExecuted", ("PropertyMarket",), "info"),
         ("market", "FeeSet", ("PropertyMarket",), "warning"),
@@ -237,7 +237,7 @@ def built_in_rules() -> list[Rule]:
     large = Rule(
         "offering.LargeSubscription", "Subscribed", "warning", frozenset({"PropertyOffering"}), above={"paid": LARGE_SUBSCRIPTION}
     )
-    payers = frozenset({"NILMemberships"})  # the payments hub: every fan payment
+    payers = frozenset({"FanPayments"})  # the payments hub: every fan payment
     token = frozenset({"PropertyToken"})
     return [
         *rules,
@@ -298,10 +298,10 @@ class Decoder:
 
     def event_names(self, kind: str) -> set[str]:
         names = {str(item["name"]) for item in self.events(kind).values()}
-        return names | ({LAPSED} if kind == "NILMemberships" else set())
+        return names | ({LAPSED} if kind == "FanPayments" else set())
 
     def event_inputs(self, kind: str, name: str) -> list[Mapping[str, Any]] | None:
-        if name == LAPSED and kind == "NILMemberships":
+        if name == LAPSED and kind == "FanPayments":
             return list(LAPSED_INPUTS)
         for item in self.events(kind).values():
             if item["name"] == name:

@@ -377,6 +377,14 @@ class Store:
             (address, label, kind, parent, property_id, block, decimals),
         )
 
+    def rename_contract(self, db: Db, address: str, former: Sequence[str], label: str, kind: str) -> None:
+        """A recorded contract kept under a name its manifest entry had before (rwa.deploy.renames):
+        its label and kind as the record says now, so that the rules of its kind apply."""
+        marks = ", ".join("?" for _ in former)
+        db.execute(
+            f"UPDATE contracts SET label = ?, kind = ? WHERE address = ? AND label IN ({marks})", (label, kind, address, *former)
+        )
+
     def contracts(self) -> list[dict[str, Any]]:
         columns = ("address", "label", "kind", "parent", "property_id", "block", "decimals")
         return [dict(zip(columns, row)) for row in self.db.execute(f"SELECT {', '.join(columns)} FROM contracts")]

@@ -154,6 +154,10 @@ class Watcher:
         with self.store.transaction() as db:
             for subject in self.recorded:
                 self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
+            for name, entry in recorded_contracts(record):
+                if isinstance(former := entry.get("formerNames"), list) and former:
+                    address = to_checksum_address(entry["address"])
+                    self.store.rename_contract(db, address, former, name, str(entry["contractType"]))
         self.reload()
 
     # --- the watched set ----------------------------------------------------------------------------
@@ -379,7 +383,7 @@ class Watcher:
 
     def _lapsed(self, logs: Sequence[Log], first: int, last: int) -> list[Log]:
         """Memberships that lapsed in blocks ``first``..``last``: the synthetic MembershipLapsed events."""
-        watched = {a: s for a, s in self.subjects.items() if s.kind == "NILMemberships"}
+        watched = {a: s for a, s in self.subjects.items() if s.kind == "FanPayments"}
         if not watched:
             return []
         if self.expiries is None:
@@ -446,7 +450,7 @@ class Watcher:
                 lapses_module.latest(
                     self._expiry(log.subject.address, log.block, log.args)
                     for log in logs
-                    if log.name == "SubscriptionUpdate" and log.subject.kind == "NILMemberships"
+                    if log.name == "SubscriptionUpdate" and log.subject.kind == "FanPayments"
                 )
             )
 

@@ -1,0 +1,139 @@
+"""Entries the manifest renamed: ``Contract("FanPayments", ..., formerly=("NILMemberships",))``.
+
+A contract recorded under a former name is the entry's: every reader of the deployments file (the
+engine, `rwa upgrade`, the commands) sees it under its new name (:func:`adopt`), and the next `rwa deploy`
+(or an `rwa upgrade` that deploys a new implementation) writes it so, with ``formerNames``, sending nothing
+for it. Renaming a Solidity contract changes its bytecode, though not its code: solc's metadata hash, at
+the end of the code, covers the contract's name and sources. So when the recorded contract type is a
+former name too, the transaction that created the contract is read, and the record takes the compiled
+contract's bytecode hash only when that transaction's creation code is the compiled one, metadata aside
+(:func:`same_but_metadata`). Otherwise the record keeps the hash it had, and the planner reports the
+change as for any other (an unproxied contract others name: a new suite; a proxy: `rwa upgrade`).
+
+A deploy of the previous manifest interrupted after a creation was mined, before the record was written,
+leaves that creation in the journal under the former name: :func:`journaled` finds it, so the rerun
+adopts it rather than sending a second one; with the record and the journal lost, `rwa deploy --adopt`
+adopts it among the deployer's transactions (:func:`same_creation`).
+
+The same comparison (:func:`created_as_compiled`) tells the planner when any recorded contract whose
+bytecode hash is not the compiled one's runs the compiled code all the same (its sources changed in
+names or comments only): it is recorded anew, not upgraded (``recompiled`` in `rwa deploy --plan`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from rwa.chain.artifacts import Artifact
+from rwa.chain.client import Chain
+from rwa.deploy.journal import Journal, Mined
+from rwa.deploy.manifest import Contract
+from rwa.deploy.records import ContractRecord, DeploymentRecord
+
+#: solc's CBOR metadata: {"ipfs": <34-byte multihash>, "solc": <3-byte version>} and its length (0x0033).
+#: A contract's code holds its own, and one for each contract it creates (their creation code).
+SOLC_METADATA = re.compile(rb"\xa2\x64ipfs\x58\x22.{34}\x64solc\x43.{3}\x00\x33", re.DOTALL)
+
+
+def without_metadata(code: bytes) -> bytes:
+    """``code`` with every solc metadata blob in it zeroed (same length: what runs is unchanged)."""
+    return SOLC_METADATA.sub(lambda found: bytes(len(found.group())), code)
+
+
+def same_but_metadata(sent: bytes, compiled: bytes) -> bool:
+    """Whether a creating transaction's input (creation code, then constructor arguments) begins with
+    ``compiled``'s creation code, metadata aside."""
+    return len(sent) >= len(compiled) and without_metadata(sent[: len(compiled)]) == without_metadata(compiled)
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A recorded contract seen under its entry's new name."""
+
+    former: str
+    name: str
+    #: The contract type was renamed too and its creation shows the compiled code, metadata aside:
+    #: the record takes the compiled bytecode hash. False: it keeps the recorded one.
+    same_code: bool
+
+    @property
+    def detail(self) -> str:
+        code = "; its code is the compiled code but for the name (solc's metadata)" if self.same_code else ""
+        return f"recorded as {self.former}: written under its new name, nothing sent{code}"
+
+
+def adopt(
+    record: DeploymentRecord | None, entries: Sequence[Contract], artifacts: Mapping[str, Artifact], chain: Chain
+) -> tuple[DeploymentRecord | None, list[Rename]]:
+    """``record`` with each contract recorded under a former name of an entry moved to the entry's
+    name (in memory; ``record`` itself is left as it is), and the renames made."""
+    contracts = record["contracts"] if record else {}
+    found = [
+        (entry, former)
+        for entry in entries
+        if entry.name not in contracts
+        for former in reversed(entry.formerly)
+        if former in contracts
+    ]
+    if record is None or not found:
+        return record, []
+    moved = dict(contracts)
+    renames = []
+    for entry, former in found:
+        if entry.name in moved:  # two former names recorded: the newest (listed last) is the entry's
+            continue
+        renamed, same_code = _renamed(moved.pop(former), entry, artifacts.get(entry.contract_type), chain)
+        moved[entry.name] = renamed
+        renames.append(Rename(former, entry.name, same_code))
+    return cast(DeploymentRecord, {**record, "contracts": moved}), renames
+
+
+def _renamed(recorded: ContractRecord, entry: Contract, artifact: Artifact | None, chain: Chain) -> tuple[ContractRecord, bool]:
+    renamed = cast(ContractRecord, dict(recorded))
+    renamed["name"] = entry.name
+    renamed["formerNames"] = [*recorded.get("formerNames", []), recorded["name"]]
+    proxy = recorded.get("proxy")
+    recorded_type = (proxy and proxy.get("implementationContractType")) or recorded["contractType"]
+    if artifact is None or recorded_type not in entry.formerly:
+        return renamed, False  # the entry alone was renamed, or not to a type this build has
+    if not created_as_compiled(chain, recorded, artifact):
+        return renamed, False
+    if proxy:
+        renamed["proxy"] = {**proxy, "implementationContractType": entry.contract_type}
+    if recorded["contractType"] == recorded_type:  # not a bare beacon, whose own type stays
+        renamed["contractType"], renamed["abi"] = entry.contract_type, artifact.abi
+    renamed["bytecodeHash"] = artifact.bytecode_hash
+    return renamed, True
+
+
+def created_as_compiled(chain: Chain, recorded: ContractRecord, artifact: Artifact) -> bool:
+    """Whether the transaction that created a recorded contract (a proxy's implementation) sent
+    ``artifact``'s creation code, metadata aside; False when no node shows it."""
+    proxy = recorded.get("proxy")
+    transaction = proxy.get("implementationTransactionHash") if proxy else recorded.get("transactionHash")
+    sent = chain.transaction(transaction) if transaction else None
+    if sent is None:
+        return False
+    return same_but_metadata(sent.data[32:] if recorded.get("salt") else sent.data, artifact.bytecode)
+
+
+def journaled(journal: Journal, entry: Contract, part: str, initcode: bytes, chain: Chain) -> Mined | None:
+    """A creation of ``entry``'s ``part`` the journal holds under a former name, mined, with code at its
+    address, whose transaction sent ``initcode`` (constructor arguments included), metadata aside."""
+    for former in entry.formerly:
+        prefix = f"{former}/{part}/"
+        for mined in journal.mined_under(prefix):
+            sent = chain.transaction(mined.hash)
+            if mined.address and chain.code(mined.address) and sent is not None and same_creation(sent.data, initcode):
+                return mined
+    return None
+
+
+def same_creation(sent: bytes, initcode: bytes) -> bool:
+    """Whether a transaction's input created what ``initcode`` (constructor arguments included) does,
+    metadata aside."""
+    sent = sent[-len(initcode) :]  # a CREATE2 deployer's input begins with the salt
+    return len(sent) == len(initcode) and without_metadata(sent) == without_metadata(initcode)
