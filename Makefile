@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11, Node 20, npm):
 #   make deploy   install what is missing, compile, start the local chain, deploy the manifest
-#   make test     install what is missing and run every test
+#   make test     install what is missing, lint, and run every test not marked slow (make test-slow: the
+#                 slow ones; make test-all: both, what CI runs)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test test-fast lint format slither bench plan clean fuzz postgres
+.PHONY: setup deploy test test-slow test-split test-all test-fast lint format slither bench plan clean fuzz postgres
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -60,7 +61,7 @@ postgres:
 		if [ "$$(id -u)" = 0 ]; then \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 		else \
-			echo "make test needs PostgreSQL's initdb and pg_ctl: sudo apt-get install postgresql" >&2; exit 1; \
+			echo "make test-slow needs PostgreSQL's initdb and pg_ctl: sudo apt-get install postgresql" >&2; exit 1; \
 		fi; \
 	fi
 
@@ -87,31 +88,58 @@ format: setup
 	$(BIN)/ruff check --fix $(PYTHON_SOURCES)
 
 # The tests run their own anvils on TEST_PORT .. TEST_PORT+9 (default 8546, away from the development
-# chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. They run as three
-# runs at once, each on ten ports of its own, so a 2-core machine keeps both cores busy: the command-line
-# tests (they mostly wait on `rwa` processes) on TEST_PORT+20 .. +29, the live-like scenarios and the
-# Sepolia rehearsals on anvil and Hardhat's node (they mostly wait for one-second blocks) and Sourcify's verifier
-# (tests/deploy/test_sourcify.py: it compiles, the others wait) on TEST_PORT+10 .. +19, and the rest on
-# TEST_PORT .. +9. The two side runs' reports follow the main one's. The watcher's store tests start a
-# PostgreSQL server on their run's TEST_PORT+80 (rwa.testing.postgres).
-LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py \
-	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py tests/cli/test_fan_livelike.py
+# chain on 8545; `make test TEST_PORT=8630`): rwa.testing.environment derives them. Two commands split the
+# suite (`make test-split` proves every test is in exactly one):
+#   make test       lint, then every test not marked `slow`: the contracts, the package's tests, examples/,
+#                   e2e/ (some 8 minutes of CPU: under 5 minutes on an idle 2-core machine).
+#   make test-slow  every test marked `slow` (it starts processes or waits for blocks): the live-like
+#                   scenarios, the Sepolia rehearsals, Hardhat's node, Sourcify, `rwa` as processes,
+#                   PostgreSQL, the tour replayed.
+# CI (.ci/run) runs both, and the split check: `make test-all`. Each runs as two runs at once, each on ten
+# ports of its own, so a 2-core machine keeps both cores busy: one on TEST_PORT+10 .. +19 (its report
+# follows the other's), the other on TEST_PORT .. +9. The watcher's store tests start a PostgreSQL server
+# on their run's TEST_PORT+80 (rwa.testing.postgres).
 # The package's tests, laid out as cli/rwa/ is (their helpers in tests/support/, on pytest's pythonpath).
 PACKAGE_TESTS := tests/chain tests/deploy tests/admin tests/domain tests/watch tests/cli
-CLI_TESTS := $(PACKAGE_TESTS)
-test: lint postgres
-	@# Compile once, here: three runs compiling a fresh clone at the same time would race on .build/.
-	@# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process
-	@# would take for sources of the project's own: they go.
-	@$(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())'
-	@rm -rf contracts/.cache
+# make test: the package's tests and e2e/ beside the rest (the contracts, examples/, the top-level tests).
+TEST_PACKAGE_RUN := $(PACKAGE_TESTS) tests/e2e -m "not slow"
+TEST_REST_RUN := tests examples $(addprefix --ignore=,$(PACKAGE_TESTS) tests/e2e) -m "not slow"
+# make test-slow: the live-like scenarios, rehearsals, other nodes and Sourcify (they mostly wait for
+# blocks) beside the other slow tests (they mostly run `rwa` processes).
+LIVE_TESTS := tests/deploy/test_live_conditions.py tests/deploy/test_rehearsal.py tests/deploy/test_other_nodes.py tests/deploy/test_bounded_waits.py \
+	tests/deploy/test_rehearsal_nodes.py tests/deploy/test_sourcify.py tests/cli/test_fan_livelike.py
+SLOW_LIVE_RUN := $(LIVE_TESTS) -m slow
+SLOW_REST_RUN := tests examples $(addprefix --ignore=,$(LIVE_TESTS)) -m slow
+# Compile once, before the runs: two runs compiling a fresh clone at the same time would race on .build/.
+# The compile leaves Ape's copies of the dependencies in contracts/.cache, which a later process would
+# take for sources of the project's own: they go.
+COMPILE := $(BIN)/python -c 'from rwa.chain import artifacts; from rwa.core import project; artifacts.load(project.paths())' \
+	&& rm -rf contracts/.cache
+# Two `ape test` runs at once ($(1) on TEST_PORT+10 .. +19, logged to .rwa/$(3).log; $(2) on TEST_PORT ..
+# +9), the first's report after the second's; fails when either does.
+define TWO_RUNS
 	@port=$$($(BIN)/python -c 'from rwa.testing.environment import test_port; print(test_port())'); \
-	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(LIVE_TESTS) > .rwa/live-tests.log 2>&1 & live=$$!; \
-	TEST_PORT=$$((port + 20)) $(BIN)/ape test $(CLI_TESTS) $(addprefix --ignore=,$(LIVE_TESTS)) > .rwa/cli-tests.log 2>&1 & cli=$$!; \
-	TEST_PORT=$$port $(BIN)/ape test tests examples $(addprefix --ignore=,$(CLI_TESTS)); rest=$$?; \
-	wait $$cli; cli_status=$$?; echo "--- the package's tests, run beside the rest:"; cat .rwa/cli-tests.log; \
-	wait $$live; live_status=$$?; echo "--- $(LIVE_TESTS), run beside the rest:"; cat .rwa/live-tests.log; \
-	test $$rest -eq 0 && test $$cli_status -eq 0 && test $$live_status -eq 0
+	TEST_PORT=$$((port + 10)) $(BIN)/ape test $(1) > .rwa/$(3).log 2>&1 & side=$$!; \
+	TEST_PORT=$$port $(BIN)/ape test $(2); main=$$?; \
+	wait $$side; side_status=$$?; echo '--- ape test $(1), run beside:'; cat .rwa/$(3).log; \
+	test $$main -eq 0 && test $$side_status -eq 0
+endef
+
+test: lint
+	@$(COMPILE)
+	$(call TWO_RUNS,$(TEST_PACKAGE_RUN),$(TEST_REST_RUN),package-tests)
+
+test-slow: setup postgres
+	@$(COMPILE)
+	$(call TWO_RUNS,$(SLOW_LIVE_RUN),$(SLOW_REST_RUN),live-tests)
+
+# Every test is in exactly one of make test and make test-slow (collected, not run: about 30 s).
+test-split: setup
+	$(BIN)/python tools/test_split.py --test '$(TEST_PACKAGE_RUN)' --test '$(TEST_REST_RUN)' \
+		--slow '$(SLOW_LIVE_RUN)' --slow '$(SLOW_REST_RUN)'
+
+# What CI runs (.ci/run): both halves of the suite, then the check that they are the whole of it.
+test-all: test test-slow test-split
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
 # `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:

@@ -58,14 +58,21 @@ class Kit:
         self.guardian.balance += 10**18
 
 
+#: The id of the watcher tests' property (`rwa history holders WATCH-ST-1`): not the session fixtures'
+#: MAIN-ST-1, which a test run before it (in whatever order a selection such as `make test-slow` runs them)
+#: may have made for the rest of the session.
+PROPERTY = "WATCH-ST-1"
+
+
 def a_property(project, suite, accounts, chain):
-    """MAIN-ST-1, made in the calling test (so Ape reverts it with the test) through the suite's
-    factory, ``agent`` holding its agent roles, its investors registered as the suite's session
+    """WATCH-ST-1 (symbol MAIN1), made in the calling test (so Ape reverts it with the test) through the
+    suite's factory, ``agent`` holding its agent roles, its investors registered as the suite's session
     fixtures have them: (token, compliance, distributor)."""
     alice, bob, carol, alice2 = (accounts[i] for i in (3, 4, 5, 6))
     expiry = chain.pending_timestamp + 10 * YEAR
     register_investors(at(project, suite, "ComplianceRegistry"), alice, bob, carol, alice2, expiry, accounts[1])
-    return create_property(project, at(project, suite, "PropertyTokenFactory"), accounts[0], accounts[8])[:3]
+    factory = at(project, suite, "PropertyTokenFactory")
+    return create_property(project, factory, accounts[0], accounts[8], property_id=PROPERTY.encode())[:3]
 
 
 def watch_env(rpc: str, project_paths: Any, tmp_path: Path) -> dict[str, str]:

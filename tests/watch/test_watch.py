@@ -11,7 +11,20 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
-from watchkit import ZERO32, ZERO_ADDRESS, Kit, Proxy, Receiver, Watcher, a_property, at, read_jsonl, rule_counts, watch_env
+from watchkit import (
+    PROPERTY,
+    ZERO32,
+    ZERO_ADDRESS,
+    Kit,
+    Proxy,
+    Receiver,
+    Watcher,
+    a_property,
+    at,
+    read_jsonl,
+    rule_counts,
+    watch_env,
+)
 
 from rwa.testing.runners import RWA
 from rwa.testing.suite import create_property
@@ -109,9 +122,9 @@ def test_each_built_in_rule_fires_once_for_its_event(rwa, tmp_path, store, chain
     # Run again: nothing new, nothing raised twice (exit 0), and history answers from the database.
     watch_once(rwa, tmp_path, store, None, expect=0)
     assert len(read_jsonl(tmp_path / "alerts.jsonl")) == len(alerts)
-    holders = rwa.json("history", "holders", "MAIN-ST-1", "--db", store)["rows"]
+    holders = rwa.json("history", "holders", PROPERTY, "--db", store)["rows"]
     assert {h["wallet"]: h["balance"] for h in holders} == {k.alice2.address: "89", k.bob.address: "11"}
-    early = rwa.json("history", "holders", "MAIN-ST-1", "--block", str(start), "--db", store)["rows"]
+    early = rwa.json("history", "holders", PROPERTY, "--block", str(start), "--db", store)["rows"]
     assert early == [{"wallet": k.alice.address, "balance": "100"}]
     csv_text = rwa.run("history", "alerts", "--csv", "--db", store).stdout
     assert csv_text.splitlines()[0] == "block,severity,rule,message,retracted,id"
@@ -195,7 +208,7 @@ def test_history_answers_dividends_and_safe_proposals_from_the_database(
     rwa.run("safe", "execute", proposal["id"])
     watch_once(rwa, tmp_path, store, start, expect=3)
     db = ("--db", store)
-    rows = rwa.json("history", "dividends", "MAIN-ST-1", *db)["rows"]
+    rows = rwa.json("history", "dividends", PROPERTY, *db)["rows"]
     assert [(r["kind"], r["wallet"]) for r in rows] == [("deposit", payer.address), ("claim", k.alice.address)]
     assert rows[0]["amount"] == str(1000 * 10**6) and int(rows[1]["amount"]) > 0
     [executed] = rwa.json("history", "proposals", "GuardianSafe", *db)["rows"]

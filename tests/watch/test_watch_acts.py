@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from watchkit import ZERO32, ZERO_ADDRESS, Kit, a_property, at, read_jsonl
+from watchkit import PROPERTY, ZERO32, ZERO_ADDRESS, Kit, a_property, at, read_jsonl
 
 from rwa.admin.safe import SafeTx
 from rwa.testing.suite import ACCREDITED, GB, KYC_AML, US, YEAR, create_property
@@ -99,7 +99,7 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
             ("ACCREDITED_ONLY", "accredited only"),
         )
     } == MODULES
-    pid = keccak(text="MAIN-ST-1")
+    pid = keccak(text=PROPERTY)
 
     # (contract, function, args for round r, direct sender, the rule of its alert)
     E18 = 10**18
