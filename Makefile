@@ -16,7 +16,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.rwa/solc
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup deploy test test-slow test-split test-all test-fast lint format slither bench plan clean fuzz postgres
+.PHONY: setup deploy test test-slow test-split test-all test-prepare test-fast lint format slither bench plan clean fuzz postgres
 .DEFAULT_GOAL := deploy
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
@@ -138,16 +138,20 @@ test-split: setup
 	$(BIN)/python tools/test_split.py --test '$(TEST_PACKAGE_RUN)' --test '$(TEST_REST_RUN)' \
 		--slow '$(SLOW_LIVE_RUN)' --slow '$(SLOW_REST_RUN)'
 
-# What CI runs (.ci/run): both halves of the suite, then the check that they are the whole of it.
+# What CI runs (.ci/run, which runs the two halves at once): both halves of the suite, then the check that
+# they are the whole of it.
 test-all: test test-slow test-split
+
+# Everything the two halves need installed and compiled, done once before .ci/run starts them side by side
+# (two compiles of a fresh clone at once would race on .build/).
+test-prepare: setup $(SLITHER_VENV)/.installed postgres
+	@$(COMPILE)
 
 # The inner loop: every test but the slow ones (they spawn processes or wait for blocks: marked
 # `slow`, and every test of `rwa` as real processes) and the property-based ones (marked `hypothesis`:
 # `@given` tests and the state machines; a third of the contract tests' time); no lint first. Two runs
 # at once, one a core, of about the same length (--durations=0 on each says what to move if they drift):
 # the package's tests but tests/domain (FAST_SECOND) on TEST_PORT+10 .. +19, the rest on TEST_PORT .. +9.
-# The watcher's tests make MAIN-ST-1 in each test: they cannot follow the contract tests, whose session
-# fixture `created` makes it for the whole session.
 # pytest's unraisable-exception plugin is off: it only reports, and its five garbage collections at the end
 # of a run cost a second or more.
 FAST_SECOND := tests/admin tests/cli tests/e2e tests/watch tests/deploy tests/chain
