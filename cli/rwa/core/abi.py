@@ -157,6 +157,13 @@ def decode_aggregate3(data: bytes) -> list[tuple[bool, bytes]]:
     return results
 
 
+def bytes32(value: int | bytes) -> bytes:
+    """``value`` as a 32-byte word, left-padded: a signature's r or s starts with a zero byte once in 256
+    signatures, and an int, or bytes cut to its significant ones, drops it (the ABI then refuses a bytes32)."""
+    number = value if isinstance(value, int) else int.from_bytes(bytes(value), "big")
+    return number.to_bytes(32, "big")
+
+
 def _uint(value: int) -> bytes:
     return value.to_bytes(32, "big")
 

@@ -21,7 +21,7 @@ from eth_utils import to_checksum_address
 from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
-from rwa.core.abi import EIP712_DOMAIN_TYPE, role_id
+from rwa.core.abi import EIP712_DOMAIN_TYPE, bytes32, role_id
 from rwa.core.errors import RwaError
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
@@ -590,8 +590,8 @@ class Offerings:
         return (
             deadline,
             int(signed.v),
-            signed.r.to_bytes(32, "big") if isinstance(signed.r, int) else bytes(signed.r),
-            signed.s.to_bytes(32, "big") if isinstance(signed.s, int) else bytes(signed.s),
+            bytes32(signed.r),
+            bytes32(signed.s),
         )
 
     def _version(self, coin: actions.Deployed) -> str:
