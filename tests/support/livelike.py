@@ -10,7 +10,9 @@ blocks (:data:`FAST_BLOCK_TIME`): every wait for a block is a wait of wall time,
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rwa.chain.client import Chain, rpc_request
+from rwa.chain.node import past_states_args
 from rwa.deploy.manifest import Call, Check, Contract, Manifest, Network, ProxyKind, account, role
 from rwa.testing import environment
 
@@ -142,6 +145,8 @@ def anvil_binary() -> str:
 def live_chain(port: int, block_time: float = 1, chain_id: int = CHAIN_ID, kind: str = "anvil") -> Iterator[LiveChain]:
     """Start the node (anvil, or Hardhat's with ``kind="hardhat"``); stop it afterwards."""
     url = f"http://127.0.0.1:{port}"
+    past_states = Path(tempfile.gettempdir()) / f"rwa-live-chain-past-states-{port}"
+    shutil.rmtree(past_states, ignore_errors=True)  # a killed run's
     if kind == "hardhat":
         command = [*HARDHAT_NODE, "--hostname", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
         where, env = ROOT / "tools" / "hardhat", {**os.environ, "RWA_HARDHAT_BLOCK_MS": str(int(block_time * 1000))}
@@ -156,6 +161,7 @@ def live_chain(port: int, block_time: float = 1, chain_id: int = CHAIN_ID, kind:
             str(block_time),
             "--hardfork",
             "cancun",
+            *past_states_args(past_states),
         ]
         where, env = ROOT, None
     process = subprocess.Popen(
@@ -177,6 +183,7 @@ def live_chain(port: int, block_time: float = 1, chain_id: int = CHAIN_ID, kind:
         chain._stop_miner()
         process.terminate()
         process.wait(timeout=10)
+        shutil.rmtree(past_states, ignore_errors=True)
 
 
 #: Hardhat's node (EDR), run by the Node 22 that npm installed in the project (Hardhat 3 needs it);
