@@ -6,20 +6,214 @@ environment) several times per request, ``requests`` scanned the environment for
 twice per JSON-RPC request, for a node on this machine, and Ape's isolation asked the node whether
 it mines automatically about twenty times per test. The plugin applies both at configure time;
 what the chain answers, and what a test sees, are unchanged.
+
+Of the twenty-odd JSON-RPC requests Ape made per transaction, a third asked what had not changed: the
+chain id, whether the node mines automatically, the block gas limit (once per transaction built) and
+the code of the contract called (twice); it also traced every transaction sent to a contract for
+``console.log`` output, which no contract of the project writes, and asked the sender's nonce again
+after the node had handed over the receipt of its mined transaction. Those answers are remembered
+(:class:`NodeAnswers`) until a request that could change them (anything but a read or an ordinary
+transaction), and the two look-ups are skipped.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+#: Requests that change none of the answers remembered: reads, snapshots, and transactions, which can
+#: give an address code but not take it away (Cancun) nor change the gas limit, chain id or mining.
+#: Anything else (a revert to a snapshot, anvil_setCode, evm_setAutomine, evm_setBlockGasLimit, a
+#: reset, a state loaded...) forgets them all. A transaction of type 4 (EIP-7702) sets an account's
+#: code and is not in this set (:func:`_keeps_answers`).
+KEEPS_ANSWERS = frozenset(
+    {
+        "eth_blockNumber",
+        "eth_call",
+        "eth_chainId",
+        "eth_createAccessList",
+        "eth_estimateGas",
+        "eth_feeHistory",
+        "eth_gasPrice",
+        "eth_getBalance",
+        "eth_getBlockByHash",
+        "eth_getBlockByNumber",
+        "eth_getCode",
+        "eth_getLogs",
+        "eth_getStorageAt",
+        "eth_getTransactionByHash",
+        "eth_getTransactionCount",
+        "eth_getTransactionReceipt",
+        "eth_maxPriorityFeePerGas",
+        "eth_sendRawTransaction",
+        "eth_sendTransaction",
+        "anvil_getAutomine",
+        "debug_traceCall",
+        "debug_traceTransaction",
+        "trace_transaction",
+        "txpool_content",
+        "txpool_contentFrom",
+        "evm_snapshot",
+        "net_version",
+        "web3_clientVersion",
+    }
+)
+#: What is remembered: the chain id, whether the node mines by itself, and an address's code once it
+#: has some (an address without code may get some from the next transaction: asked every time).
+REMEMBERED = frozenset({"eth_chainId", "anvil_getAutomine", "eth_getCode"})
+SENDS = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
+
+
+class NodeAnswers:
+    """The remembered answers of each node (by URL), forgotten together at each request that could
+    change one of them; ``epoch`` counts those requests, and ``mined`` says whether a transaction was
+    sent since the last (the block gas limit is kept against both)."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.mined = False
+        self.answers: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def forget(self) -> None:
+        self.epoch += 1
+        self.mined = False
+        self.answers.clear()
+
+    def key(self, url: str, method: str, params: Any) -> tuple[str, str] | None:
+        if method not in REMEMBERED:
+            return None
+        if method == "eth_getCode" and (len(params) != 2 or params[1] not in ("latest", None)):
+            return None  # the code at a given block: asked as asked
+        return (url, json.dumps([method, params], default=str))
+
+    def keep(self, key: tuple[str, str] | None, method: str, response: Any) -> None:
+        if key is None or not isinstance(response, dict) or "result" not in response or "error" in response:
+            return
+        if method == "eth_getCode" and response["result"] in ("0x", "", None):
+            return
+        self.answers[key] = response
 
 
 def apply() -> None:
     _remember_provider_settings()
     _no_proxy_lookup_for_loopback()
     _ask_for_automine_last()
+    answers = NodeAnswers()
+    _remember_node_answers(answers)
+    _remember_block_gas_limit(answers)
+    _no_nonce_wait_for_a_mined_receipt()
+    _no_console_log_traces()
+    _addresses_used_without_frame_models()
+
+
+def _keeps_answers(method: str, params: Any) -> bool:
+    if method not in KEEPS_ANSWERS:
+        return False
+    if method == "eth_sendRawTransaction":
+        return not (params and str(params[0]).startswith("0x04"))
+    if method == "eth_sendTransaction":
+        return not (params and isinstance(params[0], dict) and "authorizationList" in params[0])
+    return True
+
+
+def _remember_node_answers(answers: NodeAnswers) -> None:
+    """web3's HTTP provider carries every request of the test process (Ape's and the Chain facade's):
+    what it remembers is answered from memory, anything that could change it forgets it all."""
+    from web3.providers.rpc import HTTPProvider
+
+    original_request, original_batch = HTTPProvider.make_request, HTTPProvider.make_batch_request
+    if getattr(original_request, "remembers", False):
+        return
+
+    def make_request(self: Any, method: Any, params: Any) -> Any:
+        if not _keeps_answers(method, params):
+            answers.forget()
+            return original_request(self, method, params)
+        if method in SENDS:
+            answers.mined = True
+        key = answers.key(str(self.endpoint_uri), method, params)
+        if key is not None and key in answers.answers:
+            return dict(answers.answers[key])  # the same answer, in a reply of its own
+        response = original_request(self, method, params)
+        answers.keep(key, method, response)
+        return response
+
+    def make_batch_request(self: Any, requests: Any) -> Any:
+        if not all(_keeps_answers(method, params) for method, params in requests):
+            answers.forget()
+        elif any(method in SENDS for method, _ in requests):
+            answers.mined = True
+        return original_batch(self, requests)
+
+    make_request.remembers = True  # type: ignore[attr-defined]
+    HTTPProvider.make_request = make_request  # type: ignore[method-assign]
+    HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign,assignment]
+
+
+def _remember_block_gas_limit(answers: NodeAnswers) -> None:
+    """Each transaction Ape builds on the local network takes the block gas limit ("max"), read from
+    the latest block at each read (about three per transaction). A new limit (evm_setBlockGasLimit, a
+    request that forgets the remembered answers) shows in the blocks mined after it: the limit is
+    remembered once read after a transaction of the same epoch, so from a block mined under it."""
+    from ape_ethereum.provider import Web3Provider
+
+    original: property = Web3Provider.__dict__["max_gas"]
+    read = original.fget
+    if read is None or getattr(read, "remembers", False):
+        return
+    known: dict[int, tuple[Any, int, int]] = {}
+
+    def max_gas(self: Any) -> int:
+        entry = known.get(id(self))
+        if entry is not None and entry[0] is self and entry[1] == answers.epoch:
+            return entry[2]
+        value: int = read(self)
+        if answers.mined:
+            known[id(self)] = (self, answers.epoch, value)
+        return value
+
+    max_gas.remembers = True  # type: ignore[attr-defined]
+    Web3Provider.max_gas = property(max_gas)  # type: ignore[method-assign,assignment]
+
+
+def _no_nonce_wait_for_a_mined_receipt() -> None:
+    """Ape waits for the sender's nonce to pass the transaction's before it hands over a receipt
+    (one request, repeated each second until it does); a receipt the node gave with a block number
+    is of a mined transaction, which has used its nonce."""
+    from ape.api.transactions import ReceiptAPI
+
+    original: Any = ReceiptAPI._await_sender_nonce_increment
+    if getattr(original, "skips_mined", False):
+        return
+
+    def await_sender_nonce_increment(self: Any) -> None:
+        if isinstance(self.block_number, int) and self.block_number >= 0:
+            return
+        original(self)
+
+    await_sender_nonce_increment.skips_mined = True  # type: ignore[attr-defined]
+    ReceiptAPI._await_sender_nonce_increment = await_sender_nonce_increment  # type: ignore[method-assign]
+
+
+def _no_console_log_traces() -> None:
+    """After each transaction sent to a contract, Ape traces it to print what it wrote with
+    ``console.log``: no contract of the project does (tests/test_overheads.py checks the sources), so
+    only the line Ape logs of each confirmed transaction is kept."""
+    import ape_ethereum.provider as provider_module
+    from ape.logging import logger
+
+    original = provider_module._post_send_transaction
+    if getattr(original, "skips_console_logs", False):
+        return
+
+    def post_send_transaction(tx: Any, receipt: Any) -> None:
+        logger.info(f"Confirmed {receipt.txn_hash} (total fees paid = {receipt.total_fees_paid})")
+
+    post_send_transaction.skips_console_logs = True  # type: ignore[attr-defined]
+    provider_module._post_send_transaction = post_send_transaction
 
 
 def _remember_provider_settings() -> None:
@@ -87,3 +281,67 @@ def _ask_for_automine_last() -> None:
 
     is_stateful.asks_last = True  # type: ignore[attr-defined]
     FixtureManager.is_stateful = is_stateful  # type: ignore[method-assign]
+
+
+CALLS = frozenset({"CALL", "CALLCODE", "DELEGATECALL", "STATICCALL"})
+
+
+def _addresses_used_without_frame_models() -> None:
+    """A custom error the called contract does not declare sends Ape to the transaction's opcode
+    trace for the last contract called (``get_addresses_used``), through a pydantic model of every
+    step, its stack and memory (about a second for a revert in a contract called by another). The
+    same addresses in the same order, from models of the steps that call or create alone."""
+    from ape_ethereum.trace import Trace
+
+    original = Trace.get_addresses_used
+    if getattr(original, "steps_that_call", False):
+        return
+
+    def get_addresses_used(self: Any, reverse: bool = False) -> Any:
+        found = [address for address in called_and_created(iter(self.raw_trace_frames)) if address]
+        for address in reversed(found) if reverse else found:
+            yield self._ecosystem.decode_address(address)
+
+    get_addresses_used.steps_that_call = True  # type: ignore[attr-defined]
+    Trace.get_addresses_used = get_addresses_used  # type: ignore[method-assign]
+
+
+def called_and_created(steps: Any) -> list[Any]:
+    """The ``address`` of each frame evm_trace's ``create_trace_frames`` makes of these struct logs,
+    in its order (None for a step that neither calls nor creates, left out)."""
+    from evm_trace.geth import TraceFrame
+
+    found: list[Any] = []
+    for step in steps:
+        if "CREATE" in step["op"]:
+            found.extend(_created(step, steps))
+        elif step["op"] in CALLS:
+            found.append(TraceFrame(**step).address)
+    return found
+
+
+def _created(step: dict[str, Any], steps: Any) -> list[Any]:
+    """evm_trace's ``_get_create_frames``: the created address is the top of the stack at the first
+    step after the CREATE at its depth or above; the steps it reads past are the creation's own."""
+    from eth_pydantic_types import HexBytes, HexBytes20
+    from evm_trace.geth import TraceFrame
+
+    found: list[Any] = [None]
+    depth = _depth(step)
+    for following in steps:
+        if "CREATE" in following["op"]:
+            found.extend(_created(following, steps))
+        elif _depth(following) <= depth:
+            frame = TraceFrame(**following)
+            if len(frame.stack) > 0:
+                found[0] = HexBytes20.__eth_pydantic_validate__(HexBytes(frame.stack[-1][-40:]))
+            found.append(frame.address)
+            break
+        elif following["op"] in CALLS:
+            found.append(TraceFrame(**following).address)
+    return found
+
+
+def _depth(step: dict[str, Any]) -> int:
+    value = step["depth"]
+    return int(value, 16) if isinstance(value, str) else int(value)

@@ -1,0 +1,88 @@
+"""What the test process remembers of the node (rwa.testing.overheads) is forgotten when the node changes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ape_ethereum.trace import Trace
+
+from rwa.testing import overheads
+
+
+def test_code_remembered_is_forgotten_with_the_revert_that_removes_it(chain, project, deployer):
+    snapshot = chain.snapshot()
+    stablecoin = deployer.deploy(project.MockStablecoin)
+    assert chain.provider.get_code(stablecoin.address)  # remembered from here
+    assert chain.provider.get_code(stablecoin.address)
+    chain.restore(snapshot)
+    assert not chain.provider.get_code(stablecoin.address)
+
+
+def test_code_remembered_is_forgotten_when_set_anew(chain, project, registry):
+    multicall = project.Multicall3.contract_type.runtime_bytecode.bytecode
+    assert bytes(chain.provider.get_code(registry.address)).hex() != multicall.removeprefix("0x")
+    chain.provider.set_code(registry.address, multicall)
+    assert bytes(chain.provider.get_code(registry.address)).hex() == multicall.removeprefix("0x")
+
+
+def test_an_address_without_code_is_asked_again(chain, project, deployer):
+    address = deployer.get_deployment_address()
+    assert not chain.provider.get_code(address)
+    deployer.deploy(project.MockStablecoin)  # an ordinary transaction: nothing is forgotten
+    assert chain.provider.get_code(address)
+
+
+def test_automine_is_asked_again_once_switched(chain):
+    assert chain.provider.auto_mine is True
+    chain.provider.auto_mine = False
+    try:
+        assert chain.provider.auto_mine is False
+    finally:
+        chain.provider.auto_mine = True
+    assert chain.provider.auto_mine is True
+
+
+def test_a_new_block_gas_limit_is_seen_from_the_first_block_mined_under_it(chain, deployer, outsider):
+    before = chain.provider.max_gas
+    deployer.transfer(outsider, 1)
+    assert chain.provider.max_gas == before  # remembered from here, until the limit is set
+    chain.provider.set_block_gas_limit(before + 1_000_000)
+    try:
+        assert chain.provider.max_gas == before  # the latest block is still mined under the old limit
+        deployer.transfer(outsider, 1)  # the first under the new: no request in between forgets anything
+        assert chain.provider.max_gas == before + 1_000_000
+        deployer.transfer(outsider, 1)
+        assert chain.provider.max_gas == before + 1_000_000
+    finally:
+        chain.provider.set_block_gas_limit(before)
+        chain.mine()
+    assert chain.provider.max_gas == before
+
+
+def test_the_addresses_a_transaction_used_are_evm_traces(chain, created):
+    """The same addresses, in the same order, as from evm_trace's model of every step: a creation
+    through the factory makes contracts (CREATE2) and calls them, and from inside a creation too."""
+    trace = chain.provider.get_transaction_trace(created[3].txn_hash)
+    frames = list(trace.frames)
+    expected = [trace._ecosystem.decode_address(f.address) for f in frames if f.address]
+    assert any("CREATE" in f.op for f in frames) and any(f.op == "CALL" for f in frames)
+    assert list(Trace.get_addresses_used(trace)) == expected
+    assert list(Trace.get_addresses_used(trace, reverse=True)) == expected[::-1]
+    assert len(set(expected)) > 3
+
+
+def test_no_contract_writes_to_the_console():
+    """The test process does not trace transactions for ``console.log`` output (overheads): a
+    contract that wrote some would have it hidden."""
+    contracts = Path(__file__).resolve().parents[1] / "contracts"
+    writers = [p for p in contracts.rglob("*") if p.suffix in (".sol", ".vy") and "console" in p.read_text()]
+    assert not writers, f"{writers}: console output is not traced in tests (rwa.testing.overheads)"
+
+
+def test_requests_that_change_the_node_forget_what_is_remembered():
+    assert overheads._keeps_answers("eth_getCode", ["0x" + "11" * 20, "latest"])
+    assert overheads._keeps_answers("eth_sendRawTransaction", ["0x02f8"])
+    assert not overheads._keeps_answers("eth_sendRawTransaction", ["0x04f8"])  # EIP-7702 sets code
+    assert not overheads._keeps_answers("eth_sendTransaction", [{"authorizationList": []}])
+    for method in ("evm_revert", "anvil_setCode", "evm_setAutomine", "evm_setBlockGasLimit", "anvil_reset", "anvil_loadState"):
+        assert not overheads._keeps_answers(method, [])
