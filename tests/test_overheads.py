@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
+import socket
+import threading
 from pathlib import Path
 
+import pytest
+import requests
 from ape_ethereum.trace import Trace
+from web3._utils.http_session_manager import HTTPSessionManager
 
 from rwa.testing import overheads
 
@@ -86,3 +92,45 @@ def test_requests_that_change_the_node_forget_what_is_remembered():
     assert not overheads._keeps_answers("eth_sendTransaction", [{"authorizationList": []}])
     for method in ("evm_revert", "anvil_setCode", "evm_setAutomine", "evm_setBlockGasLimit", "anvil_reset", "anvil_loadState"):
         assert not overheads._keeps_answers(method, [])
+
+
+class _Node(http.server.BaseHTTPRequestHandler):
+    """A loopback server answering each POST with its body, or with the status the path names."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        status = int(self.path.strip("/") or 200)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def node():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Node)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_loopback_posts_keep_their_connection_and_fail_as_requests_does(node):
+    manager = HTTPSessionManager()
+    assert manager.make_post_request(node, b'{"a": 1}', headers={"Content-Type": "application/json"}) == b'{"a": 1}'
+    assert manager.make_post_request(node, b"[2]", timeout=5) == b"[2]"
+    with pytest.raises(requests.HTTPError) as refused:
+        manager.make_post_request(f"{node}/429", b"{}")
+    assert refused.value.response.status_code == 429 and refused.value.response.json() == {}
+    port = int(node.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # bound, not listening: refused
+        with pytest.raises(requests.ConnectionError):
+            manager.make_post_request(f"http://127.0.0.1:{closed}", b"{}")
+    assert port != closed
