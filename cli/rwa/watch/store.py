@@ -60,7 +60,11 @@ class SqliteBackend:
             raise unwritable(path, exc, "open the watch database") from None
         except sqlite3.Error as exc:
             raise RwaError(f"cannot open the watch database {path}: {exc}") from None
-        self.db.execute("PRAGMA journal_mode=WAL")
+        try:  # the first statement reads the file: one that is not SQLite's fails here
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise RwaError(f"cannot open the watch database {path}: it is not a SQLite database ({exc})") from None
         self.db.execute("PRAGMA synchronous=FULL")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -222,6 +226,8 @@ def open_store(spec: str | None, default: Path, create: bool = True) -> Store:
             raise RwaError(f"store {redacted(spec)!r}: a file path, sqlite:///PATH or postgresql://USER@HOST/DATABASE")
         spec = spec.split("://", 1)[1]
     path = Path(spec).expanduser().resolve() if spec else default
+    if path.is_dir():
+        raise RwaError(f"the watch store {path} is a folder: name a database file in it (or a postgresql:// URL)")
     if not create and not path.is_file():
         raise MissingStore(str(path))
     return Store(SqliteBackend(path))
