@@ -3,10 +3,14 @@ to do. (``--account nobody`` listing the known accounts is in test_kyc_commands.
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from tampering import GRANT
 
 from rwa.admin.decode import _difference
+from rwa.deploy import session
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 DEAD = "0x000000000000000000000000000000000000dEaD"  # no code there
@@ -100,3 +104,11 @@ def test_careless_input_is_one_clear_line_and_nothing_is_sent(rwa, chain, tmp_pa
 def test_a_nonce_beyond_uint256_is_refused_by_its_option_not_by_the_encoder(rwa):
     result = rwa.run("market", "cancel", "--nonce", str(2**256), "--account", "owner2", expect=2)
     assert "Invalid value for '--nonce'" in result.stderr and "is not in the range 0<=x<=" in result.stderr
+
+
+def test_node_reset_asks_on_stderr_so_that_json_stays_json(rwa, monkeypatch):
+    monkeypatch.setattr(session, "reset_local_chain", lambda paths: pytest.fail("reset without a yes"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    result = rwa.run("node", "reset", "--json", expect=130)  # no answer (stdin is empty): aborted
+    assert "Wipe the local chain and " in result.stderr and "local.json?" in result.stderr
+    assert json.loads(result.stdout) == {"error": "aborted", "exitCode": 130}
