@@ -10,7 +10,9 @@ import pytest
 from tampering import GRANT
 
 from rwa.admin.decode import _difference
+from rwa.core.errors import RwaError
 from rwa.deploy import session
+from rwa.deploy.records import DeploymentStore
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 DEAD = "0x000000000000000000000000000000000000dEaD"  # no code there
@@ -112,3 +114,17 @@ def test_node_reset_asks_on_stderr_so_that_json_stays_json(rwa, monkeypatch):
     result = rwa.run("node", "reset", "--json", expect=130)  # no answer (stdin is empty): aborted
     assert "Wipe the local chain and " in result.stderr and "local.json?" in result.stderr
     assert json.loads(result.stdout) == {"error": "aborted", "exitCode": 130}
+
+
+@pytest.mark.parametrize(
+    "network, advice",
+    [
+        ("local", "the local record is not under version control: `rwa node reset`"),
+        ("sepolia", "restore it from version control"),
+    ],
+)
+def test_a_damaged_record_says_how_to_get_it_back(tmp_path, network, advice):
+    (tmp_path / f"{network}.json").write_text("{cut short")
+    with pytest.raises(RwaError) as refused:
+        DeploymentStore(tmp_path).load(network)
+    assert str(refused.value).startswith(f"{tmp_path / network}.json is not valid JSON (") and advice in str(refused.value)
