@@ -82,6 +82,7 @@ CARELESS = [
         ("safe", "propose", "--call", f"ComplianceRegistry.grantRole(NOPE_ROLE, {ALICE})"),
         "no contract of the deployment declares NOPE_ROLE: nothing would check it (ComplianceRegistry declares ATTESTOR_ROLE",
     ),
+    (("market", "import", "{not_sqlite}"), "{not_sqlite} is not an order file: it is not JSON ("),
     (("deal", "propose", "demo-athlete", "--amount", "1", "--deliverables", "{folder}", "--uri", URI), "is a folder"),
     (
         ("deal", "propose", "demo-athlete", "--amount", "1", "--deliverables", "examples/brif.md", "--uri", URI),
