@@ -121,6 +121,27 @@ def test_a_deployment_recording_the_former_name_is_adopted_with_nothing_sent(sui
     assert not plan.writes and not plan.blocking
 
 
+def test_a_renamed_contract_s_creation_is_read_once_not_at_every_load(
+    suite_manifest, compiled, targets, monkeypatch, tmp_path_factory
+):
+    """Until the next deploy writes the rename, every command loads the record with it: only the first reads
+    the hub's creating transaction from the node (each used to), the others take its kept answer."""
+    current, previous = manifests(suite_manifest)
+    apply_deployment(targets(previous, compiled_as_before(compiled)), options=DeployOptions(fresh=True))
+    monkeypatch.setenv("RWA_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    read: list[str] = []
+    transaction = Chain.transaction
+    monkeypatch.setattr(Chain, "transaction", lambda chain, tx_hash: read.append(tx_hash) or transaction(chain, tx_hash))
+
+    first = load_record(targets(current))
+    assert first is not None and first["contracts"][HUB]["bytecodeHash"] == compiled[HUB].bytecode_hash  # the same code
+    assert read == [first["contracts"][HUB]["transactionHash"]]
+    again = targets(current)  # another command: a target of its own
+    assert load_record(again) == first and load_record(again) == first
+    assert upgrades.check(again, "NILVaultBeacon").up_to_date
+    assert len(read) == 1
+
+
 def test_a_contract_compiled_anew_to_the_same_code_is_recorded_with_nothing_sent(suite_manifest, compiled, accounts, targets):
     """NILVault's sources changed in names and comments only (its module renamed): the vaults run the same code,
     the demo vault (the factory's beacon proxy) too."""
@@ -244,7 +265,7 @@ def test_a_lost_record_is_rebuilt_on_the_hub_made_under_its_former_name(suite_ma
 
 def test_of_two_former_names_recorded_the_newest_is_the_entry():
     record: Any = {"contracts": {name: {"name": name, "contractType": "Plain", "proxy": None} for name in ("Older", "Old")}}
-    view, made = adopt(record, [Contract("Plain", formerly=("Older", "Old"))], {}, chain=None)
+    view, made = adopt(record, [Contract("Plain", formerly=("Older", "Old"))], {}, creations=None)
     assert made == [Rename("Old", "Plain", same_code=False)]
     assert view is not None and set(view["contracts"]) == {"Older", "Plain"}
     assert view["contracts"]["Plain"] == {"name": "Plain", "contractType": "Plain", "proxy": None, "formerNames": ["Old"]}
