@@ -3,10 +3,11 @@
 A contract recorded under a former name is the entry's: every reader of the deployments file (the
 engine, `rwa upgrade`, the commands) sees it under its new name (:func:`adopt`), and the next `rwa deploy`
 (or an `rwa upgrade` that deploys a new implementation) writes it so, with ``formerNames``, sending nothing
-for it. Renaming a Solidity contract changes its bytecode, though not its code: solc's metadata hash, at
-the end of the code, covers the contract's name and sources. So when the recorded contract type is a
-former name too, the transaction that created the contract is read, and the record takes the compiled
-contract's bytecode hash only when that transaction's creation code is the compiled one, metadata aside
+for it. Renaming a contract changes its bytecode, though not its code: solc's metadata hash, at the end of
+the code, covers the contract's name and sources; Vyper's trailer, at the end of its creation code, holds
+a hash of its sources. So when the recorded contract type is a former name too, the transaction that
+created the contract is read, and the record takes the compiled contract's bytecode hash only when that
+transaction's creation code is the compiled one, metadata aside
 (:func:`same_but_metadata`). Otherwise the record keeps the hash it had, and the planner reports the
 change as for any other (an unproxied contract others name: a new suite; a proxy: `rwa upgrade`).
 
@@ -44,9 +45,21 @@ from rwa.deploy.records import ContractRecord, DeploymentRecord
 SOLC_METADATA = re.compile(rb"\xa2\x64ipfs\x58\x22.{34}\x64solc\x43.{3}\x00\x33", re.DOTALL)
 
 
+#: The end of Vyper 0.4's metadata trailer, which closes its creation code: a CBOR array (its integrity hash,
+#: which covers the sources, its sizes) ending in {"vyper": [major, minor, patch]}, then the trailer's length,
+#: these two bytes included, in two bytes.
+VYPER_TRAILER_END = re.compile(rb"\xa1\x65vyper\x83(?:[\x00-\x17]|\x18[\x18-\xff]){3}(..)", re.DOTALL)
+
+
 def without_metadata(code: bytes) -> bytes:
-    """``code`` with every solc metadata blob in it zeroed (same length: what runs is unchanged)."""
-    return SOLC_METADATA.sub(lambda found: bytes(len(found.group())), code)
+    """``code`` with every solc metadata blob and Vyper metadata trailer in it zeroed (same length: what runs
+    is unchanged)."""
+    code = SOLC_METADATA.sub(lambda found: bytes(len(found.group())), code)
+    for found in VYPER_TRAILER_END.finditer(code):
+        start = found.end() - int.from_bytes(found.group(1), "big")
+        if 0 <= start <= found.start():  # a length that does not cover its own end is no trailer
+            code = code[:start] + bytes(found.end() - start) + code[found.end() :]
+    return code
 
 
 def same_but_metadata(sent: bytes, compiled: bytes) -> bool:
@@ -119,7 +132,7 @@ def _renamed(
 
 #: Part of every kept answer's key: raised when :func:`same_but_metadata` answers differently, so that no
 #: answer of the comparison before is taken for one of this.
-COMPARISON = 1
+COMPARISON = 2  # 2: Vyper's trailer known
 
 
 @dataclass
