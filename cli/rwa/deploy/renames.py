@@ -80,7 +80,7 @@ class Rename:
 
     @property
     def detail(self) -> str:
-        code = "; its code is the compiled code but for the name (solc's metadata)" if self.same_code else ""
+        code = "; its code is the compiled code but for the name (the compiler's metadata)" if self.same_code else ""
         return f"recorded as {self.former}: written under its new name, nothing sent{code}"
 
 
