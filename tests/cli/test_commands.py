@@ -126,6 +126,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("ape", "web3") or m.s
 """
 
 
+@pytest.mark.usefixtures("deployed")
 def test_status_and_plan_read_the_local_chain_without_ape_or_web3(cli):
     import subprocess
     import sys
@@ -264,6 +265,7 @@ def test_ape_run_deploy_is_the_same_deploy(cli):
     assert plan["steps"] == cli.json("deploy", "--plan")["steps"]
 
 
+@pytest.mark.usefixtures("deployed")
 def test_export_to_an_unwritable_place_is_one_line(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
