@@ -95,6 +95,8 @@ def _pending(pid: int, sig: int) -> bool:
 
 
 def test_plan_sends_nothing_then_deploy_then_rerun_sends_nothing(cli):
+    cli.run("node", "reset", "--yes")  # nothing deployed, whichever tests ran before
+    cli.run("node", "start")
     block = cli.block()
     plan = cli.json("deploy", "--plan")
     assert {s["action"] for s in plan["steps"]} == {"create", "call"}
