@@ -105,8 +105,31 @@ def test_careless_input_is_one_clear_line_and_nothing_is_sent(rwa, chain, tmp_pa
 
 
 def test_a_nonce_beyond_uint256_is_refused_by_its_option_not_by_the_encoder(rwa):
-    result = rwa.run("market", "cancel", "--nonce", str(2**256), "--account", "owner2", expect=2)
-    assert "Invalid value for '--nonce'" in result.stderr and "is not in the range 0<=x<=" in result.stderr
+    line = rwa.refused("market", "cancel", "--nonce", str(2**256), "--account", "owner2")
+    assert line.startswith("error: Invalid value for '--nonce': ") and "is not in the range 0<=x<=" in line
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (("deal", "accept"), "error: Missing argument 'ATHLETE' (`rwa deal accept -h` shows how to use it)"),
+        (("kyc", "set", ALICE), "error: Missing option '--investor-id' (`rwa kyc set -h` shows how to use it)"),
+        (("kyc", "show", "--bogus"), "error: No such option: --bogus (`rwa kyc show -h` shows how to use it)"),
+        (("nosuch",), "error: No such command 'nosuch' (`rwa -h` shows how to use it)"),
+        (
+            ("vault", "list", "--limit", "0"),
+            "error: Invalid value for '--limit': 0 is not in the range 1<=x<=500 (`rwa vault list -h`",
+        ),
+        (
+            ("kyc", "revoke", ALICE, "--via", "nobody"),
+            "error: Invalid value for '--via': 'nobody' is not one of 'safe', 'guardian'",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_too(rwa, args, line):
+    result = rwa.run(*args, expect=2)
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(line), result.stderr
+    assert result.stdout == ""
 
 
 def test_node_reset_asks_on_stderr_so_that_json_stays_json(rwa, monkeypatch):
