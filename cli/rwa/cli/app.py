@@ -52,10 +52,10 @@ class LazyGroup(click.Group):
         return command
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        """`rwa GROUP [SUBGROUP] --help` from the group's kept listing when there is one
-        (rwa.cli.helpindex), else from the group, whose listing is then kept."""
-        asks_help = len(args) >= 2 and args[0] in COMMANDS and args[-1] in ctx.help_option_names
-        stand_in = helpindex.kept(args[:-1]) if asks_help else None
+        """`rwa GROUP --help` from the group's kept listing when there is one (rwa.cli.helpindex), else
+        from the group, whose listing is then kept."""
+        asks_help = len(args) == 2 and args[0] in COMMANDS and args[1] in ctx.help_option_names
+        stand_in = helpindex.kept(args[0]) if asks_help else None
         if stand_in is not None:
             return args[0], stand_in, args[1:]
         name, command, rest = super().resolve_command(ctx, args)

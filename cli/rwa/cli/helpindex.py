@@ -66,60 +66,45 @@ def keepable(group: click.Command) -> bool:
     return all(type(c).get_short_help_str is click.Command.get_short_help_str for c in group.commands.values())
 
 
-def texts(command: click.Command) -> dict[str, Any]:
-    """What a command's line in its group's help is made of."""
-    return {
-        "help": command.help,
-        "short_help": command.short_help,
-        "epilog": command.epilog,
-        "hidden": command.hidden,
-        "deprecated": command.deprecated,
-    }
-
-
 def listing(group: click.Group) -> dict[str, Any]:
-    """What the group's help shows, as JSON; a group among its commands that can be kept, with its own
-    listing (under ``group``), so that `rwa vault plan --help` is answered too."""
+    """What the group's help shows, as JSON."""
 
-    def line(command: click.Command) -> dict[str, Any]:
-        nested = isinstance(command, click.Group) and keepable(command)
-        return {**texts(command), "group": listing(command)} if nested else texts(command)  # type: ignore[arg-type]
+    def texts(command: click.Command) -> dict[str, Any]:
+        return {
+            "help": command.help,
+            "short_help": command.short_help,
+            "epilog": command.epilog,
+            "hidden": command.hidden,
+            "deprecated": command.deprecated,
+        }
 
     return {
         **texts(group),
         "options_metavar": group.options_metavar,
         "subcommand_metavar": group.subcommand_metavar,
-        "commands": {name: line(command) for name, command in group.commands.items()},
+        "commands": {name: texts(command) for name, command in group.commands.items()},
     }
 
 
 def stand_in(name: str, kept: dict[str, Any]) -> click.Group:
-    """A group that renders the same help as the one ``kept`` came from (and does nothing else); its
-    commands are stand-ins too, whose help is only their line in the group's (a group's, its own)."""
-    commands: dict[str, click.Command] = {}
-    for command, texts in kept["commands"].items():
-        fields = {k: v for k, v in texts.items() if k != "group"}
-        commands[command] = stand_in(command, texts["group"]) if "group" in texts else click.Command(command, **fields)
-    return click.Group(name, commands=commands, **{k: v for k, v in kept.items() if k != "commands"})
+    """A group that renders the same help as the one ``kept`` came from (and does nothing else)."""
+    commands = {n: click.Command(n, **c) for n, c in kept["commands"].items()}
+    fields = {k: v for k, v in kept.items() if k != "commands"}
+    return click.Group(name, commands=commands, **fields)
 
 
-def kept(path: list[str]) -> click.Group | None:
-    """The stand-in for the group ``path`` starts with, when a listing of it is kept from these very
-    sources and every other name of ``path`` is a group in it (a command's help shows its options,
-    which no listing keeps)."""
+def kept(name: str) -> click.Group | None:
+    """The stand-in for group ``name``, when a listing of it is kept from these very sources."""
     where = folder()
     if where is None:
         return None
     try:
-        data = json.loads((where / f"{path[0]}.json").read_text(encoding="utf-8"))
+        data = json.loads((where / f"{name}.json").read_text(encoding="utf-8"))
         if data["sources"] != sources():
             return None
-        inner = data["listing"]
-        for name in path[1:]:
-            inner = inner["commands"][name]["group"]
-        return stand_in(path[0], data["listing"])
+        return stand_in(name, data["listing"])
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # none kept, unreadable, or a command rather than a group: the group is loaded
+        return None  # none kept, or unreadable: the group is loaded
 
 
 def keep(name: str, group: click.Command) -> None:
