@@ -16,11 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-import click
-
 from private_chain import ROOT, RWA, private_chain, rwa
 from rpc_count import counting_relay
-from rwa.cli.app import COMMANDS, app
 
 INTRINSIC_GAS = 21_000
 
@@ -55,12 +52,6 @@ def speed(env: dict[str, str]) -> None:
     ape_help = timed([ape, "--help"], env, 5)
     row("ape --help (the floor of any Ape command)", f"{ape_help:.3f} s", "")
     row("rwa --help", f"{timed([RWA, '--help'], env, 7):.3f} s", "< 0.3 s")
-    # A group's help after its first (which keeps its listing: rwa.cli.helpindex); the slowest group shown.
-    groups = [name for name in COMMANDS if isinstance(app.get_command(click.Context(app), name), click.Group)]
-    for name in groups:
-        timed([RWA, name, "--help"], env, 1)
-    slowest = max((timed([RWA, name, "--help"], env, 3), name) for name in groups)
-    row(f"rwa GROUP --help, slowest ({slowest[1]})", f"{slowest[0]:.3f} s", "< 0.5 s")
     rwa(env, "node", "start")
     rwa(env, "deploy", "--plan")  # compile once
     first = []

@@ -10,7 +10,6 @@ import sys
 import click
 
 from rwa import __version__
-from rwa.cli import helpindex
 from rwa.cli.terminal import emit_json, status
 from rwa.core.errors import RwaError
 from rwa.core.progress import set_announcer
@@ -50,18 +49,6 @@ class LazyGroup(click.Group):
         module, attribute, _ = COMMANDS[name]
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        """`rwa GROUP --help` from the group's kept listing when there is one (rwa.cli.helpindex), else
-        from the group, whose listing is then kept."""
-        asks_help = len(args) == 2 and args[0] in COMMANDS and args[1] in ctx.help_option_names
-        stand_in = helpindex.kept(args[0]) if asks_help else None
-        if stand_in is not None:
-            return args[0], stand_in, args[1:]
-        name, command, rest = super().resolve_command(ctx, args)
-        if asks_help and name is not None and command is not None:
-            helpindex.keep(name, command)
-        return name, command, rest
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
