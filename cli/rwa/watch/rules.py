@@ -283,6 +283,7 @@ class Decoder:
         self.proxy_events = proxy_items
         self._by_kind: dict[str, dict[tuple[str, int], Mapping[str, Any]]] = {}
         self._plans: dict[tuple[str, str, int], EventPlan | None] = {}
+        self._by_topic: dict[str, dict[str, tuple[int, EventPlan]]] = {}
 
     def events(self, kind: str) -> dict[tuple[str, int], Mapping[str, Any]]:
         """(topic0, number of topics) -> event ABI, for a contract type."""
@@ -341,34 +342,60 @@ class Decoder:
             args,
         )
 
+    def by_topic(self, kind: str) -> dict[str, tuple[int, EventPlan]]:
+        """A contract type's plans by first topic, with the number of topics their logs have (an event
+        whose first topic another event of the type shares is left to :meth:`plan`)."""
+        if kind not in self._by_topic:
+            table: dict[str, tuple[int, EventPlan]] = {}
+            shared = set()
+            for topic, count in self.events(kind):
+                plan = self.plan(kind, topic, count)
+                if topic in table:
+                    shared.add(topic)
+                elif plan is not None:
+                    table[topic] = (count, plan)
+            self._by_topic[kind] = {topic: entry for topic, entry in table.items() if topic not in shared}
+        return self._by_topic[kind]
+
     def decode_all(self, raw: Iterable[Mapping[str, Any]], subjects: Mapping[str, Subject]) -> list[Log]:
         """:meth:`decode` of many raw logs in one loop (the watcher's hot path), each of the subject
         ``subjects`` gives for its address as the node wrote it; those of no subject, removed, or of
         events their contract's ABI does not have are left out."""
-        plans, found = self._plans, []
+        found: list[Log] = []
+        append = found.append
+        tables = {address: (subject, self.by_topic(subject.kind)) for address, subject in subjects.items()}
+        number, block = None, 0  # the last log's block, as written and read (logs of a block come together)
         for item in raw:
-            subject = subjects.get(item["address"])
+            entry = tables.get(item["address"])
             topics = item.get("topics")
-            if subject is None or not topics or item.get("removed"):
+            if entry is None or not topics or item.get("removed"):
                 continue
-            plan = plans.get((subject.kind, topics[0], len(topics))) or self.plan(subject.kind, str(topics[0]), len(topics))
-            if plan is None:
-                continue
-            try:
-                args = plan.arguments(topics, item.get("data") or "0x")
-            except Exception:
-                continue
-            found.append(
-                Log(
-                    subject,
-                    plan.name,
-                    int(item["blockNumber"], 16),
-                    item["blockHash"],
-                    item["transactionHash"],
-                    int(item["logIndex"], 16),
-                    args,
+            subject, table = entry
+            known = table.get(topics[0])
+            if known is not None and known[0] == len(topics):
+                plan = known[1]
+            else:
+                plan = self._plans.get((subject.kind, topics[0], len(topics))) or self.plan(
+                    subject.kind, str(topics[0]), len(topics)
                 )
-            )
+                if plan is None:
+                    continue
+            data = item.get("data") or "0x"
+            args = None
+            if plan.fast is not None:
+                try:
+                    args = plan.fast(topics, data)
+                except ValueError:
+                    pass
+            if args is None:
+                try:
+                    args = plan.read(topics, data)
+                except Exception:
+                    continue
+            if item["blockNumber"] != number:
+                number = item["blockNumber"]
+                block = int(number, 16)
+            append(Log(subject, plan.name, block, item["blockHash"], item["transactionHash"], int(item["logIndex"], 16), args))
         return found
 
 
@@ -622,6 +649,10 @@ class EventPlan:
                 found = None
             if found is not None:
                 return found
+        return self.read(topics, data)
+
+    def read(self, topics: Sequence[str], data: str) -> Arguments:
+        """The event's arguments read field by field (eth_abi for the data's values but one-word ones)."""
         hexdata = data[2:].lower()
         values: Sequence[Any] | None = None
         if not (self.words and len(hexdata) == 64 * len(self.plain)):

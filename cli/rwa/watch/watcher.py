@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +153,9 @@ class Watcher:
         if not self.deployment_alerts:
             self.composer.deployment = deployment(record)
         with self.store.transaction() as db:
-            for subject in self.recorded:
-                self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
+            self.store.add_contracts(
+                db, [(s.address, s.label, s.kind, None, None, None, None) for s in self.recorded], replace=False
+            )
             for name, entry in recorded_contracts(record):
                 if isinstance(former := entry.get("formerNames"), list) and former:
                     address = to_checksum_address(entry["address"])
@@ -297,14 +298,18 @@ class Watcher:
         ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
         return ordered, discovered
 
-    def _creations(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
+    def _creations(self, raw: Sequence[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
         """The contracts the factories' creation events in ``raw`` made that are not watched yet
         (added to ``discovered``, with recorded ones that learn their property id and block)."""
         fresh: dict[str, Subject] = {}
-        for item in raw:
-            emitter = self._checksum(item["address"])
-            subject = self.subjects.get(emitter) or discovered.get(emitter)
-            if subject is None or subject.kind not in FACTORIES:
+        factories: dict[str, Subject] = {}  # by the address as the node wrote it: a few for many logs
+        for written in {item["address"] for item in raw}:
+            subject = self.subjects.get(self._checksum(written)) or discovered.get(self._checksum(written))
+            if subject is not None and subject.kind in FACTORIES:
+                factories[written] = subject
+        for item in raw if factories else ():
+            subject = factories.get(item["address"])
+            if subject is None:
                 continue
             log = self.decoder.decode(subject, item)
             event, parts = FACTORIES[subject.kind]
@@ -346,17 +351,13 @@ class Watcher:
             self._keep_in(db, discovered, decimals)
 
     def _keep_in(self, db: Any, discovered: dict[str, Subject], decimals: dict[str, int]) -> None:
-        for subject in discovered.values():
-            self.store.add_contract(
-                db,
-                subject.address,
-                subject.label,
-                subject.kind,
-                subject.parent,
-                subject.property_id,
-                subject.block,
-                decimals.get(subject.address),
-            )
+        self.store.add_contracts(
+            db,
+            [
+                (s.address, s.label, s.kind, s.parent, s.property_id, s.block, decimals.get(s.address))
+                for s in discovered.values()
+            ],
+        )
 
     def _checksum(self, address: str) -> str:
         """A log's address, checksummed (once per address: the same few contracts emit every log)."""
@@ -443,7 +444,7 @@ class Watcher:
                 ],
             )
             self.store.remember_many(db, blocks if blocks is not None else {(log.block, log.block_hash) for log in logs})
-            raised = [alert for alert in alerts if self.store.add_alert(db, alert)]
+            raised = self.store.add_alerts(db, alerts)
             self.store.set_cursor(db, last, last_hash)
         self.subjects.update(discovered)
         self.raised += len(raised)
