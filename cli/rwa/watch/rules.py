@@ -372,14 +372,14 @@ class Decoder:
                 continue
             subject, table = entry
             known = table.get(topics[0])
-            if known is not None and known[0] == len(topics):
-                plan = known[1]
-            else:
-                plan = self._plans.get((subject.kind, topics[0], len(topics))) or self.plan(
-                    subject.kind, str(topics[0]), len(topics)
-                )
-                if plan is None:
-                    continue
+            plan = (
+                known[1]
+                if known is not None and known[0] == len(topics)
+                else self._plans.get((subject.kind, topics[0], len(topics)))
+                or self.plan(subject.kind, str(topics[0]), len(topics))
+            )
+            if plan is None:
+                continue
             data = item.get("data") or "0x"
             args = None
             if plan.fast is not None:
