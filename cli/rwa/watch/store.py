@@ -18,6 +18,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -407,7 +408,7 @@ class Store:
         if rows:
             # Past every event kept (a backfill, a watcher following the chain), none can be there already.
             newest = db.execute("SELECT MAX(block) FROM events").fetchone()[0]
-            self.backend.add_rows(db, "events", rows, fresh=newest is None or newest < min(row[0] for row in rows))
+            self.backend.add_rows(db, "events", rows, fresh=newest is None or newest < min(map(itemgetter(0), rows)))
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:

@@ -272,6 +272,7 @@ class Watcher:
         for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
             found, discovered = self._discover(list(raw), first, last)
             logs = self._decoded(found, discovered)
+            self.composer.prefetch(logs, self.rules)  # the node answers while the range is checked and written
             lapsed = self._lapsed(logs, first, last)
             blocks = {(log.block, log.block_hash) for log in logs}
             hashes = self.chain.block_hashes(sorted({block for block, _ in blocks} | {last}))
@@ -426,6 +427,9 @@ class Watcher:
         lapsed: Sequence[Log] = (),
         blocks: set[tuple[int, str]] | None = None,
     ) -> None:
+        rows = [
+            (log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, json_text(log.args)) for log in logs
+        ]
         alerts = self.composer.alerts(logs, self.rules) + self.composer.each(lapsed, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         trade_blocks = sorted({log.block for log in logs if log.name == "TradeExecuted"})
@@ -436,13 +440,7 @@ class Watcher:
             self._keep_in(db, discovered, decimals)
             self.books.keep(db, payments, first, self.head)
             self.store.add_block_times(db, times)
-            self.store.add_event_rows(
-                db,
-                [
-                    (log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, json_text(log.args))
-                    for log in logs
-                ],
-            )
+            self.store.add_event_rows(db, rows)
             self.store.remember_many(db, blocks if blocks is not None else {(log.block, log.block_hash) for log in logs})
             raised = self.store.add_alerts(db, alerts)
             self.store.set_cursor(db, last, last_hash)
@@ -458,7 +456,10 @@ class Watcher:
             )
 
     def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
-        if not tokens:
-            return {}
-        results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in tokens])
-        return {s.address: int(r.value) for s, r in zip(tokens, results) if r.ok}
+        """Each property token's decimals: those the alerts just read with its symbol, the rest asked."""
+        found = {s.address: self.composer.tokens[s.address][1] for s in tokens if s.address in self.composer.tokens}
+        todo = [s for s in tokens if s.address not in found]
+        if todo:
+            results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in todo])
+            found.update({s.address: int(r.value) for s, r in zip(todo, results) if r.ok})
+        return found
