@@ -190,7 +190,7 @@ def _await_answer(paths: ProjectPaths, pid: int, timeout: float) -> NodeStatus:
             return current if current.running else start(paths, max(deadline - time.monotonic(), 1.0))
         time.sleep(0.2)
     raise RwaError(
-        f"the local node (pid {pid}) is running but did not answer at {current.rpc_url} within {timeout:.0f}s; "
+        f"the local node (pid {pid}) is running but did not answer at {rpc_url(paths)} within {timeout:.0f}s; "
         "wait for it, or `rwa node stop` it"
     )
 
