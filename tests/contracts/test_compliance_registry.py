@@ -17,6 +17,7 @@ from eth_utils import keccak, to_checksum_address
 from helpers import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nil_helpers import fresh_wallet
 from reverts import address_of, reverts
 
 from rwa.domain import kyc
@@ -173,8 +174,15 @@ def signer_key(registry, admin):
 
 
 @pytest.fixture
-def wallet(accounts):
-    return accounts[5]
+def wallets(accounts):
+    """Four funded wallets never registered: the named test accounts (accounts[5] is carol) are verified
+    by any earlier module that asks for the session's test property, and this module's cases failed after one."""
+    return [fresh_wallet(accounts) for _ in range(4)]
+
+
+@pytest.fixture
+def wallet(wallets):
+    return wallets[0]
 
 
 @pytest.fixture
@@ -329,8 +337,8 @@ def test_register_replaces_previous_attestation(registry, chain, attestor, walle
     assert not registry.isVerified(wallet)
 
 
-def test_wallets_may_share_an_investor(registry, chain, attestor, accounts):
-    first, second = accounts[5], accounts[6]
+def test_wallets_may_share_an_investor(registry, chain, attestor, wallets):
+    first, second = wallets[0], wallets[1]
     registry.register(first, att(chain, investor_id=7, country=276), sender=attestor)
     registry.register(second, att(chain, investor_id=7, country=276), sender=attestor)
     assert registry.investorIdOf(first) == registry.investorIdOf(second) == 7
@@ -412,8 +420,8 @@ def test_expired_record_is_not_verified(registry, chain, attestor, wallet):
 # ================================================================================================
 
 
-def test_register_batch(registry, chain, attestor, accounts):
-    wallets = [accounts[5], accounts[6], accounts[7]]
+def test_register_batch(registry, chain, attestor, wallets):
+    wallets = wallets[:3]
     expiry = later(chain)
     attestations = [(11, 840, 3, expiry), (12, 826, 7, expiry + 1), (11, 840, 1, expiry + 2)]
     receipt = registry.registerBatch(wallets, attestations, sender=attestor)
@@ -433,9 +441,9 @@ def test_register_batch_empty_is_a_no_op(registry, attestor):
     assert receipt.events == []
 
 
-def test_register_batch_length_mismatch(registry, chain, attestor, accounts):
+def test_register_batch_length_mismatch(registry, chain, attestor, wallets):
     with reverts(registry.LengthMismatch, wallets=2, attestations=1):
-        registry.registerBatch([accounts[5], accounts[6]], [att(chain)], sender=attestor)
+        registry.registerBatch([wallets[0], wallets[1]], [att(chain)], sender=attestor)
     with reverts(registry.LengthMismatch, wallets=0, attestations=1):
         registry.registerBatch([], [att(chain)], sender=attestor)
 
@@ -452,13 +460,13 @@ def test_register_batch_max_size(registry, chain, attestor):
     assert not registry.isVerified(wallets[MAX_BATCH])
 
 
-def test_register_batch_is_all_or_nothing(registry, chain, attestor, accounts):
-    wallets = [accounts[5], accounts[6], accounts[7]]
+def test_register_batch_is_all_or_nothing(registry, chain, attestor, wallets):
+    wallets = wallets[:3]
     attestations = [att(chain), att(chain), att(chain, country=1000)]
     with reverts(registry.InvalidCountry, country=1000):
         registry.registerBatch(wallets, attestations, sender=attestor)
     with reverts(registry.ZeroAddress):
-        registry.registerBatch([accounts[5], ZERO_ADDRESS], [att(chain), att(chain)], sender=attestor)
+        registry.registerBatch([wallets[0], ZERO_ADDRESS], [att(chain), att(chain)], sender=attestor)
     for w in wallets:
         assert registry.investorIdOf(w) == 0
 
@@ -509,10 +517,10 @@ def test_register_with_sig_replay_refused(registry, chain, signer_key, outsider,
         registry.registerWithSig(*again, sender=outsider)
 
 
-def test_register_with_sig_nonces_are_unordered(registry, chain, signer_key, outsider, accounts):
+def test_register_with_sig_nonces_are_unordered(registry, chain, signer_key, outsider, wallets):
     """Signatures for different wallets may be relayed in any order: nonces are a bitmap, not a counter."""
     deadline = later(chain, 3600)
-    wallets = [accounts[5], accounts[6], accounts[7]]
+    wallets = wallets[:3]
     nonces = [2**255 + 1, 300, 5]
     signed = [
         sign_attest(chain, signer_key, registry, w, att(chain, investor_id=i + 1), deadline=deadline, nonce=n)
@@ -576,12 +584,12 @@ def test_void_attestations(registry, chain, signer_key, attestor, outsider, wall
         registry.voidAttestations(ZERO_ADDRESS, sender=attestor)
 
 
-def test_attestor_cancels_unused_signatures(registry, chain, attestor, outsider, accounts):
+def test_attestor_cancels_unused_signatures(registry, chain, attestor, outsider, wallets):
     key = Account.from_key(attestor.private_key)  # the fixture attestor signs off-chain, then cancels on-chain
     deadline = later(chain, 3600)
-    first = sign_attest(chain, key, registry, accounts[5], att(chain), deadline=deadline, nonce=(9 << 8) | 1)
-    second = sign_attest(chain, key, registry, accounts[6], att(chain), deadline=deadline, nonce=(9 << 8) | 200)
-    kept = sign_attest(chain, key, registry, accounts[7], att(chain), deadline=deadline, nonce=(9 << 8) | 2)
+    first = sign_attest(chain, key, registry, wallets[0], att(chain), deadline=deadline, nonce=(9 << 8) | 1)
+    second = sign_attest(chain, key, registry, wallets[1], att(chain), deadline=deadline, nonce=(9 << 8) | 200)
+    kept = sign_attest(chain, key, registry, wallets[2], att(chain), deadline=deadline, nonce=(9 << 8) | 2)
     # Two of its signatures cancelled in one call.
     mask = (1 << 1) | (1 << 200)
     receipt = registry.invalidateUnorderedNonces(9, mask, sender=attestor)
@@ -592,7 +600,7 @@ def test_attestor_cancels_unused_signatures(registry, chain, attestor, outsider,
             registry.registerWithSig(*args, sender=outsider)
     registry.registerWithSig(*kept, sender=outsider)
     assert registry.nonceBitmap(attestor, 9) == mask | (1 << 2)
-    assert not registry.contains(accounts[5]) and registry.contains(accounts[7])
+    assert not registry.contains(wallets[0]) and registry.contains(wallets[2])
 
 
 def test_invalidate_nonces_only_touches_the_callers_own(registry, chain, signer_key, outsider, wallet):
@@ -665,8 +673,8 @@ def test_register_with_sig_after_role_revoked(registry, chain, signer_key, admin
         "domain_contract",
     ],
 )
-def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsider, accounts, tamper):
-    wallet = accounts[5]
+def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsider, wallets, tamper):
+    wallet = wallets[0]
     registry.voidAttestations(wallet, sender=attestor)  # generation 1, so that a tampered 0 or 2 is stale
     attestation = att(chain, investor_id=5, country=840, flags=3)
     deadline = later(chain, 3600)
@@ -674,7 +682,7 @@ def test_register_with_sig_tampered(registry, chain, signer_key, attestor, outsi
     signed = dict(wallet=wallet, attestation=attestation, deadline=deadline, nonce=77, generation=1)
     domain = {}
     if tamper == "wallet":
-        signed["wallet"] = accounts[6]
+        signed["wallet"] = wallets[1]
     elif tamper in ("investorId", "country", "flags", "expiry"):
         index = ("investorId", "country", "flags", "expiry").index(tamper)
         fields = list(attestation)
@@ -794,8 +802,8 @@ def identity_of(investor_id):
     return to_checksum_address(keccak(b"rwa.identity" + investor_id.to_bytes(16, "big"))[12:])
 
 
-def test_identity_registry_read_side(registry, chain, attestor, sanctions_officer, accounts):
-    first, second, other, unknown = accounts[5], accounts[6], accounts[7], random_address()
+def test_identity_registry_read_side(registry, chain, attestor, sanctions_officer, wallets):
+    first, second, other, unknown = wallets[0], wallets[1], wallets[2], random_address()
     registry.registerBatch(
         [first, second, other],
         [
@@ -890,8 +898,8 @@ def test_set_sanctioned_rejects_zero_wallet(registry, sanctions_officer):
         registry.setSanctionedBatch([random_address(), ZERO_ADDRESS], True, sender=sanctions_officer)
 
 
-def test_set_sanctioned_batch(registry, chain, attestor, sanctions_officer, accounts):
-    wallets = [accounts[5], accounts[6], accounts[7]]
+def test_set_sanctioned_batch(registry, chain, attestor, sanctions_officer, wallets):
+    wallets = wallets[:3]
     registry.registerBatch(wallets, [att(chain)] * 3, sender=attestor)
 
     receipt = registry.setSanctionedBatch(wallets[:2], True, sender=sanctions_officer)
@@ -1011,16 +1019,16 @@ def test_record_is_one_slot(registry, chain, attestor, sanctions_officer, wallet
 # ================================================================================================
 
 
-def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attestor, sanctions_officer, accounts, signer_key):
-    wallets = [accounts[5], accounts[6]]
+def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attestor, sanctions_officer, wallets, signer_key):
+    pair = wallets[:2]
     attestations = [att(chain, investor_id=1, flags=7), att(chain, investor_id=2, country=826)]
-    registry.registerBatch(wallets, attestations, sender=attestor)
+    registry.registerBatch(pair, attestations, sender=attestor)
     registry.setSanctioned(wallets[1], True, sender=sanctions_officer)
     deadline = later(chain, 3600)
-    third = accounts[7]
+    third = wallets[2]
     args = sign_attest(chain, signer_key, registry, third, attestations[0], deadline=deadline, nonce=300)
     registry.registerWithSig(*args, sender=attestor)
-    before = [record_tuple(registry, w) for w in [*wallets, third]]
+    before = [record_tuple(registry, w) for w in [*pair, third]]
 
     new_implementation = deployer.deploy(project.ComplianceRegistryV2Mock)
     receipt = registry.upgradeToAndCall(new_implementation, b"", sender=admin)
@@ -1029,7 +1037,7 @@ def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attest
 
     upgraded = project.ComplianceRegistryV2Mock.at(registry.address)
     assert upgraded.version() == "2"
-    assert [record_tuple(upgraded, w) for w in [*wallets, third]] == before
+    assert [record_tuple(upgraded, w) for w in [*pair, third]] == before
     assert upgraded.isAccredited(wallets[0])
     assert upgraded.isSanctioned(wallets[1]) and not upgraded.isVerified(wallets[1])
     assert upgraded.isNonceUsed(signer_key.address, 300)
@@ -1038,8 +1046,8 @@ def test_upgrade_keeps_records(project, registry, chain, deployer, admin, attest
     assert upgraded.hasRole(ATTESTOR_ROLE, attestor)
     assert upgraded.eip712Domain().name == "ComplianceRegistry"
     # Still usable, and still not re-initializable.
-    upgraded.register(accounts[8], att(chain), sender=attestor)
-    assert upgraded.isVerified(accounts[8])
+    upgraded.register(wallets[3], att(chain), sender=attestor)
+    assert upgraded.isVerified(wallets[3])
     with reverts(upgraded.InvalidInitialization):
         upgraded.initialize(admin, sender=admin)
 
@@ -1112,8 +1120,8 @@ def test_gas_other_paths(registry, chain, attestor, sanctions_officer, signer_ke
     print(f"[gas] revoke: execution {receipt.gas_used - INTRINSIC_GAS}")
 
 
-def test_gas_is_verified_from_contract(registry, chain, attestor, consumer, accounts):
-    verified_wallet, other = accounts[5], accounts[6]
+def test_gas_is_verified_from_contract(registry, chain, attestor, consumer, wallets):
+    verified_wallet, other = wallets[0], wallets[1]
     registry.registerBatch([verified_wallet, other], [att(chain), att(chain)], sender=attestor)
 
     verified, cold = consumer.measureIsVerified(verified_wallet)
