@@ -50,7 +50,7 @@ from rwa.deploy.target import Target
 from rwa.testing import environment, overheads
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors
+from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors, suite_contract
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -201,16 +201,6 @@ def _root(config: pytest.Config) -> Path:
     return root
 
 
-def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
-    """The suite's contract ``name``, typed by its project contract (or, for Safes, its recorded ABI)."""
-    entry = suite["contracts"][name]
-    if entry["contractType"] in getattr(project, "contracts", {}):
-        return getattr(project, entry["contractType"]).at(entry["address"])
-    from ape import Contract
-
-    return Contract(entry["address"], abi=entry["abi"])
-
-
 # --- the deployment -----------------------------------------------------------------------------
 
 
@@ -280,40 +270,40 @@ def _rwa_session(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def registry(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "ComplianceRegistry")
+    return suite_contract(project, suite, "ComplianceRegistry")
 
 
 @pytest.fixture(scope="session")
 def timelock(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "Timelock")
+    return suite_contract(project, suite, "Timelock")
 
 
 @pytest.fixture(scope="session")
 def stablecoin(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "MockStablecoin")
+    return suite_contract(project, suite, "MockStablecoin")
 
 
 @pytest.fixture(scope="session")
 def safe(project: Any, suite: dict[str, Any]) -> Any:
     """The admins' Safe (2 of owner1..3): the timelock's only proposer and executor."""
-    return _at(project, suite, "Safe")
+    return suite_contract(project, suite, "Safe")
 
 
 @pytest.fixture(scope="session")
 def guardian_safe(project: Any, suite: dict[str, Any]) -> Any:
     """The guardian Safe (1 of owner1, guardian1): pauses properties and vaults at once."""
-    return _at(project, suite, "GuardianSafe")
+    return suite_contract(project, suite, "GuardianSafe")
 
 
 @pytest.fixture(scope="session")
 def factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "PropertyTokenFactory")
+    return suite_contract(project, suite, "PropertyTokenFactory")
 
 
 @pytest.fixture(scope="session")
 def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
     """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
-    return _at(project, suite, "PropertyOfferingFactory")
+    return suite_contract(project, suite, "PropertyOfferingFactory")
 
 
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
@@ -324,27 +314,27 @@ def token_beacon(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def demo_property(project: Any, suite: dict[str, Any]) -> Any:
     """DEMO-1, the manifest's property: the deployer holds its agent roles, the timelock owns it."""
-    return _at(project, suite, "DemoProperty")
+    return suite_contract(project, suite, "DemoProperty")
 
 
 @pytest.fixture(scope="session")
 def splitter_factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "SplitterFactory")
+    return suite_contract(project, suite, "SplitterFactory")
 
 
 @pytest.fixture(scope="session")
 def splitter_implementation(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "RevenueSplitter")
+    return suite_contract(project, suite, "RevenueSplitter")
 
 
 @pytest.fixture(scope="session")
 def vault_factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "NILVaultFactory")
+    return suite_contract(project, suite, "NILVaultFactory")
 
 
 @pytest.fixture(scope="session")
 def contract_nft(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "ContractNFT")
+    return suite_contract(project, suite, "ContractNFT")
 
 
 @pytest.fixture(scope="session")
@@ -355,19 +345,19 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def fan_payments(project: Any, suite: dict[str, Any]) -> Any:
     """The fans' payments hub: tips, orders and memberships (ERC-5643 subscription NFTs) of every vault."""
-    return _at(project, suite, "FanPayments")
+    return suite_contract(project, suite, "FanPayments")
 
 
 @pytest.fixture(scope="session")
 def demo_vault(project: Any, suite: dict[str, Any]) -> Any:
     """The manifest's vault of the athlete `demo-athlete` (the manifest's `athlete` account)."""
-    return _at(project, suite, "DemoVault")
+    return suite_contract(project, suite, "DemoVault")
 
 
 @pytest.fixture(scope="session")
 def market(project: Any, suite: dict[str, Any]) -> Any:
     """The PropertyMarket (as deployed: not yet registered in the registry; see ``listed_market``)."""
-    return _at(project, suite, "PropertyMarket")
+    return suite_contract(project, suite, "PropertyMarket")
 
 
 @pytest.fixture(scope="session")
