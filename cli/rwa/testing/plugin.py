@@ -89,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _revert_contract_types_with_the_chain()
         overheads.apply()
         _past_states_in_a_folder_of_the_run()
+        _no_fsync()
 
 
 def _past_states_in_a_folder_of_the_run() -> None:
@@ -110,6 +111,25 @@ def _past_states_in_a_folder_of_the_run() -> None:
 
     build_command.keeps_past_states = True  # type: ignore[attr-defined]
     FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+
+
+def _no_fsync() -> None:
+    """Files the test process writes (deployment records, journals, proposals) are not fsynced
+    (:func:`rwa.core.atomic.sync`): fsync guards against a power cut, which no test makes, and each
+    costs milliseconds of waiting on a busy disk (a thousand in the package's tests). A kill -9 loses
+    nothing either way: what was written is in the kernel's cache. `rwa` run as processes keeps it."""
+    from rwa.core import atomic
+
+    original = atomic.sync
+    if getattr(original, "skipped", False):
+        return
+
+    def sync(fd: int) -> None:
+        del fd  # nothing to do: see the docstring above
+
+    sync.skipped = True  # type: ignore[attr-defined]
+    sync.original = original  # type: ignore[attr-defined]
+    atomic.sync = sync
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
