@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from rwa.core.errors import DriftError
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import DeployOptions, apply_deployment, plan_deployment
 from rwa.deploy.manifest import Contract, Ref
-from rwa.deploy.renames import SOLC_METADATA, Rename, adopt, without_metadata
+from rwa.deploy.renames import SOLC_METADATA, Creations, Rename, adopt, same_but_metadata, same_creation, without_metadata
 from rwa.deploy.target import Target, load_record, make_resolver
 
 HUB, FORMER = "FanPayments", "NILMemberships"
@@ -119,6 +120,27 @@ def test_a_deployment_recording_the_former_name_is_adopted_with_nothing_sent(sui
 
     plan, _ = plan_deployment(after)  # done: nothing left to do
     assert not plan.writes and not plan.blocking
+
+
+def test_a_renamed_contract_s_creation_is_read_once_not_at_every_load(
+    suite_manifest, compiled, targets, monkeypatch, tmp_path_factory
+):
+    """Until the next deploy writes the rename, every command loads the record with it: only the first reads
+    the hub's creating transaction from the node (each used to), the others take its kept answer."""
+    current, previous = manifests(suite_manifest)
+    apply_deployment(targets(previous, compiled_as_before(compiled)), options=DeployOptions(fresh=True))
+    monkeypatch.setenv("RWA_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    read: list[str] = []
+    transaction = Chain.transaction
+    monkeypatch.setattr(Chain, "transaction", lambda chain, tx_hash: read.append(tx_hash) or transaction(chain, tx_hash))
+
+    first = load_record(targets(current))
+    assert first is not None and first["contracts"][HUB]["bytecodeHash"] == compiled[HUB].bytecode_hash  # the same code
+    assert read == [first["contracts"][HUB]["transactionHash"]]
+    again = targets(current)  # another command: a target of its own
+    assert load_record(again) == first and load_record(again) == first
+    assert upgrades.check(again, "NILVaultBeacon").up_to_date
+    assert len(read) == 1
 
 
 def test_a_contract_compiled_anew_to_the_same_code_is_recorded_with_nothing_sent(suite_manifest, compiled, accounts, targets):
@@ -244,8 +266,41 @@ def test_a_lost_record_is_rebuilt_on_the_hub_made_under_its_former_name(suite_ma
 
 def test_of_two_former_names_recorded_the_newest_is_the_entry():
     record: Any = {"contracts": {name: {"name": name, "contractType": "Plain", "proxy": None} for name in ("Older", "Old")}}
-    view, made = adopt(record, [Contract("Plain", formerly=("Older", "Old"))], {}, chain=None)
+    view, made = adopt(record, [Contract("Plain", formerly=("Older", "Old"))], {}, creations=None)
     assert made == [Rename("Old", "Plain", same_code=False)]
     assert view is not None and set(view["contracts"]) == {"Older", "Plain"}
     assert view["contracts"]["Plain"] == {"name": "Plain", "contractType": "Plain", "proxy": None, "formerNames": ["Old"]}
     assert set(record["contracts"]) == {"Older", "Old"}  # the record itself is left as it is
+
+
+def test_a_renamed_vyper_contract_is_the_compiled_code_but_for_its_trailer(compiled, tmp_path):
+    """Vyper 0.4 closes a creation code with a CBOR trailer (a hash of its sources, its sizes, its version) and the
+    trailer's length in two bytes: a splitter made under a former name differs there alone, and is adopted as the
+    compiled code (it used to be reported as changed: only solc's metadata was known)."""
+    splitter = compiled["RevenueSplitter"]
+    length = int.from_bytes(splitter.bytecode[-2:], "big")
+    code, trailer = splitter.bytecode[:-length], splitter.bytecode[-length:]
+    assert trailer.startswith(b"\x85\x58\x20")  # an array of five, its integrity hash (32 bytes) first
+    former = code + trailer[:3] + keccak(text="FormerSplitter") + trailer[35:]
+    argument = bytes(12) + bytes.fromhex("11" * 20)
+    assert former != splitter.bytecode and without_metadata(former) == without_metadata(splitter.bytecode)
+    assert same_but_metadata(former + argument, splitter.bytecode)
+    assert same_creation(former + argument, splitter.bytecode + argument)
+    other_code = code[:-1] + bytes([code[-1] ^ 1]) + trailer
+    assert not same_but_metadata(other_code + argument, splitter.bytecode)
+
+    recorded: Any = {
+        "name": "FormerSplitter",
+        "contractType": "FormerSplitter",
+        "proxy": None,
+        "transactionHash": "0x" + "ab" * 32,
+    }
+    node = SimpleNamespace(transaction=lambda tx_hash: SimpleNamespace(data=former + argument))
+    view, made = adopt(
+        {"contracts": {"FormerSplitter": recorded}},
+        [Contract("RevenueSplitter", formerly=("FormerSplitter",))],
+        compiled,
+        Creations(node, tmp_path),  # type: ignore[arg-type]
+    )
+    assert made == [Rename("FormerSplitter", "RevenueSplitter", same_code=True)]
+    assert view is not None and view["contracts"]["RevenueSplitter"]["bytecodeHash"] == splitter.bytecode_hash

@@ -160,14 +160,15 @@ class _SafeHistory:
 
     def nonce(self, safe: str) -> int:
         if safe not in self._nonces:
-            self._nonces[safe] = int(self.target.chain.call(safe, self._abi(safe), "nonce", []))
+            self._nonces[safe] = int(self.target.chain.call(safe, self._contract(safe)[0], "nonce", []))
         return self._nonces[safe]
 
     def executions(self, safe: str) -> list[_Execution]:
         if safe not in self._executions:
+            abi, born = self._contract(safe)
             events: list[Event] = []
             for name in ("ExecutionSuccess", "ExecutionFailure"):
-                events += self.target.chain.events(safe, self._abi(safe), name, from_block=self._born(safe))
+                events += self.target.chain.events(safe, abi, name, from_block=born)
             events.sort(key=lambda e: (e.block, e.log_index))
             self._executions[safe] = [
                 _Execution(e.name, "0x" + bytes(e.args["txHash"]).hex(), e.transaction, e.block) for e in events
@@ -181,17 +182,14 @@ class _SafeHistory:
         executions = self.executions(safe)
         return executions[nonce] if len(executions) == self.nonce(safe) and nonce < len(executions) else None
 
-    def _abi(self, safe: str) -> list[dict[str, Any]]:
+    def _contract(self, safe: str) -> tuple[list[dict[str, Any]], int]:
+        """The Safe's ABI and the block it was made in, as the record holds them; a Safe the record does
+        not hold: SafeL2's ABI, read from the first block."""
+        address = to_checksum_address(safe)
         for entry in contracts_read(self.target).values():
-            if to_checksum_address(entry["address"]) == to_checksum_address(safe):
-                return list(entry["abi"])
-        return list(self.target.artifacts["SafeL2"].abi)
-
-    def _born(self, safe: str) -> int:
-        for entry in contracts_read(self.target).values():
-            if to_checksum_address(entry["address"]) == to_checksum_address(safe):
-                return int(entry.get("blockNumber") or 0)
-        return 0
+            if to_checksum_address(entry["address"]) == address:
+                return list(entry["abi"]), int(entry.get("blockNumber") or 0)
+        return list(self.target.artifacts["SafeL2"].abi), 0
 
 
 def _sender(target: Target, execution: _Execution) -> str | None:

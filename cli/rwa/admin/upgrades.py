@@ -19,7 +19,6 @@ from rwa.deploy.engine import Executor, apply_deployment, git_commit
 from rwa.deploy.journal import Journal
 from rwa.deploy.manifest import Ref, manifest_hash
 from rwa.deploy.records import ContractRecord, PendingUpgrade, contracts_of
-from rwa.deploy.renames import created_as_compiled
 from rwa.deploy.sender import Reporter
 from rwa.deploy.target import Target, load_record, make_resolver
 
@@ -60,7 +59,7 @@ def check(target: Target, name: str) -> UpgradePlan:
     if new is None:
         raise RwaError(f"{contract_type} is not Solidity: its storage layout cannot be checked")
     up_to_date = artifact.bytecode_hash in (entry["bytecodeHash"], pending["bytecodeHash"] if pending else None) or (
-        pending is None and created_as_compiled(target.chain, entry, artifact)  # the same code but solc's metadata
+        pending is None and target.creations.as_compiled(entry, artifact)  # the same code but solc's metadata
     )
     return UpgradePlan(
         name=name,
@@ -85,7 +84,7 @@ def _stale_refs(target: Target, name: str) -> list[str]:
         if named is None or named.get("proxy"):
             continue
         artifact = target.artifacts[target.manifest.entry(arg.name).contract_type]
-        if named.get("bytecodeHash") != artifact.bytecode_hash and not created_as_compiled(target.chain, named, artifact):
+        if named.get("bytecodeHash") != artifact.bytecode_hash and not target.creations.as_compiled(named, artifact):
             stale.append(
                 f"its new {entry.contract_type} names {arg.name}, deployed from older code and not upgradable: "
                 f"deploy the suite anew ({_start_over(target)})"

@@ -48,6 +48,11 @@ class ProjectPaths:
         return self.root / ".rwa" / "layouts"
 
     @property
+    def creations_dir(self) -> Path:
+        """Whether recorded contracts were created from the compiled code, answered once (rwa.deploy.renames)."""
+        return self.state_dir / "creations"
+
+    @property
     def node_dir(self) -> Path:
         return self.state_dir / "node"
 

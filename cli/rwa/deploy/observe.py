@@ -16,7 +16,6 @@ from rwa.deploy.created import BEACON_TYPE
 from rwa.deploy.manifest import Call, Contract, ProxyKind
 from rwa.deploy.planner import Observation, Pending, Resolver
 from rwa.deploy.records import ContractRecord, DeploymentRecord, contracts_of
-from rwa.deploy.renames import created_as_compiled
 from rwa.deploy.target import Target
 
 
@@ -76,7 +75,7 @@ def _recompiled(target: Target, entry: Contract, recorded: ContractRecord) -> bo
     artifact = target.artifacts.get(entry.contract_type)
     if artifact is None or entry.created_by is not None or recorded.get("pendingUpgrade"):
         return False
-    return recorded.get("bytecodeHash") != artifact.bytecode_hash and created_as_compiled(target.chain, recorded, artifact)
+    return recorded.get("bytecodeHash") != artifact.bytecode_hash and target.creations.as_compiled(recorded, artifact)
 
 
 def _with_code(chain: Chain, beacons: dict[str, str], known: dict[str, bool]) -> set[str]:

@@ -8,6 +8,7 @@ the engine or the planner.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
@@ -47,6 +48,11 @@ class Target:
         default=None, init=False, repr=False, compare=False
     )
 
+    @cached_property
+    def creations(self) -> renames.Creations:
+        """Whether recorded contracts were created from the compiled code, each asked of the chain once."""
+        return renames.Creations(self.chain, self.paths.creations_dir)
+
     @property
     def store(self) -> DeploymentStore:
         return DeploymentStore(self.paths.deployments_dir)
@@ -74,7 +80,7 @@ def load_renamed(target: Target) -> tuple[DeploymentRecord | None, list[renames.
     """The network's record as :func:`load_record` gives it, and the renames it made that the file does not hold yet."""
     record = target.store.load(target.network.name)
     records.check_chain(record, target.network.name, target.chain.chain_id, target.chain.genesis_hash)
-    return renames.adopt(record, target.entries, target.artifacts, target.chain)
+    return renames.adopt(record, target.entries, target.artifacts, target.creations)
 
 
 def contracts_read(target: Target) -> dict[str, ContractRecord]:
