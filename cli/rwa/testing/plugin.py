@@ -41,6 +41,7 @@ import pytest
 
 from rwa.chain import artifacts, node
 from rwa.chain.client import Chain
+from rwa.core import atomic
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
 from rwa.deploy import manifest, session
@@ -118,8 +119,6 @@ def _no_fsync() -> None:
     (:func:`rwa.core.atomic.sync`): fsync guards against a power cut, which no test makes, and each
     costs milliseconds of waiting on a busy disk (a thousand in the package's tests). A kill -9 loses
     nothing either way: what was written is in the kernel's cache. `rwa` run as processes keeps it."""
-    from rwa.core import atomic
-
     original = atomic.sync
     if getattr(original, "skipped", False):
         return
