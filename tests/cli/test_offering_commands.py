@@ -84,7 +84,7 @@ def test_bad_input_is_one_line_and_sends_nothing(rwa, chain, stablecoin, deploye
     )
     assert "is not a verified investor" in rwa.refused(*subscribe, "20", "--account", "athlete")
     assert rwa.refused("offering", "subscribe", "DEMO1-7", "20", "--account", "brand") == (
-        "error: unknown offering 'DEMO1-7' on local: DEMO1 has 1"
+        "error: unknown offering 'DEMO1-7' on local: DEMO1-0 is its only one (rwa offering list shows them)"
     )
     assert "the allowance 0 mUSDC is below the cost 1000 mUSDC" in rwa.refused(
         *subscribe, "20", "--account", "brand", "--no-approve"

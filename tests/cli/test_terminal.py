@@ -293,7 +293,7 @@ def test_a_record_missing_a_key_names_it(rwa):
     del record["contracts"]["Timelock"]["address"]
     path.write_text(json.dumps(record))
     line = rwa.refused("status")
-    assert "lacks chainId, contracts.Timelock.address; restore it from version control" in line
+    assert "lacks chainId, contracts.Timelock.address; the local record is not under version control" in line
     assert json.loads(path.read_text()) == record  # nothing rewritten
 
 

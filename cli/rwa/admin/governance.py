@@ -13,7 +13,7 @@ before it broadcasts, so a rerun after a crash at any point picks the job up whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from eth_utils import to_checksum_address
 from rwa.admin import service as txservice
 from rwa.admin import txbuilder
 from rwa.admin.actions import Action, Deployed, deployed
+from rwa.admin.control import role_names
 from rwa.admin.decode import DecodedCall, Known, decode_safe_tx
 from rwa.admin.proposals import (
     ZERO_BYTES32,
@@ -80,9 +81,22 @@ def planned_calls(target: Target, texts: list[str]) -> list[PlannedCall]:
         entry = contracts[spec.contract]
         function = parsed(function_abi, entry["abi"], spec.contract, spec.function, len(spec.args))
         args = [callspec.convert(a, i, addresses) for a, i in zip(spec.args, function["inputs"])]
+        _check_role_names(spec, function, contracts)
         data = encode_call(entry["abi"], spec.function, args)
         calls.append(PlannedCall(spec.contract, entry["address"], spec.function, jsonable(args), "0x" + data.hex()))
     return calls
+
+
+def _check_role_names(spec: callspec.CallSpec, function: Mapping[str, Any], contracts: Mapping[str, Any]) -> None:
+    """A role written by name must be one a contract of the deployment declares: any other name hashes
+    to a role nobody checks, and the proposal would grant or revoke nothing that matters."""
+    declared = {"DEFAULT_ADMIN_ROLE"} | {name for entry in contracts.values() for name in role_names(entry.get("abi") or [])}
+    for value, spec_input in zip(spec.args, function["inputs"]):
+        text = str(value).strip().strip('"').strip("'")
+        if spec_input["type"] == "bytes32" and callspec.is_role_name(text) and text not in declared:
+            own = role_names(contracts[spec.contract].get("abi") or [])
+            roles = f"{spec.contract} declares {', '.join(own)}" if own else f"{spec.contract} declares no roles"
+            raise RwaError(f"no contract of the deployment declares {text}: nothing would check it ({roles})")
 
 
 def _proposal_of(target: Target, safe: SafeState, **fields: Any) -> Proposal:

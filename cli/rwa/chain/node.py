@@ -133,6 +133,8 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
     current = status(paths)
     if current.running:
         return current
+    if current.pid is not None:
+        return _await_answer(paths, current.pid, timeout)
     url = urlparse(rpc_url(paths))
     if url.hostname not in ("127.0.0.1", "localhost"):
         raise RwaError(f"the local node's RPC {url.geturl()} is not on this machine; start it there")
@@ -175,6 +177,22 @@ def start(paths: ProjectPaths, timeout: float = 20.0) -> NodeStatus:
             return current
         time.sleep(0.05)
     raise RwaError(f"anvil did not answer at {url.geturl()} within {timeout:.0f}s; see {log_file}")
+
+
+def _await_answer(paths: ProjectPaths, pid: int, timeout: float) -> NodeStatus:
+    """The project's node is alive but did not answer the status probe (busy, or still loading its state):
+    another anvil started now would find the port taken, exit, and take the pid file with it, leaving
+    this one running with nothing to stop it by. Wait for it instead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = status(paths)
+        if current.running or current.pid is None:
+            return current if current.running else start(paths, max(deadline - time.monotonic(), 1.0))
+        time.sleep(0.2)
+    raise RwaError(
+        f"the local node (pid {pid}) is running but did not answer at {rpc_url(paths)} within {timeout:.0f}s; "
+        "wait for it, or `rwa node stop` it"
+    )
 
 
 def save_genesis(url: str, state_file: Path) -> None:

@@ -75,17 +75,21 @@ def main(argv: list[str] | None = None, obj: object | None = None) -> None:
     set_announcer(status)
     as_json = wants_json(sys.argv[1:] if argv is None else argv)
 
-    def fail(message: str, code: int, shown: bool = False) -> None:
+    def fail(message: str, code: int, shown: bool = False, reason: str | None = None) -> None:
         if not shown:
             click.echo(message, err=True)
         if as_json:
-            emit_json({"error": message.removeprefix("error: "), "exitCode": code})
+            emit_json({"error": reason or message.removeprefix("error: "), "exitCode": code})
         sys.exit(code)
 
     try:
-        app.main(args=argv, standalone_mode=False, obj=obj)
+        app.main(args=argv, prog_name="rwa", standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         fail("aborted", 130)
+    except click.UsageError as exc:  # one line like every other refusal, not Click's usage block
+        path = exc.ctx.command_path if exc.ctx is not None else "rwa"
+        reason = exc.format_message()
+        fail(f"error: {reason.rstrip('.')} (`{path} -h` shows how to use it)", exc.exit_code, reason=reason)
     except click.ClickException as exc:
         exc.show()
         fail(exc.format_message(), exc.exit_code, shown=True)

@@ -235,7 +235,7 @@ def _print_matches(result: dict[str, Any], prop: Property, money: Callable[[int]
 
 @chain_command(market, Access.SEND, signer=None, account_help="none: pass --account")
 @click.argument("order_ref", metavar="ORDER", required=False)
-@click.option("--nonce", type=click.IntRange(0), default=None, help="Cancel every order of yours with this nonce.")
+@click.option("--nonce", type=click.IntRange(0, 2**256 - 1), default=None, help="Cancel every order of yours with this nonce.")
 @click.option("--all", "everything", is_flag=True, help="Cancel every order you have signed (a new epoch).")
 @db_option
 def cancel(ctx: CommandContext, order_ref: str | None, nonce: int | None, everything: bool, store: str | None) -> None:

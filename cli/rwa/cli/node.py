@@ -9,7 +9,9 @@ from rwa.cli.context import json_option
 from rwa.cli.render import console, emit_json
 from rwa.core import project
 from rwa.core.errors import RwaError
+from rwa.core.project import LOCAL_NETWORK
 from rwa.deploy import session
+from rwa.deploy.records import DeploymentStore
 
 
 def _show(status: local_node.NodeStatus, as_json: bool, verb: str) -> None:
@@ -67,6 +69,8 @@ def status(as_json: bool) -> None:
 @json_option
 def reset(yes: bool, as_json: bool) -> None:
     """Stop the local chain and wipe it, with the local deployment record."""
-    if not yes:
-        click.confirm("Wipe the local chain and deployments/local.json?", abort=True)
-    _show(session.reset_local_chain(project.paths()), as_json, "reset")
+    paths = project.paths()
+    if not yes:  # asked on stderr: with --json, stdout holds the answer only
+        record = DeploymentStore(paths.deployments_dir).path(LOCAL_NETWORK)
+        click.confirm(f"Wipe the local chain and {record}?", abort=True, err=True)
+    _show(session.reset_local_chain(paths), as_json, "reset")

@@ -96,7 +96,7 @@ def convert(value: Any, spec: Mapping[str, Any], addresses: Mapping[str, str]) -
             raise RwaError(f"not a bool: {text!r}")
         return text.lower() == "true"
     if abi_type == "bytes32":
-        if re.fullmatch(r"[A-Z][A-Z0-9_]*", text):
+        if is_role_name(text):
             return role_id(text)
         return _hex(text, abi_type, 32)
     if abi_type.startswith("bytes"):
@@ -104,6 +104,11 @@ def convert(value: Any, spec: Mapping[str, Any], addresses: Mapping[str, str]) -
     if abi_type == "string":
         return text
     raise RwaError(f"arguments of type {abi_type} are not supported on the command line")
+
+
+def is_role_name(text: str) -> bool:
+    """Whether a bytes32 argument is written as a role's name (``ATTESTOR_ROLE``), read as its id."""
+    return re.fullmatch(r"[A-Z][A-Z0-9_]*", text) is not None
 
 
 def _hex(text: str, abi_type: str, size: int | None) -> bytes:

@@ -20,6 +20,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from rwa import __version__
 from rwa.core.atomic import dumps, write_json
 from rwa.core.errors import ChainMismatchError, RwaError
+from rwa.core.project import LOCAL_NETWORK
 
 FORMAT = "rwa-deployments/1"
 SCHEMA_FILE = "deployments.schema.json"
@@ -228,7 +229,7 @@ class DeploymentStore:
         try:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise RwaError(f"{path} is not valid JSON ({exc}); restore it from version control") from None
+            raise RwaError(f"{path} is not valid JSON ({exc}); {_restore(network)}") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             found = data.get("format") if isinstance(data, dict) else type(data).__name__
             raise RwaError(f"{path} is not an rwa deployments file (format {found!r})")
@@ -243,7 +244,7 @@ class DeploymentStore:
         elif "contracts" in data:
             problems.append("contracts (an object)")
         if problems:
-            raise RwaError(f"{path} lacks {', '.join(problems)}; restore it from version control")
+            raise RwaError(f"{path} lacks {', '.join(problems)}; {_restore(network)}")
         return cast(DeploymentRecord, data)  # checked above as far as the toolkit reads it
 
     @contextmanager
@@ -282,6 +283,13 @@ class DeploymentStore:
     def forget(self, network: str) -> None:
         self.path(network).unlink(missing_ok=True)
         self.journal_path(network).unlink(missing_ok=True)
+
+
+def _restore(network: str) -> str:
+    """How to get a damaged record back: a live network's is committed; the local one is git-ignored."""
+    if network == LOCAL_NETWORK:
+        return "the local record is not under version control: `rwa node reset` starts the local chain over"
+    return "restore it from version control"
 
 
 def merged(on_disk: DeploymentRecord | None, record: DeploymentRecord) -> DeploymentRecord:

@@ -157,6 +157,14 @@ def parse_uri(text: str) -> str:
     return text
 
 
+def looks_like_a_path(text: str) -> bool:
+    """One word with a folder separator or a file suffix (``brief.md``, ``docs/brief``): meant as a file."""
+    word = text.strip()
+    if not word or any(c.isspace() for c in word):
+        return False
+    return "/" in word or re.fullmatch(r"\.[A-Za-z][A-Za-z0-9]{0,5}", Path(word).suffix) is not None
+
+
 def deliverables_hash(text: str) -> bytes:
     """keccak256 of a file's bytes when ``text`` names a file, else of the text itself (UTF-8);
     a 0x 32-byte hash is taken as it is."""
@@ -166,8 +174,12 @@ def deliverables_hash(text: str) -> bytes:
     try:
         if path.is_file():
             return keccak(path.read_bytes())
+        if path.is_dir():
+            raise ValueError(f"--deliverables {text} is a folder: name a file, or write the deliverables as text")
     except OSError:  # a long text is no path the system can look up
         pass
+    if looks_like_a_path(text):  # a mistyped file name would otherwise be hashed as the text of the deliverables
+        raise ValueError(f"no file {text}: --deliverables takes a file, a text (such as '1 post') or a 0x hash")
     if not text.strip():
         raise ValueError("the deliverables are empty")
     return keccak(text=text)

@@ -22,7 +22,8 @@ from rwa.admin import actions
 from rwa.admin.writer import Writer
 from rwa.chain.client import Receipt
 from rwa.core.abi import EIP712_DOMAIN_TYPE, bytes32, role_id
-from rwa.core.errors import RwaError
+from rwa.core.errors import RwaError, parsed
+from rwa.core.parse import parse_wallet
 from rwa.core.units import format_units, parse_amount
 from rwa.deploy import created as made
 from rwa.deploy.records import CreatedOffering, DeploymentRecord, contracts_of
@@ -244,8 +245,13 @@ class Offerings:
         return to_checksum_address(self.target.account.address)
 
     def coin(self, address: str) -> Currency:
-        token = actions.Deployed("ERC20", to_checksum_address(address), ERC20_ABI)
-        return Currency(token.address, str(self.read(token, "symbol")), int(self.read(token, "decimals")))
+        token = actions.Deployed("ERC20", parsed(parse_wallet, address), ERC20_ABI)
+        if not self.target.chain.code(token.address):
+            raise RwaError(f"no stablecoin at {token.address} on {self.target.network.name}: it has no code")
+        try:
+            return Currency(token.address, str(self.read(token, "symbol")), int(self.read(token, "decimals")))
+        except RwaError:
+            raise RwaError(f"{token.address} does not look like an ERC-20 (no symbol or decimals)") from None
 
     def stablecoin(self) -> Currency:
         address = resolve_param(self.target, self.record, "stablecoin")
@@ -307,7 +313,13 @@ class Offerings:
         prop = self.properties.find(symbol)
         listed = self.read(self.factory, "offeringsOf", prop.token)
         if int(index) >= len(listed):
-            raise RwaError(f"unknown offering {text!r} on {self.target.network.name}: {prop.symbol} has {len(listed)}")
+            if not listed:
+                has = f"{prop.symbol} has none yet"
+            elif len(listed) == 1:
+                has = f"{prop.symbol}-0 is its only one"
+            else:
+                has = f"its offerings are {prop.symbol}-0 to {prop.symbol}-{len(listed) - 1}"
+            raise RwaError(f"unknown offering {text!r} on {self.target.network.name}: {has} (rwa offering list shows them)")
         return self.offering(listed[int(index)], prop)
 
     def listing(self, reference: str | None = None) -> list[dict[str, Any]]:

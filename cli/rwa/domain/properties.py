@@ -170,6 +170,10 @@ class Properties:
         if self.exists(spec.id):
             existing = self.get(spec.id)
             raise RwaError(f"property '{spec.label}' exists already ({existing.symbol}, token {existing.token})")
+        # Commands name a property by its symbol too: a second one would make that name ambiguous for both.
+        taken = next((p for p in self.all() if p.symbol.lower() == spec.symbol.lower()), None)
+        if taken is not None:
+            raise RwaError(f"symbol {spec.symbol} is taken by {taken.name!r} (token {taken.token}): choose another --symbol")
         problems = powers.keys_holding_contract_powers(self.target, dict(zip(powers.AGENT_PARAMS, agents)))
         if problems:
             raise RwaError(f"{problems[0]}; nothing was sent")

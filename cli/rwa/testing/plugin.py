@@ -555,6 +555,8 @@ def rwa(
 
     opener = SessionOpener(suite_manifest, test_paths, compiled)
     monkeypatch.delenv("RWA_MANIFEST", raising=False)
+    # The watcher's default store too: never the developer's own (.rwa/watch/local.sqlite of their local chain).
+    monkeypatch.setenv("RWA_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     return InProcessCli(capsys, deployments, opener)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,13 +99,24 @@ class Composer:
     quieted: int = 0
     #: The block each recorded contract was made in (its code is known to be there after it).
     created: Mapping[str, int] = field(default_factory=dict)
+    #: What :meth:`prefetch` started: the logs and rules, their matches, and the senders being asked.
+    _prefetched: tuple[Sequence[Log], Sequence[Rule], list[tuple[Rule, Log]], Future[dict[str, str]] | None] | None = None
+    _asking: ThreadPoolExecutor | None = None
 
-    def alerts(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
-        """The alerts of a range's decoded events (every log of each transaction in it), in chain order."""
+    def prefetch(self, logs: Sequence[Log], rules: Sequence[Rule]) -> None:
+        """Start asking the node who sent the transactions that will raise alerts among ``logs``, while
+        the caller goes on (its answer is what :meth:`alerts` of the same logs and rules waits for most)."""
+        matched = self._matched(logs, rules)
+        built_in = {r.name for r in rules_module.built_in_rules()}
+        txs = sorted({log.tx for rule, log in matched if rule.name in built_in})
+        if self._asking is None:
+            self._asking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rwa-senders")
+        self._prefetched = (logs, rules, matched, self._asking.submit(self._senders, txs) if txs else None)
+
+    def _matched(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[tuple[Rule, Log]]:
         by_event: dict[str, list[Rule]] = {}
         for rule in rules:
             by_event.setdefault(rule.event, []).append(rule)
-        built_in = {r.name for r in rules_module.built_in_rules()}
         # The rules that may apply to an event of a contract type, worked out once per pair (a range
         # holds thousands of events of a few kinds).
         candidates: dict[tuple[str, str], list[Rule]] = {}
@@ -117,8 +129,19 @@ class Composer:
                 candidates[(log.name, kind)] = may
             if may:
                 matched += [(rule, log) for rule in may if rule.applies(log)]
+        return matched
+
+    def alerts(self, logs: Sequence[Log], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """The alerts of a range's decoded events (every log of each transaction in it), in chain order."""
+        prefetched, self._prefetched = self._prefetched, None
+        asked: Future[dict[str, str]] | None = None
+        if prefetched is not None and prefetched[0] is logs and prefetched[1] is rules:
+            matched, asked = prefetched[2], prefetched[3]
+        else:
+            matched = self._matched(logs, rules)
         if not matched:
             return []
+        built_in = {r.name for r in rules_module.built_in_rules()}
         names = self.names()
         custom = [
             self._alert(rule, log, rule.severity, rules_module.describe(rule, log, names), [rule.name])
@@ -131,7 +154,7 @@ class Composer:
                 groups.setdefault(log.tx, []).append((rule, log))
         if not groups:
             return custom
-        senders = self._senders(sorted(groups))
+        senders = asked.result() if asked is not None else self._senders(sorted(groups))
         quiet = [tx for tx, found in groups.items() if self._of_deployment(found[0][1].block, senders.get(tx))]
         for tx in quiet:
             del groups[tx]

@@ -87,9 +87,13 @@ def write_file(path: Path, chain_id: int, market: str, orders: list[dict[str, An
 def read_file(path: Path, chain_id: int, market: str) -> list[dict[str, Any]]:
     """The orders of a file written by :func:`write_file`, for this chain's market (refused otherwise)."""
     try:
-        body = json.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise RwaError(f"cannot read {path}: {exc}") from None
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise RwaError(f"{path} is not an order file: it is not JSON ({exc})") from None
     if not isinstance(body, dict) or body.get("kind") != FILE_KIND:
         raise RwaError(f"{path} is not an order file (kind {FILE_KIND})")
     if body.get("chainId") != chain_id or str(body.get("market", "")).lower() != market.lower():

@@ -157,9 +157,11 @@ def history(
     network = target.network.name
     try:
         book = open_store(store, default, create=False)
-    except MissingStore:
+    except MissingStore as missing:
         if store is not None:
-            raise
+            raise RwaError(
+                f"no watcher database at {missing}: run `rwa watch --store {store}` first, or leave out --store"
+            ) from None
         return _shown(fans.payments(athlete, kind, since), "chain")
     try:
         found = book.identity()

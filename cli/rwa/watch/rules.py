@@ -283,6 +283,7 @@ class Decoder:
         self.proxy_events = proxy_items
         self._by_kind: dict[str, dict[tuple[str, int], Mapping[str, Any]]] = {}
         self._plans: dict[tuple[str, str, int], EventPlan | None] = {}
+        self._by_topic: dict[str, dict[str, tuple[int, EventPlan]]] = {}
 
     def events(self, kind: str) -> dict[tuple[str, int], Mapping[str, Any]]:
         """(topic0, number of topics) -> event ABI, for a contract type."""
@@ -341,34 +342,60 @@ class Decoder:
             args,
         )
 
+    def by_topic(self, kind: str) -> dict[str, tuple[int, EventPlan]]:
+        """A contract type's plans by first topic, with the number of topics their logs have (an event
+        whose first topic another event of the type shares is left to :meth:`plan`)."""
+        if kind not in self._by_topic:
+            table: dict[str, tuple[int, EventPlan]] = {}
+            shared = set()
+            for topic, count in self.events(kind):
+                plan = self.plan(kind, topic, count)
+                if topic in table:
+                    shared.add(topic)
+                elif plan is not None:
+                    table[topic] = (count, plan)
+            self._by_topic[kind] = {topic: entry for topic, entry in table.items() if topic not in shared}
+        return self._by_topic[kind]
+
     def decode_all(self, raw: Iterable[Mapping[str, Any]], subjects: Mapping[str, Subject]) -> list[Log]:
         """:meth:`decode` of many raw logs in one loop (the watcher's hot path), each of the subject
         ``subjects`` gives for its address as the node wrote it; those of no subject, removed, or of
         events their contract's ABI does not have are left out."""
-        plans, found = self._plans, []
+        found: list[Log] = []
+        append = found.append
+        tables = {address: (subject, self.by_topic(subject.kind)) for address, subject in subjects.items()}
+        number, block = None, 0  # the last log's block, as written and read (logs of a block come together)
         for item in raw:
-            subject = subjects.get(item["address"])
+            entry = tables.get(item["address"])
             topics = item.get("topics")
-            if subject is None or not topics or item.get("removed"):
+            if entry is None or not topics or item.get("removed"):
                 continue
-            plan = plans.get((subject.kind, topics[0], len(topics))) or self.plan(subject.kind, str(topics[0]), len(topics))
+            subject, table = entry
+            known = table.get(topics[0])
+            plan = (
+                known[1]
+                if known is not None and known[0] == len(topics)
+                else self._plans.get((subject.kind, topics[0], len(topics)))
+                or self.plan(subject.kind, str(topics[0]), len(topics))
+            )
             if plan is None:
                 continue
-            try:
-                args = plan.arguments(topics, item.get("data") or "0x")
-            except Exception:
-                continue
-            found.append(
-                Log(
-                    subject,
-                    plan.name,
-                    int(item["blockNumber"], 16),
-                    item["blockHash"],
-                    item["transactionHash"],
-                    int(item["logIndex"], 16),
-                    args,
-                )
-            )
+            data = item.get("data") or "0x"
+            args = None
+            if plan.fast is not None:
+                try:
+                    args = plan.fast(topics, data)
+                except ValueError:
+                    pass
+            if args is None:
+                try:
+                    args = plan.read(topics, data)
+                except Exception:
+                    continue
+            if item["blockNumber"] != number:
+                number = item["blockNumber"]
+                block = int(number, 16)
+            append(Log(subject, plan.name, block, item["blockHash"], item["transactionHash"], int(item["logIndex"], 16), args))
         return found
 
 
@@ -433,39 +460,101 @@ def _writer(kind: str, indexed: bool) -> tuple[str, Callable[[Any], str] | None]
     return "%s", json.dumps
 
 
+def _uint(word: str) -> Any:
+    value = int(word, 16)
+    return value if value < 2**53 else str(value)  # as jsonable gives it
+
+
+def _word_value(kind: str, word: str) -> str | None:
+    """Python source of the JSON value of a one-word ``kind`` read from ``word`` (source of its 64 hex
+    digits), as :func:`jsonable` gives eth_abi's; None for a type of another size."""
+    if not _one_word(kind):
+        return None
+    if kind == "address":
+        return f"address({word})"
+    if kind == "bool":
+        return f'{word}[-2:] == "01"'
+    if kind.startswith("uint"):
+        return f"uint({word})"
+    if kind.startswith("int"):
+        return f"signed({word})"
+    return f'"0x" + {word}[:{2 * int(kind[5:])}].lower()'  # bytesN
+
+
+def _members(kind: str) -> list[str] | None:
+    """The member types of a tuple of one-word types, ``(address,uint256,bool)``; None for another type."""
+    if not (kind.startswith("(") and kind.endswith(")")) or "(" in kind[1:] or "[" in kind:
+        return None
+    members = kind[1:-1].split(",")
+    return members if all(_one_word(member) for member in members) else None
+
+
 def _compiled(
-    fields: Sequence[tuple[str, bool, int, Callable[[str], Any]]], kinds: Sequence[str], words: int, template: str
+    fields: Sequence[tuple[str, bool, int, Callable[[str], Any]]], kinds: Sequence[str], template: str
 ) -> Callable[[Sequence[str], str], Arguments | None] | None:
-    """A function, written for one event whose data holds one word per value, that slices each value
-    from its hex digits and writes the arguments and their JSON text in one go (what
-    :meth:`EventPlan.arguments` does field by field, without a call or a loop per field). None for an
-    event with a value it does not read (a static value of another size, read through eth_abi)."""
-    lines = [f"def fast(topics, data):\n    if len(data) != {2 + 64 * words}:\n        return None"]
+    """A function, written for one event, that slices each value from the hex digits of the topics and
+    data and writes the arguments and their JSON text in one go (what :meth:`EventPlan.arguments` does
+    field by field through eth_abi, without a call or a loop per field). It reads one-word values,
+    tuples of them, strings, bytes and arrays of one-word values laid out as the ABI's encoder lays
+    them out (Solidity's events): for data laid out otherwise (offsets elsewhere, padding not zero,
+    bytes after the last value) it gives None, and eth_abi decodes it. None for an event with a value
+    of another type."""
+    head = 0  # words of the data's head: one a value, a static tuple's words inline, an offset for a dynamic value
+    for (_, indexed, _, _), kind in zip(fields, kinds):
+        if not indexed:
+            head += len(_members(kind) or [kind])
+    lines = [
+        "def fast(topics, data):",
+        "    size = len(data)",
+        f"    tail = {2 + 64 * head}",
+        "    if size < tail:",
+        "        return None",
+    ]
     values, texts = [], []
+    at = 0  # the head word being read
     for n, ((key, indexed, position, _), kind) in enumerate(zip(fields, kinds)):
-        word = f"topics[{position}][2:]" if indexed else f"data[{2 + 64 * position}:{66 + 64 * position}]"
         dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
-        if indexed and dynamic:
-            value, text = f'"0x" + {word}.lower()', f"v{n}"
-        elif not _one_word(kind):
+        word = f"data[{2 + 64 * at}:{66 + 64 * at}]"
+        if indexed:
+            value = f'"0x" + topics[{position}][2:].lower()' if dynamic else _word_value(kind, f"topics[{position}][2:]")
+        elif (members := _members(kind)) is not None:
+            words = [f"data[{2 + 64 * (at + m)}:{66 + 64 * (at + m)}]" for m in range(len(members))]
+            value = "[" + ", ".join(str(_word_value(member, w)) for member, w in zip(members, words)) + "]"
+            at += len(members)
+        elif kind in ("string", "bytes") or (kind.endswith("[]") and _one_word(kind[:-2])):
+            # Its offset points where the tail is (the values before it end there), then its length.
+            lines.append(f"    if int({word}, 16) != (tail - 2) // 2:\n        return None")
+            lines.append("    length = int(data[tail:tail + 64], 16)\n    start = tail + 64")
+            if kind.endswith("[]"):
+                element = _word_value(kind[:-2], "data[p:p + 64]")
+                lines.append("    tail = start + 64 * length\n    if tail > size:\n        return None")
+                value = f"[{element} for p in range(start, tail, 64)]"
+            else:
+                lines.append("    end = start + 2 * length\n    tail = start + 64 * ((length + 31) // 32)")
+                lines.append('    if tail > size or data[end:tail].strip("0"):\n        return None')
+                value = 'bytes.fromhex(data[start:end]).decode("utf-8")' if kind == "string" else '"0x" + data[start:end].lower()'
+            at += 1
+        elif kind.startswith("uint") and _one_word(kind):  # inline: most events' values (a transfer's)
+            lines.append(f"    v{n} = int({word}, 16)\n    if v{n} >= {2**53}:\n        v{n} = str(v{n})")
+            value = f"v{n}"
+            at += 1
+        else:
+            value = _word_value(kind, word)
+            at += 1
+        if value is None:
             return None
-        elif kind == "address":
-            value, text = f"address({word})", f"v{n}"
-        elif kind == "bool":
-            value, text = f'{word}[-2:] == "01"', f'("true" if v{n} else "false")'
-        elif kind.startswith("uint"):
-            value, text = f"int({word}, 16)", f"integer(v{n})"
-            lines.append(f"    v{n} = {value}\n    if v{n} >= {2**53}:\n        v{n} = str(v{n})")
-            values.append((key, n))
-            texts.append(text)
-            continue
-        elif kind.startswith("int"):
-            value, text = f"signed({word})", f"integer(v{n})"
-        else:  # bytesN
-            value, text = f'"0x" + {word}[:{2 * int(kind[5:])}].lower()', f"v{n}"
-        lines.append(f"    v{n} = {value}")
+        if value != f"v{n}":
+            lines.append(f"    v{n} = {value}")
         values.append((key, n))
-        texts.append(text)
+        if indexed and dynamic or kind == "address" or (_one_word(kind) and kind.startswith("bytes")):
+            texts.append(f"v{n}")  # 0x-hex text, between the template's quotes
+        elif _one_word(kind) and kind.startswith(("uint", "int")):
+            texts.append(f"integer(v{n})")
+        elif kind == "bool":
+            texts.append(f'("true" if v{n} else "false")')
+        else:
+            texts.append(f"dumps(v{n})")
+    lines.append("    if tail != size:\n        return None")
     items = ", ".join(f"{json.dumps(key)}: v{n}" for key, n in values)
     lines.append(f"    args = Arguments({{{items}}})")
     lines.append(f"    args.text = TEMPLATE % ({''.join(t + ', ' for t in texts)})")
@@ -475,7 +564,9 @@ def _compiled(
         "TEMPLATE": template,
         "address": _address,
         "signed": _signed,
+        "uint": _uint,
         "integer": _integer,
+        "dumps": json.dumps,
     }
     exec("\n".join(lines), scope)  # noqa: S102 (source written above from the ABI's types and names, quoted)
     fast: Callable[[Sequence[str], str], Arguments | None] = scope["fast"]
@@ -506,8 +597,8 @@ class EventPlan:
     template: str | None  # the arguments' JSON text with a %s per value (None: json.dumps them)
     values: Callable[[Mapping[str, Any]], Sequence[Any]]  # the values in the template's order
     writers: tuple[tuple[int, Callable[[Any], str]], ...]  # (position, what writes it) for those not 0x-hex text
-    #: The arguments and their text at once, by a function written for this event (one-word values
-    #: only; None: read field by field). It gives None for data of another length.
+    #: The arguments and their text at once, by a function written for this event (None: read field
+    #: by field, for a type it does not read). It gives None for data the ABI's encoder would not write.
     fast: Callable[[Sequence[str], str], Arguments | None] | None = None
 
     @classmethod
@@ -535,7 +626,7 @@ class EventPlan:
         words = all(_one_word(kind) for kind in plain)
         unique = len(set(keys)) == len(keys)
         kinds = [type_string(spec) for spec in item.get("inputs", [])]
-        fast = _compiled(fields, kinds, len(plain), template) if words and unique else None
+        fast = _compiled(fields, kinds, template) if unique else None
         return cls(str(item["name"]), tuple(fields), plain, words, template if unique else None, getter, writers, fast)
 
     def text(self, args: Mapping[str, Any]) -> str:
@@ -552,9 +643,16 @@ class EventPlan:
     def arguments(self, topics: Sequence[str], data: str) -> Arguments:
         """The event's arguments by name, as JSON values."""
         if self.fast is not None:
-            found = self.fast(topics, data)
+            try:
+                found = self.fast(topics, data)
+            except ValueError:  # not hex, not UTF-8: eth_abi says
+                found = None
             if found is not None:
                 return found
+        return self.read(topics, data)
+
+    def read(self, topics: Sequence[str], data: str) -> Arguments:
+        """The event's arguments read field by field (eth_abi for the data's values but one-word ones)."""
         hexdata = data[2:].lower()
         values: Sequence[Any] | None = None
         if not (self.words and len(hexdata) == 64 * len(self.plain)):

@@ -67,6 +67,10 @@ def open_watcher(
             f"--from {settings.from_block} is beyond the chain's head (block {head}): --once reads up to the head; "
             f"pass a block up to {head}, or follow without --once"
         )
+    if settings.from_block is not None and settings.until is not None and settings.until < settings.from_block:
+        raise RwaError(f"--until {settings.until} is before --from {settings.from_block}: nothing to watch")
+    if settings.jsonl is not None and settings.jsonl.is_dir():
+        raise RwaError(f"--jsonl {settings.jsonl} is a folder: name the file alerts are appended to")
     sinks: list[Any] = [TerminalSink(show)] if settings.terminal else []
     if settings.jsonl is not None:
         sinks.append(JsonLinesSink(settings.jsonl))

@@ -18,6 +18,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -60,7 +61,11 @@ class SqliteBackend:
             raise unwritable(path, exc, "open the watch database") from None
         except sqlite3.Error as exc:
             raise RwaError(f"cannot open the watch database {path}: {exc}") from None
-        self.db.execute("PRAGMA journal_mode=WAL")
+        try:  # the first statement reads the file: one that is not SQLite's fails here
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise RwaError(f"cannot open the watch database {path}: it is not a SQLite database ({exc})") from None
         self.db.execute("PRAGMA synchronous=FULL")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -222,6 +227,8 @@ def open_store(spec: str | None, default: Path, create: bool = True) -> Store:
             raise RwaError(f"store {redacted(spec)!r}: a file path, sqlite:///PATH or postgresql://USER@HOST/DATABASE")
         spec = spec.split("://", 1)[1]
     path = Path(spec).expanduser().resolve() if spec else default
+    if path.is_dir():
+        raise RwaError(f"the watch store {path} is a folder: name a database file in it (or a postgresql:// URL)")
     if not create and not path.is_file():
         raise MissingStore(str(path))
     return Store(SqliteBackend(path))
@@ -369,13 +376,17 @@ class Store:
         replace: bool = True,
     ) -> None:
         """Keep a watched contract: one a factory made (``block``: where), or (``replace`` False) a recorded one."""
+        self.add_contracts(db, [(address, label, kind, parent, property_id, block, decimals)], replace)
+
+    def add_contracts(self, db: Db, rows: Sequence[tuple[Any, ...]], replace: bool = True) -> None:
+        """:meth:`add_contract` of many (address, label, kind, parent, property id, block, decimals), in
+        one statement (a range may make a thousand properties)."""
+        if not rows:
+            return
         columns = ("label", "kind", "parent", "property_id", "block", "decimals")
         update = ", ".join(f"{c} = excluded.{c}" for c in columns)
         conflict = f"DO UPDATE SET {update}" if replace else "DO NOTHING"
-        db.execute(
-            f"INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (address) {conflict}",
-            (address, label, kind, parent, property_id, block, decimals),
-        )
+        db.executemany(f"INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (address) {conflict}", rows)
 
     def rename_contract(self, db: Db, address: str, former: Sequence[str], label: str, kind: str) -> None:
         """A recorded contract kept under a name its manifest entry had before (rwa.deploy.renames):
@@ -403,7 +414,7 @@ class Store:
         if rows:
             # Past every event kept (a backfill, a watcher following the chain), none can be there already.
             newest = db.execute("SELECT MAX(block) FROM events").fetchone()[0]
-            self.backend.add_rows(db, "events", rows, fresh=newest is None or newest < min(row[0] for row in rows))
+            self.backend.add_rows(db, "events", rows, fresh=newest is None or newest < min(map(itemgetter(0), rows)))
 
     def events(self, addresses: Sequence[str], names: Sequence[str], until: int | None = None) -> list[StoredEvent]:
         if not addresses or not names:
@@ -427,30 +438,49 @@ class Store:
 
     def add_alert(self, db: Db, alert: dict[str, Any]) -> bool:
         """Raise an alert (and queue it for every sink); False when it was raised already."""
-        cursor = db.execute(
+        return bool(self.add_alerts(db, [alert]))
+
+    def add_alerts(self, db: Db, alerts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Raise alerts (each queued for every sink, in their order): those not raised already, which
+        are returned. A few statements for them all (a range may create a thousand properties)."""
+        ids = [alert["id"] for alert in alerts]
+        raised = set()
+        for n in range(0, len(ids), ID_BATCH):
+            chunk = ids[n : n + ID_BATCH]
+            marks = ", ".join("?" * len(chunk))
+            raised |= {str(found) for (found,) in db.execute(f"SELECT id FROM alerts WHERE id IN ({marks})", chunk)}
+        fresh = []
+        for alert in alerts:
+            if alert["id"] not in raised:
+                raised.add(alert["id"])
+                fresh.append(alert)
+        if not fresh:
+            return []
+        db.executemany(
             "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
-            (
-                alert["id"],
-                alert["rule"],
-                alert["severity"],
-                alert["block"],
-                alert["logIndex"],
-                alert["transaction"],
-                alert["address"],
-                alert["contract"],
-                alert["event"],
-                alert["message"],
-                json.dumps(alert["args"]),
-                alert["raisedAt"],
-            ),
+            [
+                (
+                    alert["id"],
+                    alert["rule"],
+                    alert["severity"],
+                    alert["block"],
+                    alert["logIndex"],
+                    alert["transaction"],
+                    alert["address"],
+                    alert["contract"],
+                    alert["event"],
+                    alert["message"],
+                    json.dumps(alert["args"]),
+                    alert["raisedAt"],
+                )
+                for alert in fresh
+            ],
         )
-        if cursor.rowcount != 1:
-            return False
-        db.execute(
+        db.executemany(
             "INSERT INTO outbox (alert_id, kind, body) VALUES (?, 'alert', ?) ON CONFLICT DO NOTHING",
-            (alert["id"], json.dumps(alert)),
+            [(alert["id"], json.dumps(alert)) for alert in fresh],
         )
-        return True
+        return fresh
 
     def undo_after(self, db: Db, block: int, retracted_at: str) -> list[dict[str, Any]]:
         """Forget what blocks after ``block`` brought (a reorganisation undid them): their events, the
@@ -533,5 +563,7 @@ def json_text(args: dict[str, Any]) -> str:
     return args.json_text() if isinstance(args, Arguments) else json.dumps(args)
 
 
+#: Alert ids asked about in one statement (SQLite takes up to 32,766 parameters).
+ID_BATCH = 500
 UPSERT_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 UNDELIVERED = "NOT EXISTS (SELECT 1 FROM delivered d WHERE d.sink = ? AND d.seq = o.seq)"

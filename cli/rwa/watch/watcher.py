@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +153,9 @@ class Watcher:
         if not self.deployment_alerts:
             self.composer.deployment = deployment(record)
         with self.store.transaction() as db:
-            for subject in self.recorded:
-                self.store.add_contract(db, subject.address, subject.label, subject.kind, replace=False)
+            self.store.add_contracts(
+                db, [(s.address, s.label, s.kind, None, None, None, None) for s in self.recorded], replace=False
+            )
             for name, entry in recorded_contracts(record):
                 if isinstance(former := entry.get("formerNames"), list) and former:
                     address = to_checksum_address(entry["address"])
@@ -271,6 +272,7 @@ class Watcher:
         for first, last, raw in self.chain.logs_in_ranges(addresses, start, end, self.span):
             found, discovered = self._discover(list(raw), first, last)
             logs = self._decoded(found, discovered)
+            self.composer.prefetch(logs, self.rules)  # the node answers while the range is checked and written
             lapsed = self._lapsed(logs, first, last)
             blocks = {(log.block, log.block_hash) for log in logs}
             hashes = self.chain.block_hashes(sorted({block for block, _ in blocks} | {last}))
@@ -297,14 +299,18 @@ class Watcher:
         ordered = sorted(unique.values(), key=lambda r: (int(str(r["blockNumber"]), 16), int(str(r["logIndex"]), 16)))
         return ordered, discovered
 
-    def _creations(self, raw: Iterable[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
+    def _creations(self, raw: Sequence[dict[str, Any]], discovered: dict[str, Subject]) -> dict[str, Subject]:
         """The contracts the factories' creation events in ``raw`` made that are not watched yet
         (added to ``discovered``, with recorded ones that learn their property id and block)."""
         fresh: dict[str, Subject] = {}
-        for item in raw:
-            emitter = self._checksum(item["address"])
-            subject = self.subjects.get(emitter) or discovered.get(emitter)
-            if subject is None or subject.kind not in FACTORIES:
+        factories: dict[str, Subject] = {}  # by the address as the node wrote it: a few for many logs
+        for written in {item["address"] for item in raw}:
+            subject = self.subjects.get(self._checksum(written)) or discovered.get(self._checksum(written))
+            if subject is not None and subject.kind in FACTORIES:
+                factories[written] = subject
+        for item in raw if factories else ():
+            subject = factories.get(item["address"])
+            if subject is None:
                 continue
             log = self.decoder.decode(subject, item)
             event, parts = FACTORIES[subject.kind]
@@ -346,17 +352,13 @@ class Watcher:
             self._keep_in(db, discovered, decimals)
 
     def _keep_in(self, db: Any, discovered: dict[str, Subject], decimals: dict[str, int]) -> None:
-        for subject in discovered.values():
-            self.store.add_contract(
-                db,
-                subject.address,
-                subject.label,
-                subject.kind,
-                subject.parent,
-                subject.property_id,
-                subject.block,
-                decimals.get(subject.address),
-            )
+        self.store.add_contracts(
+            db,
+            [
+                (s.address, s.label, s.kind, s.parent, s.property_id, s.block, decimals.get(s.address))
+                for s in discovered.values()
+            ],
+        )
 
     def _checksum(self, address: str) -> str:
         """A log's address, checksummed (once per address: the same few contracts emit every log)."""
@@ -425,6 +427,9 @@ class Watcher:
         lapsed: Sequence[Log] = (),
         blocks: set[tuple[int, str]] | None = None,
     ) -> None:
+        rows = [
+            (log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, json_text(log.args)) for log in logs
+        ]
         alerts = self.composer.alerts(logs, self.rules) + self.composer.each(lapsed, self.rules)
         decimals = self._decimals([s for s in discovered.values() if s.kind == "PropertyToken"])
         trade_blocks = sorted({log.block for log in logs if log.name == "TradeExecuted"})
@@ -435,15 +440,9 @@ class Watcher:
             self._keep_in(db, discovered, decimals)
             self.books.keep(db, payments, first, self.head)
             self.store.add_block_times(db, times)
-            self.store.add_event_rows(
-                db,
-                [
-                    (log.block, log.log_index, log.block_hash, log.tx, log.subject.address, log.name, json_text(log.args))
-                    for log in logs
-                ],
-            )
+            self.store.add_event_rows(db, rows)
             self.store.remember_many(db, blocks if blocks is not None else {(log.block, log.block_hash) for log in logs})
-            raised = [alert for alert in alerts if self.store.add_alert(db, alert)]
+            raised = self.store.add_alerts(db, alerts)
             self.store.set_cursor(db, last, last_hash)
         self.subjects.update(discovered)
         self.raised += len(raised)
@@ -457,7 +456,10 @@ class Watcher:
             )
 
     def _decimals(self, tokens: Sequence[Subject]) -> dict[str, int]:
-        if not tokens:
-            return {}
-        results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in tokens])
-        return {s.address: int(r.value) for s, r in zip(tokens, results) if r.ok}
+        """Each property token's decimals: those the alerts just read with its symbol, the rest asked."""
+        found = {s.address: self.composer.tokens[s.address][1] for s in tokens if s.address in self.composer.tokens}
+        todo = [s for s in tokens if s.address not in found]
+        if todo:
+            results = self.chain.call_many([Read(s.address, DECIMALS_ABI, "decimals") for s in todo])
+            found.update({s.address: int(r.value) for s, r in zip(todo, results) if r.ok})
+        return found
