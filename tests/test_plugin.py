@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -35,6 +36,17 @@ def test_private_chains_take_the_ports_above_test_port_in_turn(monkeypatch):
     monkeypatch.setenv("TEST_PORT", "x")
     with pytest.raises(RwaError, match="not a port number"):
         environment.test_port()
+
+
+def test_the_test_process_skips_fsync_and_rwa_keeps_it(tmp_path, monkeypatch):
+    from rwa.core import atomic
+
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    atomic.write_json(tmp_path / "record.json", {"a": 1})
+    assert synced == [] and json.loads((tmp_path / "record.json").read_text()) == {"a": 1}
+    atomic.sync.original(7)  # type: ignore[attr-defined]  # what `rwa` runs: os.fsync
+    assert synced == [7]
 
 
 # A revert takes Ape's memory of the contracts it undid with it: the two tests below use the same

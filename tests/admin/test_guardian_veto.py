@@ -12,17 +12,9 @@ from eth_utils import keccak
 from watchkit import read_jsonl
 
 from rwa.deploy import planner
+from rwa.testing.suite import suite_contract
 
 CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
-
-
-def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
-    entry = suite["contracts"][name]
-    return (
-        getattr(project, entry["contractType"]).at(entry["address"])
-        if entry["contractType"] in project.contracts
-        else ape.Contract(entry["address"], abi=entry["abi"])
-    )
 
 
 def scheduled_by_the_admins(rwa: Any, outsider: str) -> str:
@@ -42,7 +34,7 @@ def test_the_alert_of_a_scheduled_operation_gives_the_guardians_veto_and_it_work
     project: Any,
     suite: dict[str, Any],
 ) -> None:
-    timelock = _at(project, suite, "Timelock")
+    timelock = suite_contract(project, suite, "Timelock")
     guardian = suite["contracts"]["GuardianSafe"]["address"]
     assert timelock.hasRole(CANCELLER_ROLE, guardian)  # the suite's deploy granted it, as the timelock
     start = chain.blocks.head.number + 1
@@ -75,7 +67,7 @@ def test_no_one_else_can_cancel_and_a_deployment_without_the_veto_gets_it_from_r
     suite: dict[str, Any],
     deploy_target: Any,
 ) -> None:
-    timelock = _at(project, suite, "Timelock")
+    timelock = suite_contract(project, suite, "Timelock")
     guardian = suite["contracts"]["GuardianSafe"]["address"]
     operation = scheduled_by_the_admins(rwa, accounts[7].address)
     outsider = accounts[7]

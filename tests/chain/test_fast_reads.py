@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from eth_utils import to_checksum_address
@@ -38,14 +39,21 @@ def _reads(suite, attestor, deployer):
     ]
 
 
-def _check_batch(chain: Chain, reads: list[Read]) -> None:
+def _web3_view(web3: Any, read: Read) -> Any:
+    """What web3's own contract call returns for ``read``: the values Chain's decoding must match."""
+    contract = web3.eth.contract(address=to_checksum_address(read.address), abi=read.abi)
+    return contract.get_function_by_name(read.function)(*read.args).call()
+
+
+def _check_batch(chain: Chain, reads: list[Read], web3: Any) -> None:
     results = chain.call_many(reads)
     assert [r.ok for r in results] == [True, True, False, True, True, True, False]
     for read, result in zip(reads, results):
         assert result.read is read
-        if result.ok:  # the same values (types included) as one call at a time
-            assert result.value == chain.call(read.address, read.abi, read.function, list(read.args))
-            assert type(result.value) is type(chain.call(read.address, read.abi, read.function, list(read.args)))
+        if result.ok:  # the same values (types included) as one call at a time, and as web3 decodes them
+            one = chain.call(read.address, read.abi, read.function, list(read.args))
+            assert result.value == one == _web3_view(web3, read)
+            assert type(result.value) is type(one) is type(_web3_view(web3, read))
     assert results[0].value is True and results[1].value is False
     assert "ERC721NonexistentToken(999)" in results[2].error
     with pytest.raises(RwaError, match=r"view ownerOf on 0x[0-9a-fA-F]{40} failed: .*ERC721NonexistentToken\(999\)"):
@@ -56,7 +64,7 @@ def _check_batch(chain: Chain, reads: list[Read]) -> None:
 def test_call_many_through_multicall3_keeps_each_failure_apart(deploy_target, suite, attestor, deployer):
     chain = Chain(deploy_target.chain.provider)
     assert chain.has_multicall  # the session deploy placed it
-    _check_batch(chain, _reads(suite, attestor, deployer))
+    _check_batch(chain, _reads(suite, attestor, deployer), deploy_target.chain.web3)
 
 
 def _eth_call_targets(chain: Chain) -> list[str]:
@@ -83,10 +91,44 @@ def test_call_many_falls_back_to_single_calls_without_multicall3(deploy_target, 
         assert not chain.has_multicall
         sent = _eth_call_targets(chain)
         reads = _reads(suite, attestor, deployer)
-        _check_batch(chain, reads)
+        _check_batch(chain, reads, deploy_target.chain.web3)
         assert MULTICALL3 not in sent
     finally:
         ready_local_chain(deploy_target)
+
+
+def test_a_view_call_is_one_eth_call_and_reads_what_web3_reads(deploy_target, suite, attestor):
+    """Not through web3's contract, whose middleware asked the node its chain id on every view."""
+    chain = Chain(deploy_target.chain.provider)
+    asked: list[str] = []
+    request = chain.rpc.make_request
+
+    def counting(method: str, params: Any) -> Any:
+        asked.append(method)
+        return request(method, params)
+
+    chain.rpc = SimpleNamespace(make_request=counting)
+    registry, safe, timelock = (suite["contracts"][n] for n in ("ComplianceRegistry", "Safe", "Timelock"))
+    operation = bytes(range(32))
+    views = [
+        Read(registry["address"], registry["abi"], "hasRole", (role_id("ATTESTOR_ROLE"), attestor.address)),
+        Read(safe["address"], safe["abi"], "getOwners"),
+        Read(
+            safe["address"],
+            safe["abi"],
+            "getTransactionHash",
+            (safe["address"], 1, b"\x01", 0, 0, 0, 0, MULTICALL3, MULTICALL3, 5),
+        ),
+        Read(timelock["address"], timelock["abi"], "getOperationState", (operation,)),
+    ]
+    for view in views:
+        asked.clear()
+        value = chain.call(view.address, view.abi, view.function, list(view.args))
+        assert asked == ["eth_call"]
+        expected = _web3_view(deploy_target.chain.web3, view)
+        assert value == expected and type(value) is type(expected)
+    with pytest.raises(RwaError, match=r"^view getOwners on 0x[0-9a-fA-F]{40} failed: returned no data"):
+        chain.call(attestor.address, safe["abi"], "getOwners", [])
 
 
 def test_powers_are_read_in_one_aggregate3(deploy_target, suite, accounts):
@@ -141,8 +183,7 @@ def _project_copy(root: Path, tmp_path: Path) -> ProjectPaths:
 def test_unchanged_project_reads_the_last_compile_as_ape_would_give_it(project_paths, compiled):
     built = artifacts._built(project_paths)
     assert built is not None
-    assert {**built, **artifacts.safe_artifacts()} == compiled
-    assert built == artifacts._compiled(project_paths)
+    assert {**built, **artifacts.safe_artifacts()} == compiled  # equal to Ape's compile: tests/cli/test_terminal.py
     assert built[MULTICALL3_TYPE].runtime and built[MULTICALL3_TYPE].abi
 
 
@@ -211,7 +252,7 @@ def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_targe
     with connect_reader(deploy_target.chain.provider.uri) as reader:
         assert reader.provider is None
         assert (reader.chain_id, reader.genesis_hash) == (deploy_target.chain.chain_id, deploy_target.chain.genesis_hash)
-        _check_batch(reader, _reads(suite, attestor, deployer))
+        _check_batch(reader, _reads(suite, attestor, deployer), deploy_target.chain.web3)
         read_plan, read_record = plan_deployment(replace(deploy_target, chain=reader))
         plan, record = plan_deployment(deploy_target)
         assert read_plan.steps == plan.steps and read_record == record

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rwa.core.atomic import write_json
+from rwa.core.atomic import dumps, write_json
 from rwa.core.errors import ChainMismatchError, RwaError
 from rwa.deploy import records
 from rwa.deploy.journal import Intent, Journal, Mined
@@ -56,6 +56,26 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
         write_json(path, {"c": 3})
     assert json.loads(path.read_text()) == {"a": 2, "b": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["local.json"]
+
+
+def test_json_files_are_laid_out_as_json_indents_them(suite):
+    def as_json(value):
+        return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+    record = json.loads(json.dumps(suite))
+    odd = {
+        "é": {"b": [], "a": {}, "c": [1, {"z": None, "y": 1.5, "x": "a\nb"}], "d": {"1": {"2": {"3": [True]}}}},
+        "n": {10: "keys that are not text", 9: "sort as what they are"},
+        "e": {},
+    }
+    for value in (record, odd, {}, [], [{"a": {"b": 1}}], "text", 7, None):
+        assert dumps(value) == as_json(value)
+    # Written again after a change deep inside an entry: the new content, not the one laid out before.
+    name = next(iter(record["contracts"]))
+    record["contracts"][name]["abi"].append({"type": "event", "name": "Changed", "inputs": []})
+    assert dumps(record) == as_json(record)
+    record["contracts"][name]["abi"].pop()
+    assert dumps(record) == as_json(record)
 
 
 def test_store_refuses_garbage(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rwa.testing.runners import RWA
-from rwa.testing.suite import YEAR, create_property, register_investors
+from rwa.testing.suite import YEAR, create_property, register_investors, suite_contract
 
 ZERO32 = bytes(32)
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -29,25 +29,16 @@ ZERO_ADDRESS = "0x" + "00" * 20
 # (and make Ape rebase its snapshots). These tests make their own, per test, and Ape reverts them with the test.
 
 
-def at(project: Any, suite: dict[str, Any], name: str) -> Any:
-    entry = suite["contracts"][name]
-    if entry["contractType"] in project.contracts:
-        return getattr(project, entry["contractType"]).at(entry["address"])
-    from ape import Contract
-
-    return Contract(entry["address"], abi=entry["abi"])
-
-
 class Kit:
     """The suite's contracts and accounts, looked up in the test (not as the plugin's session
     fixtures: first asked for in this module, each would make Ape rebase its snapshots)."""
 
     def __init__(self, project: Any, suite: dict[str, Any], accounts: Any):
-        self.registry = at(project, suite, "ComplianceRegistry")
-        self.timelock = at(project, suite, "Timelock")
-        self.safe = at(project, suite, "Safe")
-        self.factory = at(project, suite, "PropertyTokenFactory")
-        self.demo_vault = at(project, suite, "DemoVault")
+        self.registry = suite_contract(project, suite, "ComplianceRegistry")
+        self.timelock = suite_contract(project, suite, "Timelock")
+        self.safe = suite_contract(project, suite, "Safe")
+        self.factory = suite_contract(project, suite, "PropertyTokenFactory")
+        self.demo_vault = suite_contract(project, suite, "DemoVault")
         self.token_beacon = project.Beacon.at(suite["contracts"]["PropertyTokenBeacon"]["address"])
         self.deployer, self.attestor, self.sanctions_officer = accounts[0], accounts[1], accounts[2]
         self.alice, self.bob, self.carol, self.alice2 = accounts[3], accounts[4], accounts[5], accounts[6]
@@ -70,8 +61,8 @@ def a_property(project, suite, accounts, chain):
     fixtures have them: (token, compliance, distributor)."""
     alice, bob, carol, alice2 = (accounts[i] for i in (3, 4, 5, 6))
     expiry = chain.pending_timestamp + 10 * YEAR
-    register_investors(at(project, suite, "ComplianceRegistry"), alice, bob, carol, alice2, expiry, accounts[1])
-    factory = at(project, suite, "PropertyTokenFactory")
+    register_investors(suite_contract(project, suite, "ComplianceRegistry"), alice, bob, carol, alice2, expiry, accounts[1])
+    factory = suite_contract(project, suite, "PropertyTokenFactory")
     return create_property(project, factory, accounts[0], accounts[8], property_id=PROPERTY.encode())[:3]
 
 

@@ -20,19 +20,18 @@ from watchkit import (
     Receiver,
     Watcher,
     a_property,
-    at,
     read_jsonl,
     rule_counts,
     watch_env,
 )
 
 from rwa.testing.runners import RWA
-from rwa.testing.suite import create_property
+from rwa.testing.suite import create_property, suite_contract
 
 
 def funded(project, suite, admin, distributor):
     """The admin holds stablecoin and has approved the distributor."""
-    stablecoin = at(project, suite, "MockStablecoin")
+    stablecoin = suite_contract(project, suite, "MockStablecoin")
     stablecoin.mint(admin, 10**15, sender=admin)
     stablecoin.approve(distributor, 2**256 - 1, sender=admin)
     return admin

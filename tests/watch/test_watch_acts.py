@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from watchkit import PROPERTY, ZERO32, ZERO_ADDRESS, Kit, a_property, at, read_jsonl
+from watchkit import PROPERTY, ZERO32, ZERO_ADDRESS, Kit, a_property, read_jsonl
 
 from rwa.admin.safe import SafeTx
-from rwa.testing.suite import ACCREDITED, GB, KYC_AML, US, YEAR, create_property
+from rwa.testing.suite import ACCREDITED, GB, KYC_AML, US, YEAR, create_property, suite_contract
 from rwa.watch.compose import MODULES
 
 SENTINEL = "0x" + "00" * 19 + "01"
@@ -43,13 +43,13 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
 ):
     k = Kit(project, suite, accounts)
     token, compliance, _ = a_property(project, suite, accounts, chain)
-    factory, market = k.factory, at(project, suite, "PropertyMarket")
+    factory, market = k.factory, suite_contract(project, suite, "PropertyMarket")
     owners = [accounts[3], accounts[4], accounts[5]]  # the local Safe's owners (owner1..3), threshold 2
     safe_self = accounts[k.safe.address]
     safe_self.balance += 10**18
     module = project.ComplianceModuleMock.deploy(sender=k.deployer)
     old_impl = k.token_beacon.implementation()
-    new_impl = project.PropertyToken.deploy(at(project, suite, "MockStablecoin"), k.registry, sender=k.deployer)
+    new_impl = project.PropertyToken.deploy(suite_contract(project, suite, "MockStablecoin"), k.registry, sender=k.deployer)
     # The timelock holds the agents' and officers' powers too, so every act can go through it.
     for role in ("MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "PAUSER_ROLE"):
         token.grantRole(keccak(text=role), k.timelock, sender=k.admin)
@@ -76,7 +76,7 @@ def test_every_admin_act_raises_one_alert_directly_and_through_the_safe_and_the_
         sender=k.attestor,
     )
     vault = k.demo_vault
-    at(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
+    suite_contract(project, suite, "NILVaultFactory").grantRole(keccak(text="GUARDIAN_ROLE"), k.timelock, sender=k.admin)
     disputed = []  # per round: a deal to refund
     for n in range(2):
         deal = vault.propose(

@@ -17,7 +17,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from rwa.admin.safe import SafeOperation
-from rwa.core.abi import jsonable, type_string
+from rwa.core.abi import jsonable, selector, signature, type_string
 
 MULTISEND_SELECTOR = keccak(text="multiSend(bytes)")[:4]
 #: The timelock functions whose payload is itself a call (or a batch) that the timelock will run.
@@ -95,12 +95,10 @@ class Undecodable(ValueError):
     """Calldata no trusted ABI explains."""
 
 
-def function_by_selector(abi: Sequence[Mapping[str, Any]], selector: bytes) -> Mapping[str, Any] | None:
+def function_by_selector(abi: Sequence[Mapping[str, Any]], wanted: bytes) -> Mapping[str, Any] | None:
     for item in abi:
-        if item.get("type") == "function":
-            types = ",".join(type_string(i) for i in item.get("inputs", []))
-            if keccak(text=f"{item['name']}({types})")[:4] == selector:
-                return item
+        if item.get("type") == "function" and selector(signature(item)) == wanted:
+            return item
     return None
 
 

@@ -664,15 +664,15 @@ class Chain:
         return int(self.web3.eth.gas_price)
 
     def call(self, address: str, abi: list[dict[str, Any]], function: str, args: Sequence[Any]) -> Any:
-        if self.web3 is None:  # a reader: one eth_call, decoded as web3 would
-            read = Read(address, abi, function, tuple(args))
-            item, selector, types = self._view(read)
-            return self._eth_calls([(read, item, selector + encode_args(types, read.args))])[0].unwrap()
-        contract = self._contract(abi, to_checksum_address(address))
+        """One view call: a raw eth_call, decoded as web3 would. Not through web3's contract, whose
+        middleware asks the node its chain id again on every call and costs several times the call."""
         try:
-            return contract.get_function_by_name(function)(*args).call()
+            read = Read(to_checksum_address(address), abi, function, tuple(args))
+            item, selector, types = self._view(read)
+            data = selector + encode_args(types, read.args)
         except Exception as exc:
             raise RwaError(f"view {function} on {address} failed: {exc}") from None
+        return self._eth_calls([(read, item, data)])[0].unwrap()
 
     def events(
         self,

@@ -41,6 +41,13 @@ def signature(item: AbiItem) -> str:
     return f"{item['name']}({','.join(type_string(i) for i in item.get('inputs', []))})"
 
 
+@lru_cache(maxsize=65536)
+def selector(signature_text: str) -> bytes:
+    """The 4-byte selector of ``name(type,...)``, kept once worked out: reading a proposal back tries
+    every function of every compiled contract, thousands of hashes for one command."""
+    return keccak(text=signature_text)[:4]
+
+
 def role_id(name: str) -> bytes:
     """An OpenZeppelin AccessControl role id: keccak256 of its name, zero for the admin role."""
     return bytes(32) if name == DEFAULT_ADMIN_ROLE else keccak(text=name)
@@ -63,8 +70,7 @@ def encode_call(abi: Abi, function: str, args: Sequence[Any]) -> bytes:
     for item in abi:
         if item.get("type") == "function" and item.get("name") == function and len(item.get("inputs", [])) == len(args):
             types = [type_string(i) for i in item["inputs"]]
-            selector = keccak(text=f"{function}({','.join(types)})")[:4]
-            return selector + encode_args(types, args)
+            return selector(f"{function}({','.join(types)})") + encode_args(types, args)
     raise ValueError(f"no function {function} taking {len(args)} argument(s)")
 
 

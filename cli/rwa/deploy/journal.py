@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict, cast
 
+from rwa.core import atomic
 from rwa.core.errors import RwaError
 
 
@@ -163,7 +164,7 @@ class Journal:
             data = self.path.read_bytes()
             handle.truncate(data.rfind(b"\n") + 1)
             handle.flush()
-            os.fsync(handle.fileno())
+            atomic.sync(handle.fileno())
 
     def _append(self, entry: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,7 @@ class Journal:
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, sort_keys=True) + "\n")
             handle.flush()
-            os.fsync(handle.fileno())
+            atomic.sync(handle.fileno())
 
     def record_begin(self, begin: Begin) -> None:
         self._append({"event": "begin", **vars(begin)})

@@ -41,6 +41,7 @@ import pytest
 
 from rwa.chain import artifacts, node
 from rwa.chain.client import Chain
+from rwa.core import atomic
 from rwa.core.errors import RwaError
 from rwa.core.project import LOCAL_NETWORK, ProjectPaths, find_root
 from rwa.deploy import manifest, session
@@ -50,7 +51,7 @@ from rwa.deploy.target import Target
 from rwa.testing import environment, overheads
 from rwa.testing import postgres as postgres_server
 from rwa.testing.runners import Cli, InProcessCli
-from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors
+from rwa.testing.suite import KYC_AML, MARKET_INVESTOR_ID, US, YEAR, create_property, register_investors, suite_contract
 
 ROOT = pytest.StashKey[Path | None]()
 PRIVATE_CHAIN_COUNTER = pytest.StashKey["itertools.count[int]"]()
@@ -89,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _revert_contract_types_with_the_chain()
         overheads.apply()
         _past_states_in_a_folder_of_the_run()
+        _no_fsync()
 
 
 def _past_states_in_a_folder_of_the_run() -> None:
@@ -110,6 +112,23 @@ def _past_states_in_a_folder_of_the_run() -> None:
 
     build_command.keeps_past_states = True  # type: ignore[attr-defined]
     FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+
+
+def _no_fsync() -> None:
+    """Files the test process writes (deployment records, journals, proposals) are not fsynced
+    (:func:`rwa.core.atomic.sync`): fsync guards against a power cut, which no test makes, and each
+    costs milliseconds of waiting on a busy disk (a thousand in the package's tests). A kill -9 loses
+    nothing either way: what was written is in the kernel's cache. `rwa` run as processes keeps it."""
+    original = atomic.sync
+    if getattr(original, "skipped", False):
+        return
+
+    def sync(fd: int) -> None:
+        del fd  # nothing to do: see the docstring above
+
+    sync.skipped = True  # type: ignore[attr-defined]
+    sync.original = original  # type: ignore[attr-defined]
+    atomic.sync = sync
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -201,16 +220,6 @@ def _root(config: pytest.Config) -> Path:
     return root
 
 
-def _at(project: Any, suite: dict[str, Any], name: str) -> Any:
-    """The suite's contract ``name``, typed by its project contract (or, for Safes, its recorded ABI)."""
-    entry = suite["contracts"][name]
-    if entry["contractType"] in getattr(project, "contracts", {}):
-        return getattr(project, entry["contractType"]).at(entry["address"])
-    from ape import Contract
-
-    return Contract(entry["address"], abi=entry["abi"])
-
-
 # --- the deployment -----------------------------------------------------------------------------
 
 
@@ -280,40 +289,40 @@ def _rwa_session(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def registry(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "ComplianceRegistry")
+    return suite_contract(project, suite, "ComplianceRegistry")
 
 
 @pytest.fixture(scope="session")
 def timelock(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "Timelock")
+    return suite_contract(project, suite, "Timelock")
 
 
 @pytest.fixture(scope="session")
 def stablecoin(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "MockStablecoin")
+    return suite_contract(project, suite, "MockStablecoin")
 
 
 @pytest.fixture(scope="session")
 def safe(project: Any, suite: dict[str, Any]) -> Any:
     """The admins' Safe (2 of owner1..3): the timelock's only proposer and executor."""
-    return _at(project, suite, "Safe")
+    return suite_contract(project, suite, "Safe")
 
 
 @pytest.fixture(scope="session")
 def guardian_safe(project: Any, suite: dict[str, Any]) -> Any:
     """The guardian Safe (1 of owner1, guardian1): pauses properties and vaults at once."""
-    return _at(project, suite, "GuardianSafe")
+    return suite_contract(project, suite, "GuardianSafe")
 
 
 @pytest.fixture(scope="session")
 def factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "PropertyTokenFactory")
+    return suite_contract(project, suite, "PropertyTokenFactory")
 
 
 @pytest.fixture(scope="session")
 def offering_factory(project: Any, suite: dict[str, Any]) -> Any:
     """PropertyOfferingFactory: a property's admin or agents create its offerings; proceeds go to its ``treasury()``."""
-    return _at(project, suite, "PropertyOfferingFactory")
+    return suite_contract(project, suite, "PropertyOfferingFactory")
 
 
 @pytest.fixture  # per test: first asked for mid-module, a session fixture would make Ape rebase its snapshots
@@ -324,27 +333,27 @@ def token_beacon(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def demo_property(project: Any, suite: dict[str, Any]) -> Any:
     """DEMO-1, the manifest's property: the deployer holds its agent roles, the timelock owns it."""
-    return _at(project, suite, "DemoProperty")
+    return suite_contract(project, suite, "DemoProperty")
 
 
 @pytest.fixture(scope="session")
 def splitter_factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "SplitterFactory")
+    return suite_contract(project, suite, "SplitterFactory")
 
 
 @pytest.fixture(scope="session")
 def splitter_implementation(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "RevenueSplitter")
+    return suite_contract(project, suite, "RevenueSplitter")
 
 
 @pytest.fixture(scope="session")
 def vault_factory(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "NILVaultFactory")
+    return suite_contract(project, suite, "NILVaultFactory")
 
 
 @pytest.fixture(scope="session")
 def contract_nft(project: Any, suite: dict[str, Any]) -> Any:
-    return _at(project, suite, "ContractNFT")
+    return suite_contract(project, suite, "ContractNFT")
 
 
 @pytest.fixture(scope="session")
@@ -355,19 +364,19 @@ def vault_beacon(project: Any, suite: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def fan_payments(project: Any, suite: dict[str, Any]) -> Any:
     """The fans' payments hub: tips, orders and memberships (ERC-5643 subscription NFTs) of every vault."""
-    return _at(project, suite, "FanPayments")
+    return suite_contract(project, suite, "FanPayments")
 
 
 @pytest.fixture(scope="session")
 def demo_vault(project: Any, suite: dict[str, Any]) -> Any:
     """The manifest's vault of the athlete `demo-athlete` (the manifest's `athlete` account)."""
-    return _at(project, suite, "DemoVault")
+    return suite_contract(project, suite, "DemoVault")
 
 
 @pytest.fixture(scope="session")
 def market(project: Any, suite: dict[str, Any]) -> Any:
     """The PropertyMarket (as deployed: not yet registered in the registry; see ``listed_market``)."""
-    return _at(project, suite, "PropertyMarket")
+    return suite_contract(project, suite, "PropertyMarket")
 
 
 @pytest.fixture(scope="session")

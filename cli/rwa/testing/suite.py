@@ -18,6 +18,21 @@ YEAR = 365 * 24 * 3600
 MARKET_INVESTOR_ID = 2**100
 
 
+def suite_contract(project: Any, suite: dict[str, Any], name: str) -> Any:
+    """The suite's contract ``name``, typed by its project contract (or, for Safes, its recorded ABI).
+
+    Whether the project has the type is asked of Ape's manifest of its last compile, not of
+    ``project.contracts``: asked for a type it lacks (the Safes'), that compiles every source Ape
+    takes for changed, and it takes so every file that declares no contract (the interfaces'
+    ``CommonErrors.sol``, ``Custody.sol``): seconds of solc each time, for the same answer."""
+    entry = suite["contracts"][name]
+    if entry["contractType"] in (project.manifest.contract_types or {}):
+        return getattr(project, entry["contractType"]).at(entry["address"])
+    from ape import Contract
+
+    return Contract(entry["address"], abi=entry["abi"])
+
+
 def register_investors(registry: Any, alice: Any, bob: Any, carol: Any, alice2: Any, expiry: int, attestor: Any) -> Any:
     """The fixtures' investors in the registry: alice (investor 1, US, accredited), alice2 (investor 1),
     bob (investor 2, GB), carol (investor 3, FR, accredited)."""

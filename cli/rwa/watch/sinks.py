@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from rwa.core import atomic
 from rwa.core.errors import RwaError
 from rwa.watch.store import Store
 
@@ -98,7 +99,7 @@ class JsonLinesSink:
                     handle.write("\n")  # after a line a kill cut short
             handle.write(json.dumps(message, sort_keys=True) + "\n")
             handle.flush()
-            os.fsync(handle.fileno())
+            atomic.sync(handle.fileno())
         written.add(mark)
 
 
