@@ -138,3 +138,15 @@ def test_loopback_posts_keep_their_connection_and_fail_as_requests_does(node):
         with pytest.raises(requests.ConnectionError):
             manager.make_post_request(f"http://127.0.0.1:{closed}", b"{}")
     assert port != closed
+
+
+def test_a_receipt_not_there_yet_is_asked_again_within_milliseconds(chain, monkeypatch):
+    """web3 polls a receipt the node has not sealed yet every 100 ms; the test process every 2 ms."""
+    from web3._utils import threads
+
+    waits = []
+    monkeypatch.setattr(threads.Timeout, "sleep", lambda self, seconds: waits.append(seconds))
+    answers = iter([None, None, {"blockNumber": 1}])
+    monkeypatch.setattr(chain.provider.web3.eth, "_transaction_receipt", lambda tx: next(answers))
+    assert chain.provider.web3.eth.wait_for_transaction_receipt(b"\x01" * 32, timeout=5) == {"blockNumber": 1}
+    assert waits == [overheads.RECEIPT_POLL_SECONDS] * 2
