@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from rwa.testing import environment
+
 
 @contextmanager
 def counting_relay(upstream: str) -> Iterator[tuple[str, Callable[[], Counter[str]]]]:
@@ -43,7 +45,7 @@ def counting_relay(upstream: str) -> Iterator[tuple[str, Callable[[], Counter[st
             self.wfile.write(reply)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = environment.server_thread(server)
     thread.start()
 
     def counts() -> Counter[str]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 import statistics
 import tempfile
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from rwa.testing import environment
 from rwa.watch.sinks import Delivery, WebhookSink
 from rwa.watch.store import open_store
 
@@ -54,7 +54,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        environment.server_thread(self.server).start()
 
     def close(self) -> None:
         self.server.shutdown()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from ape_ethereum.trace import Trace
 from eth_utils import keccak
 from web3._utils.http_session_manager import HTTPSessionManager
 
-from rwa.testing import overheads
+from rwa.testing import environment, overheads
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -118,7 +117,7 @@ class _Node(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def node():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Node)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    environment.server_thread(server).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()

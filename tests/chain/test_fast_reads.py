@@ -22,6 +22,7 @@ from rwa.core.errors import RwaError
 from rwa.core.evm import MULTICALL3, MULTICALL3_TYPE
 from rwa.core.project import ProjectPaths
 from rwa.deploy.engine import plan_deployment, ready_local_chain
+from rwa.testing import environment
 
 
 def _reads(suite, attestor, deployer):
@@ -271,7 +272,6 @@ def test_reader_reads_what_the_ape_connection_reads_and_cannot_sign(deploy_targe
 def test_the_reader_asks_again_when_a_connection_drops():
     """As web3's HTTP provider does: `rwa watch` reads through proxies and nodes that drop connections."""
     import json
-    import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from rwa.chain.client import JsonRpc
@@ -295,7 +295,7 @@ def test_the_reader_asks_again_when_a_connection_drops():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    environment.server_thread(server).start()
     try:
         assert Chain(None, JsonRpc(f"http://127.0.0.1:{server.server_port}")).chain_id == 31337
         assert len(asked) == 3

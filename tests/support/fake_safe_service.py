@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from eth_account import Account
 from eth_utils import to_checksum_address
+
+from rwa.testing import environment
 
 SAFE_ABI = [
     {"name": "getOwners", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"type": "address[]"}]},
@@ -61,7 +62,7 @@ class FakeSafeService:
         self.transactions: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = environment.server_thread(self._server)
 
     @property
     def url(self) -> str:

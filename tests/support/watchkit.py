@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from rwa.testing import environment
 from rwa.testing.runners import RWA
 from rwa.testing.suite import YEAR, create_property, register_investors, suite_contract
 
@@ -154,7 +155,7 @@ class Proxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        environment.server_thread(self.server).start()
 
     def _refusal(self, payload: Any) -> Any:
         if self.max_range is None or isinstance(payload, list) or payload.get("method") != "eth_getLogs":
@@ -201,7 +202,7 @@ class Receiver:
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        environment.server_thread(self.server).start()
 
     def stop(self) -> None:
         if self.server is not None:

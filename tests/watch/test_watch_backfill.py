@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gc
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +23,7 @@ from rwa.chain.client import Chain, JsonRpc, next_call_blocks
 from rwa.chain.jsonstream import ReplyError, result_items
 from rwa.core.abi import checksummed, jsonable, signature
 from rwa.core.errors import RwaError
+from rwa.testing import environment
 from rwa.watch.compose import Composer
 from rwa.watch.rules import Decoder, Log, Subject
 from rwa.watch.store import StoredEvent, open_store
@@ -120,7 +120,7 @@ def serve() -> Iterator[Any]:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        environment.server_thread(server).start()
         servers.append(server)
         return Chain(None, JsonRpc(f"http://127.0.0.1:{server.server_address[1]}"))
 

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 #: The longest pause between two looks for a receipt (four looks a second on slow chains).
 MAX_POLL_SECONDS = 0.25
+#: The first pause before a receipt is asked again: anvil answers a send before its automine seals the
+#: block, so the receipt is often missing at once and there a millisecond later.
+FIRST_POLL_SECONDS = 0.002
 
 
 #: Calls per aggregate3 and requests per JSON-RPC batch: under the gas and size caps of public RPCs.
@@ -1121,7 +1124,7 @@ class Chain:
         """The receipt once mined: asked at once (an instant-mining node), then with a growing
         pause up to ``MAX_POLL_SECONDS``, so a block is seen soon after it lands at any block time."""
         deadline = time.monotonic() + timeout
-        delay = 0.02
+        delay = FIRST_POLL_SECONDS
         while True:
             found = self.receipt(tx_hash)
             if found is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import socket
+import socketserver
+import threading
 from pathlib import Path
 
 from rwa.chain.node import anvil_binary
@@ -18,6 +20,9 @@ from rwa.core.errors import RwaError
 from rwa.core.project import ProjectPaths
 
 DEFAULT_TEST_PORT = 8546
+#: How often a test's HTTP server looks for a shutdown request: ``shutdown()`` waits up to this long
+#: (socketserver's default, half a second, was eight seconds of a test run).
+SERVER_POLL_SECONDS = 0.01
 #: Ports above TEST_PORT for the private chains of `rwa` processes; the one above them is the
 #: live-like chain's, so a run uses TEST_PORT .. TEST_PORT + 9.
 PRIVATE_CHAINS = 8
@@ -73,3 +78,8 @@ def prepare(paths: ProjectPaths) -> None:
     path = os.environ.get("PATH", "")
     if anvil_dir not in path.split(os.pathsep):
         os.environ["PATH"] = anvil_dir + os.pathsep + path
+
+
+def server_thread(server: socketserver.BaseServer) -> threading.Thread:
+    """A daemon thread (not started) serving ``server`` until its ``shutdown()``, which returns promptly."""
+    return threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SERVER_POLL_SECONDS}, daemon=True)

@@ -36,6 +36,7 @@ from eth_utils import to_checksum_address
 
 from rwa.chain.client import rpc_request
 from rwa.core.project import ProjectPaths
+from rwa.testing import environment
 
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 BEACON_SLOT = "0xa3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b35133d50"
@@ -95,7 +96,7 @@ class FakeExplorer:
         self._compiled: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = environment.server_thread(self._server)
         self.chain_id = int(rpc_request(rpc_url, "eth_chainId"), 16)
 
     @property
