@@ -173,7 +173,7 @@ def signer_key(registry, admin):
     return key
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def wallets(accounts):
     """Four funded wallets never registered: the named test accounts (accounts[5] is carol) are verified
     by any earlier module that asks for the session's test property, and this module's cases failed after one."""
