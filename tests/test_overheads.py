@@ -149,3 +149,15 @@ def test_a_receipt_not_there_yet_is_asked_again_within_milliseconds(chain, monke
     monkeypatch.setattr(chain.provider.web3.eth, "_transaction_receipt", lambda tx: next(answers))
     assert chain.provider.web3.eth.wait_for_transaction_receipt(b"\x01" * 32, timeout=5) == {"blockNumber": 1}
     assert waits == [overheads.RECEIPT_POLL_SECONDS] * 2
+
+
+def test_only_the_session_chain_is_remembered():
+    """Another chain (a live-like one rewound by a bare evm_revert, a private one `rwa` processes change)
+    can change without a request of this process's web3: its answers are never remembered (a deploy
+    test's rewound chain kept showing a contract the revert had removed)."""
+    answers = overheads.NodeAnswers(session_port=8546)
+    code = ["0x" + "11" * 20, "latest"]
+    assert answers.key("http://127.0.0.1:8546", "eth_getCode", code) is not None
+    assert answers.key("http://localhost:8546", "eth_chainId", []) is not None
+    assert answers.key("http://127.0.0.1:8595", "eth_getCode", code) is None
+    assert answers.key("http://10.0.0.1:8546", "eth_getCode", code) is None

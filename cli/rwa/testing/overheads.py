@@ -25,6 +25,8 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from rwa.testing import environment
+
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 #: Requests that change none of the answers remembered: reads, snapshots, and transactions, which can
@@ -71,14 +73,22 @@ SENDS = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
 
 
 class NodeAnswers:
-    """The remembered answers of each node (by URL), forgotten together at each request that could
+    """The remembered answers of the session's chain, forgotten together at each request that could
     change one of them; ``epoch`` counts those requests, and ``mined`` says whether a transaction was
-    sent since the last (the block gas limit is kept against both)."""
+    sent since the last (the block gas limit is kept against both). Only the session's chain (on
+    ``session_port``) is remembered: the test process changes it only through web3, where every request is
+    seen; other chains (a live-like chain rewound with ``evm_revert`` by a bare request, a private chain
+    that `rwa` processes change) answer every question themselves."""
 
-    def __init__(self) -> None:
+    def __init__(self, session_port: int) -> None:
+        self.session_port = session_port
         self.epoch = 0
         self.mined = False
         self.answers: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def remembers(self, url: str) -> bool:
+        target = urlsplit(url)
+        return target.hostname in LOOPBACK and target.port == self.session_port
 
     def forget(self) -> None:
         self.epoch += 1
@@ -86,7 +96,7 @@ class NodeAnswers:
         self.answers.clear()
 
     def key(self, url: str, method: str, params: Any) -> tuple[str, str] | None:
-        if method not in REMEMBERED:
+        if method not in REMEMBERED or not self.remembers(url):
             return None
         if method == "eth_getCode" and (len(params) != 2 or params[1] not in ("latest", None)):
             return None  # the code at a given block: asked as asked
@@ -106,7 +116,7 @@ def apply() -> None:
     _no_proxy_lookup_for_loopback()
     _plain_http_to_loopback()
     _ask_for_automine_last()
-    answers = NodeAnswers()
+    answers = NodeAnswers(environment.test_port())
     _remember_node_answers(answers)
     _remember_block_gas_limit(answers)
     _no_nonce_wait_for_a_mined_receipt()
@@ -177,7 +187,7 @@ def _remember_block_gas_limit(answers: NodeAnswers) -> None:
         if entry is not None and entry[0] is self and entry[1] == answers.epoch:
             return entry[2]
         value: int = read(self)
-        if answers.mined:
+        if answers.mined and answers.remembers(str(self.web3.provider.endpoint_uri)):
             known[id(self)] = (self, answers.epoch, value)
         return value
 
